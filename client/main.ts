@@ -1,0 +1,1 @@
+import './ec-app.js';

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# npm run bench [-- <name>]: one benchmark (bench/<name>.ts) or all of them, in turn.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+ensure_node_modules
+ensure_client_built
+if [ $# -gt 0 ]; then
+  exec node --expose-gc --import tsx "bench/$1.ts" "${@:2}"
+fi
+for f in bench/*.ts; do
+  case "$f" in bench/_*) continue ;; esac
+  echo "== $f"; node --expose-gc --import tsx "$f"
+done

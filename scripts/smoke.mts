@@ -1,0 +1,11 @@
+import { loadConfig } from '../server/config.js';
+import { startServer } from '../server/server.js';
+const s = await startServer(loadConfig({ ...process.env, ECABINET_DATA_DIR: '/tmp/ecsmoke', PORT: '0', LOG_LEVEL: 'warn' }));
+const h = await fetch(s.url + '/healthz'); console.log(await h.json());
+const l = await fetch(s.url + '/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json', origin: s.url }, body: JSON.stringify({ username: 'member1', password: 'ecabinet-demo' }) });
+console.log(l.status, await l.json());
+const cookie = l.headers.get('set-cookie')!.split(';')[0];
+const m = await fetch(s.url + '/api/meetings', { headers: { cookie } }); const mj = await m.json(); console.log(JSON.stringify(mj).slice(0, 400));
+const a = await fetch(s.url + `/api/meetings/${mj.meetings[0].id}/agenda`, { headers: { cookie } }); console.log(JSON.stringify(await a.json()).slice(0, 600));
+const o = await fetch(s.url + '/api/openapi.json'); const oj = await o.json(); console.log(Object.keys(oj.paths));
+await s.close();

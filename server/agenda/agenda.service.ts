@@ -1,0 +1,180 @@
+import { and, eq } from 'drizzle-orm';
+import type { CreateAgendaItemBody, MoveAgendaItemBody, UpdateAgendaItemBody } from '../../shared/protocol/agenda.js';
+import { LIMITS } from '../../shared/limits.js';
+import { depthOf, isSelfOrDescendant, orderAgenda, subtreeHeight } from '../../shared/rules/agenda.js';
+import { audit } from '../audit/audit.repo.js';
+import type { AuthUser } from '../auth/sessions.js';
+import type { AppContext } from '../context.js';
+import { type Db, tx } from '../db/client.js';
+import { agendaItems, meetingParticipants, meetings, users } from '../db/schema/index.js';
+import { AppError, badRequest, conflict, invalidState, notFound } from '../http/errors.js';
+import { meetingAccess, requireManage } from '../meetings/meetings.access.js';
+import { participantIds } from '../meetings/meetings.service.js';
+
+type ItemRow = typeof agendaItems.$inferSelect;
+
+function rows(db: Db, meetingId: number): ItemRow[] {
+  return db.select().from(agendaItems).where(eq(agendaItems.meetingId, meetingId)).all();
+}
+
+/** The agenda in display order with numbering and presenter names. */
+export function readAgenda(db: Db, meetingId: number) {
+  const m = db.select({ v: meetings.agendaVersion }).from(meetings).where(eq(meetings.id, meetingId)).get();
+  if (!m) throw notFound('Meeting');
+  const names = new Map(
+    db
+      .select({ id: users.id, name: users.fullName })
+      .from(users)
+      .innerJoin(agendaItems, eq(agendaItems.presenterId, users.id))
+      .where(eq(agendaItems.meetingId, meetingId))
+      .all()
+      .map((u) => [u.id, u.name]),
+  );
+  return {
+    meetingId,
+    version: m.v,
+    items: orderAgenda(rows(db, meetingId)).map((i) => ({
+      id: i.id,
+      parentId: i.parentId,
+      position: i.position,
+      title: i.title,
+      description: i.description,
+      presenterId: i.presenterId,
+      presenterName: i.presenterId ? (names.get(i.presenterId) ?? null) : null,
+      durationMinutes: i.durationMinutes,
+      status: i.status,
+      number: i.number,
+    })),
+  };
+}
+
+/** Rewrites sibling positions 0..n-1 in the given order. */
+function renumber(db: Db, siblings: ItemRow[]) {
+  siblings.forEach((s, i) => {
+    if (s.position !== i) db.update(agendaItems).set({ position: i }).where(eq(agendaItems.id, s.id)).run();
+  });
+}
+
+const siblingsOf = (all: ItemRow[], parentId: number | null, exceptId?: number) =>
+  all.filter((i) => i.parentId === parentId && i.id !== exceptId).sort((a, b) => a.position - b.position || a.id - b.id);
+
+function checkPresenter(db: Db, meetingId: number, presenterId: number | null | undefined) {
+  if (presenterId == null) return;
+  const p = db
+    .select({ u: meetingParticipants.userId })
+    .from(meetingParticipants)
+    .where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.userId, presenterId)))
+    .get();
+  if (!p) throw badRequest('The presenter must be a participant of the meeting');
+}
+
+/**
+ * Runs one agenda mutation: authorizes (meeting secretary), checks the client's agenda version
+ * (409 version_conflict when stale: no lost update between two secretaries), applies `fn`, bumps the
+ * version, audits and — for a published meeting — notifies participants, all in one transaction.
+ */
+function mutate(ctx: AppContext, user: AuthUser, meetingId: number, version: number, action: string, fn: (db: Db, all: ItemRow[]) => Record<string, unknown>) {
+  const { db } = ctx;
+  const a = requireManage(db, user, meetingId);
+  if (a.meeting.status === 'closed') throw invalidState('A closed meeting cannot be changed');
+  let newVersion = 0;
+  tx(db, (d) => {
+    const bumped = d
+      .update(meetings)
+      .set({ agendaVersion: version + 1 })
+      .where(and(eq(meetings.id, meetingId), eq(meetings.agendaVersion, version)))
+      .run();
+    if (bumped.changes === 0) throw conflict('version_conflict', 'The agenda was changed by someone else; reload and try again');
+    newVersion = version + 1;
+    const details = fn(d, rows(d, meetingId));
+    audit(d, { actorId: user.id, action, targetType: 'meeting', targetId: meetingId, details });
+    if (a.meeting.status !== 'draft') {
+      const others = participantIds(d, meetingId).filter((id) => id !== user.id);
+      ctx.notifier.add(d, others, 'agenda_updated', meetingId, { title: a.meeting.title });
+    }
+  });
+  ctx.notifier.flush();
+  ctx.bus.emit('agenda:changed', { meetingId, version: newVersion });
+  return readAgenda(db, meetingId);
+}
+
+export function getAgenda(ctx: AppContext, user: AuthUser, meetingId: number) {
+  meetingAccess(ctx.db, user, meetingId);
+  return readAgenda(ctx.db, meetingId);
+}
+
+export function createItem(ctx: AppContext, user: AuthUser, meetingId: number, body: CreateAgendaItemBody) {
+  return mutate(ctx, user, meetingId, body.version, 'agenda.create', (db, all) => {
+    if (all.length >= LIMITS.agendaItemsPerMeeting) throw badRequest('Too many agenda items');
+    if (body.parentId != null) {
+      if (!all.some((i) => i.id === body.parentId)) throw notFound('Parent agenda item');
+      if (depthOf(all, body.parentId) + 1 >= LIMITS.agendaDepth) throw new AppError('invalid_move', `Agenda items nest at most ${LIMITS.agendaDepth} levels`, 422);
+    }
+    checkPresenter(db, meetingId, body.presenterId);
+    const sibs = siblingsOf(all, body.parentId);
+    const at = Math.min(body.position ?? sibs.length, sibs.length);
+    const row = db
+      .insert(agendaItems)
+      .values({
+        meetingId,
+        parentId: body.parentId,
+        position: at,
+        title: body.title,
+        description: body.description,
+        presenterId: body.presenterId ?? null,
+        durationMinutes: body.durationMinutes ?? null,
+      })
+      .returning()
+      .get();
+    sibs.splice(at, 0, row);
+    renumber(db, sibs);
+    return { itemId: row.id, title: body.title };
+  });
+}
+
+export function updateItem(ctx: AppContext, user: AuthUser, meetingId: number, itemId: number, body: UpdateAgendaItemBody) {
+  return mutate(ctx, user, meetingId, body.version, 'agenda.update', (db, all) => {
+    if (!all.some((i) => i.id === itemId)) throw notFound('Agenda item');
+    checkPresenter(db, meetingId, body.presenterId);
+    const { version: _v, ...fields } = body;
+    db.update(agendaItems).set(fields).where(eq(agendaItems.id, itemId)).run();
+    return { itemId, fields: Object.keys(fields) };
+  });
+}
+
+/** Moves an item (with its sub-items) under `parentId` at `position`. Never under itself or its descendants. */
+export function moveItem(ctx: AppContext, user: AuthUser, meetingId: number, itemId: number, body: MoveAgendaItemBody) {
+  return mutate(ctx, user, meetingId, body.version, 'agenda.move', (db, all) => {
+    const item = all.find((i) => i.id === itemId);
+    if (!item) throw notFound('Agenda item');
+    if (body.parentId != null) {
+      if (!all.some((i) => i.id === body.parentId)) throw notFound('Parent agenda item');
+      if (isSelfOrDescendant(all, itemId, body.parentId)) {
+        throw new AppError('invalid_move', 'An agenda item cannot be moved under itself or one of its sub-items', 422);
+      }
+      if (depthOf(all, body.parentId) + subtreeHeight(all, itemId) >= LIMITS.agendaDepth) {
+        throw new AppError('invalid_move', `Agenda items nest at most ${LIMITS.agendaDepth} levels`, 422);
+      }
+    }
+    const oldSibs = siblingsOf(all, item.parentId, itemId);
+    const newSibs = item.parentId === body.parentId ? oldSibs : siblingsOf(all, body.parentId, itemId);
+    const at = Math.min(body.position, newSibs.length);
+    db.update(agendaItems).set({ parentId: body.parentId }).where(eq(agendaItems.id, itemId)).run();
+    newSibs.splice(at, 0, { ...item, parentId: body.parentId, position: -1 });
+    renumber(db, newSibs);
+    if (item.parentId !== body.parentId) renumber(db, oldSibs);
+    return { itemId, from: { parentId: item.parentId, position: item.position }, to: { parentId: body.parentId, position: at } };
+  });
+}
+
+/** Deletes an item and all its sub-items. */
+export function deleteItem(ctx: AppContext, user: AuthUser, meetingId: number, itemId: number, version: number) {
+  return mutate(ctx, user, meetingId, version, 'agenda.delete', (db, all) => {
+    const item = all.find((i) => i.id === itemId);
+    if (!item) throw notFound('Agenda item');
+    const doomed = all.filter((i) => isSelfOrDescendant(all, itemId, i.id)).map((i) => i.id);
+    for (const id of doomed) db.delete(agendaItems).where(eq(agendaItems.id, id)).run();
+    renumber(db, siblingsOf(all, item.parentId, itemId));
+    return { itemId, title: item.title, removed: doomed.length };
+  });
+}

@@ -1,0 +1,138 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { pinoHttp } from 'pino-http';
+import { agendaRoutes } from './agenda/agenda.routes.js';
+import { authRoutes } from './auth/auth.routes.js';
+import { authenticateCookie } from './auth/sessions.js';
+import { committeeRoutes } from './committees/committees.routes.js';
+import type { Config } from './config.js';
+import type { AppContext } from './context.js';
+import type { Db } from './db/client.js';
+import { EventBus } from './events.js';
+import { Api } from './http/api.js';
+import { AppError } from './http/errors.js';
+import { buildOpenApi } from './http/openapi.js';
+import { originCheck, securityHeaders } from './http/security.js';
+import type { Logger } from './log.js';
+import { meetingRoutes } from './meetings/meetings.routes.js';
+import { notificationRoutes } from './notifications/notifications.routes.js';
+import { Notifier } from './notifications/notifications.service.js';
+import { userRoutes } from './users/users.routes.js';
+
+export const VERSION = '0.1.0';
+
+/** Health of optional subsystems, reported by /healthz; the SFU sets its own entry. */
+export interface Health {
+  sfu: { status: 'ok' | 'disabled'; reason?: string };
+}
+
+export interface App {
+  express: express.Express;
+  ctx: AppContext & { health: Health };
+}
+
+/**
+ * Domain route modules, in mount order. A new domain adds its `xxxRoutes(ctx)` here.
+ */
+const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes];
+
+/**
+ * Assembles the express app. Never listens (see server.ts / main.ts): tests build apps on port 0.
+ */
+export function createApp({ db, config, log }: { db: Db; config: Config; log: Logger }): App {
+  const api = new Api();
+  const ctx = { db, config, log, api, notifier: new Notifier(), bus: new EventBus(), health: { sfu: { status: 'disabled', reason: 'not started' } } as Health };
+  for (const register of DOMAIN_ROUTES) register(ctx);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple');
+  app.use(
+    pinoHttp({
+      logger: log,
+      genReqId: (req, res) => {
+        const id = crypto.randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+      serializers: { req: (r: { id: string; method: string; url: string }) => ({ id: r.id, method: r.method, url: r.url.split('?')[0] }) },
+    }),
+  );
+  app.use(securityHeaders(config));
+
+  app.get('/healthz', (_req, res) => {
+    let dbOk = 'ok';
+    try {
+      db.$client.prepare('select 1').get();
+    } catch {
+      dbOk = 'error';
+    }
+    res.status(dbOk === 'ok' ? 200 : 503).json({ status: dbOk === 'ok' ? 'ok' : 'error', db: dbOk, sfu: ctx.health.sfu.status, sfuReason: ctx.health.sfu.reason, version: VERSION });
+  });
+
+  const openapi = buildOpenApi(api, VERSION);
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+
+  app.use('/api', (req: Request, _res: Response, next: NextFunction) => {
+    const auth = authenticateCookie(db, req.get('cookie'));
+    if (auth) {
+      req.user = auth.user;
+      req.sessionTokenHash = auth.tokenHash;
+    }
+    next();
+  });
+  app.use('/api', originCheck(config));
+  app.use('/api', express.json({ limit: config.jsonBodyLimit, type: ['application/json', 'application/*+json'] }));
+  app.use(api.router);
+  app.use('/api', (_req, _res, next) => next(new AppError('not_found', 'No such API route', 404)));
+
+  // The built web client (npm run build); index.html for client-side routes.
+  if (fs.existsSync(path.join(config.clientDir, 'index.html'))) {
+    app.use('/assets', express.static(path.join(config.clientDir, 'assets'), { immutable: true, maxAge: '1y', fallthrough: false }));
+    app.use(express.static(config.clientDir, { index: false, maxAge: '1h' }));
+    app.get('/{*path}', (_req, res) => {
+      res.setHeader('cache-control', 'no-cache');
+      res.sendFile(path.join(config.clientDir, 'index.html'));
+    });
+  }
+
+  app.use(errorFunnel(log));
+  return { express: app, ctx };
+}
+
+/** One place that turns any error into `{ error: { code, message } }` with the right status. */
+function errorFunnel(log: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let e: AppError;
+    if (err instanceof AppError) e = err;
+    else if (isBodyParserError(err)) {
+      e =
+        err.type === 'entity.too.large'
+          ? new AppError('payload_too_large', 'Request body too large', 413)
+          : err.type === 'entity.parse.failed'
+            ? new AppError('invalid_json', 'Malformed JSON body', 400)
+            : new AppError('invalid_payload', 'Unreadable request body', err.status && err.status < 500 ? err.status : 400);
+    } else if (isHttpError(err)) {
+      e = new AppError(err.status === 404 ? 'not_found' : 'invalid_payload', err.status === 404 ? 'Not found' : 'Bad request', err.status);
+    } else {
+      (req.log ?? log).error({ err }, 'unhandled error');
+      e = new AppError('internal', 'Internal error', 500);
+    }
+    if (res.headersSent) return res.end();
+    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
+  };
+}
+
+function isBodyParserError(err: unknown): err is { type: string; status?: number } {
+  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string' && 'status' in err;
+}
+function isHttpError(err: unknown): err is { status: number } {
+  const s = (err as { status?: unknown })?.status;
+  return typeof s === 'number' && s >= 400 && s < 500;
+}

@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Secrets that ship in the repository; production refuses to start with them. */
+export const DEFAULT_SECRET = 'dev-only-secret-change-me';
+
+const Env = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  ECABINET_DATA_DIR: z.string().default('./data'),
+  ECABINET_SECRET: z.string().min(16).default(DEFAULT_SECRET),
+  /** Extra origins allowed to make cookie-authenticated writes, comma-separated (reverse proxies). */
+  ECABINET_ORIGINS: z.string().default(''),
+  ECABINET_DEMO_PASSWORD: z.string().min(8).default('ecabinet-demo'),
+  ECABINET_SESSION_HOURS: z.coerce.number().positive().default(12),
+  ECABINET_SEED: z.enum(['auto', 'never']).default('auto'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  dataDir: string;
+  secret: string;
+  allowedOrigins: string[];
+  demoPassword: string;
+  sessionHours: number;
+  seed: boolean;
+  logLevel: string;
+  /** Login throttling: failures per account per 15 min, attempts per IP per minute. */
+  loginLimits: { perAccount: number; perIp: number };
+  /** Where the built web client lives; served when present. */
+  clientDir: string;
+  /** Largest JSON request body. */
+  jsonBodyLimit: number;
+}
+
+/**
+ * Reads configuration from the environment.
+ * @throws Error in production when a default secret or the demo password is still in place.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const e = Env.parse(env);
+  const config: Config = {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.ECABINET_DATA_DIR),
+    secret: e.ECABINET_SECRET,
+    allowedOrigins: e.ECABINET_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    demoPassword: e.ECABINET_DEMO_PASSWORD,
+    sessionHours: e.ECABINET_SESSION_HOURS,
+    seed: e.NODE_ENV !== 'production' && e.ECABINET_SEED === 'auto',
+    logLevel: e.LOG_LEVEL,
+    loginLimits: { perAccount: 5, perIp: 30 },
+    clientDir: path.resolve('dist/client'),
+    jsonBodyLimit: 256 * 1024,
+    ...overrides,
+  };
+  if (config.env === 'production' && config.secret === DEFAULT_SECRET) {
+    throw new Error('Refusing to start in production with the default ECABINET_SECRET; set a long random value.');
+  }
+  return config;
+}

@@ -1,0 +1,37 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema/index.js';
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+/**
+ * Opens (creating if needed) the SQLite database in `dataDir`, in WAL mode, and applies migrations.
+ * Durability: WAL with synchronous=NORMAL — a committed transaction survives a process crash or
+ * `kill -9` (what we promise for acknowledged data); only an OS crash/power loss may lose the last
+ * transactions. Domains needing more (ballots) may run `PRAGMA synchronous=FULL` around their writes.
+ */
+export function openDb(dataDir: string, file = 'ecabinet.sqlite'): Db {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const sqlite = new Database(path.join(dataDir, file));
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = drizzle({ client: sqlite, schema, casing: 'snake_case' }) as Db;
+  migrate(db, { migrationsFolder: MIGRATIONS });
+  return db;
+}
+
+/**
+ * Runs `fn` in one synchronous SQLite transaction. The callback must not be async:
+ * better-sqlite3 cannot keep a transaction open across an await (drizzle-orm#2275).
+ */
+export function tx<T>(db: Db, fn: (db: Db) => T): T {
+  return db.$client.transaction(() => fn(db))();
+}

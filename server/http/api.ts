@@ -1,0 +1,97 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { z, type ZodType } from 'zod';
+import type { AuthUser } from '../auth/sessions.js';
+import { AppError, forbidden, unauthenticated } from './errors.js';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** Who may call a route at all; finer rules (meeting role) live in the services. */
+export type Access = 'public' | 'user' | 'admin';
+
+/** A REST route described once: it validates requests and documents itself in OpenAPI. */
+export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType> {
+  method: Method;
+  /** Express-style path: `/api/meetings/:id`. */
+  path: string;
+  summary: string;
+  tags: string[];
+  access: Access;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** `json` (default when `body` is set), or `raw` when the handler reads the stream itself (uploads). */
+  bodyType?: 'json' | 'raw';
+  /** Documented content type of a raw body. */
+  rawContentType?: string;
+  response?: ZodType;
+  /** Documented non-JSON response (downloads). */
+  responseContentType?: string;
+  status?: number;
+}
+
+export interface HandlerContext<P, Q, B> {
+  req: Request;
+  res: Response;
+  /** Present on every route whose access is not `public`. */
+  user: AuthUser;
+  params: P;
+  query: Q;
+  body: B;
+}
+
+type Infer<T> = T extends ZodType ? z.output<T> : undefined;
+
+/**
+ * The REST surface of the app. Domain routers call `api.route(spec, handler)`; this parses params,
+ * query and body with the spec's zod schemas (400 `invalid_payload` listing the issues, handler not
+ * called), enforces the access level, sends the handler's return value as JSON, and records the spec
+ * so `openapi.ts` can describe the whole API from the same schemas.
+ */
+export class Api {
+  readonly routes: RouteSpec<ZodType, ZodType, ZodType>[] = [];
+  readonly router: Router = express.Router();
+
+  route<P extends ZodType = ZodType, Q extends ZodType = ZodType, B extends ZodType = ZodType>(
+    spec: RouteSpec<P, Q, B>,
+    handler: (ctx: HandlerContext<Infer<P>, Infer<Q>, Infer<B>>) => unknown,
+  ): void {
+    this.routes.push(spec as unknown as RouteSpec<ZodType, ZodType, ZodType>);
+    this.router[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const user = req.user;
+        if (spec.access !== 'public' && !user) throw unauthenticated();
+        if (spec.access === 'admin' && user?.systemRole !== 'admin') throw forbidden('Administrators only');
+        const params = parse(spec.params, req.params, 'path');
+        const query = parse(spec.query, req.query ?? {}, 'query');
+        let body: unknown = undefined;
+        if (spec.body && spec.bodyType !== 'raw') {
+          if (!req.is('application/json')) {
+            throw new AppError('unsupported_media_type', 'Send the body as application/json', 415);
+          }
+          body = parse(spec.body, req.body, 'body');
+        }
+        const result = await handler({ req, res, user: user as AuthUser, params, query, body } as never);
+        if (!res.headersSent) {
+          if (result === undefined) res.status(spec.status ?? 204).end();
+          else res.status(spec.status ?? 200).json(result);
+        }
+      } catch (err) {
+        next(err);
+      }
+    });
+  }
+}
+
+function parse(schema: ZodType | undefined, value: unknown, where: string): unknown {
+  if (!schema) {
+    // Routes without a query schema take no query parameters; ignore stray ones silently
+    // (cache busters), but a body on a route without one is refused by the JSON check above.
+    return where === 'path' ? value : undefined;
+  }
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issues = r.error.issues.slice(0, 20).map((i) => ({ path: [where, ...i.path].join('.'), message: i.message }));
+    throw new AppError('invalid_payload', `Invalid ${where}: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, 400, issues);
+  }
+  return r.data;
+}

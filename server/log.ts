@@ -1,0 +1,23 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths never written to logs: credentials, cookies, ballots. */
+export const REDACT = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'res.headers["set-cookie"]',
+  'password',
+  '*.password',
+  'pin',
+  '*.pin',
+  'choice',
+  '*.choice',
+  'choices',
+  '*.choices',
+];
+
+/** Structured JSON logger; one per process, children per request/socket. */
+export function createLogger(level = 'info'): Logger {
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { app: 'e-cabinet' } });
+}

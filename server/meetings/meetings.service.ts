@@ -1,0 +1,236 @@
+import { and, asc, desc, eq, inArray, or, sql } from 'drizzle-orm';
+import type { MeetingRole } from '../../shared/protocol/committees.js';
+import type { CreateMeetingBody, ParticipantInput, UpdateMeetingBody } from '../../shared/protocol/meetings.js';
+import { audit } from '../audit/audit.repo.js';
+import type { AuthUser } from '../auth/sessions.js';
+import type { AppContext } from '../context.js';
+import { type Db, tx } from '../db/client.js';
+import { committeeMembers, committees, meetingParticipants, meetings, rooms, users } from '../db/schema/index.js';
+import { badRequest, conflict, forbidden, invalidState, notFound } from '../http/errors.js';
+import { type MeetingAccess, isCommitteeSecretary, meetingAccess, requireManage } from './meetings.access.js';
+
+const defaultCanVote = (role: MeetingRole) => role === 'chair' || role === 'member';
+
+/** Participants' user ids of a meeting. */
+export function participantIds(db: Db, meetingId: number): number[] {
+  return db.select({ id: meetingParticipants.userId }).from(meetingParticipants).where(eq(meetingParticipants.meetingId, meetingId)).all().map((r) => r.id);
+}
+
+function summaryOf(db: Db, m: typeof meetings.$inferSelect, a: Pick<MeetingAccess, 'role' | 'canManage'>) {
+  const committee = db.select({ name: committees.name }).from(committees).where(eq(committees.id, m.committeeId)).get();
+  const room = m.roomId ? db.select({ name: rooms.name }).from(rooms).where(eq(rooms.id, m.roomId)).get() : null;
+  return {
+    id: m.id,
+    committeeId: m.committeeId,
+    committeeName: committee?.name ?? '',
+    title: m.title,
+    startsAt: m.startsAt,
+    endsAt: m.endsAt,
+    roomId: m.roomId,
+    roomName: room?.name ?? null,
+    mode: m.mode,
+    status: m.status,
+    myRole: a.role,
+    canManage: a.canManage,
+  };
+}
+
+/** The full meeting as its viewer may see it. */
+export function meetingView(db: Db, a: MeetingAccess) {
+  const m = a.meeting;
+  const participants = db
+    .select({
+      userId: meetingParticipants.userId,
+      fullName: users.fullName,
+      title: users.title,
+      unit: users.unit,
+      role: meetingParticipants.role,
+      canVote: meetingParticipants.canVote,
+      invitedAt: meetingParticipants.invitedAt,
+    })
+    .from(meetingParticipants)
+    .innerJoin(users, eq(users.id, meetingParticipants.userId))
+    .where(eq(meetingParticipants.meetingId, m.id))
+    .orderBy(sql`case ${meetingParticipants.role} when 'chair' then 0 when 'secretary' then 1 when 'member' then 2 else 3 end`, asc(users.fullName))
+    .all();
+  return {
+    ...summaryOf(db, m, a),
+    description: m.description,
+    quorumRule: m.quorumRule,
+    version: m.version,
+    publishedAt: m.publishedAt,
+    participants,
+  };
+}
+
+/** Meetings the user may see, by scope. Drafts only for those who manage them. */
+export function listMeetings(db: Db, user: AuthUser, scope: 'upcoming' | 'live' | 'past' | 'all', committeeId?: number) {
+  const now = new Date().toISOString();
+  const mine = db.select({ id: meetingParticipants.meetingId }).from(meetingParticipants).where(eq(meetingParticipants.userId, user.id));
+  const secretaryCommittees = db
+    .select({ id: committeeMembers.committeeId })
+    .from(committeeMembers)
+    .where(and(eq(committeeMembers.userId, user.id), eq(committeeMembers.defaultRole, 'secretary')));
+  const visible =
+    user.systemRole === 'admin'
+      ? undefined
+      : or(inArray(meetings.committeeId, secretaryCommittees), inArray(meetings.id, mine));
+  const scopeCond =
+    scope === 'live'
+      ? inArray(meetings.status, ['live', 'paused'])
+      : scope === 'upcoming'
+        ? and(inArray(meetings.status, ['draft', 'published']), sql`${meetings.endsAt} >= ${now}`)
+        : scope === 'past'
+          ? or(eq(meetings.status, 'closed'), and(inArray(meetings.status, ['draft', 'published']), sql`${meetings.endsAt} < ${now}`))
+          : undefined;
+  const rows = db
+    .select()
+    .from(meetings)
+    .where(and(visible, scopeCond, committeeId ? eq(meetings.committeeId, committeeId) : undefined))
+    .orderBy(scope === 'past' ? desc(meetings.startsAt) : asc(meetings.startsAt))
+    .limit(500)
+    .all();
+  const out = [];
+  for (const m of rows) {
+    try {
+      out.push(summaryOf(db, m, meetingAccess(db, user, m.id)));
+    } catch {
+      // not visible (a draft of someone else's meeting)
+    }
+  }
+  return out;
+}
+
+function validateParticipants(db: Db, list: ParticipantInput[]) {
+  const ids = list.map((p) => p.userId);
+  if (new Set(ids).size !== ids.length) throw badRequest('A participant is listed twice');
+  if (ids.length === 0) return;
+  const found = db.select({ id: users.id }).from(users).where(and(inArray(users.id, ids), eq(users.active, true))).all();
+  if (found.length !== ids.length) throw badRequest('Unknown or inactive participant');
+  if (list.filter((p) => p.role === 'chair').length > 1) throw badRequest('A meeting has at most one chair');
+  if (list.some((p) => p.role === 'guest' && p.canVote)) throw badRequest('Guests never vote');
+}
+
+function writeParticipants(db: Db, meetingId: number, list: ParticipantInput[], invitedAt: string | null) {
+  const before = new Map(
+    db.select().from(meetingParticipants).where(eq(meetingParticipants.meetingId, meetingId)).all().map((p) => [p.userId, p]),
+  );
+  db.delete(meetingParticipants).where(eq(meetingParticipants.meetingId, meetingId)).run();
+  if (list.length === 0) return [];
+  db.insert(meetingParticipants)
+    .values(
+      list.map((p) => ({
+        meetingId,
+        userId: p.userId,
+        role: p.role,
+        canVote: p.role === 'guest' ? false : (p.canVote ?? defaultCanVote(p.role)),
+        invitedAt: before.get(p.userId)?.invitedAt ?? invitedAt,
+      })),
+    )
+    .run();
+  return list.filter((p) => !before.has(p.userId)).map((p) => p.userId);
+}
+
+export function createMeeting(ctx: AppContext, user: AuthUser, body: CreateMeetingBody) {
+  const { db } = ctx;
+  const committee = db.select().from(committees).where(eq(committees.id, body.committeeId)).get();
+  if (!committee) throw notFound('Committee');
+  if (user.systemRole !== 'admin' && !isCommitteeSecretary(db, user.id, committee.id)) {
+    throw forbidden("Only the committee's secretaries may create its meetings");
+  }
+  if (!committee.active) throw invalidState('The committee is inactive');
+  if (body.roomId && !db.select({ id: rooms.id }).from(rooms).where(and(eq(rooms.id, body.roomId), eq(rooms.active, true))).get()) {
+    throw badRequest('Unknown or inactive room');
+  }
+  const participants: ParticipantInput[] =
+    body.participants ??
+    db
+      .select({ userId: committeeMembers.userId, role: committeeMembers.defaultRole, canVote: committeeMembers.votingRight })
+      .from(committeeMembers)
+      .innerJoin(users, eq(users.id, committeeMembers.userId))
+      .where(and(eq(committeeMembers.committeeId, committee.id), eq(users.active, true)))
+      .all()
+      .map((m) => ({ ...m, canVote: m.role === 'guest' || m.role === 'secretary' ? false : m.canVote }));
+  validateParticipants(db, participants);
+  const id = tx(db, (d) => {
+    const row = d
+      .insert(meetings)
+      .values({
+        committeeId: committee.id,
+        title: body.title,
+        description: body.description,
+        startsAt: new Date(body.startsAt).toISOString(),
+        endsAt: new Date(body.endsAt).toISOString(),
+        roomId: body.roomId ?? null,
+        mode: body.mode,
+        quorumRule: body.quorumRule,
+        createdBy: user.id,
+      })
+      .returning({ id: meetings.id })
+      .get();
+    writeParticipants(d, row.id, participants, null);
+    audit(d, { actorId: user.id, action: 'meeting.create', targetType: 'meeting', targetId: row.id, details: { title: body.title } });
+    return row.id;
+  });
+  return meetingView(db, meetingAccess(db, user, id));
+}
+
+export function updateMeeting(ctx: AppContext, user: AuthUser, meetingId: number, body: UpdateMeetingBody) {
+  const { db } = ctx;
+  const a = requireManage(db, user, meetingId);
+  const m = a.meeting;
+  if (m.status === 'closed') throw invalidState('A closed meeting cannot be changed');
+  const startsAt = body.startsAt ? new Date(body.startsAt).toISOString() : m.startsAt;
+  const endsAt = body.endsAt ? new Date(body.endsAt).toISOString() : m.endsAt;
+  if (Date.parse(endsAt) <= Date.parse(startsAt)) throw badRequest('endsAt must be after startsAt');
+  if (body.roomId && !db.select({ id: rooms.id }).from(rooms).where(eq(rooms.id, body.roomId)).get()) throw badRequest('Unknown room');
+  if (body.participants) validateParticipants(db, body.participants);
+  const published = m.status !== 'draft';
+  tx(db, (d) => {
+    const r = d
+      .update(meetings)
+      .set({
+        title: body.title ?? m.title,
+        description: body.description ?? m.description,
+        startsAt,
+        endsAt,
+        roomId: body.roomId === undefined ? m.roomId : body.roomId,
+        mode: body.mode ?? m.mode,
+        quorumRule: body.quorumRule ?? m.quorumRule,
+        version: m.version + 1,
+      })
+      .where(and(eq(meetings.id, meetingId), eq(meetings.version, body.version)))
+      .run();
+    if (r.changes === 0) throw conflict('version_conflict', 'Someone else changed this meeting; reload and try again');
+    const now = new Date().toISOString();
+    const added = body.participants ? writeParticipants(d, meetingId, body.participants, published ? now : null) : [];
+    audit(d, { actorId: user.id, action: 'meeting.update', targetType: 'meeting', targetId: meetingId, details: { fields: Object.keys(body).filter((k) => k !== 'version') } });
+    if (published) {
+      const everyone = participantIds(d, meetingId).filter((id) => id !== user.id);
+      const newcomers = new Set(added);
+      ctx.notifier.add(d, everyone.filter((id) => newcomers.has(id)), 'meeting_published', meetingId, { title: body.title ?? m.title });
+      ctx.notifier.add(d, everyone.filter((id) => !newcomers.has(id)), 'meeting_updated', meetingId, { title: body.title ?? m.title });
+    }
+  });
+  ctx.notifier.flush();
+  ctx.bus.emit('meeting:changed', { meetingId });
+  return meetingView(db, meetingAccess(db, user, meetingId));
+}
+
+/** Publishes a draft: invitations recorded and every participant notified in the app. */
+export function publishMeeting(ctx: AppContext, user: AuthUser, meetingId: number) {
+  const { db } = ctx;
+  const a = requireManage(db, user, meetingId);
+  if (a.meeting.status !== 'draft') throw invalidState('The meeting is already published');
+  tx(db, (d) => {
+    const now = new Date().toISOString();
+    d.update(meetings).set({ status: 'published', publishedAt: now, version: a.meeting.version + 1 }).where(eq(meetings.id, meetingId)).run();
+    d.update(meetingParticipants).set({ invitedAt: now }).where(eq(meetingParticipants.meetingId, meetingId)).run();
+    const invited = participantIds(d, meetingId);
+    ctx.notifier.add(d, invited.filter((id) => id !== user.id), 'meeting_published', meetingId, { title: a.meeting.title, startsAt: a.meeting.startsAt });
+    audit(d, { actorId: user.id, action: 'meeting.publish', targetType: 'meeting', targetId: meetingId, details: { invited } });
+  });
+  ctx.notifier.flush();
+  ctx.bus.emit('meeting:changed', { meetingId });
+  return meetingView(db, meetingAccess(db, user, meetingId));
+}

@@ -1,0 +1,37 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import { IdParams } from '../../shared/protocol/common.js';
+import { NotificationList } from '../../shared/protocol/notifications.js';
+import type { AppContext } from '../context.js';
+import { notifications } from '../db/schema/index.js';
+import { notFound } from '../http/errors.js';
+import { listNotifications } from './notifications.service.js';
+
+/** The caller's in-app notifications. */
+export function notificationRoutes({ api, db }: AppContext): void {
+  api.route(
+    { method: 'get', path: '/api/notifications', summary: 'My notifications, newest first', tags: ['notifications'], access: 'user', response: NotificationList },
+    ({ user }) => listNotifications(db, user.id),
+  );
+  api.route(
+    { method: 'post', path: '/api/notifications/:id/read', summary: 'Mark one notification read', tags: ['notifications'], access: 'user', params: IdParams },
+    ({ user, params }) => {
+      const r = db
+        .update(notifications)
+        .set({ readAt: new Date().toISOString() })
+        .where(and(eq(notifications.id, params.id), eq(notifications.userId, user.id)))
+        .run();
+      if (r.changes === 0) throw notFound('Notification');
+      return undefined;
+    },
+  );
+  api.route(
+    { method: 'post', path: '/api/notifications/read-all', summary: 'Mark all my notifications read', tags: ['notifications'], access: 'user' },
+    ({ user }) => {
+      db.update(notifications)
+        .set({ readAt: new Date().toISOString() })
+        .where(and(eq(notifications.userId, user.id), isNull(notifications.readAt)))
+        .run();
+      return undefined;
+    },
+  );
+}

@@ -1,0 +1,64 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type App, createApp } from './app.js';
+import type { Config } from './config.js';
+import { type Db, openDb } from './db/client.js';
+import { type Logger, createLogger } from './log.js';
+import { seedDemo } from './seed/seed.js';
+
+/**
+ * A transport or subsystem that lives on the HTTP server (Socket.IO hub, Yjs hub, SFU).
+ * It is attached after the app is built and detached, in reverse order, on close.
+ */
+export type Attachment = (app: App, server: http.Server) => Promise<Detach> | Detach;
+export type Detach = { close(): Promise<void> | void };
+
+/** Subsystems attached to every server, in order. Realtime domains register here. */
+export const ATTACHMENTS: Attachment[] = [];
+
+export interface RunningServer {
+  app: App;
+  http: http.Server;
+  db: Db;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database (migrating it), seeds demo data when allowed and the database is empty,
+ * builds the app, attaches realtime subsystems and listens. `port: 0` picks a free port (tests).
+ */
+export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  const db = openDb(config.dataDir);
+  if (config.seed) await seedDemo(db, config, log);
+  const app = createApp({ db, config, log });
+  const server = http.createServer(app.express);
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0; // long uploads and downloads; idle sockets are bounded by keepAliveTimeout
+  const detaches: Detach[] = [];
+  for (const attach of ATTACHMENTS) detaches.push(await attach(app, server));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  let closed: Promise<void> | null = null;
+  return {
+    app,
+    http: server,
+    db,
+    port,
+    url: `http://${host}:${port}`,
+    close() {
+      closed ??= (async () => {
+        for (const d of detaches.reverse()) await d.close();
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+        db.$client.close();
+      })();
+      return closed;
+    },
+  };
+}

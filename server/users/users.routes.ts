@@ -1,0 +1,61 @@
+import { asc, eq } from 'drizzle-orm';
+import { IdParams } from '../../shared/protocol/common.js';
+import { CreateUserBody, UpdateUserBody, User, UserList } from '../../shared/protocol/users.js';
+import { audit } from '../audit/audit.repo.js';
+import { hashPassword } from '../auth/password.js';
+import { destroyUserSessions, secretaryOf } from '../auth/sessions.js';
+import type { AppContext } from '../context.js';
+import { tx } from '../db/client.js';
+import { users } from '../db/schema/index.js';
+import { badRequest, conflict, forbidden, notFound } from '../http/errors.js';
+
+const publicUser = ({ passwordHash: _h, ...u }: typeof users.$inferSelect) => u;
+
+/** User administration (admin), and the directory secretaries pick participants from. */
+export function userRoutes({ api, db }: AppContext): void {
+  const tags = ['users'];
+  api.route(
+    { method: 'get', path: '/api/users', summary: 'All users (admins and committee secretaries)', tags, access: 'user', response: UserList },
+    ({ user }) => {
+      if (user.systemRole !== 'admin' && secretaryOf(db, user.id).length === 0) throw forbidden();
+      return { users: db.select().from(users).orderBy(asc(users.fullName)).all().map(publicUser) };
+    },
+  );
+  api.route(
+    { method: 'post', path: '/api/users', summary: 'Create a user', tags, access: 'admin', body: CreateUserBody, response: User, status: 201 },
+    async ({ user, body }) => {
+      const passwordHash = await hashPassword(body.password);
+      const { password: _p, ...fields } = body;
+      return tx(db, (d) => {
+        if (d.select({ id: users.id }).from(users).where(eq(users.username, body.username)).get()) {
+          throw conflict('conflict', 'That username is taken');
+        }
+        const row = d.insert(users).values({ ...fields, passwordHash }).returning().get();
+        audit(d, { actorId: user.id, action: 'user.create', targetType: 'user', targetId: row.id, details: { username: row.username } });
+        return publicUser(row);
+      });
+    },
+  );
+  api.route(
+    { method: 'patch', path: '/api/users/:id', summary: 'Edit, deactivate or reset the password of a user', tags, access: 'admin', params: IdParams, body: UpdateUserBody, response: User },
+    async ({ user, params, body }) => {
+      if (params.id === user.id && (body.active === false || body.systemRole === 'user')) {
+        throw badRequest('You cannot deactivate or demote yourself');
+      }
+      const passwordHash = body.password ? await hashPassword(body.password) : undefined;
+      const { password: _p, ...fields } = body;
+      return tx(db, (d) => {
+        const row = d
+          .update(users)
+          .set({ ...fields, ...(passwordHash ? { passwordHash } : {}) })
+          .where(eq(users.id, params.id))
+          .returning()
+          .get();
+        if (!row) throw notFound('User');
+        if (body.active === false || passwordHash) destroyUserSessions(d, row.id);
+        audit(d, { actorId: user.id, action: 'user.update', targetType: 'user', targetId: row.id, details: { fields: Object.keys(body) } });
+        return publicUser(row);
+      });
+    },
+  );
+}

@@ -1,0 +1,16 @@
+/** Maximum sizes shared by the server's validation and the client's forms. */
+export const LIMITS = {
+  username: 64,
+  password: { min: 8, max: 256 },
+  name: 200,
+  title: 300,
+  unit: 200,
+  description: 20_000,
+  reason: 1_000,
+  /** JSON request bodies larger than this are refused with 413 before parsing. */
+  jsonBodyBytes: 256 * 1024,
+  agendaItemsPerMeeting: 500,
+  agendaDepth: 3,
+  participantsPerMeeting: 1_000,
+  durationMinutes: 24 * 60,
+} as const;

@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestServer, startTestServer } from '../helpers/server.js';
+
+describe('auth', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer();
+  });
+  afterAll(() => s.close());
+
+  it('healthz reports db ok and the sfu state', async () => {
+    const r = await s.anonymous().get('/healthz');
+    expect(r.status).toBe(200);
+    expect(r.body.status).toBe('ok');
+    expect(r.body.db).toBe('ok');
+    expect(['ok', 'disabled']).toContain(r.body.sfu);
+  });
+
+  it('login sets an httpOnly SameSite=Strict cookie and /me returns the user; logout ends the session', async () => {
+    const c = s.anonymous();
+    const r = await c.post('/api/auth/login', { username: 'member1', password: 'ecabinet-demo' });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('set-cookie')).toMatch(/HttpOnly/i);
+    expect(r.headers.get('set-cookie')).toMatch(/SameSite=Strict/i);
+    expect(r.body.username).toBe('member1');
+    expect(r.body).not.toHaveProperty('passwordHash');
+    const me = await c.get('/api/auth/me');
+    expect(me.body.fullName).toBe('Nguyễn Văn An');
+    const saved = c.cookie;
+    expect((await c.post('/api/auth/logout')).status).toBe(204);
+    c.cookie = saved; // replaying the old cookie after logout must not work
+    expect((await c.get('/api/auth/me')).status).toBe(401);
+  });
+
+  it('a wrong password gets 401 invalid_credentials, the same as an unknown user', async () => {
+    const a = await s.anonymous().post('/api/auth/login', { username: 'member2', password: 'wrong-password' });
+    const b = await s.anonymous().post('/api/auth/login', { username: 'nobody', password: 'wrong-password' });
+    expect(a.status).toBe(401);
+    expect(a.body.error.code).toBe('invalid_credentials');
+    expect(b.body).toEqual(a.body);
+  });
+
+  it('locks an account after repeated failures, even with the right password, without affecting others', async () => {
+    for (let i = 0; i < 5; i++) await s.anonymous().post('/api/auth/login', { username: 'member3', password: 'nope-nope' });
+    const r = await s.anonymous().post('/api/auth/login', { username: 'member3', password: 'ecabinet-demo' });
+    expect(r.status).toBe(429);
+    expect(r.body.error.code).toBe('rate_limited');
+    expect((await s.anonymous().post('/api/auth/login', { username: 'member4', password: 'ecabinet-demo' })).status).toBe(200);
+  });
+
+  it('a forged session cookie is unauthenticated', async () => {
+    const c = s.anonymous();
+    c.cookie = 'ec_sid=forged-token-value';
+    const r = await c.get('/api/auth/me');
+    expect(r.status).toBe(401);
+    expect(r.body.error.code).toBe('unauthenticated');
+  });
+
+  it('a write without a same-site Origin is refused as csrf and changes nothing', async () => {
+    const c = await s.login('member5');
+    const r = await c.patch('/api/auth/me', { locale: 'en' }, { origin: 'https://evil.example' });
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe('csrf');
+    expect((await c.get('/api/auth/me')).body.locale).toBe('vi');
+    expect((await c.patch('/api/auth/me', { locale: 'en' })).body.locale).toBe('en');
+  });
+
+  it('sends a CSP that allows only our own origin for scripts', async () => {
+    const r = await s.anonymous().get('/healthz');
+    const csp = r.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+  });
+});
