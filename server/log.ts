@@ -18,6 +18,6 @@ export const REDACT = [
 ];
 
 /** Structured JSON logger; one per process, children per request/socket. */
-export function createLogger(level = 'info'): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { app: 'e-cabinet' } });
+export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { app: 'e-cabinet' } }, destination);
 }

@@ -20,13 +20,15 @@ export interface TestServer extends RunningServer {
  * seeded with the demo data (users admin, secretary, chair, member1..12, guest; one meeting).
  * Pass `dataDir` to restart on an existing directory (crash/restart tests).
  */
-export async function startTestServer(opts: { dataDir?: string; config?: Partial<Config>; logLevel?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { dataDir?: string; config?: Partial<Config>; logLevel?: string; logTo?: { write(line: string): void } } = {},
+): Promise<TestServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ecabinet-test-'));
   const config = loadConfig(
     { NODE_ENV: 'test', ECABINET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: opts.logLevel ?? 'silent', ECABINET_DEMO_PASSWORD: DEMO_PASSWORD },
     { loginLimits: { perAccount: 5, perIp: 10_000 }, ...opts.config },
   );
-  const running = await startServer(config, createLogger(config.logLevel));
+  const running = await startServer(config, createLogger(config.logLevel, opts.logTo));
   return {
     ...running,
     dataDir,

@@ -1,0 +1,31 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestServer, startTestServer } from '../helpers/server.js';
+
+describe('structured logs', () => {
+  let s: TestServer;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    s = await startTestServer({ logLevel: 'debug', logTo: { write: (l: string) => void lines.push(l) }, config: { loginLimits: { perAccount: 5, perIp: 4 } } });
+  });
+  afterAll(() => s.close());
+
+  it('are JSON with a request id and never contain passwords or session cookies', async () => {
+    const c = await s.login('member1');
+    await c.get('/api/auth/me');
+    await s.anonymous().post('/api/auth/login', { username: 'member2', password: 'sai-mat-khau-bi-mat' });
+    const parsed = lines.map((l) => JSON.parse(l));
+    const requests = parsed.filter((p) => p.req?.id);
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.some((p) => p.req.url === '/api/auth/me')).toBe(true);
+    const all = lines.join('\n');
+    expect(all).not.toContain('ecabinet-demo');
+    expect(all).not.toContain('sai-mat-khau-bi-mat');
+    expect(all).not.toContain(c.cookie.split('=')[1]);
+  });
+
+  it('login attempts are throttled per IP', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 4; i++) codes.push((await s.anonymous().post('/api/auth/login', { username: `x${i}`, password: 'whatever1' })).status);
+    expect(codes.at(-1)).toBe(429);
+  });
+});
