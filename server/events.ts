@@ -7,6 +7,8 @@ import { EventEmitter } from 'node:events';
 export interface DomainEvents {
   'agenda:changed': [{ meetingId: number; version: number }];
   'meeting:changed': [{ meetingId: number }];
+  /** A user's first socket joined / last socket left a meeting's room (realtime hub). */
+  'presence:changed': [{ meetingId: number; userId: number; online: boolean }];
 }
 
 export class EventBus extends EventEmitter<DomainEvents> {}

@@ -4,6 +4,7 @@ import { type App, createApp } from './app.js';
 import type { Config } from './config.js';
 import { type Db, openDb } from './db/client.js';
 import { type Logger, createLogger } from './log.js';
+import { realtimeAttachment } from './realtime/realtime.attachment.js';
 import { seedDemo } from './seed/seed.js';
 
 /**
@@ -14,7 +15,7 @@ export type Attachment = (app: App, server: http.Server) => Promise<Detach> | De
 export type Detach = { close(): Promise<void> | void };
 
 /** Subsystems attached to every server, in order. Realtime domains register here. */
-export const ATTACHMENTS: Attachment[] = [];
+export const ATTACHMENTS: Attachment[] = [realtimeAttachment];
 
 export interface RunningServer {
   app: App;

@@ -1,0 +1,7 @@
+import type { SocketDomain } from './hub.js';
+
+/**
+ * Domains that register Socket.IO commands, snapshot parts and bus subscriptions, in order.
+ * A new domain adds its `xxxSocket` here (one line), like DOMAIN_ROUTES in server/app.ts.
+ */
+export const SOCKET_DOMAINS: SocketDomain[] = [];

@@ -1,0 +1,350 @@
+import crypto from 'node:crypto';
+import type http from 'node:http';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { Server, type Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { Ack } from '../../shared/protocol/common.js';
+import {
+  CommandId,
+  type CommandPayload,
+  type CommandResult,
+  type CommandSpec,
+  type CommandTable,
+  PROTOCOL_VERSION,
+  type Push,
+  REALTIME_COMMANDS,
+  SOCKET_PATH,
+} from '../../shared/protocol/realtime.js';
+import type { App } from '../app.js';
+import { type AuthUser, authenticateCookie } from '../auth/sessions.js';
+import type { AppContext } from '../context.js';
+import { type Db, tx } from '../db/client.js';
+import { AppError } from '../http/errors.js';
+import { originAllowed } from '../http/security.js';
+import type { Logger } from '../log.js';
+import { type MeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
+import type { Detach } from '../server.js';
+import { findCommandAck, purgeOldCommands, saveCommandAck } from './commands.repo.js';
+
+/** Tunables of the hub; tests and benchmarks may change them before the server starts. */
+export const hubOptions = {
+  /** Commands per socket per window; beyond it the socket gets `rate_limited` acks. */
+  ratePoints: 40,
+  rateWindowSeconds: 1,
+  /** Largest Socket.IO message accepted (bytes). */
+  maxMessageBytes: 64 * 1024,
+  /** Acks of non-persisted commands remembered for retries (per process). */
+  memoryAckCache: 20_000,
+};
+
+/** What a command handler receives besides its parsed payload. */
+export interface CommandContext {
+  /** The authenticated caller (from the session cookie at the handshake). */
+  user: AuthUser;
+  socket: Socket;
+  /** A child logger with the socket id, user id and event. Never log payloads of ballots. */
+  log: Logger;
+  ctx: AppContext;
+  hub: RealtimeHub;
+  /**
+   * `meetingAccess()` for the caller: throws `not_found` when the meeting is not visible to them.
+   * Check `canChair` / `canManage` / `canVote` on the result for finer rules.
+   */
+  access(meetingId: number): MeetingAccess;
+  /**
+   * Runs `fn` in one synchronous SQLite transaction and, for an authoritative command with a
+   * `commandId`, records the command and its successful acknowledgement (`fn`'s return value) in
+   * the same transaction: a retry after a crash is then answered without applying it twice.
+   * Return the value `tx` returned from the handler.
+   */
+  tx<T>(fn: (db: Db) => T): T;
+}
+
+export type CommandHandler<C extends CommandSpec> = (payload: CommandPayload<C>, c: CommandContext) => CommandResult<C> | Promise<CommandResult<C>>;
+
+/** Handlers for every command of a table. */
+export type Handlers<T extends CommandTable> = { [K in keyof T]: CommandHandler<T[K]> };
+
+/**
+ * A domain's part of the meeting snapshot sent with every `meeting:join` ack (under its name).
+ * Runs synchronously so the snapshot is consistent with the room's `seq`.
+ */
+export type SnapshotProvider = (meetingId: number, access: MeetingAccess, user: AuthUser) => unknown;
+
+/** The realtime hub: one Socket.IO server, one room per meeting. */
+export interface RealtimeHub {
+  io: Server;
+  /** This server run's id; pushes carry it so clients detect a restart. */
+  epoch: string;
+  /**
+   * Registers the handlers of a command table through the one wrapper: validation, rate limit,
+   * dedupe by `commandId`, error funnel, logging.
+   */
+  commands<T extends CommandTable>(table: T, handlers: Handlers<T>): void;
+  /** Adds a domain's part to the `meeting:join` snapshot. */
+  snapshot(domain: string, provider: SnapshotProvider): void;
+  /** Pushes `data` to everyone in the meeting's room, stamped with the next `seq`. Call after the transaction. */
+  broadcast<T>(meetingId: number, event: string, data: T): void;
+  /** Pushes `data` to every socket of one user (not sequenced), e.g. a private confirmation. */
+  toUser<T>(userId: number, event: string, data: T): void;
+  /** The current `seq` of a meeting room in this epoch. */
+  seq(meetingId: number): number;
+  /** Users with at least one socket joined to the meeting room. */
+  online(meetingId: number): Set<number>;
+  /** Called when a user's presence in a meeting room changes (also emitted on ctx.bus). */
+  onPresence(fn: (meetingId: number, userId: number, online: boolean) => void): void;
+}
+
+type SocketData = { user: AuthUser; meetings: Set<number> };
+
+const hubs = new WeakMap<object, RealtimeHub>();
+
+/** The hub attached to an app (for other attachments, e.g. the SFU's signaling). */
+export function hubOf(app: App): RealtimeHub | undefined {
+  return hubs.get(app.ctx);
+}
+
+/** Domains that register socket commands: `(hub, ctx) => void`, called once when the hub starts. */
+export type SocketDomain = (hub: RealtimeHub, ctx: AppContext) => void;
+
+const UNCACHED_ERRORS = new Set(['rate_limited', 'invalid_payload', 'internal']);
+
+/**
+ * Creates the Socket.IO hub on the HTTP server: handshake authentication by the session cookie,
+ * Origin and protocol version checks, the hub's own commands (`meeting:join`, `meeting:leave`,
+ * `clock:sync`) and then every `SocketDomain`.
+ */
+export function createHub(app: App, server: http.Server, domains: SocketDomain[]): RealtimeHub & Detach {
+  const { ctx } = app;
+  const { db, config } = ctx;
+  const log = ctx.log.child({ module: 'realtime' });
+  const epoch = crypto.randomBytes(6).toString('base64url');
+  const io = new Server(server, {
+    path: SOCKET_PATH,
+    serveClient: false,
+    maxHttpBufferSize: hubOptions.maxMessageBytes,
+    pingInterval: 10_000,
+    pingTimeout: 8_000,
+    connectionStateRecovery: undefined,
+  });
+  const limiter = new RateLimiterMemory({ points: hubOptions.ratePoints, duration: hubOptions.rateWindowSeconds });
+  const seqs = new Map<number, number>();
+  const snapshots = new Map<string, SnapshotProvider>();
+  const presence = new Map<number, Map<number, number>>(); // meetingId → userId → socket count
+  const presenceListeners: ((m: number, u: number, online: boolean) => void)[] = [];
+  const registered: [string, (socket: Socket, args: unknown[]) => void][] = [];
+  const memAcks = new Map<string, Promise<Ack<unknown>>>();
+
+  purgeOldCommands(db);
+
+  io.use((socket, next) => {
+    const h = socket.handshake;
+    const origin = h.headers.origin;
+    // Browsers always send Origin on a WebSocket/XHR handshake; a foreign one is a cross-site attempt
+    // riding on the cookie. Non-browser clients (tests, tools) send none and are allowed.
+    if (origin && !originAllowed(origin, h.headers.host, config)) return next(connectError('csrf', 'Foreign origin refused'));
+    const auth = authenticateCookie(db, h.headers.cookie);
+    if (!auth) return next(connectError('unauthenticated', 'Sign in first'));
+    const version = (h.auth as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    if (version !== PROTOCOL_VERSION) return next(connectError('protocol_mismatch', `Protocol version ${PROTOCOL_VERSION} required; reload the app`));
+    (socket.data as SocketData) = { user: auth.user, meetings: new Set() };
+    next();
+  });
+
+  const hub: RealtimeHub & Detach = {
+    io,
+    epoch,
+    commands(table, handlers) {
+      for (const [event, spec] of Object.entries(table)) {
+        const handler = handlers[event as keyof typeof handlers] as CommandHandler<CommandSpec> | undefined;
+        if (!handler) throw new Error(`no handler for socket command ${event}`);
+        if (registered.some(([e]) => e === event)) throw new Error(`socket command ${event} registered twice`);
+        registered.push([event, (socket, args) => dispatch(event, spec, handler, socket, args)]);
+      }
+    },
+    snapshot(domain, provider) {
+      snapshots.set(domain, provider);
+    },
+    broadcast(meetingId, event, data) {
+      const seq = (seqs.get(meetingId) ?? 0) + 1;
+      seqs.set(meetingId, seq);
+      const push: Push<typeof data> = { meetingId, epoch, seq, data };
+      io.to(room(meetingId)).emit(event, push);
+    },
+    toUser(userId, event, data) {
+      const push: Push<typeof data> = { meetingId: null, epoch, seq: null, data };
+      io.to(userRoom(userId)).emit(event, push);
+    },
+    seq: (meetingId) => seqs.get(meetingId) ?? 0,
+    online: (meetingId) => new Set(presence.get(meetingId)?.keys() ?? []),
+    onPresence(fn) {
+      presenceListeners.push(fn);
+    },
+    async close() {
+      io.disconnectSockets(true);
+      await new Promise<void>((r) => io.close(() => r()));
+    },
+  };
+  hubs.set(ctx, hub);
+
+  function track(meetingId: number, userId: number, delta: 1 | -1) {
+    let users = presence.get(meetingId);
+    if (!users) presence.set(meetingId, (users = new Map()));
+    const before = users.get(userId) ?? 0;
+    const after = Math.max(0, before + delta);
+    if (after === 0) users.delete(userId);
+    else users.set(userId, after);
+    if ((before === 0) !== (after === 0)) {
+      const online = after > 0;
+      hub.broadcast(meetingId, 'presence:changed', { userId, online });
+      ctx.bus.emit('presence:changed', { meetingId, userId, online });
+      for (const fn of presenceListeners) fn(meetingId, userId, online);
+    }
+  }
+
+  /** The one wrapper every command goes through. */
+  async function dispatch(event: string, spec: CommandSpec, handler: CommandHandler<CommandSpec>, socket: Socket, args: unknown[]) {
+    const last = args.at(-1);
+    const respond = typeof last === 'function' ? (last as (a: Ack<unknown>) => void) : () => {};
+    const raw = typeof last === 'function' ? args.slice(0, -1)[0] : args[0];
+    const { user } = socket.data as SocketData;
+    const slog = log.child({ socketId: socket.id, userId: user.id, event });
+
+    try {
+      await limiter.consume(socket.id);
+    } catch {
+      slog.warn('socket rate limited');
+      return respond(fail('rate_limited', 'Too many commands; slow down'));
+    }
+
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return respond(fail('invalid_payload', 'The payload must be an object'));
+    const { commandId: rawId, ...body } = raw as Record<string, unknown>;
+    let commandId: string | undefined;
+    if (rawId !== undefined) {
+      const id = CommandId.safeParse(rawId);
+      if (!id.success) return respond(fail('invalid_payload', 'commandId: must be 8–64 URL-safe characters'));
+      commandId = id.data;
+    }
+    const parsed = spec.payload.safeParse(body);
+    if (!parsed.success) return respond(fail('invalid_payload', describe(parsed.error)));
+
+    const key = commandId ? `${user.id}:${commandId}` : null;
+    if (key) {
+      const pending = memAcks.get(key);
+      if (pending) return respond(await pending);
+      if (spec.authoritative) {
+        const stored = findCommandAck(db, user.id, commandId!);
+        if (stored) return respond(stored as Ack<unknown>);
+      }
+    }
+
+    let recorded = false;
+    const c: CommandContext = {
+      user,
+      socket,
+      log: slog,
+      ctx,
+      hub,
+      access: (meetingId) => meetingAccess(db, user, meetingId),
+      tx(fn) {
+        return tx(db, (d) => {
+          const result = fn(d);
+          if (spec.authoritative && commandId) {
+            saveCommandAck(d, user.id, commandId, event, { ok: true, data: result ?? null });
+            recorded = true;
+          }
+          return result;
+        });
+      },
+    };
+    const run = (async (): Promise<Ack<unknown>> => {
+      try {
+        const data = await handler(parsed.data, c);
+        const ack: Ack<unknown> = { ok: true, data: data ?? null };
+        if (spec.authoritative && commandId && !recorded) saveCommandAck(db, user.id, commandId, event, ack);
+        return ack;
+      } catch (err) {
+        if (err instanceof AppError) {
+          slog.info({ code: err.code }, 'command refused');
+          return fail(err.code, err.message);
+        }
+        slog.error({ err }, 'command failed');
+        return fail('internal', 'Internal error');
+      }
+    })();
+    if (key) remember(key, run);
+    const ack = await run;
+    if (key && !ack.ok && UNCACHED_ERRORS.has(ack.error.code)) memAcks.delete(key);
+    respond(ack);
+  }
+
+  function remember(key: string, p: Promise<Ack<unknown>>) {
+    memAcks.set(key, p);
+    if (memAcks.size > hubOptions.memoryAckCache) memAcks.delete(memAcks.keys().next().value!);
+  }
+
+  hub.commands(REALTIME_COMMANDS, {
+    'meeting:join': ({ meetingId }, c) => {
+      const a = c.access(meetingId);
+      const data = c.socket.data as SocketData;
+      if (!data.meetings.has(meetingId)) {
+        data.meetings.add(meetingId);
+        c.socket.join(room(meetingId));
+        track(meetingId, c.user.id, 1);
+      }
+      const snapshot: Record<string, unknown> = {};
+      for (const [domain, provider] of snapshots) snapshot[domain] = provider(meetingId, a, c.user);
+      return {
+        meetingId,
+        userId: c.user.id,
+        epoch,
+        seq: hub.seq(meetingId),
+        serverTime: Date.now(),
+        access: { role: a.role, canVote: a.canVote, canManage: a.canManage, canChair: a.canChair },
+        snapshot,
+      };
+    },
+    'meeting:leave': ({ meetingId }, c) => {
+      const data = c.socket.data as SocketData;
+      if (data.meetings.delete(meetingId)) {
+        c.socket.leave(room(meetingId));
+        track(meetingId, c.user.id, -1);
+      }
+      return { meetingId };
+    },
+    'clock:sync': () => ({ serverTime: Date.now() }),
+  });
+  for (const register of domains) register(hub, ctx);
+
+  io.on('connection', (socket) => {
+    const data = socket.data as SocketData;
+    socket.join(userRoom(data.user.id));
+    log.debug({ socketId: socket.id, userId: data.user.id }, 'socket connected');
+    for (const [event, fn] of registered) socket.on(event, (...args: unknown[]) => void fn(socket, args));
+    socket.on('disconnect', () => {
+      for (const m of data.meetings) track(m, data.user.id, -1);
+      data.meetings.clear();
+      limiter.delete(socket.id).catch(() => {});
+    });
+  });
+
+  return hub;
+}
+
+const room = (meetingId: number) => `meeting:${meetingId}`;
+const userRoom = (userId: number) => `user:${userId}`;
+
+function fail(code: string, message: string): Ack<never> {
+  return { ok: false, error: { code, message } };
+}
+
+function connectError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { data: { code, message } });
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`)
+    .join('; ');
+}

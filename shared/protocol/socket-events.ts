@@ -1,0 +1,22 @@
+import { REALTIME_COMMANDS, REALTIME_PUSHES, type ClientToServerEvents, type ServerToClientEvents } from './realtime.js';
+
+/**
+ * The whole Socket.IO protocol in one place: every command and every push of every domain.
+ * A domain declares its tables in `shared/protocol/<domain>.ts` and spreads them in here (one line
+ * each); the typed event maps for socket.io's generics, the client service and docs/PROTOCOL.md
+ * follow from it.
+ */
+export const COMMANDS = {
+  ...REALTIME_COMMANDS,
+};
+
+export const PUSHES = {
+  ...REALTIME_PUSHES,
+};
+
+export type Commands = typeof COMMANDS;
+export type Pushes = typeof PUSHES;
+export type CommandName = keyof Commands & string;
+export type PushName = keyof Pushes & string;
+export type C2S = ClientToServerEvents<Commands>;
+export type S2C = ServerToClientEvents<Pushes>;

@@ -1,0 +1,160 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { command } from '../../shared/protocol/realtime.js';
+import { audit } from '../../server/audit/audit.repo.js';
+import { auditLog } from '../../server/db/schema/index.js';
+import { AppError } from '../../server/http/errors.js';
+import { SOCKET_DOMAINS } from '../../server/realtime/domains.js';
+import { hubOptions } from '../../server/realtime/hub.js';
+import { type TestServer, buildMeeting, startTestServer, until } from '../helpers/server.js';
+import { connectSocket, connected, newCommandId, type TestSocket } from '../helpers/socket.js';
+
+// A tiny domain registered through the same wrapper as the real ones, so the hub's contract
+// (validation, dedupe, persistence, error funnel) is tested on its own.
+const TEST_COMMANDS = {
+  'test:bump': command({ payload: z.strictObject({ meetingId: z.number().int(), by: z.number().int().min(1).max(10) }), ack: z.object({ total: z.number() }), authoritative: true }),
+  'test:fail': command({ payload: z.strictObject({}), ack: z.null() }),
+};
+let handlerCalls = 0;
+SOCKET_DOMAINS.push((hub, ctx) => {
+  hub.commands(TEST_COMMANDS, {
+    'test:bump': ({ meetingId, by }, c) => {
+      handlerCalls++;
+      c.access(meetingId);
+      const total = c.tx((d) => {
+        audit(d, { actorId: c.user.id, action: 'test.bump', targetType: 'meeting', targetId: meetingId, details: { by } });
+        return { total: d.select().from(auditLog).where(eq(auditLog.action, 'test.bump')).all().reduce((s, r) => s + Number((r.details as { by: number }).by), 0) };
+      });
+      hub.broadcast(meetingId, 'test:bumped', total);
+      return total;
+    },
+    'test:fail': () => {
+      throw new AppError('vote_closed', 'The vote is closed', 409);
+    },
+  });
+  hub.snapshot('test', (meetingId) => ({ meetingId, hello: 'world' }));
+  void ctx;
+});
+
+describe('realtime hub', () => {
+  let srv: TestServer;
+  const sockets: TestSocket[] = [];
+  const open = async (username: string | null, opts: Parameters<typeof connectSocket>[2] = {}) => {
+    const s = connectSocket(srv.url, username ? await srv.login(username) : null, opts);
+    sockets.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    srv = await startTestServer();
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await srv?.close();
+  });
+
+  it('refuses a handshake without a session cookie with unauthenticated', async () => {
+    await expect(connected(await open(null, { reconnection: false }))).rejects.toThrow('unauthenticated');
+  });
+
+  it('refuses a handshake from a foreign Origin with csrf, accepts our own Origin', async () => {
+    await expect(connected(await open('member1', { origin: 'https://evil.example', reconnection: false }))).rejects.toThrow('csrf');
+    await expect(connected(await open('member1', { origin: srv.url }))).resolves.toBeTruthy();
+  });
+
+  it('refuses another protocol version with protocol_mismatch', async () => {
+    await expect(connected(await open('member1', { protocolVersion: 999, reconnection: false }))).rejects.toThrow('protocol_mismatch');
+  });
+
+  it('meeting:join returns access, seq and every domain snapshot; a meeting the caller cannot see is not_found', async () => {
+    const s = await connected(await open('member1'));
+    const ack = await s.cmd('meeting:join', { meetingId: 1 });
+    expect(ack).toMatchObject({ ok: true, data: { meetingId: 1, access: { role: 'member', canVote: true, canChair: false }, snapshot: { test: { hello: 'world' } } } });
+    const g = await connected(await open('guest'));
+    const secretary = await srv.login('secretary');
+    const other = await buildMeeting(secretary, { publish: true });
+    expect(await g.cmd('meeting:join', { meetingId: other.meetingId })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await g.cmd('meeting:join', { meetingId: 99999 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  it('a malformed payload is acked invalid_payload without calling the handler', async () => {
+    const s = await connected(await open('member2'));
+    const before = handlerCalls;
+    for (const bad of [undefined, 42, 'x', [1], { meetingId: 1 }, { meetingId: 1, by: 99 }, { meetingId: 1, by: 1, extra: true }, { meetingId: 1, by: 1, commandId: 'short' }]) {
+      const ack = await s.cmd('test:bump', bad);
+      expect(ack).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    }
+    expect(handlerCalls).toBe(before);
+  });
+
+  it('a command without an ack callback is handled and the socket keeps working', async () => {
+    const s = await connected(await open('member3'));
+    await s.cmd('meeting:join', { meetingId: 1 });
+    s.socket.emit('test:bump', { meetingId: 1, by: 1 });
+    s.socket.emit('test:bump', 'garbage');
+    await s.waitFor('test:bumped');
+    expect(await s.cmd('clock:sync', {})).toMatchObject({ ok: true });
+  });
+
+  it('a thrown domain error becomes a failed ack with its stable code', async () => {
+    const s = await connected(await open('member4'));
+    expect(await s.cmd('test:fail', {})).toEqual({ ok: false, error: { code: 'vote_closed', message: 'The vote is closed' } });
+  });
+
+  it('a flooding socket gets rate_limited acks while another socket is unaffected', async () => {
+    const flood = await connected(await open('member5'));
+    const calm = await connected(await open('member6'));
+    const acks = await Promise.all(Array.from({ length: hubOptions.ratePoints * 3 }, () => flood.cmd('clock:sync', {})));
+    expect(acks.filter((a) => !a.ok && a.error.code === 'rate_limited').length).toBeGreaterThanOrEqual(hubOptions.ratePoints);
+    expect(await calm.cmd('clock:sync', {})).toMatchObject({ ok: true });
+  });
+
+  it('pushes to a meeting room carry an increasing seq and reach only that room', async () => {
+    const a = await connected(await open('member7'));
+    const b = await connected(await open('member8'));
+    const outsider = await connected(await open('member9'));
+    const joined = await a.cmd('meeting:join', { meetingId: 1 });
+    await b.cmd('meeting:join', { meetingId: 1 });
+    await a.cmd('test:bump', { meetingId: 1, by: 2 });
+    await a.cmd('test:bump', { meetingId: 1, by: 3 });
+    await until(() => b.pushes('test:bumped').length >= 2);
+    const seqs = b.received.filter(([e]) => e === 'test:bumped').map(([, p]) => p.seq);
+    expect(seqs[1]).toBe(seqs[0] + 1);
+    expect(seqs[0]).toBeGreaterThan(joined.ok ? joined.data.seq : 0);
+    expect(outsider.pushes('test:bumped')).toEqual([]);
+  });
+
+  it('presence:changed announces a participant joining and leaving the room', async () => {
+    const watcher = await connected(await open('chair'));
+    await watcher.cmd('meeting:join', { meetingId: 1 });
+    const m = await connected(await open('member10'));
+    const ids = (await (await srv.login('admin')).get('/api/users')).body.users as { id: number; username: string }[];
+    const id = ids.find((u) => u.username === 'member10')!.id;
+    await m.cmd('meeting:join', { meetingId: 1 });
+    await watcher.waitFor('presence:changed', (d) => d.userId === id && d.online);
+    m.close();
+    await watcher.waitFor('presence:changed', (d) => d.userId === id && !d.online);
+  });
+
+  it('a retried command with the same commandId is applied once and gets the same ack, also after a restart', async () => {
+    const s = await connected(await open('secretary'));
+    const commandId = newCommandId();
+    const first = await s.cmd('test:bump', { meetingId: 1, by: 5, commandId });
+    const calls = handlerCalls;
+    const again = await Promise.all([s.cmd('test:bump', { meetingId: 1, by: 5, commandId }), s.cmd('test:bump', { meetingId: 1, by: 5, commandId })]);
+    expect(first.ok).toBe(true);
+    expect(again).toEqual([first, first]);
+    expect(handlerCalls).toBe(calls);
+
+    s.close();
+    const dataDir = srv.dataDir;
+    await srv.close();
+    srv = await startTestServer({ dataDir });
+    const t = await connected(await open('secretary'));
+    expect(await t.cmd('test:bump', { meetingId: 1, by: 5, commandId })).toEqual(first);
+    expect(handlerCalls).toBe(calls);
+    const next = await t.cmd('test:bump', { meetingId: 1, by: 1, commandId: newCommandId() });
+    expect(next).toEqual({ ok: true, data: { total: (first.ok ? first.data.total : 0) + 1 } });
+  });
+});
