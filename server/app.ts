@@ -20,6 +20,7 @@ import { meetingRoutes } from './meetings/meetings.routes.js';
 import { notificationRoutes } from './notifications/notifications.routes.js';
 import { Notifier } from './notifications/notifications.service.js';
 import { userRoutes } from './users/users.routes.js';
+import { itemNotesDocs } from './yjs/item-notes.js';
 
 export const VERSION = '0.1.0';
 
@@ -36,7 +37,7 @@ export interface App {
 /**
  * Domain route modules, in mount order. A new domain adds its `xxxRoutes(ctx)` here.
  */
-const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes];
+const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs];
 
 /**
  * Assembles the express app. Never listens (see server.ts / main.ts): tests build apps on port 0.

@@ -6,6 +6,7 @@ import { type Db, openDb } from './db/client.js';
 import { type Logger, createLogger } from './log.js';
 import { realtimeAttachment } from './realtime/realtime.attachment.js';
 import { seedDemo } from './seed/seed.js';
+import { yjsAttachment } from './yjs/yjs.attachment.js';
 
 /**
  * A transport or subsystem that lives on the HTTP server (Socket.IO hub, Yjs hub, SFU).
@@ -15,7 +16,7 @@ export type Attachment = (app: App, server: http.Server) => Promise<Detach> | De
 export type Detach = { close(): Promise<void> | void };
 
 /** Subsystems attached to every server, in order. Realtime domains register here. */
-export const ATTACHMENTS: Attachment[] = [realtimeAttachment];
+export const ATTACHMENTS: Attachment[] = [realtimeAttachment, yjsAttachment];
 
 export interface RunningServer {
   app: App;

@@ -13,4 +13,6 @@ export const LIMITS = {
   agendaDepth: 3,
   participantsPerMeeting: 1_000,
   durationMinutes: 24 * 60,
+  /** Yjs hub: largest single WebSocket frame, and the largest a collaborative document may grow. */
+  yjs: { messageBytes: 2 * 1024 * 1024, docBytes: 16 * 1024 * 1024, docNameLength: 200 },
 } as const;

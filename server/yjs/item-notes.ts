@@ -1,0 +1,32 @@
+import { and, eq } from 'drizzle-orm';
+import type { AppContext } from '../context.js';
+import { agendaItems } from '../db/schema/index.js';
+import { meetingAccess } from '../meetings/meetings.access.js';
+import { yjsHub } from './yjs.hub.js';
+import { type YjsDocKind, docPattern } from './yjs.registry.js';
+
+/**
+ * Collaborative notes of one agenda item, `meeting:<meetingId>:item:<itemId>:notes` (a Y.Text
+ * named `notes`, see shared/protocol/yjs.ts). Written by those who manage the meeting (admin,
+ * committee or meeting secretaries), read by every participant who may see the meeting, refused
+ * for everyone else and for an item that is not in that meeting.
+ */
+export const itemNotesKind: YjsDocKind<{ meetingId: number; itemId: number }> = {
+  kind: 'item-notes',
+  parse: docPattern<'meetingId' | 'itemId'>('meeting:{meetingId}:item:{itemId}:notes'),
+  access(user, { meetingId, itemId }, db) {
+    const a = meetingAccess(db, user, meetingId);
+    const item = db
+      .select({ id: agendaItems.id })
+      .from(agendaItems)
+      .where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId)))
+      .get();
+    if (!item) return 'none';
+    return a.canManage ? 'write' : 'read';
+  },
+};
+
+/** Domain registration (DOMAIN_ROUTES in server/app.ts): the item-notes document kind. */
+export function itemNotesDocs(ctx: AppContext): void {
+  yjsHub(ctx).registerKind(itemNotesKind);
+}

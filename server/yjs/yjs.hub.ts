@@ -1,0 +1,698 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { WebSocket, WebSocketServer } from 'ws';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as syncProtocol from 'y-protocols/sync';
+import * as Y from 'yjs';
+import { CLOSE_CODES } from '../../shared/close-codes.js';
+import { LIMITS } from '../../shared/limits.js';
+import { YJS_MESSAGE, YjsDocName } from '../../shared/protocol/yjs.js';
+import { type AuthUser, authenticateCookie } from '../auth/sessions.js';
+import type { Config } from '../config.js';
+import type { AppContext } from '../context.js';
+import type { Db } from '../db/client.js';
+import { originAllowed } from '../http/security.js';
+import type { Logger } from '../log.js';
+import { DocKindRegistry, type ParsedDocName, type YjsAccess, type YjsDocKind } from './yjs.registry.js';
+import { YjsStore } from './yjs.store.js';
+
+/** Tunables of one hub. Defaults suit production; tests shorten the timers with `setOptions`. */
+export interface YjsHubOptions {
+  /** A document with no connection is unloaded (flushed, compacted, destroyed) after this long. */
+  unloadAfterMs: number;
+  /** Compact a document as soon as it has this many stored rows. */
+  compactAfterUpdates: number;
+  /** Every this often, compact every loaded document with more than one stored row. */
+  compactIntervalMs: number;
+  /** Every this often, re-check the session and access of every connection (revocation sweep). */
+  recheckIntervalMs: number;
+  /** WebSocket ping period; a connection that missed one pong is terminated. */
+  pingIntervalMs: number;
+  /** `onChange` handlers run this long after the last change of a document… */
+  changeDebounceMs: number;
+  /** …and at the latest this long after the first unreported change. */
+  changeMaxWaitMs: number;
+  /** A connection whose send buffer grows past this is closed with 1013 (slow consumer). */
+  maxBufferedBytes: number;
+  /** Largest a document may grow through client updates (`LIMITS.yjs.docBytes`). */
+  docBytes: number;
+}
+
+const DEFAULTS: YjsHubOptions = {
+  unloadAfterMs: 30_000,
+  compactAfterUpdates: 500,
+  compactIntervalMs: 60_000,
+  recheckIntervalMs: 60_000,
+  pingIntervalMs: 30_000,
+  changeDebounceMs: 1_000,
+  changeMaxWaitMs: 5_000,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  docBytes: LIMITS.yjs.docBytes,
+};
+
+/** Transaction origin of updates written by server code through `withDoc`. */
+export const SERVER_ORIGIN = Symbol('yjs-server');
+const LOAD_ORIGIN = Symbol('yjs-load');
+
+/** A handler notified (debounced) after a document changed; see `YjsHub.onChange`. */
+export type YjsChangeHandler = (name: string, ydoc: Y.Doc) => void | Promise<void>;
+
+interface ChangeListener {
+  match: string | RegExp;
+  handler: YjsChangeHandler;
+  debounceMs: number;
+  maxWaitMs: number;
+  timers: Map<string, { timer: NodeJS.Timeout; since: number }>;
+}
+
+class HubDoc {
+  readonly ydoc = new Y.Doc();
+  readonly awareness = new awarenessProtocol.Awareness(this.ydoc);
+  readonly conns = new Set<Conn>();
+  /** Updates applied in memory, not yet committed; broadcast only after their commit. */
+  pending: { data: Uint8Array; origin: unknown }[] = [];
+  /** Approximate stored size: sum of stored rows (exact after compaction). */
+  bytes = 0;
+  /** Number of stored rows and the id of the last one. */
+  rows = 0;
+  lastRowId = 0;
+  unloadTimer: NodeJS.Timeout | null = null;
+  constructor(
+    readonly name: string,
+    readonly kind: YjsDocKind,
+    readonly parsed: ParsedDocName,
+  ) {
+    this.awareness.setLocalState(null);
+  }
+}
+
+class Conn {
+  /** Awareness client ids this connection announced (removed when it closes). */
+  readonly awarenessIds = new Set<number>();
+  alive = true;
+  closed = false;
+  constructor(
+    readonly ws: WebSocket,
+    public user: AuthUser,
+    /** Kept in memory only, to re-check the session on revocation sweeps; never logged. */
+    readonly cookie: string,
+    readonly doc: HubDoc,
+    public level: 'write' | 'read',
+    readonly log: Logger,
+  ) {}
+}
+
+/** Filter of `recheck`: every given field must match the connection. */
+export interface RecheckFilter {
+  docName?: string;
+  userId?: number;
+  meetingId?: number;
+  kind?: string;
+}
+
+/**
+ * The Yjs document hub: speaks the y-websocket protocol (sync + awareness) on `/yjs/<document>`,
+ * authorizes every connection at the HTTP upgrade through the registered document kinds,
+ * persists every update in SQLite before broadcasting it, compacts, unloads idle documents and
+ * offers server-side hooks (`onChange`, `withDoc`, `getDoc`) and revocation (`recheck`).
+ * One hub per app (`yjsHub(ctx)`). See docs/DEVELOPING.md, "Yjs hub".
+ */
+export class YjsHub {
+  readonly registry = new DocKindRegistry();
+  private options: YjsHubOptions = { ...DEFAULTS };
+  private store: YjsStore;
+  private docs = new Map<string, HubDoc>();
+  private dirty = new Set<HubDoc>();
+  private flushScheduled = false;
+  private listeners: ChangeListener[] = [];
+  private wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.yjs.messageBytes, perMessageDeflate: false });
+  private timers: NodeJS.Timeout[] = [];
+  private closed = false;
+  private log: Logger;
+  private db: Db;
+  private config: Config;
+  private unsubscribeBus: () => void;
+
+  constructor(ctx: Pick<AppContext, 'db' | 'config' | 'log' | 'bus'>) {
+    this.db = ctx.db;
+    this.config = ctx.config;
+    this.log = ctx.log.child({ subsystem: 'yjs' });
+    this.store = new YjsStore(ctx.db);
+    // Domain facts that may change who sees a meeting's documents: re-check those connections.
+    const onMeeting = ({ meetingId }: { meetingId: number }) => this.recheck({ meetingId });
+    ctx.bus.on('meeting:changed', onMeeting);
+    ctx.bus.on('agenda:changed', onMeeting);
+    this.unsubscribeBus = () => {
+      ctx.bus.off('meeting:changed', onMeeting);
+      ctx.bus.off('agenda:changed', onMeeting);
+    };
+    this.startTimers();
+  }
+
+  /** Changes tunables (tests shorten timers and limits). Restarts the periodic timers. */
+  setOptions(partial: Partial<YjsHubOptions>): void {
+    this.options = { ...this.options, ...partial };
+    this.startTimers();
+  }
+
+  /** Registers a document kind (see `YjsDocKind`). @throws Error on a duplicate kind name. */
+  registerKind<P extends ParsedDocName>(kind: YjsDocKind<P>): void {
+    this.registry.register(kind);
+  }
+
+  // ---------------------------------------------------------------- server-side API
+
+  /**
+   * Subscribes to changes of documents whose kind is `match` (a kind name) or whose name matches
+   * `match` (a RegExp). The handler runs debounced per document (`changeDebounceMs`, at most
+   * `changeMaxWaitMs` after the first change), after the changes are committed, and once more
+   * before a document is unloaded or the hub closes if a change is still unreported. It receives
+   * the live Y.Doc: read it synchronously (project into relational tables in one transaction).
+   * Errors are logged. Returns an unsubscribe function.
+   */
+  onChange(match: string | RegExp, handler: YjsChangeHandler, opts: { debounceMs?: number; maxWaitMs?: number } = {}): () => void {
+    const l: ChangeListener = {
+      match,
+      handler,
+      debounceMs: opts.debounceMs ?? this.options.changeDebounceMs,
+      maxWaitMs: opts.maxWaitMs ?? this.options.changeMaxWaitMs,
+      timers: new Map(),
+    };
+    this.listeners.push(l);
+    return () => {
+      for (const t of l.timers.values()) clearTimeout(t.timer);
+      this.listeners = this.listeners.filter((x) => x !== l);
+    };
+  }
+
+  /**
+   * The live Y.Doc of a registered document, loaded from SQLite if needed. Mutating it is the same
+   * as `withDoc` (persisted and broadcast), but prefer `withDoc`; do not keep the reference: an
+   * idle document is unloaded after `unloadAfterMs` and a later call returns a new Y.Doc.
+   * @throws Error when no registered kind accepts the name.
+   */
+  getDoc(name: string): Y.Doc {
+    return this.loadByName(name).ydoc;
+  }
+
+  /**
+   * Runs `fn` inside one Yjs transaction on the document (origin `SERVER_ORIGIN`). The resulting
+   * update is persisted and broadcast exactly like a client's, in the same event-loop turn.
+   * Server writes bypass access rules and the size limit: the caller is trusted.
+   * @throws Error when no registered kind accepts the name; rethrows what `fn` throws.
+   */
+  withDoc<T>(name: string, fn: (ydoc: Y.Doc) => T): T {
+    const doc = this.loadByName(name);
+    let result!: T;
+    doc.ydoc.transact(() => {
+      result = fn(doc.ydoc);
+    }, SERVER_ORIGIN);
+    return result;
+  }
+
+  /** Commits every pending update now (normally done at the end of the event-loop turn). */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.dirty.size === 0) return;
+    const docs = [...this.dirty];
+    this.dirty.clear();
+    const rows: { docName: string; data: Uint8Array }[] = [];
+    for (const d of docs) for (const p of d.pending) rows.push({ docName: d.name, data: p.data });
+    let ids: number[];
+    try {
+      ids = this.store.append(rows);
+    } catch (err) {
+      // Nothing of this batch is durable: drop the in-memory state and make clients re-sync
+      // (they still hold their updates and resend them on reconnect).
+      this.log.error({ err }, 'yjs: persisting updates failed; reloading affected documents');
+      for (const d of docs) this.unload(d, { persist: false, code: 1011 });
+      return;
+    }
+    let i = 0;
+    for (const d of docs) {
+      const pending = d.pending;
+      d.pending = [];
+      d.rows += pending.length;
+      i += pending.length;
+      d.lastRowId = ids[i - 1];
+      // Broadcast only now: whatever a client has seen is committed (acknowledged-data rule).
+      for (const p of pending) {
+        const msg = encodeUpdateMessage(p.data);
+        for (const c of d.conns) if (c !== p.origin) this.send(c, msg);
+      }
+      this.notifyChange(d);
+      if (d.rows >= this.options.compactAfterUpdates) setImmediate(() => this.compact(d));
+    }
+  }
+
+  /**
+   * Replaces a document's stored rows by one row: the in-memory Y.Doc (the state of all rows)
+   * re-encoded with `Y.encodeStateAsUpdate` (never `Y.mergeUpdates`, which is super-linear).
+   */
+  compact(d: HubDoc): void {
+    if (this.docs.get(d.name) !== d) return;
+    if (d.pending.length) this.flush();
+    if (d.rows <= 1) return;
+    const state = Y.encodeStateAsUpdate(d.ydoc);
+    try {
+      d.lastRowId = this.store.replace(d.name, d.lastRowId, state);
+      d.rows = 1;
+      d.bytes = state.byteLength;
+    } catch (err) {
+      this.log.error({ err, doc: d.name }, 'yjs: compaction failed (rows kept)');
+    }
+  }
+
+  /** Compacts a loaded document by name (tests, maintenance). */
+  compactDoc(name: string): void {
+    const d = this.docs.get(name);
+    if (d) this.compact(d);
+  }
+
+  /** Introspection for tests and health: loaded documents, their connections and stored rows. */
+  stats(): { docs: number; connections: number; perDoc: Record<string, { connections: number; rows: number; bytes: number }> } {
+    const perDoc: Record<string, { connections: number; rows: number; bytes: number }> = {};
+    let connections = 0;
+    for (const d of this.docs.values()) {
+      perDoc[d.name] = { connections: d.conns.size, rows: d.rows, bytes: d.bytes };
+      connections += d.conns.size;
+    }
+    return { docs: this.docs.size, connections, perDoc };
+  }
+
+  // ---------------------------------------------------------------- revocation
+
+  /**
+   * Re-checks session and access of the matching connections: an ended session closes with 4401,
+   * access `none` closes with 4403, a changed level (write ↔ read) takes effect for the next
+   * message. Call it after changing who may see a document; the hub calls it itself on
+   * `meeting:changed` / `agenda:changed` (for `meetingId`) and every `recheckIntervalMs`.
+   * Returns how many connections were closed.
+   */
+  recheck(filter: RecheckFilter = {}): number {
+    let closedCount = 0;
+    for (const d of this.docs.values()) {
+      if (filter.docName !== undefined && d.name !== filter.docName) continue;
+      if (filter.kind !== undefined && d.kind.kind !== filter.kind) continue;
+      if (filter.meetingId !== undefined && d.parsed.meetingId !== filter.meetingId) continue;
+      for (const c of [...d.conns]) {
+        if (filter.userId !== undefined && c.user.id !== filter.userId) continue;
+        const auth = authenticateCookie(this.db, c.cookie);
+        if (!auth || auth.user.id !== c.user.id) {
+          this.closeConn(c, CLOSE_CODES.unauthenticated, 'session ended');
+          closedCount++;
+          continue;
+        }
+        c.user = auth.user;
+        const level = this.registry.access(d.kind, auth.user, d.parsed, this.db);
+        if (level === 'none') {
+          this.closeConn(c, CLOSE_CODES.forbidden, 'access revoked');
+          closedCount++;
+        } else c.level = level;
+      }
+    }
+    return closedCount;
+  }
+
+  /** Closes every connection of a user (deactivation, logout everywhere) with `code` (default 4401). */
+  closeUser(userId: number, code: number = CLOSE_CODES.unauthenticated): number {
+    let n = 0;
+    for (const d of this.docs.values())
+      for (const c of [...d.conns])
+        if (c.user.id === userId) {
+          this.closeConn(c, code, 'closed by server');
+          n++;
+        }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- transport
+
+  /**
+   * Handles an HTTP upgrade for `/yjs/<document>`: Origin (absent allowed: non-browser clients),
+   * session cookie, document name, access — all before any Yjs message. A refusal accepts the
+   * WebSocket and closes it at once with 4401/4403/4404 so the stock client sees the code.
+   */
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const refuse = (code: number, reason: string) => {
+      this.log.info({ code, reason }, 'yjs: connection refused');
+      this.wss.handleUpgrade(req, socket, head, (ws) => ws.close(code, reason));
+    };
+    const origin = req.headers.origin;
+    if (origin && !originAllowed(origin, req.headers.host, this.config)) return refuse(CLOSE_CODES.forbidden, 'origin not allowed');
+    const cookie = req.headers.cookie ?? '';
+    const auth = authenticateCookie(this.db, cookie);
+    if (!auth) return refuse(CLOSE_CODES.unauthenticated, 'sign in first');
+    let name: string;
+    try {
+      name = decodeURIComponent(new URL(req.url ?? '', 'http://x').pathname.slice('/yjs/'.length));
+    } catch {
+      return refuse(CLOSE_CODES.unknownDocument, 'unknown document');
+    }
+    const resolved = YjsDocName.safeParse(name).success ? this.registry.resolve(name) : null;
+    if (!resolved) return refuse(CLOSE_CODES.unknownDocument, 'unknown document');
+    const level = this.registry.access(resolved.kind, auth.user, resolved.parsed, this.db);
+    if (level === 'none') return refuse(CLOSE_CODES.forbidden, 'no access');
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (this.closed) return ws.close(CLOSE_CODES.goingAway, 'shutting down');
+      // Access may have been decided against a doc that got unloaded meanwhile: resolve by name.
+      const doc = this.load(name, resolved.kind, resolved.parsed);
+      const conn = new Conn(ws, auth.user, cookie, doc, level, this.log.child({ doc: name, userId: auth.user.id }));
+      this.setupConn(conn);
+    });
+  }
+
+  private setupConn(conn: Conn): void {
+    const { ws, doc } = conn;
+    doc.conns.add(conn);
+    if (doc.unloadTimer) {
+      clearTimeout(doc.unloadTimer);
+      doc.unloadTimer = null;
+    }
+    ws.on('error', (err) => conn.log.debug({ err }, 'yjs: socket error'));
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('close', () => this.detach(conn));
+    ws.on('message', (data, isBinary) => {
+      if (conn.closed) return;
+      if (!isBinary) return this.closeConn(conn, CLOSE_CODES.invalidMessage, 'binary frames only');
+      this.onMessage(conn, toUint8(data));
+    });
+    conn.log.debug({ level: conn.level }, 'yjs: connected');
+    // Sync step 1 from the server, then the current awareness states (as the stock server does).
+    if (doc.pending.length) this.flush();
+    const enc = encoding.createEncoder();
+    encoding.writeVarUint(enc, YJS_MESSAGE.sync);
+    syncProtocol.writeSyncStep1(enc, doc.ydoc);
+    this.send(conn, encoding.toUint8Array(enc));
+    const states = doc.awareness.getStates();
+    if (states.size > 0) this.send(conn, encodeAwarenessMessage(doc.awareness, [...states.keys()]));
+  }
+
+  /**
+   * One y-websocket frame. Anything malformed (unknown type, truncated, trailing bytes, an update
+   * that does not decode or apply) closes this connection with 4400; the document and the other
+   * connections are untouched because updates are decoded before they are applied.
+   */
+  private onMessage(conn: Conn, buf: Uint8Array): void {
+    const doc = conn.doc;
+    try {
+      const dec = decoding.createDecoder(buf);
+      const type = decoding.readVarUint(dec);
+      switch (type) {
+        case YJS_MESSAGE.sync: {
+          const sub = decoding.readVarUint(dec);
+          if (sub === syncProtocol.messageYjsSyncStep1) {
+            const sv = decoding.readVarUint8Array(dec);
+            assertConsumed(dec, buf);
+            Y.decodeStateVector(sv);
+            // Never hand out state that is not committed yet.
+            if (doc.pending.length) this.flush();
+            const enc = encoding.createEncoder();
+            encoding.writeVarUint(enc, YJS_MESSAGE.sync);
+            syncProtocol.writeSyncStep2(enc, doc.ydoc, sv);
+            this.send(conn, encoding.toUint8Array(enc));
+          } else if (sub === syncProtocol.messageYjsSyncStep2 || sub === syncProtocol.messageYjsUpdate) {
+            const update = decoding.readVarUint8Array(dec);
+            assertConsumed(dec, buf);
+            // Validate the encoding before touching the document: garbage throws here.
+            Y.decodeUpdate(update);
+            if (conn.level !== 'write') return; // read-only: updates are dropped, silently
+            if (doc.bytes + update.byteLength > this.options.docBytes) {
+              conn.log.warn({ bytes: doc.bytes, update: update.byteLength }, 'yjs: document size limit reached');
+              return this.closeConn(conn, CLOSE_CODES.documentTooLarge, 'document too large');
+            }
+            Y.applyUpdate(doc.ydoc, update, conn);
+          } else throw new Error(`unknown sync message ${sub}`);
+          break;
+        }
+        case YJS_MESSAGE.awareness: {
+          const update = decoding.readVarUint8Array(dec);
+          assertConsumed(dec, buf);
+          // Awareness (presence, cursors) is allowed for read-only connections too: it never
+          // touches the document and is bounded by maxPayload.
+          awarenessProtocol.applyAwarenessUpdate(doc.awareness, update, conn);
+          break;
+        }
+        case YJS_MESSAGE.queryAwareness: {
+          assertConsumed(dec, buf);
+          this.send(conn, encodeAwarenessMessage(doc.awareness, [...doc.awareness.getStates().keys()]));
+          break;
+        }
+        case YJS_MESSAGE.auth:
+          // Authorization happens at the upgrade; the y-protocols auth message is server → client only.
+          throw new Error('auth messages are not accepted from clients');
+        default:
+          throw new Error(`unknown message type ${type}`);
+      }
+    } catch (err) {
+      conn.log.info({ err: (err as Error).message }, 'yjs: invalid message, closing connection');
+      this.closeConn(conn, CLOSE_CODES.invalidMessage, 'invalid message');
+    }
+  }
+
+  private send(conn: Conn, msg: Uint8Array): void {
+    const ws = conn.ws;
+    if (conn.closed || ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount > this.options.maxBufferedBytes) {
+      this.closeConn(conn, CLOSE_CODES.tryAgainLater, 'too slow');
+      return;
+    }
+    ws.send(msg);
+  }
+
+  private closeConn(conn: Conn, code: number, reason: string): void {
+    if (conn.closed) return;
+    this.detach(conn);
+    try {
+      conn.ws.close(code, reason);
+    } catch {
+      conn.ws.terminate();
+    }
+  }
+
+  private detach(conn: Conn): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    const doc = conn.doc;
+    doc.conns.delete(conn);
+    if (conn.awarenessIds.size) awarenessProtocol.removeAwarenessStates(doc.awareness, [...conn.awarenessIds], null);
+    if (doc.conns.size === 0) this.scheduleUnload(doc);
+  }
+
+  // ---------------------------------------------------------------- documents
+
+  private loadByName(name: string): HubDoc {
+    const existing = this.docs.get(name);
+    if (existing) {
+      if (existing.conns.size === 0) this.scheduleUnload(existing);
+      return existing;
+    }
+    const resolved = YjsDocName.safeParse(name).success ? this.registry.resolve(name) : null;
+    if (!resolved) throw new Error(`Unknown Yjs document ${name}`);
+    const d = this.load(name, resolved.kind, resolved.parsed);
+    this.scheduleUnload(d);
+    return d;
+  }
+
+  private load(name: string, kind: YjsDocKind, parsed: ParsedDocName): HubDoc {
+    const existing = this.docs.get(name);
+    if (existing) return existing;
+    const d = new HubDoc(name, kind, parsed);
+    const rows = this.store.load(name);
+    d.ydoc.transact(() => {
+      for (const r of rows) {
+        try {
+          Y.applyUpdate(d.ydoc, r.data);
+        } catch (err) {
+          this.log.error({ err, doc: name, row: r.id }, 'yjs: stored update does not apply; skipped');
+        }
+        d.bytes += r.data.byteLength;
+      }
+    }, LOAD_ORIGIN);
+    d.rows = rows.length;
+    d.lastRowId = rows.at(-1)?.id ?? 0;
+    d.ydoc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin === LOAD_ORIGIN) return;
+      d.pending.push({ data: update, origin });
+      d.bytes += update.byteLength;
+      this.dirty.add(d);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+    d.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+      if (origin instanceof Conn) {
+        for (const id of added) origin.awarenessIds.add(id);
+        for (const id of removed) origin.awarenessIds.delete(id);
+      }
+      const changed = added.concat(updated, removed);
+      if (!changed.length || d.conns.size === 0) return;
+      const msg = encodeAwarenessMessage(d.awareness, changed);
+      for (const c of d.conns) this.send(c, msg);
+    });
+    this.docs.set(name, d);
+    if (d.rows >= 20) this.compact(d);
+    return d;
+  }
+
+  private scheduleUnload(d: HubDoc): void {
+    if (d.unloadTimer) clearTimeout(d.unloadTimer);
+    d.unloadTimer = setTimeout(() => {
+      d.unloadTimer = null;
+      if (d.conns.size === 0) this.unload(d, { persist: true });
+    }, this.options.unloadAfterMs);
+    d.unloadTimer.unref();
+  }
+
+  private unload(d: HubDoc, { persist, code }: { persist: boolean; code?: number }): void {
+    if (this.docs.get(d.name) !== d) return;
+    if (persist) {
+      if (d.pending.length) this.flush();
+      this.runChangeNow(d);
+      this.compact(d);
+    }
+    for (const c of [...d.conns]) this.closeConn(c, code ?? CLOSE_CODES.goingAway, 'document reloaded');
+    if (d.unloadTimer) clearTimeout(d.unloadTimer);
+    this.dirty.delete(d);
+    this.docs.delete(d.name);
+    d.awareness.destroy();
+    d.ydoc.destroy();
+  }
+
+  // ---------------------------------------------------------------- change hooks
+
+  private matches(l: ChangeListener, d: HubDoc): boolean {
+    return typeof l.match === 'string' ? l.match === d.kind.kind : l.match.test(d.name);
+  }
+
+  private notifyChange(d: HubDoc): void {
+    for (const l of this.listeners) {
+      if (!this.matches(l, d)) continue;
+      const now = Date.now();
+      const t = l.timers.get(d.name);
+      const since = t?.since ?? now;
+      if (t) clearTimeout(t.timer);
+      const wait = Math.max(0, Math.min(l.debounceMs, since + l.maxWaitMs - now));
+      const timer = setTimeout(() => {
+        l.timers.delete(d.name);
+        this.callHandler(l, d);
+      }, wait);
+      l.timers.set(d.name, { timer, since });
+    }
+  }
+
+  private runChangeNow(d: HubDoc): void {
+    for (const l of this.listeners) {
+      const t = l.timers.get(d.name);
+      if (!t) continue;
+      clearTimeout(t.timer);
+      l.timers.delete(d.name);
+      this.callHandler(l, d);
+    }
+  }
+
+  private callHandler(l: ChangeListener, d: HubDoc): void {
+    try {
+      const r = l.handler(d.name, d.ydoc);
+      if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((err) => this.log.error({ err, doc: d.name }, 'yjs: onChange handler failed'));
+    } catch (err) {
+      this.log.error({ err, doc: d.name }, 'yjs: onChange handler failed');
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  private startTimers(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (this.closed) return;
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.options.pingIntervalMs, () => {
+      for (const d of this.docs.values())
+        for (const c of [...d.conns]) {
+          if (!c.alive) {
+            this.detach(c);
+            c.ws.terminate();
+            continue;
+          }
+          c.alive = false;
+          try {
+            c.ws.ping();
+          } catch {
+            this.detach(c);
+          }
+        }
+    });
+    every(this.options.recheckIntervalMs, () => this.recheck());
+    every(this.options.compactIntervalMs, () => {
+      for (const d of [...this.docs.values()]) if (d.rows > 1) this.compact(d);
+    });
+  }
+
+  /** Closes every connection (1001: clients reconnect), commits, runs pending hooks, compacts. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.unsubscribeBus();
+    this.flush();
+    for (const d of [...this.docs.values()]) this.unload(d, { persist: true, code: CLOSE_CODES.goingAway });
+    for (const l of this.listeners) for (const t of l.timers.values()) clearTimeout(t.timer);
+    for (const ws of this.wss.clients) ws.terminate();
+    await new Promise<void>((r) => this.wss.close(() => r()));
+  }
+}
+
+function encodeUpdateMessage(update: Uint8Array): Uint8Array {
+  const enc = encoding.createEncoder();
+  encoding.writeVarUint(enc, YJS_MESSAGE.sync);
+  syncProtocol.writeUpdate(enc, update);
+  return encoding.toUint8Array(enc);
+}
+
+function encodeAwarenessMessage(awareness: awarenessProtocol.Awareness, clients: number[]): Uint8Array {
+  const enc = encoding.createEncoder();
+  encoding.writeVarUint(enc, YJS_MESSAGE.awareness);
+  encoding.writeVarUint8Array(enc, awarenessProtocol.encodeAwarenessUpdate(awareness, clients));
+  return encoding.toUint8Array(enc);
+}
+
+function assertConsumed(dec: decoding.Decoder, buf: Uint8Array): void {
+  if (dec.pos !== buf.byteLength) throw new Error('trailing bytes');
+}
+
+function toUint8(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+const hubs = new WeakMap<object, YjsHub>();
+
+/**
+ * The Yjs hub of an app, created on first use. Domains call it from their registration function
+ * (`yjsHub(ctx).registerKind(...)`, `yjsHub(ctx).onChange(...)`) and services (`withDoc`).
+ */
+export function yjsHub(ctx: Pick<AppContext, 'db' | 'config' | 'log' | 'bus'>): YjsHub {
+  let hub = hubs.get(ctx);
+  if (!hub) {
+    hub = new YjsHub(ctx);
+    hubs.set(ctx, hub);
+  }
+  return hub;
+}
+
+export type { YjsAccess };

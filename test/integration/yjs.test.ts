@@ -1,0 +1,298 @@
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { CLOSE_CODES } from '../../shared/close-codes.js';
+import { itemNotesDocName } from '../../shared/protocol/yjs.js';
+import { yjsHub } from '../../server/yjs/yjs.hub.js';
+import { type HttpClient, type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
+import { type TestProvider, openProvider, rawSocket } from '../helpers/yjs.js';
+
+let server: TestServer;
+let secretary: HttpClient;
+let member1: HttpClient;
+let member2: HttpClient;
+let chair: HttpClient;
+let notes: string;
+let itemIds: number[];
+const open: TestProvider[] = [];
+
+function provider(name: string, who: HttpClient, opts: { origin?: string } = {}) {
+  const p = openProvider(server.url, name, who.cookie, opts);
+  open.push(p);
+  return p;
+}
+const synced = (p: TestProvider) => until(() => p.provider.synced, { what: 'provider synced' });
+const terminalClose = (p: TestProvider) =>
+  new Promise<number>((resolve) => p.provider.on('closed', (e: { code: number }) => resolve(e.code)));
+
+beforeAll(async () => {
+  server = await startTestServer();
+  [secretary, member1, member2, chair] = await Promise.all(['secretary', 'member1', 'member2', 'chair'].map((u) => server.login(u)));
+  const agenda = await secretary.get('/api/meetings/1/agenda');
+  itemIds = agenda.body.items.map((i: { id: number }) => i.id);
+  notes = itemNotesDocName(1, itemIds[0]);
+});
+
+afterAll(async () => {
+  for (const p of open) p.destroy();
+  await server.close();
+});
+
+describe('Yjs hub: item notes over the y-websocket protocol', () => {
+  it('several writers converge and read-only participants see the text while their own updates are dropped', async () => {
+    const name = itemNotesDocName(1, itemIds[1]);
+    const a = provider(name, secretary);
+    const b = provider(name, await server.login('admin'));
+    const reader = provider(name, member1);
+    await Promise.all([a, b, reader].map(synced));
+    a.text.insert(0, 'Kết luận: ');
+    b.text.insert(0, 'Ý kiến. ');
+    for (let i = 0; i < 20; i++) (i % 2 ? a : b).text.insert(0, String(i % 10));
+    await until(() => a.text.toString() === b.text.toString() && reader.text.toString() === a.text.toString() && a.text.length === 38, {
+      what: 'convergence',
+    });
+    expect(a.text.toString()).toContain('Kết luận: ');
+
+    reader.text.insert(0, 'READER WROTE THIS ');
+    a.text.insert(a.text.length, ' end');
+    await until(() => reader.text.toString().endsWith(' end'), { what: 'reader receives later edits' });
+    // A fresh client sees the server's state: the reader's insert never reached it.
+    const fresh = provider(name, chair);
+    await synced(fresh);
+    expect(fresh.text.toString()).toBe(a.text.toString());
+    expect(fresh.text.toString()).not.toContain('READER');
+    expect(b.text.toString()).not.toContain('READER');
+  });
+
+  it('awareness is relayed between connections, including read-only ones', async () => {
+    const name = itemNotesDocName(1, itemIds[2]);
+    const writer = provider(name, secretary);
+    const reader = provider(name, member2);
+    await Promise.all([writer, reader].map(synced));
+    reader.provider.awareness.setLocalStateField('user', { name: 'member2' });
+    await until(() => [...writer.provider.awareness.getStates().values()].some((s) => s.user?.name === 'member2'), { what: 'awareness' });
+  });
+
+  it('refuses without a session (4401), from a foreign Origin (4403), without access (4403) and for unknown names (4404)', async () => {
+    const anon = provider(notes, server.anonymous());
+    expect(await terminalClose(anon)).toBe(CLOSE_CODES.unauthenticated);
+
+    const foreign = provider(notes, secretary, { origin: 'https://evil.example' });
+    expect(await terminalClose(foreign)).toBe(CLOSE_CODES.forbidden);
+
+    const draft = await buildMeeting(secretary, { agendaItems: 1 });
+    const outsider = provider(itemNotesDocName(draft.meetingId, draft.itemIds[0]), member1);
+    expect(await terminalClose(outsider)).toBe(CLOSE_CODES.forbidden);
+
+    // An item of another meeting addressed through meeting 1 is refused too.
+    const wrongItem = provider(itemNotesDocName(1, draft.itemIds[0]), secretary);
+    expect(await terminalClose(wrongItem)).toBe(CLOSE_CODES.forbidden);
+
+    for (const name of ['no-such-kind:1', 'meeting:1:item:x:notes', 'meeting:01:item:1:notes', 'MEETING:1']) {
+      const p = provider(name, secretary);
+      expect(await terminalClose(p)).toBe(CLOSE_CODES.unknownDocument);
+    }
+    // Refused providers stop: no reconnect loop.
+    const closesBefore = anon.closes.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(anon.closes.length).toBe(closesBefore);
+    expect(anon.provider.shouldConnect).toBe(false);
+  });
+
+  it('closes a connection that sends invalid messages with 4400 without touching the document or other clients', async () => {
+    const name = itemNotesDocName(1, itemIds[3]);
+    const good = provider(name, secretary);
+    await synced(good);
+    good.text.insert(0, 'intact');
+    await until(() => yjsHub(server.app.ctx).stats().perDoc[name]?.rows >= 1, { what: 'persisted' });
+
+    const garbage: Uint8Array[] = [
+      Uint8Array.from([9, 1, 2]), // unknown message type
+      Uint8Array.from([0, 7]), // unknown sync step
+      Uint8Array.from([0, 2, 50, 1, 2, 3]), // update length past the end
+      (() => {
+        const e = encoding.createEncoder();
+        encoding.writeVarUint(e, 0);
+        encoding.writeVarUint(e, 2);
+        encoding.writeVarUint8Array(e, Uint8Array.from([5, 200, 3, 255, 255, 255, 255, 15, 1, 2, 3]));
+        return encoding.toUint8Array(e);
+      })(), // an update that does not decode
+      Uint8Array.from([1, 3, 1, 2, 3]), // awareness that is not an awareness update
+      Uint8Array.from([2, 0, 0]), // auth message from a client
+    ];
+    for (const frame of garbage) {
+      const { ws, closed } = await rawSocket(server.url, name, secretary.cookie);
+      ws.send(frame);
+      expect(await closed).toBe(CLOSE_CODES.invalidMessage);
+    }
+    const text = await rawSocket(server.url, name, secretary.cookie);
+    text.ws.send('hello');
+    expect(await text.closed).toBe(CLOSE_CODES.invalidMessage);
+
+    good.text.insert(good.text.length, ' still');
+    const fresh = provider(name, member1);
+    await until(() => fresh.provider.synced && fresh.text.toString() === 'intact still', { what: 'doc intact after garbage' });
+    expect(good.provider.wsconnected).toBe(true);
+  });
+
+  it('refuses a frame over maxPayload (1009) and an update that would grow the document past its limit (4413)', async () => {
+    const name = itemNotesDocName(1, itemIds[4]);
+    const hub = yjsHub(server.app.ctx);
+    const { ws, closed } = await rawSocket(server.url, name, secretary.cookie);
+    ws.send(new Uint8Array(3 * 1024 * 1024));
+    expect(await closed).toBe(1009);
+
+    hub.setOptions({ docBytes: 64 * 1024 });
+    try {
+      const writer = provider(name, secretary);
+      const watcher = provider(name, member1);
+      await Promise.all([writer, watcher].map(synced));
+      writer.text.insert(0, 'small');
+      await until(() => watcher.text.toString() === 'small', { what: 'small update accepted' });
+      const closedCode = terminalClose(writer);
+      writer.text.insert(0, 'x'.repeat(100 * 1024));
+      expect(await closedCode).toBe(CLOSE_CODES.documentTooLarge);
+      const fresh = provider(name, chair);
+      await synced(fresh);
+      expect(fresh.text.toString()).toBe('small');
+      expect(watcher.text.toString()).toBe('small');
+    } finally {
+      hub.setOptions({ docBytes: 16 * 1024 * 1024 });
+    }
+  });
+
+  it('re-checks access when the meeting changes and closes revoked connections with 4403, ended sessions with 4401', async () => {
+    const ids = await userIds(await server.login('admin'));
+    const m = await buildMeeting(secretary, {
+      agendaItems: 1,
+      publish: true,
+      participants: [
+        { userId: ids.chair, role: 'chair', canVote: true },
+        { userId: ids.member3, role: 'member', canVote: true },
+        { userId: ids.member4, role: 'member', canVote: true },
+      ],
+    });
+    const name = itemNotesDocName(m.meetingId, m.itemIds[0]);
+    const member3 = await server.login('member3');
+    const member4 = await server.login('member4');
+    const p3 = provider(name, member3);
+    const p4 = provider(name, member4);
+    await Promise.all([p3, p4].map(synced));
+
+    const meeting = await secretary.get(`/api/meetings/${m.meetingId}`);
+    const closed3 = terminalClose(p3);
+    const r = await secretary.patch(`/api/meetings/${m.meetingId}`, {
+      version: meeting.body.version,
+      participants: [
+        { userId: ids.chair, role: 'chair', canVote: true },
+        { userId: ids.member4, role: 'member', canVote: true },
+      ],
+    });
+    expect(r.status).toBe(200);
+    expect(await closed3).toBe(CLOSE_CODES.forbidden);
+    expect(p4.provider.wsconnected).toBe(true);
+
+    const closed4 = terminalClose(p4);
+    await member4.post('/api/auth/logout');
+    yjsHub(server.app.ctx).recheck({ userId: ids.member4 });
+    expect(await closed4).toBe(CLOSE_CODES.unauthenticated);
+  });
+
+  it('withDoc writes like a client (persisted and broadcast) and onChange reports the committed content, debounced', async () => {
+    const hub = yjsHub(server.app.ctx);
+    const name = itemNotesDocName(1, itemIds[0]);
+    const seen: string[] = [];
+    const off = hub.onChange('item-notes', (n, doc) => {
+      if (n === name) seen.push(doc.getText('notes').toString());
+    }, { debounceMs: 30, maxWaitMs: 200 });
+    try {
+      const p = provider(name, member2);
+      await synced(p);
+      hub.withDoc(name, (doc) => doc.getText('notes').insert(0, 'Phần do máy chủ sinh ra. '));
+      hub.withDoc(name, (doc) => doc.getText('notes').insert(0, '§ '));
+      await until(() => p.text.toString().startsWith('§ Phần do máy chủ sinh ra.'), { what: 'server write broadcast' });
+      await until(() => seen.length > 0, { what: 'onChange' });
+      expect(seen.at(-1)).toBe(p.text.toString());
+      expect(seen.length).toBe(1); // two writes in a row are reported once
+      // Persisted: rows exist in SQLite for this document.
+      const rows = server.db.$client.prepare('select count(*) n from yjs_updates where doc_name = ?').get(name) as { n: number };
+      expect(rows.n).toBeGreaterThan(0);
+    } finally {
+      off();
+    }
+  });
+
+  it('compaction replaces many stored updates by one row with exactly the same content', async () => {
+    const hub = yjsHub(server.app.ctx);
+    const name = itemNotesDocName(1, itemIds[5] ?? itemIds[1]);
+    hub.setOptions({ compactAfterUpdates: 40 });
+    try {
+      const w = provider(name, secretary);
+      await synced(w);
+      for (let i = 0; i < 150; i++) {
+        if (i % 7 === 6) w.text.delete(0, 2);
+        else w.text.insert(Math.floor(w.text.length / 2), `${i},`);
+      }
+      const expected = w.text.toString();
+      const count = () => (server.db.$client.prepare('select count(*) n from yjs_updates where doc_name = ?').get(name) as { n: number }).n;
+      await until(() => hub.getDoc(name).getText('notes').toString() === expected, { what: 'all updates received' });
+      expect(count()).toBeLessThan(40); // compacted on its own past the threshold
+      hub.compactDoc(name);
+      expect(count()).toBe(1);
+      // Rebuild from the stored rows alone.
+      const rows = server.db.$client.prepare('select data from yjs_updates where doc_name = ? order by id').all(name) as { data: Buffer }[];
+      const rebuilt = new Y.Doc();
+      for (const r of rows) Y.applyUpdate(rebuilt, r.data);
+      expect(rebuilt.getText('notes').toString()).toBe(expected);
+      const fresh = provider(name, chair);
+      await until(() => fresh.provider.synced && fresh.text.toString() === expected, { what: 'fresh client after compaction' });
+    } finally {
+      hub.setOptions({ compactAfterUpdates: 500 });
+    }
+  });
+
+  it('unloads a document after its last connection leaves, and reloads it from SQLite', async () => {
+    const hub = yjsHub(server.app.ctx);
+    const name = itemNotesDocName(1, itemIds[2]);
+    hub.setOptions({ unloadAfterMs: 50 });
+    try {
+      const w = provider(name, secretary);
+      await synced(w);
+      w.text.insert(0, 'trước khi dỡ ');
+      const expected = () => w.text.toString();
+      await until(() => (hub.stats().perDoc[name]?.rows ?? 0) >= 1, { what: 'persisted' });
+      const text = expected();
+      for (const p of open.filter((p) => p.provider.roomname === name)) p.provider.disconnect();
+      await until(() => !hub.stats().perDoc[name], { what: 'unloaded' });
+      const fresh = provider(name, chair);
+      await until(() => fresh.provider.synced && fresh.text.toString() === text, { what: 'reloaded' });
+    } finally {
+      hub.setOptions({ unloadAfterMs: 30_000 });
+    }
+  });
+
+  it('sync step 1 is answered with the full state of the document (stock protocol)', async () => {
+    const { ws } = await rawSocket(server.url, notes, member1.cookie);
+    const frames: Uint8Array[] = [];
+    ws.on('message', (d: Buffer) => frames.push(new Uint8Array(d)));
+    const e = encoding.createEncoder();
+    encoding.writeVarUint(e, 0);
+    encoding.writeVarUint(e, 0);
+    encoding.writeVarUint8Array(e, Y.encodeStateVector(new Y.Doc()));
+    ws.send(encoding.toUint8Array(e));
+    const step2 = await until(() =>
+      frames.find((f) => {
+        const d = decoding.createDecoder(f);
+        return decoding.readVarUint(d) === 0 && decoding.readVarUint(d) === 1;
+      }),
+    );
+    const d = decoding.createDecoder(step2);
+    decoding.readVarUint(d);
+    decoding.readVarUint(d);
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, decoding.readVarUint8Array(d));
+    expect(doc.getText('notes').toString()).toBe(yjsHub(server.app.ctx).getDoc(notes).getText('notes').toString());
+    ws.close();
+  });
+});
