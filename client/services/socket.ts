@@ -1,0 +1,263 @@
+import { io, type Socket } from 'socket.io-client';
+import type { Ack } from '../../shared/protocol/common.js';
+import {
+  type CommandInput,
+  type CommandResult,
+  type JoinMeetingAck,
+  PROTOCOL_VERSION,
+  type Push,
+  SOCKET_PATH,
+} from '../../shared/protocol/realtime.js';
+import { type C2S, COMMANDS, type CommandName, type Commands, type PushName, type Pushes, type S2C } from '../../shared/protocol/socket-events.js';
+import type { z } from 'zod';
+
+/** A command that failed: the server's stable `code`, or `offline` / `connection_lost` / `timeout` on the client side. */
+export class CommandError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CommandError';
+  }
+}
+
+export type SocketState = 'connecting' | 'online' | 'offline';
+
+/** A new command id: unique per command, reused for its retries. */
+export const newCommandId = (): string =>
+  typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 12)}`;
+
+interface Pending {
+  event: string;
+  payload: Record<string, unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * The one Socket.IO connection of the app (provide it via @lit/context; views never open sockets).
+ * - Connects with the session cookie (same origin, credentials) and the protocol version.
+ * - `command(event, payload)` sends a command with a fresh `commandId` and resolves with the ack's
+ *   `data` or rejects with a {@link CommandError}. Commands marked `idempotent` in the protocol
+ *   table wait through a disconnection and are resent with the same `commandId` (the server applies
+ *   them once); every other command is refused while offline (`offline`) and, if the connection drops
+ *   before its ack, rejects with `connection_lost` — it is never replayed behind the user's back.
+ * - `meeting(id)` joins a meeting room and keeps it joined across reconnects; see {@link MeetingChannel}.
+ * - `state` and the `state` event tell the UI "online" / "offline — reconnecting".
+ * - `now()` is the server's clock (offset measured with `clock:sync`), for timers.
+ */
+export class RealtimeClient extends EventTarget {
+  readonly socket: Socket<S2C, C2S>;
+  state: SocketState = 'connecting';
+  /** serverTime − localTime, in ms. */
+  clockOffset = 0;
+  /** Why the server refused the connection (`unauthenticated`, `protocol_mismatch`, `csrf`), if it did. */
+  refused: string | null = null;
+  #waiting: Pending[] = [];
+  #inflight = new Set<Pending>();
+
+  constructor(opts: { url?: string; transports?: string[] } = {}) {
+    super();
+    const options = {
+      path: SOCKET_PATH,
+      withCredentials: true,
+      transports: opts.transports ?? ['websocket', 'polling'],
+      auth: { protocolVersion: PROTOCOL_VERSION },
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+    };
+    this.socket = (opts.url ? io(opts.url, options) : io(options)) as Socket<S2C, C2S>;
+    this.socket.on('connect', () => {
+      this.refused = null;
+      this.#setState('online');
+      void this.syncClock();
+      const queued = this.#waiting.splice(0);
+      for (const p of queued) this.#send(p);
+    });
+    this.socket.on('disconnect', (reason) => {
+      this.#setState('offline');
+      for (const p of [...this.#inflight]) {
+        this.#inflight.delete(p);
+        if (isIdempotent(p.event)) this.#waiting.push(p);
+        else p.reject(new CommandError('connection_lost', 'The connection dropped before the server answered'));
+      }
+      // A server-side disconnect (session ended) does not reconnect by itself.
+      if (reason === 'io server disconnect') this.socket.connect();
+    });
+    this.socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+      this.refused = err.data?.code ?? null;
+      this.#setState('offline');
+      // Refusals are not transient: socket.io stops retrying after a middleware error; a network error retries.
+      if (this.refused) this.dispatchEvent(new CustomEvent('refused', { detail: this.refused }));
+    });
+  }
+
+  /** The server's current time in ms since the epoch. */
+  now(): number {
+    return Date.now() + this.clockOffset;
+  }
+
+  /** Measures the server clock offset (best of three round trips). */
+  async syncClock(): Promise<void> {
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const sent = Date.now();
+      try {
+        const { serverTime } = await this.command('clock:sync', {});
+        const received = Date.now();
+        if (received - sent < best) {
+          best = received - sent;
+          this.clockOffset = serverTime - (sent + received) / 2;
+        }
+      } catch {
+        return;
+      }
+    }
+    this.dispatchEvent(new Event('clock'));
+  }
+
+  /** Sends a command; resolves with the ack's data, rejects with a CommandError. */
+  command<K extends CommandName>(event: K, payload: CommandInput<Commands[K]>): Promise<CommandResult<Commands[K]>> {
+    return new Promise((resolve, reject) => {
+      const p: Pending = {
+        event,
+        payload: { ...(payload as Record<string, unknown>), commandId: (payload as { commandId?: string }).commandId ?? newCommandId() },
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      };
+      if (this.socket.connected) this.#send(p);
+      else if (isIdempotent(event)) this.#waiting.push(p);
+      else reject(new CommandError('offline', 'Offline: the command was not sent'));
+    });
+  }
+
+  /** Listens to a server push; returns the unsubscribe function. */
+  on<K extends PushName>(event: K, fn: (push: Push<z.output<Pushes[K]>>) => void): () => void {
+    const handler = fn as never;
+    (this.socket as unknown as Socket).on(event, handler);
+    return () => (this.socket as unknown as Socket).off(event, handler);
+  }
+
+  /** Joins a meeting room and keeps it joined (resync after every reconnect and on any gap). */
+  meeting(meetingId: number): MeetingChannel {
+    return new MeetingChannel(this, meetingId);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  #send(p: Pending): void {
+    this.#inflight.add(p);
+    (this.socket as unknown as Socket).emit(p.event, p.payload, (ack: Ack<unknown>) => {
+      if (!this.#inflight.delete(p)) return;
+      if (ack.ok) p.resolve(ack.data);
+      else p.reject(new CommandError(ack.error.code, ack.error.message));
+    });
+  }
+
+  #setState(s: SocketState): void {
+    if (s === this.state) return;
+    this.state = s;
+    this.dispatchEvent(new Event('state'));
+  }
+}
+
+const isIdempotent = (event: string) => !!(COMMANDS as Record<string, { idempotent?: boolean }>)[event]?.idempotent;
+
+/**
+ * One joined meeting room. Keeps the last `epoch`/`seq`; a push with the next `seq` is delivered
+ * to `onPush`, an older one (already in the snapshot) is dropped, and a gap or a new epoch (server
+ * restart) triggers a re-join whose full snapshot goes to `onSnapshot` — so a tablet that was away
+ * for seconds or minutes ends up with the current state, with no duplicates.
+ */
+export class MeetingChannel {
+  epoch = '';
+  seq = 0;
+  joined: JoinMeetingAck | null = null;
+  #unsubs: (() => void)[] = [];
+  #joining: Promise<void> | null = null;
+  #onSnapshot: ((ack: JoinMeetingAck) => void)[] = [];
+  #onPush: ((event: string, data: unknown) => void)[] = [];
+  #onError: ((e: CommandError) => void)[] = [];
+  #closed = false;
+  #buffer: [string, Push<unknown>][] = [];
+
+  constructor(
+    readonly client: RealtimeClient,
+    readonly meetingId: number,
+  ) {
+    const onConnect = () => void this.resync();
+    client.socket.on('connect', onConnect);
+    this.#unsubs.push(() => client.socket.off('connect', onConnect));
+    const onAny = (event: string, push: Push<unknown>) => {
+      if (!push || push.meetingId !== meetingId || push.seq == null) return;
+      // While joining, a push may overtake the join's ack: keep it and apply it after the snapshot if newer.
+      if (this.#joining) return void this.#buffer.push([event, push]);
+      if (this.joined) this.#apply(event, push);
+    };
+    (client.socket as unknown as Socket).onAny(onAny);
+    this.#unsubs.push(() => (client.socket as unknown as Socket).offAny(onAny));
+    if (client.socket.connected) void this.resync();
+  }
+
+  /** Called with the full state on join and after every resync. */
+  onSnapshot(fn: (ack: JoinMeetingAck) => void): this {
+    this.#onSnapshot.push(fn);
+    if (this.joined) fn(this.joined);
+    return this;
+  }
+
+  /** Called with every push of this meeting, in order, exactly once. */
+  onPush(fn: (event: string, data: unknown) => void): this {
+    this.#onPush.push(fn);
+    return this;
+  }
+
+  /** Called when joining fails (e.g. `not_found`). */
+  onError(fn: (e: CommandError) => void): this {
+    this.#onError.push(fn);
+    return this;
+  }
+
+  /** (Re-)joins the room and takes the full snapshot. */
+  resync(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#joining ??= this.#join();
+    return this.#joining;
+  }
+
+  async #join(): Promise<void> {
+    let ack: JoinMeetingAck;
+    try {
+      ack = await this.client.command('meeting:join', { meetingId: this.meetingId });
+    } catch (e) {
+      this.#joining = null;
+      this.#buffer.length = 0;
+      const err = e instanceof CommandError ? e : new CommandError('internal', String(e));
+      for (const fn of this.#onError) fn(err);
+      return;
+    }
+    this.joined = ack;
+    this.epoch = ack.epoch;
+    this.seq = ack.seq;
+    this.#joining = null;
+    for (const fn of this.#onSnapshot) fn(ack);
+    for (const [event, push] of this.#buffer.splice(0)) this.#apply(event, push);
+  }
+
+  #apply(event: string, push: Push<unknown>): void {
+    if (push.seq == null || push.seq <= this.seq && push.epoch === this.epoch) return;
+    if (push.epoch !== this.epoch || push.seq > this.seq + 1) return void this.resync();
+    this.seq = push.seq;
+    for (const fn of this.#onPush) fn(event, push.data);
+  }
+
+  /** Leaves the room and stops listening. */
+  close(): void {
+    this.#closed = true;
+    for (const u of this.#unsubs) u();
+    if (this.client.socket.connected) void this.client.command('meeting:leave', { meetingId: this.meetingId }).catch(() => {});
+  }
+}
