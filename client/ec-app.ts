@@ -1,11 +1,337 @@
-import { LitElement, html } from 'lit';
+import { localized, msg } from '@lit/localize';
+import { provide } from '@lit/context';
+import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
+import type { Locale, Me } from '../shared/protocol/auth.js';
+import './components/ec-language-switch.js';
+import './components/ec-notification-bell.js';
+import './components/ec-offline-banner.js';
+import { applyLocale } from './i18n/locale.js';
+import { Api } from './services/api.js';
+import { connectivity } from './services/connectivity.js';
+import { apiContext, localeContext, meContext } from './services/context.js';
+import { matchRoute, navigate, type RouteMatch } from './services/router.js';
+import { sharedStyles } from './styles/shared.js';
 
-/** Application shell (placeholder until the client lands). */
+const LOCALE_KEY = 'ec-locale';
+
+/** Event a view dispatches (bubbling, composed) after a successful login; detail is the Me. */
+export type LoginEvent = CustomEvent<Me>;
+
+/**
+ * Application shell: header (app name, navigation, language, notifications, user), the offline
+ * banner and the routed view. Provides the api service, the current user and the locale via
+ * @lit/context. Routes come from client/routes.ts.
+ */
+@localized()
 @customElement('ec-app')
 export class EcApp extends LitElement {
-  @state() private ready = true;
+  static override styles = [
+    sharedStyles,
+    css`
+      :host {
+        display: flex;
+        flex-direction: column;
+        min-height: 100vh;
+      }
+      header {
+        background: var(--ec-primary-strong);
+        color: #fff;
+        border-bottom: 4px solid var(--ec-gold);
+      }
+      .bar {
+        max-width: 1200px;
+        margin: 0 auto;
+        display: flex;
+        align-items: center;
+        gap: 0.5rem;
+        padding: 0.4rem 1rem;
+        flex-wrap: wrap;
+      }
+      .brand {
+        display: flex;
+        align-items: center;
+        gap: 0.6rem;
+        color: #fff;
+        text-decoration: none;
+        min-height: var(--ec-touch);
+        margin-right: 0.75rem;
+      }
+      .brand .logo {
+        width: 36px;
+        height: 36px;
+        border-radius: 8px;
+        background: var(--ec-gold);
+        color: var(--ec-primary-strong);
+        display: grid;
+        place-items: center;
+        font-weight: 700;
+      }
+      .brand b {
+        font-size: 1.15rem;
+        display: block;
+        line-height: 1.1;
+      }
+      .brand small {
+        font-size: 0.78rem;
+        opacity: 0.8;
+      }
+      nav {
+        display: flex;
+        gap: 0.25rem;
+        flex-wrap: wrap;
+      }
+      nav a {
+        color: #dfe7f5;
+        text-decoration: none;
+        min-height: var(--ec-touch);
+        display: inline-flex;
+        align-items: center;
+        padding: 0 0.85rem;
+        border-radius: 8px;
+        font-weight: 500;
+      }
+      nav a:hover {
+        background: rgb(255 255 255 / 10%);
+      }
+      nav a[aria-current='page'] {
+        background: rgb(255 255 255 / 16%);
+        color: #fff;
+      }
+      .user {
+        display: flex;
+        align-items: center;
+        gap: 0.4rem;
+      }
+      .who {
+        text-align: right;
+        line-height: 1.2;
+        font-size: 0.9rem;
+      }
+      .who small {
+        display: block;
+        opacity: 0.75;
+        font-size: 0.78rem;
+      }
+      header button {
+        background: transparent;
+        color: #fff;
+        border-color: rgb(255 255 255 / 35%);
+      }
+      header button:hover:not(:disabled) {
+        background: rgb(255 255 255 / 12%);
+      }
+      main {
+        flex: 1;
+      }
+      @media (max-width: 700px) {
+        .brand small,
+        .who {
+          display: none;
+        }
+        nav {
+          order: 10;
+          width: 100%;
+          overflow-x: auto;
+          flex-wrap: nowrap;
+        }
+        nav a {
+          white-space: nowrap;
+        }
+      }
+    `,
+  ];
+
+  @provide({ context: apiContext })
+  api = new Api({
+    onUnauthenticated: () => this.#signedOut(),
+    onConnectivity: (online) => connectivity.report(online),
+  });
+
+  @provide({ context: meContext })
+  @state()
+  me: Me | null = null;
+
+  @provide({ context: localeContext })
+  @state()
+  locale: Locale = (localStorage.getItem(LOCALE_KEY) as Locale | null) === 'en' ? 'en' : 'vi';
+
+  /** False until /api/auth/me has answered. */
+  @state() private booted = false;
+  @state() private match: RouteMatch | null = null;
+  @state() private view: HTMLElement | null = null;
+  @state() private viewError = false;
+  #renderSeq = 0;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('popstate', this.#onLocation);
+    window.addEventListener('ec-navigate', this.#onLocation);
+    this.addEventListener('click', this.#onClick);
+    this.addEventListener('ec-login', this.#onLogin);
+    this.addEventListener('ec-locale', this.#onLocale);
+    void this.#boot();
+  }
+
+  override disconnectedCallback(): void {
+    window.removeEventListener('popstate', this.#onLocation);
+    window.removeEventListener('ec-navigate', this.#onLocation);
+    this.removeEventListener('click', this.#onClick);
+    this.removeEventListener('ec-login', this.#onLogin);
+    this.removeEventListener('ec-locale', this.#onLocale);
+    super.disconnectedCallback();
+  }
+
+  async #boot(): Promise<void> {
+    await applyLocale(this.locale);
+    try {
+      this.me = await this.api.get<Me>('/api/auth/me');
+      await this.#setLocale(this.me.locale, false);
+    } catch {
+      this.me = null;
+    }
+    this.booted = true;
+    await this.#route();
+  }
+
+  #onLocation = () => void this.#route();
+
+  /** Same-origin <a href> clicks anywhere (also inside shadow roots) become client-side navigation. */
+  #onClick = (e: MouseEvent) => {
+    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    const a = e.composedPath().find((n): n is HTMLAnchorElement => n instanceof HTMLAnchorElement);
+    if (!a || !a.href || a.target || a.hasAttribute('download') || a.origin !== location.origin) return;
+    if (a.pathname.startsWith('/api/')) return;
+    e.preventDefault();
+    navigate(a.pathname + a.search);
+  };
+
+  #onLogin = async (e: Event) => {
+    const me = (e as LoginEvent).detail;
+    this.me = me;
+    await this.#setLocale(me.locale, false);
+    const next = new URLSearchParams(location.search).get('next');
+    navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/meetings', { replace: true });
+  };
+
+  /** Any <ec-language-switch> (header, login page) bubbles `ec-locale` up to here. */
+  #onLocale = (e: Event) => void this.#setLocale((e as CustomEvent<Locale>).detail, true);
+
+  #signedOut(): void {
+    if (!this.me && this.match?.route.public) return;
+    this.me = null;
+    const here = location.pathname + location.search;
+    navigate(here.startsWith('/login') ? here : `/login?next=${encodeURIComponent(here)}`, { replace: true });
+  }
+
+  async #logout(): Promise<void> {
+    try {
+      await this.api.post('/api/auth/logout');
+    } catch {
+      /* the session may already be gone; either way we show the login page */
+    }
+    this.me = null;
+    navigate('/login', { replace: true });
+  }
+
+  /** Applies a locale; when signed in and `persist`, stores it on the account (PATCH /api/auth/me). */
+  async #setLocale(locale: Locale, persist: boolean): Promise<void> {
+    localStorage.setItem(LOCALE_KEY, locale);
+    await applyLocale(locale);
+    this.locale = locale;
+    if (persist && this.me) {
+      try {
+        this.me = await this.api.patch<Me>('/api/auth/me', { locale });
+      } catch {
+        /* keep the local choice; it is retried on the next switch */
+      }
+    }
+  }
+
+  async #route(): Promise<void> {
+    const seq = ++this.#renderSeq;
+    const match = matchRoute(location.pathname, location.search);
+    if (match && !match.route.public && !this.me) {
+      navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+      return;
+    }
+    if (match?.route.public && this.me && match.route.path === '/login') {
+      navigate('/meetings', { replace: true });
+      return;
+    }
+    this.match = match;
+    this.viewError = false;
+    if (!match || (match.route.admin && this.me?.systemRole !== 'admin')) {
+      this.view = null;
+      return;
+    }
+    try {
+      await match.route.load();
+    } catch {
+      if (seq === this.#renderSeq) this.viewError = true;
+      return;
+    }
+    if (seq !== this.#renderSeq) return;
+    const el = document.createElement(match.route.tag) as HTMLElement & { params?: Record<string, string>; query?: URLSearchParams };
+    el.params = match.params;
+    el.query = match.query;
+    this.view = el;
+    window.scrollTo(0, 0);
+  }
+
   override render() {
-    return html`<p>${this.ready ? 'E-Cabinet' : ''}</p>`;
+    return html`
+      ${this.me ? this.#header() : nothing}
+      <ec-offline-banner></ec-offline-banner>
+      <main id="main">${this.#main()}</main>
+    `;
+  }
+
+  #main() {
+    if (!this.booted) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
+    if (this.viewError)
+      return html`<div class="page"><p class="error" role="alert">${msg('Không tải được trang. Kiểm tra kết nối và thử lại.', { id: 'app.viewLoadFailed' })}</p>
+          <button @click=${() => void this.#route()}>${msg('Thử lại', { id: 'app.retry' })}</button></div>`;
+    if (!this.match || (this.match.route.admin && this.me?.systemRole !== 'admin'))
+      return html`<div class="page"><h1>${msg('Không tìm thấy trang', { id: 'app.notFound' })}</h1>
+          <p class="muted">${msg('Trang này không tồn tại hoặc bạn không có quyền xem.', { id: 'app.notFoundHint' })}</p>
+          <a class="btn" href="/meetings">${msg('Về danh sách cuộc họp', { id: 'app.backToMeetings' })}</a></div>`;
+    if (!this.view) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
+    return this.view;
+  }
+
+  #header() {
+    const me = this.me!;
+    const section = this.match?.route.section;
+    const path = location.pathname;
+    const cur = (p: string) => (path.startsWith(p) ? 'page' : undefined);
+    return html`<header>
+      <div class="bar">
+        <a class="brand" href="/meetings"
+          ><span class="logo" aria-hidden="true">EC</span><span><b>E-Cabinet</b><small>${msg('Phòng họp không giấy', { id: 'app.tagline' })}</small></span></a
+        >
+        <nav aria-label=${msg('Điều hướng chính', { id: 'app.mainNav' })}>
+          <a href="/meetings" aria-current=${(section === 'meetings' ? 'page' : undefined) ?? nothing}>${msg('Cuộc họp', { id: 'app.nav.meetings' })}</a>
+          ${me.systemRole === 'admin'
+            ? html`<a href="/admin/users" aria-current=${cur('/admin/users') ?? nothing}>${msg('Người dùng', { id: 'app.nav.users' })}</a>
+                <a href="/admin/committees" aria-current=${cur('/admin/committees') ?? nothing}>${msg('Ban chỉ đạo', { id: 'app.nav.committees' })}</a>
+                <a href="/admin/rooms" aria-current=${cur('/admin/rooms') ?? nothing}>${msg('Phòng họp', { id: 'app.nav.rooms' })}</a>`
+            : nothing}
+        </nav>
+        <span class="spacer"></span>
+        <div class="user">
+          <ec-language-switch .locale=${this.locale}></ec-language-switch>
+          <ec-notification-bell></ec-notification-bell>
+          <span class="who" data-testid="current-user">${me.fullName}<small>${me.title ?? me.username}</small></span>
+          <button @click=${() => void this.#logout()}>${msg('Đăng xuất', { id: 'app.logout' })}</button>
+        </div>
+      </div>
+    </header>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ec-app': EcApp;
   }
 }

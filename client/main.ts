@@ -1,1 +1,2 @@
+import './styles/global.css';
 import './ec-app.js';

@@ -1,0 +1,17 @@
+import { admin } from './admin.js';
+import { agenda } from './agenda.js';
+import { app } from './app.js';
+import type { Catalog } from './catalog.js';
+import { meetings } from './meetings.js';
+
+/**
+ * The English catalog, merged from one file per domain. To add yours: create
+ * `client/i18n/en/<domain>.ts` exporting a `Catalog`, and add it to the spread below (one line).
+ * Ids are 'domain.key'; test/unit/i18n.test.ts fails when an id used in client/ has no entry here.
+ */
+export const templates: Catalog = {
+  ...app,
+  ...meetings,
+  ...agenda,
+  ...admin,
+};

@@ -1,0 +1,26 @@
+/**
+ * The client's route table. To add a view: write `client/views/ec-<name>-view.ts` (one Lit element
+ * with a `params: Record<string, string>` property) and add ONE entry here with a lazy import —
+ * the view's code is then only loaded when its route is visited. First match wins; keep specific
+ * paths above general ones.
+ */
+export interface RouteDef {
+  /** Path pattern, `:name` segments become `params.name`. */
+  path: string;
+  /** Custom element tag the route renders; receives `params` and `query` properties. */
+  tag: string;
+  /** Lazy import of the module that defines `tag`. */
+  load: () => Promise<unknown>;
+  /** Reachable without signing in (login). Default false. */
+  public?: boolean;
+  /** Only for admins (others see "not found"). Default false. */
+  admin?: boolean;
+  /** Header navigation this route belongs to (highlights the tab). */
+  section?: 'meetings' | 'admin';
+}
+
+export const ROUTES: RouteDef[] = [
+  { path: '/login', tag: 'ec-login-view', load: () => import('./views/ec-login-view.js'), public: true },
+  { path: '/', tag: 'ec-meeting-list-view', load: () => import('./views/ec-meeting-list-view.js'), section: 'meetings' },
+  { path: '/meetings', tag: 'ec-meeting-list-view', load: () => import('./views/ec-meeting-list-view.js'), section: 'meetings' },
+];

@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { DEMO_PASSWORD } from './server.js';
+
+/**
+ * Browser helpers for e2e tests: Debian's /usr/bin/chromium driven by playwright-core (never a
+ * downloaded browser). Typical use:
+ *
+ *   const server = await startTestServer();            // serves dist/client: run `npm run build` first
+ *   const browser = await launchBrowser();
+ *   const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
+ *   await login(page, 'member1');                       // lands on the meeting list
+ *   await screenshot(page, 'meeting-list', 'vi');      // docs/screenshots/meeting-list-vi.png
+ *   await browser.close();
+ */
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Viewports we design for: the meeting-room tablet / small laptop, and a phone. */
+export const VIEWPORTS = {
+  tablet: { width: 1024, height: 768 },
+  phone: { width: 390, height: 844 },
+} as const;
+
+/**
+ * Launches headless Chromium with the flags known to work here (ENVIRONMENT.md). Playwright gives
+ * every launch a fresh temporary user-data directory (and removes it on close), so no state leaks
+ * between tests. `fakeMedia` adds the fake camera/microphone flags for A/V tests.
+ */
+export async function launchBrowser(opts: { fakeMedia?: boolean; args?: string[] } = {}): Promise<Browser> {
+  const args = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    ...(opts.fakeMedia ? ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] : []),
+    ...(opts.args ?? []),
+  ];
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
+}
+
+/**
+ * A fresh context (own cookies) with `baseURL` set to the test server, and one page in it.
+ * Default viewport: 1024×768; `locale` sets the browser's Accept-Language (the app itself uses
+ * the account's language after login).
+ */
+export async function newPage(
+  browser: Browser,
+  baseURL: string,
+  opts: { viewport?: { width: number; height: number }; locale?: string; hasTouch?: boolean } = {},
+): Promise<Page> {
+  const context: BrowserContext = await browser.newContext({
+    baseURL,
+    viewport: opts.viewport ?? VIEWPORTS.tablet,
+    locale: opts.locale ?? 'vi-VN',
+    timezoneId: 'Asia/Ho_Chi_Minh',
+    hasTouch: opts.hasTouch ?? false,
+  });
+  return context.newPage();
+}
+
+/**
+ * Signs in through the login form and waits for the meeting list (or `expectPath`).
+ * Playwright's CSS/text locators pierce shadow roots, so Lit views need no special handling.
+ */
+export async function login(page: Page, username: string, { password = DEMO_PASSWORD, expectPath = /\/meetings/ } = {}): Promise<void> {
+  await page.goto('/login');
+  await page.locator('ec-login-view input[name="username"]').fill(username);
+  await page.locator('ec-login-view input[name="password"]').fill(password);
+  await page.locator('ec-login-view button[type="submit"]').click();
+  await page.waitForURL(expectPath);
+  await page.locator('[data-testid="current-user"]').waitFor();
+}
+
+/** Signs out via the header button and waits for the login page. */
+export async function logout(page: Page): Promise<void> {
+  await page.locator('ec-app header button', { hasText: /Đăng xuất|Sign out/ }).click();
+  await page.waitForURL(/\/login/);
+}
+
+export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '../../docs/screenshots');
+
+/**
+ * Saves docs/screenshots/<view>-<locale>.png (full page). Waits for web fonts first so the
+ * Vietnamese glyphs are the self-hosted ones. Returns the file path.
+ */
+export async function screenshot(page: Page, view: string, locale: string): Promise<string> {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.evaluate(() => document.fonts.ready.then(() => undefined));
+  const file = path.join(SCREENSHOT_DIR, `${view}-${locale}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
