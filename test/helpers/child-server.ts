@@ -1,0 +1,93 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { DEMO_PASSWORD, HttpClient, until } from './server.js';
+
+/** A free TCP port on loopback (the child keeps it across restarts so clients can reconnect). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The real server as a child process (`node --import tsx server/main.ts`) on a fixed port and data
+ * directory, for crash tests: `kill9()` sends SIGKILL, `start()` brings it back on the same data.
+ */
+export class ChildServer {
+  private proc: ChildProcess | null = null;
+  readonly url: string;
+
+  private constructor(
+    readonly port: number,
+    readonly dataDir: string,
+    private readonly env: Record<string, string>,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  static async create(env: Record<string, string> = {}): Promise<ChildServer> {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecabinet-child-'));
+    return new ChildServer(await freePort(), dataDir, env);
+  }
+
+  /** Starts the server and waits for /healthz. */
+  async start(): Promise<void> {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        ECABINET_DATA_DIR: this.dataDir,
+        PORT: String(this.port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        ECABINET_DEMO_PASSWORD: DEMO_PASSWORD,
+        ...this.env,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    this.proc = proc;
+    await until(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
+        try {
+          return (await fetch(`${this.url}/healthz`)).ok;
+        } catch {
+          return false;
+        }
+      },
+      { timeout: 60_000, interval: 100, what: 'child server up' },
+    );
+  }
+
+  /** SIGKILL: no shutdown hooks, no flushing — what a crash looks like. */
+  kill9(): Promise<void> {
+    const proc = this.proc;
+    this.proc = null;
+    if (!proc || proc.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    });
+  }
+
+  async login(username: string, password = DEMO_PASSWORD): Promise<HttpClient> {
+    const c = new HttpClient(this.url);
+    const r = await c.post('/api/auth/login', { username, password });
+    if (r.status !== 200) throw new Error(`login ${username}: ${r.status}`);
+    return c;
+  }
+
+  /** Kills the process if still running and removes the data directory. */
+  async dispose(): Promise<void> {
+    await this.kill9();
+    fs.rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
