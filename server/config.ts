@@ -15,6 +15,8 @@ const Env = z.object({
   ECABINET_DEMO_PASSWORD: z.string().min(8).default('ecabinet-demo'),
   ECABINET_SESSION_HOURS: z.coerce.number().positive().default(12),
   ECABINET_SEED: z.enum(['auto', 'never']).default('auto'),
+  /** Largest PDF upload in bytes (documents). */
+  ECABINET_DOCUMENT_MAX_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -35,6 +37,8 @@ export interface Config {
   clientDir: string;
   /** Largest JSON request body. */
   jsonBodyLimit: number;
+  /** Documents: largest PDF upload (bytes), and the limits of the PDF inspection worker. */
+  documents: { maxBytes: number; pdfTimeoutMs: number; pdfMaxHeapMb: number };
 }
 
 /**
@@ -57,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     loginLimits: { perAccount: 5, perIp: 30 },
     clientDir: path.resolve('dist/client'),
     jsonBodyLimit: 256 * 1024,
+    documents: { maxBytes: e.ECABINET_DOCUMENT_MAX_BYTES, pdfTimeoutMs: 60_000, pdfMaxHeapMb: 512 },
     ...overrides,
   };
   if (config.env === 'production' && config.secret === DEFAULT_SECRET) {

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { IdParams } from '../../shared/protocol/common.js';
+import { Id } from '../../shared/protocol/common.js';
+import { DocumentInfo, DocumentPageParams, DocumentParams, MeetingPack, MoveDocumentBody, PageText, UpdateDocumentBody, ItemDocumentsParams } from '../../shared/protocol/documents.js';
+import type { AppContext } from '../context.js';
+import { registerSearchKind } from '../search/search.service.js';
+import { documentAccess, visibleDocumentIds } from './documents.access.js';
+import { type DocumentsDeps, documentInfo, downloadFile, meetingPack, moveDocument, pageText, removeDocument, replaceDocument, serveFile, updateDocument, uploadDocument } from './documents.service.js';
+import { FileStore } from './documents.storage.js';
+import { PdfPool } from './pdf.pool.js';
+
+registerSearchKind('document', (db, user, refIds) => visibleDocumentIds(db, user, refIds));
+
+let sharedPool: PdfPool | null = null;
+/** One PDF worker per process (uploads are rare; the worker holds pdf.js warm). */
+function pdfPool(ctx: AppContext): PdfPool {
+  return (sharedPool ??= new PdfPool({ timeoutMs: ctx.config.documents.pdfTimeoutMs, maxHeapMb: ctx.config.documents.pdfMaxHeapMb }));
+}
+
+const FileQuery = z.strictObject({ version: Id.optional() });
+const UPLOAD_DOC = 'multipart/form-data: optional text fields `title`, `access` (all | named | confidential), `viewerIds` (comma-separated), `published` (true | false), then one part `file` (a PDF)';
+
+/** Meeting documents: upload, versions, access, serving with ranges, watermarked downloads, the meeting pack. */
+export function documentRoutes(ctx: AppContext): void {
+  const { api, db } = ctx;
+  const store = new FileStore(ctx.config.dataDir);
+  store.recover(db, ctx.log);
+  const deps: DocumentsDeps = { ctx, store, pool: pdfPool(ctx) };
+  const tags = ['documents'];
+
+  api.route(
+    { method: 'get', path: '/api/meetings/:id/documents', summary: 'The meeting pack: agenda items in order with the documents the caller may see', tags, access: 'user', params: IdParams, response: MeetingPack },
+    ({ user, params }) => meetingPack(db, user, params.id),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/api/meetings/:id/agenda/items/:itemId/documents',
+      summary: 'Upload one PDF to an agenda item (meeting secretary)',
+      tags,
+      access: 'user',
+      params: ItemDocumentsParams,
+      body: z.any(),
+      bodyType: 'raw',
+      rawContentType: 'multipart/form-data',
+      response: DocumentInfo,
+      status: 201,
+    },
+    ({ user, params, req, res }) => uploadDocument(deps, user, params.id, params.itemId, req, res),
+  );
+  api.route(
+    { method: 'get', path: '/api/documents/:id', summary: 'A document, its versions and what the caller may do with it', tags, access: 'user', params: DocumentParams, response: DocumentInfo },
+    ({ user, params }) => {
+      const a = documentAccess(db, user, params.id);
+      return documentInfo(db, a);
+    },
+  );
+  api.route(
+    { method: 'patch', path: '/api/documents/:id', summary: 'Rename, set access, named viewers or publication (meeting secretary)', tags, access: 'user', params: DocumentParams, body: UpdateDocumentBody, response: DocumentInfo },
+    ({ user, params, body }) => updateDocument(ctx, user, params.id, body),
+  );
+  api.route(
+    { method: 'post', path: '/api/documents/:id/move', summary: "Reorder among the agenda item's documents (meeting secretary)", tags, access: 'user', params: DocumentParams, body: MoveDocumentBody, response: DocumentInfo },
+    ({ user, params, body }) => moveDocument(ctx, user, params.id, body),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/api/documents/:id/versions',
+      summary: 'Replace the file with a new version; older versions stay listed (meeting secretary)',
+      tags,
+      access: 'user',
+      params: DocumentParams,
+      body: z.any(),
+      bodyType: 'raw',
+      rawContentType: 'multipart/form-data',
+      response: DocumentInfo,
+      status: 201,
+    },
+    ({ user, params, req, res }) => replaceDocument(deps, user, params.id, req, res),
+  );
+  api.route(
+    { method: 'delete', path: '/api/documents/:id', summary: 'Remove a document (meeting secretary)', tags, access: 'user', params: DocumentParams },
+    ({ user, params }) => removeDocument(ctx, user, params.id),
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/api/documents/:id/file',
+      summary: 'The PDF for the viewer (current or `?version=` id), with Range, ETag and private caching; authorized on every request',
+      tags,
+      access: 'user',
+      params: DocumentParams,
+      query: FileQuery,
+      responseContentType: 'application/pdf',
+    },
+    ({ user, params, query, req, res }) => serveFile(deps, user, params.id, query.version, req, res),
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/api/documents/:id/download',
+      summary: "A downloaded copy stamped with the downloader's name, unit and time (403 download_forbidden for confidential documents)",
+      tags,
+      access: 'user',
+      params: DocumentParams,
+      responseContentType: 'application/pdf',
+    },
+    ({ user, params, res }) => downloadFile(deps, user, params.id, res),
+  );
+  api.route(
+    { method: 'get', path: '/api/documents/:id/pages/:page/text', summary: 'Extracted text of one page', tags, access: 'user', params: DocumentPageParams, response: PageText },
+    ({ user, params }) => pageText(db, user, params.id, params.page),
+  );
+}

@@ -1,0 +1,367 @@
+import fs from 'node:fs';
+import type { Request, Response } from 'express';
+import { and, asc, eq, isNull, max } from 'drizzle-orm';
+import type { DocumentInfo, MeetingPack, MoveDocumentBody, UpdateDocumentBody, UploadFields } from '../../shared/protocol/documents.js';
+import { readAgenda } from '../agenda/agenda.service.js';
+import { audit } from '../audit/audit.repo.js';
+import type { AuthUser } from '../auth/sessions.js';
+import type { AppContext } from '../context.js';
+import { type Db, tx } from '../db/client.js';
+import { agendaItems, documentPages, documentVersions, documentViewers, documents } from '../db/schema/index.js';
+import { AppError, badRequest, notFound } from '../http/errors.js';
+import { meetingAccess, requireManage } from '../meetings/meetings.access.js';
+import { participantIds } from '../meetings/meetings.service.js';
+import { removeEntries, replaceEntries } from '../search/search.service.js';
+import { type DocumentAccess, documentAccess, visibleDocumentIds } from './documents.access.js';
+import { type FileStore, type ReceivedFile } from './documents.storage.js';
+import type { InspectResult, PdfPool } from './pdf.pool.js';
+
+/** What the document service needs besides the app context. */
+export interface DocumentsDeps {
+  ctx: AppContext;
+  store: FileStore;
+  pool: PdfPool;
+}
+
+type VersionRow = typeof documentVersions.$inferSelect;
+
+function versionsOf(db: Db, documentId: number): VersionRow[] {
+  return db.select().from(documentVersions).where(eq(documentVersions.documentId, documentId)).orderBy(asc(documentVersions.version)).all();
+}
+
+const versionView = (v: VersionRow) => ({
+  id: v.id,
+  version: v.version,
+  fileName: v.fileName,
+  size: v.size,
+  pageCount: v.pageCount,
+  sha256: v.sha256,
+  uploadedBy: v.uploadedBy,
+  createdAt: v.createdAt,
+});
+
+/** The document as `a`'s caller may see it. */
+export function documentInfo(db: Db, a: Pick<DocumentAccess, 'document' | 'canDownload' | 'canManage'>): DocumentInfo {
+  const d = a.document;
+  const versions = versionsOf(db, d.id);
+  const current = versions.find((v) => v.id === d.currentVersionId) ?? versions.at(-1)!;
+  const viewerIds = a.canManage
+    ? db.select({ u: documentViewers.userId }).from(documentViewers).where(eq(documentViewers.documentId, d.id)).all().map((r) => r.u)
+    : [];
+  return {
+    id: d.id,
+    meetingId: d.meetingId,
+    agendaItemId: d.agendaItemId,
+    title: d.title,
+    position: d.position,
+    access: d.access,
+    published: d.published,
+    canDownload: a.canDownload,
+    canManage: a.canManage,
+    current: versionView(current),
+    versions: versions.map(versionView),
+    viewerIds,
+    createdAt: d.createdAt,
+  };
+}
+
+/** The version whose bytes the caller asked for: the current one, or a listed older one. */
+export function versionFor(db: Db, a: DocumentAccess, versionId?: number): VersionRow {
+  const id = versionId ?? a.document.currentVersionId;
+  const v = id ? db.select().from(documentVersions).where(eq(documentVersions.id, id)).get() : undefined;
+  if (!v || v.documentId !== a.document.id) throw notFound('Document version');
+  return v;
+}
+
+function parseViewerIds(db: Db, meetingId: number, ids: number[] | undefined): number[] | undefined {
+  if (ids === undefined) return undefined;
+  const unique = [...new Set(ids)];
+  const participants = new Set(participantIds(db, meetingId));
+  const strangers = unique.filter((id) => !participants.has(id));
+  if (strangers.length) throw badRequest('Named viewers must be participants of the meeting', { userIds: strangers.slice(0, 20) });
+  return unique;
+}
+
+function setViewers(db: Db, documentId: number, ids: number[]) {
+  db.delete(documentViewers).where(eq(documentViewers.documentId, documentId)).run();
+  for (const userId of ids) db.insert(documentViewers).values({ documentId, userId }).run();
+}
+
+/** Re-indexes a document's current version (title + text per page) for search. */
+function indexDocument(db: Db, documentId: number) {
+  const d = db.select().from(documents).where(eq(documents.id, documentId)).get();
+  if (!d || d.removedAt || !d.currentVersionId) return removeEntries(db, 'document', [documentId]);
+  const pages = db.select().from(documentPages).where(eq(documentPages.versionId, d.currentVersionId)).orderBy(asc(documentPages.page)).all();
+  replaceEntries(
+    db,
+    'document',
+    documentId,
+    pages.filter((p) => p.text.trim()).map((p) => ({ meetingId: d.meetingId, page: p.page, title: d.title, body: p.text })),
+  );
+}
+
+function insertVersion(db: Db, documentId: number, version: number, file: ReceivedFile, info: InspectResult, userId: number): number {
+  const v = db
+    .insert(documentVersions)
+    .values({ documentId, version, sha256: file.sha256, fileName: file.fileName, size: file.size, pageCount: info.pageCount, uploadedBy: userId })
+    .returning({ id: documentVersions.id })
+    .get();
+  info.pages.forEach((text, i) => db.insert(documentPages).values({ versionId: v.id, page: i + 1, text }).run());
+  return v.id;
+}
+
+/**
+ * Receives, checks and inspects an uploaded PDF, then calls `commit` in one transaction and
+ * moves the file into place only after it committed. Anything refused leaves nothing behind.
+ */
+async function receiveAndStore<T>(deps: DocumentsDeps, req: Request, res: Response, commit: (db: Db, file: ReceivedFile, info: InspectResult, fields: UploadFields) => T): Promise<T> {
+  const { ctx, store, pool } = deps;
+  let received: Awaited<ReturnType<FileStore['receive']>>;
+  try {
+    received = await store.receive(req, ctx.config.documents.maxBytes);
+  } catch (err) {
+    // The rest of the request body is never read: close the connection after the answer.
+    res.setHeader('connection', 'close');
+    throw err;
+  }
+  try {
+    const info = await pool.inspect(received.file.tmpPath);
+    const result = tx(ctx.db, (d) => commit(d, received.file, info, received.fields));
+    store.commit(received.file);
+    return result;
+  } catch (err) {
+    store.discard(received.file);
+    throw err;
+  }
+}
+
+/**
+ * Uploads one PDF (multipart, one `file` part) to an agenda item. Managers only.
+ * @throws AppError 404 (meeting/item not visible), 403, 413 payload_too_large, 415 not_a_pdf, 422 invalid_pdf | pdf_encrypted | pdf_too_complex
+ */
+export async function uploadDocument(deps: DocumentsDeps, user: AuthUser, meetingId: number, itemId: number, req: Request, res: Response): Promise<DocumentInfo> {
+  const { db } = deps.ctx;
+  requireManage(db, user, meetingId);
+  const item = db.select().from(agendaItems).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId))).get();
+  if (!item) throw notFound('Agenda item');
+  const id = await receiveAndStore(deps, req, res, (d, file, info, fields) => {
+    // Re-check after the awaits: the item or the caller's rights may have changed meanwhile.
+    requireManage(d, user, meetingId);
+    if (!d.select({ id: agendaItems.id }).from(agendaItems).where(eq(agendaItems.id, itemId)).get()) throw notFound('Agenda item');
+    const viewers = parseViewerIds(d, meetingId, fields.viewerIds ? fields.viewerIds.split(',').map(Number) : undefined);
+    const pos = d
+      .select({ p: max(documents.position) })
+      .from(documents)
+      .where(and(eq(documents.agendaItemId, itemId), isNull(documents.removedAt)))
+      .get();
+    const title = fields.title ?? (file.fileName.replace(/\.pdf$/i, '').trim() || 'Tài liệu');
+    const doc = d
+      .insert(documents)
+      .values({
+        meetingId,
+        agendaItemId: itemId,
+        title,
+        position: (pos?.p ?? -1) + 1,
+        access: fields.access ?? 'all',
+        published: fields.published !== 'false',
+        createdBy: user.id,
+      })
+      .returning({ id: documents.id })
+      .get();
+    const versionId = insertVersion(d, doc.id, 1, file, info, user.id);
+    d.update(documents).set({ currentVersionId: versionId }).where(eq(documents.id, doc.id)).run();
+    if (viewers) setViewers(d, doc.id, viewers);
+    indexDocument(d, doc.id);
+    audit(d, { actorId: user.id, action: 'document.upload', targetType: 'document', targetId: doc.id, details: { meetingId, itemId, sha256: file.sha256, size: file.size, pages: info.pageCount, access: fields.access ?? 'all' } });
+    return doc.id;
+  });
+  return documentInfo(db, documentAccess(db, user, id));
+}
+
+/** Replaces a document's file with a new version; older versions stay listed. Managers only. */
+export async function replaceDocument(deps: DocumentsDeps, user: AuthUser, documentId: number, req: Request, res: Response): Promise<DocumentInfo> {
+  const { db } = deps.ctx;
+  const a = documentAccess(db, user, documentId);
+  if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
+  await receiveAndStore(deps, req, res, (d, file, info) => {
+    const again = documentAccess(d, user, documentId);
+    if (!again.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
+    const last = versionsOf(d, documentId).at(-1)!;
+    const versionId = insertVersion(d, documentId, last.version + 1, file, info, user.id);
+    d.update(documents).set({ currentVersionId: versionId }).where(eq(documents.id, documentId)).run();
+    indexDocument(d, documentId);
+    audit(d, { actorId: user.id, action: 'document.replace', targetType: 'document', targetId: documentId, details: { version: last.version + 1, sha256: file.sha256, pages: info.pageCount } });
+  });
+  return documentInfo(db, documentAccess(db, user, documentId));
+}
+
+/** Renames a document, changes its access, named viewers or publication. Managers only. */
+export function updateDocument(ctx: AppContext, user: AuthUser, documentId: number, body: UpdateDocumentBody): DocumentInfo {
+  const { db } = ctx;
+  tx(db, (d) => {
+    const a = documentAccess(d, user, documentId);
+    if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
+    const viewers = parseViewerIds(d, a.document.meetingId, body.viewerIds);
+    const set: Partial<typeof documents.$inferInsert> = {};
+    if (body.title !== undefined) set.title = body.title;
+    if (body.access !== undefined) set.access = body.access;
+    if (body.published !== undefined) set.published = body.published;
+    if (Object.keys(set).length) d.update(documents).set(set).where(eq(documents.id, documentId)).run();
+    if (viewers) setViewers(d, documentId, viewers);
+    if (body.title !== undefined) indexDocument(d, documentId);
+    audit(d, { actorId: user.id, action: 'document.update', targetType: 'document', targetId: documentId, details: { ...set, ...(viewers ? { viewerIds: viewers } : {}) } });
+  });
+  return documentInfo(db, documentAccess(db, user, documentId));
+}
+
+/** Moves a document to another position among its agenda item's documents. Managers only. */
+export function moveDocument(ctx: AppContext, user: AuthUser, documentId: number, body: MoveDocumentBody): DocumentInfo {
+  const { db } = ctx;
+  tx(db, (d) => {
+    const a = documentAccess(d, user, documentId);
+    if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
+    const siblings = d
+      .select()
+      .from(documents)
+      .where(and(eq(documents.agendaItemId, a.document.agendaItemId), isNull(documents.removedAt)))
+      .orderBy(asc(documents.position), asc(documents.id))
+      .all()
+      .filter((s) => s.id !== documentId);
+    siblings.splice(Math.min(body.position, siblings.length), 0, a.document);
+    siblings.forEach((s, i) => {
+      if (s.position !== i || s.id === documentId) d.update(documents).set({ position: i }).where(eq(documents.id, s.id)).run();
+    });
+    audit(d, { actorId: user.id, action: 'document.move', targetType: 'document', targetId: documentId, details: { position: Math.min(body.position, siblings.length - 1) } });
+  });
+  return documentInfo(db, documentAccess(db, user, documentId));
+}
+
+/** Removes a document (soft: rows kept for the audit trail, gone from every listing, file and search). */
+export function removeDocument(ctx: AppContext, user: AuthUser, documentId: number): void {
+  tx(ctx.db, (d) => {
+    const a = documentAccess(d, user, documentId);
+    if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
+    d.update(documents).set({ removedAt: new Date().toISOString() }).where(eq(documents.id, documentId)).run();
+    removeEntries(d, 'document', [documentId]);
+    audit(d, { actorId: user.id, action: 'document.remove', targetType: 'document', targetId: documentId, details: { meetingId: a.document.meetingId } });
+  });
+}
+
+/** Every agenda item of the meeting in display order with the documents the caller may see. */
+export function meetingPack(db: Db, user: AuthUser, meetingId: number): MeetingPack {
+  const m = meetingAccess(db, user, meetingId);
+  const agenda = readAgenda(db, meetingId);
+  const all = db
+    .select()
+    .from(documents)
+    .where(and(eq(documents.meetingId, meetingId), isNull(documents.removedAt)))
+    .orderBy(asc(documents.position), asc(documents.id))
+    .all();
+  const visible = visibleDocumentIds(db, user, all.map((d) => d.id));
+  return {
+    meetingId,
+    items: agenda.items.map((it) => ({
+      id: it.id,
+      number: it.number,
+      title: it.title,
+      parentId: it.parentId,
+      documents: all
+        .filter((d) => d.agendaItemId === it.id && visible.has(d.id))
+        .map((d) => documentInfo(db, { document: d, canManage: m.canManage, canDownload: m.canManage || d.access !== 'confidential' })),
+    })),
+  };
+}
+
+/** Text of one page of the current version (for accessibility and copy). */
+export function pageText(db: Db, user: AuthUser, documentId: number, page: number) {
+  const a = documentAccess(db, user, documentId);
+  const row = db
+    .select()
+    .from(documentPages)
+    .where(and(eq(documentPages.versionId, a.document.currentVersionId ?? -1), eq(documentPages.page, page)))
+    .get();
+  if (!row) throw notFound('Page');
+  return { documentId, page, text: row.text };
+}
+
+/**
+ * Sends a stored PDF with HTTP Range support (single ranges; anything else gets the whole file),
+ * a strong ETag (the content hash), and `Cache-Control: private, no-cache`, so browsers may keep
+ * the bytes but must revalidate every time, which re-runs the authorization check.
+ */
+export function sendPdf(req: Request, res: Response, file: string, sha256: string, size: number, fileName: string): Promise<void> {
+  const etag = `"${sha256}"`;
+  res.setHeader('etag', etag);
+  res.setHeader('cache-control', 'private, no-cache');
+  res.setHeader('accept-ranges', 'bytes');
+  res.setHeader('content-type', 'application/pdf');
+  res.setHeader('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(fileName)}`);
+  res.setHeader('x-content-type-options', 'nosniff');
+  const inm = req.get('if-none-match');
+  if (inm && inm.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
+    res.status(304).end();
+    return Promise.resolve();
+  }
+  let start = 0;
+  let end = size - 1;
+  let status = 200;
+  const range = req.get('range');
+  const ifRange = req.get('if-range');
+  if (range && (!ifRange || ifRange === etag)) {
+    const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+    if (m && (m[1] || m[2])) {
+      if (m[1]) {
+        start = Number(m[1]);
+        end = m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
+      } else {
+        start = Math.max(0, size - Number(m[2]));
+      }
+      if (start > end || start >= size) {
+        res.setHeader('content-range', `bytes */${size}`);
+        throw new AppError('range_not_satisfiable', 'Requested range not satisfiable', 416);
+      }
+      status = 206;
+      res.setHeader('content-range', `bytes ${start}-${end}/${size}`);
+    }
+  }
+  res.status(status);
+  res.setHeader('content-length', String(end - start + 1));
+  if (req.method === 'HEAD') {
+    res.end();
+    return Promise.resolve();
+  }
+  // Resolves when the response is done, so the route wrapper never answers on top of the stream.
+  return new Promise((resolve) => {
+    const stream = fs.createReadStream(file, { start, end, highWaterMark: 256 * 1024 });
+    stream.on('error', () => res.destroy());
+    res.on('close', () => {
+      stream.destroy();
+      resolve();
+    });
+    stream.pipe(res);
+  });
+}
+
+/** Serves a version's bytes for viewing: every request, including each range, is authorized. */
+export function serveFile(deps: DocumentsDeps, user: AuthUser, documentId: number, versionId: number | undefined, req: Request, res: Response): Promise<void> {
+  const a = documentAccess(deps.ctx.db, user, documentId);
+  const v = versionFor(deps.ctx.db, a, versionId);
+  return sendPdf(req, res, deps.store.pathFor(v.sha256), v.sha256, v.size, v.fileName);
+}
+
+/** A downloaded copy stamped with the downloader's name, unit and the time on every page. */
+export async function downloadFile(deps: DocumentsDeps, user: AuthUser, documentId: number, res: Response): Promise<void> {
+  const { db } = deps.ctx;
+  const a = documentAccess(db, user, documentId);
+  if (!a.canDownload) throw new AppError('download_forbidden', 'This document is confidential: it may be viewed, not downloaded', 403);
+  const v = versionFor(db, a, undefined);
+  const when = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(new Date());
+  const lines = [user.fullName, user.unit ?? '', when].filter(Boolean);
+  const bytes = await deps.pool.watermark(deps.store.pathFor(v.sha256), lines);
+  tx(db, (d) => audit(d, { actorId: user.id, action: 'document.download', targetType: 'document', targetId: documentId, details: { version: v.version } }));
+  res.setHeader('content-type', 'application/pdf');
+  res.setHeader('cache-control', 'private, no-store');
+  res.setHeader('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(a.document.title.replace(/\.pdf$/i, '') + '.pdf')}`);
+  res.setHeader('content-length', String(bytes.byteLength));
+  res.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}

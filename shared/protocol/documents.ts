@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { LIMITS } from '../limits.js';
+import { Id, line } from './common.js';
+
+/** Who may see a document: every participant, named participants, or named participants view-only. */
+export const DocumentAccessLevel = z.enum(['all', 'named', 'confidential']);
+export type DocumentAccessLevel = z.infer<typeof DocumentAccessLevel>;
+
+/** Largest accepted PDF upload by default (the server's `documentMaxBytes` may lower or raise it). */
+export const DOCUMENT_LIMITS = {
+  maxBytes: 100 * 1024 * 1024,
+  maxPages: 5_000,
+  maxViewers: LIMITS.participantsPerMeeting,
+  /** Extracted text kept per page (characters). */
+  pageTextChars: 50_000,
+} as const;
+
+export const DocumentVersion = z.object({
+  id: z.number(),
+  version: z.number(),
+  fileName: z.string(),
+  size: z.number(),
+  pageCount: z.number(),
+  sha256: z.string(),
+  uploadedBy: z.number().nullable(),
+  createdAt: z.string(),
+});
+export type DocumentVersion = z.infer<typeof DocumentVersion>;
+
+/** A document as its viewer sees it. `viewerIds` and `versions` beyond the current one are filled for managers. */
+export const DocumentInfo = z.object({
+  id: z.number(),
+  meetingId: z.number(),
+  agendaItemId: z.number(),
+  title: z.string(),
+  position: z.number(),
+  access: DocumentAccessLevel,
+  published: z.boolean(),
+  /** The caller may download a (watermarked) copy. */
+  canDownload: z.boolean(),
+  /** The caller may edit, replace, reorder and remove it. */
+  canManage: z.boolean(),
+  current: DocumentVersion,
+  versions: z.array(DocumentVersion),
+  viewerIds: z.array(z.number()),
+  createdAt: z.string(),
+});
+export type DocumentInfo = z.infer<typeof DocumentInfo>;
+
+export const DocumentParams = z.strictObject({ id: Id });
+export const DocumentVersionParams = z.strictObject({ id: Id, versionId: Id });
+export const DocumentPageParams = z.strictObject({ id: Id, page: z.coerce.number().int().positive().max(DOCUMENT_LIMITS.maxPages) });
+export const ItemDocumentsParams = z.strictObject({ id: Id, itemId: Id });
+
+/**
+ * Multipart form fields of an upload (besides the one `file` part). Sent as text fields before
+ * the file part; all optional.
+ */
+export const UploadFields = z.strictObject({
+  title: line(LIMITS.title).optional(),
+  access: DocumentAccessLevel.optional(),
+  /** Comma-separated user ids for named / confidential documents. */
+  viewerIds: z
+    .string()
+    .max(20_000)
+    .regex(/^(\d+(,\d+)*)?$/, 'comma-separated ids')
+    .optional(),
+  published: z.enum(['true', 'false']).optional(),
+});
+export type UploadFields = z.infer<typeof UploadFields>;
+
+export const UpdateDocumentBody = z.strictObject({
+  title: line(LIMITS.title).optional(),
+  access: DocumentAccessLevel.optional(),
+  viewerIds: z.array(Id).max(DOCUMENT_LIMITS.maxViewers).optional(),
+  published: z.boolean().optional(),
+});
+export type UpdateDocumentBody = z.infer<typeof UpdateDocumentBody>;
+
+export const MoveDocumentBody = z.strictObject({
+  /** New index among the item's documents (0-based; clamped to the end). */
+  position: z.number().int().nonnegative(),
+});
+export type MoveDocumentBody = z.infer<typeof MoveDocumentBody>;
+
+export const PageText = z.object({ documentId: z.number(), page: z.number(), text: z.string() });
+
+/** The meeting pack: every agenda item in display order with the documents the caller may see. */
+export const MeetingPack = z.object({
+  meetingId: z.number(),
+  items: z.array(
+    z.object({
+      id: z.number(),
+      number: z.string(),
+      title: z.string(),
+      parentId: z.number().nullable(),
+      documents: z.array(DocumentInfo),
+    }),
+  ),
+});
+export type MeetingPack = z.infer<typeof MeetingPack>;
+
+/** Error codes of the document domain. */
+export const DOCUMENT_ERRORS = ['not_a_pdf', 'invalid_pdf', 'pdf_encrypted', 'pdf_too_complex', 'payload_too_large', 'download_forbidden', 'upload_incomplete'] as const;
