@@ -22,6 +22,7 @@ import { Notifier } from './notifications/notifications.service.js';
 import { userRoutes } from './users/users.routes.js';
 import { documentRoutes } from './documents/documents.routes.js';
 import { searchRoutes } from './search/search.routes.js';
+import { signingRoutes } from './signing/signing.routes.js';
 import { itemNotesDocs } from './yjs/item-notes.js';
 
 export const VERSION = '0.1.0';
@@ -39,7 +40,7 @@ export interface App {
 /**
  * Domain route modules, in mount order. A new domain adds its `xxxRoutes(ctx)` here.
  */
-const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, documentRoutes, searchRoutes];
+const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, documentRoutes, searchRoutes];
 
 /**
  * Assembles the express app. Never listens (see server.ts / main.ts): tests build apps on port 0.

@@ -14,3 +14,6 @@ export * from './jobs.js';
 export * from './tasks.js';
 export * from './minutes.js';
 export * from './av.js';
+export * from './annotations.js';
+export * from './votes.js';
+export * from './live.js';

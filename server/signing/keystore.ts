@@ -1,0 +1,248 @@
+import crypto from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import forge from 'node-forge';
+import type { Config } from '../config.js';
+import { type Db, tx } from '../db/client.js';
+import { signingCa, signingIdentities, users } from '../db/schema/index.js';
+import { AppError, notFound } from '../http/errors.js';
+import { audit } from '../audit/audit.repo.js';
+import { Pkcs12Error, Pkcs12Signer, describeCertificate, inspectPkcs12, type Signer } from './signer.js';
+
+/** The PIN of every demo identity (non-production only), printed in README next to the demo password. */
+export const DEMO_SIGNING_PIN = '123456';
+/** Wrong PINs in a row before the identity is locked. */
+export const MAX_PIN_ATTEMPTS = 5;
+/** How long a locked identity stays locked. */
+export const PIN_LOCK_MINUTES = 15;
+
+/** Derives the sealing key from the server secret and a PIN (scrypt, per-identity salt). */
+function deriveKey(secret: string, pin: string, salt: Buffer): Promise<Buffer> {
+  // Asynchronous: scrypt runs on the libuv pool, not on the event loop.
+  return new Promise((resolve, reject) =>
+    crypto.scrypt(`${secret}\u0000${pin}`, salt, 32, { N: 1 << 14, r: 8, p: 1 }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+/** AES-256-GCM seal: base64(salt | iv | tag | ciphertext). */
+export async function seal(secret: string, pin: string, plaintext: Buffer): Promise<string> {
+  const salt = crypto.randomBytes(16);
+  const iv = crypto.randomBytes(12);
+  const c = crypto.createCipheriv('aes-256-gcm', await deriveKey(secret, pin, salt), iv);
+  const ct = Buffer.concat([c.update(plaintext), c.final()]);
+  return Buffer.concat([salt, iv, c.getAuthTag(), ct]).toString('base64');
+}
+
+/** Opens a `seal()`ed blob; null when the PIN (or secret) is wrong — GCM authentication fails. */
+export async function unseal(secret: string, pin: string, sealed: string): Promise<Buffer | null> {
+  const b = Buffer.from(sealed, 'base64');
+  if (b.length < 45) return null;
+  const salt = b.subarray(0, 16);
+  const iv = b.subarray(16, 28);
+  const tag = b.subarray(28, 44);
+  const key = await deriveKey(secret, pin, salt);
+  try {
+    const d = crypto.createDecipheriv('aes-256-gcm', key, iv);
+    d.setAuthTag(tag);
+    return Buffer.concat([d.update(b.subarray(44)), d.final()]);
+  } catch {
+    return null;
+  }
+}
+
+/** What a sealed identity holds: the PKCS#12 and its own password. */
+interface Envelope {
+  p12: string;
+  passphrase: string;
+}
+
+async function rsaKeyPair(): Promise<{ privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey }> {
+  // Node's native generator, off the event loop: forge's pure-JS RSA generation takes seconds.
+  const pem = await new Promise<string>((resolve, reject) =>
+    crypto.generateKeyPair('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }, (err, _pub, priv) =>
+      err ? reject(err) : resolve(priv),
+    ),
+  );
+  const priv = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
+  return { privateKey: priv, publicKey: forge.pki.setRsaPublicKey(priv.n, priv.e) };
+}
+
+function serial(): string {
+  // Positive, 16 bytes.
+  const b = crypto.randomBytes(16);
+  b[0] &= 0x7f;
+  return b.toString('hex');
+}
+
+/** The demo CA, created on first use and kept (key sealed with the server secret) in the database. */
+async function demoCa(db: Db, config: Config): Promise<{ cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey }> {
+  const row = db.select().from(signingCa).where(eq(signingCa.id, 1)).get();
+  if (row) {
+    const keyPem = await unseal(config.secret, 'demo-ca', row.sealedKey);
+    if (!keyPem) throw new AppError('signing_unavailable', 'The demo certificate authority cannot be opened with this server secret', 500);
+    return { cert: forge.pki.certificateFromPem(row.certPem), key: forge.pki.privateKeyFromPem(keyPem.toString()) as forge.pki.rsa.PrivateKey };
+  }
+  const { privateKey, publicKey } = await rsaKeyPair();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(Date.now() - 86400_000);
+  cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86400_000);
+  const name = [
+    { shortName: 'C', value: 'VN' },
+    { shortName: 'O', value: 'E-Cabinet Demo' },
+    { shortName: 'CN', value: 'E-Cabinet Demo CA (not for production)' },
+  ];
+  cert.setSubject(name);
+  cert.setIssuer(name);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(privateKey, forge.md.sha256.create());
+  const certPem = forge.pki.certificateToPem(cert);
+  const sealedKey = await seal(config.secret, 'demo-ca', Buffer.from(forge.pki.privateKeyToPem(privateKey)));
+  // Another request may have created it meanwhile; keep whichever landed first.
+  db.insert(signingCa).values({ id: 1, certPem, sealedKey }).onConflictDoNothing().run();
+  return demoCa(db, config);
+}
+
+/** PEM of the demo CA certificate (to import into a verifier's trust store). */
+export async function demoCaPem(db: Db, config: Config): Promise<string> {
+  return forge.pki.certificateToPem((await demoCa(db, config)).cert);
+}
+
+/**
+ * Issues a demo certificate for `userId` from the demo CA and stores it sealed with `pin`.
+ * Refused in production: there, an administrator installs a real PKCS#12.
+ */
+export async function issueDemoIdentity(db: Db, config: Config, userId: number, pin = DEMO_SIGNING_PIN): Promise<void> {
+  if (config.env === 'production') throw new AppError('no_certificate', 'No signing certificate is installed for this user', 409);
+  const user = db.select().from(users).where(eq(users.id, userId)).get();
+  if (!user) throw notFound('User');
+  const ca = await demoCa(db, config);
+  const { privateKey, publicKey } = await rsaKeyPair();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(Date.now() - 86400_000);
+  cert.validity.notAfter = new Date(Date.now() + 2 * 365 * 86400_000);
+  cert.setSubject([
+    { shortName: 'C', value: 'VN' },
+    { shortName: 'O', value: user.unit ?? 'E-Cabinet Demo', valueTagClass: forge.asn1.Type.UTF8 } as unknown as forge.pki.CertificateField,
+    { shortName: 'CN', value: user.fullName, valueTagClass: forge.asn1.Type.UTF8 } as unknown as forge.pki.CertificateField,
+  ]);
+  cert.setIssuer(ca.cert.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true },
+    { name: 'extKeyUsage', emailProtection: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(ca.key, forge.md.sha256.create());
+  const passphrase = crypto.randomBytes(18).toString('base64url');
+  const p12Asn1 = forge.pkcs12.toPkcs12Asn1(privateKey, [cert, ca.cert], passphrase, { algorithm: 'aes256', friendlyName: user.fullName });
+  const p12 = Buffer.from(forge.asn1.toDer(p12Asn1).getBytes(), 'binary');
+  await storeIdentity(db, config, userId, 'demo', p12, passphrase, pin, null);
+}
+
+async function storeIdentity(db: Db, config: Config, userId: number, source: 'demo' | 'installed', p12: Buffer, passphrase: string, pin: string, actorId: number | null): Promise<void> {
+  const info = inspectPkcs12(p12, passphrase);
+  const envelope: Envelope = { p12: p12.toString('base64'), passphrase };
+  const sealed = await seal(config.secret, pin, Buffer.from(JSON.stringify(envelope)));
+  const values = { source, certPem: info.certPem, subject: info.subject, issuer: info.issuer, serial: info.serial, notAfter: info.notAfter, sealed, failedAttempts: 0, lockedUntil: null };
+  tx(db, (d) => {
+    d.insert(signingIdentities)
+      .values({ userId, ...values })
+      .onConflictDoUpdate({ target: signingIdentities.userId, set: values })
+      .run();
+    audit(d, { actorId, action: source === 'demo' ? 'signing.demo_issued' : 'signing.installed', targetType: 'user', targetId: userId, details: { subject: info.subject, serial: info.serial } });
+  });
+}
+
+/**
+ * Admin: installs a real PKCS#12 for a user, protected from now on by `pin`.
+ * @throws AppError invalid_certificate when the file or its password is wrong
+ */
+export async function installIdentity(db: Db, config: Config, actorId: number, userId: number, p12: Buffer, passphrase: string, pin: string): Promise<CertificateInfo> {
+  if (!db.select({ id: users.id }).from(users).where(eq(users.id, userId)).get()) throw notFound('User');
+  try {
+    await storeIdentity(db, config, userId, 'installed', p12, passphrase, pin, actorId);
+  } catch (e) {
+    if (e instanceof Pkcs12Error) throw new AppError('invalid_certificate', e.message, 400);
+    throw e;
+  }
+  return certificateInfo(db, userId)!;
+}
+
+export interface CertificateInfo {
+  source: 'demo' | 'installed';
+  subject: string;
+  issuer: string;
+  serial: string;
+  notAfter: string;
+  locked: boolean;
+  attemptsLeft: number;
+}
+
+/** Public facts about a user's signing identity (never the key), or null. */
+export function certificateInfo(db: Db, userId: number, now = new Date()): CertificateInfo | null {
+  const r = db.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).get();
+  if (!r) return null;
+  const locked = !!r.lockedUntil && Date.parse(r.lockedUntil) > now.getTime();
+  return { source: r.source, subject: r.subject, issuer: r.issuer, serial: r.serial, notAfter: r.notAfter, locked, attemptsLeft: locked ? 0 : MAX_PIN_ATTEMPTS - r.failedAttempts };
+}
+
+/**
+ * Opens a user's signer with their PIN. A wrong PIN counts; after MAX_PIN_ATTEMPTS wrong PINs in a
+ * row the identity is locked for PIN_LOCK_MINUTES (even the right PIN is refused meanwhile).
+ * In non-production, a user without an identity gets a demo certificate on first use.
+ * @throws AppError wrong_pin (403, details.attemptsLeft), pin_locked (423), no_certificate (409)
+ */
+export async function unlockSigner(db: Db, config: Config, userId: number, pin: string, now = new Date()): Promise<Signer> {
+  let r = db.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).get();
+  if (!r) {
+    await issueDemoIdentity(db, config, userId);
+    r = db.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).get()!;
+  }
+  if (r.lockedUntil && Date.parse(r.lockedUntil) > now.getTime()) {
+    throw new AppError('pin_locked', `Too many wrong PINs; signing is locked until ${r.lockedUntil}`, 423, { lockedUntil: r.lockedUntil });
+  }
+  const opened = await unseal(config.secret, pin, r.sealed);
+  if (!opened) {
+    // Count the failure atomically so parallel guesses cannot exceed the limit.
+    const failures = db.$client
+      .prepare('update signing_identities set failed_attempts = failed_attempts + 1 where user_id = ? returning failed_attempts')
+      .get(userId) as { failed_attempts: number };
+    const left = Math.max(0, MAX_PIN_ATTEMPTS - failures.failed_attempts);
+    if (left === 0) {
+      const lockedUntil = new Date(now.getTime() + PIN_LOCK_MINUTES * 60_000).toISOString();
+      tx(db, (d) => {
+        d.update(signingIdentities).set({ lockedUntil, failedAttempts: 0 }).where(eq(signingIdentities.userId, userId)).run();
+        audit(d, { actorId: userId, action: 'signing.pin_locked', targetType: 'user', targetId: userId, details: { lockedUntil } });
+      });
+      throw new AppError('pin_locked', `Too many wrong PINs; signing is locked until ${lockedUntil}`, 423, { lockedUntil });
+    }
+    throw new AppError('wrong_pin', 'Wrong signing PIN', 403, { attemptsLeft: left });
+  }
+  if (r.failedAttempts > 0 || r.lockedUntil) db.update(signingIdentities).set({ failedAttempts: 0, lockedUntil: null }).where(eq(signingIdentities.userId, userId)).run();
+  const env = JSON.parse(opened.toString()) as Envelope;
+  return new Pkcs12Signer(Buffer.from(env.p12, 'base64'), env.passphrase);
+}
+
+/**
+ * Changes a user's signing PIN (the old one must be right; wrong ones count towards the lock).
+ * @throws AppError wrong_pin / pin_locked / no_certificate
+ */
+export async function changePin(db: Db, config: Config, userId: number, oldPin: string, newPin: string): Promise<void> {
+  await unlockSigner(db, config, userId, oldPin);
+  const r = db.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).get()!;
+  const opened = (await unseal(config.secret, oldPin, r.sealed))!;
+  const sealed = await seal(config.secret, newPin, opened);
+  tx(db, (d) => {
+    d.update(signingIdentities).set({ sealed }).where(eq(signingIdentities.userId, userId)).run();
+    audit(d, { actorId: userId, action: 'signing.pin_changed', targetType: 'user', targetId: userId });
+  });
+}
+
+export { describeCertificate };

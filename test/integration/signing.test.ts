@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import forge from 'node-forge';
+import { renderMinutesPdf } from '../../server/minutes/minutes.pdf.js';
+import { unlockSigner } from '../../server/signing/keystore.js';
+import { signPdf } from '../../server/signing/pdf-sign.js';
+import { pdfsig } from '../helpers/pdfsig.js';
+import { type TestServer, startTestServer, userIds } from '../helpers/server.js';
+
+const DOC = {
+  parentBody: 'UBND Thành phố Hà Nội',
+  issuingBody: 'Ban Chỉ đạo Chuyển đổi số',
+  number: '01/BB-BCĐ',
+  place: 'Hà Nội',
+  date: '2026-12-01T01:30:00.000Z',
+  subject: 'Phiên họp thử ký số',
+  blocks: [{ t: 'p' as const, runs: [{ text: 'Đồng chí Chủ tọa kết luận: thống nhất triển khai ứng dụng số hóa hồ sơ.' }] }],
+  chair: { name: 'Trần Sỹ Thanh', title: 'Chủ tịch' },
+  secretary: { name: 'Phan Thị Thu', title: 'Chuyên viên' },
+};
+
+describe('signing', () => {
+  let s: TestServer;
+  let ids: Record<string, number>;
+  beforeAll(async () => {
+    s = await startTestServer();
+    ids = await userIds(await s.login('admin'));
+  });
+  afterAll(() => s.close());
+
+  it('two incremental signatures (chair, then secretary) are both reported valid by pdfsig; a byte-modified copy fails with a digest mismatch', async () => {
+    const { db, config } = s.app.ctx;
+    let pdf = await renderMinutesPdf(DOC);
+    const chair = await unlockSigner(db, config, ids.chair, '123456');
+    pdf = await signPdf(pdf, chair, { reason: 'Chủ tọa ký biên bản', name: chair.commonName, location: 'Hà Nội', contactInfo: '', signingTime: new Date() });
+    const secretary = await unlockSigner(db, config, ids.secretary, '123456');
+    pdf = await signPdf(pdf, secretary, { reason: 'Thư ký ký biên bản', name: secretary.commonName, location: 'Hà Nội', contactInfo: '', signingTime: new Date() });
+
+    const ok = pdfsig(pdf);
+    expect(ok.signatures.map((x) => x.commonName)).toEqual(['Trần Sỹ Thanh', 'Phan Thị Thu']);
+    expect(ok.signatures.map((x) => x.validation)).toEqual(['Signature is Valid.', 'Signature is Valid.']);
+    expect(ok.signatures[1].totalDocumentSigned).toBe(true);
+
+    // Same-length edit inside the signed bytes (the document's producer string).
+    const at = pdf.indexOf('E-Cabinet');
+    expect(at).toBeGreaterThan(0);
+    const tampered = Buffer.from(pdf);
+    tampered[at + 2] = 'X'.charCodeAt(0);
+    const bad = pdfsig(tampered);
+    expect(bad.signatures).toHaveLength(2);
+    for (const sig of bad.signatures) expect(sig.validation).toMatch(/Digest Mismatch/i);
+  });
+
+  it('keys are sealed at rest: the stored identity holds no PEM key and no clear PKCS#12, and /api/signing/me shows only the certificate', async () => {
+    const { db, config } = s.app.ctx;
+    const member = await s.login('member1');
+    await unlockSigner(db, config, ids.member1, '123456');
+    const row = db.$client.prepare('select * from signing_identities where user_id = ?').get(ids.member1) as Record<string, string>;
+    expect(JSON.stringify(row)).not.toMatch(/PRIVATE KEY/);
+    expect(row.sealed).not.toContain('MII');
+    const me = await member.get('/api/signing/me');
+    expect(me.status).toBe(200);
+    expect(me.body.certificate.subject).toContain('CN=Nguyễn Văn An');
+    expect(JSON.stringify(me.body)).not.toMatch(/sealed|PRIVATE|p12/i);
+  });
+
+  it('a wrong PIN is refused with attempts left, and after five wrong PINs even the right PIN is locked out', async () => {
+    const c = await s.login('member2');
+    const { db, config } = s.app.ctx;
+    await unlockSigner(db, config, ids.member2, '123456');
+    const first = await c.post('/api/signing/me/pin', { oldPin: '000000', newPin: '654321' });
+    expect(first.status).toBe(403);
+    expect(first.body.error).toMatchObject({ code: 'wrong_pin', details: { attemptsLeft: 4 } });
+    for (let i = 0; i < 3; i++) expect((await c.post('/api/signing/me/pin', { oldPin: '000000', newPin: '654321' })).status).toBe(403);
+    const fifth = await c.post('/api/signing/me/pin', { oldPin: '000000', newPin: '654321' });
+    expect(fifth.status).toBe(423);
+    expect(fifth.body.error.code).toBe('pin_locked');
+    const right = await c.post('/api/signing/me/pin', { oldPin: '123456', newPin: '654321' });
+    expect(right.status).toBe(423);
+    expect((await c.get('/api/signing/me')).body.certificate.locked).toBe(true);
+  });
+
+  it('an admin installs a real PKCS#12 for a user; a wrong file password is refused with invalid_certificate; non-admins get 403', async () => {
+    const keys = forge.pki.rsa.generateKeyPair({ bits: 1024, e: 0x10001 });
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = keys.publicKey;
+    cert.serialNumber = '0badc0de';
+    cert.validity.notBefore = new Date(Date.now() - 1000);
+    cert.validity.notAfter = new Date(Date.now() + 86400_000);
+    cert.setSubject([{ shortName: 'CN', value: 'Real Token Holder' }]);
+    cert.setIssuer([{ shortName: 'CN', value: 'Some Real CA' }]);
+    cert.sign(keys.privateKey, forge.md.sha256.create());
+    const p12 = Buffer.from(forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(keys.privateKey, [cert], 'file-pass', { algorithm: '3des' })).getBytes(), 'binary').toString('base64');
+    const admin = await s.login('admin');
+    const wrong = await admin.put(`/api/admin/users/${ids.member3}/certificate`, { p12Base64: p12, password: 'nope', pin: '24680' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.code).toBe('invalid_certificate');
+    const member = await s.login('member3');
+    expect((await member.put(`/api/admin/users/${ids.member3}/certificate`, { p12Base64: p12, password: 'file-pass', pin: '24680' })).status).toBe(403);
+    const ok = await admin.put(`/api/admin/users/${ids.member3}/certificate`, { p12Base64: p12, password: 'file-pass', pin: '24680' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ source: 'installed', subject: 'CN=Real Token Holder', issuer: 'CN=Some Real CA' });
+    const signer = await unlockSigner(s.app.ctx.db, s.app.ctx.config, ids.member3, '24680');
+    expect(signer.commonName).toBe('Real Token Holder');
+    const signed = await signPdf(await renderMinutesPdf(DOC), signer, { reason: 'test', name: signer.commonName, location: 'Hà Nội', contactInfo: '', signingTime: new Date() });
+    expect(pdfsig(signed).signatures[0].validation).toBe('Signature is Valid.');
+  });
+});
