@@ -6,6 +6,7 @@ import { type Db, openDb } from './db/client.js';
 import { type Logger, createLogger } from './log.js';
 import { realtimeAttachment } from './realtime/realtime.attachment.js';
 import { seedDemo } from './seed/seed.js';
+import { sfuAttachment } from './sfu/sfu.attachment.js';
 import { yjsAttachment } from './yjs/yjs.attachment.js';
 
 /**
@@ -16,7 +17,7 @@ export type Attachment = (app: App, server: http.Server) => Promise<Detach> | De
 export type Detach = { close(): Promise<void> | void };
 
 /** Subsystems attached to every server, in order. Realtime domains register here. */
-export const ATTACHMENTS: Attachment[] = [realtimeAttachment, yjsAttachment];
+export const ATTACHMENTS: Attachment[] = [realtimeAttachment, yjsAttachment, sfuAttachment];
 
 export interface RunningServer {
   app: App;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../config.js';
 import { type Db, tx } from '../db/client.js';
-import { agendaItems, committeeMembers, committees, meetingParticipants, meetings, rooms, users } from '../db/schema/index.js';
+import { agendaItems, committeeMembers, committees, meetingParticipants, meetings, roomStations, rooms, users } from '../db/schema/index.js';
 import type { Logger } from '../log.js';
 import { hashPassword } from '../auth/password.js';
 import { audit } from '../audit/audit.repo.js';
@@ -75,6 +75,9 @@ export async function seedDemo(db: Db, config: Config, log: Logger): Promise<voi
     const guest = mk('guest', 'Khách mời Nguyễn Hải', 'Chuyên gia', 'Viện Chiến lược Chuyển đổi số');
 
     const room = d.insert(rooms).values({ name: 'Phòng họp số 1', location: 'Tầng 3, Trụ sở UBND Thành phố, 79 Đinh Tiên Hoàng', capacity: 40 }).returning().get();
+    // The smart room's PC: its conference camera and microphones join A/V as the room (server/sfu).
+    const roomStation = mk('room1', 'Phòng họp số 1 — thiết bị phòng', null, 'Phòng họp số 1');
+    d.insert(roomStations).values({ userId: roomStation, roomId: room.id }).run();
     d.insert(rooms).values({ name: 'Phòng họp trực tuyến', location: 'Trực tuyến', capacity: 200 }).run();
     const committee = d
       .insert(committees)
@@ -114,6 +117,7 @@ export async function seedDemo(db: Db, config: Config, log: Logger): Promise<voi
       .values([
         ...roster.map((r) => ({ meetingId: meeting.id, userId: r.userId, role: r.defaultRole, canVote: r.votingRight, invitedAt: now })),
         { meetingId: meeting.id, userId: guest, role: 'guest' as const, canVote: false, invitedAt: now },
+        { meetingId: meeting.id, userId: roomStation, role: 'member' as const, canVote: false, invitedAt: now },
       ])
       .run();
     const opening = d

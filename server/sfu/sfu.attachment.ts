@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import type { App } from '../app.js';
+import { hubOf } from '../realtime/hub.js';
+import type { Attachment } from '../server.js';
+import { loadSfuConfig } from './sfu.config.js';
+import { Sfu } from './sfu.service.js';
+import { registerAvSocket } from './sfu.socket.js';
+import type { Mediasoup } from './workers.js';
+
+const sfus = new WeakMap<object, Sfu>();
+
+/** The SFU of a running app (tests and benchmarks inspect routers and kill workers through it). */
+export function sfuOf(app: App): Sfu | undefined {
+  return sfus.get(app.ctx);
+}
+
+/**
+ * Loads mediasoup when its worker binary is present and reports why not otherwise.
+ * mediasoup 3.8 reads `MEDIASOUP_WORKER_BIN` once, when its module loads, so it is set first.
+ */
+async function loadMediasoup(bin: string | null, enabled: boolean): Promise<{ ms: Mediasoup } | { reason: string }> {
+  if (!enabled) return { reason: 'turned off (ECABINET_SFU=off)' };
+  if (!bin) return { reason: 'no mediasoup worker binary (install Debian mediasoup-worker or set MEDIASOUP_WORKER_BIN)' };
+  try {
+    fs.accessSync(bin, fs.constants.X_OK);
+  } catch {
+    return { reason: `mediasoup worker binary not found or not executable: ${bin}` };
+  }
+  process.env.MEDIASOUP_WORKER_BIN ??= bin;
+  try {
+    const mod = (await import('mediasoup')) as Mediasoup & { default?: Mediasoup };
+    return { ms: mod.default ?? mod };
+  } catch {
+    return { reason: 'the mediasoup package is not installed (optional dependency)' };
+  }
+}
+
+/**
+ * The SFU as an attachment of the HTTP server. Must come after the realtime hub in ATTACHMENTS:
+ * its signaling is a set of hub commands. Without a worker the server runs everything else and
+ * /healthz reports `sfu: "disabled"` with the reason; A/V commands then answer `sfu_disabled`.
+ */
+export const sfuAttachment: Attachment = async (app) => {
+  const { ctx } = app;
+  const log = ctx.log.child({ module: 'sfu' });
+  const config = loadSfuConfig(process.env, ctx.config.env);
+  const loaded = await loadMediasoup(config.workerBin, config.enabled);
+  const disable = (reason: string) => {
+    ctx.health.sfu = { status: 'disabled', reason };
+  };
+  if ('reason' in loaded) {
+    disable(loaded.reason);
+    log.warn({ reason: loaded.reason }, 'A/V disabled');
+  } else {
+    ctx.health.sfu = { status: 'ok' };
+  }
+  const sfu = new Sfu(ctx.db, log, config, 'ms' in loaded ? loaded.ms : null, disable);
+  sfus.set(ctx, sfu);
+  const hub = hubOf(app);
+  if (hub) registerAvSocket(hub, sfu);
+  else log.warn('no realtime hub attached before the SFU: A/V signaling unavailable');
+  const onMeetingChanged = ({ meetingId }: { meetingId: number }) => {
+    if (sfu.meetingStatus(meetingId) === 'closed') sfu.closeMeeting(meetingId);
+  };
+  ctx.bus.on('meeting:changed', onMeetingChanged);
+  return {
+    close() {
+      ctx.bus.off('meeting:changed', onMeetingChanged);
+      sfu.close();
+    },
+  };
+};
