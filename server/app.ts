@@ -24,6 +24,7 @@ import { documentRoutes } from './documents/documents.routes.js';
 import { searchRoutes } from './search/search.routes.js';
 import { signingRoutes } from './signing/signing.routes.js';
 import { itemNotesDocs } from './yjs/item-notes.js';
+import { voteRoutes } from './votes/votes.routes.js';
 
 export const VERSION = '0.1.0';
 
@@ -40,7 +41,7 @@ export interface App {
 /**
  * Domain route modules, in mount order. A new domain adds its `xxxRoutes(ctx)` here.
  */
-const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, documentRoutes, searchRoutes];
+const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, documentRoutes, searchRoutes, voteRoutes];
 
 /**
  * Assembles the express app. Never listens (see server.ts / main.ts): tests build apps on port 0.

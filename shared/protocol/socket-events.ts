@@ -1,4 +1,5 @@
 import { REALTIME_COMMANDS, REALTIME_PUSHES, type ClientToServerEvents, type ServerToClientEvents } from './realtime.js';
+import { VOTE_COMMANDS, VOTE_PUSHES } from './votes.js';
 
 /**
  * The whole Socket.IO protocol in one place: every command and every push of every domain.
@@ -8,10 +9,12 @@ import { REALTIME_COMMANDS, REALTIME_PUSHES, type ClientToServerEvents, type Ser
  */
 export const COMMANDS = {
   ...REALTIME_COMMANDS,
+  ...VOTE_COMMANDS,
 };
 
 export const PUSHES = {
   ...REALTIME_PUSHES,
+  ...VOTE_PUSHES,
 };
 
 export type Commands = typeof COMMANDS;

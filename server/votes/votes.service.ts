@@ -1,0 +1,687 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { CreateVoteBody, Delegation, MyVote, TallyResultView, VoteView } from '../../shared/protocol/votes.js';
+import { describeRule, tally, validateChoices } from '../../shared/rules/tally.js';
+import { audit } from '../audit/audit.repo.js';
+import type { AuthUser } from '../auth/sessions.js';
+import type { AppContext } from '../context.js';
+import { tx } from '../db/client.js';
+import { agendaItems, meetingParticipants, meetings, voteDelegations, voteEligibility, votes } from '../db/schema/index.js';
+import { AppError, notFound } from '../http/errors.js';
+import { meetingAccess, requireChair } from '../meetings/meetings.access.js';
+import {
+  BallotStatements,
+  type VoteRow,
+  countVote,
+  delegationsOf,
+  delegatorMayVote,
+  namedRoll,
+  participants,
+  participationCount,
+  receiptKey,
+  userNames,
+  votingMembers,
+} from './votes.repo.js';
+
+/** How the service reaches the meeting room; set by the socket domain (server/votes/votes.socket.ts). */
+export interface VotePublisher {
+  broadcast(meetingId: number, event: string, data: unknown): void;
+  toUser(userId: number, event: string, data: unknown): void;
+  /** Users with a socket in the meeting's room. */
+  online(meetingId: number): Set<number>;
+}
+
+/** Tunables (benchmarks and tests may lower the interval). */
+export const voteOptions = {
+  /** Minimum time between two progress pushes of one vote (coalescing): ≤ 1000/interval per second. */
+  progressIntervalMs: 400,
+  /** The clock deadlines are checked against (tests move it forward instead of sleeping). */
+  now: () => Date.now(),
+};
+
+const MOTION_LABELS = ['Tán thành', 'Không tán thành'];
+const err = (code: string, message: string, status = 409) => new AppError(code, message, status);
+
+/** An open vote's working state, kept in memory while it is open (rebuilt from SQLite after a restart). */
+interface OpenVote {
+  row: VoteRow;
+  committeeId: number;
+  members: Map<number, { fullName: string; role: string }>;
+  delegations: Map<number, number>;
+  delegatorMayVote: boolean;
+  /** Voters (vote holders) whose ballot is committed. */
+  voters: Set<number>;
+  /** Who gets the named "not voted yet" list: chairs of the meeting and whoever opened the vote. */
+  chairIds: Set<number>;
+}
+
+interface PendingBallot {
+  ov: OpenVote;
+  voterId: number;
+  castBy: number;
+  choices: number[];
+  key: Buffer | null;
+  resolve(v: { changed: boolean }): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * Votes: configuration, lifecycle, eligibility, ballots and results. No HTTP or socket types here;
+ * pushes go through a {@link VotePublisher}. Ballots of one event-loop tick are written in one
+ * transaction with `synchronous=FULL` and each is acknowledged only after that commit.
+ */
+export class VotesService {
+  publisher: VotePublisher | null = null;
+  /**
+   * Is this user present in the meeting? Until the attendance module (server/live) provides it, a
+   * participant is present while they have a socket in the meeting's room.
+   */
+  isPresent: (meetingId: number, userId: number, online: Set<number>) => boolean = (_m, u, online) => online.has(u);
+
+  private readonly stmts: BallotStatements;
+  private readonly open = new Map<number, OpenVote>();
+  private queue: PendingBallot[] = [];
+  private flushScheduled = false;
+  private readonly lastProgress = new Map<number, number>();
+  private readonly progressTimers = new Map<number, NodeJS.Timeout>();
+  private readonly closeTimers = new Map<number, NodeJS.Timeout>();
+
+  constructor(private readonly ctx: AppContext) {
+    this.stmts = new BallotStatements(ctx.db.$client);
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  /**
+   * Prepares a vote (state `draft`) on the meeting, optionally on one of its agenda items.
+   * @throws not_found (meeting or item not visible), forbidden (not chair/secretary)
+   */
+  create(user: AuthUser, meetingId: number, body: CreateVoteBody): VoteView {
+    const { db } = this.ctx;
+    const a = requireChair(db, user, meetingId);
+    if (a.meeting.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
+    if (body.agendaItemId != null) {
+      const item = db.select().from(agendaItems).where(and(eq(agendaItems.id, body.agendaItemId), eq(agendaItems.meetingId, meetingId))).get();
+      if (!item) throw notFound('Agenda item');
+    }
+    const options = body.kind === 'motion' ? MOTION_LABELS : body.options;
+    const maxChoices = body.kind === 'multiple' ? (body.maxChoices ?? options.length) : body.kind === 'election' ? body.seats! : 1;
+    const row = tx(db, (d) => {
+      const r = d
+        .insert(votes)
+        .values({
+          meetingId,
+          agendaItemId: body.agendaItemId,
+          title: body.title,
+          kind: body.kind,
+          secret: body.secret,
+          options,
+          maxChoices,
+          seats: body.kind === 'election' ? body.seats! : 1,
+          majority: body.majority,
+          abstentions: body.abstentions,
+          tieBreak: body.tieBreak,
+          quorum: body.quorum,
+          durationSeconds: body.durationSeconds,
+          createdBy: user.id,
+        })
+        .returning()
+        .get();
+      audit(d, { actorId: user.id, action: 'vote.created', targetType: 'vote', targetId: r.id, details: { meetingId, kind: r.kind, secret: r.secret, majority: r.majority } });
+      return r;
+    });
+    const view = this.view(row);
+    this.publisher?.broadcast(meetingId, 'vote:changed', { vote: view });
+    return view;
+  }
+
+  /** Opens a draft vote. @throws not_found, forbidden, invalid_state */
+  openVote(user: AuthUser, voteId: number): VoteView {
+    const row = this.chairRow(user, voteId);
+    if (row.state !== 'draft') throw err('invalid_state', 'Only a prepared vote can be opened');
+    const m = this.ctx.db.select().from(meetings).where(eq(meetings.id, row.meetingId)).get()!;
+    if (m.status === 'closed' || m.status === 'draft') throw err('meeting_not_live', 'The meeting is not in session');
+    const now = new Date();
+    const closesAt = row.durationSeconds ? new Date(now.getTime() + row.durationSeconds * 1000).toISOString() : null;
+    const updated = tx(this.ctx.db, (d) => {
+      const r = d.update(votes).set({ state: 'open', openedAt: now.toISOString(), closesAt }).where(eq(votes.id, voteId)).returning().get();
+      audit(d, { actorId: user.id, action: 'vote.opened', targetType: 'vote', targetId: voteId, details: { closesAt } });
+      return r;
+    });
+    const ov = this.runtime(updated, user.id);
+    this.scheduleClose(updated);
+    const view = this.view(updated, ov);
+    this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: view });
+    return view;
+  }
+
+  /** Moves the automatic close `seconds` later (from now when there was none). */
+  extend(user: AuthUser, voteId: number, seconds: number): VoteView {
+    const row = this.chairRow(user, voteId);
+    if (row.state !== 'open') throw err('vote_not_open', 'The vote is not open');
+    const from = Math.max(voteOptions.now(), row.closesAt ? Date.parse(row.closesAt) : 0);
+    const closesAt = new Date(from + seconds * 1000).toISOString();
+    const updated = tx(this.ctx.db, (d) => {
+      const r = d.update(votes).set({ closesAt }).where(eq(votes.id, voteId)).returning().get();
+      audit(d, { actorId: user.id, action: 'vote.extended', targetType: 'vote', targetId: voteId, details: { closesAt, seconds } });
+      return r;
+    });
+    const ov = this.open.get(voteId);
+    if (ov) ov.row = updated;
+    this.scheduleClose(updated);
+    const view = this.view(updated, ov);
+    this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: view });
+    return view;
+  }
+
+  /**
+   * Closes an open vote and counts it: ballots still queued are committed first, the eligibility
+   * snapshot and the result are written in one transaction, then `vote:closed` goes to the room.
+   */
+  close(user: AuthUser | null, voteId: number): VoteView {
+    const row = user ? this.chairRow(user, voteId) : this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get();
+    if (!row) throw notFound('Vote');
+    if (row.state === 'draft') throw err('vote_not_open', 'The vote is not open');
+    if (row.state !== 'open') throw err('vote_closed', 'The vote is already closed');
+    if (this.queue.length) this.flush();
+    const ov = this.runtime(row);
+    const online = this.online(row.meetingId);
+    const eligible = this.eligibleSet(ov, online);
+    for (const v of ov.voters) eligible.add(v);
+    const { db } = this.ctx;
+    const closed = tx(db, (d) => {
+      const counted = countVote(d.$client, row);
+      const members = ov.members.size;
+      const t = tally({
+        rules: { kind: row.kind, majority: row.majority, abstentions: row.abstentions, tieBreak: row.tieBreak, quorum: row.quorum, maxChoices: row.maxChoices, seats: row.seats },
+        ...counted,
+        present: eligible.size,
+        members,
+        labels: row.options,
+      });
+      const result: TallyResultView = { ...t, present: eligible.size, members, eligible: eligible.size, rule: describeRule(row) };
+      if (eligible.size) d.insert(voteEligibility).values([...eligible].map((userId) => ({ voteId, userId }))).onConflictDoNothing().run();
+      const r = d.update(votes).set({ state: 'closed', closedAt: new Date().toISOString(), result }).where(eq(votes.id, voteId)).returning().get();
+      audit(d, {
+        actorId: user?.id ?? null,
+        action: 'vote.closed',
+        targetType: 'vote',
+        targetId: voteId,
+        details: { outcome: t.outcome, counts: t.counts, abstentions: t.abstentions, eligible: eligible.size, auto: !user },
+      });
+      return r;
+    });
+    this.forget(voteId);
+    // The WAL holds page images in commit order until a checkpoint; fold it into the database now
+    // that the secret vote is over (see docs/VOTING.md, limits).
+    if (row.secret) db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    const view = this.view(closed);
+    this.publisher?.broadcast(row.meetingId, 'vote:closed', { vote: view });
+    return view;
+  }
+
+  /** Announces a closed vote; a tie awaiting the chair is decided by `castingVote`. */
+  announce(user: AuthUser, voteId: number, castingVote?: number[]): VoteView {
+    const row = this.chairRow(user, voteId);
+    if (row.state === 'draft' || row.state === 'open') throw err('vote_not_closed', 'Close the vote first');
+    if (row.state === 'announced') throw err('invalid_state', 'Already announced');
+    let result = row.result!;
+    if (result.outcome === 'tie') {
+      if (!castingVote) throw err('casting_vote_required', 'The vote is tied: give the casting vote');
+      const t = tally({
+        rules: { kind: row.kind, majority: row.majority, abstentions: row.abstentions, tieBreak: row.tieBreak, quorum: row.quorum, maxChoices: row.maxChoices, seats: row.seats },
+        counts: result.counts,
+        voted: result.voted,
+        abstentions: result.abstentions,
+        present: result.present,
+        members: result.members,
+        castingVote,
+        labels: row.options,
+      });
+      if (t.outcome === 'tie') throw err('invalid_casting_vote', 'The casting vote must pick among the tied options');
+      result = { ...result, ...t };
+    }
+    const updated = tx(this.ctx.db, (d) => {
+      const r = d.update(votes).set({ state: 'announced', announcedAt: new Date().toISOString(), result }).where(eq(votes.id, voteId)).returning().get();
+      audit(d, { actorId: user.id, action: 'vote.announced', targetType: 'vote', targetId: voteId, details: { outcome: result.outcome, castingVote: result.castingVoteApplied ? castingVote : undefined } });
+      return r;
+    });
+    const view = this.view(updated);
+    this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: view });
+    return view;
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Ballots
+
+  /**
+   * Casts (or, in a named vote, changes) a ballot; resolves after it is committed.
+   * Refusals (each leaves the tally unchanged): not_found, not_eligible, absent, vote_delegated,
+   * not_proxy, vote_not_open, vote_closed, unknown_option, too_many_choices, duplicate_choice,
+   * receipt_required, already_voted.
+   */
+  cast(user: AuthUser, p: { voteId: number; choices: number[]; receipt?: string; onBehalfOf?: number }): Promise<{ voteId: number; counted: true; voterId: number }> {
+    const ov = this.visibleOpenVote(user, p.voteId);
+    const row = ov.row;
+    if (row.closesAt && Date.parse(row.closesAt) <= voteOptions.now()) {
+      this.close(null, row.id);
+      throw err('vote_closed', 'The vote is closed');
+    }
+    const online = this.online(row.meetingId);
+    const voterId = p.onBehalfOf ?? user.id;
+    if (p.onBehalfOf !== undefined && p.onBehalfOf !== user.id) {
+      if (ov.delegations.get(p.onBehalfOf) !== user.id) throw err('not_proxy', 'You do not hold this member’s vote', 403);
+      if (!ov.members.has(p.onBehalfOf)) throw err('not_eligible', 'That member has no vote here', 403);
+    } else {
+      if (!ov.members.has(user.id)) throw err('not_eligible', 'You have no vote in this meeting', 403);
+      if (ov.delegations.has(user.id) && !ov.delegatorMayVote) throw err('vote_delegated', 'You delegated your vote for this meeting', 403);
+    }
+    if (!this.isPresent(row.meetingId, user.id, online)) throw err('absent', 'Only members present may vote', 403);
+    const bad = validateChoices(row, row.options.length, p.choices);
+    if (bad) throw err(bad, bad === 'too_many_choices' ? `Choose at most ${row.maxChoices}` : bad === 'duplicate_choice' ? 'An option is chosen twice' : 'No such option', 400);
+    if (row.secret && !p.receipt) throw err('receipt_required', 'A secret ballot needs a receipt from the device', 400);
+    if (!row.secret && p.receipt) throw err('invalid_payload', 'A named ballot takes no receipt', 400);
+    if (row.secret && ov.voters.has(voterId) && !this.stmts.hasSecret.get(row.id, receiptKey(row.id, p.receipt!))) {
+      throw err('already_voted', 'This vote was already cast');
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({
+        ov,
+        voterId,
+        castBy: user.id,
+        choices: [...p.choices].sort((x, y) => x - y),
+        key: row.secret ? receiptKey(row.id, p.receipt!) : null,
+        resolve: () => resolve({ voteId: row.id, counted: true, voterId }),
+        reject,
+      });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /**
+   * Writes every queued ballot in one transaction under synchronous=FULL (the commit is on disk,
+   * surviving power loss, before any of them is acknowledged), then settles each promise.
+   */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (!batch.length) return;
+    const sqlite = this.ctx.db.$client;
+    if (!sqlite.open) {
+      for (const b of batch) b.reject(new AppError('internal', 'The server is stopping; retry', 503));
+      return;
+    }
+    const outcomes: (true | unknown)[] = new Array(batch.length);
+    sqlite.pragma('synchronous = FULL');
+    try {
+      sqlite.transaction(() => {
+        batch.forEach((b, i) => {
+          try {
+            this.applyBallot(b);
+            outcomes[i] = true;
+          } catch (e) {
+            outcomes[i] = e;
+          }
+        });
+      })();
+    } catch (e) {
+      this.ctx.log.error({ err: e }, 'ballot batch failed');
+      outcomes.fill(new AppError('internal', 'The ballot could not be stored; retry', 500));
+    } finally {
+      sqlite.pragma('synchronous = NORMAL');
+    }
+    batch.forEach((b, i) => {
+      if (outcomes[i] === true) {
+        b.ov.voters.add(b.voterId);
+        this.markProgress(b.ov);
+        b.resolve({ changed: false });
+      } else b.reject(outcomes[i]);
+    });
+  }
+
+  /** One ballot inside the batch transaction. Secret ballots: nothing here links voter and choice. */
+  private applyBallot(b: PendingBallot): void {
+    const s = this.stmts;
+    const voteId = b.ov.row.id;
+    if (b.ov.row.state !== 'open') throw err('vote_closed', 'The vote is closed');
+    const existing = s.hasVoted.get(voteId, b.voterId);
+    const choices = JSON.stringify(b.choices);
+    if (b.key) {
+      if (existing) {
+        // The same device retrying (same receipt) after a lost acknowledgement: already counted.
+        if (s.hasSecret.get(voteId, b.key)) return;
+        throw err('already_voted', 'This vote was already cast');
+      }
+      s.insertParticipation.run(voteId, b.voterId, b.castBy);
+      s.insertSecret.run(voteId, b.key, choices);
+      s.audit.run(b.castBy, 'vote.ballot_cast', String(voteId), JSON.stringify(b.castBy === b.voterId ? { secret: true } : { secret: true, onBehalfOf: b.voterId }));
+    } else {
+      if (!existing) s.insertParticipation.run(voteId, b.voterId, b.castBy);
+      s.upsertNamed.run(voteId, b.voterId, choices, new Date().toISOString());
+      s.audit.run(b.castBy, existing ? 'vote.ballot_changed' : 'vote.ballot_cast', String(voteId), JSON.stringify({ voterId: b.voterId, choices: b.choices }));
+    }
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Delegations
+
+  /** Delegates the caller's vote in the meeting to another participant (null: revokes). */
+  delegate(user: AuthUser, meetingId: number, toUserId: number | null): Delegation | null {
+    const { db } = this.ctx;
+    const a = meetingAccess(db, user, meetingId);
+    if (!a.canVote) throw err('not_eligible', 'You have no vote to delegate', 403);
+    if (a.meeting.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
+    if (toUserId === user.id) throw err('invalid_delegation', 'You cannot delegate to yourself', 400);
+    if (toUserId != null) {
+      const target = db.select().from(meetingParticipants).where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.userId, toUserId))).get();
+      if (!target || target.role === 'guest') throw err('invalid_delegation', 'Delegate only to another participant', 400);
+      const chained = db.select().from(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, toUserId))).get();
+      if (chained) throw err('invalid_delegation', 'That participant delegated their own vote', 400);
+      const held = db.select().from(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.toUserId, user.id))).get();
+      if (held) throw err('invalid_delegation', 'You hold another member’s vote; it cannot be passed on', 400);
+    }
+    tx(db, (d) => {
+      d.delete(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, user.id))).run();
+      if (toUserId != null) d.insert(voteDelegations).values({ meetingId, fromUserId: user.id, toUserId }).run();
+      audit(d, { actorId: user.id, action: toUserId == null ? 'vote.delegation_revoked' : 'vote.delegated', targetType: 'meeting', targetId: meetingId, details: { toUserId } });
+    });
+    for (const ov of this.open.values()) if (ov.row.meetingId === meetingId) ov.delegations = delegationsOf(db, meetingId);
+    const d = this.delegations(meetingId).find((x) => x.fromUserId === user.id) ?? null;
+    const notify = new Set<number>([user.id, ...(toUserId ? [toUserId] : []), ...this.chairsOf(meetingId)]);
+    for (const u of notify) this.publisher?.toUser(u, 'vote:delegated', { delegation: d, fromUserId: user.id });
+    return d;
+  }
+
+  /** Delegations in the meeting (chair: all; others: those they give or hold). */
+  delegations(meetingId: number, forUser?: AuthUser, chair = true): Delegation[] {
+    const rows = this.ctx.db.select().from(voteDelegations).where(eq(voteDelegations.meetingId, meetingId)).all();
+    const visible = chair || !forUser ? rows : rows.filter((r) => r.fromUserId === forUser.id || r.toUserId === forUser.id);
+    const names = userNames(this.ctx.db, [...new Set(visible.flatMap((r) => [r.fromUserId, r.toUserId]))]);
+    return visible.map((r) => ({ meetingId, fromUserId: r.fromUserId, fromName: names.get(r.fromUserId) ?? '', toUserId: r.toUserId, toName: names.get(r.toUserId) ?? '', createdAt: r.createdAt }));
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Reading
+
+  /** One vote as the caller may see it. @throws not_found */
+  get(user: AuthUser, voteId: number): VoteView {
+    const row = this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get();
+    if (!row) throw notFound('Vote');
+    meetingAccess(this.ctx.db, user, row.meetingId);
+    return this.view(row, this.open.get(voteId));
+  }
+
+  /** Votes of a meeting, oldest first. */
+  list(user: AuthUser, meetingId: number): VoteView[] {
+    meetingAccess(this.ctx.db, user, meetingId);
+    return this.listRows(meetingId).map((r) => this.view(r, this.open.get(r.id)));
+  }
+
+  listRows(meetingId: number): VoteRow[] {
+    return this.ctx.db.select().from(votes).where(eq(votes.meetingId, meetingId)).orderBy(asc(votes.id)).all();
+  }
+
+  /** The caller's own standing in a vote. */
+  mine(user: AuthUser, voteId: number): MyVote {
+    const row = this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get();
+    if (!row) throw notFound('Vote');
+    meetingAccess(this.ctx.db, user, row.meetingId);
+    const ov = row.state === 'open' ? this.runtime(row) : null;
+    const members = ov?.members ?? new Map(votingMembers(this.ctx.db, row.meetingId).map((m) => [m.userId, m]));
+    const dels = ov?.delegations ?? delegationsOf(this.ctx.db, row.meetingId);
+    const voters = ov?.voters ?? participants(this.ctx.db, voteId);
+    const hasVoted = voters.has(user.id);
+    let reason: string | null = null;
+    if (!members.has(user.id)) reason = 'not_eligible';
+    else if (dels.has(user.id) && !(ov?.delegatorMayVote ?? false)) reason = 'vote_delegated';
+    else if (row.state !== 'open') reason = row.state === 'draft' ? 'vote_not_open' : 'vote_closed';
+    else if (!this.isPresent(row.meetingId, user.id, this.online(row.meetingId))) reason = 'absent';
+    else if (hasVoted && row.secret) reason = 'already_voted';
+    const raw = !row.secret && hasVoted ? (this.ctx.db.$client.prepare('SELECT choices FROM vote_named_ballots WHERE vote_id = ? AND voter_id = ?').pluck().get(voteId, user.id) as string | undefined) : undefined;
+    const choices: number[] | null = raw ? JSON.parse(raw) : null;
+    const proxyIds = [...dels].filter(([, to]) => to === user.id).map(([from]) => from);
+    const names = userNames(this.ctx.db, proxyIds);
+    return {
+      voteId,
+      canVote: reason === null,
+      reason,
+      hasVoted,
+      choices,
+      proxyFor: proxyIds.map((id) => ({ userId: id, fullName: names.get(id) ?? '', hasVoted: voters.has(id) })),
+    };
+  }
+
+  /** After the close of a secret vote: every receipt key (hex) with its choice, sorted by key. */
+  receipts(user: AuthUser, voteId: number): { voteId: number; ballots: { key: string; choices: number[] }[] } {
+    const row = this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get();
+    if (!row) throw notFound('Vote');
+    meetingAccess(this.ctx.db, user, row.meetingId);
+    if (!row.secret) throw err('invalid_state', 'Only secret votes have receipts');
+    if (row.state === 'draft' || row.state === 'open') throw err('vote_not_closed', 'Receipts are published after the close');
+    const rows = this.ctx.db.$client.prepare('SELECT receipt_key AS k, choices AS c FROM vote_secret_ballots WHERE vote_id = ? ORDER BY receipt_key').all(voteId) as { k: Buffer; c: string }[];
+    return { voteId, ballots: rows.map((r) => ({ key: r.k.toString('hex'), choices: JSON.parse(r.c) })) };
+  }
+
+  /** Public view of a vote; `ov` adds live progress for an open vote. */
+  view(row: VoteRow, ov?: OpenVote): VoteView {
+    const closed = row.state === 'closed' || row.state === 'announced';
+    let voted = 0;
+    let eligible = 0;
+    if (row.state === 'open') {
+      const o = ov ?? this.runtime(row);
+      voted = o.voters.size;
+      eligible = this.eligibleCount(o);
+    } else if (closed) {
+      voted = row.result ? row.result.voted + row.result.abstentions : participationCount(this.ctx.db.$client, row.id);
+      eligible = row.result?.eligible ?? 0;
+    }
+    return {
+      id: row.id,
+      meetingId: row.meetingId,
+      agendaItemId: row.agendaItemId,
+      title: row.title,
+      kind: row.kind,
+      secret: row.secret,
+      options: row.options.map((label, index) => ({ index, label })),
+      maxChoices: row.maxChoices,
+      seats: row.seats,
+      majority: row.majority,
+      abstentions: row.abstentions,
+      tieBreak: row.tieBreak,
+      quorum: row.quorum,
+      durationSeconds: row.durationSeconds,
+      state: row.state,
+      openedAt: row.openedAt,
+      closesAt: row.closesAt,
+      closedAt: row.closedAt,
+      announcedAt: row.announcedAt,
+      voted,
+      eligible,
+      result: closed ? row.result : null,
+      roll: closed && !row.secret ? namedRoll(this.ctx.db, row.id) : null,
+    };
+  }
+
+  // ----------------------------------------------------------------------------------------------
+  // Internals
+
+  /** Re-reads the roll of open votes of a meeting after its participants changed. */
+  refreshMeeting(meetingId: number): void {
+    for (const ov of this.open.values()) {
+      if (ov.row.meetingId !== meetingId) continue;
+      ov.members = new Map(votingMembers(this.ctx.db, meetingId).map((m) => [m.userId, m]));
+      this.markProgress(ov);
+    }
+  }
+
+  /** Presence changed in a meeting room: eligible counts of its open votes may change. */
+  presenceChanged(meetingId: number): void {
+    for (const ov of this.open.values()) if (ov.row.meetingId === meetingId) this.markProgress(ov);
+  }
+
+  /** Schedules automatic closes of open votes after a restart. */
+  resumeTimers(): void {
+    for (const row of this.ctx.db.select().from(votes).where(eq(votes.state, 'open')).all()) this.scheduleClose(row);
+  }
+
+  /** Stops timers (server shutdown). */
+  stop(): void {
+    for (const t of [...this.closeTimers.values(), ...this.progressTimers.values()]) clearTimeout(t);
+    this.closeTimers.clear();
+    this.progressTimers.clear();
+    if (this.queue.length) this.flush();
+  }
+
+  private chairRow(user: AuthUser, voteId: number): VoteRow {
+    const row = this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get();
+    if (!row) throw notFound('Vote');
+    requireChair(this.ctx.db, user, row.meetingId);
+    return row;
+  }
+
+  /** The open vote behind a cast, or the refusal that applies to the caller. */
+  private visibleOpenVote(user: AuthUser, voteId: number): OpenVote {
+    const ov = this.open.get(voteId);
+    if (ov && ov.members.has(user.id)) return ov; // hot path: a voting participant of an open vote
+    const row = ov?.row ?? this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get();
+    if (!row) throw notFound('Vote');
+    meetingAccess(this.ctx.db, user, row.meetingId); // not visible → not_found
+    if (row.state === 'draft') throw err('vote_not_open', 'The vote is not open yet');
+    if (row.state !== 'open') throw err('vote_closed', 'The vote is closed');
+    return ov ?? this.runtime(row);
+  }
+
+  private runtime(row: VoteRow, openedBy?: number): OpenVote {
+    let ov = this.open.get(row.id);
+    if (ov) {
+      ov.row = row;
+      return ov;
+    }
+    const { db } = this.ctx;
+    const m = db.select().from(meetings).where(eq(meetings.id, row.meetingId)).get()!;
+    const members = votingMembers(db, row.meetingId);
+    ov = {
+      row,
+      committeeId: m.committeeId,
+      members: new Map(members.map((x) => [x.userId, x])),
+      delegations: delegationsOf(db, row.meetingId),
+      delegatorMayVote: delegatorMayVote(db, m.committeeId),
+      voters: participants(db, row.id),
+      chairIds: new Set([...this.chairsOf(row.meetingId), ...(openedBy ? [openedBy] : [])]),
+    };
+    if (row.state === 'open') this.open.set(row.id, ov);
+    return ov;
+  }
+
+  private chairsOf(meetingId: number): number[] {
+    return this.ctx.db
+      .select({ u: meetingParticipants.userId })
+      .from(meetingParticipants)
+      .where(and(eq(meetingParticipants.meetingId, meetingId), inArray(meetingParticipants.role, ['chair', 'secretary'])))
+      .all()
+      .map((r) => r.u);
+  }
+
+  private online(meetingId: number): Set<number> {
+    return this.publisher?.online(meetingId) ?? new Set();
+  }
+
+  /** Vote holders who may vote now: present members who kept their vote, and delegated votes whose proxy is present. */
+  private eligibleSet(ov: OpenVote, online: Set<number>): Set<number> {
+    const out = new Set<number>();
+    const present = (u: number) => this.isPresent(ov.row.meetingId, u, online);
+    for (const u of ov.members.keys()) {
+      const proxy = ov.delegations.get(u);
+      if (proxy === undefined ? present(u) : present(proxy) || (ov.delegatorMayVote && present(u))) out.add(u);
+    }
+    return out;
+  }
+
+  private eligibleCount(ov: OpenVote): number {
+    const e = this.eligibleSet(ov, this.online(ov.row.meetingId));
+    for (const v of ov.voters) e.add(v);
+    return e.size;
+  }
+
+  /**
+   * Coalesced progress: at most one push per vote per `progressIntervalMs`, plus one at once when
+   * every eligible voter has voted (so the chair sees the final count without waiting).
+   */
+  private markProgress(ov: OpenVote): void {
+    const id = ov.row.id;
+    if (this.progressTimers.has(id)) {
+      if (ov.voters.size >= this.eligibleCount(ov)) {
+        clearTimeout(this.progressTimers.get(id));
+        this.progressTimers.delete(id);
+        this.emitProgress(ov);
+      }
+      return;
+    }
+    const wait = (this.lastProgress.get(id) ?? 0) + voteOptions.progressIntervalMs - Date.now();
+    if (wait <= 0 || ov.voters.size >= this.eligibleCount(ov)) this.emitProgress(ov);
+    else
+      this.progressTimers.set(
+        id,
+        setTimeout(() => {
+          this.progressTimers.delete(id);
+          if (this.open.has(id)) this.emitProgress(ov);
+        }, wait).unref(),
+      );
+  }
+
+  private emitProgress(ov: OpenVote): void {
+    const id = ov.row.id;
+    this.lastProgress.set(id, Date.now());
+    const online = this.online(ov.row.meetingId);
+    const eligible = this.eligibleSet(ov, online);
+    for (const v of ov.voters) eligible.add(v);
+    const data = { voteId: id, voted: ov.voters.size, eligible: eligible.size };
+    this.publisher?.broadcast(ov.row.meetingId, 'vote:progress', data);
+    if (!ov.row.secret) {
+      // Named votes only, chair only: who has not voted yet.
+      const notVoted = [...eligible].filter((u) => !ov.voters.has(u)).map((u) => ({ userId: u, fullName: ov.members.get(u)?.fullName ?? '' }));
+      for (const c of ov.chairIds) this.publisher?.toUser(c, 'vote:progress', { ...data, notVoted });
+    }
+  }
+
+  private scheduleClose(row: VoteRow): void {
+    clearTimeout(this.closeTimers.get(row.id));
+    this.closeTimers.delete(row.id);
+    if (row.state !== 'open' || !row.closesAt) return;
+    const wait = Math.max(0, Date.parse(row.closesAt) - voteOptions.now());
+    const t = setTimeout(() => {
+      this.closeTimers.delete(row.id);
+      try {
+        const cur = this.ctx.db.select().from(votes).where(eq(votes.id, row.id)).get();
+        if (cur?.state === 'open' && cur.closesAt && Date.parse(cur.closesAt) <= voteOptions.now() + 5) this.close(null, row.id);
+      } catch (e) {
+        this.ctx.log.error({ err: e, voteId: row.id }, 'automatic close failed');
+      }
+    }, Math.min(wait, 2 ** 31 - 1));
+    t.unref?.();
+    this.closeTimers.set(row.id, t);
+  }
+
+  private forget(voteId: number): void {
+    this.open.delete(voteId);
+    clearTimeout(this.closeTimers.get(voteId));
+    clearTimeout(this.progressTimers.get(voteId));
+    this.closeTimers.delete(voteId);
+    this.progressTimers.delete(voteId);
+    this.lastProgress.delete(voteId);
+  }
+}
+
+const services = new WeakMap<object, VotesService>();
+
+/** The one VotesService of an app (REST routes and the socket domain share it). */
+export function votesOf(ctx: AppContext): VotesService {
+  let s = services.get(ctx.db);
+  if (!s) services.set(ctx.db, (s = new VotesService(ctx)));
+  return s;
+}
+

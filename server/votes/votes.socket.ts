@@ -1,0 +1,35 @@
+import { VOTE_COMMANDS } from '../../shared/protocol/votes.js';
+import type { AppContext } from '../context.js';
+import type { RealtimeHub } from '../realtime/hub.js';
+import { votesOf } from './votes.service.js';
+
+/**
+ * Vote commands on the Socket.IO hub (registered in server/realtime/domains.ts). Every command goes
+ * through the hub's wrapper (validation, rate limit, commandId dedupe); handlers only translate.
+ * Never log a ballot's choices or receipt.
+ */
+export function votesSocket(hub: RealtimeHub, ctx: AppContext): void {
+  const svc = votesOf(ctx);
+  svc.publisher = {
+    broadcast: (m, e, d) => hub.broadcast(m, e, d),
+    toUser: (u, e, d) => hub.toUser(u, e, d),
+    online: (m) => hub.online(m),
+  };
+  hub.onPresence((meetingId) => svc.presenceChanged(meetingId));
+  ctx.bus.on('meeting:changed', ({ meetingId }) => svc.refreshMeeting(meetingId));
+  svc.resumeTimers();
+  hub.commands(VOTE_COMMANDS, {
+    'vote:create': ({ meetingId, vote }, c) => ({ vote: svc.create(c.user, meetingId, vote) }),
+    'vote:open': ({ voteId }, c) => ({ vote: svc.openVote(c.user, voteId) }),
+    'vote:extend': ({ voteId, seconds }, c) => ({ vote: svc.extend(c.user, voteId, seconds) }),
+    'vote:close': ({ voteId }, c) => ({ vote: svc.close(c.user, voteId) }),
+    'vote:announce': ({ voteId, castingVote }, c) => ({ vote: svc.announce(c.user, voteId, castingVote) }),
+    'vote:cast': (p, c) => svc.cast(c.user, p),
+    'vote:mine': ({ voteId }, c) => svc.mine(c.user, voteId),
+    'vote:delegate': ({ meetingId, toUserId }, c) => ({ delegation: svc.delegate(c.user, meetingId, toUserId) }),
+  });
+  hub.snapshot('votes', (meetingId, access, user) => ({
+    votes: svc.listRows(meetingId).map((r) => svc.view(r)),
+    delegations: svc.delegations(meetingId, user, access.canChair),
+  }));
+}

@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import { LIMITS } from '../limits.js';
+import { command } from './realtime.js';
+import { Id, line } from './common.js';
+
+/** Limits of votes, shared by the forms and the server. */
+export const VOTE_LIMITS = { options: 50, optionLabel: 300, minSeconds: 10, maxSeconds: 24 * 3600, extendMaxSeconds: 3600 } as const;
+
+export const VoteKind = z.enum(['motion', 'single', 'multiple', 'election']);
+export const MajorityRule = z.enum(['simple', 'absolute_present', 'absolute_members', 'two_thirds', 'unanimity']);
+export const AbstentionMode = z.enum(['excluded', 'included']);
+export const TieBreak = z.enum(['fails', 'casting_vote']);
+export const VoteQuorum = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('none') }),
+  z.strictObject({ kind: z.literal('majority') }),
+  z.strictObject({ kind: z.literal('two_thirds') }),
+  z.strictObject({ kind: z.literal('count'), count: z.number().int().positive().max(LIMITS.participantsPerMeeting) }),
+]);
+
+/**
+ * `draft`: prepared, not open; `open`: ballots accepted (until `closesAt` when set); `closed`: counted,
+ * result known to the chair and the room; `announced`: the chair announced it (final, with the casting
+ * vote if there was a tie).
+ */
+export const VoteState = z.enum(['draft', 'open', 'closed', 'announced']);
+export type VoteState = z.infer<typeof VoteState>;
+
+/**
+ * A receipt for a secret ballot: 16–32 random bytes, base64url, generated and kept by the voter's
+ * device. The server stores only SHA-256(voteId:receipt) with the choice, never who sent it.
+ */
+export const Receipt = z.string().regex(/^[A-Za-z0-9_-]{22,43}$/, 'must be 16–32 random bytes, base64url');
+
+export const CreateVoteBody = z
+  .strictObject({
+    agendaItemId: Id.nullable().default(null),
+    title: line(LIMITS.title),
+    kind: VoteKind,
+    secret: z.boolean().default(false),
+    /** Option labels (single, multiple) or candidates (election); motions have for/against built in. */
+    options: z.array(line(VOTE_LIMITS.optionLabel)).max(VOTE_LIMITS.options).default([]),
+    /** Multiple choice: most options per ballot (defaults to all). */
+    maxChoices: z.number().int().positive().max(VOTE_LIMITS.options).optional(),
+    /** Election: seats to fill = most candidates per ballot. */
+    seats: z.number().int().positive().max(VOTE_LIMITS.options).optional(),
+    majority: MajorityRule.default('simple'),
+    abstentions: AbstentionMode.default('excluded'),
+    tieBreak: TieBreak.default('fails'),
+    quorum: VoteQuorum.default({ kind: 'none' }),
+    /** Closes by itself after this many seconds once open; null: the chair closes it. */
+    durationSeconds: z.number().int().min(VOTE_LIMITS.minSeconds).max(VOTE_LIMITS.maxSeconds).nullable().default(null),
+  })
+  .superRefine((v, ctx) => {
+    if (v.kind === 'motion' && v.options.length) ctx.addIssue({ code: 'custom', path: ['options'], message: 'a motion has for/against built in' });
+    if (v.kind !== 'motion' && v.options.length < 2) ctx.addIssue({ code: 'custom', path: ['options'], message: 'at least 2 options' });
+    if (new Set(v.options.map((o) => o.toLowerCase())).size !== v.options.length) ctx.addIssue({ code: 'custom', path: ['options'], message: 'options must differ' });
+    if (v.kind === 'election' && (v.seats ?? 0) < 1) ctx.addIssue({ code: 'custom', path: ['seats'], message: 'an election needs seats' });
+    if (v.kind === 'election' && (v.seats ?? 0) >= v.options.length) ctx.addIssue({ code: 'custom', path: ['seats'], message: 'fewer seats than candidates' });
+    if (v.kind === 'multiple' && (v.maxChoices ?? 1) > v.options.length) ctx.addIssue({ code: 'custom', path: ['maxChoices'], message: 'at most the number of options' });
+    if (v.kind !== 'election' && v.seats !== undefined) ctx.addIssue({ code: 'custom', path: ['seats'], message: 'only elections have seats' });
+    if (v.kind !== 'multiple' && v.maxChoices !== undefined) ctx.addIssue({ code: 'custom', path: ['maxChoices'], message: 'only multiple choice sets maxChoices' });
+  });
+export type CreateVoteBody = z.infer<typeof CreateVoteBody>;
+
+export const VoteOption = z.object({ index: z.number(), label: z.string() });
+
+export const TallyResultView = z.object({
+  outcome: z.enum(['adopted', 'rejected', 'no_quorum', 'tie']),
+  winners: z.array(z.number()),
+  tied: z.array(z.number()),
+  castingVoteApplied: z.boolean(),
+  counts: z.array(z.number()),
+  voted: z.number(),
+  abstentions: z.number(),
+  cast: z.number(),
+  required: z.number(),
+  quorumRequired: z.number(),
+  quorumMet: z.boolean(),
+  present: z.number(),
+  members: z.number(),
+  eligible: z.number(),
+  rule: z.object({ vi: z.string(), en: z.string() }),
+  explanation: z.object({ vi: z.string(), en: z.string() }),
+});
+export type TallyResultView = z.infer<typeof TallyResultView>;
+
+/** A vote as everyone in the meeting sees it (no ballot of anyone else; counts only after close). */
+export const VoteView = z.object({
+  id: z.number(),
+  meetingId: z.number(),
+  agendaItemId: z.number().nullable(),
+  title: z.string(),
+  kind: VoteKind,
+  secret: z.boolean(),
+  options: z.array(VoteOption),
+  maxChoices: z.number(),
+  seats: z.number(),
+  majority: MajorityRule,
+  abstentions: AbstentionMode,
+  tieBreak: TieBreak,
+  quorum: VoteQuorum,
+  durationSeconds: z.number().nullable(),
+  state: VoteState,
+  openedAt: z.string().nullable(),
+  closesAt: z.string().nullable(),
+  closedAt: z.string().nullable(),
+  announcedAt: z.string().nullable(),
+  /** Ballots received so far / voters eligible now. */
+  voted: z.number(),
+  eligible: z.number(),
+  result: TallyResultView.nullable(),
+  /** Named votes, after close: each voter's choice. */
+  roll: z.array(z.object({ userId: z.number(), fullName: z.string(), choices: z.array(z.number()), castBy: z.number() })).nullable(),
+});
+export type VoteView = z.infer<typeof VoteView>;
+
+/** The caller's own relation to a vote (never sent to anyone else). */
+export const MyVote = z.object({
+  voteId: z.number(),
+  /** The caller may cast for themselves now. */
+  canVote: z.boolean(),
+  /** Why not, when they may not: `not_eligible`, `absent`, `vote_delegated`, `already_voted`. */
+  reason: z.string().nullable(),
+  hasVoted: z.boolean(),
+  /** Named votes: the caller's current choice. */
+  choices: z.array(z.number()).nullable(),
+  /** Members whose vote the caller holds by proxy and may cast. */
+  proxyFor: z.array(z.object({ userId: z.number(), fullName: z.string(), hasVoted: z.boolean() })),
+});
+export type MyVote = z.infer<typeof MyVote>;
+
+export const VoteIdPayload = z.strictObject({ voteId: Id });
+export const CreateVotePayload = z.strictObject({ meetingId: Id, vote: CreateVoteBody });
+export const ExtendVotePayload = z.strictObject({ voteId: Id, seconds: z.number().int().min(VOTE_LIMITS.minSeconds).max(VOTE_LIMITS.extendMaxSeconds) });
+export const CastVotePayload = z.strictObject({
+  voteId: Id,
+  /** Option indexes; empty = abstain. A motion: [0] for, [1] against, [] abstain. */
+  choices: z.array(z.number().int().min(0).max(VOTE_LIMITS.options)).max(VOTE_LIMITS.options),
+  /** Secret votes: required, generated by the device (see Receipt). Refused on named votes. */
+  receipt: Receipt.optional(),
+  /** Cast the vote of the member who delegated it to the caller. */
+  onBehalfOf: Id.optional(),
+});
+export const AnnounceVotePayload = z.strictObject({ voteId: Id, castingVote: z.array(z.number().int().min(0)).max(VOTE_LIMITS.options).optional() });
+export const DelegatePayload = z.strictObject({ meetingId: Id, toUserId: Id.nullable() });
+
+export const CastAck = z.object({ voteId: z.number(), counted: z.literal(true), voterId: z.number() });
+export const VoteAck = z.object({ vote: VoteView });
+
+export const Delegation = z.object({ meetingId: z.number(), fromUserId: z.number(), fromName: z.string(), toUserId: z.number(), toName: z.string(), createdAt: z.string() });
+export type Delegation = z.infer<typeof Delegation>;
+
+export const VOTE_COMMANDS = {
+  /** Chair/secretary: prepare a vote (state `draft`). */
+  'vote:create': command({ payload: CreateVotePayload, ack: VoteAck, authoritative: true, idempotent: true }),
+  /** Chair: open a draft vote; ballots are accepted from now on. */
+  'vote:open': command({ payload: VoteIdPayload, ack: VoteAck, authoritative: true, idempotent: true }),
+  /** Chair: push the automatic close back by `seconds` (or set one). */
+  'vote:extend': command({ payload: ExtendVotePayload, ack: VoteAck, authoritative: true, idempotent: true }),
+  /** Chair: close now and count. */
+  'vote:close': command({ payload: VoteIdPayload, ack: VoteAck, authoritative: true, idempotent: true }),
+  /** Chair: announce the result (with the casting vote when tied). */
+  'vote:announce': command({ payload: AnnounceVotePayload, ack: VoteAck, authoritative: true, idempotent: true }),
+  /** Member: cast (named votes: or change) a ballot. Acked only after the ballot is committed. */
+  'vote:cast': command({ payload: CastVotePayload, ack: CastAck, authoritative: true, idempotent: true }),
+  /** Member: the caller's own state in a vote. */
+  'vote:mine': command({ payload: VoteIdPayload, ack: MyVote }),
+  /** Member: delegate the caller's vote in this meeting to another participant (null: take it back). */
+  'vote:delegate': command({ payload: DelegatePayload, ack: z.object({ delegation: Delegation.nullable() }), authoritative: true, idempotent: true }),
+};
+
+export const VOTE_PUSHES = {
+  /** A vote was created, opened, extended or announced: its full public view. */
+  'vote:changed': z.object({ vote: VoteView }),
+  /** Coalesced progress (a few per second at most): ballots received / eligible now. */
+  'vote:progress': z.object({ voteId: z.number(), voted: z.number(), eligible: z.number(), notVoted: z.array(z.object({ userId: z.number(), fullName: z.string() })).optional() }),
+  /** The vote closed; the result is counted. */
+  'vote:closed': z.object({ vote: VoteView }),
+  /** A delegation in the meeting changed (chair and the two people concerned see it). */
+  'vote:delegated': z.object({ delegation: Delegation.nullable(), fromUserId: z.number() }),
+};
+
+export const VoteList = z.object({ votes: z.array(VoteView) });
+export const ReceiptList = z.object({ voteId: z.number(), ballots: z.array(z.object({ key: z.string(), choices: z.array(z.number()) })) });
+export const DelegationList = z.object({ delegations: z.array(Delegation) });
+export const VoteSettings = z.strictObject({ delegatorMayVote: z.boolean() });

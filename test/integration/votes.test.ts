@@ -1,0 +1,225 @@
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HttpClient, type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
+import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
+import { voteOptions } from '../../server/votes/votes.service.js';
+
+const newReceipt = () => crypto.randomBytes(16).toString('base64url');
+const receiptKeyHex = (voteId: number, receipt: string) => crypto.createHash('sha256').update(`${voteId}:${receipt}`).digest('hex');
+
+describe('votes over Socket.IO', () => {
+  let s: TestServer;
+  let ids: Record<string, number>;
+  let secretary: HttpClient;
+  const sockets = new Map<string, TestSocket>();
+  const clients = new Map<string, HttpClient>();
+
+  /** A tablet of `username`, connected; joined to meeting 1 (present) unless `join` is false. */
+  async function tablet(username: string, join = true): Promise<TestSocket> {
+    const key = `${username}:${join}`;
+    const existing = sockets.get(key);
+    if (existing) return existing;
+    const http = clients.get(username) ?? (await s.login(username));
+    clients.set(username, http);
+    const t = await connected(connectSocket(s.url, http));
+    if (join) expect(await t.cmd('meeting:join', { meetingId: 1 })).toMatchObject({ ok: true });
+    sockets.set(key, t);
+    return t;
+  }
+
+  async function createVote(body: Record<string, unknown>, meetingId = 1) {
+    const r = await secretary.post(`/api/meetings/${meetingId}/votes`, { title: 'Thông qua báo cáo quý IV', ...body });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    return r.body.id as number;
+  }
+
+  async function openVote(voteId: number) {
+    const chair = await tablet('chair');
+    const ack = await chair.cmd('vote:open', { voteId, commandId: newCommandId() });
+    expect(ack, JSON.stringify(ack)).toMatchObject({ ok: true, data: { vote: { state: 'open' } } });
+  }
+
+  const cast = async (who: string, payload: Record<string, unknown>) => (await tablet(who)).cmd('vote:cast', { commandId: newCommandId(), ...payload });
+  const voted = async (voteId: number) => (await secretary.get(`/api/votes/${voteId}`)).body.voted as number;
+
+  beforeAll(async () => {
+    voteOptions.progressIntervalMs = 200;
+    s = await startTestServer();
+    secretary = await s.login('secretary');
+    ids = await userIds(await s.login('admin'));
+  });
+  afterAll(async () => {
+    for (const t of sockets.values()) t.close();
+    await s?.close();
+  });
+
+  it('a named motion: the chair opens it, members vote and may change their choice, progress is coalesced, and vote:closed brings the result to the room', async () => {
+    const voteId = await createVote({ kind: 'motion', secret: false });
+    const room = await tablet('member12');
+    await openVote(voteId);
+    const members = ['member1', 'member2', 'member3', 'member4', 'member5'];
+    await Promise.all(members.map((m) => tablet(m)));
+    const before = room.pushes('vote:progress').length;
+    const acks = await Promise.all(members.map((m, i) => cast(m, { voteId, choices: i < 3 ? [0] : [1] })));
+    for (const a of acks) expect(a).toMatchObject({ ok: true, data: { voteId, counted: true } });
+    // Changing a named ballot before the close: member4 now votes for.
+    expect(await cast('member4', { voteId, choices: [0] })).toMatchObject({ ok: true });
+    const chair = await tablet('chair');
+    const chairProgress = await chair.waitFor('vote:progress', (d) => d.voteId === voteId && d.voted === 5 && Array.isArray(d.notVoted));
+    expect(chairProgress.notVoted.map((x: { userId: number }) => x.userId)).toContain(ids.member12);
+    const progress = await room.waitFor('vote:progress', (d) => d.voteId === voteId && d.voted === 5);
+    expect(progress.notVoted).toBeUndefined(); // who has not voted goes to the chair only
+    // Six ballot writes, far fewer progress pushes (coalesced, never one per ballot).
+    expect(room.pushes('vote:progress').length - before).toBeLessThan(6);
+    const mine = await (await tablet('member4')).cmd('vote:mine', { voteId });
+    expect(mine).toMatchObject({ ok: true, data: { hasVoted: true, choices: [0], canVote: true } });
+    const closed = await chair.cmd('vote:close', { voteId, commandId: newCommandId() });
+    expect(closed).toMatchObject({ ok: true, data: { vote: { state: 'closed', result: { outcome: 'adopted', counts: [4, 1], voted: 5 } } } });
+    const pushed = await room.waitFor('vote:closed', (d) => d.vote.id === voteId);
+    expect(pushed.vote.result.explanation.vi).toMatch(/^Thông qua: 4 tán thành, 1 không tán thành/);
+    expect(pushed.vote.result.explanation.en).toMatch(/^Adopted: 4 for, 1 against/);
+    expect(pushed.vote.roll.find((r: { userId: number }) => r.userId === ids.member4).choices).toEqual([0]);
+    const ann = await chair.cmd('vote:announce', { voteId, commandId: newCommandId() });
+    expect(ann).toMatchObject({ ok: true, data: { vote: { state: 'announced' } } });
+    const csv = await secretary.get(`/api/votes/${voteId}/export.csv`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
+    expect(csv.body).toMatch(/Thông qua báo cáo quý IV/);
+    expect(csv.body).toMatch(/Nguyễn Văn An/);
+  });
+
+  it('every bad ballot on a secret motion is refused with a clear code and the tally is unchanged', async () => {
+    const voteId = await createVote({ kind: 'motion', secret: true });
+    const receipt = newReceipt();
+    // Before the open.
+    expect(await cast('member1', { voteId, choices: [0], receipt })).toMatchObject({ ok: false, error: { code: 'vote_not_open' } });
+    await openVote(voteId);
+    const ok = await cast('member1', { voteId, choices: [0], receipt });
+    expect(ok).toMatchObject({ ok: true, data: { counted: true } });
+    expect(JSON.stringify(ok)).not.toContain(receipt); // the ack carries no receipt and no choice
+    const expectRefused = async (who: string, payload: Record<string, unknown>, code: string) => {
+      const before = await voted(voteId);
+      const a = await cast(who, { voteId, ...payload });
+      expect(a, `${who} ${JSON.stringify(payload)}`).toMatchObject({ ok: false, error: { code } });
+      expect(await voted(voteId)).toBe(before);
+    };
+    // A second ballot from the same member (another receipt).
+    await expectRefused('member1', { choices: [1], receipt: newReceipt() }, 'already_voted');
+    // A guest, and the admin who is not a participant.
+    await expectRefused('guest', { choices: [0], receipt: newReceipt() }, 'not_eligible');
+    await expectRefused('admin', { choices: [0], receipt: newReceipt() }, 'not_eligible');
+    // An absent member: connected, but not in the meeting.
+    const absent = await tablet('member6', false);
+    const before = await voted(voteId);
+    expect(await absent.cmd('vote:cast', { voteId, choices: [0], receipt: newReceipt(), commandId: newCommandId() })).toMatchObject({ ok: false, error: { code: 'absent' } });
+    expect(await voted(voteId)).toBe(before);
+    // Unknown option, duplicate, no receipt on a secret vote, malformed payloads.
+    await expectRefused('member2', { choices: [2], receipt: newReceipt() }, 'unknown_option');
+    await expectRefused('member2', { choices: [0, 0], receipt: newReceipt() }, 'duplicate_choice');
+    await expectRefused('member2', { choices: [0, 1], receipt: newReceipt() }, 'too_many_choices');
+    await expectRefused('member2', { choices: [0] }, 'receipt_required');
+    await expectRefused('member2', { choices: [0], receipt: 'short' }, 'invalid_payload');
+    await expectRefused('member2', { choices: 'for', receipt: newReceipt() }, 'invalid_payload');
+    await expectRefused('member2', { choices: [0], receipt: newReceipt(), extra: 1 }, 'invalid_payload');
+    const m2 = await tablet('member2');
+    expect(await m2.cmd('vote:cast', 'for')).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(await m2.cmd('vote:cast', { voteId: -1, choices: [] })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(await m2.cmd('vote:cast', { voteId: 999999, choices: [0], receipt: newReceipt() })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    // A replayed command id is applied once and answered with the first acknowledgement.
+    const commandId = newCommandId();
+    const r2 = newReceipt();
+    const first = await m2.cmd('vote:cast', { voteId, choices: [1], receipt: r2, commandId });
+    const replay = await m2.cmd('vote:cast', { voteId, choices: [1], receipt: r2, commandId });
+    const replayOther = await m2.cmd('vote:cast', { voteId, choices: [0], receipt: newReceipt(), commandId });
+    expect(first).toMatchObject({ ok: true });
+    expect(replay).toEqual(first);
+    expect(replayOther).toEqual(first);
+    expect(await voted(voteId)).toBe(2);
+    // Members of the chair: close, then a late ballot.
+    const chair = await tablet('chair');
+    const closed = await chair.cmd('vote:close', { voteId, commandId: newCommandId() });
+    expect(closed).toMatchObject({ ok: true, data: { vote: { result: { counts: [1, 1], voted: 2, abstentions: 0 } } } });
+    await expectRefused('member3', { choices: [0], receipt: newReceipt() }, 'vote_closed');
+    expect(await chair.cmd('vote:close', { voteId })).toMatchObject({ ok: false, error: { code: 'vote_closed' } });
+    // Members may not run the vote.
+    expect(await m2.cmd('vote:open', { voteId })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+
+    // Receipts: after the close each voter finds their own ballot, counted as cast.
+    const list = await secretary.get(`/api/votes/${voteId}/receipts`);
+    expect(list.status).toBe(200);
+    expect(list.body.ballots).toHaveLength(2);
+    expect(list.body.ballots.find((b: { key: string }) => b.key === receiptKeyHex(voteId, receipt)).choices).toEqual([0]);
+    expect(list.body.ballots.find((b: { key: string }) => b.key === receiptKeyHex(voteId, r2)).choices).toEqual([1]);
+  });
+
+  it('stores secret ballots so that nobody reading the database can link a ballot to a voter', async () => {
+    const sqlite = s.db.$client;
+    const cols = (t: string) => (sqlite.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name);
+    expect(cols('vote_secret_ballots')).toEqual(['vote_id', 'receipt_key', 'choices']);
+    expect(cols('vote_participation')).toEqual(['vote_id', 'voter_id', 'cast_by']);
+    // WITHOUT ROWID: no hidden insertion-order column.
+    expect(() => sqlite.prepare('SELECT rowid FROM vote_secret_ballots').all()).toThrow();
+    expect(() => sqlite.prepare('SELECT rowid FROM vote_participation').all()).toThrow();
+    // The audit log of secret votes carries no choices.
+    const secretIds = (sqlite.prepare('SELECT id FROM votes WHERE secret = 1').pluck().all() as number[]).map(String);
+    const rows = sqlite.prepare("SELECT details FROM audit_log WHERE target_type = 'vote' AND action LIKE 'vote.ballot%' AND target_id IN (" + secretIds.map(() => '?').join(',') + ')').pluck().all(...secretIds) as string[];
+    expect(rows.length).toBeGreaterThan(0);
+    for (const d of rows) expect(d).not.toMatch(/choice/);
+  });
+
+  it('a delegated vote: the delegator is refused, the proxy casts it; non-participants of a meeting get not_found', async () => {
+    const m5 = await tablet('member5');
+    const d = await m5.cmd('vote:delegate', { meetingId: 1, toUserId: ids.member6, commandId: newCommandId() });
+    expect(d).toMatchObject({ ok: true, data: { delegation: { fromUserId: ids.member5, toUserId: ids.member6 } } });
+    const chairList = await (await s.login('chair')).get('/api/meetings/1/delegations');
+    expect(chairList.body.delegations).toEqual([expect.objectContaining({ fromUserId: ids.member5, toUserId: ids.member6 })]);
+    const voteId = await createVote({ kind: 'election', options: ['Ứng viên A', 'Ứng viên B', 'Ứng viên C'], seats: 2 });
+    await openVote(voteId);
+    expect(await cast('member5', { voteId, choices: [0] })).toMatchObject({ ok: false, error: { code: 'vote_delegated' } });
+    expect(await cast('member7', { voteId, choices: [0], onBehalfOf: ids.member5 })).toMatchObject({ ok: false, error: { code: 'not_proxy' } });
+    expect(await cast('member6', { voteId, choices: [0, 1, 2], onBehalfOf: ids.member5 })).toMatchObject({ ok: false, error: { code: 'too_many_choices' } });
+    expect(await cast('member6', { voteId, choices: [0, 1], onBehalfOf: ids.member5 })).toMatchObject({ ok: true, data: { voterId: ids.member5 } });
+    expect(await cast('member6', { voteId, choices: [1] })).toMatchObject({ ok: true, data: { voterId: ids.member6 } });
+    expect(await voted(voteId)).toBe(2);
+    const closed = await (await tablet('chair')).cmd('vote:close', { voteId });
+    expect(closed).toMatchObject({ ok: true, data: { vote: { result: { counts: [1, 2, 0], winners: [1], required: 2 } } } });
+    expect(closed.ok && closed.data.vote.roll.find((r: { userId: number }) => r.userId === ids.member5).castBy).toBe(ids.member6);
+
+    // A meeting member5 is not invited to: its vote does not exist for them.
+    const other = await buildMeeting(secretary, { publish: true, participants: [{ userId: ids.chair, role: 'chair' }, { userId: ids.member1, role: 'member' }] });
+    const hidden = await createVote({ kind: 'motion' }, other.meetingId);
+    expect(await cast('member5', { voteId: hidden, choices: [0] })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect((await (await s.login('member5')).get(`/api/votes/${hidden}`)).status).toBe(404);
+  });
+
+  it('a tie under a casting-vote rule waits for the chair, whose casting vote decides at the announcement', async () => {
+    const voteId = await createVote({ kind: 'motion', tieBreak: 'casting_vote' });
+    await openVote(voteId);
+    expect(await cast('member1', { voteId, choices: [0] })).toMatchObject({ ok: true });
+    expect(await cast('member2', { voteId, choices: [1] })).toMatchObject({ ok: true });
+    const chair = await tablet('chair');
+    expect(await chair.cmd('vote:close', { voteId })).toMatchObject({ ok: true, data: { vote: { result: { outcome: 'tie' } } } });
+    expect(await chair.cmd('vote:announce', { voteId })).toMatchObject({ ok: false, error: { code: 'casting_vote_required' } });
+    const a = await chair.cmd('vote:announce', { voteId, castingVote: [0] });
+    expect(a).toMatchObject({ ok: true, data: { vote: { state: 'announced', result: { outcome: 'adopted', castingVoteApplied: true } } } });
+  });
+
+  it('a vote with a duration closes by itself and the room receives the result', async () => {
+    const voteId = await createVote({ kind: 'single', options: ['Phương án 1', 'Phương án 2'], durationSeconds: 10 });
+    await openVote(voteId);
+    expect(await cast('member1', { voteId, choices: [1] })).toMatchObject({ ok: true });
+    const chair = await tablet('chair');
+    const ext = await chair.cmd('vote:extend', { voteId, seconds: 10 });
+    expect(ext).toMatchObject({ ok: true, data: { vote: { state: 'open' } } });
+    expect(Date.parse(ext.ok ? ext.data.vote.closesAt : '') - Date.parse(ext.ok ? ext.data.vote.openedAt : '')).toBeGreaterThanOrEqual(19_000);
+    // Twenty-one seconds later (the service's clock moved, no sleeping): a late ballot is refused and the vote closes.
+    voteOptions.now = () => Date.now() + 21_000;
+    try {
+      expect(await cast('member2', { voteId, choices: [0] })).toMatchObject({ ok: false, error: { code: 'vote_closed' } });
+    } finally {
+      voteOptions.now = () => Date.now();
+    }
+    const closed = await chair.waitFor('vote:closed', (d) => d.vote.id === voteId);
+    expect(closed.vote.result).toMatchObject({ outcome: 'adopted', winners: [1], counts: [0, 1] });
+  });
+});
