@@ -9,6 +9,11 @@ export interface DomainEvents {
   'meeting:changed': [{ meetingId: number }];
   /** A user's first socket joined / last socket left a meeting's room (realtime hub). */
   'presence:changed': [{ meetingId: number; userId: number; online: boolean }];
+  /**
+   * Who has the floor in a live meeting changed (granted, next, ended, meeting closed): `userId` null =
+   * nobody. The SFU ties microphones to it.
+   */
+  'floor:changed': [{ meetingId: number; userId: number | null; requestId: number | null; kind: 'speech' | 'question' | 'point_of_order' | null; startedAt: number | null; allottedSeconds: number | null }];
 }
 
 export class EventBus extends EventEmitter<DomainEvents> {}

@@ -1,5 +1,7 @@
 import { REALTIME_COMMANDS, REALTIME_PUSHES, type ClientToServerEvents, type ServerToClientEvents } from './realtime.js';
+import { LIVE_COMMANDS, LIVE_PUSHES } from './live.js';
 import { VOTE_COMMANDS, VOTE_PUSHES } from './votes.js';
+import { AV_COMMANDS, AV_PUSHES } from './av.js';
 
 /**
  * The whole Socket.IO protocol in one place: every command and every push of every domain.
@@ -9,12 +11,16 @@ import { VOTE_COMMANDS, VOTE_PUSHES } from './votes.js';
  */
 export const COMMANDS = {
   ...REALTIME_COMMANDS,
+  ...LIVE_COMMANDS,
   ...VOTE_COMMANDS,
+  ...AV_COMMANDS,
 };
 
 export const PUSHES = {
   ...REALTIME_PUSHES,
+  ...LIVE_PUSHES,
   ...VOTE_PUSHES,
+  ...AV_PUSHES,
 };
 
 export type Commands = typeof COMMANDS;
