@@ -19,6 +19,7 @@ export interface ReceivedFile {
 }
 
 const SHA = /^[0-9a-f]{64}$/;
+const PDF_MAGIC = Buffer.from('%PDF-');
 
 /**
  * Content-addressed PDF storage under `<dataDir>/files/<sha[0..2]>/<sha>`.
@@ -122,6 +123,8 @@ export class FileStore {
         failed = true;
         // Stop reading: the route answers with `Connection: close`, so the rest is never read.
         req.unpipe(bb);
+        // The write stream opens asynchronously: remove the partial file once it is really closed.
+        if (out) out.once('close', () => fs.rmSync(partPath, { force: true }));
         out?.destroy();
         fs.rmSync(partPath, { force: true });
         if (result) fs.rmSync(result.tmpPath, { force: true });
@@ -147,8 +150,8 @@ export class FileStore {
         let size = 0;
         const check = () => {
           checked = true;
-          const h = Buffer.concat(head).subarray(0, 1024);
-          if (h.indexOf('%PDF-') === -1) fail(new AppError('not_a_pdf', 'The file is not a PDF (its content does not start with %PDF-)', 415));
+          // Sniffed by content, not by name: a PDF starts with its header.
+          if (!Buffer.concat(head).subarray(0, 5).equals(PDF_MAGIC)) fail(new AppError('not_a_pdf', 'The file is not a PDF (its content does not start with %PDF-)', 415));
         };
         out = fs.createWriteStream(partPath, { flags: 'wx' });
         fileDone = new Promise<void>((res) => {
@@ -162,7 +165,7 @@ export class FileStore {
           if (!checked) {
             head.push(chunk);
             headLen += chunk.length;
-            if (headLen >= 1024) check();
+            if (headLen >= 5) check();
           }
         });
         stream.on('limit', () => fail(tooLarge(maxBytes)));

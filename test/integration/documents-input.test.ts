@@ -1,0 +1,206 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HttpClient, type TestServer, startTestServer, until } from '../helpers/server.js';
+import { PDFS, pdf, upload } from './documents-helpers.js';
+
+/** What ../shared/testdata/pdfs/README.md says a correct upload does, made exact for our server. */
+const EXPECTED: Record<string, { pages: number } | { status: number; code: string }> = {
+  'seed-0.pdf': { pages: 2 },
+  'seed-1.pdf': { pages: 4 },
+  'seed-2.pdf': { pages: 4 },
+  'seed-3.pdf': { pages: 2 },
+  'seed-4.pdf': { pages: 3 },
+  'board-pack-large.pdf': { pages: 451 },
+  'tracemonkey.pdf': { pages: 14 },
+  'tracemonkey_with_annotations.pdf': { pages: 14 },
+  'TAMReview.pdf': { pages: 23 },
+  'alphatrans.pdf': { pages: 1 },
+  'annotation-highlight.pdf': { pages: 1 },
+  '160F-2019.pdf': { pages: 1 },
+  'ArabicCIDTrueType.pdf': { pages: 1 },
+  'empty.pdf': { pages: 1 },
+  // Encrypted files cannot be watermarked or indexed reliably: refused with a reason.
+  'empty_protected.pdf': { status: 422, code: 'pdf_encrypted' },
+  'encrypted-attachment.pdf': { status: 422, code: 'pdf_encrypted' },
+  // pdf.js recovers these damaged and fuzzed files (a single readable page each).
+  'xref_command_missing.pdf': { pages: 1 },
+  'GHOSTSCRIPT-698804-1-fuzzed.pdf': { pages: 1 },
+  'PDFBOX-3148-2-fuzzed.pdf': { pages: 1 },
+  // A JBIG2 decompression bomb: text extraction never decodes the image; bounded time and memory.
+  'bomb_giant.pdf': { pages: 1 },
+};
+
+/**
+ * Sends a multipart upload by hand so the test controls the bytes on the wire: one chunk at a time,
+ * stopping as soon as the server answers (or after `cutAfter` chunks, by destroying the connection).
+ */
+function rawUpload(s: TestServer, c: HttpClient, url: string, opts: { declaredLength?: number | null; chunks: Buffer[]; cutAfter?: number; pauseAfter?: number }) {
+  return new Promise<{ status?: number; error?: string; sent: number; total: number }>((resolve) => {
+    const total = opts.chunks.reduce((n, b) => n + b.length, 0);
+    const req = http.request(s.url + url, {
+      method: 'POST',
+      headers: {
+        cookie: c.cookie,
+        origin: s.url,
+        'content-type': 'multipart/form-data; boundary=XBOUNDARY',
+        // null: no length at all (chunked), so only counting the bytes can catch an oversized file.
+        ...(opts.declaredLength === null ? {} : { 'content-length': String(opts.declaredLength ?? total) }),
+      },
+    });
+    let sent = 0;
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      res.resume();
+      resolve({ status: res.statusCode!, sent, total });
+    });
+    req.on('error', (e) => {
+      if (!answered) resolve({ error: e.message, sent, total });
+    });
+    const write = (i: number) => {
+      if (answered) return;
+      if (opts.cutAfter !== undefined && i >= opts.cutAfter) return req.destroy();
+      if (opts.pauseAfter !== undefined && i >= opts.pauseAfter) return; // wait for the server's answer
+      if (i >= opts.chunks.length) return req.end();
+      sent += opts.chunks[i].length;
+      req.write(opts.chunks[i], () => setImmediate(() => write(i + 1)));
+    };
+    write(0);
+  });
+}
+
+const head = Buffer.from('--XBOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n');
+const tailPart = Buffer.from('\r\n--XBOUNDARY--\r\n');
+
+/** Files of the store still waiting in tmp/ (partial or uncommitted uploads). */
+const pendingFiles = (dataDir: string) => fs.readdirSync(path.join(dataDir, 'files', 'tmp'));
+
+function storedFiles(dataDir: string): string[] {
+  const root = path.join(dataDir, 'files');
+  return fs
+    .readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+describe('document uploads refuse bad input and survive hostile files', () => {
+  let s: TestServer;
+  let secretary: HttpClient;
+  let itemId: number;
+  const count = () => (s.db.$client.prepare('select count(*) as n from document_versions').get() as { n: number }).n;
+
+  beforeAll(async () => {
+    s = await startTestServer({ config: { documents: { maxBytes: 3 * 1024 * 1024, pdfTimeoutMs: 60_000, pdfMaxHeapMb: 512 } } });
+    secretary = await s.login('secretary');
+    itemId = (await secretary.get('/api/meetings/1/agenda')).body.items[1].id;
+  });
+  afterAll(() => s.close());
+
+  it('every file of the test corpus gets the outcome its table says, and the server keeps answering', async () => {
+    const files = fs.readdirSync(PDFS).filter((f) => f.endsWith('.pdf'));
+    expect(files.sort()).toEqual(Object.keys(EXPECTED).sort());
+    for (const f of files) {
+      const r = await upload(secretary, 1, itemId, pdf(f), f);
+      const want = EXPECTED[f];
+      if ('pages' in want) {
+        expect([f, r.status]).toEqual([f, 201]);
+        expect([f, r.body.current.pageCount]).toEqual([f, want.pages]);
+      } else {
+        expect([f, r.status, r.body.error.code]).toEqual([f, want.status, want.code]);
+      }
+      expect((await s.anonymous().get('/healthz')).status).toBe(200);
+    }
+  }, 120_000);
+
+  it('search finds text deep inside the 451-page pack and names the page', async () => {
+    const member = await s.login('member1');
+    const r = await member.get(`/api/search?q=${encodeURIComponent('420/451')}`);
+    expect(r.status).toBe(200);
+    expect(r.body.hits.find((h: { kind: string }) => h.kind === 'document')?.page).toBe(420);
+  });
+
+  it('refuses files that are not PDFs by content, whatever their name: zero bytes, a JPEG, HTML, a truncated PDF', async () => {
+    const before = count();
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from('JFIF\0'), Buffer.alloc(2000, 7)]);
+    const cases: [string, Buffer, number, string][] = [
+      ['zero.pdf', Buffer.alloc(0), 415, 'not_a_pdf'],
+      ['photo.pdf', jpeg, 415, 'not_a_pdf'],
+      ['page.pdf', Buffer.from('<!doctype html><html><body>%PDF-1.7 is mentioned, but not at the start</body></html>'), 415, 'not_a_pdf'],
+      ['truncated.pdf', pdf('seed-0.pdf').subarray(0, 600), 422, 'invalid_pdf'],
+    ];
+    for (const [name, bytes, status, code] of cases) {
+      const r = await upload(secretary, 1, itemId, bytes, name);
+      expect([name, r.status, r.body.error?.code]).toEqual([name, status, code]);
+    }
+    expect(count()).toBe(before);
+    expect(pendingFiles(s.dataDir)).toEqual([]);
+  });
+
+  it('a file over the limit is refused with 413 before it is fully sent, and nothing is stored', async () => {
+    const before = count();
+    const chunk = Buffer.alloc(256 * 1024, 0x20);
+    chunk.write('%PDF-1.7\n');
+    const chunks = [head, ...Array.from({ length: 40 }, () => chunk), tailPart];
+    // Declared honestly: refused from the header alone, while the client still holds back the body.
+    const declared = await rawUpload(s, secretary, `/api/meetings/1/agenda/items/${itemId}/documents`, { chunks, pauseAfter: 2 });
+    expect(declared).toMatchObject({ status: 413 });
+    expect(declared.sent).toBeLessThan(declared.total);
+    // No declared length (chunked): caught by counting while streaming.
+    const lying = await rawUpload(s, secretary, `/api/meetings/1/agenda/items/${itemId}/documents`, { chunks, declaredLength: null });
+    // The server answers 413 and closes the connection; a client still writing may see the close first.
+    expect(lying.status === 413 || /EPIPE|ECONNRESET/.test(lying.error ?? '')).toBe(true);
+    expect(lying.sent).toBeLessThan(lying.total);
+    expect(count()).toBe(before);
+    await until(() => pendingFiles(s.dataDir).length === 0, { what: 'temp files removed' });
+  });
+
+  it('an upload cut off midway stores nothing', async () => {
+    const before = count();
+    const bytes = pdf('seed-1.pdf');
+    const r = await rawUpload(s, secretary, `/api/meetings/1/agenda/items/${itemId}/documents`, {
+      chunks: [head, bytes.subarray(0, 20_000), bytes.subarray(20_000), tailPart],
+      cutAfter: 2,
+    });
+    expect(r.status).toBeUndefined();
+    await until(() => pendingFiles(s.dataDir).length === 0, { what: 'partial upload removed' });
+    expect(count()).toBe(before);
+    expect((await s.anonymous().get('/healthz')).status).toBe(200);
+  });
+
+  it('path traversal in the file name is only a display name', async () => {
+    const r = await upload(secretary, 1, itemId, pdf('empty.pdf'), '../../../../../tmp/ec-evil.pdf');
+    expect(r.status).toBe(201);
+    expect(r.body.current.fileName).toBe('ec-evil.pdf');
+    for (const f of storedFiles(s.dataDir)) expect(path.basename(f)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('concurrent uploads of the same file are stored once', async () => {
+    const bytes = pdf('seed-3.pdf');
+    const rs = await Promise.all(Array.from({ length: 4 }, (_, i) => upload(secretary, 1, itemId, bytes, `copy-${i}.pdf`)));
+    expect(rs.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+    const sha = rs[0].body.current.sha256;
+    expect(new Set(rs.map((r) => r.body.current.sha256))).toEqual(new Set([sha]));
+    expect(storedFiles(s.dataDir).filter((f) => path.basename(f) === sha)).toHaveLength(1);
+  });
+
+  it('after a crash, restart finishes interrupted commits and removes partial uploads and orphans', async () => {
+    const sha = (await upload(secretary, 1, itemId, pdf('seed-4.pdf'), 'seed-4.pdf')).body.current.sha256 as string;
+    await s.close();
+    const files = path.join(s.dataDir, 'files');
+    // Committed row whose rename never happened: the file still waits in tmp/.
+    fs.renameSync(path.join(files, sha.slice(0, 2), sha), path.join(files, 'tmp', `${sha}.crash.pending`));
+    fs.writeFileSync(path.join(files, 'tmp', 'half.part'), 'partial');
+    fs.writeFileSync(path.join(files, 'tmp', `${'a'.repeat(64)}.x.pending`), 'uncommitted');
+    fs.mkdirSync(path.join(files, 'ff'), { recursive: true });
+    fs.writeFileSync(path.join(files, 'ff', 'f'.repeat(64)), 'orphan');
+    s = await startTestServer({ dataDir: s.dataDir });
+    secretary = await s.login('secretary');
+    expect(fs.readdirSync(path.join(files, 'tmp'))).toEqual([]);
+    expect(fs.existsSync(path.join(files, 'ff', 'f'.repeat(64)))).toBe(false);
+    expect(fs.existsSync(path.join(files, sha.slice(0, 2), sha))).toBe(true);
+    const referenced = s.db.$client.prepare('select distinct sha256 from document_versions').all() as { sha256: string }[];
+    for (const { sha256 } of referenced) expect(fs.existsSync(path.join(files, sha256.slice(0, 2), sha256))).toBe(true);
+  });
+});
