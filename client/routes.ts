@@ -23,4 +23,7 @@ export const ROUTES: RouteDef[] = [
   { path: '/login', tag: 'ec-login-view', load: () => import('./views/ec-login-view.js'), public: true },
   { path: '/', tag: 'ec-meeting-list-view', load: () => import('./views/ec-meeting-list-view.js'), section: 'meetings' },
   { path: '/meetings', tag: 'ec-meeting-list-view', load: () => import('./views/ec-meeting-list-view.js'), section: 'meetings' },
+  { path: '/meetings/new', tag: 'ec-meeting-editor-view', load: () => import('./views/ec-meeting-editor-view.js'), section: 'meetings' },
+  { path: '/meetings/:id/edit', tag: 'ec-meeting-editor-view', load: () => import('./views/ec-meeting-editor-view.js'), section: 'meetings' },
+  { path: '/meetings/:id', tag: 'ec-meeting-detail-view', load: () => import('./views/ec-meeting-detail-view.js'), section: 'meetings' },
 ];

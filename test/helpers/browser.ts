@@ -72,7 +72,7 @@ export async function login(page: Page, username: string, { password = DEMO_PASS
   await page.locator('ec-login-view input[name="password"]').fill(password);
   await page.locator('ec-login-view button[type="submit"]').click();
   await page.waitForURL(expectPath);
-  await page.locator('[data-testid="current-user"]').waitFor();
+  await page.locator('[data-testid="current-user"]').waitFor({ state: 'attached' });
 }
 
 /** Signs out via the header button and waits for the login page. */

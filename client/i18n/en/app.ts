@@ -39,4 +39,6 @@ export const app: Catalog = {
   'notifications.readAll': 'Mark all as read',
   'notifications.loadFailed': 'Notifications could not be loaded.',
   'notifications.empty': 'No notifications yet.',
+  'app.cancel': 'Cancel',
+  'app.save': 'Save',
 };

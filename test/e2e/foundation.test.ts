@@ -1,0 +1,164 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VIEWPORTS, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
+import { type TestServer, startTestServer } from '../helpers/server.js';
+
+/**
+ * The foundation scenario end to end in Chromium: the secretary prepares and publishes a meeting
+ * through the UI (agenda reordered by drag and drop and by keyboard), member1 sees exactly that
+ * agenda in Vietnamese at 1024×768, the guest does not see the meeting at all.
+ * Needs the built client (`npm run build`; scripts/test.sh builds when sources are newer).
+ */
+describe('foundation e2e: prepare, publish and read a meeting in the web client', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const title = 'Phiên họp chuyên đề Chuyển đổi số tháng 12';
+  const A = 'Báo cáo kết quả thực hiện Đề án 06';
+  const B = 'Tham luận của Sở Nội vụ về cải cách thủ tục hành chính';
+  const C = 'Kết luận của Chủ tọa';
+  let meetingId = 0;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** [number, title] of every row of the agenda builder, in display order. */
+  const builderRows = (page: Page) =>
+    page.locator('ec-agenda-builder li.row[data-number]').evaluateAll((rows) => rows.map((r) => [(r as HTMLElement).dataset.number, r.querySelector('.t')?.textContent?.trim()]));
+  const row = (page: Page, text: string) => page.locator('ec-agenda-builder li.row[data-number]', { hasText: text });
+
+  async function addItem(page: Page, itemTitle: string, extra: { minutes?: string; presenter?: string; description?: string } = {}) {
+    await page.locator('[data-testid="add-item"]').click();
+    const form = page.locator('ec-agenda-builder [data-testid="item-form"]');
+    await form.locator('input[name="title"]').fill(itemTitle);
+    if (extra.presenter) await form.locator('select[name="presenterId"]').selectOption({ label: extra.presenter });
+    if (extra.minutes) await form.locator('input[name="durationMinutes"]').fill(extra.minutes);
+    if (extra.description) await form.locator('textarea[name="description"]').fill(extra.description);
+    await form.locator('button[type="submit"]').click();
+    await row(page, itemTitle).waitFor();
+  }
+
+  it('the secretary creates a meeting, builds a three-item agenda (one nested) by drag and drop and keyboard, and publishes it', async () => {
+    const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
+    await page.goto('/');
+    await page.locator('ec-login-view input[name="username"]').waitFor();
+    await screenshot(page, 'login', 'vi');
+    await login(page, 'secretary');
+
+    await page.locator('[data-testid="new-meeting"]').click();
+    await page.waitForURL(/\/meetings\/new$/);
+    const form = page.locator('ec-meeting-editor-view form.meeting');
+    await form.locator('input[name="title"]').fill(title);
+    await form.locator('select[name="mode"]').selectOption('hybrid');
+    // Participants default to the committee's members with their roles.
+    await expect.poll(() => form.locator('[data-testid="participant-rows"] tbody tr').count()).toBeGreaterThan(10);
+    await form.locator('[data-testid="save-meeting"]').click();
+    await page.waitForURL(/\/meetings\/\d+\/edit$/);
+    meetingId = Number(/\/meetings\/(\d+)\/edit/.exec(page.url())![1]);
+
+    await addItem(page, C);
+    await addItem(page, A, { minutes: '30', description: 'Báo cáo của Văn phòng UBND Thành phố.' });
+    await addItem(page, B, { minutes: '15' });
+    expect(await builderRows(page)).toEqual([
+      ['1', C],
+      ['2', A],
+      ['3', B],
+    ]);
+
+    // Drag and drop (pointer events): A's handle onto the upper half of C → A goes first.
+    const handle = row(page, A).locator('[data-testid="drag-handle"]');
+    const hb = (await handle.boundingBox())!;
+    const cb = (await row(page, C).boundingBox())!;
+    await page.mouse.move(hb.x + hb.width / 2, hb.y + hb.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(cb.x + cb.width / 2, cb.y + cb.height / 2, { steps: 4 });
+    await page.mouse.move(cb.x + cb.width / 2, cb.y + 4, { steps: 4 });
+    await page.mouse.up();
+    await expect.poll(() => builderRows(page)).toEqual([
+      ['1', A],
+      ['2', C],
+      ['3', B],
+    ]);
+
+    // Keyboard: B up one place (Alt+↑), then into A as a sub-item (Alt+→).
+    await row(page, B).focus();
+    await page.keyboard.press('Alt+ArrowUp');
+    await expect.poll(() => builderRows(page)).toEqual([
+      ['1', A],
+      ['2', B],
+      ['3', C],
+    ]);
+    await expect.poll(() => page.evaluate(() => (document.querySelector('ec-app')!.shadowRoot!.activeElement?.shadowRoot?.activeElement?.shadowRoot?.activeElement as HTMLElement | null)?.dataset.number)).toBe('2');
+    await page.keyboard.press('Alt+ArrowRight');
+    await expect.poll(() => builderRows(page)).toEqual([
+      ['1', A],
+      ['1.1', B],
+      ['2', C],
+    ]);
+    await screenshot(page, 'meeting-editor', 'vi');
+
+    await page.locator('[data-testid="publish"]').click();
+    await page.locator('[data-testid="confirm-publish"]').click();
+    await expect.poll(() => page.locator('ec-meeting-editor-view [data-testid="meeting-status"]').textContent()).toBe('Đã công bố');
+    await page.context().close();
+  });
+
+  it('member1 at 1024×768 sees exactly that agenda in Vietnamese', async () => {
+    const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
+    await login(page, 'member1');
+    await expect.poll(() => page.locator('html').getAttribute('lang')).toBe('vi');
+    const card = page.locator('[data-testid="meeting-list"] li', { hasText: title });
+    await card.waitFor();
+    await expect.poll(() => page.locator('[data-testid="unread-count"]').textContent()).toBe('1');
+    await screenshot(page, 'meeting-list', 'vi');
+    await card.locator('a').click();
+    await page.waitForURL(new RegExp(`/meetings/${meetingId}$`));
+    const agenda = page.locator('ec-agenda-tree li');
+    await agenda.first().waitFor();
+    const rows = await agenda.evaluateAll((els) => els.map((e) => [e.querySelector('.num')?.textContent?.trim(), e.querySelector('.title')?.textContent?.trim()]));
+    expect(rows).toEqual([
+      ['1', A],
+      ['1.1', B],
+      ['2', C],
+    ]);
+    expect(await page.locator('ec-meeting-detail-view h2#agenda-h').textContent()).toBe('Chương trình họp');
+    expect(await page.locator('ec-agenda-tree li', { hasText: A }).textContent()).toContain('30 phút');
+    await screenshot(page, 'meeting-detail', 'vi');
+
+    // English: the switch re-renders in place and is stored on the account (survives a reload).
+    await page.locator('ec-language-switch button[lang="en"]').first().click();
+    await page.locator('ec-meeting-detail-view h2#agenda-h', { hasText: 'Agenda' }).waitFor();
+    await page.reload();
+    await page.locator('ec-meeting-detail-view h2#agenda-h', { hasText: 'Agenda' }).waitFor();
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    await screenshot(page, 'meeting-detail', 'en');
+    await page.goto('/meetings');
+    await page.locator('[data-testid="meeting-list"] li', { hasText: title }).waitFor();
+    await screenshot(page, 'meeting-list', 'en');
+    await page.context().close();
+  });
+
+  it('the guest does not see the meeting at all: not in any list, and its page says not found', async () => {
+    const page = await newPage(browser, server.url, { viewport: VIEWPORTS.phone });
+    await login(page, 'guest');
+    // The guest is invited to the demo meeting only: the list loads with it, without ours.
+    const list = page.locator('[data-testid="meeting-list"]');
+    await list.waitFor();
+    expect(await list.textContent()).not.toContain(title);
+    await screenshot(page, 'meeting-list-phone', 'vi');
+    for (const tab of ['live', 'past']) {
+      await page.locator(`ec-meeting-list-view #tab-${tab}`).click();
+      await page.locator('[data-testid="meeting-list"], [data-testid="meetings-empty"]').first().waitFor();
+      expect(await page.locator('ec-meeting-list-view #panel').textContent()).not.toContain(title);
+    }
+    await page.goto(`/meetings/${meetingId}`);
+    await page.locator('ec-meeting-detail-view h1', { hasText: 'Không tìm thấy cuộc họp' }).waitFor();
+    expect(await page.locator('ec-meeting-detail-view').textContent()).not.toContain(A);
+    await page.context().close();
+  });
+});
