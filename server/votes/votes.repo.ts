@@ -25,6 +25,10 @@ export class BallotStatements {
   readonly hasSecret: Database.Statement<[number, Buffer], { one: number }>;
   readonly upsertNamed: Database.Statement<[number, number, string, string]>;
   readonly audit: Database.Statement<[number, string, string, string]>;
+  /** One participant's attendance row (server/live owns the table). */
+  readonly attendance: Database.Statement<[number, number], { status: string; holder: number | null }>;
+  /** Every attendance row of a meeting. */
+  readonly attendanceAll: Database.Statement<[number], { userId: number; status: string; holder: number | null }>;
 
   constructor(readonly sqlite: Database.Database) {
     this.hasVoted = sqlite.prepare('SELECT cast_by AS castBy FROM vote_participation WHERE vote_id = ? AND voter_id = ?');
@@ -35,6 +39,8 @@ export class BallotStatements {
       'INSERT INTO vote_named_ballots (vote_id, voter_id, choices, updated_at) VALUES (?, ?, ?, ?) ' +
         'ON CONFLICT (vote_id, voter_id) DO UPDATE SET choices = excluded.choices, updated_at = excluded.updated_at',
     );
+    this.attendance = sqlite.prepare('SELECT status, proxy_holder_id AS holder FROM attendance WHERE meeting_id = ? AND user_id = ?');
+    this.attendanceAll = sqlite.prepare('SELECT user_id AS userId, status, proxy_holder_id AS holder FROM attendance WHERE meeting_id = ?');
     this.audit = sqlite.prepare("INSERT INTO audit_log (actor_id, action, target_type, target_id, details) VALUES (?, ?, 'vote', ?, ?)");
   }
 }

@@ -26,8 +26,6 @@ import {
 export interface VotePublisher {
   broadcast(meetingId: number, event: string, data: unknown): void;
   toUser(userId: number, event: string, data: unknown): void;
-  /** Users with a socket in the meeting's room. */
-  online(meetingId: number): Set<number>;
 }
 
 /** Tunables (benchmarks and tests may lower the interval). */
@@ -52,6 +50,8 @@ interface OpenVote {
   voters: Set<number>;
   /** Who gets the named "not voted yet" list: chairs of the meeting and whoever opened the vote. */
   chairIds: Set<number>;
+  /** Eligible count computed recently (the "everyone has voted" check runs per batch). */
+  eligibleCache: { at: number; value: number } | null;
 }
 
 interface PendingBallot {
@@ -71,11 +71,6 @@ interface PendingBallot {
  */
 export class VotesService {
   publisher: VotePublisher | null = null;
-  /**
-   * Is this user present in the meeting? Until the attendance module (server/live) provides it, a
-   * participant is present while they have a socket in the meeting's room.
-   */
-  isPresent: (meetingId: number, userId: number, online: Set<number>) => boolean = (_m, u, online) => online.has(u);
 
   private readonly stmts: BallotStatements;
   private readonly open = new Map<number, OpenVote>();
@@ -140,7 +135,7 @@ export class VotesService {
     const row = this.chairRow(user, voteId);
     if (row.state !== 'draft') throw err('invalid_state', 'Only a prepared vote can be opened');
     const m = this.ctx.db.select().from(meetings).where(eq(meetings.id, row.meetingId)).get()!;
-    if (m.status === 'closed' || m.status === 'draft') throw err('meeting_not_live', 'The meeting is not in session');
+    if (m.status !== 'live') throw err('meeting_not_live', 'Open the meeting before opening a vote');
     const now = new Date();
     const closesAt = row.durationSeconds ? new Date(now.getTime() + row.durationSeconds * 1000).toISOString() : null;
     const updated = tx(this.ctx.db, (d) => {
@@ -185,8 +180,7 @@ export class VotesService {
     if (row.state !== 'open') throw err('vote_closed', 'The vote is already closed');
     if (this.queue.length) this.flush();
     const ov = this.runtime(row);
-    const online = this.online(row.meetingId);
-    const eligible = this.eligibleSet(ov, online);
+    const eligible = this.eligibleSet(ov);
     for (const v of ov.voters) eligible.add(v);
     const { db } = this.ctx;
     const closed = tx(db, (d) => {
@@ -267,16 +261,15 @@ export class VotesService {
       this.close(null, row.id);
       throw err('vote_closed', 'The vote is closed');
     }
-    const online = this.online(row.meetingId);
     const voterId = p.onBehalfOf ?? user.id;
     if (p.onBehalfOf !== undefined && p.onBehalfOf !== user.id) {
-      if (ov.delegations.get(p.onBehalfOf) !== user.id) throw err('not_proxy', 'You do not hold this member’s vote', 403);
+      if (this.proxyOf(ov, p.onBehalfOf) !== user.id) throw err('not_proxy', 'You do not hold this member’s vote', 403);
       if (!ov.members.has(p.onBehalfOf)) throw err('not_eligible', 'That member has no vote here', 403);
     } else {
       if (!ov.members.has(user.id)) throw err('not_eligible', 'You have no vote in this meeting', 403);
-      if (ov.delegations.has(user.id) && !ov.delegatorMayVote) throw err('vote_delegated', 'You delegated your vote for this meeting', 403);
+      if (this.proxyOf(ov, user.id) !== undefined && !ov.delegatorMayVote) throw err('vote_delegated', 'You delegated your vote for this meeting', 403);
     }
-    if (!this.isPresent(row.meetingId, user.id, online)) throw err('absent', 'Only members present may vote', 403);
+    if (!this.isPresent(row.meetingId, user.id)) throw err('absent', 'Only members checked in to the meeting may vote', 403);
     const bad = validateChoices(row, row.options.length, p.choices);
     if (bad) throw err(bad, bad === 'too_many_choices' ? `Choose at most ${row.maxChoices}` : bad === 'duplicate_choice' ? 'An option is chosen twice' : 'No such option', 400);
     if (row.secret && !p.receipt) throw err('receipt_required', 'A secret ballot needs a receipt from the device', 400);
@@ -334,13 +327,15 @@ export class VotesService {
     } finally {
       sqlite.pragma('synchronous = NORMAL');
     }
+    const touched = new Set<OpenVote>();
     batch.forEach((b, i) => {
       if (outcomes[i] === true) {
         b.ov.voters.add(b.voterId);
-        this.markProgress(b.ov);
+        touched.add(b.ov);
         b.resolve({ changed: false });
       } else b.reject(outcomes[i]);
     });
+    for (const ov of touched) this.markProgress(ov);
   }
 
   /** One ballot inside the batch transaction. Secret ballots: nothing here links voter and choice. */
@@ -435,15 +430,17 @@ export class VotesService {
     const dels = ov?.delegations ?? delegationsOf(this.ctx.db, row.meetingId);
     const voters = ov?.voters ?? participants(this.ctx.db, voteId);
     const hasVoted = voters.has(user.id);
+    const att = this.stmts.attendance.get(row.meetingId, user.id);
+    const delegated = dels.has(user.id) || att?.status === 'proxy';
     let reason: string | null = null;
     if (!members.has(user.id)) reason = 'not_eligible';
-    else if (dels.has(user.id) && !(ov?.delegatorMayVote ?? false)) reason = 'vote_delegated';
+    else if (delegated && !(ov?.delegatorMayVote ?? false)) reason = 'vote_delegated';
     else if (row.state !== 'open') reason = row.state === 'draft' ? 'vote_not_open' : 'vote_closed';
-    else if (!this.isPresent(row.meetingId, user.id, this.online(row.meetingId))) reason = 'absent';
+    else if (!this.isPresent(row.meetingId, user.id)) reason = 'absent';
     else if (hasVoted && row.secret) reason = 'already_voted';
     const raw = !row.secret && hasVoted ? (this.ctx.db.$client.prepare('SELECT choices FROM vote_named_ballots WHERE vote_id = ? AND voter_id = ?').pluck().get(voteId, user.id) as string | undefined) : undefined;
     const choices: number[] | null = raw ? JSON.parse(raw) : null;
-    const proxyIds = [...dels].filter(([, to]) => to === user.id).map(([from]) => from);
+    const proxyIds = [...new Set([...[...dels].filter(([, to]) => to === user.id).map(([from]) => from), ...this.stmts.attendanceAll.all(row.meetingId).filter((r) => r.status === 'proxy' && r.holder === user.id && !dels.has(r.userId)).map((r) => r.userId)])];
     const names = userNames(this.ctx.db, proxyIds);
     return {
       voteId,
@@ -572,6 +569,7 @@ export class VotesService {
       delegatorMayVote: delegatorMayVote(db, m.committeeId),
       voters: participants(db, row.id),
       chairIds: new Set([...this.chairsOf(row.meetingId), ...(openedBy ? [openedBy] : [])]),
+      eligibleCache: null,
     };
     if (row.state === 'open') this.open.set(row.id, ov);
     return ov;
@@ -586,24 +584,45 @@ export class VotesService {
       .map((r) => r.u);
   }
 
-  private online(meetingId: number): Set<number> {
-    return this.publisher?.online(meetingId) ?? new Set();
+  /** Checked in to the meeting (in the room or remote), as recorded by server/live's attendance. */
+  private isPresent(meetingId: number, userId: number): boolean {
+    const s = this.stmts.attendance.get(meetingId, userId)?.status;
+    return s === 'in_room' || s === 'remote';
+  }
+
+  /**
+   * Who holds a member's vote: a delegation the member made here (vote:delegate), else the proxy
+   * recorded by the secretary in the attendance (ủy quyền). Undefined: nobody.
+   */
+  private proxyOf(ov: OpenVote, userId: number): number | undefined {
+    const own = ov.delegations.get(userId);
+    if (own !== undefined) return own;
+    const a = this.stmts.attendance.get(ov.row.meetingId, userId);
+    return a?.status === 'proxy' && a.holder != null ? a.holder : undefined;
   }
 
   /** Vote holders who may vote now: present members who kept their vote, and delegated votes whose proxy is present. */
-  private eligibleSet(ov: OpenVote, online: Set<number>): Set<number> {
+  private eligibleSet(ov: OpenVote): Set<number> {
+    const rows = new Map(this.stmts.attendanceAll.all(ov.row.meetingId).map((r) => [r.userId, r]));
+    const present = (u: number) => {
+      const st = rows.get(u)?.status;
+      return st === 'in_room' || st === 'remote';
+    };
     const out = new Set<number>();
-    const present = (u: number) => this.isPresent(ov.row.meetingId, u, online);
     for (const u of ov.members.keys()) {
-      const proxy = ov.delegations.get(u);
+      const r = rows.get(u);
+      const proxy = ov.delegations.get(u) ?? (r?.status === 'proxy' && r.holder != null ? r.holder : undefined);
       if (proxy === undefined ? present(u) : present(proxy) || (ov.delegatorMayVote && present(u))) out.add(u);
     }
     return out;
   }
 
-  private eligibleCount(ov: OpenVote): number {
-    const e = this.eligibleSet(ov, this.online(ov.row.meetingId));
+  private eligibleCount(ov: OpenVote, maxAgeMs = 0): number {
+    const now = Date.now();
+    if (ov.eligibleCache && now - ov.eligibleCache.at <= maxAgeMs) return Math.max(ov.eligibleCache.value, ov.voters.size);
+    const e = this.eligibleSet(ov);
     for (const v of ov.voters) e.add(v);
+    ov.eligibleCache = { at: now, value: e.size };
     return e.size;
   }
 
@@ -614,7 +633,7 @@ export class VotesService {
   private markProgress(ov: OpenVote): void {
     const id = ov.row.id;
     if (this.progressTimers.has(id)) {
-      if (ov.voters.size >= this.eligibleCount(ov)) {
+      if (ov.voters.size >= this.eligibleCount(ov, 100)) {
         clearTimeout(this.progressTimers.get(id));
         this.progressTimers.delete(id);
         this.emitProgress(ov);
@@ -622,7 +641,7 @@ export class VotesService {
       return;
     }
     const wait = (this.lastProgress.get(id) ?? 0) + voteOptions.progressIntervalMs - Date.now();
-    if (wait <= 0 || ov.voters.size >= this.eligibleCount(ov)) this.emitProgress(ov);
+    if (wait <= 0 || ov.voters.size >= this.eligibleCount(ov, 100)) this.emitProgress(ov);
     else
       this.progressTimers.set(
         id,
@@ -636,9 +655,9 @@ export class VotesService {
   private emitProgress(ov: OpenVote): void {
     const id = ov.row.id;
     this.lastProgress.set(id, Date.now());
-    const online = this.online(ov.row.meetingId);
-    const eligible = this.eligibleSet(ov, online);
+    const eligible = this.eligibleSet(ov);
     for (const v of ov.voters) eligible.add(v);
+    ov.eligibleCache = { at: Date.now(), value: eligible.size };
     const data = { voteId: id, voted: ov.voters.size, eligible: eligible.size };
     this.publisher?.broadcast(ov.row.meetingId, 'vote:progress', data);
     if (!ov.row.secret) {

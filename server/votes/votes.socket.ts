@@ -13,7 +13,6 @@ export function votesSocket(hub: RealtimeHub, ctx: AppContext): void {
   svc.publisher = {
     broadcast: (m, e, d) => hub.broadcast(m, e, d),
     toUser: (u, e, d) => hub.toUser(u, e, d),
-    online: (m) => hub.online(m),
   };
   hub.onPresence((meetingId) => svc.presenceChanged(meetingId));
   ctx.bus.on('meeting:changed', ({ meetingId }) => svc.refreshMeeting(meetingId));

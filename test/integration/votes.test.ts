@@ -14,7 +14,7 @@ describe('votes over Socket.IO', () => {
   const sockets = new Map<string, TestSocket>();
   const clients = new Map<string, HttpClient>();
 
-  /** A tablet of `username`, connected; joined to meeting 1 (present) unless `join` is false. */
+  /** A tablet of `username`, connected; joined to meeting 1 and checked in (present) unless `join` is false. */
   async function tablet(username: string, join = true): Promise<TestSocket> {
     const key = `${username}:${join}`;
     const existing = sockets.get(key);
@@ -22,7 +22,11 @@ describe('votes over Socket.IO', () => {
     const http = clients.get(username) ?? (await s.login(username));
     clients.set(username, http);
     const t = await connected(connectSocket(s.url, http));
-    if (join) expect(await t.cmd('meeting:join', { meetingId: 1 })).toMatchObject({ ok: true });
+    if (join) {
+      expect(await t.cmd('meeting:join', { meetingId: 1 })).toMatchObject({ ok: true });
+      // Present = checked in (server/live's attendance); the admin is no participant and cannot.
+      if (username !== 'admin') expect(await t.cmd('attendance:check_in', { meetingId: 1, mode: 'in_room', commandId: newCommandId() })).toMatchObject({ ok: true });
+    }
     sockets.set(key, t);
     return t;
   }
@@ -47,6 +51,8 @@ describe('votes over Socket.IO', () => {
     s = await startTestServer();
     secretary = await s.login('secretary');
     ids = await userIds(await s.login('admin'));
+    const chair = await tablet('chair');
+    expect(await chair.cmd('meeting:open', { meetingId: 1, overrideReason: 'Họp thử nghiệm' })).toMatchObject({ ok: true });
   });
   afterAll(async () => {
     for (const t of sockets.values()) t.close();
@@ -108,7 +114,7 @@ describe('votes over Socket.IO', () => {
     // A guest, and the admin who is not a participant.
     await expectRefused('guest', { choices: [0], receipt: newReceipt() }, 'not_eligible');
     await expectRefused('admin', { choices: [0], receipt: newReceipt() }, 'not_eligible');
-    // An absent member: connected, but not in the meeting.
+    // An absent member: connected, but not checked in to the meeting.
     const absent = await tablet('member6', false);
     const before = await voted(voteId);
     expect(await absent.cmd('vote:cast', { voteId, choices: [0], receipt: newReceipt(), commandId: newCommandId() })).toMatchObject({ ok: false, error: { code: 'absent' } });
@@ -180,9 +186,14 @@ describe('votes over Socket.IO', () => {
     expect(await cast('member6', { voteId, choices: [0, 1, 2], onBehalfOf: ids.member5 })).toMatchObject({ ok: false, error: { code: 'too_many_choices' } });
     expect(await cast('member6', { voteId, choices: [0, 1], onBehalfOf: ids.member5 })).toMatchObject({ ok: true, data: { voterId: ids.member5 } });
     expect(await cast('member6', { voteId, choices: [1] })).toMatchObject({ ok: true, data: { voterId: ids.member6 } });
-    expect(await voted(voteId)).toBe(2);
+    // A proxy recorded by the secretary in the attendance (ủy quyền) works the same way.
+    const sec = await tablet('secretary');
+    expect(await sec.cmd('attendance:set_proxy', { meetingId: 1, userId: ids.member9, holderId: ids.member8, commandId: newCommandId() })).toMatchObject({ ok: true });
+    expect(await cast('member7', { voteId, choices: [1], onBehalfOf: ids.member9 })).toMatchObject({ ok: false, error: { code: 'not_proxy' } });
+    expect(await cast('member8', { voteId, choices: [], onBehalfOf: ids.member9 })).toMatchObject({ ok: true, data: { voterId: ids.member9 } });
+    expect(await voted(voteId)).toBe(3);
     const closed = await (await tablet('chair')).cmd('vote:close', { voteId });
-    expect(closed).toMatchObject({ ok: true, data: { vote: { result: { counts: [1, 2, 0], winners: [1], required: 2 } } } });
+    expect(closed).toMatchObject({ ok: true, data: { vote: { result: { counts: [1, 2, 0], winners: [1], required: 2, abstentions: 1 } } } });
     expect(closed.ok && closed.data.vote.roll.find((r: { userId: number }) => r.userId === ids.member5).castBy).toBe(ids.member6);
 
     // A meeting member5 is not invited to: its vote does not exist for them.
