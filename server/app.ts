@@ -23,7 +23,9 @@ import { userRoutes } from './users/users.routes.js';
 import { documentRoutes } from './documents/documents.routes.js';
 import { searchRoutes } from './search/search.routes.js';
 import { signingRoutes } from './signing/signing.routes.js';
+import { taskRoutes } from './tasks/tasks.routes.js';
 import { itemNotesDocs } from './yjs/item-notes.js';
+import { annotationRoutes } from './annotations/annotations.routes.js';
 import { voteRoutes } from './votes/votes.routes.js';
 
 export const VERSION = '0.1.0';
@@ -41,7 +43,7 @@ export interface App {
 /**
  * Domain route modules, in mount order. A new domain adds its `xxxRoutes(ctx)` here.
  */
-const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, documentRoutes, searchRoutes, voteRoutes];
+const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, taskRoutes, documentRoutes, searchRoutes, voteRoutes, annotationRoutes];
 
 /**
  * Assembles the express app. Never listens (see server.ts / main.ts): tests build apps on port 0.

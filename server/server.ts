@@ -5,9 +5,11 @@ import type { Config } from './config.js';
 import { type Db, openDb } from './db/client.js';
 import { type Logger, createLogger } from './log.js';
 import { realtimeAttachment } from './realtime/realtime.attachment.js';
+import { jobsAttachment } from './jobs/jobs.attachment.js';
 import { seedDemo } from './seed/seed.js';
 import { sfuAttachment } from './sfu/sfu.attachment.js';
 import { yjsAttachment } from './yjs/yjs.attachment.js';
+import { annotationsAttachment } from './annotations/annotations.routes.js';
 
 /**
  * A transport or subsystem that lives on the HTTP server (Socket.IO hub, Yjs hub, SFU).
@@ -17,7 +19,7 @@ export type Attachment = (app: App, server: http.Server) => Promise<Detach> | De
 export type Detach = { close(): Promise<void> | void };
 
 /** Subsystems attached to every server, in order. Realtime domains register here. */
-export const ATTACHMENTS: Attachment[] = [realtimeAttachment, yjsAttachment, sfuAttachment];
+export const ATTACHMENTS: Attachment[] = [realtimeAttachment, yjsAttachment, sfuAttachment, jobsAttachment, annotationsAttachment];
 
 export interface RunningServer {
   app: App;

@@ -7,18 +7,28 @@
  * - shared layer of one meeting on one document version: `annotation:<documentId>:shared:<meetingId>`
  *   (synced to everyone who may see the document in that meeting).
  *
- * Inside a layer doc, `doc.getMap(ITEMS_MAP)` maps an item id to one plain JSON item (a value, not a
+ * A layer doc holds the items of every version of the document, one Y.Map per version:
+ * `doc.getMap(itemsMapName(versionId))` maps an item id to one plain JSON item (a value, not a
  * nested Y type): an edit replaces the whole item, erasing deletes the key. That keeps every change
  * one map operation, which is what Y.UndoManager undoes, what the server validates, and what merges
  * without surprises (concurrent edits of one item: last writer wins, never a half-merged item).
+ * When the secretary uploads a new version, the server writes the re-anchored items into the new
+ * version's map of the same doc; the old version's map stays as it was, so its owner can still view
+ * the old version with the old annotations. No other root type may appear in a layer doc.
  *
  * Coordinates are always PDF user space of the page (points, origin bottom-left, unrotated), so
  * zoom, rotation and screen size never move an annotation; the viewer maps them to the screen.
  */
 import { z } from 'zod';
 
-/** Name of the Y.Map holding the items of a layer doc. */
-export const ITEMS_MAP = 'items';
+/** Name of the Y.Map holding a layer's items on one version of the document. */
+export const itemsMapName = (versionId: number) => `v${versionId}`;
+
+/** The version id of an items map name, or null when the name is not one. */
+export function parseItemsMapName(name: string): number | null {
+  const m = /^v([1-9][0-9]{0,15})$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
 
 /** Bounds shared by the server's validation and the client's tools. */
 export const ANNOTATION_LIMITS = {
@@ -83,7 +93,8 @@ export type AnchorStatus = z.infer<typeof AnchorStatus>;
 
 /** Set on items the server carried over from an earlier version of the document. */
 export const CarriedFrom = z.strictObject({
-  documentId: z.number().int().positive(),
+  /** The document version the item was carried from. */
+  fromVersionId: z.number().int().positive(),
   status: AnchorStatus,
   /** The quote as it was on the earlier version, when the text changed. */
   previousQuote: z.string().max(ANNOTATION_LIMITS.quote).optional(),

@@ -325,7 +325,7 @@ function toAnchor(idx: PageIndex, hit: Hit): TextAnchor {
 
 /** Everything re-anchoring needs about the two versions; build once per version change. */
 export interface VersionChange {
-  oldDocumentId: number;
+  oldVersionId: number;
   oldPages: PageIndex;
   newPages: PageIndex;
   pageMap: number[];
@@ -338,10 +338,10 @@ export interface VersionChange {
 }
 
 /** Prepares a version change from the two versions' page texts. */
-export function versionChange(oldDocumentId: number, oldPages: string[], newPages: string[], rectsFor?: VersionChange['rectsFor']): VersionChange {
+export function versionChange(oldVersionId: number, oldPages: string[], newPages: string[], rectsFor?: VersionChange['rectsFor']): VersionChange {
   const o = indexPages(oldPages);
   const nw = indexPages(newPages);
-  return { oldDocumentId, oldPages: o, newPages: nw, pageMap: mapPages(o, nw), rectsFor };
+  return { oldVersionId, oldPages: o, newPages: nw, pageMap: mapPages(o, nw), rectsFor };
 }
 
 const worse = (a: AnchorStatus, b: AnchorStatus): AnchorStatus => (a === 'orphaned' || b === 'orphaned' ? 'orphaned' : a === 'changed' || b === 'changed' ? 'changed' : 'ok');
@@ -357,7 +357,7 @@ export function reanchorItem(item: AnnotationItem, change: VersionChange): Annot
   const oldPage0 = item.page - 1;
   const previous = item.carried?.status;
   const carry = (status: AnchorStatus, previousQuote?: string) => ({
-    documentId: change.oldDocumentId,
+    fromVersionId: change.oldVersionId,
     status: previous ? worse(previous, status) : status,
     previousPage: item.page,
     ...(previousQuote !== undefined ? { previousQuote: previousQuote.slice(0, ANNOTATION_LIMITS.quote) } : {}),

@@ -96,7 +96,7 @@ describe('re-anchoring a highlight on a new version', () => {
     const out = reanchorItem(h, versionChange(7, [P1, P2, P3], [P1, P2, P3])) as Highlight;
     expect(out.anchor).toEqual(h.anchor);
     expect(out.rects).toEqual(h.rects);
-    expect(out.carried).toEqual({ documentId: 7, status: 'ok', previousPage: 2 });
+    expect(out.carried).toEqual({ fromVersionId: 7, status: 'ok', previousPage: 2 });
   });
 
   it('follows the quote when text is inserted before it on the same page', () => {
@@ -196,7 +196,7 @@ describe('re-anchoring a highlight on a new version', () => {
     const v2 = P2.replace('12 tỷ đồng', '15 tỷ đồng');
     const once = reanchorItem(h, versionChange(7, [P1, P2, P3], [P1, v2, P3]));
     const twice = reanchorItem(once, versionChange(8, [P1, v2, P3], [P1, v2, P3]));
-    expect(twice.carried).toMatchObject({ documentId: 8, status: 'changed' });
+    expect(twice.carried).toMatchObject({ fromVersionId: 8, status: 'changed' });
   });
 
   it('works from the anchor alone when the old texts are unknown (no page map)', () => {

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { MyAnnotationsResponse } from '../../shared/protocol/annotations.js';
+import { IdParams } from '../../shared/protocol/common.js';
+import { Id } from '../../shared/protocol/common.js';
+import type { AppContext } from '../context.js';
+import { FileStore } from '../documents/documents.storage.js';
+import { PdfPool } from '../documents/pdf.pool.js';
+import type { Attachment } from '../server.js';
+import { yjsHub } from '../yjs/yjs.hub.js';
+import { annotationLayers } from './annotations.docs.js';
+import { AnnotationProjection, annotatedCopy, myAnnotations } from './annotations.service.js';
+
+const projections = new WeakMap<object, AnnotationProjection>();
+
+/** The projection of an app's annotation layers (created with the routes). */
+export function annotationProjection(ctx: AppContext): AnnotationProjection {
+  let p = projections.get(ctx);
+  if (!p) {
+    p = new AnnotationProjection(ctx.db, annotationLayers(ctx));
+    projections.set(ctx, p);
+  }
+  return p;
+}
+
+let pool: PdfPool | null = null;
+
+/**
+ * Annotations: registers the private and shared layer kinds with the Yjs hub, projects layer
+ * changes into `annotation_items`, and serves "my annotations" and "my annotated copy".
+ */
+export function annotationRoutes(ctx: AppContext): void {
+  const { api, db } = ctx;
+  const layers = annotationLayers(ctx);
+  const projection = annotationProjection(ctx);
+  yjsHub(ctx).onChange(/^annotation:/, (name, ydoc) => projection.project(name, ydoc));
+  const store = new FileStore(ctx.config.dataDir);
+  const tags = ['annotations'];
+
+  api.route(
+    {
+      method: 'get',
+      path: '/api/meetings/:id/annotations/mine',
+      summary: "The caller's own annotations across the meeting pack (current versions), each with its page",
+      tags,
+      access: 'user',
+      params: IdParams,
+      response: MyAnnotationsResponse,
+    },
+    ({ user, params }) => ({ meetingId: params.id, annotations: myAnnotations(db, layers, projection, user, params.id) }),
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/api/documents/:id/annotations/copy',
+      summary: "My annotated copy: the PDF with the caller's annotations flattened in, watermarked",
+      tags,
+      access: 'user',
+      params: IdParams,
+      query: z.strictObject({ version: Id.optional() }),
+      responseContentType: 'application/pdf',
+    },
+    ({ user, params, query, res }) => {
+      pool ??= new PdfPool({ timeoutMs: ctx.config.documents.pdfTimeoutMs, maxHeapMb: ctx.config.documents.pdfMaxHeapMb });
+      return annotatedCopy({ db, layers, store, pool }, user, params.id, query.version, res);
+    },
+  );
+}
+
+/**
+ * Carries annotations to new document versions as they are uploaded (watches for new version
+ * rows every second) and stops doing so when the server closes.
+ */
+export const annotationsAttachment: Attachment = (app) => {
+  const layers = annotationLayers(app.ctx);
+  layers.startVersionWatch(1000);
+  return { close: () => layers.stop() };
+};

@@ -1,0 +1,183 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Response } from 'express';
+import { and, eq, inArray } from 'drizzle-orm';
+import type * as Y from 'yjs';
+import { type AnnotationItem, type LayerRef, type MyAnnotation, itemsMapName, layerDocName, parseItemsMapName } from '../../shared/protocol/annotations.js';
+import { audit } from '../audit/audit.repo.js';
+import type { AuthUser } from '../auth/sessions.js';
+import { type Db, tx } from '../db/client.js';
+import { annotationItems, documents } from '../db/schema/index.js';
+import { documentAccess, visibleDocumentIds } from '../documents/documents.access.js';
+import { versionFor } from '../documents/documents.service.js';
+import type { FileStore } from '../documents/documents.storage.js';
+import { type PdfPool, WATERMARK_FONT } from '../documents/pdf.pool.js';
+import { AppError } from '../http/errors.js';
+import { meetingAccess } from '../meetings/meetings.access.js';
+import type { AnnotationLayers } from './annotations.docs.js';
+import { flattenAnnotations } from './annotations.flatten.js';
+
+/** Parses a layer doc name (the kinds already validated it). */
+export function layerRef(name: string): LayerRef {
+  const m = /^annotation:(\d+):(private|shared):(\d+)$/.exec(name)!;
+  return m[2] === 'private' ? { documentId: Number(m[1]), layer: 'private', userId: Number(m[3]) } : { documentId: Number(m[1]), layer: 'shared', meetingId: Number(m[3]) };
+}
+
+function rowOf(name: string, ref: LayerRef, versionId: number, item: AnnotationItem) {
+  return {
+    docName: name,
+    versionId,
+    itemId: item.id,
+    documentId: ref.documentId,
+    layer: ref.layer,
+    meetingId: ref.layer === 'shared' ? ref.meetingId : null,
+    ownerId: ref.layer === 'private' ? ref.userId : (item.author?.userId ?? 0),
+    sourceId: item.sourceId ?? null,
+    kind: item.kind,
+    page: item.page,
+    text: item.kind === 'highlight' ? item.anchor.quote : item.kind === 'note' ? item.text : '',
+    color: item.color,
+    status: item.carried?.status ?? null,
+    updatedAt: item.updatedAt ?? item.createdAt,
+    data: item,
+  };
+}
+
+/**
+ * Projects a layer doc into `annotation_items` in one transaction: only the items the guard saw
+ * change since the last run, or the whole doc the first time this process projects it.
+ */
+export class AnnotationProjection {
+  private projected = new Set<string>();
+  constructor(
+    private db: Db,
+    private layers: AnnotationLayers,
+  ) {}
+
+  project(name: string, ydoc: Y.Doc): void {
+    const ref = layerRef(name);
+    const dirty = this.layers.takeDirty(name, ydoc);
+    const full = !this.projected.has(name) || dirty === null;
+    const valueOf = (mapName: string, key: string): AnnotationItem | undefined => {
+      if (!ydoc.share.has(mapName)) return undefined;
+      return ydoc.getMap<AnnotationItem>(mapName).get(key);
+    };
+    tx(this.db, (d) => {
+      if (full) {
+        d.delete(annotationItems).where(eq(annotationItems.docName, name)).run();
+        for (const [mapName] of ydoc.share) {
+          const versionId = parseItemsMapName(mapName);
+          if (versionId === null) continue;
+          ydoc.getMap<AnnotationItem>(mapName).forEach((item) => {
+            d.insert(annotationItems).values(rowOf(name, ref, versionId, item)).run();
+          });
+        }
+      } else {
+        for (const k of dirty!) {
+          const [mapName, key] = k.split('\u0000');
+          const versionId = parseItemsMapName(mapName)!;
+          d.delete(annotationItems)
+            .where(and(eq(annotationItems.docName, name), eq(annotationItems.versionId, versionId), eq(annotationItems.itemId, key)))
+            .run();
+          const item = valueOf(mapName, key);
+          if (item) d.insert(annotationItems).values(rowOf(name, ref, versionId, item)).run();
+        }
+      }
+    });
+    this.projected.add(name);
+  }
+}
+
+/**
+ * "My annotations" across a meeting pack: the caller's private items on the current version of
+ * every document they may see in the meeting, with whether each was shared. Reads only the
+ * caller's own rows (`ownerId = caller`), never anyone else's private layer.
+ * @throws AppError 404 when the meeting is not visible
+ */
+export function myAnnotations(db: Db, layers: AnnotationLayers, projection: AnnotationProjection, user: AuthUser, meetingId: number): MyAnnotation[] {
+  meetingAccess(db, user, meetingId);
+  const docs = db.select({ id: documents.id, title: documents.title, current: documents.currentVersionId }).from(documents).where(eq(documents.meetingId, meetingId)).all();
+  const visible = visibleDocumentIds(db, user, docs.map((d) => d.id));
+  const mine = docs.filter((d) => visible.has(d.id) && d.current);
+  if (!mine.length) return [];
+  // Bring loaded layers' pending changes into the table first (the hook is debounced).
+  for (const d of mine) {
+    const name = layerDocName({ documentId: d.id, layer: 'private', userId: user.id });
+    const ydoc = layers.loaded(name);
+    if (ydoc) projection.project(name, ydoc);
+  }
+  const rows = db
+    .select()
+    .from(annotationItems)
+    .where(and(eq(annotationItems.ownerId, user.id), inArray(annotationItems.documentId, mine.map((d) => d.id))))
+    .all();
+  const current = new Map(mine.map((d) => [d.id, d]));
+  const shared = new Set(rows.filter((r) => r.layer === 'shared' && r.sourceId).map((r) => `${r.versionId}:${r.sourceId}`));
+  return rows
+    .filter((r) => r.layer === 'private' && current.get(r.documentId)?.current === r.versionId)
+    .map((r) => ({
+      documentId: r.documentId,
+      documentTitle: current.get(r.documentId)!.title,
+      itemId: r.itemId,
+      kind: r.kind,
+      page: r.page,
+      text: r.text,
+      color: r.color,
+      status: r.status,
+      shared: shared.has(`${r.versionId}:${r.itemId}`),
+      updatedAt: r.updatedAt,
+    }))
+    .sort((a, b) => a.documentTitle.localeCompare(b.documentTitle, 'vi') || a.documentId - b.documentId || a.page - b.page || a.updatedAt - b.updatedAt);
+}
+
+/**
+ * "My annotated copy": the document's version (current unless `versionId`) with the caller's
+ * private items and the items they shared flattened in, watermarked like every download.
+ * @throws AppError 404 (not visible), 403 download_forbidden (confidential)
+ */
+export async function annotatedCopy(
+  deps: { db: Db; layers: AnnotationLayers; store: FileStore; pool: PdfPool },
+  user: AuthUser,
+  documentId: number,
+  versionId: number | undefined,
+  res: Response,
+): Promise<void> {
+  const { db, layers } = deps;
+  const a = documentAccess(db, user, documentId);
+  if (!a.canDownload) throw new AppError('download_forbidden', 'This document is confidential: it may be viewed, not downloaded', 403);
+  const v = versionFor(db, a, versionId);
+  const mapName = itemsMapName(v.id);
+  const items: AnnotationItem[] = [];
+  const own = layers.doc(layerDocName({ documentId, layer: 'private', userId: user.id }));
+  const ownIds = new Set<string>();
+  if (own.share.has(mapName)) {
+    own.getMap<AnnotationItem>(mapName).forEach((item) => {
+      items.push(item);
+      ownIds.add(item.id);
+    });
+  }
+  const shared = layers.doc(layerDocName({ documentId, layer: 'shared', meetingId: a.document.meetingId }));
+  if (shared.share.has(mapName)) {
+    shared.getMap<AnnotationItem>(mapName).forEach((item) => {
+      if (item.author?.userId === user.id && !(item.sourceId && ownIds.has(item.sourceId))) items.push(item);
+    });
+  }
+  const original = new Uint8Array(fs.readFileSync(deps.store.pathFor(v.sha256)));
+  const flat = await flattenAnnotations(original, items, WATERMARK_FONT);
+  const tmp = path.join(os.tmpdir(), `ec-annotated-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.pdf`);
+  fs.writeFileSync(tmp, flat);
+  let bytes: Uint8Array;
+  try {
+    const when = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(new Date());
+    bytes = await deps.pool.watermark(tmp, [user.fullName, user.unit ?? '', when].filter(Boolean));
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  tx(db, (d) => audit(d, { actorId: user.id, action: 'annotations.download', targetType: 'document', targetId: documentId, details: { version: v.version, items: items.length } }));
+  res.setHeader('content-type', 'application/pdf');
+  res.setHeader('cache-control', 'private, no-store');
+  res.setHeader('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(a.document.title.replace(/\.pdf$/i, '') + ' (ghi chú).pdf')}`);
+  res.setHeader('content-length', String(bytes.byteLength));
+  res.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}

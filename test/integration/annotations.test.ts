@@ -1,0 +1,313 @@
+import zlib from 'node:zlib';
+import * as encoding from 'lib0/encoding';
+import { PDFDocument, PDFName, PDFRawStream, PDFArray, type PDFRef } from 'pdf-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { CLOSE_CODES } from '../../shared/close-codes.js';
+import { type AnnotationItem, type Highlight, type Ink, layerDocName } from '../../shared/protocol/annotations.js';
+import { annotationLayers } from '../../server/annotations/annotations.docs.js';
+import { type HttpClient, type TestServer, startTestServer, until, userIds } from '../helpers/server.js';
+import { type TestProvider, openProvider, rawSocket } from '../helpers/yjs.js';
+import { PAGE_TEXTS, highlightItem, inkItem, itemsOf, noteItem, replacePdf, snapshot, textPdf, uploadPdf } from './annotations-helpers.js';
+
+let server: TestServer;
+let secretary: HttpClient;
+let member1: HttpClient;
+let member2: HttpClient;
+let member3: HttpClient;
+let ids: Record<string, number>;
+let itemId: number;
+/** A document every participant sees, and a confidential one only member1 sees. */
+let doc: { id: number; current: { id: number } };
+let secret: { id: number; current: { id: number } };
+const open: TestProvider[] = [];
+
+function provider(name: string, who: HttpClient) {
+  const p = openProvider(server.url, name, who.cookie);
+  open.push(p);
+  return p;
+}
+const synced = (p: TestProvider) => until(() => p.provider.synced, { what: 'provider synced' });
+const terminalClose = (p: TestProvider) => new Promise<number>((resolve) => p.provider.on('closed', (e: { code: number }) => resolve(e.code)));
+const privateName = (documentId: number, user: string) => layerDocName({ documentId, layer: 'private', userId: ids[user] });
+const sharedName = (documentId: number) => layerDocName({ documentId, layer: 'shared', meetingId: 1 });
+const author = (user: string, name: string) => ({ userId: ids[user], name, color: '#845ef7' });
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const admin = await server.login('admin');
+  ids = await userIds(admin);
+  [secretary, member1, member2, member3] = await Promise.all(['secretary', 'member1', 'member2', 'member3'].map((u) => server.login(u)));
+  itemId = (await secretary.get('/api/meetings/1/agenda')).body.items[1].id;
+  const bytes = await textPdf(PAGE_TEXTS);
+  doc = await uploadPdf(secretary, 1, itemId, bytes);
+  secret = await uploadPdf(secretary, 1, itemId, bytes, { access: 'confidential', viewerIds: String(ids.member1), title: 'Mật' });
+});
+
+afterAll(async () => {
+  for (const p of open) p.destroy();
+  await server.close();
+});
+
+describe('annotation layers: who may open them', () => {
+  it("another user asking for someone's private layer is refused with 4403 and receives nothing", async () => {
+    const owner = provider(privateName(doc.id, 'member1'), member1);
+    await synced(owner);
+    const ink = inkItem(1);
+    itemsOf(owner.doc, doc.current.id).set(ink.id, ink);
+    const live = annotationLayers(server.app.ctx).doc(privateName(doc.id, 'member1'));
+    await until(() => itemsOf(live, doc.current.id).has(ink.id), { what: 'owner item on the server' });
+
+    const intruder = provider(privateName(doc.id, 'member1'), member2);
+    const received: Uint8Array[] = [];
+    intruder.doc.on('update', (u: Uint8Array) => received.push(u));
+    expect(await terminalClose(intruder)).toBe(CLOSE_CODES.forbidden);
+    expect(intruder.provider.synced).toBe(false);
+    expect(received).toHaveLength(0);
+    expect(itemsOf(intruder.doc, doc.current.id).size).toBe(0);
+  });
+
+  it('the owner of a private layer gets their own items on a second device', async () => {
+    const a = provider(privateName(doc.id, 'member3'), member3);
+    await synced(a);
+    const ink = inkItem(2);
+    itemsOf(a.doc, doc.current.id).set(ink.id, ink);
+    const b = provider(privateName(doc.id, 'member3'), member3);
+    await until(() => itemsOf(b.doc, doc.current.id).get(ink.id)?.id === ink.id, { what: 'second device sees the ink' });
+  });
+
+  it('a member without access to a confidential document cannot open its shared layer; a named viewer can', async () => {
+    const outsider = provider(sharedName(secret.id), member2);
+    expect(await terminalClose(outsider)).toBe(CLOSE_CODES.forbidden);
+    const ownPrivate = provider(privateName(secret.id, 'member2'), member2);
+    expect(await terminalClose(ownPrivate)).toBe(CLOSE_CODES.forbidden);
+    const viewer = provider(sharedName(secret.id), member1);
+    await synced(viewer);
+  });
+
+  it('a shared layer named with another meeting than the document’s is refused', async () => {
+    const wrong = provider(layerDocName({ documentId: doc.id, layer: 'shared', meetingId: 999 }), member1);
+    expect(await terminalClose(wrong)).toBe(CLOSE_CODES.forbidden);
+  });
+});
+
+describe('annotation layers: bad updates are refused without affecting others', () => {
+  it('oversized or malformed items, forged authors and foreign roots are reverted; valid edits keep flowing', async () => {
+    const name = sharedName(doc.id);
+    const bad = provider(name, member2);
+    const good = provider(name, member1);
+    const watcher = provider(name, member3);
+    await Promise.all([synced(bad), synced(good), synced(watcher)]);
+    const v = doc.current.id;
+    const before = snapshot(watcher.doc, v).length;
+
+    const huge = inkItem(1, { author: author('member2', 'x') } as Partial<Ink>);
+    huge.points = new Array(10_000).fill(5);
+    itemsOf(bad.doc, v).set(huge.id, huge);
+    const forged = inkItem(1, { author: author('member1', 'Nguyễn Văn Mạnh') } as Partial<Ink>);
+    itemsOf(bad.doc, v).set(forged.id, forged);
+    itemsOf(bad.doc, v).set('not_an_item', { hello: 'world' } as unknown as AnnotationItem);
+    const beyond = inkItem(99);
+    itemsOf(bad.doc, v).set(beyond.id, beyond);
+    bad.doc.getText('junk').insert(0, 'x'.repeat(1000));
+
+    const fullName = (await member1.get('/api/auth/me')).body.fullName as string;
+    const ok = inkItem(1, { author: author('member1', fullName) } as Partial<Ink>);
+    itemsOf(good.doc, v).set(ok.id, ok);
+
+    await until(() => itemsOf(watcher.doc, v).has(ok.id), { what: 'valid item reaches the watcher' });
+    // The offender's own replica converges back too (the server's revert is broadcast to it).
+    await until(() => !itemsOf(bad.doc, v).has(huge.id) && !itemsOf(bad.doc, v).has(forged.id) && bad.doc.getText('junk').length === 0, { what: 'offender reverted' });
+    for (const p of [watcher, good]) {
+      const items = itemsOf(p.doc, v);
+      expect(items.has(huge.id) || items.has(forged.id) || items.has('not_an_item') || items.has(beyond.id)).toBe(false);
+      expect(p.doc.getText('junk').toString()).toBe('');
+    }
+    expect(snapshot(watcher.doc, v).length).toBe(before + 1);
+
+    // Someone else's shared item cannot be erased or rewritten by a non-manager.
+    itemsOf(bad.doc, v).delete(ok.id);
+    await until(() => itemsOf(bad.doc, v).has(ok.id), { what: 'delete reverted' });
+    expect(itemsOf(watcher.doc, v).get(ok.id)).toEqual(ok);
+    // Server state is clean as well.
+    const live = annotationLayers(server.app.ctx).doc(name);
+    expect(itemsOf(live, v).has(huge.id)).toBe(false);
+    expect(itemsOf(live, v).get(ok.id)).toEqual(ok);
+  });
+
+  it('a malformed Yjs frame closes only the sender (4400); the layer and other clients are untouched', async () => {
+    const name = privateName(doc.id, 'member1');
+    const watcher = provider(name, member1);
+    await synced(watcher);
+    const count = itemsOf(watcher.doc, doc.current.id).size;
+    const { ws, closed } = await rawSocket(server.url, name, member1.cookie);
+    const enc = encoding.createEncoder();
+    encoding.writeVarUint(enc, 0);
+    encoding.writeVarUint(enc, 2);
+    encoding.writeVarUint8Array(enc, new Uint8Array([1, 2, 3, 250, 251, 252, 9, 9]));
+    ws.send(encoding.toUint8Array(enc));
+    expect(await closed).toBe(CLOSE_CODES.invalidMessage);
+    const ink = inkItem(1);
+    itemsOf(watcher.doc, doc.current.id).set(ink.id, ink);
+    const fresh = provider(name, member1);
+    await until(() => fresh.provider.synced && itemsOf(fresh.doc, doc.current.id).size === count + 1, { what: 'fresh client sees intact layer' });
+  });
+});
+
+describe('annotations and document versions', () => {
+  it('a new version that deletes the annotated page carries every item over, flagged, and keeps the old version', async () => {
+    const bytes = await textPdf(PAGE_TEXTS);
+    const d = await uploadPdf(secretary, 1, itemId, bytes, { title: 'Phiên bản' });
+    const v1 = d.current.id;
+    const p = provider(privateName(d.id, 'member2'), member2);
+    await synced(p);
+    const hl = highlightItem(PAGE_TEXTS[2], 3, 'reports before the end of December');
+    const inkOnDeleted = inkItem(2);
+    const note = noteItem(2, 'Hỏi lại Sở Tài chính về 12 tỷ');
+    const inkOnFirst = inkItem(1);
+    for (const it of [hl, inkOnDeleted, note, inkOnFirst]) itemsOf(p.doc, v1).set(it.id, it);
+
+    // Version 2 drops page two: page three becomes page two.
+    const v2 = await replacePdf(secretary, d.id, await textPdf([PAGE_TEXTS[0], PAGE_TEXTS[2]]));
+    await until(() => itemsOf(p.doc, v2).size === 4, { what: 'items carried to version 2', timeout: 15_000 });
+    const carried = itemsOf(p.doc, v2);
+    const h2 = carried.get(hl.id) as Highlight;
+    expect(h2.page).toBe(2);
+    expect(PAGE_TEXTS[2].slice(h2.anchor.start, h2.anchor.end)).toBe('reports before the end of December');
+    expect(h2.carried).toMatchObject({ fromVersionId: v1, status: 'ok', previousPage: 3 });
+    expect(carried.get(inkOnDeleted.id)?.carried?.status).toBe('orphaned');
+    expect(carried.get(note.id)).toMatchObject({ text: note.text, x: 300, y: 500, carried: { status: 'orphaned', previousPage: 2 } });
+    expect(carried.get(inkOnFirst.id)).toMatchObject({ page: 1, carried: { status: 'ok' } });
+    // The old version's items are untouched for their owner.
+    expect(snapshot(p.doc, v1)).toEqual([hl, inkOnDeleted, note, inkOnFirst].sort((a, b) => a.id.localeCompare(b.id)));
+
+    // An offline edit that lands on the old version after the replacement is carried forward too.
+    const late = inkItem(1);
+    itemsOf(p.doc, v1).set(late.id, late);
+    await until(() => itemsOf(p.doc, v2).has(late.id), { what: 'late item forwarded' });
+
+    // "My annotations" lists the carried items of the current version with their flags.
+    const mine = await member2.get('/api/meetings/1/annotations/mine');
+    expect(mine.status).toBe(200);
+    const rows = mine.body.annotations.filter((a: { documentId: number }) => a.documentId === d.id);
+    expect(rows).toHaveLength(5);
+    expect(rows.find((r: { itemId: string }) => r.itemId === hl.id)).toMatchObject({ kind: 'highlight', page: 2, status: 'ok', text: 'reports before the end of December' });
+    expect(rows.find((r: { itemId: string }) => r.itemId === note.id)).toMatchObject({ kind: 'note', status: 'orphaned' });
+    // Nobody else's list shows them.
+    const theirs = await member1.get('/api/meetings/1/annotations/mine');
+    expect(theirs.body.annotations.some((a: { itemId: string }) => a.itemId === hl.id)).toBe(false);
+  });
+
+  it('"my annotated copy" is a watermarked PDF with the annotations drawn in; refused for a confidential document', async () => {
+    const p = provider(privateName(doc.id, 'member2'), member2);
+    await synced(p);
+    const stroke = inkItem(2, { color: '#00ff00', points: [100, 100, 200, 200] });
+    itemsOf(p.doc, doc.current.id).set(stroke.id, stroke);
+    await until(() => itemsOf(annotationLayers(server.app.ctx).doc(privateName(doc.id, 'member2')), doc.current.id).has(stroke.id), { what: 'stroke stored' });
+    const res = await fetch(`${server.url}/api/documents/${doc.id}/annotations/copy`, { headers: { cookie: member2.cookie } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    const pdf = await PDFDocument.load(new Uint8Array(await res.arrayBuffer()));
+    const ops = pageOperators(pdf, 1);
+    expect(ops).toContain('0 1 0 RG'); // the green stroke colour
+    expect(ops).toMatch(/100 100 m\s+200 200 l/);
+    const denied = await member1.get(`/api/documents/${secret.id}/annotations/copy`);
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.code).toBe('download_forbidden');
+    const hidden = await member2.get(`/api/documents/${secret.id}/annotations/copy`);
+    expect(hidden.status).toBe(404);
+  });
+});
+
+describe('annotations offline and online', () => {
+  it('two devices of one user edit the same layer offline, then both reconnect: nothing is lost', async () => {
+    const name = privateName(doc.id, 'member3');
+    const v = doc.current.id;
+    const a = provider(name, member3);
+    const b = provider(name, member3);
+    await Promise.all([synced(a), synced(b)]);
+    const shared = inkItem(1);
+    itemsOf(a.doc, v).set(shared.id, shared);
+    await until(() => itemsOf(b.doc, v).has(shared.id), { what: 'both see the first stroke' });
+
+    a.provider.disconnect();
+    b.provider.disconnect();
+    const fromA = [inkItem(1), noteItem(2, 'ghi chú máy A')];
+    const fromB = [inkItem(3), highlightItem(PAGE_TEXTS[1], 2, 'twelve billion')];
+    for (const it of fromA) itemsOf(a.doc, v).set(it.id, it);
+    for (const it of fromB) itemsOf(b.doc, v).set(it.id, it);
+    itemsOf(b.doc, v).delete(shared.id); // erased on one device while offline
+
+    a.provider.connect();
+    b.provider.connect();
+    const want = [...fromA, ...fromB].map((i) => i.id);
+    await until(() => want.every((id) => itemsOf(a.doc, v).has(id) && itemsOf(b.doc, v).has(id)) && !itemsOf(a.doc, v).has(shared.id), {
+      what: 'both devices converge',
+    });
+    expect(snapshot(a.doc, v)).toEqual(snapshot(b.doc, v));
+  });
+
+  it('seeded random offline/online sequences: every client converges to the same items and none is lost', async () => {
+    let seed = 20261123;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const v = doc.current.id;
+    const name = sharedName(doc.id);
+    const users = [
+      { c: member1, u: 'member1' },
+      { c: member2, u: 'member2' },
+      { c: member3, u: 'member3' },
+      { c: member1, u: 'member1' },
+    ];
+    const names = await Promise.all(users.map(async (x) => (await x.c.get('/api/auth/me')).body.fullName as string));
+    const clients = users.map((x) => provider(name, x.c));
+    await Promise.all(clients.map(synced));
+    const added = new Map<string, number>(); // item id → client index that authored it
+    const deleted = new Set<string>();
+    for (let step = 0; step < 60; step++) {
+      const i = Math.floor(rnd() * clients.length);
+      const c = clients[i];
+      const op = rnd();
+      if (op < 0.2) {
+        if (c.provider.wsconnected || c.provider.wsconnecting) c.provider.disconnect();
+        else c.provider.connect();
+      } else if (op < 0.85) {
+        const it = inkItem(1 + Math.floor(rnd() * 3), { author: { userId: ids[users[i].u], name: names[i], color: '#51cf66' } } as Partial<Ink>);
+        itemsOf(c.doc, v).set(it.id, it);
+        added.set(it.id, i);
+      } else {
+        // Erase one of this user's own items that this replica has.
+        const own = [...itemsOf(c.doc, v).values()].filter((x) => x.author?.userId === ids[users[i].u] && added.has(x.id));
+        if (own.length) {
+          const victim = own[Math.floor(rnd() * own.length)];
+          itemsOf(c.doc, v).delete(victim.id);
+          deleted.add(victim.id);
+        }
+      }
+      if (rnd() < 0.3) await new Promise((r) => setImmediate(r));
+    }
+    for (const c of clients) if (!c.provider.wsconnected && !c.provider.wsconnecting) c.provider.connect();
+    const expected = [...added.keys()].filter((id) => !deleted.has(id)).sort();
+    await until(
+      () => clients.every((c) => JSON.stringify(snapshot(c.doc, v).map((x) => x.id).filter((id) => added.has(id))) === JSON.stringify(expected)),
+      { what: 'all clients converge', timeout: 20_000 },
+    );
+    const first = JSON.stringify(snapshot(clients[0].doc, v));
+    for (const c of clients) expect(JSON.stringify(snapshot(c.doc, v))).toBe(first);
+    expect(expected.length).toBeGreaterThan(10);
+  });
+});
+
+/** The decoded content-stream operators of one page (0-based), joined. */
+function pageOperators(pdf: PDFDocument, index: number): string {
+  const page = pdf.getPage(index);
+  const contents = page.node.get(PDFName.of('Contents'));
+  const refs = contents instanceof PDFArray ? contents.asArray() : [contents];
+  return refs
+    .map((ref) => {
+      const stream = pdf.context.lookup(ref as PDFRef);
+      if (!(stream instanceof PDFRawStream)) return '';
+      const raw = Buffer.from(stream.contents);
+      return stream.dict.get(PDFName.of('Filter')) ? zlib.inflateSync(raw).toString('latin1') : raw.toString('latin1');
+    })
+    .join('\n');
+}
