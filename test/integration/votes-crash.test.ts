@@ -1,0 +1,83 @@
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChildServer } from '../helpers/child-server.js';
+import { type HttpClient, until, userIds } from '../helpers/server.js';
+import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
+
+/**
+ * kill -9 with ballots in flight: the real server as a child process, real socket.io clients, SIGKILL,
+ * restart on the same data directory and port.
+ */
+describe('votes survive kill -9', () => {
+  let child: ChildServer;
+  const sockets: TestSocket[] = [];
+
+  beforeAll(async () => {
+    child = await ChildServer.create();
+    await child.start();
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await child?.dispose();
+  });
+
+  it('after a restart every acknowledged ballot is counted exactly once, the vote is still open, and retried unacknowledged ballots count once', async () => {
+    const ids = await userIds(await child.login('admin'));
+    const secretary: HttpClient = await child.login('secretary');
+    const tablet = async (u: string) => {
+      const t = await connected(connectSocket(child.url, await child.login(u)));
+      sockets.push(t);
+      return t;
+    };
+    const chair = await tablet('chair');
+    const sec = await tablet('secretary');
+    const names = Array.from({ length: 12 }, (_, i) => `member${i + 1}`);
+    for (const n of names) expect(await sec.cmd('attendance:check_in', { meetingId: 1, userId: ids[n], mode: 'in_room', commandId: newCommandId() })).toMatchObject({ ok: true });
+    expect(await chair.cmd('meeting:open', { meetingId: 1 })).toMatchObject({ ok: true });
+    const created = await secretary.post('/api/meetings/1/votes', { title: 'Biểu quyết kín', kind: 'motion', secret: true });
+    const voteId = created.body.id as number;
+    expect(await chair.cmd('vote:open', { voteId, commandId: newCommandId() })).toMatchObject({ ok: true });
+
+    const members = await Promise.all(names.map(tablet));
+    const ballots = members.map((t, i) => ({ t, commandId: newCommandId(), receipt: crypto.randomBytes(16).toString('base64url'), choices: i % 3 === 0 ? [1] : [0], ack: null as unknown }));
+    const send = (b: (typeof ballots)[number]) =>
+      b.t.socket.emit('vote:cast', { voteId, choices: b.choices, receipt: b.receipt, commandId: b.commandId }, (a: unknown) => {
+        b.ack = a;
+      });
+    // Half the room votes and is acknowledged; the other half is in flight when the process dies.
+    for (const b of ballots.slice(0, 6)) send(b);
+    await until(() => ballots.slice(0, 6).every((b) => b.ack), { what: 'first acks' });
+    for (const b of ballots.slice(6)) send(b);
+    await child.kill9();
+    const acked = ballots.filter((b) => (b.ack as { ok?: boolean } | null)?.ok);
+    expect(acked.length).toBeGreaterThanOrEqual(6);
+
+    await child.start();
+    const after = await secretary.get(`/api/votes/${voteId}`);
+    expect(after.body.state).toBe('open');
+    expect(after.body.voted).toBeGreaterThanOrEqual(acked.length);
+    expect(after.body.voted).toBeLessThanOrEqual(ballots.length);
+
+    // Every tablet reconnects and retries what it has no acknowledgement for (same commandId and receipt);
+    // one acknowledged tablet also retries, as a tablet that lost the ack would.
+    await until(() => ballots.every((b) => b.t.socket.connected), { what: 'tablets reconnected', timeout: 20_000 });
+    const retry = [...ballots.filter((b) => !(b.ack as { ok?: boolean } | null)?.ok), ballots[0]];
+    for (const b of retry) {
+      const a = await b.t.cmd('vote:cast', { voteId, choices: b.choices, receipt: b.receipt, commandId: b.commandId });
+      expect(a, JSON.stringify(a)).toMatchObject({ ok: true, data: { counted: true } });
+    }
+    expect((await secretary.get(`/api/votes/${voteId}`)).body.voted).toBe(12);
+
+    const closed = await chair.cmd('vote:close', { voteId, commandId: newCommandId() });
+    expect(closed).toMatchObject({ ok: true, data: { vote: { result: { counts: [8, 4], voted: 12, abstentions: 0 } } } });
+    // Each receipt appears exactly once among the published ballots, with the choice that was cast.
+    const receipts = (await secretary.get(`/api/votes/${voteId}/receipts`)).body.ballots as { key: string; choices: number[] }[];
+    expect(receipts).toHaveLength(12);
+    for (const b of ballots) {
+      const key = crypto.createHash('sha256').update(`${voteId}:${b.receipt}`).digest('hex');
+      const found = receipts.filter((r) => r.key === key);
+      expect(found).toHaveLength(1);
+      expect(found[0].choices).toEqual(b.choices);
+    }
+  });
+});
