@@ -57,7 +57,8 @@ export class RealtimeClient extends EventTarget {
   #waiting: Pending[] = [];
   #inflight = new Set<Pending>();
 
-  constructor(opts: { url?: string; transports?: string[] } = {}) {
+  /** `url`: another origin (tests); `extraHeaders`: e.g. the cookie for a non-browser client (tests, bench). */
+  constructor(opts: { url?: string; transports?: string[]; extraHeaders?: Record<string, string> } = {}) {
     super();
     const options = {
       path: SOCKET_PATH,
@@ -66,6 +67,7 @@ export class RealtimeClient extends EventTarget {
       auth: { protocolVersion: PROTOCOL_VERSION },
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
+      ...(opts.extraHeaders ? { extraHeaders: opts.extraHeaders } : {}),
     };
     this.socket = (opts.url ? io(opts.url, options) : io(options)) as Socket<S2C, C2S>;
     this.socket.on('connect', () => {

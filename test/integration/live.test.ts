@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandError, RealtimeClient } from '../../client/services/socket.js';
 import { speakingTimes } from '../../server/live/live.service.js';
 import { type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected } from '../helpers/socket.js';
@@ -299,5 +300,50 @@ describe('live meeting over Socket.IO', () => {
     await s.chair.waitFor('presence:changed', (d) => d.userId === ids.member6 && !d.online);
     const snap = await ok(s.chair.cmd('meeting:join', { meetingId }));
     expect(snap.snapshot.live.attendance.attendance.find((e: any) => e.userId === ids.member6).online).toBe(false);
+  });
+
+  it('a tablet that drops gets the current state on reconnect with every push once; only idempotent commands wait for the connection', async () => {
+    const { meetingId, s } = await meeting(['chair', 'secretary']);
+    await ok(s.chair.cmd('meeting:open', { meetingId, overrideReason: 'test' }));
+    const http = await srv.login('member1');
+    const client = new RealtimeClient({ url: srv.url, transports: ['websocket'], extraHeaders: { cookie: http.cookie } });
+    try {
+      const channel = client.meeting(meetingId);
+      const snapshots: any[] = [];
+      const seqs: number[] = [];
+      let agenda: any = null;
+      channel.onSnapshot((a) => {
+        snapshots.push(a);
+        agenda = (a.snapshot.live as any).agenda;
+      });
+      channel.onPush((event, data) => {
+        seqs.push(channel.seq);
+        if (event === 'agenda:changed') agenda = data;
+      });
+      await until(() => snapshots.length === 1, { what: 'joined' });
+      await ok(s.chair.cmd('agenda:next', { meetingId }));
+      await until(() => seqs.length > 0, { what: 'a push' });
+
+      // Drop the connection and keep it down while the meeting goes on.
+      client.socket.io.reconnection(false);
+      client.socket.io.engine.close();
+      await until(() => client.state === 'offline', { what: 'offline' });
+      await expect(client.command('agenda:next', { meetingId })).rejects.toEqual(new CommandError('offline', 'Offline: the command was not sent'));
+      const queued = client.command('attendance:check_in', { meetingId, mode: 'remote' });
+      await ok(s.chair.cmd('agenda:next', { meetingId }));
+      await ok(s.secretary.cmd('attendance:check_in', { meetingId, userId: ids.member2, mode: 'in_room' }));
+
+      client.socket.io.reconnection(true);
+      client.socket.connect();
+      const att = await queued;
+      expect(att.attendance.find((e: any) => e.userId === ids.member1).status).toBe('remote');
+      await until(() => snapshots.length === 2, { what: 'resync after reconnect' });
+      const current = agenda.items.find((i: any) => i.status === 'current');
+      expect(current.title).toBe('Nội dung 3');
+      // every push was applied once, in order
+      expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
+    } finally {
+      client.close();
+    }
   });
 });
