@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { IdParams } from '../../shared/protocol/common.js';
 import { Id } from '../../shared/protocol/common.js';
-import { DocumentInfo, DocumentPageParams, DocumentParams, MeetingPack, MoveDocumentBody, PageText, UpdateDocumentBody, ItemDocumentsParams } from '../../shared/protocol/documents.js';
+import { DocumentInfo, FindQuery, FindResults, DocumentPageParams, DocumentParams, MeetingPack, MoveDocumentBody, PageText, UpdateDocumentBody, ItemDocumentsParams } from '../../shared/protocol/documents.js';
 import type { AppContext } from '../context.js';
-import { registerSearchKind } from '../search/search.service.js';
+import { registerSearchKind, searchWithin } from '../search/search.service.js';
 import { documentAccess, visibleDocumentIds } from './documents.access.js';
 import { type DocumentsDeps, documentInfo, downloadFile, meetingPack, moveDocument, pageText, removeDocument, replaceDocument, serveFile, updateDocument, uploadDocument } from './documents.service.js';
 import { FileStore } from './documents.storage.js';
@@ -111,5 +111,12 @@ export function documentRoutes(ctx: AppContext): void {
   api.route(
     { method: 'get', path: '/api/documents/:id/pages/:page/text', summary: 'Extracted text of one page', tags, access: 'user', params: DocumentPageParams, response: PageText },
     ({ user, params }) => pageText(db, user, params.id, params.page),
+  );
+  api.route(
+    { method: 'get', path: '/api/documents/:id/find', summary: 'Find in document: pages whose text matches the query, with or without diacritics', tags, access: 'user', params: DocumentParams, query: FindQuery, response: FindResults },
+    ({ user, params, query }) => {
+      documentAccess(db, user, params.id);
+      return { query: query.q, ...searchWithin(db, 'document', params.id, query.q) };
+    },
   );
 }

@@ -141,6 +141,22 @@ export function search(db: Db, user: AuthUser, q: SearchQuery): SearchResults {
 }
 
 /**
+ * Entries of one thing (`kind`, `refId`) matching every term of `query`, in page order, with snippets.
+ * The caller has already checked access to the thing (e.g. find-in-document after `documentAccess`).
+ */
+export function searchWithin(db: Db, kind: string, refId: number, query: string, limit = 2_000) {
+  const terms = queryTerms(query);
+  if (!terms.length) return { terms, pages: [] as { page: number; snippet: { text: string; hit: boolean }[] }[] };
+  const rows = db.$client
+    .prepare(
+      `select e.page, e.body from search_fts join search_entries e on e.id = search_fts.rowid
+        where search_fts match ? and e.kind = ? and e.ref_id = ? order by e.page limit ?`,
+    )
+    .all(terms.map((t) => `"${t}"`).join(' '), kind, refId, limit) as { page: number | null; body: string }[];
+  return { terms, pages: rows.map((r) => ({ page: r.page ?? 0, snippet: snippet(r.body, terms, 120) })) };
+}
+
+/**
  * About `width` characters of `text` around the first match of any term, split into parts with
  * the matching words marked. Offsets come from the aligned fold, so the parts are the original text.
  */

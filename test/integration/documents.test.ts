@@ -81,6 +81,12 @@ describe('meeting documents', () => {
     const text = await member1.get(`/api/documents/${doc.id}/pages/1/text`);
     expect(text.status).toBe(200);
     expect(text.body.text).toContain('Hà Nội');
+
+    const find = await member1.get(`/api/documents/${doc.id}/find?q=${encodeURIComponent('ha noi')}`);
+    expect(find.status).toBe(200);
+    expect(find.body.terms).toEqual(['ha', 'noi']);
+    expect(find.body.pages[0].page).toBe(1);
+    expect(find.body.pages[0].snippet.filter((p: { hit: boolean }) => p.hit).map((p: { text: string }) => p.text)).toEqual(expect.arrayContaining(['Hà', 'Nội']));
   });
 
   it('a confidential document is viewable by its named participants only, never downloadable; everyone else gets 404 on every path', async () => {
@@ -99,7 +105,7 @@ describe('meeting documents', () => {
 
     // member2 and the guest are participants of the meeting but not named.
     for (const c of [member2, guest]) {
-      for (const url of [`/api/documents/${doc.id}`, `/api/documents/${doc.id}/file`, `/api/documents/${doc.id}/download`, `/api/documents/${doc.id}/pages/1/text`]) {
+      for (const url of [`/api/documents/${doc.id}`, `/api/documents/${doc.id}/file`, `/api/documents/${doc.id}/download`, `/api/documents/${doc.id}/pages/1/text`, `/api/documents/${doc.id}/find?q=ung`]) {
         const r = await c.get(url);
         expect(r.status, url).toBe(404);
         expect(r.body.error.code).toBe('not_found');
