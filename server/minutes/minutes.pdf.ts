@@ -324,3 +324,30 @@ class Writer {
     });
   }
 }
+
+/**
+ * A plain A4 report with a title and one table (the follow-up board export), same fonts and
+ * margins as the minutes.
+ */
+export async function renderTablePdf(r: { heading: string; title: string; subtitle?: string; rows: string[][] }): Promise<Buffer> {
+  const pdf = await PDFDocument.create();
+  pdf.registerFontkit(fontkit);
+  const f = fonts();
+  const b = await pdf.embedFont(f.b);
+  const F: Fonts = { r: await pdf.embedFont(f.r), b, i: await pdf.embedFont(f.i), bi: b };
+  pdf.setTitle(r.title.normalize('NFC'));
+  pdf.setProducer('E-Cabinet');
+  const w = new Writer(pdf, F);
+  const cx = PAGE.left + w.width / 2;
+  w.centered(r.heading.toUpperCase(), cx, 12, F.b);
+  w.y -= 30;
+  w.centered(r.title, cx, 14, F.b);
+  w.y -= 14 * 1.4;
+  if (r.subtitle) {
+    w.centered(r.subtitle, cx, 12, F.i);
+    w.y -= 12 * 1.6;
+  }
+  w.table(r.rows, true);
+  w.pageNumbers();
+  return Buffer.from(await pdf.save({ useObjectStreams: false }));
+}

@@ -1,0 +1,134 @@
+import { IdParams } from '../../shared/protocol/common.js';
+import { BoardQuery, CommentBody, Conclusion, ConclusionBody, ConclusionList, CreateTaskBody, ItemParams, ProgressBody, TaskDetail, TaskList, UnitList } from '../../shared/protocol/tasks.js';
+import type { AppContext } from '../context.js';
+import { committees, meetings } from '../db/schema/index.js';
+import { eq } from 'drizzle-orm';
+import { jobRunner } from '../jobs/jobs.js';
+import { renderTablePdf } from '../minutes/minutes.pdf.js';
+import {
+  STATUS_VI,
+  TASK_REMINDER_JOB,
+  boardCsv,
+  cancelTask,
+  committeeBoard,
+  confirmDone,
+  createTask,
+  getTask,
+  listConclusions,
+  listUnits,
+  markDone,
+  myTasks,
+  refreshFollowUpItems,
+  reportProgress,
+  runTaskReminder,
+  setConclusion,
+} from './tasks.service.js';
+
+/** Conclusions per agenda item, follow-up tasks, "my tasks", the committee board and its exports, reminders. */
+export function taskRoutes(ctx: AppContext): void {
+  const { api, db } = ctx;
+  const tags = ['tasks'];
+
+  jobRunner(ctx).register(TASK_REMINDER_JOB, { mode: 'transactional', run: (d, job) => runTaskReminder(ctx, d, job.payload, job.key) });
+  // A meeting that becomes upcoming (created, edited, published) gets its follow-up item.
+  ctx.bus.on('meeting:changed', ({ meetingId }) => {
+    // A listener must never throw into the emitting domain's code.
+    try {
+      const m = db.select({ c: meetings.committeeId }).from(meetings).where(eq(meetings.id, meetingId)).get();
+      if (m) refreshFollowUpItems(ctx, m.c);
+    } catch (err) {
+      ctx.log.error({ err, meetingId }, 'follow-up agenda item refresh failed');
+    }
+  });
+
+  api.route(
+    { method: 'get', path: '/api/meetings/:id/conclusions', summary: 'Conclusions of the agenda items', tags, access: 'user', params: IdParams, response: ConclusionList },
+    ({ user, params }) => ({ conclusions: listConclusions(db, user, params.id) }),
+  );
+  api.route(
+    { method: 'put', path: '/api/meetings/:id/agenda/items/:itemId/conclusion', summary: 'Record the conclusion of an agenda item (secretary)', tags, access: 'user', params: ItemParams, body: ConclusionBody, response: Conclusion },
+    ({ user, params, body }) => setConclusion(ctx, user, params.id, params.itemId, body.text),
+  );
+  api.route(
+    { method: 'get', path: '/api/tasks/units', summary: 'Units that may own or co-operate on tasks', tags, access: 'user', response: UnitList },
+    () => ({ units: listUnits(db) }),
+  );
+  api.route(
+    { method: 'get', path: '/api/tasks/mine', summary: 'My tasks: owned by me or my unit, or my unit co-operates', tags, access: 'user', response: TaskList },
+    ({ user }) => ({ tasks: myTasks(ctx, user) }),
+  );
+  api.route(
+    { method: 'post', path: '/api/tasks', summary: 'Create a task with exactly one owner (meeting secretary)', tags, access: 'user', body: CreateTaskBody, response: TaskDetail, status: 201 },
+    ({ user, body }) => getTask(ctx, user, createTask(ctx, user, body).id),
+  );
+  api.route(
+    { method: 'get', path: '/api/tasks/:id', summary: 'One task with its full history', tags, access: 'user', params: IdParams, response: TaskDetail },
+    ({ user, params }) => getTask(ctx, user, params.id),
+  );
+  api.route(
+    { method: 'post', path: '/api/tasks/:id/progress', summary: 'Report progress (owner or co-operating unit)', tags, access: 'user', params: IdParams, body: ProgressBody, response: TaskDetail },
+    ({ user, params, body }) => {
+      reportProgress(ctx, user, params.id, body.comment, body.percent);
+      return getTask(ctx, user, params.id);
+    },
+  );
+  api.route(
+    { method: 'post', path: '/api/tasks/:id/done', summary: 'The owner reports the task done', tags, access: 'user', params: IdParams, body: CommentBody, response: TaskDetail },
+    ({ user, params, body }) => {
+      markDone(ctx, user, params.id, body.comment);
+      return getTask(ctx, user, params.id);
+    },
+  );
+  api.route(
+    { method: 'post', path: '/api/tasks/:id/confirm', summary: 'The secretary confirms a task reported done', tags, access: 'user', params: IdParams, body: CommentBody, response: TaskDetail },
+    ({ user, params, body }) => {
+      confirmDone(ctx, user, params.id, true, body.comment);
+      return getTask(ctx, user, params.id);
+    },
+  );
+  api.route(
+    { method: 'post', path: '/api/tasks/:id/reopen', summary: 'The secretary sends a task reported done back', tags, access: 'user', params: IdParams, body: CommentBody, response: TaskDetail },
+    ({ user, params, body }) => {
+      confirmDone(ctx, user, params.id, false, body.comment);
+      return getTask(ctx, user, params.id);
+    },
+  );
+  api.route(
+    { method: 'post', path: '/api/tasks/:id/cancel', summary: 'Cancel a task (committee secretary)', tags, access: 'user', params: IdParams, body: CommentBody, response: TaskDetail },
+    ({ user, params, body }) => {
+      cancelTask(ctx, user, params.id, body.comment);
+      return getTask(ctx, user, params.id);
+    },
+  );
+  api.route(
+    { method: 'get', path: '/api/committees/:id/tasks', summary: 'Follow-up board: overdue first, filterable', tags, access: 'user', params: IdParams, query: BoardQuery, response: TaskList },
+    ({ user, params, query }) => ({ tasks: committeeBoard(ctx, user, params.id, query) }),
+  );
+  api.route(
+    { method: 'get', path: '/api/committees/:id/tasks.csv', summary: 'Follow-up board as CSV', tags, access: 'user', params: IdParams, query: BoardQuery, responseContentType: 'text/csv' },
+    ({ user, params, query, res }) => {
+      const csv = boardCsv(committeeBoard(ctx, user, params.id, query));
+      res.setHeader('content-disposition', `attachment; filename="theo-doi-nhiem-vu-${params.id}.csv"`);
+      res.type('text/csv; charset=utf-8').send(csv);
+    },
+  );
+  api.route(
+    { method: 'get', path: '/api/committees/:id/tasks.pdf', summary: 'Follow-up board as PDF', tags, access: 'user', params: IdParams, query: BoardQuery, responseContentType: 'application/pdf' },
+    async ({ user, params, query, res }) => {
+      const list = committeeBoard(ctx, user, params.id, query);
+      const c = db.select({ name: committees.name }).from(committees).where(eq(committees.id, params.id)).get();
+      const fmt = (iso: string) => new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric' }).format(new Date(iso));
+      const pdf = await renderTablePdf({
+        heading: c?.name ?? '',
+        title: 'BẢNG THEO DÕI THỰC HIỆN NHIỆM VỤ',
+        subtitle: `Tính đến ngày ${fmt(new Date().toISOString())}`,
+        rows: [
+          ['STT', 'Nhiệm vụ', 'Chủ trì', 'Hạn', 'Trạng thái'],
+          ...list.map((t, i) => [String(i + 1), t.title, t.owner.kind === 'user' ? t.owner.name : t.owner.unit, fmt(t.deadline), `${STATUS_VI[t.status]}${t.overdue ? ' (quá hạn)' : ''}`]),
+        ],
+      });
+      res.setHeader('content-disposition', `attachment; filename="theo-doi-nhiem-vu-${params.id}.pdf"`);
+      res.type('application/pdf').send(pdf);
+    },
+  );
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { LIMITS } from '../limits.js';
+import { Id, IsoDateTime, line, text } from './common.js';
+
+/**
+ * "One task, one owner": exactly one responsible owner, a person OR a unit. A task without an
+ * owner, with an owner of both kinds, or with extra owner fields is refused by this schema.
+ */
+export const TaskOwner = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('user'), userId: Id }),
+  z.strictObject({ kind: z.literal('unit'), unit: line(LIMITS.unit) }),
+]);
+export type TaskOwner = z.infer<typeof TaskOwner>;
+
+export const TaskStatus = z.enum(['open', 'in_progress', 'done_reported', 'done', 'cancelled']);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const ConclusionBody = z.strictObject({ text: text(LIMITS.description).refine((s) => s.trim().length > 0, 'must not be empty') });
+
+export const Conclusion = z.object({ id: z.number(), meetingId: z.number(), agendaItemId: z.number(), text: z.string(), updatedAt: z.string() });
+export type Conclusion = z.infer<typeof Conclusion>;
+
+export const ConclusionList = z.object({ conclusions: z.array(Conclusion) });
+
+export const ItemParams = z.strictObject({ id: Id, itemId: Id });
+
+export const CreateTaskBody = z.strictObject({
+  meetingId: Id,
+  agendaItemId: Id.optional(),
+  title: line(LIMITS.title),
+  description: text().default(''),
+  owner: TaskOwner,
+  /** Co-operating units (phối hợp), never the owner unit itself. */
+  coUnits: z.array(line(LIMITS.unit)).max(20).default([]),
+  /** Must not be in the past. */
+  deadline: IsoDateTime,
+});
+export type CreateTaskBody = z.infer<typeof CreateTaskBody>;
+
+export const ProgressBody = z.strictObject({
+  comment: text(LIMITS.reason).refine((s) => s.trim().length > 0, 'must not be empty'),
+  percent: z.number().int().min(0).max(100).optional(),
+});
+export const CommentBody = z.strictObject({ comment: text(LIMITS.reason).default('') });
+
+export const TaskEvent = z.object({
+  id: z.number(),
+  kind: z.enum(['created', 'status', 'progress', 'edited']),
+  actorId: z.number().nullable(),
+  actorName: z.string().nullable(),
+  fromStatus: z.string().nullable(),
+  toStatus: z.string().nullable(),
+  comment: z.string(),
+  percent: z.number().nullable(),
+  at: z.string(),
+});
+
+export const Task = z.object({
+  id: z.number(),
+  committeeId: z.number(),
+  meetingId: z.number().nullable(),
+  meetingTitle: z.string().nullable(),
+  agendaItemId: z.number().nullable(),
+  title: z.string(),
+  description: z.string(),
+  owner: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('user'), userId: z.number(), name: z.string() }),
+    z.object({ kind: z.literal('unit'), unit: z.string() }),
+  ]),
+  coUnits: z.array(z.string()),
+  deadline: z.string(),
+  status: TaskStatus,
+  overdue: z.boolean(),
+  /** Latest progress percentage reported, if any. */
+  percent: z.number().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** What the caller may do with this task. */
+  can: z.object({ report: z.boolean(), markDone: z.boolean(), confirm: z.boolean() }),
+});
+export type Task = z.infer<typeof Task>;
+
+export const TaskDetail = Task.extend({ history: z.array(TaskEvent) });
+export const TaskList = z.object({ tasks: z.array(Task) });
+
+/** Follow-up board filters; overdue tasks always come first, then by deadline. */
+export const BoardQuery = z.strictObject({
+  status: z.enum(['open', 'all', 'overdue', 'done']).default('open'),
+  ownerUserId: Id.optional(),
+  ownerUnit: line(LIMITS.unit).optional(),
+  q: line(200).optional(),
+});
+export type BoardQuery = z.infer<typeof BoardQuery>;
+
+export const UnitList = z.object({ units: z.array(z.string()) });
+
+/** Title of the agenda item that the next meeting of a committee gets automatically. */
+export const FOLLOW_UP_ITEM_TITLE = 'Theo dõi thực hiện kết luận kỳ trước';

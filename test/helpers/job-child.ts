@@ -1,0 +1,37 @@
+/**
+ * A child process running the real job runner with the real task-reminder handler on an existing
+ * data directory, for crash tests (test/integration/jobs.test.ts). Env: ECABINET_DATA_DIR,
+ * JOB_NOW (ms, the runner's clock at start), JOB_DELAY_MS (pause between claim and send), JOB_LEASE_MS.
+ * Prints `done <key>` after each committed reminder and `idle` when nothing is left, then exits.
+ */
+import { openDb } from '../../server/db/client.js';
+import { JobRunner } from '../../server/jobs/jobs.js';
+import { createLogger } from '../../server/log.js';
+import { Notifier } from '../../server/notifications/notifications.service.js';
+import { TASK_REMINDER_JOB, runTaskReminder } from '../../server/tasks/tasks.service.js';
+
+const db = openDb(process.env.ECABINET_DATA_DIR!);
+const notifier = new Notifier();
+const delay = Number(process.env.JOB_DELAY_MS ?? 0);
+// The clock starts at JOB_NOW and runs: leases of a killed runner expire as real time passes.
+const t0 = Date.now();
+const now = () => new Date(Number(process.env.JOB_NOW) + (Date.now() - t0));
+const runner = new JobRunner(db, createLogger('silent'), {
+  now,
+  leaseMs: Number(process.env.JOB_LEASE_MS ?? 60_000),
+  batchSize: 100,
+  beforeRun: delay ? () => new Promise((r) => setTimeout(r, delay)) : undefined,
+  afterCommit: (job) => {
+    notifier.flush();
+    process.stdout.write(`done ${job.key}\n`);
+  },
+});
+runner.register(TASK_REMINDER_JOB, { mode: 'transactional', run: (d, job) => runTaskReminder({ notifier }, d, job.payload, job.key) });
+for (;;) {
+  await runner.runDue();
+  const left = db.$client.prepare("select count(*) n from jobs where status in ('pending', 'claimed') and run_at <= ?").get(now().toISOString()) as { n: number };
+  if (left.n === 0) break;
+  await new Promise((r) => setTimeout(r, 50));
+}
+process.stdout.write('idle\n');
+db.$client.close();

@@ -1,0 +1,76 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobRunner } from '../../server/jobs/jobs.js';
+import { type TestServer, buildMeeting, inDays, startTestServer, until, userIds } from '../helpers/server.js';
+
+/** Runs test/helpers/job-child.ts on the server's data directory; collects its `done` lines. */
+function runChild(dataDir: string, env: Record<string, string>) {
+  const lines: string[] = [];
+  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/job-child.ts'], {
+    env: { ...process.env, ECABINET_DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let buf = '';
+  proc.stdout!.on('data', (c: Buffer) => {
+    buf += c.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts);
+  });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  return { proc, lines, exited };
+}
+
+describe('durable jobs', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer();
+    jobRunner(s.app.ctx).setOptions({ intervalMs: 3600_000 });
+  });
+  afterAll(() => s.close());
+
+  it('kill -9 during a reminder batch: after restart every reminder is sent exactly once', async () => {
+    const secretary = await s.login('secretary');
+    const ids = await userIds(await s.login('admin'));
+    const { meetingId } = await buildMeeting(secretary, { agendaItems: 1, publish: true });
+    const owners = Array.from({ length: 12 }, (_, i) => ids[`member${i + 1}`]);
+    const TASKS = 30;
+    for (let i = 0; i < TASKS; i++) {
+      const r = await secretary.post('/api/tasks', { meetingId, title: `Nhiệm vụ ${i + 1}`, owner: { kind: 'user', userId: owners[i % owners.length] }, deadline: inDays(5 + (i % 3)) });
+      expect(r.status).toBe(201);
+    }
+    const db = s.app.ctx.db.$client;
+    const expected = db.prepare("select count(*) n from jobs where kind = 'task.reminder' and status = 'pending'").get() as { n: number };
+    expect(expected.n).toBe(TASKS * 2); // due soon + overdue for each task
+
+    const later = String(Date.now() + 30 * 86400_000); // every reminder is due
+    const first = runChild(s.dataDir, { JOB_NOW: later, JOB_DELAY_MS: '15' });
+    await until(() => first.lines.filter((l) => l.startsWith('done ')).length >= 10, { timeout: 30_000, what: 'ten reminders sent' });
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    const mid = db.prepare("select status, count(*) n from jobs where kind = 'task.reminder' group by status").all() as { status: string; n: number }[];
+    const byStatus = Object.fromEntries(mid.map((r) => [r.status, r.n]));
+    expect(byStatus.claimed).toBeGreaterThan(0); // killed in the middle of a claimed batch
+    expect(byStatus.done).toBeLessThan(TASKS * 2);
+
+    const second = runChild(s.dataDir, { JOB_NOW: later, JOB_LEASE_MS: '200' });
+    await until(() => second.lines.includes('idle'), { timeout: 60_000, what: 'restarted runner idle' });
+    await second.exited;
+
+    const notes = db
+      .prepare("select json_extract(data, '$.reminderKey') k, count(*) n from notifications where kind in ('task_due_soon', 'task_overdue') group by k")
+      .all() as { k: string; n: number }[];
+    expect(notes).toHaveLength(TASKS * 2);
+    expect(notes.filter((r) => r.n !== 1)).toEqual([]);
+    const left = db.prepare("select count(*) n from jobs where kind = 'task.reminder' and status != 'done'").get() as { n: number };
+    expect(left.n).toBe(0);
+  });
+
+  it('enqueueing the same idempotency key twice keeps one job', async () => {
+    const { enqueueJob } = await import('../../server/jobs/jobs.js');
+    const db = s.app.ctx.db;
+    expect(enqueueJob(db, { kind: 'x.test', key: 'same-key', runAt: new Date() })).toBe(true);
+    expect(enqueueJob(db, { kind: 'x.test', key: 'same-key', runAt: new Date() })).toBe(false);
+    expect((db.$client.prepare("select count(*) n from jobs where key = 'same-key'").get() as { n: number }).n).toBe(1);
+  });
+});
