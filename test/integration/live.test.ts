@@ -336,7 +336,7 @@ describe('live meeting over Socket.IO', () => {
       client.socket.io.reconnection(true);
       client.socket.connect();
       const att = await queued;
-      expect(att.attendance.find((e: any) => e.userId === ids.member1).status).toBe('remote');
+      expect(att.attendance.find((e: any) => e.userId === ids.member1)!.status).toBe('remote');
       await until(() => snapshots.length === 2, { what: 'resync after reconnect' });
       const current = agenda.items.find((i: any) => i.status === 'current');
       expect(current.title).toBe('Nội dung 3');
