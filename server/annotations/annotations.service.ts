@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Statement } from 'better-sqlite3';
 import type { Response } from 'express';
 import { and, eq, inArray } from 'drizzle-orm';
 import type * as Y from 'yjs';
@@ -50,41 +51,57 @@ function rowOf(name: string, ref: LayerRef, versionId: number, item: AnnotationI
  */
 export class AnnotationProjection {
   private projected = new Set<string>();
-  constructor(
-    private db: Db,
-    private layers: AnnotationLayers,
-  ) {}
+  private upsert: Statement;
+  private remove: Statement;
+  private removeDoc: Statement;
+  private run: (name: string, ydoc: Y.Doc, dirty: Set<string> | null) => void;
 
-  project(name: string, ydoc: Y.Doc): void {
-    const ref = layerRef(name);
-    const dirty = this.layers.takeDirty(name, ydoc);
-    const full = !this.projected.has(name) || dirty === null;
-    const valueOf = (mapName: string, key: string): AnnotationItem | undefined => {
-      if (!ydoc.share.has(mapName)) return undefined;
-      return ydoc.getMap<AnnotationItem>(mapName).get(key);
-    };
-    tx(this.db, (d) => {
-      if (full) {
-        d.delete(annotationItems).where(eq(annotationItems.docName, name)).run();
+  constructor(
+    db: Db,
+    private layers: AnnotationLayers,
+  ) {
+    // Hot path (every stroke of a live meeting passes here, batched): prepared statements.
+    const c = db.$client;
+    this.upsert = c.prepare(
+      `INSERT OR REPLACE INTO annotation_items (doc_name, version_id, item_id, document_id, layer, meeting_id, owner_id, source_id, kind, page, text, color, status, updated_at, data)
+       VALUES (@docName, @versionId, @itemId, @documentId, @layer, @meetingId, @ownerId, @sourceId, @kind, @page, @text, @color, @status, @updatedAt, @data)`,
+    );
+    this.remove = c.prepare('DELETE FROM annotation_items WHERE doc_name = ? AND version_id = ? AND item_id = ?');
+    this.removeDoc = c.prepare('DELETE FROM annotation_items WHERE doc_name = ?');
+    this.run = c.transaction((name: string, ydoc: Y.Doc, dirty: Set<string> | null) => {
+      const ref = layerRef(name);
+      const put = (versionId: number, item: AnnotationItem) => {
+        const row = rowOf(name, ref, versionId, item);
+        this.upsert.run({ ...row, data: JSON.stringify(row.data) });
+      };
+      if (!dirty) {
+        this.removeDoc.run(name);
         for (const [mapName] of ydoc.share) {
           const versionId = parseItemsMapName(mapName);
           if (versionId === null) continue;
-          ydoc.getMap<AnnotationItem>(mapName).forEach((item) => {
-            d.insert(annotationItems).values(rowOf(name, ref, versionId, item)).run();
-          });
+          ydoc.getMap<AnnotationItem>(mapName).forEach((item) => put(versionId, item));
         }
-      } else {
-        for (const k of dirty!) {
-          const [mapName, key] = k.split('\u0000');
-          const versionId = parseItemsMapName(mapName)!;
-          d.delete(annotationItems)
-            .where(and(eq(annotationItems.docName, name), eq(annotationItems.versionId, versionId), eq(annotationItems.itemId, key)))
-            .run();
-          const item = valueOf(mapName, key);
-          if (item) d.insert(annotationItems).values(rowOf(name, ref, versionId, item)).run();
-        }
+        return;
+      }
+      for (const k of dirty) {
+        const [mapName, key] = k.split('\u0000');
+        const versionId = parseItemsMapName(mapName)!;
+        const item = ydoc.share.has(mapName) ? ydoc.getMap<AnnotationItem>(mapName).get(key) : undefined;
+        if (item) put(versionId, item);
+        else this.remove.run(name, versionId, key);
       }
     });
+  }
+
+  /**
+   * Projects a layer doc into `annotation_items` in one transaction: only the items the guard saw
+   * change since the last run, or the whole doc the first time this process projects it.
+   */
+  project(name: string, ydoc: Y.Doc): void {
+    const dirty = this.layers.takeDirty(name, ydoc);
+    const full = !this.projected.has(name) || dirty === null;
+    if (!full && dirty!.size === 0) return;
+    this.run(name, ydoc, full ? null : dirty);
     this.projected.add(name);
   }
 }
