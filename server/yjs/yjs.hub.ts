@@ -653,6 +653,7 @@ export class YjsHub {
     for (const l of this.listeners) for (const t of l.timers.values()) clearTimeout(t.timer);
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((r) => this.wss.close(() => r()));
+    await this.store.close();
   }
 }
 

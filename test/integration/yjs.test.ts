@@ -287,7 +287,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
         return decoding.readVarUint(d) === 0 && decoding.readVarUint(d) === 1;
       }),
     );
-    const d = decoding.createDecoder(step2);
+    const d = decoding.createDecoder(step2 as Uint8Array);
     decoding.readVarUint(d);
     decoding.readVarUint(d);
     const doc = new Y.Doc();
