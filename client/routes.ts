@@ -25,5 +25,12 @@ export const ROUTES: RouteDef[] = [
   { path: '/meetings', tag: 'ec-meeting-list-view', load: () => import('./views/ec-meeting-list-view.js'), section: 'meetings' },
   { path: '/meetings/new', tag: 'ec-meeting-editor-view', load: () => import('./views/ec-meeting-editor-view.js'), section: 'meetings' },
   { path: '/meetings/:id/edit', tag: 'ec-meeting-editor-view', load: () => import('./views/ec-meeting-editor-view.js'), section: 'meetings' },
+  { path: '/meetings/:id/av', tag: 'ec-av-view', load: () => import('./views/ec-av-view.js'), section: 'meetings' },
+  { path: '/meetings/:id/live', tag: 'ec-live-view', load: () => import('./views/ec-live-view.js'), section: 'meetings' },
+  { path: '/meetings/:id/console', tag: 'ec-chair-console-view', load: () => import('./views/ec-chair-console-view.js'), section: 'meetings' },
+  { path: '/meetings/:id/display', tag: 'ec-room-display-view', load: () => import('./views/ec-room-display-view.js') },
   { path: '/meetings/:id', tag: 'ec-meeting-detail-view', load: () => import('./views/ec-meeting-detail-view.js'), section: 'meetings' },
+  { path: '/admin/users', tag: 'ec-admin-users-view', load: () => import('./views/ec-admin-users-view.js'), admin: true, section: 'admin' },
+  { path: '/admin/committees', tag: 'ec-admin-committees-view', load: () => import('./views/ec-admin-committees-view.js'), admin: true, section: 'admin' },
+  { path: '/admin/rooms', tag: 'ec-admin-rooms-view', load: () => import('./views/ec-admin-rooms-view.js'), admin: true, section: 'admin' },
 ];

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { App } from '../app.js';
+import { speakersState } from '../live/live.service.js';
 import { hubOf } from '../realtime/hub.js';
 import type { Attachment } from '../server.js';
 import { loadSfuConfig } from './sfu.config.js';
@@ -54,7 +55,8 @@ export const sfuAttachment: Attachment = async (app) => {
   } else {
     ctx.health.sfu = { status: 'ok' };
   }
-  const sfu = new Sfu(ctx.db, log, config, 'ms' in loaded ? loaded.ms : null, disable);
+  const currentSpeaker = (meetingId: number) => speakersState(ctx.db, meetingId).floor?.userId ?? null;
+  const sfu = new Sfu(ctx.db, log, config, 'ms' in loaded ? loaded.ms : null, disable, currentSpeaker);
   sfus.set(ctx, sfu);
   const hub = hubOf(app);
   if (hub) registerAvSocket(hub, sfu);
@@ -62,10 +64,16 @@ export const sfuAttachment: Attachment = async (app) => {
   const onMeetingChanged = ({ meetingId }: { meetingId: number }) => {
     if (sfu.meetingStatus(meetingId) === 'closed') sfu.closeMeeting(meetingId);
   };
+  // The speakers' list (server/live) announces every change of the floor; the microphones follow.
+  const onFloorChanged = ({ meetingId, userId }: { meetingId: number; userId: number | null }) => {
+    sfu.setSpeaker(meetingId, userId).catch((err) => log.error({ err, meetingId }, 'could not apply the floor'));
+  };
   ctx.bus.on('meeting:changed', onMeetingChanged);
+  ctx.bus.on('floor:changed', onFloorChanged);
   return {
     close() {
       ctx.bus.off('meeting:changed', onMeetingChanged);
+      ctx.bus.off('floor:changed', onFloorChanged);
       sfu.close();
     },
   };

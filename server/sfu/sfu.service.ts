@@ -124,6 +124,8 @@ export class Sfu {
     ms: Mediasoup | null,
     /** Called with a reason when the SFU becomes unusable (no worker can be spawned). */
     private readonly onDisabled: (reason: string) => void = () => {},
+    /** Who holds the floor now (the speakers' list), read when a meeting's A/V starts. */
+    private readonly currentSpeaker: (meetingId: number) => number | null = () => null,
   ) {
     this.pool = ms ? new WorkerPool(ms, config, log, (w) => void this.recoverWorker(w)) : null;
   }
@@ -436,7 +438,10 @@ export class Sfu {
 
   private floor(meetingId: number): Floor {
     let f = this.floors.get(meetingId);
-    if (!f) this.floors.set(meetingId, (f = new Floor()));
+    if (!f) {
+      this.floors.set(meetingId, (f = new Floor()));
+      f.speakerUserId = this.currentSpeaker(meetingId);
+    }
     return f;
   }
 

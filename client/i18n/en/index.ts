@@ -1,8 +1,10 @@
 import { admin } from './admin.js';
 import { agenda } from './agenda.js';
 import { app } from './app.js';
+import { av } from './av.js';
 import type { Catalog } from './catalog.js';
 import { meetings } from './meetings.js';
+import { live } from './live.js';
 
 /**
  * The English catalog, merged from one file per domain. To add yours: create
@@ -10,8 +12,10 @@ import { meetings } from './meetings.js';
  * Ids are 'domain.key'; test/unit/i18n.test.ts fails when an id used in client/ has no entry here.
  */
 export const templates: Catalog = {
+  ...live,
   ...app,
   ...meetings,
   ...agenda,
   ...admin,
+  ...av,
 };

@@ -1,0 +1,477 @@
+import { Device, type types as MsTypes } from 'mediasoup-client';
+import type { AvConsumeAck, AvFloorState, AvJoinAck, AvPeerInfo, AvProducerInfo, AvTransportAck, MediaSource } from '../../shared/protocol/av.js';
+import type { CommandInput, CommandResult } from '../../shared/protocol/realtime.js';
+import type { Commands } from '../../shared/protocol/socket-events.js';
+import { CommandError, type RealtimeClient } from './socket.js';
+
+type AvCommandName = Extract<keyof Commands, `av:${string}`>;
+
+/** Connection quality from WebRTC statistics (round trip and packet loss of the last interval). */
+export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
+
+/** What the session is doing, for the UI's loading / unavailable / error states. */
+export type MediaState = 'idle' | 'joining' | 'joined' | 'unavailable' | 'error';
+
+/** A remote participant: their media tracks and whether the server lets their microphone through. */
+export interface RemotePeer extends AvPeerInfo {
+  audio: MediaStreamTrack | null;
+  video: MediaStreamTrack | null;
+  /** Their microphone is paused on the server (no floor, muted by the chair or by themselves). */
+  micClosed: boolean;
+  hasMic: boolean;
+  hasCam: boolean;
+}
+
+export interface JoinOptions {
+  /** A tablet inside the room: listen only, never send (no echo). */
+  receiveOnly: boolean;
+  audioDeviceId?: string;
+  videoDeviceId?: string;
+  /** Send the camera as well as the microphone. */
+  camera: boolean;
+}
+
+/** Simulcast layers for a camera (low 1/4, mid 1/2, full resolution); low-bandwidth receivers take the lowest. */
+const SIMULCAST: MsTypes.RtpEncodingParameters[] = [
+  { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { scaleResolutionDownBy: 1, maxBitrate: 1_200_000 },
+];
+
+/**
+ * The meeting's audio/video through the mediasoup SFU (mediasoup-client in the browser).
+ * It speaks the `av:*` commands of the realtime connection and keeps the remote participants,
+ * the floor and the connection quality; components render it and listen to its `change` event.
+ * The server owns the microphones: `micOpen` says whether ours is actually heard.
+ */
+export class MediaSession extends EventTarget {
+  state: MediaState = 'idle';
+  /** The error code when `state` is `unavailable` or `error`. */
+  error: string | null = null;
+  me: { userId: number; roomStation: boolean; receiveOnly: boolean; canChair: boolean } | null = null;
+  readonly peers = new Map<number, RemotePeer>();
+  floor: AvFloorState = { speakerUserId: null, openDiscussion: false, chairMuted: [], openMics: [] };
+  activeSpeaker: number | null = null;
+  localStream: MediaStream | null = null;
+  /** Our own choice; the server may still keep the microphone closed. */
+  selfMuted = false;
+  cameraOn = false;
+  audioOnly = false;
+  lowBandwidth = false;
+  quality: Quality = 'unknown';
+  stats = { rttMs: null as number | null, lossPct: null as number | null };
+
+  #device: Device | null = null;
+  #send: MsTypes.Transport | null = null;
+  #recv: MsTypes.Transport | null = null;
+  #mic: MsTypes.Producer | null = null;
+  #cam: MsTypes.Producer | null = null;
+  #consumers = new Map<string, MsTypes.Consumer>();
+  #consumerUser = new Map<string, number>();
+  #options: JoinOptions | null = null;
+  #unsubs: (() => void)[] = [];
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #lastLoss = { lost: 0, received: 0 };
+  #joinSeq = 0;
+  /** Producers announced before the receive transport existed. */
+  #early: AvProducerInfo[] = [];
+
+  constructor(
+    readonly client: RealtimeClient,
+    readonly meetingId: number,
+  ) {
+    super();
+    const on = <K extends Parameters<RealtimeClient['on']>[0]>(event: K, fn: (data: never) => void) =>
+      this.#unsubs.push(
+        client.on(event, (push) => {
+          if (push.meetingId === this.meetingId && (this.state === 'joined' || this.state === 'joining')) fn(push.data as never);
+        }),
+      );
+    on('av:newProducer', (p: AvProducerInfo) => void this.#consume(p));
+    on('av:producerClosed', ({ producerId }: { producerId: string }) => this.#dropProducer(producerId));
+    on('av:consumerClosed', ({ consumerId }: { consumerId: string }) => this.#dropConsumer(consumerId));
+    on('av:producerPaused', ({ producerId, userId, paused }: { producerId: string; userId: number; paused: boolean }) => {
+      const peer = this.peers.get(userId);
+      if (peer) peer.micClosed = paused;
+      if (producerId === this.#mic?.id) this.#changed();
+      this.#changed();
+    });
+    on('av:peerJoined', (p: AvPeerInfo) => {
+      if (p.userId !== this.me?.userId && !this.peers.has(p.userId)) this.peers.set(p.userId, emptyPeer(p));
+      this.#changed();
+    });
+    on('av:peerLeft', ({ userId }: { userId: number }) => {
+      this.peers.delete(userId);
+      this.#changed();
+    });
+    on('av:floor', (f: AvFloorState) => {
+      this.floor = f;
+      this.#changed();
+    });
+    on('av:activeSpeaker', ({ userId }: { userId: number | null }) => {
+      this.activeSpeaker = userId;
+      this.#changed();
+    });
+    on('av:reset', ({ rejoin }: { rejoin: boolean }) => {
+      this.#teardown();
+      if (rejoin && this.#options) void this.join(this.#options);
+      else this.#set('idle');
+    });
+    // After a reconnect the server has dropped our media (a new socket): join again.
+    const onConnect = () => {
+      if ((this.state === 'joined' || this.state === 'error') && this.#options) {
+        this.#teardown();
+        void this.join(this.#options);
+      }
+    };
+    client.socket.on('connect', onConnect);
+    this.#unsubs.push(() => client.socket.off('connect', onConnect));
+  }
+
+  /** Whether the server currently lets our microphone through. */
+  get micOpen(): boolean {
+    return !!this.#mic && !!this.me && this.floor.openMics.includes(this.me.userId);
+  }
+
+  /** Enters the meeting's A/V: loads the device, opens transports, sends and receives. */
+  async join(options: JoinOptions): Promise<void> {
+    const seq = ++this.#joinSeq;
+    this.#options = options;
+    this.#set('joining');
+    try {
+      const joined: AvJoinAck = await this.#cmd('av:join', { meetingId: this.meetingId, receiveOnly: options.receiveOnly });
+      if (seq !== this.#joinSeq) return;
+      this.me = { userId: joined.userId, roomStation: joined.roomStation, receiveOnly: joined.receiveOnly, canChair: joined.canChair };
+      this.floor = joined.floor;
+      this.activeSpeaker = joined.activeSpeakerUserId;
+      this.peers.clear();
+      for (const p of joined.peers) if (p.userId !== joined.userId) this.peers.set(p.userId, emptyPeer(p));
+      const device = new Device();
+      await device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as MsTypes.RtpCapabilities });
+      this.#device = device;
+      this.#recv = await this.#transport('recv');
+      if (!options.receiveOnly) {
+        this.#send = await this.#transport('send');
+        await this.#startLocal(options);
+      }
+      this.#set('joined');
+      for (const p of [...joined.producers, ...this.#early.splice(0)]) void this.#consume(p);
+      this.#timer ??= setInterval(() => void this.#measure(), 2000);
+    } catch (e) {
+      if (seq !== this.#joinSeq) return;
+      this.#teardown();
+      this.error = e instanceof CommandError ? e.code : e instanceof DOMException ? e.name : 'internal';
+      this.#set(this.error === 'sfu_disabled' || this.error === 'NotAllowedError' || this.error === 'NotFoundError' ? 'unavailable' : 'error');
+    }
+  }
+
+  /** Leaves the A/V (the rest of the meeting goes on). */
+  async leave(): Promise<void> {
+    this.#joinSeq++;
+    this.#options = null;
+    try {
+      if (this.state === 'joined') await this.#cmd('av:leave', { meetingId: this.meetingId });
+    } catch {
+      /* leaving anyway */
+    }
+    this.#teardown();
+    this.#set('idle');
+  }
+
+  /** Self mute / unmute (the server opens the microphone only when the floor allows it). */
+  async setMuted(muted: boolean): Promise<void> {
+    this.selfMuted = muted;
+    if (this.#mic) {
+      if (muted) this.#mic.pause();
+      else this.#mic.resume();
+    }
+    this.#changed();
+    await this.#cmd('av:setMuted', { meetingId: this.meetingId, muted });
+  }
+
+  /** Camera on / off. */
+  async setCamera(on: boolean, deviceId?: string): Promise<void> {
+    if (!this.#send) return;
+    if (!on) {
+      if (this.#cam) {
+        const id = this.#cam.id;
+        this.#cam.close();
+        this.#cam = null;
+        this.localStream?.getVideoTracks().forEach((t) => {
+          t.stop();
+          this.localStream?.removeTrack(t);
+        });
+        await this.#cmd('av:closeProducer', { meetingId: this.meetingId, producerId: id }).catch(() => {});
+      }
+      this.cameraOn = false;
+      this.#changed();
+      return;
+    }
+    if (this.#cam) return;
+    const stream = await navigator.mediaDevices.getUserMedia({ video: deviceId ? { deviceId: { exact: deviceId } } : { width: 640, height: 480 } });
+    const track = stream.getVideoTracks()[0];
+    (this.localStream ??= new MediaStream()).addTrack(track);
+    this.#cam = await this.#send.produce({ track, encodings: SIMULCAST, codecOptions: { videoGoogleStartBitrate: 600 }, appData: { source: 'cam' } });
+    if (this.lowBandwidth) await this.#cam.setMaxSpatialLayer(0).catch(() => {});
+    this.cameraOn = true;
+    this.#changed();
+  }
+
+  /** Switches the microphone to another input device. */
+  async switchMicrophone(deviceId: string): Promise<void> {
+    if (!this.#mic) return;
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: { deviceId: { exact: deviceId }, echoCancellation: true, noiseSuppression: true } });
+    const track = stream.getAudioTracks()[0];
+    this.localStream?.getAudioTracks().forEach((t) => {
+      t.stop();
+      this.localStream?.removeTrack(t);
+    });
+    this.localStream?.addTrack(track);
+    await this.#mic.replaceTrack({ track });
+    this.#changed();
+  }
+
+  /** Audio only: stop receiving video (and sending ours) on a weak connection. */
+  async setAudioOnly(on: boolean): Promise<void> {
+    this.audioOnly = on;
+    for (const [id, c] of this.#consumers) {
+      if (c.kind !== 'video') continue;
+      await this.#cmd(on ? 'av:pause' : 'av:resume', { meetingId: this.meetingId, consumerId: id }).catch(() => {});
+      this.#attach(c, on ? null : c.track);
+    }
+    if (on && this.cameraOn) await this.setCamera(false);
+    this.#changed();
+  }
+
+  /** Low bandwidth: receive the lowest simulcast layer and send only our lowest. */
+  async setLowBandwidth(on: boolean): Promise<void> {
+    this.lowBandwidth = on;
+    for (const [id, c] of this.#consumers) {
+      if (c.kind === 'video') await this.#cmd('av:setLayers', { meetingId: this.meetingId, consumerId: id, spatialLayer: on ? 0 : 2 }).catch(() => {});
+    }
+    await this.#cam?.setMaxSpatialLayer(on ? 0 : 2).catch(() => {});
+    this.#changed();
+  }
+
+  /** Chair: mute or release one participant. */
+  async chairMute(userId: number, muted: boolean): Promise<void> {
+    this.floor = await this.#cmd('av:mute', { meetingId: this.meetingId, userId, muted });
+    this.#changed();
+  }
+
+  /** Chair: open or close the discussion (everyone may speak). */
+  async setOpenDiscussion(open: boolean): Promise<void> {
+    this.floor = await this.#cmd('av:setOpenDiscussion', { meetingId: this.meetingId, open });
+    this.#changed();
+  }
+
+  /** Inbound audio bytes per remote user (diagnostics and tests: "is X heard here?"). */
+  async inboundAudioBytes(): Promise<Record<number, number>> {
+    const out: Record<number, number> = {};
+    for (const [id, c] of this.#consumers) {
+      if (c.kind !== 'audio') continue;
+      const stats = await c.getStats();
+      let bytes = 0;
+      stats.forEach((s: { type: string; bytesReceived?: number }) => {
+        if (s.type === 'inbound-rtp') bytes += s.bytesReceived ?? 0;
+      });
+      const user = this.#consumerUser.get(id);
+      if (user !== undefined) out[user] = (out[user] ?? 0) + bytes;
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.#joinSeq++;
+    this.#teardown();
+    for (const u of this.#unsubs.splice(0)) u();
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  async #cmd<K extends AvCommandName>(event: K, payload: CommandInput<Commands[K]>): Promise<CommandResult<Commands[K]>> {
+    // The hub limits commands per second; joining a large meeting may briefly exceed it.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.client.command(event, payload);
+      } catch (e) {
+        if (!(e instanceof CommandError) || e.code !== 'rate_limited' || attempt >= 6) throw e;
+        await new Promise((r) => setTimeout(r, 250 * (attempt + 1)));
+      }
+    }
+  }
+
+  async #transport(direction: 'send' | 'recv'): Promise<MsTypes.Transport> {
+    const t: AvTransportAck = await this.#cmd('av:createTransport', { meetingId: this.meetingId, direction });
+    const options = { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters } as MsTypes.TransportOptions;
+    const transport = direction === 'send' ? this.#device!.createSendTransport(options) : this.#device!.createRecvTransport(options);
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.#cmd('av:connectTransport', { meetingId: this.meetingId, transportId: transport.id, dtlsParameters: dtlsParameters as never })
+        .then(() => callback())
+        .catch(errback);
+    });
+    if (direction === 'send') {
+      transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+        this.#cmd('av:produce', {
+          meetingId: this.meetingId,
+          transportId: transport.id,
+          kind,
+          source: appData.source as MediaSource,
+          rtpParameters: rtpParameters as never,
+        })
+          .then(({ id }) => callback({ id }))
+          .catch(errback);
+      });
+    }
+    transport.on('connectionstatechange', (s) => {
+      if (s === 'failed') {
+        this.quality = 'poor';
+        this.#changed();
+      }
+    });
+    return transport;
+  }
+
+  async #startLocal(options: JoinOptions): Promise<void> {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: { ...(options.audioDeviceId ? { deviceId: { exact: options.audioDeviceId } } : {}), echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    });
+    this.localStream = stream;
+    this.#mic = await this.#send!.produce({ track: stream.getAudioTracks()[0], codecOptions: { opusFec: true, opusDtx: true }, appData: { source: 'mic' } });
+    if (this.selfMuted) this.#mic.pause();
+    if (options.camera && !this.audioOnly) await this.setCamera(true, options.videoDeviceId);
+  }
+
+  async #consume(p: AvProducerInfo): Promise<void> {
+    if (p.userId === this.me?.userId) return;
+    if (!this.#recv || !this.#device) return void this.#early.push(p);
+    const peer = this.peers.get(p.userId);
+    if (peer) {
+      if (p.kind === 'audio') {
+        peer.hasMic = true;
+        peer.micClosed = p.paused;
+      } else peer.hasCam = true;
+    }
+    let c: AvConsumeAck;
+    try {
+      c = await this.#cmd('av:consume', {
+        meetingId: this.meetingId,
+        transportId: this.#recv.id,
+        producerId: p.producerId,
+        rtpCapabilities: this.#device.rtpCapabilities as never,
+      });
+    } catch {
+      return; // the producer went away meanwhile, or this device cannot decode it
+    }
+    const consumer = await this.#recv.consume({ id: c.id, producerId: c.producerId, kind: c.kind, rtpParameters: c.rtpParameters as MsTypes.RtpParameters });
+    this.#consumers.set(consumer.id, consumer);
+    this.#consumerUser.set(consumer.id, c.userId);
+    const video = consumer.kind === 'video';
+    if (!(video && this.audioOnly)) {
+      await this.#cmd('av:resume', { meetingId: this.meetingId, consumerId: consumer.id }).catch(() => {});
+      if (video && this.lowBandwidth) await this.#cmd('av:setLayers', { meetingId: this.meetingId, consumerId: consumer.id, spatialLayer: 0 }).catch(() => {});
+    }
+    this.#attach(consumer, video && this.audioOnly ? null : consumer.track);
+  }
+
+  #attach(consumer: MsTypes.Consumer, track: MediaStreamTrack | null) {
+    const userId = this.#consumerUser.get(consumer.id);
+    const peer = userId === undefined ? undefined : this.peers.get(userId);
+    if (!peer) return;
+    if (consumer.kind === 'audio') {
+      peer.audio = track;
+      peer.hasMic = true;
+    } else {
+      peer.video = track;
+      peer.hasCam = true;
+    }
+    this.#changed();
+  }
+
+  #dropProducer(producerId: string) {
+    for (const [id, c] of this.#consumers) if (c.producerId === producerId) this.#dropConsumer(id);
+  }
+
+  #dropConsumer(consumerId: string) {
+    const c = this.#consumers.get(consumerId);
+    if (!c) return;
+    c.close();
+    this.#consumers.delete(consumerId);
+    const peer = this.peers.get(this.#consumerUser.get(consumerId) ?? -1);
+    this.#consumerUser.delete(consumerId);
+    if (peer) {
+      if (c.kind === 'audio') {
+        peer.audio = null;
+        peer.hasMic = false;
+      } else {
+        peer.video = null;
+        peer.hasCam = false;
+      }
+    }
+    this.#changed();
+  }
+
+  async #measure(): Promise<void> {
+    const t = this.#recv ?? this.#send;
+    if (!t || this.state !== 'joined') return;
+    try {
+      const report = await t.getStats();
+      let rtt: number | null = null;
+      let lost = 0;
+      let received = 0;
+      report.forEach((s: { type: string; state?: string; nominated?: boolean; currentRoundTripTime?: number; packetsLost?: number; packetsReceived?: number }) => {
+        if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime * 1000;
+        if (s.type === 'inbound-rtp') {
+          lost += s.packetsLost ?? 0;
+          received += s.packetsReceived ?? 0;
+        }
+      });
+      const dLost = Math.max(0, lost - this.#lastLoss.lost);
+      const dRecv = Math.max(0, received - this.#lastLoss.received);
+      this.#lastLoss = { lost, received };
+      const loss = dLost + dRecv > 0 ? (100 * dLost) / (dLost + dRecv) : 0;
+      this.stats = { rttMs: rtt === null ? null : Math.round(rtt), lossPct: Math.round(loss * 10) / 10 };
+      const r = rtt ?? 0;
+      this.quality = r < 150 && loss < 2 ? 'good' : r < 400 && loss < 8 ? 'fair' : 'poor';
+      this.#changed();
+    } catch {
+      /* transport closing */
+    }
+  }
+
+  #teardown() {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    for (const c of this.#consumers.values()) c.close();
+    this.#consumers.clear();
+    this.#consumerUser.clear();
+    this.#early.length = 0;
+    this.#mic?.close();
+    this.#cam?.close();
+    this.#mic = this.#cam = null;
+    this.#send?.close();
+    this.#recv?.close();
+    this.#send = this.#recv = null;
+    this.localStream?.getTracks().forEach((t) => t.stop());
+    this.localStream = null;
+    this.cameraOn = false;
+    this.peers.clear();
+    this.me = null;
+    this.quality = 'unknown';
+    this.#lastLoss = { lost: 0, received: 0 };
+  }
+
+  #set(state: MediaState) {
+    this.state = state;
+    if (state === 'joining' || state === 'joined' || state === 'idle') this.error = null;
+    this.#changed();
+  }
+
+  #changed() {
+    this.dispatchEvent(new Event('change'));
+  }
+}
+
+function emptyPeer(p: AvPeerInfo): RemotePeer {
+  return { ...p, audio: null, video: null, micClosed: true, hasMic: false, hasCam: false };
+}

@@ -1,0 +1,137 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, login, newPage, screenshot, VIEWPORTS } from '../helpers/browser.js';
+import { type TestServer, startTestServer, until, userIds } from '../helpers/server.js';
+import { connectSocket, connected, type TestSocket } from '../helpers/socket.js';
+
+/**
+ * Real web client in headless Chromium with a fake camera and microphone: two remote members and
+ * the room station join the demo meeting's A/V; the chair runs the floor from a socket.
+ * "Heard" = inbound audio bytes from that person increasing in the listener's getStats.
+ */
+describe('smart-room audio/video in the browser', () => {
+  let srv: TestServer;
+  let browser: Browser;
+  let ids: Record<string, number>;
+  const sockets: TestSocket[] = [];
+  const pages: Record<string, Page> = {};
+  const MEETING = 1;
+
+  const sock = async (username: string) => {
+    const s = await connected(connectSocket(srv.url, await srv.login(username), { reconnection: false }));
+    sockets.push(s);
+    return s;
+  };
+  const ok = async (s: TestSocket, event: string, payload: unknown) => {
+    const r = await s.cmd(event, payload);
+    if (!r.ok) throw new Error(`${event}: ${JSON.stringify(r.error)}`);
+    return r.data;
+  };
+  /** Inbound audio bytes per remote user on one page. */
+  const bytes = (page: Page): Promise<Record<number, number>> => page.evaluate(() => window.ecMedia!.inboundAudioBytes());
+  /** Waits until `from`'s audio grows by `by` bytes on `page` (they are heard there). */
+  const heard = async (page: Page, from: number, by = 1500) => {
+    const start = (await bytes(page))[from] ?? 0;
+    await until(async () => ((await bytes(page))[from] ?? 0) > start + by, { timeout: 15_000, interval: 200, what: `user ${from} heard` });
+  };
+  /** While `speaker` is heard on `page`, `silent` is not (no audio bytes from them at all). */
+  const notHeard = async (page: Page, silent: number, speaker: number) => {
+    const before = (await bytes(page))[silent] ?? 0;
+    await heard(page, speaker);
+    const after = (await bytes(page))[silent] ?? 0;
+    expect(after - before, `user ${silent} must not be heard`).toBe(0);
+  };
+
+  const joinAv = async (username: string, opts: { camera: boolean }) => {
+    const page = await newPage(browser, srv.url, { viewport: VIEWPORTS.tablet });
+    await login(page, username);
+    await page.goto(`/meetings/${MEETING}/av`);
+    await page.locator('[data-testid="mode-remote"]').click();
+    if (!opts.camera) await page.locator('ec-av-panel label.row input[type="checkbox"]').uncheck();
+    await page.locator('[data-testid="mic-select"] option').first().waitFor({ state: 'attached' });
+    await page.locator('[data-testid="av-join"]').click();
+    await page.locator('[data-testid="av-floor"]').waitFor();
+    pages[username] = page;
+    return page;
+  };
+
+  beforeAll(async () => {
+    srv = await startTestServer();
+    ids = await userIds(await srv.login('admin'));
+    browser = await launchBrowser({ fakeMedia: true, args: ['--autoplay-policy=no-user-gesture-required'] });
+  }, 60_000);
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await browser?.close();
+    await srv?.close();
+  });
+
+  it('the floor opens one microphone at a time, the chair opens discussion and mutes, and the microphones follow the speakers’ list', async () => {
+    const chair = await sock('chair');
+    await ok(chair, 'meeting:open', { meetingId: MEETING, overrideReason: 'Kiểm thử âm thanh' });
+    const m1 = await sock('member1');
+    const m2 = await sock('member2');
+    for (const s of [m1, m2]) await ok(s, 'attendance:check_in', { meetingId: MEETING, mode: 'remote' });
+
+    const room = await joinAv('room1', { camera: true });
+    const p1 = await joinAv('member1', { camera: true });
+    const p2 = await joinAv('member2', { camera: false });
+    // everyone receives everyone else's microphone (room station: open; members: paused by the server)
+    await until(async () => Object.keys(await bytes(p1)).length >= 2 && Object.keys(await bytes(room)).length >= 2, { timeout: 20_000, what: 'consumers' });
+
+    // Nobody has the floor: the room station is heard, the members are not.
+    await notHeard(p2, ids.member1, ids.room1);
+    await notHeard(p1, ids.member2, ids.room1);
+
+    // The chair grants member1 the floor: member1 is heard by member2 and in the room; member2 is not.
+    const r1 = await ok(m1, 'speaker:request', { meetingId: MEETING, kind: 'speech' });
+    await ok(chair, 'speaker:grant', { meetingId: MEETING, requestId: r1.requestId });
+    await heard(p2, ids.member1);
+    await heard(room, ids.member1);
+    await notHeard(p1, ids.member2, ids.room1);
+    await p1.locator('[data-testid="my-mic"]', { hasText: /đang mở/ }).waitFor();
+    await screenshot(p1, 'av', 'vi');
+    await screenshot(room, 'av-room', 'vi');
+
+    // Open discussion: member2 is heard too; the chair mutes member2 and they are silent again.
+    await ok(chair, 'av:setOpenDiscussion', { meetingId: MEETING, open: true });
+    await heard(p1, ids.member2);
+    await ok(chair, 'av:mute', { meetingId: MEETING, userId: ids.member2 });
+    await until(async () => {
+      const a = (await bytes(p1))[ids.member2];
+      await heard(p1, ids.room1, 500);
+      return (await bytes(p1))[ids.member2] === a;
+    }, { timeout: 15_000, interval: 100, what: 'member2 muted by the chair' });
+    await notHeard(p1, ids.member2, ids.room1);
+    await ok(chair, 'av:setOpenDiscussion', { meetingId: MEETING, open: false });
+
+    // The floor moves to the next speaker: member2's microphone opens (the chair's mute is lifted by
+    // the grant), member1's closes.
+    await ok(m2, 'speaker:request', { meetingId: MEETING, kind: 'speech' });
+    await ok(chair, 'speaker:next', { meetingId: MEETING });
+    await heard(p1, ids.member2);
+    await heard(room, ids.member2);
+    await until(async () => {
+      const a = (await bytes(p2))[ids.member1];
+      await heard(p2, ids.room1, 500);
+      return (await bytes(p2))[ids.member1] === a;
+    }, { timeout: 15_000, interval: 100, what: 'member1 closed after the floor moved' });
+    await notHeard(room, ids.member1, ids.member2);
+
+    // Connection quality is measured and shown.
+    await p2.locator('[data-testid="av-quality"] .dot.good, [data-testid="av-quality"] .dot.fair').first().waitFor({ timeout: 10_000 });
+    await screenshot(p2, 'av-speaker', 'vi');
+  }, 120_000);
+
+  it('a tablet in the room joins listen-only (nothing sent, no echo) and hears the speaker; the call fits a phone screen', async () => {
+    const tablet = await newPage(browser, srv.url, { viewport: VIEWPORTS.phone });
+    await login(tablet, 'member3');
+    await tablet.goto(`/meetings/${MEETING}/av`);
+    await tablet.locator('[data-testid="mode-in_room"]').click();
+    await tablet.locator('[data-testid="av-join"]').click();
+    await tablet.locator('[data-testid="headphones"]').waitFor();
+    await until(async () => Object.keys(await bytes(tablet)).length >= 3, { timeout: 20_000, what: 'tablet consumers' });
+    await heard(tablet, ids.member2);
+    await screenshot(tablet, 'av-tablet', 'vi');
+  }, 60_000);
+});
