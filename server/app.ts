@@ -24,6 +24,7 @@ import { documentRoutes } from './documents/documents.routes.js';
 import { searchRoutes } from './search/search.routes.js';
 import { signingRoutes } from './signing/signing.routes.js';
 import { taskRoutes } from './tasks/tasks.routes.js';
+import { minutesRoutes } from './minutes/minutes.routes.js';
 import { itemNotesDocs } from './yjs/item-notes.js';
 import { annotationRoutes } from './annotations/annotations.routes.js';
 import { voteRoutes } from './votes/votes.routes.js';
@@ -43,7 +44,7 @@ export interface App {
 /**
  * Domain route modules, in mount order. A new domain adds its `xxxRoutes(ctx)` here.
  */
-const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, taskRoutes, documentRoutes, searchRoutes, voteRoutes, annotationRoutes];
+const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, taskRoutes, minutesRoutes, documentRoutes, searchRoutes, voteRoutes, annotationRoutes];
 
 /**
  * Assembles the express app. Never listens (see server.ts / main.ts): tests build apps on port 0.

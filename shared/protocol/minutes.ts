@@ -49,8 +49,11 @@ export const MinutesVersionParams = z.strictObject({ id: Id, version: z.coerce.n
 export const SignMinutesBody = z.strictObject({
   /** Signing PIN (never logged, never stored). */
   pin: z.string().min(4).max(64),
-  /** SHA-256 (hex) of the PDF the signer reviewed; a version that changed meanwhile is refused. */
-  pdfHash: z.string().regex(/^[0-9a-f]{64}$/),
+  /**
+   * SHA-256 (hex) of the content the signer reviewed (`contentHash` of the version); a version that
+   * was superseded or changed meanwhile is refused with 409 version_changed.
+   */
+  contentHash: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type SignMinutesBody = z.infer<typeof SignMinutesBody>;
 
@@ -63,6 +66,7 @@ export const MinutesVersion = z.object({
   number: z.string(),
   status: z.enum(['finalized', 'signed', 'superseded']),
   pdfHash: z.string(),
+  contentHash: z.string(),
   finalizedAt: z.string(),
   publishedAt: z.string().nullable(),
   signatures: z.array(MinutesSignature),

@@ -1,0 +1,158 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { MinutesBlock, MinutesRun } from '../../shared/protocol/minutes.js';
+import type { Db } from '../db/client.js';
+import { agendaItems, conclusions, liveState, meetings, rooms, taskCoUnits, tasks, users, votes } from '../db/schema/index.js';
+import { attendanceState, speakingTimes } from '../live/live.service.js';
+import { notFound } from '../http/errors.js';
+
+/** One generated section: its stable id (`details`, `attendance`, `item:<id>`, `closing`) and blocks. */
+export interface GeneratedSection {
+  id: string;
+  blocks: MinutesBlock[];
+}
+
+const TZ = 'Asia/Ho_Chi_Minh';
+const p = (...runs: MinutesRun[]): MinutesBlock => ({ t: 'p', runs, indent: false });
+const label = (l: string, v: string): MinutesBlock => p({ text: `${l}: `, b: true }, { text: v });
+
+/** "08 giờ 30 phút, ngày 05/12/2026" in Asia/Ho_Chi_Minh. */
+export function viDateTime(iso: string): string {
+  const d = new Date(iso);
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', day: '2-digit', month: '2-digit', year: 'numeric', hourCycle: 'h23' }).formatToParts(d);
+  const g = (t: string) => parts.find((x) => x.type === t)?.value ?? '';
+  return `${g('hour')} giờ ${g('minute')} phút, ngày ${g('day')}/${g('month')}/${g('year')}`;
+}
+export function viDate(iso: string): string {
+  return new Intl.DateTimeFormat('vi-VN', { timeZone: TZ, day: '2-digit', month: '2-digit', year: 'numeric' }).format(new Date(iso));
+}
+
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m} phút ${s % 60} giây` : `${s} giây`;
+}
+
+const MODE_VI = { in_person: 'trực tiếp', hybrid: 'trực tiếp kết hợp trực tuyến', online: 'trực tuyến' } as const;
+const OUTCOME_VI = { adopted: 'Thông qua', rejected: 'Không thông qua', no_quorum: 'Không đủ số lượng tham gia biểu quyết', tie: 'Số phiếu ngang nhau' } as const;
+const OPTION_VI: Record<string, string> = { for: 'Tán thành', against: 'Không tán thành', abstain: 'Không biểu quyết', yes: 'Tán thành', no: 'Không tán thành' };
+const STATUS_VI: Record<string, string> = { in_room: 'Có mặt', remote: 'Dự trực tuyến', absent: 'Vắng', proxy: 'Ủy quyền' };
+
+/**
+ * Computes the generated sections of a meeting's minutes from the authoritative state:
+ * meeting details, attendance (present, absent with reasons, proxies) and quorum, each agenda
+ * item with presenter, speakers and speaking times, votes (configuration and result),
+ * conclusion and tasks, and the closing time. Pure read; deterministic for the same state.
+ */
+export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] {
+  const m = db
+    .select({ m: meetings, roomName: rooms.name, roomLocation: rooms.location })
+    .from(meetings)
+    .leftJoin(rooms, eq(rooms.id, meetings.roomId))
+    .where(eq(meetings.id, meetingId))
+    .get();
+  if (!m) throw notFound('Meeting');
+  const live = db.select().from(liveState).where(eq(liveState.meetingId, meetingId)).get();
+  const att = attendanceState(db, meetingId);
+  const chair = att.attendance.find((a) => a.role === 'chair');
+  const secretary = att.attendance.find((a) => a.role === 'secretary');
+  const nameOf = new Map(att.attendance.map((a) => [a.userId, a.fullName]));
+  const person = (a: { fullName: string; title: string | null } | undefined) => (a ? `Đồng chí ${a.fullName}${a.title ? `, ${a.title}` : ''}` : '(chưa xác định)');
+
+  const details: MinutesBlock[] = [
+    { t: 'h', level: 1, text: 'I. THỜI GIAN, ĐỊA ĐIỂM, THÀNH PHẦN THAM DỰ' },
+    label('Thời gian bắt đầu', viDateTime(live?.openedAt ?? m.m.startsAt)),
+    label('Địa điểm', [m.roomName, m.roomLocation].filter(Boolean).join(', ') || '(chưa xác định)'),
+    label('Hình thức', `Họp ${MODE_VI[m.m.mode]}`),
+    label('Chủ trì', person(chair)),
+    label('Thư ký', person(secretary)),
+  ];
+
+  const voters = att.attendance.filter((a) => a.canVote);
+  const presentVoters = att.quorum.present;
+  const rows = [['STT', 'Họ và tên', 'Chức vụ', 'Tham dự']];
+  att.attendance.forEach((a, i) => {
+    let status = a.status ? STATUS_VI[a.status] : 'Chưa ghi nhận';
+    if (a.status === 'absent' && a.reason) status = `Vắng (lý do: ${a.reason})`;
+    if (a.status === 'proxy') status = `Ủy quyền cho ${nameOf.get(a.proxyHolderId ?? 0) ?? 'người khác'}`;
+    rows.push([String(i + 1), a.fullName, a.title ?? '', status]);
+  });
+  const attendance: MinutesBlock[] = [
+    p({ text: 'Thành phần tham dự:', b: true }),
+    { t: 'table', rows, header: true },
+    p({ text: `Số thành viên có quyền biểu quyết có mặt (kể cả ủy quyền): ${presentVoters}/${voters.length}; số lượng tối thiểu theo quy định: ${att.quorum.required} — ${att.quorum.met ? 'đủ điều kiện tiến hành cuộc họp' : 'chưa đủ số lượng theo quy định'}.` }),
+  ];
+  if (live?.openOverrideReason) attendance.push(p({ text: `Chủ tọa quyết định khai mạc khi chưa đủ số lượng, lý do: ${live.openOverrideReason}.`, i: true }));
+
+  const items = db.select().from(agendaItems).where(eq(agendaItems.meetingId, meetingId)).orderBy(asc(agendaItems.position), asc(agendaItems.id)).all();
+  const top = items.filter((i) => i.parentId == null);
+  const childrenOf = (id: number) => items.filter((i) => i.parentId === id);
+  const speaking = speakingTimes(db, meetingId);
+  const voteRows = db.select().from(votes).where(and(eq(votes.meetingId, meetingId), inArray(votes.state, ['closed', 'announced']))).orderBy(asc(votes.id)).all();
+  const concl = new Map(db.select().from(conclusions).where(eq(conclusions.meetingId, meetingId)).all().map((c) => [c.agendaItemId, c.text]));
+  const taskRows = db.select().from(tasks).where(eq(tasks.meetingId, meetingId)).orderBy(asc(tasks.id)).all();
+  const coUnits = new Map<number, string[]>();
+  if (taskRows.length) {
+    for (const c of db.select().from(taskCoUnits).where(inArray(taskCoUnits.taskId, taskRows.map((t) => t.id))).all()) coUnits.set(c.taskId, [...(coUnits.get(c.taskId) ?? []), c.unit]);
+  }
+  const ownerNames = new Map(
+    db
+      .select({ id: users.id, n: users.fullName })
+      .from(users)
+      .where(inArray(users.id, [...new Set([...taskRows.map((t) => t.ownerUserId ?? 0), ...items.map((i) => i.presenterId ?? 0)])]))
+      .all()
+      .map((r) => [r.id, r.n]),
+  );
+
+  const voteBlocks = (v: (typeof voteRows)[number]): MinutesBlock[] => {
+    const r = v.result;
+    const out: MinutesBlock[] = [p({ text: 'Biểu quyết: ', b: true }, { text: `${v.title} (${v.secret ? 'bỏ phiếu kín' : 'biểu quyết công khai'}${r ? `; ${r.rule.vi}` : ''}).` })];
+    if (r) {
+      out.push({ t: 'ul', items: v.options.map((o, i) => [{ text: `${OPTION_VI[o] ?? o}: ${r.counts[i] ?? 0}` }]) });
+      out.push(p({ text: `Số người tham gia biểu quyết: ${r.voted}/${r.eligible}; không biểu quyết: ${r.abstentions}. ` }, { text: `Kết quả: ${OUTCOME_VI[r.outcome]}.`, b: true }, { text: ` ${r.explanation.vi}` }));
+    }
+    return out;
+  };
+
+  const itemSection = (item: (typeof items)[number], num: string, level: 2 | 3): GeneratedSection => {
+    const blocks: MinutesBlock[] = [{ t: 'h', level, text: `${num} ${item.title}` }];
+    if (item.presenterId) blocks.push(label('Trình bày', ownerNames.get(item.presenterId) ?? ''));
+    const sp = speaking.filter((s) => s.agendaItemId === item.id);
+    if (sp.length) {
+      blocks.push(p({ text: 'Ý kiến phát biểu:', b: true }));
+      blocks.push({ t: 'ul', items: sp.map((s) => [{ text: `${s.fullName} — ${duration(s.seconds)}${s.turns > 1 ? ` (${s.turns} lượt)` : ''}` }]) });
+    }
+    for (const v of voteRows.filter((v) => v.agendaItemId === item.id)) blocks.push(...voteBlocks(v));
+    const c = concl.get(item.id);
+    if (c) {
+      blocks.push(p({ text: 'Kết luận:', b: true }));
+      for (const para of c.split(/\n+/).filter((x) => x.trim())) blocks.push({ t: 'p', runs: [{ text: para }] });
+    }
+    const ts = taskRows.filter((t) => t.agendaItemId === item.id && t.status !== 'cancelled');
+    if (ts.length) {
+      blocks.push(p({ text: 'Giao nhiệm vụ:', b: true }));
+      blocks.push({
+        t: 'ul',
+        items: ts.map((t) => {
+          const owner = t.ownerUserId != null ? ownerNames.get(t.ownerUserId) ?? '' : t.ownerUnit!;
+          const co = coUnits.get(t.id);
+          return [{ text: `${t.title} — Chủ trì: ${owner}${co?.length ? `; phối hợp: ${co.join(', ')}` : ''}; thời hạn: ${viDate(t.deadline)}.` }];
+        }),
+      });
+    }
+    return { id: `item:${item.id}`, blocks };
+  };
+
+  const sections: GeneratedSection[] = [
+    { id: 'details', blocks: details },
+    { id: 'attendance', blocks: attendance },
+    { id: 'content', blocks: [{ t: 'h', level: 1, text: 'II. NỘI DUNG CUỘC HỌP' }] },
+  ];
+  top.forEach((item, i) => {
+    sections.push(itemSection(item, `${i + 1}.`, 2));
+    childrenOf(item.id).forEach((child, j) => sections.push(itemSection(child, `${i + 1}.${j + 1}.`, 3)));
+  });
+  const loose = voteRows.filter((v) => v.agendaItemId == null || !items.some((i) => i.id === v.agendaItemId));
+  if (loose.length) sections.push({ id: 'other-votes', blocks: [{ t: 'h', level: 2, text: 'Các nội dung biểu quyết khác' }, ...loose.flatMap(voteBlocks)] });
+  if (live?.closedAt) sections.push({ id: 'closing', blocks: [p({ text: `Cuộc họp kết thúc vào lúc ${viDateTime(live.closedAt)}.` })] });
+  return sections;
+}
