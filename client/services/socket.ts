@@ -263,3 +263,14 @@ export class MeetingChannel {
     if (this.client.socket.connected) void this.client.command('meeting:leave', { meetingId: this.meetingId }).catch(() => {});
   }
 }
+
+let shared: RealtimeClient | null = null;
+
+/**
+ * The app's one Socket.IO connection (created on first use, same origin). Views and services share
+ * it instead of opening their own, so a tablet has one socket and one presence per meeting.
+ */
+export function sharedRealtime(): RealtimeClient {
+  shared ??= new RealtimeClient();
+  return shared;
+}
