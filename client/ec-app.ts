@@ -124,10 +124,44 @@ export class EcApp extends LitElement {
       main {
         flex: 1;
       }
+      @media (max-width: 1180px) {
+        .brand small,
+        .logout .label {
+          display: none;
+        }
+        .logout {
+          padding: 0 0.6rem;
+        }
+        nav a {
+          padding: 0 0.6rem;
+        }
+        .bar {
+          padding: 0.4rem 0.75rem;
+        }
+        .brand {
+          margin-right: 0.25rem;
+        }
+        .who small {
+          display: none;
+        }
+        .who {
+          max-width: 9rem;
+          overflow: hidden;
+          text-overflow: ellipsis;
+          white-space: nowrap;
+        }
+      }
       @media (max-width: 700px) {
         .brand small,
-        .who {
+        .who,
+        .logout .label {
           display: none;
+        }
+        .logout {
+          padding: 0 0.6rem;
+        }
+        .brand {
+          margin-right: 0;
         }
         nav {
           order: 10;
@@ -323,7 +357,12 @@ export class EcApp extends LitElement {
           <ec-language-switch .locale=${this.locale}></ec-language-switch>
           <ec-notification-bell></ec-notification-bell>
           <span class="who" data-testid="current-user">${me.fullName}<small>${me.title ?? me.username}</small></span>
-          <button @click=${() => void this.#logout()}>${msg('Đăng xuất', { id: 'app.logout' })}</button>
+          <button class="logout" aria-label=${msg('Đăng xuất', { id: 'app.logout' })} @click=${() => void this.#logout()}>
+            <svg width="22" height="22" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+              <path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4" /><path d="m16 17 5-5-5-5" /><path d="M21 12H9" />
+            </svg>
+            <span class="label">${msg('Đăng xuất', { id: 'app.logout' })}</span>
+          </button>
         </div>
       </div>
     </header>`;

@@ -146,7 +146,11 @@ export class EcAgendaBuilder extends LitElement {
         }
         .tools {
           width: 100%;
-          justify-content: flex-end;
+          justify-content: space-between;
+          gap: 0.2rem;
+        }
+        .tools button {
+          padding: 0 0.4rem;
         }
       }
     `,

@@ -239,4 +239,12 @@ export const sharedStyles = css`
     animation: ec-spin 0.9s linear infinite;
     vertical-align: middle;
   }
+  @media (max-width: 600px) {
+    .page {
+      padding: 0.75rem 0.5rem 2rem;
+    }
+    .card {
+      padding: 0.75rem;
+    }
+  }
 `;

@@ -6,6 +6,7 @@ import type { Agenda } from '../../shared/protocol/agenda.js';
 import type { Locale } from '../../shared/protocol/auth.js';
 import type { Meeting } from '../../shared/protocol/meetings.js';
 import '../components/ec-agenda-tree.js';
+import '../components/ec-item-notes-panel.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
 import { formatSpan } from '../services/format.js';
@@ -68,6 +69,10 @@ export class EcMeetingDetailView extends LitElement {
       .people small {
         display: block;
         color: var(--ec-muted);
+      }
+      .people small.vote {
+        white-space: nowrap;
+        color: var(--ec-success);
       }
       .back {
         display: inline-flex;
@@ -148,7 +153,7 @@ export class EcMeetingDetailView extends LitElement {
           <dt>${msg('Thời gian', { id: 'meetings.field.time' })}</dt>
           <dd>${formatSpan(m.startsAt, m.endsAt, this.locale)}</dd>
           <dt>${msg('Địa điểm', { id: 'meetings.field.place' })}</dt>
-          <dd>${m.roomName ?? '—'} · ${modeLabel(m.mode)}</dd>
+          <dd>${m.roomName ? `${m.roomName} · ` : ''}${modeLabel(m.mode)}</dd>
           <dt>${msg('Đơn vị chủ trì', { id: 'meetings.field.committee' })}</dt>
           <dd>${m.committeeName}</dd>
           <dt>${msg('Điều kiện hợp lệ', { id: 'meetings.field.quorum' })}</dt>
@@ -171,7 +176,7 @@ export class EcMeetingDetailView extends LitElement {
                     <span>${p.fullName}<small>${[p.title, p.unit].filter(Boolean).join(', ')}</small></span>
                     <span style="text-align:right"
                       ><span class="badge ${p.role === 'chair' ? 'live' : p.role === 'guest' ? 'draft' : ''}">${roleLabel(p.role)}</span>
-                      ${p.canVote ? html`<small>${msg('Có quyền biểu quyết', { id: 'meetings.canVote' })}</small>` : nothing}</span
+                      ${p.canVote ? html`<small class="vote">✓ ${msg('Biểu quyết', { id: 'editor.canVote' })}</small>` : nothing}</span
                     >
                   </li>`,
                 )}
@@ -179,6 +184,7 @@ export class EcMeetingDetailView extends LitElement {
             : html`<p class="muted">${msg('Chưa có người tham dự.', { id: 'meetings.noParticipants' })}</p>`}
         </section>
       </div>
+      ${m.status !== 'draft' ? html`<section class="card notes" data-testid="item-notes"><ec-item-notes-panel .meetingId=${m.id} .items=${this.agenda.items} ?editable=${m.canManage}></ec-item-notes-panel></section>` : nothing}
     </div>`;
   }
 }

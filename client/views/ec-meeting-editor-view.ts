@@ -45,6 +45,12 @@ export class EcMeetingEditorView extends LitElement {
   static override styles = [
     sharedStyles,
     css`
+      .back {
+        display: inline-flex;
+        align-items: center;
+        min-height: var(--ec-touch);
+        text-decoration: none;
+      }
       form.meeting {
         display: grid;
         grid-template-columns: 1fr 1fr;
@@ -323,7 +329,7 @@ export class EcMeetingEditorView extends LitElement {
     const m = this.meeting;
     const inRows = new Set(this.rows.map((r) => r.userId));
     return html`<div class="page">
-      <a class="btn" style="border:0;padding-left:0" href=${m ? `/meetings/${m.id}` : '/meetings'}>← ${m ? msg('Xem cuộc họp', { id: 'editor.view' }) : msg('Cuộc họp', { id: 'meetings.title' })}</a>
+      <a class="back" href=${m ? `/meetings/${m.id}` : '/meetings'}>← ${m ? msg('Xem cuộc họp', { id: 'editor.view' }) : msg('Cuộc họp', { id: 'meetings.title' })}</a>
       <div class="row">
         <h1 style="margin:0">${m ? msg('Chuẩn bị cuộc họp', { id: 'meetings.edit' }) : msg('Tạo cuộc họp', { id: 'meetings.create' })}</h1>
         ${m ? html`<span class="badge ${m.status}" data-testid="meeting-status">${statusLabel(m.status)}</span>` : nothing}

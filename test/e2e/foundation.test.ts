@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
+import { VIEWPORTS, launchBrowser, login, logout, newPage, screenshot } from '../helpers/browser.js';
 import { type TestServer, startTestServer } from '../helpers/server.js';
 
 /**
@@ -159,6 +159,30 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await page.goto(`/meetings/${meetingId}`);
     await page.locator('ec-meeting-detail-view h1', { hasText: 'Không tìm thấy cuộc họp' }).waitFor();
     expect(await page.locator('ec-meeting-detail-view').textContent()).not.toContain(A);
+    await page.context().close();
+  });
+
+  it('the admin manages users, committees and rooms: a room created in the form appears in the list', async () => {
+    const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
+    await login(page, 'admin');
+    await page.locator('ec-app nav a[href="/admin/users"]').click();
+    await page.locator('ec-admin-users-view tr[data-username="member1"]').waitFor();
+    await screenshot(page, 'admin-users', 'vi');
+
+    await page.locator('ec-app nav a[href="/admin/committees"]').click();
+    await page.locator('ec-admin-committees-view [data-testid="committees"] button').first().click();
+    await expect.poll(() => page.locator('ec-admin-committees-view [data-testid="committee-form"] tbody tr').count()).toBeGreaterThan(10);
+    await screenshot(page, 'admin-committees', 'vi');
+
+    await page.locator('ec-app nav a[href="/admin/rooms"]').click();
+    await page.locator('[data-testid="new-room"]').click();
+    await page.locator('ec-admin-rooms-view form input[name="name"]').fill('Phòng họp trực tuyến số 2');
+    await page.locator('ec-admin-rooms-view form input[name="location"]').fill('Tầng 3, nhà B');
+    await page.locator('ec-admin-rooms-view form input[name="capacity"]').fill('40');
+    await page.locator('ec-admin-rooms-view form button[type="submit"]').click();
+    await page.locator('ec-admin-rooms-view [data-testid="rooms"] tr', { hasText: 'Phòng họp trực tuyến số 2' }).waitFor();
+    await screenshot(page, 'admin-rooms', 'vi');
+    await logout(page);
     await page.context().close();
   });
 });

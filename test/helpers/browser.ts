@@ -77,7 +77,7 @@ export async function login(page: Page, username: string, { password = DEMO_PASS
 
 /** Signs out via the header button and waits for the login page. */
 export async function logout(page: Page): Promise<void> {
-  await page.locator('ec-app header button', { hasText: /Đăng xuất|Sign out/ }).click();
+  await page.locator('ec-app header button.logout').click();
   await page.waitForURL(/\/login/);
 }
 

@@ -1,0 +1,216 @@
+import { consume } from '@lit/context';
+import { localized, msg, str } from '@lit/localize';
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { LIMITS } from '../../shared/limits.js';
+import type { Committee, CreateCommitteeBody, MeetingRole, UpdateCommitteeBody } from '../../shared/protocol/committees.js';
+import type { User } from '../../shared/protocol/users.js';
+import type { Api } from '../services/api.js';
+import { apiContext } from '../services/context.js';
+import { MEETING_ROLES, roleLabel } from '../services/labels.js';
+import type { Committees, UserList } from '../services/types.js';
+import { sharedStyles } from '../styles/shared.js';
+import { adminErrorText, adminStyles } from './admin-shared.js';
+
+interface MemberRow {
+  userId: number;
+  fullName: string;
+  unit: string | null;
+  defaultRole: MeetingRole;
+  votingRight: boolean;
+}
+
+/** Admin: committees with their members, default roles and voting right. */
+@localized()
+@customElement('ec-admin-committees-view')
+export class EcAdminCommitteesView extends LitElement {
+  static override styles = [
+    sharedStyles,
+    adminStyles,
+    css`
+      ul.committees {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+        display: grid;
+        gap: 0.75rem;
+      }
+      ul.committees li {
+        display: flex;
+        gap: 1rem;
+        align-items: center;
+        flex-wrap: wrap;
+      }
+      ul.committees .name {
+        flex: 1 1 300px;
+      }
+      ul.committees .name b {
+        display: block;
+        font-size: 1.08rem;
+        color: var(--ec-primary-strong);
+      }
+      .add {
+        display: flex;
+        gap: 0.5rem;
+      }
+      .add select {
+        flex: 1;
+      }
+      .vote {
+        text-align: center;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) params: Record<string, string> = {};
+  @consume({ context: apiContext }) private api!: Api;
+  @state() private committees: Committee[] | null = null;
+  @state() private users: User[] = [];
+  @state() private loadError = false;
+  @state() private editing: Committee | 'new' | null = null;
+  @state() private members: MemberRow[] = [];
+  @state() private addUserId = '';
+  @state() private busy = false;
+  @state() private message: { kind: 'error' | 'ok'; text: string } | null = null;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#load();
+  }
+
+  async #load() {
+    this.loadError = false;
+    try {
+      const [c, u] = await Promise.all([this.api.get<Committees>('/api/committees'), this.api.get<UserList>('/api/users')]);
+      this.committees = c.committees;
+      this.users = u.users.filter((x) => x.active);
+    } catch {
+      this.loadError = true;
+    }
+  }
+
+  #edit(c: Committee | 'new') {
+    this.editing = c;
+    this.members = c === 'new' ? [] : c.members.map((m) => ({ ...m }));
+    this.message = null;
+  }
+
+  #setRole(row: MemberRow, role: MeetingRole) {
+    this.members = this.members.map((m) => (m === row ? { ...m, defaultRole: role, votingRight: role === 'chair' || role === 'member' } : m));
+  }
+
+  #add() {
+    const u = this.users.find((x) => String(x.id) === this.addUserId);
+    if (!u || this.members.some((m) => m.userId === u.id)) return;
+    this.members = [...this.members, { userId: u.id, fullName: u.fullName, unit: u.unit, defaultRole: 'member', votingRight: true }];
+    this.addUserId = '';
+  }
+
+  async #save(e: SubmitEvent) {
+    e.preventDefault();
+    const f = new FormData(e.target as HTMLFormElement);
+    const members = this.members.map((m) => ({ userId: m.userId, defaultRole: m.defaultRole, votingRight: m.defaultRole === 'guest' ? false : m.votingRight }));
+    const name = String(f.get('name') ?? '').trim();
+    const description = String(f.get('description') ?? '');
+    this.busy = true;
+    this.message = null;
+    try {
+      if (this.editing === 'new') await this.api.post<Committee>('/api/committees', { name, description, members } satisfies CreateCommitteeBody);
+      else if (this.editing) await this.api.patch<Committee>(`/api/committees/${this.editing.id}`, { name, description, active: f.get('active') === 'on', members } satisfies UpdateCommitteeBody);
+      this.editing = null;
+      this.message = { kind: 'ok', text: msg('Đã lưu.', { id: 'editor.saved' }) };
+      await this.#load();
+    } catch (err) {
+      this.message = { kind: 'error', text: adminErrorText(err) };
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  override render() {
+    return html`<div class="page">
+      <div class="row head">
+        <h1>${msg('Ban chỉ đạo', { id: 'app.nav.committees' })}</h1>
+        <span class="spacer"></span>
+        <button class="primary" data-testid="new-committee" @click=${() => this.#edit('new')}>+ ${msg('Thêm ban chỉ đạo', { id: 'admin.committees.new' })}</button>
+      </div>
+      ${this.message ? html`<p class=${this.message.kind} role=${this.message.kind === 'ok' ? 'status' : 'alert'}>${this.message.text}</p>` : nothing}
+      ${this.editing ? this.#form(this.editing === 'new' ? null : this.editing) : nothing} ${this.#list()}
+    </div>`;
+  }
+
+  #form(c: Committee | null) {
+    const inList = new Set(this.members.map((m) => m.userId));
+    return html`<form class="card editor" data-testid="committee-form" @submit=${this.#save}>
+      <h2>${c ? msg(str`Sửa: ${c.name}`, { id: 'admin.committees.edit' }) : msg('Thêm ban chỉ đạo', { id: 'admin.committees.new' })}</h2>
+      <label class="field">${msg('Tên', { id: 'admin.committees.name' })}<input name="name" required maxlength=${LIMITS.name} .value=${c?.name ?? ''} /></label>
+      <label class="field">${msg('Mô tả', { id: 'agenda.field.description' })}<textarea name="description" maxlength=${LIMITS.description} .value=${c?.description ?? ''}></textarea></label>
+      ${c ? html`<label class="row" style="gap:0.6rem"><input type="checkbox" name="active" ?checked=${c.active} /> ${msg('Đang hoạt động', { id: 'admin.committees.active' })}</label>` : nothing}
+      <fieldset style="border:0;padding:0;margin:0">
+        <legend style="font-weight:600;margin-bottom:0.4rem">${msg(str`Thành viên và vai trò mặc định (${this.members.length})`, { id: 'admin.committees.members' })}</legend>
+        ${this.members.length
+          ? html`<table>
+              <thead>
+                <tr>
+                  <th>${msg('Họ tên', { id: 'editor.person' })}</th>
+                  <th>${msg('Vai trò mặc định', { id: 'admin.committees.defaultRole' })}</th>
+                  <th class="vote">${msg('Biểu quyết', { id: 'editor.canVote' })}</th>
+                  <th></th>
+                </tr>
+              </thead>
+              <tbody>
+                ${this.members.map(
+                  (m) => html`<tr>
+                    <td data-label=${msg('Họ tên', { id: 'editor.person' })}><span>${m.fullName}<small>${m.unit ?? ''}</small></span></td>
+                    <td data-label=${msg('Vai trò mặc định', { id: 'admin.committees.defaultRole' })}>
+                      <select @change=${(e: Event) => this.#setRole(m, (e.target as HTMLSelectElement).value as MeetingRole)}>
+                        ${MEETING_ROLES.map((r) => html`<option value=${r} ?selected=${r === m.defaultRole}>${roleLabel(r)}</option>`)}
+                      </select>
+                    </td>
+                    <td class="vote" data-label=${msg('Biểu quyết', { id: 'editor.canVote' })}>
+                      <input type="checkbox" aria-label=${msg('Có quyền biểu quyết', { id: 'meetings.canVote' })} .checked=${m.votingRight && m.defaultRole !== 'guest'} ?disabled=${m.defaultRole === 'guest'} @change=${(e: Event) =>
+                        (this.members = this.members.map((x) => (x === m ? { ...x, votingRight: (e.target as HTMLInputElement).checked } : x)))} />
+                    </td>
+                    <td class="actions"><button type="button" class="danger icon" aria-label=${msg('Bỏ', { id: 'editor.removePerson' })} @click=${() => (this.members = this.members.filter((x) => x !== m))}>✕</button></td>
+                  </tr>`,
+                )}
+              </tbody>
+            </table>`
+          : html`<p class="muted">${msg('Chưa có thành viên.', { id: 'admin.committees.noMembers' })}</p>`}
+        <div class="add" style="margin-top:0.75rem">
+          <select aria-label=${msg('Thêm thành viên', { id: 'admin.committees.addMember' })} .value=${this.addUserId} @change=${(e: Event) => (this.addUserId = (e.target as HTMLSelectElement).value)}>
+            <option value="">${msg('— Chọn người để thêm —', { id: 'editor.pickPerson' })}</option>
+            ${this.users.filter((u) => !inList.has(u.id)).map((u) => html`<option value=${u.id}>${u.fullName}${u.unit ? ` — ${u.unit}` : ''}</option>`)}
+          </select>
+          <button type="button" ?disabled=${!this.addUserId} @click=${() => this.#add()}>+ ${msg('Thêm', { id: 'agenda.addConfirm' })}</button>
+        </div>
+      </fieldset>
+      <div class="row">
+        <button class="primary" type="submit" ?disabled=${this.busy}>${msg('Lưu', { id: 'app.save' })}</button>
+        <button type="button" @click=${() => (this.editing = null)}>${msg('Hủy', { id: 'app.cancel' })}</button>
+      </div>
+    </form>`;
+  }
+
+  #list() {
+    if (this.loadError)
+      return html`<p class="error" role="alert">${msg('Không tải được dữ liệu.', { id: 'editor.loadFailed' })} <button @click=${() => void this.#load()}>${msg('Thử lại', { id: 'app.retry' })}</button></p>`;
+    if (!this.committees) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
+    if (!this.committees.length) return html`<div class="card state">${msg('Chưa có ban chỉ đạo nào.', { id: 'admin.committees.empty' })}</div>`;
+    return html`<ul class="committees" data-testid="committees">
+      ${this.committees.map((c) => {
+        const chair = c.members.find((m) => m.defaultRole === 'chair');
+        return html`<li class="card">
+          <span class="name"
+            ><b>${c.name}</b>
+            <span class="muted"
+              >${msg(str`${c.members.length} thành viên`, { id: 'admin.committees.count' })}${chair ? html` · ${roleLabel('chair')}: ${chair.fullName}` : nothing}</span
+            ></span
+          >
+          ${c.active ? nothing : html`<span class="badge draft">${msg('Ngừng hoạt động', { id: 'admin.committees.inactive' })}</span>`}
+          <button @click=${() => this.#edit(c)}>${msg('Sửa', { id: 'agenda.edit' })}</button>
+        </li>`;
+      })}
+    </ul>`;
+  }
+}

@@ -1,0 +1,186 @@
+import { consume } from '@lit/context';
+import { localized, msg, str } from '@lit/localize';
+import { LitElement, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { LIMITS } from '../../shared/limits.js';
+import type { Me } from '../../shared/protocol/auth.js';
+import type { CreateUserBody, UpdateUserBody, User } from '../../shared/protocol/users.js';
+import type { Api } from '../services/api.js';
+import { apiContext, meContext } from '../services/context.js';
+import type { UserList } from '../services/types.js';
+import { sharedStyles } from '../styles/shared.js';
+import { adminErrorText, adminStyles } from './admin-shared.js';
+
+type Mode = { kind: 'new' } | { kind: 'edit'; user: User } | { kind: 'password'; user: User };
+
+/** Admin: users (create, edit, deactivate/reactivate, reset password). */
+@localized()
+@customElement('ec-admin-users-view')
+export class EcAdminUsersView extends LitElement {
+  static override styles = [sharedStyles, adminStyles];
+
+  @property({ attribute: false }) params: Record<string, string> = {};
+  @consume({ context: apiContext }) private api!: Api;
+  @consume({ context: meContext, subscribe: true }) private me: Me | null = null;
+  @state() private users: User[] | null = null;
+  @state() private loadError = false;
+  @state() private mode: Mode | null = null;
+  @state() private busy = false;
+  @state() private filter = '';
+  @state() private message: { kind: 'error' | 'ok'; text: string } | null = null;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#load();
+  }
+
+  async #load() {
+    this.loadError = false;
+    try {
+      this.users = (await this.api.get<UserList>('/api/users')).users;
+    } catch {
+      this.loadError = true;
+    }
+  }
+
+  async #run(fn: () => Promise<unknown>, ok: string) {
+    this.busy = true;
+    this.message = null;
+    try {
+      await fn();
+      this.mode = null;
+      this.message = { kind: 'ok', text: ok };
+      await this.#load();
+    } catch (err) {
+      this.message = { kind: 'error', text: adminErrorText(err) };
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  #submit(e: SubmitEvent) {
+    e.preventDefault();
+    const f = new FormData(e.target as HTMLFormElement);
+    const s = (k: string) => String(f.get(k) ?? '').trim();
+    const mode = this.mode!;
+    if (mode.kind === 'password') {
+      void this.#run(() => this.api.patch<User>(`/api/users/${mode.user.id}`, { password: String(f.get('password') ?? '') } satisfies UpdateUserBody), msg('Đã đặt lại mật khẩu.', { id: 'admin.users.passwordReset' }));
+      return;
+    }
+    const fields = { fullName: s('fullName'), title: s('title') || null, unit: s('unit') || null, systemRole: s('systemRole') === 'admin' ? ('admin' as const) : ('user' as const) };
+    if (mode.kind === 'new') {
+      const body: CreateUserBody = { ...fields, username: s('username'), password: String(f.get('password') ?? ''), locale: s('locale') === 'en' ? 'en' : 'vi' };
+      void this.#run(() => this.api.post<User>('/api/users', body), msg('Đã tạo người dùng.', { id: 'admin.users.created' }));
+    } else {
+      void this.#run(() => this.api.patch<User>(`/api/users/${mode.user.id}`, fields satisfies UpdateUserBody), msg('Đã lưu.', { id: 'editor.saved' }));
+    }
+  }
+
+  #toggle(u: User) {
+    void this.#run(
+      () => this.api.patch<User>(`/api/users/${u.id}`, { active: !u.active }),
+      u.active ? msg(str`Đã khóa tài khoản ${u.username}.`, { id: 'admin.users.deactivated' }) : msg(str`Đã mở khóa tài khoản ${u.username}.`, { id: 'admin.users.reactivated' }),
+    );
+  }
+
+  override render() {
+    return html`<div class="page">
+      <div class="row head">
+        <h1>${msg('Người dùng', { id: 'app.nav.users' })}</h1>
+        <span class="spacer"></span>
+        <button class="primary" data-testid="new-user" @click=${() => (this.mode = { kind: 'new' })}>+ ${msg('Thêm người dùng', { id: 'admin.users.new' })}</button>
+      </div>
+      ${this.message ? html`<p class=${this.message.kind} role=${this.message.kind === 'ok' ? 'status' : 'alert'}>${this.message.text}</p>` : nothing}
+      ${this.mode ? this.#form(this.mode) : nothing}
+      <label class="field" style="margin-bottom:0.75rem"
+        ><span class="visually-hidden">${msg('Tìm theo tên, tên đăng nhập hoặc đơn vị', { id: 'admin.users.search' })}</span>
+        <input type="search" placeholder=${msg('Tìm theo tên, tên đăng nhập hoặc đơn vị', { id: 'admin.users.search' })} .value=${this.filter} @input=${(e: Event) => (this.filter = (e.target as HTMLInputElement).value)}
+      /></label>
+      ${this.#list()}
+    </div>`;
+  }
+
+  #form(mode: Mode) {
+    const u = mode.kind === 'new' ? null : mode.user;
+    return html`<form class="card editor" data-testid="user-form" @submit=${this.#submit}>
+      <h2>
+        ${mode.kind === 'new'
+          ? msg('Thêm người dùng', { id: 'admin.users.new' })
+          : mode.kind === 'edit'
+            ? msg(str`Sửa: ${u!.fullName}`, { id: 'admin.users.edit' })
+            : msg(str`Đặt lại mật khẩu: ${u!.fullName}`, { id: 'admin.users.resetTitle' })}
+      </h2>
+      <div class="grid">
+        ${mode.kind === 'password'
+          ? html`<label class="field">${msg('Mật khẩu mới (ít nhất 8 ký tự)', { id: 'admin.users.newPassword' })}<input name="password" type="password" autocomplete="new-password" required minlength=${LIMITS.password.min} maxlength=${LIMITS.password.max} /></label>`
+          : html`
+              ${mode.kind === 'new'
+                ? html`<label class="field">${msg('Tên đăng nhập', { id: 'login.username' })}<input name="username" required autocapitalize="none" spellcheck="false" maxlength=${LIMITS.username} /></label>`
+                : nothing}
+              <label class="field">${msg('Họ tên', { id: 'editor.person' })}<input name="fullName" required maxlength=${LIMITS.name} .value=${u?.fullName ?? ''} /></label>
+              <label class="field">${msg('Chức vụ', { id: 'admin.users.title' })}<input name="title" maxlength=${LIMITS.title} .value=${u?.title ?? ''} /></label>
+              <label class="field">${msg('Đơn vị', { id: 'admin.users.unit' })}<input name="unit" maxlength=${LIMITS.unit} placeholder="Sở Nội vụ" .value=${u?.unit ?? ''} /></label>
+              <label class="field"
+                >${msg('Quyền hệ thống', { id: 'admin.users.systemRole' })}
+                <select name="systemRole" ?disabled=${u?.id === this.me?.id}>
+                  <option value="user" ?selected=${u?.systemRole !== 'admin'}>${msg('Người dùng', { id: 'admin.users.roleUser' })}</option>
+                  <option value="admin" ?selected=${u?.systemRole === 'admin'}>${msg('Quản trị viên', { id: 'admin.users.roleAdmin' })}</option>
+                </select></label
+              >
+              ${mode.kind === 'new'
+                ? html`<label class="field">${msg('Mật khẩu ban đầu (ít nhất 8 ký tự)', { id: 'admin.users.password' })}<input name="password" type="password" autocomplete="new-password" required minlength=${LIMITS.password.min} /></label>
+                    <label class="field"
+                      >${msg('Ngôn ngữ', { id: 'app.language' })}<select name="locale">
+                        <option value="vi">Tiếng Việt</option>
+                        <option value="en">English</option>
+                      </select></label
+                    >`
+                : nothing}
+            `}
+      </div>
+      <div class="row">
+        <button class="primary" type="submit" ?disabled=${this.busy}>${msg('Lưu', { id: 'app.save' })}</button>
+        <button type="button" @click=${() => (this.mode = null)}>${msg('Hủy', { id: 'app.cancel' })}</button>
+      </div>
+    </form>`;
+  }
+
+  #list() {
+    if (this.loadError)
+      return html`<p class="error" role="alert">${msg('Không tải được dữ liệu.', { id: 'editor.loadFailed' })} <button @click=${() => void this.#load()}>${msg('Thử lại', { id: 'app.retry' })}</button></p>`;
+    if (!this.users) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
+    const q = this.filter.trim().toLocaleLowerCase('vi');
+    const shown = q ? this.users.filter((u) => [u.fullName, u.username, u.unit ?? '', u.title ?? ''].some((x) => x.toLocaleLowerCase('vi').includes(q))) : this.users;
+    if (!shown.length) return html`<div class="card state">${msg('Không có người dùng phù hợp.', { id: 'admin.users.empty' })}</div>`;
+    return html`<div class="card table-card">
+      <table data-testid="users">
+        <thead>
+          <tr>
+            <th>${msg('Họ tên', { id: 'editor.person' })}</th>
+            <th>${msg('Tên đăng nhập', { id: 'login.username' })}</th>
+            <th>${msg('Đơn vị', { id: 'admin.users.unit' })}</th>
+            <th>${msg('Trạng thái', { id: 'admin.status' })}</th>
+            <th></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${shown.map(
+            (u) => html`<tr class=${u.active ? '' : 'inactive'} data-username=${u.username}>
+              <td data-label=${msg('Họ tên', { id: 'editor.person' })}><span><b>${u.fullName}</b><small>${u.title ?? ''}</small></span></td>
+              <td data-label=${msg('Tên đăng nhập', { id: 'login.username' })}>${u.username}${u.systemRole === 'admin' ? html` <span class="badge">${msg('Quản trị', { id: 'admin.users.adminBadge' })}</span>` : nothing}</td>
+              <td data-label=${msg('Đơn vị', { id: 'admin.users.unit' })}>${u.unit ?? '—'}</td>
+              <td data-label=${msg('Trạng thái', { id: 'admin.status' })}>${u.active ? html`<span class="badge closed">${msg('Hoạt động', { id: 'admin.users.active' })}</span>` : html`<span class="badge draft">${msg('Đã khóa', { id: 'admin.users.inactive' })}</span>`}</td>
+              <td class="actions">
+                <button @click=${() => (this.mode = { kind: 'edit', user: u })} ?disabled=${this.busy}>${msg('Sửa', { id: 'agenda.edit' })}</button>
+                <button @click=${() => (this.mode = { kind: 'password', user: u })} ?disabled=${this.busy}>${msg('Đặt lại mật khẩu', { id: 'admin.users.reset' })}</button>
+                ${u.id === this.me?.id
+                  ? nothing
+                  : html`<button class=${u.active ? 'danger' : ''} @click=${() => this.#toggle(u)} ?disabled=${this.busy}>${u.active ? msg('Khóa', { id: 'admin.users.deactivate' }) : msg('Mở khóa', { id: 'admin.users.reactivate' })}</button>`}
+              </td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>`;
+  }
+}
