@@ -1,0 +1,132 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VIEWPORTS, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
+import { type TestServer, startTestServer, until, userIds } from '../helpers/server.js';
+import { connectSocket, connected } from '../helpers/socket.js';
+import { pdf, upload } from '../integration/documents-helpers.js';
+
+/**
+ * The live meeting in three browsers at once: the chair's console, member1's tablet and the room's big
+ * screen (demo meeting 1). The chair opens the meeting, member1 checks in and asks for the floor, the
+ * chair gives it: all three screens show member1 and the same countdown. Then the chair presents a
+ * document and moves to page 5; member1's viewer (following the presenter) moves to page 5 too.
+ * Needs the built client (`npm run build`).
+ */
+describe('live meeting e2e: console, member tablet and room display', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let chair: Page;
+  let member: Page;
+  let display: Page;
+  let ids: Record<string, number>;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    ids = await userIds(await server.login('admin'));
+    const secretary = await server.login('secretary');
+    // A document on the first agenda item, and six members already checked in by the secretary.
+    const agenda = (await secretary.get('/api/meetings/1/agenda')).body;
+    const up = await upload(secretary, 1, agenda.items[0].id, pdf('tracemonkey.pdf'), 'tracemonkey.pdf', { title: 'Báo cáo tổng hợp', access: 'all', published: 'true' });
+    expect(up.status, JSON.stringify(up.body)).toBeLessThan(300);
+    const s = await connected(connectSocket(server.url, secretary));
+    for (let i = 2; i <= 7; i++) expect((await s.cmd('attendance:check_in', { meetingId: 1, userId: ids[`member${i}`], mode: 'in_room' })).ok).toBe(true);
+    s.close();
+    browser = await launchBrowser();
+    [chair, member, display] = await Promise.all([
+      newPage(browser, server.url, { viewport: VIEWPORTS.tablet }),
+      newPage(browser, server.url, { viewport: VIEWPORTS.tablet, hasTouch: true }),
+      newPage(browser, server.url, { viewport: { width: 1280, height: 720 } }),
+    ]);
+    await Promise.all([login(chair, 'chair'), login(member, 'member1'), login(display, 'room1')]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const tid = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`).first();
+  const remaining = (page: Page) => tid(page, 'timer').evaluate((el) => Number((el.getRootNode() as ShadowRoot).host.getAttribute('data-remaining')));
+
+  it('chair opens, member checks in and asks for the floor, chair grants it: every screen shows the speaker and the same timer', async () => {
+    await Promise.all([chair.goto('/meetings/1/console'), member.goto('/meetings/1/live'), display.goto('/meetings/1/display')]);
+    await tid(chair, 'open-meeting').waitFor();
+    await expect.poll(() => tid(chair, 'quorum').getAttribute('data-met')).toBe('false');
+    await screenshot(chair, 'live-console-before-open', 'vi');
+
+    // member1 checks in: 7 of 13 voters, quorum met, the chair's button enables
+    await tid(member, 'check-in-room').click();
+    await expect.poll(() => tid(member, 'my-attendance').textContent()).toContain('Có mặt tại phòng');
+    await expect.poll(() => tid(chair, 'quorum').getAttribute('data-met')).toBe('true');
+    await tid(chair, 'open-meeting').click();
+    for (const p of [chair, member, display]) await expect.poll(() => tid(p, 'meeting-status').textContent()).toMatch(/Đang họp|Đang diễn ra|In session/);
+    await expect.poll(() => tid(display, 'current-item').textContent()).toMatch(/^\s*1\./);
+
+    await tid(member, 'ask-speech').click();
+    await tid(member, 'my-request').waitFor();
+    const grant = chair.locator('[data-testid^="grant-"]').first();
+    await grant.click();
+
+    for (const p of [chair, member, display]) {
+      await expect.poll(() => tid(p, 'speaker').textContent()).toContain('Nguyễn');
+      await tid(p, 'timer').waitFor();
+    }
+    const speakerName = (await tid(chair, 'speaker').textContent())!.trim();
+    expect((await tid(display, 'speaker').textContent())!.trim()).toBe(speakerName);
+    expect((await tid(member, 'my-floor').textContent())!.length).toBeGreaterThan(0);
+    // Same countdown everywhere (same server start + duration; each corrects by its clock offset).
+    const times = await Promise.all([chair, member, display].map(remaining));
+    expect(Math.max(...times) - Math.min(...times)).toBeLessThanOrEqual(1);
+    expect(times[0]).toBeGreaterThan(170);
+    expect(times[0]).toBeLessThanOrEqual(180);
+
+    await screenshot(chair, 'live-console', 'vi');
+    await screenshot(member, 'live-member', 'vi');
+    await screenshot(display, 'live-display', 'vi');
+  });
+
+  it('presenter moves to page 5 and the following member moves too; the member can browse and jump back with one tap', async () => {
+    await chair.goto('/meetings/1/live');
+    const select = tid(chair, 'doc-select');
+    await select.waitFor();
+    await until(async () => (await select.locator('option').count()) > 1, { what: 'document list' });
+    await select.selectOption({ index: 1 });
+    await chair.locator('ec-pdf-viewer input[name="page"]').waitFor();
+    await until(async () => !(await chair.locator('ec-pdf-viewer input[name="page"]').isDisabled()), { what: 'viewer ready', timeout: 20_000 });
+    await tid(chair, 'present').check();
+    await expect.poll(() => tid(member, 'presenter-page').textContent()).toContain('1');
+
+    const pageInput = chair.locator('ec-pdf-viewer input[name="page"]');
+    await pageInput.fill('5');
+    await pageInput.press('Enter');
+    await expect.poll(() => tid(member, 'presenter-page').textContent()).toContain('5');
+    await expect.poll(() => member.locator('ec-pdf-viewer').getAttribute('page'), { timeout: 15_000 }).toBe('5');
+    await expect.poll(() => tid(member, 'my-page').textContent()).toContain('5');
+
+    // browse freely, then one tap back to the presenter's page
+    const memberPage = member.locator('ec-pdf-viewer input[name="page"]');
+    await until(async () => !(await memberPage.isDisabled()), { what: 'member viewer ready', timeout: 20_000 });
+    await memberPage.fill('2');
+    await memberPage.press('Enter');
+    await expect.poll(() => tid(member, 'follow').isChecked()).toBe(false);
+    await tid(member, 'back-to-presenter').click();
+    await expect.poll(() => member.locator('ec-pdf-viewer').getAttribute('page')).toBe('5');
+    await screenshot(member, 'live-member-following', 'vi');
+  });
+
+  it('the live views work on a phone and in English', async () => {
+    const phone = await newPage(browser, server.url, { viewport: VIEWPORTS.phone, hasTouch: true, locale: 'en-US' });
+    await login(phone, 'member2');
+    await phone.evaluate(() => fetch('/api/auth/me', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ locale: 'en' }) }));
+    // Browsing freely: the phone shows the presenter's page number without opening the PDF.
+    await phone.evaluate(() => localStorage.setItem('ec-follow-1', 'false'));
+    await phone.goto('/meetings/1/live');
+    await tid(phone, 'speaker').waitFor();
+    await screenshot(phone, 'live-member-phone', 'en');
+    const big = await newPage(browser, server.url, { viewport: { width: 1280, height: 720 }, locale: 'en-US' });
+    await login(big, 'chair');
+    await big.evaluate(() => fetch('/api/auth/me', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ locale: 'en' }) }));
+    await big.goto('/meetings/1/console');
+    await tid(big, 'speaker').waitFor();
+    await screenshot(big, 'live-console', 'en');
+  });
+});
