@@ -43,7 +43,7 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await row(page, itemTitle).waitFor();
   }
 
-  it('the secretary creates a meeting, builds a three-item agenda (one nested) by drag and drop and keyboard, and publishes it', async () => {
+  it('the secretary creates a meeting, builds a three-item agenda (one nested) by drag and drop and keyboard, gets a clear message on a version conflict, and publishes', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
     await page.goto('/');
     await page.locator('ec-login-view input[name="username"]').waitFor();
@@ -85,6 +85,22 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
       ['3', B],
     ]);
 
+    // Another secretary edits the agenda meanwhile: the next move from this page is refused with
+    // 409 version_conflict, the page says so and reloads the agenda (which shows their change).
+    const other = await server.login('secretary');
+    const current = (await other.get(`/api/meetings/${meetingId}/agenda`)).body;
+    const cId = current.items.find((i: { title: string }) => i.title === C).id;
+    expect((await other.patch(`/api/meetings/${meetingId}/agenda/items/${cId}`, { version: current.version, durationMinutes: 10 })).status).toBe(200);
+    await row(page, B).focus();
+    await page.keyboard.press('Alt+ArrowUp');
+    await page.locator('[data-testid="agenda-message"]', { hasText: 'vừa được người khác thay đổi' }).waitFor();
+    await row(page, C).getByText('10 phút').waitFor();
+    expect(await builderRows(page)).toEqual([
+      ['1', A],
+      ['2', C],
+      ['3', B],
+    ]);
+
     // Keyboard: B up one place (Alt+↑), then into A as a sub-item (Alt+→).
     await row(page, B).focus();
     await page.keyboard.press('Alt+ArrowUp');
@@ -108,7 +124,7 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await page.context().close();
   });
 
-  it('member1 at 1024×768 sees exactly that agenda in Vietnamese', async () => {
+  it('member1 at 1024×768 sees exactly that agenda in Vietnamese, sees the offline banner while offline, and switches to English (kept on the account)', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
     await login(page, 'member1');
     await expect.poll(() => page.locator('html').getAttribute('lang')).toBe('vi');
@@ -130,6 +146,13 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     expect(await page.locator('ec-agenda-tree li', { hasText: A }).textContent()).toContain('30 phút');
     await screenshot(page, 'meeting-detail', 'vi');
 
+    // Offline: the banner appears, and goes away when the network is back.
+    const banner = page.locator('ec-offline-banner [role="status"]');
+    await page.context().setOffline(true);
+    await expect.poll(() => banner.textContent()).toBe('Mất kết nối — đang kết nối lại');
+    await page.context().setOffline(false);
+    await expect.poll(() => banner.count()).toBe(0);
+
     // English: the switch re-renders in place and is stored on the account (survives a reload).
     await page.locator('ec-language-switch button[lang="en"]').first().click();
     await page.locator('ec-meeting-detail-view h2#agenda-h', { hasText: 'Agenda' }).waitFor();
@@ -143,7 +166,7 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await page.context().close();
   });
 
-  it('the guest does not see the meeting at all: not in any list, and its page says not found', async () => {
+  it('the guest does not see the meeting at all (no list has it, its page says not found); a lost session returns to the login page', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.phone });
     await login(page, 'guest');
     // The guest is invited to the demo meeting only: the list loads with it, without ours.
@@ -159,6 +182,12 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await page.goto(`/meetings/${meetingId}`);
     await page.locator('ec-meeting-detail-view h1', { hasText: 'Không tìm thấy cuộc họp' }).waitFor();
     expect(await page.locator('ec-meeting-detail-view').textContent()).not.toContain(A);
+
+    // A lost session (401 on any call) brings the user back to the login page, remembering where they were.
+    await page.context().clearCookies();
+    await page.locator('ec-meeting-detail-view a[href="/meetings"]').last().click();
+    await page.waitForURL(/\/login\?next=%2Fmeetings/);
+    await page.locator('ec-login-view input[name="username"]').waitFor();
     await page.context().close();
   });
 
