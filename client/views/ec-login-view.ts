@@ -121,7 +121,7 @@ export class EcLoginView extends LitElement {
       </div>
       <form @submit=${this.#submit} novalidate>
         <label class="field">${msg('Tên đăng nhập', { id: 'login.username' })}
-          <input name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required />
+          <input name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus />
         </label>
         <label class="field">${msg('Mật khẩu', { id: 'login.password' })}
           <input name="password" type="password" autocomplete="current-password" required />
