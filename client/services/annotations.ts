@@ -51,7 +51,23 @@ export class DocumentAnnotations extends EventTarget {
     this.own = this.open(layerDocName({ documentId, layer: 'private', userId: me.userId }), wsBase);
     this.shared = this.open(layerDocName({ documentId, layer: 'shared', meetingId }), wsBase);
     rememberDb(me.userId);
+    // The browser knows before the socket does (a half-open connection can linger for a long
+    // time): go offline at once and keep working on the local copy; reconnect when it is back.
+    window.addEventListener('offline', this.#onOffline);
+    window.addEventListener('online', this.#onOnline);
   }
+
+  #onOffline = () => {
+    for (const l of [this.own, this.shared]) {
+      if (l.state === 'refused') continue;
+      l.provider.disconnect();
+      l.state = 'offline';
+    }
+    this.changed();
+  };
+  #onOnline = () => {
+    for (const l of [this.own, this.shared]) if (l.state !== 'refused') l.provider.connect();
+  };
 
   private open(name: string, wsBase: string): Layer {
     const doc = new Y.Doc();
@@ -183,6 +199,8 @@ export class DocumentAnnotations extends EventTarget {
   }
 
   destroy(): void {
+    window.removeEventListener('offline', this.#onOffline);
+    window.removeEventListener('online', this.#onOnline);
     this.undo?.destroy();
     for (const l of [this.own, this.shared]) {
       l.provider.destroy();

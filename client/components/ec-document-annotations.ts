@@ -1,0 +1,361 @@
+import { localized, msg, str } from '@lit/localize';
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { ANNOTATION_COLORS, type AnnotationItem, type Highlight, type Rect } from '../../shared/protocol/annotations.js';
+import { anchorFromRange } from '../../shared/rules/anchoring.js';
+import { DocumentAnnotations, installLogoutCleanup, newItemId } from '../services/annotations.js';
+import { sharedStyles } from '../styles/shared.js';
+import './ec-annotation-layer.js';
+import type { AnnotationTool, EcAnnotationLayer } from './ec-annotation-layer.js';
+import type { EcPdfViewer, PageRenderDetail } from './ec-pdf-viewer.js';
+
+const WIDTHS = [1, 2, 4, 8];
+
+/**
+ * Annotation tools for an `<ec-pdf-viewer>`: mounts an `<ec-annotation-layer>` in each painted
+ * page's overlay, keeps them in step with the two layers of the document (`DocumentAnnotations`),
+ * and shows the toolbar (read, pen, highlight the selected text, note, eraser; colours, widths;
+ * undo, redo; share) and the list of my annotations in this document with share toggles.
+ * Give it the viewer element, the document and version shown, and the signed-in user.
+ */
+@localized()
+@customElement('ec-document-annotations')
+export class EcDocumentAnnotations extends LitElement {
+  static override styles = [
+    sharedStyles,
+    css`
+      :host {
+        display: block;
+        background: var(--ec-surface, #fff);
+        border-bottom: 1px solid var(--ec-border, #ddd);
+      }
+      .bar {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 0.35rem;
+        padding: 0.3rem 0.6rem;
+      }
+      .bar button {
+        min-height: 44px;
+        min-width: 44px;
+      }
+      .bar button[aria-pressed='true'] {
+        outline: 3px solid var(--ec-primary, #1c5bb8);
+        outline-offset: -3px;
+      }
+      .bar select {
+        width: auto;
+        min-height: 44px;
+      }
+      .swatch {
+        width: 44px;
+        padding: 0;
+      }
+      .swatch span {
+        display: inline-block;
+        width: 22px;
+        height: 22px;
+        border-radius: 50%;
+        border: 1px solid #0003;
+        vertical-align: middle;
+      }
+      .sep {
+        width: 1px;
+        height: 32px;
+        background: var(--ec-border, #ddd);
+        margin: 0 0.2rem;
+      }
+      .status {
+        margin-left: auto;
+        font-size: 0.9rem;
+      }
+      .status.offline,
+      .status.refused {
+        color: #b02a37;
+        font-weight: 600;
+      }
+      .panel {
+        max-height: 40vh;
+        overflow: auto;
+        padding: 0 0.6rem 0.5rem;
+      }
+      .panel ul {
+        list-style: none;
+        margin: 0;
+        padding: 0;
+      }
+      .panel li {
+        display: flex;
+        align-items: center;
+        gap: 0.5rem;
+        border-top: 1px solid var(--ec-border, #eee);
+        padding: 0.25rem 0;
+      }
+      .panel li .what {
+        flex: 1;
+        min-width: 0;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .flag {
+        color: #d9480f;
+        font-weight: 600;
+      }
+      .error {
+        color: #b02a37;
+        padding: 0 0.6rem 0.4rem;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) viewer: EcPdfViewer | null = null;
+  @property({ type: Number }) documentId = 0;
+  @property({ type: Number }) meetingId = 0;
+  @property({ type: Number }) versionId = 0;
+  @property({ type: Boolean }) isCurrentVersion = true;
+  @property({ attribute: false }) me: { id: number; fullName: string } | null = null;
+
+  @state() private tool: AnnotationTool = 'read';
+  @state() private color: string = ANNOTATION_COLORS[1];
+  @state() private width = 2;
+  @state() private panel = false;
+  @state() private error = '';
+  @state() private tick = 0;
+
+  #store: DocumentAnnotations | null = null;
+  #layers = new Map<number, EcAnnotationLayer>();
+  #pageTexts = new Map<number, Promise<string>>();
+  #boundViewer: EcPdfViewer | null = null;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    installLogoutCleanup();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#unbind();
+    this.#store?.destroy();
+    this.#store = null;
+  }
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    if ((changed.has('documentId') || changed.has('me') || changed.has('meetingId')) && this.me && this.documentId && this.meetingId) {
+      this.#store?.destroy();
+      const color = ANNOTATION_COLORS[this.me.id % ANNOTATION_COLORS.length];
+      this.#store = new DocumentAnnotations(this.documentId, this.meetingId, { userId: this.me.id, name: this.me.fullName, color });
+      this.#store.addEventListener('change', () => {
+        this.tick++;
+        this.#refreshLayers();
+      });
+      this.#pageTexts.clear();
+    }
+    if (this.#store && this.versionId) this.#store.setVersion(this.versionId);
+    if (changed.has('viewer')) this.#bind();
+    if (changed.has('tool') || changed.has('color') || changed.has('width') || changed.has('versionId')) this.#refreshLayers();
+  }
+
+  #bind() {
+    this.#unbind();
+    const v = this.viewer;
+    if (!v) return;
+    v.addEventListener('ec-page-render', this.#onRender as EventListener);
+    this.#boundViewer = v;
+  }
+  #unbind() {
+    this.#boundViewer?.removeEventListener('ec-page-render', this.#onRender as EventListener);
+    this.#boundViewer = null;
+    for (const l of this.#layers.values()) l.remove();
+    this.#layers.clear();
+  }
+
+  #onRender = (e: CustomEvent<PageRenderDetail>) => {
+    const { page, viewport, overlay } = e.detail;
+    let layer = this.#layers.get(page);
+    if (!layer || layer.parentElement !== overlay) {
+      layer?.remove();
+      layer = document.createElement('ec-annotation-layer');
+      // The viewer lets its overlay children take pointer events; ours only when a tool is active.
+      layer.style.pointerEvents = 'none';
+      layer.page = page;
+      layer.addEventListener('annotation-put', (ev) => this.#store?.put((ev as CustomEvent<AnnotationItem>).detail));
+      layer.addEventListener('annotation-remove', (ev) => this.#store?.remove((ev as CustomEvent<string>).detail));
+      overlay.append(layer);
+      this.#layers.set(page, layer);
+    }
+    layer.viewport = { width: viewport.width, height: viewport.height, transform: [...viewport.transform] };
+    this.#refreshLayer(layer);
+  };
+
+  #refreshLayers() {
+    for (const l of this.#layers.values()) this.#refreshLayer(l);
+  }
+  #refreshLayer(l: EcAnnotationLayer) {
+    const s = this.#store;
+    if (!s || !this.me) return;
+    l.items = s.ownItems(l.page);
+    l.sharedItems = s.sharedItems(l.page).filter((i) => i.author?.userId !== this.me!.id);
+    l.sharedIds = s.sharedSourceIds();
+    l.tool = this.isCurrentVersion ? this.tool : 'read';
+    l.color = this.color;
+    l.strokeWidth = this.width;
+  }
+
+  #pageText(page: number): Promise<string> {
+    let p = this.#pageTexts.get(page);
+    if (!p) {
+      p = fetch(`/api/documents/${this.documentId}/pages/${page}/text`, { credentials: 'same-origin' }).then(async (r) => {
+        if (!r.ok) throw new Error(String(r.status));
+        return ((await r.json()) as { text: string }).text;
+      });
+      p.catch(() => this.#pageTexts.delete(page));
+      this.#pageTexts.set(page, p);
+    }
+    return p;
+  }
+
+  /**
+   * Turns the text selected in the viewer into a highlight: its page, its offsets in the page's
+   * extracted text (matched by non-space characters, so spacing differences between pdf.js's text
+   * layer and the stored text do not matter), and its rectangles in PDF user space.
+   */
+  async #highlightSelection() {
+    this.error = '';
+    const root = this.viewer?.shadowRoot as (ShadowRoot & { getSelection?: () => Selection | null }) | null | undefined;
+    const sel = root?.getSelection?.() ?? document.getSelection();
+    if (!sel || sel.rangeCount === 0 || sel.isCollapsed) {
+      this.error = msg('Hãy bôi đen một đoạn chữ trên trang trước.', { id: 'annotations.highlight.selectFirst' });
+      return;
+    }
+    const range = sel.getRangeAt(0);
+    const startEl = range.startContainer instanceof Element ? range.startContainer : range.startContainer.parentElement;
+    const pg = startEl?.closest('.pg');
+    const textLayer = pg?.querySelector('.textLayer');
+    const layer = pg?.querySelector('ec-annotation-layer') as EcAnnotationLayer | null;
+    if (!pg || !textLayer || !layer) {
+      this.error = msg('Không xác định được trang của đoạn chọn.', { id: 'annotations.highlight.noPage' });
+      return;
+    }
+    const before = document.createRange();
+    before.setStart(textLayer, 0);
+    before.setEnd(range.startContainer, range.startOffset);
+    const nonSpace = (s: string) => s.replace(/\s+/g, '').length;
+    const skip = nonSpace(before.toString());
+    const take = nonSpace(range.toString());
+    if (take === 0) return;
+    try {
+      const text = await this.#pageText(layer.page);
+      let seen = 0;
+      let start = -1;
+      let end = -1;
+      for (let i = 0; i < text.length; i++) {
+        if (/\s/.test(text[i])) continue;
+        if (seen === skip) start = i;
+        seen++;
+        if (seen === skip + take) {
+          end = i + 1;
+          break;
+        }
+      }
+      if (start < 0 || end <= start) throw new Error('selection outside the page text');
+      const box = pg.getBoundingClientRect();
+      const rects: Rect[] = [];
+      for (const r of range.getClientRects()) {
+        if (r.width < 1 || r.height < 1) continue;
+        const [x1, y1] = layer.cssToPdf(r.left - box.left, r.top - box.top);
+        const [x2, y2] = layer.cssToPdf(r.right - box.left, r.bottom - box.top);
+        rects.push({ x: Math.min(x1, x2), y: Math.min(y1, y2), w: Math.abs(x2 - x1), h: Math.abs(y2 - y1) });
+        if (rects.length >= 200) break;
+      }
+      if (!rects.length) throw new Error('no rectangles');
+      const item: Highlight = { id: newItemId(), kind: 'highlight', page: layer.page, anchor: anchorFromRange(text, layer.page, start, end), rects, color: this.color, createdAt: Date.now() };
+      this.#store?.put(item);
+      sel.removeAllRanges();
+    } catch {
+      this.error = msg('Không tô sáng được đoạn này.', { id: 'annotations.highlight.failed' });
+    }
+  }
+
+  #describe(i: AnnotationItem): string {
+    if (i.kind === 'highlight') return `“${i.anchor.quote}”`;
+    if (i.kind === 'note') return i.text;
+    return msg('Nét vẽ tay', { id: 'annotations.kind.ink' });
+  }
+
+  override render() {
+    const s = this.#store;
+    void this.tick;
+    if (!s || !this.me) return nothing;
+    const editable = this.isCurrentVersion;
+    const toolBtn = (t: AnnotationTool, label: string, icon: string) =>
+      html`<button aria-pressed=${this.tool === t} title=${label} aria-label=${label} data-tool=${t} ?disabled=${!editable && t !== 'read'} @click=${() => (this.tool = t)}>${icon}</button>`;
+    const state = s.state;
+    const stateLabel =
+      state === 'online'
+        ? msg('Đã đồng bộ', { id: 'annotations.state.online' })
+        : state === 'connecting'
+          ? msg('Đang kết nối…', { id: 'annotations.state.connecting' })
+          : state === 'offline'
+            ? msg('Ngoại tuyến — ghi chú được lưu trên máy', { id: 'annotations.state.offline' })
+            : msg('Không có quyền đồng bộ lớp ghi chú', { id: 'annotations.state.refused' });
+    const own = s.ownItems().sort((a, b) => a.page - b.page || a.createdAt - b.createdAt);
+    const shared = s.sharedSourceIds();
+    return html`
+      <div class="bar" role="toolbar" aria-label=${msg('Công cụ ghi chú', { id: 'annotations.toolbar' })}>
+        ${toolBtn('read', msg('Đọc / chọn chữ', { id: 'annotations.tool.read' }), '🖱')}
+        ${toolBtn('pen', msg('Bút', { id: 'annotations.tool.pen' }), '✎')}
+        <button title=${msg('Tô sáng đoạn đã chọn', { id: 'annotations.tool.highlight' })} data-tool="highlight" ?disabled=${!editable} @click=${() => void this.#highlightSelection()}>
+          🖍 ${msg('Tô sáng', { id: 'annotations.tool.highlightShort' })}
+        </button>
+        ${toolBtn('note', msg('Ghi chú dán', { id: 'annotations.tool.note' }), '🗒')}
+        ${toolBtn('eraser', msg('Tẩy', { id: 'annotations.tool.eraser' }), '⌫')}
+        <span class="sep"></span>
+        ${ANNOTATION_COLORS.map(
+          (c) => html`<button class="swatch" aria-pressed=${this.color === c} aria-label=${msg(str`Màu ${c}`, { id: 'annotations.color' })} @click=${() => (this.color = c)}>
+            <span style="background:${c}"></span>
+          </button>`,
+        )}
+        <select aria-label=${msg('Độ dày nét', { id: 'annotations.width' })} @change=${(e: Event) => (this.width = Number((e.target as HTMLSelectElement).value))}>
+          ${WIDTHS.map((w) => html`<option value=${w} ?selected=${w === this.width}>${w} pt</option>`)}
+        </select>
+        <span class="sep"></span>
+        <button ?disabled=${!s.canUndo} @click=${() => s.undoLast()} aria-label=${msg('Hoàn tác', { id: 'annotations.undo' })} title=${msg('Hoàn tác', { id: 'annotations.undo' })}>↶</button>
+        <button ?disabled=${!s.canRedo} @click=${() => s.redoLast()} aria-label=${msg('Làm lại', { id: 'annotations.redo' })} title=${msg('Làm lại', { id: 'annotations.redo' })}>↷</button>
+        <button ?disabled=${!editable || own.length === 0} @click=${() => s.shareAll()}>${msg('Chia sẻ tất cả', { id: 'annotations.shareAll' })}</button>
+        <button aria-expanded=${this.panel} @click=${() => (this.panel = !this.panel)}>${msg(str`Của tôi (${own.length})`, { id: 'annotations.mineCount' })}</button>
+        <span class="status ${state}" role="status">${stateLabel}</span>
+      </div>
+      ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : nothing}
+      ${this.panel
+        ? html`<div class="panel">
+            ${own.length === 0
+              ? html`<p class="muted">${msg('Chưa có ghi chú nào trên tài liệu này.', { id: 'annotations.none' })}</p>`
+              : html`<ul>
+                  ${own.map(
+                    (i) => html`<li data-item=${i.id}>
+                      <span style="color:${i.color}">●</span>
+                      <span class="what">${msg(str`Tr. ${i.page}`, { id: 'annotations.pageShort' })} · ${this.#describe(i)}
+                        ${i.carried && i.carried.status !== 'ok'
+                          ? html`<span class="flag">${i.carried.status === 'changed' ? msg('(nội dung đã đổi)', { id: 'annotations.flag.changed' }) : msg('(không còn tìm thấy)', { id: 'annotations.flag.orphaned' })}</span>`
+                          : nothing}</span>
+                      <button @click=${() => this.viewer && (this.viewer.page = i.page)}>${msg('Đến trang', { id: 'annotations.goto' })}</button>
+                      ${shared.has(i.id)
+                        ? html`<button @click=${() => s.unshare([i.id])}>${msg('Thôi chia sẻ', { id: 'annotations.unshare' })}</button>`
+                        : html`<button class="share" ?disabled=${!editable} @click=${() => s.shareItems([i.id])}>${msg('Chia sẻ', { id: 'annotations.share' })}</button>`}
+                      <button ?disabled=${!editable} @click=${() => s.remove(i.id)} aria-label=${msg('Xóa', { id: 'annotations.delete' })}>🗑</button>
+                    </li>`,
+                  )}
+                </ul>`}
+          </div>`
+        : nothing}
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ec-document-annotations': EcDocumentAnnotations;
+  }
+}

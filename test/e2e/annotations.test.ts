@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { VIEWPORTS, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
+import { type TestServer, startTestServer } from '../helpers/server.js';
+import { PAGE_TEXTS, replacePdf, textPdf, uploadPdf } from '../integration/annotations-helpers.js';
+
+let server: TestServer;
+let browser: Browser;
+let documentId: number;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const secretary = await server.login('secretary');
+  const itemId = (await secretary.get('/api/meetings/1/agenda')).body.items[1].id;
+  documentId = (await uploadPdf(secretary, 1, itemId, await textPdf(PAGE_TEXTS), { title: 'Đề án phòng họp không giấy' })).id;
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openDocument(page: Page) {
+  await page.goto(`/documents/${documentId}/annotate`);
+  await page.locator('ec-annotation-layer').first().waitFor({ state: 'attached', timeout: 20_000 });
+  await page.locator('ec-document-annotations .status').filter({ hasText: 'Đã đồng bộ' }).waitFor({ timeout: 15_000 });
+}
+
+/** Selects `quote` in the first page's text layer (as a finger drag would). */
+async function selectText(page: Page, quote: string) {
+  await page.locator('ec-pdf-viewer .textLayer span').first().waitFor({ timeout: 15_000 });
+  await page.evaluate((q) => {
+    const viewer = document.querySelector('ec-app')!.shadowRoot!.querySelector('main ec-annotate-view, ec-annotate-view') ?? null;
+    const root = (viewer ?? deepFind(document, 'ec-annotate-view'))!.shadowRoot!.querySelector('ec-pdf-viewer')!.shadowRoot!;
+    const span = [...root.querySelectorAll('.textLayer span')].find((s) => s.textContent?.includes(q))!;
+    const node = span.firstChild!;
+    const at = node.textContent!.indexOf(q);
+    const sel = document.getSelection()!;
+    sel.removeAllRanges();
+    sel.setBaseAndExtent(node, at, node, at + q.length);
+    function deepFind(r: Document | ShadowRoot, tag: string): Element | null {
+      const hit = r.querySelector(tag);
+      if (hit) return hit;
+      for (const el of r.querySelectorAll('*')) if (el.shadowRoot) {
+        const f = deepFind(el.shadowRoot, tag);
+        if (f) return f;
+      }
+      return null;
+    }
+  }, quote);
+}
+
+/** Draws a short stroke with the pen tool on the first page. */
+async function drawStroke(page: Page, dx = 0) {
+  await page.locator('ec-document-annotations button[data-tool="pen"]').click();
+  const box = (await page.locator('ec-annotation-layer svg').first().boundingBox())!;
+  const x = box.x + 120 + dx;
+  const y = box.y + 200;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  for (let i = 1; i <= 12; i++) await page.mouse.move(x + i * 8, y + Math.sin(i / 2) * 10);
+  await page.mouse.up();
+}
+
+describe('annotations in the browser', () => {
+  it('two members annotate the same page, share live, draw offline, and keep their annotations across a new version', async () => {
+    const a = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
+    const b = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
+    await login(a, 'member1');
+    await login(b, 'member2');
+    await Promise.all([openDocument(a), openDocument(b)]);
+
+    // member1 highlights a passage and shares it; member2 sees it appear.
+    await selectText(a, 'digital transformation plan');
+    await a.locator('ec-document-annotations button[data-tool="highlight"]').click();
+    await a.locator('ec-annotation-layer g.own [data-kind="highlight"]').first().waitFor({ timeout: 10_000 });
+    await a.locator('ec-document-annotations button[aria-expanded]').click();
+    await a.locator('ec-document-annotations .panel button.share').first().click();
+    await b.locator('ec-annotation-layer g.shared [data-kind="highlight"]').first().waitFor({ timeout: 10_000 });
+    await b.locator('ec-annotation-layer text.flag').first().waitFor();
+
+    // member2 draws privately too (both annotate the same page).
+    await drawStroke(b);
+    await b.locator('ec-annotation-layer g.own [data-kind="ink"]').first().waitFor();
+
+    // member2 goes offline, draws and shares, comes back: the ink reaches member1.
+    await b.context().setOffline(true);
+    await b.locator('ec-document-annotations .status.offline').waitFor({ timeout: 15_000 });
+    await drawStroke(b, 150);
+    expect(await b.locator('ec-annotation-layer g.own [data-kind="ink"]').count()).toBe(2);
+    await b.locator('ec-document-annotations button', { hasText: 'Chia sẻ tất cả' }).click();
+    expect(await a.locator('ec-annotation-layer g.shared [data-kind="ink"]').count()).toBe(0);
+    await b.context().setOffline(false);
+    await a.locator('ec-annotation-layer g.shared [data-kind="ink"]').nth(1).waitFor({ timeout: 20_000 });
+    await screenshot(a, 'annotations', 'vi');
+
+    // The secretary replaces the document (page two removed): annotations reappear on the new version.
+    const secretary = await server.login('secretary');
+    await replacePdf(secretary, documentId, await textPdf([PAGE_TEXTS[0], PAGE_TEXTS[2]]));
+    await a.reload();
+    await openDocument(a);
+    await a.locator('ec-annotation-layer g.own [data-kind="highlight"]').first().waitFor({ timeout: 15_000 });
+    await a.locator('ec-annotation-layer g.shared [data-kind="ink"]').first().waitFor({ timeout: 15_000 });
+
+    // "My annotations" lists the highlight on the new version, jumping to its page.
+    await a.goto('/meetings/1/annotations');
+    const entry = a.locator('ec-my-annotations-view li a').first();
+    await entry.waitFor({ timeout: 10_000 });
+    expect(await entry.textContent()).toContain('digital transformation plan');
+    await screenshot(a, 'my-annotations', 'vi');
+    await a.context().close();
+    await b.context().close();
+  });
+});
