@@ -30,8 +30,17 @@ export interface VotePublisher {
 
 /** Tunables (benchmarks and tests may lower the interval). */
 export const voteOptions = {
-  /** Minimum time between two progress pushes of one vote (coalescing): ≤ 1000/interval per second. */
-  progressIntervalMs: 400,
+  /**
+   * Progress pushes of one vote are at least this far apart (trailing: the first one goes out this
+   * long after the first ballot), plus one at once when every eligible voter has voted.
+   */
+  progressIntervalMs: 500,
+  /**
+   * SQLite `synchronous` mode of ballot transactions. FULL (default): the WAL is fsynced at every
+   * ballot commit, so an acknowledged ballot survives a power loss, not only a process crash; the
+   * rest of the database stays at NORMAL. See docs/VOTING.md.
+   */
+  ballotSync: 'FULL' as 'FULL' | 'NORMAL',
   /** The clock deadlines are checked against (tests move it forward instead of sleeping). */
   now: () => Date.now(),
 };
@@ -309,7 +318,7 @@ export class VotesService {
       return;
     }
     const outcomes: (true | unknown)[] = new Array(batch.length);
-    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma(`synchronous = ${voteOptions.ballotSync}`);
     try {
       sqlite.transaction(() => {
         batch.forEach((b, i) => {
@@ -640,7 +649,7 @@ export class VotesService {
       }
       return;
     }
-    const wait = (this.lastProgress.get(id) ?? 0) + voteOptions.progressIntervalMs - Date.now();
+    const wait = Math.max(voteOptions.progressIntervalMs, (this.lastProgress.get(id) ?? 0) + voteOptions.progressIntervalMs - Date.now());
     if (wait <= 0 || ov.voters.size >= this.eligibleCount(ov, 100)) this.emitProgress(ov);
     else
       this.progressTimers.set(
