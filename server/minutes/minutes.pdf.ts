@@ -263,7 +263,7 @@ class Writer {
     const cols = Math.max(...rows.map((r) => r.length));
     const size = 11.5;
     // Column widths proportional to the longest cell, with a floor.
-    const longest = Array.from({ length: cols }, (_, c) => Math.max(4, ...rows.map((r) => (r[c] ?? '').length)));
+    const longest = Array.from({ length: cols }, (_, c) => Math.max(6, ...rows.map((r) => (r[c] ?? '').length)));
     const total = longest.reduce((a, b) => a + Math.min(b, 60), 0);
     const widths = longest.map((l) => (Math.min(l, 60) / total) * this.width);
     const pad = 3;

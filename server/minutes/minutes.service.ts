@@ -5,7 +5,7 @@ import type { AuthUser } from '../auth/sessions.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AppContext } from '../context.js';
 import { type Db, tx } from '../db/client.js';
-import { committees, meetingParticipants, meetings, minutesAcks, minutesSignatures, minutesVersions, users } from '../db/schema/index.js';
+import { committees, liveState, meetingParticipants, meetings, minutesAcks, minutesSignatures, minutesVersions, users } from '../db/schema/index.js';
 import { conflict, forbidden, invalidState, notFound } from '../http/errors.js';
 import { type MeetingAccess, isCommitteeSecretary, meetingAccess, requireManage } from '../meetings/meetings.access.js';
 import { participantIds } from '../meetings/meetings.service.js';
@@ -88,6 +88,7 @@ function assemble(ctx: AppContext, meetingId: number, number: string): MinutesDo
   if (free.length) blocks.push({ t: 'h', level: 1, text: 'III. Ý KIẾN THẢO LUẬN VÀ CÁC NỘI DUNG KHÁC' }, ...free);
   blocks.push(...(sections.find((s) => s.id === 'closing')?.blocks ?? []));
   const m = db.select().from(meetings).where(eq(meetings.id, meetingId)).get()!;
+  const openedAt = db.select({ at: liveState.openedAt }).from(liveState).where(eq(liveState.meetingId, meetingId)).get()?.at;
   const committee = db.select().from(committees).where(eq(committees.id, m.committeeId)).get()!;
   const role = (r: 'chair' | 'secretary') =>
     db
@@ -101,7 +102,7 @@ function assemble(ctx: AppContext, meetingId: number, number: string): MinutesDo
     issuingBody: committee.name,
     number,
     place: PLACE(),
-    date: m.startsAt,
+    date: openedAt ?? m.startsAt,
     subject: m.title,
     blocks,
     chair: role('chair'),

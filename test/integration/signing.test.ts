@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import forge from 'node-forge';
 import { renderMinutesPdf } from '../../server/minutes/minutes.pdf.js';
 import { unlockSigner } from '../../server/signing/keystore.js';
 import { signPdf } from '../../server/signing/pdf-sign.js';
+import { runDemoMeeting } from '../../server/minutes/minutes.demo.js';
+import { finalizeMinutes, signMinutes } from '../../server/minutes/minutes.service.js';
 import { pdfsig } from '../helpers/pdfsig.js';
 import { type TestServer, startTestServer, userIds } from '../helpers/server.js';
 
@@ -18,6 +21,10 @@ const DOC = {
   secretary: { name: 'Phan Thị Thu', title: 'Chuyên viên' },
 };
 
+function pdftotext(pdf: Buffer): string {
+  return execFileSync('/usr/bin/pdftotext', ['-layout', '-', '-'], { input: pdf, encoding: 'utf8' });
+}
+
 describe('signing', () => {
   let s: TestServer;
   let ids: Record<string, number>;
@@ -27,18 +34,24 @@ describe('signing', () => {
   });
   afterAll(() => s.close());
 
-  it('two incremental signatures (chair, then secretary) are both reported valid by pdfsig; a byte-modified copy fails with a digest mismatch', async () => {
-    const { db, config } = s.app.ctx;
-    let pdf = await renderMinutesPdf(DOC);
-    const chair = await unlockSigner(db, config, ids.chair, '123456');
-    pdf = await signPdf(pdf, chair, { reason: 'Chủ tọa ký biên bản', name: chair.commonName, location: 'Hà Nội', contactInfo: '', signingTime: new Date() });
-    const secretary = await unlockSigner(db, config, ids.secretary, '123456');
-    pdf = await signPdf(pdf, secretary, { reason: 'Thư ký ký biên bản', name: secretary.commonName, location: 'Hà Nội', contactInfo: '', signingTime: new Date() });
+  it('the signed demo minutes (scripted meeting: attendance, speakers, a vote, a conclusion) carry two signatures that pdfsig reports valid; a byte-modified copy fails with a digest mismatch', async () => {
+    const { ctx } = s.app;
+    const as = (u: string) => ({ id: ids[u], username: u, fullName: '', title: null, unit: null, systemRole: 'user' as const, locale: 'vi' as const });
+    await runDemoMeeting(ctx, 1);
+    const v = await finalizeMinutes(ctx, as('secretary'), 1);
+    await signMinutes(ctx, as('chair'), 1, v.version, '123456', v.contentHash);
+    const pdf = (await signMinutes(ctx, as('secretary'), 1, v.version, '123456', v.contentHash)).pdf;
 
     const ok = pdfsig(pdf);
     expect(ok.signatures.map((x) => x.commonName)).toEqual(['Trần Sỹ Thanh', 'Phan Thị Thu']);
     expect(ok.signatures.map((x) => x.validation)).toEqual(['Signature is Valid.', 'Signature is Valid.']);
     expect(ok.signatures[1].totalDocumentSigned).toBe(true);
+    const text = pdftotext(pdf);
+    expect(text).toContain('CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM');
+    expect(text).toContain('BIÊN BẢN');
+    expect(text).toMatch(/Kết quả: Thông qua/);
+    expect(text).toContain('Vắng (lý do: Ốm)');
+    expect(text).toContain('Ủy quyền cho Nguyễn Văn An');
 
     // Same-length edit inside the signed bytes (the document's producer string).
     const at = pdf.indexOf('E-Cabinet');

@@ -1,0 +1,83 @@
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { AuthUser } from '../auth/sessions.js';
+import type { AppContext } from '../context.js';
+import { tx } from '../db/client.js';
+import { agendaItems, users } from '../db/schema/index.js';
+import { changeStatus, checkIn, endTurn, grantFloor, markAbsent, moveCurrent, openMeeting, requestFloor, setProxy } from '../live/live.service.js';
+import { meetingAccess } from '../meetings/meetings.access.js';
+import { createTask, setConclusion } from '../tasks/tasks.service.js';
+import { votesOf } from '../votes/votes.service.js';
+
+function authUser(ctx: AppContext, username: string): AuthUser {
+  const u = ctx.db.select().from(users).where(eq(users.username, username)).get();
+  if (!u) throw new Error(`demo user ${username} missing`);
+  return { id: u.id, username: u.username, fullName: u.fullName, title: u.title, unit: u.unit, systemRole: u.systemRole, locale: u.locale };
+}
+
+/**
+ * Runs a short scripted meeting through the real services (the same code the socket handlers
+ * call): attendance with an absence and a proxy, opening, two speakers on the first item, a
+ * motion voted by the members present, a conclusion with a follow-up task, and closing.
+ * Used by `npm run demo:minutes` and by tests that need a meeting that happened.
+ */
+export async function runDemoMeeting(ctx: AppContext, meetingId: number, opts: { taskDeadline?: string } = {}): Promise<{ voteId: number; itemId: number; taskId: number }> {
+  const { db } = ctx;
+  const secretary = authUser(ctx, 'secretary');
+  const chair = authUser(ctx, 'chair');
+  const members = Array.from({ length: 12 }, (_, i) => authUser(ctx, `member${i + 1}`));
+  const acc = (u: AuthUser) => meetingAccess(db, u, meetingId);
+
+  tx(db, (d) => {
+    checkIn(d, acc(secretary), secretary, { userId: chair.id, mode: 'in_room' });
+    checkIn(d, acc(secretary), secretary, { userId: secretary.id, mode: 'in_room' });
+    members.slice(0, 8).forEach((m) => checkIn(d, acc(secretary), secretary, { userId: m.id, mode: 'in_room' }));
+    checkIn(d, acc(secretary), secretary, { userId: members[8].id, mode: 'remote' });
+    markAbsent(d, acc(secretary), secretary, { userId: members[9].id, reason: 'Đi công tác theo kế hoạch của Thành phố' });
+    setProxy(d, acc(secretary), secretary, { userId: members[10].id, holderId: members[0].id });
+    markAbsent(d, acc(secretary), secretary, { userId: members[11].id, reason: 'Ốm' });
+    openMeeting(d, acc(chair), chair, {});
+  });
+  ctx.bus.emit('meeting:changed', { meetingId });
+
+  const items = db
+    .select()
+    .from(agendaItems)
+    .where(and(eq(agendaItems.meetingId, meetingId), isNull(agendaItems.parentId)))
+    .orderBy(asc(agendaItems.position))
+    .all();
+  // The first substantive item (the seeded agenda opens with "Khai mạc").
+  const item = items.find((i) => !/^Khai mạc/.test(i.title)) ?? items[0];
+  const t0 = Date.now();
+  tx(db, (d) => {
+    moveCurrent(d, acc(chair), chair, { goto: item.id }, t0);
+    const r1 = requestFloor(d, acc(members[0]), members[0], 'speech', t0);
+    const r2 = requestFloor(d, acc(members[1]), members[1], 'speech', t0);
+    grantFloor(d, acc(chair), chair, { requestId: r1 }, t0);
+    endTurn(d, acc(chair), chair, t0 + 185_000);
+    grantFloor(d, acc(chair), chair, { requestId: r2 }, t0 + 190_000);
+    endTurn(d, acc(chair), chair, t0 + 290_000);
+  });
+
+  const votesSvc = votesOf(ctx);
+  const vote = votesSvc.create(chair, meetingId, { agendaItemId: item.id, title: 'Thông qua kế hoạch số hóa hồ sơ năm 2027', kind: 'motion', secret: false, options: [], majority: 'simple', abstentions: 'excluded', tieBreak: 'fails', quorum: { kind: 'none' }, durationSeconds: null });
+  votesSvc.openVote(chair, vote.id);
+  const voters = [chair, ...members.slice(0, 9)];
+  await Promise.all(voters.map((u, i) => votesSvc.cast(u, { voteId: vote.id, choices: [i === 3 ? 1 : 0] })));
+  votesSvc.close(chair, vote.id);
+  votesSvc.announce(chair, vote.id);
+
+  setConclusion(ctx, secretary, meetingId, item.id, 'Ban Chỉ đạo thống nhất thông qua kế hoạch số hóa hồ sơ năm 2027; giao Sở Nội vụ chủ trì, phối hợp với Sở Thông tin và Truyền thông tổ chức triển khai.');
+  const task = createTask(ctx, secretary, {
+    meetingId,
+    agendaItemId: item.id,
+    title: 'Xây dựng và trình ban hành kế hoạch số hóa hồ sơ năm 2027',
+    description: 'Hoàn thiện dự thảo, lấy ý kiến các sở, ngành và trình UBND Thành phố ban hành.',
+    owner: { kind: 'unit', unit: 'Sở Nội vụ' },
+    coUnits: ['Sở Thông tin và Truyền thông'],
+    deadline: opts.taskDeadline ?? new Date(Date.now() + 30 * 86400_000).toISOString(),
+  });
+
+  tx(db, (d) => changeStatus(d, acc(chair), chair, 'close', t0 + 300_000));
+  ctx.bus.emit('meeting:changed', { meetingId });
+  return { voteId: vote.id, itemId: item.id, taskId: task.id };
+}
