@@ -168,7 +168,10 @@ export class EcAgendaBuilder extends LitElement {
   @state() private confirmDelete: number | null = null;
   @state() private dragId: number | null = null;
   @state() private drop: Drop | null = null;
+  /** Screen-reader announcement after a move ("moved to 1.1"). */
+  @state() private announce = '';
   #focusAfter: number | null = null;
+  #focusForm = false;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -220,8 +223,17 @@ export class EcAgendaBuilder extends LitElement {
     }
   }
 
-  #move(item: AgendaItem, body: Omit<MoveAgendaItemBody, 'version'>) {
-    return this.#write((version) => this.api.post<Agenda>(`/api/meetings/${this.meetingId}/agenda/items/${item.id}/move`, { version, ...body }), item.id);
+  async #move(item: AgendaItem, body: Omit<MoveAgendaItemBody, 'version'>) {
+    const ok = await this.#write((version) => this.api.post<Agenda>(`/api/meetings/${this.meetingId}/agenda/items/${item.id}/move`, { version, ...body }), item.id);
+    const moved = ok ? this.agenda?.items.find((i) => i.id === item.id) : undefined;
+    if (moved) this.announce = msg(str`Đã chuyển "${moved.title}" tới vị trí ${moved.number}`, { id: 'agenda.moved' });
+    return ok;
+  }
+
+  /** Opens the add/edit form and puts the cursor in its title field. */
+  #openForm(key: string) {
+    this.editing = key;
+    this.#focusForm = true;
   }
 
   /** The move a keyboard command means, or null when it is not possible from here. */
@@ -269,6 +281,10 @@ export class EcAgendaBuilder extends LitElement {
 
   #onHandleMove(e: PointerEvent) {
     if (this.dragId == null || !this.agenda) return;
+    // Long agendas on a tablet: dragging near the top or bottom edge scrolls the page.
+    const edge = 56;
+    if (e.clientY < edge) window.scrollBy(0, -12);
+    else if (e.clientY > window.innerHeight - edge) window.scrollBy(0, 12);
     const el = (this.renderRoot as ShadowRoot).elementFromPoint(e.clientX, e.clientY);
     const row = el?.closest('li.row') as HTMLElement | null;
     const targetId = row ? Number(row.dataset.itemId) : NaN;
@@ -335,6 +351,10 @@ export class EcAgendaBuilder extends LitElement {
   }
 
   protected override updated(): void {
+    if (this.#focusForm) {
+      this.#focusForm = false;
+      this.renderRoot.querySelector<HTMLInputElement>('form.item input[name="title"]')?.focus();
+    }
     if (this.#focusAfter != null) {
       const row = this.renderRoot.querySelector<HTMLElement>(`li.row[data-item-id="${this.#focusAfter}"]`);
       this.#focusAfter = null;
@@ -353,13 +373,14 @@ export class EcAgendaBuilder extends LitElement {
         })}
       </p>
       ${this.message ? html`<p class=${this.message.kind} role="alert" data-testid="agenda-message">${this.message.text}</p>` : nothing}
+      <p class="visually-hidden" aria-live="polite">${this.announce}</p>
       ${items.length === 0 ? html`<p class="state">${msg('Chương trình họp chưa có nội dung.', { id: 'agenda.empty' })}</p>` : nothing}
       <ol data-testid="agenda-builder" aria-describedby="agenda-help" aria-busy=${this.busy}>
         ${items.map((it) => this.#row(it, d.get(it.id) ?? 0))}
       </ol>
       ${this.editing === 'new:root'
         ? this.#form(null, null)
-        : html`<button class="primary" data-testid="add-item" ?disabled=${this.busy} @click=${() => (this.editing = 'new:root')}>
+        : html`<button class="primary" data-testid="add-item" ?disabled=${this.busy} @click=${() => this.#openForm('new:root')}>
             + ${msg('Thêm nội dung', { id: 'agenda.add' })}
           </button>`}
     `;
@@ -410,8 +431,8 @@ export class EcAgendaBuilder extends LitElement {
                 <button title=${msg('Xuống (Alt+↓)', { id: 'agenda.moveDown' })} aria-label=${msg('Xuống (Alt+↓)', { id: 'agenda.moveDown' })} ?disabled=${!can('down')} @click=${() => void this.#move(it, this.#keyboardMove(it, 'down')!)}>↓</button>
                 <button title=${msg('Đưa ra ngoài (Alt+←)', { id: 'agenda.outdent' })} aria-label=${msg('Đưa ra ngoài (Alt+←)', { id: 'agenda.outdent' })} ?disabled=${!can('outdent')} @click=${() => void this.#move(it, this.#keyboardMove(it, 'outdent')!)}>←</button>
                 <button title=${msg('Thành mục con (Alt+→)', { id: 'agenda.indent' })} aria-label=${msg('Thành mục con (Alt+→)', { id: 'agenda.indent' })} ?disabled=${!can('indent')} @click=${() => void this.#move(it, this.#keyboardMove(it, 'indent')!)}>→</button>
-                <button title=${msg('Thêm mục con', { id: 'agenda.addSub' })} aria-label=${msg('Thêm mục con', { id: 'agenda.addSub' })} ?disabled=${this.busy || tooDeep(depth)} @click=${() => (this.editing = `new:${it.id}`)}>+</button>
-                <button @click=${() => (this.editing = String(it.id))} ?disabled=${this.busy}>${msg('Sửa', { id: 'agenda.edit' })}</button>
+                <button title=${msg('Thêm mục con', { id: 'agenda.addSub' })} aria-label=${msg('Thêm mục con', { id: 'agenda.addSub' })} ?disabled=${this.busy || tooDeep(depth)} @click=${() => this.#openForm(`new:${it.id}`)}>+</button>
+                <button @click=${() => this.#openForm(String(it.id))} ?disabled=${this.busy}>${msg('Sửa', { id: 'agenda.edit' })}</button>
                 <button class="danger" aria-label=${msg('Xóa', { id: 'agenda.delete' })} ?disabled=${this.busy} @click=${() => (this.confirmDelete = it.id)}>✕</button>
               `}
         </span>
@@ -423,7 +444,7 @@ export class EcAgendaBuilder extends LitElement {
     return html`<form class="item" data-testid="item-form" @submit=${(e: SubmitEvent) => void this.#submitItem(e, existing, parentId)}>
       <label class="field"
         >${msg('Tiêu đề', { id: 'agenda.field.title' })}
-        <input name="title" required maxlength=${LIMITS.title} .value=${existing?.title ?? ''} autofocus
+        <input name="title" required maxlength=${LIMITS.title} .value=${existing?.title ?? ''}
       /></label>
       <label class="field"
         >${msg('Người trình bày', { id: 'agenda.field.presenter' })}

@@ -66,7 +66,7 @@ describe('i18n catalogs', () => {
   });
 
   it('every msg() call has an explicit id of the form domain.key', () => {
-    const bad = uses.filter((u) => !u.id || !/^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+)+$/.test(u.id)).map((u) => `${u.file}: ${u.call.slice(0, 80)}`);
+    const bad = uses.filter((u) => !u.id || !/^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9_-]+)+$/.test(u.id)).map((u) => `${u.file}: ${u.call.slice(0, 80)}`);
     expect(bad).toEqual([]);
   });
 

@@ -30,4 +30,5 @@ export const agenda: Catalog = {
   'agenda.field.description': 'Description',
   'agenda.addConfirm': 'Add',
   'agenda.title': 'Agenda',
+  'agenda.moved': str`Moved "${0}" to position ${1}`,
 };
