@@ -191,12 +191,25 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await page.context().close();
   });
 
-  it('the admin manages users, committees and rooms: a room created in the form appears in the list', async () => {
+  it('the admin manages users, committees and rooms: a created user can be deactivated (and can no longer sign in), a created room appears in the list', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
     await login(page, 'admin');
     await page.locator('ec-app nav a[href="/admin/users"]').click();
     await page.locator('ec-admin-users-view tr[data-username="member1"]').waitFor();
     await screenshot(page, 'admin-users', 'vi');
+    // Create a user, then deactivate them: the list shows the new account, then as disabled.
+    await page.locator('[data-testid="new-user"]').click();
+    const uf = page.locator('ec-admin-users-view [data-testid="user-form"]');
+    await uf.locator('input[name="username"]').fill('chuyenvien.snv');
+    await uf.locator('input[name="fullName"]').fill('Lê Thị Đào');
+    await uf.locator('input[name="unit"]').fill('Sở Nội vụ');
+    await uf.locator('input[name="password"]').fill('mat-khau-tam-thoi');
+    await uf.locator('button[type="submit"]').click();
+    const newRow = page.locator('ec-admin-users-view tr[data-username="chuyenvien.snv"]');
+    await newRow.getByText('Hoạt động').waitFor();
+    await newRow.getByRole('button', { name: 'Khóa' }).click();
+    await newRow.getByText('Đã khóa').waitFor();
+    expect((await server.login('chuyenvien.snv', 'mat-khau-tam-thoi').catch((e: Error) => e.message)) as string).toMatch(/login chuyenvien\.snv failed: 401 .*invalid_credentials/);
 
     await page.locator('ec-app nav a[href="/admin/committees"]').click();
     await page.locator('ec-admin-committees-view [data-testid="committees"] button').first().click();
