@@ -1,12 +1,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { pdfjsAssets } from './pdfjs-assets.vite.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
 export default defineConfig({
   root,
   base: '/',
+  plugins: [pdfjsAssets()],
   build: {
     outDir: path.resolve(root, '../dist/client'),
     emptyOutDir: true,

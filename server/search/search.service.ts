@@ -141,7 +141,7 @@ export function search(db: Db, user: AuthUser, q: SearchQuery): SearchResults {
 }
 
 /**
- * Entries of one thing (`kind`, `refId`) matching every term of `query`, in page order, with snippets.
+ * Entries of one thing (`kind`, `refId`) containing `query` as a phrase (folded), in page order, with snippets.
  * The caller has already checked access to the thing (e.g. find-in-document after `documentAccess`).
  */
 export function searchWithin(db: Db, kind: string, refId: number, query: string, limit = 2_000) {
@@ -152,7 +152,8 @@ export function searchWithin(db: Db, kind: string, refId: number, query: string,
       `select e.page, e.body from search_fts join search_entries e on e.id = search_fts.rowid
         where search_fts match ? and e.kind = ? and e.ref_id = ? order by e.page limit ?`,
     )
-    .all(terms.map((t) => `"${t}"`).join(' '), kind, refId, limit) as { page: number | null; body: string }[];
+    // Find-in-document matches the words as a phrase (in order, adjacent), like a reader's Ctrl+F.
+    .all(`"${terms.join(' ')}"`, kind, refId, limit) as { page: number | null; body: string }[];
   return { terms, pages: rows.map((r) => ({ page: r.page ?? 0, snippet: snippet(r.body, terms, 120) })) };
 }
 

@@ -104,7 +104,7 @@ export type MeetingPack = z.infer<typeof MeetingPack>;
 export const DOCUMENT_ERRORS = ['not_a_pdf', 'invalid_pdf', 'pdf_encrypted', 'pdf_too_complex', 'payload_too_large', 'download_forbidden', 'upload_incomplete'] as const;
 
 export const FindQuery = z.strictObject({ q: z.string().trim().min(1).max(200) });
-/** Pages of the current version whose text contains every term of the query (folded), in page order. */
+/** Pages of the current version whose text contains the query as a phrase (folded), in page order. */
 export const FindResults = z.object({
   query: z.string(),
   /** Folded terms the viewer should highlight in the text layer. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { HttpClient } from '../helpers/server.js';
 
 /** ../shared/testdata/pdfs */
-export const PDFS = path.resolve(__dirname, '../../../shared/testdata/pdfs');
+export const PDFS = path.resolve(import.meta.dirname, '../../../shared/testdata/pdfs');
 export const pdf = (name: string) => fs.readFileSync(path.join(PDFS, name));
 
 /** Uploads one file as multipart, the way the secretary's browser does. */

@@ -1,0 +1,152 @@
+import { consume } from '@lit/context';
+import { localized, msg, str } from '@lit/localize';
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { Locale, Me } from '../../shared/protocol/auth.js';
+import type { DocumentInfo } from '../../shared/protocol/documents.js';
+import '../components/ec-pdf-viewer.js';
+import type { PageChangeDetail } from '../components/ec-pdf-viewer.js';
+import { ApiError, type Api } from '../services/api.js';
+import { apiContext, localeContext, meContext } from '../services/context.js';
+import { formatDateTime } from '../services/format.js';
+import { sharedStyles } from '../styles/shared.js';
+
+/**
+ * Reading one document: `/documents/:id?page=N`. The viewer shows the current version with the
+ * reader's watermark (name, unit, time opened); the page is kept in the URL (for links from search)
+ * and in localStorage (last page per document).
+ */
+@localized()
+@customElement('ec-document-view')
+export class EcDocumentView extends LitElement {
+  static override styles = [
+    sharedStyles,
+    css`
+      :host {
+        display: flex;
+        flex-direction: column;
+        height: calc(100vh - 64px);
+        height: calc(100dvh - 64px);
+        min-height: 420px;
+      }
+      .head {
+        display: flex;
+        align-items: center;
+        gap: 0.5rem 1rem;
+        flex-wrap: wrap;
+        padding: 0.35rem 0.75rem;
+        background: var(--ec-surface);
+        border-bottom: 1px solid var(--ec-border);
+      }
+      .head h1 {
+        font-size: 1.15rem;
+        margin: 0;
+        flex: 1 1 240px;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .back {
+        display: inline-flex;
+        align-items: center;
+        min-height: var(--ec-touch);
+        text-decoration: none;
+      }
+      select {
+        width: auto;
+      }
+      ec-pdf-viewer {
+        flex: 1;
+        min-height: 0;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) params: Record<string, string> = {};
+  @property({ attribute: false }) query: URLSearchParams = new URLSearchParams();
+  @consume({ context: apiContext }) private api!: Api;
+  @consume({ context: meContext, subscribe: true }) private me: Me | null = null;
+  @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
+
+  @state() private doc: DocumentInfo | null = null;
+  @state() private error: ApiError | null = null;
+  @state() private versionId: number | null = null;
+  /** Fixed when the view opens: the watermark says when this copy was looked at. */
+  #openedAt = new Date().toISOString();
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.#load();
+  }
+
+  async #load() {
+    this.error = null;
+    try {
+      this.doc = await this.api.get<DocumentInfo>(`/api/documents/${this.params.id}`);
+      this.versionId = Number(this.query.get('version')) || null;
+    } catch (e) {
+      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
+    }
+  }
+
+  #onPage(e: CustomEvent<PageChangeDetail>) {
+    const url = new URL(location.href);
+    url.searchParams.set('page', String(e.detail.page));
+    history.replaceState(history.state, '', url);
+  }
+
+  override render() {
+    if (this.error) {
+      return html`<div class="page"><p class="error" role="alert">
+        ${this.error.status === 404
+          ? msg('Không tìm thấy tài liệu hoặc bạn không có quyền xem.', { id: 'documents.viewer.notFound' })
+          : this.error.code === 'network'
+            ? msg('Không tải được tài liệu. Kiểm tra kết nối mạng rồi thử lại.', { id: 'documents.viewer.network' })
+            : this.error.message}
+      </p><button @click=${() => this.#load()}>${msg('Thử lại', { id: 'documents.viewer.retry' })}</button></div>`;
+    }
+    const d = this.doc;
+    if (!d) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang mở tài liệu…', { id: 'documents.viewer.loading' })}</div>`;
+    const version = d.versions.find((v) => v.id === this.versionId) ?? d.current;
+    const src = `/api/documents/${d.id}/file${version.id !== d.current.id ? `?version=${version.id}` : ''}`;
+    const me = this.me;
+    const watermark = me ? [me.fullName, me.unit ?? '', formatDateTime(this.#openedAt, this.locale)].filter(Boolean) : [];
+    const page = Number(this.query.get('page')) || 0;
+    return html`
+      <div class="head">
+        <a class="back" href="/meetings/${d.meetingId}/documents">← ${msg('Bộ tài liệu', { id: 'documents.pack.short' })}</a>
+        <h1 title=${d.title}>${d.title}</h1>
+        ${d.access === 'confidential' ? html`<span class="badge live">${msg('Mật — chỉ xem', { id: 'documents.access.confidentialShort' })}</span>` : nothing}
+        ${d.versions.length > 1
+          ? html`<label class="row" style="gap:.4rem">
+              <span class="muted">${msg('Phiên bản', { id: 'documents.version' })}</span>
+              <select @change=${(e: Event) => (this.versionId = Number((e.target as HTMLSelectElement).value))}>
+                ${[...d.versions].reverse().map(
+                  (v) => html`<option value=${v.id} ?selected=${v.id === version.id}>
+                    ${msg(str`Bản ${v.version}`, { id: 'documents.versionN' })} · ${formatDateTime(v.createdAt, this.locale)}
+                  </option>`,
+                )}
+              </select>
+            </label>`
+          : nothing}
+        ${d.canDownload
+          ? html`<a class="btn" href="/api/documents/${d.id}/download" download>${msg('Tải xuống (có dấu bản quyền)', { id: 'documents.download' })}</a>`
+          : nothing}
+      </div>
+      <ec-pdf-viewer
+        .src=${src}
+        .page=${page || 1}
+        .watermark=${watermark}
+        storageKey="ec-doc-page:${d.id}"
+        findUrl="/api/documents/${d.id}/find"
+        @ec-page-change=${this.#onPage}
+      ></ec-pdf-viewer>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ec-document-view': EcDocumentView;
+  }
+}
