@@ -20,6 +20,8 @@ export interface RouteDef {
 }
 
 export const ROUTES: RouteDef[] = [
+  { path: '/documents/:id/annotate', tag: 'ec-annotate-view', load: () => import('./views/ec-annotate-view.js'), section: 'meetings' },
+  { path: '/meetings/:id/annotations', tag: 'ec-my-annotations-view', load: () => import('./views/ec-my-annotations-view.js'), section: 'meetings' },
   { path: '/documents/:id', tag: 'ec-document-view', load: () => import('./views/ec-document-view.js'), section: 'meetings' },
   { path: '/meetings/:id/documents', tag: 'ec-meeting-pack-view', load: () => import('./views/ec-meeting-pack-view.js'), section: 'meetings' },
   { path: '/search', tag: 'ec-search-view', load: () => import('./views/ec-search-view.js'), section: 'meetings' },

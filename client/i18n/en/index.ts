@@ -1,10 +1,12 @@
 import { admin } from './admin.js';
 import { agenda } from './agenda.js';
+import { annotations } from './annotations.js';
 import { app } from './app.js';
 import { av } from './av.js';
 import type { Catalog } from './catalog.js';
 import { documents } from './documents.js';
 import { meetings } from './meetings.js';
+import { notes } from './notes.js';
 import { live } from './live.js';
 
 /**
@@ -13,6 +15,7 @@ import { live } from './live.js';
  * Ids are 'domain.key'; test/unit/i18n.test.ts fails when an id used in client/ has no entry here.
  */
 export const templates: Catalog = {
+  ...annotations,
   ...live,
   ...app,
   ...documents,
@@ -20,4 +23,5 @@ export const templates: Catalog = {
   ...agenda,
   ...admin,
   ...av,
+  ...notes,
 };
