@@ -54,9 +54,9 @@ export interface YjsLoadResult {
   latencies: number[];
 }
 
-/** Default change: a typist appending 8 characters to the `notes` text. */
+/** Default change: a typist appending 8 characters to a `bench` Y.Text. */
 export const typingPayload = (doc: Y.Doc) => {
-  const t = doc.getText('notes');
+  const t = doc.getText('bench');
   t.insert(t.length, 'abcdefgh');
 };
 

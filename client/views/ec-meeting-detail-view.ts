@@ -6,6 +6,7 @@ import type { Agenda } from '../../shared/protocol/agenda.js';
 import type { Locale } from '../../shared/protocol/auth.js';
 import type { Meeting } from '../../shared/protocol/meetings.js';
 import '../components/ec-agenda-tree.js';
+import '../components/ec-item-notes-panel.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
 import { formatSpan } from '../services/format.js';
@@ -183,6 +184,7 @@ export class EcMeetingDetailView extends LitElement {
             : html`<p class="muted">${msg('Chưa có người tham dự.', { id: 'meetings.noParticipants' })}</p>`}
         </section>
       </div>
+      <section class="card" style="margin-top:1.25rem" data-testid="item-notes"><ec-item-notes-panel .meetingId=${m.id} .items=${this.agenda.items} ?editable=${m.canManage}></ec-item-notes-panel></section>
     </div>`;
   }
 }

@@ -19,5 +19,8 @@ export const YJS_MESSAGE = { sync: 0, awareness: 1, auth: 2, queryAwareness: 3 }
 /** The collaborative notes of one agenda item: write for meeting managers, read for participants. */
 export const itemNotesDocName = (meetingId: number, itemId: number) => `meeting:${meetingId}:item:${itemId}:notes`;
 
-/** The Y.Text inside an item-notes document that holds the notes (plain text). */
-export const ITEM_NOTES_TEXT = 'notes';
+/**
+ * The Y.XmlFragment inside an item-notes document that holds the notes as rich text (the TipTap /
+ * ProseMirror schema of StarterKit, bound with @tiptap/extension-collaboration, as the minutes).
+ */
+export const ITEM_NOTES_FIELD = 'notes';

@@ -39,7 +39,7 @@ export function openProvider(baseUrl: string, name: string, cookie: string, opts
   return {
     doc,
     provider,
-    text: doc.getText(opts.textName ?? 'notes'),
+    text: doc.getText(opts.textName ?? 't'),
     closes,
     destroy() {
       provider.destroy();

@@ -61,7 +61,7 @@ function storedText(name: string): string {
     const rows = db.prepare('select data from yjs_updates where doc_name = ? order by id').all(name) as { data: Buffer }[];
     const doc = new Y.Doc();
     for (const r of rows) Y.applyUpdate(doc, r.data);
-    return doc.getText('notes').toString();
+    return doc.getText('t').toString();
   } finally {
     db.close();
   }

@@ -204,13 +204,13 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
     const name = itemNotesDocName(1, itemIds[0]);
     const seen: string[] = [];
     const off = hub.onChange('item-notes', (n, doc) => {
-      if (n === name) seen.push(doc.getText('notes').toString());
+      if (n === name) seen.push(doc.getText('t').toString());
     }, { debounceMs: 30, maxWaitMs: 200 });
     try {
       const p = provider(name, member2);
       await synced(p);
-      hub.withDoc(name, (doc) => doc.getText('notes').insert(0, 'Phần do máy chủ sinh ra. '));
-      hub.withDoc(name, (doc) => doc.getText('notes').insert(0, '§ '));
+      hub.withDoc(name, (doc) => doc.getText('t').insert(0, 'Phần do máy chủ sinh ra. '));
+      hub.withDoc(name, (doc) => doc.getText('t').insert(0, '§ '));
       await until(() => p.text.toString().startsWith('§ Phần do máy chủ sinh ra.'), { what: 'server write broadcast' });
       await until(() => seen.length > 0, { what: 'onChange' });
       expect(seen.at(-1)).toBe(p.text.toString());
@@ -236,7 +236,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
       }
       const expected = w.text.toString();
       const count = () => (server.db.$client.prepare('select count(*) n from yjs_updates where doc_name = ?').get(name) as { n: number }).n;
-      await until(() => hub.getDoc(name).getText('notes').toString() === expected, { what: 'all updates received' });
+      await until(() => hub.getDoc(name).getText('t').toString() === expected, { what: 'all updates received' });
       expect(count()).toBeLessThan(40); // compacted on its own past the threshold
       hub.compactDoc(name);
       expect(count()).toBe(1);
@@ -244,7 +244,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
       const rows = server.db.$client.prepare('select data from yjs_updates where doc_name = ? order by id').all(name) as { data: Buffer }[];
       const rebuilt = new Y.Doc();
       for (const r of rows) Y.applyUpdate(rebuilt, r.data);
-      expect(rebuilt.getText('notes').toString()).toBe(expected);
+      expect(rebuilt.getText('t').toString()).toBe(expected);
       const fresh = provider(name, chair);
       await until(() => fresh.provider.synced && fresh.text.toString() === expected, { what: 'fresh client after compaction' });
     } finally {
@@ -292,7 +292,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
     decoding.readVarUint(d);
     const doc = new Y.Doc();
     Y.applyUpdate(doc, decoding.readVarUint8Array(d));
-    expect(doc.getText('notes').toString()).toBe(yjsHub(server.app.ctx).getDoc(notes).getText('notes').toString());
+    expect(doc.getText('t').toString()).toBe(yjsHub(server.app.ctx).getDoc(notes).getText('t').toString());
     ws.close();
   });
 });
