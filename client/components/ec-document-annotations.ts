@@ -1,7 +1,7 @@
 import { localized, msg, str } from '@lit/localize';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { ANNOTATION_COLORS, type AnnotationItem, type Highlight, type Rect } from '../../shared/protocol/annotations.js';
+import { ANNOTATION_COLORS, type AnnotationItem, type Highlight, type Rect, type TextAnchor } from '../../shared/protocol/annotations.js';
 import { anchorFromRange } from '../../shared/rules/anchoring.js';
 import { DocumentAnnotations, installLogoutCleanup, newItemId } from '../services/annotations.js';
 import { sharedStyles } from '../styles/shared.js';
@@ -10,6 +10,18 @@ import type { AnnotationTool, EcAnnotationLayer } from './ec-annotation-layer.js
 import type { EcPdfViewer, PageRenderDetail } from './ec-pdf-viewer.js';
 
 const WIDTHS = [1, 2, 4, 8];
+const round1 = (v: number) => Math.round(v * 10) / 10;
+
+/** Index of the `k`-th (0-based) non-space character of `text`, or -1. */
+function nthNonSpace(text: string, k: number): number {
+  let seen = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (/\s/.test(text[i])) continue;
+    if (seen === k) return i;
+    seen++;
+  }
+  return -1;
+}
 
 /**
  * Annotation tools for an `<ec-pdf-viewer>`: mounts an `<ec-annotation-layer>` in each painted
@@ -180,14 +192,146 @@ export class EcDocumentAnnotations extends LitElement {
       // The viewer lets its overlay children take pointer events; ours only when a tool is active.
       layer.style.pointerEvents = 'none';
       layer.page = page;
-      layer.addEventListener('annotation-put', (ev) => this.#store?.put((ev as CustomEvent<AnnotationItem>).detail));
+      layer.addEventListener('annotation-put', (ev) => this.#put((ev as CustomEvent<AnnotationItem>).detail));
       layer.addEventListener('annotation-remove', (ev) => this.#store?.remove((ev as CustomEvent<string>).detail));
       overlay.append(layer);
       this.#layers.set(page, layer);
     }
     layer.viewport = { width: viewport.width, height: viewport.height, transform: [...viewport.transform] };
     this.#refreshLayer(layer);
+    if (this.isCurrentVersion) {
+      void this.#pageText(page)
+        .then((text) => {
+          this.#loadedTexts.set(page, text);
+          this.#fixCarriedHighlights(page, text);
+        })
+        .catch(() => undefined);
+    }
   };
+
+  /** Page texts already fetched (for synchronous work in pointer handlers). */
+  #loadedTexts = new Map<number, string>();
+
+  /** The `.pg` element and text layer of a page, when painted. */
+  #pageParts(page: number): { pg: Element; textLayer: Element; layer: EcAnnotationLayer } | null {
+    const layer = this.#layers.get(page);
+    const pg = layer?.parentElement?.closest('.pg') ?? layer?.parentElement?.parentElement ?? null;
+    const textLayer = pg?.querySelector('.textLayer');
+    return layer && pg && textLayer ? { pg, textLayer, layer } : null;
+  }
+
+  /** DOM position of the `k`-th non-space character of a text layer (k may equal the count: the end). */
+  #domPosition(textLayer: Element, k: number): { node: Text; offset: number } | null {
+    const walker = document.createTreeWalker(textLayer, NodeFilter.SHOW_TEXT);
+    let seen = 0;
+    let last: Text | null = null;
+    for (let n = walker.nextNode() as Text | null; n; n = walker.nextNode() as Text | null) {
+      const t = n.data;
+      for (let i = 0; i < t.length; i++) {
+        if (/\s/.test(t[i])) continue;
+        if (seen === k) return { node: n, offset: i };
+        seen++;
+      }
+      last = n;
+    }
+    return seen === k && last ? { node: last, offset: last.data.length } : null;
+  }
+
+  /** Rectangles (PDF user space) of `[start, end)` of a page's text, from its painted text layer. */
+  #rectsFor(page: number, text: string, start: number, end: number): Rect[] | null {
+    const parts = this.#pageParts(page);
+    if (!parts) return null;
+    const nonSpace = (x: string) => x.replace(/\s+/g, '').length;
+    const a = this.#domPosition(parts.textLayer, nonSpace(text.slice(0, start)));
+    const b = this.#domPosition(parts.textLayer, nonSpace(text.slice(0, end)));
+    if (!a || !b) return null;
+    const range = document.createRange();
+    range.setStart(a.node, a.offset);
+    range.setEnd(b.node, b.offset);
+    return this.#clientRectsToPdf(range, parts.pg, parts.layer);
+  }
+
+  #clientRectsToPdf(range: Range, pg: Element, layer: EcAnnotationLayer): Rect[] {
+    const box = pg.getBoundingClientRect();
+    const rects: Rect[] = [];
+    for (const r of range.getClientRects()) {
+      if (r.width < 1 || r.height < 1) continue;
+      const [x1, y1] = layer.cssToPdf(r.left - box.left, r.top - box.top);
+      const [x2, y2] = layer.cssToPdf(r.right - box.left, r.bottom - box.top);
+      rects.push({ x: round1(Math.min(x1, x2)), y: round1(Math.min(y1, y2)), w: round1(Math.abs(x2 - x1)), h: round1(Math.abs(y2 - y1)) });
+      if (rects.length >= 200) break;
+    }
+    return rects;
+  }
+
+  /**
+   * Highlights carried over from an earlier version keep their old rectangles (the server has no
+   * glyph positions); once the page is painted, redraw them from their text anchor and store the
+   * result (my own items only; idempotent: nothing is written when the rectangles already match).
+   */
+  #fixCarriedHighlights(page: number, text: string) {
+    const s = this.#store;
+    if (!s) return;
+    for (const it of s.ownItems(page)) {
+      if (it.kind !== 'highlight' || !it.carried || it.carried.status === 'orphaned') continue;
+      if (text.slice(it.anchor.start, it.anchor.end) !== it.anchor.quote) continue;
+      const rects = this.#rectsFor(page, text, it.anchor.start, it.anchor.end);
+      if (!rects?.length) continue;
+      const same = rects.length === it.rects.length && rects.every((r, i) => Math.abs(r.x - it.rects[i].x) + Math.abs(r.y - it.rects[i].y) + Math.abs(r.w - it.rects[i].w) < 1);
+      if (!same) s.put({ ...it, rects }, { undoable: false });
+    }
+  }
+
+  /**
+   * The text an ink stroke or a note was made next to (the nearest text-layer span), so it can
+   * follow that text to another page on a new version. Null when the page text is not loaded.
+   */
+  #nearAnchor(page: number, x: number, y: number): TextAnchor | undefined {
+    const text = this.#loadedTexts.get(page);
+    const parts = this.#pageParts(page);
+    if (!text || !parts) return undefined;
+    const [a, b, c, d, e, f] = parts.layer.viewport!.transform;
+    const cx = a * x + c * y + e;
+    const cy = b * x + d * y + f;
+    const box = parts.pg.getBoundingClientRect();
+    let best: Element | null = null;
+    let bestD = Infinity;
+    for (const span of parts.textLayer.querySelectorAll('span')) {
+      if (!span.textContent?.trim() || span.children.length) continue;
+      const r = span.getBoundingClientRect();
+      const dx = Math.max(r.left - box.left - cx, 0, cx - (r.right - box.left));
+      const dy = Math.max(r.top - box.top - cy, 0, cy - (r.bottom - box.top));
+      const dist = Math.hypot(dx, dy);
+      if (dist < bestD) {
+        bestD = dist;
+        best = span;
+      }
+    }
+    if (!best) return undefined;
+    const before = document.createRange();
+    before.setStart(parts.textLayer, 0);
+    before.setEndBefore(best);
+    const nonSpace = (t: string) => t.replace(/\s+/g, '').length;
+    const skip = nonSpace(before.toString());
+    const take = nonSpace(best.textContent ?? '');
+    const start = nthNonSpace(text, skip);
+    const end = nthNonSpace(text, skip + take - 1) + 1;
+    if (start < 0 || end <= start) return undefined;
+    try {
+      return anchorFromRange(text, page, start, Math.min(end, start + 200));
+    } catch {
+      return undefined;
+    }
+  }
+
+  #put(item: AnnotationItem) {
+    if ((item.kind === 'ink' || item.kind === 'note') && !item.near) {
+      const at = item.kind === 'ink' ? [item.points[0], item.points[1]] : [item.x, item.y];
+      const near = this.#nearAnchor(item.page, at[0], at[1]);
+      if (near) item = { ...item, near };
+    }
+    this.#store?.put(item);
+  }
 
   #refreshLayers() {
     for (const l of this.#layers.values()) this.#refreshLayer(l);
@@ -260,15 +404,7 @@ export class EcDocumentAnnotations extends LitElement {
         }
       }
       if (start < 0 || end <= start) throw new Error('selection outside the page text');
-      const box = pg.getBoundingClientRect();
-      const rects: Rect[] = [];
-      for (const r of range.getClientRects()) {
-        if (r.width < 1 || r.height < 1) continue;
-        const [x1, y1] = layer.cssToPdf(r.left - box.left, r.top - box.top);
-        const [x2, y2] = layer.cssToPdf(r.right - box.left, r.bottom - box.top);
-        rects.push({ x: Math.min(x1, x2), y: Math.min(y1, y2), w: Math.abs(x2 - x1), h: Math.abs(y2 - y1) });
-        if (rects.length >= 200) break;
-      }
+      const rects = this.#clientRectsToPdf(range, pg, layer);
       if (!rects.length) throw new Error('no rectangles');
       const item: Highlight = { id: newItemId(), kind: 'highlight', page: layer.page, anchor: anchorFromRange(text, layer.page, start, end), rects, color: this.color, createdAt: Date.now() };
       this.#store?.put(item);

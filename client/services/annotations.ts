@@ -13,6 +13,8 @@ import * as Y from 'yjs';
 import { type AnnotationItem, type Author, itemsMapName, layerDocName } from '../../shared/protocol/annotations.js';
 
 const LOCAL = 'ec-local';
+/** Origin of automatic local corrections: synced, but not on the undo stack. */
+const AUTO = 'ec-auto';
 const DB_PREFIX = 'ec-annotations:';
 
 export type LayerState = 'connecting' | 'online' | 'offline' | 'refused';
@@ -138,11 +140,14 @@ export class DocumentAnnotations extends EventTarget {
     return out;
   }
 
-  /** Adds or replaces one of my items (undoable); a shared copy follows the change. */
-  put(item: AnnotationItem): void {
+  /**
+   * Adds or replaces one of my items; a shared copy follows the change. Undoable unless
+   * `undoable: false` (automatic corrections, e.g. redrawing a carried highlight).
+   */
+  put(item: AnnotationItem, { undoable = true } = {}): void {
     const shared = this.sharedSourceIds().has(item.id);
-    this.own.doc.transact(() => this.ownMap().set(item.id, item), LOCAL);
-    if (shared) this.shareItems([item.id]);
+    this.own.doc.transact(() => this.ownMap().set(item.id, item), undoable ? LOCAL : AUTO);
+    if (shared) this.shareItems([item.id], undoable);
   }
 
   /** Removes one of my items, and its shared copy (undoable). */
@@ -152,7 +157,7 @@ export class DocumentAnnotations extends EventTarget {
   }
 
   /** Shares my items with the meeting: copies carrying my name and colour. */
-  shareItems(ids: string[]): void {
+  shareItems(ids: string[], undoable = true): void {
     const own = this.ownMap();
     this.shared.doc.transact(() => {
       const map = this.sharedMap();
@@ -162,7 +167,7 @@ export class DocumentAnnotations extends EventTarget {
         const copyId = `s${item.id}`.slice(0, 64);
         map.set(copyId, { ...item, id: copyId, sourceId: item.id, author: this.me });
       }
-    }, LOCAL);
+    }, undoable ? LOCAL : AUTO);
   }
 
   /** Shares my whole layer on the current version. */

@@ -120,9 +120,10 @@ export function myAnnotations(db: Db, layers: AnnotationLayers, projection: Anno
   if (!mine.length) return [];
   // Bring loaded layers' pending changes into the table first (the hook is debounced).
   for (const d of mine) {
-    const name = layerDocName({ documentId: d.id, layer: 'private', userId: user.id });
-    const ydoc = layers.loaded(name);
-    if (ydoc) projection.project(name, ydoc);
+    for (const name of [layerDocName({ documentId: d.id, layer: 'private', userId: user.id }), layerDocName({ documentId: d.id, layer: 'shared', meetingId })]) {
+      const ydoc = layers.loaded(name);
+      if (ydoc) projection.project(name, ydoc);
+    }
   }
   const rows = db
     .select()

@@ -75,6 +75,7 @@ describe('annotations in the browser', () => {
     await selectText(a, 'digital transformation plan');
     await a.locator('ec-document-annotations button[data-tool="highlight"]').click();
     await a.locator('ec-annotation-layer g.own [data-kind="highlight"]').first().waitFor({ timeout: 10_000 });
+    const xBefore = Number(await a.locator('ec-annotation-layer g.own [data-kind="highlight"] rect').first().getAttribute('x'));
     await a.locator('ec-document-annotations button[aria-expanded]').click();
     await a.locator('ec-document-annotations .panel button.share').first().click();
     await b.locator('ec-annotation-layer g.shared [data-kind="highlight"]').first().waitFor({ timeout: 10_000 });
@@ -95,19 +96,24 @@ describe('annotations in the browser', () => {
     await a.locator('ec-annotation-layer g.shared [data-kind="ink"]').nth(1).waitFor({ timeout: 20_000 });
     await screenshot(a, 'annotations', 'vi');
 
-    // The secretary replaces the document (page two removed): annotations reappear on the new version.
+    // The secretary replaces the document (page two removed, words added before the highlighted
+    // passage): the annotations reappear on the new version, the highlight redrawn where its text now is.
     const secretary = await server.login('secretary');
-    await replacePdf(secretary, documentId, await textPdf([PAGE_TEXTS[0], PAGE_TEXTS[2]]));
+    await replacePdf(secretary, documentId, await textPdf(['Revised draft. ' + PAGE_TEXTS[0], PAGE_TEXTS[2]]));
     await a.reload();
     await openDocument(a);
-    await a.locator('ec-annotation-layer g.own [data-kind="highlight"]').first().waitFor({ timeout: 15_000 });
     await a.locator('ec-annotation-layer g.shared [data-kind="ink"]').first().waitFor({ timeout: 15_000 });
+    const moved = a.locator('ec-annotation-layer g.own [data-kind="highlight"] rect').first();
+    await moved.waitFor({ timeout: 15_000 });
+    await expect.poll(async () => Number(await moved.getAttribute('x')), { timeout: 10_000 }).toBeGreaterThan(xBefore + 30);
+    await screenshot(a, 'annotations-new-version', 'vi');
 
     // "My annotations" lists the highlight on the new version, jumping to its page.
     await a.goto('/meetings/1/annotations');
     const entry = a.locator('ec-my-annotations-view li a').first();
     await entry.waitFor({ timeout: 10_000 });
     expect(await entry.textContent()).toContain('digital transformation plan');
+    expect(await entry.textContent()).toContain('Đã chia sẻ');
     await screenshot(a, 'my-annotations', 'vi');
     await a.context().close();
     await b.context().close();
