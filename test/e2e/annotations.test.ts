@@ -115,6 +115,21 @@ describe('annotations in the browser', () => {
     expect(await entry.textContent()).toContain('digital transformation plan');
     expect(await entry.textContent()).toContain('Đã chia sẻ');
     await screenshot(a, 'my-annotations', 'vi');
+
+    // The same views in English, and the annotation view on a phone.
+    await a.locator('ec-language-switch button[lang="en"]').click();
+    await a.locator('ec-my-annotations-view h1', { hasText: 'My annotations' }).waitFor();
+    await screenshot(a, 'my-annotations', 'en');
+    await a.goto(`/documents/${documentId}/annotate`);
+    await a.locator('ec-document-annotations .status', { hasText: 'Synced' }).waitFor({ timeout: 15_000 });
+    await a.locator('ec-annotation-layer g.own [data-kind="highlight"]').first().waitFor({ timeout: 15_000 });
+    await screenshot(a, 'annotations', 'en');
+    const phone = await newPage(browser, server.url, { viewport: VIEWPORTS.phone, hasTouch: true });
+    await login(phone, 'member2');
+    await openDocument(phone);
+    await phone.locator('ec-annotation-layer g.shared [data-kind="highlight"]').first().waitFor({ timeout: 15_000 });
+    await screenshot(phone, 'annotations-phone', 'vi');
+    await phone.context().close();
     await a.context().close();
     await b.context().close();
   });
