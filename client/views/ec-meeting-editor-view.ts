@@ -4,14 +4,14 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { LIMITS } from '../../shared/limits.js';
 import type { Agenda } from '../../shared/protocol/agenda.js';
-import type { Me } from '../../shared/protocol/auth.js';
+import type { Locale, Me } from '../../shared/protocol/auth.js';
 import type { Committee, MeetingRole, Room } from '../../shared/protocol/committees.js';
 import type { CreateMeetingBody, Meeting, MeetingMode, ParticipantInput, QuorumRule, UpdateMeetingBody } from '../../shared/protocol/meetings.js';
 import type { User } from '../../shared/protocol/users.js';
 import '../components/ec-agenda-builder.js';
 import { ApiError, type Api } from '../services/api.js';
-import { apiContext, meContext } from '../services/context.js';
-import { fromLocalInput, toLocalInput } from '../services/format.js';
+import { apiContext, localeContext, meContext } from '../services/context.js';
+import { formatDateTime, fromLocalInput, toLocalInput } from '../services/format.js';
 import { MEETING_MODES, MEETING_ROLES, modeLabel, roleLabel, statusLabel } from '../services/labels.js';
 import { navigate } from '../services/router.js';
 import type { Committees, Rooms, UserList } from '../services/types.js';
@@ -45,6 +45,10 @@ export class EcMeetingEditorView extends LitElement {
   static override styles = [
     sharedStyles,
     css`
+      .when {
+        font-weight: 400;
+        font-size: 0.88rem;
+      }
       .back {
         display: inline-flex;
         align-items: center;
@@ -59,14 +63,37 @@ export class EcMeetingEditorView extends LitElement {
       .wide {
         grid-column: 1 / -1;
       }
-      fieldset {
-        border: 0;
-        padding: 0;
-        margin: 0;
+      details.people-box {
+        border: 1px solid var(--ec-border);
+        border-radius: 8px;
+        padding: 0 0.75rem;
       }
-      legend {
+      details.people-box[open] {
+        padding-bottom: 0.75rem;
+      }
+      summary {
+        min-height: var(--ec-touch);
+        display: flex;
+        align-items: center;
+        gap: 1rem;
+        flex-wrap: wrap;
         font-weight: 600;
-        margin-bottom: 0.4rem;
+        cursor: pointer;
+        list-style: none;
+      }
+      summary::before {
+        content: '▸';
+        color: var(--ec-primary);
+      }
+      details[open] > summary::before {
+        content: '▾';
+      }
+      summary::-webkit-details-marker {
+        display: none;
+      }
+      summary .muted {
+        font-weight: 400;
+        font-size: 0.92rem;
       }
       .people td:first-child small {
         display: block;
@@ -141,6 +168,7 @@ export class EcMeetingEditorView extends LitElement {
   @property({ attribute: false }) params: Record<string, string> = {};
   @consume({ context: apiContext }) private api!: Api;
   @consume({ context: meContext, subscribe: true }) private me: Me | null = null;
+  @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
 
   @state() private meeting: Meeting | null = null;
   @state() private agenda: Agenda | null = null;
@@ -294,6 +322,11 @@ export class EcMeetingEditorView extends LitElement {
     }
   }
 
+  /** The picked time spelled out in the UI language and Vietnam time (date inputs follow the device's locale). */
+  #when(local: string) {
+    return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(local) ? html`<small class="muted when">${formatDateTime(fromLocalInput(local.slice(0, 16)), this.locale)}</small>` : nothing;
+  }
+
   #openPublish() {
     this.renderRoot.querySelector<HTMLDialogElement>('dialog#publish')?.showModal();
   }
@@ -351,10 +384,12 @@ export class EcMeetingEditorView extends LitElement {
           <label class="field"
             >${msg('Bắt đầu', { id: 'editor.startsAt' })}
             <input name="startsAt" type="datetime-local" required .value=${this.startsAt} @input=${(e: Event) => (this.startsAt = (e.target as HTMLInputElement).value)} />
+            ${this.#when(this.startsAt)}
           </label>
           <label class="field"
             >${msg('Kết thúc', { id: 'editor.endsAt' })}
             <input name="endsAt" type="datetime-local" required .value=${this.endsAt} @input=${(e: Event) => (this.endsAt = (e.target as HTMLInputElement).value)} />
+            ${this.#when(this.endsAt)}
           </label>
           <label class="field"
             >${msg('Phòng họp', { id: 'editor.room' })}
@@ -395,8 +430,11 @@ export class EcMeetingEditorView extends LitElement {
             <textarea name="description" maxlength=${LIMITS.description} .value=${this.description} @input=${(e: Event) => (this.description = (e.target as HTMLTextAreaElement).value)}></textarea>
           </label>
 
-          <fieldset class="wide">
-            <legend>${msg(str`Thành phần tham dự (${this.rows.length})`, { id: 'editor.participants' })}</legend>
+          <details class="wide people-box" ?open=${!m}>
+            <summary>
+              <span>${msg(str`Thành phần tham dự (${this.rows.length})`, { id: 'editor.participants' })}</span>
+              <span class="muted">${msg(str`${this.rows.filter((r) => r.canVote && r.role !== 'guest').length} người có quyền biểu quyết`, { id: 'editor.votersCount' })}</span>
+            </summary>
             ${this.rows.length
               ? html`<table class="people" data-testid="participant-rows">
                   <thead>
@@ -433,7 +471,7 @@ export class EcMeetingEditorView extends LitElement {
               </select>
               <button type="button" ?disabled=${!this.addUserId} @click=${() => this.#addPerson()}>+ ${msg('Thêm', { id: 'agenda.addConfirm' })}</button>
             </div>
-          </fieldset>
+          </details>
 
           <div class="actions wide">
             <button class="primary" type="submit" data-testid="save-meeting" ?disabled=${this.saving}>

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, launchBrowser, login, logout, newPage, screenshot } from '../helpers/browser.js';
+import { VIEWPORTS, collectProblems, launchBrowser, login, logout, newPage, screenshot } from '../helpers/browser.js';
 import { type TestServer, startTestServer } from '../helpers/server.js';
 
 /**
@@ -45,6 +45,8 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
 
   it('the secretary creates a meeting, builds a three-item agenda (one nested) by drag and drop and keyboard, gets a clear message on a version conflict, and publishes', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
+    // The CSP allows only 'self' (+ data: fonts/images): self-hosted fonts and the bundle must load without violations.
+    const problems = collectProblems(page);
     await page.goto('/');
     await page.locator('ec-login-view input[name="username"]').waitFor();
     await screenshot(page, 'login', 'vi');
@@ -121,6 +123,10 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await page.locator('[data-testid="publish"]').click();
     await page.locator('[data-testid="confirm-publish"]').click();
     await expect.poll(() => page.locator('ec-meeting-editor-view [data-testid="meeting-status"]').textContent()).toBe('Đã công bố');
+    // The self-hosted Vietnamese subset of the UI font is what renders the text.
+    const viFont = await page.evaluate(() => [...document.fonts].filter((f) => f.family.includes('Be Vietnam Pro') && /1ea0/i.test(f.unicodeRange)).map((f) => f.status));
+    expect(viFont).toContain('loaded');
+    expect(problems).toEqual({ csp: [], errors: [] });
     await page.context().close();
   });
 

@@ -94,3 +94,16 @@ export async function screenshot(page: Page, view: string, locale: string): Prom
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/**
+ * Starts recording what goes wrong in a page: Content-Security-Policy violations (console) and
+ * uncaught exceptions. Assert on the arrays at the end of a test, e.g. `expect(problems.csp).toEqual([])`.
+ */
+export function collectProblems(page: Page): { csp: string[]; errors: string[] } {
+  const out = { csp: [] as string[], errors: [] as string[] };
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) out.csp.push(m.text());
+  });
+  page.on('pageerror', (e) => out.errors.push(e.message));
+  return out;
+}

@@ -78,4 +78,5 @@ export const meetings: Catalog = {
   'editor.alreadyPublished': 'The meeting has been published. Later changes notify the participants again.',
   'editor.publishConfirmTitle': 'Publish the meeting?',
   'editor.publishConfirm': str`${0} people will receive the invitation and a notification. The agenda has ${1} items.`,
+  'editor.votersCount': str`${0} with voting right`,
 };
