@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { VIEWPORTS, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
+import { VIEWPORTS, launchBrowser, login, logout, newPage, screenshot } from '../helpers/browser.js';
 import { type TestServer, startTestServer } from '../helpers/server.js';
 import { PAGE_TEXTS, replacePdf, textPdf, uploadPdf } from '../integration/annotations-helpers.js';
 
@@ -23,8 +23,8 @@ afterAll(async () => {
 
 async function openDocument(page: Page) {
   await page.goto(`/documents/${documentId}/annotate`);
-  await page.locator('ec-annotation-layer').first().waitFor({ state: 'attached', timeout: 20_000 });
-  await page.locator('ec-document-annotations .status').filter({ hasText: 'Đã đồng bộ' }).waitFor({ timeout: 15_000 });
+  await page.locator('ec-annotation-layer').first().waitFor({ state: 'attached', timeout: 40_000 });
+  await page.locator('ec-document-annotations .status').filter({ hasText: 'Đã đồng bộ' }).waitFor({ timeout: 30_000 });
 }
 
 /** Selects `quote` in the first page's text layer (as a finger drag would). */
@@ -130,6 +130,12 @@ describe('annotations in the browser', () => {
     await phone.locator('ec-annotation-layer g.shared [data-kind="highlight"]').first().waitFor({ timeout: 15_000 });
     await screenshot(phone, 'annotations-phone', 'vi');
     await phone.context().close();
+
+    // Signing out leaves no offline annotation copy on the device.
+    const offlineDbs = () => b.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).filter((n) => n?.startsWith('ec-annotations:')).length);
+    expect(await offlineDbs()).toBeGreaterThan(0);
+    await logout(b);
+    await expect.poll(offlineDbs, { timeout: 10_000 }).toBe(0);
     await a.context().close();
     await b.context().close();
   });
