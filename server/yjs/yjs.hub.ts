@@ -272,11 +272,11 @@ export class YjsHub {
   }
 
   /** Introspection for tests and health: loaded documents, their connections and stored rows. */
-  stats(): { docs: number; connections: number; perDoc: Record<string, { connections: number; rows: number; bytes: number }> } {
-    const perDoc: Record<string, { connections: number; rows: number; bytes: number }> = {};
+  stats(): { docs: number; connections: number; perDoc: Record<string, { connections: number; rows: number; bytes: number; pending: number }> } {
+    const perDoc: Record<string, { connections: number; rows: number; bytes: number; pending: number }> = {};
     let connections = 0;
     for (const d of this.docs.values()) {
-      perDoc[d.name] = { connections: d.conns.size, rows: d.rows, bytes: d.bytes };
+      perDoc[d.name] = { connections: d.conns.size, rows: d.rows, bytes: d.bytes, pending: d.pending.length };
       connections += d.conns.size;
     }
     return { docs: this.docs.size, connections, perDoc };
@@ -430,6 +430,15 @@ export class YjsHub {
               return this.closeConn(conn, CLOSE_CODES.documentTooLarge, 'document too large');
             }
             Y.applyUpdate(doc.ydoc, update, conn);
+            // Updates whose dependencies are missing wait in memory (never persisted or broadcast
+            // until they integrate); cap them so a writer cannot grow memory without bound.
+            if (pendingBytes(doc.ydoc) > this.options.docBytes / 4) {
+              conn.log.warn('yjs: too many unintegrated updates; dropping them');
+              // Never integrated, persisted or broadcast: dropping them loses nothing anyone saw.
+              doc.ydoc.store.pendingStructs = null;
+              doc.ydoc.store.pendingDs = null;
+              return this.closeConn(conn, CLOSE_CODES.documentTooLarge, 'document too large');
+            }
           } else throw new Error(`unknown sync message ${sub}`);
           break;
         }
@@ -669,6 +678,11 @@ function encodeAwarenessMessage(awareness: awarenessProtocol.Awareness, clients:
   encoding.writeVarUint(enc, YJS_MESSAGE.awareness);
   encoding.writeVarUint8Array(enc, awarenessProtocol.encodeAwarenessUpdate(awareness, clients));
   return encoding.toUint8Array(enc);
+}
+
+/** Bytes of updates waiting for missing dependencies inside a Y.Doc. */
+function pendingBytes(doc: Y.Doc): number {
+  return (doc.store.pendingStructs?.update.byteLength ?? 0) + (doc.store.pendingDs?.byteLength ?? 0);
 }
 
 function assertConsumed(dec: decoding.Decoder, buf: Uint8Array): void {
