@@ -46,7 +46,9 @@ interface Server {
 }
 
 async function startServer(mode: 'hub' | 'stock'): Promise<Server> {
-  const child: ChildProcess = fork(path.join(here, 'lib', 'yjs-fanout-server.ts'), [mode], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  // --profile: a V8 CPU profile of our hub's process in ./bench-profiles (for finding hot spots).
+  const prof = process.argv.includes('--profile') && mode === 'hub' ? ['--cpu-prof', '--cpu-prof-dir=bench-profiles'] : [];
+  const child: ChildProcess = fork(path.join(here, 'lib', 'yjs-fanout-server.ts'), [mode], { execArgv: ['--import', 'tsx', ...prof], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`bench server (${mode}) exited with ${code}`)));

@@ -358,7 +358,8 @@ export class AnnotationLayers {
         if (key === null) continue;
         const before = shadow.get(key);
         const after = map.has(key) ? map.get(key) : undefined;
-        const reason = this.refusal(g.ref, user, key, before, after, pageCount, map.size, manager);
+        // The shadow holds exactly the accepted items: its size is O(1), Y.Map.size is O(n).
+        const reason = this.refusal(g.ref, user, key, before, after, pageCount, shadow.size + (before === undefined ? 1 : 0), manager);
         if (reason) {
           this.log.info({ doc: name, userId: user.id, item: key, reason }, 'annotations: change refused and reverted');
           reverts.push(() => {
