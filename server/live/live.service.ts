@@ -6,7 +6,6 @@ import type {
   LiveSnapshot,
   MeetingLiveState,
   PresenterState,
-  SpeakerEntry,
   SpeakerKind,
   SpeakersState,
 } from '../../shared/protocol/live.js';
@@ -14,6 +13,7 @@ import { LIVE_LIMITS } from '../../shared/protocol/live.js';
 import { orderAgenda } from '../../shared/rules/agenda.js';
 import { computeQuorum, quorumSentence } from '../../shared/rules/quorum.js';
 import { readAgenda } from '../agenda/agenda.service.js';
+import { speakersNow } from './live.repo.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { Db } from '../db/client.js';
@@ -195,21 +195,9 @@ function floorRow(db: Db, meetingId: number) {
     .get();
 }
 
-const toEntry = (r: ReturnType<typeof queueOf>[number]): SpeakerEntry => ({
-  id: r.id,
-  userId: r.userId,
-  fullName: r.fullName,
-  kind: r.kind,
-  agendaItemId: r.agendaItemId,
-  requestedAt: r.requestedAt,
-});
-
 /** The speakers' list of the current item and who has the floor. */
 export function speakersState(db: Db, meetingId: number): SpeakersState {
-  const itemId = currentItemId(db, meetingId);
-  const f = floorRow(db, meetingId);
-  const floor: Floor | null = f ? { ...toEntry(f), startedAt: f.startedAt!, allottedSeconds: f.allottedSeconds! } : null;
-  return { agendaItemId: itemId, queue: queueOf(db, meetingId, itemId).map(toEntry), floor };
+  return speakersNow(db, meetingId);
 }
 
 export function presenterState(db: Db, meetingId: number): PresenterState {

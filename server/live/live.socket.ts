@@ -1,8 +1,8 @@
 import { LIVE_COMMANDS } from '../../shared/protocol/live.js';
-import { readAgenda } from '../agenda/agenda.service.js';
 import type { Db } from '../db/client.js';
 import type { MeetingAccess } from '../meetings/meetings.access.js';
 import type { CommandContext, SocketDomain } from '../realtime/hub.js';
+import { agendaForPush, agendaVersion, floorNow } from './live.repo.js';
 import * as live from './live.service.js';
 
 type Change = 'meeting' | 'agenda' | 'attendance' | 'speakers' | 'presenter';
@@ -17,16 +17,15 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
 
   hub.snapshot('live', (meetingId) => live.liveSnapshot(db, meetingId, hub.online(meetingId)));
 
-  const floorKey = (meetingId: number) => live.speakersState(db, meetingId).floor;
 
   /** Authorize + one transaction + pushes of what changed (+ the floor on ctx.bus when it moved). */
   function run<T>(c: CommandContext, meetingId: number, changes: Change[], fn: (d: Db, a: MeetingAccess) => T): T {
     const a = c.access(meetingId);
-    const before = changes.includes('speakers') || changes.includes('agenda') || changes.includes('meeting') ? floorKey(meetingId) : undefined;
+    const before = changes.includes('speakers') || changes.includes('agenda') || changes.includes('meeting') ? (floorNow(db, meetingId) ?? null) : undefined;
     const result = c.tx((d) => fn(d, a));
     publish(meetingId, changes);
     if (before !== undefined) {
-      const after = floorKey(meetingId);
+      const after = floorNow(db, meetingId);
       if (before?.id !== after?.id) {
         bus.emit('floor:changed', {
           meetingId,
@@ -44,7 +43,7 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
   function publish(meetingId: number, changes: Change[]) {
     for (const change of changes) {
       if (change === 'meeting') bus.emit('meeting:changed', { meetingId });
-      else if (change === 'agenda') bus.emit('agenda:changed', { meetingId, version: readAgenda(db, meetingId).version });
+      else if (change === 'agenda') bus.emit('agenda:changed', { meetingId, version: agendaVersion(db, meetingId) });
       else if (change === 'attendance') hub.broadcast(meetingId, 'attendance:changed', live.attendanceState(db, meetingId, hub.online(meetingId)));
       else if (change === 'speakers') hub.broadcast(meetingId, 'speakers:changed', live.speakersState(db, meetingId));
       else hub.broadcast(meetingId, 'presenter:moved', live.presenterState(db, meetingId));
@@ -53,12 +52,15 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
 
   const roomEmpty = (meetingId: number) => hub.online(meetingId).size === 0;
   // REST edits and live commands alike announce these; tablets get the whole new state at once.
-  bus.on('agenda:changed', ({ meetingId }) => {
+  // Prepended: the tablets hear first, slower subscribers (search indexing, minutes) run after.
+  bus.prependListener('agenda:changed', ({ meetingId }) => {
     if (roomEmpty(meetingId)) return;
-    hub.broadcast(meetingId, 'agenda:changed', readAgenda(db, meetingId));
+    const agenda = agendaForPush(db, meetingId);
+    if (!agenda) return;
+    hub.broadcast(meetingId, 'agenda:changed', agenda);
     hub.broadcast(meetingId, 'speakers:changed', live.speakersState(db, meetingId));
   });
-  bus.on('meeting:changed', ({ meetingId }) => {
+  bus.prependListener('meeting:changed', ({ meetingId }) => {
     if (roomEmpty(meetingId)) return;
     hub.broadcast(meetingId, 'meeting:changed', live.meetingLiveState(db, meetingId));
     hub.broadcast(meetingId, 'attendance:changed', live.attendanceState(db, meetingId, hub.online(meetingId)));

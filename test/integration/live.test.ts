@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandError, RealtimeClient } from '../../client/services/socket.js';
+import { readAgenda } from '../../server/agenda/agenda.service.js';
+import { agendaForPush } from '../../server/live/live.repo.js';
 import { speakingTimes } from '../../server/live/live.service.js';
 import { type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected } from '../helpers/socket.js';
@@ -172,6 +174,9 @@ describe('live meeting over Socket.IO', () => {
     expect(withUrgent.items.map((i: any) => i.id)).toEqual([...itemIds, urgent.itemId]);
     expect(await err(s.member1.cmd('agenda:goto', { meetingId, itemId: itemIds[0] }))).toBe('forbidden');
     expect(await err(s.chair.cmd('agenda:goto', { meetingId, itemId: 999999 }))).toBe('not_found');
+    // the hot-path reader pushes exactly what the agenda domain reads
+    expect(agendaForPush(srv.app.ctx.db, meetingId)).toEqual(readAgenda(srv.app.ctx.db, meetingId));
+    expect(agendaForPush(srv.app.ctx.db, 1)).toEqual(readAgenda(srv.app.ctx.db, 1));
   });
 
   it('an agenda edit over REST during the meeting reaches every tablet at once', async () => {
