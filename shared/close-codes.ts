@@ -9,7 +9,7 @@ export const CLOSE_CODES = {
   goingAway: 1001,
   /** A single frame exceeded the server's maxPayload (sent by `ws` itself); do not resend it. */
   messageTooBig: 1009,
-  /** The server is overloaded for this connection (send buffer full); reconnect later. */
+  /** This connection is too slow (send buffer full) or floods messages; reconnect later. */
   tryAgainLater: 1013,
   /** A message that is not valid y-protocols, or an update that cannot be applied. */
   invalidMessage: 4400,

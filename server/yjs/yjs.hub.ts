@@ -36,6 +36,12 @@ export interface YjsHubOptions {
   changeMaxWaitMs: number;
   /** A connection whose send buffer grows past this is closed with 1013 (slow consumer). */
   maxBufferedBytes: number;
+  /**
+   * Per-connection flood limit (token buckets of messages and bytes). A connection that exceeds it
+   * is closed with 1013 (transient): the stock provider reconnects after its backoff and re-syncs,
+   * so nothing is lost and the other connections are unaffected.
+   */
+  rate: { messagesPerSecond: number; messageBurst: number; bytesPerSecond: number; byteBurst: number };
   /** Largest a document may grow through client updates (`LIMITS.yjs.docBytes`). */
   docBytes: number;
 }
@@ -49,6 +55,7 @@ const DEFAULTS: YjsHubOptions = {
   changeDebounceMs: 1_000,
   changeMaxWaitMs: 5_000,
   maxBufferedBytes: 8 * 1024 * 1024,
+  rate: { messagesPerSecond: 200, messageBurst: 400, bytesPerSecond: 2 * 1024 * 1024, byteBurst: 8 * 1024 * 1024 },
   docBytes: LIMITS.yjs.docBytes,
 };
 
@@ -93,6 +100,10 @@ class Conn {
   readonly awarenessIds = new Set<number>();
   alive = true;
   closed = false;
+  /** Token buckets of the flood limit; filled lazily from the time of the last message. */
+  msgTokens = Number.NaN;
+  byteTokens = Number.NaN;
+  lastRefill = 0;
   constructor(
     readonly ws: WebSocket,
     public user: AuthUser,
@@ -383,7 +394,12 @@ export class YjsHub {
     ws.on('message', (data, isBinary) => {
       if (conn.closed) return;
       if (!isBinary) return this.closeConn(conn, CLOSE_CODES.invalidMessage, 'binary frames only');
-      this.onMessage(conn, toUint8(data));
+      const buf = toUint8(data);
+      if (!this.takeTokens(conn, buf.byteLength)) {
+        conn.log.warn('yjs: message flood, closing connection');
+        return this.closeConn(conn, CLOSE_CODES.tryAgainLater, 'rate limited');
+      }
+      this.onMessage(conn, buf);
     });
     conn.log.debug({ level: conn.level }, 'yjs: connected');
     // Sync step 1 from the server, then the current awareness states (as the stock server does).
@@ -465,6 +481,24 @@ export class YjsHub {
       conn.log.info({ err: (err as Error).message }, 'yjs: invalid message, closing connection');
       this.closeConn(conn, CLOSE_CODES.invalidMessage, 'invalid message');
     }
+  }
+
+  /** Token-bucket flood check of one incoming frame; false when the connection is over its rate. */
+  private takeTokens(conn: Conn, bytes: number): boolean {
+    const r = this.options.rate;
+    const now = performance.now();
+    if (Number.isNaN(conn.msgTokens)) {
+      conn.msgTokens = r.messageBurst;
+      conn.byteTokens = r.byteBurst;
+    } else {
+      const dt = (now - conn.lastRefill) / 1000;
+      conn.msgTokens = Math.min(r.messageBurst, conn.msgTokens + dt * r.messagesPerSecond);
+      conn.byteTokens = Math.min(r.byteBurst, conn.byteTokens + dt * r.bytesPerSecond);
+    }
+    conn.lastRefill = now;
+    conn.msgTokens -= 1;
+    conn.byteTokens -= bytes;
+    return conn.msgTokens >= 0 && conn.byteTokens >= 0;
   }
 
   private send(conn: Conn, msg: Uint8Array): void {

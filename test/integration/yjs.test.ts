@@ -182,6 +182,26 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
     }
   });
 
+  it('closes a connection that floods messages with 1013 (transient) while others keep syncing, and its provider comes back', async () => {
+    const name = itemNotesDocName(1, itemIds[3]);
+    const good = provider(name, secretary);
+    await synced(good);
+    const { ws, closed } = await rawSocket(server.url, name, member1.cookie);
+    const query = Uint8Array.from([3]);
+    for (let i = 0; i < 1000; i++) ws.send(query);
+    expect(await closed).toBe(CLOSE_CODES.tryAgainLater);
+
+    // A stock provider that floods is closed the same way, reconnects by itself and converges.
+    const flooder = provider(name, secretary);
+    await synced(flooder);
+    const closes = flooder.closes.length;
+    for (let i = 0; i < 600; i++) flooder.text.insert(0, 'z');
+    await until(() => flooder.closes.length > closes, { what: 'flooder closed' });
+    expect(flooder.closes.at(-1)).toBe(CLOSE_CODES.tryAgainLater);
+    await until(() => flooder.provider.synced && good.text.toString() === flooder.text.toString(), { what: 'flooder re-synced' });
+    expect(good.text.toString()).toContain('z'.repeat(600));
+  });
+
   it('re-checks access when the meeting changes and closes revoked connections with 4403, ended sessions with 4401', async () => {
     const ids = await userIds(await server.login('admin'));
     const m = await buildMeeting(secretary, {
