@@ -94,6 +94,7 @@ export class AnnotationLayers {
   private changes = new Map<string, VersionChange>();
   private versionCache = new Map<number, { id: number; version: number; pageCount: number }[]>();
   private lastVersionRowId = 0;
+  private lastAuditId = 0;
   private log: Logger;
   private db: Db;
   private timer: NodeJS.Timeout | null = null;
@@ -107,22 +108,48 @@ export class AnnotationLayers {
     const onOpen = (name: string) => this.guard(name);
     this.hub.registerKind(privateLayerKind(onOpen));
     this.hub.registerKind(sharedLayerKind(onOpen));
-    this.lastVersionRowId = this.db.select({ id: documentVersions.id }).from(documentVersions).orderBy(asc(documentVersions.id)).all().at(-1)?.id ?? 0;
+    this.lastVersionRowId = (this.db.$client.prepare('SELECT max(id) AS id FROM document_versions').get() as { id: number | null }).id ?? 0;
+    this.lastAuditId = (this.db.$client.prepare('SELECT max(id) AS id FROM audit_log').get() as { id: number | null }).id ?? 0;
   }
 
   /**
    * Watches for new document versions (the documents domain announces none on the bus, so the
-   * newest version row id is polled: one indexed query) and carries annotations over.
+   * newest version row id is polled: one indexed query) and carries annotations over; and for
+   * access changes (see `checkAccessChanges`).
    */
   startVersionWatch(intervalMs: number): void {
     if (this.timer) clearInterval(this.timer);
-    this.timer = setInterval(() => this.checkNewVersions(), intervalMs);
+    this.timer = setInterval(() => {
+      try {
+        this.checkNewVersions();
+        this.checkAccessChanges();
+      } catch (err) {
+        this.log.error({ err }, 'annotations: watching documents failed');
+      }
+    }, intervalMs);
     this.timer.unref();
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+
+  /**
+   * Re-checks live layer connections of documents whose access changed or that were removed since
+   * the last check (the documents domain audits those in the same transaction; the audit log's id
+   * is the cursor), so a member taken off a document loses its layers within a second.
+   */
+  checkAccessChanges(): void {
+    const rows = this.db.$client
+      .prepare("SELECT id, target_id AS documentId FROM audit_log WHERE id > ? AND action IN ('document.update', 'document.remove') ORDER BY id")
+      .all(this.lastAuditId) as { id: number; documentId: string }[];
+    if (!rows.length) return;
+    this.lastAuditId = rows.at(-1)!.id;
+    for (const documentId of new Set(rows.map((r) => r.documentId))) {
+      const prefix = `annotation:${documentId}:`;
+      for (const name of this.byName.keys()) if (name.startsWith(prefix)) this.hub.recheck({ docName: name });
+    }
   }
 
   /** Carries annotations of every document that got a new version since the last check. */

@@ -85,6 +85,19 @@ describe('annotation layers: who may open them', () => {
     await synced(viewer);
   });
 
+  it('a member taken off a document loses its layers at once (4403), the remaining viewer keeps them', async () => {
+    const d = await uploadPdf(secretary, 1, itemId, await textPdf(PAGE_TEXTS), { title: 'Sắp hạn chế' });
+    const leaving = provider(sharedName(d.id), member2);
+    const leavingPrivate = provider(privateName(d.id, 'member2'), member2);
+    const staying = provider(sharedName(d.id), member1);
+    await Promise.all([synced(leaving), synced(leavingPrivate), synced(staying)]);
+    const closed = Promise.all([terminalClose(leaving), terminalClose(leavingPrivate)]);
+    const r = await secretary.patch(`/api/documents/${d.id}`, { access: 'named', viewerIds: [ids.member1] });
+    expect(r.status).toBe(200);
+    expect(await closed).toEqual([CLOSE_CODES.forbidden, CLOSE_CODES.forbidden]);
+    expect(staying.provider.wsconnected).toBe(true);
+  });
+
   it('a shared layer named with another meeting than the document’s is refused', async () => {
     const wrong = provider(layerDocName({ documentId: doc.id, layer: 'shared', meetingId: 999 }), member1);
     expect(await terminalClose(wrong)).toBe(CLOSE_CODES.forbidden);
