@@ -4,6 +4,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { AttendanceEntry } from '../../shared/protocol/live.js';
 import '../components/ec-live-timer.js';
 import '../components/ec-quorum-badge.js';
+import '../components/ec-vote-console.js';
 import { roleLabel, statusLabel } from '../services/labels.js';
 import { LiveSession, errorCode } from '../services/live.js';
 import { sharedRealtime } from '../services/socket.js';
@@ -212,6 +213,7 @@ export class EcChairConsoleView extends LitElement {
       </header>
       ${this.#renderMeetingControls()} ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <div class="cols">${this.#renderAttendance()} ${this.#renderAgenda()} ${this.#renderSpeakers()}</div>
+      <ec-vote-console meeting-id=${s.meetingId} .agendaItemId=${st.agenda.items.find((i) => i.status === 'current')?.id ?? null} style="margin-top:1rem"></ec-vote-console>
     </div>`;
   }
 

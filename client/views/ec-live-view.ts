@@ -6,6 +6,7 @@ import type { MeetingPack } from '../../shared/protocol/documents.js';
 import type { SpeakerKind } from '../../shared/protocol/live.js';
 import '../components/ec-live-timer.js';
 import '../components/ec-quorum-badge.js';
+import '../components/ec-vote-panel.js';
 import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
 import { statusLabel } from '../services/labels.js';
@@ -254,6 +255,7 @@ export class EcLiveView extends LitElement {
           : nothing}
       </header>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      <ec-vote-panel meeting-id=${s.meetingId} style="margin-bottom:0.75rem"></ec-vote-panel>
       <div class="grid2">
         <div class="stack">
           <section class="card" aria-labelledby="cur">

@@ -3,6 +3,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import '../components/ec-live-timer.js';
 import '../components/ec-quorum-badge.js';
+import '../components/ec-vote-board.js';
 import { statusLabel } from '../services/labels.js';
 import { LiveSession } from '../services/live.js';
 import { sharedRealtime } from '../services/socket.js';
@@ -140,6 +141,7 @@ export class EcRoomDisplayView extends LitElement {
         ${st.speakers.queue.length
           ? html`<p class="muted">${msg(str`Tiếp theo: ${st.speakers.queue.slice(0, 3).map((q) => q.fullName).join(', ')}`, { id: 'live.display.next' })}</p>`
           : nothing}
+        <ec-vote-board meeting-id=${s.meetingId}></ec-vote-board>
       </main>
       <div class="bottom">
         <ec-quorum-badge .quorum=${st.attendance.quorum}></ec-quorum-badge>

@@ -8,6 +8,7 @@ import { documents } from './documents.js';
 import { meetings } from './meetings.js';
 import { notes } from './notes.js';
 import { live } from './live.js';
+import { votes } from './votes.js';
 
 /**
  * The English catalog, merged from one file per domain. To add yours: create
@@ -17,6 +18,7 @@ import { live } from './live.js';
 export const templates: Catalog = {
   ...annotations,
   ...live,
+  ...votes,
   ...app,
   ...documents,
   ...meetings,

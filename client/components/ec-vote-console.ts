@@ -1,0 +1,291 @@
+import { consume } from '@lit/context';
+import { localized, msg, str } from '@lit/localize';
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { CreateVoteBody, VoteView } from '../../shared/protocol/votes.js';
+import { CommandError } from '../services/socket.js';
+import type { Api } from '../services/api.js';
+import { apiContext } from '../services/context.js';
+import { sharedRealtime } from '../services/socket.js';
+import { VotesSession } from '../services/votes.js';
+import './ec-vote-result.js';
+import { kindLabel, majorityLabel, optionLabel, voteErrorText, voteStyles } from './votes-shared.js';
+
+/**
+ * The chair's vote console: prepare a vote (kind, secret or named, options, majority, abstentions,
+ * tie rule, quorum, duration), open it, follow the coalesced progress (and, for named votes, who has
+ * not voted yet), extend, close, announce — with the casting vote when the result is tied.
+ */
+@localized()
+@customElement('ec-vote-console')
+export class EcVoteConsole extends LitElement {
+  static override styles = [
+    voteStyles,
+    css`
+      :host {
+        display: block;
+      }
+      form {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr));
+        gap: 0.6rem 1rem;
+        align-items: end;
+      }
+      label {
+        display: grid;
+        gap: 0.25rem;
+        font-weight: 600;
+      }
+      label.check {
+        display: flex;
+        gap: 0.5rem;
+        align-items: center;
+        min-height: 44px;
+      }
+      input,
+      select,
+      textarea {
+        font: inherit;
+        min-height: 44px;
+        padding: 0.3rem 0.5rem;
+        border: 1px solid var(--ec-border, #b8c2d0);
+        border-radius: 6px;
+      }
+      input[type='checkbox'] {
+        width: 24px;
+        height: 24px;
+        min-height: 24px;
+      }
+      .wide {
+        grid-column: 1 / -1;
+      }
+      .vote {
+        border-top: 1px solid var(--ec-border, #d0d7e2);
+        padding: 0.75rem 0;
+      }
+      .row {
+        display: flex;
+        gap: 0.5rem;
+        flex-wrap: wrap;
+        align-items: center;
+        margin: 0.4rem 0;
+      }
+      .state {
+        font-weight: 700;
+      }
+      ul.not-voted {
+        columns: 2;
+        margin: 0.25rem 0;
+      }
+    `,
+  ];
+
+  /** Either a session shared with the host view, or `meeting-id` and the element keeps its own. */
+  @property({ attribute: false }) session: VotesSession | null = null;
+  @property({ type: Number, attribute: 'meeting-id' }) meetingId: number | null = null;
+  @consume({ context: apiContext }) private api!: Api;
+  #own = false;
+  @property({ type: Number }) agendaItemId: number | null = null;
+  @state() private kind: CreateVoteBody['kind'] = 'motion';
+  @state() private busy = false;
+  @state() private error: string | null = null;
+  @state() private casting = new Map<number, number[]>();
+  #off: (() => void) | null = null;
+
+  override willUpdate(changed: Map<string, unknown>) {
+    if (changed.has('meetingId') && this.meetingId && (!this.session || this.#own)) {
+      if (this.#own) this.session?.close();
+      this.session = new VotesSession(this.api, sharedRealtime(), this.meetingId);
+      this.#own = true;
+    }
+  }
+
+  override updated(changed: Map<string, unknown>) {
+    if (changed.has('session')) {
+      this.#off?.();
+      const s = this.session;
+      if (s) {
+        const fn = () => this.requestUpdate();
+        s.addEventListener('change', fn);
+        this.#off = () => s.removeEventListener('change', fn);
+      }
+    }
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    // Re-attached after a disconnect: rebuild the own session that disconnectedCallback closed.
+    if (this.#own && !this.session && this.meetingId) this.requestUpdate('meetingId', null);
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    this.#off?.();
+    this.#off = null;
+    if (this.#own) {
+      this.session?.close();
+      this.session = null;
+    }
+  }
+
+  override render() {
+    const s = this.session;
+    if (!s) return nothing;
+    return html`<section class="card" data-testid="vote-console">
+      <h2>${msg('Biểu quyết', { id: 'votes.console.title' })}</h2>
+      ${this.error ? html`<p class="error" role="alert">${voteErrorText(this.error)}</p>` : nothing}
+      ${[...s.votes].reverse().map((v) => this.renderVote(v))}
+      <details ?open=${!s.votes.length}>
+        <summary class="row"><strong>${msg('Chuẩn bị biểu quyết mới', { id: 'votes.console.new' })}</strong></summary>
+        ${this.renderForm()}
+      </details>
+    </section>`;
+  }
+
+  private renderVote(v: VoteView) {
+    const s = this.session!;
+    const p = s.progress.get(v.id) ?? { voted: v.voted, eligible: v.eligible };
+    const stateText = { draft: msg('Chưa mở', { id: 'votes.state.draft' }), open: msg('Đang biểu quyết', { id: 'votes.state.open' }), closed: msg('Đã kết thúc', { id: 'votes.state.closed' }), announced: msg('Đã công bố', { id: 'votes.state.announced' }) }[v.state];
+    return html`<div class="vote" data-testid="console-vote" data-vote-id=${v.id} data-state=${v.state}>
+      <div class="row">
+        <strong>${v.title}</strong>
+        <span class="meta">${kindLabel(v.kind)} · ${v.secret ? msg('Bỏ phiếu kín', { id: 'votes.secret' }) : msg('Biểu quyết công khai', { id: 'votes.named' })} · ${majorityLabel(v.majority)}</span>
+        <span class="state">${stateText}</span>
+      </div>
+      ${v.state === 'draft' ? html`<div class="row"><button class="primary" data-testid="vote-open" ?disabled=${this.busy} @click=${() => this.run('vote:open', { voteId: v.id })}>${msg('Mở biểu quyết', { id: 'votes.open' })}</button></div>` : nothing}
+      ${v.state === 'open'
+        ? html`<p class="progress" data-testid="console-progress">${msg(str`${p.voted}/${p.eligible} người đã biểu quyết`, { id: 'votes.progress' })}</p>
+            <div class="bar"><span style="width:${p.eligible ? (100 * p.voted) / p.eligible : 0}%"></span></div>
+            ${p.notVoted?.length
+              ? html`<p class="meta">${msg('Chưa biểu quyết:', { id: 'votes.notVoted' })}</p>
+                  <ul class="not-voted">${p.notVoted.map((x) => html`<li>${x.fullName}</li>`)}</ul>`
+              : nothing}
+            <div class="row">
+              <button ?disabled=${this.busy} @click=${() => this.run('vote:extend', { voteId: v.id, seconds: 60 })}>${msg('Thêm 1 phút', { id: 'votes.extend' })}</button>
+              <button class="primary" data-testid="vote-close" ?disabled=${this.busy} @click=${() => this.run('vote:close', { voteId: v.id })}>${msg('Kết thúc biểu quyết', { id: 'votes.close' })}</button>
+            </div>`
+        : nothing}
+      ${v.state === 'closed' || v.state === 'announced' ? html`<ec-vote-result .vote=${v}></ec-vote-result>` : nothing}
+      ${v.state === 'closed' ? this.renderAnnounce(v) : nothing}
+    </div>`;
+  }
+
+  private renderAnnounce(v: VoteView) {
+    const tied = v.result?.outcome === 'tie' ? v.result.tied : [];
+    const seats = v.kind === 'election' ? v.seats - (v.result?.winners.length ?? 0) : 1;
+    const pick = this.casting.get(v.id) ?? [];
+    return html`<div class="row">
+      ${tied.length
+        ? html`<span>${msg('Quyết định của chủ tọa:', { id: 'votes.castingVote' })}</span>
+            ${tied.map(
+              (i) =>
+                html`<button
+                  aria-pressed=${pick.includes(i) ? 'true' : 'false'}
+                  @click=${() => this.casting.set(v.id, pick.includes(i) ? pick.filter((x) => x !== i) : [...pick, i].slice(-seats)) && this.requestUpdate()}
+                >
+                  ${optionLabel(v, i)}
+                </button>`,
+            )}`
+        : nothing}
+      <button class="primary" data-testid="vote-announce" ?disabled=${this.busy || (tied.length > 0 && pick.length !== seats)} @click=${() => this.run('vote:announce', { voteId: v.id, ...(tied.length ? { castingVote: pick } : {}) })}>
+        ${msg('Công bố kết quả', { id: 'votes.announce' })}
+      </button>
+      <a href="/api/votes/${v.id}/export.csv" download>${msg('Tải CSV', { id: 'votes.csv' })}</a>
+    </div>`;
+  }
+
+  private renderForm() {
+    const k = this.kind;
+    return html`<form @submit=${(e: Event) => this.create(e)}>
+      <label class="wide">${msg('Nội dung biểu quyết', { id: 'votes.form.title' })}<input name="title" required maxlength="300" /></label>
+      <label
+        >${msg('Hình thức', { id: 'votes.form.kind' })}
+        <select name="kind" @change=${(e: Event) => (this.kind = (e.target as HTMLSelectElement).value as CreateVoteBody['kind'])}>
+          ${(['motion', 'single', 'multiple', 'election'] as const).map((x) => html`<option value=${x} ?selected=${x === k}>${kindLabel(x)}</option>`)}
+        </select></label
+      >
+      <label class="check"><input type="checkbox" name="secret" /> ${msg('Bỏ phiếu kín', { id: 'votes.secret' })}</label>
+      ${k !== 'motion'
+        ? html`<label class="wide"
+            >${k === 'election' ? msg('Ứng viên (mỗi dòng một người)', { id: 'votes.form.candidates' }) : msg('Phương án (mỗi dòng một phương án)', { id: 'votes.form.options' })}
+            <textarea name="options" rows="3" required></textarea
+          ></label>`
+        : nothing}
+      ${k === 'election' ? html`<label>${msg('Số người cần bầu', { id: 'votes.form.seats' })}<input name="seats" type="number" min="1" value="1" required /></label>` : nothing}
+      ${k === 'multiple' ? html`<label>${msg('Số lựa chọn tối đa', { id: 'votes.form.maxChoices' })}<input name="maxChoices" type="number" min="1" value="2" /></label>` : nothing}
+      <label
+        >${msg('Tỷ lệ thông qua', { id: 'votes.form.majority' })}
+        <select name="majority">
+          ${(['simple', 'absolute_present', 'absolute_members', 'two_thirds', 'unanimity'] as const).map((x) => html`<option value=${x}>${majorityLabel(x)}</option>`)}
+        </select></label
+      >
+      <label
+        >${msg('Phiếu không biểu quyết', { id: 'votes.form.abstentions' })}
+        <select name="abstentions">
+          <option value="excluded">${msg('Không tính vào số phiếu', { id: 'votes.form.abstExcluded' })}</option>
+          <option value="included">${msg('Tính vào số phiếu', { id: 'votes.form.abstIncluded' })}</option>
+        </select></label
+      >
+      <label
+        >${msg('Khi hòa', { id: 'votes.form.tie' })}
+        <select name="tieBreak">
+          <option value="fails">${msg('Không thông qua', { id: 'votes.form.tieFails' })}</option>
+          <option value="casting_vote">${msg('Chủ tọa quyết định', { id: 'votes.form.tieChair' })}</option>
+        </select></label
+      >
+      <label
+        >${msg('Số lượng tối thiểu', { id: 'votes.form.quorum' })}
+        <select name="quorum">
+          <option value="none">${msg('Không yêu cầu', { id: 'votes.form.quorumNone' })}</option>
+          <option value="majority">${msg('Quá nửa thành viên', { id: 'votes.form.quorumMajority' })}</option>
+          <option value="two_thirds">${msg('Hai phần ba thành viên', { id: 'votes.form.quorumTwoThirds' })}</option>
+        </select></label
+      >
+      <label>${msg('Thời gian (phút, để trống: chủ tọa kết thúc)', { id: 'votes.form.duration' })}<input name="duration" type="number" min="1" max="1440" /></label>
+      <div class="row wide"><button class="primary" type="submit" data-testid="vote-create" ?disabled=${this.busy}>${msg('Tạo biểu quyết', { id: 'votes.form.create' })}</button></div>
+    </form>`;
+  }
+
+  private async create(e: Event) {
+    e.preventDefault();
+    const f = new FormData(e.target as HTMLFormElement);
+    const kind = this.kind;
+    const options = kind === 'motion' ? [] : String(f.get('options') ?? '').split('\n').map((x) => x.trim()).filter(Boolean);
+    const duration = Number(f.get('duration') || 0);
+    const vote: Record<string, unknown> = {
+      title: String(f.get('title') ?? '').trim(),
+      kind,
+      secret: f.get('secret') === 'on',
+      options,
+      majority: f.get('majority'),
+      abstentions: f.get('abstentions'),
+      tieBreak: f.get('tieBreak'),
+      quorum: { kind: f.get('quorum') },
+      durationSeconds: duration ? duration * 60 : null,
+      agendaItemId: this.agendaItemId,
+    };
+    if (kind === 'election') vote.seats = Number(f.get('seats'));
+    if (kind === 'multiple') vote.maxChoices = Number(f.get('maxChoices'));
+    if (await this.run('vote:create', { meetingId: this.session!.meetingId, vote: vote as CreateVoteBody })) (e.target as HTMLFormElement).reset();
+  }
+
+  private async run(event: 'vote:create' | 'vote:open' | 'vote:extend' | 'vote:close' | 'vote:announce', payload: never | Record<string, unknown>): Promise<boolean> {
+    this.busy = true;
+    this.error = null;
+    try {
+      await this.session!.client.command(event, payload as never);
+      return true;
+    } catch (e) {
+      this.error = e instanceof CommandError ? e.code : 'internal';
+      return false;
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ec-vote-console': EcVoteConsole;
+  }
+}

@@ -1,0 +1,155 @@
+import { msg } from '@lit/localize';
+import { getLocale } from '../i18n/locale.js';
+import { css } from 'lit';
+import type { TallyResultView, VoteView } from '../../shared/protocol/votes.js';
+
+/** Labels shared by the vote components (member panel, chair console, result, room display). */
+
+export function optionLabel(v: Pick<VoteView, 'kind' | 'options'>, index: number): string {
+  if (v.kind === 'motion') return index === 0 ? msg('Tán thành', { id: 'votes.for' }) : msg('Không tán thành', { id: 'votes.against' });
+  return v.options[index]?.label ?? '';
+}
+
+export const abstainLabel = () => msg('Không biểu quyết', { id: 'votes.abstain' });
+
+export function kindLabel(k: VoteView['kind']): string {
+  switch (k) {
+    case 'motion':
+      return msg('Biểu quyết thông qua', { id: 'votes.kind.motion' });
+    case 'single':
+      return msg('Chọn một phương án', { id: 'votes.kind.single' });
+    case 'multiple':
+      return msg('Chọn nhiều phương án', { id: 'votes.kind.multiple' });
+    case 'election':
+      return msg('Bầu cử', { id: 'votes.kind.election' });
+  }
+}
+
+export function majorityLabel(m: VoteView['majority']): string {
+  switch (m) {
+    case 'simple':
+      return msg('Quá nửa số phiếu biểu quyết', { id: 'votes.maj.simple' });
+    case 'absolute_present':
+      return msg('Quá nửa số thành viên có mặt', { id: 'votes.maj.present' });
+    case 'absolute_members':
+      return msg('Quá nửa tổng số thành viên', { id: 'votes.maj.members' });
+    case 'two_thirds':
+      return msg('Hai phần ba số phiếu biểu quyết', { id: 'votes.maj.twoThirds' });
+    case 'unanimity':
+      return msg('Nhất trí toàn bộ', { id: 'votes.maj.unanimity' });
+  }
+}
+
+export function outcomeLabel(o: TallyResultView['outcome']): string {
+  switch (o) {
+    case 'adopted':
+      return msg('Thông qua', { id: 'votes.out.adopted' });
+    case 'rejected':
+      return msg('Không thông qua', { id: 'votes.out.rejected' });
+    case 'no_quorum':
+      return msg('Không hợp lệ', { id: 'votes.out.noQuorum' });
+    case 'tie':
+      return msg('Hòa — chờ chủ tọa quyết định', { id: 'votes.out.tie' });
+  }
+}
+
+/** The server's one-sentence explanation in the interface language. */
+export const explanation = (r: TallyResultView) => (getLocale() === 'en' ? r.explanation.en : r.explanation.vi);
+export const ruleText = (r: TallyResultView) => (getLocale() === 'en' ? r.rule.en : r.rule.vi);
+
+/** A refused vote command, in words. */
+export function voteErrorText(code: string): string {
+  switch (code) {
+    case 'offline':
+    case 'connection_lost':
+      return msg('Mất kết nối: phiếu chưa được gửi. Hãy thử lại khi có kết nối.', { id: 'votes.err.offline' });
+    case 'absent':
+      return msg('Bạn cần điểm danh trước khi biểu quyết.', { id: 'votes.err.absent' });
+    case 'not_eligible':
+      return msg('Bạn không có quyền biểu quyết trong phiên họp này.', { id: 'votes.err.notEligible' });
+    case 'vote_delegated':
+      return msg('Bạn đã ủy quyền biểu quyết cho người khác.', { id: 'votes.err.delegated' });
+    case 'already_voted':
+      return msg('Phiếu của bạn đã được ghi nhận.', { id: 'votes.err.alreadyVoted' });
+    case 'vote_closed':
+      return msg('Biểu quyết đã kết thúc.', { id: 'votes.err.closed' });
+    case 'vote_not_open':
+      return msg('Biểu quyết chưa bắt đầu.', { id: 'votes.err.notOpen' });
+    case 'too_many_choices':
+      return msg('Bạn chọn quá số lượng cho phép.', { id: 'votes.err.tooMany' });
+    case 'meeting_not_live':
+      return msg('Hãy khai mạc phiên họp trước khi mở biểu quyết.', { id: 'votes.err.notLive' });
+    case 'casting_vote_required':
+      return msg('Kết quả hòa: chủ tọa cần chọn phương án quyết định.', { id: 'votes.err.casting' });
+    case 'forbidden':
+      return msg('Bạn không có quyền thực hiện thao tác này.', { id: 'votes.err.forbidden' });
+    case 'invalid_payload':
+      return msg('Thông tin chưa hợp lệ, vui lòng kiểm tra lại.', { id: 'votes.err.invalid' });
+    default:
+      return msg('Không thực hiện được thao tác.', { id: 'votes.err.generic' });
+  }
+}
+
+export const voteStyles = css`
+  .card {
+    /* Explicit text colour: the room display sets light text on a dark page. */
+    color: var(--ec-text, #14213d);
+    background: var(--ec-surface, #fff);
+    border: 1px solid var(--ec-border, #d0d7e2);
+    border-radius: var(--ec-radius, 10px);
+    padding: 1rem;
+  }
+  h2 {
+    font-size: 1.15rem;
+    margin: 0 0 0.5rem;
+    color: var(--ec-primary-strong, #123a6b);
+  }
+  .meta {
+    color: var(--ec-muted, #5b6573);
+    font-size: 0.95rem;
+  }
+  button {
+    min-height: 44px;
+    min-width: 44px;
+    font: inherit;
+    border-radius: 8px;
+    border: 1px solid var(--ec-border, #b8c2d0);
+    background: var(--ec-surface, #fff);
+    padding: 0.5rem 1rem;
+    cursor: pointer;
+  }
+  button.primary {
+    background: var(--ec-primary, #1f5fa8);
+    border-color: var(--ec-primary, #1f5fa8);
+    color: #fff;
+    font-weight: 600;
+  }
+  button:disabled {
+    opacity: 0.55;
+    cursor: default;
+  }
+  .error {
+    color: var(--ec-danger, #a8201a);
+    font-weight: 600;
+    margin: 0.5rem 0;
+  }
+  .ok {
+    color: var(--ec-success, #1d6b35);
+    font-weight: 600;
+  }
+  .progress {
+    font-size: 1.05rem;
+    font-weight: 600;
+  }
+  .bar {
+    height: 10px;
+    background: var(--ec-border, #e3e8ef);
+    border-radius: 5px;
+    overflow: hidden;
+  }
+  .bar > span {
+    display: block;
+    height: 100%;
+    background: var(--ec-primary, #1f5fa8);
+  }
+`;
