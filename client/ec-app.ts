@@ -252,7 +252,8 @@ export class EcApp extends LitElement {
   #onLocale = (e: Event) => void this.#setLocale((e as CustomEvent<Locale>).detail, true);
 
   #signedOut(): void {
-    if (!this.me && this.match?.route.public) return;
+    // Before boot finishes a 401 is the expected answer of /api/auth/me; #boot routes by itself.
+    if (!this.booted || (!this.me && this.match?.route.public)) return;
     this.me = null;
     const here = location.pathname + location.search;
     navigate(here.startsWith('/login') ? here : `/login?next=${encodeURIComponent(here)}`, { replace: true });

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, collectProblems, launchBrowser, login, logout, newPage, screenshot } from '../helpers/browser.js';
-import { type TestServer, startTestServer } from '../helpers/server.js';
+import { VIEWPORTS, collectProblems, launchBrowser, login, logout, newPage, screenshot, touchDrag } from '../helpers/browser.js';
+import { type TestServer, buildMeeting, startTestServer } from '../helpers/server.js';
 
 /**
  * The foundation scenario end to end in Chromium: the secretary prepares and publishes a meeting
@@ -231,6 +231,23 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await page.locator('ec-admin-rooms-view [data-testid="rooms"] tr', { hasText: 'Phòng họp trực tuyến số 2' }).waitFor();
     await screenshot(page, 'admin-rooms', 'vi');
     await logout(page);
+    await page.context().close();
+  });
+
+  it('on a touch screen the secretary reorders the agenda by dragging with a finger', async () => {
+    const { meetingId: id } = await buildMeeting(await server.login('secretary'), { agendaItems: 3, title: 'Họp thử trên máy tính bảng' });
+    const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet, hasTouch: true });
+    await login(page, 'secretary');
+    await page.goto(`/meetings/${id}/edit`);
+    const rows = page.locator('ec-agenda-builder li.row[data-number]');
+    await rows.nth(2).waitFor();
+    await page.locator('ec-agenda-builder').scrollIntoViewIfNeeded();
+    const h = (await rows.nth(2).locator('[data-testid="drag-handle"]').boundingBox())!;
+    const top = (await rows.nth(0).boundingBox())!;
+    await touchDrag(page, { x: h.x + h.width / 2, y: h.y + h.height / 2 }, { x: h.x + h.width / 2, y: top.y + 4 });
+    await expect
+      .poll(() => rows.evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.number} ${e.querySelector('.t')?.textContent}`)))
+      .toEqual(['1 Nội dung 3', '2 Nội dung 1', '3 Nội dung 2']);
     await page.context().close();
   });
 });

@@ -107,3 +107,21 @@ export function collectProblems(page: Page): { csp: string[]; errors: string[] }
   page.on('pageerror', (e) => out.errors.push(e.message));
   return out;
 }
+
+/**
+ * Drags with one finger from one viewport point to another (CDP touch events: Playwright has no
+ * touch-drag API). The page's context must have `hasTouch: true`; scroll the target into view first.
+ */
+export async function touchDrag(page: Page, from: { x: number; y: number }, to: { x: number; y: number }, steps = 6): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ ...from, id: 1 }] });
+    for (let i = 1; i <= steps; i++) {
+      const p = { x: from.x + ((to.x - from.x) * i) / steps, y: from.y + ((to.y - from.y) * i) / steps };
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ ...p, id: 1 }] });
+    }
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  } finally {
+    await cdp.detach();
+  }
+}
