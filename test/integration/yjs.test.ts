@@ -313,6 +313,35 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
     }
   });
 
+  it('a graceful restart keeps the notes: close commits and compacts, the new server loads them from SQLite', async () => {
+    const other = await startTestServer();
+    let restarted: TestServer | null = null;
+    try {
+      const sec = await other.login('secretary');
+      const agenda = await sec.get('/api/meetings/1/agenda');
+      const name = itemNotesDocName(1, agenda.body.items[0].id);
+      const w = openProvider(other.url, name, sec.cookie);
+      await until(() => w.provider.synced, { what: 'synced' });
+      for (let i = 0; i < 30; i++) w.text.insert(w.text.length, `${i};`);
+      const expected = w.text.toString();
+      await until(() => yjsHub(other.app.ctx).getDoc(name).getText('t').toString() === expected, { what: 'server has all' });
+      w.destroy();
+      await other.close();
+      const rows = () => (restarted ?? other).db.$client.prepare('select count(*) n from yjs_updates where doc_name = ?').get(name) as { n: number };
+      restarted = await startTestServer({ dataDir: other.dataDir });
+      expect(rows().n).toBe(1); // compacted on close
+      const sec2 = await restarted.login('secretary');
+      const r = openProvider(restarted.url, name, sec2.cookie);
+      try {
+        await until(() => r.provider.synced && r.text.toString() === expected, { what: 'notes after restart' });
+      } finally {
+        r.destroy();
+      }
+    } finally {
+      await (restarted ?? other).close();
+    }
+  });
+
   it('sync step 1 is answered with the full state of the document (stock protocol)', async () => {
     const { ws } = await rawSocket(server.url, notes, member1.cookie);
     const frames: Uint8Array[] = [];
