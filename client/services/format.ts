@@ -30,9 +30,11 @@ export function formatTime(iso: string, locale: Locale): string {
 export function formatSpan(startIso: string, endIso: string, locale: Locale): string {
   return `${formatTime(startIso, locale)} – ${formatTime(endIso, locale)}, ${fmt(locale, { weekday: 'long', day: '2-digit', month: '2-digit', year: 'numeric' }).format(new Date(startIso))}`;
 }
-/** Short relative-ish stamp for notifications: date and time. */
+/** Short stamp for notifications: "23/11 09:14" (vi-VN alone would print "23-11"). */
 export function formatStamp(iso: string, locale: Locale): string {
-  return fmt(locale, { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+  const parts = fmt(locale, { day: '2-digit', month: '2-digit' }).formatToParts(new Date(iso));
+  const part = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${part('day')}/${part('month')} ${formatTime(iso, locale)}`;
 }
 
 /** ISO instant → value of an `<input type="datetime-local">` in Vietnam time ("2026-12-01T08:00"). */

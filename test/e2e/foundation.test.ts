@@ -138,6 +138,11 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await card.waitFor();
     await expect.poll(() => page.locator('[data-testid="unread-count"]').textContent()).toBe('1');
     await screenshot(page, 'meeting-list', 'vi');
+    // The bell lists the invitation published a moment ago.
+    await page.locator('ec-notification-bell button.bell').click();
+    await page.locator('ec-notification-bell .panel li', { hasText: `Bạn được mời họp: ${title}` }).waitFor();
+    await screenshot(page, 'notifications', 'vi');
+    await page.keyboard.press('Escape');
     await card.locator('a').click();
     await page.waitForURL(new RegExp(`/meetings/${meetingId}$`));
     const agenda = page.locator('ec-agenda-tree li');

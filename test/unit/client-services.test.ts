@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, ApiError } from '../../client/services/api.js';
-import { formatDateTime, formatSpan, fromLocalInput, toLocalInput } from '../../client/services/format.js';
+import { formatDateTime, formatSpan, formatStamp, fromLocalInput, toLocalInput } from '../../client/services/format.js';
 import { matchRoute } from '../../client/services/router.js';
 import { type TestServer, startTestServer } from '../helpers/server.js';
 
@@ -25,6 +25,7 @@ describe('client date formatting (always Asia/Ho_Chi_Minh)', () => {
     expect(formatDateTime(iso, 'vi')).toContain('01/12/2026');
     expect(formatDateTime(iso, 'en')).toContain('Tuesday');
     expect(formatSpan(iso, '2026-12-01T04:00:00Z', 'vi')).toMatch(/^08:30 – 11:00, /);
+    expect(formatStamp('2026-11-22T23:05:00Z', 'vi')).toBe('23/11 06:05');
   });
 
   it('round-trips datetime-local values through Vietnam time', () => {
