@@ -18,6 +18,11 @@ interface Statements {
   currentItem: Statement<[number]>;
   queue: Statement<[number, number | null]>;
   floorEntry: Statement<[number]>;
+  tree: Statement<[number]>;
+  uncurrent: Statement<[string, number]>;
+  setItemStatus: Statement<[string, number, number]>;
+  bumpAgenda: Statement<[number]>;
+  endTurn: Statement<[number, number, number]>;
 }
 
 const cache = new WeakMap<Database, Statements>();
@@ -51,6 +56,11 @@ function statements(db: Db): Statements {
            FROM speaker_requests s JOIN users u ON u.id = s.user_id
           WHERE s.meeting_id = ? AND s.status = 'speaking'`,
       ),
+      tree: c.prepare('SELECT id, parent_id AS parentId, position, status, presenter_id AS presenterId FROM agenda_items WHERE meeting_id = ?'),
+      uncurrent: c.prepare("UPDATE agenda_items SET status = ? WHERE meeting_id = ? AND status = 'current'"),
+      setItemStatus: c.prepare('UPDATE agenda_items SET status = ? WHERE id = ? AND meeting_id = ?'),
+      bumpAgenda: c.prepare('UPDATE meetings SET agenda_version = agenda_version + 1 WHERE id = ?'),
+      endTurn: c.prepare("UPDATE speaker_requests SET status = 'done', ended_at = ?, spoken_ms = ? WHERE id = ?"),
     };
     cache.set(db.$client, s);
   }
@@ -102,4 +112,39 @@ export function speakersNow(db: Db, meetingId: number): SpeakersState {
     queue: s.queue.all(meetingId, agendaItemId) as SpeakerEntry[],
     floor: (s.floorEntry.get(meetingId) as Floor | undefined) ?? null,
   };
+}
+
+export type AgendaStatus = 'pending' | 'current' | 'done' | 'deferred';
+
+/** The agenda tree in display order (ids, structure and status only). */
+export function agendaTree(db: Db, meetingId: number) {
+  return orderAgenda(statements(db).tree.all(meetingId) as { id: number; parentId: number | null; position: number; status: AgendaStatus; presenterId: number | null }[]);
+}
+
+/** Makes `itemId` the current item (the previous one becomes `previousBecomes`) and bumps the agenda version. */
+export function setCurrentItem(db: Db, meetingId: number, itemId: number | null, previousBecomes: 'pending' | 'done'): void {
+  const s = statements(db);
+  s.uncurrent.run(previousBecomes, meetingId);
+  if (itemId != null) s.setItemStatus.run('current', itemId, meetingId);
+  s.bumpAgenda.run(meetingId);
+}
+
+/** Sets one item's status and bumps the agenda version. */
+export function setItemStatus(db: Db, meetingId: number, itemId: number, status: AgendaStatus): void {
+  const s = statements(db);
+  s.setItemStatus.run(status, itemId, meetingId);
+  s.bumpAgenda.run(meetingId);
+}
+
+/** Bumps the agenda version (any agenda change pushed to the tablets). */
+export function bumpAgendaVersion(db: Db, meetingId: number): void {
+  statements(db).bumpAgenda.run(meetingId);
+}
+
+/** Ends the running turn, recording the time spoken. Returns whether one was running. */
+export function endRunningTurn(db: Db, meetingId: number, now: number): boolean {
+  const f = floorNow(db, meetingId);
+  if (!f) return false;
+  statements(db).endTurn.run(now, Math.max(0, now - f.startedAt), f.id);
+  return true;
 }

@@ -13,7 +13,7 @@ import { LIVE_LIMITS } from '../../shared/protocol/live.js';
 import { orderAgenda } from '../../shared/rules/agenda.js';
 import { computeQuorum, quorumSentence } from '../../shared/rules/quorum.js';
 import { readAgenda } from '../agenda/agenda.service.js';
-import { speakersNow } from './live.repo.js';
+import { agendaTree, bumpAgendaVersion, endRunningTurn, floorNow, setCurrentItem, setItemStatus, speakersNow } from './live.repo.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { Db } from '../db/client.js';
@@ -186,15 +186,6 @@ function queueOf(db: Db, meetingId: number, itemId: number | null) {
     .all();
 }
 
-function floorRow(db: Db, meetingId: number) {
-  return db
-    .select(speakerColumns)
-    .from(speakerRequests)
-    .innerJoin(users, eq(users.id, speakerRequests.userId))
-    .where(and(eq(speakerRequests.meetingId, meetingId), eq(speakerRequests.status, 'speaking')))
-    .get();
-}
-
 /** The speakers' list of the current item and who has the floor. */
 export function speakersState(db: Db, meetingId: number): SpeakersState {
   return speakersNow(db, meetingId);
@@ -342,26 +333,9 @@ export function changeStatus(db: Db, a: MeetingAccess, user: AuthUser, action: '
   audit(db, { actorId: user.id, action: `meeting.${action}`, targetType: 'meeting', targetId: a.meeting.id });
 }
 
-function orderedItems(db: Db, meetingId: number) {
-  return orderAgenda(db.select().from(agendaItems).where(eq(agendaItems.meetingId, meetingId)).all());
-}
-
-function bumpAgenda(db: Db, meetingId: number) {
-  db.update(meetings)
-    .set({ agendaVersion: sql`${meetings.agendaVersion} + 1` })
-    .where(eq(meetings.id, meetingId))
-    .run();
-}
-
-/** Makes `itemId` current; the previous current item becomes `previousBecomes`. */
-function setCurrent(db: Db, meetingId: number, itemId: number | null, previousBecomes: 'pending' | 'done') {
-  db.update(agendaItems)
-    .set({ status: previousBecomes })
-    .where(and(eq(agendaItems.meetingId, meetingId), eq(agendaItems.status, 'current')))
-    .run();
-  if (itemId != null) db.update(agendaItems).set({ status: 'current' }).where(eq(agendaItems.id, itemId)).run();
-  bumpAgenda(db, meetingId);
-}
+const orderedItems = agendaTree;
+const bumpAgenda = bumpAgendaVersion;
+const setCurrent = setCurrentItem;
 
 /**
  * Moves the current agenda item: `goto` any item, `next` (the current one is marked done) or
@@ -399,8 +373,7 @@ export function markItem(db: Db, a: MeetingAccess, user: AuthUser, p: { itemId: 
   const item = db.select().from(agendaItems).where(and(eq(agendaItems.id, p.itemId), eq(agendaItems.meetingId, a.meeting.id))).get();
   if (!item) throw notFound('Agenda item');
   if (item.status === 'current') endFloor(db, a.meeting.id, now);
-  db.update(agendaItems).set({ status: p.status }).where(eq(agendaItems.id, p.itemId)).run();
-  bumpAgenda(db, a.meeting.id);
+  setItemStatus(db, a.meeting.id, p.itemId, p.status);
   audit(db, { actorId: user.id, action: 'agenda.mark', targetType: 'meeting', targetId: a.meeting.id, details: { itemId: p.itemId, status: p.status } });
 }
 
@@ -491,13 +464,7 @@ export function removeRequest(db: Db, a: MeetingAccess, user: AuthUser, requestI
 
 /** Ends the running turn, if any, recording the time spoken. Returns whether one was running. */
 export function endFloor(db: Db, meetingId: number, now = Date.now()): boolean {
-  const f = floorRow(db, meetingId);
-  if (!f) return false;
-  db.update(speakerRequests)
-    .set({ status: 'done', endedAt: now, spokenMs: Math.max(0, now - (f.startedAt ?? now)) })
-    .where(eq(speakerRequests.id, f.id))
-    .run();
-  return true;
+  return endRunningTurn(db, meetingId, now);
 }
 
 /** Gives the floor to a waiting request (ending any running turn). Chair only. */
@@ -552,7 +519,7 @@ export function showPage(db: Db, a: MeetingAccess, user: AuthUser, p: { document
   const mayPresent =
     a.canChair ||
     !!db.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.meetingId, a.meeting.id), eq(agendaItems.status, 'current'), eq(agendaItems.presenterId, user.id))).get() ||
-    floorRow(db, a.meeting.id)?.userId === user.id;
+    floorNow(db, a.meeting.id)?.userId === user.id;
   if (!mayPresent) throw forbidden('Only the chair, the item’s presenter or the current speaker may present');
   ensureLiveRow(db, a.meeting.id);
   db.update(liveState)
