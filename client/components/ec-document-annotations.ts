@@ -133,6 +133,8 @@ export class EcDocumentAnnotations extends LitElement {
   @state() private color: string = ANNOTATION_COLORS[1];
   @state() private width = 2;
   @state() private panel = false;
+  /** Draw for everyone: my pen, notes and eraser work on the shared layer (presenting). */
+  @state() private presenting = false;
   @state() private error = '';
   @state() private tick = 0;
 
@@ -166,7 +168,7 @@ export class EcDocumentAnnotations extends LitElement {
     }
     if (this.#store && this.versionId) this.#store.setVersion(this.versionId);
     if (changed.has('viewer')) this.#bind();
-    if (changed.has('tool') || changed.has('color') || changed.has('width') || changed.has('versionId')) this.#refreshLayers();
+    if (changed.has('tool') || changed.has('color') || changed.has('width') || changed.has('versionId') || changed.has('presenting')) this.#refreshLayers();
   }
 
   #bind() {
@@ -193,7 +195,11 @@ export class EcDocumentAnnotations extends LitElement {
       layer.style.pointerEvents = 'none';
       layer.page = page;
       layer.addEventListener('annotation-put', (ev) => this.#put((ev as CustomEvent<AnnotationItem>).detail));
-      layer.addEventListener('annotation-remove', (ev) => this.#store?.remove((ev as CustomEvent<string>).detail));
+      layer.addEventListener('annotation-remove', (ev) => {
+        const id = (ev as CustomEvent<string>).detail;
+        if (this.presenting) this.#store?.removeShared(id);
+        else this.#store?.remove(id);
+      });
       overlay.append(layer);
       this.#layers.set(page, layer);
     }
@@ -330,7 +336,8 @@ export class EcDocumentAnnotations extends LitElement {
       const near = this.#nearAnchor(item.page, at[0], at[1]);
       if (near) item = { ...item, near };
     }
-    this.#store?.put(item);
+    if (this.presenting) this.#store?.putShared(item);
+    else this.#store?.put(item);
   }
 
   #refreshLayers() {
@@ -339,8 +346,14 @@ export class EcDocumentAnnotations extends LitElement {
   #refreshLayer(l: EcAnnotationLayer) {
     const s = this.#store;
     if (!s || !this.me) return;
-    l.items = s.ownItems(l.page);
-    l.sharedItems = s.sharedItems(l.page).filter((i) => i.author?.userId !== this.me!.id);
+    if (this.presenting) {
+      l.items = s.directSharedItems(l.page);
+      l.sharedItems = s.sharedItems(l.page).filter((i) => i.author?.userId !== this.me!.id);
+    } else {
+      l.items = s.ownItems(l.page);
+      // Others' shared items, and what I drew for everyone (my shared copies duplicate my own items).
+      l.sharedItems = s.sharedItems(l.page).filter((i) => i.author?.userId !== this.me!.id || !i.sourceId);
+    }
     l.sharedIds = s.sharedSourceIds();
     l.tool = this.isCurrentVersion ? this.tool : 'read';
     l.color = this.color;
@@ -407,7 +420,7 @@ export class EcDocumentAnnotations extends LitElement {
       const rects = this.#clientRectsToPdf(range, pg, layer);
       if (!rects.length) throw new Error('no rectangles');
       const item: Highlight = { id: newItemId(), kind: 'highlight', page: layer.page, anchor: anchorFromRange(text, layer.page, start, end), rects, color: this.color, createdAt: Date.now() };
-      this.#store?.put(item);
+      this.#put(item);
       sel.removeAllRanges();
     } catch {
       this.error = msg('Không tô sáng được đoạn này.', { id: 'annotations.highlight.failed' });
@@ -460,6 +473,9 @@ export class EcDocumentAnnotations extends LitElement {
         <button ?disabled=${!s.canUndo} @click=${() => s.undoLast()} aria-label=${msg('Hoàn tác', { id: 'annotations.undo' })} title=${msg('Hoàn tác', { id: 'annotations.undo' })}>↶</button>
         <button ?disabled=${!s.canRedo} @click=${() => s.redoLast()} aria-label=${msg('Làm lại', { id: 'annotations.redo' })} title=${msg('Làm lại', { id: 'annotations.redo' })}>↷</button>
         <button ?disabled=${!editable || own.length === 0} @click=${() => s.shareAll()}>${msg('Chia sẻ tất cả', { id: 'annotations.shareAll' })}</button>
+        <button data-mode="present" aria-pressed=${this.presenting} ?disabled=${!editable}
+          title=${msg('Vẽ và ghi chú trực tiếp lên lớp chung: mọi người thấy ngay (khi trình bày)', { id: 'annotations.present.hint' })}
+          @click=${() => (this.presenting = !this.presenting)}>📣 ${msg('Vẽ cho mọi người', { id: 'annotations.present' })}</button>
         <button aria-expanded=${this.panel} @click=${() => (this.panel = !this.panel)}>${msg(str`Của tôi (${own.length})`, { id: 'annotations.mineCount' })}</button>
         <span class="status ${state}" role="status">${stateLabel}</span>
       </div>

@@ -156,6 +156,21 @@ export class DocumentAnnotations extends EventTarget {
     this.unshare([id]);
   }
 
+  /** My items drawn straight onto the shared layer (presenting), on a page of the current version. */
+  directSharedItems(page?: number): AnnotationItem[] {
+    return this.sharedItems(page).filter((i) => i.author?.userId === this.me.userId && !i.sourceId);
+  }
+
+  /** Draws straight onto the shared layer (everyone sees it live), as me (undoable). */
+  putShared(item: AnnotationItem): void {
+    this.shared.doc.transact(() => this.sharedMap().set(item.id, { ...item, author: this.me }), LOCAL);
+  }
+
+  /** Removes one of my items from the shared layer (undoable). */
+  removeShared(id: string): void {
+    this.shared.doc.transact(() => this.sharedMap().delete(id), LOCAL);
+  }
+
   /** Shares my items with the meeting: copies carrying my name and colour. */
   shareItems(ids: string[], undoable = true): void {
     const own = this.ownMap();

@@ -81,6 +81,13 @@ describe('annotations in the browser', () => {
     await b.locator('ec-annotation-layer g.shared [data-kind="highlight"]').first().waitFor({ timeout: 10_000 });
     await b.locator('ec-annotation-layer text.flag').first().waitFor();
 
+    // member1 presents: "draw for everyone" puts the ink straight on the shared layer.
+    await a.locator('ec-document-annotations button[data-mode="present"]').click();
+    await drawStroke(a, 300);
+    await b.locator('ec-annotation-layer g.shared [data-kind="ink"]').first().waitFor({ timeout: 10_000 });
+    await a.locator('ec-document-annotations button[data-mode="present"]').click();
+    await a.locator('ec-document-annotations button[data-tool="read"]').click();
+
     // member2 draws privately too (both annotate the same page).
     await drawStroke(b);
     await b.locator('ec-annotation-layer g.own [data-kind="ink"]').first().waitFor();
@@ -91,9 +98,9 @@ describe('annotations in the browser', () => {
     await drawStroke(b, 150);
     expect(await b.locator('ec-annotation-layer g.own [data-kind="ink"]').count()).toBe(2);
     await b.locator('ec-document-annotations button', { hasText: 'Chia sẻ tất cả' }).click();
-    expect(await a.locator('ec-annotation-layer g.shared [data-kind="ink"]').count()).toBe(0);
+    expect(await a.locator('ec-annotation-layer g.shared [data-kind="ink"]').count()).toBe(1); // only member1's own
     await b.context().setOffline(false);
-    await a.locator('ec-annotation-layer g.shared [data-kind="ink"]').nth(1).waitFor({ timeout: 20_000 });
+    await a.locator('ec-annotation-layer g.shared [data-kind="ink"]').nth(2).waitFor({ timeout: 20_000 });
     await screenshot(a, 'annotations', 'vi');
 
     // The secretary replaces the document (page two removed, words added before the highlighted
@@ -138,5 +145,5 @@ describe('annotations in the browser', () => {
     await expect.poll(offlineDbs, { timeout: 10_000 }).toBe(0);
     await a.context().close();
     await b.context().close();
-  });
+  }, 150_000);
 });
