@@ -114,19 +114,18 @@ describe('live meeting e2e: console, member tablet and room display', () => {
   });
 
   it('the live views work on a phone and in English', async () => {
-    const phone = await newPage(browser, server.url, { viewport: VIEWPORTS.phone, hasTouch: true, locale: 'en-US' });
-    await login(phone, 'member2');
-    await phone.evaluate(() => fetch('/api/auth/me', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ locale: 'en' }) }));
-    // Browsing freely: the phone shows the presenter's page number without opening the PDF.
-    await phone.evaluate(() => localStorage.setItem('ec-follow-1', 'false'));
-    await phone.goto('/meetings/1/live');
-    await tid(phone, 'speaker').waitFor();
-    await screenshot(phone, 'live-member-phone', 'en');
-    const big = await newPage(browser, server.url, { viewport: { width: 1280, height: 720 }, locale: 'en-US' });
-    await login(big, 'chair');
-    await big.evaluate(() => fetch('/api/auth/me', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ locale: 'en' }) }));
-    await big.goto('/meetings/1/console');
-    await tid(big, 'speaker').waitFor();
-    await screenshot(big, 'live-console', 'en');
+    // member1's tablet becomes a phone and switches to English (no new sign-in needed)
+    await member.setViewportSize(VIEWPORTS.phone);
+    await member.locator('ec-language-switch button[lang="en"]').click();
+    await expect.poll(() => tid(member, 'current-item').evaluate((el) => document.documentElement.lang)).toBe('en');
+    await expect.poll(() => tid(member, 'presenter-state').textContent()).toContain('is presenting');
+    await screenshot(member, 'live-member-phone', 'en');
+    await chair.goto('/meetings/1/console');
+    await chair.locator('ec-language-switch button[lang="en"]').click();
+    await expect.poll(() => tid(chair, 'next-speaker').textContent()).toContain('Next speaker');
+    await screenshot(chair, 'live-console', 'en');
+    await display.locator('ec-language-switch button[lang="en"]').click();
+    await expect.poll(() => tid(display, 'meeting-status').textContent()).toContain('In session');
+    await screenshot(display, 'live-display', 'en');
   });
 });
