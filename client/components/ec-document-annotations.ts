@@ -475,7 +475,7 @@ export class EcDocumentAnnotations extends LitElement {
         <button ?disabled=${!editable || own.length === 0} @click=${() => s.shareAll()}>${msg('Chia sẻ tất cả', { id: 'annotations.shareAll' })}</button>
         <button data-mode="present" aria-pressed=${this.presenting} ?disabled=${!editable}
           title=${msg('Vẽ và ghi chú trực tiếp lên lớp chung: mọi người thấy ngay (khi trình bày)', { id: 'annotations.present.hint' })}
-          @click=${() => (this.presenting = !this.presenting)}>📣 ${msg('Vẽ cho mọi người', { id: 'annotations.present' })}</button>
+          @click=${() => (this.presenting = !this.presenting)}>◉ ${msg('Vẽ cho mọi người', { id: 'annotations.present' })}</button>
         <button aria-expanded=${this.panel} @click=${() => (this.panel = !this.panel)}>${msg(str`Của tôi (${own.length})`, { id: 'annotations.mineCount' })}</button>
         <span class="status ${state}" role="status">${stateLabel}</span>
       </div>
