@@ -281,6 +281,18 @@ export class MediaSession extends EventTarget {
     return out;
   }
 
+  /** Decoded remote video frames so far (diagnostics and the join-time benchmark). */
+  async inboundVideoFrames(): Promise<number> {
+    let frames = 0;
+    for (const c of this.#consumers.values()) {
+      if (c.kind !== 'video') continue;
+      (await c.getStats()).forEach((s: { type: string; framesDecoded?: number }) => {
+        if (s.type === 'inbound-rtp') frames += s.framesDecoded ?? 0;
+      });
+    }
+    return frames;
+  }
+
   dispose(): void {
     this.#joinSeq++;
     this.#teardown();
