@@ -488,7 +488,7 @@ export class EcMeetingEditorView extends LitElement {
               <ec-agenda-builder
                 .meetingId=${m.id}
                 .agenda=${this.agenda}
-                .presenters=${this.rows.map((r) => ({ userId: r.userId, fullName: r.fullName }))}
+                .presenters=${m.participants.map((p) => ({ userId: p.userId, fullName: p.fullName }))}
                 @ec-agenda-changed=${(e: CustomEvent<Agenda>) => (this.agenda = e.detail)}
               ></ec-agenda-builder>
             </section>

@@ -64,7 +64,7 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     meetingId = Number(/\/meetings\/(\d+)\/edit/.exec(page.url())![1]);
 
     await addItem(page, C);
-    await addItem(page, A, { minutes: '30', description: 'Báo cáo của Văn phòng UBND Thành phố.' });
+    await addItem(page, A, { minutes: '30', presenter: 'Hoàng Minh Đức', description: 'Báo cáo của Văn phòng UBND Thành phố.' });
     await addItem(page, B, { minutes: '15' });
     expect(await builderRows(page)).toEqual([
       ['1', C],
@@ -154,7 +154,10 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
       ['2', C],
     ]);
     expect(await page.locator('ec-meeting-detail-view h2#agenda-h').textContent()).toBe('Chương trình họp');
-    expect(await page.locator('ec-agenda-tree li', { hasText: A }).textContent()).toContain('30 phút');
+    const itemA = (await page.locator('ec-agenda-tree li', { hasText: A }).textContent())!.replace(/\s+/g, ' ');
+    expect(itemA).toContain('Trình bày: Hoàng Minh Đức');
+    expect(itemA).toContain('30 phút');
+    expect(itemA).toContain('Báo cáo của Văn phòng UBND Thành phố.');
     await screenshot(page, 'meeting-detail', 'vi');
 
     // Offline: the banner appears, and goes away when the network is back.
