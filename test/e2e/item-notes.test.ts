@@ -2,7 +2,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { SCREENSHOT_DIR, VIEWPORTS, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
-import { type TestServer, startTestServer } from '../helpers/server.js';
+import { yjsHub } from '../../server/yjs/yjs.hub.js';
+import { type TestServer, buildMeeting, startTestServer, userIds } from '../helpers/server.js';
 
 /**
  * Collaborative item notes in Chromium: two secretaries edit the same item's notes at once (rich
@@ -86,5 +87,42 @@ describe('item notes e2e: secretaries co-edit, a member follows live', () => {
     await sec.locator('ec-language-switch button[lang="en"]').first().click();
     await sec.locator('ec-item-notes-panel h2', { hasText: 'Notes by agenda item' }).waitFor();
     await screenshot(sec, 'item-notes', 'en');
+  });
+
+  it('shows "no access" when access is revoked mid-meeting, and goes back to login when the session ends', async () => {
+    const secretary = await server.login('secretary');
+    const ids = await userIds(await server.login('admin'));
+    const m = await buildMeeting(secretary, {
+      agendaItems: 1,
+      publish: true,
+      participants: [
+        { userId: ids.chair, role: 'chair', canVote: true },
+        { userId: ids.member2, role: 'member', canVote: true },
+        { userId: ids.member3, role: 'member', canVote: true },
+      ],
+    });
+    const [p2, p3] = await Promise.all([newPage(browser, server.url), newPage(browser, server.url)]);
+    await login(p2, 'member2');
+    await login(p3, 'member3');
+    for (const p of [p2, p3]) {
+      await p.goto(`/meetings/${m.meetingId}`);
+      await synced(p);
+    }
+
+    const meeting = await secretary.get(`/api/meetings/${m.meetingId}`);
+    const r = await secretary.patch(`/api/meetings/${m.meetingId}`, {
+      version: meeting.body.version,
+      participants: [
+        { userId: ids.chair, role: 'chair', canVote: true },
+        { userId: ids.member3, role: 'member', canVote: true },
+      ],
+    });
+    expect(r.status).toBe(200);
+    await p2.locator('ec-item-notes [data-testid="notes-status"][data-status="forbidden"]', { hasText: 'Bạn không có quyền xem ghi chú này' }).waitFor();
+
+    // member3 signs out elsewhere; the hub's re-check closes the notes with 4401 and the app shows the login page.
+    await p3.evaluate(() => fetch('/api/auth/logout', { method: 'POST' }));
+    yjsHub(server.app.ctx).recheck({ userId: ids.member3 });
+    await p3.waitForURL(/\/login/);
   });
 });
