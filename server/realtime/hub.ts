@@ -35,6 +35,11 @@ export const hubOptions = {
   maxMessageBytes: 64 * 1024,
   /** Acks of non-persisted commands remembered for retries (per process). */
   memoryAckCache: 20_000,
+  /**
+   * How often (ms) a socket's session is checked again before a command: after a logout, an expiry or
+   * a deactivation the next command is refused with `unauthenticated` and the socket is closed.
+   */
+  sessionRecheckMs: 30_000,
 };
 
 /** What a command handler receives besides its parsed payload. */
@@ -95,7 +100,7 @@ export interface RealtimeHub {
   onPresence(fn: (meetingId: number, userId: number, online: boolean) => void): void;
 }
 
-type SocketData = { user: AuthUser; meetings: Set<number> };
+type SocketData = { user: AuthUser; meetings: Set<number>; cookie: string | undefined; checkedAt: number };
 
 const hubs = new WeakMap<object, RealtimeHub>();
 
@@ -147,7 +152,7 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     if (!auth) return next(connectError('unauthenticated', 'Sign in first'));
     const version = (h.auth as { protocolVersion?: unknown } | undefined)?.protocolVersion;
     if (version !== PROTOCOL_VERSION) return next(connectError('protocol_mismatch', `Protocol version ${PROTOCOL_VERSION} required; reload the app`));
-    (socket.data as SocketData) = { user: auth.user, meetings: new Set() };
+    (socket.data as SocketData) = { user: auth.user, meetings: new Set(), cookie: h.headers.cookie, checkedAt: Date.now() };
     next();
   });
 
@@ -207,8 +212,19 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     const last = args.at(-1);
     const respond = typeof last === 'function' ? (last as (a: Ack<unknown>) => void) : () => {};
     const raw = typeof last === 'function' ? args.slice(0, -1)[0] : args[0];
-    const { user } = socket.data as SocketData;
+    const sd = socket.data as SocketData;
+    const { user } = sd;
     const slog = log.child({ socketId: socket.id, userId: user.id, event });
+
+    // The handshake's session may have ended since (logout, expiry, deactivation): check it again now and then.
+    if (Date.now() - sd.checkedAt >= hubOptions.sessionRecheckMs) {
+      if (!authenticateCookie(db, sd.cookie)) {
+        respond(fail('unauthenticated', 'Your session has ended; sign in again'));
+        socket.disconnect(true);
+        return;
+      }
+      sd.checkedAt = Date.now();
+    }
 
     try {
       await limiter.consume(socket.id);

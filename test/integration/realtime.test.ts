@@ -137,6 +137,21 @@ describe('realtime hub', () => {
     await watcher.waitFor('presence:changed', (d) => d.userId === id && !d.online);
   });
 
+  it('after a logout the next command is refused with unauthenticated and the socket is closed', async () => {
+    const http = await srv.login('member11');
+    const s = await connected(connectSocket(srv.url, http, { reconnection: false }));
+    sockets.push(s);
+    expect(await s.cmd('clock:sync', {})).toMatchObject({ ok: true });
+    hubOptions.sessionRecheckMs = 0;
+    try {
+      await http.post('/api/auth/logout');
+      expect(await s.cmd('clock:sync', {})).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
+      await until(() => !s.socket.connected, { what: 'socket closed' });
+    } finally {
+      hubOptions.sessionRecheckMs = 30_000;
+    }
+  });
+
   it('a retried command with the same commandId is applied once and gets the same ack, also after a restart', async () => {
     const s = await connected(await open('secretary'));
     const commandId = newCommandId();
