@@ -21,7 +21,7 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
   async function unchanged<T>(fn: () => Promise<T>): Promise<T> {
     const before = dbDigest(s.db);
     const r = await fn();
-    expect(dbDigest(s.db)).toBe(before);
+    expect(dbDigest(s.db)).toEqual(before);
     return r;
   }
 
