@@ -1,0 +1,52 @@
+import { IdParams } from '../../shared/protocol/common.js';
+import { AnswerConsultationBody, Consultation, ConsultationList, CreateConsultationBody } from '../../shared/protocol/consultations.js';
+import type { AppContext } from '../context.js';
+import { jobRunner } from '../jobs/jobs.js';
+import { renderConsultationReport } from './consultations.pdf.js';
+import {
+  CONSULTATION_CLOSE_JOB,
+  CONSULTATION_REMINDER_JOB,
+  answerConsultation,
+  createConsultation,
+  getConsultation,
+  listConsultations,
+  reportData,
+  runClose,
+  runReminder,
+} from './consultations.service.js';
+
+/**
+ * Written consultations over REST, and their durable jobs (reminders before the deadline, the close
+ * at the deadline) on the app's job runner. Reminders are in-app notifications (users have no e-mail
+ * address in this version, so no SMTP send).
+ */
+export function consultationRoutes(ctx: AppContext): void {
+  const { api } = ctx;
+  const tags = ['consultations'];
+  const runner = jobRunner(ctx);
+  runner.register(CONSULTATION_REMINDER_JOB, { mode: 'transactional', run: (d, job) => runReminder(ctx, d, job.payload) });
+  runner.register(CONSULTATION_CLOSE_JOB, { mode: 'transactional', run: (d, job) => runClose(ctx, d, job.payload) });
+  api.route(
+    { method: 'post', path: '/api/consultations', summary: 'Send a written consultation to a committee', tags, access: 'user', body: CreateConsultationBody, response: Consultation, status: 201 },
+    ({ user, body }) => createConsultation(ctx, user, body),
+  );
+  api.route({ method: 'get', path: '/api/consultations', summary: 'Consultations sent to or managed by the caller', tags, access: 'user', response: ConsultationList }, ({ user }) => ({
+    consultations: listConsultations(ctx, user),
+  }));
+  api.route({ method: 'get', path: '/api/consultations/:id', summary: 'One consultation', tags, access: 'user', params: IdParams, response: Consultation }, ({ user, params }) =>
+    getConsultation(ctx, user, params.id),
+  );
+  api.route(
+    { method: 'put', path: '/api/consultations/:id/answer', summary: 'Answer (or change the answer) until the deadline', tags, access: 'user', params: IdParams, body: AnswerConsultationBody, response: Consultation },
+    ({ user, params, body }) => answerConsultation(ctx, user, params.id, body),
+  );
+  api.route(
+    { method: 'get', path: '/api/consultations/:id/report.pdf', summary: 'After the deadline: the result and every comment as PDF', tags, access: 'user', params: IdParams, responseContentType: 'application/pdf' },
+    async ({ user, params, res }) => {
+      const pdf = await renderConsultationReport(reportData(ctx, user, params.id));
+      res.setHeader('content-type', 'application/pdf');
+      res.setHeader('content-disposition', `attachment; filename="consultation-${params.id}.pdf"`);
+      res.send(pdf);
+    },
+  );
+}

@@ -1,0 +1,178 @@
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import type { AnswerConsultationBody, Consultation, CreateConsultationBody } from '../../shared/protocol/consultations.js';
+import { audit } from '../audit/audit.repo.js';
+import type { AuthUser } from '../auth/sessions.js';
+import type { AppContext } from '../context.js';
+import { type Db, tx } from '../db/client.js';
+import { committeeMembers, committees, consultationAnswers, consultationRecipients, consultations, documents, users } from '../db/schema/index.js';
+import { AppError, badRequest, forbidden, notFound } from '../http/errors.js';
+import { enqueueJob } from '../jobs/jobs.js';
+import { isCommitteeSecretary } from '../meetings/meetings.access.js';
+
+type Row = typeof consultations.$inferSelect;
+
+export const CONSULTATION_REMINDER_JOB = 'consultation.reminder';
+export const CONSULTATION_CLOSE_JOB = 'consultation.close';
+/** Reminders go out this long before the deadline (those already past at sending are skipped). */
+export const REMINDER_OFFSETS_MS = [24 * 3600_000, 3600_000];
+
+/** Who the caller is for a consultation; not visible → not_found. */
+function role(db: Db, user: AuthUser, c: Row): { manage: boolean; recipient: boolean } {
+  const manage = user.systemRole === 'admin' || isCommitteeSecretary(db, user.id, c.committeeId);
+  const recipient = !!db
+    .select()
+    .from(consultationRecipients)
+    .where(and(eq(consultationRecipients.consultationId, c.id), eq(consultationRecipients.userId, user.id)))
+    .get();
+  if (!manage && !recipient) throw notFound('Consultation');
+  return { manage, recipient };
+}
+
+const isClosed = (c: Row, now = Date.now()) => c.state === 'closed' || Date.parse(c.deadline) <= now;
+
+/**
+ * Sends a question to a committee: recipients are notified in the app, reminders and the close are
+ * scheduled as durable jobs (server/jobs) in the same transaction.
+ * @throws not_found (committee), forbidden (not its secretary), invalid_payload (past deadline, unknown recipient/document)
+ */
+export function createConsultation(ctx: AppContext, user: AuthUser, body: CreateConsultationBody): Consultation {
+  const { db } = ctx;
+  const committee = db.select().from(committees).where(eq(committees.id, body.committeeId)).get();
+  if (!committee) throw notFound('Committee');
+  if (user.systemRole !== 'admin' && !isCommitteeSecretary(db, user.id, committee.id)) throw forbidden('Only the committee secretary may send a consultation');
+  const deadline = Date.parse(body.deadline);
+  if (deadline <= Date.now() + 1000) throw badRequest('The deadline must be in the future');
+  const members = db.select().from(committeeMembers).where(eq(committeeMembers.committeeId, committee.id)).all();
+  const recipients = body.recipients ?? members.filter((m) => m.votingRight && m.defaultRole !== 'guest').map((m) => m.userId);
+  const known = new Set(members.map((m) => m.userId));
+  if (!recipients.length || recipients.some((r) => !known.has(r))) throw badRequest('Recipients must be members of the committee');
+  if (body.documentIds.length) {
+    const found = db.select({ id: documents.id }).from(documents).where(inArray(documents.id, body.documentIds)).all().length;
+    if (found !== new Set(body.documentIds).size) throw badRequest('Unknown document');
+  }
+  const row = tx(db, (d) => {
+    const c = d
+      .insert(consultations)
+      .values({ committeeId: committee.id, title: body.title, question: body.question, documentIds: body.documentIds, deadline: new Date(deadline).toISOString(), createdBy: user.id })
+      .returning()
+      .get();
+    d.insert(consultationRecipients).values([...new Set(recipients)].map((userId) => ({ consultationId: c.id, userId }))).run();
+    for (const off of REMINDER_OFFSETS_MS) {
+      if (deadline - off > Date.now()) enqueueJob(d, { kind: CONSULTATION_REMINDER_JOB, key: `consultation:${c.id}:reminder:${off}`, runAt: new Date(deadline - off), payload: { consultationId: c.id } });
+    }
+    enqueueJob(d, { kind: CONSULTATION_CLOSE_JOB, key: `consultation:${c.id}:close`, runAt: new Date(deadline), payload: { consultationId: c.id } });
+    ctx.notifier.add(d, [...new Set(recipients)], 'consultation_sent', null, { consultationId: c.id, title: c.title, deadline: c.deadline });
+    audit(d, { actorId: user.id, action: 'consultation.sent', targetType: 'consultation', targetId: c.id, details: { committeeId: committee.id, recipients: recipients.length, deadline: c.deadline } });
+    return c;
+  });
+  ctx.notifier.flush();
+  return view(db, user, row);
+}
+
+/** Records (or changes, until the deadline) the caller's answer. @throws not_found, forbidden, consultation_closed */
+export function answerConsultation(ctx: AppContext, user: AuthUser, id: number, body: AnswerConsultationBody): Consultation {
+  const { db } = ctx;
+  const c = db.select().from(consultations).where(eq(consultations.id, id)).get();
+  if (!c) throw notFound('Consultation');
+  const r = role(db, user, c);
+  if (!r.recipient) throw forbidden('Only the members consulted may answer');
+  if (isClosed(c)) throw new AppError('consultation_closed', 'The deadline has passed', 409);
+  const now = new Date().toISOString();
+  tx(db, (d) => {
+    d.insert(consultationAnswers)
+      .values({ consultationId: id, userId: user.id, answer: body.answer, comment: body.comment.trim(), answeredAt: now })
+      .onConflictDoUpdate({ target: [consultationAnswers.consultationId, consultationAnswers.userId], set: { answer: body.answer, comment: body.comment.trim(), answeredAt: now } })
+      .run();
+    audit(d, { actorId: user.id, action: 'consultation.answered', targetType: 'consultation', targetId: id, details: { answer: body.answer } });
+  });
+  return view(db, user, c);
+}
+
+export function getConsultation(ctx: AppContext, user: AuthUser, id: number): Consultation {
+  const c = ctx.db.select().from(consultations).where(eq(consultations.id, id)).get();
+  if (!c) throw notFound('Consultation');
+  return view(ctx.db, user, c);
+}
+
+/** Consultations the caller was sent, or manages; newest first. */
+export function listConsultations(ctx: AppContext, user: AuthUser): Consultation[] {
+  const { db } = ctx;
+  const mine = db.select({ id: consultationRecipients.consultationId }).from(consultationRecipients).where(eq(consultationRecipients.userId, user.id)).all().map((r) => r.id);
+  const managed = user.systemRole === 'admin' ? null : db.select({ id: committeeMembers.committeeId }).from(committeeMembers).where(and(eq(committeeMembers.userId, user.id), eq(committeeMembers.defaultRole, 'secretary'))).all().map((r) => r.id);
+  const rows = db.select().from(consultations).orderBy(desc(consultations.id)).limit(200).all();
+  return rows.filter((c) => managed === null || mine.includes(c.id) || managed.includes(c.committeeId)).map((c) => view(db, user, c));
+}
+
+/** Everything the report needs: the consultation, its recipients and every answer. */
+export function reportData(ctx: AppContext, user: AuthUser, id: number) {
+  const { db } = ctx;
+  const c = db.select().from(consultations).where(eq(consultations.id, id)).get();
+  if (!c) throw notFound('Consultation');
+  role(db, user, c);
+  if (!isClosed(c)) throw new AppError('consultation_open', 'The report is available after the deadline', 409);
+  const committee = db.select().from(committees).where(eq(committees.id, c.committeeId)).get()!;
+  const recipients = db
+    .select({ userId: users.id, fullName: users.fullName, title: users.title, unit: users.unit })
+    .from(consultationRecipients)
+    .innerJoin(users, eq(users.id, consultationRecipients.userId))
+    .where(eq(consultationRecipients.consultationId, id))
+    .orderBy(asc(users.fullName))
+    .all();
+  return { consultation: c, committeeName: committee.name, recipients, answers: answersOf(db, id) };
+}
+
+function answersOf(db: Db, id: number) {
+  return db
+    .select({ userId: consultationAnswers.userId, fullName: users.fullName, answer: consultationAnswers.answer, comment: consultationAnswers.comment, answeredAt: consultationAnswers.answeredAt })
+    .from(consultationAnswers)
+    .innerJoin(users, eq(users.id, consultationAnswers.userId))
+    .where(eq(consultationAnswers.consultationId, id))
+    .orderBy(asc(users.fullName))
+    .all();
+}
+
+function view(db: Db, user: AuthUser, c: Row): Consultation {
+  const r = role(db, user, c);
+  const closed = isClosed(c);
+  const answers = answersOf(db, c.id);
+  const recipients = db.select({ u: consultationRecipients.userId }).from(consultationRecipients).where(eq(consultationRecipients.consultationId, c.id)).all().length;
+  const seeAll = r.manage || closed;
+  const count = (k: string) => answers.filter((a) => a.answer === k).length;
+  return {
+    id: c.id,
+    committeeId: c.committeeId,
+    title: c.title,
+    question: c.question,
+    documentIds: c.documentIds,
+    deadline: c.deadline,
+    state: closed ? 'closed' : 'open',
+    closedAt: c.closedAt,
+    createdAt: c.createdAt,
+    recipients,
+    mine: answers.find((a) => a.userId === user.id) ?? null,
+    canAnswer: r.recipient && !closed,
+    counts: seeAll ? { agree: count('agree'), disagree: count('disagree'), other: count('other'), none: recipients - answers.length } : null,
+    answers: seeAll ? answers : null,
+  };
+}
+
+/** Job: remind, in the app, every recipient who has not answered yet. */
+export function runReminder(ctx: AppContext, d: Db, payload: Record<string, unknown>): void {
+  const id = Number(payload.consultationId);
+  const c = d.select().from(consultations).where(eq(consultations.id, id)).get();
+  if (!c || c.state === 'closed') return;
+  const answered = new Set(d.select({ u: consultationAnswers.userId }).from(consultationAnswers).where(eq(consultationAnswers.consultationId, id)).all().map((r) => r.u));
+  const pending = d.select({ u: consultationRecipients.userId }).from(consultationRecipients).where(eq(consultationRecipients.consultationId, id)).all().map((r) => r.u).filter((u) => !answered.has(u));
+  ctx.notifier.add(d, pending, 'consultation_reminder', null, { consultationId: id, title: c.title, deadline: c.deadline });
+}
+
+/** Job: at the deadline, close and tell every recipient and the sender that the result is ready. */
+export function runClose(ctx: AppContext, d: Db, payload: Record<string, unknown>): void {
+  const id = Number(payload.consultationId);
+  const c = d.select().from(consultations).where(eq(consultations.id, id)).get();
+  if (!c || c.state === 'closed') return;
+  d.update(consultations).set({ state: 'closed', closedAt: new Date().toISOString() }).where(eq(consultations.id, id)).run();
+  const recipients = d.select({ u: consultationRecipients.userId }).from(consultationRecipients).where(eq(consultationRecipients.consultationId, id)).all().map((r) => r.u);
+  ctx.notifier.add(d, [...new Set([...recipients, ...(c.createdBy ? [c.createdBy] : [])])], 'consultation_closed', null, { consultationId: id, title: c.title });
+  audit(d, { actorId: null, action: 'consultation.closed', targetType: 'consultation', targetId: id, details: { answers: d.select().from(consultationAnswers).where(eq(consultationAnswers.consultationId, id)).all().length } });
+}
