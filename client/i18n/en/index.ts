@@ -6,6 +6,7 @@ import { av } from './av.js';
 import type { Catalog } from './catalog.js';
 import { documents } from './documents.js';
 import { meetings } from './meetings.js';
+import { minutes } from './minutes.js';
 import { notes } from './notes.js';
 import { live } from './live.js';
 import { votes } from './votes.js';
@@ -26,4 +27,5 @@ export const templates: Catalog = {
   ...admin,
   ...av,
   ...notes,
+  ...minutes,
 };

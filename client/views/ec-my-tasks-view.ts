@@ -1,0 +1,79 @@
+import { consume } from '@lit/context';
+import { localized, msg } from '@lit/localize';
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { Locale } from '../../shared/protocol/auth.js';
+import type { Task } from '../../shared/protocol/tasks.js';
+import '../components/ec-task-card.js';
+import { type Api, ApiError } from '../services/api.js';
+import { apiContext, localeContext } from '../services/context.js';
+import { sharedStyles } from '../styles/shared.js';
+
+/** Runs a task action from a card (progress, done, confirm, reopen) and reports the outcome. */
+export async function runTaskAction(api: Api, d: { action: string; taskId: number; comment: string; percent?: number }): Promise<string | null> {
+  try {
+    if (d.action === 'progress') await api.post(`/api/tasks/${d.taskId}/progress`, { comment: d.comment, ...(d.percent != null ? { percent: d.percent } : {}) });
+    else await api.post(`/api/tasks/${d.taskId}/${d.action}`, { comment: d.comment });
+    window.dispatchEvent(new Event('ec-notifications-changed'));
+    return null;
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 'version_conflict') return msg('Nhiệm vụ vừa được cập nhật; đã tải lại.', { id: 'tasks.conflict' });
+    if (e instanceof ApiError && e.code === 'network') return msg('Không có kết nối mạng.', { id: 'tasks.offline' });
+    return msg('Không thực hiện được thao tác.', { id: 'tasks.actionError' });
+  }
+}
+
+/** "My tasks": owned by me or my unit, or where my unit co-operates; overdue first. */
+@localized()
+@customElement('ec-my-tasks-view')
+export class EcMyTasksView extends LitElement {
+  static override styles = [
+    sharedStyles,
+    css`
+      .list {
+        display: grid;
+        gap: 0.75rem;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) params: Record<string, string> = {};
+  @consume({ context: apiContext }) private api!: Api;
+  @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
+  @state() private tasks: Task[] | null = null;
+  @state() private error = '';
+  @state() private notice = '';
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private async load() {
+    try {
+      this.tasks = (await this.api.get<{ tasks: Task[] }>('/api/tasks/mine')).tasks;
+      this.error = '';
+    } catch {
+      this.error = msg('Không tải được danh sách nhiệm vụ.', { id: 'tasks.loadError' });
+    }
+  }
+
+  private async onAction(e: CustomEvent<{ action: string; taskId: number; comment: string; percent?: number }>) {
+    this.notice = (await runTaskAction(this.api, e.detail)) ?? msg('Đã cập nhật nhiệm vụ.', { id: 'tasks.updated' });
+    await this.load();
+  }
+
+  override render() {
+    return html`<div class="page">
+      <h1>${msg('Nhiệm vụ của tôi', { id: 'tasks.mine' })}</h1>
+      ${this.notice ? html`<p class="notice" role="status">${this.notice}</p>` : nothing}
+      ${this.error
+        ? html`<p class="error" role="alert">${this.error} <button class="secondary" @click=${this.load}>${msg('Thử lại', { id: 'tasks.retry' })}</button></p>`
+        : !this.tasks
+          ? html`<p class="state"><span class="spinner"></span> ${msg('Đang tải…', { id: 'tasks.loading' })}</p>`
+          : this.tasks.length === 0
+            ? html`<p class="muted">${msg('Bạn không có nhiệm vụ nào.', { id: 'tasks.empty' })}</p>`
+            : html`<div class="list" @ec-task-action=${this.onAction}>${this.tasks.map((t) => html`<ec-task-card .task=${t} .locale=${this.locale}></ec-task-card>`)}</div>`}
+    </div>`;
+  }
+}

@@ -1,0 +1,107 @@
+import { consume } from '@lit/context';
+import { localized, msg } from '@lit/localize';
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import type { Locale } from '../../shared/protocol/auth.js';
+import type { Task } from '../../shared/protocol/tasks.js';
+import '../components/ec-task-card.js';
+import type { Api } from '../services/api.js';
+import { apiContext, localeContext } from '../services/context.js';
+import { sharedStyles } from '../styles/shared.js';
+import { runTaskAction } from './ec-my-tasks-view.js';
+
+type Filter = 'open' | 'overdue' | 'done' | 'all';
+
+/** The follow-up board of a committee: open tasks, overdue first; filters; CSV and PDF export. */
+@localized()
+@customElement('ec-task-board-view')
+export class EcTaskBoardView extends LitElement {
+  static override styles = [
+    sharedStyles,
+    css`
+      .filters {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: end;
+        margin-bottom: 1rem;
+      }
+      .filters button[aria-pressed='true'] {
+        background: var(--ec-primary);
+        color: #fff;
+      }
+      .list {
+        display: grid;
+        gap: 0.75rem;
+      }
+      a.button {
+        display: inline-flex;
+        align-items: center;
+        min-height: var(--ec-touch);
+        padding: 0 1rem;
+      }
+    `,
+  ];
+
+  @property({ attribute: false }) params: Record<string, string> = {};
+  @consume({ context: apiContext }) private api!: Api;
+  @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
+  @state() private tasks: Task[] | null = null;
+  @state() private filter: Filter = 'open';
+  @state() private q = '';
+  @state() private error = '';
+  @state() private notice = '';
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private get filterQuery() {
+    return { status: this.filter, ...(this.q.trim() ? { q: this.q.trim() } : {}) };
+  }
+
+  private async load() {
+    try {
+      this.tasks = (await this.api.get<{ tasks: Task[] }>(`/api/committees/${this.params.id}/tasks`, this.filterQuery)).tasks;
+      this.error = '';
+    } catch {
+      this.error = msg('Không tải được bảng theo dõi.', { id: 'tasks.boardError' });
+    }
+  }
+
+  private labels(): [Filter, string][] {
+    return [
+      ['open', msg('Đang mở', { id: 'tasks.filter.open' })],
+      ['overdue', msg('Quá hạn', { id: 'tasks.filter.overdue' })],
+      ['done', msg('Hoàn thành', { id: 'tasks.filter.done' })],
+      ['all', msg('Tất cả', { id: 'tasks.filter.all' })],
+    ];
+  }
+
+  override render() {
+    const qs = new URLSearchParams(this.filterQuery as Record<string, string>).toString();
+    return html`<div class="page">
+      <h1>${msg('Theo dõi thực hiện nhiệm vụ', { id: 'tasks.board' })}</h1>
+      <div class="filters" role="group" aria-label=${msg('Lọc', { id: 'tasks.filter' })}>
+        ${this.labels().map(([f, l]) => html`<button class="secondary" aria-pressed=${this.filter === f ? 'true' : 'false'} @click=${() => ((this.filter = f), this.load())}>${l}</button>`)}
+        <label>
+          ${msg('Tìm', { id: 'tasks.search' })}
+          <input type="search" .value=${this.q} @change=${(e: Event) => ((this.q = (e.target as HTMLInputElement).value), this.load())} />
+        </label>
+        <a class="button secondary" href="/api/committees/${this.params.id}/tasks.csv?${qs}" download>CSV</a>
+        <a class="button secondary" href="/api/committees/${this.params.id}/tasks.pdf?${qs}" target="_blank" rel="noopener">PDF</a>
+      </div>
+      ${this.notice ? html`<p class="notice" role="status">${this.notice}</p>` : nothing}
+      ${this.error
+        ? html`<p class="error" role="alert">${this.error}</p>`
+        : !this.tasks
+          ? html`<p class="state"><span class="spinner"></span> ${msg('Đang tải…', { id: 'tasks.loading' })}</p>`
+          : this.tasks.length === 0
+            ? html`<p class="muted">${msg('Không có nhiệm vụ nào.', { id: 'tasks.boardEmpty' })}</p>`
+            : html`<div class="list" @ec-task-action=${async (e: CustomEvent) => ((this.notice = (await runTaskAction(this.api, e.detail)) ?? msg('Đã cập nhật nhiệm vụ.', { id: 'tasks.updated' })), this.load())}>
+                ${this.tasks.map((t) => html`<ec-task-card .task=${t} .locale=${this.locale}></ec-task-card>`)}
+              </div>`}
+    </div>`;
+  }
+}

@@ -1,0 +1,128 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobRunner } from '../../server/jobs/jobs.js';
+import { runDemoMeeting } from '../../server/minutes/minutes.demo.js';
+import { SCREENSHOT_DIR, collectProblems, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
+import { pdfsig } from '../helpers/pdfsig.js';
+import { type TestServer, inDays, startTestServer } from '../helpers/server.js';
+
+let server: TestServer;
+let browser: Browser;
+let taskDeadline: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  taskDeadline = inDays(2);
+  // The meeting happened: attendance, speakers, a motion voted and announced, a conclusion and a task.
+  await runDemoMeeting(server.app.ctx, 1, { taskDeadline });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openMinutes(page: Page, user: string) {
+  await login(page, user);
+  await page.goto('/meetings/1/minutes');
+  await page.locator('ec-minutes-view h1').waitFor();
+}
+
+async function typeInEditor(page: Page, text: string) {
+  const editor = page.locator('ec-minutes-editor .ProseMirror');
+  await editor.click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type(text);
+}
+
+async function sign(page: Page) {
+  await page.locator('[data-testid="sign-open"]').click();
+  await page.locator('[data-testid="sign-pin"]').fill('123456');
+  await page.locator('[data-testid="sign-confirm"]').click();
+  await page.locator('ec-sign-dialog').waitFor({ state: 'detached' });
+}
+
+describe('minutes end to end', () => {
+  it('two secretaries write together, the vote result is in the generated part, finalize, chair and secretary sign, a member acknowledges, the task shows on "my tasks" and, once overdue, first on the board', async () => {
+    const a = await newPage(browser, server.url);
+    const problems = collectProblems(a);
+    const b = await newPage(browser, server.url);
+    const problemsB = collectProblems(b);
+    await openMinutes(a, 'secretary');
+    await openMinutes(b, 'admin'); // a second minutes writer (managers of the meeting may write)
+
+    // Generated part: recomputed from the live meeting and the votes domain.
+    const generated = a.locator('ec-minutes-view section.generated');
+    await generated.getByText('Kết quả: Thông qua').waitFor({ timeout: 15_000 });
+    await generated.getByText('Vắng (lý do: Ốm)').waitFor();
+    await generated.getByText('Nguyễn Văn An — 3 phút 5 giây').waitFor();
+
+    await typeInEditor(a, 'Thư ký Thu ghi: các sở thống nhất lộ trình.');
+    await typeInEditor(b, 'Quản trị bổ sung: cần bố trí kinh phí.');
+    await expect.poll(() => a.locator('ec-minutes-editor .ProseMirror').innerText(), { timeout: 15_000 }).toContain('Quản trị bổ sung: cần bố trí kinh phí.');
+    await expect.poll(() => b.locator('ec-minutes-editor .ProseMirror').innerText(), { timeout: 15_000 }).toContain('Thư ký Thu ghi: các sở thống nhất lộ trình.');
+    // Live cursors carry the other writer's name.
+    await expect.poll(() => b.locator('ec-minutes-editor .collaboration-carets__label').allInnerTexts(), { timeout: 15_000 }).toContain('Phan Thị Thu');
+    await screenshot(a, 'minutes-editor', 'vi');
+
+    await a.locator('[data-testid="finalize"]').click();
+    await a.locator('[data-testid="minutes-version-1"]').waitFor();
+
+    const chair = await newPage(browser, server.url);
+    await openMinutes(chair, 'chair');
+    await chair.locator('[data-testid="sign-open"]').click();
+    await chair.locator('[data-testid="sign-pin"]').fill('000000');
+    await chair.locator('[data-testid="sign-confirm"]').click();
+    await chair.locator('ec-sign-dialog .error').filter({ hasText: 'Còn 4 lần thử' }).waitFor();
+    await chair.locator('[data-testid="sign-pin"]').fill('123456');
+    await screenshot(chair, 'minutes-sign', 'vi');
+    await chair.locator('[data-testid="sign-confirm"]').click();
+    await chair.locator('ec-sign-dialog').waitFor({ state: 'detached' });
+    await chair.locator('[data-testid="signature-chair"]').waitFor();
+
+    await a.reload();
+    await a.locator('[data-testid="minutes-version-1"]').waitFor();
+    await sign(a);
+    await a.locator('[data-testid="signature-secretary"]').waitFor();
+
+    const member = await newPage(browser, server.url);
+    await openMinutes(member, 'member1');
+    await member.locator('[data-testid="ack"]').click();
+    await member.locator('[data-testid="acks"]').filter({ hasText: 'Nguyễn Văn An' }).waitFor();
+    await screenshot(member, 'minutes-published', 'vi');
+
+    // The signed PDF verifies; its pages are rendered for the docs.
+    const pdf = Buffer.from(await (await member.request.get('/api/meetings/1/minutes/versions/1/pdf')).body());
+    expect(pdfsig(pdf).signatures.map((s) => s.validation)).toEqual(['Signature is Valid.', 'Signature is Valid.']);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minutes-pdf-'));
+    fs.writeFileSync(path.join(dir, 'm.pdf'), pdf);
+    execFileSync('/usr/bin/pdftoppm', ['-png', '-r', '60', path.join(dir, 'm.pdf'), path.join(dir, 'p')]);
+    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.png'))) {
+      const n = Number(/p-0*(\d+)\.png/.exec(f)![1]);
+      fs.copyFileSync(path.join(dir, f), path.join(SCREENSHOT_DIR, `minutes-pdf-page${n}-vi.png`));
+    }
+
+    // "My tasks" of a person of the owner unit (Sở Nội vụ).
+    await member.goto('/tasks');
+    await member.locator('ec-task-card').filter({ hasText: 'kế hoạch số hóa hồ sơ năm 2027' }).waitFor();
+    expect(await member.locator('[data-testid="overdue"]').count()).toBe(0);
+    await screenshot(member, 'my-tasks', 'vi');
+
+    // The deadline passes (the server's task clock is moved forward): first on the board, marked overdue.
+    jobRunner(server.app.ctx).setOptions({ now: () => new Date(Date.parse(taskDeadline) + 86400_000) });
+    await a.goto('/committees/1/tasks');
+    const first = a.locator('ec-task-card').first();
+    await first.filter({ hasText: 'kế hoạch số hóa hồ sơ năm 2027' }).waitFor();
+    await first.locator('[data-testid="overdue"]').waitFor();
+    await screenshot(a, 'task-board', 'vi');
+    expect(problems.errors).toEqual([]);
+    expect(problemsB.errors).toEqual([]);
+    expect(problems.csp).toEqual([]);
+  }, 180_000);
+});
