@@ -288,7 +288,11 @@ export class EcLiveView extends LitElement {
                       @click=${() => this.#run(() => s.command('attendance:check_in', { mode: 'remote' }))}>
                       ${msg('Dự trực tuyến', { id: 'live.att.remote' })}
                     </button>
-                  </div>`
+                    <button data-testid="report-absent" ?disabled=${this.busy || st.meeting.status === 'closed'} @click=${() => this.#reportAbsent()}>
+                      ${msg('Báo vắng', { id: 'live.reportAbsent' })}
+                    </button>
+                  </div>
+                  ${me.status === 'absent' && me.reason ? html`<p class="muted">${me.reason}</p>` : nothing}`
               : html`<p class="muted">${msg('Bạn không có trong danh sách đại biểu.', { id: 'live.notParticipant' })}</p>`}
           </section>
           ${me
@@ -369,6 +373,11 @@ export class EcLiveView extends LitElement {
           </div>`
         : nothing}
     </section>`;
+  }
+
+  #reportAbsent() {
+    const reason = prompt(msg('Lý do vắng mặt', { id: 'live.absentReason' }))?.trim();
+    if (reason) void this.#run(() => this.session!.command('attendance:mark_absent', { reason }));
   }
 
   #pickDoc(id: number) {

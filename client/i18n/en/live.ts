@@ -71,6 +71,7 @@ export const live: Catalog = {
   'live.quorum.met': 'met',
   'live.quorum.notMet': 'not met',
   'live.remove': 'Remove from the list',
+  'live.reportAbsent': 'Report absence',
   'live.resume': 'Resume',
   'live.sessionExpired': 'Your session has expired. Please sign in again.',
   'live.timer.left': 'Time left',
