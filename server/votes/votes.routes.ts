@@ -8,6 +8,9 @@ import { forbidden, notFound } from '../http/errors.js';
 import { isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
 import { eq } from 'drizzle-orm';
 import { voteCsv } from './votes.export.js';
+import { renderVotePdf } from './votes.pdf.js';
+import { meetings, voteEligibility } from '../db/schema/index.js';
+import { userNames } from './votes.repo.js';
 import { votesOf } from './votes.service.js';
 
 /** Votes over REST: preparing a vote in advance, reading results, receipts and exports. */
@@ -37,6 +40,19 @@ export function voteRoutes(ctx: AppContext): void {
       res.setHeader('content-type', 'text/csv; charset=utf-8');
       res.setHeader('content-disposition', `attachment; filename="vote-${v.id}.csv"`);
       res.send(voteCsv(db, v));
+    },
+  );
+  api.route(
+    { method: 'get', path: '/api/votes/:id/export.pdf', summary: 'The record of a vote as PDF', tags, access: 'user', params: IdParams, responseContentType: 'application/pdf' },
+    async ({ user, params, res }) => {
+      const v = svc.get(user, params.id);
+      const m = db.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, v.meetingId)).get();
+      const eligible = db.select({ u: voteEligibility.userId }).from(voteEligibility).where(eq(voteEligibility.voteId, v.id)).all().map((x) => x.u);
+      const names = userNames(db, eligible);
+      const pdf = await renderVotePdf(v, m?.title ?? '', eligible.map((u) => names.get(u) ?? '').sort((a, b) => a.localeCompare(b, 'vi')));
+      res.setHeader('content-type', 'application/pdf');
+      res.setHeader('content-disposition', `attachment; filename="vote-${v.id}.pdf"`);
+      res.send(pdf);
     },
   );
   api.route(

@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpClient, type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
@@ -92,6 +95,14 @@ describe('votes over Socket.IO', () => {
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     expect(csv.body).toMatch(/Thông qua báo cáo quý IV/);
     expect(csv.body).toMatch(/Nguyễn Văn An/);
+    const pdf = await fetch(`${s.url}/api/votes/${voteId}/export.pdf`, { headers: { cookie: secretary.cookie } });
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    const file = path.join(s.dataDir, 'vote.pdf');
+    fs.writeFileSync(file, Buffer.from(await pdf.arrayBuffer()));
+    const text = execFileSync('pdftotext', [file, '-']).toString();
+    expect(text).toContain('KẾT QUẢ BIỂU QUYẾT');
+    expect(text).toMatch(/Thông qua: 4 tán thành, 1 không tán thành/);
+    expect(text).toContain('Nguyễn Văn An: Tán thành');
   });
 
   it('every bad ballot on a secret motion is refused with a clear code and the tally is unchanged', async () => {
