@@ -92,6 +92,13 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     await tid(members[0], 'vote-check').click();
     await expect.poll(() => tid(members[0], 'vote-check-result').textContent()).toMatch(/đã được tính: Tán thành/);
     await screenshot(members[0], 'vote-result', 'vi');
+    // The same result in English: the explanation comes from the server in both languages.
+    await display.locator('ec-language-switch button[lang="en"]').click();
+    await expect.poll(() => tid(display, 'vote-explanation').textContent()).toMatch(/^Adopted: 2 for, 1 against, 0 abstaining/);
+    await screenshot(display, 'vote-display-result', 'en');
+    await chair.locator('ec-language-switch button[lang="en"]').click();
+    await expect.poll(() => tid(chair, 'vote-outcome').textContent()).toContain('Adopted');
+    await screenshot(chair, 'vote-console-closed', 'en');
     for (const p of problems) expect(p.errors).toEqual([]);
   });
 });
