@@ -9,6 +9,7 @@ import { committees, liveState, meetingParticipants, meetings, minutesAcks, minu
 import { conflict, forbidden, invalidState, notFound } from '../http/errors.js';
 import { type MeetingAccess, isCommitteeSecretary, meetingAccess, requireManage } from '../meetings/meetings.access.js';
 import { participantIds } from '../meetings/meetings.service.js';
+import { registerSearchKind, removeEntries, replaceEntries } from '../search/search.service.js';
 import { unlockSigner } from '../signing/keystore.js';
 import { signPdf } from '../signing/pdf-sign.js';
 import { yjsHub } from '../yjs/yjs.hub.js';
@@ -24,6 +25,30 @@ const PARENT_BODY = () => process.env.ECABINET_ORG_NAME ?? 'UBND Thành phố H�
 const PLACE = () => process.env.ECABINET_ORG_PLACE ?? 'Hà Nội';
 
 const sha256 = (b: Buffer | string) => crypto.createHash('sha256').update(b).digest('hex');
+
+/** Plain text of blocks, for the search index. */
+function blocksText(blocks: MinutesBlock[]): string {
+  return blocks
+    .map((b) => (b.t === 'h' ? b.text : b.t === 'p' ? b.runs.map((r) => r.text).join('') : b.t === 'table' ? b.rows.map((r) => r.join(' ')).join('\n') : b.items.map((i) => i.map((r) => r.text).join('')).join('\n')))
+    .join('\n');
+}
+
+// Search: a published minutes version (refId = version id) is found by the meeting's participants
+// and managers; drafts and superseded versions are never indexed.
+registerSearchKind('minutes', (db, user, refIds) => {
+  const out = new Set<number>();
+  for (const id of refIds) {
+    const v = db.select({ meetingId: minutesVersions.meetingId, publishedAt: minutesVersions.publishedAt }).from(minutesVersions).where(eq(minutesVersions.id, id)).get();
+    if (!v?.publishedAt) continue;
+    try {
+      const a = meetingAccess(db, user, v.meetingId);
+      if (a.role || a.canManage) out.add(id);
+    } catch {
+      /* not visible */
+    }
+  }
+  return out;
+});
 
 /** Who signs as what: the meeting's chair; a meeting or committee secretary. */
 export function signingRole(db: Db, user: AuthUser, a: MeetingAccess): 'chair' | 'secretary' | null {
@@ -141,6 +166,8 @@ export async function finalizeMinutes(ctx: AppContext, user: AuthUser, meetingId
     // Re-read inside the transaction: two concurrent finalizations cannot both create version n+1.
     const latest = d.select().from(minutesVersions).where(eq(minutesVersions.meetingId, meetingId)).orderBy(desc(minutesVersions.version)).get();
     if ((latest?.id ?? null) !== (prev?.id ?? null)) throw conflict('already_finalized', 'The minutes were finalized meanwhile');
+    const old = d.select({ id: minutesVersions.id }).from(minutesVersions).where(eq(minutesVersions.meetingId, meetingId)).all();
+    removeEntries(d, 'minutes', old.map((o) => o.id));
     d.update(minutesVersions).set({ status: 'superseded' }).where(and(eq(minutesVersions.meetingId, meetingId), ne(minutesVersions.status, 'superseded'))).run();
     const r = d
       .insert(minutesVersions)
@@ -207,8 +234,11 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
         .where(eq(minutesVersions.id, v.id))
         .returning()
         .get()!;
-      if (complete) ctx.notifier.add(d, participantIds(d, meetingId).filter((id) => id !== user.id), 'minutes_published', meetingId, { version: v.version, title: a.meeting.title });
-      else {
+      if (complete) {
+        ctx.notifier.add(d, participantIds(d, meetingId).filter((id) => id !== user.id), 'minutes_published', meetingId, { version: v.version, title: a.meeting.title });
+        const doc = v.content as MinutesDocument;
+        replaceEntries(d, 'minutes', v.id, [{ meetingId, page: null, title: `Biên bản ${v.number}: ${doc.subject}`, body: blocksText(doc.blocks) }]);
+      } else {
         const others = d
           .select({ id: meetingParticipants.userId })
           .from(meetingParticipants)

@@ -8,6 +8,11 @@ import { agendaItems, committeeMembers, conclusions, meetings, taskCoUnits, task
 import { AppError, forbidden, invalidState, notFound } from '../http/errors.js';
 import { cancelJobs, enqueueJob, jobRunner } from '../jobs/jobs.js';
 import { isCommitteeSecretary, meetingAccess, requireManage } from '../meetings/meetings.access.js';
+import { registerSearchKind, replaceEntries } from '../search/search.service.js';
+
+// Search: conclusions are found by whoever may see their meeting (the search service already limits
+// candidates to those meetings).
+registerSearchKind('conclusion', (_db, _user, refIds) => new Set(refIds));
 
 export type TaskRow = typeof tasks.$inferSelect;
 
@@ -123,6 +128,7 @@ export function setConclusion(ctx: AppContext, user: AuthUser, meetingId: number
     .where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId)))
     .get();
   if (!item) throw notFound('Agenda item');
+  const itemTitle = ctx.db.select({ t: agendaItems.title }).from(agendaItems).where(eq(agendaItems.id, itemId)).get()!.t;
   const now = new Date().toISOString();
   const row = tx(ctx.db, (d) => {
     const r = d
@@ -131,6 +137,7 @@ export function setConclusion(ctx: AppContext, user: AuthUser, meetingId: number
       .onConflictDoUpdate({ target: conclusions.agendaItemId, set: { text, updatedBy: user.id, updatedAt: now } })
       .returning()
       .get();
+    replaceEntries(d, 'conclusion', r.id, [{ meetingId, page: null, title: `Kết luận: ${itemTitle}`, body: text }]);
     audit(d, { actorId: user.id, action: 'conclusion.set', targetType: 'agenda_item', targetId: itemId, details: { meetingId } });
     return r;
   });

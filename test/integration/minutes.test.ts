@@ -97,8 +97,9 @@ describe('minutes', () => {
     const old = await secretary.post(`/api/meetings/${meetingId}/minutes/versions/1/sign`, { pin: '123456', contentHash: v1.body.contentHash });
     expect(old.status).toBe(409);
     expect(old.body.error.code).toBe('version_changed');
-    // Members see nothing before publication.
+    // Members see nothing before publication, not even through search.
     expect((await member.get(`/api/meetings/${meetingId}/minutes`)).body.versions).toEqual([]);
+    expect((await member.get(`/api/search?q=${encodeURIComponent('hoan thanh truoc quy')}`)).body.hits.filter((h: { kind: string }) => h.kind === 'minutes')).toEqual([]);
     expect((await member.request('GET', `/api/meetings/${meetingId}/minutes/versions/2/pdf`)).status).toBe(404);
 
     for (const c of [chair, secretary]) {
@@ -117,6 +118,13 @@ describe('minutes', () => {
     await until(() => r.provider.synced, { what: 'member synced read-only' });
     expect(r.doc.getXmlFragment(MINUTES_FREE_TEXT).toString()).toContain('Đề nghị các sở');
     r.destroy();
+    // Search finds the published minutes (and the conclusion) for participants, not for outsiders.
+    const found = await member.get(`/api/search?q=${encodeURIComponent('hoan thanh truoc quy')}`);
+    expect(found.body.hits.map((h: { kind: string }) => h.kind)).toContain('minutes');
+    const concl = await member.get(`/api/search?q=${encodeURIComponent('Kết luận đã chỉnh sửa')}`);
+    expect(concl.body.hits.map((h: { kind: string }) => h.kind)).toContain('conclusion');
+    const outsider = await (await s.login('guest')).get(`/api/search?q=${encodeURIComponent('hoan thanh truoc quy')}`);
+    expect(outsider.body.hits.filter((h: { kind: string }) => h.kind === 'minutes')).toEqual([]);
     const ack = await member.post(`/api/meetings/${meetingId}/minutes/versions/2/ack`);
     expect(ack.status).toBe(200);
     expect(ack.body.acknowledgedByMe).toBe(true);
