@@ -11,7 +11,10 @@ export default defineConfig({
   plugins: [pdfjsAssets()],
   build: {
     outDir: path.resolve(root, '../dist/client'),
-    emptyOutDir: true,
+    // Keep the previous build's hashed files: several test runs (and a running server) may be
+    // serving dist/client while someone rebuilds; wiping it first made their pages 404 mid-test.
+    // Stale chunks are harmless (content-hashed names); `rm -rf dist` to tidy up.
+    emptyOutDir: false,
     target: 'es2022',
     sourcemap: true,
   },

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, collectProblems, launchBrowser, login, logout, newPage, screenshot, touchDrag } from '../helpers/browser.js';
+import { VIEWPORTS, collectProblems, launchBrowser, login, logout, newPage, screenshot, smallTouchTargets, touchDrag } from '../helpers/browser.js';
 import { type TestServer, buildMeeting, startTestServer } from '../helpers/server.js';
 
 /**
@@ -119,6 +119,7 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
       ['2', C],
     ]);
     await screenshot(page, 'meeting-editor', 'vi');
+    expect(await smallTouchTargets(page)).toEqual([]);
 
     await page.locator('[data-testid="publish"]').click();
     await page.locator('[data-testid="confirm-publish"]').click();
@@ -188,6 +189,7 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await list.waitFor();
     expect(await list.textContent()).not.toContain(title);
     await screenshot(page, 'meeting-list-phone', 'vi');
+    expect(await smallTouchTargets(page)).toEqual([]);
     for (const tab of ['live', 'past']) {
       await page.locator(`ec-meeting-list-view #tab-${tab}`).click();
       await page.locator('[data-testid="meeting-list"], [data-testid="meetings-empty"]').first().waitFor();

@@ -125,3 +125,33 @@ export async function touchDrag(page: Page, from: { x: number; y: number }, to: 
     await cdp.detach();
   }
 }
+
+/**
+ * Touch-first check: visible buttons, links styled as buttons, tabs, selects and text inputs
+ * (searched through every shadow root) smaller than `min` px in height or width. Returns short
+ * descriptions of the offenders; expect an empty array.
+ */
+export async function smallTouchTargets(page: Page, min = 44): Promise<string[]> {
+  // Passed as source text: transpilers that add helpers (tsx's __name) would break a function argument.
+  return page.evaluate(`(() => {
+    const min = ${Number(min)};
+    const out = [];
+    const visit = (root) => {
+      for (const el of root.querySelectorAll('*')) {
+        if (el.shadowRoot) visit(el.shadowRoot);
+        const tag = el.tagName.toLowerCase();
+        const isTarget = tag === 'button' || tag === 'select' || tag === 'textarea' ||
+          (tag === 'input' && !['checkbox', 'radio', 'hidden'].includes(el.type)) ||
+          (tag === 'a' && el.classList.contains('btn')) || el.getAttribute('role') === 'tab';
+        if (!isTarget) continue;
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+        if (r.height < min - 0.5 || r.width < min - 0.5) {
+          out.push(tag + (el.className ? '.' + el.className : '') + ' "' + (el.textContent || '').trim().slice(0, 30) + '" ' + Math.round(r.width) + 'x' + Math.round(r.height));
+        }
+      }
+    };
+    visit(document);
+    return out;
+  })()`);
+}
