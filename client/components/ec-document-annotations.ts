@@ -51,6 +51,22 @@ export class EcDocumentAnnotations extends LitElement {
       .bar button {
         min-height: 44px;
         min-width: 44px;
+        flex: none;
+      }
+      /* Phones: one scrollable row of tools, so the page keeps most of the screen. */
+      @media (max-width: 600px) {
+        .bar {
+          flex-wrap: nowrap;
+          overflow-x: auto;
+          scrollbar-width: thin;
+        }
+        .status {
+          position: sticky;
+          right: 0;
+          background: var(--ec-surface, #fff);
+          padding-left: 0.4rem;
+          white-space: nowrap;
+        }
       }
       .bar button[aria-pressed='true'] {
         outline: 3px solid var(--ec-primary, #1c5bb8);
