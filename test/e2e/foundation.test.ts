@@ -244,7 +244,7 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await page.context().close();
   });
 
-  it('on a touch screen the secretary reorders the agenda by dragging with a finger', async () => {
+  it('on a touch screen the secretary reorders the agenda by dragging with a finger, then edits, adds a sub-item and deletes through the builder', async () => {
     const { meetingId: id } = await buildMeeting(await server.login('secretary'), { agendaItems: 3, title: 'Họp thử trên máy tính bảng' });
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet, hasTouch: true });
     await login(page, 'secretary');
@@ -258,6 +258,23 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await expect
       .poll(() => rows.evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.number} ${e.querySelector('.t')?.textContent}`)))
       .toEqual(['1 Nội dung 3', '2 Nội dung 1', '3 Nội dung 2']);
+
+    // Edit an item, add a sub-item with the row's "+" button, delete an item (with its confirmation).
+    const rowOf = (t: string) => page.locator('ec-agenda-builder li.row[data-number]', { hasText: t });
+    await rowOf('Nội dung 1').getByRole('button', { name: 'Sửa' }).click();
+    const form = page.locator('ec-agenda-builder [data-testid="item-form"]');
+    await form.locator('input[name="title"]').fill('Nội dung 1 (đã sửa)');
+    await form.locator('button[type="submit"]').click();
+    await rowOf('Nội dung 1 (đã sửa)').waitFor();
+    await rowOf('Nội dung 3').getByRole('button', { name: 'Thêm mục con' }).click();
+    await form.locator('input[name="title"]').fill('Nội dung 3a');
+    await form.locator('button[type="submit"]').click();
+    await rowOf('Nội dung 3a').waitFor();
+    await rowOf('Nội dung 2').getByRole('button', { name: 'Xóa' }).click();
+    await rowOf('Nội dung 2').getByRole('button', { name: 'Xóa', exact: true }).click();
+    await expect
+      .poll(() => rows.evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.number} ${e.querySelector('.t')?.textContent}`)))
+      .toEqual(['1 Nội dung 3', '1.1 Nội dung 3a', '2 Nội dung 1 (đã sửa)']);
     await page.context().close();
   });
 });
