@@ -91,6 +91,11 @@ describe('annotations in the browser', () => {
     // member2 draws privately too (both annotate the same page).
     await drawStroke(b);
     await b.locator('ec-annotation-layer g.own [data-kind="ink"]').first().waitFor();
+    // Undo and redo of one's own stroke.
+    await b.locator('ec-document-annotations button[aria-label="Hoàn tác"]').click();
+    await expect.poll(() => b.locator('ec-annotation-layer g.own [data-kind="ink"]').count()).toBe(0);
+    await b.locator('ec-document-annotations button[aria-label="Làm lại"]').click();
+    await expect.poll(() => b.locator('ec-annotation-layer g.own [data-kind="ink"]').count()).toBe(1);
 
     // member2 goes offline, draws and shares, comes back: the ink reaches member1.
     await b.context().setOffline(true);
