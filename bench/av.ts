@@ -115,6 +115,8 @@ function generator(sources: Source[]) {
 /** Counts packets per SSRC and the sequence range seen, while `counting`. */
 class Receiver {
   readonly sock = dgram.createSocket('udp4');
+  readonly kinds = new Map<number, 'audio' | 'video'>();
+  constructor(readonly routerIndex = 0) {}
   readonly streams = new Map<number, { count: number; first: number; last: number; cycles: number; prev: number }>();
   counting = false;
   port = 0;
@@ -136,11 +138,12 @@ class Receiver {
       if (ext < s.first) s.first = ext;
     });
   }
-  /** [received, expected] in the window. */
-  totals(): [number, number] {
+  /** [received, expected] in the window, optionally for one kind. */
+  totals(kind?: 'audio' | 'video'): [number, number] {
     let got = 0;
     let expected = 0;
-    for (const s of this.streams.values()) {
+    for (const [ssrc, s] of this.streams) {
+      if (kind && this.kinds.get(ssrc) !== kind) continue;
       got += s.count;
       expected += s.last - s.first + 1;
     }
@@ -167,6 +170,8 @@ interface MeetingResult {
   generatorCpuPct: number;
   /** Packets the generator actually sent in the window, as a share of its nominal rate (timer lag). */
   sendRatePct: number;
+  /** Loss by receiving router and kind. */
+  breakdown: string;
 }
 
 async function runMeeting(opts: {
@@ -212,15 +217,17 @@ async function runMeeting(opts: {
   const receivers: Receiver[] = [];
   let consumers = 0;
   for (let i = 0; i < opts.participants; i++) {
-    const router = routers[Math.floor((i * routers.length) / opts.participants)];
-    const rx = new Receiver();
+    const ri = Math.floor((i * routers.length) / opts.participants);
+    const router = routers[ri];
+    const rx = new Receiver(ri);
     await rx.open();
     receivers.push(rx);
     const t = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: false });
     await t.connect({ ip: '127.0.0.1', port: rx.port });
     for (const { i: owner, producer } of producers) {
       if (owner === i) continue;
-      await t.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities, paused: false });
+      const c = await t.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities, paused: false });
+      rx.kinds.set(c.rtpParameters.encodings![0].ssrc!, c.kind);
       consumers++;
     }
   }
@@ -243,12 +250,22 @@ async function runMeeting(opts: {
   const nominal = sources.reduce((n, s) => n + (s.kind === 'audio' ? 50 : 50), 0) * elapsed;
   let got = 0;
   let expected = 0;
+  const parts: Record<string, [number, number]> = {};
   for (const rx of receivers) {
     const [g, e] = rx.totals();
     got += g;
     expected += e;
+    for (const kind of ['audio', 'video'] as const) {
+      const key = `r${rx.routerIndex}/${kind}`;
+      const [kg, ke] = rx.totals(kind);
+      parts[key] = [(parts[key]?.[0] ?? 0) + kg, (parts[key]?.[1] ?? 0) + ke];
+    }
     rx.close();
   }
+  const breakdown = Object.entries(parts)
+    .filter(([, [, e]]) => e > 0)
+    .map(([k, [g, e]]) => `${k} ${round((100 * (e - g)) / e, 2)}%`)
+    .join(', ');
   for (const r of routers) r.close();
   return {
     consumers,
@@ -256,15 +273,17 @@ async function runMeeting(opts: {
     workerCpu: after.map((a, k) => (100 * (a - before[k])) / TICKS / elapsed),
     generatorCpuPct: (100 * (self.user + self.system)) / 1e6 / elapsed,
     sendRatePct: (100 * sent) / nominal,
+    breakdown,
   };
 }
 
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 const fmt = (r: MeetingResult) =>
-  `consumers ${r.consumers}, loss ${round(r.lossPct, 3)}%, worker CPU ${r.workerCpu.map((c) => `${round(c)}%`).join(' / ')}, generator CPU ${round(r.generatorCpuPct)}%, sent ${round(r.sendRatePct)}% of nominal`;
+  `consumers ${r.consumers}, loss ${round(r.lossPct, 3)}%, worker CPU ${r.workerCpu.map((c) => `${round(c)}%`).join(' / ')}, generator CPU ${round(r.generatorCpuPct)}%, sent ${round(r.sendRatePct)}% of nominal [${r.breakdown}]`;
 
 // --------------------------------------------------------------------------------------------
 
+console.log(`# load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 console.log(`# A/V bench on ${os.cpus().length} cores, mediasoup ${mediasoup.version}, worker ${process.env.MEDIASOUP_WORKER_BIN}`);
 const workers = [
   await mediasoup.createWorker({ logLevel: 'error', rtcMinPort: 20000, rtcMaxPort: 29999 }),
@@ -275,15 +294,22 @@ const workers = [
 // the last 6 speakers (0..5) send video.
 const hybrid = { participants: PARTICIPANTS, video: (i: number) => i < VIDEO_SPEAKERS, audioOpen: (i: number) => i <= 1, seconds: SECONDS };
 const ONLY_JOIN = process.env.AV_BENCH_ONLY === 'join';
-const anchor = ONLY_JOIN ? { consumers: 0, lossPct: 0, workerCpu: [0], generatorCpuPct: 0, sendRatePct: 0 } : await runMeeting({ ...hybrid, workers: [workers[0]] });
+const anchor = ONLY_JOIN ? { consumers: 0, lossPct: 0, workerCpu: [0], generatorCpuPct: 0, sendRatePct: 0, breakdown: '' } : await runMeeting({ ...hybrid, workers: [workers[0]] });
 console.log(`anchor  ${PARTICIPANTS} participants on 1 worker:            ${fmt(anchor)}`);
 const spread = ONLY_JOIN ? anchor : await runMeeting({ ...hybrid, workers });
 console.log(`hybrid  ${PARTICIPANTS} participants on 2 workers (pipe):     ${fmt(spread)}`);
 
 let maxMesh = 0;
 for (let n = 4; n <= (ONLY_JOIN ? 0 : 40); n += 2) {
-  const r = await runMeeting({ workers, participants: n, video: () => true, audioOpen: () => true, seconds: MESH_SECONDS });
-  const fine = r.lossPct < 0.1 && r.workerCpu.every((c) => c < 95);
+  const step = () => runMeeting({ workers, participants: n, video: () => true, audioOpen: () => true, seconds: MESH_SECONDS });
+  const ok = (x: MeetingResult) => x.lossPct < 0.1 && x.workerCpu.every((c) => c < 95);
+  let r = await step();
+  // One retry: on a shared, oversubscribed machine a descheduled process can overflow a socket buffer.
+  if (!ok(r)) {
+    console.log(`mesh    ${n} participants (first try):             ${fmt(r)}`);
+    r = await step();
+  }
+  const fine = ok(r);
   console.log(`mesh    ${n} participants, all audio+video to all:   ${fmt(r)} ${fine ? 'ok' : 'LIMIT'}`);
   if (!fine) break;
   maxMesh = n;
@@ -304,11 +330,20 @@ const joins: number[] = [];
   const srv = await startTestServer();
   const browser = await launchBrowser({ fakeMedia: true });
   try {
+    await runJoins();
+  } catch (e) {
+    // An overloaded machine can starve Chromium; report what was measured rather than nothing.
+    console.log(`# join phase stopped after ${joins.length} samples: ${String(e).split('\n')[0]}`);
+  } finally {
+    await browser.close();
+    await srv.close();
+  }
+  async function runJoins() {
     const room = await newPage(browser, srv.url);
     await login(room, 'room1');
     await room.goto('/meetings/1/av');
     await room.locator('[data-testid="av-join"]').click();
-    await room.locator('[data-testid="av-floor"]').waitFor();
+    await room.locator('[data-testid="av-floor"]').waitFor({ timeout: 90_000 });
     const page = await newPage(browser, srv.url);
     page.on('pageerror', (e) => console.log('# page error', e.message));
     await login(page, 'member1');
@@ -339,13 +374,10 @@ const joins: number[] = [];
       joins.push(ms);
       await page.locator('[data-testid="av-leave"]').click();
     }
-  } finally {
-    await browser.close();
-    await srv.close();
   }
 }
 joins.sort((a, b) => a - b);
-const pct = (p: number) => joins[Math.min(joins.length - 1, Math.ceil((p / 100) * joins.length) - 1)];
+const pct = (p: number) => (joins.length ? joins[Math.min(joins.length - 1, Math.ceil((p / 100) * joins.length) - 1)] : NaN);
 console.log(`join    click → first remote video frame, ${joins.length} joins: ${joins.map((j) => Math.round(j)).join(', ')} ms`);
 console.log(`# worker CPU: 2 workers max ${round(Math.max(...spread.workerCpu))}% vs 1-worker anchor ${round(anchor.workerCpu[0])}% of a core`);
 
@@ -355,7 +387,7 @@ console.log(
     worker_cpu_pct: round(Math.max(...spread.workerCpu)),
     loss_pct: round(spread.lossPct, 3),
     max_full_mesh: maxMesh,
-    join_p50_ms: Math.round(pct(50)),
-    join_p99_ms: Math.round(pct(99)),
+    join_p50_ms: joins.length ? Math.round(pct(50)) : null,
+    join_p99_ms: joins.length ? Math.round(pct(99)) : null,
   }),
 );

@@ -121,6 +121,9 @@ describe('smart-room audio/video in the browser', () => {
     // Connection quality is measured and shown.
     await p2.locator('[data-testid="av-quality"] .dot.good, [data-testid="av-quality"] .dot.fair').first().waitFor({ timeout: 10_000 });
     await screenshot(p2, 'av-speaker', 'vi');
+    await p2.locator('ec-language-switch button[lang="en"]').click();
+    await p2.locator('[data-testid="av-floor"]', { hasText: 'Speaking' }).waitFor();
+    await screenshot(p2, 'av', 'en');
   }, 120_000);
 
   it('a tablet in the room joins listen-only (nothing sent, no echo) and hears the speaker; the call fits a phone screen', async () => {

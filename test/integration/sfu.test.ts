@@ -141,6 +141,25 @@ describe('SFU signaling and floor control (mediasoup)', () => {
     await sfu.setSpeaker(MEETING, null);
   });
 
+  it('the speakers’ list drives the microphones: speaker:grant opens the speaker’s, speaker:end closes it', async () => {
+    const chair = await open('chair');
+    const m10 = await open('member10');
+    const r = (x: Ack<any>) => expect(x, JSON.stringify(x)).toMatchObject({ ok: true });
+    r(await chair.cmd('meeting:open', { meetingId: MEETING, overrideReason: 'Kiểm thử' }));
+    r(await m10.cmd('attendance:check_in', { meetingId: MEETING, mode: 'remote' }));
+    const av = await joined('member10');
+    const p = data(await produceMic(av.s, av.transportId, 10_010));
+    expect(p.paused).toBe(true);
+    const req = data(await m10.cmd('speaker:request', { meetingId: MEETING, kind: 'speech' }));
+    r(await chair.cmd('speaker:grant', { meetingId: MEETING, requestId: req.requestId }));
+    await av.s.waitFor('av:producerPaused', (d) => d.producerId === p.id && d.paused === false);
+    expect(sfu.floorState(MEETING)).toMatchObject({ speakerUserId: ids.member10 });
+    r(await chair.cmd('speaker:end', { meetingId: MEETING }));
+    await av.s.waitFor('av:producerPaused', (d) => d.producerId === p.id && d.paused === true);
+    expect(sfu.floorState(MEETING).openMics).not.toContain(ids.member10);
+    r(await av.s.cmd('av:leave', { meetingId: MEETING }));
+  });
+
   it('the chair opens discussion and mutes anyone; members may not; the room station is heard unless the chair mutes it', async () => {
     const m7 = await joined('member7');
     const p7 = await produceMic(m7.s, m7.transportId, 7007);
