@@ -12,6 +12,14 @@ import './ec-pdf-thumbnails.js';
 // Self-hosted worker (a hashed asset of our own build; CSP worker-src 'self').
 pdfjs.GlobalWorkerOptions.workerSrc = workerUrl;
 
+/**
+ * Warms the browser cache with the pdf.js worker script, so a document opened next starts faster.
+ * Views that list documents call it when idle.
+ */
+export function prewarmViewer(): void {
+  void fetch(workerUrl).catch(() => undefined);
+}
+
 /** Detail of `ec-page-render`: fired each time a page is painted (first time, after zoom or re-render). */
 export interface PageRenderDetail {
   page: number;
@@ -38,6 +46,65 @@ interface PageSlot {
   painted: number;
   rendering: boolean;
   failed: boolean;
+}
+
+/** Bytes fetched per range request, and by the first request (which also learns the file's length). */
+const CHUNK = 128 * 1024;
+
+/**
+ * Feeds pdf.js with HTTP Range requests of our own: the first request is already a range (no
+ * whole-file GET that must be aborted), later ones carry `If-Range` with the first response's ETag
+ * so a document replaced meanwhile cannot mix two versions. Failed ranges are retried with backoff
+ * (weak Wi-Fi); every request goes through the server's authorization.
+ */
+class RangeTransport extends pdfjs.PDFDataRangeTransport {
+  #aborts = new Set<AbortController>();
+  constructor(
+    length: number,
+    initial: Uint8Array,
+    private readonly url: string,
+    private readonly etag: string | null,
+  ) {
+    super(length, initial);
+  }
+
+  override requestDataRange(begin: number, end: number): void {
+    void this.#fetch(begin, end, 0);
+  }
+
+  async #fetch(begin: number, end: number, attempt: number): Promise<void> {
+    const ac = new AbortController();
+    this.#aborts.add(ac);
+    try {
+      const headers: Record<string, string> = { range: `bytes=${begin}-${end - 1}` };
+      if (this.etag) headers['if-range'] = this.etag;
+      const res = await fetch(this.url, { credentials: 'same-origin', headers, signal: ac.signal });
+      if (res.status !== 206) throw new Error(`range ${res.status}`);
+      this.onDataRange(begin, new Uint8Array(await res.arrayBuffer()));
+    } catch {
+      if (ac.signal.aborted || attempt >= 5) return;
+      setTimeout(() => void this.#fetch(begin, end, attempt + 1), 400 * 2 ** attempt);
+    } finally {
+      this.#aborts.delete(ac);
+    }
+  }
+
+  override abort(): void {
+    for (const a of this.#aborts) a.abort();
+    this.#aborts.clear();
+  }
+}
+
+/** The first bytes of the file, and how pdf.js should get the rest. */
+async function openSource(url: string): Promise<{ range: RangeTransport } | { data: Uint8Array }> {
+  const res = await fetch(url, { credentials: 'same-origin', headers: { range: `bytes=0-${CHUNK - 1}` } });
+  if (res.status === 206) {
+    const total = Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1]);
+    const initial = new Uint8Array(await res.arrayBuffer());
+    if (total > 0) return { range: new RangeTransport(total, initial, url, res.headers.get('etag')) };
+  }
+  if (res.status === 200) return { data: new Uint8Array(await res.arrayBuffer()) };
+  throw Object.assign(new Error(`HTTP ${res.status}`), { status: res.status });
 }
 
 /** Keep at most this many painted pages; far ones give their canvas memory back. */
@@ -316,10 +383,11 @@ export class EcPdfViewer extends LitElement {
     const wanted = this.page > 1 ? this.page : this.#storedPage();
     try {
       // Range loading: only the bytes needed for the pages painted are fetched (with the session cookie).
+      const source = await openSource(this.src);
+      if (gen !== this.#generation) return;
       this.#loadingTask = pdfjs.getDocument({
-        url: this.src,
-        withCredentials: true,
-        rangeChunkSize: 128 * 1024,
+        ...source,
+        rangeChunkSize: CHUNK,
         disableAutoFetch: true,
         disableStream: true,
         isEvalSupported: false,
@@ -350,7 +418,7 @@ export class EcPdfViewer extends LitElement {
       this.errorMessage =
         status === 404
           ? msg('Không tìm thấy tài liệu hoặc bạn không có quyền xem.', { id: 'documents.viewer.notFound' })
-          : status === 0 || (e as Error).name === 'UnexpectedResponseException'
+          : e instanceof TypeError || (status !== undefined && status !== 404)
             ? msg('Không tải được tài liệu. Kiểm tra kết nối mạng rồi thử lại.', { id: 'documents.viewer.network' })
             : msg('Không mở được tệp PDF này.', { id: 'documents.viewer.broken' });
       this.status = 'error';
@@ -452,7 +520,7 @@ export class EcPdfViewer extends LitElement {
   #scrollToPage(n: number) {
     const s = this.#slots[n - 1];
     if (!s || !this.scroller) return;
-    this.#programScrollUntil = performance.now() + 250;
+    this.#programScrollUntil = performance.now() + 2000;
     this.scroller.scrollTop = s.el.offsetTop - 8;
   }
 
@@ -484,7 +552,12 @@ export class EcPdfViewer extends LitElement {
     if (this.#scrollRaf) return;
     this.#scrollRaf = requestAnimationFrame(() => {
       this.#scrollRaf = 0;
-      if (performance.now() < this.#programScrollUntil) return;
+      // The first scroll event after a programmatic jump is ours, not the reader's (under load it may come late).
+      if (this.#programScrollUntil) {
+        const recent = performance.now() < this.#programScrollUntil;
+        this.#programScrollUntil = 0;
+        if (recent) return;
+      }
       const top = this.scroller.scrollTop + this.scroller.clientHeight * 0.3;
       // Binary search over the page boxes (451 pages: no linear scan per frame).
       let lo = 0;
@@ -626,12 +699,29 @@ export class EcPdfViewer extends LitElement {
     }
   }
 
+  /** Page whose first find hit should be scrolled into view once it is painted. */
+  #revealHitOn = 0;
+
   #highlight(s: PageSlot) {
     if (!s.text) return;
     const terms = this.findPages.includes(s.n) ? this.findTerms : [];
-    const re = terms.length ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![\\p{L}\\p{N}])`, 'u') : null;
-    for (const span of s.text.querySelectorAll('span')) {
-      span.classList.toggle('hit', !!re && re.test(foldText(span.textContent ?? '')));
+    const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const edge = (body: string) => new RegExp(`(?<![\\p{L}\\p{N}])(?:${body})(?![\\p{L}\\p{N}])`, 'u');
+    // Mark the spans holding the whole phrase; when a line break splits it, the spans holding its words.
+    const phrase = terms.length ? edge(terms.map(esc).join('[^\\p{L}\\p{N}]+')) : null;
+    const words = terms.length ? edge(terms.map(esc).join('|')) : null;
+    const spans = [...s.text.querySelectorAll('span')];
+    const folded = spans.map((span) => foldText(span.textContent ?? ''));
+    const usePhrase = !!phrase && folded.some((f) => phrase.test(f));
+    spans.forEach((span, i) => span.classList.toggle('hit', !!words && (usePhrase ? phrase!.test(folded[i]) : words.test(folded[i]))));
+    if (this.#revealHitOn === s.n) {
+      const hit = s.text.querySelector<HTMLElement>('.hit');
+      if (hit) {
+        this.#revealHitOn = 0;
+        this.#programScrollUntil = performance.now() + 2000;
+        const box = this.scroller.getBoundingClientRect();
+        this.scroller.scrollTop += hit.getBoundingClientRect().top - box.top - box.height / 3;
+      }
     }
   }
 
@@ -649,7 +739,7 @@ export class EcPdfViewer extends LitElement {
       this.findDone = true;
       for (const s of this.#slots) this.#highlight(s);
       const next = this.findPages.find((p) => p >= this.#current) ?? this.findPages[0];
-      if (next) this.#goTo(next, 'user');
+      if (next) this.#goToHit(next);
     } catch {
       this.findPages = [];
       this.findDone = true;
@@ -662,7 +752,15 @@ export class EcPdfViewer extends LitElement {
     if (!this.findPages.length) return;
     const cur = this.#current;
     const next = dir > 0 ? (this.findPages.find((p) => p > cur) ?? this.findPages[0]) : ([...this.findPages].reverse().find((p) => p < cur) ?? this.findPages.at(-1)!);
-    this.#goTo(next, 'user');
+    this.#goToHit(next);
+  }
+
+  /** Goes to a page with find hits and brings the first hit into view. */
+  #goToHit(n: number) {
+    this.#revealHitOn = n;
+    this.#goTo(n, 'user');
+    const s = this.#slots[n - 1];
+    if (s?.painted) this.#highlight(s);
   }
 
   #onPageInput(e: Event) {

@@ -76,6 +76,7 @@ export class EcDocumentView extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.versionId = Number(this.query.get('version')) || null;
     void this.#load();
   }
 
@@ -83,7 +84,6 @@ export class EcDocumentView extends LitElement {
     this.error = null;
     try {
       this.doc = await this.api.get<DocumentInfo>(`/api/documents/${this.params.id}`);
-      this.versionId = Number(this.query.get('version')) || null;
     } catch (e) {
       this.error = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
     }
@@ -105,31 +105,33 @@ export class EcDocumentView extends LitElement {
             : this.error.message}
       </p><button @click=${() => this.#load()}>${msg('Thử lại', { id: 'documents.viewer.retry' })}</button></div>`;
     }
+    // The viewer starts loading at once, in parallel with the document's details (the file URL
+    // needs only the id); the header fills in when the details arrive.
     const d = this.doc;
-    if (!d) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang mở tài liệu…', { id: 'documents.viewer.loading' })}</div>`;
-    const version = d.versions.find((v) => v.id === this.versionId) ?? d.current;
-    const src = `/api/documents/${d.id}/file${version.id !== d.current.id ? `?version=${version.id}` : ''}`;
+    const id = this.params.id;
+    const src = `/api/documents/${id}/file${this.versionId ? `?version=${this.versionId}` : ''}`;
     const me = this.me;
     const watermark = me ? [me.fullName, me.unit ?? '', formatDateTime(this.#openedAt, this.locale)].filter(Boolean) : [];
     const page = Number(this.query.get('page')) || 0;
+    const shown = d ? (d.versions.find((v) => v.id === this.versionId) ?? d.current) : null;
     return html`
       <div class="head">
-        <a class="back" href="/meetings/${d.meetingId}/documents">← ${msg('Bộ tài liệu', { id: 'documents.pack.short' })}</a>
-        <h1 title=${d.title}>${d.title}</h1>
-        ${d.access === 'confidential' ? html`<span class="badge live">${msg('Mật — chỉ xem', { id: 'documents.access.confidentialShort' })}</span>` : nothing}
-        ${d.versions.length > 1
+        <a class="back" href=${d ? `/meetings/${d.meetingId}/documents` : '/meetings'}>← ${msg('Bộ tài liệu', { id: 'documents.pack.short' })}</a>
+        <h1 title=${d?.title ?? ''}>${d?.title ?? html`<span class="spinner"></span>`}</h1>
+        ${d?.access === 'confidential' ? html`<span class="badge live">${msg('Mật — chỉ xem', { id: 'documents.access.confidentialShort' })}</span>` : nothing}
+        ${d && shown && d.versions.length > 1
           ? html`<label class="row" style="gap:.4rem">
               <span class="muted">${msg('Phiên bản', { id: 'documents.version' })}</span>
               <select @change=${(e: Event) => (this.versionId = Number((e.target as HTMLSelectElement).value))}>
                 ${[...d.versions].reverse().map(
-                  (v) => html`<option value=${v.id} ?selected=${v.id === version.id}>
+                  (v) => html`<option value=${v.id} ?selected=${v.id === shown.id}>
                     ${msg(str`Bản ${v.version}`, { id: 'documents.versionN' })} · ${formatDateTime(v.createdAt, this.locale)}
                   </option>`,
                 )}
               </select>
             </label>`
           : nothing}
-        ${d.canDownload
+        ${d?.canDownload
           ? html`<a class="btn" href="/api/documents/${d.id}/download" download>${msg('Tải xuống (có dấu bản quyền)', { id: 'documents.download' })}</a>`
           : nothing}
       </div>
@@ -137,8 +139,8 @@ export class EcDocumentView extends LitElement {
         .src=${src}
         .page=${page || 1}
         .watermark=${watermark}
-        storageKey="ec-doc-page:${d.id}"
-        findUrl="/api/documents/${d.id}/find"
+        storageKey="ec-doc-page:${id}"
+        findUrl="/api/documents/${id}/find"
         @ec-page-change=${this.#onPage}
       ></ec-pdf-viewer>
     `;

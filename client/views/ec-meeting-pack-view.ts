@@ -103,6 +103,9 @@ export class EcMeetingPackView extends LitElement {
       const [meeting, pack] = await Promise.all([this.api.get<Meeting>(`/api/meetings/${id}`), this.api.get<MeetingPack>(`/api/meetings/${id}/documents`)]);
       this.meeting = meeting;
       this.pack = pack;
+      // The reader opens a document next: fetch the viewer's code and pdf.js worker while idle.
+      const idle = window.requestIdleCallback ?? ((fn: () => void) => setTimeout(fn, 200));
+      idle(() => void import('./ec-document-view.js').then(() => import('../components/ec-pdf-viewer.js')).then((m) => m.prewarmViewer()));
     } catch (e) {
       this.error = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
     }

@@ -8,6 +8,22 @@ import { apiContext } from '../services/context.js';
 import { navigate } from '../services/router.js';
 import { sharedStyles } from '../styles/shared.js';
 
+/** One card per document (its best page, then its other matching pages in rank order); other kinds as they come. */
+function groupHits(hits: SearchHit[]): { hit: SearchHit; more: SearchHit[] }[] {
+  const out: { hit: SearchHit; more: SearchHit[] }[] = [];
+  const byDoc = new Map<number, { hit: SearchHit; more: SearchHit[] }>();
+  for (const h of hits) {
+    const g = h.kind === 'document' ? byDoc.get(h.refId) : undefined;
+    if (g) g.more.push(h);
+    else {
+      const entry = { hit: h, more: [] as SearchHit[] };
+      if (h.kind === 'document') byDoc.set(h.refId, entry);
+      out.push(entry);
+    }
+  }
+  return out;
+}
+
 /**
  * Search across agendas and documents: `/search?q=…[&meetingId=…]`. Works with or without
  * Vietnamese diacritics; each hit shows a highlighted snippet and opens the document at its page.
@@ -47,6 +63,16 @@ export class EcSearchView extends LitElement {
         color: inherit;
         padding: 0 1px;
         border-radius: 2px;
+      }
+      .hit .pages {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.35rem;
+        align-items: center;
+        margin-top: 0.5rem;
+      }
+      .hit .pages .btn {
+        padding: 0.2rem 0.6rem;
       }
       .hit .meta {
         display: flex;
@@ -133,13 +159,19 @@ export class EcSearchView extends LitElement {
         ? this.results.hits.length
           ? html`<p class="muted" role="status">${msg(str`${this.results.hits.length} kết quả`, { id: 'search.count' })}</p>
               <ol>
-                ${this.results.hits.map(
-                  (h) => html`<li class="card hit" data-kind=${h.kind}>
+                ${groupHits(this.results.hits).map(
+                  ({ hit: h, more }) => html`<li class="card hit" data-kind=${h.kind}>
                     <a href=${this.#href(h)}>
                       <span class="meta"><span class="badge">${this.#kind(h)}</span>${h.page ? html`<span class="muted">${msg(str`Trang ${h.page}`, { id: 'documents.viewer.pageLabel' })}</span>` : nothing}</span>
                       <span class="title">${h.title}</span>
                       <span>${h.snippet.map((p) => (p.hit ? html`<mark>${p.text}</mark>` : p.text))}</span>
                     </a>
+                    ${more.length
+                      ? html`<div class="pages">
+                          <span class="muted">${msg('Các trang khác:', { id: 'search.morePages' })}</span>
+                          ${more.map((m) => html`<a class="btn" href=${this.#href(m)}>${m.page}</a>`)}
+                        </div>`
+                      : nothing}
                   </li>`,
                 )}
               </ol>`

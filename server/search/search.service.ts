@@ -91,8 +91,6 @@ interface Row {
   refId: number;
   meetingId: number | null;
   page: number | null;
-  title: string;
-  body: string;
   score: number;
 }
 
@@ -110,12 +108,15 @@ export function search(db: Db, user: AuthUser, q: SearchQuery): SearchResults {
   if (q.meetingId !== undefined) meetings = meetings === null || meetings.includes(q.meetingId) ? [q.meetingId] : [];
   if (meetings !== null && meetings.length === 0) return { query: q.q, hits: [] };
   const scope = meetings === null ? '' : 'and e.meeting_id in (select value from json_each(?))';
+  // Rank without the text columns (the sorter then holds small rows, not every matching page's
+  // body); texts are read afterwards for the few hits returned.
   const stmt = db.$client.prepare(
-    `select e.id, e.kind, e.ref_id as refId, e.meeting_id as meetingId, e.page, e.title, e.body, bm25(search_fts) as score
+    `select e.id, e.kind, e.ref_id as refId, e.meeting_id as meetingId, e.page, bm25(search_fts) as score
        from search_fts join search_entries e on e.id = search_fts.rowid
       where search_fts match ? ${scope}
       order by score limit ? offset ?`,
   );
+  const texts = db.$client.prepare('select title, body from search_entries where id = ?');
   const hits: SearchHit[] = [];
   const batch = Math.max(50, q.limit * 4);
   // Page through candidates until enough visible hits are found (bounded: a user who may see
@@ -132,7 +133,8 @@ export function search(db: Db, user: AuthUser, q: SearchQuery): SearchResults {
     }
     for (const r of rows) {
       if (!visible.get(r.kind)?.has(r.refId)) continue;
-      hits.push({ kind: r.kind, refId: r.refId, meetingId: r.meetingId, page: r.page, title: r.title, snippet: snippet(r.body || r.title, terms), score: r.score });
+      const t = texts.get(r.id) as { title: string; body: string };
+      hits.push({ kind: r.kind, refId: r.refId, meetingId: r.meetingId, page: r.page, title: t.title, snippet: snippet(t.body || t.title, terms), score: r.score });
       if (hits.length >= q.limit) break;
     }
     if (rows.length < batch) break;

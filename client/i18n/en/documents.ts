@@ -77,6 +77,7 @@ export const documents: Catalog = {
   'search.kind.conclusion': 'Conclusion',
   'search.kind.document': 'Document',
   'search.kind.minutes': 'Minutes',
+  'search.morePages': 'Other pages:',
   'search.none': 'Nothing matches.',
   'search.placeholder': 'For example: chuyen doi so',
   'search.title': 'Search',

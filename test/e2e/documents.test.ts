@@ -1,0 +1,98 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VIEWPORTS, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
+import { type TestServer, startTestServer } from '../helpers/server.js';
+import { PDFS, pdf, upload } from '../integration/documents-helpers.js';
+
+let server: TestServer;
+let browser: Browser;
+let packId: number;
+let itemIds: number[];
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const secretary = await server.login('secretary');
+  itemIds = (await secretary.get('/api/meetings/1/agenda')).body.items.map((i: { id: number }) => i.id);
+  const r = await upload(secretary, 1, itemIds[1], pdf('board-pack-large.pdf'), 'board-pack-large.pdf', { title: 'Bộ tài liệu phiên họp (451 trang)' });
+  expect(r.status).toBe(201);
+  packId = r.body.id;
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const viewer = (page: Page) => page.locator('ec-pdf-viewer');
+const pageBox = (page: Page, n: number) => page.locator(`ec-pdf-viewer .pg[data-page="${n}"]`);
+
+describe('meeting documents in the browser', () => {
+  it('the secretary uploads a PDF to an agenda item from the meeting pack and sees its per-file result', async () => {
+    const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
+    await login(page, 'secretary');
+    await page.goto('/meetings/1/documents');
+    const item = page.locator(`ec-meeting-pack-view li.item[data-item="${itemIds[2]}"]`);
+    await item.locator('ec-document-upload input[type=file]').setInputFiles([`${PDFS}/seed-2.pdf`, `${PDFS}/empty_protected.pdf`]);
+    await item.locator('ec-document-upload li[data-state="done"]').waitFor({ timeout: 60_000 });
+    await item.locator('ec-document-upload li[data-state="error"]').waitFor({ timeout: 60_000 });
+    await expect(item.locator('ec-document-upload li[data-state="error"]').textContent()).resolves.toContain('mật khẩu');
+    await item.locator('li.doc', { hasText: 'seed-2' }).waitFor();
+    await screenshot(page, 'meeting-pack', 'vi');
+    await page.context().close();
+  }, 120_000);
+
+  it('member1 opens the 451-page pack at 1024×768: page 1 is painted with the watermark, jumps to page 300 and finds a word there', async () => {
+    const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
+    await login(page, 'member1');
+    const me = await page.evaluate(() => fetch('/api/auth/me').then((r) => r.json()));
+    const fullName: string = me.user?.fullName ?? me.fullName;
+
+    await page.goto(`/documents/${packId}`);
+    await pageBox(page, 1).and(page.locator('[data-rendered="true"]')).waitFor({ timeout: 60_000 });
+    await expect(pageBox(page, 1).getAttribute('data-watermark')).resolves.toContain(fullName);
+    await expect(viewer(page).locator('.count').first().textContent()).resolves.toContain('451');
+    // Only the pages around the reader are painted, not the whole pack.
+    expect(await viewer(page).locator('.pg[data-rendered="true"]').count()).toBeLessThan(10);
+    await screenshot(page, 'document-viewer', 'vi');
+
+    const input = viewer(page).locator('input[name="page"]');
+    await input.fill('300');
+    await input.press('Enter');
+    await pageBox(page, 300).and(page.locator('[data-rendered="true"]')).waitFor({ timeout: 60_000 });
+    await expect(viewer(page).getAttribute('page')).resolves.toBe('300');
+
+    // Words printed on page 300, typed without diacritics, found and highlighted there.
+    const text = (await (await server.login('member1')).get(`/api/documents/${packId}/pages/300/text`)).body.text as string;
+    expect(text).toContain('kết nối mạng WAN');
+    const find = viewer(page).locator('input[name="find"]');
+    await find.fill('ket noi mang WAN');
+    await find.press('Enter');
+    await expect(viewer(page).locator('[data-testid="find-count"]').textContent()).resolves.toMatch(/Trang \d+\/\d+ có kết quả/);
+    await pageBox(page, 300).locator('.textLayer span.hit').first().waitFor({ timeout: 30_000 });
+    await expect(viewer(page).getAttribute('page')).resolves.toBe('300');
+    await screenshot(page, 'document-find', 'vi');
+
+    // The last page is remembered per document.
+    await page.goto(`/documents/${packId}`);
+    await pageBox(page, 300).and(page.locator('[data-rendered="true"]')).waitFor({ timeout: 60_000 });
+    await expect(viewer(page).locator('input[name="page"]').inputValue()).resolves.toBe('300');
+    await page.context().close();
+  }, 180_000);
+
+  it('search without diacritics lists highlighted hits that open the viewer at their page (phone)', async () => {
+    const page = await newPage(browser, server.url, { viewport: VIEWPORTS.phone });
+    await login(page, 'member1');
+    await page.goto('/search?q=chuyen%20doi%20so');
+    const hit = page.locator('ec-search-view li.hit[data-kind="document"]').first();
+    await hit.waitFor({ timeout: 30_000 });
+    await expect(hit.locator('mark').first().textContent()).resolves.toMatch(/chuyển|đổi|số/i);
+    await screenshot(page, 'search', 'vi');
+    const href = await hit.locator('a').first().getAttribute('href');
+    const wanted = Number(new URL(href!, server.url).searchParams.get('page'));
+    await hit.locator('a').first().click();
+    await pageBox(page, wanted).and(page.locator('[data-rendered="true"]')).waitFor({ timeout: 60_000 });
+    await expect(viewer(page).getAttribute('page')).resolves.toBe(String(wanted));
+    await page.context().close();
+  }, 120_000);
+});
