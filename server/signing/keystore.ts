@@ -6,7 +6,7 @@ import { type Db, tx } from '../db/client.js';
 import { signingCa, signingIdentities, users } from '../db/schema/index.js';
 import { AppError, notFound } from '../http/errors.js';
 import { audit } from '../audit/audit.repo.js';
-import { Pkcs12Error, Pkcs12Signer, describeCertificate, inspectPkcs12, type Signer } from './signer.js';
+import { Pkcs12Error, Pkcs12Signer, describeCertificate, inspectPkcs12, nodeRsaKey, type Signer } from './signer.js';
 
 /** The PIN of every demo identity (non-production only), printed in README next to the demo password. */
 export const DEMO_SIGNING_PIN = '123456';
@@ -99,7 +99,7 @@ async function demoCa(db: Db, config: Config): Promise<{ cert: forge.pki.Certifi
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(privateKey, forge.md.sha256.create());
+  cert.sign(nodeRsaKey(forge.pki.privateKeyToPem(privateKey)) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   const certPem = forge.pki.certificateToPem(cert);
   const sealedKey = await seal(config.secret, 'demo-ca', Buffer.from(forge.pki.privateKeyToPem(privateKey)));
   // Another request may have created it meanwhile; keep whichever landed first.
@@ -139,7 +139,7 @@ export async function issueDemoIdentity(db: Db, config: Config, userId: number, 
     { name: 'extKeyUsage', emailProtection: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(ca.key, forge.md.sha256.create());
+  cert.sign(nodeRsaKey(forge.pki.privateKeyToPem(ca.key)) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   const passphrase = crypto.randomBytes(18).toString('base64url');
   const p12Asn1 = forge.pkcs12.toPkcs12Asn1(privateKey, [cert, ca.cert], passphrase, { algorithm: 'aes256', friendlyName: user.fullName });
   const p12 = Buffer.from(forge.asn1.toDer(p12Asn1).getBytes(), 'binary');

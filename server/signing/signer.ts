@@ -1,5 +1,5 @@
+import crypto from 'node:crypto';
 import forge from 'node-forge';
-import { P12Signer } from '@signpdf/signer-p12';
 
 /**
  * Something that can produce a detached CMS (PKCS#7) signature with one person's certificate.
@@ -30,18 +30,57 @@ export class Pkcs12Error extends Error {}
 export class Pkcs12Signer implements Signer {
   readonly certificatePem: string;
   readonly commonName: string;
-  private readonly inner: P12Signer;
+  private readonly opened: OpenedPkcs12;
 
   constructor(p12: Buffer, passphrase: string) {
-    const info = inspectPkcs12(p12, passphrase);
+    this.opened = openPkcs12(p12, passphrase);
+    const info = describeCertificate(this.opened.cert);
     this.certificatePem = info.certPem;
     this.commonName = info.commonName;
-    this.inner = new P12Signer(p12, { passphrase });
   }
 
-  signDetached(content: Buffer, signingTime: Date): Promise<Buffer> {
-    return this.inner.sign(content, signingTime);
+  async signDetached(content: Buffer, signingTime: Date): Promise<Buffer> {
+    const p7 = forge.pkcs7.createSignedData();
+    p7.content = forge.util.createBuffer(content.toString('binary'));
+    for (const c of this.opened.chain) p7.addCertificate(c);
+    p7.addSigner({
+      key: nodeRsaKey(this.opened.keyPem) as unknown as forge.pki.rsa.PrivateKey,
+      certificate: this.opened.cert,
+      digestAlgorithm: forge.pki.oids.sha256,
+      authenticatedAttributes: [
+        { type: forge.pki.oids.contentType, value: forge.pki.oids.data },
+        { type: forge.pki.oids.signingTime, value: signingTime as unknown as string },
+        { type: forge.pki.oids.messageDigest },
+      ],
+    });
+    p7.sign({ detached: true });
+    return Buffer.from(forge.asn1.toDer(p7.toAsn1()).getBytes(), 'binary');
   }
+}
+
+/** DER prefix of a SHA-256 DigestInfo (RFC 8017 §9.2). */
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+
+/**
+ * A stand-in for a forge RSA private key whose `sign(md)` (RSASSA-PKCS1-v1_5 over forge's SHA-256
+ * digest) runs in Node's native crypto: forge's pure-JS RSA takes about a second per signature on
+ * a loaded machine. Used for CMS signatures and certificate issuance.
+ */
+export function nodeRsaKey(pem: string): { sign(md: forge.md.MessageDigest): string } {
+  const key = crypto.createPrivateKey(pem);
+  return {
+    sign(md) {
+      if (md.algorithm !== 'sha256') throw new Error(`unsupported digest ${md.algorithm}`);
+      const digest = Buffer.from(md.digest().getBytes(), 'binary');
+      return crypto.privateEncrypt({ key, padding: crypto.constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO, digest])).toString('binary');
+    },
+  };
+}
+
+interface OpenedPkcs12 {
+  keyPem: string;
+  cert: forge.pki.Certificate;
+  chain: forge.pki.Certificate[];
 }
 
 export interface Pkcs12Info {
@@ -58,6 +97,10 @@ export interface Pkcs12Info {
  * @throws Pkcs12Error on a wrong password, a malformed file, or a key without its certificate
  */
 export function inspectPkcs12(p12: Buffer, passphrase: string): Pkcs12Info {
+  return describeCertificate(openPkcs12(p12, passphrase).cert);
+}
+
+function openPkcs12(p12: Buffer, passphrase: string): OpenedPkcs12 {
   let bundle: forge.pkcs12.Pkcs12Pfx;
   try {
     bundle = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(p12.toString('binary'))), false, passphrase);
@@ -73,7 +116,7 @@ export function inspectPkcs12(p12: Buffer, passphrase: string): Pkcs12Info {
     return pub.n?.compareTo(key.n) === 0 && pub.e?.compareTo(key.e) === 0;
   });
   if (!cert) throw new Pkcs12Error('The PKCS#12 file holds no certificate matching its private key');
-  return describeCertificate(cert);
+  return { keyPem: forge.pki.privateKeyToPem(key), cert, chain: certs };
 }
 
 /** Subject, issuer, serial and expiry of a certificate, for display and storage. */
