@@ -74,6 +74,8 @@ export class LiveSession extends EventTarget {
         break;
       case 'agenda:changed':
         s.agenda = data as LiveSnapshot['agenda'];
+        // The server re-sends the speakers only when the list or floor changed; keep the item in step.
+        s.speakers = { ...s.speakers, agendaItemId: s.agenda.items.find((i) => i.status === 'current')?.id ?? null };
         break;
       case 'attendance:changed':
         s.attendance = data as LiveSnapshot['attendance'];

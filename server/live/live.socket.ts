@@ -45,12 +45,23 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
       if (change === 'meeting') bus.emit('meeting:changed', { meetingId });
       else if (change === 'agenda') bus.emit('agenda:changed', { meetingId, version: agendaVersion(db, meetingId) });
       else if (change === 'attendance') hub.broadcast(meetingId, 'attendance:changed', live.attendanceState(db, meetingId, hub.online(meetingId)));
-      else if (change === 'speakers') hub.broadcast(meetingId, 'speakers:changed', live.speakersState(db, meetingId));
+      else if (change === 'speakers') pushSpeakers(meetingId, true);
       else hub.broadcast(meetingId, 'presenter:moved', live.presenterState(db, meetingId));
     }
   }
 
   const roomEmpty = (meetingId: number) => hub.online(meetingId).size === 0;
+
+  // The list and floor last pushed per meeting: an agenda change (e.g. the next item) pushes the
+  // speakers again only when the list or the floor differ — not one extra push per tablet per click.
+  const lastSpeakers = new Map<number, string>();
+  function pushSpeakers(meetingId: number, always: boolean) {
+    const state = live.speakersState(db, meetingId);
+    const key = JSON.stringify([state.queue, state.floor]);
+    if (!always && lastSpeakers.get(meetingId) === key) return;
+    lastSpeakers.set(meetingId, key);
+    hub.broadcast(meetingId, 'speakers:changed', state);
+  }
   // REST edits and live commands alike announce these; tablets get the whole new state at once.
   // Prepended: the tablets hear first, slower subscribers (search indexing, minutes) run after.
   bus.prependListener('agenda:changed', ({ meetingId }) => {
@@ -58,7 +69,7 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
     const agenda = agendaForPush(db, meetingId);
     if (!agenda) return;
     hub.broadcast(meetingId, 'agenda:changed', agenda);
-    hub.broadcast(meetingId, 'speakers:changed', live.speakersState(db, meetingId));
+    pushSpeakers(meetingId, false);
   });
   bus.prependListener('meeting:changed', ({ meetingId }) => {
     if (roomEmpty(meetingId)) return;

@@ -138,6 +138,7 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
   const presence = new Map<number, Map<number, number>>(); // meetingId → userId → socket count
   const presenceListeners: ((m: number, u: number, online: boolean) => void)[] = [];
   const registered: [string, (socket: Socket, args: unknown[]) => void][] = [];
+  const known = new Set<string>();
   const memAcks = new Map<string, Promise<Ack<unknown>>>();
 
   purgeOldCommands(db);
@@ -165,6 +166,7 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
         if (!handler) throw new Error(`no handler for socket command ${event}`);
         if (registered.some(([e]) => e === event)) throw new Error(`socket command ${event} registered twice`);
         registered.push([event, (socket, args) => dispatch(event, spec, handler, socket, args)]);
+        known.add(event);
       }
     },
     snapshot(domain, provider) {
@@ -337,6 +339,11 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     socket.join(userRoom(data.user.id));
     log.debug({ socketId: socket.id, userId: data.user.id }, 'socket connected');
     for (const [event, fn] of registered) socket.on(event, (...args: unknown[]) => void fn(socket, args));
+    // An event nobody registered gets a clear answer instead of a client-side timeout.
+    socket.onAny((event: string, ...args: unknown[]) => {
+      const ack = args.at(-1);
+      if (!known.has(event) && typeof ack === 'function') ack(fail('unknown_event', `No such command: ${String(event).slice(0, 64)}`));
+    });
     socket.on('disconnect', () => {
       for (const m of data.meetings) track(m, data.user.id, -1);
       data.meetings.clear();

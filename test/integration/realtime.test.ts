@@ -97,6 +97,11 @@ describe('realtime hub', () => {
     expect(await s.cmd('clock:sync', {})).toMatchObject({ ok: true });
   });
 
+  it('an event nobody registered is acked unknown_event', async () => {
+    const s = await connected(await open('member4'));
+    expect(await s.cmd('no:such', {})).toMatchObject({ ok: false, error: { code: 'unknown_event' } });
+  });
+
   it('a thrown domain error becomes a failed ack with its stable code', async () => {
     const s = await connected(await open('member4'));
     expect(await s.cmd('test:fail', {})).toEqual({ ok: false, error: { code: 'vote_closed', message: 'The vote is closed' } });
