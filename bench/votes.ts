@@ -47,15 +47,31 @@ log(`votes bench: ${VOTERS} voters, ${ROUNDS} rounds, arrivals spread over ${SPR
 type Ack = { ok: boolean; data?: any; error?: { code: string } };
 const connect = (cookie: string) =>
   new Promise<Socket>((resolve, reject) => {
-    const s = io(url, { path: SOCKET_PATH, transports: ['websocket'], extraHeaders: { cookie }, auth: { protocolVersion: PROTOCOL_VERSION }, reconnection: false, timeout: 60_000 });
+    const s = io(url, { path: SOCKET_PATH, transports: ['websocket'], extraHeaders: { cookie }, auth: { protocolVersion: PROTOCOL_VERSION }, reconnection: true, timeout: 60_000 });
     s.once('connect', () => resolve(s));
     s.once('connect_error', reject);
   });
-const cmd = (s: Socket, event: string, payload: unknown) => s.timeout(60_000).emitWithAck(event, payload) as Promise<Ack>;
+/**
+ * emit-with-ack; on a loaded machine a socket may hit a ping timeout and reconnect: the command is then
+ * resent with the same payload (and commandId, so a ballot still counts once). Latency includes that.
+ */
+async function cmd(s: Socket, event: string, payload: unknown): Promise<Ack> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (!s.connected) await new Promise<void>((r) => s.once('connect', () => r()));
+      return (await s.timeout(60_000).emitWithAck(event, payload)) as Ack;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      reconnects++;
+    }
+  }
+}
+let reconnects = 0;
 
 const t0 = performance.now();
 const chair = await connect(setup.chairCookie);
 await cmd(chair, 'meeting:join', { meetingId: setup.meetingId });
+chair.io.on('reconnect', () => void cmd(chair, 'meeting:join', { meetingId: setup.meetingId }));
 const voters: Socket[] = [];
 // Joining is the slow part of the setup (each meeting:join computes every domain's snapshot of a
 // 1,001-participant meeting, and presence fans out to the room): small batches keep the server responsive.
@@ -64,7 +80,12 @@ for (let i = 0; i < JOIN; i += 25) {
   await Promise.all(voters.slice(i, Math.min(i + 25, JOIN)).map((s) => cmd(s, 'meeting:join', { meetingId: setup.meetingId })));
   if (i % 200 === 0) log(`  joined ${i + 25} at ${Math.round(performance.now() - t0)} ms`);
 }
-voters.forEach((s, i) => s.on('disconnect', (reason) => log(`voter ${i} disconnected: ${reason} at ${Math.round(performance.now() - t0)} ms`)));
+let disconnects = 0;
+voters.forEach((s, i) => {
+  s.on('disconnect', () => disconnects++);
+  // A voter in the room rejoins after a reconnect, as the app's MeetingChannel does.
+  if (i < JOIN) s.io.on('reconnect', () => void cmd(s, 'meeting:join', { meetingId: setup.meetingId }));
+});
 log(`connected ${voters.length} voters, ${JOIN} of them joined to the meeting room, in ${Math.round(performance.now() - t0)} ms`);
 
 // Progress messages received by voters, with arrival times.
@@ -154,7 +175,7 @@ for (let r = 0; r < ROUNDS; r++) {
   log(
     `round ${r + 1}: bare p99 ${r1(pct(bare.lat, 99))} ms | cast p50 ${r1(pct(v.lat, 50))} p99 ${r1(pct(v.lat, 99))} ms, ${round.acks_per_s} acks/s, ` +
       `all voted ${round.all_voted_ms} ms, final count ${round.final_count_ms} ms after the last ballot, ${round.progress_per_s} progress msgs/client/s, ` +
-      `counted ${round.counted} (${res.counts.join('/')} + ${res.abstentions} abst., ${res.outcome}), failures ${v.failures}`,
+      `counted ${round.counted} (${res.counts.join('/')} + ${res.abstentions} abst., ${res.outcome}), failures ${v.failures}, disconnects so far ${disconnects}, resent commands ${reconnects}`,
   );
 }
 

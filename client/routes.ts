@@ -24,6 +24,7 @@ export const ROUTES: RouteDef[] = [
   { path: '/meetings/:id/annotations', tag: 'ec-my-annotations-view', load: () => import('./views/ec-my-annotations-view.js'), section: 'meetings' },
   { path: '/documents/:id', tag: 'ec-document-view', load: () => import('./views/ec-document-view.js'), section: 'meetings' },
   { path: '/meetings/:id/documents', tag: 'ec-meeting-pack-view', load: () => import('./views/ec-meeting-pack-view.js'), section: 'meetings' },
+  { path: '/consultations', tag: 'ec-consultations-view', load: () => import('./views/ec-consultations-view.js'), section: 'meetings' },
   { path: '/search', tag: 'ec-search-view', load: () => import('./views/ec-search-view.js'), section: 'meetings' },
   { path: '/login', tag: 'ec-login-view', load: () => import('./views/ec-login-view.js'), public: true },
   { path: '/', tag: 'ec-meeting-list-view', load: () => import('./views/ec-meeting-list-view.js'), section: 'meetings' },

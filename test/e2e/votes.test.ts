@@ -101,4 +101,24 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     await screenshot(chair, 'vote-console-closed', 'en');
     for (const p of problems) expect(p.errors).toEqual([]);
   });
+
+  it('a member answers a written consultation on the tablet with one choice and a comment', async () => {
+    const secretary = await server.login('secretary');
+    const committeeId = (await secretary.get('/api/committees')).body.committees[0].id;
+    const sent = await secretary.post('/api/consultations', {
+      committeeId,
+      title: 'Dự thảo Quy chế làm việc của Ban Chỉ đạo',
+      question: 'Đề nghị các đồng chí cho ý kiến về dự thảo Quy chế làm việc (sửa đổi).',
+      deadline: new Date(Date.now() + 3 * 86400_000).toISOString(),
+    });
+    expect(sent.status).toBe(201);
+    const p = members[1];
+    await p.locator('ec-language-switch button[lang="vi"]').click();
+    await p.goto('/consultations');
+    await tid(p, 'answer-other').click();
+    await p.locator('ec-consultations-view textarea').first().fill('Đề nghị bổ sung chế độ báo cáo hằng quý.');
+    await tid(p, 'answer-send').click();
+    await expect.poll(async () => (await secretary.get(`/api/consultations/${sent.body.id}`)).body.counts).toEqual({ agree: 0, disagree: 0, other: 1, none: 12 });
+    await screenshot(p, 'consultations', 'vi');
+  });
 });

@@ -1,8 +1,30 @@
 import { str } from '@lit/localize';
 import type { Catalog } from './catalog.js';
 
-/** English for 'votes.*': member vote panel, chair vote console, results, room display. */
+/** English for 'votes.*' (member vote panel, chair vote console, results, room display) and 'consult.*' (written consultations). */
 export const votes: Catalog = {
+  'consult.agree': 'Agree',
+  'consult.closed': str`Closed on ${0}`,
+  'consult.comment': 'Comment (required for another opinion)',
+  'consult.counts': str`Agree ${0} · Disagree ${1} · Other opinion ${2} · No answer ${3}`,
+  'consult.deadline': str`Answer by ${0}`,
+  'consult.disagree': 'Disagree',
+  'consult.empty': 'No consultations yet.',
+  'consult.form.deadline': 'Deadline',
+  'consult.form.question': 'Question',
+  'consult.form.send': 'Send',
+  'consult.form.title': 'Title',
+  'consult.loadError': 'Could not load the data. Please try again.',
+  'consult.loading': 'Loading…',
+  'consult.mine': str`Your answer: ${0}`,
+  'consult.new': 'Send a new consultation',
+  'consult.other': 'Other opinion',
+  'consult.report': 'Download the PDF report',
+  'consult.saved': 'Your answer has been recorded.',
+  'consult.send': 'Send my answer',
+  'consult.title': 'Written consultations',
+  'consult.update': 'Update my answer',
+  'consult.yours': 'Your answer',
   'votes.abstain': 'Abstain',
   'votes.against': 'Against',
   'votes.announce': 'Announce the result',
