@@ -62,6 +62,16 @@ describe('minutes', () => {
     await secretary.get(`/api/meetings/${meetingId}/minutes`);
     await until(() => JSON.stringify(gen.get('sections')).includes('giao Sở Nội vụ chủ trì'), { what: 'generated refreshed' });
     expect(w.doc.getXmlFragment(MINUTES_FREE_TEXT).toString()).toContain('Đề nghị các sở hoàn thành trước quý I.');
+    // The chair reads the draft (to approve it) but cannot write: the edit never reaches the server or others.
+    const ro = openProvider(s.url, name, chair.cookie);
+    await until(() => ro.provider.synced && ro.doc.getXmlFragment(MINUTES_FREE_TEXT).toString().includes('Đề nghị'), { what: 'chair synced read-only' });
+    writeFreeText(ro.doc, 'Chèn trái phép', 'Nội dung không được phép.');
+    writeFreeText(w.doc, 'Mốc', 'Sau chỉnh sửa của chủ tọa.');
+    await until(() => ro.doc.getXmlFragment(MINUTES_FREE_TEXT).toString().includes('Sau chỉnh sửa của chủ tọa.'), { what: 'secretary edit reaches the chair' });
+    expect(w.doc.getXmlFragment(MINUTES_FREE_TEXT).toString()).not.toContain('Nội dung không được phép.');
+    const { yjsHub } = await import('../../server/yjs/yjs.hub.js');
+    expect(yjsHub(s.app.ctx).getDoc(name).getXmlFragment(MINUTES_FREE_TEXT).toString()).not.toContain('Nội dung không được phép.');
+    ro.destroy();
     w.destroy();
   });
 
