@@ -148,7 +148,7 @@ describe('annotation layers: bad updates are refused without affecting others', 
     expect(itemsOf(live, v).get(ok.id)).toEqual(ok);
   });
 
-  it('a malformed Yjs frame closes only the sender (4400); the layer and other clients are untouched', async () => {
+  it('a malformed Yjs frame (4400) or an oversized one (1009) closes only the sender; the layer and other clients are untouched', async () => {
     const name = privateName(doc.id, 'member1');
     const watcher = provider(name, member1);
     await synced(watcher);
@@ -160,6 +160,10 @@ describe('annotation layers: bad updates are refused without affecting others', 
     encoding.writeVarUint8Array(enc, new Uint8Array([1, 2, 3, 250, 251, 252, 9, 9]));
     ws.send(encoding.toUint8Array(enc));
     expect(await closed).toBe(CLOSE_CODES.invalidMessage);
+    // An oversized frame (3 MiB: a pasted image, a runaway stroke) is refused by size alone.
+    const big = await rawSocket(server.url, name, member1.cookie);
+    big.ws.send(new Uint8Array(3 * 1024 * 1024));
+    expect(await big.closed).toBe(CLOSE_CODES.messageTooBig);
     const ink = inkItem(1);
     itemsOf(watcher.doc, doc.current.id).set(ink.id, ink);
     const fresh = provider(name, member1);
