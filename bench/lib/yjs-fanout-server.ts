@@ -13,6 +13,11 @@ import { WebSocketServer } from 'ws';
 
 const mode = process.argv[2];
 
+// 'cpu' → { cpu: process.cpuUsage() }: the parent reports the server's CPU time per update.
+process.on('message', (m) => {
+  if (m === 'cpu') process.send!({ cpu: process.cpuUsage() });
+});
+
 if (mode === 'hub') {
   const { loadConfig } = await import('../../server/config.js');
   const { createLogger } = await import('../../server/log.js');

@@ -247,7 +247,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * Starts a server under test in a child process: `hub` (E-Cabinet, fresh seeded data dir) or
  * `stock` (y-websocket 2.1.0 utilities). Returns its base URL and a close function.
  */
-export async function startBenchServer(mode: 'hub' | 'stock'): Promise<{ url: string; close(): Promise<void> }> {
+export async function startBenchServer(mode: 'hub' | 'stock'): Promise<{ url: string; cpuMs(): Promise<number>; close(): Promise<void> }> {
   const child: ChildProcess = fork(path.join(here, 'yjs-fanout-server.ts'), [mode], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -258,6 +258,17 @@ export async function startBenchServer(mode: 'hub' | 'stock'): Promise<{ url: st
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    /** The server process's CPU time so far (user + system), in ms. */
+    cpuMs: () =>
+      new Promise<number>((resolve) => {
+        const onMessage = (m: { cpu?: { user: number; system: number } }) => {
+          if (!m.cpu) return;
+          child.off('message', onMessage);
+          resolve((m.cpu.user + m.cpu.system) / 1000);
+        };
+        child.on('message', onMessage);
+        child.send('cpu');
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -293,7 +304,7 @@ export interface YjsFanoutOptions extends Partial<Omit<YjsLoadOptions, 'cookie' 
   onDetails?: (details: { hub: Summary; stock: Summary; options: Record<string, unknown> }) => void;
 }
 
-type Summary = Omit<YjsLoadResult, 'latencies'>;
+type Summary = Omit<YjsLoadResult, 'latencies'> & { round_p99_ms?: number[]; cpu_ms_per_1000_updates?: number };
 
 function median(xs: number[]): number {
   // A round without samples (a stalled machine) has no p99: leave it out.
@@ -327,6 +338,8 @@ export async function measureYjsFanout(opts: YjsFanoutOptions = {}): Promise<{ y
   const [stockServer, hubServer] = await Promise.all([startBenchServer('stock'), startBenchServer('hub')]);
   const hubRuns: YjsLoadResult[] = [];
   const stockRuns: YjsLoadResult[] = [];
+  const hubCpu: number[] = [];
+  const stockCpu: number[] = [];
   try {
     const cookies = await Promise.all(users.map((u) => login(hubServer.url, u, password)));
     let docNames = givenDoc ? [givenDoc] : [];
@@ -338,8 +351,14 @@ export async function measureYjsFanout(opts: YjsFanoutOptions = {}): Promise<{ y
     for (let r = 0; r < rounds; r++) {
       const docName = docNames[r % docNames.length];
       // Alternating order (stock, hub, hub, stock, …) so drift on a shared machine hits both alike.
-      const runStock = async () => stockRuns.push(await runYjsLoad(stockServer.url, { ...load, docName: `${docName}:${r}` }));
-      const runHub = async () => hubRuns.push(await runYjsLoad(hubServer.url, { ...load, docName, cookie: (i) => cookies[i % cookies.length] }));
+      // Server CPU time per update is insensitive to what else runs on the machine: reported too.
+      const measured = async (server: typeof hubServer, runs: YjsLoadResult[], cpu: number[], opts: Partial<YjsLoadOptions>) => {
+        const c0 = await server.cpuMs();
+        runs.push(await runYjsLoad(server.url, opts));
+        cpu.push((await server.cpuMs()) - c0);
+      };
+      const runStock = () => measured(stockServer, stockRuns, stockCpu, { ...load, docName: `${docName}:${r}` });
+      const runHub = () => measured(hubServer, hubRuns, hubCpu, { ...load, docName, cookie: (i) => cookies[i % cookies.length] });
       if (r % 2 === 0) {
         await runStock();
         await runHub();
@@ -356,9 +375,10 @@ export async function measureYjsFanout(opts: YjsFanoutOptions = {}): Promise<{ y
   // The figure: median over rounds of each round's p99 (one stalled round does not decide it).
   const hubP99 = median(hubRuns.map((r) => r.p99_ms));
   const stockP99 = median(stockRuns.map((r) => r.p99_ms));
+  const perThousand = (cpu: number[], runs: YjsLoadResult[]) => Math.round((cpu.reduce((a, b) => a + b, 0) / runs.reduce((n, r) => n + r.sent, 0)) * 1000 * 10) / 10;
   onDetails?.({
-    hub: { ...hub, round_p99_ms: hubRuns.map((r) => r.p99_ms) } as Summary,
-    stock: { ...stock, round_p99_ms: stockRuns.map((r) => r.p99_ms) } as Summary,
+    hub: { ...hub, round_p99_ms: hubRuns.map((r) => r.p99_ms), cpu_ms_per_1000_updates: perThousand(hubCpu, hubRuns) },
+    stock: { ...stock, round_p99_ms: stockRuns.map((r) => r.p99_ms), cpu_ms_per_1000_updates: perThousand(stockCpu, stockRuns) },
     options: { clients: 50, probes: 5, rate: 4, durationMs: 2500, warmupMs: 500, rounds, ...load },
   });
   const ratio = Math.round((hubP99 / stockP99) * 100) / 100;
