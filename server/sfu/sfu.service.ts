@@ -141,9 +141,11 @@ export class Sfu {
   async join(link: PeerLink, access: MeetingAccess, receiveOnly: boolean): Promise<AvJoinAck> {
     const meetingId = access.meeting.id;
     if (!AV_STATUSES.has(access.meeting.status)) throw new AppError('invalid_state', 'Audio/video opens when the meeting is published', 409);
-    const room = await this.room(meetingId);
+    let room = await this.room(meetingId);
+    // The last participant may have left (closing the router) while this join waited for it.
+    if (room.closed) room = await this.room(meetingId);
     const old = room.peers.get(link.socketId);
-    if (old) this.closePeer(room, old, false);
+    if (old) this.closePeer(room, old, false, true);
     if (!link.connected()) throw new AppError('not_joined', 'Disconnected', 409);
     const station = !!access.meeting.roomId && this.isRoomStation(link.user.id, access.meeting.roomId);
     const peer = new Peer(link, station, receiveOnly);
@@ -189,7 +191,7 @@ export class Sfu {
     }
     peer.transports.set(transport.id, transport);
     transport.on('dtlsstatechange', (state) => {
-      if (state === 'failed' || state === 'closed') this.closeTransport(room, peer, transport);
+      if (state === 'failed' || state === 'closed') this.closeTransport(peer, transport);
     });
     transport.observer.once('close', () => peer.transports.delete(transport.id));
     return { id: transport.id, direction, iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters };
@@ -543,22 +545,24 @@ export class Sfu {
     }
   }
 
-  private closeTransport(room: Room, peer: Peer, transport: WebRtcTransport) {
+  private closeTransport(peer: Peer, transport: WebRtcTransport) {
     if (!transport.closed) transport.close();
     peer.transports.delete(transport.id);
-    void room;
   }
 
-  /** Closes one participant's media; their producers' consumers close with them (mediasoup cascades). */
-  private closePeer(room: Room, peer: Peer, tellSelf: boolean) {
+  /**
+   * Closes one participant's media; their producers' consumers close with them (mediasoup cascades).
+   * The router goes when the last participant does, unless `keepRoom` (a re-join replaces the peer).
+   */
+  private closePeer(room: Room, peer: Peer, tellSelf: boolean, keepRoom = false) {
     peer.closed = true;
     room.peers.delete(peer.link.socketId);
     for (const t of [...peer.transports.values()]) t.close();
     peer.transports.clear();
     if (tellSelf) peer.link.push(room.meetingId, 'av:reset', { reason: 'left', rejoin: false });
     if (![...room.peers.values()].some((p) => p.userId === peer.userId)) room.pushAll('av:peerLeft', { userId: peer.userId });
-    if (room.peers.size === 0) this.closeRoom(room);
-    else if (this.floor(room.meetingId)) room.pushAll('av:floor', this.floorState(room.meetingId));
+    if (room.peers.size === 0 && !keepRoom) this.closeRoom(room);
+    else room.pushAll('av:floor', this.floorState(room.meetingId));
   }
 
   private closeRoom(room: Room) {

@@ -186,6 +186,20 @@ describe('SFU signaling and floor control (mediasoup)', () => {
     void ps;
   });
 
+  it('re-joining resets one’s media without closing the meeting’s router, even as its only participant', async () => {
+    const { meetingId: meetingC } = await buildMeeting(await srv.login('secretary'), { publish: true, participants: [{ userId: ids.member4, role: 'member' }] });
+    const { s, transportId } = await joined('member4', 'send', meetingC);
+    const router = sfu.router(meetingC)!;
+    expect(room(meetingC)!.peers).toBe(1);
+    expect(await s.cmd('av:join', { meetingId: meetingC })).toMatchObject({ ok: true });
+    expect(router.closed).toBe(false);
+    expect(sfu.router(meetingC)).toBe(router);
+    expect(await s.cmd('av:connectTransport', { meetingId: meetingC, transportId, dtlsParameters: DTLS })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await s.cmd('av:createTransport', { meetingId: meetingC, direction: 'send' })).toMatchObject({ ok: true });
+    await s.cmd('av:leave', { meetingId: meetingC });
+    await until(() => !sfu.router(meetingC), { what: 'meeting C released' });
+  });
+
   it('a tablet joined receive-only cannot send (no echo)', async () => {
     const tablet = await open('member8');
     await tablet.cmd('av:join', { meetingId: MEETING, receiveOnly: true });
