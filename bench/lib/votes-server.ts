@@ -16,6 +16,8 @@ const { startServer } = await import('../../server/server.js');
 const { hubOptions } = await import('../../server/realtime/hub.js');
 const { voteOptions } = await import('../../server/votes/votes.service.js');
 if (process.env.PROGRESS_MS) voteOptions.progressIntervalMs = Number(process.env.PROGRESS_MS);
+// BALLOT_SYNC=NORMAL measures the cost of FULL (fsync per ballot commit) against WAL's default.
+if (process.env.BALLOT_SYNC === 'NORMAL' || process.env.BALLOT_SYNC === 'FULL') voteOptions.ballotSync = process.env.BALLOT_SYNC;
 void hubOptions;
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecabinet-bench-votes-'));
