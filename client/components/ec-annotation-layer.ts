@@ -218,7 +218,11 @@ export class EcAnnotationLayer extends LitElement {
     if (!n || n.readonly) return (this.openNote = null);
     const text = (this.renderRoot.querySelector('textarea') as HTMLTextAreaElement | null)?.value ?? '';
     const existing = n.id ? (this.items.find((i) => i.id === n.id) as Note | undefined) : undefined;
-    if (existing) this.#emit('annotation-put', { ...existing, text, updatedAt: Date.now() });
+    if (existing) {
+      // Editing a flagged (carried) note is the owner's review of it: the flag goes.
+      const { carried: _reviewed, ...rest } = existing;
+      this.#emit('annotation-put', { ...rest, text, updatedAt: Date.now() });
+    }
     else if (text.trim()) this.#emit('annotation-put', { id: newItemId(), kind: 'note', page: this.page, x: n.x, y: n.y, text, color: this.color, createdAt: Date.now() } satisfies Note);
     this.openNote = null;
   }

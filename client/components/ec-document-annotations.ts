@@ -509,6 +509,13 @@ export class EcDocumentAnnotations extends LitElement {
                           ? html`<span class="flag">${i.carried.status === 'changed' ? msg('(nội dung đã đổi)', { id: 'annotations.flag.changed' }) : msg('(không còn tìm thấy)', { id: 'annotations.flag.orphaned' })}</span>`
                           : nothing}</span>
                       <button @click=${() => this.viewer && (this.viewer.page = i.page)}>${msg('Đến trang', { id: 'annotations.goto' })}</button>
+                      ${i.carried && i.carried.status !== 'ok'
+                        ? html`<button class="ack" ?disabled=${!editable} title=${msg('Đánh dấu đã xem lại: bỏ cờ báo', { id: 'annotations.ack.hint' })}
+                            @click=${() => {
+                              const { carried: _seen, ...rest } = i;
+                              s.put(rest as AnnotationItem);
+                            }}>${msg('Đã xem', { id: 'annotations.ack' })}</button>`
+                        : nothing}
                       ${shared.has(i.id)
                         ? html`<button @click=${() => s.unshare([i.id])}>${msg('Thôi chia sẻ', { id: 'annotations.unshare' })}</button>`
                         : html`<button class="share" ?disabled=${!editable} @click=${() => s.shareItems([i.id])}>${msg('Chia sẻ', { id: 'annotations.share' })}</button>`}

@@ -9,6 +9,8 @@ export const annotations: Catalog = {
   'annotations.mine.empty': 'You have not annotated any document of this meeting yet.',
   'annotations.view.oldVersion': 'Old version — view only',
   'annotations.shareAll': 'Share all',
+  'annotations.ack': 'Reviewed',
+  'annotations.ack.hint': 'Mark as reviewed: remove the flag',
   'annotations.present': 'Draw for everyone',
   'annotations.present.hint': 'Draw and add notes straight onto the shared layer: everyone sees them at once (when presenting)',
   'annotations.share': 'Share',
