@@ -147,6 +147,7 @@ export class EcMeetingDetailView extends LitElement {
         ${m.canManage && (m.status === 'draft' || m.status === 'published')
           ? html`<a class="btn primary" href="/meetings/${m.id}/edit" data-testid="edit-meeting">${msg('Chuẩn bị cuộc họp', { id: 'meetings.edit' })}</a>`
           : nothing}
+        ${m.status !== 'draft' ? html`<a class="btn" href="/meetings/${m.id}/minutes" data-testid="minutes-link">${msg('Biên bản', { id: 'minutes.link' })}</a> <a class="btn" href="/committees/${m.committeeId}/tasks">${msg('Theo dõi nhiệm vụ', { id: 'tasks.boardLink' })}</a>` : nothing}
       </div>
       <div class="card">
         <dl>

@@ -29,7 +29,8 @@ afterAll(async () => {
 
 async function openMinutes(page: Page, user: string) {
   await login(page, user);
-  await page.goto('/meetings/1/minutes');
+  await page.goto('/meetings/1');
+  await page.locator('[data-testid="minutes-link"]').click();
   await page.locator('ec-minutes-view h1').waitFor();
 }
 
@@ -109,7 +110,7 @@ describe('minutes end to end', () => {
     }
 
     // "My tasks" of a person of the owner unit (Sở Nội vụ).
-    await member.goto('/tasks');
+    await member.locator('ec-app nav a[href="/tasks"]').click();
     await member.locator('ec-task-card').filter({ hasText: 'kế hoạch số hóa hồ sơ năm 2027' }).waitFor();
     expect(await member.locator('[data-testid="overdue"]').count()).toBe(0);
     await screenshot(member, 'my-tasks', 'vi');

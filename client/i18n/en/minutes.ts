@@ -3,6 +3,7 @@ import type { Catalog } from './catalog.js';
 
 /** English for minutes, signing and follow-up tasks (ec-minutes-*, ec-sign-dialog, ec-task-*, task views). */
 export const minutes: Catalog = {
+  'minutes.link': 'Minutes',
   'minutes.ack': 'Acknowledge reading',
   'minutes.ackCount': str`Acknowledged: ${0}`,
   'minutes.ackError': 'Could not acknowledge.',
@@ -62,6 +63,8 @@ export const minutes: Catalog = {
   'minutes.youAcked': 'You acknowledged',
   'tasks.actionError': 'The action failed.',
   'tasks.board': 'Follow-up of tasks',
+  'tasks.boardLink': 'Task follow-up',
+  'tasks.nav': 'Tasks',
   'tasks.boardEmpty': 'No tasks.',
   'tasks.boardError': 'Could not load the follow-up board.',
   'tasks.coUnits': str`Co-operating: ${0}`,
