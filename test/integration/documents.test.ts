@@ -123,6 +123,13 @@ describe('meeting documents', () => {
     expect((await s.anonymous().get(`/api/documents/${doc.id}/file`)).status).toBe(401);
   });
 
+  it('the upload, file and search routes are described in the OpenAPI document', async () => {
+    const spec = (await s.anonymous().get('/api/openapi.json')).body;
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/meetings/{id}/agenda/items/{itemId}/documents', '/api/documents/{id}/file', '/api/search']));
+    expect(spec.paths['/api/meetings/{id}/agenda/items/{itemId}/documents'].post.requestBody.content).toHaveProperty(['multipart/form-data']);
+    expect(spec.paths['/api/documents/{id}/file'].get.responses['200'].content).toHaveProperty(['application/pdf']);
+  });
+
   it('an unpublished document is visible to the secretary only until it is published', async () => {
     const doc = (await upload(secretary, 1, items[0].id, pdf('empty.pdf'), 'draft.pdf', { published: 'false' })).body;
     expect((await member1.get(`/api/documents/${doc.id}`)).status).toBe(404);
