@@ -214,6 +214,24 @@ describe('votes over Socket.IO', () => {
     expect((await (await s.login('member5')).get(`/api/votes/${hidden}`)).status).toBe(404);
   });
 
+  it('a committee may let a delegator vote in person; the proxy can then no longer cast the same vote', async () => {
+    const committeeId = (await secretary.get('/api/committees')).body.committees[0].id;
+    expect((await (await s.login('member10')).put(`/api/committees/${committeeId}/vote-settings`, { delegatorMayVote: true })).status).toBe(403);
+    expect((await secretary.put(`/api/committees/${committeeId}/vote-settings`, { delegatorMayVote: true })).body).toEqual({ delegatorMayVote: true });
+    try {
+      expect(await (await tablet('member10')).cmd('vote:delegate', { meetingId: 1, toUserId: ids.member11 })).toMatchObject({ ok: true });
+      await tablet('member11');
+      const voteId = await createVote({ kind: 'motion', secret: true });
+      await openVote(voteId);
+      expect(await cast('member10', { voteId, choices: [1], receipt: newReceipt() })).toMatchObject({ ok: true, data: { voterId: ids.member10 } });
+      expect(await cast('member11', { voteId, choices: [0], receipt: newReceipt(), onBehalfOf: ids.member10 })).toMatchObject({ ok: false, error: { code: 'already_voted' } });
+      expect(await voted(voteId)).toBe(1);
+      expect(await (await tablet('chair')).cmd('vote:close', { voteId })).toMatchObject({ ok: true, data: { vote: { result: { counts: [0, 1] } } } });
+    } finally {
+      await secretary.put(`/api/committees/${committeeId}/vote-settings`, { delegatorMayVote: false });
+    }
+  });
+
   it('a tie under a casting-vote rule waits for the chair, whose casting vote decides at the announcement', async () => {
     const voteId = await createVote({ kind: 'motion', tieBreak: 'casting_vote' });
     await openVote(voteId);
