@@ -203,7 +203,7 @@ export class EcMinutesView extends LitElement {
           </p>`
         : nothing}
       <div class="actions">
-        <a class="button secondary" href="/api/meetings/${this.meetingId}/minutes/versions/${v.version}/pdf" target="_blank" rel="noopener">${msg('Xem PDF', { id: 'minutes.pdf' })}</a>
+        <a class="btn" href="/api/meetings/${this.meetingId}/minutes/versions/${v.version}/pdf" target="_blank" rel="noopener">${msg('Xem PDF', { id: 'minutes.pdf' })}</a>
         <button class="secondary" @click=${() => this.view(v)}>${this.viewing?.version === v.version ? msg('Ẩn nội dung', { id: 'minutes.hide' }) : msg('Xem nội dung', { id: 'minutes.show' })}</button>
         ${latest && v.status === 'finalized' && mine
           ? html`<button data-testid="sign-open" @click=${() => ((this.signing = v), (this.signError = ''))}>${msg(str`Ký với tư cách ${roleLabel(m.signAs!)}`, { id: 'minutes.signAs' })}</button>`

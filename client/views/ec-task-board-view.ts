@@ -89,8 +89,8 @@ export class EcTaskBoardView extends LitElement {
           ${msg('Tìm', { id: 'tasks.search' })}
           <input type="search" .value=${this.q} @change=${(e: Event) => ((this.q = (e.target as HTMLInputElement).value), this.load())} />
         </label>
-        <a class="button secondary" href="/api/committees/${this.params.id}/tasks.csv?${qs}" download>CSV</a>
-        <a class="button secondary" href="/api/committees/${this.params.id}/tasks.pdf?${qs}" target="_blank" rel="noopener">PDF</a>
+        <a class="btn" href="/api/committees/${this.params.id}/tasks.csv?${qs}" download>CSV</a>
+        <a class="btn" href="/api/committees/${this.params.id}/tasks.pdf?${qs}" target="_blank" rel="noopener">PDF</a>
       </div>
       ${this.notice ? html`<p class="notice" role="status">${this.notice}</p>` : nothing}
       ${this.error

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobRunner } from '../../server/jobs/jobs.js';
 import { runDemoMeeting } from '../../server/minutes/minutes.demo.js';
-import { SCREENSHOT_DIR, collectProblems, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
+import { SCREENSHOT_DIR, VIEWPORTS, collectProblems, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
 import { pdfsig } from '../helpers/pdfsig.js';
 import { type TestServer, inDays, startTestServer } from '../helpers/server.js';
 
@@ -97,6 +97,9 @@ describe('minutes end to end', () => {
     await member.locator('[data-testid="ack"]').click();
     await member.locator('[data-testid="acks"]').filter({ hasText: 'Nguyễn Văn An' }).waitFor();
     await screenshot(member, 'minutes-published', 'vi');
+    await member.setViewportSize(VIEWPORTS.phone);
+    await screenshot(member, 'minutes-phone', 'vi');
+    await member.setViewportSize(VIEWPORTS.tablet);
 
     // The signed PDF verifies; its pages are rendered for the docs.
     const pdf = Buffer.from(await (await member.request.get('/api/meetings/1/minutes/versions/1/pdf')).body());
