@@ -266,6 +266,8 @@ export class EcApp extends LitElement {
       /* the session may already be gone; either way we show the login page */
     }
     this.me = null;
+    // Services holding per-user offline data (annotations in IndexedDB) clear it on this event.
+    window.dispatchEvent(new Event('ec-logout'));
     navigate('/login', { replace: true });
   }
 
