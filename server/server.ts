@@ -6,6 +6,7 @@ import { type Db, openDb } from './db/client.js';
 import { type Logger, createLogger } from './log.js';
 import { realtimeAttachment } from './realtime/realtime.attachment.js';
 import { jobsAttachment } from './jobs/jobs.attachment.js';
+import { minutesAttachment } from './minutes/minutes.attachment.js';
 import { seedDemo } from './seed/seed.js';
 import { sfuAttachment } from './sfu/sfu.attachment.js';
 import { yjsAttachment } from './yjs/yjs.attachment.js';
@@ -19,7 +20,7 @@ export type Attachment = (app: App, server: http.Server) => Promise<Detach> | De
 export type Detach = { close(): Promise<void> | void };
 
 /** Subsystems attached to every server, in order. Realtime domains register here. */
-export const ATTACHMENTS: Attachment[] = [realtimeAttachment, yjsAttachment, sfuAttachment, jobsAttachment, annotationsAttachment];
+export const ATTACHMENTS: Attachment[] = [realtimeAttachment, yjsAttachment, sfuAttachment, jobsAttachment, minutesAttachment, annotationsAttachment];
 
 export interface RunningServer {
   app: App;

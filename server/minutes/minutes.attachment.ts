@@ -1,0 +1,30 @@
+import { minutesDocName } from '../../shared/protocol/minutes.js';
+import type { Attachment } from '../server.js';
+import { yjsHub } from '../yjs/yjs.hub.js';
+import { refreshGenerated } from './minutes.service.js';
+
+/** How often open minutes documents re-check their generated sections (votes announce no bus event). */
+export const MINUTES_POLL_MS = 5_000;
+
+/**
+ * While someone has a meeting's minutes open, recomputes its generated sections every few seconds
+ * (a cheap hash comparison when nothing changed), so a vote result or a new speaker shows up
+ * without a reload even when the domain that changed emits no bus event.
+ */
+export const minutesAttachment: Attachment = (app) => {
+  const hub = yjsHub(app.ctx);
+  const timer = setInterval(() => {
+    for (const [name, d] of Object.entries(hub.stats().perDoc)) {
+      const m = /^minutes:(\d+)$/.exec(name);
+      if (!m || d.connections === 0) continue;
+      try {
+        const meetingId = Number(m[1]);
+        if (name === minutesDocName(meetingId)) refreshGenerated(app.ctx, meetingId);
+      } catch (err) {
+        app.ctx.log.warn({ err, doc: name }, 'minutes: periodic refresh failed');
+      }
+    }
+  }, MINUTES_POLL_MS);
+  timer.unref();
+  return { close: () => clearInterval(timer) };
+};
