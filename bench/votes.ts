@@ -8,14 +8,14 @@
  * participants and check-ins written straight into its SQLite; the load generator (this process)
  * holds the 1,001 socket.io-client connections (1,000 voters + the chair).
  *
- * Rounds alternate bare / vote (ROUNDS each). Per vote round:
+ * After WARMUP unmeasured rounds, rounds alternate bare / vote (ROUNDS each). Per vote round:
  * - ack latency: emit of `vote:cast` → its acknowledgement (sent only after the ballot's commit);
  * - final count: the last ballot's emit → the chair receiving `vote:progress` with every ballot counted;
  * - all voted (OpenSlides' load metric "all clients have voted in X ms"): first emit → last ack;
  * - progress messages each voter received while the vote was being cast, per second.
  * Summary keys: voters, counted, acks_per_s, ack_p50_ms, ack_p99_ms, bare_ack_p99_ms, ack_p99_ratio,
  * final_count_ms, all_voted_ms, progress_msgs_per_client_per_s.
- *   npm run bench -- votes [--voters 1000 --rounds 3 --spread 1000]
+ *   npm run bench -- votes [--voters 1000 --rounds 3 --warmup 1 --spread 1000 --join 100]
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -31,6 +31,8 @@ const arg = (name: string, def: number) => {
 const VOTERS = arg('voters', 1000);
 const ROUNDS = arg('rounds', 3);
 const SPREAD_MS = arg('spread', 1000);
+/** Unmeasured rounds first (JIT, statement caches, socket buffers), as usual for a benchmark. */
+const WARMUP = arg('warmup', 1);
 /** Voters that also join the meeting's room (receive its pushes); the others only cast. */
 const JOIN = Math.min(arg('join', 100), VOTERS);
 
@@ -132,10 +134,10 @@ const bareLat: number[] = [];
 const voteLat: number[] = [];
 const rounds: { acks_per_s: number; final_count_ms: number; all_voted_ms: number; progress_per_s: number; counted: number; failures: number }[] = [];
 
-for (let r = 0; r < ROUNDS; r++) {
+for (let r = -WARMUP; r < ROUNDS; r++) {
   const bare = await wave((s) => cmd(s, 'clock:sync', {}));
   if (bare.failures) throw new Error(`${bare.failures} bare round trips failed`);
-  bareLat.push(...bare.lat);
+  if (r >= 0) bareLat.push(...bare.lat);
 
   const created = await cmd(chair, 'vote:create', { meetingId: setup.meetingId, vote: { title: `Biểu quyết kín ${r + 1}`, kind: 'motion', secret: true }, commandId: crypto.randomUUID() });
   if (!created.ok) throw new Error(`vote:create ${JSON.stringify(created)}`);
@@ -153,7 +155,7 @@ for (let r = 0; r < ROUNDS; r++) {
   const deadline = performance.now() + 10_000;
   while (!finalAt && performance.now() < deadline) await new Promise((res) => setTimeout(res, 5));
   chair.off('vote:progress', onProgress);
-  voteLat.push(...v.lat);
+  if (r >= 0) voteLat.push(...v.lat);
   // Progress messages each voter got from its first ballot to the final count.
   const windowEnd = finalAt || performance.now();
   const windowS = Math.max(1, windowEnd - v.first) / 1000;
@@ -171,9 +173,9 @@ for (let r = 0; r < ROUNDS; r++) {
     counted: Math.min(stored, res.voted + res.abstentions),
     failures: v.failures,
   };
-  rounds.push(round);
+  if (r >= 0) rounds.push(round);
   log(
-    `round ${r + 1}: bare p99 ${r1(pct(bare.lat, 99))} ms | cast p50 ${r1(pct(v.lat, 50))} p99 ${r1(pct(v.lat, 99))} ms, ${round.acks_per_s} acks/s, ` +
+    `${r < 0 ? 'warm-up' : `round ${r + 1}`}: bare p99 ${r1(pct(bare.lat, 99))} ms | cast p50 ${r1(pct(v.lat, 50))} p99 ${r1(pct(v.lat, 99))} ms, ${round.acks_per_s} acks/s, ` +
       `all voted ${round.all_voted_ms} ms, final count ${round.final_count_ms} ms after the last ballot, ${round.progress_per_s} progress msgs/client/s, ` +
       `counted ${round.counted} (${res.counts.join('/')} + ${res.abstentions} abst., ${res.outcome}), failures ${v.failures}, disconnects so far ${disconnects}, resent commands ${reconnects}`,
   );
