@@ -28,6 +28,7 @@ const ROUNDS = Number(process.env.LIVE_ROUNDS ?? 200);
 const WARMUP = 10;
 const BLOCK = 50;
 const here = path.dirname(fileURLToPath(import.meta.url));
+const runId = Date.now().toString(36);
 
 interface ServerInfo {
   port: number;
@@ -112,10 +113,13 @@ class Thin {
     }
   }
 
-  /** Sends `agenda:goto` with an ack id (the ack is checked, not awaited). */
+  /**
+   * Sends `agenda:goto` with an ack id and a fresh `commandId`, as the app's client does (so the
+   * server also records the command for idempotence). The ack is checked, not awaited.
+   */
   goto(itemId: number) {
     this.#ack++;
-    this.ws.send(`42${this.#ack}["agenda:goto",{"meetingId":${this.meetingId},"itemId":${itemId}}]`);
+    this.ws.send(`42${this.#ack}["agenda:goto",{"meetingId":${this.meetingId},"itemId":${itemId},"commandId":"bench-${runId}-${this.#ack}"}]`);
   }
 
   close() {
@@ -228,6 +232,8 @@ try {
   liveLat.sort((x, y) => x - y);
   bareLat.sort((x, y) => x - y);
   const expectedProbe = (WARMUP + ROUNDS) * probes.length;
+  // The full probes parse every frame; give the last round's a moment to arrive.
+  for (let i = 0; i < 100 && probeReceipts < expectedProbe; i++) await new Promise((r) => setTimeout(r, 20));
   const p99 = r2(pct(liveLat, 99));
   const bareP99 = r2(pct(bareLat, 99));
   console.log(
