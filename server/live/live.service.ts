@@ -20,6 +20,7 @@ import type { Db } from '../db/client.js';
 import { agendaItems, attendance, liveState, meetingParticipants, meetings, speakerRequests, users } from '../db/schema/index.js';
 import { AppError, badRequest, forbidden, invalidState, notFound } from '../http/errors.js';
 import type { MeetingAccess } from '../meetings/meetings.access.js';
+import { documentAccess } from '../documents/documents.access.js';
 
 /*
  * The rules of the live meeting: attendance and quorum, opening/pausing/closing, the current agenda
@@ -521,6 +522,8 @@ export function showPage(db: Db, a: MeetingAccess, user: AuthUser, p: { document
     !!db.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.meetingId, a.meeting.id), eq(agendaItems.status, 'current'), eq(agendaItems.presenterId, user.id))).get() ||
     floorNow(db, a.meeting.id)?.userId === user.id;
   if (!mayPresent) throw forbidden('Only the chair, the item’s presenter or the current speaker may present');
+  // Only a document of this meeting that the presenter may see (documentAccess throws not_found otherwise).
+  if (p && documentAccess(db, user, p.documentId).document.meetingId !== a.meeting.id) throw notFound('Document');
   ensureLiveRow(db, a.meeting.id);
   db.update(liveState)
     .set(p ? { presenterId: user.id, documentId: p.documentId, page: p.page } : { presenterId: null, documentId: null, page: null })

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MeetingChannel, RealtimeClient } from '../../client/services/socket.js';
 import { ChildServer } from '../helpers/child-server.js';
 import { type HttpClient, until, userIds } from '../helpers/server.js';
+import { pdf, upload } from './documents-helpers.js';
 
 /**
  * kill -9 in the middle of a meeting: the real server as a child process, real socket.io clients
@@ -20,10 +21,14 @@ describe('live meeting survives kill -9', () => {
     return c;
   }
 
+  let documentId = 0;
   beforeAll(async () => {
     child = await ChildServer.create();
     await child.start();
     ids = await userIds(await child.login('admin'));
+    const secretary = await child.login('secretary');
+    const agenda = (await secretary.get('/api/meetings/1/agenda')).body;
+    documentId = (await upload(secretary, 1, agenda.items[0].id, pdf('empty.pdf'), 'empty.pdf', { access: 'all', published: 'true' })).body.id;
   });
   afterAll(async () => {
     for (const c of clients) c.close();
@@ -46,7 +51,7 @@ describe('live meeting survives kill -9', () => {
     const r1 = await member1.command('speaker:request', { meetingId: 1, kind: 'speech' });
     await member2.command('speaker:request', { meetingId: 1, kind: 'question' });
     const floor = await chair.command('speaker:grant', { meetingId: 1, requestId: r1.requestId, seconds: 300 });
-    await chair.command('presenter:show', { meetingId: 1, documentId: 3, page: 4 });
+    await chair.command('presenter:show', { meetingId: 1, documentId, page: 4 });
     const lastCommandId = 'crash-test-last-request';
     const last = await member1.command('attendance:check_in', { meetingId: 1, mode: 'in_room', commandId: lastCommandId });
     await until(() => pushes.some(([e]) => e === 'attendance:changed') && channel.seq >= 8, { what: 'pushes applied' });

@@ -5,6 +5,7 @@ import { agendaForPush } from '../../server/live/live.repo.js';
 import { speakingTimes } from '../../server/live/live.service.js';
 import { type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected } from '../helpers/socket.js';
+import { pdf, upload } from './documents-helpers.js';
 
 /** Ack data, or throw with the error code (so a test failure says why). */
 async function ok(p: Promise<any>): Promise<any> {
@@ -244,18 +245,27 @@ describe('live meeting over Socket.IO', () => {
     await s.member1.waitFor('speakers:changed', (d) => d.floor === null);
   });
 
-  it('follow the presenter: the chair shows a page and every tablet receives it; a member who is not presenting cannot', async () => {
-    const { meetingId, s } = await meeting(['chair', 'member1', 'member2']);
+  it('follow the presenter: the chair shows a page of a meeting document and every tablet receives it; others may not present', async () => {
+    const { meetingId, itemIds, s } = await meeting(['chair', 'member1', 'member2']);
+    const secretaryHttp = cookies.get('secretary')!;
+    const up = await upload(secretaryHttp, meetingId, itemIds[0], pdf('empty.pdf'), 'empty.pdf', { title: 'Tờ trình', access: 'all', published: 'true' });
+    expect(up.status, JSON.stringify(up.body)).toBeLessThan(300);
+    const documentId = up.body.id as number;
     await ok(s.chair.cmd('meeting:open', { meetingId, overrideReason: 'test' }));
-    await ok(s.chair.cmd('presenter:show', { meetingId, documentId: 7, page: 5 }));
+    await ok(s.chair.cmd('presenter:show', { meetingId, documentId, page: 5 }));
     for (const t of [s.member1, s.member2]) {
-      expect(await t.waitFor('presenter:moved', (d) => d?.page === 5)).toMatchObject({ presenterId: ids.chair, documentId: 7, page: 5 });
+      expect(await t.waitFor('presenter:moved', (d) => d?.page === 5)).toMatchObject({ presenterId: ids.chair, documentId, page: 5 });
     }
-    expect(await err(s.member1.cmd('presenter:show', { meetingId, documentId: 7, page: 6 }))).toBe('forbidden');
-    expect(await err(s.chair.cmd('presenter:show', { meetingId, documentId: 7, page: 0 }))).toBe('invalid_payload');
+    expect(await err(s.member1.cmd('presenter:show', { meetingId, documentId, page: 6 }))).toBe('forbidden');
+    expect(await err(s.chair.cmd('presenter:show', { meetingId, documentId, page: 0 }))).toBe('invalid_payload');
+    // a document of another meeting, or none at all, cannot be presented here
+    const other = await buildMeeting(secretaryHttp, { agendaItems: 1, publish: true });
+    const foreign = await upload(secretaryHttp, other.meetingId, other.itemIds[0], pdf('empty.pdf'), 'empty.pdf', { access: 'all', published: 'true' });
+    expect(await err(s.chair.cmd('presenter:show', { meetingId, documentId: foreign.body.id, page: 1 }))).toBe('not_found');
+    expect(await err(s.chair.cmd('presenter:show', { meetingId, documentId: 999999, page: 1 }))).toBe('not_found');
     // rejoining later shows the same page
     const late = await ok(s.member2.cmd('meeting:join', { meetingId }));
-    expect(late.snapshot.live.presenter).toMatchObject({ documentId: 7, page: 5 });
+    expect(late.snapshot.live.presenter).toMatchObject({ documentId, page: 5 });
     await ok(s.chair.cmd('presenter:stop', { meetingId }));
     await until(() => s.member1.pushes('presenter:moved').includes(null), { what: 'presenter stopped' });
   });
