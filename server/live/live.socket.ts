@@ -43,7 +43,13 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
   function publish(meetingId: number, changes: Change[]) {
     for (const change of changes) {
       if (change === 'meeting') bus.emit('meeting:changed', { meetingId });
-      else if (change === 'agenda') bus.emit('agenda:changed', { meetingId, version: agendaVersion(db, meetingId) });
+      else if (change === 'agenda') {
+        // The tablets first, synchronously; the other subscribers (search, minutes, …) on the next turn.
+        pushAgenda(meetingId);
+        pushedHere.set(meetingId, (pushedHere.get(meetingId) ?? 0) + 1);
+        const version = agendaVersion(db, meetingId);
+        setImmediate(() => bus.emit('agenda:changed', { meetingId, version }));
+      }
       else if (change === 'attendance') hub.broadcast(meetingId, 'attendance:changed', live.attendanceState(db, meetingId, hub.online(meetingId)));
       else if (change === 'speakers') pushSpeakers(meetingId, true);
       else hub.broadcast(meetingId, 'presenter:moved', live.presenterState(db, meetingId));
@@ -62,14 +68,25 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
     lastSpeakers.set(meetingId, key);
     hub.broadcast(meetingId, 'speakers:changed', state);
   }
-  // REST edits and live commands alike announce these; tablets get the whole new state at once.
-  // Prepended: the tablets hear first, slower subscribers (search indexing, minutes) run after.
-  bus.prependListener('agenda:changed', ({ meetingId }) => {
+  function pushAgenda(meetingId: number) {
     if (roomEmpty(meetingId)) return;
     const agenda = agendaForPush(db, meetingId);
     if (!agenda) return;
     hub.broadcast(meetingId, 'agenda:changed', agenda);
     pushSpeakers(meetingId, false);
+  }
+  /** Agenda changes this domain already pushed (per meeting), whose bus event must not push again. */
+  const pushedHere = new Map<number, number>();
+  // REST edits (and live commands, already pushed) announce agenda changes on the bus.
+  // Prepended: the tablets hear first, slower subscribers (search indexing, minutes) run after.
+  bus.prependListener('agenda:changed', ({ meetingId }) => {
+    const n = pushedHere.get(meetingId) ?? 0;
+    if (n > 0) {
+      if (n === 1) pushedHere.delete(meetingId);
+      else pushedHere.set(meetingId, n - 1);
+      return;
+    }
+    pushAgenda(meetingId);
   });
   bus.prependListener('meeting:changed', ({ meetingId }) => {
     if (roomEmpty(meetingId)) return;

@@ -216,7 +216,9 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     const raw = typeof last === 'function' ? args.slice(0, -1)[0] : args[0];
     const sd = socket.data as SocketData;
     const { user } = sd;
-    const slog = log.child({ socketId: socket.id, userId: user.id, event });
+    // Created on first use: most commands log nothing, and a child logger per command is not free.
+    let childLog: Logger | undefined;
+    const slog = () => (childLog ??= log.child({ socketId: socket.id, userId: user.id, event }));
 
     // The handshake's session may have ended since (logout, expiry, deactivation): check it again now and then.
     if (Date.now() - sd.checkedAt >= hubOptions.sessionRecheckMs) {
@@ -231,7 +233,7 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     try {
       await limiter.consume(socket.id);
     } catch {
-      slog.warn('socket rate limited');
+      slog().warn('socket rate limited');
       return respond(fail('rate_limited', 'Too many commands; slow down'));
     }
 
@@ -260,7 +262,9 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     const c: CommandContext = {
       user,
       socket,
-      log: slog,
+      get log() {
+        return slog();
+      },
       ctx,
       hub,
       access: (meetingId) => meetingAccess(db, user, meetingId),
@@ -283,10 +287,10 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
         return ack;
       } catch (err) {
         if (err instanceof AppError) {
-          slog.info({ code: err.code }, 'command refused');
+          slog().info({ code: err.code }, 'command refused');
           return fail(err.code, err.message);
         }
-        slog.error({ err }, 'command failed');
+        slog().error({ err }, 'command failed');
         return fail('internal', 'Internal error');
       }
     })();

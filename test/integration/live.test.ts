@@ -157,6 +157,8 @@ describe('live meeting over Socket.IO', () => {
 
   it('agenda control: next, previous, goto, mark done/deferred and an urgent item reach every tablet; a member cannot move the agenda', async () => {
     const { meetingId, itemIds, s } = await meeting(['chair', 'member1', 'member2']);
+    const busEvents: number[] = [];
+    srv.app.ctx.bus.on('agenda:changed', (e) => e.meetingId === meetingId && busEvents.push(e.version));
     await ok(s.chair.cmd('meeting:open', { meetingId, overrideReason: 'test' }));
     const current = async (t: TestSocket, id: number | null) =>
       t.waitFor('agenda:changed', (d) => (d.items.find((i: any) => i.status === 'current')?.id ?? null) === id, `current item ${id}`);
@@ -175,6 +177,10 @@ describe('live meeting over Socket.IO', () => {
     expect(withUrgent.items.map((i: any) => i.id)).toEqual([...itemIds, urgent.itemId]);
     expect(await err(s.member1.cmd('agenda:goto', { meetingId, itemId: itemIds[0] }))).toBe('forbidden');
     expect(await err(s.chair.cmd('agenda:goto', { meetingId, itemId: 999999 }))).toBe('not_found');
+    // six agenda changes (open, next, previous, goto, mark, urgent): other subscribers (search, minutes)
+    // heard each on the bus, and every tablet got each exactly once
+    await until(() => busEvents.length === 6, { what: 'bus agenda events' });
+    expect(s.member2.pushes('agenda:changed').length).toBe(6);
     // the hot-path reader pushes exactly what the agenda domain reads
     expect(agendaForPush(srv.app.ctx.db, meetingId)).toEqual(readAgenda(srv.app.ctx.db, meetingId));
     expect(agendaForPush(srv.app.ctx.db, 1)).toEqual(readAgenda(srv.app.ctx.db, 1));
