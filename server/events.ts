@@ -14,6 +14,8 @@ export interface DomainEvents {
    * nobody. The SFU ties microphones to it.
    */
   'floor:changed': [{ meetingId: number; userId: number | null; requestId: number | null; kind: 'speech' | 'question' | 'point_of_order' | null; startedAt: number | null; allottedSeconds: number | null }];
+  /** A vote was created, opened, extended, closed or announced (server/votes), after the commit. */
+  'vote:changed': [{ meetingId: number; voteId: number; state: 'draft' | 'open' | 'closed' | 'announced' }];
 }
 
 export class EventBus extends EventEmitter<DomainEvents> {}

@@ -136,6 +136,7 @@ export class VotesService {
     });
     const view = this.view(row);
     this.publisher?.broadcast(meetingId, 'vote:changed', { vote: view });
+    this.ctx.bus.emit('vote:changed', { meetingId, voteId: view.id, state: view.state });
     return view;
   }
 
@@ -156,6 +157,7 @@ export class VotesService {
     this.scheduleClose(updated);
     const view = this.view(updated, ov);
     this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: view });
+    this.ctx.bus.emit('vote:changed', { meetingId: row.meetingId, voteId: view.id, state: view.state });
     return view;
   }
 
@@ -175,6 +177,7 @@ export class VotesService {
     this.scheduleClose(updated);
     const view = this.view(updated, ov);
     this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: view });
+    this.ctx.bus.emit('vote:changed', { meetingId: row.meetingId, voteId: view.id, state: view.state });
     return view;
   }
 
@@ -220,6 +223,7 @@ export class VotesService {
     if (row.secret) db.$client.pragma('wal_checkpoint(TRUNCATE)');
     const view = this.view(closed);
     this.publisher?.broadcast(row.meetingId, 'vote:closed', { vote: view });
+    this.ctx.bus.emit('vote:changed', { meetingId: row.meetingId, voteId: view.id, state: view.state });
     return view;
   }
 
@@ -251,6 +255,7 @@ export class VotesService {
     });
     const view = this.view(updated);
     this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: view });
+    this.ctx.bus.emit('vote:changed', { meetingId: row.meetingId, voteId: view.id, state: view.state });
     return view;
   }
 

@@ -233,6 +233,8 @@ describe('votes over Socket.IO', () => {
   });
 
   it('a tie under a casting-vote rule waits for the chair, whose casting vote decides at the announcement', async () => {
+    const facts: string[] = [];
+    s.app.ctx.bus.on('vote:changed', (e) => facts.push(`${e.meetingId}:${e.state}`));
     const voteId = await createVote({ kind: 'motion', tieBreak: 'casting_vote' });
     await openVote(voteId);
     expect(await cast('member1', { voteId, choices: [0] })).toMatchObject({ ok: true });
@@ -242,6 +244,8 @@ describe('votes over Socket.IO', () => {
     expect(await chair.cmd('vote:announce', { voteId })).toMatchObject({ ok: false, error: { code: 'casting_vote_required' } });
     const a = await chair.cmd('vote:announce', { voteId, castingVote: [0] });
     expect(a).toMatchObject({ ok: true, data: { vote: { state: 'announced', result: { outcome: 'adopted', castingVoteApplied: true } } } });
+    // Other domains (the minutes) hear every step on the in-process bus, after the commit.
+    expect(facts).toEqual(['1:draft', '1:open', '1:closed', '1:announced']);
   });
 
   it('a vote with a duration closes by itself and the room receives the result', async () => {
