@@ -179,6 +179,8 @@ export class EcDocumentAnnotations extends LitElement {
       this.#store.addEventListener('change', () => {
         this.tick++;
         this.#refreshLayers();
+        // Carried-over items may sync in after their page was painted: place them on its text now.
+        if (this.isCurrentVersion) for (const [page, text] of this.#loadedTexts) this.#fixCarriedHighlights(page, text);
       });
       this.#pageTexts.clear();
     }
