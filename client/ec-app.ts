@@ -350,6 +350,8 @@ export class EcApp extends LitElement {
         <nav aria-label=${msg('Điều hướng chính', { id: 'app.mainNav' })}>
           <a href="/meetings" aria-current=${(section === 'meetings' ? 'page' : undefined) ?? nothing}>${msg('Cuộc họp', { id: 'app.nav.meetings' })}</a>
           <a href="/tasks" aria-current=${cur('/tasks') ?? nothing}>${msg('Nhiệm vụ', { id: 'tasks.nav' })}</a>
+          <a href="/consultations" aria-current=${cur('/consultations') ?? nothing}>${msg('Lấy ý kiến', { id: 'app.nav.consultations' })}</a>
+          <a href="/search" aria-current=${cur('/search') ?? nothing}>${msg('Tìm kiếm', { id: 'app.nav.search' })}</a>
           ${me.systemRole === 'admin'
             ? html`<a href="/admin/users" aria-current=${cur('/admin/users') ?? nothing}>${msg('Người dùng', { id: 'app.nav.users' })}</a>
                 <a href="/admin/committees" aria-current=${cur('/admin/committees') ?? nothing}>${msg('Ban chỉ đạo', { id: 'app.nav.committees' })}</a>

@@ -149,6 +149,18 @@ export class EcMeetingDetailView extends LitElement {
           : nothing}
         ${m.status !== 'draft' ? html`<a class="btn" href="/meetings/${m.id}/minutes" data-testid="minutes-link">${msg('Biên bản', { id: 'minutes.link' })}</a> <a class="btn" href="/committees/${m.committeeId}/tasks">${msg('Theo dõi nhiệm vụ', { id: 'tasks.boardLink' })}</a>` : nothing}
       </div>
+      <nav class="head" aria-label=${msg('Phiên họp', { id: 'meetings.sessionNav' })} data-testid="meeting-nav">
+        <a class="btn" href="/meetings/${m.id}/documents">${msg('Tài liệu họp', { id: 'meetings.link.documents' })}</a>
+        ${m.status !== 'draft'
+          ? html`<a class="btn primary" href="/meetings/${m.id}/live">${msg('Vào phòng họp', { id: 'meetings.link.live' })}</a>
+              ${m.canManage || m.myRole === 'chair'
+                ? html`<a class="btn" href="/meetings/${m.id}/console">${msg('Điều hành', { id: 'meetings.link.console' })}</a>`
+                : nothing}
+              <a class="btn" href="/meetings/${m.id}/display">${msg('Màn hình lớn', { id: 'meetings.link.display' })}</a>
+              <a class="btn" href="/meetings/${m.id}/av">${msg('Âm thanh & hình ảnh', { id: 'meetings.link.av' })}</a>
+              <a class="btn" href="/meetings/${m.id}/annotations">${msg('Ghi chú của tôi', { id: 'meetings.link.annotations' })}</a>`
+          : nothing}
+      </nav>
       <div class="card">
         <dl>
           <dt>${msg('Thời gian', { id: 'meetings.field.time' })}</dt>

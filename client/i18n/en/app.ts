@@ -12,6 +12,8 @@ export const app: Catalog = {
   'app.tagline': 'Paperless meeting room',
   'app.mainNav': 'Main navigation',
   'app.nav.meetings': 'Meetings',
+  'app.nav.consultations': 'Consultations',
+  'app.nav.search': 'Search',
   'app.nav.users': 'Users',
   'app.nav.committees': 'Committees',
   'app.nav.rooms': 'Rooms',

@@ -3,6 +3,13 @@ import type { Catalog } from './catalog.js';
 
 /** English for 'meetings.*': list, detail, editor. */
 export const meetings: Catalog = {
+  'meetings.sessionNav': 'Meeting',
+  'meetings.link.documents': 'Meeting pack',
+  'meetings.link.live': 'Join the meeting',
+  'meetings.link.console': 'Chair console',
+  'meetings.link.display': 'Room display',
+  'meetings.link.av': 'Audio & video',
+  'meetings.link.annotations': 'My annotations',
   'meetings.status.draft': 'Draft',
   'meetings.status.published': 'Published',
   'meetings.status.live': 'In session',
