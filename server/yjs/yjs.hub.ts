@@ -22,8 +22,13 @@ import { YjsStore } from './yjs.store.js';
 export interface YjsHubOptions {
   /** A document with no connection is unloaded (flushed, compacted, destroyed) after this long. */
   unloadAfterMs: number;
-  /** Compact a document as soon as it has this many stored rows. */
+  /** Compact a document once it has this many stored rows… */
   compactAfterUpdates: number;
+  /**
+   * …but at most once per this interval per document: compaction re-encodes the whole document,
+   * so under a burst of strokes it would otherwise stall the event loop every few hundred updates.
+   */
+  compactMinIntervalMs: number;
   /** Every this often, compact every loaded document with more than one stored row. */
   compactIntervalMs: number;
   /** Every this often, re-check the session and access of every connection (revocation sweep). */
@@ -49,6 +54,7 @@ export interface YjsHubOptions {
 const DEFAULTS: YjsHubOptions = {
   unloadAfterMs: 30_000,
   compactAfterUpdates: 500,
+  compactMinIntervalMs: 10_000,
   compactIntervalMs: 60_000,
   recheckIntervalMs: 60_000,
   pingIntervalMs: 30_000,
@@ -86,6 +92,8 @@ class HubDoc {
   rows = 0;
   lastRowId = 0;
   unloadTimer: NodeJS.Timeout | null = null;
+  compactTimer: NodeJS.Timeout | null = null;
+  lastCompactAt = 0;
   constructor(
     readonly name: string,
     readonly kind: YjsDocKind,
@@ -254,7 +262,7 @@ export class YjsHub {
         for (const c of d.conns) if (c !== p.origin) this.send(c, msg);
       }
       this.notifyChange(d);
-      if (d.rows >= this.options.compactAfterUpdates) setImmediate(() => this.compact(d));
+      if (d.rows >= this.options.compactAfterUpdates) this.scheduleCompact(d);
     }
   }
 
@@ -263,7 +271,12 @@ export class YjsHub {
    * re-encoded with `Y.encodeStateAsUpdate` (never `Y.mergeUpdates`, which is super-linear).
    */
   compact(d: HubDoc): void {
+    if (d.compactTimer) {
+      clearTimeout(d.compactTimer);
+      d.compactTimer = null;
+    }
     if (this.docs.get(d.name) !== d) return;
+    d.lastCompactAt = Date.now();
     if (d.pending.length) this.flush();
     if (d.rows <= 1) return;
     const state = Y.encodeStateAsUpdate(d.ydoc);
@@ -274,6 +287,17 @@ export class YjsHub {
     } catch (err) {
       this.log.error({ err, doc: d.name }, 'yjs: compaction failed (rows kept)');
     }
+  }
+
+  /** Compacts soon: on the next turn, or once `compactMinIntervalMs` has passed since the last time. */
+  private scheduleCompact(d: HubDoc): void {
+    if (d.compactTimer) return;
+    const wait = Math.max(0, d.lastCompactAt + this.options.compactMinIntervalMs - Date.now());
+    d.compactTimer = setTimeout(() => {
+      d.compactTimer = null;
+      this.compact(d);
+    }, wait);
+    d.compactTimer.unref();
   }
 
   /** Compacts a loaded document by name (tests, maintenance). */
@@ -605,6 +629,7 @@ export class YjsHub {
     }
     for (const c of [...d.conns]) this.closeConn(c, code ?? CLOSE_CODES.goingAway, 'document reloaded');
     if (d.unloadTimer) clearTimeout(d.unloadTimer);
+    if (d.compactTimer) clearTimeout(d.compactTimer);
     this.dirty.delete(d);
     this.docs.delete(d.name);
     d.awareness.destroy();

@@ -266,7 +266,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   it('compaction replaces many stored updates by one row with exactly the same content', async () => {
     const hub = yjsHub(server.app.ctx);
     const name = itemNotesDocName(1, itemIds[5] ?? itemIds[1]);
-    hub.setOptions({ compactAfterUpdates: 40 });
+    hub.setOptions({ compactAfterUpdates: 40, compactMinIntervalMs: 200 });
     try {
       const w = provider(name, secretary);
       await synced(w);
@@ -289,7 +289,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
       const fresh = provider(name, chair);
       await until(() => fresh.provider.synced && fresh.text.toString() === expected, { what: 'fresh client after compaction' });
     } finally {
-      hub.setOptions({ compactAfterUpdates: 500 });
+      hub.setOptions({ compactAfterUpdates: 500, compactMinIntervalMs: 10_000 });
     }
   });
 
