@@ -284,3 +284,6 @@ async function main() {
 }
 
 await main();
+// Keep-alive sockets of the throttled baseline server and pdf.js worker threads can hold the
+// event loop open after the summary; the run is over.
+process.exit(0);
