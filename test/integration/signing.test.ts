@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import forge from 'node-forge';
 import { renderMinutesPdf } from '../../server/minutes/minutes.pdf.js';
-import { unlockSigner } from '../../server/signing/keystore.js';
+import { unlockSigner, unseal } from '../../server/signing/keystore.js';
 import { signPdf } from '../../server/signing/pdf-sign.js';
 import { runDemoMeeting } from '../../server/minutes/minutes.demo.js';
 import { finalizeMinutes, signMinutes } from '../../server/minutes/minutes.service.js';
@@ -69,7 +69,15 @@ describe('signing', () => {
     await unlockSigner(db, config, ids.member1, '123456');
     const row = db.$client.prepare('select * from signing_identities where user_id = ?').get(ids.member1) as Record<string, string>;
     expect(JSON.stringify(row)).not.toMatch(/PRIVATE KEY/);
-    expect(row.sealed).not.toContain('MII');
+    // The clear envelope is JSON {"p12":"MII…","passphrase":…}; none of it may appear in the stored
+    // blob, neither as text nor in its decoded bytes (the blob itself is random-looking base64,
+    // so a bare substring test on it would fail by chance now and then).
+    const stored = Buffer.from(row.sealed, 'base64').toString('latin1');
+    for (const clear of ['"p12"', 'passphrase', '-----BEGIN']) {
+      expect(row.sealed).not.toContain(clear);
+      expect(stored).not.toContain(clear);
+    }
+    expect(await unseal(config.secret, '000000', row.sealed)).toBeNull();
     const me = await member.get('/api/signing/me');
     expect(me.status).toBe(200);
     expect(me.body.certificate.subject).toContain('CN=Nguyễn Văn An');
