@@ -11,7 +11,7 @@ const running = await startServer(config, log);
 log.info({ url: running.url }, 'E-Cabinet is running');
 if (config.seed) {
   process.stdout.write(
-    `\n  E-Cabinet: ${running.url}\n  Demo users: admin, secretary, chair, member1 … member12, guest\n  Demo password: ${config.demoPassword}\n\n`,
+    `\n  E-Cabinet: ${running.url}\n  Demo users: admin, secretary, chair, member1 … member12, guest, room1 (room station)\n  Demo password: ${config.demoPassword}\n\n`,
   );
 }
 
