@@ -1,6 +1,6 @@
 import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Locale, Me } from '../../shared/protocol/auth.js';
 import type { DocumentInfo } from '../../shared/protocol/documents.js';
@@ -9,6 +9,7 @@ import type { PageChangeDetail } from '../components/ec-pdf-viewer.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatDateTime } from '../services/format.js';
+import { documentPageStyles } from '../styles/document-page.js';
 import { sharedStyles } from '../styles/shared.js';
 
 /**
@@ -21,45 +22,7 @@ import { sharedStyles } from '../styles/shared.js';
 export class EcDocumentView extends LitElement {
   static override styles = [
     sharedStyles,
-    css`
-      :host {
-        display: flex;
-        flex-direction: column;
-        height: calc(100vh - 64px);
-        height: calc(100dvh - 64px);
-        min-height: 420px;
-      }
-      .head {
-        display: flex;
-        align-items: center;
-        gap: 0.5rem 1rem;
-        flex-wrap: wrap;
-        padding: 0.35rem 0.75rem;
-        background: var(--ec-surface);
-        border-bottom: 1px solid var(--ec-border);
-      }
-      .head h1 {
-        font-size: 1.15rem;
-        margin: 0;
-        flex: 1 1 240px;
-        overflow: hidden;
-        text-overflow: ellipsis;
-        white-space: nowrap;
-      }
-      .back {
-        display: inline-flex;
-        align-items: center;
-        min-height: var(--ec-touch);
-        text-decoration: none;
-      }
-      select {
-        width: auto;
-      }
-      ec-pdf-viewer {
-        flex: 1;
-        min-height: 0;
-      }
-    `,
+    documentPageStyles,
   ];
 
   @property({ attribute: false }) params: Record<string, string> = {};
