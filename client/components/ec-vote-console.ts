@@ -1,15 +1,10 @@
-import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
-import { LitElement, css, html, nothing } from 'lit';
+import { css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { CreateVoteBody, VoteView } from '../../shared/protocol/votes.js';
 import { CommandError } from '../services/socket.js';
-import type { Api } from '../services/api.js';
-import { apiContext } from '../services/context.js';
-import { sharedRealtime } from '../services/socket.js';
-import { VotesSession } from '../services/votes.js';
 import './ec-vote-result.js';
-import { kindLabel, majorityLabel, optionLabel, voteErrorText, voteStyles } from './votes-shared.js';
+import { VotesSessionElement, kindLabel, majorityLabel, optionLabel, voteErrorText, voteStyles } from './votes-shared.js';
 
 /**
  * The chair's vote console: prepare a vote (kind, secret or named, options, majority, abstentions,
@@ -18,7 +13,7 @@ import { kindLabel, majorityLabel, optionLabel, voteErrorText, voteStyles } from
  */
 @localized()
 @customElement('ec-vote-console')
-export class EcVoteConsole extends LitElement {
+export class EcVoteConsole extends VotesSessionElement {
   static override styles = [
     voteStyles,
     css`
@@ -80,53 +75,11 @@ export class EcVoteConsole extends LitElement {
     `,
   ];
 
-  /** Either a session shared with the host view, or `meeting-id` and the element keeps its own. */
-  @property({ attribute: false }) session: VotesSession | null = null;
-  @property({ type: Number, attribute: 'meeting-id' }) meetingId: number | null = null;
-  @consume({ context: apiContext }) private api!: Api;
-  #own = false;
   @property({ type: Number }) agendaItemId: number | null = null;
   @state() private kind: CreateVoteBody['kind'] = 'motion';
   @state() private busy = false;
   @state() private error: string | null = null;
   @state() private casting = new Map<number, number[]>();
-  #off: (() => void) | null = null;
-
-  override willUpdate(changed: Map<string, unknown>) {
-    if (changed.has('meetingId') && this.meetingId && (!this.session || this.#own)) {
-      if (this.#own) this.session?.close();
-      this.session = new VotesSession(this.api, sharedRealtime(), this.meetingId);
-      this.#own = true;
-    }
-  }
-
-  override updated(changed: Map<string, unknown>) {
-    if (changed.has('session')) {
-      this.#off?.();
-      const s = this.session;
-      if (s) {
-        const fn = () => this.requestUpdate();
-        s.addEventListener('change', fn);
-        this.#off = () => s.removeEventListener('change', fn);
-      }
-    }
-  }
-
-  override connectedCallback() {
-    super.connectedCallback();
-    // Re-attached after a disconnect: rebuild the own session that disconnectedCallback closed.
-    if (this.#own && !this.session && this.meetingId) this.requestUpdate('meetingId', null);
-  }
-
-  override disconnectedCallback() {
-    super.disconnectedCallback();
-    this.#off?.();
-    this.#off = null;
-    if (this.#own) {
-      this.session?.close();
-      this.session = null;
-    }
-  }
 
   override render() {
     const s = this.session;

@@ -1,16 +1,11 @@
-import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
-import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
+import { css, html, nothing } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
 import type { VoteView } from '../../shared/protocol/votes.js';
-import type { Api } from '../services/api.js';
-import { apiContext } from '../services/context.js';
-import { sharedRealtime } from '../services/socket.js';
-import { VotesSession } from '../services/votes.js';
 import { newReceipt, receiptKey, storeReceipt, storedReceipt } from '../services/votes.js';
 import { CommandError, newCommandId } from '../services/socket.js';
 import './ec-vote-result.js';
-import { abstainLabel, kindLabel, optionLabel, voteErrorText, voteStyles } from './votes-shared.js';
+import { VotesSessionElement, abstainLabel, kindLabel, optionLabel, voteErrorText, voteStyles } from './votes-shared.js';
 
 /**
  * A member's vote panel: the open vote with one large button per choice, a confirmation step, then
@@ -20,7 +15,7 @@ import { abstainLabel, kindLabel, optionLabel, voteErrorText, voteStyles } from 
  */
 @localized()
 @customElement('ec-vote-panel')
-export class EcVotePanel extends LitElement {
+export class EcVotePanel extends VotesSessionElement {
   static override styles = [
     voteStyles,
     css`
@@ -70,54 +65,12 @@ export class EcVotePanel extends LitElement {
     `,
   ];
 
-  /** Either a session shared with the host view, or `meeting-id` and the element keeps its own. */
-  @property({ attribute: false }) session: VotesSession | null = null;
-  @property({ type: Number, attribute: 'meeting-id' }) meetingId: number | null = null;
-  @consume({ context: apiContext }) private api!: Api;
-  #own = false;
   @state() private selected: number[] = [];
   @state() private confirming = false;
   @state() private busy = false;
   @state() private error: string | null = null;
   @state() private forUser: number | null = null;
   @state() private check: string | null = null;
-  #off: (() => void) | null = null;
-
-  override willUpdate(changed: Map<string, unknown>) {
-    if (changed.has('meetingId') && this.meetingId && (!this.session || this.#own)) {
-      if (this.#own) this.session?.close();
-      this.session = new VotesSession(this.api, sharedRealtime(), this.meetingId);
-      this.#own = true;
-    }
-  }
-
-  override updated(changed: Map<string, unknown>) {
-    if (changed.has('session')) {
-      this.#off?.();
-      const s = this.session;
-      if (s) {
-        const fn = () => this.requestUpdate();
-        s.addEventListener('change', fn);
-        this.#off = () => s.removeEventListener('change', fn);
-      }
-    }
-  }
-
-  override connectedCallback() {
-    super.connectedCallback();
-    // Re-attached after a disconnect: rebuild the own session that disconnectedCallback closed.
-    if (this.#own && !this.session && this.meetingId) this.requestUpdate('meetingId', null);
-  }
-
-  override disconnectedCallback() {
-    super.disconnectedCallback();
-    this.#off?.();
-    this.#off = null;
-    if (this.#own) {
-      this.session?.close();
-      this.session = null;
-    }
-  }
 
   override render() {
     const s = this.session;

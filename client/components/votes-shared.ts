@@ -1,6 +1,12 @@
 import { msg } from '@lit/localize';
 import { getLocale } from '../i18n/locale.js';
-import { css } from 'lit';
+import { consume } from '@lit/context';
+import { LitElement, css } from 'lit';
+import { property } from 'lit/decorators.js';
+import type { Api } from '../services/api.js';
+import { apiContext } from '../services/context.js';
+import { sharedRealtime } from '../services/socket.js';
+import { VotesSession } from '../services/votes.js';
 import type { TallyResultView, VoteView } from '../../shared/protocol/votes.js';
 
 /** Labels shared by the vote components (member panel, chair console, result, room display). */
@@ -153,3 +159,52 @@ export const voteStyles = css`
     background: var(--ec-primary, #1f5fa8);
   }
 `;
+
+/**
+ * Base of the vote components that follow a meeting's votes (member panel, chair console): either
+ * the host view passes a shared `session`, or the element gets `meeting-id` and keeps its own
+ * session, closed when it leaves the page and rebuilt when it comes back. Re-renders on changes.
+ */
+export class VotesSessionElement extends LitElement {
+  @property({ attribute: false }) session: VotesSession | null = null;
+  @property({ type: Number, attribute: 'meeting-id' }) meetingId: number | null = null;
+  @consume({ context: apiContext }) protected api!: Api;
+  #own = false;
+  #off: (() => void) | null = null;
+
+  override willUpdate(changed: Map<string, unknown>) {
+    if (changed.has('meetingId') && this.meetingId && (!this.session || this.#own)) {
+      if (this.#own) this.session?.close();
+      this.session = new VotesSession(this.api, sharedRealtime(), this.meetingId);
+      this.#own = true;
+    }
+  }
+
+  override updated(changed: Map<string, unknown>) {
+    if (changed.has('session')) {
+      this.#off?.();
+      const s = this.session;
+      if (s) {
+        const fn = () => this.requestUpdate();
+        s.addEventListener('change', fn);
+        this.#off = () => s.removeEventListener('change', fn);
+      }
+    }
+  }
+
+  override connectedCallback() {
+    super.connectedCallback();
+    // Re-attached after a disconnect: rebuild the own session that disconnectedCallback closed.
+    if (this.#own && !this.session && this.meetingId) this.requestUpdate('meetingId', null);
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    this.#off?.();
+    this.#off = null;
+    if (this.#own) {
+      this.session?.close();
+      this.session = null;
+    }
+  }
+}

@@ -98,7 +98,7 @@ describe('live meeting e2e: console, member tablet and room display', () => {
     const pageInput = chair.locator('ec-pdf-viewer input[name="page"]');
     await pageInput.fill('5');
     await pageInput.press('Enter');
-    await expect.poll(() => tid(member, 'presenter-page').textContent()).toContain('5');
+    await expect.poll(() => tid(member, 'presenter-page').textContent(), { timeout: 15_000 }).toContain('5');
     await expect.poll(() => member.locator('ec-pdf-viewer').getAttribute('page'), { timeout: 15_000 }).toBe('5');
     await expect.poll(() => tid(member, 'my-page').textContent()).toContain('5');
 
