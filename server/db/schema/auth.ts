@@ -1,18 +1,26 @@
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { createdAt } from './common.js';
 
-export const users = sqliteTable('users', {
-  id: integer().primaryKey({ autoIncrement: true }),
-  username: text().notNull().unique(),
-  passwordHash: text().notNull(),
-  fullName: text().notNull(),
-  title: text(),
-  unit: text(),
-  systemRole: text({ enum: ['admin', 'user'] }).notNull().default('user'),
-  locale: text({ enum: ['vi', 'en'] }).notNull().default('vi'),
-  active: integer({ mode: 'boolean' }).notNull().default(true),
-  createdAt: createdAt(),
-});
+export const users = sqliteTable(
+  'users',
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    username: text().notNull().unique(),
+    passwordHash: text().notNull(),
+    fullName: text().notNull(),
+    title: text(),
+    unit: text(),
+    systemRole: text({ enum: ['admin', 'user'] }).notNull().default('user'),
+    locale: text({ enum: ['vi', 'en'] }).notNull().default('vi'),
+    active: integer({ mode: 'boolean' }).notNull().default(true),
+    /** Where reminders are e-mailed when SMTP is configured (server/mail); null = in-app only. Personal data: never log it. */
+    email: text(),
+    createdAt: createdAt(),
+  },
+  // One account per address whatever its case (NULLs never collide).
+  (t) => [uniqueIndex('users_email_lower_idx').on(sql`lower(${t.email})`)],
+);
 
 /** Server-side sessions; the cookie carries a random token, the table only its SHA-256. */
 export const sessions = sqliteTable(

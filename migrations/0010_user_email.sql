@@ -1,0 +1,2 @@
+ALTER TABLE `users` ADD `email` text;--> statement-breakpoint
+CREATE UNIQUE INDEX `users_email_lower_idx` ON `users` (lower("email"));
