@@ -10,7 +10,7 @@ import { eq } from 'drizzle-orm';
 import { voteCsv } from './votes.export.js';
 import { renderVotePdf } from './votes.pdf.js';
 import { meetings, voteEligibility } from '../db/schema/index.js';
-import { userNames } from './votes.repo.js';
+import { delegatorMayVote, userNames } from './votes.repo.js';
 import { votesOf } from './votes.service.js';
 
 /** Votes over REST: preparing a vote in advance, reading results, receipts and exports. */
@@ -59,7 +59,7 @@ export function voteRoutes(ctx: AppContext): void {
     { method: 'get', path: '/api/meetings/:id/delegations', summary: 'Vote delegations in a meeting (chair: all; others: their own)', tags, access: 'user', params: IdParams, response: DelegationList },
     ({ user, params }) => {
       const a = meetingAccess(db, user, params.id);
-      return { delegations: svc.delegations(params.id, user, a.canChair) };
+      return { delegations: svc.delegations(params.id, user, a.canChair), delegatorMayVote: delegatorMayVote(db, a.meeting.committeeId) };
     },
   );
   api.route(

@@ -393,6 +393,8 @@ export class VotesService {
       const held = db.select().from(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.toUserId, user.id))).get();
       if (held) throw err('invalid_delegation', 'You hold another member’s vote; it cannot be passed on', 400);
     }
+    // The proxy being replaced or revoked must learn it no longer holds this vote.
+    const previous = db.select({ to: voteDelegations.toUserId }).from(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, user.id))).get()?.to;
     tx(db, (d) => {
       d.delete(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, user.id))).run();
       if (toUserId != null) d.insert(voteDelegations).values({ meetingId, fromUserId: user.id, toUserId }).run();
@@ -400,8 +402,8 @@ export class VotesService {
     });
     for (const ov of this.open.values()) if (ov.row.meetingId === meetingId) ov.delegations = delegationsOf(db, meetingId);
     const d = this.delegations(meetingId).find((x) => x.fromUserId === user.id) ?? null;
-    const notify = new Set<number>([user.id, ...(toUserId ? [toUserId] : []), ...this.chairsOf(meetingId)]);
-    for (const u of notify) this.publisher?.toUser(u, 'vote:delegated', { delegation: d, fromUserId: user.id });
+    const notify = new Set<number>([user.id, ...(toUserId ? [toUserId] : []), ...(previous ? [previous] : []), ...this.chairsOf(meetingId)]);
+    for (const u of notify) this.publisher?.toUser(u, 'vote:delegated', { meetingId, delegation: d, fromUserId: user.id });
     return d;
   }
 

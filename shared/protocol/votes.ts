@@ -176,11 +176,15 @@ export const VOTE_PUSHES = {
   'vote:progress': z.object({ voteId: z.number(), voted: z.number(), eligible: z.number(), notVoted: z.array(z.object({ userId: z.number(), fullName: z.string() })).optional() }),
   /** The vote closed; the result is counted. */
   'vote:closed': z.object({ vote: VoteView }),
-  /** A delegation in the meeting changed (chair and the two people concerned see it). */
-  'vote:delegated': z.object({ delegation: Delegation.nullable(), fromUserId: z.number() }),
+  /**
+   * A delegation in the meeting changed: to the chair/secretaries, the delegator, the new proxy and the
+   * proxy it replaced or that was revoked. `delegation` null: `fromUserId` took their vote back.
+   */
+  'vote:delegated': z.object({ meetingId: z.number(), delegation: Delegation.nullable(), fromUserId: z.number() }),
 };
 
 export const VoteList = z.object({ votes: z.array(VoteView) });
 export const ReceiptList = z.object({ voteId: z.number(), ballots: z.array(z.object({ key: z.string(), choices: z.array(z.number()) })) });
-export const DelegationList = z.object({ delegations: z.array(Delegation) });
+/** The delegations the caller may see, and whether the meeting's committee lets a delegator still vote in person. */
+export const DelegationList = z.object({ delegations: z.array(Delegation), delegatorMayVote: z.boolean() });
 export const VoteSettings = z.strictObject({ delegatorMayVote: z.boolean() });

@@ -214,6 +214,48 @@ describe('votes over Socket.IO', () => {
     expect((await (await s.login('member5')).get(`/api/votes/${hidden}`)).status).toBe(404);
   });
 
+  it('vote:delegated reaches the chair, the delegator and every proxy concerned live; the proxy votes for two; a change or revoke tells the former proxy', async () => {
+    const [chair, m2, m3, m4, m7] = await Promise.all(['chair', 'member2', 'member3', 'member4', 'member7'].map((u) => tablet(u)));
+    const isFrom3 = (d: { meetingId: number; fromUserId: number }) => d.meetingId === 1 && d.fromUserId === ids.member3;
+    const mark = { chair: chair.received.length, m2: m2.received.length, m4: m4.received.length, m7: m7.received.length };
+    expect(await m3.cmd('vote:delegate', { meetingId: 1, toUserId: ids.member4, commandId: newCommandId() })).toMatchObject({ ok: true });
+    const toChair = await chair.waitFor('vote:delegated', (d) => isFrom3(d) && d.delegation?.toUserId === ids.member4);
+    expect(toChair.delegation).toMatchObject({ fromName: expect.any(String), toName: expect.any(String), createdAt: expect.any(String) });
+    await m4.waitFor('vote:delegated', (d) => isFrom3(d) && d.delegation?.toUserId === ids.member4);
+    await m3.waitFor('vote:delegated', (d) => isFrom3(d) && d.delegation?.toUserId === ids.member4);
+    // The chair's list has every delegation; a member sees only those they give or hold.
+    const list = async (u: string) => (await (await s.login(u)).get('/api/meetings/1/delegations')).body;
+    expect((await list('chair')).delegations).toEqual(expect.arrayContaining([expect.objectContaining({ fromUserId: ids.member3, toUserId: ids.member4 })]));
+    expect(await list('member4')).toEqual({ delegations: [expect.objectContaining({ fromUserId: ids.member3, toUserId: ids.member4 })], delegatorMayVote: false });
+    expect((await list('member7')).delegations).toEqual([]);
+
+    // member4 votes for themself and for member3; member3 (the committee forbids it) is refused.
+    const voteId = await createVote({ kind: 'motion', secret: false });
+    await openVote(voteId);
+    expect(await m4.cmd('vote:mine', { voteId })).toMatchObject({ ok: true, data: { canVote: true, proxyFor: [{ userId: ids.member3, hasVoted: false }] } });
+    expect(await m3.cmd('vote:mine', { voteId })).toMatchObject({ ok: true, data: { canVote: false, reason: 'vote_delegated' } });
+    expect(await cast('member3', { voteId, choices: [0] })).toMatchObject({ ok: false, error: { code: 'vote_delegated' } });
+    expect(await cast('member4', { voteId, choices: [0] })).toMatchObject({ ok: true, data: { voterId: ids.member4 } });
+    expect(await cast('member4', { voteId, choices: [1], onBehalfOf: ids.member3 })).toMatchObject({ ok: true, data: { voterId: ids.member3 } });
+    const closed = await chair.cmd('vote:close', { voteId, commandId: newCommandId() });
+    expect(closed).toMatchObject({ ok: true, data: { vote: { result: { counts: [1, 1], voted: 2 } } } });
+    const roll = closed.ok ? closed.data.vote.roll : [];
+    expect(roll.find((r: { userId: number }) => r.userId === ids.member3)).toMatchObject({ choices: [1], castBy: ids.member4 });
+
+    // member3 moves the delegation to member2: member4 learns it no longer holds it.
+    expect(await m3.cmd('vote:delegate', { meetingId: 1, toUserId: ids.member2, commandId: newCommandId() })).toMatchObject({ ok: true });
+    await m4.waitFor('vote:delegated', (d) => isFrom3(d) && d.delegation?.toUserId === ids.member2);
+    await m2.waitFor('vote:delegated', (d) => isFrom3(d) && d.delegation?.toUserId === ids.member2);
+    // Then takes it back: the chair and member2 get `delegation: null`.
+    expect(await m3.cmd('vote:delegate', { meetingId: 1, toUserId: null, commandId: newCommandId() })).toMatchObject({ ok: true, data: { delegation: null } });
+    await chair.waitFor('vote:delegated', (d) => isFrom3(d) && d.delegation === null);
+    await m2.waitFor('vote:delegated', (d) => isFrom3(d) && d.delegation === null);
+    expect((await list('member2')).delegations).toEqual([]);
+    // Private pushes: nobody uninvolved heard of it.
+    expect(m7.received.slice(mark.m7).filter(([e]) => e === 'vote:delegated')).toEqual([]);
+    expect(chair.received.slice(mark.chair).filter(([e]) => e === 'vote:delegated').every(([, p]) => p.seq === null)).toBe(true);
+  });
+
   it('a committee may let a delegator vote in person; the proxy can then no longer cast the same vote', async () => {
     const committeeId = (await secretary.get('/api/committees')).body.committees[0].id;
     expect((await (await s.login('member10')).put(`/api/committees/${committeeId}/vote-settings`, { delegatorMayVote: true })).status).toBe(403);
