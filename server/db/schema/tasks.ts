@@ -86,3 +86,29 @@ export const taskEvents = sqliteTable(
   },
   (t) => [index('task_events_task_idx').on(t.taskId, t.id)],
 );
+
+/**
+ * Files attached to a progress report (one `task_events` row). Bytes are content-addressed in the
+ * shared file store (server/files/file-store.ts): identical files are stored once.
+ */
+export const taskAttachments = sqliteTable(
+  'task_attachments',
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    taskId: integer()
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    eventId: integer()
+      .notNull()
+      .references(() => taskEvents.id, { onDelete: 'cascade' }),
+    sha256: text().notNull(),
+    /** Display name only (sanitized, NFC); never a path. */
+    fileName: text().notNull(),
+    /** Decided by content sniffing at upload. */
+    contentType: text().notNull(),
+    size: integer().notNull(),
+    uploadedBy: integer().references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [index('task_attachments_event_idx').on(t.eventId), index('task_attachments_task_idx').on(t.taskId), index('task_attachments_sha_idx').on(t.sha256)],
+);
