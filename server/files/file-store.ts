@@ -1,0 +1,284 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import type { Request } from 'express';
+import busboy from 'busboy';
+import type { Db } from '../db/client.js';
+import { AppError } from '../http/errors.js';
+import type { Logger } from '../log.js';
+
+/** A received, hashed, not yet committed upload. */
+export interface ReceivedFile {
+  /** `<files>/tmp/<sha256>.<uuid>.pending`: the name carries the hash so startup recovery can finish a commit. */
+  tmpPath: string;
+  sha256: string;
+  size: number;
+  /** Display name only, sanitized; never used to build a path. */
+  fileName: string;
+  /** What the sniffer decided from the content (a MIME type); never the client's declared type. */
+  contentType: string;
+}
+
+/**
+ * Decides a file's type from its bytes while it streams. One instance per file part.
+ * `update` sees every chunk in order and may refuse at once (the rest is never read);
+ * `finish` runs once the whole file is on disk and returns the MIME type, or throws an AppError.
+ */
+export interface Sniffer {
+  update(chunk: Buffer): AppError | void;
+  finish(file: { path: string; size: number }): string | Promise<string>;
+}
+
+export interface ReceiveOptions {
+  /** Per file; a larger file is refused with 413 `payload_too_large` while streaming. */
+  maxFileBytes: number;
+  maxFiles: number;
+  /** At least this many file parts (default 1). */
+  minFiles?: number;
+  /** Name of the file parts (default `file`). */
+  fileField?: string;
+  sniffer: () => Sniffer;
+  /** Fallback display name when the client sent none. */
+  defaultFileName: string;
+  /** Refusals whose wording depends on the route. */
+  errors: { tooManyFiles: () => AppError; noFile: () => AppError; wrongPart: () => AppError };
+}
+
+const SHA = /^[0-9a-f]{64}$/;
+
+/** SQL queries (one column `sha256`) naming the stored files still in use, from every domain that stores files. */
+const REFERENCES: string[] = ['select sha256 from document_versions'];
+
+/**
+ * Declares a table whose rows refer to stored files, so startup recovery keeps them
+ * (call at module load, before the first `recover()`): `registerFileReferences('select sha256 from task_attachments')`.
+ */
+export function registerFileReferences(query: string): void {
+  if (!REFERENCES.includes(query)) REFERENCES.push(query);
+}
+
+/**
+ * Content-addressed file storage under `<dataDir>/files/<sha[0..2]>/<sha>`, shared by every domain
+ * that stores uploads (meeting documents, task attachments).
+ *
+ * Write protocol (crash safety): bytes stream to `tmp/<uuid>.part` while hashing; once complete the
+ * file is renamed to `tmp/<sha>.<uuid>.pending`; the database rows are written in one transaction;
+ * only then is the pending file renamed into place. A crash before the commit leaves only a pending
+ * file (deleted at startup); a crash between commit and rename leaves a row whose file is pending
+ * (renamed into place at startup). Identical uploads share one file.
+ */
+export class StoredFiles {
+  readonly root: string;
+  readonly tmp: string;
+
+  constructor(dataDir: string) {
+    this.root = path.join(dataDir, 'files');
+    this.tmp = path.join(this.root, 'tmp');
+    fs.mkdirSync(this.tmp, { recursive: true });
+  }
+
+  /** Where the bytes of `sha256` live. */
+  pathFor(sha256: string): string {
+    if (!SHA.test(sha256)) throw new Error('bad sha256');
+    return path.join(this.root, sha256.slice(0, 2), sha256);
+  }
+
+  /** Moves a committed upload into place (after its rows committed). Identical content may already be there. */
+  commit(f: Pick<ReceivedFile, 'tmpPath' | 'sha256'>): void {
+    const dest = this.pathFor(f.sha256);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    if (fs.existsSync(dest)) fs.rmSync(f.tmpPath, { force: true });
+    else fs.renameSync(f.tmpPath, dest);
+  }
+
+  /** Forgets an upload that was refused. */
+  discard(f: { tmpPath: string } | null | undefined): void {
+    if (f) fs.rmSync(f.tmpPath, { force: true });
+  }
+
+  /**
+   * Startup recovery: finishes commits interrupted between the transaction and the rename, removes
+   * partial and uncommitted uploads, and removes stored files no row (of any registered table) refers to.
+   */
+  recover(db: Db, log: Logger): void {
+    const referenced = new Set((db.$client.prepare(REFERENCES.join(' union ')).all() as { sha256: string }[]).map((r) => r.sha256));
+    let finished = 0;
+    let removed = 0;
+    for (const name of fs.readdirSync(this.tmp)) {
+      const full = path.join(this.tmp, name);
+      const m = /^([0-9a-f]{64})\.[\w-]+\.pending$/.exec(name);
+      if (m && referenced.has(m[1]) && !fs.existsSync(this.pathFor(m[1]))) {
+        this.commit({ tmpPath: full, sha256: m[1] });
+        finished++;
+      } else {
+        fs.rmSync(full, { force: true });
+        removed++;
+      }
+    }
+    for (const dir of fs.readdirSync(this.root)) {
+      if (dir === 'tmp' || !/^[0-9a-f]{2}$/.test(dir)) continue;
+      for (const name of fs.readdirSync(path.join(this.root, dir))) {
+        if (!referenced.has(name)) {
+          fs.rmSync(path.join(this.root, dir, name), { force: true });
+          removed++;
+        }
+      }
+    }
+    if (finished || removed) log.info({ finished, removed }, 'file store recovered');
+  }
+
+  /**
+   * Streams a multipart upload (text fields, then 1..`maxFiles` file parts) to pending files.
+   * Refuses before reading everything: a declared size over the limits or a file over
+   * `maxFileBytes` (413 payload_too_large), too many files, content the sniffer refuses, a
+   * connection cut midway (400 upload_incomplete), malformed multipart (400 invalid_payload).
+   * Nothing is left on disk when it throws; on success the caller must `commit` or `discard` every file.
+   */
+  receiveFiles(req: Request, opts: ReceiveOptions): Promise<{ fields: Record<string, string>; files: ReceivedFile[] }> {
+    const fileField = opts.fileField ?? 'file';
+    const minFiles = opts.minFiles ?? 1;
+    const declared = Number(req.get('content-length'));
+    if (Number.isFinite(declared) && declared > opts.maxFiles * opts.maxFileBytes + 64 * 1024) {
+      return Promise.reject(tooLarge(opts.maxFileBytes));
+    }
+    if (!req.is('multipart/form-data')) {
+      return Promise.reject(new AppError('unsupported_media_type', `Send the file as multipart/form-data with a "${fileField}" part`, 415));
+    }
+    return new Promise((resolve, reject) => {
+      let bb: busboy.Busboy;
+      try {
+        bb = busboy({
+          headers: req.headers,
+          limits: { files: opts.maxFiles, fileSize: opts.maxFileBytes, fields: 10, fieldSize: 20_000, parts: opts.maxFiles + 11 },
+          defParamCharset: 'utf8',
+        });
+      } catch {
+        return reject(new AppError('invalid_payload', 'Malformed multipart request', 400));
+      }
+      const rawFields: Record<string, string> = {};
+      const outs: fs.WriteStream[] = [];
+      /** Every path written so far (.part and .pending): all removed on failure. */
+      const paths: string[] = [];
+      const pending: Promise<(ReceivedFile & { partPath: string }) | null>[] = [];
+      let failed = false;
+
+      const fail = (err: AppError) => {
+        if (failed) return;
+        failed = true;
+        // Stop reading: the route answers with `Connection: close`, so the rest is never read.
+        req.unpipe(bb);
+        for (const out of outs) {
+          // The write stream opens asynchronously: remove the partial file once it is really closed.
+          out.once('close', () => fs.rmSync(String(out.path), { force: true }));
+          out.destroy();
+        }
+        for (const p of paths) fs.rmSync(p, { force: true });
+        reject(err);
+      };
+
+      req.on('aborted', () => fail(new AppError('upload_incomplete', 'The upload was interrupted', 400)));
+      req.on('close', () => {
+        if (!req.complete) fail(new AppError('upload_incomplete', 'The upload was interrupted', 400));
+      });
+      bb.on('field', (name, value) => {
+        rawFields[name] = value;
+      });
+      bb.on('filesLimit', () => fail(opts.errors.tooManyFiles()));
+      bb.on('partsLimit', () => fail(new AppError('invalid_payload', 'Too many parts in the multipart request', 400)));
+      bb.on('fieldsLimit', () => fail(new AppError('invalid_payload', 'Too many form fields', 400)));
+      bb.on('file', (name, stream, info) => {
+        if (failed) return void stream.resume();
+        if (name !== fileField) {
+          stream.resume();
+          return fail(opts.errors.wrongPart());
+        }
+        const partPath = path.join(this.tmp, `${crypto.randomUUID()}.part`);
+        paths.push(partPath);
+        const hash = crypto.createHash('sha256');
+        const sniffer = opts.sniffer();
+        let size = 0;
+        const out = fs.createWriteStream(partPath, { flags: 'wx' });
+        outs.push(out);
+        out.on('error', () => fail(new AppError('internal', 'Could not store the upload', 500)));
+        stream.on('data', (chunk: Buffer) => {
+          if (failed) return;
+          size += chunk.length;
+          hash.update(chunk);
+          const refused = sniffer.update(chunk);
+          if (refused) fail(refused);
+        });
+        stream.on('limit', () => fail(tooLarge(opts.maxFileBytes)));
+        pending.push(
+          (async () => {
+            try {
+              await finished(out);
+            } catch {
+              return null; // destroyed after a failure
+            }
+            if (failed) return null;
+            let contentType: string;
+            try {
+              contentType = await sniffer.finish({ path: partPath, size });
+            } catch (err) {
+              // Refuse at once (other parts may still be streaming); never a dangling rejection.
+              fail(err instanceof AppError ? err : new AppError('upload_incomplete', 'The upload could not be read', 400));
+              return null;
+            }
+            const sha256 = hash.digest('hex');
+            const tmpPath = path.join(this.tmp, `${sha256}.${crypto.randomUUID()}.pending`);
+            return { tmpPath, sha256, size, fileName: cleanFileName(info.filename, opts.defaultFileName), contentType, partPath };
+          })(),
+        );
+        stream.pipe(out);
+      });
+      bb.on('error', () => fail(new AppError('invalid_payload', 'Malformed multipart request', 400)));
+      bb.on('close', async () => {
+        if (failed) return;
+        if (pending.length < minFiles) return fail(opts.errors.noFile());
+        const results = await Promise.all(pending);
+        if (failed) return;
+        if (results.some((r) => !r)) return fail(new AppError('upload_incomplete', 'The upload was interrupted', 400));
+        const files: ReceivedFile[] = [];
+        for (const r of results as (ReceivedFile & { partPath: string })[]) {
+          paths.push(r.tmpPath);
+          fs.renameSync(r.partPath, r.tmpPath);
+          files.push({ tmpPath: r.tmpPath, sha256: r.sha256, size: r.size, fileName: r.fileName, contentType: r.contentType });
+        }
+        resolve({ fields: rawFields, files });
+      });
+      req.pipe(bb);
+    });
+  }
+}
+
+export function tooLarge(maxBytes: number): AppError {
+  return new AppError('payload_too_large', `The file is larger than the limit of ${Math.floor(maxBytes / (1024 * 1024))} MB`, 413, { maxBytes });
+}
+
+/** The last path segment, NFC, without control characters, at most 255 characters. Display only. */
+export function cleanFileName(name: string | undefined, fallback = 'document.pdf'): string {
+  const base = (name ?? '').split(/[\\/]/).pop() ?? '';
+  const clean = base
+    .normalize('NFC')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .trim()
+    .slice(0, 255);
+  return clean && clean !== '.' && clean !== '..' ? clean : fallback;
+}
+
+/**
+ * `Content-Disposition` for a download: an ASCII fallback `filename` (diacritics folded, other
+ * characters replaced) and the exact name as RFC 5987 `filename*` (UTF-8, percent-encoded).
+ */
+export function contentDisposition(type: 'attachment' | 'inline', fileName: string): string {
+  const ascii =
+    fileName
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/đ/g, 'd')
+      .replace(/Đ/g, 'D')
+      .replace(/[^\x20-\x7e]|["\\%;]/g, '_') || 'file';
+  const star = encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${type}; filename="${ascii}"; filename*=UTF-8''${star}`;
+}
