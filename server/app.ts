@@ -29,6 +29,7 @@ import { itemNotesDocs } from './yjs/item-notes.js';
 import { annotationRoutes } from './annotations/annotations.routes.js';
 import { voteRoutes } from './votes/votes.routes.js';
 import { consultationRoutes } from './consultations/consultations.routes.js';
+import { mailJobs } from './mail/mail.service.js';
 
 export const VERSION = '0.1.0';
 
@@ -45,7 +46,7 @@ export interface App {
 /**
  * Domain route modules, in mount order. A new domain adds its `xxxRoutes(ctx)` here.
  */
-const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, taskRoutes, minutesRoutes, documentRoutes, searchRoutes, voteRoutes, consultationRoutes, annotationRoutes];
+const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, taskRoutes, minutesRoutes, documentRoutes, searchRoutes, voteRoutes, consultationRoutes, annotationRoutes, mailJobs];
 
 /**
  * Assembles the express app. Never listens (see server.ts / main.ts): tests build apps on port 0.

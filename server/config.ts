@@ -17,6 +17,18 @@ const Env = z.object({
   ECABINET_SEED: z.enum(['auto', 'never']).default('auto'),
   /** Largest PDF upload in bytes (documents). */
   ECABINET_DOCUMENT_MAX_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+  /** SMTP server for e-mail reminders, e.g. smtp://user:pass@mail.example.gov.vn:587 (smtps:// for TLS on connect). Unset = no e-mail. */
+  SMTP_URL: z
+    .string()
+    .trim()
+    .default('')
+    .refine((v) => v === '' || /^smtps?:\/\/[^/]/.test(v), 'SMTP_URL must be an smtp:// or smtps:// URL'),
+  /** Sender of e-mails: an address or `Name <address>`. */
+  MAIL_FROM: z.string().trim().default(''),
+  /** The address users open E-Cabinet at; links in e-mails start with it. Default http://localhost:<PORT>. */
+  APP_URL: z.string().trim().default(''),
+  /** How long a job claim holds before another runner may take the job over (crash recovery). */
+  ECABINET_JOB_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -39,6 +51,13 @@ export interface Config {
   jsonBodyLimit: number;
   /** Documents: largest PDF upload (bytes), and the limits of the PDF inspection worker. */
   documents: { maxBytes: number; pdfTimeoutMs: number; pdfMaxHeapMb: number };
+  /**
+   * E-mail (server/mail). `smtpUrl` null = mail disabled: no e-mail job is ever enqueued.
+   * `smtpUrl` may hold a password: never log it.
+   */
+  mail: { smtpUrl: string | null; from: string; appUrl: string };
+  /** Durable jobs (server/jobs): lease of a claim. */
+  jobs: { leaseMs: number };
 }
 
 /**
@@ -62,10 +81,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     clientDir: path.resolve('dist/client'),
     jsonBodyLimit: 256 * 1024,
     documents: { maxBytes: e.ECABINET_DOCUMENT_MAX_BYTES, pdfTimeoutMs: 60_000, pdfMaxHeapMb: 512 },
+    mail: mailConfig(e.SMTP_URL, e.MAIL_FROM, e.APP_URL, e.PORT),
+    jobs: { leaseMs: e.ECABINET_JOB_LEASE_MS },
     ...overrides,
   };
   if (config.env === 'production' && config.secret === DEFAULT_SECRET) {
     throw new Error('Refusing to start in production with the default ECABINET_SECRET; set a long random value.');
   }
   return config;
+}
+
+/** E-mail settings: the sender defaults to no-reply at the app's host, links to the app's URL. */
+function mailConfig(smtpUrl: string, from: string, appUrl: string, port: number): Config['mail'] {
+  const app = (appUrl || `http://localhost:${port}`).replace(/\/+$/, '');
+  let host = 'localhost';
+  try {
+    host = new URL(app).hostname || host;
+  } catch {
+    throw new Error('APP_URL must be an absolute URL, e.g. https://hop.example.gov.vn');
+  }
+  return { smtpUrl: smtpUrl || null, from: from || `E-Cabinet <no-reply@${host}>`, appUrl: app };
 }

@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
-/** Paths never written to logs: credentials, cookies, ballots. */
+/** Paths never written to logs: credentials, cookies, ballots, e-mail addresses. */
 export const REDACT = [
   'req.headers.cookie',
   'req.headers.authorization',
@@ -15,6 +15,10 @@ export const REDACT = [
   '*.choice',
   'choices',
   '*.choices',
+  'email',
+  '*.email',
+  'smtpUrl',
+  '*.smtpUrl',
 ];
 
 /** Structured JSON logger; one per process, children per request/socket. */

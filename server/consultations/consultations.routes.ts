@@ -2,6 +2,7 @@ import { IdParams } from '../../shared/protocol/common.js';
 import { AnswerConsultationBody, Consultation, ConsultationList, CreateConsultationBody } from '../../shared/protocol/consultations.js';
 import type { AppContext } from '../context.js';
 import { jobRunner } from '../jobs/jobs.js';
+import { enqueueReminderMails } from '../mail/mail.service.js';
 import { renderConsultationReport } from './consultations.pdf.js';
 import {
   CONSULTATION_CLOSE_JOB,
@@ -17,14 +18,18 @@ import {
 
 /**
  * Written consultations over REST, and their durable jobs (reminders before the deadline, the close
- * at the deadline) on the app's job runner. Reminders are in-app notifications (users have no e-mail
- * address in this version, so no SMTP send).
+ * at the deadline) on the app's job runner. Reminders are in-app notifications, plus an e-mail to
+ * each reminded recipient with an address when SMTP is configured (server/mail).
  */
 export function consultationRoutes(ctx: AppContext): void {
   const { api } = ctx;
   const tags = ['consultations'];
   const runner = jobRunner(ctx);
-  runner.register(CONSULTATION_REMINDER_JOB, { mode: 'transactional', run: (d, job) => runReminder(ctx, d, job.payload) });
+  runner.register(CONSULTATION_REMINDER_JOB, {
+    mode: 'transactional',
+    // E-mails (when SMTP is configured) are queued in the reminder's own transaction.
+    run: (d, job) => enqueueReminderMails(ctx, d, job.key, runReminder(ctx, d, job.payload), { kind: 'consultation_reminder', consultationId: Number(job.payload.consultationId) }),
+  });
   runner.register(CONSULTATION_CLOSE_JOB, { mode: 'transactional', run: (d, job) => runClose(ctx, d, job.payload) });
   api.route(
     { method: 'post', path: '/api/consultations', summary: 'Send a written consultation to a committee', tags, access: 'user', body: CreateConsultationBody, response: Consultation, status: 201 },

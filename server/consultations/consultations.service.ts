@@ -1,10 +1,11 @@
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
-import type { AnswerConsultationBody, Consultation, CreateConsultationBody } from '../../shared/protocol/consultations.js';
+import type { AnswerConsultationBody, Consultation, ConsultationDocument, CreateConsultationBody } from '../../shared/protocol/consultations.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { type Db, tx } from '../db/client.js';
-import { committeeMembers, committees, consultationAnswers, consultationRecipients, consultations, documents, users } from '../db/schema/index.js';
+import { committeeMembers, committees, consultationAnswers, consultationRecipients, consultations, documentVersions, documents, meetings, users } from '../db/schema/index.js';
+import { documentAccess } from '../documents/documents.access.js';
 import { AppError, badRequest, forbidden, notFound } from '../http/errors.js';
 import { enqueueJob } from '../jobs/jobs.js';
 import { isCommitteeSecretary } from '../meetings/meetings.access.js';
@@ -46,14 +47,11 @@ export function createConsultation(ctx: AppContext, user: AuthUser, body: Create
   const recipients = body.recipients ?? members.filter((m) => m.votingRight && m.defaultRole !== 'guest').map((m) => m.userId);
   const known = new Set(members.map((m) => m.userId));
   if (!recipients.length || recipients.some((r) => !known.has(r))) throw badRequest('Recipients must be members of the committee');
-  if (body.documentIds.length) {
-    const found = db.select({ id: documents.id }).from(documents).where(inArray(documents.id, body.documentIds)).all().length;
-    if (found !== new Set(body.documentIds).size) throw badRequest('Unknown document');
-  }
+  checkDocuments(db, user, committee.id, [...new Set(body.documentIds)], [...new Set(recipients)]);
   const row = tx(db, (d) => {
     const c = d
       .insert(consultations)
-      .values({ committeeId: committee.id, title: body.title, question: body.question, documentIds: body.documentIds, deadline: new Date(deadline).toISOString(), createdBy: user.id })
+      .values({ committeeId: committee.id, title: body.title, question: body.question, documentIds: [...new Set(body.documentIds)], deadline: new Date(deadline).toISOString(), createdBy: user.id })
       .returning()
       .get();
     d.insert(consultationRecipients).values([...new Set(recipients)].map((userId) => ({ consultationId: c.id, userId }))).run();
@@ -67,6 +65,67 @@ export function createConsultation(ctx: AppContext, user: AuthUser, body: Create
   });
   ctx.notifier.flush();
   return view(db, user, row);
+}
+
+/**
+ * Documents a consultation may carry. Sending one is what lets its recipients read it
+ * (`consultationGrant` in server/documents/documents.access.ts), so each must be a document the
+ * sender may see, of a meeting of this committee (no carrying another committee's papers across),
+ * and published. A confidential document never opens through a consultation: it may be attached
+ * only when every recipient may already see it in its meeting (so the list shows it to them).
+ * @throws invalid_payload (unknown / not visible / other committee), document_not_published, document_confidential (422)
+ */
+function checkDocuments(db: Db, sender: AuthUser, committeeId: number, documentIds: number[], recipients: number[]): void {
+  if (!documentIds.length) return;
+  const rows = db
+    .select({ id: documents.id, committeeId: meetings.committeeId })
+    .from(documents)
+    .innerJoin(meetings, eq(meetings.id, documents.meetingId))
+    .where(inArray(documents.id, documentIds))
+    .all();
+  const confidential: number[] = [];
+  for (const id of documentIds) {
+    const row = rows.find((r) => r.id === id);
+    let a;
+    try {
+      a = documentAccess(db, sender, id);
+    } catch {
+      throw badRequest('Unknown document', { documentId: id });
+    }
+    if (!row || row.committeeId !== committeeId) throw badRequest('Documents must belong to meetings of this committee', { documentId: id });
+    if (!a.document.published) throw new AppError('document_not_published', 'Publish the document before sending it', 422, { documentId: id });
+    if (a.confidential) confidential.push(id);
+  }
+  if (!confidential.length) return;
+  const people = db.select().from(users).where(inArray(users.id, recipients)).all();
+  for (const id of confidential) {
+    const blind = people.filter((p) => {
+      try {
+        documentAccess(db, { id: p.id, username: p.username, fullName: p.fullName, title: p.title, unit: p.unit, systemRole: p.systemRole, locale: p.locale }, id);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    if (blind.length)
+      throw new AppError('document_confidential', 'A confidential document may be sent only to recipients who may already see it', 422, { documentId: id, recipients: blind.map((p) => p.id) });
+  }
+}
+
+/** The attached documents the caller may open (as a manager, a meeting participant, or a recipient). */
+function documentsFor(db: Db, user: AuthUser, ids: number[]): ConsultationDocument[] {
+  const out: ConsultationDocument[] = [];
+  for (const id of ids) {
+    try {
+      const a = documentAccess(db, user, id, { consultations: true });
+      const m = db.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, a.document.meetingId)).get();
+      const v = a.document.currentVersionId ? db.select({ pages: documentVersions.pageCount }).from(documentVersions).where(eq(documentVersions.id, a.document.currentVersionId)).get() : undefined;
+      out.push({ id, title: a.document.title, meetingId: a.document.meetingId, meetingTitle: m?.title ?? '', access: a.document.access, pageCount: v?.pages ?? null });
+    } catch {
+      /* removed, unpublished or made confidential since: not listed */
+    }
+  }
+  return out;
 }
 
 /** Records (or changes, until the deadline) the caller's answer. @throws not_found, forbidden, consultation_closed */
@@ -144,6 +203,7 @@ function view(db: Db, user: AuthUser, c: Row): Consultation {
     title: c.title,
     question: c.question,
     documentIds: c.documentIds,
+    documents: documentsFor(db, user, c.documentIds),
     deadline: c.deadline,
     state: closed ? 'closed' : 'open',
     closedAt: c.closedAt,
@@ -156,14 +216,18 @@ function view(db: Db, user: AuthUser, c: Row): Consultation {
   };
 }
 
-/** Job: remind, in the app, every recipient who has not answered yet. */
-export function runReminder(ctx: AppContext, d: Db, payload: Record<string, unknown>): void {
+/**
+ * Job: remind, in the app, every recipient who has not answered yet. Returns who was reminded, so
+ * the caller can queue the e-mails (server/mail) in the same transaction.
+ */
+export function runReminder(ctx: AppContext, d: Db, payload: Record<string, unknown>): number[] {
   const id = Number(payload.consultationId);
   const c = d.select().from(consultations).where(eq(consultations.id, id)).get();
-  if (!c || c.state === 'closed') return;
+  if (!c || c.state === 'closed') return [];
   const answered = new Set(d.select({ u: consultationAnswers.userId }).from(consultationAnswers).where(eq(consultationAnswers.consultationId, id)).all().map((r) => r.u));
   const pending = d.select({ u: consultationRecipients.userId }).from(consultationRecipients).where(eq(consultationRecipients.consultationId, id)).all().map((r) => r.u).filter((u) => !answered.has(u));
   ctx.notifier.add(d, pending, 'consultation_reminder', null, { consultationId: id, title: c.title, deadline: c.deadline });
+  return pending;
 }
 
 /** Job: at the deadline, close and tell every recipient and the sender that the result is ready. */

@@ -226,10 +226,10 @@ const runners = new WeakMap<object, JobRunner>();
  * registration function (`jobRunner(ctx).register('task.reminder', {...})`); the jobs attachment
  * starts it with the server and stops it on close.
  */
-export function jobRunner(ctx: Pick<AppContext, 'db' | 'log' | 'notifier'>): JobRunner {
+export function jobRunner(ctx: Pick<AppContext, 'db' | 'log' | 'notifier'> & { config?: Pick<AppContext['config'], 'jobs'> }): JobRunner {
   let r = runners.get(ctx);
   if (!r) {
-    r = new JobRunner(ctx.db, ctx.log.child({ module: 'jobs' }), { afterCommit: () => ctx.notifier.flush() });
+    r = new JobRunner(ctx.db, ctx.log.child({ module: 'jobs' }), { afterCommit: () => ctx.notifier.flush(), ...(ctx.config?.jobs ? { leaseMs: ctx.config.jobs.leaseMs } : {}) });
     runners.set(ctx, r);
   }
   return r;

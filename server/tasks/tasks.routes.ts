@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { committees, meetings } from '../db/schema/index.js';
 import { eq } from 'drizzle-orm';
 import { jobRunner } from '../jobs/jobs.js';
+import { enqueueReminderMails } from '../mail/mail.service.js';
 import { renderTablePdf } from '../minutes/minutes.pdf.js';
 import {
   STATUS_VI,
@@ -29,7 +30,14 @@ export function taskRoutes(ctx: AppContext): void {
   const { api, db } = ctx;
   const tags = ['tasks'];
 
-  jobRunner(ctx).register(TASK_REMINDER_JOB, { mode: 'transactional', run: (d, job) => runTaskReminder(ctx, d, job.payload, job.key) });
+  jobRunner(ctx).register(TASK_REMINDER_JOB, {
+    mode: 'transactional',
+    run: (d, job) => {
+      const sent = runTaskReminder(ctx, d, job.payload, job.key);
+      // The e-mails (when SMTP is configured) are queued in the reminder's own transaction.
+      if (sent) enqueueReminderMails(ctx, d, job.key, sent.userIds, { kind: sent.kind, taskId: sent.taskId });
+    },
+  });
   // A meeting that becomes upcoming (created, edited, published) gets its follow-up item.
   ctx.bus.on('meeting:changed', ({ meetingId }) => {
     // A listener must never throw into the emitting domain's code.

@@ -1,10 +1,10 @@
 import { and, asc, desc, eq, inArray, isNotNull, max, ne, sql } from 'drizzle-orm';
-import { type BoardQuery, type CreateTaskBody, FOLLOW_UP_ITEM_TITLE, type Task, type TaskStatus } from '../../shared/protocol/tasks.js';
+import { type BoardQuery, type CreateTaskBody, FOLLOW_UP_ITEM_TITLE, type Task, type TaskAttachment, type TaskStatus } from '../../shared/protocol/tasks.js';
 import type { AuthUser } from '../auth/sessions.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AppContext } from '../context.js';
 import { type Db, tx } from '../db/client.js';
-import { agendaItems, committeeMembers, conclusions, meetings, taskCoUnits, taskEvents, tasks, users } from '../db/schema/index.js';
+import { agendaItems, committeeMembers, conclusions, meetings, taskAttachments, taskCoUnits, taskEvents, tasks, users } from '../db/schema/index.js';
 import { AppError, forbidden, invalidState, notFound } from '../http/errors.js';
 import { cancelJobs, enqueueJob, jobRunner } from '../jobs/jobs.js';
 import { isCommitteeSecretary, meetingAccess, requireManage } from '../meetings/meetings.access.js';
@@ -29,7 +29,7 @@ export function taskNow(ctx: Pick<AppContext, 'db' | 'log' | 'notifier'>): Date 
 }
 
 /** May manage the committee's follow-up (confirm, cancel): admin or committee secretary. */
-function canManageCommittee(db: Db, user: AuthUser, committeeId: number): boolean {
+export function canManageCommittee(db: Db, user: AuthUser, committeeId: number): boolean {
   return user.systemRole === 'admin' || isCommitteeSecretary(db, user.id, committeeId);
 }
 
@@ -46,13 +46,13 @@ function userUnit(db: Db, userId: number): string | null {
 }
 
 /** True when the user is the owner: the owner person, or a person of the owner unit. */
-function isOwner(db: Db, user: AuthUser, t: TaskRow): boolean {
+export function isOwner(db: Db, user: AuthUser, t: TaskRow): boolean {
   if (t.ownerUserId != null) return t.ownerUserId === user.id;
   const unit = userUnit(db, user.id);
   return unit != null && unit === t.ownerUnit;
 }
 
-function isCoOperating(db: Db, user: AuthUser, t: TaskRow): boolean {
+export function isCoOperating(db: Db, user: AuthUser, t: TaskRow): boolean {
   const unit = userUnit(db, user.id);
   if (!unit) return false;
   return !!db
@@ -66,11 +66,33 @@ function isCoOperating(db: Db, user: AuthUser, t: TaskRow): boolean {
  * Who sees a task: people involved (owner, co-operating units), the committee's members and
  * secretaries, admins. Others get 404.
  */
-function visibleTask(db: Db, user: AuthUser, taskId: number): TaskRow {
+export function visibleTask(db: Db, user: AuthUser, taskId: number): TaskRow {
   const t = db.select().from(tasks).where(eq(tasks.id, taskId)).get();
   if (!t) throw notFound('Task');
   if (canManageCommittee(db, user, t.committeeId) || isCommitteeMember(db, user.id, t.committeeId) || isOwner(db, user, t) || isCoOperating(db, user, t)) return t;
   throw notFound('Task');
+}
+
+/**
+ * Who may see and download the files attached to a task's progress reports — narrower than who
+ * sees the task: the owner (person or owner unit), co-operating units, managers of the task's
+ * meeting, the committee's secretaries and chair, admins. Plain committee members see the task
+ * on the board but not its attachments.
+ */
+export function maySeeAttachments(db: Db, user: AuthUser, t: TaskRow): boolean {
+  if (canManageCommittee(db, user, t.committeeId) || isOwner(db, user, t) || isCoOperating(db, user, t)) return true;
+  const chair = db
+    .select({ u: committeeMembers.userId })
+    .from(committeeMembers)
+    .where(and(eq(committeeMembers.committeeId, t.committeeId), eq(committeeMembers.userId, user.id), eq(committeeMembers.defaultRole, 'chair')))
+    .get();
+  if (chair) return true;
+  if (t.meetingId == null) return false;
+  try {
+    return meetingAccess(db, user, t.meetingId).canManage;
+  } catch {
+    return false;
+  }
 }
 
 /** Units known to the directory (users' units), for the owner and co-operating pickers. */
@@ -107,13 +129,21 @@ function scheduleReminders(db: Db, t: TaskRow, now: Date): void {
 /**
  * The reminder job: still open and still the same deadline → one in-app notification per owner
  * person, in the job's own transaction (exactly once). A task done or re-scheduled meanwhile is
- * skipped. E-mail, when configured, is a separate `external` job carrying the same key.
+ * skipped (null). Returns who was reminded, so the caller can queue the e-mails (server/mail) in
+ * the same transaction.
  */
-export function runTaskReminder(ctx: Pick<AppContext, 'notifier'>, d: Db, payload: Record<string, unknown>, key: string): void {
+export function runTaskReminder(
+  ctx: Pick<AppContext, 'notifier'>,
+  d: Db,
+  payload: Record<string, unknown>,
+  key: string,
+): { kind: 'task_overdue' | 'task_due_soon'; taskId: number; userIds: number[] } | null {
   const t = d.select().from(tasks).where(eq(tasks.id, Number(payload.taskId))).get();
-  if (!t || !OPEN.includes(t.status) || t.deadline !== payload.deadline) return;
+  if (!t || !OPEN.includes(t.status) || t.deadline !== payload.deadline) return null;
   const kind = payload.type === 'overdue' ? 'task_overdue' : 'task_due_soon';
-  ctx.notifier.add(d, ownerUserIds(d, t), kind, t.meetingId, { taskId: t.id, title: t.title, deadline: t.deadline, reminderKey: key });
+  const userIds = ownerUserIds(d, t);
+  ctx.notifier.add(d, userIds, kind, t.meetingId, { taskId: t.id, title: t.title, deadline: t.deadline, reminderKey: key });
+  return { kind, taskId: t.id, userIds };
 }
 
 /**
@@ -217,7 +247,10 @@ export function createTask(ctx: AppContext, user: AuthUser, body: CreateTaskBody
   return toTask(db, user, t, now);
 }
 
-function changeStatus(ctx: AppContext, user: AuthUser, t: TaskRow, to: TaskStatus, kind: 'status' | 'progress', comment: string, percent?: number): void {
+/** Called inside the transaction that records the event (e.g. to attach files to it). */
+export type WithEvent = (d: Db, eventId: number) => void;
+
+function changeStatus(ctx: AppContext, user: AuthUser, t: TaskRow, to: TaskStatus, kind: 'status' | 'progress', comment: string, percent?: number, withEvent?: WithEvent): void {
   const now = taskNow(ctx).toISOString();
   tx(ctx.db, (d) => {
     // Optimistic: only if nobody changed the task since we read it.
@@ -227,9 +260,12 @@ function changeStatus(ctx: AppContext, user: AuthUser, t: TaskRow, to: TaskStatu
       .where(and(eq(tasks.id, t.id), eq(tasks.version, t.version)))
       .run();
     if (r.changes === 0) throw new AppError('version_conflict', 'The task changed meanwhile; reload it', 409);
-    d.insert(taskEvents)
+    const event = d
+      .insert(taskEvents)
       .values({ taskId: t.id, actorId: user.id, kind, fromStatus: t.status, toStatus: to, comment, percent: percent ?? null, at: now })
-      .run();
+      .returning({ id: taskEvents.id })
+      .get();
+    withEvent?.(d, event.id);
     if (to === 'done' || to === 'cancelled') cancelJobs(d, `task:${t.id}:`);
     if (to === 'done_reported' && t.createdBy != null) ctx.notifier.add(d, [t.createdBy], 'task_done_reported', t.meetingId, { taskId: t.id, title: t.title });
     audit(d, { actorId: user.id, action: `task.${kind}`, targetType: 'task', targetId: t.id, details: { from: t.status, to } });
@@ -240,15 +276,26 @@ function changeStatus(ctx: AppContext, user: AuthUser, t: TaskRow, to: TaskStatu
 }
 
 /**
- * A progress report with a comment: by the owner (or a person of the owner unit) or a
- * co-operating unit. Moves an open task to in_progress.
+ * The task, if `user` may report progress on it now: the owner (or a person of the owner unit) or a
+ * co-operating unit, and the task is not closed.
  * @throws not_found (cannot see it), forbidden (someone else's task), invalid_state (closed)
  */
-export function reportProgress(ctx: AppContext, user: AuthUser, taskId: number, comment: string, percent?: number): Task {
-  const t = visibleTask(ctx.db, user, taskId);
-  if (!isOwner(ctx.db, user, t) && !isCoOperating(ctx.db, user, t)) throw forbidden('Only the owner or a co-operating unit may report progress on this task');
+export function mayReportProgress(db: Db, user: AuthUser, taskId: number): TaskRow {
+  const t = visibleTask(db, user, taskId);
+  if (!isOwner(db, user, t) && !isCoOperating(db, user, t)) throw forbidden('Only the owner or a co-operating unit may report progress on this task');
   if (t.status === 'done' || t.status === 'cancelled') throw invalidState('The task is closed');
-  changeStatus(ctx, user, t, t.status === 'open' ? 'in_progress' : t.status, 'progress', comment, percent);
+  return t;
+}
+
+/**
+ * A progress report with a comment: by the owner (or a person of the owner unit) or a
+ * co-operating unit. Moves an open task to in_progress. `withEvent` runs in the same transaction
+ * as the event (attachments).
+ * @throws not_found (cannot see it), forbidden (someone else's task), invalid_state (closed)
+ */
+export function reportProgress(ctx: AppContext, user: AuthUser, taskId: number, comment: string, percent?: number, withEvent?: WithEvent): Task {
+  const t = mayReportProgress(ctx.db, user, taskId);
+  changeStatus(ctx, user, t, t.status === 'open' ? 'in_progress' : t.status, 'progress', comment, percent, withEvent);
   return getTask(ctx, user, taskId);
 }
 
@@ -321,6 +368,7 @@ function toTask(db: Db, user: AuthUser, t: TaskRow, now: Date): Task {
       report: open && t.status !== 'done_reported' && (owns || isCoOperating(db, user, t)),
       markDone: owns && (t.status === 'open' || t.status === 'in_progress'),
       confirm: t.status === 'done_reported' && canManageCommittee(db, user, t.committeeId),
+      seeAttachments: maySeeAttachments(db, user, t),
     },
   };
 }
@@ -345,7 +393,21 @@ export function getTask(ctx: AppContext, user: AuthUser, taskId: number) {
     .where(eq(taskEvents.taskId, taskId))
     .orderBy(asc(taskEvents.id))
     .all();
-  return { ...toTask(ctx.db, user, t, taskNow(ctx)), history };
+  const task = toTask(ctx.db, user, t, taskNow(ctx));
+  const files = task.can.seeAttachments ? eventAttachments(ctx.db, taskId) : new Map<number, TaskAttachment[]>();
+  return { ...task, history: history.map((h) => ({ ...h, attachments: files.get(h.id) ?? [] })) };
+}
+
+/** The attachments of a task's events, by event id, in upload order. */
+function eventAttachments(db: Db, taskId: number): Map<number, TaskAttachment[]> {
+  const byEvent = new Map<number, TaskAttachment[]>();
+  const rows = db.select().from(taskAttachments).where(eq(taskAttachments.taskId, taskId)).orderBy(asc(taskAttachments.id)).all();
+  for (const a of rows) {
+    const list = byEvent.get(a.eventId) ?? [];
+    list.push({ id: a.id, fileName: a.fileName, contentType: a.contentType, size: a.size, url: `/api/tasks/${taskId}/attachments/${a.id}` });
+    byEvent.set(a.eventId, list);
+  }
+  return byEvent;
 }
 
 /** "My tasks": owned by me or my unit, or where my unit co-operates; open first, by deadline. */

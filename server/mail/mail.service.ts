@@ -1,0 +1,177 @@
+import crypto from 'node:crypto';
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import { createTransport } from 'nodemailer';
+import type { Config } from '../config.js';
+import type { AppContext } from '../context.js';
+import type { Db } from '../db/client.js';
+import { consultations, meetings, tasks, users } from '../db/schema/index.js';
+import { type JobRow, enqueueJob, jobRunner } from '../jobs/jobs.js';
+import { type ReminderMailData, type ReminderMailKind, renderReminderMail } from './mail.templates.js';
+
+/** Job kind of one e-mail to one user (mode `external`: at-least-once, deduplicated by Message-ID). */
+export const MAIL_SEND_JOB = 'mail.send';
+
+/**
+ * What a `mail.send` job carries: ids only. The message is rendered from the database when it is
+ * sent, so no address or content sits in the jobs table.
+ */
+export interface MailJobPayload {
+  userId: number;
+  kind: ReminderMailKind;
+  taskId?: number;
+  consultationId?: number;
+}
+
+/** True when SMTP_URL is set. Without it no e-mail job is ever enqueued. */
+export function mailEnabled(config: Pick<Config, 'mail'>): boolean {
+  return !!config.mail.smtpUrl;
+}
+
+/**
+ * Schedules one e-mail per recipient who has an address, to go with an in-app reminder. Call it in
+ * the reminder's own transaction: the e-mails exist if and only if the reminder committed. The key
+ * is `<reminderKey>:mail:<userId>`, so a reminder re-run cannot queue a second copy.
+ * Does nothing when mail is disabled.
+ * @returns how many e-mail jobs were created
+ */
+export function enqueueReminderMails(
+  ctx: Pick<AppContext, 'config' | 'db' | 'log' | 'notifier'>,
+  d: Db,
+  reminderKey: string,
+  userIds: number[],
+  about: Omit<MailJobPayload, 'userId'>,
+): number {
+  if (!mailEnabled(ctx.config) || userIds.length === 0) return 0;
+  const withAddress = d
+    .select({ id: users.id })
+    .from(users)
+    .where(and(inArray(users.id, userIds), isNotNull(users.email), eq(users.active, true)))
+    .all();
+  const runAt = jobRunner(ctx).now();
+  let created = 0;
+  for (const { id } of withAddress) {
+    const payload: MailJobPayload = { userId: id, ...about };
+    if (enqueueJob(d, { kind: MAIL_SEND_JOB, key: `${reminderKey}:mail:${id}`, runAt, payload: { ...payload } })) created++;
+  }
+  return created;
+}
+
+/** The domain part of the sender address (for Message-IDs); `localhost` if none can be read. */
+export function senderDomain(from: string): string {
+  const m = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from.trim());
+  return m ? m[1].toLowerCase() : 'localhost';
+}
+
+/**
+ * Message-ID of the e-mail sent for a job: a hash of the job key at the sender's domain. The same
+ * job always yields the same id, so a copy re-sent after a crash (between the SMTP accept and the
+ * job's done mark) is recognised as a duplicate by receiving servers and mail clients.
+ */
+export function messageIdFor(jobKey: string, from: string): string {
+  const h = crypto.createHash('sha256').update(jobKey).digest('hex').slice(0, 40);
+  return `<${h}.ecabinet@${senderDomain(from)}>`;
+}
+
+/** A send failure as we log and store it: SMTP codes only, never addresses or server text. */
+export class MailSendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MailSendError';
+  }
+
+  /** Keeps what helps diagnose (nodemailer code, SMTP reply code, errno) and drops the rest. */
+  static from(err: unknown): MailSendError {
+    const e = (err ?? {}) as { code?: unknown; responseCode?: unknown; errno?: unknown; syscall?: unknown; originalCode?: unknown };
+    const bits = [
+      typeof e.code === 'string' ? e.code : null,
+      typeof e.originalCode === 'string' ? e.originalCode : null,
+      typeof e.responseCode === 'number' ? `smtp ${e.responseCode}` : null,
+      typeof e.syscall === 'string' ? e.syscall : null,
+    ].filter(Boolean);
+    return new MailSendError(`e-mail not sent${bits.length ? `: ${bits.join(' ')}` : ''}`);
+  }
+}
+
+interface Recipient {
+  email: string;
+  fullName: string;
+  locale: 'vi' | 'en';
+}
+
+/**
+ * Loads what the e-mail says from the database, as it is now. Null when there is nothing to send:
+ * the user was deactivated or lost their address, or the task/consultation is gone.
+ */
+export function loadReminderMail(db: Db, config: Pick<Config, 'mail'>, p: MailJobPayload): { to: Recipient; data: ReminderMailData } | null {
+  const u = db.select({ email: users.email, fullName: users.fullName, locale: users.locale, active: users.active }).from(users).where(eq(users.id, p.userId)).get();
+  if (!u || !u.active || !u.email) return null;
+  const to = { email: u.email, fullName: u.fullName, locale: u.locale };
+  if (p.kind === 'consultation_reminder') {
+    const c = db.select({ title: consultations.title, deadline: consultations.deadline }).from(consultations).where(eq(consultations.id, Number(p.consultationId))).get();
+    if (!c) return null;
+    return { to, data: { kind: p.kind, fullName: u.fullName, title: c.title, deadline: c.deadline, link: `${config.mail.appUrl}/consultations` } };
+  }
+  const t = db
+    .select({ title: tasks.title, deadline: tasks.deadline, meetingTitle: meetings.title })
+    .from(tasks)
+    .leftJoin(meetings, eq(meetings.id, tasks.meetingId))
+    .where(eq(tasks.id, Number(p.taskId)))
+    .get();
+  if (!t) return null;
+  return { to, data: { kind: p.kind, fullName: u.fullName, title: t.title, deadline: t.deadline, meetingTitle: t.meetingTitle, link: `${config.mail.appUrl}/tasks` } };
+}
+
+/** The SMTP transport of an app (one per process, created on first send). */
+export type MailTransport = ReturnType<typeof createTransport>;
+
+/**
+ * Builds the nodemailer SMTP transport from SMTP_URL. Timeouts stay well under the job lease, so a
+ * hung server fails the attempt (retried later) instead of holding the claim.
+ */
+export function createMailTransport(config: Pick<Config, 'mail'>): MailTransport {
+  if (!config.mail.smtpUrl) throw new Error('mail is disabled (no SMTP_URL)');
+  return createTransport({ url: config.mail.smtpUrl, connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 30_000 });
+}
+
+/**
+ * Sends the e-mail of one `mail.send` job. Message-ID and `X-ECabinet-Key` come from the job key
+ * (see `messageIdFor`). Throws `MailSendError` (no address, no server text) so the runner retries.
+ */
+export async function sendMailJob(db: Db, config: Pick<Config, 'mail'>, transport: MailTransport, job: Pick<JobRow, 'key' | 'payload'>): Promise<'sent' | 'skipped'> {
+  const m = loadReminderMail(db, config, job.payload as unknown as MailJobPayload);
+  if (!m) return 'skipped';
+  const body = renderReminderMail(m.data, m.to.locale);
+  try {
+    await transport.sendMail({
+      from: config.mail.from,
+      to: { name: m.to.fullName, address: m.to.email },
+      subject: body.subject,
+      text: body.text,
+      html: body.html,
+      messageId: messageIdFor(job.key, config.mail.from),
+      headers: { 'X-ECabinet-Key': job.key, 'Auto-Submitted': 'auto-generated' },
+    });
+  } catch (err) {
+    throw MailSendError.from(err);
+  }
+  return 'sent';
+}
+
+/**
+ * Registers the `mail.send` job kind (from DOMAIN_ROUTES) when SMTP is configured. Without
+ * SMTP_URL nothing is registered and nothing is enqueued: the app behaves as before.
+ */
+export function mailJobs(ctx: AppContext): void {
+  if (!mailEnabled(ctx.config)) return;
+  const log = ctx.log.child({ module: 'mail' });
+  let transport: MailTransport | null = null;
+  jobRunner(ctx).register(MAIL_SEND_JOB, {
+    mode: 'external',
+    run: async (job) => {
+      transport ??= createMailTransport(ctx.config);
+      const result = await sendMailJob(ctx.db, ctx.config, transport, job);
+      // Ids only: the address and the text are personal data.
+      log.info({ jobId: job.id, userId: (job.payload as { userId?: number }).userId, result }, 'reminder e-mail');
+    },
+  });
+}
