@@ -9,7 +9,12 @@ import { AppError } from '../http/errors.js';
 import { DUMMY_HASH, verifyPassword } from './password.js';
 import { type AuthUser, SESSION_COOKIE, createSession, destroySession, secretaryOf } from './sessions.js';
 
-const toMe = (ctx: AppContext, u: AuthUser) => ({ ...u, secretaryOf: secretaryOf(ctx.db, u.id) });
+/** The signed-in user, with their own e-mail address (only ever shown to them and to administrators). */
+const toMe = (ctx: AppContext, u: AuthUser) => ({
+  ...u,
+  email: ctx.db.select({ email: users.email }).from(users).where(eq(users.id, u.id)).get()?.email ?? null,
+  secretaryOf: secretaryOf(ctx.db, u.id),
+});
 
 /** Login, logout and "who am I". */
 export function authRoutes(ctx: AppContext): void {

@@ -66,8 +66,9 @@ export async function seedDemo(db: Db, config: Config, log: Logger): Promise<voi
   if (count > 0) return;
   const passwordHash = await hashPassword(config.demoPassword);
   tx(db, (d) => {
-    const mk = (username: string, fullName: string, title: string | null, unit: string | null, systemRole: 'admin' | 'user' = 'user') =>
-      d.insert(users).values({ username, passwordHash, fullName, title, unit, systemRole }).returning({ id: users.id }).get().id;
+    // People get an example address (reminders by e-mail when SMTP_URL is set); the room station none.
+    const mk = (username: string, fullName: string, title: string | null, unit: string | null, systemRole: 'admin' | 'user' = 'user', email: string | null = `${username}@demo.ecabinet.local`) =>
+      d.insert(users).values({ username, passwordHash, fullName, title, unit, systemRole, email }).returning({ id: users.id }).get().id;
     const admin = mk('admin', 'Quản trị hệ thống', 'Quản trị viên', 'Trung tâm Công nghệ thông tin', 'admin');
     const secretary = mk('secretary', 'Phan Thị Thu', 'Chuyên viên', 'Văn phòng UBND Thành phố');
     const chair = mk('chair', 'Trần Sỹ Thanh', 'Chủ tịch UBND Thành phố', 'UBND Thành phố Hà Nội');
@@ -76,7 +77,7 @@ export async function seedDemo(db: Db, config: Config, log: Logger): Promise<voi
 
     const room = d.insert(rooms).values({ name: 'Phòng họp số 1', location: 'Tầng 3, Trụ sở UBND Thành phố, 79 Đinh Tiên Hoàng', capacity: 40 }).returning().get();
     // The smart room's PC: its conference camera and microphones join A/V as the room (server/sfu).
-    const roomStation = mk('room1', 'Phòng họp số 1 — thiết bị phòng', null, 'Phòng họp số 1');
+    const roomStation = mk('room1', 'Phòng họp số 1 — thiết bị phòng', null, 'Phòng họp số 1', 'user', null);
     d.insert(roomStations).values({ userId: roomStation, roomId: room.id }).run();
     d.insert(rooms).values({ name: 'Phòng họp trực tuyến', location: 'Trực tuyến', capacity: 200 }).run();
     const committee = d

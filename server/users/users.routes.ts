@@ -1,15 +1,29 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import { IdParams } from '../../shared/protocol/common.js';
 import { CreateUserBody, UpdateUserBody, User, UserList } from '../../shared/protocol/users.js';
 import { audit } from '../audit/audit.repo.js';
 import { hashPassword } from '../auth/password.js';
 import { destroyUserSessions, secretaryOf } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { tx } from '../db/client.js';
+import { type Db, tx } from '../db/client.js';
 import { users } from '../db/schema/index.js';
 import { badRequest, conflict, forbidden, notFound } from '../http/errors.js';
 
 const publicUser = ({ passwordHash: _h, ...u }: typeof users.$inferSelect) => u;
+/** The directory as a committee secretary sees it: no e-mail addresses (personal data). */
+const directoryUser = ({ email: _e, ...u }: ReturnType<typeof publicUser>) => u;
+
+/** Refuses an address another account already has (compared case-insensitively, like the unique index). */
+function assertEmailFree(d: Db, email: string | null | undefined, exceptUserId?: number): void {
+  if (email == null) return;
+  const same = sql`lower(${users.email}) = lower(${email})`;
+  const taken = d
+    .select({ id: users.id })
+    .from(users)
+    .where(exceptUserId == null ? same : and(same, ne(users.id, exceptUserId)))
+    .get();
+  if (taken) throw conflict('email_taken', 'Another account has that e-mail address');
+}
 
 /** User administration (admin), and the directory secretaries pick participants from. */
 export function userRoutes({ api, db }: AppContext): void {
@@ -18,7 +32,8 @@ export function userRoutes({ api, db }: AppContext): void {
     { method: 'get', path: '/api/users', summary: 'All users (admins and committee secretaries)', tags, access: 'user', response: UserList },
     ({ user }) => {
       if (user.systemRole !== 'admin' && secretaryOf(db, user.id).length === 0) throw forbidden();
-      return { users: db.select().from(users).orderBy(asc(users.fullName)).all().map(publicUser) };
+      const all = db.select().from(users).orderBy(asc(users.fullName)).all().map(publicUser);
+      return { users: user.systemRole === 'admin' ? all : all.map(directoryUser) };
     },
   );
   api.route(
@@ -30,6 +45,7 @@ export function userRoutes({ api, db }: AppContext): void {
         if (d.select({ id: users.id }).from(users).where(eq(users.username, body.username)).get()) {
           throw conflict('conflict', 'That username is taken');
         }
+        assertEmailFree(d, body.email);
         const row = d.insert(users).values({ ...fields, passwordHash }).returning().get();
         audit(d, { actorId: user.id, action: 'user.create', targetType: 'user', targetId: row.id, details: { username: row.username } });
         return publicUser(row);
@@ -45,6 +61,7 @@ export function userRoutes({ api, db }: AppContext): void {
       const passwordHash = body.password ? await hashPassword(body.password) : undefined;
       const { password: _p, ...fields } = body;
       return tx(db, (d) => {
+        assertEmailFree(d, body.email, params.id);
         const row = d
           .update(users)
           .set({ ...fields, ...(passwordHash ? { passwordHash } : {}) })

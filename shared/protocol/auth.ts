@@ -23,6 +23,8 @@ export const Me = z.object({
   unit: z.string().nullable(),
   systemRole: SystemRole,
   locale: Locale,
+  /** Where my reminders are e-mailed (set by an administrator); null = none. */
+  email: z.string().nullable().optional(),
   /** Committees in which this user may prepare meetings (secretary) — drives the UI. */
   secretaryOf: z.array(z.number()),
 });

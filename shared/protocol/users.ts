@@ -10,6 +10,9 @@ export const Username = z
   .max(LIMITS.username)
   .regex(/^[a-z0-9._-]+$/, 'lowercase letters, digits, dot, dash and underscore only');
 
+/** An e-mail address (reminders by e-mail). Stored as typed, trimmed; unique regardless of case. */
+export const Email = z.string().trim().max(254).pipe(z.email());
+
 export const User = z.object({
   id: z.number(),
   username: z.string(),
@@ -19,6 +22,8 @@ export const User = z.object({
   systemRole: SystemRole,
   locale: Locale,
   active: z.boolean(),
+  /** Only in administrators' views of the directory (personal data). */
+  email: z.string().nullable().optional(),
   createdAt: z.string(),
 });
 export type User = z.infer<typeof User>;
@@ -31,6 +36,7 @@ export const CreateUserBody = z.strictObject({
   unit: line(LIMITS.unit).nullable().optional(),
   systemRole: SystemRole.default('user'),
   locale: Locale.default('vi'),
+  email: Email.nullable().optional(),
 });
 export type CreateUserBody = z.infer<typeof CreateUserBody>;
 
@@ -41,6 +47,8 @@ export const UpdateUserBody = z.strictObject({
   systemRole: SystemRole.optional(),
   active: z.boolean().optional(),
   password: z.string().min(LIMITS.password.min).max(LIMITS.password.max).optional(),
+  /** null removes the address (in-app reminders only). */
+  email: Email.nullable().optional(),
 });
 export type UpdateUserBody = z.infer<typeof UpdateUserBody>;
 
