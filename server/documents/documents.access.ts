@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { AuthUser } from '../auth/sessions.js';
 import type { Db } from '../db/client.js';
@@ -10,7 +11,10 @@ export type DocumentRow = typeof documents.$inferSelect;
 /** What the caller may do with one document. */
 export interface DocumentAccess {
   document: DocumentRow;
-  meeting: MeetingAccess;
+  /** The caller's access to the document's meeting; null when they read it only through a consultation. */
+  meeting: MeetingAccess | null;
+  /** Why the caller may see it: the meeting's rules, or being a recipient of a consultation that lists it. */
+  via: 'meeting' | 'consultation';
   /** Always true when returned (otherwise 404 was thrown); present for readability. */
   canView: true;
   /** May download a (watermarked) copy: not for confidential documents unless a manager. */
@@ -28,30 +32,66 @@ export interface DocumentAccess {
  * (`named`, `confidential`). Confidential documents are view-only (no download) for non-managers.
  * Anyone else gets 404, never 403, so they cannot learn the document exists.
  * Used by every document route, the search hook, and other domains (annotations' Yjs access).
+ *
+ * With `{ consultations: true }` (the read-only routes: details, file, download, page text, find) a
+ * recipient of a written consultation that lists the document may also read it — the only way
+ * outside the meeting's rules — provided it is published, not removed and not confidential
+ * (`consultationGrant`). Meeting-scoped uses (shared annotation layers, the presenter) leave it off:
+ * a consultation recipient is not a participant of the meeting.
  * @throws AppError not_found
  */
-export function documentAccess(db: Db, user: AuthUser, documentId: number): DocumentAccess {
+export function documentAccess(db: Db, user: AuthUser, documentId: number, opts: { consultations?: boolean } = {}): DocumentAccess {
   const document = db.select().from(documents).where(eq(documents.id, documentId)).get();
   if (!document || document.removedAt) throw notFound('Document');
-  let meeting: MeetingAccess;
+  let meeting: MeetingAccess | null = null;
   try {
     meeting = meetingAccess(db, user, document.meetingId);
   } catch {
-    throw notFound('Document');
+    meeting = null;
   }
-  if (!meeting.canManage) {
-    if (!document.published || !meeting.role) throw notFound('Document');
-    if (document.access !== 'all' && !isNamedViewer(db, documentId, user.id)) throw notFound('Document');
+  if (!meeting || !meetingRuleAllows(db, meeting, document, user.id)) {
+    if (opts.consultations && consultationGrant(db, user.id, document)) {
+      return { document, meeting: null, via: 'consultation', canView: true, canDownload: true, canManage: false, confidential: false };
+    }
+    throw notFound('Document');
   }
   return {
     document,
     meeting,
+    via: 'meeting',
     canView: true,
     canDownload: meeting.canManage || document.access !== 'confidential',
     canManage: meeting.canManage,
     confidential: document.access === 'confidential',
   };
 }
+
+/** The meeting's rule for a caller who sees the meeting: managers everything; participants published `all` documents or those naming them. */
+function meetingRuleAllows(db: Db, meeting: MeetingAccess, document: DocumentRow, userId: number): boolean {
+  if (meeting.canManage) return true;
+  if (!document.published || !meeting.role) return false;
+  return document.access === 'all' || isNamedViewer(db, document.id, userId);
+}
+
+/**
+ * Read access through a written consultation: the user is a recipient of a consultation whose
+ * `documentIds` lists the document, and the document is published and not confidential. A
+ * confidential document never opens this way (even if it was attached while every recipient could
+ * see it, or made confidential later): only the meeting's own rule shows it.
+ */
+export function consultationGrant(db: Db, userId: number, document: Pick<DocumentRow, 'id' | 'published' | 'removedAt' | 'access'>): boolean {
+  if (!document.published || document.removedAt || document.access === 'confidential') return false;
+  let stmt = grantStatements.get(db.$client);
+  if (!stmt) {
+    stmt = db.$client.prepare<[number, number]>(
+      `SELECT 1 FROM consultation_recipients r JOIN consultations c ON c.id = r.consultation_id
+       WHERE r.user_id = ? AND EXISTS (SELECT 1 FROM json_each(c.document_ids) j WHERE j.value = ?) LIMIT 1`,
+    );
+    grantStatements.set(db.$client, stmt);
+  }
+  return stmt.get(userId, document.id) !== undefined;
+}
+const grantStatements = new WeakMap<Db['$client'], Statement<[number, number]>>();
 
 function isNamedViewer(db: Db, documentId: number, userId: number): boolean {
   return !!db

@@ -51,7 +51,7 @@ export function documentRoutes(ctx: AppContext): void {
   api.route(
     { method: 'get', path: '/api/documents/:id', summary: 'A document, its versions and what the caller may do with it', tags, access: 'user', params: DocumentParams, response: DocumentInfo },
     ({ user, params }) => {
-      const a = documentAccess(db, user, params.id);
+      const a = documentAccess(db, user, params.id, { consultations: true });
       return documentInfo(db, a);
     },
   );
@@ -115,7 +115,7 @@ export function documentRoutes(ctx: AppContext): void {
   api.route(
     { method: 'get', path: '/api/documents/:id/find', summary: 'Find in document: pages whose text matches the query, with or without diacritics', tags, access: 'user', params: DocumentParams, query: FindQuery, response: FindResults },
     ({ user, params, query }) => {
-      documentAccess(db, user, params.id);
+      documentAccess(db, user, params.id, { consultations: true });
       return { query: query.q, ...searchWithin(db, 'document', params.id, query.q) };
     },
   );

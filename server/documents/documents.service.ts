@@ -274,7 +274,7 @@ export function meetingPack(db: Db, user: AuthUser, meetingId: number): MeetingP
 
 /** Text of one page of the current version (for accessibility and copy). */
 export function pageText(db: Db, user: AuthUser, documentId: number, page: number) {
-  const a = documentAccess(db, user, documentId);
+  const a = documentAccess(db, user, documentId, { consultations: true });
   const row = db
     .select()
     .from(documentPages)
@@ -344,7 +344,7 @@ export function sendPdf(req: Request, res: Response, file: string, sha256: strin
 
 /** Serves a version's bytes for viewing: every request, including each range, is authorized. */
 export function serveFile(deps: DocumentsDeps, user: AuthUser, documentId: number, versionId: number | undefined, req: Request, res: Response): Promise<void> {
-  const a = documentAccess(deps.ctx.db, user, documentId);
+  const a = documentAccess(deps.ctx.db, user, documentId, { consultations: true });
   const v = versionFor(deps.ctx.db, a, versionId);
   return sendPdf(req, res, deps.store.pathFor(v.sha256), v.sha256, v.size, v.fileName);
 }
@@ -352,7 +352,7 @@ export function serveFile(deps: DocumentsDeps, user: AuthUser, documentId: numbe
 /** A downloaded copy stamped with the downloader's name, unit and the time on every page. */
 export async function downloadFile(deps: DocumentsDeps, user: AuthUser, documentId: number, res: Response): Promise<void> {
   const { db } = deps.ctx;
-  const a = documentAccess(db, user, documentId);
+  const a = documentAccess(db, user, documentId, { consultations: true });
   if (!a.canDownload) throw new AppError('download_forbidden', 'This document is confidential: it may be viewed, not downloaded', 403);
   const v = versionFor(db, a, undefined);
   const when = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(new Date());

@@ -12,7 +12,10 @@ export const CreateConsultationBody = z.strictObject({
   committeeId: Id,
   title: line(LIMITS.title),
   question: text().refine((s) => s.trim().length > 0, 'must not be empty'),
-  /** Documents sent with the question (ids from the documents domain). */
+  /**
+   * Documents sent with the question: published documents of this committee's meetings that the
+   * sender may see. A confidential one only when every recipient may already see it in its meeting.
+   */
   documentIds: z.array(Id).max(CONSULTATION_LIMITS.documents).default([]),
   /** Must be in the future. */
   deadline: IsoDateTime,
@@ -26,6 +29,17 @@ export const AnswerConsultationBody = z
   .refine((a) => a.answer !== 'other' || a.comment.trim().length > 0, { message: 'an other opinion needs a comment', path: ['comment'] });
 export type AnswerConsultationBody = z.infer<typeof AnswerConsultationBody>;
 
+/** A document sent with a consultation, as the caller may open it (`/documents/<id>`). */
+export const ConsultationDocument = z.object({
+  id: z.number(),
+  title: z.string(),
+  meetingId: z.number(),
+  meetingTitle: z.string(),
+  access: z.enum(['all', 'named', 'confidential']),
+  pageCount: z.number().nullable(),
+});
+export type ConsultationDocument = z.infer<typeof ConsultationDocument>;
+
 export const ConsultationAnswer = z.object({ userId: z.number(), fullName: z.string(), answer: ConsultationAnswerKind, comment: z.string(), answeredAt: z.string() });
 
 export const Consultation = z.object({
@@ -34,6 +48,8 @@ export const Consultation = z.object({
   title: z.string(),
   question: z.string(),
   documentIds: z.array(z.number()),
+  /** The attached documents the caller may open (recipients may, through the consultation; see docs/PROTOCOL.md). */
+  documents: z.array(ConsultationDocument),
   deadline: z.string(),
   state: z.enum(['open', 'closed']),
   closedAt: z.string().nullable(),

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobRunner } from '../../server/jobs/jobs.js';
-import { type HttpClient, type TestServer, startTestServer, userIds } from '../helpers/server.js';
+import { type HttpClient, type TestServer, buildMeeting, startTestServer, userIds } from '../helpers/server.js';
+import { pdf, upload } from './documents-helpers.js';
 
 describe('written consultations (lấy ý kiến bằng văn bản)', () => {
   let s: TestServer;
@@ -80,5 +81,93 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
     expect(text).toMatch(/Đồng ý: 1\s+Không đồng ý: 0\s+Ý kiến khác: 1\s+Không trả lời: 1/);
     if (process.env.KEEP_REPORT) fs.copyFileSync(path.join(dir, 'r.pdf'), process.env.KEEP_REPORT);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+  it('recipients open the documents sent with a consultation (file, page text, find, download); nobody else gains anything, and a confidential document never travels', async () => {
+    // A meeting of the committee with member1 as its only member; member2 and member3 are not invited.
+    const { meetingId, itemIds } = await buildMeeting(secretary, {
+      agendaItems: 1,
+      publish: true,
+      participants: [{ userId: ids.chair, role: 'chair' }, { userId: ids.member1, role: 'member' }, { userId: ids.member4, role: 'member' }],
+    });
+    const up = async (file: string, fields: Record<string, string>) => {
+      const r = await upload(secretary, meetingId, itemIds[0], pdf(file), file, fields);
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      return r.body.id as number;
+    };
+    const open = await up('seed-4.pdf', { title: 'Đề án ứng dụng công nghệ thông tin' });
+    const named = await up('seed-2.pdf', { title: 'Báo cáo chuyển đổi số', access: 'named', viewerIds: String(ids.member1) });
+    const secret = await up('seed-3.pdf', { title: 'Tài liệu mật', access: 'confidential', viewerIds: String(ids.member1) });
+    const draft = await up('empty.pdf', { title: 'Bản nháp', published: 'false' });
+    const deadline = new Date(Date.now() + 86400_000).toISOString();
+    const send = (recipients: number[], documentIds: number[]) => secretary.post('/api/consultations', { committeeId, title: 'Xin ý kiến về đề án', question: 'Đề nghị cho ý kiến.', deadline, recipients, documentIds });
+    const [m1, m2, m3, m4] = await Promise.all(['member1', 'member2', 'member3', 'member4'].map((u) => s.login(u)));
+    const urls = (id: number) => [`/api/documents/${id}`, `/api/documents/${id}/file`, `/api/documents/${id}/download`, `/api/documents/${id}/pages/1/text`, `/api/documents/${id}/find?q=ung`];
+    const expect404 = async (c: HttpClient, id: number) => {
+      for (const url of urls(id)) {
+        const r = await c.get(url);
+        expect(r.status, url).toBe(404);
+        expect(r.body.error.code).toBe('not_found');
+      }
+    };
+    // Before: member2 sees nothing of the meeting's documents.
+    await expect404(m2, open);
+
+    // Refused attachments: a draft, a confidential document for someone who may not see it.
+    expect((await send([ids.member2], [draft])).body.error.code).toBe('document_not_published');
+    const conf = await send([ids.member1, ids.member2], [secret]);
+    expect(conf.status).toBe(422);
+    expect(conf.body.error).toMatchObject({ code: 'document_confidential' });
+    expect((await send([ids.member2], [999_999])).body.error.code).toBe('invalid_payload');
+    await expect404(m2, secret);
+
+    const sent = await send([ids.member2], [open, named, open]);
+    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    expect(sent.body.documentIds).toEqual([open, named]);
+    const seen = await m2.get(`/api/consultations/${sent.body.id}`);
+    expect(seen.body.documents).toEqual([
+      expect.objectContaining({ id: open, title: 'Đề án ứng dụng công nghệ thông tin', meetingId, access: 'all', pageCount: expect.any(Number) }),
+      expect.objectContaining({ id: named, access: 'named' }),
+    ]);
+    // The recipient reads both: details, bytes (ranges too), page text, find, a stamped download.
+    for (const id of [open, named]) {
+      for (const url of urls(id)) expect((await m2.get(url)).status, url).toBe(200);
+      const range = await fetch(`${s.url}/api/documents/${id}/file`, { headers: { cookie: m2.cookie, range: 'bytes=0-9' } });
+      expect(range.status).toBe(206);
+      expect(Buffer.from(await range.arrayBuffer()).toString()).toMatch(/^%PDF-/);
+    }
+    expect((await m2.get(`/api/documents/${open}`)).body).toMatchObject({ canManage: false, canDownload: true });
+    // …but only those documents, and nothing else of the meeting.
+    await expect404(m2, secret);
+    expect((await m2.get(`/api/meetings/${meetingId}`)).status).toBe(404);
+    expect((await m2.get(`/api/meetings/${meetingId}/documents`)).status).toBe(404);
+    expect((await m2.patch(`/api/documents/${open}`, { title: 'x' })).status).not.toBe(200);
+
+    // Not a recipient: 404 on every path, and search finds nothing — whether outside the meeting
+    // (member3) or a participant the named document does not name (member4).
+    await expect404(m3, open);
+    await expect404(m3, named);
+    await expect404(m4, named);
+    const found = (await m1.get(`/api/search?q=${encodeURIComponent('chuyển đổi số')}`)).body.hits as { kind: string; refId: number }[];
+    expect(found.some((h) => h.kind === 'document' && h.refId === named)).toBe(true); // the query does find it for a named viewer
+    for (const c of [m3, m4]) {
+      const hits = (await c.get(`/api/search?q=${encodeURIComponent('chuyển đổi số')}`)).body.hits as { kind: string; refId: number }[];
+      expect(hits.filter((h) => h.kind === 'document' && h.refId === named)).toEqual([]);
+    }
+    expect((await m3.get(`/api/consultations/${sent.body.id}`)).status).toBe(404);
+
+    // A confidential document may go to those who already see it; it still never opens through the consultation.
+    const toNamed = await send([ids.member1], [secret]);
+    expect(toNamed.status, JSON.stringify(toNamed.body)).toBe(201);
+    expect((await m1.get(`/api/consultations/${toNamed.body.id}`)).body.documents).toEqual([expect.objectContaining({ id: secret, access: 'confidential' })]);
+    // Made confidential, unpublished or removed after sending: the recipient loses it.
+    expect((await secretary.patch(`/api/documents/${named}`, { access: 'confidential' })).status).toBe(200);
+    await expect404(m2, named);
+    expect((await secretary.patch(`/api/documents/${open}`, { published: false })).status).toBe(200);
+    await expect404(m2, open);
+    expect((await m2.get(`/api/consultations/${sent.body.id}`)).body.documents).toEqual([]);
+    expect((await secretary.patch(`/api/documents/${open}`, { published: true })).status).toBe(200);
+    expect((await m2.get(`/api/documents/${open}`)).status).toBe(200);
+    expect((await secretary.delete(`/api/documents/${open}`)).status).toBeLessThan(300);
+    await expect404(m2, open);
   });
 });
