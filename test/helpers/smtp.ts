@@ -11,7 +11,7 @@ export interface ReceivedMail {
   rcpt: string[];
   subject: string | undefined;
   text: string | undefined;
-  html: string | false;
+  html: string | false | undefined;
   parsed: ParsedMail;
 }
 
