@@ -2,11 +2,13 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
-/** Paths never written to logs: credentials, cookies, ballots, e-mail addresses. */
+/** Paths never written to logs: credentials, cookies, ballots, e-mail addresses, download file names. */
 export const REDACT = [
   'req.headers.cookie',
   'req.headers.authorization',
   'res.headers["set-cookie"]',
+  // Download names (task attachments, documents) may say what a confidential file is about.
+  'res.headers["content-disposition"]',
   'password',
   '*.password',
   'pin',

@@ -209,6 +209,8 @@ export class StoredFiles {
           if (refused) fail(refused);
         });
         stream.on('limit', () => fail(tooLarge(opts.maxFileBytes)));
+        // busboy errors the open file stream on a truncated body ("Unexpected end of form").
+        stream.on('error', () => fail(new AppError('invalid_payload', 'Malformed multipart request', 400)));
         pending.push(
           (async () => {
             try {

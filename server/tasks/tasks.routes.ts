@@ -24,6 +24,7 @@ import {
   runTaskReminder,
   setConclusion,
 } from './tasks.service.js';
+import { taskAttachmentRoutes } from './task-attachments.routes.js';
 
 /** Conclusions per agenda item, follow-up tasks, "my tasks", the committee board and its exports, reminders. */
 export function taskRoutes(ctx: AppContext): void {
@@ -108,6 +109,7 @@ export function taskRoutes(ctx: AppContext): void {
       return getTask(ctx, user, params.id);
     },
   );
+  taskAttachmentRoutes(ctx);
   api.route(
     { method: 'get', path: '/api/committees/:id/tasks', summary: 'Follow-up board: overdue first, filterable', tags, access: 'user', params: IdParams, query: BoardQuery, response: TaskList },
     ({ user, params, query }) => ({ tasks: committeeBoard(ctx, user, params.id, query) }),

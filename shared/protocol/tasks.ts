@@ -43,6 +43,30 @@ export const ProgressBody = z.strictObject({
 });
 export const CommentBody = z.strictObject({ comment: text(LIMITS.reason).default('') });
 
+/** Multipart text fields of a progress report with attachments (`file` parts follow). */
+export const ProgressFields = z.strictObject({
+  comment: text(LIMITS.reason).refine((s) => s.trim().length > 0, 'must not be empty'),
+  percent: z
+    .string()
+    .regex(/^\d{1,3}$/, 'a whole number 0-100')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(100))
+    .optional(),
+});
+
+/** A file attached to a progress report (type decided by content at upload). */
+export const TaskAttachment = z.object({
+  id: z.number(),
+  fileName: z.string(),
+  contentType: z.string(),
+  size: z.number(),
+  /** Download URL (`GET /api/tasks/:taskId/attachments/:id`). */
+  url: z.string(),
+});
+export type TaskAttachment = z.infer<typeof TaskAttachment>;
+
+export const AttachmentParams = z.strictObject({ taskId: Id, id: Id });
+
 export const TaskEvent = z.object({
   id: z.number(),
   kind: z.enum(['created', 'status', 'progress', 'edited']),
@@ -53,6 +77,8 @@ export const TaskEvent = z.object({
   comment: z.string(),
   percent: z.number().nullable(),
   at: z.string(),
+  /** Files of a progress report; empty for callers who may not download the task's attachments. */
+  attachments: z.array(TaskAttachment),
 });
 
 export const Task = z.object({
@@ -76,7 +102,7 @@ export const Task = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   /** What the caller may do with this task. */
-  can: z.object({ report: z.boolean(), markDone: z.boolean(), confirm: z.boolean() }),
+  can: z.object({ report: z.boolean(), markDone: z.boolean(), confirm: z.boolean(), seeAttachments: z.boolean() }),
 });
 export type Task = z.infer<typeof Task>;
 

@@ -1,0 +1,316 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dbDigest } from '../helpers/db-snapshot.js';
+import { type HttpClient, type TestServer, buildMeeting, inDays, startTestServer, until, userIds } from '../helpers/server.js';
+
+const TESTDATA = path.resolve(import.meta.dirname, '../../../shared/testdata');
+const seedPdf = fs.readFileSync(path.join(TESTDATA, 'pdfs', 'seed-0.pdf'));
+const seedTxtName = fs.readdirSync(path.join(TESTDATA, 'seeds')).filter((f) => f.endsWith('.txt'))[0];
+const seedTxt = fs.readFileSync(path.join(TESTDATA, 'seeds', seedTxtName));
+
+/** A minimal ZIP (stored entries) — enough for the Office sniffer, which reads the central directory. */
+function zip(entries: Record<string, string>): Buffer {
+  const locals: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const [name, content] of Object.entries(entries)) {
+    const n = Buffer.from(name);
+    const data = Buffer.from(content);
+    const crc = zlib.crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(n.length, 26);
+    const cd = Buffer.alloc(46);
+    cd.writeUInt32LE(0x02014b50, 0);
+    cd.writeUInt16LE(20, 4);
+    cd.writeUInt16LE(20, 6);
+    cd.writeUInt32LE(crc, 16);
+    cd.writeUInt32LE(data.length, 20);
+    cd.writeUInt32LE(data.length, 24);
+    cd.writeUInt16LE(n.length, 28);
+    cd.writeUInt32LE(offset, 42);
+    locals.push(local, n, data);
+    central.push(cd, n);
+    offset += 30 + n.length + data.length;
+  }
+  const cdBuf = Buffer.concat(central);
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(Object.keys(entries).length, 8);
+  eocd.writeUInt16LE(Object.keys(entries).length, 10);
+  eocd.writeUInt32LE(cdBuf.length, 12);
+  eocd.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cdBuf, eocd]);
+}
+const CT = '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>';
+const docx = zip({ '[Content_Types].xml': CT, '_rels/.rels': '<Relationships/>', 'word/document.xml': '<w:document/>' });
+const xlsx = zip({ '[Content_Types].xml': CT, 'xl/workbook.xml': '<workbook/>' });
+const docm = zip({ '[Content_Types].xml': CT, 'word/document.xml': '<w:document/>', 'word/vbaProject.bin': 'macro' });
+const plainZip = zip({ 'readme.txt': 'hello', 'evil.exe': 'MZ' });
+const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 1)]);
+const exe = Buffer.concat([Buffer.from('MZ'), Buffer.from([0x90, 0, 3, 0, 0, 0, 4, 0]), Buffer.alloc(500, 0)]);
+const html = Buffer.from('  <!doctype html><html><body><script>alert(1)</script>%PDF-1.7</body></html>');
+
+type Part = { bytes: Uint8Array; name: string; type?: string };
+function form(comment: string, files: Part[], extra: Record<string, string> = {}) {
+  const fd = new FormData();
+  fd.append('comment', comment);
+  for (const [k, v] of Object.entries(extra)) fd.append(k, v);
+  for (const f of files) fd.append('file', new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: f.type ?? 'application/pdf' }), f.name);
+  return fd;
+}
+
+/** Raw bytes of a download (HttpClient decodes text). */
+async function download(s: TestServer, c: HttpClient, url: string) {
+  const res = await fetch(s.url + url, { headers: { cookie: c.cookie } });
+  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+/** Every file of the store (committed and temporary). */
+function storedFiles(dataDir: string): string[] {
+  const root = path.join(dataDir, 'files');
+  return fs
+    .readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+/** Sends a multipart body by hand, chunk by chunk, stopping when the server answers or after `cutAfter` chunks. */
+function rawUpload(s: TestServer, c: HttpClient, url: string, opts: { chunks: Buffer[]; chunked?: boolean; cutAfter?: number; boundary?: string; contentType?: string }) {
+  return new Promise<{ status?: number; body?: string; error?: string; sent: number; total: number }>((resolve) => {
+    const total = opts.chunks.reduce((n, b) => n + b.length, 0);
+    const req = http.request(s.url + url, {
+      method: 'POST',
+      headers: {
+        cookie: c.cookie,
+        origin: s.url,
+        'content-type': opts.contentType ?? `multipart/form-data; boundary=${opts.boundary ?? 'XB'}`,
+        ...(opts.chunked ? {} : { 'content-length': String(total) }),
+      },
+    });
+    let sent = 0;
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body, sent, total }));
+    });
+    req.on('error', (e) => {
+      if (!answered) resolve({ error: e.message, sent, total });
+    });
+    const write = (i: number) => {
+      if (answered) return;
+      if (opts.cutAfter !== undefined && i >= opts.cutAfter) return req.destroy();
+      if (i >= opts.chunks.length) return req.end();
+      sent += opts.chunks[i].length;
+      req.write(opts.chunks[i], () => setImmediate(() => write(i + 1)));
+    };
+    write(0);
+  });
+}
+const fieldPart = (name: string, value: string) => Buffer.from(`--XB\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+const fileHead = (fileName: string) => Buffer.from(`--XB\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/pdf\r\n\r\n`);
+const closing = Buffer.from('\r\n--XB--\r\n');
+
+describe('task progress reports with attachments', () => {
+  let s: TestServer;
+  const logLines: string[] = [];
+  let secretary: HttpClient;
+  let owner: HttpClient;
+  let coop: HttpClient;
+  let otherMember: HttpClient;
+  let guest: HttpClient;
+  let chair: HttpClient;
+  let taskId: number;
+  // Browsers percent-encode `"` in multipart file names, so the name has none.
+  const vietName = 'Báo cáo tiến độ — Sở Nội vụ (đợt 1), bản cuối; ý kiến.txt';
+
+  beforeAll(async () => {
+    s = await startTestServer({ logLevel: 'debug', logTo: { write: (l) => void logLines.push(l) } });
+    secretary = await s.login('secretary');
+    const ids = await userIds(await s.login('admin'));
+    const m = await buildMeeting(secretary, { agendaItems: 1, publish: true });
+    const created = await secretary.post('/api/tasks', { meetingId: m.meetingId, agendaItemId: m.itemIds[0], title: 'Số hóa hồ sơ một cửa', owner: { kind: 'user', userId: ids.member1 }, coUnits: ['Sở Tài chính'], deadline: inDays(10) });
+    expect(created.status).toBe(201);
+    taskId = created.body.id;
+    owner = await s.login('member1');
+    coop = await s.login('member4'); // Sở Tài chính
+    otherMember = await s.login('member2'); // committee member, not involved
+    guest = await s.login('guest');
+    chair = await s.login('chair');
+  });
+  afterAll(() => s.close());
+
+  /** Database and file store, to prove a refused upload left nothing behind. */
+  const snapshot = () => ({ db: dbDigest(s.db, ['sessions']), files: storedFiles(s.dataDir) });
+
+  it('the owner reports progress with a PDF and a text file; the history lists them and the bytes download unchanged, with a Vietnamese name', async () => {
+    const r = await owner.post(`/api/tasks/${taskId}/reports`, form('Đã hoàn thành dự thảo, gửi kèm tài liệu', [{ bytes: seedPdf, name: 'seed-0.pdf' }, { bytes: seedTxt, name: vietName, type: 'application/octet-stream' }], { percent: '40' }));
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 'in_progress', percent: 40 });
+    const ev = r.body.history.at(-1);
+    expect(ev).toMatchObject({ kind: 'progress', comment: 'Đã hoàn thành dự thảo, gửi kèm tài liệu' });
+    expect(ev.attachments.map((a: { fileName: string; contentType: string; size: number }) => [a.fileName, a.contentType, a.size])).toEqual([
+      ['seed-0.pdf', 'application/pdf', seedPdf.length],
+      [vietName, 'text/plain', seedTxt.length],
+    ]);
+    for (const [a, bytes] of [
+      [ev.attachments[0], seedPdf],
+      [ev.attachments[1], seedTxt],
+    ] as const) {
+      const d = await download(s, owner, a.url);
+      expect(d.status).toBe(200);
+      expect(d.bytes.equals(bytes)).toBe(true);
+      expect(d.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(d.headers.get('content-disposition')).toMatch(/^attachment; /);
+    }
+    const cd = (await download(s, owner, ev.attachments[1].url)).headers;
+    expect(cd.get('content-type')).toBe('text/plain; charset=utf-8');
+    const star = /filename\*=UTF-8''([^;]+)/.exec(cd.get('content-disposition')!)![1];
+    expect(decodeURIComponent(star)).toBe(vietName);
+    expect(cd.get('content-disposition')).toContain('filename="Bao cao tien do');
+    // The task detail, the owner's list view and the board show the same history.
+    const detail = await owner.get(`/api/tasks/${taskId}`);
+    expect(detail.body.history.at(-1).attachments).toHaveLength(2);
+    expect(detail.body.can.seeAttachments).toBe(true);
+    // Audited, without names; names never reach the log.
+    const audits = s.db.$client.prepare("select details from audit_log where action = 'task.attachment.upload'").all() as { details: string }[];
+    expect(audits).toHaveLength(2);
+    for (const a of audits) expect(a.details).not.toContain('seed-0');
+    expect(logLines.join('\n')).not.toContain('Báo cáo tiến độ');
+    expect(logLines.join('\n')).not.toContain(encodeURIComponent('Báo cáo tiến độ'));
+  });
+
+  it('a co-operating unit attaches Office files and images; types come from the content; identical files are stored once', async () => {
+    const r = await coop.post(
+      `/api/tasks/${taskId}/reports`,
+      form('Sở Tài chính phối hợp: số liệu kèm theo', [
+        { bytes: docx, name: 'du-toan.docx', type: 'text/html' },
+        { bytes: xlsx, name: 'so-lieu.xlsx' },
+        { bytes: png, name: 'anh.png', type: 'application/x-msdownload' },
+        { bytes: seedPdf, name: 'ban-sao.pdf' },
+      ]),
+    );
+    expect(r.status).toBe(200);
+    expect(r.body.history.at(-1).attachments.map((a: { contentType: string }) => a.contentType)).toEqual([
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      'image/png',
+      'application/pdf',
+    ]);
+    const sha = s.db.$client.prepare("select sha256 from task_attachments where file_name = 'ban-sao.pdf'").get() as { sha256: string };
+    expect(storedFiles(s.dataDir).filter((f) => path.basename(f) === sha.sha256)).toHaveLength(1);
+    expect(fs.readdirSync(path.join(s.dataDir, 'files', 'tmp'))).toEqual([]);
+    const d = await download(s, coop, r.body.history.at(-1).attachments[0].url);
+    expect(d.bytes.equals(docx)).toBe(true);
+  });
+
+  it('only those involved and the managers download: a committee member not involved and a stranger get 404, and cannot upload', async () => {
+    const url = (await owner.get(`/api/tasks/${taskId}`)).body.history.at(-1).attachments[0].url as string;
+    expect((await download(s, secretary, url)).status).toBe(200);
+    expect((await download(s, chair, url)).status).toBe(200);
+    expect((await download(s, otherMember, url)).status).toBe(404);
+    expect((await download(s, guest, url)).status).toBe(404);
+    expect((await download(s, s.anonymous(), url)).status).toBe(401);
+    // The other member sees the task on the board, but not the attachments.
+    const seen = await otherMember.get(`/api/tasks/${taskId}`);
+    expect(seen.status).toBe(200);
+    expect(seen.body.can.seeAttachments).toBe(false);
+    expect(seen.body.history.every((h: { attachments: unknown[] }) => h.attachments.length === 0)).toBe(true);
+    // Attachment ids of another task are not reachable through this one.
+    const attId = Number(url.split('/').pop());
+    expect((await download(s, owner, `/api/tasks/${taskId + 1000}/attachments/${attId}`)).status).toBe(404);
+
+    const before = snapshot();
+    expect((await otherMember.post(`/api/tasks/${taskId}/reports`, form('Tôi báo cáo thay', [{ bytes: seedPdf, name: 'x.pdf' }]))).status).toBe(403);
+    expect((await guest.post(`/api/tasks/${taskId}/reports`, form('x', [{ bytes: seedPdf, name: 'x.pdf' }]))).status).toBe(404);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('too many files, forbidden types and malformed requests are refused and leave nothing behind', async () => {
+    const before = snapshot();
+    const six = Array.from({ length: 6 }, (_, i) => ({ bytes: Buffer.from(`tệp số ${i}\n`), name: `t${i}.txt` }));
+    const tooMany = await owner.post(`/api/tasks/${taskId}/reports`, form('Sáu tệp', six));
+    expect([tooMany.status, tooMany.body.error.code]).toEqual([413, 'too_many_files']);
+    const cases: [string, Buffer, number, string][] = [
+      ['trang.pdf', html, 415, 'unsupported_file_type'],
+      ['setup.pdf', exe, 415, 'unsupported_file_type'],
+      ['nen.docx', plainZip, 415, 'unsupported_file_type'],
+      ['macro.docx', docm, 415, 'unsupported_file_type'],
+      ['hong.docx', docx.subarray(0, docx.length - 30), 422, 'invalid_file'],
+      ['rong.txt', Buffer.alloc(0), 415, 'unsupported_file_type'],
+    ];
+    for (const [name, bytes, status, code] of cases) {
+      // A good file first: the bad one must undo the whole report.
+      const r = await owner.post(`/api/tasks/${taskId}/reports`, form('Báo cáo', [{ bytes: seedTxt, name: 'ok.txt' }, { bytes, name }]));
+      expect([name, r.status, r.body.error?.code]).toEqual([name, status, code]);
+    }
+    // Not multipart, a broken multipart body, a missing comment, a part with another name, a bad percent.
+    expect((await owner.post(`/api/tasks/${taskId}/reports`, { comment: 'json' })).body.error.code).toBe('unsupported_media_type');
+    const broken = await rawUpload(s, owner, `/api/tasks/${taskId}/reports`, { chunks: [fieldPart('comment', 'x'), Buffer.from('--XB\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nabc')] });
+    expect(broken.status).toBe(400);
+    const noBoundary = await rawUpload(s, owner, `/api/tasks/${taskId}/reports`, { chunks: [fieldPart('comment', 'x'), closing], contentType: 'multipart/form-data' });
+    expect(noBoundary.status).toBe(400);
+    expect((await owner.post(`/api/tasks/${taskId}/reports`, form('', [{ bytes: seedTxt, name: 'a.txt' }]))).status).toBe(400);
+    expect((await owner.post(`/api/tasks/${taskId}/reports`, form('x', [], { percent: '101' }))).status).toBe(400);
+    const other = new FormData();
+    other.append('comment', 'x');
+    other.append('photo', new Blob([png]), 'a.png');
+    expect((await owner.post(`/api/tasks/${taskId}/reports`, other)).status).toBe(400);
+    await until(() => fs.readdirSync(path.join(s.dataDir, 'files', 'tmp')).length === 0, { what: 'temp files removed' });
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('a file over 20 MB is refused while streaming and an upload cut midway stores nothing', async () => {
+    const before = snapshot();
+    const chunk = Buffer.alloc(512 * 1024, 0x61); // "aaaa…": plain text, so only the size refuses it
+    const chunks = [fieldPart('comment', 'Tệp quá lớn'), fileHead('lon.txt'), ...Array.from({ length: 80 }, () => chunk), closing];
+    // No declared length (chunked): caught by counting while streaming.
+    const big = await rawUpload(s, owner, `/api/tasks/${taskId}/reports`, { chunks, chunked: true });
+    expect(big.status === 413 || /EPIPE|ECONNRESET/.test(big.error ?? '')).toBe(true);
+    if (big.status) expect(JSON.parse(big.body!).error.code).toBe('payload_too_large');
+    expect(big.sent).toBeLessThan(big.total);
+    // Declared: refused from the header alone.
+    const declared = await rawUpload(s, owner, `/api/tasks/${taskId}/reports`, { chunks: [...chunks.slice(0, 2), ...Array.from({ length: 220 }, () => chunk), closing] });
+    expect(declared.status === 413 || /EPIPE|ECONNRESET/.test(declared.error ?? '')).toBe(true);
+    expect(declared.sent).toBeLessThan(declared.total);
+    // Cut off midway.
+    const cut = await rawUpload(s, owner, `/api/tasks/${taskId}/reports`, { chunks: [fieldPart('comment', 'Mất mạng'), fileHead('a.pdf'), seedPdf.subarray(0, 10_000), seedPdf.subarray(10_000), closing], cutAfter: 3 });
+    expect(cut.status).toBeUndefined();
+    await until(() => fs.readdirSync(path.join(s.dataDir, 'files', 'tmp')).length === 0, { what: 'partial uploads removed' });
+    expect(snapshot()).toEqual(before);
+    expect((await s.anonymous().get('/healthz')).status).toBe(200);
+  });
+
+  it('a progress report without files works over multipart too, and a closed task takes no reports', async () => {
+    const r = await owner.post(`/api/tasks/${taskId}/reports`, form('Chỉ có nhận xét', [], { percent: '90' }));
+    expect(r.status).toBe(200);
+    expect(r.body.history.at(-1)).toMatchObject({ comment: 'Chỉ có nhận xét', percent: 90, attachments: [] });
+    await owner.post(`/api/tasks/${taskId}/done`, { comment: 'Xong' });
+    await secretary.post(`/api/tasks/${taskId}/confirm`, {});
+    const before = snapshot();
+    const late = await owner.post(`/api/tasks/${taskId}/reports`, form('Bổ sung', [{ bytes: seedTxt, name: 'a.txt' }]));
+    expect([late.status, late.body.error.code]).toEqual([409, 'invalid_state']);
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('after a restart, the store keeps attachment files (recovery knows the table)', async () => {
+    const sha = (s.db.$client.prepare('select sha256 from task_attachments where content_type = ? limit 1').get('image/png') as { sha256: string }).sha256;
+    await s.close();
+    s = await startTestServer({ dataDir: s.dataDir });
+    owner = await s.login('member1');
+    expect(storedFiles(s.dataDir).some((f) => path.basename(f) === sha)).toBe(true);
+    const id = (s.db.$client.prepare('select id from task_attachments where sha256 = ?').get(sha) as { id: number }).id;
+    const d = await download(s, owner, `/api/tasks/${taskId}/attachments/${id}`);
+    expect(d.bytes.equals(png)).toBe(true);
+  });
+});
