@@ -19,15 +19,15 @@ export interface ReceivedMail {
  * A real SMTP server in the test process (smtp-server + mailparser) on loopback: the app's
  * nodemailer transport talks to it over TCP exactly as to a production relay. `stop()` takes it
  * down (connections refused), `start()` brings it back on the same port; `refuse` answers every
- * new connection with 421; `hold` keeps the next message received but never answers it (what a
- * sender sees when it dies between the DATA and the server's 250).
+ * new connection with 421; from the `holdFrom`-th message (0-based) on, messages are recorded but
+ * never answered (what a sender that dies between sending the DATA and reading the 250 leaves behind).
  */
 export class SmtpSink {
   readonly received: ReceivedMail[] = [];
   /** When true, new connections get `421 Service not available`. */
   refuse = false;
-  /** When true, each message is recorded and then left unanswered. */
-  hold = false;
+  /** Index of the first message to record and leave unanswered (Infinity: answer all). */
+  holdFrom = Infinity;
   private server: SMTPServer | null = null;
 
   private constructor(
@@ -70,9 +70,9 @@ export class SmtpSink {
         this.auth && auth.username === this.auth.user && auth.password === this.auth.pass ? cb(null, { user: auth.username }) : cb(new Error('Invalid credentials')),
       onData: (stream, session, cb) => {
         const rcpt = session.envelope.rcptTo.map((r) => r.address);
-        const hold = this.hold;
-        simpleParser(stream).then(
+                simpleParser(stream).then(
           (parsed) => {
+            const hold = this.received.length >= this.holdFrom;
             this.received.push({
               messageId: parsed.messageId,
               key: parsed.headers.get('x-ecabinet-key') as string | undefined,

@@ -1,0 +1,74 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messageIdFor } from '../../server/mail/mail.service.js';
+import { ChildServer } from '../helpers/child-server.js';
+import { buildMeeting, inDays, until, userIds } from '../helpers/server.js';
+import { SmtpSink } from '../helpers/smtp.js';
+
+const FROM = 'E-Cabinet <no-reply@ubnd.example.gov.vn>';
+const TASKS = 8;
+const ACCEPTED_BEFORE_CRASH = 3;
+
+describe('reminder e-mails across kill -9', () => {
+  let sink: SmtpSink;
+  let child: ChildServer;
+  beforeAll(async () => {
+    sink = await SmtpSink.create();
+    // Lease 1 s: after the restart, the jobs the killed process had claimed are taken over at once.
+    child = await ChildServer.create({ SMTP_URL: sink.url, MAIL_FROM: FROM, APP_URL: 'https://hop.example.gov.vn', ECABINET_JOB_LEASE_MS: '1000' });
+    await child.start();
+  });
+  afterAll(async () => {
+    await child?.dispose();
+    await sink?.stop();
+  });
+
+  it('killed between the SMTP DATA and its reply: after restart each in-app reminder exists once and each e-mail arrives, a re-send only ever with the same Message-ID', async () => {
+    // The 4th message is received but never answered; the process is killed while it waits.
+    sink.holdFrom = ACCEPTED_BEFORE_CRASH;
+    const secretary = await child.login('secretary');
+    const ids = await userIds(await child.login('admin'));
+    const { meetingId } = await buildMeeting(secretary, { agendaItems: 1, publish: true });
+    const expectedKeys: string[] = [];
+    for (let i = 1; i <= TASKS; i++) {
+      // Deadline within three days: the "due soon" reminder is due at once, in the child's own runner.
+      const r = await secretary.post('/api/tasks', { meetingId, title: `Nhiệm vụ ${i}`, owner: { kind: 'user', userId: ids[`member${i}`] }, deadline: inDays(1) });
+      expect(r.status).toBe(201);
+      expectedKeys.push(`task:${r.body.id}:due_soon:${r.body.deadline}:mail:${ids[`member${i}`]}`);
+    }
+
+    await until(() => sink.received.length > ACCEPTED_BEFORE_CRASH, { timeout: 60_000, what: 'a message held by the sink' });
+    await child.kill9();
+    const held = sink.received[ACCEPTED_BEFORE_CRASH];
+    expect(held.messageId).toBe(messageIdFor(held.key!, FROM));
+
+    sink.holdFrom = Infinity;
+    await child.start();
+    const db = new Database(path.join(child.dataDir, 'ecabinet.sqlite'), { readonly: true });
+    try {
+      await until(
+        () => (db.prepare("select count(*) n from jobs where kind in ('task.reminder', 'mail.send') and status in ('pending', 'claimed') and run_at <= ?").get(new Date().toISOString()) as { n: number }).n === 0 && new Set(sink.received.map((m) => m.messageId)).size >= TASKS,
+        { timeout: 60_000, interval: 200, what: 'every e-mail delivered after the restart' },
+      );
+
+      // In the app: exactly one "due soon" reminder per task.
+      const notes = db.prepare("select json_extract(data, '$.reminderKey') k, count(*) n from notifications where kind = 'task_due_soon' group by k").all() as { k: string; n: number }[];
+      expect(notes).toHaveLength(TASKS);
+      expect(notes.filter((r) => r.n !== 1)).toEqual([]);
+      const mailJobs = db.prepare("select status, count(*) n from jobs where kind = 'mail.send' group by status").all();
+      expect(mailJobs).toEqual([{ status: 'done', n: TASKS }]);
+    } finally {
+      db.close();
+    }
+
+    // By e-mail: every expected message, each key always under the same Message-ID.
+    expect([...new Set(sink.received.map((m) => m.key))].sort()).toEqual([...expectedKeys].sort());
+    for (const m of sink.received) expect(m.messageId).toBe(messageIdFor(m.key!, FROM));
+    const distinctIds = new Set(sink.received.map((m) => m.messageId));
+    expect(distinctIds.size).toBe(TASKS);
+    // The held message was sent again after the restart (at-least-once), under its Message-ID.
+    expect(sink.received.filter((m) => m.messageId === held.messageId).length).toBeGreaterThanOrEqual(2);
+    expect(sink.received.length).toBeGreaterThan(TASKS);
+  });
+});
