@@ -79,6 +79,24 @@ if (process.env.VOTES_DEBUG) {
     });
   });
 }
+if (process.env.VOTES_TRACE) {
+  // Which pushes the server sends and how long each blocks the event loop (diagnostics only).
+  const { hubOf } = await import('../../server/realtime/hub.js');
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const hub = hubOf(running.app)!;
+  const orig = hub.broadcast.bind(hub);
+  hub.broadcast = (m, e, d) => {
+    const t = performance.now();
+    orig(m, e, d);
+    process.stderr.write(`broadcast ${e} ${(performance.now() - t).toFixed(1)}ms\n`);
+  };
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  setInterval(() => {
+    if (h.max > 5e6) process.stderr.write(`loop delay max ${(h.max / 1e6).toFixed(1)}ms p99 ${(h.percentile(99) / 1e6).toFixed(1)}ms\n`);
+    h.reset();
+  }, 1000).unref();
+}
 process.send!({ port: running.port, meetingId, voterCookies, chairCookie });
 process.on('message', (m: { count?: number }) => {
   if (m.count) {

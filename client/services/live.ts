@@ -87,9 +87,11 @@ export class LiveSession extends EventTarget {
         s.presenter = data as LiveSnapshot['presenter'];
         break;
       case 'presence:changed': {
-        const { userId, online } = data as { userId: number; online: boolean };
-        const e = s.attendance.attendance.find((a) => a.userId === userId);
-        if (e) e.online = online;
+        const { changes } = data as { changes: { userId: number; online: boolean }[] };
+        for (const { userId, online } of changes) {
+          const e = s.attendance.attendance.find((a) => a.userId === userId);
+          if (e) e.online = online;
+        }
         break;
       }
       default:

@@ -40,6 +40,19 @@ export const hubOptions = {
    * a deactivation the next command is refused with `unauthenticated` and the socket is closed.
    */
   sessionRecheckMs: 30_000,
+  /**
+   * A room push goes out to at most this many sockets per event-loop turn. Writing one frame costs
+   * 15–30 µs per socket (a syscall and the stream's bookkeeping), so a push to a 1,000-socket room
+   * sent in one go would hold the loop for 15–30 ms and every command arriving meanwhile (a ballot)
+   * would wait. In slices, commands are served between them. Order per room is kept (FIFO).
+   */
+  broadcastSlice: 50,
+  /**
+   * Presence pushes of a meeting are coalesced: at most one `presence:changed` per this many ms
+   * (the first at once), listing every user whose state changed since the last one. When a
+   * 1,000-member assembly connects at the start, that is a few dozen room pushes, not a thousand.
+   */
+  presenceCoalesceMs: 250,
 };
 
 /** What a command handler receives besides its parsed payload. */
@@ -88,8 +101,14 @@ export interface RealtimeHub {
   commands<T extends CommandTable>(table: T, handlers: Handlers<T>): void;
   /** Adds a domain's part to the `meeting:join` snapshot. */
   snapshot(domain: string, provider: SnapshotProvider): void;
-  /** Pushes `data` to everyone in the meeting's room, stamped with the next `seq`. Call after the transaction. */
-  broadcast<T>(meetingId: number, event: string, data: T): void;
+  /**
+   * Pushes `data` to everyone in the meeting's room, stamped with the next `seq`. Call after the
+   * transaction. Large rooms are served in slices across event-loop turns (see
+   * `hubOptions.broadcastSlice`), in `seq` order; the sockets of `first` users (e.g. the chair
+   * waiting for a final count) are served in the first slice. Sockets that join after the call get
+   * the change in their snapshot instead.
+   */
+  broadcast<T>(meetingId: number, event: string, data: T, opts?: { first?: Iterable<number> }): void;
   /** Pushes `data` to every socket of one user (not sequenced), e.g. a private confirmation. */
   toUser<T>(userId: number, event: string, data: T): void;
   /** The current `seq` of a meeting room in this epoch. */
@@ -99,6 +118,8 @@ export interface RealtimeHub {
   /** Called when a user's presence in a meeting room changes (also emitted on ctx.bus). */
   onPresence(fn: (meetingId: number, userId: number, online: boolean) => void): void;
 }
+
+type OutboxItem = { event: string; push: Push<unknown>; targets: string[]; pos: number };
 
 type SocketData = { user: AuthUser; meetings: Set<number>; cookie: string | undefined; checkedAt: number };
 
@@ -140,6 +161,31 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
   const registered: [string, (socket: Socket, args: unknown[]) => void][] = [];
   const known = new Set<string>();
   const memAcks = new Map<string, Promise<Ack<unknown>>>();
+  /** Room pushes still being delivered slice by slice, per meeting, in seq order. */
+  const outbox = new Map<number, OutboxItem[]>();
+
+  /** Sends the next slice of the meeting's oldest pending push now, and schedules the rest. */
+  function drain(meetingId: number) {
+    const queue = outbox.get(meetingId);
+    if (!queue) return;
+    let budget = hubOptions.broadcastSlice;
+    try {
+      while (budget > 0 && queue.length) {
+        const item = queue[0];
+        const slice = item.targets.slice(item.pos, item.pos + budget);
+        item.pos += slice.length;
+        budget -= slice.length;
+        if (slice.length) io.to(slice).emit(item.event, item.push);
+        if (item.pos >= item.targets.length) queue.shift();
+      }
+    } catch (err) {
+      // Never wedge the room's queue: drop the push that failed (clients resync on the seq gap).
+      log.error({ err, meetingId, event: queue[0]?.event }, 'room push failed');
+      queue.shift();
+    }
+    if (queue.length) setImmediate(drain, meetingId);
+    else outbox.delete(meetingId);
+  }
 
   purgeOldCommands(db);
 
@@ -172,11 +218,29 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     snapshot(domain, provider) {
       snapshots.set(domain, provider);
     },
-    broadcast(meetingId, event, data) {
+    broadcast(meetingId, event, data, opts) {
       const seq = (seqs.get(meetingId) ?? 0) + 1;
       seqs.set(meetingId, seq);
       const push: Push<typeof data> = { meetingId, epoch, seq, data };
-      io.to(room(meetingId)).emit(event, push);
+      const members = io.sockets.adapter.rooms.get(room(meetingId));
+      if (!members?.size) return;
+      const queue = outbox.get(meetingId);
+      if (!queue && members.size <= hubOptions.broadcastSlice) {
+        io.to(room(meetingId)).emit(event, push);
+        return;
+      }
+      let targets = [...members];
+      if (opts?.first) {
+        const firstIds = new Set<string>();
+        for (const u of opts.first) for (const id of io.sockets.adapter.rooms.get(userRoom(u)) ?? []) if (members.has(id)) firstIds.add(id);
+        if (firstIds.size) targets = [...firstIds, ...targets.filter((id) => !firstIds.has(id))];
+      }
+      const item: OutboxItem = { event, push, targets, pos: 0 };
+      if (queue) queue.push(item);
+      else {
+        outbox.set(meetingId, [item]);
+        drain(meetingId);
+      }
     },
     toUser(userId, event, data) {
       const push: Push<typeof data> = { meetingId: null, epoch, seq: null, data };
@@ -188,6 +252,9 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
       presenceListeners.push(fn);
     },
     async close() {
+      outbox.clear();
+      for (const p of presencePending.values()) if (p.timer) clearTimeout(p.timer);
+      presencePending.clear();
       io.disconnectSockets(true);
       await new Promise<void>((r) => io.close(() => r()));
     },
@@ -203,10 +270,34 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     else users.set(userId, after);
     if ((before === 0) !== (after === 0)) {
       const online = after > 0;
-      hub.broadcast(meetingId, 'presence:changed', { userId, online });
+      queuePresence(meetingId, userId, online);
       ctx.bus.emit('presence:changed', { meetingId, userId, online });
       for (const fn of presenceListeners) fn(meetingId, userId, online);
     }
+  }
+
+  /** Presence changes not yet pushed, per meeting (latest state per user), and when the last push went out. */
+  const presencePending = new Map<number, { changes: Map<number, boolean>; timer: NodeJS.Timeout | null; lastAt: number }>();
+
+  function queuePresence(meetingId: number, userId: number, online: boolean) {
+    let p = presencePending.get(meetingId);
+    if (!p) presencePending.set(meetingId, (p = { changes: new Map(), timer: null, lastAt: 0 }));
+    p.changes.set(userId, online);
+    if (p.timer) return;
+    const wait = p.lastAt + hubOptions.presenceCoalesceMs - Date.now();
+    if (wait <= 0) flushPresence(meetingId);
+    else p.timer = setTimeout(flushPresence, wait, meetingId);
+  }
+
+  function flushPresence(meetingId: number) {
+    const p = presencePending.get(meetingId);
+    if (!p) return;
+    p.timer = null;
+    p.lastAt = Date.now();
+    if (!p.changes.size) return;
+    const changes = [...p.changes].map(([userId, online]) => ({ userId, online }));
+    p.changes.clear();
+    hub.broadcast(meetingId, 'presence:changed', { changes });
   }
 
   /** The one wrapper every command goes through. */

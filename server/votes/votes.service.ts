@@ -24,7 +24,7 @@ import {
 
 /** How the service reaches the meeting room; set by the socket domain (server/votes/votes.socket.ts). */
 export interface VotePublisher {
-  broadcast(meetingId: number, event: string, data: unknown): void;
+  broadcast(meetingId: number, event: string, data: unknown, opts?: { first?: Iterable<number> }): void;
   toUser(userId: number, event: string, data: unknown): void;
 }
 
@@ -675,7 +675,8 @@ export class VotesService {
     for (const v of ov.voters) eligible.add(v);
     ov.eligibleCache = { at: Date.now(), value: eligible.size };
     const data = { voteId: id, voted: ov.voters.size, eligible: eligible.size };
-    this.publisher?.broadcast(ov.row.meetingId, 'vote:progress', data);
+    // The chair's screen first: large rooms are served in slices (server/realtime/hub.ts).
+    this.publisher?.broadcast(ov.row.meetingId, 'vote:progress', data, { first: ov.chairIds });
     if (!ov.row.secret) {
       // Named votes only, chair only: who has not voted yet.
       const notVoted = [...eligible].filter((u) => !ov.voters.has(u)).map((u) => ({ userId: u, fullName: ov.members.get(u)?.fullName ?? '' }));

@@ -11,7 +11,7 @@ import { votesOf } from './votes.service.js';
 export function votesSocket(hub: RealtimeHub, ctx: AppContext): void {
   const svc = votesOf(ctx);
   svc.publisher = {
-    broadcast: (m, e, d) => hub.broadcast(m, e, d),
+    broadcast: (m, e, d, o) => hub.broadcast(m, e, d, o),
     toUser: (u, e, d) => hub.toUser(u, e, d),
   };
   hub.onPresence((meetingId) => svc.presenceChanged(meetingId));

@@ -118,6 +118,9 @@ export const REALTIME_COMMANDS = {
 };
 
 export const REALTIME_PUSHES = {
-  /** A participant's presence in the meeting room changed (first socket joined / last one left). */
-  'presence:changed': z.object({ userId: z.number(), online: z.boolean() }),
+  /**
+   * Participants' presence in the meeting room changed (first socket joined / last one left):
+   * coalesced, at most one push per `presenceCoalesceMs` (250 ms) per meeting, latest state per user.
+   */
+  'presence:changed': z.object({ changes: z.array(z.object({ userId: z.number(), online: z.boolean() })) }),
 };

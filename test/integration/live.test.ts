@@ -316,9 +316,9 @@ describe('live meeting over Socket.IO', () => {
     const { meetingId, s } = await meeting(['chair']);
     const t = await sock('member6');
     await ok(t.cmd('meeting:join', { meetingId }));
-    await s.chair.waitFor('presence:changed', (d) => d.userId === ids.member6 && d.online);
+    await s.chair.waitFor('presence:changed', (d) => d.changes.some((c: any) => c.userId === ids.member6 && c.online));
     t.close();
-    await s.chair.waitFor('presence:changed', (d) => d.userId === ids.member6 && !d.online);
+    await s.chair.waitFor('presence:changed', (d) => d.changes.some((c: any) => c.userId === ids.member6 && !c.online));
     const snap = await ok(s.chair.cmd('meeting:join', { meetingId }));
     expect(snap.snapshot.live.attendance.attendance.find((e: any) => e.userId === ids.member6).online).toBe(false);
   });

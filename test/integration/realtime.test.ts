@@ -15,7 +15,9 @@ import { connectSocket, connected, newCommandId, type TestSocket } from '../help
 const TEST_COMMANDS = {
   'test:bump': command({ payload: z.strictObject({ meetingId: z.number().int(), by: z.number().int().min(1).max(10) }), ack: z.object({ total: z.number() }), authoritative: true }),
   'test:fail': command({ payload: z.strictObject({}), ack: z.null() }),
+  'test:burst': command({ payload: z.strictObject({ meetingId: z.number().int(), n: z.number().int().min(1).max(20) }), ack: z.null() }),
 };
+let testHub: import('../../server/realtime/hub.js').RealtimeHub;
 let handlerCalls = 0;
 SOCKET_DOMAINS.push((hub, ctx) => {
   hub.commands(TEST_COMMANDS, {
@@ -32,7 +34,12 @@ SOCKET_DOMAINS.push((hub, ctx) => {
     'test:fail': () => {
       throw new AppError('vote_closed', 'The vote is closed', 409);
     },
+    'test:burst': ({ meetingId, n }, c) => {
+      for (let i = 0; i < n; i++) hub.broadcast(meetingId, 'test:burst', { i }, { first: [c.user.id] });
+      return null;
+    },
   });
+  testHub = hub;
   hub.snapshot('test', (meetingId) => ({ meetingId, hello: 'world' }));
   void ctx;
 });
@@ -130,6 +137,62 @@ describe('realtime hub', () => {
     expect(outsider.pushes('test:bumped')).toEqual([]);
   });
 
+  it('a room larger than a slice gets every push once and in seq order; the `first` users are served in the first slice', async () => {
+    const slice = hubOptions.broadcastSlice;
+    hubOptions.broadcastSlice = 2;
+    const targeted: string[][] = [];
+    const to = testHub.io.to.bind(testHub.io);
+    testHub.io.to = ((rooms: string | string[]) => {
+      if (Array.isArray(rooms)) targeted.push(rooms);
+      return to(rooms);
+    }) as typeof testHub.io.to;
+    try {
+      const members = await Promise.all(['member1', 'member2', 'member3', 'member4', 'member12'].map(async (u) => connected(await open(u))));
+      const chair = await connected(await open('chair'));
+      for (const m of members) await m.cmd('meeting:join', { meetingId: 1 });
+      const joined = await chair.cmd('meeting:join', { meetingId: 1 });
+      expect(joined.ok).toBe(true);
+      await new Promise((r) => setTimeout(r, hubOptions.presenceCoalesceMs + 50));
+      targeted.length = 0;
+      await chair.cmd('test:burst', { meetingId: 1, n: 5 });
+      for (const s of [chair, ...members]) {
+        await until(() => s.pushes('test:burst').length >= 5, { what: 'every burst push' });
+        const got = s.received.filter(([e]) => e === 'test:burst').map(([, p]) => p);
+        expect(got.map((p) => p.data.i)).toEqual([0, 1, 2, 3, 4]);
+        expect(got.map((p) => p.seq - got[0].seq)).toEqual([0, 1, 2, 3, 4]);
+      }
+      // Sliced: no call targets more than 2 sockets, and the first slice of each push starts with the chair's socket.
+      expect(targeted.length).toBeGreaterThanOrEqual(5 * 3);
+      expect(Math.max(...targeted.map((t) => t.length))).toBeLessThanOrEqual(2);
+      expect(targeted[0][0]).toBe(chair.socket.id);
+    } finally {
+      hubOptions.broadcastSlice = slice;
+      testHub.io.to = to;
+    }
+  });
+
+  it('presence pushes are coalesced: many joins in a burst make few pushes, with every user’s latest state', async () => {
+    const watcher = await connected(await open('chair'));
+    await watcher.cmd('meeting:join', { meetingId: 1 });
+    await new Promise((r) => setTimeout(r, hubOptions.presenceCoalesceMs + 50));
+    const before = watcher.pushes('presence:changed').length;
+    // Users not yet in the room (earlier tests left others joined).
+    const users = ['member5', 'member6', 'member9', 'secretary'];
+    const ss = await Promise.all(users.map(async (u) => connected(await open(u))));
+    try {
+      await Promise.all(ss.map((s) => s.cmd('meeting:join', { meetingId: 1 })));
+      const all = (await (await srv.login('admin')).get('/api/users')).body.users as { id: number; username: string }[];
+      const ids = users.map((u) => all.find((x) => x.username === u)!.id);
+      const seen = () => new Set(watcher.pushes('presence:changed').slice(before).flatMap((d: any) => d.changes.filter((c: any) => c.online).map((c: any) => c.userId)));
+      await until(() => ids.every((id) => seen().has(id)), { what: 'every join announced' });
+      const pushes = watcher.pushes('presence:changed').slice(before);
+      expect(pushes.length).toBeLessThan(users.length);
+      expect(Math.max(...pushes.map((d: any) => d.changes.length))).toBeGreaterThanOrEqual(2);
+    } finally {
+      for (const s of ss) s.close();
+    }
+  });
+
   it('presence:changed announces a participant joining and leaving the room', async () => {
     const watcher = await connected(await open('chair'));
     await watcher.cmd('meeting:join', { meetingId: 1 });
@@ -137,9 +200,9 @@ describe('realtime hub', () => {
     const ids = (await (await srv.login('admin')).get('/api/users')).body.users as { id: number; username: string }[];
     const id = ids.find((u) => u.username === 'member10')!.id;
     await m.cmd('meeting:join', { meetingId: 1 });
-    await watcher.waitFor('presence:changed', (d) => d.userId === id && d.online);
+    await watcher.waitFor('presence:changed', (d) => d.changes.some((c: any) => c.userId === id && c.online));
     m.close();
-    await watcher.waitFor('presence:changed', (d) => d.userId === id && !d.online);
+    await watcher.waitFor('presence:changed', (d) => d.changes.some((c: any) => c.userId === id && !c.online));
   });
 
   it('after a logout the next command is refused with unauthenticated and the socket is closed', async () => {
