@@ -75,6 +75,7 @@ export const adminStyles = css`
 export function adminErrorText(err: unknown): string {
   const code = err instanceof ApiError ? err.code : 'internal';
   if (code === 'conflict') return msg('Tên đăng nhập đã có người dùng.', { id: 'admin.conflict' });
+  if (code === 'email_taken') return msg('Địa chỉ thư điện tử này đã được dùng cho tài khoản khác.', { id: 'admin.users.emailTaken' });
   if (code === 'invalid_payload') {
     const m = err instanceof ApiError ? err.message : '';
     return msg('Thông tin chưa hợp lệ. Kiểm tra các ô bắt buộc (tên đăng nhập: chữ thường, số, dấu chấm, gạch; mật khẩu ít nhất 8 ký tự).', { id: 'admin.invalid' }) + (m ? ` (${m})` : '');

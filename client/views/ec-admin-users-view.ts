@@ -67,7 +67,14 @@ export class EcAdminUsersView extends LitElement {
       void this.#run(() => this.api.patch<User>(`/api/users/${mode.user.id}`, { password: String(f.get('password') ?? '') } satisfies UpdateUserBody), msg('Đã đặt lại mật khẩu.', { id: 'admin.users.passwordReset' }));
       return;
     }
-    const fields = { fullName: s('fullName'), title: s('title') || null, unit: s('unit') || null, systemRole: s('systemRole') === 'admin' ? ('admin' as const) : ('user' as const) };
+    const fields = {
+      fullName: s('fullName'),
+      title: s('title') || null,
+      unit: s('unit') || null,
+      systemRole: s('systemRole') === 'admin' ? ('admin' as const) : ('user' as const),
+      // Empty removes the address: that user then gets reminders in the app only.
+      email: s('email') || null,
+    };
     if (mode.kind === 'new') {
       const body: CreateUserBody = { ...fields, username: s('username'), password: String(f.get('password') ?? ''), locale: s('locale') === 'en' ? 'en' : 'vi' };
       void this.#run(() => this.api.post<User>('/api/users', body), msg('Đã tạo người dùng.', { id: 'admin.users.created' }));
@@ -121,6 +128,17 @@ export class EcAdminUsersView extends LitElement {
               <label class="field">${msg('Chức vụ', { id: 'admin.users.title' })}<input name="title" maxlength=${LIMITS.title} .value=${u?.title ?? ''} /></label>
               <label class="field">${msg('Đơn vị', { id: 'admin.users.unit' })}<input name="unit" maxlength=${LIMITS.unit} placeholder="Sở Nội vụ" .value=${u?.unit ?? ''} /></label>
               <label class="field"
+                >${msg('Thư điện tử (nhận nhắc việc)', { id: 'admin.users.email' })}<input
+                  name="email"
+                  type="email"
+                  autocomplete="off"
+                  autocapitalize="none"
+                  spellcheck="false"
+                  maxlength="254"
+                  placeholder="ten@donvi.gov.vn"
+                  .value=${u?.email ?? ''}
+              /></label>
+              <label class="field"
                 >${msg('Quyền hệ thống', { id: 'admin.users.systemRole' })}
                 <select name="systemRole" ?disabled=${u?.id === this.me?.id}>
                   <option value="user" ?selected=${u?.systemRole !== 'admin'}>${msg('Người dùng', { id: 'admin.users.roleUser' })}</option>
@@ -150,7 +168,7 @@ export class EcAdminUsersView extends LitElement {
       return html`<p class="error" role="alert">${msg('Không tải được dữ liệu.', { id: 'editor.loadFailed' })} <button @click=${() => void this.#load()}>${msg('Thử lại', { id: 'app.retry' })}</button></p>`;
     if (!this.users) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
     const q = this.filter.trim().toLocaleLowerCase('vi');
-    const shown = q ? this.users.filter((u) => [u.fullName, u.username, u.unit ?? '', u.title ?? ''].some((x) => x.toLocaleLowerCase('vi').includes(q))) : this.users;
+    const shown = q ? this.users.filter((u) => [u.fullName, u.username, u.unit ?? '', u.title ?? '', u.email ?? ''].some((x) => x.toLocaleLowerCase('vi').includes(q))) : this.users;
     if (!shown.length) return html`<div class="card state">${msg('Không có người dùng phù hợp.', { id: 'admin.users.empty' })}</div>`;
     return html`<div class="card table-card">
       <table data-testid="users">
@@ -167,7 +185,9 @@ export class EcAdminUsersView extends LitElement {
           ${shown.map(
             (u) => html`<tr class=${u.active ? '' : 'inactive'} data-username=${u.username}>
               <td data-label=${msg('Họ tên', { id: 'editor.person' })}><span><b>${u.fullName}</b><small>${u.title ?? ''}</small></span></td>
-              <td data-label=${msg('Tên đăng nhập', { id: 'login.username' })}>${u.username}${u.systemRole === 'admin' ? html` <span class="badge">${msg('Quản trị', { id: 'admin.users.adminBadge' })}</span>` : nothing}</td>
+              <td data-label=${msg('Tên đăng nhập', { id: 'login.username' })}>
+                <span>${u.username}${u.systemRole === 'admin' ? html` <span class="badge">${msg('Quản trị', { id: 'admin.users.adminBadge' })}</span>` : nothing}<small>${u.email ?? ''}</small></span>
+              </td>
               <td data-label=${msg('Đơn vị', { id: 'admin.users.unit' })}>${u.unit ?? '—'}</td>
               <td data-label=${msg('Trạng thái', { id: 'admin.status' })}>${u.active ? html`<span class="badge closed">${msg('Hoạt động', { id: 'admin.users.active' })}</span>` : html`<span class="badge draft">${msg('Đã khóa', { id: 'admin.users.inactive' })}</span>`}</td>
               <td class="actions">

@@ -39,6 +39,8 @@ export const admin: Catalog = {
   'admin.users.reset': 'Reset password',
   'admin.users.deactivate': 'Disable',
   'admin.users.reactivate': 'Enable',
+  'admin.users.email': 'E-mail (for reminders)',
+  'admin.users.emailTaken': 'Another account already uses this e-mail address.',
   'admin.committees.new': 'Add committee',
   'admin.committees.edit': str`Edit: ${0}`,
   'admin.committees.name': 'Name',
