@@ -220,9 +220,11 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await uf.locator('input[name="fullName"]').fill('Lê Thị Đào');
     await uf.locator('input[name="unit"]').fill('Sở Nội vụ');
     await uf.locator('input[name="password"]').fill('mat-khau-tam-thoi');
+    await uf.locator('input[name="email"]').fill('dao.lt@noivu.example.gov.vn');
     await uf.locator('button[type="submit"]').click();
     const newRow = page.locator('ec-admin-users-view tr[data-username="chuyenvien.snv"]');
     await newRow.getByText('Hoạt động').waitFor();
+    await newRow.getByText('dao.lt@noivu.example.gov.vn').waitFor();
     await newRow.getByRole('button', { name: 'Khóa' }).click();
     await newRow.getByText('Đã khóa').waitFor();
     expect((await server.login('chuyenvien.snv', 'mat-khau-tam-thoi').catch((e: Error) => e.message)) as string).toMatch(/login chuyenvien\.snv failed: 401 .*invalid_credentials/);
