@@ -14,7 +14,7 @@ const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
  * Opens (creating if needed) the SQLite database in `dataDir`, in WAL mode, and applies migrations.
  * Durability: WAL with synchronous=NORMAL — a committed transaction survives a process crash or
  * `kill -9` (what we promise for acknowledged data); only an OS crash/power loss may lose the last
- * transactions. Domains needing more (ballots) may run `PRAGMA synchronous=FULL` around their writes.
+ * transactions. Domains needing more (ballots) wait for `WalSync.durable()` (server/db/wal-sync.ts) before acknowledging.
  */
 export function openDb(dataDir: string, file = 'ecabinet.sqlite'): Db {
   fs.mkdirSync(dataDir, { recursive: true });

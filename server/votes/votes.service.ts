@@ -5,6 +5,7 @@ import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { tx } from '../db/client.js';
+import { WalSync } from '../db/wal-sync.js';
 import { agendaItems, meetingParticipants, meetings, voteDelegations, voteEligibility, votes } from '../db/schema/index.js';
 import { AppError, notFound } from '../http/errors.js';
 import { meetingAccess, requireChair } from '../meetings/meetings.access.js';
@@ -36,9 +37,10 @@ export const voteOptions = {
    */
   progressIntervalMs: 500,
   /**
-   * SQLite `synchronous` mode of ballot transactions. FULL (default): the WAL is fsynced at every
-   * ballot commit, so an acknowledged ballot survives a power loss, not only a process crash; the
-   * rest of the database stays at NORMAL. See docs/VOTING.md.
+   * Durability of an acknowledged ballot. FULL (default): acknowledged only once the WAL holding it
+   * is fsynced (group commit, on the thread pool), so it survives a power loss, not only a process
+   * crash — what SQLite's `synchronous = FULL` gives, without stalling the loop. NORMAL: acknowledged
+   * at commit (survives `kill -9`). See docs/VOTING.md.
    */
   ballotSync: 'FULL' as 'FULL' | 'NORMAL',
   /** The clock deadlines are checked against (tests move it forward instead of sleeping). */
@@ -82,6 +84,7 @@ export class VotesService {
   publisher: VotePublisher | null = null;
 
   private readonly stmts: BallotStatements;
+  private readonly walSync: WalSync;
   private readonly open = new Map<number, OpenVote>();
   private queue: PendingBallot[] = [];
   private flushScheduled = false;
@@ -91,6 +94,7 @@ export class VotesService {
 
   constructor(private readonly ctx: AppContext) {
     this.stmts = new BallotStatements(ctx.db.$client);
+    this.walSync = new WalSync(ctx.db.$client);
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -309,8 +313,9 @@ export class VotesService {
   }
 
   /**
-   * Writes every queued ballot in one transaction under synchronous=FULL (the commit is on disk,
-   * surviving power loss, before any of them is acknowledged), then settles each promise.
+   * Writes every queued ballot in one transaction, then (with `ballotSync: 'FULL'`) waits until the
+   * WAL holding it is fsynced — on the thread pool, never blocking the loop (server/db/wal-sync.ts) —
+   * and only then settles each ballot's promise, so an acknowledged ballot survives a power loss.
    */
   private flush(): void {
     this.flushScheduled = false;
@@ -323,7 +328,6 @@ export class VotesService {
       return;
     }
     const outcomes: (true | unknown)[] = new Array(batch.length);
-    sqlite.pragma(`synchronous = ${voteOptions.ballotSync}`);
     try {
       sqlite.transaction(() => {
         batch.forEach((b, i) => {
@@ -338,18 +342,33 @@ export class VotesService {
     } catch (e) {
       this.ctx.log.error({ err: e }, 'ballot batch failed');
       outcomes.fill(new AppError('internal', 'The ballot could not be stored; retry', 500));
-    } finally {
-      sqlite.pragma('synchronous = NORMAL');
     }
     const touched = new Set<OpenVote>();
+    const committed: PendingBallot[] = [];
     batch.forEach((b, i) => {
       if (outcomes[i] === true) {
         b.ov.voters.add(b.voterId);
         touched.add(b.ov);
-        b.resolve({ changed: false });
+        committed.push(b);
       } else b.reject(outcomes[i]);
     });
     for (const ov of touched) this.markProgress(ov);
+    if (!committed.length) return;
+    if (voteOptions.ballotSync === 'NORMAL') {
+      for (const b of committed) b.resolve({ changed: false });
+      return;
+    }
+    this.walSync.durable().then(
+      () => {
+        for (const b of committed) b.resolve({ changed: false });
+      },
+      (e: unknown) => {
+        // Committed but not known to be on disk: no acknowledgement; the client's retry (same
+        // commandId and receipt) is answered as already counted once the disk recovers.
+        this.ctx.log.error({ err: e }, 'ballot fsync failed');
+        for (const b of committed) b.reject(new AppError('internal', 'The ballot could not be made durable; retry', 500));
+      },
+    );
   }
 
   /** One ballot inside the batch transaction. Secret ballots: nothing here links voter and choice. */
@@ -547,6 +566,7 @@ export class VotesService {
     this.closeTimers.clear();
     this.progressTimers.clear();
     if (this.queue.length) this.flush();
+    this.walSync.close();
   }
 
   private chairRow(user: AuthUser, voteId: number): VoteRow {

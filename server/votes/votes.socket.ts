@@ -17,6 +17,8 @@ export function votesSocket(hub: RealtimeHub, ctx: AppContext): void {
   hub.onPresence((meetingId) => svc.presenceChanged(meetingId));
   ctx.bus.on('meeting:changed', ({ meetingId }) => svc.refreshMeeting(meetingId));
   svc.resumeTimers();
+  // Timers, the last ballot batch and the WAL descriptor end with the server.
+  hub.io.httpServer?.once('close', () => svc.stop());
   hub.commands(VOTE_COMMANDS, {
     'vote:create': ({ meetingId, vote }, c) => ({ vote: svc.create(c.user, meetingId, vote) }),
     'vote:open': ({ voteId }, c) => ({ vote: svc.openVote(c.user, voteId) }),
