@@ -1,7 +1,11 @@
+import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
 import { css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import type { Locale } from '../../shared/protocol/auth.js';
 import type { CreateVoteBody, VoteView } from '../../shared/protocol/votes.js';
+import { localeContext } from '../services/context.js';
+import { formatTime } from '../services/format.js';
 import { CommandError } from '../services/socket.js';
 import './ec-vote-result.js';
 import { VotesSessionElement, kindLabel, majorityLabel, optionLabel, voteErrorText, voteStyles } from './votes-shared.js';
@@ -9,7 +13,8 @@ import { VotesSessionElement, kindLabel, majorityLabel, optionLabel, voteErrorTe
 /**
  * The chair's vote console: prepare a vote (kind, secret or named, options, majority, abstentions,
  * tie rule, quorum, duration), open it, follow the coalesced progress (and, for named votes, who has
- * not voted yet), extend, close, announce — with the casting vote when the result is tied.
+ * not voted yet), extend, close, announce — with the casting vote when the result is tied. Lists the
+ * meeting's vote delegations (who → whom, since when), kept current by `vote:delegated`.
  */
 @localized()
 @customElement('ec-vote-console')
@@ -72,10 +77,32 @@ export class EcVoteConsole extends VotesSessionElement {
         columns: 2;
         margin: 0.25rem 0;
       }
+      .delegations {
+        border-top: 1px solid var(--ec-border, #d0d7e2);
+        padding: 0.75rem 0;
+      }
+      .delegations h3 {
+        font-size: 1rem;
+        margin: 0 0 0.35rem;
+      }
+      .delegations ul {
+        list-style: none;
+        padding: 0;
+        margin: 0;
+        display: grid;
+        gap: 0.3rem;
+      }
+      .delegations li {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem 0.6rem;
+        align-items: baseline;
+      }
     `,
   ];
 
   @property({ type: Number }) agendaItemId: number | null = null;
+  @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
   @state() private kind: CreateVoteBody['kind'] = 'motion';
   @state() private busy = false;
   @state() private error: string | null = null;
@@ -88,6 +115,7 @@ export class EcVoteConsole extends VotesSessionElement {
       <h2>${msg('Biểu quyết', { id: 'votes.console.title' })}</h2>
       ${this.error ? html`<p class="error" role="alert">${voteErrorText(this.error)}</p>` : nothing}
       ${[...s.votes].reverse().map((v) => this.renderVote(v))}
+      ${this.renderDelegations()}
       <details ?open=${!s.votes.length}>
         <summary class="row"><strong>${msg('Chuẩn bị biểu quyết mới', { id: 'votes.console.new' })}</strong></summary>
         ${this.renderForm()}
@@ -120,6 +148,30 @@ export class EcVoteConsole extends VotesSessionElement {
         : nothing}
       ${v.state === 'closed' || v.state === 'announced' ? html`<ec-vote-result .vote=${v}></ec-vote-result>` : nothing}
       ${v.state === 'closed' ? this.renderAnnounce(v) : nothing}
+    </div>`;
+  }
+
+  private renderDelegations() {
+    const s = this.session!;
+    if (!s.loaded) return nothing;
+    const list = [...s.delegations].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return html`<div class="delegations" data-testid="console-delegations">
+      <h3>${msg(str`Ủy quyền biểu quyết (${list.length})`, { id: 'votes.console.delegations' })}</h3>
+      ${list.length
+        ? html`<ul>
+            ${list.map(
+              (d) => html`<li data-testid="console-delegation" data-from=${d.fromUserId} data-to=${d.toUserId}>
+                <span><strong>${d.fromName}</strong> → <strong>${d.toName}</strong></span>
+                <span class="meta">${msg(str`từ ${formatTime(d.createdAt, this.locale)}`, { id: 'votes.console.delegationSince' })}</span>
+              </li>`,
+            )}
+          </ul>
+          <p class="meta">
+            ${s.delegatorMayVote
+              ? msg('Người ủy quyền vẫn có thể tự biểu quyết (theo quy định của ban).', { id: 'votes.console.delegatorMayVote' })
+              : msg('Người đã ủy quyền không tự biểu quyết.', { id: 'votes.console.delegatorMayNotVote' })}
+          </p>`
+        : html`<p class="meta">${msg('Chưa có ai ủy quyền biểu quyết.', { id: 'votes.console.noDelegations' })}</p>`}
     </div>`;
   }
 

@@ -1,4 +1,4 @@
-import type { MyVote, VoteView } from '../../shared/protocol/votes.js';
+import type { Delegation, MyVote, VoteView } from '../../shared/protocol/votes.js';
 import type { Api } from './api.js';
 import type { RealtimeClient } from './socket.js';
 
@@ -12,13 +12,17 @@ export interface VoteProgress {
 /**
  * The votes of one meeting on this tablet: loaded over REST, kept current by the meeting room's
  * `vote:changed` / `vote:progress` / `vote:closed` pushes, reloaded after every reconnect (a push
- * missed while offline is then covered). Components read `votes`, `progress`, `mine` and listen to
- * `change`; they send commands through `command()` of the shared RealtimeClient.
+ * missed while offline is then covered). Components read `votes`, `progress`, `mine`, `delegations`
+ * and listen to `change`; they send commands through `command()` of the shared RealtimeClient.
  */
 export class VotesSession extends EventTarget {
   votes: VoteView[] = [];
   progress = new Map<number, VoteProgress>();
   mine = new Map<number, MyVote>();
+  /** Vote delegations of the meeting the caller may see (chair: all; others: those they give or hold). */
+  delegations: Delegation[] = [];
+  /** The committee lets a member who delegated still vote in person. */
+  delegatorMayVote = false;
   loaded = false;
   error: string | null = null;
   #offs: (() => void)[] = [];
@@ -49,6 +53,12 @@ export class VotesSession extends EventTarget {
         this.progress.set(p.data.voteId, { ...p.data, notVoted: p.data.notVoted ?? prev?.notVoted });
         this.#changed();
       }),
+      // A private push to the chair and the people concerned: re-read the list (a revoke carries no
+      // delegation) and the proxies of open votes.
+      client.on('vote:delegated', (p) => {
+        if (p.data.meetingId !== meetingId) return;
+        void this.reloadDelegations().then(() => Promise.all(this.votes.filter((v) => v.state === 'open').map((v) => this.refreshMine(v.id))));
+      }),
     );
     const onState = () => {
       if (client.state === 'online') void this.reload();
@@ -73,10 +83,29 @@ export class VotesSession extends EventTarget {
       this.loaded = true;
       this.error = null;
       for (const v of r.votes) if (v.state === 'open') await this.refreshMine(v.id);
+      await this.reloadDelegations();
     } catch (e) {
       this.error = (e as { code?: string }).code ?? 'network';
     }
     this.#changed();
+  }
+
+  async reloadDelegations(): Promise<void> {
+    try {
+      const r = await this.api.get<{ delegations: Delegation[]; delegatorMayVote: boolean }>(`/api/meetings/${this.meetingId}/delegations`);
+      this.delegations = r.delegations;
+      this.delegatorMayVote = r.delegatorMayVote;
+      this.#changed();
+    } catch {
+      /* offline: the next reload fills it in */
+    }
+  }
+
+  /** Delegates the caller's vote in this meeting to `toUserId` (null: takes it back). Rejects with CommandError. */
+  async delegate(toUserId: number | null): Promise<void> {
+    await this.client.command('vote:delegate', { meetingId: this.meetingId, toUserId });
+    await this.reloadDelegations();
+    await Promise.all(this.votes.filter((v) => v.state === 'open').map((v) => this.refreshMine(v.id)));
   }
 
   async refreshMine(voteId: number): Promise<void> {

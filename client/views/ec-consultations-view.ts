@@ -1,18 +1,31 @@
 import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, svg } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Locale, Me } from '../../shared/protocol/auth.js';
-import type { Consultation, ConsultationAnswerKind } from '../../shared/protocol/consultations.js';
+import type { Consultation, ConsultationAnswerKind, ConsultationDocument } from '../../shared/protocol/consultations.js';
+import type { MeetingPack } from '../../shared/protocol/documents.js';
+import type { MeetingSummary } from '../../shared/protocol/meetings.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatDateTime, fromLocalInput } from '../services/format.js';
 import { sharedStyles } from '../styles/shared.js';
 
+const docIcon = svg`<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"><path d="M14 3H6a1 1 0 0 0-1 1v16a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V8z"/><path d="M14 3v5h5M8 13h8M8 17h6"/></svg>`;
+
+/** A document picked for a new consultation (from one of the committee's meeting packs). */
+interface Picked {
+  id: number;
+  title: string;
+  meetingTitle: string;
+  access: ConsultationDocument['access'];
+}
+
 /**
- * Written consultations (lấy ý kiến bằng văn bản): the questions sent to me, with a large answer
- * choice (agree / disagree / other opinion with a comment) until the deadline; after it, the result,
- * every comment and the PDF report. A committee secretary also sends new ones from here.
+ * Written consultations (lấy ý kiến bằng văn bản): the questions sent to me with their documents
+ * (opened in the document viewer), a large answer choice (agree / disagree / other opinion with a
+ * comment) until the deadline; after it, the result, every comment and the PDF report. A committee
+ * secretary also sends new ones from here, picking documents from the committee's meetings.
  */
 @localized()
 @customElement('ec-consultations-view')
@@ -84,6 +97,7 @@ export class EcConsultationsView extends LitElement {
       }
       label {
         display: grid;
+        grid-template-columns: minmax(0, 1fr);
         gap: 0.25rem;
         margin: 0.4rem 0;
         font-weight: 600;
@@ -99,6 +113,94 @@ export class EcConsultationsView extends LitElement {
       ul.answers {
         padding-left: 1.1rem;
       }
+      ul.docs {
+        list-style: none;
+        padding: 0;
+        margin: 0.5rem 0;
+        display: grid;
+        gap: 0.4rem;
+      }
+      ul.docs a {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 0.1rem 0.5rem;
+        min-height: 44px;
+        padding: 0.3rem 0.6rem;
+        border: 1px solid var(--ec-border, #d0d7e2);
+        border-radius: 8px;
+        text-decoration: none;
+        color: var(--ec-primary-strong);
+        font-weight: 600;
+      }
+      ul.docs .muted {
+        font-weight: 400;
+      }
+      ul.docs svg {
+        width: 1.2rem;
+        height: 1.2rem;
+        flex: none;
+      }
+      fieldset {
+        border: 1px solid var(--ec-border, #d0d7e2);
+        border-radius: 8px;
+        margin: 0.5rem 0;
+        padding: 0.5rem 0.75rem;
+        min-width: 0;
+      }
+      legend {
+        font-weight: 600;
+      }
+      label.check {
+        display: flex;
+        align-items: center;
+        gap: 0.5rem;
+        font-weight: 400;
+        min-height: 44px;
+        margin: 0;
+      }
+      label.check input {
+        width: 1.3rem;
+        height: 1.3rem;
+        min-height: 0;
+        flex: none;
+      }
+      select {
+        font: inherit;
+        min-height: 44px;
+        width: 100%;
+        min-width: 0;
+        box-sizing: border-box;
+      }
+      .chips {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.4rem;
+        margin: 0.4rem 0;
+      }
+      .chip {
+        display: inline-flex;
+        align-items: center;
+        gap: 0.25rem;
+        padding-left: 0.6rem;
+        border-radius: 999px;
+        background: var(--ec-primary-soft, #e1ecfa);
+        max-width: 100%;
+      }
+      .chip span {
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      .chip button {
+        border: none;
+        background: transparent;
+        padding: 0 0.6rem;
+      }
+      .badge-conf {
+        color: var(--ec-danger, #a8201a);
+        font-weight: 600;
+      }
     `,
   ];
 
@@ -110,6 +212,11 @@ export class EcConsultationsView extends LitElement {
   @state() private error: string | null = null;
   @state() private draft = new Map<number, { answer: ConsultationAnswerKind | null; comment: string }>();
   @state() private saved: number | null = null;
+  /** Secretary's form: the committee's meetings, the pack of the one chosen, the documents picked. */
+  @state() private meetings: MeetingSummary[] | null = null;
+  @state() private pack: MeetingPack | null = null;
+  @state() private picked: Picked[] = [];
+  @state() private createError: string | null = null;
 
   override connectedCallback() {
     super.connectedCallback();
@@ -153,6 +260,7 @@ export class EcConsultationsView extends LitElement {
           : msg(str`Đã hết hạn ${formatDateTime(c.deadline, this.locale)}`, { id: 'consult.closed' })}
       </div>
       <p style="white-space:pre-wrap">${c.question}</p>
+      ${this.renderDocuments(c)}
       ${c.canAnswer
         ? html`<div class="choices" role="group" aria-label=${msg('Ý kiến của bạn', { id: 'consult.yours' })}>
               ${(['agree', 'disagree', 'other'] as const).map(
@@ -184,33 +292,147 @@ export class EcConsultationsView extends LitElement {
     </section>`;
   }
 
+  private renderDocuments(c: Consultation) {
+    if (!c.documents.length) return nothing;
+    return html`<div data-testid="consult-documents">
+      <strong>${msg('Tài liệu kèm theo', { id: 'consult.documents' })}</strong>
+      <ul class="docs">
+        ${c.documents.map(
+          (d) => html`<li>
+            <a href="/documents/${d.id}?back=consultations" data-testid="consult-document" data-id=${d.id}>
+              ${docIcon}<span>${d.title}</span>
+              <span class="muted">${d.meetingTitle}${d.pageCount ? ` · ${msg(str`${d.pageCount} trang`, { id: 'consult.pages' })}` : ''}</span>
+              ${d.access === 'confidential' ? html`<span class="badge-conf">${msg('Mật', { id: 'consult.confidential' })}</span>` : nothing}
+            </a>
+          </li>`,
+        )}
+      </ul>
+    </div>`;
+  }
+
   private renderCreate() {
-    return html`<details class="card">
+    return html`<details class="card" @toggle=${(e: Event) => (e.target as HTMLDetailsElement).open && this.loadMeetings()}>
       <summary><strong>${msg('Gửi xin ý kiến mới', { id: 'consult.new' })}</strong></summary>
       <form @submit=${(e: Event) => this.create(e)}>
         <label>${msg('Tiêu đề', { id: 'consult.form.title' })}<input name="title" required maxlength="300" /></label>
         <label>${msg('Nội dung xin ý kiến', { id: 'consult.form.question' })}<textarea name="question" rows="4" required></textarea></label>
         <label>${msg('Hạn trả lời', { id: 'consult.form.deadline' })}<input name="deadline" type="datetime-local" required /></label>
-        <button class="primary" type="submit">${msg('Gửi', { id: 'consult.form.send' })}</button>
+        ${this.renderPicker()}
+        ${this.createError ? html`<p class="error" role="alert" data-testid="consult-create-error">${this.createErrorText(this.createError)}</p>` : nothing}
+        <button class="primary" type="submit" data-testid="consult-send">${msg('Gửi', { id: 'consult.form.send' })}</button>
       </form>
     </details>`;
+  }
+
+  /** Documents to send: choose one of the committee's meetings, tick documents of its pack. */
+  private renderPicker() {
+    const pickedIds = new Set(this.picked.map((p) => p.id));
+    const docs = (this.pack?.items ?? []).flatMap((i) => i.documents.map((d) => ({ ...d, item: i.number })));
+    const meetingTitle = this.meetings?.find((m) => m.id === this.pack?.meetingId)?.title ?? '';
+    return html`<fieldset data-testid="consult-picker">
+      <legend>${msg('Tài liệu kèm theo', { id: 'consult.documents' })}</legend>
+      ${this.picked.length
+        ? html`<div class="chips">
+            ${this.picked.map(
+              (p) => html`<span class="chip" data-testid="consult-picked"
+                ><span title=${`${p.title} — ${p.meetingTitle}`}>${p.title}</span
+                ><button type="button" aria-label=${msg(str`Bỏ ${p.title}`, { id: 'consult.unpick' })} @click=${() => (this.picked = this.picked.filter((x) => x.id !== p.id))}>✕</button></span
+              >`,
+            )}
+          </div>`
+        : html`<p class="muted">${msg('Chưa chọn tài liệu nào (không bắt buộc).', { id: 'consult.noDocs' })}</p>`}
+      <label
+        >${msg('Chọn từ bộ tài liệu của phiên họp', { id: 'consult.fromMeeting' })}
+        <select data-testid="consult-meeting" @change=${(e: Event) => this.loadPack(Number((e.target as HTMLSelectElement).value))}>
+          <option value="">—</option>
+          ${(this.meetings ?? []).map((m) => html`<option value=${m.id} ?selected=${m.id === this.pack?.meetingId}>${m.title} · ${formatDateTime(m.startsAt, this.locale)}</option>`)}
+        </select>
+      </label>
+      ${this.pack
+        ? docs.length
+          ? docs.map(
+              (d) => html`<label class="check"
+                ><input
+                  type="checkbox"
+                  data-testid="consult-doc"
+                  data-id=${d.id}
+                  .checked=${pickedIds.has(d.id)}
+                  ?disabled=${!d.published}
+                  @change=${(e: Event) => this.toggle({ id: d.id, title: d.title, meetingTitle, access: d.access }, (e.target as HTMLInputElement).checked)}
+                />
+                <span
+                  >${d.item}. ${d.title}
+                  ${d.access === 'confidential' ? html`<span class="badge-conf">${msg('Mật', { id: 'consult.confidential' })}</span>` : nothing}
+                  ${!d.published ? html`<span class="muted">(${msg('chưa công bố', { id: 'consult.unpublished' })})</span>` : nothing}</span
+                ></label
+              >`,
+            )
+          : html`<p class="muted">${msg('Phiên họp này chưa có tài liệu.', { id: 'consult.packEmpty' })}</p>`
+        : nothing}
+      ${this.picked.some((p) => p.access === 'confidential')
+        ? html`<p class="muted">${msg('Tài liệu mật chỉ gửi được khi mọi người nhận đều đã có quyền xem tài liệu đó.', { id: 'consult.confHint' })}</p>`
+        : nothing}
+    </fieldset>`;
+  }
+
+  private toggle(p: Picked, on: boolean) {
+    this.picked = on ? [...this.picked.filter((x) => x.id !== p.id), p] : this.picked.filter((x) => x.id !== p.id);
+  }
+
+  private async loadMeetings() {
+    if (this.meetings) return;
+    try {
+      const r = await this.api.get<{ meetings: MeetingSummary[] }>('/api/meetings', { scope: 'all', committeeId: String(this.me!.secretaryOf[0]) });
+      this.meetings = [...r.meetings].sort((a, b) => b.startsAt.localeCompare(a.startsAt));
+    } catch (err) {
+      this.createError = err instanceof ApiError ? err.code : 'network';
+    }
+  }
+
+  private async loadPack(meetingId: number) {
+    if (!meetingId) {
+      this.pack = null;
+      return;
+    }
+    try {
+      this.pack = await this.api.get<MeetingPack>(`/api/meetings/${meetingId}/documents`);
+    } catch (err) {
+      this.createError = err instanceof ApiError ? err.code : 'network';
+    }
+  }
+
+  private createErrorText(code: string) {
+    switch (code) {
+      case 'document_confidential':
+        return msg('Tài liệu mật chỉ gửi được cho những người đã có quyền xem tài liệu đó. Hãy bỏ tài liệu mật ra.', { id: 'consult.err.confidential' });
+      case 'document_not_published':
+        return msg('Hãy công bố tài liệu trước khi gửi.', { id: 'consult.err.unpublished' });
+      case 'network':
+        return msg('Mất kết nối. Vui lòng thử lại.', { id: 'consult.err.network' });
+      default:
+        return msg('Chưa gửi được. Vui lòng kiểm tra lại thông tin.', { id: 'consult.err.generic' });
+    }
   }
 
   private async create(e: Event) {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
     const f = new FormData(form);
+    this.createError = null;
     try {
       await this.api.post('/api/consultations', {
         committeeId: this.me!.secretaryOf[0],
         title: String(f.get('title')).trim(),
         question: String(f.get('question')),
         deadline: fromLocalInput(String(f.get('deadline'))),
+        documentIds: this.picked.map((p) => p.id),
       });
       form.reset();
+      this.picked = [];
+      this.pack = null;
       await this.load();
     } catch (err) {
-      this.error = err instanceof ApiError ? err.code : 'network';
+      this.createError = err instanceof ApiError ? err.code : 'network';
     }
   }
 

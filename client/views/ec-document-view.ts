@@ -79,7 +79,10 @@ export class EcDocumentView extends LitElement {
     const shown = d ? (d.versions.find((v) => v.id === this.versionId) ?? d.current) : null;
     return html`
       <div class="head">
-        <a class="back" href=${d ? `/meetings/${d.meetingId}/documents` : '/meetings'}>← ${msg('Bộ tài liệu', { id: 'documents.pack.short' })}</a>
+        ${this.query.get('back') === 'consultations'
+          ? // Opened from a written consultation: its recipient may not see the meeting's pack.
+            html`<a class="back" href="/consultations">← ${msg('Lấy ý kiến', { id: 'documents.backToConsultations' })}</a>`
+          : html`<a class="back" href=${d ? `/meetings/${d.meetingId}/documents` : '/meetings'}>← ${msg('Bộ tài liệu', { id: 'documents.pack.short' })}</a>`}
         <h1 title=${d?.title ?? ''}>${d?.title ?? html`<span class="spinner"></span>`}</h1>
         ${d?.access === 'confidential' ? html`<span class="badge live">${msg('Mật — chỉ xem', { id: 'documents.access.confidentialShort' })}</span>` : nothing}
         ${d && shown && d.versions.length > 1

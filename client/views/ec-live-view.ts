@@ -6,12 +6,14 @@ import type { MeetingPack } from '../../shared/protocol/documents.js';
 import type { SpeakerKind } from '../../shared/protocol/live.js';
 import '../components/ec-live-timer.js';
 import '../components/ec-quorum-badge.js';
+import '../components/ec-vote-delegation.js';
 import '../components/ec-vote-panel.js';
 import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
 import { statusLabel } from '../services/labels.js';
 import { LiveSession, errorCode } from '../services/live.js';
 import { sharedRealtime } from '../services/socket.js';
+import { VotesSession } from '../services/votes.js';
 import { attendanceLabel, commandErrorText, connectionBanner, kindLabel, liveStyles } from './live-shared.js';
 
 const KINDS: SpeakerKind[] = ['speech', 'question', 'point_of_order'];
@@ -137,6 +139,8 @@ export class EcLiveView extends LitElement {
   @consume({ context: apiContext }) private api!: Api;
 
   @state() private session: LiveSession | null = null;
+  /** The meeting's votes and delegations, shared by the vote panel and the delegation card. */
+  @state() private votes: VotesSession | null = null;
   @state() private error = '';
   @state() private busy = false;
   /** Follow the presenter (default) or browse freely. */
@@ -155,6 +159,7 @@ export class EcLiveView extends LitElement {
     this.following = localStorage.getItem(`ec-follow-${id}`) !== 'false';
     this.session = new LiveSession(sharedRealtime(), id);
     this.session.addEventListener('change', this.#onChange);
+    this.votes = new VotesSession(this.api, sharedRealtime(), id);
     this.api
       .get<MeetingPack>(`/api/meetings/${id}/documents`)
       .then((p) => (this.pack = p))
@@ -166,6 +171,8 @@ export class EcLiveView extends LitElement {
     this.session?.removeEventListener('change', this.#onChange);
     this.session?.close();
     this.session = null;
+    this.votes?.close();
+    this.votes = null;
   }
 
   /** A push arrived: follow the presenter if we do. */
@@ -255,7 +262,7 @@ export class EcLiveView extends LitElement {
           : nothing}
       </header>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-      <ec-vote-panel meeting-id=${s.meetingId} style="margin-bottom:0.75rem"></ec-vote-panel>
+      <ec-vote-panel .session=${this.votes} style="margin-bottom:0.75rem"></ec-vote-panel>
       <div class="grid2">
         <div class="stack">
           <section class="card" aria-labelledby="cur">
@@ -295,6 +302,13 @@ export class EcLiveView extends LitElement {
                   ${me.status === 'absent' && me.reason ? html`<p class="muted">${me.reason}</p>` : nothing}`
               : html`<p class="muted">${msg('Bạn không có trong danh sách đại biểu.', { id: 'live.notParticipant' })}</p>`}
           </section>
+          <ec-vote-delegation
+            .session=${this.votes}
+            .participants=${st.attendance.attendance}
+            .userId=${s.userId}
+            ?canVote=${!!s.access?.canVote}
+            ?closed=${st.meeting.status === 'closed'}
+          ></ec-vote-delegation>
           ${me
             ? html`<section class="card" aria-labelledby="ask">
                 <h2 id="ask">${msg('Đăng ký phát biểu', { id: 'live.ask' })}</h2>

@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIEWPORTS, collectProblems, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
 import { type TestServer, startTestServer, userIds } from '../helpers/server.js';
+import { pdf, upload } from '../integration/documents-helpers.js';
 import { connectSocket, connected, newCommandId } from '../helpers/socket.js';
 
 /**
@@ -17,10 +18,11 @@ describe('votes e2e: chair console, three member tablets and the room display', 
   let members: Page[];
   let display: Page;
   let problems: ReturnType<typeof collectProblems>[];
+  let ids: Record<string, number>;
 
   beforeAll(async () => {
     server = await startTestServer();
-    const ids = await userIds(await server.login('admin'));
+    ids = await userIds(await server.login('admin'));
     const secretary = await server.login('secretary');
     // Checked in by the secretary, the meeting opened by the chair, the vote prepared in advance.
     const s = await connected(connectSocket(server.url, secretary));
@@ -102,6 +104,39 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     for (const p of problems) expect(p.errors).toEqual([]);
   });
 
+  it('a member delegates their vote from the phone; the chair console lists it at once; the proxy sees whose vote they hold; revoking clears both', { timeout: 90_000 }, async () => {
+    const [proxy, , phone] = members; // member1 (tablet) will hold member3's vote (phone)
+    for (const p of [chair, phone, proxy]) await p.locator('ec-language-switch button[lang="vi"]').click();
+    await tid(chair, 'console-delegations').waitFor();
+    expect(await chair.locator('[data-testid="console-delegation"]').count()).toBe(0);
+    await tid(phone, 'delegate-start').click();
+    await tid(phone, 'delegate-to').selectOption(String(ids.member1));
+    await tid(phone, 'delegate-summary').waitFor();
+    await screenshot(phone, 'vote-delegation-phone', 'vi');
+    await tid(phone, 'delegate-confirm').click();
+    await expect.poll(() => tid(phone, 'delegated-to').textContent()).toMatch(/Bạn đã ủy quyền biểu quyết cho .+ lúc \d{2}:\d{2}/);
+    // Pushed (vote:delegated), not polled: the chair's console and the proxy's tablet update by themselves.
+    const row = chair.locator(`[data-testid="console-delegation"][data-from="${ids.member3}"][data-to="${ids.member1}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await expect.poll(() => tid(proxy, 'delegation-held').textContent(), { timeout: 10_000 }).toMatch(/Bạn biểu quyết cả phần của: /);
+    await screenshot(phone, 'vote-delegated-phone', 'vi');
+    await screenshot(proxy, 'vote-delegation', 'vi');
+    await screenshot(chair, 'vote-console-delegations', 'vi');
+    for (const p of [chair, proxy]) await p.locator('ec-language-switch button[lang="en"]').click();
+    await expect.poll(() => tid(proxy, 'delegation-held').textContent()).toMatch(/You also vote for: /);
+    await expect.poll(() => tid(chair, 'console-delegations').textContent()).toMatch(/Vote delegations \(1\)/);
+    await screenshot(proxy, 'vote-delegation', 'en');
+    await screenshot(chair, 'vote-console-delegations', 'en');
+    await chair.locator('ec-language-switch button[lang="vi"]').click();
+    await proxy.locator('ec-language-switch button[lang="vi"]').click();
+
+    await tid(phone, 'delegation-revoke').click();
+    await tid(phone, 'delegate-start').waitFor();
+    await row.waitFor({ state: 'detached', timeout: 10_000 });
+    await tid(proxy, 'delegation-held').waitFor({ state: 'detached', timeout: 10_000 });
+    for (const p of problems) expect(p.errors).toEqual([]);
+  });
+
   it('a member answers a written consultation on the tablet with one choice and a comment', async () => {
     const secretary = await server.login('secretary');
     const committeeId = (await secretary.get('/api/committees')).body.committees[0].id;
@@ -120,5 +155,57 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     await tid(p, 'answer-send').click();
     await expect.poll(async () => (await secretary.get(`/api/consultations/${sent.body.id}`)).body.counts).toEqual({ agree: 0, disagree: 0, other: 1, none: 12 });
     await screenshot(p, 'consultations', 'vi');
+  });
+
+  it('the secretary sends a consultation with a document picked from a meeting pack; a recipient the document does not name opens it in the viewer', { timeout: 90_000 }, async () => {
+    const secretary = await server.login('secretary');
+    const item = (await secretary.get('/api/meetings/1/documents')).body.items[0].id as number;
+    // Named for member1 only: member2 may read it solely as a recipient of the consultation.
+    const doc = await upload(secretary, 1, item, pdf('seed-2.pdf'), 'seed-2.pdf', { title: 'Báo cáo chuyển đổi số', access: 'named', viewerIds: String(ids.member1) });
+    expect(doc.status).toBe(201);
+    const m2 = members[1];
+    expect((await m2.request.get(`/api/documents/${doc.body.id}`)).status()).toBe(404);
+
+    const sec = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
+    const secProblems = collectProblems(sec);
+    await login(sec, 'secretary');
+    await sec.goto('/consultations');
+    await sec.locator('ec-consultations-view details summary').first().click();
+    await sec.locator('ec-consultations-view input[name="title"]').fill('Xin ý kiến về Báo cáo chuyển đổi số');
+    await sec.locator('ec-consultations-view textarea[name="question"]').fill('Đề nghị các đồng chí cho ý kiến về báo cáo kèm theo.');
+    await sec.locator('ec-consultations-view input[name="deadline"]').fill(new Date(Date.now() + 2 * 86400_000 + 7 * 3600_000).toISOString().slice(0, 16));
+    await tid(sec, 'consult-meeting').selectOption('1');
+    await sec.locator(`[data-testid="consult-doc"][data-id="${doc.body.id}"]`).check();
+    await tid(sec, 'consult-picked').waitFor();
+    await screenshot(sec, 'consultation-new', 'vi');
+    await tid(sec, 'consult-send').click();
+    await sec.locator('[data-testid="consultation"] [data-testid="consult-document"]').first().waitFor();
+
+    await m2.goto('/consultations');
+    const link = m2.locator(`[data-testid="consult-document"][data-id="${doc.body.id}"]`).first();
+    await link.waitFor();
+    await screenshot(m2, 'consultations-documents', 'vi');
+    await m2.setViewportSize(VIEWPORTS.phone);
+    await screenshot(m2, 'consultations-documents-phone', 'vi');
+    await m2.setViewportSize(VIEWPORTS.tablet);
+    await link.click();
+    await m2.waitForURL(/\/documents\/\d+\?back=consultations/);
+    await m2.locator('ec-pdf-viewer .pg[data-rendered="true"]').first().waitFor({ timeout: 20_000 });
+    await expect.poll(() => m2.locator('ec-document-view a.back').getAttribute('href')).toBe('/consultations');
+    await screenshot(m2, 'document-from-consultation', 'vi');
+    await m2.locator('ec-language-switch button[lang="en"]').click();
+    await m2.goto('/consultations');
+    await link.waitFor();
+    await screenshot(m2, 'consultations-documents', 'en');
+    await m2.locator('ec-language-switch button[lang="vi"]').click();
+    await sec.locator('ec-language-switch button[lang="en"]').click();
+    await sec.goto('/consultations');
+    await sec.locator('ec-consultations-view details summary').first().click();
+    await tid(sec, 'consult-meeting').selectOption('1');
+    await sec.locator(`[data-testid="consult-doc"][data-id="${doc.body.id}"]`).check();
+    await screenshot(sec, 'consultation-new', 'en');
+    await sec.locator('ec-language-switch button[lang="vi"]').click();
+    for (const p of [...problems, secProblems]) expect(p.errors).toEqual([]);
+    await sec.close();
   });
 });
