@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobRunner } from '../../server/jobs/jobs.js';
 import { type HttpClient, type TestServer, buildMeeting, startTestServer, userIds } from '../helpers/server.js';
 import { pdf, upload } from './documents-helpers.js';
+import { rawSocket } from '../helpers/yjs.js';
 
 describe('written consultations (lấy ý kiến bằng văn bản)', () => {
   let s: TestServer;
@@ -141,6 +142,9 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
     expect((await m2.get(`/api/meetings/${meetingId}`)).status).toBe(404);
     expect((await m2.get(`/api/meetings/${meetingId}/documents`)).status).toBe(404);
     expect((await m2.patch(`/api/documents/${open}`, { title: 'x' })).status).not.toBe(200);
+    // The meeting's shared annotations are the meeting's, not the consultation's: refused (4403).
+    const shared = await rawSocket(s.url, `annotation:${open}:shared:${meetingId}`, m2.cookie);
+    expect(await shared.closed).toBe(4403);
 
     // Not a recipient: 404 on every path, and search finds nothing — whether outside the meeting
     // (member3) or a participant the named document does not name (member4).
