@@ -21,6 +21,11 @@ export const CLOSE_CODES = {
   unknownDocument: 4404,
   /** Accepting the update would grow the document past `LIMITS.yjs.docBytes`. */
   documentTooLarge: 4413,
+  /**
+   * The connection kept sending updates the document's rules refuse (e.g. editing someone else's
+   * shared annotation); they were dropped, and after `maxRefusedUpdates` of them it is closed.
+   */
+  updateRefused: 4422,
 } as const;
 
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];

@@ -9,7 +9,8 @@ import { documentPages, documentVersions, documents } from '../db/schema/index.j
 import { documentAccess } from '../documents/documents.access.js';
 import type { Logger } from '../log.js';
 import { SERVER_ORIGIN, type YjsHub, yjsHub } from '../yjs/yjs.hub.js';
-import { type YjsDocKind, docPattern } from '../yjs/yjs.registry.js';
+import { findInUpdate, groupByClient, type Struct } from '../yjs/yjs.filter.js';
+import { type YjsDocKind, type YjsRefusal, type YjsValidateContext, docPattern } from '../yjs/yjs.registry.js';
 
 /** Root map of a layer doc written by the server only: `<newVersionId>` → the version it was carried from. */
 export const CARRY_MAP = 'carry';
@@ -21,8 +22,9 @@ type SharedParsed = { documentId: number; meetingId: number };
  * Private layer `annotation:<documentId>:private:<userId>`: its owner alone, and only while the owner
  * may see the document (documentAccess: published, named viewer for named/confidential, …).
  */
-export function privateLayerKind(onOpen: (name: string) => void): YjsDocKind<PrivateParsed> {
+export function privateLayerKind(onOpen: (name: string) => void, validate?: (ctx: YjsValidateContext) => YjsRefusal[] | null): YjsDocKind<PrivateParsed> {
   return {
+    validate,
     kind: 'annotation-private',
     parse: docPattern<'documentId' | 'userId'>('annotation:{documentId}:private:{userId}'),
     access(user, { documentId, userId }, db) {
@@ -39,8 +41,9 @@ export function privateLayerKind(onOpen: (name: string) => void): YjsDocKind<Pri
  * only in the document's own meeting. Writing is open to them, but the layer guard only accepts
  * items authored by the writer (and lets managers remove anyone's).
  */
-export function sharedLayerKind(onOpen: (name: string) => void): YjsDocKind<SharedParsed> {
+export function sharedLayerKind(onOpen: (name: string) => void, validate?: (ctx: YjsValidateContext) => YjsRefusal[] | null): YjsDocKind<SharedParsed> {
   return {
+    validate,
     kind: 'annotation-shared',
     parse: docPattern<'documentId' | 'meetingId'>('annotation:{documentId}:shared:{meetingId}'),
     access(user, { documentId, meetingId }, db) {
@@ -75,8 +78,8 @@ function pageTexts(db: Db, versionId: number): string[] {
 /** What the guard knows about one loaded layer doc. */
 interface Guarded {
   ref: LayerRef;
-  /** Last accepted value of every item, per items map (references, not copies). */
-  shadow: Map<string, Map<string, unknown>>;
+  /** The item keys of every items map (Y.Map.size is O(n); this is O(1)), kept in step after each transaction. */
+  keys: Map<string, Set<string>>;
   /** Item keys changed since the last projection, as `<mapName>\u0000<itemId>`. */
   dirty: Set<string>;
 }
@@ -106,8 +109,9 @@ export class AnnotationLayers {
     this.db = ctx.db;
     this.log = ctx.log.child({ domain: 'annotations' });
     const onOpen = (name: string) => this.guard(name);
-    this.hub.registerKind(privateLayerKind(onOpen));
-    this.hub.registerKind(sharedLayerKind(onOpen));
+    const validate = (ctx: YjsValidateContext) => this.validate(ctx);
+    this.hub.registerKind(privateLayerKind(onOpen, validate));
+    this.hub.registerKind(sharedLayerKind(onOpen, validate));
     this.lastVersionRowId = (this.db.$client.prepare('SELECT max(id) AS id FROM document_versions').get() as { id: number | null }).id ?? 0;
     this.lastAuditId = (this.db.$client.prepare('SELECT max(id) AS id FROM audit_log').get() as { id: number | null }).id ?? 0;
   }
@@ -201,13 +205,10 @@ export class AnnotationLayers {
     const ydoc = this.hub.getDoc(name);
     if (this.guarded.has(ydoc)) return ydoc;
     const ref = parseRef(name);
-    const g: Guarded = { ref, shadow: new Map(), dirty: new Set() };
+    const g: Guarded = { ref, keys: new Map(), dirty: new Set() };
     for (const [mapName] of ydoc.share) {
-      if (parseItemsMapName(mapName) === null && mapName !== CARRY_MAP) continue;
-      const m = ydoc.getMap(mapName);
-      const shadow = new Map<string, unknown>();
-      m.forEach((val, key) => shadow.set(key, val));
-      g.shadow.set(mapName, shadow);
+      if (parseItemsMapName(mapName) === null) continue;
+      g.keys.set(mapName, new Set(ydoc.getMap(mapName).keys()));
     }
     this.guarded.set(ydoc, g);
     this.byName.set(name, ydoc);
@@ -318,104 +319,215 @@ export class AnnotationLayers {
   }
 
   /**
-   * Checks what a client transaction changed. Accepted item changes update the shadow and are
-   * forwarded to newer versions when they landed on an already carried one (offline edits);
-   * refused ones are reverted in a server transaction that runs right after this one, in the same
-   * event-loop turn, so the hub commits and broadcasts both together.
+   * After every transaction on a layer doc (all of it already validated before it was applied, or
+   * a trusted server write): keeps the key sets and the projection's dirty set in step, and
+   * forwards client changes that landed on an already carried version to the newer versions
+   * (offline edits). O(changed keys).
    */
   private afterTransaction(name: string, ydoc: Y.Doc, g: Guarded, tr: Y.Transaction): void {
-    if (tr.origin === SERVER_ORIGIN) {
-      // Server writes (carry-over, reverts) are trusted: just keep the shadow in step.
-      this.absorb(ydoc, g, tr);
-      return;
+    const fromClient = tr.origin !== SERVER_ORIGIN && !!(tr.origin as { user?: AuthUser } | null)?.user;
+    const carry = fromClient && ydoc.share.has(CARRY_MAP) && ydoc.getMap(CARRY_MAP).size > 0;
+    let roots: Map<Y.AbstractType<any>, string> | null = null;
+    let byMap: Map<string, { key: string; value: unknown }[]> | null = null;
+    for (const [type, keys] of tr.changed) {
+      if ((type as Y.AbstractType<any>)._item !== null) continue;
+      if (!roots) {
+        roots = new Map();
+        for (const [n, t] of ydoc.share) roots.set(t, n);
+      }
+      const rootName = roots.get(type as Y.AbstractType<any>);
+      if (rootName === undefined || parseItemsMapName(rootName) === null) continue;
+      const map = ydoc.getMap<unknown>(rootName); // (a root a client created is an untyped AbstractType until getMap)
+      let set = g.keys.get(rootName);
+      if (!set) g.keys.set(rootName, (set = new Set()));
+      for (const key of keys) {
+        if (key === null) continue;
+        const value = map.get(key);
+        if (value === undefined) set.delete(key);
+        else set.add(key);
+        g.dirty.add(`${rootName}\u0000${key}`);
+        if (carry) {
+          byMap ??= new Map();
+          const list = byMap.get(rootName) ?? [];
+          list.push({ key, value });
+          byMap.set(rootName, list);
+        }
+      }
     }
-    const user = (tr.origin as { user?: AuthUser } | null)?.user;
-    if (!user) {
-      this.absorb(ydoc, g, tr);
-      return;
+    // Offline edits made on a version that was replaced meanwhile: carry them forward too.
+    if (byMap) for (const [mapName, list] of byMap) this.forward(ydoc, parseItemsMapName(mapName)!, list, new Set());
+    if (fromClient) this.onDirty?.(name);
+  }
+
+  /** The version row of a document, looking again once when it is not cached (a new upload). */
+  private version(documentId: number, versionId: number) {
+    let v = this.versions(documentId).find((x) => x.id === versionId);
+    if (!v) {
+      this.versionCache.delete(documentId);
+      v = this.versions(documentId).find((x) => x.id === versionId);
     }
-    const reverts: (() => void)[] = [];
-    const forwards: { mapName: string; key: string; value: unknown }[] = [];
-    const roots = new Map<Y.AbstractType<any>, string>();
-    for (const [n, t] of ydoc.share) roots.set(t, n);
+    return v;
+  }
+
+  /**
+   * The layer guard, run by the hub on every client update BEFORE it is applied (`validate` of
+   * both layer kinds): every item the update writes must pass `refusal` against the item it
+   * replaces (the live value of its key); every deletion of a live item as well; writes to the
+   * `carry` map, to any root that is not an items map of one of the document's versions, list
+   * content and nested types are refused. Refused parts never reach the document (the hub turns
+   * them into GC tombstones). O(update): each struct's map key comes from the update itself or
+   * from one lookup of its origin; the sizes come from the key sets.
+   */
+  validate(ctx: YjsValidateContext): YjsRefusal[] | null {
+    const ydoc = ctx.ydoc;
+    const g = this.guarded.get(ydoc) ?? (this.guard(ctx.name), this.guarded.get(ydoc)!);
+    const { user } = ctx;
+    const ref = g.ref;
+    const store = ydoc.store;
+    const groups = groupByClient(ctx.structs);
+    const refusals: YjsRefusal[] = [];
     let canManage: boolean | null = null;
     const manager = () => {
       if (canManage === null) {
         try {
-          canManage = documentAccess(this.db, user, g.ref.documentId).canManage;
+          canManage = documentAccess(this.db, user, ref.documentId).canManage;
         } catch {
           canManage = false;
         }
       }
       return canManage;
     };
-    for (const [type, keys] of tr.changed) {
-      const rootName = roots.get(type as Y.AbstractType<any>);
-      if (rootName === undefined) continue; // nested content: its root entry is checked below
-      if (rootName === CARRY_MAP) {
-        // Server bookkeeping: clients may not touch it.
-        const shadow = g.shadow.get(CARRY_MAP) ?? new Map<string, unknown>();
-        for (const key of keys) {
-          if (key === null) continue;
-          const before = shadow.get(key);
-          reverts.push(() => {
-            const m = ydoc.getMap(CARRY_MAP);
-            if (before === undefined) m.delete(key);
-            else m.set(key, before);
-          });
+    let roots: Map<Y.AbstractType<any>, string> | null = null;
+    const rootName = (t: Y.AbstractType<any>): string | null => {
+      if (!roots) {
+        roots = new Map();
+        for (const [n, type] of ydoc.share) roots.set(type, n);
+      }
+      return roots.get(t) ?? null;
+    };
+    // Where a struct lands: a root map and key, nowhere ('gc': it integrates as a GC), or 'nested'.
+    type Place = { root: string; key: string | null } | 'gc' | 'nested';
+    const memo = new Map<Struct, Place>();
+    const ofStored = (id: Y.ID): Place => {
+      const st = Y.getItem(store, id) as Struct;
+      if (!(st instanceof Y.Item)) return 'gc';
+      const parent = st.parent as Y.AbstractType<any>;
+      if (parent._item !== null) return 'nested';
+      const root = rootName(parent);
+      return root === null ? 'nested' : { root, key: st.parentSub };
+    };
+    const placeOf = (first: Y.Item): Place => {
+      // Follow origins iteratively (an update may chain many structs).
+      const chain: Struct[] = [];
+      let cur: Struct | null = first;
+      let place: Place | undefined;
+      while (place === undefined) {
+        if (cur === null || !(cur instanceof Y.Item)) {
+          place = 'gc';
+          break;
         }
-        if (keys.has(null)) reverts.push(() => clearForeign(ydoc, type as Y.AbstractType<any>, true));
+        const known = memo.get(cur);
+        if (known) {
+          place = known;
+          break;
+        }
+        chain.push(cur);
+        if (typeof cur.parent === 'string') place = { root: cur.parent, key: cur.parentSub };
+        else if (cur.parent instanceof Y.ID) place = 'nested';
+        else {
+          const id: Y.ID | null = cur.origin ?? cur.rightOrigin;
+          if (id === null) place = 'nested';
+          else if (id.clock < Y.getState(store, id.client)) place = ofStored(id);
+          else cur = findInUpdate(groups, id);
+        }
+      }
+      for (const c of chain) memo.set(c, place);
+      return place;
+    };
+    const current = (root: string, key: string): unknown => {
+      const type = ydoc.share.get(root);
+      const item = type?._map.get(key);
+      return item && !item.deleted ? item.content.getContent().at(-1) : undefined;
+    };
+    const newKeys = new Map<string, Set<string>>();
+    const refusedKeys = new Set<string>();
+    for (const st of ctx.structs) {
+      if (!(st instanceof Y.Item)) continue;
+      if (st.id.clock + st.length <= Y.getState(store, st.id.client)) continue; // already there: no effect
+      const p = placeOf(st);
+      if (p === 'gc') continue;
+      const refuse = (reason: string) => {
+        refusals.push({ reason, structs: [st] });
+        if (typeof p === 'object' && p.key !== null) refusedKeys.add(`${p.root}\u0000${p.key}`);
+      };
+      if (p === 'nested') {
+        refuse('nested content');
         continue;
       }
-      const versionId = parseItemsMapName(rootName);
-      const isVersion = () => this.versions(g.ref.documentId).some((v) => v.id === versionId);
-      // A version uploaded since the cache was filled: look again once.
-      if (versionId !== null && !isVersion()) this.versionCache.delete(g.ref.documentId);
-      const known = versionId !== null && isVersion();
-      if (!known || keys.has(null)) {
-        // A root that is not an items map of this document (or list content in one): remove it.
-        reverts.push(() => clearForeign(ydoc, type as Y.AbstractType<any>, known));
-        if (!known) continue;
+      if (p.root === CARRY_MAP) {
+        refuse('carry map is written by the server only');
+        continue;
       }
-      const map = ydoc.getMap(rootName);
-      let shadow = g.shadow.get(rootName);
-      if (!shadow) g.shadow.set(rootName, (shadow = new Map()));
-      const pageCount = this.versions(g.ref.documentId).find((v) => v.id === versionId)!.pageCount;
-      for (const key of keys) {
-        if (key === null) continue;
-        const before = shadow.get(key);
-        const after = map.has(key) ? map.get(key) : undefined;
-        // The shadow holds exactly the accepted items: its size is O(1), Y.Map.size is O(n).
-        const reason = this.refusal(g.ref, user, key, before, after, pageCount, shadow.size + (before === undefined ? 1 : 0), manager);
-        if (reason) {
-          this.log.info({ doc: name, userId: user.id, item: key, reason }, 'annotations: change refused and reverted');
-          reverts.push(() => {
-            const m = ydoc.getMap(rootName);
-            if (before === undefined) m.delete(key);
-            else m.set(key, before);
-          });
+      const versionId = parseItemsMapName(p.root);
+      const version = versionId === null ? undefined : this.version(ref.documentId, versionId);
+      if (!version) {
+        refuse('not an items map of this document');
+        continue;
+      }
+      if (p.key === null) {
+        refuse('list content in an items map');
+        continue;
+      }
+      let after: unknown;
+      if (!(st.content instanceof Y.ContentDeleted)) {
+        if (!(st.content instanceof Y.ContentAny) || st.content.arr.length !== 1) {
+          refuse('not a plain JSON item');
           continue;
         }
-        if (after === undefined) shadow.delete(key);
-        else shadow.set(key, after);
-        g.dirty.add(`${rootName}\u0000${key}`);
-        forwards.push({ mapName: rootName, key, value: after });
+        after = st.content.arr[0];
+      }
+      const before = current(p.root, p.key);
+      const keys = g.keys.get(p.root);
+      let added = newKeys.get(p.root);
+      if (!added) newKeys.set(p.root, (added = new Set()));
+      if (before === undefined && !keys?.has(p.key)) added.add(p.key);
+      const size = (keys?.size ?? 0) + added.size;
+      const reason = this.refusal(ref, user, p.key, before, after, version.pageCount, size, manager);
+      if (reason) {
+        this.log.info({ doc: ctx.name, userId: user.id, item: p.key, reason }, 'annotations: change refused before it was applied');
+        refuse(reason);
       }
     }
-    if (reverts.length) {
-      ydoc.transact(() => {
-        for (const r of reverts) r();
-      }, SERVER_ORIGIN);
+    // Deletions of live items: same ownership rule; a key whose new value was refused keeps its old one.
+    for (const [client, ranges] of ctx.ds.clients) {
+      const structs = store.clients.get(client);
+      if (!structs) continue;
+      const state = Y.getState(store, client);
+      for (const r of ranges) {
+        if (r.clock >= state) continue; // structs of this update itself
+        const end = r.clock + r.len;
+        for (let i = Y.findIndexSS(structs, r.clock); i < structs.length && structs[i].id.clock < end; i++) {
+          const st = structs[i];
+          if (!(st instanceof Y.Item) || st.deleted) continue;
+          const from = Math.max(r.clock, st.id.clock);
+          const range = { client, clock: from, len: Math.min(end, st.id.clock + st.length) - from };
+          const parent = st.parent as Y.AbstractType<any>;
+          const root = parent._item === null ? rootName(parent) : null;
+          if (root === CARRY_MAP) {
+            refusals.push({ reason: 'carry map is written by the server only', deletes: [range] });
+            continue;
+          }
+          if (root === null || st.parentSub === null || parseItemsMapName(root) === null) continue;
+          if (parent._map.get(st.parentSub) !== st) continue;
+          const reason = refusedKeys.has(`${root}\u0000${st.parentSub}`) ? 'replacement refused' : this.refusal(ref, user, st.parentSub, st.content.getContent().at(-1), undefined, 0, 0, manager);
+          if (reason) {
+            this.log.info({ doc: ctx.name, userId: user.id, item: st.parentSub, reason }, 'annotations: deletion refused before it was applied');
+            refusals.push({ reason, deletes: [range] });
+          }
+        }
+      }
     }
-    // Offline edits made on a version that was replaced meanwhile: carry them forward too.
-    const byMap = new Map<string, { key: string; value: unknown }[]>();
-    for (const f of forwards) {
-      const list = byMap.get(f.mapName) ?? [];
-      list.push(f);
-      byMap.set(f.mapName, list);
-    }
-    for (const [mapName, list] of byMap) this.forward(ydoc, parseItemsMapName(mapName)!, list, new Set());
-    this.onDirty?.(name);
+    return refusals.length ? refusals : null;
   }
 
   private forward(ydoc: Y.Doc, fromVersion: number, list: { key: string; value: unknown }[], seen: Set<number>): void {
@@ -443,25 +555,6 @@ export class AnnotationLayers {
     }
   }
 
-  /** Keeps the shadow in step with trusted transactions. */
-  private absorb(ydoc: Y.Doc, g: Guarded, tr: Y.Transaction): void {
-    const roots = new Map<Y.AbstractType<any>, string>();
-    for (const [n, t] of ydoc.share) roots.set(t, n);
-    for (const [type, keys] of tr.changed) {
-      const rootName = roots.get(type as Y.AbstractType<any>);
-      if (rootName === undefined || (parseItemsMapName(rootName) === null && rootName !== CARRY_MAP)) continue;
-      const map = ydoc.getMap(rootName);
-      let shadow = g.shadow.get(rootName);
-      if (!shadow) g.shadow.set(rootName, (shadow = new Map()));
-      for (const key of keys) {
-        if (key === null) continue;
-        if (map.has(key)) shadow.set(key, map.get(key));
-        else shadow.delete(key);
-        if (rootName !== CARRY_MAP) g.dirty.add(`${rootName}\u0000${key}`);
-      }
-    }
-  }
-
   /** Why a client's change of one item is refused, or null when it is accepted. */
   private refusal(ref: LayerRef, user: AuthUser, key: string, before: unknown, after: unknown, pageCount: number, mapSize: number, manager: () => boolean): string | null {
     if (after !== undefined) {
@@ -481,14 +574,6 @@ export class AnnotationLayers {
     }
     return null;
   }
-}
-
-/** Removes a foreign root's content (or only the list content of an items map). */
-function clearForeign(ydoc: Y.Doc, type: Y.AbstractType<any>, keepMapEntries: boolean): void {
-  ydoc.transact((tr) => {
-    if (!keepMapEntries) for (const item of type._map.values()) if (!item.deleted) item.delete(tr);
-    for (let n = type._start; n; n = n.right) if (!n.deleted) n.delete(tr);
-  }, SERVER_ORIGIN);
 }
 
 function parseRef(name: string): LayerRef {

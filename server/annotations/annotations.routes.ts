@@ -32,7 +32,7 @@ export function annotationRoutes(ctx: AppContext): void {
   const { api, db } = ctx;
   const layers = annotationLayers(ctx);
   const projection = annotationProjection(ctx);
-  yjsHub(ctx).onChange(/^annotation:/, (name, ydoc) => projection.project(name, ydoc));
+  yjsHub(ctx).onChange(/^annotation:/, (name, ydoc, { final }) => projection.project(name, ydoc, { final }));
   const store = new FileStore(ctx.config.dataDir);
   const tags = ['annotations'];
 
@@ -73,5 +73,11 @@ export function annotationRoutes(ctx: AppContext): void {
 export const annotationsAttachment: Attachment = (app) => {
   const layers = annotationLayers(app.ctx);
   layers.startVersionWatch(1000);
-  return { close: () => layers.stop() };
+  return {
+    close: () => {
+      layers.stop();
+      // The hub's close runs the final hooks (which drain); anything still queued goes now.
+      annotationProjection(app.ctx).drain();
+    },
+  };
 };

@@ -45,20 +45,34 @@ function rowOf(name: string, ref: LayerRef, versionId: number, item: AnnotationI
   };
 }
 
+/** One queued projection step: an item's value (null = removed), or "drop every row of the doc". */
+type Step = { name: string; ref: LayerRef; versionId: number; key: string; item: AnnotationItem | null } | { name: string; removeDoc: true };
+
 /**
- * Projects a layer doc into `annotation_items` in one transaction: only the items the guard saw
- * change since the last run, or the whole doc the first time this process projects it.
+ * Projects layer docs into `annotation_items`, incrementally: the hub's debounced hook only reads
+ * the values of the items the guard saw change (or every item, the first time this process
+ * projects a doc) into a queue; the rows are written from that queue in short transactions of at
+ * most `sliceMs` each, one per event-loop turn, so a 5-second batch of a busy meeting (thousands of
+ * strokes) never stalls the loop that relays strokes (it did: 40–130 ms in one transaction, CPU
+ * profile of `npm run bench -- annotations`). `drain()` writes everything now (before a read of
+ * the table, before a doc is unloaded, at close). Values are the items themselves (plain JSON the
+ * doc never mutates), so a queued step stays valid after the doc is unloaded.
  */
 export class AnnotationProjection {
   private projected = new Set<string>();
+  private queue: Step[] = [];
+  private head = 0;
+  private scheduled = false;
+  private closed = false;
   private upsert: Statement;
   private remove: Statement;
   private removeDoc: Statement;
-  private run: (name: string, ydoc: Y.Doc, dirty: Set<string> | null) => void;
+  private write: (steps: Step[]) => void;
 
   constructor(
-    db: Db,
+    private db: Db,
     private layers: AnnotationLayers,
+    private sliceMs = 4,
   ) {
     // Hot path (every stroke of a live meeting passes here, batched): prepared statements.
     const c = db.$client;
@@ -68,41 +82,78 @@ export class AnnotationProjection {
     );
     this.remove = c.prepare('DELETE FROM annotation_items WHERE doc_name = ? AND version_id = ? AND item_id = ?');
     this.removeDoc = c.prepare('DELETE FROM annotation_items WHERE doc_name = ?');
-    this.run = c.transaction((name: string, ydoc: Y.Doc, dirty: Set<string> | null) => {
-      const ref = layerRef(name);
-      const put = (versionId: number, item: AnnotationItem) => {
-        const row = rowOf(name, ref, versionId, item);
-        this.upsert.run({ ...row, data: JSON.stringify(row.data) });
-      };
-      if (!dirty) {
-        this.removeDoc.run(name);
-        for (const [mapName] of ydoc.share) {
-          const versionId = parseItemsMapName(mapName);
-          if (versionId === null) continue;
-          ydoc.getMap<AnnotationItem>(mapName).forEach((item) => put(versionId, item));
-        }
-        return;
-      }
-      for (const k of dirty) {
-        const [mapName, key] = k.split('\u0000');
-        const versionId = parseItemsMapName(mapName)!;
-        const item = ydoc.share.has(mapName) ? ydoc.getMap<AnnotationItem>(mapName).get(key) : undefined;
-        if (item) put(versionId, item);
-        else this.remove.run(name, versionId, key);
+    this.write = c.transaction((steps: Step[]) => {
+      for (const st of steps) {
+        if ('removeDoc' in st) this.removeDoc.run(st.name);
+        else if (st.item) {
+          const row = rowOf(st.name, st.ref, st.versionId, st.item);
+          this.upsert.run({ ...row, data: JSON.stringify(row.data) });
+        } else this.remove.run(st.name, st.versionId, st.key);
       }
     });
   }
 
   /**
-   * Projects a layer doc into `annotation_items` in one transaction: only the items the guard saw
-   * change since the last run, or the whole doc the first time this process projects it.
+   * Queues the changes of a layer doc since the last call (every item the first time) and writes
+   * them in slices; `final` (the doc is about to be unloaded, or the hub closes) writes them now.
    */
-  project(name: string, ydoc: Y.Doc): void {
+  project(name: string, ydoc: Y.Doc, { final = false }: { final?: boolean } = {}): void {
     const dirty = this.layers.takeDirty(name, ydoc);
-    const full = !this.projected.has(name) || dirty === null;
-    if (!full && dirty!.size === 0) return;
-    this.run(name, ydoc, full ? null : dirty);
-    this.projected.add(name);
+    const ref = layerRef(name);
+    if (!this.projected.has(name) || dirty === null) {
+      this.queue.push({ name, removeDoc: true });
+      for (const [mapName] of ydoc.share) {
+        const versionId = parseItemsMapName(mapName);
+        if (versionId === null) continue;
+        ydoc.getMap<AnnotationItem>(mapName).forEach((item, key) => this.queue.push({ name, ref, versionId, key, item }));
+      }
+      this.projected.add(name);
+    } else {
+      for (const k of dirty) {
+        const [mapName, key] = k.split('\u0000');
+        const versionId = parseItemsMapName(mapName)!;
+        const item = ydoc.share.has(mapName) ? (ydoc.getMap<AnnotationItem>(mapName).get(key) ?? null) : null;
+        this.queue.push({ name, ref, versionId, key, item });
+      }
+    }
+    if (final) this.drain();
+    else this.schedule();
+  }
+
+  /** Writes every queued step now (one transaction). */
+  drain(): void {
+    if (this.head >= this.queue.length || this.closed || !this.db.$client.open) return;
+    const steps = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    this.write(steps);
+  }
+
+  /** Stops writing (the database is closing); call `drain()` first to keep what is queued. */
+  close(): void {
+    this.closed = true;
+    this.queue = [];
+    this.head = 0;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.head >= this.queue.length) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.closed || !this.db.$client.open) return;
+      const until = performance.now() + this.sliceMs;
+      // Transactions of up to 64 steps until the slice is used up; the rest next turn.
+      while (this.head < this.queue.length && performance.now() < until) {
+        const n = Math.min(64, this.queue.length - this.head);
+        this.write(this.queue.slice(this.head, this.head + n));
+        this.head += n;
+      }
+      if (this.head >= this.queue.length) {
+        this.queue = [];
+        this.head = 0;
+      } else this.schedule();
+    });
   }
 }
 
@@ -122,9 +173,10 @@ export function myAnnotations(db: Db, layers: AnnotationLayers, projection: Anno
   for (const d of mine) {
     for (const name of [layerDocName({ documentId: d.id, layer: 'private', userId: user.id }), layerDocName({ documentId: d.id, layer: 'shared', meetingId })]) {
       const ydoc = layers.loaded(name);
-      if (ydoc) projection.project(name, ydoc);
+      if (ydoc) projection.project(name, ydoc, { final: true });
     }
   }
+  projection.drain();
   const rows = db
     .select()
     .from(annotationItems)

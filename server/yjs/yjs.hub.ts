@@ -15,7 +15,8 @@ import type { AppContext } from '../context.js';
 import type { Db } from '../db/client.js';
 import { originAllowed } from '../http/security.js';
 import type { Logger } from '../log.js';
-import { DocKindRegistry, type ParsedDocName, type YjsAccess, type YjsDocKind } from './yjs.registry.js';
+import { type DeleteRanges, type Struct, deleteOnlyUpdate, groupByClient, integrable, tombstoneUpdate } from './yjs.filter.js';
+import { DocKindRegistry, type ParsedDocName, type YjsAccess, type YjsDocKind, type YjsRefusal } from './yjs.registry.js';
 import { YjsStore } from './yjs.store.js';
 
 /** Tunables of one hub. Defaults suit production; tests shorten the timers with `setOptions`. */
@@ -49,6 +50,11 @@ export interface YjsHubOptions {
   rate: { messagesPerSecond: number; messageBurst: number; bytesPerSecond: number; byteBurst: number };
   /** Largest a document may grow through client updates (`LIMITS.yjs.docBytes`). */
   docBytes: number;
+  /**
+   * A connection whose updates a kind's `validate` refused (in part) this many times is closed
+   * with 4422; so is one asked to re-sync this many times (updates that could not integrate).
+   */
+  maxRefusedUpdates: number;
 }
 
 const DEFAULTS: YjsHubOptions = {
@@ -63,21 +69,25 @@ const DEFAULTS: YjsHubOptions = {
   maxBufferedBytes: 8 * 1024 * 1024,
   rate: { messagesPerSecond: 200, messageBurst: 400, bytesPerSecond: 2 * 1024 * 1024, byteBurst: 8 * 1024 * 1024 },
   docBytes: LIMITS.yjs.docBytes,
+  maxRefusedUpdates: 20,
 };
 
 /** Transaction origin of updates written by server code through `withDoc`. */
 export const SERVER_ORIGIN = Symbol('yjs-server');
 const LOAD_ORIGIN = Symbol('yjs-load');
 
-/** A handler notified (debounced) after a document changed; see `YjsHub.onChange`. */
-export type YjsChangeHandler = (name: string, ydoc: Y.Doc) => void | Promise<void>;
+/**
+ * A handler notified (debounced) after a document changed; see `YjsHub.onChange`. `final` is true
+ * when the document is about to be unloaded (or the hub closes): finish synchronously.
+ */
+export type YjsChangeHandler = (name: string, ydoc: Y.Doc, info: { final: boolean }) => void | Promise<void>;
 
 interface ChangeListener {
   match: string | RegExp;
   handler: YjsChangeHandler;
   debounceMs: number;
   maxWaitMs: number;
-  timers: Map<string, { timer: NodeJS.Timeout; since: number }>;
+  timers: Map<string, { timer: NodeJS.Timeout; since: number; last: number }>;
 }
 
 class HubDoc {
@@ -94,6 +104,9 @@ class HubDoc {
   unloadTimer: NodeJS.Timeout | null = null;
   compactTimer: NodeJS.Timeout | null = null;
   lastCompactAt = 0;
+  /** A background (worker) compaction is running; bumped by a synchronous one meanwhile. */
+  compacting = false;
+  compactGen = 0;
   constructor(
     readonly name: string,
     readonly kind: YjsDocKind,
@@ -112,6 +125,9 @@ class Conn {
   msgTokens = Number.NaN;
   byteTokens = Number.NaN;
   lastRefill = 0;
+  /** Updates of this connection that `validate` refused (in part), and re-syncs asked. */
+  refused = 0;
+  resyncs = 0;
   constructor(
     readonly ws: WebSocket,
     public user: AuthUser,
@@ -257,9 +273,17 @@ export class YjsHub {
       i += pending.length;
       d.lastRowId = ids[i - 1];
       // Broadcast only now: whatever a client has seen is committed (acknowledged-data rule).
-      for (const p of pending) {
-        const msg = encodeUpdateMessage(p.data);
-        for (const c of d.conns) if (c !== p.origin) this.send(c, msg);
+      const msgs = pending.map((p) => encodeUpdateMessage(p.data));
+      for (const c of d.conns) {
+        // All of this turn's frames for one connection in one writev: `ws` corks per frame, and
+        // a syscall per frame per connection was the largest cost of fan-out (CPU profile).
+        const sock = msgs.length > 1 ? socketOf(c.ws) : null;
+        sock?.cork();
+        try {
+          for (let k = 0; k < msgs.length; k++) if (c !== pending[k].origin) this.send(c, msgs[k]);
+        } finally {
+          sock?.uncork();
+        }
       }
       this.notifyChange(d);
       if (d.rows >= this.options.compactAfterUpdates) this.scheduleCompact(d);
@@ -277,6 +301,7 @@ export class YjsHub {
     }
     if (this.docs.get(d.name) !== d) return;
     d.lastCompactAt = Date.now();
+    d.compactGen++;
     if (d.pending.length) this.flush();
     if (d.rows <= 1) return;
     const state = Y.encodeStateAsUpdate(d.ydoc);
@@ -289,15 +314,43 @@ export class YjsHub {
     }
   }
 
-  /** Compacts soon: on the next turn, or once `compactMinIntervalMs` has passed since the last time. */
+  /**
+   * Compacts soon (on the next turn, or once `compactMinIntervalMs` has passed since the last
+   * time) in the store's worker thread: re-encoding a large document took 20–70 ms of the event
+   * loop that relays strokes (CPU profile of `npm run bench -- annotations`).
+   */
   private scheduleCompact(d: HubDoc): void {
-    if (d.compactTimer) return;
+    if (d.compactTimer || d.compacting) return;
     const wait = Math.max(0, d.lastCompactAt + this.options.compactMinIntervalMs - Date.now());
     d.compactTimer = setTimeout(() => {
       d.compactTimer = null;
-      this.compact(d);
+      this.compactInBackground(d);
     }, wait);
     d.compactTimer.unref();
+  }
+
+  /** Compaction of the committed rows up to now, done by the store's worker; falls back to `compact`. */
+  private compactInBackground(d: HubDoc): void {
+    if (this.docs.get(d.name) !== d || d.compacting || this.closed) return;
+    if (d.pending.length) this.flush();
+    if (d.rows <= 1) return;
+    d.lastCompactAt = Date.now();
+    d.compacting = true;
+    const gen = d.compactGen;
+    const upTo = d.lastRowId;
+    this.store.compactInWorker(d.name, upTo).then(
+      (r) => {
+        d.compacting = false;
+        if (!r || this.docs.get(d.name) !== d || d.compactGen !== gen) return;
+        d.rows = Math.max(1, d.rows - r.removed + 1);
+        d.bytes = Math.max(r.bytes, d.bytes - r.removedBytes + r.bytes);
+      },
+      (err) => {
+        d.compacting = false;
+        this.log.warn({ err, doc: d.name }, 'yjs: background compaction failed; compacting in place');
+        this.compact(d);
+      },
+    );
   }
 
   /** Compacts a loaded document by name (tests, maintenance). */
@@ -463,11 +516,15 @@ export class YjsHub {
             const update = decoding.readVarUint8Array(dec);
             assertConsumed(dec, buf);
             // Validate the encoding before touching the document: garbage throws here.
-            Y.decodeUpdate(update);
+            const decoded = Y.decodeUpdate(update);
             if (conn.level !== 'write') return; // read-only: updates are dropped, silently
             if (doc.bytes + update.byteLength > this.options.docBytes) {
               conn.log.warn({ bytes: doc.bytes, update: update.byteLength }, 'yjs: document size limit reached');
               return this.closeConn(conn, CLOSE_CODES.documentTooLarge, 'document too large');
+            }
+            if (doc.kind.validate) {
+              this.applyValidated(conn, update, decoded as { structs: Struct[]; ds: { clients: DeleteRanges } });
+              return;
             }
             Y.applyUpdate(doc.ydoc, update, conn);
             // Updates whose dependencies are missing wait in memory (never persisted or broadcast
@@ -505,6 +562,79 @@ export class YjsHub {
       conn.log.info({ err: (err as Error).message }, 'yjs: invalid message, closing connection');
       this.closeConn(conn, CLOSE_CODES.invalidMessage, 'invalid message');
     }
+  }
+
+  /**
+   * A client update of a kind with `validate`: checked BEFORE it touches the document. Accepted →
+   * applied as is. Refused (in part) → the refused structs are applied as GC tombstones (clock
+   * range kept, content dropped) and refused deletions are left out, so nothing refused is ever in
+   * the document, the store or another client's replica; the sender gets a delete for its refused
+   * structs so its replica drops them too. An update that cannot integrate yet (a gap in the
+   * sender's clock, a reference to something the server does not have) is dropped and the sender
+   * asked for a fresh sync step 2 (sync step 1 from the server). `maxRefusedUpdates` refusals or
+   * re-syncs on one connection close it with 4422.
+   */
+  private applyValidated(conn: Conn, update: Uint8Array, decoded: { structs: Struct[]; ds: { clients: DeleteRanges } }): void {
+    const doc = conn.doc;
+    const ydoc = doc.ydoc;
+    if (decoded.structs.length === 0 && decoded.ds.clients.size === 0) return;
+    const groups = groupByClient(decoded.structs);
+    if (!integrable(ydoc.store, groups, decoded.ds.clients)) {
+      if (++conn.resyncs > this.options.maxRefusedUpdates) return this.refuseConn(conn, 'too many updates that do not integrate');
+      conn.log.info('yjs: update does not integrate yet; asking the client to re-sync');
+      const enc = encoding.createEncoder();
+      encoding.writeVarUint(enc, YJS_MESSAGE.sync);
+      syncProtocol.writeSyncStep1(enc, ydoc);
+      this.send(conn, encoding.toUint8Array(enc));
+      return;
+    }
+    let refusals: YjsRefusal[] | null;
+    try {
+      refusals = doc.kind.validate!({ name: doc.name, parsed: doc.parsed, user: conn.user, ydoc, update, structs: decoded.structs, ds: decoded.ds });
+    } catch (err) {
+      conn.log.warn({ err }, 'yjs: validate threw; update refused');
+      refusals = [{ reason: 'validation failed', all: true }];
+    }
+    if (!refusals || refusals.length === 0) {
+      Y.applyUpdate(ydoc, update, conn);
+      return;
+    }
+    const refused = new Set<Struct>();
+    const refusedDeletes: DeleteRanges = new Map();
+    const all = refusals.some((r) => r.all);
+    for (const r of refusals) {
+      for (const st of r.structs ?? []) refused.add(st);
+      for (const d of r.deletes ?? []) {
+        let list = refusedDeletes.get(d.client);
+        if (!list) refusedDeletes.set(d.client, (list = []));
+        list.push({ clock: d.clock, len: d.len });
+      }
+    }
+    if (all) {
+      for (const st of decoded.structs) refused.add(st);
+      for (const [client, ranges] of decoded.ds.clients) refusedDeletes.set(client, ranges);
+    }
+    conn.log.info({ reasons: [...new Set(refusals.map((r) => r.reason))].slice(0, 5), structs: refused.size }, 'yjs: update refused (in part)');
+    Y.applyUpdate(ydoc, tombstoneUpdate(groups, decoded.ds.clients, refused, refusedDeletes), conn);
+    // The sender's replica still shows what it made: delete its refused structs there.
+    const mine: DeleteRanges = new Map();
+    for (const st of refused) {
+      if (!(st instanceof Y.Item)) continue;
+      let list = mine.get(st.id.client);
+      if (!list) mine.set(st.id.client, (list = []));
+      list.push({ clock: st.id.clock, len: st.length });
+    }
+    if (mine.size) {
+      if (doc.pending.length) this.flush(); // the tombstones are committed before anyone sees them
+      this.send(conn, encodeUpdateMessage(deleteOnlyUpdate(mine)));
+    }
+    if (++conn.refused >= this.options.maxRefusedUpdates) this.refuseConn(conn, 'too many refused updates');
+  }
+
+  private refuseConn(conn: Conn, reason: string): void {
+    conn.log.warn({ reason }, 'yjs: closing a connection that keeps sending refused updates');
+    if (conn.doc.pending.length) this.flush();
+    this.closeConn(conn, CLOSE_CODES.updateRefused, 'updates refused');
   }
 
   /** Token-bucket flood check of one incoming frame; false when the connection is over its rate. */
@@ -643,19 +773,28 @@ export class YjsHub {
   }
 
   private notifyChange(d: HubDoc): void {
+    const now = Date.now();
     for (const l of this.listeners) {
       if (!this.matches(l, d)) continue;
-      const now = Date.now();
       const t = l.timers.get(d.name);
-      const since = t?.since ?? now;
-      if (t) clearTimeout(t.timer);
-      const wait = Math.max(0, Math.min(l.debounceMs, since + l.maxWaitMs - now));
-      const timer = setTimeout(() => {
-        l.timers.delete(d.name);
-        this.callHandler(l, d);
-      }, wait);
-      l.timers.set(d.name, { timer, since });
+      // Already armed: just note the change; the timer re-arms itself when it fires too early
+      // (no clearTimeout/setTimeout per flush on a busy document).
+      if (t) t.last = now;
+      else this.armChange(l, d, now, now);
     }
+  }
+
+  private armChange(l: ChangeListener, d: HubDoc, since: number, last: number): void {
+    const now = Date.now();
+    const wait = Math.max(0, Math.min(last + l.debounceMs, since + l.maxWaitMs) - now);
+    const entry = { since, last, timer: null as unknown as NodeJS.Timeout };
+    entry.timer = setTimeout(() => {
+      const due = Math.min(entry.last + l.debounceMs, entry.since + l.maxWaitMs);
+      if (Date.now() < due) return this.armChange(l, d, entry.since, entry.last);
+      l.timers.delete(d.name);
+      this.callHandler(l, d, false);
+    }, wait);
+    l.timers.set(d.name, entry);
   }
 
   private runChangeNow(d: HubDoc): void {
@@ -664,13 +803,13 @@ export class YjsHub {
       if (!t) continue;
       clearTimeout(t.timer);
       l.timers.delete(d.name);
-      this.callHandler(l, d);
+      this.callHandler(l, d, true);
     }
   }
 
-  private callHandler(l: ChangeListener, d: HubDoc): void {
+  private callHandler(l: ChangeListener, d: HubDoc, final: boolean): void {
     try {
-      const r = l.handler(d.name, d.ydoc);
+      const r = l.handler(d.name, d.ydoc, { final });
       if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((err) => this.log.error({ err, doc: d.name }, 'yjs: onChange handler failed'));
     } catch (err) {
       this.log.error({ err, doc: d.name }, 'yjs: onChange handler failed');
@@ -706,7 +845,7 @@ export class YjsHub {
     });
     every(this.options.recheckIntervalMs, () => this.recheck());
     every(this.options.compactIntervalMs, () => {
-      for (const d of [...this.docs.values()]) if (d.rows > 1) this.compact(d);
+      for (const d of [...this.docs.values()]) if (d.rows > 1) this.compactInBackground(d);
     });
   }
 
@@ -723,6 +862,12 @@ export class YjsHub {
     await new Promise<void>((r) => this.wss.close(() => r()));
     await this.store.close();
   }
+}
+
+/** The TCP socket under a `ws` WebSocket (to cork several frames into one write), if reachable. */
+function socketOf(ws: WebSocket): { cork(): void; uncork(): void } | null {
+  const sock = (ws as unknown as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
+  return sock && typeof sock.cork === 'function' && typeof sock.uncork === 'function' ? (sock as { cork(): void; uncork(): void }) : null;
 }
 
 function encodeUpdateMessage(update: Uint8Array): Uint8Array {

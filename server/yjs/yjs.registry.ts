@@ -1,3 +1,4 @@
+import type * as Y from 'yjs';
 import type { AuthUser } from '../auth/sessions.js';
 import type { Db } from '../db/client.js';
 
@@ -24,6 +25,44 @@ export interface YjsDocKind<P extends ParsedDocName = ParsedDocName> {
    * so keep it to a few indexed queries. Throwing counts as `none` (e.g. `meetingAccess` → 404).
    */
   access(user: AuthUser, parsed: P, db: Db): YjsAccess;
+  /**
+   * Optional pre-apply check of every client update of a `write` connection, run BEFORE the update
+   * touches the live document (so before it is persisted or relayed). `ctx.structs` / `ctx.ds` are
+   * the decoded update (`Y.decodeUpdate`); the hub has already checked that every struct and
+   * deletion of it refers to something the document has (or the same update carries), so a
+   * reference can be resolved with `Y.getItem(ctx.ydoc.store, id)` or among `ctx.structs`.
+   * Return null to accept the update as it is, or refusals: the refused structs become GC
+   * tombstones of the same clock range (no content; the client's later updates still integrate)
+   * and the refused delete ranges are dropped. Must be synchronous, O(update), and must not
+   * modify the document. A throw refuses the whole update.
+   */
+  validate?(ctx: YjsValidateContext<P>): YjsRefusal[] | null;
+}
+
+/** What `validate` sees of one incoming update. Read-only: never modify `ydoc`. */
+export interface YjsValidateContext<P extends ParsedDocName = ParsedDocName> {
+  name: string;
+  parsed: P;
+  user: AuthUser;
+  /** The live document, before the update. */
+  ydoc: Y.Doc;
+  /** The raw update (Yjs v1 encoding). */
+  update: Uint8Array;
+  /** Its decoded structs (Items with `parent` a root name, an ID, or null = from `origin`; GC; Skip). */
+  structs: (Y.Item | Y.GC | Y.Skip)[];
+  /** Its delete set. */
+  ds: { clients: Map<number, { clock: number; len: number }[]> };
+}
+
+/**
+ * One refused part of an update (with the reason, logged). `all` refuses everything; otherwise
+ * `structs` (from `ctx.structs`) and `deletes` (clock ranges of the delete set) are dropped.
+ */
+export interface YjsRefusal {
+  reason: string;
+  all?: boolean;
+  structs?: Y.Item[];
+  deletes?: { client: number; clock: number; len: number }[];
 }
 
 /**

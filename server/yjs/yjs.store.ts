@@ -4,18 +4,61 @@ import Database, { type Statement } from 'better-sqlite3';
 import type { Db } from '../db/client.js';
 
 /**
- * Runs `PRAGMA wal_checkpoint(PASSIVE)` periodically on its own connection in a worker thread.
- * In WAL mode a passive checkpoint runs concurrently with writers, so the fsyncs of checkpointing
- * never block the event loop that broadcasts Yjs updates (measured: 4–20 ms stalls otherwise).
+ * The store's worker thread, on its own connection:
+ * - runs `PRAGMA wal_checkpoint(PASSIVE)` periodically. In WAL mode a passive checkpoint runs
+ *   concurrently with writers, so the fsyncs of checkpointing never block the event loop that
+ *   broadcasts Yjs updates (measured: 4–20 ms stalls otherwise);
+ * - compacts documents on request (`compact`): rebuilds the document from its committed rows up
+ *   to a row id, re-encodes it and replaces those rows by one, in one short transaction. The
+ *   rebuild and encoding (tens of ms for a large annotation layer) never run on the event loop.
  */
-const CHECKPOINTER = `
+const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
+const Y = require(workerData.yjs);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 0');
 const checkpoint = () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} };
 const timer = setInterval(checkpoint, workerData.intervalMs);
-parentPort.on('message', () => { clearInterval(timer); checkpoint(); db.close(); parentPort.close(); });
+let compactDb = null;
+const compact = (docName, upTo) => {
+  if (!compactDb) {
+    compactDb = new Database(workerData.file, { fileMustExist: true });
+    compactDb.pragma('busy_timeout = 5000');
+  }
+  const rows = compactDb.prepare('SELECT id, data FROM yjs_updates WHERE doc_name = ? AND id <= ? ORDER BY id').all(docName, upTo);
+  if (rows.length <= 1) return { removed: 0, removedBytes: 0, bytes: 0 };
+  const doc = new Y.Doc();
+  let removedBytes = 0;
+  doc.transact(() => {
+    for (const r of rows) {
+      removedBytes += r.data.byteLength;
+      try { Y.applyUpdate(doc, r.data); } catch {}
+    }
+  });
+  const state = Y.encodeStateAsUpdate(doc);
+  doc.destroy();
+  const ids = rows.map((r) => r.id);
+  const del = compactDb.prepare('DELETE FROM yjs_updates WHERE doc_name = ? AND id <= ?');
+  const ins = compactDb.prepare('INSERT INTO yjs_updates (doc_name, data) VALUES (?, ?)');
+  let removed = 0;
+  compactDb.transaction(() => {
+    // Rows a synchronous compaction replaced meanwhile are gone: only replace what is still there.
+    const still = compactDb.prepare('SELECT count(*) AS n FROM yjs_updates WHERE doc_name = ? AND id <= ?').get(docName, upTo).n;
+    if (still !== ids.length) return;
+    removed = del.run(docName, upTo).changes;
+    ins.run(docName, Buffer.from(state.buffer, state.byteOffset, state.byteLength));
+  }).immediate();
+  return { removed, removedBytes: removed ? removedBytes : 0, bytes: removed ? state.byteLength : 0 };
+};
+parentPort.on('message', (m) => {
+  if (m && m.type === 'compact') {
+    try { parentPort.postMessage({ id: m.id, result: compact(m.docName, m.upTo) }); }
+    catch (err) { parentPort.postMessage({ id: m.id, error: String(err && err.message || err) }); }
+    return;
+  }
+  clearInterval(timer); checkpoint(); db.close(); if (compactDb) compactDb.close(); parentPort.close();
+});
 `;
 
 /**
@@ -28,6 +71,8 @@ parentPort.on('message', () => { clearInterval(timer); checkpoint(); db.close();
 export class YjsStore {
   private conn: Database.Database;
   private checkpointer: Worker | null = null;
+  private nextJob = 1;
+  private jobs = new Map<number, { resolve: (r: CompactResult | null) => void; reject: (e: Error) => void }>();
   private insertStmt: Statement<[string, Buffer]>;
   private loadStmt: Statement<[string], { id: number; data: Buffer }>;
   private deleteUpToStmt: Statement<[string, number]>;
@@ -52,15 +97,40 @@ export class YjsStore {
       this.deleteUpToStmt.run(docName, upToId);
       return Number(this.insertStmt.run(docName, toBuffer(state)).lastInsertRowid);
     });
-    this.checkpointer = new Worker(CHECKPOINTER, {
+    const require = createRequire(import.meta.url);
+    this.checkpointer = new Worker(WORKER, {
       eval: true,
-      workerData: { file, driver: createRequire(import.meta.url).resolve('better-sqlite3'), intervalMs: checkpointIntervalMs },
+      workerData: { file, driver: require.resolve('better-sqlite3'), yjs: require.resolve('yjs'), intervalMs: checkpointIntervalMs },
     });
     this.checkpointer.unref();
+    this.checkpointer.on('message', (m: { id: number; result?: CompactResult; error?: string }) => {
+      const job = this.jobs.get(m.id);
+      if (!job) return;
+      this.jobs.delete(m.id);
+      if (m.error !== undefined) job.reject(new Error(m.error));
+      else job.resolve(m.result ?? null);
+    });
     this.checkpointer.on('error', () => {
-      // Without the checkpointer, let this connection checkpoint by itself again.
+      // Without the worker, let this connection checkpoint by itself again.
       this.checkpointer = null;
       if (this.conn.open) this.conn.pragma('wal_autocheckpoint = 1000');
+      for (const j of this.jobs.values()) j.reject(new Error('yjs store worker died'));
+      this.jobs.clear();
+    });
+  }
+
+  /**
+   * Compacts the committed rows of a document up to `upToId` in the worker thread (see WORKER).
+   * Resolves with what was replaced (`removed` 0: nothing to do, or a synchronous compaction
+   * got there first); rejects when there is no worker (the caller compacts in place).
+   */
+  compactInWorker(docName: string, upToId: number): Promise<CompactResult | null> {
+    const w = this.checkpointer;
+    if (!w) return Promise.reject(new Error('no yjs store worker'));
+    const id = this.nextJob++;
+    return new Promise((resolve, reject) => {
+      this.jobs.set(id, { resolve, reject });
+      w.postMessage({ type: 'compact', id, docName, upTo: upToId });
     });
   }
 
@@ -89,11 +159,21 @@ export class YjsStore {
     if (w) {
       const exited = new Promise<void>((r) => w.once('exit', () => r()));
       w.postMessage('stop');
+      for (const j of this.jobs.values()) j.resolve(null);
+      this.jobs.clear();
       await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
       await w.terminate();
     }
     if (this.conn.open) this.conn.close();
   }
+}
+
+export interface CompactResult {
+  /** Rows deleted (replaced by one). */
+  removed: number;
+  /** Their bytes, and the bytes of the row that replaced them. */
+  removedBytes: number;
+  bytes: number;
 }
 
 const toBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);

@@ -32,9 +32,12 @@ const terminalClose = (p: TestProvider) => new Promise<number>((resolve) => p.pr
 const privateName = (documentId: number, user: string) => layerDocName({ documentId, layer: 'private', userId: ids[user] });
 const sharedName = (documentId: number) => layerDocName({ documentId, layer: 'shared', meetingId: 1 });
 const author = (user: string, name: string) => ({ userId: ids[user], name, color: '#845ef7' });
+/** The stored Yjs rows of a document, as latin1 strings (to look for item ids in them). */
+const storedRows = (name: string) =>
+  (server.app.ctx.db.$client.prepare('SELECT data FROM yjs_updates WHERE doc_name = ?').all(name) as { data: Buffer }[]).map((r) => r.data.toString('latin1'));
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ logLevel: process.env.TLOG as never });
   const admin = await server.login('admin');
   ids = await userIds(admin);
   [secretary, member1, member2, member3] = await Promise.all(['secretary', 'member1', 'member2', 'member3'].map((u) => server.login(u)));
@@ -104,8 +107,8 @@ describe('annotation layers: who may open them', () => {
   });
 });
 
-describe('annotation layers: bad updates are refused without affecting others', () => {
-  it('oversized or malformed items, forged authors and foreign roots are reverted; valid edits keep flowing', async () => {
+describe('annotation layers: bad updates are refused before they are applied', () => {
+  it('oversized or malformed items, forged authors, foreign roots and edits of others\' items never reach another client or the store; valid edits keep flowing', async () => {
     const name = sharedName(doc.id);
     const bad = provider(name, member2);
     const good = provider(name, member1);
@@ -113,39 +116,82 @@ describe('annotation layers: bad updates are refused without affecting others', 
     await Promise.all([synced(bad), synced(good), synced(watcher)]);
     const v = doc.current.id;
     const before = snapshot(watcher.doc, v).length;
+    const fullName = (await member1.get('/api/auth/me')).body.fullName as string;
+    const ok = inkItem(1, { author: author('member1', fullName) } as Partial<Ink>);
+    itemsOf(good.doc, v).set(ok.id, ok);
+    await until(() => itemsOf(watcher.doc, v).has(ok.id) && itemsOf(bad.doc, v).has(ok.id), { what: 'valid item reaches everyone' });
+
+    // Everything the watcher and the good client ever see from here on: keys set or deleted, roots touched.
+    const seen: string[] = [];
+    for (const p of [watcher, good]) {
+      itemsOf(p.doc, v).observe((e) => e.keysChanged.forEach((k) => seen.push(`${e.changes.keys.get(k)!.action}:${k}`)));
+      p.doc.on('update', (_u: Uint8Array, _o: unknown, d: Y.Doc) => {
+        for (const [root, type] of d.share) if (!/^v\d+$/.test(root) && root !== 'carry' && (type._start !== null || type._map.size > 0)) seen.push(`root:${root}`);
+      });
+    }
 
     const huge = inkItem(1, { author: author('member2', 'x') } as Partial<Ink>);
     huge.points = new Array(10_000).fill(5);
     itemsOf(bad.doc, v).set(huge.id, huge);
-    const forged = inkItem(1, { author: author('member1', 'Nguyễn Văn Mạnh') } as Partial<Ink>);
+    const forged = inkItem(1, { author: author('member1', fullName) } as Partial<Ink>);
     itemsOf(bad.doc, v).set(forged.id, forged);
     itemsOf(bad.doc, v).set('not_an_item', { hello: 'world' } as unknown as AnnotationItem);
     const beyond = inkItem(99);
     itemsOf(bad.doc, v).set(beyond.id, beyond);
     bad.doc.getText('junk').insert(0, 'x'.repeat(1000));
-
-    const fullName = (await member1.get('/api/auth/me')).body.fullName as string;
-    const ok = inkItem(1, { author: author('member1', fullName) } as Partial<Ink>);
-    itemsOf(good.doc, v).set(ok.id, ok);
-
-    await until(() => itemsOf(watcher.doc, v).has(ok.id), { what: 'valid item reaches the watcher' });
-    // The offender's own replica converges back too (the server's revert is broadcast to it).
-    await until(() => !itemsOf(bad.doc, v).has(huge.id) && !itemsOf(bad.doc, v).has(forged.id) && bad.doc.getText('junk').length === 0, { what: 'offender reverted' });
-    for (const p of [watcher, good]) {
-      const items = itemsOf(p.doc, v);
-      expect(items.has(huge.id) || items.has(forged.id) || items.has('not_an_item') || items.has(beyond.id)).toBe(false);
-      expect(p.doc.getText('junk').toString()).toBe('');
-    }
-    expect(snapshot(watcher.doc, v).length).toBe(before + 1);
-
-    // Someone else's shared item cannot be erased or rewritten by a non-manager.
+    // Someone else's shared item: neither erased nor rewritten by a non-manager.
     itemsOf(bad.doc, v).delete(ok.id);
-    await until(() => itemsOf(bad.doc, v).has(ok.id), { what: 'delete reverted' });
-    expect(itemsOf(watcher.doc, v).get(ok.id)).toEqual(ok);
-    // Server state is clean as well.
+    const rewritten = { ...ok, color: '#000000' };
+    bad.doc.transact(() => itemsOf(bad.doc, v).set('tmp_key_1', rewritten)); // wrong key for the id, too
+
+    // A legit change of the offender in the same session still syncs (its clock continues after the refused ones).
+    const badName = (await member2.get('/api/auth/me')).body.fullName as string;
+    const legit = inkItem(2, { author: author('member2', badName) } as Partial<Ink>);
+    itemsOf(bad.doc, v).set(legit.id, legit);
+    await until(() => itemsOf(watcher.doc, v).has(legit.id) && itemsOf(good.doc, v).has(legit.id), { what: "offender's valid item reaches the others" });
+    // The offender's replica drops its refused insertions (the server sends it their deletion)…
+    await until(() => !itemsOf(bad.doc, v).has(huge.id) && !itemsOf(bad.doc, v).has(forged.id) && !itemsOf(bad.doc, v).has('not_an_item') && bad.doc.getText('junk').length === 0, { what: 'offender drops refused items' });
+    // …and over the whole window nobody else saw any refused change: only the legit item arrived.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen.filter((x) => !x.endsWith(`:${legit.id}`))).toEqual([]);
+    for (const p of [watcher, good]) {
+      expect(itemsOf(p.doc, v).get(ok.id)).toEqual(ok);
+      expect(p.doc.share.has('junk')).toBe(false);
+    }
+    expect(snapshot(watcher.doc, v).length).toBe(before + 2);
+    // Server state and store are clean: the refused content was never applied, nor written to SQLite.
     const live = annotationLayers(server.app.ctx).doc(name);
-    expect(itemsOf(live, v).has(huge.id)).toBe(false);
+    expect(itemsOf(live, v).has(huge.id) || itemsOf(live, v).has(forged.id) || itemsOf(live, v).has('not_an_item') || itemsOf(live, v).has(beyond.id)).toBe(false);
     expect(itemsOf(live, v).get(ok.id)).toEqual(ok);
+    expect(live.share.has('junk')).toBe(false);
+    const rows = storedRows(name);
+    for (const needle of [huge.id, forged.id, 'not_an_item', beyond.id, 'tmp_key_1', 'xxxxxxxx']) expect(rows.some((r) => r.includes(needle))).toBe(false);
+    expect(rows.some((r) => r.includes(legit.id))).toBe(true);
+  });
+
+  it('a connection that keeps sending refused updates is closed with 4422; the document and the others are untouched', async () => {
+    const hub = annotationLayers(server.app.ctx).hub;
+    hub.setOptions({ maxRefusedUpdates: 3 });
+    try {
+      const name = privateName(doc.id, 'member3');
+      const watcher = provider(name, member3);
+      const offender = provider(name, member3);
+      await Promise.all([synced(watcher), synced(offender)]);
+      const closed = terminalClose(offender);
+      for (let i = 0; i < 3; i++) {
+        const bad = inkItem(1, { author: author('member3', 'private layers have no authors') } as Partial<Ink>);
+        itemsOf(offender.doc, doc.current.id).set(bad.id, bad);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      expect(await closed).toBe(CLOSE_CODES.updateRefused);
+      expect([...itemsOf(watcher.doc, doc.current.id).values()].some((x) => x.author)).toBe(false);
+      const ink = inkItem(2);
+      itemsOf(watcher.doc, doc.current.id).set(ink.id, ink);
+      const fresh = provider(name, member3);
+      await until(() => itemsOf(fresh.doc, doc.current.id).has(ink.id), { what: 'the layer keeps working' });
+    } finally {
+      hub.setOptions({ maxRefusedUpdates: 20 });
+    }
   });
 
   it('a malformed Yjs frame (4400) or an oversized one (1009) closes only the sender; the layer and other clients are untouched', async () => {
@@ -168,6 +214,37 @@ describe('annotation layers: bad updates are refused without affecting others', 
     itemsOf(watcher.doc, doc.current.id).set(ink.id, ink);
     const fresh = provider(name, member1);
     await until(() => fresh.provider.synced && itemsOf(fresh.doc, doc.current.id).size === count + 1, { what: 'fresh client sees intact layer' });
+  });
+});
+
+describe('annotation layers: refused changes after a restart', () => {
+  it('a refused edit of someone else\'s item is not in the layer after a restart; the legit edits of the same session are', async () => {
+    const name = sharedName(doc.id);
+    const v = doc.current.id;
+    const [n1, n2] = await Promise.all([member1, member2].map(async (c) => (await c.get('/api/auth/me')).body.fullName as string));
+    const owner = provider(name, member1);
+    const other = provider(name, member2);
+    await Promise.all([synced(owner), synced(other)]);
+    const mine = noteItem(1, 'của member1', { author: author('member1', n1) } as never);
+    itemsOf(owner.doc, v).set(mine.id, mine as AnnotationItem);
+    await until(() => itemsOf(other.doc, v).has(mine.id), { what: 'note synced' });
+    itemsOf(other.doc, v).set(mine.id, { ...(mine as AnnotationItem), text: 'sửa trộm', author: author('member2', n2) } as AnnotationItem);
+    const theirs = noteItem(2, 'của member2', { author: author('member2', n2) } as never);
+    itemsOf(other.doc, v).set(theirs.id, theirs as AnnotationItem);
+    await until(() => itemsOf(owner.doc, v).has(theirs.id), { what: 'legit note synced' });
+    expect(itemsOf(owner.doc, v).get(mine.id)).toEqual(mine);
+    owner.destroy();
+    other.destroy();
+    const dataDir = server.dataDir;
+    await server.close();
+    server = await startTestServer({ dataDir, logLevel: process.env.TLOG });
+    [secretary, member1, member2, member3] = await Promise.all(['secretary', 'member1', 'member2', 'member3'].map((u) => server.login(u)));
+    const again = openProvider(server.url, name, member3.cookie);
+    open.push(again);
+    await until(() => again.provider.synced, { what: 'synced after restart' });
+    expect(itemsOf(again.doc, v).get(mine.id)).toEqual(mine);
+    expect(itemsOf(again.doc, v).get(theirs.id)).toEqual(theirs);
+    expect(storedRows(name).some((r) => r.includes('sửa trộm') || r.includes(Buffer.from('sửa trộm').toString('latin1')))).toBe(false);
   });
 });
 
