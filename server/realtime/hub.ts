@@ -46,7 +46,7 @@ export const hubOptions = {
    * sent in one go would hold the loop for 15–30 ms and every command arriving meanwhile (a ballot)
    * would wait. In slices, commands are served between them. Order per room is kept (FIFO).
    */
-  broadcastSlice: 50,
+  broadcastSlice: 25,
   /**
    * Presence pushes of a meeting are coalesced: at most one `presence:changed` per this many ms
    * (the first at once), listing every user whose state changed since the last one. When a
