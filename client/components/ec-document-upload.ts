@@ -2,6 +2,7 @@ import { localized, msg, str } from '@lit/localize';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { DocumentInfo } from '../../shared/protocol/documents.js';
+import { xhrPostForm } from '../services/upload.js';
 import { sharedStyles } from '../styles/shared.js';
 
 /** A user-facing sentence for an upload refusal (stable server codes → text). */
@@ -32,21 +33,10 @@ export function uploadErrorMessage(status: number, code: string | undefined): st
  * Resolves with the created/updated document or rejects with { status, code }.
  */
 export function xhrUpload(url: string, file: File, fields: Record<string, string>, onProgress: (p: number) => void): Promise<DocumentInfo> {
-  return new Promise((resolve, reject) => {
-    const fd = new FormData();
-    for (const [k, v] of Object.entries(fields)) fd.append(k, v);
-    fd.append('file', file, file.name);
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', url);
-    xhr.responseType = 'json';
-    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
-    xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.response as DocumentInfo);
-      else reject({ status: xhr.status, code: (xhr.response as { error?: { code?: string } } | null)?.error?.code });
-    };
-    xhr.onerror = () => reject({ status: 0, code: 'network' });
-    xhr.send(fd);
-  });
+  const fd = new FormData();
+  for (const [k, v] of Object.entries(fields)) fd.append(k, v);
+  fd.append('file', file, file.name);
+  return xhrPostForm<DocumentInfo>(url, fd, onProgress);
 }
 
 interface Job {

@@ -9,10 +9,13 @@ import { type Api, ApiError } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
 import { sharedStyles } from '../styles/shared.js';
 
-/** Runs a task action from a card (progress, done, confirm, reopen) and reports the outcome. */
+/** Runs a task action from a card (progress, done, confirm, reopen; `reported` was sent by the card) and reports the outcome. */
 export async function runTaskAction(api: Api, d: { action: string; taskId: number; comment: string; percent?: number }): Promise<string | null> {
   try {
-    if (d.action === 'progress') await api.post(`/api/tasks/${d.taskId}/progress`, { comment: d.comment, ...(d.percent != null ? { percent: d.percent } : {}) });
+    // 'reported': the card already sent the report (with its files) itself.
+    if (d.action === 'reported') {
+      /* nothing to send */
+    } else if (d.action === 'progress') await api.post(`/api/tasks/${d.taskId}/progress`, { comment: d.comment, ...(d.percent != null ? { percent: d.percent } : {}) });
     else await api.post(`/api/tasks/${d.taskId}/${d.action}`, { comment: d.comment });
     window.dispatchEvent(new Event('ec-notifications-changed'));
     return null;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawUpload } from '../helpers/multipart.js';
 import { type HttpClient, type TestServer, startTestServer, until } from '../helpers/server.js';
 import { PDFS, pdf, upload } from './documents-helpers.js';
 
@@ -31,45 +31,6 @@ const EXPECTED: Record<string, { pages: number } | { status: number; code: strin
   // A JBIG2 decompression bomb: text extraction never decodes the image; bounded time and memory.
   'bomb_giant.pdf': { pages: 1 },
 };
-
-/**
- * Sends a multipart upload by hand so the test controls the bytes on the wire: one chunk at a time,
- * stopping as soon as the server answers (or after `cutAfter` chunks, by destroying the connection).
- */
-function rawUpload(s: TestServer, c: HttpClient, url: string, opts: { declaredLength?: number | null; chunks: Buffer[]; cutAfter?: number; pauseAfter?: number }) {
-  return new Promise<{ status?: number; error?: string; sent: number; total: number }>((resolve) => {
-    const total = opts.chunks.reduce((n, b) => n + b.length, 0);
-    const req = http.request(s.url + url, {
-      method: 'POST',
-      headers: {
-        cookie: c.cookie,
-        origin: s.url,
-        'content-type': 'multipart/form-data; boundary=XBOUNDARY',
-        // null: no length at all (chunked), so only counting the bytes can catch an oversized file.
-        ...(opts.declaredLength === null ? {} : { 'content-length': String(opts.declaredLength ?? total) }),
-      },
-    });
-    let sent = 0;
-    let answered = false;
-    req.on('response', (res) => {
-      answered = true;
-      res.resume();
-      resolve({ status: res.statusCode!, sent, total });
-    });
-    req.on('error', (e) => {
-      if (!answered) resolve({ error: e.message, sent, total });
-    });
-    const write = (i: number) => {
-      if (answered) return;
-      if (opts.cutAfter !== undefined && i >= opts.cutAfter) return req.destroy();
-      if (opts.pauseAfter !== undefined && i >= opts.pauseAfter) return; // wait for the server's answer
-      if (i >= opts.chunks.length) return req.end();
-      sent += opts.chunks[i].length;
-      req.write(opts.chunks[i], () => setImmediate(() => write(i + 1)));
-    };
-    write(0);
-  });
-}
 
 const head = Buffer.from('--XBOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n');
 const tailPart = Buffer.from('\r\n--XBOUNDARY--\r\n');

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbDigest } from '../helpers/db-snapshot.js';
+import { rawUpload } from '../helpers/multipart.js';
 import { type HttpClient, type TestServer, buildMeeting, inDays, startTestServer, until, userIds } from '../helpers/server.js';
 
 const TESTDATA = path.resolve(import.meta.dirname, '../../../shared/testdata');
@@ -83,43 +83,9 @@ function storedFiles(dataDir: string): string[] {
     .sort();
 }
 
-/** Sends a multipart body by hand, chunk by chunk, stopping when the server answers or after `cutAfter` chunks. */
-function rawUpload(s: TestServer, c: HttpClient, url: string, opts: { chunks: Buffer[]; chunked?: boolean; cutAfter?: number; boundary?: string; contentType?: string }) {
-  return new Promise<{ status?: number; body?: string; error?: string; sent: number; total: number }>((resolve) => {
-    const total = opts.chunks.reduce((n, b) => n + b.length, 0);
-    const req = http.request(s.url + url, {
-      method: 'POST',
-      headers: {
-        cookie: c.cookie,
-        origin: s.url,
-        'content-type': opts.contentType ?? `multipart/form-data; boundary=${opts.boundary ?? 'XB'}`,
-        ...(opts.chunked ? {} : { 'content-length': String(total) }),
-      },
-    });
-    let sent = 0;
-    let answered = false;
-    req.on('response', (res) => {
-      answered = true;
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body, sent, total }));
-    });
-    req.on('error', (e) => {
-      if (!answered) resolve({ error: e.message, sent, total });
-    });
-    const write = (i: number) => {
-      if (answered) return;
-      if (opts.cutAfter !== undefined && i >= opts.cutAfter) return req.destroy();
-      if (i >= opts.chunks.length) return req.end();
-      sent += opts.chunks[i].length;
-      req.write(opts.chunks[i], () => setImmediate(() => write(i + 1)));
-    };
-    write(0);
-  });
-}
-const fieldPart = (name: string, value: string) => Buffer.from(`--XB\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
-const fileHead = (fileName: string) => Buffer.from(`--XB\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/pdf\r\n\r\n`);
-const closing = Buffer.from('\r\n--XB--\r\n');
+const fieldPart = (name: string, value: string) => Buffer.from(`--XBOUNDARY\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+const fileHead = (fileName: string) => Buffer.from(`--XBOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/pdf\r\n\r\n`);
+const closing = Buffer.from('\r\n--XBOUNDARY--\r\n');
 
 describe('task progress reports with attachments', () => {
   let s: TestServer;
@@ -256,7 +222,7 @@ describe('task progress reports with attachments', () => {
     }
     // Not multipart, a broken multipart body, a missing comment, a part with another name, a bad percent.
     expect((await owner.post(`/api/tasks/${taskId}/reports`, { comment: 'json' })).body.error.code).toBe('unsupported_media_type');
-    const broken = await rawUpload(s, owner, `/api/tasks/${taskId}/reports`, { chunks: [fieldPart('comment', 'x'), Buffer.from('--XB\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nabc')] });
+    const broken = await rawUpload(s, owner, `/api/tasks/${taskId}/reports`, { chunks: [fieldPart('comment', 'x'), Buffer.from('--XBOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nabc')] });
     expect(broken.status).toBe(400);
     const noBoundary = await rawUpload(s, owner, `/api/tasks/${taskId}/reports`, { chunks: [fieldPart('comment', 'x'), closing], contentType: 'multipart/form-data' });
     expect(noBoundary.status).toBe(400);
@@ -275,7 +241,7 @@ describe('task progress reports with attachments', () => {
     const chunk = Buffer.alloc(512 * 1024, 0x61); // "aaaa…": plain text, so only the size refuses it
     const chunks = [fieldPart('comment', 'Tệp quá lớn'), fileHead('lon.txt'), ...Array.from({ length: 80 }, () => chunk), closing];
     // No declared length (chunked): caught by counting while streaming.
-    const big = await rawUpload(s, owner, `/api/tasks/${taskId}/reports`, { chunks, chunked: true });
+    const big = await rawUpload(s, owner, `/api/tasks/${taskId}/reports`, { chunks, declaredLength: null });
     expect(big.status === 413 || /EPIPE|ECONNRESET/.test(big.error ?? '')).toBe(true);
     if (big.status) expect(JSON.parse(big.body!).error.code).toBe('payload_too_large');
     expect(big.sent).toBeLessThan(big.total);

@@ -8,6 +8,7 @@ import { documents } from './documents.js';
 import { meetings } from './meetings.js';
 import { minutes } from './minutes.js';
 import { notes } from './notes.js';
+import { tasks } from './tasks.js';
 import { live } from './live.js';
 import { votes } from './votes.js';
 
@@ -28,4 +29,5 @@ export const templates: Catalog = {
   ...av,
   ...notes,
   ...minutes,
+  ...tasks,
 };

@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectProblems, launchBrowser, login, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
+import { type TestServer, buildMeeting, inDays, startTestServer, userIds } from '../helpers/server.js';
+
+const PDF = path.resolve(import.meta.dirname, '../../../shared/testdata/pdfs/seed-1.pdf');
+
+let server: TestServer;
+let browser: Browser;
+let taskId: number;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const secretary = await server.login('secretary');
+  const ids = await userIds(await server.login('admin'));
+  const m = await buildMeeting(secretary, { agendaItems: 1, publish: true });
+  const t = await secretary.post('/api/tasks', {
+    meetingId: m.meetingId,
+    agendaItemId: m.itemIds[0],
+    title: 'Xây dựng kế hoạch số hóa hồ sơ một cửa năm 2027',
+    description: 'Sở Nội vụ chủ trì, Sở Tài chính phối hợp bố trí kinh phí.',
+    owner: { kind: 'user', userId: ids.member1 },
+    coUnits: ['Sở Tài chính'],
+    deadline: inDays(14),
+  });
+  taskId = t.body.id;
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('progress report with attachments', () => {
+  it('the owner attaches files to a progress report, sees the upload, then the files as download links in the history (vi and en)', async () => {
+    const page = await newPage(browser, server.url);
+    const problems = collectProblems(page);
+    await login(page, 'member1');
+    await page.goto('/tasks');
+    const card = page.locator(`[data-testid="task-${taskId}"]`);
+    await card.waitFor();
+
+    await card.locator('[data-testid="progress-comment"]').fill('Đã hoàn thành dự thảo kế hoạch; gửi kèm dự thảo và bảng kinh phí.');
+    await card.locator('input[type="number"]').fill('60');
+    const input = card.locator('[data-testid="attach-input"]');
+    await input.setInputFiles([
+      { name: 'Dự thảo kế hoạch số hóa.pdf', mimeType: 'application/pdf', buffer: fs.readFileSync(PDF) },
+      { name: 'ghi-chú.txt', mimeType: 'text/plain', buffer: Buffer.from('Ghi chú: kinh phí dự kiến 2 tỷ đồng.\n') },
+      { name: 'nhầm.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ\x90\x00') },
+    ]);
+    await expect.poll(() => card.locator('[data-testid="chosen-file"]').count()).toBe(3);
+    // The wrong file is taken off the list before sending.
+    await card.locator('[data-testid="chosen-file"]', { hasText: 'nhầm.exe' }).locator('button').click();
+    await expect.poll(() => card.locator('[data-testid="chosen-file"]').count()).toBe(2);
+    expect(await smallTouchTargets(page)).toEqual([]);
+    await screenshot(page, 'my-tasks-attach', 'vi');
+
+    await card.locator('button[type="submit"]').click();
+    await card.locator('[data-testid="history-toggle"]').click();
+    const links = card.locator('[data-testid="attachment-link"]');
+    await expect.poll(() => links.count(), { timeout: 15_000 }).toBe(2);
+    expect(await links.first().textContent()).toContain('Dự thảo kế hoạch số hóa.pdf');
+    expect(await links.nth(1).textContent()).toContain('ghi-chú.txt');
+    expect(await card.locator('[data-testid="chosen-file"]').count()).toBe(0);
+
+    // A download link gives back the very bytes, under the Vietnamese name.
+    const [download] = await Promise.all([page.waitForEvent('download'), links.first().click()]);
+    expect(download.suggestedFilename()).toBe('Dự thảo kế hoạch số hóa.pdf');
+    const saved = await download.path();
+    expect(fs.readFileSync(saved).equals(fs.readFileSync(PDF))).toBe(true);
+
+    // A refused type shows a clear error and sends nothing.
+    await card.locator('[data-testid="progress-comment"]').fill('Thử gửi trang web');
+    await input.setInputFiles([{ name: 'bao-cao.pdf', mimeType: 'application/pdf', buffer: Buffer.from('<html><body>not a pdf</body></html>') }]);
+    await card.locator('button[type="submit"]').click();
+    await card.locator('[data-testid="report-error"]').waitFor();
+    expect(await card.locator('[data-testid="report-error"]').textContent()).toContain('Loại tệp không được chấp nhận');
+    await card.locator('[data-testid="chosen-file"] button').click();
+    await card.locator('[data-testid="progress-comment"]').fill('');
+
+    await screenshot(page, 'my-tasks', 'vi');
+
+    await page.locator('ec-language-switch button[lang="en"]').first().click();
+    await card.locator('[data-testid="attach-files"]', { hasText: 'Attach files' }).waitFor();
+    await page.reload();
+    await card.locator('[data-testid="history-toggle"]', { hasText: 'History' }).click();
+    await expect.poll(() => links.count()).toBe(2);
+    await card.locator('[data-testid="attach-files"]', { hasText: 'Attach files' }).waitFor();
+    await screenshot(page, 'my-tasks', 'en');
+    expect(problems.csp).toEqual([]);
+    expect(problems.errors).toEqual([]);
+  }, 90_000);
+});
