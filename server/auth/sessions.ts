@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { and, eq, gt, lt } from 'drizzle-orm';
+import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import { parse as parseCookie } from 'cookie';
 import type { Db } from '../db/client.js';
 import { committeeMembers, sessions, users } from '../db/schema/index.js';
@@ -44,6 +44,34 @@ export function destroyUserSessions(db: Db, userId: number): void {
   db.delete(sessions).where(eq(sessions.userId, userId)).run();
 }
 
+
+/**
+ * The session → user lookup, prepared once per database: it runs on every request, every socket
+ * handshake and every socket's periodic re-check (the query builder re-renders its SQL each call).
+ */
+const lookups = new WeakMap<Db, ReturnType<typeof prepareSessionLookup>>();
+function prepareSessionLookup(db: Db) {
+  return db
+    .select({
+      id: users.id,
+      username: users.username,
+      fullName: users.fullName,
+      title: users.title,
+      unit: users.unit,
+      systemRole: users.systemRole,
+      locale: users.locale,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.tokenHash, sql.placeholder('tokenHash')), gt(sessions.expiresAt, sql.placeholder('now')), eq(users.active, true)))
+    .prepare();
+}
+function sessionLookup(db: Db) {
+  let q = lookups.get(db);
+  if (!q) lookups.set(db, (q = prepareSessionLookup(db)));
+  return q;
+}
+
 /**
  * Resolves a `Cookie` header to the signed-in, active user, or null. Used by REST, Socket.IO
  * and the Yjs upgrade alike so there is exactly one notion of "who is this".
@@ -58,20 +86,7 @@ export function authenticateCookie(db: Db, cookieHeader: string | undefined): { 
   }
   if (!token || token.length > 100) return null;
   const tokenHash = sha256(token);
-  const row = db
-    .select({
-      id: users.id,
-      username: users.username,
-      fullName: users.fullName,
-      title: users.title,
-      unit: users.unit,
-      systemRole: users.systemRole,
-      locale: users.locale,
-    })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, new Date().toISOString()), eq(users.active, true)))
-    .get();
+  const row = sessionLookup(db).get({ tokenHash, now: new Date().toISOString() });
   return row ? { user: row, tokenHash } : null;
 }
 
