@@ -38,17 +38,21 @@ const compact = (docName, upTo) => {
   });
   const state = Y.encodeStateAsUpdate(doc);
   doc.destroy();
-  const ids = rows.map((r) => r.id);
-  const del = compactDb.prepare('DELETE FROM yjs_updates WHERE doc_name = ? AND id <= ?');
   const ins = compactDb.prepare('INSERT INTO yjs_updates (doc_name, data) VALUES (?, ?)');
+  const del = compactDb.prepare('DELETE FROM yjs_updates WHERE id IN (SELECT id FROM yjs_updates WHERE doc_name = ? AND id <= ? LIMIT 256)');
+  // Short write transactions only (the event loop's appends wait for this connection's lock, and
+  // SQLite's busy handler sleeps in growing steps): first the state row, then the old rows in
+  // chunks. A crash in between leaves the state row plus some old rows: the same content twice,
+  // which Yjs applies idempotently.
   let removed = 0;
-  compactDb.transaction(() => {
+  const inserted = compactDb.transaction(() => {
     // Rows a synchronous compaction replaced meanwhile are gone: only replace what is still there.
     const still = compactDb.prepare('SELECT count(*) AS n FROM yjs_updates WHERE doc_name = ? AND id <= ?').get(docName, upTo).n;
-    if (still !== ids.length) return;
-    removed = del.run(docName, upTo).changes;
+    if (still !== rows.length) return false;
     ins.run(docName, Buffer.from(state.buffer, state.byteOffset, state.byteLength));
+    return true;
   }).immediate();
+  if (inserted) for (let n = 1; n > 0; removed += n) n = del.run(docName, upTo).changes;
   return { removed, removedBytes: removed ? removedBytes : 0, bytes: removed ? state.byteLength : 0 };
 };
 parentPort.on('message', (m) => {
