@@ -14,6 +14,12 @@ export interface DomainEvents {
    * nobody. The SFU ties microphones to it.
    */
   'floor:changed': [{ meetingId: number; userId: number | null; requestId: number | null; kind: 'speech' | 'question' | 'point_of_order' | null; startedAt: number | null; allottedSeconds: number | null }];
+  /**
+   * A document got a new version (`version`), its access/viewers/publication/title changed (`access`) or it was
+   * removed (`removed`) — server/documents, after the commit. The annotation layers carry items to the new version
+   * and re-check their connections.
+   */
+  'document:changed': [{ documentId: number; meetingId: number; change: 'version' | 'access' | 'removed' }];
   /** A vote was created, opened, extended, closed or announced (server/votes), after the commit. */
   'vote:changed': [{ meetingId: number; voteId: number; state: 'draft' | 'open' | 'closed' | 'announced' }];
 }

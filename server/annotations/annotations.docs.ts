@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import * as Y from 'yjs';
 import { ANNOTATION_LIMITS, AnnotationItem, type LayerRef, itemsMapName, layerDocName, parseItemsMapName } from '../../shared/protocol/annotations.js';
 import { type VersionChange, reanchorItem, versionChange } from '../../shared/rules/anchoring.js';
@@ -96,11 +96,9 @@ export class AnnotationLayers {
   private byName = new Map<string, Y.Doc>();
   private changes = new Map<string, VersionChange>();
   private versionCache = new Map<number, { id: number; version: number; pageCount: number }[]>();
-  private lastVersionRowId = 0;
-  private lastAuditId = 0;
   private log: Logger;
   private db: Db;
-  private timer: NodeJS.Timeout | null = null;
+  private unsubscribe: () => void;
   /** Called after the guard accepted or reverted client changes (tests, projection). */
   onDirty: ((name: string) => void) | null = null;
 
@@ -112,68 +110,34 @@ export class AnnotationLayers {
     const validate = (ctx: YjsValidateContext) => this.validate(ctx);
     this.hub.registerKind(privateLayerKind(onOpen, validate));
     this.hub.registerKind(sharedLayerKind(onOpen, validate));
-    this.lastVersionRowId = (this.db.$client.prepare('SELECT max(id) AS id FROM document_versions').get() as { id: number | null }).id ?? 0;
-    this.lastAuditId = (this.db.$client.prepare('SELECT max(id) AS id FROM audit_log').get() as { id: number | null }).id ?? 0;
+    const onDocument = (e: { documentId: number; change: 'version' | 'access' | 'removed' }) => this.onDocumentChanged(e);
+    ctx.bus.on('document:changed', onDocument);
+    this.unsubscribe = () => ctx.bus.off('document:changed', onDocument);
   }
 
   /**
-   * Watches for new document versions (the documents domain announces none on the bus, so the
-   * newest version row id is polled: one indexed query) and carries annotations over; and for
-   * access changes (see `checkAccessChanges`).
+   * Follows the documents domain's bus event (`document:changed`, emitted after the commit): a new
+   * version → carry every layer of the document to it; access changed or removed → re-check the
+   * layer connections of that document, so a member taken off a document loses its layers at once.
+   * (This replaced a 1 s poll of `document_versions` and the audit log.)
    */
-  startVersionWatch(intervalMs: number): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = setInterval(() => {
-      try {
-        this.checkNewVersions();
-        this.checkAccessChanges();
-      } catch (err) {
-        this.log.error({ err }, 'annotations: watching documents failed');
-      }
-    }, intervalMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  /**
-   * Re-checks live layer connections of documents whose access changed or that were removed since
-   * the last check (the documents domain audits those in the same transaction; the audit log's id
-   * is the cursor), so a member taken off a document loses its layers within a second.
-   */
-  checkAccessChanges(): void {
-    const rows = this.db.$client
-      .prepare("SELECT id, target_id AS documentId FROM audit_log WHERE id > ? AND action IN ('document.update', 'document.remove') ORDER BY id")
-      .all(this.lastAuditId) as { id: number; documentId: string }[];
-    if (!rows.length) return;
-    this.lastAuditId = rows.at(-1)!.id;
-    for (const documentId of new Set(rows.map((r) => r.documentId))) {
-      const prefix = `annotation:${documentId}:`;
-      for (const name of this.byName.keys()) if (name.startsWith(prefix)) this.hub.recheck({ docName: name });
-    }
-  }
-
-  /** Carries annotations of every document that got a new version since the last check. */
-  checkNewVersions(): void {
-    const rows = this.db
-      .select({ id: documentVersions.id, documentId: documentVersions.documentId })
-      .from(documentVersions)
-      .where(gt(documentVersions.id, this.lastVersionRowId))
-      .orderBy(asc(documentVersions.id))
-      .all();
-    if (!rows.length) return;
-    this.lastVersionRowId = rows.at(-1)!.id;
-    for (const documentId of new Set(rows.map((r) => r.documentId))) {
-      this.versionCache.delete(documentId);
-      try {
+  private onDocumentChanged({ documentId, change }: { documentId: number; change: 'version' | 'access' | 'removed' }): void {
+    try {
+      if (change === 'version') {
+        this.versionCache.delete(documentId);
         this.carryDocument(documentId);
-      } catch (err) {
-        this.log.error({ err, documentId }, 'annotations: carrying over to a new version failed');
+      } else {
+        const prefix = `annotation:${documentId}:`;
+        for (const name of this.byName.keys()) if (name.startsWith(prefix)) this.hub.recheck({ docName: name });
       }
+    } catch (err) {
+      this.log.error({ err, documentId, change }, 'annotations: following a document change failed');
     }
+  }
+
+  /** Stops following document changes (the server closes). */
+  stop(): void {
+    this.unsubscribe();
   }
 
   /** Every stored layer doc name of a document (from the hub's persistence). */

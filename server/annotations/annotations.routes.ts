@@ -67,12 +67,11 @@ export function annotationRoutes(ctx: AppContext): void {
 }
 
 /**
- * Carries annotations to new document versions as they are uploaded (watches for new version
- * rows every second) and stops doing so when the server closes.
+ * Carries annotations to new document versions as they are uploaded (bus `document:changed`) and
+ * stops doing so when the server closes.
  */
 export const annotationsAttachment: Attachment = (app) => {
   const layers = annotationLayers(app.ctx);
-  layers.startVersionWatch(1000);
   return {
     close: () => {
       layers.stop();

@@ -192,13 +192,14 @@ export async function replaceDocument(deps: DocumentsDeps, user: AuthUser, docum
     indexDocument(d, documentId);
     audit(d, { actorId: user.id, action: 'document.replace', targetType: 'document', targetId: documentId, details: { version: last.version + 1, sha256: file.sha256, pages: info.pageCount } });
   });
+  deps.ctx.bus.emit('document:changed', { documentId, meetingId: a.document.meetingId, change: 'version' });
   return documentInfo(db, documentAccess(db, user, documentId));
 }
 
 /** Renames a document, changes its access, named viewers or publication. Managers only. */
 export function updateDocument(ctx: AppContext, user: AuthUser, documentId: number, body: UpdateDocumentBody): DocumentInfo {
   const { db } = ctx;
-  tx(db, (d) => {
+  const meetingId = tx(db, (d) => {
     const a = documentAccess(d, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
     const viewers = parseViewerIds(d, a.document.meetingId, body.viewerIds);
@@ -210,7 +211,9 @@ export function updateDocument(ctx: AppContext, user: AuthUser, documentId: numb
     if (viewers) setViewers(d, documentId, viewers);
     if (body.title !== undefined) indexDocument(d, documentId);
     audit(d, { actorId: user.id, action: 'document.update', targetType: 'document', targetId: documentId, details: { ...set, ...(viewers ? { viewerIds: viewers } : {}) } });
+    return a.document.meetingId;
   });
+  ctx.bus.emit('document:changed', { documentId, meetingId, change: 'access' });
   return documentInfo(db, documentAccess(db, user, documentId));
 }
 
@@ -238,13 +241,15 @@ export function moveDocument(ctx: AppContext, user: AuthUser, documentId: number
 
 /** Removes a document (soft: rows kept for the audit trail, gone from every listing, file and search). */
 export function removeDocument(ctx: AppContext, user: AuthUser, documentId: number): void {
-  tx(ctx.db, (d) => {
+  const meetingId = tx(ctx.db, (d) => {
     const a = documentAccess(d, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
     d.update(documents).set({ removedAt: new Date().toISOString() }).where(eq(documents.id, documentId)).run();
     removeEntries(d, 'document', [documentId]);
     audit(d, { actorId: user.id, action: 'document.remove', targetType: 'document', targetId: documentId, details: { meetingId: a.document.meetingId } });
+    return a.document.meetingId;
   });
+  ctx.bus.emit('document:changed', { documentId, meetingId, change: 'removed' });
 }
 
 /** Every agenda item of the meeting in display order with the documents the caller may see. */
