@@ -142,6 +142,10 @@ export class StoredFiles {
     if (Number.isFinite(declared) && declared > opts.maxFiles * opts.maxFileBytes + 64 * 1024) {
       return Promise.reject(tooLarge(opts.maxFileBytes));
     }
+    // The client may already be gone (its 'close' fired before we listened): never wait for a body that will not come.
+    if (req.destroyed || req.readableAborted || (req.socket?.destroyed && !req.complete)) {
+      return Promise.reject(new AppError('upload_incomplete', 'The upload was interrupted', 400));
+    }
     if (!req.is('multipart/form-data')) {
       return Promise.reject(new AppError('unsupported_media_type', `Send the file as multipart/form-data with a "${fileField}" part`, 415));
     }
@@ -216,9 +220,14 @@ export class StoredFiles {
             try {
               await finished(out);
             } catch {
-              return null; // destroyed after a failure
+              // Destroyed after a failure: the file may have been created after fail() swept the paths.
+              fs.rmSync(partPath, { force: true });
+              return null;
             }
-            if (failed) return null;
+            if (failed) {
+              fs.rmSync(partPath, { force: true });
+              return null;
+            }
             let contentType: string;
             try {
               contentType = await sniffer.finish({ path: partPath, size });

@@ -27,9 +27,9 @@ const { maxFiles, maxFileBytes } = LIMITS.taskAttachments;
  *   unsupported_file_type, 422 invalid_file, 400 invalid_payload | upload_incomplete
  */
 export async function reportProgressWithFiles(ctx: AppContext, store: StoredFiles, user: AuthUser, taskId: number, req: Request, res: Response) {
-  mayReportProgress(ctx.db, user, taskId);
   let files: ReceivedFile[] = [];
   try {
+    mayReportProgress(ctx.db, user, taskId);
     const received = await store.receiveFiles(req, {
       maxFileBytes,
       maxFiles,
