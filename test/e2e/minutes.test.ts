@@ -116,7 +116,7 @@ describe('minutes end to end', () => {
     await member.locator('ec-app nav a[href="/tasks"]').click();
     await member.locator('ec-task-card').filter({ hasText: 'kế hoạch số hóa hồ sơ năm 2027' }).waitFor();
     expect(await member.locator('[data-testid="overdue"]').count()).toBe(0);
-    await screenshot(member, 'my-tasks', 'vi');
+    await screenshot(member, 'my-tasks-from-conclusion', 'vi');
 
     // The deadline passes (the server's task clock is moved forward): first on the board, marked overdue.
     jobRunner(server.app.ctx).setOptions({ now: () => new Date(Date.parse(taskDeadline) + 86400_000) });
