@@ -52,8 +52,9 @@ const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, co
  * Assembles the express app. Never listens (see server.ts / main.ts): tests build apps on port 0.
  */
 export function createApp({ db, config, log }: { db: Db; config: Config; log: Logger }): App {
-  const api = new Api();
-  const ctx = { db, config, log, api, notifier: new Notifier(), bus: new EventBus(), health: { sfu: { status: 'disabled', reason: 'not started' } } as Health };
+  const notifier = new Notifier();
+  const api = new Api({ settled: () => notifier.flush() });
+  const ctx = { db, config, log, api, notifier, bus: new EventBus(), health: { sfu: { status: 'disabled', reason: 'not started' } } as Health };
   for (const register of DOMAIN_ROUTES) register(ctx);
 
   const app = express();

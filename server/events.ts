@@ -20,6 +20,11 @@ export interface DomainEvents {
    * and re-check their connections.
    */
   'document:changed': [{ documentId: number; meetingId: number; change: 'version' | 'access' | 'removed' }];
+  /**
+   * Sessions ended (server/auth, server/users): one by logout (`tokenHash`), or every session of a user
+   * (`userId`: deactivation, password reset). Realtime transports close the connections they carried.
+   */
+  'session:ended': [{ tokenHash: string } | { userId: number }];
   /** A vote was created, opened, extended, closed or announced (server/votes), after the commit. */
   'vote:changed': [{ meetingId: number; voteId: number; state: 'draft' | 'open' | 'closed' | 'announced' }];
 }

@@ -8,13 +8,16 @@ import type { NotificationList } from '../services/types.js';
 import type { Api } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
 import { formatStamp } from '../services/format.js';
+import { sharedRealtime } from '../services/socket.js';
 import { sharedStyles } from '../styles/shared.js';
 
-const POLL_MS = 60_000;
+/** Fallback poll; news normally arrives as the `notifications:new` push. */
+const POLL_MS = 300_000;
 
 /**
- * Notification bell: unread count from GET /api/notifications (polled, and refreshed when the
- * window regains focus or an `ec-notifications-changed` event reaches window), and a list panel.
+ * Notification bell: unread count from GET /api/notifications, refreshed when the server pushes
+ * `notifications:new` on the app's socket, when the window regains focus or an
+ * `ec-notifications-changed` event reaches window, and by a slow poll; and a list panel.
  */
 @localized()
 @customElement('ec-notification-bell')
@@ -118,6 +121,7 @@ export class EcNotificationBell extends LitElement {
   @state() private open = false;
   @state() private failed = false;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #unsubscribe: (() => void) | undefined;
 
   #refresh = async () => {
     try {
@@ -140,6 +144,7 @@ export class EcNotificationBell extends LitElement {
     super.connectedCallback();
     void this.#refresh();
     this.#timer = setInterval(() => void this.#refresh(), POLL_MS);
+    this.#unsubscribe = sharedRealtime().on('notifications:new', () => void this.#refresh());
     window.addEventListener('focus', this.#refresh);
     window.addEventListener('ec-notifications-changed', this.#refresh);
     document.addEventListener('click', this.#onDocClick);
@@ -147,6 +152,7 @@ export class EcNotificationBell extends LitElement {
   }
   override disconnectedCallback(): void {
     clearInterval(this.#timer);
+    this.#unsubscribe?.();
     window.removeEventListener('focus', this.#refresh);
     window.removeEventListener('ec-notifications-changed', this.#refresh);
     document.removeEventListener('click', this.#onDocClick);
@@ -163,6 +169,24 @@ export class EcNotificationBell extends LitElement {
         return msg(str`Cuộc họp đã thay đổi: ${title}`, { id: 'notifications.meetingUpdated' });
       case 'agenda_updated':
         return msg(str`Chương trình họp đã cập nhật: ${title}`, { id: 'notifications.agendaUpdated' });
+      case 'task_assigned':
+        return msg(str`Nhiệm vụ mới giao cho bạn: ${title}`, { id: 'notifications.taskAssigned' });
+      case 'task_due_soon':
+        return msg(str`Nhiệm vụ sắp đến hạn: ${title}`, { id: 'notifications.taskDueSoon' });
+      case 'task_overdue':
+        return msg(str`Nhiệm vụ đã quá hạn: ${title}`, { id: 'notifications.taskOverdue' });
+      case 'task_done_reported':
+        return msg(str`Nhiệm vụ được báo cáo hoàn thành, chờ xác nhận: ${title}`, { id: 'notifications.taskDoneReported' });
+      case 'consultation_sent':
+        return msg(str`Xin ý kiến bằng văn bản: ${title}`, { id: 'notifications.consultationSent' });
+      case 'consultation_reminder':
+        return msg(str`Nhắc trả lời xin ý kiến: ${title}`, { id: 'notifications.consultationReminder' });
+      case 'consultation_closed':
+        return msg(str`Đã có kết quả xin ý kiến: ${title}`, { id: 'notifications.consultationClosed' });
+      case 'minutes_to_sign':
+        return msg(str`Biên bản chờ bạn ký: ${title}`, { id: 'notifications.minutesToSign' });
+      case 'minutes_published':
+        return msg(str`Biên bản đã được công bố: ${title}`, { id: 'notifications.minutesPublished' });
       default:
         return typeof n.data.text === 'string' ? n.data.text : msg('Thông báo mới', { id: 'notifications.generic' });
     }
@@ -211,7 +235,7 @@ export class EcNotificationBell extends LitElement {
               : html`<ul>
                   ${this.items.map(
                     (n) => html`<li class=${n.readAt ? '' : 'unread'}>
-                      <a href=${n.meetingId ? `/meetings/${n.meetingId}` : '#'} @click=${() => void this.#read(n)}
+                      <a href=${notificationHref(n)} @click=${() => void this.#read(n)}
                         >${this.#text(n)}<small>${formatStamp(n.createdAt, this.locale)}</small></a
                       >
                     </li>`,
@@ -220,4 +244,12 @@ export class EcNotificationBell extends LitElement {
           </div>`
         : nothing}`;
   }
+}
+
+/** Where a notification leads: tasks and consultations to their lists, minutes to the meeting's minutes. */
+function notificationHref(n: Notification): string {
+  if (n.kind.startsWith('task_')) return '/tasks';
+  if (n.kind.startsWith('consultation_')) return '/consultations';
+  if (n.kind.startsWith('minutes_') && n.meetingId) return `/meetings/${n.meetingId}/minutes`;
+  return n.meetingId ? `/meetings/${n.meetingId}` : '#';
 }

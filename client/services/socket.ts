@@ -271,6 +271,20 @@ let shared: RealtimeClient | null = null;
  * it instead of opening their own, so a tablet has one socket and one presence per meeting.
  */
 export function sharedRealtime(): RealtimeClient {
+  // A connection refused for an ended session (sign-out elsewhere, deactivation) stays down; after the
+  // next sign-in the app gets a fresh one.
+  if (shared?.refused && !shared.socket.connected) {
+    shared.close();
+    shared = null;
+  }
   shared ??= new RealtimeClient();
   return shared;
+}
+
+// Signing out closes the connection at once: a shared tablet keeps no socket of the previous user.
+if (typeof window !== 'undefined') {
+  window.addEventListener('ec-logout', () => {
+    shared?.close();
+    shared = null;
+  });
 }

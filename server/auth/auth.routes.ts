@@ -67,7 +67,10 @@ export function authRoutes(ctx: AppContext): void {
   );
 
   api.route({ method: 'post', path: '/api/auth/logout', summary: 'Sign out', tags: ['auth'], access: 'public' }, ({ req, res }) => {
-    if (req.sessionTokenHash) destroySession(db, req.sessionTokenHash);
+    if (req.sessionTokenHash) {
+      destroySession(db, req.sessionTokenHash);
+      ctx.bus.emit('session:ended', { tokenHash: req.sessionTokenHash });
+    }
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     return undefined;
   });

@@ -51,6 +51,9 @@ export class Api {
   readonly routes: RouteSpec<ZodType, ZodType, ZodType>[] = [];
   readonly router: Router = express.Router();
 
+  /** `settled`: runs after every handler, e.g. to push the notifications its transaction recorded. */
+  constructor(private readonly opts: { settled?: () => void } = {}) {}
+
   route<P extends ZodType = ZodType, Q extends ZodType = ZodType, B extends ZodType = ZodType>(
     spec: RouteSpec<P, Q, B>,
     handler: (ctx: HandlerContext<Infer<P>, Infer<Q>, Infer<B>>) => unknown,
@@ -77,6 +80,8 @@ export class Api {
         }
       } catch (err) {
         next(err);
+      } finally {
+        this.opts.settled?.();
       }
     });
   }

@@ -121,7 +121,7 @@ export interface RealtimeHub {
 
 type OutboxItem = { event: string; push: Push<unknown>; targets: string[]; pos: number };
 
-type SocketData = { user: AuthUser; meetings: Set<number>; cookie: string | undefined; checkedAt: number };
+type SocketData = { user: AuthUser; tokenHash: string; meetings: Set<number>; cookie: string | undefined; checkedAt: number };
 
 const hubs = new WeakMap<object, RealtimeHub>();
 
@@ -199,7 +199,7 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     if (!auth) return next(connectError('unauthenticated', 'Sign in first'));
     const version = (h.auth as { protocolVersion?: unknown } | undefined)?.protocolVersion;
     if (version !== PROTOCOL_VERSION) return next(connectError('protocol_mismatch', `Protocol version ${PROTOCOL_VERSION} required; reload the app`));
-    (socket.data as SocketData) = { user: auth.user, meetings: new Set(), cookie: h.headers.cookie, checkedAt: Date.now() };
+    (socket.data as SocketData) = { user: auth.user, tokenHash: auth.tokenHash, meetings: new Set(), cookie: h.headers.cookie, checkedAt: Date.now() };
     next();
   });
 
@@ -252,6 +252,7 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
       presenceListeners.push(fn);
     },
     async close() {
+      ctx.bus.off('session:ended', onSessionEnded);
       outbox.clear();
       for (const p of presencePending.values()) if (p.timer) clearTimeout(p.timer);
       presencePending.clear();
@@ -428,6 +429,19 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     'clock:sync': () => ({ serverTime: Date.now() }),
   });
   for (const register of domains) register(hub, ctx);
+
+  // A logout, a deactivation or a password reset closes the sockets of the ended sessions at once:
+  // pushes must not keep reaching a tablet whose user signed out.
+  const onSessionEnded = (e: { tokenHash: string } | { userId: number }) => {
+    const ids = 'userId' in e ? io.sockets.adapter.rooms.get(userRoom(e.userId)) : undefined;
+    for (const socket of io.sockets.sockets.values()) {
+      const sd = socket.data as SocketData;
+      if ('userId' in e ? ids?.has(socket.id) : sd.tokenHash === e.tokenHash) {
+        socket.disconnect(true);
+      }
+    }
+  };
+  ctx.bus.on('session:ended', onSessionEnded);
 
   io.on('connection', (socket) => {
     const data = socket.data as SocketData;

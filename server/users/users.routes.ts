@@ -26,7 +26,7 @@ function assertEmailFree(d: Db, email: string | null | undefined, exceptUserId?:
 }
 
 /** User administration (admin), and the directory secretaries pick participants from. */
-export function userRoutes({ api, db }: AppContext): void {
+export function userRoutes({ api, db, bus }: AppContext): void {
   const tags = ['users'];
   api.route(
     { method: 'get', path: '/api/users', summary: 'All users (admins and committee secretaries)', tags, access: 'user', response: UserList },
@@ -60,7 +60,7 @@ export function userRoutes({ api, db }: AppContext): void {
       }
       const passwordHash = body.password ? await hashPassword(body.password) : undefined;
       const { password: _p, ...fields } = body;
-      return tx(db, (d) => {
+      const updated = tx(db, (d) => {
         assertEmailFree(d, body.email, params.id);
         const row = d
           .update(users)
@@ -73,6 +73,9 @@ export function userRoutes({ api, db }: AppContext): void {
         audit(d, { actorId: user.id, action: 'user.update', targetType: 'user', targetId: row.id, details: { fields: Object.keys(body) } });
         return publicUser(row);
       });
+      // Their open sockets and Yjs connections close now, not at their next command.
+      if (body.active === false || passwordHash) bus.emit('session:ended', { userId: updated.id });
+      return updated;
     },
   );
 }

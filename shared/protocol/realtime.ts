@@ -123,4 +123,6 @@ export const REALTIME_PUSHES = {
    * coalesced, at most one push per `presenceCoalesceMs` (250 ms) per meeting, latest state per user.
    */
   'presence:changed': z.object({ changes: z.array(z.object({ userId: z.number(), online: z.boolean() })) }),
+  /** To one user: an in-app notification for them was created (the bell refreshes its list over REST). */
+  'notifications:new': z.object({ kind: z.string() }),
 };

@@ -144,6 +144,12 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await page.locator('ec-notification-bell .panel li', { hasText: `Bạn được mời họp: ${title}` }).waitFor();
     await screenshot(page, 'notifications', 'vi');
     await page.keyboard.press('Escape');
+    // News arrives by push (notifications:new), not by the bell's 5-minute poll: another invitation
+    // published now shows on the open page within seconds.
+    const secretary = await server.login('secretary');
+    const ids = Object.fromEntries(((await (await server.login('admin')).get('/api/users')).body.users as { id: number; username: string }[]).map((u) => [u.username, u.id]));
+    await buildMeeting(secretary, { publish: true, title: 'Họp bổ sung', participants: [{ userId: ids.chair, role: 'chair' }, { userId: ids.member1, role: 'member' }] });
+    await expect.poll(() => page.locator('[data-testid="unread-count"]').textContent(), { timeout: 10_000 }).toBe('2');
     await card.locator('a').click();
     await page.waitForURL(new RegExp(`/meetings/${meetingId}$`));
     const agenda = page.locator('ec-agenda-tree li');

@@ -7,7 +7,7 @@ import { auditLog } from '../../server/db/schema/index.js';
 import { AppError } from '../../server/http/errors.js';
 import { SOCKET_DOMAINS } from '../../server/realtime/domains.js';
 import { hubOptions } from '../../server/realtime/hub.js';
-import { type TestServer, buildMeeting, startTestServer, until } from '../helpers/server.js';
+import { type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
 import { connectSocket, connected, newCommandId, type TestSocket } from '../helpers/socket.js';
 
 // A tiny domain registered through the same wrapper as the real ones, so the hub's contract
@@ -205,14 +205,60 @@ describe('realtime hub', () => {
     await watcher.waitFor('presence:changed', (d) => d.changes.some((c: any) => c.userId === id && !c.online));
   });
 
-  it('after a logout the next command is refused with unauthenticated and the socket is closed', async () => {
+  it('notifications:new reaches the invited members’ sockets when a meeting is published, and nobody else', async () => {
+    const invited = await connected(await open('member3'));
+    const outsider = await connected(await open('member4'));
+    const ids = await userIds(await srv.login('admin'));
+    const secretary = await srv.login('secretary');
+    const before = invited.pushes('notifications:new').length;
+    await buildMeeting(secretary, { publish: true, participants: [{ userId: ids.chair, role: 'chair' }, { userId: ids.member3, role: 'member' }] });
+    await until(() => invited.pushes('notifications:new').length > before, { what: 'notifications:new' });
+    expect(invited.pushes('notifications:new').at(-1)).toEqual({ kind: 'meeting_published' });
+    expect(outsider.pushes('notifications:new').filter((d: any) => d.kind === 'meeting_published')).toEqual([]);
+    // The list it points to has the notification.
+    const list = (await (await srv.login('member3')).get('/api/notifications')).body;
+    expect(list.notifications.some((n: any) => n.kind === 'meeting_published')).toBe(true);
+  });
+
+  it('a logout closes that session’s sockets at once (no more pushes); the same user’s other session stays connected', async () => {
+    const http = await srv.login('member11');
+    const other = await srv.login('member11');
+    const s = await connected(connectSocket(srv.url, http, { reconnection: false }));
+    const o = await connected(connectSocket(srv.url, other, { reconnection: false }));
+    sockets.push(s, o);
+    await s.cmd('meeting:join', { meetingId: 1 });
+    await o.cmd('meeting:join', { meetingId: 1 });
+    await http.post('/api/auth/logout');
+    await until(() => !s.socket.connected, { what: 'the signed-out socket closed' });
+    expect(o.socket.connected).toBe(true);
+    expect(await o.cmd('clock:sync', {})).toMatchObject({ ok: true });
+    // A reconnect with the ended session is refused at the handshake.
+    await expect(connected(connectSocket(srv.url, http, { reconnection: false }))).rejects.toThrow('unauthenticated');
+  });
+
+  it('deactivating a user closes every socket of theirs at once', async () => {
+    const http = await srv.login('member12');
+    const s = await connected(connectSocket(srv.url, http, { reconnection: false }));
+    sockets.push(s);
+    const admin = await srv.login('admin');
+    const users = (await admin.get('/api/users')).body.users as { id: number; username: string }[];
+    const id = users.find((u) => u.username === 'member12')!.id;
+    try {
+      expect((await admin.patch(`/api/users/${id}`, { active: false })).status).toBe(200);
+      await until(() => !s.socket.connected, { what: 'the deactivated user’s socket closed' });
+    } finally {
+      await admin.patch(`/api/users/${id}`, { active: true });
+    }
+  });
+
+  it('a session that ended without notice (expired) is refused at the next command and the socket is closed', async () => {
     const http = await srv.login('member11');
     const s = await connected(connectSocket(srv.url, http, { reconnection: false }));
     sockets.push(s);
     expect(await s.cmd('clock:sync', {})).toMatchObject({ ok: true });
     hubOptions.sessionRecheckMs = 0;
     try {
-      await http.post('/api/auth/logout');
+      srv.db.$client.prepare("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE user_id = (SELECT id FROM users WHERE username = 'member11')").run();
       expect(await s.cmd('clock:sync', {})).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
       await until(() => !s.socket.connected, { what: 'socket closed' });
     } finally {
