@@ -128,6 +128,8 @@ class Conn {
   /** Updates of this connection that `validate` refused (in part), and re-syncs asked. */
   refused = 0;
   resyncs = 0;
+  /** SHA-256 of the session token (what `session:ended` names on a logout). */
+  tokenHash = '';
   constructor(
     readonly ws: WebSocket,
     public user: AuthUser,
@@ -179,9 +181,18 @@ export class YjsHub {
     const onMeeting = ({ meetingId }: { meetingId: number }) => this.recheck({ meetingId });
     ctx.bus.on('meeting:changed', onMeeting);
     ctx.bus.on('agenda:changed', onMeeting);
+    // A logout closes that session's connections; a deactivation or password reset, all of the user's.
+    const onSessionEnded = (e: { tokenHash: string } | { userId: number }) => {
+      if ('userId' in e) this.closeUser(e.userId);
+      else
+        for (const d of this.docs.values())
+          for (const c of [...d.conns]) if (c.tokenHash === e.tokenHash) this.closeConn(c, CLOSE_CODES.unauthenticated, 'signed out');
+    };
+    ctx.bus.on('session:ended', onSessionEnded);
     this.unsubscribeBus = () => {
       ctx.bus.off('meeting:changed', onMeeting);
       ctx.bus.off('agenda:changed', onMeeting);
+      ctx.bus.off('session:ended', onSessionEnded);
     };
     this.startTimers();
   }
@@ -452,6 +463,7 @@ export class YjsHub {
       // Access may have been decided against a doc that got unloaded meanwhile: resolve by name.
       const doc = this.load(name, resolved.kind, resolved.parsed);
       const conn = new Conn(ws, auth.user, cookie, doc, level, this.log.child({ doc: name, userId: auth.user.id }));
+      conn.tokenHash = auth.tokenHash;
       this.setupConn(conn);
     });
   }
