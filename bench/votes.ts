@@ -39,7 +39,7 @@ const WARMUP = arg('warmup', 1);
 const JOIN = Math.min(arg('join', VOTERS), VOTERS);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const child: ChildProcess = fork(path.join(here, 'lib/votes-server.ts'), [String(VOTERS)], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/vprof2'] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child: ChildProcess = fork(path.join(here, 'lib/votes-server.ts'), [String(VOTERS)], { execArgv: ['--import', 'tsx', ...(process.env.VOTES_NODE_ARGS ? process.env.VOTES_NODE_ARGS.split(' ') : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 const setup = await new Promise<{ port: number; meetingId: number; voterCookies: string[]; chairCookie: string }>((resolve, reject) => {
   child.once('message', (m) => resolve(m as never));
   child.once('exit', (c) => reject(new Error(`bench server exited ${c}`)));

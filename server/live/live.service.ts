@@ -35,28 +35,63 @@ const PRESENT = new Set(['in_room', 'remote']);
 // ---------------------------------------------------------------------------------------------
 // Reads
 
-/** Participants with their attendance rows, in list order (chair, secretary, members, guests). */
-function participantRows(db: Db, meetingId: number) {
-  return db
-    .select({
-      userId: meetingParticipants.userId,
-      role: meetingParticipants.role,
-      canVote: meetingParticipants.canVote,
-      fullName: users.fullName,
-      title: users.title,
-      status: attendance.status,
-      reason: attendance.reason,
-      proxyHolderId: attendance.proxyHolderId,
-    })
-    .from(meetingParticipants)
-    .innerJoin(users, eq(users.id, meetingParticipants.userId))
-    .leftJoin(attendance, and(eq(attendance.meetingId, meetingParticipants.meetingId), eq(attendance.userId, meetingParticipants.userId)))
-    .where(eq(meetingParticipants.meetingId, meetingId))
-    .all();
+const ROLE_ORDER = { chair: 0, secretary: 1, member: 2, guest: 3 } as const;
+
+/** Vietnamese name order; one collator (a `localeCompare(…, 'vi')` per comparison costs 4× more). */
+const byName = new Intl.Collator('vi');
+
+interface ParticipantRow {
+  userId: number;
+  role: 'chair' | 'secretary' | 'member' | 'guest';
+  canVote: boolean;
+  fullName: string;
+  title: string | null;
+  status: 'in_room' | 'remote' | 'absent' | 'proxy' | null;
+  reason: string | null;
+  proxyHolderId: number | null;
+}
+
+/**
+ * Participants with their attendance rows, in list order (chair, secretary, members, guests; by name).
+ * They are read for every `meeting:join` snapshot and attendance push: at 1,000 participants the query
+ * alone costs ~3.5 ms and the sort ~1 ms, so when 1,000 tablets connect at the start of an assembly
+ * (or reconnect after a Wi-Fi drop) the same rows would be read a thousand times. They are cached per
+ * meeting and keyed by `total_changes()` of the connection, which every write through it (all writes
+ * to these tables) increments, and by `data_version`, which changes when another connection commits:
+ * any change re-reads them. Callers must not mutate the result.
+ */
+const participantCaches = new WeakMap<object, { stmt: { all(meetingId: number): unknown[] }; changes: { get(): unknown }; byMeeting: Map<number, { key: string; rows: ParticipantRow[] }> }>();
+function participantRows(db: Db, meetingId: number): readonly ParticipantRow[] {
+  let c = participantCaches.get(db.$client);
+  if (!c) {
+    c = {
+      stmt: db.$client.prepare(
+        `SELECT p.user_id AS userId, p.role AS role, p.can_vote AS canVote, u.full_name AS fullName, u.title AS title,
+                a.status AS status, a.reason AS reason, a.proxy_holder_id AS proxyHolderId
+           FROM meeting_participants p
+           JOIN users u ON u.id = p.user_id
+           LEFT JOIN attendance a ON a.meeting_id = p.meeting_id AND a.user_id = p.user_id
+          WHERE p.meeting_id = ?`,
+      ),
+      changes: db.$client.prepare('SELECT total_changes() || \':\' || (SELECT data_version FROM pragma_data_version())').pluck(),
+      byMeeting: new Map(),
+    };
+    participantCaches.set(db.$client, c);
+  }
+  const key = c.changes.get() as string;
+  const hit = c.byMeeting.get(meetingId);
+  if (hit && hit.key === key) return hit.rows;
+  const rows = (c.stmt.all(meetingId) as (Omit<ParticipantRow, 'canVote'> & { canVote: number })[])
+    .map((r) => ({ ...r, canVote: r.canVote === 1 }))
+    .sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || byName.compare(a.fullName, b.fullName));
+  c.byMeeting.delete(meetingId);
+  c.byMeeting.set(meetingId, { key, rows });
+  if (c.byMeeting.size > 64) c.byMeeting.delete(c.byMeeting.keys().next().value!);
+  return rows;
 }
 
 /** Whether a participant counts as present: checked in, or delegated to a holder who is present. */
-function presentSet(rows: ReturnType<typeof participantRows>): Set<number> {
+function presentSet(rows: readonly ParticipantRow[]): Set<number> {
   const byId = new Map(rows.map((r) => [r.userId, r]));
   const present = new Set<number>();
   for (const r of rows) {
@@ -70,16 +105,13 @@ function presentSet(rows: ReturnType<typeof participantRows>): Set<number> {
   return present;
 }
 
-const ROLE_ORDER = { chair: 0, secretary: 1, member: 2, guest: 3 } as const;
 
-/** Vietnamese name order; one collator (a `localeCompare(…, 'vi')` per comparison costs 4× more). */
-const byName = new Intl.Collator('vi');
 
 /** Attendance of every participant and the quorum ("18/25 present, quorum 13: met"). */
 export function attendanceState(db: Db, meetingId: number, online: Set<number> = new Set()): AttendanceState {
   const m = db.select({ rule: meetings.quorumRule }).from(meetings).where(eq(meetings.id, meetingId)).get();
   if (!m) throw notFound('Meeting');
-  const rows = participantRows(db, meetingId).sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || byName.compare(a.fullName, b.fullName));
+  const rows = participantRows(db, meetingId);
   const present = presentSet(rows);
   const voters = rows.filter((r) => r.canVote && r.role !== 'guest');
   const q = computeQuorum(m.rule, voters.length, voters.filter((r) => present.has(r.userId)).length);

@@ -73,6 +73,30 @@ describe('live meeting over Socket.IO', () => {
     expect(me).toMatchObject({ online: true, status: null, canVote: true });
   });
 
+  it('join snapshots never serve stale attendance: a check-in, a renamed participant and a changed participant list show in the next join', async () => {
+    const { meetingId, s } = await meeting(['secretary', 'member3']);
+    const attendanceOf = async () => (await ok(s.member3.cmd('meeting:join', { meetingId }))).snapshot.live.attendance.attendance as any[];
+    const first = await attendanceOf();
+    expect(await attendanceOf()).toEqual(first);
+    await ok(s.secretary.cmd('attendance:check_in', { meetingId, userId: ids.member3, mode: 'in_room' }));
+    expect((await attendanceOf()).find((e) => e.userId === ids.member3).status).toBe('in_room');
+    const admin = await srv.login('admin');
+    const name = (await admin.get('/api/users')).body.users.find((u: any) => u.id === ids.member4).fullName as string;
+    try {
+      await admin.patch(`/api/users/${ids.member4}`, { fullName: 'Ân Văn Đổi Tên' });
+      expect((await attendanceOf()).find((e) => e.userId === ids.member4).fullName).toBe('Ân Văn Đổi Tên');
+    } finally {
+      await admin.patch(`/api/users/${ids.member4}`, { fullName: name });
+    }
+    const secretary = cookies.get('secretary')!;
+    const m = (await secretary.get(`/api/meetings/${meetingId}`)).body;
+    const participants = m.participants.filter((p: any) => p.userId !== ids.member5).map((p: any) => ({ userId: p.userId, role: p.role, canVote: p.canVote }));
+    expect((await secretary.patch(`/api/meetings/${meetingId}`, { version: m.version, participants })).status).toBe(200);
+    const after = await attendanceOf();
+    expect(after.some((e) => e.userId === ids.member5)).toBe(false);
+    expect(after).toHaveLength(first.length - 1);
+  });
+
   it('attendance: self check-in in the room or remote, absence with a reason, secretary checks in and records a proxy; quorum follows', async () => {
     const { meetingId, s } = await meeting();
     const a1 = await ok(s.member1.cmd('attendance:check_in', { meetingId, mode: 'remote' }));
