@@ -145,7 +145,9 @@ export class JobRunner {
 
   private fail(job: JobRow, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    const final = job.attempts >= this.opts.maxAttempts;
+    // An error marked `permanent` (e.g. an SMTP 5xx) will not get better with retries.
+    const permanent = (err as { permanent?: unknown } | null)?.permanent === true;
+    const final = permanent || job.attempts >= this.opts.maxAttempts;
     const backoff = Math.min(3600_000, 30_000 * 2 ** (job.attempts - 1));
     this.db
       .update(jobs)

@@ -74,9 +74,15 @@ export function messageIdFor(jobKey: string, from: string): string {
 
 /** A send failure as we log and store it: SMTP codes only, never addresses or server text. */
 export class MailSendError extends Error {
-  constructor(message: string) {
+  /**
+   * A 5xx SMTP reply (unknown mailbox, refused sender): retrying cannot help, so the job runner marks
+   * the job failed at once instead of retrying it with backoff. 4xx replies and network errors retry.
+   */
+  readonly permanent: boolean;
+  constructor(message: string, permanent = false) {
     super(message);
     this.name = 'MailSendError';
+    this.permanent = permanent;
   }
 
   /** Keeps what helps diagnose (nodemailer code, SMTP reply code, errno) and drops the rest. */
@@ -88,7 +94,8 @@ export class MailSendError extends Error {
       typeof e.responseCode === 'number' ? `smtp ${e.responseCode}` : null,
       typeof e.syscall === 'string' ? e.syscall : null,
     ].filter(Boolean);
-    return new MailSendError(`e-mail not sent${bits.length ? `: ${bits.join(' ')}` : ''}`);
+    const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500 && e.responseCode < 600;
+    return new MailSendError(`e-mail not sent${bits.length ? `: ${bits.join(' ')}` : ''}`, permanent);
   }
 }
 

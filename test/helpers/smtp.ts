@@ -28,6 +28,8 @@ export class SmtpSink {
   refuse = false;
   /** Index of the first message to record and leave unanswered (Infinity: answer all). */
   holdFrom = Infinity;
+  /** Recipients refused at RCPT TO with `550 No such user` (a permanent failure). */
+  readonly unknownMailboxes = new Set<string>();
   private server: SMTPServer | null = null;
 
   private constructor(
@@ -68,9 +70,11 @@ export class SmtpSink {
       onConnect: (_session, cb) => (this.refuse ? cb(Object.assign(new Error('Service not available, try later'), { responseCode: 421 })) : cb()),
       onAuth: (auth, _session, cb) =>
         this.auth && auth.username === this.auth.user && auth.password === this.auth.pass ? cb(null, { user: auth.username }) : cb(new Error('Invalid credentials')),
+      onRcptTo: (address, _session, cb) =>
+        this.unknownMailboxes.has(address.address) ? cb(Object.assign(new Error('No such user here'), { responseCode: 550 })) : cb(),
       onData: (stream, session, cb) => {
         const rcpt = session.envelope.rcptTo.map((r) => r.address);
-                simpleParser(stream).then(
+        simpleParser(stream).then(
           (parsed) => {
             const hold = this.received.length >= this.holdFrom;
             this.received.push({

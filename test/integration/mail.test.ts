@@ -177,6 +177,29 @@ describe('reminder e-mails through a real SMTP server', () => {
     now = Date.now();
   });
 
+  it('a permanent refusal (550 unknown mailbox) fails the e-mail job at once, without retries; the in-app reminder stands', async () => {
+    sink.unknownMailboxes.add('member8@demo.ecabinet.local');
+    try {
+      const t = (await secretary.post('/api/tasks', { meetingId, title: 'Rà soát danh mục thủ tục', owner: { kind: 'user', userId: ids.member8 }, deadline: inDays(7) })).body;
+      const prefix = `task:${t.id}:overdue:`;
+      now = Date.parse(t.deadline) + 60_000;
+      await runTwice();
+      const [job] = mailJobs(s.app.ctx.db, prefix);
+      expect(job).toMatchObject({ status: 'failed', attempts: 1 });
+      expect(job.lastError).toContain('smtp 550');
+      expect(job.lastError).not.toContain('@');
+      now += 3600_000;
+      await runner().runDue();
+      expect(mailJobs(s.app.ctx.db, prefix)[0]).toMatchObject({ status: 'failed', attempts: 1 });
+      expect(sink.withKeyPrefix(prefix)).toEqual([]);
+      const inApp = (await (await s.login('member8')).get('/api/notifications')).body.notifications;
+      expect(inApp.some((n: any) => n.kind === 'task_overdue' && n.data.taskId === t.id)).toBe(true);
+    } finally {
+      sink.unknownMailboxes.clear();
+      now = Date.now();
+    }
+  });
+
   it('the admin sets, changes and removes an address; an invalid or taken address is refused and changes nothing', async () => {
     const get = async (id: number) => (await admin.get('/api/users')).body.users.find((u: { id: number }) => u.id === id);
     const before = await get(ids.member6);
