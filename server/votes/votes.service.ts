@@ -406,7 +406,7 @@ export class VotesService {
     if (toUserId === user.id) throw err('invalid_delegation', 'You cannot delegate to yourself', 400);
     if (toUserId != null) {
       const target = db.select().from(meetingParticipants).where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.userId, toUserId))).get();
-      if (!target || target.role === 'guest') throw err('invalid_delegation', 'Delegate only to another participant', 400);
+      if (!target || target.role === 'guest' || !target.canVote) throw err('invalid_delegation', 'Delegate only to another participant with a vote', 400);
       const chained = db.select().from(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, toUserId))).get();
       if (chained) throw err('invalid_delegation', 'That participant delegated their own vote', 400);
       const held = db.select().from(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.toUserId, user.id))).get();

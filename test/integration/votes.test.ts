@@ -186,6 +186,9 @@ describe('votes over Socket.IO', () => {
 
   it('a delegated vote: the delegator is refused, the proxy casts it; non-participants of a meeting get not_found', async () => {
     const m5 = await tablet('member5');
+    // Only to a participant who votes: not the secretary (no voting right), not a guest.
+    expect(await m5.cmd('vote:delegate', { meetingId: 1, toUserId: ids.secretary, commandId: newCommandId() })).toMatchObject({ ok: false, error: { code: 'invalid_delegation' } });
+    expect(await m5.cmd('vote:delegate', { meetingId: 1, toUserId: ids.guest, commandId: newCommandId() })).toMatchObject({ ok: false, error: { code: 'invalid_delegation' } });
     const d = await m5.cmd('vote:delegate', { meetingId: 1, toUserId: ids.member6, commandId: newCommandId() });
     expect(d).toMatchObject({ ok: true, data: { delegation: { fromUserId: ids.member5, toUserId: ids.member6 } } });
     const chairList = await (await s.login('chair')).get('/api/meetings/1/delegations');
