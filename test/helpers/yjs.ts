@@ -26,6 +26,11 @@ export interface TestProvider {
   destroy(): void;
 }
 
+// In Node, each stock WebsocketProvider adds a process 'exit' listener (removed on destroy()); a test
+// file holding a dozen providers (several tablets, several layers) is expected to pass Node's default of
+// 10 and would print MaxListenersExceededWarning for what is not a leak.
+process.setMaxListeners(Math.max(process.getMaxListeners(), 100));
+
 /** Opens a stock `WebsocketProvider` on `<url>/yjs/<name>` with the given session cookie. */
 export function openProvider(baseUrl: string, name: string, cookie: string, opts: { origin?: string; textName?: string; maxBackoffTime?: number } = {}): TestProvider {
   const doc = new Y.Doc();
