@@ -93,6 +93,25 @@ export function consultationGrant(db: Db, userId: number, document: Pick<Documen
 }
 const grantStatements = new WeakMap<Db['$client'], Statement<[number, number]>>();
 
+/**
+ * Every document the user may read only through written consultations (the rule of
+ * `consultationGrant`, for many at once): search uses it to reach documents outside the user's meetings.
+ */
+export function consultationDocumentIds(db: Db, userId: number): number[] {
+  return (
+    db.$client
+      .prepare(
+        `SELECT DISTINCT d.id FROM consultation_recipients r
+           JOIN consultations c ON c.id = r.consultation_id
+           JOIN json_each(c.document_ids) j
+           JOIN documents d ON d.id = j.value
+          WHERE r.user_id = ? AND d.published = 1 AND d.removed_at IS NULL AND d.access <> 'confidential'`,
+      )
+      .pluck()
+      .all(userId) as number[]
+  ).sort((a, b) => a - b);
+}
+
 function isNamedViewer(db: Db, documentId: number, userId: number): boolean {
   return !!db
     .select({ u: documentViewers.userId })
@@ -103,8 +122,9 @@ function isNamedViewer(db: Db, documentId: number, userId: number): boolean {
 
 /**
  * The ids among `documentIds` the user may see — `documentAccess` for many at once (search, pack).
+ * `{ consultations: true }` (search) also counts documents read through a written consultation.
  */
-export function visibleDocumentIds(db: Db, user: AuthUser, documentIds: number[]): Set<number> {
+export function visibleDocumentIds(db: Db, user: AuthUser, documentIds: number[], opts: { consultations?: boolean } = {}): Set<number> {
   const out = new Set<number>();
   if (!documentIds.length) return out;
   const rows = db.select().from(documents).where(and(inArray(documents.id, documentIds), isNull(documents.removedAt))).all();
@@ -128,6 +148,11 @@ export function visibleDocumentIds(db: Db, user: AuthUser, documentIds: number[]
     const m = meetingCache.get(d.meetingId);
     if (!m) continue;
     if (m.canManage || (d.published && m.role && (d.access === 'all' || named.has(d.id)))) out.add(d.id);
+  }
+  // Documents the user reads as a recipient of a written consultation (never confidential ones).
+  if (opts.consultations && out.size < rows.length) {
+    const granted = new Set(consultationDocumentIds(db, user.id));
+    for (const d of rows) if (granted.has(d.id)) out.add(d.id);
   }
   return out;
 }

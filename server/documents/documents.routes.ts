@@ -4,12 +4,14 @@ import { Id } from '../../shared/protocol/common.js';
 import { DocumentInfo, FindQuery, FindResults, DocumentPageParams, DocumentParams, MeetingPack, MoveDocumentBody, PageText, UpdateDocumentBody, ItemDocumentsParams } from '../../shared/protocol/documents.js';
 import type { AppContext } from '../context.js';
 import { registerSearchKind, searchWithin } from '../search/search.service.js';
-import { documentAccess, visibleDocumentIds } from './documents.access.js';
+import { consultationDocumentIds, documentAccess, visibleDocumentIds } from './documents.access.js';
 import { type DocumentsDeps, documentInfo, downloadFile, meetingPack, moveDocument, pageText, removeDocument, replaceDocument, serveFile, updateDocument, uploadDocument } from './documents.service.js';
 import { FileStore } from './documents.storage.js';
 import { PdfPool } from './pdf.pool.js';
 
-registerSearchKind('document', (db, user, refIds) => visibleDocumentIds(db, user, refIds));
+registerSearchKind('document', (db, user, refIds) => visibleDocumentIds(db, user, refIds, { consultations: true }), {
+  grants: (db, user) => consultationDocumentIds(db, user.id),
+});
 
 let sharedPool: PdfPool | null = null;
 /** One PDF worker per process (uploads are rare; the worker holds pdf.js warm). */

@@ -24,11 +24,20 @@ export interface IndexEntry {
  */
 export type SearchVisibility = (db: Db, user: AuthUser, refIds: number[]) => Set<number>;
 
+/**
+ * Ref ids of a kind the user may see outside the meetings search is scoped to (documents sent to them
+ * with a written consultation). Their entries become candidates too; the visibility hook still decides.
+ */
+export type SearchGrants = (db: Db, user: AuthUser) => number[];
+
 const KINDS = new Map<string, SearchVisibility>();
+const GRANTS = new Map<string, SearchGrants>();
 
 /** Declares a searchable kind and its access rule. Hits of unregistered kinds are never returned. */
-export function registerSearchKind(kind: string, visible: SearchVisibility): void {
+export function registerSearchKind(kind: string, visible: SearchVisibility, opts: { grants?: SearchGrants } = {}): void {
   KINDS.set(kind, visible);
+  if (opts.grants) GRANTS.set(kind, opts.grants);
+  else GRANTS.delete(kind);
 }
 
 /** Adds entries to the index. Call inside the `tx()` that changes the indexed content. */
@@ -106,8 +115,15 @@ export function search(db: Db, user: AuthUser, q: SearchQuery): SearchResults {
   const match = terms.map((t) => `"${t}"`).join(' ');
   let meetings = searchableMeetingIds(db, user);
   if (q.meetingId !== undefined) meetings = meetings === null || meetings.includes(q.meetingId) ? [q.meetingId] : [];
-  if (meetings !== null && meetings.length === 0) return { query: q.q, hits: [] };
-  const scope = meetings === null ? '' : 'and e.meeting_id in (select value from json_each(?))';
+  // Entries granted outside those meetings (e.g. documents of a consultation), as [kind, refId] pairs.
+  const granted: [string, number][] = [];
+  if (meetings !== null && q.meetingId === undefined) for (const [kind, grants] of GRANTS) for (const id of grants(db, user)) granted.push([kind, id]);
+  if (meetings !== null && meetings.length === 0 && granted.length === 0) return { query: q.q, hits: [] };
+  const scope =
+    meetings === null
+      ? ''
+      : `and (e.meeting_id in (select value from json_each(?))
+              or exists (select 1 from json_each(?) g where json_extract(g.value, '$[0]') = e.kind and json_extract(g.value, '$[1]') = e.ref_id))`;
   // Rank without the text columns (the sorter then holds small rows, not every matching page's
   // body); texts are read afterwards for the few hits returned.
   const stmt = db.$client.prepare(
@@ -123,7 +139,7 @@ export function search(db: Db, user: AuthUser, q: SearchQuery): SearchResults {
   // little of a large index must not make one query scan everything).
   for (let offset = 0; hits.length < q.limit && offset < batch * 10; offset += batch) {
     const args: unknown[] = [match];
-    if (meetings !== null) args.push(JSON.stringify(meetings));
+    if (meetings !== null) args.push(JSON.stringify(meetings), JSON.stringify(granted));
     args.push(batch, offset);
     const rows = stmt.all(...args) as Row[];
     const visible = new Map<string, Set<number>>();

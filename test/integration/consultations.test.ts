@@ -137,6 +137,11 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
       expect(Buffer.from(await range.arrayBuffer()).toString()).toMatch(/^%PDF-/);
     }
     expect((await m2.get(`/api/documents/${open}`)).body).toMatchObject({ canManage: false, canDownload: true });
+    // Search finds the documents sent to the recipient, though they are not in the meeting.
+    const searchDocs = async (c: HttpClient) =>
+      ((await c.get(`/api/search?q=${encodeURIComponent('chuyển đổi số')}`)).body.hits as { kind: string; refId: number }[]).filter((h) => h.kind === 'document').map((h) => h.refId);
+    expect(await searchDocs(m2)).toContain(named);
+    expect(await searchDocs(m2)).not.toContain(secret);
     // …but only those documents, and nothing else of the meeting.
     await expect404(m2, secret);
     expect((await m2.get(`/api/meetings/${meetingId}`)).status).toBe(404);
@@ -166,6 +171,7 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
     // Made confidential, unpublished or removed after sending: the recipient loses it.
     expect((await secretary.patch(`/api/documents/${named}`, { access: 'confidential' })).status).toBe(200);
     await expect404(m2, named);
+    expect(await searchDocs(m2)).not.toContain(named);
     expect((await secretary.patch(`/api/documents/${open}`, { published: false })).status).toBe(200);
     await expect404(m2, open);
     expect((await m2.get(`/api/consultations/${sent.body.id}`)).body.documents).toEqual([]);
