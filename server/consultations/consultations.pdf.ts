@@ -1,12 +1,7 @@
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import fontkit from '@pdf-lib/fontkit';
-import { PDFDocument, type PDFFont, type PDFPage, rgb } from 'pdf-lib';
+import { type PDFFont, type PDFPage, rgb } from 'pdf-lib';
+import type { Logger } from '../log.js';
+import { renderPdf } from '../pdf/fonts.js';
 import type { reportData } from './consultations.service.js';
-
-const require = createRequire(import.meta.url);
-/** Tinos (npm @expo-google-fonts/tinos) covers the Vietnamese range; embedded whole (see minutes.pdf.ts). */
-const font = (file: string) => fs.readFileSync(require.resolve(`@expo-google-fonts/tinos/${file}`));
 
 const MM = 72 / 25.4;
 const PAGE = { w: 210 * MM, h: 297 * MM, top: 20 * MM, bottom: 20 * MM, left: 30 * MM, right: 15 * MM };
@@ -19,65 +14,67 @@ const fmt = (iso: string) =>
  * The report of a written consultation (Báo cáo tổng hợp ý kiến) as an A4 PDF: the question, the
  * deadline, the counts (agree / disagree / other / no answer) and every answer with its comment.
  */
-export async function renderConsultationReport(data: ReturnType<typeof reportData>): Promise<Buffer> {
-  const pdf = await PDFDocument.create();
-  pdf.registerFontkit(fontkit);
-  const r = await pdf.embedFont(font('400Regular/Tinos_400Regular.ttf'), { subset: false });
-  const b = await pdf.embedFont(font('700Bold/Tinos_700Bold.ttf'), { subset: false });
-  const c = data.consultation;
-  pdf.setTitle(`Báo cáo tổng hợp ý kiến: ${c.title}`);
-  let page: PDFPage = pdf.addPage([PAGE.w, PAGE.h]);
-  let y = PAGE.h - PAGE.top;
-  const width = PAGE.w - PAGE.left - PAGE.right;
+export async function renderConsultationReport(data: ReturnType<typeof reportData>, opts: { log?: Pick<Logger, 'warn'> } = {}): Promise<Buffer> {
+  // Tinos regular and bold, subset to the characters drawn (server/pdf/fonts.ts).
+  return renderPdf(
+    ['regular', 'bold'],
+    (pdf, { regular: r, bold: b }) => {
+      const c = data.consultation;
+      pdf.setTitle(`Báo cáo tổng hợp ý kiến: ${c.title}`);
+      let page: PDFPage = pdf.addPage([PAGE.w, PAGE.h]);
+      let y = PAGE.h - PAGE.top;
+      const width = PAGE.w - PAGE.left - PAGE.right;
 
-  const wrap = (text: string, f: PDFFont, size: number): string[] => {
-    const out: string[] = [];
-    for (const para of text.split(/\r?\n/)) {
-      let line = '';
-      for (const word of para.split(/\s+/).filter(Boolean)) {
-        const next = line ? `${line} ${word}` : word;
-        if (f.widthOfTextAtSize(next, size) <= width || !line) line = next;
-        else {
+      const wrap = (text: string, f: PDFFont, size: number): string[] => {
+        const out: string[] = [];
+        for (const para of text.split(/\r?\n/)) {
+          let line = '';
+          for (const word of para.split(/\s+/).filter(Boolean)) {
+            const next = line ? `${line} ${word}` : word;
+            if (f.widthOfTextAtSize(next, size) <= width || !line) line = next;
+            else {
+              out.push(line);
+              line = word;
+            }
+          }
           out.push(line);
-          line = word;
         }
-      }
-      out.push(line);
-    }
-    return out;
-  };
-  const write = (text: string, opts: { f?: PDFFont; size?: number; center?: boolean; gap?: number } = {}) => {
-    const f = opts.f ?? r;
-    const size = opts.size ?? 13;
-    for (const line of wrap(text, f, size)) {
-      if (y - size < PAGE.bottom) {
-        page = pdf.addPage([PAGE.w, PAGE.h]);
-        y = PAGE.h - PAGE.top;
-      }
-      y -= size * 1.35;
-      const x = opts.center ? PAGE.left + (width - f.widthOfTextAtSize(line, size)) / 2 : PAGE.left;
-      page.drawText(line, { x, y, size, font: f, color: rgb(0, 0, 0) });
-    }
-    y -= opts.gap ?? 0;
-  };
+        return out;
+      };
+      const write = (text: string, opts: { f?: PDFFont; size?: number; center?: boolean; gap?: number } = {}) => {
+        const f = opts.f ?? r;
+        const size = opts.size ?? 13;
+        for (const line of wrap(text, f, size)) {
+          if (y - size < PAGE.bottom) {
+            page = pdf.addPage([PAGE.w, PAGE.h]);
+            y = PAGE.h - PAGE.top;
+          }
+          y -= size * 1.35;
+          const x = opts.center ? PAGE.left + (width - f.widthOfTextAtSize(line, size)) / 2 : PAGE.left;
+          page.drawText(line, { x, y, size, font: f, color: rgb(0, 0, 0) });
+        }
+        y -= opts.gap ?? 0;
+      };
 
-  write(data.committeeName.toUpperCase(), { f: b, size: 12, center: true, gap: 10 });
-  write('BÁO CÁO TỔNG HỢP Ý KIẾN', { f: b, size: 15, center: true });
-  write(`(Lấy ý kiến bằng văn bản: ${c.title})`, { center: true, gap: 12 });
-  write('Nội dung xin ý kiến:', { f: b });
-  write(c.question, { gap: 6 });
-  write(`Gửi ngày ${fmt(c.createdAt)}; hạn trả lời ${fmt(c.deadline)}; số thành viên được xin ý kiến: ${data.recipients.length}.`, { gap: 10 });
-  const n = (k: string) => data.answers.filter((a) => a.answer === k).length;
-  write('Kết quả:', { f: b });
-  write(`Đồng ý: ${n('agree')}    Không đồng ý: ${n('disagree')}    Ý kiến khác: ${n('other')}    Không trả lời: ${data.recipients.length - data.answers.length}`, { gap: 10 });
-  write('Ý kiến của từng thành viên:', { f: b, gap: 2 });
-  data.answers.forEach((a, i) => {
-    write(`${i + 1}. ${a.fullName} — ${ANSWER_VI[a.answer]} (${fmt(a.answeredAt)})`, { f: b, size: 12 });
-    if (a.comment) write(a.comment, { size: 12, gap: 4 });
-  });
-  const silent = data.recipients.filter((x) => !data.answers.some((a) => a.userId === x.userId));
-  if (silent.length) write(`Không trả lời: ${silent.map((x) => x.fullName).join(', ')}.`, { size: 12, gap: 4 });
-  const pages = pdf.getPages();
-  pages.forEach((p, i) => p.drawText(`${i + 1}/${pages.length}`, { x: PAGE.w - PAGE.right - 30, y: PAGE.bottom / 2, size: 10, font: r }));
-  return Buffer.from(await pdf.save());
+      write(data.committeeName.toUpperCase(), { f: b, size: 12, center: true, gap: 10 });
+      write('BÁO CÁO TỔNG HỢP Ý KIẾN', { f: b, size: 15, center: true });
+      write(`(Lấy ý kiến bằng văn bản: ${c.title})`, { center: true, gap: 12 });
+      write('Nội dung xin ý kiến:', { f: b });
+      write(c.question, { gap: 6 });
+      write(`Gửi ngày ${fmt(c.createdAt)}; hạn trả lời ${fmt(c.deadline)}; số thành viên được xin ý kiến: ${data.recipients.length}.`, { gap: 10 });
+      const n = (k: string) => data.answers.filter((a) => a.answer === k).length;
+      write('Kết quả:', { f: b });
+      write(`Đồng ý: ${n('agree')}    Không đồng ý: ${n('disagree')}    Ý kiến khác: ${n('other')}    Không trả lời: ${data.recipients.length - data.answers.length}`, { gap: 10 });
+      write('Ý kiến của từng thành viên:', { f: b, gap: 2 });
+      data.answers.forEach((a, i) => {
+        write(`${i + 1}. ${a.fullName} — ${ANSWER_VI[a.answer]} (${fmt(a.answeredAt)})`, { f: b, size: 12 });
+        if (a.comment) write(a.comment, { size: 12, gap: 4 });
+      });
+      const silent = data.recipients.filter((x) => !data.answers.some((a) => a.userId === x.userId));
+      if (silent.length) write(`Không trả lời: ${silent.map((x) => x.fullName).join(', ')}.`, { size: 12, gap: 4 });
+      const pages = pdf.getPages();
+      pages.forEach((p, i) => p.drawText(`${i + 1}/${pages.length}`, { x: PAGE.w - PAGE.right - 30, y: PAGE.bottom / 2, size: 10, font: r }));
+    },
+    { log: opts.log },
+  );
 }

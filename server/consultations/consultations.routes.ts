@@ -48,7 +48,7 @@ export function consultationRoutes(ctx: AppContext): void {
   api.route(
     { method: 'get', path: '/api/consultations/:id/report.pdf', summary: 'After the deadline: the result and every comment as PDF', tags, access: 'user', params: IdParams, responseContentType: 'application/pdf' },
     async ({ user, params, res }) => {
-      const pdf = await renderConsultationReport(reportData(ctx, user, params.id));
+      const pdf = await renderConsultationReport(reportData(ctx, user, params.id), { log: ctx.log });
       res.setHeader('content-type', 'application/pdf');
       res.setHeader('content-disposition', `attachment; filename="consultation-${params.id}.pdf"`);
       res.send(pdf);

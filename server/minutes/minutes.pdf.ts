@@ -1,28 +1,7 @@
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import fontkit from '@pdf-lib/fontkit';
-import { PDFDocument, type PDFFont, type PDFPage, rgb } from 'pdf-lib';
+import { type PDFDocument, type PDFFont, type PDFPage, rgb } from 'pdf-lib';
 import type { MinutesBlock, MinutesDocument, MinutesRun } from '../../shared/protocol/minutes.js';
-
-const require = createRequire(import.meta.url);
-
-/**
- * Tinos (metric-compatible with Times New Roman, the font Nghị định 30/2020/NĐ-CP prescribes),
- * from the npm package @expo-google-fonts/tinos; it covers the Vietnamese range (U+1EA0–1EF9).
- */
-function fontBytes(file: string): Buffer {
-  return fs.readFileSync(require.resolve(`@expo-google-fonts/tinos/${file}`));
-}
-let cachedFonts: Record<'r' | 'b' | 'i' | 'bi', Buffer> | null = null;
-function fonts() {
-  cachedFonts ??= {
-    r: fontBytes('400Regular/Tinos_400Regular.ttf'),
-    b: fontBytes('700Bold/Tinos_700Bold.ttf'),
-    i: fontBytes('400Regular_Italic/Tinos_400Regular_Italic.ttf'),
-    bi: fontBytes('700Bold_Italic/Tinos_700Bold_Italic.ttf'),
-  };
-  return cachedFonts;
-}
+import type { Logger } from '../log.js';
+import { type PdfFonts, renderPdf } from '../pdf/fonts.js';
 
 const MM = 72 / 25.4;
 /** A4 with the margins of Nghị định 30: top/bottom 20 mm, left 30 mm, right 15 mm. */
@@ -49,34 +28,36 @@ export function placeAndDate(place: string, iso: string): string {
  * Renders minutes (biên bản) as an A4 PDF in the Vietnamese administrative layout of
  * Nghị định 30/2020/NĐ-CP: issuing bodies and number on the left, the national heading on the
  * right, place and date, the title BIÊN BẢN and its subject, the body, and the signature blocks
- * (THƯ KÝ left, CHỦ TỌA right). Page numbers from page 2, centred at the top. Fonts embedded
- * (whole). Saved with a classic xref table so signatures can be appended incrementally.
+ * (THƯ KÝ left, CHỦ TỌA right). Page numbers from page 2, centred at the top. Fonts: Tinos,
+ * embedded as subsets of the characters the minutes use (server/pdf/fonts.ts; the whole font only
+ * if subsetting fails). Saved with a classic xref table so signatures can be appended incrementally.
  */
-export async function renderMinutesPdf(docModel: MinutesDocument, opts: { creationDate?: Date } = {}): Promise<Buffer> {
-  const pdf = await PDFDocument.create();
-  pdf.registerFontkit(fontkit);
-  const f = fonts();
-  // Whole fonts, not subsets: @pdf-lib/fontkit's subsetter drops glyphs of these TrueType fonts
-  // (checked with pdftoppm). Bold italic is embedded only when some text uses it (~0.5 MB each).
+export async function renderMinutesPdf(docModel: MinutesDocument, opts: { creationDate?: Date; log?: Pick<Logger, 'warn'> } = {}): Promise<Buffer> {
+  // Bold italic (level-3 headings, bold+italic runs) is embedded only when some text uses it.
   const usesBoldItalic = docModel.blocks.some(
     (b) => (b.t === 'h' && b.level === 3) || (b.t === 'p' && b.runs.some((r) => r.b && r.i)) || ((b.t === 'ul' || b.t === 'ol') && b.items.some((it) => it.some((r) => r.b && r.i))),
   );
-  const b = await pdf.embedFont(f.b);
-  const F: Fonts = { r: await pdf.embedFont(f.r), b, i: await pdf.embedFont(f.i), bi: usesBoldItalic ? await pdf.embedFont(f.bi) : b };
-  pdf.setTitle(`Biên bản ${docModel.subject}`.normalize('NFC'));
-  pdf.setProducer('E-Cabinet');
-  pdf.setCreator('E-Cabinet');
-  pdf.setLanguage('vi-VN');
-  const when = opts.creationDate ?? new Date(docModel.date);
-  pdf.setCreationDate(when);
-  pdf.setModificationDate(when);
+  const styles = usesBoldItalic ? (['regular', 'bold', 'italic', 'boldItalic'] as const) : (['regular', 'bold', 'italic'] as const);
+  return renderPdf(
+    styles,
+    (pdf, f: Partial<PdfFonts<'regular' | 'bold' | 'italic' | 'boldItalic'>>) => {
+      const F: Fonts = { r: f.regular!, b: f.bold!, i: f.italic!, bi: f.boldItalic ?? f.bold! };
+      pdf.setTitle(`Biên bản ${docModel.subject}`.normalize('NFC'));
+      pdf.setProducer('E-Cabinet');
+      pdf.setCreator('E-Cabinet');
+      pdf.setLanguage('vi-VN');
+      const when = opts.creationDate ?? new Date(docModel.date);
+      pdf.setCreationDate(when);
+      pdf.setModificationDate(when);
 
-  const w = new Writer(pdf, F);
-  w.heading(docModel);
-  for (const b of docModel.blocks) w.block(b);
-  w.signatures(docModel);
-  w.pageNumbers();
-  return Buffer.from(await pdf.save({ useObjectStreams: false }));
+      const w = new Writer(pdf, F);
+      w.heading(docModel);
+      for (const b of docModel.blocks) w.block(b);
+      w.signatures(docModel);
+      w.pageNumbers();
+    },
+    { save: { useObjectStreams: false }, log: opts.log },
+  );
 }
 
 /** Lays text out top to bottom across pages. */
@@ -329,25 +310,26 @@ class Writer {
  * A plain A4 report with a title and one table (the follow-up board export), same fonts and
  * margins as the minutes.
  */
-export async function renderTablePdf(r: { heading: string; title: string; subtitle?: string; rows: string[][] }): Promise<Buffer> {
-  const pdf = await PDFDocument.create();
-  pdf.registerFontkit(fontkit);
-  const f = fonts();
-  const b = await pdf.embedFont(f.b);
-  const F: Fonts = { r: await pdf.embedFont(f.r), b, i: await pdf.embedFont(f.i), bi: b };
-  pdf.setTitle(r.title.normalize('NFC'));
-  pdf.setProducer('E-Cabinet');
-  const w = new Writer(pdf, F);
-  const cx = PAGE.left + w.width / 2;
-  w.centered(r.heading.toUpperCase(), cx, 12, F.b);
-  w.y -= 30;
-  w.centered(r.title, cx, 14, F.b);
-  w.y -= 14 * 1.4;
-  if (r.subtitle) {
-    w.centered(r.subtitle, cx, 12, F.i);
-    w.y -= 12 * 1.6;
-  }
-  w.table(r.rows, true);
-  w.pageNumbers();
-  return Buffer.from(await pdf.save({ useObjectStreams: false }));
+export async function renderTablePdf(r: { heading: string; title: string; subtitle?: string; rows: string[][] }, opts: { log?: Pick<Logger, 'warn'> } = {}): Promise<Buffer> {
+  return renderPdf(
+    ['regular', 'bold', 'italic'],
+    (pdf, f) => {
+      const F: Fonts = { r: f.regular, b: f.bold, i: f.italic, bi: f.bold };
+      pdf.setTitle(r.title.normalize('NFC'));
+      pdf.setProducer('E-Cabinet');
+      const w = new Writer(pdf, F);
+      const cx = PAGE.left + w.width / 2;
+      w.centered(r.heading.toUpperCase(), cx, 12, F.b);
+      w.y -= 30;
+      w.centered(r.title, cx, 14, F.b);
+      w.y -= 14 * 1.4;
+      if (r.subtitle) {
+        w.centered(r.subtitle, cx, 12, F.i);
+        w.y -= 12 * 1.6;
+      }
+      w.table(r.rows, true);
+      w.pageNumbers();
+    },
+    { save: { useObjectStreams: false }, log: opts.log },
+  );
 }

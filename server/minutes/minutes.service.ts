@@ -161,7 +161,7 @@ export async function finalizeMinutes(ctx: AppContext, user: AuthUser, meetingId
   if (prev && prev.contentHash === contentHash && prev.status !== 'superseded') {
     throw conflict('already_finalized', `Version ${prev.version} already holds exactly this content`);
   }
-  const pdf = await renderMinutesPdf(docModel, { creationDate: new Date() });
+  const pdf = await renderMinutesPdf(docModel, { creationDate: new Date(), log: ctx.log });
   const row = tx(ctx.db, (d) => {
     // Re-read inside the transaction: two concurrent finalizations cannot both create version n+1.
     const latest = d.select().from(minutesVersions).where(eq(minutesVersions.meetingId, meetingId)).orderBy(desc(minutesVersions.version)).get();

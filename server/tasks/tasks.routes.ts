@@ -136,7 +136,7 @@ export function taskRoutes(ctx: AppContext): void {
           ['STT', 'Nhiệm vụ', 'Chủ trì', 'Hạn', 'Trạng thái'],
           ...list.map((t, i) => [String(i + 1), t.title, t.owner.kind === 'user' ? t.owner.name : t.owner.unit, fmt(t.deadline), `${STATUS_VI[t.status]}${t.overdue ? ' (quá hạn)' : ''}`]),
         ],
-      });
+      }, { log: ctx.log });
       res.setHeader('content-disposition', `attachment; filename="theo-doi-nhiem-vu-${params.id}.pdf"`);
       res.type('application/pdf').send(pdf);
     },

@@ -1,12 +1,7 @@
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import fontkit from '@pdf-lib/fontkit';
-import { PDFDocument, type PDFFont, type PDFPage, rgb } from 'pdf-lib';
+import { type PDFFont, type PDFPage, rgb } from 'pdf-lib';
 import type { VoteView } from '../../shared/protocol/votes.js';
-
-const require = createRequire(import.meta.url);
-/** Tinos (npm @expo-google-fonts/tinos) covers the Vietnamese range; embedded whole (see minutes.pdf.ts). */
-const font = (file: string) => fs.readFileSync(require.resolve(`@expo-google-fonts/tinos/${file}`));
+import type { Logger } from '../log.js';
+import { renderPdf } from '../pdf/fonts.js';
 
 const MM = 72 / 25.4;
 const PAGE = { w: 210 * MM, h: 297 * MM, top: 20 * MM, bottom: 20 * MM, left: 30 * MM, right: 15 * MM };
@@ -19,60 +14,62 @@ const fmt = (iso: string | null) => (iso ? new Intl.DateTimeFormat('vi-VN', { ti
  * count, the rule, the outcome and its explanation; for named votes the roll (who voted what).
  * A secret vote's PDF has no roll: nothing links a voter to a choice.
  */
-export async function renderVotePdf(v: VoteView, meetingTitle: string, eligibleNames: string[]): Promise<Buffer> {
-  const pdf = await PDFDocument.create();
-  pdf.registerFontkit(fontkit);
-  const r = await pdf.embedFont(font('400Regular/Tinos_400Regular.ttf'), { subset: false });
-  const b = await pdf.embedFont(font('700Bold/Tinos_700Bold.ttf'), { subset: false });
-  pdf.setTitle(`Kết quả biểu quyết: ${v.title}`);
-  let page: PDFPage = pdf.addPage([PAGE.w, PAGE.h]);
-  let y = PAGE.h - PAGE.top;
-  const width = PAGE.w - PAGE.left - PAGE.right;
-  const write = (text: string, opts: { f?: PDFFont; size?: number; center?: boolean; gap?: number } = {}) => {
-    const f = opts.f ?? r;
-    const size = opts.size ?? 13;
-    const lines: string[] = [];
-    let line = '';
-    for (const word of text.split(/\s+/).filter(Boolean)) {
-      const next = line ? `${line} ${word}` : word;
-      if (f.widthOfTextAtSize(next, size) <= width || !line) line = next;
-      else {
+export async function renderVotePdf(v: VoteView, meetingTitle: string, eligibleNames: string[], opts: { log?: Pick<Logger, 'warn'> } = {}): Promise<Buffer> {
+  // Tinos regular and bold, subset to the characters drawn (server/pdf/fonts.ts).
+  return renderPdf(
+    ['regular', 'bold'],
+    (pdf, { regular: r, bold: b }) => {
+      pdf.setTitle(`Kết quả biểu quyết: ${v.title}`);
+      let page: PDFPage = pdf.addPage([PAGE.w, PAGE.h]);
+      let y = PAGE.h - PAGE.top;
+      const width = PAGE.w - PAGE.left - PAGE.right;
+      const write = (text: string, opts: { f?: PDFFont; size?: number; center?: boolean; gap?: number } = {}) => {
+        const f = opts.f ?? r;
+        const size = opts.size ?? 13;
+        const lines: string[] = [];
+        let line = '';
+        for (const word of text.split(/\s+/).filter(Boolean)) {
+          const next = line ? `${line} ${word}` : word;
+          if (f.widthOfTextAtSize(next, size) <= width || !line) line = next;
+          else {
+            lines.push(line);
+            line = word;
+          }
+        }
         lines.push(line);
-        line = word;
+        for (const l of lines) {
+          if (y - size < PAGE.bottom) {
+            page = pdf.addPage([PAGE.w, PAGE.h]);
+            y = PAGE.h - PAGE.top;
+          }
+          y -= size * 1.35;
+          page.drawText(l, { x: opts.center ? PAGE.left + (width - f.widthOfTextAtSize(l, size)) / 2 : PAGE.left, y, size, font: f, color: rgb(0, 0, 0) });
+        }
+        y -= opts.gap ?? 0;
+      };
+      const label = (i: number) => (v.kind === 'motion' ? (i === 0 ? 'Tán thành' : 'Không tán thành') : (v.options[i]?.label ?? ''));
+      write('KẾT QUẢ BIỂU QUYẾT', { f: b, size: 15, center: true });
+      write(meetingTitle, { center: true, gap: 10 });
+      write(`Nội dung: ${v.title}`, { f: b });
+      write(`Hình thức: ${KIND[v.kind]}, ${v.secret ? 'bỏ phiếu kín' : 'biểu quyết công khai (ghi danh)'}.`);
+      write(`Mở lúc ${fmt(v.openedAt)}; kết thúc lúc ${fmt(v.closedAt)}${v.announcedAt ? `; công bố lúc ${fmt(v.announcedAt)}` : ''}.`, { gap: 8 });
+      const res = v.result;
+      if (res) {
+        write(`Quy tắc: ${res.rule.vi}. Số người có quyền biểu quyết: ${res.eligible} (tổng số thành viên: ${res.members}).`, { gap: 6 });
+        v.options.forEach((o) => write(`${label(o.index)}: ${res.counts[o.index] ?? 0}`));
+        write(`Không biểu quyết: ${res.abstentions}`, { gap: 6 });
+        write(`Kết quả: ${OUTCOME[res.outcome]}`, { f: b });
+        write(res.explanation.vi, { gap: 8 });
+      } else write('Biểu quyết chưa kết thúc.', { gap: 8 });
+      if (v.roll) {
+        write('Danh sách biểu quyết (công khai):', { f: b });
+        v.roll.forEach((x, i) => write(`${i + 1}. ${x.fullName}: ${x.choices.length ? x.choices.map(label).join(', ') : 'Không biểu quyết'}`, { size: 12 }));
+        y -= 6;
       }
-    }
-    lines.push(line);
-    for (const l of lines) {
-      if (y - size < PAGE.bottom) {
-        page = pdf.addPage([PAGE.w, PAGE.h]);
-        y = PAGE.h - PAGE.top;
-      }
-      y -= size * 1.35;
-      page.drawText(l, { x: opts.center ? PAGE.left + (width - f.widthOfTextAtSize(l, size)) / 2 : PAGE.left, y, size, font: f, color: rgb(0, 0, 0) });
-    }
-    y -= opts.gap ?? 0;
-  };
-  const label = (i: number) => (v.kind === 'motion' ? (i === 0 ? 'Tán thành' : 'Không tán thành') : (v.options[i]?.label ?? ''));
-  write('KẾT QUẢ BIỂU QUYẾT', { f: b, size: 15, center: true });
-  write(meetingTitle, { center: true, gap: 10 });
-  write(`Nội dung: ${v.title}`, { f: b });
-  write(`Hình thức: ${KIND[v.kind]}, ${v.secret ? 'bỏ phiếu kín' : 'biểu quyết công khai (ghi danh)'}.`);
-  write(`Mở lúc ${fmt(v.openedAt)}; kết thúc lúc ${fmt(v.closedAt)}${v.announcedAt ? `; công bố lúc ${fmt(v.announcedAt)}` : ''}.`, { gap: 8 });
-  const res = v.result;
-  if (res) {
-    write(`Quy tắc: ${res.rule.vi}. Số người có quyền biểu quyết: ${res.eligible} (tổng số thành viên: ${res.members}).`, { gap: 6 });
-    v.options.forEach((o) => write(`${label(o.index)}: ${res.counts[o.index] ?? 0}`));
-    write(`Không biểu quyết: ${res.abstentions}`, { gap: 6 });
-    write(`Kết quả: ${OUTCOME[res.outcome]}`, { f: b });
-    write(res.explanation.vi, { gap: 8 });
-  } else write('Biểu quyết chưa kết thúc.', { gap: 8 });
-  if (v.roll) {
-    write('Danh sách biểu quyết (công khai):', { f: b });
-    v.roll.forEach((x, i) => write(`${i + 1}. ${x.fullName}: ${x.choices.length ? x.choices.map(label).join(', ') : 'Không biểu quyết'}`, { size: 12 }));
-    y -= 6;
-  }
-  if (eligibleNames.length) write(`Người có quyền biểu quyết khi kết thúc: ${eligibleNames.join(', ')}.`, { size: 11 });
-  const pages = pdf.getPages();
-  pages.forEach((p, i) => p.drawText(`${i + 1}/${pages.length}`, { x: PAGE.w - PAGE.right - 30, y: PAGE.bottom / 2, size: 10, font: r }));
-  return Buffer.from(await pdf.save());
+      if (eligibleNames.length) write(`Người có quyền biểu quyết khi kết thúc: ${eligibleNames.join(', ')}.`, { size: 11 });
+      const pages = pdf.getPages();
+      pages.forEach((p, i) => p.drawText(`${i + 1}/${pages.length}`, { x: PAGE.w - PAGE.right - 30, y: PAGE.bottom / 2, size: 10, font: r }));
+    },
+    { log: opts.log },
+  );
 }

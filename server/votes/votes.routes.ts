@@ -49,7 +49,7 @@ export function voteRoutes(ctx: AppContext): void {
       const m = db.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, v.meetingId)).get();
       const eligible = db.select({ u: voteEligibility.userId }).from(voteEligibility).where(eq(voteEligibility.voteId, v.id)).all().map((x) => x.u);
       const names = userNames(db, eligible);
-      const pdf = await renderVotePdf(v, m?.title ?? '', eligible.map((u) => names.get(u) ?? '').sort((a, b) => a.localeCompare(b, 'vi')));
+      const pdf = await renderVotePdf(v, m?.title ?? '', eligible.map((u) => names.get(u) ?? '').sort((a, b) => a.localeCompare(b, 'vi')), { log: ctx.log });
       res.setHeader('content-type', 'application/pdf');
       res.setHeader('content-disposition', `attachment; filename="vote-${v.id}.pdf"`);
       res.send(pdf);
