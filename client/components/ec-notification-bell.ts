@@ -8,6 +8,7 @@ import type { NotificationList } from '../services/types.js';
 import type { Api } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
 import { formatStamp } from '../services/format.js';
+import { navigate } from '../services/router.js';
 import { sharedRealtime } from '../services/socket.js';
 import { sharedStyles } from '../styles/shared.js';
 
@@ -192,8 +193,17 @@ export class EcNotificationBell extends LitElement {
     }
   }
 
-  async #read(n: Notification) {
+  async #read(n: Notification, e: MouseEvent) {
     this.open = false;
+    // "Reported done, awaiting confirmation" goes to whoever assigned the task: they confirm it on the
+    // committee's board, not in their own task list (where it is not). The board needs the committee.
+    if (n.kind === 'task_done_reported' && typeof n.data.taskId === 'number' && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      void this.api
+        .get<{ committeeId: number }>(`/api/tasks/${n.data.taskId}`)
+        .then((t) => navigate(`/committees/${t.committeeId}/tasks`))
+        .catch(() => navigate(notificationHref(n)));
+    }
     if (!n.readAt) {
       try {
         await this.api.post(`/api/notifications/${n.id}/read`);
@@ -235,7 +245,7 @@ export class EcNotificationBell extends LitElement {
               : html`<ul>
                   ${this.items.map(
                     (n) => html`<li class=${n.readAt ? '' : 'unread'}>
-                      <a href=${notificationHref(n)} @click=${() => void this.#read(n)}
+                      <a href=${notificationHref(n)} @click=${(e: MouseEvent) => void this.#read(n, e)}
                         >${this.#text(n)}<small>${formatStamp(n.createdAt, this.locale)}</small></a
                       >
                     </li>`,
@@ -246,8 +256,12 @@ export class EcNotificationBell extends LitElement {
   }
 }
 
-/** Where a notification leads: tasks and consultations to their lists, minutes to the meeting's minutes. */
+/**
+ * Where a notification leads: tasks and consultations to their lists, minutes to the meeting's minutes.
+ * (A task reported done opens its committee's board instead: see `#read`; this is its fallback.)
+ */
 function notificationHref(n: Notification): string {
+  if (n.kind === 'task_done_reported' && n.meetingId) return `/meetings/${n.meetingId}`;
   if (n.kind.startsWith('task_')) return '/tasks';
   if (n.kind.startsWith('consultation_')) return '/consultations';
   if (n.kind.startsWith('minutes_') && n.meetingId) return `/meetings/${n.meetingId}/minutes`;

@@ -67,6 +67,8 @@ export class EcTaskCard extends LitElement {
     css`
       :host {
         display: block;
+        /* A grid item: long file names must shrink (ellipsis) instead of widening the page. */
+        min-width: 0;
       }
       .card.overdue {
         border-left: 5px solid var(--ec-danger, #c62828);
@@ -91,6 +93,7 @@ export class EcTaskCard extends LitElement {
       }
       form {
         display: grid;
+        grid-template-columns: minmax(0, 1fr);
         gap: 0.5rem;
         margin-top: 0.5rem;
       }
@@ -110,6 +113,7 @@ export class EcTaskCard extends LitElement {
         padding: 0;
         margin: 0;
         display: grid;
+        grid-template-columns: minmax(0, 1fr);
         gap: 0.35rem;
       }
       .files li {
@@ -172,6 +176,7 @@ export class EcTaskCard extends LitElement {
         padding: 0;
         margin: 0;
         display: grid;
+        grid-template-columns: minmax(0, 1fr);
         gap: 0.6rem;
       }
       .history li.event {
@@ -188,6 +193,7 @@ export class EcTaskCard extends LitElement {
         gap: 0.5rem;
         min-height: var(--ec-touch);
         padding: 0 0.5rem;
+        min-width: 0;
         text-decoration: none;
         border-radius: var(--ec-radius);
       }
@@ -211,10 +217,11 @@ export class EcTaskCard extends LitElement {
   @state() private files: File[] = [];
   /** Upload progress 0..1 while a report is being sent, else null. */
   @state() private sending: number | null = null;
-  @state() private sendError = '';
+  /** The report's error, as a function so that it follows a language switch. */
+  @state() private sendError: (() => string) | null = null;
   @state() private historyOpen = false;
   @state() private history: TaskEvent[] | null = null;
-  @state() private historyError = '';
+  @state() private historyError = false;
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     // A changed task (a report, a status change) refreshes an open history.
@@ -225,9 +232,9 @@ export class EcTaskCard extends LitElement {
   private async loadHistory() {
     try {
       this.history = (await this.api.get<{ history: TaskEvent[] }>(`/api/tasks/${this.task.id}`)).history;
-      this.historyError = '';
+      this.historyError = false;
     } catch {
-      this.historyError = msg('Không tải được lịch sử.', { id: 'tasks.history.error' });
+      this.historyError = true;
     }
   }
 
@@ -238,12 +245,12 @@ export class EcTaskCard extends LitElement {
   private addFiles(list: FileList | null) {
     if (!list?.length) return;
     this.files = [...this.files, ...Array.from(list)];
-    this.sendError = this.files.length > maxFiles ? msg(str`Tối đa ${maxFiles} tệp cho một báo cáo.`, { id: 'tasks.attach.tooMany' }) : '';
+    this.sendError = this.files.length > maxFiles ? () => msg(str`Tối đa ${maxFiles} tệp cho một báo cáo.`, { id: 'tasks.attach.tooMany' }) : null;
   }
 
   private removeFile(i: number) {
     this.files = this.files.filter((_, j) => j !== i);
-    if (this.files.length <= maxFiles) this.sendError = '';
+    if (this.files.length <= maxFiles) this.sendError = null;
   }
 
   /** Sends the report (comment, percent, files) in one multipart request with a progress bar. */
@@ -255,7 +262,7 @@ export class EcTaskCard extends LitElement {
     if (this.percent !== '') fd.append('percent', String(Math.round(Number(this.percent))));
     for (const f of this.files) fd.append('file', f, f.name);
     this.sending = 0;
-    this.sendError = '';
+    this.sendError = null;
     try {
       await xhrPostForm(`/api/tasks/${this.task.id}/reports`, fd, (p) => (this.sending = p));
       this.comment = '';
@@ -264,7 +271,7 @@ export class EcTaskCard extends LitElement {
       this.dispatchEvent(new CustomEvent('ec-task-action', { detail: { action: 'reported', taskId: this.task.id, comment: '' }, bubbles: true, composed: true }));
     } catch (e) {
       const err = e as { status: number; code?: string };
-      this.sendError = reportErrorMessage(err.status, err.code);
+      this.sendError = () => reportErrorMessage(err.status, err.code);
     } finally {
       this.sending = null;
     }
@@ -313,7 +320,10 @@ export class EcTaskCard extends LitElement {
     >
       <summary data-testid="history-toggle">${chevronIcon} ${msg('Lịch sử thực hiện', { id: 'tasks.history' })}</summary>
       ${this.historyError
-        ? html`<p class="error" role="alert">${this.historyError}</p>`
+        ? html`<p class="error" role="alert">
+            ${msg('Không tải được lịch sử.', { id: 'tasks.history.error' })}
+            <button type="button" class="secondary" @click=${() => void this.loadHistory()}>${msg('Thử lại', { id: 'tasks.retry' })}</button>
+          </p>`
         : !this.history
           ? html`<p class="state"><span class="spinner"></span> ${msg('Đang tải…', { id: 'tasks.loading' })}</p>`
           : html`<ol>
@@ -392,7 +402,7 @@ export class EcTaskCard extends LitElement {
             ${this.sending !== null
               ? html`<label class="hint">${msg('Đang gửi báo cáo…', { id: 'tasks.attach.sending' })}<progress max="1" .value=${this.sending} data-testid="upload-progress"></progress></label>`
               : nothing}
-            ${this.sendError ? html`<p class="error" role="alert" data-testid="report-error">${this.sendError}</p>` : nothing}
+            ${this.sendError ? html`<p class="error" role="alert" data-testid="report-error">${this.sendError()}</p>` : nothing}
             <div class="actions">
               ${t.can.report
                 ? html`<button
@@ -403,8 +413,16 @@ export class EcTaskCard extends LitElement {
                     ${msg('Gửi báo cáo', { id: 'tasks.send' })}
                   </button>`
                 : nothing}
-              ${t.can.markDone ? html`<button type="button" class="secondary" @click=${() => this.emit('done')}>${msg('Báo cáo hoàn thành', { id: 'tasks.markDone' })}</button>` : nothing}
+              ${t.can.markDone
+                ? // "Done" carries a comment only: files chosen would be dropped silently, so send them first.
+                  html`<button type="button" class="secondary" ?disabled=${this.files.length > 0 || this.sending !== null} @click=${() => this.emit('done')}>
+                    ${msg('Báo cáo hoàn thành', { id: 'tasks.markDone' })}
+                  </button>`
+                : nothing}
             </div>
+            ${t.can.markDone && this.files.length
+              ? html`<p class="hint" data-testid="done-hint">${msg('Gửi báo cáo kèm các tệp đã chọn trước, rồi báo cáo hoàn thành.', { id: 'tasks.attach.doneHint' })}</p>`
+              : nothing}
           </form>`
         : nothing}
       ${t.can.confirm

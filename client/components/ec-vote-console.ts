@@ -27,7 +27,7 @@ export class EcVoteConsole extends VotesSessionElement {
       }
       form {
         display: grid;
-        grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr));
+        grid-template-columns: repeat(auto-fit, minmax(min(14rem, 100%), 1fr));
         gap: 0.6rem 1rem;
         align-items: end;
       }
@@ -35,6 +35,15 @@ export class EcVoteConsole extends VotesSessionElement {
         display: grid;
         gap: 0.25rem;
         font-weight: 600;
+        min-width: 0;
+      }
+      /* Long option texts ("More than half of the votes cast") must not push the form wider than the screen. */
+      form select,
+      form input:not([type='checkbox']),
+      form textarea {
+        width: 100%;
+        min-width: 0;
+        box-sizing: border-box;
       }
       label.check {
         display: flex;

@@ -121,8 +121,8 @@ export class EcConsultationsView extends LitElement {
         gap: 0.4rem;
       }
       ul.docs a {
-        display: flex;
-        flex-wrap: wrap;
+        display: grid;
+        grid-template-columns: auto minmax(0, 1fr);
         align-items: center;
         gap: 0.1rem 0.5rem;
         min-height: 44px;
@@ -135,6 +135,20 @@ export class EcConsultationsView extends LitElement {
       }
       ul.docs .muted {
         font-weight: 400;
+      }
+      ul.docs .doc-text {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.1rem 0.5rem;
+        min-width: 0;
+        overflow-wrap: anywhere;
+      }
+      details > summary {
+        display: flex;
+        align-items: center;
+        gap: 0.4rem;
+        min-height: 44px;
+        cursor: pointer;
       }
       ul.docs svg {
         width: 1.2rem;
@@ -212,6 +226,9 @@ export class EcConsultationsView extends LitElement {
   @state() private error: string | null = null;
   @state() private draft = new Map<number, { answer: ConsultationAnswerKind | null; comment: string }>();
   @state() private saved: number | null = null;
+  /** A consultation whose answer was not recorded, and why (a server code or 'network'). */
+  @state() private answerError: { id: number; code: string } | null = null;
+  @state() private sending = false;
   /** Secretary's form: the committee's meetings, the pack of the one chosen, the documents picked. */
   @state() private meetings: MeetingSummary[] | null = null;
   @state() private pack: MeetingPack | null = null;
@@ -235,7 +252,12 @@ export class EcConsultationsView extends LitElement {
   override render() {
     return html`<div class="page">
       <h1>${msg('Lấy ý kiến bằng văn bản', { id: 'consult.title' })}</h1>
-      ${this.error ? html`<p class="error" role="alert">${msg('Không tải được dữ liệu. Vui lòng thử lại.', { id: 'consult.loadError' })}</p>` : nothing}
+      ${this.error
+        ? html`<p class="error" role="alert">
+            ${msg('Không tải được dữ liệu. Vui lòng thử lại.', { id: 'consult.loadError' })}
+            <button @click=${() => ((this.error = null), void this.load())}>${msg('Thử lại', { id: 'consult.retry' })}</button>
+          </p>`
+        : nothing}
       ${this.me?.secretaryOf.length ? this.renderCreate() : nothing}
       ${this.items === null && !this.error ? html`<p class="muted" role="status">${msg('Đang tải…', { id: 'consult.loading' })}</p>` : nothing}
       ${this.items?.length === 0 ? html`<p class="muted">${msg('Chưa có đợt lấy ý kiến nào.', { id: 'consult.empty' })}</p>` : nothing}
@@ -274,7 +296,8 @@ export class EcConsultationsView extends LitElement {
             <button class="primary" data-testid="answer-send" ?disabled=${!d.answer || (d.answer === 'other' && !d.comment.trim())} @click=${() => this.answer(c, d)}>
               ${c.mine ? msg('Cập nhật ý kiến', { id: 'consult.update' }) : msg('Gửi ý kiến', { id: 'consult.send' })}
             </button>
-            ${this.saved === c.id ? html`<span class="ok" role="status">${msg('Đã ghi nhận ý kiến.', { id: 'consult.saved' })}</span>` : nothing}`
+            ${this.saved === c.id ? html`<span class="ok" role="status">${msg('Đã ghi nhận ý kiến.', { id: 'consult.saved' })}</span>` : nothing}
+            ${this.answerError?.id === c.id ? html`<p class="error" role="alert" data-testid="answer-error">${this.answerErrorText(this.answerError.code)}</p>` : nothing}`
         : c.mine
           ? html`<p>${msg(str`Ý kiến của bạn: ${this.label(c.mine.answer)}`, { id: 'consult.mine' })}</p>`
           : nothing}
@@ -300,9 +323,11 @@ export class EcConsultationsView extends LitElement {
         ${c.documents.map(
           (d) => html`<li>
             <a href="/documents/${d.id}?back=consultations" data-testid="consult-document" data-id=${d.id}>
-              ${docIcon}<span>${d.title}</span>
-              <span class="muted">${d.meetingTitle}${d.pageCount ? ` · ${msg(str`${d.pageCount} trang`, { id: 'consult.pages' })}` : ''}</span>
-              ${d.access === 'confidential' ? html`<span class="badge-conf">${msg('Mật', { id: 'consult.confidential' })}</span>` : nothing}
+              ${docIcon}<span class="doc-text"
+                ><span>${d.title}</span>
+                <span class="muted">${d.meetingTitle}${d.pageCount ? ` · ${msg(str`${d.pageCount} trang`, { id: 'consult.pages' })}` : ''}</span>
+                ${d.access === 'confidential' ? html`<span class="badge-conf">${msg('Mật', { id: 'consult.confidential' })}</span>` : nothing}</span
+              >
             </a>
           </li>`,
         )}
@@ -319,7 +344,7 @@ export class EcConsultationsView extends LitElement {
         <label>${msg('Hạn trả lời', { id: 'consult.form.deadline' })}<input name="deadline" type="datetime-local" required /></label>
         ${this.renderPicker()}
         ${this.createError ? html`<p class="error" role="alert" data-testid="consult-create-error">${this.createErrorText(this.createError)}</p>` : nothing}
-        <button class="primary" type="submit" data-testid="consult-send">${msg('Gửi', { id: 'consult.form.send' })}</button>
+        <button class="primary" type="submit" data-testid="consult-send" ?disabled=${this.sending}>${msg('Gửi', { id: 'consult.form.send' })}</button>
       </form>
     </details>`;
   }
@@ -418,7 +443,9 @@ export class EcConsultationsView extends LitElement {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
     const f = new FormData(form);
+    if (this.sending) return;
     this.createError = null;
+    this.sending = true;
     try {
       await this.api.post('/api/consultations', {
         committeeId: this.me!.secretaryOf[0],
@@ -433,16 +460,26 @@ export class EcConsultationsView extends LitElement {
       await this.load();
     } catch (err) {
       this.createError = err instanceof ApiError ? err.code : 'network';
+    } finally {
+      this.sending = false;
     }
   }
 
+  private answerErrorText(code: string) {
+    if (code === 'consultation_closed') return msg('Đã hết hạn trả lời; ý kiến chưa được ghi nhận.', { id: 'consult.err.answerClosed' });
+    if (code === 'network') return msg('Mất kết nối. Vui lòng thử lại.', { id: 'consult.err.network' });
+    return msg('Chưa ghi nhận được ý kiến. Vui lòng thử lại.', { id: 'consult.err.answer' });
+  }
+
   private async answer(c: Consultation, d: { answer: ConsultationAnswerKind | null; comment: string }) {
+    this.answerError = null;
+    this.saved = null;
     try {
       await this.api.put(`/api/consultations/${c.id}/answer`, { answer: d.answer, comment: d.comment });
       this.saved = c.id;
       await this.load();
     } catch (err) {
-      this.error = err instanceof ApiError ? err.code : 'network';
+      this.answerError = { id: c.id, code: err instanceof ApiError ? err.code : 'network' };
     }
   }
 }

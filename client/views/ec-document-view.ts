@@ -1,6 +1,6 @@
 import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
-import { LitElement, html, nothing } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Locale, Me } from '../../shared/protocol/auth.js';
 import type { DocumentInfo } from '../../shared/protocol/documents.js';
@@ -23,6 +23,17 @@ export class EcDocumentView extends LitElement {
   static override styles = [
     sharedStyles,
     documentPageStyles,
+    css`
+      /* On a phone the one-line title cut most of the name: let it take two lines there. */
+      @media (max-width: 700px) {
+        .head h1 {
+          white-space: normal;
+          display: -webkit-box;
+          -webkit-box-orient: vertical;
+          -webkit-line-clamp: 2;
+        }
+      }
+    `,
   ];
 
   @property({ attribute: false }) params: Record<string, string> = {};
@@ -58,15 +69,22 @@ export class EcDocumentView extends LitElement {
     history.replaceState(history.state, '', url);
   }
 
+  #backLink(d: DocumentInfo | null) {
+    return this.query.get('back') === 'consultations'
+      ? // Opened from a written consultation: its recipient may not see the meeting's pack.
+        html`<a class="back" href="/consultations">← ${msg('Lấy ý kiến', { id: 'documents.backToConsultations' })}</a>`
+      : html`<a class="back" href=${d ? `/meetings/${d.meetingId}/documents` : '/meetings'}>← ${msg('Bộ tài liệu', { id: 'documents.pack.short' })}</a>`;
+  }
+
   override render() {
     if (this.error) {
-      return html`<div class="page"><p class="error" role="alert">
+      return html`<div class="page">${this.#backLink(null)}<p class="error" role="alert">
         ${this.error.status === 404
           ? msg('Không tìm thấy tài liệu hoặc bạn không có quyền xem.', { id: 'documents.viewer.notFound' })
           : this.error.code === 'network'
             ? msg('Không tải được tài liệu. Kiểm tra kết nối mạng rồi thử lại.', { id: 'documents.viewer.network' })
             : this.error.message}
-      </p><button @click=${() => this.#load()}>${msg('Thử lại', { id: 'documents.viewer.retry' })}</button></div>`;
+      </p>${this.error.status === 404 ? nothing : html`<button @click=${() => this.#load()}>${msg('Thử lại', { id: 'documents.viewer.retry' })}</button>`}</div>`;
     }
     // The viewer starts loading at once, in parallel with the document's details (the file URL
     // needs only the id); the header fills in when the details arrive.
@@ -79,10 +97,7 @@ export class EcDocumentView extends LitElement {
     const shown = d ? (d.versions.find((v) => v.id === this.versionId) ?? d.current) : null;
     return html`
       <div class="head">
-        ${this.query.get('back') === 'consultations'
-          ? // Opened from a written consultation: its recipient may not see the meeting's pack.
-            html`<a class="back" href="/consultations">← ${msg('Lấy ý kiến', { id: 'documents.backToConsultations' })}</a>`
-          : html`<a class="back" href=${d ? `/meetings/${d.meetingId}/documents` : '/meetings'}>← ${msg('Bộ tài liệu', { id: 'documents.pack.short' })}</a>`}
+        ${this.#backLink(d)}
         <h1 title=${d?.title ?? ''}>${d?.title ?? html`<span class="spinner"></span>`}</h1>
         ${d?.access === 'confidential' ? html`<span class="badge live">${msg('Mật — chỉ xem', { id: 'documents.access.confidentialShort' })}</span>` : nothing}
         ${d && shown && d.versions.length > 1

@@ -119,6 +119,17 @@ export class EcLiveView extends LitElement {
         min-height: var(--ec-touch, 44px);
         max-width: 100%;
       }
+      /* A long document title must not widen the page (it did, at 1024 px and on phones). */
+      label.doc {
+        display: grid;
+        gap: 0.25rem;
+        flex: 1 1 16rem;
+        min-width: 0;
+      }
+      label.doc select {
+        width: 100%;
+        min-width: 0;
+      }
       .viewer {
         height: 60vh;
         min-height: 320px;
@@ -363,7 +374,7 @@ export class EcLiveView extends LitElement {
           : nothing}
       </div>
       <div class="row">
-        <label
+        <label class="doc"
           >${msg('Tài liệu', { id: 'live.document' })}
           <select data-testid="doc-select" @change=${(e: Event) => this.#pickDoc(Number((e.target as HTMLSelectElement).value))}>
             <option value="" ?selected=${this.docId == null}>—</option>

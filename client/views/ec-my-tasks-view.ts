@@ -9,8 +9,11 @@ import { type Api, ApiError } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
 import { sharedStyles } from '../styles/shared.js';
 
+/** What came of a task action (shown with `taskActionText`, at render time so that it follows a language switch). */
+export type TaskActionOutcome = 'updated' | 'conflict' | 'offline' | 'failed';
+
 /** Runs a task action from a card (progress, done, confirm, reopen; `reported` was sent by the card) and reports the outcome. */
-export async function runTaskAction(api: Api, d: { action: string; taskId: number; comment: string; percent?: number }): Promise<string | null> {
+export async function runTaskAction(api: Api, d: { action: string; taskId: number; comment: string; percent?: number }): Promise<TaskActionOutcome> {
   try {
     // 'reported': the card already sent the report (with its files) itself.
     if (d.action === 'reported') {
@@ -18,12 +21,26 @@ export async function runTaskAction(api: Api, d: { action: string; taskId: numbe
     } else if (d.action === 'progress') await api.post(`/api/tasks/${d.taskId}/progress`, { comment: d.comment, ...(d.percent != null ? { percent: d.percent } : {}) });
     else await api.post(`/api/tasks/${d.taskId}/${d.action}`, { comment: d.comment });
     window.dispatchEvent(new Event('ec-notifications-changed'));
-    return null;
+    return 'updated';
   } catch (e) {
-    if (e instanceof ApiError && e.code === 'version_conflict') return msg('Nhiệm vụ vừa được cập nhật; đã tải lại.', { id: 'tasks.conflict' });
-    if (e instanceof ApiError && e.code === 'network') return msg('Không có kết nối mạng.', { id: 'tasks.offline' });
-    return msg('Không thực hiện được thao tác.', { id: 'tasks.actionError' });
+    if (e instanceof ApiError && e.code === 'version_conflict') return 'conflict';
+    if (e instanceof ApiError && e.code === 'network') return 'offline';
+    return 'failed';
   }
+}
+
+/** The notice line for a task action's outcome: a status for success, an alert otherwise. */
+export function renderTaskOutcome(o: TaskActionOutcome | null) {
+  if (!o) return nothing;
+  const text =
+    o === 'updated'
+      ? msg('Đã cập nhật nhiệm vụ.', { id: 'tasks.updated' })
+      : o === 'conflict'
+        ? msg('Nhiệm vụ vừa được cập nhật; đã tải lại.', { id: 'tasks.conflict' })
+        : o === 'offline'
+          ? msg('Không có kết nối mạng.', { id: 'tasks.offline' })
+          : msg('Không thực hiện được thao tác.', { id: 'tasks.actionError' });
+  return o === 'updated' ? html`<p class="notice" role="status">${text}</p>` : html`<p class="error" role="alert">${text}</p>`;
 }
 
 /** "My tasks": owned by me or my unit, or where my unit co-operates; overdue first. */
@@ -35,6 +52,7 @@ export class EcMyTasksView extends LitElement {
     css`
       .list {
         display: grid;
+        grid-template-columns: minmax(0, 1fr);
         gap: 0.75rem;
       }
     `,
@@ -44,8 +62,8 @@ export class EcMyTasksView extends LitElement {
   @consume({ context: apiContext }) private api!: Api;
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
   @state() private tasks: Task[] | null = null;
-  @state() private error = '';
-  @state() private notice = '';
+  @state() private error = false;
+  @state() private notice: TaskActionOutcome | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -55,23 +73,23 @@ export class EcMyTasksView extends LitElement {
   private async load() {
     try {
       this.tasks = (await this.api.get<{ tasks: Task[] }>('/api/tasks/mine')).tasks;
-      this.error = '';
+      this.error = false;
     } catch {
-      this.error = msg('Không tải được danh sách nhiệm vụ.', { id: 'tasks.loadError' });
+      this.error = true;
     }
   }
 
   private async onAction(e: CustomEvent<{ action: string; taskId: number; comment: string; percent?: number }>) {
-    this.notice = (await runTaskAction(this.api, e.detail)) ?? msg('Đã cập nhật nhiệm vụ.', { id: 'tasks.updated' });
+    this.notice = await runTaskAction(this.api, e.detail);
     await this.load();
   }
 
   override render() {
     return html`<div class="page">
       <h1>${msg('Nhiệm vụ của tôi', { id: 'tasks.mine' })}</h1>
-      ${this.notice ? html`<p class="notice" role="status">${this.notice}</p>` : nothing}
+      ${renderTaskOutcome(this.notice)}
       ${this.error
-        ? html`<p class="error" role="alert">${this.error} <button class="secondary" @click=${this.load}>${msg('Thử lại', { id: 'tasks.retry' })}</button></p>`
+        ? html`<p class="error" role="alert">${msg('Không tải được danh sách nhiệm vụ.', { id: 'tasks.loadError' })} <button class="secondary" @click=${this.load}>${msg('Thử lại', { id: 'tasks.retry' })}</button></p>`
         : !this.tasks
           ? html`<p class="state"><span class="spinner"></span> ${msg('Đang tải…', { id: 'tasks.loading' })}</p>`
           : this.tasks.length === 0

@@ -8,7 +8,7 @@ import '../components/ec-task-card.js';
 import type { Api } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
 import { sharedStyles } from '../styles/shared.js';
-import { runTaskAction } from './ec-my-tasks-view.js';
+import { type TaskActionOutcome, renderTaskOutcome, runTaskAction } from './ec-my-tasks-view.js';
 
 type Filter = 'open' | 'overdue' | 'done' | 'all';
 
@@ -32,6 +32,7 @@ export class EcTaskBoardView extends LitElement {
       }
       .list {
         display: grid;
+        grid-template-columns: minmax(0, 1fr);
         gap: 0.75rem;
       }
       a.button {
@@ -49,8 +50,8 @@ export class EcTaskBoardView extends LitElement {
   @state() private tasks: Task[] | null = null;
   @state() private filter: Filter = 'open';
   @state() private q = '';
-  @state() private error = '';
-  @state() private notice = '';
+  @state() private error = false;
+  @state() private notice: TaskActionOutcome | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -64,9 +65,9 @@ export class EcTaskBoardView extends LitElement {
   private async load() {
     try {
       this.tasks = (await this.api.get<{ tasks: Task[] }>(`/api/committees/${this.params.id}/tasks`, this.filterQuery)).tasks;
-      this.error = '';
+      this.error = false;
     } catch {
-      this.error = msg('Không tải được bảng theo dõi.', { id: 'tasks.boardError' });
+      this.error = true;
     }
   }
 
@@ -92,14 +93,17 @@ export class EcTaskBoardView extends LitElement {
         <a class="btn" href="/api/committees/${this.params.id}/tasks.csv?${qs}" download>CSV</a>
         <a class="btn" href="/api/committees/${this.params.id}/tasks.pdf?${qs}" target="_blank" rel="noopener">PDF</a>
       </div>
-      ${this.notice ? html`<p class="notice" role="status">${this.notice}</p>` : nothing}
+      ${renderTaskOutcome(this.notice)}
       ${this.error
-        ? html`<p class="error" role="alert">${this.error}</p>`
+        ? html`<p class="error" role="alert">
+            ${msg('Không tải được bảng theo dõi.', { id: 'tasks.boardError' })}
+            <button class="secondary" @click=${() => void this.load()}>${msg('Thử lại', { id: 'tasks.retry' })}</button>
+          </p>`
         : !this.tasks
           ? html`<p class="state"><span class="spinner"></span> ${msg('Đang tải…', { id: 'tasks.loading' })}</p>`
           : this.tasks.length === 0
             ? html`<p class="muted">${msg('Không có nhiệm vụ nào.', { id: 'tasks.boardEmpty' })}</p>`
-            : html`<div class="list" @ec-task-action=${async (e: CustomEvent) => ((this.notice = (await runTaskAction(this.api, e.detail)) ?? msg('Đã cập nhật nhiệm vụ.', { id: 'tasks.updated' })), this.load())}>
+            : html`<div class="list" @ec-task-action=${async (e: CustomEvent) => ((this.notice = await runTaskAction(this.api, e.detail)), this.load())}>
                 ${this.tasks.map((t) => html`<ec-task-card .task=${t} .locale=${this.locale}></ec-task-card>`)}
               </div>`}
     </div>`;

@@ -6,6 +6,8 @@ import { collectProblems, launchBrowser, login, newPage, screenshot, smallTouchT
 import { type TestServer, buildMeeting, inDays, startTestServer, userIds } from '../helpers/server.js';
 
 const PDF = path.resolve(import.meta.dirname, '../../../shared/testdata/pdfs/seed-1.pdf');
+/** A real-world long name: it must shrink with an ellipsis on a phone, never widen the page. */
+const PDF_NAME = 'Dự thảo kế hoạch số hóa hồ sơ một cửa liên thông cấp tỉnh năm 2027 (bản trình).pdf';
 
 let server: TestServer;
 let browser: Browser;
@@ -47,7 +49,7 @@ describe('progress report with attachments', () => {
     await card.locator('input[type="number"]').fill('60');
     const input = card.locator('[data-testid="attach-input"]');
     await input.setInputFiles([
-      { name: 'Dự thảo kế hoạch số hóa.pdf', mimeType: 'application/pdf', buffer: fs.readFileSync(PDF) },
+      { name: PDF_NAME, mimeType: 'application/pdf', buffer: fs.readFileSync(PDF) },
       { name: 'ghi-chú.txt', mimeType: 'text/plain', buffer: Buffer.from('Ghi chú: kinh phí dự kiến 2 tỷ đồng.\n') },
       { name: 'nhầm.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ\x90\x00') },
     ]);
@@ -62,13 +64,13 @@ describe('progress report with attachments', () => {
     await card.locator('[data-testid="history-toggle"]').click();
     const links = card.locator('[data-testid="attachment-link"]');
     await expect.poll(() => links.count(), { timeout: 15_000 }).toBe(2);
-    expect(await links.first().textContent()).toContain('Dự thảo kế hoạch số hóa.pdf');
+    expect(await links.first().textContent()).toContain(PDF_NAME);
     expect(await links.nth(1).textContent()).toContain('ghi-chú.txt');
     expect(await card.locator('[data-testid="chosen-file"]').count()).toBe(0);
 
     // A download link gives back the very bytes, under the Vietnamese name.
     const [download] = await Promise.all([page.waitForEvent('download'), links.first().click()]);
-    expect(download.suggestedFilename()).toBe('Dự thảo kế hoạch số hóa.pdf');
+    expect(download.suggestedFilename()).toBe(PDF_NAME);
     const saved = await download.path();
     expect(fs.readFileSync(saved).equals(fs.readFileSync(PDF))).toBe(true);
 
@@ -82,6 +84,11 @@ describe('progress report with attachments', () => {
     await card.locator('[data-testid="progress-comment"]').fill('');
 
     await screenshot(page, 'my-tasks', 'vi');
+    // On a phone the long file names shrink (ellipsis) instead of widening the page.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth')).toBe(true);
+    expect(await smallTouchTargets(page)).toEqual([]);
+    await page.setViewportSize({ width: 1024, height: 768 });
 
     await page.locator('ec-language-switch button[lang="en"]').first().click();
     await card.locator('[data-testid="attach-files"]', { hasText: 'Attach files' }).waitFor();

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, collectProblems, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
+import { VIEWPORTS, collectProblems, launchBrowser, login, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
 import { type TestServer, startTestServer, userIds } from '../helpers/server.js';
 import { pdf, upload } from '../integration/documents-helpers.js';
 import { connectSocket, connected, newCommandId } from '../helpers/socket.js';
@@ -49,6 +49,8 @@ describe('votes e2e: chair console, three member tablets and the room display', 
   });
 
   const tid = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`).first();
+  /** No sideways scrolling: long option texts and titles once widened the live view and the vote form. */
+  const fitsWidth = (page: Page) => page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth');
 
   it('the chair opens a secret motion, three members vote on their tablets, the chair closes it and every screen shows the same result', { timeout: 150_000 }, async () => {
     await Promise.all([chair.goto('/meetings/1/console'), ...members.map((p) => p.goto('/meetings/1/live')), display.goto('/meetings/1/display')]);
@@ -112,6 +114,8 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     await tid(phone, 'delegate-start').click();
     await tid(phone, 'delegate-to').selectOption(String(ids.member1));
     await tid(phone, 'delegate-summary').waitFor();
+    expect(await smallTouchTargets(phone)).toEqual([]);
+    expect(await fitsWidth(phone)).toBe(true);
     await screenshot(phone, 'vote-delegation-phone', 'vi');
     await tid(phone, 'delegate-confirm').click();
     await expect.poll(() => tid(phone, 'delegated-to').textContent()).toMatch(/Bạn đã ủy quyền biểu quyết cho .+ lúc \d{2}:\d{2}/);
@@ -125,6 +129,8 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     for (const p of [chair, proxy]) await p.locator('ec-language-switch button[lang="en"]').click();
     await expect.poll(() => tid(proxy, 'delegation-held').textContent()).toMatch(/You also vote for: /);
     await expect.poll(() => tid(chair, 'console-delegations').textContent()).toMatch(/Vote delegations \(1\)/);
+    expect(await smallTouchTargets(chair)).toEqual([]);
+    expect(await fitsWidth(chair)).toBe(true);
     await screenshot(proxy, 'vote-delegation', 'en');
     await screenshot(chair, 'vote-console-delegations', 'en');
     await chair.locator('ec-language-switch button[lang="vi"]').click();
@@ -186,6 +192,8 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     await link.waitFor();
     await screenshot(m2, 'consultations-documents', 'vi');
     await m2.setViewportSize(VIEWPORTS.phone);
+    expect(await smallTouchTargets(m2)).toEqual([]);
+    expect(await fitsWidth(m2)).toBe(true);
     await screenshot(m2, 'consultations-documents-phone', 'vi');
     await m2.setViewportSize(VIEWPORTS.tablet);
     await link.click();

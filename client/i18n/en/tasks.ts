@@ -21,4 +21,5 @@ export const tasks: Catalog = {
   'tasks.history.created': 'Task assigned',
   'tasks.history.edited': 'Updated',
   'tasks.history.error': 'Could not load the history.',
+  'tasks.attach.doneHint': 'Send the report with the chosen files first, then report the task done.',
 };

@@ -145,5 +145,8 @@ export const votes: Catalog = {
   'consult.err.unpublished': 'Publish the document before sending it.',
   'consult.err.network': 'Connection lost. Please try again.',
   'consult.err.generic': 'Not sent. Please check the form.',
+  'consult.retry': 'Try again',
+  'consult.err.answerClosed': 'The deadline has passed; your answer was not recorded.',
+  'consult.err.answer': 'Your answer was not recorded. Please try again.',
   'documents.backToConsultations': 'Consultations',
 };
