@@ -316,6 +316,20 @@ export class EcApp extends LitElement {
     window.scrollTo(0, 0);
   }
 
+  /**
+   * On a phone the tab strip scrolls sideways: keep the current tab in view (without scrolling the
+   * page itself, which `scrollIntoView` would do).
+   */
+  protected override updated(): void {
+    const nav = this.renderRoot.querySelector('nav');
+    const current = nav?.querySelector<HTMLElement>('a[aria-current="page"]');
+    if (!nav || !current || nav.scrollWidth <= nav.clientWidth) return;
+    const n = nav.getBoundingClientRect();
+    const a = current.getBoundingClientRect();
+    if (a.left < n.left) nav.scrollLeft -= n.left - a.left + 8;
+    else if (a.right > n.right) nav.scrollLeft += a.right - n.right + 8;
+  }
+
   override render() {
     return html`
       ${this.me ? this.#header() : nothing}

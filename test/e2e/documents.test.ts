@@ -87,6 +87,14 @@ describe('meeting documents in the browser', () => {
     const hit = page.locator('ec-search-view li.hit[data-kind="document"]').first();
     await hit.waitFor({ timeout: 30_000 });
     await expect(hit.locator('mark').first().textContent()).resolves.toMatch(/chuyển|đổi|số/i);
+    // The phone's scrolling tab strip shows the current tab whole.
+    const tab = await page.evaluate(() => {
+      const nav = document.querySelector('ec-app')!.shadowRoot!.querySelector('nav')!;
+      const a = nav.querySelector('a[aria-current="page"]')!.getBoundingClientRect();
+      const n = nav.getBoundingClientRect();
+      return { inside: a.left >= n.left - 1 && a.right <= n.right + 1, text: (nav.querySelector('a[aria-current="page"]') as HTMLElement).textContent };
+    });
+    expect(tab).toEqual({ inside: true, text: 'Tìm kiếm' });
     await screenshot(page, 'search', 'vi');
     const href = await hit.locator('a').first().getAttribute('href');
     const wanted = Number(new URL(href!, server.url).searchParams.get('page'));
