@@ -17,7 +17,7 @@
  * final_count_ms, all_voted_ms, progress_msgs_per_client_per_s.
  *   npm run bench -- votes [--voters 1000 --rounds 3 --warmup 1 --spread 1000 --join 1000]
  * Diagnostics: VOTES_TRACE=1 (pushes and event-loop stalls on stderr), VOTES_PROF=<file.cpuprofile>
- * (CPU profile of the server during the measured rounds).
+ * (CPU profile of the server during the measured rounds), VOTES_NODE_ARGS="--trace-gc" (flags for the server's node).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import crypto from 'node:crypto';
