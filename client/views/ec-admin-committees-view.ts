@@ -71,7 +71,8 @@ export class EcAdminCommitteesView extends LitElement {
   @state() private members: MemberRow[] = [];
   @state() private addUserId = '';
   @state() private busy = false;
-  @state() private message: { kind: 'error' | 'ok'; text: string } | null = null;
+  /** `text` is rendered at draw time, so a language switch re-translates a message already shown. */
+  @state() private message: { kind: 'error' | 'ok'; text: () => string } | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -118,10 +119,10 @@ export class EcAdminCommitteesView extends LitElement {
       if (this.editing === 'new') await this.api.post<Committee>('/api/committees', { name, description, members } satisfies CreateCommitteeBody);
       else if (this.editing) await this.api.patch<Committee>(`/api/committees/${this.editing.id}`, { name, description, active: f.get('active') === 'on', members } satisfies UpdateCommitteeBody);
       this.editing = null;
-      this.message = { kind: 'ok', text: msg('Đã lưu.', { id: 'editor.saved' }) };
+      this.message = { kind: 'ok', text: () => msg('Đã lưu.', { id: 'editor.saved' }) };
       await this.#load();
     } catch (err) {
-      this.message = { kind: 'error', text: adminErrorText(err) };
+      this.message = { kind: 'error', text: () => adminErrorText(err) };
     } finally {
       this.busy = false;
     }
@@ -134,7 +135,7 @@ export class EcAdminCommitteesView extends LitElement {
         <span class="spacer"></span>
         <button class="primary" data-testid="new-committee" @click=${() => this.#edit('new')}>+ ${msg('Thêm ban chỉ đạo', { id: 'admin.committees.new' })}</button>
       </div>
-      ${this.message ? html`<p class=${this.message.kind} role=${this.message.kind === 'ok' ? 'status' : 'alert'}>${this.message.text}</p>` : nothing}
+      ${this.message ? html`<p class=${this.message.kind} role=${this.message.kind === 'ok' ? 'status' : 'alert'}>${this.message.text()}</p>` : nothing}
       ${this.editing ? this.#form(this.editing === 'new' ? null : this.editing) : nothing} ${this.#list()}
     </div>`;
   }

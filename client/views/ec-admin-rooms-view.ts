@@ -23,7 +23,8 @@ export class EcAdminRoomsView extends LitElement {
   /** Room being edited, 'new', or null. */
   @state() private editing: Room | 'new' | null = null;
   @state() private busy = false;
-  @state() private message: { kind: 'error' | 'ok'; text: string } | null = null;
+  /** `text` is rendered at draw time, so a language switch re-translates a message already shown. */
+  @state() private message: { kind: 'error' | 'ok'; text: () => string } | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -50,10 +51,10 @@ export class EcAdminRoomsView extends LitElement {
       if (this.editing === 'new') await this.api.post<Room>('/api/rooms', body);
       else if (this.editing) await this.api.patch<Room>(`/api/rooms/${this.editing.id}`, body);
       this.editing = null;
-      this.message = { kind: 'ok', text: msg('Đã lưu.', { id: 'editor.saved' }) };
+      this.message = { kind: 'ok', text: () => msg('Đã lưu.', { id: 'editor.saved' }) };
       await this.#load();
     } catch (err) {
-      this.message = { kind: 'error', text: adminErrorText(err) };
+      this.message = { kind: 'error', text: () => adminErrorText(err) };
     } finally {
       this.busy = false;
     }
@@ -66,7 +67,7 @@ export class EcAdminRoomsView extends LitElement {
       await this.api.patch<Room>(`/api/rooms/${r.id}`, { active: !r.active });
       await this.#load();
     } catch (err) {
-      this.message = { kind: 'error', text: adminErrorText(err) };
+      this.message = { kind: 'error', text: () => adminErrorText(err) };
     } finally {
       this.busy = false;
     }
@@ -79,7 +80,7 @@ export class EcAdminRoomsView extends LitElement {
         <span class="spacer"></span>
         <button class="primary" data-testid="new-room" @click=${() => (this.editing = 'new')}>+ ${msg('Thêm phòng họp', { id: 'admin.rooms.new' })}</button>
       </div>
-      ${this.message ? html`<p class=${this.message.kind} role=${this.message.kind === 'ok' ? 'status' : 'alert'}>${this.message.text}</p>` : nothing}
+      ${this.message ? html`<p class=${this.message.kind} role=${this.message.kind === 'ok' ? 'status' : 'alert'}>${this.message.text()}</p>` : nothing}
       ${this.editing ? this.#form(this.editing === 'new' ? null : this.editing) : nothing}
       ${this.#list()}
     </div>`;

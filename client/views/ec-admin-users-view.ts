@@ -27,7 +27,8 @@ export class EcAdminUsersView extends LitElement {
   @state() private mode: Mode | null = null;
   @state() private busy = false;
   @state() private filter = '';
-  @state() private message: { kind: 'error' | 'ok'; text: string } | null = null;
+  /** `text` is rendered at draw time, so a language switch re-translates a message already shown. */
+  @state() private message: { kind: 'error' | 'ok'; text: () => string } | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -43,7 +44,7 @@ export class EcAdminUsersView extends LitElement {
     }
   }
 
-  async #run(fn: () => Promise<unknown>, ok: string) {
+  async #run(fn: () => Promise<unknown>, ok: () => string) {
     this.busy = true;
     this.message = null;
     try {
@@ -52,7 +53,7 @@ export class EcAdminUsersView extends LitElement {
       this.message = { kind: 'ok', text: ok };
       await this.#load();
     } catch (err) {
-      this.message = { kind: 'error', text: adminErrorText(err) };
+      this.message = { kind: 'error', text: () => adminErrorText(err) };
     } finally {
       this.busy = false;
     }
@@ -64,7 +65,7 @@ export class EcAdminUsersView extends LitElement {
     const s = (k: string) => String(f.get(k) ?? '').trim();
     const mode = this.mode!;
     if (mode.kind === 'password') {
-      void this.#run(() => this.api.patch<User>(`/api/users/${mode.user.id}`, { password: String(f.get('password') ?? '') } satisfies UpdateUserBody), msg('Đã đặt lại mật khẩu.', { id: 'admin.users.passwordReset' }));
+      void this.#run(() => this.api.patch<User>(`/api/users/${mode.user.id}`, { password: String(f.get('password') ?? '') } satisfies UpdateUserBody), () => msg('Đã đặt lại mật khẩu.', { id: 'admin.users.passwordReset' }));
       return;
     }
     const fields = {
@@ -77,16 +78,16 @@ export class EcAdminUsersView extends LitElement {
     };
     if (mode.kind === 'new') {
       const body: CreateUserBody = { ...fields, username: s('username'), password: String(f.get('password') ?? ''), locale: s('locale') === 'en' ? 'en' : 'vi' };
-      void this.#run(() => this.api.post<User>('/api/users', body), msg('Đã tạo người dùng.', { id: 'admin.users.created' }));
+      void this.#run(() => this.api.post<User>('/api/users', body), () => msg('Đã tạo người dùng.', { id: 'admin.users.created' }));
     } else {
-      void this.#run(() => this.api.patch<User>(`/api/users/${mode.user.id}`, fields satisfies UpdateUserBody), msg('Đã lưu.', { id: 'editor.saved' }));
+      void this.#run(() => this.api.patch<User>(`/api/users/${mode.user.id}`, fields satisfies UpdateUserBody), () => msg('Đã lưu.', { id: 'editor.saved' }));
     }
   }
 
   #toggle(u: User) {
     void this.#run(
       () => this.api.patch<User>(`/api/users/${u.id}`, { active: !u.active }),
-      u.active ? msg(str`Đã khóa tài khoản ${u.username}.`, { id: 'admin.users.deactivated' }) : msg(str`Đã mở khóa tài khoản ${u.username}.`, { id: 'admin.users.reactivated' }),
+      () => (u.active ? msg(str`Đã khóa tài khoản ${u.username}.`, { id: 'admin.users.deactivated' }) : msg(str`Đã mở khóa tài khoản ${u.username}.`, { id: 'admin.users.reactivated' })),
     );
   }
 
@@ -97,7 +98,7 @@ export class EcAdminUsersView extends LitElement {
         <span class="spacer"></span>
         <button class="primary" data-testid="new-user" @click=${() => (this.mode = { kind: 'new' })}>+ ${msg('Thêm người dùng', { id: 'admin.users.new' })}</button>
       </div>
-      ${this.message ? html`<p class=${this.message.kind} role=${this.message.kind === 'ok' ? 'status' : 'alert'}>${this.message.text}</p>` : nothing}
+      ${this.message ? html`<p class=${this.message.kind} role=${this.message.kind === 'ok' ? 'status' : 'alert'}>${this.message.text()}</p>` : nothing}
       ${this.mode ? this.#form(this.mode) : nothing}
       <label class="field" style="margin-bottom:0.75rem"
         ><span class="visually-hidden">${msg('Tìm theo tên, tên đăng nhập hoặc đơn vị', { id: 'admin.users.search' })}</span>
