@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import { parse as parseCookie } from 'cookie';
-import type { Db } from '../db/client.js';
+import { type Db, perDb } from '../db/client.js';
 import { committeeMembers, sessions, users } from '../db/schema/index.js';
 
 export const SESSION_COOKIE = 'ec_sid';
@@ -49,9 +49,8 @@ export function destroyUserSessions(db: Db, userId: number): void {
  * The session → user lookup, prepared once per database: it runs on every request, every socket
  * handshake and every socket's periodic re-check (the query builder re-renders its SQL each call).
  */
-const lookups = new WeakMap<Db, ReturnType<typeof prepareSessionLookup>>();
-function prepareSessionLookup(db: Db) {
-  return db
+const sessionLookup = perDb((db) =>
+  db
     .select({
       id: users.id,
       username: users.username,
@@ -64,13 +63,8 @@ function prepareSessionLookup(db: Db) {
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.tokenHash, sql.placeholder('tokenHash')), gt(sessions.expiresAt, sql.placeholder('now')), eq(users.active, true)))
-    .prepare();
-}
-function sessionLookup(db: Db) {
-  let q = lookups.get(db);
-  if (!q) lookups.set(db, (q = prepareSessionLookup(db)));
-  return q;
-}
+    .prepare(),
+);
 
 /**
  * Resolves a `Cookie` header to the signed-in, active user, or null. Used by REST, Socket.IO

@@ -35,3 +35,17 @@ export function openDb(dataDir: string, file = 'ecabinet.sqlite'): Db {
 export function tx<T>(db: Db, fn: (db: Db) => T): T {
   return db.$client.transaction(() => fn(db))();
 }
+
+/**
+ * A value built once per database connection and reused: the prepared statements of a hot path
+ * (`const stmts = perDb((db) => ({ find: db.$client.prepare('…') }))`, then `stmts(db).find.get(…)`).
+ * The query builder re-renders its SQL on every call; a prepared statement does not.
+ */
+export function perDb<T>(build: (db: Db) => T): (db: Db) => T {
+  const cache = new WeakMap<Database.Database, T>();
+  return (db) => {
+    let v = cache.get(db.$client);
+    if (v === undefined) cache.set(db.$client, (v = build(db)));
+    return v;
+  };
+}

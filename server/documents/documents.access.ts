@@ -1,7 +1,6 @@
-import type { Statement } from 'better-sqlite3';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { AuthUser } from '../auth/sessions.js';
-import type { Db } from '../db/client.js';
+import { type Db, perDb } from '../db/client.js';
 import { documentViewers, documents } from '../db/schema/index.js';
 import { notFound } from '../http/errors.js';
 import { type MeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
@@ -81,35 +80,32 @@ function meetingRuleAllows(db: Db, meeting: MeetingAccess, document: DocumentRow
  */
 export function consultationGrant(db: Db, userId: number, document: Pick<DocumentRow, 'id' | 'published' | 'removedAt' | 'access'>): boolean {
   if (!document.published || document.removedAt || document.access === 'confidential') return false;
-  let stmt = grantStatements.get(db.$client);
-  if (!stmt) {
-    stmt = db.$client.prepare<[number, number]>(
-      `SELECT 1 FROM consultation_recipients r JOIN consultations c ON c.id = r.consultation_id
-       WHERE r.user_id = ? AND EXISTS (SELECT 1 FROM json_each(c.document_ids) j WHERE j.value = ?) LIMIT 1`,
-    );
-    grantStatements.set(db.$client, stmt);
-  }
-  return stmt.get(userId, document.id) !== undefined;
+  return grantStatements(db).grant.get(userId, document.id) !== undefined;
 }
-const grantStatements = new WeakMap<Db['$client'], Statement<[number, number]>>();
+const grantStatements = perDb(({ $client: c }) => ({
+  grant: c.prepare<[number, number]>(
+    `SELECT 1 FROM consultation_recipients r JOIN consultations c ON c.id = r.consultation_id
+     WHERE r.user_id = ? AND EXISTS (SELECT 1 FROM json_each(c.document_ids) j WHERE j.value = ?) LIMIT 1`,
+  ),
+  /** Every document granted to a user (the rule above, for many at once). */
+  all: c
+    .prepare<[number], number>(
+      `SELECT DISTINCT d.id FROM consultation_recipients r
+         JOIN consultations c ON c.id = r.consultation_id
+         JOIN json_each(c.document_ids) j
+         JOIN documents d ON d.id = j.value
+        WHERE r.user_id = ? AND d.published = 1 AND d.removed_at IS NULL AND d.access <> 'confidential'
+        ORDER BY d.id`,
+    )
+    .pluck(),
+}));
 
 /**
  * Every document the user may read only through written consultations (the rule of
  * `consultationGrant`, for many at once): search uses it to reach documents outside the user's meetings.
  */
 export function consultationDocumentIds(db: Db, userId: number): number[] {
-  return (
-    db.$client
-      .prepare(
-        `SELECT DISTINCT d.id FROM consultation_recipients r
-           JOIN consultations c ON c.id = r.consultation_id
-           JOIN json_each(c.document_ids) j
-           JOIN documents d ON d.id = j.value
-          WHERE r.user_id = ? AND d.published = 1 AND d.removed_at IS NULL AND d.access <> 'confidential'`,
-      )
-      .pluck()
-      .all(userId) as number[]
-  ).sort((a, b) => a - b);
+  return grantStatements(db).all.all(userId);
 }
 
 function isNamedViewer(db: Db, documentId: number, userId: number): boolean {

@@ -1,8 +1,8 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
 import type { Agenda } from '../../shared/protocol/agenda.js';
 import type { Floor, SpeakerEntry, SpeakersState } from '../../shared/protocol/live.js';
 import { orderAgenda } from '../../shared/rules/agenda.js';
-import type { Db } from '../db/client.js';
+import { type Db, perDb } from '../db/client.js';
 
 /*
  * Prepared statements for the live meeting's hot path: every current-item change is read back and
@@ -25,47 +25,39 @@ interface Statements {
   endTurn: Statement<[number, number, number]>;
 }
 
-const cache = new WeakMap<Database, Statements>();
-
-function statements(db: Db): Statements {
-  let s = cache.get(db.$client);
-  if (!s) {
-    const c = db.$client;
-    s = {
-      items: c.prepare(
-        `SELECT a.id, a.parent_id AS parentId, a.position, a.title, a.description, a.presenter_id AS presenterId,
-                u.full_name AS presenterName, a.duration_minutes AS durationMinutes, a.status
-           FROM agenda_items a LEFT JOIN users u ON u.id = a.presenter_id
-          WHERE a.meeting_id = ?`,
-      ),
-      agendaVersion: c.prepare('SELECT agenda_version FROM meetings WHERE id = ?').pluck(),
-      floor: c.prepare(
-        `SELECT s.id, s.user_id AS userId, s.kind, s.started_at AS startedAt, s.allotted_seconds AS allottedSeconds
-           FROM speaker_requests s WHERE s.meeting_id = ? AND s.status = 'speaking'`,
-      ),
-      currentItem: c.prepare("SELECT id FROM agenda_items WHERE meeting_id = ? AND status = 'current'").pluck(),
-      queue: c.prepare(
-        `SELECT s.id, s.user_id AS userId, u.full_name AS fullName, s.kind, s.agenda_item_id AS agendaItemId, s.requested_at AS requestedAt
-           FROM speaker_requests s JOIN users u ON u.id = s.user_id
-          WHERE s.meeting_id = ? AND s.status = 'waiting' AND s.agenda_item_id IS ?
-          ORDER BY s.position, s.id`,
-      ),
-      floorEntry: c.prepare(
-        `SELECT s.id, s.user_id AS userId, u.full_name AS fullName, s.kind, s.agenda_item_id AS agendaItemId, s.requested_at AS requestedAt,
-                s.started_at AS startedAt, s.allotted_seconds AS allottedSeconds
-           FROM speaker_requests s JOIN users u ON u.id = s.user_id
-          WHERE s.meeting_id = ? AND s.status = 'speaking'`,
-      ),
-      tree: c.prepare('SELECT id, parent_id AS parentId, position, status, presenter_id AS presenterId FROM agenda_items WHERE meeting_id = ?'),
-      uncurrent: c.prepare("UPDATE agenda_items SET status = ? WHERE meeting_id = ? AND status = 'current'"),
-      setItemStatus: c.prepare('UPDATE agenda_items SET status = ? WHERE id = ? AND meeting_id = ?'),
-      bumpAgenda: c.prepare('UPDATE meetings SET agenda_version = agenda_version + 1 WHERE id = ?'),
-      endTurn: c.prepare("UPDATE speaker_requests SET status = 'done', ended_at = ?, spoken_ms = ? WHERE id = ?"),
-    };
-    cache.set(db.$client, s);
-  }
-  return s;
-}
+const statements = perDb(
+  ({ $client: c }): Statements => ({
+    items: c.prepare(
+      `SELECT a.id, a.parent_id AS parentId, a.position, a.title, a.description, a.presenter_id AS presenterId,
+              u.full_name AS presenterName, a.duration_minutes AS durationMinutes, a.status
+         FROM agenda_items a LEFT JOIN users u ON u.id = a.presenter_id
+        WHERE a.meeting_id = ?`,
+    ),
+    agendaVersion: c.prepare('SELECT agenda_version FROM meetings WHERE id = ?').pluck(),
+    floor: c.prepare(
+      `SELECT s.id, s.user_id AS userId, s.kind, s.started_at AS startedAt, s.allotted_seconds AS allottedSeconds
+         FROM speaker_requests s WHERE s.meeting_id = ? AND s.status = 'speaking'`,
+    ),
+    currentItem: c.prepare("SELECT id FROM agenda_items WHERE meeting_id = ? AND status = 'current'").pluck(),
+    queue: c.prepare(
+      `SELECT s.id, s.user_id AS userId, u.full_name AS fullName, s.kind, s.agenda_item_id AS agendaItemId, s.requested_at AS requestedAt
+         FROM speaker_requests s JOIN users u ON u.id = s.user_id
+        WHERE s.meeting_id = ? AND s.status = 'waiting' AND s.agenda_item_id IS ?
+        ORDER BY s.position, s.id`,
+    ),
+    floorEntry: c.prepare(
+      `SELECT s.id, s.user_id AS userId, u.full_name AS fullName, s.kind, s.agenda_item_id AS agendaItemId, s.requested_at AS requestedAt,
+              s.started_at AS startedAt, s.allotted_seconds AS allottedSeconds
+         FROM speaker_requests s JOIN users u ON u.id = s.user_id
+        WHERE s.meeting_id = ? AND s.status = 'speaking'`,
+    ),
+    tree: c.prepare('SELECT id, parent_id AS parentId, position, status, presenter_id AS presenterId FROM agenda_items WHERE meeting_id = ?'),
+    uncurrent: c.prepare("UPDATE agenda_items SET status = ? WHERE meeting_id = ? AND status = 'current'"),
+    setItemStatus: c.prepare('UPDATE agenda_items SET status = ? WHERE id = ? AND meeting_id = ?'),
+    bumpAgenda: c.prepare('UPDATE meetings SET agenda_version = agenda_version + 1 WHERE id = ?'),
+    endTurn: c.prepare("UPDATE speaker_requests SET status = 'done', ended_at = ?, spoken_ms = ? WHERE id = ?"),
+  }),
+);
 
 type ItemRow = Omit<Agenda['items'][number], 'number'>;
 

@@ -16,7 +16,7 @@ import { readAgenda } from '../agenda/agenda.service.js';
 import { agendaTree, bumpAgendaVersion, endRunningTurn, floorNow, setCurrentItem, setItemStatus, speakersNow } from './live.repo.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
-import type { Db } from '../db/client.js';
+import { type Db, perDb } from '../db/client.js';
 import { agendaItems, attendance, liveState, meetingParticipants, meetings, speakerRequests, users } from '../db/schema/index.js';
 import { AppError, badRequest, forbidden, invalidState, notFound } from '../http/errors.js';
 import type { MeetingAccess } from '../meetings/meetings.access.js';
@@ -60,28 +60,25 @@ interface ParticipantRow {
  * to these tables) increments, and by `data_version`, which changes when another connection commits:
  * any change re-reads them. Callers must not mutate the result.
  */
-const participantCaches = new WeakMap<object, { stmt: { all(meetingId: number): unknown[] }; changes: { get(): unknown }; byMeeting: Map<number, { key: string; rows: ParticipantRow[] }> }>();
+const participantCache = perDb(({ $client: c }) => ({
+  rows: c.prepare<[number], Omit<ParticipantRow, 'canVote'> & { canVote: number }>(
+    `SELECT p.user_id AS userId, p.role AS role, p.can_vote AS canVote, u.full_name AS fullName, u.title AS title,
+            a.status AS status, a.reason AS reason, a.proxy_holder_id AS proxyHolderId
+       FROM meeting_participants p
+       JOIN users u ON u.id = p.user_id
+       LEFT JOIN attendance a ON a.meeting_id = p.meeting_id AND a.user_id = p.user_id
+      WHERE p.meeting_id = ?`,
+  ),
+  changes: c.prepare<[], string>("SELECT total_changes() || ':' || (SELECT data_version FROM pragma_data_version())").pluck(),
+  byMeeting: new Map<number, { key: string; rows: ParticipantRow[] }>(),
+}));
 function participantRows(db: Db, meetingId: number): readonly ParticipantRow[] {
-  let c = participantCaches.get(db.$client);
-  if (!c) {
-    c = {
-      stmt: db.$client.prepare(
-        `SELECT p.user_id AS userId, p.role AS role, p.can_vote AS canVote, u.full_name AS fullName, u.title AS title,
-                a.status AS status, a.reason AS reason, a.proxy_holder_id AS proxyHolderId
-           FROM meeting_participants p
-           JOIN users u ON u.id = p.user_id
-           LEFT JOIN attendance a ON a.meeting_id = p.meeting_id AND a.user_id = p.user_id
-          WHERE p.meeting_id = ?`,
-      ),
-      changes: db.$client.prepare('SELECT total_changes() || \':\' || (SELECT data_version FROM pragma_data_version())').pluck(),
-      byMeeting: new Map(),
-    };
-    participantCaches.set(db.$client, c);
-  }
-  const key = c.changes.get() as string;
+  const c = participantCache(db);
+  const key = c.changes.get()!;
   const hit = c.byMeeting.get(meetingId);
   if (hit && hit.key === key) return hit.rows;
-  const rows = (c.stmt.all(meetingId) as (Omit<ParticipantRow, 'canVote'> & { canVote: number })[])
+  const rows = c.rows
+    .all(meetingId)
     .map((r) => ({ ...r, canVote: r.canVote === 1 }))
     .sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || byName.compare(a.fullName, b.fullName));
   c.byMeeting.delete(meetingId);

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../db/client.js';
+import { type Db, perDb } from '../db/client.js';
 
 /** How long an acknowledged command id is remembered in SQLite. */
 const KEEP_MS = 24 * 3600_000;
@@ -12,20 +12,13 @@ interface Statements {
 
 // Every authoritative command (each ballot) passes here twice: prepared statements, not the
 // query builder (measured ~2.6× cheaper per command on the votes bench path).
-const prepared = new WeakMap<Db, Statements>();
-function statements(db: Db): Statements {
-  let s = prepared.get(db);
-  if (!s) {
-    const c = db.$client;
-    s = {
-      find: c.prepare('select ack from realtime_commands where user_id = ? and command_id = ?'),
-      save: c.prepare('insert into realtime_commands (user_id, command_id, event, ack) values (?, ?, ?, ?) on conflict do nothing'),
-      purge: c.prepare('delete from realtime_commands where created_at < ?'),
-    };
-    prepared.set(db, s);
-  }
-  return s;
-}
+const statements = perDb(
+  ({ $client: c }): Statements => ({
+    find: c.prepare('select ack from realtime_commands where user_id = ? and command_id = ?'),
+    save: c.prepare('insert into realtime_commands (user_id, command_id, event, ack) values (?, ?, ?, ?) on conflict do nothing'),
+    purge: c.prepare('delete from realtime_commands where created_at < ?'),
+  }),
+);
 
 /** The stored acknowledgement of an authoritative command, or undefined. */
 export function findCommandAck(db: Db, userId: number, commandId: string): unknown {
