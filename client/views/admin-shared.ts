@@ -1,5 +1,5 @@
 import { msg } from '@lit/localize';
-import { css } from 'lit';
+import { css, html, nothing } from 'lit';
 import { ApiError } from '../services/api.js';
 
 /** Layout shared by the admin pages: editor card, responsive tables (cards on a phone). */
@@ -70,6 +70,16 @@ export const adminStyles = css`
     }
   }
 `;
+
+/**
+ * The confirmation or error an admin view shows above its list. `text` is called at render time, so
+ * a language switch re-translates a message already on screen.
+ */
+export type AdminMessage = { kind: 'error' | 'ok'; text: () => string };
+
+export function renderAdminMessage(m: AdminMessage | null) {
+  return m ? html`<p class=${m.kind} role=${m.kind === 'ok' ? 'status' : 'alert'}>${m.text()}</p>` : nothing;
+}
 
 /** The message an admin sees for a failed write. */
 export function adminErrorText(err: unknown): string {

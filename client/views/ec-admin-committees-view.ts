@@ -10,7 +10,7 @@ import { apiContext } from '../services/context.js';
 import { MEETING_ROLES, roleLabel } from '../services/labels.js';
 import type { Committees, UserList } from '../services/types.js';
 import { sharedStyles } from '../styles/shared.js';
-import { adminErrorText, adminStyles } from './admin-shared.js';
+import { type AdminMessage, adminErrorText, adminStyles, renderAdminMessage } from './admin-shared.js';
 
 interface MemberRow {
   userId: number;
@@ -71,8 +71,7 @@ export class EcAdminCommitteesView extends LitElement {
   @state() private members: MemberRow[] = [];
   @state() private addUserId = '';
   @state() private busy = false;
-  /** `text` is rendered at draw time, so a language switch re-translates a message already shown. */
-  @state() private message: { kind: 'error' | 'ok'; text: () => string } | null = null;
+  @state() private message: AdminMessage | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -135,7 +134,7 @@ export class EcAdminCommitteesView extends LitElement {
         <span class="spacer"></span>
         <button class="primary" data-testid="new-committee" @click=${() => this.#edit('new')}>+ ${msg('Thêm ban chỉ đạo', { id: 'admin.committees.new' })}</button>
       </div>
-      ${this.message ? html`<p class=${this.message.kind} role=${this.message.kind === 'ok' ? 'status' : 'alert'}>${this.message.text()}</p>` : nothing}
+      ${renderAdminMessage(this.message)}
       ${this.editing ? this.#form(this.editing === 'new' ? null : this.editing) : nothing} ${this.#list()}
     </div>`;
   }

@@ -7,7 +7,7 @@ import type { Room } from '../../shared/protocol/committees.js';
 import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
 import type { Rooms } from '../services/types.js';
-import { adminStyles, adminErrorText } from './admin-shared.js';
+import { type AdminMessage, adminErrorText, adminStyles, renderAdminMessage } from './admin-shared.js';
 import { sharedStyles } from '../styles/shared.js';
 
 /** Admin: meeting rooms (create, edit, deactivate). */
@@ -23,8 +23,7 @@ export class EcAdminRoomsView extends LitElement {
   /** Room being edited, 'new', or null. */
   @state() private editing: Room | 'new' | null = null;
   @state() private busy = false;
-  /** `text` is rendered at draw time, so a language switch re-translates a message already shown. */
-  @state() private message: { kind: 'error' | 'ok'; text: () => string } | null = null;
+  @state() private message: AdminMessage | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -80,7 +79,7 @@ export class EcAdminRoomsView extends LitElement {
         <span class="spacer"></span>
         <button class="primary" data-testid="new-room" @click=${() => (this.editing = 'new')}>+ ${msg('Thêm phòng họp', { id: 'admin.rooms.new' })}</button>
       </div>
-      ${this.message ? html`<p class=${this.message.kind} role=${this.message.kind === 'ok' ? 'status' : 'alert'}>${this.message.text()}</p>` : nothing}
+      ${renderAdminMessage(this.message)}
       ${this.editing ? this.#form(this.editing === 'new' ? null : this.editing) : nothing}
       ${this.#list()}
     </div>`;

@@ -9,7 +9,7 @@ import type { Api } from '../services/api.js';
 import { apiContext, meContext } from '../services/context.js';
 import type { UserList } from '../services/types.js';
 import { sharedStyles } from '../styles/shared.js';
-import { adminErrorText, adminStyles } from './admin-shared.js';
+import { type AdminMessage, adminErrorText, adminStyles, renderAdminMessage } from './admin-shared.js';
 
 type Mode = { kind: 'new' } | { kind: 'edit'; user: User } | { kind: 'password'; user: User };
 
@@ -27,8 +27,7 @@ export class EcAdminUsersView extends LitElement {
   @state() private mode: Mode | null = null;
   @state() private busy = false;
   @state() private filter = '';
-  /** `text` is rendered at draw time, so a language switch re-translates a message already shown. */
-  @state() private message: { kind: 'error' | 'ok'; text: () => string } | null = null;
+  @state() private message: AdminMessage | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -98,7 +97,7 @@ export class EcAdminUsersView extends LitElement {
         <span class="spacer"></span>
         <button class="primary" data-testid="new-user" @click=${() => (this.mode = { kind: 'new' })}>+ ${msg('Thêm người dùng', { id: 'admin.users.new' })}</button>
       </div>
-      ${this.message ? html`<p class=${this.message.kind} role=${this.message.kind === 'ok' ? 'status' : 'alert'}>${this.message.text()}</p>` : nothing}
+      ${renderAdminMessage(this.message)}
       ${this.mode ? this.#form(this.mode) : nothing}
       <label class="field" style="margin-bottom:0.75rem"
         ><span class="visually-hidden">${msg('Tìm theo tên, tên đăng nhập hoặc đơn vị', { id: 'admin.users.search' })}</span>

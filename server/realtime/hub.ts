@@ -433,13 +433,8 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
   // A logout, a deactivation or a password reset closes the sockets of the ended sessions at once:
   // pushes must not keep reaching a tablet whose user signed out.
   const onSessionEnded = (e: { tokenHash: string } | { userId: number }) => {
-    const ids = 'userId' in e ? io.sockets.adapter.rooms.get(userRoom(e.userId)) : undefined;
-    for (const socket of io.sockets.sockets.values()) {
-      const sd = socket.data as SocketData;
-      if ('userId' in e ? ids?.has(socket.id) : sd.tokenHash === e.tokenHash) {
-        socket.disconnect(true);
-      }
-    }
+    if ('userId' in e) io.in(userRoom(e.userId)).disconnectSockets(true);
+    else for (const socket of io.sockets.sockets.values()) if ((socket.data as SocketData).tokenHash === e.tokenHash) socket.disconnect(true);
   };
   ctx.bus.on('session:ended', onSessionEnded);
 
