@@ -355,6 +355,9 @@ export class YjsHub {
         if (!r || this.docs.get(d.name) !== d || d.compactGen !== gen) return;
         d.rows = Math.max(1, d.rows - r.removed + 1);
         d.bytes = Math.max(r.bytes, d.bytes - r.removedBytes + r.bytes);
+        // Updates appended while the worker ran were not counted towards a new compaction (the flush
+        // skips scheduling while one is in flight): check the threshold again now.
+        if (d.rows >= this.options.compactAfterUpdates) this.scheduleCompact(d);
       },
       (err) => {
         d.compacting = false;
