@@ -81,10 +81,19 @@ export async function logout(page: Page): Promise<void> {
   await page.waitForURL(/\/login/);
 }
 
-export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '../../docs/screenshots');
+/**
+ * Where screenshots go: `test-results/screenshots/` (git-ignored) on every test run, so a run never
+ * rewrites tracked files; `docs/screenshots/` only when refreshed on purpose with `npm run screenshots`
+ * (which sets ECABINET_SCREENSHOTS=docs).
+ */
+export const SCREENSHOT_DIR = path.resolve(
+  import.meta.dirname,
+  process.env.ECABINET_SCREENSHOTS === 'docs' ? '../../docs/screenshots' : '../../test-results/screenshots',
+);
+fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
 
 /**
- * Saves docs/screenshots/<view>-<locale>.png (full page). Waits for web fonts first so the
+ * Saves <SCREENSHOT_DIR>/<view>-<locale>.png (full page). Waits for web fonts first so the
  * Vietnamese glyphs are the self-hosted ones. Returns the file path.
  */
 export async function screenshot(page: Page, view: string, locale: string): Promise<string> {
