@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { users } from './auth.js';
 import { agendaItems, meetings } from './meetings.js';
 
@@ -66,4 +66,6 @@ export const liveState = sqliteTable('live_state', {
   presenterId: integer().references(() => users.id),
   documentId: integer(),
   page: integer(),
+  /** The presenter's zoom relative to fit-to-width (1 = fit width); null on rows written before it existed = 1. */
+  zoom: real(),
 });
