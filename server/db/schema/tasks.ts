@@ -1,11 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { createdAt } from './common.js';
 import { users } from './auth.js';
 import { committees } from './committees.js';
 import { agendaItems, meetings } from './meetings.js';
 
-/** The conclusion (kết luận) of one agenda item, recorded by the secretary. */
+/**
+ * One conclusion (kết luận) of an agenda item, recorded by the secretary or the chair during or
+ * after the meeting. An item may have several, each of one kind: a decision, an assignment (which
+ * is turned into follow-up tasks) or a note.
+ */
 export const conclusions = sqliteTable(
   'conclusions',
   {
@@ -17,10 +21,11 @@ export const conclusions = sqliteTable(
       .notNull()
       .references(() => agendaItems.id, { onDelete: 'cascade' }),
     text: text().notNull(),
+    kind: text({ enum: ['decision', 'assignment', 'note'] }).notNull().default('decision'),
     updatedBy: integer().references(() => users.id),
     updatedAt: createdAt(),
   },
-  (t) => [uniqueIndex('conclusions_item_idx').on(t.agendaItemId), index('conclusions_meeting_idx').on(t.meetingId)],
+  (t) => [index('conclusions_item_idx').on(t.agendaItemId), index('conclusions_meeting_idx').on(t.meetingId)],
 );
 
 /**
@@ -39,6 +44,8 @@ export const tasks = sqliteTable(
     conclusionId: integer().references(() => conclusions.id, { onDelete: 'set null' }),
     title: text().notNull(),
     description: text().notNull().default(''),
+    /** The expected result (rõ kết quả): what counts as done. */
+    expectedResult: text().notNull().default(''),
     ownerUserId: integer().references(() => users.id),
     ownerUnit: text(),
     deadline: text().notNull(),
