@@ -161,12 +161,11 @@ export function setConclusion(ctx: AppContext, user: AuthUser, meetingId: number
   const itemTitle = ctx.db.select({ t: agendaItems.title }).from(agendaItems).where(eq(agendaItems.id, itemId)).get()!.t;
   const now = new Date().toISOString();
   const row = tx(ctx.db, (d) => {
-    const r = d
-      .insert(conclusions)
-      .values({ meetingId, agendaItemId: itemId, text, updatedBy: user.id, updatedAt: now })
-      .onConflictDoUpdate({ target: conclusions.agendaItemId, set: { text, updatedBy: user.id, updatedAt: now } })
-      .returning()
-      .get();
+    // The item's first conclusion is replaced; an item without one gets one.
+    const first = d.select({ id: conclusions.id }).from(conclusions).where(eq(conclusions.agendaItemId, itemId)).orderBy(asc(conclusions.id)).get();
+    const r = first
+      ? d.update(conclusions).set({ text, updatedBy: user.id, updatedAt: now }).where(eq(conclusions.id, first.id)).returning().get()!
+      : d.insert(conclusions).values({ meetingId, agendaItemId: itemId, text, updatedBy: user.id, updatedAt: now }).returning().get();
     replaceEntries(d, 'conclusion', r.id, [{ meetingId, page: null, title: `Kết luận: ${itemTitle}`, body: text }]);
     audit(d, { actorId: user.id, action: 'conclusion.set', targetType: 'agenda_item', targetId: itemId, details: { meetingId } });
     return r;
