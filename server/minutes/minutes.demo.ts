@@ -66,12 +66,13 @@ export async function runDemoMeeting(ctx: AppContext, meetingId: number, opts: {
   votesSvc.close(chair, vote.id);
   votesSvc.announce(chair, vote.id);
 
-  setConclusion(ctx, secretary, meetingId, item.id, 'Ban Chỉ đạo thống nhất thông qua kế hoạch số hóa hồ sơ năm 2027; giao Sở Nội vụ chủ trì, phối hợp với Sở Thông tin và Truyền thông tổ chức triển khai.');
+  setConclusion(ctx, secretary, meetingId, item.id, 'Ban Chỉ đạo thống nhất thông qua kế hoạch số hóa hồ sơ năm 2027; giao Sở Nội vụ chủ trì, phối hợp với Sở Thông tin và Truyền thông tổ chức triển khai.', 'assignment');
   const task = createTask(ctx, secretary, {
     meetingId,
     agendaItemId: item.id,
     title: 'Xây dựng và trình ban hành kế hoạch số hóa hồ sơ năm 2027',
     description: 'Hoàn thiện dự thảo, lấy ý kiến các sở, ngành và trình UBND Thành phố ban hành.',
+    expectedResult: 'Kế hoạch được UBND Thành phố ban hành.',
     owner: { kind: 'unit', unit: 'Sở Nội vụ' },
     coUnits: ['Sở Thông tin và Truyền thông'],
     deadline: opts.taskDeadline ?? new Date(Date.now() + 30 * 86400_000).toISOString(),

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { MinutesBlock, MinutesRun } from '../../shared/protocol/minutes.js';
 import type { Db } from '../db/client.js';
-import { agendaItems, conclusions, liveState, meetings, rooms, taskCoUnits, tasks, users, votes } from '../db/schema/index.js';
+import { agendaItems, conclusions, liveState, meetings, roomStations, rooms, taskCoUnits, tasks, users, votes } from '../db/schema/index.js';
 import { attendanceState, speakingTimes } from '../live/live.service.js';
 import { notFound } from '../http/errors.js';
 
@@ -35,13 +35,14 @@ function duration(seconds: number): string {
 const MODE_VI = { in_person: 'trực tiếp', hybrid: 'trực tiếp kết hợp trực tuyến', online: 'trực tuyến' } as const;
 const OUTCOME_VI = { adopted: 'Thông qua', rejected: 'Không thông qua', no_quorum: 'Không đủ số lượng tham gia biểu quyết', tie: 'Số phiếu ngang nhau' } as const;
 const OPTION_VI: Record<string, string> = { for: 'Tán thành', against: 'Không tán thành', abstain: 'Không biểu quyết', yes: 'Tán thành', no: 'Không tán thành' };
+const CONCLUSION_KIND_VI = { decision: 'Quyết định', assignment: 'Giao nhiệm vụ', note: 'Ghi nhận' } as const;
 const STATUS_VI: Record<string, string> = { in_room: 'Có mặt', remote: 'Dự trực tuyến', absent: 'Vắng', proxy: 'Ủy quyền' };
 
 /**
  * Computes the generated sections of a meeting's minutes from the authoritative state:
  * meeting details, attendance (present, absent with reasons, proxies) and quorum, each agenda
  * item with presenter, speakers and speaking times, votes (configuration and result),
- * conclusion and tasks, and the closing time. Pure read; deterministic for the same state.
+ * the conclusions of each item with the tasks assigned from them (section `conclusions`), and the closing time. Pure read; deterministic for the same state.
  */
 export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] {
   const m = db
@@ -52,7 +53,11 @@ export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] 
     .get();
   if (!m) throw notFound('Meeting');
   const live = db.select().from(liveState).where(eq(liveState.meetingId, meetingId)).get();
-  const att = attendanceState(db, meetingId);
+  const state = attendanceState(db, meetingId);
+  // A smart room's station account (its PC for the camera and microphones) is equipment, not a
+  // person: it never appears in the attendance table the chair and secretary sign.
+  const stations = new Set(db.select({ u: roomStations.userId }).from(roomStations).all().map((r) => r.u));
+  const att = { ...state, attendance: state.attendance.filter((a) => !stations.has(a.userId)) };
   const chair = att.attendance.find((a) => a.role === 'chair');
   const secretary = att.attendance.find((a) => a.role === 'secretary');
   const nameOf = new Map(att.attendance.map((a) => [a.userId, a.fullName]));
@@ -88,7 +93,7 @@ export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] 
   const childrenOf = (id: number) => items.filter((i) => i.parentId === id);
   const speaking = speakingTimes(db, meetingId);
   const voteRows = db.select().from(votes).where(and(eq(votes.meetingId, meetingId), inArray(votes.state, ['closed', 'announced']))).orderBy(asc(votes.id)).all();
-  const concl = new Map(db.select().from(conclusions).where(eq(conclusions.meetingId, meetingId)).all().map((c) => [c.agendaItemId, c.text]));
+  const conclusionRows = db.select().from(conclusions).where(eq(conclusions.meetingId, meetingId)).orderBy(asc(conclusions.id)).all();
   const taskRows = db.select().from(tasks).where(eq(tasks.meetingId, meetingId)).orderBy(asc(tasks.id)).all();
   const coUnits = new Map<number, string[]>();
   if (taskRows.length) {
@@ -122,23 +127,6 @@ export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] 
       blocks.push({ t: 'ul', items: sp.map((s) => [{ text: `${s.fullName} — ${duration(s.seconds)}${s.turns > 1 ? ` (${s.turns} lượt)` : ''}` }]) });
     }
     for (const v of voteRows.filter((v) => v.agendaItemId === item.id)) blocks.push(...voteBlocks(v));
-    const c = concl.get(item.id);
-    if (c) {
-      blocks.push(p({ text: 'Kết luận:', b: true }));
-      for (const para of c.split(/\n+/).filter((x) => x.trim())) blocks.push({ t: 'p', runs: [{ text: para }] });
-    }
-    const ts = taskRows.filter((t) => t.agendaItemId === item.id && t.status !== 'cancelled');
-    if (ts.length) {
-      blocks.push(p({ text: 'Giao nhiệm vụ:', b: true }));
-      blocks.push({
-        t: 'ul',
-        items: ts.map((t) => {
-          const owner = t.ownerUserId != null ? ownerNames.get(t.ownerUserId) ?? '' : t.ownerUnit!;
-          const co = coUnits.get(t.id);
-          return [{ text: `${t.title} — Chủ trì: ${owner}${co?.length ? `; phối hợp: ${co.join(', ')}` : ''}; thời hạn: ${viDate(t.deadline)}.` }];
-        }),
-      });
-    }
     return { id: `item:${item.id}`, blocks };
   };
 
@@ -151,8 +139,45 @@ export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] 
     sections.push(itemSection(item, `${i + 1}.`, 2));
     childrenOf(item.id).forEach((child, j) => sections.push(itemSection(child, `${i + 1}.${j + 1}.`, 3)));
   });
+  // III. Conclusions and tasks, item by item (a conclusion's tasks under it; tasks of an item
+  // without a conclusion after the item's conclusions).
+  const result = (s: string) => s.trim().replace(/[\s.;]+$/, '');
+  const taskLine = (t: (typeof taskRows)[number]): MinutesRun[] => {
+    const owner = t.ownerUserId != null ? (ownerNames.get(t.ownerUserId) ?? '') : t.ownerUnit!;
+    const co = coUnits.get(t.id);
+    return [
+      { text: t.title, b: true },
+      { text: ` — Chủ trì: ${owner}${co?.length ? `; phối hợp: ${co.join(', ')}` : ''}; thời hạn: ${viDate(t.deadline)}${result(t.expectedResult) ? `; kết quả: ${result(t.expectedResult)}` : ''}.` },
+    ];
+  };
+  const liveTasks = taskRows.filter((t) => t.status !== 'cancelled');
+  const conclusionBlocks: MinutesBlock[] = [];
+  const numbered: [typeof items[number], string][] = [];
+  top.forEach((item, i) => {
+    numbered.push([item, `${i + 1}.`]);
+    childrenOf(item.id).forEach((child, j) => numbered.push([child, `${i + 1}.${j + 1}.`]));
+  });
+  for (const [item, num] of numbered) {
+    const cs = conclusionRows.filter((c) => c.agendaItemId === item.id);
+    const ts = liveTasks.filter((t) => t.agendaItemId === item.id);
+    if (!cs.length && !ts.length) continue;
+    conclusionBlocks.push(p({ text: `${num} ${item.title}`, b: true }));
+    for (const c of cs) {
+      const paras = c.text.split(/\n+/).filter((x) => x.trim());
+      paras.forEach((para, k) => conclusionBlocks.push(k === 0 ? p({ text: `${CONCLUSION_KIND_VI[c.kind]}: `, b: true }, { text: para }) : { t: 'p', runs: [{ text: para }] }));
+      const own = ts.filter((t) => t.conclusionId === c.id);
+      if (own.length) conclusionBlocks.push({ t: 'ul', items: own.map(taskLine) });
+    }
+    const loneTasks = ts.filter((t) => t.conclusionId == null || !cs.some((c) => c.id === t.conclusionId));
+    if (loneTasks.length) {
+      conclusionBlocks.push(p({ text: 'Giao nhiệm vụ:', b: true }));
+      conclusionBlocks.push({ t: 'ul', items: loneTasks.map(taskLine) });
+    }
+  }
+
   const loose = voteRows.filter((v) => v.agendaItemId == null || !items.some((i) => i.id === v.agendaItemId));
   if (loose.length) sections.push({ id: 'other-votes', blocks: [{ t: 'h', level: 2, text: 'Các nội dung biểu quyết khác' }, ...loose.flatMap(voteBlocks)] });
+  if (conclusionBlocks.length) sections.push({ id: 'conclusions', blocks: [{ t: 'h', level: 1, text: 'III. KẾT LUẬN VÀ GIAO NHIỆM VỤ' }, ...conclusionBlocks] });
   if (live?.closedAt) sections.push({ id: 'closing', blocks: [p({ text: `Cuộc họp kết thúc vào lúc ${viDateTime(live.closedAt)}.` })] });
   return sections;
 }

@@ -110,7 +110,9 @@ function assemble(ctx: AppContext, meetingId: number, number: string): MinutesDo
   const sections = refreshGenerated(ctx, meetingId);
   const free = yjsHub(ctx).withDoc(minutesDocName(meetingId), (doc) => fragmentToBlocks(doc.getXmlFragment(MINUTES_FREE_TEXT)));
   const blocks: MinutesBlock[] = sections.filter((s) => s.id !== 'closing').flatMap((s) => s.blocks);
-  if (free.length) blocks.push({ t: 'h', level: 1, text: 'III. Ý KIẾN THẢO LUẬN VÀ CÁC NỘI DUNG KHÁC' }, ...free);
+  // The free text is the part after the generated ones (II, or III when conclusions were recorded).
+  const part = 1 + sections.filter((s) => s.blocks.some((b) => b.t === 'h' && b.level === 1)).length;
+  if (free.length) blocks.push({ t: 'h', level: 1, text: `${['I', 'II', 'III', 'IV', 'V'][part - 1] ?? part}. Ý KIẾN THẢO LUẬN VÀ CÁC NỘI DUNG KHÁC` }, ...free);
   blocks.push(...(sections.find((s) => s.id === 'closing')?.blocks ?? []));
   const m = db.select().from(meetings).where(eq(meetings.id, meetingId)).get()!;
   const openedAt = db.select({ at: liveState.openedAt }).from(liveState).where(eq(liveState.meetingId, meetingId)).get()?.at;

@@ -1,5 +1,6 @@
 import { IdParams } from '../../shared/protocol/common.js';
-import { BoardQuery, CommentBody, Conclusion, ConclusionBody, ConclusionList, CreateTaskBody, ItemParams, ProgressBody, TaskDetail, TaskList, UnitList } from '../../shared/protocol/tasks.js';
+import { Ok } from '../../shared/protocol/common.js';
+import { BoardQuery, CommentBody, Conclusion, ConclusionBody, ConclusionList, CreateTaskBody, ItemParams, NewConclusionBody, PatchConclusionBody, ProgressBody, TaskDetail, TaskList, UnitList } from '../../shared/protocol/tasks.js';
 import type { AppContext } from '../context.js';
 import { committees, meetings } from '../db/schema/index.js';
 import { eq } from 'drizzle-orm';
@@ -10,8 +11,12 @@ import {
   STATUS_VI,
   TASK_REMINDER_JOB,
   boardCsv,
+  addConclusion,
   cancelTask,
   committeeBoard,
+  deleteConclusion,
+  meetingTasks,
+  updateConclusion,
   confirmDone,
   createTask,
   getTask,
@@ -55,8 +60,27 @@ export function taskRoutes(ctx: AppContext): void {
     ({ user, params }) => ({ conclusions: listConclusions(db, user, params.id) }),
   );
   api.route(
-    { method: 'put', path: '/api/meetings/:id/agenda/items/:itemId/conclusion', summary: 'Record the conclusion of an agenda item (secretary)', tags, access: 'user', params: ItemParams, body: ConclusionBody, response: Conclusion },
-    ({ user, params, body }) => setConclusion(ctx, user, params.id, params.itemId, body.text),
+    { method: 'put', path: '/api/meetings/:id/agenda/items/:itemId/conclusion', summary: "Record or replace an agenda item's first conclusion (secretary or chair)", tags, access: 'user', params: ItemParams, body: ConclusionBody, response: Conclusion },
+    ({ user, params, body }) => setConclusion(ctx, user, params.id, params.itemId, body.text, body.kind),
+  );
+  api.route(
+    { method: 'post', path: '/api/meetings/:id/agenda/items/:itemId/conclusions', summary: 'Add a conclusion (decision, assignment or note) to an agenda item (secretary or chair)', tags, access: 'user', params: ItemParams, body: NewConclusionBody, response: Conclusion, status: 201 },
+    ({ user, params, body }) => addConclusion(ctx, user, params.id, params.itemId, body.text, body.kind),
+  );
+  api.route(
+    { method: 'patch', path: '/api/conclusions/:id', summary: "Change a conclusion's text or kind (secretary or chair)", tags, access: 'user', params: IdParams, body: PatchConclusionBody, response: Conclusion },
+    ({ user, params, body }) => updateConclusion(ctx, user, params.id, body),
+  );
+  api.route(
+    { method: 'delete', path: '/api/conclusions/:id', summary: 'Delete a conclusion; its tasks stay (secretary or chair)', tags, access: 'user', params: IdParams, response: Ok },
+    ({ user, params }) => {
+      deleteConclusion(ctx, user, params.id);
+      return { ok: true as const };
+    },
+  );
+  api.route(
+    { method: 'get', path: '/api/meetings/:id/tasks', summary: 'Tasks assigned in a meeting (all for its secretaries and chair, else those the caller may see)', tags, access: 'user', params: IdParams, response: TaskList },
+    ({ user, params }) => ({ tasks: meetingTasks(ctx, user, params.id) }),
   );
   api.route(
     { method: 'get', path: '/api/tasks/units', summary: 'Units that may own or co-operate on tasks', tags, access: 'user', response: UnitList },

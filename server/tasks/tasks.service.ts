@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNotNull, max, ne, sql } from 'drizzle-orm';
-import { type BoardQuery, type CreateTaskBody, FOLLOW_UP_ITEM_TITLE, type Task, type TaskAttachment, type TaskStatus } from '../../shared/protocol/tasks.js';
+import { type BoardQuery, type Conclusion, type ConclusionKind, type CreateTaskBody, FOLLOW_UP_ITEM_TITLE, type Task, type TaskAttachment, type TaskStatus } from '../../shared/protocol/tasks.js';
 import type { AuthUser } from '../auth/sessions.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AppContext } from '../context.js';
@@ -7,8 +7,8 @@ import { type Db, tx } from '../db/client.js';
 import { agendaItems, committeeMembers, conclusions, meetings, taskAttachments, taskCoUnits, taskEvents, tasks, users } from '../db/schema/index.js';
 import { AppError, forbidden, invalidState, notFound } from '../http/errors.js';
 import { cancelJobs, enqueueJob, jobRunner } from '../jobs/jobs.js';
-import { isCommitteeSecretary, meetingAccess, requireManage } from '../meetings/meetings.access.js';
-import { registerSearchKind, replaceEntries } from '../search/search.service.js';
+import { isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
+import { registerSearchKind, removeEntries, replaceEntries } from '../search/search.service.js';
 
 // Search: conclusions are found by whoever may see their meeting (the search service already limits
 // candidates to those meetings).
@@ -147,41 +147,125 @@ export function runTaskReminder(
 }
 
 /**
- * Records (or replaces) the conclusion of an agenda item. Meeting managers only.
- * @throws not_found / forbidden
+ * The caller may record conclusions and assign tasks in this meeting: its secretaries (managers)
+ * and its chair.
+ * @throws not_found (meeting not visible), forbidden
  */
-export function setConclusion(ctx: AppContext, user: AuthUser, meetingId: number, itemId: number, text: string) {
-  requireManage(ctx.db, user, meetingId);
-  const item = ctx.db
-    .select({ id: agendaItems.id })
+export function requireRecorder(db: Db, user: AuthUser, meetingId: number) {
+  const a = meetingAccess(db, user, meetingId);
+  if (!a.canChair) throw forbidden('Only the secretary or the chair record conclusions and assign tasks');
+  return a;
+}
+
+function itemOf(db: Db, meetingId: number, itemId: number): { id: number; title: string } {
+  const item = db
+    .select({ id: agendaItems.id, title: agendaItems.title })
     .from(agendaItems)
     .where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId)))
     .get();
   if (!item) throw notFound('Agenda item');
-  const itemTitle = ctx.db.select({ t: agendaItems.title }).from(agendaItems).where(eq(agendaItems.id, itemId)).get()!.t;
+  return item;
+}
+
+type ConclusionRow = typeof conclusions.$inferSelect;
+const conclusionView = (r: ConclusionRow): Conclusion => ({ id: r.id, meetingId: r.meetingId, agendaItemId: r.agendaItemId, text: r.text, kind: r.kind, updatedAt: r.updatedAt });
+
+/** Search entry of a conclusion (inside the transaction that changes it). */
+function indexConclusion(d: Db, r: ConclusionRow, itemTitle: string): void {
+  replaceEntries(d, 'conclusion', r.id, [{ meetingId: r.meetingId, page: null, title: `Kết luận: ${itemTitle}`, body: r.text }]);
+}
+
+/**
+ * Records (or replaces) the first conclusion of an agenda item (`kind` kept unless given).
+ * Secretary or chair.
+ * @throws not_found / forbidden
+ */
+export function setConclusion(ctx: AppContext, user: AuthUser, meetingId: number, itemId: number, text: string, kind?: ConclusionKind): Conclusion {
+  requireRecorder(ctx.db, user, meetingId);
+  const item = itemOf(ctx.db, meetingId, itemId);
   const now = new Date().toISOString();
   const row = tx(ctx.db, (d) => {
     // The item's first conclusion is replaced; an item without one gets one.
     const first = d.select({ id: conclusions.id }).from(conclusions).where(eq(conclusions.agendaItemId, itemId)).orderBy(asc(conclusions.id)).get();
     const r = first
-      ? d.update(conclusions).set({ text, updatedBy: user.id, updatedAt: now }).where(eq(conclusions.id, first.id)).returning().get()!
-      : d.insert(conclusions).values({ meetingId, agendaItemId: itemId, text, updatedBy: user.id, updatedAt: now }).returning().get();
-    replaceEntries(d, 'conclusion', r.id, [{ meetingId, page: null, title: `Kết luận: ${itemTitle}`, body: text }]);
-    audit(d, { actorId: user.id, action: 'conclusion.set', targetType: 'agenda_item', targetId: itemId, details: { meetingId } });
+      ? d.update(conclusions).set({ text, ...(kind ? { kind } : {}), updatedBy: user.id, updatedAt: now }).where(eq(conclusions.id, first.id)).returning().get()!
+      : d.insert(conclusions).values({ meetingId, agendaItemId: itemId, text, kind: kind ?? 'decision', updatedBy: user.id, updatedAt: now }).returning().get();
+    indexConclusion(d, r, item.title);
+    audit(d, { actorId: user.id, action: 'conclusion.set', targetType: 'agenda_item', targetId: itemId, details: { meetingId, conclusionId: r.id } });
     return r;
   });
   ctx.bus.emit('meeting:changed', { meetingId });
-  return { id: row.id, meetingId, agendaItemId: itemId, text: row.text, updatedAt: row.updatedAt };
+  return conclusionView(row);
 }
 
-/** Conclusions of a meeting, for whoever may see the meeting. */
-export function listConclusions(db: Db, user: AuthUser, meetingId: number) {
+/**
+ * Adds a conclusion to an agenda item (an item may have several). Secretary or chair.
+ * @throws not_found / forbidden
+ */
+export function addConclusion(ctx: AppContext, user: AuthUser, meetingId: number, itemId: number, text: string, kind: ConclusionKind): Conclusion {
+  requireRecorder(ctx.db, user, meetingId);
+  const item = itemOf(ctx.db, meetingId, itemId);
+  const now = new Date().toISOString();
+  const row = tx(ctx.db, (d) => {
+    const r = d.insert(conclusions).values({ meetingId, agendaItemId: itemId, text, kind, updatedBy: user.id, updatedAt: now }).returning().get();
+    indexConclusion(d, r, item.title);
+    audit(d, { actorId: user.id, action: 'conclusion.add', targetType: 'agenda_item', targetId: itemId, details: { meetingId, conclusionId: r.id, kind } });
+    return r;
+  });
+  ctx.bus.emit('meeting:changed', { meetingId });
+  return conclusionView(row);
+}
+
+/** The conclusion row, if the caller may record conclusions in its meeting (else 404 / 403). */
+function editableConclusion(db: Db, user: AuthUser, id: number): ConclusionRow {
+  const c = db.select().from(conclusions).where(eq(conclusions.id, id)).get();
+  if (!c) throw notFound('Conclusion');
+  requireRecorder(db, user, c.meetingId);
+  return c;
+}
+
+/**
+ * Changes a conclusion's text and/or kind. Secretary or chair.
+ * @throws not_found / forbidden
+ */
+export function updateConclusion(ctx: AppContext, user: AuthUser, id: number, patch: { text?: string; kind?: ConclusionKind }): Conclusion {
+  const c = editableConclusion(ctx.db, user, id);
+  const itemTitle = itemOf(ctx.db, c.meetingId, c.agendaItemId).title;
+  const now = new Date().toISOString();
+  const row = tx(ctx.db, (d) => {
+    const r = d
+      .update(conclusions)
+      .set({ ...(patch.text !== undefined ? { text: patch.text } : {}), ...(patch.kind ? { kind: patch.kind } : {}), updatedBy: user.id, updatedAt: now })
+      .where(eq(conclusions.id, id))
+      .returning()
+      .get()!;
+    indexConclusion(d, r, itemTitle);
+    audit(d, { actorId: user.id, action: 'conclusion.update', targetType: 'agenda_item', targetId: c.agendaItemId, details: { meetingId: c.meetingId, conclusionId: id } });
+    return r;
+  });
+  ctx.bus.emit('meeting:changed', { meetingId: c.meetingId });
+  return conclusionView(row);
+}
+
+/**
+ * Deletes a conclusion. Its tasks stay (they keep their agenda item; `conclusionId` becomes null).
+ * Secretary or chair.
+ * @throws not_found / forbidden
+ */
+export function deleteConclusion(ctx: AppContext, user: AuthUser, id: number): void {
+  const c = editableConclusion(ctx.db, user, id);
+  tx(ctx.db, (d) => {
+    d.delete(conclusions).where(eq(conclusions.id, id)).run();
+    removeEntries(d, 'conclusion', [id]);
+    audit(d, { actorId: user.id, action: 'conclusion.delete', targetType: 'agenda_item', targetId: c.agendaItemId, details: { meetingId: c.meetingId, conclusionId: id } });
+  });
+  ctx.bus.emit('meeting:changed', { meetingId: c.meetingId });
+}
+
+/** Conclusions of a meeting in the order they were recorded, for whoever may see the meeting. */
+export function listConclusions(db: Db, user: AuthUser, meetingId: number): Conclusion[] {
   meetingAccess(db, user, meetingId);
-  return db
-    .select({ id: conclusions.id, meetingId: conclusions.meetingId, agendaItemId: conclusions.agendaItemId, text: conclusions.text, updatedAt: conclusions.updatedAt })
-    .from(conclusions)
-    .where(eq(conclusions.meetingId, meetingId))
-    .all();
+  return db.select().from(conclusions).where(eq(conclusions.meetingId, meetingId)).orderBy(asc(conclusions.id)).all().map(conclusionView);
 }
 
 /**
@@ -190,14 +274,25 @@ export function listConclusions(db: Db, user: AuthUser, meetingId: number) {
  */
 export function createTask(ctx: AppContext, user: AuthUser, body: CreateTaskBody): Task {
   const { db } = ctx;
-  const a = requireManage(db, user, body.meetingId);
+  const a = requireRecorder(db, user, body.meetingId);
   const now = taskNow(ctx);
   if (Date.parse(body.deadline) <= now.getTime()) throw new AppError('deadline_in_past', 'The deadline must be in the future', 400);
-  if (body.agendaItemId != null) {
+  let source: { id: number; agendaItemId: number } | undefined;
+  if (body.conclusionId != null) {
+    source = db
+      .select({ id: conclusions.id, agendaItemId: conclusions.agendaItemId })
+      .from(conclusions)
+      .where(and(eq(conclusions.id, body.conclusionId), eq(conclusions.meetingId, body.meetingId)))
+      .get();
+    if (!source) throw notFound('Conclusion');
+    if (body.agendaItemId != null && body.agendaItemId !== source.agendaItemId) throw new AppError('invalid_payload', 'The conclusion belongs to another agenda item', 400);
+  }
+  const agendaItemId = body.agendaItemId ?? source?.agendaItemId;
+  if (agendaItemId != null) {
     const item = db
       .select({ id: agendaItems.id })
       .from(agendaItems)
-      .where(and(eq(agendaItems.id, body.agendaItemId), eq(agendaItems.meetingId, body.meetingId)))
+      .where(and(eq(agendaItems.id, agendaItemId), eq(agendaItems.meetingId, body.meetingId)))
       .get();
     if (!item) throw notFound('Agenda item');
   }
@@ -212,7 +307,9 @@ export function createTask(ctx: AppContext, user: AuthUser, body: CreateTaskBody
   for (const u of coUnits) if (!units.has(u)) throw new AppError('unknown_unit', `Unknown co-operating unit`, 400, { unit: u });
   if (body.owner.kind === 'unit' && coUnits.includes(body.owner.unit)) throw new AppError('invalid_payload', 'The owner unit cannot also be a co-operating unit', 400);
   const deadline = new Date(body.deadline).toISOString();
-  const conclusion = body.agendaItemId != null ? db.select({ id: conclusions.id }).from(conclusions).where(eq(conclusions.agendaItemId, body.agendaItemId)).get() : undefined;
+  // Without an explicit conclusion, a task under an item carries out the item's first conclusion.
+  const conclusion =
+    source ?? (agendaItemId != null ? db.select({ id: conclusions.id }).from(conclusions).where(eq(conclusions.agendaItemId, agendaItemId)).orderBy(asc(conclusions.id)).get() : undefined);
 
   const t = tx(db, (d) => {
     const row = d
@@ -220,10 +317,11 @@ export function createTask(ctx: AppContext, user: AuthUser, body: CreateTaskBody
       .values({
         committeeId: a.meeting.committeeId,
         meetingId: body.meetingId,
-        agendaItemId: body.agendaItemId ?? null,
+        agendaItemId: agendaItemId ?? null,
         conclusionId: conclusion?.id ?? null,
         title: body.title,
         description: body.description,
+        expectedResult: body.expectedResult,
         ownerUserId: body.owner.kind === 'user' ? body.owner.userId : null,
         ownerUnit: body.owner.kind === 'unit' ? body.owner.unit : null,
         deadline,
@@ -338,6 +436,9 @@ function toTask(db: Db, user: AuthUser, t: TaskRow, now: Date): Task {
     .all()
     .map((r) => r.unit);
   const meetingTitle = t.meetingId ? (db.select({ t: meetings.title }).from(meetings).where(eq(meetings.id, t.meetingId)).get()?.t ?? null) : null;
+  const agendaItemTitle = t.agendaItemId ? (db.select({ t: agendaItems.title }).from(agendaItems).where(eq(agendaItems.id, t.agendaItemId)).get()?.t ?? null) : null;
+  const conclusionText = t.conclusionId ? (db.select({ t: conclusions.text }).from(conclusions).where(eq(conclusions.id, t.conclusionId)).get()?.t ?? null) : null;
+  const assignedBy = t.createdBy ? (db.select({ n: users.fullName }).from(users).where(eq(users.id, t.createdBy)).get()?.n ?? null) : null;
   const percent =
     db
       .select({ p: taskEvents.percent })
@@ -353,8 +454,13 @@ function toTask(db: Db, user: AuthUser, t: TaskRow, now: Date): Task {
     meetingId: t.meetingId,
     meetingTitle,
     agendaItemId: t.agendaItemId,
+    agendaItemTitle,
+    conclusionId: t.conclusionId,
+    conclusionText,
     title: t.title,
     description: t.description,
+    expectedResult: t.expectedResult,
+    assignedBy,
     owner,
     coUnits,
     deadline: t.deadline,
@@ -429,6 +535,20 @@ export function myTasks(ctx: AppContext, user: AuthUser): Task[] {
 }
 
 /**
+ * The tasks assigned in one meeting, in the order they were created: all of them for its
+ * secretaries and chair; for others, those they may see (committee members, people involved).
+ * @throws not_found (meeting not visible)
+ */
+export function meetingTasks(ctx: AppContext, user: AuthUser, meetingId: number): Task[] {
+  const { db } = ctx;
+  const a = meetingAccess(db, user, meetingId);
+  const rows = db.select().from(tasks).where(eq(tasks.meetingId, meetingId)).orderBy(asc(tasks.id)).all();
+  const all = a.canChair || canManageCommittee(db, user, a.meeting.committeeId) || isCommitteeMember(db, user.id, a.meeting.committeeId);
+  const now = taskNow(ctx);
+  return rows.filter((t) => all || isOwner(db, user, t) || isCoOperating(db, user, t)).map((t) => toTask(db, user, t, now));
+}
+
+/**
  * The follow-up board of a committee: overdue first, then by deadline; filterable by status,
  * owner person, owner unit and text. Members of the committee, its secretaries and admins.
  */
@@ -442,6 +562,7 @@ export function committeeBoard(ctx: AppContext, user: AuthUser, committeeId: num
   if (q.status === 'overdue') conds.push(sql`${tasks.deadline} < ${now.toISOString()}`);
   if (q.ownerUserId) conds.push(eq(tasks.ownerUserId, q.ownerUserId));
   if (q.ownerUnit) conds.push(eq(tasks.ownerUnit, q.ownerUnit));
+  if (q.meetingId) conds.push(eq(tasks.meetingId, q.meetingId));
   if (q.q) conds.push(sql`(${tasks.title} like ${`%${q.q}%`} or ${tasks.description} like ${`%${q.q}%`})`);
   const rows = db
     .select()

@@ -15,9 +15,29 @@ export type TaskOwner = z.infer<typeof TaskOwner>;
 export const TaskStatus = z.enum(['open', 'in_progress', 'done_reported', 'done', 'cancelled']);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
-export const ConclusionBody = z.strictObject({ text: text(LIMITS.description).refine((s) => s.trim().length > 0, 'must not be empty') });
+/** What a conclusion is: a decision, an assignment (turned into follow-up tasks) or a note. */
+export const ConclusionKind = z.enum(['decision', 'assignment', 'note']);
+export type ConclusionKind = z.infer<typeof ConclusionKind>;
 
-export const Conclusion = z.object({ id: z.number(), meetingId: z.number(), agendaItemId: z.number(), text: z.string(), updatedAt: z.string() });
+const conclusionText = text(LIMITS.description).refine((s) => s.trim().length > 0, 'must not be empty');
+
+/** `PUT …/agenda/items/:itemId/conclusion`: records or replaces the item's first conclusion. */
+export const ConclusionBody = z.strictObject({ text: conclusionText, kind: ConclusionKind.optional() });
+/** `POST …/agenda/items/:itemId/conclusions`: adds one more conclusion to an item. */
+export const NewConclusionBody = z.strictObject({ text: conclusionText, kind: ConclusionKind });
+/** `PATCH /api/conclusions/:id`: changes the text and/or the kind. */
+export const PatchConclusionBody = z
+  .strictObject({ text: conclusionText.optional(), kind: ConclusionKind.optional() })
+  .refine((b) => b.text !== undefined || b.kind !== undefined, 'nothing to change');
+
+export const Conclusion = z.object({
+  id: z.number(),
+  meetingId: z.number(),
+  agendaItemId: z.number(),
+  text: z.string(),
+  kind: ConclusionKind,
+  updatedAt: z.string(),
+});
 export type Conclusion = z.infer<typeof Conclusion>;
 
 export const ConclusionList = z.object({ conclusions: z.array(Conclusion) });
@@ -27,8 +47,12 @@ export const ItemParams = z.strictObject({ id: Id, itemId: Id });
 export const CreateTaskBody = z.strictObject({
   meetingId: Id,
   agendaItemId: Id.optional(),
+  /** The conclusion the task carries out (its agenda item is then the task's item). */
+  conclusionId: Id.optional(),
   title: line(LIMITS.title),
   description: text().default(''),
+  /** What counts as done (rõ kết quả). */
+  expectedResult: text(LIMITS.reason).default(''),
   owner: TaskOwner,
   /** Co-operating units (phối hợp), never the owner unit itself. */
   coUnits: z.array(line(LIMITS.unit)).max(20).default([]),
@@ -87,8 +111,16 @@ export const Task = z.object({
   meetingId: z.number().nullable(),
   meetingTitle: z.string().nullable(),
   agendaItemId: z.number().nullable(),
+  agendaItemTitle: z.string().nullable(),
+  /** The conclusion it carries out, if any (id and text). */
+  conclusionId: z.number().nullable(),
+  conclusionText: z.string().nullable(),
   title: z.string(),
   description: z.string(),
+  /** What counts as done (rõ kết quả); may be empty. */
+  expectedResult: z.string(),
+  /** Who assigned it (and confirms it done, with the committee's secretaries). */
+  assignedBy: z.string().nullable(),
   owner: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('user'), userId: z.number(), name: z.string() }),
     z.object({ kind: z.literal('unit'), unit: z.string() }),
@@ -114,6 +146,8 @@ export const BoardQuery = z.strictObject({
   status: z.enum(['open', 'all', 'overdue', 'done']).default('open'),
   ownerUserId: Id.optional(),
   ownerUnit: line(LIMITS.unit).optional(),
+  /** Only tasks from this meeting. */
+  meetingId: Id.optional(),
   q: line(200).optional(),
 });
 export type BoardQuery = z.infer<typeof BoardQuery>;
