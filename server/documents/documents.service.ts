@@ -58,11 +58,21 @@ export function documentInfo(db: Db, a: Pick<DocumentAccess, 'document' | 'canDo
     published: d.published,
     canDownload: a.canDownload,
     canManage: a.canManage,
+    offlineAllowed: d.offlineAllowed,
+    canKeepOffline: mayKeepOffline(a),
     current: versionView(current),
     versions: versions.map(versionView),
     viewerIds,
     createdAt: d.createdAt,
   };
+}
+
+/**
+ * The offline policy: a device may keep a copy of what its user may download, and of a confidential
+ * (view-only) document only when the secretary allowed offline copies of it.
+ */
+export function mayKeepOffline(a: Pick<DocumentAccess, 'document' | 'canDownload'>): boolean {
+  return a.canDownload || a.document.offlineAllowed;
 }
 
 /** The version whose bytes the caller asked for: the current one, or a listed older one. */
@@ -207,6 +217,7 @@ export function updateDocument(ctx: AppContext, user: AuthUser, documentId: numb
     if (body.title !== undefined) set.title = body.title;
     if (body.access !== undefined) set.access = body.access;
     if (body.published !== undefined) set.published = body.published;
+    if (body.offlineAllowed !== undefined) set.offlineAllowed = body.offlineAllowed;
     if (Object.keys(set).length) d.update(documents).set(set).where(eq(documents.id, documentId)).run();
     if (viewers) setViewers(d, documentId, viewers);
     if (body.title !== undefined) indexDocument(d, documentId);

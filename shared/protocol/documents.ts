@@ -40,6 +40,10 @@ export const DocumentInfo = z.object({
   canDownload: z.boolean(),
   /** The caller may edit, replace, reorder and remove it. */
   canManage: z.boolean(),
+  /** The secretary allows offline copies of this confidential document. */
+  offlineAllowed: z.boolean(),
+  /** The caller may keep a copy on their device for offline reading (see docs/OFFLINE.md). */
+  canKeepOffline: z.boolean(),
   current: DocumentVersion,
   versions: z.array(DocumentVersion),
   viewerIds: z.array(z.number()),
@@ -74,6 +78,8 @@ export const UpdateDocumentBody = z.strictObject({
   access: DocumentAccessLevel.optional(),
   viewerIds: z.array(Id).max(DOCUMENT_LIMITS.maxViewers).optional(),
   published: z.boolean().optional(),
+  /** Allow members to keep an offline copy of a confidential (view-only) document on their tablets. */
+  offlineAllowed: z.boolean().optional(),
 });
 export type UpdateDocumentBody = z.infer<typeof UpdateDocumentBody>;
 

@@ -25,6 +25,11 @@ export const documents = sqliteTable(
     access: text({ enum: ['all', 'named', 'confidential'] }).notNull().default('all'),
     /** Published documents are visible to participants once the meeting is; unpublished ones to managers only. */
     published: integer({ mode: 'boolean' }).notNull().default(true),
+    /**
+     * A confidential (view-only) document may still be kept on a member's tablet for offline reading
+     * when the secretary allows it; otherwise only documents the member may download are stored offline.
+     */
+    offlineAllowed: integer({ mode: 'boolean' }).notNull().default(false),
     currentVersionId: integer(),
     createdBy: integer().references(() => users.id),
     createdAt: createdAt(),

@@ -17,3 +17,4 @@ export * from './av.js';
 export * from './annotations.js';
 export * from './votes.js';
 export * from './live.js';
+export * from './offline.js';
