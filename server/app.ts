@@ -12,7 +12,7 @@ import type { AppContext } from './context.js';
 import type { Db } from './db/client.js';
 import { EventBus } from './events.js';
 import { Api } from './http/api.js';
-import { AppError } from './http/errors.js';
+import { AppError, errorFunnel } from './http/errors.js';
 import { buildOpenApi } from './http/openapi.js';
 import { originCheck, securityHeaders } from './http/security.js';
 import type { Logger } from './log.js';
@@ -115,35 +115,4 @@ export function createApp({ db, config, log }: { db: Db; config: Config; log: Lo
 
   app.use(errorFunnel(log));
   return { express: app, ctx };
-}
-
-/** One place that turns any error into `{ error: { code, message } }` with the right status. */
-function errorFunnel(log: Logger) {
-  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    let e: AppError;
-    if (err instanceof AppError) e = err;
-    else if (isBodyParserError(err)) {
-      e =
-        err.type === 'entity.too.large'
-          ? new AppError('payload_too_large', 'Request body too large', 413)
-          : err.type === 'entity.parse.failed'
-            ? new AppError('invalid_json', 'Malformed JSON body', 400)
-            : new AppError('invalid_payload', 'Unreadable request body', err.status && err.status < 500 ? err.status : 400);
-    } else if (isHttpError(err)) {
-      e = new AppError(err.status === 404 ? 'not_found' : 'invalid_payload', err.status === 404 ? 'Not found' : 'Bad request', err.status);
-    } else {
-      (req.log ?? log).error({ err }, 'unhandled error');
-      e = new AppError('internal', 'Internal error', 500);
-    }
-    if (res.headersSent) return res.end();
-    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
-  };
-}
-
-function isBodyParserError(err: unknown): err is { type: string; status?: number } {
-  return typeof err === 'object' && err !== null && typeof (err as { type?: unknown }).type === 'string' && 'status' in err;
-}
-function isHttpError(err: unknown): err is { status: number } {
-  const s = (err as { status?: unknown })?.status;
-  return typeof s === 'number' && s >= 400 && s < 500;
 }

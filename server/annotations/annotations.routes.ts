@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MyAnnotationsResponse } from '../../shared/protocol/annotations.js';
 import { IdParams } from '../../shared/protocol/common.js';
-import { Id } from '../../shared/protocol/common.js';
+import { PathId } from '../../shared/protocol/common.js';
 import type { AppContext } from '../context.js';
 import { FileStore } from '../documents/documents.storage.js';
 import { PdfPool } from '../documents/pdf.pool.js';
@@ -56,7 +56,7 @@ export function annotationRoutes(ctx: AppContext): void {
       tags,
       access: 'user',
       params: IdParams,
-      query: z.strictObject({ version: Id.optional() }),
+      query: z.strictObject({ version: PathId.optional() }),
       responseContentType: 'application/pdf',
     },
     ({ user, params, query, res }) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { IdParams } from '../../shared/protocol/common.js';
-import { Id } from '../../shared/protocol/common.js';
+import { PathId } from '../../shared/protocol/common.js';
 import { DocumentInfo, FindQuery, FindResults, DocumentPageParams, DocumentParams, MeetingPack, MoveDocumentBody, PageText, UpdateDocumentBody, ItemDocumentsParams } from '../../shared/protocol/documents.js';
 import type { AppContext } from '../context.js';
 import { registerSearchKind, searchWithin } from '../search/search.service.js';
@@ -19,7 +19,7 @@ function pdfPool(ctx: AppContext): PdfPool {
   return (sharedPool ??= new PdfPool({ timeoutMs: ctx.config.documents.pdfTimeoutMs, maxHeapMb: ctx.config.documents.pdfMaxHeapMb }));
 }
 
-const FileQuery = z.strictObject({ version: Id.optional() });
+const FileQuery = z.strictObject({ version: PathId.optional() });
 const UPLOAD_DOC = 'multipart/form-data: optional text fields `title`, `access` (all | named | confidential), `viewerIds` (comma-separated), `published` (true | false), then one part `file` (a PDF)';
 
 /** Meeting documents: upload, versions, access, serving with ranges, watermarked downloads, the meeting pack. */

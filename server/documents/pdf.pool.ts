@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DOCUMENT_LIMITS } from '../../shared/protocol/documents.js';
+import { isErrorCode } from '../../shared/protocol/errors.js';
 import { AppError } from '../http/errors.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -123,7 +124,7 @@ export class PdfPool {
     const onMessage = (m: { id: number; result: { ok: boolean; code?: string; message?: string } }) => {
       if (m.id !== id) return;
       const r = m.result;
-      finish(() => (r.ok ? p.resolve(r) : p.reject(new AppError(r.code ?? 'invalid_pdf', r.message ?? 'Invalid PDF', 422))), false);
+      finish(() => (r.ok ? p.resolve(r) : p.reject(new AppError(isErrorCode(r.code) ? r.code : 'invalid_pdf', r.message ?? 'Invalid PDF', 422))), false);
     };
     // ERR_WORKER_OUT_OF_MEMORY and friends: the file exhausted the worker's limits.
     const onError = () => finish(() => p.reject(new AppError('pdf_too_complex', 'The PDF needs more resources than allowed', 422)), true);

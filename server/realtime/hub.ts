@@ -4,6 +4,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Ack } from '../../shared/protocol/common.js';
+import { type ErrorCode, isErrorCode } from '../../shared/protocol/errors.js';
 import {
   CommandId,
   type CommandPayload,
@@ -461,11 +462,13 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
 const room = (meetingId: number) => `meeting:${meetingId}`;
 const userRoom = (userId: number) => `user:${userId}`;
 
-function fail(code: string, message: string): Ack<never> {
+/** A failed acknowledgement; a code outside the closed list (a bug) leaves as `internal`. */
+function fail(code: ErrorCode, message: string): Ack<never> {
+  if (!isErrorCode(code)) return { ok: false, error: { code: 'internal', message: 'Internal error' } };
   return { ok: false, error: { code, message } };
 }
 
-function connectError(code: string, message: string): Error {
+function connectError(code: ErrorCode, message: string): Error {
   return Object.assign(new Error(message), { data: { code, message } });
 }
 

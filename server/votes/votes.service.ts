@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { CreateVoteBody, Delegation, MyVote, TallyResultView, VoteView } from '../../shared/protocol/votes.js';
+import type { ErrorCode } from '../../shared/protocol/errors.js';
 import { describeRule, tally, validateChoices } from '../../shared/rules/tally.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
@@ -48,7 +49,7 @@ export const voteOptions = {
 };
 
 const MOTION_LABELS = ['Tán thành', 'Không tán thành'];
-const err = (code: string, message: string, status = 409) => new AppError(code, message, status);
+const err = (code: ErrorCode, message: string, status = 409) => new AppError(code, message, status);
 
 /** An open vote's working state, kept in memory while it is open (rebuilt from SQLite after a restart). */
 interface OpenVote {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../limits.js';
-import { Id, line, text } from './common.js';
+import { Id, PathId, UrlInt, line, text } from './common.js';
 
 export const AgendaItemStatus = z.enum(['pending', 'current', 'done', 'deferred']);
 export type AgendaItemStatus = z.infer<typeof AgendaItemStatus>;
@@ -60,6 +60,6 @@ export const MoveAgendaItemBody = z.strictObject({
 });
 export type MoveAgendaItemBody = z.infer<typeof MoveAgendaItemBody>;
 
-export const DeleteAgendaItemQuery = z.strictObject({ version: z.coerce.number().int().nonnegative() });
+export const DeleteAgendaItemQuery = z.strictObject({ version: UrlInt(0) });
 
-export const AgendaItemParams = z.strictObject({ id: Id, itemId: Id });
+export const AgendaItemParams = z.strictObject({ id: PathId, itemId: PathId });

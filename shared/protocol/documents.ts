@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../limits.js';
-import { Id, line } from './common.js';
+import { Id, PathId, UrlInt, line } from './common.js';
 
 /** Who may see a document: every participant, named participants, or named participants view-only. */
 export const DocumentAccessLevel = z.enum(['all', 'named', 'confidential']);
@@ -51,10 +51,10 @@ export const DocumentInfo = z.object({
 });
 export type DocumentInfo = z.infer<typeof DocumentInfo>;
 
-export const DocumentParams = z.strictObject({ id: Id });
-export const DocumentVersionParams = z.strictObject({ id: Id, versionId: Id });
-export const DocumentPageParams = z.strictObject({ id: Id, page: z.coerce.number().int().positive().max(DOCUMENT_LIMITS.maxPages) });
-export const ItemDocumentsParams = z.strictObject({ id: Id, itemId: Id });
+export const DocumentParams = z.strictObject({ id: PathId });
+export const DocumentVersionParams = z.strictObject({ id: PathId, versionId: PathId });
+export const DocumentPageParams = z.strictObject({ id: PathId, page: UrlInt(1, DOCUMENT_LIMITS.maxPages) });
+export const ItemDocumentsParams = z.strictObject({ id: PathId, itemId: PathId });
 
 /**
  * Multipart form fields of an upload (besides the one `file` part). Sent as text fields before
@@ -67,7 +67,7 @@ export const UploadFields = z.strictObject({
   viewerIds: z
     .string()
     .max(20_000)
-    .regex(/^(\d+(,\d+)*)?$/, 'comma-separated ids')
+    .regex(/^([1-9][0-9]{0,15}(,[1-9][0-9]{0,15})*)?$/, 'comma-separated ids')
     .optional(),
   published: z.enum(['true', 'false']).optional(),
 });

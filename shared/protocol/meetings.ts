@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../limits.js';
-import { Id, IsoDateTime, line, text } from './common.js';
+import { Id, IsoDateTime, PathId, line, text } from './common.js';
 import { MeetingRole } from './committees.js';
 
 export const MeetingMode = z.enum(['in_person', 'hybrid', 'online']);
@@ -106,6 +106,6 @@ export type Meeting = z.infer<typeof Meeting>;
 export const MeetingScope = z.enum(['upcoming', 'live', 'past', 'all']);
 export const MeetingListQuery = z.strictObject({
   scope: MeetingScope.default('all'),
-  committeeId: Id.optional(),
+  committeeId: PathId.optional(),
 });
 export const MeetingList = z.object({ meetings: z.array(MeetingSummary) });

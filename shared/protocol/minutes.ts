@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id } from './common.js';
+import { Id, PathId, UrlInt } from './common.js';
 
 /** A run of text with emphasis, inside a paragraph, list item or table cell. */
 export const MinutesRun = z.object({ text: z.string(), b: z.boolean().optional(), i: z.boolean().optional() });
@@ -44,7 +44,7 @@ export const MINUTES_FREE_TEXT = 'body';
 /** Y.Map of the minutes doc the server writes generated sections into (clients never write it). */
 export const MINUTES_GENERATED = 'generated';
 
-export const MinutesVersionParams = z.strictObject({ id: Id, version: z.coerce.number().int().positive() });
+export const MinutesVersionParams = z.strictObject({ id: PathId, version: UrlInt(1) });
 
 export const SignMinutesBody = z.strictObject({
   /** Signing PIN (never logged, never stored). */

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Id } from './common.js';
+import { Id, PathId, UrlInt } from './common.js';
 
 export const SearchQuery = z.strictObject({
   q: z.string().trim().min(1).max(200),
-  meetingId: Id.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  meetingId: PathId.optional(),
+  limit: UrlInt(1, 100).default(20),
 });
 export type SearchQuery = z.infer<typeof SearchQuery>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '../limits.js';
-import { Id, IsoDateTime, line, text } from './common.js';
+import { Id, IsoDateTime, PathId, line, text } from './common.js';
 
 /**
  * "One task, one owner": exactly one responsible owner, a person OR a unit. A task without an
@@ -42,7 +42,7 @@ export type Conclusion = z.infer<typeof Conclusion>;
 
 export const ConclusionList = z.object({ conclusions: z.array(Conclusion) });
 
-export const ItemParams = z.strictObject({ id: Id, itemId: Id });
+export const ItemParams = z.strictObject({ id: PathId, itemId: PathId });
 
 export const CreateTaskBody = z.strictObject({
   meetingId: Id,
@@ -89,7 +89,7 @@ export const TaskAttachment = z.object({
 });
 export type TaskAttachment = z.infer<typeof TaskAttachment>;
 
-export const AttachmentParams = z.strictObject({ taskId: Id, id: Id });
+export const AttachmentParams = z.strictObject({ taskId: PathId, id: PathId });
 
 export const TaskEvent = z.object({
   id: z.number(),
@@ -144,7 +144,7 @@ export const TaskList = z.object({ tasks: z.array(Task) });
 /** Follow-up board filters; overdue tasks always come first, then by deadline. */
 export const BoardQuery = z.strictObject({
   status: z.enum(['open', 'all', 'overdue', 'done']).default('open'),
-  ownerUserId: Id.optional(),
+  ownerUserId: PathId.optional(),
   ownerUnit: line(LIMITS.unit).optional(),
   /** Only tasks from this meeting. */
   meetingId: Id.optional(),

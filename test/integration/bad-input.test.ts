@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbDigest } from '../helpers/db-snapshot.js';
+import { ERROR_CODES } from '../../shared/protocol/errors.js';
 import { type HttpClient, type TestServer, buildMeeting, startTestServer } from '../helpers/server.js';
+import { connectSocket, connected } from '../helpers/socket.js';
 
 describe('bad input gets a clear 4xx and changes nothing', () => {
   let s: TestServer;
@@ -72,6 +74,83 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
       expect(r.status, bad).toBe(400);
     }
     expect((await unchanged(() => secretary.get('/api/no/such/route'))).status).toBe(404);
+  });
+
+  it('an id in a URL has one spelling: "1.0", " 1", "0x1", "1e0", "+1", "01" and friends of a real id → 400 invalid_payload', async () => {
+    const id = meetingId;
+    expect((await secretary.get(`/api/meetings/${id}`)).status).toBe(200);
+    const spellings = [`${id}.0`, ` ${id}`, `${id} `, `0x${id.toString(16)}`, `${id}e0`, `+${id}`, `0${id}`, `${id}.`, `%20${id}`, `${id}%00`, `\t${id}`];
+    for (const bad of spellings) {
+      const r = await unchanged(() => secretary.get(`/api/meetings/${bad.replace(' ', '%20').replace('\t', '%09')}`));
+      expect(r.status, JSON.stringify(bad)).toBe(400);
+      expect(r.body.error.code, bad).toBe('invalid_payload');
+    }
+    // Two path parameters: each strict.
+    const itemPath = (m: string, i: string) => `/api/meetings/${m}/agenda/items/${i}/move`;
+    const { body: agenda } = await secretary.get(`/api/meetings/${id}/agenda`);
+    const itemId = agenda.items[0].id as number;
+    for (const [m, i] of [[`0${id}`, `${itemId}`], [`${id}`, `${itemId}.0`], [`${id}`, `+${itemId}`]]) {
+      const r = await unchanged(() => secretary.post(itemPath(m, i), { version: agenda.version, parentId: null, position: 1 }));
+      expect(r.status, `${m}/${i}`).toBe(400);
+    }
+  });
+
+  it('ids and numbers in query strings are parsed strictly too', async () => {
+    const committeeId = (await secretary.get('/api/committees')).body.committees[0].id as number;
+    expect((await secretary.get(`/api/meetings?committeeId=${committeeId}`)).status).toBe(200);
+    for (const q of [`committeeId=0${committeeId}`, `committeeId=${committeeId}.0`, `committeeId=%2B${committeeId}`, `committeeId=${committeeId}&committeeId=${committeeId}`, 'committeeId=true']) {
+      const r = await secretary.get(`/api/meetings?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.body.error.code).toBe('invalid_payload');
+    }
+    for (const q of ['q=x&limit=1e1', 'q=x&limit=010', 'q=x&limit=%2010', `q=x&meetingId=0x${meetingId.toString(16)}`]) {
+      expect((await secretary.get(`/api/search?${q}`)).status, q).toBe(400);
+    }
+    expect((await secretary.get('/api/search?q=x&limit=10')).status).toBe(200);
+  });
+
+  it('socket ids must be JSON numbers: "2", true, [2], 2.5, 0 and extra keys are refused with invalid_payload and change nothing', async () => {
+    const chair = await s.login('chair');
+    const published = await buildMeeting(secretary, { agendaItems: 1, publish: true });
+    const sock = await connected(connectSocket(s.url, chair));
+    try {
+      const id = published.meetingId;
+      const forged: unknown[] = [String(id), true, [id], `${id}.0`, id + 0.5, 0, -id, null, { valueOf: id }, 2 ** 53];
+      const before = dbDigest(s.db);
+      for (const meetingId of forged) {
+        // Three events × ten spellings stay under the per-socket rate limit (40 commands/s).
+        for (const [event, rest] of [['meeting:join', {}], ['meeting:open', { overrideReason: 'x' }], ['attendance:check_in', { mode: 'in_room' }]] as const) {
+          const ack = await sock.cmd(event, { meetingId, ...rest });
+          expect(ack.ok, `${event} ${JSON.stringify(meetingId)}`).toBe(false);
+          if (!ack.ok) expect(ack.error.code, `${event} ${JSON.stringify(meetingId)}`).toBe('invalid_payload');
+        }
+      }
+      // Extra keys in a command payload are refused, not ignored.
+      const extra = await sock.cmd('meeting:join', { meetingId: id, isAdmin: true });
+      expect(extra).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+      const proto = await sock.cmd('meeting:open', JSON.parse(`{"meetingId": ${id}, "overrideReason": "x", "__proto__": {"canChair": true}}`));
+      expect(proto).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+      expect(dbDigest(s.db)).toEqual(before);
+      // The meeting is still published, and a correct join works.
+      const joined = await sock.cmd('meeting:join', { meetingId: id });
+      expect(joined.ok).toBe(true);
+      if (joined.ok) expect((joined.data as any).snapshot.live.meeting.status).toBe('published');
+    } finally {
+      sock.close();
+    }
+  });
+
+  it('OpenAPI documents the closed list of error codes as the enum of every error response', async () => {
+    const doc = (await s.anonymous().get('/api/openapi.json')).body;
+    let checked = 0;
+    for (const ops of Object.values(doc.paths) as Record<string, any>[]) {
+      for (const op of Object.values(ops)) {
+        const schema = op.responses['4XX']?.content?.['application/json']?.schema;
+        expect(schema.properties.error.properties.code.enum).toEqual([...ERROR_CODES]);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
   });
 
   it('an expired session cookie is unauthenticated', async () => {
