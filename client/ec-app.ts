@@ -8,6 +8,7 @@ import './components/ec-notification-bell.js';
 import './components/ec-offline-banner.js';
 import { applyLocale } from './i18n/locale.js';
 import { Api } from './services/api.js';
+import { startOffline } from './services/offline.js';
 import { connectivity } from './services/connectivity.js';
 import { apiContext, localeContext, meContext } from './services/context.js';
 import { matchRoute, navigate, type RouteMatch } from './services/router.js';
@@ -220,6 +221,7 @@ export class EcApp extends LitElement {
     await applyLocale(this.locale);
     try {
       this.me = await this.api.get<Me>('/api/auth/me');
+      startOffline(this.api, this.me);
       await this.#setLocale(this.me.locale, false);
     } catch {
       this.me = null;
@@ -243,6 +245,7 @@ export class EcApp extends LitElement {
   #onLogin = async (e: Event) => {
     const me = (e as LoginEvent).detail;
     this.me = me;
+    startOffline(this.api, me);
     await this.#setLocale(me.locale, false);
     const next = new URLSearchParams(location.search).get('next');
     navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/meetings', { replace: true });

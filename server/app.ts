@@ -17,6 +17,7 @@ import { buildOpenApi } from './http/openapi.js';
 import { originCheck, securityHeaders } from './http/security.js';
 import type { Logger } from './log.js';
 import { meetingRoutes } from './meetings/meetings.routes.js';
+import { deviceGuard, offlineRoutes } from './offline/offline.routes.js';
 import { notificationRoutes } from './notifications/notifications.routes.js';
 import { Notifier } from './notifications/notifications.service.js';
 import { userRoutes } from './users/users.routes.js';
@@ -46,7 +47,7 @@ export interface App {
 /**
  * Domain route modules, in mount order. A new domain adds its `xxxRoutes(ctx)` here.
  */
-const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, taskRoutes, minutesRoutes, documentRoutes, searchRoutes, voteRoutes, consultationRoutes, annotationRoutes, mailJobs];
+const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, taskRoutes, minutesRoutes, documentRoutes, searchRoutes, voteRoutes, consultationRoutes, annotationRoutes, offlineRoutes, mailJobs];
 
 /**
  * Assembles the express app. Never listens (see server.ts / main.ts): tests build apps on port 0.
@@ -98,6 +99,7 @@ export function createApp({ db, config, log }: { db: Db; config: Config; log: Lo
     }
     next();
   });
+  app.use('/api', deviceGuard(ctx));
   app.use('/api', originCheck(config));
   app.use('/api', express.json({ limit: config.jsonBodyLimit, type: ['application/json', 'application/*+json'] }));
   app.use(api.router);
@@ -106,7 +108,16 @@ export function createApp({ db, config, log }: { db: Db; config: Config; log: Lo
   // The built web client (npm run build); index.html for client-side routes.
   if (fs.existsSync(path.join(config.clientDir, 'index.html'))) {
     app.use('/assets', express.static(path.join(config.clientDir, 'assets'), { immutable: true, maxAge: '1y', fallthrough: false }));
-    app.use(express.static(config.clientDir, { index: false, maxAge: '1h' }));
+    app.use(
+      express.static(config.clientDir, {
+        index: false,
+        maxAge: '1h',
+        // The service worker and the web app manifest must be revalidated, or tablets keep an old app.
+        setHeaders: (res, file) => {
+          if (/(?:^|[\\/])(?:sw\.js|manifest\.webmanifest)$/.test(file)) res.setHeader('cache-control', 'no-cache');
+        },
+      }),
+    );
     app.get('/{*path}', (_req, res) => {
       res.setHeader('cache-control', 'no-cache');
       res.sendFile(path.join(config.clientDir, 'index.html'));

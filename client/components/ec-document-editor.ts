@@ -29,6 +29,17 @@ export class EcDocumentEditor extends LitElement {
         grid-template-columns: minmax(0, 2fr) minmax(0, 1fr);
         gap: 0.75rem;
       }
+      .offline-allowed {
+        display: flex;
+        align-items: center;
+        gap: 0.6rem;
+        min-height: 44px;
+        margin: 0.5rem 0;
+      }
+      .offline-allowed input {
+        width: 24px;
+        height: 24px;
+      }
       fieldset {
         border: 1px solid var(--ec-border);
         border-radius: 8px;
@@ -70,6 +81,7 @@ export class EcDocumentEditor extends LitElement {
   @state() private name = '';
   @state() private access: DocumentAccessLevel = 'all';
   @state() private viewers = new Set<number>();
+  @state() private offlineAllowed = false;
   @state() private busy = false;
   @state() private error = '';
   @state() private replaceProgress: number | null = null;
@@ -79,6 +91,7 @@ export class EcDocumentEditor extends LitElement {
       this.name = this.doc.title;
       this.access = this.doc.access;
       this.viewers = new Set(this.doc.viewerIds);
+      this.offlineAllowed = this.doc.offlineAllowed;
     }
   }
 
@@ -101,6 +114,7 @@ export class EcDocumentEditor extends LitElement {
         title: this.name,
         access: this.access,
         viewerIds: this.access === 'all' ? [] : [...this.viewers],
+        offlineAllowed: this.access === 'confidential' && this.offlineAllowed,
       }),
     );
   }
@@ -161,6 +175,17 @@ export class EcDocumentEditor extends LitElement {
               </label>`,
             )}
           </fieldset>`
+        : nothing}
+      ${this.access === 'confidential'
+        ? html`<label class="offline-allowed">
+            <input
+              type="checkbox"
+              name="offlineAllowed"
+              .checked=${this.offlineAllowed}
+              @change=${(e: Event) => (this.offlineAllowed = (e.target as HTMLInputElement).checked)}
+            />
+            ${msg('Cho phép người được xem lưu bản ngoại tuyến trên máy tính bảng', { id: 'documents.edit.offlineAllowed' })}
+          </label>`
         : nothing}
       <div class="actions">
         <button class="primary" ?disabled=${this.busy} @click=${this.#save}>${msg('Lưu', { id: 'documents.edit.save' })}</button>

@@ -1,4 +1,6 @@
 import type { ErrorBody, ErrorCode } from '../../shared/protocol/common.js';
+import { DEVICE_HEADER } from '../../shared/protocol/offline.js';
+import { deviceToken } from './offline-cache.js';
 
 /**
  * A failed API call, carrying the server's stable error `code` (see shared/protocol/common.ts).
@@ -65,6 +67,8 @@ export class Api {
       if (s) url += (url.includes('?') ? '&' : '?') + s;
     }
     const headers: Record<string, string> = { accept: 'application/json' };
+    const device = deviceToken();
+    if (device) headers[DEVICE_HEADER] = device;
     let payload: BodyInit | undefined;
     if (body instanceof FormData || body instanceof Blob) payload = body;
     else if (body !== undefined) {
@@ -89,6 +93,8 @@ export class Api {
     if (!res.ok) {
       const err = (data as Partial<ErrorBody> | undefined)?.error;
       const e = new ApiError(res.status, err?.code ?? (res.status >= 500 ? 'internal' : 'invalid_payload'), err?.message ?? res.statusText, err?.details);
+      // An administrator revoked this device: wipe every offline copy before showing the sign-in page.
+      if (res.status === 401 && err?.code === 'device_revoked') window.dispatchEvent(new Event('ec-device-revoked'));
       if (res.status === 401 && path !== '/api/auth/login') this.opts.onUnauthenticated?.();
       throw e;
     }

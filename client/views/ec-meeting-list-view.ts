@@ -1,3 +1,4 @@
+import '../components/ec-offline-toggle.js';
 import { consume } from '@lit/context';
 import { localized, msg } from '@lit/localize';
 import { LitElement, css, html, nothing } from 'lit';
@@ -76,6 +77,9 @@ export class EcMeetingListView extends LitElement {
       }
       li.card.closed {
         border-left-color: var(--ec-success);
+      }
+      ec-offline-toggle.offline {
+        padding: 0 1.25rem 0.6rem;
       }
       .title {
         font-size: 1.15rem;
@@ -213,6 +217,7 @@ export class EcMeetingListView extends LitElement {
               <span>${m.committeeName}</span>
             </span>
           </a>
+          ${m.status === 'draft' ? nothing : html`<ec-offline-toggle class="offline" .meetingId=${m.id}></ec-offline-toggle>`}
         </li>`,
       )}
     </ul>`;

@@ -1,3 +1,4 @@
+import '../components/ec-offline-toggle.js';
 import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
 import { LitElement, css, html, nothing } from 'lit';
@@ -144,6 +145,7 @@ export class EcMeetingPackView extends LitElement {
         </form>
       </div>
       <p class="muted">${msg(str`${total} tài liệu theo thứ tự chương trình họp.`, { id: 'documents.pack.count' })}</p>
+      <ec-offline-toggle .meetingId=${m.id}></ec-offline-toggle>
       <ol class="items">
         ${pack.items.map(
           (item) => html`<li class="card item ${item.parentId ? 'sub' : ''}" data-item=${item.id}>

@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'not_found',
   'invalid_credentials',
   'account_disabled',
+  'device_revoked',
   // State and concurrency
   'conflict',
   'version_conflict',

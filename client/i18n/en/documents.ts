@@ -22,6 +22,7 @@ export const documents: Catalog = {
   'documents.edit.up': 'Move up',
   'documents.edit.versions': 'Versions:',
   'documents.edit.viewers': 'People who may see it',
+  'documents.edit.offlineAllowed': 'Allow the people who may see it to keep an offline copy on their tablets',
   'documents.manage': 'Manage',
   'documents.pack.count': str`${0} documents in agenda order.`,
   'documents.pack.loading': 'Loading the meeting pack…',

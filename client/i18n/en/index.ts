@@ -8,6 +8,7 @@ import { documents } from './documents.js';
 import { meetings } from './meetings.js';
 import { minutes } from './minutes.js';
 import { notes } from './notes.js';
+import { offline } from './offline.js';
 import { tasks } from './tasks.js';
 import { live } from './live.js';
 import { votes } from './votes.js';
@@ -30,4 +31,5 @@ export const templates: Catalog = {
   ...notes,
   ...minutes,
   ...tasks,
+  ...offline,
 };
