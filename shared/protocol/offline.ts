@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id } from './common.js';
+import { PathId } from './common.js';
 
 /**
  * Offline meeting packs (docs/OFFLINE.md). The server decides what a device may keep: the manifest
@@ -54,7 +54,7 @@ export const DeviceView = z.object({
 });
 export const DeviceList = z.object({ devices: z.array(DeviceView) });
 export type DeviceList = z.infer<typeof DeviceList>;
-export const DeviceParams = z.strictObject({ id: Id, deviceId: z.string().regex(/^[0-9a-f]{16}$/) });
+export const DeviceParams = z.strictObject({ id: PathId, deviceId: z.string().regex(/^[0-9a-f]{16}$/) });
 
 /** Header carrying the device's random token (43 base64url characters). */
 export const DEVICE_HEADER = 'x-ec-device';

@@ -1,0 +1,111 @@
+import crypto from 'node:crypto';
+import type { HttpClient, TestServer } from './server.js';
+
+/**
+ * Test data factories: each test makes its own users, committee and meeting through the real REST API
+ * (as the seeded admin and the new committee's secretary), so tests never share state and pass in any
+ * order. Names carry a random suffix; passwords are long random strings (any password policy accepts them).
+ *
+ *   const m = await buildMeeting(server, { members: 3, agendaItems: 2, publish: true });
+ *   const alice = await m.as('member', 0);   // HttpClient signed in as the first member
+ */
+export interface BuiltUser {
+  id: number;
+  username: string;
+  password: string;
+  fullName: string;
+}
+
+export interface BuiltMeeting {
+  meetingId: number;
+  committeeId: number;
+  /** Agenda item ids in order. */
+  itemIds: number[];
+  chair: BuiltUser;
+  secretary: BuiltUser;
+  members: BuiltUser[];
+  guests: BuiltUser[];
+  /** A signed-in client for a role (index among members/guests). */
+  as(role: 'chair' | 'secretary' | 'member' | 'guest', index?: number): Promise<HttpClient>;
+  login(user: BuiltUser): Promise<HttpClient>;
+}
+
+const suffix = () => crypto.randomBytes(4).toString('hex');
+
+/** Creates an active user (systemRole `user` unless given) through the admin API. */
+export async function buildUser(server: TestServer, opts: { name?: string; systemRole?: 'user' | 'admin'; unit?: string; admin?: HttpClient } = {}): Promise<BuiltUser> {
+  const admin = opts.admin ?? (await server.login('admin'));
+  const username = `u${suffix()}`;
+  const password = `T3st-${crypto.randomBytes(12).toString('base64url')}`;
+  const fullName = opts.name ?? `Người thử ${username}`;
+  const r = await admin.post('/api/users', { username, password, fullName, unit: opts.unit ?? 'Văn phòng thử nghiệm', systemRole: opts.systemRole ?? 'user' });
+  if (r.status !== 201 && r.status !== 200) throw new Error(`create user: ${r.status} ${JSON.stringify(r.body)}`);
+  return { id: r.body.id, username, password, fullName };
+}
+
+/**
+ * A committee with a chair, a secretary, `members` voting members and `guests` guests, and one meeting
+ * of it with `agendaItems` items, starting `startsInHours` from now (default 24), published unless
+ * `publish: false`.
+ */
+export async function buildMeeting(
+  server: TestServer,
+  opts: { members?: number; guests?: number; agendaItems?: number; publish?: boolean; startsInHours?: number; title?: string } = {},
+): Promise<BuiltMeeting> {
+  const admin = await server.login('admin');
+  const mk = (name: string) => buildUser(server, { name, admin });
+  const chair = await mk(`Chủ tọa ${suffix()}`);
+  const secretary = await mk(`Thư ký ${suffix()}`);
+  const members: BuiltUser[] = [];
+  for (let i = 0; i < (opts.members ?? 3); i++) members.push(await mk(`Thành viên ${i + 1} ${suffix()}`));
+  const guests: BuiltUser[] = [];
+  for (let i = 0; i < (opts.guests ?? 0); i++) guests.push(await mk(`Khách mời ${i + 1} ${suffix()}`));
+  const c = await admin.post('/api/committees', {
+    name: `Ban chỉ đạo thử ${suffix()}`,
+    members: [
+      { userId: chair.id, defaultRole: 'chair' },
+      { userId: secretary.id, defaultRole: 'secretary' },
+      ...members.map((m) => ({ userId: m.id, defaultRole: 'member' })),
+      ...guests.map((g) => ({ userId: g.id, defaultRole: 'guest' })),
+    ],
+  });
+  if (c.status !== 201 && c.status !== 200) throw new Error(`create committee: ${c.status} ${JSON.stringify(c.body)}`);
+  const committeeId: number = c.body.id;
+  const login = async (u: BuiltUser) => {
+    const client = await server.login(u.username, u.password);
+    return client;
+  };
+  const sec = await login(secretary);
+  const start = Date.now() + (opts.startsInHours ?? 24) * 3_600_000;
+  const m = await sec.post('/api/meetings', {
+    committeeId,
+    title: opts.title ?? `Phiên họp thử nghiệm ${suffix()}`,
+    startsAt: new Date(start).toISOString(),
+    endsAt: new Date(start + 2 * 3_600_000).toISOString(),
+  });
+  if (m.status !== 201 && m.status !== 200) throw new Error(`create meeting: ${m.status} ${JSON.stringify(m.body)}`);
+  const meetingId: number = m.body.id;
+  const itemIds: number[] = [];
+  for (let i = 0; i < (opts.agendaItems ?? 2); i++) {
+    const agenda = await sec.get(`/api/meetings/${meetingId}/agenda`);
+    const it = await sec.post(`/api/meetings/${meetingId}/agenda/items`, { version: agenda.body.version, title: `Nội dung ${i + 1}` });
+    if (it.status !== 201 && it.status !== 200) throw new Error(`create agenda item: ${it.status} ${JSON.stringify(it.body)}`);
+    // The answer is the whole agenda; the new item has the highest id.
+    itemIds.push(Math.max(...(it.body.items as { id: number }[]).map((x) => x.id)));
+  }
+  if (opts.publish !== false) {
+    const p = await sec.post(`/api/meetings/${meetingId}/publish`);
+    if (p.status !== 200) throw new Error(`publish: ${p.status} ${JSON.stringify(p.body)}`);
+  }
+  return {
+    meetingId,
+    committeeId,
+    itemIds,
+    chair,
+    secretary,
+    members,
+    guests,
+    login,
+    as: (role, index = 0) => login(role === 'chair' ? chair : role === 'secretary' ? secretary : role === 'member' ? members[index] : guests[index]),
+  };
+}
