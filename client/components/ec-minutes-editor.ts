@@ -130,6 +130,13 @@ export class EcMinutesEditor extends LitElement {
         Collaboration.configure({ fragment: this.doc.getXmlFragment(MINUTES_FREE_TEXT) }),
         CollaborationCaret.configure({ provider: this.provider, user: { name: this.userName, color } }),
       ],
+      editorProps: {
+        attributes: {
+          'aria-label': msg('Ý kiến thảo luận và ghi chép của thư ký', { id: 'minutes.freeTextTitle' }),
+          'aria-multiline': 'true',
+          role: 'textbox',
+        },
+      },
       onTransaction: () => {
         this.tick++;
       },

@@ -80,9 +80,35 @@ export class EcTaskCard extends LitElement {
         align-items: baseline;
         justify-content: space-between;
       }
-      .meta {
-        color: var(--ec-muted);
+      dl.five {
+        display: grid;
+        grid-template-columns: max-content minmax(0, 1fr);
+        gap: 0.2rem 0.9rem;
+        margin: 0.6rem 0;
         font-size: 0.95rem;
+      }
+      dl.five dt {
+        color: var(--ec-muted);
+        font-weight: 600;
+      }
+      dl.five dd {
+        margin: 0;
+        overflow-wrap: anywhere;
+      }
+      dl.five .desc {
+        white-space: pre-line;
+      }
+      dl.five .concl,
+      dl.five .steps {
+        color: var(--ec-muted);
+      }
+      @media (max-width: 600px) {
+        dl.five {
+          grid-template-columns: minmax(0, 1fr);
+        }
+        dl.five dd {
+          margin-bottom: 0.35rem;
+        }
       }
       .overdue-tag {
         color: #fff;
@@ -154,12 +180,6 @@ export class EcTaskCard extends LitElement {
       }
       details.history summary::-webkit-details-marker {
         display: none;
-      }
-      details.history summary svg {
-        transition: transform 0.15s;
-      }
-      details.history[open] summary svg {
-        transform: rotate(90deg);
       }
       svg.icon {
         width: 1.1em;
@@ -318,7 +338,7 @@ export class EcTaskCard extends LitElement {
         if (this.historyOpen) void this.loadHistory();
       }}
     >
-      <summary data-testid="history-toggle">${chevronIcon} ${msg('Lịch sử thực hiện', { id: 'tasks.history' })}</summary>
+      <summary data-testid="history-toggle">${msg('Lịch sử thực hiện', { id: 'tasks.history' })}</summary>
       ${this.historyError
         ? html`<p class="error" role="alert">
             ${msg('Không tải được lịch sử.', { id: 'tasks.history.error' })}
@@ -381,12 +401,29 @@ export class EcTaskCard extends LitElement {
           <span class="badge">${taskStatusLabel(t.status)}</span>
         </span>
       </div>
-      <p class="meta">
-        ${msg(str`Chủ trì: ${owner}`, { id: 'tasks.owner' })}${t.coUnits.length ? html` · ${msg(str`Phối hợp: ${t.coUnits.join(', ')}`, { id: 'tasks.coUnits' })}` : nothing} ·
-        ${msg(str`Hạn: ${formatDate(t.deadline, this.locale)}`, { id: 'tasks.deadline' })}
-        ${t.meetingTitle ? html` · ${t.meetingTitle}` : nothing}
-      </p>
-      ${t.description ? html`<p>${t.description}</p>` : nothing}
+      <dl class="five" data-testid="five-clear" aria-label=${msg('5 rõ', { id: 'tasks.five' })}>
+        <dt>${msg('Rõ người', { id: 'tasks.five.person' })}</dt>
+        <dd data-testid="five-person">${owner}</dd>
+        <dt>${msg('Rõ việc', { id: 'tasks.five.task' })}</dt>
+        <dd><span class="desc">${t.description || t.title}</span></dd>
+        <dt>${msg('Rõ quy trình', { id: 'tasks.five.process' })}</dt>
+        <dd data-testid="five-process">
+          ${t.meetingTitle ? html`<a href="/meetings/${t.meetingId}">${t.meetingTitle}</a>` : nothing}${t.agendaItemTitle ? html` › ${t.agendaItemTitle}` : nothing}
+          ${t.conclusionText ? html`<div class="concl">${msg(str`Theo kết luận: ${t.conclusionText}`, { id: 'tasks.five.fromConclusion' })}</div>` : nothing}
+          <div class="steps">
+            ${t.assignedBy ? msg(str`Giao bởi ${t.assignedBy}`, { id: 'tasks.five.assignedBy' }) : nothing}
+            ${msg('· Báo cáo tiến độ → báo cáo hoàn thành → thư ký xác nhận', { id: 'tasks.five.steps' })}
+          </div>
+        </dd>
+        <dt>${msg('Rõ trách nhiệm', { id: 'tasks.five.responsibility' })}</dt>
+        <dd>${msg(str`Chủ trì: ${owner}`, { id: 'tasks.owner' })}${t.coUnits.length ? html` · ${msg(str`Phối hợp: ${t.coUnits.join(', ')}`, { id: 'tasks.coUnits' })}` : nothing}</dd>
+        <dt>${msg('Rõ kết quả', { id: 'tasks.five.result' })}</dt>
+        <dd data-testid="five-result">
+          ${t.expectedResult ? html`${t.expectedResult} · ` : nothing}${msg(str`Hạn: ${formatDate(t.deadline, this.locale)}`, { id: 'tasks.deadline' })}${t.percent != null
+            ? html` · ${msg(str`đã đạt ${t.percent}%`, { id: 'tasks.five.percent' })}`
+            : nothing}
+        </dd>
+      </dl>
       ${t.percent != null ? html`<progress max="100" value=${t.percent} aria-label=${msg('Tiến độ', { id: 'tasks.progress' })}></progress>` : nothing}
       ${t.can.report || t.can.markDone
         ? html`<form @submit=${(e: Event) => (e.preventDefault(), void this.sendReport())}>
@@ -438,7 +475,6 @@ export class EcTaskCard extends LitElement {
 
 const clipIcon = html`<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M21 12.5l-8.5 8.5a5.5 5.5 0 0 1-7.8-7.8l9-9a3.7 3.7 0 0 1 5.2 5.2l-9 9a1.8 1.8 0 0 1-2.6-2.6l8.3-8.3"/></svg>`;
 const fileIcon = html`<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z"/><path d="M14 3v5h5M9 13h6M9 17h6"/></svg>`;
-const chevronIcon = html`<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M9 6l6 6-6 6"/></svg>`;
 
 /** Short label of a sniffed content type. */
 function fileTypeLabel(type: string): string {

@@ -216,6 +216,37 @@ export const sharedStyles = css`
     color: var(--ec-muted);
     font-weight: 600;
   }
+  /* Every collapsible section shows whether it is open: a chevron that turns (the browser's own
+     triangle disappears as soon as a summary is display:flex, which most of ours are). */
+  details > summary {
+    display: flex;
+    align-items: center;
+    gap: 0.5rem;
+    min-height: var(--ec-touch);
+    cursor: pointer;
+    list-style: none;
+  }
+  details > summary::-webkit-details-marker {
+    display: none;
+  }
+  details > summary::before {
+    content: '';
+    flex: none;
+    width: 0.55em;
+    height: 0.55em;
+    margin: 0 0.3em 0 0.15em;
+    border-right: 2.5px solid var(--ec-primary);
+    border-bottom: 2.5px solid var(--ec-primary);
+    transform: rotate(-45deg);
+    transition: transform 0.15s;
+  }
+  details[open] > summary::before {
+    transform: rotate(45deg);
+  }
+  details > summary > h2,
+  details > summary > h3 {
+    margin: 0;
+  }
   .visually-hidden {
     position: absolute;
     width: 1px;

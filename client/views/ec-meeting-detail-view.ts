@@ -6,6 +6,7 @@ import type { Agenda } from '../../shared/protocol/agenda.js';
 import type { Locale } from '../../shared/protocol/auth.js';
 import type { Meeting } from '../../shared/protocol/meetings.js';
 import '../components/ec-agenda-tree.js';
+import '../components/ec-item-conclusions.js';
 import '../components/ec-item-notes-panel.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
@@ -197,6 +198,12 @@ export class EcMeetingDetailView extends LitElement {
             : html`<p class="muted">${msg('Chưa có người tham dự.', { id: 'meetings.noParticipants' })}</p>`}
         </section>
       </div>
+      ${m.status !== 'draft'
+        ? html`<section class="card" style="margin-top:1.25rem" aria-labelledby="conclusions-h" data-testid="conclusions">
+            <h2 id="conclusions-h" style="margin-top:0">${msg('Kết luận và giao nhiệm vụ', { id: 'conclusions.title' })}</h2>
+            <ec-item-conclusions .meetingId=${m.id} .items=${this.agenda.items} ?editable=${m.canManage || m.myRole === 'chair'}></ec-item-conclusions>
+          </section>`
+        : nothing}
       <section class="card" style="margin-top:1.25rem" data-testid="item-notes"><ec-item-notes-panel .meetingId=${m.id} .items=${this.agenda.items} ?editable=${m.canManage}></ec-item-notes-panel></section>
     </div>`;
   }

@@ -81,13 +81,6 @@ export class EcMeetingEditorView extends LitElement {
         cursor: pointer;
         list-style: none;
       }
-      summary::before {
-        content: '▸';
-        color: var(--ec-primary);
-      }
-      details[open] > summary::before {
-        content: '▾';
-      }
       summary::-webkit-details-marker {
         display: none;
       }

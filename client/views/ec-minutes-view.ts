@@ -3,7 +3,9 @@ import { localized, msg, str } from '@lit/localize';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Locale, Me } from '../../shared/protocol/auth.js';
+import type { Agenda } from '../../shared/protocol/agenda.js';
 import { MINUTES_GENERATED, type MinutesBlock, type MinutesState, type MinutesVersion } from '../../shared/protocol/minutes.js';
+import '../components/ec-item-conclusions.js';
 import '../components/ec-minutes-blocks.js';
 import '../components/ec-minutes-editor.js';
 import '../components/ec-sign-dialog.js';
@@ -79,6 +81,8 @@ export class EcMinutesView extends LitElement {
   @state() private signing: Version | null = null;
   @state() private signError = '';
   @state() private viewing: MinutesVersion | null = null;
+  /** The agenda, loaded for the secretary and the chair, who record conclusions from here too. */
+  @state() private agenda: Agenda | null = null;
 
   private get meetingId() {
     return Number(this.params.id);
@@ -101,6 +105,7 @@ export class EcMinutesView extends LitElement {
       this.error = '';
       const canRead = this.minutes.canEdit || this.minutes.signAs === 'chair' || this.minutes.versions.some((v) => v.publishedAt);
       if (canRead && !this.conn) this.connect(this.minutes.docName);
+      if ((this.minutes.canEdit || this.minutes.signAs === 'chair') && !this.agenda) this.agenda = await this.api.get<Agenda>(`/api/meetings/${this.meetingId}/agenda`);
     } catch (e) {
       this.error = e instanceof ApiError && e.code === 'not_found' ? msg('Không tìm thấy cuộc họp.', { id: 'minutes.notFound' }) : msg('Không tải được biên bản. Vui lòng thử lại.', { id: 'minutes.loadError' });
     }
@@ -243,6 +248,12 @@ export class EcMinutesView extends LitElement {
               <ec-minutes-editor .doc=${c.doc} .provider=${c.provider} .userName=${this.me?.fullName ?? ''} ?editable=${m.canEdit}></ec-minutes-editor>
             </section>`
         : html`<p class="muted">${msg('Biên bản chưa được phát hành.', { id: 'minutes.notPublished' })}</p>`}
+      ${this.agenda
+        ? html`<details class="card" data-testid="minutes-conclusions">
+            <summary><h2>${msg('Ghi kết luận và giao nhiệm vụ', { id: 'minutes.recordConclusions' })}</h2></summary>
+            <ec-item-conclusions .meetingId=${this.meetingId} .items=${this.agenda.items} editable></ec-item-conclusions>
+          </details>`
+        : nothing}
       ${m.canEdit
         ? html`<div class="actions">
             <button data-testid="finalize" ?disabled=${this.busy} @click=${this.finalize}>${msg('Chốt biên bản và tạo PDF', { id: 'minutes.finalize' })}</button>

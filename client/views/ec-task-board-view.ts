@@ -1,5 +1,5 @@
 import { consume } from '@lit/context';
-import { localized, msg } from '@lit/localize';
+import { localized, msg, str } from '@lit/localize';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Locale } from '../../shared/protocol/auth.js';
@@ -11,6 +11,16 @@ import { sharedStyles } from '../styles/shared.js';
 import { type TaskActionOutcome, renderTaskOutcome, runTaskAction } from './ec-my-tasks-view.js';
 
 type Filter = 'open' | 'overdue' | 'done' | 'all';
+type Grouping = 'none' | 'owner' | 'meeting';
+
+/** Tasks grouped by a key, groups with the most overdue tasks first (ties: first seen). */
+export function groupTasks(tasks: Task[], key: (t: Task) => string): { key: string; tasks: Task[]; overdue: number }[] {
+  const groups = new Map<string, Task[]>();
+  for (const t of tasks) groups.set(key(t), [...(groups.get(key(t)) ?? []), t]);
+  return [...groups]
+    .map(([k, list]) => ({ key: k, tasks: list, overdue: list.filter((t) => t.overdue).length }))
+    .sort((a, b) => b.overdue - a.overdue);
+}
 
 /** The follow-up board of a committee: open tasks, overdue first; filters; CSV and PDF export. */
 @localized()
@@ -35,6 +45,22 @@ export class EcTaskBoardView extends LitElement {
         grid-template-columns: minmax(0, 1fr);
         gap: 0.75rem;
       }
+      .group h2 {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: baseline;
+        font-size: 1.1rem;
+      }
+      .group h2 .count {
+        font-weight: 400;
+        color: var(--ec-muted);
+        font-size: 0.95rem;
+      }
+      .group h2 .late {
+        color: var(--ec-danger, #c62828);
+        font-size: 0.95rem;
+      }
       a.button {
         display: inline-flex;
         align-items: center;
@@ -49,6 +75,7 @@ export class EcTaskBoardView extends LitElement {
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
   @state() private tasks: Task[] | null = null;
   @state() private filter: Filter = 'open';
+  @state() private grouping: Grouping = 'none';
   @state() private q = '';
   @state() private error = false;
   @state() private notice: TaskActionOutcome | null = null;
@@ -80,6 +107,30 @@ export class EcTaskBoardView extends LitElement {
     ];
   }
 
+  private groupings(): [Grouping, string][] {
+    return [
+      ['none', msg('Danh sách', { id: 'tasks.group.none' })],
+      ['owner', msg('Theo người chủ trì', { id: 'tasks.group.owner' })],
+      ['meeting', msg('Theo cuộc họp', { id: 'tasks.group.meeting' })],
+    ];
+  }
+
+  private renderList(tasks: Task[]) {
+    const cards = (list: Task[]) => list.map((t) => html`<ec-task-card .task=${t} .locale=${this.locale}></ec-task-card>`);
+    if (this.grouping === 'none') return html`<div class="list">${cards(tasks)}</div>`;
+    const key = this.grouping === 'owner' ? (t: Task) => (t.owner.kind === 'user' ? t.owner.name : t.owner.unit) : (t: Task) => t.meetingTitle ?? msg('Không thuộc cuộc họp', { id: 'tasks.group.noMeeting' });
+    return groupTasks(tasks, key).map(
+      (g, i) => html`<section class="group" aria-labelledby="group-${i}" data-testid="task-group">
+        <h2 id="group-${i}">
+          <span data-testid="group-name">${g.key}</span>
+          <span class="count">${msg(str`Số nhiệm vụ: ${g.tasks.length}`, { id: 'tasks.group.count' })}</span>
+          ${g.overdue ? html`<span class="late" data-testid="group-overdue">${msg(str`${g.overdue} quá hạn`, { id: 'tasks.group.overdue' })}</span>` : nothing}
+        </h2>
+        <div class="list">${cards(g.tasks)}</div>
+      </section>`,
+    );
+  }
+
   override render() {
     const qs = new URLSearchParams(this.filterQuery as Record<string, string>).toString();
     return html`<div class="page">
@@ -93,6 +144,9 @@ export class EcTaskBoardView extends LitElement {
         <a class="btn" href="/api/committees/${this.params.id}/tasks.csv?${qs}" download>CSV</a>
         <a class="btn" href="/api/committees/${this.params.id}/tasks.pdf?${qs}" target="_blank" rel="noopener">PDF</a>
       </div>
+      <div class="filters" role="group" aria-label=${msg('Nhóm', { id: 'tasks.group' })}>
+        ${this.groupings().map(([g, l]) => html`<button class="secondary" data-testid="group-${g}" aria-pressed=${this.grouping === g ? 'true' : 'false'} @click=${() => (this.grouping = g)}>${l}</button>`)}
+      </div>
       ${renderTaskOutcome(this.notice)}
       ${this.error
         ? html`<p class="error" role="alert">
@@ -103,9 +157,7 @@ export class EcTaskBoardView extends LitElement {
           ? html`<p class="state"><span class="spinner"></span> ${msg('Đang tải…', { id: 'tasks.loading' })}</p>`
           : this.tasks.length === 0
             ? html`<p class="muted">${msg('Không có nhiệm vụ nào.', { id: 'tasks.boardEmpty' })}</p>`
-            : html`<div class="list" @ec-task-action=${async (e: CustomEvent) => ((this.notice = await runTaskAction(this.api, e.detail)), this.load())}>
-                ${this.tasks.map((t) => html`<ec-task-card .task=${t} .locale=${this.locale}></ec-task-card>`)}
-              </div>`}
+            : html`<div @ec-task-action=${async (e: CustomEvent) => ((this.notice = await runTaskAction(this.api, e.detail)), this.load())}>${this.renderList(this.tasks)}</div>`}
     </div>`;
   }
 }

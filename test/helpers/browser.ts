@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 import { DEMO_PASSWORD } from './server.js';
 
@@ -163,4 +164,25 @@ export async function smallTouchTargets(page: Page, min = 44): Promise<string[]>
     visit(document);
     return out;
   })()`);
+}
+
+/**
+ * Runs axe-core (WCAG 2.0/2.1 A and AA rules and best practices) over the page, shadow roots
+ * included, and returns the serious and critical violations as short lines
+ * (`rule: target — summary`). `exclude` takes CSS selectors to leave out (e.g. a third-party
+ * canvas). Expect an empty array: `expect(await axeViolations(page)).toEqual([])`.
+ */
+export async function axeViolations(page: Page, opts: { exclude?: string[] } = {}): Promise<string[]> {
+  let builder = new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']);
+  for (const sel of opts.exclude ?? []) builder = builder.exclude(sel);
+  const result = await builder.analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${JSON.stringify(n.target)} — ${(n.failureSummary ?? v.help).replace(/\s+/g, ' ').slice(0, 200)}`));
+}
+
+/** Fails the test when axe-core finds serious or critical violations (see `axeViolations`). */
+export async function expectAxeClean(page: Page, opts: { exclude?: string[]; label?: string } = {}): Promise<void> {
+  const found = await axeViolations(page, opts);
+  if (found.length) throw new Error(`axe-core: ${found.length} serious/critical violation(s)${opts.label ? ` on ${opts.label}` : ''}:\n${found.join('\n')}`);
 }

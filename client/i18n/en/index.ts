@@ -3,6 +3,7 @@ import { agenda } from './agenda.js';
 import { annotations } from './annotations.js';
 import { app } from './app.js';
 import { av } from './av.js';
+import { conclusions } from './conclusions.js';
 import type { Catalog } from './catalog.js';
 import { documents } from './documents.js';
 import { meetings } from './meetings.js';
@@ -29,6 +30,7 @@ export const templates: Catalog = {
   ...admin,
   ...av,
   ...notes,
+  ...conclusions,
   ...minutes,
   ...tasks,
   ...offline,

@@ -4,6 +4,7 @@ import type { Catalog } from './catalog.js';
 /** English for minutes, signing and follow-up tasks (ec-minutes-*, ec-sign-dialog, ec-task-*, task views). */
 export const minutes: Catalog = {
   'minutes.link': 'Minutes',
+  'minutes.recordConclusions': 'Record conclusions and assign tasks',
   'minutes.ack': 'Acknowledge reading',
   'minutes.ackCount': str`Acknowledged: ${0}`,
   'minutes.ackError': 'Could not acknowledge.',
