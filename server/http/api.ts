@@ -58,6 +58,8 @@ export class Api {
     spec: RouteSpec<P, Q, B>,
     handler: (ctx: HandlerContext<Infer<P>, Infer<Q>, Infer<B>>) => unknown,
   ): void {
+    assertUrlSchema(spec.path, 'params', spec.params);
+    assertUrlSchema(spec.path, 'query', spec.query);
     this.routes.push(spec as unknown as RouteSpec<ZodType, ZodType, ZodType>);
     this.router[spec.method](spec.path, async (req: Request, res: Response, next: NextFunction) => {
       try {
@@ -99,4 +101,29 @@ function parse(schema: ZodType | undefined, value: unknown, where: string): unkn
     throw new AppError('invalid_payload', `Invalid ${where}: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, 400, issues);
   }
   return r.data;
+}
+
+/**
+ * Path parameters and query strings are strings by nature: their schemas must take strings and parse
+ * them strictly (`PathId`, `UrlInt`, enums). A schema expecting a number there (`Id`) would refuse every
+ * request, and `z.coerce` would accept "1.0", " 1", "0x1"; both are programming errors, refused at start-up.
+ */
+function assertUrlSchema(path: string, where: 'params' | 'query', schema: ZodType | undefined): void {
+  if (!schema) return;
+  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { type?: string; properties?: Record<string, JsonSchemaNode> };
+  if (js.type !== 'object') throw new Error(`${path}: ${where} schema must be an object`);
+  for (const [name, prop] of Object.entries(js.properties ?? {})) {
+    if (!takesStringsOnly(prop)) throw new Error(`${path}: ${where}.${name} must take a string (use PathId / UrlInt from shared/protocol/common.ts)`);
+  }
+}
+
+type JsonSchemaNode = { type?: string | string[]; enum?: unknown[]; const?: unknown; anyOf?: JsonSchemaNode[]; oneOf?: JsonSchemaNode[]; allOf?: JsonSchemaNode[] };
+
+function takesStringsOnly(s: JsonSchemaNode): boolean {
+  const alts = s.anyOf ?? s.oneOf;
+  if (alts) return alts.every(takesStringsOnly);
+  if (s.allOf) return s.allOf.some(takesStringsOnly);
+  if (s.enum) return s.enum.every((v) => typeof v === 'string');
+  if (s.const !== undefined) return typeof s.const === 'string';
+  return s.type === 'string';
 }

@@ -147,7 +147,7 @@ export const BoardQuery = z.strictObject({
   ownerUserId: PathId.optional(),
   ownerUnit: line(LIMITS.unit).optional(),
   /** Only tasks from this meeting. */
-  meetingId: Id.optional(),
+  meetingId: PathId.optional(),
   q: line(200).optional(),
 });
 export type BoardQuery = z.infer<typeof BoardQuery>;
