@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { registerAuditFunctions, sealUnchainedEntries } from '../audit/audit.chain.js';
 import * as schema from './schema/index.js';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -23,8 +24,11 @@ export function openDb(dataDir: string, file = 'ecabinet.sqlite'): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // The audit log's hash chain is computed by a trigger calling this function (server/audit/audit.chain.ts).
+  registerAuditFunctions(sqlite);
   const db = drizzle({ client: sqlite, schema, casing: 'snake_case' }) as Db;
   migrate(db, { migrationsFolder: MIGRATIONS });
+  sealUnchainedEntries(sqlite);
   return db;
 }
 
