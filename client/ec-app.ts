@@ -15,6 +15,8 @@ import { matchRoute, navigate, type RouteMatch } from './services/router.js';
 import { sharedStyles } from './styles/shared.js';
 
 const LOCALE_KEY = 'ec-locale';
+/** sessionStorage: the language picked while signed out (login page); it becomes the account's at login. */
+const LOCALE_CHOSEN_KEY = 'ec-locale-chosen';
 
 /** Event a view dispatches (bubbling, composed) after a successful login; detail is the Me. */
 export type LoginEvent = CustomEvent<Me>;
@@ -164,14 +166,19 @@ export class EcApp extends LitElement {
         .brand {
           margin-right: 0;
         }
+        /* Every tab stays visible on a phone: the strip wraps onto a second row instead of
+           scrolling sideways (a scrolled strip showed 'Tìm k…' cut at the edge). */
         nav {
           order: 10;
           width: 100%;
-          overflow-x: auto;
-          flex-wrap: nowrap;
+          flex-wrap: wrap;
+          gap: 0.15rem;
         }
         nav a {
           white-space: nowrap;
+          flex: 1 1 auto;
+          justify-content: center;
+          padding: 0 0.5rem;
         }
       }
     `,
@@ -246,13 +253,21 @@ export class EcApp extends LitElement {
     const me = (e as LoginEvent).detail;
     this.me = me;
     startOffline(this.api, me);
-    await this.#setLocale(me.locale, false);
+    // A language picked on the login page wins over the account's and is stored on it.
+    const chosen = sessionStorage.getItem(LOCALE_CHOSEN_KEY);
+    sessionStorage.removeItem(LOCALE_CHOSEN_KEY);
+    if (chosen === 'vi' || chosen === 'en') await this.#setLocale(chosen, chosen !== me.locale);
+    else await this.#setLocale(me.locale, false);
     const next = new URLSearchParams(location.search).get('next');
     navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/meetings', { replace: true });
   };
 
   /** Any <ec-language-switch> (header, login page) bubbles `ec-locale` up to here. */
-  #onLocale = (e: Event) => void this.#setLocale((e as CustomEvent<Locale>).detail, true);
+  #onLocale = (e: Event) => {
+    const locale = (e as CustomEvent<Locale>).detail;
+    if (!this.me) sessionStorage.setItem(LOCALE_CHOSEN_KEY, locale);
+    void this.#setLocale(locale, true);
+  };
 
   #signedOut(): void {
     // Before boot finishes a 401 is the expected answer of /api/auth/me; #boot routes by itself.
@@ -335,7 +350,7 @@ export class EcApp extends LitElement {
 
   override render() {
     return html`
-      ${this.me ? this.#header() : nothing}
+      ${this.me && !this.match?.route.kiosk ? this.#header() : nothing}
       <ec-offline-banner></ec-offline-banner>
       <main id="main">${this.#main()}</main>
     `;

@@ -15,6 +15,8 @@ export interface RouteDef {
   public?: boolean;
   /** Only for admins (others see "not found"). Default false. */
   admin?: boolean;
+  /** A kiosk screen (the room's big display): no app header, menu or logout button. Default false. */
+  kiosk?: boolean;
   /** Header navigation this route belongs to (highlights the tab). */
   section?: 'meetings' | 'admin';
 }
@@ -34,7 +36,7 @@ export const ROUTES: RouteDef[] = [
   { path: '/meetings/:id/av', tag: 'ec-av-view', load: () => import('./views/ec-av-view.js'), section: 'meetings' },
   { path: '/meetings/:id/live', tag: 'ec-live-view', load: () => import('./views/ec-live-view.js'), section: 'meetings' },
   { path: '/meetings/:id/console', tag: 'ec-chair-console-view', load: () => import('./views/ec-chair-console-view.js'), section: 'meetings' },
-  { path: '/meetings/:id/display', tag: 'ec-room-display-view', load: () => import('./views/ec-room-display-view.js') },
+  { path: '/meetings/:id/display', tag: 'ec-room-display-view', load: () => import('./views/ec-room-display-view.js'), kiosk: true },
   { path: '/meetings/:id/minutes', tag: 'ec-minutes-view', load: () => import('./views/ec-minutes-view.js'), section: 'meetings' },
   { path: '/tasks', tag: 'ec-my-tasks-view', load: () => import('./views/ec-my-tasks-view.js') },
   { path: '/committees/:id/tasks', tag: 'ec-task-board-view', load: () => import('./views/ec-task-board-view.js'), section: 'meetings' },

@@ -31,7 +31,9 @@ export class EcLanguageSwitch extends LitElement {
         padding: 0 0.7rem;
         font-size: 0.9rem;
       }
-      button[aria-pressed='true'] {
+      /* Also under the pointer (the shared hover background would leave white on pale blue). */
+      button[aria-pressed='true'],
+      button[aria-pressed='true']:hover:not(:disabled) {
         background: var(--ec-switch-active-bg, #fff);
         color: var(--ec-switch-active-color, var(--ec-primary-strong));
       }

@@ -11,6 +11,7 @@ import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatSpan } from '../services/format.js';
 import { modeLabel, roleLabel, statusLabel } from '../services/labels.js';
 import { navigate } from '../services/router.js';
+import { sharedRealtime } from '../services/socket.js';
 import { sharedStyles } from '../styles/shared.js';
 
 type Tab = 'upcoming' | 'live' | 'past';
@@ -124,17 +125,29 @@ export class EcMeetingListView extends LitElement {
   @state() private meetings: MeetingSummary[] | null = null;
   @state() private error: ApiError | null = null;
   #seq = 0;
+  #unsubscribe: (() => void) | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
     const t = this.query.get('tab');
     this.tab = TABS.includes(t as Tab) ? (t as Tab) : 'upcoming';
     void this.#load();
+    // A meeting published to me (or changed, cancelled) is pushed as a notification: refresh the
+    // list in place, without a spinner.
+    this.#unsubscribe = sharedRealtime().on('notifications:new', (push) => {
+      if (push.data.kind.startsWith('meeting_')) void this.#load(true);
+    });
   }
 
-  async #load() {
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+  }
+
+  async #load(quiet = false) {
     const seq = ++this.#seq;
-    this.meetings = null;
+    if (!quiet) this.meetings = null;
     this.error = null;
     try {
       const r = await this.api.get<MeetingList>('/api/meetings', { scope: this.tab });

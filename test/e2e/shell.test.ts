@@ -1,0 +1,96 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VIEWPORTS, collectProblems, expectAxeClean, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
+import { DEMO_PASSWORD, type TestServer, buildMeeting, startTestServer, userIds } from '../helpers/server.js';
+
+let server: TestServer;
+let browser: Browser;
+let ids: Record<string, number>;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  ids = await userIds(await server.login('admin'));
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Links of the header's main navigation that are not entirely inside the viewport. */
+async function cutNavLinks(page: Page): Promise<string[]> {
+  return page.locator('ec-app header nav a').evaluateAll((links) =>
+    links.filter((a) => {
+      const r = a.getBoundingClientRect();
+      return r.left < 0 || r.right > window.innerWidth + 0.5 || r.width === 0;
+    }).map((a) => a.textContent ?? ''),
+  );
+}
+
+describe('app shell', () => {
+  it('English chosen on the login page survives the login and becomes the account language (after a reload too)', async () => {
+    const page = await newPage(browser, server.url);
+    await page.goto('/login');
+    await page.locator('ec-login-view ec-language-switch button[lang="en"]').click();
+    await page.locator('ec-login-view button[type="submit"]', { hasText: 'Sign in' }).waitFor();
+    await expectAxeClean(page, { label: 'login (en)' });
+    await page.locator('ec-login-view input[name="username"]').fill('member3');
+    await page.locator('ec-login-view input[name="password"]').fill(DEMO_PASSWORD);
+    await page.locator('ec-login-view button[type="submit"]').click();
+    await page.waitForURL(/\/meetings/);
+    await page.locator('ec-app header nav a', { hasText: 'Meetings' }).waitFor();
+    await expect.poll(() => page.evaluate(() => fetch('/api/auth/me').then((r) => r.json()).then((m) => m.locale))).toBe('en');
+    await page.reload();
+    await page.locator('ec-app header nav a', { hasText: 'Meetings' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+  }, 60_000);
+
+  it('on a phone every tab of the main menu is fully visible (no strip cut at the edge), for a member and an admin', async () => {
+    for (const user of ['member4', 'admin']) {
+      const page = await newPage(browser, server.url, { viewport: VIEWPORTS.phone });
+      await login(page, user);
+      for (const path of ['/meetings', '/search', '/tasks']) {
+        await page.goto(path);
+        await page.locator('ec-app header nav a[aria-current="page"]').first().waitFor();
+        expect(await cutNavLinks(page), `${user} ${path}`).toEqual([]);
+        expect(await page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth')).toBe(true);
+      }
+      await expectAxeClean(page, { label: `${user} phone shell` });
+      await screenshot(page, `shell-phone-${user}`, 'vi');
+      await page.context().close();
+    }
+  }, 90_000);
+
+  it("the room's big display is a kiosk: no app menu, notification bell or logout button", async () => {
+    const secretary = await server.login('secretary');
+    const m = await buildMeeting(secretary, { agendaItems: 1, publish: true });
+    const page = await newPage(browser, server.url);
+    const problems = collectProblems(page);
+    await login(page, 'secretary');
+    await page.goto(`/meetings/${m.meetingId}/display`);
+    await page.locator('ec-room-display-view').waitFor();
+    await page.waitForFunction(() => !!document.querySelector('ec-app')?.shadowRoot?.querySelector('main ec-room-display-view'));
+    expect(await page.locator('ec-app header').count()).toBe(0);
+    expect(await page.locator('ec-app button.logout').count()).toBe(0);
+    expect(await page.locator('ec-notification-bell').count()).toBe(0);
+    // Leaving the kiosk brings the menu back.
+    await page.goto('/meetings');
+    await page.locator('ec-app header nav').waitFor();
+    expect(problems.errors).toEqual([]);
+  }, 60_000);
+
+  it("a member's meeting list shows a meeting as soon as it is published to them (push, no reload)", async () => {
+    const page = await newPage(browser, server.url);
+    await login(page, 'member5');
+    await page.locator('ec-meeting-list-view [role="tabpanel"]').waitFor();
+    const title = 'Họp bất thường về ứng phó bão số 9';
+    const secretary = await server.login('secretary');
+    const m = await buildMeeting(secretary, { agendaItems: 1, title, participants: [{ userId: ids.member5, role: 'member' }, { userId: ids.chair, role: 'chair' }] });
+    // A draft is not shown to members.
+    await page.waitForTimeout(300);
+    expect(await page.locator('ec-meeting-list-view li', { hasText: title }).count()).toBe(0);
+    expect((await secretary.post(`/api/meetings/${m.meetingId}/publish`)).status).toBe(200);
+    await page.locator('ec-meeting-list-view li', { hasText: title }).waitFor({ timeout: 10_000 });
+  }, 60_000);
+});
