@@ -95,10 +95,11 @@ export const voteNamedBallots = sqliteTable(
 );
 
 /**
- * Secret ballots: what was voted, keyed by SHA-256(voteId:receipt) where the receipt is a random
- * secret only the voter's device holds. No voter column, no shared id with vote_participation, no
- * timestamp; WITHOUT ROWID (custom SQL in the migration) so the physical order is the random key's,
- * not the arrival order. Nobody can join this table to vote_participation.
+ * Secret ballots of closed votes: what was voted, keyed by SHA-256(voteId:receipt) where the receipt is
+ * a random secret only the voter's device holds. Written only at the close, all at once and in a random
+ * order, from the sealed ballots (server/votes/votes.ballots.ts). No voter column, no shared id with
+ * vote_participation, no timestamp; WITHOUT ROWID (custom SQL in the migration). Nobody can join this
+ * table to vote_participation.
  */
 export const voteSecretBallots = sqliteTable(
   'vote_secret_ballots',
@@ -110,6 +111,25 @@ export const voteSecretBallots = sqliteTable(
     choices: text().notNull(),
   },
   (t) => [primaryKey({ columns: [t.voteId, t.receiptKey] })],
+);
+
+/**
+ * Secret ballots while their vote is open, sealed: `sealed` = AES-256-GCM(iv ‖ receipt key ‖ choice
+ * bitmap ‖ tag) under a per-vote key derived from the server secret (never in the database); `tag` =
+ * HMAC of the receipt key under another derived key (finds a retried ballot, means nothing without the
+ * secret). Same length for every ballot of a vote. Emptied (secure_delete) at the close, when the
+ * ballots move to vote_secret_ballots in a random order. WITHOUT ROWID (custom SQL in the migration).
+ */
+export const voteSealedBallots = sqliteTable(
+  'vote_sealed_ballots',
+  {
+    voteId: integer()
+      .notNull()
+      .references(() => votes.id, { onDelete: 'cascade' }),
+    tag: blob({ mode: 'buffer' }).notNull(),
+    sealed: blob({ mode: 'buffer' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.voteId, t.tag] })],
 );
 
 /** Proxies: a member's vote in one meeting delegated to another participant. */
