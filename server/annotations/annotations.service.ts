@@ -10,6 +10,7 @@ import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import { type Db, tx } from '../db/client.js';
 import { annotationItems, documents } from '../db/schema/index.js';
+import { auditConfidentialAccess } from '../documents/documents.confidential.js';
 import { documentAccess, visibleDocumentIds } from '../documents/documents.access.js';
 import { versionFor } from '../documents/documents.service.js';
 import type { FileStore } from '../documents/documents.storage.js';
@@ -215,7 +216,11 @@ export async function annotatedCopy(
 ): Promise<void> {
   const { db, layers } = deps;
   const a = documentAccess(db, user, documentId);
-  if (!a.canDownload) throw new AppError('download_forbidden', 'This document is confidential: it may be viewed, not downloaded', 403);
+  if (!a.canDownload) {
+    auditConfidentialAccess(db, user, a, 'annotated_copy_refused');
+    throw new AppError('download_forbidden', 'This document is confidential: it may be viewed, not downloaded', 403);
+  }
+  auditConfidentialAccess(db, user, a, 'annotated_copy');
   const v = versionFor(db, a, versionId);
   const mapName = itemsMapName(v.id);
   const items: AnnotationItem[] = [];

@@ -4,6 +4,7 @@ import { PathId } from '../../shared/protocol/common.js';
 import { DocumentInfo, FindQuery, FindResults, DocumentPageParams, DocumentParams, MeetingPack, MoveDocumentBody, PageText, UpdateDocumentBody, ItemDocumentsParams } from '../../shared/protocol/documents.js';
 import type { AppContext } from '../context.js';
 import { registerSearchKind, searchWithin } from '../search/search.service.js';
+import { auditConfidentialAccess } from './documents.confidential.js';
 import { consultationDocumentIds, documentAccess, visibleDocumentIds } from './documents.access.js';
 import { type DocumentsDeps, documentInfo, downloadFile, meetingPack, moveDocument, pageText, removeDocument, replaceDocument, serveFile, updateDocument, uploadDocument } from './documents.service.js';
 import { FileStore } from './documents.storage.js';
@@ -54,6 +55,7 @@ export function documentRoutes(ctx: AppContext): void {
     { method: 'get', path: '/api/documents/:id', summary: 'A document, its versions and what the caller may do with it', tags, access: 'user', params: DocumentParams, response: DocumentInfo },
     ({ user, params }) => {
       const a = documentAccess(db, user, params.id, { consultations: true });
+      auditConfidentialAccess(db, user, a, 'open');
       return documentInfo(db, a);
     },
   );
@@ -117,7 +119,8 @@ export function documentRoutes(ctx: AppContext): void {
   api.route(
     { method: 'get', path: '/api/documents/:id/find', summary: 'Find in document: pages whose text matches the query, with or without diacritics', tags, access: 'user', params: DocumentParams, query: FindQuery, response: FindResults },
     ({ user, params, query }) => {
-      documentAccess(db, user, params.id, { consultations: true });
+      const a = documentAccess(db, user, params.id, { consultations: true });
+      auditConfidentialAccess(db, user, a, 'find');
       return { query: query.q, ...searchWithin(db, 'document', params.id, query.q) };
     },
   );

@@ -13,6 +13,7 @@ import { meetingAccess, requireManage } from '../meetings/meetings.access.js';
 import { participantIds } from '../meetings/meetings.service.js';
 import { removeEntries, replaceEntries } from '../search/search.service.js';
 import { type DocumentAccess, documentAccess, visibleDocumentIds } from './documents.access.js';
+import { auditConfidentialAccess, mustWatermark, viewOnlyCopy, viewOnlyLines } from './documents.confidential.js';
 import { type FileStore, type ReceivedFile } from './documents.storage.js';
 import type { InspectResult, PdfPool } from './pdf.pool.js';
 
@@ -291,6 +292,7 @@ export function meetingPack(db: Db, user: AuthUser, meetingId: number): MeetingP
 /** Text of one page of the current version (for accessibility and copy). */
 export function pageText(db: Db, user: AuthUser, documentId: number, page: number) {
   const a = documentAccess(db, user, documentId, { consultations: true });
+  auditConfidentialAccess(db, user, a, 'page_text', { page });
   const row = db
     .select()
     .from(documentPages)
@@ -305,7 +307,7 @@ export function pageText(db: Db, user: AuthUser, documentId: number, page: numbe
  * a strong ETag (the content hash), and `Cache-Control: private, no-cache`, so browsers may keep
  * the bytes but must revalidate every time, which re-runs the authorization check.
  */
-export function sendPdf(req: Request, res: Response, file: string, sha256: string, size: number, fileName: string): Promise<void> {
+export function sendPdf(req: Request, res: Response, source: string | Buffer, sha256: string, size: number, fileName: string): Promise<void> {
   const etag = `"${sha256}"`;
   res.setHeader('etag', etag);
   res.setHeader('cache-control', 'private, no-cache');
@@ -346,6 +348,11 @@ export function sendPdf(req: Request, res: Response, file: string, sha256: strin
     res.end();
     return Promise.resolve();
   }
+  if (typeof source !== 'string') {
+    res.end(source.subarray(start, end + 1));
+    return Promise.resolve();
+  }
+  const file = source;
   // Resolves when the response is done, so the route wrapper never answers on top of the stream.
   return new Promise((resolve) => {
     const stream = fs.createReadStream(file, { start, end, highWaterMark: 256 * 1024 });
@@ -358,10 +365,20 @@ export function sendPdf(req: Request, res: Response, file: string, sha256: strin
   });
 }
 
-/** Serves a version's bytes for viewing: every request, including each range, is authorized. */
-export function serveFile(deps: DocumentsDeps, user: AuthUser, documentId: number, versionId: number | undefined, req: Request, res: Response): Promise<void> {
-  const a = documentAccess(deps.ctx.db, user, documentId, { consultations: true });
-  const v = versionFor(deps.ctx.db, a, versionId);
+/**
+ * Serves a version's bytes for viewing: every request, including each range, is authorized. A reader
+ * who may only view a confidential document gets the watermarked view-only copy (ranges are cut from
+ * it), never the original; every request for a confidential document is audited.
+ */
+export async function serveFile(deps: DocumentsDeps, user: AuthUser, documentId: number, versionId: number | undefined, req: Request, res: Response): Promise<void> {
+  const { db } = deps.ctx;
+  const a = documentAccess(db, user, documentId, { consultations: true });
+  const v = versionFor(db, a, versionId);
+  auditConfidentialAccess(db, user, a, 'view', { version: v.version, range: req.get('range')?.slice(0, 40) ?? null, watermarked: mustWatermark(a) });
+  if (mustWatermark(a)) {
+    const copy = await viewOnlyCopy(deps.pool, deps.store.pathFor(v.sha256), v.sha256, viewOnlyLines(user));
+    return sendPdf(req, res, copy.bytes, copy.sha256, copy.bytes.length, v.fileName);
+  }
   return sendPdf(req, res, deps.store.pathFor(v.sha256), v.sha256, v.size, v.fileName);
 }
 
@@ -369,8 +386,12 @@ export function serveFile(deps: DocumentsDeps, user: AuthUser, documentId: numbe
 export async function downloadFile(deps: DocumentsDeps, user: AuthUser, documentId: number, res: Response): Promise<void> {
   const { db } = deps.ctx;
   const a = documentAccess(db, user, documentId, { consultations: true });
-  if (!a.canDownload) throw new AppError('download_forbidden', 'This document is confidential: it may be viewed, not downloaded', 403);
+  if (!a.canDownload) {
+    auditConfidentialAccess(db, user, a, 'download_refused');
+    throw new AppError('download_forbidden', 'This document is confidential: it may be viewed, not downloaded', 403);
+  }
   const v = versionFor(db, a, undefined);
+  auditConfidentialAccess(db, user, a, 'download', { version: v.version });
   const when = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(new Date());
   const lines = [user.fullName, user.unit ?? '', when].filter(Boolean);
   const bytes = await deps.pool.watermark(deps.store.pathFor(v.sha256), lines);
