@@ -1,11 +1,11 @@
 import { eq } from 'drizzle-orm';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { LoginBody, Me, UpdateMeBody } from '../../shared/protocol/auth.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AppContext } from '../context.js';
 import { tx } from '../db/client.js';
 import { users } from '../db/schema/index.js';
 import { AppError } from '../http/errors.js';
+import { LoginThrottle } from './login-throttle.js';
 import { DUMMY_HASH, verifyPassword } from './password.js';
 import { type AuthUser, SESSION_COOKIE, createSession, destroySession, secretaryOf } from './sessions.js';
 
@@ -19,36 +19,25 @@ const toMe = (ctx: AppContext, u: AuthUser) => ({
 /** Login, logout and "who am I". */
 export function authRoutes(ctx: AppContext): void {
   const { api, db, config } = ctx;
-  // Failures per account (15 min window) and attempts per IP (1 min window).
-  const perAccount = new RateLimiterMemory({ points: config.loginLimits.perAccount, duration: 15 * 60 });
-  const perIp = new RateLimiterMemory({ points: config.loginLimits.perIp, duration: 60 });
-  const tooMany = (ms: number) => {
-    const e = new AppError('rate_limited', 'Too many sign-in attempts; try again later', 429, { retryAfterSeconds: Math.ceil(ms / 1000) });
-    return e;
-  };
+  // Counted before the password is checked, keyed by account AND source (see login-throttle.ts).
+  const throttle = new LoginThrottle(config.loginLimits);
 
   api.route(
     { method: 'post', path: '/api/auth/login', summary: 'Sign in; sets the session cookie', tags: ['auth'], access: 'public', body: LoginBody, response: Me },
     async ({ req, res, body }) => {
       const ip = req.ip ?? 'unknown';
       const account = body.username.toLowerCase();
-      try {
-        await perIp.consume(ip);
-      } catch (r) {
-        throw tooMany((r as { msBeforeNext: number }).msBeforeNext);
-      }
-      const state = await perAccount.get(account);
-      if (state && state.consumedPoints >= config.loginLimits.perAccount) throw tooMany(state.msBeforeNext);
+      const attempt = await throttle.begin(account, ip);
 
       const row = db.select().from(users).where(eq(users.username, account)).get();
       const ok = await verifyPassword(row?.passwordHash ?? DUMMY_HASH, body.password);
       if (!row || !ok || !row.active) {
-        await perAccount.consume(account).catch(() => undefined);
+        attempt.failed();
         ctx.log.info({ username: account, ip }, 'login failed');
         // Same answer for unknown user, wrong password and disabled account: no account probing.
         throw new AppError('invalid_credentials', 'Wrong username or password', 401);
       }
-      await perAccount.delete(account);
+      attempt.succeeded();
       const { token, expiresAt } = tx(db, (d) => {
         const s = createSession(d, row.id, config.sessionHours);
         audit(d, { actorId: row.id, action: 'auth.login', targetType: 'user', targetId: row.id });

@@ -205,16 +205,22 @@ export async function unlockSigner(db: Db, config: Config, userId: number, pin: 
     await issueDemoIdentity(db, config, userId);
     r = db.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).get()!;
   }
-  if (r.lockedUntil && Date.parse(r.lockedUntil) > now.getTime()) {
-    throw new AppError('pin_locked', `Too many wrong PINs; signing is locked until ${r.lockedUntil}`, 423, { lockedUntil: r.lockedUntil });
+  // Count the attempt BEFORE the PIN is evaluated, in one statement that also checks the lock and the
+  // limit: parallel guesses each take one of the MAX_PIN_ATTEMPTS slots or are refused unevaluated, so
+  // 30 concurrent wrong PINs evaluate at most MAX_PIN_ATTEMPTS. A right PIN gives its slot back (reset).
+  const reserved = db.$client
+    .prepare(
+      'update signing_identities set failed_attempts = failed_attempts + 1 where user_id = ? and (locked_until is null or locked_until <= ?) and failed_attempts < ? returning failed_attempts',
+    )
+    .get(userId, now.toISOString(), MAX_PIN_ATTEMPTS) as { failed_attempts: number } | undefined;
+  if (!reserved) {
+    const current = db.select({ lockedUntil: signingIdentities.lockedUntil }).from(signingIdentities).where(eq(signingIdentities.userId, userId)).get();
+    const until = current?.lockedUntil && Date.parse(current.lockedUntil) > now.getTime() ? current.lockedUntil : null;
+    throw new AppError('pin_locked', until ? `Too many wrong PINs; signing is locked until ${until}` : 'Too many PIN attempts at once; try again', 423, { lockedUntil: until });
   }
   const opened = await unseal(config.secret, pin, r.sealed);
   if (!opened) {
-    // Count the failure atomically so parallel guesses cannot exceed the limit.
-    const failures = db.$client
-      .prepare('update signing_identities set failed_attempts = failed_attempts + 1 where user_id = ? returning failed_attempts')
-      .get(userId) as { failed_attempts: number };
-    const left = Math.max(0, MAX_PIN_ATTEMPTS - failures.failed_attempts);
+    const left = Math.max(0, MAX_PIN_ATTEMPTS - reserved.failed_attempts);
     if (left === 0) {
       const lockedUntil = new Date(now.getTime() + PIN_LOCK_MINUTES * 60_000).toISOString();
       tx(db, (d) => {
@@ -225,7 +231,7 @@ export async function unlockSigner(db: Db, config: Config, userId: number, pin: 
     }
     throw new AppError('wrong_pin', 'Wrong signing PIN', 403, { attemptsLeft: left });
   }
-  if (r.failedAttempts > 0 || r.lockedUntil) db.update(signingIdentities).set({ failedAttempts: 0, lockedUntil: null }).where(eq(signingIdentities.userId, userId)).run();
+  db.update(signingIdentities).set({ failedAttempts: 0, lockedUntil: null }).where(eq(signingIdentities.userId, userId)).run();
   const env = JSON.parse(opened.toString()) as Envelope;
   return new Pkcs12Signer(Buffer.from(env.p12, 'base64'), env.passphrase);
 }
