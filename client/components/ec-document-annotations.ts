@@ -321,7 +321,7 @@ export class EcDocumentAnnotations extends LitElement {
     let best: Element | null = null;
     let bestD = Infinity;
     for (const span of parts.textLayer.querySelectorAll('span')) {
-      if (!span.textContent?.trim() || span.children.length) continue;
+      if (!span.textContent?.trim() || span.querySelector('span')) continue;
       const r = span.getBoundingClientRect();
       const dx = Math.max(r.left - box.left - cx, 0, cx - (r.right - box.left));
       const dy = Math.max(r.top - box.top - cy, 0, cy - (r.bottom - box.top));

@@ -36,6 +36,13 @@ export interface PageChangeDetail {
   source: 'user' | 'program';
 }
 
+/** Detail of `ec-zoom-change`: the zoom relative to fit-to-width (1 = fit width) and the resulting scale. */
+export interface ZoomChangeDetail {
+  zoom: number;
+  scale: number;
+  source: 'user' | 'program';
+}
+
 interface PageSlot {
   n: number;
   el: HTMLDivElement;
@@ -110,6 +117,10 @@ async function openSource(url: string): Promise<{ range: RangeTransport } | { da
 /** Keep at most this many painted pages; far ones give their canvas memory back. */
 const MAX_PAINTED = 12;
 const ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2, 3];
+const MIN_SCALE = 0.25;
+const MAX_SCALE = 4;
+/** A scroll this soon after the reader touched, wheeled or pressed a key in the pages is theirs. */
+const USER_INPUT_MS = 1200;
 
 /**
  * PDF viewer on pdfjs-dist for meeting documents. Loads with HTTP range requests (only the bytes of
@@ -120,6 +131,11 @@ const ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2, 3];
  * API for other features:
  * - `page` (property, reflected): set it to go to a page (follow the presenter); read it for the current page.
  * - `ec-page-change` (bubbles, composed; {@link PageChangeDetail}) whenever the current page changes.
+ *   A scroll counts as `user` only right after the reader's own input (touch, wheel, key, pointer), so a
+ *   page painted at another size shifting the view never looks like the reader leaving the presenter.
+ * - `relativeZoom` (property, reflected as `data-zoom`): zoom relative to fit-to-width (1 = fit width),
+ *   so the same value shows the same part of a page on a phone and a tablet; `ec-zoom-change`
+ *   ({@link ZoomChangeDetail}) whenever the zoom changes.
  * - `ec-page-render` (bubbles, composed; {@link PageRenderDetail}) when a page is painted, with its viewport and overlay.
  * - `overlayFor(page)`: the overlay element of a page (created up front for every page).
  * - `numPages` once loaded; `ec-document-loaded` ({ numPages }) and `ec-document-error` ({ message }).
@@ -283,6 +299,10 @@ export class EcPdfViewer extends LitElement {
         background: rgb(255 200 0 / 45%);
         border-radius: 2px;
       }
+      .textLayer mark.hit {
+        color: transparent;
+        padding: 0;
+      }
       .textLayer .endOfContent {
         display: block;
         position: absolute;
@@ -290,6 +310,21 @@ export class EcPdfViewer extends LitElement {
         z-index: 0;
         cursor: default;
         user-select: none;
+      }
+      /* Phones: one row of tools that scrolls sideways, so the page keeps most of the screen. */
+      @media (max-width: 600px) {
+        .toolbar {
+          flex-wrap: nowrap;
+          overflow-x: auto;
+          scrollbar-width: thin;
+        }
+        .toolbar > *,
+        .find > * {
+          flex: none;
+        }
+        .find {
+          flex: none;
+        }
       }
       @media (max-width: 700px) {
         ec-pdf-thumbnails {
@@ -315,6 +350,8 @@ export class EcPdfViewer extends LitElement {
   @property() storageKey = '';
   /** Find-in-document endpoint (`/api/documents/:id/find`); empty hides find. */
   @property() findUrl = '';
+  /** Zoom relative to fit-to-width (1 = fit width; 2 = twice that). Set it to zoom (follow the presenter); it follows the reader's zoom buttons. */
+  @property({ type: Number, attribute: 'data-zoom', reflect: true }) relativeZoom = 1;
   /** Show the thumbnail strip (defaults to off on narrow screens). */
   @property({ type: Boolean }) thumbnails = typeof window === 'undefined' || window.innerWidth > 700;
 
@@ -345,6 +382,10 @@ export class EcPdfViewer extends LitElement {
   #pumping = false;
   #scrollRaf = 0;
   #programScrollUntil = 0;
+  /** When the reader last touched, wheeled, clicked or pressed a key in the pages (performance.now()). */
+  #userInputAt = -Infinity;
+  /** The relative zoom last applied or reported (so a property echo is not applied twice). */
+  #appliedZoom = 1;
   #generation = 0;
 
   /** The overlay layer of `page` (1-based), or null before the document is loaded. */
@@ -360,6 +401,7 @@ export class EcPdfViewer extends LitElement {
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('src') && this.src) void this.#open();
     if (changed.has('page') && this.status === 'ready' && this.page !== this.#current) this.#goTo(this.page, 'program');
+    if (changed.has('relativeZoom') && this.status === 'ready' && Math.abs(this.relativeZoom - this.#appliedZoom) > 0.005) this.#applyRelativeZoom('program');
     if (changed.has('thumbnails') && this.status === 'ready' && this.zoom === 'fit') requestAnimationFrame(() => this.#fit());
   }
 
@@ -380,7 +422,6 @@ export class EcPdfViewer extends LitElement {
     const gen = this.#generation;
     this.status = 'loading';
     this.numPages = 0;
-    const wanted = this.page > 1 ? this.page : this.#storedPage();
     try {
       // Range loading: only the bytes needed for the pages painted are fetched (with the session cookie).
       const source = await openSource(this.src);
@@ -407,9 +448,12 @@ export class EcPdfViewer extends LitElement {
       this.status = 'ready';
       await this.updateComplete;
       this.#buildSlots();
+      this.#zoomFromRelative();
       this.#computeScale();
       this.#layout();
       this.#current = 0;
+      // Read now, not when loading started: the presenter may have moved on meanwhile.
+      const wanted = this.page > 1 ? this.page : this.#storedPage();
       this.#goTo(Math.min(Math.max(1, wanted), doc.numPages), 'program');
       this.dispatchEvent(new CustomEvent('ec-document-loaded', { detail: { numPages: doc.numPages }, bubbles: true, composed: true }));
     } catch (e) {
@@ -467,16 +511,38 @@ export class EcPdfViewer extends LitElement {
     );
     for (const s of this.#slots) this.#io.observe(s.el);
     this.#ro = new ResizeObserver(() => {
-      if (this.zoom === 'fit') this.#fit();
+      if (this.zoom === 'fit') return this.#fit();
+      // Keep the same part of the page in view when the viewer's width changes (a panel opens, rotation).
+      const before = this.scale;
+      this.#zoomFromRelative();
+      this.#computeScale();
+      if (Math.abs(before - this.scale) > 0.01) this.#relayout();
     });
     this.#ro.observe(this.scroller);
   }
 
+  /** The scale at which page 1's width fills the scroller. */
+  #fitScale(): number {
+    const w = this.scroller?.clientWidth || 800;
+    return Math.max(MIN_SCALE, Math.min(MAX_SCALE, (w - 28) / this.#base.width));
+  }
+
   #computeScale() {
-    if (this.zoom === 'fit') {
-      const w = this.scroller?.clientWidth || 800;
-      this.scale = Math.max(0.25, Math.min(4, (w - 28) / this.#base.width));
-    } else this.scale = this.zoom;
+    this.scale = this.zoom === 'fit' ? this.#fitScale() : this.zoom;
+  }
+
+  /** Turns `relativeZoom` into this screen's zoom ('fit' when it is 1). */
+  #zoomFromRelative() {
+    const r = Number.isFinite(this.relativeZoom) && this.relativeZoom > 0 ? this.relativeZoom : 1;
+    this.zoom = Math.abs(r - 1) < 0.01 ? 'fit' : Math.max(MIN_SCALE, Math.min(MAX_SCALE, r * this.#fitScale()));
+    this.#appliedZoom = this.relativeZoom;
+  }
+
+  #applyRelativeZoom(source: 'user' | 'program') {
+    this.#zoomFromRelative();
+    this.#computeScale();
+    this.#relayout();
+    this.dispatchEvent(new CustomEvent<ZoomChangeDetail>('ec-zoom-change', { detail: { zoom: this.relativeZoom, scale: this.scale, source }, bubbles: true, composed: true }));
   }
 
   #fit() {
@@ -505,10 +571,14 @@ export class EcPdfViewer extends LitElement {
     this.#schedule();
   }
 
+  /** The reader's zoom (buttons): applied, then reported as a relative zoom. */
   #setZoom(z: 'fit' | number) {
     this.zoom = z;
     this.#computeScale();
+    const rel = z === 'fit' ? 1 : Math.round((this.scale / this.#fitScale()) * 1000) / 1000;
+    this.relativeZoom = this.#appliedZoom = rel;
     this.#relayout();
+    this.dispatchEvent(new CustomEvent<ZoomChangeDetail>('ec-zoom-change', { detail: { zoom: rel, scale: this.scale, source: 'user' }, bubbles: true, composed: true }));
   }
 
   #zoomBy(dir: 1 | -1) {
@@ -552,8 +622,9 @@ export class EcPdfViewer extends LitElement {
     if (this.#scrollRaf) return;
     this.#scrollRaf = requestAnimationFrame(() => {
       this.#scrollRaf = 0;
+      const byReader = performance.now() - this.#userInputAt < USER_INPUT_MS;
       // The first scroll event after a programmatic jump is ours, not the reader's (under load it may come late).
-      if (this.#programScrollUntil) {
+      if (this.#programScrollUntil && !byReader) {
         const recent = performance.now() < this.#programScrollUntil;
         this.#programScrollUntil = 0;
         if (recent) return;
@@ -567,9 +638,18 @@ export class EcPdfViewer extends LitElement {
         if (this.#slots[mid].el.offsetTop <= top) lo = mid;
         else hi = mid - 1;
       }
-      this.#setCurrent(lo + 1, 'user');
+      // Without the reader's input the view moved by itself (a page painted at another size, a resize).
+      this.#setCurrent(lo + 1, byReader ? 'user' : 'program');
     });
   }
+
+  /** Passive listener object (Lit passes `passive` on): never delays scrolling. */
+  #onUserInput = {
+    handleEvent: () => {
+      this.#userInputAt = performance.now();
+    },
+    passive: true,
+  };
 
   #schedule() {
     const want = [...this.#visible].sort((a, b) => Math.abs(a - this.#current) - Math.abs(b - this.#current));
@@ -613,8 +693,9 @@ export class EcPdfViewer extends LitElement {
       const canvas = document.createElement('canvas');
       canvas.width = Math.floor(viewport.width * dpr);
       canvas.height = Math.floor(viewport.height * dpr);
-      canvas.style.width = `${Math.floor(viewport.width)}px`;
-      canvas.style.height = `${Math.floor(viewport.height)}px`;
+      // Relative size: after a zoom the old bitmap stretches to the new box until it is repainted.
+      canvas.style.width = '100%';
+      canvas.style.height = '100%';
       await page.render({ canvas, viewport, transform: dpr !== 1 ? [dpr, 0, 0, dpr, 0, 0] : undefined }).promise;
       if (gen !== this.#generation) return;
       this.#drawWatermark(canvas, dpr);
@@ -707,13 +788,37 @@ export class EcPdfViewer extends LitElement {
     const terms = this.findPages.includes(s.n) ? this.findTerms : [];
     const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const edge = (body: string) => new RegExp(`(?<![\\p{L}\\p{N}])(?:${body})(?![\\p{L}\\p{N}])`, 'u');
-    // Mark the spans holding the whole phrase; when a line break splits it, the spans holding its words.
+    // Mark the whole phrase where a line holds it; when a line break splits it, its words.
     const phrase = terms.length ? edge(terms.map(esc).join('[^\\p{L}\\p{N}]+')) : null;
     const words = terms.length ? edge(terms.map(esc).join('|')) : null;
-    const spans = [...s.text.querySelectorAll('span')];
+    for (const old of s.text.querySelectorAll('mark.hit')) old.replaceWith(...old.childNodes);
+    for (const span of s.text.querySelectorAll('span.hit')) span.classList.remove('hit');
+    s.text.normalize();
+    const spans = [...s.text.querySelectorAll('span')].filter((span) => !span.querySelector('span'));
     const folded = spans.map((span) => foldText(span.textContent ?? ''));
     const usePhrase = !!phrase && folded.some((f) => phrase.test(f));
-    spans.forEach((span, i) => span.classList.toggle('hit', !!words && (usePhrase ? phrase!.test(folded[i]) : words.test(folded[i]))));
+    const pattern = usePhrase ? phrase : words;
+    if (pattern) {
+      const global = new RegExp(pattern.source, 'gu');
+      spans.forEach((span, i) => {
+        const text = span.textContent ?? '';
+        if (!pattern.test(folded[i])) return;
+        // The fold keeps NFC offsets: mark exactly the matched words (a text that is not NFC marks the line).
+        if (text !== text.normalize('NFC') || span.childNodes.length !== 1 || !(span.firstChild instanceof Text)) return span.classList.add('hit');
+        const parts: Node[] = [];
+        let at = 0;
+        for (const m of folded[i].matchAll(global)) {
+          if (m.index > at) parts.push(document.createTextNode(text.slice(at, m.index)));
+          const mark = document.createElement('mark');
+          mark.className = 'hit';
+          mark.textContent = text.slice(m.index, m.index + m[0].length);
+          parts.push(mark);
+          at = m.index + m[0].length;
+        }
+        if (at < text.length) parts.push(document.createTextNode(text.slice(at)));
+        span.replaceChildren(...parts);
+      });
+    }
     if (this.#revealHitOn === s.n) {
       const hit = s.text.querySelector<HTMLElement>('.hit');
       if (hit) {
@@ -825,7 +930,17 @@ export class EcPdfViewer extends LitElement {
         ${this.thumbnails && ready
           ? html`<ec-pdf-thumbnails .doc=${this.#doc} .numPages=${this.numPages} .current=${this.page} @ec-thumbnail-select=${(e: CustomEvent<{ page: number }>) => this.#goTo(e.detail.page, 'user')}></ec-pdf-thumbnails>`
           : nothing}
-        <div class="scroller" @scroll=${this.#onScroll} tabindex="0" aria-label=${msg('Nội dung tài liệu', { id: 'documents.viewer.content' })}>
+        <div
+          class="scroller"
+          @scroll=${this.#onScroll}
+          @wheel=${this.#onUserInput}
+          @touchstart=${this.#onUserInput}
+          @touchmove=${this.#onUserInput}
+          @pointerdown=${this.#onUserInput}
+          @keydown=${this.#onUserInput}
+          tabindex="0"
+          aria-label=${msg('Nội dung tài liệu', { id: 'documents.viewer.content' })}
+        >
           <div class="pages"></div>
         </div>
         ${this.status === 'loading'
@@ -847,5 +962,6 @@ declare global {
   interface HTMLElementEventMap {
     'ec-page-change': CustomEvent<PageChangeDetail>;
     'ec-page-render': CustomEvent<PageRenderDetail>;
+    'ec-zoom-change': CustomEvent<ZoomChangeDetail>;
   }
 }

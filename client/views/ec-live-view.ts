@@ -1,15 +1,18 @@
 import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import type { Locale, Me } from '../../shared/protocol/auth.js';
 import type { MeetingPack } from '../../shared/protocol/documents.js';
 import type { SpeakerKind } from '../../shared/protocol/live.js';
+import type { EcPdfViewer, PageChangeDetail, ZoomChangeDetail } from '../components/ec-pdf-viewer.js';
 import '../components/ec-live-timer.js';
 import '../components/ec-quorum-badge.js';
 import '../components/ec-vote-delegation.js';
 import '../components/ec-vote-panel.js';
 import type { Api } from '../services/api.js';
-import { apiContext } from '../services/context.js';
+import { apiContext, localeContext, meContext } from '../services/context.js';
+import { formatDateTime } from '../services/format.js';
 import { statusLabel } from '../services/labels.js';
 import { LiveSession, errorCode } from '../services/live.js';
 import { sharedRealtime } from '../services/socket.js';
@@ -17,12 +20,21 @@ import { VotesSession } from '../services/votes.js';
 import { attendanceLabel, commandErrorText, connectionBanner, kindLabel, liveStyles } from './live-shared.js';
 
 const KINDS: SpeakerKind[] = ['speech', 'question', 'point_of_order'];
+/** Two zooms closer than this are the same (relative zooms are rounded to 1/1000). */
+const SAME_ZOOM = 0.01;
 
 /**
- * A participant's tablet during the meeting: check in (room / remote), the current item, who has the
- * floor with the shared timer, ask for the floor or withdraw, and follow the presenter's document page
- * — or browse freely and jump back with one tap. Whoever may present (chair, the item's presenter, the
- * speaker) can present the document they are reading.
+ * A participant's tablet during the meeting, document first: the document being discussed fills
+ * the screen; a compact bar above it holds the current item, who has the floor with the shared
+ * timer and the member's next action (check in, ask for the floor, withdraw); everything else
+ * (attendance, vote delegation, the kinds of floor requests) is in a side panel that opens on
+ * demand. An open vote always shows between the bar and the document, never inside the panel.
+ *
+ * Follow the presenter (default): the viewer moves to the presenter's document, page and zoom on
+ * every `presenter:moved`. Scrolling or zooming away stops following and shows "you left the
+ * presenter" with one tap back. Whoever may present (chair, the item's presenter, the speaker)
+ * presents the document they are reading: their page and zoom go to everyone. Annotations (private,
+ * shared on request) are one tap away on the same viewer.
  */
 @localized()
 @customElement('ec-live-view')
@@ -31,42 +43,67 @@ export class EcLiveView extends LitElement {
     liveStyles,
     css`
       :host {
-        display: block;
+        display: flex;
+        flex-direction: column;
+        /* The app header's height is measured (it wraps on phones): the document takes the rest. */
+        height: calc(100vh - var(--live-top, 64px));
+        height: calc(100dvh - var(--live-top, 64px));
+        min-height: 480px;
+        position: relative;
       }
-      .page {
-        max-width: 1100px;
-        margin: 0 auto;
-        padding: 1rem;
-      }
-      header {
+      .bar {
         display: flex;
         flex-wrap: wrap;
-        gap: 0.5rem 1rem;
         align-items: center;
-        margin-bottom: 0.75rem;
+        gap: 0.25rem 0.75rem;
+        padding: 0.35rem 0.75rem;
+        background: var(--ec-surface);
+        border-bottom: 1px solid var(--ec-border);
       }
       h1 {
-        font-size: 1.4rem;
+        font-size: 1rem;
         margin: 0;
         color: var(--ec-primary-strong);
+        white-space: nowrap;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        max-width: 22rem;
       }
-      .card {
-        background: var(--ec-surface);
-        border: 1px solid var(--ec-border);
-        border-radius: var(--ec-radius, 10px);
-        padding: 1rem;
+      .bar .item {
+        flex: 1 1 12rem;
+        min-width: 0;
+        font-weight: 600;
+        white-space: nowrap;
+        overflow: hidden;
+        text-overflow: ellipsis;
       }
-      h2 {
-        font-size: 1.1rem;
-        margin: 0 0 0.5rem;
-        color: var(--ec-primary-strong);
+      .bar .item small {
+        color: var(--ec-muted);
+        font-weight: 500;
+        margin-right: 0.35rem;
+      }
+      .bar .speaker {
+        display: inline-flex;
+        align-items: center;
+        gap: 0.4rem;
+        font-weight: 600;
+        white-space: nowrap;
+      }
+      .bar .speaker ec-live-timer {
+        font-size: 1.15rem;
+      }
+      .bar .actions {
+        display: flex;
+        gap: 0.4rem;
+        align-items: center;
+        margin-left: auto;
       }
       button {
         font: inherit;
         font-weight: 600;
         min-height: var(--ec-touch, 44px);
         min-width: var(--ec-touch, 44px);
-        padding: 0.4rem 1rem;
+        padding: 0.3rem 0.9rem;
         border-radius: 8px;
         border: 1px solid var(--ec-border);
         background: var(--ec-surface);
@@ -83,6 +120,177 @@ export class EcLiveView extends LitElement {
         opacity: 0.5;
         cursor: default;
       }
+      button[aria-expanded]::after {
+        content: ' ▸';
+      }
+      button[aria-expanded='true']::after {
+        content: ' ▾';
+      }
+      a.btnlink {
+        display: inline-flex;
+        align-items: center;
+        min-height: var(--ec-touch, 44px);
+      }
+      .badge {
+        padding: 0.15rem 0.6rem;
+        border-radius: 999px;
+        background: var(--ec-primary-soft);
+        font-weight: 600;
+        font-size: 0.9rem;
+        white-space: nowrap;
+      }
+      .mine {
+        font-weight: 600;
+        color: var(--ec-success, #1d6b35);
+        white-space: nowrap;
+      }
+      .error {
+        color: var(--ec-danger);
+        font-weight: 600;
+        margin: 0.25rem 0.75rem;
+      }
+      .offline {
+        margin: 0.5rem 0.75rem 0;
+      }
+      .vote {
+        max-height: 50%;
+        overflow: auto;
+        padding: 0 0.75rem;
+        flex: none;
+      }
+      .vote ec-vote-panel {
+        display: block;
+      }
+      .main {
+        flex: 1;
+        min-height: 0;
+        display: flex;
+        position: relative;
+      }
+      .doc {
+        flex: 1;
+        min-width: 0;
+        display: flex;
+        flex-direction: column;
+      }
+      .docbar {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 0.25rem 0.75rem;
+        padding: 0.25rem 0.75rem;
+        background: var(--ec-surface);
+        border-bottom: 1px solid var(--ec-border);
+      }
+      .docbar .who {
+        flex: 1 1 100%;
+        margin: 0;
+        font-size: 0.95rem;
+        white-space: nowrap;
+        overflow: hidden;
+        text-overflow: ellipsis;
+      }
+      label.toggle {
+        display: inline-flex;
+        align-items: center;
+        gap: 0.45rem;
+        min-height: var(--ec-touch, 44px);
+        font-weight: 600;
+        white-space: nowrap;
+      }
+      label.toggle input {
+        width: 1.4rem;
+        height: 1.4rem;
+      }
+      /* A long document title must not widen the page. */
+      label.doc {
+        display: inline-flex;
+        align-items: center;
+        gap: 0.4rem;
+        flex: 1 1 14rem;
+        min-width: 0;
+      }
+      label.doc select {
+        font: inherit;
+        min-height: var(--ec-touch, 44px);
+        flex: 1;
+        min-width: 0;
+        width: 100%;
+      }
+      .mypage {
+        color: var(--ec-muted);
+        white-space: nowrap;
+      }
+      .viewer {
+        flex: 1;
+        min-height: 0;
+        position: relative;
+        display: flex;
+        flex-direction: column;
+      }
+      /* The viewer is a flex column itself: it must fill the box (display:block broke its scrolling). */
+      ec-pdf-viewer {
+        flex: 1;
+        min-height: 0;
+      }
+      .empty {
+        flex: 1;
+        display: grid;
+        place-items: center;
+        color: var(--ec-muted);
+        padding: 2rem;
+        text-align: center;
+      }
+      .left {
+        position: absolute;
+        left: 50%;
+        bottom: 1rem;
+        transform: translateX(-50%);
+        z-index: 6;
+        display: flex;
+        align-items: center;
+        gap: 0.75rem;
+        flex-wrap: wrap;
+        justify-content: center;
+        max-width: calc(100% - 2rem);
+        padding: 0.5rem 0.5rem 0.5rem 1rem;
+        border-radius: 12px;
+        background: var(--ec-primary-strong);
+        color: #fff;
+        box-shadow: 0 4px 16px rgb(0 0 0 / 35%);
+        font-weight: 600;
+      }
+      .left button {
+        background: #fff;
+        color: var(--ec-primary-strong);
+        border-color: #fff;
+      }
+      aside {
+        box-sizing: border-box;
+        width: 340px;
+        flex: none;
+        overflow: auto;
+        border-left: 1px solid var(--ec-border);
+        background: var(--ec-bg, #f4f6f9);
+        padding: 0.75rem;
+        display: grid;
+        gap: 0.75rem;
+        align-content: start;
+      }
+      aside .close {
+        justify-self: end;
+      }
+      .card {
+        background: var(--ec-surface);
+        border: 1px solid var(--ec-border);
+        border-radius: var(--ec-radius, 10px);
+        padding: 0.75rem;
+      }
+      h2 {
+        font-size: 1.05rem;
+        margin: 0 0 0.5rem;
+        color: var(--ec-primary-strong);
+      }
       .row {
         display: flex;
         gap: 0.5rem;
@@ -92,55 +300,57 @@ export class EcLiveView extends LitElement {
       .muted {
         color: var(--ec-muted);
       }
-      .error {
-        color: var(--ec-danger);
-        font-weight: 600;
-        margin: 0.5rem 0;
-      }
-      .badge {
-        padding: 0.2rem 0.7rem;
-        border-radius: 999px;
-        background: var(--ec-primary-soft);
-        font-weight: 600;
-      }
-      label.toggle {
-        display: inline-flex;
-        align-items: center;
-        gap: 0.5rem;
-        min-height: var(--ec-touch, 44px);
-        font-weight: 600;
-      }
-      label.toggle input {
-        width: 1.4rem;
-        height: 1.4rem;
-      }
-      select {
-        font: inherit;
-        min-height: var(--ec-touch, 44px);
-        max-width: 100%;
-      }
-      /* A long document title must not widen the page (it did, at 1024 px and on phones). */
-      label.doc {
-        display: grid;
-        gap: 0.25rem;
-        flex: 1 1 16rem;
-        min-width: 0;
-      }
-      label.doc select {
-        width: 100%;
-        min-width: 0;
-      }
-      .viewer {
-        height: 60vh;
-        min-height: 320px;
-        border: 1px solid var(--ec-border);
-        border-radius: 8px;
+      .visually-hidden {
+        position: absolute;
+        width: 1px;
+        height: 1px;
         overflow: hidden;
-        margin-top: 0.5rem;
+        clip: rect(0 0 0 0);
+        white-space: nowrap;
       }
-      ec-pdf-viewer {
-        display: block;
-        height: 100%;
+      /* Tablets in portrait and phones: the panel slides over the document instead of beside it. */
+      @media (max-width: 900px) {
+        aside {
+          position: absolute;
+          inset: 0 0 0 auto;
+          width: min(100%, 380px);
+          z-index: 8;
+          box-shadow: -4px 0 16px rgb(0 0 0 / 25%);
+        }
+      }
+      .short {
+        display: none;
+      }
+      @media (max-width: 600px) {
+        .long {
+          display: none;
+        }
+        .short {
+          display: inline;
+        }
+        label.doc {
+          flex-basis: 8rem;
+        }
+        .bar {
+          padding: 0.3rem 0.5rem;
+          gap: 0.25rem 0.5rem;
+        }
+        h1 {
+          display: none;
+        }
+        .bar .item {
+          flex-basis: 100%;
+          order: -1;
+        }
+        .docbar {
+          padding: 0.25rem 0.5rem;
+        }
+        .mypage {
+          display: none;
+        }
+        .panel-label {
+          display: none;
+        }
       }
     `,
   ];
@@ -148,6 +358,8 @@ export class EcLiveView extends LitElement {
   @property({ attribute: false }) params: Record<string, string> = {};
   @property({ attribute: false }) query = new URLSearchParams();
   @consume({ context: apiContext }) private api!: Api;
+  @consume({ context: meContext, subscribe: true }) private me: Me | null = null;
+  @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
 
   @state() private session: LiveSession | null = null;
   /** The meeting's votes and delegations, shared by the vote panel and the delegation card. */
@@ -156,18 +368,32 @@ export class EcLiveView extends LitElement {
   @state() private busy = false;
   /** Follow the presenter (default) or browse freely. */
   @state() private following = true;
-  /** The document and page this tablet shows. */
+  /** The document, page and zoom (relative to fit width) this tablet shows. */
   @state() private docId: number | null = null;
   @state() private page = 1;
+  @state() private zoom = 1;
   @state() private presenting = false;
   @state() private pack: MeetingPack | null = null;
+  /** The side panel (attendance, delegation, floor requests). */
+  @state() private panelOpen = false;
+  /** The annotation tools on the viewer. */
+  @state() private annotating = false;
+  @state() private viewerEl: EcPdfViewer | null = null;
+  @query('ec-pdf-viewer') private viewerQuery!: EcPdfViewer | null;
+  /** Fixed when the view opens: the watermark says when this copy was looked at. */
+  #openedAt = new Date().toISOString();
   #onChange = () => this.#sync();
+  #onResize = () => this.#measureTop();
+  /** A presenter:show is in flight / another position waits to be sent after it (coalesced). */
+  #sending = false;
+  #sendAgain = false;
 
   override connectedCallback(): void {
     super.connectedCallback();
     void import('../components/ec-pdf-viewer.js');
     const id = Number(this.params.id);
     this.following = localStorage.getItem(`ec-follow-${id}`) !== 'false';
+    this.panelOpen = localStorage.getItem('ec-live-panel') === 'open';
     this.session = new LiveSession(sharedRealtime(), id);
     this.session.addEventListener('change', this.#onChange);
     this.votes = new VotesSession(this.api, sharedRealtime(), id);
@@ -175,15 +401,31 @@ export class EcLiveView extends LitElement {
       .get<MeetingPack>(`/api/meetings/${id}/documents`)
       .then((p) => (this.pack = p))
       .catch(() => (this.pack = null));
+    window.addEventListener('resize', this.#onResize);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    window.removeEventListener('resize', this.#onResize);
     this.session?.removeEventListener('change', this.#onChange);
     this.session?.close();
     this.session = null;
     this.votes?.close();
     this.votes = null;
+  }
+
+  override firstUpdated(): void {
+    this.#measureTop();
+  }
+
+  override updated(): void {
+    if (this.viewerQuery !== this.viewerEl) this.viewerEl = this.viewerQuery;
+  }
+
+  /** The view fills the screen below the app header, whose height depends on the screen width. */
+  #measureTop() {
+    const top = Math.max(0, Math.round(this.getBoundingClientRect().top + window.scrollY));
+    this.style.setProperty('--live-top', `${top}px`);
   }
 
   /** A push arrived: follow the presenter if we do. */
@@ -192,6 +434,7 @@ export class EcLiveView extends LitElement {
     if (p && this.following && !this.presenting) {
       this.docId = p.documentId;
       this.page = p.page;
+      this.zoom = p.zoom;
     }
     if (this.presenting && !this.#mayPresent()) this.presenting = false;
     this.requestUpdate();
@@ -216,19 +459,57 @@ export class EcLiveView extends LitElement {
     if (on && p) {
       this.docId = p.documentId;
       this.page = p.page;
+      this.zoom = p.zoom;
     }
   }
 
-  #onPageChange(e: CustomEvent<{ page: number; source: 'user' | 'program' }>) {
-    if (e.detail.source !== 'user') return;
+  #toggleAnnotating() {
+    // The annotation tools (Yjs, IndexedDB) load only when someone annotates.
+    if (!this.annotating) void import('../components/ec-document-annotations.js');
+    this.annotating = !this.annotating;
+  }
+
+  #togglePanel(open = !this.panelOpen) {
+    this.panelOpen = open;
+    localStorage.setItem('ec-live-panel', open ? 'open' : 'closed');
+  }
+
+  #onPageChange(e: CustomEvent<PageChangeDetail>) {
     this.page = e.detail.page;
+    if (e.detail.source !== 'user') return;
     const p = this.session?.state?.presenter;
-    if (this.presenting && this.docId != null) {
-      void this.#run(() => this.session!.command('presenter:show', { documentId: this.docId!, page: this.page }));
-    } else if (this.following && p && e.detail.page !== p.page) {
-      // Reading on their own: stop following until they tap "back to the presenter".
-      this.#setFollowing(false);
+    if (this.presenting && this.docId != null) this.#sendPosition();
+    else if (this.following && p && (e.detail.page !== p.page || this.docId !== p.documentId)) this.#setFollowing(false);
+  }
+
+  #onZoomChange(e: CustomEvent<ZoomChangeDetail>) {
+    this.zoom = e.detail.zoom;
+    if (e.detail.source !== 'user') return;
+    const p = this.session?.state?.presenter;
+    if (this.presenting && this.docId != null) this.#sendPosition();
+    else if (this.following && p && Math.abs(e.detail.zoom - p.zoom) > SAME_ZOOM) this.#setFollowing(false);
+  }
+
+  /**
+   * Sends what this presenter shows. Positions are coalesced: at most one command in flight, and
+   * only the latest position is sent after it — a quick scroll through fifty pages is two commands,
+   * not fifty (and never hits the rate limit).
+   */
+  #sendPosition() {
+    if (this.#sending) {
+      this.#sendAgain = true;
+      return;
     }
+    if (!this.presenting || this.docId == null) return;
+    this.#sending = true;
+    const zoom = Math.min(8, Math.max(0.25, Math.round(this.zoom * 1000) / 1000));
+    void this.#run(() => this.session!.command('presenter:show', { documentId: this.docId!, page: this.page, zoom })).finally(() => {
+      this.#sending = false;
+      if (this.#sendAgain) {
+        this.#sendAgain = false;
+        this.#sendPosition();
+      }
+    });
   }
 
   #mayPresent(): boolean {
@@ -247,157 +528,230 @@ export class EcLiveView extends LitElement {
     }
     if (this.docId == null) return;
     this.presenting = true;
-    void this.#run(() => this.session!.command('presenter:show', { documentId: this.docId!, page: this.page }));
+    this.#sendPosition();
   }
 
   override render() {
     const s = this.session;
     const st = s?.state;
-    if (s?.joinError === 'not_found') return html`<div class="page"><p class="error">${msg('Không tìm thấy phiên họp.', { id: 'live.notFound' })}</p></div>`;
+    if (s?.joinError === 'not_found') return html`<p class="error">${msg('Không tìm thấy phiên họp.', { id: 'live.notFound' })}</p>`;
     if (!s || !st)
-      return html`<div class="page">${connectionBanner(s)}<p class="muted" role="status">${msg('Đang tải phiên họp…', { id: 'live.loading' })}</p></div>`;
+      return html`${connectionBanner(s)}<p class="muted" role="status" style="padding:1rem">${msg('Đang tải phiên họp…', { id: 'live.loading' })}</p>`;
+    return html`
+      ${connectionBanner(s)} ${this.#renderBar()} ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      <div class="vote"><ec-vote-panel .session=${this.votes}></ec-vote-panel></div>
+      <div class="main">${this.#renderDocument()} ${this.panelOpen ? this.#renderPanel() : nothing}</div>
+    `;
+  }
+
+  /** The compact bar: meeting, current item, who speaks with the timer, my next action, the panel toggle. */
+  #renderBar() {
+    const s = this.session!;
+    const st = s.state!;
     const current = st.agenda.items.find((i) => i.status === 'current');
+    const floor = st.speakers.floor;
+    return html`<header class="bar">
+      <h1 title=${st.meeting.title}>${st.meeting.title}</h1>
+      <span class="badge" data-testid="meeting-status">${statusLabel(st.meeting.status)}</span>
+      <div class="item" data-testid="current-item" title=${current ? `${current.number}. ${current.title}` : ''}>
+        <small>${msg('Đang thảo luận', { id: 'live.bar.now' })}</small>${current ? `${current.number}. ${current.title}` : msg('Chưa bắt đầu nội dung nào', { id: 'live.noCurrent' })}
+      </div>
+      ${floor
+        ? html`<span class="speaker" aria-label=${msg('Đang phát biểu', { id: 'live.floor' })}>
+            🎤 <span data-testid="speaker">${floor.fullName}</span>
+            <ec-live-timer .startedAt=${floor.startedAt} .allottedSeconds=${floor.allottedSeconds} .now=${() => s.client.now()}></ec-live-timer>
+          </span>`
+        : nothing}
+      <div class="actions">
+        ${this.#renderMyAction()}
+        <button data-testid="panel-toggle" aria-expanded=${this.panelOpen ? 'true' : 'false'} aria-controls="live-panel" @click=${() => this.#togglePanel()}
+          title=${msg('Điểm danh, ủy quyền, đăng ký phát biểu', { id: 'live.panel.hint' })}>
+          ☰ <span class="panel-label">${msg('Phiên họp', { id: 'live.panel' })}</span>
+        </button>
+      </div>
+    </header>`;
+  }
+
+  /** The one thing a member most likely wants to do now. */
+  #renderMyAction() {
+    const s = this.session!;
+    const st = s.state!;
+    const me = s.me;
+    if (!me || st.meeting.status === 'closed') return nothing;
+    const checkedIn = me.status === 'in_room' || me.status === 'remote';
+    if (!checkedIn)
+      return html`<button class="primary" data-testid="bar-check-in" ?disabled=${this.busy} @click=${() => this.#run(() => s.command('attendance:check_in', { mode: 'in_room' }))}>
+        ${msg('Điểm danh có mặt', { id: 'live.bar.checkIn' })}
+      </button>`;
+    if (st.speakers.floor?.userId === s.userId) return html`<span class="mine" data-testid="my-floor">${msg('Bạn đang được phát biểu', { id: 'live.youHaveFloor' })}</span>`;
+    const mine = st.speakers.queue.findIndex((q) => q.userId === s.userId);
+    if (mine >= 0)
+      return html`<span class="mine" data-testid="my-request">${msg(str`Bạn đang ở vị trí ${mine + 1} trong danh sách chờ`, { id: 'live.myPosition' })}</span>
+        <button data-testid="withdraw" ?disabled=${this.busy} @click=${() => this.#run(() => s.command('speaker:withdraw', { requestId: st.speakers.queue[mine].id }))}>
+          ${msg('Rút đăng ký', { id: 'live.withdraw' })}
+        </button>`;
+    if (st.meeting.status !== 'live') return nothing;
+    return html`<button class="primary" data-testid="ask-speech" ?disabled=${this.busy} @click=${() => this.#run(() => s.command('speaker:request', { kind: 'speech' }))}>
+      ✋ ${msg('Xin phát biểu', { id: 'live.bar.ask' })}
+    </button>`;
+  }
+
+  #renderDocument() {
+    const s = this.session!;
+    const st = s.state!;
+    const p = st.presenter;
+    const docs = (this.pack?.items ?? []).flatMap((i) => i.documents.map((d) => ({ ...d, item: i.number })));
+    const doc = docs.find((d) => d.id === this.docId) ?? null;
+    const docName = (id: number | null) => docs.find((d) => d.id === id)?.title ?? (id != null ? `#${id}` : '');
+    const may = this.#mayPresent();
+    const me = this.me;
+    const watermark = me ? [me.fullName, me.unit ?? '', formatDateTime(this.#openedAt, this.locale)].filter(Boolean) : [];
+    const left = !!p && !this.following && !this.presenting;
+    return html`<section class="doc" aria-labelledby="pres">
+      <h2 id="pres" class="visually-hidden">${msg('Tài liệu trình bày', { id: 'live.presenter' })}</h2>
+      <div class="docbar">
+        <p class="who" data-testid="presenter-state">
+          ${p
+            ? html`${msg(str`${p.presenterName} đang trình bày`, { id: 'live.presenting' })}: ${docName(p.documentId)},
+                <strong data-testid="presenter-page">${msg(str`trang ${p.page}`, { id: 'live.pageN' })}</strong>`
+            : msg('Chưa có ai trình bày tài liệu', { id: 'live.noPresenter' })}
+        </p>
+        <label class="doc"
+          ><span class="visually-hidden">${msg('Tài liệu', { id: 'live.document' })}</span>
+          <select data-testid="doc-select" aria-label=${msg('Tài liệu', { id: 'live.document' })} @change=${(e: Event) => this.#pickDoc(Number((e.target as HTMLSelectElement).value))}>
+            <option value="" ?selected=${this.docId == null}>${msg('— Chọn tài liệu —', { id: 'live.pickDocument' })}</option>
+            ${docs.map((d) => html`<option value=${d.id} ?selected=${d.id === this.docId}>${d.item}. ${d.title}</option>`)}
+          </select></label
+        >
+        <label class="toggle"
+          ><input type="checkbox" data-testid="follow" .checked=${this.following} @change=${(e: Event) => this.#setFollowing((e.target as HTMLInputElement).checked)} />
+          <span class="long">${msg('Theo dõi người trình bày', { id: 'live.follow' })}</span
+          ><span class="short">${msg('Theo dõi', { id: 'live.followShort' })}</span></label
+        >
+        ${may
+          ? html`<label class="toggle"
+              ><input type="checkbox" data-testid="present" .checked=${this.presenting} ?disabled=${this.docId == null}
+                @change=${(e: Event) => this.#present((e.target as HTMLInputElement).checked)} />
+              <span class="long">${msg('Trình bày cho mọi người', { id: 'live.presentAll' })}</span
+              ><span class="short">${msg('Trình bày', { id: 'live.presentShort' })}</span></label
+            >`
+          : nothing}
+        ${doc && me
+          ? html`<button data-testid="annotate-toggle" aria-expanded=${this.annotating ? 'true' : 'false'} aria-label=${msg('Ghi chú', { id: 'live.annotate' })}
+              @click=${() => this.#toggleAnnotating()}>
+              ✎<span class="long"> ${msg('Ghi chú', { id: 'live.annotate' })}</span>
+            </button>`
+          : nothing}
+        <span class="mypage" data-testid="my-page">${this.docId != null ? msg(str`Bạn đang xem trang ${this.page}`, { id: 'live.myPage' }) : nothing}</span>
+      </div>
+      ${doc && me && this.annotating
+        ? html`<ec-document-annotations
+            .viewer=${this.viewerEl}
+            .documentId=${doc.id}
+            .meetingId=${doc.meetingId}
+            .versionId=${doc.current.id}
+            .isCurrentVersion=${true}
+            .me=${{ id: me.id, fullName: me.fullName }}
+          ></ec-document-annotations>`
+        : nothing}
+      <div class="viewer">
+        ${this.docId != null
+          ? html`<ec-pdf-viewer
+              src="/api/documents/${this.docId}/file"
+              findUrl="/api/documents/${this.docId}/find"
+              .page=${this.page}
+              .relativeZoom=${this.zoom}
+              .watermark=${watermark}
+              @ec-page-change=${this.#onPageChange}
+              @ec-zoom-change=${this.#onZoomChange}
+            ></ec-pdf-viewer>`
+          : html`<p class="empty">${msg('Chọn một tài liệu để đọc, hoặc chờ người trình bày.', { id: 'live.noDocument' })}</p>`}
+        ${left
+          ? html`<div class="left" role="status" data-testid="left-presenter">
+              <span>${msg('Bạn đã rời khỏi trang người trình bày', { id: 'live.leftPresenter' })}</span>
+              <button data-testid="back-to-presenter" @click=${() => this.#setFollowing(true)}>${msg('Về trang người trình bày', { id: 'live.backToPresenter' })}</button>
+            </div>`
+          : nothing}
+      </div>
+    </section>`;
+  }
+
+  /** Everything that is not the document: attendance, delegation, the speakers' list. */
+  #renderPanel() {
+    const s = this.session!;
+    const st = s.state!;
     const me = s.me;
     const floor = st.speakers.floor;
     const myRequest = st.speakers.queue.findIndex((q) => q.userId === s.userId);
     const checkedIn = me?.status === 'in_room' || me?.status === 'remote';
     const running = st.meeting.status === 'live';
-    return html`<div class="page">
-      ${connectionBanner(s)}
-      <header>
-        <h1>${st.meeting.title}</h1>
-        <span class="badge" data-testid="meeting-status">${statusLabel(st.meeting.status)}</span>
-        <ec-quorum-badge .quorum=${st.attendance.quorum}></ec-quorum-badge>
-        ${s.access?.canChair
-          ? html`<a href="/meetings/${s.meetingId}/console" data-testid="to-console">${msg('Bảng điều khiển chủ tọa', { id: 'live.toConsole' })}</a>`
-          : nothing}
-      </header>
-      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-      <ec-vote-panel .session=${this.votes} style="margin-bottom:0.75rem"></ec-vote-panel>
-      <div class="grid2">
-        <div class="stack">
-          <section class="card" aria-labelledby="cur">
-            <h2 id="cur">${msg('Nội dung đang thảo luận', { id: 'live.currentItem' })}</h2>
-            <div class="current-item" data-testid="current-item">
-              ${current ? `${current.number}. ${current.title}` : msg('Chưa bắt đầu nội dung nào', { id: 'live.noCurrent' })}
-            </div>
-          </section>
-          <section class="card" aria-labelledby="floor">
-            <h2 id="floor">${msg('Đang phát biểu', { id: 'live.floor' })}</h2>
-            ${floor
-              ? html`<div class="floor">
-                  <span class="who" data-testid="speaker">${floor.fullName}</span>
-                  <span class="kind ${floor.kind}">${kindLabel(floor.kind)}</span>
-                  <ec-live-timer .startedAt=${floor.startedAt} .allottedSeconds=${floor.allottedSeconds} .now=${() => s.client.now()}></ec-live-timer>
-                </div>`
-              : html`<p class="muted" data-testid="speaker-none">${msg('Chưa có ai được phát biểu', { id: 'live.noFloor' })}</p>`}
-            <p class="muted">${msg(str`${st.speakers.queue.length} người đang chờ`, { id: 'live.waitingCount' })}</p>
-          </section>
-          <section class="card" aria-labelledby="att">
-            <h2 id="att">${msg('Điểm danh', { id: 'live.checkIn' })}</h2>
-            ${me
-              ? html`<p data-testid="my-attendance">${attendanceLabel(me.status)}</p>
-                  <div class="row">
-                    <button class=${me.status === 'in_room' ? 'primary' : ''} data-testid="check-in-room" ?disabled=${this.busy || st.meeting.status === 'closed'}
-                      @click=${() => this.#run(() => s.command('attendance:check_in', { mode: 'in_room' }))}>
-                      ${msg('Có mặt tại phòng', { id: 'live.att.inRoom' })}
-                    </button>
-                    <button class=${me.status === 'remote' ? 'primary' : ''} data-testid="check-in-remote" ?disabled=${this.busy || st.meeting.status === 'closed'}
-                      @click=${() => this.#run(() => s.command('attendance:check_in', { mode: 'remote' }))}>
-                      ${msg('Dự trực tuyến', { id: 'live.att.remote' })}
-                    </button>
-                    <button data-testid="report-absent" ?disabled=${this.busy || st.meeting.status === 'closed'} @click=${() => this.#reportAbsent()}>
-                      ${msg('Báo vắng', { id: 'live.reportAbsent' })}
-                    </button>
-                  </div>
-                  ${me.status === 'absent' && me.reason ? html`<p class="muted">${me.reason}</p>` : nothing}`
-              : html`<p class="muted">${msg('Bạn không có trong danh sách đại biểu.', { id: 'live.notParticipant' })}</p>`}
-          </section>
-          <ec-vote-delegation
-            .session=${this.votes}
-            .participants=${st.attendance.attendance}
-            .userId=${s.userId}
-            ?canVote=${!!s.access?.canVote}
-            ?closed=${st.meeting.status === 'closed'}
-          ></ec-vote-delegation>
-          ${me
-            ? html`<section class="card" aria-labelledby="ask">
-                <h2 id="ask">${msg('Đăng ký phát biểu', { id: 'live.ask' })}</h2>
-                ${myRequest >= 0
-                  ? html`<p data-testid="my-request">${msg(str`Bạn đang ở vị trí ${myRequest + 1} trong danh sách chờ`, { id: 'live.myPosition' })}</p>
-                      <button data-testid="withdraw" ?disabled=${this.busy}
-                        @click=${() => this.#run(() => s.command('speaker:withdraw', { requestId: st.speakers.queue[myRequest].id }))}>
-                        ${msg('Rút đăng ký', { id: 'live.withdraw' })}
-                      </button>`
-                  : floor?.userId === s.userId
-                    ? html`<p class="ok" data-testid="my-floor">${msg('Bạn đang được phát biểu', { id: 'live.youHaveFloor' })}</p>`
-                    : html`<div class="row">
-                        ${KINDS.map(
-                          (k) => html`<button data-testid="ask-${k}" ?disabled=${this.busy || !running || !checkedIn} @click=${() => this.#run(() => s.command('speaker:request', { kind: k }))}>
-                            ${kindLabel(k)}
-                          </button>`,
-                        )}
-                      </div>
-                      ${!checkedIn ? html`<p class="muted">${msg('Hãy điểm danh trước khi đăng ký phát biểu.', { id: 'live.err.notCheckedIn' })}</p>` : nothing}`}
-              </section>`
+    const closed = st.meeting.status === 'closed';
+    return html`<aside id="live-panel" aria-label=${msg('Phiên họp', { id: 'live.panel' })}>
+      <button class="close" @click=${() => this.#togglePanel(false)}>✕ ${msg('Đóng', { id: 'live.panel.close' })}</button>
+      <section class="card" aria-labelledby="meet">
+        <h2 id="meet">${st.meeting.title}</h2>
+        <div class="row">
+          <ec-quorum-badge .quorum=${st.attendance.quorum}></ec-quorum-badge>
+          ${s.access?.canChair
+            ? html`<a class="btnlink" href="/meetings/${s.meetingId}/console" data-testid="to-console">${msg('Bảng điều khiển chủ tọa', { id: 'live.toConsole' })}</a>`
             : nothing}
         </div>
-        ${this.#renderPresenter()}
-      </div>
-    </div>`;
-  }
-
-  #renderPresenter() {
-    const s = this.session!;
-    const st = s.state!;
-    const p = st.presenter;
-    const docs = (this.pack?.items ?? []).flatMap((i) => i.documents.map((d) => ({ ...d, item: i.number })));
-    const docName = (id: number | null) => docs.find((d) => d.id === id)?.title ?? (id != null ? `#${id}` : '');
-    const may = this.#mayPresent();
-    return html`<section class="card" aria-labelledby="pres">
-      <h2 id="pres">${msg('Tài liệu trình bày', { id: 'live.presenter' })}</h2>
-      <p data-testid="presenter-state">
-        ${p
-          ? html`${msg(str`${p.presenterName} đang trình bày`, { id: 'live.presenting' })}: ${docName(p.documentId)},
-              <strong data-testid="presenter-page">${msg(str`trang ${p.page}`, { id: 'live.pageN' })}</strong>`
-          : msg('Chưa có ai trình bày tài liệu', { id: 'live.noPresenter' })}
-      </p>
-      <div class="row">
-        <label class="toggle"
-          ><input type="checkbox" data-testid="follow" .checked=${this.following} @change=${(e: Event) => this.#setFollowing((e.target as HTMLInputElement).checked)} />
-          ${msg('Theo dõi người trình bày', { id: 'live.follow' })}</label
-        >
-        ${p && (!this.following || this.docId !== p.documentId || this.page !== p.page) && !this.presenting
-          ? html`<button class="primary" data-testid="back-to-presenter" @click=${() => this.#setFollowing(true)}>
-              ${msg('Về trang người trình bày', { id: 'live.backToPresenter' })}
-            </button>`
-          : nothing}
-      </div>
-      <div class="row">
-        <label class="doc"
-          >${msg('Tài liệu', { id: 'live.document' })}
-          <select data-testid="doc-select" @change=${(e: Event) => this.#pickDoc(Number((e.target as HTMLSelectElement).value))}>
-            <option value="" ?selected=${this.docId == null}>—</option>
-            ${docs.map((d) => html`<option value=${d.id} ?selected=${d.id === this.docId}>${d.item}. ${d.title}</option>`)}
-          </select></label
-        >
-        <span data-testid="my-page">${this.docId != null ? msg(str`Bạn đang xem trang ${this.page}`, { id: 'live.myPage' }) : nothing}</span>
-      </div>
-      ${may
-        ? html`<div class="row">
-            <label class="toggle"
-              ><input type="checkbox" data-testid="present" .checked=${this.presenting} ?disabled=${this.docId == null}
-                @change=${(e: Event) => this.#present((e.target as HTMLInputElement).checked)} />
-              ${msg('Trình bày tài liệu này cho mọi người', { id: 'live.presentThis' })}</label
-            >
-          </div>`
+      </section>
+      <section class="card" aria-labelledby="floor">
+        <h2 id="floor">${msg('Đang phát biểu', { id: 'live.floor' })}</h2>
+        ${floor
+          ? html`<div class="floor">
+              <span class="who">${floor.fullName}</span>
+              <span class="kind ${floor.kind}">${kindLabel(floor.kind)}</span>
+            </div>`
+          : html`<p class="muted" data-testid="speaker-none">${msg('Chưa có ai được phát biểu', { id: 'live.noFloor' })}</p>`}
+        <p class="muted">${msg(str`${st.speakers.queue.length} người đang chờ`, { id: 'live.waitingCount' })}</p>
+      </section>
+      <section class="card" aria-labelledby="att">
+        <h2 id="att">${msg('Điểm danh', { id: 'live.checkIn' })}</h2>
+        ${me
+          ? html`<p data-testid="my-attendance">${attendanceLabel(me.status)}</p>
+              <div class="row">
+                <button class=${me.status === 'in_room' ? 'primary' : ''} data-testid="check-in-room" ?disabled=${this.busy || closed}
+                  @click=${() => this.#run(() => s.command('attendance:check_in', { mode: 'in_room' }))}>
+                  ${msg('Có mặt tại phòng', { id: 'live.att.inRoom' })}
+                </button>
+                <button class=${me.status === 'remote' ? 'primary' : ''} data-testid="check-in-remote" ?disabled=${this.busy || closed}
+                  @click=${() => this.#run(() => s.command('attendance:check_in', { mode: 'remote' }))}>
+                  ${msg('Dự trực tuyến', { id: 'live.att.remote' })}
+                </button>
+                <button data-testid="report-absent" ?disabled=${this.busy || closed} @click=${() => this.#reportAbsent()}>
+                  ${msg('Báo vắng', { id: 'live.reportAbsent' })}
+                </button>
+              </div>
+              ${me.status === 'absent' && me.reason ? html`<p class="muted">${me.reason}</p>` : nothing}`
+          : html`<p class="muted">${msg('Bạn không có trong danh sách đại biểu.', { id: 'live.notParticipant' })}</p>`}
+      </section>
+      <ec-vote-delegation
+        .session=${this.votes}
+        .participants=${st.attendance.attendance}
+        .userId=${s.userId}
+        ?canVote=${!!s.access?.canVote}
+        ?closed=${closed}
+      ></ec-vote-delegation>
+      ${me
+        ? html`<section class="card" aria-labelledby="ask">
+            <h2 id="ask">${msg('Đăng ký phát biểu', { id: 'live.ask' })}</h2>
+            ${myRequest >= 0
+              ? html`<p>${msg(str`Bạn đang ở vị trí ${myRequest + 1} trong danh sách chờ`, { id: 'live.myPosition' })}</p>`
+              : floor?.userId === s.userId
+                ? html`<p class="ok">${msg('Bạn đang được phát biểu', { id: 'live.youHaveFloor' })}</p>`
+                : html`<div class="row">
+                      ${KINDS.map(
+                        (k) => html`<button data-testid="ask-${k}-panel" ?disabled=${this.busy || !running || !checkedIn} @click=${() => this.#run(() => s.command('speaker:request', { kind: k }))}>
+                          ${kindLabel(k)}
+                        </button>`,
+                      )}
+                    </div>
+                    ${!checkedIn ? html`<p class="muted">${msg('Hãy điểm danh trước khi đăng ký phát biểu.', { id: 'live.err.notCheckedIn' })}</p>` : nothing}`}
+          </section>`
         : nothing}
-      ${this.docId != null
-        ? html`<div class="viewer">
-            <ec-pdf-viewer src="/api/documents/${this.docId}/file" .page=${this.page} @ec-page-change=${this.#onPageChange}></ec-pdf-viewer>
-          </div>`
-        : nothing}
-    </section>`;
+    </aside>`;
   }
 
   #reportAbsent() {
@@ -408,8 +762,9 @@ export class EcLiveView extends LitElement {
   #pickDoc(id: number) {
     this.docId = Number.isFinite(id) && id > 0 ? id : null;
     this.page = 1;
+    this.zoom = 1;
     if (this.following) this.#setFollowing(false);
-    if (this.presenting && this.docId != null) void this.#run(() => this.session!.command('presenter:show', { documentId: this.docId!, page: 1 }));
+    if (this.presenting && this.docId != null) this.#sendPosition();
   }
 }
 

@@ -226,13 +226,13 @@ export function speakersState(db: Db, meetingId: number): SpeakersState {
 
 export function presenterState(db: Db, meetingId: number): PresenterState {
   const l = db
-    .select({ presenterId: liveState.presenterId, documentId: liveState.documentId, page: liveState.page, name: users.fullName })
+    .select({ presenterId: liveState.presenterId, documentId: liveState.documentId, page: liveState.page, zoom: liveState.zoom, name: users.fullName })
     .from(liveState)
     .leftJoin(users, eq(users.id, liveState.presenterId))
     .where(eq(liveState.meetingId, meetingId))
     .get();
   if (!l || l.presenterId == null || l.documentId == null || l.page == null) return null;
-  return { presenterId: l.presenterId, presenterName: l.name ?? '', documentId: l.documentId, page: l.page };
+  return { presenterId: l.presenterId, presenterName: l.name ?? '', documentId: l.documentId, page: l.page, zoom: l.zoom ?? 1 };
 }
 
 /** Everything a live view needs, consistent at one moment. */
@@ -361,7 +361,7 @@ export function changeStatus(db: Db, a: MeetingAccess, user: AuthUser, action: '
   if (action === 'close') {
     endFloor(db, a.meeting.id, now);
     ensureLiveRow(db, a.meeting.id);
-    db.update(liveState).set({ closedAt: nowIso(), presenterId: null, documentId: null, page: null }).where(eq(liveState.meetingId, a.meeting.id)).run();
+    db.update(liveState).set({ closedAt: nowIso(), presenterId: null, documentId: null, page: null, zoom: null }).where(eq(liveState.meetingId, a.meeting.id)).run();
   }
   audit(db, { actorId: user.id, action: `meeting.${action}`, targetType: 'meeting', targetId: a.meeting.id });
 }
@@ -547,7 +547,7 @@ export function reorderQueue(db: Db, a: MeetingAccess, user: AuthUser, requestId
  * Records what the presenter shows. Allowed to the chair/secretary, the current item's presenter and
  * whoever has the floor.
  */
-export function showPage(db: Db, a: MeetingAccess, user: AuthUser, p: { documentId: number; page: number } | null): void {
+export function showPage(db: Db, a: MeetingAccess, user: AuthUser, p: { documentId: number; page: number; zoom?: number } | null): void {
   requireRunning(a);
   const mayPresent =
     a.canChair ||
@@ -558,7 +558,7 @@ export function showPage(db: Db, a: MeetingAccess, user: AuthUser, p: { document
   if (p && documentAccess(db, user, p.documentId).document.meetingId !== a.meeting.id) throw notFound('Document');
   ensureLiveRow(db, a.meeting.id);
   db.update(liveState)
-    .set(p ? { presenterId: user.id, documentId: p.documentId, page: p.page } : { presenterId: null, documentId: null, page: null })
+    .set(p ? { presenterId: user.id, documentId: p.documentId, page: p.page, zoom: p.zoom ?? 1 } : { presenterId: null, documentId: null, page: null, zoom: null })
     .where(eq(liveState.meetingId, a.meeting.id))
     .run();
 }

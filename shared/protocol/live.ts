@@ -13,6 +13,9 @@ export const LIVE_LIMITS = {
   /** Default allotted time per kind of request, seconds. */
   defaultSeconds: { speech: 180, question: 120, point_of_order: 60 },
   maxPage: 100_000,
+  /** Bounds of the presenter's zoom, relative to fit-to-width (1 = the page's width fills the viewer). */
+  minZoom: 0.25,
+  maxZoom: 8,
 } as const;
 
 export const AttendanceStatus = z.enum(['in_room', 'remote', 'absent', 'proxy']);
@@ -70,7 +73,14 @@ export type Floor = z.infer<typeof Floor>;
 export const SpeakersState = z.object({ agendaItemId: z.number().nullable(), queue: z.array(SpeakerEntry), floor: Floor.nullable() });
 export type SpeakersState = z.infer<typeof SpeakersState>;
 
-export const PresenterState = z.object({ presenterId: z.number(), presenterName: z.string(), documentId: z.number(), page: z.number() }).nullable();
+/**
+ * What the presenter shows: document, page and zoom. `zoom` is relative to fit-to-width (1 = the page's
+ * width fills the viewer, 2 = twice that), so a phone and a tablet following the same presenter show
+ * the same part of the page whatever their screen width.
+ */
+export const PresenterState = z
+  .object({ presenterId: z.number(), presenterName: z.string(), documentId: z.number(), page: z.number(), zoom: z.number() })
+  .nullable();
 export type PresenterState = z.infer<typeof PresenterState>;
 
 export const MeetingLiveState = z.object({
@@ -132,7 +142,13 @@ export const GrantFloorPayload = z.strictObject({
 });
 export const NextSpeakerPayload = z.strictObject({ ...meetingId, seconds: GrantFloorPayload.shape.seconds });
 export const ReorderSpeakersPayload = z.strictObject({ ...meetingId, requestIds: z.array(Id).max(500) });
-export const PresenterShowPayload = z.strictObject({ ...meetingId, documentId: Id, page: z.number().int().min(1).max(LIVE_LIMITS.maxPage) });
+export const PresenterShowPayload = z.strictObject({
+  ...meetingId,
+  documentId: Id,
+  page: z.number().int().min(1).max(LIVE_LIMITS.maxPage),
+  /** Relative to fit-to-width; omitted = 1 (fit width). */
+  zoom: z.number().min(LIVE_LIMITS.minZoom).max(LIVE_LIMITS.maxZoom).optional(),
+});
 
 const none = z.null();
 

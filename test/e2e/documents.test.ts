@@ -69,7 +69,12 @@ describe('meeting documents in the browser', () => {
     await find.fill('ket noi mang WAN');
     await find.press('Enter');
     await expect(viewer(page).locator('[data-testid="find-count"]').textContent()).resolves.toMatch(/Trang \d+\/\d+ có kết quả/);
-    await pageBox(page, 300).locator('.textLayer span.hit').first().waitFor({ timeout: 30_000 });
+    // The matched words are marked, not the whole line they sit on.
+    const marks = pageBox(page, 300).locator('.textLayer mark.hit');
+    await marks.first().waitFor({ timeout: 30_000 });
+    for (const m of await marks.allTextContents()) expect(m.toLowerCase()).toBe('kết nối mạng wan');
+    const line = (await marks.first().evaluate((m) => m.parentElement!.textContent)) ?? '';
+    expect(line.length).toBeGreaterThan('kết nối mạng WAN'.length);
     await expect(viewer(page).getAttribute('page')).resolves.toBe('300');
     await screenshot(page, 'document-find', 'vi');
 

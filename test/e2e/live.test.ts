@@ -54,8 +54,10 @@ describe('live meeting e2e: console, member tablet and room display', () => {
     await screenshot(chair, 'live-console-before-open', 'vi');
 
     // member1 checks in: 7 of 13 voters, quorum met, the chair's button enables
-    await tid(member, 'check-in-room').click();
+    await tid(member, 'bar-check-in').click();
+    await tid(member, 'panel-toggle').click();
     await expect.poll(() => tid(member, 'my-attendance').textContent()).toContain('Có mặt tại phòng');
+    await tid(member, 'panel-toggle').click();
     await expect.poll(() => tid(chair, 'quorum').getAttribute('data-met')).toBe('true');
     await tid(chair, 'open-meeting').click();
     for (const p of [chair, member, display]) await expect.poll(() => tid(p, 'meeting-status').textContent()).toMatch(/Đang họp|Đang diễn ra|In session/);

@@ -284,10 +284,14 @@ describe('live meeting over Socket.IO', () => {
     await ok(s.chair.cmd('meeting:open', { meetingId, overrideReason: 'test' }));
     await ok(s.chair.cmd('presenter:show', { meetingId, documentId, page: 5 }));
     for (const t of [s.member1, s.member2]) {
-      expect(await t.waitFor('presenter:moved', (d) => d?.page === 5)).toMatchObject({ presenterId: ids.chair, documentId, page: 5 });
+      expect(await t.waitFor('presenter:moved', (d) => d?.page === 5)).toMatchObject({ presenterId: ids.chair, documentId, page: 5, zoom: 1 });
     }
+    // the presenter zooms in: followers get the zoom (relative to fit width) with the page
+    await ok(s.chair.cmd('presenter:show', { meetingId, documentId, page: 5, zoom: 1.75 }));
+    expect(await s.member1.waitFor('presenter:moved', (d) => d?.zoom === 1.75)).toMatchObject({ documentId, page: 5, zoom: 1.75 });
     expect(await err(s.member1.cmd('presenter:show', { meetingId, documentId, page: 6 }))).toBe('forbidden');
     expect(await err(s.chair.cmd('presenter:show', { meetingId, documentId, page: 0 }))).toBe('invalid_payload');
+    for (const zoom of [0, 0.1, 9, '2', null]) expect(await err(s.chair.cmd('presenter:show', { meetingId, documentId, page: 6, zoom }))).toBe('invalid_payload');
     // a document of another meeting, or none at all, cannot be presented here
     const other = await buildMeeting(secretaryHttp, { agendaItems: 1, publish: true });
     const foreign = await upload(secretaryHttp, other.meetingId, other.itemIds[0], pdf('empty.pdf'), 'empty.pdf', { access: 'all', published: 'true' });
@@ -295,7 +299,7 @@ describe('live meeting over Socket.IO', () => {
     expect(await err(s.chair.cmd('presenter:show', { meetingId, documentId: 999999, page: 1 }))).toBe('not_found');
     // rejoining later shows the same page
     const late = await ok(s.member2.cmd('meeting:join', { meetingId }));
-    expect(late.snapshot.live.presenter).toMatchObject({ documentId, page: 5 });
+    expect(late.snapshot.live.presenter).toMatchObject({ documentId, page: 5, zoom: 1.75 });
     await ok(s.chair.cmd('presenter:stop', { meetingId }));
     await until(() => s.member1.pushes('presenter:moved').includes(null), { what: 'presenter stopped' });
   });
