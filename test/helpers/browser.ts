@@ -166,15 +166,30 @@ export async function smallTouchTargets(page: Page, min = 44): Promise<string[]>
   })()`);
 }
 
+/** Left out of every axe run: pdf.js's transparent text layer (selection only; thousands of spans made a run take a minute). */
+export const AXE_ALWAYS_EXCLUDED = ['.textLayer'];
+
 /**
  * Runs axe-core (WCAG 2.0/2.1 A and AA rules and best practices) over the page, shadow roots
  * included, and returns the serious and critical violations as short lines
  * (`rule: target — summary`). `exclude` takes CSS selectors to leave out (e.g. a third-party
- * canvas). Expect an empty array: `expect(await axeViolations(page)).toEqual([])`.
+ * canvas), matched inside every shadow root too (each match becomes axe's `fromShadowDom` chain),
+ * in addition to {@link AXE_ALWAYS_EXCLUDED}. Expect an empty array: `expect(await axeViolations(page)).toEqual([])`.
  */
 export async function axeViolations(page: Page, opts: { exclude?: string[] } = {}): Promise<string[]> {
   let builder = new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']);
-  for (const sel of opts.exclude ?? []) builder = builder.exclude(sel);
+  // Passed as source text: transpilers that add helpers (tsx's __name) would break a function argument.
+  const chains = (await page.evaluate(`(() => {
+    const selectors = ${JSON.stringify([...AXE_ALWAYS_EXCLUDED, ...(opts.exclude ?? [])])};
+    const out = new Set();
+    const visit = (root, hosts) => {
+      for (const sel of selectors) if (root.querySelector(sel)) out.add(JSON.stringify([...hosts, sel]));
+      for (const el of root.querySelectorAll('*')) if (el.shadowRoot) visit(el.shadowRoot, [...hosts, el.localName]);
+    };
+    visit(document, []);
+    return [...out].map((s) => JSON.parse(s));
+  })()`)) as string[][];
+  for (const chain of chains) builder = builder.exclude(chain.length === 1 ? chain[0] : { fromShadowDom: chain as [string, string, ...string[]] });
   const result = await builder.analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
