@@ -1,7 +1,8 @@
-import { type PDFDocument, type PDFFont, type PDFPage, rgb } from 'pdf-lib';
+import { PDFDict, type PDFDocument, type PDFFont, PDFName, type PDFPage, PDFString, rgb } from 'pdf-lib';
 import type { MinutesBlock, MinutesDocument, MinutesRun } from '../../shared/protocol/minutes.js';
 import type { Logger } from '../log.js';
 import { type PdfFonts, renderPdf } from '../pdf/fonts.js';
+import { SIGNATURE_BOXES_KEY, type SignatureBox } from '../signing/pdf-stamp.js';
 
 const MM = 72 / 25.4;
 /** A4 with the margins of Nghị định 30: top/bottom 20 mm, left 30 mm, right 15 mm. */
@@ -55,6 +56,9 @@ export async function renderMinutesPdf(docModel: MinutesDocument, opts: { creati
       for (const b of docModel.blocks) w.block(b);
       w.signatures(docModel);
       w.pageNumbers();
+      // Where each signer's visible signature goes (server/signing/pdf-stamp.ts draws it at signing).
+      const info = pdf.context.lookup(pdf.context.trailerInfo.Info, PDFDict);
+      info.set(PDFName.of(SIGNATURE_BOXES_KEY), PDFString.of(JSON.stringify(w.signatureBoxes)));
     },
     { save: { useObjectStreams: false }, log: opts.log },
   );
@@ -65,6 +69,8 @@ class Writer {
   page!: PDFPage;
   y = 0;
   readonly pages: PDFPage[] = [];
+  /** The space left for each signer's visible signature, by role (filled by `signatures`). */
+  readonly signatureBoxes: Record<string, SignatureBox> = {};
   readonly width = PAGE.w - PAGE.left - PAGE.right;
 
   constructor(
@@ -274,12 +280,17 @@ class Writer {
     const leftCx = PAGE.left + this.width * 0.25;
     const rightCx = PAGE.left + this.width * 0.75;
     const top = this.y;
-    const col = (cx: number, role: string, p: { name: string; title: string | null }) => {
+    const boxW = this.width / 2 - 10;
+    const col = (cx: number, role: string, p: { name: string; title: string | null }, key: string) => {
       this.y = top;
       this.centered(role, cx, BODY_SIZE, this.F.b);
       this.y -= BODY_SIZE * LEADING;
       this.centered('(Ký, ghi rõ họ tên)', cx, 12, this.F.i);
+      // The gap between "(Ký, ghi rõ họ tên)" and the printed name holds the visible signature.
+      const gapTop = this.y - 12 - 4;
       this.y -= BODY_SIZE * LEADING * 5;
+      const gapBottom = this.y - 2;
+      this.signatureBoxes[key] = { page: this.pages.length - 1, x: cx - boxW / 2, y: gapBottom, w: boxW, h: gapTop - gapBottom };
       this.centered(p.name, cx, BODY_SIZE, this.F.b);
       if (p.title) {
         this.y -= BODY_SIZE * LEADING;
@@ -290,8 +301,8 @@ class Writer {
       }
       return this.y;
     };
-    const a = col(leftCx, 'THƯ KÝ', d.secretary);
-    const b = col(rightCx, 'CHỦ TỌA', d.chair);
+    const a = col(leftCx, 'THƯ KÝ', d.secretary, 'secretary');
+    const b = col(rightCx, 'CHỦ TỌA', d.chair, 'chair');
     this.y = Math.min(a, b) - BODY_SIZE;
   }
 

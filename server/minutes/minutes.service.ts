@@ -12,6 +12,8 @@ import { participantIds } from '../meetings/meetings.service.js';
 import { registerSearchKind, removeEntries, replaceEntries } from '../search/search.service.js';
 import { unlockSigner } from '../signing/keystore.js';
 import { signPdf } from '../signing/pdf-sign.js';
+import { appendVisibleSignature, readSignatureBoxes, signatureLines } from '../signing/pdf-stamp.js';
+import { PDFDocument } from 'pdf-lib';
 import { yjsHub } from '../yjs/yjs.hub.js';
 import { fragmentToBlocks } from './minutes.content.js';
 import { type GeneratedSection, computeGenerated } from './minutes.generated.js';
@@ -215,12 +217,21 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
     const already = ctx.db.select().from(minutesSignatures).where(and(eq(minutesSignatures.versionId, v.id), eq(minutesSignatures.role, role))).get();
     if (already) throw conflict('already_signed', `The ${role} has already signed this version`);
     const signer = await unlockSigner(ctx.db, ctx.config, user.id, pin);
-    const signed = await signPdf(v.pdf, signer, {
+    const signingTime = new Date();
+    // The visible signature (name, role, time, certificate serial and fingerprint) goes into the box
+    // the layout left for this role, as an incremental update that the signature then covers.
+    const boxes = readSignatureBoxes(await PDFDocument.load(v.pdf, { updateMetadata: false }));
+    const stamped = await appendVisibleSignature(
+      v.pdf,
+      boxes[role] ?? null,
+      signatureLines({ name: signer.commonName, role: role === 'chair' ? 'Chủ tọa' : 'Thư ký', signingTime, certificatePem: signer.certificatePem }),
+    );
+    const signed = await signPdf(stamped, signer, {
       reason: role === 'chair' ? 'Chủ tọa ký biên bản' : 'Thư ký ký biên bản',
       name: signer.commonName,
       location: PLACE(),
       contactInfo: '',
-      signingTime: new Date(),
+      signingTime,
     });
     const subject = signer.commonName;
     const out = tx(ctx.db, (d) => {

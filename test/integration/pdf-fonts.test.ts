@@ -65,11 +65,14 @@ describe('PDF fonts: Tinos subsets made by hb-subset', () => {
     const pdf = (await signMinutes(ctx, as('secretary'), 1, v.version, '123456', v.contentHash)).pdf;
 
     expect(pdf.length).toBeLessThan(400_000); // 1.45 MB with whole fonts
-    expectSubsets(pdf, ['Tinos-Regular', 'Tinos-Bold', 'Tinos-Italic', 'Tinos-BoldItalic']);
+    // The document's four fonts, plus one small subset per visible signature (server/signing/pdf-stamp.ts).
+    expectSubsets(pdf, ['Tinos-Regular', 'Tinos-Bold', 'Tinos-Italic', 'Tinos-BoldItalic', 'Tinos-Regular', 'Tinos-Regular']);
     const text = poppler('pdftotext', pdf);
     for (const t of ['CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM', 'Độc lập - Tự do - Hạnh phúc', 'BIÊN BẢN', 'Ủy quyền cho Nguyễn Văn An', 'Vắng (lý do: Ốm)', 'THƯ KÝ', 'CHỦ TỌA', '(Ký, ghi rõ họ tên)']) {
       expect(text).toContain(t);
     }
+    // The visible signature blocks: signer, role, time, certificate serial and fingerprint.
+    for (const t of ['Đã ký số bởi:', 'Vai trò: Chủ tọa', 'Vai trò: Thư ký', 'Thời gian ký:', 'Số sê-ri chứng thư:', 'SHA-256:']) expect(text).toContain(t);
     expect(pdfsig(pdf).signatures.map((x) => x.validation)).toEqual(['Signature is Valid.', 'Signature is Valid.']);
   });
 
