@@ -176,7 +176,10 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
         const slice = item.targets.slice(item.pos, item.pos + budget);
         item.pos += slice.length;
         budget -= slice.length;
-        if (slice.length) io.to(slice).emit(item.event, item.push);
+        // Only sockets still in the room: one evicted since the broadcast (access revoked) gets nothing more.
+        const members = io.sockets.adapter.rooms.get(room(meetingId));
+        const still = members ? slice.filter((id) => members.has(id)) : [];
+        if (still.length) io.to(still).emit(item.event, item.push);
         if (item.pos >= item.targets.length) queue.shift();
       }
     } catch (err) {
@@ -254,6 +257,7 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     },
     async close() {
       ctx.bus.off('session:ended', onSessionEnded);
+      ctx.bus.off('meeting:changed', onMeetingChanged);
       outbox.clear();
       for (const p of presencePending.values()) if (p.timer) clearTimeout(p.timer);
       presencePending.clear();
@@ -438,6 +442,35 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     else for (const socket of io.sockets.sockets.values()) if ((socket.data as SocketData).tokenHash === e.tokenHash) socket.disconnect(true);
   };
   ctx.bus.on('session:ended', onSessionEnded);
+
+  // Membership changes take effect at once: after a meeting changed (participants removed, unpublished,
+  // cancelled), every socket in its room whose user may no longer see it leaves the room — on every
+  // connection they have — and is told so; no later push of that meeting reaches it.
+  const onMeetingChanged = ({ meetingId }: { meetingId: number }) => {
+    const members = io.sockets.adapter.rooms.get(room(meetingId));
+    if (!members?.size) return;
+    const allowed = new Map<number, boolean>();
+    for (const id of [...members]) {
+      const socket = io.sockets.sockets.get(id);
+      if (!socket) continue;
+      const data = socket.data as SocketData;
+      let ok = allowed.get(data.user.id);
+      if (ok === undefined) {
+        try {
+          meetingAccess(db, data.user, meetingId);
+          ok = true;
+        } catch {
+          ok = false;
+        }
+        allowed.set(data.user.id, ok);
+      }
+      if (ok) continue;
+      socket.leave(room(meetingId));
+      if (data.meetings.delete(meetingId)) track(meetingId, data.user.id, -1);
+      socket.emit('meeting:access_revoked', { meetingId, epoch, seq: null, data: { meetingId } });
+    }
+  };
+  ctx.bus.on('meeting:changed', onMeetingChanged);
 
   io.on('connection', (socket) => {
     const data = socket.data as SocketData;

@@ -123,6 +123,12 @@ export const REALTIME_PUSHES = {
    * coalesced, at most one push per `presenceCoalesceMs` (250 ms) per meeting, latest state per user.
    */
   'presence:changed': z.object({ changes: z.array(z.object({ userId: z.number(), online: z.boolean() })) }),
+  /**
+   * To one socket: it was taken out of the meeting's room because its user may no longer see the
+   * meeting (removed from the participants, meeting unpublished or cancelled). No further push of that
+   * meeting reaches it; a `meeting:join` now fails with `not_found`.
+   */
+  'meeting:access_revoked': z.object({ meetingId: z.number() }),
   /** To one user: an in-app notification for them was created (the bell refreshes its list over REST). */
   'notifications:new': z.object({ kind: z.string() }),
 };
