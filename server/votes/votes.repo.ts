@@ -21,8 +21,6 @@ export function receiptKey(voteId: number, receipt: string): Buffer {
 export class BallotStatements {
   readonly hasVoted: Database.Statement<[number, number], { castBy: number }>;
   readonly insertParticipation: Database.Statement<[number, number, number]>;
-  readonly insertSecret: Database.Statement<[number, Buffer, string]>;
-  readonly hasSecret: Database.Statement<[number, Buffer], { one: number }>;
   readonly upsertNamed: Database.Statement<[number, number, string, string]>;
   readonly audit: Database.Statement<[number, string, string, string]>;
   /** One participant's attendance row (server/live owns the table). */
@@ -33,8 +31,6 @@ export class BallotStatements {
   constructor(readonly sqlite: Database.Database) {
     this.hasVoted = sqlite.prepare('SELECT cast_by AS castBy FROM vote_participation WHERE vote_id = ? AND voter_id = ?');
     this.insertParticipation = sqlite.prepare('INSERT INTO vote_participation (vote_id, voter_id, cast_by) VALUES (?, ?, ?)');
-    this.insertSecret = sqlite.prepare('INSERT INTO vote_secret_ballots (vote_id, receipt_key, choices) VALUES (?, ?, ?)');
-    this.hasSecret = sqlite.prepare('SELECT 1 AS one FROM vote_secret_ballots WHERE vote_id = ? AND receipt_key = ?');
     this.upsertNamed = sqlite.prepare(
       'INSERT INTO vote_named_ballots (vote_id, voter_id, choices, updated_at) VALUES (?, ?, ?, ?) ' +
         'ON CONFLICT (vote_id, voter_id) DO UPDATE SET choices = excluded.choices, updated_at = excluded.updated_at',
@@ -66,7 +62,11 @@ export function delegatorMayVote(db: Db, committeeId: number): boolean {
   return db.select().from(voteCommitteeSettings).where(eq(voteCommitteeSettings.committeeId, committeeId)).get()?.delegatorMayVote ?? false;
 }
 
-/** Counts per option, ballots with a choice and abstentions, from the ballot tables. */
+/**
+ * Counts per option, ballots with a choice and abstentions, from the ballot tables. A secret vote is
+ * counted from `vote_secret_ballots`, which holds its ballots only once the close opened the sealed box
+ * (server/votes/votes.ballots.ts): call it after `BallotBox.publish`.
+ */
 export function countVote(sqlite: Database.Database, vote: VoteRow): { counts: number[]; voted: number; abstentions: number } {
   const table = vote.secret ? 'vote_secret_ballots' : 'vote_named_ballots';
   const rows = sqlite.prepare(`SELECT choices FROM ${table} WHERE vote_id = ?`).pluck().all(vote.id) as string[];

@@ -7,6 +7,7 @@ import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { tx } from '../db/client.js';
 import { WalSync } from '../db/wal-sync.js';
+import { BallotBox, eraseWal } from './votes.ballots.js';
 import { agendaItems, meetingParticipants, meetings, voteDelegations, voteEligibility, votes } from '../db/schema/index.js';
 import { AppError, notFound } from '../http/errors.js';
 import { meetingAccess, requireChair } from '../meetings/meetings.access.js';
@@ -86,6 +87,8 @@ export class VotesService {
 
   private readonly stmts: BallotStatements;
   private readonly walSync: WalSync;
+  /** Secret ballots, sealed until the close (docs/VOTING.md). */
+  private readonly box: BallotBox;
   private readonly open = new Map<number, OpenVote>();
   private queue: PendingBallot[] = [];
   private flushScheduled = false;
@@ -96,6 +99,7 @@ export class VotesService {
   constructor(private readonly ctx: AppContext) {
     this.stmts = new BallotStatements(ctx.db.$client);
     this.walSync = new WalSync(ctx.db.$client);
+    this.box = new BallotBox(ctx.db.$client, ctx.config.secret);
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -201,6 +205,8 @@ export class VotesService {
     for (const v of ov.voters) eligible.add(v);
     const { db } = this.ctx;
     const closed = tx(db, (d) => {
+      // A secret vote's sealed ballots are opened, shuffled and published here (server/votes/votes.ballots.ts).
+      if (row.secret) this.box.publish(voteId, row.options.length);
       const counted = countVote(d.$client, row);
       const members = ov.members.size;
       const t = tally({
@@ -223,9 +229,8 @@ export class VotesService {
       return r;
     });
     this.forget(voteId);
-    // The WAL holds page images in commit order until a checkpoint; fold it into the database now
-    // that the secret vote is over (see docs/VOTING.md, limits).
-    if (row.secret) db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    // The WAL holds the vote's page images in commit order until a checkpoint: empty it now.
+    if (row.secret) eraseWal(db.$client);
     const view = this.view(closed);
     this.publisher?.broadcast(row.meetingId, 'vote:closed', { vote: view });
     this.ctx.bus.emit('vote:changed', { meetingId: row.meetingId, voteId: view.id, state: view.state });
@@ -293,7 +298,7 @@ export class VotesService {
     if (bad) throw err(bad, bad === 'too_many_choices' ? `Choose at most ${row.maxChoices}` : bad === 'duplicate_choice' ? 'An option is chosen twice' : 'No such option', 400);
     if (row.secret && !p.receipt) throw err('receipt_required', 'A secret ballot needs a receipt from the device', 400);
     if (!row.secret && p.receipt) throw err('invalid_payload', 'A named ballot takes no receipt', 400);
-    if (row.secret && ov.voters.has(voterId) && !this.stmts.hasSecret.get(row.id, receiptKey(row.id, p.receipt!))) {
+    if (row.secret && ov.voters.has(voterId) && !this.box.has(row.id, receiptKey(row.id, p.receipt!))) {
       throw err('already_voted', 'This vote was already cast');
     }
     return new Promise((resolve, reject) => {
@@ -382,11 +387,12 @@ export class VotesService {
     if (b.key) {
       if (existing) {
         // The same device retrying (same receipt) after a lost acknowledgement: already counted.
-        if (s.hasSecret.get(voteId, b.key)) return;
+        if (this.box.has(voteId, b.key)) return;
         throw err('already_voted', 'This vote was already cast');
       }
       s.insertParticipation.run(voteId, b.voterId, b.castBy);
-      s.insertSecret.run(voteId, b.key, choices);
+      // Sealed: the participation row and this one share a commit, but not in a readable form.
+      this.box.cast(voteId, b.ov.row.options.length, b.key, b.choices);
       s.audit.run(b.castBy, 'vote.ballot_cast', String(voteId), JSON.stringify(b.castBy === b.voterId ? { secret: true } : { secret: true, onBehalfOf: b.voterId }));
     } else {
       if (!existing) s.insertParticipation.run(voteId, b.voterId, b.castBy);

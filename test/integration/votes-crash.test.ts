@@ -1,6 +1,10 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { ChildServer } from '../helpers/child-server.js';
+import { copyDbFiles, findAll } from '../helpers/sqlite-forensics.js';
 import { type HttpClient, until, userIds } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
 
@@ -51,6 +55,16 @@ describe('votes survive kill -9', () => {
     await child.kill9();
     const acked = ballots.filter((b) => (b.ack as { ok?: boolean } | null)?.ok);
     expect(acked.length).toBeGreaterThanOrEqual(6);
+    // Secrecy at the crash: the files (WAL included) hold sealed ballots only — no receipt key, no
+    // published row (test/integration/votes-secrecy-attack.test.ts tries every ordering on top of this).
+    const keyOf = (b: (typeof ballots)[number]) => crypto.createHash('sha256').update(`${voteId}:${b.receipt}`).digest();
+    const crashed = copyDbFiles(child.dataDir);
+    for (const b of ballots) expect(findAll(Buffer.concat([crashed.db, crashed.wal]), keyOf(b))).toEqual([]);
+    const copy = new Database(path.join(crashed.dir, 'ecabinet.sqlite'));
+    expect(copy.prepare('SELECT count(*) FROM vote_secret_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(0);
+    expect(copy.prepare('SELECT count(*) FROM vote_sealed_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(copy.prepare('SELECT count(*) FROM vote_participation WHERE vote_id = ?').pluck().get(voteId));
+    copy.close();
+    fs.rmSync(crashed.dir, { recursive: true, force: true });
 
     await child.start();
     const after = await secretary.get(`/api/votes/${voteId}`);

@@ -1,0 +1,142 @@
+import crypto from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { AppError } from '../http/errors.js';
+
+/**
+ * The secret ballot box (docs/VOTING.md, "Secret ballots"). While a secret vote is open its ballots
+ * are stored sealed: AES-256-GCM under a key derived (HKDF-SHA-256) from the server secret
+ * (`ECABINET_SECRET`, never written to the database) and the vote id, so a copy of the database files
+ * taken during the vote — its WAL frames, page layout and free space included — holds only ciphertext
+ * next to the "has voted" rows, and a restart after a crash can still open it. Every sealed ballot of
+ * a vote has the same length (receipt key + a fixed-size bitmap of the choices), so not even an
+ * abstention shows. At the close, {@link BallotBox.publish} opens them, writes them in a random order
+ * into `vote_secret_ballots` (receipt key and choices: what the receipts list publishes) and deletes
+ * the sealed rows with `secure_delete` on, so their bytes are zeroed rather than left in free pages;
+ * the caller then empties the WAL ({@link eraseWal}). What remains after the close is a set of ballots
+ * in random order that shares nothing with the participation rows: no order, no id, no time.
+ */
+export class BallotBox {
+  private readonly keys = new Map<number, { enc: Buffer; tag: Buffer }>();
+  private readonly insert: Database.Statement<[number, Buffer, Buffer]>;
+  private readonly find: Database.Statement<[number, Buffer], { one: number }>;
+  private readonly sealedOf: Database.Statement<[number], { tag: Buffer; sealed: Buffer }>;
+  private readonly removeSealed: Database.Statement<[number]>;
+  private readonly insertOpen: Database.Statement<[number, Buffer, string]>;
+
+  /** @param secret the server secret (config.secret); ballots sealed under one secret open only under it. */
+  constructor(
+    private readonly sqlite: Database.Database,
+    private readonly secret: string,
+  ) {
+    this.insert = sqlite.prepare('INSERT INTO vote_sealed_ballots (vote_id, tag, sealed) VALUES (?, ?, ?)');
+    this.find = sqlite.prepare('SELECT 1 AS one FROM vote_sealed_ballots WHERE vote_id = ? AND tag = ?');
+    this.sealedOf = sqlite.prepare('SELECT tag, sealed FROM vote_sealed_ballots WHERE vote_id = ?');
+    this.removeSealed = sqlite.prepare('DELETE FROM vote_sealed_ballots WHERE vote_id = ?');
+    this.insertOpen = sqlite.prepare('INSERT INTO vote_secret_ballots (vote_id, receipt_key, choices) VALUES (?, ?, ?)');
+  }
+
+  /**
+   * Stores a sealed ballot (call inside the ballot batch's transaction). The row's key is a keyed hash
+   * of the receipt key, so a retry with the same receipt finds it ({@link has}) while the key means
+   * nothing without the secret. @throws SqliteError (constraint) if that receipt already voted.
+   */
+  cast(voteId: number, options: number, receiptKey: Buffer, choices: number[]): void {
+    const k = this.keysOf(voteId);
+    const tag = this.tagOf(k, receiptKey);
+    const plain = Buffer.concat([receiptKey, bitmap(options, choices)]);
+    const iv = crypto.randomBytes(12);
+    const c = crypto.createCipheriv('aes-256-gcm', k.enc, iv);
+    c.setAAD(aad(voteId, tag));
+    const sealed = Buffer.concat([iv, c.update(plain), c.final(), c.getAuthTag()]);
+    this.insert.run(voteId, tag, sealed);
+  }
+
+  /** Whether a ballot with this receipt key is in the (still sealed) box. */
+  has(voteId: number, receiptKey: Buffer): boolean {
+    return !!this.find.get(voteId, this.tagOf(this.keysOf(voteId), receiptKey));
+  }
+
+  /**
+   * At the close, inside the closing transaction: opens every sealed ballot of the vote, writes them in
+   * a random order into `vote_secret_ballots`, and deletes the sealed rows with `secure_delete` on.
+   * @returns how many ballots were published.
+   * @throws AppError `internal` (500) if a ballot does not open (the server secret changed
+   * since the vote was opened): nothing is written and the vote stays open.
+   */
+  publish(voteId: number, options: number): number {
+    const k = this.keysOf(voteId);
+    const rows = this.sealedOf.all(voteId);
+    const ballots = rows.map((r) => {
+      const iv = r.sealed.subarray(0, 12);
+      const body = r.sealed.subarray(12, r.sealed.length - 16);
+      const d = crypto.createDecipheriv('aes-256-gcm', k.enc, iv);
+      d.setAAD(aad(voteId, r.tag));
+      d.setAuthTag(r.sealed.subarray(r.sealed.length - 16));
+      let plain: Buffer;
+      try {
+        plain = Buffer.concat([d.update(body), d.final()]);
+      } catch {
+        throw new AppError('internal', 'A sealed ballot does not open with this server secret (was ECABINET_SECRET changed during the vote?)', 500);
+      }
+      return { receiptKey: plain.subarray(0, 32), choices: unbitmap(options, plain.subarray(32)) };
+    });
+    // Fisher–Yates with a CSPRNG: the published order owes nothing to the order of arrival.
+    for (let i = ballots.length - 1; i > 0; i--) {
+      const j = crypto.randomInt(i + 1);
+      [ballots[i], ballots[j]] = [ballots[j], ballots[i]];
+    }
+    for (const b of ballots) this.insertOpen.run(voteId, b.receiptKey, JSON.stringify(b.choices));
+    const before = this.sqlite.pragma('secure_delete', { simple: true }) as number;
+    this.sqlite.pragma('secure_delete = ON');
+    try {
+      this.removeSealed.run(voteId);
+    } finally {
+      this.sqlite.pragma(`secure_delete = ${before ? 'ON' : 'OFF'}`);
+    }
+    this.keys.delete(voteId);
+    return ballots.length;
+  }
+
+  private keysOf(voteId: number): { enc: Buffer; tag: Buffer } {
+    let k = this.keys.get(voteId);
+    if (!k) {
+      const okm = Buffer.from(crypto.hkdfSync('sha256', this.secret, 'e-cabinet secret ballot box v1', `vote ${voteId}`, 64));
+      k = { enc: okm.subarray(0, 32), tag: okm.subarray(32) };
+      this.keys.set(voteId, k);
+    }
+    return k;
+  }
+
+  private tagOf(k: { tag: Buffer }, receiptKey: Buffer): Buffer {
+    return crypto.createHmac('sha256', k.tag).update(receiptKey).digest().subarray(0, 16);
+  }
+}
+
+/**
+ * Folds the WAL into the database and truncates it to zero bytes, so the page images of the vote
+ * (sealed ballots in commit order) leave the `-wal` file. Best effort: a reader holding an old
+ * snapshot (another connection) can keep part of the WAL alive until the next checkpoint; what it
+ * keeps is ciphertext.
+ */
+export function eraseWal(sqlite: Database.Database): void {
+  if (!sqlite.memory) sqlite.pragma('wal_checkpoint(TRUNCATE)');
+}
+
+function aad(voteId: number, tag: Buffer): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(voteId));
+  return Buffer.concat([b, tag]);
+}
+
+/** Choices as a bitmap of `options` bits: the same length for every ballot of a vote. */
+function bitmap(options: number, choices: number[]): Buffer {
+  const b = Buffer.alloc(Math.max(1, Math.ceil(options / 8)));
+  for (const c of choices) b[c >> 3] |= 1 << (c & 7);
+  return b;
+}
+
+function unbitmap(options: number, b: Buffer): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < options; c++) if (b[c >> 3] & (1 << (c & 7))) out.push(c);
+  return out;
+}
