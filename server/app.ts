@@ -14,7 +14,7 @@ import { EventBus } from './events.js';
 import { Api } from './http/api.js';
 import { AppError, errorFunnel } from './http/errors.js';
 import { buildOpenApi } from './http/openapi.js';
-import { originCheck, securityHeaders } from './http/security.js';
+import { noStore, originCheck, securityHeaders } from './http/security.js';
 import type { Logger } from './log.js';
 import { meetingRoutes } from './meetings/meetings.routes.js';
 import { deviceGuard, offlineRoutes } from './offline/offline.routes.js';
@@ -91,6 +91,7 @@ export function createApp({ db, config, log }: { db: Db; config: Config; log: Lo
     res.json(openapi);
   });
 
+  app.use('/api', noStore());
   app.use('/api', (req: Request, _res: Response, next: NextFunction) => {
     const auth = authenticateCookie(db, req.get('cookie'));
     if (auth) {

@@ -304,13 +304,13 @@ export function pageText(db: Db, user: AuthUser, documentId: number, page: numbe
 
 /**
  * Sends a stored PDF with HTTP Range support (single ranges; anything else gets the whole file),
- * a strong ETag (the content hash), and `Cache-Control: private, no-cache`, so browsers may keep
- * the bytes but must revalidate every time, which re-runs the authorization check.
+ * a strong ETag (the content hash, for `If-Range`), and `Cache-Control: private, no-store`: document
+ * bytes never stay in an HTTP cache (a shared tablet after logout); every read re-runs the authorization.
  */
 export function sendPdf(req: Request, res: Response, source: string | Buffer, sha256: string, size: number, fileName: string): Promise<void> {
   const etag = `"${sha256}"`;
   res.setHeader('etag', etag);
-  res.setHeader('cache-control', 'private, no-cache');
+  res.setHeader('cache-control', 'private, no-store');
   res.setHeader('accept-ranges', 'bytes');
   res.setHeader('content-type', 'application/pdf');
   res.setHeader('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(fileName)}`);

@@ -47,10 +47,46 @@ export function originCheck(config: Config) {
   };
 }
 
+/** A Host header that can be put in a CSP source expression as is (no spaces, quotes or `;`). */
+const SAFE_HOST = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
+
+/**
+ * The WebSocket origins of this app for CSP `connect-src`: `ws://` and `wss://` of the host the request
+ * was addressed to (Socket.IO and Yjs live on the same origin), and of the configured extra origins.
+ * Never a bare `ws:` / `wss:` (which would allow connections to any host). `'self'` alone is not enough:
+ * older Safari versions do not match WebSocket URLs against it.
+ */
+export function wsSources(host: string | undefined, config: Config): string[] {
+  const out = new Set<string>();
+  if (host && SAFE_HOST.test(host)) for (const scheme of ['ws', 'wss']) out.add(`${scheme}://${host}`);
+  for (const origin of config.allowedOrigins) {
+    try {
+      const u = new URL(origin);
+      if (SAFE_HOST.test(u.host)) for (const scheme of ['ws', 'wss']) out.add(`${scheme}://${u.host}`);
+    } catch {
+      /* not a URL: ignored (config validation reports it elsewhere) */
+    }
+  }
+  return [...out];
+}
+
+/**
+ * `Cache-Control: no-store` on every API response (authenticated data, document bytes, errors): nothing
+ * private may stay in a shared or browser HTTP cache after a logout. Routes may only make it stricter.
+ * The offline app keeps what it needs in its own store, not in the HTTP cache.
+ */
+export function noStore() {
+  return (_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('cache-control', 'no-store');
+    next();
+  };
+}
+
 /**
  * Security headers. The CSP allows only what the client needs: our own scripts, workers (pdf.js,
  * also from blob:), styles (Lit adopts stylesheets; inline style attributes for layout), images
- * and fonts from self/data/blob, and connections to our own origin (REST, Socket.IO, Yjs).
+ * and fonts from self/data/blob, and connections to our own origin only (REST, Socket.IO, Yjs:
+ * `'self'` plus this origin's `ws://` / `wss://`).
  */
 export function securityHeaders(config: Config) {
   return helmet({
@@ -63,7 +99,7 @@ export function securityHeaders(config: Config) {
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:', 'blob:'],
         fontSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'", 'ws:', 'wss:'],
+        connectSrc: ["'self'", (req) => wsSources((req as { headers: { host?: string } }).headers.host, config).join(' ')],
         mediaSrc: ["'self'", 'blob:'],
         objectSrc: ["'none'"],
         frameAncestors: ["'none'"],

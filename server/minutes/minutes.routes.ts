@@ -66,7 +66,7 @@ export function minutesRoutes(ctx: AppContext): void {
       const v = minutesPdf(ctx, user, params.id, params.version);
       res.setHeader('content-disposition', `inline; filename="bien-ban-${params.id}-v${v.version}.pdf"`);
       res.setHeader('etag', `"${v.pdfHash}"`);
-      res.setHeader('cache-control', 'private, no-cache');
+      res.setHeader('cache-control', 'private, no-store');
       res.type('application/pdf').send(v.pdf);
     },
   );

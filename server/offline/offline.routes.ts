@@ -39,7 +39,7 @@ export function offlineRoutes(ctx: AppContext): void {
     ({ user, params, req, res }) => {
       const body = JSON.stringify(DocumentText.parse(documentText(db, user, params.id)));
       res.setHeader('content-type', 'application/json; charset=utf-8');
-      res.setHeader('cache-control', 'private, no-cache');
+      res.setHeader('cache-control', 'private, no-store');
       res.setHeader('vary', 'accept-encoding');
       // A 451-page pack has about 1 MB of text; compressed it is a fifth of that on the tablet's Wi-Fi.
       if (/\bgzip\b/.test(req.get('accept-encoding') ?? '')) {

@@ -59,7 +59,7 @@ describe('meeting documents', () => {
     const full = await rawGet(s, member1, `/api/documents/${doc.id}/file`);
     expect(full.status).toBe(200);
     expect(Buffer.from(full.bytes).equals(whole)).toBe(true);
-    expect(full.headers.get('cache-control')).toBe('private, no-cache');
+    expect(full.headers.get('cache-control')).toBe('private, no-store');
     expect(full.headers.get('accept-ranges')).toBe('bytes');
     expect(full.headers.get('etag')).toBe(`"${doc.current.sha256}"`);
 
