@@ -25,21 +25,27 @@ export class ChildServer {
   private proc: ChildProcess | null = null;
   readonly url: string;
 
+  /** Where the server's log (stdout) goes when `create(env, { log: true })`: appended across restarts. */
+  readonly logFile: string | null;
+
   private constructor(
     readonly port: number,
     readonly dataDir: string,
     private readonly env: Record<string, string>,
+    log: boolean,
   ) {
+    this.logFile = log ? path.join(dataDir, 'server.log') : null;
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  static async create(env: Record<string, string> = {}): Promise<ChildServer> {
+  static async create(env: Record<string, string> = {}, opts: { log?: boolean } = {}): Promise<ChildServer> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecabinet-child-'));
-    return new ChildServer(await freePort(), dataDir, env);
+    return new ChildServer(await freePort(), dataDir, env, opts.log ?? false);
   }
 
   /** Starts the server and waits for /healthz. */
   async start(): Promise<void> {
+    const out = this.logFile ? fs.openSync(this.logFile, 'a') : 'ignore';
     const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
       env: {
         ...process.env,
@@ -51,8 +57,9 @@ export class ChildServer {
         ECABINET_DEMO_PASSWORD: DEMO_PASSWORD,
         ...this.env,
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', out, 'inherit'],
     });
+    if (typeof out === 'number') fs.closeSync(out);
     this.proc = proc;
     await until(
       async () => {

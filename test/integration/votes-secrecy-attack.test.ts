@@ -17,7 +17,8 @@ import { type TestSocket, connectSocket, connected, newCommandId } from '../help
  * is the true voting order) with the k-th readable ballot, and we compute the chance that a pairing
  * unrelated to the votes would agree with the truth at least as often (exact hypergeometric tail,
  * test/helpers/sqlite-forensics.ts). Every attack must stay at chance: p ≥ 1e-6 (with ~30 attacks per
- * copy, a false alarm about once in 10⁴ runs; a real link of 80 voters gives p ≈ 1e-23).
+ * copy, a false alarm about once in 10⁴ runs; a real link of 80 voters gives p ≈ 1e-23). The server runs
+ * with LOG_LEVEL=debug and its log must name no receipt, receipt key or choice.
  */
 const N = 80;
 const P_MIN = 1e-6;
@@ -280,6 +281,17 @@ describe('secret ballots against an attacker holding the database files', () => 
 
   const cast = (v: Voter, voteId: number) => v.t!.cmd('vote:cast', { voteId, choices: v.forIt ? [0] : [1], receipt: v.receipt, commandId: v.commandId });
 
+  /** The server log names no receipt, receipt key or choice of any ballot. */
+  function expectLogsSilent(voteId: number, voters: Voter[]) {
+    const log = fs.readFileSync(child.logFile!, 'utf8');
+    expect(log.length).toBeGreaterThan(0);
+    expect(log).not.toMatch(/choice/i);
+    for (const v of voters) {
+      const key = crypto.createHash('sha256').update(`${voteId}:${v.receipt}`).digest();
+      for (const needle of [v.receipt, key.toString('hex'), key.toString('base64')]) expect(log.includes(needle)).toBe(false);
+    }
+  }
+
   /** The published receipts must hold exactly the ballots cast (the attack is not vacuous). */
   async function expectCounted(voteId: number, voters: Voter[]) {
     const http = new HttpClient(child.url);
@@ -291,7 +303,8 @@ describe('secret ballots against an attacker holding the database files', () => 
   }
 
   beforeAll(async () => {
-    child = await ChildServer.create();
+    // Everything the server logs, down to debug, is part of what the attacker holds.
+    child = await ChildServer.create({ LOG_LEVEL: 'debug' }, { log: true });
     await child.start();
     await child.kill9();
     seedMeeting(path.join(child.dataDir, 'ecabinet.sqlite'));
@@ -315,6 +328,7 @@ describe('secret ballots against an attacker holding the database files', () => 
     const after = attack(copyDbFiles(child.dataDir), voteId, voters);
     await expectCounted(voteId, voters);
     expect(after.readable).toBe(N);
+    expectLogsSilent(voteId, voters);
     expect([...beyondChance('during the vote', during), ...beyondChance('after the close', after)]).toEqual([]);
     for (const v of voters) v.t!.close();
   });
@@ -348,6 +362,7 @@ describe('secret ballots against an attacker holding the database files', () => 
     const after = attack(copyDbFiles(child.dataDir), voteId, voters);
     await expectCounted(voteId, voters);
     expect(after.readable).toBe(N);
+    expectLogsSilent(voteId, voters);
     expect([
       ...beyondChance('after kill -9 mid-vote', crashed),
       ...beyondChance('after the restart, vote open', restarted),
