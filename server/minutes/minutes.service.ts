@@ -10,7 +10,7 @@ import { conflict, forbidden, invalidState, notFound } from '../http/errors.js';
 import { type MeetingAccess, isCommitteeSecretary, meetingAccess, requireManage } from '../meetings/meetings.access.js';
 import { participantIds } from '../meetings/meetings.service.js';
 import { registerSearchKind, removeEntries, replaceEntries } from '../search/search.service.js';
-import { unlockSigner } from '../signing/keystore.js';
+import { certificateFingerprint, unlockSigner } from '../signing/keystore.js';
 import { signPdf } from '../signing/pdf-sign.js';
 import { appendVisibleSignature, readSignatureBoxes, signatureLines } from '../signing/pdf-stamp.js';
 import { PDFDocument } from 'pdf-lib';
@@ -260,7 +260,7 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
           .map((x) => x.id);
         ctx.notifier.add(d, others, 'minutes_to_sign', meetingId, { version: v.version, title: a.meeting.title });
       }
-      audit(d, { actorId: user.id, action: 'minutes.sign', targetType: 'meeting', targetId: meetingId, details: { version: v.version, role, certSubject: subject } });
+      audit(d, { actorId: user.id, action: 'minutes.sign', targetType: 'meeting', targetId: meetingId, details: { version: v.version, role, certSubject: subject, certSerial: new crypto.X509Certificate(signer.certificatePem).serialNumber.toLowerCase(), certFingerprint: certificateFingerprint(signer.certificatePem) } });
       return { r, complete };
     });
     ctx.notifier.flush();

@@ -114,9 +114,9 @@ export async function demoCaPem(db: Db, config: Config): Promise<string> {
 
 /**
  * Issues a demo certificate for `userId` from the demo CA and stores it sealed with `pin`.
- * Refused in production: there, an administrator installs a real PKCS#12.
+ * Refused in production: there, each person installs the PKCS#12 issued to them.
  */
-export async function issueDemoIdentity(db: Db, config: Config, userId: number, pin = DEMO_SIGNING_PIN): Promise<void> {
+export async function issueDemoIdentity(db: Db, config: Config, userId: number, pin = DEMO_SIGNING_PIN, actorId: number | null = null): Promise<void> {
   if (config.env === 'production') throw new AppError('no_certificate', 'No signing certificate is installed for this user', 409);
   const user = db.select().from(users).where(eq(users.id, userId)).get();
   if (!user) throw notFound('User');
@@ -143,7 +143,7 @@ export async function issueDemoIdentity(db: Db, config: Config, userId: number, 
   const passphrase = crypto.randomBytes(18).toString('base64url');
   const p12Asn1 = forge.pkcs12.toPkcs12Asn1(privateKey, [cert, ca.cert], passphrase, { algorithm: 'aes256', friendlyName: user.fullName });
   const p12 = Buffer.from(forge.asn1.toDer(p12Asn1).getBytes(), 'binary');
-  await storeIdentity(db, config, userId, 'demo', p12, passphrase, pin, null);
+  await storeIdentity(db, config, userId, 'demo', p12, passphrase, pin, actorId);
 }
 
 async function storeIdentity(db: Db, config: Config, userId: number, source: 'demo' | 'installed', p12: Buffer, passphrase: string, pin: string, actorId: number | null): Promise<void> {
@@ -156,28 +156,85 @@ async function storeIdentity(db: Db, config: Config, userId: number, source: 'de
       .values({ userId, ...values })
       .onConflictDoUpdate({ target: signingIdentities.userId, set: values })
       .run();
-    audit(d, { actorId, action: source === 'demo' ? 'signing.demo_issued' : 'signing.installed', targetType: 'user', targetId: userId, details: { subject: info.subject, serial: info.serial } });
+    audit(d, { actorId, action: source === 'demo' ? 'signing.demo_issued' : 'signing.installed', targetType: 'user', targetId: userId, details: { subject: info.subject, serial: info.serial, fingerprint: certificateFingerprint(info.certPem) } });
   });
 }
 
+/** SHA-256 fingerprint (lowercase hex) of a certificate's DER encoding: what the audit log records per signature. */
+export function certificateFingerprint(certPem: string): string {
+  return new crypto.X509Certificate(certPem).fingerprint256.replace(/:/g, '').toLowerCase();
+}
+
+/** Names compared the way people write them: NFC, spaces collapsed, case-insensitive. */
+const sameName = (a: string, b: string) => {
+  const norm = (x: string) => x.normalize('NFC').trim().replace(/\s+/g, ' ').toLocaleLowerCase('vi');
+  return norm(a) === norm(b);
+};
+
 /**
- * Admin: installs a real PKCS#12 for a user, protected from now on by `pin`.
- * @throws AppError invalid_certificate when the file or its password is wrong
+ * A signing identity belongs to the person it names, and only that person puts it in place: the
+ * signed-in user installs a PKCS#12 issued to them (subject CN = their full name) under a PIN of
+ * their own. No route lets anyone install or generate an identity for someone else (an administrator
+ * may only remove one, `removeIdentity`). Replacing an existing identity needs its current PIN, so
+ * someone who took over the account (e.g. after an administrator's password reset) cannot swap in a
+ * certificate of their own choosing either.
+ * @throws AppError invalid_certificate (file or password), certificate_mismatch (not their name),
+ *   invalid_payload (oldPin missing), wrong_pin / pin_locked (oldPin wrong)
  */
-export async function installIdentity(db: Db, config: Config, actorId: number, userId: number, p12: Buffer, passphrase: string, pin: string): Promise<CertificateInfo> {
-  if (!db.select({ id: users.id }).from(users).where(eq(users.id, userId)).get()) throw notFound('User');
+export async function installOwnIdentity(db: Db, config: Config, userId: number, p12: Buffer, passphrase: string, pin: string, oldPin?: string): Promise<CertificateInfo> {
+  const user = db.select().from(users).where(eq(users.id, userId)).get();
+  if (!user) throw notFound('User');
+  let info;
   try {
-    await storeIdentity(db, config, userId, 'installed', p12, passphrase, pin, actorId);
+    info = inspectPkcs12(p12, passphrase);
   } catch (e) {
     if (e instanceof Pkcs12Error) throw new AppError('invalid_certificate', e.message, 400);
     throw e;
   }
+  if (!sameName(info.commonName, user.fullName)) {
+    throw new AppError('certificate_mismatch', 'The certificate does not name you: its subject must be your full name', 422);
+  }
+  await requireCurrentPin(db, config, userId, oldPin);
+  await storeIdentity(db, config, userId, 'installed', p12, passphrase, pin, userId);
   return certificateInfo(db, userId)!;
+}
+
+/**
+ * Non-production: the signed-in user generates their own demo certificate (demo CA) under their own
+ * PIN; replacing an existing identity needs its current PIN.
+ * @throws AppError no_certificate (production), invalid_payload / wrong_pin / pin_locked
+ */
+export async function issueOwnDemoIdentity(db: Db, config: Config, userId: number, pin: string, oldPin?: string): Promise<CertificateInfo> {
+  if (config.env === 'production') throw new AppError('no_certificate', 'Demo certificates do not exist in production: install the certificate issued to you', 409);
+  await requireCurrentPin(db, config, userId, oldPin);
+  await issueDemoIdentity(db, config, userId, pin, userId);
+  return certificateInfo(db, userId)!;
+}
+
+async function requireCurrentPin(db: Db, config: Config, userId: number, oldPin: string | undefined): Promise<void> {
+  if (!db.select({ u: signingIdentities.userId }).from(signingIdentities).where(eq(signingIdentities.userId, userId)).get()) return;
+  if (oldPin === undefined) throw new AppError('invalid_payload', 'Replacing your certificate needs its current PIN (oldPin)', 400);
+  await unlockSigner(db, config, userId, oldPin);
+}
+
+/**
+ * Admin: removes a user's signing identity (lost token, forgotten PIN, person left). It cannot be
+ * replaced by the administrator: the person installs their own again.
+ */
+export function removeIdentity(db: Db, actorId: number, userId: number): void {
+  tx(db, (d) => {
+    const r = d.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).get();
+    if (!r) throw notFound('Signing certificate');
+    d.delete(signingIdentities).where(eq(signingIdentities.userId, userId)).run();
+    audit(d, { actorId, action: 'signing.removed', targetType: 'user', targetId: userId, details: { serial: r.serial, fingerprint: certificateFingerprint(r.certPem) } });
+  });
 }
 
 export interface CertificateInfo {
   source: 'demo' | 'installed';
   subject: string;
+  /** SHA-256 of the certificate (DER), lowercase hex. */
+  fingerprint: string;
   issuer: string;
   serial: string;
   notAfter: string;
@@ -190,7 +247,7 @@ export function certificateInfo(db: Db, userId: number, now = new Date()): Certi
   const r = db.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).get();
   if (!r) return null;
   const locked = !!r.lockedUntil && Date.parse(r.lockedUntil) > now.getTime();
-  return { source: r.source, subject: r.subject, issuer: r.issuer, serial: r.serial, notAfter: r.notAfter, locked, attemptsLeft: locked ? 0 : MAX_PIN_ATTEMPTS - r.failedAttempts };
+  return { source: r.source, subject: r.subject, fingerprint: certificateFingerprint(r.certPem), issuer: r.issuer, serial: r.serial, notAfter: r.notAfter, locked, attemptsLeft: locked ? 0 : MAX_PIN_ATTEMPTS - r.failedAttempts };
 }
 
 /**

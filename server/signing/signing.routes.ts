@@ -1,10 +1,10 @@
 import { IdParams } from '../../shared/protocol/common.js';
-import { CertificateInfo, ChangePinBody, InstallCertificateBody, MyCertificate } from '../../shared/protocol/signing.js';
+import { CertificateInfo, ChangePinBody, DemoCertificateBody, InstallCertificateBody, MyCertificate } from '../../shared/protocol/signing.js';
 import type { AppContext } from '../context.js';
 import { notFound } from '../http/errors.js';
-import { certificateInfo, changePin, demoCaPem, installIdentity } from './keystore.js';
+import { certificateInfo, changePin, demoCaPem, installOwnIdentity, issueOwnDemoIdentity, removeIdentity } from './keystore.js';
 
-/** Signing identities: my certificate, change my PIN; admins install PKCS#12 files. */
+/** Signing identities: my certificate (install, demo, PIN); admins may only remove one. */
 export function signingRoutes(ctx: AppContext): void {
   const { api, db, config } = ctx;
   const tags = ['signing'];
@@ -18,18 +18,37 @@ export function signingRoutes(ctx: AppContext): void {
       await changePin(db, config, user.id, body.oldPin, body.newPin);
     },
   );
+  // Only the person a certificate names installs it, under their own PIN: there is no route to install
+  // or generate a certificate for someone else (an administrator may only remove one).
   api.route(
     {
       method: 'put',
-      path: '/api/admin/users/:id/certificate',
-      summary: 'Install a PKCS#12 signing certificate for a user (admin)',
+      path: '/api/signing/me/certificate',
+      summary: 'Install my signing certificate: a PKCS#12 issued to me (subject CN = my full name), under my own PIN; replacing one needs its current PIN',
       tags,
-      access: 'admin',
-      params: IdParams,
+      access: 'user',
       body: InstallCertificateBody,
       response: CertificateInfo,
     },
-    ({ user, params, body }) => installIdentity(db, config, user.id, params.id, Buffer.from(body.p12Base64, 'base64'), body.password, body.pin),
+    ({ user, body }) => installOwnIdentity(db, config, user.id, Buffer.from(body.p12Base64, 'base64'), body.password, body.pin, body.oldPin),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/api/signing/me/certificate/demo',
+      summary: 'Generate my demo certificate under my own PIN (not in production); replacing one needs its current PIN',
+      tags,
+      access: 'user',
+      body: DemoCertificateBody,
+      response: CertificateInfo,
+    },
+    ({ user, body }) => issueOwnDemoIdentity(db, config, user.id, body.pin, body.oldPin),
+  );
+  api.route(
+    { method: 'delete', path: '/api/admin/users/:id/certificate', summary: "Remove a user's signing certificate (admin; the person installs a new one themselves)", tags, access: 'admin', params: IdParams },
+    ({ user, params }) => {
+      removeIdentity(db, user.id, params.id);
+    },
   );
   api.route(
     { method: 'get', path: '/api/signing/demo-ca.pem', summary: 'The demo CA certificate (to trust it in a verifier)', tags, access: 'user', responseContentType: 'application/x-pem-file' },

@@ -100,28 +100,32 @@ describe('signing', () => {
     expect((await c.get('/api/signing/me')).body.certificate.locked).toBe(true);
   });
 
-  it('an admin installs a real PKCS#12 for a user; a wrong file password is refused with invalid_certificate; non-admins get 403', async () => {
+  it('a user installs the real PKCS#12 issued to them under their own PIN; a wrong file password is refused with invalid_certificate; replacing needs the current PIN', async () => {
     const keys = forge.pki.rsa.generateKeyPair({ bits: 1024, e: 0x10001 });
     const cert = forge.pki.createCertificate();
     cert.publicKey = keys.publicKey;
     cert.serialNumber = '0badc0de';
     cert.validity.notBefore = new Date(Date.now() - 1000);
     cert.validity.notAfter = new Date(Date.now() + 86400_000);
-    cert.setSubject([{ shortName: 'CN', value: 'Real Token Holder' }]);
+    const admin = await s.login('admin');
+    const fullName = ((await admin.get('/api/users')).body.users as { id: number; fullName: string }[]).find((u) => u.id === ids.member3)!.fullName;
+    cert.setSubject([{ shortName: 'CN', value: fullName, valueTagClass: forge.asn1.Type.UTF8 } as unknown as forge.pki.CertificateField]);
     cert.setIssuer([{ shortName: 'CN', value: 'Some Real CA' }]);
     cert.sign(keys.privateKey, forge.md.sha256.create());
     const p12 = Buffer.from(forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(keys.privateKey, [cert], 'file-pass', { algorithm: '3des' })).getBytes(), 'binary').toString('base64');
-    const admin = await s.login('admin');
-    const wrong = await admin.put(`/api/admin/users/${ids.member3}/certificate`, { p12Base64: p12, password: 'nope', pin: '24680' });
+    const member = await s.login('member3');
+    const wrong = await member.put('/api/signing/me/certificate', { p12Base64: p12, password: 'nope', pin: '24680' });
     expect(wrong.status).toBe(400);
     expect(wrong.body.error.code).toBe('invalid_certificate');
-    const member = await s.login('member3');
-    expect((await member.put(`/api/admin/users/${ids.member3}/certificate`, { p12Base64: p12, password: 'file-pass', pin: '24680' })).status).toBe(403);
-    const ok = await admin.put(`/api/admin/users/${ids.member3}/certificate`, { p12Base64: p12, password: 'file-pass', pin: '24680' });
+    const had = (await member.get('/api/signing/me')).body.certificate;
+    const body = { p12Base64: p12, password: 'file-pass', pin: '24680', ...(had ? { oldPin: '123456' } : {}) };
+    const ok = await member.put('/api/signing/me/certificate', body);
     expect(ok.status).toBe(200);
-    expect(ok.body).toMatchObject({ source: 'installed', subject: 'CN=Real Token Holder', issuer: 'CN=Some Real CA' });
+    expect(ok.body).toMatchObject({ source: 'installed', subject: `CN=${fullName}`, issuer: 'CN=Some Real CA' });
+    // Installing again (replacing) without the current PIN is refused.
+    expect((await member.put('/api/signing/me/certificate', { p12Base64: p12, password: 'file-pass', pin: '13579' })).status).toBe(400);
     const signer = await unlockSigner(s.app.ctx.db, s.app.ctx.config, ids.member3, '24680');
-    expect(signer.commonName).toBe('Real Token Holder');
+    expect(signer.commonName).toBe(fullName);
     const signed = await signPdf(await renderMinutesPdf(DOC), signer, { reason: 'test', name: signer.commonName, location: 'Hà Nội', contactInfo: '', signingTime: new Date() });
     expect(pdfsig(signed).signatures[0].validation).toBe('Signature is Valid.');
   });
