@@ -82,7 +82,8 @@ export class Api {
       this.opts.onConnectivity?.(false);
       throw new ApiError(0, 'network', e instanceof Error ? e.message : 'Network error');
     }
-    this.opts.onConnectivity?.(true);
+    // An answer from the tablet's offline copy (the service worker, docs/OFFLINE.md) is not the server.
+    this.opts.onConnectivity?.(!res.headers.has('x-ec-offline'));
     const text = await res.text();
     let data: unknown;
     try {

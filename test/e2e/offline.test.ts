@@ -1,0 +1,244 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VIEWPORTS, launchBrowser, newPage, screenshot } from '../helpers/browser.js';
+import { type BuiltUser, buildMeeting } from '../helpers/factories.js';
+import { type NetSwitch, netSwitch } from '../helpers/net-switch.js';
+import { type TestServer, startTestServer } from '../helpers/server.js';
+import { connectSocket, connected, newCommandId } from '../helpers/socket.js';
+import { pdf, upload } from '../integration/documents-helpers.js';
+
+/**
+ * Tablets that keep working when the Wi-Fi drops (docs/OFFLINE.md). The browser reaches the server
+ * through a relay that can cut the network (test/helpers/net-switch.ts) and the context is set
+ * offline too, so nothing reaches the server while "offline": what the member sees comes from the
+ * service worker and the offline copy on the tablet.
+ */
+describe('offline e2e: installable app, meeting packs ready offline, remote wipe', () => {
+  let server: TestServer;
+  let wifi: NetSwitch;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    wifi = await netSwitch(server.port);
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await wifi?.close();
+    await server?.close();
+  });
+
+  const viewer = (page: Page) => page.locator('ec-pdf-viewer');
+  const pageBox = (page: Page, n: number) => page.locator(`ec-pdf-viewer .pg[data-page="${n}"]`);
+  const tid = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`).first();
+
+  /** A meeting 10 days ahead (not downloaded automatically) with the large pack, a seed article and a view-only confidential draft. */
+  async function meetingWithPack(startsInHours = 240) {
+    const m = await buildMeeting(server, { members: 2, agendaItems: 1, startsInHours });
+    const sec = await m.as('secretary');
+    const big = await upload(sec, m.meetingId, m.itemIds[0], pdf('board-pack-large.pdf'), 'board-pack-large.pdf', { title: 'Bộ tài liệu 451 trang' });
+    const seed = await upload(sec, m.meetingId, m.itemIds[0], pdf('seed-0.pdf'), 'seed-0.pdf', { title: 'Tờ trình chuyển đổi số' });
+    const secret = await upload(sec, m.meetingId, m.itemIds[0], pdf('seed-1.pdf'), 'seed-1.pdf', { title: 'Dự thảo mật' });
+    for (const r of [big, seed, secret]) expect(r.status).toBe(201);
+    expect((await sec.patch(`/api/documents/${secret.body.id}`, { access: 'confidential', viewerIds: [m.members[0].id] })).status).toBe(200);
+    return { m, sec, bigId: big.body.id as number, seedId: seed.body.id as number, secretId: secret.body.id as number };
+  }
+
+  async function signIn(page: Page, u: BuiltUser) {
+    await page.goto('/login');
+    await page.locator('ec-login-view input[name="username"]').fill(u.username);
+    await page.locator('ec-login-view input[name="password"]').fill(u.password);
+    await page.locator('ec-login-view button[type="submit"]').click();
+    await page.waitForURL(/\/meetings/);
+    await page.locator('[data-testid="current-user"]').waitFor({ state: 'attached' });
+    // The service worker controls the page from its first visit (clients.claim).
+    await page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 30_000 });
+  }
+
+  async function goOffline(page: Page) {
+    wifi.off();
+    await page.context().setOffline(true);
+  }
+  async function goOnline(page: Page) {
+    wifi.on();
+    await page.context().setOffline(false);
+  }
+
+  const cachedUrls = (page: Page) =>
+    page.evaluate(async () => {
+      const c = await caches.open('ec-offline-v1');
+      return (await c.keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search);
+    });
+
+  it('one tap keeps a meeting on the tablet; with no network the app reloads, page 300 of the large pack opens, find works, a note is drawn; back online it reaches another member', { timeout: 240_000 }, async () => {
+    const { m, bigId, secretId } = await meetingWithPack();
+    const page = await newPage(browser, wifi.url, { viewport: VIEWPORTS.tablet });
+    await signIn(page, m.members[0]);
+
+    await page.goto(`/meetings/${m.meetingId}/documents`);
+    const toggle = page.locator('ec-meeting-pack-view ec-offline-toggle');
+    await toggle.locator('[data-testid="offline-download"]').click();
+    await toggle.locator('[data-state="downloading"]').waitFor({ timeout: 10_000 }).catch(() => undefined);
+    await toggle.locator('[data-state="ready"]').waitFor({ timeout: 90_000 });
+    await expect(toggle.locator('.ready').textContent()).resolves.toMatch(/Sẵn sàng ngoại tuyến · [\d,.]+ MB/);
+    await expect(toggle.locator('[data-testid="offline-excluded"]').textContent()).resolves.toContain('1 tài liệu mật');
+    // The view-only confidential draft was never stored on the tablet.
+    const stored = await cachedUrls(page);
+    expect(stored).toContain(`/api/documents/${bigId}/file`);
+    expect(stored.filter((u) => u.includes(`/documents/${secretId}`))).toEqual([]);
+    await screenshot(page, 'offline-ready', 'vi');
+
+    // The meeting list shows it too, at a glance.
+    await page.goto('/meetings');
+    await page.locator(`li[data-meeting-id="${m.meetingId}"] [data-state="ready"]`).waitFor();
+
+    await goOffline(page);
+    await page.reload();
+    await page.locator('[data-testid="current-user"]').waitFor({ state: 'attached', timeout: 30_000 });
+    await page.locator('ec-offline-banner [role="status"]').waitFor({ timeout: 15_000 });
+    await page.locator(`li[data-meeting-id="${m.meetingId}"]`).waitFor();
+
+    await page.goto(`/meetings/${m.meetingId}/documents`);
+    await page.locator('ec-meeting-pack-view li.doc', { hasText: 'Bộ tài liệu 451 trang' }).waitFor({ timeout: 30_000 });
+    await page.goto(`/documents/${bigId}`);
+    await pageBox(page, 1).and(page.locator('[data-rendered="true"]')).waitFor({ timeout: 60_000 });
+    const input = viewer(page).locator('input[name="page"]');
+    await input.fill('300');
+    await input.press('Enter');
+    await pageBox(page, 300).and(page.locator('[data-rendered="true"]')).waitFor({ timeout: 60_000 });
+    await expect(viewer(page).getAttribute('page')).resolves.toBe('300');
+    await screenshot(page, 'offline-page-300', 'vi');
+
+    // Find inside the document without network: words of page 300 typed without marks.
+    const member = await m.as('member', 0);
+    const text300 = (await member.get(`/api/documents/${bigId}/pages/300/text`)).body.text as string;
+    const tokens = text300.split(/\s+/);
+    const word = (w: string) => /^\p{L}{3,}$/u.test(w);
+    const at = tokens.findIndex((w, i) => i > 3 && word(w) && word(tokens[i + 1] ?? ''));
+    // Two adjacent words of page 300, typed without Vietnamese marks.
+    const words = `${tokens[at]} ${tokens[at + 1]}`.normalize('NFD').replace(/\p{M}/gu, '').replace(/[đĐ]/g, 'd');
+    const find = viewer(page).locator('input[name="find"]');
+    await find.fill(words);
+    await find.press('Enter');
+    await viewer(page).locator('[data-testid="find-count"]').waitFor({ timeout: 20_000 });
+    await expect(viewer(page).locator('[data-testid="find-count"]').textContent()).resolves.toMatch(/\d/);
+
+    // Annotate offline on the annotation view of the same document (a stroke, shared).
+    await page.goto(`/documents/${bigId}/annotate?page=300`);
+    await pageBox(page, 300).and(page.locator('[data-rendered="true"]')).waitFor({ timeout: 60_000 });
+    await page.locator('ec-document-annotations button[data-tool="pen"]').click();
+    const layer = pageBox(page, 300).locator('ec-annotation-layer svg');
+    await layer.waitFor({ timeout: 10_000 });
+    const box = (await layer.boundingBox())!;
+    await page.mouse.move(box.x + 120, box.y + 200);
+    await page.mouse.down();
+    for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + 120 + i * 8, box.y + 200 + Math.sin(i / 2) * 10);
+    await page.mouse.up();
+    await screenshot(page, 'offline-annotate', 'vi');
+    await page.locator('ec-annotation-layer g.own [data-kind="ink"]').first().waitFor({ timeout: 10_000 });
+    await page.locator('ec-document-annotations button', { hasText: 'Chia sẻ tất cả' }).click();
+    await screenshot(page, 'offline-annotate', 'vi');
+
+    // Another member, online, sees nothing yet; once the tablet is back, the stroke reaches them.
+    const other = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
+    await signIn(other, m.members[1]);
+    await other.goto(`/documents/${bigId}/annotate?page=300`);
+    await other.locator('ec-document-annotations .status').filter({ hasText: 'Đã đồng bộ' }).waitFor({ timeout: 60_000 });
+    expect(await other.locator('ec-annotation-layer g.shared [data-kind="ink"]').count()).toBe(0);
+    await goOnline(page);
+    await other.locator('ec-annotation-layer g.shared [data-kind="ink"]').first().waitFor({ timeout: 30_000 });
+    await page.context().close();
+    await other.context().close();
+  });
+
+  it('a vote attempt with no network says the tablet is offline; nothing is counted', { timeout: 180_000 }, async () => {
+    const m = await buildMeeting(server, { members: 2, agendaItems: 1, startsInHours: 1 });
+    const sec = await m.as('secretary');
+    const s = await connected(connectSocket(server.url, sec));
+    for (const u of [m.chair, ...m.members]) {
+      expect((await s.cmd('attendance:check_in', { meetingId: m.meetingId, userId: u.id, mode: 'in_room', commandId: newCommandId() })).ok).toBe(true);
+    }
+    s.close();
+    const c = await connected(connectSocket(server.url, await m.as('chair')));
+    expect((await c.cmd('meeting:open', { meetingId: m.meetingId, overrideReason: 'Kiểm thử ngoại tuyến' })).ok).toBe(true);
+    const v = await sec.post(`/api/meetings/${m.meetingId}/votes`, { title: 'Thông qua tờ trình', kind: 'motion', secret: true });
+    expect(v.status).toBe(201);
+    expect((await c.cmd('vote:open', { voteId: v.body.id, commandId: newCommandId() })).ok).toBe(true);
+
+    const page = await newPage(browser, wifi.url, { viewport: VIEWPORTS.tablet });
+    await signIn(page, m.members[0]);
+    await page.goto(`/meetings/${m.meetingId}/live`);
+    await tid(page, 'vote-choice-0').waitFor({ timeout: 30_000 });
+    await goOffline(page);
+    await tid(page, 'vote-choice-0').click();
+    const confirm = tid(page, 'vote-confirm');
+    if (await confirm.isVisible().catch(() => false)) await confirm.click();
+    const alert = page.locator('ec-vote-panel [role="alert"]');
+    await alert.waitFor({ timeout: 15_000 });
+    await expect(alert.textContent()).resolves.toMatch(/Mất kết nối|ngoại tuyến/);
+    await screenshot(page, 'offline-vote', 'vi');
+    await goOnline(page);
+    const progress = await sec.get(`/api/meetings/${m.meetingId}/votes`);
+    const vote = progress.body.votes.find((x: { id: number }) => x.id === v.body.id);
+    expect(vote.progress?.voted ?? vote.voted ?? 0).toBe(0);
+    c.close();
+    await page.context().close();
+  });
+
+  it('logout wipes Cache Storage and IndexedDB; a restricted document and a removed meeting are deleted from the tablet at its next contact', { timeout: 240_000 }, async () => {
+    const { m, sec, seedId, bigId } = await meetingWithPack(48);
+    const page = await newPage(browser, wifi.url, { viewport: VIEWPORTS.phone, locale: 'en-GB' });
+    await signIn(page, m.members[0]);
+    // Meetings of the next days are made available automatically.
+    await page.locator(`li[data-meeting-id="${m.meetingId}"] [data-state="ready"]`).waitFor({ timeout: 120_000 });
+    expect(await cachedUrls(page)).toContain(`/api/documents/${seedId}/file`);
+    await screenshot(page, 'offline-list-phone', 'vi');
+
+    // The secretary restricts the seed article to member 2: at the next contact its copy goes.
+    expect((await sec.patch(`/api/documents/${seedId}`, { access: 'named', viewerIds: [m.members[1].id] })).status).toBe(200);
+    await page.reload();
+    await expect.poll(async () => (await cachedUrls(page)).filter((u) => u.includes(`/documents/${seedId}`)), { timeout: 30_000 }).toEqual([]);
+    expect(await cachedUrls(page)).toContain(`/api/documents/${bigId}/file`);
+
+    // Open annotations exist in IndexedDB (pre-synced layers).
+    const dbsBefore = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+    expect(dbsBefore.some((n) => n?.startsWith('ec-annotations'))).toBe(true);
+
+    await page.locator('ec-app header button.logout').click();
+    await page.waitForURL(/\/login/);
+    await expect
+      .poll(() =>
+        page.evaluate(async () => ({
+          caches: (await caches.keys()).filter((k) => k.startsWith('ec-offline')),
+          idb: (await indexedDB.databases()).map((d) => d.name).filter((n) => n?.startsWith('ec-annotations')),
+          records: localStorage.getItem('ec-offline-meetings'),
+        })),
+      )
+      .toEqual({ caches: [], idb: [], records: null });
+    await page.context().close();
+  });
+
+  it('an administrator revokes the tablet: at its next contact the session ends and every offline copy is wiped', { timeout: 240_000 }, async () => {
+    const { m, bigId } = await meetingWithPack();
+    const page = await newPage(browser, wifi.url, { viewport: VIEWPORTS.tablet });
+    await signIn(page, m.members[0]);
+    await page.goto(`/meetings/${m.meetingId}/documents`);
+    await page.locator('ec-offline-toggle [data-testid="offline-download"]').click();
+    await page.locator('ec-offline-toggle [data-state="ready"]').waitFor({ timeout: 90_000 });
+    expect(await cachedUrls(page)).toContain(`/api/documents/${bigId}/file`);
+
+    const admin = await server.login('admin');
+    const devices = (await admin.get(`/api/admin/users/${m.members[0].id}/devices`)).body.devices as { id: string }[];
+    expect(devices).toHaveLength(1);
+    expect((await admin.post(`/api/admin/users/${m.members[0].id}/devices/${devices[0].id}/revoke`)).status).toBe(204);
+
+    await page.reload();
+    await page.waitForURL(/\/login/, { timeout: 30_000 });
+    await expect
+      .poll(() => page.evaluate(async () => ({ caches: (await caches.keys()).filter((k) => k.startsWith('ec-offline')), records: localStorage.getItem('ec-offline-meetings') })), { timeout: 20_000 })
+      .toEqual({ caches: [], records: null });
+    await page.context().close();
+  });
+});
+
