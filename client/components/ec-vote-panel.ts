@@ -110,6 +110,11 @@ export class EcVotePanel extends VotesSessionElement {
           >`
         : nothing}
       ${this.error ? html`<p class="error" role="alert">${voteErrorText(this.error)}</p>` : nothing}
+      ${this.busy && s.client.state !== 'online'
+        ? html`<p class="error" role="status" data-testid="vote-queued">
+            ${msg('Máy tính bảng đang mất kết nối: phiếu chưa đến phòng họp, sẽ tự gửi (một lần) khi có kết nối trở lại.', { id: 'votes.queued' })}
+          </p>`
+        : nothing}
       ${hasVoted && v.secret
         ? html`<p class="ok" data-testid="vote-recorded">${msg('Phiếu đã được ghi nhận. Cảm ơn bạn.', { id: 'votes.recorded' })}</p>
             ${stored

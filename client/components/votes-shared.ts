@@ -187,7 +187,12 @@ export class VotesSessionElement extends LitElement {
       if (s) {
         const fn = () => this.requestUpdate();
         s.addEventListener('change', fn);
-        this.#off = () => s.removeEventListener('change', fn);
+        // Online/offline of the connection: a ballot waiting for the network says so.
+        s.client.addEventListener('state', fn);
+        this.#off = () => {
+          s.removeEventListener('change', fn);
+          s.client.removeEventListener('state', fn);
+        };
       }
     }
   }

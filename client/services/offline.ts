@@ -326,6 +326,20 @@ export async function wipeOfflineData(): Promise<void> {
 }
 
 let started: { userId: number } | null = null;
+let timer: ReturnType<typeof setInterval> | null = null;
+
+// Installed when the app loads, before anyone is signed in: the very first request of a revoked device
+// (the app's /api/auth/me at start) already answers device_revoked.
+if (typeof window !== 'undefined') {
+  window.addEventListener('ec-logout', () => {
+    started = null;
+    void wipeOfflineData();
+  });
+  window.addEventListener('ec-device-revoked', () => {
+    started = null;
+    void wipeOfflineData();
+  });
+}
 
 /**
  * Starts the offline lifecycle for the signed-in user (called by the app shell once `me` is known):
@@ -334,17 +348,9 @@ let started: { userId: number } | null = null;
  */
 export function startOffline(api: Api, me: Me): void {
   if (typeof caches === 'undefined') return;
-  if (!started) {
-    window.addEventListener('ec-logout', () => {
-      started = null;
-      void wipeOfflineData();
-    });
-    window.addEventListener('ec-device-revoked', () => {
-      started = null;
-      void wipeOfflineData();
-    });
+  if (!timer) {
     window.addEventListener('online', () => void offlineStore.sync());
-    setInterval(() => void offlineStore.sync(), 5 * 60_000);
+    timer = setInterval(() => void offlineStore.sync(), 5 * 60_000);
   }
   if (started?.userId === me.id) return;
   started = { userId: me.id };

@@ -24,6 +24,9 @@ export class CommandError extends Error {
 
 export type SocketState = 'connecting' | 'online' | 'offline';
 
+/** How long a non-idempotent command waits for its acknowledgement before failing with `timeout`. */
+export const ACK_TIMEOUT_MS = 15_000;
+
 /** A new command id: unique per command, reused for its retries. */
 export const newCommandId = (): string =>
   typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 12)}`;
@@ -87,6 +90,14 @@ export class RealtimeClient extends EventTarget {
       // A server-side disconnect (session ended) does not reconnect by itself.
       if (reason === 'io server disconnect') this.socket.connect();
     });
+    // The browser knows the network is gone before the socket does (a half-open connection can linger
+    // for a ping timeout, 45 s): drop the transport at once, so commands fail with `offline` / 
+    // `connection_lost` instead of waiting, and socket.io reconnects when the network is back.
+    if (typeof window !== 'undefined') {
+      window.addEventListener('offline', () => {
+        if (this.socket.connected) this.socket.io.engine?.close();
+      });
+    }
     this.socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
       this.refused = err.data?.code ?? null;
       this.#setState('offline');
@@ -128,7 +139,9 @@ export class RealtimeClient extends EventTarget {
         resolve: resolve as (v: unknown) => void,
         reject,
       };
-      if (this.socket.connected) this.#send(p);
+      // navigator.onLine === false: the tablet has no network even if the socket has not noticed yet.
+      const online = typeof navigator === 'undefined' || navigator.onLine !== false;
+      if (this.socket.connected && online) this.#send(p);
       else if (isIdempotent(event)) this.#waiting.push(p);
       else reject(new CommandError('offline', 'Offline: the command was not sent'));
     });
@@ -152,7 +165,16 @@ export class RealtimeClient extends EventTarget {
 
   #send(p: Pending): void {
     this.#inflight.add(p);
+    // A command that is not idempotent never waits forever on a connection that silently died: after
+    // ACK_TIMEOUT_MS it fails with `timeout` (the server may or may not have applied it; the UI says so
+    // and the caller's retry carries the same commandId, which the server answers without applying twice).
+    const timer = isIdempotent(p.event)
+      ? null
+      : setTimeout(() => {
+          if (this.#inflight.delete(p)) p.reject(new CommandError('timeout', 'The server did not answer in time'));
+        }, ACK_TIMEOUT_MS);
     (this.socket as unknown as Socket).emit(p.event, p.payload, (ack: Ack<unknown>) => {
+      if (timer) clearTimeout(timer);
       if (!this.#inflight.delete(p)) return;
       if (ack.ok) p.resolve(ack.data);
       else p.reject(new CommandError(ack.error.code, ack.error.message));

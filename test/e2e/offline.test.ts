@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VIEWPORTS, launchBrowser, newPage, screenshot } from '../helpers/browser.js';
 import { type BuiltUser, buildMeeting } from '../helpers/factories.js';
 import { type NetSwitch, netSwitch } from '../helpers/net-switch.js';
@@ -28,6 +28,9 @@ describe('offline e2e: installable app, meeting packs ready offline, remote wipe
     await wifi?.close();
     await server?.close();
   });
+
+  // A failed test must not leave the next one without network.
+  beforeEach(() => wifi?.on());
 
   const viewer = (page: Page) => page.locator('ec-pdf-viewer');
   const pageBox = (page: Page, n: number) => page.locator(`ec-pdf-viewer .pg[data-page="${n}"]`);
@@ -152,7 +155,8 @@ describe('offline e2e: installable app, meeting packs ready offline, remote wipe
     await other.context().close();
   });
 
-  it('a vote attempt with no network says the tablet is offline; nothing is counted', { timeout: 180_000 }, async () => {
+  /** A live meeting of its own with one open secret motion; returns the chair's socket to close it. */
+  async function liveVote() {
     const m = await buildMeeting(server, { members: 2, agendaItems: 1, startsInHours: 1 });
     const sec = await m.as('secretary');
     const s = await connected(connectSocket(server.url, sec));
@@ -160,29 +164,61 @@ describe('offline e2e: installable app, meeting packs ready offline, remote wipe
       expect((await s.cmd('attendance:check_in', { meetingId: m.meetingId, userId: u.id, mode: 'in_room', commandId: newCommandId() })).ok).toBe(true);
     }
     s.close();
-    const c = await connected(connectSocket(server.url, await m.as('chair')));
-    expect((await c.cmd('meeting:open', { meetingId: m.meetingId, overrideReason: 'Kiểm thử ngoại tuyến' })).ok).toBe(true);
+    const chair = await connected(connectSocket(server.url, await m.as('chair')));
+    expect((await chair.cmd('meeting:open', { meetingId: m.meetingId, overrideReason: 'Kiểm thử ngoại tuyến' })).ok).toBe(true);
     const v = await sec.post(`/api/meetings/${m.meetingId}/votes`, { title: 'Thông qua tờ trình', kind: 'motion', secret: true });
     expect(v.status).toBe(201);
-    expect((await c.cmd('vote:open', { voteId: v.body.id, commandId: newCommandId() })).ok).toBe(true);
+    expect((await chair.cmd('vote:open', { voteId: v.body.id, commandId: newCommandId() })).ok).toBe(true);
+    const voted = async () => {
+      const list = (await sec.get(`/api/meetings/${m.meetingId}/votes`)).body.votes as { id: number; voted: number }[];
+      return list.find((x) => x.id === v.body.id)!.voted;
+    };
+    return { m, sec, chair, voteId: v.body.id as number, voted };
+  }
 
-    const page = await newPage(browser, wifi.url, { viewport: VIEWPORTS.tablet });
-    await signIn(page, m.members[0]);
-    await page.goto(`/meetings/${m.meetingId}/live`);
+  async function castOffline(page: Page) {
     await tid(page, 'vote-choice-0').waitFor({ timeout: 30_000 });
     await goOffline(page);
     await tid(page, 'vote-choice-0').click();
-    const confirm = tid(page, 'vote-confirm');
-    if (await confirm.isVisible().catch(() => false)) await confirm.click();
-    const alert = page.locator('ec-vote-panel [role="alert"]');
-    await alert.waitFor({ timeout: 15_000 });
-    await expect(alert.textContent()).resolves.toMatch(/Mất kết nối|ngoại tuyến/);
-    await screenshot(page, 'offline-vote', 'vi');
+    await tid(page, 'vote-confirm').click();
+  }
+
+  it('a ballot cast with no network says the tablet is offline and waits; back online it is counted exactly once', { timeout: 180_000 }, async () => {
+    const { m, chair, voted } = await liveVote();
+    const page = await newPage(browser, wifi.url, { viewport: VIEWPORTS.tablet });
+    await signIn(page, m.members[0]);
+    await page.goto(`/meetings/${m.meetingId}/live`);
+    await castOffline(page);
+    await expect(tid(page, 'vote-queued').textContent()).resolves.toMatch(/mất kết nối/);
+    await screenshot(page, 'offline-vote-queued', 'vi');
+    expect(await voted()).toBe(0);
     await goOnline(page);
-    const progress = await sec.get(`/api/meetings/${m.meetingId}/votes`);
-    const vote = progress.body.votes.find((x: { id: number }) => x.id === v.body.id);
-    expect(vote.progress?.voted ?? vote.voted ?? 0).toBe(0);
-    c.close();
+    await tid(page, 'vote-recorded').waitFor({ timeout: 30_000 });
+    await expect.poll(voted, { timeout: 10_000 }).toBe(1);
+    // Nothing else is replayed later: still one ballot after a reload.
+    await page.reload();
+    await tid(page, 'vote-recorded').waitFor({ timeout: 30_000 });
+    expect(await voted()).toBe(1);
+    chair.close();
+    await page.context().close();
+  });
+
+  it('a ballot queued offline for a vote that closed meanwhile is refused on reconnect with the reason shown', { timeout: 180_000 }, async () => {
+    const { m, chair, voteId, voted } = await liveVote();
+    const page = await newPage(browser, wifi.url, { viewport: VIEWPORTS.phone, locale: 'en-GB' });
+    await signIn(page, m.members[0]);
+    await page.goto(`/meetings/${m.meetingId}/live`);
+    await castOffline(page);
+    await tid(page, 'vote-queued').waitFor();
+    expect((await chair.cmd('vote:close', { voteId, commandId: newCommandId() })).ok).toBe(true);
+    await goOnline(page);
+    // The replayed ballot is refused (vote_closed) and the member is told why; it never counts.
+    const alert = page.locator('ec-vote-panel [role="alert"]');
+    await alert.waitFor({ timeout: 30_000 });
+    await expect(alert.textContent()).resolves.toMatch(/closed|ended/i);
+    await screenshot(page, 'offline-vote-closed-phone', 'en');
+    expect(await voted()).toBe(0);
+    chair.close();
     await page.context().close();
   });
 

@@ -54,6 +54,7 @@ export const votes: Catalog = {
   'votes.err.notLive': 'Open the meeting before opening a vote.',
   'votes.err.notOpen': 'The vote has not started yet.',
   'votes.err.offline': 'Connection lost: the ballot was not sent. Try again when back online.',
+  'votes.queued': 'This tablet is offline: the ballot has not reached the meeting room yet; it will be sent (once) when the connection is back.',
   'votes.err.tooMany': 'You chose more than allowed.',
   'votes.extend': 'One more minute',
   'votes.for': 'For',
