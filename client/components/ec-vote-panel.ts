@@ -69,6 +69,8 @@ export class EcVotePanel extends VotesSessionElement {
   @state() private confirming = false;
   @state() private busy = false;
   @state() private error: string | null = null;
+  /** The vote `error` is about (a refusal stays visible above that vote's result, not another's). */
+  private errorVoteId: number | null = null;
   @state() private forUser: number | null = null;
   @state() private check: string | null = null;
 
@@ -78,7 +80,11 @@ export class EcVotePanel extends VotesSessionElement {
     if (!s.loaded) return html`<section class="card meta">${s.error ? voteErrorText(s.error) : msg('Đang tải biểu quyết…', { id: 'votes.loading' })}</section>`;
     const v = s.current;
     if (!v) return nothing;
-    if (v.state !== 'open') return html`<ec-vote-result .vote=${v}></ec-vote-result>${v.secret ? this.renderCheck(v) : nothing}`;
+    if (v.state !== 'open') {
+      // A ballot refused after the vote ended (e.g. queued while the tablet was offline) says so above the result.
+      return html`${this.error && this.errorVoteId === v.id ? html`<p class="error" role="alert" data-testid="vote-refused">${voteErrorText(this.error)}</p>` : nothing}
+        <ec-vote-result .vote=${v}></ec-vote-result>${v.secret ? this.renderCheck(v) : nothing}`;
+    }
     return this.renderOpen(v);
   }
 
@@ -227,6 +233,7 @@ export class EcVotePanel extends VotesSessionElement {
       await s.refreshMine(v.id);
     } catch (e) {
       this.error = e instanceof CommandError ? e.code : 'internal';
+      this.errorVoteId = v.id;
       if (this.error === 'already_voted') await s.refreshMine(v.id);
     } finally {
       this.busy = false;

@@ -215,8 +215,8 @@ describe('offline e2e: installable app, meeting packs ready offline, remote wipe
     // The replayed ballot is refused (vote_closed) and the member is told why; it never counts.
     const alert = page.locator('ec-vote-panel [role="alert"]');
     await alert.waitFor({ timeout: 30_000 });
-    await expect(alert.textContent()).resolves.toMatch(/closed|ended/i);
-    await screenshot(page, 'offline-vote-closed-phone', 'en');
+    await expect(alert.textContent()).resolves.toMatch(/kết thúc/);
+    await screenshot(page, 'offline-vote-closed-phone', 'vi');
     expect(await voted()).toBe(0);
     chair.close();
     await page.context().close();
