@@ -4,6 +4,9 @@ if [ -z "${MEDIASOUP_WORKER_BIN:-}" ] && [ -x "$WORKER" ]; then export MEDIASOUP
 
 # Installs node_modules when missing or older than package-lock.json.
 ensure_node_modules() {
+  # A node_modules that is a link is someone else's install (a git worktree sharing the main checkout's):
+  # never wipe it from here.
+  [ -L node_modules ] && return 0
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "e-cabinet: installing dependencies (npm ci)…"
     npm ci --no-audit --no-fund --include=dev
