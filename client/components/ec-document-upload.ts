@@ -13,7 +13,7 @@ export function uploadErrorMessage(status: number, code: string | undefined): st
     case 'not_a_pdf':
       return msg('Tệp không phải PDF (kiểm tra nội dung, không chỉ đuôi tệp).', { id: 'documents.upload.notPdf' });
     case 'pdf_encrypted':
-      return msg('PDF có mật khẩu hoặc bị khóa quyền; hãy gỡ bảo vệ rồi tải lại.', { id: 'documents.upload.encrypted' });
+      return msg('PDF này cần mật khẩu để mở; hãy lưu một bản không đặt mật khẩu rồi tải lại.', { id: 'documents.upload.encrypted' });
     case 'invalid_pdf':
       return msg('Tệp PDF bị hỏng, không đọc được.', { id: 'documents.upload.invalid' });
     case 'pdf_too_complex':

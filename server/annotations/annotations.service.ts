@@ -238,7 +238,8 @@ export async function annotatedCopy(
       if (item.author?.userId === user.id && !(item.sourceId && ownIds.has(item.sourceId))) items.push(item);
     });
   }
-  const original = new Uint8Array(fs.readFileSync(deps.store.pathFor(v.sha256)));
+  // Decrypted first when it is encrypted with an empty user password (pdf-lib cannot edit those).
+  const original = await deps.pool.editable(deps.store.pathFor(v.sha256));
   const flat = await flattenAnnotations(original, items, WATERMARK_FONT);
   const tmp = path.join(os.tmpdir(), `ec-annotated-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.pdf`);
   fs.writeFileSync(tmp, flat);

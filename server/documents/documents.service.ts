@@ -135,13 +135,15 @@ async function receiveAndStore<T>(deps: DocumentsDeps, req: Request, res: Respon
     res.setHeader('connection', 'close');
     throw err;
   }
+  let file = received.file;
   try {
-    const info = await pool.inspect(received.file.tmpPath);
-    const result = tx(ctx.db, (d) => commit(d, received.file, info, received.fields));
-    store.commit(received.file);
+    const info = await pool.inspect(file.tmpPath);
+    if (info.rewritten) file = store.replaceContent(file, info.rewritten);
+    const result = tx(ctx.db, (d) => commit(d, file, info, received.fields));
+    store.commit(file);
     return result;
   } catch (err) {
-    store.discard(received.file);
+    store.discard(file);
     throw err;
   }
 }

@@ -1,3 +1,6 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Request } from 'express';
 import { UploadFields } from '../../shared/protocol/documents.js';
 import { AppError } from '../http/errors.js';
@@ -63,5 +66,17 @@ export class FileStore extends StoredFiles {
       throw new AppError('invalid_payload', `Invalid form fields: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`, 400);
     }
     return { fields: parsed.data, file: files[0] };
+  }
+
+  /**
+   * Replaces a received, not yet committed file's content by `bytes` (a PDF re-saved by the
+   * inspection): a new pending file named after the new hash, the old one removed.
+   */
+  replaceContent(file: ReceivedFile, bytes: Uint8Array): ReceivedFile {
+    const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+    const tmpPath = path.join(this.tmp, `${sha256}.${crypto.randomUUID()}.pending`);
+    fs.writeFileSync(tmpPath, bytes);
+    this.discard(file);
+    return { ...file, tmpPath, sha256, size: bytes.length };
   }
 }

@@ -15,6 +15,11 @@ export interface InspectResult {
   pageCount: number;
   /** Extracted text of each page, index 0 = page 1. */
   pages: string[];
+  /**
+   * Set when the file had to be re-saved to open without a password (only its attachments were
+   * encrypted): store these bytes instead of the upload.
+   */
+  rewritten?: Uint8Array;
 }
 
 export interface PdfPoolOptions {
@@ -24,7 +29,7 @@ export interface PdfPoolOptions {
   maxHeapMb: number;
 }
 
-type Task = { kind: 'inspect'; path: string } | { kind: 'watermark'; path: string; lines: string[] };
+type Task = { kind: 'inspect'; path: string } | { kind: 'watermark'; path: string; lines: string[] } | { kind: 'editable'; path: string };
 type Pending = { task: Task; resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
 /**
@@ -54,6 +59,15 @@ export class PdfPool {
   /** A copy of the PDF with `lines` stamped across every page and in the footer. */
   async watermark(file: string, lines: string[]): Promise<Uint8Array> {
     const r = (await this.run({ kind: 'watermark', path: file, lines })) as { bytes: Uint8Array };
+    return r.bytes;
+  }
+
+  /**
+   * The PDF's bytes ready for pdf-lib: decrypted (and re-saved) when it is encrypted with an empty
+   * user password, which pdf-lib alone cannot edit; the file as it is otherwise.
+   */
+  async editable(file: string): Promise<Uint8Array> {
+    const r = (await this.run({ kind: 'editable', path: file })) as { bytes: Uint8Array };
     return r.bytes;
   }
 

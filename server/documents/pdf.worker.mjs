@@ -6,8 +6,45 @@ import fs from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 
 async function inspect(task) {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
   const data = new Uint8Array(await fs.readFile(task.path));
+  const first = await inspectBytes(task, data);
+  if (first.code !== 'pdf_encrypted') return first;
+  // pdf.js asks for a password when the /Encrypt dictionary's password check fails, even where
+  // nothing but embedded files is encrypted (StmF/StrF /Identity, a key only through /EFF): the
+  // pages are plain, and poppler shows them. Such a file is stored without the /Encrypt entry and
+  // without the attachments nobody can open, so every viewer shows it.
+  const plain = await withoutAttachmentEncryption(task.path);
+  if (!plain) return first;
+  const second = await inspectBytes(task, plain.slice());
+  return second.ok ? { ...second, rewritten: plain } : first;
+}
+
+/** The PDF re-saved without its /Encrypt entry and embedded files, when only those were encrypted; else null. */
+async function withoutAttachmentEncryption(file) {
+  const { PDFDocument, PDFDict, PDFName } = await import('pdf-lib');
+  let pdf;
+  try {
+    pdf = await PDFDocument.load(await fs.readFile(file), { updateMetadata: false, ignoreEncryption: true });
+  } catch {
+    return null;
+  }
+  if (!pdf.isEncrypted || !stringsAndStreamsInClear(pdf, PDFDict, PDFName)) return null;
+  pdf.context.trailerInfo.Encrypt = undefined;
+  const names = pdf.catalog.lookupMaybe(PDFName.of('Names'), PDFDict);
+  names?.delete(PDFName.of('EmbeddedFiles'));
+  return pdf.save({ useObjectStreams: false });
+}
+
+/** True when an encrypted file's crypt filters leave strings and streams unencrypted (only /EFF encrypts). */
+function stringsAndStreamsInClear(pdf, PDFDict, PDFName) {
+  const encrypt = pdf.context.lookup(pdf.context.trailerInfo.Encrypt);
+  if (!(encrypt instanceof PDFDict)) return false;
+  const identity = PDFName.of('Identity');
+  return encrypt.get(PDFName.of('StmF')) === identity && encrypt.get(PDFName.of('StrF')) === identity;
+}
+
+async function inspectBytes(task, data) {
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
   const loading = pdfjs.getDocument({
     data,
     cMapUrl: task.cMapUrl,
@@ -24,15 +61,13 @@ async function inspect(task) {
     doc = await loading.promise;
   } catch (err) {
     const name = err && err.name;
-    if (name === 'PasswordException') return { ok: false, code: 'pdf_encrypted', message: 'The PDF is password-protected' };
+    // Only a file whose *user* password is not empty needs a password to open (PasswordException,
+    // NEED_PASSWORD or INCORRECT_PASSWORD for the empty one we tried). Files encrypted with an empty
+    // user password (owner-password restrictions on printing/copying, common on official documents)
+    // or whose only encrypted parts are attachments open here like any other and are accepted:
+    // poppler and pdf.js in the browser open them too.
+    if (name === 'PasswordException') return { ok: false, code: 'pdf_encrypted', message: 'The PDF needs a password to open; save a copy without the password and upload that' };
     return { ok: false, code: 'invalid_pdf', message: `Not a readable PDF (${name || 'error'})` };
-  }
-  // An encrypted file that opens without a password (owner password only) still carries an
-  // /Encrypt dictionary: we cannot watermark or index it reliably, so it is refused with a reason.
-  const encrypted = !!(await doc.getPermissions()) || !!doc._transport?.pdfDocument?.xref?.trailer?.get?.('Encrypt');
-  if (encrypted) {
-    await doc.destroy();
-    return { ok: false, code: 'pdf_encrypted', message: 'The PDF is encrypted or permission-protected; remove the protection and upload it again' };
   }
   const pageCount = doc.numPages;
   if (!(pageCount > 0)) return { ok: false, code: 'invalid_pdf', message: 'The PDF has no pages' };
@@ -64,10 +99,31 @@ async function inspect(task) {
   return { ok: true, pageCount, pages };
 }
 
+/**
+ * Opens a PDF for editing with pdf-lib. pdf-lib cannot decrypt, and writing into an encrypted file
+ * without re-encrypting gives a copy whose new content (the watermark, its font) readers "decrypt"
+ * into garbage. So a file with an /Encrypt dictionary is first decrypted with its empty user password
+ * by @cantoo/pdf-lib (a maintained pdf-lib fork with the standard security handler) and saved plain;
+ * a file whose strings and streams are not encrypted at all (StmF/StrF Identity: only embedded files
+ * are) is edited as it is. Anything else (a real user password) is refused, as at upload.
+ */
+async function openForEditing(bytes) {
+  const { PDFDocument, PDFDict, PDFName } = await import('pdf-lib');
+  const pdf = await PDFDocument.load(bytes, { updateMetadata: false, ignoreEncryption: true });
+  if (!pdf.isEncrypted || stringsAndStreamsInClear(pdf, PDFDict, PDFName)) return pdf;
+  const cantoo = await import('@cantoo/pdf-lib');
+  const decrypted = await cantoo.PDFDocument.load(bytes, { password: '', updateMetadata: false });
+  const plain = await PDFDocument.load(await decrypted.save({ useObjectStreams: false }), { updateMetadata: false, ignoreEncryption: true });
+  // The fork may carry the old cross-reference streams over as plain objects, whose dictionaries
+  // name /Encrypt: the saved copy's trailer must not.
+  plain.context.trailerInfo.Encrypt = undefined;
+  return plain;
+}
+
 async function watermark(task) {
-  const { PDFDocument, rgb, degrees } = await import('pdf-lib');
+  const { rgb, degrees } = await import('pdf-lib');
   const fontkit = (await import('@pdf-lib/fontkit')).default;
-  const pdf = await PDFDocument.load(await fs.readFile(task.path), { updateMetadata: false });
+  const pdf = await openForEditing(await fs.readFile(task.path));
   pdf.registerFontkit(fontkit);
   const font = await pdf.embedFont(await fs.readFile(task.fontPath), { subset: true });
   const lines = task.lines;
@@ -88,14 +144,25 @@ async function watermark(task) {
   return { ok: true, bytes };
 }
 
+/** The file's bytes, decrypted when it is encrypted with an empty user password (for pdf-lib edits elsewhere). */
+async function editable(task) {
+  const bytes = await fs.readFile(task.path);
+  // Cheap test first: a file without the word /Encrypt is not encrypted and is passed on as it is.
+  if (!bytes.includes('/Encrypt')) return { ok: true, bytes: new Uint8Array(bytes) };
+  const pdf = await openForEditing(bytes);
+  return { ok: true, bytes: await pdf.save({ useObjectStreams: false }) };
+}
+
+const TASKS = { inspect, watermark, editable };
+
 parentPort.on('message', ({ id, task }) => {
-  const run = task.kind === 'watermark' ? watermark : inspect;
+  const run = TASKS[task.kind] ?? inspect;
   run(task).then(
-    (result) => parentPort.postMessage({ id, result }, result.bytes ? [result.bytes.buffer] : []),
+    (result) => parentPort.postMessage({ id, result }, [result.bytes?.buffer, result.rewritten?.buffer].filter(Boolean)),
     (err) =>
       parentPort.postMessage({
         id,
-        result: { ok: false, code: task.kind === 'watermark' ? 'watermark_failed' : 'invalid_pdf', message: `Could not process the PDF (${(err && err.name) || 'error'})` },
+        result: { ok: false, code: task.kind === 'inspect' ? 'invalid_pdf' : 'watermark_failed', message: `Could not process the PDF (${(err && err.name) || 'error'})` },
       }),
   );
 });

@@ -33,10 +33,10 @@ describe('meeting documents in the browser', () => {
     await login(page, 'secretary');
     await page.goto('/meetings/1/documents');
     const item = page.locator(`ec-meeting-pack-view li.item[data-item="${itemIds[2]}"]`);
-    await item.locator('ec-document-upload input[type=file]').setInputFiles([`${PDFS}/seed-2.pdf`, `${PDFS}/empty_protected.pdf`]);
+    await item.locator('ec-document-upload input[type=file]').setInputFiles([`${PDFS}/seed-2.pdf`, `${import.meta.dirname}/../fixtures/pdfs/user-password.pdf`]);
     await item.locator('ec-document-upload li[data-state="done"]').waitFor({ timeout: 60_000 });
     await item.locator('ec-document-upload li[data-state="error"]').waitFor({ timeout: 60_000 });
-    await expect(item.locator('ec-document-upload li[data-state="error"]').textContent()).resolves.toContain('mật khẩu');
+    await expect(item.locator('ec-document-upload li[data-state="error"]').textContent()).resolves.toContain('cần mật khẩu');
     await item.locator('li.doc', { hasText: 'seed-2' }).waitFor();
     await screenshot(page, 'meeting-pack', 'vi');
     await page.context().close();

@@ -37,7 +37,7 @@ export const documents: Catalog = {
   'documents.unpublished': 'Not published',
   'documents.upload.done': str`Uploaded: ${0} pages.`,
   'documents.upload.drop': 'or drag and drop one or more PDF files here',
-  'documents.upload.encrypted': 'The PDF is password- or permission-protected; remove the protection and upload it again.',
+  'documents.upload.encrypted': 'This PDF needs a password to open; save a copy without a password and upload that.',
   'documents.upload.failed': str`Upload failed (code ${0}).`,
   'documents.upload.forbidden': 'You may not upload documents to this meeting.',
   'documents.upload.invalid': 'The PDF is damaged and cannot be read.',
