@@ -229,7 +229,9 @@ export class EcApp extends LitElement {
     try {
       this.me = await this.api.get<Me>('/api/auth/me');
       startOffline(this.api, this.me);
-      await this.#setLocale(this.me.locale, false);
+      // Started without network (the account came from the tablet's offline copy): the language last
+      // chosen on this tablet wins over the copy's, which may be older.
+      await this.#setLocale(connectivity.online ? this.me.locale : this.locale, false);
     } catch {
       this.me = null;
     }

@@ -45,13 +45,28 @@ async function cached(url: string): Promise<Response | undefined> {
   return cache.match(url, { ignoreVary: true });
 }
 
+async function refresh(key: string, res: Response): Promise<void> {
+  const cache = await caches.open(OFFLINE_CACHE);
+  if (!(await cache.match(key, { ignoreVary: true }))) return;
+  const headers = new Headers();
+  for (const h of ['content-type', 'etag', 'last-modified', 'content-disposition']) {
+    const v = res.headers.get(h);
+    if (v) headers.set(h, v);
+  }
+  headers.set('x-ec-offline', new Date().toISOString());
+  await cache.put(key, new Response(await res.blob(), { status: 200, headers }));
+}
+
 const FIND = /^\/api\/documents\/(\d+)\/find$/;
 
 registerRoute(
   ({ url, request }) => url.origin === location.origin && url.pathname.startsWith('/api/') && request.method === 'GET',
   async ({ url, request }) => {
     try {
-      return await fetch(request);
+      const res = await fetch(request);
+      // Keep the tablet's offline copy fresh: a whole answer for a URL the app stored replaces it.
+      if (res.status === 200 && !request.headers.has('range')) void refresh(url.pathname + url.search, res.clone());
+      return res;
     } catch (networkError) {
       const find = FIND.exec(url.pathname);
       if (find) {

@@ -81,6 +81,13 @@ export class OfflineStore extends EventTarget {
     this.#me = me;
     const foreign = Object.values(readRecords()).some((r) => r.userId !== me.id);
     if (foreign) await wipeOfflineData();
+    // Who am I and my meeting lists: with these the app opens with no network after one visit.
+    try {
+      const cache = await caches.open(OFFLINE_CACHE);
+      for (const url of COMMON_URLS) await this.#store(cache, url, () => undefined);
+    } catch {
+      /* offline or storage refused: the next contact tries again */
+    }
   }
 
   get autoDownload(): boolean {
@@ -303,7 +310,6 @@ export class OfflineStore extends EventTarget {
     const used = new Set(Object.values(remaining).flatMap((r) => r.urls));
     const cache = await caches.open(OFFLINE_CACHE);
     await Promise.all(urls.filter((u) => !used.has(u)).map((u) => cache.delete(u)));
-    if (!Object.keys(remaining).length) await Promise.all(COMMON_URLS.map((u) => cache.delete(u)));
   }
 
   #emit(meetingId: number | null): void {

@@ -155,6 +155,25 @@ describe('offline e2e: installable app, meeting packs ready offline, remote wipe
     await other.context().close();
   });
 
+  it('after one visit the app opens with no network, in the language last chosen on the tablet', { timeout: 120_000 }, async () => {
+    const m = await buildMeeting(server, { members: 1, agendaItems: 1, startsInHours: 240 });
+    const page = await newPage(browser, wifi.url, { viewport: VIEWPORTS.phone });
+    await signIn(page, m.members[0]);
+    await page.locator('ec-app header ec-language-switch button', { hasText: 'EN' }).click();
+    await page.locator('html[lang="en"]').waitFor({ state: 'attached' });
+    // The account and meeting list are on the tablet once signed in (no meeting downloaded here).
+    await expect.poll(async () => (await cachedUrls(page)).includes('/api/auth/me'), { timeout: 20_000 }).toBe(true);
+    await goOffline(page);
+    await page.reload();
+    await page.locator('[data-testid="current-user"]').waitFor({ state: 'attached', timeout: 30_000 });
+    await page.locator('html[lang="en"]').waitFor({ state: 'attached' });
+    await page.locator('ec-offline-banner [role="status"]').waitFor();
+    await expect(page.locator('ec-offline-banner [role="status"]').textContent()).resolves.toMatch(/offline|Connection/i);
+    await page.locator(`li[data-meeting-id="${m.meetingId}"]`).waitFor({ timeout: 15_000 });
+    await screenshot(page, 'offline-start-phone', 'en');
+    await page.context().close();
+  });
+
   /** A live meeting of its own with one open secret motion; returns the chair's socket to close it. */
   async function liveVote() {
     const m = await buildMeeting(server, { members: 2, agendaItems: 1, startsInHours: 1 });
