@@ -15,6 +15,9 @@ export interface LayerViewport {
 
 export type AnnotationTool = 'read' | 'pen' | 'eraser' | 'note';
 
+/** The note editor's largest size (CSS px): it is placed so that all of it is on the page. */
+const BUBBLE = { width: 280, height: 190 };
+
 /**
  * The annotations of one PDF page, drawn over it in an SVG whose content is in PDF user space (the
  * viewport's transform maps it to the screen), so zoom, rotation and screen size never move an
@@ -59,7 +62,8 @@ export class EcAnnotationLayer extends LitElement {
     .bubble {
       pointer-events: auto;
       position: absolute;
-      max-width: min(280px, 80%);
+      box-sizing: border-box;
+      width: min(280px, 100%);
       background: #fff9db;
       border: 1px solid #e0c200;
       border-radius: 6px;
@@ -160,7 +164,26 @@ export class EcAnnotationLayer extends LitElement {
     else if (this.tool === 'eraser') this.#erase(x, y);
     else if (this.tool === 'note') {
       this.#pointerId = null;
-      this.openNote = { id: null, x, y, text: '', readonly: false };
+      const [nx, ny] = this.#clampNote(x, y);
+      this.openNote = { id: null, x: nx, y: ny, text: '', readonly: false };
+    }
+  }
+
+  /** Keeps a note's pin (16 units wide, drawn from y − 16 to y) inside the page, whatever was tapped. */
+  #clampNote(x: number, y: number): [number, number] {
+    const vp = this.viewport!;
+    const corners = [this.#toPdf(0, 0), this.#toPdf(vp.width, vp.height)];
+    const [minX, maxX] = [Math.min(corners[0][0], corners[1][0]), Math.max(corners[0][0], corners[1][0])];
+    const [minY, maxY] = [Math.min(corners[0][1], corners[1][1]), Math.max(corners[0][1], corners[1][1])];
+    return [Math.min(Math.max(x, minX), maxX - 16), Math.min(Math.max(y, minY + 16), maxY)];
+  }
+
+  override updated(changed: Map<string, unknown>): void {
+    // A note's editor opens where it is seen: inside the page and scrolled into the reader's view.
+    if (changed.has('openNote') && this.openNote) {
+      const bubble = this.renderRoot.querySelector<HTMLElement>('.bubble');
+      bubble?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      if (!this.openNote.readonly) bubble?.querySelector('textarea')?.focus({ preventScroll: true });
     }
   }
 
@@ -279,7 +302,7 @@ export class EcAnnotationLayer extends LitElement {
         })}
       </svg>
       ${this.openNote && bubbleAt
-        ? html`<div class="bubble" style="left:${Math.min(bubbleAt[0], vp.width - 200)}px;top:${bubbleAt[1]}px" role="dialog"
+        ? html`<div class="bubble" style="left:${Math.max(0, Math.min(bubbleAt[0], vp.width - BUBBLE.width))}px;top:${Math.max(0, Math.min(bubbleAt[1], vp.height - BUBBLE.height))}px" role="dialog"
             aria-label=${msg('Ghi chú', { id: 'annotations.note' })}>
             ${this.openNote.readonly
               ? html`${this.openNote.who ? html`<div class="who">${this.openNote.who}</div>` : nothing}<div>${this.openNote.text}</div>

@@ -29,6 +29,8 @@ function nthNonSpace(text: string, k: number): number {
  * and shows the toolbar (read, pen, highlight the selected text, note, eraser; colours, widths;
  * undo, redo; share) and the list of my annotations in this document with share toggles.
  * Give it the viewer element, the document and version shown, and the signed-in user.
+ * With `open` false the toolbar is hidden and the layers only show annotations (reading): the
+ * viewers members read with (`/documents/:id`, the live view) open it with their "Annotate" button.
  */
 @localized()
 @customElement('ec-document-annotations')
@@ -40,6 +42,9 @@ export class EcDocumentAnnotations extends LitElement {
         display: block;
         background: var(--ec-surface, #fff);
         border-bottom: 1px solid var(--ec-border, #ddd);
+      }
+      :host(:not([open])) {
+        display: none;
       }
       .bar {
         display: flex;
@@ -67,6 +72,13 @@ export class EcDocumentAnnotations extends LitElement {
           padding-left: 0.4rem;
           white-space: nowrap;
         }
+      }
+      /* A collapsible list says whether it is open. */
+      .bar button.disclosure::after {
+        content: ' ▸';
+      }
+      .bar button.disclosure[aria-expanded='true']::after {
+        content: ' ▾';
       }
       .bar button[aria-pressed='true'] {
         outline: 3px solid var(--ec-primary, #1c5bb8);
@@ -144,6 +156,8 @@ export class EcDocumentAnnotations extends LitElement {
   @property({ type: Number }) versionId = 0;
   @property({ type: Boolean }) isCurrentVersion = true;
   @property({ attribute: false }) me: { id: number; fullName: string } | null = null;
+  /** Show the toolbar (tools work only while it is open; closed = read, annotations still drawn). */
+  @property({ type: Boolean, reflect: true }) open = true;
 
   @state() private tool: AnnotationTool = 'read';
   @state() private color: string = ANNOTATION_COLORS[1];
@@ -155,6 +169,7 @@ export class EcDocumentAnnotations extends LitElement {
   @state() private tick = 0;
 
   #store: DocumentAnnotations | null = null;
+  #storeKey = '';
   #layers = new Map<number, EcAnnotationLayer>();
   #pageTexts = new Map<number, Promise<string>>();
   #boundViewer: EcPdfViewer | null = null;
@@ -162,6 +177,11 @@ export class EcDocumentAnnotations extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     installLogoutCleanup();
+    // Moved in the page (disconnected, then connected again): re-open the layers and re-bind the viewer.
+    if (this.hasUpdated) {
+      this.requestUpdate('me', null);
+      this.requestUpdate('viewer', null);
+    }
   }
 
   override disconnectedCallback(): void {
@@ -169,13 +189,18 @@ export class EcDocumentAnnotations extends LitElement {
     this.#unbind();
     this.#store?.destroy();
     this.#store = null;
+    this.#storeKey = '';
   }
 
   override willUpdate(changed: Map<string, unknown>): void {
-    if ((changed.has('documentId') || changed.has('me') || changed.has('meetingId')) && this.me && this.documentId && this.meetingId) {
+    // Views pass `me` as a fresh object on every render: re-open the layers only when what they are changed.
+    const key = this.me && this.documentId && this.meetingId ? `${this.documentId}:${this.meetingId}:${this.me.id}` : '';
+    const me = this.me;
+    if ((changed.has('documentId') || changed.has('me') || changed.has('meetingId')) && me && key && key !== this.#storeKey) {
+      this.#storeKey = key;
       this.#store?.destroy();
-      const color = ANNOTATION_COLORS[this.me.id % ANNOTATION_COLORS.length];
-      this.#store = new DocumentAnnotations(this.documentId, this.meetingId, { userId: this.me.id, name: this.me.fullName, color });
+      const color = ANNOTATION_COLORS[me.id % ANNOTATION_COLORS.length];
+      this.#store = new DocumentAnnotations(this.documentId, this.meetingId, { userId: me.id, name: me.fullName, color });
       this.#store.addEventListener('change', () => {
         this.tick++;
         this.#refreshLayers();
@@ -186,6 +211,10 @@ export class EcDocumentAnnotations extends LitElement {
     }
     if (this.#store && this.versionId) this.#store.setVersion(this.versionId);
     if (changed.has('viewer')) this.#bind();
+    if (changed.has('open') && !this.open) {
+      this.tool = 'read';
+      this.presenting = false;
+    }
     if (changed.has('tool') || changed.has('color') || changed.has('width') || changed.has('versionId') || changed.has('presenting')) this.#refreshLayers();
   }
 
@@ -494,7 +523,7 @@ export class EcDocumentAnnotations extends LitElement {
         <button data-mode="present" aria-pressed=${this.presenting} ?disabled=${!editable}
           title=${msg('Vẽ và ghi chú trực tiếp lên lớp chung: mọi người thấy ngay (khi trình bày)', { id: 'annotations.present.hint' })}
           @click=${() => (this.presenting = !this.presenting)}>◉ ${msg('Vẽ cho mọi người', { id: 'annotations.present' })}</button>
-        <button aria-expanded=${this.panel} @click=${() => (this.panel = !this.panel)}>${msg(str`Của tôi (${own.length})`, { id: 'annotations.mineCount' })}</button>
+        <button class="disclosure" aria-expanded=${this.panel ? 'true' : 'false'} @click=${() => (this.panel = !this.panel)}>${msg(str`Của tôi (${own.length})`, { id: 'annotations.mineCount' })}</button>
         <span class="status ${state}" role="status">${stateLabel}</span>
       </div>
       ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : nothing}

@@ -8,8 +8,9 @@ export const documentPageStyles = css`
   :host {
     display: flex;
     flex-direction: column;
-    height: calc(100vh - 64px);
-    height: calc(100dvh - 64px);
+    /* --page-top: the app header's height, measured by fillBelowHeader() (it wraps on phones). */
+    height: calc(100vh - var(--page-top, 64px));
+    height: calc(100dvh - var(--page-top, 64px));
     min-height: 420px;
   }
   .head {
@@ -42,4 +43,34 @@ export const documentPageStyles = css`
     flex: 1;
     min-height: 0;
   }
+  .short {
+    display: none;
+  }
+  /* Phones: the back link and the buttons on one row, the title on the next. */
+  @media (max-width: 700px) {
+    .head h1 {
+      order: 5;
+      flex-basis: 100%;
+    }
+    .long {
+      display: none;
+    }
+    .short {
+      display: inline;
+    }
+  }
 `;
+
+/**
+ * Keeps a full-height view exactly below the app header: `measure()` sets `--page-top` on `host` to
+ * the host's distance from the top of the document (cheap: call it after every update, since the
+ * header's height changes with the language); it also runs on every resize until `stop()`.
+ */
+export function fillBelowHeader(host: HTMLElement): { measure: () => void; stop: () => void } {
+  const measure = () => {
+    const top = `${Math.max(0, Math.round(host.getBoundingClientRect().top + window.scrollY))}px`;
+    if (host.style.getPropertyValue('--page-top') !== top) host.style.setProperty('--page-top', top);
+  };
+  window.addEventListener('resize', measure);
+  return { measure, stop: () => window.removeEventListener('resize', measure) };
+}

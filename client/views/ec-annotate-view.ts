@@ -10,7 +10,7 @@ import type { EcPdfViewer } from '../components/ec-pdf-viewer.js';
 import { type Api, ApiError } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatDateTime } from '../services/format.js';
-import { documentPageStyles } from '../styles/document-page.js';
+import { documentPageStyles, fillBelowHeader } from '../styles/document-page.js';
 import { sharedStyles } from '../styles/shared.js';
 
 /**
@@ -40,6 +40,7 @@ export class EcAnnotateView extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.#fill = fillBelowHeader(this);
     void this.#load();
   }
 
@@ -54,7 +55,16 @@ export class EcAnnotateView extends LitElement {
     }
   }
 
+  #fill: ReturnType<typeof fillBelowHeader> | null = null;
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#fill?.stop();
+    this.#fill = null;
+  }
+
   override updated(): void {
+    this.#fill?.measure();
     if (this.viewerQuery !== this.viewerEl) this.viewerEl = this.viewerQuery;
   }
 

@@ -1,21 +1,27 @@
 import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
+import { customElement, property, query, state } from 'lit/decorators.js';
 import type { Locale, Me } from '../../shared/protocol/auth.js';
 import type { DocumentInfo } from '../../shared/protocol/documents.js';
+import '../components/ec-document-annotations.js';
 import '../components/ec-pdf-viewer.js';
-import type { PageChangeDetail } from '../components/ec-pdf-viewer.js';
+import type { EcPdfViewer, PageChangeDetail } from '../components/ec-pdf-viewer.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatDateTime } from '../services/format.js';
-import { documentPageStyles } from '../styles/document-page.js';
+import { documentPageStyles, fillBelowHeader } from '../styles/document-page.js';
 import { sharedStyles } from '../styles/shared.js';
+
+/** Whether the annotation tools were open last time (one choice for every document). */
+const TOOLS_KEY = 'ec-annotation-tools';
 
 /**
  * Reading one document: `/documents/:id?page=N`. The viewer shows the current version with the
  * reader's watermark (name, unit, time opened); the page is kept in the URL (for links from search)
- * and in localStorage (last page per document).
+ * and in localStorage (last page per document). The reader's own annotations and those shared in the
+ * meeting are drawn on the pages; "Annotate" opens the tools (highlight, pen, sticky notes, eraser,
+ * share) on this same viewer. Annotations are private until shared.
  */
 @localized()
 @customElement('ec-document-view')
@@ -24,6 +30,12 @@ export class EcDocumentView extends LitElement {
     sharedStyles,
     documentPageStyles,
     css`
+      button[aria-expanded]::after {
+        content: ' ▸';
+      }
+      button[aria-expanded='true']::after {
+        content: ' ▾';
+      }
       /* On a phone the one-line title cut most of the name: let it take two lines there. */
       @media (max-width: 700px) {
         .head h1 {
@@ -45,13 +57,36 @@ export class EcDocumentView extends LitElement {
   @state() private doc: DocumentInfo | null = null;
   @state() private error: ApiError | null = null;
   @state() private versionId: number | null = null;
+  @state() private tools = false;
+  @state() private viewerEl: EcPdfViewer | null = null;
+  @query('ec-pdf-viewer') private viewerQuery!: EcPdfViewer | null;
   /** Fixed when the view opens: the watermark says when this copy was looked at. */
   #openedAt = new Date().toISOString();
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.#fill = fillBelowHeader(this);
     this.versionId = Number(this.query.get('version')) || null;
+    this.tools = this.query.get('annotate') === '1' || localStorage.getItem(TOOLS_KEY) === 'open';
     void this.#load();
+  }
+
+  #fill: ReturnType<typeof fillBelowHeader> | null = null;
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#fill?.stop();
+    this.#fill = null;
+  }
+
+  override updated(): void {
+    this.#fill?.measure();
+    if (this.viewerQuery !== this.viewerEl) this.viewerEl = this.viewerQuery;
+  }
+
+  #toggleTools() {
+    this.tools = !this.tools;
+    localStorage.setItem(TOOLS_KEY, this.tools ? 'open' : 'closed');
   }
 
   async #load() {
@@ -95,6 +130,8 @@ export class EcDocumentView extends LitElement {
     const watermark = me ? [me.fullName, me.unit ?? '', formatDateTime(this.#openedAt, this.locale)].filter(Boolean) : [];
     const page = Number(this.query.get('page')) || 0;
     const shown = d ? (d.versions.find((v) => v.id === this.versionId) ?? d.current) : null;
+    // A recipient of a written consultation reads outside the meeting: no meeting layers for them.
+    const annotatable = !!(d && me && shown && this.query.get('back') !== 'consultations');
     return html`
       <div class="head">
         ${this.#backLink(d)}
@@ -112,10 +149,29 @@ export class EcDocumentView extends LitElement {
               </select>
             </label>`
           : nothing}
+        ${annotatable
+          ? html`<button data-testid="annotate-toggle" aria-expanded=${this.tools ? 'true' : 'false'} @click=${() => this.#toggleTools()}>
+              ✎ ${msg('Ghi chú', { id: 'documents.annotate' })}
+            </button>`
+          : nothing}
         ${d?.canDownload
-          ? html`<a class="btn" href="/api/documents/${d.id}/download" download>${msg('Tải xuống (có dấu bản quyền)', { id: 'documents.download' })}</a>`
+          ? html`<a class="btn" href="/api/documents/${d.id}/download" download
+              ><span class="long">${msg('Tải xuống (có dấu bản quyền)', { id: 'documents.download' })}</span
+              ><span class="short">${msg('Tải xuống', { id: 'documents.downloadShort' })}</span></a
+            >`
           : nothing}
       </div>
+      ${annotatable
+        ? html`<ec-document-annotations
+            .open=${this.tools}
+            .viewer=${this.viewerEl}
+            .documentId=${d!.id}
+            .meetingId=${d!.meetingId}
+            .versionId=${shown!.id}
+            .isCurrentVersion=${shown!.id === d!.current.id}
+            .me=${{ id: me!.id, fullName: me!.fullName }}
+          ></ec-document-annotations>`
+        : nothing}
       <ec-pdf-viewer
         .src=${src}
         .page=${page || 1}

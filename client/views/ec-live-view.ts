@@ -6,6 +6,7 @@ import type { Locale, Me } from '../../shared/protocol/auth.js';
 import type { MeetingPack } from '../../shared/protocol/documents.js';
 import type { SpeakerKind } from '../../shared/protocol/live.js';
 import type { EcPdfViewer, PageChangeDetail, ZoomChangeDetail } from '../components/ec-pdf-viewer.js';
+import '../components/ec-document-annotations.js';
 import '../components/ec-live-timer.js';
 import '../components/ec-quorum-badge.js';
 import '../components/ec-vote-delegation.js';
@@ -13,6 +14,7 @@ import '../components/ec-vote-panel.js';
 import type { Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatDateTime } from '../services/format.js';
+import { fillBelowHeader } from '../styles/document-page.js';
 import { statusLabel } from '../services/labels.js';
 import { LiveSession, errorCode } from '../services/live.js';
 import { sharedRealtime } from '../services/socket.js';
@@ -46,8 +48,8 @@ export class EcLiveView extends LitElement {
         display: flex;
         flex-direction: column;
         /* The app header's height is measured (it wraps on phones): the document takes the rest. */
-        height: calc(100vh - var(--live-top, 64px));
-        height: calc(100dvh - var(--live-top, 64px));
+        height: calc(100vh - var(--page-top, 64px));
+        height: calc(100dvh - var(--page-top, 64px));
         min-height: 480px;
         position: relative;
       }
@@ -383,7 +385,7 @@ export class EcLiveView extends LitElement {
   /** Fixed when the view opens: the watermark says when this copy was looked at. */
   #openedAt = new Date().toISOString();
   #onChange = () => this.#sync();
-  #onResize = () => this.#measureTop();
+  #fill: ReturnType<typeof fillBelowHeader> | null = null;
   /** A presenter:show is in flight / another position waits to be sent after it (coalesced). */
   #sending = false;
   #sendAgain = false;
@@ -401,12 +403,13 @@ export class EcLiveView extends LitElement {
       .get<MeetingPack>(`/api/meetings/${id}/documents`)
       .then((p) => (this.pack = p))
       .catch(() => (this.pack = null));
-    window.addEventListener('resize', this.#onResize);
+    this.#fill = fillBelowHeader(this);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    window.removeEventListener('resize', this.#onResize);
+    this.#fill?.stop();
+    this.#fill = null;
     this.session?.removeEventListener('change', this.#onChange);
     this.session?.close();
     this.session = null;
@@ -414,18 +417,10 @@ export class EcLiveView extends LitElement {
     this.votes = null;
   }
 
-  override firstUpdated(): void {
-    this.#measureTop();
-  }
-
   override updated(): void {
+    // The view fills the screen below the app header, whose height depends on the width and language.
+    this.#fill?.measure();
     if (this.viewerQuery !== this.viewerEl) this.viewerEl = this.viewerQuery;
-  }
-
-  /** The view fills the screen below the app header, whose height depends on the screen width. */
-  #measureTop() {
-    const top = Math.max(0, Math.round(this.getBoundingClientRect().top + window.scrollY));
-    this.style.setProperty('--live-top', `${top}px`);
   }
 
   /** A push arrived: follow the presenter if we do. */
@@ -464,8 +459,6 @@ export class EcLiveView extends LitElement {
   }
 
   #toggleAnnotating() {
-    // The annotation tools (Yjs, IndexedDB) load only when someone annotates.
-    if (!this.annotating) void import('../components/ec-document-annotations.js');
     this.annotating = !this.annotating;
   }
 
@@ -644,8 +637,9 @@ export class EcLiveView extends LitElement {
           : nothing}
         <span class="mypage" data-testid="my-page">${this.docId != null ? msg(str`Bạn đang xem trang ${this.page}`, { id: 'live.myPage' }) : nothing}</span>
       </div>
-      ${doc && me && this.annotating
+      ${doc && me
         ? html`<ec-document-annotations
+            .open=${this.annotating}
             .viewer=${this.viewerEl}
             .documentId=${doc.id}
             .meetingId=${doc.meetingId}
