@@ -8,6 +8,7 @@ import type { CreateUserBody, UpdateUserBody, User } from '../../shared/protocol
 import type { Api } from '../services/api.js';
 import { apiContext, meContext } from '../services/context.js';
 import type { UserList } from '../services/types.js';
+import '../components/ec-user-devices.js';
 import { sharedStyles } from '../styles/shared.js';
 import { type AdminMessage, adminErrorText, adminStyles, renderAdminMessage } from './admin-shared.js';
 
@@ -28,6 +29,8 @@ export class EcAdminUsersView extends LitElement {
   @state() private busy = false;
   @state() private filter = '';
   @state() private message: AdminMessage | null = null;
+  /** Whose devices are listed (revoke = remote wipe), if anyone's. */
+  @state() private devicesOf: User | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -99,6 +102,7 @@ export class EcAdminUsersView extends LitElement {
       </div>
       ${renderAdminMessage(this.message)}
       ${this.mode ? this.#form(this.mode) : nothing}
+      ${this.devicesOf ? html`<ec-user-devices .user=${this.devicesOf} @ec-close=${() => (this.devicesOf = null)}></ec-user-devices>` : nothing}
       <label class="field" style="margin-bottom:0.75rem"
         ><span class="visually-hidden">${msg('Tìm theo tên, tên đăng nhập hoặc đơn vị', { id: 'admin.users.search' })}</span>
         <input type="search" placeholder=${msg('Tìm theo tên, tên đăng nhập hoặc đơn vị', { id: 'admin.users.search' })} .value=${this.filter} @input=${(e: Event) => (this.filter = (e.target as HTMLInputElement).value)}
@@ -193,6 +197,7 @@ export class EcAdminUsersView extends LitElement {
               <td class="actions">
                 <button @click=${() => (this.mode = { kind: 'edit', user: u })} ?disabled=${this.busy}>${msg('Sửa', { id: 'agenda.edit' })}</button>
                 <button @click=${() => (this.mode = { kind: 'password', user: u })} ?disabled=${this.busy}>${msg('Đặt lại mật khẩu', { id: 'admin.users.reset' })}</button>
+                <button data-testid="user-devices-open" @click=${() => (this.devicesOf = u)} ?disabled=${this.busy}>${msg('Thiết bị', { id: 'admin.devices.open' })}</button>
                 ${u.id === this.me?.id
                   ? nothing
                   : html`<button class=${u.active ? 'danger' : ''} @click=${() => this.#toggle(u)} ?disabled=${this.busy}>${u.active ? msg('Khóa', { id: 'admin.users.deactivate' }) : msg('Mở khóa', { id: 'admin.users.reactivate' })}</button>`}

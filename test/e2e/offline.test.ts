@@ -283,10 +283,23 @@ describe('offline e2e: installable app, meeting packs ready offline, remote wipe
     await page.locator('ec-offline-toggle [data-state="ready"]').waitFor({ timeout: 90_000 });
     expect(await cachedUrls(page)).toContain(`/api/documents/${bigId}/file`);
 
-    const admin = await server.login('admin');
-    const devices = (await admin.get(`/api/admin/users/${m.members[0].id}/devices`)).body.devices as { id: string }[];
-    expect(devices).toHaveLength(1);
-    expect((await admin.post(`/api/admin/users/${m.members[0].id}/devices/${devices[0].id}/revoke`)).status).toBe(204);
+    // The administrator finds the member's tablet in the users view and revokes it.
+    const admin = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
+    await admin.goto('/login');
+    await admin.locator('ec-login-view input[name="username"]').fill('admin');
+    await admin.locator('ec-login-view input[name="password"]').fill('ecabinet-demo');
+    await admin.locator('ec-login-view button[type="submit"]').click();
+    await admin.waitForURL(/\/meetings/);
+    await admin.goto('/admin/users');
+    await admin.locator('ec-admin-users-view input[type="search"]').fill(m.members[0].username);
+    await admin.locator(`tr[data-username="${m.members[0].username}"] [data-testid="user-devices-open"]`).click();
+    const list = admin.locator('[data-testid="user-devices"] li[data-device]');
+    await expect.poll(() => list.count()).toBe(1);
+    admin.once('dialog', (d) => void d.accept());
+    await list.first().locator('button.danger').click();
+    await admin.locator('[data-testid="user-devices"] [role="status"]').waitFor();
+    await screenshot(admin, 'admin-devices', 'vi');
+    await admin.context().close();
 
     await page.reload();
     await page.waitForURL(/\/login/, { timeout: 30_000 });

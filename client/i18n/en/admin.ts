@@ -3,6 +3,16 @@ import type { Catalog } from './catalog.js';
 
 /** English for the 'admin.*' messages. */
 export const admin: Catalog = {
+  'admin.devices.open': 'Devices',
+  'admin.devices.title': str`Devices of ${0}`,
+  'admin.devices.loading': 'Loading…',
+  'admin.devices.empty': 'Has not signed in from any device of the app yet.',
+  'admin.devices.lastSeen': str`Last seen: ${0}`,
+  'admin.devices.isRevoked': 'Revoked',
+  'admin.devices.revoke': 'Revoke and wipe its data',
+  'admin.devices.confirm': str`Revoke the device "${0}"? Its session ends and all offline data on it is wiped at its next contact.`,
+  'admin.devices.revoked': str`Revoked: ${0}`,
+  'admin.devices.close': 'Close',
   'admin.rooms.new': 'Add room',
   'admin.rooms.edit': 'Edit room',
   'admin.rooms.name': 'Room name',
