@@ -5,7 +5,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { pinoHttp } from 'pino-http';
 import { agendaRoutes } from './agenda/agenda.routes.js';
 import { authRoutes } from './auth/auth.routes.js';
-import { authenticateCookie } from './auth/sessions.js';
+import { type SessionRestriction, authenticateSession, setMfaPolicy } from './auth/sessions.js';
 import { committeeRoutes } from './committees/committees.routes.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
@@ -48,6 +48,19 @@ export interface App {
  * Domain route modules, in mount order. A new domain adds its `xxxRoutes(ctx)` here.
  */
 const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, taskRoutes, minutesRoutes, documentRoutes, searchRoutes, voteRoutes, consultationRoutes, annotationRoutes, offlineRoutes, mailJobs];
+
+/** The routes a restricted session may use (server/auth/sessions.ts `SessionRestriction`). */
+const ACCOUNT_ROUTES: Record<'common' | SessionRestriction, Set<string>> = {
+  common: new Set(['GET /api/auth/me', 'PATCH /api/auth/me', 'POST /api/auth/logout', 'POST /api/auth/login']),
+  password_change_required: new Set(['POST /api/auth/password']),
+  mfa_required: new Set(['POST /api/auth/mfa']),
+  mfa_enrolment_required: new Set(['POST /api/auth/mfa/enrol', 'POST /api/auth/mfa/confirm', 'POST /api/auth/password']),
+};
+const restrictionMessage: Record<SessionRestriction, string> = {
+  password_change_required: 'Your password was reset: choose a new one first',
+  mfa_required: 'Give the code from your authenticator app first',
+  mfa_enrolment_required: 'Your role requires a second factor: enrol one first',
+};
 
 /**
  * Assembles the express app. Never listens (see server.ts / main.ts): tests build apps on port 0.
@@ -92,11 +105,20 @@ export function createApp({ db, config, log }: { db: Db; config: Config; log: Lo
   });
 
   app.use('/api', noStore());
+  setMfaPolicy(db, config.mfaRequiredRoles);
   app.use('/api', (req: Request, _res: Response, next: NextFunction) => {
-    const auth = authenticateCookie(db, req.get('cookie'));
+    const auth = authenticateSession(db, req.get('cookie'));
     if (auth) {
       req.user = auth.user;
       req.sessionTokenHash = auth.tokenHash;
+      // A session that still owes a password change or a second factor reaches only the account routes.
+      if (auth.restriction) {
+        req.sessionRestriction = auth.restriction;
+        const route = `${req.method} ${req.baseUrl}${req.path}`;
+        if (!ACCOUNT_ROUTES.common.has(route) && !ACCOUNT_ROUTES[auth.restriction].has(route)) {
+          return next(new AppError(auth.restriction, restrictionMessage[auth.restriction], 403));
+        }
+      }
     }
     next();
   });

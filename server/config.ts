@@ -29,6 +29,15 @@ const Env = z.object({
   APP_URL: z.string().trim().default(''),
   /** How long a job claim holds before another runner may take the job over (crash recovery). */
   ECABINET_JOB_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
+  /**
+   * Roles that must use a second factor (TOTP), comma-separated among admin, secretary, chair, or
+   * `none`. Default: all three in production, none elsewhere (demo and development databases).
+   */
+  ECABINET_MFA_REQUIRED_ROLES: z
+    .string()
+    .trim()
+    .optional()
+    .refine((v) => v === undefined || v === 'none' || v === '' || v.split(',').every((r) => ['admin', 'secretary', 'chair'].includes(r.trim())), 'ECABINET_MFA_REQUIRED_ROLES: admin, secretary, chair (comma-separated) or none'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -58,6 +67,8 @@ export interface Config {
   mail: { smtpUrl: string | null; from: string; appUrl: string };
   /** Durable jobs (server/jobs): lease of a claim. */
   jobs: { leaseMs: number };
+  /** Roles that must enrol and use a TOTP second factor (server/auth). */
+  mfaRequiredRoles: ('admin' | 'secretary' | 'chair')[];
 }
 
 /**
@@ -83,12 +94,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     documents: { maxBytes: e.ECABINET_DOCUMENT_MAX_BYTES, pdfTimeoutMs: 60_000, pdfMaxHeapMb: 512 },
     mail: mailConfig(e.SMTP_URL, e.MAIL_FROM, e.APP_URL, e.PORT),
     jobs: { leaseMs: e.ECABINET_JOB_LEASE_MS },
+    mfaRequiredRoles: mfaRoles(e.ECABINET_MFA_REQUIRED_ROLES, e.NODE_ENV),
     ...overrides,
   };
   if (config.env === 'production' && config.secret === DEFAULT_SECRET) {
     throw new Error('Refusing to start in production with the default ECABINET_SECRET; set a long random value.');
   }
   return config;
+}
+
+function mfaRoles(v: string | undefined, env: string): Config['mfaRequiredRoles'] {
+  if (v === undefined) return env === 'production' ? ['admin', 'secretary', 'chair'] : [];
+  if (v === 'none' || v === '') return [];
+  return [...new Set(v.split(',').map((r) => r.trim() as 'admin' | 'secretary' | 'chair'))];
 }
 
 /** E-mail settings: the sender defaults to no-reply at the app's host, links to the app's URL. */

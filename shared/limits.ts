@@ -1,7 +1,7 @@
 /** Maximum sizes shared by the server's validation and the client's forms. */
 export const LIMITS = {
   username: 64,
-  password: { min: 8, max: 256 },
+  password: { min: 12, max: 256 },
   name: 200,
   title: 300,
   unit: 200,

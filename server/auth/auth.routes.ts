@@ -1,29 +1,65 @@
 import { eq } from 'drizzle-orm';
-import { LoginBody, Me, UpdateMeBody } from '../../shared/protocol/auth.js';
+import type { Response } from 'express';
+import { ChangePasswordBody, DisableMfaBody, LoginBody, Me, MfaEnrolment, SessionList, SessionParams, TotpCodeBody, UpdateMeBody } from '../../shared/protocol/auth.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AppContext } from '../context.js';
 import { tx } from '../db/client.js';
-import { users } from '../db/schema/index.js';
-import { AppError } from '../http/errors.js';
+import { sessions, users } from '../db/schema/index.js';
+import { AppError, notFound } from '../http/errors.js';
 import { LoginThrottle } from './login-throttle.js';
-import { DUMMY_HASH, verifyPassword } from './password.js';
-import { type AuthUser, SESSION_COOKIE, createSession, destroySession, secretaryOf } from './sessions.js';
+import { hashPassword, DUMMY_HASH, verifyPassword } from './password.js';
+import { assertStrongPassword } from './password-policy.js';
+import {
+  type AuthUser,
+  SESSION_COOKIE,
+  type SessionRestriction,
+  activateSession,
+  authenticateSession,
+  createSession,
+  destroySession,
+  destroyUserSessions,
+  listSessions,
+  mfaRequiredFor,
+  secretaryOf,
+  sessionHashById,
+  totpEnrolled,
+} from './sessions.js';
+import { newTotpSecret, totpUri, verifyTotp } from './totp.js';
 
-/** The signed-in user, with their own e-mail address (only ever shown to them and to administrators). */
-const toMe = (ctx: AppContext, u: AuthUser) => ({
-  ...u,
-  email: ctx.db.select({ email: users.email }).from(users).where(eq(users.id, u.id)).get()?.email ?? null,
-  secretaryOf: secretaryOf(ctx.db, u.id),
-});
-
-/** Login, logout and "who am I". */
+/** Login, logout, "who am I", my password, my sessions and my second factor. */
 export function authRoutes(ctx: AppContext): void {
   const { api, db, config } = ctx;
   // Counted before the password is checked, keyed by account AND source (see login-throttle.ts).
   const throttle = new LoginThrottle(config.loginLimits);
+  // Wrong current passwords (password change, turning the second factor off) and wrong TOTP codes:
+  // the same counting, keyed by the signed-in account and the source.
+  const secondary = new LoginThrottle(config.loginLimits);
+  const tags = ['auth'];
+
+  /** The signed-in user as they see themselves, with what this session must do first. */
+  const toMe = (u: AuthUser, restriction: SessionRestriction | null) => {
+    const row = db.select({ email: users.email, totpSecret: users.totpSecret }).from(users).where(eq(users.id, u.id)).get();
+    return {
+      id: u.id,
+      username: u.username,
+      fullName: u.fullName,
+      title: u.title,
+      unit: u.unit,
+      systemRole: u.systemRole,
+      locale: u.locale,
+      email: row?.email ?? null,
+      secretaryOf: secretaryOf(db, u.id),
+      restriction,
+      mfaEnabled: totpEnrolled(row?.totpSecret ?? null),
+      mfaRequired: mfaRequiredFor(db, u),
+    };
+  };
+  const setCookie = (res: Response, secure: boolean, token: string, expiresAt: Date) =>
+    res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: config.env === 'production' && secure, expires: expiresAt, path: '/' });
+  const restrictionOf = (cookie: string | undefined) => authenticateSession(db, cookie)?.restriction ?? null;
 
   api.route(
-    { method: 'post', path: '/api/auth/login', summary: 'Sign in; sets the session cookie', tags: ['auth'], access: 'public', body: LoginBody, response: Me },
+    { method: 'post', path: '/api/auth/login', summary: 'Sign in; sets the session cookie (a session that owes a TOTP code or a password change answers with `restriction`)', tags, access: 'public', body: LoginBody, response: Me },
     async ({ req, res, body }) => {
       const ip = req.ip ?? 'unknown';
       const account = body.username.toLowerCase();
@@ -38,24 +74,21 @@ export function authRoutes(ctx: AppContext): void {
         throw new AppError('invalid_credentials', 'Wrong username or password', 401);
       }
       attempt.succeeded();
+      // With a second factor enrolled the session starts in the `mfa` stage: it reaches nothing but
+      // POST /api/auth/mfa (and logout) until the code is given.
+      const stage = totpEnrolled(row.totpSecret) ? ('mfa' as const) : ('active' as const);
       const { token, expiresAt } = tx(db, (d) => {
-        const s = createSession(d, row.id, config.sessionHours);
-        audit(d, { actorId: row.id, action: 'auth.login', targetType: 'user', targetId: row.id });
+        const s = createSession(d, row.id, config.sessionHours, { stage, userAgent: req.get('user-agent') ?? null, ip });
+        audit(d, { actorId: row.id, action: 'auth.login', targetType: 'user', targetId: row.id, details: { secondFactorPending: stage === 'mfa' } });
         return s;
       });
-      res.cookie(SESSION_COOKIE, token, {
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: config.env === 'production' && req.secure,
-        expires: expiresAt,
-        path: '/',
-      });
-      const { passwordHash: _h, active: _a, createdAt: _c, ...u } = row;
-      return toMe(ctx, u);
+      setCookie(res, req.secure, token, expiresAt);
+      const u: AuthUser = { id: row.id, username: row.username, fullName: row.fullName, title: row.title, unit: row.unit, systemRole: row.systemRole, locale: row.locale };
+      return toMe(u, restrictionOf(`${SESSION_COOKIE}=${token}`));
     },
   );
 
-  api.route({ method: 'post', path: '/api/auth/logout', summary: 'Sign out', tags: ['auth'], access: 'public' }, ({ req, res }) => {
+  api.route({ method: 'post', path: '/api/auth/logout', summary: 'Sign out', tags, access: 'public' }, ({ req, res }) => {
     if (req.sessionTokenHash) {
       destroySession(db, req.sessionTokenHash);
       ctx.bus.emit('session:ended', { tokenHash: req.sessionTokenHash });
@@ -64,18 +97,144 @@ export function authRoutes(ctx: AppContext): void {
     return undefined;
   });
 
-  api.route({ method: 'get', path: '/api/auth/me', summary: 'The signed-in user', tags: ['auth'], access: 'user', response: Me }, ({ user }) =>
-    toMe(ctx, user),
+  api.route({ method: 'get', path: '/api/auth/me', summary: 'The signed-in user and what this session must do first', tags, access: 'user', response: Me }, ({ req, user }) =>
+    toMe(user, req.sessionRestriction ?? null),
   );
 
   api.route(
-    { method: 'patch', path: '/api/auth/me', summary: 'Change my interface language', tags: ['auth'], access: 'user', body: UpdateMeBody, response: Me },
-    ({ user, body }) => {
+    { method: 'patch', path: '/api/auth/me', summary: 'Change my interface language', tags, access: 'user', body: UpdateMeBody, response: Me },
+    ({ req, user, body }) => {
       tx(db, (d) => {
         d.update(users).set({ locale: body.locale }).where(eq(users.id, user.id)).run();
         audit(d, { actorId: user.id, action: 'user.locale', targetType: 'user', targetId: user.id, details: { locale: body.locale } });
       });
-      return toMe(ctx, { ...user, locale: body.locale });
+      return toMe({ ...user, locale: body.locale }, req.sessionRestriction ?? null);
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/api/auth/password',
+      summary: 'Change my password (current one required; ≥ 12 characters, not guessable). Ends every session of mine and re-issues this one',
+      tags,
+      access: 'user',
+      body: ChangePasswordBody,
+      response: Me,
+    },
+    async ({ req, res, user, body }) => {
+      const attempt = await secondary.begin(`password:${user.id}`, req.ip ?? 'unknown');
+      const row = db.select().from(users).where(eq(users.id, user.id)).get()!;
+      if (!(await verifyPassword(row.passwordHash, body.currentPassword))) {
+        attempt.failed();
+        throw new AppError('invalid_credentials', 'The current password is wrong', 401);
+      }
+      attempt.succeeded();
+      assertStrongPassword(body.newPassword, { username: row.username, fullName: row.fullName });
+      if (await verifyPassword(row.passwordHash, body.newPassword)) throw new AppError('weak_password', 'Choose a password other than the current one', 422, { reasons: ['same as the current password'] });
+      const passwordHash = await hashPassword(body.newPassword);
+      // Every session of mine ends (other devices, and anyone who knew the old password); this one is
+      // re-issued under a new token, in the same transaction.
+      const { token, expiresAt } = tx(db, (d) => {
+        d.update(users).set({ passwordHash, mustChangePassword: false }).where(eq(users.id, user.id)).run();
+        destroyUserSessions(d, user.id);
+        const s = createSession(d, user.id, config.sessionHours, { userAgent: req.get('user-agent') ?? null, ip: req.ip ?? null });
+        audit(d, { actorId: user.id, action: 'auth.password_changed', targetType: 'user', targetId: user.id });
+        return s;
+      });
+      ctx.bus.emit('session:ended', { userId: user.id });
+      setCookie(res, req.secure, token, expiresAt);
+      return toMe(user, restrictionOf(`${SESSION_COOKIE}=${token}`));
+    },
+  );
+
+  api.route(
+    { method: 'get', path: '/api/auth/sessions', summary: 'My sessions (devices signed in as me), newest first', tags, access: 'user', response: SessionList },
+    ({ req, user }) => ({ sessions: listSessions(db, user.id, req.sessionTokenHash) }),
+  );
+  api.route(
+    { method: 'delete', path: '/api/auth/sessions/:id', summary: 'End one of my sessions (its sockets and Yjs connections close at once)', tags, access: 'user', params: SessionParams },
+    ({ user, params }) => {
+      const hash = sessionHashById(db, user.id, params.id);
+      if (!hash) throw notFound('Session');
+      tx(db, (d) => {
+        d.delete(sessions).where(eq(sessions.tokenHash, hash)).run();
+        audit(d, { actorId: user.id, action: 'auth.session_revoked', targetType: 'user', targetId: user.id, details: { session: params.id } });
+      });
+      ctx.bus.emit('session:ended', { tokenHash: hash });
+    },
+  );
+
+  // --- second factor (TOTP, RFC 6238) ---
+  api.route(
+    { method: 'post', path: '/api/auth/mfa', summary: 'Give the TOTP code of this sign-in (sessions that owe one)', tags, access: 'user', body: TotpCodeBody, response: Me },
+    async ({ req, user, body }) => {
+      if (req.sessionRestriction !== 'mfa_required') throw new AppError('invalid_state', 'This session does not owe a code', 409);
+      const attempt = await secondary.begin(`mfa:${user.id}`, req.ip ?? 'unknown');
+      const row = db.select({ secret: users.totpSecret, last: users.totpLastStep }).from(users).where(eq(users.id, user.id)).get()!;
+      const step = totpEnrolled(row.secret) ? await verifyTotp(row.secret!, body.code, row.last) : null;
+      if (step === null) {
+        attempt.failed();
+        throw new AppError('invalid_mfa_code', 'Wrong or already used code', 401);
+      }
+      attempt.succeeded();
+      tx(db, (d) => {
+        d.update(users).set({ totpLastStep: step }).where(eq(users.id, user.id)).run();
+        activateSession(d, req.sessionTokenHash!);
+        audit(d, { actorId: user.id, action: 'auth.mfa_verified', targetType: 'user', targetId: user.id });
+      });
+      return toMe(user, restrictionOf(req.get('cookie')));
+    },
+  );
+  api.route(
+    { method: 'post', path: '/api/auth/mfa/enrol', summary: 'Start enrolling a TOTP second factor: a new secret to add to an authenticator app', tags, access: 'user', response: MfaEnrolment },
+    ({ req, user }) => {
+      if (req.sessionRestriction === 'mfa_required') throw new AppError('mfa_required', 'Give the code of this sign-in first', 403);
+      const row = db.select({ secret: users.totpSecret }).from(users).where(eq(users.id, user.id)).get()!;
+      if (totpEnrolled(row.secret)) throw new AppError('invalid_state', 'A second factor is already enrolled', 409);
+      const secret = newTotpSecret();
+      db.update(users).set({ totpSecret: `pending:${secret}`, totpLastStep: null }).where(eq(users.id, user.id)).run();
+      return { secret, otpauthUri: totpUri(user.username, secret) };
+    },
+  );
+  api.route(
+    { method: 'post', path: '/api/auth/mfa/confirm', summary: 'Finish enrolling: a code from the app proves it holds the secret', tags, access: 'user', body: TotpCodeBody, response: Me },
+    async ({ req, user, body }) => {
+      if (req.sessionRestriction === 'mfa_required') throw new AppError('mfa_required', 'Give the code of this sign-in first', 403);
+      const attempt = await secondary.begin(`mfa:${user.id}`, req.ip ?? 'unknown');
+      const row = db.select({ secret: users.totpSecret }).from(users).where(eq(users.id, user.id)).get()!;
+      if (!row.secret?.startsWith('pending:')) throw new AppError('invalid_state', 'Start the enrolment first', 409);
+      const secret = row.secret.slice('pending:'.length);
+      const step = await verifyTotp(secret, body.code, null);
+      if (step === null) {
+        attempt.failed();
+        throw new AppError('invalid_mfa_code', 'Wrong code: check the time on the device and try the next one', 401);
+      }
+      attempt.succeeded();
+      tx(db, (d) => {
+        d.update(users).set({ totpSecret: secret, totpLastStep: step }).where(eq(users.id, user.id)).run();
+        audit(d, { actorId: user.id, action: 'auth.mfa_enrolled', targetType: 'user', targetId: user.id });
+      });
+      return toMe(user, restrictionOf(req.get('cookie')));
+    },
+  );
+  api.route(
+    { method: 'delete', path: '/api/auth/mfa', summary: 'Turn my second factor off (password and a current code; refused when the policy requires one)', tags, access: 'user', body: DisableMfaBody, response: Me },
+    async ({ req, user, body }) => {
+      if (mfaRequiredFor(db, user)) throw new AppError('forbidden', 'Your role requires a second factor', 403);
+      const attempt = await secondary.begin(`mfa:${user.id}`, req.ip ?? 'unknown');
+      const row = db.select().from(users).where(eq(users.id, user.id)).get()!;
+      const step = totpEnrolled(row.totpSecret) ? await verifyTotp(row.totpSecret!, body.code, row.totpLastStep) : null;
+      if (step === null || !(await verifyPassword(row.passwordHash, body.password))) {
+        attempt.failed();
+        throw new AppError('invalid_mfa_code', 'Wrong password or code', 401);
+      }
+      attempt.succeeded();
+      tx(db, (d) => {
+        d.update(users).set({ totpSecret: null, totpLastStep: null }).where(eq(users.id, user.id)).run();
+        audit(d, { actorId: user.id, action: 'auth.mfa_disabled', targetType: 'user', targetId: user.id });
+      });
+      return toMe(user, restrictionOf(req.get('cookie')));
     },
   );
 }

@@ -3,13 +3,15 @@ import { IdParams } from '../../shared/protocol/common.js';
 import { CreateUserBody, UpdateUserBody, User, UserList } from '../../shared/protocol/users.js';
 import { audit } from '../audit/audit.repo.js';
 import { hashPassword } from '../auth/password.js';
+import { assertStrongPassword } from '../auth/password-policy.js';
 import { destroyUserSessions, secretaryOf } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { type Db, tx } from '../db/client.js';
 import { users } from '../db/schema/index.js';
 import { badRequest, conflict, forbidden, notFound } from '../http/errors.js';
 
-const publicUser = ({ passwordHash: _h, ...u }: typeof users.$inferSelect) => u;
+/** A user row without secrets (password hash, TOTP secret). */
+const publicUser = ({ passwordHash: _h, totpSecret: _t, totpLastStep: _s, ...u }: typeof users.$inferSelect) => u;
 /** The directory as a committee secretary sees it: no e-mail addresses (personal data). */
 const directoryUser = ({ email: _e, ...u }: ReturnType<typeof publicUser>) => u;
 
@@ -39,6 +41,7 @@ export function userRoutes({ api, db, bus }: AppContext): void {
   api.route(
     { method: 'post', path: '/api/users', summary: 'Create a user', tags, access: 'admin', body: CreateUserBody, response: User, status: 201 },
     async ({ user, body }) => {
+      assertStrongPassword(body.password, { username: body.username, fullName: body.fullName });
       const passwordHash = await hashPassword(body.password);
       const { password: _p, ...fields } = body;
       return tx(db, (d) => {
@@ -58,13 +61,20 @@ export function userRoutes({ api, db, bus }: AppContext): void {
       if (params.id === user.id && (body.active === false || body.systemRole === 'user')) {
         throw badRequest('You cannot deactivate or demote yourself');
       }
+      if (body.password) {
+        const target = db.select({ username: users.username, fullName: users.fullName }).from(users).where(eq(users.id, params.id)).get();
+        assertStrongPassword(body.password, { username: target?.username, fullName: body.fullName ?? target?.fullName });
+      }
       const passwordHash = body.password ? await hashPassword(body.password) : undefined;
       const { password: _p, ...fields } = body;
       const updated = tx(db, (d) => {
         assertEmailFree(d, body.email, params.id);
+        // A password set by an administrator is a temporary one: the person must choose their own at
+        // their next sign-in (their sessions end now), so the administrator never keeps a working password.
+        const reset = passwordHash ? { passwordHash, mustChangePassword: params.id !== user.id } : {};
         const row = d
           .update(users)
-          .set({ ...fields, ...(passwordHash ? { passwordHash } : {}) })
+          .set({ ...fields, ...reset })
           .where(eq(users.id, params.id))
           .returning()
           .get();

@@ -165,7 +165,7 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
 
   it('non-admins cannot administer users, committees or rooms', async () => {
     for (const [path, body] of [
-      ['/api/users', { username: 'hacker', password: 'password123', fullName: 'H' }],
+      ['/api/users', { username: 'hacker', password: 'Vững-chắc-Lục-Bát-42', fullName: 'H' }],
       ['/api/committees', { name: 'Ban mới' }],
       ['/api/rooms', { name: 'Phòng mới' }],
     ] as const) {
@@ -185,7 +185,7 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
       expect(item.description).toBe(p);
       const room = await admin.post('/api/rooms', { name: p, location: p });
       expect(room.body.name).toBe(p);
-      const user = await admin.post('/api/users', { username: `u${payloads.indexOf(p)}`, password: 'password123', fullName: p, unit: p, title: p });
+      const user = await admin.post('/api/users', { username: `u${payloads.indexOf(p)}`, password: 'Vững-chắc-Lục-Bát-42', fullName: p, unit: p, title: p });
       expect(user.body.fullName).toBe(p);
     }
     const count = s.db.$client.prepare('select count(*) n from users').get() as { n: number };
@@ -199,8 +199,8 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
   });
 
   it('a username with uppercase or spaces is refused; a duplicate username is a 409', async () => {
-    expect((await unchanged(() => admin.post('/api/users', { username: 'Bad Name', password: 'password123', fullName: 'X' }))).status).toBe(400);
-    const dup = await unchanged(() => admin.post('/api/users', { username: 'member1', password: 'password123', fullName: 'X' }));
+    expect((await unchanged(() => admin.post('/api/users', { username: 'Bad Name', password: 'Vững-chắc-Lục-Bát-42', fullName: 'X' }))).status).toBe(400);
+    const dup = await unchanged(() => admin.post('/api/users', { username: 'member1', password: 'Vững-chắc-Lục-Bát-42', fullName: 'X' }));
     expect(dup.status).toBe(409);
   });
 
