@@ -18,6 +18,12 @@ export const attendance = sqliteTable(
     status: text({ enum: ['in_room', 'remote', 'absent', 'proxy'] }).notNull(),
     reason: text(),
     proxyHolderId: integer().references(() => users.id),
+    /**
+     * With status `proxy`: `vote` = a vote proxy (ủy quyền biểu quyết) to a member with a voting right;
+     * `substitute` = an attendance substitute (cử người dự thay) who may speak and, where the committee
+     * says so, counts for presence or votes. `reason` holds the paper authorization's reason.
+     */
+    proxyKind: text({ enum: ['vote', 'substitute'] }),
     /** Who recorded it: the participant themself or the secretary. */
     recordedBy: integer()
       .notNull()

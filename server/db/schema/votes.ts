@@ -31,7 +31,7 @@ export const votes = sqliteTable(
     tieBreak: text({ enum: ['fails', 'casting_vote'] }).notNull(),
     quorum: text({ mode: 'json' }).$type<VoteQuorum>().notNull(),
     durationSeconds: integer(),
-    state: text({ enum: ['draft', 'open', 'closed', 'announced'] }).notNull().default('draft'),
+    state: text({ enum: ['draft', 'open', 'closed', 'announced', 'annulled'] }).notNull().default('draft'),
     openedAt: text(),
     /** When an open vote closes by itself (null: the chair closes it). */
     closesAt: text(),
@@ -39,6 +39,18 @@ export const votes = sqliteTable(
     announcedAt: text(),
     /** The tally at close (and after the casting vote, at announce). */
     result: text({ mode: 'json' }).$type<TallyResultView>(),
+    /** The chair opened the vote without quorum: the recorded reason (null: quorum was met). */
+    quorumOverrideReason: text(),
+    /** Annulled by the chair: when and why (state `annulled`). */
+    annulledAt: text(),
+    annulReason: text(),
+    /** A re-run of an annulled vote: the vote it replaces. */
+    rerunOf: integer(),
+    /**
+     * Consent (bloc) vote: the agenda items proposed for adoption together; an item pulled out for
+     * separate debate before the vote opened keeps who pulled it. Null for other votes.
+     */
+    bloc: text({ mode: 'json' }).$type<{ agendaItemId: number; pulledBy: number | null }[]>(),
     createdBy: integer().references(() => users.id),
     createdAt: createdAt(),
   },
@@ -157,6 +169,14 @@ export const voteCommitteeSettings = sqliteTable('vote_committee_settings', {
     .references(() => committees.id, { onDelete: 'cascade' }),
   /** False: a member who delegated their vote may not also vote themselves. */
   delegatorMayVote: integer({ mode: 'boolean' }).notNull().default(false),
+  /** How many proxies (vote proxies and paper authorizations together) one person may hold. */
+  maxProxies: integer().notNull().default(1),
+  /** An attendance substitute (cử người dự thay) may also cast the absent member's vote. */
+  substitutesMayVote: integer({ mode: 'boolean' }).notNull().default(false),
+  /** An absent member represented by a present substitute counts as present for the quorum. */
+  substitutesCountPresent: integer({ mode: 'boolean' }).notNull().default(true),
+  /** The committee's majority rule, the default of its votes (Vietnamese usual rule: more than half of all members). */
+  majority: text({ enum: ['simple', 'absolute_present', 'absolute_members', 'two_thirds', 'unanimity'] }).notNull().default('absolute_members'),
 });
 
 /** Written consultations (lấy ý kiến bằng văn bản): a question to a committee with a deadline. */
