@@ -26,7 +26,7 @@ export interface DomainEvents {
    */
   'session:ended': [{ tokenHash: string } | { userId: number }];
   /** A vote was created, opened, extended, closed or announced (server/votes), after the commit. */
-  'vote:changed': [{ meetingId: number; voteId: number; state: 'draft' | 'open' | 'closed' | 'announced' }];
+  'vote:changed': [{ meetingId: number; voteId: number; state: 'draft' | 'open' | 'closed' | 'announced' | 'annulled' }];
 }
 
 export class EventBus extends EventEmitter<DomainEvents> {}

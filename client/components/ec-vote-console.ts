@@ -135,7 +135,7 @@ export class EcVoteConsole extends VotesSessionElement {
   private renderVote(v: VoteView) {
     const s = this.session!;
     const p = s.progress.get(v.id) ?? { voted: v.voted, eligible: v.eligible };
-    const stateText = { draft: msg('Chưa mở', { id: 'votes.state.draft' }), open: msg('Đang biểu quyết', { id: 'votes.state.open' }), closed: msg('Đã kết thúc', { id: 'votes.state.closed' }), announced: msg('Đã công bố', { id: 'votes.state.announced' }) }[v.state];
+    const stateText = { draft: msg('Chưa mở', { id: 'votes.state.draft' }), open: msg('Đang biểu quyết', { id: 'votes.state.open' }), closed: msg('Đã kết thúc', { id: 'votes.state.closed' }), announced: msg('Đã công bố', { id: 'votes.state.announced' }), annulled: msg('Đã hủy kết quả', { id: 'votes.state.annulled' }) }[v.state];
     return html`<div class="vote" data-testid="console-vote" data-vote-id=${v.id} data-state=${v.state}>
       <div class="row">
         <strong>${v.title}</strong>

@@ -22,7 +22,7 @@ export const VoteQuorum = z.discriminatedUnion('kind', [
  * result known to the chair and the room; `announced`: the chair announced it (final, with the casting
  * vote if there was a tie).
  */
-export const VoteState = z.enum(['draft', 'open', 'closed', 'announced']);
+export const VoteState = z.enum(['draft', 'open', 'closed', 'announced', 'annulled']);
 export type VoteState = z.infer<typeof VoteState>;
 
 /**

@@ -106,6 +106,7 @@ export const votes: Catalog = {
   'votes.secret': 'Secret ballot',
   'votes.secretFinal': 'A secret ballot cannot be changed once sent.',
   'votes.state.announced': 'Announced',
+  'votes.state.annulled': 'Annulled',
   'votes.state.closed': 'Closed',
   'votes.state.draft': 'Not open yet',
   'votes.state.open': 'Voting',
