@@ -1,3 +1,4 @@
+import { proxyErrorText } from '../views/live-shared.js';
 import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
 import { css, html, nothing } from 'lit';
@@ -145,6 +146,7 @@ export class EcVoteDelegation extends VotesSessionElement {
   private errorText(code: string) {
     if (code === 'invalid_delegation') return msg('Không ủy quyền được cho người này (có thể họ đã ủy quyền cho người khác).', { id: 'votes.deleg.invalid' });
     if (code === 'meeting_closed') return msg('Phiên họp đã kết thúc.', { id: 'votes.deleg.closed' });
+    if (code.startsWith('proxy_')) return proxyErrorText(code);
     return voteErrorText(code);
   }
 

@@ -277,7 +277,9 @@ export class EcChairConsoleView extends LitElement {
           (a) => html`<li data-testid="att-${a.userId}">
             <span class="dot ${a.online ? 'on' : ''}" title=${a.online ? msg('Đang kết nối', { id: 'live.online' }) : msg('Không kết nối', { id: 'live.notOnline' })}></span>
             <span class="name">${a.fullName}<small>${roleLabel(a.role)}${a.canVote ? '' : ` · ${msg('không biểu quyết', { id: 'live.noVote' })}`}</small></span>
-            <span class="st">${attendanceLabel(a.status)}${a.status === 'absent' && a.reason ? `: ${a.reason}` : ''}${a.status === 'proxy' ? ` → ${this.#name(a.proxyHolderId)}` : ''}</span>
+            <span class="st">${attendanceLabel(a.status)}${a.status === 'absent' && a.reason ? `: ${a.reason}` : ''}${a.status === 'proxy'
+              ? ` → ${this.#name(a.proxyHolderId)} (${a.proxyKind === 'substitute' ? msg('dự thay', { id: 'live.proxy.substitute' }) : msg('ủy quyền biểu quyết', { id: 'live.proxy.vote' })}${a.reason ? `: ${a.reason}` : ''})`
+              : ''}</span>
             ${manage ? this.#attendanceActions(a) : nothing}
           </li>`,
         )}
@@ -298,7 +300,12 @@ export class EcChairConsoleView extends LitElement {
         const reason = prompt(msg('Lý do vắng mặt', { id: 'live.absentReason' }));
         if (reason?.trim()) return this.#run(() => s.command('attendance:mark_absent', { userId: a.userId, reason: reason.trim() }));
       }
-      if (value.startsWith('proxy:')) return this.#run(() => s.command('attendance:set_proxy', { userId: a.userId, holderId: Number(value.slice(6)) }));
+      const m = /^(proxy|substitute):(\d+)$/.exec(value);
+      if (m) {
+        // A paper authorization: its reason is recorded, shown to the chair and audited.
+        const reason = prompt(msg('Lý do / số giấy ủy quyền', { id: 'live.proxyReason' }));
+        if (reason?.trim()) return this.#run(() => s.command('attendance:set_proxy', { userId: a.userId, holderId: Number(m[2]), kind: m[1] === 'proxy' ? 'vote' : 'substitute', reason: reason.trim() }));
+      }
       this.requestUpdate();
     };
     return html`<select
@@ -315,8 +322,13 @@ export class EcChairConsoleView extends LitElement {
       <option value="in_room">${msg('Có mặt tại phòng', { id: 'live.att.inRoom' })}</option>
       <option value="remote">${msg('Dự trực tuyến', { id: 'live.att.remote' })}</option>
       <option value="absent">${msg('Vắng mặt', { id: 'live.att.absent' })}</option>
-      <optgroup label=${msg('Ủy quyền cho', { id: 'live.console.proxyTo' })}>
-        ${others.map((o) => html`<option value="proxy:${o.userId}">${o.fullName}</option>`)}
+      ${a.canVote
+        ? html`<optgroup label=${msg('Ủy quyền biểu quyết cho', { id: 'live.console.proxyTo' })}>
+            ${others.filter((o) => o.canVote && o.userId !== s.userId).map((o) => html`<option value="proxy:${o.userId}">${o.fullName}</option>`)}
+          </optgroup>`
+        : nothing}
+      <optgroup label=${msg('Cử người dự thay', { id: 'live.console.substituteBy' })}>
+        ${others.filter((o) => o.userId !== s.userId).map((o) => html`<option value="substitute:${o.userId}">${o.fullName}</option>`)}
       </optgroup>
     </select>`;
   }

@@ -12,6 +12,8 @@ import type {
 import { LIVE_LIMITS } from '../../shared/protocol/live.js';
 import { orderAgenda } from '../../shared/rules/agenda.js';
 import { computeQuorum, quorumSentence } from '../../shared/rules/quorum.js';
+import { computeRoll } from '../../shared/rules/roll.js';
+import { assertProxy, committeeVoteSettings, ownDelegations, proxySettings } from '../votes/votes.rules.js';
 import { readAgenda } from '../agenda/agenda.service.js';
 import { agendaTree, bumpAgendaVersion, endRunningTurn, floorNow, setCurrentItem, setItemStatus, speakersNow } from './live.repo.js';
 import { audit } from '../audit/audit.repo.js';
@@ -49,6 +51,7 @@ interface ParticipantRow {
   status: 'in_room' | 'remote' | 'absent' | 'proxy' | null;
   reason: string | null;
   proxyHolderId: number | null;
+  proxyKind: 'vote' | 'substitute' | null;
 }
 
 /**
@@ -63,7 +66,7 @@ interface ParticipantRow {
 const participantCache = perDb(({ $client: c }) => ({
   rows: c.prepare<[number], Omit<ParticipantRow, 'canVote'> & { canVote: number }>(
     `SELECT p.user_id AS userId, p.role AS role, p.can_vote AS canVote, u.full_name AS fullName, u.title AS title,
-            a.status AS status, a.reason AS reason, a.proxy_holder_id AS proxyHolderId
+            a.status AS status, a.reason AS reason, a.proxy_holder_id AS proxyHolderId, a.proxy_kind AS proxyKind
        FROM meeting_participants p
        JOIN users u ON u.id = p.user_id
        LEFT JOIN attendance a ON a.meeting_id = p.meeting_id AND a.user_id = p.user_id
@@ -87,29 +90,17 @@ function participantRows(db: Db, meetingId: number): readonly ParticipantRow[] {
   return rows;
 }
 
-/** Whether a participant counts as present: checked in, or delegated to a holder who is present. */
-function presentSet(rows: readonly ParticipantRow[]): Set<number> {
-  const byId = new Map(rows.map((r) => [r.userId, r]));
-  const present = new Set<number>();
-  for (const r of rows) {
-    if (r.status && PRESENT.has(r.status)) present.add(r.userId);
-    else if (r.status === 'proxy' && r.proxyHolderId != null) {
-      // A holder outside the participant list is vouched for by the secretary who recorded the proxy.
-      const holder = byId.get(r.proxyHolderId);
-      if (!holder || (holder.status && PRESENT.has(holder.status))) present.add(r.userId);
-    }
-  }
-  return present;
+/** Who counts as present: the one definition of shared/rules/roll.ts (checked in, or represented by a present holder). */
+function presentSet(db: Db, meetingId: number, committeeId: number, rows: readonly ParticipantRow[]): Set<number> {
+  return new Set(computeRoll({ participants: rows, delegations: ownDelegations(db, meetingId), settings: proxySettings(committeeVoteSettings(db, committeeId)), voters: new Set() }).presentIds);
 }
-
-
 
 /** Attendance of every participant and the quorum ("18/25 present, quorum 13: met"). */
 export function attendanceState(db: Db, meetingId: number, online: Set<number> = new Set()): AttendanceState {
-  const m = db.select({ rule: meetings.quorumRule }).from(meetings).where(eq(meetings.id, meetingId)).get();
+  const m = db.select({ rule: meetings.quorumRule, committeeId: meetings.committeeId }).from(meetings).where(eq(meetings.id, meetingId)).get();
   if (!m) throw notFound('Meeting');
   const rows = participantRows(db, meetingId);
-  const present = presentSet(rows);
+  const present = presentSet(db, meetingId, m.committeeId, rows);
   const voters = rows.filter((r) => r.canVote && r.role !== 'guest');
   const q = computeQuorum(m.rule, voters.length, voters.filter((r) => present.has(r.userId)).length);
   const entries: AttendanceEntry[] = rows.map((r) => ({
@@ -121,6 +112,7 @@ export function attendanceState(db: Db, meetingId: number, online: Set<number> =
     status: r.status ?? null,
     reason: r.reason ?? null,
     proxyHolderId: r.proxyHolderId ?? null,
+    proxyKind: r.status === 'proxy' ? (r.proxyKind ?? 'vote') : null,
     online: online.has(r.userId),
   }));
   return { attendance: entries, quorum: { ...q, sentence: quorumSentence(q) } };
@@ -142,7 +134,8 @@ export interface AttendanceSummary {
  */
 export function attendanceSummary(db: Db, meetingId: number): AttendanceSummary {
   const rows = participantRows(db, meetingId);
-  const counted = presentSet(rows);
+  const committeeId = db.select({ c: meetings.committeeId }).from(meetings).where(eq(meetings.id, meetingId)).get()?.c;
+  const counted = committeeId === undefined ? new Set<number>() : presentSet(db, meetingId, committeeId, rows);
   return {
     present: rows.filter((r) => r.status && PRESENT.has(r.status)).map((r) => r.userId),
     proxies: rows.filter((r) => r.status === 'proxy' && r.proxyHolderId != null).map((r) => ({ from: r.userId, to: r.proxyHolderId!, counted: counted.has(r.userId) })),
@@ -276,8 +269,13 @@ function attendanceTarget(db: Db, a: MeetingAccess, user: AuthUser, userId: numb
   return target;
 }
 
-function upsertAttendance(db: Db, meetingId: number, userId: number, values: { status: 'in_room' | 'remote' | 'absent' | 'proxy'; reason: string | null; proxyHolderId: number | null; recordedBy: number }) {
-  const row = { ...values, updatedAt: nowIso() };
+function upsertAttendance(
+  db: Db,
+  meetingId: number,
+  userId: number,
+  values: { status: 'in_room' | 'remote' | 'absent' | 'proxy'; reason: string | null; proxyHolderId: number | null; proxyKind?: 'vote' | 'substitute'; recordedBy: number },
+) {
+  const row = { proxyKind: null, ...values, updatedAt: nowIso() };
   db.insert(attendance)
     .values({ meetingId, userId, ...row })
     .onConflictDoUpdate({ target: [attendance.meetingId, attendance.userId], set: row })
@@ -301,24 +299,29 @@ export function markAbsent(db: Db, a: MeetingAccess, user: AuthUser, p: { userId
 }
 
 /**
- * Records (or, with `holderId` null, removes) a proxy: the member `userId` delegates attendance to
- * `holderId` (ủy quyền). Secretary only. The holder must be an active user other than the member.
+ * Records (or, with `holderId` null, removes) a proxy for the member `userId`: a vote proxy or an
+ * attendance substitute (`kind`), as a paper authorization with its reason (the secretary) or from the
+ * member's own account. The rules are shared/rules/proxies.ts, the same as vote:delegate's (holder with a
+ * voting right for a vote proxy, never the room station or the recorder, giver absent, the committee's
+ * limit, no chains). Chair and secretaries see it in the attendance list; it is audited.
+ * @throws forbidden, not_found, invalid_state, and every ProxyRefusal code
  */
-export function setProxy(db: Db, a: MeetingAccess, user: AuthUser, p: { userId: number; holderId: number | null }): void {
+export function setProxy(db: Db, a: MeetingAccess, user: AuthUser, p: { userId: number; holderId: number | null; kind?: 'vote' | 'substitute'; reason?: string }): void {
   requireNotClosed(a);
-  if (!a.canManage) throw forbidden('Only the secretary may record a proxy');
+  if (!a.canManage && p.userId !== user.id) throw forbidden('Only the secretary may record a proxy for someone else');
   if (!participant(db, a.meeting.id, p.userId)) throw notFound('Participant');
+  const kind = p.kind ?? 'vote';
   if (p.holderId == null) {
     db.delete(attendance)
       .where(and(eq(attendance.meetingId, a.meeting.id), eq(attendance.userId, p.userId), eq(attendance.status, 'proxy')))
       .run();
   } else {
-    if (p.holderId === p.userId) throw badRequest('A member cannot hold their own proxy');
     const holder = db.select({ id: users.id }).from(users).where(and(eq(users.id, p.holderId), eq(users.active, true))).get();
     if (!holder) throw notFound('Proxy holder');
-    upsertAttendance(db, a.meeting.id, p.userId, { status: 'proxy', reason: null, proxyHolderId: p.holderId, recordedBy: user.id });
+    assertProxy(db, { meetingId: a.meeting.id, committeeId: a.meeting.committeeId, kind, giverId: p.userId, holderId: p.holderId, recordedBy: user.id, reason: p.reason ?? null });
+    upsertAttendance(db, a.meeting.id, p.userId, { status: 'proxy', reason: p.reason ?? null, proxyHolderId: p.holderId, proxyKind: kind, recordedBy: user.id });
   }
-  audit(db, { actorId: user.id, action: 'attendance.proxy', targetType: 'meeting', targetId: a.meeting.id, details: { userId: p.userId, holderId: p.holderId } });
+  audit(db, { actorId: user.id, action: 'attendance.proxy', targetType: 'meeting', targetId: a.meeting.id, details: { userId: p.userId, holderId: p.holderId, kind, reason: p.reason ?? null } });
 }
 
 function setStatus(db: Db, meetingId: number, status: 'live' | 'paused' | 'closed') {

@@ -33,7 +33,7 @@ export async function runDemoMeeting(ctx: AppContext, meetingId: number, opts: {
     members.slice(0, 8).forEach((m) => checkIn(d, acc(secretary), secretary, { userId: m.id, mode: 'in_room' }));
     checkIn(d, acc(secretary), secretary, { userId: members[8].id, mode: 'remote' });
     markAbsent(d, acc(secretary), secretary, { userId: members[9].id, reason: 'Đi công tác theo kế hoạch của Thành phố' });
-    setProxy(d, acc(secretary), secretary, { userId: members[10].id, holderId: members[0].id });
+    setProxy(d, acc(secretary), secretary, { userId: members[10].id, holderId: members[0].id, reason: 'Giấy ủy quyền (đi công tác)' });
     markAbsent(d, acc(secretary), secretary, { userId: members[11].id, reason: 'Ốm' });
     openMeeting(d, acc(chair), chair, {});
   });

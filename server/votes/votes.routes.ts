@@ -1,5 +1,5 @@
 import { IdParams } from '../../shared/protocol/common.js';
-import { CreateVoteBody, DelegationList, ReceiptList, VoteList, VoteSettings, VoteView } from '../../shared/protocol/votes.js';
+import { CreateVoteBody, DelegationList, ReceiptList, VoteList, VoteSettings, VoteSettingsBody, VoteView } from '../../shared/protocol/votes.js';
 import type { AppContext } from '../context.js';
 import { tx } from '../db/client.js';
 import { committees, voteCommitteeSettings } from '../db/schema/index.js';
@@ -10,7 +10,8 @@ import { eq } from 'drizzle-orm';
 import { voteCsv } from './votes.export.js';
 import { renderVotePdf } from './votes.pdf.js';
 import { meetings, voteEligibility } from '../db/schema/index.js';
-import { delegatorMayVote, userNames } from './votes.repo.js';
+import { userNames } from './votes.repo.js';
+import { committeeVoteSettings } from './votes.rules.js';
 import { votesOf } from './votes.service.js';
 
 /** Votes over REST: preparing a vote in advance, reading results, receipts and exports. */
@@ -59,23 +60,33 @@ export function voteRoutes(ctx: AppContext): void {
     { method: 'get', path: '/api/meetings/:id/delegations', summary: 'Vote delegations in a meeting (chair: all; others: their own)', tags, access: 'user', params: IdParams, response: DelegationList },
     ({ user, params }) => {
       const a = meetingAccess(db, user, params.id);
-      return { delegations: svc.delegations(params.id, user, a.canChair), delegatorMayVote: delegatorMayVote(db, a.meeting.committeeId) };
+      return { delegations: svc.delegations(params.id, user, a.canChair), delegatorMayVote: committeeVoteSettings(db, a.meeting.committeeId).delegatorMayVote };
     },
   );
+  /** Admins and the committee's secretaries set a committee's voting rules. */
+  const settingsCommittee = (user: { id: number; systemRole: string }, id: number, write: boolean) => {
+    const c = db.select().from(committees).where(eq(committees.id, id)).get();
+    if (!c) throw notFound('Committee');
+    if (write && user.systemRole !== 'admin' && !isCommitteeSecretary(db, user.id, c.id)) throw forbidden('Only the committee secretary may change this');
+    return c;
+  };
   api.route(
-    { method: 'put', path: '/api/committees/:id/vote-settings', summary: 'Per-committee voting options', tags, access: 'user', params: IdParams, body: VoteSettings, response: VoteSettings },
+    { method: 'get', path: '/api/committees/:id/vote-settings', summary: 'A committee’s voting rules (majority, proxies)', tags, access: 'user', params: IdParams, response: VoteSettings },
+    ({ user, params }) => committeeVoteSettings(db, settingsCommittee(user, params.id, false).id),
+  );
+  api.route(
+    { method: 'put', path: '/api/committees/:id/vote-settings', summary: 'Set some of a committee’s voting rules', tags, access: 'user', params: IdParams, body: VoteSettingsBody, response: VoteSettings },
     ({ user, params, body }) => {
-      const c = db.select().from(committees).where(eq(committees.id, params.id)).get();
-      if (!c) throw notFound('Committee');
-      if (user.systemRole !== 'admin' && !isCommitteeSecretary(db, user.id, c.id)) throw forbidden('Only the committee secretary may change this');
+      const c = settingsCommittee(user, params.id, true);
+      const next = { ...committeeVoteSettings(db, c.id), ...body };
       tx(db, (d) => {
         d.insert(voteCommitteeSettings)
-          .values({ committeeId: c.id, delegatorMayVote: body.delegatorMayVote })
-          .onConflictDoUpdate({ target: voteCommitteeSettings.committeeId, set: { delegatorMayVote: body.delegatorMayVote } })
+          .values({ committeeId: c.id, ...next })
+          .onConflictDoUpdate({ target: voteCommitteeSettings.committeeId, set: next })
           .run();
         audit(d, { actorId: user.id, action: 'vote.settings_changed', targetType: 'committee', targetId: c.id, details: body });
       });
-      return body;
+      return next;
     },
   );
 }

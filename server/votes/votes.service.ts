@@ -1,7 +1,8 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import type { CreateVoteBody, Delegation, MyVote, TallyResultView, VoteView } from '../../shared/protocol/votes.js';
+import type { CreateVoteBody, Delegation, MyVote, TallyResultView, VoteSettings, VoteView } from '../../shared/protocol/votes.js';
 import type { ErrorCode } from '../../shared/protocol/errors.js';
 import { describeRule, tally, validateChoices } from '../../shared/rules/tally.js';
+import { type Roll, computeRoll, voteHolderOf } from '../../shared/rules/roll.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
@@ -16,7 +17,6 @@ import {
   type VoteRow,
   countVote,
   delegationsOf,
-  delegatorMayVote,
   namedRoll,
   participants,
   participationCount,
@@ -24,6 +24,7 @@ import {
   userNames,
   votingMembers,
 } from './votes.repo.js';
+import { assertProxy, committeeVoteSettings, isRoomStation, proxyError, proxySettings, rollParticipant, rollParticipants } from './votes.rules.js';
 
 /** How the service reaches the meeting room; set by the socket domain (server/votes/votes.socket.ts). */
 export interface VotePublisher {
@@ -58,7 +59,8 @@ interface OpenVote {
   committeeId: number;
   members: Map<number, { fullName: string; role: string }>;
   delegations: Map<number, number>;
-  delegatorMayVote: boolean;
+  /** The committee's voting rules (proxies, majority), read when the vote opened or the server restarted. */
+  settings: VoteSettings;
   /** Voters (vote holders) whose ballot is committed. */
   voters: Set<number>;
   /** Who gets the named "not voted yet" list: chairs of the meeting and whoever opened the vote. */
@@ -287,11 +289,17 @@ export class VotesService {
     }
     const voterId = p.onBehalfOf ?? user.id;
     if (p.onBehalfOf !== undefined && p.onBehalfOf !== user.id) {
-      if (this.proxyOf(ov, p.onBehalfOf) !== user.id) throw err('not_proxy', 'You do not hold this member’s vote', 403);
+      // The proxy must still stand now (a withdrawn or replaced one is refused) and still follow the
+      // rules of shared/rules/proxies.ts (a proxy recorded before them may not).
+      const giver = rollParticipant(this.ctx.db, row.meetingId, p.onBehalfOf);
+      if (!giver || voteHolderOf(giver, ov.delegations, proxySettings(ov.settings)) !== user.id) throw err('not_proxy', 'You do not hold this member’s vote', 403);
       if (!ov.members.has(p.onBehalfOf)) throw err('not_eligible', 'That member has no vote here', 403);
+      if (isRoomStation(this.ctx.db, user.id)) throw proxyError('proxy_holder_room_station');
+      const paperVote = !ov.delegations.has(p.onBehalfOf) && (giver.proxyKind ?? 'vote') === 'vote';
+      if ((ov.delegations.has(p.onBehalfOf) || paperVote) && !ov.members.has(user.id)) throw proxyError('proxy_holder_not_voter');
     } else {
       if (!ov.members.has(user.id)) throw err('not_eligible', 'You have no vote in this meeting', 403);
-      if (this.proxyOf(ov, user.id) !== undefined && !ov.delegatorMayVote) throw err('vote_delegated', 'You delegated your vote for this meeting', 403);
+      if (this.proxyOf(ov, user.id) !== undefined && !ov.settings.delegatorMayVote) throw err('vote_delegated', 'You delegated your vote for this meeting', 403);
     }
     if (!this.isPresent(row.meetingId, user.id)) throw err('absent', 'Only members checked in to the meeting may vote', 403);
     const bad = validateChoices(row, row.options.length, p.choices);
@@ -410,15 +418,9 @@ export class VotesService {
     const a = meetingAccess(db, user, meetingId);
     if (!a.canVote) throw err('not_eligible', 'You have no vote to delegate', 403);
     if (a.meeting.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
-    if (toUserId === user.id) throw err('invalid_delegation', 'You cannot delegate to yourself', 400);
-    if (toUserId != null) {
-      const target = db.select().from(meetingParticipants).where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.userId, toUserId))).get();
-      if (!target || target.role === 'guest' || !target.canVote) throw err('invalid_delegation', 'Delegate only to another participant with a vote', 400);
-      const chained = db.select().from(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, toUserId))).get();
-      if (chained) throw err('invalid_delegation', 'That participant delegated their own vote', 400);
-      const held = db.select().from(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.toUserId, user.id))).get();
-      if (held) throw err('invalid_delegation', 'You hold another member’s vote; it cannot be passed on', 400);
-    }
+    // One rule set with the attendance proxy (shared/rules/proxies.ts): a member with a voting right, never
+    // the room station, the committee's limit, no chains.
+    if (toUserId != null) assertProxy(db, { meetingId, committeeId: a.meeting.committeeId, kind: 'vote', giverId: user.id, holderId: toUserId, recordedBy: user.id, reason: null });
     // The proxy being replaced or revoked must learn it no longer holds this vote.
     const previous = db.select({ to: voteDelegations.toUserId }).from(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, user.id))).get()?.to;
     tx(db, (d) => {
@@ -472,17 +474,21 @@ export class VotesService {
     const dels = ov?.delegations ?? delegationsOf(this.ctx.db, row.meetingId);
     const voters = ov?.voters ?? participants(this.ctx.db, voteId);
     const hasVoted = voters.has(user.id);
-    const att = this.stmts.attendance.get(row.meetingId, user.id);
-    const delegated = dels.has(user.id) || att?.status === 'proxy';
+    const settings = ov?.settings ?? committeeVoteSettings(this.ctx.db, this.committeeOf(row.meetingId));
+    const ps = proxySettings(settings);
+    const rows = rollParticipants(this.ctx.db, row.meetingId);
+    const me = rows.find((r) => r.userId === user.id);
+    const delegated = !!me && voteHolderOf(me, dels, ps) !== undefined;
     let reason: string | null = null;
     if (!members.has(user.id)) reason = 'not_eligible';
-    else if (delegated && !(ov?.delegatorMayVote ?? false)) reason = 'vote_delegated';
+    else if (delegated && !settings.delegatorMayVote) reason = 'vote_delegated';
     else if (row.state !== 'open') reason = row.state === 'draft' ? 'vote_not_open' : 'vote_closed';
     else if (!this.isPresent(row.meetingId, user.id)) reason = 'absent';
     else if (hasVoted && row.secret) reason = 'already_voted';
     const raw = !row.secret && hasVoted ? (this.ctx.db.$client.prepare('SELECT choices FROM vote_named_ballots WHERE vote_id = ? AND voter_id = ?').pluck().get(voteId, user.id) as string | undefined) : undefined;
     const choices: number[] | null = raw ? JSON.parse(raw) : null;
-    const proxyIds = [...new Set([...[...dels].filter(([, to]) => to === user.id).map(([from]) => from), ...this.stmts.attendanceAll.all(row.meetingId).filter((r) => r.status === 'proxy' && r.holder === user.id && !dels.has(r.userId)).map((r) => r.userId)])];
+    // Every member whose vote the caller holds: their own vote proxy or a paper authorization carrying the vote.
+    const proxyIds = rows.filter((r) => r.userId !== user.id && members.has(r.userId) && voteHolderOf(r, dels, ps) === user.id).map((r) => r.userId);
     const names = userNames(this.ctx.db, proxyIds);
     return {
       voteId,
@@ -609,13 +615,17 @@ export class VotesService {
       committeeId: m.committeeId,
       members: new Map(members.map((x) => [x.userId, x])),
       delegations: delegationsOf(db, row.meetingId),
-      delegatorMayVote: delegatorMayVote(db, m.committeeId),
+      settings: committeeVoteSettings(db, m.committeeId),
       voters: participants(db, row.id),
       chairIds: new Set([...this.chairsOf(row.meetingId), ...(openedBy ? [openedBy] : [])]),
       eligibleCache: null,
     };
     if (row.state === 'open') this.open.set(row.id, ov);
     return ov;
+  }
+
+  private committeeOf(meetingId: number): number {
+    return this.ctx.db.select({ c: meetings.committeeId }).from(meetings).where(eq(meetings.id, meetingId)).get()!.c;
   }
 
   private chairsOf(meetingId: number): number[] {
@@ -638,26 +648,21 @@ export class VotesService {
    * recorded by the secretary in the attendance (ủy quyền). Undefined: nobody.
    */
   private proxyOf(ov: OpenVote, userId: number): number | undefined {
-    const own = ov.delegations.get(userId);
-    if (own !== undefined) return own;
+    if (ov.delegations.has(userId)) return ov.delegations.get(userId);
     const a = this.stmts.attendance.get(ov.row.meetingId, userId);
-    return a?.status === 'proxy' && a.holder != null ? a.holder : undefined;
+    if (a?.status !== 'proxy') return undefined;
+    const p = rollParticipant(this.ctx.db, ov.row.meetingId, userId);
+    return p && voteHolderOf(p, ov.delegations, proxySettings(ov.settings));
   }
 
-  /** Vote holders who may vote now: present members who kept their vote, and delegated votes whose proxy is present. */
+  /** Vote holders who may vote now: the one definition of shared/rules/roll.ts (voters added by the callers). */
   private eligibleSet(ov: OpenVote): Set<number> {
-    const rows = new Map(this.stmts.attendanceAll.all(ov.row.meetingId).map((r) => [r.userId, r]));
-    const present = (u: number) => {
-      const st = rows.get(u)?.status;
-      return st === 'in_room' || st === 'remote';
-    };
-    const out = new Set<number>();
-    for (const u of ov.members.keys()) {
-      const r = rows.get(u);
-      const proxy = ov.delegations.get(u) ?? (r?.status === 'proxy' && r.holder != null ? r.holder : undefined);
-      if (proxy === undefined ? present(u) : present(proxy) || (ov.delegatorMayVote && present(u))) out.add(u);
-    }
-    return out;
+    return new Set(this.roll(ov).eligibleIds);
+  }
+
+  /** The roll of an open vote now (members, present, eligible, voted). */
+  private roll(ov: OpenVote): Roll {
+    return computeRoll({ participants: rollParticipants(this.ctx.db, ov.row.meetingId), delegations: ov.delegations, settings: proxySettings(ov.settings), voters: ov.voters });
   }
 
   private eligibleCount(ov: OpenVote, maxAgeMs = 0): number {

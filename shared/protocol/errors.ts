@@ -63,6 +63,16 @@ export const ERROR_CODES = [
   'casting_vote_required',
   'invalid_casting_vote',
   'invalid_delegation',
+  // Proxies (shared/rules/proxies.ts: one rule set for attendance:set_proxy and vote:delegate)
+  'proxy_to_self',
+  'proxy_giver_not_voter',
+  'proxy_giver_present',
+  'proxy_reason_required',
+  'proxy_holder_room_station',
+  'proxy_holder_is_recorder',
+  'proxy_holder_not_voter',
+  'proxy_chain',
+  'proxy_limit_reached',
   // Consultations
   'consultation_open',
   'consultation_closed',

@@ -38,6 +38,8 @@ export const AttendanceEntry = z.object({
   status: AttendanceStatus.nullable(),
   reason: z.string().nullable(),
   proxyHolderId: z.number().nullable(),
+  /** With status `proxy`: a vote proxy or an attendance substitute. */
+  proxyKind: z.enum(['vote', 'substitute']).nullable(),
   online: z.boolean(),
 });
 export type AttendanceEntry = z.infer<typeof AttendanceEntry>;
@@ -120,6 +122,13 @@ export const SetProxyPayload = z.strictObject({
   userId: Id,
   /** The person who attends on their behalf; null removes the proxy. */
   holderId: Id.nullable(),
+  /**
+   * `vote` (default): a vote proxy (ủy quyền biểu quyết) to a member with a voting right. `substitute`:
+   * an attendance substitute (cử người dự thay). See docs/VOTING.md, "Proxies".
+   */
+  kind: z.enum(['vote', 'substitute']).default('vote'),
+  /** The paper authorization's reason; required unless the member records it themself. */
+  reason: line(LIMITS.reason).optional(),
 });
 export const OpenMeetingPayload = z.strictObject({ ...meetingId, overrideReason: line(LIMITS.reason).optional() });
 export const MeetingOnlyPayload = z.strictObject(meetingId);

@@ -4,7 +4,7 @@ import { command } from './realtime.js';
 import { Id, line } from './common.js';
 
 /** Limits of votes, shared by the forms and the server. */
-export const VOTE_LIMITS = { options: 50, optionLabel: 300, minSeconds: 10, maxSeconds: 24 * 3600, extendMaxSeconds: 3600 } as const;
+export const VOTE_LIMITS = { options: 50, optionLabel: 300, minSeconds: 10, maxSeconds: 24 * 3600, extendMaxSeconds: 3600, maxProxies: 20 } as const;
 
 export const VoteKind = z.enum(['motion', 'single', 'multiple', 'election']);
 export const MajorityRule = z.enum(['simple', 'absolute_present', 'absolute_members', 'two_thirds', 'unanimity']);
@@ -187,4 +187,19 @@ export const VoteList = z.object({ votes: z.array(VoteView) });
 export const ReceiptList = z.object({ voteId: z.number(), ballots: z.array(z.object({ key: z.string(), choices: z.array(z.number()) })) });
 /** The delegations the caller may see, and whether the meeting's committee lets a delegator still vote in person. */
 export const DelegationList = z.object({ delegations: z.array(Delegation), delegatorMayVote: z.boolean() });
-export const VoteSettings = z.strictObject({ delegatorMayVote: z.boolean() });
+/**
+ * A committee's voting rules (PUT /api/committees/:id/vote-settings; the admin sets them up with the
+ * committee). `majority` is the default majority of its votes — the Vietnamese usual rule, more than half
+ * of all members (`absolute_members`), unless chosen otherwise. See docs/VOTING.md, "Proxies".
+ */
+export const VoteSettings = z.strictObject({
+  delegatorMayVote: z.boolean(),
+  /** Most proxies one person may hold (vote proxies and paper authorizations together). */
+  maxProxies: z.number().int().min(1).max(VOTE_LIMITS.maxProxies),
+  substitutesMayVote: z.boolean(),
+  substitutesCountPresent: z.boolean(),
+  majority: MajorityRule,
+});
+export type VoteSettings = z.infer<typeof VoteSettings>;
+/** A change of some of a committee's voting rules; omitted fields keep their value. */
+export const VoteSettingsBody = VoteSettings.partial();

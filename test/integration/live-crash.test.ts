@@ -45,7 +45,7 @@ describe('live meeting survives kill -9', () => {
 
     for (let i = 1; i <= 8; i++) await secretary.command('attendance:check_in', { meetingId: 1, userId: ids[`member${i}`], mode: i % 2 ? 'in_room' : 'remote' });
     await secretary.command('attendance:mark_absent', { meetingId: 1, userId: ids.member9, reason: 'Ốm' });
-    await secretary.command('attendance:set_proxy', { meetingId: 1, userId: ids.member10, holderId: ids.member1 });
+    await secretary.command('attendance:set_proxy', { meetingId: 1, userId: ids.member10, holderId: ids.member1, reason: 'Giấy ủy quyền' });
     await chair.command('meeting:open', { meetingId: 1 });
     await chair.command('agenda:next', { meetingId: 1 });
     const r1 = await member1.command('speaker:request', { meetingId: 1, kind: 'speech' });

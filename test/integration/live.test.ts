@@ -104,8 +104,8 @@ describe('live meeting over Socket.IO', () => {
     await ok(s.member2.cmd('attendance:mark_absent', { meetingId, reason: 'Đi công tác' }));
     await ok(s.secretary.cmd('attendance:check_in', { meetingId, userId: ids.member3, mode: 'in_room' }));
     // member4 delegates to member1, who is present: counts. member5 delegates to member2 (absent): does not.
-    await ok(s.secretary.cmd('attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.member1 }));
-    const last = await ok(s.secretary.cmd('attendance:set_proxy', { meetingId, userId: ids.member5, holderId: ids.member2 }));
+    await ok(s.secretary.cmd('attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.member1, reason: 'Giấy ủy quyền' }));
+    const last = await ok(s.secretary.cmd('attendance:set_proxy', { meetingId, userId: ids.member5, holderId: ids.member2, reason: 'Giấy ủy quyền' }));
     expect(last.quorum.sentence).toBe('3/13 present, quorum 7: not met');
     const m2 = last.attendance.find((e: any) => e.userId === ids.member2);
     expect(m2).toMatchObject({ status: 'absent', reason: 'Đi công tác' });
@@ -120,7 +120,7 @@ describe('live meeting over Socket.IO', () => {
   it('a member or a guest cannot check in someone else or record a proxy (forbidden); a non-participant gets not_found', async () => {
     const { meetingId, s } = await meeting(['member1']);
     expect(await err(s.member1.cmd('attendance:check_in', { meetingId, userId: ids.member2, mode: 'in_room' }))).toBe('forbidden');
-    expect(await err(s.member1.cmd('attendance:set_proxy', { meetingId, userId: ids.member1, holderId: ids.member2 }))).toBe('forbidden');
+    expect(await err(s.member1.cmd('attendance:set_proxy', { meetingId, userId: ids.member3, holderId: ids.member2, reason: 'x' }))).toBe('forbidden');
     // the guest is invited to the demo meeting 1 only
     const guest = await sock('guest');
     expect(await err(guest.cmd('attendance:check_in', { meetingId: 1, userId: ids.member1, mode: 'in_room' }))).toBe('forbidden');

@@ -1,0 +1,126 @@
+import { eq } from 'drizzle-orm';
+import type { VoteSettings } from '../../shared/protocol/votes.js';
+import type { MajorityRule } from '../../shared/rules/majority.js';
+import { type ProxyKind, type ProxyParty, type ProxyRefusal, type ProxySettings, DEFAULT_PROXY_SETTINGS, checkProxy } from '../../shared/rules/proxies.js';
+import { type Roll, type RollParticipant, computeRoll } from '../../shared/rules/roll.js';
+import { type Db, perDb } from '../db/client.js';
+import { roomStations, voteCommitteeSettings, voteDelegations } from '../db/schema/index.js';
+import { AppError } from '../http/errors.js';
+
+/*
+ * The server side of shared/rules/proxies.ts and shared/rules/roll.ts: reads what those pure rules
+ * need (committee settings, participants with attendance, room stations, delegations) and throws their
+ * refusals as AppErrors. server/live (attendance:set_proxy) and server/votes (vote:delegate, vote:cast)
+ * both call it, so the attendance proxy and the vote proxy follow one rule set.
+ */
+
+/** A committee's voting settings, with defaults when none were saved. */
+export function committeeVoteSettings(db: Db, committeeId: number): VoteSettings {
+  const r = db.select().from(voteCommitteeSettings).where(eq(voteCommitteeSettings.committeeId, committeeId)).get();
+  return {
+    delegatorMayVote: r?.delegatorMayVote ?? DEFAULT_PROXY_SETTINGS.delegatorMayVote,
+    maxProxies: r?.maxProxies ?? DEFAULT_PROXY_SETTINGS.maxProxies,
+    substitutesMayVote: r?.substitutesMayVote ?? DEFAULT_PROXY_SETTINGS.substitutesMayVote,
+    substitutesCountPresent: r?.substitutesCountPresent ?? DEFAULT_PROXY_SETTINGS.substitutesCountPresent,
+    majority: (r?.majority ?? 'absolute_members') as MajorityRule,
+  };
+}
+
+export function proxySettings(s: VoteSettings): ProxySettings {
+  return { maxProxies: s.maxProxies, substitutesMayVote: s.substitutesMayVote, substitutesCountPresent: s.substitutesCountPresent, delegatorMayVote: s.delegatorMayVote };
+}
+
+const statements = perDb(({ $client: c }) => ({
+  participants: c.prepare<[number], { userId: number; role: RollParticipant['role']; canVote: number; status: RollParticipant['status']; proxyHolderId: number | null; proxyKind: ProxyKind | null }>(
+    `SELECT p.user_id AS userId, p.role AS role, p.can_vote AS canVote, a.status AS status, a.proxy_holder_id AS proxyHolderId, a.proxy_kind AS proxyKind
+       FROM meeting_participants p LEFT JOIN attendance a ON a.meeting_id = p.meeting_id AND a.user_id = p.user_id
+      WHERE p.meeting_id = ? ORDER BY p.user_id`,
+  ),
+}));
+
+const one = perDb(({ $client: c }) =>
+  c.prepare<[number, number], { userId: number; role: RollParticipant['role']; canVote: number; status: RollParticipant['status']; proxyHolderId: number | null; proxyKind: ProxyKind | null }>(
+    `SELECT p.user_id AS userId, p.role AS role, p.can_vote AS canVote, a.status AS status, a.proxy_holder_id AS proxyHolderId, a.proxy_kind AS proxyKind
+       FROM meeting_participants p LEFT JOIN attendance a ON a.meeting_id = p.meeting_id AND a.user_id = p.user_id
+      WHERE p.meeting_id = ? AND p.user_id = ?`,
+  ),
+);
+
+/** One participant of a meeting with attendance and proxy kind (undefined: not a participant). */
+export function rollParticipant(db: Db, meetingId: number, userId: number): RollParticipant | undefined {
+  const r = one(db).get(meetingId, userId);
+  return r && { ...r, canVote: r.canVote === 1 };
+}
+
+/** Every participant of a meeting with attendance and proxy kind, in user-id order (the roll's input). */
+export function rollParticipants(db: Db, meetingId: number): RollParticipant[] {
+  return statements(db)
+    .participants.all(meetingId)
+    .map((r) => ({ ...r, canVote: r.canVote === 1 }));
+}
+
+/** Vote proxies given from members' own accounts: giver → holder. */
+export function ownDelegations(db: Db, meetingId: number): Map<number, number> {
+  return new Map(
+    db
+      .select()
+      .from(voteDelegations)
+      .where(eq(voteDelegations.meetingId, meetingId))
+      .all()
+      .map((r) => [r.fromUserId, r.toUserId]),
+  );
+}
+
+/** The roll of a meeting now (shared/rules/roll.ts). */
+export function meetingRoll(db: Db, meetingId: number, committeeId: number, voters: ReadonlySet<number>): Roll {
+  return computeRoll({ participants: rollParticipants(db, meetingId), delegations: ownDelegations(db, meetingId), settings: proxySettings(committeeVoteSettings(db, committeeId)), voters });
+}
+
+/** Whether a user is a room station account. */
+export function isRoomStation(db: Db, userId: number): boolean {
+  return !!db.select({ u: roomStations.userId }).from(roomStations).where(eq(roomStations.userId, userId)).get();
+}
+
+/**
+ * Checks a proxy against the rules with the meeting's current state and throws the refusal.
+ * `replaceFrom`: the giver, whose existing proxy (if any) this one replaces and so does not count
+ * against the holder's limit.
+ * @throws AppError with a ProxyRefusal code (400; 409 for proxy_limit_reached)
+ */
+export function assertProxy(db: Db, p: { meetingId: number; committeeId: number; kind: ProxyKind; giverId: number; holderId: number; recordedBy: number; reason: string | null }): void {
+  const settings = proxySettings(committeeVoteSettings(db, p.committeeId));
+  const rows = rollParticipants(db, p.meetingId);
+  const dels = ownDelegations(db, p.meetingId);
+  const party = (userId: number): ProxyParty => {
+    const r = rows.find((x) => x.userId === userId);
+    const paperHeld = rows.filter((x) => x.userId !== p.giverId && x.status === 'proxy' && x.proxyHolderId === userId).length;
+    const ownHeld = [...dels].filter(([from, to]) => from !== p.giverId && to === userId).length;
+    return {
+      userId,
+      role: r?.role ?? null,
+      canVote: !!r && r.canVote && r.role !== 'guest',
+      present: r?.status === 'in_room' || r?.status === 'remote',
+      roomStation: isRoomStation(db, userId),
+      delegated: dels.has(userId) || (r?.status === 'proxy' && r.proxyHolderId != null),
+      holds: paperHeld + ownHeld,
+    };
+  };
+  const refusal = checkProxy({ kind: p.kind, giver: party(p.giverId), holder: party(p.holderId), recordedBy: p.recordedBy, reason: p.reason }, settings);
+  if (refusal) throw proxyError(refusal);
+}
+
+const MESSAGES: Record<ProxyRefusal, string> = {
+  proxy_to_self: 'A member cannot hold their own proxy',
+  proxy_giver_not_voter: 'Only a member with a voting right can give a vote proxy',
+  proxy_giver_present: 'A paper authorization can only be recorded for a member who is absent',
+  proxy_reason_required: 'Give the reason of the paper authorization',
+  proxy_holder_room_station: 'The room station account cannot hold a proxy',
+  proxy_holder_is_recorder: 'You cannot record a proxy to yourself',
+  proxy_holder_not_voter: 'A vote proxy goes only to a member with a voting right',
+  proxy_chain: 'That person gave their own vote away, or the giver holds another member’s vote',
+  proxy_limit_reached: 'That person already holds as many proxies as the committee allows',
+};
+
+export function proxyError(code: ProxyRefusal): AppError {
+  return new AppError(code, MESSAGES[code], code === 'proxy_limit_reached' ? 409 : 400);
+}

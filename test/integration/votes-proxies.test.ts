@@ -1,0 +1,187 @@
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HttpClient, type TestServer, inDays, startTestServer, userIds } from '../helpers/server.js';
+import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
+
+/**
+ * Proxies follow one rule set (shared/rules/proxies.ts) whether the secretary records a paper
+ * authorization (attendance:set_proxy) or a member gives their vote from their own account
+ * (vote:delegate); every refusal has its code and changes nothing; the ballot of a withdrawn proxy is
+ * refused. Each test builds its own committee and meeting.
+ */
+describe('proxies: one rule set for attendance and votes', () => {
+  let s: TestServer;
+  let ids: Record<string, number>;
+  let admin: HttpClient;
+  const clients = new Map<string, HttpClient>();
+  const open: TestSocket[] = [];
+
+  beforeAll(async () => {
+    s = await startTestServer();
+    admin = await s.login('admin');
+    ids = await userIds(admin);
+  });
+  afterAll(async () => {
+    for (const t of open) t.close();
+    await s?.close();
+  });
+
+  async function client(username: string) {
+    let c = clients.get(username);
+    if (!c) clients.set(username, (c = await s.login(username)));
+    return c;
+  }
+
+  /**
+   * Factory: a committee of its own (chair, secretary, member1..member6 with votes; the guest; the room
+   * station account as a voting participant, which must still never hold a proxy), with `settings`,
+   * and a live meeting where `present` are checked in. Returns a tablet per user.
+   */
+  async function setup(opts: { settings?: Record<string, unknown>; present?: string[] } = {}) {
+    const voters = ['chair', 'member1', 'member2', 'member3', 'member4', 'member5', 'member6'];
+    const c = await admin.post('/api/committees', {
+      name: `Hội đồng ủy quyền ${crypto.randomUUID().slice(0, 8)}`,
+      members: [...voters.map((u) => ({ userId: ids[u], defaultRole: u === 'chair' ? 'chair' : 'member' })), { userId: ids.secretary, defaultRole: 'secretary' }],
+    });
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
+    const committeeId = c.body.id as number;
+    if (opts.settings) expect((await admin.put(`/api/committees/${committeeId}/vote-settings`, opts.settings)).status).toBe(200);
+    const participants = [
+      ...voters.map((u) => ({ userId: ids[u], role: u === 'chair' ? 'chair' : 'member', canVote: true })),
+      { userId: ids.secretary, role: 'secretary', canVote: false },
+      { userId: ids.guest, role: 'guest', canVote: false },
+      { userId: ids.room1, role: 'member', canVote: true },
+    ];
+    const sec = await client('secretary');
+    const m = await sec.post('/api/meetings', { committeeId, title: 'Phiên họp về ủy quyền', startsAt: inDays(2, 1), endsAt: inDays(2, 3), participants });
+    expect(m.status, JSON.stringify(m.body)).toBe(201);
+    const meetingId = m.body.id as number;
+    expect((await sec.post(`/api/meetings/${meetingId}/publish`)).status).toBe(200);
+    const tablets: Record<string, TestSocket> = {};
+    for (const u of [...voters, 'secretary', 'guest', 'room1']) {
+      const t = await connected(connectSocket(s.url, await client(u)));
+      open.push(t);
+      expect(await t.cmd('meeting:join', { meetingId })).toMatchObject({ ok: true });
+      tablets[u] = t;
+    }
+    expect(await tablets.chair.cmd('meeting:open', { meetingId, overrideReason: 'Thử quy tắc ủy quyền' })).toMatchObject({ ok: true });
+    for (const u of opts.present ?? ['chair', 'member1', 'member2']) {
+      expect(await tablets[u].cmd('attendance:check_in', { meetingId, mode: 'in_room', commandId: newCommandId() })).toMatchObject({ ok: true });
+    }
+    const cmd = (who: string, event: string, payload: Record<string, unknown>) => tablets[who].cmd(event, { commandId: newCommandId(), ...payload });
+    const state = async () => {
+      const att = await sec.get(`/api/meetings/${meetingId}/delegations`);
+      const join = await tablets.chair.cmd('meeting:join', { meetingId });
+      return { delegations: att.body.delegations, attendance: join.ok ? join.data.snapshot.live.attendance : null };
+    };
+    return { committeeId, meetingId, tablets, cmd, state, sec };
+  }
+
+  const code = (ack: any) => (ack.ok ? 'ok' : ack.error.code);
+
+  it('a guest is refused as a vote proxy holder on both paths with proxy_holder_not_voter, and nothing changes', async () => {
+    const { meetingId, cmd, state } = await setup();
+    const before = await state();
+    expect(code(await cmd('member3', 'vote:delegate', { meetingId, toUserId: ids.guest }))).toBe('proxy_holder_not_voter');
+    expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.guest, reason: 'Giấy ủy quyền số 12' }))).toBe('proxy_holder_not_voter');
+    expect(await state()).toEqual(before);
+  });
+
+  it('the room station account never holds a proxy (proxy_holder_room_station), even as a voting participant', async () => {
+    const { meetingId, cmd, state } = await setup();
+    const before = await state();
+    expect(code(await cmd('member3', 'vote:delegate', { meetingId, toUserId: ids.room1 }))).toBe('proxy_holder_room_station');
+    expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.room1, reason: 'Giấy ủy quyền' }))).toBe('proxy_holder_room_station');
+    expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.room1, kind: 'substitute', reason: 'Cử người dự thay' }))).toBe(
+      'proxy_holder_room_station',
+    );
+    expect(await state()).toEqual(before);
+  });
+
+  it('the secretary cannot record a proxy to themself (proxy_holder_is_recorder), nor for a present member (proxy_giver_present), nor without a reason', async () => {
+    const { meetingId, cmd, state } = await setup();
+    const before = await state();
+    expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.secretary, reason: 'Giấy ủy quyền' }))).toBe('proxy_holder_is_recorder');
+    expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.secretary, kind: 'substitute', reason: 'Giấy' }))).toBe('proxy_holder_is_recorder');
+    // member1 is checked in: only member1 may hand over their own vote.
+    expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member1, holderId: ids.member2, reason: 'Giấy ủy quyền' }))).toBe('proxy_giver_present');
+    expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.member2 }))).toBe('proxy_reason_required');
+    expect(code(await cmd('member4', 'attendance:set_proxy', { meetingId, userId: ids.member5, holderId: ids.member2, reason: 'x' }))).toBe('forbidden');
+    expect(await state()).toEqual(before);
+    // The accepted paper authorization shows its kind and reason to the chair, and is audited.
+    const ok = await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.member2, reason: 'Giấy ủy quyền số 7, đi công tác' });
+    expect(ok).toMatchObject({ ok: true });
+    const row = (await state()).attendance.attendance.find((e: any) => e.userId === ids.member4);
+    expect(row).toMatchObject({ status: 'proxy', proxyHolderId: ids.member2, proxyKind: 'vote', reason: 'Giấy ủy quyền số 7, đi công tác' });
+    const audit = s.db.$client
+      .prepare("SELECT details FROM audit_log WHERE action = 'attendance.proxy' AND target_id = ? ORDER BY id DESC LIMIT 1")
+      .pluck()
+      .get(String(meetingId)) as string;
+    expect(JSON.parse(audit)).toMatchObject({ userId: ids.member4, holderId: ids.member2, kind: 'vote', reason: 'Giấy ủy quyền số 7, đi công tác' });
+  });
+
+  it('one person holds at most the committee’s maxProxies, counting paper authorizations and own-account proxies together', async () => {
+    const { committeeId, meetingId, cmd, state } = await setup();
+    expect(code(await cmd('member3', 'vote:delegate', { meetingId, toUserId: ids.member1 }))).toBe('ok');
+    const before = await state();
+    expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.member1, reason: 'Giấy ủy quyền' }))).toBe('proxy_limit_reached');
+    expect(code(await cmd('member5', 'vote:delegate', { meetingId, toUserId: ids.member1 }))).toBe('proxy_limit_reached');
+    expect(await state()).toEqual(before);
+    // Re-giving the same proxy is not "one more"; passing it on is a chain.
+    expect(code(await cmd('member3', 'vote:delegate', { meetingId, toUserId: ids.member1 }))).toBe('ok');
+    expect(code(await cmd('member1', 'vote:delegate', { meetingId, toUserId: ids.member2 }))).toBe('proxy_chain');
+    expect(code(await cmd('member2', 'vote:delegate', { meetingId, toUserId: ids.member3 }))).toBe('proxy_chain');
+    // The committee raises its limit: now accepted.
+    expect((await admin.put(`/api/committees/${committeeId}/vote-settings`, { maxProxies: 2 })).body).toMatchObject({ maxProxies: 2, majority: 'absolute_members' });
+    expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.member1, reason: 'Giấy ủy quyền' }))).toBe('ok');
+    expect(code(await cmd('member5', 'vote:delegate', { meetingId, toUserId: ids.member1 }))).toBe('proxy_limit_reached');
+    const bad = await admin.put(`/api/committees/${committeeId}/vote-settings`, { maxProxies: '2' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('a proxy holder sees the proxied ballot separately and casts both; a withdrawn proxy’s ballot is refused (not_proxy) and the count is unchanged', async () => {
+    const { meetingId, cmd, sec } = await setup({ present: ['chair', 'member1', 'member2'] });
+    expect(code(await cmd('member3', 'vote:delegate', { meetingId, toUserId: ids.member1 }))).toBe('ok');
+    expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.member2, reason: 'Giấy ủy quyền số 3' }))).toBe('ok');
+    const v = await sec.post(`/api/meetings/${meetingId}/votes`, { title: 'Thông qua kế hoạch', kind: 'motion' });
+    expect(v.status).toBe(201);
+    const voteId = v.body.id as number;
+    expect(await cmd('chair', 'vote:open', { voteId })).toMatchObject({ ok: true });
+    const mine = await cmd('member1', 'vote:mine', { voteId });
+    expect(mine).toMatchObject({ ok: true, data: { canVote: true, hasVoted: false, proxyFor: [{ userId: ids.member3, hasVoted: false }] } });
+    expect(mine.ok && mine.data.proxyFor[0].fullName).not.toBe('');
+    expect(await cmd('member1', 'vote:cast', { voteId, choices: [0] })).toMatchObject({ ok: true, data: { voterId: ids.member1 } });
+    expect(await cmd('member1', 'vote:cast', { voteId, choices: [1], onBehalfOf: ids.member3 })).toMatchObject({ ok: true, data: { voterId: ids.member3 } });
+    // member4's paper authorization is withdrawn by the secretary before member2 uses it.
+    expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: null }))).toBe('ok');
+    expect(code(await cmd('member2', 'vote:cast', { voteId, choices: [0], onBehalfOf: ids.member4 }))).toBe('not_proxy');
+    // member3 takes theirs back: member1 can no longer change that ballot either.
+    expect(code(await cmd('member3', 'vote:delegate', { meetingId, toUserId: null }))).toBe('ok');
+    expect(code(await cmd('member1', 'vote:cast', { voteId, choices: [0], onBehalfOf: ids.member3 }))).toBe('not_proxy');
+    const closed = await cmd('chair', 'vote:close', { voteId });
+    expect(closed).toMatchObject({ ok: true, data: { vote: { result: { counts: [1, 1] } } } });
+    const roll = closed.ok ? closed.data.vote.roll : [];
+    expect(roll.find((r: any) => r.userId === ids.member3)).toMatchObject({ choices: [1], castBy: ids.member1 });
+    expect(roll.find((r: any) => r.userId === ids.member1)).toMatchObject({ choices: [0], castBy: ids.member1 });
+    expect(roll.some((r: any) => r.userId === ids.member4)).toBe(false);
+  });
+
+  it('an attendance substitute may be a guest: counts as present, but casts the vote only when the committee lets substitutes vote', async () => {
+    const a = await setup({ present: ['chair', 'member1'] });
+    expect(code(await a.cmd('secretary', 'attendance:set_proxy', { meetingId: a.meetingId, userId: ids.member5, holderId: ids.guest, kind: 'substitute', reason: 'Cử Phó Giám đốc dự thay' }))).toBe('ok');
+    const st = (await a.state()).attendance;
+    expect(st.quorum.present).toBe(2); // chair and member1 checked in; member5's substitute (a guest) is not checked in
+    expect(code(await a.cmd('guest', 'attendance:check_in', { meetingId: a.meetingId, mode: 'in_room' }))).toBe('ok');
+    expect((await a.state()).attendance.quorum.present).toBe(3);
+    const v = await a.sec.post(`/api/meetings/${a.meetingId}/votes`, { title: 'Biểu quyết A', kind: 'motion' });
+    expect(await a.cmd('chair', 'vote:open', { voteId: v.body.id })).toMatchObject({ ok: true });
+    expect(code(await a.cmd('guest', 'vote:cast', { voteId: v.body.id, choices: [0], onBehalfOf: ids.member5 }))).toBe('not_proxy');
+
+    const b = await setup({ present: ['chair', 'member1'], settings: { substitutesMayVote: true } });
+    expect(code(await b.cmd('secretary', 'attendance:set_proxy', { meetingId: b.meetingId, userId: ids.member5, holderId: ids.guest, kind: 'substitute', reason: 'Cử người dự thay' }))).toBe('ok');
+    expect(code(await b.cmd('guest', 'attendance:check_in', { meetingId: b.meetingId, mode: 'in_room' }))).toBe('ok');
+    const w = await b.sec.post(`/api/meetings/${b.meetingId}/votes`, { title: 'Biểu quyết B', kind: 'motion' });
+    expect(await b.cmd('chair', 'vote:open', { voteId: w.body.id })).toMatchObject({ ok: true });
+    expect(await b.cmd('guest', 'vote:cast', { voteId: w.body.id, choices: [0], onBehalfOf: ids.member5 })).toMatchObject({ ok: true, data: { voterId: ids.member5 } });
+  });
+});
