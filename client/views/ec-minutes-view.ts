@@ -12,6 +12,7 @@ import '../components/ec-sign-dialog.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatDateTime } from '../services/format.js';
+import { sharedRealtime } from '../services/socket.js';
 import { type YjsConnection, openYjsDoc } from '../services/yjs.js';
 import { sharedStyles } from '../styles/shared.js';
 
@@ -88,13 +89,21 @@ export class EcMinutesView extends LitElement {
     return Number(this.params.id);
   }
 
+  #unsubscribe: (() => void) | null = null;
+
   override connectedCallback(): void {
     super.connectedCallback();
     void this.load();
+    // "To sign" / "published" notifications: the versions (and, once published, the text) change.
+    this.#unsubscribe = sharedRealtime().on('notifications:new', (push) => {
+      if (push.data.kind.startsWith('minutes_')) void this.load();
+    });
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
     this.conn?.destroy();
     this.conn = null;
   }

@@ -7,6 +7,7 @@ import type { Task } from '../../shared/protocol/tasks.js';
 import '../components/ec-task-card.js';
 import { type Api, ApiError } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
+import { sharedRealtime } from '../services/socket.js';
 import { sharedStyles } from '../styles/shared.js';
 
 /** What came of a task action (shown with `taskActionText`, at render time so that it follows a language switch). */
@@ -65,9 +66,21 @@ export class EcMyTasksView extends LitElement {
   @state() private error = false;
   @state() private notice: TaskActionOutcome | null = null;
 
+  #unsubscribe: (() => void) | null = null;
+
   override connectedCallback(): void {
     super.connectedCallback();
     void this.load();
+    // A task assigned to me (or a reminder, a confirmation) arrives as a notification push: refresh.
+    this.#unsubscribe = sharedRealtime().on('notifications:new', (push) => {
+      if (push.data.kind.startsWith('task_')) void this.load();
+    });
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
   }
 
   private async load() {
