@@ -939,6 +939,7 @@ export class EcPdfViewer extends LitElement {
           @pointerdown=${this.#onUserInput}
           @keydown=${this.#onUserInput}
           tabindex="0"
+          role="region"
           aria-label=${msg('Nội dung tài liệu', { id: 'documents.viewer.content' })}
         >
           <div class="pages"></div>
