@@ -11,6 +11,7 @@ import { seedDemo } from './seed/seed.js';
 import { sfuAttachment } from './sfu/sfu.attachment.js';
 import { yjsAttachment } from './yjs/yjs.attachment.js';
 import { annotationsAttachment } from './annotations/annotations.routes.js';
+import { capTcpConnections } from './http/connection-caps.js';
 
 /**
  * A transport or subsystem that lives on the HTTP server (Socket.IO hub, Yjs hub, SFU).
@@ -21,6 +22,9 @@ export type Detach = { close(): Promise<void> | void };
 
 /** Subsystems attached to every server, in order. Realtime domains register here. */
 export const ATTACHMENTS: Attachment[] = [realtimeAttachment, yjsAttachment, sfuAttachment, jobsAttachment, minutesAttachment, annotationsAttachment];
+
+/** HTTP server timeouts (ms); tests may shorten them before starting a server. */
+export const serverTimeouts = { headersMs: 15_000, requestMs: 300_000, keepAliveMs: 5_000 };
 
 export interface RunningServer {
   app: App;
@@ -39,14 +43,22 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const db = openDb(config.dataDir);
   if (config.seed) await seedDemo(db, config, log);
   const app = createApp({ db, config, log });
-  const server = http.createServer(app.express);
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0; // long uploads and downloads; idle sockets are bounded by keepAliveTimeout
+  // Timeouts are enforced by a periodic sweep (Node's default: every 30 s); every 2 s keeps them close to their values.
+  const server = http.createServer({ connectionsCheckingInterval: 2_000 }, app.express);
+  // Slow clients: the headers must arrive within 15 s and the whole request (body included: a 100 MB
+  // upload on slow Wi-Fi) within 5 min, else the connection is closed; idle keep-alive connections
+  // after 5 s. Downloads are not limited by these (they bound receiving the request only).
+  server.headersTimeout = serverTimeouts.headersMs;
+  server.requestTimeout = serverTimeouts.requestMs;
+  server.keepAliveTimeout = serverTimeouts.keepAliveMs;
+  capTcpConnections(server);
   const detaches: Detach[] = [];
   for (const attach of ATTACHMENTS) detaches.push(await attach(app, server));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
+    // A 1,000-tablet assembly reconnects at once after a Wi-Fi blip: a deep accept queue (the kernel caps
+    // it at somaxconn) instead of Node's 511, so bursts are queued rather than SYNs dropped and retried 1 s later.
+    server.listen({ port: config.port, host: config.host, backlog: 4096 }, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;

@@ -52,6 +52,7 @@ export function annotationRoutes(ctx: AppContext): void {
     {
       method: 'get',
       path: '/api/documents/:id/annotations/copy',
+      heavy: true,
       summary: "My annotated copy: the PDF with the caller's annotations flattened in, watermarked",
       tags,
       access: 'user',

@@ -46,7 +46,7 @@ export function consultationRoutes(ctx: AppContext): void {
     ({ user, params, body }) => answerConsultation(ctx, user, params.id, body),
   );
   api.route(
-    { method: 'get', path: '/api/consultations/:id/report.pdf', summary: 'After the deadline: the result and every comment as PDF', tags, access: 'user', params: IdParams, responseContentType: 'application/pdf' },
+    { method: 'get', path: '/api/consultations/:id/report.pdf', heavy: true, summary: 'After the deadline: the result and every comment as PDF', tags, access: 'user', params: IdParams, responseContentType: 'application/pdf' },
     async ({ user, params, res }) => {
       const pdf = await renderConsultationReport(reportData(ctx, user, params.id), { log: ctx.log });
       res.setHeader('content-type', 'application/pdf');

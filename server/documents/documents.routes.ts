@@ -104,6 +104,7 @@ export function documentRoutes(ctx: AppContext): void {
     {
       method: 'get',
       path: '/api/documents/:id/download',
+      heavy: true,
       summary: "A downloaded copy stamped with the downloader's name, unit and time (403 download_forbidden for confidential documents)",
       tags,
       access: 'user',

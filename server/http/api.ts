@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z, type ZodType } from 'zod';
 import type { AuthUser } from '../auth/sessions.js';
-import { AppError, forbidden, unauthenticated } from './errors.js';
+import { AppError, busy, forbidden, unauthenticated } from './errors.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -27,7 +27,15 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   /** Documented non-JSON response (downloads). */
   responseContentType?: string;
   status?: number;
+  /**
+   * Heavy work (PDF rendering, exports): the handler runs through the API's bounded queue — at most
+   * `heavyLimits.concurrency` at a time, at most `heavyLimits.queue` waiting; beyond that 503 `busy`.
+   */
+  heavy?: boolean;
 }
+
+/** Limits of the heavy-work queue (tests may change them). */
+export const heavyLimits = { concurrency: 2, queue: 16 };
 
 export interface HandlerContext<P, Q, B> {
   req: Request;
@@ -51,8 +59,35 @@ export class Api {
   readonly routes: RouteSpec<ZodType, ZodType, ZodType>[] = [];
   readonly router: Router = express.Router();
 
+  private heavyRunning = 0;
+  private readonly heavyWaiting: (() => void)[] = [];
+
   /** `settled`: runs after every handler, e.g. to push the notifications its transaction recorded. */
   constructor(private readonly opts: { settled?: () => void } = {}) {}
+
+  /** Heavy work now: { running, waiting } (tests, health). */
+  heavyStats() {
+    return { running: this.heavyRunning, waiting: this.heavyWaiting.length };
+  }
+
+  /**
+   * Runs `fn` under the heavy-work limits: waits for a slot (FIFO) or throws 503 `busy` when the queue
+   * is full. A slot is handed to the next waiter on a later event-loop turn, so requests queued behind
+   * a CPU-bound render still let /healthz, sockets and other requests in between.
+   */
+  async heavy<T>(fn: () => T | Promise<T>): Promise<T> {
+    if (this.heavyRunning >= heavyLimits.concurrency) {
+      if (this.heavyWaiting.length >= heavyLimits.queue) throw busy('Too many exports are being prepared; try again in a moment');
+      await new Promise<void>((resolve) => this.heavyWaiting.push(resolve));
+    } else this.heavyRunning++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.heavyWaiting.shift();
+      if (next) setImmediate(next); // the slot passes on; heavyRunning unchanged
+      else this.heavyRunning--;
+    }
+  }
 
   route<P extends ZodType = ZodType, Q extends ZodType = ZodType, B extends ZodType = ZodType>(
     spec: RouteSpec<P, Q, B>,
@@ -75,7 +110,8 @@ export class Api {
           }
           body = parse(spec.body, req.body, 'body');
         }
-        const result = await handler({ req, res, user: user as AuthUser, params, query, body } as never);
+        const run = () => handler({ req, res, user: user as AuthUser, params, query, body } as never);
+        const result = spec.heavy ? await this.heavy(run) : await run();
         if (!res.headersSent) {
           if (result === undefined) res.status(spec.status ?? 204).end();
           else res.status(spec.status ?? 200).json(result);

@@ -45,7 +45,10 @@ export function buildOpenApi(api: Api, version: string) {
             ? { description: 'OK', content: { 'application/json': { schema: jsonSchema(spec.response, 'output') } } }
             : { description: 'No content' },
         '4XX': errorResponse,
+        // Heavy work goes through a bounded queue: 503 `busy` when it is full.
+        ...(spec.heavy ? { '503': errorResponse } : {}),
       },
+      ...(spec.heavy ? { 'x-heavy': true } : {}),
     };
     if (spec.body) {
       op.requestBody = {

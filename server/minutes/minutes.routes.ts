@@ -61,7 +61,7 @@ export function minutesRoutes(ctx: AppContext): void {
     ({ user, params }) => minutesVersion(ctx, user, params.id, params.version),
   );
   api.route(
-    { method: 'get', path: '/api/meetings/:id/minutes/versions/:version/pdf', summary: 'The PDF of a version, with the signatures so far', tags, access: 'user', params: MinutesVersionParams, responseContentType: 'application/pdf' },
+    { method: 'get', path: '/api/meetings/:id/minutes/versions/:version/pdf', heavy: true, summary: 'The PDF of a version, with the signatures so far', tags, access: 'user', params: MinutesVersionParams, responseContentType: 'application/pdf' },
     ({ user, params, res }) => {
       const v = minutesPdf(ctx, user, params.id, params.version);
       res.setHeader('content-disposition', `inline; filename="bien-ban-${params.id}-v${v.version}.pdf"`);

@@ -21,6 +21,7 @@ import { type AuthUser, authenticateCookie } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { type Db, tx } from '../db/client.js';
 import { AppError } from '../http/errors.js';
+import { ConnectionCaps, type Lease, clientAddress, connectionLimits } from '../http/connection-caps.js';
 import { originAllowed } from '../http/security.js';
 import type { Logger } from '../log.js';
 import { type MeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
@@ -122,7 +123,7 @@ export interface RealtimeHub {
 
 type OutboxItem = { event: string; push: Push<unknown>; targets: string[]; pos: number };
 
-type SocketData = { user: AuthUser; tokenHash: string; meetings: Set<number>; cookie: string | undefined; checkedAt: number };
+type SocketData = { user: AuthUser; tokenHash: string; meetings: Set<number>; cookie: string | undefined; checkedAt: number; lease: Lease };
 
 const hubs = new WeakMap<object, RealtimeHub>();
 
@@ -192,6 +193,7 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
   }
 
   purgeOldCommands(db);
+  const socketCaps = new ConnectionCaps(() => ({ perUser: connectionLimits.socketsPerUser, perAddress: connectionLimits.socketsPerAddress }));
 
   io.use((socket, next) => {
     const h = socket.handshake;
@@ -203,7 +205,11 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     if (!auth) return next(connectError('unauthenticated', 'Sign in first'));
     const version = (h.auth as { protocolVersion?: unknown } | undefined)?.protocolVersion;
     if (version !== PROTOCOL_VERSION) return next(connectError('protocol_mismatch', `Protocol version ${PROTOCOL_VERSION} required; reload the app`));
-    (socket.data as SocketData) = { user: auth.user, tokenHash: auth.tokenHash, meetings: new Set(), cookie: h.headers.cookie, checkedAt: Date.now() };
+    // One user (or one address) may not hold more than a few dozen sockets: each costs memory and a
+    // share of every broadcast. The slot is released when the socket disconnects.
+    const lease = socketCaps.acquire(auth.user.id, clientAddress(socket.request));
+    if (!lease) return next(connectError('rate_limited', 'Too many open connections; close other tabs or devices'));
+    (socket.data as SocketData) = { user: auth.user, tokenHash: auth.tokenHash, meetings: new Set(), cookie: h.headers.cookie, checkedAt: Date.now(), lease };
     next();
   });
 
@@ -483,6 +489,7 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
       if (!known.has(event) && typeof ack === 'function') ack(fail('unknown_event', `No such command: ${String(event).slice(0, 64)}`));
     });
     socket.on('disconnect', () => {
+      data.lease.release();
       for (const m of data.meetings) track(m, data.user.id, -1);
       data.meetings.clear();
       limiter.delete(socket.id).catch(() => {});

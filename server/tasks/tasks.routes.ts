@@ -147,7 +147,7 @@ export function taskRoutes(ctx: AppContext): void {
     },
   );
   api.route(
-    { method: 'get', path: '/api/committees/:id/tasks.pdf', summary: 'Follow-up board as PDF', tags, access: 'user', params: IdParams, query: BoardQuery, responseContentType: 'application/pdf' },
+    { method: 'get', path: '/api/committees/:id/tasks.pdf', heavy: true, summary: 'Follow-up board as PDF', tags, access: 'user', params: IdParams, query: BoardQuery, responseContentType: 'application/pdf' },
     async ({ user, params, query, res }) => {
       const list = committeeBoard(ctx, user, params.id, query);
       const c = db.select({ name: committees.name }).from(committees).where(eq(committees.id, params.id)).get();

@@ -44,7 +44,7 @@ export function voteRoutes(ctx: AppContext): void {
     },
   );
   api.route(
-    { method: 'get', path: '/api/votes/:id/export.pdf', summary: 'The record of a vote as PDF', tags, access: 'user', params: IdParams, responseContentType: 'application/pdf' },
+    { method: 'get', path: '/api/votes/:id/export.pdf', heavy: true, summary: 'The record of a vote as PDF', tags, access: 'user', params: IdParams, responseContentType: 'application/pdf' },
     async ({ user, params, res }) => {
       const v = svc.get(user, params.id);
       const m = db.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, v.meetingId)).get();

@@ -1,6 +1,8 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Attachment } from '../server.js';
+import { authenticateCookie } from '../auth/sessions.js';
+import { ConnectionCaps, clientAddress, connectionLimits } from '../http/connection-caps.js';
 import { yjsHub } from './yjs.hub.js';
 
 /** URL prefix of the Yjs endpoint: `/yjs/<document-name>`. */
@@ -12,8 +14,20 @@ export const YJS_PATH = '/yjs/';
  */
 export const yjsAttachment: Attachment = (app, server) => {
   const hub = yjsHub(app.ctx);
+  const caps = new ConnectionCaps(() => ({ perUser: connectionLimits.yjsPerUser, perAddress: connectionLimits.yjsPerAddress }));
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (req.url?.startsWith(YJS_PATH)) hub.handleUpgrade(req, socket, head);
+    if (!req.url?.startsWith(YJS_PATH)) return;
+    // Caps per user and per address before any work; the hub authorizes the document itself.
+    const auth = authenticateCookie(app.ctx.db, req.headers.cookie);
+    if (auth) {
+      const lease = caps.acquire(auth.user.id, clientAddress(req));
+      if (!lease) {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 10\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      socket.once('close', () => lease.release());
+    }
+    hub.handleUpgrade(req, socket, head);
   };
   server.on('upgrade', onUpgrade);
   return {
