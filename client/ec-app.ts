@@ -110,6 +110,27 @@ export class EcApp extends LitElement {
         text-align: right;
         line-height: 1.2;
         font-size: 0.9rem;
+        color: inherit;
+        text-decoration: none;
+        min-height: 44px;
+        display: flex;
+        flex-direction: column;
+        justify-content: center;
+        padding: 0 0.25rem;
+        border-radius: 6px;
+      }
+      .who:hover,
+      .who:focus-visible {
+        background: rgb(255 255 255 / 12%);
+      }
+      .account-icon {
+        display: none;
+        color: inherit;
+        min-width: 44px;
+        min-height: 44px;
+        align-items: center;
+        justify-content: center;
+        border-radius: 6px;
       }
       .who small {
         display: block;
@@ -159,6 +180,9 @@ export class EcApp extends LitElement {
         .who,
         .logout .label {
           display: none;
+        }
+        .account-icon {
+          display: inline-flex;
         }
         .logout {
           padding: 0 0.6rem;
@@ -227,7 +251,10 @@ export class EcApp extends LitElement {
   async #boot(): Promise<void> {
     await applyLocale(this.locale);
     try {
-      this.me = await this.api.get<Me>('/api/auth/me');
+      const me = await this.api.get<Me>('/api/auth/me');
+      // A session that still owes this sign-in's code is not signed in: the login page asks again.
+      this.me = me.restriction === 'mfa_required' ? null : me;
+      if (!this.me) throw new Error('second factor owed');
       startOffline(this.api, this.me);
       // Started without network (the account came from the tablet's offline copy): the language last
       // chosen on this tablet wins over the copy's, which may be older.
@@ -260,6 +287,8 @@ export class EcApp extends LitElement {
     sessionStorage.removeItem(LOCALE_CHOSEN_KEY);
     if (chosen === 'vi' || chosen === 'en') await this.#setLocale(chosen, chosen !== me.locale);
     else await this.#setLocale(me.locale, false);
+    // A session that owes a password change or a second factor opens the account page first.
+    if (me.restriction) return navigate('/account', { replace: true });
     const next = new URLSearchParams(location.search).get('next');
     navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/meetings', { replace: true });
   };
@@ -310,6 +339,11 @@ export class EcApp extends LitElement {
     const match = matchRoute(location.pathname, location.search);
     if (match && !match.route.public && !this.me) {
       navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+      return;
+    }
+    // Until a reset password is changed or a required second factor enrolled, only the account page opens.
+    if (this.me?.restriction && this.me.restriction !== 'mfa_required' && match?.route.path !== '/account') {
+      navigate('/account', { replace: true });
       return;
     }
     if (match?.route.public && this.me && match.route.path === '/login') {
@@ -396,7 +430,13 @@ export class EcApp extends LitElement {
         <div class="user">
           <ec-language-switch .locale=${this.locale}></ec-language-switch>
           <ec-notification-bell></ec-notification-bell>
-          <span class="who" data-testid="current-user">${me.fullName}<small>${me.title ?? me.username}</small></span>
+          <a class="who" href="/account" data-testid="current-user" title=${msg('Tài khoản của tôi', { id: 'account.title' })}
+            >${me.fullName}<small>${me.title ?? me.username}</small></a
+          >
+          <a class="account-icon" href="/account" aria-label=${msg('Tài khoản của tôi', { id: 'account.title' })}
+            ><svg width="22" height="22" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"
+              ><circle cx="12" cy="8" r="4" /><path d="M4 21a8 8 0 0 1 16 0" /></svg
+          ></a>
           <button class="logout" aria-label=${msg('Đăng xuất', { id: 'app.logout' })} @click=${() => void this.#logout()}>
             <svg width="22" height="22" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
               <path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4" /><path d="m16 17 5-5-5-5" /><path d="M21 12H9" />

@@ -27,6 +27,7 @@ export const ROUTES: RouteDef[] = [
   { path: '/documents/:id', tag: 'ec-document-view', load: () => import('./views/ec-document-view.js'), section: 'meetings' },
   { path: '/meetings/:id/documents', tag: 'ec-meeting-pack-view', load: () => import('./views/ec-meeting-pack-view.js'), section: 'meetings' },
   { path: '/consultations', tag: 'ec-consultations-view', load: () => import('./views/ec-consultations-view.js') },
+  { path: '/account', tag: 'ec-account-view', load: () => import('./views/ec-account-view.js') },
   { path: '/search', tag: 'ec-search-view', load: () => import('./views/ec-search-view.js') },
   { path: '/login', tag: 'ec-login-view', load: () => import('./views/ec-login-view.js'), public: true },
   { path: '/', tag: 'ec-meeting-list-view', load: () => import('./views/ec-meeting-list-view.js'), section: 'meetings' },

@@ -83,6 +83,29 @@ export class EcLoginView extends LitElement {
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
   @state() private busy = false;
   @state() private error: string | null = null;
+  /** The password was right and the account has a second factor: the code is asked next. */
+  @state() private needCode = false;
+
+  async #submitCode(e: SubmitEvent) {
+    e.preventDefault();
+    const code = String(new FormData(e.target as HTMLFormElement).get('code') ?? '').trim();
+    this.busy = true;
+    this.error = null;
+    try {
+      const me = await this.api.post<Me>('/api/auth/mfa', { code });
+      this.dispatchEvent(new CustomEvent<Me>('ec-login', { detail: me, bubbles: true, composed: true }));
+    } catch (err) {
+      const c = err instanceof ApiError ? err.code : 'internal';
+      this.error =
+        c === 'rate_limited'
+          ? msg('Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.', { id: 'login.rateLimited' })
+          : c === 'unauthenticated'
+            ? ((this.needCode = false), msg('Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.', { id: 'login.codeExpired' }))
+            : msg('Mã xác thực không đúng hoặc đã được dùng. Hãy nhập mã mới.', { id: 'login.wrongCode' });
+    } finally {
+      this.busy = false;
+    }
+  }
 
   async #submit(e: SubmitEvent) {
     e.preventDefault();
@@ -92,6 +115,10 @@ export class EcLoginView extends LitElement {
     this.error = null;
     try {
       const me = await this.api.post<Me>('/api/auth/login', { username: String(data.get('username') ?? ''), password: String(data.get('password') ?? '') });
+      if (me.restriction === 'mfa_required') {
+        this.needCode = true;
+        return;
+      }
       this.dispatchEvent(new CustomEvent<Me>('ec-login', { detail: me, bubbles: true, composed: true }));
     } catch (err) {
       const code = err instanceof ApiError ? err.code : 'internal';
@@ -119,7 +146,23 @@ export class EcLoginView extends LitElement {
           <p>${msg('Hệ thống phòng họp không giấy', { id: 'login.subtitle' })}</p>
         </div>
       </div>
-      <form @submit=${this.#submit} novalidate>
+      ${this.needCode
+        ? html`<form @submit=${this.#submitCode} novalidate>
+            <label class="field">${msg('Mã xác thực 6 số từ ứng dụng xác thực', { id: 'login.code' })}
+              <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus />
+            </label>
+            ${this.error ? html`<p class="error" role="alert" style="margin:0">${this.error}</p>` : nothing}
+            <button class="primary" type="submit" ?disabled=${this.busy}>
+              ${this.busy ? html`<span class="spinner"></span>` : nothing}${msg('Xác nhận', { id: 'login.verify' })}
+            </button>
+          </form>`
+        : this.#passwordForm()}
+      <div class="lang"><ec-language-switch .locale=${this.locale}></ec-language-switch></div>
+    </div>`;
+  }
+
+  #passwordForm() {
+    return html`<form @submit=${this.#submit} novalidate>
         <label class="field">${msg('Tên đăng nhập', { id: 'login.username' })}
           <input name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus />
         </label>
@@ -130,8 +173,6 @@ export class EcLoginView extends LitElement {
         <button class="primary" type="submit" ?disabled=${this.busy}>
           ${this.busy ? html`<span class="spinner"></span>` : nothing}${msg('Đăng nhập', { id: 'login.submit' })}
         </button>
-      </form>
-      <div class="lang"><ec-language-switch .locale=${this.locale}></ec-language-switch></div>
-    </div>`;
+      </form>`;
   }
 }

@@ -1,3 +1,4 @@
+import { account } from './account.js';
 import { admin } from './admin.js';
 import { agenda } from './agenda.js';
 import { annotations } from './annotations.js';
@@ -34,4 +35,5 @@ export const templates: Catalog = {
   ...minutes,
   ...tasks,
   ...offline,
+  ...account,
 };
