@@ -109,6 +109,9 @@ export class Api {
             throw new AppError('unsupported_media_type', 'Send the body as application/json', 415);
           }
           body = parse(spec.body, req.body, 'body');
+        } else if (!spec.body && req.body !== undefined && !(isPlainObject(req.body) && Object.keys(req.body).length === 0)) {
+          // A route that takes no body refuses one instead of ignoring it (an empty `{}` is tolerated).
+          throw new AppError('invalid_payload', 'This route takes no request body', 400);
         }
         const run = () => handler({ req, res, user: user as AuthUser, params, query, body } as never);
         const result = spec.heavy ? await this.heavy(run) : await run();
@@ -162,4 +165,8 @@ function takesStringsOnly(s: JsonSchemaNode): boolean {
   if (s.enum) return s.enum.every((v) => typeof v === 'string');
   if (s.const !== undefined) return typeof s.const === 'string';
   return s.type === 'string';
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
