@@ -67,7 +67,7 @@ afterAll(async () => {
 
 /** Waits for the view's landmark element, then until no loading spinner is left (at most 5 s). */
 async function settle(page: Page, ready: string): Promise<void> {
-  await page.locator(ready).first().waitFor({ timeout: 20_000 });
+  await page.locator(ready).first().waitFor({ state: 'attached', timeout: 20_000 });
   await page
     .waitForFunction(
       `(() => { const any = (root) => [...root.querySelectorAll('*')].some((e) => (e.classList.contains('spinner') && e.getBoundingClientRect().width > 0) || (e.shadowRoot && any(e.shadowRoot))); return !any(document); })()`,
