@@ -4,7 +4,7 @@ import type { AuthUser } from '../auth/sessions.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AppContext } from '../context.js';
 import { type Db, tx } from '../db/client.js';
-import { agendaItems, committeeMembers, conclusions, meetings, taskAttachments, taskCoUnits, taskEvents, tasks, users } from '../db/schema/index.js';
+import { agendaItems, committeeMembers, conclusions, meetingParticipants, meetings, taskAttachments, taskCoUnits, taskEvents, tasks, users } from '../db/schema/index.js';
 import { AppError, forbidden, invalidState, notFound } from '../http/errors.js';
 import { cancelJobs, enqueueJob, jobRunner } from '../jobs/jobs.js';
 import { isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
@@ -63,14 +63,40 @@ export function isCoOperating(db: Db, user: AuthUser, t: TaskRow): boolean {
 }
 
 /**
- * Who sees a task: people involved (owner, co-operating units), the committee's members and
- * secretaries, admins. Others get 404.
+ * True when `user` may see meeting `meetingId` now (`meetingAccess`, checked at read time, so a later
+ * restriction or a meeting back to draft hides its tasks at once). `cache` spares repeated checks in a list.
+ */
+function meetingVisible(db: Db, user: AuthUser, meetingId: number | null, cache?: Map<number, boolean>): boolean {
+  // A task without a meeting (assigned on the board) is the committee's: its members see it.
+  if (meetingId === null) return true;
+  const hit = cache?.get(meetingId);
+  if (hit !== undefined) return hit;
+  let ok = true;
+  try {
+    meetingAccess(db, user, meetingId);
+  } catch {
+    ok = false;
+  }
+  cache?.set(meetingId, ok);
+  return ok;
+}
+
+/**
+ * Who sees a task: people involved (owner, co-operating units), the committee's secretaries and
+ * admins, and committee members who may see the task's meeting now (not a draft, not a meeting they
+ * are not invited to). Others get 404: a task's title must not tell what a restricted meeting decided.
  */
 export function visibleTask(db: Db, user: AuthUser, taskId: number): TaskRow {
   const t = db.select().from(tasks).where(eq(tasks.id, taskId)).get();
   if (!t) throw notFound('Task');
-  if (canManageCommittee(db, user, t.committeeId) || isCommitteeMember(db, user.id, t.committeeId) || isOwner(db, user, t) || isCoOperating(db, user, t)) return t;
+  if (taskVisible(db, user, t)) return t;
   throw notFound('Task');
+}
+
+/** The rule of `visibleTask` for a row already read (lists pass a per-meeting cache). */
+export function taskVisible(db: Db, user: AuthUser, t: TaskRow, cache?: Map<number, boolean>): boolean {
+  if (canManageCommittee(db, user, t.committeeId) || isOwner(db, user, t) || isCoOperating(db, user, t)) return true;
+  return isCommitteeMember(db, user.id, t.committeeId) && meetingVisible(db, user, t.meetingId, cache);
 }
 
 /**
@@ -571,7 +597,11 @@ export function committeeBoard(ctx: AppContext, user: AuthUser, committeeId: num
     .orderBy(asc(tasks.deadline))
     .limit(2000)
     .all();
-  const list = rows.map((t) => toTask(db, user, t, now));
+  // Read-time rule: tasks of meetings the caller may not see now (drafts, meetings they are not
+  // invited to) are left out unless they are involved in them.
+  const manager = canManageCommittee(db, user, committeeId);
+  const seen = new Map<number, boolean>();
+  const list = rows.filter((t) => manager || isOwner(db, user, t) || isCoOperating(db, user, t) || meetingVisible(db, user, t.meetingId, seen)).map((t) => toTask(db, user, t, now));
   return list.sort((a, b) => Number(b.overdue) - Number(a.overdue) || a.deadline.localeCompare(b.deadline));
 }
 
@@ -620,12 +650,26 @@ export function refreshFollowUpItems(ctx: AppContext, committeeId: number): void
     .all();
   const changed: { meetingId: number; version: number }[] = [];
   for (const m of upcoming) {
-    const open = db
+    const candidates = db
       .select()
       .from(tasks)
       .where(and(eq(tasks.committeeId, committeeId), inArray(tasks.status, OPEN), ne(tasks.meetingId, m.id), sql`${tasks.meetingId} in (select id from meetings where starts_at < ${m.startsAt})`))
       .orderBy(asc(tasks.deadline))
       .all();
+    // A follow-up copy is read by everyone the target meeting shows its agenda to (guests included):
+    // list only tasks whose own meeting every one of them may see now.
+    const audience = db
+      .select({ id: users.id, username: users.username, fullName: users.fullName, title: users.title, unit: users.unit, systemRole: users.systemRole, locale: users.locale })
+      .from(meetingParticipants)
+      .innerJoin(users, eq(users.id, meetingParticipants.userId))
+      .where(eq(meetingParticipants.meetingId, m.id))
+      .all();
+    const shareable = new Map<number, boolean>();
+    const open = candidates.filter((t) => {
+      let ok = shareable.get(t.meetingId!);
+      if (ok === undefined) shareable.set(t.meetingId!, (ok = audience.every((u) => meetingVisible(db, u, t.meetingId!))));
+      return ok;
+    });
     if (open.length === 0) continue;
     const description = open
       .map((t, i) => {
