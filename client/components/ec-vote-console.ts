@@ -230,7 +230,7 @@ export class EcVoteConsole extends VotesSessionElement {
       <label
         >${msg('Tỷ lệ thông qua', { id: 'votes.form.majority' })}
         <select name="majority">
-          ${(['simple', 'absolute_present', 'absolute_members', 'two_thirds', 'unanimity'] as const).map((x) => html`<option value=${x}>${majorityLabel(x)}</option>`)}
+          ${(['absolute_members', 'simple', 'absolute_present', 'two_thirds', 'unanimity'] as const).map((x) => html`<option value=${x}>${majorityLabel(x)}</option>`)}
         </select></label
       >
       <label
@@ -262,7 +262,10 @@ export class EcVoteConsole extends VotesSessionElement {
 
   private async create(e: Event) {
     e.preventDefault();
-    const f = new FormData(e.target as HTMLFormElement);
+    // Kept now: the event's target is cleared once its dispatch ends (the form is in a shadow root), so
+    // after the await below `e.target` is null and the form kept the last vote's text (issue #16).
+    const form = e.target as HTMLFormElement;
+    const f = new FormData(form);
     const kind = this.kind;
     const options = kind === 'motion' ? [] : String(f.get('options') ?? '').split('\n').map((x) => x.trim()).filter(Boolean);
     const duration = Number(f.get('duration') || 0);
@@ -280,7 +283,10 @@ export class EcVoteConsole extends VotesSessionElement {
     };
     if (kind === 'election') vote.seats = Number(f.get('seats'));
     if (kind === 'multiple') vote.maxChoices = Number(f.get('maxChoices'));
-    if (await this.run('vote:create', { meetingId: this.session!.meetingId, vote: vote as CreateVoteBody })) (e.target as HTMLFormElement).reset();
+    if (await this.run('vote:create', { meetingId: this.session!.meetingId, vote: vote as CreateVoteBody })) {
+      form.reset();
+      this.kind = 'motion';
+    }
   }
 
   private async run(event: 'vote:create' | 'vote:open' | 'vote:extend' | 'vote:close' | 'vote:announce', payload: never | Record<string, unknown>): Promise<boolean> {

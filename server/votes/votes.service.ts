@@ -133,7 +133,7 @@ export class VotesService {
           options,
           maxChoices,
           seats: body.kind === 'election' ? body.seats! : 1,
-          majority: body.majority,
+          majority: body.majority ?? committeeVoteSettings(db, a.meeting.committeeId).majority,
           abstentions: body.abstentions,
           tieBreak: body.tieBreak,
           quorum: body.quorum,

@@ -43,7 +43,8 @@ export const CreateVoteBody = z
     maxChoices: z.number().int().positive().max(VOTE_LIMITS.options).optional(),
     /** Election: seats to fill = most candidates per ballot. */
     seats: z.number().int().positive().max(VOTE_LIMITS.options).optional(),
-    majority: MajorityRule.default('simple'),
+    /** Omitted: the committee's rule (vote-settings `majority`, by default more than half of all members). */
+    majority: MajorityRule.optional(),
     abstentions: AbstentionMode.default('excluded'),
     tieBreak: TieBreak.default('fails'),
     quorum: VoteQuorum.default({ kind: 'none' }),

@@ -181,7 +181,7 @@ export function tally(input: TallyInput): TallyResult {
     if (r.outcome !== 'tie') r.outcome = r.winners.length ? 'adopted' : 'rejected';
     r.winners.sort((x, y) => counts[y] - counts[x] || x - y);
   }
-  r.explanation = explain(r, rules, input.labels ?? [], members);
+  r.explanation = explain(r, rules, input.labels ?? [], members, present);
   return r;
 }
 
@@ -211,11 +211,20 @@ function resolveTie(r: TallyResult, rules: TallyRules, castingVote: number[] | u
 }
 
 const RULE_TEXT: Record<MajorityRule, { vi: string; en: string }> = {
-  simple: { vi: 'quá nửa số phiếu biểu quyết', en: 'more than half of the votes cast' },
-  absolute_present: { vi: 'quá nửa số thành viên có mặt', en: 'more than half of the members present' },
-  absolute_members: { vi: 'quá nửa tổng số thành viên', en: 'more than half of all members' },
-  two_thirds: { vi: 'ít nhất hai phần ba số phiếu biểu quyết', en: 'at least two thirds of the votes cast' },
+  simple: { vi: 'quá 1/2 số phiếu biểu quyết', en: 'more than 1/2 of the votes cast' },
+  absolute_present: { vi: 'quá 1/2 số thành viên có mặt', en: 'more than 1/2 of the members present' },
+  absolute_members: { vi: 'quá 1/2 tổng số thành viên', en: 'more than 1/2 of all members' },
+  two_thirds: { vi: 'ít nhất 2/3 số phiếu biểu quyết', en: 'at least 2/3 of the votes cast' },
   unanimity: { vi: 'toàn bộ số phiếu biểu quyết', en: 'every vote cast' },
+};
+
+/** What the share of a motion is counted against, per rule (for the result sentence). */
+const BASE_NOUN: Record<MajorityRule, { vi: string; en: string }> = {
+  simple: { vi: 'phiếu biểu quyết', en: 'votes cast' },
+  absolute_present: { vi: 'thành viên có mặt', en: 'members present' },
+  absolute_members: { vi: 'thành viên', en: 'members' },
+  two_thirds: { vi: 'phiếu biểu quyết', en: 'votes cast' },
+  unanimity: { vi: 'phiếu biểu quyết', en: 'votes cast' },
 };
 
 /** The rule in words, e.g. "more than half of the votes cast, abstentions not counted". */
@@ -228,7 +237,7 @@ export function describeRule(rules: Pick<TallyRules, 'majority' | 'abstentions'>
     : { vi: `${t.vi}, có tính phiếu không biểu quyết`, en: `${t.en}, abstentions counted` };
 }
 
-function explain(r: TallyResult, rules: TallyRules, labels: string[], members: number): { vi: string; en: string } {
+function explain(r: TallyResult, rules: TallyRules, labels: string[], members: number, present: number): { vi: string; en: string } {
   const rule = describeRule(rules);
   const q = (i: number, lang: 'vi' | 'en') => `“${labels[i] ?? (lang === 'vi' ? `Phương án ${i + 1}` : `Option ${i + 1}`)}”`;
   const list = (ids: number[], lang: 'vi' | 'en') => ids.map((i) => `${q(i, lang)} (${r.counts[i]})`).join(', ');
@@ -250,9 +259,15 @@ function explain(r: TallyResult, rules: TallyRules, labels: string[], members: n
         : { vi: `Không thông qua theo quyết định của chủ tọa khi hòa: ${vi}.`, en: `Not adopted by the chair's casting vote after a tie: ${en}.` };
     }
     if (r.tied.length) return { vi: `Không thông qua vì kết quả hòa: ${vi}.`, en: `Not adopted because the vote is tied and a tie fails: ${en}.` };
+    // The sentence cites the rule against its own base: "9/13 thành viên tán thành (69%), cần quá 1/2 tổng số thành viên".
+    const base = rules.majority === 'absolute_members' ? members : rules.majority === 'absolute_present' ? present : r.cast;
+    const noun = BASE_NOUN[rules.majority];
+    const pct = base > 0 ? Math.round((100 * f) / base) : 0;
+    const rest = { vi: `${a} không tán thành, ${r.abstentions} không biểu quyết`, en: `${a} against, ${r.abstentions} abstaining` };
+    const head = { vi: `${f}/${base} ${noun.vi} tán thành (${pct}%), cần ${rule.vi} (${r.required})`, en: `${f} of ${base} ${noun.en} in favour (${pct}%), ${rule.en} required (${r.required})` };
     return r.outcome === 'adopted'
-      ? { vi: `Thông qua: ${vi}; cần ${r.required} phiếu tán thành (${rule.vi}).`, en: `Adopted: ${en}; it needed ${r.required} votes for (${rule.en}).` }
-      : { vi: `Không thông qua: ${vi}; cần ${r.required} phiếu tán thành (${rule.vi}).`, en: `Not adopted: ${en}; it needed ${r.required} votes for (${rule.en}).` };
+      ? { vi: `Thông qua: ${head.vi}; ${rest.vi}.`, en: `Adopted: ${head.en}; ${rest.en}.` }
+      : { vi: `Không thông qua: ${head.vi}; ${rest.vi}.`, en: `Not adopted: ${head.en}; ${rest.en}.` };
   }
   const abst = { vi: `${r.abstentions} không biểu quyết`, en: `${r.abstentions} abstaining` };
   if (r.outcome === 'tie') {

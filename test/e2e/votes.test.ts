@@ -33,7 +33,7 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     const c = await connected(connectSocket(server.url, await server.login('chair')));
     expect((await c.cmd('meeting:open', { meetingId: 1, overrideReason: 'Kiểm thử biểu quyết' })).ok).toBe(true);
     c.close();
-    const v = await secretary.post('/api/meetings/1/votes', { title: 'Thông qua Kế hoạch chuyển đổi số năm 2027', kind: 'motion', secret: true });
+    const v = await secretary.post('/api/meetings/1/votes', { title: 'Thông qua Kế hoạch chuyển đổi số năm 2027', kind: 'motion', secret: true, majority: 'simple' });
     expect(v.status).toBe(201);
 
     browser = await launchBrowser();
@@ -88,7 +88,7 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     );
     for (const s of seen) expect(s).toEqual(seen[0]);
     expect(seen[0]).toMatchObject({ outcome: 'adopted', for: '2', against: '1', abstain: '0' });
-    expect(seen[0].explanation).toMatch(/^Thông qua: 2 tán thành, 1 không tán thành, 0 không biểu quyết/);
+    expect(seen[0].explanation).toMatch(/^Thông qua: 2\/3 phiếu biểu quyết tán thành \(67%\), cần quá 1\/2 số phiếu biểu quyết/);
     await screenshot(display, 'vote-display-result', 'vi');
     await screenshot(chair, 'vote-console-closed', 'vi');
 
@@ -98,7 +98,7 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     await screenshot(members[0], 'vote-result', 'vi');
     // The same result in English: the explanation comes from the server in both languages.
     await display.locator('ec-language-switch button[lang="en"]').click();
-    await expect.poll(() => tid(display, 'vote-explanation').textContent()).toMatch(/^Adopted: 2 for, 1 against, 0 abstaining/);
+    await expect.poll(() => tid(display, 'vote-explanation').textContent()).toMatch(/^Adopted: 2 of 3 votes cast in favour \(67%\)/);
     await screenshot(display, 'vote-display-result', 'en');
     await chair.locator('ec-language-switch button[lang="en"]').click();
     await expect.poll(() => tid(chair, 'vote-outcome').textContent()).toContain('Adopted');

@@ -35,7 +35,7 @@ describe('votes over Socket.IO', () => {
   }
 
   async function createVote(body: Record<string, unknown>, meetingId = 1) {
-    const r = await secretary.post(`/api/meetings/${meetingId}/votes`, { title: 'Thông qua báo cáo quý IV', ...body });
+    const r = await secretary.post(`/api/meetings/${meetingId}/votes`, { title: 'Thông qua báo cáo quý IV', majority: 'simple', ...body });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     return r.body.id as number;
   }
@@ -85,8 +85,8 @@ describe('votes over Socket.IO', () => {
     const closed = await chair.cmd('vote:close', { voteId, commandId: newCommandId() });
     expect(closed).toMatchObject({ ok: true, data: { vote: { state: 'closed', result: { outcome: 'adopted', counts: [4, 1], voted: 5 } } } });
     const pushed = await room.waitFor('vote:closed', (d) => d.vote.id === voteId);
-    expect(pushed.vote.result.explanation.vi).toMatch(/^Thông qua: 4 tán thành, 1 không tán thành/);
-    expect(pushed.vote.result.explanation.en).toMatch(/^Adopted: 4 for, 1 against/);
+    expect(pushed.vote.result.explanation.vi).toMatch(/^Thông qua: 4\/5 phiếu biểu quyết tán thành \(80%\), cần quá 1\/2 số phiếu biểu quyết/);
+    expect(pushed.vote.result.explanation.en).toMatch(/^Adopted: 4 of 5 votes cast in favour \(80%\)/);
     expect(pushed.vote.roll.find((r: { userId: number }) => r.userId === ids.member4).choices).toEqual([0]);
     const ann = await chair.cmd('vote:announce', { voteId, commandId: newCommandId() });
     expect(ann).toMatchObject({ ok: true, data: { vote: { state: 'announced' } } });
@@ -101,7 +101,7 @@ describe('votes over Socket.IO', () => {
     fs.writeFileSync(file, Buffer.from(await pdf.arrayBuffer()));
     const text = execFileSync('pdftotext', [file, '-']).toString();
     expect(text).toContain('KẾT QUẢ BIỂU QUYẾT');
-    expect(text).toMatch(/Thông qua: 4 tán thành, 1 không tán thành/);
+    expect(text).toMatch(/Thông qua: 4\/5 phiếu biểu quyết tán thành/);
     expect(text).toContain('Nguyễn Văn An: Tán thành');
   });
 

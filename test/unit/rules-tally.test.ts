@@ -23,17 +23,24 @@ describe('tally: motions', () => {
     expect(r.outcome).toBe('adopted');
     expect(r.cast).toBe(12);
     expect(r.required).toBe(7);
-    expect(r.explanation.en).toBe('Adopted: 7 for, 5 against, 3 abstaining; it needed 7 votes for (more than half of the votes cast, abstentions not counted).');
-    expect(r.explanation.vi).toBe(
-      'Thông qua: 7 tán thành, 5 không tán thành, 3 không biểu quyết; cần 7 phiếu tán thành (quá nửa số phiếu biểu quyết, không tính phiếu không biểu quyết).',
-    );
+    expect(r.explanation.en).toBe('Adopted: 7 of 12 votes cast in favour (58%), more than 1/2 of the votes cast, abstentions not counted required (7); 5 against, 3 abstaining.');
+    expect(r.explanation.vi).toBe('Thông qua: 7/12 phiếu biểu quyết tán thành (58%), cần quá 1/2 số phiếu biểu quyết, không tính phiếu không biểu quyết (7); 5 không tán thành, 3 không biểu quyết.');
+  });
+
+  it('the Vietnamese usual rule cites all members: "Thông qua: 9/13 thành viên tán thành (69%), cần quá 1/2 tổng số thành viên"', () => {
+    const r = motion(9, 2, 1, { majority: 'absolute_members' }, { members: 13, present: 12 });
+    expect(r.outcome).toBe('adopted');
+    expect(r.explanation.vi).toBe('Thông qua: 9/13 thành viên tán thành (69%), cần quá 1/2 tổng số thành viên (7); 2 không tán thành, 1 không biểu quyết.');
+    expect(r.explanation.en).toBe('Adopted: 9 of 13 members in favour (69%), more than 1/2 of all members required (7); 2 against, 1 abstaining.');
+    // 3 of 13 present all in favour no longer passes under it (it did under the old lenient default).
+    expect(motion(3, 0, 0, { majority: 'absolute_members' }, { members: 13, present: 3 }).explanation.vi).toMatch(/^Không thông qua: 3\/13 thành viên tán thành \(23%\)/);
   });
 
   it('counting abstentions turns the same 7–5–3 into a rejection (7 is not more than half of 15)', () => {
     const r = motion(7, 5, 3, { abstentions: 'included' });
     expect(r.outcome).toBe('rejected');
     expect(r.required).toBe(8);
-    expect(r.explanation.en).toMatch(/^Not adopted: 7 for, 5 against, 3 abstaining; it needed 8 votes for \(more than half of the votes cast, abstentions counted\)\.$/);
+    expect(r.explanation.en).toBe('Not adopted: 7 of 15 votes cast in favour (47%), more than 1/2 of the votes cast, abstentions counted required (8); 5 against, 3 abstaining.');
   });
 
   it('absolute majority of members present and of all members use the roll, not the ballots', () => {
@@ -112,7 +119,7 @@ describe('tally: choices and elections', () => {
     const r = run({ kind: 'single' }, [[0], [0], [0], [1], []]);
     expect(r.outcome).toBe('adopted');
     expect(r.winners).toEqual([0]);
-    expect(r.explanation.en).toBe('Chosen: “Phương án A” (3); it needed 3 votes (more than half of the votes cast, abstentions not counted), 1 abstaining.');
+    expect(r.explanation.en).toBe('Chosen: “Phương án A” (3); it needed 3 votes (more than 1/2 of the votes cast, abstentions not counted), 1 abstaining.');
   });
 
   it('single choice: a plurality short of the majority chooses nothing', () => {
@@ -176,8 +183,8 @@ describe('tally: choices and elections', () => {
   });
 
   it('describeRule names the abstention treatment only for rules based on votes cast', () => {
-    expect(describeRule({ majority: 'absolute_members', abstentions: 'excluded' }).en).toBe('more than half of all members');
-    expect(describeRule({ majority: 'two_thirds', abstentions: 'included' }).vi).toBe('ít nhất hai phần ba số phiếu biểu quyết, có tính phiếu không biểu quyết');
+    expect(describeRule({ majority: 'absolute_members', abstentions: 'excluded' }).en).toBe('more than 1/2 of all members');
+    expect(describeRule({ majority: 'two_thirds', abstentions: 'included' }).vi).toBe('ít nhất 2/3 số phiếu biểu quyết, có tính phiếu không biểu quyết');
   });
 });
 
