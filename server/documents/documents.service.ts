@@ -127,14 +127,7 @@ function insertVersion(db: Db, documentId: number, version: number, file: Receiv
  */
 async function receiveAndStore<T>(deps: DocumentsDeps, req: Request, res: Response, commit: (db: Db, file: ReceivedFile, info: InspectResult, fields: UploadFields) => T): Promise<T> {
   const { ctx, store, pool } = deps;
-  let received: Awaited<ReturnType<FileStore['receive']>>;
-  try {
-    received = await store.receive(req, ctx.config.documents.maxBytes);
-  } catch (err) {
-    // The rest of the request body is never read: close the connection after the answer.
-    res.setHeader('connection', 'close');
-    throw err;
-  }
+  const received = await store.receive(req, ctx.config.documents.maxBytes);
   let file = received.file;
   try {
     const info = await pool.inspect(file.tmpPath);

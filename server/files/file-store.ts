@@ -140,6 +140,7 @@ export class StoredFiles {
     const minFiles = opts.minFiles ?? 1;
     const declared = Number(req.get('content-length'));
     if (Number.isFinite(declared) && declared > opts.maxFiles * opts.maxFileBytes + 64 * 1024) {
+      discardRest(req);
       return Promise.reject(tooLarge(opts.maxFileBytes));
     }
     // The client may already be gone (its 'close' fired before we listened): never wait for a body that will not come.
@@ -147,6 +148,7 @@ export class StoredFiles {
       return Promise.reject(new AppError('upload_incomplete', 'The upload was interrupted', 400));
     }
     if (!req.is('multipart/form-data')) {
+      discardRest(req);
       return Promise.reject(new AppError('unsupported_media_type', `Send the file as multipart/form-data with a "${fileField}" part`, 415));
     }
     return new Promise((resolve, reject) => {
@@ -170,8 +172,9 @@ export class StoredFiles {
       const fail = (err: AppError) => {
         if (failed) return;
         failed = true;
-        // Stop reading: the route answers with `Connection: close`, so the rest is never read.
+        // Stop parsing; the answer goes out at once while the rest of the body is read and discarded (up to a cap).
         req.unpipe(bb);
+        discardRest(req);
         for (const out of outs) {
           // The write stream opens asynchronously: remove the partial file once it is really closed.
           out.once('close', () => fs.rmSync(String(out.path), { force: true }));
@@ -261,6 +264,42 @@ export class StoredFiles {
       req.pipe(bb);
     });
   }
+}
+
+/** How much of a refused request body the server still reads (see `discardRest`). */
+export const DRAIN_LIMITS = { bytes: 16 * 1024 * 1024, ms: 15_000 };
+
+/**
+ * Reads and discards the rest of a request body the server refused partway (413, 415, 400) while
+ * the refusal is answered at once, on a connection kept open. HTTP clients that write the whole
+ * body before they read the answer (fetch in Node 22+ / undici 7+, browsers) otherwise see EPIPE or
+ * a reset instead of "file too large" when the server closes without reading. A client that stops
+ * sending once it has the answer is not waited for: past `DRAIN_LIMITS.bytes` more bytes or
+ * `DRAIN_LIMITS.ms`, the connection is destroyed (nobody uploads gigabytes into a refusal).
+ */
+export function discardRest(req: Request, limits = DRAIN_LIMITS): void {
+  if (req.complete || req.destroyed || req.readableAborted) return;
+  let read = 0;
+  const giveUp = () => {
+    cleanup();
+    req.socket?.destroy();
+  };
+  const onData = (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > limits.bytes) giveUp();
+  };
+  const cleanup = () => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    req.off('end', cleanup);
+    req.off('close', cleanup);
+  };
+  const timer = setTimeout(giveUp, limits.ms);
+  timer.unref();
+  req.on('data', onData);
+  req.once('end', cleanup);
+  req.once('close', cleanup);
+  req.resume();
 }
 
 export function tooLarge(maxBytes: number): AppError {

@@ -61,8 +61,6 @@ export async function reportProgressWithFiles(ctx: AppContext, store: StoredFile
     });
   } catch (err) {
     for (const f of files) store.discard(f);
-    // A refusal while streaming leaves the rest of the body unread: close the connection after the answer.
-    if (!req.complete) res.setHeader('connection', 'close');
     throw err;
   }
   for (const f of files) store.commit(f);
