@@ -4,31 +4,39 @@ import { z } from 'zod';
 /** Secrets that ship in the repository; production refuses to start with them. */
 export const DEFAULT_SECRET = 'dev-only-secret-change-me';
 
-const Env = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default('0.0.0.0'),
-  ECABINET_DATA_DIR: z.string().default('./data'),
-  ECABINET_SECRET: z.string().min(16).default(DEFAULT_SECRET),
-  /** Extra origins allowed to make cookie-authenticated writes, comma-separated (reverse proxies). */
-  ECABINET_ORIGINS: z.string().default(''),
-  ECABINET_DEMO_PASSWORD: z.string().min(8).default('ecabinet-demo'),
-  ECABINET_SESSION_HOURS: z.coerce.number().positive().default(12),
-  ECABINET_SEED: z.enum(['auto', 'never']).default('auto'),
-  /** Largest PDF upload in bytes (documents). */
-  ECABINET_DOCUMENT_MAX_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
-  /** SMTP server for e-mail reminders, e.g. smtp://user:pass@mail.example.gov.vn:587 (smtps:// for TLS on connect). Unset = no e-mail. */
+/**
+ * The one environment schema: every variable E-Cabinet reads, its default and its meaning
+ * (`.describe()`). docs/CONFIG.md is generated from it (`npm run config:doc`; a unit test fails when
+ * the two differ).
+ */
+export const Env = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('`production` refuses unsafe defaults and never seeds demo data.'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port (0 = any free port).'),
+  HOST: z.string().default('0.0.0.0').describe('Address to listen on.'),
+  ECABINET_DATA_DIR: z.string().default('./data').describe('The data folder: the SQLite database `ecabinet.sqlite` and the uploaded files under `files/`. Back up this folder with `npm run backup`.'),
+  ECABINET_SECRET: z.string().min(16).default(DEFAULT_SECRET).describe('Server secret (at least 16 characters): seals signing keys, and secret ballots while their vote is open (docs/VOTING.md). Production refuses the default. Keep it safe and apart from the backups: a restored folder needs the same secret, a backup must not carry it.'),
+  ECABINET_ORIGINS: z.string().default('').describe('Extra origins allowed to make cookie-authenticated writes, comma-separated (reverse proxies).'),
+  ECABINET_DEMO_PASSWORD: z.string().min(8).default('ecabinet-demo').describe('Password of the demo users seeded into an empty database (never in production).'),
+  ECABINET_SESSION_HOURS: z.coerce.number().positive().default(12).describe('How long a sign-in lasts, in hours.'),
+  ECABINET_SEED: z.enum(['auto', 'never']).default('auto').describe('`auto` seeds a demo committee and meeting into an empty database outside production; `never` does not.'),
+  ECABINET_DOCUMENT_MAX_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024).describe('Largest PDF upload in bytes (documents).'),
   SMTP_URL: z
     .string()
     .trim()
     .default('')
-    .refine((v) => v === '' || /^smtps?:\/\/[^/]/.test(v), 'SMTP_URL must be an smtp:// or smtps:// URL'),
-  /** Sender of e-mails: an address or `Name <address>`. */
-  MAIL_FROM: z.string().trim().default(''),
-  /** The address users open E-Cabinet at; links in e-mails start with it. Default http://localhost:<PORT>. */
-  APP_URL: z.string().trim().default(''),
-  /** How long a job claim holds before another runner may take the job over (crash recovery). */
-  ECABINET_JOB_LEASE_MS: z.coerce.number().int().min(100).default(60_000),
+    .refine((v) => v === '' || /^smtps?:\/\/[^/]/.test(v), 'SMTP_URL must be an smtp:// or smtps:// URL')
+    .describe('SMTP server for e-mail reminders, e.g. `smtp://user:pass@mail.example.gov.vn:587` (`smtps://` for TLS on connect). Empty = no e-mail.'),
+  MAIL_FROM: z.string().trim().default('').describe('Sender of e-mails: an address or `Name <address>`. Default `E-Cabinet <no-reply@<host of APP_URL>>`.'),
+  APP_URL: z.string().trim().default('').describe('The address users open E-Cabinet at; links in e-mails start with it. Default `http://localhost:<PORT>`.'),
+  ECABINET_JOB_LEASE_MS: z.coerce.number().int().min(100).default(60_000).describe('How long a job claim holds (ms) before another runner may take the job over (crash recovery).'),
+  ECABINET_BACKUP_DIR: z.string().default('').describe('Folder for scheduled backups (`ecabinet-<UTC time>` folders). Empty = no scheduled backups.'),
+  ECABINET_BACKUP_INTERVAL_HOURS: z.coerce.number().min(0).max(24 * 31).default(24).describe('Hours between scheduled backups when `ECABINET_BACKUP_DIR` is set (0 = off). The first runs one interval after start.'),
+  ECABINET_BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(7).describe('How many scheduled backups to keep; older ones are removed after each new one.'),
+  ECABINET_METRICS_TOKEN: z
+    .string()
+    .default('')
+    .refine((v) => v === '' || v.length >= 16, 'ECABINET_METRICS_TOKEN must be at least 16 characters')
+    .describe('Bearer token that lets a Prometheus server read `/metrics` from another host. Empty = `/metrics` answers loopback clients only.'),
   /**
    * Roles that must use a second factor (TOTP), comma-separated among admin, secretary, chair, or
    * `none`. Default: all three in production, none elsewhere (demo and development databases).
@@ -37,9 +45,26 @@ const Env = z.object({
     .string()
     .trim()
     .optional()
-    .refine((v) => v === undefined || v === 'none' || v === '' || v.split(',').every((r) => ['admin', 'secretary', 'chair'].includes(r.trim())), 'ECABINET_MFA_REQUIRED_ROLES: admin, secretary, chair (comma-separated) or none'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    .refine((v) => v === undefined || v === 'none' || v === '' || v.split(',').every((r) => ['admin', 'secretary', 'chair'].includes(r.trim())), 'ECABINET_MFA_REQUIRED_ROLES: admin, secretary, chair (comma-separated) or none')
+    .describe('Roles that must use a second factor (TOTP), comma-separated among `admin`, `secretary`, `chair`, or `none`. Default: all three in production, none elsewhere.'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level (JSON lines on stdout, with request ids).'),
+  ECABINET_ORG_NAME: z.string().optional().describe('Issuing body printed on minutes (default `UBND Thành phố Hà Nội`, a demo value).'),
+  ECABINET_ORG_PLACE: z.string().optional().describe('Place printed on minutes (default `Hà Nội`).'),
+  ECABINET_SEEDS_DIR: z.string().optional().describe('Articles the demo seed draws agenda items from (default `../shared/testdata/seeds`; built-in titles when absent).'),
 });
+
+/** Audio/video (server/sfu/sfu.config.ts reads these). */
+export const SfuEnv = z.object({
+  ECABINET_SFU: z.enum(['auto', 'off']).default('auto').describe('`off` disables audio/video; everything else runs.'),
+  MEDIASOUP_WORKER_BIN: z.string().optional().describe("The mediasoup 3.8.4 worker binary (default: Debian's `/usr/lib/x86_64-linux-gnu/mediasoup/mediasoup-worker` when installed). Without one, A/V is disabled."),
+  ECABINET_SFU_WORKERS: z.coerce.number().int().min(1).max(64).optional().describe('mediasoup workers (default: the number of cores).'),
+  ECABINET_RTC_LISTEN_IP: z.string().optional().describe('Where WebRTC transports listen (default `0.0.0.0`, `127.0.0.1` in tests).'),
+  ECABINET_RTC_ANNOUNCED_IP: z.string().optional().describe("The address announced to clients (default: this machine's first LAN IPv4 address). Set it on a LAN or behind NAT."),
+  ECABINET_RTC_MIN_PORT: z.coerce.number().int().min(1024).max(65535).default(40000).describe('Lowest RTC port (UDP/TCP).'),
+  ECABINET_RTC_MAX_PORT: z.coerce.number().int().min(1024).max(65535).default(49999).describe('Highest RTC port.'),
+  ECABINET_RTC_TCP: z.enum(['on', 'off']).default('on').describe('Allow WebRTC over TCP (firewalls without UDP).'),
+});
+
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -69,6 +94,10 @@ export interface Config {
   jobs: { leaseMs: number };
   /** Roles that must enrol and use a TOTP second factor (server/auth). */
   mfaRequiredRoles: ('admin' | 'secretary' | 'chair')[];
+  /** Scheduled backups (server/backup): `dir` null = off. */
+  backup: { dir: string | null; intervalHours: number; keep: number };
+  /** /metrics: bearer token for non-loopback scrapers; null = loopback only. */
+  metrics: { token: string | null };
 }
 
 /**
@@ -95,10 +124,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     mail: mailConfig(e.SMTP_URL, e.MAIL_FROM, e.APP_URL, e.PORT),
     jobs: { leaseMs: e.ECABINET_JOB_LEASE_MS },
     mfaRequiredRoles: mfaRoles(e.ECABINET_MFA_REQUIRED_ROLES, e.NODE_ENV),
+    backup: { dir: e.ECABINET_BACKUP_DIR ? path.resolve(e.ECABINET_BACKUP_DIR) : null, intervalHours: e.ECABINET_BACKUP_INTERVAL_HOURS, keep: e.ECABINET_BACKUP_KEEP },
+    metrics: { token: e.ECABINET_METRICS_TOKEN || null },
     ...overrides,
   };
-  if (config.env === 'production' && config.secret === DEFAULT_SECRET) {
-    throw new Error('Refusing to start in production with the default ECABINET_SECRET; set a long random value.');
+  if (config.env === 'production') {
+    const unsafe: string[] = [];
+    if (config.secret === DEFAULT_SECRET) unsafe.push('ECABINET_SECRET is the default from the repository; set a long random value');
+    if (config.backup.dir && path.resolve(config.backup.dir).startsWith(path.resolve(config.dataDir) + path.sep)) {
+      unsafe.push('ECABINET_BACKUP_DIR is inside ECABINET_DATA_DIR; keep backups on another disk or folder');
+    }
+    if (unsafe.length) throw new Error(`Refusing to start in production: ${unsafe.join('; ')}.`);
   }
   return config;
 }
@@ -107,6 +143,29 @@ function mfaRoles(v: string | undefined, env: string): Config['mfaRequiredRoles'
   if (v === undefined) return env === 'production' ? ['admin', 'secretary', 'chair'] : [];
   if (v === 'none' || v === '') return [];
   return [...new Set(v.split(',').map((r) => r.trim() as 'admin' | 'secretary' | 'chair'))];
+}
+
+/** docs/CONFIG.md, generated from `Env` (every variable, its default, its meaning). */
+export function configDoc(): string {
+  const rows = Object.entries({ ...Env.shape, ...SfuEnv.shape }).map(([name, schema]) => {
+    const def = (schema as z.ZodType).parse(undefined);
+    const shown = def === undefined ? '—' : def === '' ? '(empty)' : `\`${String(def)}\``;
+    return `| \`${name}\` | ${shown} | ${(schema as z.ZodType).description ?? ''} |`;
+  });
+  return [
+    '# Configuration',
+    '',
+    'E-Cabinet reads its configuration from environment variables only. This page is generated from the schema in',
+    '`server/config.ts` by `npm run config:doc`; a unit test fails when they differ.',
+    '',
+    'With `NODE_ENV=production` the server refuses to start with an unsafe default and names it: the repository\'s',
+    '`ECABINET_SECRET`, or a backup folder inside the data folder. Production never seeds demo data.',
+    '',
+    '| variable | default | meaning |',
+    '|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
 }
 
 /** E-mail settings: the sender defaults to no-reply at the app's host, links to the app's URL. */

@@ -12,6 +12,7 @@ import { sfuAttachment } from './sfu/sfu.attachment.js';
 import { yjsAttachment } from './yjs/yjs.attachment.js';
 import { annotationsAttachment } from './annotations/annotations.routes.js';
 import { capTcpConnections } from './http/connection-caps.js';
+import { backupAttachment } from './backup/backup.attachment.js';
 
 /**
  * A transport or subsystem that lives on the HTTP server (Socket.IO hub, Yjs hub, SFU).
@@ -21,7 +22,7 @@ export type Attachment = (app: App, server: http.Server) => Promise<Detach> | De
 export type Detach = { close(): Promise<void> | void };
 
 /** Subsystems attached to every server, in order. Realtime domains register here. */
-export const ATTACHMENTS: Attachment[] = [realtimeAttachment, yjsAttachment, sfuAttachment, jobsAttachment, minutesAttachment, annotationsAttachment];
+export const ATTACHMENTS: Attachment[] = [realtimeAttachment, yjsAttachment, sfuAttachment, jobsAttachment, minutesAttachment, annotationsAttachment, backupAttachment];
 
 /** HTTP server timeouts (ms); tests may shorten them before starting a server. */
 export const serverTimeouts = { headersMs: 15_000, requestMs: 300_000, keepAliveMs: 5_000 };

@@ -61,7 +61,9 @@ export function errorFunnel(log: Logger) {
     const e = toAppError(err, req.log ?? log);
     if (res.headersSent) return res.end();
     res.setHeader('cache-control', 'no-store');
-    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
+    // The request id (also in the X-Request-Id header and every log line of the request) lets support find the logs.
+    const requestId = typeof req.id === 'string' ? req.id : undefined;
+    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}), ...(requestId ? { requestId } : {}) } });
   };
 }
 

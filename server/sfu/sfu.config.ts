@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import { SfuEnv } from '../config.js';
 
 /** Where Debian's `mediasoup-worker` package (experimental suite) installs the worker. */
 export const DEBIAN_WORKER_BIN = '/usr/lib/x86_64-linux-gnu/mediasoup/mediasoup-worker';
@@ -24,16 +24,8 @@ export interface SfuConfig {
   logLevel: 'debug' | 'warn' | 'error' | 'none';
 }
 
-const Env = z.object({
-  ECABINET_SFU: z.enum(['auto', 'off']).default('auto'),
-  MEDIASOUP_WORKER_BIN: z.string().optional(),
-  ECABINET_SFU_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
-  ECABINET_RTC_LISTEN_IP: z.string().optional(),
-  ECABINET_RTC_ANNOUNCED_IP: z.string().optional(),
-  ECABINET_RTC_MIN_PORT: z.coerce.number().int().min(1024).max(65535).default(40000),
-  ECABINET_RTC_MAX_PORT: z.coerce.number().int().min(1024).max(65535).default(49999),
-  ECABINET_RTC_TCP: z.enum(['on', 'off']).default('on'),
-});
+/** The SFU's variables live in the one environment schema (server/config.ts, docs/CONFIG.md). */
+const Env = SfuEnv;
 
 /** The first non-internal IPv4 address of this machine, what LAN tablets can reach. */
 function lanAddress(): string | undefined {

@@ -1,5 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../server/config.js';
+import { Env, SfuEnv, configDoc, loadConfig } from '../../server/config.js';
 
 describe('configuration', () => {
   it('production refuses to start with the default secret', () => {
@@ -13,6 +15,20 @@ describe('configuration', () => {
     const c = loadConfig({ PORT: '4123' });
     expect(c.seed).toBe(true);
     expect(c.port).toBe(4123);
+  });
+  it('production names every unsafe default it refuses', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ECABINET_DATA_DIR: '/srv/ec', ECABINET_BACKUP_DIR: '/srv/ec/backups' })).toThrow(
+      /ECABINET_SECRET is the default.*; ECABINET_BACKUP_DIR is inside ECABINET_DATA_DIR/,
+    );
+    expect(() => loadConfig({ NODE_ENV: 'production', ECABINET_SECRET: 'a-long-random-production-secret', ECABINET_BACKUP_DIR: '/backups' })).not.toThrow();
+  });
+  it('docs/CONFIG.md is generated from the schema: every variable with its default and meaning (npm run config:doc)', () => {
+    const doc = fs.readFileSync(path.resolve(import.meta.dirname, '../../docs/CONFIG.md'), 'utf8');
+    expect(doc).toBe(configDoc());
+    for (const [name, schema] of Object.entries({ ...Env.shape, ...SfuEnv.shape })) {
+      expect(schema.description, `${name} has a meaning`).toBeTruthy();
+      expect(doc).toContain(`| \`${name}\` |`);
+    }
   });
   it('rejects a nonsense port', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow();
