@@ -151,5 +151,5 @@ describe('conclusions to tasks in the browser', () => {
     expect(problems.csp).toEqual([]);
     expect(problems.errors).toEqual([]);
     expect(ownerProblems.errors).toEqual([]);
-  }, 120_000);
+  }, 300_000);
 });

@@ -44,7 +44,7 @@ describe('app shell', () => {
     await page.reload();
     await page.locator('ec-app header nav a', { hasText: 'Meetings' }).waitFor();
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
-  }, 60_000);
+  }, 180_000);
 
   it('on a phone every tab of the main menu is fully visible (no strip cut at the edge), for a member and an admin', async () => {
     for (const user of ['member4', 'admin']) {
@@ -60,7 +60,7 @@ describe('app shell', () => {
       await screenshot(page, `shell-phone-${user}`, 'vi');
       await page.context().close();
     }
-  }, 90_000);
+  }, 240_000);
 
   it("the room's big display is a kiosk: no app menu, notification bell or logout button", async () => {
     const secretary = await server.login('secretary');
@@ -78,7 +78,7 @@ describe('app shell', () => {
     await page.goto('/meetings');
     await page.locator('ec-app header nav').waitFor();
     expect(problems.errors).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it("a member's meeting list shows a meeting as soon as it is published to them (push, no reload)", async () => {
     const page = await newPage(browser, server.url);
@@ -92,5 +92,5 @@ describe('app shell', () => {
     expect(await page.locator('ec-meeting-list-view li', { hasText: title }).count()).toBe(0);
     expect((await secretary.post(`/api/meetings/${m.meetingId}/publish`)).status).toBe(200);
     await page.locator('ec-meeting-list-view li', { hasText: title }).waitFor({ timeout: 10_000 });
-  }, 60_000);
+  }, 180_000);
 });
