@@ -519,7 +519,7 @@ export class EcDocumentAnnotations extends LitElement {
         <span class="sep"></span>
         <button ?disabled=${!s.canUndo} @click=${() => s.undoLast()} aria-label=${msg('Hoàn tác', { id: 'annotations.undo' })} title=${msg('Hoàn tác', { id: 'annotations.undo' })}>↶</button>
         <button ?disabled=${!s.canRedo} @click=${() => s.redoLast()} aria-label=${msg('Làm lại', { id: 'annotations.redo' })} title=${msg('Làm lại', { id: 'annotations.redo' })}>↷</button>
-        <button ?disabled=${!editable || own.length === 0} @click=${() => s.shareAll()}>${msg('Chia sẻ tất cả', { id: 'annotations.shareAll' })}</button>
+        <button data-testid="share-all" ?disabled=${!editable || own.length === 0} @click=${() => s.shareAll()}>${msg('Chia sẻ tất cả', { id: 'annotations.shareAll' })}</button>
         <button data-mode="present" aria-pressed=${this.presenting} ?disabled=${!editable}
           title=${msg('Vẽ và ghi chú trực tiếp lên lớp chung: mọi người thấy ngay (khi trình bày)', { id: 'annotations.present.hint' })}
           @click=${() => (this.presenting = !this.presenting)}>◉ ${msg('Vẽ cho mọi người', { id: 'annotations.present' })}</button>

@@ -323,6 +323,18 @@ export class EcLiveView extends LitElement {
       .short {
         display: none;
       }
+      /* Below desktop width the meeting's name leaves the bar to the item, the speaker and my action
+         (it stays the page's heading for screen readers, and is shown in the panel). */
+      @media (max-width: 1180px) {
+        h1 {
+          position: absolute;
+          width: 1px;
+          height: 1px;
+          overflow: hidden;
+          clip: rect(0 0 0 0);
+          white-space: nowrap;
+        }
+      }
       @media (max-width: 600px) {
         .long {
           display: none;
@@ -336,9 +348,6 @@ export class EcLiveView extends LitElement {
         .bar {
           padding: 0.3rem 0.5rem;
           gap: 0.25rem 0.5rem;
-        }
-        h1 {
-          display: none;
         }
         .bar .item {
           flex-basis: 100%;
@@ -551,7 +560,10 @@ export class EcLiveView extends LitElement {
       </div>
       ${floor
         ? html`<span class="speaker" aria-label=${msg('Đang phát biểu', { id: 'live.floor' })}>
-            🎤 <span data-testid="speaker">${floor.fullName}</span>
+            <svg width="18" height="18" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+              <rect x="9" y="2" width="6" height="12" rx="3"></rect><path d="M5 10a7 7 0 0 0 14 0M12 17v5M8 22h8"></path>
+            </svg>
+            <span data-testid="speaker">${floor.fullName}</span>
             <ec-live-timer .startedAt=${floor.startedAt} .allottedSeconds=${floor.allottedSeconds} .now=${() => s.client.now()}></ec-live-timer>
           </span>`
         : nothing}
@@ -585,7 +597,7 @@ export class EcLiveView extends LitElement {
         </button>`;
     if (st.meeting.status !== 'live') return nothing;
     return html`<button class="primary" data-testid="ask-speech" ?disabled=${this.busy} @click=${() => this.#run(() => s.command('speaker:request', { kind: 'speech' }))}>
-      ✋ ${msg('Xin phát biểu', { id: 'live.bar.ask' })}
+      ${msg('Xin phát biểu', { id: 'live.bar.ask' })}
     </button>`;
   }
 
