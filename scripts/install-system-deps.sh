@@ -19,8 +19,21 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive
-if [ ! -x "$worker" ] && [ ! -f /etc/apt/sources.list.d/experimental.list ]; then
-  echo 'deb http://deb.debian.org/debian experimental main' > /etc/apt/sources.list.d/experimental.list
+# The machine's own Debian mirror (the first deb URI in its apt configuration, one-line or deb822 format),
+# never a hard-coded address: machines behind a proxy or a local mirror must keep using theirs.
+debian_mirror() {
+  { grep -hsE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | sed -E 's/\[[^]]*\]//' | awk '{print $2}'
+    grep -hsE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'
+  } | grep -E '/debian/?$' | grep -v security | head -1
+}
+if [ ! -x "$worker" ] && ! grep -qsE '[[:space:]]experimental([[:space:]]|$)' /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; then
+  mirror="$(debian_mirror)"
+  if [ -n "$mirror" ]; then
+    echo "install-system-deps: adding the experimental suite of $mirror (only mediasoup-worker is taken from it)"
+    echo "deb ${mirror%/} experimental main" > /etc/apt/sources.list.d/experimental.list
+  else
+    echo "install-system-deps: no Debian mirror in /etc/apt; cannot add the experimental suite for mediasoup-worker" >&2
+  fi
 fi
 apt-get update -qq || true
 if [ ${#need[@]} -gt 0 ]; then
