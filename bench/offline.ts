@@ -48,12 +48,13 @@ const browser: Browser = await launchBrowser();
 
 async function installedPage(): Promise<Page> {
   const context = await browser.newContext({ baseURL: wifi.url, viewport: { width: 1024, height: 768 }, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+  // Measured downloads only: no automatic download of the next days' meetings at sign-in.
+  await context.addInitScript(() => localStorage.setItem('ec-offline-auto', 'off'));
   const page = await context.newPage();
   await login(page, 'member1');
   await page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 60_000 });
   // Let the sign-in work (account, lists, automatic downloads of the next days' meetings) settle.
   await page.waitForTimeout(2_000);
-  await page.evaluate(() => localStorage.setItem('ec-offline-auto', 'off'));
   await page.evaluate(async () => {
     const c = await caches.open('ec-offline-v1');
     for (const k of await c.keys()) if (!/\/api\/(auth\/me|meetings\?)/.test(k.url)) await c.delete(k);
@@ -69,6 +70,7 @@ const raw: number[] = [];
 for (let run = 0; run < RUNS; run++) {
   const page = await installedPage();
   console.error(`run ${run + 1}: installed`);
+  console.error(`run ${run + 1}: installed`);
   await page.goto(`/meetings/${meetingId}/documents`);
   await page.locator('ec-meeting-pack-view ec-offline-toggle [data-testid="offline-download"]').waitFor();
   wifi.resetBytes();
@@ -76,6 +78,7 @@ for (let run = 0; run < RUNS; run++) {
   await page.locator('ec-meeting-pack-view ec-offline-toggle [data-testid="offline-download"]').click();
   await page.locator('ec-meeting-pack-view ec-offline-toggle [data-state="ready"]').waitFor({ timeout: 300_000 });
   ready.push(performance.now() - t0);
+  console.error(`run ${run + 1}: ready in ${Math.round(ready.at(-1)!)} ms`);
   console.error(`run ${run + 1}: ready in ${Math.round(ready.at(-1)!)} ms`);
   bytes.push(wifi.bytesDown);
 

@@ -332,6 +332,8 @@ export async function wipeOfflineData(): Promise<void> {
 }
 
 let started: { userId: number } | null = null;
+/** Delay of the first reconcile after sign-in or app start. */
+const SYNC_DELAY_MS = 3_000;
 let timer: ReturnType<typeof setInterval> | null = null;
 
 // Installed when the app loads, before anyone is signed in: the very first request of a revoked device
@@ -360,5 +362,7 @@ export function startOffline(api: Api, me: Me): void {
   }
   if (started?.userId === me.id) return;
   started = { userId: me.id };
-  void offlineStore.bind(api, me).then(() => offlineStore.sync());
+  // The first reconcile waits a little: the member's first screens come before background downloads
+  // on a weak Wi-Fi.
+  void offlineStore.bind(api, me).then(() => setTimeout(() => void offlineStore.sync(), SYNC_DELAY_MS));
 }

@@ -243,7 +243,7 @@ describe('offline e2e: installable app, meeting packs ready offline, remote wipe
 
   it('logout wipes Cache Storage and IndexedDB; a restricted document and a removed meeting are deleted from the tablet at its next contact', { timeout: 240_000 }, async () => {
     const { m, sec, seedId, bigId } = await meetingWithPack(48);
-    const page = await newPage(browser, wifi.url, { viewport: VIEWPORTS.phone, locale: 'en-GB' });
+    const page = await newPage(browser, wifi.url, { viewport: VIEWPORTS.phone, offlineAuto: true });
     await signIn(page, m.members[0]);
     // Meetings of the next days are made available automatically.
     await page.locator(`li[data-meeting-id="${m.meetingId}"] [data-state="ready"]`).waitFor({ timeout: 120_000 });

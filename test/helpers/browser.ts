@@ -51,7 +51,7 @@ export async function launchBrowser(opts: { fakeMedia?: boolean; args?: string[]
 export async function newPage(
   browser: Browser,
   baseURL: string,
-  opts: { viewport?: { width: number; height: number }; locale?: string; hasTouch?: boolean } = {},
+  opts: { viewport?: { width: number; height: number }; locale?: string; hasTouch?: boolean; offlineAuto?: boolean } = {},
 ): Promise<Page> {
   const context: BrowserContext = await browser.newContext({
     baseURL,
@@ -60,6 +60,9 @@ export async function newPage(
     timezoneId: 'Asia/Ho_Chi_Minh',
     hasTouch: opts.hasTouch ?? false,
   });
+  // The app downloads the next days' meetings for offline reading in the background after sign-in
+  // (docs/OFFLINE.md); only the offline tests want that traffic.
+  if (!opts.offlineAuto) await context.addInitScript(() => localStorage.setItem('ec-offline-auto', 'off'));
   return context.newPage();
 }
 
