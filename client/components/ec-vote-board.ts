@@ -7,7 +7,7 @@ import { apiContext } from '../services/context.js';
 import { sharedRealtime } from '../services/socket.js';
 import { VotesSession } from '../services/votes.js';
 import './ec-vote-result.js';
-import { kindLabel, voteStyles } from './votes-shared.js';
+import { kindLabel, voteStyles, rollText } from './votes-shared.js';
 
 /**
  * The room display's vote area, readable across the room: while a vote is open, its title and the
@@ -71,11 +71,11 @@ export class EcVoteBoard extends LitElement {
     const v = this.session?.current;
     if (!v) return nothing;
     if (v.state !== 'open') return html`<ec-vote-result large .vote=${v}></ec-vote-result>`;
-    const p = this.session!.progress.get(v.id) ?? { voted: v.voted, eligible: v.eligible };
+    const p = this.session!.progress.get(v.id) ?? { voted: v.voted, eligible: v.eligible, members: v.members };
     return html`<section class="card open" data-testid="vote-board">
       <h2>${v.title}</h2>
       <div class="meta">${kindLabel(v.kind)} · ${v.secret ? msg('Bỏ phiếu kín', { id: 'votes.secret' }) : msg('Biểu quyết công khai', { id: 'votes.named' })}</div>
-      <div class="big" data-testid="board-progress">${msg(str`${p.voted}/${p.eligible} người đã biểu quyết`, { id: 'votes.progress' })}</div>
+      <div class="big" data-testid="board-progress">${rollText(p)}</div>
       <div class="bar"><span style="width:${p.eligible ? (100 * p.voted) / p.eligible : 0}%"></span></div>
     </section>`;
   }

@@ -8,7 +8,7 @@ import { localeContext } from '../services/context.js';
 import { formatTime } from '../services/format.js';
 import { CommandError } from '../services/socket.js';
 import './ec-vote-result.js';
-import { VotesSessionElement, kindLabel, majorityLabel, optionLabel, voteErrorText, voteStyles } from './votes-shared.js';
+import { VotesSessionElement, kindLabel, majorityLabel, optionLabel, voteErrorText, voteStyles, rollText } from './votes-shared.js';
 
 /**
  * The chair's vote console: prepare a vote (kind, secret or named, options, majority, abstentions,
@@ -134,7 +134,7 @@ export class EcVoteConsole extends VotesSessionElement {
 
   private renderVote(v: VoteView) {
     const s = this.session!;
-    const p = s.progress.get(v.id) ?? { voted: v.voted, eligible: v.eligible };
+    const p = s.progress.get(v.id) ?? { voted: v.voted, eligible: v.eligible, members: v.members };
     const stateText = { draft: msg('Chưa mở', { id: 'votes.state.draft' }), open: msg('Đang biểu quyết', { id: 'votes.state.open' }), closed: msg('Đã kết thúc', { id: 'votes.state.closed' }), announced: msg('Đã công bố', { id: 'votes.state.announced' }), annulled: msg('Đã hủy kết quả', { id: 'votes.state.annulled' }) }[v.state];
     return html`<div class="vote" data-testid="console-vote" data-vote-id=${v.id} data-state=${v.state}>
       <div class="row">
@@ -144,7 +144,7 @@ export class EcVoteConsole extends VotesSessionElement {
       </div>
       ${v.state === 'draft' ? html`<div class="row"><button class="primary" data-testid="vote-open" ?disabled=${this.busy} @click=${() => this.run('vote:open', { voteId: v.id })}>${msg('Mở biểu quyết', { id: 'votes.open' })}</button></div>` : nothing}
       ${v.state === 'open'
-        ? html`<p class="progress" data-testid="console-progress">${msg(str`${p.voted}/${p.eligible} người đã biểu quyết`, { id: 'votes.progress' })}</p>
+        ? html`<p class="progress" data-testid="console-progress">${rollText(p)}</p>
             <div class="bar"><span style="width:${p.eligible ? (100 * p.voted) / p.eligible : 0}%"></span></div>
             ${p.notVoted?.length
               ? html`<p class="meta">${msg('Chưa biểu quyết:', { id: 'votes.notVoted' })}</p>

@@ -5,7 +5,7 @@ import type { VoteView } from '../../shared/protocol/votes.js';
 import { newReceipt, receiptKey, storeReceipt, storedReceipt } from '../services/votes.js';
 import { CommandError, newCommandId } from '../services/socket.js';
 import './ec-vote-result.js';
-import { VotesSessionElement, abstainLabel, kindLabel, optionLabel, voteErrorText, voteStyles } from './votes-shared.js';
+import { VotesSessionElement, abstainLabel, kindLabel, optionLabel, voteErrorText, voteStyles, rollText } from './votes-shared.js';
 
 /**
  * A member's vote panel: the open vote with one large button per choice, a confirmation step, then
@@ -91,7 +91,7 @@ export class EcVotePanel extends VotesSessionElement {
   private renderOpen(v: VoteView) {
     const s = this.session!;
     const mine = s.mine.get(v.id);
-    const p = s.progress.get(v.id) ?? { voted: v.voted, eligible: v.eligible };
+    const p = s.progress.get(v.id) ?? { voted: v.voted, eligible: v.eligible, members: v.members };
     const proxies = mine?.proxyFor ?? [];
     const forUser = this.forUser;
     const forProxy = forUser != null ? proxies.find((x) => x.userId === forUser) : undefined;
@@ -105,7 +105,7 @@ export class EcVotePanel extends VotesSessionElement {
         ${kindLabel(v.kind)} · ${v.secret ? msg('Bỏ phiếu kín', { id: 'votes.secret' }) : msg('Biểu quyết công khai', { id: 'votes.named' })}
         ${multi ? html` · ${msg(str`Chọn tối đa ${v.maxChoices}`, { id: 'votes.maxChoices' })}` : nothing}
       </div>
-      <p class="progress" data-testid="vote-progress">${msg(str`${p.voted}/${p.eligible} người đã biểu quyết`, { id: 'votes.progress' })}</p>
+      <p class="progress" data-testid="vote-progress">${rollText(p)}</p>
       ${proxies.length
         ? html`<label class="row"
             >${msg('Bỏ phiếu cho', { id: 'votes.castFor' })}

@@ -2,7 +2,7 @@ import { localized, msg, str } from '@lit/localize';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { VoteView } from '../../shared/protocol/votes.js';
-import { abstainLabel, explanation, kindLabel, optionLabel, outcomeLabel, ruleText, voteStyles } from './votes-shared.js';
+import { abstainLabel, explanation, kindLabel, optionLabel, outcomeLabel, ruleText, voteStyles, rollText } from './votes-shared.js';
 
 /**
  * The result of a closed vote: outcome, each count (with a bar), abstentions, the rule applied and the
@@ -98,7 +98,7 @@ export class EcVoteResult extends LitElement {
         ${row(abstainLabel(), r.abstentions, false, 'count-abstain')}
       </table>
       <div class="meta">
-        ${msg(str`Đã bỏ phiếu: ${r.voted + r.abstentions}/${r.eligible} · Quy tắc: ${ruleText(r)}`, { id: 'votes.resultMeta' })}
+        <span data-testid="result-roll">${rollText({ voted: r.voted + r.abstentions, eligible: r.eligible, members: r.members })}</span> · ${msg(str`Quy tắc: ${ruleText(r)}`, { id: 'votes.resultRule' })}
       </div>
       <p class="explain" data-testid="vote-explanation">${explanation(r)}</p>
     </section>`;

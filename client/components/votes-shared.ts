@@ -1,3 +1,4 @@
+import { type RollCounts, rollSentence } from '../../shared/rules/roll.js';
 import { msg } from '@lit/localize';
 import { getLocale } from '../i18n/locale.js';
 import { consume } from '@lit/context';
@@ -60,6 +61,8 @@ export function outcomeLabel(o: TallyResultView['outcome']): string {
 }
 
 /** The server's one-sentence explanation in the interface language. */
+/** The one participation sentence of a vote (shared/rules/roll.ts), the same on every screen and document. */
+export const rollText = (c: RollCounts) => rollSentence(c, getLocale() === 'en' ? 'en' : 'vi');
 export const explanation = (r: TallyResultView) => (getLocale() === 'en' ? r.explanation.en : r.explanation.vi);
 export const ruleText = (r: TallyResultView) => (getLocale() === 'en' ? r.rule.en : r.rule.vi);
 

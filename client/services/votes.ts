@@ -6,6 +6,7 @@ import type { RealtimeClient } from './socket.js';
 export interface VoteProgress {
   voted: number;
   eligible: number;
+  members: number;
   notVoted?: { userId: number; fullName: string }[];
 }
 

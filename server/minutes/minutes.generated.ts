@@ -1,3 +1,4 @@
+import { rollSentence } from '../../shared/rules/roll.js';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { MinutesBlock, MinutesRun } from '../../shared/protocol/minutes.js';
 import type { Db } from '../db/client.js';
@@ -113,7 +114,7 @@ export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] 
     const out: MinutesBlock[] = [p({ text: 'Biểu quyết: ', b: true }, { text: `${v.title} (${v.secret ? 'bỏ phiếu kín' : 'biểu quyết công khai'}${r ? `; ${r.rule.vi}` : ''}).` })];
     if (r) {
       out.push({ t: 'ul', items: v.options.map((o, i) => [{ text: `${OPTION_VI[o] ?? o}: ${r.counts[i] ?? 0}` }]) });
-      out.push(p({ text: `Số người tham gia biểu quyết: ${r.voted}/${r.eligible}; không biểu quyết: ${r.abstentions}. ` }, { text: `Kết quả: ${OUTCOME_VI[r.outcome]}.`, b: true }, { text: ` ${r.explanation.vi}` }));
+      out.push(p({ text: `${rollSentence({ voted: r.voted + r.abstentions, eligible: r.eligible, members: r.members }, 'vi')}; không biểu quyết: ${r.abstentions}. ` }, { text: `Kết quả: ${OUTCOME_VI[r.outcome]}.`, b: true }, { text: ` ${r.explanation.vi}` }));
     }
     return out;
   };

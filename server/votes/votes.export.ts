@@ -1,3 +1,4 @@
+import { rollSentence } from '../../shared/rules/roll.js';
 import type { VoteView } from '../../shared/protocol/votes.js';
 import type { Db } from '../db/client.js';
 import { userNames } from './votes.repo.js';
@@ -28,7 +29,7 @@ export function voteCsv(db: Db, v: VoteView): string {
   const r = v.result;
   if (r) {
     rows.push(['outcome', `${r.outcome} (${OUTCOME_VI[r.outcome]})`], ['rule', r.rule.vi], ['required', r.required], ['voted', r.voted], ['abstentions_count', r.abstentions]);
-    rows.push(['eligible', r.eligible], ['members', r.members], ['explanation_vi', r.explanation.vi], ['explanation_en', r.explanation.en]);
+    rows.push(['eligible', r.eligible], ['members', r.members], ['participation', rollSentence({ voted: r.voted + r.abstentions, eligible: r.eligible, members: r.members }, 'vi')], ['explanation_vi', r.explanation.vi], ['explanation_en', r.explanation.en]);
   }
   rows.push([]);
   rows.push(['option', 'label', 'votes']);

@@ -1,3 +1,4 @@
+import { rollSentence } from '../../shared/rules/roll.js';
 import { type PDFFont, type PDFPage, rgb } from 'pdf-lib';
 import type { VoteView } from '../../shared/protocol/votes.js';
 import type { Logger } from '../log.js';
@@ -55,7 +56,7 @@ export async function renderVotePdf(v: VoteView, meetingTitle: string, eligibleN
       write(`Mở lúc ${fmt(v.openedAt)}; kết thúc lúc ${fmt(v.closedAt)}${v.announcedAt ? `; công bố lúc ${fmt(v.announcedAt)}` : ''}.`, { gap: 8 });
       const res = v.result;
       if (res) {
-        write(`Quy tắc: ${res.rule.vi}. Số người có quyền biểu quyết: ${res.eligible} (tổng số thành viên: ${res.members}).`, { gap: 6 });
+        write(`Quy tắc: ${res.rule.vi}. ${rollSentence({ voted: res.voted + res.abstentions, eligible: res.eligible, members: res.members }, 'vi')}.`, { gap: 6 });
         v.options.forEach((o) => write(`${label(o.index)}: ${res.counts[o.index] ?? 0}`));
         write(`Không biểu quyết: ${res.abstentions}`, { gap: 6 });
         write(`Kết quả: ${OUTCOME[res.outcome]}`, { f: b });

@@ -516,10 +516,12 @@ export class VotesService {
     const closed = row.state === 'closed' || row.state === 'announced';
     let voted = 0;
     let eligible = 0;
+    let members = row.result?.members ?? 0;
     if (row.state === 'open') {
       const o = ov ?? this.runtime(row);
       voted = o.voters.size;
       eligible = this.eligibleCount(o);
+      members = o.members.size;
     } else if (closed) {
       voted = row.result ? row.result.voted + row.result.abstentions : participationCount(this.ctx.db.$client, row.id);
       eligible = row.result?.eligible ?? 0;
@@ -546,6 +548,7 @@ export class VotesService {
       announcedAt: row.announcedAt,
       voted,
       eligible,
+      members,
       result: closed ? row.result : null,
       roll: closed && !row.secret ? namedRoll(this.ctx.db, row.id) : null,
     };
@@ -706,7 +709,7 @@ export class VotesService {
     const eligible = this.eligibleSet(ov);
     for (const v of ov.voters) eligible.add(v);
     ov.eligibleCache = { at: Date.now(), value: eligible.size };
-    const data = { voteId: id, voted: ov.voters.size, eligible: eligible.size };
+    const data = { voteId: id, voted: ov.voters.size, eligible: eligible.size, members: ov.members.size };
     // The chair's screen first: large rooms are served in slices (server/realtime/hub.ts).
     this.publisher?.broadcast(ov.row.meetingId, 'vote:progress', data, { first: ov.chairIds });
     if (!ov.row.secret) {

@@ -106,9 +106,10 @@ export const VoteView = z.object({
   closesAt: z.string().nullable(),
   closedAt: z.string().nullable(),
   announcedAt: z.string().nullable(),
-  /** Ballots received so far / voters eligible now. */
+  /** Ballots received so far (after close: counted) / voters eligible now (after close: at close) / all voting members — shared/rules/roll.ts. */
   voted: z.number(),
   eligible: z.number(),
+  members: z.number(),
   result: TallyResultView.nullable(),
   /** Named votes, after close: each voter's choice. */
   roll: z.array(z.object({ userId: z.number(), fullName: z.string(), choices: z.array(z.number()), castBy: z.number() })).nullable(),
@@ -174,7 +175,7 @@ export const VOTE_PUSHES = {
   /** A vote was created, opened, extended or announced: its full public view. */
   'vote:changed': z.object({ vote: VoteView }),
   /** Coalesced progress (a few per second at most): ballots received / eligible now. */
-  'vote:progress': z.object({ voteId: z.number(), voted: z.number(), eligible: z.number(), notVoted: z.array(z.object({ userId: z.number(), fullName: z.string() })).optional() }),
+  'vote:progress': z.object({ voteId: z.number(), voted: z.number(), eligible: z.number(), members: z.number(), notVoted: z.array(z.object({ userId: z.number(), fullName: z.string() })).optional() }),
   /** The vote closed; the result is counted. */
   'vote:closed': z.object({ vote: VoteView }),
   /**

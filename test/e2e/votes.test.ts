@@ -56,7 +56,7 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     await Promise.all([chair.goto('/meetings/1/console'), ...members.map((p) => p.goto('/meetings/1/live')), display.goto('/meetings/1/display')]);
     await tid(chair, 'vote-open').click();
     for (const p of members) await tid(p, 'vote-choice-0').waitFor();
-    await expect.poll(() => tid(display, 'board-progress').textContent()).toMatch(/0\/\d+ người đã biểu quyết/);
+    await expect.poll(() => tid(display, 'board-progress').textContent()).toMatch(/0\/\d+ đã biểu quyết · \d+ thành viên/);
 
     // One tap, then confirmation. member3 votes against.
     const choice = [0, 0, 1];

@@ -185,3 +185,58 @@ describe('proxies: one rule set for attendance and votes', () => {
     expect(await b.cmd('guest', 'vote:cast', { voteId: w.body.id, choices: [0], onBehalfOf: ids.member5 })).toMatchObject({ ok: true, data: { voterId: ids.member5 } });
   });
 });
+
+describe('one count everywhere (shared/rules/roll.ts)', () => {
+  it('the ack, the room push, REST, the CSV, the PDF and the minutes of one closed vote print the same participation sentence', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const { computeGenerated } = await import('../../server/minutes/minutes.generated.js');
+    const { rollSentence } = await import('../../shared/rules/roll.js');
+    const s = await startTestServer();
+    try {
+      const admin = await s.login('admin');
+      const ids = await userIds(admin);
+      const sec = await s.login('secretary');
+      const who = ['chair', 'member1', 'member2', 'member3', 'member4'];
+      const participants = [...who.map((u) => ({ userId: ids[u], role: u === 'chair' ? 'chair' : 'member', canVote: true })), { userId: ids.secretary, role: 'secretary', canVote: false }, { userId: ids.guest, role: 'guest', canVote: false }];
+      const committeeId = (await sec.get('/api/committees')).body.committees[0].id;
+      const m = await sec.post('/api/meetings', { committeeId, title: 'Một con số', startsAt: inDays(2, 1), endsAt: inDays(2, 3), participants });
+      await sec.post(`/api/meetings/${m.body.id}/publish`);
+      const t: Record<string, TestSocket> = {};
+      for (const u of ['chair', 'member1', 'member2', 'guest']) {
+        t[u] = await connected(connectSocket(s.url, await s.login(u)));
+        await t[u].cmd('meeting:join', { meetingId: m.body.id });
+      }
+      await t.chair.cmd('meeting:open', { meetingId: m.body.id, overrideReason: 'thử' });
+      for (const u of ['chair', 'member1', 'member2']) await t[u].cmd('attendance:check_in', { meetingId: m.body.id, mode: 'in_room', commandId: newCommandId() });
+      // member3 gives their vote to member2 from their own account: 4 eligible of 5 members.
+      const m3 = await connected(connectSocket(s.url, await s.login('member3')));
+      expect(await m3.cmd('vote:delegate', { meetingId: m.body.id, toUserId: ids.member2, commandId: newCommandId() })).toMatchObject({ ok: true });
+      const v = await sec.post(`/api/meetings/${m.body.id}/votes`, { title: 'Một con số', kind: 'motion' });
+      expect(await t.chair.cmd('vote:open', { voteId: v.body.id, commandId: newCommandId() })).toMatchObject({ ok: true });
+      await t.member1.cmd('vote:cast', { voteId: v.body.id, choices: [0], commandId: newCommandId() });
+      await t.member2.cmd('vote:cast', { voteId: v.body.id, choices: [1], commandId: newCommandId() });
+      const progress = await t.guest.waitFor('vote:progress', (d) => d.voteId === v.body.id && d.voted === 2);
+      expect(progress).toMatchObject({ voted: 2, eligible: 4, members: 5 });
+      const closed = await t.chair.cmd('vote:close', { voteId: v.body.id, commandId: newCommandId() });
+      const view = closed.ok ? closed.data.vote : null;
+      const expected = rollSentence({ voted: 2, eligible: 4, members: 5 }, 'vi');
+      expect(rollSentence({ voted: view.voted, eligible: view.eligible, members: view.members }, 'vi')).toBe(expected);
+      const pushed = (await t.guest.waitFor('vote:closed', (d) => d.vote.id === v.body.id)).vote;
+      const rest = (await sec.get(`/api/votes/${v.body.id}`)).body;
+      for (const x of [pushed, rest]) expect(rollSentence({ voted: x.voted, eligible: x.eligible, members: x.members }, 'vi')).toBe(expected);
+      const r = view.result;
+      expect(rollSentence({ voted: r.voted + r.abstentions, eligible: r.eligible, members: r.members }, 'vi')).toBe(expected);
+      expect((await sec.get(`/api/votes/${v.body.id}/export.csv`)).body).toContain(expected);
+      const pdf = await fetch(`${s.url}/api/votes/${v.body.id}/export.pdf`, { headers: { cookie: sec.cookie } });
+      const file = path.join(s.dataDir, 'roll.pdf');
+      fs.writeFileSync(file, Buffer.from(await pdf.arrayBuffer()));
+      expect(execFileSync('pdftotext', ['-raw', file, '-']).toString().replace(/\s+/g, ' ')).toContain(expected);
+      expect(JSON.stringify(computeGenerated(s.db, m.body.id))).toContain(expected);
+      for (const x of [...Object.values(t), m3]) x.close();
+    } finally {
+      await s.close();
+    }
+  });
+});
