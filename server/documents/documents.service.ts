@@ -103,12 +103,9 @@ function indexDocument(db: Db, documentId: number) {
   const d = db.select().from(documents).where(eq(documents.id, documentId)).get();
   if (!d || d.removedAt || !d.currentVersionId) return removeEntries(db, 'document', [documentId]);
   const pages = db.select().from(documentPages).where(eq(documentPages.versionId, d.currentVersionId)).orderBy(asc(documentPages.page)).all();
-  replaceEntries(
-    db,
-    'document',
-    documentId,
-    pages.filter((p) => p.text.trim()).map((p) => ({ meetingId: d.meetingId, page: p.page, title: d.title, body: p.text })),
-  );
+  const withText = pages.filter((p) => p.text.trim()).map((p) => ({ meetingId: d.meetingId, page: p.page, title: d.title, body: p.text }));
+  // A scanned document without a text layer is still found by its title.
+  replaceEntries(db, 'document', documentId, withText.length ? withText : [{ meetingId: d.meetingId, page: null, title: d.title, body: '' }]);
 }
 
 function insertVersion(db: Db, documentId: number, version: number, file: ReceivedFile, info: InspectResult, userId: number): number {

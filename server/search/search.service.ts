@@ -1,4 +1,5 @@
 import { foldText, normalizeText, queryTerms } from '../../shared/rules/fold.js';
+import { type ParsedQuery, ftsPhrase, parseSearchQuery } from '../../shared/rules/search-query.js';
 import type { SearchHit, SearchQuery, SearchResults } from '../../shared/protocol/search.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { Db } from '../db/client.js';
@@ -40,20 +41,23 @@ export function registerSearchKind(kind: string, visible: SearchVisibility, opts
   else GRANTS.delete(kind);
 }
 
-/** Adds entries to the index. Call inside the `tx()` that changes the indexed content. */
+/** Adds entries to the index (and refreshes the things they belong to). Call inside the `tx()` that changes the indexed content. */
 export function indexEntries(db: Db, entries: IndexEntry[]): void {
   if (!entries.length) return;
   const insEntry = db.$client.prepare('insert into search_entries (kind, ref_id, meeting_id, page, title, body) values (?, ?, ?, ?, ?, ?)');
   const insFts = db.$client.prepare('insert into search_fts (rowid, text) values (?, ?)');
+  const things = new Map<string, [string, number]>();
   for (const e of entries) {
     const title = normalizeText(e.title);
     const body = normalizeText(e.body);
     const r = insEntry.run(e.kind, e.refId, e.meetingId, e.page ?? null, title, body);
     insFts.run(r.lastInsertRowid, foldText(title) + '\n' + foldText(body));
+    things.set(`${e.kind}:${e.refId}`, [e.kind, e.refId]);
   }
+  for (const [kind, refId] of things.values()) rebuildGroup(db, kind, refId);
 }
 
-/** Removes every entry of `kind` for the given ref ids. Call inside the changing `tx()`. */
+/** Removes every entry of `kind` for the given ref ids (and their things). Call inside the changing `tx()`. */
 export function removeEntries(db: Db, kind: string, refIds: number[]): void {
   const ids = db.$client.prepare('select id from search_entries where kind = ? and ref_id = ?');
   const delFts = db.$client.prepare('delete from search_fts where rowid = ?');
@@ -63,6 +67,7 @@ export function removeEntries(db: Db, kind: string, refIds: number[]): void {
       delFts.run(row.id);
       delEntry.run(row.id);
     }
+    rebuildGroup(db, kind, refId);
   }
 }
 
@@ -73,6 +78,42 @@ export function replaceEntries(db: Db, kind: string, refId: number, entries: Omi
     db,
     entries.map((e) => ({ ...e, kind, refId })),
   );
+}
+
+/**
+ * Rewrites the `search_groups` row of one thing from its entries: its title and all its bodies in
+ * page order, so matching and ranking work on the whole thing. No entries → no row.
+ */
+function rebuildGroup(db: Db, kind: string, refId: number): void {
+  const c = db.$client;
+  const old = c.prepare('select id from search_groups where kind = ? and ref_id = ?').get(kind, refId) as { id: number } | undefined;
+  if (old) {
+    c.prepare('delete from search_groups_fts where rowid = ?').run(old.id);
+    c.prepare('delete from search_groups where id = ?').run(old.id);
+  }
+  const rows = c.prepare('select meeting_id as meetingId, title, body from search_entries where kind = ? and ref_id = ? order by page, id').all(kind, refId) as {
+    meetingId: number | null;
+    title: string;
+    body: string;
+  }[];
+  if (!rows.length) return;
+  const title = rows[0].title;
+  const r = c.prepare('insert into search_groups (kind, ref_id, meeting_id, title) values (?, ?, ?, ?)').run(kind, refId, rows[0].meetingId, title);
+  c.prepare('insert into search_groups_fts (rowid, title, body) values (?, ?, ?)').run(r.lastInsertRowid, foldText(title), rows.map((x) => foldText(x.body)).join('\n'));
+}
+
+/**
+ * Builds the missing `search_groups` rows of things indexed before groups existed (once, at start;
+ * a no-op afterwards). Returns how many were built.
+ */
+export function ensureGroups(db: Db): number {
+  const missing = db.$client
+    .prepare('select distinct e.kind, e.ref_id as refId from search_entries e where not exists (select 1 from search_groups g where g.kind = e.kind and g.ref_id = e.ref_id)')
+    .all() as { kind: string; refId: number }[];
+  db.$client.transaction(() => {
+    for (const m of missing) rebuildGroup(db, m.kind, m.refId);
+  })();
+  return missing.length;
 }
 
 /**
@@ -94,69 +135,172 @@ export function searchableMeetingIds(db: Db, user: AuthUser): number[] | null {
   return rows.map((r) => r.id);
 }
 
-interface Row {
+interface Candidate {
   id: number;
   kind: string;
   refId: number;
   meetingId: number | null;
-  page: number | null;
+  title: string;
+  /** bm25 over the whole thing, title weighted (lower is better). */
   score: number;
+  /** 0: the query as a phrase in the title; 1: every word in the title; 2: the phrase in the text; 3: the words anywhere. */
+  tier: number;
 }
 
+/** How much a word in the title weighs against one in the text (bm25 column weights). */
+const TITLE_WEIGHT = 8;
+/** Candidates ranked per strategy before access checks and re-ranking (bounded work per query). */
+const CANDIDATES = 400;
+/** Best pages shown under a document. */
+const BEST_PAGES = 3;
+
 /**
- * Full-text search over everything the user may see. The query is folded the same way as the
- * index (so "chuyen doi so" finds "Chuyển đổi số"), every term must match, hits are ranked by
- * bm25 and filtered by the kind's access hook, and each carries a highlighted snippet cut from
- * the original text.
+ * Full-text search over everything the user may see, one result per thing (a document, an agenda
+ * item, a meeting, minutes…), never one per page.
+ *
+ * - The query is folded like the index ("chuyen doi so", "Chuyển Đổi số" and "CHUYEN đổi SO" are
+ *   the same) and parsed: quoted parts must match as phrases, other words anywhere in the thing —
+ *   a document matches when its pages together hold every word, not only when one page does.
+ * - Ranking: the query as a phrase in the title, then every word in the title, then the phrase in
+ *   the text, then the rest; within each tier bm25 over the whole thing with the title weighted
+ *   ×8 (bm25's length normalisation keeps a 451-page pack from outranking short documents that are
+ *   about the query, and being one result it cannot crowd them out).
+ * - Access is checked now, per kind (`registerSearchKind`), on the candidates; nothing the caller
+ *   may not see is returned or counted.
+ * - Documents (kinds with pages) carry their best pages (the phrase first, then the pages holding
+ *   most of the words, then bm25), each with a highlighted snippet cut from the original text.
  */
 export function search(db: Db, user: AuthUser, q: SearchQuery): SearchResults {
-  const terms = queryTerms(q.q);
+  const parsed = parseSearchQuery(q.q);
+  const { terms } = parsed;
   if (!terms.length) return { query: q.q, hits: [] };
-  const match = terms.map((t) => `"${t}"`).join(' ');
   let meetings = searchableMeetingIds(db, user);
   if (q.meetingId !== undefined) meetings = meetings === null || meetings.includes(q.meetingId) ? [q.meetingId] : [];
-  // Entries granted outside those meetings (e.g. documents of a consultation), as [kind, refId] pairs.
+  // Things granted outside those meetings (e.g. documents of a consultation), as [kind, refId] pairs.
   const granted: [string, number][] = [];
   if (meetings !== null && q.meetingId === undefined) for (const [kind, grants] of GRANTS) for (const id of grants(db, user)) granted.push([kind, id]);
   if (meetings !== null && meetings.length === 0 && granted.length === 0) return { query: q.q, hits: [] };
   const scope =
     meetings === null
       ? ''
-      : `and (e.meeting_id in (select value from json_each(?))
-              or exists (select 1 from json_each(?) g where json_extract(g.value, '$[0]') = e.kind and json_extract(g.value, '$[1]') = e.ref_id))`;
-  // Rank without the text columns (the sorter then holds small rows, not every matching page's
-  // body); texts are read afterwards for the few hits returned.
-  const stmt = db.$client.prepare(
-    `select e.id, e.kind, e.ref_id as refId, e.meeting_id as meetingId, e.page, bm25(search_fts) as score
-       from search_fts join search_entries e on e.id = search_fts.rowid
-      where search_fts match ? ${scope}
-      order by score limit ? offset ?`,
+      : `and (g.meeting_id in (select value from json_each(@meetings))
+              or exists (select 1 from json_each(@granted) x where json_extract(x.value, '$[0]') = g.kind and json_extract(x.value, '$[1]') = g.ref_id))`;
+  const scopeArgs = meetings === null ? {} : { meetings: JSON.stringify(meetings), granted: JSON.stringify(granted) };
+  const ranked = db.$client.prepare(
+    `select g.id, g.kind, g.ref_id as refId, g.meeting_id as meetingId, g.title, bm25(search_groups_fts, ${TITLE_WEIGHT}, 1.0) as score
+       from search_groups_fts join search_groups g on g.id = search_groups_fts.rowid
+      where search_groups_fts match @match ${scope}
+      order by score limit ${CANDIDATES}`,
   );
-  const texts = db.$client.prepare('select title, body from search_entries where id = ?');
-  const hits: SearchHit[] = [];
-  const batch = Math.max(50, q.limit * 4);
-  // Page through candidates until enough visible hits are found (bounded: a user who may see
-  // little of a large index must not make one query scan everything).
-  for (let offset = 0; hits.length < q.limit && offset < batch * 10; offset += batch) {
-    const args: unknown[] = [match];
-    if (meetings !== null) args.push(JSON.stringify(meetings), JSON.stringify(granted));
-    args.push(batch, offset);
-    const rows = stmt.all(...args) as Row[];
-    const visible = new Map<string, Set<number>>();
-    for (const kind of new Set(rows.map((r) => r.kind))) {
-      const hook = KINDS.get(kind);
-      visible.set(kind, hook ? hook(db, user, [...new Set(rows.filter((r) => r.kind === kind).map((r) => r.refId))]) : new Set());
+  const phrase = terms.length > 1 ? ftsPhrase(terms) : null;
+  const all = parsed.required.map(ftsPhrase).join(' ');
+  const titleAll = `{title} : (${parsed.required.map(ftsPhrase).join(' ')})`;
+  // Three strategies, so that a thing that should rank first (exact phrase, title) is never lost
+  // behind CANDIDATES better-bm25 things that only hold the words.
+  const candidates = new Map<number, Candidate>();
+  const add = (match: string, tier: number) => {
+    for (const r of ranked.all({ match, ...scopeArgs }) as Omit<Candidate, 'tier'>[]) {
+      const c = candidates.get(r.id);
+      if (!c) candidates.set(r.id, { ...r, tier });
+      else c.tier = Math.min(c.tier, tier);
     }
-    for (const r of rows) {
-      if (!visible.get(r.kind)?.has(r.refId)) continue;
-      const t = texts.get(r.id) as { title: string; body: string };
-      hits.push({ kind: r.kind, refId: r.refId, meetingId: r.meetingId, page: r.page, title: t.title, snippet: snippet(t.body || t.title, terms), score: r.score });
-      if (hits.length >= q.limit) break;
-    }
-    if (rows.length < batch) break;
-  }
+  };
+  if (phrase) add(`{title} : ${phrase}`, 0);
+  add(titleAll, phrase ? 1 : 0);
+  if (phrase && !parsed.quoted) add(phrase, 2);
+  add(all, 3);
+  // Tiers were set by the strategy that found a thing; a thing found only by a later strategy may
+  // still qualify for an earlier tier: check the remaining ones on the candidates alone.
+  refineTiers(db, [...candidates.values()], phrase, titleAll);
+
+  const visible = visibleCandidates(db, user, [...candidates.values()]);
+  visible.sort((a, b) => a.tier - b.tier || a.score - b.score || a.id - b.id);
+  const top = visible.slice(0, q.limit);
+  const meetingTitles = titlesOfMeetings(db, top.map((c) => c.meetingId));
+  const texts = db.$client.prepare('select body from search_entries where kind = ? and ref_id = ? order by page, id limit 1');
+  const hits: SearchHit[] = top.map((c) => {
+    const pages = bestPages(db, c, parsed);
+    const body = pages.length ? pages[0].body : ((texts.get(c.kind, c.refId) as { body: string } | undefined)?.body ?? '');
+    return {
+      kind: c.kind,
+      refId: c.refId,
+      meetingId: c.meetingId,
+      meetingTitle: c.meetingId !== null ? (meetingTitles.get(c.meetingId) ?? null) : null,
+      page: pages[0]?.page ?? null,
+      title: c.title,
+      titleParts: highlight(c.title, terms),
+      snippet: snippet(body || c.title, terms, 180, phrase ? terms : null),
+      pages: pages.map((p) => ({ page: p.page, snippet: snippet(p.body, terms, 140, phrase ? terms : null) })),
+      score: c.score,
+    };
+  });
   return { query: q.q, hits };
 }
+
+/** Lowers each candidate's tier where a stricter match also holds. */
+function refineTiers(db: Db, cands: Candidate[], phrase: string | null, titleAll: string): void {
+  if (!cands.length) return;
+  // Match the whole index and intersect here: FTS5 runs a `rowid IN (…)` constraint as one lookup
+  // per rowid, which is far slower than one pass over the (small) result.
+  const check = db.$client.prepare('select rowid as id from search_groups_fts where search_groups_fts match ?');
+  const lower = (match: string, tier: number) => {
+    const hit = new Set((check.all(match) as { id: number }[]).map((r) => r.id));
+    for (const c of cands) if (c.tier > tier && hit.has(c.id)) c.tier = tier;
+  };
+  if (phrase) lower(`{title} : ${phrase}`, 0);
+  lower(titleAll, phrase ? 1 : 0);
+  if (phrase) lower(phrase, 2);
+}
+
+/** The candidates the user may see now, by each kind's access hook; unregistered kinds never. */
+function visibleCandidates(db: Db, user: AuthUser, cands: Candidate[]): Candidate[] {
+  const byKind = new Map<string, number[]>();
+  for (const c of cands) byKind.set(c.kind, [...(byKind.get(c.kind) ?? []), c.refId]);
+  const visible = new Map<string, Set<number>>();
+  for (const [kind, refIds] of byKind) {
+    const hook = KINDS.get(kind);
+    visible.set(kind, hook ? hook(db, user, [...new Set(refIds)]) : new Set());
+  }
+  return cands.filter((c) => visible.get(c.kind)?.has(c.refId));
+}
+
+function titlesOfMeetings(db: Db, ids: (number | null)[]): Map<number, string> {
+  const wanted = [...new Set(ids.filter((x): x is number => x !== null))];
+  if (!wanted.length) return new Map();
+  const rows = db.$client.prepare('select id, title from meetings where id in (select value from json_each(?))').all(JSON.stringify(wanted)) as { id: number; title: string }[];
+  return new Map(rows.map((r) => [r.id, r.title]));
+}
+
+/**
+ * The best pages of a paged thing for the query: pages holding the query as a phrase first, then
+ * those holding more of its words, then bm25. Empty for things without pages.
+ */
+function bestPages(db: Db, c: Candidate, parsed: ParsedQuery): { page: number; body: string }[] {
+  const any = parsed.terms.map((t) => ftsPhrase([t])).join(' OR ');
+  const rows = db.$client
+    .prepare(
+      `select e.page, e.body, bm25(search_fts) as score from search_fts join search_entries e on e.id = search_fts.rowid
+        where search_fts match ? and e.kind = ? and e.ref_id = ? and e.page is not null order by score limit 24`,
+    )
+    .all(any, c.kind, c.refId) as { page: number; body: string; score: number }[];
+  if (!rows.length) return [];
+  const res = parsed.terms.map((t) => wordRe(t));
+  const phraseRe = parsed.terms.length > 1 ? phraseRegExp(parsed.terms) : null;
+  const scored = rows.map((r) => {
+    const folded = quickFold(r.body);
+    const phraseHit = phraseRe?.test(folded) ? 1 : 0;
+    const covered = res.reduce((n, re) => n + (re.test(folded) ? 1 : 0), 0);
+    return { ...r, phraseHit, covered };
+  });
+  scored.sort((a, b) => b.phraseHit - a.phraseHit || b.covered - a.covered || a.score - b.score || a.page - b.page);
+  return scored.slice(0, BEST_PAGES).map((r) => ({ page: r.page, body: r.body }));
+}
+
+/** Folds like `foldText` without keeping offsets aligned (native string operations): for tests of presence only. */
+const quickFold = (text: string) => text.normalize('NFD').replace(/\p{M}/gu, '').replace(/[đĐ]/g, 'd').toLowerCase();
+
+const wordRe = (t: string) => new RegExp(`(?<![\\p{L}\\p{N}])${escapeRe(t)}(?![\\p{L}\\p{N}])`, 'u');
+const phraseRegExp = (terms: string[]) => new RegExp(`(?<![\\p{L}\\p{N}])${terms.map(escapeRe).join('[^\\p{L}\\p{N}]+')}(?![\\p{L}\\p{N}])`, 'u');
 
 /**
  * Entries of one thing (`kind`, `refId`) containing `query` as a phrase (folded), in page order, with snippets.
@@ -176,33 +320,56 @@ export function searchWithin(db: Db, kind: string, refId: number, query: string,
 }
 
 /**
- * About `width` characters of `text` around the first match of any term, split into parts with
- * the matching words marked. Offsets come from the aligned fold, so the parts are the original text.
+ * About `width` characters of `text` split into parts with the matching words marked. The window
+ * is placed on the first occurrence of `phrase` (the query's words in order) when there is one,
+ * else where most different query words sit close together, else at the first match. Offsets come
+ * from the aligned fold, so the parts are the original text (plain text: the client renders them
+ * as text, with `hit` parts in `<mark>`, never as HTML).
  */
-export function snippet(text: string, terms: string[], width = 180): { text: string; hit: boolean }[] {
+export function snippet(text: string, terms: string[], width = 180, phrase: string[] | null = null): { text: string; hit: boolean }[] {
+  if (!terms.length) return text ? [{ text: text.slice(0, width).replace(/\s+/g, ' '), hit: false }] : [];
   const folded = foldText(text);
-  const re = new RegExp(`(?<![\\p{L}\\p{N}])(?:${terms.map(escapeRe).join('|')})(?![\\p{L}\\p{N}])`, 'gu');
-  const first = re.exec(folded);
-  re.lastIndex = 0;
+  const re = new RegExp(`(?<![\\p{L}\\p{N}])(?:${[...terms].sort((a, b) => b.length - a.length).map(escapeRe).join('|')})(?![\\p{L}\\p{N}])`, 'gu');
+  const matches = [...folded.matchAll(re)].map((m) => ({ at: m.index, word: m[0] }));
+  let anchor = matches[0]?.at ?? -1;
+  const phraseAt = phrase && phrase.length > 1 ? folded.search(phraseRegExp(phrase)) : -1;
+  if (phraseAt >= 0) anchor = phraseAt;
+  else if (terms.length > 1 && matches.length > 1) {
+    // The match that starts the window holding the most different words.
+    let best = -1;
+    for (let i = 0, j = 0; i < matches.length; i++) {
+      while (j < matches.length && matches[j].at - matches[i].at < width * 0.6) j++;
+      const distinct = new Set(matches.slice(i, j).map((m) => m.word)).size;
+      if (distinct > best) {
+        best = distinct;
+        anchor = matches[i].at;
+      }
+    }
+  }
   let start = 0;
-  if (first) {
-    start = Math.max(0, first.index - Math.floor(width / 3));
+  if (anchor > 0 && text.length > width) {
+    start = Math.max(0, anchor - Math.floor(width / 4));
     const space = text.lastIndexOf(' ', start);
     if (start > 0 && space > start - 20) start = space + 1;
   }
   const end = Math.min(text.length, start + width);
   const parts: { text: string; hit: boolean }[] = [];
   let pos = start;
-  for (const m of folded.slice(start, end).matchAll(re)) {
-    const at = start + m.index;
-    if (at > pos) parts.push({ text: text.slice(pos, at), hit: false });
-    parts.push({ text: text.slice(at, at + m[0].length), hit: true });
-    pos = at + m[0].length;
+  for (const m of matches) {
+    if (m.at < start || m.at + m.word.length > end) continue;
+    if (m.at > pos) parts.push({ text: text.slice(pos, m.at), hit: false });
+    parts.push({ text: text.slice(m.at, m.at + m.word.length), hit: true });
+    pos = m.at + m.word.length;
   }
   if (pos < end) parts.push({ text: text.slice(pos, end), hit: false });
   if (start > 0 && parts[0]) parts[0].text = '…' + parts[0].text;
   if (end < text.length && parts.length) parts[parts.length - 1].text += '…';
   return parts.map((p) => ({ ...p, text: p.text.replace(/\s+/g, ' ') }));
+}
+
+/** The whole (short) `text` with the query's words marked: titles. */
+export function highlight(text: string, terms: string[]): { text: string; hit: boolean }[] {
+  return snippet(text, terms, Math.max(text.length, 1));
 }
 
 function escapeRe(s: string): string {
