@@ -33,7 +33,8 @@ const FILES = ['board-pack-large.pdf', 'seed-0.pdf', 'seed-1.pdf', 'seed-2.pdf',
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-const server = await startTestServer();
+const urls: string[] = [];
+const server = await startTestServer(process.env.BENCH_LOG_URLS ? { logLevel: 'debug', logTo: { write: (l: string) => { const m = /"url":"([^"]+)"/.exec(l); if (m && /request completed/.test(l)) urls.push(m[1]); } } } : {});
 const wifi = await netSwitch(server.port);
 const secretary = await server.login('secretary');
 const meetingId = 1;
@@ -74,6 +75,7 @@ for (let run = 0; run < RUNS; run++) {
   await page.goto(`/meetings/${meetingId}/documents`);
   await page.locator('ec-meeting-pack-view ec-offline-toggle [data-testid="offline-download"]').waitFor();
   wifi.resetBytes();
+  urls.length = 0;
   const t0 = performance.now();
   await page.locator('ec-meeting-pack-view ec-offline-toggle [data-testid="offline-download"]').click();
   await page.locator('ec-meeting-pack-view ec-offline-toggle [data-state="ready"]').waitFor({ timeout: 300_000 });
@@ -81,6 +83,7 @@ for (let run = 0; run < RUNS; run++) {
   console.error(`run ${run + 1}: ready in ${Math.round(ready.at(-1)!)} ms`);
   console.error(`run ${run + 1}: ready in ${Math.round(ready.at(-1)!)} ms`);
   bytes.push(wifi.bytesDown);
+  if (process.env.BENCH_LOG_URLS) console.error('URLS', JSON.stringify(urls.splice(0)));
 
   wifi.resetBytes();
   await page.evaluate(async (ids) => {

@@ -37,7 +37,7 @@ export default defineConfig({
       injectManifest: {
         // The whole shell, the self-hosted fonts and pdf.js data (cmaps, standard fonts, wasm): a meeting
         // room may have no internet at all, and the tablet may have no network.
-        globPatterns: ['**/*.{js,css,html,woff,woff2,png,svg,bcmap,pfb,ttf,wasm,icc,webmanifest}'],
+        globPatterns: ['**/*.{js,mjs,css,html,woff,woff2,png,svg,bcmap,pfb,ttf,wasm,icc,webmanifest}'],
         globIgnores: ['**/*.map'],
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
         rollupFormat: 'iife',
