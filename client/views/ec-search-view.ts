@@ -1,32 +1,27 @@
 import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
+import { customElement, property, query, state } from 'lit/decorators.js';
 import type { SearchHit, SearchResults } from '../../shared/protocol/search.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
 import { navigate } from '../services/router.js';
 import { sharedStyles } from '../styles/shared.js';
 
-/** One card per document (its best page, then its other matching pages in rank order); other kinds as they come. */
-function groupHits(hits: SearchHit[]): { hit: SearchHit; more: SearchHit[] }[] {
-  const out: { hit: SearchHit; more: SearchHit[] }[] = [];
-  const byDoc = new Map<number, { hit: SearchHit; more: SearchHit[] }>();
-  for (const h of hits) {
-    const g = h.kind === 'document' ? byDoc.get(h.refId) : undefined;
-    if (g) g.more.push(h);
-    else {
-      const entry = { hit: h, more: [] as SearchHit[] };
-      if (h.kind === 'document') byDoc.set(h.refId, entry);
-      out.push(entry);
-    }
-  }
-  return out;
-}
+type Parts = SearchHit['snippet'];
+type Filter = 'all' | 'document' | 'meeting' | 'agenda_item' | 'other';
+
+const KNOWN = new Set(['document', 'meeting', 'agenda_item']);
+const filterOf = (h: SearchHit): Filter => (KNOWN.has(h.kind) ? (h.kind as Filter) : 'other');
+
+/** Text parts with the matched words in `<mark>`: rendered as text by lit (never as HTML). */
+const marked = (parts: Parts) => parts.map((p) => (p.hit ? html`<mark>${p.text}</mark>` : p.text));
 
 /**
- * Search across agendas and documents: `/search?q=…[&meetingId=…]`. Works with or without
- * Vietnamese diacritics; each hit shows a highlighted snippet and opens the document at its page.
+ * Search across meetings, agenda items, documents, minutes and conclusions: `/search?q=…[&meetingId=…]`.
+ * One card per thing in rank order (the server groups pages: a document appears once, with its best
+ * pages as links under it); the matched words are highlighted in titles and snippets; a filter by kind.
+ * Works with or without Vietnamese marks; words in quotes are searched as a phrase.
  */
 @localized()
 @customElement('ec-search-view')
@@ -37,48 +32,112 @@ export class EcSearchView extends LitElement {
       form {
         display: flex;
         gap: 0.5rem;
-        margin-bottom: 1rem;
+        margin-bottom: 0.25rem;
       }
-      ol {
+      form input {
+        flex: 1;
+        min-width: 0;
+      }
+      .tip {
+        margin: 0 0 1rem;
+        font-size: 0.9rem;
+      }
+      .filters {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.4rem;
+        margin: 0 0 0.75rem;
+        padding: 0;
+        list-style: none;
+      }
+      .filters button {
+        min-height: var(--ec-touch);
+        border-radius: 999px;
+        padding: 0.3rem 0.9rem;
+        background: var(--ec-surface, #fff);
+        border: 1px solid var(--ec-border, #c9d1dc);
+        color: inherit;
+        font: inherit;
+        cursor: pointer;
+      }
+      .filters button[aria-pressed='true'] {
+        background: var(--ec-primary);
+        border-color: var(--ec-primary);
+        color: #fff;
+      }
+      ol.results {
         list-style: none;
         padding: 0;
         margin: 0;
         display: grid;
         gap: 0.75rem;
       }
-      .hit a {
+      .hit > a {
         display: flex;
         flex-direction: column;
-        gap: 0.25rem;
+        gap: 0.3rem;
         text-decoration: none;
         color: inherit;
         min-height: var(--ec-touch);
+        border-radius: 6px;
+      }
+      .hit > a:focus-visible,
+      .pages a:focus-visible {
+        outline: 3px solid var(--ec-primary);
+        outline-offset: 2px;
       }
       .hit .title {
         font-weight: 600;
-        color: var(--ec-primary);
+        font-size: 1.05rem;
+        color: var(--ec-primary-strong, var(--ec-primary));
+        overflow-wrap: anywhere;
       }
-      .hit mark {
+      .hit .snippet {
+        overflow-wrap: anywhere;
+      }
+      mark {
         background: #ffe08a;
         color: inherit;
         padding: 0 1px;
         border-radius: 2px;
       }
-      .hit .pages {
+      .meta {
         display: flex;
         flex-wrap: wrap;
-        gap: 0.35rem;
-        align-items: center;
-        margin-top: 0.5rem;
-      }
-      .hit .pages .btn {
-        padding: 0.2rem 0.6rem;
-      }
-      .hit .meta {
-        display: flex;
         gap: 0.5rem;
         align-items: center;
         font-size: 0.9rem;
+      }
+      .pages {
+        list-style: none;
+        margin: 0.6rem 0 0;
+        padding: 0 0 0 0.75rem;
+        border-left: 3px solid var(--ec-primary-soft, #dbe7f5);
+        display: grid;
+        gap: 0.35rem;
+      }
+      .pages a {
+        display: flex;
+        gap: 0.6rem;
+        align-items: baseline;
+        min-height: var(--ec-touch);
+        padding: 0.35rem 0.25rem;
+        text-decoration: none;
+        color: inherit;
+        border-radius: 6px;
+      }
+      .pages .pg {
+        flex: none;
+        font-weight: 600;
+        color: var(--ec-primary-strong, var(--ec-primary));
+        white-space: nowrap;
+      }
+      .pages .snippet {
+        font-size: 0.92rem;
+        overflow-wrap: anywhere;
+      }
+      .error button {
+        margin-left: 0.5rem;
       }
     `,
   ];
@@ -91,6 +150,9 @@ export class EcSearchView extends LitElement {
   @state() private busy = false;
   @state() private error: ApiError | null = null;
   @state() private q = '';
+  @state() private filter: Filter = 'all';
+  @query('input[type=search]') private input!: HTMLInputElement;
+  #seq = 0;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -98,16 +160,26 @@ export class EcSearchView extends LitElement {
     if (this.q.trim()) void this.#search();
   }
 
+  override firstUpdated(): void {
+    if (!this.q.trim()) this.input?.focus();
+  }
+
   async #search() {
+    const seq = ++this.#seq;
     this.busy = true;
     this.error = null;
     try {
       const meetingId = this.query.get('meetingId') ?? undefined;
-      this.results = await this.api.get<SearchResults>('/api/search', { q: this.q.trim(), meetingId, limit: 50 });
+      const r = await this.api.get<SearchResults>('/api/search', { q: this.q.trim(), meetingId, limit: 50 });
+      // A slower, older answer never replaces a newer one.
+      if (seq !== this.#seq) return;
+      this.results = r;
+      this.filter = 'all';
     } catch (e) {
+      if (seq !== this.#seq) return;
       this.error = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
     } finally {
-      this.busy = false;
+      if (seq === this.#seq) this.busy = false;
     }
   }
 
@@ -121,18 +193,95 @@ export class EcSearchView extends LitElement {
     void this.#search();
   }
 
-  #href(h: SearchHit): string {
-    if (h.kind === 'document') return `/documents/${h.refId}${h.page ? `?page=${h.page}` : ''}`;
+  #href(h: SearchHit, page = h.page): string {
+    if (h.kind === 'document') return `/documents/${h.refId}${page ? `?page=${page}` : ''}`;
     if (h.meetingId) return `/meetings/${h.meetingId}`;
     return '#';
   }
 
-  #kind(h: SearchHit) {
-    if (h.kind === 'document') return msg('Tài liệu', { id: 'search.kind.document' });
-    if (h.kind === 'agenda_item') return msg('Nội dung chương trình', { id: 'search.kind.agenda' });
-    if (h.kind === 'minutes') return msg('Biên bản', { id: 'search.kind.minutes' });
-    if (h.kind === 'conclusion') return msg('Kết luận', { id: 'search.kind.conclusion' });
-    return h.kind;
+  #kind(kind: string) {
+    if (kind === 'document') return msg('Tài liệu', { id: 'search.kind.document' });
+    if (kind === 'meeting') return msg('Phiên họp', { id: 'search.kind.meeting' });
+    if (kind === 'agenda_item') return msg('Nội dung chương trình', { id: 'search.kind.agenda' });
+    if (kind === 'minutes') return msg('Biên bản', { id: 'search.kind.minutes' });
+    if (kind === 'conclusion') return msg('Kết luận', { id: 'search.kind.conclusion' });
+    return kind;
+  }
+
+  #filterLabel(f: Filter) {
+    if (f === 'all') return msg('Tất cả', { id: 'search.filter.all' });
+    if (f === 'document') return msg('Tài liệu', { id: 'search.kind.document' });
+    if (f === 'meeting') return msg('Phiên họp', { id: 'search.kind.meeting' });
+    if (f === 'agenda_item') return msg('Nội dung chương trình', { id: 'search.kind.agenda' });
+    return msg('Biên bản, kết luận', { id: 'search.filter.other' });
+  }
+
+  #filters(hits: SearchHit[]) {
+    const counts = new Map<Filter, number>();
+    for (const h of hits) counts.set(filterOf(h), (counts.get(filterOf(h)) ?? 0) + 1);
+    const shown: Filter[] = ['all', ...(['document', 'meeting', 'agenda_item', 'other'] as Filter[]).filter((f) => counts.get(f))];
+    if (shown.length <= 2) return nothing;
+    return html`<ul class="filters" aria-label=${msg('Lọc theo loại', { id: 'search.filter.label' })}>
+      ${shown.map(
+        (f) =>
+          html`<li>
+            <button type="button" aria-pressed=${this.filter === f ? 'true' : 'false'} data-filter=${f} @click=${() => (this.filter = f)}>
+              ${this.#filterLabel(f)} (${f === 'all' ? hits.length : counts.get(f)})
+            </button>
+          </li>`,
+      )}
+    </ul>`;
+  }
+
+  #hit(h: SearchHit) {
+    const extraPages = h.kind === 'document' ? h.pages : [];
+    return html`<li class="card hit" data-kind=${h.kind} data-ref=${h.refId}>
+      <a href=${this.#href(h)}>
+        <span class="meta">
+          <span class="badge">${this.#kind(h.kind)}</span>
+          ${h.kind !== 'meeting' && h.meetingTitle ? html`<span class="muted">${h.meetingTitle}</span>` : nothing}
+        </span>
+        <span class="title">${marked(h.titleParts.length ? h.titleParts : [{ text: h.title, hit: false }])}</span>
+        ${extraPages.length === 0 && h.snippet.some((p) => p.text.trim()) && h.snippet.map((p) => p.text).join('') !== h.title
+          ? html`<span class="snippet">${marked(h.snippet)}</span>`
+          : nothing}
+      </a>
+      ${extraPages.length
+        ? html`<ul class="pages" aria-label=${msg(str`Các trang phù hợp nhất của ${h.title}`, { id: 'search.bestPages' })}>
+            ${extraPages.map(
+              (p) => html`<li>
+                <a href=${this.#href(h, p.page)} data-page=${p.page}>
+                  <span class="pg">${msg(str`Trang ${p.page}`, { id: 'documents.viewer.pageLabel' })}</span>
+                  <span class="snippet">${marked(p.snippet)}</span>
+                </a>
+              </li>`,
+            )}
+          </ul>`
+        : nothing}
+    </li>`;
+  }
+
+  #body() {
+    if (this.busy)
+      return html`<div class="state" role="status"><span class="spinner" aria-hidden="true"></span> ${msg('Đang tìm…', { id: 'search.loading' })}</div>`;
+    if (this.error)
+      return html`<p class="error" role="alert">
+        ${this.error.code === 'network' ? msg('Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.', { id: 'documents.pack.network' }) : this.error.message}
+        <button type="button" @click=${() => void this.#search()}>${msg('Thử lại', { id: 'search.retry' })}</button>
+      </p>`;
+    if (!this.results) return html`<p class="state">${msg('Nhập từ khóa: tên phiên họp, nội dung chương trình, tên hoặc nội dung tài liệu.', { id: 'search.start' })}</p>`;
+    const hits = this.results.hits;
+    if (!hits.length)
+      return html`<div class="state" role="status">
+        <p>${msg('Không tìm thấy kết quả phù hợp.', { id: 'search.none' })}</p>
+        <p>${msg('Thử ít từ hơn, hoặc bỏ dấu ngoặc kép.', { id: 'search.noneTip' })}</p>
+      </div>`;
+    const shown = this.filter === 'all' ? hits : hits.filter((h) => filterOf(h) === this.filter);
+    return html`<p class="muted" role="status">${msg(str`${hits.length} kết quả`, { id: 'search.count' })}</p>
+      ${this.#filters(hits)}
+      <ol class="results">
+        ${shown.map((h) => this.#hit(h))}
+      </ol>`;
   }
 
   override render() {
@@ -142,41 +291,17 @@ export class EcSearchView extends LitElement {
         <input
           type="search"
           name="q"
+          maxlength="200"
           .value=${this.q}
           placeholder=${msg('Ví dụ: chuyen doi so', { id: 'search.placeholder' })}
           aria-label=${msg('Từ khóa', { id: 'search.keywords' })}
+          aria-describedby="search-tip"
           @input=${(e: Event) => (this.q = (e.target as HTMLInputElement).value)}
         />
         <button class="primary" type="submit" ?disabled=${this.busy}>${msg('Tìm', { id: 'documents.viewer.find' })}</button>
       </form>
-      ${this.error
-        ? html`<p class="error" role="alert">
-            ${this.error.code === 'network' ? msg('Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.', { id: 'documents.pack.network' }) : this.error.message}
-          </p>`
-        : nothing}
-      ${this.busy ? html`<div class="state" role="status"><span class="spinner"></span></div>` : nothing}
-      ${this.results && !this.busy
-        ? this.results.hits.length
-          ? html`<p class="muted" role="status">${msg(str`${this.results.hits.length} kết quả`, { id: 'search.count' })}</p>
-              <ol>
-                ${groupHits(this.results.hits).map(
-                  ({ hit: h, more }) => html`<li class="card hit" data-kind=${h.kind}>
-                    <a href=${this.#href(h)}>
-                      <span class="meta"><span class="badge">${this.#kind(h)}</span>${h.page ? html`<span class="muted">${msg(str`Trang ${h.page}`, { id: 'documents.viewer.pageLabel' })}</span>` : nothing}</span>
-                      <span class="title">${h.title}</span>
-                      <span>${h.snippet.map((p) => (p.hit ? html`<mark>${p.text}</mark>` : p.text))}</span>
-                    </a>
-                    ${more.length
-                      ? html`<div class="pages">
-                          <span class="muted">${msg('Các trang khác:', { id: 'search.morePages' })}</span>
-                          ${more.map((m) => html`<a class="btn" href=${this.#href(m)}>${m.page}</a>`)}
-                        </div>`
-                      : nothing}
-                  </li>`,
-                )}
-              </ol>`
-          : html`<p class="state">${msg('Không tìm thấy kết quả phù hợp.', { id: 'search.none' })}</p>`
-        : nothing}
+      <p class="tip muted" id="search-tip">${msg('Gõ có dấu hoặc không dấu; đặt cụm từ trong "ngoặc kép" để tìm đúng cụm từ.', { id: 'search.tip' })}</p>
+      ${this.#body()}
     </div>`;
   }
 }

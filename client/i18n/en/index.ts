@@ -11,6 +11,7 @@ import { meetings } from './meetings.js';
 import { minutes } from './minutes.js';
 import { notes } from './notes.js';
 import { offline } from './offline.js';
+import { search } from './search.js';
 import { tasks } from './tasks.js';
 import { live } from './live.js';
 import { votes } from './votes.js';
@@ -36,4 +37,5 @@ export const templates: Catalog = {
   ...tasks,
   ...offline,
   ...account,
+  ...search,
 };
