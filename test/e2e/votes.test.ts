@@ -97,7 +97,11 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     await expect.poll(() => tid(members[0], 'vote-check-result').textContent()).toMatch(/đã được tính: Tán thành/);
     await screenshot(members[0], 'vote-result', 'vi');
     // The same result in English: the explanation comes from the server in both languages.
-    await display.locator('ec-language-switch button[lang="en"]').click();
+    // The room display is a kiosk (no menu, no language buttons): its account's language is set instead.
+    await display.evaluate(() =>
+      fetch('/api/auth/me', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ locale: 'en' }) }),
+    );
+    await display.reload();
     await expect.poll(() => tid(display, 'vote-explanation').textContent()).toMatch(/^Adopted: 2 of 3 votes cast in favour \(67%\)/);
     await screenshot(display, 'vote-display-result', 'en');
     await chair.locator('ec-language-switch button[lang="en"]').click();
