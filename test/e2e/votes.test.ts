@@ -115,6 +115,10 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     for (const p of [chair, phone, proxy]) await p.locator('ec-language-switch button[lang="vi"]').click();
     await tid(chair, 'console-delegations').waitFor();
     expect(await chair.locator('[data-testid="console-delegation"]').count()).toBe(0);
+    // A vote proxy comes only from a member who is absent (docs/VOTING.md "Proxies"): member3 leaves first.
+    const sec = await connected(connectSocket(server.url, await server.login('secretary')));
+    expect((await sec.cmd('attendance:mark_absent', { meetingId: 1, userId: ids.member3, reason: 'Đi công tác', commandId: newCommandId() })).ok).toBe(true);
+    sec.close();
     await tid(phone, 'delegate-start').click();
     await tid(phone, 'delegate-to').selectOption(String(ids.member1));
     await tid(phone, 'delegate-summary').waitFor();
