@@ -145,7 +145,7 @@ function parse(schema: ZodType | undefined, value: unknown, where: string): unkn
 /**
  * Path parameters and query strings are strings by nature: their schemas must take strings and parse
  * them strictly (`PathId`, `UrlInt`, enums). A schema expecting a number there (`Id`) would refuse every
- * request, and `z.coerce` would accept "1.0", " 1", "0x1"; both are programming errors, refused at start-up.
+ * request, and a coercing number schema would accept "1.0", " 1", "0x1"; both are programming errors, refused at start-up.
  */
 function assertUrlSchema(path: string, where: 'params' | 'query', schema: ZodType | undefined): void {
   if (!schema) return;
