@@ -52,6 +52,7 @@ beforeAll(async () => {
     ...['member1', 'secretary'].map((user) => ({ route: '/tasks', path: '/tasks', user, ready: 'ec-my-tasks-view h1' })),
     ...['secretary', 'member1'].map((user) => ({ route: '/committees/:id/tasks', path: `/committees/${cid}/tasks`, user, ready: 'ec-task-board-view h1' })),
     ...['member1', 'secretary'].map((user) => ({ route: '/consultations', path: '/consultations', user, ready: 'ec-consultations-view h1' })),
+    ...['member1', 'admin'].map((user) => ({ route: '/account', path: '/account', user, ready: 'ec-account-view h1' })),
     { route: '/search', path: `/search?q=${encodeURIComponent('báo cáo')}`, user: 'member1', ready: 'ec-search-view h1' },
     { route: '/admin/users', path: '/admin/users', user: 'admin', ready: 'ec-admin-users-view h1' },
     { route: '/admin/committees', path: '/admin/committees', user: 'admin', ready: 'ec-admin-committees-view h1' },
