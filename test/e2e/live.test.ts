@@ -126,7 +126,11 @@ describe('live meeting e2e: console, member tablet and room display', () => {
     await chair.locator('ec-language-switch button[lang="en"]').click();
     await expect.poll(() => tid(chair, 'next-speaker').textContent()).toContain('Next speaker');
     await screenshot(chair, 'live-console', 'en');
-    await display.locator('ec-language-switch button[lang="en"]').click();
+    // The room display is a kiosk (no menu, no language buttons): its account's language is set instead.
+    await display.evaluate(() =>
+      fetch('/api/auth/me', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ locale: 'en' }) }),
+    );
+    await display.reload();
     await expect.poll(() => tid(display, 'meeting-status').textContent()).toContain('In session');
     await screenshot(display, 'live-display', 'en');
   });

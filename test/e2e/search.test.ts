@@ -27,9 +27,10 @@ afterAll(async () => {
 const view = (page: Page) => page.locator('ec-search-view');
 const card = (page: Page, kind: string, refId: number) => page.locator(`ec-search-view li.hit[data-kind="${kind}"][data-ref="${refId}"]`);
 
-async function chooseEnglish(page: Page) {
-  await page.locator('ec-language-switch button[lang="en"]').first().click();
-  await expect.poll(() => page.locator('html').getAttribute('lang')).toBe('en');
+/** The language is the account's preference (kept on the server), so each test sets the one it reads. */
+async function chooseLanguage(page: Page, lang: 'vi' | 'en') {
+  await page.locator(`ec-language-switch button[lang="${lang}"]`).first().click();
+  await expect.poll(() => page.locator('html').getAttribute('lang')).toBe(lang);
 }
 
 describe('search in the browser', () => {
@@ -41,7 +42,7 @@ describe('search in the browser', () => {
       const page = await newPage(browser, server.url, { viewport: run.viewport, hasTouch: run.size === 'phone' });
       const problems = collectProblems(page);
       await login(page, 'member7');
-      if (run.lang === 'en') await chooseEnglish(page);
+      await chooseLanguage(page, run.lang);
       await page.goto('/search');
       const input = view(page).locator('input[type="search"]');
       await expect.poll(() => input.evaluate((el) => el === (el.getRootNode() as ShadowRoot).activeElement)).toBe(true);
@@ -78,6 +79,7 @@ describe('search in the browser', () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
     const problems = collectProblems(page);
     await login(page, 'member7');
+    await chooseLanguage(page, 'vi');
     await page.goto(`/search?q=${encodeURIComponent('phien hop cai cach hanh chinh')}`);
     const meeting = card(page, 'meeting', corpus.meetingA);
     await meeting.waitFor({ timeout: 60_000 });
@@ -102,6 +104,7 @@ describe('search in the browser', () => {
   it('empty, loading and error states: nothing found says so; a failed request offers a retry that works', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.phone });
     await login(page, 'member7');
+    await chooseLanguage(page, 'vi');
     await page.goto(`/search?q=${encodeURIComponent('xyzzy khong co tu nay')}`);
     await view(page).getByText('Không tìm thấy kết quả phù hợp.').waitFor({ timeout: 60_000 });
     await expectAxeClean(page, { label: 'search empty' });

@@ -119,6 +119,8 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     const sec = await connected(connectSocket(server.url, await server.login('secretary')));
     expect((await sec.cmd('attendance:mark_absent', { meetingId: 1, userId: ids.member3, reason: 'Đi công tác', commandId: newCommandId() })).ok).toBe(true);
     sec.close();
+    // The live view is document-first: attendance and delegation are in its side panel.
+    for (const p of [phone, proxy]) await openLivePanel(p);
     await tid(phone, 'delegate-start').click();
     await tid(phone, 'delegate-to').selectOption(String(ids.member1));
     await tid(phone, 'delegate-summary').waitFor();
@@ -225,3 +227,11 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     await sec.close();
   });
 });
+
+/** Opens the live view's side panel (attendance, delegation) unless it is open already. */
+async function openLivePanel(page: Page): Promise<void> {
+  const toggle = page.locator('[data-testid="panel-toggle"]').first();
+  await toggle.waitFor();
+  if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  await expect.poll(() => toggle.getAttribute('aria-expanded')).toBe('true');
+}
