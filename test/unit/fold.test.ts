@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { foldText, queryTerms } from '../../shared/rules/fold.js';
-import { snippet } from '../../server/search/search.service.js';
+import { snippet } from '../../shared/rules/find.js';
 
 describe('foldText', () => {
   it('strips Vietnamese marks, folds đ/Đ to d and lowercases', () => {
