@@ -241,6 +241,58 @@ describe('offline e2e: installable app, meeting packs ready offline, remote wipe
     await page.context().close();
   });
 
+  it('a full storage quota stops the download with a message and nothing claims to be ready; a document updated later replaces its offline copy and the member is told', { timeout: 180_000 }, async () => {
+    const m = await buildMeeting(server, { members: 1, agendaItems: 1, startsInHours: 240 });
+    const sec = await m.as('secretary');
+    const doc = await upload(sec, m.meetingId, m.itemIds[0], pdf('seed-0.pdf'), 'seed-0.pdf', { title: 'Tờ trình chuyển đổi số' });
+    expect(doc.status).toBe(201);
+    const page = await newPage(browser, wifi.url, { viewport: VIEWPORTS.tablet });
+    await signIn(page, m.members[0]);
+
+    // The tablet has almost no storage left for this origin (Chromium's quota, set through CDP).
+    const cdp = await page.context().newCDPSession(page);
+    const origin = new URL(wifi.url).origin;
+    const usage = (await cdp.send('Storage.getUsageAndQuota', { origin })).usage;
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 10_000 });
+    await page.goto(`/meetings/${m.meetingId}/documents`);
+    const toggle = page.locator('ec-meeting-pack-view ec-offline-toggle');
+    await toggle.locator('[data-testid="offline-download"]').click();
+    const status = toggle.locator('[data-testid="offline-status"]');
+    await toggle.locator('[data-state="error"]').waitFor({ timeout: 60_000 });
+    await expect(status.textContent()).resolves.toContain('Không đủ dung lượng');
+    await screenshot(page, 'offline-quota', 'vi');
+    expect(await cachedUrls(page)).not.toContain(`/api/documents/${doc.body.id}/file`);
+    await page.goto('/meetings');
+    expect(await page.locator(`li[data-meeting-id="${m.meetingId}"] [data-state="ready"]`).count()).toBe(0);
+    await page.goto(`/meetings/${m.meetingId}/documents`);
+    await toggle.locator('[data-state="error"], [data-state="none"]').first().waitFor();
+
+    // Space freed: the member tries again and the meeting becomes ready.
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    await toggle.locator('[data-testid="offline-download"]').click();
+    await toggle.locator('[data-state="ready"]').waitFor({ timeout: 60_000 });
+    const storedBytes = () =>
+      page.evaluate(async (url) => (await (await (await caches.open('ec-offline-v1')).match(url))?.arrayBuffer())?.byteLength ?? 0, `/api/documents/${doc.body.id}/file`);
+    const before = await storedBytes();
+    expect(before).toBeGreaterThan(0);
+
+    // The secretary replaces the file with a new version: at the tablet's next contact the copy is replaced and the banner says so.
+    const fd = new FormData();
+    fd.append('file', new Blob([pdf('seed-2.pdf') as Uint8Array<ArrayBuffer>], { type: 'application/pdf' }), 'seed-2.pdf');
+    expect((await sec.post(`/api/documents/${doc.body.id}/versions`, fd)).status).toBe(201);
+    await page.reload();
+    const notice = page.locator('ec-offline-banner [data-testid="offline-updated"]');
+    await notice.waitFor({ timeout: 30_000 });
+    await expect(notice.textContent()).resolves.toContain('Tờ trình chuyển đổi số');
+    await expect.poll(storedBytes).not.toBe(before);
+    // The copy is the new version (seed-2 is ~8 KB larger than seed-0), the one the server serves now.
+    const current = await page.evaluate(async (url) => (await (await fetch(url)).arrayBuffer()).byteLength, `/api/documents/${doc.body.id}/file`);
+    expect(await storedBytes()).toBe(current);
+    expect(current - before).toBeGreaterThan(4_000);
+    await screenshot(page, 'offline-updated', 'vi');
+    await page.context().close();
+  });
+
   it('logout wipes Cache Storage and IndexedDB; a restricted document and a removed meeting are deleted from the tablet at its next contact', { timeout: 240_000 }, async () => {
     const { m, sec, seedId, bigId } = await meetingWithPack(48);
     const page = await newPage(browser, wifi.url, { viewport: VIEWPORTS.phone, offlineAuto: true });
