@@ -31,6 +31,7 @@ import { annotationRoutes } from './annotations/annotations.routes.js';
 import { voteRoutes } from './votes/votes.routes.js';
 import { consultationRoutes } from './consultations/consultations.routes.js';
 import { mailJobs } from './mail/mail.service.js';
+import { httpMetrics, metricsHandler, readyzHandler } from './metrics/metrics.routes.js';
 
 export const VERSION = '0.1.0';
 
@@ -87,6 +88,7 @@ export function createApp({ db, config, log }: { db: Db; config: Config; log: Lo
       serializers: { req: (r: { id: string; method: string; url: string }) => ({ id: r.id, method: r.method, url: r.url.split('?')[0] }) },
     }),
   );
+  app.use(httpMetrics(ctx));
   app.use(securityHeaders(config));
 
   app.get('/healthz', (_req, res) => {
@@ -98,6 +100,10 @@ export function createApp({ db, config, log }: { db: Db; config: Config; log: Lo
     }
     res.status(dbOk === 'ok' ? 200 : 503).json({ status: dbOk === 'ok' ? 'ok' : 'error', db: dbOk, sfu: ctx.health.sfu.status, sfuReason: ctx.health.sfu.reason, version: VERSION });
   });
+
+  // Readiness (database writable, disk space, SFU) and Prometheus metrics (loopback or bearer token only).
+  app.get('/readyz', readyzHandler(ctx));
+  app.get('/metrics', metricsHandler(ctx));
 
   const openapi = buildOpenApi(api, VERSION);
   app.get('/api/openapi.json', (_req, res) => {

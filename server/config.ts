@@ -36,7 +36,8 @@ export const Env = z.object({
     .string()
     .default('')
     .refine((v) => v === '' || v.length >= 16, 'ECABINET_METRICS_TOKEN must be at least 16 characters')
-    .describe('Bearer token that lets a Prometheus server read `/metrics` from another host. Empty = `/metrics` answers loopback clients only.'),
+    .describe('Bearer token for `/metrics` (`Authorization: Bearer <token>`, at least 16 characters); when set, every scrape must carry it. Empty = `/metrics` answers only direct loopback clients (no `X-Forwarded-For`/`Forwarded` header: a reverse proxy on the same host is not trusted) and refuses everyone else with 403.'),
+  ECABINET_READY_MIN_FREE_MB: z.coerce.number().int().min(0).default(512).describe('`/readyz` reports not ready when the data folder\'s disk has less free space than this (MiB).'),
   /**
    * Roles that must use a second factor (TOTP), comma-separated among admin, secretary, chair, or
    * `none`. Default: all three in production, none elsewhere (demo and development databases).
@@ -96,8 +97,10 @@ export interface Config {
   mfaRequiredRoles: ('admin' | 'secretary' | 'chair')[];
   /** Scheduled backups (server/backup): `dir` null = off. */
   backup: { dir: string | null; intervalHours: number; keep: number };
-  /** /metrics: bearer token for non-loopback scrapers; null = loopback only. */
+  /** /metrics: bearer token required from every scraper; null = direct loopback clients only. */
   metrics: { token: string | null };
+  /** /readyz: least free space on the data folder's disk. */
+  ready: { minFreeBytes: number };
 }
 
 /**
@@ -126,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     mfaRequiredRoles: mfaRoles(e.ECABINET_MFA_REQUIRED_ROLES, e.NODE_ENV),
     backup: { dir: e.ECABINET_BACKUP_DIR ? path.resolve(e.ECABINET_BACKUP_DIR) : null, intervalHours: e.ECABINET_BACKUP_INTERVAL_HOURS, keep: e.ECABINET_BACKUP_KEEP },
     metrics: { token: e.ECABINET_METRICS_TOKEN || null },
+    ready: { minFreeBytes: e.ECABINET_READY_MIN_FREE_MB * 1024 * 1024 },
     ...overrides,
   };
   if (config.env === 'production') {

@@ -13,6 +13,7 @@ import { yjsAttachment } from './yjs/yjs.attachment.js';
 import { annotationsAttachment } from './annotations/annotations.routes.js';
 import { capTcpConnections } from './http/connection-caps.js';
 import { backupAttachment } from './backup/backup.attachment.js';
+import { metricsAttachment } from './metrics/metrics.attachment.js';
 
 /**
  * A transport or subsystem that lives on the HTTP server (Socket.IO hub, Yjs hub, SFU).
@@ -22,7 +23,7 @@ export type Attachment = (app: App, server: http.Server) => Promise<Detach> | De
 export type Detach = { close(): Promise<void> | void };
 
 /** Subsystems attached to every server, in order. Realtime domains register here. */
-export const ATTACHMENTS: Attachment[] = [realtimeAttachment, yjsAttachment, sfuAttachment, jobsAttachment, minutesAttachment, annotationsAttachment, backupAttachment];
+export const ATTACHMENTS: Attachment[] = [realtimeAttachment, yjsAttachment, sfuAttachment, jobsAttachment, minutesAttachment, annotationsAttachment, backupAttachment, metricsAttachment];
 
 /** HTTP server timeouts (ms); tests may shorten them before starting a server. */
 export const serverTimeouts = { headersMs: 15_000, requestMs: 300_000, keepAliveMs: 5_000 };

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { registerAuditFunctions, sealUnchainedEntries } from '../audit/audit.chain.js';
+import { dbObserver } from './observe.js';
 import * as schema from './schema/index.js';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -37,7 +38,14 @@ export function openDb(dataDir: string, file = 'ecabinet.sqlite'): Db {
  * better-sqlite3 cannot keep a transaction open across an await (drizzle-orm#2275).
  */
 export function tx<T>(db: Db, fn: (db: Db) => T): T {
-  return db.$client.transaction(() => fn(db))();
+  const observer = dbObserver(db.$client)?.transaction;
+  if (!observer) return db.$client.transaction(() => fn(db))();
+  const start = performance.now();
+  try {
+    return db.$client.transaction(() => fn(db))();
+  } finally {
+    observer((performance.now() - start) / 1000);
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type Database from 'better-sqlite3';
+import { dbObserver } from './observe.js';
 
 /**
  * Power-loss durability without blocking the event loop. The database runs WAL with
@@ -51,8 +52,10 @@ export class WalSync {
       return;
     }
     this.inFlight = true;
+    const start = performance.now();
     fs.fdatasync(fd, (err) => {
       this.inFlight = false;
+      if (!err) dbObserver(this.sqlite)?.walSync?.((performance.now() - start) / 1000);
       for (const w of group) {
         if (err) w.reject(err);
         else w.resolve();

@@ -64,6 +64,8 @@ export interface JobRunnerOptions {
   beforeRun?: (job: JobRow) => Promise<void>;
   /** Called after each committed transactional job (e.g. `notifier.flush()` to push the news). */
   afterCommit?: (job: JobRow) => void;
+  /** Called after each attempt: `done`, `retry` (failed, scheduled again) or `failed` (gave up). Metrics. */
+  onOutcome?: (job: JobRow, outcome: 'done' | 'retry' | 'failed') => void;
 }
 
 /**
@@ -79,7 +81,7 @@ export class JobRunner {
   private running: Promise<number> | null = null;
   private stopped = false;
   now: () => Date;
-  private readonly opts: Required<Omit<JobRunnerOptions, 'now' | 'beforeRun' | 'afterCommit'>> & Pick<JobRunnerOptions, 'beforeRun' | 'afterCommit'>;
+  private readonly opts: Required<Omit<JobRunnerOptions, 'now' | 'beforeRun' | 'afterCommit' | 'onOutcome'>> & Pick<JobRunnerOptions, 'beforeRun' | 'afterCommit' | 'onOutcome'>;
 
   constructor(
     private readonly db: Db,
@@ -155,6 +157,7 @@ export class JobRunner {
       .where(and(eq(jobs.id, job.id), eq(jobs.claimedBy, this.id)))
       .run();
     this.log.warn({ jobId: job.id, kind: job.kind, attempts: job.attempts, final, err: message }, 'job failed');
+    this.opts.onOutcome?.(job, final ? 'failed' : 'retry');
   }
 
   /**
@@ -188,10 +191,14 @@ export class JobRunner {
           if (ok) {
             done++;
             this.opts.afterCommit?.(job);
+            this.opts.onOutcome?.(job, 'done');
           }
         } else {
           await h.run(job);
-          if (this.markDone(this.db, job)) done++;
+          if (this.markDone(this.db, job)) {
+            done++;
+            this.opts.onOutcome?.(job, 'done');
+          }
         }
       } catch (err) {
         this.fail(job, err);
