@@ -376,6 +376,8 @@ export class EcLiveView extends LitElement {
   /** The meeting's votes and delegations, shared by the vote panel and the delegation card. */
   @state() private votes: VotesSession | null = null;
   @state() private error = '';
+  /** A command waiting for the network (idempotent ones are sent once the tablet is back), in words. */
+  @state() private queued = '';
   @state() private busy = false;
   /** Follow the presenter (default) or browse freely. */
   @state() private following = true;
@@ -447,12 +449,18 @@ export class EcLiveView extends LitElement {
   async #run(fn: () => Promise<unknown>) {
     this.busy = true;
     this.error = '';
+    // With no network the command waits (and is sent once, with its id, on reconnect) or is refused
+    // at once: either way the member is told, never left with a silent grey button.
+    if (this.session?.connection !== 'online' || navigator.onLine === false) {
+      this.queued = msg('Máy tính bảng đang mất kết nối: yêu cầu sẽ được gửi khi có kết nối trở lại.', { id: 'live.queued' });
+    }
     try {
       await fn();
     } catch (e) {
       this.error = commandErrorText(errorCode(e));
     } finally {
       this.busy = false;
+      this.queued = '';
     }
   }
 
@@ -541,6 +549,7 @@ export class EcLiveView extends LitElement {
       return html`${connectionBanner(s)}<p class="muted" role="status" style="padding:1rem">${msg('Đang tải phiên họp…', { id: 'live.loading' })}</p>`;
     return html`
       ${connectionBanner(s)} ${this.#renderBar()} ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${this.queued ? html`<p class="offline" role="status" data-testid="command-queued">${this.queued}</p>` : nothing}
       <div class="vote"><ec-vote-panel .session=${this.votes}></ec-vote-panel></div>
       <div class="main">${this.#renderDocument()} ${this.panelOpen ? this.#renderPanel() : nothing}</div>
     `;

@@ -211,9 +211,15 @@ describe('offline e2e: installable app, meeting packs ready offline, remote wipe
     await expect(tid(page, 'vote-queued').textContent()).resolves.toMatch(/mất kết nối/);
     await screenshot(page, 'offline-vote-queued', 'vi');
     expect(await voted()).toBe(0);
+    // Asking for the floor needs the room: with no network the tablet says the request waits for the connection.
+    await tid(page, 'ask-speech').click();
+    await expect.poll(() => tid(page, 'command-queued').textContent()).toContain('mất kết nối');
     await goOnline(page);
     await tid(page, 'vote-recorded').waitFor({ timeout: 30_000 });
     await expect.poll(voted, { timeout: 10_000 }).toBe(1);
+    // Back online it went through once: the member sees their place in the queue.
+    await tid(page, 'my-request').waitFor({ timeout: 30_000 });
+    await tid(page, 'command-queued').waitFor({ state: 'detached' });
     // Nothing else is replayed later: still one ballot after a reload.
     await page.reload();
     await tid(page, 'vote-recorded').waitFor({ timeout: 30_000 });

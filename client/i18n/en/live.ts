@@ -47,6 +47,7 @@ export const live: Catalog = {
   'live.err.invalidState': 'Not possible in the current state of the meeting.',
   'live.err.noQuorum': 'No quorum. Enter a reason to open anyway.',
   'live.err.notCheckedIn': 'Check in before asking for the floor.',
+  'live.queued': 'This tablet is offline: the request will be sent when the connection is back.',
   'live.err.offline': 'Offline: not sent. Try again when the connection is back.',
   'live.err.rateLimited': 'Too fast, please try again.',
   'live.floor': 'Has the floor',
