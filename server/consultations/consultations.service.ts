@@ -4,7 +4,7 @@ import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { type Db, tx } from '../db/client.js';
-import { committeeMembers, committees, consultationAnswers, consultationRecipients, consultations, documentVersions, documents, meetings, users } from '../db/schema/index.js';
+import { committeeMembers, committees, consultationAnswers, consultationRecipients, consultations, documentVersions, documentViewers, documents, meetings, users } from '../db/schema/index.js';
 import { documentAccess } from '../documents/documents.access.js';
 import { AppError, badRequest, forbidden, notFound } from '../http/errors.js';
 import { enqueueJob } from '../jobs/jobs.js';
@@ -17,16 +17,43 @@ export const CONSULTATION_CLOSE_JOB = 'consultation.close';
 /** Reminders go out this long before the deadline (those already past at sending are skipped). */
 export const REMINDER_OFFSETS_MS = [24 * 3600_000, 3600_000];
 
+/**
+ * True when `userId` is a recipient of the consultation NOW: listed when it was sent AND still a
+ * member of its committee. Checked at every use (reading, answering, reminders, e-mails, the
+ * documents it carries), so a member removed from the committee after the sending loses it at once.
+ */
+export function isCurrentRecipient(db: Db, userId: number, c: Pick<Row, 'id' | 'committeeId'>): boolean {
+  const listed = !!db
+    .select({ u: consultationRecipients.userId })
+    .from(consultationRecipients)
+    .where(and(eq(consultationRecipients.consultationId, c.id), eq(consultationRecipients.userId, userId)))
+    .get();
+  if (!listed) return false;
+  return !!db
+    .select({ u: committeeMembers.userId })
+    .from(committeeMembers)
+    .where(and(eq(committeeMembers.committeeId, c.committeeId), eq(committeeMembers.userId, userId)))
+    .get();
+}
+
 /** Who the caller is for a consultation; not visible → not_found. */
 function role(db: Db, user: AuthUser, c: Row): { manage: boolean; recipient: boolean } {
   const manage = user.systemRole === 'admin' || isCommitteeSecretary(db, user.id, c.committeeId);
-  const recipient = !!db
-    .select()
-    .from(consultationRecipients)
-    .where(and(eq(consultationRecipients.consultationId, c.id), eq(consultationRecipients.userId, user.id)))
-    .get();
+  const recipient = isCurrentRecipient(db, user.id, c);
   if (!manage && !recipient) throw notFound('Consultation');
   return { manage, recipient };
+}
+
+/** True when `user` may see consultation `id` now (its managers and current recipients). */
+export function consultationVisible(db: Db, user: AuthUser, id: number): boolean {
+  const c = db.select().from(consultations).where(eq(consultations.id, id)).get();
+  if (!c) return false;
+  try {
+    role(db, user, c);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const isClosed = (c: Row, now = Date.now()) => c.state === 'closed' || Date.parse(c.deadline) <= now;
@@ -71,9 +98,10 @@ export function createConsultation(ctx: AppContext, user: AuthUser, body: Create
  * Documents a consultation may carry. Sending one is what lets its recipients read it
  * (`consultationGrant` in server/documents/documents.access.ts), so each must be a document the
  * sender may see, of a meeting of this committee (no carrying another committee's papers across),
- * and published. A confidential document never opens through a consultation: it may be attached
- * only when every recipient may already see it in its meeting (so the list shows it to them).
- * @throws invalid_payload (unknown / not visible / other committee), document_not_published, document_confidential (422)
+ * and published. The document's own access still rules: one shared with named people may go only
+ * to recipients it names; a confidential one never opens through a consultation, so it may be
+ * attached only when every recipient may already see it in its meeting (so the list shows it to them).
+ * @throws invalid_payload (unknown / not visible / other committee), document_not_published, document_restricted, document_confidential (422)
  */
 function checkDocuments(db: Db, sender: AuthUser, committeeId: number, documentIds: number[], recipients: number[]): void {
   if (!documentIds.length) return;
@@ -84,6 +112,7 @@ function checkDocuments(db: Db, sender: AuthUser, committeeId: number, documentI
     .where(inArray(documents.id, documentIds))
     .all();
   const confidential: number[] = [];
+  const named: number[] = [];
   for (const id of documentIds) {
     const row = rows.find((r) => r.id === id);
     let a;
@@ -95,6 +124,14 @@ function checkDocuments(db: Db, sender: AuthUser, committeeId: number, documentI
     if (!row || row.committeeId !== committeeId) throw badRequest('Documents must belong to meetings of this committee', { documentId: id });
     if (!a.document.published) throw new AppError('document_not_published', 'Publish the document before sending it', 422, { documentId: id });
     if (a.confidential) confidential.push(id);
+    else if (a.document.access === 'named') named.push(id);
+  }
+  // A document shared with named people follows its own list: it may travel only to recipients it names.
+  for (const id of named) {
+    const viewers = new Set(db.select({ u: documentViewers.userId }).from(documentViewers).where(eq(documentViewers.documentId, id)).all().map((r) => r.u));
+    const outside = recipients.filter((r) => !viewers.has(r));
+    if (outside.length)
+      throw new AppError('document_restricted', 'A document shared with named people may be sent only to recipients it names', 422, { documentId: id, recipients: outside });
   }
   if (!confidential.length) return;
   const people = db.select().from(users).where(inArray(users.id, recipients)).all();
@@ -159,7 +196,8 @@ export function listConsultations(ctx: AppContext, user: AuthUser): Consultation
   const mine = db.select({ id: consultationRecipients.consultationId }).from(consultationRecipients).where(eq(consultationRecipients.userId, user.id)).all().map((r) => r.id);
   const managed = user.systemRole === 'admin' ? null : db.select({ id: committeeMembers.committeeId }).from(committeeMembers).where(and(eq(committeeMembers.userId, user.id), eq(committeeMembers.defaultRole, 'secretary'))).all().map((r) => r.id);
   const rows = db.select().from(consultations).orderBy(desc(consultations.id)).limit(200).all();
-  return rows.filter((c) => managed === null || mine.includes(c.id) || managed.includes(c.committeeId)).map((c) => view(db, user, c));
+  // A recipient removed from the committee since the sending no longer sees it (`isCurrentRecipient`).
+  return rows.filter((c) => managed === null || managed.includes(c.committeeId) || (mine.includes(c.id) && isCurrentRecipient(db, user.id, c))).map((c) => view(db, user, c));
 }
 
 /** Everything the report needs: the consultation, its recipients and every answer. */
@@ -225,7 +263,15 @@ export function runReminder(ctx: AppContext, d: Db, payload: Record<string, unkn
   const c = d.select().from(consultations).where(eq(consultations.id, id)).get();
   if (!c || c.state === 'closed') return [];
   const answered = new Set(d.select({ u: consultationAnswers.userId }).from(consultationAnswers).where(eq(consultationAnswers.consultationId, id)).all().map((r) => r.u));
-  const pending = d.select({ u: consultationRecipients.userId }).from(consultationRecipients).where(eq(consultationRecipients.consultationId, id)).all().map((r) => r.u).filter((u) => !answered.has(u));
+  // Recipients removed from the committee since the sending are no longer reminded (nor e-mailed).
+  const pending = d
+    .select({ u: consultationRecipients.userId })
+    .from(consultationRecipients)
+    .innerJoin(committeeMembers, and(eq(committeeMembers.committeeId, c.committeeId), eq(committeeMembers.userId, consultationRecipients.userId)))
+    .where(eq(consultationRecipients.consultationId, id))
+    .all()
+    .map((r) => r.u)
+    .filter((u) => !answered.has(u));
   ctx.notifier.add(d, pending, 'consultation_reminder', null, { consultationId: id, title: c.title, deadline: c.deadline });
   return pending;
 }
@@ -236,7 +282,13 @@ export function runClose(ctx: AppContext, d: Db, payload: Record<string, unknown
   const c = d.select().from(consultations).where(eq(consultations.id, id)).get();
   if (!c || c.state === 'closed') return;
   d.update(consultations).set({ state: 'closed', closedAt: new Date().toISOString() }).where(eq(consultations.id, id)).run();
-  const recipients = d.select({ u: consultationRecipients.userId }).from(consultationRecipients).where(eq(consultationRecipients.consultationId, id)).all().map((r) => r.u);
+  const recipients = d
+    .select({ u: consultationRecipients.userId })
+    .from(consultationRecipients)
+    .innerJoin(committeeMembers, and(eq(committeeMembers.committeeId, c.committeeId), eq(committeeMembers.userId, consultationRecipients.userId)))
+    .where(eq(consultationRecipients.consultationId, id))
+    .all()
+    .map((r) => r.u);
   ctx.notifier.add(d, [...new Set([...recipients, ...(c.createdBy ? [c.createdBy] : [])])], 'consultation_closed', null, { consultationId: id, title: c.title });
   audit(d, { actorId: null, action: 'consultation.closed', targetType: 'consultation', targetId: id, details: { answers: d.select().from(consultationAnswers).where(eq(consultationAnswers.consultationId, id)).all().length } });
 }

@@ -74,18 +74,31 @@ function meetingRuleAllows(db: Db, meeting: MeetingAccess, document: DocumentRow
 
 /**
  * Read access through a written consultation: the user is a recipient of a consultation whose
- * `documentIds` lists the document, and the document is published and not confidential. A
- * confidential document never opens this way (even if it was attached while every recipient could
- * see it, or made confidential later): only the meeting's own rule shows it.
+ * `documentIds` lists the document and is still a member of that consultation's committee, the
+ * document is published and its meeting is not (back to) a draft, and the document's own access
+ * lets them read it: `all`, or `named` with the user named. A confidential document never opens
+ * this way (even if it was attached while every recipient could see it, or made confidential
+ * later): only the meeting's own rule shows it. Checked at every read, so a later restriction, a
+ * removal from the committee or an unpublished meeting takes the document away at once.
  */
 export function consultationGrant(db: Db, userId: number, document: Pick<DocumentRow, 'id' | 'published' | 'removedAt' | 'access'>): boolean {
   if (!document.published || document.removedAt || document.access === 'confidential') return false;
-  return grantStatements(db).grant.get(userId, document.id) !== undefined;
+  return grantStatements(db).grant.get(document.id, userId) !== undefined;
 }
+
+/** The consultation rule in SQL: `r` recipients, `c` consultations, `d` documents (see `consultationGrant`). */
+const GRANT_RULE = `EXISTS (SELECT 1 FROM committee_members cm WHERE cm.committee_id = c.committee_id AND cm.user_id = r.user_id)
+  AND d.published = 1 AND d.removed_at IS NULL
+  AND (d.access = 'all' OR (d.access = 'named' AND EXISTS (SELECT 1 FROM document_viewers v WHERE v.document_id = d.id AND v.user_id = r.user_id)))
+  AND EXISTS (SELECT 1 FROM meetings m WHERE m.id = d.meeting_id AND m.status <> 'draft')`;
 const grantStatements = perDb(({ $client: c }) => ({
-  grant: c.prepare<[number, number]>(
-    `SELECT 1 FROM consultation_recipients r JOIN consultations c ON c.id = r.consultation_id
-     WHERE r.user_id = ? AND EXISTS (SELECT 1 FROM json_each(c.document_ids) j WHERE j.value = ?) LIMIT 1`,
+  grant: c.prepare<[documentId: number, userId: number]>(
+    `SELECT 1 FROM consultation_recipients r
+       JOIN consultations c ON c.id = r.consultation_id
+       JOIN documents d ON d.id = ?
+      WHERE r.user_id = ? AND EXISTS (SELECT 1 FROM json_each(c.document_ids) j WHERE j.value = d.id)
+        AND ${GRANT_RULE}
+      LIMIT 1`,
   ),
   /** Every document granted to a user (the rule above, for many at once). */
   all: c
@@ -94,7 +107,7 @@ const grantStatements = perDb(({ $client: c }) => ({
          JOIN consultations c ON c.id = r.consultation_id
          JOIN json_each(c.document_ids) j
          JOIN documents d ON d.id = j.value
-        WHERE r.user_id = ? AND d.published = 1 AND d.removed_at IS NULL AND d.access <> 'confidential'
+        WHERE r.user_id = ? AND ${GRANT_RULE}
         ORDER BY d.id`,
     )
     .pluck(),

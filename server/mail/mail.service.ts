@@ -4,8 +4,10 @@ import { createTransport } from 'nodemailer';
 import type { Config } from '../config.js';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/client.js';
-import { consultations, meetings, tasks, users } from '../db/schema/index.js';
+import { isCurrentRecipient } from '../consultations/consultations.service.js';
+import { consultationAnswers, consultations, meetings, tasks, users } from '../db/schema/index.js';
 import { type JobRow, enqueueJob, jobRunner } from '../jobs/jobs.js';
+import { isOwner } from '../tasks/tasks.service.js';
 import { type ReminderMailData, type ReminderMailKind, renderReminderMail } from './mail.templates.js';
 
 /** Job kind of one e-mail to one user (mode `external`: at-least-once, deduplicated by Message-ID). */
@@ -107,26 +109,39 @@ interface Recipient {
 
 /**
  * Loads what the e-mail says from the database, as it is now. Null when there is nothing to send:
- * the user was deactivated or lost their address, or the task/consultation is gone.
+ * the user was deactivated or lost their address, the task/consultation is gone, or — authorization
+ * at the moment of use — the recipient is no longer the one the reminder was for: no longer an owner
+ * of the open task (reassigned, moved to another unit), or no longer a current recipient of the
+ * open consultation (removed from its committee) or already answered. An e-mail sent later (after a
+ * retry, a slow queue) never carries a title to someone who lost access since it was queued.
  */
 export function loadReminderMail(db: Db, config: Pick<Config, 'mail'>, p: MailJobPayload): { to: Recipient; data: ReminderMailData } | null {
-  const u = db.select({ email: users.email, fullName: users.fullName, locale: users.locale, active: users.active }).from(users).where(eq(users.id, p.userId)).get();
+  const u = db
+    .select({ id: users.id, username: users.username, email: users.email, fullName: users.fullName, title: users.title, unit: users.unit, systemRole: users.systemRole, locale: users.locale, active: users.active })
+    .from(users)
+    .where(eq(users.id, p.userId))
+    .get();
   if (!u || !u.active || !u.email) return null;
   const to = { email: u.email, fullName: u.fullName, locale: u.locale };
   if (p.kind === 'consultation_reminder') {
-    const c = db.select({ title: consultations.title, deadline: consultations.deadline }).from(consultations).where(eq(consultations.id, Number(p.consultationId))).get();
-    if (!c) return null;
+    const c = db.select().from(consultations).where(eq(consultations.id, Number(p.consultationId))).get();
+    if (!c || c.state === 'closed' || !isCurrentRecipient(db, u.id, c)) return null;
+    const answered = db
+      .select({ u: consultationAnswers.userId })
+      .from(consultationAnswers)
+      .where(and(eq(consultationAnswers.consultationId, c.id), eq(consultationAnswers.userId, u.id)))
+      .get();
+    if (answered) return null;
     return { to, data: { kind: p.kind, fullName: u.fullName, title: c.title, deadline: c.deadline, link: `${config.mail.appUrl}/consultations` } };
   }
-  const t = db
-    .select({ title: tasks.title, deadline: tasks.deadline, meetingTitle: meetings.title })
-    .from(tasks)
-    .leftJoin(meetings, eq(meetings.id, tasks.meetingId))
-    .where(eq(tasks.id, Number(p.taskId)))
-    .get();
-  if (!t) return null;
-  return { to, data: { kind: p.kind, fullName: u.fullName, title: t.title, deadline: t.deadline, meetingTitle: t.meetingTitle, link: `${config.mail.appUrl}/tasks` } };
+  const t = db.select().from(tasks).where(eq(tasks.id, Number(p.taskId))).get();
+  if (!t || !OPEN_TASK.includes(t.status) || !isOwner(db, u, t)) return null;
+  const meetingTitle = t.meetingId == null ? null : (db.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, t.meetingId)).get()?.title ?? null);
+  return { to, data: { kind: p.kind, fullName: u.fullName, title: t.title, deadline: t.deadline, meetingTitle, link: `${config.mail.appUrl}/tasks` } };
 }
+
+/** Task states a reminder e-mail is still about (a cancelled or confirmed task needs none). */
+const OPEN_TASK: string[] = ['open', 'in_progress', 'done_reported'];
 
 /** The SMTP transport of an app (one per process, created on first send). */
 export type MailTransport = ReturnType<typeof createTransport>;

@@ -10,7 +10,7 @@ import { listNotifications } from './notifications.service.js';
 export function notificationRoutes({ api, db }: AppContext): void {
   api.route(
     { method: 'get', path: '/api/notifications', summary: 'My notifications, newest first', tags: ['notifications'], access: 'user', response: NotificationList },
-    ({ user }) => listNotifications(db, user.id),
+    ({ user }) => listNotifications(db, user),
   );
   api.route(
     { method: 'post', path: '/api/notifications/:id/read', summary: 'Mark one notification read', tags: ['notifications'], access: 'user', params: IdParams },

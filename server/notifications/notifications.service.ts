@@ -1,7 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import type { AuthUser } from '../auth/sessions.js';
+import { consultationVisible } from '../consultations/consultations.service.js';
 import type { Db } from '../db/client.js';
-import { notifications } from '../db/schema/index.js';
+import { notifications, tasks } from '../db/schema/index.js';
+import { meetingAccess } from '../meetings/meetings.access.js';
+import { taskVisible } from '../tasks/tasks.service.js';
+
+type NotificationRow = typeof notifications.$inferSelect;
 
 export interface NotificationEvent {
   userIds: number[];
@@ -50,13 +56,58 @@ export class Notifier extends EventEmitter<{ created: [NotificationEvent] }> {
   }
 }
 
-export function listNotifications(db: Db, userId: number) {
-  const rows = db.select().from(notifications).where(eq(notifications.userId, userId)).orderBy(desc(notifications.createdAt), desc(notifications.id)).limit(100).all();
+/**
+ * Whether a notification may be shown to `user` now. A notification copies a title (meeting, task,
+ * consultation) when it is created; shown later, that title must not outlive the access that
+ * justified it. So its subject is re-checked at read time with the domain's own rule: a task by
+ * `taskVisible`, a consultation by `consultationVisible`, anything else of a meeting by
+ * `meetingAccess` — a participant removed from a meeting (or a meeting back to draft) no longer
+ * sees its news. `cache` spares repeated checks of one subject in a list.
+ */
+export function notificationVisible(db: Db, user: AuthUser, n: Pick<NotificationRow, 'kind' | 'meetingId' | 'data'>, cache = new Map<string, boolean>()): boolean {
+  const taskId = n.data?.taskId;
+  const consultationId = n.data?.consultationId;
+  const key = typeof taskId === 'number' ? `t${taskId}` : typeof consultationId === 'number' ? `c${consultationId}` : n.meetingId != null ? `m${n.meetingId}` : null;
+  if (key === null) return true;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  let ok: boolean;
+  if (typeof taskId === 'number') {
+    const t = db.select().from(tasks).where(eq(tasks.id, taskId)).get();
+    ok = !!t && taskVisible(db, user, t);
+  } else if (typeof consultationId === 'number') {
+    ok = consultationVisible(db, user, consultationId);
+  } else {
+    try {
+      meetingAccess(db, user, n.meetingId!);
+      ok = true;
+    } catch {
+      ok = false;
+    }
+  }
+  cache.set(key, ok);
+  return ok;
+}
+
+/**
+ * The caller's notifications, newest first (at most 100), and how many are unread — both only
+ * of what they may still see (`notificationVisible`); the list looks at the newest 1,000.
+ */
+export function listNotifications(db: Db, user: AuthUser) {
+  const cache = new Map<string, boolean>();
+  const visible = (r: NotificationRow) => notificationVisible(db, user, r, cache);
+  const rows: NotificationRow[] = [];
+  for (const r of db.select().from(notifications).where(eq(notifications.userId, user.id)).orderBy(desc(notifications.createdAt), desc(notifications.id)).limit(1000).all()) {
+    if (!visible(r)) continue;
+    rows.push(r);
+    if (rows.length === 100) break;
+  }
   const unread = db
-    .select({ n: sql<number>`count(*)` })
+    .select()
     .from(notifications)
-    .where(and(eq(notifications.userId, userId), isNull(notifications.readAt)))
-    .get()!.n;
+    .where(and(eq(notifications.userId, user.id), isNull(notifications.readAt)))
+    .all()
+    .filter(visible).length;
   return {
     notifications: rows.map((r) => ({ id: r.id, kind: r.kind, meetingId: r.meetingId, data: r.data, createdAt: r.createdAt, readAt: r.readAt })),
     unread,

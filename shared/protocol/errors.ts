@@ -79,6 +79,7 @@ export const ERROR_CODES = [
   'deadline_in_past',
   'document_not_published',
   'document_confidential',
+  'document_restricted',
   // Documents and files
   'not_a_pdf',
   'invalid_pdf',

@@ -120,17 +120,19 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
     expect(conf.body.error).toMatchObject({ code: 'document_confidential' });
     expect((await send([ids.member2], [999_999])).body.error.code).toBe('invalid_payload');
     await expect404(m2, secret);
+    // A document shared with named people follows its own list: not to a recipient it does not name.
+    const restricted = await send([ids.member1, ids.member2], [open, named]);
+    expect(restricted.status).toBe(422);
+    expect(restricted.body.error).toMatchObject({ code: 'document_restricted', details: { documentId: named, recipients: [ids.member2] } });
+    await expect404(m2, named);
 
-    const sent = await send([ids.member2], [open, named, open]);
+    const sent = await send([ids.member2], [open, open]);
     expect(sent.status, JSON.stringify(sent.body)).toBe(201);
-    expect(sent.body.documentIds).toEqual([open, named]);
+    expect(sent.body.documentIds).toEqual([open]);
     const seen = await m2.get(`/api/consultations/${sent.body.id}`);
-    expect(seen.body.documents).toEqual([
-      expect.objectContaining({ id: open, title: 'Đề án ứng dụng công nghệ thông tin', meetingId, access: 'all', pageCount: expect.any(Number) }),
-      expect.objectContaining({ id: named, access: 'named' }),
-    ]);
-    // The recipient reads both: details, bytes (ranges too), page text, find, a stamped download.
-    for (const id of [open, named]) {
+    expect(seen.body.documents).toEqual([expect.objectContaining({ id: open, title: 'Đề án ứng dụng công nghệ thông tin', meetingId, access: 'all', pageCount: expect.any(Number) })]);
+    // The recipient reads it: details, bytes (ranges too), page text, find, a stamped download.
+    for (const id of [open]) {
       for (const url of urls(id)) expect((await m2.get(url)).status, url).toBe(200);
       const range = await fetch(`${s.url}/api/documents/${id}/file`, { headers: { cookie: m2.cookie, range: 'bytes=0-9' } });
       expect(range.status).toBe(206);
@@ -138,9 +140,10 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
     }
     expect((await m2.get(`/api/documents/${open}`)).body).toMatchObject({ canManage: false, canDownload: true });
     // Search finds the documents sent to the recipient, though they are not in the meeting.
-    const searchDocs = async (c: HttpClient) =>
-      ((await c.get(`/api/search?q=${encodeURIComponent('chuyển đổi số')}`)).body.hits as { kind: string; refId: number }[]).filter((h) => h.kind === 'document').map((h) => h.refId);
-    expect(await searchDocs(m2)).toContain(named);
+    const searchDocs = async (c: HttpClient, q = 'công nghệ thông tin') =>
+      ((await c.get(`/api/search?q=${encodeURIComponent(q)}`)).body.hits as { kind: string; refId: number }[]).filter((h) => h.kind === 'document').map((h) => h.refId);
+    expect(await searchDocs(m2)).toContain(open);
+    expect(await searchDocs(m2, 'chuyển đổi số')).not.toContain(named);
     expect(await searchDocs(m2)).not.toContain(secret);
     // …but only those documents, and nothing else of the meeting.
     await expect404(m2, secret);
@@ -168,10 +171,17 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
     const toNamed = await send([ids.member1], [secret]);
     expect(toNamed.status, JSON.stringify(toNamed.body)).toBe(201);
     expect((await m1.get(`/api/consultations/${toNamed.body.id}`)).body.documents).toEqual([expect.objectContaining({ id: secret, access: 'confidential' })]);
-    // Made confidential, unpublished or removed after sending: the recipient loses it.
-    expect((await secretary.patch(`/api/documents/${named}`, { access: 'confidential' })).status).toBe(200);
-    await expect404(m2, named);
-    expect(await searchDocs(m2)).not.toContain(named);
+    // Restricted after sending — shared with named people only, made confidential, unpublished or removed: the recipient loses it.
+    expect((await secretary.patch(`/api/documents/${open}`, { access: 'named', viewerIds: [ids.member1] })).status).toBe(200);
+    await expect404(m2, open);
+    expect(await searchDocs(m2)).not.toContain(open);
+    expect((await secretary.patch(`/api/documents/${open}`, { access: 'all' })).status).toBe(200);
+    expect((await m2.get(`/api/documents/${open}`)).status).toBe(200);
+    expect((await secretary.patch(`/api/documents/${open}`, { access: 'confidential' })).status).toBe(200);
+    await expect404(m2, open);
+    expect(await searchDocs(m2)).not.toContain(open);
+    expect((await secretary.patch(`/api/documents/${open}`, { access: 'all' })).status).toBe(200);
+    expect((await m2.get(`/api/documents/${open}`)).status).toBe(200);
     expect((await secretary.patch(`/api/documents/${open}`, { published: false })).status).toBe(200);
     await expect404(m2, open);
     expect((await m2.get(`/api/consultations/${sent.body.id}`)).body.documents).toEqual([]);
