@@ -61,8 +61,15 @@ export const sfuAttachment: Attachment = async (app) => {
   const hub = hubOf(app);
   if (hub) registerAvSocket(hub, sfu);
   else log.warn('no realtime hub attached before the SFU: A/V signaling unavailable');
+  // A closed meeting drops everyone's A/V; otherwise whoever lost access to it loses their media at once.
   const onMeetingChanged = ({ meetingId }: { meetingId: number }) => {
-    if (sfu.meetingStatus(meetingId) === 'closed') sfu.closeMeeting(meetingId);
+    try {
+      if (sfu.meetingStatus(meetingId) === 'closed') sfu.closeMeeting(meetingId);
+      else sfu.revokeAccess(meetingId);
+    } catch (err) {
+      // A listener must never throw into the emitting domain's code.
+      log.error({ err, meetingId }, 'could not apply a meeting change to A/V');
+    }
   };
   // The speakers' list (server/live) announces every change of the floor; the microphones follow.
   const onFloorChanged = ({ meetingId, userId }: { meetingId: number; userId: number | null }) => {

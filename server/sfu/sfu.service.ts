@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import { roomStations, meetings } from '../db/schema/index.js';
 import { AppError, forbidden, notFound } from '../http/errors.js';
 import type { Logger } from '../log.js';
-import type { MeetingAccess } from '../meetings/meetings.access.js';
+import { type MeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
 import {
   AV_LIMITS,
   type AvConsumeAck,
@@ -380,6 +380,38 @@ export class Sfu {
       const peer = room.peers.get(socketId);
       if (peer) this.closePeer(room, peer, false);
     }
+  }
+
+  /**
+   * Access to the meeting may have changed (participants removed, the meeting unpublished): every
+   * peer whose user may no longer see the meeting (`meetingAccess`, checked now) is told
+   * `av:reset { reason: 'access_revoked' }` and loses its transports at once — with them its
+   * producers and consumers, and the consumers others had of its producers (mediasoup cascades) — on
+   * every socket of that user. Returns how many peers were closed.
+   */
+  revokeAccess(meetingId: number): number {
+    const room = this.rooms.get(meetingId);
+    if (!room) return 0;
+    const allowed = new Map<number, boolean>();
+    let closed = 0;
+    for (const peer of [...room.peers.values()]) {
+      let ok = allowed.get(peer.userId);
+      if (ok === undefined) {
+        try {
+          meetingAccess(this.db, peer.link.user, meetingId);
+          ok = true;
+        } catch {
+          ok = false;
+        }
+        allowed.set(peer.userId, ok);
+      }
+      if (ok) continue;
+      peer.link.push(meetingId, 'av:reset', { reason: 'access_revoked', rejoin: false });
+      this.closePeer(room, peer, false);
+      closed++;
+    }
+    if (closed) this.log.info({ meetingId, peers: closed }, 'A/V closed for participants who lost access');
+    return closed;
   }
 
   /** The meeting was closed: tell its participants and release its router. */

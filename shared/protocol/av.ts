@@ -264,7 +264,7 @@ export const AV_PUSHES = {
   'av:floor': AvFloorState,
   'av:activeSpeaker': z.object({ userId: z.number().nullable() }),
   /** The media server restarted (worker died) or the meeting closed: drop all media; re-join when `rejoin`. */
-  'av:reset': z.object({ reason: z.enum(['worker_died', 'meeting_closed', 'left']), rejoin: z.boolean() }),
+  'av:reset': z.object({ reason: z.enum(['worker_died', 'meeting_closed', 'left', 'access_revoked']), rejoin: z.boolean() }),
 };
 export type AvPushes = { [K in keyof typeof AV_PUSHES]: z.output<(typeof AV_PUSHES)[K]> };
 
