@@ -430,6 +430,8 @@ export class EcConsultationsView extends LitElement {
     switch (code) {
       case 'document_confidential':
         return msg('Tài liệu mật chỉ gửi được cho những người đã có quyền xem tài liệu đó. Hãy bỏ tài liệu mật ra.', { id: 'consult.err.confidential' });
+      case 'document_restricted':
+        return msg('Tài liệu chỉ dành cho người được chỉ định chỉ gửi được cho những người có tên trong danh sách xem. Hãy bỏ tài liệu đó ra hoặc bớt người nhận.', { id: 'consult.err.restricted' });
       case 'document_not_published':
         return msg('Hãy công bố tài liệu trước khi gửi.', { id: 'consult.err.unpublished' });
       case 'network':

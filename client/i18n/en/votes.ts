@@ -143,6 +143,7 @@ export const votes: Catalog = {
   'consult.packEmpty': 'This meeting has no documents yet.',
   'consult.confHint': 'A confidential document can be sent only if every recipient may already see it.',
   'consult.err.confidential': 'A confidential document can be sent only to people who may already see it. Remove the confidential document.',
+  'consult.err.restricted': 'A document shared with named people can be sent only to the people it names. Remove the document or the other recipients.',
   'consult.err.unpublished': 'Publish the document before sending it.',
   'consult.err.network': 'Connection lost. Please try again.',
   'consult.err.generic': 'Not sent. Please check the form.',
