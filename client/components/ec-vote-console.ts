@@ -45,6 +45,9 @@ export class EcVoteConsole extends VotesSessionElement {
         min-width: 0;
         box-sizing: border-box;
       }
+      label.reason {
+        flex: 1 1 18rem;
+      }
       label.check {
         display: flex;
         gap: 0.5rem;
@@ -111,6 +114,9 @@ export class EcVoteConsole extends VotesSessionElement {
   ];
 
   @property({ type: Number }) agendaItemId: number | null = null;
+  /** The meeting's live quorum (from the chair console's attendance): a vote opens without it only with a reason. */
+  @property({ attribute: false }) quorum: { met: boolean; present: number; required: number } | null = null;
+  private readonly reasons = new Map<number, string>();
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
   @state() private kind: CreateVoteBody['kind'] = 'motion';
   @state() private busy = false;
@@ -142,7 +148,7 @@ export class EcVoteConsole extends VotesSessionElement {
         <span class="meta">${kindLabel(v.kind)} · ${v.secret ? msg('Bỏ phiếu kín', { id: 'votes.secret' }) : msg('Biểu quyết công khai', { id: 'votes.named' })} · ${majorityLabel(v.majority)}</span>
         <span class="state">${stateText}</span>
       </div>
-      ${v.state === 'draft' ? html`<div class="row"><button class="primary" data-testid="vote-open" ?disabled=${this.busy} @click=${() => this.run('vote:open', { voteId: v.id })}>${msg('Mở biểu quyết', { id: 'votes.open' })}</button></div>` : nothing}
+      ${v.state === 'draft' ? this.renderOpen(v) : nothing}
       ${v.state === 'open'
         ? html`<p class="progress" data-testid="console-progress">${rollText(p)}</p>
             <div class="bar"><span style="width:${p.eligible ? (100 * p.voted) / p.eligible : 0}%"></span></div>
@@ -157,6 +163,39 @@ export class EcVoteConsole extends VotesSessionElement {
         : nothing}
       ${v.state === 'closed' || v.state === 'announced' ? html`<ec-vote-result .vote=${v}></ec-vote-result>` : nothing}
       ${v.state === 'closed' ? this.renderAnnounce(v) : nothing}
+    </div>`;
+  }
+
+  /**
+   * Opening a prepared vote. Without the meeting's quorum the chair must give a reason first (the server
+   * refuses `no_quorum` otherwise); it is recorded with the vote and printed in the minutes.
+   */
+  private renderOpen(v: VoteView) {
+    const q = this.quorum;
+    const noQuorum = !!q && !q.met;
+    const reason = (this.reasons.get(v.id) ?? '').trim();
+    return html`<div class="row">
+      ${noQuorum
+        ? html`<label class="reason"
+            >${msg(str`Chưa đủ túc số (${q.present}/${q.required} cần có mặt). Lý do vẫn mở biểu quyết:`, { id: 'votes.openNoQuorum' })}
+            <input
+              data-testid="vote-override-reason"
+              maxlength="1000"
+              .value=${this.reasons.get(v.id) ?? ''}
+              @input=${(e: Event) => {
+                this.reasons.set(v.id, (e.target as HTMLInputElement).value);
+                this.requestUpdate();
+              }}
+          /></label>`
+        : nothing}
+      <button
+        class="primary"
+        data-testid="vote-open"
+        ?disabled=${this.busy || (noQuorum && !reason)}
+        @click=${() => this.run('vote:open', { voteId: v.id, ...(noQuorum && reason ? { overrideReason: reason } : {}) })}
+      >
+        ${msg('Mở biểu quyết', { id: 'votes.open' })}
+      </button>
     </div>`;
   }
 

@@ -101,6 +101,9 @@ export class EcVoteResult extends LitElement {
         <span data-testid="result-roll">${rollText({ voted: r.voted + r.abstentions, eligible: r.eligible, members: r.members })}</span> · ${msg(str`Quy tắc: ${ruleText(r)}`, { id: 'votes.resultRule' })}
       </div>
       <p class="explain" data-testid="vote-explanation">${explanation(r)}</p>
+      ${v.quorumOverrideReason
+        ? html`<p class="meta" data-testid="vote-quorum-override">${msg(str`Mở khi chưa đủ túc số, lý do: ${v.quorumOverrideReason}`, { id: 'votes.quorumOverride' })}</p>`
+        : nothing}
     </section>`;
   }
 }

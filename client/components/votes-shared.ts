@@ -86,6 +86,8 @@ export function voteErrorText(code: string): string {
       return msg('Biểu quyết chưa bắt đầu.', { id: 'votes.err.notOpen' });
     case 'too_many_choices':
       return msg('Bạn chọn quá số lượng cho phép.', { id: 'votes.err.tooMany' });
+    case 'no_quorum':
+      return msg('Chưa đủ túc số: nhập lý do để vẫn mở biểu quyết.', { id: 'votes.err.noQuorum' });
     case 'meeting_not_live':
       return msg('Hãy khai mạc phiên họp trước khi mở biểu quyết.', { id: 'votes.err.notLive' });
     case 'casting_vote_required':

@@ -112,6 +112,7 @@ export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] 
   const voteBlocks = (v: (typeof voteRows)[number]): MinutesBlock[] => {
     const r = v.result;
     const out: MinutesBlock[] = [p({ text: 'Biểu quyết: ', b: true }, { text: `${v.title} (${v.secret ? 'bỏ phiếu kín' : 'biểu quyết công khai'}${r ? `; ${r.rule.vi}` : ''}).` })];
+    if (v.quorumOverrideReason) out.push(p({ text: `Chủ tọa mở biểu quyết khi chưa đủ số lượng tối thiểu, lý do: ${v.quorumOverrideReason}.`, i: true }));
     if (r) {
       out.push({ t: 'ul', items: v.options.map((o, i) => [{ text: `${OPTION_VI[o] ?? o}: ${r.counts[i] ?? 0}` }]) });
       out.push(p({ text: `${rollSentence({ voted: r.voted + r.abstentions, eligible: r.eligible, members: r.members }, 'vi')}; không biểu quyết: ${r.abstentions}. ` }, { text: `Kết quả: ${OUTCOME_VI[r.outcome]}.`, b: true }, { text: ` ${r.explanation.vi}` }));

@@ -26,6 +26,7 @@ export function voteCsv(db: Db, v: VoteView): string {
   rows.push(['vote_id', v.id], ['meeting_id', v.meetingId], ['title', v.title], ['kind', `${v.kind} (${KIND_VI[v.kind]})`], ['secret', v.secret]);
   rows.push(['majority', v.majority], ['abstentions', v.abstentions], ['tie_break', v.tieBreak], ['quorum', JSON.stringify(v.quorum)]);
   rows.push(['state', v.state], ['opened_at', v.openedAt], ['closes_at', v.closesAt], ['closed_at', v.closedAt], ['announced_at', v.announcedAt]);
+  if (v.quorumOverrideReason) rows.push(['quorum_override_reason', v.quorumOverrideReason]);
   const r = v.result;
   if (r) {
     rows.push(['outcome', `${r.outcome} (${OUTCOME_VI[r.outcome]})`], ['rule', r.rule.vi], ['required', r.required], ['voted', r.voted], ['abstentions_count', r.abstentions]);

@@ -12,6 +12,7 @@ import { BallotBox, eraseWal } from './votes.ballots.js';
 import { agendaItems, meetingParticipants, meetings, voteDelegations, voteEligibility, votes } from '../db/schema/index.js';
 import { AppError, notFound } from '../http/errors.js';
 import { meetingAccess, requireChair } from '../meetings/meetings.access.js';
+import { attendanceState } from '../live/live.service.js';
 import {
   BallotStatements,
   type VoteRow,
@@ -152,17 +153,24 @@ export class VotesService {
     return view;
   }
 
-  /** Opens a draft vote. @throws not_found, forbidden, invalid_state */
-  openVote(user: AuthUser, voteId: number): VoteView {
+  /**
+   * Opens a draft vote. Without the meeting's quorum (server/live's attendance, the same count as the
+   * quorum badge) only with the chair's `overrideReason`, which is recorded on the vote and audited.
+   * @throws not_found, forbidden, invalid_state, meeting_not_live, no_quorum
+   */
+  openVote(user: AuthUser, voteId: number, overrideReason?: string): VoteView {
     const row = this.chairRow(user, voteId);
     if (row.state !== 'draft') throw err('invalid_state', 'Only a prepared vote can be opened');
     const m = this.ctx.db.select().from(meetings).where(eq(meetings.id, row.meetingId)).get()!;
     if (m.status !== 'live') throw err('meeting_not_live', 'Open the meeting before opening a vote');
-    const now = new Date();
+    const q = attendanceState(this.ctx.db, row.meetingId).quorum;
+    if (!q.met && !overrideReason) throw err('no_quorum', `No quorum (${q.sentence}); give a reason to open the vote anyway`);
+    const reason = q.met ? null : overrideReason!;
+    const now = new Date(voteOptions.now());
     const closesAt = row.durationSeconds ? new Date(now.getTime() + row.durationSeconds * 1000).toISOString() : null;
     const updated = tx(this.ctx.db, (d) => {
-      const r = d.update(votes).set({ state: 'open', openedAt: now.toISOString(), closesAt }).where(eq(votes.id, voteId)).returning().get();
-      audit(d, { actorId: user.id, action: 'vote.opened', targetType: 'vote', targetId: voteId, details: { closesAt } });
+      const r = d.update(votes).set({ state: 'open', openedAt: now.toISOString(), closesAt, quorumOverrideReason: reason }).where(eq(votes.id, voteId)).returning().get();
+      audit(d, { actorId: user.id, action: 'vote.opened', targetType: 'vote', targetId: voteId, details: { closesAt, quorum: q.sentence, ...(reason ? { overrideReason: reason } : {}) } });
       return r;
     });
     const ov = this.runtime(updated, user.id);
@@ -552,6 +560,7 @@ export class VotesService {
       eligible,
       members,
       result: closed ? row.result : null,
+      quorumOverrideReason: row.quorumOverrideReason,
       roll: closed && !row.secret ? namedRoll(this.ctx.db, row.id) : null,
     };
   }

@@ -21,7 +21,7 @@ export function votesSocket(hub: RealtimeHub, ctx: AppContext): void {
   hub.io.httpServer?.once('close', () => svc.stop());
   hub.commands(VOTE_COMMANDS, {
     'vote:create': ({ meetingId, vote }, c) => ({ vote: svc.create(c.user, meetingId, vote) }),
-    'vote:open': ({ voteId }, c) => ({ vote: svc.openVote(c.user, voteId) }),
+    'vote:open': ({ voteId, overrideReason }, c) => ({ vote: svc.openVote(c.user, voteId, overrideReason) }),
     'vote:extend': ({ voteId, seconds }, c) => ({ vote: svc.extend(c.user, voteId, seconds) }),
     'vote:close': ({ voteId }, c) => ({ vote: svc.close(c.user, voteId) }),
     'vote:announce': ({ voteId, castingVote }, c) => ({ vote: svc.announce(c.user, voteId, castingVote) }),

@@ -111,6 +111,11 @@ export const VoteView = z.object({
   eligible: z.number(),
   members: z.number(),
   result: TallyResultView.nullable(),
+  /**
+   * The chair opened the vote although the meeting had no quorum: the recorded reason (null: quorum was
+   * met, or not opened yet). Shown with the result, in the minutes and the exports.
+   */
+  quorumOverrideReason: z.string().nullable(),
   /** Named votes, after close: each voter's choice. */
   roll: z.array(z.object({ userId: z.number(), fullName: z.string(), choices: z.array(z.number()), castBy: z.number() })).nullable(),
 });
@@ -132,6 +137,8 @@ export const MyVote = z.object({
 export type MyVote = z.infer<typeof MyVote>;
 
 export const VoteIdPayload = z.strictObject({ voteId: Id });
+/** Opening a vote: without the meeting's quorum only with the chair's reason (recorded, audited, in the minutes). */
+export const OpenVotePayload = z.strictObject({ voteId: Id, overrideReason: line(LIMITS.reason).optional() });
 export const CreateVotePayload = z.strictObject({ meetingId: Id, vote: CreateVoteBody });
 export const ExtendVotePayload = z.strictObject({ voteId: Id, seconds: z.number().int().min(VOTE_LIMITS.minSeconds).max(VOTE_LIMITS.extendMaxSeconds) });
 export const CastVotePayload = z.strictObject({
@@ -155,8 +162,8 @@ export type Delegation = z.infer<typeof Delegation>;
 export const VOTE_COMMANDS = {
   /** Chair/secretary: prepare a vote (state `draft`). */
   'vote:create': command({ payload: CreateVotePayload, ack: VoteAck, authoritative: true, idempotent: true }),
-  /** Chair: open a draft vote; ballots are accepted from now on. */
-  'vote:open': command({ payload: VoteIdPayload, ack: VoteAck, authoritative: true, idempotent: true }),
+  /** Chair: open a draft vote; ballots are accepted from now on. Without quorum only with `overrideReason` (else `no_quorum`). */
+  'vote:open': command({ payload: OpenVotePayload, ack: VoteAck, authoritative: true, idempotent: true }),
   /** Chair: push the automatic close back by `seconds` (or set one). */
   'vote:extend': command({ payload: ExtendVotePayload, ack: VoteAck, authoritative: true, idempotent: true }),
   /** Chair: close now and count. */

@@ -187,7 +187,7 @@ describe('offline e2e: installable app, meeting packs ready offline, remote wipe
     expect((await chair.cmd('meeting:open', { meetingId: m.meetingId, overrideReason: 'Kiểm thử ngoại tuyến' })).ok).toBe(true);
     const v = await sec.post(`/api/meetings/${m.meetingId}/votes`, { title: 'Thông qua tờ trình', kind: 'motion', secret: true });
     expect(v.status).toBe(201);
-    expect((await chair.cmd('vote:open', { voteId: v.body.id, commandId: newCommandId() })).ok).toBe(true);
+    expect((await chair.cmd('vote:open', { voteId: v.body.id, overrideReason: 'Kiểm thử ngoại tuyến', commandId: newCommandId() })).ok).toBe(true);
     const voted = async () => {
       const list = (await sec.get(`/api/meetings/${m.meetingId}/votes`)).body.votes as { id: number; voted: number }[];
       return list.find((x) => x.id === v.body.id)!.voted;

@@ -62,7 +62,7 @@ describe('backup and restore', () => {
     expect((await chair.cmd('meeting:open', { meetingId, overrideReason: 'Sao lưu khi đang họp' })).ok).toBe(true);
     const vote = await secretary.post(`/api/meetings/${meetingId}/votes`, { title: 'Biểu quyết trong khi sao lưu', kind: 'motion', secret: false });
     expect(vote.status).toBe(201);
-    expect((await chair.cmd('vote:open', { voteId: vote.body.id, commandId: newCommandId() })).ok).toBe(true);
+    expect((await chair.cmd('vote:open', { voteId: vote.body.id, overrideReason: 'Sao lưu khi đang họp', commandId: newCommandId() })).ok).toBe(true);
     const members = await Promise.all(['member1', 'member2', 'member3', 'member4', 'member5', 'member6'].map(tablet));
     // Ballots acknowledged before the backup begins must be in it.
     for (const m of members.slice(0, 3)) expect((await m.cmd('vote:cast', { voteId: vote.body.id, choices: [0], commandId: newCommandId() })).ok).toBe(true);

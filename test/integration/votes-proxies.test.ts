@@ -146,7 +146,7 @@ describe('proxies: one rule set for attendance and votes', () => {
     const v = await sec.post(`/api/meetings/${meetingId}/votes`, { title: 'Thông qua kế hoạch', kind: 'motion' });
     expect(v.status).toBe(201);
     const voteId = v.body.id as number;
-    expect(await cmd('chair', 'vote:open', { voteId })).toMatchObject({ ok: true });
+    expect(await cmd('chair', 'vote:open', { voteId, overrideReason: 'Thử nghiệm ủy quyền' })).toMatchObject({ ok: true });
     const mine = await cmd('member1', 'vote:mine', { voteId });
     expect(mine).toMatchObject({ ok: true, data: { canVote: true, hasVoted: false, proxyFor: [{ userId: ids.member3, hasVoted: false }] } });
     expect(mine.ok && mine.data.proxyFor[0].fullName).not.toBe('');
@@ -174,14 +174,14 @@ describe('proxies: one rule set for attendance and votes', () => {
     expect(code(await a.cmd('guest', 'attendance:check_in', { meetingId: a.meetingId, mode: 'in_room' }))).toBe('ok');
     expect((await a.state()).attendance.quorum.present).toBe(3);
     const v = await a.sec.post(`/api/meetings/${a.meetingId}/votes`, { title: 'Biểu quyết A', kind: 'motion' });
-    expect(await a.cmd('chair', 'vote:open', { voteId: v.body.id })).toMatchObject({ ok: true });
+    expect(await a.cmd('chair', 'vote:open', { voteId: v.body.id, overrideReason: 'Thử nghiệm ủy quyền' })).toMatchObject({ ok: true });
     expect(code(await a.cmd('guest', 'vote:cast', { voteId: v.body.id, choices: [0], onBehalfOf: ids.member5 }))).toBe('not_proxy');
 
     const b = await setup({ present: ['chair', 'member1'], settings: { substitutesMayVote: true } });
     expect(code(await b.cmd('secretary', 'attendance:set_proxy', { meetingId: b.meetingId, userId: ids.member5, holderId: ids.guest, kind: 'substitute', reason: 'Cử người dự thay' }))).toBe('ok');
     expect(code(await b.cmd('guest', 'attendance:check_in', { meetingId: b.meetingId, mode: 'in_room' }))).toBe('ok');
     const w = await b.sec.post(`/api/meetings/${b.meetingId}/votes`, { title: 'Biểu quyết B', kind: 'motion' });
-    expect(await b.cmd('chair', 'vote:open', { voteId: w.body.id })).toMatchObject({ ok: true });
+    expect(await b.cmd('chair', 'vote:open', { voteId: w.body.id, overrideReason: 'Thử nghiệm ủy quyền' })).toMatchObject({ ok: true });
     expect(await b.cmd('guest', 'vote:cast', { voteId: w.body.id, choices: [0], onBehalfOf: ids.member5 })).toMatchObject({ ok: true, data: { voterId: ids.member5 } });
   });
 });
@@ -214,7 +214,7 @@ describe('one count everywhere (shared/rules/roll.ts)', () => {
       const m3 = await connected(connectSocket(s.url, await s.login('member3')));
       expect(await m3.cmd('vote:delegate', { meetingId: m.body.id, toUserId: ids.member2, commandId: newCommandId() })).toMatchObject({ ok: true });
       const v = await sec.post(`/api/meetings/${m.body.id}/votes`, { title: 'Một con số', kind: 'motion' });
-      expect(await t.chair.cmd('vote:open', { voteId: v.body.id, commandId: newCommandId() })).toMatchObject({ ok: true });
+      expect(await t.chair.cmd('vote:open', { voteId: v.body.id, overrideReason: 'Thử nghiệm ủy quyền', commandId: newCommandId() })).toMatchObject({ ok: true });
       await t.member1.cmd('vote:cast', { voteId: v.body.id, choices: [0], commandId: newCommandId() });
       await t.member2.cmd('vote:cast', { voteId: v.body.id, choices: [1], commandId: newCommandId() });
       const progress = await t.guest.waitFor('vote:progress', (d) => d.voteId === v.body.id && d.voted === 2);

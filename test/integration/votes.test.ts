@@ -42,7 +42,7 @@ describe('votes over Socket.IO', () => {
 
   async function openVote(voteId: number) {
     const chair = await tablet('chair');
-    const ack = await chair.cmd('vote:open', { voteId, commandId: newCommandId() });
+    const ack = await chair.cmd('vote:open', { voteId, overrideReason: 'Thử nghiệm: chưa đủ túc số', commandId: newCommandId() });
     expect(ack, JSON.stringify(ack)).toMatchObject({ ok: true, data: { vote: { state: 'open' } } });
   }
 

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
+import { type TestServer, startTestServer } from '../helpers/server.js';
+import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
+import { computeGenerated } from '../../server/minutes/minutes.generated.js';
+
+/**
+ * What the chair does around a vote (issue #14): the quorum gate with a recorded override, timed votes,
+ * the chair's own ballot, roll-call tables, annul and re-run, consent (bloc) votes. Every test builds its
+ * own committee and meeting (test/helpers/factories.ts).
+ */
+describe('votes: the chair’s side', () => {
+  let s: TestServer;
+  const sockets: TestSocket[] = [];
+
+  beforeAll(async () => {
+    s = await startTestServer();
+  });
+  afterAll(async () => {
+    for (const t of sockets) t.close();
+    await s?.close();
+  });
+
+  /**
+   * A live meeting of our own: chair, secretary and `members` voting members, each with a tablet joined to
+   * the meeting; `present` (indexes of members) and the chair are checked in. The meeting is opened with a
+   * reason when it lacks quorum.
+   */
+  async function liveMeeting(opts: { members?: number; present?: number[]; agendaItems?: number } = {}) {
+    const m: BuiltMeeting = await buildMeeting(s, { members: opts.members ?? 4, agendaItems: opts.agendaItems ?? 1 });
+    const tablet = async (http: Awaited<ReturnType<BuiltMeeting['as']>>) => {
+      const t = await connected(connectSocket(s.url, http));
+      sockets.push(t);
+      expect(await t.cmd('meeting:join', { meetingId: m.meetingId })).toMatchObject({ ok: true });
+      return t;
+    };
+    const chair = await tablet(await m.as('chair'));
+    const secretary = await tablet(await m.as('secretary'));
+    const members: TestSocket[] = [];
+    for (let i = 0; i < m.members.length; i++) members.push(await tablet(await m.as('member', i)));
+    const checkIn = async (t: TestSocket) => expect(await t.cmd('attendance:check_in', { meetingId: m.meetingId, mode: 'in_room', commandId: newCommandId() })).toMatchObject({ ok: true });
+    await checkIn(chair);
+    for (const i of opts.present ?? m.members.map((_, i) => i)) await checkIn(members[i]);
+    expect(await chair.cmd('meeting:open', { meetingId: m.meetingId, overrideReason: 'Họp thử nghiệm' })).toMatchObject({ ok: true });
+    const cmd = (t: TestSocket, event: string, payload: Record<string, unknown>) => t.cmd(event, { commandId: newCommandId(), ...payload });
+    const create = async (vote: Record<string, unknown>) => {
+      const a = await cmd(chair, 'vote:create', { meetingId: m.meetingId, vote: { title: 'Thông qua kế hoạch', kind: 'motion', ...vote } });
+      expect(a, JSON.stringify(a)).toMatchObject({ ok: true });
+      return (a as { data: { vote: { id: number } } }).data.vote.id;
+    };
+    const view = async (voteId: number) => (await (await m.as('secretary')).get(`/api/votes/${voteId}`)).body;
+    return { m, chair, secretary, members, checkIn, cmd, create, view };
+  }
+
+  const code = (ack: any) => (ack.ok ? 'ok' : ack.error.code);
+  const auditOf = (action: string, voteId: number) =>
+    (s.db.$client.prepare('SELECT details FROM audit_log WHERE action = ? AND target_id = ? ORDER BY id').pluck().all(action, String(voteId)) as string[]).map((d) => JSON.parse(d));
+  const minutesText = (meetingId: number) => JSON.stringify(computeGenerated(s.db, meetingId));
+
+  it('a vote does not open without quorum (no_quorum, nothing changes) unless the chair gives a reason, which is recorded, audited and printed in the result, minutes and CSV', async () => {
+    // 5 voting members (chair + 4), only the chair and one member present: the quorum (3) is not met.
+    const { m, chair, members, checkIn, cmd, create, view } = await liveMeeting({ present: [0] });
+    const voteId = await create({});
+    expect(code(await cmd(chair, 'vote:open', { voteId }))).toBe('no_quorum');
+    expect(code(await cmd(chair, 'vote:open', { voteId, overrideReason: '   ' }))).toBe('invalid_payload');
+    expect(code(await cmd(chair, 'vote:open', { voteId, overrideReason: 7 }))).toBe('invalid_payload');
+    expect(code(await cmd(members[0], 'vote:open', { voteId, overrideReason: 'Tôi muốn mở' }))).toBe('forbidden');
+    expect(await view(voteId)).toMatchObject({ state: 'draft', openedAt: null, quorumOverrideReason: null });
+    expect(auditOf('vote.opened', voteId)).toEqual([]);
+
+    const reason = 'Các thành viên vắng đã gửi ý kiến bằng văn bản';
+    const opened = await cmd(chair, 'vote:open', { voteId, overrideReason: reason });
+    expect(opened).toMatchObject({ ok: true, data: { vote: { state: 'open', quorumOverrideReason: reason } } });
+    expect(auditOf('vote.opened', voteId)).toEqual([expect.objectContaining({ overrideReason: reason, quorum: expect.stringMatching(/^2\/5 present, quorum 3: not met$/) })]);
+    expect(code(await cmd(members[0], 'vote:cast', { voteId, choices: [0] }))).toBe('ok');
+    const closed = await cmd(chair, 'vote:close', { voteId });
+    expect(closed).toMatchObject({ ok: true, data: { vote: { state: 'closed', quorumOverrideReason: reason } } });
+    expect(minutesText(m.meetingId)).toContain(`Chủ tọa mở biểu quyết khi chưa đủ số lượng tối thiểu, lý do: ${reason}.`);
+    const csv = await (await m.as('secretary')).get(`/api/votes/${voteId}/export.csv`);
+    expect(String(csv.body)).toContain(`quorum_override_reason,${reason}`);
+
+    // With quorum the vote opens without a reason, and a reason given anyway is not recorded as an override.
+    await checkIn(members[1]);
+    const second = await create({ title: 'Nội dung thứ hai' });
+    expect(await cmd(chair, 'vote:open', { voteId: second, overrideReason: 'không cần' })).toMatchObject({ ok: true, data: { vote: { quorumOverrideReason: null } } });
+    expect(auditOf('vote.opened', second)[0]).not.toHaveProperty('overrideReason');
+  });
+});
