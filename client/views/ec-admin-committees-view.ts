@@ -5,6 +5,8 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { LIMITS } from '../../shared/limits.js';
 import type { Committee, CreateCommitteeBody, MeetingRole, UpdateCommitteeBody } from '../../shared/protocol/committees.js';
 import type { User } from '../../shared/protocol/users.js';
+import { type VoteSettings, VOTE_LIMITS } from '../../shared/protocol/votes.js';
+import { majorityLabel } from '../components/votes-shared.js';
 import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
 import { MEETING_ROLES, roleLabel } from '../services/labels.js';
@@ -20,7 +22,15 @@ interface MemberRow {
   votingRight: boolean;
 }
 
-/** Admin: committees with their members, default roles and voting right. */
+/** The rules a new committee starts with (the server's defaults; the Vietnamese usual majority first). */
+const DEFAULT_VOTE_SETTINGS: VoteSettings = { majority: 'absolute_members', maxProxies: 1, delegatorMayVote: false, substitutesMayVote: false, substitutesCountPresent: true };
+const MAJORITIES = ['absolute_members', 'simple', 'absolute_present', 'two_thirds', 'unanimity'] as const;
+
+/**
+ * Admin: committees with their members, default roles and voting right, and their voting rules (the
+ * majority chosen explicitly, more than half of all members offered first; proxies) — saved with
+ * `PUT /api/committees/:id/vote-settings`.
+ */
 @localized()
 @customElement('ec-admin-committees-view')
 export class EcAdminCommitteesView extends LitElement {
@@ -59,6 +69,29 @@ export class EcAdminCommitteesView extends LitElement {
       .vote {
         text-align: center;
       }
+      fieldset.rules {
+        border: 1px solid var(--ec-border);
+        border-radius: 8px;
+        padding: 0.75rem;
+        margin: 0;
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(min(16rem, 100%), 1fr));
+        gap: 0.5rem 1rem;
+        align-items: end;
+      }
+      fieldset.rules legend {
+        font-weight: 600;
+      }
+      label.check {
+        display: flex;
+        gap: 0.6rem;
+        align-items: center;
+        min-height: 44px;
+      }
+      label.check input {
+        width: 24px;
+        height: 24px;
+      }
     `,
   ];
 
@@ -72,6 +105,8 @@ export class EcAdminCommitteesView extends LitElement {
   @state() private addUserId = '';
   @state() private busy = false;
   @state() private message: AdminMessage | null = null;
+  /** The voting rules of the committee being edited (null while they load). */
+  @state() private settings: VoteSettings | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -93,6 +128,12 @@ export class EcAdminCommitteesView extends LitElement {
     this.editing = c;
     this.members = c === 'new' ? [] : c.members.map((m) => ({ ...m }));
     this.message = null;
+    this.settings = c === 'new' ? { ...DEFAULT_VOTE_SETTINGS } : null;
+    if (c !== 'new')
+      void this.api.get<VoteSettings>(`/api/committees/${c.id}/vote-settings`).then(
+        (v) => this.editing === c && (this.settings = v),
+        (err) => (this.message = { kind: 'error', text: () => adminErrorText(err) }),
+      );
   }
 
   #setRole(row: MemberRow, role: MeetingRole) {
@@ -115,8 +156,19 @@ export class EcAdminCommitteesView extends LitElement {
     this.busy = true;
     this.message = null;
     try {
-      if (this.editing === 'new') await this.api.post<Committee>('/api/committees', { name, description, members } satisfies CreateCommitteeBody);
-      else if (this.editing) await this.api.patch<Committee>(`/api/committees/${this.editing.id}`, { name, description, active: f.get('active') === 'on', members } satisfies UpdateCommitteeBody);
+      let saved: Committee | null = null;
+      if (this.editing === 'new') saved = await this.api.post<Committee>('/api/committees', { name, description, members } satisfies CreateCommitteeBody);
+      else if (this.editing) saved = await this.api.patch<Committee>(`/api/committees/${this.editing.id}`, { name, description, active: f.get('active') === 'on', members } satisfies UpdateCommitteeBody);
+      if (saved && this.settings) {
+        const settings: VoteSettings = {
+          majority: f.get('majority') as VoteSettings['majority'],
+          maxProxies: Number(f.get('maxProxies')),
+          delegatorMayVote: f.get('delegatorMayVote') === 'on',
+          substitutesMayVote: f.get('substitutesMayVote') === 'on',
+          substitutesCountPresent: f.get('substitutesCountPresent') === 'on',
+        };
+        await this.api.put<VoteSettings>(`/api/committees/${saved.id}/vote-settings`, settings);
+      }
       this.editing = null;
       this.message = { kind: 'ok', text: () => msg('Đã lưu.', { id: 'editor.saved' }) };
       await this.#load();
@@ -185,11 +237,36 @@ export class EcAdminCommitteesView extends LitElement {
           <button type="button" ?disabled=${!this.addUserId} @click=${() => this.#add()}>+ ${msg('Thêm', { id: 'agenda.addConfirm' })}</button>
         </div>
       </fieldset>
+      ${this.#voteSettings()}
       <div class="row">
-        <button class="primary" type="submit" ?disabled=${this.busy}>${msg('Lưu', { id: 'app.save' })}</button>
+        <button class="primary" type="submit" ?disabled=${this.busy || !this.settings}>${msg('Lưu', { id: 'app.save' })}</button>
         <button type="button" @click=${() => (this.editing = null)}>${msg('Hủy', { id: 'app.cancel' })}</button>
       </div>
     </form>`;
+  }
+
+  /** The committee's voting rules: the majority of its votes (shown before every vote opens) and the proxy rules. */
+  #voteSettings() {
+    const v = this.settings;
+    if (!v) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
+    return html`<fieldset class="rules" data-testid="committee-vote-settings">
+      <legend>${msg('Quy tắc biểu quyết', { id: 'admin.committees.voteRules' })}</legend>
+      <label class="field"
+        >${msg('Tỷ lệ thông qua mặc định', { id: 'admin.committees.majority' })}
+        <select name="majority" data-testid="committee-majority">
+          ${MAJORITIES.map((x) => html`<option value=${x} ?selected=${x === v.majority}>${majorityLabel(x)}</option>`)}
+        </select></label
+      >
+      <label class="field"
+        >${msg('Số ủy quyền tối đa một người nhận', { id: 'admin.committees.maxProxies' })}
+        <input name="maxProxies" type="number" min="1" max=${VOTE_LIMITS.maxProxies} required .value=${String(v.maxProxies)}
+      /></label>
+      <label class="check"><input type="checkbox" name="delegatorMayVote" .checked=${v.delegatorMayVote} /> ${msg('Người đã ủy quyền vẫn được tự biểu quyết', { id: 'admin.committees.delegatorMayVote' })}</label>
+      <label class="check"><input type="checkbox" name="substitutesMayVote" .checked=${v.substitutesMayVote} /> ${msg('Người dự thay được biểu quyết thay', { id: 'admin.committees.substitutesMayVote' })}</label>
+      <label class="check"
+        ><input type="checkbox" name="substitutesCountPresent" .checked=${v.substitutesCountPresent} /> ${msg('Người dự thay được tính là có mặt', { id: 'admin.committees.substitutesCountPresent' })}</label
+      >
+    </fieldset>`;
   }
 
   #list() {
