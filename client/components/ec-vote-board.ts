@@ -7,7 +7,7 @@ import { apiContext } from '../services/context.js';
 import { sharedRealtime } from '../services/socket.js';
 import { VotesSession } from '../services/votes.js';
 import './ec-vote-result.js';
-import { kindLabel, voteStyles, rollText } from './votes-shared.js';
+import { kindLabel, voteCountdown, voteStyles, rollText } from './votes-shared.js';
 
 /**
  * The room display's vote area, readable across the room: while a vote is open, its title and the
@@ -31,6 +31,9 @@ export class EcVoteBoard extends LitElement {
         font-weight: 800;
         font-variant-numeric: tabular-nums;
         margin: 0.5rem 0;
+      }
+      .big .countdown {
+        font-size: inherit;
       }
       .bar {
         height: 18px;
@@ -76,6 +79,7 @@ export class EcVoteBoard extends LitElement {
       <h2>${v.title}</h2>
       <div class="meta">${kindLabel(v.kind)} · ${v.secret ? msg('Bỏ phiếu kín', { id: 'votes.secret' }) : msg('Biểu quyết công khai', { id: 'votes.named' })}</div>
       <div class="big" data-testid="board-progress">${rollText(p)}</div>
+      <div class="big">${voteCountdown(v, () => this.session!.client.now())}</div>
       <div class="bar"><span style="width:${p.eligible ? (100 * p.voted) / p.eligible : 0}%"></span></div>
     </section>`;
   }

@@ -7,8 +7,9 @@ import type { CreateVoteBody, VoteView } from '../../shared/protocol/votes.js';
 import { localeContext } from '../services/context.js';
 import { formatTime } from '../services/format.js';
 import { CommandError } from '../services/socket.js';
+import './ec-vote-panel.js';
 import './ec-vote-result.js';
-import { VotesSessionElement, kindLabel, majorityLabel, optionLabel, voteErrorText, voteStyles, rollText } from './votes-shared.js';
+import { VotesSessionElement, kindLabel, majorityLabel, optionLabel, voteCountdown, voteErrorText, voteStyles, rollText } from './votes-shared.js';
 
 /**
  * The chair's vote console: prepare a vote (kind, secret or named, options, majority, abstentions,
@@ -85,6 +86,10 @@ export class EcVoteConsole extends VotesSessionElement {
       .state {
         font-weight: 700;
       }
+      .own h3 {
+        font-size: 1rem;
+        margin: 0.5rem 0 0.35rem;
+      }
       ul.not-voted {
         columns: 2;
         margin: 0.25rem 0;
@@ -129,6 +134,12 @@ export class EcVoteConsole extends VotesSessionElement {
     return html`<section class="card" data-testid="vote-console">
       <h2>${msg('Biểu quyết', { id: 'votes.console.title' })}</h2>
       ${this.error ? html`<p class="error" role="alert">${voteErrorText(this.error)}</p>` : nothing}
+      ${s.current?.state === 'open'
+        ? html`<div class="own" data-testid="chair-ballot">
+            <h3>${msg('Phiếu của chủ tọa', { id: 'votes.console.ownBallot' })}</h3>
+            <ec-vote-panel .session=${s}></ec-vote-panel>
+          </div>`
+        : nothing}
       ${[...s.votes].reverse().map((v) => this.renderVote(v))}
       ${this.renderDelegations()}
       <details ?open=${!s.votes.length}>
@@ -150,14 +161,15 @@ export class EcVoteConsole extends VotesSessionElement {
       </div>
       ${v.state === 'draft' ? this.renderOpen(v) : nothing}
       ${v.state === 'open'
-        ? html`<p class="progress" data-testid="console-progress">${rollText(p)}</p>
+        ? html`<p class="progress"><span data-testid="console-progress">${rollText(p)}</span> ${voteCountdown(v, () => s.client.now())}</p>
             <div class="bar"><span style="width:${p.eligible ? (100 * p.voted) / p.eligible : 0}%"></span></div>
             ${p.notVoted?.length
               ? html`<p class="meta">${msg('Chưa biểu quyết:', { id: 'votes.notVoted' })}</p>
                   <ul class="not-voted">${p.notVoted.map((x) => html`<li>${x.fullName}</li>`)}</ul>`
               : nothing}
             <div class="row">
-              <button ?disabled=${this.busy} @click=${() => this.run('vote:extend', { voteId: v.id, seconds: 60 })}>${msg('Thêm 1 phút', { id: 'votes.extend' })}</button>
+              <button data-testid="vote-extend" ?disabled=${this.busy} @click=${() => this.run('vote:extend', { voteId: v.id, seconds: 60 })}>${msg('Thêm 1 phút', { id: 'votes.extend' })}</button>
+              <button data-testid="vote-extend-5" ?disabled=${this.busy} @click=${() => this.run('vote:extend', { voteId: v.id, seconds: 300 })}>${msg('Thêm 5 phút', { id: 'votes.extend5' })}</button>
               <button class="primary" data-testid="vote-close" ?disabled=${this.busy} @click=${() => this.run('vote:close', { voteId: v.id })}>${msg('Kết thúc biểu quyết', { id: 'votes.close' })}</button>
             </div>`
         : nothing}
@@ -244,6 +256,7 @@ export class EcVoteConsole extends VotesSessionElement {
         ${msg('Công bố kết quả', { id: 'votes.announce' })}
       </button>
       <a href="/api/votes/${v.id}/export.csv" download>${msg('Tải CSV', { id: 'votes.csv' })}</a>
+      <a href="/api/votes/${v.id}/export.pdf" download data-testid="vote-pdf">${msg('Tải PDF', { id: 'votes.pdf' })}</a>
     </div>`;
   }
 

@@ -5,7 +5,7 @@ import type { VoteView } from '../../shared/protocol/votes.js';
 import { newReceipt, receiptKey, storeReceipt, storedReceipt } from '../services/votes.js';
 import { CommandError, newCommandId } from '../services/socket.js';
 import './ec-vote-result.js';
-import { VotesSessionElement, abstainLabel, kindLabel, optionLabel, voteErrorText, voteStyles, rollText } from './votes-shared.js';
+import { VotesSessionElement, abstainLabel, kindLabel, optionLabel, voteCountdown, voteErrorText, voteStyles, rollText } from './votes-shared.js';
 
 /**
  * A member's vote panel: the open vote with one large button per choice, a confirmation step, then
@@ -105,7 +105,7 @@ export class EcVotePanel extends VotesSessionElement {
         ${kindLabel(v.kind)} · ${v.secret ? msg('Bỏ phiếu kín', { id: 'votes.secret' }) : msg('Biểu quyết công khai', { id: 'votes.named' })}
         ${multi ? html` · ${msg(str`Chọn tối đa ${v.maxChoices}`, { id: 'votes.maxChoices' })}` : nothing}
       </div>
-      <p class="progress" data-testid="vote-progress">${rollText(p)}</p>
+      <p class="progress" data-testid="vote-progress">${rollText(p)} ${voteCountdown(v, () => s.client.now())}</p>
       ${proxies.length
         ? html`<label class="row"
             >${msg('Bỏ phiếu cho', { id: 'votes.castFor' })}

@@ -58,6 +58,26 @@ export class EcVoteResult extends LitElement {
       .winner td:first-child {
         font-weight: 700;
       }
+      table.roll {
+        margin-top: 0.75rem;
+      }
+      table.roll caption {
+        text-align: left;
+        font-weight: 700;
+        padding-bottom: 0.25rem;
+      }
+      table.roll th {
+        text-align: left;
+        border-bottom: 1px solid var(--ec-border, #d0d7e2);
+        padding: 0.3rem 0.25rem;
+      }
+      table.roll td {
+        border-bottom: 1px solid var(--ec-border, #e3e8ef);
+      }
+      table.roll small {
+        display: block;
+        color: var(--ec-muted, #5b6573);
+      }
       .explain {
         font-size: 1.05rem;
         margin: 0.5rem 0 0;
@@ -101,10 +121,34 @@ export class EcVoteResult extends LitElement {
         <span data-testid="result-roll">${rollText({ voted: r.voted + r.abstentions, eligible: r.eligible, members: r.members })}</span> · ${msg(str`Quy tắc: ${ruleText(r)}`, { id: 'votes.resultRule' })}
       </div>
       <p class="explain" data-testid="vote-explanation">${explanation(r)}</p>
+      ${v.roll?.length ? this.renderRoll(v) : nothing}
       ${v.quorumOverrideReason
         ? html`<p class="meta" data-testid="vote-quorum-override">${msg(str`Mở khi chưa đủ túc số, lý do: ${v.quorumOverrideReason}`, { id: 'votes.quorumOverride' })}</p>`
         : nothing}
     </section>`;
+  }
+
+  /** A named (roll-call) vote: who voted what, one row per member, and who cast a proxied ballot. */
+  private renderRoll(v: VoteView) {
+    return html`<table class="roll" data-testid="vote-roll">
+      <caption>
+        ${msg('Danh sách biểu quyết công khai', { id: 'votes.roll.caption' })}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">${msg('Thành viên', { id: 'votes.roll.member' })}</th>
+          <th scope="col">${msg('Lựa chọn', { id: 'votes.choices' })}</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${v.roll!.map(
+          (b) => html`<tr data-testid="roll-row" data-user-id=${b.userId}>
+            <td>${b.fullName}${b.castByName ? html`<small>${msg(str`qua ủy quyền: ${b.castByName}`, { id: 'votes.roll.byProxy' })}</small>` : nothing}</td>
+            <td>${b.choices.length ? b.choices.map((c) => optionLabel(v, c)).join(', ') : abstainLabel()}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>`;
   }
 }
 

@@ -2,7 +2,8 @@ import { type RollCounts, rollSentence } from '../../shared/rules/roll.js';
 import { msg } from '@lit/localize';
 import { getLocale } from '../i18n/locale.js';
 import { consume } from '@lit/context';
-import { LitElement, css } from 'lit';
+import { LitElement, css, html, nothing } from 'lit';
+import './ec-live-timer.js';
 import { property } from 'lit/decorators.js';
 import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
@@ -65,6 +66,18 @@ export function outcomeLabel(o: TallyResultView['outcome']): string {
 export const rollText = (c: RollCounts) => rollSentence(c, getLocale() === 'en' ? 'en' : 'vi');
 export const explanation = (r: TallyResultView) => (getLocale() === 'en' ? r.explanation.en : r.explanation.vi);
 export const ruleText = (r: TallyResultView) => (getLocale() === 'en' ? r.rule.en : r.rule.vi);
+
+/**
+ * The countdown of a timed vote, the same second on every screen: computed from the server's `closesAt`
+ * and the socket's server clock (`client.now()`), drawn by the speakers' `<ec-live-timer>`. Nothing for
+ * a vote the chair closes by hand.
+ */
+export function voteCountdown(v: Pick<VoteView, 'state' | 'closesAt'>, now: () => number) {
+  if (v.state !== 'open' || !v.closesAt) return nothing;
+  return html`<span class="countdown" data-testid="vote-countdown" data-closes-at=${v.closesAt}
+    >${msg('Còn lại', { id: 'votes.countdown' })} <ec-live-timer .startedAt=${Date.parse(v.closesAt)} .allottedSeconds=${0} .now=${now}></ec-live-timer
+  ></span>`;
+}
 
 /** A refused vote command, in words. */
 export function voteErrorText(code: string): string {
@@ -150,6 +163,10 @@ export const voteStyles = css`
   }
   .progress {
     font-size: 1.05rem;
+    font-weight: 600;
+  }
+  .countdown {
+    font-size: 1.1rem;
     font-weight: 600;
   }
   .bar {

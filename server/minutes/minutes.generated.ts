@@ -5,6 +5,7 @@ import type { Db } from '../db/client.js';
 import { agendaItems, conclusions, liveState, meetings, roomStations, rooms, taskCoUnits, tasks, users, votes } from '../db/schema/index.js';
 import { attendanceState, speakingTimes } from '../live/live.service.js';
 import { notFound } from '../http/errors.js';
+import { namedRoll } from '../votes/votes.repo.js';
 
 /** One generated section: its stable id (`details`, `attendance`, `item:<id>`, `closing`) and blocks. */
 export interface GeneratedSection {
@@ -115,6 +116,13 @@ export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] 
     if (v.quorumOverrideReason) out.push(p({ text: `Chủ tọa mở biểu quyết khi chưa đủ số lượng tối thiểu, lý do: ${v.quorumOverrideReason}.`, i: true }));
     if (r) {
       out.push({ t: 'ul', items: v.options.map((o, i) => [{ text: `${OPTION_VI[o] ?? o}: ${r.counts[i] ?? 0}` }]) });
+      if (!v.secret) {
+        // A roll-call vote: who voted what, as on the screens and in the vote's PDF and CSV.
+        const choiceText = (cs: number[]) => (cs.length ? cs.map((c) => OPTION_VI[v.options[c]] ?? v.options[c] ?? '').join(', ') : 'Không biểu quyết');
+        const roll = namedRoll(db, v.id);
+        if (roll.length)
+          out.push({ t: 'table', header: true, rows: [['STT', 'Họ và tên', 'Lựa chọn'], ...roll.map((b, i) => [String(i + 1), b.castByName ? `${b.fullName} (qua ủy quyền: ${b.castByName})` : b.fullName, choiceText(b.choices)])] });
+      }
       out.push(p({ text: `${rollSentence({ voted: r.voted + r.abstentions, eligible: r.eligible, members: r.members }, 'vi')}; không biểu quyết: ${r.abstentions}. ` }, { text: `Kết quả: ${OUTCOME_VI[r.outcome]}.`, b: true }, { text: ` ${r.explanation.vi}` }));
     }
     return out;

@@ -43,8 +43,8 @@ export function voteCsv(db: Db, v: VoteView): string {
   for (const u of eligible) rows.push([u, names.get(u)]);
   if (v.roll) {
     rows.push([]);
-    rows.push(['voter_id', 'full_name', 'choices', 'cast_by']);
-    for (const b of v.roll) rows.push([b.userId, b.fullName, b.choices.length ? b.choices.map((c) => v.options[c]?.label).join(' | ') : 'abstain', b.castBy]);
+    rows.push(['voter_id', 'full_name', 'choices', 'cast_by', 'cast_by_name']);
+    for (const b of v.roll) rows.push([b.userId, b.fullName, b.choices.length ? b.choices.map((c) => v.options[c]?.label).join(' | ') : 'abstain', b.castBy, b.castByName ?? '']);
   }
   return '\ufeff' + rows.map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
 }

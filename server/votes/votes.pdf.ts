@@ -65,7 +65,30 @@ export async function renderVotePdf(v: VoteView, meetingTitle: string, eligibleN
       } else write('Biểu quyết chưa kết thúc.', { gap: 8 });
       if (v.roll) {
         write('Danh sách biểu quyết (công khai):', { f: b });
-        v.roll.forEach((x, i) => write(`${i + 1}. ${x.fullName}: ${x.choices.length ? x.choices.map(label).join(', ') : 'Không biểu quyết'}`, { size: 12 }));
+        // A table: number, member (and, on a second line, the proxy who cast it), choice.
+        const cols = [PAGE.left, PAGE.left + 28, PAGE.left + width * 0.64];
+        const row = (cells: string[][], f: PDFFont) => {
+          const h = 14 * Math.max(...cells.map((c) => c.length));
+          if (y - h - 8 < PAGE.bottom) {
+            page = pdf.addPage([PAGE.w, PAGE.h]);
+            y = PAGE.h - PAGE.top;
+          }
+          cells.forEach((lines, i) => {
+            const max = (i + 1 < cols.length ? cols[i + 1] : PAGE.left + width) - cols[i] - 6;
+            lines.forEach((line, k) => {
+              let t = line;
+              while (t.length > 1 && f.widthOfTextAtSize(t, 11) > max) t = `${t.slice(0, -2)}…`;
+              page.drawText(t, { x: cols[i], y: y - 14 * (k + 1), size: 11, font: f, color: rgb(0, 0, 0) });
+            });
+          });
+          y -= h;
+          page.drawLine({ start: { x: PAGE.left, y: y - 4 }, end: { x: PAGE.left + width, y: y - 4 }, thickness: 0.5, color: rgb(0.6, 0.6, 0.6) });
+          y -= 4;
+        };
+        row([['STT'], ['Họ và tên'], ['Lựa chọn']], b);
+        v.roll.forEach((x, i) =>
+          row([[String(i + 1)], x.castByName ? [x.fullName, `(qua ủy quyền: ${x.castByName})`] : [x.fullName], [x.choices.length ? x.choices.map(label).join(', ') : 'Không biểu quyết']], r),
+        );
         y -= 6;
       }
       if (eligibleNames.length) write(`Người có quyền biểu quyết khi kết thúc: ${eligibleNames.join(', ')}.`, { size: 11 });

@@ -92,7 +92,7 @@ export function participants(db: Db, voteId: number): Set<number> {
 
 /** The roll of a named vote: each voter's choice. */
 export function namedRoll(db: Db, voteId: number) {
-  return db
+  const rows = db
     .select({ userId: voteNamedBallots.voterId, fullName: users.fullName, choices: voteNamedBallots.choices, castBy: voteParticipation.castBy })
     .from(voteNamedBallots)
     .innerJoin(users, eq(users.id, voteNamedBallots.voterId))
@@ -100,6 +100,9 @@ export function namedRoll(db: Db, voteId: number) {
     .where(eq(voteNamedBallots.voteId, voteId))
     .orderBy(asc(users.fullName))
     .all();
+  // A ballot cast by a proxy names its holder: the roll-call table says "by proxy: <name>".
+  const holders = userNames(db, [...new Set(rows.filter((r) => r.castBy !== r.userId).map((r) => r.castBy))]);
+  return rows.map((r) => ({ ...r, castByName: r.castBy !== r.userId ? (holders.get(r.castBy) ?? null) : null }));
 }
 
 export function userNames(db: Db, ids: number[]): Map<number, string> {

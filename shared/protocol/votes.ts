@@ -117,7 +117,7 @@ export const VoteView = z.object({
    */
   quorumOverrideReason: z.string().nullable(),
   /** Named votes, after close: each voter's choice. */
-  roll: z.array(z.object({ userId: z.number(), fullName: z.string(), choices: z.array(z.number()), castBy: z.number() })).nullable(),
+  roll: z.array(z.object({ userId: z.number(), fullName: z.string(), choices: z.array(z.number()), castBy: z.number(), castByName: z.string().nullable() })).nullable(),
 });
 export type VoteView = z.infer<typeof VoteView>;
 

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer } from '../helpers/server.js';
@@ -84,5 +87,56 @@ describe('votes: the chair’s side', () => {
     const second = await create({ title: 'Nội dung thứ hai' });
     expect(await cmd(chair, 'vote:open', { voteId: second, overrideReason: 'không cần' })).toMatchObject({ ok: true, data: { vote: { quorumOverrideReason: null } } });
     expect(auditOf('vote.opened', second)[0]).not.toHaveProperty('overrideReason');
+  });
+
+  it('the chair votes like any member; a roll-call vote’s table (member, choice, the proxy who cast it) is the same in the result, the minutes, the CSV and the PDF', async () => {
+    // member 4 (index 3) is absent and gives their vote to member 3 (index 2) from their own account.
+    const { m, chair, members, cmd, create, view } = await liveMeeting({ present: [0, 1, 2] });
+    const absent = await connected(connectSocket(s.url, await m.as('member', 3)));
+    sockets.push(absent);
+    expect(code(await cmd(absent, 'vote:delegate', { meetingId: m.meetingId, toUserId: m.members[2].id }))).toBe('ok');
+    const voteId = await create({ secret: false });
+    expect(code(await cmd(chair, 'vote:open', { voteId }))).toBe('ok');
+    // The chair is a member: their own ballot from the console's socket, counted like any other.
+    const mine = await cmd(chair, 'vote:mine', { voteId });
+    expect(mine).toMatchObject({ ok: true, data: { canVote: true, hasVoted: false } });
+    expect(await cmd(chair, 'vote:cast', { voteId, choices: [0] })).toMatchObject({ ok: true, data: { voterId: m.chair.id } });
+    expect(code(await cmd(members[0], 'vote:cast', { voteId, choices: [0] }))).toBe('ok');
+    expect(code(await cmd(members[1], 'vote:cast', { voteId, choices: [1] }))).toBe('ok');
+    expect(code(await cmd(members[2], 'vote:cast', { voteId, choices: [] }))).toBe('ok');
+    expect(code(await cmd(members[2], 'vote:cast', { voteId, choices: [1], onBehalfOf: m.members[3].id }))).toBe('ok');
+    const closed = await cmd(chair, 'vote:close', { voteId });
+    expect(closed).toMatchObject({ ok: true, data: { vote: { result: { counts: [2, 2], abstentions: 1 } } } });
+    const v = await view(voteId);
+    const expected = [
+      { userId: m.chair.id, choices: [0], castByName: null },
+      { userId: m.members[0].id, choices: [0], castByName: null },
+      { userId: m.members[1].id, choices: [1], castByName: null },
+      { userId: m.members[2].id, choices: [], castByName: null },
+      { userId: m.members[3].id, choices: [1], castBy: m.members[2].id, castByName: m.members[2].fullName },
+    ];
+    expect(v.roll).toHaveLength(5);
+    for (const e of expected) expect(v.roll.find((r: { userId: number }) => r.userId === e.userId)).toMatchObject(e);
+
+    const label = (c: number[]) => (c.length ? (c[0] === 0 ? 'Tán thành' : 'Không tán thành') : 'Không biểu quyết');
+    const nameOf = (id: number) => [m.chair, ...m.members].find((u) => u.id === id)!.fullName;
+    // The minutes: one table row per member, in the roll's order.
+    const table = computeGenerated(s.db, m.meetingId)
+      .flatMap((x) => x.blocks)
+      .find((b) => b.t === 'table' && b.rows[0].join('|') === 'STT|Họ và tên|Lựa chọn') as { rows: string[][] } | undefined;
+    expect(table?.rows.slice(1)).toEqual(
+      v.roll.map((r: { userId: number; choices: number[]; castByName: string | null }, i: number) => [String(i + 1), r.castByName ? `${nameOf(r.userId)} (qua ủy quyền: ${r.castByName})` : nameOf(r.userId), label(r.choices)]),
+    );
+    const sec = await m.as('secretary');
+    const csv = String((await sec.get(`/api/votes/${voteId}/export.csv`)).body);
+    expect(csv).toContain(`${m.members[3].id},${m.members[3].fullName},Không tán thành,${m.members[2].id},${m.members[2].fullName}`);
+    const pdf = await fetch(`${s.url}/api/votes/${voteId}/export.pdf`, { headers: { cookie: sec.cookie } });
+    expect(pdf.status).toBe(200);
+    const file = path.join(s.dataDir, `roll-${voteId}.pdf`);
+    fs.writeFileSync(file, Buffer.from(await pdf.arrayBuffer()));
+    const text = execFileSync('pdftotext', ['-layout', file, '-']).toString();
+    expect(text).toMatch(/STT\s+Họ và tên\s+Lựa chọn/);
+    for (const [i, r] of v.roll.entries()) expect(text).toMatch(new RegExp(`${i + 1}\\s+${nameOf(r.userId)}\\s+${label(r.choices)}`));
+    expect(text).toContain(`(qua ủy quyền: ${m.members[2].fullName})`);
   });
 });
