@@ -1,20 +1,25 @@
+import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { AttendanceEntry } from '../../shared/protocol/live.js';
+import type { MeetingPack } from '../../shared/protocol/documents.js';
+import { type AttendanceEntry, LIVE_LIMITS } from '../../shared/protocol/live.js';
 import '../components/ec-live-timer.js';
 import '../components/ec-quorum-badge.js';
 import '../components/ec-vote-console.js';
+import type { Api } from '../services/api.js';
+import { apiContext } from '../services/context.js';
 import { roleLabel, statusLabel } from '../services/labels.js';
 import { LiveSession, errorCode } from '../services/live.js';
 import { sharedRealtime } from '../services/socket.js';
-import { attendanceLabel, commandErrorText, connectionBanner, kindLabel, liveStyles } from './live-shared.js';
+import { attendanceLabel, commandErrorText, connectionBanner, kindLabel, liveStyles, presenterOffline } from './live-shared.js';
 
 /**
  * The chair's console: open (with quorum, or a recorded reason), pause, resume and close the meeting;
  * attendance with the live quorum (the secretary checks people in, records absences and proxies);
  * the agenda (previous / next / any item, done / deferred, an urgent item); the speakers' list
- * (grant, reorder, remove, next, end) with the shared timer.
+ * (grant, reorder, remove, next, end) with the shared timer; what is presented (start presenting a
+ * document, move its pages, stop — the members' tablets that follow the presenter move with it).
  */
 @localized()
 @customElement('ec-chair-console-view')
@@ -152,6 +157,24 @@ export class EcChairConsoleView extends LitElement {
       .attsel {
         max-width: 11rem;
       }
+      .present {
+        margin-bottom: 0.75rem;
+      }
+      .present .pstate {
+        margin: 0 0 0.5rem;
+      }
+      .present .docsel {
+        flex: 1 1 14rem;
+        min-width: 0;
+      }
+      .present .pages {
+        gap: 0.25rem;
+        flex-wrap: nowrap;
+      }
+      .present .pageno {
+        width: 4.5rem;
+        text-align: center;
+      }
       .name small {
         display: block;
         color: var(--ec-muted);
@@ -167,12 +190,36 @@ export class EcChairConsoleView extends LitElement {
   @state() private busy = false;
   @state() private overrideReason = '';
   @state() private urgentTitle = '';
-  #onChange = () => this.requestUpdate();
+  @consume({ context: apiContext }) private api!: Api;
+  /** The meeting's documents (for the presenter card), loaded again when an unknown one is presented. */
+  @state() private pack: MeetingPack | null = null;
+  /** The document picked in the presenter card (null: the one presented, or the current item's first). */
+  @state() private pickedDoc: number | null = null;
+  #packFor = '';
+  #onChange = () => {
+    const p = this.session?.state?.presenter;
+    if (p && this.pack && !this.#docs().some((d) => d.id === p.documentId)) this.#loadPack(`doc:${p.documentId}`);
+    this.requestUpdate();
+  };
+
+  #loadPack(reason: string) {
+    if (this.#packFor === reason) return;
+    this.#packFor = reason;
+    this.api
+      .get<MeetingPack>(`/api/meetings/${Number(this.params.id)}/documents`)
+      .then((p) => (this.pack = p))
+      .catch(() => undefined);
+  }
+
+  #docs() {
+    return (this.pack?.items ?? []).flatMap((i) => i.documents.map((d) => ({ id: d.id, title: d.title, item: i.number, itemId: i.id, pages: d.current.pageCount })));
+  }
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.session = new LiveSession(sharedRealtime(), Number(this.params.id));
     this.session.addEventListener('change', this.#onChange);
+    this.#loadPack('open');
   }
 
   override disconnectedCallback(): void {
@@ -211,7 +258,7 @@ export class EcChairConsoleView extends LitElement {
         <a href="/meetings/${s.meetingId}/live">${msg('Màn hình đại biểu', { id: 'live.toMember' })}</a>
         <a href="/meetings/${s.meetingId}/display" target="_blank">${msg('Màn hình lớn', { id: 'live.toDisplay' })}</a>
       </header>
-      ${this.#renderMeetingControls()} ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${this.#renderMeetingControls()} ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing} ${this.#renderPresenter()}
       <div class="cols">${this.#renderAttendance()} ${this.#renderAgenda()} ${this.#renderSpeakers()}</div>
       <ec-vote-console meeting-id=${s.meetingId} .quorum=${st.attendance.quorum} .agendaItemId=${st.agenda.items.find((i) => i.status === 'current')?.id ?? null} style="margin-top:1rem"></ec-vote-console>
     </div>`;
@@ -262,6 +309,79 @@ export class EcChairConsoleView extends LitElement {
         ? html`<span class="muted">${msg(str`Khai mạc khi chưa đủ túc số: ${st.meeting.openOverrideReason}`, { id: 'live.openedWithout' })}</span>`
         : nothing}
     </div>`;
+  }
+
+  /**
+   * Follow the presenter from the console: present a document (from its first page), move its pages,
+   * stop. Moving the pages of someone else's presentation takes it over (the chair presents from then on).
+   */
+  #renderPresenter() {
+    const s = this.session!;
+    const st = s.state!;
+    const p = st.presenter;
+    const running = st.meeting.status === 'live' || st.meeting.status === 'paused';
+    const docs = this.#docs();
+    const currentItem = st.agenda.items.find((i) => i.status === 'current')?.id;
+    const picked = this.pickedDoc ?? p?.documentId ?? docs.find((d) => d.itemId === currentItem)?.id ?? docs[0]?.id ?? null;
+    const shown = p ? docs.find((d) => d.id === p.documentId) : undefined;
+    const last = shown?.pages || LIVE_LIMITS.maxPage;
+    const go = (page: number) =>
+      p && this.#run(() => s.command('presenter:show', { documentId: p.documentId, page: Math.min(Math.max(1, page), last), zoom: p.zoom }));
+    const disabled = this.busy || !running;
+    return html`<section class="card present" aria-labelledby="pr" data-testid="console-presenter">
+      <h2 id="pr">${msg('Trình chiếu tài liệu', { id: 'live.console.present' })}</h2>
+      <p class="pstate" data-testid="console-presenter-state" aria-live="polite">
+        ${p
+          ? html`${msg(str`${p.presenterName} đang trình bày`, { id: 'live.presenting' })}: <strong>${shown?.title ?? `#${p.documentId}`}</strong>,
+              ${shown
+                ? msg(str`trang ${p.page}/${shown.pages}`, { id: 'live.console.pageOf' })
+                : msg(str`trang ${p.page}`, { id: 'live.pageN' })}
+              ${presenterOffline(st, p) ? html`<span class="error">(${msg('mất kết nối', { id: 'live.presenterOffline' })})</span>` : nothing}`
+          : msg('Chưa có ai trình bày tài liệu', { id: 'live.noPresenter' })}
+      </p>
+      <div class="row">
+        <select
+          class="docsel"
+          data-testid="console-doc"
+          aria-label=${msg('Tài liệu', { id: 'live.document' })}
+          ?disabled=${!docs.length}
+          @change=${(e: Event) => (this.pickedDoc = Number((e.target as HTMLSelectElement).value) || null)}
+        >
+          ${docs.length ? nothing : html`<option value="">${msg('Phiên họp chưa có tài liệu', { id: 'live.console.noDocs' })}</option>`}
+          ${docs.map((d) => html`<option value=${d.id} ?selected=${d.id === picked}>${d.item}. ${d.title}</option>`)}
+        </select>
+        <button
+          class="primary"
+          data-testid="console-present"
+          ?disabled=${disabled || picked == null || picked === p?.documentId}
+          @click=${() => picked != null && this.#run(() => s.command('presenter:show', { documentId: picked, page: 1 }))}
+        >
+          ${msg('Trình bày', { id: 'live.presentShort' })}
+        </button>
+        <span class="row pages" role="group" aria-label=${msg('Trang đang trình bày', { id: 'live.console.pageGroup' })}>
+          <button data-testid="console-prev-page" aria-label=${msg('Trang trước', { id: 'documents.viewer.prev' })} ?disabled=${disabled || !p || p.page <= 1} @click=${() => go(p!.page - 1)}>◀</button>
+          <input
+            class="pageno"
+            data-testid="console-page"
+            inputmode="numeric"
+            aria-label=${msg('Đến trang', { id: 'documents.viewer.goto' })}
+            .value=${p ? String(p.page) : ''}
+            ?disabled=${disabled || !p}
+            @change=${(e: Event) => {
+              const el = e.target as HTMLInputElement;
+              const n = Number(el.value);
+              if (Number.isInteger(n) && n >= 1) void go(n);
+              el.value = p ? String(p.page) : '';
+            }}
+          />
+          ${shown ? html`<span class="muted">/ ${shown.pages}</span>` : nothing}
+          <button data-testid="console-next-page" aria-label=${msg('Trang sau', { id: 'documents.viewer.next' })} ?disabled=${disabled || !p || p.page >= last} @click=${() => go(p!.page + 1)}>▶</button>
+        </span>
+        <button class="danger" data-testid="console-stop" ?disabled=${disabled || !p} @click=${() => this.#run(() => s.command('presenter:stop', {}))}>
+          ${msg('Dừng trình bày', { id: 'live.console.stopPresenting' })}
+        </button>
+      </div>
+    </section>`;
   }
 
   #renderAttendance() {

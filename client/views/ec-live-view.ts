@@ -19,7 +19,7 @@ import { statusLabel } from '../services/labels.js';
 import { LiveSession, errorCode } from '../services/live.js';
 import { sharedRealtime } from '../services/socket.js';
 import { VotesSession } from '../services/votes.js';
-import { attendanceLabel, commandErrorText, connectionBanner, kindLabel, liveStyles } from './live-shared.js';
+import { attendanceLabel, commandErrorText, connectionBanner, kindLabel, liveStyles, presenterOffline } from './live-shared.js';
 
 const KINDS: SpeakerKind[] = ['speech', 'question', 'point_of_order'];
 /** Two zooms closer than this are the same (relative zooms are rounded to 1/1000). */
@@ -219,6 +219,10 @@ export class EcLiveView extends LitElement {
         min-width: 0;
         width: 100%;
       }
+      .offline-tag {
+        color: var(--ec-danger);
+        font-weight: 600;
+      }
       .mypage {
         color: var(--ec-muted);
         white-space: nowrap;
@@ -400,6 +404,8 @@ export class EcLiveView extends LitElement {
   /** A presenter:show is in flight / another position waits to be sent after it (coalesced). */
   #sending = false;
   #sendAgain = false;
+  /** My presenter:stop is in flight (the pushes before it still name me: do not resume). */
+  #stopping = false;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -434,16 +440,36 @@ export class EcLiveView extends LitElement {
     if (this.viewerQuery !== this.viewerEl) this.viewerEl = this.viewerQuery;
   }
 
-  /** A push arrived: follow the presenter if we do. */
+  /**
+   * A push arrived. The server's presenter decides who presents: this tablet presents while it is me
+   * (also after a reload or a reconnect, and when I move pages from the console), stops when someone
+   * else takes over or the chair stops it (then follows the new presenter), and otherwise follows if
+   * the reader does. While one of my own positions is in flight its echo is not applied (it would pull
+   * a fast reader back).
+   */
   #sync() {
-    const p = this.session?.state?.presenter;
-    if (p && this.following && !this.presenting) {
-      this.docId = p.documentId;
-      this.page = p.page;
-      this.zoom = p.zoom;
+    const s = this.session;
+    const p = s?.state?.presenter ?? null;
+    const mine = !!p && p.presenterId === s?.userId;
+    const inFlight = this.#sending || this.#sendAgain || this.#stopping;
+    if (!inFlight) {
+      if (mine && this.#mayPresent()) {
+        this.presenting = true;
+        if (p.documentId !== this.docId || p.page !== this.page || Math.abs(p.zoom - this.zoom) > SAME_ZOOM) this.#show(p);
+      } else if (this.presenting) {
+        // Handed over (or stopped): follow whoever presents now.
+        this.presenting = false;
+        if (p) this.#setFollowing(true);
+      } else if (p && this.following) this.#show(p);
     }
     if (this.presenting && !this.#mayPresent()) this.presenting = false;
     this.requestUpdate();
+  }
+
+  #show(p: { documentId: number; page: number; zoom: number }) {
+    this.docId = p.documentId;
+    this.page = p.page;
+    this.zoom = p.zoom;
   }
 
   async #run(fn: () => Promise<unknown>) {
@@ -468,11 +494,7 @@ export class EcLiveView extends LitElement {
     this.following = on;
     localStorage.setItem(`ec-follow-${this.session?.meetingId}`, String(on));
     const p = this.session?.state?.presenter;
-    if (on && p) {
-      this.docId = p.documentId;
-      this.page = p.page;
-      this.zoom = p.zoom;
-    }
+    if (on && p) this.#show(p);
   }
 
   #toggleAnnotating() {
@@ -518,7 +540,7 @@ export class EcLiveView extends LitElement {
       if (this.#sendAgain) {
         this.#sendAgain = false;
         this.#sendPosition();
-      }
+      } else this.#sync();
     });
   }
 
@@ -533,7 +555,11 @@ export class EcLiveView extends LitElement {
   #present(on: boolean) {
     if (!on) {
       this.presenting = false;
-      void this.#run(() => this.session!.command('presenter:stop', {}));
+      this.#stopping = true;
+      void this.#run(() => this.session!.command('presenter:stop', {})).finally(() => {
+        this.#stopping = false;
+        this.#sync();
+      });
       return;
     }
     if (this.docId == null) return;
@@ -627,7 +653,8 @@ export class EcLiveView extends LitElement {
         <p class="who" data-testid="presenter-state">
           ${p
             ? html`${msg(str`${p.presenterName} đang trình bày`, { id: 'live.presenting' })}: ${docName(p.documentId)},
-                <strong data-testid="presenter-page">${msg(str`trang ${p.page}`, { id: 'live.pageN' })}</strong>`
+                <strong data-testid="presenter-page">${msg(str`trang ${p.page}`, { id: 'live.pageN' })}</strong>
+                ${presenterOffline(st, p) ? html`<span class="offline-tag" data-testid="presenter-offline">(${msg('mất kết nối', { id: 'live.presenterOffline' })})</span>` : nothing}`
             : msg('Chưa có ai trình bày tài liệu', { id: 'live.noPresenter' })}
         </p>
         <label class="doc"

@@ -1,6 +1,6 @@
 import { msg } from '@lit/localize';
 import { css, html, nothing } from 'lit';
-import type { AttendanceStatus, SpeakerKind } from '../../shared/protocol/live.js';
+import type { AttendanceStatus, LiveSnapshot, PresenterState, SpeakerKind } from '../../shared/protocol/live.js';
 import type { LiveSession } from '../services/live.js';
 
 /** Labels and pieces shared by the live views (member, chair console, room display). */
@@ -26,6 +26,14 @@ export function attendanceLabel(s: AttendanceStatus | null): string {
     default:
       return msg('Chưa điểm danh', { id: 'live.att.unknown' });
   }
+}
+
+/**
+ * The presenter is a participant with no connection to the meeting now (their tablet dropped off):
+ * followers stay on the last page shown; the chair may stop or take over from the console.
+ */
+export function presenterOffline(st: LiveSnapshot, p: PresenterState): boolean {
+  return !!p && st.attendance.attendance.find((a) => a.userId === p.presenterId)?.online === false;
 }
 
 /** A failed command, in words. */

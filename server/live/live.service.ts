@@ -548,7 +548,9 @@ export function reorderQueue(db: Db, a: MeetingAccess, user: AuthUser, requestId
 
 /**
  * Records what the presenter shows. Allowed to the chair/secretary, the current item's presenter and
- * whoever has the floor.
+ * whoever has the floor. The last one to show a page is the presenter (a handover: the others' tablets
+ * stop presenting and follow). Stopping (`p` null) ends anyone's presentation for the chair; for the
+ * others it ends only their own — a late "stop" from a former presenter leaves the new one presenting.
  */
 export function showPage(db: Db, a: MeetingAccess, user: AuthUser, p: { documentId: number; page: number; zoom?: number } | null): void {
   requireRunning(a);
@@ -557,6 +559,7 @@ export function showPage(db: Db, a: MeetingAccess, user: AuthUser, p: { document
     !!db.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.meetingId, a.meeting.id), eq(agendaItems.status, 'current'), eq(agendaItems.presenterId, user.id))).get() ||
     floorNow(db, a.meeting.id)?.userId === user.id;
   if (!mayPresent) throw forbidden('Only the chair, the item’s presenter or the current speaker may present');
+  if (!p && !a.canChair && presenterState(db, a.meeting.id)?.presenterId !== user.id) return;
   // Only a document of this meeting that the presenter may see (documentAccess throws not_found otherwise).
   if (p && documentAccess(db, user, p.documentId).document.meetingId !== a.meeting.id) throw notFound('Document');
   ensureLiveRow(db, a.meeting.id);

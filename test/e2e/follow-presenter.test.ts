@@ -45,8 +45,46 @@ const drawnZoom = (page: Page) =>
     return pg.offsetWidth / (sc.clientWidth - 28);
   });
 
+/** Resolves once the viewer's scroll position has stopped moving (a wheel scroll may be animated): 10 frames unchanged. */
+const scrollSettled = (page: Page) =>
+  viewer(page).evaluate(
+    (v) =>
+      new Promise<void>((resolve) => {
+        const sc = v.shadowRoot!.querySelector<HTMLElement>('.scroller')!;
+        let last = -1;
+        let same = 0;
+        const tick = () => {
+          same = sc.scrollTop === last ? same + 1 : 0;
+          last = sc.scrollTop;
+          if (same >= 10) resolve();
+          else requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      }),
+  );
+
 const viewerReady = (page: Page) =>
   until(async () => (await viewer(page).count()) > 0 && !(await viewer(page).locator('input[name="page"]').isDisabled()), { what: 'viewer ready', timeout: 30_000 });
+
+/**
+ * The three live views open with the chair presenting the document (whichever test runs first does
+ * it; under `--sequence.shuffle` either may).
+ */
+async function presenting(): Promise<void> {
+  for (const p of [chair, tablet, phone]) if (!p.url().endsWith(`/meetings/${meetingId}/live`)) await p.goto(`/meetings/${meetingId}/live`);
+  await tid(chair, 'present').waitFor();
+  if (!(await tid(chair, 'present').isChecked())) {
+    const select = tid(chair, 'doc-select');
+    await until(async () => (await select.locator('option').count()) > 1, { what: 'document list' });
+    await select.selectOption({ index: 1 });
+    await viewerReady(chair);
+    await tid(chair, 'present').check();
+  }
+  for (const p of [tablet, phone]) {
+    await expect.poll(() => tid(p, 'presenter-page').count(), { timeout: 15_000 }).toBe(1);
+    await viewerReady(p);
+  }
+}
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -76,17 +114,8 @@ afterAll(async () => {
 
 describe('follow the presenter in the browser', () => {
   it('the presenter moves page and zoom: each follower shows the same page, drawn at the same relative width; a follower who scrolls away sees a banner and returns with one tap', async () => {
-    await Promise.all([chair, tablet, phone].map((p) => p.goto(`/meetings/${meetingId}/live`)));
     // The chair picks the document and presents it.
-    const select = tid(chair, 'doc-select');
-    await until(async () => (await select.locator('option').count()) > 1, { what: 'document list' });
-    await select.selectOption({ index: 1 });
-    await viewerReady(chair);
-    await tid(chair, 'present').check();
-    for (const p of [tablet, phone]) {
-      await expect.poll(() => tid(p, 'presenter-page').textContent(), { timeout: 15_000 }).toMatch(/1/);
-      await viewerReady(p);
-    }
+    await presenting();
 
     // Page 5 on the presenter's tablet → page 5 on screen for both followers.
     // Each follower notes (in the page, by its own clock: same machine) when page 5 first reaches its screen.
@@ -134,6 +163,7 @@ describe('follow the presenter in the browser', () => {
     await tid(tablet, 'left-presenter').waitFor({ timeout: 10_000 });
     expect(await tid(tablet, 'left-presenter').textContent()).toContain('Bạn đã rời khỏi trang người trình bày');
     expect(await tid(tablet, 'follow').isChecked()).toBe(false);
+    await scrollSettled(tablet);
     const away = await visiblePage(tablet);
     expect(away).toBeGreaterThan(5);
     await screenshot(tablet, 'live-member-left', 'vi');
@@ -166,6 +196,7 @@ describe('follow the presenter in the browser', () => {
   }, 180_000);
 
   it('document first: at 1024×768 the document takes most of the screen, the side panel opens on demand, and the live view is axe-clean with 44 px targets (tablet vi, phone en)', async () => {
+    await presenting();
     const area = (p: Page) =>
       p.evaluate(() => {
         const find = (root: Document | ShadowRoot, sel: string): Element | null => {
@@ -202,5 +233,7 @@ describe('follow the presenter in the browser', () => {
     expect(await axeViolations(phone)).toEqual([]);
     await screenshot(phone, 'live-member-phone-panel', 'en');
     await toggle.click();
+    await tid(phone, 'panel-toggle').click();
+    await expect.poll(() => tid(phone, 'panel-toggle').getAttribute('aria-expanded')).toBe('false');
   }, 120_000);
 });

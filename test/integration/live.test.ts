@@ -304,6 +304,41 @@ describe('live meeting over Socket.IO', () => {
     await until(() => s.member1.pushes('presenter:moved').includes(null), { what: 'presenter stopped' });
   });
 
+  it('presenter handover: whoever shows last presents; a former presenter\'s late stop changes nothing, the chair\'s stop ends anyone\'s; the state outlives the presenter\'s connection', async () => {
+    const { meetingId, itemIds, s } = await meeting(['chair', 'member1', 'member2']);
+    const up = await upload(cookies.get('secretary')!, meetingId, itemIds[0], pdf('empty.pdf'), 'empty.pdf', { title: 'Tờ trình', access: 'all', published: 'true' });
+    const documentId = up.body.id as number;
+    await ok(s.chair.cmd('meeting:open', { meetingId, overrideReason: 'test' }));
+    await ok(s.chair.cmd('presenter:show', { meetingId, documentId, page: 2 }));
+    // member1 gets the floor and takes over
+    await ok(s.member1.cmd('attendance:check_in', { meetingId, mode: 'in_room' }));
+    const { requestId } = await ok(s.member1.cmd('speaker:request', { meetingId, kind: 'speech' }));
+    await ok(s.chair.cmd('speaker:grant', { meetingId, requestId }));
+    await ok(s.member1.cmd('presenter:show', { meetingId, documentId, page: 4, zoom: 1.5 }));
+    expect(await s.member2.waitFor('presenter:moved', (d) => d?.page === 4)).toMatchObject({ presenterId: ids.member1, documentId, page: 4, zoom: 1.5 });
+    // the chair takes it back; member1's stop, sent late, leaves the chair presenting
+    await ok(s.chair.cmd('presenter:show', { meetingId, documentId, page: 6 }));
+    await ok(s.member1.cmd('presenter:stop', { meetingId }));
+    const after = await ok(s.member2.cmd('meeting:join', { meetingId }));
+    expect(after.snapshot.live.presenter).toMatchObject({ presenterId: ids.chair, documentId, page: 6, zoom: 1 });
+    // a member who may not present may not stop either
+    expect(await err(s.member2.cmd('presenter:stop', { meetingId }))).toBe('forbidden');
+    // the presenter's connection drops: followers keep the page; a late joiner lands on it; it resumes on rejoin
+    s.chair.close();
+    await until(async () => (await ok(s.member2.cmd('meeting:join', { meetingId }))).snapshot.live.attendance.attendance.find((a: { userId: number }) => a.userId === ids.chair)?.online === false, {
+      what: 'chair offline',
+    });
+    const late = await sock('member2');
+    const joined = await ok(late.cmd('meeting:join', { meetingId }));
+    expect(joined.snapshot.live.presenter).toMatchObject({ presenterId: ids.chair, documentId, page: 6 });
+    const chair = await sock('chair');
+    expect((await ok(chair.cmd('meeting:join', { meetingId }))).snapshot.live.presenter).toMatchObject({ presenterId: ids.chair, page: 6 });
+    // member1 (still on the floor) presents again; the chair's stop ends member1's presentation for everyone
+    await ok(s.member1.cmd('presenter:show', { meetingId, documentId, page: 3 }));
+    await ok(chair.cmd('presenter:stop', { meetingId }));
+    await until(() => late.pushes('presenter:moved').includes(null), { what: 'stopped by the chair' });
+  });
+
   it('malformed live payloads are refused with invalid_payload and change nothing', async () => {
     const { meetingId, s } = await meeting(['chair']);
     const before = await ok(s.chair.cmd('meeting:join', { meetingId }));
