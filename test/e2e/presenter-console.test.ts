@@ -116,7 +116,7 @@ describe('presenting from the chair console', () => {
     await screenshot(consolePage, 'console-presenter', 'vi');
     expect(await axeViolations(consolePage)).toEqual([]);
     expect(await smallTouchTargets(consolePage)).toEqual([]);
-  }, 90_000);
+  }, 120_000);
 
   it('a late joiner lands on the presenter\'s page; handover: a member with the floor takes over from the tablet, the chair takes it back from the console; a presenter who drops off is marked and resumes on return; stop from the console', async () => {
     const { m, chairSocket, consolePage, member } = await setup('Họp chuyển quyền trình bày');
@@ -174,5 +174,5 @@ describe('presenting from the chair console', () => {
     expect(await visiblePage(late)).toBe(10);
 
     for (const pr of problems) expect(pr.errors).toEqual([]);
-  }, 90_000);
+  }, 120_000);
 });
