@@ -2,6 +2,7 @@
 # Installs the Debian packages E-Cabinet's tests and A/V need, when missing and when we are root.
 #   chromium + fonts  — Playwright e2e tests and benchmarks drive /usr/bin/chromium
 #   poppler-utils     — pdfsig / pdftoppm verify and render minutes PDFs
+#   unzip             — tests open meeting archives with the standard tool
 #   mediasoup-worker  — the SFU worker 3.8.4, only packaged in Debian experimental
 # Safe to run repeatedly; prints what it does and never fails the caller for an optional part.
 #   --worker-only     only the mediasoup worker (what `npm start` needs)
@@ -11,6 +12,7 @@ if [ "${1:-}" != "--worker-only" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   dpkg -s fonts-noto-core >/dev/null 2>&1 || need+=(fonts-noto-core)
   command -v pdfsig >/dev/null 2>&1 || need+=(poppler-utils)
+  command -v unzip >/dev/null 2>&1 || need+=(unzip)
 fi
 worker=/usr/lib/x86_64-linux-gnu/mediasoup/mediasoup-worker
 if [ ${#need[@]} -eq 0 ] && [ -x "$worker" ]; then exit 0; fi

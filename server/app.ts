@@ -31,6 +31,7 @@ import { annotationRoutes } from './annotations/annotations.routes.js';
 import { voteRoutes } from './votes/votes.routes.js';
 import { consultationRoutes } from './consultations/consultations.routes.js';
 import { mailJobs } from './mail/mail.service.js';
+import { archiveRoutes } from './archive/archive.routes.js';
 import { httpMetrics, metricsHandler, readyzHandler } from './metrics/metrics.routes.js';
 
 export const VERSION = '0.1.0';
@@ -48,7 +49,7 @@ export interface App {
 /**
  * Domain route modules, in mount order. A new domain adds its `xxxRoutes(ctx)` here.
  */
-const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, taskRoutes, minutesRoutes, documentRoutes, searchRoutes, voteRoutes, consultationRoutes, annotationRoutes, offlineRoutes, mailJobs];
+const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, taskRoutes, minutesRoutes, documentRoutes, searchRoutes, voteRoutes, consultationRoutes, annotationRoutes, offlineRoutes, mailJobs, archiveRoutes];
 
 /** The routes a restricted session may use (server/auth/sessions.ts `SessionRestriction`). */
 const ACCOUNT_ROUTES: Record<'common' | SessionRestriction, Set<string>> = {

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt } from 'drizzle-orm';
 import type { AppContext } from '../context.js';
 import { type Db, tx } from '../db/client.js';
 import { jobs } from '../db/schema/index.js';
@@ -48,6 +48,23 @@ export function cancelJobs(db: Db, prefix: string): number {
   return db.$client
     .prepare("update jobs set status = 'cancelled' where status = 'pending' and substr(key, 1, length(?)) = ?")
     .run(prefix, prefix).changes;
+}
+
+/** One job by id, to report its state to whoever enqueued it. */
+export function findJob(db: Db, id: number): JobRow | undefined {
+  return db.select().from(jobs).where(eq(jobs.id, id)).get();
+}
+
+/** Jobs whose key starts with `prefix` (a range scan on the key's unique index), newest first. */
+export function jobsByKeyPrefix(db: Db, prefix: string, limit = 20): JobRow[] {
+  // Keys are ASCII: every key starting with `prefix` sorts between it and `prefix` + U+FFFF.
+  return db
+    .select()
+    .from(jobs)
+    .where(and(gte(jobs.key, prefix), lt(jobs.key, `${prefix}\uffff`)))
+    .orderBy(desc(jobs.id))
+    .limit(limit)
+    .all();
 }
 
 export interface JobRunnerOptions {

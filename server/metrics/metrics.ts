@@ -82,6 +82,12 @@ export class AppMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+  readonly archives = new Counter({
+    name: 'ecabinet_archives_total',
+    help: 'Meeting archives built, by outcome (done, failed).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
 
   /**
    * A gauge whose value is read when Prometheus scrapes (`read` returns label sets and values).

@@ -8,9 +8,7 @@ import { forbidden, notFound } from '../http/errors.js';
 import { isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
 import { eq } from 'drizzle-orm';
 import { voteCsv } from './votes.export.js';
-import { renderVotePdf } from './votes.pdf.js';
-import { meetings, voteEligibility } from '../db/schema/index.js';
-import { userNames } from './votes.repo.js';
+import { votePdf } from './votes.pdf.js';
 import { committeeVoteSettings } from './votes.rules.js';
 import { votesOf } from './votes.service.js';
 
@@ -47,10 +45,7 @@ export function voteRoutes(ctx: AppContext): void {
     { method: 'get', path: '/api/votes/:id/export.pdf', heavy: true, summary: 'The record of a vote as PDF', tags, access: 'user', params: IdParams, responseContentType: 'application/pdf' },
     async ({ user, params, res }) => {
       const v = svc.get(user, params.id);
-      const m = db.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, v.meetingId)).get();
-      const eligible = db.select({ u: voteEligibility.userId }).from(voteEligibility).where(eq(voteEligibility.voteId, v.id)).all().map((x) => x.u);
-      const names = userNames(db, eligible);
-      const pdf = await renderVotePdf(v, m?.title ?? '', eligible.map((u) => names.get(u) ?? '').sort((a, b) => a.localeCompare(b, 'vi')), { log: ctx.log });
+      const pdf = await votePdf(db, v, { log: ctx.log });
       res.setHeader('content-type', 'application/pdf');
       res.setHeader('content-disposition', `attachment; filename="vote-${v.id}.pdf"`);
       res.send(pdf);
