@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { contentType } from 'prom-client';
+import { prometheusContentType } from 'prom-client';
 import type { Health } from '../app.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
@@ -73,7 +73,7 @@ export function metricsHandler(ctx: AppContext): RequestHandler {
         throw err;
       }
       const text = await m.text();
-      res.setHeader('content-type', contentType);
+      res.setHeader('content-type', prometheusContentType);
       res.setHeader('cache-control', 'no-store');
       res.send(text);
     } catch (err) {
