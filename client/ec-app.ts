@@ -12,6 +12,7 @@ import { startOffline } from './services/offline.js';
 import { connectivity } from './services/connectivity.js';
 import { apiContext, localeContext, meContext } from './services/context.js';
 import { matchRoute, navigate, type RouteMatch } from './services/router.js';
+import { MEETING_REVOKED } from './services/socket.js';
 import { sharedStyles } from './styles/shared.js';
 
 const LOCALE_KEY = 'ec-locale';
@@ -205,6 +206,17 @@ export class EcApp extends LitElement {
           padding: 0 0.5rem;
         }
       }
+      .page.revoked {
+        padding-bottom: 0;
+      }
+      .page.revoked .notice {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        justify-content: space-between;
+        gap: 0.75rem;
+        margin: 0;
+      }
     `,
   ];
 
@@ -227,6 +239,8 @@ export class EcApp extends LitElement {
   @state() private match: RouteMatch | null = null;
   @state() private view: HTMLElement | null = null;
   @state() private viewError = false;
+  /** Set when the server revoked access to the meeting of the open view (shown on the meeting list). */
+  @state() private revoked = false;
   #renderSeq = 0;
 
   override connectedCallback(): void {
@@ -236,6 +250,7 @@ export class EcApp extends LitElement {
     this.addEventListener('click', this.#onClick);
     this.addEventListener('ec-login', this.#onLogin);
     this.addEventListener('ec-locale', this.#onLocale);
+    window.addEventListener(MEETING_REVOKED, this.#onRevoked);
     void this.#boot();
   }
 
@@ -245,6 +260,7 @@ export class EcApp extends LitElement {
     this.removeEventListener('click', this.#onClick);
     this.removeEventListener('ec-login', this.#onLogin);
     this.removeEventListener('ec-locale', this.#onLocale);
+    window.removeEventListener(MEETING_REVOKED, this.#onRevoked);
     super.disconnectedCallback();
   }
 
@@ -267,6 +283,22 @@ export class EcApp extends LitElement {
   }
 
   #onLocation = () => void this.#route();
+
+  /**
+   * The server revoked the user's access to a meeting (client/services/socket.ts): if the open view
+   * shows that meeting (a `/meetings/:id…` page, or a document view whose `meetingScope` is it), leave
+   * it for the meeting list with a notice. Its sockets, Yjs documents and offline copy are released by
+   * their own services on the same event.
+   */
+  #onRevoked = (e: Event) => {
+    const { meetingId } = (e as CustomEvent<{ meetingId: number }>).detail;
+    const m = this.match;
+    const fromPath = m && m.route.path.startsWith('/meetings/:id') ? Number(m.params.id) : null;
+    const shown = fromPath ?? (this.view as { meetingScope?: number | null } | null)?.meetingScope ?? null;
+    if (shown !== meetingId) return;
+    this.revoked = true;
+    navigate('/meetings', { replace: true });
+  };
 
   /** Same-origin <a href> clicks anywhere (also inside shadow roots) become client-side navigation. */
   #onClick = (e: MouseEvent) => {
@@ -337,6 +369,7 @@ export class EcApp extends LitElement {
   async #route(): Promise<void> {
     const seq = ++this.#renderSeq;
     const match = matchRoute(location.pathname, location.search);
+    if (this.revoked && location.pathname !== '/meetings') this.revoked = false;
     if (match && !match.route.public && !this.me) {
       navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
       return;
@@ -388,8 +421,15 @@ export class EcApp extends LitElement {
     return html`
       ${this.me && !this.match?.route.kiosk ? this.#header() : nothing}
       <ec-offline-banner></ec-offline-banner>
-      <main id="main">${this.#main()}</main>
+      <main id="main">${this.revoked ? this.#revokedNotice() : nothing}${this.#main()}</main>
     `;
+  }
+
+  #revokedNotice() {
+    return html`<div class="page revoked"><p class="notice" role="alert" data-testid="meeting-revoked">
+        ${msg('Bạn không còn quyền truy cập cuộc họp vừa mở. Trang của cuộc họp đã được đóng và bản lưu ngoại tuyến trên thiết bị này đã được xóa.', { id: 'app.meetingRevoked' })}
+        <button @click=${() => (this.revoked = false)}>${msg('Đã hiểu', { id: 'app.meetingRevoked.ok' })}</button>
+      </p></div>`;
   }
 
   #main() {

@@ -6,7 +6,11 @@ import { EventEmitter } from 'node:events';
  */
 export interface DomainEvents {
   'agenda:changed': [{ meetingId: number; version: number }];
-  'meeting:changed': [{ meetingId: number }];
+  /**
+   * A meeting changed (edited, published, participants, status). `removedUserIds`: participants taken off
+   * the list by this change — the realtime hub tells every socket of theirs, joined to the meeting or not.
+   */
+  'meeting:changed': [{ meetingId: number; removedUserIds?: number[] }];
   /** A user's first socket joined / last socket left a meeting's room (realtime hub). */
   'presence:changed': [{ meetingId: number; userId: number; online: boolean }];
   /**

@@ -8,6 +8,7 @@
  * and are deleted on logout (`clearOfflineAnnotations`).
  */
 import { IndexeddbPersistence } from 'y-indexeddb';
+import { MEETING_REVOKED } from './socket.js';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { type AnnotationItem, type Author, itemsMapName, layerDocName } from '../../shared/protocol/annotations.js';
@@ -57,7 +58,18 @@ export class DocumentAnnotations extends EventTarget {
     // time): go offline at once and keep working on the local copy; reconnect when it is back.
     window.addEventListener('offline', this.#onOffline);
     window.addEventListener('online', this.#onOnline);
+    window.addEventListener(MEETING_REVOKED, this.#onRevoked);
   }
+
+  /** Access to the meeting revoked: stop syncing both layers at once (the view leaves too). */
+  #onRevoked = (e: Event) => {
+    if ((e as CustomEvent<{ meetingId: number }>).detail.meetingId !== this.meetingId) return;
+    for (const l of [this.own, this.shared]) {
+      l.provider.disconnect();
+      l.state = 'refused';
+    }
+    this.changed();
+  };
 
   #onOffline = () => {
     for (const l of [this.own, this.shared]) {
@@ -221,6 +233,7 @@ export class DocumentAnnotations extends EventTarget {
   destroy(): void {
     window.removeEventListener('offline', this.#onOffline);
     window.removeEventListener('online', this.#onOnline);
+    window.removeEventListener(MEETING_REVOKED, this.#onRevoked);
     this.undo?.destroy();
     for (const l of [this.own, this.shared]) {
       l.provider.destroy();
@@ -257,6 +270,32 @@ export async function clearOfflineAnnotations(keepUserId?: number): Promise<void
       ),
   );
   if (keepUserId === undefined) localStorage.removeItem(KNOWN_USERS_KEY);
+}
+
+/**
+ * Deletes this device's offline annotation copies of one meeting: its shared layers, and the private
+ * layers of the given documents (the meeting's documents as the offline record knew them). Used when the
+ * server revokes the user's access to the meeting.
+ */
+export async function clearMeetingAnnotations(meetingId: number, documentIds: number[]): Promise<void> {
+  const docs = new Set(documentIds.map(String));
+  const dbs = (await indexedDB.databases?.()) ?? [];
+  const ofMeeting = (n: string) => {
+    const m = /:annotation:(\d+):(private|shared):(\d+)$/.exec(n);
+    return !!m && ((m[2] === 'shared' && Number(m[3]) === meetingId) || docs.has(m[1]));
+  };
+  await Promise.all(
+    dbs
+      .map((d) => d.name ?? '')
+      .filter((n) => n.startsWith(DB_PREFIX) && ofMeeting(n))
+      .map(
+        (n) =>
+          new Promise<void>((resolve) => {
+            const r = indexedDB.deleteDatabase(n);
+            r.onsuccess = r.onerror = r.onblocked = () => resolve();
+          }),
+      ),
+  );
 }
 
 /**

@@ -18,7 +18,8 @@ import type { MeetingList } from './types.js';
 import type { OfflineManifest } from '../../shared/protocol/offline.js';
 import { DEVICE_HEADER } from '../../shared/protocol/offline.js';
 import { ApiError, type Api } from './api.js';
-import { clearOfflineAnnotations, DocumentAnnotations } from './annotations.js';
+import { clearMeetingAnnotations, clearOfflineAnnotations, DocumentAnnotations } from './annotations.js';
+import { MEETING_REVOKED } from './socket.js';
 import { deviceToken, OFFLINE_CACHE } from './offline-cache.js';
 
 /** What is on this device for one meeting (localStorage, written when the download completed). */
@@ -347,6 +348,18 @@ if (typeof window !== 'undefined') {
     started = null;
     void wipeOfflineData();
   });
+  // Access to one meeting revoked by the server: its offline copy and its annotation layers go at once.
+  window.addEventListener(MEETING_REVOKED, (e) => void dropOfflineMeeting((e as CustomEvent<{ meetingId: number }>).detail.meetingId));
+}
+
+/**
+ * Deletes everything this device keeps of one meeting: its offline copy (cached responses no other
+ * offline meeting lists, and the record) and its annotation layers in IndexedDB.
+ */
+export async function dropOfflineMeeting(meetingId: number): Promise<void> {
+  const record = offlineStore.records().find((r) => r.meetingId === meetingId);
+  await offlineStore.remove(meetingId);
+  await clearMeetingAnnotations(meetingId, Object.keys(record?.docs ?? {}).map(Number));
 }
 
 /**

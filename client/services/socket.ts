@@ -39,6 +39,13 @@ interface Pending {
 }
 
 /**
+ * Window (and RealtimeClient) event `ec-meeting-revoked`, detail `{ meetingId }`: the server says the
+ * signed-in user may no longer see that meeting (`meeting:access_revoked`). The app shell leaves its
+ * views, the offline store drops its copy, collaborative documents of the meeting close.
+ */
+export const MEETING_REVOKED = 'ec-meeting-revoked';
+
+/**
  * The one Socket.IO connection of the app (provide it via @lit/context; views never open sockets).
  * - Connects with the session cookie (same origin, credentials) and the protocol version.
  * - `command(event, payload)` sends a command with a fresh `commandId` and resolves with the ack's
@@ -98,6 +105,14 @@ export class RealtimeClient extends EventTarget {
         if (this.socket.connected) this.socket.io.engine?.close();
       });
     }
+    // The server took this user's access to a meeting away (removed from its participants): one app-wide
+    // event, so every open view, offline copy and collaborative document of that meeting can let go of it.
+    (this.socket as unknown as Socket).on('meeting:access_revoked', (push: Push<{ meetingId: number }>) => {
+      const meetingId = push?.data?.meetingId;
+      if (typeof meetingId !== 'number') return;
+      this.dispatchEvent(new CustomEvent(MEETING_REVOKED, { detail: { meetingId } }));
+      if (typeof window !== 'undefined') window.dispatchEvent(new CustomEvent(MEETING_REVOKED, { detail: { meetingId } }));
+    });
     this.socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
       this.refused = err.data?.code ?? null;
       this.#setState('offline');
@@ -223,6 +238,15 @@ export class MeetingChannel {
     };
     (client.socket as unknown as Socket).onAny(onAny);
     this.#unsubs.push(() => (client.socket as unknown as Socket).offAny(onAny));
+    // Access revoked: the server already took this socket out of the room; never re-join it.
+    const onRevoked = (e: Event) => {
+      if ((e as CustomEvent<{ meetingId: number }>).detail.meetingId !== meetingId) return;
+      this.#closed = true;
+      this.joined = null;
+      for (const u of this.#unsubs) u();
+    };
+    client.addEventListener(MEETING_REVOKED, onRevoked);
+    this.#unsubs.push(() => client.removeEventListener(MEETING_REVOKED, onRevoked));
     if (client.socket.connected) void this.resync();
   }
 
@@ -278,8 +302,14 @@ export class MeetingChannel {
     for (const fn of this.#onPush) fn(event, push.data);
   }
 
+  /** True once the server revoked the user's access to this meeting (or `close()` was called). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Leaves the room and stops listening. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     for (const u of this.#unsubs) u();
     if (this.client.socket.connected) void this.client.command('meeting:leave', { meetingId: this.meetingId }).catch(() => {});

@@ -16,6 +16,7 @@ import { CLOSE_CODES, isTerminalClose } from '../../shared/close-codes.js';
 import type { Api } from './api.js';
 import { connectivity } from './connectivity.js';
 import { navigate } from './router.js';
+import { MEETING_REVOKED } from './socket.js';
 
 export type YjsStatus = 'connecting' | 'online' | 'offline' | 'signed-out' | 'forbidden' | 'failed';
 
@@ -92,16 +93,44 @@ export class YjsConnection extends EventTarget {
     this.dispatchEvent(new Event('change'));
   }
 
+  /** Access revoked: stop syncing (status `forbidden`, no reconnect); the view still calls `destroy()`. */
+  revoke(): void {
+    this.provider.disconnect();
+    this.#set('forbidden');
+  }
+
   /** Disconnects and frees the provider (and the doc if this connection created it). */
   destroy(): void {
     this.provider.destroy();
     if (this.#ownsDoc) this.doc.destroy();
+    this.dispatchEvent(new Event('destroyed'));
   }
 }
 
+/** Open connections, so a revoked meeting's documents can be closed wherever they were opened. */
+const open = new Set<YjsConnection>();
+
 /** Opens a collaborative document by name (see shared/protocol/yjs.ts for names). */
 export function openYjsDoc(name: string, opts?: YjsDocOptions): YjsConnection {
-  return new YjsConnection(name, opts);
+  const conn = new YjsConnection(name, opts);
+  open.add(conn);
+  conn.addEventListener('destroyed', () => open.delete(conn));
+  return conn;
+}
+
+/** The meeting a document name belongs to (`meeting:<id>:…`, `minutes:<id>`, `annotation:<doc>:shared:<id>`), or null. */
+export function meetingOfDocName(name: string): number | null {
+  const m = /^meeting:(\d+):/.exec(name) ?? /^minutes:(\d+)$/.exec(name) ?? /^annotation:\d+:shared:(\d+)$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+// Access to a meeting revoked (client/services/socket.ts): its documents stop syncing at once, as if the
+// server had closed them with 4403 (which it also does); the views showing them leave.
+if (typeof window !== 'undefined') {
+  window.addEventListener(MEETING_REVOKED, (e) => {
+    const { meetingId } = (e as CustomEvent<{ meetingId: number }>).detail;
+    for (const conn of [...open]) if (meetingOfDocName(conn.name) === meetingId) conn.revoke();
+  });
 }
 
 /**

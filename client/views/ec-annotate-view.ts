@@ -32,6 +32,10 @@ export class EcAnnotateView extends LitElement {
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
 
   @state() private doc: DocumentInfo | null = null;
+  /** The meeting this view shows: the app shell leaves the view when access to it is revoked. */
+  get meetingScope(): number | null {
+    return this.doc?.meetingId ?? null;
+  }
   @state() private error: ApiError | null = null;
   @state() private versionId: number | null = null;
   @state() private viewerEl: EcPdfViewer | null = null;

@@ -186,6 +186,7 @@ export function updateMeeting(ctx: AppContext, user: AuthUser, meetingId: number
   if (body.roomId && !db.select({ id: rooms.id }).from(rooms).where(eq(rooms.id, body.roomId)).get()) throw badRequest('Unknown room');
   if (body.participants) validateParticipants(db, body.participants);
   const published = m.status !== 'draft';
+  const before = participantIds(db, meetingId);
   tx(db, (d) => {
     const r = d
       .update(meetings)
@@ -213,7 +214,8 @@ export function updateMeeting(ctx: AppContext, user: AuthUser, meetingId: number
     }
   });
   ctx.notifier.flush();
-  ctx.bus.emit('meeting:changed', { meetingId });
+  const after = new Set(participantIds(db, meetingId));
+  ctx.bus.emit('meeting:changed', { meetingId, removedUserIds: before.filter((id) => !after.has(id)) });
   return meetingView(db, meetingAccess(db, user, meetingId));
 }
 

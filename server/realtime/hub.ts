@@ -451,12 +451,39 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
 
   // Membership changes take effect at once: after a meeting changed (participants removed, unpublished,
   // cancelled), every socket in its room whose user may no longer see it leaves the room — on every
-  // connection they have — and is told so; no later push of that meeting reaches it.
-  const onMeetingChanged = ({ meetingId }: { meetingId: number }) => {
+  // connection they have — and is told so; no later push of that meeting reaches it. Participants
+  // removed by the change are told on their other sockets too (a tablet showing one of the meeting's
+  // documents without having joined its room), so every open view of the meeting can leave it.
+  const onMeetingChanged = ({ meetingId, removedUserIds = [] }: { meetingId: number; removedUserIds?: number[] }) => {
     const members = io.sockets.adapter.rooms.get(room(meetingId));
-    if (!members?.size) return;
     const allowed = new Map<number, boolean>();
+    const told = new Set<string>();
+    const revoked = { meetingId, epoch, seq: null, data: { meetingId } };
+    for (const userId of removedUserIds) {
+      const sockets = io.sockets.adapter.rooms.get(userRoom(userId));
+      if (!sockets?.size) continue;
+      const first = io.sockets.sockets.get([...sockets][0]);
+      if (!first) continue;
+      try {
+        meetingAccess(db, (first.data as SocketData).user, meetingId);
+        allowed.set(userId, true);
+        continue;
+      } catch {
+        allowed.set(userId, false);
+      }
+      for (const id of [...sockets]) {
+        const socket = io.sockets.sockets.get(id);
+        if (!socket) continue;
+        const data = socket.data as SocketData;
+        socket.leave(room(meetingId));
+        if (data.meetings.delete(meetingId)) track(meetingId, data.user.id, -1);
+        socket.emit('meeting:access_revoked', revoked);
+        told.add(id);
+      }
+    }
+    if (!members?.size) return;
     for (const id of [...members]) {
+      if (told.has(id)) continue;
       const socket = io.sockets.sockets.get(id);
       if (!socket) continue;
       const data = socket.data as SocketData;
@@ -473,7 +500,7 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
       if (ok) continue;
       socket.leave(room(meetingId));
       if (data.meetings.delete(meetingId)) track(meetingId, data.user.id, -1);
-      socket.emit('meeting:access_revoked', { meetingId, epoch, seq: null, data: { meetingId } });
+      socket.emit('meeting:access_revoked', revoked);
     }
   };
   ctx.bus.on('meeting:changed', onMeetingChanged);

@@ -4,6 +4,7 @@ import { jobRunner } from '../../server/jobs/jobs.js';
 import { type BuiltMeeting, buildMeeting, buildUser } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
 import { SmtpSink } from '../helpers/smtp.js';
+import { connectSocket, connected } from '../helpers/socket.js';
 import { pdf, upload } from './documents-helpers.js';
 
 /**
@@ -58,6 +59,28 @@ describe('attacker: what was granted earlier is re-checked when it is used', () 
     expect(after.unread).toBe(before.unread - 1);
     // The participant who stays keeps the news.
     expect((await notificationsOf(control)).notifications.some((n) => n.meetingId === m.meetingId && n.data.title === title)).toBe(true);
+  });
+
+  it('a removed participant is told on their sockets that never joined the meeting too (a tablet reading one of its documents); others are not', async () => {
+    const m = await buildMeeting(s, { members: 2, agendaItems: 1 });
+    const [victim, control] = [await m.as('member', 0), await m.as('member', 1)];
+    const idle = await connected(connectSocket(s.url, victim, { reconnection: false }));
+    const joined = await connected(connectSocket(s.url, victim, { reconnection: false }));
+    const other = await connected(connectSocket(s.url, control, { reconnection: false }));
+    try {
+      expect((await joined.cmd('meeting:join', { meetingId: m.meetingId })).ok).toBe(true);
+      const sec = await m.as('secretary');
+      const meeting = (await sec.get(`/api/meetings/${m.meetingId}`)).body;
+      const keep = (meeting.participants as { userId: number; role: string; canVote: boolean }[]).filter((x) => x.userId !== m.members[0].id).map(({ userId, role, canVote }) => ({ userId, role, canVote }));
+      expect((await sec.patch(`/api/meetings/${m.meetingId}`, { version: meeting.version, participants: keep })).status).toBe(200);
+      for (const x of [idle, joined]) expect(await x.waitFor('meeting:access_revoked')).toEqual({ meetingId: m.meetingId });
+      // One notice per socket, and none for a participant who stays (they got the news of the change instead).
+      await other.waitFor('notifications:new');
+      expect([idle, joined].map((x) => x.pushes('meeting:access_revoked').length)).toEqual([1, 1]);
+      expect(other.pushes('meeting:access_revoked')).toEqual([]);
+    } finally {
+      for (const x of [idle, joined, other]) x.close();
+    }
   });
 
   it('a recipient removed from the committee loses the consultation at once: reading, answering, listing and its documents are 404; an e-mail queued before the removal is not sent, and later reminders skip them', async () => {

@@ -9,6 +9,8 @@ export const app: Catalog = {
   'app.notFound': 'Page not found',
   'app.notFoundHint': 'This page does not exist or you are not allowed to see it.',
   'app.backToMeetings': 'Back to meetings',
+  'app.meetingRevoked': 'You no longer have access to the meeting you had open. Its pages were closed and its offline copy on this device was deleted.',
+  'app.meetingRevoked.ok': 'OK',
   'app.tagline': 'Paperless meeting room',
   'app.mainNav': 'Main navigation',
   'app.nav.meetings': 'Meetings',
