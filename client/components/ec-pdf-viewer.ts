@@ -161,6 +161,43 @@ export class EcPdfViewer extends LitElement {
         padding: 0.35rem 0.5rem;
         background: var(--ec-surface);
         border-bottom: 1px solid var(--ec-border);
+        position: relative;
+        z-index: 6;
+      }
+      /* Wide: every tool in one row, in this order (the "more" panel's tools join it). */
+      .extra {
+        display: contents;
+      }
+      .more,
+      .narrow-only {
+        display: none;
+      }
+      .o1 {
+        order: 1;
+      }
+      .o2 {
+        order: 2;
+      }
+      .o3 {
+        order: 3;
+      }
+      .o4 {
+        order: 4;
+      }
+      .o5 {
+        order: 5;
+      }
+      .o6 {
+        order: 6;
+      }
+      .o7 {
+        order: 7;
+      }
+      .o8 {
+        order: 8;
+      }
+      .o9 {
+        order: 9;
       }
       .toolbar button {
         min-width: var(--ec-touch);
@@ -311,19 +348,52 @@ export class EcPdfViewer extends LitElement {
         cursor: default;
         user-select: none;
       }
-      /* Phones: one row of tools that scrolls sideways, so the page keeps most of the screen. */
+      /* Phones: one row with the page and zoom buttons; thumbnails, the zoom level, fit width and find
+         open under "⋯" in a panel over the page, so the page keeps the screen and nothing is cut off. */
       @media (max-width: 600px) {
         .toolbar {
-          flex-wrap: nowrap;
-          overflow-x: auto;
-          scrollbar-width: thin;
+          gap: 0.3rem;
+          padding: 0.3rem 0.4rem;
         }
-        .toolbar > *,
-        .find > * {
-          flex: none;
+        .pageno {
+          width: 3.4rem;
+        }
+        .more {
+          display: inline-flex;
+          order: 10;
+          margin-left: auto;
+          font-size: 1.3rem;
+        }
+        .extra {
+          display: none;
+        }
+        .extra.open {
+          display: flex;
+          flex-wrap: wrap;
+          gap: 0.4rem;
+          align-items: center;
+          position: absolute;
+          top: 100%;
+          left: 0.4rem;
+          right: 0.4rem;
+          padding: 0.5rem;
+          background: var(--ec-surface);
+          border: 1px solid var(--ec-border);
+          border-radius: 0 0 10px 10px;
+          box-shadow: 0 6px 16px rgb(0 0 0 / 30%);
+        }
+        .narrow-only {
+          display: inline;
         }
         .find {
-          flex: none;
+          flex: 1 1 100%;
+          flex-wrap: wrap;
+          justify-content: flex-start;
+        }
+        .find input {
+          flex: 1 1 8rem;
+          width: auto;
+          max-width: none;
         }
       }
       @media (max-width: 700px) {
@@ -334,7 +404,7 @@ export class EcPdfViewer extends LitElement {
           box-shadow: 2px 0 8px rgb(0 0 0 / 40%);
         }
         .find input {
-          width: 8rem;
+          min-width: 8rem;
         }
       }
     `,
@@ -366,6 +436,8 @@ export class EcPdfViewer extends LitElement {
   @state() private findTerms: string[] = [];
   @state() private findBusy = false;
   @state() private findDone = false;
+  /** The phone's "more tools" panel (thumbnails, zoom level, fit width, find). */
+  @state() private moreOpen = false;
 
   @query('.scroller') private scroller!: HTMLDivElement;
   @query('.pages') private pagesEl!: HTMLDivElement;
@@ -396,6 +468,7 @@ export class EcPdfViewer extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#teardown();
+    document.removeEventListener('pointerdown', this.#outside, true);
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -868,6 +941,29 @@ export class EcPdfViewer extends LitElement {
     if (s?.painted) this.#highlight(s);
   }
 
+  #setMore(open: boolean) {
+    if (open === this.moreOpen) return;
+    this.moreOpen = open;
+    if (open) {
+      document.addEventListener('pointerdown', this.#outside, true);
+      // Keyboard users land in the panel.
+      void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('#viewer-more button')?.focus());
+    } else document.removeEventListener('pointerdown', this.#outside, true);
+  }
+
+  /** A press outside the toolbar closes the "more" panel. */
+  #outside = (e: PointerEvent) => {
+    const bar = this.renderRoot.querySelector('.toolbar');
+    if (bar && !e.composedPath().includes(bar)) this.#setMore(false);
+  };
+
+  #onToolbarKey(e: KeyboardEvent) {
+    if (e.key !== 'Escape' || !this.moreOpen) return;
+    e.stopPropagation();
+    this.#setMore(false);
+    this.renderRoot.querySelector<HTMLElement>('button.more')?.focus();
+  }
+
   #onPageInput(e: Event) {
     const input = e.target as HTMLInputElement;
     const n = Number(input.value);
@@ -879,52 +975,77 @@ export class EcPdfViewer extends LitElement {
     const ready = this.status === 'ready';
     const findIndex = this.findPages.indexOf(this.page);
     return html`
-      <div class="toolbar" role="toolbar" aria-label=${msg('Công cụ xem tài liệu', { id: 'documents.viewer.toolbar' })}>
-        <button
-          class="secondary"
-          aria-pressed=${this.thumbnails ? 'true' : 'false'}
-          title=${msg('Ảnh thu nhỏ các trang', { id: 'documents.viewer.thumbs' })}
-          @click=${() => (this.thumbnails = !this.thumbnails)}
-        >
-          ▦
-        </button>
-        <button class="secondary" ?disabled=${!ready || this.page <= 1} title=${msg('Trang trước', { id: 'documents.viewer.prev' })} @click=${() => this.#goTo(this.#current - 1, 'user')}>‹</button>
-        <label class="row" style="gap:.3rem">
+      <div class="toolbar" role="toolbar" aria-label=${msg('Công cụ xem tài liệu', { id: 'documents.viewer.toolbar' })} @keydown=${this.#onToolbarKey}>
+        <button class="secondary o2" ?disabled=${!ready || this.page <= 1} title=${msg('Trang trước', { id: 'documents.viewer.prev' })} @click=${() => this.#goTo(this.#current - 1, 'user')}>‹</button>
+        <label class="row o3" style="gap:.3rem">
           <span class="visually-hidden">${msg('Đến trang', { id: 'documents.viewer.goto' })}</span>
           <input class="pageno" name="page" inputmode="numeric" .value=${String(this.page)} ?disabled=${!ready} @change=${this.#onPageInput} />
           <span class="count">/ ${this.numPages || '…'}</span>
         </label>
-        <button class="secondary" ?disabled=${!ready || this.page >= this.numPages} title=${msg('Trang sau', { id: 'documents.viewer.next' })} @click=${() => this.#goTo(this.#current + 1, 'user')}>›</button>
-        <button class="secondary" ?disabled=${!ready} title=${msg('Thu nhỏ', { id: 'documents.viewer.zoomOut' })} @click=${() => this.#zoomBy(-1)}>−</button>
-        <span class="count">${Math.round(this.scale * 100)}%</span>
-        <button class="secondary" ?disabled=${!ready} title=${msg('Phóng to', { id: 'documents.viewer.zoomIn' })} @click=${() => this.#zoomBy(1)}>+</button>
-        <button class="secondary" ?disabled=${!ready} aria-pressed=${this.zoom === 'fit' ? 'true' : 'false'} @click=${() => this.#setZoom('fit')}>
-          ${msg('Vừa chiều rộng', { id: 'documents.viewer.fitWidth' })}
+        <button class="secondary o4" ?disabled=${!ready || this.page >= this.numPages} title=${msg('Trang sau', { id: 'documents.viewer.next' })} @click=${() => this.#goTo(this.#current + 1, 'user')}>›</button>
+        <button class="secondary o5" ?disabled=${!ready} title=${msg('Thu nhỏ', { id: 'documents.viewer.zoomOut' })} @click=${() => this.#zoomBy(-1)}>−</button>
+        <button class="secondary o7" ?disabled=${!ready} title=${msg('Phóng to', { id: 'documents.viewer.zoomIn' })} @click=${() => this.#zoomBy(1)}>+</button>
+        <button
+          class="secondary more"
+          data-testid="viewer-more"
+          aria-expanded=${this.moreOpen ? 'true' : 'false'}
+          aria-controls="viewer-more"
+          title=${msg('Thêm công cụ', { id: 'documents.viewer.more' })}
+          aria-label=${msg('Thêm công cụ', { id: 'documents.viewer.more' })}
+          @click=${() => this.#setMore(!this.moreOpen)}
+        >
+          ⋯
         </button>
-        ${this.findUrl
-          ? html`<form class="find" role="search" @submit=${this.#find}>
-              <input
-                type="search"
-                name="find"
-                .value=${this.findQuery}
-                placeholder=${msg('Tìm trong tài liệu', { id: 'documents.viewer.findPlaceholder' })}
-                aria-label=${msg('Tìm trong tài liệu', { id: 'documents.viewer.findPlaceholder' })}
-                @input=${(e: Event) => ((this.findQuery = (e.target as HTMLInputElement).value), (this.findDone = false))}
-              />
-              <button type="submit" ?disabled=${!ready || this.findBusy}>${msg('Tìm', { id: 'documents.viewer.find' })}</button>
-              ${this.findDone
-                ? this.findPages.length
-                  ? html`<button type="button" class="secondary" title=${msg('Kết quả trước', { id: 'documents.viewer.findPrev' })} @click=${() => this.#findStep(-1)}>↑</button>
-                      <button type="button" class="secondary" title=${msg('Kết quả sau', { id: 'documents.viewer.findNext' })} @click=${() => this.#findStep(1)}>↓</button>
-                      <span class="count" data-testid="find-count"
-                        >${findIndex >= 0
-                          ? msg(str`Trang ${findIndex + 1}/${this.findPages.length} có kết quả`, { id: 'documents.viewer.findPos' })
-                          : msg(str`${this.findPages.length} trang có kết quả`, { id: 'documents.viewer.findCount' })}</span
-                      >`
-                  : html`<span class="count" data-testid="find-count">${msg('Không thấy kết quả', { id: 'documents.viewer.findNone' })}</span>`
-                : nothing}
-            </form>`
-          : nothing}
+        <!-- On a phone these go into the "more" panel; wider, they sit in the row (display: contents). -->
+        <div class="extra ${this.moreOpen ? 'open' : ''}" id="viewer-more">
+          <button
+            class="secondary o1"
+            aria-pressed=${this.thumbnails ? 'true' : 'false'}
+            title=${msg('Ảnh thu nhỏ các trang', { id: 'documents.viewer.thumbs' })}
+            @click=${() => {
+              this.thumbnails = !this.thumbnails;
+              this.#setMore(false);
+            }}
+          >
+            ▦<span class="narrow-only"> ${msg('Ảnh thu nhỏ các trang', { id: 'documents.viewer.thumbs' })}</span>
+          </button>
+          <span class="count o6" title=${msg('Thu phóng', { id: 'documents.viewer.zoom' })}>${Math.round(this.scale * 100)}%</span>
+          <button
+            class="secondary o8"
+            ?disabled=${!ready}
+            aria-pressed=${this.zoom === 'fit' ? 'true' : 'false'}
+            @click=${() => {
+              this.#setZoom('fit');
+              this.#setMore(false);
+            }}
+          >
+            ${msg('Vừa chiều rộng', { id: 'documents.viewer.fitWidth' })}
+          </button>
+          ${this.findUrl
+            ? html`<form class="find o9" role="search" @submit=${this.#find}>
+                <input
+                  type="search"
+                  name="find"
+                  .value=${this.findQuery}
+                  placeholder=${msg('Tìm trong tài liệu', { id: 'documents.viewer.findPlaceholder' })}
+                  aria-label=${msg('Tìm trong tài liệu', { id: 'documents.viewer.findPlaceholder' })}
+                  @input=${(e: Event) => ((this.findQuery = (e.target as HTMLInputElement).value), (this.findDone = false))}
+                />
+                <button type="submit" ?disabled=${!ready || this.findBusy}>${msg('Tìm', { id: 'documents.viewer.find' })}</button>
+                ${this.findDone
+                  ? this.findPages.length
+                    ? html`<button type="button" class="secondary" title=${msg('Kết quả trước', { id: 'documents.viewer.findPrev' })} @click=${() => this.#findStep(-1)}>↑</button>
+                        <button type="button" class="secondary" title=${msg('Kết quả sau', { id: 'documents.viewer.findNext' })} @click=${() => this.#findStep(1)}>↓</button>
+                        <span class="count" data-testid="find-count"
+                          >${findIndex >= 0
+                            ? msg(str`Trang ${findIndex + 1}/${this.findPages.length} có kết quả`, { id: 'documents.viewer.findPos' })
+                            : msg(str`${this.findPages.length} trang có kết quả`, { id: 'documents.viewer.findCount' })}</span
+                        >`
+                    : html`<span class="count" data-testid="find-count">${msg('Không thấy kết quả', { id: 'documents.viewer.findNone' })}</span>`
+                  : nothing}
+              </form>`
+            : nothing}
+        </div>
       </div>
       <div class="body">
         ${this.thumbnails && ready

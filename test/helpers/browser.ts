@@ -169,6 +169,39 @@ export async function smallTouchTargets(page: Page, min = 44): Promise<string[]>
   })()`);
 }
 
+/**
+ * Nothing overflows sideways: the page itself must not scroll horizontally, no scrolling box may hide
+ * content sideways (a tool row that scrolls is a cut-off row), and every visible control (button, link,
+ * field, select) must lie inside the viewport. Searched through every shadow root; the PDF viewer's page
+ * scroller is left out (a zoomed page may be wider than the screen on purpose). Returns short
+ * descriptions of the offenders; expect an empty array.
+ */
+export async function horizontalOverflow(page: Page): Promise<string[]> {
+  // Passed as source text: transpilers that add helpers (tsx's __name) would break a function argument.
+  return page.evaluate(`(() => {
+    const out = [];
+    const vw = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > vw + 1) out.push('page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + vw);
+    const name = (el) => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '') + ' "' + (el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 30) + '"';
+    const visit = (root) => {
+      for (const el of root.querySelectorAll('*')) {
+        if (el.shadowRoot) visit(el.shadowRoot);
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0) continue;
+        const cs = getComputedStyle(el);
+        if (cs.visibility === 'hidden') continue;
+        if ((cs.overflowX === 'auto' || cs.overflowX === 'scroll') && el.scrollWidth > el.clientWidth + 1 && !el.classList.contains('scroller'))
+          out.push('scrolls sideways: ' + name(el) + ' ' + el.scrollWidth + ' > ' + el.clientWidth);
+        const tag = el.tagName.toLowerCase();
+        const control = tag === 'button' || tag === 'a' || tag === 'select' || tag === 'textarea' || (tag === 'input' && el.type !== 'hidden');
+        if (control && (r.right > vw + 1 || r.left < -1)) out.push('outside the screen: ' + name(el) + ' ' + Math.round(r.left) + '..' + Math.round(r.right));
+      }
+    };
+    visit(document);
+    return out;
+  })()`);
+}
+
 /** Left out of every axe run: pdf.js's transparent text layer (selection only; thousands of spans made a run take a minute). */
 export const AXE_ALWAYS_EXCLUDED = ['.textLayer'];
 

@@ -71,6 +71,8 @@ export const documents: Catalog = {
   'documents.viewer.prev': 'Previous page',
   'documents.viewer.retry': 'Try again',
   'documents.viewer.thumbs': 'Page thumbnails',
+  'documents.viewer.more': 'More tools',
+  'documents.viewer.zoom': 'Zoom',
   'documents.viewer.toolbar': 'Document viewer tools',
   'documents.viewer.zoomIn': 'Zoom in',
   'documents.viewer.zoomOut': 'Zoom out',
