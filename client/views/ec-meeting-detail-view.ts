@@ -8,6 +8,7 @@ import type { Meeting } from '../../shared/protocol/meetings.js';
 import '../components/ec-agenda-tree.js';
 import '../components/ec-item-conclusions.js';
 import '../components/ec-item-notes-panel.js';
+import '../components/ec-meeting-archive.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
 import { formatSpan } from '../services/format.js';
@@ -204,6 +205,7 @@ export class EcMeetingDetailView extends LitElement {
             <ec-item-conclusions .meetingId=${m.id} .items=${this.agenda.items} ?editable=${m.canManage || m.myRole === 'chair'}></ec-item-conclusions>
           </section>`
         : nothing}
+      ${m.status === 'closed' && m.canManage ? html`<div class="card" style="margin-top:1.25rem"><ec-meeting-archive .meetingId=${m.id}></ec-meeting-archive></div>` : nothing}
       <section class="card" style="margin-top:1.25rem" data-testid="item-notes"><ec-item-notes-panel .meetingId=${m.id} .items=${this.agenda.items} ?editable=${m.canManage}></ec-item-notes-panel></section>
     </div>`;
   }

@@ -3,6 +3,7 @@ import { admin } from './admin.js';
 import { agenda } from './agenda.js';
 import { annotations } from './annotations.js';
 import { app } from './app.js';
+import { archive } from './archive.js';
 import { av } from './av.js';
 import { conclusions } from './conclusions.js';
 import type { Catalog } from './catalog.js';
@@ -38,4 +39,5 @@ export const templates: Catalog = {
   ...offline,
   ...account,
   ...search,
+  ...archive,
 };
