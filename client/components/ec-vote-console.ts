@@ -90,6 +90,16 @@ export class EcVoteConsole extends VotesSessionElement {
         font-size: 1rem;
         margin: 0.5rem 0 0.35rem;
       }
+      ul.bloc {
+        margin: 0.25rem 0;
+      }
+      fieldset.bloc-pick {
+        border: 1px solid var(--ec-border, #d0d7e2);
+        border-radius: 8px;
+      }
+      button.danger {
+        color: var(--ec-danger, #a8201a);
+      }
       ul.not-voted {
         columns: 2;
         margin: 0.25rem 0;
@@ -127,6 +137,11 @@ export class EcVoteConsole extends VotesSessionElement {
   @state() private busy = false;
   @state() private error: string | null = null;
   @state() private casting = new Map<number, number[]>();
+  /** The vote whose annulment is being confirmed, and its reason. */
+  @state() private annulling: number | null = null;
+  @state() private annulReason = '';
+  /** The meeting's agenda items (from the chair console): a motion may adopt several of them together (bloc). */
+  @property({ attribute: false }) agendaItems: { id: number; number: string; title: string }[] = [];
 
   override render() {
     const s = this.session;
@@ -173,8 +188,63 @@ export class EcVoteConsole extends VotesSessionElement {
               <button class="primary" data-testid="vote-close" ?disabled=${this.busy} @click=${() => this.run('vote:close', { voteId: v.id })}>${msg('Kết thúc biểu quyết', { id: 'votes.close' })}</button>
             </div>`
         : nothing}
+      ${v.rerunOf != null ? html`<p class="meta">${msg('Biểu quyết lại (thay cho lần đã hủy)', { id: 'votes.rerunOf' })}</p>` : nothing}
+      ${v.bloc ? this.renderBloc(v) : nothing}
       ${v.state === 'closed' || v.state === 'announced' ? html`<ec-vote-result .vote=${v}></ec-vote-result>` : nothing}
       ${v.state === 'closed' ? this.renderAnnounce(v) : nothing}
+      ${v.state === 'open' || v.state === 'closed' || v.state === 'announced' ? this.renderAnnul(v) : nothing}
+      ${v.state === 'annulled'
+        ? html`<p class="error" data-testid="vote-annulled">${msg(str`Đã hủy kết quả. Lý do: ${v.annulReason ?? ''}`, { id: 'votes.annulled' })}</p>
+            ${v.rerunBy == null
+              ? html`<div class="row">
+                  <button class="primary" data-testid="vote-rerun" ?disabled=${this.busy} @click=${() => this.run('vote:rerun', { voteId: v.id })}>
+                    ${msg('Biểu quyết lại', { id: 'votes.rerun' })}
+                  </button>
+                </div>`
+              : nothing}`
+        : nothing}
+    </div>`;
+  }
+
+  /** A consent (bloc) vote: the items adopted together, and those a member pulled out (and who). */
+  private renderBloc(v: VoteView) {
+    return html`<ul class="bloc" data-testid="console-bloc">
+      ${v.bloc!.map(
+        (b) => html`<li data-testid="bloc-item" data-item-id=${b.agendaItemId} data-pulled=${b.pulledBy != null ? 'true' : 'false'}>
+          ${b.pulledBy != null
+            ? html`<s>${b.title}</s> <span class="meta">${msg(str`tách ra thảo luận riêng — ${b.pulledByName ?? ''}`, { id: 'votes.bloc.pulledBy' })}</span>`
+            : b.title}
+        </li>`,
+      )}
+    </ul>`;
+  }
+
+  /** Annulling a vote: the reason first, then the confirmation; the re-run is offered afterwards. */
+  private renderAnnul(v: VoteView) {
+    if (this.annulling !== v.id)
+      return html`<div class="row">
+        <button class="danger" data-testid="vote-annul" ?disabled=${this.busy} @click=${() => (this.annulling = v.id)}>${msg('Hủy kết quả…', { id: 'votes.annul' })}</button>
+      </div>`;
+    const reason = this.annulReason.trim();
+    return html`<div class="row">
+      <label class="reason"
+        >${msg('Lý do hủy kết quả biểu quyết', { id: 'votes.annulReason' })}
+        <input data-testid="vote-annul-reason" maxlength="1000" .value=${this.annulReason} @input=${(e: Event) => (this.annulReason = (e.target as HTMLInputElement).value)}
+      /></label>
+      <button
+        class="danger"
+        data-testid="vote-annul-confirm"
+        ?disabled=${this.busy || !reason}
+        @click=${async () => {
+          if (await this.run('vote:annul', { voteId: v.id, reason })) {
+            this.annulling = null;
+            this.annulReason = '';
+          }
+        }}
+      >
+        ${msg('Xác nhận hủy', { id: 'votes.annulConfirm' })}
+      </button>
+      <button ?disabled=${this.busy} @click=${() => (this.annulling = null)}>${msg('Không hủy', { id: 'votes.annulCancel' })}</button>
     </div>`;
   }
 
@@ -307,6 +377,12 @@ export class EcVoteConsole extends VotesSessionElement {
           <option value="two_thirds">${msg('Hai phần ba thành viên', { id: 'votes.form.quorumTwoThirds' })}</option>
         </select></label
       >
+      ${k === 'motion' && this.agendaItems.length >= 2
+        ? html`<fieldset class="wide bloc-pick" data-testid="vote-bloc-pick">
+            <legend>${msg('Biểu quyết gộp: chọn từ 2 nội dung để thông qua cùng lúc (để trống: biểu quyết thường)', { id: 'votes.form.bloc' })}</legend>
+            ${this.agendaItems.map((i) => html`<label class="check"><input type="checkbox" name="bloc" value=${i.id} /> ${i.number}. ${i.title}</label>`)}
+          </fieldset>`
+        : nothing}
       <label>${msg('Thời gian (phút, để trống: chủ tọa kết thúc)', { id: 'votes.form.duration' })}<input name="duration" type="number" min="1" max="1440" /></label>
       <div class="row wide"><button class="primary" type="submit" data-testid="vote-create" ?disabled=${this.busy}>${msg('Tạo biểu quyết', { id: 'votes.form.create' })}</button></div>
     </form>`;
@@ -333,6 +409,11 @@ export class EcVoteConsole extends VotesSessionElement {
       durationSeconds: duration ? duration * 60 : null,
       agendaItemId: this.agendaItemId,
     };
+    const bloc = kind === 'motion' ? f.getAll('bloc').map(Number) : [];
+    if (bloc.length) {
+      vote.bloc = bloc;
+      vote.agendaItemId = null;
+    }
     if (kind === 'election') vote.seats = Number(f.get('seats'));
     if (kind === 'multiple') vote.maxChoices = Number(f.get('maxChoices'));
     if (await this.run('vote:create', { meetingId: this.session!.meetingId, vote: vote as CreateVoteBody })) {
@@ -341,7 +422,7 @@ export class EcVoteConsole extends VotesSessionElement {
     }
   }
 
-  private async run(event: 'vote:create' | 'vote:open' | 'vote:extend' | 'vote:close' | 'vote:announce', payload: never | Record<string, unknown>): Promise<boolean> {
+  private async run(event: 'vote:create' | 'vote:open' | 'vote:extend' | 'vote:close' | 'vote:announce' | 'vote:annul' | 'vote:rerun', payload: never | Record<string, unknown>): Promise<boolean> {
     this.busy = true;
     this.error = null;
     try {

@@ -58,6 +58,12 @@ export class EcVotePanel extends VotesSessionElement {
         padding: 0.4rem 0.6rem;
         border-radius: 6px;
       }
+      ul.bloc {
+        list-style: none;
+        padding: 0;
+        display: grid;
+        gap: 0.4rem;
+      }
       select {
         min-height: 44px;
         font: inherit;
@@ -78,6 +84,47 @@ export class EcVotePanel extends VotesSessionElement {
     const s = this.session;
     if (!s) return nothing;
     if (!s.loaded) return html`<section class="card meta">${s.error ? voteErrorText(s.error) : msg('Đang tải biểu quyết…', { id: 'votes.loading' })}</section>`;
+    return html`${s.votes.filter((x) => x.state === 'draft' && x.bloc).map((x) => this.renderBloc(x))}${this.renderCurrent()}`;
+  }
+
+  /**
+   * A consent (bloc) vote the chair proposed: the items to adopt together; until it opens, any member
+   * may pull one out for separate debate.
+   */
+  private renderBloc(v: VoteView) {
+    return html`<section class="card" data-testid="bloc-proposal" data-vote-id=${v.id}>
+      <h2>${v.title}</h2>
+      <p class="meta">${msg('Đề xuất thông qua gộp các nội dung dưới đây. Thành viên có thể đề nghị tách một nội dung để thảo luận riêng trước khi biểu quyết.', { id: 'votes.bloc.hint' })}</p>
+      <ul class="bloc">
+        ${v.bloc!.map(
+          (b) => html`<li class="row">
+            ${b.pulledBy != null
+              ? html`<span><s>${b.title}</s> <span class="meta">${msg(str`tách ra thảo luận riêng — ${b.pulledByName ?? ''}`, { id: 'votes.bloc.pulledBy' })}</span></span>`
+              : html`<span>${b.title}</span>
+                  <button data-testid="bloc-pull-${b.agendaItemId}" ?disabled=${this.busy} @click=${() => this.pull(v, b.agendaItemId)}>
+                    ${msg('Tách ra thảo luận riêng', { id: 'votes.bloc.pull' })}
+                  </button>`}
+          </li>`,
+        )}
+      </ul>
+    </section>`;
+  }
+
+  private async pull(v: VoteView, agendaItemId: number) {
+    this.busy = true;
+    this.error = null;
+    try {
+      await this.session!.client.command('vote:bloc_pull', { voteId: v.id, agendaItemId });
+    } catch (e) {
+      this.error = e instanceof CommandError ? e.code : 'internal';
+      this.errorVoteId = v.id;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private renderCurrent() {
+    const s = this.session!;
     const v = s.current;
     if (!v) return nothing;
     if (v.state !== 'open') {

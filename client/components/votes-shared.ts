@@ -99,6 +99,8 @@ export function voteErrorText(code: string): string {
       return msg('Biểu quyết chưa bắt đầu.', { id: 'votes.err.notOpen' });
     case 'too_many_choices':
       return msg('Bạn chọn quá số lượng cho phép.', { id: 'votes.err.tooMany' });
+    case 'vote_annulled':
+      return msg('Biểu quyết này đã bị hủy.', { id: 'votes.err.annulled' });
     case 'no_quorum':
       return msg('Chưa đủ túc số: nhập lý do để vẫn mở biểu quyết.', { id: 'votes.err.noQuorum' });
     case 'meeting_not_live':

@@ -260,7 +260,7 @@ export class EcChairConsoleView extends LitElement {
       </header>
       ${this.#renderMeetingControls()} ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing} ${this.#renderPresenter()}
       <div class="cols">${this.#renderAttendance()} ${this.#renderAgenda()} ${this.#renderSpeakers()}</div>
-      <ec-vote-console meeting-id=${s.meetingId} .quorum=${st.attendance.quorum} .agendaItemId=${st.agenda.items.find((i) => i.status === 'current')?.id ?? null} style="margin-top:1rem"></ec-vote-console>
+      <ec-vote-console meeting-id=${s.meetingId} .quorum=${st.attendance.quorum} .agendaItems=${st.agenda.items} .agendaItemId=${st.agenda.items.find((i) => i.status === 'current')?.id ?? null} style="margin-top:1rem"></ec-vote-console>
     </div>`;
   }
 

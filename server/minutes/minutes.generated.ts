@@ -94,7 +94,7 @@ export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] 
   const top = items.filter((i) => i.parentId == null);
   const childrenOf = (id: number) => items.filter((i) => i.parentId === id);
   const speaking = speakingTimes(db, meetingId);
-  const voteRows = db.select().from(votes).where(and(eq(votes.meetingId, meetingId), inArray(votes.state, ['closed', 'announced']))).orderBy(asc(votes.id)).all();
+  const voteRows = db.select().from(votes).where(and(eq(votes.meetingId, meetingId), inArray(votes.state, ['closed', 'announced', 'annulled']))).orderBy(asc(votes.id)).all();
   const conclusionRows = db.select().from(conclusions).where(eq(conclusions.meetingId, meetingId)).orderBy(asc(conclusions.id)).all();
   const taskRows = db.select().from(tasks).where(eq(tasks.meetingId, meetingId)).orderBy(asc(tasks.id)).all();
   const coUnits = new Map<number, string[]>();
@@ -110,9 +110,28 @@ export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] 
       .map((r) => [r.id, r.n]),
   );
 
+  const blocNames = new Map(
+    db
+      .select({ id: users.id, n: users.fullName })
+      .from(users)
+      .where(inArray(users.id, [...new Set(voteRows.flatMap((v) => (v.bloc ?? []).flatMap((b) => (b.pulledBy != null ? [b.pulledBy] : []))))]))
+      .all()
+      .map((r) => [r.id, r.n]),
+  );
   const voteBlocks = (v: (typeof voteRows)[number]): MinutesBlock[] => {
     const r = v.result;
     const out: MinutesBlock[] = [p({ text: 'Biểu quyết: ', b: true }, { text: `${v.title} (${v.secret ? 'bỏ phiếu kín' : 'biểu quyết công khai'}${r ? `; ${r.rule.vi}` : ''}).` })];
+    if (v.rerunOf != null) {
+      const old = voteRows.find((x) => x.id === v.rerunOf);
+      out.push(p({ text: `Biểu quyết lại, thay cho lần biểu quyết đã hủy${old?.annulReason ? ` (lý do hủy: ${old.annulReason})` : ''}.`, i: true }));
+    }
+    if (v.bloc) {
+      const title = (id: number) => items.find((i) => i.id === id)?.title ?? '';
+      const kept = v.bloc.filter((b) => b.pulledBy == null);
+      const pulled = v.bloc.filter((b) => b.pulledBy != null);
+      out.push(p({ text: 'Các nội dung biểu quyết gộp: ', b: true }, { text: kept.map((b) => title(b.agendaItemId)).join('; ') + '.' }));
+      if (pulled.length) out.push(p({ text: `Tách ra thảo luận riêng theo đề nghị của thành viên: ${pulled.map((b) => `${title(b.agendaItemId)} (${blocNames.get(b.pulledBy!) ?? ''})`).join('; ')}.` }));
+    }
     if (v.quorumOverrideReason) out.push(p({ text: `Chủ tọa mở biểu quyết khi chưa đủ số lượng tối thiểu, lý do: ${v.quorumOverrideReason}.`, i: true }));
     if (r) {
       out.push({ t: 'ul', items: v.options.map((o, i) => [{ text: `${OPTION_VI[o] ?? o}: ${r.counts[i] ?? 0}` }]) });
@@ -123,8 +142,10 @@ export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] 
         if (roll.length)
           out.push({ t: 'table', header: true, rows: [['STT', 'Họ và tên', 'Lựa chọn'], ...roll.map((b, i) => [String(i + 1), b.castByName ? `${b.fullName} (qua ủy quyền: ${b.castByName})` : b.fullName, choiceText(b.choices)])] });
       }
+      if (v.state === 'annulled') out.push(p({ text: 'Kết quả dưới đây đã bị hủy.', i: true }));
       out.push(p({ text: `${rollSentence({ voted: r.voted + r.abstentions, eligible: r.eligible, members: r.members }, 'vi')}; không biểu quyết: ${r.abstentions}. ` }, { text: `Kết quả: ${OUTCOME_VI[r.outcome]}.`, b: true }, { text: ` ${r.explanation.vi}` }));
     }
+    if (v.state === 'annulled') out.push(p({ text: `Chủ tọa hủy kết quả biểu quyết, lý do: ${v.annulReason ?? ''}.`, b: true }));
     return out;
   };
 

@@ -100,6 +100,21 @@ export class BallotBox {
     return ballots.length;
   }
 
+  /**
+   * An annulled open vote: its sealed ballots are deleted unopened, with `secure_delete` on (their bytes
+   * zeroed, not left in free pages). Inside the annulling transaction. @returns how many were deleted.
+   */
+  discard(voteId: number): number {
+    const before = this.sqlite.pragma('secure_delete', { simple: true }) as number;
+    this.sqlite.pragma('secure_delete = ON');
+    try {
+      return this.removeSealed.run(voteId).changes;
+    } finally {
+      this.sqlite.pragma(`secure_delete = ${before ? 'ON' : 'OFF'}`);
+      this.keys.delete(voteId);
+    }
+  }
+
   private nextIv(): Buffer {
     // A fresh pool each time (never refilled in place): IVs handed out earlier stay as they were.
     if (this.ivAt + 12 > this.ivPool.length) {

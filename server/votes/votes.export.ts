@@ -27,6 +27,10 @@ export function voteCsv(db: Db, v: VoteView): string {
   rows.push(['majority', v.majority], ['abstentions', v.abstentions], ['tie_break', v.tieBreak], ['quorum', JSON.stringify(v.quorum)]);
   rows.push(['state', v.state], ['opened_at', v.openedAt], ['closes_at', v.closesAt], ['closed_at', v.closedAt], ['announced_at', v.announcedAt]);
   if (v.quorumOverrideReason) rows.push(['quorum_override_reason', v.quorumOverrideReason]);
+  if (v.annulledAt) rows.push(['annulled_at', v.annulledAt], ['annul_reason', v.annulReason]);
+  if (v.rerunOf != null) rows.push(['rerun_of', v.rerunOf]);
+  if (v.rerunBy != null) rows.push(['rerun_by', v.rerunBy]);
+  if (v.bloc) for (const b of v.bloc) rows.push(['bloc_item', `${b.agendaItemId}: ${b.title}${b.pulledBy != null ? ` (pulled by ${b.pulledByName ?? b.pulledBy})` : ''}`]);
   const r = v.result;
   if (r) {
     rows.push(['outcome', `${r.outcome} (${OUTCOME_VI[r.outcome]})`], ['rule', r.rule.vi], ['required', r.required], ['voted', r.voted], ['abstentions_count', r.abstentions]);

@@ -58,6 +58,8 @@ export async function renderVotePdf(v: VoteView, meetingTitle: string, eligibleN
       write(`Nội dung: ${v.title}`, { f: b });
       write(`Hình thức: ${KIND[v.kind]}, ${v.secret ? 'bỏ phiếu kín' : 'biểu quyết công khai (ghi danh)'}.`);
       write(`Mở lúc ${fmt(v.openedAt)}; kết thúc lúc ${fmt(v.closedAt)}${v.announcedAt ? `; công bố lúc ${fmt(v.announcedAt)}` : ''}.`, { gap: 8 });
+      if (v.annulledAt) write(`ĐÃ HỦY lúc ${fmt(v.annulledAt)}, lý do: ${v.annulReason ?? ''}.`, { f: b, gap: 6 });
+      if (v.bloc) write(`Biểu quyết gộp: ${v.bloc.filter((x) => x.pulledBy == null).map((x) => x.title).join('; ')}.`, { gap: 6 });
       if (v.quorumOverrideReason) write(`Chủ tọa mở biểu quyết khi chưa đủ số lượng tối thiểu, lý do: ${v.quorumOverrideReason}.`, { gap: 6 });
       const res = v.result;
       if (res) {

@@ -117,8 +117,8 @@ export class VotesService {
     const { db } = this.ctx;
     const a = requireChair(db, user, meetingId);
     if (a.meeting.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
-    if (body.agendaItemId != null) {
-      const item = db.select().from(agendaItems).where(and(eq(agendaItems.id, body.agendaItemId), eq(agendaItems.meetingId, meetingId))).get();
+    for (const itemId of [...(body.agendaItemId != null ? [body.agendaItemId] : []), ...(body.bloc ?? [])]) {
+      const item = db.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId))).get();
       if (!item) throw notFound('Agenda item');
     }
     const options = body.kind === 'motion' ? MOTION_LABELS : body.options;
@@ -140,11 +140,12 @@ export class VotesService {
           tieBreak: body.tieBreak,
           quorum: body.quorum,
           durationSeconds: body.durationSeconds,
+          bloc: body.bloc ? body.bloc.map((agendaItemId) => ({ agendaItemId, pulledBy: null })) : null,
           createdBy: user.id,
         })
         .returning()
         .get();
-      audit(d, { actorId: user.id, action: 'vote.created', targetType: 'vote', targetId: r.id, details: { meetingId, kind: r.kind, secret: r.secret, majority: r.majority } });
+      audit(d, { actorId: user.id, action: 'vote.created', targetType: 'vote', targetId: r.id, details: { meetingId, kind: r.kind, secret: r.secret, majority: r.majority, ...(body.bloc ? { bloc: body.bloc } : {}) } });
       return r;
     });
     const view = this.view(row);
@@ -160,7 +161,8 @@ export class VotesService {
    */
   openVote(user: AuthUser, voteId: number, overrideReason?: string): VoteView {
     const row = this.chairRow(user, voteId);
-    if (row.state !== 'draft') throw err('invalid_state', 'Only a prepared vote can be opened');
+    if (row.state !== 'draft') throw err(row.state === 'annulled' ? 'vote_annulled' : 'invalid_state', 'Only a prepared vote can be opened');
+    if (row.bloc && !row.bloc.some((b) => b.pulledBy == null)) throw err('invalid_state', 'Every item was pulled out of the bloc: nothing is left to adopt together');
     const m = this.ctx.db.select().from(meetings).where(eq(meetings.id, row.meetingId)).get()!;
     if (m.status !== 'live') throw err('meeting_not_live', 'Open the meeting before opening a vote');
     const q = attendanceState(this.ctx.db, row.meetingId).quorum;
@@ -184,7 +186,7 @@ export class VotesService {
   /** Moves the automatic close `seconds` later (from now when there was none). */
   extend(user: AuthUser, voteId: number, seconds: number): VoteView {
     const row = this.chairRow(user, voteId);
-    if (row.state !== 'open') throw err('vote_not_open', 'The vote is not open');
+    if (row.state !== 'open') throw err(row.state === 'annulled' ? 'vote_annulled' : 'vote_not_open', 'The vote is not open');
     const from = Math.max(voteOptions.now(), row.closesAt ? Date.parse(row.closesAt) : 0);
     const closesAt = new Date(from + seconds * 1000).toISOString();
     const updated = tx(this.ctx.db, (d) => {
@@ -209,6 +211,7 @@ export class VotesService {
     const row = user ? this.chairRow(user, voteId) : this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get();
     if (!row) throw notFound('Vote');
     if (row.state === 'draft') throw err('vote_not_open', 'The vote is not open');
+    if (row.state === 'annulled') throw err('vote_annulled', 'The vote was annulled');
     if (row.state !== 'open') throw err('vote_closed', 'The vote is already closed');
     if (this.queue.length) this.flush();
     const ov = this.runtime(row);
@@ -252,6 +255,7 @@ export class VotesService {
   announce(user: AuthUser, voteId: number, castingVote?: number[]): VoteView {
     const row = this.chairRow(user, voteId);
     if (row.state === 'draft' || row.state === 'open') throw err('vote_not_closed', 'Close the vote first');
+    if (row.state === 'annulled') throw err('vote_annulled', 'The vote was annulled');
     if (row.state === 'announced') throw err('invalid_state', 'Already announced');
     let result = row.result!;
     if (result.outcome === 'tie') {
@@ -272,6 +276,102 @@ export class VotesService {
     const updated = tx(this.ctx.db, (d) => {
       const r = d.update(votes).set({ state: 'announced', announcedAt: new Date().toISOString(), result }).where(eq(votes.id, voteId)).returning().get();
       audit(d, { actorId: user.id, action: 'vote.announced', targetType: 'vote', targetId: voteId, details: { outcome: result.outcome, castingVote: result.castingVoteApplied ? castingVote : undefined } });
+      return r;
+    });
+    const view = this.view(updated);
+    this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: view });
+    this.ctx.bus.emit('vote:changed', { meetingId: row.meetingId, voteId: view.id, state: view.state });
+    return view;
+  }
+
+  /**
+   * Annuls an open, closed or announced vote with the chair's reason (state `annulled`, audited). An open
+   * vote's queued ballots are committed first; an open secret vote's sealed ballots are then deleted
+   * unopened (`secure_delete`) and the WAL emptied, so nothing of them is ever counted or readable.
+   * @throws not_found, forbidden, invalid_state (a draft), vote_annulled (already annulled)
+   */
+  annul(user: AuthUser, voteId: number, reason: string): VoteView {
+    const row = this.chairRow(user, voteId);
+    if (row.state === 'annulled') throw err('vote_annulled', 'The vote was already annulled');
+    if (row.state === 'draft') throw err('invalid_state', 'A prepared vote that never opened is not annulled: change it or leave it');
+    if (row.state === 'open' && this.queue.length) this.flush();
+    const sealedDeleted = { n: 0 };
+    const updated = tx(this.ctx.db, (d) => {
+      if (row.state === 'open' && row.secret) sealedDeleted.n = this.box.discard(voteId);
+      const r = d.update(votes).set({ state: 'annulled', annulledAt: new Date(voteOptions.now()).toISOString(), annulReason: reason }).where(eq(votes.id, voteId)).returning().get();
+      audit(d, { actorId: user.id, action: 'vote.annulled', targetType: 'vote', targetId: voteId, details: { reason, from: row.state, ...(row.state === 'open' && row.secret ? { sealedDeleted: sealedDeleted.n } : {}) } });
+      return r;
+    });
+    this.forget(voteId);
+    if (row.state === 'open' && row.secret) eraseWal(this.ctx.db.$client);
+    const view = this.view(updated);
+    this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: view });
+    this.ctx.bus.emit('vote:changed', { meetingId: row.meetingId, voteId: view.id, state: view.state });
+    return view;
+  }
+
+  /**
+   * Prepares the re-run of an annulled vote: a new draft with the same question and rules, linked to it
+   * (`rerunOf`); one re-run per annulled vote. @throws not_found, forbidden, invalid_state, meeting_closed
+   */
+  rerun(user: AuthUser, voteId: number): VoteView {
+    const row = this.chairRow(user, voteId);
+    if (row.state !== 'annulled') throw err('invalid_state', 'Only an annulled vote is run again');
+    const m = this.ctx.db.select({ status: meetings.status }).from(meetings).where(eq(meetings.id, row.meetingId)).get()!;
+    if (m.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
+    const created = tx(this.ctx.db, (d) => {
+      if (d.select({ id: votes.id }).from(votes).where(eq(votes.rerunOf, voteId)).get()) throw err('invalid_state', 'This vote was already run again');
+      const r = d
+        .insert(votes)
+        .values({
+          meetingId: row.meetingId,
+          agendaItemId: row.agendaItemId,
+          title: row.title,
+          kind: row.kind,
+          secret: row.secret,
+          options: row.options,
+          maxChoices: row.maxChoices,
+          seats: row.seats,
+          majority: row.majority,
+          abstentions: row.abstentions,
+          tieBreak: row.tieBreak,
+          quorum: row.quorum,
+          durationSeconds: row.durationSeconds,
+          bloc: row.bloc ? row.bloc.map((b) => ({ agendaItemId: b.agendaItemId, pulledBy: null })) : null,
+          rerunOf: voteId,
+          createdBy: user.id,
+        })
+        .returning()
+        .get();
+      audit(d, { actorId: user.id, action: 'vote.rerun', targetType: 'vote', targetId: r.id, details: { rerunOf: voteId } });
+      return r;
+    });
+    const view = this.view(created);
+    this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: view });
+    this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: this.view(this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get()!) });
+    this.ctx.bus.emit('vote:changed', { meetingId: row.meetingId, voteId: view.id, state: view.state });
+    return view;
+  }
+
+  /**
+   * Consent (bloc) vote: a member with a vote (or the chair) takes an item out for separate debate; only
+   * until the vote opens. Pulling an item already pulled changes nothing.
+   * @throws not_found (vote, or an item not in the bloc), not_eligible, invalid_state
+   */
+  pullFromBloc(user: AuthUser, voteId: number, agendaItemId: number): VoteView {
+    const row = this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get();
+    if (!row) throw notFound('Vote');
+    const a = meetingAccess(this.ctx.db, user, row.meetingId);
+    if (!a.canVote && !a.canChair) throw err('not_eligible', 'Only a member with a vote may pull an item out', 403);
+    const item = row.bloc?.find((b) => b.agendaItemId === agendaItemId);
+    if (!item) throw notFound('Item of this bloc');
+    if (row.state !== 'draft') throw err('invalid_state', 'Items can be pulled out only until the vote opens');
+    if (item.pulledBy != null) return this.view(row);
+    const bloc = row.bloc!.map((b) => (b.agendaItemId === agendaItemId ? { ...b, pulledBy: user.id } : b));
+    const updated = tx(this.ctx.db, (d) => {
+      const r = d.update(votes).set({ bloc }).where(and(eq(votes.id, voteId), eq(votes.state, 'draft'))).returning().get();
+      if (!r) throw err('invalid_state', 'Items can be pulled out only until the vote opens');
+      audit(d, { actorId: user.id, action: 'vote.bloc_pulled', targetType: 'vote', targetId: voteId, details: { agendaItemId } });
       return r;
     });
     const view = this.view(updated);
@@ -561,12 +661,24 @@ export class VotesService {
       members,
       result: closed ? row.result : null,
       quorumOverrideReason: row.quorumOverrideReason,
+      annulledAt: row.annulledAt,
+      annulReason: row.annulReason,
+      rerunOf: row.rerunOf,
+      rerunBy: row.state === 'annulled' ? (this.ctx.db.select({ id: votes.id }).from(votes).where(eq(votes.rerunOf, row.id)).get()?.id ?? null) : null,
+      bloc: row.bloc ? this.blocView(row.bloc) : null,
       roll: closed && !row.secret ? namedRoll(this.ctx.db, row.id) : null,
     };
   }
 
   // ----------------------------------------------------------------------------------------------
   // Internals
+
+  private blocView(bloc: NonNullable<VoteRow['bloc']>): NonNullable<VoteView['bloc']> {
+    const { db } = this.ctx;
+    const titles = new Map(db.select({ id: agendaItems.id, t: agendaItems.title }).from(agendaItems).where(inArray(agendaItems.id, bloc.map((b) => b.agendaItemId))).all().map((r) => [r.id, r.t]));
+    const names = userNames(db, bloc.flatMap((b) => (b.pulledBy != null ? [b.pulledBy] : [])));
+    return bloc.map((b) => ({ agendaItemId: b.agendaItemId, title: titles.get(b.agendaItemId) ?? '', pulledBy: b.pulledBy, pulledByName: b.pulledBy != null ? (names.get(b.pulledBy) ?? null) : null }));
+  }
 
   /** Re-reads the roll of open votes of a meeting after its participants changed. */
   refreshMeeting(meetingId: number): void {
@@ -611,6 +723,7 @@ export class VotesService {
     if (!row) throw notFound('Vote');
     meetingAccess(this.ctx.db, user, row.meetingId); // not visible → not_found
     if (row.state === 'draft') throw err('vote_not_open', 'The vote is not open yet');
+    if (row.state === 'annulled') throw err('vote_annulled', 'The vote was annulled');
     if (row.state !== 'open') throw err('vote_closed', 'The vote is closed');
     return ov ?? this.runtime(row);
   }

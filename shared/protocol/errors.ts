@@ -63,6 +63,7 @@ export const ERROR_CODES = [
   'casting_vote_required',
   'invalid_casting_vote',
   'invalid_delegation',
+  'vote_annulled',
   // Proxies (shared/rules/proxies.ts: one rule set for attendance:set_proxy and vote:delegate)
   'proxy_to_self',
   'proxy_giver_not_voter',

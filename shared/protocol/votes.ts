@@ -50,6 +50,11 @@ export const CreateVoteBody = z
     quorum: VoteQuorum.default({ kind: 'none' }),
     /** Closes by itself after this many seconds once open; null: the chair closes it. */
     durationSeconds: z.number().int().min(VOTE_LIMITS.minSeconds).max(VOTE_LIMITS.maxSeconds).nullable().default(null),
+    /**
+     * Consent (bloc) vote, motions only: the agenda items of the meeting proposed for adoption together
+     * (2 or more). Until the vote opens any member may pull one out for separate debate (`vote:bloc_pull`).
+     */
+    bloc: z.array(Id).min(2).max(VOTE_LIMITS.options).optional(),
   })
   .superRefine((v, ctx) => {
     if (v.kind === 'motion' && v.options.length) ctx.addIssue({ code: 'custom', path: ['options'], message: 'a motion has for/against built in' });
@@ -60,6 +65,8 @@ export const CreateVoteBody = z
     if (v.kind === 'multiple' && (v.maxChoices ?? 1) > v.options.length) ctx.addIssue({ code: 'custom', path: ['maxChoices'], message: 'at most the number of options' });
     if (v.kind !== 'election' && v.seats !== undefined) ctx.addIssue({ code: 'custom', path: ['seats'], message: 'only elections have seats' });
     if (v.kind !== 'multiple' && v.maxChoices !== undefined) ctx.addIssue({ code: 'custom', path: ['maxChoices'], message: 'only multiple choice sets maxChoices' });
+    if (v.bloc && v.kind !== 'motion') ctx.addIssue({ code: 'custom', path: ['bloc'], message: 'only a motion adopts items together' });
+    if (v.bloc && new Set(v.bloc).size !== v.bloc.length) ctx.addIssue({ code: 'custom', path: ['bloc'], message: 'an item is listed twice' });
   });
 export type CreateVoteBody = z.infer<typeof CreateVoteBody>;
 
@@ -116,6 +123,17 @@ export const VoteView = z.object({
    * met, or not opened yet). Shown with the result, in the minutes and the exports.
    */
   quorumOverrideReason: z.string().nullable(),
+  /** Annulled by the chair (state `annulled`): when and why. */
+  annulledAt: z.string().nullable(),
+  annulReason: z.string().nullable(),
+  /** This vote re-runs the annulled vote `rerunOf`; `rerunBy`: the vote that re-runs this annulled one. */
+  rerunOf: z.number().nullable(),
+  rerunBy: z.number().nullable(),
+  /**
+   * Consent (bloc) vote: the items proposed for adoption together; `pulledBy` (and its name): the member
+   * who took the item out for separate debate before the vote opened. Null for other votes.
+   */
+  bloc: z.array(z.object({ agendaItemId: z.number(), title: z.string(), pulledBy: z.number().nullable(), pulledByName: z.string().nullable() })).nullable(),
   /** Named votes, after close: each voter's choice. */
   roll: z.array(z.object({ userId: z.number(), fullName: z.string(), choices: z.array(z.number()), castBy: z.number(), castByName: z.string().nullable() })).nullable(),
 });
@@ -140,6 +158,9 @@ export const VoteIdPayload = z.strictObject({ voteId: Id });
 /** Opening a vote: without the meeting's quorum only with the chair's reason (recorded, audited, in the minutes). */
 export const OpenVotePayload = z.strictObject({ voteId: Id, overrideReason: line(LIMITS.reason).optional() });
 export const CreateVotePayload = z.strictObject({ meetingId: Id, vote: CreateVoteBody });
+/** Annulling a vote: the chair's reason is required (recorded, audited, in the minutes). */
+export const AnnulVotePayload = z.strictObject({ voteId: Id, reason: line(LIMITS.reason) });
+export const BlocPullPayload = z.strictObject({ voteId: Id, agendaItemId: Id });
 export const ExtendVotePayload = z.strictObject({ voteId: Id, seconds: z.number().int().min(VOTE_LIMITS.minSeconds).max(VOTE_LIMITS.extendMaxSeconds) });
 export const CastVotePayload = z.strictObject({
   voteId: Id,
@@ -170,6 +191,15 @@ export const VOTE_COMMANDS = {
   'vote:close': command({ payload: VoteIdPayload, ack: VoteAck, authoritative: true, idempotent: true }),
   /** Chair: announce the result (with the casting vote when tied). */
   'vote:announce': command({ payload: AnnounceVotePayload, ack: VoteAck, authoritative: true, idempotent: true }),
+  /**
+   * Chair: annul an open, closed or announced vote with a reason (state `annulled`; an open secret vote's
+   * sealed ballots are deleted unopened). Both the annulled vote and its re-run appear in the minutes.
+   */
+  'vote:annul': command({ payload: AnnulVotePayload, ack: VoteAck, authoritative: true, idempotent: true }),
+  /** Chair: prepare the re-run of an annulled vote: a new draft with the same settings, linked by `rerunOf`. */
+  'vote:rerun': command({ payload: VoteIdPayload, ack: VoteAck, authoritative: true, idempotent: true }),
+  /** Member (or chair): pull an item out of a consent (bloc) vote for separate debate, until the vote opens. */
+  'vote:bloc_pull': command({ payload: BlocPullPayload, ack: VoteAck, authoritative: true, idempotent: true }),
   /** Member: cast (named votes: or change) a ballot. Acked only after the ballot is committed. */
   'vote:cast': command({ payload: CastVotePayload, ack: CastAck, authoritative: true, idempotent: true }),
   /** Member: the caller's own state in a vote. */

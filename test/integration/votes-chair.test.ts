@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,5 +139,96 @@ describe('votes: the chair’s side', () => {
     expect(text).toMatch(/STT\s+Họ và tên\s+Lựa chọn/);
     for (const [i, r] of v.roll.entries()) expect(text).toMatch(new RegExp(`${i + 1}\\s+${nameOf(r.userId)}\\s+${label(r.choices)}`));
     expect(text).toContain(`(qua ủy quyền: ${m.members[2].fullName})`);
+  });
+
+  it('the chair annuls an open secret vote with a reason: its sealed ballots are deleted unopened, later ballots and closes are refused (vote_annulled); the re-run is a new vote linked to it, and both are in the minutes', async () => {
+    const { m, chair, members, cmd, create, view } = await liveMeeting({ present: [0, 1, 2, 3] });
+    const voteId = await create({ secret: true });
+    expect(code(await cmd(chair, 'vote:open', { voteId }))).toBe('ok');
+    const receipt = () => crypto.randomBytes(16).toString('base64url');
+    for (const t of members.slice(0, 3)) expect(code(await cmd(t, 'vote:cast', { voteId, choices: [0], receipt: receipt() }))).toBe('ok');
+    const sealed = () => s.db.$client.prepare('SELECT count(*) FROM vote_sealed_ballots WHERE vote_id = ?').pluck().get(voteId);
+    expect(sealed()).toBe(3);
+    // Refusals change nothing: no reason, a member, a draft.
+    expect(code(await cmd(chair, 'vote:annul', { voteId }))).toBe('invalid_payload');
+    expect(code(await cmd(chair, 'vote:annul', { voteId, reason: ' ' }))).toBe('invalid_payload');
+    expect(code(await cmd(members[0], 'vote:annul', { voteId, reason: 'Tôi không đồng ý' }))).toBe('forbidden');
+    const draft = await create({ title: 'Chưa mở' });
+    expect(code(await cmd(chair, 'vote:annul', { voteId: draft, reason: 'x' }))).toBe('invalid_state');
+    expect(await view(voteId)).toMatchObject({ state: 'open', annulledAt: null });
+    expect(sealed()).toBe(3);
+
+    const reason = 'Máy tính bảng của hai thành viên bị lỗi khi biểu quyết';
+    const annulled = await cmd(chair, 'vote:annul', { voteId, reason });
+    expect(annulled).toMatchObject({ ok: true, data: { vote: { state: 'annulled', annulReason: reason, result: null, rerunBy: null } } });
+    expect(sealed()).toBe(0);
+    expect(s.db.$client.prepare('SELECT count(*) FROM vote_secret_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(0);
+    expect(auditOf('vote.annulled', voteId)).toEqual([{ reason, from: 'open', sealedDeleted: 3 }]);
+    expect(code(await cmd(members[3], 'vote:cast', { voteId, choices: [1], receipt: receipt() }))).toBe('vote_annulled');
+    expect(code(await cmd(chair, 'vote:close', { voteId }))).toBe('vote_annulled');
+    expect(code(await cmd(chair, 'vote:annul', { voteId, reason }))).toBe('vote_annulled');
+    expect(code(await cmd(chair, 'vote:rerun', { voteId: draft }))).toBe('invalid_state');
+
+    // The re-run: a new draft with the same settings, linked both ways; only one.
+    const rerun = await cmd(chair, 'vote:rerun', { voteId });
+    expect(rerun).toMatchObject({ ok: true, data: { vote: { state: 'draft', rerunOf: voteId, secret: true, title: 'Thông qua kế hoạch' } } });
+    const rerunId = (rerun as { data: { vote: { id: number } } }).data.vote.id;
+    expect(rerunId).not.toBe(voteId);
+    expect(await view(voteId)).toMatchObject({ state: 'annulled', rerunBy: rerunId });
+    expect(code(await cmd(chair, 'vote:rerun', { voteId }))).toBe('invalid_state');
+    expect(code(await cmd(chair, 'vote:open', { voteId: rerunId }))).toBe('ok');
+    for (const t of members) expect(code(await cmd(t, 'vote:cast', { voteId: rerunId, choices: [0], receipt: receipt() }))).toBe('ok');
+    expect(await cmd(chair, 'vote:close', { voteId: rerunId })).toMatchObject({ ok: true, data: { vote: { result: { outcome: 'adopted', counts: [4, 0] } } } });
+    // A closed vote can be annulled too; its published result stays on record, marked annulled.
+    const minutes = minutesText(m.meetingId);
+    expect(minutes).toContain(`Chủ tọa hủy kết quả biểu quyết, lý do: ${reason}.`);
+    expect(minutes).toContain(`Biểu quyết lại, thay cho lần biểu quyết đã hủy (lý do hủy: ${reason}).`);
+    const csv = String((await (await m.as('secretary')).get(`/api/votes/${voteId}/export.csv`)).body);
+    expect(csv).toContain(`annul_reason,${reason}`);
+    expect(csv).toContain(`rerun_by,${rerunId}`);
+  });
+
+  it('a consent (bloc) vote adopts several items in one vote; until it opens any member pulls an item out for separate debate, the chair sees who; refusals change nothing', async () => {
+    const { m, chair, members, cmd, create, view } = await liveMeeting({ agendaItems: 4 });
+    const [a, b, c, d] = m.itemIds;
+    // Bad input: items of another meeting, one item twice, a bloc on a non-motion, fewer than two.
+    const other = await buildMeeting(s, { members: 1, agendaItems: 1 });
+    const bad = (vote: Record<string, unknown>) => cmd(chair, 'vote:create', { meetingId: m.meetingId, vote: { title: 'Gộp', kind: 'motion', ...vote } });
+    expect(code(await bad({ bloc: [a, other.itemIds[0]] }))).toBe('not_found');
+    expect(code(await bad({ bloc: [a, a] }))).toBe('invalid_payload');
+    expect(code(await bad({ bloc: [a] }))).toBe('invalid_payload');
+    expect(code(await bad({ kind: 'single', options: ['x', 'y'], bloc: [a, b] }))).toBe('invalid_payload');
+    expect(code(await bad({ bloc: [a, '2'] }))).toBe('invalid_payload');
+    const voteId = await create({ title: 'Thông qua các nội dung không có ý kiến khác', bloc: [a, b, c] });
+    expect((await view(voteId)).bloc.map((x: { agendaItemId: number; pulledBy: null }) => [x.agendaItemId, x.pulledBy])).toEqual([
+      [a, null],
+      [b, null],
+      [c, null],
+    ]);
+    expect(code(await cmd(members[1], 'vote:bloc_pull', { voteId, agendaItemId: d }))).toBe('not_found');
+    expect(code(await cmd(members[1], 'vote:bloc_pull', { voteId, agendaItemId: '2' }))).toBe('invalid_payload');
+    // member 2 pulls item b; the room (the chair's console) hears it at once, with who pulled it.
+    const pulled = await cmd(members[1], 'vote:bloc_pull', { voteId, agendaItemId: b });
+    expect(pulled).toMatchObject({ ok: true, data: { vote: { bloc: [{ agendaItemId: a, pulledBy: null }, { agendaItemId: b, pulledBy: m.members[1].id, pulledByName: m.members[1].fullName }, { agendaItemId: c, pulledBy: null }] } } });
+    await chair.waitFor('vote:changed', (x: any) => x.vote.id === voteId && x.vote.bloc[1].pulledBy === m.members[1].id);
+    // Pulling again (someone else) keeps the first puller.
+    expect(await cmd(members[0], 'vote:bloc_pull', { voteId, agendaItemId: b })).toMatchObject({ ok: true, data: { vote: { bloc: [{}, { pulledBy: m.members[1].id }, {}] } } });
+    expect(auditOf('vote.bloc_pulled', voteId)).toEqual([{ agendaItemId: b }]);
+    expect(code(await cmd(chair, 'vote:open', { voteId }))).toBe('ok');
+    // Once open nothing more is pulled.
+    expect(code(await cmd(members[2], 'vote:bloc_pull', { voteId, agendaItemId: c }))).toBe('invalid_state');
+    for (const t of [chair, ...members]) expect(code(await cmd(t, 'vote:cast', { voteId, choices: [0] }))).toBe('ok');
+    expect(await cmd(chair, 'vote:close', { voteId })).toMatchObject({ ok: true, data: { vote: { result: { outcome: 'adopted' }, bloc: [{ pulledBy: null }, { pulledBy: m.members[1].id }, { pulledBy: null }] } } });
+    const minutes = minutesText(m.meetingId);
+    expect(minutes).toContain('Các nội dung biểu quyết gộp: ');
+    expect(minutes).toContain(`Tách ra thảo luận riêng theo đề nghị của thành viên: Nội dung 2 (${m.members[1].fullName}).`);
+    const blocLine = computeGenerated(s.db, m.meetingId)
+      .flatMap((x) => x.blocks)
+      .find((x) => x.t === 'p' && x.runs[0]?.text === 'Các nội dung biểu quyết gộp: ') as { runs: { text: string }[] } | undefined;
+    expect(blocLine?.runs[1].text).toBe('Nội dung 1; Nội dung 3.');
+    // A bloc whose every item was pulled does not open.
+    const empty = await create({ title: 'Gộp hai', bloc: [c, d] });
+    for (const item of [c, d]) expect(code(await cmd(members[0], 'vote:bloc_pull', { voteId: empty, agendaItemId: item }))).toBe('ok');
+    expect(code(await cmd(chair, 'vote:open', { voteId: empty }))).toBe('invalid_state');
   });
 });
