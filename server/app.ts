@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http';
 import { agendaRoutes } from './agenda/agenda.routes.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { type SessionRestriction, authenticateSession, setMfaPolicy } from './auth/sessions.js';
+import { sealClearTotpSecrets } from './auth/totp.js';
 import { committeeRoutes } from './committees/committees.routes.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
@@ -113,6 +114,9 @@ export function createApp({ db, config, log }: { db: Db; config: Config; log: Lo
 
   app.use('/api', noStore());
   setMfaPolicy(db, config.mfaRequiredRoles);
+  // TOTP secrets of a database from before they were sealed are sealed now (once; idempotent).
+  const sealed = sealClearTotpSecrets(db.$client, config.secret);
+  if (sealed) log.info({ sealed }, 'TOTP secrets sealed under the server secret');
   app.use('/api', (req: Request, _res: Response, next: NextFunction) => {
     const auth = authenticateSession(db, req.get('cookie'));
     if (auth) {

@@ -14,7 +14,7 @@ export const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port (0 = any free port).'),
   HOST: z.string().default('0.0.0.0').describe('Address to listen on.'),
   ECABINET_DATA_DIR: z.string().default('./data').describe('The data folder: the SQLite database `ecabinet.sqlite` and the uploaded files under `files/`. Back up this folder with `npm run backup`.'),
-  ECABINET_SECRET: z.string().min(16).default(DEFAULT_SECRET).describe('Server secret (at least 16 characters): seals signing keys, and secret ballots while their vote is open (docs/VOTING.md). Production refuses the default. Keep it safe and apart from the backups: a restored folder needs the same secret, a backup must not carry it.'),
+  ECABINET_SECRET: z.string().min(16).default(DEFAULT_SECRET).describe('Server secret (at least 16 characters): seals signing keys, TOTP second-factor secrets, and secret ballots while their vote is open (docs/VOTING.md). Production refuses the default. Keep it safe and apart from the backups: a restored folder needs the same secret, a backup must not carry it.'),
   ECABINET_ORIGINS: z.string().default('').describe('Extra origins allowed to make cookie-authenticated writes, comma-separated (reverse proxies).'),
   ECABINET_DEMO_PASSWORD: z.string().min(8).default('ecabinet-demo').describe('Password of the demo users seeded into an empty database (never in production).'),
   ECABINET_SESSION_HOURS: z.coerce.number().positive().default(12).describe('How long a sign-in lasts, in hours.'),

@@ -24,7 +24,7 @@ import {
   sessionHashById,
   totpEnrolled,
 } from './sessions.js';
-import { newTotpSecret, totpUri, verifyTotp } from './totp.js';
+import { newTotpSecret, openTotpSecret, sealTotpSecret, totpUri, verifyTotp } from './totp.js';
 
 /** Login, logout, "who am I", my password, my sessions and my second factor. */
 export function authRoutes(ctx: AppContext): void {
@@ -172,7 +172,8 @@ export function authRoutes(ctx: AppContext): void {
       if (req.sessionRestriction !== 'mfa_required') throw new AppError('invalid_state', 'This session does not owe a code', 409);
       const attempt = await secondary.begin(`mfa:${user.id}`, req.ip ?? 'unknown');
       const row = db.select({ secret: users.totpSecret, last: users.totpLastStep }).from(users).where(eq(users.id, user.id)).get()!;
-      const step = totpEnrolled(row.secret) ? await verifyTotp(row.secret!, body.code, row.last) : null;
+      const totp = openTotpSecret(ctx.config.secret, user.id, row.secret);
+      const step = totp && !totp.pending ? await verifyTotp(totp.secret, body.code, row.last) : null;
       if (step === null) {
         attempt.failed();
         throw new AppError('invalid_mfa_code', 'Wrong or already used code', 401);
@@ -193,7 +194,8 @@ export function authRoutes(ctx: AppContext): void {
       const row = db.select({ secret: users.totpSecret }).from(users).where(eq(users.id, user.id)).get()!;
       if (totpEnrolled(row.secret)) throw new AppError('invalid_state', 'A second factor is already enrolled', 409);
       const secret = newTotpSecret();
-      db.update(users).set({ totpSecret: `pending:${secret}`, totpLastStep: null }).where(eq(users.id, user.id)).run();
+      // Stored sealed (server/auth/totp.ts): the database never holds a secret that generates codes.
+      db.update(users).set({ totpSecret: sealTotpSecret(ctx.config.secret, user.id, secret, true), totpLastStep: null }).where(eq(users.id, user.id)).run();
       return { secret, otpauthUri: totpUri(user.username, secret) };
     },
   );
@@ -203,16 +205,16 @@ export function authRoutes(ctx: AppContext): void {
       if (req.sessionRestriction === 'mfa_required') throw new AppError('mfa_required', 'Give the code of this sign-in first', 403);
       const attempt = await secondary.begin(`mfa:${user.id}`, req.ip ?? 'unknown');
       const row = db.select({ secret: users.totpSecret }).from(users).where(eq(users.id, user.id)).get()!;
-      if (!row.secret?.startsWith('pending:')) throw new AppError('invalid_state', 'Start the enrolment first', 409);
-      const secret = row.secret.slice('pending:'.length);
-      const step = await verifyTotp(secret, body.code, null);
+      const pending = openTotpSecret(ctx.config.secret, user.id, row.secret);
+      if (!pending?.pending) throw new AppError('invalid_state', 'Start the enrolment first', 409);
+      const step = await verifyTotp(pending.secret, body.code, null);
       if (step === null) {
         attempt.failed();
         throw new AppError('invalid_mfa_code', 'Wrong code: check the time on the device and try the next one', 401);
       }
       attempt.succeeded();
       tx(db, (d) => {
-        d.update(users).set({ totpSecret: secret, totpLastStep: step }).where(eq(users.id, user.id)).run();
+        d.update(users).set({ totpSecret: sealTotpSecret(ctx.config.secret, user.id, pending.secret), totpLastStep: step }).where(eq(users.id, user.id)).run();
         audit(d, { actorId: user.id, action: 'auth.mfa_enrolled', targetType: 'user', targetId: user.id });
       });
       return toMe(user, restrictionOf(req.get('cookie')));
@@ -224,7 +226,8 @@ export function authRoutes(ctx: AppContext): void {
       if (mfaRequiredFor(db, user)) throw new AppError('forbidden', 'Your role requires a second factor', 403);
       const attempt = await secondary.begin(`mfa:${user.id}`, req.ip ?? 'unknown');
       const row = db.select().from(users).where(eq(users.id, user.id)).get()!;
-      const step = totpEnrolled(row.totpSecret) ? await verifyTotp(row.totpSecret!, body.code, row.totpLastStep) : null;
+      const totp = openTotpSecret(ctx.config.secret, user.id, row.totpSecret);
+      const step = totp && !totp.pending ? await verifyTotp(totp.secret, body.code, row.totpLastStep) : null;
       if (step === null || !(await verifyPassword(row.passwordHash, body.password))) {
         attempt.failed();
         throw new AppError('invalid_mfa_code', 'Wrong password or code', 401);

@@ -1,5 +1,8 @@
 import crypto from 'node:crypto';
+import type Database from 'better-sqlite3';
 import { generate, generateSecret, generateURI } from 'otplib';
+import { deriveKey } from '../crypto/keys.js';
+import { eraseWal } from '../votes/votes.ballots.js';
 
 /** RFC 6238 defaults every authenticator app understands: SHA-1, 6 digits, 30 s steps. */
 const PERIOD = 30;
@@ -30,4 +33,81 @@ export async function verifyTotp(secret: string, code: string, lastStep: number 
   }
   if (matched === null || (lastStep !== null && matched <= lastStep)) return null;
   return matched;
+}
+
+/** Prefix of a sealed TOTP secret as stored in `users.totp_secret` (after `pending:` while enrolling). */
+const SEALED = 'v1.';
+const PENDING = 'pending:';
+const keys = new Map<string, Buffer>();
+const keyOf = (serverSecret: string) => {
+  let k = keys.get(serverSecret);
+  if (!k) keys.set(serverSecret, (k = deriveKey(serverSecret, 'e-cabinet totp secret v1', 'users.totp_secret')));
+  return k;
+};
+const aadOf = (userId: number) => Buffer.from(`totp user ${userId}`);
+
+/**
+ * Seals a TOTP secret for storage: AES-256-GCM under a key derived from the server secret
+ * (`deriveKey`), bound to the user (AAD), so the database — its file, WAL, backups — never holds a
+ * secret that generates codes, and a sealed value copied onto another user's row does not open.
+ * `pending` marks an enrolment not confirmed yet (`pending:` + sealed).
+ */
+export function sealTotpSecret(serverSecret: string, userId: number, base32: string, pending = false): string {
+  const iv = crypto.randomBytes(12);
+  const c = crypto.createCipheriv('aes-256-gcm', keyOf(serverSecret), iv);
+  c.setAAD(aadOf(userId));
+  const sealed = Buffer.concat([iv, c.update(base32, 'utf8'), c.final(), c.getAuthTag()]);
+  return `${pending ? PENDING : ''}${SEALED}${sealed.toString('base64url')}`;
+}
+
+/**
+ * Opens a stored TOTP secret: `{ secret, pending }`, or null when there is none or it does not open
+ * (another server secret, another user's row, tampered) — then no code is accepted.
+ */
+export function openTotpSecret(serverSecret: string, userId: number, stored: string | null): { secret: string; pending: boolean } | null {
+  if (!stored) return null;
+  const pending = stored.startsWith(PENDING);
+  const body = pending ? stored.slice(PENDING.length) : stored;
+  if (!body.startsWith(SEALED)) return null;
+  const raw = Buffer.from(body.slice(SEALED.length), 'base64url');
+  if (raw.length < 12 + 16 + 1) return null;
+  try {
+    const d = crypto.createDecipheriv('aes-256-gcm', keyOf(serverSecret), raw.subarray(0, 12));
+    d.setAAD(aadOf(userId));
+    d.setAuthTag(raw.subarray(raw.length - 16));
+    return { secret: Buffer.concat([d.update(raw.subarray(12, raw.length - 16)), d.final()]).toString('utf8'), pending };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Data migration run at every start (after the SQL migrations): seals the TOTP secrets a database
+ * from before sealing still holds in clear (enrolled or pending). The rewrite runs with `secure_delete`
+ * on, so the clear bytes are zeroed rather than left in free space, and the WAL is folded and truncated
+ * afterwards, so no copy of them stays in the files. Idempotent (sealed rows are left alone).
+ * @returns how many secrets were sealed
+ */
+export function sealClearTotpSecrets(sqlite: Database.Database, serverSecret: string): number {
+  const rows = sqlite
+    .prepare(`SELECT id, totp_secret AS s FROM users WHERE totp_secret IS NOT NULL AND totp_secret NOT LIKE '${SEALED}%' AND totp_secret NOT LIKE '${PENDING}${SEALED}%'`)
+    .all() as { id: number; s: string }[];
+  if (rows.length === 0) return 0;
+  const secureDelete = sqlite.pragma('secure_delete', { simple: true }) as number;
+  sqlite.pragma('secure_delete = ON');
+  try {
+    const update = sqlite.prepare('UPDATE users SET totp_secret = ? WHERE id = ?');
+    sqlite.transaction(() => {
+      for (const r of rows) {
+        const pending = r.s.startsWith(PENDING);
+        update.run(sealTotpSecret(serverSecret, r.id, pending ? r.s.slice(PENDING.length) : r.s, pending), r.id);
+      }
+    })();
+    // VACUUM rewrites every page (free pages that held older copies of the rows included).
+    sqlite.exec('VACUUM');
+  } finally {
+    sqlite.pragma(`secure_delete = ${secureDelete}`);
+  }
+  eraseWal(sqlite);
+  return rows.length;
 }

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { deriveKey } from '../crypto/keys.js';
 import { AppError } from '../http/errors.js';
 
 /**
@@ -127,7 +128,7 @@ export class BallotBox {
   private keysOf(voteId: number): { enc: Buffer; tag: Buffer } {
     let k = this.keys.get(voteId);
     if (!k) {
-      const okm = Buffer.from(crypto.hkdfSync('sha256', this.secret, 'e-cabinet secret ballot box v1', `vote ${voteId}`, 64));
+      const okm = deriveKey(this.secret, 'e-cabinet secret ballot box v1', `vote ${voteId}`, 64);
       k = { enc: okm.subarray(0, 32), tag: okm.subarray(32) };
       this.keys.set(voteId, k);
     }
