@@ -176,24 +176,30 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     await screenshot(p, 'consultations', 'vi');
   });
 
-  it('the secretary sends a consultation with a document picked from a meeting pack; a recipient the document does not name opens it in the viewer', { timeout: 90_000 }, async () => {
+  it('the secretary sends a consultation with a document picked from a meeting pack (one shared with named people only is refused with the reason); a recipient opens it in the viewer', { timeout: 90_000 }, async () => {
     const secretary = await server.login('secretary');
     const item = (await secretary.get('/api/meetings/1/documents')).body.items[0].id as number;
-    // Named for member1 only: member2 may read it solely as a recipient of the consultation.
-    const doc = await upload(secretary, 1, item, pdf('seed-2.pdf'), 'seed-2.pdf', { title: 'Báo cáo chuyển đổi số', access: 'named', viewerIds: String(ids.member1) });
-    expect(doc.status).toBe(201);
+    // Named for member1 only: it follows its own list, so it cannot go to the whole committee.
+    const named = await upload(secretary, 1, item, pdf('seed-3.pdf'), 'seed-3.pdf', { title: 'Báo cáo riêng', access: 'named', viewerIds: String(ids.member1) });
+    const doc = await upload(secretary, 1, item, pdf('seed-2.pdf'), 'seed-2.pdf', { title: 'Báo cáo chuyển đổi số' });
+    expect([named.status, doc.status]).toEqual([201, 201]);
     const m2 = members[1];
-    expect((await m2.request.get(`/api/documents/${doc.body.id}`)).status()).toBe(404);
+    expect((await m2.request.get(`/api/documents/${named.body.id}`)).status()).toBe(404);
 
     const sec = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
     const secProblems = collectProblems(sec);
     await login(sec, 'secretary');
+    await sec.locator('ec-app header ec-language-switch button[lang="vi"]').click();
     await sec.goto('/consultations');
     await sec.locator('ec-consultations-view details summary').first().click();
     await sec.locator('ec-consultations-view input[name="title"]').fill('Xin ý kiến về Báo cáo chuyển đổi số');
     await sec.locator('ec-consultations-view textarea[name="question"]').fill('Đề nghị các đồng chí cho ý kiến về báo cáo kèm theo.');
     await sec.locator('ec-consultations-view input[name="deadline"]').fill(new Date(Date.now() + 2 * 86400_000 + 7 * 3600_000).toISOString().slice(0, 16));
     await tid(sec, 'consult-meeting').selectOption('1');
+    await sec.locator(`[data-testid="consult-doc"][data-id="${named.body.id}"]`).check();
+    await tid(sec, 'consult-send').click();
+    await expect.poll(() => tid(sec, 'consult-create-error').textContent()).toContain('người được chỉ định');
+    await sec.locator(`[data-testid="consult-doc"][data-id="${named.body.id}"]`).uncheck();
     await sec.locator(`[data-testid="consult-doc"][data-id="${doc.body.id}"]`).check();
     await tid(sec, 'consult-picked').waitFor();
     await screenshot(sec, 'consultation-new', 'vi');
