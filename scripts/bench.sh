@@ -2,6 +2,8 @@
 # npm run bench [-- <name>]: one benchmark (bench/<name>.ts) or all of them, in turn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The browser benchmarks drive /usr/bin/chromium like the e2e tests: installed here when missing (as root).
+bash scripts/install-system-deps.sh || true
 source scripts/env.sh
 ensure_node_modules
 ensure_client_built

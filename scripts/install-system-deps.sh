@@ -1,23 +1,36 @@
 #!/usr/bin/env bash
-# Installs the Debian packages E-Cabinet's tests and A/V need, when missing and when we are root.
+# Installs the Debian packages E-Cabinet needs, when missing and when we are root.
+#   g++, make, python3 — npm ci builds better-sqlite3 from source (node-gyp)
 #   chromium + fonts  — Playwright e2e tests and benchmarks drive /usr/bin/chromium
 #   poppler-utils     — pdfsig / pdftoppm verify and render minutes PDFs
 #   unzip             — tests open meeting archives with the standard tool
 #   mediasoup-worker  — the SFU worker 3.8.4, only packaged in Debian experimental
 # Safe to run repeatedly; prints what it does and never fails the caller for an optional part.
-#   --worker-only     only the mediasoup worker (what `npm start` needs)
+# Without root (or apt-get) it installs nothing and says what is missing, what that turns off, and the
+# command that installs it; everything else still runs.
+#   --worker-only     what `npm start` needs: the build tools and the mediasoup worker (no browser)
 set -u
 need=()
+why=()
+want() { need+=("$1"); why+=("$2"); }
+command -v g++ >/dev/null 2>&1 || want g++ "npm ci cannot build better-sqlite3 (the database driver)"
+command -v make >/dev/null 2>&1 || want make "npm ci cannot build better-sqlite3 (the database driver)"
+command -v python3 >/dev/null 2>&1 || want python3 "npm ci cannot build better-sqlite3 (node-gyp needs Python)"
 if [ "${1:-}" != "--worker-only" ]; then
-  [ -x /usr/bin/chromium ] || need+=(chromium)
-  dpkg -s fonts-noto-core >/dev/null 2>&1 || need+=(fonts-noto-core)
-  command -v pdfsig >/dev/null 2>&1 || need+=(poppler-utils)
-  command -v unzip >/dev/null 2>&1 || need+=(unzip)
+  [ -x /usr/bin/chromium ] || want chromium "end-to-end tests and the browser benchmarks cannot run"
+  dpkg -s fonts-noto-core >/dev/null 2>&1 || want fonts-noto-core "screenshots may miss Vietnamese glyphs"
+  command -v pdfsig >/dev/null 2>&1 || want poppler-utils "tests cannot verify minutes signatures (pdfsig)"
+  command -v unzip >/dev/null 2>&1 || want unzip "the archive tests cannot open meeting archives"
 fi
 worker=/usr/lib/x86_64-linux-gnu/mediasoup/mediasoup-worker
 if [ ${#need[@]} -eq 0 ] && [ -x "$worker" ]; then exit 0; fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-system-deps: not root or no apt-get; missing: ${need[*]} ${worker}" >&2
+  {
+    echo "install-system-deps: $( [ "$(id -u)" != 0 ] && echo 'not root' || echo 'no apt-get' ): installing nothing. Missing:"
+    for i in "${!need[@]}"; do echo "  - ${need[$i]}: ${why[$i]}"; done
+    [ -x "$worker" ] || echo "  - mediasoup-worker (Debian experimental): audio/video is disabled; everything else runs"
+    echo "  To install them: sudo bash scripts/install-system-deps.sh"
+  } >&2
   exit 0
 fi
 export DEBIAN_FRONTEND=noninteractive

@@ -23,10 +23,28 @@ mkdir -p "$copy"
 find "$copy" -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf {} +
 git ls-files -z --cached --others --exclude-standard | grep -zv '^node_modules$' | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$copy"
 stamp="$copy/node_modules/.ecabinet-node$major"
-if [ ! -f "$stamp" ] || [ "$(readlink -f node_modules)/.package-lock.json" -nt "$stamp" ]; then
+src="$(readlink -f node_modules)"
+if [ ! -f "$stamp" ] || [ "$src/.package-lock.json" -nt "$stamp" ]; then
   rm -rf "$copy/node_modules"
-  cp -a "$(readlink -f node_modules)" "$copy/node_modules"
-  (cd "$copy" && PATH="$nodedir/bin:$PATH" npm rebuild better-sqlite3 --nodedir="$nodedir" >/dev/null)
+  # Hard links (instant, no extra space) when on one file system; what is rebuilt or rewritten in place here —
+  # better-sqlite3 and vite/vitest's caches — gets a real copy, so nothing reaches the checkout's node_modules.
+  if cp -al "$src" "$copy/node_modules" 2>/dev/null; then
+    for d in better-sqlite3 .vite .vite-temp .vitest; do
+      if [ -e "$src/$d" ]; then rm -rf "$copy/node_modules/$d"; cp -a "$src/$d" "$copy/node_modules/$d"; fi
+    done
+  else
+    rm -rf "$copy/node_modules"; cp -a "$src" "$copy/node_modules"
+  fi
+  # The addon built for this Node is kept beside the Node build, per better-sqlite3 version: built once per machine.
+  addon="$cache/better-sqlite3-$(node -p "require('$src/better-sqlite3/package.json').version").node"
+  built="$copy/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+  if [ -f "$addon" ]; then
+    cp "$addon" "$built"
+  else
+    echo "node$major: building better-sqlite3 for this Node (once per machine)…"
+    (cd "$copy" && PATH="$nodedir/bin:$PATH" npm rebuild better-sqlite3 --nodedir="$nodedir" >/dev/null)
+    cp "$built" "$addon.tmp" && mv "$addon.tmp" "$addon"
+  fi
   touch "$stamp"
 fi
 cd "$copy"

@@ -8,12 +8,20 @@ import { startServer } from './server.js';
 const config = loadConfig();
 const log = createLogger(config.logLevel);
 const running = await startServer(config, log);
-log.info({ url: running.url }, 'E-Cabinet is running');
-if (config.seed) {
-  process.stdout.write(
-    `\n  E-Cabinet: ${running.url}\n  Demo users: admin, secretary, chair, member1 … member12, guest, room1 (room station)\n  Demo password: ${config.demoPassword}\n\n`,
-  );
-}
+log.info({ url: running.url, dataDir: config.dataDir }, 'E-Cabinet is running');
+// What a newcomer needs after `npm start`: where it runs, where the data is, how to sign in, what is off.
+const sfu = running.app.ctx.health.sfu;
+process.stdout.write(
+  [
+    '',
+    `  E-Cabinet: ${running.url}`,
+    `  Data:      ${config.dataDir} (database ecabinet.sqlite, uploaded files in files/; back it up with npm run backup)`,
+    ...(config.seed ? ['  Demo users: admin, secretary, chair, member1 … member12, guest, room1 (room station)', `  Demo password: ${config.demoPassword}`] : []),
+    `  Audio/video: ${sfu.status === 'ok' ? 'on' : `off — ${sfu.reason ?? 'disabled'} (everything else runs)`}`,
+    '',
+    '',
+  ].join('\n'),
+);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
