@@ -178,11 +178,15 @@ export class EcVotePanel extends VotesSessionElement {
           ? html`<p class="meta" data-testid="vote-cannot">${voteErrorText(mine.reason)}</p>`
           : this.confirming
             ? this.renderConfirm(v)
-            : html`${!v.secret && hasVoted && mine?.choices
+            : html`${!v.secret && hasVoted && forProxy?.choices
                   ? html`<p class="ok" data-testid="vote-recorded">
-                      ${msg(str`Bạn đã chọn: ${this.choiceText(v, mine.choices)}. Có thể đổi đến khi kết thúc.`, { id: 'votes.namedRecorded' })}
+                      ${msg(str`Phiếu của ${forProxy.fullName}: ${this.choiceText(v, forProxy.choices)}. Có thể đổi đến khi kết thúc.`, { id: 'votes.proxyRecorded' })}
                     </p>`
-                  : nothing}
+                  : !v.secret && hasVoted && !forProxy && mine?.choices
+                    ? html`<p class="ok" data-testid="vote-recorded">
+                        ${msg(str`Bạn đã chọn: ${this.choiceText(v, mine.choices)}. Có thể đổi đến khi kết thúc.`, { id: 'votes.namedRecorded' })}
+                      </p>`
+                    : nothing}
                 <div class="choices" role="group" aria-label=${msg('Lựa chọn', { id: 'votes.choices' })}>
                   ${v.options.map(
                     (o) => html`<button

@@ -215,7 +215,10 @@ export class EcAdminCommitteesView extends LitElement {
                   (m) => html`<tr>
                     <td data-label=${msg('Họ tên', { id: 'editor.person' })}><span>${m.fullName}<small>${m.unit ?? ''}</small></span></td>
                     <td data-label=${msg('Vai trò mặc định', { id: 'admin.committees.defaultRole' })}>
-                      <select @change=${(e: Event) => this.#setRole(m, (e.target as HTMLSelectElement).value as MeetingRole)}>
+                      <select
+                        aria-label=${`${msg('Vai trò mặc định', { id: 'admin.committees.defaultRole' })}: ${m.fullName}`}
+                        @change=${(e: Event) => this.#setRole(m, (e.target as HTMLSelectElement).value as MeetingRole)}
+                      >
                         ${MEETING_ROLES.map((r) => html`<option value=${r} ?selected=${r === m.defaultRole}>${roleLabel(r)}</option>`)}
                       </select>
                     </td>

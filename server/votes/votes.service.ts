@@ -595,8 +595,12 @@ export class VotesService {
     else if (row.state !== 'open') reason = row.state === 'draft' ? 'vote_not_open' : 'vote_closed';
     else if (!this.isPresent(row.meetingId, user.id)) reason = 'absent';
     else if (hasVoted && row.secret) reason = 'already_voted';
-    const raw = !row.secret && hasVoted ? (this.ctx.db.$client.prepare('SELECT choices FROM vote_named_ballots WHERE vote_id = ? AND voter_id = ?').pluck().get(voteId, user.id) as string | undefined) : undefined;
-    const choices: number[] | null = raw ? JSON.parse(raw) : null;
+    const namedChoices = (voterId: number): number[] | null => {
+      if (row.secret || !voters.has(voterId)) return null;
+      const raw = this.ctx.db.$client.prepare('SELECT choices FROM vote_named_ballots WHERE vote_id = ? AND voter_id = ?').pluck().get(voteId, voterId) as string | undefined;
+      return raw ? JSON.parse(raw) : null;
+    };
+    const choices = namedChoices(user.id);
     // Every member whose vote the caller holds: their own vote proxy or a paper authorization carrying the vote.
     const proxyIds = rows.filter((r) => r.userId !== user.id && members.has(r.userId) && voteHolderOf(r, dels, ps) === user.id).map((r) => r.userId);
     const names = userNames(this.ctx.db, proxyIds);
@@ -606,7 +610,7 @@ export class VotesService {
       reason,
       hasVoted,
       choices,
-      proxyFor: proxyIds.map((id) => ({ userId: id, fullName: names.get(id) ?? '', hasVoted: voters.has(id) })),
+      proxyFor: proxyIds.map((id) => ({ userId: id, fullName: names.get(id) ?? '', hasVoted: voters.has(id), choices: namedChoices(id) })),
     };
   }
 

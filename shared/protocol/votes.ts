@@ -150,7 +150,8 @@ export const MyVote = z.object({
   /** Named votes: the caller's current choice. */
   choices: z.array(z.number()).nullable(),
   /** Members whose vote the caller holds by proxy and may cast. */
-  proxyFor: z.array(z.object({ userId: z.number(), fullName: z.string(), hasVoted: z.boolean() })),
+  /** Named votes: `choices` is that member's ballot as cast by the caller (never the caller's own). */
+  proxyFor: z.array(z.object({ userId: z.number(), fullName: z.string(), hasVoted: z.boolean(), choices: z.array(z.number()).nullable() })),
 });
 export type MyVote = z.infer<typeof MyVote>;
 

@@ -94,6 +94,7 @@ export const votes: Catalog = {
   'votes.next': 'Continue',
   'votes.notVoted': 'Not voted yet:',
   'votes.open': 'Open the vote',
+  'votes.proxyRecorded': str`${0}'s ballot: ${1}. You can change it until the close.`,
   'votes.rerunOf': 'Re-run (replaces the annulled vote)',
   'votes.annulled': str`Annulled. Reason: ${0}`,
   'votes.rerun': 'Run the vote again',
