@@ -58,18 +58,77 @@ export class EcDocumentAnnotations extends LitElement {
         min-width: 44px;
         flex: none;
       }
-      /* Phones: one scrollable row of tools, so the page keeps most of the screen. */
+      /* The order of the tools; wide, the "more" group sits in the row (display: contents). */
+      .o1 {
+        order: 1;
+      }
+      .o2 {
+        order: 2;
+      }
+      .o3 {
+        order: 3;
+      }
+      .o4 {
+        order: 4;
+      }
+      .o5 {
+        order: 5;
+      }
+      .o6 {
+        order: 6;
+      }
+      .o7 {
+        order: 7;
+      }
+      .o8 {
+        order: 8;
+      }
+      .o9 {
+        order: 9;
+      }
+      .extra {
+        display: contents;
+      }
+      .more {
+        display: none;
+      }
+      /* Phones: two short rows — the tools with undo/redo, then share, mine, "⋯" and the sync state;
+         colours, width and "draw for everyone" open under "⋯" (a row that scrolled sideways hid half of them). */
       @media (max-width: 600px) {
         .bar {
-          flex-wrap: nowrap;
-          overflow-x: auto;
-          scrollbar-width: thin;
+          gap: 0.25rem;
+          padding: 0.25rem 0.4rem;
+        }
+        .sep,
+        .wide-label {
+          display: none;
+        }
+        .bar button.o1,
+        .bar button.o6,
+        .bar button.more {
+          width: 44px;
+          padding: 0;
+        }
+        .bar button {
+          padding: 0 0.6rem;
+        }
+        .more {
+          display: inline-flex;
+          order: 8;
+          font-size: 1.3rem;
+        }
+        .extra {
+          display: none;
+        }
+        .extra.open {
+          display: flex;
+          flex-wrap: wrap;
+          gap: 0.25rem;
+          align-items: center;
+          order: 10;
+          flex: 1 1 100%;
         }
         .status {
-          position: sticky;
-          right: 0;
-          background: var(--ec-surface, #fff);
-          padding-left: 0.4rem;
           white-space: nowrap;
         }
       }
@@ -163,6 +222,8 @@ export class EcDocumentAnnotations extends LitElement {
   @state() private color: string = ANNOTATION_COLORS[1];
   @state() private width = 2;
   @state() private panel = false;
+  /** The phone's "more" row: colours, width, draw for everyone. */
+  @state() private more = false;
   /** Draw for everyone: my pen, notes and eraser work on the shared layer (presenting). */
   @state() private presenting = false;
   @state() private error = '';
@@ -486,7 +547,7 @@ export class EcDocumentAnnotations extends LitElement {
     if (!s || !this.me) return nothing;
     const editable = this.isCurrentVersion;
     const toolBtn = (t: AnnotationTool, label: string, icon: string) =>
-      html`<button aria-pressed=${this.tool === t} title=${label} aria-label=${label} data-tool=${t} ?disabled=${!editable && t !== 'read'} @click=${() => (this.tool = t)}>${icon}</button>`;
+      html`<button class="o1" aria-pressed=${this.tool === t} title=${label} aria-label=${label} data-tool=${t} ?disabled=${!editable && t !== 'read'} @click=${() => (this.tool = t)}>${icon}</button>`;
     const state = s.state;
     const stateLabel =
       state === 'online'
@@ -502,29 +563,49 @@ export class EcDocumentAnnotations extends LitElement {
       <div class="bar" role="toolbar" aria-label=${msg('Công cụ ghi chú', { id: 'annotations.toolbar' })}>
         ${toolBtn('read', msg('Đọc / chọn chữ', { id: 'annotations.tool.read' }), '🖱')}
         ${toolBtn('pen', msg('Bút', { id: 'annotations.tool.pen' }), '✎')}
-        <button title=${msg('Tô sáng đoạn đã chọn', { id: 'annotations.tool.highlight' })} data-tool="highlight" ?disabled=${!editable} @click=${() => void this.#highlightSelection()}>
-          🖍 ${msg('Tô sáng', { id: 'annotations.tool.highlightShort' })}
+        <button
+          class="o1"
+          title=${msg('Tô sáng đoạn đã chọn', { id: 'annotations.tool.highlight' })}
+          aria-label=${msg('Tô sáng đoạn đã chọn', { id: 'annotations.tool.highlight' })}
+          data-tool="highlight"
+          ?disabled=${!editable}
+          @click=${() => void this.#highlightSelection()}
+        >
+          🖍<span class="wide-label"> ${msg('Tô sáng', { id: 'annotations.tool.highlightShort' })}</span>
         </button>
         ${toolBtn('note', msg('Ghi chú dán', { id: 'annotations.tool.note' }), '🗒')}
         ${toolBtn('eraser', msg('Tẩy', { id: 'annotations.tool.eraser' }), '⌫')}
-        <span class="sep"></span>
-        ${ANNOTATION_COLORS.map(
-          (c) => html`<button class="swatch" aria-pressed=${this.color === c} aria-label=${msg(str`Màu ${c}`, { id: 'annotations.color' })} @click=${() => (this.color = c)}>
-            <span style="background:${c}"></span>
-          </button>`,
-        )}
-        <select aria-label=${msg('Độ dày nét', { id: 'annotations.width' })} @change=${(e: Event) => (this.width = Number((e.target as HTMLSelectElement).value))}>
-          ${WIDTHS.map((w) => html`<option value=${w} ?selected=${w === this.width}>${w} pt</option>`)}
-        </select>
-        <span class="sep"></span>
-        <button ?disabled=${!s.canUndo} @click=${() => s.undoLast()} aria-label=${msg('Hoàn tác', { id: 'annotations.undo' })} title=${msg('Hoàn tác', { id: 'annotations.undo' })}>↶</button>
-        <button ?disabled=${!s.canRedo} @click=${() => s.redoLast()} aria-label=${msg('Làm lại', { id: 'annotations.redo' })} title=${msg('Làm lại', { id: 'annotations.redo' })}>↷</button>
-        <button data-testid="share-all" ?disabled=${!editable || own.length === 0} @click=${() => s.shareAll()}>${msg('Chia sẻ tất cả', { id: 'annotations.shareAll' })}</button>
-        <button data-mode="present" aria-pressed=${this.presenting} ?disabled=${!editable}
-          title=${msg('Vẽ và ghi chú trực tiếp lên lớp chung: mọi người thấy ngay (khi trình bày)', { id: 'annotations.present.hint' })}
-          @click=${() => (this.presenting = !this.presenting)}>◉ ${msg('Vẽ cho mọi người', { id: 'annotations.present' })}</button>
-        <button class="disclosure" aria-expanded=${this.panel ? 'true' : 'false'} @click=${() => (this.panel = !this.panel)}>${msg(str`Của tôi (${own.length})`, { id: 'annotations.mineCount' })}</button>
-        <span class="status ${state}" role="status">${stateLabel}</span>
+        <span class="sep o2"></span>
+        <span class="sep o5"></span>
+        <button class="o6" ?disabled=${!s.canUndo} @click=${() => s.undoLast()} aria-label=${msg('Hoàn tác', { id: 'annotations.undo' })} title=${msg('Hoàn tác', { id: 'annotations.undo' })}>↶</button>
+        <button class="o6" ?disabled=${!s.canRedo} @click=${() => s.redoLast()} aria-label=${msg('Làm lại', { id: 'annotations.redo' })} title=${msg('Làm lại', { id: 'annotations.redo' })}>↷</button>
+        <button class="o7" data-testid="share-all" ?disabled=${!editable || own.length === 0} @click=${() => s.shareAll()}>${msg('Chia sẻ tất cả', { id: 'annotations.shareAll' })}</button>
+        <button class="disclosure o8" aria-expanded=${this.panel ? 'true' : 'false'} @click=${() => (this.panel = !this.panel)}>${msg(str`Của tôi (${own.length})`, { id: 'annotations.mineCount' })}</button>
+        <button
+          class="more"
+          data-testid="annotate-more"
+          aria-expanded=${this.more ? 'true' : 'false'}
+          aria-controls="annotate-more"
+          aria-label=${msg('Màu, độ dày nét, vẽ cho mọi người', { id: 'annotations.more' })}
+          title=${msg('Màu, độ dày nét, vẽ cho mọi người', { id: 'annotations.more' })}
+          @click=${() => (this.more = !this.more)}
+        >
+          ⋯
+        </button>
+        <span class="status o9 ${state}" role="status">${stateLabel}</span>
+        <div class="extra ${this.more ? 'open' : ''}" id="annotate-more">
+          ${ANNOTATION_COLORS.map(
+            (c) => html`<button class="swatch o3" aria-pressed=${this.color === c} aria-label=${msg(str`Màu ${c}`, { id: 'annotations.color' })} @click=${() => (this.color = c)}>
+              <span style="background:${c}"></span>
+            </button>`,
+          )}
+          <select class="o4" aria-label=${msg('Độ dày nét', { id: 'annotations.width' })} @change=${(e: Event) => (this.width = Number((e.target as HTMLSelectElement).value))}>
+            ${WIDTHS.map((w) => html`<option value=${w} ?selected=${w === this.width}>${w} pt</option>`)}
+          </select>
+          <button class="o7" data-mode="present" aria-pressed=${this.presenting} ?disabled=${!editable}
+            title=${msg('Vẽ và ghi chú trực tiếp lên lớp chung: mọi người thấy ngay (khi trình bày)', { id: 'annotations.present.hint' })}
+            @click=${() => (this.presenting = !this.presenting)}>◉ ${msg('Vẽ cho mọi người', { id: 'annotations.present' })}</button>
+        </div>
       </div>
       ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : nothing}
       ${this.panel

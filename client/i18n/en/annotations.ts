@@ -56,6 +56,7 @@ export const annotations: Catalog = {
   'annotations.width': 'Stroke width',
   'annotations.view.versionN': str`Version ${0}`,
   'annotations.mineCount': str`Mine (${0})`,
+  'annotations.more': 'Colour, line width, draw for everyone',
   'annotations.color': str`Colour ${0}`,
   'annotations.pageShort': str`p. ${0}`,
 };
