@@ -22,7 +22,11 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
   });
   afterAll(() => s?.close());
 
-  const unread = async (c: HttpClient, kind: string) => ((await c.get('/api/notifications')).body.notifications as { kind: string; readAt: string | null }[]).filter((n) => n.kind === kind && !n.readAt).length;
+  /** Unread notifications of a kind about one consultation (other tests send consultations to the same demo members). */
+  const unread = async (c: HttpClient, kind: string, consultationId: number) =>
+    ((await c.get('/api/notifications')).body.notifications as { kind: string; readAt: string | null; data: { consultationId?: number } }[]).filter(
+      (n) => n.kind === kind && !n.readAt && n.data.consultationId === consultationId,
+    ).length;
 
   it('the secretary sends a question; members answer until the deadline; reminders reach only those who have not answered; after the deadline the report is a PDF', async () => {
     const deadline = new Date(Date.now() + 2 * 86400_000).toISOString();
@@ -36,7 +40,7 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     const id = r.body.id as number;
     const [m1, m2, m3, m4] = await Promise.all(['member1', 'member2', 'member3', 'member4'].map((u) => s.login(u)));
-    expect(await unread(m1, 'consultation_sent')).toBe(1);
+    expect(await unread(m1, 'consultation_sent', id)).toBe(1);
 
     // Bad input and the wrong people, each refused with a clear code.
     expect((await m4.get(`/api/consultations/${id}`)).status).toBe(404);
@@ -57,8 +61,8 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
     const runner = jobRunner(s.app.ctx);
     runner.setOptions({ now: () => new Date(Date.parse(deadline) - 86400_000 + 1000) });
     await runner.runDue();
-    expect(await unread(m3, 'consultation_reminder')).toBe(1);
-    expect(await unread(m1, 'consultation_reminder')).toBe(0);
+    expect(await unread(m3, 'consultation_reminder', id)).toBe(1);
+    expect(await unread(m1, 'consultation_reminder', id)).toBe(0);
     // At the deadline it closes: answers are refused, everyone sees the result and the report.
     runner.setOptions({ now: () => new Date(Date.parse(deadline) + 1000) });
     await runner.runDue();
@@ -66,7 +70,7 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
     const closed = await m3.get(`/api/consultations/${id}`);
     expect(closed.body).toMatchObject({ state: 'closed', canAnswer: false, counts: { agree: 1, disagree: 0, other: 1, none: 1 } });
     expect(closed.body.answers).toHaveLength(2);
-    expect(await unread(m3, 'consultation_closed')).toBe(1);
+    expect(await unread(m3, 'consultation_closed', id)).toBe(1);
 
     const pdf = await fetch(`${s.url}/api/consultations/${id}/report.pdf`, { headers: { cookie: m3.cookie } });
     expect(pdf.status).toBe(200);
