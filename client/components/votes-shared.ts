@@ -170,6 +170,8 @@ export const voteStyles = css`
   .countdown {
     font-size: 1.1rem;
     font-weight: 600;
+    margin-left: 0.75rem;
+    white-space: nowrap;
   }
   .bar {
     height: 10px;
