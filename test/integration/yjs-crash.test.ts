@@ -41,7 +41,7 @@ async function startChild(port: number): Promise<void> {
         return false;
       }
     },
-    { timeout: 30_000, interval: 100, what: 'child server up' },
+    { timeout: 90_000, interval: 100, what: 'child server up' },
   );
 }
 
@@ -74,7 +74,7 @@ afterAll(async () => {
 });
 
 describe('Yjs hub: kill -9 of the server', () => {
-  it('keeps every acknowledged note after kill -9, and providers reconnect by themselves and converge', async () => {
+  it('keeps every acknowledged note after kill -9, and providers reconnect by themselves and converge', { timeout: 240_000 }, async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     await startChild(port);
