@@ -76,7 +76,7 @@ describe('annotations in the browser', () => {
     await a.locator('ec-document-annotations button[data-tool="highlight"]').click();
     await a.locator('ec-annotation-layer g.own [data-kind="highlight"]').first().waitFor({ timeout: 10_000 });
     const xBefore = Number(await a.locator('ec-annotation-layer g.own [data-kind="highlight"] rect').first().getAttribute('x'));
-    await a.locator('ec-document-annotations button[aria-expanded]').click();
+    await a.locator('ec-document-annotations button.disclosure[aria-expanded]').click();
     await a.locator('ec-document-annotations .panel button.share').first().click();
     await b.locator('ec-annotation-layer g.shared [data-kind="highlight"]').first().waitFor({ timeout: 10_000 });
     await b.locator('ec-annotation-layer text.flag').first().waitFor();
