@@ -4,7 +4,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { ANNOTATION_COLORS, type AnnotationItem, type Highlight, type Rect, type TextAnchor } from '../../shared/protocol/annotations.js';
 import { anchorFromRange } from '../../shared/rules/anchoring.js';
 import { DocumentAnnotations, installLogoutCleanup, newItemId } from '../services/annotations.js';
-import { sharedStyles } from '../styles/shared.js';
+import { sharedStyles, toolbarOrderStyles } from '../styles/shared.js';
 import './ec-annotation-layer.js';
 import type { AnnotationTool, EcAnnotationLayer } from './ec-annotation-layer.js';
 import type { EcPdfViewer, PageRenderDetail } from './ec-pdf-viewer.js';
@@ -37,6 +37,7 @@ function nthNonSpace(text: string, k: number): number {
 export class EcDocumentAnnotations extends LitElement {
   static override styles = [
     sharedStyles,
+    toolbarOrderStyles,
     css`
       :host {
         display: block;
@@ -59,33 +60,6 @@ export class EcDocumentAnnotations extends LitElement {
         flex: none;
       }
       /* The order of the tools; wide, the "more" group sits in the row (display: contents). */
-      .o1 {
-        order: 1;
-      }
-      .o2 {
-        order: 2;
-      }
-      .o3 {
-        order: 3;
-      }
-      .o4 {
-        order: 4;
-      }
-      .o5 {
-        order: 5;
-      }
-      .o6 {
-        order: 6;
-      }
-      .o7 {
-        order: 7;
-      }
-      .o8 {
-        order: 8;
-      }
-      .o9 {
-        order: 9;
-      }
       .extra {
         display: contents;
       }

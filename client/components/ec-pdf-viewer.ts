@@ -6,7 +6,7 @@ import * as pdfjs from 'pdfjs-dist';
 import type { PDFDocumentProxy, PDFPageProxy, PageViewport } from 'pdfjs-dist';
 import workerUrl from 'pdfjs-dist/build/pdf.worker.min.mjs?url';
 import { foldText } from '../../shared/rules/fold.js';
-import { sharedStyles } from '../styles/shared.js';
+import { sharedStyles, toolbarOrderStyles } from '../styles/shared.js';
 import './ec-pdf-thumbnails.js';
 
 // Self-hosted worker (a hashed asset of our own build; CSP worker-src 'self').
@@ -145,6 +145,7 @@ const USER_INPUT_MS = 1200;
 export class EcPdfViewer extends LitElement {
   static override styles = [
     sharedStyles,
+    toolbarOrderStyles,
     css`
       :host {
         display: flex;
@@ -171,33 +172,6 @@ export class EcPdfViewer extends LitElement {
       .more,
       .narrow-only {
         display: none;
-      }
-      .o1 {
-        order: 1;
-      }
-      .o2 {
-        order: 2;
-      }
-      .o3 {
-        order: 3;
-      }
-      .o4 {
-        order: 4;
-      }
-      .o5 {
-        order: 5;
-      }
-      .o6 {
-        order: 6;
-      }
-      .o7 {
-        order: 7;
-      }
-      .o8 {
-        order: 8;
-      }
-      .o9 {
-        order: 9;
       }
       .toolbar button {
         min-width: var(--ec-touch);

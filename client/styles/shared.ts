@@ -279,3 +279,37 @@ export const sharedStyles = css`
     }
   }
 `;
+
+/**
+ * `.o1` … `.o9`: the order of a toolbar's controls, set once in the markup; a phone layout can move one
+ * (a later rule of the same weight, e.g. `.more { order: 10 }`). Used by the PDF viewer and the annotation bar.
+ */
+export const toolbarOrderStyles = css`
+  .o1 {
+    order: 1;
+  }
+  .o2 {
+    order: 2;
+  }
+  .o3 {
+    order: 3;
+  }
+  .o4 {
+    order: 4;
+  }
+  .o5 {
+    order: 5;
+  }
+  .o6 {
+    order: 6;
+  }
+  .o7 {
+    order: 7;
+  }
+  .o8 {
+    order: 8;
+  }
+  .o9 {
+    order: 9;
+  }
+`;
