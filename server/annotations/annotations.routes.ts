@@ -4,7 +4,7 @@ import { IdParams } from '../../shared/protocol/common.js';
 import { PathId } from '../../shared/protocol/common.js';
 import type { AppContext } from '../context.js';
 import { FileStore } from '../documents/documents.storage.js';
-import { PdfPool } from '../documents/pdf.pool.js';
+import { pdfPool } from '../documents/pdf.pool.js';
 import type { Attachment } from '../server.js';
 import { yjsHub } from '../yjs/yjs.hub.js';
 import { annotationLayers } from './annotations.docs.js';
@@ -21,8 +21,6 @@ export function annotationProjection(ctx: AppContext): AnnotationProjection {
   }
   return p;
 }
-
-let pool: PdfPool | null = null;
 
 /**
  * Annotations: registers the private and shared layer kinds with the Yjs hub, projects layer
@@ -60,10 +58,7 @@ export function annotationRoutes(ctx: AppContext): void {
       query: z.strictObject({ version: PathId.optional() }),
       responseContentType: 'application/pdf',
     },
-    ({ user, params, query, res }) => {
-      pool ??= new PdfPool({ timeoutMs: ctx.config.documents.pdfTimeoutMs, maxHeapMb: ctx.config.documents.pdfMaxHeapMb });
-      return annotatedCopy({ db, layers, store, pool }, user, params.id, query.version, res);
-    },
+    ({ user, params, query, res }) => annotatedCopy({ db, layers, store, pool: pdfPool(ctx.config) }, user, params.id, query.version, res),
   );
 }
 

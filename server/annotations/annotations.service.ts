@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import type { Response } from 'express';
 import { and, eq, inArray } from 'drizzle-orm';
@@ -14,11 +11,10 @@ import { auditConfidentialAccess } from '../documents/documents.confidential.js'
 import { documentAccess, visibleDocumentIds } from '../documents/documents.access.js';
 import { versionFor } from '../documents/documents.service.js';
 import type { FileStore } from '../documents/documents.storage.js';
-import { type PdfPool, WATERMARK_FONT } from '../documents/pdf.pool.js';
+import type { PdfPool } from '../documents/pdf.pool.js';
 import { AppError } from '../http/errors.js';
 import { meetingAccess } from '../meetings/meetings.access.js';
 import type { AnnotationLayers } from './annotations.docs.js';
-import { flattenAnnotations } from './annotations.flatten.js';
 
 /** Parses a layer doc name (the kinds already validated it). */
 export function layerRef(name: string): LayerRef {
@@ -238,18 +234,10 @@ export async function annotatedCopy(
       if (item.author?.userId === user.id && !(item.sourceId && ownIds.has(item.sourceId))) items.push(item);
     });
   }
-  // Decrypted first when it is encrypted with an empty user password (pdf-lib cannot edit those).
-  const original = await deps.pool.editable(deps.store.pathFor(v.sha256));
-  const flat = await flattenAnnotations(original, items, WATERMARK_FONT);
-  const tmp = path.join(os.tmpdir(), `ec-annotated-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.pdf`);
-  fs.writeFileSync(tmp, flat);
-  let bytes: Uint8Array;
-  try {
-    const when = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(new Date());
-    bytes = await deps.pool.watermark(tmp, [user.fullName, user.unit ?? '', when].filter(Boolean));
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
+  // One task in the PDF pool's workers: decrypted first when it is encrypted with an empty user
+  // password (pdf-lib cannot edit those), the items flattened in, then watermarked.
+  const when = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(new Date());
+  const bytes = await deps.pool.annotated(deps.store.pathFor(v.sha256), items, [user.fullName, user.unit ?? '', when].filter(Boolean));
   tx(db, (d) => audit(d, { actorId: user.id, action: 'annotations.download', targetType: 'document', targetId: documentId, details: { version: v.version, items: items.length } }));
   res.setHeader('content-type', 'application/pdf');
   res.setHeader('cache-control', 'private, no-store');

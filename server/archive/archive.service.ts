@@ -14,8 +14,7 @@ import { AppError, forbidden, invalidState, notFound } from '../http/errors.js';
 import { type JobRow, enqueueJob, findJob, jobRunner, jobsByKeyPrefix } from '../jobs/jobs.js';
 import { type MeetingAccess, isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
 import { metricsOf } from '../metrics/metrics.js';
-import { voteCsv } from '../votes/votes.export.js';
-import { votePdf } from '../votes/votes.pdf.js';
+import { voteCsv, votePdf } from '../votes/votes.export.js';
 import { votesOf } from '../votes/votes.service.js';
 
 export const ARCHIVE_JOB = 'archive.build';
@@ -312,7 +311,7 @@ function collectParts(ctx: AppContext, user: AuthUser, a: MeetingAccess): Part[]
     .all();
   for (const { id } of voteRows) {
     parts.push({ path: `bieu-quyet/bieu-quyet-${id}.csv`, kind: 'vote-csv', bytes: () => Buffer.from(voteCsv(db, svc.get(user, id)), 'utf8') });
-    parts.push({ path: `bieu-quyet/bieu-quyet-${id}.pdf`, kind: 'vote-pdf', bytes: () => votePdf(db, svc.get(user, id), { log: ctx.log }) });
+    parts.push({ path: `bieu-quyet/bieu-quyet-${id}.pdf`, kind: 'vote-pdf', bytes: () => votePdf(ctx, svc.get(user, id)) });
   }
 
   parts.push({ path: 'diem-danh.csv', kind: 'attendance', bytes: () => Buffer.from(attendanceCsv(db, meetingId), 'utf8') });

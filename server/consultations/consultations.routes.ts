@@ -3,7 +3,7 @@ import { AnswerConsultationBody, Consultation, ConsultationList, CreateConsultat
 import type { AppContext } from '../context.js';
 import { jobRunner } from '../jobs/jobs.js';
 import { enqueueReminderMails } from '../mail/mail.service.js';
-import { renderConsultationReport } from './consultations.pdf.js';
+import { pdfPool } from '../documents/pdf.pool.js';
 import {
   CONSULTATION_CLOSE_JOB,
   CONSULTATION_REMINDER_JOB,
@@ -48,7 +48,7 @@ export function consultationRoutes(ctx: AppContext): void {
   api.route(
     { method: 'get', path: '/api/consultations/:id/report.pdf', heavy: true, summary: 'After the deadline: the result and every comment as PDF', tags, access: 'user', params: IdParams, responseContentType: 'application/pdf' },
     async ({ user, params, res }) => {
-      const pdf = await renderConsultationReport(reportData(ctx, user, params.id), { log: ctx.log });
+      const pdf = await pdfPool(ctx.config).render('consultation', reportData(ctx, user, params.id), ctx.log);
       res.setHeader('content-type', 'application/pdf');
       res.setHeader('content-disposition', `attachment; filename="consultation-${params.id}.pdf"`);
       res.send(pdf);

@@ -8,17 +8,11 @@ import { auditConfidentialAccess } from './documents.confidential.js';
 import { consultationDocumentIds, documentAccess, visibleDocumentIds } from './documents.access.js';
 import { type DocumentsDeps, documentInfo, downloadFile, meetingPack, moveDocument, pageText, removeDocument, replaceDocument, serveFile, updateDocument, uploadDocument } from './documents.service.js';
 import { FileStore } from './documents.storage.js';
-import { PdfPool } from './pdf.pool.js';
+import { pdfPool } from './pdf.pool.js';
 
 registerSearchKind('document', (db, user, refIds) => visibleDocumentIds(db, user, refIds, { consultations: true }), {
   grants: (db, user) => consultationDocumentIds(db, user.id),
 });
-
-let sharedPool: PdfPool | null = null;
-/** One PDF worker per process (uploads are rare; the worker holds pdf.js warm). */
-function pdfPool(ctx: AppContext): PdfPool {
-  return (sharedPool ??= new PdfPool({ timeoutMs: ctx.config.documents.pdfTimeoutMs, maxHeapMb: ctx.config.documents.pdfMaxHeapMb }));
-}
 
 const FileQuery = z.strictObject({ version: PathId.optional() });
 const UPLOAD_DOC = 'multipart/form-data: optional text fields `title`, `access` (all | named | confidential), `viewerIds` (comma-separated), `published` (true | false), then one part `file` (a PDF)';
@@ -28,7 +22,7 @@ export function documentRoutes(ctx: AppContext): void {
   const { api, db } = ctx;
   const store = new FileStore(ctx.config.dataDir);
   store.recover(db, ctx.log);
-  const deps: DocumentsDeps = { ctx, store, pool: pdfPool(ctx) };
+  const deps: DocumentsDeps = { ctx, store, pool: pdfPool(ctx.config) };
   const tags = ['documents'];
 
   api.route(

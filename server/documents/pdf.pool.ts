@@ -1,9 +1,13 @@
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DOCUMENT_LIMITS } from '../../shared/protocol/documents.js';
 import { isErrorCode } from '../../shared/protocol/errors.js';
+import type { Config } from '../config.js';
 import { AppError } from '../http/errors.js';
+import type { Logger } from '../log.js';
+import type { RenderInput, RenderName, RenderWarning } from '../pdf/pdf.renderers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = path.join(here, 'pdf.worker.mjs');
@@ -25,26 +29,42 @@ export interface InspectResult {
 export interface PdfPoolOptions {
   /** Wall-clock limit per task; the worker is terminated (and replaced) when it is exceeded. */
   timeoutMs: number;
-  /** V8 heap limit of the worker. */
+  /** V8 heap limit of each worker. */
   maxHeapMb: number;
+  /** Workers running tasks at the same time (default 1); each is started on first need and kept warm. */
+  size?: number;
 }
 
-type Task = { kind: 'inspect'; path: string } | { kind: 'watermark'; path: string; lines: string[] } | { kind: 'editable'; path: string };
+type Task =
+  | { kind: 'inspect'; path: string }
+  | { kind: 'watermark'; path: string; lines: string[] }
+  | { kind: 'editable'; path: string }
+  | { kind: 'annotated'; path: string; items: unknown[]; lines: string[] }
+  | { kind: 'render'; name: RenderName; input: unknown };
 type Pending = { task: Task; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+type Result = { ok: boolean; code?: string; message?: string; bytes?: Uint8Array; warnings?: RenderWarning[] };
 
 /**
- * Runs PDF work off the main thread, one task at a time, in a worker with `resourceLimits` and a
- * time limit, so a hostile PDF (decompression bomb, fuzzed structure) can neither hang the event
- * loop nor exhaust the server's memory: the worker dies or is terminated, the task fails with a
- * 4xx `AppError`, and a fresh worker serves the next task. The worker is kept warm between tasks
- * (loading pdf.js costs about a second).
+ * Runs PDF work off the main thread in up to `size` workers, one task per worker at a time, each
+ * with `resourceLimits` and a time limit:
+ * - on uploaded files (inspect, watermark, annotated copies), so a hostile PDF (decompression bomb,
+ *   fuzzed structure) can neither hang the event loop nor exhaust the server's memory: the worker
+ *   dies or is terminated, the task fails with a 4xx `AppError`, and a fresh worker serves the next;
+ * - generating PDFs (vote records, minutes, consultation reports, the task board, signature stamps:
+ *   `render`, see server/pdf/pdf.renderers.ts), so a flood of exports leaves sockets and requests
+ *   answered: the event loop only gathers the data and sends the bytes.
+ * Tasks wait in FIFO order for a free worker; callers bound how many they submit (the `heavy`
+ * route queue, the upload limits). Workers are kept warm between tasks (loading pdf.js costs about
+ * a second, the renderers about half a second).
  */
 export class PdfPool {
-  private worker: Worker | null = null;
+  private readonly idle: Worker[] = [];
+  private workers = 0;
+  private running = 0;
   private queue: Pending[] = [];
-  private busy = false;
   private seq = 0;
   private closed = false;
+  private readonly all = new Set<Worker>();
 
   constructor(private readonly opts: PdfPoolOptions) {}
 
@@ -58,8 +78,8 @@ export class PdfPool {
 
   /** A copy of the PDF with `lines` stamped across every page and in the footer. */
   async watermark(file: string, lines: string[]): Promise<Uint8Array> {
-    const r = (await this.run({ kind: 'watermark', path: file, lines })) as { bytes: Uint8Array };
-    return r.bytes;
+    const r = (await this.run({ kind: 'watermark', path: file, lines })) as Result;
+    return r.bytes!;
   }
 
   /**
@@ -67,15 +87,47 @@ export class PdfPool {
    * user password, which pdf-lib alone cannot edit; the file as it is otherwise.
    */
   async editable(file: string): Promise<Uint8Array> {
-    const r = (await this.run({ kind: 'editable', path: file })) as { bytes: Uint8Array };
-    return r.bytes;
+    const r = (await this.run({ kind: 'editable', path: file })) as Result;
+    return r.bytes!;
+  }
+
+  /**
+   * "My annotated copy" in one task: the PDF at `file` made editable, the annotation `items`
+   * flattened in (server/annotations/annotations.flatten.ts), then watermarked with `lines`.
+   */
+  async annotated(file: string, items: unknown[], lines: string[]): Promise<Uint8Array> {
+    const r = (await this.run({ kind: 'annotated', path: file, items, lines })) as Result;
+    return r.bytes!;
+  }
+
+  /**
+   * A generated PDF: the renderer `name` of server/pdf/pdf.renderers.ts applied to `input` (which
+   * must be structured-cloneable: plain data, Dates, typed arrays). Font-subsetting warnings of the
+   * worker are reported through `log` as the renderer itself would.
+   * @throws AppError 500 internal when the renderer fails or overruns the time limit
+   */
+  async render<K extends RenderName>(name: K, input: RenderInput<K>, log?: Pick<Logger, 'warn'>): Promise<Buffer> {
+    const r = (await this.run({ kind: 'render', name, input })) as Result;
+    for (const w of r.warnings ?? []) {
+      if (log) log.warn(w.obj, w.msg);
+      else process.emitWarning(`${w.msg} (${String(w.obj.font ?? 'fonts')}: ${String(w.obj.reason)})`, { code: 'ECABINET_FONT_SUBSET' });
+    }
+    const b = r.bytes!;
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  }
+
+  /** Tasks running and waiting (metrics, tests). */
+  stats(): { workers: number; running: number; waiting: number } {
+    return { workers: this.workers, running: this.running, waiting: this.queue.length };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const p of this.queue.splice(0)) p.reject(new AppError('internal', 'Server shutting down', 503));
-    await this.worker?.terminate();
-    this.worker = null;
+    await Promise.all([...this.all].map((w) => w.terminate()));
+    this.all.clear();
+    this.idle.length = 0;
+    this.workers = 0;
   }
 
   private run(task: Task): Promise<unknown> {
@@ -96,15 +148,26 @@ export class PdfPool {
     w.stdout.resume();
     w.stderr.resume();
     w.unref();
+    this.workers++;
+    this.all.add(w);
     return w;
   }
 
+  private retire(worker: Worker): void {
+    if (!this.all.delete(worker)) return;
+    this.workers--;
+    void worker.terminate();
+  }
+
   private next(): void {
-    if (this.busy || this.closed) return;
-    const p = this.queue.shift();
-    if (!p) return;
-    this.busy = true;
-    const worker = (this.worker ??= this.spawn());
+    while (!this.closed && this.queue.length > 0 && this.running < Math.max(1, this.opts.size ?? 1)) {
+      const p = this.queue.shift()!;
+      this.running++;
+      this.start(p, this.idle.pop() ?? this.spawn());
+    }
+  }
+
+  private start(p: Pending, worker: Worker): void {
     const id = ++this.seq;
     const full = {
       ...p.task,
@@ -115,6 +178,9 @@ export class PdfPool {
       pageTextChars: DOCUMENT_LIMITS.pageTextChars,
       maxTextChars: 20_000_000,
     };
+    // A generated PDF that fails is the server's fault (500); an uploaded file that fails is the file's (422).
+    const generated = p.task.kind === 'render';
+    const tooMuch = (message: string) => (generated ? new AppError('internal', 'The PDF could not be generated', 500) : new AppError('pdf_too_complex', message, 422));
     let settled = false;
     const finish = (fn: () => void, kill: boolean) => {
       if (settled) return;
@@ -123,29 +189,44 @@ export class PdfPool {
       worker.off('message', onMessage);
       worker.off('error', onError);
       worker.off('exit', onExit);
-      if (kill) {
-        if (this.worker === worker) this.worker = null;
-        void worker.terminate();
-      }
+      if (kill) this.retire(worker);
+      else if (this.all.has(worker)) this.idle.push(worker);
+      this.running--;
       fn();
-      this.busy = false;
       this.next();
     };
-    const timer = setTimeout(
-      () => finish(() => p.reject(new AppError('pdf_too_complex', 'The PDF took too long to process', 422)), true),
-      this.opts.timeoutMs,
-    );
-    const onMessage = (m: { id: number; result: { ok: boolean; code?: string; message?: string } }) => {
+    const timer = setTimeout(() => finish(() => p.reject(tooMuch('The PDF took too long to process')), true), this.opts.timeoutMs);
+    const onMessage = (m: { id: number; result: Result }) => {
       if (m.id !== id) return;
       const r = m.result;
-      finish(() => (r.ok ? p.resolve(r) : p.reject(new AppError(isErrorCode(r.code) ? r.code : 'invalid_pdf', r.message ?? 'Invalid PDF', 422))), false);
+      const fail = () =>
+        generated
+          ? new AppError('internal', 'The PDF could not be generated', 500)
+          : new AppError(isErrorCode(r.code) ? r.code : 'invalid_pdf', r.message ?? 'Invalid PDF', 422);
+      finish(() => (r.ok ? p.resolve(r) : p.reject(fail())), false);
     };
     // ERR_WORKER_OUT_OF_MEMORY and friends: the file exhausted the worker's limits.
-    const onError = () => finish(() => p.reject(new AppError('pdf_too_complex', 'The PDF needs more resources than allowed', 422)), true);
-    const onExit = () => finish(() => p.reject(new AppError('pdf_too_complex', 'The PDF needs more resources than allowed', 422)), true);
+    const onError = () => finish(() => p.reject(tooMuch('The PDF needs more resources than allowed')), true);
+    const onExit = () => finish(() => p.reject(tooMuch('The PDF needs more resources than allowed')), true);
     worker.on('message', onMessage);
     worker.on('error', onError);
     worker.on('exit', onExit);
     worker.postMessage({ id, task: full });
   }
+}
+
+let shared: PdfPool | null = null;
+
+/**
+ * The process's PDF pool, shared by every domain (uploads, confidential renderings, annotated
+ * copies, every generated PDF): as many workers as the heavy-route queue runs at once (2), fewer on a
+ * one-core machine. Created on first use with the first caller's `documents` limits; its workers are
+ * unref'd, so it never keeps the process alive.
+ */
+export function pdfPool(config: Pick<Config, 'documents'>): PdfPool {
+  return (shared ??= new PdfPool({
+    timeoutMs: config.documents.pdfTimeoutMs,
+    maxHeapMb: config.documents.pdfMaxHeapMb,
+    size: Math.min(2, os.availableParallelism()),
+  }));
 }

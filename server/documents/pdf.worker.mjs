@@ -1,9 +1,27 @@
 // Runs in a worker_thread with resourceLimits (see pdf.pool.ts); the pool sends one task at a time
 // and terminates the worker when a task overruns its time limit. Plain ESM JavaScript so it loads
-// the same way under node, tsx and vitest. Two tasks: `inspect` (page count, text per page,
-// encryption) with pdfjs-dist's legacy build, and `watermark` (stamp every page) with pdf-lib.
+// the same way under node, tsx and vitest. Tasks: `inspect` (page count, text per page, encryption)
+// with pdfjs-dist's legacy build; `watermark`, `editable` and `annotated` (an annotated copy:
+// editable + flatten + watermark) with pdf-lib; `render` (a generated PDF: one of the TypeScript
+// renderers of server/pdf/pdf.renderers.ts).
 import fs from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
+
+let renderers = null;
+
+/**
+ * server/pdf/pdf.renderers.ts, loaded on the first task that needs it. Under `node --import tsx` the
+ * worker inherits the loader and imports TypeScript directly; elsewhere (vitest runs the server in
+ * its own module runner, which workers do not share) tsx's API loads it with a scoped loader.
+ */
+function loadRenderers() {
+  renderers ??= import('../pdf/pdf.renderers.ts').catch(async (err) => {
+    if (err?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
+    const { tsImport } = await import('tsx/esm/api');
+    return tsImport('../pdf/pdf.renderers.ts', import.meta.url);
+  });
+  return renderers;
+}
 
 async function inspect(task) {
   const data = new Uint8Array(await fs.readFile(task.path));
@@ -121,12 +139,16 @@ async function openForEditing(bytes) {
 }
 
 async function watermark(task) {
+  return { ok: true, bytes: await watermarkBytes(await fs.readFile(task.path), task.lines, task.fontPath) };
+}
+
+/** `bytes` with `lines` stamped diagonally across every page and in the footer, in the font at `fontPath`. */
+async function watermarkBytes(bytes, lines, fontPath) {
   const { rgb, degrees } = await import('pdf-lib');
   const fontkit = (await import('@pdf-lib/fontkit')).default;
-  const pdf = await openForEditing(await fs.readFile(task.path));
+  const pdf = await openForEditing(bytes);
   pdf.registerFontkit(fontkit);
-  const font = await pdf.embedFont(await fs.readFile(task.fontPath), { subset: true });
-  const lines = task.lines;
+  const font = await pdf.embedFont(await fs.readFile(fontPath), { subset: true });
   for (const page of pdf.getPages()) {
     const { width, height } = page.getSize();
     const size = Math.max(10, Math.min(width, height) / 28);
@@ -140,20 +162,37 @@ async function watermark(task) {
     });
     page.drawText(lines.join(' · '), { x: 12, y: 8, size: 7, font, color: rgb(0.4, 0.4, 0.4), opacity: 0.8 });
   }
-  const bytes = await pdf.save({ useObjectStreams: false });
-  return { ok: true, bytes };
+  return pdf.save({ useObjectStreams: false });
 }
 
 /** The file's bytes, decrypted when it is encrypted with an empty user password (for pdf-lib edits elsewhere). */
 async function editable(task) {
-  const bytes = await fs.readFile(task.path);
-  // Cheap test first: a file without the word /Encrypt is not encrypted and is passed on as it is.
-  if (!bytes.includes('/Encrypt')) return { ok: true, bytes: new Uint8Array(bytes) };
-  const pdf = await openForEditing(bytes);
-  return { ok: true, bytes: await pdf.save({ useObjectStreams: false }) };
+  return { ok: true, bytes: await editableBytes(task.path) };
 }
 
-const TASKS = { inspect, watermark, editable };
+async function editableBytes(file) {
+  const bytes = await fs.readFile(file);
+  // Cheap test first: a file without the word /Encrypt is not encrypted and is passed on as it is.
+  if (!bytes.includes('/Encrypt')) return new Uint8Array(bytes);
+  const pdf = await openForEditing(bytes);
+  return pdf.save({ useObjectStreams: false });
+}
+
+/** "My annotated copy": the file made editable, the items flattened in, then watermarked like every download. */
+async function annotated(task) {
+  const original = await editableBytes(task.path);
+  const { runRenderer } = await loadRenderers();
+  const flat = await runRenderer('annotations', { pdf: original, items: task.items, fontPath: task.fontPath });
+  return { ok: true, bytes: await watermarkBytes(flat.bytes, task.lines, task.fontPath) };
+}
+
+async function render(task) {
+  const { runRenderer } = await loadRenderers();
+  const { bytes, warnings } = await runRenderer(task.name, task.input);
+  return { ok: true, bytes, warnings };
+}
+
+const TASKS = { inspect, watermark, editable, annotated, render };
 
 parentPort.on('message', ({ id, task }) => {
   const run = TASKS[task.kind] ?? inspect;

@@ -5,6 +5,7 @@ import type { AuthUser } from '../auth/sessions.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AppContext } from '../context.js';
 import { type Db, tx } from '../db/client.js';
+import { pdfPool } from '../documents/pdf.pool.js';
 import { committees, liveState, meetingParticipants, meetings, minutesAcks, minutesSignatures, minutesVersions, users } from '../db/schema/index.js';
 import { conflict, forbidden, invalidState, notFound } from '../http/errors.js';
 import { type MeetingAccess, isCommitteeSecretary, meetingAccess, requireManage } from '../meetings/meetings.access.js';
@@ -12,12 +13,10 @@ import { participantIds } from '../meetings/meetings.service.js';
 import { registerSearchKind, removeEntries, replaceEntries } from '../search/search.service.js';
 import { certificateFingerprint, unlockSigner } from '../signing/keystore.js';
 import { signPdf } from '../signing/pdf-sign.js';
-import { appendVisibleSignature, readSignatureBoxes, signatureLines } from '../signing/pdf-stamp.js';
-import { PDFDocument } from 'pdf-lib';
+import { signatureLines } from '../signing/pdf-stamp.js';
 import { yjsHub } from '../yjs/yjs.hub.js';
 import { fragmentToBlocks } from './minutes.content.js';
 import { type GeneratedSection, computeGenerated } from './minutes.generated.js';
-import { renderMinutesPdf } from './minutes.pdf.js';
 
 export type VersionRow = typeof minutesVersions.$inferSelect;
 
@@ -165,7 +164,8 @@ export async function finalizeMinutes(ctx: AppContext, user: AuthUser, meetingId
   if (prev && prev.contentHash === contentHash && prev.status !== 'superseded') {
     throw conflict('already_finalized', `Version ${prev.version} already holds exactly this content`);
   }
-  const pdf = await renderMinutesPdf(docModel, { creationDate: new Date(), log: ctx.log });
+  // Rendered in the PDF pool's workers: a long meeting's minutes take a while to lay out.
+  const pdf = await pdfPool(ctx.config).render('minutes', { doc: docModel, creationDate: new Date() }, ctx.log);
   const row = tx(ctx.db, (d) => {
     // Re-read inside the transaction: two concurrent finalizations cannot both create version n+1.
     const latest = d.select().from(minutesVersions).where(eq(minutesVersions.meetingId, meetingId)).orderBy(desc(minutesVersions.version)).get();
@@ -220,12 +220,12 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
     const signingTime = new Date();
     // The visible signature (name, role, time, certificate serial and fingerprint) goes into the box
     // the layout left for this role, as an incremental update that the signature then covers.
-    const boxes = readSignatureBoxes(await PDFDocument.load(v.pdf, { updateMetadata: false }));
-    const stamped = await appendVisibleSignature(
-      v.pdf,
-      boxes[role] ?? null,
-      signatureLines({ name: signer.commonName, role: role === 'chair' ? 'Chủ tọa' : 'Thư ký', signingTime, certificatePem: signer.certificatePem }),
-    );
+    // Parsing the PDF and embedding the stamp's font run in the PDF pool's workers.
+    const stamped = await pdfPool(ctx.config).render('signatureStamp', {
+      pdf: v.pdf,
+      role,
+      lines: signatureLines({ name: signer.commonName, role: role === 'chair' ? 'Chủ tọa' : 'Thư ký', signingTime, certificatePem: signer.certificatePem }),
+    });
     const signed = await signPdf(stamped, signer, {
       reason: role === 'chair' ? 'Chủ tọa ký biên bản' : 'Thư ký ký biên bản',
       name: signer.commonName,

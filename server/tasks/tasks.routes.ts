@@ -6,7 +6,7 @@ import { committees, meetings } from '../db/schema/index.js';
 import { eq } from 'drizzle-orm';
 import { jobRunner } from '../jobs/jobs.js';
 import { enqueueReminderMails } from '../mail/mail.service.js';
-import { renderTablePdf } from '../minutes/minutes.pdf.js';
+import { pdfPool } from '../documents/pdf.pool.js';
 import {
   STATUS_VI,
   TASK_REMINDER_JOB,
@@ -152,7 +152,7 @@ export function taskRoutes(ctx: AppContext): void {
       const list = committeeBoard(ctx, user, params.id, query);
       const c = db.select({ name: committees.name }).from(committees).where(eq(committees.id, params.id)).get();
       const fmt = (iso: string) => new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric' }).format(new Date(iso));
-      const pdf = await renderTablePdf({
+      const pdf = await pdfPool(ctx.config).render('table', {
         heading: c?.name ?? '',
         title: 'BẢNG THEO DÕI THỰC HIỆN NHIỆM VỤ',
         subtitle: `Tính đến ngày ${fmt(new Date().toISOString())}`,
@@ -160,7 +160,7 @@ export function taskRoutes(ctx: AppContext): void {
           ['STT', 'Nhiệm vụ', 'Chủ trì', 'Hạn', 'Trạng thái'],
           ...list.map((t, i) => [String(i + 1), t.title, t.owner.kind === 'user' ? t.owner.name : t.owner.unit, fmt(t.deadline), `${STATUS_VI[t.status]}${t.overdue ? ' (quá hạn)' : ''}`]),
         ],
-      }, { log: ctx.log });
+      }, ctx.log);
       res.setHeader('content-disposition', `attachment; filename="theo-doi-nhiem-vu-${params.id}.pdf"`);
       res.type('application/pdf').send(pdf);
     },

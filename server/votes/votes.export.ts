@@ -3,7 +3,9 @@ import type { VoteView } from '../../shared/protocol/votes.js';
 import type { Db } from '../db/client.js';
 import { userNames } from './votes.repo.js';
 import { eq } from 'drizzle-orm';
-import { voteEligibility } from '../db/schema/index.js';
+import { meetings, voteEligibility } from '../db/schema/index.js';
+import type { AppContext } from '../context.js';
+import { pdfPool } from '../documents/pdf.pool.js';
 
 const KIND_VI: Record<string, string> = { motion: 'Biểu quyết', single: 'Chọn một', multiple: 'Chọn nhiều', election: 'Bầu cử' };
 const OUTCOME_VI: Record<string, string> = { adopted: 'Thông qua', rejected: 'Không thông qua', no_quorum: 'Không hợp lệ (không đủ số lượng)', tie: 'Hòa (chờ chủ tọa quyết định)' };
@@ -51,4 +53,18 @@ export function voteCsv(db: Db, v: VoteView): string {
     for (const b of v.roll) rows.push([b.userId, b.fullName, b.choices.length ? b.choices.map((c) => v.options[c]?.label).join(' | ') : 'abstain', b.castBy, b.castByName ?? '']);
   }
   return '\ufeff' + rows.map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
+}
+
+/**
+ * The record PDF of a vote as served by `GET /api/votes/:id/export.pdf` and put in meeting archives:
+ * `renderVotePdf` (votes.pdf.ts) with the meeting's title and the eligible members' names (sorted in
+ * Vietnamese order), rendered in the PDF pool's workers.
+ */
+export function votePdf(ctx: Pick<AppContext, 'db' | 'config' | 'log'>, v: VoteView): Promise<Buffer> {
+  const { db } = ctx;
+  const m = db.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, v.meetingId)).get();
+  const eligible = db.select({ u: voteEligibility.userId }).from(voteEligibility).where(eq(voteEligibility.voteId, v.id)).all().map((x) => x.u);
+  const names = userNames(db, eligible);
+  const eligibleNames = eligible.map((u) => names.get(u) ?? '').sort((a, b) => a.localeCompare(b, 'vi'));
+  return pdfPool(ctx.config).render('vote', { vote: v, meetingTitle: m?.title ?? '', eligibleNames }, ctx.log);
 }

@@ -1,11 +1,7 @@
 import { rollSentence } from '../../shared/rules/roll.js';
 import { type PDFFont, type PDFPage, rgb } from 'pdf-lib';
 import type { VoteView } from '../../shared/protocol/votes.js';
-import { eq } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import { meetings, voteEligibility } from '../db/schema/index.js';
 import type { Logger } from '../log.js';
-import { userNames } from './votes.repo.js';
 import { renderPdf } from '../pdf/fonts.js';
 
 const MM = 72 / 25.4;
@@ -103,15 +99,4 @@ export async function renderVotePdf(v: VoteView, meetingTitle: string, eligibleN
     },
     { log: opts.log },
   );
-}
-
-/**
- * The record PDF of a vote as served by `GET /api/votes/:id/export.pdf` and put in meeting archives:
- * `renderVotePdf` with the meeting's title and the eligible members' names (sorted in Vietnamese order).
- */
-export async function votePdf(db: Db, v: VoteView, opts: { log?: Pick<Logger, 'warn'> } = {}): Promise<Buffer> {
-  const m = db.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, v.meetingId)).get();
-  const eligible = db.select({ u: voteEligibility.userId }).from(voteEligibility).where(eq(voteEligibility.voteId, v.id)).all().map((x) => x.u);
-  const names = userNames(db, eligible);
-  return renderVotePdf(v, m?.title ?? '', eligible.map((u) => names.get(u) ?? '').sort((a, b) => a.localeCompare(b, 'vi')), opts);
 }

@@ -7,8 +7,7 @@ import { audit } from '../audit/audit.repo.js';
 import { forbidden, notFound } from '../http/errors.js';
 import { isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
 import { eq } from 'drizzle-orm';
-import { voteCsv } from './votes.export.js';
-import { votePdf } from './votes.pdf.js';
+import { voteCsv, votePdf } from './votes.export.js';
 import { committeeVoteSettings } from './votes.rules.js';
 import { votesOf } from './votes.service.js';
 
@@ -45,7 +44,7 @@ export function voteRoutes(ctx: AppContext): void {
     { method: 'get', path: '/api/votes/:id/export.pdf', heavy: true, summary: 'The record of a vote as PDF', tags, access: 'user', params: IdParams, responseContentType: 'application/pdf' },
     async ({ user, params, res }) => {
       const v = svc.get(user, params.id);
-      const pdf = await votePdf(db, v, { log: ctx.log });
+      const pdf = await votePdf(ctx, v);
       res.setHeader('content-type', 'application/pdf');
       res.setHeader('content-disposition', `attachment; filename="vote-${v.id}.pdf"`);
       res.send(pdf);
