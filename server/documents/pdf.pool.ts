@@ -65,6 +65,7 @@ export class PdfPool {
   private seq = 0;
   private closed = false;
   private readonly all = new Set<Worker>();
+  private readonly done: Record<Task['kind'], number> = { inspect: 0, watermark: 0, editable: 0, annotated: 0, render: 0 };
 
   constructor(private readonly opts: PdfPoolOptions) {}
 
@@ -116,9 +117,9 @@ export class PdfPool {
     return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   }
 
-  /** Tasks running and waiting (metrics, tests). */
-  stats(): { workers: number; running: number; waiting: number } {
-    return { workers: this.workers, running: this.running, waiting: this.queue.length };
+  /** Workers started, tasks running and waiting, and tasks completed by kind (metrics, tests). */
+  stats(): { workers: number; running: number; waiting: number; done: Record<Task['kind'], number> } {
+    return { workers: this.workers, running: this.running, waiting: this.queue.length, done: { ...this.done } };
   }
 
   async close(): Promise<void> {
@@ -199,6 +200,7 @@ export class PdfPool {
     const onMessage = (m: { id: number; result: Result }) => {
       if (m.id !== id) return;
       const r = m.result;
+      if (r.ok) this.done[p.task.kind]++;
       const fail = () =>
         generated
           ? new AppError('internal', 'The PDF could not be generated', 500)
