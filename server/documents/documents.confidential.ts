@@ -13,7 +13,7 @@ import type { PdfPool } from './pdf.pool.js';
  * the viewer's range requests are cut from one stable copy (its own strong ETag).
  *
  * Every access to a confidential document — opening its details, each file or range request, a page's
- * text, a find, a refused download or annotated copy — writes an audit entry (`document.confidential.*`),
+ * text, a find, a global search whose results show its snippets, a refused download or annotated copy — writes an audit entry (`document.confidential.*`),
  * by managers too.
  */
 export function mustWatermark(a: Pick<DocumentAccess, 'confidential' | 'canDownload'>): boolean {

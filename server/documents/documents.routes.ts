@@ -1,8 +1,10 @@
+import { and, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import { IdParams } from '../../shared/protocol/common.js';
 import { PathId } from '../../shared/protocol/common.js';
 import { DocumentInfo, FindQuery, FindResults, DocumentPageParams, DocumentParams, MeetingPack, MoveDocumentBody, PageText, UpdateDocumentBody, ItemDocumentsParams } from '../../shared/protocol/documents.js';
 import type { AppContext } from '../context.js';
+import { documents } from '../db/schema/index.js';
 import { registerSearchKind, searchWithin } from '../search/search.service.js';
 import { auditConfidentialAccess } from './documents.confidential.js';
 import { consultationDocumentIds, documentAccess, visibleDocumentIds } from './documents.access.js';
@@ -12,6 +14,14 @@ import { pdfPool } from './pdf.pool.js';
 
 registerSearchKind('document', (db, user, refIds) => visibleDocumentIds(db, user, refIds, { consultations: true }), {
   grants: (db, user) => consultationDocumentIds(db, user.id),
+  // Snippets of a confidential document's text are an access to it: audited like its page text.
+  served: (db, user, hits) => {
+    const ids = hits.map((h) => h.refId);
+    const confidential = new Set(db.select({ id: documents.id }).from(documents).where(and(inArray(documents.id, ids), eq(documents.access, 'confidential'))).all().map((r) => r.id));
+    for (const h of hits) {
+      if (confidential.has(h.refId)) auditConfidentialAccess(db, user, documentAccess(db, user, h.refId, { consultations: true }), 'search', { pages: h.pages.map((p) => p.page) });
+    }
+  },
 });
 
 const FileQuery = z.strictObject({ version: PathId.optional() });

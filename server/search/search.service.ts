@@ -32,14 +32,23 @@ export type SearchVisibility = (db: Db, user: AuthUser, refIds: number[]) => Set
  */
 export type SearchGrants = (db: Db, user: AuthUser) => number[];
 
+/**
+ * Called with the hits of a kind just before they are returned to `user` (e.g. to audit that the
+ * snippets of a confidential document were shown). Runs its own transaction when it writes.
+ */
+export type SearchServed = (db: Db, user: AuthUser, hits: SearchHit[]) => void;
+
 const KINDS = new Map<string, SearchVisibility>();
 const GRANTS = new Map<string, SearchGrants>();
+const SERVED = new Map<string, SearchServed>();
 
 /** Declares a searchable kind and its access rule. Hits of unregistered kinds are never returned. */
-export function registerSearchKind(kind: string, visible: SearchVisibility, opts: { grants?: SearchGrants } = {}): void {
+export function registerSearchKind(kind: string, visible: SearchVisibility, opts: { grants?: SearchGrants; served?: SearchServed } = {}): void {
   KINDS.set(kind, visible);
   if (opts.grants) GRANTS.set(kind, opts.grants);
   else GRANTS.delete(kind);
+  if (opts.served) SERVED.set(kind, opts.served);
+  else SERVED.delete(kind);
 }
 
 /** Adds entries to the index (and refreshes the things they belong to). Call inside the `tx()` that changes the indexed content. */
@@ -235,6 +244,10 @@ export function search(db: Db, user: AuthUser, q: SearchQuery): SearchResults {
       score: c.score,
     };
   });
+  for (const [kind, served] of SERVED) {
+    const mine = hits.filter((h) => h.kind === kind);
+    if (mine.length) served(db, user, mine);
+  }
   return { query: q.q, hits };
 }
 

@@ -119,6 +119,20 @@ describe('attacker: a view-only reader of a confidential document never gets the
     expect(JSON.parse(rows[1].details!)).toMatchObject({ range: 'bytes=0-9', watermarked: true });
   });
 
+  it('a search whose results show the confidential document (snippets of its pages) is audited for the reader; one that does not show it is not', async () => {
+    const before = auditRows().length;
+    const found = await reader.get(`/api/search?q=${encodeURIComponent('phiên chất vấn')}&meetingId=${m.meetingId}`);
+    expect(found.status).toBe(200);
+    const hit = found.body.hits.find((h: { kind: string; refId: number }) => h.kind === 'document' && h.refId === docId);
+    expect(hit.pages.length).toBeGreaterThan(0);
+    const missed = await reader.get(`/api/search?q=${encodeURIComponent('không có trong tài liệu zyxwv')}&meetingId=${m.meetingId}`);
+    expect(missed.body.hits).toEqual([]);
+    const rows = auditRows().slice(before);
+    expect(rows.map((r) => r.action)).toEqual(['document.confidential.search']);
+    expect(rows[0].actorId).toBe(m.members[0].id);
+    expect(JSON.parse(rows[0].details!)).toEqual({ pages: hit.pages.map((p: { page: number }) => p.page) });
+  });
+
   it('a member not named still gets 404 on every path, and nothing is served', async () => {
     const other = await m.as('member', 1);
     for (const url of [`/api/documents/${docId}/file`, `/api/documents/${docId}/file?version=${v1.id}`]) {
