@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pdfPool } from '../../server/documents/pdf.pool.js';
+import { PdfPool, pdfPool } from '../../server/documents/pdf.pool.js';
 import { lastRender } from '../../server/pdf/fonts.js';
 import { buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer } from '../helpers/server.js';
@@ -62,5 +62,22 @@ describe('heavy PDF work runs in the PDF pool’s workers, not on the event loop
     expect(after.render - before.render).toBe(2); // the board and the minutes
     expect(after.annotated - before.annotated).toBe(1); // made editable, flattened and watermarked in one task
     expect(lastRender.subsetMs).toBe(-1);
+  });
+
+  it('a generated PDF that fails or overruns its time limit is a 500 internal, and the pool goes on serving', async () => {
+    const pool = pdfPool(s.app.ctx.config);
+    const table = { heading: 'Ban Chỉ đạo', title: 'BẢNG THEO DÕI', rows: [['STT', 'Nhiệm vụ'], ['1', 'Đề án chuyển đổi số']] };
+    await expect(pool.render('table', { ...table, rows: null as never })).rejects.toMatchObject({ code: 'internal', status: 500 });
+    const ok = await pool.render('table', table);
+    expect(ok.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+
+    // A pool whose time limit no render can meet: the worker is terminated and replaced, every task fails alike.
+    const strict = new PdfPool({ timeoutMs: 1, maxHeapMb: 256 });
+    try {
+      for (let i = 0; i < 2; i++) await expect(strict.render('table', table)).rejects.toMatchObject({ code: 'internal', status: 500 });
+      expect(strict.stats()).toMatchObject({ workers: 0, running: 0, waiting: 0, done: { render: 0 } });
+    } finally {
+      await strict.close();
+    }
   });
 });
