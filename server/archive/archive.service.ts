@@ -51,6 +51,8 @@ interface ArchiveInfo {
   size: number;
   sha256: string;
   finishedAt: string;
+  /** The confidential documents the zip holds (their originals): each download is audited per document. */
+  confidential?: { documentId: number; version: number }[];
 }
 
 /**
@@ -95,7 +97,12 @@ export function archiveFile(ctx: AppContext, user: AuthUser, id: number): { file
   requireSecretary(ctx.db, user, meetingId);
   const v = view(ctx, job);
   if (v.state !== 'done') throw invalidState(v.state === 'expired' ? 'A newer archive of this meeting replaced this one' : 'The archive is not ready');
-  tx(ctx.db, (d) => audit(d, { actorId: user.id, action: 'meeting.archive_downloaded', targetType: 'meeting', targetId: meetingId, details: { archiveId: id, sha256: v.sha256 } }));
+  const confidential = readInfo(ctx, id)?.confidential ?? [];
+  tx(ctx.db, (d) => {
+    audit(d, { actorId: user.id, action: 'meeting.archive_downloaded', targetType: 'meeting', targetId: meetingId, details: { archiveId: id, sha256: v.sha256 } });
+    // Every access to a confidential document is audited on the document, the archive's copy too.
+    for (const c of confidential) audit(d, { actorId: user.id, action: 'document.confidential.archive_downloaded', targetType: 'document', targetId: c.documentId, details: { archiveId: id, version: c.version } });
+  });
   return { file: zipPath(ctx, id), view: v };
 }
 
@@ -141,7 +148,7 @@ function readInfo(ctx: AppContext, id: number): ArchiveInfo | null {
 }
 
 /** A part of the archive: its path in the zip and where its bytes come from. */
-type Part = { path: string; kind: string; bytes: () => Promise<Buffer> | Buffer } | { path: string; kind: string; file: string };
+type Part = { path: string; kind: string; bytes: () => Promise<Buffer> | Buffer } | { path: string; kind: string; file: string; document?: { documentId: number; version: number } };
 
 /**
  * The `archive.build` job: re-checks that the requester is still the meeting's secretary and the
@@ -227,7 +234,8 @@ export async function buildArchive(ctx: AppContext, job: JobRow): Promise<void> 
     const fd = fs.openSync(partial, 'r');
     fs.fsyncSync(fd);
     fs.closeSync(fd);
-    const info: ArchiveInfo = { size, sha256: hash.digest('hex'), finishedAt: new Date().toISOString() };
+    const confidential = parts.flatMap((part) => (part.kind === 'document-confidential' && 'file' in part && part.document ? [part.document] : []));
+    const info: ArchiveInfo = { size, sha256: hash.digest('hex'), finishedAt: new Date().toISOString(), confidential };
     fs.writeFileSync(infoPath(ctx, job.id), JSON.stringify(info));
     fs.renameSync(partial, final);
     tx(db, (d) => audit(d, { actorId: user!.id, action: 'meeting.archived', targetType: 'meeting', targetId: meetingId, details: { archiveId: job.id, sha256: info.sha256, size: info.size, files: manifest.length } }));
@@ -298,7 +306,7 @@ function collectParts(ctx: AppContext, user: AuthUser, a: MeetingAccess): Part[]
     .orderBy(asc(documents.agendaItemId), asc(documents.position))
     .all();
   for (const d of docs) {
-    parts.push({ path: `tai-lieu/${String(itemIndex.get(d.itemId) ?? 0).padStart(2, '0')}-${d.id}-v${d.version}-${safeName(d.fileName)}`, kind: d.access === 'confidential' ? 'document-confidential' : 'document', file: files.pathFor(d.sha256) });
+    parts.push({ path: `tai-lieu/${String(itemIndex.get(d.itemId) ?? 0).padStart(2, '0')}-${d.id}-v${d.version}-${safeName(d.fileName)}`, kind: d.access === 'confidential' ? 'document-confidential' : 'document', file: files.pathFor(d.sha256), document: { documentId: d.id, version: d.version } });
   }
 
   // Vote records: CSV and PDF of every vote that reached a result.

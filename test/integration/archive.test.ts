@@ -26,6 +26,8 @@ describe('meeting archive', () => {
   let chair: TestSocket;
   const docs: { bytes: Buffer; name: string }[] = [{ bytes: pdf('alphatrans.pdf'), name: 'to-trinh.pdf' }, { bytes: pdf('annotation-highlight.pdf'), name: 'du-thao.pdf' }];
   let voteId: number;
+  /** A confidential document (view-only for the first member): the archive holds its original, and says so in the audit log. */
+  let confidential: { id: number; bytes: Buffer };
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
@@ -37,6 +39,10 @@ describe('meeting archive', () => {
       const r = await upload(secretary, m.meetingId, m.itemIds[i], docs[i].bytes, docs[i].name);
       expect(r.status, JSON.stringify(r.body)).toBe(201);
     }
+    const secret = pdf('seed-4.pdf');
+    const c = await upload(secretary, m.meetingId, m.itemIds[0], secret, 'mat.pdf', { title: 'Tài liệu mật', access: 'confidential', viewerIds: String(m.members[0].id) });
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
+    confidential = { id: c.body.id, bytes: secret };
     chair = await connected(connectSocket(s.url, chairHttp));
     sockets.push(chair);
     expect(await chair.cmd('meeting:join', { meetingId: m.meetingId })).toMatchObject({ ok: true });
@@ -107,8 +113,15 @@ describe('meeting archive', () => {
       expect((await download(c, `/api/archives/${id}/file`)).status).toBe(403);
     }
 
+    const confidentialAudit = () =>
+      s.app.ctx.db.$client
+        .prepare("SELECT actor_id AS actorId, details FROM audit_log WHERE action = 'document.confidential.archive_downloaded' AND target_type = 'document' AND target_id = ?")
+        .all(String(confidential.id)) as { actorId: number; details: string }[];
+    expect(confidentialAudit()).toEqual([]);
     const zip = await download(secretary, `/api/archives/${id}/file`);
     expect(zip.status).toBe(200);
+    // The confidential document's original is in the zip: the download is audited on that document too.
+    expect(confidentialAudit().map((r) => ({ actorId: r.actorId, details: JSON.parse(r.details) }))).toEqual([{ actorId: m.secretary.id, details: { archiveId: id, version: 1 } }]);
     expect(zip.headers.get('content-type')).toBe('application/zip');
     expect(zip.headers.get('content-disposition')).toContain(done.fileName);
     expect(sha256(zip.bytes)).toBe(done.sha256);
@@ -139,8 +152,9 @@ describe('meeting archive', () => {
     const sig = pdfsig(read(minutes.path));
     expect(sig.signatures).toHaveLength(2);
     for (const x of sig.signatures) expect(x.validation).toBe('Signature is Valid.');
-    // The documents are the uploaded bytes.
+    // The documents are the uploaded bytes (the confidential one marked as such).
     expect(byKind('document').map((f: { sha256: string }) => f.sha256).sort()).toEqual(docs.map((d) => sha256(d.bytes)).sort());
+    expect(byKind('document-confidential').map((f: { sha256: string }) => f.sha256)).toEqual([sha256(confidential.bytes)]);
     // The vote record is what the vote's own export serves.
     const [csv] = byKind('vote-csv');
     expect(sha256(read(csv.path))).toBe(sha256((await download(secretary, `/api/votes/${voteId}/export.csv`)).bytes));
