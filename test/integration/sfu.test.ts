@@ -36,7 +36,6 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   let srv: TestServer;
   let sfu: Sfu;
   let ids: Record<string, number>;
-  let meetingB: number;
   const sockets: TestSocket[] = [];
   const MEETING = 1;
 
@@ -67,9 +66,11 @@ describe('SFU signaling and floor control (mediasoup)', () => {
     sfu = sfuOf(srv.app)!;
     const admin = await srv.login('admin');
     ids = await userIds(admin);
-    const secretary = await srv.login('secretary');
-    meetingB = (
-      await buildMeeting(secretary, {
+  });
+  /** A second meeting of its own for the test that calls it (chair, member1, member2), so no test sees another's peers. */
+  const newMeetingB = async () =>
+    (
+      await buildMeeting(await srv.login('secretary'), {
         publish: true,
         participants: [
           { userId: ids.chair, role: 'chair' },
@@ -78,7 +79,6 @@ describe('SFU signaling and floor control (mediasoup)', () => {
         ],
       })
     ).meetingId;
-  });
   afterAll(async () => {
     for (const s of sockets) s.close();
     await srv?.close();
@@ -92,6 +92,7 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   });
 
   it('av:join returns the router capabilities and the floor; a meeting one is not invited to is not_found', async () => {
+    const meetingB = await newMeetingB();
     const { join } = await joined('member1');
     expect(join.routerRtpCapabilities.codecs.some((c: { mimeType: string }) => c.mimeType === 'audio/opus')).toBe(true);
     expect(join.floor).toMatchObject({ speakerUserId: null, openDiscussion: false });
@@ -102,6 +103,7 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   });
 
   it('signaling for another meeting’s or another person’s transport is refused with not_found', async () => {
+    const meetingB = await newMeetingB();
     const a = await joined('member1', 'send', MEETING);
     const bSide = await a.s.cmd('av:join', { meetingId: meetingB });
     expect(bSide.ok).toBe(true);
@@ -208,6 +210,7 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   });
 
   it('consuming a producer one may not consume is refused: another meeting’s, one’s own, or with incapable codecs', async () => {
+    const meetingB = await newMeetingB();
     const b = await joined('member2', 'send', meetingB);
     const pb = await produceMic(b.s, b.transportId, 2002, meetingB);
     expect(pb.ok).toBe(true);
@@ -292,6 +295,8 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   });
 
   it('a participant disconnecting mid-negotiation leaves nothing behind', async () => {
+    // Another participant keeps the meeting's router alive whatever ran before.
+    const keeper = await joined('member7', 'recv');
     const s = await open('member12');
     await s.cmd('av:join', { meetingId: MEETING });
     expect(room()!.users).toContain(ids.member12);
@@ -301,12 +306,18 @@ describe('SFU signaling and floor control (mediasoup)', () => {
     s.close();
     await until(() => !room()!.users.includes(ids.member12), { what: 'member12 released' });
     await until(async () => (await sfu.router(MEETING)!.dump()).transportIds.length === room()!.transports, { what: 'no orphan transports in the router' });
+    await keeper.s.cmd('av:leave', { meetingId: MEETING });
   });
 
   it('a meeting whose last participant leaves releases its router; a closed meeting tells everyone to drop A/V', async () => {
+    const meetingB = await newMeetingB();
+    const first = await joined('member1', 'send', meetingB);
+    const second = await joined('member2', 'recv', meetingB);
     const routerBefore = sfu.router(meetingB)!;
-    expect(room(meetingB)!.peers).toBeGreaterThan(0);
-    for (const s of sockets) if (s.socket.connected) await s.cmd('av:leave', { meetingId: meetingB });
+    expect(room(meetingB)!.peers).toBe(2);
+    await first.s.cmd('av:leave', { meetingId: meetingB });
+    expect(sfu.router(meetingB)).toBe(routerBefore);
+    await second.s.cmd('av:leave', { meetingId: meetingB });
     await until(() => !sfu.router(meetingB), { what: 'meeting B router released' });
     expect(routerBefore.closed).toBe(true);
 
