@@ -32,7 +32,6 @@ describe('backup and restore', () => {
   let itemId: number;
   let otherItemId: number;
   const sockets: TestSocket[] = [];
-  let good: string;
 
   beforeAll(async () => {
     server = await ChildServer.create();
@@ -120,10 +119,13 @@ describe('backup and restore', () => {
     } finally {
       await s.close();
     }
-    good = dest;
   });
 
   it('restore never writes into a non-empty data folder, and refuses damaged, truncated, foreign and incomplete backups naming what is wrong', async () => {
+    // A good backup of this test's own (of the server the file shares, with at least one document file).
+    const good = path.join(tmp('good'), 'b');
+    await createBackup(server.dataDir, good);
+    await verifyBackup(good);
     const busy = tmp('busy');
     fs.writeFileSync(path.join(busy, 'keep.txt'), 'x');
     const notEmpty = await refusal(restoreBackup(good, busy));
