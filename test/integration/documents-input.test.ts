@@ -48,19 +48,21 @@ function storedFiles(dataDir: string): string[] {
 }
 
 describe('document uploads refuse bad input and survive hostile files', () => {
+  /** This file's limits: a 3 MB upload cap (so the 10 MB uploads below are refused early), generous PDF budgets. */
+  const config = { documents: { maxBytes: 3 * 1024 * 1024, pdfTimeoutMs: 60_000, pdfMaxHeapMb: 512 } };
   let s: TestServer;
   let secretary: HttpClient;
   let itemId: number;
   const count = () => (s.db.$client.prepare('select count(*) as n from document_versions').get() as { n: number }).n;
 
   beforeAll(async () => {
-    s = await startTestServer({ config: { documents: { maxBytes: 3 * 1024 * 1024, pdfTimeoutMs: 60_000, pdfMaxHeapMb: 512 } } });
+    s = await startTestServer({ config });
     secretary = await s.login('secretary');
     itemId = (await secretary.get('/api/meetings/1/agenda')).body.items[1].id;
   });
   afterAll(() => s.close());
 
-  it('every file of the test corpus gets the outcome its table says, and the server keeps answering', async () => {
+  it('every file of the test corpus gets the outcome its table says, the server keeps answering, and search finds text deep inside the 451-page pack', async () => {
     const files = fs.readdirSync(PDFS).filter((f) => f.endsWith('.pdf'));
     expect(files.sort()).toEqual(Object.keys(EXPECTED).sort());
     for (const f of files) {
@@ -74,14 +76,12 @@ describe('document uploads refuse bad input and survive hostile files', () => {
       }
       expect((await s.anonymous().get('/healthz')).status).toBe(200);
     }
-  }, 120_000);
-
-  it('search finds text deep inside the 451-page pack and names the page', async () => {
+    // Search names the page of text deep inside the 451-page pack just uploaded.
     const member = await s.login('member1');
     const r = await member.get(`/api/search?q=${encodeURIComponent('420/451')}`);
     expect(r.status).toBe(200);
     expect(r.body.hits.find((h: { kind: string }) => h.kind === 'document')?.page).toBe(420);
-  });
+  }, 120_000);
 
   it('refuses files that are not PDFs by content, whatever their name: zero bytes, a JPEG, HTML, a truncated PDF', async () => {
     const before = count();
@@ -157,7 +157,8 @@ describe('document uploads refuse bad input and survive hostile files', () => {
     fs.writeFileSync(path.join(files, 'tmp', `${'a'.repeat(64)}.x.pending`), 'uncommitted');
     fs.mkdirSync(path.join(files, 'ff'), { recursive: true });
     fs.writeFileSync(path.join(files, 'ff', 'f'.repeat(64)), 'orphan');
-    s = await startTestServer({ dataDir: s.dataDir });
+    // Restarted with the same limits: later tests (in any order) still see the 3 MB cap.
+    s = await startTestServer({ dataDir: s.dataDir, config });
     secretary = await s.login('secretary');
     expect(fs.readdirSync(path.join(files, 'tmp'))).toEqual([]);
     expect(fs.existsSync(path.join(files, 'ff', 'f'.repeat(64)))).toBe(false);
