@@ -97,7 +97,9 @@ describe('task progress reports with attachments', () => {
   let otherMember: HttpClient;
   let guest: HttpClient;
   let chair: HttpClient;
+  /** The task most tests report on (they only add to it); a test that closes a task or restarts makes its own. */
   let taskId: number;
+  let newTask: () => Promise<number>;
   // Browsers percent-encode `"` in multipart file names, so the name has none.
   const vietName = 'Báo cáo tiến độ — Sở Nội vụ (đợt 1), bản cuối; ý kiến.txt';
 
@@ -106,9 +108,12 @@ describe('task progress reports with attachments', () => {
     secretary = await s.login('secretary');
     const ids = await userIds(await s.login('admin'));
     const m = await buildMeeting(secretary, { agendaItems: 1, publish: true });
-    const created = await secretary.post('/api/tasks', { meetingId: m.meetingId, agendaItemId: m.itemIds[0], title: 'Số hóa hồ sơ một cửa', owner: { kind: 'user', userId: ids.member1 }, coUnits: ['Sở Tài chính'], deadline: inDays(10) });
-    expect(created.status).toBe(201);
-    taskId = created.body.id;
+    newTask = async () => {
+      const created = await secretary.post('/api/tasks', { meetingId: m.meetingId, agendaItemId: m.itemIds[0], title: 'Số hóa hồ sơ một cửa', owner: { kind: 'user', userId: ids.member1 }, coUnits: ['Sở Tài chính'], deadline: inDays(10) });
+      expect(created.status).toBe(201);
+      return created.body.id as number;
+    };
+    taskId = await newTask();
     owner = await s.login('member1');
     coop = await s.login('member4'); // Sở Tài chính
     otherMember = await s.login('member2'); // committee member, not involved
@@ -150,7 +155,7 @@ describe('task progress reports with attachments', () => {
     expect(detail.body.history.at(-1).attachments).toHaveLength(2);
     expect(detail.body.can.seeAttachments).toBe(true);
     // Audited, without names; names never reach the log.
-    const audits = s.db.$client.prepare("select details from audit_log where action = 'task.attachment.upload'").all() as { details: string }[];
+    const audits = s.db.$client.prepare("select details from audit_log where action = 'task.attachment.upload' and target_type = 'task' and target_id = ? and json_extract(details, '$.eventId') = ?").all(String(taskId), ev.id) as { details: string }[];
     expect(audits).toHaveLength(2);
     for (const a of audits) expect(a.details).not.toContain('seed-0');
     expect(logLines.join('\n')).not.toContain('Báo cáo tiến độ');
@@ -260,6 +265,7 @@ describe('task progress reports with attachments', () => {
   });
 
   it('a progress report without files works over multipart too, and a closed task takes no reports', async () => {
+    const taskId = await newTask();
     const r = await owner.post(`/api/tasks/${taskId}/reports`, form('Chỉ có nhận xét', [], { percent: '90' }));
     expect(r.status).toBe(200);
     expect(r.body.history.at(-1)).toMatchObject({ comment: 'Chỉ có nhận xét', percent: 90, attachments: [] });
@@ -272,13 +278,27 @@ describe('task progress reports with attachments', () => {
   });
 
   it('after a restart, the store keeps attachment files (recovery knows the table)', async () => {
-    const sha = (s.db.$client.prepare('select sha256 from task_attachments where content_type = ? limit 1').get('image/png') as { sha256: string }).sha256;
-    await s.close();
-    s = await startTestServer({ dataDir: s.dataDir });
-    owner = await s.login('member1');
-    expect(storedFiles(s.dataDir).some((f) => path.basename(f) === sha)).toBe(true);
-    const id = (s.db.$client.prepare('select id from task_attachments where sha256 = ?').get(sha) as { id: number }).id;
-    const d = await download(s, owner, `/api/tasks/${taskId}/attachments/${id}`);
-    expect(d.bytes.equals(png)).toBe(true);
+    // A server of its own: the restart changes the port, which the file's other clients keep using.
+    let t = await startTestServer();
+    try {
+      const sec = await t.login('secretary');
+      const ids = await userIds(await t.login('admin'));
+      const m = await buildMeeting(sec, { agendaItems: 1, publish: true });
+      const created = await sec.post('/api/tasks', { meetingId: m.meetingId, agendaItemId: m.itemIds[0], title: 'Ảnh hiện trường', owner: { kind: 'user', userId: ids.member1 }, deadline: inDays(10) });
+      expect(created.status).toBe(201);
+      const id = created.body.id as number;
+      const r = await (await t.login('member1')).post(`/api/tasks/${id}/reports`, form('Ảnh hiện trường', [{ bytes: png, name: 'anh.png', type: 'image/png' }]));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const attachment = r.body.history.at(-1).attachments[0];
+      const sha = (t.db.$client.prepare('select sha256 from task_attachments where id = ?').get(attachment.id) as { sha256: string }).sha256;
+      await t.close();
+      t = await startTestServer({ dataDir: t.dataDir });
+      expect(storedFiles(t.dataDir).some((f) => path.basename(f) === sha)).toBe(true);
+      const d = await download(t, await t.login('member1'), attachment.url);
+      expect(d.status).toBe(200);
+      expect(d.bytes.equals(png)).toBe(true);
+    } finally {
+      await t.close();
+    }
   });
 });
