@@ -3,54 +3,33 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
-import { agendaRoutes } from './agenda/agenda.routes.js';
-import { authRoutes } from './auth/auth.routes.js';
 import { type SessionRestriction, authenticateSession, setMfaPolicy } from './auth/sessions.js';
 import { sealClearTotpSecrets } from './auth/totp.js';
-import { committeeRoutes } from './committees/committees.routes.js';
 import type { Config } from './config.js';
-import type { AppContext } from './context.js';
+import type { AppContext, Health } from './context.js';
 import type { Db } from './db/client.js';
 import { EventBus } from './events.js';
 import { Api } from './http/api.js';
 import { AppError, errorFunnel } from './http/errors.js';
 import { buildOpenApi } from './http/openapi.js';
 import { noStore, originCheck, securityHeaders } from './http/security.js';
+import { JobRunner } from './jobs/jobs.js';
 import type { Logger } from './log.js';
-import { meetingRoutes } from './meetings/meetings.routes.js';
-import { deviceGuard, offlineRoutes } from './offline/offline.routes.js';
-import { notificationRoutes } from './notifications/notifications.routes.js';
-import { Notifier } from './notifications/notifications.service.js';
-import { userRoutes } from './users/users.routes.js';
-import { documentRoutes } from './documents/documents.routes.js';
-import { searchRoutes } from './search/search.routes.js';
-import { signingRoutes } from './signing/signing.routes.js';
-import { taskRoutes } from './tasks/tasks.routes.js';
-import { minutesRoutes } from './minutes/minutes.routes.js';
-import { itemNotesDocs } from './yjs/item-notes.js';
-import { annotationRoutes } from './annotations/annotations.routes.js';
-import { voteRoutes } from './votes/votes.routes.js';
-import { consultationRoutes } from './consultations/consultations.routes.js';
-import { mailJobs } from './mail/mail.service.js';
-import { archiveRoutes } from './archive/archive.routes.js';
+import { AppMetrics } from './metrics/metrics.js';
 import { httpMetrics, metricsHandler, readyzHandler } from './metrics/metrics.routes.js';
+import { MODULES } from './modules.js';
+import { Notifier } from './notifications/notifier.js';
+import { deviceGuard } from './offline/offline.routes.js';
+import { YjsHub } from './yjs/yjs.hub.js';
 
 export const VERSION = '0.1.0';
 
-/** Health of optional subsystems, reported by /healthz; the SFU sets its own entry. */
-export interface Health {
-  sfu: { status: 'ok' | 'disabled'; reason?: string };
-}
+export type { Health };
 
 export interface App {
   express: express.Express;
-  ctx: AppContext & { health: Health };
+  ctx: AppContext;
 }
-
-/**
- * Domain route modules, in mount order. A new domain adds its `xxxRoutes(ctx)` here.
- */
-const DOMAIN_ROUTES: ((ctx: AppContext) => void)[] = [authRoutes, userRoutes, committeeRoutes, meetingRoutes, agendaRoutes, notificationRoutes, itemNotesDocs, signingRoutes, taskRoutes, minutesRoutes, documentRoutes, searchRoutes, voteRoutes, consultationRoutes, annotationRoutes, offlineRoutes, mailJobs, archiveRoutes];
 
 /** The routes a restricted session may use (server/auth/sessions.ts `SessionRestriction`). */
 const ACCOUNT_ROUTES: Record<'common' | SessionRestriction, Set<string>> = {
@@ -71,8 +50,26 @@ const restrictionMessage: Record<SessionRestriction, string> = {
 export function createApp({ db, config, log }: { db: Db; config: Config; log: Logger }): App {
   const notifier = new Notifier();
   const api = new Api({ settled: () => notifier.flush() });
-  const ctx = { db, config, log, api, notifier, bus: new EventBus(), health: { sfu: { status: 'disabled', reason: 'not started' } } as Health };
-  for (const register of DOMAIN_ROUTES) register(ctx);
+  const bus = new EventBus();
+  const ctx: AppContext = {
+    db,
+    config,
+    log,
+    api,
+    notifier,
+    bus,
+    health: { sfu: { status: 'disabled', reason: 'not started' } },
+    jobs: new JobRunner(db, log.child({ module: 'jobs' }), { afterCommit: () => notifier.flush(), leaseMs: config.jobs.leaseMs }),
+    yjs: new YjsHub({ db, config, log, bus }),
+    metrics: new AppMetrics(),
+    realtime: null,
+    sfu: null,
+  };
+  // Every module registers, in the order of server/modules.ts: its Yjs kinds, then routes, job kinds, hooks.
+  for (const m of MODULES) {
+    for (const kind of m.yjsDocs ?? []) ctx.yjs.registerKind(kind);
+    m.register?.(ctx);
+  }
 
   const app = express();
   app.disable('x-powered-by');

@@ -4,26 +4,12 @@ import { type App, createApp } from './app.js';
 import type { Config } from './config.js';
 import { type Db, openDb } from './db/client.js';
 import { type Logger, createLogger } from './log.js';
-import { realtimeAttachment } from './realtime/realtime.attachment.js';
-import { jobsAttachment } from './jobs/jobs.attachment.js';
-import { minutesAttachment } from './minutes/minutes.attachment.js';
-import { seedDemo } from './seed/seed.js';
-import { sfuAttachment } from './sfu/sfu.attachment.js';
-import { yjsAttachment } from './yjs/yjs.attachment.js';
-import { annotationsAttachment } from './annotations/annotations.routes.js';
+import type { Running } from './context.js';
 import { capTcpConnections } from './http/connection-caps.js';
-import { backupAttachment } from './backup/backup.attachment.js';
-import { metricsAttachment } from './metrics/metrics.attachment.js';
-
-/**
- * A transport or subsystem that lives on the HTTP server (Socket.IO hub, Yjs hub, SFU).
- * It is attached after the app is built and detached, in reverse order, on close.
- */
-export type Attachment = (app: App, server: http.Server) => Promise<Detach> | Detach;
-export type Detach = { close(): Promise<void> | void };
-
-/** Subsystems attached to every server, in order. Realtime domains register here. */
-export const ATTACHMENTS: Attachment[] = [realtimeAttachment, yjsAttachment, sfuAttachment, jobsAttachment, minutesAttachment, annotationsAttachment, backupAttachment, metricsAttachment];
+import { MODULES } from './modules.js';
+import { createHub } from './realtime/hub.js';
+import { seedDemo } from './seed/seed.js';
+import { attachYjs } from './yjs/yjs.attachment.js';
 
 /** HTTP server timeouts (ms); tests may shorten them before starting a server. */
 export const serverTimeouts = { headersMs: 15_000, requestMs: 300_000, keepAliveMs: 5_000 };
@@ -54,8 +40,21 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   server.requestTimeout = serverTimeouts.requestMs;
   server.keepAliveTimeout = serverTimeouts.keepAliveMs;
   capTcpConnections(server);
-  const detaches: Detach[] = [];
-  for (const attach of ATTACHMENTS) detaches.push(await attach(app, server));
+  // The transports on the HTTP server: the Socket.IO hub (every module's `socket` part, in order) and
+  // the Yjs upgrade. Then the modules start, in order; `close` undoes all of it in reverse.
+  const { ctx } = app;
+  const socketTeardowns: (() => void)[] = [];
+  const realtime = createHub(ctx, server, MODULES.filter((m) => m.socket).map((m) => (hub) => {
+    const teardown = m.socket!(hub, ctx);
+    if (teardown) socketTeardowns.push(teardown);
+  }));
+  ctx.realtime = realtime;
+  const yjs = attachYjs(ctx, server);
+  const started: Running[] = [];
+  for (const m of MODULES) {
+    const running = await m.start?.(ctx, server);
+    if (running) started.push(running);
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // A 1,000-tablet assembly reconnects at once after a Wi-Fi blip: a deep accept queue (the kernel caps
@@ -73,9 +72,13 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     url: `http://${host}:${port}`,
     close() {
       closed ??= (async () => {
-        for (const d of detaches.reverse()) await d.close();
+        for (const running of started.reverse()) await running.stop();
+        await yjs.close();
+        await realtime.close();
         server.closeAllConnections();
         await new Promise<void>((r) => server.close(() => r()));
+        // What the Socket.IO parts tied to the server's life (vote timers, the last ballot batch, listeners).
+        for (const teardown of socketTeardowns) teardown();
         db.$client.close();
       })();
       return closed;

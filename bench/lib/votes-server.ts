@@ -64,8 +64,7 @@ sqlite.transaction(() => {
 })();
 
 if (process.env.VOTES_DEBUG) {
-  const { hubOf } = await import('../../server/realtime/hub.js');
-  hubOf(running.app)!.io.on('connection', (socket) => {
+  running.app.ctx.realtime!.io.on('connection', (socket) => {
     socket.use((packet, next) => {
       const ack = packet.at(-1);
       if (packet[0] === 'vote:cast' && typeof ack === 'function') {
@@ -81,9 +80,8 @@ if (process.env.VOTES_DEBUG) {
 }
 if (process.env.VOTES_TRACE) {
   // Which pushes the server sends and how long each blocks the event loop (diagnostics only).
-  const { hubOf } = await import('../../server/realtime/hub.js');
   const { monitorEventLoopDelay } = await import('node:perf_hooks');
-  const hub = hubOf(running.app)!;
+  const hub = running.app.ctx.realtime!;
   const orig = hub.broadcast.bind(hub);
   hub.broadcast = (m, e, d) => {
     const t = performance.now();

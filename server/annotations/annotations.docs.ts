@@ -8,7 +8,7 @@ import type { Db } from '../db/client.js';
 import { documentPages, documentVersions, documents } from '../db/schema/index.js';
 import { documentAccess } from '../documents/documents.access.js';
 import type { Logger } from '../log.js';
-import { SERVER_ORIGIN, type YjsHub, yjsHub } from '../yjs/yjs.hub.js';
+import { SERVER_ORIGIN, type YjsHub } from '../yjs/yjs.hub.js';
 import { findInUpdate, groupByClient, type Struct } from '../yjs/yjs.filter.js';
 import { type YjsDocKind, type YjsRefusal, type YjsValidateContext, docPattern } from '../yjs/yjs.registry.js';
 
@@ -102,8 +102,8 @@ export class AnnotationLayers {
   /** Called after the guard accepted or reverted client changes (tests, projection). */
   onDirty: ((name: string) => void) | null = null;
 
-  constructor(ctx: Pick<AppContext, 'db' | 'config' | 'log' | 'bus'>) {
-    this.hub = yjsHub(ctx);
+  constructor(ctx: Pick<AppContext, 'db' | 'config' | 'log' | 'bus' | 'yjs'>) {
+    this.hub = ctx.yjs;
     this.db = ctx.db;
     this.log = ctx.log.child({ domain: 'annotations' });
     const onOpen = (name: string) => this.guard(name);
@@ -549,7 +549,7 @@ function parseRef(name: string): LayerRef {
 const layers = new WeakMap<object, AnnotationLayers>();
 
 /** The annotation layers of an app, created on first use (registers the doc kinds with the hub). */
-export function annotationLayers(ctx: Pick<AppContext, 'db' | 'config' | 'log' | 'bus'>): AnnotationLayers {
+export function annotationLayers(ctx: Pick<AppContext, 'db' | 'config' | 'log' | 'bus' | 'yjs'>): AnnotationLayers {
   let l = layers.get(ctx);
   if (!l) {
     l = new AnnotationLayers(ctx);

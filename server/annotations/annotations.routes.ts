@@ -5,8 +5,7 @@ import { PathId } from '../../shared/protocol/common.js';
 import type { AppContext } from '../context.js';
 import { FileStore } from '../documents/documents.storage.js';
 import { pdfPool } from '../documents/pdf.pool.js';
-import type { Attachment } from '../server.js';
-import { yjsHub } from '../yjs/yjs.hub.js';
+import type { Running } from '../context.js';
 import { annotationLayers } from './annotations.docs.js';
 import { AnnotationProjection, annotatedCopy, myAnnotations } from './annotations.service.js';
 
@@ -30,7 +29,7 @@ export function annotationRoutes(ctx: AppContext): void {
   const { api, db } = ctx;
   const layers = annotationLayers(ctx);
   const projection = annotationProjection(ctx);
-  yjsHub(ctx).onChange(/^annotation:/, (name, ydoc, { final }) => projection.project(name, ydoc, { final }));
+  ctx.yjs.onChange(/^annotation:/, (name, ydoc, { final }) => projection.project(name, ydoc, { final }));
   const store = new FileStore(ctx.config.dataDir);
   const tags = ['annotations'];
 
@@ -66,13 +65,13 @@ export function annotationRoutes(ctx: AppContext): void {
  * Carries annotations to new document versions as they are uploaded (bus `document:changed`) and
  * stops doing so when the server closes.
  */
-export const annotationsAttachment: Attachment = (app) => {
-  const layers = annotationLayers(app.ctx);
+export function carryAnnotations(ctx: AppContext): Running {
+  const layers = annotationLayers(ctx);
   return {
-    close: () => {
+    stop: () => {
       layers.stop();
       // The hub's close runs the final hooks (which drain); anything still queued goes now.
-      annotationProjection(app.ctx).drain();
+      annotationProjection(ctx).drain();
     },
   };
-};
+}

@@ -2,7 +2,6 @@ import { ArchiveList, ArchiveView } from '../../shared/protocol/archive.js';
 import { IdParams } from '../../shared/protocol/common.js';
 import type { AppContext } from '../context.js';
 import { contentDisposition } from '../files/file-store.js';
-import { jobRunner } from '../jobs/jobs.js';
 import { ARCHIVE_JOB, archiveFile, archiveView, buildArchive, listArchives, requestArchive } from './archive.service.js';
 
 /**
@@ -12,7 +11,7 @@ import { ARCHIVE_JOB, archiveFile, archiveView, buildArchive, listArchives, requ
 export function archiveRoutes(ctx: AppContext): void {
   const { api } = ctx;
   const tags = ['archive'];
-  jobRunner(ctx).register(ARCHIVE_JOB, { mode: 'external', run: (job) => buildArchive(ctx, job) });
+  ctx.jobs.register(ARCHIVE_JOB, { mode: 'external', run: (job) => buildArchive(ctx, job) });
 
   api.route(
     { method: 'post', path: '/api/meetings/:id/archives', summary: 'Build the archival package of a closed meeting (its secretary)', tags, access: 'user', params: IdParams, response: ArchiveView, status: 202 },

@@ -11,9 +11,8 @@ import { type Db, tx } from '../db/client.js';
 import { agendaItems, attendance, auditLog, committees, documentVersions, documents, meetingParticipants, minutesSignatures, minutesVersions, users, votes } from '../db/schema/index.js';
 import { StoredFiles } from '../files/file-store.js';
 import { AppError, forbidden, invalidState, notFound } from '../http/errors.js';
-import { type JobRow, enqueueJob, findJob, jobRunner, jobsByKeyPrefix } from '../jobs/jobs.js';
+import { type JobRow, enqueueJob, findJob, jobsByKeyPrefix } from '../jobs/jobs.js';
 import { type MeetingAccess, isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
-import { metricsOf } from '../metrics/metrics.js';
 import { voteCsv, votePdf } from '../votes/votes.export.js';
 import { votesOf } from '../votes/votes.service.js';
 
@@ -69,7 +68,7 @@ export function requestArchive(ctx: AppContext, user: AuthUser, meetingId: numbe
     audit(d, { actorId: user.id, action: 'meeting.archive_requested', targetType: 'meeting', targetId: meetingId });
   });
   // Start at once rather than at the runner's next poll.
-  void jobRunner(ctx).runDue().catch((err) => ctx.log.error({ err }, 'archive: job batch failed'));
+  void ctx.jobs.runDue().catch((err) => ctx.log.error({ err }, 'archive: job batch failed'));
   const job = jobsByKeyPrefix(ctx.db, key, 1)[0];
   return view(ctx, job);
 }
@@ -245,10 +244,10 @@ export async function buildArchive(ctx: AppContext, job: JobRow): Promise<void> 
       fs.rmSync(zipPath(ctx, older.id), { force: true });
       fs.rmSync(`${zipPath(ctx, older.id)}.partial`, { force: true });
     }
-    metricsOf(ctx).archives.inc({ outcome: 'done' });
+    ctx.metrics.archives.inc({ outcome: 'done' });
   } catch (err) {
     fs.rmSync(`${zipPath(ctx, job.id)}.partial`, { force: true });
-    metricsOf(ctx).archives.inc({ outcome: 'failed' });
+    ctx.metrics.archives.inc({ outcome: 'failed' });
     throw err;
   } finally {
     progress.delete(job.id);

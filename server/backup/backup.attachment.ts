@@ -1,4 +1,4 @@
-import type { Attachment } from '../server.js';
+import type { AppContext, Running } from '../context.js';
 import { scheduledBackup } from './backup.js';
 
 /**
@@ -8,10 +8,10 @@ import { scheduledBackup } from './backup.js';
  * Runs in the server's process: SQLite's online backup copies pages between steps, so requests
  * keep being served (a large data folder's file copy is streamed).
  */
-export const backupAttachment: Attachment = (app) => {
-  const { config, log } = app.ctx;
+export function scheduleBackups(ctx: AppContext): Running {
+  const { config, log } = ctx;
   const { dir, intervalHours, keep } = config.backup;
-  if (!dir || intervalHours <= 0) return { close() {} };
+  if (!dir || intervalHours <= 0) return { stop() {} };
   let running: Promise<unknown> | null = null;
   const run = () => {
     if (running) return;
@@ -26,9 +26,9 @@ export const backupAttachment: Attachment = (app) => {
   timer.unref();
   log.info({ dir, intervalHours, keep }, 'scheduled backups on');
   return {
-    async close() {
+    async stop() {
       clearInterval(timer);
       await running;
     },
   };
-};
+}

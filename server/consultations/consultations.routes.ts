@@ -1,7 +1,6 @@
 import { IdParams } from '../../shared/protocol/common.js';
 import { AnswerConsultationBody, Consultation, ConsultationList, CreateConsultationBody } from '../../shared/protocol/consultations.js';
 import type { AppContext } from '../context.js';
-import { jobRunner } from '../jobs/jobs.js';
 import { enqueueReminderMails } from '../mail/mail.service.js';
 import { pdfPool } from '../documents/pdf.pool.js';
 import {
@@ -24,7 +23,7 @@ import {
 export function consultationRoutes(ctx: AppContext): void {
   const { api } = ctx;
   const tags = ['consultations'];
-  const runner = jobRunner(ctx);
+  const runner = ctx.jobs;
   runner.register(CONSULTATION_REMINDER_JOB, {
     mode: 'transactional',
     // E-mails (when SMTP is configured) are queued in the reminder's own transaction.

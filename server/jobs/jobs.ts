@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import { and, desc, eq, gte, inArray, lt } from 'drizzle-orm';
-import type { AppContext } from '../context.js';
 import { type Db, tx } from '../db/client.js';
 import { jobs } from '../db/schema/index.js';
 import type { Logger } from '../log.js';
@@ -243,20 +242,4 @@ export class JobRunner {
     this.timer = null;
     await this.running;
   }
-}
-
-const runners = new WeakMap<object, JobRunner>();
-
-/**
- * The job runner of an app, created on first use. Domains register their kinds from their
- * registration function (`jobRunner(ctx).register('task.reminder', {...})`); the jobs attachment
- * starts it with the server and stops it on close.
- */
-export function jobRunner(ctx: Pick<AppContext, 'db' | 'log' | 'notifier'> & { config?: Pick<AppContext['config'], 'jobs'> }): JobRunner {
-  let r = runners.get(ctx);
-  if (!r) {
-    r = new JobRunner(ctx.db, ctx.log.child({ module: 'jobs' }), { afterCommit: () => ctx.notifier.flush(), ...(ctx.config?.jobs ? { leaseMs: ctx.config.jobs.leaseMs } : {}) });
-    runners.set(ctx, r);
-  }
-  return r;
 }

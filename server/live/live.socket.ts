@@ -1,7 +1,8 @@
 import { LIVE_COMMANDS } from '../../shared/protocol/live.js';
 import type { Db } from '../db/client.js';
 import type { MeetingAccess } from '../meetings/meetings.access.js';
-import type { CommandContext, SocketDomain } from '../realtime/hub.js';
+import type { SocketDomain } from '../context.js';
+import type { CommandContext } from '../realtime/hub.js';
 import { agendaForPush, agendaVersion, floorNow } from './live.repo.js';
 import * as live from './live.service.js';
 

@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import type { Db } from '../db/client.js';
 import { isCurrentRecipient } from '../consultations/consultations.service.js';
 import { consultationAnswers, consultations, meetings, tasks, users } from '../db/schema/index.js';
-import { type JobRow, enqueueJob, jobRunner } from '../jobs/jobs.js';
+import { type JobRow, enqueueJob } from '../jobs/jobs.js';
 import { isOwner } from '../tasks/tasks.service.js';
 import { type ReminderMailData, type ReminderMailKind, renderReminderMail } from './mail.templates.js';
 
@@ -37,7 +37,7 @@ export function mailEnabled(config: Pick<Config, 'mail'>): boolean {
  * @returns how many e-mail jobs were created
  */
 export function enqueueReminderMails(
-  ctx: Pick<AppContext, 'config' | 'db' | 'log' | 'notifier'>,
+  ctx: Pick<AppContext, 'config' | 'db' | 'log' | 'notifier' | 'jobs'>,
   d: Db,
   reminderKey: string,
   userIds: number[],
@@ -49,7 +49,7 @@ export function enqueueReminderMails(
     .from(users)
     .where(and(inArray(users.id, userIds), isNotNull(users.email), eq(users.active, true)))
     .all();
-  const runAt = jobRunner(ctx).now();
+  const runAt = ctx.jobs.now();
   let created = 0;
   for (const { id } of withAddress) {
     const payload: MailJobPayload = { userId: id, ...about };
@@ -180,14 +180,14 @@ export async function sendMailJob(db: Db, config: Pick<Config, 'mail'>, transpor
 }
 
 /**
- * Registers the `mail.send` job kind (from DOMAIN_ROUTES) when SMTP is configured. Without
+ * Registers the `mail.send` job kind (the mail module's `register`) when SMTP is configured. Without
  * SMTP_URL nothing is registered and nothing is enqueued: the app behaves as before.
  */
 export function mailJobs(ctx: AppContext): void {
   if (!mailEnabled(ctx.config)) return;
   const log = ctx.log.child({ module: 'mail' });
   let transport: MailTransport | null = null;
-  jobRunner(ctx).register(MAIL_SEND_JOB, {
+  ctx.jobs.register(MAIL_SEND_JOB, {
     mode: 'external',
     run: async (job) => {
       transport ??= createMailTransport(ctx.config);

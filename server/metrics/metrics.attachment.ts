@@ -3,12 +3,8 @@ import { Counter, Gauge } from 'prom-client';
 import { isErrorCode } from '../../shared/protocol/errors.js';
 import { COMMANDS, PUSHES } from '../../shared/protocol/socket-events.js';
 import { observeDb } from '../db/observe.js';
-import { jobRunner } from '../jobs/jobs.js';
-import { hubOf } from '../realtime/hub.js';
-import type { Attachment } from '../server.js';
-import { sfuOf } from '../sfu/sfu.attachment.js';
-import { yjsHub } from '../yjs/yjs.hub.js';
-import { meetingClientsTopN, metricsOf } from './metrics.js';
+import type { AppContext, Running } from '../context.js';
+import { meetingClientsTopN } from './metrics.js';
 import { readiness } from './readiness.js';
 
 const COMMAND_NAMES = new Set(Object.keys(COMMANDS));
@@ -20,22 +16,21 @@ const PUSH_NAMES = new Set(Object.keys(PUSHES));
  * own code is untouched) and pushes; clients per meeting; Yjs connections; votes open; the durable job
  * queue and its outcomes; the heavy-work queue; the SFU's workers, CPU, producers and consumers; SQLite
  * transaction and WAL fsync timings, database size, free disk space and readiness. Comes after the SFU
- * in ATTACHMENTS (it reads what the others set up).
+ * in server/modules.ts (it reads what the others set up).
  */
-export const metricsAttachment: Attachment = (app) => {
-  const { ctx } = app;
+export function wireMetrics(ctx: AppContext): Running {
   const { db } = ctx;
-  const m = metricsOf(ctx);
+  const m = ctx.metrics;
   m.sfuExpected = ctx.health.sfu.status === 'ok';
 
   observeDb(db.$client, {
     transaction: (s) => m.dbTransactions.observe(s),
     walSync: (s) => m.walSyncs.observe(s),
   });
-  const runner = jobRunner(ctx);
+  const runner = ctx.jobs;
   runner.setOptions({ onOutcome: (job, outcome) => m.jobRuns.inc({ kind: job.kind, outcome }) });
 
-  const hub = hubOf(app);
+  const hub = ctx.realtime;
   if (hub) {
     hub.io.on('connection', (socket) => {
       m.socketConnections.inc();
@@ -69,7 +64,7 @@ export const metricsAttachment: Attachment = (app) => {
     const rest = sizes.slice(meetingClientsTopN).reduce((n, [, v]) => n + v, 0);
     return [...rows, { labels: { meeting: 'other' }, value: rest }];
   });
-  m.gauge('ecabinet_yjs_connections', 'Collaborative-document (y-websocket) connections open now.', [], () => [{ value: yjsHub(ctx).stats().connections }]);
+  m.gauge('ecabinet_yjs_connections', 'Collaborative-document (y-websocket) connections open now.', [], () => [{ value: ctx.yjs.stats().connections }]);
   const openVotes = db.$client.prepare("select count(*) as n from votes where state = 'open'");
   m.gauge('ecabinet_votes_open', 'Votes open now.', [], () => [{ value: (openVotes.get() as { n: number }).n }]);
   const jobCounts = db.$client.prepare("select status, count(*) as n from jobs where status in ('pending', 'claimed', 'failed') group by status");
@@ -87,7 +82,7 @@ export const metricsAttachment: Attachment = (app) => {
     ];
   });
 
-  const sfu = sfuOf(app);
+  const sfu = ctx.sfu;
   m.gauge('ecabinet_sfu_workers', 'mediasoup workers alive.', [], () => [{ value: sfu?.workers().length ?? 0 }]);
   m.gauge('ecabinet_sfu_routers', 'mediasoup routers (meetings with A/V).', [], () => [{ value: sfu?.stats().rooms.length ?? 0 }]);
   m.gauge('ecabinet_sfu_producers', 'Media producers (microphones, cameras) in every meeting.', [], () => [{ value: (sfu?.stats().rooms ?? []).reduce((n, r) => n + r.producers, 0) }]);
@@ -131,9 +126,9 @@ export const metricsAttachment: Attachment = (app) => {
   m.gauge('ecabinet_data_disk_free_bytes', 'Free space on the data folder’s disk at the last readiness check.', [], () => (m.figures.freeBytes === null ? [] : [{ value: m.figures.freeBytes }]));
 
   return {
-    close() {
+    stop() {
       observeDb(db.$client, {});
       runner.setOptions({ onOutcome: undefined });
     },
   };
-};
+}

@@ -1,10 +1,8 @@
 import crypto from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { prometheusContentType } from 'prom-client';
-import type { Health } from '../app.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
-import { metricsOf } from './metrics.js';
 import { readiness } from './readiness.js';
 
 /**
@@ -14,7 +12,7 @@ import { readiness } from './readiness.js';
  * `unmatched` (404s), so a scanner probing random paths adds no series.
  */
 export function httpMetrics(ctx: AppContext): RequestHandler {
-  const m = metricsOf(ctx);
+  const m = ctx.metrics;
   return (req, res, next) => {
     const start = performance.now();
     let done = false;
@@ -63,7 +61,7 @@ function isLoopback(address: string | undefined): boolean {
 
 /** GET /metrics: Prometheus text format, this app's metrics and the process's. */
 export function metricsHandler(ctx: AppContext): RequestHandler {
-  const m = metricsOf(ctx);
+  const m = ctx.metrics;
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       try {
@@ -87,8 +85,8 @@ export function metricsHandler(ctx: AppContext): RequestHandler {
  * `{ status: "not_ready", checks }` (database writable, free disk space, SFU as at start). Public, like
  * /healthz: load balancers call it; it names no figures, paths or versions.
  */
-export function readyzHandler(ctx: AppContext & { health: Health }): RequestHandler {
-  const m = metricsOf(ctx);
+export function readyzHandler(ctx: AppContext): RequestHandler {
+  const m = ctx.metrics;
   return (_req, res) => {
     const r = readiness(ctx, m.sfuExpected, m.figures);
     res.setHeader('cache-control', 'no-store');

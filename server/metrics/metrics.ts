@@ -1,5 +1,4 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AppContext } from '../context.js';
 
 /**
  * The app's Prometheus metrics (prom-client). One registry per app — tests run several servers in one
@@ -134,11 +133,3 @@ function processRegistry(): Registry {
   return proc;
 }
 
-const all = new WeakMap<object, AppMetrics>();
-
-/** The metrics of an app, created on first use (like `jobRunner(ctx)` and `yjsHub(ctx)`). */
-export function metricsOf(ctx: AppContext | object): AppMetrics {
-  let m = all.get(ctx);
-  if (!m) all.set(ctx, (m = new AppMetrics()));
-  return m;
-}

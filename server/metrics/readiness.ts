@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
-import type { Health } from '../app.js';
 
 /** One check of `/readyz`: ok or not, and why not in a short sentence (no figures, no paths). */
 export interface ReadyCheck {
@@ -27,7 +26,7 @@ export interface ReadyFigures {
  * is (A/V that was never configured does not make the server unready: everything else runs without it).
  * Synchronous and cheap: a BEGIN IMMEDIATE/ROLLBACK, a few stat calls.
  */
-export function readiness(ctx: AppContext & { health: Health }, sfuExpected: boolean, figures: ReadyFigures = { freeBytes: null, dbProbeSeconds: null }): Readiness {
+export function readiness(ctx: AppContext, sfuExpected: boolean, figures: ReadyFigures = { freeBytes: null, dbProbeSeconds: null }): Readiness {
   const { db, config } = ctx;
   const dbCheck: ReadyCheck = { ok: true };
   const start = performance.now();

@@ -1,6 +1,5 @@
 import { minutesDocName } from '../../shared/protocol/minutes.js';
-import type { Attachment } from '../server.js';
-import { yjsHub } from '../yjs/yjs.hub.js';
+import type { AppContext, Running } from '../context.js';
 import { refreshGenerated } from './minutes.service.js';
 
 /** How often open minutes documents re-check their generated sections (votes announce no bus event). */
@@ -11,20 +10,20 @@ export const MINUTES_POLL_MS = 5_000;
  * (a cheap hash comparison when nothing changed), so a vote result or a new speaker shows up
  * without a reload even when the domain that changed emits no bus event.
  */
-export const minutesAttachment: Attachment = (app) => {
-  const hub = yjsHub(app.ctx);
+export function refreshOpenMinutes(ctx: AppContext): Running {
+  const hub = ctx.yjs;
   const timer = setInterval(() => {
     for (const [name, d] of Object.entries(hub.stats().perDoc)) {
       const m = /^minutes:(\d+)$/.exec(name);
       if (!m || d.connections === 0) continue;
       try {
         const meetingId = Number(m[1]);
-        if (name === minutesDocName(meetingId)) refreshGenerated(app.ctx, meetingId);
+        if (name === minutesDocName(meetingId)) refreshGenerated(ctx, meetingId);
       } catch (err) {
-        app.ctx.log.warn({ err, doc: name }, 'minutes: periodic refresh failed');
+        ctx.log.warn({ err, doc: name }, 'minutes: periodic refresh failed');
       }
     }
   }, MINUTES_POLL_MS);
   timer.unref();
-  return { close: () => clearInterval(timer) };
-};
+  return { stop: () => clearInterval(timer) };
+}

@@ -3,7 +3,6 @@ import { MinutesState, MinutesVersion, MinutesVersionParams, SignMinutesBody, mi
 import type { AppContext } from '../context.js';
 import { meetings } from '../db/schema/index.js';
 import { eq } from 'drizzle-orm';
-import { yjsHub } from '../yjs/yjs.hub.js';
 import { docPattern } from '../yjs/yjs.registry.js';
 import { acknowledgeMinutes, finalizeMinutes, minutesDocAccess, minutesPdf, minutesState, minutesVersion, refreshGenerated, signMinutes } from './minutes.service.js';
 
@@ -17,7 +16,7 @@ const REFRESH_MS = 1000;
 export function minutesRoutes(ctx: AppContext): void {
   const { api, db } = ctx;
   const tags = ['minutes'];
-  const hub = yjsHub(ctx);
+  const hub = ctx.yjs;
   hub.registerKind({
     kind: 'minutes',
     parse: docPattern<'meetingId'>('minutes:{meetingId}'),

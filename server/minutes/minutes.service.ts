@@ -14,7 +14,6 @@ import { registerSearchKind, removeEntries, replaceEntries } from '../search/sea
 import { certificateFingerprint, unlockSigner } from '../signing/keystore.js';
 import { signPdf } from '../signing/pdf-sign.js';
 import { signatureLines } from '../signing/pdf-stamp.js';
-import { yjsHub } from '../yjs/yjs.hub.js';
 import { fragmentToBlocks } from './minutes.content.js';
 import { type GeneratedSection, computeGenerated } from './minutes.generated.js';
 
@@ -93,7 +92,7 @@ export function minutesDocAccess(db: Db, user: AuthUser, meetingId: number): 'wr
 export function refreshGenerated(ctx: AppContext, meetingId: number): GeneratedSection[] {
   const sections = computeGenerated(ctx.db, meetingId);
   const hash = sha256(JSON.stringify(sections));
-  yjsHub(ctx).withDoc(minutesDocName(meetingId), (doc) => {
+  ctx.yjs.withDoc(minutesDocName(meetingId), (doc) => {
     const map = doc.getMap(MINUTES_GENERATED);
     if (map.get('hash') === hash) return;
     doc.transact(() => {
@@ -109,7 +108,7 @@ export function refreshGenerated(ctx: AppContext, meetingId: number): GeneratedS
 function assemble(ctx: AppContext, meetingId: number, number: string): MinutesDocument {
   const { db } = ctx;
   const sections = refreshGenerated(ctx, meetingId);
-  const free = yjsHub(ctx).withDoc(minutesDocName(meetingId), (doc) => fragmentToBlocks(doc.getXmlFragment(MINUTES_FREE_TEXT)));
+  const free = ctx.yjs.withDoc(minutesDocName(meetingId), (doc) => fragmentToBlocks(doc.getXmlFragment(MINUTES_FREE_TEXT)));
   const blocks: MinutesBlock[] = sections.filter((s) => s.id !== 'closing').flatMap((s) => s.blocks);
   // The free text is the part after the generated ones (II, or III when conclusions were recorded).
   const part = 1 + sections.filter((s) => s.blocks.some((b) => b.t === 'h' && b.level === 1)).length;
@@ -265,7 +264,7 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
     });
     ctx.notifier.flush();
     // Participants may now read the minutes document.
-    if (out.complete) yjsHub(ctx).recheck({ docName: minutesDocName(meetingId) });
+    if (out.complete) ctx.yjs.recheck({ docName: minutesDocName(meetingId) });
     return out.r;
   };
   const prev = signing.get(meetingId) ?? Promise.resolve();

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { AuthUser } from '../auth/sessions.js';
 import { consultationVisible } from '../consultations/consultations.service.js';
@@ -9,52 +8,7 @@ import { taskVisible } from '../tasks/tasks.service.js';
 
 type NotificationRow = typeof notifications.$inferSelect;
 
-export interface NotificationEvent {
-  userIds: number[];
-  kind: string;
-  meetingId: number | null;
-}
-
-/**
- * In-app notifications. `add` writes rows (call it inside the change's transaction); after the
- * commit, `flush` emits `created` so the realtime hub can push a "you have news" signal.
- */
-export class Notifier extends EventEmitter<{ created: [NotificationEvent] }> {
-  private pending: NotificationEvent[] = [];
-
-  /**
-   * Adds one notification per user. For `agenda_updated`, an unread one for the same meeting is
-   * refreshed instead of piling up a new row per edit.
-   */
-  add(db: Db, userIds: number[], kind: string, meetingId: number | null, data: Record<string, unknown>): void {
-    if (userIds.length === 0) return;
-    for (const userId of userIds) {
-      if (kind === 'agenda_updated' && meetingId != null) {
-        const existing = db
-          .select({ id: notifications.id })
-          .from(notifications)
-          .where(and(eq(notifications.userId, userId), eq(notifications.kind, kind), eq(notifications.meetingId, meetingId), isNull(notifications.readAt)))
-          .get();
-        if (existing) {
-          db.update(notifications)
-            .set({ data, createdAt: new Date().toISOString() })
-            .where(eq(notifications.id, existing.id))
-            .run();
-          continue;
-        }
-      }
-      db.insert(notifications).values({ userId, kind, meetingId, data }).run();
-    }
-    this.pending.push({ userIds, kind, meetingId });
-  }
-
-  /** Emits what `add` recorded; call after the transaction committed. */
-  flush(): void {
-    const events = this.pending;
-    this.pending = [];
-    for (const e of events) this.emit('created', e);
-  }
-}
+export { type NotificationEvent, Notifier } from './notifier.js';
 
 /**
  * Whether a notification may be shown to `user` now. A notification copies a title (meeting, task,

@@ -16,16 +16,15 @@ import {
   REALTIME_COMMANDS,
   SOCKET_PATH,
 } from '../../shared/protocol/realtime.js';
-import type { App } from '../app.js';
 import { type AuthUser, authenticateCookie } from '../auth/sessions.js';
-import type { AppContext } from '../context.js';
+import type { Config } from '../config.js';
 import { type Db, tx } from '../db/client.js';
 import { AppError } from '../http/errors.js';
 import { ConnectionCaps, type Lease, clientAddress, connectionLimits } from '../http/connection-caps.js';
 import { originAllowed } from '../http/security.js';
 import type { Logger } from '../log.js';
 import { type MeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
-import type { Detach } from '../server.js';
+import type { EventBus } from '../events.js';
 import { findCommandAck, purgeOldCommands, saveCommandAck } from './commands.repo.js';
 
 /** Tunables of the hub; tests and benchmarks may change them before the server starts. */
@@ -64,7 +63,7 @@ export interface CommandContext {
   socket: Socket;
   /** A child logger with the socket id, user id and event. Never log payloads of ballots. */
   log: Logger;
-  ctx: AppContext;
+  ctx: HubContext;
   hub: RealtimeHub;
   /**
    * `meetingAccess()` for the caller: throws `not_found` when the meeting is not visible to them.
@@ -125,25 +124,22 @@ type OutboxItem = { event: string; push: Push<unknown>; targets: string[]; pos: 
 
 type SocketData = { user: AuthUser; tokenHash: string; meetings: Set<number>; cookie: string | undefined; checkedAt: number; lease: Lease };
 
-const hubs = new WeakMap<object, RealtimeHub>();
-
-/** The hub attached to an app (for other attachments, e.g. the SFU's signaling). */
-export function hubOf(app: App): RealtimeHub | undefined {
-  return hubs.get(app.ctx);
+/** What the hub needs of the app (server/context.ts `AppContext` has it all; the hub never imports it). */
+export interface HubContext {
+  db: Db;
+  config: Config;
+  log: Logger;
+  bus: EventBus;
 }
-
-/** Domains that register socket commands: `(hub, ctx) => void`, called once when the hub starts. */
-export type SocketDomain = (hub: RealtimeHub, ctx: AppContext) => void;
 
 const UNCACHED_ERRORS = new Set(['rate_limited', 'invalid_payload', 'internal']);
 
 /**
  * Creates the Socket.IO hub on the HTTP server: handshake authentication by the session cookie,
  * Origin and protocol version checks, the hub's own commands (`meeting:join`, `meeting:leave`,
- * `clock:sync`) and then every `SocketDomain`.
+ * `clock:sync`) and then every domain's part (`domains`, the modules' `socket` hooks, in order).
  */
-export function createHub(app: App, server: http.Server, domains: SocketDomain[]): RealtimeHub & Detach {
-  const { ctx } = app;
+export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: RealtimeHub) => void)[]): RealtimeHub & { close(): Promise<void> } {
   const { db, config } = ctx;
   const log = ctx.log.child({ module: 'realtime' });
   const epoch = crypto.randomBytes(6).toString('base64url');
@@ -213,7 +209,7 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     next();
   });
 
-  const hub: RealtimeHub & Detach = {
+  const hub: RealtimeHub & { close(): Promise<void> } = {
     io,
     epoch,
     commands(table, handlers) {
@@ -271,7 +267,6 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
       await new Promise<void>((r) => io.close(() => r()));
     },
   };
-  hubs.set(ctx, hub);
 
   function track(meetingId: number, userId: number, delta: 1 | -1) {
     let users = presence.get(meetingId);
@@ -439,7 +434,7 @@ export function createHub(app: App, server: http.Server, domains: SocketDomain[]
     },
     'clock:sync': () => ({ serverTime: Date.now() }),
   });
-  for (const register of domains) register(hub, ctx);
+  for (const register of domains) register(hub);
 
   // A logout, a deactivation or a password reset closes the sockets of the ended sessions at once:
   // pushes must not keep reaching a tablet whose user signed out.

@@ -1,19 +1,10 @@
 import fs from 'node:fs';
-import type { App } from '../app.js';
 import { speakersState } from '../live/live.service.js';
-import { hubOf } from '../realtime/hub.js';
-import type { Attachment } from '../server.js';
+import type { AppContext, Running } from '../context.js';
 import { loadSfuConfig } from './sfu.config.js';
 import { Sfu } from './sfu.service.js';
 import { registerAvSocket } from './sfu.socket.js';
 import type { Mediasoup } from './workers.js';
-
-const sfus = new WeakMap<object, Sfu>();
-
-/** The SFU of a running app (tests and benchmarks inspect routers and kill workers through it). */
-export function sfuOf(app: App): Sfu | undefined {
-  return sfus.get(app.ctx);
-}
 
 /**
  * Loads mediasoup when its worker binary is present and reports why not otherwise.
@@ -37,12 +28,11 @@ async function loadMediasoup(bin: string | null, enabled: boolean): Promise<{ ms
 }
 
 /**
- * The SFU as an attachment of the HTTP server. Must come after the realtime hub in ATTACHMENTS:
- * its signaling is a set of hub commands. Without a worker the server runs everything else and
+ * Starts the SFU (`ctx.sfu`; tests and benchmarks inspect routers and kill workers through it). Runs
+ * after the server created the realtime hub: its signaling is a set of hub commands. Without a worker the server runs everything else and
  * /healthz reports `sfu: "disabled"` with the reason; A/V commands then answer `sfu_disabled`.
  */
-export const sfuAttachment: Attachment = async (app) => {
-  const { ctx } = app;
+export async function startSfu(ctx: AppContext): Promise<Running> {
   const log = ctx.log.child({ module: 'sfu' });
   const config = loadSfuConfig(process.env, ctx.config.env);
   const loaded = await loadMediasoup(config.workerBin, config.enabled);
@@ -57,8 +47,8 @@ export const sfuAttachment: Attachment = async (app) => {
   }
   const currentSpeaker = (meetingId: number) => speakersState(ctx.db, meetingId).floor?.userId ?? null;
   const sfu = new Sfu(ctx.db, log, config, 'ms' in loaded ? loaded.ms : null, disable, currentSpeaker);
-  sfus.set(ctx, sfu);
-  const hub = hubOf(app);
+  ctx.sfu = sfu;
+  const hub = ctx.realtime;
   if (hub) registerAvSocket(hub, sfu);
   else log.warn('no realtime hub attached before the SFU: A/V signaling unavailable');
   // A closed meeting drops everyone's A/V; otherwise whoever lost access to it loses their media at once.
@@ -78,10 +68,10 @@ export const sfuAttachment: Attachment = async (app) => {
   ctx.bus.on('meeting:changed', onMeetingChanged);
   ctx.bus.on('floor:changed', onFloorChanged);
   return {
-    close() {
+    stop() {
       ctx.bus.off('meeting:changed', onMeetingChanged);
       ctx.bus.off('floor:changed', onFloorChanged);
       sfu.close();
     },
   };
-};
+}

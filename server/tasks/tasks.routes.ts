@@ -4,7 +4,6 @@ import { BoardQuery, CommentBody, Conclusion, ConclusionBody, ConclusionList, Cr
 import type { AppContext } from '../context.js';
 import { committees, meetings } from '../db/schema/index.js';
 import { eq } from 'drizzle-orm';
-import { jobRunner } from '../jobs/jobs.js';
 import { enqueueReminderMails } from '../mail/mail.service.js';
 import { pdfPool } from '../documents/pdf.pool.js';
 import {
@@ -36,7 +35,7 @@ export function taskRoutes(ctx: AppContext): void {
   const { api, db } = ctx;
   const tags = ['tasks'];
 
-  jobRunner(ctx).register(TASK_REMINDER_JOB, {
+  ctx.jobs.register(TASK_REMINDER_JOB, {
     mode: 'transactional',
     run: (d, job) => {
       const sent = runTaskReminder(ctx, d, job.payload, job.key);

@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { type Db, tx } from '../db/client.js';
 import { agendaItems, committeeMembers, conclusions, meetingParticipants, meetings, taskAttachments, taskCoUnits, taskEvents, tasks, users } from '../db/schema/index.js';
 import { AppError, forbidden, invalidState, notFound } from '../http/errors.js';
-import { cancelJobs, enqueueJob, jobRunner } from '../jobs/jobs.js';
+import { cancelJobs, enqueueJob } from '../jobs/jobs.js';
 import { isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
 import { registerSearchKind, removeEntries, replaceEntries } from '../search/search.service.js';
 
@@ -24,8 +24,8 @@ export const TASK_REMINDER_JOB = 'task.reminder';
 const OPEN: TaskStatus[] = ['open', 'in_progress', 'done_reported'];
 
 /** The app's clock for tasks: the job runner's injectable `now()`, so tests move both together. */
-export function taskNow(ctx: Pick<AppContext, 'db' | 'log' | 'notifier'>): Date {
-  return jobRunner(ctx).now();
+export function taskNow(ctx: Pick<AppContext, 'jobs'>): Date {
+  return ctx.jobs.now();
 }
 
 /** May manage the committee's follow-up (confirm, cancel): admin or committee secretary. */

@@ -26,7 +26,6 @@ import {
   votingMembers,
 } from './votes.repo.js';
 import { assertProxy, committeeVoteSettings, isRoomStation, proxyError, proxySettings, rollParticipant, rollParticipants } from './votes.rules.js';
-import { metricsOf } from '../metrics/metrics.js';
 
 /** How the service reaches the meeting room; set by the socket domain (server/votes/votes.socket.ts). */
 export interface VotePublisher {
@@ -477,7 +476,7 @@ export class VotesService {
     });
     for (const ov of touched) this.markProgress(ov);
     if (!committed.length) return;
-    metricsOf(this.ctx).ballots.inc(committed.length);
+    this.ctx.metrics.ballots.inc(committed.length);
     if (voteOptions.ballotSync === 'NORMAL') {
       for (const b of committed) b.resolve({ changed: false });
       return;

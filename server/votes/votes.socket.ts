@@ -1,14 +1,13 @@
 import { VOTE_COMMANDS } from '../../shared/protocol/votes.js';
-import type { AppContext } from '../context.js';
-import type { RealtimeHub } from '../realtime/hub.js';
+import type { SocketDomain } from '../context.js';
 import { votesOf } from './votes.service.js';
 
 /**
- * Vote commands on the Socket.IO hub (registered in server/realtime/domains.ts). Every command goes
+ * Vote commands on the Socket.IO hub (the votes module's `socket`, server/votes/index.ts). Every command goes
  * through the hub's wrapper (validation, rate limit, commandId dedupe); handlers only translate.
  * Never log a ballot's choices or receipt.
  */
-export function votesSocket(hub: RealtimeHub, ctx: AppContext): void {
+export const votesSocket: SocketDomain = (hub, ctx) => {
   const svc = votesOf(ctx);
   svc.publisher = {
     broadcast: (m, e, d, o) => hub.broadcast(m, e, d, o),
@@ -17,8 +16,6 @@ export function votesSocket(hub: RealtimeHub, ctx: AppContext): void {
   hub.onPresence((meetingId) => svc.presenceChanged(meetingId));
   ctx.bus.on('meeting:changed', ({ meetingId }) => svc.refreshMeeting(meetingId));
   svc.resumeTimers();
-  // Timers, the last ballot batch and the WAL descriptor end with the server.
-  hub.io.httpServer?.once('close', () => svc.stop());
   hub.commands(VOTE_COMMANDS, {
     'vote:create': ({ meetingId, vote }, c) => ({ vote: svc.create(c.user, meetingId, vote) }),
     'vote:open': ({ voteId, overrideReason }, c) => ({ vote: svc.openVote(c.user, voteId, overrideReason) }),
@@ -36,4 +33,6 @@ export function votesSocket(hub: RealtimeHub, ctx: AppContext): void {
     votes: svc.listRows(meetingId).map((r) => svc.view(r)),
     delegations: svc.delegations(meetingId, user, access.canChair),
   }));
-}
+  // Timers, the last ballot batch and the WAL descriptor end with the server (after the HTTP server closed).
+  return () => svc.stop();
+};

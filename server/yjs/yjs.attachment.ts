@@ -1,9 +1,9 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Attachment } from '../server.js';
 import { authenticateCookie } from '../auth/sessions.js';
+import type { Db } from '../db/client.js';
 import { ConnectionCaps, clientAddress, connectionLimits } from '../http/connection-caps.js';
-import { yjsHub } from './yjs.hub.js';
+import type { YjsHub } from './yjs.hub.js';
 
 /** URL prefix of the Yjs endpoint: `/yjs/<document-name>`. */
 export const YJS_PATH = '/yjs/';
@@ -12,13 +12,13 @@ export const YJS_PATH = '/yjs/';
  * Attaches the app's Yjs hub to the HTTP server: handles `upgrade` requests for `/yjs/…` only
  * (Socket.IO and others keep theirs), and on close disconnects clients with 1001 and commits.
  */
-export const yjsAttachment: Attachment = (app, server) => {
-  const hub = yjsHub(app.ctx);
+export function attachYjs(ctx: { db: Db; yjs: YjsHub }, server: http.Server): { close(): Promise<void> } {
+  const hub = ctx.yjs;
   const caps = new ConnectionCaps(() => ({ perUser: connectionLimits.yjsPerUser, perAddress: connectionLimits.yjsPerAddress }));
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!req.url?.startsWith(YJS_PATH)) return;
     // Caps per user and per address before any work; the hub authorizes the document itself.
-    const auth = authenticateCookie(app.ctx.db, req.headers.cookie);
+    const auth = authenticateCookie(ctx.db, req.headers.cookie);
     if (auth) {
       const lease = caps.acquire(auth.user.id, clientAddress(req));
       if (!lease) {
@@ -36,4 +36,4 @@ export const yjsAttachment: Attachment = (app, server) => {
       await hub.close();
     },
   };
-};
+}

@@ -11,7 +11,7 @@ import { LIMITS } from '../../shared/limits.js';
 import { YJS_MESSAGE, YjsDocName } from '../../shared/protocol/yjs.js';
 import { type AuthUser, authenticateCookie } from '../auth/sessions.js';
 import type { Config } from '../config.js';
-import type { AppContext } from '../context.js';
+import type { EventBus } from '../events.js';
 import type { Db } from '../db/client.js';
 import { originAllowed } from '../http/security.js';
 import type { Logger } from '../log.js';
@@ -154,7 +154,7 @@ export interface RecheckFilter {
  * authorizes every connection at the HTTP upgrade through the registered document kinds,
  * persists every update in SQLite before broadcasting it, compacts, unloads idle documents and
  * offers server-side hooks (`onChange`, `withDoc`, `getDoc`) and revocation (`recheck`).
- * One hub per app (`yjsHub(ctx)`). See docs/DEVELOPING.md, "Yjs hub".
+ * One hub per app (`ctx.yjs`, created by createApp). See docs/DEVELOPING.md, "Yjs hub".
  */
 export class YjsHub {
   readonly registry = new DocKindRegistry();
@@ -172,7 +172,7 @@ export class YjsHub {
   private config: Config;
   private unsubscribeBus: () => void;
 
-  constructor(ctx: Pick<AppContext, 'db' | 'config' | 'log' | 'bus'>) {
+  constructor(ctx: { db: Db; config: Config; log: Logger; bus: EventBus }) {
     this.db = ctx.db;
     this.config = ctx.config;
     this.log = ctx.log.child({ subsystem: 'yjs' });
@@ -912,21 +912,6 @@ function toUint8(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {
   if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-const hubs = new WeakMap<object, YjsHub>();
-
-/**
- * The Yjs hub of an app, created on first use. Domains call it from their registration function
- * (`yjsHub(ctx).registerKind(...)`, `yjsHub(ctx).onChange(...)`) and services (`withDoc`).
- */
-export function yjsHub(ctx: Pick<AppContext, 'db' | 'config' | 'log' | 'bus'>): YjsHub {
-  let hub = hubs.get(ctx);
-  if (!hub) {
-    hub = new YjsHub(ctx);
-    hubs.set(ctx, hub);
-  }
-  return hub;
 }
 
 export type { YjsAccess };

@@ -13,7 +13,7 @@ export type ParsedDocName = Record<string, number | string>;
 
 /**
  * A kind of collaborative document, registered by the domain that owns it
- * (`yjsHub(ctx).registerKind(...)` from the domain's registration function).
+ * (`ctx.yjs.registerKind(...)` from the domain's registration function).
  */
 export interface YjsDocKind<P extends ParsedDocName = ParsedDocName> {
   /** Stable kind name, e.g. `item-notes`; also what `onChange(kind, ...)` matches. */

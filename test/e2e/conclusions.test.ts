@@ -2,7 +2,6 @@ import path from 'node:path';
 import fs from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobRunner } from '../../server/jobs/jobs.js';
 import { VIEWPORTS, collectProblems, expectAxeClean, launchBrowser, login, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
 import { type TestServer, buildMeeting, inDays, startTestServer, userIds } from '../helpers/server.js';
 
@@ -38,7 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  jobRunner(server.app.ctx).setOptions({ now: () => new Date() });
+  server.app.ctx.jobs.setOptions({ now: () => new Date() });
   await browser?.close();
   await server?.close();
 });
@@ -114,7 +113,7 @@ describe('conclusions to tasks in the browser', () => {
 
     // A month later both tasks of the first meeting are overdue; the other meeting's is not.
     const monthLater = Date.now() + 30 * 86400_000;
-    jobRunner(server.app.ctx).setOptions({ now: () => new Date(monthLater) });
+    server.app.ctx.jobs.setOptions({ now: () => new Date(monthLater) });
     await sec.goto(`/committees/${committeeId}/tasks`);
     await sec.locator('ec-task-card').first().waitFor();
     await sec.locator('[data-testid="group-owner"]').click();

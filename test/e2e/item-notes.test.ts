@@ -2,7 +2,6 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { SCREENSHOT_DIR, VIEWPORTS, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
-import { yjsHub } from '../../server/yjs/yjs.hub.js';
 import { type TestServer, buildMeeting, startTestServer, userIds } from '../helpers/server.js';
 
 /**
@@ -127,7 +126,7 @@ describe('item notes e2e: secretaries co-edit, a member follows live', () => {
 
     // member3 signs out elsewhere; the hub's re-check closes the notes with 4401 and the app shows the login page.
     await p3.evaluate(() => fetch('/api/auth/logout', { method: 'POST' }));
-    yjsHub(server.app.ctx).recheck({ userId: ids.member3 });
+    server.app.ctx.yjs.recheck({ userId: ids.member3 });
     await p3.waitForURL(/\/login/);
   });
 });

@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobRunner } from '../../server/jobs/jobs.js';
 import { runDemoMeeting } from '../../server/minutes/minutes.demo.js';
 import { SCREENSHOT_DIR, VIEWPORTS, collectProblems, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
 import { pdfsig } from '../helpers/pdfsig.js';
@@ -119,7 +118,7 @@ describe('minutes end to end', () => {
     await screenshot(member, 'my-tasks-from-conclusion', 'vi');
 
     // The deadline passes (the server's task clock is moved forward): first on the board, marked overdue.
-    jobRunner(server.app.ctx).setOptions({ now: () => new Date(Date.parse(taskDeadline) + 86400_000) });
+    server.app.ctx.jobs.setOptions({ now: () => new Date(Date.parse(taskDeadline) + 86400_000) });
     await a.goto('/committees/1/tasks');
     const first = a.locator('ec-task-card').first();
     await first.filter({ hasText: 'kế hoạch số hóa hồ sơ năm 2027' }).waitFor();

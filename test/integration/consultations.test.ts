@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobRunner } from '../../server/jobs/jobs.js';
 import { type HttpClient, type TestServer, buildMeeting, startTestServer, userIds } from '../helpers/server.js';
 import { pdf, upload } from './documents-helpers.js';
 import { rawSocket } from '../helpers/yjs.js';
@@ -58,7 +57,7 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
     expect((await secretary.get(`/api/consultations/${id}`)).body.counts).toEqual({ agree: 1, disagree: 0, other: 1, none: 1 });
 
     // A day before the deadline the runner sends the reminder: member3 only.
-    const runner = jobRunner(s.app.ctx);
+    const runner = s.app.ctx.jobs;
     runner.setOptions({ now: () => new Date(Date.parse(deadline) - 86400_000 + 1000) });
     await runner.runDue();
     expect(await unread(m3, 'consultation_reminder', id)).toBe(1);

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobRunner } from '../../server/jobs/jobs.js';
 import { type TestServer, buildMeeting, inDays, startTestServer, until, userIds } from '../helpers/server.js';
 
 /** Runs test/helpers/job-child.ts on the server's data directory; collects its `done` lines. */
@@ -25,7 +24,7 @@ describe('durable jobs', () => {
   let s: TestServer;
   beforeAll(async () => {
     s = await startTestServer();
-    jobRunner(s.app.ctx).setOptions({ intervalMs: 3600_000 });
+    s.app.ctx.jobs.setOptions({ intervalMs: 3600_000 });
   });
   afterAll(() => s.close());
 

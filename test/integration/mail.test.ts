@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobRunner } from '../../server/jobs/jobs.js';
 import { MAIL_SEND_JOB, messageIdFor } from '../../server/mail/mail.service.js';
 import { type HttpClient, type TestServer, buildMeeting, inDays, startTestServer, userIds } from '../helpers/server.js';
 import { SmtpSink } from '../helpers/smtp.js';
@@ -27,7 +26,7 @@ describe('reminder e-mails through a real SMTP server', () => {
   let meetingId: number;
   let now = Date.now();
   const logs: string[] = [];
-  const runner = () => jobRunner(s.app.ctx);
+  const runner = () => s.app.ctx.jobs;
   /** Two batches: the reminders, then the e-mails they queued (due at once). */
   const runTwice = async () => {
     await runner().runDue();
@@ -244,7 +243,7 @@ describe('without SMTP_URL', () => {
   let now = Date.now();
   beforeAll(async () => {
     s = await startTestServer();
-    jobRunner(s.app.ctx).setOptions({ now: () => new Date(now), intervalMs: 3600_000 });
+    s.app.ctx.jobs.setOptions({ now: () => new Date(now), intervalMs: 3600_000 });
   });
   afterAll(() => s?.close());
 
@@ -255,8 +254,8 @@ describe('without SMTP_URL', () => {
     const { meetingId } = await buildMeeting(secretary, { agendaItems: 1, publish: true });
     const t = (await secretary.post('/api/tasks', { meetingId, title: 'Nhiệm vụ không gửi thư', owner: { kind: 'user', userId: ids.member2 }, deadline: inDays(5) })).body;
     now = Date.parse(t.deadline) + 60_000;
-    await jobRunner(s.app.ctx).runDue();
-    await jobRunner(s.app.ctx).runDue();
+    await s.app.ctx.jobs.runDue();
+    await s.app.ctx.jobs.runDue();
     const kinds = (await (await s.login('member2')).get('/api/notifications')).body.notifications.map((n: { kind: string }) => n.kind);
     expect(kinds).toContain('task_overdue');
     expect(s.app.ctx.db.$client.prepare('select count(*) n from jobs where kind = ?').get(MAIL_SEND_JOB)).toEqual({ n: 0 });

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueJob, jobRunner } from '../../server/jobs/jobs.js';
+import { enqueueJob } from '../../server/jobs/jobs.js';
 import { buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
@@ -104,7 +104,7 @@ describe('/metrics and /readyz', () => {
     // A/V: joining starts a mediasoup worker and a router for the meeting (when this machine has the worker).
     const av = s.app.ctx.health.sfu.status === 'ok';
     if (av) expect(await chair.cmd('av:join', { meetingId: m.meetingId })).toMatchObject({ ok: true });
-    const runner = jobRunner(s.app.ctx);
+    const runner = s.app.ctx.jobs;
     const kind = `test.metrics.${crypto.randomBytes(3).toString('hex')}`;
     runner.register(kind, {
       mode: 'external',

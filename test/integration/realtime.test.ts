@@ -5,7 +5,7 @@ import { command } from '../../shared/protocol/realtime.js';
 import { audit } from '../../server/audit/audit.repo.js';
 import { auditLog } from '../../server/db/schema/index.js';
 import { AppError } from '../../server/http/errors.js';
-import { SOCKET_DOMAINS } from '../../server/realtime/domains.js';
+import { MODULES } from '../../server/modules.js';
 import { hubOptions } from '../../server/realtime/hub.js';
 import { type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
 import { connectSocket, connected, newCommandId, type TestSocket } from '../helpers/socket.js';
@@ -19,7 +19,7 @@ const TEST_COMMANDS = {
 };
 let testHub: import('../../server/realtime/hub.js').RealtimeHub;
 let handlerCalls = 0;
-SOCKET_DOMAINS.push((hub, ctx) => {
+MODULES.push({ name: 'test', socket: (hub, ctx) => {
   hub.commands(TEST_COMMANDS, {
     'test:bump': ({ meetingId, by }, c) => {
       handlerCalls++;
@@ -42,7 +42,7 @@ SOCKET_DOMAINS.push((hub, ctx) => {
   testHub = hub;
   hub.snapshot('test', (meetingId) => ({ meetingId, hello: 'world' }));
   void ctx;
-});
+} });
 
 describe('realtime hub', () => {
   let srv: TestServer;

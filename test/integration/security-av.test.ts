@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '../../shared/protocol/common.js';
-import { sfuOf } from '../../server/sfu/sfu.attachment.js';
 import type { Sfu } from '../../server/sfu/sfu.service.js';
 import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
@@ -33,7 +32,7 @@ describe('attacker: a participant removed from a meeting keeps no media', () => 
   const sockets: TestSocket[] = [];
   beforeAll(async () => {
     s = await startTestServer();
-    sfu = sfuOf(s.app)!;
+    sfu = s.app.ctx.sfu!;
     m = await buildMeeting(s, { members: 2, agendaItems: 1 });
   });
   afterAll(async () => {

@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobRunner } from '../../server/jobs/jobs.js';
 import { type BuiltMeeting, buildMeeting, buildUser } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
 import { SmtpSink } from '../helpers/smtp.js';
@@ -16,7 +15,7 @@ describe('attacker: what was granted earlier is re-checked when it is used', () 
   let s: TestServer;
   let admin: HttpClient;
   let now = Date.now();
-  const runner = () => jobRunner(s.app.ctx);
+  const runner = () => s.app.ctx.jobs;
 
   beforeAll(async () => {
     sink = await SmtpSink.create();

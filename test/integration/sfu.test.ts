@@ -5,7 +5,6 @@ import type { Ack } from '../../shared/protocol/common.js';
 import { AV_LIMITS } from '../../shared/protocol/av.js';
 import { meetings } from '../../server/db/schema/index.js';
 import { DEBIAN_WORKER_BIN } from '../../server/sfu/sfu.config.js';
-import { sfuOf } from '../../server/sfu/sfu.attachment.js';
 import type { Sfu } from '../../server/sfu/sfu.service.js';
 import { type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
 import { connectSocket, connected, type TestSocket } from '../helpers/socket.js';
@@ -63,7 +62,7 @@ describe('SFU signaling and floor control (mediasoup)', () => {
 
   beforeAll(async () => {
     srv = await startTestServer();
-    sfu = sfuOf(srv.app)!;
+    sfu = srv.app.ctx.sfu!;
     const admin = await srv.login('admin');
     ids = await userIds(admin);
   });

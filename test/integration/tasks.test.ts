@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobRunner } from '../../server/jobs/jobs.js';
 import { type HttpClient, type TestServer, buildMeeting, inDays, startTestServer, userIds } from '../helpers/server.js';
 
 describe('tasks and follow-up', () => {
@@ -12,7 +11,7 @@ describe('tasks and follow-up', () => {
   beforeAll(async () => {
     s = await startTestServer();
     // The test drives the clock and the batches itself.
-    jobRunner(s.app.ctx).setOptions({ now: () => new Date(now), intervalMs: 3600_000 });
+    s.app.ctx.jobs.setOptions({ now: () => new Date(now), intervalMs: 3600_000 });
     secretary = await s.login('secretary');
     ids = await userIds(await s.login('admin'));
     const m = await buildMeeting(secretary, { agendaItems: 2, publish: true });
@@ -81,7 +80,7 @@ describe('tasks and follow-up', () => {
   it('reminders: one before the deadline and one when overdue, each exactly once; the board puts overdue tasks first and exports CSV', async () => {
     const t1 = (await secretary.post('/api/tasks', { ...base(), title: 'Nhiệm vụ hạn xa', owner: { kind: 'unit', unit: 'Sở Y tế' }, deadline: inDays(30) })).body;
     const t2 = (await secretary.post('/api/tasks', { ...base(), title: 'Nhiệm vụ hạn gần', owner: { kind: 'user', userId: ids.member3 }, deadline: inDays(5) })).body;
-    const runner = jobRunner(s.app.ctx);
+    const runner = s.app.ctx.jobs;
     const member3 = await s.login('member3');
     const kinds = async () => (await member3.get('/api/notifications')).body.notifications.map((n: { kind: string }) => n.kind).filter((k: string) => k.startsWith('task_'));
 

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CLOSE_CODES } from '../../shared/close-codes.js';
 import { itemNotesDocName } from '../../shared/protocol/yjs.js';
-import { yjsHub } from '../../server/yjs/yjs.hub.js';
 import { type HttpClient, type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
 import { type TestProvider, openProvider, rawSocket } from '../helpers/yjs.js';
 
@@ -105,7 +104,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
     const good = provider(name, secretary);
     await synced(good);
     good.text.insert(0, 'intact');
-    await until(() => yjsHub(server.app.ctx).stats().perDoc[name]?.rows >= 1, { what: 'persisted' });
+    await until(() => server.app.ctx.yjs.stats().perDoc[name]?.rows >= 1, { what: 'persisted' });
 
     const garbage: Uint8Array[] = [
       Uint8Array.from([9, 1, 2]), // unknown message type
@@ -138,7 +137,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
 
   it('refuses a frame over maxPayload (1009), an update that would grow the document past its limit and a pile of unintegrated updates (4413)', async () => {
     const name = itemNotesDocName(1, itemIds[4]);
-    const hub = yjsHub(server.app.ctx);
+    const hub = server.app.ctx.yjs;
     const { ws, closed } = await rawSocket(server.url, name, secretary.cookie);
     ws.send(new Uint8Array(3 * 1024 * 1024));
     expect(await closed).toBe(1009);
@@ -240,7 +239,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   });
 
   it('withDoc writes like a client (persisted and broadcast) and onChange reports the committed content, debounced', async () => {
-    const hub = yjsHub(server.app.ctx);
+    const hub = server.app.ctx.yjs;
     const name = itemNotesDocName(1, itemIds[0]);
     const seen: string[] = [];
     const off = hub.onChange('item-notes', (n, doc) => {
@@ -264,7 +263,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   });
 
   it('compaction replaces many stored updates by one row with exactly the same content', async () => {
-    const hub = yjsHub(server.app.ctx);
+    const hub = server.app.ctx.yjs;
     const name = itemNotesDocName(1, itemIds[5] ?? itemIds[1]);
     hub.setOptions({ compactAfterUpdates: 40, compactMinIntervalMs: 200 });
     try {
@@ -294,7 +293,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   });
 
   it('unloads a document after its last connection leaves, and reloads it from SQLite', async () => {
-    const hub = yjsHub(server.app.ctx);
+    const hub = server.app.ctx.yjs;
     const name = itemNotesDocName(1, itemIds[2]);
     hub.setOptions({ unloadAfterMs: 50 });
     try {
@@ -324,7 +323,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
       await until(() => w.provider.synced, { what: 'synced' });
       for (let i = 0; i < 30; i++) w.text.insert(w.text.length, `${i};`);
       const expected = w.text.toString();
-      await until(() => yjsHub(other.app.ctx).getDoc(name).getText('t').toString() === expected, { what: 'server has all' });
+      await until(() => other.app.ctx.yjs.getDoc(name).getText('t').toString() === expected, { what: 'server has all' });
       w.destroy();
       await other.close();
       const rows = () => (restarted ?? other).db.$client.prepare('select count(*) n from yjs_updates where doc_name = ?').get(name) as { n: number };
@@ -362,7 +361,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
     decoding.readVarUint(d);
     const doc = new Y.Doc();
     Y.applyUpdate(doc, decoding.readVarUint8Array(d));
-    expect(doc.getText('t').toString()).toBe(yjsHub(server.app.ctx).getDoc(notes).getText('t').toString());
+    expect(doc.getText('t').toString()).toBe(server.app.ctx.yjs.getDoc(notes).getText('t').toString());
     ws.close();
   });
 });

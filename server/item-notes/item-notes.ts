@@ -1,9 +1,7 @@
 import { and, eq } from 'drizzle-orm';
-import type { AppContext } from '../context.js';
 import { agendaItems } from '../db/schema/index.js';
 import { meetingAccess } from '../meetings/meetings.access.js';
-import { yjsHub } from './yjs.hub.js';
-import { type YjsDocKind, docPattern } from './yjs.registry.js';
+import { type YjsDocKind, docPattern } from '../yjs/yjs.registry.js';
 
 /**
  * Collaborative notes of one agenda item, `meeting:<meetingId>:item:<itemId>:notes` (a Y.Text
@@ -25,8 +23,3 @@ export const itemNotesKind: YjsDocKind<{ meetingId: number; itemId: number }> = 
     return a.canManage ? 'write' : 'read';
   },
 };
-
-/** Domain registration (DOMAIN_ROUTES in server/app.ts): the item-notes document kind. */
-export function itemNotesDocs(ctx: AppContext): void {
-  yjsHub(ctx).registerKind(itemNotesKind);
-}
