@@ -10,15 +10,26 @@ import { parentPort } from 'node:worker_threads';
 let renderers = null;
 
 /**
- * server/pdf/pdf.renderers.ts, loaded on the first task that needs it. Under `node --import tsx` the
- * worker inherits the loader and imports TypeScript directly; elsewhere (vitest runs the server in
- * its own module runner, which workers do not share) tsx's API loads it with a scoped loader.
+ * server/pdf/pdf.renderers.ts, loaded on the first task that needs it. Under `node --import tsx` (or
+ * the tsx CLI) the worker inherits the loader and imports TypeScript directly; elsewhere (vitest runs
+ * the server in its own module runner, which workers do not share) tsx's API loads it with a scoped
+ * loader. Never Node's own type stripping (Node >= 22.18): it resolves neither our `.js` specifiers
+ * of `.ts` files nor TypeScript-only syntax.
  */
 function loadRenderers() {
-  renderers ??= import('../pdf/pdf.renderers.ts').catch(async (err) => {
-    if (err?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw err;
+  renderers ??= (async () => {
+    if (process.execArgv.some((a) => a.includes('tsx'))) {
+      try {
+        return await import('../pdf/pdf.renderers.ts');
+      } catch {
+        // The scoped loader below reports the real error if there is one.
+      }
+    }
     const { tsImport } = await import('tsx/esm/api');
     return tsImport('../pdf/pdf.renderers.ts', import.meta.url);
+  })().catch((err) => {
+    renderers = null;
+    throw err;
   });
   return renderers;
 }
