@@ -3,6 +3,7 @@ import { Counter, Gauge } from 'prom-client';
 import { isErrorCode } from '../../shared/protocol/errors.js';
 import { COMMANDS, PUSHES } from '../../shared/protocol/socket-events.js';
 import { observeDb } from '../db/observe.js';
+import { pdfPool } from '../documents/pdf.pool.js';
 import type { AppContext, Running } from '../context.js';
 import { meetingClientsTopN } from './metrics.js';
 import { readiness } from './readiness.js';
@@ -79,6 +80,14 @@ export function wireMetrics(ctx: AppContext): Running {
     return [
       { labels: { state: 'running' }, value: h.running },
       { labels: { state: 'waiting' }, value: h.waiting },
+    ];
+  });
+  m.gauge('ecabinet_pdf_pool', 'The PDF worker pool (inspection, watermarks, annotated copies, every generated PDF): workers started, tasks running and waiting.', ['state'], () => {
+    const p = pdfPool(ctx.config).stats();
+    return [
+      { labels: { state: 'workers' }, value: p.workers },
+      { labels: { state: 'running' }, value: p.running },
+      { labels: { state: 'waiting' }, value: p.waiting },
     ];
   });
 

@@ -59,6 +59,7 @@ describe('/metrics and /readyz', () => {
       'ecabinet_jobs',
       'ecabinet_jobs_due',
       'ecabinet_heavy_queue',
+      'ecabinet_pdf_pool',
       'ecabinet_sfu_workers',
       'ecabinet_sfu_producers',
       'ecabinet_sfu_consumers',
@@ -101,6 +102,10 @@ describe('/metrics and /readyz', () => {
     expect(await members[0].cmd('vote:cast', { voteId: v.body.id, choices: [7], commandId: newCommandId() })).toMatchObject({ ok: false, error: { code: 'unknown_option' } });
     const up = await upload(secretary, m.meetingId, m.itemIds[0], pdf('alphatrans.pdf'), 'to-trinh.pdf');
     expect(up.status, JSON.stringify(up.body)).toBe(201);
+    // The upload was inspected by the PDF pool: a worker is up (kept warm), nothing left queued.
+    const pool = await scrape();
+    expect(sum(pool, 'ecabinet_pdf_pool', { state: 'workers' })).toBeGreaterThanOrEqual(1);
+    expect(sum(pool, 'ecabinet_pdf_pool', { state: 'waiting' })).toBe(0);
     // A/V: joining starts a mediasoup worker and a router for the meeting (when this machine has the worker).
     const av = s.app.ctx.health.sfu.status === 'ok';
     if (av) expect(await chair.cmd('av:join', { meetingId: m.meetingId })).toMatchObject({ ok: true });
