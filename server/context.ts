@@ -18,6 +18,14 @@ export interface Health {
 }
 
 /**
+ * Per-app services that a module owns and other modules (or tests) call: the votes service, the annotation
+ * layers… Each owner declares its entry by declaration merging in its own index.ts —
+ * `declare module '../context.js' { interface DomainServices { votes?: VotesService } }` — so this file imports
+ * no domain, and sets it in its `register`. Optional: an entry is absent until its owner registered.
+ */
+export interface DomainServices {}
+
+/**
  * What every domain module receives, one per app (tests run several apps in one process, so nothing
  * of an app lives in module-level state): the database, config, logger, the REST registry, the
  * in-process event bus, and the app's shared services. Everything here is created by `createApp`
@@ -28,7 +36,7 @@ export interface Health {
  * The files this one imports (the services' classes) never import it back: they take the few fields
  * they need, so this file sits below every domain (test/unit/import-cycles.test.ts).
  */
-export interface AppContext {
+export interface AppContext extends DomainServices {
   db: Db;
   config: Config;
   log: Logger;

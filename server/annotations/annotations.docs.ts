@@ -546,14 +546,8 @@ function parseRef(name: string): LayerRef {
   return m[2] === 'private' ? { documentId: Number(m[1]), layer: 'private', userId: Number(m[3]) } : { documentId: Number(m[1]), layer: 'shared', meetingId: Number(m[3]) };
 }
 
-const layers = new WeakMap<object, AnnotationLayers>();
-
-/** The annotation layers of an app, created on first use (registers the doc kinds with the hub). */
-export function annotationLayers(ctx: Pick<AppContext, 'db' | 'config' | 'log' | 'bus' | 'yjs'>): AnnotationLayers {
-  let l = layers.get(ctx);
-  if (!l) {
-    l = new AnnotationLayers(ctx);
-    layers.set(ctx, l);
-  }
-  return l;
+/** The annotation layers of an app (`ctx.annotations`, created by the annotations module's `register`). */
+export function annotationLayers(ctx: Pick<AppContext, 'annotations'>): AnnotationLayers {
+  if (!ctx.annotations) throw new Error('the annotations module is not registered');
+  return ctx.annotations.layers;
 }

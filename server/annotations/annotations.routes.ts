@@ -2,33 +2,28 @@ import { z } from 'zod';
 import { MyAnnotationsResponse } from '../../shared/protocol/annotations.js';
 import { IdParams } from '../../shared/protocol/common.js';
 import { PathId } from '../../shared/protocol/common.js';
-import type { AppContext } from '../context.js';
+import type { AppContext, Running } from '../context.js';
 import { FileStore } from '../documents/documents.storage.js';
 import { pdfPool } from '../documents/pdf.pool.js';
-import type { Running } from '../context.js';
-import { annotationLayers } from './annotations.docs.js';
+import { AnnotationLayers, annotationLayers } from './annotations.docs.js';
 import { AnnotationProjection, annotatedCopy, myAnnotations } from './annotations.service.js';
 
-const projections = new WeakMap<object, AnnotationProjection>();
-
-/** The projection of an app's annotation layers (created with the routes). */
-export function annotationProjection(ctx: AppContext): AnnotationProjection {
-  let p = projections.get(ctx);
-  if (!p) {
-    p = new AnnotationProjection(ctx.db, annotationLayers(ctx));
-    projections.set(ctx, p);
-  }
-  return p;
+/** The projection of an app's annotation layers (`ctx.annotations`, created with the routes). */
+export function annotationProjection(ctx: Pick<AppContext, 'annotations'>): AnnotationProjection {
+  if (!ctx.annotations) throw new Error('the annotations module is not registered');
+  return ctx.annotations.projection;
 }
 
 /**
- * Annotations: registers the private and shared layer kinds with the Yjs hub, projects layer
- * changes into `annotation_items`, and serves "my annotations" and "my annotated copy".
+ * Annotations: creates the app's layers (which register the private and shared layer kinds with the
+ * Yjs hub) and their projection into `annotation_items` (`ctx.annotations`), and serves "my annotations"
+ * and "my annotated copy".
  */
 export function annotationRoutes(ctx: AppContext): void {
   const { api, db } = ctx;
-  const layers = annotationLayers(ctx);
-  const projection = annotationProjection(ctx);
+  const layers = new AnnotationLayers(ctx);
+  const projection = new AnnotationProjection(ctx.db, layers);
+  ctx.annotations = { layers, projection };
   ctx.yjs.onChange(/^annotation:/, (name, ydoc, { final }) => projection.project(name, ydoc, { final }));
   const store = new FileStore(ctx.config.dataDir);
   const tags = ['annotations'];

@@ -11,6 +11,7 @@ import { ARCHIVE_JOB, archiveFile, archiveView, buildArchive, listArchives, requ
 export function archiveRoutes(ctx: AppContext): void {
   const { api } = ctx;
   const tags = ['archive'];
+  ctx.archiveProgress = new Map();
   ctx.jobs.register(ARCHIVE_JOB, { mode: 'external', run: (job) => buildArchive(ctx, job) });
 
   api.route(

@@ -32,12 +32,11 @@ export function requireSecretary(db: Db, user: AuthUser, meetingId: number): Mee
   return a;
 }
 
-/** Per app: progress of archives being built in this process (job id → parts written of total). */
-const progressOf = new WeakMap<object, Map<number, { done: number; total: number }>>();
-function progressMap(ctx: AppContext): Map<number, { done: number; total: number }> {
-  let m = progressOf.get(ctx);
-  if (!m) progressOf.set(ctx, (m = new Map()));
-  return m;
+/** Progress of the archives this app is building (job id → parts written of total). */
+export type ArchiveProgress = Map<number, { done: number; total: number }>;
+function progressMap(ctx: AppContext): ArchiveProgress {
+  if (!ctx.archiveProgress) throw new Error('the archive module is not registered');
+  return ctx.archiveProgress;
 }
 
 const archiveDir = (ctx: AppContext) => path.join(ctx.config.dataDir, 'archives');

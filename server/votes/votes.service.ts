@@ -874,12 +874,9 @@ export class VotesService {
   }
 }
 
-const services = new WeakMap<object, VotesService>();
-
-/** The one VotesService of an app (REST routes and the socket domain share it). */
+/** The one VotesService of an app (`ctx.votes`, created by the votes module's `register`; REST routes, the socket part, archives and minutes share it). */
 export function votesOf(ctx: AppContext): VotesService {
-  let s = services.get(ctx.db);
-  if (!s) services.set(ctx.db, (s = new VotesService(ctx)));
-  return s;
+  if (!ctx.votes) throw new Error('the votes module is not registered');
+  return ctx.votes;
 }
 
