@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { finished } from 'node:stream/promises';
+import { pipeline } from 'node:stream';
 import type { Request } from 'express';
 import busboy from 'busboy';
 import type { Db } from '../db/client.js';
@@ -141,15 +141,15 @@ export class StoredFiles {
     const declared = Number(req.get('content-length'));
     if (Number.isFinite(declared) && declared > opts.maxFiles * opts.maxFileBytes + 64 * 1024) {
       discardRest(req);
-      return Promise.reject(tooLarge(opts.maxFileBytes));
+      return Promise.reject(refused(req, tooLarge(opts.maxFileBytes)));
     }
     // The client may already be gone (its 'close' fired before we listened): never wait for a body that will not come.
     if (req.destroyed || req.readableAborted || (req.socket?.destroyed && !req.complete)) {
-      return Promise.reject(new AppError('upload_incomplete', 'The upload was interrupted', 400));
+      return Promise.reject(refused(req, new AppError('upload_incomplete', 'The upload was interrupted', 400)));
     }
     if (!req.is('multipart/form-data')) {
       discardRest(req);
-      return Promise.reject(new AppError('unsupported_media_type', `Send the file as multipart/form-data with a "${fileField}" part`, 415));
+      return Promise.reject(refused(req, new AppError('unsupported_media_type', `Send the file as multipart/form-data with a "${fileField}" part`, 415)));
     }
     return new Promise((resolve, reject) => {
       let bb: busboy.Busboy;
@@ -160,7 +160,7 @@ export class StoredFiles {
           defParamCharset: 'utf8',
         });
       } catch {
-        return reject(new AppError('invalid_payload', 'Malformed multipart request', 400));
+        return reject(refused(req, new AppError('invalid_payload', 'Malformed multipart request', 400)));
       }
       const rawFields: Record<string, string> = {};
       const outs: fs.WriteStream[] = [];
@@ -168,20 +168,31 @@ export class StoredFiles {
       const paths: string[] = [];
       const pending: Promise<(ReceivedFile & { partPath: string }) | null>[] = [];
       let failed = false;
+      let resolved = false;
 
+      /**
+       * Refuses the upload. The promise rejects only once every write stream has closed and every file
+       * it wrote is unlinked, so when the route answers (or logs that the client left), nothing of the
+       * upload is on disk — on every runtime, whatever the order in which the file opened and the
+       * request closed. A stream destroyed while its file is still being opened closes after the open,
+       * so the unlink that follows its 'close' always finds (and removes) the file.
+       */
       const fail = (err: AppError) => {
-        if (failed) return;
+        if (failed || resolved) return;
         failed = true;
-        // Stop parsing; the answer goes out at once while the rest of the body is read and discarded (up to a cap).
+        // Stop parsing; the answer goes out once the files are gone while the rest of the body is read and discarded (up to a cap).
         req.unpipe(bb);
         discardRest(req);
-        for (const out of outs) {
-          // The write stream opens asynchronously: remove the partial file once it is really closed.
-          out.once('close', () => fs.rmSync(String(out.path), { force: true }));
-          out.destroy();
-        }
-        for (const p of paths) fs.rmSync(p, { force: true });
-        reject(err);
+        void Promise.all(outs.map(closeStream)).then(() => {
+          for (const p of paths) {
+            try {
+              fs.rmSync(p, { force: true });
+            } catch (e) {
+              req.log?.error({ err: e, path: p }, 'could not remove a refused upload');
+            }
+          }
+          reject(refused(req, err));
+        });
       };
 
       req.on('aborted', () => fail(new AppError('upload_incomplete', 'The upload was interrupted', 400)));
@@ -207,30 +218,27 @@ export class StoredFiles {
         let size = 0;
         const out = fs.createWriteStream(partPath, { flags: 'wx' });
         outs.push(out);
-        out.on('error', () => fail(new AppError('internal', 'Could not store the upload', 500)));
         stream.on('data', (chunk: Buffer) => {
           if (failed) return;
           size += chunk.length;
           hash.update(chunk);
-          const refused = sniffer.update(chunk);
-          if (refused) fail(refused);
+          const refusal = sniffer.update(chunk);
+          if (refusal) fail(refusal);
         });
         stream.on('limit', () => fail(tooLarge(opts.maxFileBytes)));
         // busboy errors the open file stream on a truncated body ("Unexpected end of form").
         stream.on('error', () => fail(new AppError('invalid_payload', 'Malformed multipart request', 400)));
+        // One callback for both sides, once the file is closed: an error on either destroys the other.
+        const written = new Promise<boolean>((done) =>
+          pipeline(stream, out, (err) => {
+            if (err) fail(new AppError('internal', 'Could not store the upload', 500));
+            done(!err);
+          }),
+        );
         pending.push(
           (async () => {
-            try {
-              await finished(out);
-            } catch {
-              // Destroyed after a failure: the file may have been created after fail() swept the paths.
-              fs.rmSync(partPath, { force: true });
-              return null;
-            }
-            if (failed) {
-              fs.rmSync(partPath, { force: true });
-              return null;
-            }
+            // After a failure, `fail` owns the removal of the file (once its stream has closed).
+            if (!(await written) || failed) return null;
             let contentType: string;
             try {
               contentType = await sniffer.finish({ path: partPath, size });
@@ -244,7 +252,6 @@ export class StoredFiles {
             return { tmpPath, sha256, size, fileName: cleanFileName(info.filename, opts.defaultFileName), contentType, partPath };
           })(),
         );
-        stream.pipe(out);
       });
       bb.on('error', () => fail(new AppError('invalid_payload', 'Malformed multipart request', 400)));
       bb.on('close', async () => {
@@ -259,11 +266,30 @@ export class StoredFiles {
           fs.renameSync(r.partPath, r.tmpPath);
           files.push({ tmpPath: r.tmpPath, sha256: r.sha256, size: r.size, fileName: r.fileName, contentType: r.contentType });
         }
+        resolved = true;
         resolve({ fields: rawFields, files });
       });
       req.pipe(bb);
     });
   }
+}
+
+/** Destroys a write stream and resolves once it has closed (at once if it already has). */
+function closeStream(out: fs.WriteStream): Promise<void> {
+  return new Promise((done) => {
+    if (out.closed) return done();
+    out.once('close', () => done());
+    out.destroy();
+  });
+}
+
+/**
+ * Logs a refused upload (`upload refused`, with its error code and the request id) once nothing of it is
+ * left on disk; returns the error. Operators see interrupted and refused uploads; tests wait for this line.
+ */
+function refused(req: Request, err: AppError): AppError {
+  req.log?.info({ code: err.code, status: err.status }, 'upload refused');
+  return err;
 }
 
 /** How much of a refused request body the server still reads (see `discardRest`). */

@@ -50,13 +50,17 @@ function storedFiles(dataDir: string): string[] {
 describe('document uploads refuse bad input and survive hostile files', () => {
   /** This file's limits: a 3 MB upload cap (so the 10 MB uploads below are refused early), generous PDF budgets. */
   const config = { documents: { maxBytes: 3 * 1024 * 1024, pdfTimeoutMs: 60_000, pdfMaxHeapMb: 512 } };
+  const logLines: string[] = [];
+  const logOptions = { logLevel: 'info', logTo: { write: (l: string) => void logLines.push(l) } };
+  /** Uploads the server refused with `code`: it logs `upload refused` once nothing of the upload is left on disk. */
+  const refusals = (code: string) => logLines.filter((l) => l.includes('"msg":"upload refused"') && l.includes(`"code":"${code}"`)).length;
   let s: TestServer;
   let secretary: HttpClient;
   let itemId: number;
   const count = () => (s.db.$client.prepare('select count(*) as n from document_versions').get() as { n: number }).n;
 
   beforeAll(async () => {
-    s = await startTestServer({ config });
+    s = await startTestServer({ config, ...logOptions });
     secretary = await s.login('secretary');
     itemId = (await secretary.get('/api/meetings/1/agenda')).body.items[1].id;
   });
@@ -102,6 +106,7 @@ describe('document uploads refuse bad input and survive hostile files', () => {
 
   it('a file over the limit is refused with 413 before it is fully sent, and nothing is stored', async () => {
     const before = count();
+    const tooLarge = refusals('payload_too_large');
     const chunk = Buffer.alloc(256 * 1024, 0x20);
     chunk.write('%PDF-1.7\n');
     const chunks = [head, ...Array.from({ length: 40 }, () => chunk), tailPart];
@@ -115,18 +120,24 @@ describe('document uploads refuse bad input and survive hostile files', () => {
     expect(lying.status === 413 || /EPIPE|ECONNRESET/.test(lying.error ?? '')).toBe(true);
     expect(lying.sent).toBeLessThan(lying.total);
     expect(count()).toBe(before);
-    await until(() => pendingFiles(s.dataDir).length === 0, { what: 'temp files removed' });
+    // Whether the client saw the 413 or the close first, both refusals are logged once their files are gone.
+    await until(() => refusals('payload_too_large') >= tooLarge + 2, { what: 'both uploads refused' });
+    expect(pendingFiles(s.dataDir)).toEqual([]);
   });
 
   it('an upload cut off midway stores nothing', async () => {
     const before = count();
+    const interrupted = refusals('upload_incomplete');
     const bytes = pdf('seed-1.pdf');
     const r = await rawUpload(s, secretary, `/api/meetings/1/agenda/items/${itemId}/documents`, {
       chunks: [head, bytes.subarray(0, 20_000), bytes.subarray(20_000), tailPart],
       cutAfter: 2,
     });
     expect(r.status).toBeUndefined();
-    await until(() => pendingFiles(s.dataDir).length === 0, { what: 'partial upload removed' });
+    // The client sees the cut before the server does: wait for the server's refusal, logged once the partial file's
+    // stream has closed and the file is unlinked. From then on nothing of it may be on disk.
+    await until(() => refusals('upload_incomplete') > interrupted, { what: 'the interrupted upload refused' });
+    expect(pendingFiles(s.dataDir)).toEqual([]);
     expect(count()).toBe(before);
     expect((await s.anonymous().get('/healthz')).status).toBe(200);
   });
@@ -158,7 +169,7 @@ describe('document uploads refuse bad input and survive hostile files', () => {
     fs.mkdirSync(path.join(files, 'ff'), { recursive: true });
     fs.writeFileSync(path.join(files, 'ff', 'f'.repeat(64)), 'orphan');
     // Restarted with the same limits: later tests (in any order) still see the 3 MB cap.
-    s = await startTestServer({ dataDir: s.dataDir, config });
+    s = await startTestServer({ dataDir: s.dataDir, config, ...logOptions });
     secretary = await s.login('secretary');
     expect(fs.readdirSync(path.join(files, 'tmp'))).toEqual([]);
     expect(fs.existsSync(path.join(files, 'ff', 'f'.repeat(64)))).toBe(false);
