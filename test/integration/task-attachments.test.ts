@@ -191,7 +191,11 @@ describe('task progress reports with attachments', () => {
   });
 
   it('only those involved and the managers download: a committee member not involved and a stranger get 404, and cannot upload', async () => {
-    const url = (await owner.get(`/api/tasks/${taskId}`)).body.history.at(-1).attachments[0].url as string;
+    // A task and an attachment of its own: tests run in any order.
+    const taskId = await newTask();
+    const reported = await owner.post(`/api/tasks/${taskId}/reports`, form('Dự thảo', [{ bytes: seedPdf, name: 'seed-0.pdf' }]));
+    expect(reported.status).toBe(200);
+    const url = reported.body.history.at(-1).attachments[0].url as string;
     expect((await download(s, secretary, url)).status).toBe(200);
     expect((await download(s, chair, url)).status).toBe(200);
     expect((await download(s, otherMember, url)).status).toBe(404);
