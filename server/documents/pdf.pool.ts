@@ -149,6 +149,10 @@ export class PdfPool {
     w.stdout.resume();
     w.stderr.resume();
     w.unref();
+    // A worker that fails between tasks (a stray rejection of a library after its task settled) is
+    // dropped; without a listener its 'error' event would be thrown in the server's own thread.
+    w.on('error', () => this.retire(w));
+    w.on('exit', () => this.retire(w));
     this.workers++;
     this.all.add(w);
     return w;
@@ -157,6 +161,8 @@ export class PdfPool {
   private retire(worker: Worker): void {
     if (!this.all.delete(worker)) return;
     this.workers--;
+    const i = this.idle.indexOf(worker);
+    if (i >= 0) this.idle.splice(i, 1);
     void worker.terminate();
   }
 

@@ -80,4 +80,21 @@ describe('heavy PDF work runs in the PDF pool’s workers, not on the event loop
       await strict.close();
     }
   });
+
+  it('a worker that fails while idle is dropped without taking the server down; the next task gets a fresh one', async () => {
+    const pool = new PdfPool({ timeoutMs: 60_000, maxHeapMb: 256 });
+    try {
+      const table = { heading: 'Ban Chỉ đạo', title: 'BẢNG', rows: [['1', 'Việc']] };
+      await pool.render('table', table);
+      expect(pool.stats()).toMatchObject({ workers: 1, running: 0 });
+      // What a stray rejection inside the worker after its task settled looks like from here.
+      const idle = (pool as unknown as { idle: import('node:worker_threads').Worker[] }).idle[0];
+      expect(() => idle.emit('error', new Error('stray rejection after the task'))).not.toThrow();
+      expect(pool.stats().workers).toBe(0);
+      expect((await pool.render('table', table)).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      expect(pool.stats()).toMatchObject({ workers: 1, done: { render: 2 } });
+    } finally {
+      await pool.close();
+    }
+  });
 });
