@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
-import { type SessionRestriction, authenticateSession, setMfaPolicy } from './auth/sessions.js';
+import { type SessionRestriction, authenticateSession } from './auth/sessions.js';
 import { sealClearTotpSecrets } from './auth/totp.js';
 import type { Config } from './config.js';
 import type { AppContext, Health } from './context.js';
@@ -110,12 +110,11 @@ export function createApp({ db, config, log }: { db: Db; config: Config; log: Lo
   });
 
   app.use('/api', noStore());
-  setMfaPolicy(db, config.mfaRequiredRoles);
   // TOTP secrets of a database from before they were sealed are sealed now (once; idempotent).
   const sealed = sealClearTotpSecrets(db.$client, config.secret);
   if (sealed) log.info({ sealed }, 'TOTP secrets sealed under the server secret');
   app.use('/api', (req: Request, _res: Response, next: NextFunction) => {
-    const auth = authenticateSession(db, req.get('cookie'));
+    const auth = authenticateSession(db, req.get('cookie'), config.mfaRequiredRoles);
     if (auth) {
       req.user = auth.user;
       req.sessionTokenHash = auth.tokenHash;

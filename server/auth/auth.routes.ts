@@ -51,12 +51,12 @@ export function authRoutes(ctx: AppContext): void {
       secretaryOf: secretaryOf(db, u.id),
       restriction,
       mfaEnabled: totpEnrolled(row?.totpSecret ?? null),
-      mfaRequired: mfaRequiredFor(db, u),
+      mfaRequired: mfaRequiredFor(db, u, config.mfaRequiredRoles),
     };
   };
   const setCookie = (res: Response, secure: boolean, token: string, expiresAt: Date) =>
     res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: config.env === 'production' && secure, expires: expiresAt, path: '/' });
-  const restrictionOf = (cookie: string | undefined) => authenticateSession(db, cookie)?.restriction ?? null;
+  const restrictionOf = (cookie: string | undefined) => authenticateSession(db, cookie, config.mfaRequiredRoles)?.restriction ?? null;
 
   api.route(
     { method: 'post', path: '/api/auth/login', summary: 'Sign in; sets the session cookie (a session that owes a TOTP code or a password change answers with `restriction`)', tags, access: 'public', body: LoginBody, response: Me },
@@ -223,7 +223,7 @@ export function authRoutes(ctx: AppContext): void {
   api.route(
     { method: 'delete', path: '/api/auth/mfa', summary: 'Turn my second factor off (password and a current code; refused when the policy requires one)', tags, access: 'user', body: DisableMfaBody, response: Me },
     async ({ req, user, body }) => {
-      if (mfaRequiredFor(db, user)) throw new AppError('forbidden', 'Your role requires a second factor', 403);
+      if (mfaRequiredFor(db, user, config.mfaRequiredRoles)) throw new AppError('forbidden', 'Your role requires a second factor', 403);
       const attempt = await secondary.begin(`mfa:${user.id}`, req.ip ?? 'unknown');
       const row = db.select().from(users).where(eq(users.id, user.id)).get()!;
       const totp = openTotpSecret(ctx.config.secret, user.id, row.totpSecret);

@@ -91,12 +91,8 @@ const sessionLookup = perDb((db) =>
  */
 export type SessionRestriction = 'password_change_required' | 'mfa_required' | 'mfa_enrolment_required';
 
-/** Roles for which a second factor is required; set per database by createApp from the config. */
+/** Roles for which a second factor is required: `config.mfaRequiredRoles` (ECABINET_MFA_REQUIRED_ROLES), passed by each caller. */
 export type MfaRole = 'admin' | 'secretary' | 'chair';
-const mfaPolicies = new WeakMap<object, readonly MfaRole[]>();
-export function setMfaPolicy(db: Db, roles: readonly MfaRole[]): void {
-  mfaPolicies.set(db.$client, roles);
-}
 const roleStatements = perDb(({ $client: c }) => ({
   committeeRole: c.prepare<[number], { r: string }>("SELECT default_role AS r FROM committee_members WHERE user_id = ? AND default_role IN ('secretary', 'chair')"),
   meetingRole: c.prepare<[number], { r: string }>("SELECT DISTINCT role AS r FROM meeting_participants WHERE user_id = ? AND role IN ('secretary', 'chair')"),
@@ -106,8 +102,7 @@ const roleStatements = perDb(({ $client: c }) => ({
  * True when the policy requires this user to have a second factor: an administrator, or a secretary
  * or chair of any committee or meeting, when that role is in the policy.
  */
-export function mfaRequiredFor(db: Db, user: { id: number; systemRole: string }): boolean {
-  const roles = mfaPolicies.get(db.$client) ?? [];
+export function mfaRequiredFor(db: Db, user: { id: number; systemRole: string }, roles: readonly MfaRole[]): boolean {
   if (!roles.length) return false;
   if (user.systemRole === 'admin' && roles.includes('admin')) return true;
   const s = roleStatements(db);
@@ -122,7 +117,7 @@ export const totpEnrolled = (secret: string | null) => !!secret && !secret.start
  * Resolves a `Cookie` header to the signed-in, active user and what the session may not do yet, or
  * null. Only the REST middleware uses it (account routes accept restricted sessions).
  */
-export function authenticateSession(db: Db, cookieHeader: string | undefined): { user: AuthUser; tokenHash: string; restriction: SessionRestriction | null } | null {
+export function authenticateSession(db: Db, cookieHeader: string | undefined, mfaRoles: readonly MfaRole[]): { user: AuthUser; tokenHash: string; restriction: SessionRestriction | null } | null {
   if (!cookieHeader) return null;
   let token: string | undefined;
   try {
@@ -138,7 +133,7 @@ export function authenticateSession(db: Db, cookieHeader: string | undefined): {
   let restriction: SessionRestriction | null = null;
   if (stage === 'mfa') restriction = 'mfa_required';
   else if (mustChangePassword) restriction = 'password_change_required';
-  else if (!totpEnrolled(totpSecret) && mfaRequiredFor(db, user)) restriction = 'mfa_enrolment_required';
+  else if (!totpEnrolled(totpSecret) && mfaRequiredFor(db, user, mfaRoles)) restriction = 'mfa_enrolment_required';
   return { user, tokenHash, restriction };
 }
 
@@ -147,8 +142,8 @@ export function authenticateSession(db: Db, cookieHeader: string | undefined): {
  * null. Used by REST, Socket.IO and the Yjs upgrade alike so there is exactly one notion of "who is this";
  * a session that still owes a password change or a second factor is not signed in for them.
  */
-export function authenticateCookie(db: Db, cookieHeader: string | undefined): { user: AuthUser; tokenHash: string } | null {
-  const a = authenticateSession(db, cookieHeader);
+export function authenticateCookie(db: Db, cookieHeader: string | undefined, mfaRoles: readonly MfaRole[]): { user: AuthUser; tokenHash: string } | null {
+  const a = authenticateSession(db, cookieHeader, mfaRoles);
   return a && !a.restriction ? { user: a.user, tokenHash: a.tokenHash } : null;
 }
 

@@ -197,7 +197,7 @@ export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: 
     // Browsers always send Origin on a WebSocket/XHR handshake; a foreign one is a cross-site attempt
     // riding on the cookie. Non-browser clients (tests, tools) send none and are allowed.
     if (origin && !originAllowed(origin, h.headers.host, config)) return next(connectError('csrf', 'Foreign origin refused'));
-    const auth = authenticateCookie(db, h.headers.cookie);
+    const auth = authenticateCookie(db, h.headers.cookie, config.mfaRequiredRoles);
     if (!auth) return next(connectError('unauthenticated', 'Sign in first'));
     const version = (h.auth as { protocolVersion?: unknown } | undefined)?.protocolVersion;
     if (version !== PROTOCOL_VERSION) return next(connectError('protocol_mismatch', `Protocol version ${PROTOCOL_VERSION} required; reload the app`));
@@ -320,7 +320,7 @@ export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: 
 
     // The handshake's session may have ended since (logout, expiry, deactivation): check it again now and then.
     if (Date.now() - sd.checkedAt >= hubOptions.sessionRecheckMs) {
-      if (!authenticateCookie(db, sd.cookie)) {
+      if (!authenticateCookie(db, sd.cookie, config.mfaRequiredRoles)) {
         respond(fail('unauthenticated', 'Your session has ended; sign in again'));
         socket.disconnect(true);
         return;

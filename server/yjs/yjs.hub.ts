@@ -401,7 +401,7 @@ export class YjsHub {
       if (filter.meetingId !== undefined && d.parsed.meetingId !== filter.meetingId) continue;
       for (const c of [...d.conns]) {
         if (filter.userId !== undefined && c.user.id !== filter.userId) continue;
-        const auth = authenticateCookie(this.db, c.cookie);
+        const auth = authenticateCookie(this.db, c.cookie, this.config.mfaRequiredRoles);
         if (!auth || auth.user.id !== c.user.id) {
           this.closeConn(c, CLOSE_CODES.unauthenticated, 'session ended');
           closedCount++;
@@ -449,7 +449,7 @@ export class YjsHub {
     const origin = req.headers.origin;
     if (origin && !originAllowed(origin, req.headers.host, this.config)) return refuse(CLOSE_CODES.forbidden, 'origin not allowed');
     const cookie = req.headers.cookie ?? '';
-    const auth = authenticateCookie(this.db, cookie);
+    const auth = authenticateCookie(this.db, cookie, this.config.mfaRequiredRoles);
     if (!auth) return refuse(CLOSE_CODES.unauthenticated, 'sign in first');
     let name: string;
     try {
