@@ -38,7 +38,6 @@ export interface PdfPoolOptions {
 type Task =
   | { kind: 'inspect'; path: string }
   | { kind: 'watermark'; path: string; lines: string[] }
-  | { kind: 'editable'; path: string }
   | { kind: 'annotated'; path: string; items: unknown[]; lines: string[] }
   | { kind: 'render'; name: RenderName; input: unknown };
 type Pending = { task: Task; resolve: (v: unknown) => void; reject: (e: unknown) => void };
@@ -65,7 +64,7 @@ export class PdfPool {
   private seq = 0;
   private closed = false;
   private readonly all = new Set<Worker>();
-  private readonly done: Record<Task['kind'], number> = { inspect: 0, watermark: 0, editable: 0, annotated: 0, render: 0 };
+  private readonly done: Record<Task['kind'], number> = { inspect: 0, watermark: 0, annotated: 0, render: 0 };
 
   constructor(private readonly opts: PdfPoolOptions) {}
 
@@ -80,15 +79,6 @@ export class PdfPool {
   /** A copy of the PDF with `lines` stamped across every page and in the footer. */
   async watermark(file: string, lines: string[]): Promise<Uint8Array> {
     const r = (await this.run({ kind: 'watermark', path: file, lines })) as Result;
-    return r.bytes!;
-  }
-
-  /**
-   * The PDF's bytes ready for pdf-lib: decrypted (and re-saved) when it is encrypted with an empty
-   * user password, which pdf-lib alone cannot edit; the file as it is otherwise.
-   */
-  async editable(file: string): Promise<Uint8Array> {
-    const r = (await this.run({ kind: 'editable', path: file })) as Result;
     return r.bytes!;
   }
 

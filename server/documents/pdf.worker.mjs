@@ -1,7 +1,7 @@
 // Runs in a worker_thread with resourceLimits (see pdf.pool.ts); the pool sends one task at a time
 // and terminates the worker when a task overruns its time limit. Plain ESM JavaScript so it loads
 // the same way under node, tsx and vitest. Tasks: `inspect` (page count, text per page, encryption)
-// with pdfjs-dist's legacy build; `watermark`, `editable` and `annotated` (an annotated copy:
+// with pdfjs-dist's legacy build; `watermark` and `annotated` (an annotated copy:
 // editable + flatten + watermark) with pdf-lib; `render` (a generated PDF: one of the TypeScript
 // renderers of server/pdf/pdf.renderers.ts).
 import fs from 'node:fs/promises';
@@ -176,11 +176,7 @@ async function watermarkBytes(bytes, lines, fontPath) {
   return pdf.save({ useObjectStreams: false });
 }
 
-/** The file's bytes, decrypted when it is encrypted with an empty user password (for pdf-lib edits elsewhere). */
-async function editable(task) {
-  return { ok: true, bytes: await editableBytes(task.path) };
-}
-
+/** The file's bytes, decrypted when it is encrypted with an empty user password (pdf-lib cannot edit those). */
 async function editableBytes(file) {
   const bytes = await fs.readFile(file);
   // Cheap test first: a file without the word /Encrypt is not encrypted and is passed on as it is.
@@ -203,7 +199,7 @@ async function render(task) {
   return { ok: true, bytes, warnings };
 }
 
-const TASKS = { inspect, watermark, editable, annotated, render };
+const TASKS = { inspect, watermark, annotated, render };
 
 parentPort.on('message', ({ id, task }) => {
   const run = TASKS[task.kind] ?? inspect;
