@@ -11,7 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 export class AppMetrics {
   readonly registry = new Registry();
-  /** Set by the metrics attachment: the SFU was running at start, so /readyz expects it to stay up. */
+  /** Set by the metrics module's start: the SFU was running at start, so /readyz expects it to stay up. */
   sfuExpected = false;
   /** What the last /readyz (or scrape) measured: free bytes on the data disk, the database probe. */
   readonly figures: { freeBytes: number | null; dbProbeSeconds: number | null } = { freeBytes: null, dbProbeSeconds: null };

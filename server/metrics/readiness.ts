@@ -13,7 +13,7 @@ export interface Readiness {
   checks: { db: ReadyCheck; disk: ReadyCheck; sfu: ReadyCheck & { status: 'ok' | 'disabled' } };
 }
 
-/** What the readiness checks measured last (also exported as gauges by the metrics attachment). */
+/** What the readiness checks measured last (also exported as gauges by the metrics module, metrics.attachment.ts). */
 export interface ReadyFigures {
   freeBytes: number | null;
   dbProbeSeconds: number | null;
