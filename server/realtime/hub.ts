@@ -4,6 +4,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Ack } from '../../shared/protocol/common.js';
+import type { PushData, PushName } from '../../shared/protocol/socket-events.js';
 import { type ErrorCode, isErrorCode } from '../../shared/protocol/errors.js';
 import {
   CommandId,
@@ -109,9 +110,9 @@ export interface RealtimeHub {
    * waiting for a final count) are served in the first slice. Sockets that join after the call get
    * the change in their snapshot instead.
    */
-  broadcast<T>(meetingId: number, event: string, data: T, opts?: { first?: Iterable<number> }): void;
+  broadcast<E extends PushName>(meetingId: number, event: E, data: PushData<E>, opts?: { first?: Iterable<number> }): void;
   /** Pushes `data` to every socket of one user (not sequenced), e.g. a private confirmation. */
-  toUser<T>(userId: number, event: string, data: T): void;
+  toUser<E extends PushName>(userId: number, event: E, data: PushData<E>): void;
   /** The current `seq` of a meeting room in this epoch. */
   seq(meetingId: number): number;
   /** Users with at least one socket joined to the meeting room. */

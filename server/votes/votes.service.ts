@@ -1,3 +1,4 @@
+import type { RealtimeHub } from '../realtime/hub.js';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { CreateVoteBody, Delegation, MyVote, TallyResultView, VoteSettings, VoteView } from '../../shared/protocol/votes.js';
 import type { ErrorCode } from '../../shared/protocol/errors.js';
@@ -28,10 +29,8 @@ import {
 import { assertProxy, committeeVoteSettings, isRoomStation, proxyError, proxySettings, rollParticipant, rollParticipants } from './votes.rules.js';
 
 /** How the service reaches the meeting room; set by the socket domain (server/votes/votes.socket.ts). */
-export interface VotePublisher {
-  broadcast(meetingId: number, event: string, data: unknown, opts?: { first?: Iterable<number> }): void;
-  toUser(userId: number, event: string, data: unknown): void;
-}
+/** The hub's typed pushes (only events of shared/protocol's push table, with their payloads). */
+export type VotePublisher = Pick<RealtimeHub, 'broadcast' | 'toUser'>;
 
 /** Tunables (benchmarks and tests may lower the interval). */
 export const voteOptions = {

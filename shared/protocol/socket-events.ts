@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { REALTIME_COMMANDS, REALTIME_PUSHES, type ClientToServerEvents, type ServerToClientEvents } from './realtime.js';
 import { LIVE_COMMANDS, LIVE_PUSHES } from './live.js';
 import { VOTE_COMMANDS, VOTE_PUSHES } from './votes.js';
@@ -27,5 +28,7 @@ export type Commands = typeof COMMANDS;
 export type Pushes = typeof PUSHES;
 export type CommandName = keyof Commands & string;
 export type PushName = keyof Pushes & string;
+/** The payload of one push, as the server builds it (before `seq` is stamped). Broadcasts accept only these. */
+export type PushData<E extends PushName> = z.input<Pushes[E]>;
 export type C2S = ClientToServerEvents<Commands>;
 export type S2C = ServerToClientEvents<Pushes>;
