@@ -203,4 +203,21 @@ describe('backup and restore', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['ecabinet-20261201T020000Z', 'ecabinet-20261201T030000Z']);
     for (const d of scheduledBackups(dir)) await verifyBackup(d);
   });
+
+  it('with ECABINET_BACKUP_DIR set the server takes backups on its own every interval and keeps the newest ECABINET_BACKUP_KEEP', async () => {
+    const dir = tmp('server-scheduled');
+    const lines: string[] = [];
+    const written = () => lines.filter((l) => l.includes('"msg":"scheduled backup written"')).length;
+    // Every 1.5 s (folder names are to the second), keep 2.
+    const s = await startTestServer({ config: { backup: { dir, intervalHours: 1.5 / 3600, keep: 2 } }, logLevel: 'info', logTo: { write: (l) => void lines.push(l) } });
+    try {
+      await until(() => written() >= 3, { timeout: 30_000, what: 'three scheduled backups' });
+    } finally {
+      await s.close();
+    }
+    const kept = scheduledBackups(dir);
+    expect(kept).toHaveLength(2);
+    expect(fs.readdirSync(dir).sort()).toEqual(kept.map((d) => path.basename(d)));
+    for (const d of kept) await verifyBackup(d);
+  });
 });

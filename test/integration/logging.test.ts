@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestServer, startTestServer } from '../helpers/server.js';
+import { type TestServer, startTestServer, until } from '../helpers/server.js';
 
 describe('structured logs', () => {
   let s: TestServer;
@@ -21,6 +21,21 @@ describe('structured logs', () => {
     expect(all).not.toContain('ecabinet-demo');
     expect(all).not.toContain('sai-mat-khau-bi-mat');
     expect(all).not.toContain(c.cookie.split('=')[1]);
+  });
+
+  it('an error response names its request id: the same as its X-Request-Id header and its log line, so support can find the logs', async () => {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const missing = await (await s.login('member3')).get('/api/meetings/987654');
+    // A body the JSON parser refuses goes through the same funnel.
+    const res = await fetch(`${s.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: s.url }, body: '{"username":' });
+    const malformed = { status: res.status, headers: res.headers, body: await res.json() };
+    for (const [r, status] of [[missing, 404], [malformed, 400]] as const) {
+      expect(r.status).toBe(status);
+      const id = r.headers.get('x-request-id');
+      expect(id).toMatch(uuid);
+      expect(r.body.error.requestId).toBe(id);
+      await until(() => lines.some((l) => JSON.parse(l).req?.id === id && JSON.parse(l).res?.statusCode === status), { what: `the log line of request ${id}` });
+    }
   });
 
   it('login attempts are throttled per IP', async () => {
