@@ -13,4 +13,9 @@ if [ $# -eq 0 ]; then
   echo "typecheck (tsc --noEmit)…"
   npx tsc -p tsconfig.json --noEmit
 fi
-exec npx vitest run "$@"
+# Tests run in a random order (files, and the tests inside unit and integration files; an e2e file is one
+# journey whose steps run in order). The seed is printed so an order-dependent failure can be replayed:
+#   ECABINET_TEST_SEED=<seed> npm test [files…]
+seed="${ECABINET_TEST_SEED:-$(( (RANDOM << 15) | RANDOM ))}"
+echo "test order: shuffled, seed ${seed} (replay with ECABINET_TEST_SEED=${seed} npm test)"
+exec npx vitest run --sequence.shuffle --sequence.seed="$seed" "$@"

@@ -107,7 +107,9 @@ async function sweep(list: typeof visits, vp: 'tablet' | 'phone', locale: 'vi' |
   return found;
 }
 
-describe('accessibility of every view', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('accessibility of every view', { shuffle: false }, () => {
   it('every route, as each role that reaches it, at 1024×768 in Vietnamese: no serious or critical axe-core violation', async () => {
     // Every route of the app is visited.
     expect(ROUTES.map((r) => r.path).filter((p) => p !== '/' && !visits.some((v) => v.route === p))).toEqual([]);

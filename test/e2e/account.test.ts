@@ -16,7 +16,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('my account in the browser', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('my account in the browser', { shuffle: false }, () => {
   it('a user reaches "my account" from the header, changes their password, sees their sessions (vi, tablet; axe-clean, 44 px)', async () => {
     const u = await buildUser(server);
     const page = await newPage(browser, server.url);

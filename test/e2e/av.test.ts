@@ -9,7 +9,9 @@ import { connectSocket, connected, type TestSocket } from '../helpers/socket.js'
  * the room station join the demo meeting's A/V; the chair runs the floor from a socket.
  * "Heard" = inbound audio bytes from that person increasing in the listener's getStats.
  */
-describe('smart-room audio/video in the browser', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('smart-room audio/video in the browser', { shuffle: false }, () => {
   let srv: TestServer;
   let browser: Browser;
   let ids: Record<string, number>;

@@ -27,7 +27,9 @@ afterAll(async () => {
 const viewer = (page: Page) => page.locator('ec-pdf-viewer');
 const pageBox = (page: Page, n: number) => page.locator(`ec-pdf-viewer .pg[data-page="${n}"]`);
 
-describe('meeting documents in the browser', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('meeting documents in the browser', { shuffle: false }, () => {
   it('the secretary uploads a PDF to an agenda item from the meeting pack and sees its per-file result', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
     await login(page, 'secretary');

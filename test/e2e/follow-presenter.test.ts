@@ -112,7 +112,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('follow the presenter in the browser', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('follow the presenter in the browser', { shuffle: false }, () => {
   it('the presenter moves page and zoom: each follower shows the same page, drawn at the same relative width; a follower who scrolls away sees a banner and returns with one tap', async () => {
     // The chair picks the document and presents it.
     await presenting();

@@ -9,7 +9,9 @@ import { type TestServer, buildMeeting, startTestServer } from '../helpers/serve
  * agenda in Vietnamese at 1024×768, the guest does not see the meeting at all.
  * Needs the built client (`npm run build`; scripts/test.sh builds when sources are newer).
  */
-describe('foundation e2e: prepare, publish and read a meeting in the web client', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('foundation e2e: prepare, publish and read a meeting in the web client', { shuffle: false }, () => {
   let server: TestServer;
   let browser: Browser;
   const title = 'Phiên họp chuyên đề Chuyển đổi số tháng 12';

@@ -9,7 +9,9 @@ import { type TestServer, buildMeeting, startTestServer, userIds } from '../help
  * text over the Yjs hub), a member follows them live on a phone and cannot edit. Screenshots in vi
  * and en. Needs the built client (`npm run build`).
  */
-describe('item notes e2e: secretaries co-edit, a member follows live', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('item notes e2e: secretaries co-edit, a member follows live', { shuffle: false }, () => {
   let server: TestServer;
   let browser: Browser;
 

@@ -12,7 +12,9 @@ import { pdf, upload } from '../integration/documents-helpers.js';
  * document and moves to page 5; member1's viewer (following the presenter) moves to page 5 too.
  * Needs the built client (`npm run build`).
  */
-describe('live meeting e2e: console, member tablet and room display', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('live meeting e2e: console, member tablet and room display', { shuffle: false }, () => {
   let server: TestServer;
   let browser: Browser;
   let chair: Page;

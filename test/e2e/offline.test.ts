@@ -13,7 +13,9 @@ import { pdf, upload } from '../integration/documents-helpers.js';
  * offline too, so nothing reaches the server while "offline": what the member sees comes from the
  * service worker and the offline copy on the tablet.
  */
-describe('offline e2e: installable app, meeting packs ready offline, remote wipe', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('offline e2e: installable app, meeting packs ready offline, remote wipe', { shuffle: false }, () => {
   let server: TestServer;
   let wifi: NetSwitch;
   let browser: Browser;

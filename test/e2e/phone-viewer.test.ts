@@ -63,7 +63,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('the document viewer on a phone', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('the document viewer on a phone', { shuffle: false }, () => {
   it('live view at 390×844 (en): page and zoom in one row, the rest under "⋯"; nothing sideways, 44 px targets, axe-clean, closed and open; Escape and a tap outside close the panel; the annotation tools fit as well', async () => {
     const page = await signedIn(m.members[0], VIEWPORTS.phone, 'en');
     await page.goto(`/meetings/${m.meetingId}/live`);

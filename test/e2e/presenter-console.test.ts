@@ -87,7 +87,9 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('presenting from the chair console', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('presenting from the chair console', { shuffle: false }, () => {
   it('the chair presents and moves pages from the console (within the document\'s pages); the follower\'s page moves; the console is axe-clean with 44 px targets', async () => {
     const { m, consolePage, member } = await setup('Họp trình chiếu từ bảng điều khiển');
     // The current item's document is preselected; nobody presents yet.

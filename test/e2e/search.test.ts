@@ -33,7 +33,9 @@ async function chooseLanguage(page: Page, lang: 'vi' | 'en') {
   await expect.poll(() => page.locator('html').getAttribute('lang')).toBe(lang);
 }
 
-describe('search in the browser', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('search in the browser', { shuffle: false }, () => {
   for (const run of [
     { size: 'tablet', viewport: VIEWPORTS.tablet, lang: 'vi' },
     { size: 'phone', viewport: VIEWPORTS.phone, lang: 'en' },

@@ -28,7 +28,9 @@ async function cutNavLinks(page: Page): Promise<string[]> {
   );
 }
 
-describe('app shell', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('app shell', { shuffle: false }, () => {
   it('English chosen on the login page survives the login and becomes the account language (after a reload too)', async () => {
     const page = await newPage(browser, server.url);
     await page.goto('/login');

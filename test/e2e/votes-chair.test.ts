@@ -11,7 +11,9 @@ import { connectSocket, connected, newCommandId } from '../helpers/socket.js';
  * the console, a proxy holder's two ballots, the roll-call table everywhere after the close; and the
  * committee's voting rules in the admin's committee form.
  */
-describe('votes e2e: the chair’s view', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('votes e2e: the chair’s view', { shuffle: false }, () => {
   let server: TestServer;
   let browser: Browser;
   let m: BuiltMeeting;

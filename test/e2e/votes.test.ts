@@ -11,7 +11,9 @@ import { connectSocket, connected, newCommandId } from '../helpers/socket.js';
  * confirmation and get their receipt, the chair closes it: every screen shows the same counts, outcome
  * and explanation. Needs the built client (`npm run build`).
  */
-describe('votes e2e: chair console, three member tablets and the room display', () => {
+// One journey in steps: they share the browsers, the server and the meeting, and run in the order written
+// (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
+describe('votes e2e: chair console, three member tablets and the room display', { shuffle: false }, () => {
   let server: TestServer;
   let browser: Browser;
   let chair: Page;

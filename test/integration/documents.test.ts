@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HttpClient, type TestServer, startTestServer, userIds } from '../helpers/server.js';
+import { type HttpClient, type TestServer, buildMeeting, startTestServer, userIds } from '../helpers/server.js';
 import { pdf, upload } from './documents-helpers.js';
 
 async function pdfText(bytes: Uint8Array): Promise<string> {
@@ -38,14 +38,17 @@ describe('meeting documents', () => {
   afterAll(() => s.close());
 
   it('the secretary uploads PDFs to agenda items and every participant sees them in the meeting pack, in agenda order', async () => {
-    const a = await upload(secretary, 1, items[2].id, pdf('seed-2.pdf'), 'seed-2.pdf', { title: 'Báo cáo chuyển đổi số' });
+    // A meeting of its own: the file's other tests add documents to the demo meeting's items.
+    const own = await buildMeeting(secretary, { agendaItems: 3, publish: true });
+    const items = (await secretary.get(`/api/meetings/${own.meetingId}/agenda`)).body.items as { id: number }[];
+    const a = await upload(secretary, own.meetingId, items[2].id, pdf('seed-2.pdf'), 'seed-2.pdf', { title: 'Báo cáo chuyển đổi số' });
     expect(a.status).toBe(201);
     expect(a.body).toMatchObject({ title: 'Báo cáo chuyển đổi số', access: 'all', published: true, current: { pageCount: 4, version: 1, fileName: 'seed-2.pdf' } });
-    const b = await upload(secretary, 1, items[1].id, pdf('seed-0.pdf'), 'seed-0.pdf');
+    const b = await upload(secretary, own.meetingId, items[1].id, pdf('seed-0.pdf'), 'seed-0.pdf');
     expect(b.status).toBe(201);
     expect(b.body.title).toBe('seed-0');
 
-    const pack = await member1.get('/api/meetings/1/documents');
+    const pack = await member1.get(`/api/meetings/${own.meetingId}/documents`);
     expect(pack.status).toBe(200);
     expect(pack.body.items.map((i: { id: number }) => i.id)).toEqual(items.map((i) => i.id));
     const titles = pack.body.items.flatMap((i: { documents: { title: string }[] }) => i.documents.map((d) => d.title));

@@ -118,7 +118,10 @@ describe('reminder e-mails through a real SMTP server', () => {
     now = Date.parse(deadline) - 86400_000 + 1000; // the 24-hour reminder
     await runTwice();
     const mails = sink.withKeyPrefix(`consultation:${c.body.id}:`);
-    expect(mails.flatMap((m) => m.rcpt).sort()).toEqual(['member2@demo.ecabinet.local', 'member6@demo.ecabinet.local']);
+    // Their addresses as they are now (another test of this file changes member6's).
+    const users = (await admin.get('/api/users')).body.users as { id: number; email: string }[];
+    const emailOf = (id: number) => users.find((u) => u.id === id)!.email;
+    expect(mails.flatMap((m) => m.rcpt).sort()).toEqual([emailOf(ids.member2), emailOf(ids.member6)].sort());
     for (const m of mails) {
       expect(m.subject).toBe('[E-Cabinet] Nhắc trả lời lấy ý kiến: Dự thảo Kế hoạch chuyển đổi số năm 2026');
       expect(m.text).toContain(`${APP_URL}/consultations`);

@@ -33,6 +33,14 @@ beforeAll(async () => {
   notes = itemNotesDocName(1, itemIds[0]);
 });
 
+/** A new agenda item of meeting 1 whose notes document no other test touches (tests run in any order). */
+async function freshItem(): Promise<number> {
+  const agenda = await secretary.get('/api/meetings/1/agenda');
+  const r = await secretary.post('/api/meetings/1/agenda/items', { version: agenda.body.version, title: `Ghi chú riêng ${Math.random().toString(36).slice(2, 8)}` });
+  expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
+  return Math.max(...(r.body.items as { id: number }[]).map((i) => i.id));
+}
+
 afterAll(async () => {
   for (const p of open) p.destroy();
   await server.close();
@@ -40,7 +48,7 @@ afterAll(async () => {
 
 describe('Yjs hub: item notes over the y-websocket protocol', () => {
   it('several writers converge and read-only participants see the text while their own updates are dropped', async () => {
-    const name = itemNotesDocName(1, itemIds[1]);
+    const name = itemNotesDocName(1, await freshItem());
     const a = provider(name, secretary);
     const b = provider(name, await server.login('admin'));
     const reader = provider(name, member1);
@@ -65,7 +73,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   });
 
   it('awareness is relayed between connections, including read-only ones', async () => {
-    const name = itemNotesDocName(1, itemIds[2]);
+    const name = itemNotesDocName(1, await freshItem());
     const writer = provider(name, secretary);
     const reader = provider(name, member2);
     await Promise.all([writer, reader].map(synced));
@@ -100,7 +108,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   });
 
   it('closes a connection that sends invalid messages with 4400 without touching the document or other clients', async () => {
-    const name = itemNotesDocName(1, itemIds[3]);
+    const name = itemNotesDocName(1, await freshItem());
     const good = provider(name, secretary);
     await synced(good);
     good.text.insert(0, 'intact');
@@ -136,7 +144,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   });
 
   it('refuses a frame over maxPayload (1009), an update that would grow the document past its limit and a pile of unintegrated updates (4413)', async () => {
-    const name = itemNotesDocName(1, itemIds[4]);
+    const name = itemNotesDocName(1, await freshItem());
     const hub = server.app.ctx.yjs;
     const { ws, closed } = await rawSocket(server.url, name, secretary.cookie);
     ws.send(new Uint8Array(3 * 1024 * 1024));
@@ -182,7 +190,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   });
 
   it('closes a connection that floods messages with 1013 (transient) while others keep syncing, and its provider comes back', async () => {
-    const name = itemNotesDocName(1, itemIds[3]);
+    const name = itemNotesDocName(1, await freshItem());
     const good = provider(name, secretary);
     await synced(good);
     const { ws, closed } = await rawSocket(server.url, name, member1.cookie);
@@ -240,7 +248,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
 
   it('withDoc writes like a client (persisted and broadcast) and onChange reports the committed content, debounced', async () => {
     const hub = server.app.ctx.yjs;
-    const name = itemNotesDocName(1, itemIds[0]);
+    const name = itemNotesDocName(1, await freshItem());
     const seen: string[] = [];
     const off = hub.onChange('item-notes', (n, doc) => {
       if (n === name) seen.push(doc.getText('t').toString());
@@ -264,7 +272,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
 
   it('compaction replaces many stored updates by one row with exactly the same content', async () => {
     const hub = server.app.ctx.yjs;
-    const name = itemNotesDocName(1, itemIds[5] ?? itemIds[1]);
+    const name = itemNotesDocName(1, await freshItem());
     hub.setOptions({ compactAfterUpdates: 40, compactMinIntervalMs: 200 });
     try {
       const w = provider(name, secretary);
@@ -294,7 +302,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
 
   it('unloads a document after its last connection leaves, and reloads it from SQLite', async () => {
     const hub = server.app.ctx.yjs;
-    const name = itemNotesDocName(1, itemIds[2]);
+    const name = itemNotesDocName(1, await freshItem());
     hub.setOptions({ unloadAfterMs: 50 });
     try {
       const w = provider(name, secretary);
