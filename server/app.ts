@@ -49,7 +49,7 @@ const restrictionMessage: Record<SessionRestriction, string> = {
  */
 export function createApp({ db, config, log }: { db: Db; config: Config; log: Logger }): App {
   const notifier = new Notifier();
-  const api = new Api({ settled: () => notifier.flush() });
+  const api = new Api({ settled: () => notifier.flush(), checkResponses: config.env !== 'production' });
   const bus = new EventBus();
   const ctx: AppContext = {
     db,

@@ -88,7 +88,7 @@ export function authRoutes(ctx: AppContext): void {
     },
   );
 
-  api.route({ method: 'post', path: '/api/auth/logout', summary: 'Sign out', tags, access: 'public' }, ({ req, res }) => {
+  api.route({ method: 'post', path: '/api/auth/logout', summary: 'Sign out', tags, access: 'public', noContent: true }, ({ req, res }) => {
     if (req.sessionTokenHash) {
       destroySession(db, req.sessionTokenHash);
       ctx.bus.emit('session:ended', { tokenHash: req.sessionTokenHash });
@@ -153,7 +153,7 @@ export function authRoutes(ctx: AppContext): void {
     ({ req, user }) => ({ sessions: listSessions(db, user.id, req.sessionTokenHash) }),
   );
   api.route(
-    { method: 'delete', path: '/api/auth/sessions/:id', summary: 'End one of my sessions (its sockets and Yjs connections close at once)', tags, access: 'user', params: SessionParams },
+    { method: 'delete', path: '/api/auth/sessions/:id', summary: 'End one of my sessions (its sockets and Yjs connections close at once)', tags, access: 'user', params: SessionParams, noContent: true },
     ({ user, params }) => {
       const hash = sessionHashById(db, user.id, params.id);
       if (!hash) throw notFound('Session');

@@ -88,7 +88,7 @@ export function documentRoutes(ctx: AppContext): void {
     ({ user, params, req, res }) => replaceDocument(deps, user, params.id, req, res),
   );
   api.route(
-    { method: 'delete', path: '/api/documents/:id', summary: 'Remove a document (meeting secretary)', tags, access: 'user', params: DocumentParams },
+    { method: 'delete', path: '/api/documents/:id', summary: 'Remove a document (meeting secretary)', tags, access: 'user', params: DocumentParams, noContent: true },
     ({ user, params }) => removeDocument(ctx, user, params.id),
   );
   api.route(

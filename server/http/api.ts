@@ -8,8 +8,20 @@ export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 /** Who may call a route at all; finer rules (meeting role) live in the services. */
 export type Access = 'public' | 'user' | 'admin';
 
+/**
+ * What a route answers on success; every route declares exactly one, so a route without a documented
+ * response is a type error: a JSON `response` schema (checked against the handler's result outside
+ * production), a non-JSON `responseContentType` (downloads, streams), or `noContent: true` (204, no body).
+ */
+export type RouteResponse =
+  | { response: ZodType; responseContentType?: never; noContent?: never }
+  | { responseContentType: string; response?: never; noContent?: never }
+  | { noContent: true; response?: never; responseContentType?: never };
+
 /** A REST route described once: it validates requests and documents itself in OpenAPI. */
-export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType> {
+export type RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType> = RouteSpecBase<P, Q, B> & RouteResponse;
+
+interface RouteSpecBase<P extends ZodType, Q extends ZodType, B extends ZodType> {
   method: Method;
   /** Express-style path: `/api/meetings/:id`. */
   path: string;
@@ -23,9 +35,6 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   bodyType?: 'json' | 'raw';
   /** Documented content type of a raw body. */
   rawContentType?: string;
-  response?: ZodType;
-  /** Documented non-JSON response (downloads). */
-  responseContentType?: string;
   status?: number;
   /**
    * Heavy work (PDF rendering, exports): the handler runs through the API's bounded queue — at most
@@ -62,8 +71,12 @@ export class Api {
   private heavyRunning = 0;
   private readonly heavyWaiting: (() => void)[] = [];
 
-  /** `settled`: runs after every handler, e.g. to push the notifications its transaction recorded. */
-  constructor(private readonly opts: { settled?: () => void } = {}) {}
+  /**
+   * `settled`: runs after every handler, e.g. to push the notifications its transaction recorded.
+   * `checkResponses` (development and test, never production): a handler's JSON result must parse with
+   * its route's `response` schema, else the request fails as 500 `internal` and the zod issues are logged.
+   */
+  constructor(private readonly opts: { settled?: () => void; checkResponses?: boolean } = {}) {}
 
   /** Heavy work now: { running, waiting } (tests, health). */
   heavyStats() {
@@ -116,6 +129,7 @@ export class Api {
         const run = () => handler({ req, res, user: user as AuthUser, params, query, body } as never);
         const result = spec.heavy ? await this.heavy(run) : await run();
         if (!res.headersSent) {
+          if (this.opts.checkResponses) checkResponse(spec as RouteSpec<ZodType, ZodType, ZodType>, result);
           if (result === undefined) res.status(spec.status ?? 204).end();
           else res.status(spec.status ?? 200).json(result);
         }
@@ -125,6 +139,21 @@ export class Api {
         this.opts.settled?.();
       }
     });
+  }
+}
+
+/** Throws (→ 500 `internal`, logged by the error funnel) when a result drifts from what the route documents. */
+function checkResponse(spec: RouteSpec<ZodType, ZodType, ZodType>, result: unknown): void {
+  const route = `${spec.method.toUpperCase()} ${spec.path}`;
+  if (spec.noContent) {
+    if (result !== undefined) throw new Error(`Response check: ${route} declares no content but its handler returned a value`);
+    return;
+  }
+  if (!spec.response || result === undefined) return;
+  const r = spec.response.safeParse(result);
+  if (!r.success) {
+    const issues = r.error.issues.slice(0, 20).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw Object.assign(new Error(`Response check: ${route} returned a body its response schema refuses: ${issues.join('; ')}`), { route, issues });
   }
 }
 

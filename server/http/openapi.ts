@@ -39,7 +39,7 @@ export function buildOpenApi(api: Api, version: string) {
       security: spec.access === 'public' ? [] : [{ session: [] }],
       'x-access': spec.access,
       responses: {
-        [String(spec.status ?? (spec.response || spec.responseContentType ? 200 : 204))]: spec.responseContentType
+        [String(spec.status ?? (spec.noContent ? 204 : 200))]: spec.responseContentType
           ? { description: 'OK', content: { [spec.responseContentType]: {} } }
           : spec.response
             ? { description: 'OK', content: { 'application/json': { schema: jsonSchema(spec.response, 'output') } } }

@@ -13,7 +13,7 @@ export function notificationRoutes({ api, db }: AppContext): void {
     ({ user }) => listNotifications(db, user),
   );
   api.route(
-    { method: 'post', path: '/api/notifications/:id/read', summary: 'Mark one notification read', tags: ['notifications'], access: 'user', params: IdParams },
+    { method: 'post', path: '/api/notifications/:id/read', summary: 'Mark one notification read', tags: ['notifications'], access: 'user', params: IdParams, noContent: true },
     ({ user, params }) => {
       const r = db
         .update(notifications)
@@ -25,7 +25,7 @@ export function notificationRoutes({ api, db }: AppContext): void {
     },
   );
   api.route(
-    { method: 'post', path: '/api/notifications/read-all', summary: 'Mark all my notifications read', tags: ['notifications'], access: 'user' },
+    { method: 'post', path: '/api/notifications/read-all', summary: 'Mark all my notifications read', tags: ['notifications'], access: 'user', noContent: true },
     ({ user }) => {
       db.update(notifications)
         .set({ readAt: new Date().toISOString() })

@@ -34,7 +34,8 @@ export function offlineRoutes(ctx: AppContext): void {
       tags,
       access: 'user',
       params: IdParams,
-      responseContentType: 'application/json',
+      // JSON written here (gzip when accepted), already parsed with its schema.
+      response: DocumentText,
     },
     ({ user, params, req, res }) => {
       const body = JSON.stringify(DocumentText.parse(documentText(db, user, params.id)));
@@ -60,6 +61,7 @@ export function offlineRoutes(ctx: AppContext): void {
       tags,
       access: 'admin',
       params: DeviceParams,
+      noContent: true,
     },
     ({ user, params }) => {
       revokeDevice(db, user, params.id, params.deviceId);

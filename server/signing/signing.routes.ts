@@ -13,7 +13,7 @@ export function signingRoutes(ctx: AppContext): void {
     ({ user }) => ({ certificate: certificateInfo(db, user.id) }),
   );
   api.route(
-    { method: 'post', path: '/api/signing/me/pin', summary: 'Change my signing PIN (wrong old PINs count towards the lock)', tags, access: 'user', body: ChangePinBody },
+    { method: 'post', path: '/api/signing/me/pin', summary: 'Change my signing PIN (wrong old PINs count towards the lock)', tags, access: 'user', body: ChangePinBody, noContent: true },
     async ({ user, body }) => {
       await changePin(db, config, user.id, body.oldPin, body.newPin);
     },
@@ -45,7 +45,7 @@ export function signingRoutes(ctx: AppContext): void {
     ({ user, body }) => issueOwnDemoIdentity(db, config, user.id, body.pin, body.oldPin),
   );
   api.route(
-    { method: 'delete', path: '/api/admin/users/:id/certificate', summary: "Remove a user's signing certificate (admin; the person installs a new one themselves)", tags, access: 'admin', params: IdParams },
+    { method: 'delete', path: '/api/admin/users/:id/certificate', summary: "Remove a user's signing certificate (admin; the person installs a new one themselves)", tags, access: 'admin', params: IdParams, noContent: true },
     ({ user, params }) => {
       removeIdentity(db, user.id, params.id);
     },
