@@ -58,7 +58,7 @@ describe('offline e2e: installable app, meeting packs ready offline, remote wipe
     await page.waitForURL(/\/meetings/);
     await page.locator('[data-testid="current-user"]').waitFor({ state: 'attached' });
     // The service worker controls the page from its first visit (clients.claim).
-    await page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 30_000 });
+    await page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 90_000 });
   }
 
   async function goOffline(page: Page) {

@@ -70,7 +70,7 @@ export class ChildServer {
           return false;
         }
       },
-      { timeout: 60_000, interval: 100, what: 'child server up' },
+      { timeout: 150_000, interval: 100, what: 'child server up' },
     );
   }
 
