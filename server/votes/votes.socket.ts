@@ -9,10 +9,7 @@ import { votesOf } from './votes.service.js';
  */
 export const votesSocket: SocketDomain = (hub, ctx) => {
   const svc = votesOf(ctx);
-  svc.publisher = {
-    broadcast: (m, e, d, o) => hub.broadcast(m, e, d, o),
-    toUser: (u, e, d) => hub.toUser(u, e, d),
-  };
+  svc.publisher = hub; // its typed broadcast/toUser
   hub.onPresence((meetingId) => svc.presenceChanged(meetingId));
   ctx.bus.on('meeting:changed', ({ meetingId }) => svc.refreshMeeting(meetingId));
   svc.resumeTimers();
