@@ -18,7 +18,7 @@ export const Env = z.object({
   ECABINET_ORIGINS: z.string().default('').describe('Extra origins allowed to make cookie-authenticated writes, comma-separated (reverse proxies).'),
   ECABINET_DEMO_PASSWORD: z.string().min(8).default('ecabinet-demo').describe('Password of the demo users seeded into an empty database (never in production).'),
   ECABINET_SESSION_HOURS: z.coerce.number().positive().default(12).describe('How long a sign-in lasts, in hours.'),
-  ECABINET_SEED: z.enum(['auto', 'never']).default('auto').describe('`auto` seeds a demo committee and meeting into an empty database outside production; `never` does not.'),
+  ECABINET_SEED: z.enum(['auto', 'admin', 'never']).default('auto').describe('`auto` seeds a demo committee and meeting into an empty database outside production; `admin` only the account `admin` (the tests: each builds its own committee and meeting); `never` nothing.'),
   ECABINET_DOCUMENT_MAX_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024).describe('Largest PDF upload in bytes (documents).'),
   SMTP_URL: z
     .string()
@@ -76,7 +76,8 @@ export interface Config {
   allowedOrigins: string[];
   demoPassword: string;
   sessionHours: number;
-  seed: boolean;
+  /** What an empty database is seeded with outside production: the demo committee and meeting, only the admin account, or nothing. */
+  seed: 'demo' | 'admin' | 'none';
   logLevel: string;
   /** Login throttling: failures per account per 15 min, attempts per IP per minute. */
   loginLimits: { perAccount: number; perIp: number };
@@ -118,7 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     allowedOrigins: e.ECABINET_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     demoPassword: e.ECABINET_DEMO_PASSWORD,
     sessionHours: e.ECABINET_SESSION_HOURS,
-    seed: e.NODE_ENV !== 'production' && e.ECABINET_SEED === 'auto',
+    seed: e.NODE_ENV === 'production' || e.ECABINET_SEED === 'never' ? 'none' : e.ECABINET_SEED === 'admin' ? 'admin' : 'demo',
     logLevel: e.LOG_LEVEL,
     loginLimits: { perAccount: 5, perIp: 30 },
     clientDir: path.resolve('dist/client'),

@@ -16,7 +16,7 @@ process.stdout.write(
     '',
     `  E-Cabinet: ${running.url}`,
     `  Data:      ${config.dataDir} (database ecabinet.sqlite, uploaded files in files/; back it up with npm run backup)`,
-    ...(config.seed ? ['  Demo users: admin, secretary, chair, member1 … member12, guest, room1 (room station)', `  Demo password: ${config.demoPassword}`] : []),
+    ...(config.seed === 'demo' ? ['  Demo users: admin, secretary, chair, member1 … member12, guest, room1 (room station)', `  Demo password: ${config.demoPassword}`] : []),
     `  Audio/video: ${sfu.status === 'ok' ? 'on' : `off — ${sfu.reason ?? 'disabled'} (everything else runs)`}`,
     '',
     '',

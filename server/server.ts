@@ -29,7 +29,7 @@ export interface RunningServer {
  */
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const db = openDb(config.dataDir);
-  if (config.seed) await seedDemo(db, config, log);
+  if (config.seed !== 'none') await seedDemo(db, config, log, config.seed);
   const app = createApp({ db, config, log });
   // Timeouts are enforced by a periodic sweep (Node's default: every 30 s); every 2 s keeps them close to their values.
   const server = http.createServer({ connectionsCheckingInterval: 2_000 }, app.express);

@@ -58,10 +58,11 @@ function hanoiTime(days: number, hour: number, minute = 0): string {
 
 /**
  * Seeds a demo committee, users, rooms and an upcoming published meeting into an EMPTY database.
- * Never runs in production (config.seed is false there); does nothing when any user exists.
+ * Never runs in production (config.seed is 'none' there); does nothing when any user exists.
+ * `what: 'admin'` seeds only the account `admin` (ECABINET_SEED=admin: the tests, which build their own data).
  * All demo users share the password `config.demoPassword` (printed by `npm start`).
  */
-export async function seedDemo(db: Db, config: Config, log: Logger): Promise<void> {
+export async function seedDemo(db: Db, config: Config, log: Logger, what: 'demo' | 'admin' = 'demo'): Promise<void> {
   const count = db.select({ n: sql<number>`count(*)` }).from(users).get()!.n;
   if (count > 0) return;
   const passwordHash = await hashPassword(config.demoPassword);
@@ -70,6 +71,7 @@ export async function seedDemo(db: Db, config: Config, log: Logger): Promise<voi
     const mk = (username: string, fullName: string, title: string | null, unit: string | null, systemRole: 'admin' | 'user' = 'user', email: string | null = `${username}@demo.ecabinet.local`) =>
       d.insert(users).values({ username, passwordHash, fullName, title, unit, systemRole, email }).returning({ id: users.id }).get().id;
     const admin = mk('admin', 'Quản trị hệ thống', 'Quản trị viên', 'Trung tâm Công nghệ thông tin', 'admin');
+    if (what === 'admin') return;
     const secretary = mk('secretary', 'Phan Thị Thu', 'Chuyên viên', 'Văn phòng UBND Thành phố');
     const chair = mk('chair', 'Trần Sỹ Thanh', 'Chủ tịch UBND Thành phố', 'UBND Thành phố Hà Nội');
     const memberIds = MEMBER_NAMES.map(([n, t, u], i) => mk(`member${i + 1}`, n, t, u));
@@ -151,5 +153,5 @@ export async function seedDemo(db: Db, config: Config, log: Logger): Promise<voi
       .run();
     audit(d, { actorId: admin, action: 'seed.demo', targetType: 'meeting', targetId: meeting.id });
   });
-  log.info('seeded demo committee, users and meeting');
+  log.info(what === 'admin' ? 'seeded the admin account' : 'seeded demo committee, users and meeting');
 }

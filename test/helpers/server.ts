@@ -17,15 +17,16 @@ export interface TestServer extends RunningServer {
 
 /**
  * Starts the real server on an ephemeral port with a fresh SQLite file in a temp data directory,
- * seeded with the demo data (users admin, secretary, chair, member1..12, guest; one meeting).
+ * seeded (`seed: 'admin'`) with the account `admin` only: each test builds its own committee, meeting and
+ * users (test/helpers/factories.ts). Without it, the demo committee and meeting (files not yet converted).
  * Pass `dataDir` to restart on an existing directory (crash/restart tests).
  */
 export async function startTestServer(
-  opts: { dataDir?: string; config?: Partial<Config>; logLevel?: string; logTo?: { write(line: string): void } } = {},
+  opts: { dataDir?: string; config?: Partial<Config>; logLevel?: string; logTo?: { write(line: string): void }; seed?: 'demo' | 'admin' } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ecabinet-test-'));
   const config = loadConfig(
-    { NODE_ENV: 'test', ECABINET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: opts.logLevel ?? 'silent', ECABINET_DEMO_PASSWORD: DEMO_PASSWORD },
+    { NODE_ENV: 'test', ECABINET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: opts.logLevel ?? 'silent', ECABINET_DEMO_PASSWORD: DEMO_PASSWORD, ECABINET_SEED: opts.seed === 'admin' ? 'admin' : 'auto' },
     { loginLimits: { perAccount: 5, perIp: 10_000 }, ...opts.config },
   );
   const running = await startServer(config, createLogger(config.logLevel, opts.logTo));

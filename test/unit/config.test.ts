@@ -9,12 +9,17 @@ describe('configuration', () => {
   });
   it('production never seeds demo data, even when asked', () => {
     const c = loadConfig({ NODE_ENV: 'production', ECABINET_SECRET: 'a-long-random-production-secret', ECABINET_SEED: 'auto' });
-    expect(c.seed).toBe(false);
+    expect(c.seed).toBe('none');
   });
   it('development seeds by default and serves on PORT', () => {
     const c = loadConfig({ PORT: '4123' });
-    expect(c.seed).toBe(true);
+    expect(c.seed).toBe('demo');
     expect(c.port).toBe(4123);
+  });
+  it('ECABINET_SEED=admin seeds only the admin account (the tests build their own committees); never, nothing', () => {
+    expect(loadConfig({ ECABINET_SEED: 'admin' }).seed).toBe('admin');
+    expect(loadConfig({ ECABINET_SEED: 'never' }).seed).toBe('none');
+    expect(() => loadConfig({ ECABINET_SEED: 'yes' })).toThrow();
   });
   it('production names every unsafe default it refuses', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', ECABINET_DATA_DIR: '/srv/ec', ECABINET_BACKUP_DIR: '/srv/ec/backups' })).toThrow(
