@@ -8,7 +8,7 @@ import { type TestServer, startTestServer } from '../helpers/server.js';
 let server: TestServer;
 let browser: Browser;
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ seed: 'admin' });
   browser = await launchBrowser();
 });
 afterAll(async () => {

@@ -13,7 +13,7 @@ let browser: Browser;
 let m: BuiltMeeting;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ seed: 'admin' });
   // The secretary's own meeting (factories: her committee, her meeting, one document), run and closed by its chair.
   m = await buildMeeting(server, { members: 2, agendaItems: 1, title: `Phiên họp lưu trữ ${crypto.randomBytes(3).toString('hex')}` });
   const secretary = await m.as('secretary');

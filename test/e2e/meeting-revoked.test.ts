@@ -14,7 +14,7 @@ describe('e2e: access to a meeting revoked while it is open', () => {
   let server: TestServer;
   let browser: Browser;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ seed: 'admin' });
     browser = await launchBrowser();
   }, 120_000);
   afterAll(async () => {

@@ -45,7 +45,7 @@ async function fits(page: Page, { axe = true } = {}): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ seed: 'admin' });
   m = await buildMeeting(server, { members: 2, agendaItems: 1, title: 'Họp xem tài liệu trên điện thoại' });
   const secretary = await m.as('secretary');
   const up = await upload(secretary, m.meetingId, m.itemIds[0], pdf('tracemonkey.pdf'), 'tracemonkey.pdf', { title: 'Báo cáo đánh giá kết quả thực hiện', access: 'all', published: 'true' });

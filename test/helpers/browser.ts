@@ -8,10 +8,11 @@ import { DEMO_PASSWORD } from './server.js';
  * Browser helpers for e2e tests: Debian's /usr/bin/chromium driven by playwright-core (never a
  * downloaded browser). Typical use:
  *
- *   const server = await startTestServer();            // serves dist/client: run `npm run build` first
+ *   const server = await startTestServer({ seed: 'admin' }); // serves dist/client: run `npm run build` first
+ *   const m = await buildMeeting(server, { members: 2 });      // test/helpers/factories.ts
  *   const browser = await launchBrowser();
  *   const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
- *   await login(page, 'member1');                       // lands on the meeting list
+ *   await loginAs(page, m.members[0]);                          // lands on the meeting list
  *   await screenshot(page, 'meeting-list', 'vi');      // docs/screenshots/meeting-list-vi.png
  *   await browser.close();
  */
@@ -77,6 +78,14 @@ export async function login(page: Page, username: string, { password = DEMO_PASS
   await page.locator('ec-login-view button[type="submit"]').click();
   await page.waitForURL(expectPath);
   await page.locator('[data-testid="current-user"]').waitFor({ state: 'attached' });
+}
+
+/** The one account the `seed: 'admin'` test server has (everything else is built by test/helpers/factories.ts). */
+export const ADMIN = { username: 'admin', password: DEMO_PASSWORD } as const;
+
+/** {@link login} as a user built by the factories (or {@link ADMIN}): signs in with its own username and password. */
+export async function loginAs(page: Page, user: { username: string; password: string }, opts: { expectPath?: RegExp } = {}): Promise<void> {
+  await login(page, user.username, { password: user.password, ...opts });
 }
 
 /** Signs out via the header button and waits for the login page. */
