@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # npm run bench [-- <name>]: one benchmark (bench/<name>.ts) or all of them, in turn.
+# npm run bench -- --compare <base-rev> [name …]: side by side with an older revision (scripts/bench-compare.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The browser benchmarks drive /usr/bin/chromium like the e2e tests: installed here when missing (as root).
@@ -7,6 +8,10 @@ bash scripts/install-system-deps.sh || true
 source scripts/env.sh
 ensure_node_modules
 ensure_client_built
+if [ "${1:-}" = "--compare" ]; then
+  # npm run bench -- --compare <base-rev> [name …]: each bench on an older revision and here, back to back.
+  exec node --import tsx scripts/bench-compare.ts "${@:2}"
+fi
 if [ $# -gt 0 ]; then
   exec node --expose-gc --import tsx "bench/$1.ts" "${@:2}"
 fi
