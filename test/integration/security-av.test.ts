@@ -31,7 +31,7 @@ describe('attacker: a participant removed from a meeting keeps no media', () => 
   let m: BuiltMeeting;
   const sockets: TestSocket[] = [];
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
     sfu = s.app.ctx.sfu!;
     m = await buildMeeting(s, { members: 2, agendaItems: 1 });
   });

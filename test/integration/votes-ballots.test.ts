@@ -20,7 +20,7 @@ describe('secret ballot box', () => {
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
   });
   afterAll(async () => {
     for (const t of sockets) t.close();
@@ -124,7 +124,7 @@ describe('secret ballot box', () => {
   });
 
   it('restarted under another server secret the sealed box does not open: the close fails and changes nothing; under the right secret it closes with every ballot', async () => {
-    const own = await startTestServer({ config: { secret: 'first-secret-of-this-test-0123456789' } });
+    const own = await startTestServer({ seed: 'admin', config: { secret: 'first-secret-of-this-test-0123456789' } });
     try {
       const { m, chair, tablets, voteId } = await openSecretVote(2, own);
       expect(await cast(tablets[0], voteId, [0])).toMatchObject({ ok: true });
@@ -137,7 +137,7 @@ describe('secret ballot box', () => {
         return t;
       };
 
-      const wrong = await startTestServer({ dataDir: own.dataDir, config: { secret: 'another-secret-entirely-9876543210' } });
+      const wrong = await startTestServer({ seed: 'admin', dataDir: own.dataDir, config: { secret: 'another-secret-entirely-9876543210' } });
       const refused = await (await chairOn(wrong)).cmd('vote:close', { voteId, commandId: newCommandId() });
       expect(refused).toMatchObject({ ok: false, error: { code: 'internal' } });
       expect(wrong.db.$client.prepare('SELECT state FROM votes WHERE id = ?').pluck().get(voteId)).toBe('open');
@@ -145,7 +145,7 @@ describe('secret ballot box', () => {
       expect(wrong.db.$client.prepare('SELECT count(*) FROM vote_secret_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(0);
       await wrong.close();
 
-      const right = await startTestServer({ dataDir: own.dataDir, config: { secret: 'first-secret-of-this-test-0123456789' } });
+      const right = await startTestServer({ seed: 'admin', dataDir: own.dataDir, config: { secret: 'first-secret-of-this-test-0123456789' } });
       const closed = await (await chairOn(right)).cmd('vote:close', { voteId, commandId: newCommandId() });
       expect(closed).toMatchObject({ ok: true, data: { vote: { result: { counts: [1, 1], voted: 2 } } } });
       await right.close();

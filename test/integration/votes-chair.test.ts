@@ -18,7 +18,7 @@ describe('votes: the chair’s side', () => {
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
   });
   afterAll(async () => {
     for (const t of sockets) t.close();

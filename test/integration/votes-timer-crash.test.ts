@@ -16,7 +16,7 @@ describe('timed votes across kill -9', () => {
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    child = await ChildServer.create();
+    child = await ChildServer.create({ ECABINET_SEED: 'admin' });
     await child.start();
   });
   afterAll(async () => {

@@ -68,7 +68,7 @@ describe('votes over Socket.IO', () => {
 
   beforeAll(async () => {
     voteOptions.progressIntervalMs = 200;
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
   });
   afterAll(async () => {
     for (const t of allSockets) t.close();
