@@ -109,3 +109,22 @@ export async function buildMeeting(
     as: (role, index = 0) => login(role === 'chair' ? chair : role === 'secretary' ? secretary : role === 'member' ? members[index] : guests[index]),
   };
 }
+
+/**
+ * `buildMeeting` on any server that signs users in: also the child-process server of the crash tests
+ * (test/helpers/child-server.ts, started with `ECABINET_SEED: 'admin'`).
+ */
+export function buildMeetingOn(server: Pick<TestServer, 'login'>, opts: Parameters<typeof buildMeeting>[1] = {}): Promise<BuiltMeeting> {
+  return buildMeeting(server as TestServer, opts);
+}
+
+/** The address `giveEmails` gives a user. */
+export const emailOf = (u: Pick<BuiltUser, 'username'>) => `${u.username}@test.ecabinet.local`;
+
+/** Gives each user an e-mail address (`emailOf`), as the demo seed did for its people; built users have none. */
+export async function giveEmails(admin: HttpClient, users: BuiltUser[]): Promise<void> {
+  for (const u of users) {
+    const r = await admin.patch(`/api/users/${u.id}`, { email: emailOf(u) });
+    if (r.status !== 200) throw new Error(`set e-mail of ${u.username}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+}

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildMeeting, buildUser } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer, userIds } from '../helpers/server.js';
 
 describe('administration: users, committees, rooms', () => {
   let s: TestServer;
   let admin: HttpClient;
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
     admin = await s.login('admin');
   });
   afterAll(() => s.close());
@@ -21,14 +22,13 @@ describe('administration: users, committees, rooms', () => {
   });
 
   it('deactivating a user ends their sessions and blocks sign-in', async () => {
-    const ids = await userIds(admin);
-    const m12 = await s.login('member12');
+    const u = await buildUser(s, { admin });
+    const m12 = await s.login(u.username, u.password);
     expect((await m12.get('/api/auth/me')).status).toBe(200);
-    expect((await admin.patch(`/api/users/${ids.member12}`, { active: false })).body.active).toBe(false);
+    expect((await admin.patch(`/api/users/${u.id}`, { active: false })).body.active).toBe(false);
     expect((await m12.get('/api/auth/me')).status).toBe(401);
-    const again = await s.anonymous().post('/api/auth/login', { username: 'member12', password: 'ecabinet-demo' });
+    const again = await s.anonymous().post('/api/auth/login', { username: u.username, password: u.password });
     expect(again.status).toBe(401);
-    await admin.patch(`/api/users/${ids.member12}`, { active: true });
   });
 
   it('an admin cannot deactivate themselves', async () => {
@@ -38,7 +38,11 @@ describe('administration: users, committees, rooms', () => {
   });
 
   it('creates a committee with members and default roles; its secretary can then create meetings for it', async () => {
-    const ids = await userIds(admin);
+    // member8 is a member of another committee (with its own meeting) and becomes this one's secretary.
+    const other = await buildMeeting(s, { members: 1, agendaItems: 0, publish: false });
+    const [u7, u9] = [await buildUser(s, { admin }), await buildUser(s, { admin })];
+    const u8 = other.members[0];
+    const ids = { member7: u7.id, member8: u8.id, member9: u9.id };
     const c = await admin.post('/api/committees', {
       name: 'Hội đồng Thi đua - Khen thưởng',
       members: [
@@ -50,21 +54,22 @@ describe('administration: users, committees, rooms', () => {
     expect(c.status).toBe(201);
     expect(c.body.members).toHaveLength(3);
     expect(c.body.members.find((m: { userId: number }) => m.userId === ids.member8).votingRight).toBe(false);
-    const m8 = await s.login('member8');
+    const m8 = await other.login(u8);
     expect((await m8.get('/api/auth/me')).body.secretaryOf).toContain(c.body.id);
     const r = await m8.post('/api/meetings', { committeeId: c.body.id, title: 'Họp xét khen thưởng', startsAt: '2030-01-01T08:00:00+07:00', endsAt: '2030-01-01T10:00:00+07:00' });
     expect(r.status).toBe(201);
     expect(r.body.participants.map((p: { userId: number }) => p.userId).sort()).toEqual([ids.member7, ids.member8, ids.member9].sort());
-    // …but not for the demo committee, where member8 is only a member
-    const demo = (await admin.get('/api/committees')).body.committees.find((x: { name: string }) => x.name.startsWith('Ban Chỉ đạo'));
-    const no = await m8.post('/api/meetings', { committeeId: demo.id, title: 'x', startsAt: '2030-01-01T08:00:00+07:00', endsAt: '2030-01-01T10:00:00+07:00' });
+    // …but not for the other committee, where member8 is only a member
+    const no = await m8.post('/api/meetings', { committeeId: other.committeeId, title: 'x', startsAt: '2030-01-01T08:00:00+07:00', endsAt: '2030-01-01T10:00:00+07:00' });
     expect(no.status).toBe(403);
   });
 
   it('members see only the committees they belong to', async () => {
-    const guest = await s.login('guest');
+    const m = await buildMeeting(s, { members: 1, agendaItems: 0, publish: false });
+    const outsider = await buildUser(s, { admin });
+    const guest = await s.login(outsider.username, outsider.password);
     expect((await guest.get('/api/committees')).body.committees).toEqual([]);
-    const m1 = await s.login('member1');
+    const m1 = await m.as('member', 0);
     expect((await m1.get('/api/committees')).body.committees).toHaveLength(1);
   });
 
@@ -73,8 +78,9 @@ describe('administration: users, committees, rooms', () => {
     expect(r.status).toBe(201);
     const off = await admin.patch(`/api/rooms/${r.body.id}`, { active: false });
     expect(off.body.active).toBe(false);
-    const sec = await s.login('secretary');
-    const committeeId = (await sec.get('/api/committees')).body.committees[0].id;
+    const built = await buildMeeting(s, { members: 1, agendaItems: 0, publish: false });
+    const sec = await built.as('secretary');
+    const committeeId = built.committeeId;
     const m = await sec.post('/api/meetings', { committeeId, roomId: r.body.id, title: 'x', startsAt: '2030-01-01T08:00:00+07:00', endsAt: '2030-01-01T10:00:00+07:00' });
     expect(m.status).toBe(400);
   });

@@ -24,7 +24,7 @@ describe('tamper-evident audit log', () => {
   let s: TestServer;
   let file: string;
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
     // Some history of our own: users, a committee, a meeting with items, published; and concurrent writes.
     const m = await buildMeeting(s, { members: 2, agendaItems: 2 });
     expect(m.meetingId).toBeGreaterThan(0);

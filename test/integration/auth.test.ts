@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildUser } from '../helpers/factories.js';
 import { type TestServer, startTestServer } from '../helpers/server.js';
 
 describe('auth', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
   });
   afterAll(() => s.close());
 
@@ -17,12 +18,13 @@ describe('auth', () => {
   });
 
   it('login sets an httpOnly SameSite=Strict cookie and /me returns the user; logout ends the session', async () => {
+    const u = await buildUser(s, { name: 'Nguyễn Văn An' });
     const c = s.anonymous();
-    const r = await c.post('/api/auth/login', { username: 'member1', password: 'ecabinet-demo' });
+    const r = await c.post('/api/auth/login', { username: u.username, password: u.password });
     expect(r.status).toBe(200);
     expect(r.headers.get('set-cookie')).toMatch(/HttpOnly/i);
     expect(r.headers.get('set-cookie')).toMatch(/SameSite=Strict/i);
-    expect(r.body.username).toBe('member1');
+    expect(r.body.username).toBe(u.username);
     expect(r.body).not.toHaveProperty('passwordHash');
     const me = await c.get('/api/auth/me');
     expect(me.body.fullName).toBe('Nguyễn Văn An');
@@ -33,7 +35,8 @@ describe('auth', () => {
   });
 
   it('a wrong password gets 401 invalid_credentials, the same as an unknown user', async () => {
-    const a = await s.anonymous().post('/api/auth/login', { username: 'member2', password: 'wrong-password' });
+    const u = await buildUser(s);
+    const a = await s.anonymous().post('/api/auth/login', { username: u.username, password: 'wrong-password' });
     const b = await s.anonymous().post('/api/auth/login', { username: 'nobody', password: 'wrong-password' });
     expect(a.status).toBe(401);
     expect(a.body.error.code).toBe('invalid_credentials');
@@ -47,11 +50,13 @@ describe('auth', () => {
   });
 
   it('locks an account after repeated failures, even with the right password, without affecting others', async () => {
-    for (let i = 0; i < 5; i++) await s.anonymous().post('/api/auth/login', { username: 'member3', password: 'nope-nope' });
-    const r = await s.anonymous().post('/api/auth/login', { username: 'member3', password: 'ecabinet-demo' });
+    const admin = await s.login('admin');
+    const [locked, other] = [await buildUser(s, { admin }), await buildUser(s, { admin })];
+    for (let i = 0; i < 5; i++) await s.anonymous().post('/api/auth/login', { username: locked.username, password: 'nope-nope' });
+    const r = await s.anonymous().post('/api/auth/login', { username: locked.username, password: locked.password });
     expect(r.status).toBe(429);
     expect(r.body.error.code).toBe('rate_limited');
-    expect((await s.anonymous().post('/api/auth/login', { username: 'member4', password: 'ecabinet-demo' })).status).toBe(200);
+    expect((await s.anonymous().post('/api/auth/login', { username: other.username, password: other.password })).status).toBe(200);
   });
 
   it('a forged session cookie is unauthenticated', async () => {
@@ -63,7 +68,8 @@ describe('auth', () => {
   });
 
   it('a write without a same-site Origin is refused as csrf and changes nothing', async () => {
-    const c = await s.login('member5');
+    const u = await buildUser(s);
+    const c = await s.login(u.username, u.password);
     const r = await c.patch('/api/auth/me', { locale: 'en' }, { origin: 'https://evil.example' });
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe('csrf');

@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChildServer } from '../helpers/child-server.js';
+import { buildMeetingOn } from '../helpers/factories.js';
 
 describe('acknowledged REST changes survive kill -9', () => {
   let server: ChildServer;
   beforeAll(async () => {
-    server = await ChildServer.create();
+    server = await ChildServer.create({ ECABINET_SEED: 'admin' });
     await server.start();
   });
   afterAll(() => server.dispose());
 
   it('every agenda item acknowledged before SIGKILL is there after restart, in order, and sessions still work', async () => {
-    const secretary = await server.login('secretary');
-    const committeeId = (await secretary.get('/api/committees')).body.committees[0].id;
+    const built = await buildMeetingOn(server, { agendaItems: 0, publish: false });
+    const secretary = await built.as('secretary');
+    const committeeId = built.committeeId;
     const m = await secretary.post('/api/meetings', { committeeId, title: 'Họp khẩn', startsAt: '2030-03-01T08:00:00+07:00', endsAt: '2030-03-01T09:00:00+07:00' });
     let version = 0;
     const acknowledged: string[] = [];

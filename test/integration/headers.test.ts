@@ -23,7 +23,7 @@ describe('security headers', () => {
   let s: TestServer;
   let admin: HttpClient;
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
     admin = await s.login('admin');
   });
   afterAll(() => s.close());

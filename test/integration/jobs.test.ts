@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestServer, buildMeeting, inDays, startTestServer, until, userIds } from '../helpers/server.js';
+import { buildMeeting } from '../helpers/factories.js';
+import { type TestServer, inDays, startTestServer, until } from '../helpers/server.js';
 
 /** Runs test/helpers/job-child.ts on the server's data directory; collects its `done` lines. */
 function runChild(dataDir: string, env: Record<string, string>) {
@@ -23,16 +24,16 @@ function runChild(dataDir: string, env: Record<string, string>) {
 describe('durable jobs', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
     s.app.ctx.jobs.setOptions({ intervalMs: 3600_000 });
   });
   afterAll(() => s.close());
 
   it('kill -9 during a reminder batch: after restart every reminder is sent exactly once', async () => {
-    const secretary = await s.login('secretary');
-    const ids = await userIds(await s.login('admin'));
-    const { meetingId } = await buildMeeting(secretary, { agendaItems: 1, publish: true });
-    const owners = Array.from({ length: 12 }, (_, i) => ids[`member${i + 1}`]);
+    const m = await buildMeeting(s, { members: 12, agendaItems: 1 });
+    const { meetingId } = m;
+    const secretary = await m.as('secretary');
+    const owners = m.members.map((u) => u.id);
     const TASKS = 30;
     for (let i = 0; i < TASKS; i++) {
       const r = await secretary.post('/api/tasks', { meetingId, title: `Nhiệm vụ ${i + 1}`, owner: { kind: 'user', userId: owners[i % owners.length] }, deadline: inDays(5 + (i % 3)) });

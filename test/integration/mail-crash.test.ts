@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageIdFor } from '../../server/mail/mail.service.js';
 import { ChildServer } from '../helpers/child-server.js';
-import { buildMeeting, inDays, until, userIds } from '../helpers/server.js';
+import { buildMeetingOn, giveEmails } from '../helpers/factories.js';
+import { inDays, until } from '../helpers/server.js';
 import { SmtpSink } from '../helpers/smtp.js';
 
 const FROM = 'E-Cabinet <no-reply@ubnd.example.gov.vn>';
@@ -16,7 +17,7 @@ describe('reminder e-mails across kill -9', () => {
   beforeAll(async () => {
     sink = await SmtpSink.create();
     // Lease 1 s: after the restart, the jobs the killed process had claimed are taken over at once.
-    child = await ChildServer.create({ SMTP_URL: sink.url, MAIL_FROM: FROM, APP_URL: 'https://hop.example.gov.vn', ECABINET_JOB_LEASE_MS: '1000' });
+    child = await ChildServer.create({ ECABINET_SEED: 'admin', SMTP_URL: sink.url, MAIL_FROM: FROM, APP_URL: 'https://hop.example.gov.vn', ECABINET_JOB_LEASE_MS: '1000' });
     await child.start();
   });
   afterAll(async () => {
@@ -27,9 +28,11 @@ describe('reminder e-mails across kill -9', () => {
   it('killed between the SMTP DATA and its reply: after restart each in-app reminder exists once and each e-mail arrives, a re-send only ever with the same Message-ID', async () => {
     // The 4th message is received but never answered; the process is killed while it waits.
     sink.holdFrom = ACCEPTED_BEFORE_CRASH;
-    const secretary = await child.login('secretary');
-    const ids = await userIds(await child.login('admin'));
-    const { meetingId } = await buildMeeting(secretary, { agendaItems: 1, publish: true });
+    const m = await buildMeetingOn(child, { members: TASKS, agendaItems: 1 });
+    await giveEmails(await child.login('admin'), m.members);
+    const { meetingId } = m;
+    const secretary = await m.as('secretary');
+    const ids = Object.fromEntries(m.members.map((u, i) => [`member${i + 1}`, u.id]));
     const expectedKeys: string[] = [];
     for (let i = 1; i <= TASKS; i++) {
       // Deadline within three days: the "due soon" reminder is due at once, in the child's own runner.

@@ -40,7 +40,7 @@ describe('/metrics and /readyz', () => {
   };
 
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
   });
   afterAll(async () => {
     for (const t of sockets) t.close();
@@ -164,7 +164,7 @@ describe('/metrics and /readyz', () => {
 
   it('with ECABINET_METRICS_TOKEN every scrape needs the bearer token: none or a wrong one is 401, the right one is served', async () => {
     const token = crypto.randomBytes(24).toString('base64url');
-    const t = await startTestServer({ config: { metrics: { token } } });
+    const t = await startTestServer({ seed: 'admin', config: { metrics: { token } } });
     try {
       for (const auth of [undefined, 'Bearer wrong-token-of-some-length', `Basic ${token}`, `Bearer ${token}x`]) {
         const r = await fetch(`${t.url}/metrics`, { headers: auth ? { authorization: auth } : {} });
@@ -186,7 +186,7 @@ describe('/metrics and /readyz', () => {
     expect(await r.json()).toMatchObject({ status: 'ready', checks: { db: { ok: true }, disk: { ok: true }, sfu: { ok: true } } });
     const h = await (await fetch(`${s.url}/healthz`)).json();
     expect(h.status).toBe('ok');
-    const t = await startTestServer({ config: { ready: { minFreeBytes: Number.MAX_SAFE_INTEGER } } });
+    const t = await startTestServer({ seed: 'admin', config: { ready: { minFreeBytes: Number.MAX_SAFE_INTEGER } } });
     try {
       const nr = await fetch(`${t.url}/readyz`);
       expect(nr.status).toBe(503);

@@ -26,7 +26,7 @@ describe('response schemas', () => {
     let srv: TestServer;
     const lines: string[] = [];
     beforeAll(async () => {
-      srv = await startTestServer({ logLevel: 'error', logTo: { write: (line) => void lines.push(line) } });
+      srv = await startTestServer({ seed: 'admin', logLevel: 'error', logTo: { write: (line) => void lines.push(line) } });
     });
     afterAll(async () => {
       await srv.close();
@@ -83,7 +83,7 @@ describe('response schemas', () => {
   describe('production: no check', () => {
     let srv: TestServer;
     beforeAll(async () => {
-      srv = await startTestServer({ config: { env: 'production', secret: 'a-long-random-production-secret-for-this-test-only' } });
+      srv = await startTestServer({ seed: 'admin', config: { env: 'production', secret: 'a-long-random-production-secret-for-this-test-only' } });
     });
     afterAll(async () => {
       await srv.close();

@@ -26,7 +26,7 @@ describe('attacker: TOTP secrets are sealed at rest', () => {
     for (const s of servers) await s.close();
   });
   const start = async (dataDir?: string) => {
-    const s = await startTestServer({ dataDir });
+    const s = await startTestServer({ seed: 'admin', dataDir });
     servers.push(s);
     return s;
   };

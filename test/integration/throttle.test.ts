@@ -22,7 +22,7 @@ describe('throttles hold under concurrency and cannot lock the real user out', (
   let s: TestServer;
   let admin: HttpClient;
   beforeAll(async () => {
-    s = await startTestServer({ config: { loginLimits: { perAccount: 5, perIp: 10_000 } } });
+    s = await startTestServer({ seed: 'admin', config: { loginLimits: { perAccount: 5, perIp: 10_000 } } });
     admin = await s.login('admin');
   });
   afterAll(() => s.close());

@@ -30,7 +30,8 @@ describe.each(releases)('upgrade from the data folder of release %s', (release) 
     // A copy: the server migrates the database in place.
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `ecabinet-upgrade-${release}-`));
     fs.cpSync(path.join(FIXTURES, release, 'datadir'), dataDir, { recursive: true });
-    s = await startTestServer({ dataDir });
+    // The fixture holds that release's users (its demo people): nothing is seeded into a database with users.
+    s = await startTestServer({ seed: 'admin', dataDir });
     secretary = await s.login('secretary');
   });
   afterAll(async () => {

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { itemNotesDocName } from '../../shared/protocol/yjs.js';
+import { buildMeetingOn } from '../helpers/factories.js';
 import { DEMO_PASSWORD, HttpClient, until } from '../helpers/server.js';
 import { type TestProvider, openProvider } from '../helpers/yjs.js';
 
@@ -28,7 +29,7 @@ function freePort(): Promise<number> {
 /** Starts `node --import tsx server/main.ts` as a child process on a fixed port and data dir. */
 async function startChild(port: number): Promise<void> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, NODE_ENV: 'test', ECABINET_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ECABINET_DEMO_PASSWORD: DEMO_PASSWORD },
+    env: { ...process.env, NODE_ENV: 'test', ECABINET_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ECABINET_DEMO_PASSWORD: DEMO_PASSWORD, ECABINET_SEED: 'admin' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   child = proc;
@@ -78,15 +79,15 @@ describe('Yjs hub: kill -9 of the server', () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     await startChild(port);
-    const login = async (u: string) => {
+    const login = async (u: string, password = DEMO_PASSWORD) => {
       const c = new HttpClient(url);
-      const r = await c.post('/api/auth/login', { username: u, password: DEMO_PASSWORD });
+      const r = await c.post('/api/auth/login', { username: u, password });
       expect(r.status).toBe(200);
       return c;
     };
-    const [secretary, member] = await Promise.all([login('secretary'), login('member1')]);
-    const agenda = await secretary.get('/api/meetings/1/agenda');
-    const name = itemNotesDocName(1, agenda.body.items[0].id);
+    const m = await buildMeetingOn({ login }, { members: 1, agendaItems: 1 });
+    const [secretary, member] = await Promise.all([m.as('secretary'), m.as('member', 0)]);
+    const name = itemNotesDocName(m.meetingId, m.itemIds[0]);
 
     const writer = openProvider(url, name, secretary.cookie, { maxBackoffTime: 300 });
     const observer = openProvider(url, name, member.cookie, { maxBackoffTime: 300 });
