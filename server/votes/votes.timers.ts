@@ -1,0 +1,108 @@
+import { eq } from 'drizzle-orm';
+import type { AppContext } from '../context.js';
+import { votes } from '../db/schema/index.js';
+import type { OpenVote, VoteEligibility } from './votes.eligibility.js';
+import { type VotePublisher, voteOptions } from './votes.options.js';
+import type { VoteRow } from './votes.repo.js';
+
+/**
+ * The clocks of open votes: the automatic close at `closesAt` (rescheduled from SQLite after a restart,
+ * so a deadline survives a crash) and the coalesced `vote:progress` pushes. Part of the
+ * {@link VotesService} (server/votes/votes.service.ts), which it calls back to close a vote.
+ */
+export class VoteTimers {
+  private readonly lastProgress = new Map<number, number>();
+  private readonly progressTimers = new Map<number, NodeJS.Timeout>();
+  private readonly closeTimers = new Map<number, NodeJS.Timeout>();
+
+  /** @param autoClose closes a vote whose deadline passed (the service's `close(null, voteId)`). */
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly eligibility: VoteEligibility,
+    private readonly publisher: () => VotePublisher | null,
+    private readonly autoClose: (voteId: number) => void,
+  ) {}
+
+  /** Schedules automatic closes of open votes after a restart. */
+  resume(): void {
+    for (const row of this.ctx.db.select().from(votes).where(eq(votes.state, 'open')).all()) this.scheduleClose(row);
+  }
+
+  /** (Re)schedules a vote's automatic close at its `closesAt`; none for a vote without one or not open. */
+  scheduleClose(row: VoteRow): void {
+    clearTimeout(this.closeTimers.get(row.id));
+    this.closeTimers.delete(row.id);
+    if (row.state !== 'open' || !row.closesAt) return;
+    const wait = Math.max(0, Date.parse(row.closesAt) - voteOptions.now());
+    const t = setTimeout(() => {
+      this.closeTimers.delete(row.id);
+      try {
+        const cur = this.ctx.db.select().from(votes).where(eq(votes.id, row.id)).get();
+        if (cur?.state === 'open' && cur.closesAt && Date.parse(cur.closesAt) <= voteOptions.now() + 5) this.autoClose(row.id);
+      } catch (e) {
+        this.ctx.log.error({ err: e, voteId: row.id }, 'automatic close failed');
+      }
+    }, Math.min(wait, 2 ** 31 - 1));
+    t.unref?.();
+    this.closeTimers.set(row.id, t);
+  }
+
+  /**
+   * Coalesced progress: at most one push per vote per `progressIntervalMs`, plus one at once when
+   * every eligible voter has voted (so the chair sees the final count without waiting).
+   */
+  markProgress(ov: OpenVote): void {
+    const id = ov.row.id;
+    if (this.progressTimers.has(id)) {
+      if (ov.voters.size >= this.eligibility.eligibleCount(ov, 100)) {
+        clearTimeout(this.progressTimers.get(id));
+        this.progressTimers.delete(id);
+        this.emitProgress(ov);
+      }
+      return;
+    }
+    const wait = Math.max(voteOptions.progressIntervalMs, (this.lastProgress.get(id) ?? 0) + voteOptions.progressIntervalMs - Date.now());
+    if (wait <= 0 || ov.voters.size >= this.eligibility.eligibleCount(ov, 100)) this.emitProgress(ov);
+    else
+      this.progressTimers.set(
+        id,
+        setTimeout(() => {
+          this.progressTimers.delete(id);
+          if (this.eligibility.open.has(id)) this.emitProgress(ov);
+        }, wait).unref(),
+      );
+  }
+
+  /** A vote closed or was annulled: its timers stop and its working state is dropped. */
+  forget(voteId: number): void {
+    this.eligibility.open.delete(voteId);
+    clearTimeout(this.closeTimers.get(voteId));
+    clearTimeout(this.progressTimers.get(voteId));
+    this.closeTimers.delete(voteId);
+    this.progressTimers.delete(voteId);
+    this.lastProgress.delete(voteId);
+  }
+
+  /** Stops every timer (server shutdown). */
+  stop(): void {
+    for (const t of [...this.closeTimers.values(), ...this.progressTimers.values()]) clearTimeout(t);
+    this.closeTimers.clear();
+    this.progressTimers.clear();
+  }
+
+  private emitProgress(ov: OpenVote): void {
+    const id = ov.row.id;
+    this.lastProgress.set(id, Date.now());
+    const eligible = this.eligibility.eligibleSet(ov);
+    for (const v of ov.voters) eligible.add(v);
+    ov.eligibleCache = { at: Date.now(), value: eligible.size };
+    const data = { voteId: id, voted: ov.voters.size, eligible: eligible.size, members: ov.members.size };
+    // The chair's screen first: large rooms are served in slices (server/realtime/hub.ts).
+    this.publisher()?.broadcast(ov.row.meetingId, 'vote:progress', data, { first: ov.chairIds });
+    if (!ov.row.secret) {
+      // Named votes only, chair only: who has not voted yet.
+      const notVoted = [...eligible].filter((u) => !ov.voters.has(u)).map((u) => ({ userId: u, fullName: ov.members.get(u)?.fullName ?? '' }));
+      for (const c of ov.chairIds) this.publisher()?.toUser(c, 'vote:progress', { ...data, notVoted });
+    }
+  }
+}
