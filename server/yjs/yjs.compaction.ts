@@ -1,0 +1,87 @@
+import * as Y from 'yjs';
+import type { HubDoc, HubState } from './yjs.conn.js';
+import type { YjsStore } from './yjs.store.js';
+
+/**
+ * Compaction of the stored rows of loaded documents: in place (`compact`, synchronous, on unload and
+ * on demand) or in the store's worker thread (`compactInBackground`, the periodic and
+ * threshold-driven path). `flush` commits the pending updates first (see YjsPersistence.flush).
+ */
+export class Compaction {
+  constructor(
+    private readonly state: HubState,
+    private readonly store: YjsStore,
+    private readonly flush: () => void,
+  ) {}
+
+  /**
+   * Replaces a document's stored rows by one row: the in-memory Y.Doc (the state of all rows)
+   * re-encoded with `Y.encodeStateAsUpdate` (never `Y.mergeUpdates`, which is super-linear).
+   */
+  compact(d: HubDoc): void {
+    if (d.compactTimer) {
+      clearTimeout(d.compactTimer);
+      d.compactTimer = null;
+    }
+    if (this.state.docs.get(d.name) !== d) return;
+    d.lastCompactAt = Date.now();
+    d.compactGen++;
+    if (d.pending.length) this.flush();
+    if (d.rows <= 1) return;
+    const state = Y.encodeStateAsUpdate(d.ydoc);
+    try {
+      d.lastRowId = this.store.replace(d.name, d.lastRowId, state);
+      d.rows = 1;
+      d.bytes = state.byteLength;
+    } catch (err) {
+      this.state.log.error({ err, doc: d.name }, 'yjs: compaction failed (rows kept)');
+    }
+  }
+
+  /**
+   * Compacts soon (on the next turn, or once `compactMinIntervalMs` has passed since the last
+   * time) in the store's worker thread: re-encoding a large document took 20–70 ms of the event
+   * loop that relays strokes (CPU profile of `npm run bench -- annotations`).
+   */
+  schedule(d: HubDoc): void {
+    if (d.compactTimer || d.compacting) return;
+    const wait = Math.max(0, d.lastCompactAt + this.state.options.compactMinIntervalMs - Date.now());
+    d.compactTimer = setTimeout(() => {
+      d.compactTimer = null;
+      this.compactInBackground(d);
+    }, wait);
+    d.compactTimer.unref();
+  }
+
+  /** Compaction of the committed rows up to now, done by the store's worker; falls back to `compact`. */
+  compactInBackground(d: HubDoc): void {
+    if (this.state.docs.get(d.name) !== d || d.compacting || this.state.closed) return;
+    if (d.pending.length) this.flush();
+    if (d.rows <= 1) return;
+    d.lastCompactAt = Date.now();
+    d.compacting = true;
+    const gen = d.compactGen;
+    const upTo = d.lastRowId;
+    this.store.compactInWorker(d.name, upTo).then(
+      (r) => {
+        d.compacting = false;
+        if (!r || this.state.docs.get(d.name) !== d || d.compactGen !== gen) return;
+        d.rows = Math.max(1, d.rows - r.removed + 1);
+        d.bytes = Math.max(r.bytes, d.bytes - r.removedBytes + r.bytes);
+        // Updates appended while the worker ran were not counted towards a new compaction (the flush
+        // skips scheduling while one is in flight): check the threshold again now.
+        if (d.rows >= this.state.options.compactAfterUpdates) this.schedule(d);
+      },
+      (err) => {
+        d.compacting = false;
+        this.state.log.warn({ err, doc: d.name }, 'yjs: background compaction failed; compacting in place');
+        this.compact(d);
+      },
+    );
+  }
+
+  /** The periodic sweep: every loaded document with more than one stored row, in the worker. */
+  sweep(): void {
+    for (const d of [...this.state.docs.values()]) if (d.rows > 1) this.compactInBackground(d);
+  }
+}
