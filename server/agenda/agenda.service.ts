@@ -1,15 +1,16 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, max, sql } from 'drizzle-orm';
 import type { CreateAgendaItemBody, MoveAgendaItemBody, UpdateAgendaItemBody } from '../../shared/protocol/agenda.js';
 import { LIMITS } from '../../shared/limits.js';
+import { FOLLOW_UP_ITEM_TITLE } from '../../shared/protocol/tasks.js';
 import { depthOf, isSelfOrDescendant, orderAgenda, subtreeHeight } from '../../shared/rules/agenda.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { type Db, tx } from '../db/client.js';
+import { type Db, perDb, tx } from '../db/client.js';
 import { agendaItems, meetingParticipants, meetings, users } from '../db/schema/index.js';
 import { AppError, badRequest, conflict, invalidState, notFound } from '../http/errors.js';
 import { meetingAccess, requireManage } from '../meetings/meetings.access.js';
-import { participantIds } from '../meetings/meetings.service.js';
+import { bumpAgendaVersion, claimAgendaVersion, participantIds } from '../meetings/meetings.service.js';
 
 type ItemRow = typeof agendaItems.$inferSelect;
 
@@ -79,12 +80,7 @@ function mutate(ctx: AppContext, user: AuthUser, meetingId: number, version: num
   if (a.meeting.status === 'closed') throw invalidState('A closed meeting cannot be changed');
   let newVersion = 0;
   tx(db, (d) => {
-    const bumped = d
-      .update(meetings)
-      .set({ agendaVersion: version + 1 })
-      .where(and(eq(meetings.id, meetingId), eq(meetings.agendaVersion, version)))
-      .run();
-    if (bumped.changes === 0) throw conflict('version_conflict', 'The agenda was changed by someone else; reload and try again');
+    if (!claimAgendaVersion(d, meetingId, version)) throw conflict('version_conflict', 'The agenda was changed by someone else; reload and try again');
     newVersion = version + 1;
     const details = fn(d, rows(d, meetingId));
     audit(d, { actorId: user.id, action, targetType: 'meeting', targetId: meetingId, details });
@@ -113,19 +109,15 @@ export function createItem(ctx: AppContext, user: AuthUser, meetingId: number, b
     checkPresenter(db, meetingId, body.presenterId);
     const sibs = siblingsOf(all, body.parentId);
     const at = Math.min(body.position ?? sibs.length, sibs.length);
-    const row = db
-      .insert(agendaItems)
-      .values({
-        meetingId,
-        parentId: body.parentId,
-        position: at,
-        title: body.title,
-        description: body.description,
-        presenterId: body.presenterId ?? null,
-        durationMinutes: body.durationMinutes ?? null,
-      })
-      .returning()
-      .get();
+    const row = insertAgendaItem(db, {
+      meetingId,
+      parentId: body.parentId,
+      position: at,
+      title: body.title,
+      description: body.description,
+      presenterId: body.presenterId ?? null,
+      durationMinutes: body.durationMinutes ?? null,
+    });
     sibs.splice(at, 0, row);
     renumber(db, sibs);
     return { itemId: row.id, title: body.title };
@@ -177,4 +169,73 @@ export function deleteItem(ctx: AppContext, user: AuthUser, meetingId: number, i
     renumber(db, siblingsOf(all, item.parentId, itemId));
     return { itemId, title: item.title, removed: doomed.length };
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes other domains call: agenda items are this domain's table (server/db/owners.ts). Each takes
+// the `Db` of the caller's transaction; the live meeting's are prepared statements (its hot path).
+
+export type AgendaStatus = 'pending' | 'current' | 'done' | 'deferred';
+
+const statements = perDb(({ $client: c }) => ({
+  uncurrent: c.prepare<[string, number]>("UPDATE agenda_items SET status = ? WHERE meeting_id = ? AND status = 'current'"),
+  setItemStatus: c.prepare<[string, number, number]>('UPDATE agenda_items SET status = ? WHERE id = ? AND meeting_id = ?'),
+}));
+
+/** Inserts one item as given (no renumbering); returns the row. */
+export function insertAgendaItem(db: Db, values: typeof agendaItems.$inferInsert): ItemRow {
+  return db.insert(agendaItems).values(values).returning().get();
+}
+
+/** Makes `itemId` the current item (the previous one becomes `previousBecomes`) and bumps the agenda version. */
+export function setCurrentItem(db: Db, meetingId: number, itemId: number | null, previousBecomes: 'pending' | 'done'): void {
+  const s = statements(db);
+  s.uncurrent.run(previousBecomes, meetingId);
+  if (itemId != null) s.setItemStatus.run('current', itemId, meetingId);
+  bumpAgendaVersion(db, meetingId);
+}
+
+/** Sets one item's status and bumps the agenda version. */
+export function setItemStatus(db: Db, meetingId: number, itemId: number, status: AgendaStatus): void {
+  statements(db).setItemStatus.run(status, itemId, meetingId);
+  bumpAgendaVersion(db, meetingId);
+}
+
+/**
+ * Inserts a top-level item at `at`, moving the top-level items `top` from `at` on one place down
+ * (the live meeting's urgent item). Does not bump the version. Returns the new item's id.
+ */
+export function insertTopLevelItem(db: Db, meetingId: number, at: number, top: { id: number; position: number }[], item: { title: string; durationMinutes: number | null }): number {
+  for (const s of top) if (s.position >= at) db.update(agendaItems).set({ position: s.position + 1 }).where(eq(agendaItems.id, s.id)).run();
+  return db
+    .insert(agendaItems)
+    .values({ meetingId, parentId: null, position: at, title: item.title, description: '', durationMinutes: item.durationMinutes })
+    .returning({ id: agendaItems.id })
+    .get().id;
+}
+
+/**
+ * Gives the meeting's follow-up item (`FOLLOW_UP_ITEM_TITLE`, kept by server/tasks) this description:
+ * created at the end of the top level when missing, updated when it differs, and the agenda version
+ * bumped. Returns the new version, or null when the item already read so.
+ */
+export function upsertFollowUpItem(d: Db, meetingId: number, description: string): number | null {
+  const existing = d
+    .select()
+    .from(agendaItems)
+    .where(and(eq(agendaItems.meetingId, meetingId), eq(agendaItems.title, FOLLOW_UP_ITEM_TITLE)))
+    .get();
+  if (existing?.description === description) return null;
+  if (existing) d.update(agendaItems).set({ description }).where(eq(agendaItems.id, existing.id)).run();
+  else {
+    const pos = d
+      .select({ p: max(agendaItems.position) })
+      .from(agendaItems)
+      .where(and(eq(agendaItems.meetingId, meetingId), sql`${agendaItems.parentId} is null`))
+      .get()?.p;
+    d.insert(agendaItems)
+      .values({ meetingId, parentId: null, position: (pos ?? -1) + 1, title: FOLLOW_UP_ITEM_TITLE, description, durationMinutes: 15 })
+      .run();
+  }
+  return bumpAgendaVersion(d, meetingId)!;
 }

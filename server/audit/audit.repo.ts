@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { Db } from '../db/client.js';
 import { auditLog } from '../db/schema/index.js';
 
@@ -23,4 +24,13 @@ export function audit(db: Db, e: AuditEntry): void {
       details: e.details ?? null,
     })
     .run();
+}
+
+/**
+ * The prepared insert of `audit()`'s row for hot paths that write through better-sqlite3 statements
+ * (a ballot cast: one entry per ballot), about targets of one type (a code constant):
+ * `run(actorId, action, targetId, detailsJson)`.
+ */
+export function prepareAudit(sqlite: Database.Database, targetType: 'vote'): Database.Statement<[number, string, string, string]> {
+  return sqlite.prepare(`INSERT INTO audit_log (actor_id, action, target_type, target_id, details) VALUES (?, ?, '${targetType}', ?, ?)`);
 }

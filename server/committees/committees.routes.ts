@@ -15,6 +15,7 @@ import type { AppContext } from '../context.js';
 import { type Db, tx } from '../db/client.js';
 import { committeeMembers, committees, rooms, users } from '../db/schema/index.js';
 import { badRequest, notFound } from '../http/errors.js';
+import { addMembers, insertCommittee, insertRoom } from './committees.service.js';
 
 type MemberInput = { userId: number; defaultRole: 'chair' | 'secretary' | 'member' | 'guest'; votingRight?: boolean };
 
@@ -43,9 +44,11 @@ function writeMembers(db: Db, committeeId: number, members: MemberInput[]) {
   }
   db.delete(committeeMembers).where(eq(committeeMembers.committeeId, committeeId)).run();
   if (members.length) {
-    db.insert(committeeMembers)
-      .values(members.map((m) => ({ committeeId, userId: m.userId, defaultRole: m.defaultRole, votingRight: m.defaultRole === 'guest' ? false : (m.votingRight ?? m.defaultRole !== 'secretary') })))
-      .run();
+    addMembers(
+      db,
+      committeeId,
+      members.map((m) => ({ userId: m.userId, defaultRole: m.defaultRole, votingRight: m.defaultRole === 'guest' ? false : (m.votingRight ?? m.defaultRole !== 'secretary') })),
+    );
   }
 }
 
@@ -68,7 +71,7 @@ export function committeeRoutes({ api, db }: AppContext): void {
     { method: 'post', path: '/api/committees', summary: 'Create a committee', tags: ['committees'], access: 'admin', body: CreateCommitteeBody, response: Committee, status: 201 },
     ({ user, body }) =>
       tx(db, (d) => {
-        const c = d.insert(committees).values({ name: body.name, description: body.description }).returning().get();
+        const c = insertCommittee(d, { name: body.name, description: body.description });
         writeMembers(d, c.id, body.members);
         audit(d, { actorId: user.id, action: 'committee.create', targetType: 'committee', targetId: c.id, details: { name: c.name } });
         return committeeView(d, c);
@@ -97,7 +100,7 @@ export function committeeRoutes({ api, db }: AppContext): void {
     { method: 'post', path: '/api/rooms', summary: 'Create a room', tags: ['rooms'], access: 'admin', body: CreateRoomBody, response: Room, status: 201 },
     ({ user, body }) =>
       tx(db, (d) => {
-        const r = d.insert(rooms).values({ name: body.name, location: body.location, capacity: body.capacity ?? null }).returning().get();
+        const r = insertRoom(d, { name: body.name, location: body.location, capacity: body.capacity ?? null });
         audit(d, { actorId: user.id, action: 'room.create', targetType: 'room', targetId: r.id });
         return roomView(r);
       }),

@@ -2,6 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Agenda } from '../../shared/protocol/agenda.js';
 import type { Floor, SpeakerEntry, SpeakersState } from '../../shared/protocol/live.js';
 import { orderAgenda } from '../../shared/rules/agenda.js';
+import type { AgendaStatus } from '../agenda/agenda.service.js';
 import { type Db, perDb } from '../db/client.js';
 
 /*
@@ -19,9 +20,6 @@ interface Statements {
   queue: Statement<[number, number | null]>;
   floorEntry: Statement<[number]>;
   tree: Statement<[number]>;
-  uncurrent: Statement<[string, number]>;
-  setItemStatus: Statement<[string, number, number]>;
-  bumpAgenda: Statement<[number]>;
   endTurn: Statement<[number, number, number]>;
 }
 
@@ -52,9 +50,6 @@ const statements = perDb(
         WHERE s.meeting_id = ? AND s.status = 'speaking'`,
     ),
     tree: c.prepare('SELECT id, parent_id AS parentId, position, status, presenter_id AS presenterId FROM agenda_items WHERE meeting_id = ?'),
-    uncurrent: c.prepare("UPDATE agenda_items SET status = ? WHERE meeting_id = ? AND status = 'current'"),
-    setItemStatus: c.prepare('UPDATE agenda_items SET status = ? WHERE id = ? AND meeting_id = ?'),
-    bumpAgenda: c.prepare('UPDATE meetings SET agenda_version = agenda_version + 1 WHERE id = ?'),
     endTurn: c.prepare("UPDATE speaker_requests SET status = 'done', ended_at = ?, spoken_ms = ? WHERE id = ?"),
   }),
 );
@@ -106,31 +101,9 @@ export function speakersNow(db: Db, meetingId: number): SpeakersState {
   };
 }
 
-export type AgendaStatus = 'pending' | 'current' | 'done' | 'deferred';
-
 /** The agenda tree in display order (ids, structure and status only). */
 export function agendaTree(db: Db, meetingId: number) {
   return orderAgenda(statements(db).tree.all(meetingId) as { id: number; parentId: number | null; position: number; status: AgendaStatus; presenterId: number | null }[]);
-}
-
-/** Makes `itemId` the current item (the previous one becomes `previousBecomes`) and bumps the agenda version. */
-export function setCurrentItem(db: Db, meetingId: number, itemId: number | null, previousBecomes: 'pending' | 'done'): void {
-  const s = statements(db);
-  s.uncurrent.run(previousBecomes, meetingId);
-  if (itemId != null) s.setItemStatus.run('current', itemId, meetingId);
-  s.bumpAgenda.run(meetingId);
-}
-
-/** Sets one item's status and bumps the agenda version. */
-export function setItemStatus(db: Db, meetingId: number, itemId: number, status: AgendaStatus): void {
-  const s = statements(db);
-  s.setItemStatus.run(status, itemId, meetingId);
-  s.bumpAgenda.run(meetingId);
-}
-
-/** Bumps the agenda version (any agenda change pushed to the tablets). */
-export function bumpAgendaVersion(db: Db, meetingId: number): void {
-  statements(db).bumpAgenda.run(meetingId);
 }
 
 /** Ends the running turn, recording the time spoken. Returns whether one was running. */

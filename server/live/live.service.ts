@@ -14,14 +14,15 @@ import { orderAgenda } from '../../shared/rules/agenda.js';
 import { computeQuorum, quorumSentence } from '../../shared/rules/quorum.js';
 import { computeRoll } from '../../shared/rules/roll.js';
 import { assertProxy, committeeVoteSettings, ownDelegations, proxySettings } from '../votes/votes.rules.js';
-import { readAgenda } from '../agenda/agenda.service.js';
-import { agendaTree, bumpAgendaVersion, endRunningTurn, floorNow, setCurrentItem, setItemStatus, speakersNow } from './live.repo.js';
+import { insertTopLevelItem, readAgenda, setCurrentItem, setItemStatus } from '../agenda/agenda.service.js';
+import { agendaTree, endRunningTurn, floorNow, speakersNow } from './live.repo.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import { type Db, perDb } from '../db/client.js';
 import { agendaItems, attendance, liveState, meetingParticipants, meetings, speakerRequests, users } from '../db/schema/index.js';
 import { AppError, badRequest, forbidden, invalidState, notFound } from '../http/errors.js';
 import type { MeetingAccess } from '../meetings/meetings.access.js';
+import { bumpAgendaVersion, setMeetingStatus } from '../meetings/meetings.service.js';
 import { documentAccess } from '../documents/documents.access.js';
 
 /*
@@ -324,10 +325,6 @@ export function setProxy(db: Db, a: MeetingAccess, user: AuthUser, p: { userId: 
   audit(db, { actorId: user.id, action: 'attendance.proxy', targetType: 'meeting', targetId: a.meeting.id, details: { userId: p.userId, holderId: p.holderId, kind, reason: p.reason ?? null } });
 }
 
-function setStatus(db: Db, meetingId: number, status: 'live' | 'paused' | 'closed') {
-  db.update(meetings).set({ status }).where(eq(meetings.id, meetingId)).run();
-}
-
 function ensureLiveRow(db: Db, meetingId: number) {
   db.insert(liveState).values({ meetingId }).onConflictDoNothing().run();
 }
@@ -341,7 +338,7 @@ export function openMeeting(db: Db, a: MeetingAccess, user: AuthUser, p: { overr
   if (a.meeting.status !== 'published') throw invalidState(a.meeting.status === 'draft' ? 'The meeting is not published' : 'The meeting has already been opened');
   const q = attendanceState(db, a.meeting.id).quorum;
   if (!q.met && !p.overrideReason) throw new AppError('no_quorum', `No quorum (${q.sentence}); give a reason to open anyway`, 409);
-  setStatus(db, a.meeting.id, 'live');
+  setMeetingStatus(db, a.meeting.id, 'live');
   ensureLiveRow(db, a.meeting.id);
   db.update(liveState)
     .set({ openedAt: nowIso(), openOverrideReason: q.met ? null : p.overrideReason })
@@ -360,7 +357,7 @@ export function changeStatus(db: Db, a: MeetingAccess, user: AuthUser, action: '
   const from = a.meeting.status;
   const ok = action === 'pause' ? from === 'live' : action === 'resume' ? from === 'paused' : from === 'live' || from === 'paused';
   if (!ok) throw invalidState(`Cannot ${action} a meeting that is ${from}`);
-  setStatus(db, a.meeting.id, action === 'pause' ? 'paused' : action === 'resume' ? 'live' : 'closed');
+  setMeetingStatus(db, a.meeting.id, action === 'pause' ? 'paused' : action === 'resume' ? 'live' : 'closed');
   if (action === 'close') {
     endFloor(db, a.meeting.id, now);
     ensureLiveRow(db, a.meeting.id);
@@ -424,18 +421,13 @@ export function addUrgentItem(db: Db, a: MeetingAccess, user: AuthUser, p: { tit
   while (anchor?.parentId != null) anchor = items.find((i) => i.id === anchor!.parentId);
   const top = items.filter((i) => i.parentId == null);
   const at = anchor ? anchor.position + 1 : top.length;
-  for (const s of top) if (s.position >= at) db.update(agendaItems).set({ position: s.position + 1 }).where(eq(agendaItems.id, s.id)).run();
-  const row = db
-    .insert(agendaItems)
-    .values({ meetingId: a.meeting.id, parentId: null, position: at, title: p.title, description: '', durationMinutes: p.durationMinutes ?? null })
-    .returning({ id: agendaItems.id })
-    .get();
+  const itemId = insertTopLevelItem(db, a.meeting.id, at, top, { title: p.title, durationMinutes: p.durationMinutes ?? null });
   if (p.makeCurrent) {
     endFloor(db, a.meeting.id, now);
-    setCurrent(db, a.meeting.id, row.id, 'pending');
+    setCurrent(db, a.meeting.id, itemId, 'pending');
   } else bumpAgenda(db, a.meeting.id);
-  audit(db, { actorId: user.id, action: 'agenda.add_urgent', targetType: 'meeting', targetId: a.meeting.id, details: { itemId: row.id, title: p.title } });
-  return row.id;
+  audit(db, { actorId: user.id, action: 'agenda.add_urgent', targetType: 'meeting', targetId: a.meeting.id, details: { itemId, title: p.title } });
+  return itemId;
 }
 
 /** Renumbers the waiting list of an item: points of order first, keeping the given order otherwise. */

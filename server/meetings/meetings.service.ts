@@ -4,7 +4,7 @@ import type { CreateMeetingBody, ParticipantInput, UpdateMeetingBody } from '../
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { type Db, tx } from '../db/client.js';
+import { type Db, perDb, tx } from '../db/client.js';
 import { committeeMembers, committees, meetingParticipants, meetings, rooms, users } from '../db/schema/index.js';
 import { badRequest, conflict, forbidden, invalidState, notFound } from '../http/errors.js';
 import { type MeetingAccess, isCommitteeSecretary, meetingAccess, requireManage } from './meetings.access.js';
@@ -117,17 +117,16 @@ function writeParticipants(db: Db, meetingId: number, list: ParticipantInput[], 
   );
   db.delete(meetingParticipants).where(eq(meetingParticipants.meetingId, meetingId)).run();
   if (list.length === 0) return [];
-  db.insert(meetingParticipants)
-    .values(
-      list.map((p) => ({
-        meetingId,
-        userId: p.userId,
-        role: p.role,
-        canVote: p.role === 'guest' ? false : (p.canVote ?? defaultCanVote(p.role)),
-        invitedAt: before.get(p.userId)?.invitedAt ?? invitedAt,
-      })),
-    )
-    .run();
+  addParticipants(
+    db,
+    list.map((p) => ({
+      meetingId,
+      userId: p.userId,
+      role: p.role,
+      canVote: p.role === 'guest' ? false : (p.canVote ?? defaultCanVote(p.role)),
+      invitedAt: before.get(p.userId)?.invitedAt ?? invitedAt,
+    })),
+  );
   return list.filter((p) => !before.has(p.userId)).map((p) => p.userId);
 }
 
@@ -153,24 +152,20 @@ export function createMeeting(ctx: AppContext, user: AuthUser, body: CreateMeeti
       .map((m) => ({ ...m, canVote: m.role === 'guest' || m.role === 'secretary' ? false : m.canVote }));
   validateParticipants(db, participants);
   const id = tx(db, (d) => {
-    const row = d
-      .insert(meetings)
-      .values({
-        committeeId: committee.id,
-        title: body.title,
-        description: body.description,
-        startsAt: new Date(body.startsAt).toISOString(),
-        endsAt: new Date(body.endsAt).toISOString(),
-        roomId: body.roomId ?? null,
-        mode: body.mode,
-        quorumRule: body.quorumRule,
-        createdBy: user.id,
-      })
-      .returning({ id: meetings.id })
-      .get();
-    writeParticipants(d, row.id, participants, null);
-    audit(d, { actorId: user.id, action: 'meeting.create', targetType: 'meeting', targetId: row.id, details: { title: body.title } });
-    return row.id;
+    const meetingId = insertMeeting(d, {
+      committeeId: committee.id,
+      title: body.title,
+      description: body.description,
+      startsAt: new Date(body.startsAt).toISOString(),
+      endsAt: new Date(body.endsAt).toISOString(),
+      roomId: body.roomId ?? null,
+      mode: body.mode,
+      quorumRule: body.quorumRule,
+      createdBy: user.id,
+    });
+    writeParticipants(d, meetingId, participants, null);
+    audit(d, { actorId: user.id, action: 'meeting.create', targetType: 'meeting', targetId: meetingId, details: { title: body.title } });
+    return meetingId;
   });
   return meetingView(db, meetingAccess(db, user, id));
 }
@@ -235,4 +230,45 @@ export function publishMeeting(ctx: AppContext, user: AuthUser, meetingId: numbe
   ctx.notifier.flush();
   ctx.bus.emit('meeting:changed', { meetingId });
   return meetingView(db, meetingAccess(db, user, meetingId));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes other domains call: the meetings and their participants are this domain's tables
+// (server/db/owners.ts). Each takes the `Db` of the caller's transaction.
+
+/** Inserts a meeting row; returns its id. */
+export function insertMeeting(db: Db, values: typeof meetings.$inferInsert): number {
+  return db.insert(meetings).values(values).returning({ id: meetings.id }).get().id;
+}
+
+/** Adds participant rows (the demo seed; `writeParticipants` above). */
+export function addParticipants(db: Db, rows: (typeof meetingParticipants.$inferInsert)[]): void {
+  db.insert(meetingParticipants).values(rows).run();
+}
+
+/** The live meeting's status (opened, paused, resumed, closed: server/live). */
+export function setMeetingStatus(db: Db, meetingId: number, status: 'live' | 'paused' | 'closed'): void {
+  db.update(meetings).set({ status }).where(eq(meetings.id, meetingId)).run();
+}
+
+const statements = perDb(({ $client: c }) => ({
+  bumpAgenda: c.prepare<[number], number>('UPDATE meetings SET agenda_version = agenda_version + 1 WHERE id = ? RETURNING agenda_version').pluck(),
+}));
+
+/** Bumps the meeting's agenda version (every agenda change the tablets are pushed); returns the new one. */
+export function bumpAgendaVersion(db: Db, meetingId: number): number | undefined {
+  return statements(db).bumpAgenda.get(meetingId);
+}
+
+/**
+ * Moves the agenda version from `version` to `version + 1`; false when it is no longer `version`
+ * (someone else changed the agenda: the optimistic check of the agenda editor).
+ */
+export function claimAgendaVersion(db: Db, meetingId: number, version: number): boolean {
+  const r = db
+    .update(meetings)
+    .set({ agendaVersion: version + 1 })
+    .where(and(eq(meetings.id, meetingId), eq(meetings.agendaVersion, version)))
+    .run();
+  return r.changes > 0;
 }

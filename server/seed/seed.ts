@@ -3,10 +3,14 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../config.js';
 import { type Db, tx } from '../db/client.js';
-import { agendaItems, committeeMembers, committees, meetingParticipants, meetings, roomStations, rooms, users } from '../db/schema/index.js';
+import { users } from '../db/schema/index.js';
 import type { Logger } from '../log.js';
+import { insertAgendaItem } from '../agenda/agenda.service.js';
+import { insertUser } from '../auth/accounts.service.js';
 import { hashPassword } from '../auth/password.js';
 import { audit } from '../audit/audit.repo.js';
+import { addMembers, addRoomStation, insertCommittee, insertRoom } from '../committees/committees.service.js';
+import { addParticipants, insertMeeting } from '../meetings/meetings.service.js';
 
 /** The handbook's seed articles, beside the repository (`../shared/testdata/seeds`). */
 export const SEEDS_DIR = path.resolve(process.env.ECABINET_SEEDS_DIR ?? '../shared/testdata/seeds');
@@ -69,7 +73,7 @@ export async function seedDemo(db: Db, config: Config, log: Logger, what: 'demo'
   tx(db, (d) => {
     // People get an example address (reminders by e-mail when SMTP_URL is set); the room station none.
     const mk = (username: string, fullName: string, title: string | null, unit: string | null, systemRole: 'admin' | 'user' = 'user', email: string | null = `${username}@demo.ecabinet.local`) =>
-      d.insert(users).values({ username, passwordHash, fullName, title, unit, systemRole, email }).returning({ id: users.id }).get().id;
+      insertUser(d, { username, passwordHash, fullName, title, unit, systemRole, email }).id;
     const admin = mk('admin', 'Quản trị hệ thống', 'Quản trị viên', 'Trung tâm Công nghệ thông tin', 'admin');
     if (what === 'admin') return;
     const secretary = mk('secretary', 'Phan Thị Thu', 'Chuyên viên', 'Văn phòng UBND Thành phố');
@@ -77,81 +81,58 @@ export async function seedDemo(db: Db, config: Config, log: Logger, what: 'demo'
     const memberIds = MEMBER_NAMES.map(([n, t, u], i) => mk(`member${i + 1}`, n, t, u));
     const guest = mk('guest', 'Khách mời Nguyễn Hải', 'Chuyên gia', 'Viện Chiến lược Chuyển đổi số');
 
-    const room = d.insert(rooms).values({ name: 'Phòng họp số 1', location: 'Tầng 3, Trụ sở UBND Thành phố, 79 Đinh Tiên Hoàng', capacity: 40 }).returning().get();
+    const room = insertRoom(d, { name: 'Phòng họp số 1', location: 'Tầng 3, Trụ sở UBND Thành phố, 79 Đinh Tiên Hoàng', capacity: 40 });
     // The smart room's PC: its conference camera and microphones join A/V as the room (server/sfu).
     const roomStation = mk('room1', 'Phòng họp số 1 — thiết bị phòng', null, 'Phòng họp số 1', 'user', null);
-    d.insert(roomStations).values({ userId: roomStation, roomId: room.id }).run();
-    d.insert(rooms).values({ name: 'Phòng họp trực tuyến', location: 'Trực tuyến', capacity: 200 }).run();
-    const committee = d
-      .insert(committees)
-      .values({
-        name: 'Ban Chỉ đạo Cải cách hành chính và Chuyển đổi số Thành phố Hà Nội',
-        description: 'Chỉ đạo, điều phối công tác cải cách hành chính, xây dựng chính quyền điện tử và chuyển đổi số của Thành phố.',
-      })
-      .returning()
-      .get();
+    addRoomStation(d, roomStation, room.id);
+    insertRoom(d, { name: 'Phòng họp trực tuyến', location: 'Trực tuyến', capacity: 200 });
+    const committee = insertCommittee(d, {
+      name: 'Ban Chỉ đạo Cải cách hành chính và Chuyển đổi số Thành phố Hà Nội',
+      description: 'Chỉ đạo, điều phối công tác cải cách hành chính, xây dựng chính quyền điện tử và chuyển đổi số của Thành phố.',
+    });
     const roster: { userId: number; defaultRole: 'chair' | 'secretary' | 'member'; votingRight: boolean }[] = [
       { userId: chair, defaultRole: 'chair', votingRight: true },
       { userId: secretary, defaultRole: 'secretary', votingRight: false },
       ...memberIds.map((userId) => ({ userId, defaultRole: 'member' as const, votingRight: true })),
     ];
-    d.insert(committeeMembers).values(roster.map((r) => ({ committeeId: committee.id, ...r }))).run();
+    addMembers(d, committee.id, roster);
 
     const now = new Date().toISOString();
-    const meeting = d
-      .insert(meetings)
-      .values({
-        committeeId: committee.id,
-        title: 'Phiên họp thường kỳ quý IV của Ban Chỉ đạo',
-        description: 'Đánh giá kết quả cải cách hành chính và chuyển đổi số; thống nhất nhiệm vụ trọng tâm thời gian tới.',
-        startsAt: hanoiTime(2, 8, 30),
-        endsAt: hanoiTime(2, 11, 30),
-        roomId: room.id,
-        mode: 'hybrid',
-        quorumRule: { kind: 'majority' },
-        status: 'published',
-        publishedAt: now,
-        createdBy: secretary,
-        agendaVersion: 1,
-      })
-      .returning()
-      .get();
-    d.insert(meetingParticipants)
-      .values([
-        ...roster.map((r) => ({ meetingId: meeting.id, userId: r.userId, role: r.defaultRole, canVote: r.votingRight, invitedAt: now })),
-        { meetingId: meeting.id, userId: guest, role: 'guest' as const, canVote: false, invitedAt: now },
-        { meetingId: meeting.id, userId: roomStation, role: 'member' as const, canVote: false, invitedAt: now },
-      ])
-      .run();
-    const opening = d
-      .insert(agendaItems)
-      .values({ meetingId: meeting.id, parentId: null, position: 0, title: 'Khai mạc, giới thiệu đại biểu', presenterId: secretary, durationMinutes: 10 })
-      .returning()
-      .get();
-    void opening;
+    const meetingId = insertMeeting(d, {
+      committeeId: committee.id,
+      title: 'Phiên họp thường kỳ quý IV của Ban Chỉ đạo',
+      description: 'Đánh giá kết quả cải cách hành chính và chuyển đổi số; thống nhất nhiệm vụ trọng tâm thời gian tới.',
+      startsAt: hanoiTime(2, 8, 30),
+      endsAt: hanoiTime(2, 11, 30),
+      roomId: room.id,
+      mode: 'hybrid',
+      quorumRule: { kind: 'majority' },
+      status: 'published',
+      publishedAt: now,
+      createdBy: secretary,
+      agendaVersion: 1,
+    });
+    addParticipants(d, [
+      ...roster.map((r) => ({ meetingId, userId: r.userId, role: r.defaultRole, canVote: r.votingRight, invitedAt: now })),
+      { meetingId, userId: guest, role: 'guest' as const, canVote: false, invitedAt: now },
+      { meetingId, userId: roomStation, role: 'member' as const, canVote: false, invitedAt: now },
+    ]);
+    insertAgendaItem(d, { meetingId, parentId: null, position: 0, title: 'Khai mạc, giới thiệu đại biểu', presenterId: secretary, durationMinutes: 10 });
     seedArticles().forEach((a, i) => {
-      d.insert(agendaItems)
-        .values({
-          meetingId: meeting.id,
-          parentId: null,
-          position: i + 1,
-          title: a.title,
-          description: a.description,
-          presenterId: memberIds[i % memberIds.length],
-          durationMinutes: 20,
-        })
-        .run();
+      insertAgendaItem(d, {
+        meetingId,
+        parentId: null,
+        position: i + 1,
+        title: a.title,
+        description: a.description,
+        presenterId: memberIds[i % memberIds.length],
+        durationMinutes: 20,
+      });
     });
     const closing = seedArticles().length + 1;
-    const conclusion = d
-      .insert(agendaItems)
-      .values({ meetingId: meeting.id, parentId: null, position: closing, title: 'Kết luận của Chủ tọa', presenterId: chair, durationMinutes: 15 })
-      .returning()
-      .get();
-    d.insert(agendaItems)
-      .values({ meetingId: meeting.id, parentId: conclusion.id, position: 0, title: 'Giao nhiệm vụ cho các sở, ngành', presenterId: chair, durationMinutes: 10 })
-      .run();
-    audit(d, { actorId: admin, action: 'seed.demo', targetType: 'meeting', targetId: meeting.id });
+    const conclusion = insertAgendaItem(d, { meetingId, parentId: null, position: closing, title: 'Kết luận của Chủ tọa', presenterId: chair, durationMinutes: 15 });
+    insertAgendaItem(d, { meetingId, parentId: conclusion.id, position: 0, title: 'Giao nhiệm vụ cho các sở, ngành', presenterId: chair, durationMinutes: 10 });
+    audit(d, { actorId: admin, action: 'seed.demo', targetType: 'meeting', targetId: meetingId });
   });
   log.info(what === 'admin' ? 'seeded the admin account' : 'seeded demo committee, users and meeting');
 }

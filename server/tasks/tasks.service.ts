@@ -1,10 +1,11 @@
-import { and, asc, desc, eq, inArray, isNotNull, max, ne, sql } from 'drizzle-orm';
-import { type BoardQuery, type Conclusion, type ConclusionKind, type CreateTaskBody, FOLLOW_UP_ITEM_TITLE, type Task, type TaskAttachment, type TaskStatus } from '../../shared/protocol/tasks.js';
+import { and, asc, desc, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import { type BoardQuery, type Conclusion, type ConclusionKind, type CreateTaskBody, type Task, type TaskAttachment, type TaskStatus } from '../../shared/protocol/tasks.js';
 import type { AuthUser } from '../auth/sessions.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AppContext } from '../context.js';
 import { type Db, tx } from '../db/client.js';
 import { agendaItems, committeeMembers, conclusions, meetingParticipants, meetings, taskAttachments, taskCoUnits, taskEvents, tasks, users } from '../db/schema/index.js';
+import { upsertFollowUpItem } from '../agenda/agenda.service.js';
 import { AppError, forbidden, invalidState, notFound } from '../http/errors.js';
 import { cancelJobs, enqueueJob } from '../jobs/jobs.js';
 import { isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
@@ -680,31 +681,10 @@ export function refreshFollowUpItems(ctx: AppContext, committeeId: number): void
       .join('\n')
       .slice(0, 20_000);
     const v = tx(db, (d) => {
-      const existing = d
-        .select()
-        .from(agendaItems)
-        .where(and(eq(agendaItems.meetingId, m.id), eq(agendaItems.title, FOLLOW_UP_ITEM_TITLE)))
-        .get();
-      if (existing?.description === description) return null;
-      if (existing) d.update(agendaItems).set({ description }).where(eq(agendaItems.id, existing.id)).run();
-      else {
-        const pos = d
-          .select({ p: max(agendaItems.position) })
-          .from(agendaItems)
-          .where(and(eq(agendaItems.meetingId, m.id), sql`${agendaItems.parentId} is null`))
-          .get()?.p;
-        d.insert(agendaItems)
-          .values({ meetingId: m.id, parentId: null, position: (pos ?? -1) + 1, title: FOLLOW_UP_ITEM_TITLE, description, durationMinutes: 15 })
-          .run();
-      }
-      const row = d
-        .update(meetings)
-        .set({ agendaVersion: sql`${meetings.agendaVersion} + 1` })
-        .where(eq(meetings.id, m.id))
-        .returning({ v: meetings.agendaVersion })
-        .get()!;
+      const version = upsertFollowUpItem(d, m.id, description);
+      if (version == null) return null;
       audit(d, { actorId: null, action: 'agenda.follow_up_refreshed', targetType: 'meeting', targetId: m.id, details: { openTasks: open.length } });
-      return row.v;
+      return version;
     });
     if (v != null) changed.push({ meetingId: m.id, version: v });
   }

@@ -2,6 +2,7 @@ import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import { IdParams } from '../../shared/protocol/common.js';
 import { CreateUserBody, UpdateUserBody, User, UserList } from '../../shared/protocol/users.js';
 import { audit } from '../audit/audit.repo.js';
+import { insertUser, updateUser } from '../auth/accounts.service.js';
 import { hashPassword } from '../auth/password.js';
 import { assertStrongPassword } from '../auth/password-policy.js';
 import { destroyUserSessions, secretaryOf } from '../auth/sessions.js';
@@ -49,7 +50,7 @@ export function userRoutes({ api, db, bus }: AppContext): void {
           throw conflict('conflict', 'That username is taken');
         }
         assertEmailFree(d, body.email);
-        const row = d.insert(users).values({ ...fields, passwordHash }).returning().get();
+        const row = insertUser(d, { ...fields, passwordHash });
         audit(d, { actorId: user.id, action: 'user.create', targetType: 'user', targetId: row.id, details: { username: row.username } });
         return publicUser(row);
       });
@@ -72,12 +73,7 @@ export function userRoutes({ api, db, bus }: AppContext): void {
         // A password set by an administrator is a temporary one: the person must choose their own at
         // their next sign-in (their sessions end now), so the administrator never keeps a working password.
         const reset = passwordHash ? { passwordHash, mustChangePassword: params.id !== user.id } : {};
-        const row = d
-          .update(users)
-          .set({ ...fields, ...reset })
-          .where(eq(users.id, params.id))
-          .returning()
-          .get();
+        const row = updateUser(d, params.id, { ...fields, ...reset });
         if (!row) throw notFound('User');
         if (body.active === false || passwordHash) destroyUserSessions(d, row.id);
         audit(d, { actorId: user.id, action: 'user.update', targetType: 'user', targetId: row.id, details: { fields: Object.keys(body) } });

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { and, asc, eq, inArray, ne } from 'drizzle-orm';
+import { prepareAudit } from '../audit/audit.repo.js';
 import type { Db } from '../db/client.js';
 import { meetingParticipants, users, voteCommitteeSettings, voteDelegations, voteNamedBallots, voteParticipation, votes } from '../db/schema/index.js';
 
@@ -37,7 +38,7 @@ export class BallotStatements {
     );
     this.attendance = sqlite.prepare('SELECT status, proxy_holder_id AS holder FROM attendance WHERE meeting_id = ? AND user_id = ?');
     this.attendanceAll = sqlite.prepare('SELECT user_id AS userId, status, proxy_holder_id AS holder FROM attendance WHERE meeting_id = ?');
-    this.audit = sqlite.prepare("INSERT INTO audit_log (actor_id, action, target_type, target_id, details) VALUES (?, ?, 'vote', ?, ?)");
+    this.audit = prepareAudit(sqlite, 'vote');
   }
 }
 
