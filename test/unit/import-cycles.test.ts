@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { resolveImport, tsFiles } from '../helpers/source-tree.js';
 
 /**
  * The server's import graph has no cycle: every `import`, `import type`, `export … from` and dynamic
@@ -11,27 +12,10 @@ import { describe, expect, it } from 'vitest';
 const root = path.resolve(import.meta.dirname, '../..');
 const serverDir = path.join(root, 'server');
 
-function tsFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) return tsFiles(p);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
-  });
-}
-
-function resolve(from: string, spec: string): string | null {
-  if (!spec.startsWith('.')) return null;
-  const base = path.resolve(path.dirname(from), spec);
-  for (const candidate of [base.replace(/\.(m?js)$/, '.ts'), base, `${base}.ts`, path.join(base, 'index.ts')]) {
-    if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
-  }
-  return null;
-}
-
 /** Imports of a file, as files under server/ (the lexical scan of TypeScript's own pre-processor). */
 export function importsOf(file: string): string[] {
   const info = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
-  return info.importedFiles.map((f) => resolve(file, f.fileName)).filter((f): f is string => !!f && f.startsWith(serverDir + path.sep));
+  return info.importedFiles.map((f) => resolveImport(file, f.fileName)).filter((f): f is string => !!f && f.startsWith(serverDir + path.sep));
 }
 
 /** Strongly connected components with more than one file (or a file importing itself), Tarjan's algorithm. */

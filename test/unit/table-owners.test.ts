@@ -4,6 +4,7 @@ import { getTableName, is } from 'drizzle-orm';
 import { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { resolveImport, tsFiles } from '../helpers/source-tree.js';
 import * as schema from '../../server/db/schema/index.js';
 import { DOMAINS, SHARED_LAYERS, TABLE_OWNERS } from '../../server/db/owners.js';
 
@@ -22,14 +23,6 @@ import { DOMAINS, SHARED_LAYERS, TABLE_OWNERS } from '../../server/db/owners.js'
 const root = path.resolve(import.meta.dirname, '../..');
 const serverDir = path.join(root, 'server');
 const schemaDir = path.join(serverDir, 'db', 'schema');
-
-function tsFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) return tsFiles(p);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
-  });
-}
 
 /** The SQL name of every table the Drizzle schema exports, by export name. */
 const schemaTables = new Map<string, string>(
@@ -104,15 +97,6 @@ const folderOf = (file: string): string | null => {
   const parts = path.relative(serverDir, file).split(path.sep);
   return parts.length > 1 ? parts[0] : null;
 };
-
-function resolveImport(from: string, spec: string): string | null {
-  if (!spec.startsWith('.')) return null;
-  const base = path.resolve(path.dirname(from), spec);
-  for (const candidate of [base.replace(/\.(m?js)$/, '.ts'), base, `${base}.ts`, path.join(base, 'index.ts')]) {
-    if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
-  }
-  return null;
-}
 
 /** Whether `target` (a file of domain `domain`) may be imported from another folder. */
 export function isPublic(domain: string, target: string): boolean {
