@@ -17,7 +17,7 @@ import { pdf, upload } from './documents-helpers.js';
 describe('heavy PDF work runs in the PDF pool’s workers, not on the event loop', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
   });
   afterAll(async () => {
     await s?.close();

@@ -12,7 +12,7 @@ const token = (c: string) => c.repeat(43).slice(0, 43);
 describe('offline meeting packs and devices', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ seed: 'admin' });
   });
   afterAll(() => server?.close());
 

@@ -86,7 +86,7 @@ describe('resource limits: timeouts, connection caps, bounded heavy work', () =>
     Object.assign(serverTimeouts, { headersMs: 2_000, requestMs: 4_000 });
     // The attackers come from 127.0.0.1: per-address caps apply to loopback here.
     Object.assign(connectionLimits, { tcpPerAddress: 300, exemptLoopback: false });
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
   });
   afterAll(async () => {
     await s.close();

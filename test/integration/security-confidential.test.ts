@@ -31,7 +31,7 @@ describe('attacker: a view-only reader of a confidential document never gets the
   let v2: { id: number; bytes: Buffer };
 
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
     m = await buildMeeting(s, { members: 2, agendaItems: 1 });
     secretary = await m.as('secretary');
     reader = await m.as('member', 0);

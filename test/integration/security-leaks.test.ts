@@ -28,7 +28,7 @@ describe('attacker: no leaks across meetings (tasks, follow-up copies), checked 
   }
 
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
     m = await buildMeeting(s, { members: 2, guests: 1, agendaItems: 1, startsInHours: 48 });
     sec = await m.as('secretary');
     // A restricted meeting earlier than m: chair, secretary and member 0 only (member 1 and the guest are not invited).

@@ -12,7 +12,7 @@ describe('attacker: a participant removed from a meeting keeps nothing', () => {
   const sockets: TestSocket[] = [];
   const providers: TestProvider[] = [];
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
     m = await buildMeeting(s, { members: 2, agendaItems: 1 });
   });
   afterAll(async () => {
