@@ -31,7 +31,7 @@ describe('meeting archive', () => {
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
     m = await buildMeeting(s, { members: 2, agendaItems: 2 });
     secretary = await m.as('secretary');
     chairHttp = await m.as('chair');

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HttpClient, type TestServer, buildMeeting, startTestServer, userIds } from '../helpers/server.js';
+import { buildMeeting } from '../helpers/factories.js';
+import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
 import { pdf, upload } from './documents-helpers.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/pdfs');
@@ -32,11 +33,10 @@ describe('encrypted PDFs that open without a password are accepted; only those t
   let itemId: number;
 
   beforeAll(async () => {
-    s = await startTestServer();
-    secretary = await s.login('secretary');
-    member = await s.login('member3');
-    const ids = await userIds(await s.login('admin'));
-    const m = await buildMeeting(secretary, { agendaItems: 1, publish: true, title: 'Phiên họp tài liệu mã hóa', participants: [{ userId: ids.member3, role: 'member' }] });
+    s = await startTestServer({ seed: 'admin' });
+    const m = await buildMeeting(s, { members: 1, agendaItems: 1, title: 'Phiên họp tài liệu mã hóa' });
+    secretary = await m.as('secretary');
+    member = await m.as('member', 0);
     meetingId = m.meetingId;
     itemId = m.itemIds[0];
   });

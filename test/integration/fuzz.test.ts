@@ -166,7 +166,7 @@ describe('the attacker’s fuzz suite: every REST route and every socket command
   let paths: Record<string, Record<string, Op>>;
   beforeAll(async () => {
     hubOptions.ratePoints = 1_000_000; // the per-socket limit is not what is fuzzed here
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
     admin = await s.login('admin');
     m = await buildMeeting(s, { members: 1, agendaItems: 2 });
     secretary = await m.as('secretary');
