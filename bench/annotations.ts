@@ -27,6 +27,7 @@ import WebSocket from 'ws';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { type Ink, itemsMapName, layerDocName } from '../shared/protocol/annotations.js';
+import { mulberry32 } from '../shared/rules/random.js';
 import { PAGE_TEXTS, textPdf } from '../test/integration/annotations-helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -164,8 +165,7 @@ async function run(server: Server, docName: string, versionId: number, users: Us
   let closes = 0;
   // Jittered schedule per tablet: gaps of period·U(0.6, 1.4), deterministic per tablet.
   const schedule = (i: number) => {
-    let s = (i + 1) * 2654435761;
-    const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rnd = mulberry32((i + 1) * 2654435761);
     const out: number[] = [];
     let t = rnd() * (1000 / rate);
     for (let k = 0; k < perClient; k++) {

@@ -27,6 +27,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { tx } from '../server/db/client.js';
 import { documents } from '../server/db/schema/index.js';
 import { indexEntries } from '../server/search/search.service.js';
+import { mulberry32 } from '../shared/rules/random.js';
 import { launchBrowser, login } from '../test/helpers/browser.js';
 import { startTestServer } from '../test/helpers/server.js';
 import { PDFS, pdf, upload } from '../test/integration/documents-helpers.js';
@@ -208,8 +209,7 @@ async function main() {
       .readdirSync(path.resolve(PDFS, '../seeds'))
       .map((f) => fs.readFileSync(path.resolve(PDFS, '../seeds', f), 'utf8'));
     const paragraphs = seeds.flatMap((s) => s.split(/\n+/).filter((p) => p.trim().length > 80));
-    let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = mulberry32(42);
     const t0 = performance.now();
     tx(server.db, (d) => {
       for (let i = 0; i < 2000; i++) {

@@ -7,6 +7,7 @@ import { LIMITS } from '../../shared/limits.js';
 import { depths, isWithin, siblings } from '../services/agenda-tree.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
+import { errorText } from '../services/errors.js';
 import { sharedStyles } from '../styles/shared.js';
 
 /** Someone who can present an item (a participant of the meeting). */
@@ -182,25 +183,7 @@ export class EcAgendaBuilder extends LitElement {
     try {
       this.agenda = await this.api.get<Agenda>(`/api/meetings/${this.meetingId}/agenda`);
     } catch (e) {
-      this.message = { kind: 'error', text: this.#errorText(e) };
-    }
-  }
-
-  #errorText(e: unknown): string {
-    const code = e instanceof ApiError ? e.code : 'internal';
-    switch (code) {
-      case 'version_conflict':
-        return msg('Chương trình họp vừa được người khác thay đổi. Đã tải lại bản mới nhất — vui lòng thao tác lại.', { id: 'agenda.conflict' });
-      case 'invalid_move':
-        return msg(str`Không thể chuyển mục tới vị trí đó (tối đa ${LIMITS.agendaDepth} cấp, không đặt một mục vào trong chính nó).`, { id: 'agenda.invalidMove' });
-      case 'network':
-        return msg('Không kết nối được máy chủ. Thay đổi chưa được lưu.', { id: 'agenda.network' });
-      case 'invalid_payload':
-        return msg('Dữ liệu chưa hợp lệ. Kiểm tra lại tiêu đề và thời lượng.', { id: 'agenda.invalid' });
-      case 'invalid_state':
-        return msg('Không thể sửa chương trình của cuộc họp ở trạng thái này.', { id: 'agenda.invalidState' });
-      default:
-        return msg('Không lưu được thay đổi.', { id: 'agenda.saveFailed' });
+      this.message = { kind: 'error', text: errorText(e, 'agenda') };
     }
   }
 
@@ -215,7 +198,7 @@ export class EcAgendaBuilder extends LitElement {
       this.dispatchEvent(new CustomEvent<Agenda>('ec-agenda-changed', { detail: this.agenda, bubbles: true, composed: true }));
       return true;
     } catch (e) {
-      this.message = { kind: e instanceof ApiError && e.code === 'version_conflict' ? 'notice' : 'error', text: this.#errorText(e) };
+      this.message = { kind: e instanceof ApiError && e.code === 'version_conflict' ? 'notice' : 'error', text: errorText(e, 'agenda') };
       if (e instanceof ApiError && (e.code === 'version_conflict' || e.code === 'not_found')) await this.#reload();
       return false;
     } finally {

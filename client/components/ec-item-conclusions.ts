@@ -6,8 +6,9 @@ import type { AgendaItem } from '../../shared/protocol/agenda.js';
 import type { Locale } from '../../shared/protocol/auth.js';
 import type { Meeting, Participant } from '../../shared/protocol/meetings.js';
 import type { Conclusion, ConclusionKind, Task } from '../../shared/protocol/tasks.js';
-import { ApiError, type Api } from '../services/api.js';
+import type { Api } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
+import { errorText } from '../services/errors.js';
 import { formatDate } from '../services/format.js';
 import { sharedStyles } from '../styles/shared.js';
 import { taskStatusLabel } from './ec-task-card.js';
@@ -29,25 +30,6 @@ const KINDS: ConclusionKind[] = ['decision', 'assignment', 'note'];
 /** "YYYY-MM-DD" of a date `days` from now in Vietnam time (a date input's value). */
 function dateInDays(days: number): string {
   return new Date(Date.now() + 7 * 3600_000 + days * 86400_000).toISOString().slice(0, 10);
-}
-
-/** A refused request as a sentence. */
-function errorText(e: unknown): string {
-  const code = e instanceof ApiError ? e.code : 'network';
-  switch (code) {
-    case 'deadline_in_past':
-      return msg('Thời hạn phải sau thời điểm hiện tại.', { id: 'conclusions.err.deadline' });
-    case 'unknown_owner':
-      return msg('Người hoặc đơn vị chủ trì không có trong danh bạ.', { id: 'conclusions.err.owner' });
-    case 'forbidden':
-      return msg('Chỉ thư ký hoặc chủ tọa được ghi kết luận và giao nhiệm vụ.', { id: 'conclusions.err.forbidden' });
-    case 'invalid_payload':
-      return msg('Dữ liệu chưa hợp lệ: kiểm tra nội dung và các trường bắt buộc.', { id: 'conclusions.err.invalid' });
-    case 'network':
-      return msg('Không kết nối được máy chủ.', { id: 'app.networkError' });
-    default:
-      return msg('Không lưu được. Vui lòng thử lại.', { id: 'conclusions.err.failed' });
-  }
 }
 
 /**
@@ -261,7 +243,7 @@ export class EcItemConclusions extends LitElement {
       this.changed();
       return true;
     } catch (e) {
-      this.error = errorText(e);
+      this.error = errorText(e, 'conclusions', 'network');
       return false;
     } finally {
       this.busy = false;

@@ -5,11 +5,12 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { Locale } from '../../shared/protocol/auth.js';
 import type { CreateVoteBody, VoteView } from '../../shared/protocol/votes.js';
 import { localeContext } from '../services/context.js';
+import { errorText } from '../services/errors.js';
 import { formatTime } from '../services/format.js';
 import { CommandError } from '../services/socket.js';
 import './ec-vote-panel.js';
 import './ec-vote-result.js';
-import { VotesSessionElement, kindLabel, majorityLabel, optionLabel, voteCountdown, voteErrorText, voteStyles, rollText } from './votes-shared.js';
+import { VotesSessionElement, kindLabel, majorityLabel, optionLabel, voteCountdown, voteStyles, rollText } from './votes-shared.js';
 
 /**
  * The chair's vote console: prepare a vote (kind, secret or named, options, majority, abstentions,
@@ -148,7 +149,7 @@ export class EcVoteConsole extends VotesSessionElement {
     if (!s) return nothing;
     return html`<section class="card" data-testid="vote-console">
       <h2>${msg('Biểu quyết', { id: 'votes.console.title' })}</h2>
-      ${this.error ? html`<p class="error" role="alert">${voteErrorText(this.error)}</p>` : nothing}
+      ${this.error ? html`<p class="error" role="alert">${errorText(this.error, 'vote')}</p>` : nothing}
       ${s.current?.state === 'open'
         ? html`<div class="own" data-testid="chair-ballot">
             <h3>${msg('Phiếu của chủ tọa', { id: 'votes.console.ownBallot' })}</h3>

@@ -1,4 +1,3 @@
-import { proxyErrorText } from '../views/live-shared.js';
 import { consume } from '@lit/context';
 import { localized, msg, str } from '@lit/localize';
 import { css, html, nothing } from 'lit';
@@ -6,9 +5,10 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { Locale } from '../../shared/protocol/auth.js';
 import type { AttendanceEntry } from '../../shared/protocol/live.js';
 import { localeContext } from '../services/context.js';
+import { errorText } from '../services/errors.js';
 import { formatTime } from '../services/format.js';
 import { CommandError } from '../services/socket.js';
-import { VotesSessionElement, voteErrorText, voteStyles } from './votes-shared.js';
+import { VotesSessionElement, voteStyles } from './votes-shared.js';
 
 /**
  * A member's proxy for one meeting (ủy quyền biểu quyết): delegate my vote to another participant who
@@ -90,7 +90,7 @@ export class EcVoteDelegation extends VotesSessionElement {
     if (!this.canVote && !held.length) return nothing;
     return html`<section class="card" data-testid="delegation" aria-labelledby="deleg-h">
       <h2 id="deleg-h">${msg('Ủy quyền biểu quyết', { id: 'votes.deleg.title' })}</h2>
-      ${this.error ? html`<p class="error" role="alert">${this.errorText(this.error)}</p>` : nothing}
+      ${this.error ? html`<p class="error" role="alert">${errorText(this.error, 'delegation')}</p>` : nothing}
       ${held.length
         ? html`<p class="ok" data-testid="delegation-held">${msg(str`Bạn biểu quyết cả phần của: ${held.join(', ')}`, { id: 'votes.deleg.held' })}</p>
             <p class="meta">${msg('Khi biểu quyết, chọn tên người ủy quyền trong mục “Bỏ phiếu cho”.', { id: 'votes.deleg.heldHint' })}</p>`
@@ -141,13 +141,6 @@ export class EcVoteDelegation extends VotesSessionElement {
         <button ?disabled=${this.busy} @click=${() => ((this.picking = false), (this.target = null))}>${msg('Hủy', { id: 'votes.deleg.cancel' })}</button>
       </div>
     </div>`;
-  }
-
-  private errorText(code: string) {
-    if (code === 'invalid_delegation') return msg('Không ủy quyền được cho người này (có thể họ đã ủy quyền cho người khác).', { id: 'votes.deleg.invalid' });
-    if (code === 'meeting_closed') return msg('Phiên họp đã kết thúc.', { id: 'votes.deleg.closed' });
-    if (code.startsWith('proxy_')) return proxyErrorText(code);
-    return voteErrorText(code);
   }
 
   private async send(toUserId: number | null) {

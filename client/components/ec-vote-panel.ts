@@ -2,10 +2,11 @@ import { localized, msg, str } from '@lit/localize';
 import { css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import type { VoteView } from '../../shared/protocol/votes.js';
+import { errorText } from '../services/errors.js';
 import { newReceipt, receiptKey, storeReceipt, storedReceipt } from '../services/votes.js';
 import { CommandError, newCommandId } from '../services/socket.js';
 import './ec-vote-result.js';
-import { VotesSessionElement, abstainLabel, kindLabel, optionLabel, voteCountdown, voteErrorText, voteStyles, rollText } from './votes-shared.js';
+import { VotesSessionElement, abstainLabel, kindLabel, optionLabel, voteCountdown, voteStyles, rollText } from './votes-shared.js';
 
 /**
  * A member's vote panel: the open vote with one large button per choice, a confirmation step, then
@@ -83,7 +84,7 @@ export class EcVotePanel extends VotesSessionElement {
   override render() {
     const s = this.session;
     if (!s) return nothing;
-    if (!s.loaded) return html`<section class="card meta">${s.error ? voteErrorText(s.error) : msg('Đang tải biểu quyết…', { id: 'votes.loading' })}</section>`;
+    if (!s.loaded) return html`<section class="card meta">${s.error ? errorText(s.error, 'vote') : msg('Đang tải biểu quyết…', { id: 'votes.loading' })}</section>`;
     return html`${s.votes.filter((x) => x.state === 'draft' && x.bloc).map((x) => this.renderBloc(x))}${this.renderCurrent()}`;
   }
 
@@ -129,7 +130,7 @@ export class EcVotePanel extends VotesSessionElement {
     if (!v) return nothing;
     if (v.state !== 'open') {
       // A ballot refused after the vote ended (e.g. queued while the tablet was offline) says so above the result.
-      return html`${this.error && this.errorVoteId === v.id ? html`<p class="error" role="alert" data-testid="vote-refused">${voteErrorText(this.error)}</p>` : nothing}
+      return html`${this.error && this.errorVoteId === v.id ? html`<p class="error" role="alert" data-testid="vote-refused">${errorText(this.error, 'vote')}</p>` : nothing}
         <ec-vote-result .vote=${v}></ec-vote-result>${v.secret ? this.renderCheck(v) : nothing}`;
     }
     return this.renderOpen(v);
@@ -162,7 +163,7 @@ export class EcVotePanel extends VotesSessionElement {
             </select></label
           >`
         : nothing}
-      ${this.error ? html`<p class="error" role="alert">${voteErrorText(this.error)}</p>` : nothing}
+      ${this.error ? html`<p class="error" role="alert">${errorText(this.error, 'vote')}</p>` : nothing}
       ${this.busy && s.client.state !== 'online'
         ? html`<p class="error" role="status" data-testid="vote-queued">
             ${msg('Máy tính bảng đang mất kết nối: phiếu chưa đến phòng họp, sẽ tự gửi (một lần) khi có kết nối trở lại.', { id: 'votes.queued' })}
@@ -175,7 +176,7 @@ export class EcVotePanel extends VotesSessionElement {
                   <p class="receipt" data-testid="vote-receipt">${stored.receipt}</p>`
               : nothing}`
         : !canVote && mine?.reason
-          ? html`<p class="meta" data-testid="vote-cannot">${voteErrorText(mine.reason)}</p>`
+          ? html`<p class="meta" data-testid="vote-cannot">${errorText(mine.reason, 'vote')}</p>`
           : this.confirming
             ? this.renderConfirm(v)
             : html`${!v.secret && hasVoted && forProxy?.choices

@@ -79,43 +79,6 @@ export function voteCountdown(v: Pick<VoteView, 'state' | 'closesAt'>, now: () =
   ></span>`;
 }
 
-/** A refused vote command, in words. */
-export function voteErrorText(code: string): string {
-  switch (code) {
-    case 'offline':
-    case 'connection_lost':
-      return msg('Mất kết nối: phiếu chưa được gửi. Hãy thử lại khi có kết nối.', { id: 'votes.err.offline' });
-    case 'absent':
-      return msg('Bạn cần điểm danh trước khi biểu quyết.', { id: 'votes.err.absent' });
-    case 'not_eligible':
-      return msg('Bạn không có quyền biểu quyết trong phiên họp này.', { id: 'votes.err.notEligible' });
-    case 'vote_delegated':
-      return msg('Bạn đã ủy quyền biểu quyết cho người khác.', { id: 'votes.err.delegated' });
-    case 'already_voted':
-      return msg('Phiếu của bạn đã được ghi nhận.', { id: 'votes.err.alreadyVoted' });
-    case 'vote_closed':
-      return msg('Biểu quyết đã kết thúc.', { id: 'votes.err.closed' });
-    case 'vote_not_open':
-      return msg('Biểu quyết chưa bắt đầu.', { id: 'votes.err.notOpen' });
-    case 'too_many_choices':
-      return msg('Bạn chọn quá số lượng cho phép.', { id: 'votes.err.tooMany' });
-    case 'vote_annulled':
-      return msg('Biểu quyết này đã bị hủy.', { id: 'votes.err.annulled' });
-    case 'no_quorum':
-      return msg('Chưa đủ túc số: nhập lý do để vẫn mở biểu quyết.', { id: 'votes.err.noQuorum' });
-    case 'meeting_not_live':
-      return msg('Hãy khai mạc phiên họp trước khi mở biểu quyết.', { id: 'votes.err.notLive' });
-    case 'casting_vote_required':
-      return msg('Kết quả hòa: chủ tọa cần chọn phương án quyết định.', { id: 'votes.err.casting' });
-    case 'forbidden':
-      return msg('Bạn không có quyền thực hiện thao tác này.', { id: 'votes.err.forbidden' });
-    case 'invalid_payload':
-      return msg('Thông tin chưa hợp lệ, vui lòng kiểm tra lại.', { id: 'votes.err.invalid' });
-    default:
-      return msg('Không thực hiện được thao tác.', { id: 'votes.err.generic' });
-  }
-}
-
 export const voteStyles = css`
   .card {
     /* Explicit text colour: the room display sets light text on a dark page. */

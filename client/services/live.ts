@@ -1,7 +1,7 @@
 import type { AttendanceEntry, LiveSnapshot } from '../../shared/protocol/live.js';
 import type { CommandInput, CommandResult, MeetingAccessInfo } from '../../shared/protocol/realtime.js';
 import type { CommandName, Commands } from '../../shared/protocol/socket-events.js';
-import { CommandError, type MeetingChannel, type RealtimeClient, type SocketState } from './socket.js';
+import { type MeetingChannel, type RealtimeClient, type SocketState } from './socket.js';
 
 /** Commands of the live domain that take the meeting id (the session adds it). */
 type LiveCommand = Extract<CommandName, `attendance:${string}` | `meeting:${'open' | 'pause' | 'resume' | 'close'}` | `agenda:${string}` | `speaker:${string}` | `presenter:${string}`>;
@@ -104,9 +104,4 @@ export class LiveSession extends EventTarget {
   #changed(): void {
     this.dispatchEvent(new Event('change'));
   }
-}
-
-/** A readable message for a failed command (codes are stable; the view localizes the common ones). */
-export function errorCode(e: unknown): string {
-  return e instanceof CommandError ? e.code : 'internal';
 }

@@ -1,6 +1,4 @@
-import { msg } from '@lit/localize';
 import { css, html, nothing } from 'lit';
-import { ApiError } from '../services/api.js';
 
 /** Layout shared by the admin pages: editor card, responsive tables (cards on a phone). */
 export const adminStyles = css`
@@ -81,15 +79,3 @@ export function renderAdminMessage(m: AdminMessage | null) {
   return m ? html`<p class=${m.kind} role=${m.kind === 'ok' ? 'status' : 'alert'}>${m.text()}</p>` : nothing;
 }
 
-/** The message an admin sees for a failed write. */
-export function adminErrorText(err: unknown): string {
-  const code = err instanceof ApiError ? err.code : 'internal';
-  if (code === 'conflict') return msg('Tên đăng nhập đã có người dùng.', { id: 'admin.conflict' });
-  if (code === 'email_taken') return msg('Địa chỉ thư điện tử này đã được dùng cho tài khoản khác.', { id: 'admin.users.emailTaken' });
-  if (code === 'invalid_payload') {
-    const m = err instanceof ApiError ? err.message : '';
-    return msg('Thông tin chưa hợp lệ. Kiểm tra các ô bắt buộc (tên đăng nhập: chữ thường, số, dấu chấm, gạch; mật khẩu ít nhất 8 ký tự).', { id: 'admin.invalid' }) + (m ? ` (${m})` : '');
-  }
-  if (code === 'network') return msg('Không kết nối được máy chủ. Thay đổi chưa được lưu.', { id: 'agenda.network' });
-  return msg('Không lưu được thay đổi.', { id: 'agenda.saveFailed' });
-}

@@ -9,10 +9,11 @@ import { type VoteSettings, VOTE_LIMITS } from '../../shared/protocol/votes.js';
 import { majorityLabel } from '../components/votes-shared.js';
 import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
+import { errorText } from '../services/errors.js';
 import { MEETING_ROLES, roleLabel } from '../services/labels.js';
 import type { Committees, UserList } from '../services/types.js';
 import { sharedStyles } from '../styles/shared.js';
-import { type AdminMessage, adminErrorText, adminStyles, renderAdminMessage } from './admin-shared.js';
+import { type AdminMessage, adminStyles, renderAdminMessage } from './admin-shared.js';
 
 interface MemberRow {
   userId: number;
@@ -132,7 +133,7 @@ export class EcAdminCommitteesView extends LitElement {
     if (c !== 'new')
       void this.api.get<VoteSettings>(`/api/committees/${c.id}/vote-settings`).then(
         (v) => this.editing === c && (this.settings = v),
-        (err) => (this.message = { kind: 'error', text: () => adminErrorText(err) }),
+        (err) => (this.message = { kind: 'error', text: () => errorText(err, 'admin') }),
       );
   }
 
@@ -173,7 +174,7 @@ export class EcAdminCommitteesView extends LitElement {
       this.message = { kind: 'ok', text: () => msg('Đã lưu.', { id: 'editor.saved' }) };
       await this.#load();
     } catch (err) {
-      this.message = { kind: 'error', text: () => adminErrorText(err) };
+      this.message = { kind: 'error', text: () => errorText(err, 'admin') };
     } finally {
       this.busy = false;
     }

@@ -6,8 +6,9 @@ import { LIMITS } from '../../shared/limits.js';
 import type { Room } from '../../shared/protocol/committees.js';
 import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
+import { errorText } from '../services/errors.js';
 import type { Rooms } from '../services/types.js';
-import { type AdminMessage, adminErrorText, adminStyles, renderAdminMessage } from './admin-shared.js';
+import { type AdminMessage, adminStyles, renderAdminMessage } from './admin-shared.js';
 import { sharedStyles } from '../styles/shared.js';
 
 /** Admin: meeting rooms (create, edit, deactivate). */
@@ -53,7 +54,7 @@ export class EcAdminRoomsView extends LitElement {
       this.message = { kind: 'ok', text: () => msg('Đã lưu.', { id: 'editor.saved' }) };
       await this.#load();
     } catch (err) {
-      this.message = { kind: 'error', text: () => adminErrorText(err) };
+      this.message = { kind: 'error', text: () => errorText(err, 'admin') };
     } finally {
       this.busy = false;
     }
@@ -66,7 +67,7 @@ export class EcAdminRoomsView extends LitElement {
       await this.api.patch<Room>(`/api/rooms/${r.id}`, { active: !r.active });
       await this.#load();
     } catch (err) {
-      this.message = { kind: 'error', text: () => adminErrorText(err) };
+      this.message = { kind: 'error', text: () => errorText(err, 'admin') };
     } finally {
       this.busy = false;
     }

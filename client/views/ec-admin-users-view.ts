@@ -7,10 +7,11 @@ import type { Me } from '../../shared/protocol/auth.js';
 import type { CreateUserBody, UpdateUserBody, User } from '../../shared/protocol/users.js';
 import type { Api } from '../services/api.js';
 import { apiContext, meContext } from '../services/context.js';
+import { errorText } from '../services/errors.js';
 import type { UserList } from '../services/types.js';
 import '../components/ec-user-devices.js';
 import { sharedStyles } from '../styles/shared.js';
-import { type AdminMessage, adminErrorText, adminStyles, renderAdminMessage } from './admin-shared.js';
+import { type AdminMessage, adminStyles, renderAdminMessage } from './admin-shared.js';
 
 type Mode = { kind: 'new' } | { kind: 'edit'; user: User } | { kind: 'password'; user: User };
 
@@ -55,7 +56,7 @@ export class EcAdminUsersView extends LitElement {
       this.message = { kind: 'ok', text: ok };
       await this.#load();
     } catch (err) {
-      this.message = { kind: 'error', text: () => adminErrorText(err) };
+      this.message = { kind: 'error', text: () => errorText(err, 'admin') };
     } finally {
       this.busy = false;
     }

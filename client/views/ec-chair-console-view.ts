@@ -10,9 +10,10 @@ import '../components/ec-vote-console.js';
 import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
 import { roleLabel, statusLabel } from '../services/labels.js';
-import { LiveSession, errorCode } from '../services/live.js';
+import { errorText } from '../services/errors.js';
+import { LiveSession } from '../services/live.js';
 import { sharedRealtime } from '../services/socket.js';
-import { attendanceLabel, commandErrorText, connectionBanner, kindLabel, liveStyles, presenterOffline } from './live-shared.js';
+import { attendanceLabel, connectionBanner, kindLabel, liveStyles, presenterOffline } from './live-shared.js';
 
 /**
  * The chair's console: open (with quorum, or a recorded reason), pause, resume and close the meeting;
@@ -235,7 +236,7 @@ export class EcChairConsoleView extends LitElement {
     try {
       await fn();
     } catch (e) {
-      this.error = commandErrorText(errorCode(e));
+      this.error = errorText(e, 'command');
     } finally {
       this.busy = false;
     }

@@ -8,6 +8,7 @@ import type { MeetingPack } from '../../shared/protocol/documents.js';
 import type { MeetingSummary } from '../../shared/protocol/meetings.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
+import { errorText } from '../services/errors.js';
 import { formatDateTime, fromLocalInput } from '../services/format.js';
 import { sharedStyles } from '../styles/shared.js';
 
@@ -297,7 +298,7 @@ export class EcConsultationsView extends LitElement {
               ${c.mine ? msg('Cập nhật ý kiến', { id: 'consult.update' }) : msg('Gửi ý kiến', { id: 'consult.send' })}
             </button>
             ${this.saved === c.id ? html`<span class="ok" role="status">${msg('Đã ghi nhận ý kiến.', { id: 'consult.saved' })}</span>` : nothing}
-            ${this.answerError?.id === c.id ? html`<p class="error" role="alert" data-testid="answer-error">${this.answerErrorText(this.answerError.code)}</p>` : nothing}`
+            ${this.answerError?.id === c.id ? html`<p class="error" role="alert" data-testid="answer-error">${errorText(this.answerError.code, 'consultation-answer')}</p>` : nothing}`
         : c.mine
           ? html`<p>${msg(str`Ý kiến của bạn: ${this.label(c.mine.answer)}`, { id: 'consult.mine' })}</p>`
           : nothing}
@@ -343,7 +344,7 @@ export class EcConsultationsView extends LitElement {
         <label>${msg('Nội dung xin ý kiến', { id: 'consult.form.question' })}<textarea name="question" rows="4" required></textarea></label>
         <label>${msg('Hạn trả lời', { id: 'consult.form.deadline' })}<input name="deadline" type="datetime-local" required /></label>
         ${this.renderPicker()}
-        ${this.createError ? html`<p class="error" role="alert" data-testid="consult-create-error">${this.createErrorText(this.createError)}</p>` : nothing}
+        ${this.createError ? html`<p class="error" role="alert" data-testid="consult-create-error">${errorText(this.createError, 'consultation')}</p>` : nothing}
         <button class="primary" type="submit" data-testid="consult-send" ?disabled=${this.sending}>${msg('Gửi', { id: 'consult.form.send' })}</button>
       </form>
     </details>`;
@@ -426,21 +427,6 @@ export class EcConsultationsView extends LitElement {
     }
   }
 
-  private createErrorText(code: string) {
-    switch (code) {
-      case 'document_confidential':
-        return msg('Tài liệu mật chỉ gửi được cho những người đã có quyền xem tài liệu đó. Hãy bỏ tài liệu mật ra.', { id: 'consult.err.confidential' });
-      case 'document_restricted':
-        return msg('Tài liệu chỉ dành cho người được chỉ định chỉ gửi được cho những người có tên trong danh sách xem. Hãy bỏ tài liệu đó ra hoặc bớt người nhận.', { id: 'consult.err.restricted' });
-      case 'document_not_published':
-        return msg('Hãy công bố tài liệu trước khi gửi.', { id: 'consult.err.unpublished' });
-      case 'network':
-        return msg('Mất kết nối. Vui lòng thử lại.', { id: 'consult.err.network' });
-      default:
-        return msg('Chưa gửi được. Vui lòng kiểm tra lại thông tin.', { id: 'consult.err.generic' });
-    }
-  }
-
   private async create(e: Event) {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
@@ -465,12 +451,6 @@ export class EcConsultationsView extends LitElement {
     } finally {
       this.sending = false;
     }
-  }
-
-  private answerErrorText(code: string) {
-    if (code === 'consultation_closed') return msg('Đã hết hạn trả lời; ý kiến chưa được ghi nhận.', { id: 'consult.err.answerClosed' });
-    if (code === 'network') return msg('Mất kết nối. Vui lòng thử lại.', { id: 'consult.err.network' });
-    return msg('Chưa ghi nhận được ý kiến. Vui lòng thử lại.', { id: 'consult.err.answer' });
   }
 
   private async answer(c: Consultation, d: { answer: ConsultationAnswerKind | null; comment: string }) {

@@ -16,10 +16,11 @@ import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatDateTime } from '../services/format.js';
 import { fillBelowHeader } from '../styles/document-page.js';
 import { statusLabel } from '../services/labels.js';
-import { LiveSession, errorCode } from '../services/live.js';
+import { errorText } from '../services/errors.js';
+import { LiveSession } from '../services/live.js';
 import { sharedRealtime } from '../services/socket.js';
 import { VotesSession } from '../services/votes.js';
-import { attendanceLabel, commandErrorText, connectionBanner, kindLabel, liveStyles, presenterOffline } from './live-shared.js';
+import { attendanceLabel, connectionBanner, kindLabel, liveStyles, presenterOffline } from './live-shared.js';
 
 const KINDS: SpeakerKind[] = ['speech', 'question', 'point_of_order'];
 /** Two zooms closer than this are the same (relative zooms are rounded to 1/1000). */
@@ -483,7 +484,7 @@ export class EcLiveView extends LitElement {
     try {
       await fn();
     } catch (e) {
-      this.error = commandErrorText(errorCode(e));
+      this.error = errorText(e, 'command');
     } finally {
       this.busy = false;
       this.queued = '';

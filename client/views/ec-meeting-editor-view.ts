@@ -11,6 +11,7 @@ import type { User } from '../../shared/protocol/users.js';
 import '../components/ec-agenda-builder.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
+import { errorText } from '../services/errors.js';
 import { formatDateTime, fromLocalInput, toLocalInput } from '../services/format.js';
 import { MEETING_MODES, MEETING_ROLES, modeLabel, roleLabel, statusLabel } from '../services/labels.js';
 import { navigate } from '../services/router.js';
@@ -261,15 +262,6 @@ export class EcMeetingEditorView extends LitElement {
     return this.rows.map((r) => ({ userId: r.userId, role: r.role, canVote: r.role === 'guest' ? false : r.canVote }));
   }
 
-  #errorText(e: unknown): string {
-    const code = e instanceof ApiError ? e.code : 'internal';
-    if (code === 'version_conflict') return msg('Cuộc họp vừa được người khác thay đổi. Đã tải lại bản mới nhất — vui lòng kiểm tra và lưu lại.', { id: 'editor.conflict' });
-    if (code === 'invalid_payload') return msg('Thông tin chưa hợp lệ: kiểm tra tiêu đề, thời gian (kết thúc sau bắt đầu) và thành phần.', { id: 'editor.invalid' });
-    if (code === 'network') return msg('Không kết nối được máy chủ. Thay đổi chưa được lưu.', { id: 'agenda.network' });
-    if (code === 'forbidden' || code === 'not_found') return msg('Bạn không có quyền chuẩn bị cuộc họp này.', { id: 'editor.forbidden' });
-    return msg('Không lưu được cuộc họp.', { id: 'editor.saveFailed' });
-  }
-
   async #save(e: SubmitEvent) {
     e.preventDefault();
     if (!this.mTitle.trim()) {
@@ -302,7 +294,7 @@ export class EcMeetingEditorView extends LitElement {
       this.#adopt(m);
       this.message = { kind: 'ok', text: msg('Đã lưu.', { id: 'editor.saved' }) };
     } catch (err) {
-      this.message = { kind: err instanceof ApiError && err.code === 'version_conflict' ? 'notice' : 'error', text: this.#errorText(err) };
+      this.message = { kind: err instanceof ApiError && err.code === 'version_conflict' ? 'notice' : 'error', text: errorText(err, 'meeting-editor') };
       if (err instanceof ApiError && err.code === 'version_conflict') {
         try {
           this.#adopt(await this.api.get<Meeting>(`/api/meetings/${this.meeting!.id}`));
@@ -333,7 +325,7 @@ export class EcMeetingEditorView extends LitElement {
       this.message = { kind: 'ok', text: msg('Đã công bố. Thành phần tham dự đã được thông báo.', { id: 'editor.published' }) };
       window.dispatchEvent(new Event('ec-notifications-changed'));
     } catch (err) {
-      this.message = { kind: 'error', text: err instanceof ApiError && err.code === 'invalid_state' ? msg('Cuộc họp này không thể công bố ở trạng thái hiện tại.', { id: 'editor.publishState' }) : this.#errorText(err) };
+      this.message = { kind: 'error', text: err instanceof ApiError && err.code === 'invalid_state' ? msg('Cuộc họp này không thể công bố ở trạng thái hiện tại.', { id: 'editor.publishState' }) : errorText(err, 'meeting-editor') };
     } finally {
       this.saving = false;
     }

@@ -36,54 +36,6 @@ export function presenterOffline(st: LiveSnapshot, p: PresenterState): boolean {
   return !!p && st.attendance.attendance.find((a) => a.userId === p.presenterId)?.online === false;
 }
 
-/** A failed command, in words. */
-export function commandErrorText(code: string): string {
-  switch (code) {
-    case 'offline':
-    case 'connection_lost':
-      return msg('Mất kết nối: thao tác chưa được gửi. Hãy thử lại khi có kết nối.', { id: 'live.err.offline' });
-    case 'forbidden':
-      return msg('Bạn không có quyền thực hiện thao tác này.', { id: 'live.err.forbidden' });
-    case 'no_quorum':
-      return msg('Chưa đủ túc số. Nhập lý do để vẫn khai mạc.', { id: 'live.err.noQuorum' });
-    case 'not_checked_in':
-      return msg('Hãy điểm danh trước khi đăng ký phát biểu.', { id: 'live.err.notCheckedIn' });
-    case 'invalid_state':
-      return msg('Thao tác không phù hợp với trạng thái hiện tại của phiên họp.', { id: 'live.err.invalidState' });
-    case 'rate_limited':
-      return msg('Thao tác quá nhanh, vui lòng thử lại.', { id: 'live.err.rateLimited' });
-    default:
-      if (code.startsWith('proxy_')) return proxyErrorText(code);
-      return msg('Không thực hiện được thao tác.', { id: 'live.err.generic' });
-  }
-}
-
-/** Why the server refused a proxy (the codes of shared/rules/proxies.ts). */
-export function proxyErrorText(code: string): string {
-  switch (code) {
-    case 'proxy_to_self':
-      return msg('Không thể tự ủy quyền cho chính mình.', { id: 'proxy.err.self' });
-    case 'proxy_giver_not_voter':
-      return msg('Người này không có quyền biểu quyết để ủy quyền.', { id: 'proxy.err.giverNotVoter' });
-    case 'proxy_giver_present':
-      return msg('Thành viên đang có mặt: chỉ chính họ mới ủy quyền được khi rời phiên họp.', { id: 'proxy.err.giverPresent' });
-    case 'proxy_reason_required':
-      return msg('Hãy nhập lý do (giấy ủy quyền).', { id: 'proxy.err.reason' });
-    case 'proxy_holder_room_station':
-      return msg('Tài khoản thiết bị phòng họp không nhận ủy quyền.', { id: 'proxy.err.roomStation' });
-    case 'proxy_holder_is_recorder':
-      return msg('Người ghi nhận không thể tự nhận ủy quyền.', { id: 'proxy.err.recorder' });
-    case 'proxy_holder_not_voter':
-      return msg('Chỉ ủy quyền biểu quyết cho thành viên có quyền biểu quyết.', { id: 'proxy.err.holderNotVoter' });
-    case 'proxy_chain':
-      return msg('Không ủy quyền tiếp được: người nhận đã ủy quyền phiếu của mình, hoặc người ủy quyền đang giữ phiếu của người khác.', { id: 'proxy.err.chain' });
-    case 'proxy_limit_reached':
-      return msg('Người này đã nhận đủ số ủy quyền tối đa theo quy định của ban.', { id: 'proxy.err.limit' });
-    default:
-      return msg('Không thực hiện được thao tác.', { id: 'live.err.generic' });
-  }
-}
-
 /** The "offline — reconnecting" banner, or nothing while online. */
 export function connectionBanner(session: LiveSession | null) {
   if (!session || session.connection === 'online') return nothing;

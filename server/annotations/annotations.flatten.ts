@@ -19,6 +19,7 @@ import {
   stroke,
 } from 'pdf-lib';
 import type { AnnotationItem } from '../../shared/protocol/annotations.js';
+import { wrapText } from '../pdf/wrap.js';
 
 const hex = (c: string) => rgb(parseInt(c.slice(1, 3), 16) / 255, parseInt(c.slice(3, 5), 16) / 255, parseInt(c.slice(5, 7), 16) / 255);
 
@@ -76,22 +77,9 @@ function drawNote(page: PDFPage, font: PDFFont, x: number, y: number, text: stri
   lines.forEach((line, i) => page.drawText(line, { x: bx + 4, y: y - 3 - size - i * size * 1.3, size, font, color: rgb(0.1, 0.1, 0.1) }));
 }
 
-/** Greedy word wrap to `width` points; characters the font lacks are dropped rather than failing. */
+/** Word wrap to `width` points; characters the font lacks are dropped rather than failing. */
 function wrap(text: string, font: PDFFont, size: number, width: number): string[] {
   const charset = new Set(font.getCharacterSet());
   const clean = [...text].filter((ch) => ch === '\n' || charset.has(ch.codePointAt(0)!)).join('');
-  const out: string[] = [];
-  for (const para of clean.split('\n')) {
-    let line = '';
-    for (const word of para.split(/\s+/)) {
-      const next = line ? `${line} ${word}` : word;
-      if (font.widthOfTextAtSize(next, size) <= width || !line) line = next;
-      else {
-        out.push(line);
-        line = word;
-      }
-    }
-    out.push(line);
-  }
-  return out;
+  return wrapText(clean, font, size, width);
 }

@@ -1,6 +1,7 @@
 import { type PDFFont, type PDFPage, rgb } from 'pdf-lib';
 import type { Logger } from '../log.js';
 import { renderPdf } from '../pdf/fonts.js';
+import { wrapText } from '../pdf/wrap.js';
 import type { reportData } from './consultations.service.js';
 
 const MM = 72 / 25.4;
@@ -25,26 +26,10 @@ export async function renderConsultationReport(data: ReturnType<typeof reportDat
       let y = PAGE.h - PAGE.top;
       const width = PAGE.w - PAGE.left - PAGE.right;
 
-      const wrap = (text: string, f: PDFFont, size: number): string[] => {
-        const out: string[] = [];
-        for (const para of text.split(/\r?\n/)) {
-          let line = '';
-          for (const word of para.split(/\s+/).filter(Boolean)) {
-            const next = line ? `${line} ${word}` : word;
-            if (f.widthOfTextAtSize(next, size) <= width || !line) line = next;
-            else {
-              out.push(line);
-              line = word;
-            }
-          }
-          out.push(line);
-        }
-        return out;
-      };
       const write = (text: string, opts: { f?: PDFFont; size?: number; center?: boolean; gap?: number } = {}) => {
         const f = opts.f ?? r;
         const size = opts.size ?? 13;
-        for (const line of wrap(text, f, size)) {
+        for (const line of wrapText(text, f, size, width)) {
           if (y - size < PAGE.bottom) {
             page = pdf.addPage([PAGE.w, PAGE.h]);
             y = PAGE.h - PAGE.top;

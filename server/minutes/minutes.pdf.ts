@@ -2,6 +2,7 @@ import { PDFDict, type PDFDocument, type PDFFont, PDFName, type PDFPage, PDFStri
 import type { MinutesBlock, MinutesDocument, MinutesRun } from '../../shared/protocol/minutes.js';
 import type { Logger } from '../log.js';
 import { type PdfFonts, renderPdf } from '../pdf/fonts.js';
+import { wrapText } from '../pdf/wrap.js';
 import { SIGNATURE_BOXES_KEY, type SignatureBox } from '../signing/pdf-stamp.js';
 
 const MM = 72 / 25.4;
@@ -101,21 +102,9 @@ class Writer {
     return tw;
   }
 
-  /** Wraps plain text into lines no wider than `width`. */
+  /** Wraps plain text into lines no wider than `width` (line breaks count as spaces). */
   wrap(s: string, font: PDFFont, size: number, width: number): string[] {
-    const words = s.normalize('NFC').split(/\s+/).filter(Boolean);
-    const lines: string[] = [];
-    let line = '';
-    for (const word of words) {
-      const cand = line ? `${line} ${word}` : word;
-      if (font.widthOfTextAtSize(cand, size) <= width || !line) line = cand;
-      else {
-        lines.push(line);
-        line = word;
-      }
-    }
-    if (line) lines.push(line);
-    return lines.length ? lines : [''];
+    return wrapText(s.normalize('NFC'), font, size, width, { lineBreaks: 'space' });
   }
 
   heading(d: MinutesDocument): void {

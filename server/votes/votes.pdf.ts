@@ -3,6 +3,7 @@ import { type PDFFont, type PDFPage, rgb } from 'pdf-lib';
 import type { VoteView } from '../../shared/protocol/votes.js';
 import type { Logger } from '../log.js';
 import { renderPdf } from '../pdf/fonts.js';
+import { wrapText } from '../pdf/wrap.js';
 
 const MM = 72 / 25.4;
 const PAGE = { w: 210 * MM, h: 297 * MM, top: 20 * MM, bottom: 20 * MM, left: 30 * MM, right: 15 * MM };
@@ -27,18 +28,7 @@ export async function renderVotePdf(v: VoteView, meetingTitle: string, eligibleN
       const write = (text: string, opts: { f?: PDFFont; size?: number; center?: boolean; gap?: number } = {}) => {
         const f = opts.f ?? r;
         const size = opts.size ?? 13;
-        const lines: string[] = [];
-        let line = '';
-        for (const word of text.split(/\s+/).filter(Boolean)) {
-          const next = line ? `${line} ${word}` : word;
-          if (f.widthOfTextAtSize(next, size) <= width || !line) line = next;
-          else {
-            lines.push(line);
-            line = word;
-          }
-        }
-        lines.push(line);
-        for (const l of lines) {
+        for (const l of wrapText(text, f, size, width, { lineBreaks: 'space' })) {
           if (y - size < PAGE.bottom) {
             page = pdf.addPage([PAGE.w, PAGE.h]);
             y = PAGE.h - PAGE.top;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CLOSE_CODES } from '../../shared/close-codes.js';
 import { type AnnotationItem, type Highlight, type Ink, layerDocName } from '../../shared/protocol/annotations.js';
+import { mulberry32 } from '../../shared/rules/random.js';
 import { annotationLayers } from '../../server/annotations/annotations.docs.js';
 import { type HttpClient, type TestServer, startTestServer, until, userIds } from '../helpers/server.js';
 import { type TestProvider, openProvider, rawSocket } from '../helpers/yjs.js';
@@ -342,8 +343,7 @@ describe('annotations offline and online', () => {
   });
 
   it('seeded random offline/online sequences: every client converges to the same items and none is lost', async () => {
-    let seed = 20261123;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = mulberry32(20261123);
     const v = doc.current.id;
     const name = sharedName(doc.id);
     const users = [

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AnnotationItem, type Highlight, type Ink, type Note, layerDocName, parseLayerDocName } from '../../shared/protocol/annotations.js';
+import { mulberry32 } from '../../shared/rules/random.js';
 import { anchorFromRange, approxSearch, indexPages, mapPages, normalizeWhitespace, reanchorItem, reanchorText, versionChange } from '../../shared/rules/anchoring.js';
 
 const P1 =
@@ -251,8 +252,7 @@ describe('re-anchoring ink and notes', () => {
 
 describe('a seeded random edit never loses an annotation', () => {
   it('every item of 300 random edits comes back valid, on an existing page, with a status', () => {
-    let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = mulberry32(42);
     const pages = [P1, P2, P3];
     for (let round = 0; round < 300; round++) {
       const p = Math.floor(rnd() * 3);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AbstentionMode, MAJORITY_RULES, type MajorityRule, type VoteQuorum } from '../../shared/rules/majority.js';
+import { mulberry32 } from '../../shared/rules/random.js';
 import { type TallyRules, type TieBreak, type VoteKind, countBallots, describeRule, tally, validateChoices } from '../../shared/rules/tally.js';
 
 const rules = (over: Partial<TallyRules> = {}): TallyRules => ({
@@ -190,16 +191,6 @@ describe('tally: choices and elections', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Seeded property test against a brute-force reference written from the definitions.
-
-function mulberry32(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** "k votes satisfy the rule", straight from the wording, as rational comparisons. */
 function passes(rule: MajorityRule, k: number, cast: number, present: number, members: number): boolean {
