@@ -1,99 +1,21 @@
 import { and, eq } from 'drizzle-orm';
 import type { types as MsTypes } from 'mediasoup';
-import type { AuthUser } from '../auth/sessions.js';
 import type { Db } from '../db/client.js';
 import { roomStations, meetings } from '../db/schema/index.js';
 import { AppError, forbidden, notFound } from '../http/errors.js';
 import type { Logger } from '../log.js';
 import { type MeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
-import {
-  AV_LIMITS,
-  type AvConsumeAck,
-  type AvFloorState,
-  type AvJoinAck,
-  type AvPeerInfo,
-  type AvProducerInfo,
-  type AvPushes,
-  type AvTransportAck,
-  type DtlsParameters,
-  type MediaKind,
-  type MediaSource,
-  type RtpCapabilities,
-  type RtpParameters,
-} from '../../shared/protocol/av.js';
+import type { AvConsumeAck, AvFloorState, AvJoinAck, AvProducerInfo, AvTransportAck, DtlsParameters, MediaKind, MediaSource, RtpCapabilities, RtpParameters } from '../../shared/protocol/av.js';
 import { MEDIA_CODECS, type SfuConfig } from './sfu.config.js';
+import { FloorControl } from './sfu.floor.js';
+import * as media from './sfu.media.js';
+import { Peer, type PeerLink, Room, errMessage, producerInfo } from './sfu.peers.js';
 import { type Mediasoup, type Worker, WorkerPool } from './workers.js';
 
-type Router = MsTypes.Router;
-type WebRtcTransport = MsTypes.WebRtcTransport;
-type Producer = MsTypes.Producer;
-type Consumer = MsTypes.Consumer;
-type AudioLevelObserver = MsTypes.AudioLevelObserver;
-
-/**
- * One participant's connection as the SFU sees it: who, which socket, and how to push to it.
- * The Socket.IO adapter (sfu.socket.ts) builds it; the service never touches a socket.
- */
-export interface PeerLink {
-  socketId: string;
-  user: AuthUser;
-  push<E extends keyof AvPushes>(meetingId: number, event: E, data: AvPushes[E]): void;
-  /** False once the socket has gone (a command finishing after a disconnect must undo its work). */
-  connected(): boolean;
-}
+export type { PeerLink } from './sfu.peers.js';
 
 /** A/V is available only while the meeting can be attended. */
 const AV_STATUSES = new Set(['published', 'live', 'paused']);
-
-class Peer {
-  readonly transports = new Map<string, WebRtcTransport>();
-  readonly producers = new Map<string, Producer>();
-  readonly consumers = new Map<string, Consumer>();
-  /** Requests in flight, counted against the limits so a burst cannot overshoot them. */
-  readonly pending = { transports: 0, producers: 0, consumers: 0 };
-  selfMuted = false;
-  closed = false;
-  constructor(
-    readonly link: PeerLink,
-    readonly roomStation: boolean,
-    readonly receiveOnly: boolean,
-  ) {}
-  get userId() {
-    return this.link.user.id;
-  }
-  info(): AvPeerInfo {
-    return { userId: this.userId, fullName: this.link.user.fullName, roomStation: this.roomStation, receiveOnly: this.receiveOnly };
-  }
-}
-
-class Room {
-  readonly peers = new Map<string, Peer>();
-  activeSpeaker: number | null = null;
-  closed = false;
-  constructor(
-    readonly meetingId: number,
-    readonly worker: Worker,
-    readonly router: Router,
-    readonly observer: AudioLevelObserver,
-  ) {}
-  producer(producerId: string): { peer: Peer; producer: Producer } | undefined {
-    for (const peer of this.peers.values()) {
-      const producer = peer.producers.get(producerId);
-      if (producer) return { peer, producer };
-    }
-    return undefined;
-  }
-  pushAll<E extends keyof AvPushes>(event: E, data: AvPushes[E], except?: Peer) {
-    for (const p of this.peers.values()) if (p !== except) p.link.push(this.meetingId, event, data);
-  }
-}
-
-/** The floor as the SFU enforces it; survives router re-creation (worker death). */
-class Floor {
-  speakerUserId: number | null = null;
-  openDiscussion = false;
-  readonly chairMuted = new Set<number>();
-}
 
 /** Counts and ids, for /healthz, tests and benchmarks. */
 export interface SfuStats {
@@ -102,18 +24,14 @@ export interface SfuStats {
 }
 
 /**
- * The SFU: one mediasoup router per meeting with A/V, WebRTC transports per participant, and the
- * floor rules that decide which microphones the server lets through.
- *
- * Microphone rule (server-side `producer.pause()`, so a modified client cannot be heard): an audio
- * producer flows only when its owner is the room station, holds the floor, or open discussion is
- * on — and the chair has not muted them, and they have not muted themselves. Receive-only peers
- * (tablets in the room) cannot produce at all.
+ * The SFU: one mediasoup router per meeting with A/V (rooms on the worker pool, recovered when a worker
+ * dies), joining and leaving, and who may do what; WebRTC transports, producers and consumers are in
+ * sfu.media.ts, the floor rules that decide which microphones the server lets through in sfu.floor.ts.
  */
 export class Sfu {
   private readonly rooms = new Map<number, Room>();
   private readonly creating = new Map<number, Promise<Room>>();
-  private readonly floors = new Map<number, Floor>();
+  private readonly floor: FloorControl;
   private readonly pool: WorkerPool | null;
   private closed = false;
 
@@ -125,8 +43,9 @@ export class Sfu {
     /** Called with a reason when the SFU becomes unusable (no worker can be spawned). */
     private readonly onDisabled: (reason: string) => void = () => {},
     /** Who holds the floor now (the speakers' list), read when a meeting's A/V starts. */
-    private readonly currentSpeaker: (meetingId: number) => number | null = () => null,
+    currentSpeaker: (meetingId: number) => number | null = () => null,
   ) {
+    this.floor = new FloorControl(this.rooms, log, currentSpeaker);
     this.pool = ms ? new WorkerPool(ms, config, log, (w) => void this.recoverWorker(w)) : null;
   }
 
@@ -169,144 +88,29 @@ export class Sfu {
   /** `av:createTransport`: a WebRTC transport for sending or receiving. */
   async createTransport(link: PeerLink, meetingId: number, direction: 'send' | 'recv'): Promise<AvTransportAck> {
     const { room, peer } = this.peer(link, meetingId);
-    if (direction === 'send' && peer.receiveOnly) throw receiveOnlyError();
-    limit(peer.transports.size + peer.pending.transports, AV_LIMITS.transports, 'transports');
-    peer.pending.transports++;
-    let transport: WebRtcTransport;
-    try {
-      transport = await room.router.createWebRtcTransport({
-        listenIps: [{ ip: this.config.listenIp, announcedIp: this.config.announcedIp }],
-        enableUdp: true,
-        enableTcp: this.config.enableTcp,
-        preferUdp: true,
-        initialAvailableOutgoingBitrate: 600_000,
-        appData: { direction, userId: peer.userId },
-      });
-    } finally {
-      peer.pending.transports--;
-    }
-    if (peer.closed || !link.connected()) {
-      transport.close();
-      throw new AppError('not_joined', 'Left the meeting during negotiation', 409);
-    }
-    peer.transports.set(transport.id, transport);
-    transport.on('dtlsstatechange', (state) => {
-      if (state === 'failed' || state === 'closed') this.closeTransport(peer, transport);
-    });
-    transport.observer.once('close', () => peer.transports.delete(transport.id));
-    return { id: transport.id, direction, iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters };
+    return media.createTransport(room, peer, link, this.config, direction);
   }
 
   /** `av:connectTransport`: the browser's DTLS parameters. */
   async connectTransport(link: PeerLink, meetingId: number, transportId: string, dtlsParameters: DtlsParameters): Promise<Record<string, never>> {
-    const { peer } = this.peer(link, meetingId);
-    const transport = peer.transports.get(transportId);
-    if (!transport) throw notFound('Transport');
-    if (transport.dtlsState !== 'new') throw new AppError('invalid_state', 'Transport already connected', 409);
-    try {
-      await transport.connect({ dtlsParameters });
-    } catch (err) {
-      throw new AppError('invalid_payload', `DTLS parameters refused: ${errMessage(err)}`, 400);
-    }
-    return {};
+    return media.connectTransport(this.peer(link, meetingId).peer, transportId, dtlsParameters);
   }
 
   /** `av:produce`: the caller's microphone or camera. Audio starts paused unless the floor allows it. */
   async produce(link: PeerLink, meetingId: number, transportId: string, kind: MediaKind, source: MediaSource, rtpParameters: RtpParameters) {
     const { room, peer } = this.peer(link, meetingId);
-    if (peer.receiveOnly) throw receiveOnlyError();
-    const transport = peer.transports.get(transportId);
-    if (!transport) throw notFound('Transport');
-    if (transport.appData.direction !== 'send') throw new AppError('invalid_state', 'Produce on a send transport', 409);
-    if ((source === 'mic') !== (kind === 'audio')) throw new AppError('invalid_payload', 'A microphone sends audio, a camera video', 400);
-    for (const p of peer.producers.values()) if (p.appData.source === source) throw new AppError('conflict', `Already sending a ${source}`, 409);
-    limit(peer.producers.size + peer.pending.producers, AV_LIMITS.producers, 'producers');
-    peer.pending.producers++;
-    let producer: Producer;
-    try {
-      producer = await transport.produce({
-        kind,
-        rtpParameters: rtpParameters as MsTypes.RtpParameters,
-        // Never let a microphone through for even one packet before the floor rule says so.
-        paused: kind === 'audio' ? !this.micOpen(meetingId, peer) : false,
-        appData: { userId: peer.userId, source },
-      });
-    } catch (err) {
-      throw new AppError('invalid_rtp_parameters', `RTP parameters refused: ${errMessage(err)}`, 400);
-    } finally {
-      peer.pending.producers--;
-    }
-    if (peer.closed || !link.connected() || transport.closed) {
-      producer.close();
-      throw new AppError('not_joined', 'Left the meeting during negotiation', 409);
-    }
-    peer.producers.set(producer.id, producer);
-    producer.observer.once('close', () => {
-      peer.producers.delete(producer.id);
-      if (!room.closed) room.pushAll('av:producerClosed', { producerId: producer.id }, peer);
-    });
-    if (kind === 'audio') room.observer.addProducer({ producerId: producer.id }).catch(() => {});
-    room.pushAll('av:newProducer', producerInfo(producer), peer);
-    return { id: producer.id, paused: producer.paused };
+    return media.produce(room, peer, link, this.floor, transportId, kind, source, rtpParameters);
   }
 
   /** `av:closeProducer`: camera off (or microphone removed). */
   closeProducer(link: PeerLink, meetingId: number, producerId: string): Record<string, never> {
-    const { peer } = this.peer(link, meetingId);
-    const producer = peer.producers.get(producerId);
-    if (!producer) throw notFound('Producer');
-    producer.close();
-    return {};
+    return media.closeProducer(this.peer(link, meetingId).peer, producerId);
   }
 
   /** `av:consume`: receive a remote producer of the same meeting, created paused. */
   async consume(link: PeerLink, meetingId: number, transportId: string, producerId: string, rtpCapabilities: RtpCapabilities): Promise<AvConsumeAck> {
     const { room, peer } = this.peer(link, meetingId);
-    const transport = peer.transports.get(transportId);
-    if (!transport) throw notFound('Transport');
-    if (transport.appData.direction !== 'recv') throw new AppError('invalid_state', 'Consume on a receive transport', 409);
-    const found = room.producer(producerId);
-    if (!found) throw notFound('Producer');
-    // One's own microphone played back on a second device is an echo; never forward it.
-    if (found.peer.userId === peer.userId) throw forbidden('You cannot receive your own media');
-    const caps = rtpCapabilities as MsTypes.RtpCapabilities;
-    let ok = false;
-    try {
-      ok = room.router.canConsume({ producerId, rtpCapabilities: caps });
-    } catch {
-      ok = false;
-    }
-    if (!ok) throw new AppError('cannot_consume', 'Your device cannot receive this stream', 400);
-    for (const c of peer.consumers.values()) if (c.producerId === producerId) throw new AppError('conflict', 'Already receiving this stream', 409);
-    limit(peer.consumers.size + peer.pending.consumers, AV_LIMITS.consumers, 'consumers');
-    peer.pending.consumers++;
-    let consumer: Consumer;
-    try {
-      consumer = await transport.consume({ producerId, rtpCapabilities: caps, paused: true, appData: { userId: found.peer.userId } });
-    } catch (err) {
-      throw new AppError('cannot_consume', `Cannot receive this stream: ${errMessage(err)}`, 400);
-    } finally {
-      peer.pending.consumers--;
-    }
-    if (peer.closed || !link.connected() || transport.closed) {
-      consumer.close();
-      throw new AppError('not_joined', 'Left the meeting during negotiation', 409);
-    }
-    peer.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
-    consumer.on('producerclose', () => {
-      peer.consumers.delete(consumer.id);
-      if (!peer.closed) peer.link.push(meetingId, 'av:consumerClosed', { consumerId: consumer.id, producerId });
-    });
-    return {
-      id: consumer.id,
-      producerId,
-      kind: consumer.kind,
-      rtpParameters: consumer.rtpParameters,
-      userId: found.peer.userId,
-      source: found.producer.appData.source as MediaSource,
-      producerPaused: consumer.producerPaused,
-    };
+    return media.consume(room, peer, link, transportId, producerId, rtpCapabilities);
   }
 
   /** `av:resume` / `av:pause` of one of the caller's consumers. */
@@ -328,8 +132,8 @@ export class Sfu {
   async setMuted(link: PeerLink, meetingId: number, muted: boolean): Promise<{ micOpen: boolean }> {
     const { peer } = this.peer(link, meetingId);
     peer.selfMuted = muted;
-    await this.applyFloor(meetingId);
-    return { micOpen: this.micOpen(meetingId, peer) };
+    await this.floor.apply(meetingId);
+    return { micOpen: this.floor.micOpen(meetingId, peer) };
   }
 
   /** `av:leave`. */
@@ -342,18 +146,18 @@ export class Sfu {
   /** `av:mute` (chair): mute or release one participant's microphone. */
   async chairMute(access: MeetingAccess, userId: number, muted: boolean): Promise<AvFloorState> {
     if (!access.canChair) throw forbidden('Only the chair may mute participants');
-    const floor = this.floor(access.meeting.id);
+    const floor = this.floor.floor(access.meeting.id);
     if (muted) floor.chairMuted.add(userId);
     else floor.chairMuted.delete(userId);
-    await this.applyFloor(access.meeting.id);
+    await this.floor.apply(access.meeting.id);
     return this.floorState(access.meeting.id);
   }
 
   /** `av:setOpenDiscussion` (chair). */
   async setOpenDiscussion(access: MeetingAccess, open: boolean): Promise<AvFloorState> {
     if (!access.canChair) throw forbidden('Only the chair may open the discussion');
-    this.floor(access.meeting.id).openDiscussion = open;
-    await this.applyFloor(access.meeting.id);
+    this.floor.floor(access.meeting.id).openDiscussion = open;
+    await this.floor.apply(access.meeting.id);
     return this.floorState(access.meeting.id);
   }
 
@@ -364,14 +168,8 @@ export class Sfu {
    * The speakers' list gave the floor to `userId` (or ended it: null). Granting the floor opens
    * that person's microphone wherever they are (it also lifts a chair mute and their self-mute).
    */
-  async setSpeaker(meetingId: number, userId: number | null): Promise<void> {
-    const floor = this.floor(meetingId);
-    floor.speakerUserId = userId;
-    if (userId !== null) {
-      floor.chairMuted.delete(userId);
-      for (const p of this.rooms.get(meetingId)?.peers.values() ?? []) if (p.userId === userId) p.selfMuted = false;
-    }
-    await this.applyFloor(meetingId);
+  setSpeaker(meetingId: number, userId: number | null): Promise<void> {
+    return this.floor.setSpeaker(meetingId, userId);
   }
 
   /** A socket went away: release everything it held, in every meeting. */
@@ -417,7 +215,7 @@ export class Sfu {
   /** The meeting was closed: tell its participants and release its router. */
   closeMeeting(meetingId: number): void {
     const room = this.rooms.get(meetingId);
-    this.floors.delete(meetingId);
+    this.floor.forget(meetingId);
     if (!room) return;
     room.pushAll('av:reset', { reason: 'meeting_closed', rejoin: false });
     this.closeRoom(room);
@@ -425,11 +223,7 @@ export class Sfu {
 
   /** Current floor as enforced. */
   floorState(meetingId: number): AvFloorState {
-    const floor = this.floor(meetingId);
-    const room = this.rooms.get(meetingId);
-    const open = new Set<number>();
-    for (const p of room?.peers.values() ?? []) if (this.micOpen(meetingId, p) && [...p.producers.values()].some((pr) => pr.kind === 'audio')) open.add(p.userId);
-    return { speakerUserId: floor.speakerUserId, openDiscussion: floor.openDiscussion, chairMuted: [...floor.chairMuted], openMics: [...open] };
+    return this.floor.state(meetingId);
   }
 
   stats(): SfuStats {
@@ -453,7 +247,7 @@ export class Sfu {
   }
 
   /** The mediasoup router of a meeting (tests and benchmarks inspect it with `dump()`). */
-  router(meetingId: number): Router | undefined {
+  router(meetingId: number): MsTypes.Router | undefined {
     return this.rooms.get(meetingId)?.router;
   }
 
@@ -470,44 +264,6 @@ export class Sfu {
 
   // ------------------------------------------------------------------------------------------
 
-  private floor(meetingId: number): Floor {
-    let f = this.floors.get(meetingId);
-    if (!f) {
-      this.floors.set(meetingId, (f = new Floor()));
-      f.speakerUserId = this.currentSpeaker(meetingId);
-    }
-    return f;
-  }
-
-  /** The microphone rule (see the class comment). */
-  private micOpen(meetingId: number, peer: Peer): boolean {
-    if (peer.receiveOnly || peer.selfMuted) return false;
-    const floor = this.floor(meetingId);
-    if (floor.chairMuted.has(peer.userId)) return false;
-    return peer.roomStation || floor.openDiscussion || floor.speakerUserId === peer.userId;
-  }
-
-  /** Pauses or resumes every microphone of the meeting to match the floor, then tells everyone. */
-  private async applyFloor(meetingId: number): Promise<void> {
-    const room = this.rooms.get(meetingId);
-    if (!room) return;
-    const changes: Promise<void>[] = [];
-    for (const peer of room.peers.values()) {
-      const open = this.micOpen(meetingId, peer);
-      for (const producer of peer.producers.values()) {
-        if (producer.kind !== 'audio' || producer.closed || producer.paused === !open) continue;
-        changes.push(
-          (open ? producer.resume() : producer.pause()).then(
-            () => room.pushAll('av:producerPaused', { producerId: producer.id, userId: peer.userId, paused: !open }),
-            (err) => this.log.warn({ err, meetingId }, 'could not apply the floor to a producer'),
-          ),
-        );
-      }
-    }
-    await Promise.all(changes);
-    room.pushAll('av:floor', this.floorState(meetingId));
-  }
-
   private isRoomStation(userId: number, roomId: number): boolean {
     return !!this.db
       .select({ u: roomStations.userId })
@@ -523,7 +279,7 @@ export class Sfu {
     return { room, peer };
   }
 
-  private consumer(link: PeerLink, meetingId: number, consumerId: string): Consumer {
+  private consumer(link: PeerLink, meetingId: number, consumerId: string): MsTypes.Consumer {
     const consumer = this.peer(link, meetingId).peer.consumers.get(consumerId);
     if (!consumer) throw notFound('Consumer');
     return consumer;
@@ -575,11 +331,6 @@ export class Sfu {
       pool.release(worker);
       throw err;
     }
-  }
-
-  private closeTransport(peer: Peer, transport: WebRtcTransport) {
-    if (!transport.closed) transport.close();
-    peer.transports.delete(transport.id);
   }
 
   /**
@@ -634,21 +385,4 @@ export class Sfu {
   meetingStatus(meetingId: number): string | undefined {
     return this.db.select({ s: meetings.status }).from(meetings).where(eq(meetings.id, meetingId)).get()?.s;
   }
-}
-
-function producerInfo(p: Producer): AvProducerInfo {
-  return { producerId: p.id, userId: p.appData.userId as number, kind: p.kind, source: p.appData.source as MediaSource, paused: p.paused };
-}
-
-function limit(used: number, max: number, what: string) {
-  if (used >= max) throw new AppError('limit_exceeded', `At most ${max} ${what} per participant`, 429);
-}
-
-function receiveOnlyError() {
-  return new AppError('receive_only', 'This device joined to listen only', 403);
-}
-
-/** A mediasoup error message, bounded (it never contains secrets, but may echo client input). */
-function errMessage(err: unknown): string {
-  return String((err as Error)?.message ?? err).slice(0, 200);
 }

@@ -3,7 +3,8 @@ import { AV_COMMANDS, type AvPushes } from '../../shared/protocol/av.js';
 import type { Push } from '../../shared/protocol/realtime.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { RealtimeHub } from '../realtime/hub.js';
-import type { PeerLink, Sfu } from './sfu.service.js';
+import type { PeerLink } from './sfu.peers.js';
+import type { Sfu } from './sfu.service.js';
 
 /** The SFU's view of one socket: pushes go to that socket alone, in the hub's envelope (`seq: null`). */
 export function linkOf(socket: Socket, user: AuthUser, epoch: string): PeerLink {
