@@ -1,12 +1,14 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, collectProblems, launchBrowser, login, logout, newPage, screenshot, smallTouchTargets, touchDrag } from '../helpers/browser.js';
-import { type TestServer, buildMeeting, startTestServer } from '../helpers/server.js';
+import { ADMIN, VIEWPORTS, collectProblems, launchBrowser, loginAs, logout, newPage, screenshot, smallTouchTargets, touchDrag } from '../helpers/browser.js';
+import { type BuiltMeeting, type BuiltUser, buildCommitteeMeeting, buildMeeting } from '../helpers/factories.js';
+import { type TestServer, startTestServer } from '../helpers/server.js';
 
 /**
  * The foundation scenario end to end in Chromium: the secretary prepares and publishes a meeting
- * through the UI (agenda reordered by drag and drop and by keyboard), member1 sees exactly that
- * agenda in Vietnamese at 1024×768, the guest does not see the meeting at all.
+ * through the UI (agenda reordered by drag and drop and by keyboard), a member sees exactly that
+ * agenda in Vietnamese at 1024×768, a guest of another committee's meeting does not see it at all.
+ * The committee, its people and the other meeting are the journey's own (factories; `seed: 'admin'`).
  * Needs the built client (`npm run build`; scripts/test.sh builds when sources are newer).
  */
 // One journey in steps: they share the browsers, the server and the meeting, and run in the order written
@@ -19,9 +21,18 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
   const B = 'Tham luận của Sở Nội vụ về cải cách thủ tục hành chính';
   const C = 'Kết luận của Chủ tọa';
   let meetingId = 0;
+  /** Our committee (chair, secretary, four members) with one draft meeting nobody is notified of. */
+  let m: BuiltMeeting;
+  /** The member who presents item A. */
+  let presenter: BuiltUser;
+  /** A guest invited only to another committee's meeting. */
+  let guest: BuiltUser;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ seed: 'admin' });
+    m = await buildMeeting(server, { members: 4, agendaItems: 0, publish: false });
+    presenter = m.members[3];
+    guest = (await buildMeeting(server, { members: 1, guests: 1, agendaItems: 1 })).guests[0];
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -52,7 +63,7 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await page.goto('/');
     await page.locator('ec-login-view input[name="username"]').waitFor();
     await screenshot(page, 'login', 'vi');
-    await login(page, 'secretary');
+    await loginAs(page, m.secretary);
 
     await page.locator('[data-testid="new-meeting"]').click();
     await page.waitForURL(/\/meetings\/new$/);
@@ -60,13 +71,13 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await form.locator('input[name="title"]').fill(title);
     await form.locator('select[name="mode"]').selectOption('hybrid');
     // Participants default to the committee's members with their roles.
-    await expect.poll(() => form.locator('[data-testid="participant-rows"] tbody tr').count()).toBeGreaterThan(10);
+    await expect.poll(() => form.locator('[data-testid="participant-rows"] tbody tr').count()).toBe(2 + m.members.length);
     await form.locator('[data-testid="save-meeting"]').click();
     await page.waitForURL(/\/meetings\/\d+\/edit$/);
     meetingId = Number(/\/meetings\/(\d+)\/edit/.exec(page.url())![1]);
 
     await addItem(page, C);
-    await addItem(page, A, { minutes: '30', presenter: 'Hoàng Minh Đức', description: 'Báo cáo của Văn phòng UBND Thành phố.' });
+    await addItem(page, A, { minutes: '30', presenter: presenter.fullName, description: 'Báo cáo của Văn phòng UBND Thành phố.' });
     await addItem(page, B, { minutes: '15' });
     expect(await builderRows(page)).toEqual([
       ['1', C],
@@ -91,7 +102,7 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
 
     // Another secretary edits the agenda meanwhile: the next move from this page is refused with
     // 409 version_conflict, the page says so and reloads the agenda (which shows their change).
-    const other = await server.login('secretary');
+    const other = await m.as('secretary');
     const current = (await other.get(`/api/meetings/${meetingId}/agenda`)).body;
     const cId = current.items.find((i: { title: string }) => i.title === C).id;
     expect((await other.patch(`/api/meetings/${meetingId}/agenda/items/${cId}`, { version: current.version, durationMinutes: 10 })).status).toBe(200);
@@ -133,9 +144,9 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await page.context().close();
   });
 
-  it('member1 at 1024×768 sees exactly that agenda in Vietnamese, sees the offline banner while offline, and switches to English (kept on the account)', async () => {
+  it('a member at 1024×768 sees exactly that agenda in Vietnamese, sees the offline banner while offline, and switches to English (kept on the account)', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
-    await login(page, 'member1');
+    await loginAs(page, m.members[0]);
     await expect.poll(() => page.locator('html').getAttribute('lang')).toBe('vi');
     const card = page.locator('[data-testid="meeting-list"] li', { hasText: title });
     await card.waitFor();
@@ -148,9 +159,7 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     await page.keyboard.press('Escape');
     // News arrives by push (notifications:new), not by the bell's 5-minute poll: another invitation
     // published now shows on the open page within seconds.
-    const secretary = await server.login('secretary');
-    const ids = Object.fromEntries(((await (await server.login('admin')).get('/api/users')).body.users as { id: number; username: string }[]).map((u) => [u.username, u.id]));
-    await buildMeeting(secretary, { publish: true, title: 'Họp bổ sung', participants: [{ userId: ids.chair, role: 'chair' }, { userId: ids.member1, role: 'member' }] });
+    await buildCommitteeMeeting(m, { publish: true, title: 'Họp bổ sung' });
     await expect.poll(() => page.locator('[data-testid="unread-count"]').textContent(), { timeout: 10_000 }).toBe('2');
     await card.locator('a').click();
     await page.waitForURL(new RegExp(`/meetings/${meetingId}$`));
@@ -164,7 +173,7 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     ]);
     expect(await page.locator('ec-meeting-detail-view h2#agenda-h').textContent()).toBe('Chương trình họp');
     const itemA = (await page.locator('ec-agenda-tree li', { hasText: A }).textContent())!.replace(/\s+/g, ' ');
-    expect(itemA).toContain('Trình bày: Hoàng Minh Đức');
+    expect(itemA).toContain(`Trình bày: ${presenter.fullName}`);
     expect(itemA).toContain('30 phút');
     expect(itemA).toContain('Báo cáo của Văn phòng UBND Thành phố.');
     await screenshot(page, 'meeting-detail', 'vi');
@@ -191,8 +200,8 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
 
   it('the guest does not see the meeting at all (no list has it, its page says not found); a lost session returns to the login page', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.phone });
-    await login(page, 'guest');
-    // The guest is invited to the demo meeting only: the list loads with it, without ours.
+    await loginAs(page, guest);
+    // The guest is invited to another committee's meeting only: the list loads with it, without ours.
     const list = page.locator('[data-testid="meeting-list"]');
     await list.waitFor();
     expect(await list.textContent()).not.toContain(title);
@@ -217,9 +226,9 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
 
   it('the admin manages users, committees and rooms: a created user can be deactivated (and can no longer sign in), a created room appears in the list', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
-    await login(page, 'admin');
+    await loginAs(page, ADMIN);
     await page.locator('ec-app nav a[href="/admin/users"]').click();
-    await page.locator('ec-admin-users-view tr[data-username="member1"]').waitFor();
+    await page.locator(`ec-admin-users-view tr[data-username="${m.members[0].username}"]`).waitFor();
     await screenshot(page, 'admin-users', 'vi');
     // Create a user, then deactivate them: the list shows the new account, then as disabled.
     await page.locator('[data-testid="new-user"]').click();
@@ -238,8 +247,9 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
     expect((await server.login('chuyenvien.snv', 'mat-khau-tam-thoi').catch((e: Error) => e.message)) as string).toMatch(/login chuyenvien\.snv failed: 401 .*invalid_credentials/);
 
     await page.locator('ec-app nav a[href="/admin/committees"]').click();
-    await page.locator('ec-admin-committees-view [data-testid="committees"] button').first().click();
-    await expect.poll(() => page.locator('ec-admin-committees-view [data-testid="committee-form"] tbody tr').count()).toBeGreaterThan(10);
+    const committee = ((await (await server.login('admin')).get('/api/committees')).body.committees as { id: number; name: string }[]).find((c) => c.id === m.committeeId)!.name;
+    await page.locator('ec-admin-committees-view [data-testid="committees"] li', { hasText: committee }).getByRole('button').click();
+    await expect.poll(() => page.locator('ec-admin-committees-view [data-testid="committee-form"] tbody tr').count()).toBe(2 + m.members.length);
     await screenshot(page, 'admin-committees', 'vi');
 
     await page.locator('ec-app nav a[href="/admin/rooms"]').click();
@@ -255,9 +265,9 @@ describe('foundation e2e: prepare, publish and read a meeting in the web client'
   });
 
   it('on a touch screen the secretary reorders the agenda by dragging with a finger, then edits, adds a sub-item and deletes through the builder', async () => {
-    const { meetingId: id } = await buildMeeting(await server.login('secretary'), { agendaItems: 3, title: 'Họp thử trên máy tính bảng' });
+    const { meetingId: id } = await buildCommitteeMeeting(m, { agendaItems: 3, title: 'Họp thử trên máy tính bảng' });
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet, hasTouch: true });
-    await login(page, 'secretary');
+    await loginAs(page, m.secretary);
     await page.goto(`/meetings/${id}/edit`);
     const rows = page.locator('ec-agenda-builder li.row[data-number]');
     await rows.nth(2).waitFor();

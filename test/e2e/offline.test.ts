@@ -21,7 +21,7 @@ describe('offline e2e: installable app, meeting packs ready offline, remote wipe
   let browser: Browser;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ seed: 'admin' });
     wifi = await netSwitch(server.port);
     browser = await launchBrowser();
   }, 120_000);

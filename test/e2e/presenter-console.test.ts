@@ -77,7 +77,7 @@ async function setup(title: string) {
 const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ seed: 'admin' });
   browser = await launchBrowser();
 }, 60_000);
 

@@ -1,15 +1,17 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, collectProblems, expectAxeClean, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
-import { DEMO_PASSWORD, type TestServer, buildMeeting, startTestServer, userIds } from '../helpers/server.js';
+import { ADMIN, VIEWPORTS, collectProblems, expectAxeClean, launchBrowser, loginAs, newPage, screenshot } from '../helpers/browser.js';
+import { type BuiltMeeting, buildCommitteeMeeting, buildMeeting } from '../helpers/factories.js';
+import { type TestServer, startTestServer } from '../helpers/server.js';
 
 let server: TestServer;
 let browser: Browser;
-let ids: Record<string, number>;
+/** The journey's own committee (factories): its members sign in, its secretary publishes. */
+let m: BuiltMeeting;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  ids = await userIds(await server.login('admin'));
+  server = await startTestServer({ seed: 'admin' });
+  m = await buildMeeting(server, { members: 3, agendaItems: 1 });
   browser = await launchBrowser();
 });
 
@@ -37,8 +39,8 @@ describe('app shell', { shuffle: false }, () => {
     await page.locator('ec-login-view ec-language-switch button[lang="en"]').click();
     await page.locator('ec-login-view button[type="submit"]', { hasText: 'Sign in' }).waitFor();
     await expectAxeClean(page, { label: 'login (en)' });
-    await page.locator('ec-login-view input[name="username"]').fill('member3');
-    await page.locator('ec-login-view input[name="password"]').fill(DEMO_PASSWORD);
+    await page.locator('ec-login-view input[name="username"]').fill(m.members[0].username);
+    await page.locator('ec-login-view input[name="password"]').fill(m.members[0].password);
     await page.locator('ec-login-view button[type="submit"]').click();
     await page.waitForURL(/\/meetings/);
     await page.locator('ec-app header nav a', { hasText: 'Meetings' }).waitFor();
@@ -49,9 +51,9 @@ describe('app shell', { shuffle: false }, () => {
   }, 180_000);
 
   it('on a phone every tab of the main menu is fully visible (no strip cut at the edge), for a member and an admin', async () => {
-    for (const user of ['member4', 'admin']) {
+    for (const [user, account] of [['member', m.members[1]], ['admin', ADMIN]] as const) {
       const page = await newPage(browser, server.url, { viewport: VIEWPORTS.phone });
-      await login(page, user);
+      await loginAs(page, account);
       for (const path of ['/meetings', '/search', '/tasks']) {
         await page.goto(path);
         await page.locator('ec-app header nav a[aria-current="page"]').first().waitFor();
@@ -65,11 +67,9 @@ describe('app shell', { shuffle: false }, () => {
   }, 240_000);
 
   it("the room's big display is a kiosk: no app menu, notification bell or logout button", async () => {
-    const secretary = await server.login('secretary');
-    const m = await buildMeeting(secretary, { agendaItems: 1, publish: true });
     const page = await newPage(browser, server.url);
     const problems = collectProblems(page);
-    await login(page, 'secretary');
+    await loginAs(page, m.secretary);
     await page.goto(`/meetings/${m.meetingId}/display`);
     await page.locator('ec-room-display-view').waitFor();
     await page.waitForFunction(() => !!document.querySelector('ec-app')?.shadowRoot?.querySelector('main ec-room-display-view'));
@@ -84,15 +84,15 @@ describe('app shell', { shuffle: false }, () => {
 
   it("a member's meeting list shows a meeting as soon as it is published to them (push, no reload)", async () => {
     const page = await newPage(browser, server.url);
-    await login(page, 'member5');
+    await loginAs(page, m.members[2]);
     await page.locator('ec-meeting-list-view [role="tabpanel"]').waitFor();
     const title = 'Họp bất thường về ứng phó bão số 9';
-    const secretary = await server.login('secretary');
-    const m = await buildMeeting(secretary, { agendaItems: 1, title, participants: [{ userId: ids.member5, role: 'member' }, { userId: ids.chair, role: 'chair' }] });
+    const secretary = await m.as('secretary');
+    const extra = await buildCommitteeMeeting(m, { agendaItems: 1, title });
     // A draft is not shown to members.
     await page.waitForTimeout(300);
     expect(await page.locator('ec-meeting-list-view li', { hasText: title }).count()).toBe(0);
-    expect((await secretary.post(`/api/meetings/${m.meetingId}/publish`)).status).toBe(200);
+    expect((await secretary.post(`/api/meetings/${extra.meetingId}/publish`)).status).toBe(200);
     await page.locator('ec-meeting-list-view li', { hasText: title }).waitFor({ timeout: 10_000 });
   }, 180_000);
 });

@@ -23,7 +23,7 @@ describe('votes e2e: the chair’s view', { shuffle: false }, () => {
   let problems: ReturnType<typeof collectProblems>[];
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ seed: 'admin' });
     m = await buildMeeting(server, { members: 3, agendaItems: 2 });
     // The chair and members 1–2 are checked in; member 3 is away and gives their vote to member 2.
     for (const who of [await m.as('chair'), await m.as('member', 0), await m.as('member', 1)]) {

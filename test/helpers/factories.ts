@@ -128,3 +128,61 @@ export async function giveEmails(admin: HttpClient, users: BuiltUser[]): Promise
     if (r.status !== 200) throw new Error(`set e-mail of ${u.username}: ${r.status} ${JSON.stringify(r.body)}`);
   }
 }
+
+/**
+ * One more meeting of a built meeting's committee, created by its secretary (participants: the committee's
+ * members with their roles, as the REST default), with `agendaItems` items (default 0), starting
+ * `startsInHours` from now (default 48); a draft unless `publish: true`.
+ */
+export async function buildCommitteeMeeting(
+  m: BuiltMeeting,
+  opts: { title?: string; agendaItems?: number; publish?: boolean; startsInHours?: number } = {},
+): Promise<{ meetingId: number; itemIds: number[] }> {
+  const sec = await m.as('secretary');
+  const start = Date.now() + (opts.startsInHours ?? 48) * 3_600_000;
+  const r = await sec.post('/api/meetings', {
+    committeeId: m.committeeId,
+    title: opts.title ?? `Phiên họp thử nghiệm ${suffix()}`,
+    startsAt: new Date(start).toISOString(),
+    endsAt: new Date(start + 2 * 3_600_000).toISOString(),
+  });
+  if (r.status !== 201 && r.status !== 200) throw new Error(`create meeting: ${r.status} ${JSON.stringify(r.body)}`);
+  const meetingId: number = r.body.id;
+  const itemIds: number[] = [];
+  for (let i = 0; i < (opts.agendaItems ?? 0); i++) {
+    const agenda = await sec.get(`/api/meetings/${meetingId}/agenda`);
+    const it = await sec.post(`/api/meetings/${meetingId}/agenda/items`, { version: agenda.body.version, title: `Nội dung ${i + 1}` });
+    if (it.status !== 201 && it.status !== 200) throw new Error(`create agenda item: ${it.status} ${JSON.stringify(it.body)}`);
+    itemIds.push(Math.max(...(it.body.items as { id: number }[]).map((x) => x.id)));
+  }
+  if (opts.publish) {
+    const p = await sec.post(`/api/meetings/${meetingId}/publish`);
+    if (p.status !== 200) throw new Error(`publish: ${p.status} ${JSON.stringify(p.body)}`);
+  }
+  return { meetingId, itemIds };
+}
+
+/**
+ * A room station for a built meeting: a new room (admin API) set as the meeting's room, and a new account
+ * for the room's PC, invited as a member without a vote (as the demo seed's `room1`). No REST route makes an
+ * account a room station (only the demo seed does), so that one row is written into the test server's
+ * database directly.
+ */
+export async function buildRoomStation(server: TestServer, m: BuiltMeeting): Promise<BuiltUser & { roomId: number }> {
+  const admin = await server.login('admin');
+  const room = await admin.post('/api/rooms', { name: `Phòng họp thử ${suffix()}`, location: 'Tầng 3, nhà thử nghiệm', capacity: 40 });
+  if (room.status !== 201 && room.status !== 200) throw new Error(`create room: ${room.status} ${JSON.stringify(room.body)}`);
+  const roomId: number = room.body.id;
+  const station = await buildUser(server, { name: `Phòng họp thử — thiết bị phòng ${suffix()}`, admin });
+  const { roomStations } = await import('../../server/db/schema/index.js');
+  server.db.insert(roomStations).values({ userId: station.id, roomId }).run();
+  const sec = await m.as('secretary');
+  const meeting = (await sec.get(`/api/meetings/${m.meetingId}`)).body;
+  const participants = [
+    ...(meeting.participants as { userId: number; role: string; canVote: boolean }[]).map(({ userId, role, canVote }) => ({ userId, role, canVote })),
+    { userId: station.id, role: 'member', canVote: false },
+  ];
+  const r = await sec.patch(`/api/meetings/${m.meetingId}`, { version: meeting.version, roomId, participants });
+  if (r.status !== 200) throw new Error(`meeting room: ${r.status} ${JSON.stringify(r.body)}`);
+  return { ...station, roomId };
+}
