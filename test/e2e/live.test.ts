@@ -1,15 +1,17 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
-import { type TestServer, startTestServer, until, userIds } from '../helpers/server.js';
+import { VIEWPORTS, launchBrowser, loginAs, newPage, screenshot } from '../helpers/browser.js';
+import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
+import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { connectSocket, connected } from '../helpers/socket.js';
 import { pdf, upload } from '../integration/documents-helpers.js';
 
 /**
- * The live meeting in three browsers at once: the chair's console, member1's tablet and the room's big
- * screen (demo meeting 1). The chair opens the meeting, member1 checks in and asks for the floor, the
- * chair gives it: all three screens show member1 and the same countdown. Then the chair presents a
- * document and moves to page 5; member1's viewer (following the presenter) moves to page 5 too.
+ * The live meeting in three browsers at once: the chair's console, a member's tablet and the room's big
+ * screen (shown by the secretary's account), on the journey's own meeting (factories: six members, two
+ * agenda items). The chair opens the meeting, the member checks in and asks for the floor, the
+ * chair gives it: all three screens show the member and the same countdown. Then the chair presents a
+ * document and moves to page 5; the member's viewer (following the presenter) moves to page 5 too.
  * Needs the built client (`npm run build`).
  */
 // One journey in steps: they share the browsers, the server and the meeting, and run in the order written
@@ -20,18 +22,18 @@ describe('live meeting e2e: console, member tablet and room display', { shuffle:
   let chair: Page;
   let member: Page;
   let display: Page;
-  let ids: Record<string, number>;
+  let m: BuiltMeeting;
 
   beforeAll(async () => {
-    server = await startTestServer();
-    ids = await userIds(await server.login('admin'));
-    const secretary = await server.login('secretary');
-    // A document on the first agenda item, and six members already checked in by the secretary.
-    const agenda = (await secretary.get('/api/meetings/1/agenda')).body;
-    const up = await upload(secretary, 1, agenda.items[0].id, pdf('tracemonkey.pdf'), 'tracemonkey.pdf', { title: 'Báo cáo tổng hợp', access: 'all', published: 'true' });
+    server = await startTestServer({ seed: 'admin' });
+    // Seven voters (the chair and six members).
+    m = await buildMeeting(server, { members: 6, agendaItems: 2 });
+    const secretary = await m.as('secretary');
+    // A document on the first agenda item, and three members (of seven voters) already checked in by the secretary.
+    const up = await upload(secretary, m.meetingId, m.itemIds[0], pdf('tracemonkey.pdf'), 'tracemonkey.pdf', { title: 'Báo cáo tổng hợp', access: 'all', published: 'true' });
     expect(up.status, JSON.stringify(up.body)).toBeLessThan(300);
     const s = await connected(connectSocket(server.url, secretary));
-    for (let i = 2; i <= 7; i++) expect((await s.cmd('attendance:check_in', { meetingId: 1, userId: ids[`member${i}`], mode: 'in_room' })).ok).toBe(true);
+    for (const u of m.members.slice(1, 4)) expect((await s.cmd('attendance:check_in', { meetingId: m.meetingId, userId: u.id, mode: 'in_room' })).ok).toBe(true);
     s.close();
     browser = await launchBrowser();
     [chair, member, display] = await Promise.all([
@@ -39,7 +41,7 @@ describe('live meeting e2e: console, member tablet and room display', { shuffle:
       newPage(browser, server.url, { viewport: VIEWPORTS.tablet, hasTouch: true }),
       newPage(browser, server.url, { viewport: { width: 1280, height: 720 } }),
     ]);
-    await Promise.all([login(chair, 'chair'), login(member, 'member1'), login(display, 'room1')]);
+    await Promise.all([loginAs(chair, m.chair), loginAs(member, m.members[0]), loginAs(display, m.secretary)]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -50,12 +52,12 @@ describe('live meeting e2e: console, member tablet and room display', { shuffle:
   const remaining = (page: Page) => tid(page, 'timer').evaluate((el) => Number((el.getRootNode() as ShadowRoot).host.getAttribute('data-remaining')));
 
   it('chair opens, member checks in and asks for the floor, chair grants it: every screen shows the speaker and the same timer', async () => {
-    await Promise.all([chair.goto('/meetings/1/console'), member.goto('/meetings/1/live'), display.goto('/meetings/1/display')]);
+    await Promise.all([chair.goto(`/meetings/${m.meetingId}/console`), member.goto(`/meetings/${m.meetingId}/live`), display.goto(`/meetings/${m.meetingId}/display`)]);
     await tid(chair, 'open-meeting').waitFor();
     await expect.poll(() => tid(chair, 'quorum').getAttribute('data-met')).toBe('false');
     await screenshot(chair, 'live-console-before-open', 'vi');
 
-    // member1 checks in: 7 of 13 voters, quorum met, the chair's button enables
+    // the member checks in: 4 of 7 voters, quorum met, the chair's button enables
     await tid(member, 'bar-check-in').click();
     await tid(member, 'panel-toggle').click();
     await expect.poll(() => tid(member, 'my-attendance').textContent()).toContain('Có mặt tại phòng');
@@ -71,7 +73,7 @@ describe('live meeting e2e: console, member tablet and room display', { shuffle:
     await grant.click();
 
     for (const p of [chair, member, display]) {
-      await expect.poll(() => tid(p, 'speaker').textContent()).toContain('Nguyễn');
+      await expect.poll(() => tid(p, 'speaker').textContent()).toContain(m.members[0].fullName);
       await tid(p, 'timer').waitFor();
     }
     const speakerName = (await tid(chair, 'speaker').textContent())!.trim();
@@ -89,7 +91,7 @@ describe('live meeting e2e: console, member tablet and room display', { shuffle:
   });
 
   it('presenter moves to page 5 and the following member moves too; the member can browse and jump back with one tap', async () => {
-    await chair.goto('/meetings/1/live');
+    await chair.goto(`/meetings/${m.meetingId}/live`);
     const select = tid(chair, 'doc-select');
     await select.waitFor();
     await until(async () => (await select.locator('option').count()) > 1, { what: 'document list' });
@@ -118,13 +120,13 @@ describe('live meeting e2e: console, member tablet and room display', { shuffle:
   });
 
   it('the live views work on a phone and in English', async () => {
-    // member1's tablet becomes a phone and switches to English (no new sign-in needed)
+    // the member's tablet becomes a phone and switches to English (no new sign-in needed)
     await member.setViewportSize(VIEWPORTS.phone);
     await member.locator('ec-language-switch button[lang="en"]').click();
     await expect.poll(() => tid(member, 'current-item').evaluate((el) => document.documentElement.lang)).toBe('en');
     await expect.poll(() => tid(member, 'presenter-state').textContent()).toContain('is presenting');
     await screenshot(member, 'live-member-phone', 'en');
-    await chair.goto('/meetings/1/console');
+    await chair.goto(`/meetings/${m.meetingId}/console`);
     await chair.locator('ec-language-switch button[lang="en"]').click();
     await expect.poll(() => tid(chair, 'next-speaker').textContent()).toContain('Next speaker');
     await screenshot(chair, 'live-console', 'en');

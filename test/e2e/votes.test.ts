@@ -1,13 +1,15 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, collectProblems, launchBrowser, login, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
-import { type TestServer, startTestServer, userIds } from '../helpers/server.js';
+import { VIEWPORTS, collectProblems, launchBrowser, loginAs, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
+import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
+import { type TestServer, startTestServer } from '../helpers/server.js';
 import { pdf, upload } from '../integration/documents-helpers.js';
 import { connectSocket, connected, newCommandId } from '../helpers/socket.js';
 
 /**
  * A secret motion vote in five browsers: the chair's console, three members' tablets and the room
- * display (demo meeting 1). The chair opens the prepared vote, the three members vote with one tap plus
+ * display (shown by the secretary's account), on the journey's own meeting (factories: thirteen voters —
+ * the chair and twelve members — and one agenda item). The chair opens the prepared vote, the three members vote with one tap plus
  * confirmation and get their receipt, the chair closes it: every screen shows the same counts, outcome
  * and explanation. Needs the built client (`npm run build`).
  */
@@ -20,22 +22,22 @@ describe('votes e2e: chair console, three member tablets and the room display', 
   let members: Page[];
   let display: Page;
   let problems: ReturnType<typeof collectProblems>[];
-  let ids: Record<string, number>;
+  let m: BuiltMeeting;
 
   beforeAll(async () => {
-    server = await startTestServer();
-    ids = await userIds(await server.login('admin'));
-    const secretary = await server.login('secretary');
+    server = await startTestServer({ seed: 'admin' });
+    m = await buildMeeting(server, { members: 12, agendaItems: 1 });
+    const secretary = await m.as('secretary');
     // Checked in by the secretary, the meeting opened by the chair, the vote prepared in advance.
     const s = await connected(connectSocket(server.url, secretary));
-    for (const u of ['chair', 'member1', 'member2', 'member3', 'member4']) {
-      expect((await s.cmd('attendance:check_in', { meetingId: 1, userId: ids[u], mode: 'in_room', commandId: newCommandId() })).ok).toBe(true);
+    for (const u of [m.chair, ...m.members.slice(0, 4)]) {
+      expect((await s.cmd('attendance:check_in', { meetingId: m.meetingId, userId: u.id, mode: 'in_room', commandId: newCommandId() })).ok).toBe(true);
     }
     s.close();
-    const c = await connected(connectSocket(server.url, await server.login('chair')));
-    expect((await c.cmd('meeting:open', { meetingId: 1, overrideReason: 'Kiểm thử biểu quyết' })).ok).toBe(true);
+    const c = await connected(connectSocket(server.url, await m.as('chair')));
+    expect((await c.cmd('meeting:open', { meetingId: m.meetingId, overrideReason: 'Kiểm thử biểu quyết' })).ok).toBe(true);
     c.close();
-    const v = await secretary.post('/api/meetings/1/votes', { title: 'Thông qua Kế hoạch chuyển đổi số năm 2027', kind: 'motion', secret: true, majority: 'simple' });
+    const v = await secretary.post(`/api/meetings/${m.meetingId}/votes`, { title: 'Thông qua Kế hoạch chuyển đổi số năm 2027', kind: 'motion', secret: true, majority: 'simple' });
     expect(v.status).toBe(201);
 
     browser = await launchBrowser();
@@ -43,7 +45,7 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     members = await Promise.all([1, 2, 3].map((i) => newPage(browser, server.url, { viewport: i === 3 ? VIEWPORTS.phone : VIEWPORTS.tablet, hasTouch: true })));
     display = await newPage(browser, server.url, { viewport: { width: 1280, height: 720 } });
     problems = [chair, ...members, display].map(collectProblems);
-    await Promise.all([login(chair, 'chair'), ...members.map((p, i) => login(p, `member${i + 1}`)), login(display, 'room1')]);
+    await Promise.all([loginAs(chair, m.chair), ...members.map((p, i) => loginAs(p, m.members[i])), loginAs(display, m.secretary)]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -55,7 +57,7 @@ describe('votes e2e: chair console, three member tablets and the room display', 
   const fitsWidth = (page: Page) => page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth');
 
   it('the chair opens a secret motion, three members vote on their tablets, the chair closes it and every screen shows the same result', { timeout: 150_000 }, async () => {
-    await Promise.all([chair.goto('/meetings/1/console'), ...members.map((p) => p.goto('/meetings/1/live')), display.goto('/meetings/1/display')]);
+    await Promise.all([chair.goto(`/meetings/${m.meetingId}/console`), ...members.map((p) => p.goto(`/meetings/${m.meetingId}/live`)), display.goto(`/meetings/${m.meetingId}/display`)]);
     // Five of thirteen members are checked in: the vote opens only with the chair's reason.
     await expect.poll(() => tid(chair, 'vote-open').isDisabled()).toBe(true);
     await tid(chair, 'vote-override-reason').fill('Các thành viên vắng đã có ý kiến bằng văn bản');
@@ -63,7 +65,7 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     for (const p of members) await tid(p, 'vote-choice-0').waitFor();
     await expect.poll(() => tid(display, 'board-progress').textContent()).toMatch(/0\/\d+ đã biểu quyết · \d+ thành viên/);
 
-    // One tap, then confirmation. member3 votes against.
+    // One tap, then confirmation. The third member votes against.
     const choice = [0, 0, 1];
     for (const [i, p] of members.entries()) {
       await tid(p, `vote-choice-${choice[i]}`).click();
@@ -116,18 +118,18 @@ describe('votes e2e: chair console, three member tablets and the room display', 
   });
 
   it('a member delegates their vote from the phone; the chair console lists it at once; the proxy sees whose vote they hold; revoking clears both', { timeout: 90_000 }, async () => {
-    const [proxy, , phone] = members; // member1 (tablet) will hold member3's vote (phone)
+    const [proxy, , phone] = members; // the first member (tablet) will hold the third's vote (phone)
     for (const p of [chair, phone, proxy]) await p.locator('ec-language-switch button[lang="vi"]').click();
     await tid(chair, 'console-delegations').waitFor();
     expect(await chair.locator('[data-testid="console-delegation"]').count()).toBe(0);
-    // A vote proxy comes only from a member who is absent (docs/VOTING.md "Proxies"): member3 leaves first.
-    const sec = await connected(connectSocket(server.url, await server.login('secretary')));
-    expect((await sec.cmd('attendance:mark_absent', { meetingId: 1, userId: ids.member3, reason: 'Đi công tác', commandId: newCommandId() })).ok).toBe(true);
+    // A vote proxy comes only from a member who is absent (docs/VOTING.md "Proxies"): the third member leaves first.
+    const sec = await connected(connectSocket(server.url, await m.as('secretary')));
+    expect((await sec.cmd('attendance:mark_absent', { meetingId: m.meetingId, userId: m.members[2].id, reason: 'Đi công tác', commandId: newCommandId() })).ok).toBe(true);
     sec.close();
     // The live view is document-first: attendance and delegation are in its side panel.
     for (const p of [phone, proxy]) await openLivePanel(p);
     await tid(phone, 'delegate-start').click();
-    await tid(phone, 'delegate-to').selectOption(String(ids.member1));
+    await tid(phone, 'delegate-to').selectOption(String(m.members[0].id));
     await tid(phone, 'delegate-summary').waitFor();
     expect(await smallTouchTargets(phone)).toEqual([]);
     expect(await fitsWidth(phone)).toBe(true);
@@ -135,7 +137,7 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     await tid(phone, 'delegate-confirm').click();
     await expect.poll(() => tid(phone, 'delegated-to').textContent()).toMatch(/Bạn đã ủy quyền biểu quyết cho .+ lúc \d{2}:\d{2}/);
     // Pushed (vote:delegated), not polled: the chair's console and the proxy's tablet update by themselves.
-    const row = chair.locator(`[data-testid="console-delegation"][data-from="${ids.member3}"][data-to="${ids.member1}"]`);
+    const row = chair.locator(`[data-testid="console-delegation"][data-from="${m.members[2].id}"][data-to="${m.members[0].id}"]`);
     await row.waitFor({ timeout: 10_000 });
     await expect.poll(() => tid(proxy, 'delegation-held').textContent(), { timeout: 10_000 }).toMatch(/Bạn biểu quyết cả phần của: /);
     await screenshot(phone, 'vote-delegated-phone', 'vi');
@@ -159,10 +161,9 @@ describe('votes e2e: chair console, three member tablets and the room display', 
   });
 
   it('a member answers a written consultation on the tablet with one choice and a comment', async () => {
-    const secretary = await server.login('secretary');
-    const committeeId = (await secretary.get('/api/committees')).body.committees[0].id;
+    const secretary = await m.as('secretary');
     const sent = await secretary.post('/api/consultations', {
-      committeeId,
+      committeeId: m.committeeId,
       title: 'Dự thảo Quy chế làm việc của Ban Chỉ đạo',
       question: 'Đề nghị các đồng chí cho ý kiến về dự thảo Quy chế làm việc (sửa đổi).',
       deadline: new Date(Date.now() + 3 * 86400_000).toISOString(),
@@ -179,25 +180,25 @@ describe('votes e2e: chair console, three member tablets and the room display', 
   });
 
   it('the secretary sends a consultation with a document picked from a meeting pack (one shared with named people only is refused with the reason); a recipient opens it in the viewer', { timeout: 90_000 }, async () => {
-    const secretary = await server.login('secretary');
-    const item = (await secretary.get('/api/meetings/1/documents')).body.items[0].id as number;
-    // Named for member1 only: it follows its own list, so it cannot go to the whole committee.
-    const named = await upload(secretary, 1, item, pdf('seed-3.pdf'), 'seed-3.pdf', { title: 'Báo cáo riêng', access: 'named', viewerIds: String(ids.member1) });
-    const doc = await upload(secretary, 1, item, pdf('seed-2.pdf'), 'seed-2.pdf', { title: 'Báo cáo chuyển đổi số' });
+    const secretary = await m.as('secretary');
+    const item = m.itemIds[0];
+    // Named for the first member only: it follows its own list, so it cannot go to the whole committee.
+    const named = await upload(secretary, m.meetingId, item, pdf('seed-3.pdf'), 'seed-3.pdf', { title: 'Báo cáo riêng', access: 'named', viewerIds: String(m.members[0].id) });
+    const doc = await upload(secretary, m.meetingId, item, pdf('seed-2.pdf'), 'seed-2.pdf', { title: 'Báo cáo chuyển đổi số' });
     expect([named.status, doc.status]).toEqual([201, 201]);
     const m2 = members[1];
     expect((await m2.request.get(`/api/documents/${named.body.id}`)).status()).toBe(404);
 
     const sec = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
     const secProblems = collectProblems(sec);
-    await login(sec, 'secretary');
+    await loginAs(sec, m.secretary);
     await sec.locator('ec-app header ec-language-switch button[lang="vi"]').click();
     await sec.goto('/consultations');
     await sec.locator('ec-consultations-view details summary').first().click();
     await sec.locator('ec-consultations-view input[name="title"]').fill('Xin ý kiến về Báo cáo chuyển đổi số');
     await sec.locator('ec-consultations-view textarea[name="question"]').fill('Đề nghị các đồng chí cho ý kiến về báo cáo kèm theo.');
     await sec.locator('ec-consultations-view input[name="deadline"]').fill(new Date(Date.now() + 2 * 86400_000 + 7 * 3600_000).toISOString().slice(0, 16));
-    await tid(sec, 'consult-meeting').selectOption('1');
+    await tid(sec, 'consult-meeting').selectOption(String(m.meetingId));
     await sec.locator(`[data-testid="consult-doc"][data-id="${named.body.id}"]`).check();
     await tid(sec, 'consult-send').click();
     await expect.poll(() => tid(sec, 'consult-create-error').textContent()).toContain('người được chỉ định');
@@ -230,7 +231,7 @@ describe('votes e2e: chair console, three member tablets and the room display', 
     await sec.locator('ec-language-switch button[lang="en"]').click();
     await sec.goto('/consultations');
     await sec.locator('ec-consultations-view details summary').first().click();
-    await tid(sec, 'consult-meeting').selectOption('1');
+    await tid(sec, 'consult-meeting').selectOption(String(m.meetingId));
     await sec.locator(`[data-testid="consult-doc"][data-id="${doc.body.id}"]`).check();
     await screenshot(sec, 'consultation-new', 'en');
     await sec.locator('ec-language-switch button[lang="vi"]').click();
