@@ -170,12 +170,18 @@ export class YjsHub {
       socket.destroy();
       return;
     }
-    const admission = this.auth.admit(req);
-    if (!admission.ok) {
-      const { code, reason } = admission;
+    const refuse = (code: number, reason: string) => {
       this.state.log.info({ code, reason }, 'yjs: connection refused');
       this.wss.handleUpgrade(req, socket, head, (ws) => ws.close(code, reason));
-      return;
+    };
+    const admission = this.auth.admit(req);
+    if (!admission.ok) return refuse(admission.code, admission.reason);
+    // The kind's step for an admitted connection (never part of deciding access: see `YjsDocKind.open`).
+    try {
+      admission.kind.open?.(admission.name, admission.parsed);
+    } catch (err) {
+      this.state.log.warn({ err, doc: admission.name }, 'yjs: opening the document failed');
+      return refuse(CLOSE_CODES.forbidden, 'no access');
     }
     const { name, user } = admission;
     this.wss.handleUpgrade(req, socket, head, (ws) => {

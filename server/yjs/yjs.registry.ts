@@ -23,8 +23,17 @@ export interface YjsDocKind<P extends ParsedDocName = ParsedDocName> {
   /**
    * Decides access for one user. Runs at the upgrade and again on every re-check (revocation),
    * so keep it to a few indexed queries. Throwing counts as `none` (e.g. `meetingAccess` → 404).
+   * A pure query: it must not load, write or create anything (that is `open`'s job).
    */
   access(user: AuthUser, parsed: P, db: Db): YjsAccess;
+  /**
+   * Optional step run once per admitted connection, right after `access` granted `write` or `read`
+   * at the upgrade and before the WebSocket is accepted (so before sync step 1): prepares the
+   * document for its reader, e.g. attaches a server-side guard or brings the content up to date
+   * through `withDoc` (such writes are committed before the client's first sync). Not run on
+   * re-checks. Throwing refuses the connection with 4403, as an access failure would.
+   */
+  open?(name: string, parsed: P): void;
   /**
    * Optional pre-apply check of every client update of a `write` connection, run BEFORE the update
    * touches the live document (so before it is persisted or relayed). `ctx.structs` / `ctx.ds` are
