@@ -2,36 +2,33 @@ import path from 'node:path';
 import fs from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, collectProblems, expectAxeClean, launchBrowser, login, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
-import { type TestServer, buildMeeting, inDays, startTestServer, userIds } from '../helpers/server.js';
+import { VIEWPORTS, collectProblems, expectAxeClean, launchBrowser, loginAs, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
+import { type BuiltMeeting, buildCommitteeMeeting, buildMeeting, buildUser } from '../helpers/factories.js';
+import { type TestServer, inDays, startTestServer } from '../helpers/server.js';
 
 const PDF = path.resolve(import.meta.dirname, '../../../shared/testdata/pdfs/seed-1.pdf');
 
 let server: TestServer;
 let browser: Browser;
-let ids: Record<string, number>;
+/** The test's own committee (factories): chair, secretary, two members; its meeting with two items. */
+let m: BuiltMeeting;
 let meetingId: number;
 let committeeId: number;
 let itemIds: number[];
 let laterTaskId: number;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const secretary = await server.login('secretary');
-  ids = await userIds(await server.login('admin'));
-  const participants = [
-    { userId: ids.chair, role: 'chair' },
-    { userId: ids.secretary, role: 'secretary' },
-    { userId: ids.member1, role: 'member' },
-    { userId: ids.member2, role: 'member' },
-  ];
-  const m = await buildMeeting(secretary, { agendaItems: 2, publish: true, participants, title: 'Phiên họp chuyên đề chuyển đổi số' });
+  server = await startTestServer({ seed: 'admin' });
+  m = await buildMeeting(server, { members: 2, agendaItems: 2, title: 'Phiên họp chuyên đề chuyển đổi số' });
+  const secretary = await m.as('secretary');
+  // Someone of "Sở Tài chính" in the directory: the unit is offered as a task owner.
+  await buildUser(server, { unit: 'Sở Tài chính' });
   meetingId = m.meetingId;
   committeeId = m.committeeId;
   itemIds = m.itemIds;
   // Another meeting's task, not due for two months: the board must rank the late meeting first.
-  const other = await buildMeeting(secretary, { agendaItems: 1, publish: true, participants, title: 'Phiên họp thường kỳ tháng 12' });
-  const later = await secretary.post('/api/tasks', { meetingId: other.meetingId, agendaItemId: other.itemIds[0], title: 'Tổng kết năm', owner: { kind: 'user', userId: ids.member2 }, deadline: inDays(60) });
+  const other = await buildCommitteeMeeting(m, { agendaItems: 1, publish: true, title: 'Phiên họp thường kỳ tháng 12' });
+  const later = await secretary.post('/api/tasks', { meetingId: other.meetingId, agendaItemId: other.itemIds[0], title: 'Tổng kết năm', owner: { kind: 'user', userId: m.members[1].id }, deadline: inDays(60) });
   laterTaskId = later.body.id;
   browser = await launchBrowser();
 });
@@ -46,7 +43,7 @@ describe('conclusions to tasks in the browser', () => {
   it('the secretary records a conclusion on an item and turns it into two tasks; they show in the minutes conclusions section and on the board; the owner reports progress with a comment and a file; the board shows overdue work by owner and by meeting', async () => {
     const sec = await newPage(browser, server.url);
     const problems = collectProblems(sec);
-    await login(sec, 'secretary');
+    await loginAs(sec, m.secretary);
     await sec.goto(`/meetings/${meetingId}`);
     const section = sec.locator(`[data-testid="conclusions-item-${itemIds[0]}"]`);
     await section.locator('[data-testid="add-conclusion"]').click();
@@ -61,7 +58,7 @@ describe('conclusions to tasks in the browser', () => {
     await conclusion.locator('[data-testid="assign-task"]').click();
     const form = conclusion.locator('[data-testid="task-form"]');
     await form.locator('[data-testid="task-title"]').fill('Xây dựng dự thảo kế hoạch số hóa hồ sơ');
-    await form.locator('[data-testid="task-owner"]').selectOption(`user:${ids.member1}`);
+    await form.locator('[data-testid="task-owner"]').selectOption(`user:${m.members[0].id}`);
     await form.locator('[data-testid="task-result"]').fill('Dự thảo kế hoạch trình Ban Chỉ đạo');
     await form.locator('[data-testid="task-submit"]').click();
     await conclusion.locator('[data-testid="conclusion-task"]').first().waitFor();
@@ -82,7 +79,7 @@ describe('conclusions to tasks in the browser', () => {
     await sec.goto(`/meetings/${meetingId}/minutes`);
     const generated = sec.locator('ec-minutes-blocks[data-section="conclusions"]');
     await expect.poll(async () => ((await generated.count()) ? await generated.evaluate((e) => e.shadowRoot?.textContent ?? '') : ''), { timeout: 15_000 }).toMatch(
-      /KẾT LUẬN VÀ GIAO NHIỆM VỤ[\s\S]*Giao nhiệm vụ: Giao Sở Nội vụ và Sở Tài chính[\s\S]*Xây dựng dự thảo kế hoạch số hóa hồ sơ — Chủ trì: Nguyễn[\s\S]*kết quả: Dự thảo kế hoạch trình Ban Chỉ đạo[\s\S]*Bố trí kinh phí số hóa năm 2027 — Chủ trì: Sở Tài chính/,
+      new RegExp(`KẾT LUẬN VÀ GIAO NHIỆM VỤ[\\s\\S]*Giao nhiệm vụ: Giao Sở Nội vụ và Sở Tài chính[\\s\\S]*Xây dựng dự thảo kế hoạch số hóa hồ sơ — Chủ trì: ${m.members[0].fullName}[\\s\\S]*kết quả: Dự thảo kế hoạch trình Ban Chỉ đạo[\\s\\S]*Bố trí kinh phí số hóa năm 2027 — Chủ trì: Sở Tài chính`),
     );
     await expectAxeClean(sec, { label: 'minutes (secretary)' });
     await screenshot(sec, 'minutes-conclusions', 'vi');
@@ -92,12 +89,14 @@ describe('conclusions to tasks in the browser', () => {
     const card = sec.locator('ec-task-card', { hasText: 'Xây dựng dự thảo kế hoạch số hóa hồ sơ' });
     await card.waitFor();
     const five = card.locator('[data-testid="five-clear"]');
-    expect(await five.innerText()).toMatch(/Rõ người[\s\S]*Rõ việc[\s\S]*Rõ quy trình[\s\S]*Phiên họp chuyên đề chuyển đổi số › Nội dung 1[\s\S]*Theo kết luận: Giao Sở Nội vụ[\s\S]*Giao bởi Phan Thị Thu[\s\S]*Rõ trách nhiệm[\s\S]*Rõ kết quả[\s\S]*Dự thảo kế hoạch trình Ban Chỉ đạo/);
+    expect(await five.innerText()).toMatch(
+      new RegExp(`Rõ người[\\s\\S]*Rõ việc[\\s\\S]*Rõ quy trình[\\s\\S]*Phiên họp chuyên đề chuyển đổi số › Nội dung 1[\\s\\S]*Theo kết luận: Giao Sở Nội vụ[\\s\\S]*Giao bởi ${m.secretary.fullName}[\\s\\S]*Rõ trách nhiệm[\\s\\S]*Rõ kết quả[\\s\\S]*Dự thảo kế hoạch trình Ban Chỉ đạo`),
+    );
 
     // The owner reports progress with a comment and a file.
     const owner = await newPage(browser, server.url);
     const ownerProblems = collectProblems(owner);
-    await login(owner, 'member1');
+    await loginAs(owner, m.members[0]);
     await owner.goto('/tasks');
     const mine = owner.locator('ec-task-card', { hasText: 'Xây dựng dự thảo kế hoạch số hóa hồ sơ' });
     await mine.locator('[data-testid="progress-comment"]').fill('Đã có dự thảo lần 1, gửi kèm.');
@@ -120,7 +119,7 @@ describe('conclusions to tasks in the browser', () => {
     const groups = sec.locator('[data-testid="task-group"]');
     await expect.poll(() => groups.count()).toBe(3);
     const byOwner = await groups.evaluateAll((els) => els.map((e) => (e.querySelector('[data-testid="group-name"]')?.textContent ?? '') + '|' + (e.querySelector('[data-testid="group-overdue"]')?.textContent ?? '')));
-    expect(byOwner.slice(0, 2).sort()).toEqual(['Nguyễn Văn An|1 quá hạn', 'Sở Tài chính|1 quá hạn'].sort());
+    expect(byOwner.slice(0, 2).sort()).toEqual([`${m.members[0].fullName}|1 quá hạn`, 'Sở Tài chính|1 quá hạn'].sort());
     expect(byOwner[2]).toMatch(/\|$/);
     await sec.locator('[data-testid="group-meeting"]').click();
     await expect.poll(() => groups.count()).toBe(2);

@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
+import { VIEWPORTS, launchBrowser, loginAs, newPage, screenshot } from '../helpers/browser.js';
+import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer } from '../helpers/server.js';
 import { PDFS, pdf, upload } from '../integration/documents-helpers.js';
 
@@ -8,12 +9,15 @@ let server: TestServer;
 let browser: Browser;
 let packId: number;
 let itemIds: number[];
+/** The journey's own meeting (factories): one member, three agenda items. */
+let m: BuiltMeeting;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const secretary = await server.login('secretary');
-  itemIds = (await secretary.get('/api/meetings/1/agenda')).body.items.map((i: { id: number }) => i.id);
-  const r = await upload(secretary, 1, itemIds[1], pdf('board-pack-large.pdf'), 'board-pack-large.pdf', { title: 'Bộ tài liệu phiên họp (451 trang)' });
+  server = await startTestServer({ seed: 'admin' });
+  m = await buildMeeting(server, { members: 1, agendaItems: 3 });
+  const secretary = await m.as('secretary');
+  itemIds = m.itemIds;
+  const r = await upload(secretary, m.meetingId, itemIds[1], pdf('board-pack-large.pdf'), 'board-pack-large.pdf', { title: 'Bộ tài liệu phiên họp (451 trang)' });
   expect(r.status).toBe(201);
   packId = r.body.id;
   browser = await launchBrowser();
@@ -32,8 +36,8 @@ const pageBox = (page: Page, n: number) => page.locator(`ec-pdf-viewer .pg[data-
 describe('meeting documents in the browser', { shuffle: false }, () => {
   it('the secretary uploads a PDF to an agenda item from the meeting pack and sees its per-file result', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
-    await login(page, 'secretary');
-    await page.goto('/meetings/1/documents');
+    await loginAs(page, m.secretary);
+    await page.goto(`/meetings/${m.meetingId}/documents`);
     const item = page.locator(`ec-meeting-pack-view li.item[data-item="${itemIds[2]}"]`);
     await item.locator('ec-document-upload input[type=file]').setInputFiles([`${PDFS}/seed-2.pdf`, `${import.meta.dirname}/../fixtures/pdfs/user-password.pdf`]);
     await item.locator('ec-document-upload li[data-state="done"]').waitFor({ timeout: 60_000 });
@@ -44,9 +48,9 @@ describe('meeting documents in the browser', { shuffle: false }, () => {
     await page.context().close();
   }, 120_000);
 
-  it('member1 opens the 451-page pack at 1024×768: page 1 is painted with the watermark, jumps to page 300 and finds a word there', async () => {
+  it('a member opens the 451-page pack at 1024×768: page 1 is painted with the watermark, jumps to page 300 and finds a word there', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
-    await login(page, 'member1');
+    await loginAs(page, m.members[0]);
     const me = await page.evaluate(() => fetch('/api/auth/me').then((r) => r.json()));
     const fullName: string = me.user?.fullName ?? me.fullName;
 
@@ -65,7 +69,7 @@ describe('meeting documents in the browser', { shuffle: false }, () => {
     await expect(viewer(page).getAttribute('page')).resolves.toBe('300');
 
     // Words printed on page 300, typed without diacritics, found and highlighted there.
-    const text = (await (await server.login('member1')).get(`/api/documents/${packId}/pages/300/text`)).body.text as string;
+    const text = (await (await m.as('member', 0)).get(`/api/documents/${packId}/pages/300/text`)).body.text as string;
     expect(text).toContain('kết nối mạng WAN');
     const find = viewer(page).locator('input[name="find"]');
     await find.fill('ket noi mang WAN');
@@ -74,7 +78,7 @@ describe('meeting documents in the browser', { shuffle: false }, () => {
     // The matched words are marked, not the whole line they sit on.
     const marks = pageBox(page, 300).locator('.textLayer mark.hit');
     await marks.first().waitFor({ timeout: 30_000 });
-    for (const m of await marks.allTextContents()) expect(m.toLowerCase()).toBe('kết nối mạng wan');
+    for (const mark of await marks.allTextContents()) expect(mark.toLowerCase()).toBe('kết nối mạng wan');
     const line = (await marks.first().evaluate((m) => m.parentElement!.textContent)) ?? '';
     expect(line.length).toBeGreaterThan('kết nối mạng WAN'.length);
     await expect(viewer(page).getAttribute('page')).resolves.toBe('300');
@@ -89,7 +93,7 @@ describe('meeting documents in the browser', { shuffle: false }, () => {
 
   it('search without diacritics lists highlighted hits that open the viewer at their page (phone)', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.phone });
-    await login(page, 'member1');
+    await loginAs(page, m.members[0]);
     await page.goto('/search?q=chuyen%20doi%20so');
     const hit = page.locator('ec-search-view li.hit[data-kind="document"]').first();
     await hit.waitFor({ timeout: 30_000 });

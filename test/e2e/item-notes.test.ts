@@ -1,22 +1,25 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { SCREENSHOT_DIR, VIEWPORTS, launchBrowser, login, newPage, screenshot } from '../helpers/browser.js';
-import { type TestServer, buildMeeting, startTestServer, userIds } from '../helpers/server.js';
+import { ADMIN, SCREENSHOT_DIR, VIEWPORTS, launchBrowser, loginAs, newPage, screenshot } from '../helpers/browser.js';
+import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
+import { type TestServer, startTestServer } from '../helpers/server.js';
 
 /**
  * Collaborative item notes in Chromium: two secretaries edit the same item's notes at once (rich
  * text over the Yjs hub), a member follows them live on a phone and cannot edit. Screenshots in vi
- * and en. Needs the built client (`npm run build`).
+ * and en. The meetings are the journey's own (factories); the second "secretary" is the admin. Needs the built client (`npm run build`).
  */
 // One journey in steps: they share the browsers, the server and the meeting, and run in the order written
 // (CI shuffles the files and the unit and integration tests; see scripts/test.sh).
 describe('item notes e2e: secretaries co-edit, a member follows live', { shuffle: false }, () => {
   let server: TestServer;
   let browser: Browser;
+  let m: BuiltMeeting;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ seed: 'admin' });
+    m = await buildMeeting(server, { members: 1, agendaItems: 2 });
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -38,16 +41,16 @@ describe('item notes e2e: secretaries co-edit, a member follows live', { shuffle
       newPage(browser, server.url, { viewport: VIEWPORTS.tablet }),
       newPage(browser, server.url, { viewport: VIEWPORTS.phone, hasTouch: true }),
     ]);
-    await login(sec, 'secretary');
-    await login(admin, 'admin');
-    await login(member, 'member1');
+    await loginAs(sec, m.secretary);
+    await loginAs(admin, ADMIN);
+    await loginAs(member, m.members[0]);
     const errors: string[] = [];
     for (const p of [sec, admin, member]) {
       p.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
       p.on('pageerror', (e) => errors.push(e.message));
     }
     for (const p of [sec, admin, member]) {
-      await p.goto('/meetings/1');
+      await p.goto(`/meetings/${m.meetingId}`);
       await synced(p);
     }
 
@@ -91,44 +94,31 @@ describe('item notes e2e: secretaries co-edit, a member follows live', { shuffle
   });
 
   it('a participant removed mid-meeting leaves the meeting and its notes with a notice, and a signed-out one goes back to login', async () => {
-    const secretary = await server.login('secretary');
-    const ids = await userIds(await server.login('admin'));
-    const m = await buildMeeting(secretary, {
-      agendaItems: 1,
-      publish: true,
-      participants: [
-        { userId: ids.chair, role: 'chair', canVote: true },
-        { userId: ids.member2, role: 'member', canVote: true },
-        { userId: ids.member3, role: 'member', canVote: true },
-      ],
-    });
+    const c = await buildMeeting(server, { members: 2, agendaItems: 1 });
+    const [removed, stays] = c.members;
+    const secretary = await c.as('secretary');
     const [p2, p3] = await Promise.all([newPage(browser, server.url), newPage(browser, server.url)]);
-    await login(p2, 'member2');
-    await login(p3, 'member3');
+    await loginAs(p2, removed);
+    await loginAs(p3, stays);
     for (const p of [p2, p3]) {
-      await p.goto(`/meetings/${m.meetingId}`);
+      await p.goto(`/meetings/${c.meetingId}`);
       await synced(p);
     }
 
-    const meeting = await secretary.get(`/api/meetings/${m.meetingId}`);
-    const r = await secretary.patch(`/api/meetings/${m.meetingId}`, {
-      version: meeting.body.version,
-      participants: [
-        { userId: ids.chair, role: 'chair', canVote: true },
-        { userId: ids.member3, role: 'member', canVote: true },
-      ],
-    });
+    const meeting = await secretary.get(`/api/meetings/${c.meetingId}`);
+    const keep = (meeting.body.participants as { userId: number; role: string; canVote: boolean }[]).filter((x) => x.userId !== removed.id).map(({ userId, role, canVote }) => ({ userId, role, canVote }));
+    const r = await secretary.patch(`/api/meetings/${c.meetingId}`, { version: meeting.body.version, participants: keep });
     expect(r.status).toBe(200);
-    // member2's tablet leaves the meeting (and its notes) for the list with the "no longer have access" notice
+    // The removed member's tablet leaves the meeting (and its notes) for the list with the "no longer have access" notice
     // (meeting:access_revoked, docs/SECURITY.md); the notes document is closed with it.
     await p2.waitForURL((u) => u.pathname === '/meetings', { timeout: 30_000 });
     await p2.locator('[data-testid="meeting-revoked"]').waitFor({ timeout: 15_000 });
     await expect(p2.locator('[data-testid="meeting-revoked"]').textContent()).resolves.toContain('không còn quyền truy cập');
     expect(await p2.locator('ec-item-notes').count()).toBe(0);
 
-    // member3 signs out elsewhere; the hub's re-check closes the notes with 4401 and the app shows the login page.
+    // The other member signs out elsewhere; the hub's re-check closes the notes with 4401 and the app shows the login page.
     await p3.evaluate(() => fetch('/api/auth/logout', { method: 'POST' }));
-    server.app.ctx.yjs.recheck({ userId: ids.member3 });
+    server.app.ctx.yjs.recheck({ userId: stays.id });
     await p3.waitForURL(/\/login/);
   });
 });

@@ -1,18 +1,23 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, collectProblems, expectAxeClean, launchBrowser, login, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
-import { type TestServer, startTestServer, userIds } from '../helpers/server.js';
+import { VIEWPORTS, collectProblems, expectAxeClean, launchBrowser, loginAs, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
+import { type BuiltUser, buildMeeting } from '../helpers/factories.js';
+import { type TestServer, startTestServer } from '../helpers/server.js';
 import { type Corpus, buildSearchCorpus } from '../integration/search-corpus.js';
 
 let server: TestServer;
 let browser: Browser;
 let corpus: Corpus;
+/** The reader: a member of the journey's own committee (factories), invited to the corpus' meetings. */
+let reader: BuiltUser;
 
 beforeAll(async () => {
-  server = await startTestServer({ config: { documents: { maxBytes: 8 * 1024 * 1024, pdfTimeoutMs: 120_000, pdfMaxHeapMb: 512 } } as never });
-  const secretary = await server.login('secretary');
-  const ids = await userIds(await server.login('admin'));
-  corpus = await buildSearchCorpus(secretary, [{ userId: ids.member7, role: 'member' }]);
+  server = await startTestServer({ seed: 'admin', config: { documents: { maxBytes: 8 * 1024 * 1024, pdfTimeoutMs: 120_000, pdfMaxHeapMb: 512 } } as never });
+  // The committee's only meeting so far is an empty draft; the corpus' meetings are made in the same committee.
+  const m = await buildMeeting(server, { members: 1, agendaItems: 0, publish: false });
+  reader = m.members[0];
+  const secretary = await m.as('secretary');
+  corpus = await buildSearchCorpus(secretary, [{ userId: reader.id, role: 'member' }]);
   // Markup typed into a title must stay text on the results page.
   const agenda = (await secretary.get(`/api/meetings/${corpus.meetingA}/agenda`)).body;
   await secretary.post(`/api/meetings/${corpus.meetingA}/agenda/items`, { version: agenda.version, title: '<img src=x onerror="window.__xss=1"> Báo cáo an ninh mạng' });
@@ -43,7 +48,7 @@ describe('search in the browser', { shuffle: false }, () => {
     it(`${run.size} (${run.lang}): typed and sent by keyboard, one card per document with its best pages and the words marked; opens the viewer at a page`, async () => {
       const page = await newPage(browser, server.url, { viewport: run.viewport, hasTouch: run.size === 'phone' });
       const problems = collectProblems(page);
-      await login(page, 'member7');
+      await loginAs(page, reader);
       await chooseLanguage(page, run.lang);
       await page.goto('/search');
       const input = view(page).locator('input[type="search"]');
@@ -80,7 +85,7 @@ describe('search in the browser', { shuffle: false }, () => {
   it('meetings and agenda items are found by title and can be filtered by kind; markup in a title stays text', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
     const problems = collectProblems(page);
-    await login(page, 'member7');
+    await loginAs(page, reader);
     await chooseLanguage(page, 'vi');
     await page.goto(`/search?q=${encodeURIComponent('phien hop cai cach hanh chinh')}`);
     const meeting = card(page, 'meeting', corpus.meetingA);
@@ -105,7 +110,7 @@ describe('search in the browser', { shuffle: false }, () => {
 
   it('empty, loading and error states: nothing found says so; a failed request offers a retry that works', async () => {
     const page = await newPage(browser, server.url, { viewport: VIEWPORTS.phone });
-    await login(page, 'member7');
+    await loginAs(page, reader);
     await chooseLanguage(page, 'vi');
     await page.goto(`/search?q=${encodeURIComponent('xyzzy khong co tu nay')}`);
     await view(page).getByText('Không tìm thấy kết quả phù hợp.').waitFor({ timeout: 60_000 });
