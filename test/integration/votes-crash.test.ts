@@ -5,7 +5,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ChildServer } from '../helpers/child-server.js';
 import { copyDbFiles, findAll } from '../helpers/sqlite-forensics.js';
-import { type HttpClient, until, userIds } from '../helpers/server.js';
+import { buildMeeting } from '../helpers/factories.js';
+import { type HttpClient, type TestServer, until } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
 
 /**
@@ -17,7 +18,7 @@ describe('votes survive kill -9', () => {
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    child = await ChildServer.create();
+    child = await ChildServer.create({ ECABINET_SEED: 'admin' });
     await child.start();
   });
   afterAll(async () => {
@@ -26,23 +27,23 @@ describe('votes survive kill -9', () => {
   });
 
   it('after a restart every acknowledged ballot is counted exactly once, the vote is still open, and retried unacknowledged ballots count once', async () => {
-    const ids = await userIds(await child.login('admin'));
-    const secretary: HttpClient = await child.login('secretary');
-    const tablet = async (u: string) => {
-      const t = await connected(connectSocket(child.url, await child.login(u)));
+    const m = await buildMeeting(child as unknown as TestServer, { members: 12, agendaItems: 1 });
+    const meetingId = m.meetingId;
+    const secretary: HttpClient = await m.as('secretary');
+    const tablet = async (http: HttpClient) => {
+      const t = await connected(connectSocket(child.url, http));
       sockets.push(t);
       return t;
     };
-    const chair = await tablet('chair');
-    const sec = await tablet('secretary');
-    const names = Array.from({ length: 12 }, (_, i) => `member${i + 1}`);
-    for (const n of names) expect(await sec.cmd('attendance:check_in', { meetingId: 1, userId: ids[n], mode: 'in_room', commandId: newCommandId() })).toMatchObject({ ok: true });
-    expect(await chair.cmd('meeting:open', { meetingId: 1 })).toMatchObject({ ok: true });
-    const created = await secretary.post('/api/meetings/1/votes', { title: 'Biểu quyết kín', kind: 'motion', secret: true });
+    const chair = await tablet(await m.as('chair'));
+    const sec = await tablet(secretary);
+    for (const u of m.members) expect(await sec.cmd('attendance:check_in', { meetingId, userId: u.id, mode: 'in_room', commandId: newCommandId() })).toMatchObject({ ok: true });
+    expect(await chair.cmd('meeting:open', { meetingId })).toMatchObject({ ok: true });
+    const created = await secretary.post(`/api/meetings/${meetingId}/votes`, { title: 'Biểu quyết kín', kind: 'motion', secret: true });
     const voteId = created.body.id as number;
     expect(await chair.cmd('vote:open', { voteId, commandId: newCommandId() })).toMatchObject({ ok: true });
 
-    const members = await Promise.all(names.map(tablet));
+    const members = await Promise.all(m.members.map(async (u) => tablet(await m.login(u))));
     const ballots = members.map((t, i) => ({ t, commandId: newCommandId(), receipt: crypto.randomBytes(16).toString('base64url'), choices: i % 3 === 0 ? [1] : [0], ack: null as unknown }));
     const send = (b: (typeof ballots)[number]) =>
       b.t.socket.emit('vote:cast', { voteId, choices: b.choices, receipt: b.receipt, commandId: b.commandId }, (a: unknown) => {
