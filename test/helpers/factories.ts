@@ -130,21 +130,22 @@ export async function giveEmails(admin: HttpClient, users: BuiltUser[]): Promise
 }
 
 /**
- * One more meeting of a built meeting's committee, created by its secretary (participants: the committee's
- * members with their roles, as the REST default), with `agendaItems` items (default 0), starting
+ * One more meeting of a built meeting's committee, created by its secretary (`secretary`, or a new sign-in), with
+ * `participants` (default: the committee's members with their roles, as the REST default), with `agendaItems` items (default 0), starting
  * `startsInHours` from now (default 48); a draft unless `publish: true`.
  */
 export async function buildCommitteeMeeting(
   m: BuiltMeeting,
-  opts: { title?: string; agendaItems?: number; publish?: boolean; startsInHours?: number } = {},
+  opts: { title?: string; agendaItems?: number; publish?: boolean; startsInHours?: number; participants?: ParticipantOf[]; secretary?: HttpClient } = {},
 ): Promise<{ meetingId: number; itemIds: number[] }> {
-  const sec = await m.as('secretary');
+  const sec = opts.secretary ?? (await m.as('secretary'));
   const start = Date.now() + (opts.startsInHours ?? 48) * 3_600_000;
   const r = await sec.post('/api/meetings', {
     committeeId: m.committeeId,
     title: opts.title ?? `Phiên họp thử nghiệm ${suffix()}`,
     startsAt: new Date(start).toISOString(),
     endsAt: new Date(start + 2 * 3_600_000).toISOString(),
+    ...(opts.participants ? { participants: opts.participants.map(participantInput) } : {}),
   });
   if (r.status !== 201 && r.status !== 200) throw new Error(`create meeting: ${r.status} ${JSON.stringify(r.body)}`);
   const meetingId: number = r.body.id;
@@ -185,4 +186,39 @@ export async function buildRoomStation(server: TestServer, m: BuiltMeeting): Pro
   const r = await sec.patch(`/api/meetings/${m.meetingId}`, { version: meeting.version, roomId, participants });
   if (r.status !== 200) throw new Error(`meeting room: ${r.status} ${JSON.stringify(r.body)}`);
   return { ...station, roomId };
+}
+
+/** A built meeting's people under the names the demo seed gave them: chair, secretary, member1…N, guest1…N (`guest` = guest1). */
+export function usersByName(m: BuiltMeeting): Record<string, BuiltUser> {
+  const named: Record<string, BuiltUser> = { chair: m.chair, secretary: m.secretary };
+  m.members.forEach((u, i) => (named[`member${i + 1}`] = u));
+  m.guests.forEach((u, i) => (named[`guest${i + 1}`] = u));
+  if (m.guests[0]) named.guest = m.guests[0];
+  return named;
+}
+
+/** A built user as a meeting participant (REST `participants` entry). */
+export interface ParticipantOf {
+  user: BuiltUser;
+  role: 'chair' | 'secretary' | 'member' | 'guest';
+  /** Defaults by role: chair and member vote, secretary and guest do not. */
+  canVote?: boolean;
+}
+const participantInput = (p: ParticipantOf) => ({ userId: p.user.id, role: p.role, ...(p.canVote === undefined ? {} : { canVote: p.canVote }) });
+
+/** Its secretary (`secretary`, or a new sign-in) edits a built meeting over REST: removes `removeParticipants`, adds `addParticipants`, sets `roomId`. */
+export async function editMeeting(
+  m: BuiltMeeting,
+  opts: { roomId?: number | null; addParticipants?: ParticipantOf[]; removeParticipants?: BuiltUser[]; secretary?: HttpClient },
+): Promise<void> {
+  const sec = opts.secretary ?? (await m.as('secretary'));
+  const cur = await sec.get(`/api/meetings/${m.meetingId}`);
+  if (cur.status !== 200) throw new Error(`read meeting: ${cur.status} ${JSON.stringify(cur.body)}`);
+  const gone = new Set((opts.removeParticipants ?? []).map((u) => u.id));
+  const participants = [
+    ...(cur.body.participants as { userId: number; role: string; canVote: boolean }[]).filter((p) => !gone.has(p.userId)).map(({ userId, role, canVote }) => ({ userId, role, canVote })),
+    ...(opts.addParticipants ?? []).map(participantInput),
+  ];
+  const r = await sec.patch(`/api/meetings/${m.meetingId}`, { version: cur.body.version, participants, ...(opts.roomId === undefined ? {} : { roomId: opts.roomId }) });
+  if (r.status !== 200) throw new Error(`edit meeting: ${r.status} ${JSON.stringify(r.body)}`);
 }

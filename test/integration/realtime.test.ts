@@ -7,7 +7,8 @@ import { auditLog } from '../../server/db/schema/index.js';
 import { AppError } from '../../server/http/errors.js';
 import { MODULES } from '../../server/modules.js';
 import { hubOptions } from '../../server/realtime/hub.js';
-import { type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
+import { type BuiltMeeting, type BuiltUser, buildCommitteeMeeting, buildMeeting, buildUser } from '../helpers/factories.js';
+import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { connectSocket, connected, newCommandId, type TestSocket } from '../helpers/socket.js';
 
 // A tiny domain registered through the same wrapper as the real ones, so the hub's contract
@@ -49,14 +50,16 @@ MODULES.push({ name: 'test', socket: (hub, ctx) => {
 describe('realtime hub', () => {
   let srv: TestServer;
   const sockets: TestSocket[] = [];
-  const open = async (username: string | null, opts: Parameters<typeof connectSocket>[2] = {}) => {
-    const s = connectSocket(srv.url, username ? await srv.login(username) : null, opts);
+  const open = async (user: BuiltUser | null, opts: Parameters<typeof connectSocket>[2] = {}) => {
+    const s = connectSocket(srv.url, user ? await srv.login(user.username, user.password) : null, opts);
     sockets.push(s);
     return s;
   };
+  /** A published meeting of the test's own: a chair, a secretary, `members` members and `guests` guests. */
+  const world = (members = 3, guests = 0, publish = true): Promise<BuiltMeeting> => buildMeeting(srv, { members, guests, agendaItems: 1, publish });
 
   beforeAll(async () => {
-    srv = await startTestServer();
+    srv = await startTestServer({ seed: 'admin' });
   });
   afterAll(async () => {
     for (const s of sockets) s.close();
@@ -68,29 +71,33 @@ describe('realtime hub', () => {
   });
 
   it('refuses a handshake from a foreign Origin with csrf, accepts our own Origin', async () => {
-    await expect(connected(await open('member1', { origin: 'https://evil.example', reconnection: false }))).rejects.toThrow('csrf');
-    await expect(connected(await open('member1', { origin: srv.url }))).resolves.toBeTruthy();
+    const user = await buildUser(srv);
+    await expect(connected(await open(user, { origin: 'https://evil.example', reconnection: false }))).rejects.toThrow('csrf');
+    await expect(connected(await open(user, { origin: srv.url }))).resolves.toBeTruthy();
   });
 
   it('refuses another protocol version with protocol_mismatch', async () => {
-    await expect(connected(await open('member1', { protocolVersion: 999, reconnection: false }))).rejects.toThrow('protocol_mismatch');
+    await expect(connected(await open(await buildUser(srv), { protocolVersion: 999, reconnection: false }))).rejects.toThrow('protocol_mismatch');
   });
 
   it('meeting:join returns access, seq and every domain snapshot; a meeting the caller cannot see is not_found', async () => {
-    const s = await connected(await open('member1'));
-    const ack = await s.cmd('meeting:join', { meetingId: 1 });
-    expect(ack).toMatchObject({ ok: true, data: { meetingId: 1, access: { role: 'member', canVote: true, canChair: false }, snapshot: { test: { hello: 'world' } } } });
-    const g = await connected(await open('guest'));
-    const secretary = await srv.login('secretary');
-    const other = await buildMeeting(secretary, { publish: true });
+    const m = await world(1, 1);
+    const s = await connected(await open(m.members[0]));
+    const ack = await s.cmd('meeting:join', { meetingId: m.meetingId });
+    expect(ack).toMatchObject({ ok: true, data: { meetingId: m.meetingId, access: { role: 'member', canVote: true, canChair: false }, snapshot: { test: { hello: 'world' } } } });
+    const g = await connected(await open(m.guests[0]));
+    // Another meeting of the same committee, without the guest.
+    const other = await buildCommitteeMeeting(m, { publish: true, participants: [{ user: m.chair, role: 'chair' }, { user: m.members[0], role: 'member' }] });
     expect(await g.cmd('meeting:join', { meetingId: other.meetingId })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await g.cmd('meeting:join', { meetingId: 99999 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 
   it('a malformed payload is acked invalid_payload without calling the handler', async () => {
-    const s = await connected(await open('member2'));
+    const m = await world(1);
+    const meetingId = m.meetingId;
+    const s = await connected(await open(m.members[0]));
     const before = handlerCalls;
-    for (const bad of [undefined, 42, 'x', [1], { meetingId: 1 }, { meetingId: 1, by: 99 }, { meetingId: 1, by: 1, extra: true }, { meetingId: 1, by: 1, commandId: 'short' }]) {
+    for (const bad of [undefined, 42, 'x', [1], { meetingId }, { meetingId, by: 99 }, { meetingId, by: 1, extra: true }, { meetingId, by: 1, commandId: 'short' }]) {
       const ack = await s.cmd('test:bump', bad);
       expect(ack).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
     }
@@ -98,51 +105,57 @@ describe('realtime hub', () => {
   });
 
   it('a command without an ack callback is handled and the socket keeps working', async () => {
-    const s = await connected(await open('member3'));
-    await s.cmd('meeting:join', { meetingId: 1 });
-    s.socket.emit('test:bump', { meetingId: 1, by: 1 });
+    const m = await world(1);
+    const s = await connected(await open(m.members[0]));
+    await s.cmd('meeting:join', { meetingId: m.meetingId });
+    s.socket.emit('test:bump', { meetingId: m.meetingId, by: 1 });
     s.socket.emit('test:bump', 'garbage');
     await s.waitFor('test:bumped');
     expect(await s.cmd('clock:sync', {})).toMatchObject({ ok: true });
   });
 
   it('an event nobody registered is acked unknown_event', async () => {
-    const s = await connected(await open('member4'));
+    const s = await connected(await open(await buildUser(srv)));
     expect(await s.cmd('no:such', {})).toMatchObject({ ok: false, error: { code: 'unknown_event' } });
   });
 
   it('a thrown domain error becomes a failed ack with its stable code', async () => {
-    const s = await connected(await open('member4'));
+    const s = await connected(await open(await buildUser(srv)));
     expect(await s.cmd('test:fail', {})).toEqual({ ok: false, error: { code: 'vote_closed', message: 'The vote is closed' } });
   });
 
   it('a flooding socket gets rate_limited acks while another socket is unaffected', async () => {
-    const flood = await connected(await open('member5'));
-    const calm = await connected(await open('member6'));
+    const flood = await connected(await open(await buildUser(srv)));
+    const calm = await connected(await open(await buildUser(srv)));
     const acks = await Promise.all(Array.from({ length: hubOptions.ratePoints * 3 }, () => flood.cmd('clock:sync', {})));
     expect(acks.filter((a) => !a.ok && a.error.code === 'rate_limited').length).toBeGreaterThanOrEqual(hubOptions.ratePoints);
     expect(await calm.cmd('clock:sync', {})).toMatchObject({ ok: true });
   });
 
   it('pushes to a meeting room carry an increasing seq and reach only that room', async () => {
-    const a = await connected(await open('member7'));
-    const b = await connected(await open('member8'));
-    const outsider = await connected(await open('member9'));
-    const joined = await a.cmd('meeting:join', { meetingId: 1 });
-    await b.cmd('meeting:join', { meetingId: 1 });
-    await a.cmd('test:bump', { meetingId: 1, by: 2 });
-    await a.cmd('test:bump', { meetingId: 1, by: 3 });
+    const m = await world(3);
+    const meetingId = m.meetingId;
+    const a = await connected(await open(m.members[0]));
+    const b = await connected(await open(m.members[1]));
+    // A participant who did not join the room.
+    const outsider = await connected(await open(m.members[2]));
+    const joined = await a.cmd('meeting:join', { meetingId });
+    await b.cmd('meeting:join', { meetingId });
+    await a.cmd('test:bump', { meetingId, by: 2 });
+    await a.cmd('test:bump', { meetingId, by: 3 });
     await until(() => b.pushes('test:bumped').length >= 2);
     const seqs = b.received.filter(([e]) => e === 'test:bumped').map(([, p]) => p.seq);
     expect(seqs[1]).toBeGreaterThan(seqs[0]);
     expect(seqs[0]).toBeGreaterThan(joined.ok ? joined.data.seq : 0);
     // Every push b got from the room (a coalesced presence push may fall between the two) is numbered without a gap.
-    const room = b.received.filter(([, p]) => p?.meetingId === 1).map(([, p]) => p.seq);
+    const room = b.received.filter(([, p]) => p?.meetingId === meetingId).map(([, p]) => p.seq);
     expect(room.slice(1).map((x, i) => x - room[i])).toEqual(room.slice(1).map(() => 1));
     expect(outsider.pushes('test:bumped')).toEqual([]);
   });
 
   it('a room larger than a slice gets every push once and in seq order; the `first` users are served in the first slice', async () => {
+    const m = await world(5);
+    const meetingId = m.meetingId;
     const slice = hubOptions.broadcastSlice;
     hubOptions.broadcastSlice = 2;
     const targeted: string[][] = [];
@@ -152,14 +165,14 @@ describe('realtime hub', () => {
       return to(rooms);
     }) as typeof testHub.io.to;
     try {
-      const members = await Promise.all(['member1', 'member2', 'member3', 'member4', 'member12'].map(async (u) => connected(await open(u))));
-      const chair = await connected(await open('chair'));
-      for (const m of members) await m.cmd('meeting:join', { meetingId: 1 });
-      const joined = await chair.cmd('meeting:join', { meetingId: 1 });
+      const members = await Promise.all(m.members.map(async (u) => connected(await open(u))));
+      const chair = await connected(await open(m.chair));
+      for (const x of members) await x.cmd('meeting:join', { meetingId });
+      const joined = await chair.cmd('meeting:join', { meetingId });
       expect(joined.ok).toBe(true);
       await new Promise((r) => setTimeout(r, hubOptions.presenceCoalesceMs + 50));
       targeted.length = 0;
-      await chair.cmd('test:burst', { meetingId: 1, n: 5 });
+      await chair.cmd('test:burst', { meetingId, n: 5 });
       for (const s of [chair, ...members]) {
         await until(() => s.pushes('test:burst').length >= 5, { what: 'every burst push' });
         const got = s.received.filter(([e]) => e === 'test:burst').map(([, p]) => p);
@@ -167,11 +180,13 @@ describe('realtime hub', () => {
         expect(got.map((p) => p.seq - got[0].seq)).toEqual([0, 1, 2, 3, 4]);
       }
       // Sliced: no call targets more than 2 sockets, and the first slice of each push holds only sockets of the
-      // chair (the `first` user; the chair may have other sockets in the room, left by other tests of this file).
+      // chair (the `first` user).
       expect(targeted.length).toBeGreaterThanOrEqual(5 * 3);
       expect(Math.max(...targeted.map((t) => t.length))).toBeLessThanOrEqual(2);
       type Data = { user?: { username: string }; meetings?: Set<number> };
-      const chairSockets = new Set([...testHub.io.sockets.sockets.values()].filter((x) => (x.data as Data).user?.username === 'chair' && (x.data as Data).meetings?.has(1)).map((x) => x.id));
+      const chairSockets = new Set(
+        [...testHub.io.sockets.sockets.values()].filter((x) => (x.data as Data).user?.username === m.chair.username && (x.data as Data).meetings?.has(meetingId)).map((x) => x.id),
+      );
       expect(chairSockets.has(chair.socket.id!)).toBe(true);
       const k = Math.min(chairSockets.size, 2);
       expect(targeted[0].slice(0, k).every((id) => chairSockets.has(id)), JSON.stringify({ first: targeted[0], chair: [...chairSockets] })).toBe(true);
@@ -182,17 +197,16 @@ describe('realtime hub', () => {
   });
 
   it('presence pushes are coalesced: many joins in a burst make few pushes, with every user’s latest state', async () => {
-    const watcher = await connected(await open('chair'));
-    await watcher.cmd('meeting:join', { meetingId: 1 });
+    const m = await world(3);
+    const watcher = await connected(await open(m.chair));
+    await watcher.cmd('meeting:join', { meetingId: m.meetingId });
     await new Promise((r) => setTimeout(r, hubOptions.presenceCoalesceMs + 50));
     const before = watcher.pushes('presence:changed').length;
-    // Users not yet in the room (earlier tests left others joined).
-    const users = ['member5', 'member6', 'member9', 'secretary'];
+    const users = [...m.members, m.secretary];
     const ss = await Promise.all(users.map(async (u) => connected(await open(u))));
     try {
-      await Promise.all(ss.map((s) => s.cmd('meeting:join', { meetingId: 1 })));
-      const all = (await (await srv.login('admin')).get('/api/users')).body.users as { id: number; username: string }[];
-      const ids = users.map((u) => all.find((x) => x.username === u)!.id);
+      await Promise.all(ss.map((s) => s.cmd('meeting:join', { meetingId: m.meetingId })));
+      const ids = users.map((u) => u.id);
       const seen = () => new Set(watcher.pushes('presence:changed').slice(before).flatMap((d: any) => d.changes.filter((c: any) => c.online).map((c: any) => c.userId)));
       await until(() => ids.every((id) => seen().has(id)), { what: 'every join announced' });
       const pushes = watcher.pushes('presence:changed').slice(before);
@@ -204,40 +218,41 @@ describe('realtime hub', () => {
   });
 
   it('presence:changed announces a participant joining and leaving the room', async () => {
-    const watcher = await connected(await open('chair'));
-    await watcher.cmd('meeting:join', { meetingId: 1 });
-    const m = await connected(await open('member10'));
-    const ids = (await (await srv.login('admin')).get('/api/users')).body.users as { id: number; username: string }[];
-    const id = ids.find((u) => u.username === 'member10')!.id;
-    await m.cmd('meeting:join', { meetingId: 1 });
+    const m = await world(1);
+    const watcher = await connected(await open(m.chair));
+    await watcher.cmd('meeting:join', { meetingId: m.meetingId });
+    const s = await connected(await open(m.members[0]));
+    const id = m.members[0].id;
+    await s.cmd('meeting:join', { meetingId: m.meetingId });
     await watcher.waitFor('presence:changed', (d) => d.changes.some((c: any) => c.userId === id && c.online));
-    m.close();
+    s.close();
     await watcher.waitFor('presence:changed', (d) => d.changes.some((c: any) => c.userId === id && !c.online));
   });
 
   it('notifications:new reaches the invited members’ sockets when a meeting is published, and nobody else', async () => {
-    const invited = await connected(await open('member3'));
-    const outsider = await connected(await open('member4'));
-    const ids = await userIds(await srv.login('admin'));
-    const secretary = await srv.login('secretary');
+    // An unpublished meeting of the committee (no notification yet); the published one invites the chair and member1.
+    const m = await world(2, 0, false);
+    const invited = await connected(await open(m.members[0]));
+    const outsider = await connected(await open(m.members[1]));
     const before = invited.pushes('notifications:new').length;
-    await buildMeeting(secretary, { publish: true, participants: [{ userId: ids.chair, role: 'chair' }, { userId: ids.member3, role: 'member' }] });
+    await buildCommitteeMeeting(m, { publish: true, participants: [{ user: m.chair, role: 'chair' }, { user: m.members[0], role: 'member' }] });
     await until(() => invited.pushes('notifications:new').length > before, { what: 'notifications:new' });
     expect(invited.pushes('notifications:new').at(-1)).toEqual({ kind: 'meeting_published' });
     expect(outsider.pushes('notifications:new').filter((d: any) => d.kind === 'meeting_published')).toEqual([]);
     // The list it points to has the notification.
-    const list = (await (await srv.login('member3')).get('/api/notifications')).body;
+    const list = (await (await m.login(m.members[0])).get('/api/notifications')).body;
     expect(list.notifications.some((n: any) => n.kind === 'meeting_published')).toBe(true);
   });
 
   it('a logout closes that session’s sockets at once (no more pushes); the same user’s other session stays connected', async () => {
-    const http = await srv.login('member11');
-    const other = await srv.login('member11');
+    const m = await world(1);
+    const http = await m.login(m.members[0]);
+    const other = await m.login(m.members[0]);
     const s = await connected(connectSocket(srv.url, http, { reconnection: false }));
     const o = await connected(connectSocket(srv.url, other, { reconnection: false }));
     sockets.push(s, o);
-    await s.cmd('meeting:join', { meetingId: 1 });
-    await o.cmd('meeting:join', { meetingId: 1 });
+    await s.cmd('meeting:join', { meetingId: m.meetingId });
+    await o.cmd('meeting:join', { meetingId: m.meetingId });
     await http.post('/api/auth/logout');
     await until(() => !s.socket.connected, { what: 'the signed-out socket closed' });
     expect(o.socket.connected).toBe(true);
@@ -247,28 +262,22 @@ describe('realtime hub', () => {
   });
 
   it('deactivating a user closes every socket of theirs at once', async () => {
-    const http = await srv.login('member12');
-    const s = await connected(connectSocket(srv.url, http, { reconnection: false }));
-    sockets.push(s);
     const admin = await srv.login('admin');
-    const users = (await admin.get('/api/users')).body.users as { id: number; username: string }[];
-    const id = users.find((u) => u.username === 'member12')!.id;
-    try {
-      expect((await admin.patch(`/api/users/${id}`, { active: false })).status).toBe(200);
-      await until(() => !s.socket.connected, { what: 'the deactivated user’s socket closed' });
-    } finally {
-      await admin.patch(`/api/users/${id}`, { active: true });
-    }
+    const user = await buildUser(srv, { admin });
+    const s = await connected(connectSocket(srv.url, await srv.login(user.username, user.password), { reconnection: false }));
+    sockets.push(s);
+    expect((await admin.patch(`/api/users/${user.id}`, { active: false })).status).toBe(200);
+    await until(() => !s.socket.connected, { what: 'the deactivated user’s socket closed' });
   });
 
   it('a session that ended without notice (expired) is refused at the next command and the socket is closed', async () => {
-    const http = await srv.login('member11');
-    const s = await connected(connectSocket(srv.url, http, { reconnection: false }));
+    const user = await buildUser(srv);
+    const s = await connected(connectSocket(srv.url, await srv.login(user.username, user.password), { reconnection: false }));
     sockets.push(s);
     expect(await s.cmd('clock:sync', {})).toMatchObject({ ok: true });
     hubOptions.sessionRecheckMs = 0;
     try {
-      srv.db.$client.prepare("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE user_id = (SELECT id FROM users WHERE username = 'member11')").run();
+      srv.db.$client.prepare("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE user_id = ?").run(user.id);
       expect(await s.cmd('clock:sync', {})).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
       await until(() => !s.socket.connected, { what: 'socket closed' });
     } finally {
@@ -277,11 +286,13 @@ describe('realtime hub', () => {
   });
 
   it('a retried command with the same commandId is applied once and gets the same ack, also after a restart', async () => {
-    const s = await connected(await open('secretary'));
+    const m = await world(1);
+    const meetingId = m.meetingId;
+    const s = await connected(await open(m.secretary));
     const commandId = newCommandId();
-    const first = await s.cmd('test:bump', { meetingId: 1, by: 5, commandId });
+    const first = await s.cmd('test:bump', { meetingId, by: 5, commandId });
     const calls = handlerCalls;
-    const again = await Promise.all([s.cmd('test:bump', { meetingId: 1, by: 5, commandId }), s.cmd('test:bump', { meetingId: 1, by: 5, commandId })]);
+    const again = await Promise.all([s.cmd('test:bump', { meetingId, by: 5, commandId }), s.cmd('test:bump', { meetingId, by: 5, commandId })]);
     expect(first.ok).toBe(true);
     expect(again).toEqual([first, first]);
     expect(handlerCalls).toBe(calls);
@@ -289,11 +300,11 @@ describe('realtime hub', () => {
     s.close();
     const dataDir = srv.dataDir;
     await srv.close();
-    srv = await startTestServer({ dataDir });
-    const t = await connected(await open('secretary'));
-    expect(await t.cmd('test:bump', { meetingId: 1, by: 5, commandId })).toEqual(first);
+    srv = await startTestServer({ seed: 'admin', dataDir });
+    const t = await connected(await open(m.secretary));
+    expect(await t.cmd('test:bump', { meetingId, by: 5, commandId })).toEqual(first);
     expect(handlerCalls).toBe(calls);
-    const next = await t.cmd('test:bump', { meetingId: 1, by: 1, commandId: newCommandId() });
+    const next = await t.cmd('test:bump', { meetingId, by: 1, commandId: newCommandId() });
     expect(next).toEqual({ ok: true, data: { total: (first.ok ? first.data.total : 0) + 1 } });
   });
 });
