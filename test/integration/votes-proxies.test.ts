@@ -1,6 +1,6 @@
-import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HttpClient, type TestServer, inDays, startTestServer, userIds } from '../helpers/server.js';
+import { type BuiltUser, buildMeeting, buildRoomStation, editMeeting, usersByName } from '../helpers/factories.js';
+import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
 
 /**
@@ -11,55 +11,38 @@ import { type TestSocket, connectSocket, connected, newCommandId } from '../help
  */
 describe('proxies: one rule set for attendance and votes', () => {
   let s: TestServer;
-  let ids: Record<string, number>;
   let admin: HttpClient;
-  const clients = new Map<string, HttpClient>();
   const open: TestSocket[] = [];
 
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
     admin = await s.login('admin');
-    ids = await userIds(admin);
   });
   afterAll(async () => {
     for (const t of open) t.close();
     await s?.close();
   });
 
-  async function client(username: string) {
-    let c = clients.get(username);
-    if (!c) clients.set(username, (c = await s.login(username)));
-    return c;
-  }
-
   /**
-   * Factory: a committee of its own (chair, secretary, member1..member6 with votes; the guest; the room
-   * station account as a voting participant, which must still never hold a proxy), with `settings`,
-   * and a live meeting where `present` are checked in. Returns a tablet per user.
+   * Factory: a committee of its own (chair, secretary, member1..member6 with votes, a guest), with `settings`,
+   * and a live meeting that also has a room station account as a voting participant (which must still never
+   * hold a proxy), where `present` are checked in. Returns the people's ids and a tablet per person.
    */
   async function setup(opts: { settings?: Record<string, unknown>; present?: string[] } = {}) {
-    const voters = ['chair', 'member1', 'member2', 'member3', 'member4', 'member5', 'member6'];
-    const c = await admin.post('/api/committees', {
-      name: `Hội đồng ủy quyền ${crypto.randomUUID().slice(0, 8)}`,
-      members: [...voters.map((u) => ({ userId: ids[u], defaultRole: u === 'chair' ? 'chair' : 'member' })), { userId: ids.secretary, defaultRole: 'secretary' }],
-    });
-    expect(c.status, JSON.stringify(c.body)).toBe(201);
-    const committeeId = c.body.id as number;
+    const built = await buildMeeting(s, { members: 6, guests: 1, agendaItems: 0, publish: false });
+    const sec = await built.as('secretary');
+    // The station joins as a member without a vote; here it gets one.
+    const station = await buildRoomStation(s, built);
+    await editMeeting(built, { removeParticipants: [station], addParticipants: [{ user: station, role: 'member', canVote: true }], secretary: sec });
+    const users: Record<string, BuiltUser> = { ...usersByName(built), room1: station };
+    const ids: Record<string, number> = Object.fromEntries(Object.entries(users).map(([k, u]) => [k, u.id]));
+    const committeeId = built.committeeId;
     if (opts.settings) expect((await admin.put(`/api/committees/${committeeId}/vote-settings`, opts.settings)).status).toBe(200);
-    const participants = [
-      ...voters.map((u) => ({ userId: ids[u], role: u === 'chair' ? 'chair' : 'member', canVote: true })),
-      { userId: ids.secretary, role: 'secretary', canVote: false },
-      { userId: ids.guest, role: 'guest', canVote: false },
-      { userId: ids.room1, role: 'member', canVote: true },
-    ];
-    const sec = await client('secretary');
-    const m = await sec.post('/api/meetings', { committeeId, title: 'Phiên họp về ủy quyền', startsAt: inDays(2, 1), endsAt: inDays(2, 3), participants });
-    expect(m.status, JSON.stringify(m.body)).toBe(201);
-    const meetingId = m.body.id as number;
+    const meetingId = built.meetingId;
     expect((await sec.post(`/api/meetings/${meetingId}/publish`)).status).toBe(200);
     const tablets: Record<string, TestSocket> = {};
-    for (const u of [...voters, 'secretary', 'guest', 'room1']) {
-      const t = await connected(connectSocket(s.url, await client(u)));
+    for (const u of ['chair', 'member1', 'member2', 'member3', 'member4', 'member5', 'member6', 'secretary', 'guest', 'room1']) {
+      const t = await connected(connectSocket(s.url, u === 'secretary' ? sec : await built.login(users[u])));
       open.push(t);
       expect(await t.cmd('meeting:join', { meetingId })).toMatchObject({ ok: true });
       tablets[u] = t;
@@ -74,13 +57,13 @@ describe('proxies: one rule set for attendance and votes', () => {
       const join = await tablets.chair.cmd('meeting:join', { meetingId });
       return { delegations: att.body.delegations, attendance: join.ok ? join.data.snapshot.live.attendance : null };
     };
-    return { committeeId, meetingId, tablets, cmd, state, sec };
+    return { ids, committeeId, meetingId, tablets, cmd, state, sec };
   }
 
   const code = (ack: any) => (ack.ok ? 'ok' : ack.error.code);
 
   it('a guest is refused as a vote proxy holder on both paths with proxy_holder_not_voter, and nothing changes', async () => {
-    const { meetingId, cmd, state } = await setup();
+    const { ids, meetingId, cmd, state } = await setup();
     const before = await state();
     expect(code(await cmd('member3', 'vote:delegate', { meetingId, toUserId: ids.guest }))).toBe('proxy_holder_not_voter');
     expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.guest, reason: 'Giấy ủy quyền số 12' }))).toBe('proxy_holder_not_voter');
@@ -88,7 +71,7 @@ describe('proxies: one rule set for attendance and votes', () => {
   });
 
   it('the room station account never holds a proxy (proxy_holder_room_station), even as a voting participant', async () => {
-    const { meetingId, cmd, state } = await setup();
+    const { ids, meetingId, cmd, state } = await setup();
     const before = await state();
     expect(code(await cmd('member3', 'vote:delegate', { meetingId, toUserId: ids.room1 }))).toBe('proxy_holder_room_station');
     expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.room1, reason: 'Giấy ủy quyền' }))).toBe('proxy_holder_room_station');
@@ -99,7 +82,7 @@ describe('proxies: one rule set for attendance and votes', () => {
   });
 
   it('the secretary cannot record a proxy to themself (proxy_holder_is_recorder), nor for a present member (proxy_giver_present), nor without a reason', async () => {
-    const { meetingId, cmd, state } = await setup();
+    const { ids, meetingId, cmd, state } = await setup();
     const before = await state();
     expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.secretary, reason: 'Giấy ủy quyền' }))).toBe('proxy_holder_is_recorder');
     expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.secretary, kind: 'substitute', reason: 'Giấy' }))).toBe('proxy_holder_is_recorder');
@@ -121,7 +104,7 @@ describe('proxies: one rule set for attendance and votes', () => {
   });
 
   it('one person holds at most the committee’s maxProxies, counting paper authorizations and own-account proxies together', async () => {
-    const { committeeId, meetingId, cmd, state } = await setup();
+    const { ids, committeeId, meetingId, cmd, state } = await setup();
     expect(code(await cmd('member3', 'vote:delegate', { meetingId, toUserId: ids.member1 }))).toBe('ok');
     const before = await state();
     expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.member1, reason: 'Giấy ủy quyền' }))).toBe('proxy_limit_reached');
@@ -140,7 +123,7 @@ describe('proxies: one rule set for attendance and votes', () => {
   });
 
   it('a proxy holder sees the proxied ballot separately and casts both; a withdrawn proxy’s ballot is refused (not_proxy) and the count is unchanged', async () => {
-    const { meetingId, cmd, sec } = await setup({ present: ['chair', 'member1', 'member2'] });
+    const { ids, meetingId, cmd, sec } = await setup({ present: ['chair', 'member1', 'member2'] });
     expect(code(await cmd('member3', 'vote:delegate', { meetingId, toUserId: ids.member1 }))).toBe('ok');
     expect(code(await cmd('secretary', 'attendance:set_proxy', { meetingId, userId: ids.member4, holderId: ids.member2, reason: 'Giấy ủy quyền số 3' }))).toBe('ok');
     const v = await sec.post(`/api/meetings/${meetingId}/votes`, { title: 'Thông qua kế hoạch', kind: 'motion' });
@@ -168,21 +151,21 @@ describe('proxies: one rule set for attendance and votes', () => {
 
   it('an attendance substitute may be a guest: counts as present, but casts the vote only when the committee lets substitutes vote', async () => {
     const a = await setup({ present: ['chair', 'member1'] });
-    expect(code(await a.cmd('secretary', 'attendance:set_proxy', { meetingId: a.meetingId, userId: ids.member5, holderId: ids.guest, kind: 'substitute', reason: 'Cử Phó Giám đốc dự thay' }))).toBe('ok');
+    expect(code(await a.cmd('secretary', 'attendance:set_proxy', { meetingId: a.meetingId, userId: a.ids.member5, holderId: a.ids.guest, kind: 'substitute', reason: 'Cử Phó Giám đốc dự thay' }))).toBe('ok');
     const st = (await a.state()).attendance;
     expect(st.quorum.present).toBe(2); // chair and member1 checked in; member5's substitute (a guest) is not checked in
     expect(code(await a.cmd('guest', 'attendance:check_in', { meetingId: a.meetingId, mode: 'in_room' }))).toBe('ok');
     expect((await a.state()).attendance.quorum.present).toBe(3);
     const v = await a.sec.post(`/api/meetings/${a.meetingId}/votes`, { title: 'Biểu quyết A', kind: 'motion' });
     expect(await a.cmd('chair', 'vote:open', { voteId: v.body.id, overrideReason: 'Thử nghiệm ủy quyền' })).toMatchObject({ ok: true });
-    expect(code(await a.cmd('guest', 'vote:cast', { voteId: v.body.id, choices: [0], onBehalfOf: ids.member5 }))).toBe('not_proxy');
+    expect(code(await a.cmd('guest', 'vote:cast', { voteId: v.body.id, choices: [0], onBehalfOf: a.ids.member5 }))).toBe('not_proxy');
 
     const b = await setup({ present: ['chair', 'member1'], settings: { substitutesMayVote: true } });
-    expect(code(await b.cmd('secretary', 'attendance:set_proxy', { meetingId: b.meetingId, userId: ids.member5, holderId: ids.guest, kind: 'substitute', reason: 'Cử người dự thay' }))).toBe('ok');
+    expect(code(await b.cmd('secretary', 'attendance:set_proxy', { meetingId: b.meetingId, userId: b.ids.member5, holderId: b.ids.guest, kind: 'substitute', reason: 'Cử người dự thay' }))).toBe('ok');
     expect(code(await b.cmd('guest', 'attendance:check_in', { meetingId: b.meetingId, mode: 'in_room' }))).toBe('ok');
     const w = await b.sec.post(`/api/meetings/${b.meetingId}/votes`, { title: 'Biểu quyết B', kind: 'motion' });
     expect(await b.cmd('chair', 'vote:open', { voteId: w.body.id, overrideReason: 'Thử nghiệm ủy quyền' })).toMatchObject({ ok: true });
-    expect(await b.cmd('guest', 'vote:cast', { voteId: w.body.id, choices: [0], onBehalfOf: ids.member5 })).toMatchObject({ ok: true, data: { voterId: ids.member5 } });
+    expect(await b.cmd('guest', 'vote:cast', { voteId: w.body.id, choices: [0], onBehalfOf: b.ids.member5 })).toMatchObject({ ok: true, data: { voterId: b.ids.member5 } });
   });
 });
 
@@ -193,25 +176,23 @@ describe('one count everywhere (shared/rules/roll.ts)', () => {
     const path = await import('node:path');
     const { computeGenerated } = await import('../../server/minutes/minutes.generated.js');
     const { rollSentence } = await import('../../shared/rules/roll.js');
-    const s = await startTestServer();
+    const s = await startTestServer({ seed: 'admin' });
     try {
-      const admin = await s.login('admin');
-      const ids = await userIds(admin);
-      const sec = await s.login('secretary');
-      const who = ['chair', 'member1', 'member2', 'member3', 'member4'];
-      const participants = [...who.map((u) => ({ userId: ids[u], role: u === 'chair' ? 'chair' : 'member', canVote: true })), { userId: ids.secretary, role: 'secretary', canVote: false }, { userId: ids.guest, role: 'guest', canVote: false }];
-      const committeeId = (await sec.get('/api/committees')).body.committees[0].id;
-      const m = await sec.post('/api/meetings', { committeeId, title: 'Một con số', startsAt: inDays(2, 1), endsAt: inDays(2, 3), participants });
-      await sec.post(`/api/meetings/${m.body.id}/publish`);
+      // Chair and member1..4 vote (5 members), the secretary and a guest do not.
+      const built = await buildMeeting(s, { members: 4, guests: 1, agendaItems: 0, title: 'Một con số' });
+      const users = usersByName(built);
+      const ids: Record<string, number> = Object.fromEntries(Object.entries(users).map(([k, u]) => [k, u.id]));
+      const sec = await built.as('secretary');
+      const m = { body: { id: built.meetingId } };
       const t: Record<string, TestSocket> = {};
       for (const u of ['chair', 'member1', 'member2', 'guest']) {
-        t[u] = await connected(connectSocket(s.url, await s.login(u)));
+        t[u] = await connected(connectSocket(s.url, await built.login(users[u])));
         await t[u].cmd('meeting:join', { meetingId: m.body.id });
       }
       await t.chair.cmd('meeting:open', { meetingId: m.body.id, overrideReason: 'thử' });
       for (const u of ['chair', 'member1', 'member2']) await t[u].cmd('attendance:check_in', { meetingId: m.body.id, mode: 'in_room', commandId: newCommandId() });
       // member3 gives their vote to member2 from their own account: 4 eligible of 5 members.
-      const m3 = await connected(connectSocket(s.url, await s.login('member3')));
+      const m3 = await connected(connectSocket(s.url, await built.login(users.member3)));
       expect(await m3.cmd('vote:delegate', { meetingId: m.body.id, toUserId: ids.member2, commandId: newCommandId() })).toMatchObject({ ok: true });
       const v = await sec.post(`/api/meetings/${m.body.id}/votes`, { title: 'Một con số', kind: 'motion' });
       expect(await t.chair.cmd('vote:open', { voteId: v.body.id, overrideReason: 'Thử nghiệm ủy quyền', commandId: newCommandId() })).toMatchObject({ ok: true });

@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChildServer } from '../helpers/child-server.js';
 import { type DbFiles, copyDbFiles, dbPageSize, findAll, pairingPValue, walFrames } from '../helpers/sqlite-forensics.js';
-import { HttpClient, until } from '../helpers/server.js';
+import { buildMeeting } from '../helpers/factories.js';
+import { HttpClient, type TestServer, until } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
 
 /**
@@ -210,10 +211,11 @@ describe('secret ballots against an attacker holding the database files', () => 
   const sockets: TestSocket[] = [];
 
   /**
-   * Factory: N voting members of a new live meeting, checked in, with sessions (written straight into
-   * SQLite, as bench/lib/votes-server.ts does: 80 logins would hit the per-IP login limit).
+   * Factory: N voting members of a new live meeting of the committee `committeeId` (whose chair is
+   * `chairId`), checked in, with sessions (written straight into SQLite, as bench/lib/votes-server.ts does:
+   * 80 logins would hit the per-IP login limit).
    */
-  function seedMeeting(dbFile: string) {
+  function seedMeeting(dbFile: string, committeeId: number, chairId: number) {
     const sqlite = new Database(dbFile);
     sqlite.pragma('busy_timeout = 10000');
     const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
@@ -225,9 +227,7 @@ describe('secret ballots against an attacker holding the database files', () => 
       return `ec_sid=${token}`;
     };
     sqlite.transaction(() => {
-      const chairId = sqlite.prepare("SELECT id FROM users WHERE username = 'chair'").pluck().get() as number;
-      const committeeId = sqlite.prepare('SELECT id FROM committees LIMIT 1').pluck().get() as number;
-      const hash = sqlite.prepare("SELECT password_hash FROM users WHERE username = 'chair'").pluck().get() as string;
+      const hash = sqlite.prepare('SELECT password_hash FROM users WHERE id = ?').pluck().get(chairId) as string;
       meetingId = Number(
         sqlite
           .prepare("INSERT INTO meetings (committee_id, title, starts_at, ends_at, quorum_rule, status, published_at) VALUES (?, 'Bầu cử kín (attack test)', ?, ?, '{\"kind\":\"majority\"}', 'live', ?)")
@@ -304,10 +304,12 @@ describe('secret ballots against an attacker holding the database files', () => 
 
   beforeAll(async () => {
     // Everything the server logs, down to debug, is part of what the attacker holds.
-    child = await ChildServer.create({ LOG_LEVEL: 'debug' }, { log: true });
+    child = await ChildServer.create({ LOG_LEVEL: 'debug', ECABINET_SEED: 'admin' }, { log: true });
     await child.start();
-    // A second connection beside the running server (WAL: concurrent readers, one writer at a time).
-    seedMeeting(path.join(child.dataDir, 'ecabinet.sqlite'));
+    // The committee and its chair through the API; the meeting's 80 voters beside the running server
+    // (a second connection; WAL: concurrent readers, one writer at a time).
+    const built = await buildMeeting(child as unknown as TestServer, { members: 0, agendaItems: 0, publish: false });
+    seedMeeting(path.join(child.dataDir, 'ecabinet.sqlite'), built.committeeId, built.chair.id);
   });
   afterAll(async () => {
     for (const s of sockets) s.close();
