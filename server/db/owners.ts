@@ -50,7 +50,7 @@ export const DOMAINS: Readonly<Record<string, DomainOwnership>> = {
   seed: { tables: [] },
   sfu: { tables: [] },
   signing: { tables: ['signing_identities', 'signing_ca'], public: ['keystore.ts', 'pdf-sign.ts', 'pdf-stamp.ts'] },
-  tasks: { tables: ['conclusions', 'tasks', 'task_co_units', 'task_events', 'task_attachments'] },
+  tasks: { tables: ['conclusions', 'tasks', 'task_co_units', 'task_events', 'task_attachments'], public: ['tasks.access.ts' /* who may see a task: notifications, mail */] },
   users: { tables: [] },
   votes: {
     tables: [

@@ -7,7 +7,7 @@ import type { Db } from '../db/client.js';
 import { isCurrentRecipient } from '../consultations/consultations.service.js';
 import { consultationAnswers, consultations, meetings, tasks, users } from '../db/schema/index.js';
 import { type JobRow, enqueueJob } from '../jobs/jobs.js';
-import { isOwner } from '../tasks/tasks.service.js';
+import { isOwner } from '../tasks/tasks.access.js';
 import { type ReminderMailData, type ReminderMailKind, renderReminderMail } from './mail.templates.js';
 
 /** Job kind of one e-mail to one user (mode `external`: at-least-once, deduplicated by Message-ID). */

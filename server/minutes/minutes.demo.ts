@@ -5,7 +5,8 @@ import { tx } from '../db/client.js';
 import { agendaItems, users } from '../db/schema/index.js';
 import { changeStatus, checkIn, endTurn, grantFloor, markAbsent, moveCurrent, openMeeting, requestFloor, setProxy } from '../live/live.service.js';
 import { meetingAccess } from '../meetings/meetings.access.js';
-import { createTask, setConclusion } from '../tasks/tasks.service.js';
+import { setConclusion } from '../tasks/conclusions.service.js';
+import { createTask } from '../tasks/tasks.service.js';
 import { votesOf } from '../votes/votes.service.js';
 
 function authUser(ctx: AppContext, username: string): AuthUser {

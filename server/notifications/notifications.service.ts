@@ -4,7 +4,7 @@ import { consultationVisible } from '../consultations/consultations.service.js';
 import type { Db } from '../db/client.js';
 import { notifications, tasks } from '../db/schema/index.js';
 import { meetingAccess } from '../meetings/meetings.access.js';
-import { taskVisible } from '../tasks/tasks.service.js';
+import { taskVisible } from '../tasks/tasks.access.js';
 
 type NotificationRow = typeof notifications.$inferSelect;
 

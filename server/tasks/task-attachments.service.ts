@@ -11,7 +11,9 @@ import { taskAttachments } from '../db/schema/index.js';
 import { AppError, notFound } from '../http/errors.js';
 import { type ReceivedFile, type StoredFiles, contentDisposition, registerFileReferences } from '../files/file-store.js';
 import { attachmentSniffer } from '../files/sniff.js';
-import { getTask, mayReportProgress, maySeeAttachments, reportProgress, visibleTask } from './tasks.service.js';
+import { mayReportProgress, maySeeAttachments, visibleTask } from './tasks.access.js';
+import { getTask } from './tasks.board.js';
+import { reportProgress } from './tasks.service.js';
 
 // Startup recovery of the shared file store keeps the files attachments refer to.
 registerFileReferences('select sha256 from task_attachments');

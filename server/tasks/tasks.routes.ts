@@ -6,28 +6,11 @@ import { committees, meetings } from '../db/schema/index.js';
 import { eq } from 'drizzle-orm';
 import { enqueueReminderMails } from '../mail/mail.service.js';
 import { pdfPool } from '../documents/pdf.pool.js';
-import {
-  STATUS_VI,
-  TASK_REMINDER_JOB,
-  boardCsv,
-  addConclusion,
-  cancelTask,
-  committeeBoard,
-  deleteConclusion,
-  meetingTasks,
-  updateConclusion,
-  confirmDone,
-  createTask,
-  getTask,
-  listConclusions,
-  listUnits,
-  markDone,
-  myTasks,
-  refreshFollowUpItems,
-  reportProgress,
-  runTaskReminder,
-  setConclusion,
-} from './tasks.service.js';
+import { addConclusion, deleteConclusion, listConclusions, setConclusion, updateConclusion } from './conclusions.service.js';
+import { STATUS_VI, boardCsv, committeeBoard, getTask, listUnits, meetingTasks, myTasks } from './tasks.board.js';
+import { refreshFollowUpItems } from './tasks.follow-up.js';
+import { TASK_REMINDER_JOB, runTaskReminder } from './tasks.reminders.js';
+import { cancelTask, confirmDone, createTask, markDone, reportProgress } from './tasks.service.js';
 import { taskAttachmentRoutes } from './task-attachments.routes.js';
 
 /** Conclusions per agenda item, follow-up tasks, "my tasks", the committee board and its exports, reminders. */

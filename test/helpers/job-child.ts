@@ -8,7 +8,7 @@ import { openDb } from '../../server/db/client.js';
 import { JobRunner } from '../../server/jobs/jobs.js';
 import { createLogger } from '../../server/log.js';
 import { Notifier } from '../../server/notifications/notifications.service.js';
-import { TASK_REMINDER_JOB, runTaskReminder } from '../../server/tasks/tasks.service.js';
+import { TASK_REMINDER_JOB, runTaskReminder } from '../../server/tasks/tasks.reminders.js';
 
 const db = openDb(process.env.ECABINET_DATA_DIR!);
 const notifier = new Notifier();
