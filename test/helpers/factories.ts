@@ -222,3 +222,65 @@ export async function editMeeting(
   const r = await sec.patch(`/api/meetings/${m.meetingId}`, { version: cur.body.version, participants, ...(opts.roomId === undefined ? {} : { roomId: opts.roomId }) });
   if (r.status !== 200) throw new Error(`edit meeting: ${r.status} ${JSON.stringify(r.body)}`);
 }
+
+/**
+ * The cast `runDemoMeeting` (server/minutes/minutes.demo.ts) plays: users named `secretary`, `chair` and
+ * `member1`…`member12` (the first two named and placed as in the demo seed) in a committee of their own, and a
+ * published meeting whose agenda opens with "Khai mạc", has `agendaItems` items and ends with the chair's
+ * conclusion and its sub-item (as the demo agenda; `itemIds` in that order). Once per server:
+ * the usernames are fixed.
+ */
+export async function buildDemoCast(server: TestServer, opts: { agendaItems?: number } = {}): Promise<BuiltMeeting> {
+  const admin = await server.login('admin');
+  const mk = async (username: string, fullName: string, unit = 'Văn phòng thử nghiệm'): Promise<BuiltUser> => {
+    const password = `T3st-${crypto.randomBytes(12).toString('base64url')}`;
+    const r = await admin.post('/api/users', { username, password, fullName, unit, systemRole: 'user' });
+    if (r.status !== 201) throw new Error(`create user ${username}: ${r.status} ${JSON.stringify(r.body)}`);
+    return { id: r.body.id, username, password, fullName };
+  };
+  const secretary = await mk('secretary', 'Phan Thị Thu');
+  const chair = await mk('chair', 'Trần Sỹ Thanh');
+  const members: BuiltUser[] = [];
+  // The scripted task is owned by these two units: the directory must know them.
+  members.push(await mk('member1', 'Nguyễn Văn An', 'Sở Nội vụ'), await mk('member2', 'Trần Thị Bình', 'Sở Thông tin và Truyền thông'));
+  for (let i = 3; i <= 12; i++) members.push(await mk(`member${i}`, `Thành viên ${i}`));
+  const c = await admin.post('/api/committees', {
+    name: `Ban chỉ đạo thử ${suffix()}`,
+    members: [
+      { userId: chair.id, defaultRole: 'chair' },
+      { userId: secretary.id, defaultRole: 'secretary' },
+      ...members.map((m) => ({ userId: m.id, defaultRole: 'member' })),
+    ],
+  });
+  if (c.status !== 201) throw new Error(`create committee: ${c.status} ${JSON.stringify(c.body)}`);
+  const login = (u: BuiltUser) => server.login(u.username, u.password);
+  const sec = await login(secretary);
+  const start = Date.now() + 24 * 3_600_000;
+  const m = await sec.post('/api/meetings', { committeeId: c.body.id, title: 'Phiên họp thường kỳ quý IV', startsAt: new Date(start).toISOString(), endsAt: new Date(start + 3 * 3_600_000).toISOString() });
+  if (m.status !== 201) throw new Error(`create meeting: ${m.status} ${JSON.stringify(m.body)}`);
+  const itemIds: number[] = [];
+  const add = async (title: string, parentId: number | null = null) => {
+    const agenda = await sec.get(`/api/meetings/${m.body.id}/agenda`);
+    const it = await sec.post(`/api/meetings/${m.body.id}/agenda/items`, { version: agenda.body.version, title, parentId });
+    if (it.status !== 201) throw new Error(`create agenda item: ${it.status} ${JSON.stringify(it.body)}`);
+    itemIds.push(Math.max(...(it.body.items as { id: number }[]).map((x) => x.id)));
+    return itemIds.at(-1)!;
+  };
+  // The demo agenda's shape: an opening, the items, and the chair's conclusion with one sub-item.
+  for (const title of ['Khai mạc, giới thiệu đại biểu', ...Array.from({ length: opts.agendaItems ?? 2 }, (_, i) => `Nội dung ${i + 1}`)]) await add(title);
+  await add('Giao nhiệm vụ cho các sở, ngành', await add('Kết luận của Chủ tọa'));
+  const p = await sec.post(`/api/meetings/${m.body.id}/publish`);
+  if (p.status !== 200) throw new Error(`publish: ${p.status} ${JSON.stringify(p.body)}`);
+  const byRole = { chair, secretary } as const;
+  return {
+    meetingId: m.body.id,
+    committeeId: c.body.id,
+    itemIds,
+    chair,
+    secretary,
+    members,
+    guests: [],
+    login,
+    as: (role, index = 0) => login(role === 'member' ? members[index] : role === 'guest' ? [][index] : byRole[role]),
+  };
+}

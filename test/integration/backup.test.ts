@@ -8,7 +8,8 @@ import { BackupError, createBackup, restoreBackup, scheduledBackup, scheduledBac
 import { openDb } from '../../server/db/client.js';
 import { ChildServer } from '../helpers/child-server.js';
 import { dbDigest } from '../helpers/db-snapshot.js';
-import { type HttpClient, buildMeeting, startTestServer, until } from '../helpers/server.js';
+import { type BuiltMeeting, buildMeetingOn } from '../helpers/factories.js';
+import { type HttpClient, startTestServer, until } from '../helpers/server.js';
 import { connectSocket, connected, newCommandId, type TestSocket } from '../helpers/socket.js';
 import { pdf, upload } from './documents-helpers.js';
 
@@ -31,13 +32,14 @@ describe('backup and restore', () => {
   let meetingId: number;
   let itemId: number;
   let otherItemId: number;
+  let m: BuiltMeeting;
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    server = await ChildServer.create();
+    server = await ChildServer.create({ ECABINET_SEED: 'admin' });
     await server.start();
-    secretary = await server.login('secretary');
-    const m = await buildMeeting(secretary, { agendaItems: 2, publish: true });
+    m = await buildMeetingOn(server, { members: 6, agendaItems: 2 });
+    secretary = await m.as('secretary');
     meetingId = m.meetingId;
     itemId = m.itemIds[0];
     otherItemId = m.itemIds[1];
@@ -48,8 +50,10 @@ describe('backup and restore', () => {
     await server?.dispose();
   });
 
+  /** 'chair', 'secretary' or 'member<n>' (the n-th member of the built meeting). */
   async function tablet(u: string) {
-    const t = await connected(connectSocket(server.url, await server.login(u)));
+    const who = u === 'chair' || u === 'secretary' ? m.as(u) : m.as('member', Number(u.slice('member'.length)) - 1);
+    const t = await connected(connectSocket(server.url, await who));
     sockets.push(t);
     expect((await t.cmd('meeting:join', { meetingId })).ok).toBe(true);
     if (u !== 'secretary') await t.cmd('attendance:check_in', { meetingId, mode: 'in_room', commandId: newCommandId() });
@@ -99,9 +103,9 @@ describe('backup and restore', () => {
     expect(ballots?.n ?? 0).toBeGreaterThanOrEqual(3);
 
     // The restored folder serves: every document version's bytes match their hash, the vote is there.
-    const s = await startTestServer({ dataDir });
+    const s = await startTestServer({ seed: 'admin', dataDir });
     try {
-      const sec = await s.login('secretary');
+      const sec = await s.login(m.secretary.username, m.secretary.password);
       const pack = (await sec.get(`/api/meetings/${meetingId}/documents`)).body;
       const docs = pack.items.flatMap((i: { documents: { id: number }[] }) => i.documents);
       expect(docs.length).toBeGreaterThanOrEqual(1);
@@ -209,7 +213,7 @@ describe('backup and restore', () => {
     const lines: string[] = [];
     const written = () => lines.filter((l) => l.includes('"msg":"scheduled backup written"')).length;
     // Every 1.5 s (folder names are to the second), keep 2.
-    const s = await startTestServer({ config: { backup: { dir, intervalHours: 1.5 / 3600, keep: 2 } }, logLevel: 'info', logTo: { write: (l) => void lines.push(l) } });
+    const s = await startTestServer({ seed: 'admin', config: { backup: { dir, intervalHours: 1.5 / 3600, keep: 2 } }, logLevel: 'info', logTo: { write: (l) => void lines.push(l) } });
     try {
       await until(() => written() >= 3, { timeout: 30_000, what: 'three scheduled backups' });
     } finally {

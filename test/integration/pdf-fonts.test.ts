@@ -11,6 +11,7 @@ import { finalizeMinutes, signMinutes } from '../../server/minutes/minutes.servi
 import { lastRender } from '../../server/pdf/fonts.js';
 import { renderVotePdf } from '../../server/votes/votes.pdf.js';
 import { pdfsig } from '../helpers/pdfsig.js';
+import { type BuiltMeeting, buildDemoCast } from '../helpers/factories.js';
 import { type TestServer, startTestServer, userIds } from '../helpers/server.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-pdf-fonts-'));
@@ -46,8 +47,10 @@ const MIXED = 'Ý kiến “thống nhất” – đề nghị bổ sung… • 
 
 describe('PDF fonts: Tinos subsets made by hb-subset', () => {
   let s: TestServer;
+  let m: BuiltMeeting;
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
+    m = await buildDemoCast(s);
   });
   afterAll(async () => {
     await s?.close();
@@ -58,12 +61,12 @@ describe('PDF fonts: Tinos subsets made by hb-subset', () => {
     const { ctx } = s.app;
     const ids = await userIds(await s.login('admin'));
     const as = (u: string) => ({ id: ids[u], username: u, fullName: '', title: null, unit: null, systemRole: 'user' as const, locale: 'vi' as const });
-    await runDemoMeeting(ctx, 1);
+    await runDemoMeeting(ctx, m.meetingId);
     // Rendered in the PDF pool's workers (this thread's `lastRender` stays untouched): the subsets are checked on the bytes.
-    const v = await finalizeMinutes(ctx, as('secretary'), 1);
+    const v = await finalizeMinutes(ctx, as('secretary'), m.meetingId);
     expectSubsets(v.pdf, ['Tinos-Regular', 'Tinos-Bold', 'Tinos-Italic', 'Tinos-BoldItalic']);
-    await signMinutes(ctx, as('chair'), 1, v.version, '123456', v.contentHash);
-    const pdf = (await signMinutes(ctx, as('secretary'), 1, v.version, '123456', v.contentHash)).pdf;
+    await signMinutes(ctx, as('chair'), m.meetingId, v.version, '123456', v.contentHash);
+    const pdf = (await signMinutes(ctx, as('secretary'), m.meetingId, v.version, '123456', v.contentHash)).pdf;
 
     expect(pdf.length).toBeLessThan(400_000); // 1.45 MB with whole fonts
     // The document's four fonts, plus one small subset per visible signature (server/signing/pdf-stamp.ts).

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../server/auth/totp.js';
-import { buildUser } from '../helpers/factories.js';
+import { type BuiltMeeting, buildMeeting, buildUser } from '../helpers/factories.js';
 import { HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
 import { type TestSocket, connectSocket } from '../helpers/socket.js';
 
@@ -11,7 +11,7 @@ describe('accounts: password policy, self-service change, admin reset, sessions'
   let s: TestServer;
   let admin: HttpClient;
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
     admin = await s.login('admin');
   });
   afterAll(() => s.close());
@@ -29,8 +29,8 @@ describe('accounts: password policy, self-service change, admin reset, sessions'
     const withName = await admin.post('/api/users', { ...base, username, password: `${username}-2024-abc` });
     expect(withName.body.error?.code).toBe('weak_password');
     expect((await admin.post('/api/users', { ...base, username, password: strong() })).status).toBe(201);
-    // Seeded demo users keep the demo password.
-    expect((await s.anonymous().post('/api/auth/login', { username: 'member5', password: 'ecabinet-demo' })).status).toBe(200);
+    // The seeded account keeps the demo password.
+    expect((await s.anonymous().post('/api/auth/login', { username: 'admin', password: 'ecabinet-demo' })).status).toBe(200);
   });
 
   it('a user changes their own password: the current one is required, every other session and socket ends, this one is re-issued', async () => {
@@ -94,7 +94,8 @@ describe('accounts: password policy, self-service change, admin reset, sessions'
     expect((await b.get('/api/auth/me')).status).toBe(401);
     expect((await a.get('/api/auth/me')).status).toBe(200);
     // Somebody else's session id is not found (no cross-user revoke).
-    const stranger = await s.login('member6');
+    const other = await buildUser(s, { admin });
+    const stranger = await s.login(other.username, other.password);
     expect((await stranger.delete(`/api/auth/sessions/${mine.id}`)).status).toBe(404);
     expect((await a.get('/api/auth/me')).status).toBe(200);
   });
@@ -102,8 +103,13 @@ describe('accounts: password policy, self-service change, admin reset, sessions'
 
 describe('accounts: TOTP second factor, required by policy for admins, secretaries and chairs', () => {
   let s: TestServer;
+  let m: BuiltMeeting;
   beforeAll(async () => {
-    s = await startTestServer({ config: { mfaRequiredRoles: ['admin', 'secretary', 'chair'] } });
+    // The committee is built before the policy applies (under it, the admin must enrol before any admin work).
+    const before = await startTestServer({ seed: 'admin' });
+    m = await buildMeeting(before, { members: 1, agendaItems: 0, publish: false });
+    await before.close();
+    s = await startTestServer({ seed: 'admin', dataDir: before.dataDir, config: { mfaRequiredRoles: ['admin', 'secretary', 'chair'] } });
   });
   afterAll(() => s.close());
 
@@ -146,9 +152,9 @@ describe('accounts: TOTP second factor, required by policy for admins, secretari
   });
 
   it('a plain member is not required to enrol; a committee secretary is', async () => {
-    const member = await signIn('member7', 'ecabinet-demo');
+    const member = await signIn(m.members[0].username, m.members[0].password);
     expect(member.login.restriction).toBeNull();
-    const secretary = await signIn('secretary', 'ecabinet-demo');
+    const secretary = await signIn(m.secretary.username, m.secretary.password);
     expect(secretary.login.restriction).toBe('mfa_enrolment_required');
   });
 });

@@ -19,7 +19,7 @@ describe('attacker: what was granted earlier is re-checked when it is used', () 
 
   beforeAll(async () => {
     sink = await SmtpSink.create();
-    s = await startTestServer({ config: { mail: { smtpUrl: sink.url, from: 'E-Cabinet <no-reply@ubnd.example.gov.vn>', appUrl: 'https://hop.example.gov.vn' } } });
+    s = await startTestServer({ seed: 'admin', config: { mail: { smtpUrl: sink.url, from: 'E-Cabinet <no-reply@ubnd.example.gov.vn>', appUrl: 'https://hop.example.gov.vn' } } });
     runner().setOptions({ now: () => new Date(now), intervalMs: 3600_000 });
     admin = await s.login('admin');
   });

@@ -7,6 +7,7 @@ import { signPdf } from '../../server/signing/pdf-sign.js';
 import { runDemoMeeting } from '../../server/minutes/minutes.demo.js';
 import { finalizeMinutes, signMinutes } from '../../server/minutes/minutes.service.js';
 import { pdfsig } from '../helpers/pdfsig.js';
+import { type BuiltMeeting, buildDemoCast } from '../helpers/factories.js';
 import { type TestServer, startTestServer, userIds } from '../helpers/server.js';
 
 const DOC = {
@@ -28,8 +29,11 @@ function pdftotext(pdf: Buffer): string {
 describe('signing', () => {
   let s: TestServer;
   let ids: Record<string, number>;
+  let m: BuiltMeeting;
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
+    // The scripted meeting's cast (secretary, chair, member1…member12), in a committee and meeting of this test's own.
+    m = await buildDemoCast(s);
     ids = await userIds(await s.login('admin'));
   });
   afterAll(() => s.close());
@@ -37,10 +41,10 @@ describe('signing', () => {
   it('the signed demo minutes (scripted meeting: attendance, speakers, a vote, a conclusion) carry two signatures that pdfsig reports valid; a byte-modified copy fails with a digest mismatch', async () => {
     const { ctx } = s.app;
     const as = (u: string) => ({ id: ids[u], username: u, fullName: '', title: null, unit: null, systemRole: 'user' as const, locale: 'vi' as const });
-    await runDemoMeeting(ctx, 1);
-    const v = await finalizeMinutes(ctx, as('secretary'), 1);
-    await signMinutes(ctx, as('chair'), 1, v.version, '123456', v.contentHash);
-    const pdf = (await signMinutes(ctx, as('secretary'), 1, v.version, '123456', v.contentHash)).pdf;
+    await runDemoMeeting(ctx, m.meetingId);
+    const v = await finalizeMinutes(ctx, as('secretary'), m.meetingId);
+    await signMinutes(ctx, as('chair'), m.meetingId, v.version, '123456', v.contentHash);
+    const pdf = (await signMinutes(ctx, as('secretary'), m.meetingId, v.version, '123456', v.contentHash)).pdf;
 
     const ok = pdfsig(pdf);
     expect(ok.signatures.map((x) => x.commonName)).toEqual(['Trần Sỹ Thanh', 'Phan Thị Thu']);
@@ -65,7 +69,7 @@ describe('signing', () => {
 
   it('keys are sealed at rest: the stored identity holds no PEM key and no clear PKCS#12, and /api/signing/me shows only the certificate', async () => {
     const { db, config } = s.app.ctx;
-    const member = await s.login('member1');
+    const member = await m.login(m.members[0]);
     await unlockSigner(db, config, ids.member1, '123456');
     const row = db.$client.prepare('select * from signing_identities where user_id = ?').get(ids.member1) as Record<string, string>;
     expect(JSON.stringify(row)).not.toMatch(/PRIVATE KEY/);
@@ -85,7 +89,7 @@ describe('signing', () => {
   });
 
   it('a wrong PIN is refused with attempts left, and after five wrong PINs even the right PIN is locked out', async () => {
-    const c = await s.login('member2');
+    const c = await m.login(m.members[1]);
     const { db, config } = s.app.ctx;
     await unlockSigner(db, config, ids.member2, '123456');
     const first = await c.post('/api/signing/me/pin', { oldPin: '000000', newPin: '654321' });
@@ -113,7 +117,7 @@ describe('signing', () => {
     cert.setIssuer([{ shortName: 'CN', value: 'Some Real CA' }]);
     cert.sign(keys.privateKey, forge.md.sha256.create());
     const p12 = Buffer.from(forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(keys.privateKey, [cert], 'file-pass', { algorithm: '3des' })).getBytes(), 'binary').toString('base64');
-    const member = await s.login('member3');
+    const member = await m.login(m.members[2]);
     const wrong = await member.put('/api/signing/me/certificate', { p12Base64: p12, password: 'nope', pin: '24680' });
     expect(wrong.status).toBe(400);
     expect(wrong.body.error.code).toBe('invalid_certificate');
