@@ -20,12 +20,20 @@ function authUser(ctx: AppContext, username: string): AuthUser {
  * call): attendance with an absence and a proxy, opening, two speakers on the first item, a
  * motion voted by the members present, a conclusion with a follow-up task, and closing.
  * Used by `npm run demo:minutes` and by tests that need a meeting that happened.
+ * `people` names the accounts that play the meeting (default: the demo seed's `secretary`, `chair` and
+ * `member1`…`member12`); tests pass the usernames of the committee they built (twelve members at least).
  */
-export async function runDemoMeeting(ctx: AppContext, meetingId: number, opts: { taskDeadline?: string } = {}): Promise<{ voteId: number; itemId: number; taskId: number }> {
+export async function runDemoMeeting(
+  ctx: AppContext,
+  meetingId: number,
+  opts: { taskDeadline?: string; people?: { secretary: string; chair: string; members: string[] } } = {},
+): Promise<{ voteId: number; itemId: number; taskId: number }> {
   const { db } = ctx;
-  const secretary = authUser(ctx, 'secretary');
-  const chair = authUser(ctx, 'chair');
-  const members = Array.from({ length: 12 }, (_, i) => authUser(ctx, `member${i + 1}`));
+  const people = opts.people ?? { secretary: 'secretary', chair: 'chair', members: Array.from({ length: 12 }, (_, i) => `member${i + 1}`) };
+  if (people.members.length < 12) throw new Error('runDemoMeeting needs twelve members');
+  const secretary = authUser(ctx, people.secretary);
+  const chair = authUser(ctx, people.chair);
+  const members = people.members.slice(0, 12).map((u) => authUser(ctx, u));
   const acc = (u: AuthUser) => meetingAccess(db, u, meetingId);
 
   tx(db, (d) => {

@@ -1,7 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, axeViolations, collectProblems, launchBrowser, login, newPage, screenshot, smallTouchTargets, touchDrag } from '../helpers/browser.js';
-import { type TestServer, buildMeeting, startTestServer } from '../helpers/server.js';
+import { VIEWPORTS, axeViolations, collectProblems, launchBrowser, loginAs, newPage, screenshot, smallTouchTargets, touchDrag } from '../helpers/browser.js';
+import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
+import { type TestServer, startTestServer } from '../helpers/server.js';
 import { PAGE_TEXTS, textPdf, uploadPdf } from '../integration/annotations-helpers.js';
 
 /**
@@ -13,11 +14,13 @@ import { PAGE_TEXTS, textPdf, uploadPdf } from '../integration/annotations-helpe
 let server: TestServer;
 let browser: Browser;
 let documentId: number;
+/** The test's own meeting (factories): two members, one agenda item. */
+let m: BuiltMeeting;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const secretary = await server.login('secretary');
-  const m = await buildMeeting(secretary, { agendaItems: 1, publish: true, title: 'Họp ghi chú tài liệu' });
+  server = await startTestServer({ seed: 'admin' });
+  m = await buildMeeting(server, { members: 2, agendaItems: 1, title: 'Họp ghi chú tài liệu' });
+  const secretary = await m.as('secretary');
   documentId = (await uploadPdf(secretary, m.meetingId, m.itemIds[0], await textPdf(PAGE_TEXTS), { title: 'Đề án chuyển đổi số' })).id;
   browser = await launchBrowser();
 }, 60_000);
@@ -59,8 +62,8 @@ describe('annotating from the document viewer', () => {
     const a = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
     const b = await newPage(browser, server.url, { viewport: VIEWPORTS.phone, hasTouch: true });
     const problems = [collectProblems(a), collectProblems(b)];
-    await login(a, 'member1');
-    await login(b, 'member2');
+    await loginAs(a, m.members[0]);
+    await loginAs(b, m.members[1]);
     await b.locator('ec-language-switch button[lang="en"]').first().click();
     await openViewer(a, 'Đã đồng bộ');
 

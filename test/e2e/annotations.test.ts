@@ -1,18 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { VIEWPORTS, launchBrowser, login, logout, newPage, screenshot } from '../helpers/browser.js';
+import { VIEWPORTS, launchBrowser, loginAs, logout, newPage, screenshot } from '../helpers/browser.js';
+import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer } from '../helpers/server.js';
 import { PAGE_TEXTS, replacePdf, textPdf, uploadPdf } from '../integration/annotations-helpers.js';
 
 let server: TestServer;
 let browser: Browser;
 let documentId: number;
+/** The test's own meeting (factories): two members, two agenda items. */
+let m: BuiltMeeting;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const secretary = await server.login('secretary');
-  const itemId = (await secretary.get('/api/meetings/1/agenda')).body.items[1].id;
-  documentId = (await uploadPdf(secretary, 1, itemId, await textPdf(PAGE_TEXTS), { title: 'Đề án phòng họp không giấy' })).id;
+  server = await startTestServer({ seed: 'admin' });
+  m = await buildMeeting(server, { members: 2, agendaItems: 2 });
+  const secretary = await m.as('secretary');
+  const itemId = m.itemIds[1];
+  documentId = (await uploadPdf(secretary, m.meetingId, itemId, await textPdf(PAGE_TEXTS), { title: 'Đề án phòng họp không giấy' })).id;
   browser = await launchBrowser();
 });
 
@@ -67,8 +71,8 @@ describe('annotations in the browser', () => {
   it('two members annotate the same page, share live, draw offline, and keep their annotations across a new version', async () => {
     const a = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
     const b = await newPage(browser, server.url, { viewport: VIEWPORTS.tablet });
-    await login(a, 'member1');
-    await login(b, 'member2');
+    await loginAs(a, m.members[0]);
+    await loginAs(b, m.members[1]);
     await Promise.all([openDocument(a), openDocument(b)]);
 
     // member1 highlights a passage and shares it; member2 sees it appear.
@@ -111,7 +115,7 @@ describe('annotations in the browser', () => {
 
     // The secretary replaces the document (page two removed, words added before the highlighted
     // passage): the annotations reappear on the new version, the highlight redrawn where its text now is.
-    const secretary = await server.login('secretary');
+    const secretary = await m.as('secretary');
     await replacePdf(secretary, documentId, await textPdf(['Revised draft. ' + PAGE_TEXTS[0], PAGE_TEXTS[2]]));
     await a.reload();
     await openDocument(a);
@@ -122,7 +126,7 @@ describe('annotations in the browser', () => {
     await screenshot(a, 'annotations-new-version', 'vi');
 
     // "My annotations" lists the highlight on the new version, jumping to its page.
-    await a.goto('/meetings/1/annotations');
+    await a.goto(`/meetings/${m.meetingId}/annotations`);
     const entry = a.locator('ec-my-annotations-view li a').first();
     await entry.waitFor({ timeout: 10_000 });
     expect(await entry.textContent()).toContain('digital transformation plan');
@@ -138,7 +142,7 @@ describe('annotations in the browser', () => {
     await a.locator('ec-annotation-layer g.own [data-kind="highlight"]').first().waitFor({ timeout: 15_000 });
     await screenshot(a, 'annotations', 'en');
     const phone = await newPage(browser, server.url, { viewport: VIEWPORTS.phone, hasTouch: true });
-    await login(phone, 'member2');
+    await loginAs(phone, m.members[1]);
     await openDocument(phone);
     await phone.locator('ec-annotation-layer g.shared [data-kind="highlight"]').first().waitFor({ timeout: 15_000 });
     await screenshot(phone, 'annotations-phone', 'vi');

@@ -1,7 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, axeViolations, collectProblems, launchBrowser, login, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
-import { type TestServer, buildMeeting, startTestServer, until } from '../helpers/server.js';
+import { VIEWPORTS, axeViolations, collectProblems, launchBrowser, loginAs, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
+import { buildMeeting } from '../helpers/factories.js';
+import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { connectSocket, connected } from '../helpers/socket.js';
 import { pdf, upload } from '../integration/documents-helpers.js';
 
@@ -87,13 +88,13 @@ async function presenting(): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const secretary = await server.login('secretary');
-  const m = await buildMeeting(secretary, { agendaItems: 2, publish: true, title: 'Họp theo dõi người trình bày' });
+  server = await startTestServer({ seed: 'admin' });
+  const m = await buildMeeting(server, { members: 2, agendaItems: 2, title: 'Họp theo dõi người trình bày' });
+  const secretary = await m.as('secretary');
   meetingId = m.meetingId;
   const up = await upload(secretary, meetingId, m.itemIds[0], pdf('tracemonkey.pdf'), 'tracemonkey.pdf', { title: 'Báo cáo tổng hợp', access: 'all', published: 'true' });
   expect(up.status, JSON.stringify(up.body)).toBeLessThan(300);
-  const s = await connected(connectSocket(server.url, await server.login('chair')));
+  const s = await connected(connectSocket(server.url, await m.as('chair')));
   expect((await s.cmd('meeting:open', { meetingId, overrideReason: 'kiểm thử' })).ok).toBe(true);
   s.close();
   browser = await launchBrowser();
@@ -103,7 +104,7 @@ beforeAll(async () => {
     newPage(browser, server.url, { viewport: VIEWPORTS.phone, hasTouch: true, locale: 'en-GB' }),
   ]);
   for (const p of [chair, tablet, phone]) problems.push(collectProblems(p));
-  await Promise.all([login(chair, 'chair'), login(tablet, 'member1'), login(phone, 'member2')]);
+  await Promise.all([loginAs(chair, m.chair), loginAs(tablet, m.members[0]), loginAs(phone, m.members[1])]);
   await phone.locator('ec-language-switch button[lang="en"]').first().click();
 }, 120_000);
 

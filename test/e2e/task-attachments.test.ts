@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectProblems, launchBrowser, login, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
-import { type TestServer, buildMeeting, inDays, startTestServer, userIds } from '../helpers/server.js';
+import { collectProblems, launchBrowser, loginAs, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
+import { type BuiltMeeting, buildMeeting, buildUser } from '../helpers/factories.js';
+import { type TestServer, inDays, startTestServer } from '../helpers/server.js';
 
 const PDF = path.resolve(import.meta.dirname, '../../../shared/testdata/pdfs/seed-1.pdf');
 /** A real-world long name: it must shrink with an ellipsis on a phone, never widen the page. */
@@ -12,18 +13,21 @@ const PDF_NAME = 'Dự thảo kế hoạch số hóa hồ sơ một cửa liên 
 let server: TestServer;
 let browser: Browser;
 let taskId: number;
+/** The test's own meeting (factories); its first member owns the task. */
+let m: BuiltMeeting;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const secretary = await server.login('secretary');
-  const ids = await userIds(await server.login('admin'));
-  const m = await buildMeeting(secretary, { agendaItems: 1, publish: true });
+  server = await startTestServer({ seed: 'admin' });
+  m = await buildMeeting(server, { members: 1, agendaItems: 1 });
+  // Someone of "Sở Tài chính" in the directory: the unit may co-operate on tasks.
+  await buildUser(server, { unit: 'Sở Tài chính' });
+  const secretary = await m.as('secretary');
   const t = await secretary.post('/api/tasks', {
     meetingId: m.meetingId,
     agendaItemId: m.itemIds[0],
     title: 'Xây dựng kế hoạch số hóa hồ sơ một cửa năm 2027',
     description: 'Sở Nội vụ chủ trì, Sở Tài chính phối hợp bố trí kinh phí.',
-    owner: { kind: 'user', userId: ids.member1 },
+    owner: { kind: 'user', userId: m.members[0].id },
     coUnits: ['Sở Tài chính'],
     deadline: inDays(14),
   });
@@ -40,7 +44,7 @@ describe('progress report with attachments', () => {
   it('the owner attaches files to a progress report, sees the upload, then the files as download links in the history (vi and en)', async () => {
     const page = await newPage(browser, server.url);
     const problems = collectProblems(page);
-    await login(page, 'member1');
+    await loginAs(page, m.members[0]);
     await page.goto('/tasks');
     const card = page.locator(`[data-testid="task-${taskId}"]`);
     await card.waitFor();
