@@ -3,35 +3,31 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../client/routes.js';
 import { upload, pdf } from '../integration/documents-helpers.js';
-import { VIEWPORTS, axeViolations, launchBrowser, login, newPage } from '../helpers/browser.js';
-import { type TestServer, buildMeeting, inDays, startTestServer, userIds } from '../helpers/server.js';
+import { ADMIN, VIEWPORTS, axeViolations, launchBrowser, loginAs, newPage } from '../helpers/browser.js';
+import { buildMeeting } from '../helpers/factories.js';
+import { type TestServer, inDays, startTestServer } from '../helpers/server.js';
 
 /**
  * Accessibility sweep: every route of client/routes.ts, as each role that can reach it, at
  * 1024×768 (Vietnamese) and on a phone (English), checked with axe-core (serious and critical
- * violations) once the view has loaded.
+ * violations) once the view has loaded. The meeting and its people are the test's own (factories).
  */
 
 let server: TestServer;
 let browser: Browser;
 let visits: { route: string; path: string; user: string | null; ready: string }[];
+/** Who signs in for a role named in `visits`. */
+let accounts: Record<string, { username: string; password: string }>;
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const secretary = await server.login('secretary');
-  const ids = await userIds(await server.login('admin'));
-  const participants = [
-    { userId: ids.chair, role: 'chair' },
-    { userId: ids.secretary, role: 'secretary' },
-    { userId: ids.member1, role: 'member' },
-    { userId: ids.member2, role: 'member' },
-    { userId: ids.guest, role: 'guest' },
-  ];
-  const m = await buildMeeting(secretary, { agendaItems: 2, publish: true, participants, title: 'Phiên họp kiểm tra khả năng tiếp cận' });
+  server = await startTestServer({ seed: 'admin' });
+  const m = await buildMeeting(server, { members: 2, guests: 1, agendaItems: 2, title: 'Phiên họp kiểm tra khả năng tiếp cận' });
+  accounts = { member1: m.members[0], secretary: m.secretary, chair: m.chair, guest: m.guests[0], admin: ADMIN };
+  const secretary = await m.as('secretary');
   const doc = await upload(secretary, m.meetingId, m.itemIds[0], pdf('seed-1.pdf'), 'Báo cáo tình hình.pdf');
   const documentId = doc.body.id as number;
   const c = await secretary.post(`/api/meetings/${m.meetingId}/agenda/items/${m.itemIds[0]}/conclusions`, { text: 'Thống nhất thông qua báo cáo.', kind: 'decision' });
-  await secretary.post('/api/tasks', { meetingId: m.meetingId, conclusionId: c.body.id, title: 'Hoàn thiện báo cáo', owner: { kind: 'user', userId: ids.member1 }, deadline: inDays(10) });
+  await secretary.post('/api/tasks', { meetingId: m.meetingId, conclusionId: c.body.id, title: 'Hoàn thiện báo cáo', owner: { kind: 'user', userId: m.members[0].id }, deadline: inDays(10) });
   const id = m.meetingId;
   const cid = m.committeeId;
   visits = [
@@ -87,7 +83,7 @@ async function sweep(list: typeof visits, vp: 'tablet' | 'phone', locale: 'vi' |
     if (!page) {
       page = await newPage(browser, server.url, { viewport: VIEWPORTS[vp] });
       if (v.user) {
-        await login(page, v.user);
+        await loginAs(page, accounts[v.user]);
         if (locale === 'en') {
           await page.locator('ec-app header ec-language-switch button[lang="en"]').click();
           await page.locator('ec-app header nav a', { hasText: 'Meetings' }).waitFor();
