@@ -1,0 +1,111 @@
+import type { Server, Socket } from 'socket.io';
+import { PROTOCOL_VERSION } from '../../shared/protocol/realtime.js';
+import { authenticateCookie } from '../auth/sessions.js';
+import { ConnectionCaps, clientAddress, connectionLimits } from '../http/connection-caps.js';
+import { originAllowed } from '../http/security.js';
+import { meetingAccess } from '../meetings/meetings.access.js';
+import type { Presence } from './hub.presence.js';
+import { type HubContext, type SocketData, connectError, room, userRoom } from './hub.types.js';
+
+/**
+ * The handshake of every socket (the `io.use` middleware): Origin, session cookie, protocol version,
+ * connection caps per user and per address; what it admits is kept in `socket.data` (`SocketData`).
+ */
+export function handshake(ctx: HubContext) {
+  const { db, config } = ctx;
+  const socketCaps = new ConnectionCaps(() => ({ perUser: connectionLimits.socketsPerUser, perAddress: connectionLimits.socketsPerAddress }));
+  return (socket: Socket, next: (err?: Error) => void) => {
+    const h = socket.handshake;
+    const origin = h.headers.origin;
+    // Browsers always send Origin on a WebSocket/XHR handshake; a foreign one is a cross-site attempt
+    // riding on the cookie. Non-browser clients (tests, tools) send none and are allowed.
+    if (origin && !originAllowed(origin, h.headers.host, config)) return next(connectError('csrf', 'Foreign origin refused'));
+    const auth = authenticateCookie(db, h.headers.cookie, config.mfaRequiredRoles);
+    if (!auth) return next(connectError('unauthenticated', 'Sign in first'));
+    const version = (h.auth as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+    if (version !== PROTOCOL_VERSION) return next(connectError('protocol_mismatch', `Protocol version ${PROTOCOL_VERSION} required; reload the app`));
+    // One user (or one address) may not hold more than a few dozen sockets: each costs memory and a
+    // share of every broadcast. The slot is released when the socket disconnects.
+    const lease = socketCaps.acquire(auth.user.id, clientAddress(socket.request));
+    if (!lease) return next(connectError('rate_limited', 'Too many open connections; close other tabs or devices'));
+    (socket.data as SocketData) = { user: auth.user, tokenHash: auth.tokenHash, meetings: new Set(), cookie: h.headers.cookie, checkedAt: Date.now(), lease };
+    next();
+  };
+}
+
+/**
+ * Access taken away while sockets are open: an ended session (`session:ended`) disconnects its
+ * sockets; a changed meeting (`meeting:changed`) evicts from its room every socket whose user may
+ * no longer see it. Returns the unsubscribe function.
+ */
+export function followRevocations(ctx: HubContext, io: Server, epoch: string, presence: Pick<Presence, 'track'>): () => void {
+  const { db } = ctx;
+  const { track } = presence;
+  // A logout, a deactivation or a password reset closes the sockets of the ended sessions at once:
+  // pushes must not keep reaching a tablet whose user signed out.
+  const onSessionEnded = (e: { tokenHash: string } | { userId: number }) => {
+    if ('userId' in e) io.in(userRoom(e.userId)).disconnectSockets(true);
+    else for (const socket of io.sockets.sockets.values()) if ((socket.data as SocketData).tokenHash === e.tokenHash) socket.disconnect(true);
+  };
+  ctx.bus.on('session:ended', onSessionEnded);
+
+  // Membership changes take effect at once: after a meeting changed (participants removed, unpublished,
+  // cancelled), every socket in its room whose user may no longer see it leaves the room — on every
+  // connection they have — and is told so; no later push of that meeting reaches it. Participants
+  // removed by the change are told on their other sockets too (a tablet showing one of the meeting's
+  // documents without having joined its room), so every open view of the meeting can leave it.
+  const onMeetingChanged = ({ meetingId, removedUserIds = [] }: { meetingId: number; removedUserIds?: number[] }) => {
+    const members = io.sockets.adapter.rooms.get(room(meetingId));
+    const allowed = new Map<number, boolean>();
+    const told = new Set<string>();
+    const revoked = { meetingId, epoch, seq: null, data: { meetingId } };
+    for (const userId of removedUserIds) {
+      const sockets = io.sockets.adapter.rooms.get(userRoom(userId));
+      if (!sockets?.size) continue;
+      const first = io.sockets.sockets.get([...sockets][0]);
+      if (!first) continue;
+      try {
+        meetingAccess(db, (first.data as SocketData).user, meetingId);
+        allowed.set(userId, true);
+        continue;
+      } catch {
+        allowed.set(userId, false);
+      }
+      for (const id of [...sockets]) {
+        const socket = io.sockets.sockets.get(id);
+        if (!socket) continue;
+        const data = socket.data as SocketData;
+        socket.leave(room(meetingId));
+        if (data.meetings.delete(meetingId)) track(meetingId, data.user.id, -1);
+        socket.emit('meeting:access_revoked', revoked);
+        told.add(id);
+      }
+    }
+    if (!members?.size) return;
+    for (const id of [...members]) {
+      if (told.has(id)) continue;
+      const socket = io.sockets.sockets.get(id);
+      if (!socket) continue;
+      const data = socket.data as SocketData;
+      let ok = allowed.get(data.user.id);
+      if (ok === undefined) {
+        try {
+          meetingAccess(db, data.user, meetingId);
+          ok = true;
+        } catch {
+          ok = false;
+        }
+        allowed.set(data.user.id, ok);
+      }
+      if (ok) continue;
+      socket.leave(room(meetingId));
+      if (data.meetings.delete(meetingId)) track(meetingId, data.user.id, -1);
+      socket.emit('meeting:access_revoked', revoked);
+    }
+  };
+  ctx.bus.on('meeting:changed', onMeetingChanged);
+  return () => {
+    ctx.bus.off('session:ended', onSessionEnded);
+    ctx.bus.off('meeting:changed', onMeetingChanged);
+  };
+}

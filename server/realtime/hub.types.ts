@@ -1,0 +1,138 @@
+import type { Socket } from 'socket.io';
+import type { PushData, PushName } from '../../shared/protocol/socket-events.js';
+import type { Ack } from '../../shared/protocol/common.js';
+import { type ErrorCode, isErrorCode } from '../../shared/protocol/errors.js';
+import type { CommandPayload, CommandResult, CommandSpec, CommandTable } from '../../shared/protocol/realtime.js';
+import type { Server } from 'socket.io';
+import type { AuthUser } from '../auth/sessions.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import type { Lease } from '../http/connection-caps.js';
+import type { Logger } from '../log.js';
+import type { MeetingAccess } from '../meetings/meetings.access.js';
+import type { EventBus } from '../events.js';
+
+/**
+ * The Socket.IO hub's vocabulary, shared by its parts (hub.ts wires them): tunables, the types a
+ * domain's socket handlers see, what each socket carries, room names and acknowledgement helpers.
+ */
+
+/** Tunables of the hub; tests and benchmarks may change them before the server starts. */
+export const hubOptions = {
+  /** Commands per socket per window; beyond it the socket gets `rate_limited` acks. */
+  ratePoints: 40,
+  rateWindowSeconds: 1,
+  /** Largest Socket.IO message accepted (bytes). */
+  maxMessageBytes: 64 * 1024,
+  /** Acks of non-persisted commands remembered for retries (per process). */
+  memoryAckCache: 20_000,
+  /**
+   * How often (ms) a socket's session is checked again before a command: after a logout, an expiry or
+   * a deactivation the next command is refused with `unauthenticated` and the socket is closed.
+   */
+  sessionRecheckMs: 30_000,
+  /**
+   * A room push goes out to at most this many sockets per event-loop turn. Writing one frame costs
+   * 15–30 µs per socket (a syscall and the stream's bookkeeping), so a push to a 1,000-socket room
+   * sent in one go would hold the loop for 15–30 ms and every command arriving meanwhile (a ballot)
+   * would wait. In slices, commands are served between them. Order per room is kept (FIFO).
+   */
+  broadcastSlice: 25,
+  /**
+   * Presence pushes of a meeting are coalesced: at most one `presence:changed` per this many ms
+   * (the first at once), listing every user whose state changed since the last one. When a
+   * 1,000-member assembly connects at the start, that is a few dozen room pushes, not a thousand.
+   */
+  presenceCoalesceMs: 250,
+};
+
+/** What a command handler receives besides its parsed payload. */
+export interface CommandContext {
+  /** The authenticated caller (from the session cookie at the handshake). */
+  user: AuthUser;
+  socket: Socket;
+  /** A child logger with the socket id, user id and event. Never log payloads of ballots. */
+  log: Logger;
+  ctx: HubContext;
+  hub: RealtimeHub;
+  /**
+   * `meetingAccess()` for the caller: throws `not_found` when the meeting is not visible to them.
+   * Check `canChair` / `canManage` / `canVote` on the result for finer rules.
+   */
+  access(meetingId: number): MeetingAccess;
+  /**
+   * Runs `fn` in one synchronous SQLite transaction and, for an authoritative command with a
+   * `commandId`, records the command and its successful acknowledgement (`fn`'s return value) in
+   * the same transaction: a retry after a crash is then answered without applying it twice.
+   * Return the value `tx` returned from the handler.
+   */
+  tx<T>(fn: (db: Db) => T): T;
+}
+
+export type CommandHandler<C extends CommandSpec> = (payload: CommandPayload<C>, c: CommandContext) => CommandResult<C> | Promise<CommandResult<C>>;
+
+/** Handlers for every command of a table. */
+export type Handlers<T extends CommandTable> = { [K in keyof T]: CommandHandler<T[K]> };
+
+/**
+ * A domain's part of the meeting snapshot sent with every `meeting:join` ack (under its name).
+ * Runs synchronously so the snapshot is consistent with the room's `seq`.
+ */
+export type SnapshotProvider = (meetingId: number, access: MeetingAccess, user: AuthUser) => unknown;
+
+/** The realtime hub: one Socket.IO server, one room per meeting. */
+export interface RealtimeHub {
+  io: Server;
+  /** This server run's id; pushes carry it so clients detect a restart. */
+  epoch: string;
+  /**
+   * Registers the handlers of a command table through the one wrapper: validation, rate limit,
+   * dedupe by `commandId`, error funnel, logging.
+   */
+  commands<T extends CommandTable>(table: T, handlers: Handlers<T>): void;
+  /** Adds a domain's part to the `meeting:join` snapshot. */
+  snapshot(domain: string, provider: SnapshotProvider): void;
+  /**
+   * Pushes `data` to everyone in the meeting's room, stamped with the next `seq`. Call after the
+   * transaction. Large rooms are served in slices across event-loop turns (see
+   * `hubOptions.broadcastSlice`), in `seq` order; the sockets of `first` users (e.g. the chair
+   * waiting for a final count) are served in the first slice. Sockets that join after the call get
+   * the change in their snapshot instead.
+   */
+  broadcast<E extends PushName>(meetingId: number, event: E, data: PushData<E>, opts?: { first?: Iterable<number> }): void;
+  /** Pushes `data` to every socket of one user (not sequenced), e.g. a private confirmation. */
+  toUser<E extends PushName>(userId: number, event: E, data: PushData<E>): void;
+  /** The current `seq` of a meeting room in this epoch. */
+  seq(meetingId: number): number;
+  /** Users with at least one socket joined to the meeting room. */
+  online(meetingId: number): Set<number>;
+  /** Called when a user's presence in a meeting room changes (also emitted on ctx.bus). */
+  onPresence(fn: (meetingId: number, userId: number, online: boolean) => void): void;
+}
+
+/** What the hub keeps on each socket from its handshake (`socket.data`). */
+export type SocketData = { user: AuthUser; tokenHash: string; meetings: Set<number>; cookie: string | undefined; checkedAt: number; lease: Lease };
+
+/** What the hub needs of the app (server/context.ts `AppContext` has it all; the hub never imports it). */
+export interface HubContext {
+  db: Db;
+  config: Config;
+  log: Logger;
+  bus: EventBus;
+}
+
+/** The Socket.IO room of a meeting's joined sockets. */
+export const room = (meetingId: number) => `meeting:${meetingId}`;
+/** The Socket.IO room of every socket of one user. */
+export const userRoom = (userId: number) => `user:${userId}`;
+
+/** A failed acknowledgement; a code outside the closed list (a bug) leaves as `internal`. */
+export function fail(code: ErrorCode, message: string): Ack<never> {
+  if (!isErrorCode(code)) return { ok: false, error: { code: 'internal', message: 'Internal error' } };
+  return { ok: false, error: { code, message } };
+}
+
+/** A handshake refusal: the client's `connect_error` carries `{ code, message }`. */
+export function connectError(code: ErrorCode, message: string): Error {
+  return Object.assign(new Error(message), { data: { code, message } });
+}
