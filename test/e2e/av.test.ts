@@ -58,7 +58,9 @@ describe('smart-room audio/video in the browser', { shuffle: false }, () => {
   };
 
   beforeAll(async () => {
-    srv = await startTestServer();
+    // Still the demo seed (its room station room1): converted to factories (buildRoomStation) the floor test hung
+    // on this loaded machine where this version passes; see the #13 report.
+    srv = await startTestServer({ seed: 'demo' });
     ids = await userIds(await srv.login('admin'));
     browser = await launchBrowser({ fakeMedia: true, args: ['--autoplay-policy=no-user-gesture-required'] });
   }, 60_000);

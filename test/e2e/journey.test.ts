@@ -19,7 +19,8 @@ let browser: Browser;
 let ids: Record<string, number>;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // Still the demo seed: the factories version (branch tests-c-journey-wip) was not run in time; see the #13 report.
+  server = await startTestServer({ seed: 'demo' });
   ids = await userIds(await server.login('admin'));
   browser = await launchBrowser();
 }, 60_000);
