@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldText } from '../../shared/rules/fold.js';
-import { type HttpClient, type TestServer, inDays, startTestServer, userIds } from '../helpers/server.js';
+import { buildMeeting } from '../helpers/factories.js';
+import { type HttpClient, type TestServer, inDays, startTestServer } from '../helpers/server.js';
 import { pdf, upload } from './documents-helpers.js';
 import { type Corpus, DOC_TITLES, SEARCH_CASES, type Target, buildSearchCorpus, evaluate, rankedThings } from './search-corpus.js';
 
@@ -43,15 +44,17 @@ describe('search over the seed articles, the 451-page pack, meetings and agenda 
   };
 
   beforeAll(async () => {
-    s = await startTestServer({ config: { documents: { maxBytes: 8 * 1024 * 1024, pdfTimeoutMs: 120_000, pdfMaxHeapMb: 512 } } as never });
-    secretary = await s.login('secretary');
-    ids = await userIds(await s.login('admin'));
+    s = await startTestServer({ seed: 'admin', config: { documents: { maxBytes: 8 * 1024 * 1024, pdfTimeoutMs: 120_000, pdfMaxHeapMb: 512 } } as never });
+    // The committee and its people; the corpus's meetings are the secretary's own (its built meeting stays a draft).
+    const b = await buildMeeting(s, { members: 2, agendaItems: 0, publish: false, title: 'Bản nháp' });
+    secretary = await b.as('secretary');
+    ids = { member5: b.members[0].id, member6: b.members[1].id };
     corpus = await buildSearchCorpus(secretary, [
       { userId: ids.member5, role: 'member' },
       { userId: ids.member6, role: 'member' },
     ]);
-    member = await s.login('member5');
-    other = await s.login('member6');
+    member = await b.as('member', 0);
+    other = await b.as('member', 1);
   }, 180_000);
   afterAll(() => s.close());
 

@@ -26,7 +26,7 @@ describe('attacker: signatures are bound to the person the certificate names', (
   let chair: HttpClient;
   const CHAIR_PIN = '864209';
   beforeAll(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ seed: 'admin' });
     m = await buildMeeting(s, { members: 1, agendaItems: 1 });
     admin = await s.login('admin');
     chair = await m.as('chair');
