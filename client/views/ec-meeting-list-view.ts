@@ -6,9 +6,10 @@ import { customElement, property, state } from 'lit/decorators.js';
 import type { Locale, Me } from '../../shared/protocol/auth.js';
 import type { MeetingSummary } from '../../shared/protocol/meetings.js';
 import type { MeetingList } from '../services/types.js';
-import { ApiError, type Api } from '../services/api.js';
+import type { Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatSpan } from '../services/format.js';
+import { Loader } from '../services/loader.js';
 import { modeLabel, roleLabel, statusLabel } from '../services/labels.js';
 import { navigate } from '../services/router.js';
 import { sharedRealtime } from '../services/socket.js';
@@ -122,9 +123,7 @@ export class EcMeetingListView extends LitElement {
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
 
   @state() private tab: Tab = 'upcoming';
-  @state() private meetings: MeetingSummary[] | null = null;
-  @state() private error: ApiError | null = null;
-  #seq = 0;
+  #meetings = new Loader(this, async () => (await this.api.get<MeetingList>('/api/meetings', { scope: this.tab })).meetings);
   #unsubscribe: (() => void) | null = null;
 
   override connectedCallback(): void {
@@ -145,16 +144,8 @@ export class EcMeetingListView extends LitElement {
     this.#unsubscribe = null;
   }
 
-  async #load(quiet = false) {
-    const seq = ++this.#seq;
-    if (!quiet) this.meetings = null;
-    this.error = null;
-    try {
-      const r = await this.api.get<MeetingList>('/api/meetings', { scope: this.tab });
-      if (seq === this.#seq) this.meetings = r.meetings;
-    } catch (e) {
-      if (seq === this.#seq) this.error = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
-    }
+  #load(quiet = false) {
+    return this.#meetings.load({ keepValue: quiet });
   }
 
   #select(t: Tab) {
@@ -201,13 +192,15 @@ export class EcMeetingListView extends LitElement {
   }
 
   #list() {
-    if (this.error)
+    const meetings = this.#meetings.value;
+    const error = this.#meetings.error;
+    if (error)
       return html`<div class="error" role="alert">
-        ${this.error.code === 'network' ? msg('Không kết nối được máy chủ.', { id: 'app.networkError' }) : msg('Không tải được danh sách cuộc họp.', { id: 'meetings.loadFailed' })}
+        ${error.code === 'network' ? msg('Không kết nối được máy chủ.', { id: 'app.networkError' }) : msg('Không tải được danh sách cuộc họp.', { id: 'meetings.loadFailed' })}
         <button @click=${() => void this.#load()}>${msg('Thử lại', { id: 'app.retry' })}</button>
       </div>`;
-    if (!this.meetings) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
-    if (this.meetings.length === 0)
+    if (!meetings) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
+    if (meetings.length === 0)
       return html`<div class="card state" data-testid="meetings-empty">
         ${this.tab === 'upcoming'
           ? msg('Không có cuộc họp sắp diễn ra.', { id: 'meetings.empty.upcoming' })
@@ -216,7 +209,7 @@ export class EcMeetingListView extends LitElement {
             : msg('Chưa có cuộc họp nào đã qua.', { id: 'meetings.empty.past' })}
       </div>`;
     return html`<ul data-testid="meeting-list">
-      ${this.meetings.map(
+      ${meetings.map(
         (m) => html`<li class="card ${m.status}" data-meeting-id=${m.id}>
           <a href="/meetings/${m.id}">
             <span class="title">${m.title}</span>

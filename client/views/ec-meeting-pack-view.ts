@@ -7,8 +7,9 @@ import type { DocumentInfo, MeetingPack } from '../../shared/protocol/documents.
 import type { Meeting } from '../../shared/protocol/meetings.js';
 import '../components/ec-document-editor.js';
 import '../components/ec-document-upload.js';
-import { ApiError, type Api } from '../services/api.js';
+import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
+import { Loader } from '../services/loader.js';
 import { sharedStyles } from '../styles/shared.js';
 
 /**
@@ -87,9 +88,14 @@ export class EcMeetingPackView extends LitElement {
   @property({ attribute: false }) params: Record<string, string> = {};
   @consume({ context: apiContext }) private api!: Api;
 
-  @state() private meeting: Meeting | null = null;
-  @state() private pack: MeetingPack | null = null;
-  @state() private error: ApiError | null = null;
+  #data = new Loader(this, async () => {
+    const id = this.params.id;
+    const [meeting, pack] = await Promise.all([this.api.get<Meeting>(`/api/meetings/${id}`), this.api.get<MeetingPack>(`/api/meetings/${id}/documents`)]);
+    // The reader opens a document next: fetch the viewer's code and pdf.js worker while idle.
+    const idle = window.requestIdleCallback ?? ((fn: () => void) => setTimeout(fn, 200));
+    idle(() => void import('./ec-document-view.js').then(() => import('../components/ec-pdf-viewer.js')).then((m) => m.prewarmViewer()));
+    return { meeting, pack };
+  });
   @state() private editing: number | null = null;
 
   override connectedCallback(): void {
@@ -97,19 +103,9 @@ export class EcMeetingPackView extends LitElement {
     void this.#load();
   }
 
-  async #load() {
-    this.error = null;
-    try {
-      const id = this.params.id;
-      const [meeting, pack] = await Promise.all([this.api.get<Meeting>(`/api/meetings/${id}`), this.api.get<MeetingPack>(`/api/meetings/${id}/documents`)]);
-      this.meeting = meeting;
-      this.pack = pack;
-      // The reader opens a document next: fetch the viewer's code and pdf.js worker while idle.
-      const idle = window.requestIdleCallback ?? ((fn: () => void) => setTimeout(fn, 200));
-      idle(() => void import('./ec-document-view.js').then(() => import('../components/ec-pdf-viewer.js')).then((m) => m.prewarmViewer()));
-    } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
-    }
+  #load() {
+    // A retry keeps what was shown (as before: only the error goes away).
+    return this.#data.load({ keepValue: true });
   }
 
   #accessBadge(d: DocumentInfo) {
@@ -119,18 +115,19 @@ export class EcMeetingPackView extends LitElement {
   }
 
   override render() {
-    if (this.error) {
+    const error = this.#data.error;
+    if (error) {
       return html`<div class="page"><p class="error" role="alert">
-          ${this.error.status === 404
+          ${error.status === 404
             ? msg('Không tìm thấy phiên họp.', { id: 'documents.pack.notFound' })
-            : this.error.code === 'network'
+            : error.code === 'network'
               ? msg('Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.', { id: 'documents.pack.network' })
-              : this.error.message}
+              : error.message}
         </p>
         <button @click=${() => this.#load()}>${msg('Thử lại', { id: 'documents.viewer.retry' })}</button></div>`;
     }
-    const m = this.meeting;
-    const pack = this.pack;
+    const m = this.#data.value?.meeting;
+    const pack = this.#data.value?.pack;
     if (!m || !pack) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải bộ tài liệu…', { id: 'documents.pack.loading' })}</div>`;
     const manage = m.canManage;
     const total = pack.items.reduce((n, i) => n + i.documents.length, 0);

@@ -7,6 +7,7 @@ import type { Task } from '../../shared/protocol/tasks.js';
 import '../components/ec-task-card.js';
 import { type Api, ApiError } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
+import { Loader } from '../services/loader.js';
 import { sharedRealtime } from '../services/socket.js';
 import { sharedStyles } from '../styles/shared.js';
 
@@ -62,8 +63,7 @@ export class EcMyTasksView extends LitElement {
   @property({ attribute: false }) params: Record<string, string> = {};
   @consume({ context: apiContext }) private api!: Api;
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
-  @state() private tasks: Task[] | null = null;
-  @state() private error = false;
+  #tasks = new Loader(this, async () => (await this.api.get<{ tasks: Task[] }>('/api/tasks/mine')).tasks);
   @state() private notice: TaskActionOutcome | null = null;
 
   #unsubscribe: (() => void) | null = null;
@@ -83,14 +83,8 @@ export class EcMyTasksView extends LitElement {
     this.#unsubscribe = null;
   }
 
-  private async load() {
-    try {
-      this.tasks = (await this.api.get<{ tasks: Task[] }>('/api/tasks/mine')).tasks;
-      this.error = false;
-    } catch {
-      this.error = true;
-    }
-  }
+  /** Refreshes in place: the list (or the error) stays until the new result arrives. */
+  private load = () => this.#tasks.load({ keepValue: true, keepError: true });
 
   private async onAction(e: CustomEvent<{ action: string; taskId: number; comment: string; percent?: number }>) {
     this.notice = await runTaskAction(this.api, e.detail);
@@ -98,16 +92,17 @@ export class EcMyTasksView extends LitElement {
   }
 
   override render() {
+    const tasks = this.#tasks.value;
     return html`<div class="page">
       <h1>${msg('Nhiệm vụ của tôi', { id: 'tasks.mine' })}</h1>
       ${renderTaskOutcome(this.notice)}
-      ${this.error
+      ${this.#tasks.error
         ? html`<p class="error" role="alert">${msg('Không tải được danh sách nhiệm vụ.', { id: 'tasks.loadError' })} <button class="secondary" @click=${this.load}>${msg('Thử lại', { id: 'tasks.retry' })}</button></p>`
-        : !this.tasks
+        : !tasks
           ? html`<p class="state"><span class="spinner"></span> ${msg('Đang tải…', { id: 'tasks.loading' })}</p>`
-          : this.tasks.length === 0
+          : tasks.length === 0
             ? html`<p class="muted">${msg('Bạn không có nhiệm vụ nào.', { id: 'tasks.empty' })}</p>`
-            : html`<div class="list" @ec-task-action=${this.onAction}>${this.tasks.map((t) => html`<ec-task-card .task=${t} .locale=${this.locale}></ec-task-card>`)}</div>`}
+            : html`<div class="list" @ec-task-action=${this.onAction}>${tasks.map((t) => html`<ec-task-card .task=${t} .locale=${this.locale}></ec-task-card>`)}</div>`}
     </div>`;
   }
 }
