@@ -1,7 +1,8 @@
 import type { AttendanceEntry, LiveSnapshot } from '../../shared/protocol/live.js';
 import type { CommandInput, CommandResult, MeetingAccessInfo } from '../../shared/protocol/realtime.js';
 import type { CommandName, Commands } from '../../shared/protocol/socket-events.js';
-import { type MeetingChannel, type RealtimeClient, type SocketState } from './socket.js';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { type MeetingChannel, type RealtimeClient, type SocketState, sharedRealtime } from './socket.js';
 
 /** Commands of the live domain that take the meeting id (the session adds it). */
 type LiveCommand = Extract<CommandName, `attendance:${string}` | `meeting:${'open' | 'pause' | 'resume' | 'close'}` | `agenda:${string}` | `speaker:${string}` | `presenter:${string}`>;
@@ -103,5 +104,36 @@ export class LiveSession extends EventTarget {
 
   #changed(): void {
     this.dispatchEvent(new Event('change'));
+  }
+}
+
+/**
+ * The live session of a view, one way for every live view (member, chair console, room display):
+ * opened when the view connects (for the meeting `meetingId()` names then), closed when it
+ * disconnects, and every change of the session calls `onChange` (by default: render again).
+ */
+export class LiveSessionController implements ReactiveController {
+  /** The open session while the view is connected, else null. */
+  session: LiveSession | null = null;
+  #onChange = () => this.onChange();
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly meetingId: () => number,
+    private readonly onChange: () => void = () => host.requestUpdate(),
+  ) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    this.session = new LiveSession(sharedRealtime(), this.meetingId());
+    this.session.addEventListener('change', this.#onChange);
+    this.host.requestUpdate();
+  }
+
+  hostDisconnected(): void {
+    this.session?.removeEventListener('change', this.#onChange);
+    this.session?.close();
+    this.session = null;
   }
 }

@@ -11,8 +11,7 @@ import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
 import { roleLabel, statusLabel } from '../services/labels.js';
 import { errorText } from '../services/errors.js';
-import { LiveSession } from '../services/live.js';
-import { sharedRealtime } from '../services/socket.js';
+import { type LiveSession, LiveSessionController } from '../services/live.js';
 import { attendanceLabel, connectionBanner, kindLabel, liveStyles, presenterOffline } from './live-shared.js';
 
 /**
@@ -186,7 +185,10 @@ export class EcChairConsoleView extends LitElement {
   @property({ attribute: false }) params: Record<string, string> = {};
   @property({ attribute: false }) query = new URLSearchParams();
 
-  @state() private session: LiveSession | null = null;
+  #live = new LiveSessionController(this, () => Number(this.params.id), () => this.#onChange());
+  private get session(): LiveSession | null {
+    return this.#live.session;
+  }
   @state() private error = '';
   @state() private busy = false;
   @state() private overrideReason = '';
@@ -218,16 +220,7 @@ export class EcChairConsoleView extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.session = new LiveSession(sharedRealtime(), Number(this.params.id));
-    this.session.addEventListener('change', this.#onChange);
     this.#loadPack('open');
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.session?.removeEventListener('change', this.#onChange);
-    this.session?.close();
-    this.session = null;
   }
 
   async #run(fn: () => Promise<unknown>) {

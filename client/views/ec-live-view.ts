@@ -17,7 +17,7 @@ import { formatDateTime } from '../services/format.js';
 import { fillBelowHeader } from '../styles/document-page.js';
 import { statusLabel } from '../services/labels.js';
 import { errorText } from '../services/errors.js';
-import { LiveSession } from '../services/live.js';
+import { type LiveSession, LiveSessionController } from '../services/live.js';
 import { sharedRealtime } from '../services/socket.js';
 import { VotesSession } from '../services/votes.js';
 import { attendanceLabel, connectionBanner, kindLabel, liveStyles, presenterOffline } from './live-shared.js';
@@ -51,7 +51,10 @@ export class EcLiveView extends LitElement {
   @consume({ context: meContext, subscribe: true }) private me: Me | null = null;
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
 
-  @state() private session: LiveSession | null = null;
+  #live = new LiveSessionController(this, () => Number(this.params.id), () => this.#sync());
+  private get session(): LiveSession | null {
+    return this.#live.session;
+  }
   /** The meeting's votes and delegations, shared by the vote panel and the delegation card. */
   @state() private votes: VotesSession | null = null;
   @state() private error = '';
@@ -74,7 +77,6 @@ export class EcLiveView extends LitElement {
   @query('ec-pdf-viewer') private viewerQuery!: EcPdfViewer | null;
   /** Fixed when the view opens: the watermark says when this copy was looked at. */
   #openedAt = new Date().toISOString();
-  #onChange = () => this.#sync();
   #fill: ReturnType<typeof fillBelowHeader> | null = null;
   /** A presenter:show is in flight / another position waits to be sent after it (coalesced). */
   #sending = false;
@@ -88,8 +90,6 @@ export class EcLiveView extends LitElement {
     const id = Number(this.params.id);
     this.following = localStorage.getItem(`ec-follow-${id}`) !== 'false';
     this.panelOpen = localStorage.getItem('ec-live-panel') === 'open';
-    this.session = new LiveSession(sharedRealtime(), id);
-    this.session.addEventListener('change', this.#onChange);
     this.votes = new VotesSession(this.api, sharedRealtime(), id);
     this.api
       .get<MeetingPack>(`/api/meetings/${id}/documents`)
@@ -102,9 +102,6 @@ export class EcLiveView extends LitElement {
     super.disconnectedCallback();
     this.#fill?.stop();
     this.#fill = null;
-    this.session?.removeEventListener('change', this.#onChange);
-    this.session?.close();
-    this.session = null;
     this.votes?.close();
     this.votes = null;
   }

@@ -5,8 +5,7 @@ import '../components/ec-live-timer.js';
 import '../components/ec-quorum-badge.js';
 import '../components/ec-vote-board.js';
 import { statusLabel } from '../services/labels.js';
-import { LiveSession } from '../services/live.js';
-import { sharedRealtime } from '../services/socket.js';
+import { type LiveSession, LiveSessionController } from '../services/live.js';
 import { connectionBanner, kindLabel, liveStyles } from './live-shared.js';
 
 /**
@@ -93,20 +92,9 @@ export class EcRoomDisplayView extends LitElement {
 
   @property({ attribute: false }) params: Record<string, string> = {};
   @property({ attribute: false }) query = new URLSearchParams();
-  @state() private session: LiveSession | null = null;
-  #onChange = () => this.requestUpdate();
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.session = new LiveSession(sharedRealtime(), Number(this.params.id));
-    this.session.addEventListener('change', this.#onChange);
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.session?.removeEventListener('change', this.#onChange);
-    this.session?.close();
-    this.session = null;
+  #live = new LiveSessionController(this, () => Number(this.params.id));
+  private get session(): LiveSession | null {
+    return this.#live.session;
   }
 
   override render() {
