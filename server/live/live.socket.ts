@@ -18,7 +18,6 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
 
   hub.snapshot('live', (meetingId) => live.liveSnapshot(db, meetingId, hub.online(meetingId)));
 
-
   /** Authorize + one transaction + pushes of what changed (+ the floor on ctx.bus when it moved). */
   function run<T>(c: CommandContext, meetingId: number, changes: Change[], fn: (d: Db, a: MeetingAccess) => T): T {
     const a = c.access(meetingId);
