@@ -3,7 +3,8 @@ import { CommandError, RealtimeClient } from '../../client/services/socket.js';
 import { readAgenda } from '../../server/agenda/agenda.service.js';
 import { agendaForPush } from '../../server/live/live.repo.js';
 import { speakingTimes } from '../../server/live/live.service.js';
-import { type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
+import { type BuiltMeeting, type BuiltUser, buildCommitteeMeeting, buildMeeting, usersByName } from '../helpers/factories.js';
+import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected } from '../helpers/socket.js';
 import { pdf, upload } from './documents-helpers.js';
 
@@ -21,28 +22,41 @@ async function err(p: Promise<{ ok: boolean; error?: { code: string } }>): Promi
 
 describe('live meeting over Socket.IO', () => {
   let srv: TestServer;
-  let ids: Record<string, number>;
   const sockets: TestSocket[] = [];
+  /** The people of the running test's committee (set by `meeting`) by name, their ids and signed-in clients. */
+  let built: BuiltMeeting;
+  let people: Record<string, BuiltUser> = {};
+  let ids: Record<string, number> = {};
   const cookies = new Map<string, Awaited<ReturnType<TestServer['login']>>>();
 
   async function sock(username: string): Promise<TestSocket> {
-    if (!cookies.has(username)) cookies.set(username, await srv.login(username));
+    if (!cookies.has(username)) cookies.set(username, await built.login(people[username]));
     const s = await connected(connectSocket(srv.url, cookies.get(username)!));
     sockets.push(s);
     return s;
   }
 
-  /** A fresh published meeting (chair, secretary, member1..12 from the committee) with everyone's socket joined. */
-  async function meeting(users = ['chair', 'secretary', 'member1', 'member2'], agendaItems = 3) {
-    const secretaryHttp = cookies.get('secretary') ?? (await srv.login('secretary'));
-    cookies.set('secretary', secretaryHttp);
-    const m = await buildMeeting(secretaryHttp, { agendaItems, publish: true });
+  /**
+   * A fresh published meeting of a committee of its own (chair, secretary, member1..`members`, guest1..`guests`)
+   * with the sockets of `users` joined.
+   */
+  async function meeting(users = ['chair', 'secretary', 'member1', 'member2'], agendaItems = 3, opts: { members?: number; guests?: number } = {}) {
+    const m = await buildMeeting(srv, { members: opts.members ?? 2, guests: opts.guests ?? 0, agendaItems, publish: true });
+    built = m;
+    people = usersByName(m);
+    ids = Object.fromEntries(Object.entries(people).map(([k, u]) => [k, u.id]));
+    cookies.clear();
     const s: Record<string, TestSocket> = {};
     for (const u of users) {
       s[u] = await sock(u);
       await ok(s[u].cmd('meeting:join', { meetingId: m.meetingId }));
     }
-    return { ...m, s };
+    return { ...m, built: m, s, secretaryHttp: await secretary() };
+  }
+  /** The running test's secretary, signed in once. */
+  async function secretary() {
+    if (!cookies.has('secretary')) cookies.set('secretary', await built.login(people.secretary));
+    return cookies.get('secretary')!;
   }
 
   /** Checks in `n` voters (member1..n) through the secretary. */
@@ -51,8 +65,7 @@ describe('live meeting over Socket.IO', () => {
   }
 
   beforeAll(async () => {
-    srv = await startTestServer();
-    ids = await userIds(await srv.login('admin'));
+    srv = await startTestServer({ seed: 'admin' });
   });
   afterAll(async () => {
     for (const s of sockets) s.close();
@@ -60,7 +73,7 @@ describe('live meeting over Socket.IO', () => {
   });
 
   it('the join snapshot has the meeting, agenda, attendance with quorum, speakers and presenter', async () => {
-    const { meetingId, s } = await meeting(['member1']);
+    const { meetingId, s } = await meeting(['member1'], 3, { members: 12 });
     const join = await ok(s.member1.cmd('meeting:join', { meetingId }));
     expect(join.snapshot.live).toMatchObject({
       meeting: { id: meetingId, status: 'published' },
@@ -74,20 +87,16 @@ describe('live meeting over Socket.IO', () => {
   });
 
   it('join snapshots never serve stale attendance: a check-in, a renamed participant and a changed participant list show in the next join', async () => {
-    const { meetingId, s } = await meeting(['secretary', 'member3']);
+    const { meetingId, s } = await meeting(['secretary', 'member3'], 3, { members: 5 });
     const attendanceOf = async () => (await ok(s.member3.cmd('meeting:join', { meetingId }))).snapshot.live.attendance.attendance as any[];
     const first = await attendanceOf();
     expect(await attendanceOf()).toEqual(first);
     await ok(s.secretary.cmd('attendance:check_in', { meetingId, userId: ids.member3, mode: 'in_room' }));
     expect((await attendanceOf()).find((e) => e.userId === ids.member3).status).toBe('in_room');
     const admin = await srv.login('admin');
-    const name = (await admin.get('/api/users')).body.users.find((u: any) => u.id === ids.member4).fullName as string;
-    try {
-      await admin.patch(`/api/users/${ids.member4}`, { fullName: 'Ân Văn Đổi Tên' });
-      expect((await attendanceOf()).find((e) => e.userId === ids.member4).fullName).toBe('Ân Văn Đổi Tên');
-    } finally {
-      await admin.patch(`/api/users/${ids.member4}`, { fullName: name });
-    }
+    expect((await attendanceOf()).find((e) => e.userId === ids.member4).fullName).toBe(people.member4.fullName);
+    await admin.patch(`/api/users/${ids.member4}`, { fullName: 'Ân Văn Đổi Tên' });
+    expect((await attendanceOf()).find((e) => e.userId === ids.member4).fullName).toBe('Ân Văn Đổi Tên');
     const secretary = cookies.get('secretary')!;
     const m = (await secretary.get(`/api/meetings/${meetingId}`)).body;
     const participants = m.participants.filter((p: any) => p.userId !== ids.member5).map((p: any) => ({ userId: p.userId, role: p.role, canVote: p.canVote }));
@@ -98,7 +107,7 @@ describe('live meeting over Socket.IO', () => {
   });
 
   it('attendance: self check-in in the room or remote, absence with a reason, secretary checks in and records a proxy; quorum follows', async () => {
-    const { meetingId, s } = await meeting();
+    const { meetingId, s } = await meeting(undefined, 3, { members: 12 });
     const a1 = await ok(s.member1.cmd('attendance:check_in', { meetingId, mode: 'remote' }));
     expect(a1.attendance.find((e: any) => e.userId === ids.member1).status).toBe('remote');
     await ok(s.member2.cmd('attendance:mark_absent', { meetingId, reason: 'Đi công tác' }));
@@ -118,22 +127,24 @@ describe('live meeting over Socket.IO', () => {
   });
 
   it('a member or a guest cannot check in someone else or record a proxy (forbidden); a non-participant gets not_found', async () => {
-    const { meetingId, s } = await meeting(['member1']);
+    // The guest is invited to `guestsMeeting` only; `meetingId` is another meeting of the committee, without the guest.
+    const { meetingId: guestsMeeting, s } = await meeting(['member1'], 3, { members: 3, guests: 1 });
+    const participants = (['chair', 'member1', 'member2', 'member3'] as const).map((u) => ({ user: people[u], role: u === 'chair' ? ('chair' as const) : ('member' as const) }));
+    const { meetingId } = await buildCommitteeMeeting(built, { publish: true, participants, secretary: await secretary() });
+    await ok(s.member1.cmd('meeting:join', { meetingId }));
     expect(await err(s.member1.cmd('attendance:check_in', { meetingId, userId: ids.member2, mode: 'in_room' }))).toBe('forbidden');
     expect(await err(s.member1.cmd('attendance:set_proxy', { meetingId, userId: ids.member3, holderId: ids.member2, reason: 'x' }))).toBe('forbidden');
-    // the guest is invited to the demo meeting 1 only
     const guest = await sock('guest');
-    expect(await err(guest.cmd('attendance:check_in', { meetingId: 1, userId: ids.member1, mode: 'in_room' }))).toBe('forbidden');
+    expect(await err(guest.cmd('attendance:check_in', { meetingId: guestsMeeting, userId: ids.member1, mode: 'in_room' }))).toBe('forbidden');
     expect(await err(guest.cmd('attendance:check_in', { meetingId, mode: 'in_room' }))).toBe('not_found');
-    const join = await ok(guest.cmd('meeting:join', { meetingId: 1 }));
+    const join = await ok(guest.cmd('meeting:join', { meetingId: guestsMeeting }));
     expect(join.snapshot.live.attendance.attendance.find((e: any) => e.userId === ids.member1).status).toBeNull();
   });
 
   it('commands for another meeting are refused with not_found and change nothing there', async () => {
-    const a = await meeting(['chair']);
-    const secretaryHttp = cookies.get('secretary')!;
+    const a = await meeting(['chair'], 3, { members: 1 });
     // A meeting the chair is not on (only the secretary and member1).
-    const other = await buildMeeting(secretaryHttp, { agendaItems: 2, publish: true, participants: [{ userId: ids.member1, role: 'member' }] });
+    const other = await buildCommitteeMeeting(built, { publish: true, agendaItems: 2, participants: [{ user: people.member1, role: 'member' }], secretary: await secretary() });
     const before = await ok((await sock('secretary')).cmd('meeting:join', { meetingId: other.meetingId }));
     for (const [event, payload] of [
       ['meeting:open', { meetingId: other.meetingId, overrideReason: 'x' }],
@@ -150,7 +161,7 @@ describe('live meeting over Socket.IO', () => {
   });
 
   it('meeting:open needs the chair and a quorum, or an override reason that is recorded; the first item becomes current', async () => {
-    const { meetingId, itemIds, s } = await meeting();
+    const { meetingId, itemIds, s } = await meeting(undefined, 3, { members: 12 });
     expect(await err(s.member1.cmd('meeting:open', { meetingId }))).toBe('forbidden');
     expect(await err(s.chair.cmd('meeting:open', { meetingId }))).toBe('no_quorum');
     await checkInMembers(s.secretary, meetingId, 7);
@@ -161,13 +172,13 @@ describe('live meeting over Socket.IO', () => {
     await s.member2.waitFor('meeting:changed', (d) => d.status === 'live');
     expect(await err(s.chair.cmd('meeting:open', { meetingId }))).toBe('invalid_state');
 
-    const second = await meeting(['chair']);
+    const second = await meeting(['chair'], 3, { members: 1 });
     const forced = await ok(second.s.chair.cmd('meeting:open', { meetingId: second.meetingId, overrideReason: 'Họp khẩn theo chỉ đạo' }));
     expect(forced).toMatchObject({ status: 'live', openOverrideReason: 'Họp khẩn theo chỉ đạo' });
   });
 
   it('pause, resume and close move the meeting status; a closed meeting refuses further commands', async () => {
-    const { meetingId, s } = await meeting(['chair', 'member1']);
+    const { meetingId, s } = await meeting(['chair', 'member1'], 3, { members: 1 });
     await ok(s.chair.cmd('meeting:open', { meetingId, overrideReason: 'test' }));
     expect(await err(s.member1.cmd('meeting:pause', { meetingId }))).toBe('forbidden');
     expect(await ok(s.chair.cmd('meeting:pause', { meetingId }))).toMatchObject({ status: 'paused' });
@@ -207,12 +218,14 @@ describe('live meeting over Socket.IO', () => {
     expect(s.member2.pushes('agenda:changed').length).toBe(6);
     // the hot-path reader pushes exactly what the agenda domain reads
     expect(agendaForPush(srv.app.ctx.db, meetingId)).toEqual(readAgenda(srv.app.ctx.db, meetingId));
-    expect(agendaForPush(srv.app.ctx.db, 1)).toEqual(readAgenda(srv.app.ctx.db, 1));
+    // … also for a meeting that is not live
+    const unopened = await buildCommitteeMeeting(built, { publish: true, agendaItems: 3, secretary: await secretary() });
+    expect(readAgenda(srv.app.ctx.db, unopened.meetingId).items).toHaveLength(3);
+    expect(agendaForPush(srv.app.ctx.db, unopened.meetingId)).toEqual(readAgenda(srv.app.ctx.db, unopened.meetingId));
   });
 
   it('an agenda edit over REST during the meeting reaches every tablet at once', async () => {
-    const { meetingId, s } = await meeting(['member1', 'member2']);
-    const secretaryHttp = cookies.get('secretary')!;
+    const { meetingId, s, secretaryHttp } = await meeting(['member1', 'member2']);
     const agenda = (await secretaryHttp.get(`/api/meetings/${meetingId}/agenda`)).body;
     const r = await secretaryHttp.post(`/api/meetings/${meetingId}/agenda/items`, { version: agenda.version, title: 'Thêm từ REST' });
     expect(r.status).toBe(201);
@@ -220,7 +233,7 @@ describe('live meeting over Socket.IO', () => {
   });
 
   it('speakers: requests by kind with points of order first, withdraw, reorder, remove, grant, next and end; the timer is the same everywhere', async () => {
-    const { meetingId, s } = await meeting(['chair', 'secretary', 'member1', 'member2', 'member3']);
+    const { meetingId, s } = await meeting(['chair', 'secretary', 'member1', 'member2', 'member3'], 3, { members: 12 });
     await checkInMembers(s.secretary, meetingId, 7);
     await ok(s.chair.cmd('meeting:open', { meetingId }));
     const floorEvents: any[] = [];
@@ -265,7 +278,7 @@ describe('live meeting over Socket.IO', () => {
   });
 
   it('a member must be checked in to ask for the floor; moving to the next item ends the running turn', async () => {
-    const { meetingId, s } = await meeting(['chair', 'member1']);
+    const { meetingId, s } = await meeting(['chair', 'member1'], 3, { members: 1 });
     await ok(s.chair.cmd('meeting:open', { meetingId, overrideReason: 'test' }));
     expect(await err(s.member1.cmd('speaker:request', { meetingId, kind: 'speech' }))).toBe('not_checked_in');
     await ok(s.member1.cmd('attendance:check_in', { meetingId, mode: 'in_room' }));
@@ -276,8 +289,7 @@ describe('live meeting over Socket.IO', () => {
   });
 
   it('follow the presenter: the chair shows a page of a meeting document and every tablet receives it; others may not present', async () => {
-    const { meetingId, itemIds, s } = await meeting(['chair', 'member1', 'member2']);
-    const secretaryHttp = cookies.get('secretary')!;
+    const { meetingId, itemIds, s, secretaryHttp } = await meeting(['chair', 'member1', 'member2']);
     const up = await upload(secretaryHttp, meetingId, itemIds[0], pdf('empty.pdf'), 'empty.pdf', { title: 'Tờ trình', access: 'all', published: 'true' });
     expect(up.status, JSON.stringify(up.body)).toBeLessThan(300);
     const documentId = up.body.id as number;
@@ -293,7 +305,7 @@ describe('live meeting over Socket.IO', () => {
     expect(await err(s.chair.cmd('presenter:show', { meetingId, documentId, page: 0 }))).toBe('invalid_payload');
     for (const zoom of [0, 0.1, 9, '2', null]) expect(await err(s.chair.cmd('presenter:show', { meetingId, documentId, page: 6, zoom }))).toBe('invalid_payload');
     // a document of another meeting, or none at all, cannot be presented here
-    const other = await buildMeeting(secretaryHttp, { agendaItems: 1, publish: true });
+    const other = await buildCommitteeMeeting(built, { publish: true, agendaItems: 1, secretary: secretaryHttp });
     const foreign = await upload(secretaryHttp, other.meetingId, other.itemIds[0], pdf('empty.pdf'), 'empty.pdf', { access: 'all', published: 'true' });
     expect(await err(s.chair.cmd('presenter:show', { meetingId, documentId: foreign.body.id, page: 1 }))).toBe('not_found');
     expect(await err(s.chair.cmd('presenter:show', { meetingId, documentId: 999999, page: 1 }))).toBe('not_found');
@@ -305,8 +317,8 @@ describe('live meeting over Socket.IO', () => {
   });
 
   it('presenter handover: whoever shows last presents; a former presenter\'s late stop changes nothing, the chair\'s stop ends anyone\'s; the state outlives the presenter\'s connection', async () => {
-    const { meetingId, itemIds, s } = await meeting(['chair', 'member1', 'member2']);
-    const up = await upload(cookies.get('secretary')!, meetingId, itemIds[0], pdf('empty.pdf'), 'empty.pdf', { title: 'Tờ trình', access: 'all', published: 'true' });
+    const { meetingId, itemIds, s, secretaryHttp } = await meeting(['chair', 'member1', 'member2']);
+    const up = await upload(secretaryHttp, meetingId, itemIds[0], pdf('empty.pdf'), 'empty.pdf', { title: 'Tờ trình', access: 'all', published: 'true' });
     const documentId = up.body.id as number;
     await ok(s.chair.cmd('meeting:open', { meetingId, overrideReason: 'test' }));
     await ok(s.chair.cmd('presenter:show', { meetingId, documentId, page: 2 }));
@@ -340,7 +352,7 @@ describe('live meeting over Socket.IO', () => {
   });
 
   it('malformed live payloads are refused with invalid_payload and change nothing', async () => {
-    const { meetingId, s } = await meeting(['chair']);
+    const { meetingId, s } = await meeting(['chair'], 3, { members: 1 });
     const before = await ok(s.chair.cmd('meeting:join', { meetingId }));
     const bad: [string, unknown][] = [
       ['attendance:check_in', { meetingId, mode: 'on_the_moon' }],
@@ -363,7 +375,7 @@ describe('live meeting over Socket.IO', () => {
   });
 
   it('a retried speaker:request with the same commandId is applied once', async () => {
-    const { meetingId, s } = await meeting(['chair', 'member1']);
+    const { meetingId, s } = await meeting(['chair', 'member1'], 3, { members: 1 });
     await ok(s.chair.cmd('meeting:open', { meetingId, overrideReason: 'test' }));
     await ok(s.member1.cmd('attendance:check_in', { meetingId, mode: 'in_room' }));
     const commandId = 'retry-speaker-request-1';
@@ -376,20 +388,20 @@ describe('live meeting over Socket.IO', () => {
   });
 
   it('presence of a participant shows in the attendance list when their tablet connects and disconnects', async () => {
-    const { meetingId, s } = await meeting(['chair']);
-    const t = await sock('member6');
+    const { meetingId, s } = await meeting(['chair'], 3, { members: 1 });
+    const t = await sock('member1');
     await ok(t.cmd('meeting:join', { meetingId }));
-    await s.chair.waitFor('presence:changed', (d) => d.changes.some((c: any) => c.userId === ids.member6 && c.online));
+    await s.chair.waitFor('presence:changed', (d) => d.changes.some((c: any) => c.userId === ids.member1 && c.online));
     t.close();
-    await s.chair.waitFor('presence:changed', (d) => d.changes.some((c: any) => c.userId === ids.member6 && !c.online));
+    await s.chair.waitFor('presence:changed', (d) => d.changes.some((c: any) => c.userId === ids.member1 && !c.online));
     const snap = await ok(s.chair.cmd('meeting:join', { meetingId }));
-    expect(snap.snapshot.live.attendance.attendance.find((e: any) => e.userId === ids.member6).online).toBe(false);
+    expect(snap.snapshot.live.attendance.attendance.find((e: any) => e.userId === ids.member1).online).toBe(false);
   });
 
   it('a tablet that drops gets the current state on reconnect with every push once; only idempotent commands wait for the connection', async () => {
     const { meetingId, s } = await meeting(['chair', 'secretary']);
     await ok(s.chair.cmd('meeting:open', { meetingId, overrideReason: 'test' }));
-    const http = await srv.login('member1');
+    const http = await built.login(people.member1);
     const client = new RealtimeClient({ url: srv.url, transports: ['websocket'], extraHeaders: { cookie: http.cookie } });
     try {
       const channel = client.meeting(meetingId);
