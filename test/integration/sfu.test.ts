@@ -6,7 +6,8 @@ import { AV_LIMITS } from '../../shared/protocol/av.js';
 import { meetings } from '../../server/db/schema/index.js';
 import { DEBIAN_WORKER_BIN } from '../../server/sfu/sfu.config.js';
 import type { Sfu } from '../../server/sfu/sfu.service.js';
-import { type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
+import { type BuiltMeeting, type BuiltUser, buildCommitteeMeeting, buildMeeting, buildRoomStation, usersByName } from '../helpers/factories.js';
+import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { connectSocket, connected, type TestSocket } from '../helpers/socket.js';
 
 /** What a browser would send for an Opus microphone (mediasoup-client's shape). */
@@ -34,12 +35,27 @@ const DTLS = { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: Arr
 describe('SFU signaling and floor control (mediasoup)', () => {
   let srv: TestServer;
   let sfu: Sfu;
-  let ids: Record<string, number>;
   const sockets: TestSocket[] = [];
-  const MEETING = 1;
+  /** The meeting of the running test (set by `world`), its people by name and their ids. */
+  let MEETING = 0;
+  let m: BuiltMeeting;
+  let users: Record<string, BuiltUser> = {};
+  let ids: Record<string, number> = {};
+
+  /**
+   * Each test's own published meeting: a chair, a secretary and `members` members (member1…), and with
+   * `station` a room of its own whose room station account (`room1`) is a participant.
+   */
+  const world = async (members: number, opts: { station?: boolean } = {}) => {
+    m = await buildMeeting(srv, { members, agendaItems: 1 });
+    users = usersByName(m);
+    if (opts.station) users.room1 = await buildRoomStation(srv, m);
+    ids = Object.fromEntries(Object.entries(users).map(([k, u]) => [k, u.id]));
+    MEETING = m.meetingId;
+  };
 
   const open = async (username: string) => {
-    const s = await connected(connectSocket(srv.url, await srv.login(username), { reconnection: false }));
+    const s = await connected(connectSocket(srv.url, await m.login(users[username]), { reconnection: false }));
     sockets.push(s);
     return s;
   };
@@ -61,20 +77,18 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   const room = (meetingId = MEETING) => sfu.stats().rooms.find((r) => r.meetingId === meetingId);
 
   beforeAll(async () => {
-    srv = await startTestServer();
+    srv = await startTestServer({ seed: 'admin' });
     sfu = srv.app.ctx.sfu!;
-    const admin = await srv.login('admin');
-    ids = await userIds(admin);
   });
-  /** A second meeting of its own for the test that calls it (chair, member1, member2), so no test sees another's peers. */
+  /** A second meeting of the test's committee (chair, member1, member2). */
   const newMeetingB = async () =>
     (
-      await buildMeeting(await srv.login('secretary'), {
+      await buildCommitteeMeeting(m, {
         publish: true,
         participants: [
-          { userId: ids.chair, role: 'chair' },
-          { userId: ids.member1, role: 'member' },
-          { userId: ids.member2, role: 'member' },
+          { user: users.chair, role: 'chair' },
+          { user: users.member1, role: 'member' },
+          { user: users.member2, role: 'member' },
         ],
       })
     ).meetingId;
@@ -91,6 +105,7 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   });
 
   it('av:join returns the router capabilities and the floor; a meeting one is not invited to is not_found', async () => {
+    await world(3);
     const meetingB = await newMeetingB();
     const { join } = await joined('member1');
     expect(join.routerRtpCapabilities.codecs.some((c: { mimeType: string }) => c.mimeType === 'audio/opus')).toBe(true);
@@ -102,6 +117,7 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   });
 
   it('signaling for another meeting’s or another person’s transport is refused with not_found', async () => {
+    await world(3);
     const meetingB = await newMeetingB();
     const a = await joined('member1', 'send', MEETING);
     const bSide = await a.s.cmd('av:join', { meetingId: meetingB });
@@ -116,71 +132,74 @@ describe('SFU signaling and floor control (mediasoup)', () => {
     const stolen = await other.s.cmd('av:connectTransport', { meetingId: MEETING, transportId: a.transportId, dtlsParameters: DTLS });
     expect(stolen).toMatchObject({ ok: false, error: { code: 'not_found' } });
     // and signaling before joining at all
-    const m4 = await open('member4');
-    expect(await m4.cmd('av:createTransport', { meetingId: MEETING, direction: 'send' })).toMatchObject({ ok: false, error: { code: 'not_joined' } });
+    const m3 = await open('member3');
+    expect(await m3.cmd('av:createTransport', { meetingId: MEETING, direction: 'send' })).toMatchObject({ ok: false, error: { code: 'not_joined' } });
   });
 
   it('a microphone without the floor is paused on the server and stays paused when its client unmutes; granting the floor opens it', async () => {
-    const speaker = await joined('member5');
-    const listener = await joined('member6', 'recv');
+    await world(2);
+    const speaker = await joined('member1');
+    const listener = await joined('member2', 'recv');
     const p = await produceMic(speaker.s, speaker.transportId, 5005);
     expect(p).toMatchObject({ ok: true, data: { paused: true } });
     const c = await listener.s.cmd('av:consume', { meetingId: MEETING, transportId: listener.transportId, producerId: data(p).id, rtpCapabilities: CAPS });
-    expect(c).toMatchObject({ ok: true, data: { producerPaused: true, userId: ids.member5, source: 'mic' } });
+    expect(c).toMatchObject({ ok: true, data: { producerPaused: true, userId: ids.member1, source: 'mic' } });
     // a modified client trying to open its own microphone
     const unmute = await speaker.s.cmd('av:setMuted', { meetingId: MEETING, muted: false });
     expect(unmute).toMatchObject({ ok: true, data: { micOpen: false } });
-    expect(sfu.floorState(MEETING).openMics).not.toContain(ids.member5);
+    expect(sfu.floorState(MEETING).openMics).not.toContain(ids.member1);
 
-    await sfu.setSpeaker(MEETING, ids.member5);
+    await sfu.setSpeaker(MEETING, ids.member1);
     await listener.s.waitFor('av:producerPaused', (d) => d.producerId === data(p).id && d.paused === false);
-    expect(sfu.floorState(MEETING).openMics).toContain(ids.member5);
+    expect(sfu.floorState(MEETING).openMics).toContain(ids.member1);
     // the floor moves on: the microphone follows
-    await sfu.setSpeaker(MEETING, ids.member6);
+    await sfu.setSpeaker(MEETING, ids.member2);
     await listener.s.waitFor('av:producerPaused', (d) => d.producerId === data(p).id && d.paused === true);
-    expect(sfu.floorState(MEETING).openMics).not.toContain(ids.member5);
+    expect(sfu.floorState(MEETING).openMics).not.toContain(ids.member1);
     await sfu.setSpeaker(MEETING, null);
   });
 
   it('the speakers’ list drives the microphones: speaker:grant opens the speaker’s, speaker:end closes it', async () => {
+    await world(1);
     const chair = await open('chair');
-    const m10 = await open('member10');
+    const m1 = await open('member1');
     const r = (x: Ack<any>) => expect(x, JSON.stringify(x)).toMatchObject({ ok: true });
     r(await chair.cmd('meeting:open', { meetingId: MEETING, overrideReason: 'Kiểm thử' }));
-    r(await m10.cmd('attendance:check_in', { meetingId: MEETING, mode: 'remote' }));
-    const av = await joined('member10');
+    r(await m1.cmd('attendance:check_in', { meetingId: MEETING, mode: 'remote' }));
+    const av = await joined('member1');
     const p = data(await produceMic(av.s, av.transportId, 10_010));
     expect(p.paused).toBe(true);
-    const req = data(await m10.cmd('speaker:request', { meetingId: MEETING, kind: 'speech' }));
+    const req = data(await m1.cmd('speaker:request', { meetingId: MEETING, kind: 'speech' }));
     r(await chair.cmd('speaker:grant', { meetingId: MEETING, requestId: req.requestId }));
     await av.s.waitFor('av:producerPaused', (d) => d.producerId === p.id && d.paused === false);
-    expect(sfu.floorState(MEETING)).toMatchObject({ speakerUserId: ids.member10 });
+    expect(sfu.floorState(MEETING)).toMatchObject({ speakerUserId: ids.member1 });
     r(await chair.cmd('speaker:end', { meetingId: MEETING }));
     await av.s.waitFor('av:producerPaused', (d) => d.producerId === p.id && d.paused === true);
-    expect(sfu.floorState(MEETING).openMics).not.toContain(ids.member10);
+    expect(sfu.floorState(MEETING).openMics).not.toContain(ids.member1);
     r(await av.s.cmd('av:leave', { meetingId: MEETING }));
   });
 
   it('the chair opens discussion and mutes anyone; members may not; the room station is heard unless the chair mutes it', async () => {
-    const m7 = await joined('member7');
-    const p7 = await produceMic(m7.s, m7.transportId, 7007);
+    await world(1, { station: true });
+    const m1 = await joined('member1');
+    const p1 = await produceMic(m1.s, m1.transportId, 7007);
     const station = await joined('room1');
     expect(station.join.roomStation).toBe(true);
     const ps = await produceMic(station.s, station.transportId, 9009);
     expect(ps).toMatchObject({ ok: true, data: { paused: false } });
     const chair = await open('chair');
-    expect(await m7.s.cmd('av:setOpenDiscussion', { meetingId: MEETING, open: true })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
-    expect(await m7.s.cmd('av:mute', { meetingId: MEETING, userId: ids.room1 })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await m1.s.cmd('av:setOpenDiscussion', { meetingId: MEETING, open: true })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await m1.s.cmd('av:mute', { meetingId: MEETING, userId: ids.room1 })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
 
     const opened = await chair.cmd('av:setOpenDiscussion', { meetingId: MEETING, open: true });
-    expect(opened.ok && opened.data.openMics).toContain(ids.member7);
-    await m7.s.waitFor('av:producerPaused', (d) => d.producerId === data(p7).id && !d.paused);
-    const muted = await chair.cmd('av:mute', { meetingId: MEETING, userId: ids.member7 });
-    expect(muted.ok && muted.data.openMics).not.toContain(ids.member7);
+    expect(opened.ok && opened.data.openMics).toContain(ids.member1);
+    await m1.s.waitFor('av:producerPaused', (d) => d.producerId === data(p1).id && !d.paused);
+    const muted = await chair.cmd('av:mute', { meetingId: MEETING, userId: ids.member1 });
+    expect(muted.ok && muted.data.openMics).not.toContain(ids.member1);
     const mutedRoom = await chair.cmd('av:mute', { meetingId: MEETING, userId: ids.room1 });
     expect(mutedRoom.ok && mutedRoom.data.openMics).not.toContain(ids.room1);
     // the muted member cannot undo it
-    expect(await m7.s.cmd('av:setMuted', { meetingId: MEETING, muted: false })).toMatchObject({ ok: true, data: { micOpen: false } });
+    expect(await m1.s.cmd('av:setMuted', { meetingId: MEETING, muted: false })).toMatchObject({ ok: true, data: { micOpen: false } });
     await chair.cmd('av:mute', { meetingId: MEETING, userId: ids.room1, muted: false });
     await chair.cmd('av:setOpenDiscussion', { meetingId: MEETING, open: false });
     expect(sfu.floorState(MEETING).openMics).toEqual([ids.room1]);
@@ -188,8 +207,9 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   });
 
   it('re-joining resets one’s media without closing the meeting’s router, even as its only participant', async () => {
-    const { meetingId: meetingC } = await buildMeeting(await srv.login('secretary'), { publish: true, participants: [{ userId: ids.member4, role: 'member' }] });
-    const { s, transportId } = await joined('member4', 'send', meetingC);
+    await world(1);
+    const { meetingId: meetingC } = await buildCommitteeMeeting(m, { publish: true, participants: [{ user: users.member1, role: 'member' }] });
+    const { s, transportId } = await joined('member1', 'send', meetingC);
     const router = sfu.router(meetingC)!;
     expect(room(meetingC)!.peers).toBe(1);
     expect(await s.cmd('av:join', { meetingId: meetingC })).toMatchObject({ ok: true });
@@ -202,18 +222,20 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   });
 
   it('a tablet joined receive-only cannot send (no echo)', async () => {
-    const tablet = await open('member8');
+    await world(1);
+    const tablet = await open('member1');
     await tablet.cmd('av:join', { meetingId: MEETING, receiveOnly: true });
     expect(await tablet.cmd('av:createTransport', { meetingId: MEETING, direction: 'send' })).toMatchObject({ ok: false, error: { code: 'receive_only' } });
     expect(await tablet.cmd('av:createTransport', { meetingId: MEETING, direction: 'recv' })).toMatchObject({ ok: true });
   });
 
   it('consuming a producer one may not consume is refused: another meeting’s, one’s own, or with incapable codecs', async () => {
+    await world(3);
     const meetingB = await newMeetingB();
     const b = await joined('member2', 'send', meetingB);
     const pb = await produceMic(b.s, b.transportId, 2002, meetingB);
     expect(pb.ok).toBe(true);
-    const a = await joined('member9', 'recv', MEETING);
+    const a = await joined('member3', 'recv', MEETING);
     expect(await a.s.cmd('av:consume', { meetingId: MEETING, transportId: a.transportId, producerId: data(pb).id, rtpCapabilities: CAPS })).toMatchObject({
       ok: false,
       error: { code: 'not_found' },
@@ -238,7 +260,8 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   });
 
   it('malformed RTP and DTLS parameters are refused and create nothing', async () => {
-    const m = await joined('member10');
+    await world(1);
+    const m = await joined('member1');
     const good = opus(1010);
     const bad: unknown[] = [
       { ...good, codecs: [] },
@@ -280,7 +303,8 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   });
 
   it('thousands of transport requests from one client are limited: at most the per-participant limit is created', async () => {
-    const s = await open('member11');
+    await world(1);
+    const s = await open('member1');
     await s.cmd('av:join', { meetingId: MEETING });
     const before = (await sfu.router(MEETING)!.dump()).transportIds.length;
     const results = await Promise.all(Array.from({ length: 2000 }, () => s.cmd('av:createTransport', { meetingId: MEETING, direction: 'recv' })));
@@ -294,21 +318,23 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   });
 
   it('a participant disconnecting mid-negotiation leaves nothing behind', async () => {
+    await world(2);
     // Another participant keeps the meeting's router alive whatever ran before.
-    const keeper = await joined('member7', 'recv');
-    const s = await open('member12');
+    const keeper = await joined('member1', 'recv');
+    const s = await open('member2');
     await s.cmd('av:join', { meetingId: MEETING });
-    expect(room()!.users).toContain(ids.member12);
+    expect(room()!.users).toContain(ids.member2);
     // fire the negotiation and drop the socket before the acknowledgements come back
     s.socket.emit('av:createTransport', { meetingId: MEETING, direction: 'send' }, () => {});
     s.socket.emit('av:createTransport', { meetingId: MEETING, direction: 'recv' }, () => {});
     s.close();
-    await until(() => !room()!.users.includes(ids.member12), { what: 'member12 released' });
+    await until(() => !room()!.users.includes(ids.member2), { what: 'member2 released' });
     await until(async () => (await sfu.router(MEETING)!.dump()).transportIds.length === room()!.transports, { what: 'no orphan transports in the router' });
     await keeper.s.cmd('av:leave', { meetingId: MEETING });
   });
 
   it('a meeting whose last participant leaves releases its router; a closed meeting tells everyone to drop A/V', async () => {
+    await world(2);
     const meetingB = await newMeetingB();
     const first = await joined('member1', 'send', meetingB);
     const second = await joined('member2', 'recv', meetingB);
@@ -329,7 +355,8 @@ describe('SFU signaling and floor control (mediasoup)', () => {
   });
 
   it('a worker killed during a meeting is replaced: the meeting gets a new router and its participants re-join and produce', async () => {
-    const speaker = await joined('member3');
+    await world(1);
+    const speaker = await joined('member1');
     const oldRoom = room()!;
     const oldPid = oldRoom.workerPid;
     process.kill(oldPid, 'SIGKILL');
@@ -350,18 +377,19 @@ describe('SFU turned off or missing', () => {
     process.env.ECABINET_SFU = 'off';
     let srv: TestServer | undefined;
     try {
-      srv = await startTestServer();
+      srv = await startTestServer({ seed: 'admin' });
     } finally {
       delete process.env.ECABINET_SFU;
     }
     try {
+      const built = await buildMeeting(srv, { members: 1, agendaItems: 1 });
       const h = await srv.anonymous().get('/healthz');
       expect(h.status).toBe(200);
       expect(h.body).toMatchObject({ status: 'ok', sfu: 'disabled' });
       expect(h.body.sfuReason).toMatch(/ECABINET_SFU/);
-      const s = await connected(connectSocket(srv.url, await srv.login('member1'), { reconnection: false }));
-      expect(await s.cmd('meeting:join', { meetingId: 1 })).toMatchObject({ ok: true });
-      expect(await s.cmd('av:join', { meetingId: 1 })).toMatchObject({ ok: false, error: { code: 'sfu_disabled' } });
+      const s = await connected(connectSocket(srv.url, await built.as('member', 0), { reconnection: false }));
+      expect(await s.cmd('meeting:join', { meetingId: built.meetingId })).toMatchObject({ ok: true });
+      expect(await s.cmd('av:join', { meetingId: built.meetingId })).toMatchObject({ ok: false, error: { code: 'sfu_disabled' } });
       s.close();
     } finally {
       await srv.close();
