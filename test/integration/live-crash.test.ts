@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MeetingChannel, RealtimeClient } from '../../client/services/socket.js';
 import { ChildServer } from '../helpers/child-server.js';
-import { type HttpClient, until, userIds } from '../helpers/server.js';
+import { type BuiltMeeting, type BuiltUser, buildMeetingOn, usersByName } from '../helpers/factories.js';
+import { type HttpClient, until } from '../helpers/server.js';
 import { pdf, upload } from './documents-helpers.js';
 
 /**
@@ -11,10 +12,13 @@ import { pdf, upload } from './documents-helpers.js';
 describe('live meeting survives kill -9', () => {
   let child: ChildServer;
   const clients: RealtimeClient[] = [];
+  let m: BuiltMeeting;
+  let people: Record<string, BuiltUser>;
   let ids: Record<string, number>;
+  let meetingId = 0;
 
   async function client(username: string): Promise<RealtimeClient> {
-    const http: HttpClient = await child.login(username);
+    const http: HttpClient = await m.login(people[username]);
     const c = new RealtimeClient({ url: child.url, transports: ['websocket'], extraHeaders: { cookie: http.cookie } });
     clients.push(c);
     await until(() => c.state === 'online', { what: `${username} online` });
@@ -23,12 +27,14 @@ describe('live meeting survives kill -9', () => {
 
   let documentId = 0;
   beforeAll(async () => {
-    child = await ChildServer.create();
+    child = await ChildServer.create({ ECABINET_SEED: 'admin' });
     await child.start();
-    ids = await userIds(await child.login('admin'));
-    const secretary = await child.login('secretary');
-    const agenda = (await secretary.get('/api/meetings/1/agenda')).body;
-    documentId = (await upload(secretary, 1, agenda.items[0].id, pdf('empty.pdf'), 'empty.pdf', { access: 'all', published: 'true' })).body.id;
+    // A published meeting of its own: chair, secretary, member1..10, three agenda items, a document on the first.
+    m = await buildMeetingOn(child, { members: 10, agendaItems: 3 });
+    people = usersByName(m);
+    ids = Object.fromEntries(Object.entries(people).map(([k, u]) => [k, u.id]));
+    meetingId = m.meetingId;
+    documentId = (await upload(await m.as('secretary'), meetingId, m.itemIds[0], pdf('empty.pdf'), 'empty.pdf', { access: 'all', published: 'true' })).body.id;
   });
   afterAll(async () => {
     for (const c of clients) c.close();
@@ -37,27 +43,27 @@ describe('live meeting survives kill -9', () => {
 
   it('after a restart attendance, current item, speakers list, floor and presenter are exactly as acknowledged, and clients reconnect by themselves', async () => {
     const [chair, secretary, member1, member2] = [await client('chair'), await client('secretary'), await client('member1'), await client('member2')];
-    const channel: MeetingChannel = member2.meeting(1);
+    const channel: MeetingChannel = member2.meeting(meetingId);
     const snapshots: any[] = [];
     const pushes: [string, unknown][] = [];
     channel.onSnapshot((ack) => snapshots.push(ack)).onPush((event, data) => pushes.push([event, data]));
     await until(() => snapshots.length === 1, { what: 'first snapshot' });
 
-    for (let i = 1; i <= 8; i++) await secretary.command('attendance:check_in', { meetingId: 1, userId: ids[`member${i}`], mode: i % 2 ? 'in_room' : 'remote' });
-    await secretary.command('attendance:mark_absent', { meetingId: 1, userId: ids.member9, reason: 'Ốm' });
-    await secretary.command('attendance:set_proxy', { meetingId: 1, userId: ids.member10, holderId: ids.member1, reason: 'Giấy ủy quyền' });
-    await chair.command('meeting:open', { meetingId: 1 });
-    await chair.command('agenda:next', { meetingId: 1 });
-    const r1 = await member1.command('speaker:request', { meetingId: 1, kind: 'speech' });
-    await member2.command('speaker:request', { meetingId: 1, kind: 'question' });
-    const floor = await chair.command('speaker:grant', { meetingId: 1, requestId: r1.requestId, seconds: 300 });
-    await chair.command('presenter:show', { meetingId: 1, documentId, page: 4 });
+    for (let i = 1; i <= 8; i++) await secretary.command('attendance:check_in', { meetingId, userId: ids[`member${i}`], mode: i % 2 ? 'in_room' : 'remote' });
+    await secretary.command('attendance:mark_absent', { meetingId, userId: ids.member9, reason: 'Ốm' });
+    await secretary.command('attendance:set_proxy', { meetingId, userId: ids.member10, holderId: ids.member1, reason: 'Giấy ủy quyền' });
+    await chair.command('meeting:open', { meetingId });
+    await chair.command('agenda:next', { meetingId });
+    const r1 = await member1.command('speaker:request', { meetingId, kind: 'speech' });
+    await member2.command('speaker:request', { meetingId, kind: 'question' });
+    const floor = await chair.command('speaker:grant', { meetingId, requestId: r1.requestId, seconds: 300 });
+    await chair.command('presenter:show', { meetingId, documentId, page: 4 });
     const lastCommandId = 'crash-test-last-request';
-    const last = await member1.command('attendance:check_in', { meetingId: 1, mode: 'in_room', commandId: lastCommandId });
+    const last = await member1.command('attendance:check_in', { meetingId, mode: 'in_room', commandId: lastCommandId });
     await until(() => pushes.some(([e]) => e === 'attendance:changed') && channel.seq >= 8, { what: 'pushes applied' });
 
     // The state as the server acknowledged it, read through a fresh join.
-    const before = (await chair.command('meeting:join', { meetingId: 1 })).snapshot.live as any;
+    const before = (await chair.command('meeting:join', { meetingId })).snapshot.live as any;
     expect(before.meeting.status).toBe('live');
     expect(before.speakers.floor).toEqual(floor);
 
@@ -77,9 +83,9 @@ describe('live meeting survives kill -9', () => {
     expect(live.attendance.quorum.sentence).toBe(before.attendance.quorum.sentence);
 
     // A retry of the last acknowledged command gets the same ack and changes nothing.
-    expect(await member1.command('attendance:check_in', { meetingId: 1, mode: 'in_room', commandId: lastCommandId })).toEqual(last);
+    expect(await member1.command('attendance:check_in', { meetingId, mode: 'in_room', commandId: lastCommandId })).toEqual(last);
     // And the meeting goes on.
-    const next = await chair.command('speaker:next', { meetingId: 1 });
+    const next = await chair.command('speaker:next', { meetingId });
     expect(next?.userId).toBe(ids.member2);
   });
 });
