@@ -76,27 +76,12 @@ export async function buildMeeting(
     return client;
   };
   const sec = await login(secretary);
-  const start = Date.now() + (opts.startsInHours ?? 24) * 3_600_000;
-  const m = await sec.post('/api/meetings', {
-    committeeId,
-    title: opts.title ?? `Phiên họp thử nghiệm ${suffix()}`,
-    startsAt: new Date(start).toISOString(),
-    endsAt: new Date(start + 2 * 3_600_000).toISOString(),
+  const { meetingId, itemIds } = await createMeeting(sec, committeeId, {
+    title: opts.title,
+    startsInHours: opts.startsInHours ?? 24,
+    agendaItems: opts.agendaItems ?? 2,
+    publish: opts.publish !== false,
   });
-  if (m.status !== 201 && m.status !== 200) throw new Error(`create meeting: ${m.status} ${JSON.stringify(m.body)}`);
-  const meetingId: number = m.body.id;
-  const itemIds: number[] = [];
-  for (let i = 0; i < (opts.agendaItems ?? 2); i++) {
-    const agenda = await sec.get(`/api/meetings/${meetingId}/agenda`);
-    const it = await sec.post(`/api/meetings/${meetingId}/agenda/items`, { version: agenda.body.version, title: `Nội dung ${i + 1}` });
-    if (it.status !== 201 && it.status !== 200) throw new Error(`create agenda item: ${it.status} ${JSON.stringify(it.body)}`);
-    // The answer is the whole agenda; the new item has the highest id.
-    itemIds.push(Math.max(...(it.body.items as { id: number }[]).map((x) => x.id)));
-  }
-  if (opts.publish !== false) {
-    const p = await sec.post(`/api/meetings/${meetingId}/publish`);
-    if (p.status !== 200) throw new Error(`publish: ${p.status} ${JSON.stringify(p.body)}`);
-  }
   return {
     meetingId,
     committeeId,
@@ -139,9 +124,24 @@ export async function buildCommitteeMeeting(
   opts: { title?: string; agendaItems?: number; publish?: boolean; startsInHours?: number; participants?: ParticipantOf[]; secretary?: HttpClient } = {},
 ): Promise<{ meetingId: number; itemIds: number[] }> {
   const sec = opts.secretary ?? (await m.as('secretary'));
-  const start = Date.now() + (opts.startsInHours ?? 48) * 3_600_000;
+  return createMeeting(sec, m.committeeId, {
+    title: opts.title,
+    startsInHours: opts.startsInHours ?? 48,
+    agendaItems: opts.agendaItems ?? 0,
+    publish: opts.publish === true,
+    participants: opts.participants,
+  });
+}
+
+/** A meeting of a committee made by its signed-in secretary: its agenda items in order, published when asked. */
+async function createMeeting(
+  sec: HttpClient,
+  committeeId: number,
+  opts: { title?: string; startsInHours: number; agendaItems: number; publish: boolean; participants?: ParticipantOf[] },
+): Promise<{ meetingId: number; itemIds: number[] }> {
+  const start = Date.now() + opts.startsInHours * 3_600_000;
   const r = await sec.post('/api/meetings', {
-    committeeId: m.committeeId,
+    committeeId,
     title: opts.title ?? `Phiên họp thử nghiệm ${suffix()}`,
     startsAt: new Date(start).toISOString(),
     endsAt: new Date(start + 2 * 3_600_000).toISOString(),
@@ -150,10 +150,11 @@ export async function buildCommitteeMeeting(
   if (r.status !== 201 && r.status !== 200) throw new Error(`create meeting: ${r.status} ${JSON.stringify(r.body)}`);
   const meetingId: number = r.body.id;
   const itemIds: number[] = [];
-  for (let i = 0; i < (opts.agendaItems ?? 0); i++) {
+  for (let i = 0; i < opts.agendaItems; i++) {
     const agenda = await sec.get(`/api/meetings/${meetingId}/agenda`);
     const it = await sec.post(`/api/meetings/${meetingId}/agenda/items`, { version: agenda.body.version, title: `Nội dung ${i + 1}` });
     if (it.status !== 201 && it.status !== 200) throw new Error(`create agenda item: ${it.status} ${JSON.stringify(it.body)}`);
+    // The answer is the whole agenda; the new item has the highest id.
     itemIds.push(Math.max(...(it.body.items as { id: number }[]).map((x) => x.id)));
   }
   if (opts.publish) {
