@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HttpClient, type TestServer, buildMeeting, startTestServer, userIds } from '../helpers/server.js';
+import { buildCommitteeMeeting, buildMeeting } from '../helpers/factories.js';
+import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
 import { pdf, upload } from './documents-helpers.js';
 
 async function pdfText(bytes: Uint8Array): Promise<string> {
@@ -17,30 +18,30 @@ async function rawGet(s: TestServer, c: HttpClient, url: string, headers: Record
   return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };
 }
 
+/**
+ * Each test builds its own world (test/helpers/factories.ts): a committee with a chair, a secretary, two members and
+ * a guest, and a published meeting of it, to which it uploads ../shared/testdata PDFs through the API. Nothing
+ * is shared between tests, so they pass in any order (vitest --sequence.shuffle).
+ */
 describe('meeting documents', () => {
   let s: TestServer;
-  let secretary: HttpClient;
-  let member1: HttpClient;
-  let member2: HttpClient;
-  let guest: HttpClient;
-  let ids: Record<string, number>;
-  let items: { id: number; title: string }[];
+
+  /** A published meeting with `agendaItems` items: its secretary, two members and a guest, signed in. */
+  async function world(agendaItems = 1) {
+    const m = await buildMeeting(s, { members: 2, guests: 1, agendaItems });
+    const [secretary, member1, member2, guest] = await Promise.all([m.as('secretary'), m.as('member', 0), m.as('member', 1), m.as('guest')]);
+    return { m, meetingId: m.meetingId, itemIds: m.itemIds, secretary, member1, member2, guest };
+  }
 
   beforeAll(async () => {
-    s = await startTestServer();
-    secretary = await s.login('secretary');
-    member1 = await s.login('member1');
-    member2 = await s.login('member2');
-    guest = await s.login('guest');
-    ids = await userIds(await s.login('admin'));
-    items = (await secretary.get('/api/meetings/1/agenda')).body.items;
+    s = await startTestServer({ seed: 'admin' });
   });
   afterAll(() => s.close());
 
   it('the secretary uploads PDFs to agenda items and every participant sees them in the meeting pack, in agenda order', async () => {
-    // A meeting of its own: the file's other tests add documents to the demo meeting's items.
-    const own = await buildMeeting(secretary, { agendaItems: 3, publish: true });
+    const { secretary, member1, ...own } = await world(3);
     const items = (await secretary.get(`/api/meetings/${own.meetingId}/agenda`)).body.items as { id: number }[];
+    expect(items.map((i) => i.id)).toEqual(own.itemIds);
     const a = await upload(secretary, own.meetingId, items[2].id, pdf('seed-2.pdf'), 'seed-2.pdf', { title: 'Báo cáo chuyển đổi số' });
     expect(a.status).toBe(201);
     expect(a.body).toMatchObject({ title: 'Báo cáo chuyển đổi số', access: 'all', published: true, current: { pageCount: 4, version: 1, fileName: 'seed-2.pdf' } });
@@ -57,7 +58,8 @@ describe('meeting documents', () => {
   });
 
   it('serves the file with Range, a content-hash ETag and private caching; If-None-Match revalidates with 304', async () => {
-    const doc = (await upload(secretary, 1, items[3].id, pdf('seed-3.pdf'), 'seed-3.pdf')).body;
+    const { secretary, member1, meetingId, itemIds } = await world();
+    const doc = (await upload(secretary, meetingId, itemIds[0], pdf('seed-3.pdf'), 'seed-3.pdf')).body;
     const whole = pdf('seed-3.pdf');
     const full = await rawGet(s, member1, `/api/documents/${doc.id}/file`);
     expect(full.status).toBe(200);
@@ -93,11 +95,13 @@ describe('meeting documents', () => {
   });
 
   it('a confidential document is viewable by its named participants only, never downloadable; everyone else gets 404 on every path', async () => {
+    const { m, secretary, member1, member2, guest, meetingId, itemIds } = await world();
+    const member1Id = m.members[0].id;
     const doc = (
-      await upload(secretary, 1, items[4].id, pdf('seed-4.pdf'), 'mat.pdf', { title: 'Tài liệu mật', access: 'confidential', viewerIds: String(ids.member1) })
+      await upload(secretary, meetingId, itemIds[0], pdf('seed-4.pdf'), 'mat.pdf', { title: 'Tài liệu mật', access: 'confidential', viewerIds: String(member1Id) })
     ).body;
     expect(doc.access).toBe('confidential');
-    expect(doc.viewerIds).toEqual([ids.member1]);
+    expect(doc.viewerIds).toEqual([member1Id]);
 
     // member1 is named: may view (file, ranges, text, search), may not download.
     expect((await member1.get(`/api/documents/${doc.id}`)).body.canDownload).toBe(false);
@@ -115,7 +119,8 @@ describe('meeting documents', () => {
       }
       expect((await rawGet(s, c, `/api/documents/${doc.id}/file`, { range: 'bytes=0-9' })).status).toBe(404);
       expect((await rawGet(s, c, `/api/documents/${doc.id}/file?version=${doc.current.id}`)).status).toBe(404);
-      const pack = await c.get('/api/meetings/1/documents');
+      const pack = await c.get(`/api/meetings/${meetingId}/documents`);
+      expect(pack.status).toBe(200);
       expect(pack.body.items.flatMap((i: { documents: { id: number }[] }) => i.documents.map((d) => d.id))).not.toContain(doc.id);
       const found = await c.get(`/api/search?q=${encodeURIComponent('Ứng dụng công nghệ thông tin')}`);
       expect(found.body.hits.filter((h: { kind: string; refId: number }) => h.kind === 'document' && h.refId === doc.id)).toEqual([]);
@@ -134,7 +139,8 @@ describe('meeting documents', () => {
   });
 
   it('an unpublished document is visible to the secretary only until it is published', async () => {
-    const doc = (await upload(secretary, 1, items[0].id, pdf('empty.pdf'), 'draft.pdf', { published: 'false' })).body;
+    const { secretary, member1, meetingId, itemIds } = await world();
+    const doc = (await upload(secretary, meetingId, itemIds[0], pdf('empty.pdf'), 'draft.pdf', { published: 'false' })).body;
     expect((await member1.get(`/api/documents/${doc.id}`)).status).toBe(404);
     expect((await secretary.get(`/api/documents/${doc.id}`)).status).toBe(200);
     expect((await secretary.patch(`/api/documents/${doc.id}`, { published: true })).status).toBe(200);
@@ -142,58 +148,63 @@ describe('meeting documents', () => {
   });
 
   it('members may not upload, rename or remove; a non-participant cannot even learn the meeting has documents', async () => {
-    const r = await upload(member1, 1, items[0].id, pdf('empty.pdf'), 'x.pdf');
+    const { m, secretary, member1, member2, meetingId, itemIds } = await world();
+    const r = await upload(member1, meetingId, itemIds[0], pdf('empty.pdf'), 'x.pdf');
     expect(r.status).toBe(403);
-    const any = (await member1.get('/api/meetings/1/documents')).body.items.flatMap((i: { documents: { id: number }[] }) => i.documents)[0];
+    expect((await upload(secretary, meetingId, itemIds[0], pdf('seed-0.pdf'), 'seed-0.pdf')).status).toBe(201);
+    const any = (await member1.get(`/api/meetings/${meetingId}/documents`)).body.items.flatMap((i: { documents: { id: number }[] }) => i.documents)[0];
     expect((await member1.patch(`/api/documents/${any.id}`, { title: 'Đổi tên' })).status).toBe(403);
     expect((await member1.delete(`/api/documents/${any.id}`)).status).toBe(403);
     expect((await secretary.patch(`/api/documents/${any.id}`, { viewerIds: [999999] })).status).toBe(400);
 
-    const other = await secretary.post('/api/meetings', {
-      committeeId: (await secretary.get('/api/committees')).body.committees[0].id,
-      title: 'Họp riêng',
-      startsAt: new Date(Date.now() + 86400_000).toISOString(),
-      endsAt: new Date(Date.now() + 90000_000).toISOString(),
-      participants: [{ userId: ids.member1, role: 'member', canVote: true }],
-    });
-    const item = await secretary.post(`/api/meetings/${other.body.id}/agenda/items`, { version: 0, title: 'Nội dung riêng' });
-    const d = (await upload(secretary, other.body.id, item.body.items[0].id, pdf('seed-1.pdf'), 'rieng.pdf')).body;
-    await secretary.post(`/api/meetings/${other.body.id}/publish`);
+    // Another meeting of the same committee with member1 as its only participant: member2 is a committee member, not invited.
+    const other = await buildCommitteeMeeting(m, { title: 'Họp riêng', agendaItems: 1, participants: [{ user: m.members[0], role: 'member', canVote: true }], secretary });
+    const d = (await upload(secretary, other.meetingId, other.itemIds[0], pdf('seed-1.pdf'), 'rieng.pdf')).body;
+    expect((await secretary.post(`/api/meetings/${other.meetingId}/publish`)).status).toBe(200);
     expect((await member1.get(`/api/documents/${d.id}`)).status).toBe(200);
     expect((await member2.get(`/api/documents/${d.id}`)).status).toBe(404);
-    expect((await member2.get(`/api/meetings/${other.body.id}/documents`)).status).toBe(404);
-    expect((await upload(member2, other.body.id, item.body.items[0].id, pdf('empty.pdf'), 'x.pdf')).status).toBe(404);
+    expect((await member2.get(`/api/meetings/${other.meetingId}/documents`)).status).toBe(404);
+    expect((await upload(member2, other.meetingId, other.itemIds[0], pdf('empty.pdf'), 'x.pdf')).status).toBe(404);
   });
 
   it('search folds Vietnamese: "chuyen doi so" finds "Chuyển đổi số" with a highlighted snippet and the page to open', async () => {
+    const { secretary, member1, meetingId, itemIds } = await world();
+    // A document whose title does not hold the words: the hit comes from its text.
+    const uploaded = (await upload(secretary, meetingId, itemIds[0], pdf('seed-2.pdf'), 'seed-2.pdf', { title: 'Tài liệu tham khảo' })).body;
+    const agendaVersion = (await secretary.get(`/api/meetings/${meetingId}/agenda`)).body.version;
+    const opening = await secretary.post(`/api/meetings/${meetingId}/agenda/items`, { version: agendaVersion, title: 'Khai mạc, giới thiệu đại biểu' });
+    expect(opening.status).toBe(201);
+    const openingId = Math.max(...(opening.body.items as { id: number }[]).map((i) => i.id));
     const r = await member1.get(`/api/search?q=${encodeURIComponent('chuyen doi so')}`);
     expect(r.status).toBe(200);
     const doc = r.body.hits.find((h: { kind: string }) => h.kind === 'document');
-    expect(doc).toBeTruthy();
+    expect(doc).toMatchObject({ refId: uploaded.id });
     expect(doc.page).toBeGreaterThanOrEqual(1);
     const marked = doc.snippet.filter((p: { hit: boolean }) => p.hit).map((p: { text: string }) => p.text.toLowerCase());
     expect(marked).toEqual(expect.arrayContaining(['chuyển', 'đổi', 'số']));
     // Agenda titles are indexed too, and "d" matches "đ".
     const agenda = await member1.get(`/api/search?q=${encodeURIComponent('khai mac dai bieu')}`);
-    expect(agenda.body.hits[0]).toMatchObject({ kind: 'agenda_item', refId: items[0].id, page: null });
+    expect(agenda.body.hits[0]).toMatchObject({ kind: 'agenda_item', refId: openingId, page: null });
     // Agenda edits are re-indexed.
-    const v = (await secretary.get('/api/meetings/1/agenda')).body.version;
-    await secretary.patch(`/api/meetings/1/agenda/items/${items[0].id}`, { version: v, title: 'Khai mạc và điểm danh đại biểu' });
+    expect((await member1.get(`/api/search?q=${encodeURIComponent('diem danh')}`)).body.hits.map((h: { refId: number }) => h.refId)).not.toContain(openingId);
+    const v = (await secretary.get(`/api/meetings/${meetingId}/agenda`)).body.version;
+    expect((await secretary.patch(`/api/meetings/${meetingId}/agenda/items/${openingId}`, { version: v, title: 'Khai mạc và điểm danh đại biểu' })).status).toBe(200);
     const renamed = await member1.get(`/api/search?q=${encodeURIComponent('diem danh')}`);
-    expect(renamed.body.hits.map((h: { refId: number }) => h.refId)).toContain(items[0].id);
+    expect(renamed.body.hits.map((h: { refId: number }) => h.refId)).toContain(openingId);
     expect((await member1.get('/api/search?q=')).status).toBe(400);
   });
 
   it('rename, reorder, replace (old versions kept and listed) and remove; each change is audited', async () => {
-    const item = items[5] ?? items[1];
-    const one = (await upload(secretary, 1, item.id, pdf('seed-1.pdf'), 'mot.pdf')).body;
-    const two = (await upload(secretary, 1, item.id, pdf('alphatrans.pdf'), 'hai.pdf')).body;
+    const { secretary, member1, meetingId, itemIds } = await world();
+    const item = { id: itemIds[0] };
+    const one = (await upload(secretary, meetingId, item.id, pdf('seed-1.pdf'), 'mot.pdf')).body;
+    const two = (await upload(secretary, meetingId, item.id, pdf('alphatrans.pdf'), 'hai.pdf')).body;
     expect([one.position, two.position]).toEqual([0, 1]);
 
     const renamed = await secretary.patch(`/api/documents/${one.id}`, { title: 'Tờ trình số 1' });
     expect(renamed.body.title).toBe('Tờ trình số 1');
     expect((await secretary.post(`/api/documents/${two.id}/move`, { position: 0 })).body.position).toBe(0);
-    const pack = await member1.get('/api/meetings/1/documents');
+    const pack = await member1.get(`/api/meetings/${meetingId}/documents`);
     expect(pack.body.items.find((i: { id: number }) => i.id === item.id).documents.map((d: { id: number }) => d.id)).toEqual([two.id, one.id]);
 
     const replaced = await (async () => {
@@ -220,12 +231,14 @@ describe('meeting documents', () => {
   });
 
   it('a download is stamped with the downloader\u2019s name and unit on the page', async () => {
-    const doc = (await upload(secretary, 1, items[1].id, pdf('empty.pdf'), 'trang.pdf')).body;
+    const { m, secretary, member1, meetingId, itemIds } = await world();
+    const doc = (await upload(secretary, meetingId, itemIds[0], pdf('empty.pdf'), 'trang.pdf')).body;
     const r = await rawGet(s, member1, `/api/documents/${doc.id}/download`);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-disposition')).toMatch(/^attachment/);
     const me = (await member1.get('/api/auth/me')).body;
     const user = me.user ?? me;
+    expect(user.fullName).toBe(m.members[0].fullName);
     const text = await pdfText(r.bytes);
     expect(text).toContain(user.fullName);
     expect(text).toContain(user.unit);
