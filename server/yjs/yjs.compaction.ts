@@ -30,7 +30,10 @@ export class Compaction {
     if (d.rows <= 1) return;
     const state = Y.encodeStateAsUpdate(d.ydoc);
     try {
-      d.lastRowId = this.store.replace(d.name, d.lastRowId, state);
+      // Every row, not only those up to d.lastRowId: a background compaction in flight may have
+      // written its row after that id (its later deletes then find nothing; its result is ignored
+      // because compactGen moved on).
+      d.lastRowId = this.store.replaceAll(d.name, state);
       d.rows = 1;
       d.bytes = state.byteLength;
     } catch (err) {

@@ -79,9 +79,9 @@ export class YjsStore {
   private jobs = new Map<number, { resolve: (r: CompactResult | null) => void; reject: (e: Error) => void }>();
   private insertStmt: Statement<[string, Buffer]>;
   private loadStmt: Statement<[string], { id: number; data: Buffer }>;
-  private deleteUpToStmt: Statement<[string, number]>;
+  private deleteAllStmt: Statement<[string]>;
   private appendTx: (rows: { docName: string; data: Uint8Array }[]) => number[];
-  private replaceTx: (docName: string, upToId: number, state: Uint8Array) => number;
+  private replaceTx: (docName: string, state: Uint8Array) => number;
 
   constructor(db: Db, { checkpointIntervalMs = 1000 } = {}) {
     const file = db.$client.name;
@@ -93,12 +93,12 @@ export class YjsStore {
     this.conn = c;
     this.insertStmt = c.prepare('INSERT INTO yjs_updates (doc_name, data) VALUES (?, ?)');
     this.loadStmt = c.prepare('SELECT id, data FROM yjs_updates WHERE doc_name = ? ORDER BY id');
-    this.deleteUpToStmt = c.prepare('DELETE FROM yjs_updates WHERE doc_name = ? AND id <= ?');
+    this.deleteAllStmt = c.prepare('DELETE FROM yjs_updates WHERE doc_name = ?');
     this.appendTx = c.transaction((rows: { docName: string; data: Uint8Array }[]) =>
       rows.map((r) => Number(this.insertStmt.run(r.docName, toBuffer(r.data)).lastInsertRowid)),
     );
-    this.replaceTx = c.transaction((docName: string, upToId: number, state: Uint8Array) => {
-      this.deleteUpToStmt.run(docName, upToId);
+    this.replaceTx = c.transaction((docName: string, state: Uint8Array) => {
+      this.deleteAllStmt.run(docName);
       return Number(this.insertStmt.run(docName, toBuffer(state)).lastInsertRowid);
     });
     const require = createRequire(import.meta.url);
@@ -149,11 +149,13 @@ export class YjsStore {
   }
 
   /**
-   * Replaces the rows up to `upToId` with one row holding `state` (the re-encoded document),
-   * in one transaction. Rows appended after `upToId` stay. Returns the new row's id.
+   * Replaces every stored row of a document with one row holding `state`, in one transaction;
+   * returns the new row's id. `state` must hold all of them: the caller flushed its pending
+   * updates first, and a background compaction's row (which may have been written after the
+   * caller's last known row id) holds a subset of the same document.
    */
-  replace(docName: string, upToId: number, state: Uint8Array): number {
-    return this.replaceTx(docName, upToId, state);
+  replaceAll(docName: string, state: Uint8Array): number {
+    return this.replaceTx(docName, state);
   }
 
   /** Stops the checkpointer (after a last checkpoint) and closes the connection. */
