@@ -1,0 +1,54 @@
+import { index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { id, tsvector } from './common.js';
+
+/*
+ * PostgreSQL twin of ../schema/search.ts. SQLite keeps the full-text index in two FTS5 virtual tables
+ * (`search_fts`, `search_groups_fts`; custom migrations 0003 and 0018) that share the rowid of these
+ * rows. PostgreSQL has no rowid and no FTS5: the index is a `tsvector` column of the row itself with a
+ * GIN index, so a row and its index entry are written (and deleted) together.
+ *
+ * The folding stays the app's `foldText` (NFD, marks stripped, đ→d, lowercase) on both the indexed text
+ * and the query, so both stores match the same words: the indexer writes
+ * `to_tsvector('simple', foldText(title + ' ' + body))`, and for groups
+ * `setweight(to_tsvector('simple', foldText(title)), 'A') || setweight(to_tsvector('simple', foldText(body)), 'B')`
+ * (FTS5's bm25 title weight becomes ts_rank's A/B weights). `unaccent` (contrib) folds đ too and can fold
+ * queries typed in SQL; whether ranking matches bm25 closely enough is for the shared search test of
+ * issue #17. These columns are the only PostgreSQL-only columns (listed in the drift test).
+ */
+export const searchEntries = pgTable(
+  'search_entries',
+  {
+    id: id(),
+    kind: text().notNull(),
+    refId: integer().notNull(),
+    meetingId: integer(),
+    page: integer(),
+    title: text().notNull(),
+    body: text().notNull(),
+    /** PostgreSQL only: the FTS5 `search_fts` row of SQLite. */
+    fts: tsvector().notNull(),
+  },
+  (t) => [
+    index('search_entries_ref_idx').on(t.kind, t.refId),
+    index('search_entries_meeting_idx').on(t.meetingId),
+    index('search_entries_fts_idx').using('gin', t.fts),
+  ],
+);
+
+export const searchGroups = pgTable(
+  'search_groups',
+  {
+    id: id(),
+    kind: text().notNull(),
+    refId: integer().notNull(),
+    meetingId: integer(),
+    title: text().notNull(),
+    /** PostgreSQL only: the FTS5 `search_groups_fts` row of SQLite (title weighted A, bodies B). */
+    fts: tsvector().notNull(),
+  },
+  (t) => [
+    uniqueIndex('search_groups_ref_idx').on(t.kind, t.refId),
+    index('search_groups_meeting_idx').on(t.meetingId),
+    index('search_groups_fts_idx').using('gin', t.fts),
+  ],
+);
