@@ -4,16 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CLOSE_CODES } from '../../shared/close-codes.js';
 import { itemNotesDocName } from '../../shared/protocol/yjs.js';
-import { type HttpClient, type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
+import { buildCommitteeMeeting, buildMeeting, editMeeting } from '../helpers/factories.js';
+import { type HttpClient, type TestServer, startTestServer, until } from '../helpers/server.js';
 import { type TestProvider, openProvider, rawSocket } from '../helpers/yjs.js';
 
 let server: TestServer;
-let secretary: HttpClient;
-let member1: HttpClient;
-let member2: HttpClient;
-let chair: HttpClient;
-let notes: string;
-let itemIds: number[];
 const open: TestProvider[] = [];
 
 function provider(name: string, who: HttpClient, opts: { origin?: string } = {}) {
@@ -26,19 +21,18 @@ const terminalClose = (p: TestProvider) =>
   new Promise<number>((resolve) => p.provider.on('closed', (e: { code: number }) => resolve(e.code)));
 
 beforeAll(async () => {
-  server = await startTestServer();
-  [secretary, member1, member2, chair] = await Promise.all(['secretary', 'member1', 'member2', 'chair'].map((u) => server.login(u)));
-  const agenda = await secretary.get('/api/meetings/1/agenda');
-  itemIds = agenda.body.items.map((i: { id: number }) => i.id);
-  notes = itemNotesDocName(1, itemIds[0]);
+  server = await startTestServer({ seed: 'admin' });
 });
 
-/** A new agenda item of meeting 1 whose notes document no other test touches (tests run in any order). */
-async function freshItem(): Promise<number> {
-  const agenda = await secretary.get('/api/meetings/1/agenda');
-  const r = await secretary.post('/api/meetings/1/agenda/items', { version: agenda.body.version, title: `Ghi chú riêng ${Math.random().toString(36).slice(2, 8)}` });
-  expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
-  return Math.max(...(r.body.items as { id: number }[]).map((i) => i.id));
+/**
+ * A published meeting of a committee of the test's own (chair, secretary, `members` members, one agenda item),
+ * signed-in clients for its people, and the name of its item's notes document: no other test touches it
+ * (tests run in any order).
+ */
+async function notesOf(opts: { members?: number } = {}) {
+  const m = await buildMeeting(server, { members: opts.members ?? 1, agendaItems: 1 });
+  const [secretary, chair, ...members] = await Promise.all([m.as('secretary'), m.as('chair'), ...m.members.map((_, i) => m.as('member', i))]);
+  return { m, name: itemNotesDocName(m.meetingId, m.itemIds[0]), secretary, chair, member: members[0], members };
 }
 
 afterAll(async () => {
@@ -48,10 +42,10 @@ afterAll(async () => {
 
 describe('Yjs hub: item notes over the y-websocket protocol', () => {
   it('several writers converge and read-only participants see the text while their own updates are dropped', async () => {
-    const name = itemNotesDocName(1, await freshItem());
+    const { name, secretary, chair, member } = await notesOf();
     const a = provider(name, secretary);
     const b = provider(name, await server.login('admin'));
-    const reader = provider(name, member1);
+    const reader = provider(name, member);
     await Promise.all([a, b, reader].map(synced));
     a.text.insert(0, 'Kết luận: ');
     b.text.insert(0, 'Ý kiến. ');
@@ -73,30 +67,33 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   });
 
   it('awareness is relayed between connections, including read-only ones', async () => {
-    const name = itemNotesDocName(1, await freshItem());
+    const { name, secretary, member } = await notesOf();
     const writer = provider(name, secretary);
-    const reader = provider(name, member2);
+    const reader = provider(name, member);
     await Promise.all([writer, reader].map(synced));
-    reader.provider.awareness.setLocalStateField('user', { name: 'member2' });
-    await until(() => [...writer.provider.awareness.getStates().values()].some((s) => s.user?.name === 'member2'), { what: 'awareness' });
+    reader.provider.awareness.setLocalStateField('user', { name: 'người đọc' });
+    await until(() => [...writer.provider.awareness.getStates().values()].some((s) => s.user?.name === 'người đọc'), { what: 'awareness' });
   });
 
   it('refuses without a session (4401), from a foreign Origin (4403), without access (4403) and for unknown names (4404)', async () => {
+    const { m, name: notes, secretary, member } = await notesOf();
     const anon = provider(notes, server.anonymous());
     expect(await terminalClose(anon)).toBe(CLOSE_CODES.unauthenticated);
 
     const foreign = provider(notes, secretary, { origin: 'https://evil.example' });
     expect(await terminalClose(foreign)).toBe(CLOSE_CODES.forbidden);
 
-    const draft = await buildMeeting(secretary, { agendaItems: 1 });
-    const outsider = provider(itemNotesDocName(draft.meetingId, draft.itemIds[0]), member1);
+    // A draft meeting of the same committee: its members do not see it yet.
+    const draft = await buildCommitteeMeeting(m, { agendaItems: 1, secretary });
+    const outsider = provider(itemNotesDocName(draft.meetingId, draft.itemIds[0]), member);
     expect(await terminalClose(outsider)).toBe(CLOSE_CODES.forbidden);
 
-    // An item of another meeting addressed through meeting 1 is refused too.
-    const wrongItem = provider(itemNotesDocName(1, draft.itemIds[0]), secretary);
+    // An item of another meeting addressed through this one is refused too.
+    const wrongItem = provider(itemNotesDocName(m.meetingId, draft.itemIds[0]), secretary);
     expect(await terminalClose(wrongItem)).toBe(CLOSE_CODES.forbidden);
 
-    for (const name of ['no-such-kind:1', 'meeting:1:item:x:notes', 'meeting:01:item:1:notes', 'MEETING:1']) {
+    const [meetingId, itemId] = [m.meetingId, m.itemIds[0]];
+    for (const name of [`no-such-kind:${meetingId}`, `meeting:${meetingId}:item:x:notes`, `meeting:0${meetingId}:item:${itemId}:notes`, `MEETING:${meetingId}`]) {
       const p = provider(name, secretary);
       expect(await terminalClose(p)).toBe(CLOSE_CODES.unknownDocument);
     }
@@ -108,7 +105,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   });
 
   it('closes a connection that sends invalid messages with 4400 without touching the document or other clients', async () => {
-    const name = itemNotesDocName(1, await freshItem());
+    const { name, secretary, member } = await notesOf();
     const good = provider(name, secretary);
     await synced(good);
     good.text.insert(0, 'intact');
@@ -138,13 +135,13 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
     expect(await text.closed).toBe(CLOSE_CODES.invalidMessage);
 
     good.text.insert(good.text.length, ' still');
-    const fresh = provider(name, member1);
+    const fresh = provider(name, member);
     await until(() => fresh.provider.synced && fresh.text.toString() === 'intact still', { what: 'doc intact after garbage' });
     expect(good.provider.wsconnected).toBe(true);
   });
 
   it('refuses a frame over maxPayload (1009), an update that would grow the document past its limit and a pile of unintegrated updates (4413)', async () => {
-    const name = itemNotesDocName(1, await freshItem());
+    const { name, secretary, chair, member } = await notesOf();
     const hub = server.app.ctx.yjs;
     const { ws, closed } = await rawSocket(server.url, name, secretary.cookie);
     ws.send(new Uint8Array(3 * 1024 * 1024));
@@ -153,7 +150,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
     hub.setOptions({ docBytes: 64 * 1024 });
     try {
       const writer = provider(name, secretary);
-      const watcher = provider(name, member1);
+      const watcher = provider(name, member);
       await Promise.all([writer, watcher].map(synced));
       writer.text.insert(0, 'small');
       await until(() => watcher.text.toString() === 'small', { what: 'small update accepted' });
@@ -190,10 +187,10 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   });
 
   it('closes a connection that floods messages with 1013 (transient) while others keep syncing, and its provider comes back', async () => {
-    const name = itemNotesDocName(1, await freshItem());
+    const { name, secretary, member } = await notesOf();
     const good = provider(name, secretary);
     await synced(good);
-    const { ws, closed } = await rawSocket(server.url, name, member1.cookie);
+    const { ws, closed } = await rawSocket(server.url, name, member.cookie);
     const query = Uint8Array.from([3]);
     for (let i = 0; i < 1000; i++) ws.send(query);
     expect(await closed).toBe(CLOSE_CODES.tryAgainLater);
@@ -210,51 +207,33 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   });
 
   it('re-checks access when the meeting changes and closes revoked connections with 4403; a logout closes its connections with 4401', async () => {
-    const ids = await userIds(await server.login('admin'));
-    const m = await buildMeeting(secretary, {
-      agendaItems: 1,
-      publish: true,
-      participants: [
-        { userId: ids.chair, role: 'chair', canVote: true },
-        { userId: ids.member3, role: 'member', canVote: true },
-        { userId: ids.member4, role: 'member', canVote: true },
-      ],
-    });
-    const name = itemNotesDocName(m.meetingId, m.itemIds[0]);
-    const member3 = await server.login('member3');
-    const member4 = await server.login('member4');
-    const p3 = provider(name, member3);
-    const p4 = provider(name, member4);
-    await Promise.all([p3, p4].map(synced));
+    const { m, name, secretary, members } = await notesOf({ members: 2 });
+    const [leaving, staying] = members;
+    const pLeaving = provider(name, leaving);
+    const pStaying = provider(name, staying);
+    await Promise.all([pLeaving, pStaying].map(synced));
 
-    const meeting = await secretary.get(`/api/meetings/${m.meetingId}`);
-    const closed3 = terminalClose(p3);
-    const r = await secretary.patch(`/api/meetings/${m.meetingId}`, {
-      version: meeting.body.version,
-      participants: [
-        { userId: ids.chair, role: 'chair', canVote: true },
-        { userId: ids.member4, role: 'member', canVote: true },
-      ],
-    });
-    expect(r.status).toBe(200);
-    expect(await closed3).toBe(CLOSE_CODES.forbidden);
-    expect(p4.provider.wsconnected).toBe(true);
+    const closedLeaving = terminalClose(pLeaving);
+    // The secretary takes the first member off the meeting (who stays in the committee).
+    await editMeeting(m, { removeParticipants: [m.members[0]], secretary });
+    expect(await closedLeaving).toBe(CLOSE_CODES.forbidden);
+    expect(pStaying.provider.wsconnected).toBe(true);
 
-    const closed4 = terminalClose(p4);
+    const closedStaying = terminalClose(pStaying);
     // The logout itself closes the connection (bus session:ended), without waiting for a re-check sweep.
-    await member4.post('/api/auth/logout');
-    expect(await closed4).toBe(CLOSE_CODES.unauthenticated);
+    await staying.post('/api/auth/logout');
+    expect(await closedStaying).toBe(CLOSE_CODES.unauthenticated);
   });
 
   it('withDoc writes like a client (persisted and broadcast) and onChange reports the committed content, debounced', async () => {
     const hub = server.app.ctx.yjs;
-    const name = itemNotesDocName(1, await freshItem());
+    const { name, member } = await notesOf();
     const seen: string[] = [];
     const off = hub.onChange('item-notes', (n, doc) => {
       if (n === name) seen.push(doc.getText('t').toString());
     }, { debounceMs: 30, maxWaitMs: 200 });
     try {
-      const p = provider(name, member2);
+      const p = provider(name, member);
       await synced(p);
       hub.withDoc(name, (doc) => doc.getText('t').insert(0, 'Phần do máy chủ sinh ra. '));
       hub.withDoc(name, (doc) => doc.getText('t').insert(0, '§ '));
@@ -272,7 +251,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
 
   it('compaction replaces many stored updates by one row with exactly the same content', async () => {
     const hub = server.app.ctx.yjs;
-    const name = itemNotesDocName(1, await freshItem());
+    const { name, secretary, chair } = await notesOf();
     hub.setOptions({ compactAfterUpdates: 40, compactMinIntervalMs: 200 });
     try {
       const w = provider(name, secretary);
@@ -302,7 +281,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
 
   it('unloads a document after its last connection leaves, and reloads it from SQLite', async () => {
     const hub = server.app.ctx.yjs;
-    const name = itemNotesDocName(1, await freshItem());
+    const { name, secretary, chair } = await notesOf();
     hub.setOptions({ unloadAfterMs: 50 });
     try {
       const w = provider(name, secretary);
@@ -321,12 +300,12 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   });
 
   it('a graceful restart keeps the notes: close commits and compacts, the new server loads them from SQLite', async () => {
-    const other = await startTestServer();
+    const other = await startTestServer({ seed: 'admin' });
     let restarted: TestServer | null = null;
     try {
-      const sec = await other.login('secretary');
-      const agenda = await sec.get('/api/meetings/1/agenda');
-      const name = itemNotesDocName(1, agenda.body.items[0].id);
+      const m = await buildMeeting(other, { members: 1, agendaItems: 1 });
+      const sec = await m.as('secretary');
+      const name = itemNotesDocName(m.meetingId, m.itemIds[0]);
       const w = openProvider(other.url, name, sec.cookie);
       await until(() => w.provider.synced, { what: 'synced' });
       for (let i = 0; i < 30; i++) w.text.insert(w.text.length, `${i};`);
@@ -335,9 +314,9 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
       w.destroy();
       await other.close();
       const rows = () => (restarted ?? other).db.$client.prepare('select count(*) n from yjs_updates where doc_name = ?').get(name) as { n: number };
-      restarted = await startTestServer({ dataDir: other.dataDir });
+      restarted = await startTestServer({ dataDir: other.dataDir, seed: 'admin' });
       expect(rows().n).toBe(1); // compacted on close
-      const sec2 = await restarted.login('secretary');
+      const sec2 = await restarted.login(m.secretary.username, m.secretary.password);
       const r = openProvider(restarted.url, name, sec2.cookie);
       try {
         await until(() => r.provider.synced && r.text.toString() === expected, { what: 'notes after restart' });
@@ -350,7 +329,14 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
   });
 
   it('sync step 1 is answered with the full state of the document (stock protocol)', async () => {
-    const { ws } = await rawSocket(server.url, notes, member1.cookie);
+    const { name: notes, secretary, member } = await notesOf();
+    const writer = provider(notes, secretary);
+    await synced(writer);
+    writer.text.insert(0, 'Ý kiến của các sở đã ghi. ');
+    writer.text.insert(writer.text.length, 'Chủ tọa kết luận.');
+    const written = writer.text.toString();
+    await until(() => server.app.ctx.yjs.getDoc(notes).getText('t').toString() === written, { what: 'server has the notes' });
+    const { ws } = await rawSocket(server.url, notes, member.cookie);
     const frames: Uint8Array[] = [];
     ws.on('message', (d: Buffer) => frames.push(new Uint8Array(d)));
     const e = encoding.createEncoder();
@@ -369,6 +355,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
     decoding.readVarUint(d);
     const doc = new Y.Doc();
     Y.applyUpdate(doc, decoding.readVarUint8Array(d));
+    expect(doc.getText('t').toString()).toBe('Ý kiến của các sở đã ghi. Chủ tọa kết luận.');
     expect(doc.getText('t').toString()).toBe(server.app.ctx.yjs.getDoc(notes).getText('t').toString());
     ws.close();
   });
