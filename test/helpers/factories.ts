@@ -285,3 +285,18 @@ export async function buildDemoCast(server: TestServer, opts: { agendaItems?: nu
     as: (role, index = 0) => login(role === 'member' ? members[index] : role === 'guest' ? [][index] : byRole[role]),
   };
 }
+
+/**
+ * Puts built users in units (admin API). The directory's units are its users' units: a task's owner unit and its
+ * co-operating units must be one of them, and "my tasks" of a person lists their unit's tasks. Give each test units
+ * of its own (`ownUnit`) so no other test's people share them.
+ */
+export async function giveUnits(admin: HttpClient, units: [BuiltUser, string][]): Promise<void> {
+  for (const [u, unit] of units) {
+    const r = await admin.patch(`/api/users/${u.id}`, { unit });
+    if (r.status !== 200) throw new Error(`set unit of ${u.username}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+}
+
+/** A unit name no other test uses: `name` with a random tag ("Sở Tài chính · 3f9a1c2e"). */
+export const ownUnit = (name: string) => `${name} · ${suffix()}`;
