@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Column, getTableName, is, SQL } from 'drizzle-orm';
+import { generateDrizzleJson, generateSQLiteDrizzleJson } from 'drizzle-kit/api';
 import {
   getTableConfig as pgConfig,
   IndexedColumn,
@@ -199,7 +202,7 @@ describe('schema drift: the PostgreSQL schema is the twin of the SQLite one', ()
 
   it('has the same columns, types (by the map), nullability, defaults, enums, keys, constraints and indexes', () => {
     const diffs = [...sqliteTables].flatMap(([key, t]) => (pgTables.has(key) ? compareTables(describeSqlite(t), describePg(pgTables.get(key)!)) : []));
-    expect(diffs).toEqual([]);
+    expect(diffs, 'make server/db/pg/ the twin of server/db/schema/ again, then npm run db:generate:pg').toEqual([]);
   });
 
   it('has every PostgreSQL-only piece it lists (the list is not stale)', () => {
@@ -262,6 +265,28 @@ describe('schema drift: the PostgreSQL schema is the twin of the SQLite one', ()
     ])
       expect(diffs).toContain(expected);
     expect(pgKind(pgConfig(p).columns.find((c) => c.name === 'at')!)).toMatch(/^unmapped/);
+  });
+});
+
+/** The newest snapshot drizzle-kit wrote in a migrations folder, without its ids and rename history. */
+function lastSnapshot(dir: string): unknown {
+  const root = path.resolve(import.meta.dirname, '../..', dir);
+  const journal = JSON.parse(fs.readFileSync(path.join(root, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+  const tag = journal.entries.at(-1)!.tag;
+  return comparable(JSON.parse(fs.readFileSync(path.join(root, 'meta', `${tag.slice(0, 4)}_snapshot.json`), 'utf8')));
+}
+const comparable = (snapshot: object) => {
+  const { id: _id, prevId: _prevId, _meta, ...rest } = JSON.parse(JSON.stringify(snapshot)) as Record<string, unknown>;
+  return rest;
+};
+
+describe('migrations are generated from the schemas as they are now', () => {
+  it('migrations-pg/ (npm run db:generate:pg)', () => {
+    expect(comparable(generateDrizzleJson(pg, undefined, undefined, 'snake_case')), 'run npm run db:generate:pg').toEqual(lastSnapshot('migrations-pg'));
+  });
+
+  it('migrations/ (npm run db:generate)', async () => {
+    expect(comparable(await generateSQLiteDrizzleJson(sqlite, undefined, 'snake_case')), 'run npm run db:generate').toEqual(lastSnapshot('migrations'));
   });
 });
 
