@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawUpload } from '../helpers/multipart.js';
-import { type HttpClient, type TestServer, startTestServer, until } from '../helpers/server.js';
+import { buildMeeting } from '../helpers/factories.js';
+import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { PDFS, pdf, upload } from './documents-helpers.js';
 
 /** What ../shared/testdata/pdfs/README.md says a correct upload does, made exact for our server. */
@@ -54,23 +55,31 @@ describe('document uploads refuse bad input and survive hostile files', () => {
   const logOptions = { logLevel: 'info', logTo: { write: (l: string) => void logLines.push(l) } };
   /** Uploads the server refused with `code`: it logs `upload refused` once nothing of the upload is left on disk. */
   const refusals = (code: string) => logLines.filter((l) => l.includes('"msg":"upload refused"') && l.includes(`"code":"${code}"`)).length;
+  /** The server as started with this file's limits and log (again after the crash test's restart). */
+  const start = (dataDir?: string) => startTestServer({ seed: 'admin', dataDir, config, ...logOptions });
   let s: TestServer;
-  let secretary: HttpClient;
-  let itemId: number;
   const count = () => (s.db.$client.prepare('select count(*) as n from document_versions').get() as { n: number }).n;
 
+  /** Each test's own committee, published meeting of one agenda item and its secretary (and `members` members), signed in. */
+  async function world(members = 0) {
+    const m = await buildMeeting(s, { members, agendaItems: 1 });
+    const secretary = await m.as('secretary');
+    const meetingId = m.meetingId;
+    const itemId = m.itemIds[0];
+    return { m, secretary, meetingId, itemId, uploadUrl: `/api/meetings/${meetingId}/agenda/items/${itemId}/documents` };
+  }
+
   beforeAll(async () => {
-    s = await startTestServer({ config, ...logOptions });
-    secretary = await s.login('secretary');
-    itemId = (await secretary.get('/api/meetings/1/agenda')).body.items[1].id;
+    s = await start();
   });
   afterAll(() => s.close());
 
   it('every file of the test corpus gets the outcome its table says, the server keeps answering, and search finds text deep inside the 451-page pack', async () => {
+    const { m, secretary, meetingId, itemId } = await world(1);
     const files = fs.readdirSync(PDFS).filter((f) => f.endsWith('.pdf'));
     expect(files.sort()).toEqual(Object.keys(EXPECTED).sort());
     for (const f of files) {
-      const r = await upload(secretary, 1, itemId, pdf(f), f);
+      const r = await upload(secretary, meetingId, itemId, pdf(f), f);
       const want = EXPECTED[f];
       if ('pages' in want) {
         expect([f, r.status]).toEqual([f, 201]);
@@ -81,13 +90,14 @@ describe('document uploads refuse bad input and survive hostile files', () => {
       expect((await s.anonymous().get('/healthz')).status).toBe(200);
     }
     // Search names the page of text deep inside the 451-page pack just uploaded.
-    const member = await s.login('member1');
+    const member = await m.as('member', 0);
     const r = await member.get(`/api/search?q=${encodeURIComponent('420/451')}`);
     expect(r.status).toBe(200);
     expect(r.body.hits.find((h: { kind: string }) => h.kind === 'document')?.page).toBe(420);
   }, 120_000);
 
   it('refuses files that are not PDFs by content, whatever their name: zero bytes, a JPEG, HTML, a truncated PDF', async () => {
+    const { secretary, meetingId, itemId } = await world();
     const before = count();
     const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from('JFIF\0'), Buffer.alloc(2000, 7)]);
     const cases: [string, Buffer, number, string][] = [
@@ -97,7 +107,7 @@ describe('document uploads refuse bad input and survive hostile files', () => {
       ['truncated.pdf', pdf('seed-0.pdf').subarray(0, 600), 422, 'invalid_pdf'],
     ];
     for (const [name, bytes, status, code] of cases) {
-      const r = await upload(secretary, 1, itemId, bytes, name);
+      const r = await upload(secretary, meetingId, itemId, bytes, name);
       expect([name, r.status, r.body.error?.code]).toEqual([name, status, code]);
     }
     expect(count()).toBe(before);
@@ -105,17 +115,18 @@ describe('document uploads refuse bad input and survive hostile files', () => {
   });
 
   it('a file over the limit is refused with 413 before it is fully sent, and nothing is stored', async () => {
+    const { secretary, uploadUrl } = await world();
     const before = count();
     const tooLarge = refusals('payload_too_large');
     const chunk = Buffer.alloc(256 * 1024, 0x20);
     chunk.write('%PDF-1.7\n');
     const chunks = [head, ...Array.from({ length: 40 }, () => chunk), tailPart];
     // Declared honestly: refused from the header alone, while the client still holds back the body.
-    const declared = await rawUpload(s, secretary, `/api/meetings/1/agenda/items/${itemId}/documents`, { chunks, pauseAfter: 2 });
+    const declared = await rawUpload(s, secretary, uploadUrl, { chunks, pauseAfter: 2 });
     expect(declared).toMatchObject({ status: 413 });
     expect(declared.sent).toBeLessThan(declared.total);
     // No declared length (chunked): caught by counting while streaming.
-    const lying = await rawUpload(s, secretary, `/api/meetings/1/agenda/items/${itemId}/documents`, { chunks, declaredLength: null });
+    const lying = await rawUpload(s, secretary, uploadUrl, { chunks, declaredLength: null });
     // The server answers 413 and closes the connection; a client still writing may see the close first.
     expect(lying.status === 413 || /EPIPE|ECONNRESET/.test(lying.error ?? '')).toBe(true);
     expect(lying.sent).toBeLessThan(lying.total);
@@ -126,10 +137,11 @@ describe('document uploads refuse bad input and survive hostile files', () => {
   });
 
   it('an upload cut off midway stores nothing', async () => {
+    const { secretary, uploadUrl } = await world();
     const before = count();
     const interrupted = refusals('upload_incomplete');
     const bytes = pdf('seed-1.pdf');
-    const r = await rawUpload(s, secretary, `/api/meetings/1/agenda/items/${itemId}/documents`, {
+    const r = await rawUpload(s, secretary, uploadUrl, {
       chunks: [head, bytes.subarray(0, 20_000), bytes.subarray(20_000), tailPart],
       cutAfter: 2,
     });
@@ -143,15 +155,17 @@ describe('document uploads refuse bad input and survive hostile files', () => {
   });
 
   it('path traversal in the file name is only a display name', async () => {
-    const r = await upload(secretary, 1, itemId, pdf('empty.pdf'), '../../../../../tmp/ec-evil.pdf');
+    const { secretary, meetingId, itemId } = await world();
+    const r = await upload(secretary, meetingId, itemId, pdf('empty.pdf'), '../../../../../tmp/ec-evil.pdf');
     expect(r.status).toBe(201);
     expect(r.body.current.fileName).toBe('ec-evil.pdf');
     for (const f of storedFiles(s.dataDir)) expect(path.basename(f)).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('concurrent uploads of the same file are stored once', async () => {
+    const { secretary, meetingId, itemId } = await world();
     const bytes = pdf('seed-3.pdf');
-    const rs = await Promise.all(Array.from({ length: 4 }, (_, i) => upload(secretary, 1, itemId, bytes, `copy-${i}.pdf`)));
+    const rs = await Promise.all(Array.from({ length: 4 }, (_, i) => upload(secretary, meetingId, itemId, bytes, `copy-${i}.pdf`)));
     expect(rs.map((r) => r.status)).toEqual([201, 201, 201, 201]);
     const sha = rs[0].body.current.sha256;
     expect(new Set(rs.map((r) => r.body.current.sha256))).toEqual(new Set([sha]));
@@ -159,7 +173,9 @@ describe('document uploads refuse bad input and survive hostile files', () => {
   });
 
   it('after a crash, restart finishes interrupted commits and removes partial uploads and orphans', async () => {
-    const sha = (await upload(secretary, 1, itemId, pdf('seed-4.pdf'), 'seed-4.pdf')).body.current.sha256 as string;
+    const { m, secretary, meetingId, itemId } = await world();
+    const uploaded = (await upload(secretary, meetingId, itemId, pdf('seed-4.pdf'), 'seed-4.pdf')).body;
+    const sha = uploaded.current.sha256 as string;
     await s.close();
     const files = path.join(s.dataDir, 'files');
     // Committed row whose rename never happened: the file still waits in tmp/.
@@ -168,13 +184,24 @@ describe('document uploads refuse bad input and survive hostile files', () => {
     fs.writeFileSync(path.join(files, 'tmp', `${'a'.repeat(64)}.x.pending`), 'uncommitted');
     fs.mkdirSync(path.join(files, 'ff'), { recursive: true });
     fs.writeFileSync(path.join(files, 'ff', 'f'.repeat(64)), 'orphan');
-    // Restarted with the same limits: later tests (in any order) still see the 3 MB cap.
-    s = await startTestServer({ dataDir: s.dataDir, config, ...logOptions });
-    secretary = await s.login('secretary');
+    // Restarted with the same limits and seed: later tests (in any order) still see the 3 MB cap.
+    s = await start(s.dataDir);
     expect(fs.readdirSync(path.join(files, 'tmp'))).toEqual([]);
     expect(fs.existsSync(path.join(files, 'ff', 'f'.repeat(64)))).toBe(false);
     expect(fs.existsSync(path.join(files, sha.slice(0, 2), sha))).toBe(true);
     const referenced = s.db.$client.prepare('select distinct sha256 from document_versions').all() as { sha256: string }[];
     for (const { sha256 } of referenced) expect(fs.existsSync(path.join(files, sha256.slice(0, 2), sha256))).toBe(true);
+    // The document whose commit was finished serves its bytes; its secretary signs in again on the restarted server.
+    const again = await s.login(m.secretary.username, m.secretary.password);
+    const file = await fetch(`${s.url}/api/documents/${uploaded.id}/file`, { headers: { cookie: again.cookie } });
+    expect(file.status).toBe(200);
+    expect(Buffer.from(await file.arrayBuffer()).equals(pdf('seed-4.pdf'))).toBe(true);
+    // Still this file's 3 MB cap: a 10 MB upload is refused (413, or the close that follows it); without the cap it would be read whole.
+    const before = count();
+    const chunk = Buffer.alloc(256 * 1024, 0x20);
+    chunk.write('%PDF-1.7\n');
+    const big = await rawUpload(s, again, `/api/meetings/${meetingId}/agenda/items/${itemId}/documents`, { chunks: [head, ...Array.from({ length: 40 }, () => chunk), tailPart] });
+    expect(big.status === 413 || /EPIPE|ECONNRESET/.test(big.error ?? ''), JSON.stringify(big)).toBe(true);
+    expect(count()).toBe(before);
   });
 });
