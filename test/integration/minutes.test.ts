@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { MINUTES_FREE_TEXT, MINUTES_GENERATED } from '../../shared/protocol/minutes.js';
 import { pdfsig } from '../helpers/pdfsig.js';
-import { type HttpClient, type TestServer, buildMeeting, startTestServer, until, userIds } from '../helpers/server.js';
+import { type TestServer, startTestServer, until } from '../helpers/server.js';
+import { buildMeeting, buildUser } from '../helpers/factories.js';
 import { openProvider } from '../helpers/yjs.js';
 
 /** Writes a heading and a bold paragraph into the free-text fragment, as TipTap would. */
@@ -20,32 +21,49 @@ function writeFreeText(doc: Y.Doc, heading: string, text: string) {
   });
 }
 
+/**
+ * Each test builds its own committee (a chair, a secretary, one member), published meeting with two agenda items,
+ * and outsider: nothing is shared between tests, so they pass in any order (vitest --sequence.shuffle).
+ */
 describe('minutes', () => {
   let s: TestServer;
-  let secretary: HttpClient;
-  let chair: HttpClient;
-  let member: HttpClient;
-  let ids: Record<string, number>;
-  let meetingId: number;
-  let itemId: number;
   beforeAll(async () => {
-    s = await startTestServer();
-    secretary = await s.login('secretary');
-    chair = await s.login('chair');
-    member = await s.login('member1');
-    ids = await userIds(await s.login('admin'));
-    const m = await buildMeeting(secretary, { agendaItems: 2, publish: true });
-    meetingId = m.meetingId;
-    itemId = m.itemIds[0];
+    s = await startTestServer({ seed: 'admin' });
   });
-  afterAll(() => s.close());
+  afterAll(() => s?.close());
+
+  async function world() {
+    const m = await buildMeeting(s, { members: 1, agendaItems: 2, publish: true });
+    const stranger = await buildUser(s);
+    return {
+      m,
+      meetingId: m.meetingId,
+      itemId: m.itemIds[0],
+      secretary: await m.as('secretary'),
+      chair: await m.as('chair'),
+      member: await m.as('member', 0),
+      outsider: () => s.login(stranger.username, stranger.password),
+    };
+  }
+
+  /** The secretary's draft: the first item's conclusion and a free-text paragraph, both held by the server. */
+  async function draft({ meetingId, itemId, secretary }: Awaited<ReturnType<typeof world>>) {
+    expect((await secretary.put(`/api/meetings/${meetingId}/agenda/items/${itemId}/conclusion`, { text: 'Thống nhất triển khai số hóa hồ sơ; giao Sở Nội vụ chủ trì.' })).status).toBe(200);
+    const name = `minutes:${meetingId}`;
+    const w = openProvider(s.url, name, secretary.cookie);
+    await until(() => w.provider.synced, { what: 'secretary synced' });
+    writeFreeText(w.doc, 'Ý kiến bổ sung', 'Đề nghị các sở hoàn thành trước quý I.');
+    await until(() => s.app.ctx.yjs.getDoc(name).getXmlFragment(MINUTES_FREE_TEXT).toString().includes('Đề nghị các sở hoàn thành trước quý I.'), { what: 'free text on the server' });
+    w.destroy();
+  }
 
   it('editing the minutes without the role is refused at the Yjs hub: a member is closed with 4403 before publication; the secretary writes, and generated sections stay separate', async () => {
+    const { meetingId, itemId, secretary, chair, member, outsider: stranger } = await world();
     const name = `minutes:${meetingId}`;
     const intruder = openProvider(s.url, name, member.cookie);
     await until(() => intruder.closes.includes(4403), { what: 'member refused with 4403' });
     intruder.destroy();
-    const outsider = openProvider(s.url, name, (await s.login('guest')).cookie);
+    const outsider = openProvider(s.url, name, (await stranger()).cookie);
     await until(() => outsider.closes.includes(4403), { what: 'non-participant refused' });
     outsider.destroy();
 
@@ -75,6 +93,9 @@ describe('minutes', () => {
   });
 
   it('finalizing twice without a change is refused; the chair signs, a wrong PIN is refused with attempts left, signing a changed version is refused, and the signed PDF verifies with pdfsig', async () => {
+    const w = await world();
+    const { m, meetingId, itemId, secretary, chair, member } = w;
+    await draft(w);
     const v1 = await secretary.post(`/api/meetings/${meetingId}/minutes/finalize`);
     expect(v1.status).toBe(201);
     expect(v1.body).toMatchObject({ version: 1, status: 'finalized' });
@@ -119,7 +140,7 @@ describe('minutes', () => {
     expect(pdf.status).toBe(200);
     const bytes = Buffer.from(await pdf.arrayBuffer());
     const report = pdfsig(bytes);
-    expect(report.signatures.map((x) => x.commonName)).toEqual(['Trần Sỹ Thanh', 'Phan Thị Thu']);
+    expect(report.signatures.map((x) => x.commonName)).toEqual([m.chair.fullName, m.secretary.fullName]);
     expect(report.signatures.every((x) => x.validation === 'Signature is Valid.')).toBe(true);
 
     // Published: a member reads the document (read-only) and acknowledges; everyone sees who did.
@@ -132,13 +153,13 @@ describe('minutes', () => {
     expect(found.body.hits.map((h: { kind: string }) => h.kind)).toContain('minutes');
     const concl = await member.get(`/api/search?q=${encodeURIComponent('Kết luận đã chỉnh sửa')}`);
     expect(concl.body.hits.map((h: { kind: string }) => h.kind)).toContain('conclusion');
-    const outsider = await (await s.login('guest')).get(`/api/search?q=${encodeURIComponent('hoan thanh truoc quy')}`);
+    const outsider = await (await w.outsider()).get(`/api/search?q=${encodeURIComponent('hoan thanh truoc quy')}`);
     expect(outsider.body.hits.filter((h: { kind: string }) => h.kind === 'minutes')).toEqual([]);
     const ack = await member.post(`/api/meetings/${meetingId}/minutes/versions/2/ack`);
     expect(ack.status).toBe(200);
     expect(ack.body.acknowledgedByMe).toBe(true);
     const seen = await secretary.get(`/api/meetings/${meetingId}/minutes`);
-    expect(seen.body.versions[0].acknowledgements.map((a: { userId: number }) => a.userId)).toEqual([ids.member1]);
+    expect(seen.body.versions[0].acknowledgements.map((a: { userId: number }) => a.userId)).toEqual([m.members[0].id]);
     expect((await member.post(`/api/meetings/${meetingId}/minutes/versions/1/ack`)).status).toBe(409);
   });
 });
