@@ -1,26 +1,28 @@
 import zlib from 'node:zlib';
 import * as encoding from 'lib0/encoding';
 import { PDFDocument, PDFName, PDFRawStream, PDFArray, type PDFRef } from 'pdf-lib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CLOSE_CODES } from '../../shared/close-codes.js';
 import { type AnnotationItem, type Highlight, type Ink, layerDocName } from '../../shared/protocol/annotations.js';
 import { mulberry32 } from '../../shared/rules/random.js';
 import { annotationLayers } from '../../server/annotations/annotations.docs.js';
-import { type HttpClient, type TestServer, startTestServer, until, userIds } from '../helpers/server.js';
+import { type BuiltMeeting, buildCommitteeMeeting, buildMeeting, usersByName } from '../helpers/factories.js';
+import { type HttpClient, type TestServer, startTestServer, until } from '../helpers/server.js';
 import { type TestProvider, openProvider, rawSocket } from '../helpers/yjs.js';
 import { PAGE_TEXTS, highlightItem, inkItem, itemsOf, noteItem, replacePdf, snapshot, textPdf, uploadPdf } from './annotations-helpers.js';
 
 let server: TestServer;
+/** The test's own committee and published meeting (chair, secretary, three members, one agenda item): built before each test. */
+let m: BuiltMeeting;
 let secretary: HttpClient;
 let member1: HttpClient;
 let member2: HttpClient;
 let member3: HttpClient;
 let ids: Record<string, number>;
 let itemId: number;
-/** A document every participant sees, and a confidential one only member1 sees. */
+/** A document of the test's meeting that every participant sees. */
 let doc: { id: number; current: { id: number } };
-let secret: { id: number; current: { id: number } };
 const open: TestProvider[] = [];
 
 function provider(name: string, who: HttpClient) {
@@ -31,21 +33,31 @@ function provider(name: string, who: HttpClient) {
 const synced = (p: TestProvider) => until(() => p.provider.synced, { what: 'provider synced' });
 const terminalClose = (p: TestProvider) => new Promise<number>((resolve) => p.provider.on('closed', (e: { code: number }) => resolve(e.code)));
 const privateName = (documentId: number, user: string) => layerDocName({ documentId, layer: 'private', userId: ids[user] });
-const sharedName = (documentId: number) => layerDocName({ documentId, layer: 'shared', meetingId: 1 });
+const sharedName = (documentId: number) => layerDocName({ documentId, layer: 'shared', meetingId: m.meetingId });
 const author = (user: string, name: string) => ({ userId: ids[user], name, color: '#845ef7' });
 /** The stored Yjs rows of a document, as latin1 strings (to look for item ids in them). */
 const storedRows = (name: string) =>
   (server.app.ctx.db.$client.prepare('SELECT data FROM yjs_updates WHERE doc_name = ?').all(name) as { data: Buffer }[]).map((r) => r.data.toString('latin1'));
 
 beforeAll(async () => {
-  server = await startTestServer({ logLevel: process.env.TLOG as never });
-  const admin = await server.login('admin');
-  ids = await userIds(admin);
-  [secretary, member1, member2, member3] = await Promise.all(['secretary', 'member1', 'member2', 'member3'].map((u) => server.login(u)));
-  itemId = (await secretary.get('/api/meetings/1/agenda')).body.items[1].id;
+  server = await startTestServer({ seed: 'admin', logLevel: process.env.TLOG as never });
+});
+
+/** Every test builds its own committee, meeting, people and documents (CI runs the tests shuffled). */
+beforeEach(async () => {
+  m = await buildMeeting(server, { members: 3, agendaItems: 1 });
+  ids = Object.fromEntries(Object.entries(usersByName(m)).map(([name, u]) => [name, u.id]));
+  [secretary, member1, member2, member3] = await Promise.all([m.as('secretary'), m.as('member', 0), m.as('member', 1), m.as('member', 2)]);
+  itemId = m.itemIds[0];
   const bytes = await textPdf(PAGE_TEXTS);
-  doc = await uploadPdf(secretary, 1, itemId, bytes);
-  secret = await uploadPdf(secretary, 1, itemId, bytes, { access: 'confidential', viewerIds: String(ids.member1), title: 'Mật' });
+  doc = await uploadPdf(secretary, m.meetingId, itemId, bytes);
+});
+
+/** A confidential document of the test's meeting that only member1 sees. */
+const uploadSecret = async () => uploadPdf(secretary, m.meetingId, itemId, await textPdf(PAGE_TEXTS), { access: 'confidential', viewerIds: String(ids.member1), title: 'Mật' });
+
+afterEach(() => {
+  for (const p of open.splice(0)) p.destroy();
 });
 
 afterAll(async () => {
@@ -81,6 +93,7 @@ describe('annotation layers: who may open them', () => {
   });
 
   it('a member without access to a confidential document cannot open its shared layer; a named viewer can', async () => {
+    const secret = await uploadSecret();
     const outsider = provider(sharedName(secret.id), member2);
     expect(await terminalClose(outsider)).toBe(CLOSE_CODES.forbidden);
     const ownPrivate = provider(privateName(secret.id, 'member2'), member2);
@@ -90,7 +103,7 @@ describe('annotation layers: who may open them', () => {
   });
 
   it('a member taken off a document loses its layers at once (4403), the remaining viewer keeps them', async () => {
-    const d = await uploadPdf(secretary, 1, itemId, await textPdf(PAGE_TEXTS), { title: 'Sắp hạn chế' });
+    const d = await uploadPdf(secretary, m.meetingId, itemId, await textPdf(PAGE_TEXTS), { title: 'Sắp hạn chế' });
     const leaving = provider(sharedName(d.id), member2);
     const leavingPrivate = provider(privateName(d.id, 'member2'), member2);
     const staying = provider(sharedName(d.id), member1);
@@ -103,8 +116,12 @@ describe('annotation layers: who may open them', () => {
   });
 
   it('a shared layer named with another meeting than the document’s is refused', async () => {
-    const wrong = provider(layerDocName({ documentId: doc.id, layer: 'shared', meetingId: 999 }), member1);
-    expect(await terminalClose(wrong)).toBe(CLOSE_CODES.forbidden);
+    // Another published meeting of the same committee, which member1 attends too, and a meeting that does not exist.
+    const other = await buildCommitteeMeeting(m, { publish: true, secretary });
+    for (const meetingId of [other.meetingId, 999_999]) {
+      const wrong = provider(layerDocName({ documentId: doc.id, layer: 'shared', meetingId }), member1);
+      expect(await terminalClose(wrong)).toBe(CLOSE_CODES.forbidden);
+    }
   });
 });
 
@@ -238,8 +255,8 @@ describe('annotation layers: refused changes after a restart', () => {
     other.destroy();
     const dataDir = server.dataDir;
     await server.close();
-    server = await startTestServer({ dataDir, logLevel: process.env.TLOG });
-    [secretary, member1, member2, member3] = await Promise.all(['secretary', 'member1', 'member2', 'member3'].map((u) => server.login(u)));
+    server = await startTestServer({ dataDir, seed: 'admin', logLevel: process.env.TLOG });
+    [secretary, member1, member2, member3] = await Promise.all([m.secretary, ...m.members].map((u) => server.login(u.username, u.password)));
     const again = openProvider(server.url, name, member3.cookie);
     open.push(again);
     await until(() => again.provider.synced, { what: 'synced after restart' });
@@ -252,7 +269,7 @@ describe('annotation layers: refused changes after a restart', () => {
 describe('annotations and document versions', () => {
   it('a new version that deletes the annotated page carries every item over, flagged, and keeps the old version', async () => {
     const bytes = await textPdf(PAGE_TEXTS);
-    const d = await uploadPdf(secretary, 1, itemId, bytes, { title: 'Phiên bản' });
+    const d = await uploadPdf(secretary, m.meetingId, itemId, bytes, { title: 'Phiên bản' });
     const v1 = d.current.id;
     const p = provider(privateName(d.id, 'member2'), member2);
     await synced(p);
@@ -282,14 +299,14 @@ describe('annotations and document versions', () => {
     await until(() => itemsOf(p.doc, v2).has(late.id), { what: 'late item forwarded' });
 
     // "My annotations" lists the carried items of the current version with their flags.
-    const mine = await member2.get('/api/meetings/1/annotations/mine');
+    const mine = await member2.get(`/api/meetings/${m.meetingId}/annotations/mine`);
     expect(mine.status).toBe(200);
     const rows = mine.body.annotations.filter((a: { documentId: number }) => a.documentId === d.id);
     expect(rows).toHaveLength(5);
     expect(rows.find((r: { itemId: string }) => r.itemId === hl.id)).toMatchObject({ kind: 'highlight', page: 2, status: 'ok', text: 'reports before the end of December' });
     expect(rows.find((r: { itemId: string }) => r.itemId === note.id)).toMatchObject({ kind: 'note', status: 'orphaned' });
     // Nobody else's list shows them.
-    const theirs = await member1.get('/api/meetings/1/annotations/mine');
+    const theirs = await member1.get(`/api/meetings/${m.meetingId}/annotations/mine`);
     expect(theirs.body.annotations.some((a: { itemId: string }) => a.itemId === hl.id)).toBe(false);
   });
 
@@ -306,6 +323,7 @@ describe('annotations and document versions', () => {
     const ops = pageOperators(pdf, 1);
     expect(ops).toContain('0 1 0 RG'); // the green stroke colour
     expect(ops).toMatch(/100 100 m\s+200 200 l/);
+    const secret = await uploadSecret();
     const denied = await member1.get(`/api/documents/${secret.id}/annotations/copy`);
     expect(denied.status).toBe(403);
     expect(denied.body.error.code).toBe('download_forbidden');
