@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { generate, generateSecret, generateURI } from 'otplib';
 import { deriveKey } from '../crypto/keys.js';
-import { eraseWal } from '../votes/votes.ballots.js';
+import { eraseWal } from '../db/wal-erase.js';
 
 /** RFC 6238 defaults every authenticator app understands: SHA-1, 6 digits, 30 s steps. */
 const PERIOD = 30;

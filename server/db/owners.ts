@@ -67,8 +67,6 @@ export const DOMAINS: Readonly<Record<string, DomainOwnership>> = {
       'votes.rules.ts' /* proxy and eligibility rules the live roll shares */,
       'votes.export.ts' /* CSV/PDF of a vote for the archive */,
       'votes.pdf.ts' /* the PDF worker's vote renderer */,
-      'votes.repo.ts' /* namedRoll() for the generated minutes */,
-      'votes.ballots.ts' /* eraseWal(), also used when TOTP secrets are sealed */,
     ],
   },
   yjs: { tables: ['yjs_updates'], public: ['yjs.hub.ts', 'yjs.registry.ts', 'yjs.filter.ts'] },

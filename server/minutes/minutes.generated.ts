@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import { agendaItems, conclusions, liveState, meetings, roomStations, rooms, taskCoUnits, tasks, users, votes } from '../db/schema/index.js';
 import { attendanceState, speakingTimes } from '../live/live.service.js';
 import { notFound } from '../http/errors.js';
-import { namedRoll } from '../votes/votes.repo.js';
+import { namedRoll } from '../votes/votes.service.js';
 
 /** One generated section: its stable id (`details`, `attendance`, `item:<id>`, `closing`) and blocks. */
 export interface GeneratedSection {

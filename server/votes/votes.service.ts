@@ -18,6 +18,8 @@ import { VoteTimers } from './votes.timers.js';
 import { voteConfig, voteView } from './votes.view.js';
 
 export { type VotePublisher, voteOptions } from './votes.options.js';
+/** The roll-call table of a named vote (voter, choices, proxy holder by name), read by the generated minutes. */
+export { namedRoll } from './votes.repo.js';
 
 const MOTION_LABELS = ['Tán thành', 'Không tán thành'];
 
