@@ -327,7 +327,7 @@ const joins: number[] = [];
 {
   const { startTestServer } = await import('../test/helpers/server.js');
   const { launchBrowser, login, newPage } = await import('../test/helpers/browser.js');
-  const srv = await startTestServer();
+  const srv = await startTestServer({ seed: 'demo' });
   const browser = await launchBrowser({ fakeMedia: true });
   try {
     await runJoins();

@@ -96,7 +96,7 @@ async function byteCounter(page: Page, match: (url: string) => boolean, throttle
 
 async function main() {
   if (!fs.existsSync(path.resolve(here, '../dist/client/index.html'))) throw new Error('build the client first (npm run build)');
-  const server = await startTestServer();
+  const server = await startTestServer({ seed: 'demo' });
   const baseline = await startBaseline();
   const browser: Browser = await launchBrowser();
   try {

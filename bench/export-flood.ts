@@ -11,7 +11,7 @@ import { buildMeeting } from '../test/helpers/factories.js';
 import { startTestServer } from '../test/helpers/server.js';
 import { connectSocket, connected } from '../test/helpers/socket.js';
 
-const s = await startTestServer();
+const s = await startTestServer({ seed: 'demo' });
 const m = await buildMeeting(s, { members: 3, agendaItems: 2 });
 const sec = await m.as('secretary');
 for (let i = 0; i < 40; i++) await sec.post('/api/tasks', { meetingId: m.meetingId, title: `Nhiệm vụ số ${i} về chuyển đổi số và cải cách hành chính`, owner: { kind: 'user', userId: m.members[i % 3].id }, deadline: new Date(Date.now() + (5 + i) * 86400_000).toISOString() });

@@ -34,7 +34,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
 const urls: string[] = [];
-const server = await startTestServer(process.env.BENCH_LOG_URLS ? { logLevel: 'debug', logTo: { write: (l: string) => { const m = /"url":"([^"]+)"/.exec(l); if (m && /request completed/.test(l)) urls.push(m[1]); } } } : {});
+const server = await startTestServer(process.env.BENCH_LOG_URLS ? { seed: 'demo', logLevel: 'debug', logTo: { write: (l: string) => { const m = /"url":"([^"]+)"/.exec(l); if (m && /request completed/.test(l)) urls.push(m[1]); } } } : { seed: 'demo' });
 const wifi = await netSwitch(server.port);
 const secretary = await server.login('secretary');
 const meetingId = 1;

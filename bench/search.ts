@@ -10,7 +10,7 @@
 import { startTestServer, userIds } from '../test/helpers/server.js';
 import { buildSearchCorpus, evaluate } from '../test/integration/search-corpus.js';
 
-const s = await startTestServer({ config: { documents: { maxBytes: 8 * 1024 * 1024, pdfTimeoutMs: 120_000, pdfMaxHeapMb: 512 } } as never });
+const s = await startTestServer({ seed: 'demo', config: { documents: { maxBytes: 8 * 1024 * 1024, pdfTimeoutMs: 120_000, pdfMaxHeapMb: 512 } } as never });
 try {
   const secretary = await s.login('secretary');
   const ids = await userIds(await s.login('admin'));

@@ -38,7 +38,7 @@ describe('client date formatting (always Asia/Ho_Chi_Minh)', () => {
 describe('client api service against the real server', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ seed: 'admin' });
   });
   afterAll(async () => {
     await server?.close();
