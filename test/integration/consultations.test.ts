@@ -2,32 +2,42 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HttpClient, type TestServer, buildMeeting, startTestServer, userIds } from '../helpers/server.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type BuiltMeeting, buildCommitteeMeeting, buildMeeting } from '../helpers/factories.js';
+import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
 import { pdf, upload } from './documents-helpers.js';
 import { rawSocket } from '../helpers/yjs.js';
 
+/**
+ * Each test builds its own committee (a chair, a secretary and four members, named member1…member4 here): the
+ * consultations, answers and documents of one test never meet another's, so they pass in any order.
+ */
 describe('written consultations (lấy ý kiến bằng văn bản)', () => {
   let s: TestServer;
-  let secretary: HttpClient;
-  let ids: Record<string, number>;
-  let committeeId: number;
 
   beforeAll(async () => {
-    s = await startTestServer();
-    secretary = await s.login('secretary');
-    ids = await userIds(await s.login('admin'));
-    committeeId = (await secretary.get('/api/committees')).body.committees[0].id;
+    s = await startTestServer({ seed: 'admin' });
   });
   afterAll(() => s?.close());
+  // A test that moves the job runner's clock to a deadline gives it back: the next test's consultations are due in real time.
+  afterEach(() => s.app.ctx.jobs.setOptions({ now: () => new Date() }));
 
-  /** Unread notifications of a kind about one consultation (other tests send consultations to the same demo members). */
+  /** A committee of its own with four members (its built meeting, a draft without items, is not used); its secretary signed in. */
+  async function committee() {
+    const m: BuiltMeeting = await buildMeeting(s, { members: 4, agendaItems: 0, publish: false });
+    const ids: Record<string, number> = { chair: m.chair.id, ...Object.fromEntries(m.members.map((u, i) => [`member${i + 1}`, u.id])) };
+    const members = () => Promise.all(m.members.map((u) => m.login(u)));
+    return { m, ids, committeeId: m.committeeId, secretary: await m.as('secretary'), members };
+  }
+
+  /** Unread notifications of a kind about one consultation. */
   const unread = async (c: HttpClient, kind: string, consultationId: number) =>
     ((await c.get('/api/notifications')).body.notifications as { kind: string; readAt: string | null; data: { consultationId?: number } }[]).filter(
       (n) => n.kind === kind && !n.readAt && n.data.consultationId === consultationId,
     ).length;
 
   it('the secretary sends a question; members answer until the deadline; reminders reach only those who have not answered; after the deadline the report is a PDF', async () => {
+    const { ids, committeeId, secretary, members } = await committee();
     const deadline = new Date(Date.now() + 2 * 86400_000).toISOString();
     const r = await secretary.post('/api/consultations', {
       committeeId,
@@ -38,7 +48,7 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
     });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     const id = r.body.id as number;
-    const [m1, m2, m3, m4] = await Promise.all(['member1', 'member2', 'member3', 'member4'].map((u) => s.login(u)));
+    const [m1, m2, m3, m4] = await members();
     expect(await unread(m1, 'consultation_sent', id)).toBe(1);
 
     // Bad input and the wrong people, each refused with a clear code.
@@ -87,11 +97,13 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
   it('recipients open the documents sent with a consultation (file, page text, find, download); nobody else gains anything, and a confidential document never travels', async () => {
-    // A meeting of the committee with member1 as its only member; member2 and member3 are not invited.
-    const { meetingId, itemIds } = await buildMeeting(secretary, {
+    const { m, ids, committeeId, secretary, members } = await committee();
+    // A meeting of the committee with member1 and member4 as its members; member2 and member3 are not invited.
+    const { meetingId, itemIds } = await buildCommitteeMeeting(m, {
       agendaItems: 1,
       publish: true,
-      participants: [{ userId: ids.chair, role: 'chair' }, { userId: ids.member1, role: 'member' }, { userId: ids.member4, role: 'member' }],
+      participants: [{ user: m.chair, role: 'chair' }, { user: m.members[0], role: 'member' }, { user: m.members[3], role: 'member' }],
+      secretary,
     });
     const up = async (file: string, fields: Record<string, string>) => {
       const r = await upload(secretary, meetingId, itemIds[0], pdf(file), file, fields);
@@ -104,7 +116,7 @@ describe('written consultations (lấy ý kiến bằng văn bản)', () => {
     const draft = await up('empty.pdf', { title: 'Bản nháp', published: 'false' });
     const deadline = new Date(Date.now() + 86400_000).toISOString();
     const send = (recipients: number[], documentIds: number[]) => secretary.post('/api/consultations', { committeeId, title: 'Xin ý kiến về đề án', question: 'Đề nghị cho ý kiến.', deadline, recipients, documentIds });
-    const [m1, m2, m3, m4] = await Promise.all(['member1', 'member2', 'member3', 'member4'].map((u) => s.login(u)));
+    const [m1, m2, m3, m4] = await members();
     const urls = (id: number) => [`/api/documents/${id}`, `/api/documents/${id}/file`, `/api/documents/${id}/download`, `/api/documents/${id}/pages/1/text`, `/api/documents/${id}/find?q=ung`];
     const expect404 = async (c: HttpClient, id: number) => {
       for (const url of urls(id)) {
