@@ -3,7 +3,7 @@
 #   eval "$(bash scripts/pg-throwaway.sh start)"    # prints DATABASE_URL=… and PG_THROWAWAY_DIR=…
 #   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f migrations-pg/0000_foundation.sql
 #   bash scripts/pg-throwaway.sh stop "$PG_THROWAWAY_DIR"   # stops the server, deletes its folder
-#   bash scripts/pg-throwaway.sh check                      # all three: applies migrations-pg/ on a fresh one
+#   bash scripts/pg-throwaway.sh check    # all three: applies migrations-pg/ on a fresh one, checks the audit chain
 # Debian's postgresql package (initdb, pg_ctl, postgres); `apt-get install -y postgresql` where missing.
 # The cluster lives in a new folder under $TMPDIR, listens on 127.0.0.1 on its own free port (and a Unix
 # socket in its folder), trusts local connections, and is never started by anything else. initdb refuses
@@ -49,17 +49,45 @@ stop() {
   rm -rf "$dir"
 }
 
-check() { # a fresh cluster, every migrations-pg/*.sql in order, the tables listed, stopped
-  local env
+check() { # a fresh cluster: every migrations-pg/*.sql in order, then the audit chain under concurrent writers
+  local env bin
   env="$(start)"
   eval "$env"
   trap 'stop "$PG_THROWAWAY_DIR"' EXIT
+  bin="$(bindir)"
   psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS unaccent'
   for f in migrations-pg/*.sql; do
     psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 --single-transaction -f "$f"
     echo "applied $f"
   done
   psql "$DATABASE_URL" -At -c "select count(*) || ' tables' from pg_tables where schemaname = 'public'"
+  # 8 clients insert audit entries at once (single and multi-row, Vietnamese, quotes, newlines); the chain
+  # must link every entry to the one before it by id, and each hash must be what auditHash() computes.
+  cat >"$PG_THROWAWAY_DIR/audit.sql" <<'SQL'
+\set a random(1, 1000000)
+BEGIN;
+INSERT INTO audit_log (actor_id, action, target_type, target_id, details) VALUES (:a, 'act ' || :a, 'meeting', 'x"' || :a, ('{"n": ' || :a || ', "s": "Đà\n"}')::json);
+SELECT pg_sleep(0.001 * (:a % 3));
+INSERT INTO audit_log (actor_id, action, target_type, target_id, details) VALUES (null, 'two', 'vote', null, null), (:a, 'three', 'vote', '1', '[]');
+COMMIT;
+SQL
+  "$bin/pgbench" "$DATABASE_URL" -n -c 8 -j 2 -t 50 -f "$PG_THROWAWAY_DIR/audit.sql" >/dev/null
+  psql "$DATABASE_URL" -At -c "select json_build_object('actor', actor_id, 'action', action, 'targetType', target_type, 'targetId', target_id,
+      'details', details::text, 'at', to_char(at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'prev', prev_hash, 'hash', hash)
+      from audit_log order by id" >"$PG_THROWAWAY_DIR/audit.jsonl"
+  AUDIT_ROWS="$PG_THROWAWAY_DIR/audit.jsonl" node --import tsx --input-type=module -e "
+    import fs from 'node:fs';
+    import { auditHash } from './server/audit/audit.chain.ts';
+    let prev = null, bad = 0, n = 0;
+    for (const line of fs.readFileSync(process.env.AUDIT_ROWS, 'utf8').trim().split('\n')) {
+      const r = JSON.parse(line);
+      n++;
+      if (r.prev !== prev || r.hash !== auditHash(r.prev, r.actor, r.action, r.targetType, r.targetId, r.details, r.at)) bad++;
+      prev = r.hash;
+    }
+    console.log('audit chain: ' + n + ' entries from 8 concurrent writers, ' + bad + ' not chained as auditHash() says');
+    process.exit(bad || n !== 1200 ? 1 : 0);
+  "
 }
 
 case "${1:-}" in

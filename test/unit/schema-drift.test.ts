@@ -65,7 +65,7 @@ const PG_ONLY: Record<string, string> = {
 const SQLITE_ONLY: Record<string, string> = {
   'virtual table search_fts': 'search_entries.fts (tsvector, GIN)',
   'virtual table search_groups_fts': 'search_groups.fts (tsvector, GIN)',
-  'trigger audit_log_chain': 'owed (issue #17): a PostgreSQL trigger or the repository computes the chain hash, serialised',
+  'trigger audit_log_chain': 'migrations-pg/0001_audit_chain.sql (the same trigger, serialised by an advisory lock)',
   'without rowid vote_participation': 'no equivalent: ballot secrecy on PostgreSQL is issue #17 (ctid, xmin, WAL)',
   'without rowid vote_secret_ballots': 'no equivalent: as above',
   'without rowid vote_sealed_ballots': 'no equivalent: as above',

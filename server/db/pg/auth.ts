@@ -43,9 +43,9 @@ export const sessions = pgTable(
 
 /**
  * `details` is `json`, not `jsonb`: the chain hash covers the stored text, which jsonb would reorder.
- * The SQLite trigger `audit_log_chain` (migration 0015, calling the app function ec_audit_hash) has no
- * PostgreSQL twin yet: on PostgreSQL it becomes a plpgsql trigger (sha256() is built in since 11) or the
- * hash is computed in the inserting transaction under a lock on the chain's tail — left for issue #17.
+ * The chain is computed by the `audit_log_chain` trigger of migrations-pg/0001_audit_chain.sql (the twin
+ * of SQLite's, same encoding as server/audit/audit.chain.ts), serialised by an advisory lock taken before
+ * the rows get their ids; `bash scripts/pg-throwaway.sh check` verifies it under concurrent writers.
  */
 export const auditLog = pgTable(
   'audit_log',
