@@ -4,7 +4,8 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbDigest } from '../helpers/db-snapshot.js';
 import { rawUpload } from '../helpers/multipart.js';
-import { type HttpClient, type TestServer, buildMeeting, inDays, startTestServer, until, userIds } from '../helpers/server.js';
+import { type HttpClient, type TestServer, inDays, startTestServer, until } from '../helpers/server.js';
+import { buildMeeting, buildUser, giveUnits, ownUnit } from '../helpers/factories.js';
 
 const TESTDATA = path.resolve(import.meta.dirname, '../../../shared/testdata');
 const seedPdf = fs.readFileSync(path.join(TESTDATA, 'pdfs', 'seed-0.pdf'));
@@ -87,39 +88,42 @@ const fieldPart = (name: string, value: string) => Buffer.from(`--XBOUNDARY\r\nC
 const fileHead = (fileName: string) => Buffer.from(`--XBOUNDARY\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/pdf\r\n\r\n`);
 const closing = Buffer.from('\r\n--XBOUNDARY--\r\n');
 
+/**
+ * Each test builds its own world (`world`): a committee with a chair, a secretary, the task's owner, a member of
+ * a co-operating unit of this test only and a member not involved, a published meeting, an outsider and a task.
+ * Nothing is shared between tests, so they pass in any order (vitest --sequence.shuffle).
+ */
 describe('task progress reports with attachments', () => {
   let s: TestServer;
   const logLines: string[] = [];
-  let secretary: HttpClient;
-  let owner: HttpClient;
-  let coop: HttpClient;
-  let otherMember: HttpClient;
-  let guest: HttpClient;
-  let chair: HttpClient;
-  /** The task most tests report on (they only add to it); a test that closes a task or restarts makes its own. */
-  let taskId: number;
-  let newTask: () => Promise<number>;
   // Browsers percent-encode `"` in multipart file names, so the name has none.
   const vietName = 'Báo cáo tiến độ — Sở Nội vụ (đợt 1), bản cuối; ý kiến.txt';
 
   beforeAll(async () => {
-    s = await startTestServer({ logLevel: 'debug', logTo: { write: (l) => void logLines.push(l) } });
-    secretary = await s.login('secretary');
-    const ids = await userIds(await s.login('admin'));
-    const m = await buildMeeting(secretary, { agendaItems: 1, publish: true });
-    newTask = async () => {
-      const created = await secretary.post('/api/tasks', { meetingId: m.meetingId, agendaItemId: m.itemIds[0], title: 'Số hóa hồ sơ một cửa', owner: { kind: 'user', userId: ids.member1 }, coUnits: ['Sở Tài chính'], deadline: inDays(10) });
-      expect(created.status).toBe(201);
-      return created.body.id as number;
-    };
-    taskId = await newTask();
-    owner = await s.login('member1');
-    coop = await s.login('member4'); // Sở Tài chính
-    otherMember = await s.login('member2'); // committee member, not involved
-    guest = await s.login('guest');
-    chair = await s.login('chair');
+    s = await startTestServer({ seed: 'admin', logLevel: 'debug', logTo: { write: (l) => void logLines.push(l) } });
   });
-  afterAll(() => s.close());
+  afterAll(() => s?.close());
+
+  /** A task of a meeting of its own, owned by `owner`, with the unit of `coop` co-operating; everyone signed in. */
+  async function world() {
+    const m = await buildMeeting(s, { members: 3, agendaItems: 1, publish: true });
+    const [ownerUser, otherUser, coopUser] = m.members;
+    const finance = ownUnit('Sở Tài chính');
+    await giveUnits(await s.login('admin'), [[coopUser, finance]]);
+    const stranger = await buildUser(s);
+    const secretary = await m.as('secretary');
+    const created = await secretary.post('/api/tasks', { meetingId: m.meetingId, agendaItemId: m.itemIds[0], title: 'Số hóa hồ sơ một cửa', owner: { kind: 'user', userId: ownerUser.id }, coUnits: [finance], deadline: inDays(10) });
+    expect(created.status).toBe(201);
+    return {
+      taskId: created.body.id as number,
+      secretary,
+      owner: await m.login(ownerUser),
+      coop: await m.login(coopUser), // Sở Tài chính
+      otherMember: await m.login(otherUser), // committee member, not involved
+      guest: await s.login(stranger.username, stranger.password),
+      chair: await m.as('chair'),
+    };
+  }
 
   /** Database and file store, to prove a refused upload left nothing behind. */
   const snapshot = () => ({ db: dbDigest(s.db, ['sessions']), files: storedFiles(s.dataDir) });
@@ -130,6 +134,7 @@ describe('task progress reports with attachments', () => {
   const refusals = (code: string) => logLines.filter((l) => l.includes('"msg":"upload refused"') && l.includes(`"code":"${code}"`)).length;
 
   it('the owner reports progress with a PDF and a text file; the history lists them and the bytes download unchanged, with a Vietnamese name', async () => {
+    const { taskId, owner } = await world();
     const r = await owner.post(`/api/tasks/${taskId}/reports`, form('Đã hoàn thành dự thảo, gửi kèm tài liệu', [{ bytes: seedPdf, name: 'seed-0.pdf' }, { bytes: seedTxt, name: vietName, type: 'application/octet-stream' }], { percent: '40' }));
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ status: 'in_progress', percent: 40 });
@@ -167,6 +172,10 @@ describe('task progress reports with attachments', () => {
   });
 
   it('a co-operating unit attaches Office files and images; types come from the content; identical files are stored once', async () => {
+    const { taskId, owner, coop } = await world();
+    // The owner's report already holds the PDF the co-operating unit attaches again.
+    const first = await owner.post(`/api/tasks/${taskId}/reports`, form('Dự thảo', [{ bytes: seedPdf, name: 'seed-0.pdf' }]));
+    expect(first.status).toBe(200);
     const r = await coop.post(
       `/api/tasks/${taskId}/reports`,
       form('Sở Tài chính phối hợp: số liệu kèm theo', [
@@ -183,7 +192,11 @@ describe('task progress reports with attachments', () => {
       'image/png',
       'application/pdf',
     ]);
-    const sha = s.db.$client.prepare("select sha256 from task_attachments where file_name = 'ban-sao.pdf'").get() as { sha256: string };
+    const shaOf = (a: { id: number }) => s.db.$client.prepare('select sha256 from task_attachments where id = ?').get(a.id) as { sha256: string };
+    const copy = r.body.history.at(-1).attachments[3];
+    expect(copy.fileName).toBe('ban-sao.pdf');
+    const sha = shaOf(copy);
+    expect(shaOf(first.body.history.at(-1).attachments[0])).toEqual(sha);
     expect(storedFiles(s.dataDir).filter((f) => path.basename(f) === sha.sha256)).toHaveLength(1);
     expect(fs.readdirSync(path.join(s.dataDir, 'files', 'tmp'))).toEqual([]);
     const d = await download(s, coop, r.body.history.at(-1).attachments[0].url);
@@ -191,8 +204,7 @@ describe('task progress reports with attachments', () => {
   });
 
   it('only those involved and the managers download: a committee member not involved and a stranger get 404, and cannot upload', async () => {
-    // A task and an attachment of its own: tests run in any order.
-    const taskId = await newTask();
+    const { taskId, owner, secretary, chair, otherMember, guest } = await world();
     const reported = await owner.post(`/api/tasks/${taskId}/reports`, form('Dự thảo', [{ bytes: seedPdf, name: 'seed-0.pdf' }]));
     expect(reported.status).toBe(200);
     const url = reported.body.history.at(-1).attachments[0].url as string;
@@ -217,6 +229,7 @@ describe('task progress reports with attachments', () => {
   });
 
   it('too many files, forbidden types and malformed requests are refused and leave nothing behind', async () => {
+    const { taskId, owner } = await world();
     const before = snapshot();
     const six = Array.from({ length: 6 }, (_, i) => ({ bytes: Buffer.from(`tệp số ${i}\n`), name: `t${i}.txt` }));
     const tooMany = await owner.post(`/api/tasks/${taskId}/reports`, form('Sáu tệp', six));
@@ -251,6 +264,7 @@ describe('task progress reports with attachments', () => {
   });
 
   it('a file over 20 MB is refused while streaming and an upload cut midway stores nothing', async () => {
+    const { taskId, owner } = await world();
     const before = snapshot();
     const [tooLarge, interrupted] = [refusals('payload_too_large'), refusals('upload_incomplete')];
     const chunk = Buffer.alloc(512 * 1024, 0x61); // "aaaa…": plain text, so only the size refuses it
@@ -275,7 +289,7 @@ describe('task progress reports with attachments', () => {
   });
 
   it('a progress report without files works over multipart too, and a closed task takes no reports', async () => {
-    const taskId = await newTask();
+    const { taskId, owner, secretary } = await world();
     const r = await owner.post(`/api/tasks/${taskId}/reports`, form('Chỉ có nhận xét', [], { percent: '90' }));
     expect(r.status).toBe(200);
     expect(r.body.history.at(-1)).toMatchObject({ comment: 'Chỉ có nhận xét', percent: 90, attachments: [] });
@@ -289,22 +303,22 @@ describe('task progress reports with attachments', () => {
 
   it('after a restart, the store keeps attachment files (recovery knows the table)', async () => {
     // A server of its own: the restart changes the port, which the file's other clients keep using.
-    let t = await startTestServer();
+    let t = await startTestServer({ seed: 'admin' });
     try {
-      const sec = await t.login('secretary');
-      const ids = await userIds(await t.login('admin'));
-      const m = await buildMeeting(sec, { agendaItems: 1, publish: true });
-      const created = await sec.post('/api/tasks', { meetingId: m.meetingId, agendaItemId: m.itemIds[0], title: 'Ảnh hiện trường', owner: { kind: 'user', userId: ids.member1 }, deadline: inDays(10) });
+      const m = await buildMeeting(t, { members: 1, agendaItems: 1, publish: true });
+      const sec = await m.as('secretary');
+      const member1 = m.members[0];
+      const created = await sec.post('/api/tasks', { meetingId: m.meetingId, agendaItemId: m.itemIds[0], title: 'Ảnh hiện trường', owner: { kind: 'user', userId: member1.id }, deadline: inDays(10) });
       expect(created.status).toBe(201);
       const id = created.body.id as number;
-      const r = await (await t.login('member1')).post(`/api/tasks/${id}/reports`, form('Ảnh hiện trường', [{ bytes: png, name: 'anh.png', type: 'image/png' }]));
+      const r = await (await m.login(member1)).post(`/api/tasks/${id}/reports`, form('Ảnh hiện trường', [{ bytes: png, name: 'anh.png', type: 'image/png' }]));
       expect(r.status, JSON.stringify(r.body)).toBe(200);
       const attachment = r.body.history.at(-1).attachments[0];
       const sha = (t.db.$client.prepare('select sha256 from task_attachments where id = ?').get(attachment.id) as { sha256: string }).sha256;
       await t.close();
-      t = await startTestServer({ dataDir: t.dataDir });
+      t = await startTestServer({ seed: 'admin', dataDir: t.dataDir });
       expect(storedFiles(t.dataDir).some((f) => path.basename(f) === sha)).toBe(true);
-      const d = await download(t, await t.login('member1'), attachment.url);
+      const d = await download(t, await t.login(member1.username, member1.password), attachment.url);
       expect(d.status).toBe(200);
       expect(d.bytes.equals(png)).toBe(true);
     } finally {
