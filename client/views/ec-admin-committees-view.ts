@@ -10,10 +10,11 @@ import { majorityLabel } from '../components/votes-shared.js';
 import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
 import { errorText } from '../services/errors.js';
+import { Loader } from '../services/loader.js';
 import { MEETING_ROLES, roleLabel } from '../services/labels.js';
 import type { Committees, UserList } from '../services/types.js';
 import { sharedStyles } from '../styles/shared.js';
-import { type AdminMessage, adminStyles, renderAdminMessage } from './admin-shared.js';
+import { type AdminMessage, AdminChanges, adminStyles, renderAdminList, renderAdminMessage } from './admin-shared.js';
 
 interface MemberRow {
   userId: number;
@@ -98,43 +99,35 @@ export class EcAdminCommitteesView extends LitElement {
 
   @property({ attribute: false }) params: Record<string, string> = {};
   @consume({ context: apiContext }) private api!: Api;
-  @state() private committees: Committee[] | null = null;
-  @state() private users: User[] = [];
-  @state() private loadError = false;
+  #data = new Loader(this, async () => {
+    const [c, u] = await Promise.all([this.api.get<Committees>('/api/committees'), this.api.get<UserList>('/api/users')]);
+    return { committees: c.committees, users: u.users.filter((x) => x.active) };
+  });
+  #changes = new AdminChanges(this, () => this.#data.load({ keepValue: true }));
   @state() private editing: Committee | 'new' | null = null;
   @state() private members: MemberRow[] = [];
   @state() private addUserId = '';
-  @state() private busy = false;
-  @state() private message: AdminMessage | null = null;
-  /** The voting rules of the committee being edited (null while they load). */
-  @state() private settings: VoteSettings | null = null;
+  /** The voting rules of the committee being edited (the defaults for a new one). */
+  #settings = new Loader(this, () => {
+    const c = this.editing;
+    return c && c !== 'new' ? this.api.get<VoteSettings>(`/api/committees/${c.id}/vote-settings`) : Promise.resolve({ ...DEFAULT_VOTE_SETTINGS });
+  });
 
   override connectedCallback(): void {
     super.connectedCallback();
-    void this.#load();
+    void this.#data.load({ keepValue: true });
   }
 
-  async #load() {
-    this.loadError = false;
-    try {
-      const [c, u] = await Promise.all([this.api.get<Committees>('/api/committees'), this.api.get<UserList>('/api/users')]);
-      this.committees = c.committees;
-      this.users = u.users.filter((x) => x.active);
-    } catch {
-      this.loadError = true;
-    }
+  /** The active users, to pick members from (none until the page has loaded). */
+  get #users(): User[] {
+    return this.#data.value?.users ?? [];
   }
 
   #edit(c: Committee | 'new') {
     this.editing = c;
     this.members = c === 'new' ? [] : c.members.map((m) => ({ ...m }));
-    this.message = null;
-    this.settings = c === 'new' ? { ...DEFAULT_VOTE_SETTINGS } : null;
-    if (c !== 'new')
-      void this.api.get<VoteSettings>(`/api/committees/${c.id}/vote-settings`).then(
-        (v) => this.editing === c && (this.settings = v),
-        (err) => (this.message = { kind: 'error', text: () => errorText(err, 'admin') }),
-      );
+    this.#changes.say(null);
+    void this.#settings.load();
   }
 
   #setRole(row: MemberRow, role: MeetingRole) {
@@ -142,42 +135,38 @@ export class EcAdminCommitteesView extends LitElement {
   }
 
   #add() {
-    const u = this.users.find((x) => String(x.id) === this.addUserId);
+    const u = this.#users.find((x) => String(x.id) === this.addUserId);
     if (!u || this.members.some((m) => m.userId === u.id)) return;
     this.members = [...this.members, { userId: u.id, fullName: u.fullName, unit: u.unit, defaultRole: 'member', votingRight: true }];
     this.addUserId = '';
   }
 
-  async #save(e: SubmitEvent) {
+  #save(e: SubmitEvent) {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
     const members = this.members.map((m) => ({ userId: m.userId, defaultRole: m.defaultRole, votingRight: m.defaultRole === 'guest' ? false : m.votingRight }));
     const name = String(f.get('name') ?? '').trim();
     const description = String(f.get('description') ?? '');
-    this.busy = true;
-    this.message = null;
-    try {
-      let saved: Committee | null = null;
-      if (this.editing === 'new') saved = await this.api.post<Committee>('/api/committees', { name, description, members } satisfies CreateCommitteeBody);
-      else if (this.editing) saved = await this.api.patch<Committee>(`/api/committees/${this.editing.id}`, { name, description, active: f.get('active') === 'on', members } satisfies UpdateCommitteeBody);
-      if (saved && this.settings) {
-        const settings: VoteSettings = {
-          majority: f.get('majority') as VoteSettings['majority'],
-          maxProxies: Number(f.get('maxProxies')),
-          delegatorMayVote: f.get('delegatorMayVote') === 'on',
-          substitutesMayVote: f.get('substitutesMayVote') === 'on',
-          substitutesCountPresent: f.get('substitutesCountPresent') === 'on',
-        };
-        await this.api.put<VoteSettings>(`/api/committees/${saved.id}/vote-settings`, settings);
-      }
-      this.editing = null;
-      this.message = { kind: 'ok', text: () => msg('Đã lưu.', { id: 'editor.saved' }) };
-      await this.#load();
-    } catch (err) {
-      this.message = { kind: 'error', text: () => errorText(err, 'admin') };
-    } finally {
-      this.busy = false;
-    }
+    const editing = this.editing;
+    const withSettings = !!this.#settings.value;
+    void this.#changes.run(
+      async () => {
+        let saved: Committee | null = null;
+        if (editing === 'new') saved = await this.api.post<Committee>('/api/committees', { name, description, members } satisfies CreateCommitteeBody);
+        else if (editing) saved = await this.api.patch<Committee>(`/api/committees/${editing.id}`, { name, description, active: f.get('active') === 'on', members } satisfies UpdateCommitteeBody);
+        if (saved && withSettings) {
+          const settings: VoteSettings = {
+            majority: f.get('majority') as VoteSettings['majority'],
+            maxProxies: Number(f.get('maxProxies')),
+            delegatorMayVote: f.get('delegatorMayVote') === 'on',
+            substitutesMayVote: f.get('substitutesMayVote') === 'on',
+            substitutesCountPresent: f.get('substitutesCountPresent') === 'on',
+          };
+          await this.api.put<VoteSettings>(`/api/committees/${saved.id}/vote-settings`, settings);
+        }
+      },
+      { ok: () => msg('Đã lưu.', { id: 'editor.saved' }), done: () => (this.editing = null) },
+    );
   }
 
   override render() {
@@ -187,7 +176,7 @@ export class EcAdminCommitteesView extends LitElement {
         <span class="spacer"></span>
         <button class="primary" data-testid="new-committee" @click=${() => this.#edit('new')}>+ ${msg('Thêm ban chỉ đạo', { id: 'admin.committees.new' })}</button>
       </div>
-      ${renderAdminMessage(this.message)}
+      ${renderAdminMessage(this.#changes.message ?? this.#settingsError())}
       ${this.editing ? this.#form(this.editing === 'new' ? null : this.editing) : nothing} ${this.#list()}
     </div>`;
   }
@@ -236,14 +225,14 @@ export class EcAdminCommitteesView extends LitElement {
         <div class="add" style="margin-top:0.75rem">
           <select aria-label=${msg('Thêm thành viên', { id: 'admin.committees.addMember' })} .value=${this.addUserId} @change=${(e: Event) => (this.addUserId = (e.target as HTMLSelectElement).value)}>
             <option value="">${msg('— Chọn người để thêm —', { id: 'editor.pickPerson' })}</option>
-            ${this.users.filter((u) => !inList.has(u.id)).map((u) => html`<option value=${u.id}>${u.fullName}${u.unit ? ` — ${u.unit}` : ''}</option>`)}
+            ${this.#users.filter((u) => !inList.has(u.id)).map((u) => html`<option value=${u.id}>${u.fullName}${u.unit ? ` — ${u.unit}` : ''}</option>`)}
           </select>
           <button type="button" ?disabled=${!this.addUserId} @click=${() => this.#add()}>+ ${msg('Thêm', { id: 'agenda.addConfirm' })}</button>
         </div>
       </fieldset>
       ${this.#voteSettings()}
       <div class="row">
-        <button class="primary" type="submit" ?disabled=${this.busy || !this.settings}>${msg('Lưu', { id: 'app.save' })}</button>
+        <button class="primary" type="submit" ?disabled=${this.#changes.busy || !this.#settings.value}>${msg('Lưu', { id: 'app.save' })}</button>
         <button type="button" @click=${() => (this.editing = null)}>${msg('Hủy', { id: 'app.cancel' })}</button>
       </div>
     </form>`;
@@ -251,7 +240,7 @@ export class EcAdminCommitteesView extends LitElement {
 
   /** The committee's voting rules: the majority of its votes (shown before every vote opens) and the proxy rules. */
   #voteSettings() {
-    const v = this.settings;
+    const v = this.#settings.value;
     if (!v) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
     return html`<fieldset class="rules" data-testid="committee-vote-settings">
       <legend>${msg('Quy tắc biểu quyết', { id: 'admin.committees.voteRules' })}</legend>
@@ -273,13 +262,19 @@ export class EcAdminCommitteesView extends LitElement {
     </fieldset>`;
   }
 
+  /** Why the rules of the committee last opened did not load (its form then waits without them). */
+  #settingsError(): AdminMessage | null {
+    const err = this.#settings.error;
+    return err ? { kind: 'error', text: () => errorText(err, 'admin') } : null;
+  }
+
   #list() {
-    if (this.loadError)
-      return html`<p class="error" role="alert">${msg('Không tải được dữ liệu.', { id: 'editor.loadFailed' })} <button @click=${() => void this.#load()}>${msg('Thử lại', { id: 'app.retry' })}</button></p>`;
-    if (!this.committees) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
-    if (!this.committees.length) return html`<div class="card state">${msg('Chưa có ban chỉ đạo nào.', { id: 'admin.committees.empty' })}</div>`;
+    return renderAdminList(this.#data, { items: (d) => d.committees, empty: () => msg('Chưa có ban chỉ đạo nào.', { id: 'admin.committees.empty' }), list: (committees) => this.#cards(committees) });
+  }
+
+  #cards(committees: Committee[]) {
     return html`<ul class="committees" data-testid="committees">
-      ${this.committees.map((c) => {
+      ${committees.map((c) => {
         const chair = c.members.find((m) => m.defaultRole === 'chair');
         return html`<li class="card">
           <span class="name"

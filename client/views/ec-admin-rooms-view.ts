@@ -6,9 +6,9 @@ import { LIMITS } from '../../shared/limits.js';
 import type { Room } from '../../shared/protocol/committees.js';
 import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
-import { errorText } from '../services/errors.js';
+import { Loader } from '../services/loader.js';
 import type { Rooms } from '../services/types.js';
-import { type AdminMessage, adminStyles, renderAdminMessage } from './admin-shared.js';
+import { AdminChanges, adminStyles, renderAdminList, renderAdminMessage } from './admin-shared.js';
 import { sharedStyles } from '../styles/shared.js';
 
 /** Admin: meeting rooms (create, edit, deactivate). */
@@ -19,58 +19,33 @@ export class EcAdminRoomsView extends LitElement {
 
   @property({ attribute: false }) params: Record<string, string> = {};
   @consume({ context: apiContext }) private api!: Api;
-  @state() private rooms: Room[] | null = null;
-  @state() private loadError = false;
+  #rooms = new Loader(this, async () => (await this.api.get<Rooms>('/api/rooms')).rooms);
+  #changes = new AdminChanges(this, () => this.#rooms.load({ keepValue: true }));
   /** Room being edited, 'new', or null. */
   @state() private editing: Room | 'new' | null = null;
-  @state() private busy = false;
-  @state() private message: AdminMessage | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
-    void this.#load();
+    void this.#rooms.load({ keepValue: true });
   }
 
-  async #load() {
-    this.loadError = false;
-    try {
-      this.rooms = (await this.api.get<Rooms>('/api/rooms')).rooms;
-    } catch {
-      this.loadError = true;
-    }
-  }
-
-  async #save(e: SubmitEvent) {
+  #save(e: SubmitEvent) {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
     const cap = String(f.get('capacity') ?? '').trim();
     const body = { name: String(f.get('name') ?? '').trim(), location: String(f.get('location') ?? ''), capacity: cap ? Number(cap) : null };
-    this.busy = true;
-    this.message = null;
-    try {
-      if (this.editing === 'new') await this.api.post<Room>('/api/rooms', body);
-      else if (this.editing) await this.api.patch<Room>(`/api/rooms/${this.editing.id}`, body);
-      this.editing = null;
-      this.message = { kind: 'ok', text: () => msg('Đã lưu.', { id: 'editor.saved' }) };
-      await this.#load();
-    } catch (err) {
-      this.message = { kind: 'error', text: () => errorText(err, 'admin') };
-    } finally {
-      this.busy = false;
-    }
+    const editing = this.editing;
+    void this.#changes.run(
+      async () => {
+        if (editing === 'new') await this.api.post<Room>('/api/rooms', body);
+        else if (editing) await this.api.patch<Room>(`/api/rooms/${editing.id}`, body);
+      },
+      { ok: () => msg('Đã lưu.', { id: 'editor.saved' }), done: () => (this.editing = null) },
+    );
   }
 
-  async #toggle(r: Room) {
-    this.busy = true;
-    this.message = null;
-    try {
-      await this.api.patch<Room>(`/api/rooms/${r.id}`, { active: !r.active });
-      await this.#load();
-    } catch (err) {
-      this.message = { kind: 'error', text: () => errorText(err, 'admin') };
-    } finally {
-      this.busy = false;
-    }
+  #toggle(r: Room) {
+    void this.#changes.run(() => this.api.patch<Room>(`/api/rooms/${r.id}`, { active: !r.active }));
   }
 
   override render() {
@@ -80,7 +55,7 @@ export class EcAdminRoomsView extends LitElement {
         <span class="spacer"></span>
         <button class="primary" data-testid="new-room" @click=${() => (this.editing = 'new')}>+ ${msg('Thêm phòng họp', { id: 'admin.rooms.new' })}</button>
       </div>
-      ${renderAdminMessage(this.message)}
+      ${renderAdminMessage(this.#changes.message)}
       ${this.editing ? this.#form(this.editing === 'new' ? null : this.editing) : nothing}
       ${this.#list()}
     </div>`;
@@ -95,17 +70,17 @@ export class EcAdminRoomsView extends LitElement {
         <label class="field">${msg('Sức chứa (chỗ ngồi)', { id: 'admin.rooms.capacity' })}<input name="capacity" type="number" min="1" max="10000" inputmode="numeric" .value=${r?.capacity ? String(r.capacity) : ''} /></label>
       </div>
       <div class="row">
-        <button class="primary" type="submit" ?disabled=${this.busy}>${msg('Lưu', { id: 'app.save' })}</button>
+        <button class="primary" type="submit" ?disabled=${this.#changes.busy}>${msg('Lưu', { id: 'app.save' })}</button>
         <button type="button" @click=${() => (this.editing = null)}>${msg('Hủy', { id: 'app.cancel' })}</button>
       </div>
     </form>`;
   }
 
   #list() {
-    if (this.loadError)
-      return html`<p class="error" role="alert">${msg('Không tải được dữ liệu.', { id: 'editor.loadFailed' })} <button @click=${() => void this.#load()}>${msg('Thử lại', { id: 'app.retry' })}</button></p>`;
-    if (!this.rooms) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
-    if (!this.rooms.length) return html`<div class="card state">${msg('Chưa có phòng họp nào.', { id: 'admin.rooms.empty' })}</div>`;
+    return renderAdminList(this.#rooms, { items: (rooms) => rooms, empty: () => msg('Chưa có phòng họp nào.', { id: 'admin.rooms.empty' }), list: (rooms) => this.#table(rooms) });
+  }
+
+  #table(rooms: Room[]) {
     return html`<div class="card table-card">
       <table data-testid="rooms">
         <thead>
@@ -118,15 +93,15 @@ export class EcAdminRoomsView extends LitElement {
           </tr>
         </thead>
         <tbody>
-          ${this.rooms.map(
+          ${rooms.map(
             (r) => html`<tr class=${r.active ? '' : 'inactive'}>
               <td data-label=${msg('Tên phòng', { id: 'admin.rooms.name' })}><b>${r.name}</b></td>
               <td data-label=${msg('Vị trí', { id: 'admin.rooms.location' })}>${r.location || '—'}</td>
               <td data-label=${msg('Sức chứa', { id: 'admin.rooms.capacityShort' })}>${r.capacity ?? '—'}</td>
               <td data-label=${msg('Trạng thái', { id: 'admin.status' })}>${r.active ? html`<span class="badge closed">${msg('Đang dùng', { id: 'admin.active' })}</span>` : html`<span class="badge draft">${msg('Ngừng dùng', { id: 'admin.inactive' })}</span>`}</td>
               <td class="actions">
-                <button @click=${() => (this.editing = r)} ?disabled=${this.busy}>${msg('Sửa', { id: 'agenda.edit' })}</button>
-                <button class=${r.active ? 'danger' : ''} @click=${() => void this.#toggle(r)} ?disabled=${this.busy}>
+                <button @click=${() => (this.editing = r)} ?disabled=${this.#changes.busy}>${msg('Sửa', { id: 'agenda.edit' })}</button>
+                <button class=${r.active ? 'danger' : ''} @click=${() => void this.#toggle(r)} ?disabled=${this.#changes.busy}>
                   ${r.active ? msg('Ngừng dùng', { id: 'admin.deactivate' }) : msg('Dùng lại', { id: 'admin.reactivate' })}
                 </button>
               </td>

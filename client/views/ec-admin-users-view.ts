@@ -7,11 +7,11 @@ import type { Me } from '../../shared/protocol/auth.js';
 import type { CreateUserBody, UpdateUserBody, User } from '../../shared/protocol/users.js';
 import type { Api } from '../services/api.js';
 import { apiContext, meContext } from '../services/context.js';
-import { errorText } from '../services/errors.js';
+import { Loader } from '../services/loader.js';
 import type { UserList } from '../services/types.js';
 import '../components/ec-user-devices.js';
 import { sharedStyles } from '../styles/shared.js';
-import { type AdminMessage, adminStyles, renderAdminMessage } from './admin-shared.js';
+import { AdminChanges, adminStyles, renderAdminList, renderAdminMessage } from './admin-shared.js';
 
 type Mode = { kind: 'new' } | { kind: 'edit'; user: User } | { kind: 'password'; user: User };
 
@@ -24,42 +24,20 @@ export class EcAdminUsersView extends LitElement {
   @property({ attribute: false }) params: Record<string, string> = {};
   @consume({ context: apiContext }) private api!: Api;
   @consume({ context: meContext, subscribe: true }) private me: Me | null = null;
-  @state() private users: User[] | null = null;
-  @state() private loadError = false;
+  #users = new Loader(this, async () => (await this.api.get<UserList>('/api/users')).users);
+  #changes = new AdminChanges(this, () => this.#users.load({ keepValue: true }));
   @state() private mode: Mode | null = null;
-  @state() private busy = false;
   @state() private filter = '';
-  @state() private message: AdminMessage | null = null;
   /** Whose devices are listed (revoke = remote wipe), if anyone's. */
   @state() private devicesOf: User | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
-    void this.#load();
+    void this.#users.load({ keepValue: true });
   }
 
-  async #load() {
-    this.loadError = false;
-    try {
-      this.users = (await this.api.get<UserList>('/api/users')).users;
-    } catch {
-      this.loadError = true;
-    }
-  }
-
-  async #run(fn: () => Promise<unknown>, ok: () => string) {
-    this.busy = true;
-    this.message = null;
-    try {
-      await fn();
-      this.mode = null;
-      this.message = { kind: 'ok', text: ok };
-      await this.#load();
-    } catch (err) {
-      this.message = { kind: 'error', text: () => errorText(err, 'admin') };
-    } finally {
-      this.busy = false;
-    }
+  #run(fn: () => Promise<unknown>, ok: () => string) {
+    void this.#changes.run(fn, { ok, done: () => (this.mode = null) });
   }
 
   #submit(e: SubmitEvent) {
@@ -68,7 +46,7 @@ export class EcAdminUsersView extends LitElement {
     const s = (k: string) => String(f.get(k) ?? '').trim();
     const mode = this.mode!;
     if (mode.kind === 'password') {
-      void this.#run(() => this.api.patch<User>(`/api/users/${mode.user.id}`, { password: String(f.get('password') ?? '') } satisfies UpdateUserBody), () => msg('Đã đặt lại mật khẩu.', { id: 'admin.users.passwordReset' }));
+      this.#run(() => this.api.patch<User>(`/api/users/${mode.user.id}`, { password: String(f.get('password') ?? '') } satisfies UpdateUserBody), () => msg('Đã đặt lại mật khẩu.', { id: 'admin.users.passwordReset' }));
       return;
     }
     const fields = {
@@ -81,14 +59,14 @@ export class EcAdminUsersView extends LitElement {
     };
     if (mode.kind === 'new') {
       const body: CreateUserBody = { ...fields, username: s('username'), password: String(f.get('password') ?? ''), locale: s('locale') === 'en' ? 'en' : 'vi' };
-      void this.#run(() => this.api.post<User>('/api/users', body), () => msg('Đã tạo người dùng.', { id: 'admin.users.created' }));
+      this.#run(() => this.api.post<User>('/api/users', body), () => msg('Đã tạo người dùng.', { id: 'admin.users.created' }));
     } else {
-      void this.#run(() => this.api.patch<User>(`/api/users/${mode.user.id}`, fields satisfies UpdateUserBody), () => msg('Đã lưu.', { id: 'editor.saved' }));
+      this.#run(() => this.api.patch<User>(`/api/users/${mode.user.id}`, fields satisfies UpdateUserBody), () => msg('Đã lưu.', { id: 'editor.saved' }));
     }
   }
 
   #toggle(u: User) {
-    void this.#run(
+    this.#run(
       () => this.api.patch<User>(`/api/users/${u.id}`, { active: !u.active }),
       () => (u.active ? msg(str`Đã khóa tài khoản ${u.username}.`, { id: 'admin.users.deactivated' }) : msg(str`Đã mở khóa tài khoản ${u.username}.`, { id: 'admin.users.reactivated' })),
     );
@@ -101,7 +79,7 @@ export class EcAdminUsersView extends LitElement {
         <span class="spacer"></span>
         <button class="primary" data-testid="new-user" @click=${() => (this.mode = { kind: 'new' })}>+ ${msg('Thêm người dùng', { id: 'admin.users.new' })}</button>
       </div>
-      ${renderAdminMessage(this.message)}
+      ${renderAdminMessage(this.#changes.message)}
       ${this.mode ? this.#form(this.mode) : nothing}
       ${this.devicesOf ? html`<ec-user-devices .user=${this.devicesOf} @ec-close=${() => (this.devicesOf = null)}></ec-user-devices>` : nothing}
       <label class="field" style="margin-bottom:0.75rem"
@@ -162,19 +140,22 @@ export class EcAdminUsersView extends LitElement {
             `}
       </div>
       <div class="row">
-        <button class="primary" type="submit" ?disabled=${this.busy}>${msg('Lưu', { id: 'app.save' })}</button>
+        <button class="primary" type="submit" ?disabled=${this.#changes.busy}>${msg('Lưu', { id: 'app.save' })}</button>
         <button type="button" @click=${() => (this.mode = null)}>${msg('Hủy', { id: 'app.cancel' })}</button>
       </div>
     </form>`;
   }
 
   #list() {
-    if (this.loadError)
-      return html`<p class="error" role="alert">${msg('Không tải được dữ liệu.', { id: 'editor.loadFailed' })} <button @click=${() => void this.#load()}>${msg('Thử lại', { id: 'app.retry' })}</button></p>`;
-    if (!this.users) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
     const q = this.filter.trim().toLocaleLowerCase('vi');
-    const shown = q ? this.users.filter((u) => [u.fullName, u.username, u.unit ?? '', u.title ?? '', u.email ?? ''].some((x) => x.toLocaleLowerCase('vi').includes(q))) : this.users;
-    if (!shown.length) return html`<div class="card state">${msg('Không có người dùng phù hợp.', { id: 'admin.users.empty' })}</div>`;
+    return renderAdminList(this.#users, {
+      items: (users) => (q ? users.filter((u) => [u.fullName, u.username, u.unit ?? '', u.title ?? '', u.email ?? ''].some((x) => x.toLocaleLowerCase('vi').includes(q))) : users),
+      empty: () => msg('Không có người dùng phù hợp.', { id: 'admin.users.empty' }),
+      list: (shown) => this.#table(shown),
+    });
+  }
+
+  #table(shown: User[]) {
     return html`<div class="card table-card">
       <table data-testid="users">
         <thead>
@@ -196,12 +177,12 @@ export class EcAdminUsersView extends LitElement {
               <td data-label=${msg('Đơn vị', { id: 'admin.users.unit' })}>${u.unit ?? '—'}</td>
               <td data-label=${msg('Trạng thái', { id: 'admin.status' })}>${u.active ? html`<span class="badge closed">${msg('Hoạt động', { id: 'admin.users.active' })}</span>` : html`<span class="badge draft">${msg('Đã khóa', { id: 'admin.users.inactive' })}</span>`}</td>
               <td class="actions">
-                <button @click=${() => (this.mode = { kind: 'edit', user: u })} ?disabled=${this.busy}>${msg('Sửa', { id: 'agenda.edit' })}</button>
-                <button @click=${() => (this.mode = { kind: 'password', user: u })} ?disabled=${this.busy}>${msg('Đặt lại mật khẩu', { id: 'admin.users.reset' })}</button>
-                <button data-testid="user-devices-open" @click=${() => (this.devicesOf = u)} ?disabled=${this.busy}>${msg('Thiết bị', { id: 'admin.devices.open' })}</button>
+                <button @click=${() => (this.mode = { kind: 'edit', user: u })} ?disabled=${this.#changes.busy}>${msg('Sửa', { id: 'agenda.edit' })}</button>
+                <button @click=${() => (this.mode = { kind: 'password', user: u })} ?disabled=${this.#changes.busy}>${msg('Đặt lại mật khẩu', { id: 'admin.users.reset' })}</button>
+                <button data-testid="user-devices-open" @click=${() => (this.devicesOf = u)} ?disabled=${this.#changes.busy}>${msg('Thiết bị', { id: 'admin.devices.open' })}</button>
                 ${u.id === this.me?.id
                   ? nothing
-                  : html`<button class=${u.active ? 'danger' : ''} @click=${() => this.#toggle(u)} ?disabled=${this.busy}>${u.active ? msg('Khóa', { id: 'admin.users.deactivate' }) : msg('Mở khóa', { id: 'admin.users.reactivate' })}</button>`}
+                  : html`<button class=${u.active ? 'danger' : ''} @click=${() => this.#toggle(u)} ?disabled=${this.#changes.busy}>${u.active ? msg('Khóa', { id: 'admin.users.deactivate' }) : msg('Mở khóa', { id: 'admin.users.reactivate' })}</button>`}
               </td>
             </tr>`,
           )}
