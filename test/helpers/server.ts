@@ -17,8 +17,9 @@ export interface TestServer extends RunningServer {
 
 /**
  * Starts the real server on an ephemeral port with a fresh SQLite file in a temp data directory,
- * seeded (`seed: 'admin'`) with the account `admin` only: each test builds its own committee, meeting and
- * users (test/helpers/factories.ts). Without it, the demo committee and meeting (files not yet converted).
+ * seeded with the account `admin` only: each test builds its own committee, meeting and users
+ * (test/helpers/factories.ts). `seed: 'demo'` seeds the demo committee and meeting instead — for the
+ * seed's own test and for benchmarks, never for a test of another feature.
  * Pass `dataDir` to restart on an existing directory (crash/restart tests).
  */
 export async function startTestServer(
@@ -26,7 +27,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ecabinet-test-'));
   const config = loadConfig(
-    { NODE_ENV: 'test', ECABINET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: opts.logLevel ?? 'silent', ECABINET_DEMO_PASSWORD: DEMO_PASSWORD, ECABINET_SEED: opts.seed === 'admin' ? 'admin' : 'auto' },
+    { NODE_ENV: 'test', ECABINET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: opts.logLevel ?? 'silent', ECABINET_DEMO_PASSWORD: DEMO_PASSWORD, ECABINET_SEED: opts.seed === 'demo' ? 'auto' : 'admin' },
     { loginLimits: { perAccount: 5, perIp: 10_000 }, ...opts.config },
   );
   const running = await startServer(config, createLogger(config.logLevel, opts.logTo));
