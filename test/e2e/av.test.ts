@@ -1,12 +1,14 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, login, newPage, screenshot, VIEWPORTS } from '../helpers/browser.js';
-import { type TestServer, startTestServer, until, userIds } from '../helpers/server.js';
+import { launchBrowser, loginAs, newPage, screenshot, VIEWPORTS } from '../helpers/browser.js';
+import { type BuiltUser, buildMeeting, buildRoomStation, nameUsers, usersByName } from '../helpers/factories.js';
+import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { connectSocket, connected, type TestSocket } from '../helpers/socket.js';
 
 /**
  * Real web client in headless Chromium with a fake camera and microphone: two remote members and
- * the room station join the demo meeting's A/V; the chair runs the floor from a socket.
+ * the room station join the A/V of a meeting of their own (a committee of three members, a room with its
+ * station account); the chair runs the floor from a socket.
  * "Heard" = inbound audio bytes from that person increasing in the listener's getStats.
  */
 // One journey in steps: they share the browsers, the server and the meeting, and run in the order written
@@ -14,13 +16,15 @@ import { connectSocket, connected, type TestSocket } from '../helpers/socket.js'
 describe('smart-room audio/video in the browser', { shuffle: false }, () => {
   let srv: TestServer;
   let browser: Browser;
+  /** The people by the demo seed's names: chair, member1…3, room1 (the room station). */
+  let users: Record<string, BuiltUser>;
   let ids: Record<string, number>;
+  let meetingId: number;
   const sockets: TestSocket[] = [];
   const pages: Record<string, Page> = {};
-  const MEETING = 1;
 
   const sock = async (username: string) => {
-    const s = await connected(connectSocket(srv.url, await srv.login(username), { reconnection: false }));
+    const s = await connected(connectSocket(srv.url, await srv.login(users[username].username, users[username].password), { reconnection: false }));
     sockets.push(s);
     return s;
   };
@@ -46,8 +50,8 @@ describe('smart-room audio/video in the browser', { shuffle: false }, () => {
 
   const joinAv = async (username: string, opts: { camera: boolean }) => {
     const page = await newPage(browser, srv.url, { viewport: VIEWPORTS.tablet });
-    await login(page, username);
-    await page.goto(`/meetings/${MEETING}/av`);
+    await loginAs(page, users[username]);
+    await page.goto(`/meetings/${meetingId}/av`);
     await page.locator('[data-testid="mode-remote"]').click();
     if (!opts.camera) await page.locator('ec-av-panel label.row input[type="checkbox"]').uncheck();
     await page.locator('[data-testid="mic-select"] option').first().waitFor({ state: 'attached' });
@@ -58,11 +62,21 @@ describe('smart-room audio/video in the browser', { shuffle: false }, () => {
   };
 
   beforeAll(async () => {
-    // Still the demo seed (its room station room1): converted to factories (buildRoomStation) the floor test hung
-    // on this loaded machine where this version passes; see the #13 report.
-    srv = await startTestServer({ seed: 'demo' });
-    ids = await userIds(await srv.login('admin'));
-    browser = await launchBrowser({ fakeMedia: true, args: ['--autoplay-policy=no-user-gesture-required'] });
+    srv = await startTestServer({ seed: 'admin' });
+    const m = await buildMeeting(srv, { members: 3, agendaItems: 1, title: 'Phiên họp kiểm thử âm thanh, hình ảnh' });
+    users = { ...usersByName(m), room1: await buildRoomStation(srv, m) };
+    await nameUsers(await srv.login('admin'), [
+      [users.chair, 'Trần Sỹ Thanh'],
+      [users.member1, 'Nguyễn Văn An'],
+      [users.member2, 'Trần Thị Bình'],
+      [users.member3, 'Lê Hoàng Cường'],
+      [users.room1, 'Phòng họp số 1 — thiết bị phòng'],
+    ]);
+    ids = Object.fromEntries(Object.entries(users).map(([name, u]) => [name, u.id]));
+    meetingId = m.meetingId;
+    // The fake camera at 5 frames a second (Chromium's default is 20): two cameras in three simulcast layers, decoded
+    // on four pages, is CPU a shared 2-core machine lacks; the test is about the audio (the video still shows).
+    browser = await launchBrowser({ fakeMedia: true, args: ['--autoplay-policy=no-user-gesture-required', '--use-fake-device-for-media-stream=fps=5'] });
   }, 60_000);
   afterAll(async () => {
     for (const s of sockets) s.close();
@@ -72,10 +86,10 @@ describe('smart-room audio/video in the browser', { shuffle: false }, () => {
 
   it('the floor opens one microphone at a time, the chair opens discussion and mutes, and the microphones follow the speakers’ list', async () => {
     const chair = await sock('chair');
-    await ok(chair, 'meeting:open', { meetingId: MEETING, overrideReason: 'Kiểm thử âm thanh' });
+    await ok(chair, 'meeting:open', { meetingId, overrideReason: 'Kiểm thử âm thanh' });
     const m1 = await sock('member1');
     const m2 = await sock('member2');
-    for (const s of [m1, m2]) await ok(s, 'attendance:check_in', { meetingId: MEETING, mode: 'remote' });
+    for (const s of [m1, m2]) await ok(s, 'attendance:check_in', { meetingId, mode: 'remote' });
 
     const room = await joinAv('room1', { camera: true });
     const p1 = await joinAv('member1', { camera: true });
@@ -88,8 +102,8 @@ describe('smart-room audio/video in the browser', { shuffle: false }, () => {
     await notHeard(p1, ids.member2, ids.room1);
 
     // The chair grants member1 the floor: member1 is heard by member2 and in the room; member2 is not.
-    const r1 = await ok(m1, 'speaker:request', { meetingId: MEETING, kind: 'speech' });
-    await ok(chair, 'speaker:grant', { meetingId: MEETING, requestId: r1.requestId });
+    const r1 = await ok(m1, 'speaker:request', { meetingId, kind: 'speech' });
+    await ok(chair, 'speaker:grant', { meetingId, requestId: r1.requestId });
     await heard(p2, ids.member1);
     await heard(room, ids.member1);
     await notHeard(p1, ids.member2, ids.room1);
@@ -98,21 +112,21 @@ describe('smart-room audio/video in the browser', { shuffle: false }, () => {
     await screenshot(room, 'av-room', 'vi');
 
     // Open discussion: member2 is heard too; the chair mutes member2 and they are silent again.
-    await ok(chair, 'av:setOpenDiscussion', { meetingId: MEETING, open: true });
+    await ok(chair, 'av:setOpenDiscussion', { meetingId, open: true });
     await heard(p1, ids.member2);
-    await ok(chair, 'av:mute', { meetingId: MEETING, userId: ids.member2 });
+    await ok(chair, 'av:mute', { meetingId, userId: ids.member2 });
     await until(async () => {
       const a = (await bytes(p1))[ids.member2];
       await heard(p1, ids.room1, 500);
       return (await bytes(p1))[ids.member2] === a;
     }, { timeout: 15_000, interval: 100, what: 'member2 muted by the chair' });
     await notHeard(p1, ids.member2, ids.room1);
-    await ok(chair, 'av:setOpenDiscussion', { meetingId: MEETING, open: false });
+    await ok(chair, 'av:setOpenDiscussion', { meetingId, open: false });
 
     // The floor moves to the next speaker: member2's microphone opens (the chair's mute is lifted by
     // the grant), member1's closes.
-    await ok(m2, 'speaker:request', { meetingId: MEETING, kind: 'speech' });
-    await ok(chair, 'speaker:next', { meetingId: MEETING });
+    await ok(m2, 'speaker:request', { meetingId, kind: 'speech' });
+    await ok(chair, 'speaker:next', { meetingId });
     await heard(p1, ids.member2);
     await heard(room, ids.member2);
     await until(async () => {
@@ -132,8 +146,8 @@ describe('smart-room audio/video in the browser', { shuffle: false }, () => {
 
   it('a tablet in the room joins listen-only (nothing sent, no echo) and hears the speaker; the call fits a phone screen', async () => {
     const tablet = await newPage(browser, srv.url, { viewport: VIEWPORTS.phone });
-    await login(tablet, 'member3');
-    await tablet.goto(`/meetings/${MEETING}/av`);
+    await loginAs(tablet, users.member3);
+    await tablet.goto(`/meetings/${meetingId}/av`);
     await tablet.locator('[data-testid="mode-in_room"]').click();
     await tablet.locator('[data-testid="av-join"]').click();
     await tablet.locator('[data-testid="headphones"]').waitFor();

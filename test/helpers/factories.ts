@@ -300,3 +300,15 @@ export async function giveUnits(admin: HttpClient, units: [BuiltUser, string][])
 
 /** A unit name no other test uses: `name` with a random tag ("Sở Tài chính · 3f9a1c2e"). */
 export const ownUnit = (name: string) => `${name} · ${suffix()}`;
+
+/**
+ * Gives built users real-looking full names (their `fullName` is updated too), for tests whose screenshots go to
+ * docs/screenshots (`npm run screenshots`): "Nguyễn Văn An" rather than "Thành viên 1 3fbb49ab".
+ */
+export async function nameUsers(admin: HttpClient, names: [BuiltUser, string][]): Promise<void> {
+  for (const [u, fullName] of names) {
+    const r = await admin.patch(`/api/users/${u.id}`, { fullName });
+    if (r.status !== 200) throw new Error(`name ${u.username}: ${r.status} ${JSON.stringify(r.body)}`);
+    u.fullName = fullName;
+  }
+}
