@@ -1,8 +1,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PDFS } from '../integration/documents-helpers.js';
-import { VIEWPORTS, axeViolations, collectProblems, launchBrowser, login, newPage, screenshot, touchDrag } from '../helpers/browser.js';
-import { type TestServer, startTestServer, until, userIds } from '../helpers/server.js';
+import { VIEWPORTS, axeViolations, collectProblems, launchBrowser, loginAs, newPage, screenshot, touchDrag } from '../helpers/browser.js';
+import { buildMeeting } from '../helpers/factories.js';
+import { type TestServer, startTestServer, until } from '../helpers/server.js';
 
 /**
  * The whole meeting through the real UI, several browsers at once (issue #16, "Done when"):
@@ -12,16 +13,14 @@ import { type TestServer, startTestServer, until, userIds } from '../helpers/ser
  * task's owner reports progress; the next meeting's agenda carries the open task.
  * Once at tablet size in Vietnamese, once at phone size in English. Every step is screenshotted
  * (`journey-<size>-<nn>-<step>-<lang>.png`) and every view visited is checked with axe-core.
+ * Each run has its own committee (factories: chair, secretary, six members, one draft meeting nobody sees).
  */
 
 let server: TestServer;
 let browser: Browser;
-let ids: Record<string, number>;
 
 beforeAll(async () => {
-  // Still the demo seed: the factories version (branch tests-c-journey-wip) was not run in time; see the #13 report.
-  server = await startTestServer({ seed: 'demo' });
-  ids = await userIds(await server.login('admin'));
+  server = await startTestServer({ seed: 'admin' });
   browser = await launchBrowser();
 }, 60_000);
 
@@ -81,11 +80,13 @@ describe('journey: one meeting from preparation to follow-up, in the browser', (
         last = Date.now();
       };
 
-      const [sec, chair, m1, m2] = await Promise.all(['secretary', 'chair', 'member1', 'member2'].map(() => newPage(browser, server.url, { viewport, hasTouch: true })));
+      // Six members: the two who check in stay short of the quorum (the chair opens with a reason).
+      const c = await buildMeeting(server, { members: 6, agendaItems: 0, publish: false });
+      const [sec, chair, m1, m2] = await Promise.all([0, 1, 2, 3].map(() => newPage(browser, server.url, { viewport, hasTouch: true })));
       // Five browsers on a shared 2-core machine: single actions may take long under load.
       for (const p of [sec, chair, m1, m2]) p.setDefaultTimeout(90_000);
       const problems = [sec, chair, m1, m2].map((p) => collectProblems(p));
-      await Promise.all([login(sec, 'secretary'), login(chair, 'chair'), login(m1, 'member1'), login(m2, 'member2')]);
+      await Promise.all([loginAs(sec, c.secretary), loginAs(chair, c.chair), loginAs(m1, c.members[0]), loginAs(m2, c.members[1])]);
       for (const p of [sec, chair, m1, m2]) {
         await p.locator(`ec-language-switch button[lang="${run.lang}"]`).first().click();
         await expect.poll(() => p.locator('html').getAttribute('lang')).toBe(run.lang);
@@ -96,7 +97,7 @@ describe('journey: one meeting from preparation to follow-up, in the browser', (
       await sec.waitForURL(/\/meetings\/new$/);
       const form = sec.locator('ec-meeting-editor-view form.meeting');
       await form.locator('input[name="title"]').fill(title);
-      await expect.poll(() => form.locator('[data-testid="participant-rows"] tbody tr').count()).toBeGreaterThan(10);
+      await expect.poll(() => form.locator('[data-testid="participant-rows"] tbody tr').count()).toBe(2 + c.members.length);
       await form.locator('[data-testid="save-meeting"]').click();
       await sec.waitForURL(/\/meetings\/\d+\/edit$/);
       const meetingId = Number(/\/meetings\/(\d+)\/edit/.exec(sec.url())![1]);
@@ -127,7 +128,7 @@ describe('journey: one meeting from preparation to follow-up, in the browser', (
       for (const p of [m1, m2]) await p.locator('[data-testid="meeting-list"] li', { hasText: title }).waitFor({ timeout: 20_000 });
       await check(m1, 'member-list');
 
-      // 3. member1 reads the document and annotates it (ink, shared with the meeting).
+      // 3. The first member reads the document and annotates it (ink, shared with the meeting).
       await m1.locator('[data-testid="meeting-list"] li', { hasText: title }).locator('a').first().click();
       await m1.waitForURL(new RegExp(`/meetings/${meetingId}$`));
       await tid(m1, 'meeting-title').waitFor();
@@ -147,11 +148,11 @@ describe('journey: one meeting from preparation to follow-up, in the browser', (
       await tools.locator('button[data-tool="read"]').click();
       await check(m1, 'member-annotates');
 
-      // 4. member2 searches and finds the agenda item.
+      // 4. The second member searches and finds the agenda item.
       await m2.goto(`/search?q=${encodeURIComponent(run.lang === 'vi' ? 'tien do chuyen doi so' : 'transformation progress')}`);
       await m2.locator('ec-search-view a', { hasText: itemA }).first().waitFor({ timeout: 30_000 });
       await check(m2, 'member-search');
-      // ...and sees member1's shared ink on the document.
+      // ...and sees the first member's shared ink on the document.
       await m2.goto(`/meetings/${meetingId}/documents`);
       await m2.locator('ec-meeting-pack-view a.open').first().click();
       await m2.locator('ec-annotation-layer g.shared [data-kind="ink"]').first().waitFor({ state: 'attached', timeout: 30_000 });
@@ -173,11 +174,11 @@ describe('journey: one meeting from preparation to follow-up, in the browser', (
       await tid(chair, 'prev-item').click();
       await expect.poll(() => tid(m2, 'current-item').textContent(), { timeout: 15_000 }).toContain(itemA);
 
-      // 7. member1 asks for the floor, the chair gives it: member2 sees who speaks and the timer.
+      // 7. The first member asks for the floor, the chair gives it: the second sees who speaks and the timer.
       await tid(m1, 'ask-speech').click();
       await tid(m1, 'my-request').waitFor();
       await chair.locator('[data-testid^="grant-"]').first().click();
-      await expect.poll(() => tid(m2, 'speaker').textContent(), { timeout: 15_000 }).toContain('Nguyễn Văn An');
+      await expect.poll(() => tid(m2, 'speaker').textContent(), { timeout: 15_000 }).toContain(c.members[0].fullName);
       await tid(m1, 'my-floor').waitFor();
       await check(m2, 'member-live-floor');
 
@@ -221,19 +222,19 @@ describe('journey: one meeting from preparation to follow-up, in the browser', (
       await expect.poll(() => chair.locator('[data-testid="console-vote"]').first().getAttribute('data-state'), { timeout: 15_000 }).toBe('announced');
       await check(chair, 'chair-vote-announced');
 
-      // 10. The secretary records the conclusion of item 1 and turns it into a task for member1.
+      // 10. The secretary records the conclusion of item 1 and turns it into a task for the first member.
       await sec.goto(`/meetings/${meetingId}`);
       const section = sec.locator(`[data-testid="conclusions-item-${itemAId}"]`);
       await section.locator('[data-testid="add-conclusion"]').click();
       await section.locator('input[type="radio"][value="assignment"]').check();
-      await section.locator('[data-testid="conclusion-text"]').fill(run.lang === 'vi' ? 'Giao đồng chí Nguyễn Văn An hoàn thiện kế hoạch số hóa, trình kỳ họp sau.' : 'Nguyễn Văn An to finalise the digitisation plan for the next meeting.');
+      await section.locator('[data-testid="conclusion-text"]').fill(run.lang === 'vi' ? `Giao đồng chí ${c.members[0].fullName} hoàn thiện kế hoạch số hóa, trình kỳ họp sau.` : `${c.members[0].fullName} to finalise the digitisation plan for the next meeting.`);
       await section.locator('[data-testid="conclusion-submit"]').click();
       const conclusion = section.locator('[data-testid="conclusion"]').first();
       await conclusion.waitFor();
       await conclusion.locator('[data-testid="assign-task"]').click();
       const taskForm = conclusion.locator('[data-testid="task-form"]');
       await taskForm.locator('[data-testid="task-title"]').fill(taskTitle);
-      await taskForm.locator('[data-testid="task-owner"]').selectOption(`user:${ids.member1}`);
+      await taskForm.locator('[data-testid="task-owner"]').selectOption(`user:${c.members[0].id}`);
       await taskForm.locator('[data-testid="task-submit"]').click();
       await conclusion.locator('[data-testid="conclusion-task"]', { hasText: taskTitle }).waitFor();
       await check(sec, 'secretary-conclusion-task');
@@ -262,7 +263,7 @@ describe('journey: one meeting from preparation to follow-up, in the browser', (
       }
       await check(sec, 'minutes-signed');
 
-      // 12. member1 reports progress on the task from "my tasks".
+      // 12. The first member reports progress on the task from "my tasks".
       await m1.goto('/tasks');
       const card = m1.locator('ec-task-card').filter({ hasText: taskTitle });
       await card.waitFor({ timeout: 20_000 });
@@ -279,7 +280,7 @@ describe('journey: one meeting from preparation to follow-up, in the browser', (
       await next.locator('input[name="title"]').fill(`${title} (2)`);
       await next.locator('input[name="startsAt"]').fill(localInput(30, 8));
       await next.locator('input[name="endsAt"]').fill(localInput(30, 11));
-      await expect.poll(() => next.locator('[data-testid="participant-rows"] tbody tr').count()).toBeGreaterThan(10);
+      await expect.poll(() => next.locator('[data-testid="participant-rows"] tbody tr').count()).toBe(2 + c.members.length);
       await next.locator('[data-testid="save-meeting"]').click();
       await sec.waitForURL(/\/meetings\/\d+\/edit$/);
       await tid(sec, 'publish').click();
