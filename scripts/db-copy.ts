@@ -353,11 +353,11 @@ export async function copyDatabase(from: string, to: string, log: (line: string)
       for (const batch of batches(select.iterate() as Iterable<unknown[]>, perBatch)) {
         const params: unknown[] = [];
         const tuples = batch.map((row) => {
-          hash.add(row.map((v, i) => canonical(v, cols[i], 'sqlite')));
           const ph = row.map((v, i) => {
-            params.push(toPg(v, cols[i], t.name));
+            params.push(toPg(v, cols[i], t.name)); // refuses, naming the column, what it cannot convert
             return `$${params.length}`;
           });
+          hash.add(row.map((v, i) => canonical(v, cols[i], 'sqlite')));
           return `(${[...ph, ...fillers].join(', ')})`;
         });
         await client.query(head + tuples.join(', '), params);

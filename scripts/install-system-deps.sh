@@ -5,6 +5,7 @@
 #   poppler-utils     — pdfsig / pdftoppm verify and render minutes PDFs
 #   unzip             — tests open meeting archives with the standard tool
 #   mediasoup-worker  — the SFU worker 3.8.4, only packaged in Debian experimental
+#   postgresql        — the db:copy test starts a throwaway PostgreSQL (initdb, pg_ctl; issue #17)
 # Safe to run repeatedly; prints what it does and never fails the caller for an optional part.
 # Without root (or apt-get) it installs nothing and says what is missing, what that turns off, and the
 # command that installs it; everything else still runs.
@@ -21,6 +22,7 @@ if [ "${1:-}" != "--worker-only" ]; then
   dpkg -s fonts-noto-core >/dev/null 2>&1 || want fonts-noto-core "screenshots may miss Vietnamese glyphs"
   command -v pdfsig >/dev/null 2>&1 || want poppler-utils "tests cannot verify minutes signatures (pdfsig)"
   command -v unzip >/dev/null 2>&1 || want unzip "the archive tests cannot open meeting archives"
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || want postgresql "the db:copy test cannot start a throwaway PostgreSQL"
 fi
 worker=/usr/lib/x86_64-linux-gnu/mediasoup/mediasoup-worker
 if [ ${#need[@]} -eq 0 ] && [ -x "$worker" ]; then exit 0; fi
@@ -51,6 +53,11 @@ if [ ! -x "$worker" ] && ! grep -qsE '[[:space:]]experimental([[:space:]]|$)' /e
   fi
 fi
 apt-get update -qq || true
+# Debian's postgresql package creates and starts a cluster `main` on port 5432 unless told not to: the tests
+# start their own throwaway clusters (scripts/pg-throwaway.sh), so no server is left running on the machine.
+if [[ " ${need[*]} " == *" postgresql "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+  mkdir -p /etc/postgresql-common && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf
+fi
 if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" || echo "install-system-deps: could not install ${need[*]}" >&2
 fi

@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/pg-throwaway.sh');
+
+export interface ThrowawayPg {
+  /** postgres://postgres@127.0.0.1:<port>/postgres (trust authentication, superuser). */
+  url: string;
+  /** A new empty database on the same server; its URL. */
+  createDatabase(name: string): Promise<string>;
+  /** Stops the server and deletes its folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a throwaway PostgreSQL (scripts/pg-throwaway.sh: initdb into a temp folder, its own free port,
+ * stopped and deleted by stop()). Without Debian's postgresql package this fails with the command that
+ * installs it: a test needing PostgreSQL never silently skips (scripts/install-system-deps.sh installs it).
+ */
+export async function startThrowawayPg(): Promise<ThrowawayPg> {
+  let out: string;
+  try {
+    out = (await run('bash', [SCRIPT, 'start'], { timeout: 60_000 })).stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(
+      `could not start a throwaway PostgreSQL (scripts/pg-throwaway.sh start): ${(e.stderr || e.message).trim()}\n` +
+        'PostgreSQL server binaries are needed (/usr/lib/postgresql/*/bin/initdb): run `sudo bash scripts/install-system-deps.sh` or `apt-get install -y postgresql`',
+    );
+  }
+  const url = /^DATABASE_URL=(.+)$/m.exec(out)?.[1];
+  const dir = /^PG_THROWAWAY_DIR=(.+)$/m.exec(out)?.[1];
+  if (!url || !dir) throw new Error(`pg-throwaway.sh start printed no DATABASE_URL: ${out}`);
+  const pg = (await import('pg')).default;
+  return {
+    url,
+    async createDatabase(name) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query(`create database ${name}`);
+      } finally {
+        await c.end();
+      }
+      return url.replace(/\/[^/]*$/, `/${name}`);
+    },
+    async stop() {
+      await run('bash', [SCRIPT, 'stop', dir], { timeout: 60_000 });
+    },
+  };
+}
