@@ -1,4 +1,4 @@
-import { css } from 'lit';
+import { type ReactiveController, type ReactiveControllerHost, css } from 'lit';
 
 /**
  * Layout of a full-height document page (`ec-document-view`, `ec-annotate-view`): a compact title
@@ -62,15 +62,29 @@ export const documentPageStyles = css`
 `;
 
 /**
- * Keeps a full-height view exactly below the app header: `measure()` sets `--page-top` on `host` to
- * the host's distance from the top of the document (cheap: call it after every update, since the
- * header's height changes with the language); it also runs on every resize until `stop()`.
+ * Keeps a full-height view exactly below the app header: sets `--page-top` on the host to its
+ * distance from the top of the document after every update (cheap; the header's height changes with
+ * the width and the language) and on every resize while the view is on the page.
  */
-export function fillBelowHeader(host: HTMLElement): { measure: () => void; stop: () => void } {
-  const measure = () => {
-    const top = `${Math.max(0, Math.round(host.getBoundingClientRect().top + window.scrollY))}px`;
-    if (host.style.getPropertyValue('--page-top') !== top) host.style.setProperty('--page-top', top);
+export class FillBelowHeader implements ReactiveController {
+  constructor(private readonly host: ReactiveControllerHost & HTMLElement) {
+    host.addController(this);
+  }
+
+  #measure = () => {
+    const top = `${Math.max(0, Math.round(this.host.getBoundingClientRect().top + window.scrollY))}px`;
+    if (this.host.style.getPropertyValue('--page-top') !== top) this.host.style.setProperty('--page-top', top);
   };
-  window.addEventListener('resize', measure);
-  return { measure, stop: () => window.removeEventListener('resize', measure) };
+
+  hostConnected(): void {
+    window.addEventListener('resize', this.#measure);
+  }
+
+  hostDisconnected(): void {
+    window.removeEventListener('resize', this.#measure);
+  }
+
+  hostUpdated(): void {
+    this.#measure();
+  }
 }

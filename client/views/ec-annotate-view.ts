@@ -7,10 +7,11 @@ import type { DocumentInfo } from '../../shared/protocol/documents.js';
 import '../components/ec-document-annotations.js';
 import '../components/ec-pdf-viewer.js';
 import type { EcPdfViewer } from '../components/ec-pdf-viewer.js';
-import { type Api, ApiError } from '../services/api.js';
+import type { Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatDateTime } from '../services/format.js';
-import { documentPageStyles, fillBelowHeader } from '../styles/document-page.js';
+import { Loader } from '../services/loader.js';
+import { FillBelowHeader, documentPageStyles } from '../styles/document-page.js';
 import { sharedStyles } from '../styles/shared.js';
 
 /**
@@ -31,59 +32,50 @@ export class EcAnnotateView extends LitElement {
   @consume({ context: meContext, subscribe: true }) private me: Me | null = null;
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
 
-  @state() private doc: DocumentInfo | null = null;
+  #doc = new Loader(this, () => this.api.get<DocumentInfo>(`/api/documents/${this.params.id}`), {
+    // The version asked for in the URL, if the document has it (else the current one).
+    onValue: (doc) => {
+      const v = Number(this.query.get('version'));
+      if (v && doc.versions.some((x) => x.id === v)) this.versionId = v;
+    },
+  });
   /** The meeting this view shows: the app shell leaves the view when access to it is revoked. */
   get meetingScope(): number | null {
-    return this.doc?.meetingId ?? null;
+    return this.#doc.value?.meetingId ?? null;
   }
-  @state() private error: ApiError | null = null;
   @state() private versionId: number | null = null;
   @state() private viewerEl: EcPdfViewer | null = null;
   @query('ec-pdf-viewer') private viewerQuery!: EcPdfViewer | null;
+  /** The viewer fills the screen below the app header (the controller measures after each update). */
+  #fill = new FillBelowHeader(this);
   #openedAt = new Date().toISOString();
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.#fill = fillBelowHeader(this);
     void this.#load();
   }
 
-  async #load() {
-    this.error = null;
-    try {
-      this.doc = await this.api.get<DocumentInfo>(`/api/documents/${this.params.id}`);
-      const v = Number(this.query.get('version'));
-      if (v && this.doc.versions.some((x) => x.id === v)) this.versionId = v;
-    } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
-    }
-  }
-
-  #fill: ReturnType<typeof fillBelowHeader> | null = null;
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.#fill?.stop();
-    this.#fill = null;
+  #load() {
+    return this.#doc.load({ keepValue: true });
   }
 
   override updated(): void {
-    this.#fill?.measure();
     if (this.viewerQuery !== this.viewerEl) this.viewerEl = this.viewerQuery;
   }
 
   override render() {
-    if (this.error) {
+    const error = this.#doc.error;
+    if (error) {
       return html`<div class="page"><p class="error" role="alert">
-          ${this.error.status === 404
+          ${error.status === 404
             ? msg('Không tìm thấy tài liệu hoặc bạn không có quyền xem.', { id: 'annotations.view.notFound' })
-            : this.error.code === 'network'
+            : error.code === 'network'
               ? msg('Không tải được tài liệu. Kiểm tra kết nối mạng rồi thử lại.', { id: 'annotations.view.network' })
-              : this.error.message}
+              : error.message}
         </p>
         <button @click=${() => this.#load()}>${msg('Thử lại', { id: 'annotations.view.retry' })}</button></div>`;
     }
-    const d = this.doc;
+    const d = this.#doc.value;
     if (!d) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang mở tài liệu…', { id: 'annotations.view.loading' })}</div>`;
     const version = d.versions.find((v) => v.id === this.versionId) ?? d.current;
     const src = `/api/documents/${d.id}/file${version.id !== d.current.id ? `?version=${version.id}` : ''}`;

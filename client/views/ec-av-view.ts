@@ -4,8 +4,9 @@ import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Meeting } from '../../shared/protocol/meetings.js';
 import '../components/ec-av-panel.js';
-import { ApiError, type Api } from '../services/api.js';
+import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
+import { Loader } from '../services/loader.js';
 import { MediaSession } from '../services/media.js';
 import { RealtimeClient } from '../services/socket.js';
 import { sharedStyles } from '../styles/shared.js';
@@ -41,14 +42,20 @@ export class EcAvView extends LitElement {
 
   @property({ attribute: false }) params: Record<string, string> = {};
   @consume({ context: apiContext }) private api!: Api;
-  @state() private meeting: Meeting | null = null;
-  @state() private error: ApiError | null = null;
+  #meeting = new Loader(this, () => this.api.get<Meeting>(`/api/meetings/${this.params.id}`), {
+    // The meeting is there: join its audio and video on a connection of this page's own.
+    onValue: (meeting) => {
+      this.#client = new RealtimeClient();
+      this.session = new MediaSession(this.#client, meeting.id);
+      window.ecMedia = this.session;
+    },
+  });
   @state() private session: MediaSession | null = null;
   #client: RealtimeClient | null = null;
 
   override connectedCallback(): void {
     super.connectedCallback();
-    void this.#load();
+    void this.#meeting.load();
   }
 
   override disconnectedCallback(): void {
@@ -59,27 +66,17 @@ export class EcAvView extends LitElement {
     if (window.ecMedia === this.session) delete window.ecMedia;
   }
 
-  async #load() {
-    try {
-      this.meeting = await this.api.get<Meeting>(`/api/meetings/${this.params.id}`);
-      this.#client = new RealtimeClient();
-      this.session = new MediaSession(this.#client, this.meeting.id);
-      window.ecMedia = this.session;
-    } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
-    }
-  }
-
   override render() {
-    if (this.error)
+    if (this.#meeting.error)
       return html`<div class="page">
         <h1>${msg('Không tìm thấy cuộc họp', { id: 'meetings.notFound' })}</h1>
         <p class="muted">${msg('Cuộc họp không tồn tại hoặc bạn không được mời.', { id: 'meetings.notFoundHint' })}</p>
       </div>`;
-    if (!this.meeting || !this.session) return html`<p class="state" role="status">${msg('Đang tải…', { id: 'av.loading' })}</p>`;
-    const names = new Map(this.meeting.participants.map((p) => [p.userId, p.fullName]));
+    const meeting = this.#meeting.value;
+    if (!meeting || !this.session) return html`<p class="state" role="status">${msg('Đang tải…', { id: 'av.loading' })}</p>`;
+    const names = new Map(meeting.participants.map((p) => [p.userId, p.fullName]));
     return html`<div class="page">
-      <a class="back" href="/meetings/${this.meeting.id}">← ${this.meeting.title}</a>
+      <a class="back" href="/meetings/${meeting.id}">← ${meeting.title}</a>
       <h1>${msg('Âm thanh và hình ảnh', { id: 'av.title' })}</h1>
       <ec-av-panel .session=${this.session} .names=${names}></ec-av-panel>
     </div>`;

@@ -7,10 +7,11 @@ import type { DocumentInfo } from '../../shared/protocol/documents.js';
 import '../components/ec-document-annotations.js';
 import '../components/ec-pdf-viewer.js';
 import type { EcPdfViewer, PageChangeDetail } from '../components/ec-pdf-viewer.js';
-import { ApiError, type Api } from '../services/api.js';
+import type { Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatDateTime } from '../services/format.js';
-import { documentPageStyles, fillBelowHeader } from '../styles/document-page.js';
+import { Loader } from '../services/loader.js';
+import { FillBelowHeader, documentPageStyles } from '../styles/document-page.js';
 import { sharedStyles } from '../styles/shared.js';
 
 /** Whether the annotation tools were open last time (one choice for every document). */
@@ -54,52 +55,38 @@ export class EcDocumentView extends LitElement {
   @consume({ context: meContext, subscribe: true }) private me: Me | null = null;
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
 
-  @state() private doc: DocumentInfo | null = null;
+  #doc = new Loader(this, () => this.api.get<DocumentInfo>(`/api/documents/${this.params.id}`));
   /** The meeting this view shows: the app shell leaves the view when access to it is revoked. */
   get meetingScope(): number | null {
-    return this.doc?.meetingId ?? null;
+    return this.#doc.value?.meetingId ?? null;
   }
-  @state() private error: ApiError | null = null;
   @state() private versionId: number | null = null;
   @state() private tools = false;
   @state() private viewerEl: EcPdfViewer | null = null;
   @query('ec-pdf-viewer') private viewerQuery!: EcPdfViewer | null;
+  /** The viewer fills the screen below the app header (the controller measures after each update). */
+  #fill = new FillBelowHeader(this);
   /** Fixed when the view opens: the watermark says when this copy was looked at. */
   #openedAt = new Date().toISOString();
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.#fill = fillBelowHeader(this);
     this.versionId = Number(this.query.get('version')) || null;
     this.tools = this.query.get('annotate') === '1' || localStorage.getItem(TOOLS_KEY) === 'open';
     void this.#load();
   }
 
-  #fill: ReturnType<typeof fillBelowHeader> | null = null;
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.#fill?.stop();
-    this.#fill = null;
+  #load() {
+    return this.#doc.load({ keepValue: true });
   }
 
   override updated(): void {
-    this.#fill?.measure();
     if (this.viewerQuery !== this.viewerEl) this.viewerEl = this.viewerQuery;
   }
 
   #toggleTools() {
     this.tools = !this.tools;
     localStorage.setItem(TOOLS_KEY, this.tools ? 'open' : 'closed');
-  }
-
-  async #load() {
-    this.error = null;
-    try {
-      this.doc = await this.api.get<DocumentInfo>(`/api/documents/${this.params.id}`);
-    } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
-    }
   }
 
   #onPage(e: CustomEvent<PageChangeDetail>) {
@@ -116,18 +103,19 @@ export class EcDocumentView extends LitElement {
   }
 
   override render() {
-    if (this.error) {
+    const error = this.#doc.error;
+    if (error) {
       return html`<div class="page">${this.#backLink(null)}<p class="error" role="alert">
-        ${this.error.status === 404
+        ${error.status === 404
           ? msg('Không tìm thấy tài liệu hoặc bạn không có quyền xem.', { id: 'documents.viewer.notFound' })
-          : this.error.code === 'network'
+          : error.code === 'network'
             ? msg('Không tải được tài liệu. Kiểm tra kết nối mạng rồi thử lại.', { id: 'documents.viewer.network' })
-            : this.error.message}
-      </p>${this.error.status === 404 ? nothing : html`<button @click=${() => this.#load()}>${msg('Thử lại', { id: 'documents.viewer.retry' })}</button>`}</div>`;
+            : error.message}
+      </p>${error.status === 404 ? nothing : html`<button @click=${() => this.#load()}>${msg('Thử lại', { id: 'documents.viewer.retry' })}</button>`}</div>`;
     }
     // The viewer starts loading at once, in parallel with the document's details (the file URL
     // needs only the id); the header fills in when the details arrive.
-    const d = this.doc;
+    const d = this.#doc.value ?? null;
     const id = this.params.id;
     const src = `/api/documents/${id}/file${this.versionId ? `?version=${this.versionId}` : ''}`;
     const me = this.me;

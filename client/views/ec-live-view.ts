@@ -14,7 +14,8 @@ import '../components/ec-vote-panel.js';
 import type { Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatDateTime } from '../services/format.js';
-import { fillBelowHeader } from '../styles/document-page.js';
+import { Loader } from '../services/loader.js';
+import { FillBelowHeader } from '../styles/document-page.js';
 import { statusLabel } from '../services/labels.js';
 import { errorText } from '../services/errors.js';
 import { type LiveSession, LiveSessionController } from '../services/live.js';
@@ -68,7 +69,8 @@ export class EcLiveView extends LitElement {
   @state() private page = 1;
   @state() private zoom = 1;
   @state() private presenting = false;
-  @state() private pack: MeetingPack | null = null;
+  /** The meeting's documents to pick from (none when they cannot be loaded). */
+  #pack = new Loader(this, () => this.api.get<MeetingPack>(`/api/meetings/${this.params.id}/documents`));
   /** The side panel (attendance, delegation, floor requests). */
   @state() private panelOpen = false;
   /** The annotation tools on the viewer. */
@@ -77,7 +79,8 @@ export class EcLiveView extends LitElement {
   @query('ec-pdf-viewer') private viewerQuery!: EcPdfViewer | null;
   /** Fixed when the view opens: the watermark says when this copy was looked at. */
   #openedAt = new Date().toISOString();
-  #fill: ReturnType<typeof fillBelowHeader> | null = null;
+  /** The view fills the screen below the app header (the controller measures after each update). */
+  #fill = new FillBelowHeader(this);
   /** A presenter:show is in flight / another position waits to be sent after it (coalesced). */
   #sending = false;
   #sendAgain = false;
@@ -91,24 +94,16 @@ export class EcLiveView extends LitElement {
     this.following = localStorage.getItem(`ec-follow-${id}`) !== 'false';
     this.panelOpen = localStorage.getItem('ec-live-panel') === 'open';
     this.votes = new VotesSession(this.api, sharedRealtime(), id);
-    this.api
-      .get<MeetingPack>(`/api/meetings/${id}/documents`)
-      .then((p) => (this.pack = p))
-      .catch(() => (this.pack = null));
-    this.#fill = fillBelowHeader(this);
+    void this.#pack.load();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    this.#fill?.stop();
-    this.#fill = null;
     this.votes?.close();
     this.votes = null;
   }
 
   override updated(): void {
-    // The view fills the screen below the app header, whose height depends on the width and language.
-    this.#fill?.measure();
     if (this.viewerQuery !== this.viewerEl) this.viewerEl = this.viewerQuery;
   }
 
@@ -312,7 +307,7 @@ export class EcLiveView extends LitElement {
     const s = this.session!;
     const st = s.state!;
     const p = st.presenter;
-    const docs = (this.pack?.items ?? []).flatMap((i) => i.documents.map((d) => ({ ...d, item: i.number })));
+    const docs = (this.#pack.value?.items ?? []).flatMap((i) => i.documents.map((d) => ({ ...d, item: i.number })));
     const doc = docs.find((d) => d.id === this.docId) ?? null;
     const docName = (id: number | null) => docs.find((d) => d.id === id)?.title ?? (id != null ? `#${id}` : '');
     const may = this.#mayPresent();

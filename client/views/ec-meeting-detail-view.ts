@@ -9,9 +9,10 @@ import '../components/ec-agenda-tree.js';
 import '../components/ec-item-conclusions.js';
 import '../components/ec-item-notes-panel.js';
 import '../components/ec-meeting-archive.js';
-import { ApiError, type Api } from '../services/api.js';
+import type { Api } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
 import { formatSpan } from '../services/format.js';
+import { Loader } from '../services/loader.js';
 import { modeLabel, quorumLabel, roleLabel, statusLabel } from '../services/labels.js';
 import { sharedStyles } from '../styles/shared.js';
 
@@ -108,39 +109,34 @@ export class EcMeetingDetailView extends LitElement {
   @consume({ context: apiContext }) private api!: Api;
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
 
-  @state() private meeting: Meeting | null = null;
-  @state() private agenda: Agenda | null = null;
-  @state() private error: ApiError | null = null;
+  #data = new Loader(this, async () => {
+    const id = this.params.id;
+    const [meeting, agenda] = await Promise.all([this.api.get<Meeting>(`/api/meetings/${id}`), this.api.get<Agenda>(`/api/meetings/${id}/agenda`)]);
+    return { meeting, agenda };
+  });
 
   override connectedCallback(): void {
     super.connectedCallback();
     void this.#load();
   }
 
-  async #load() {
-    this.error = null;
-    try {
-      const id = this.params.id;
-      const [meeting, agenda] = await Promise.all([this.api.get<Meeting>(`/api/meetings/${id}`), this.api.get<Agenda>(`/api/meetings/${id}/agenda`)]);
-      this.meeting = meeting;
-      this.agenda = agenda;
-    } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
-    }
+  #load() {
+    return this.#data.load({ keepValue: true });
   }
 
   override render() {
-    if (this.error)
+    const error = this.#data.error;
+    if (error)
       return html`<div class="page">
-        ${this.error.status === 404 || this.error.code === 'invalid_payload'
+        ${error.status === 404 || error.code === 'invalid_payload'
           ? html`<h1>${msg('Không tìm thấy cuộc họp', { id: 'meetings.notFound' })}</h1>
               <p class="muted">${msg('Cuộc họp không tồn tại hoặc bạn không được mời.', { id: 'meetings.notFoundHint' })}</p>`
-          : html`<p class="error" role="alert">${this.error.code === 'network' ? msg('Không kết nối được máy chủ.', { id: 'app.networkError' }) : msg('Không tải được cuộc họp.', { id: 'meetings.detailLoadFailed' })}</p>
+          : html`<p class="error" role="alert">${error.code === 'network' ? msg('Không kết nối được máy chủ.', { id: 'app.networkError' }) : msg('Không tải được cuộc họp.', { id: 'meetings.detailLoadFailed' })}</p>
               <button @click=${() => void this.#load()}>${msg('Thử lại', { id: 'app.retry' })}</button>`}
         <p><a class="btn" href="/meetings">${msg('Về danh sách cuộc họp', { id: 'app.backToMeetings' })}</a></p>
       </div>`;
-    const m = this.meeting;
-    if (!m || !this.agenda) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
+    if (!this.#data.value) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
+    const { meeting: m, agenda } = this.#data.value;
     return html`<div class="page">
       <a class="back" href="/meetings">← ${msg('Cuộc họp', { id: 'meetings.title' })}</a>
       <div class="head">
@@ -180,7 +176,7 @@ export class EcMeetingDetailView extends LitElement {
       <div class="cols">
         <section class="card" aria-labelledby="agenda-h">
           <h2 id="agenda-h">${msg('Chương trình họp', { id: 'agenda.title' })}</h2>
-          <ec-agenda-tree .items=${this.agenda.items}></ec-agenda-tree>
+          <ec-agenda-tree .items=${agenda.items}></ec-agenda-tree>
         </section>
         <section class="card" aria-labelledby="people-h">
           <h2 id="people-h">${msg('Thành phần tham dự', { id: 'meetings.participants' })} (${m.participants.length})</h2>
@@ -202,11 +198,11 @@ export class EcMeetingDetailView extends LitElement {
       ${m.status !== 'draft'
         ? html`<section class="card" style="margin-top:1.25rem" aria-labelledby="conclusions-h" data-testid="conclusions">
             <h2 id="conclusions-h" style="margin-top:0">${msg('Kết luận và giao nhiệm vụ', { id: 'conclusions.title' })}</h2>
-            <ec-item-conclusions .meetingId=${m.id} .items=${this.agenda.items} ?editable=${m.canManage || m.myRole === 'chair'}></ec-item-conclusions>
+            <ec-item-conclusions .meetingId=${m.id} .items=${agenda.items} ?editable=${m.canManage || m.myRole === 'chair'}></ec-item-conclusions>
           </section>`
         : nothing}
       ${m.status === 'closed' && m.canManage ? html`<div class="card" style="margin-top:1.25rem"><ec-meeting-archive .meetingId=${m.id}></ec-meeting-archive></div>` : nothing}
-      <section class="card" style="margin-top:1.25rem" data-testid="item-notes"><ec-item-notes-panel .meetingId=${m.id} .items=${this.agenda.items} ?editable=${m.canManage}></ec-item-notes-panel></section>
+      <section class="card" style="margin-top:1.25rem" data-testid="item-notes"><ec-item-notes-panel .meetingId=${m.id} .items=${agenda.items} ?editable=${m.canManage}></ec-item-notes-panel></section>
     </div>`;
   }
 }

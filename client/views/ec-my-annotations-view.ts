@@ -3,8 +3,9 @@ import { localized, msg, str } from '@lit/localize';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { MyAnnotation, MyAnnotationsResponse } from '../../shared/protocol/annotations.js';
-import { type Api, ApiError } from '../services/api.js';
+import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
+import { Loader } from '../services/loader.js';
 import { sharedStyles } from '../styles/shared.js';
 
 /**
@@ -56,21 +57,15 @@ export class EcMyAnnotationsView extends LitElement {
 
   @property({ attribute: false }) params: Record<string, string> = {};
   @consume({ context: apiContext }) private api!: Api;
-  @state() private rows: MyAnnotation[] | null = null;
-  @state() private error: ApiError | null = null;
+  #rows = new Loader(this, async () => (await this.api.get<MyAnnotationsResponse>(`/api/meetings/${this.params.id}/annotations/mine`)).annotations);
 
   override connectedCallback(): void {
     super.connectedCallback();
     void this.#load();
   }
 
-  async #load() {
-    this.error = null;
-    try {
-      this.rows = (await this.api.get<MyAnnotationsResponse>(`/api/meetings/${this.params.id}/annotations/mine`)).annotations;
-    } catch (e) {
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
-    }
+  #load() {
+    return this.#rows.load({ keepValue: true });
   }
 
   #kind(a: MyAnnotation): string {
@@ -79,17 +74,19 @@ export class EcMyAnnotationsView extends LitElement {
 
   override render() {
     const back = html`<a class="back" href="/meetings/${this.params.id}">← ${msg('Về cuộc họp', { id: 'annotations.mine.back' })}</a>`;
-    if (this.error)
+    const error = this.#rows.error;
+    const rows = this.#rows.value;
+    if (error)
       return html`<div class="page">${back}<p class="error" role="alert">
-          ${this.error.code === 'network' ? msg('Không tải được danh sách. Kiểm tra kết nối mạng.', { id: 'annotations.mine.network' }) : this.error.message}
+          ${error.code === 'network' ? msg('Không tải được danh sách. Kiểm tra kết nối mạng.', { id: 'annotations.mine.network' }) : error.message}
         </p><button @click=${() => this.#load()}>${msg('Thử lại', { id: 'annotations.view.retry' })}</button></div>`;
-    if (!this.rows) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'annotations.mine.loading' })}</div>`;
+    if (!rows) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'annotations.mine.loading' })}</div>`;
     const byDoc = new Map<number, MyAnnotation[]>();
-    for (const r of this.rows) byDoc.set(r.documentId, [...(byDoc.get(r.documentId) ?? []), r]);
+    for (const r of rows) byDoc.set(r.documentId, [...(byDoc.get(r.documentId) ?? []), r]);
     return html`<div class="page">
       ${back}
       <h1>${msg('Ghi chú của tôi', { id: 'annotations.mine.title' })}</h1>
-      ${this.rows.length === 0 ? html`<p class="muted">${msg('Bạn chưa ghi chú trên tài liệu nào của cuộc họp này.', { id: 'annotations.mine.empty' })}</p>` : nothing}
+      ${rows.length === 0 ? html`<p class="muted">${msg('Bạn chưa ghi chú trên tài liệu nào của cuộc họp này.', { id: 'annotations.mine.empty' })}</p>` : nothing}
       ${[...byDoc.values()].map(
         (list) => html`<h2>${list[0].documentTitle}</h2>
           <ul>
