@@ -6,6 +6,7 @@ import type { Locale, Me, SessionList } from '../../shared/protocol/auth.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatDateTime } from '../services/format.js';
+import { Loader } from '../services/loader.js';
 import { sharedStyles } from '../styles/shared.js';
 
 type Session = SessionList['sessions'][number];
@@ -92,7 +93,7 @@ export class EcAccountView extends LitElement {
   @consume({ context: apiContext }) private api!: Api;
   @consume({ context: meContext, subscribe: true }) private me: Me | null = null;
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
-  @state() private sessions: Session[] | null = null;
+  #sessions = new Loader(this, async () => (await this.api.get<SessionList>('/api/auth/sessions')).sessions);
   @state() private enrolment: { secret: string; otpauthUri: string } | null = null;
   @state() private notice: string | null = null;
   @state() private error: { where: 'password' | 'mfa' | 'sessions'; text: string } | null = null;
@@ -103,13 +104,10 @@ export class EcAccountView extends LitElement {
     void this.#loadSessions();
   }
 
+  /** The devices signed in as me, refreshed in place (not while a step is owed: that page does not list them). */
   async #loadSessions() {
     if (this.me?.restriction) return;
-    try {
-      this.sessions = (await this.api.get<SessionList>('/api/auth/sessions')).sessions;
-    } catch {
-      this.error = { where: 'sessions', text: msg('Không tải được danh sách phiên đăng nhập.', { id: 'account.sessionsFailed' }) };
-    }
+    await this.#sessions.load({ keepValue: true, keepError: true });
   }
 
   #explain(err: unknown): string {
@@ -278,11 +276,13 @@ export class EcAccountView extends LitElement {
   }
 
   #sessionsSection() {
-    const list = this.sessions;
+    const list = this.#sessions.value;
     return html`<section aria-labelledby="sessions">
       <h2 id="sessions">${msg('Các phiên đăng nhập', { id: 'account.sessions' })}</h2>
-      ${this.#err('sessions')}
-      ${list === null
+      ${this.error?.where !== 'sessions' && this.#sessions.error
+        ? html`<p class="error" role="alert">${msg('Không tải được danh sách phiên đăng nhập.', { id: 'account.sessionsFailed' })}</p>`
+        : this.#err('sessions')}
+      ${list === undefined
         ? html`<p class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'account.loading' })}</p>`
         : html`<ul>
             ${list.map(

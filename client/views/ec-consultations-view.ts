@@ -10,6 +10,7 @@ import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { errorText } from '../services/errors.js';
 import { formatDateTime, fromLocalInput } from '../services/format.js';
+import { Loader } from '../services/loader.js';
 import { sharedStyles } from '../styles/shared.js';
 
 const docIcon = svg`<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"><path d="M14 3H6a1 1 0 0 0-1 1v16a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V8z"/><path d="M14 3v5h5M8 13h8M8 17h6"/></svg>`;
@@ -223,8 +224,7 @@ export class EcConsultationsView extends LitElement {
   @consume({ context: apiContext }) private api!: Api;
   @consume({ context: meContext, subscribe: true }) private me: Me | null = null;
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
-  @state() private items: Consultation[] | null = null;
-  @state() private error: string | null = null;
+  #items = new Loader(this, async () => (await this.api.get<{ consultations: Consultation[] }>('/api/consultations')).consultations);
   @state() private draft = new Map<number, { answer: ConsultationAnswerKind | null; comment: string }>();
   @state() private saved: number | null = null;
   /** A consultation whose answer was not recorded, and why (a server code or 'network'). */
@@ -241,28 +241,26 @@ export class EcConsultationsView extends LitElement {
     void this.load();
   }
 
-  private async load() {
-    try {
-      this.items = (await this.api.get<{ consultations: Consultation[] }>('/api/consultations')).consultations;
-      this.error = null;
-    } catch (e) {
-      this.error = e instanceof ApiError ? e.code : 'network';
-    }
+  /** Refreshes in place: the list (or the error) stays until the new result arrives. */
+  private load() {
+    return this.#items.load({ keepValue: true, keepError: true });
   }
 
   override render() {
+    const items = this.#items.value;
+    const error = this.#items.error;
     return html`<div class="page">
       <h1>${msg('Lấy ý kiến bằng văn bản', { id: 'consult.title' })}</h1>
-      ${this.error
+      ${error
         ? html`<p class="error" role="alert">
             ${msg('Không tải được dữ liệu. Vui lòng thử lại.', { id: 'consult.loadError' })}
-            <button @click=${() => ((this.error = null), void this.load())}>${msg('Thử lại', { id: 'consult.retry' })}</button>
+            <button @click=${() => void this.#items.load({ keepValue: true })}>${msg('Thử lại', { id: 'consult.retry' })}</button>
           </p>`
         : nothing}
       ${this.me?.secretaryOf.length ? this.renderCreate() : nothing}
-      ${this.items === null && !this.error ? html`<p class="muted" role="status">${msg('Đang tải…', { id: 'consult.loading' })}</p>` : nothing}
-      ${this.items?.length === 0 ? html`<p class="muted">${msg('Chưa có đợt lấy ý kiến nào.', { id: 'consult.empty' })}</p>` : nothing}
-      ${this.items?.map((c) => this.renderItem(c))}
+      ${!items && !error ? html`<p class="muted" role="status">${msg('Đang tải…', { id: 'consult.loading' })}</p>` : nothing}
+      ${items?.length === 0 ? html`<p class="muted">${msg('Chưa có đợt lấy ý kiến nào.', { id: 'consult.empty' })}</p>` : nothing}
+      ${items?.map((c) => this.renderItem(c))}
     </div>`;
   }
 

@@ -13,6 +13,7 @@ import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { errorText } from '../services/errors.js';
 import { formatDateTime, fromLocalInput, toLocalInput } from '../services/format.js';
+import { Loader } from '../services/loader.js';
 import { MEETING_MODES, MEETING_ROLES, modeLabel, roleLabel, statusLabel } from '../services/labels.js';
 import { navigate } from '../services/router.js';
 import type { Committees, Rooms, UserList } from '../services/types.js';
@@ -169,8 +170,16 @@ export class EcMeetingEditorView extends LitElement {
   @state() private committees: Committee[] = [];
   @state() private rooms: Room[] = [];
   @state() private users: User[] = [];
-  @state() private loading = true;
-  @state() private loadError: ApiError | null = null;
+  /** What the form starts from: the choices (committees, rooms, people) and, unless new, the meeting and its agenda. */
+  #data = new Loader(
+    this,
+    async () => {
+      const [c, r, u] = await Promise.all([this.api.get<Committees>('/api/committees'), this.api.get<Rooms>('/api/rooms'), this.api.get<UserList>('/api/users')]);
+      const page = this.#isNew ? null : await Promise.all([this.api.get<Meeting>(`/api/meetings/${this.params.id}`), this.api.get<Agenda>(`/api/meetings/${this.params.id}/agenda`)]);
+      return { committees: c.committees, rooms: r.rooms, users: u.users, page };
+    },
+    { onValue: (d) => this.#fill(d) },
+  );
   @state() private saving = false;
   @state() private message: { kind: 'error' | 'notice' | 'ok'; text: string } | null = null;
 
@@ -195,26 +204,21 @@ export class EcMeetingEditorView extends LitElement {
     void this.#load();
   }
 
-  async #load() {
-    this.loading = true;
-    this.loadError = null;
-    try {
-      const [c, r, u] = await Promise.all([this.api.get<Committees>('/api/committees'), this.api.get<Rooms>('/api/rooms'), this.api.get<UserList>('/api/users')]);
-      const mine = this.me?.systemRole === 'admin' ? c.committees : c.committees.filter((x) => this.me?.secretaryOf.includes(x.id));
-      this.committees = mine.filter((x) => x.active);
-      this.rooms = r.rooms.filter((x) => x.active);
-      this.users = u.users.filter((x) => x.active);
-      if (this.#isNew) {
-        if (this.committees[0]) this.#pickCommittee(this.committees[0].id);
-      } else {
-        const [m, a] = await Promise.all([this.api.get<Meeting>(`/api/meetings/${this.params.id}`), this.api.get<Agenda>(`/api/meetings/${this.params.id}/agenda`)]);
-        this.#adopt(m);
-        this.agenda = a;
-      }
-    } catch (e) {
-      this.loadError = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
-    } finally {
-      this.loading = false;
+  #load() {
+    return this.#data.load();
+  }
+
+  /** Fills the form from what was loaded: my active committees (all for an admin), active rooms and people; the meeting, or the first committee's members for a new one. */
+  #fill(d: { committees: Committee[]; rooms: Room[]; users: User[]; page: [Meeting, Agenda] | null }) {
+    const mine = this.me?.systemRole === 'admin' ? d.committees : d.committees.filter((x) => this.me?.secretaryOf.includes(x.id));
+    this.committees = mine.filter((x) => x.active);
+    this.rooms = d.rooms.filter((x) => x.active);
+    this.users = d.users.filter((x) => x.active);
+    if (!d.page) {
+      if (this.committees[0]) this.#pickCommittee(this.committees[0].id);
+    } else {
+      this.#adopt(d.page[0]);
+      this.agenda = d.page[1];
     }
   }
 
@@ -332,10 +336,11 @@ export class EcMeetingEditorView extends LitElement {
   }
 
   override render() {
-    if (this.loading) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
-    if (this.loadError)
+    const loadError = this.#data.error;
+    if (this.#data.loading) return html`<div class="state" role="status"><span class="spinner"></span> ${msg('Đang tải…', { id: 'app.loading' })}</div>`;
+    if (loadError)
       return html`<div class="page">
-        ${this.loadError.status === 404 || this.loadError.status === 403
+        ${loadError.status === 404 || loadError.status === 403
           ? html`<h1>${msg('Không tìm thấy cuộc họp', { id: 'meetings.notFound' })}</h1>
               <p class="muted">${msg('Bạn không có quyền chuẩn bị cuộc họp này.', { id: 'editor.forbidden' })}</p>`
           : html`<p class="error" role="alert">${msg('Không tải được dữ liệu.', { id: 'editor.loadFailed' })}</p>

@@ -12,6 +12,7 @@ import '../components/ec-sign-dialog.js';
 import { ApiError, type Api } from '../services/api.js';
 import { apiContext, localeContext, meContext } from '../services/context.js';
 import { formatDateTime } from '../services/format.js';
+import { Loader } from '../services/loader.js';
 import { sharedRealtime } from '../services/socket.js';
 import { type YjsConnection, openYjsDoc } from '../services/yjs.js';
 import { sharedStyles } from '../styles/shared.js';
@@ -72,8 +73,13 @@ export class EcMinutesView extends LitElement {
   @consume({ context: meContext, subscribe: true }) private me: Me | null = null;
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
 
-  @state() private minutes: MinutesState | null = null;
-  @state() private error = '';
+  #minutes = new Loader(this, () => this.api.get<MinutesState>(`/api/meetings/${this.meetingId}/minutes`), {
+    // Whoever may read the text (the writers, the chair, everyone once a version is published) joins its live document.
+    onValue: (m) => {
+      const canRead = m.canEdit || m.signAs === 'chair' || m.versions.some((v) => v.publishedAt);
+      if (canRead && !this.conn) this.connect(m.docName);
+    },
+  });
   @state() private notice = '';
   @state() private busy = false;
   @state() private generated: { id: string; blocks: MinutesBlock[] }[] = [];
@@ -83,10 +89,14 @@ export class EcMinutesView extends LitElement {
   @state() private signError = '';
   @state() private viewing: MinutesVersion | null = null;
   /** The agenda, loaded for the secretary and the chair, who record conclusions from here too. */
-  @state() private agenda: Agenda | null = null;
+  #agenda = new Loader(this, () => this.api.get<Agenda>(`/api/meetings/${this.meetingId}/agenda`));
 
   private get meetingId() {
     return Number(this.params.id);
+  }
+
+  private get minutes(): MinutesState | null {
+    return this.#minutes.value ?? null;
   }
 
   #unsubscribe: (() => void) | null = null;
@@ -108,16 +118,11 @@ export class EcMinutesView extends LitElement {
     this.conn = null;
   }
 
+  /** Refreshes in place (the page, or its error, stays until the new state arrives); then the agenda once, for those who record conclusions. */
   private async load() {
-    try {
-      this.minutes = await this.api.get<MinutesState>(`/api/meetings/${this.meetingId}/minutes`);
-      this.error = '';
-      const canRead = this.minutes.canEdit || this.minutes.signAs === 'chair' || this.minutes.versions.some((v) => v.publishedAt);
-      if (canRead && !this.conn) this.connect(this.minutes.docName);
-      if ((this.minutes.canEdit || this.minutes.signAs === 'chair') && !this.agenda) this.agenda = await this.api.get<Agenda>(`/api/meetings/${this.meetingId}/agenda`);
-    } catch (e) {
-      this.error = e instanceof ApiError && e.code === 'not_found' ? msg('Không tìm thấy cuộc họp.', { id: 'minutes.notFound' }) : msg('Không tải được biên bản. Vui lòng thử lại.', { id: 'minutes.loadError' });
-    }
+    await this.#minutes.load({ keepValue: true, keepError: true });
+    const m = this.minutes;
+    if (m && !this.#minutes.error && (m.canEdit || m.signAs === 'chair') && !this.#agenda.value) await this.#agenda.load();
   }
 
   private connect(name: string) {
@@ -232,7 +237,13 @@ export class EcMinutesView extends LitElement {
   }
 
   override render() {
-    if (this.error) return html`<div class="page"><p class="error" role="alert">${this.error}</p></div>`;
+    const error = this.#minutes.error ?? this.#agenda.error;
+    if (error)
+      return html`<div class="page">
+        <p class="error" role="alert">
+          ${error.code === 'not_found' ? msg('Không tìm thấy cuộc họp.', { id: 'minutes.notFound' }) : msg('Không tải được biên bản. Vui lòng thử lại.', { id: 'minutes.loadError' })}
+        </p>
+      </div>`;
     const m = this.minutes;
     if (!m) return html`<div class="page"><p class="state"><span class="spinner"></span> ${msg('Đang tải biên bản…', { id: 'minutes.loading' })}</p></div>`;
     const c = this.conn;
@@ -257,10 +268,10 @@ export class EcMinutesView extends LitElement {
               <ec-minutes-editor .doc=${c.doc} .provider=${c.provider} .userName=${this.me?.fullName ?? ''} ?editable=${m.canEdit}></ec-minutes-editor>
             </section>`
         : html`<p class="muted">${msg('Biên bản chưa được phát hành.', { id: 'minutes.notPublished' })}</p>`}
-      ${this.agenda
+      ${this.#agenda.value
         ? html`<details class="card" data-testid="minutes-conclusions">
             <summary><h2>${msg('Ghi kết luận và giao nhiệm vụ', { id: 'minutes.recordConclusions' })}</h2></summary>
-            <ec-item-conclusions .meetingId=${this.meetingId} .items=${this.agenda.items} editable></ec-item-conclusions>
+            <ec-item-conclusions .meetingId=${this.meetingId} .items=${this.#agenda.value.items} editable></ec-item-conclusions>
           </details>`
         : nothing}
       ${m.canEdit

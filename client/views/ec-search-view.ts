@@ -3,8 +3,9 @@ import { localized, msg, str } from '@lit/localize';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { SearchHit, SearchResults } from '../../shared/protocol/search.js';
-import { ApiError, type Api } from '../services/api.js';
+import type { Api } from '../services/api.js';
 import { apiContext } from '../services/context.js';
+import { Loader } from '../services/loader.js';
 import { navigate } from '../services/router.js';
 import { sharedStyles } from '../styles/shared.js';
 
@@ -146,13 +147,13 @@ export class EcSearchView extends LitElement {
   @property({ attribute: false }) query: URLSearchParams = new URLSearchParams();
   @consume({ context: apiContext }) private api!: Api;
 
-  @state() private results: SearchResults | null = null;
-  @state() private busy = false;
-  @state() private error: ApiError | null = null;
+  // A slower, older answer never replaces a newer one (the loader drops it).
+  #results = new Loader(this, () => this.api.get<SearchResults>('/api/search', { q: this.q.trim(), meetingId: this.query.get('meetingId') ?? undefined, limit: 50 }), {
+    onValue: () => (this.filter = 'all'),
+  });
   @state() private q = '';
   @state() private filter: Filter = 'all';
   @query('input[type=search]') private input!: HTMLInputElement;
-  #seq = 0;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -164,23 +165,8 @@ export class EcSearchView extends LitElement {
     if (!this.q.trim()) this.input?.focus();
   }
 
-  async #search() {
-    const seq = ++this.#seq;
-    this.busy = true;
-    this.error = null;
-    try {
-      const meetingId = this.query.get('meetingId') ?? undefined;
-      const r = await this.api.get<SearchResults>('/api/search', { q: this.q.trim(), meetingId, limit: 50 });
-      // A slower, older answer never replaces a newer one.
-      if (seq !== this.#seq) return;
-      this.results = r;
-      this.filter = 'all';
-    } catch (e) {
-      if (seq !== this.#seq) return;
-      this.error = e instanceof ApiError ? e : new ApiError(0, 'network', String(e));
-    } finally {
-      if (seq === this.#seq) this.busy = false;
-    }
+  #search() {
+    return this.#results.load({ keepValue: true });
   }
 
   #submit(e: Event) {
@@ -262,15 +248,16 @@ export class EcSearchView extends LitElement {
   }
 
   #body() {
-    if (this.busy)
+    if (this.#results.loading)
       return html`<div class="state" role="status"><span class="spinner" aria-hidden="true"></span> ${msg('Đang tìm…', { id: 'search.loading' })}</div>`;
-    if (this.error)
+    const error = this.#results.error;
+    if (error)
       return html`<p class="error" role="alert">
-        ${this.error.code === 'network' ? msg('Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.', { id: 'documents.pack.network' }) : this.error.message}
+        ${error.code === 'network' ? msg('Không kết nối được máy chủ. Kiểm tra mạng rồi thử lại.', { id: 'documents.pack.network' }) : error.message}
         <button type="button" @click=${() => void this.#search()}>${msg('Thử lại', { id: 'search.retry' })}</button>
       </p>`;
-    if (!this.results) return html`<p class="state">${msg('Nhập từ khóa: tên phiên họp, nội dung chương trình, tên hoặc nội dung tài liệu.', { id: 'search.start' })}</p>`;
-    const hits = this.results.hits;
+    if (!this.#results.value) return html`<p class="state">${msg('Nhập từ khóa: tên phiên họp, nội dung chương trình, tên hoặc nội dung tài liệu.', { id: 'search.start' })}</p>`;
+    const hits = this.#results.value.hits;
     if (!hits.length)
       return html`<div class="state" role="status">
         <p>${msg('Không tìm thấy kết quả phù hợp.', { id: 'search.none' })}</p>
@@ -298,7 +285,7 @@ export class EcSearchView extends LitElement {
           aria-describedby="search-tip"
           @input=${(e: Event) => (this.q = (e.target as HTMLInputElement).value)}
         />
-        <button class="primary" type="submit" ?disabled=${this.busy}>${msg('Tìm', { id: 'documents.viewer.find' })}</button>
+        <button class="primary" type="submit" ?disabled=${this.#results.loading}>${msg('Tìm', { id: 'documents.viewer.find' })}</button>
       </form>
       <p class="tip muted" id="search-tip">${msg('Gõ có dấu hoặc không dấu; đặt cụm từ trong "ngoặc kép" để tìm đúng cụm từ.', { id: 'search.tip' })}</p>
       ${this.#body()}

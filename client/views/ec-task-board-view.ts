@@ -7,6 +7,7 @@ import type { Task } from '../../shared/protocol/tasks.js';
 import '../components/ec-task-card.js';
 import type { Api } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
+import { Loader } from '../services/loader.js';
 import { sharedStyles } from '../styles/shared.js';
 import { type TaskActionOutcome, renderTaskOutcome, runTaskAction } from './ec-my-tasks-view.js';
 
@@ -73,11 +74,10 @@ export class EcTaskBoardView extends LitElement {
   @property({ attribute: false }) params: Record<string, string> = {};
   @consume({ context: apiContext }) private api!: Api;
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
-  @state() private tasks: Task[] | null = null;
+  #tasks = new Loader(this, async () => (await this.api.get<{ tasks: Task[] }>(`/api/committees/${this.params.id}/tasks`, this.filterQuery)).tasks);
   @state() private filter: Filter = 'open';
   @state() private grouping: Grouping = 'none';
   @state() private q = '';
-  @state() private error = false;
   @state() private notice: TaskActionOutcome | null = null;
 
   override connectedCallback(): void {
@@ -89,13 +89,9 @@ export class EcTaskBoardView extends LitElement {
     return { status: this.filter, ...(this.q.trim() ? { q: this.q.trim() } : {}) };
   }
 
-  private async load() {
-    try {
-      this.tasks = (await this.api.get<{ tasks: Task[] }>(`/api/committees/${this.params.id}/tasks`, this.filterQuery)).tasks;
-      this.error = false;
-    } catch {
-      this.error = true;
-    }
+  /** Refreshes in place: the board (or the error) stays until the new result arrives. */
+  private load() {
+    return this.#tasks.load({ keepValue: true, keepError: true });
   }
 
   private labels(): [Filter, string][] {
@@ -133,6 +129,7 @@ export class EcTaskBoardView extends LitElement {
 
   override render() {
     const qs = new URLSearchParams(this.filterQuery as Record<string, string>).toString();
+    const tasks = this.#tasks.value;
     return html`<div class="page">
       <h1>${msg('Theo dõi thực hiện nhiệm vụ', { id: 'tasks.board' })}</h1>
       <div class="filters" role="group" aria-label=${msg('Lọc', { id: 'tasks.filter' })}>
@@ -148,16 +145,16 @@ export class EcTaskBoardView extends LitElement {
         ${this.groupings().map(([g, l]) => html`<button class="secondary" data-testid="group-${g}" aria-pressed=${this.grouping === g ? 'true' : 'false'} @click=${() => (this.grouping = g)}>${l}</button>`)}
       </div>
       ${renderTaskOutcome(this.notice)}
-      ${this.error
+      ${this.#tasks.error
         ? html`<p class="error" role="alert">
             ${msg('Không tải được bảng theo dõi.', { id: 'tasks.boardError' })}
             <button class="secondary" @click=${() => void this.load()}>${msg('Thử lại', { id: 'tasks.retry' })}</button>
           </p>`
-        : !this.tasks
+        : !tasks
           ? html`<p class="state"><span class="spinner"></span> ${msg('Đang tải…', { id: 'tasks.loading' })}</p>`
-          : this.tasks.length === 0
+          : tasks.length === 0
             ? html`<p class="muted">${msg('Không có nhiệm vụ nào.', { id: 'tasks.boardEmpty' })}</p>`
-            : html`<div @ec-task-action=${async (e: CustomEvent) => ((this.notice = await runTaskAction(this.api, e.detail)), this.load())}>${this.renderList(this.tasks)}</div>`}
+            : html`<div @ec-task-action=${async (e: CustomEvent) => ((this.notice = await runTaskAction(this.api, e.detail)), this.load())}>${this.renderList(tasks)}</div>`}
     </div>`;
   }
 }
