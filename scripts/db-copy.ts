@@ -314,12 +314,11 @@ export async function copyDatabase(from: string, to: string, log: (line: string)
   await client.connect();
   try {
     checkSqliteVersion(sqlite);
+    await client.query('begin isolation level read committed');
+    // A second copy into the same database waits here, then finds the first one's tables and is refused.
+    await client.query("select pg_advisory_xact_lock(hashtext('ec.db-copy'))");
     const existing = await client.query("select count(*)::int as n from pg_tables where schemaname = 'public'");
     if (existing.rows[0].n > 0) throw new RefusedError('the target database is not empty (it has tables in its public schema): copy into a new, empty database');
-
-    await client.query('begin isolation level read committed');
-    // Nobody else may write while we copy (and a concurrent copy into the same database waits, then refuses).
-    await client.query("select pg_advisory_xact_lock(hashtext('ec.db-copy'))");
     const migrations = await migrate(client);
     const tables = fkOrder(await pgTables(client));
 
