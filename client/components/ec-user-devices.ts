@@ -8,6 +8,7 @@ import type { DeviceList } from '../../shared/protocol/offline.js';
 import { type Api, ApiError } from '../services/api.js';
 import { apiContext, localeContext } from '../services/context.js';
 import { formatDateTime } from '../services/format.js';
+import { Loader } from '../services/loader.js';
 import { sharedStyles } from '../styles/shared.js';
 
 /**
@@ -47,22 +48,20 @@ export class EcUserDevices extends LitElement {
   @property({ attribute: false }) user!: User;
   @consume({ context: apiContext }) private api!: Api;
   @consume({ context: localeContext, subscribe: true }) private locale: Locale = 'vi';
-  @state() private list: DeviceList['devices'] | null = null;
+  #devices = new Loader(this, async () => (await this.api.get<DeviceList>(`/api/admin/users/${this.user.id}/devices`)).devices);
+  /** Why the last revocation failed (a load failure is the loader's error). */
   @state() private error = '';
   @state() private busy = false;
   @state() private done = '';
 
   override willUpdate(changed: Map<string, unknown>): void {
-    if (changed.has('user') && this.user) void this.#load();
+    // Another person's devices: not the last person's list while they load.
+    if (changed.has('user') && this.user) void this.#load(false);
   }
 
-  async #load() {
+  #load(keepValue = true) {
     this.error = '';
-    try {
-      this.list = (await this.api.get<DeviceList>(`/api/admin/users/${this.user.id}/devices`)).devices;
-    } catch (e) {
-      this.error = e instanceof ApiError ? e.message : String(e);
-    }
+    return this.#devices.load({ keepValue });
   }
 
   async #revoke(id: string, label: string) {
@@ -80,16 +79,17 @@ export class EcUserDevices extends LitElement {
   }
 
   override render() {
+    const list = this.#devices.value;
     return html`<section class="card" data-testid="user-devices" aria-labelledby="devices-title">
       <h2 id="devices-title">${msg(str`Thiết bị của ${this.user.fullName}`, { id: 'admin.devices.title' })}</h2>
-      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${this.error || this.#devices.error ? html`<p class="error" role="alert">${this.error || this.#devices.error?.message}</p>` : nothing}
       ${this.done ? html`<p class="ok" role="status">${this.done}</p>` : nothing}
-      ${this.list === null
+      ${!list
         ? html`<p role="status">${msg('Đang tải…', { id: 'admin.devices.loading' })}</p>`
-        : this.list.length === 0
+        : list.length === 0
           ? html`<p>${msg('Chưa đăng nhập từ thiết bị nào của ứng dụng.', { id: 'admin.devices.empty' })}</p>`
           : html`<ul>
-              ${this.list.map(
+              ${list.map(
                 (d) => html`<li data-device=${d.id}>
                   <span class="what"
                     >${d.label}<small
