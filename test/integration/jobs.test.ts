@@ -29,7 +29,8 @@ describe('durable jobs', () => {
   });
   afterAll(() => s.close());
 
-  it('kill -9 during a reminder batch: after restart every reminder is sent exactly once', async () => {
+  // Two child processes (tsx start-up each) and a committee of twelve: more than the default minute on a loaded machine.
+  it('kill -9 during a reminder batch: after restart every reminder is sent exactly once', { timeout: 180_000 }, async () => {
     const m = await buildMeeting(s, { members: 12, agendaItems: 1 });
     const { meetingId } = m;
     const secretary = await m.as('secretary');
