@@ -125,8 +125,11 @@ describe('document uploads refuse bad input and survive hostile files', () => {
     const declared = await rawUpload(s, secretary, uploadUrl, { chunks, pauseAfter: 2 });
     expect(declared).toMatchObject({ status: 413 });
     expect(declared.sent).toBeLessThan(declared.total);
-    // No declared length (chunked): caught by counting while streaming.
-    const lying = await rawUpload(s, secretary, uploadUrl, { chunks, declaredLength: null });
+    // No declared length (chunked): caught by counting while streaming. 64 MB on the wire, far more than loopback's
+    // socket buffers hold (send 4 MB + receive autotuned up to 32 MB here): with 10 MB a client could hand the kernel
+    // the whole body before a loaded server had read its first 3 MB.
+    const endless = [head, ...Array.from({ length: 256 }, () => chunk), tailPart];
+    const lying = await rawUpload(s, secretary, uploadUrl, { chunks: endless, declaredLength: null });
     // The server answers 413 and closes the connection; a client still writing may see the close first.
     expect(lying.status === 413 || /EPIPE|ECONNRESET/.test(lying.error ?? '')).toBe(true);
     expect(lying.sent).toBeLessThan(lying.total);

@@ -268,7 +268,9 @@ describe('task progress reports with attachments', () => {
     const before = snapshot();
     const [tooLarge, interrupted] = [refusals('payload_too_large'), refusals('upload_incomplete')];
     const chunk = Buffer.alloc(512 * 1024, 0x61); // "aaaa…": plain text, so only the size refuses it
-    const chunks = [fieldPart('comment', 'Tệp quá lớn'), fileHead('lon.txt'), ...Array.from({ length: 80 }, () => chunk), closing];
+    // 80 MB: more than the 20 MB limit plus what loopback's socket buffers can take in before a loaded server reads
+    // (send 4 MB + receive autotuned up to 32 MB here), so "refused before fully sent" cannot pass or fail by luck.
+    const chunks = [fieldPart('comment', 'Tệp quá lớn'), fileHead('lon.txt'), ...Array.from({ length: 160 }, () => chunk), closing];
     // No declared length (chunked): caught by counting while streaming.
     const big = await rawUpload(s, owner, `/api/tasks/${taskId}/reports`, { chunks, declaredLength: null });
     expect(big.status === 413 || /EPIPE|ECONNRESET/.test(big.error ?? '')).toBe(true);
