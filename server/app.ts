@@ -8,6 +8,7 @@ import { sealClearTotpSecrets } from './auth/totp.js';
 import type { Config } from './config.js';
 import type { AppContext, Health } from './context.js';
 import type { Db } from './db/client.js';
+import { sqliteStore } from './db/store.sqlite.js';
 import { EventBus } from './events.js';
 import { Api } from './http/api.js';
 import { AppError, errorFunnel } from './http/errors.js';
@@ -53,6 +54,7 @@ export function createApp({ db, config, log }: { db: Db; config: Config; log: Lo
   const bus = new EventBus();
   const ctx: AppContext = {
     db,
+    store: sqliteStore(db),
     config,
     log,
     api,

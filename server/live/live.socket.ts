@@ -19,10 +19,10 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
   hub.snapshot('live', (meetingId) => live.liveSnapshot(db, meetingId, hub.online(meetingId)));
 
   /** Authorize + one transaction + pushes of what changed (+ the floor on ctx.bus when it moved). */
-  function run<T>(c: CommandContext, meetingId: number, changes: Change[], fn: (d: Db, a: MeetingAccess) => T): T {
-    const a = c.access(meetingId);
+  async function run<T>(c: CommandContext, meetingId: number, changes: Change[], fn: (d: Db, a: MeetingAccess) => T): Promise<T> {
+    const a = await c.access(meetingId);
     const before = changes.includes('speakers') || changes.includes('agenda') || changes.includes('meeting') ? (floorNow(db, meetingId) ?? null) : undefined;
-    const result = c.tx((d) => fn(d, a));
+    const result = await c.tx((d) => fn(d, a));
     publish(meetingId, changes);
     if (before !== undefined) {
       const after = floorNow(db, meetingId);

@@ -84,12 +84,12 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
       },
       ctx,
       hub: hub(),
-      access: (meetingId) => meetingAccess(db, user, meetingId),
+      access: async (meetingId) => meetingAccess(db, user, meetingId),
       tx(fn) {
-        return tx(db, (d) => {
-          const result = fn(d);
+        return ctx.store.tx(async () => {
+          const result = await fn(db);
           if (spec.authoritative && commandId) {
-            saveCommandAck(d, user.id, commandId, event, { ok: true, data: result ?? null });
+            saveCommandAck(db, user.id, commandId, event, { ok: true, data: result ?? null });
             recorded = true;
           }
           return result;

@@ -62,8 +62,11 @@ export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: 
   };
 
   hub.commands(REALTIME_COMMANDS, {
-    'meeting:join': ({ meetingId }, c) => {
-      const a = c.access(meetingId);
+    'meeting:join': async ({ meetingId }, c) => {
+      const a = await c.access(meetingId);
+      // The sequence number is taken before the snapshot is read (its parts may wait on the database): a push
+      // made meanwhile has a higher one, so the client applies it rather than dropping it as already seen.
+      const seq = hub.seq(meetingId);
       const data = c.socket.data as SocketData;
       if (!data.meetings.has(meetingId)) {
         data.meetings.add(meetingId);
@@ -71,12 +74,12 @@ export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: 
         presence.track(meetingId, c.user.id, 1);
       }
       const snapshot: Record<string, unknown> = {};
-      for (const [domain, provider] of snapshots) snapshot[domain] = provider(meetingId, a, c.user);
+      for (const [domain, provider] of snapshots) snapshot[domain] = await provider(meetingId, a, c.user);
       return {
         meetingId,
         userId: c.user.id,
         epoch,
-        seq: hub.seq(meetingId),
+        seq,
         serverTime: Date.now(),
         access: { role: a.role, canVote: a.canVote, canManage: a.canManage, canChair: a.canChair },
         snapshot,

@@ -6,6 +6,7 @@ import type { CommandPayload, CommandResult, CommandSpec, CommandTable } from '.
 import type { Server } from 'socket.io';
 import type { AuthUser } from '../auth/sessions.js';
 import type { Config } from '../config.js';
+import type { Store } from '../db/store.js';
 import type { Db } from '../db/client.js';
 import type { Lease } from '../http/connection-caps.js';
 import type { Logger } from '../log.js';
@@ -59,14 +60,15 @@ export interface CommandContext {
    * `meetingAccess()` for the caller: throws `not_found` when the meeting is not visible to them.
    * Check `canChair` / `canManage` / `canVote` on the result for finer rules.
    */
-  access(meetingId: number): MeetingAccess;
+  access(meetingId: number): Promise<MeetingAccess>;
   /**
-   * Runs `fn` in one synchronous SQLite transaction and, for an authoritative command with a
+   * Runs `fn` in one transaction (`ctx.store.tx`) and, for an authoritative command with a
    * `commandId`, records the command and its successful acknowledgement (`fn`'s return value) in
    * the same transaction: a retry after a crash is then answered without applying it twice.
-   * Return the value `tx` returned from the handler.
+   * Return the value `tx` returned from the handler. `fn` queries through `ctx.store.q` (the
+   * transaction's builder in its call chain); `db` is the SQLite connection, for code not yet on the store.
    */
-  tx<T>(fn: (db: Db) => T): T;
+  tx<T>(fn: (db: Db) => T | Promise<T>): Promise<T>;
 }
 
 export type CommandHandler<C extends CommandSpec> = (payload: CommandPayload<C>, c: CommandContext) => CommandResult<C> | Promise<CommandResult<C>>;
@@ -116,6 +118,7 @@ export type SocketData = { user: AuthUser; tokenHash: string; meetings: Set<numb
 /** What the hub needs of the app (server/context.ts `AppContext` has it all; the hub never imports it). */
 export interface HubContext {
   db: Db;
+  store: Store;
   config: Config;
   log: Logger;
   bus: EventBus;

@@ -27,21 +27,21 @@ export function linkOf(socket: Socket, user: AuthUser, epoch: string): PeerLink 
 export function registerAvSocket(hub: RealtimeHub, sfu: Sfu): void {
   const link = (c: { socket: Socket; user: AuthUser }) => linkOf(c.socket, c.user, hub.epoch);
   hub.commands(AV_COMMANDS, {
-    'av:join': ({ meetingId, receiveOnly }, c) => sfu.join(link(c), c.access(meetingId), receiveOnly),
-    'av:createTransport': ({ meetingId, direction }, c) => (c.access(meetingId), sfu.createTransport(link(c), meetingId, direction)),
-    'av:connectTransport': ({ meetingId, transportId, dtlsParameters }, c) => (c.access(meetingId), sfu.connectTransport(link(c), meetingId, transportId, dtlsParameters)),
-    'av:produce': ({ meetingId, transportId, kind, source, rtpParameters }, c) =>
-      (c.access(meetingId), sfu.produce(link(c), meetingId, transportId, kind, source, rtpParameters)),
-    'av:closeProducer': ({ meetingId, producerId }, c) => (c.access(meetingId), sfu.closeProducer(link(c), meetingId, producerId)),
-    'av:consume': ({ meetingId, transportId, producerId, rtpCapabilities }, c) =>
-      (c.access(meetingId), sfu.consume(link(c), meetingId, transportId, producerId, rtpCapabilities)),
-    'av:resume': ({ meetingId, consumerId }, c) => (c.access(meetingId), sfu.setConsumerPaused(link(c), meetingId, consumerId, false)),
-    'av:pause': ({ meetingId, consumerId }, c) => (c.access(meetingId), sfu.setConsumerPaused(link(c), meetingId, consumerId, true)),
-    'av:setLayers': ({ meetingId, consumerId, spatialLayer }, c) => (c.access(meetingId), sfu.setLayers(link(c), meetingId, consumerId, spatialLayer)),
-    'av:setMuted': ({ meetingId, muted }, c) => (c.access(meetingId), sfu.setMuted(link(c), meetingId, muted)),
-    'av:leave': ({ meetingId }, c) => (c.access(meetingId), sfu.leave(link(c), meetingId)),
-    'av:mute': ({ meetingId, userId, muted }, c) => sfu.chairMute(c.access(meetingId), userId, muted),
-    'av:setOpenDiscussion': ({ meetingId, open }, c) => sfu.setOpenDiscussion(c.access(meetingId), open),
+    'av:join': async ({ meetingId, receiveOnly }, c) => sfu.join(link(c), await c.access(meetingId), receiveOnly),
+    'av:createTransport': async ({ meetingId, direction }, c) => (await c.access(meetingId), sfu.createTransport(link(c), meetingId, direction)),
+    'av:connectTransport': async ({ meetingId, transportId, dtlsParameters }, c) => (await c.access(meetingId), sfu.connectTransport(link(c), meetingId, transportId, dtlsParameters)),
+    'av:produce': async ({ meetingId, transportId, kind, source, rtpParameters }, c) =>
+      (await c.access(meetingId), sfu.produce(link(c), meetingId, transportId, kind, source, rtpParameters)),
+    'av:closeProducer': async ({ meetingId, producerId }, c) => (await c.access(meetingId), sfu.closeProducer(link(c), meetingId, producerId)),
+    'av:consume': async ({ meetingId, transportId, producerId, rtpCapabilities }, c) =>
+      (await c.access(meetingId), sfu.consume(link(c), meetingId, transportId, producerId, rtpCapabilities)),
+    'av:resume': async ({ meetingId, consumerId }, c) => (await c.access(meetingId), sfu.setConsumerPaused(link(c), meetingId, consumerId, false)),
+    'av:pause': async ({ meetingId, consumerId }, c) => (await c.access(meetingId), sfu.setConsumerPaused(link(c), meetingId, consumerId, true)),
+    'av:setLayers': async ({ meetingId, consumerId, spatialLayer }, c) => (await c.access(meetingId), sfu.setLayers(link(c), meetingId, consumerId, spatialLayer)),
+    'av:setMuted': async ({ meetingId, muted }, c) => (await c.access(meetingId), sfu.setMuted(link(c), meetingId, muted)),
+    'av:leave': async ({ meetingId }, c) => (await c.access(meetingId), sfu.leave(link(c), meetingId)),
+    'av:mute': async ({ meetingId, userId, muted }, c) => sfu.chairMute(await c.access(meetingId), userId, muted),
+    'av:setOpenDiscussion': async ({ meetingId, open }, c) => sfu.setOpenDiscussion(await c.access(meetingId), open),
   });
   hub.io.on('connection', (socket) => {
     socket.on('disconnect', () => sfu.disconnect(socket.id));

@@ -1,0 +1,85 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type Database from 'better-sqlite3';
+import type { SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
+import type * as schema from './schema/index.js';
+import type { Dialect } from './tables.js';
+
+/**
+ * The query builder domain code uses: Drizzle's asynchronous one. Typed as SQLite's (sqlite-core, async);
+ * on PostgreSQL it is node-postgres' Drizzle database over the twin tables (server/db/tables.ts), which
+ * builds the same queries from the same calls. Write only what both dialects share, awaited:
+ * `await q.select()…`, `await q.insert(t).values(…).returning()`, `onConflictDoUpdate`… — never `.get()`,
+ * `.all()`, `.run()` or `.values()` (SQLite only), never the result of a write without `.returning()`
+ * (its shape differs), no SQLite functions in `sql` (test/unit/store-portable.test.ts checks the domains).
+ */
+export type Q = SqliteRemoteDatabase<typeof schema>;
+
+/**
+ * The async seam between domain code and the database (issue #17): one per app, on SQLite (the embedded
+ * default, server/db/store.sqlite.ts) or PostgreSQL (server/db/store.pg.ts).
+ *
+ * - `store.q` runs single statements: a read, or one write that needs no other. Inside `store.tx` (the
+ *   same async call chain, followed by AsyncLocalStorage) it is that transaction's builder, so a helper
+ *   called from a transaction reads what the transaction wrote and writes into it.
+ * - `store.tx(fn)` runs `fn` in one transaction, committed when `fn` resolves, rolled back when it
+ *   throws. Transactions of one app run one at a time (SQLite has one writer anyway; on PostgreSQL this
+ *   keeps the check-then-write invariants the domains rely on); a `store.tx` inside another joins it.
+ *   On SQLite a statement outside a transaction waits while one is open (they share the connection), so
+ *   it never reads or writes half of someone else's transaction.
+ */
+export interface Store {
+  readonly dialect: Dialect;
+  /** The builder of the current transaction, or of the database outside one. */
+  readonly q: Q;
+  tx<T>(fn: (q: Q) => Promise<T>): Promise<T>;
+  /**
+   * SQLite only, for a repository's dialect-specific branch: runs `fn` with the better-sqlite3 connection
+   * when no other transaction is open (inside one: at once, as part of it). Throws on PostgreSQL.
+   */
+  sqlite<T>(fn: (db: Database.Database) => T): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** What `store.tx` leaves in the async context of its callback. */
+export interface TxScope {
+  owner: object;
+  q: Q;
+}
+
+/** The transaction scope of the current async call chain, if any (shared by both stores). */
+export const txScope = new AsyncLocalStorage<TxScope>();
+
+/**
+ * One transaction at a time, first come first served. `holder` is the open transaction's owner token;
+ * `idle()` resolves when none is open. The SQLite store also makes single statements wait here.
+ */
+export class TxGate {
+  private holder: object | null = null;
+  private readonly waiting: (() => void)[] = [];
+
+  get open(): boolean {
+    return this.holder !== null;
+  }
+
+  holds(token: object | undefined): boolean {
+    return token !== undefined && this.holder === token;
+  }
+
+  /** Resolves when no transaction is open (at once when none is). */
+  idle(): Promise<void> | undefined {
+    if (this.holder === null) return undefined;
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  async run<T>(token: object, fn: () => Promise<T>): Promise<T> {
+    while (this.holder !== null) await this.idle();
+    this.holder = token;
+    try {
+      return await fn();
+    } finally {
+      this.holder = null;
+      // Wake everyone waiting: single statements go, the first transaction takes the gate, the others wait again.
+      for (const wake of this.waiting.splice(0)) wake();
+    }
+  }
+}
