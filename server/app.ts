@@ -52,16 +52,17 @@ export function createApp({ db, config, log }: { db: Db; config: Config; log: Lo
   const notifier = new Notifier();
   const api = new Api({ settled: () => notifier.flush(), checkResponses: config.env !== 'production' });
   const bus = new EventBus();
+  const store = sqliteStore(db);
   const ctx: AppContext = {
     db,
-    store: sqliteStore(db),
+    store,
     config,
     log,
     api,
     notifier,
     bus,
     health: { sfu: { status: 'disabled', reason: 'not started' } },
-    jobs: new JobRunner(db, log.child({ module: 'jobs' }), { afterCommit: () => notifier.flush(), leaseMs: config.jobs.leaseMs }),
+    jobs: new JobRunner(store, db, log.child({ module: 'jobs' }), { afterCommit: () => notifier.flush(), leaseMs: config.jobs.leaseMs }),
     yjs: new YjsHub({ db, config, log, bus }),
     metrics: new AppMetrics(),
     realtime: null,

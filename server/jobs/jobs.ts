@@ -1,22 +1,27 @@
 import crypto from 'node:crypto';
-import { and, desc, eq, gte, inArray, lt } from 'drizzle-orm';
-import { type Db, tx } from '../db/client.js';
-import { jobs } from '../db/schema/index.js';
+import { and, desc, eq, gte, lt } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
+import { jobs } from '../db/tables.js';
+import { claimDue } from './jobs.repo.js';
 import type { Logger } from '../log.js';
 
-export type JobRow = typeof jobs.$inferSelect;
+import type { JobRow } from './jobs.repo.js';
+
+export type { JobRow };
 
 /**
  * How a job kind runs.
- * - `transactional`: `run(db, job)` is synchronous and its writes (an in-app notification, a
- *   status flag) commit in the SAME transaction that marks the job done. Exactly once, even
+ * - `transactional`: `run(db, job)` writes (an in-app notification, a status flag) through the
+ *   store (`ctx.store.q`, or `db` for code not yet on the store) and its writes commit in the SAME
+ *   transaction that marks the job done. Exactly once, even
  *   across `kill -9`: either both happened or neither, and a re-claimed job runs again.
  * - `external`: `run(job)` performs a side effect outside the database (SMTP). The job is
  *   marked done after it returns; a crash in between re-sends after restart (at-least-once),
  *   so the effect must carry `job.key` (e-mail Message-ID) for the receiver to deduplicate.
  */
 export type JobHandler =
-  | { mode: 'transactional'; run: (db: Db, job: JobRow) => void }
+  | { mode: 'transactional'; run: (db: Db, job: JobRow) => unknown }
   | { mode: 'external'; run: (job: JobRow) => Promise<void> };
 
 export interface EnqueueInput {
@@ -100,6 +105,8 @@ export class JobRunner {
   private readonly opts: Required<Omit<JobRunnerOptions, 'now' | 'beforeRun' | 'afterCommit' | 'onOutcome'>> & Pick<JobRunnerOptions, 'beforeRun' | 'afterCommit' | 'onOutcome'>;
 
   constructor(
+    private readonly store: Store,
+    /** Handed to transactional handlers not yet on the store. */
     private readonly db: Db,
     private readonly log: Logger,
     opts: JobRunnerOptions = {},
@@ -122,56 +129,33 @@ export class JobRunner {
   }
 
   /** Claims due jobs of registered kinds (pending, or claimed with an expired lease). */
-  private claim(): JobRow[] {
+  private async claim(): Promise<JobRow[]> {
     const kinds = [...this.handlers.keys()];
     if (kinds.length === 0) return [];
-    const now = this.now().toISOString();
     const staleBefore = new Date(this.now().getTime() - this.opts.leaseMs).toISOString();
-    const placeholders = kinds.map(() => '?').join(',');
-    const rows = this.db.$client
-      .prepare(
-        `update jobs set status = 'claimed', claimed_by = ?, claimed_at = ?, attempts = attempts + 1
-         where id in (
-           select id from jobs
-           where kind in (${placeholders})
-             and ((status = 'pending' and run_at <= ?) or (status = 'claimed' and claimed_at < ?))
-           order by run_at, id limit ?)
-         returning id`,
-      )
-      .all(this.id, now, ...kinds, now, staleBefore, this.opts.batchSize) as { id: number }[];
-    if (rows.length === 0) return [];
-    return this.db
-      .select()
-      .from(jobs)
-      .where(inArray(
-        jobs.id,
-        rows.map((r) => r.id),
-      ))
-      .orderBy(jobs.runAt, jobs.id)
-      .all();
+    return claimDue(this.store, { runnerId: this.id, kinds, now: this.now().toISOString(), staleBefore, limit: this.opts.batchSize });
   }
 
   /** Marks done only while we still hold the claim (a runner that lost its lease changes nothing). */
-  private markDone(d: Db, job: JobRow): boolean {
-    const r = d
+  private async markDone(job: JobRow): Promise<boolean> {
+    const r = await this.store.q
       .update(jobs)
       .set({ status: 'done', doneAt: this.now().toISOString(), lastError: null })
       .where(and(eq(jobs.id, job.id), eq(jobs.status, 'claimed'), eq(jobs.claimedBy, this.id)))
-      .run();
-    return r.changes > 0;
+      .returning({ id: jobs.id });
+    return r.length > 0;
   }
 
-  private fail(job: JobRow, err: unknown): void {
+  private async fail(job: JobRow, err: unknown): Promise<void> {
     const message = err instanceof Error ? err.message : String(err);
     // An error marked `permanent` (e.g. an SMTP 5xx) will not get better with retries.
     const permanent = (err as { permanent?: unknown } | null)?.permanent === true;
     const final = permanent || job.attempts >= this.opts.maxAttempts;
     const backoff = Math.min(3600_000, 30_000 * 2 ** (job.attempts - 1));
-    this.db
+    await this.store.q
       .update(jobs)
       .set(final ? { status: 'failed', lastError: message.slice(0, 500) } : { status: 'pending', runAt: new Date(this.now().getTime() + backoff).toISOString(), lastError: message.slice(0, 500) })
-      .where(and(eq(jobs.id, job.id), eq(jobs.claimedBy, this.id)))
-      .run();
+      .where(and(eq(jobs.id, job.id), eq(jobs.claimedBy, this.id)));
     this.log.warn({ jobId: job.id, kind: job.kind, attempts: job.attempts, final, err: message }, 'job failed');
     this.opts.onOutcome?.(job, final ? 'failed' : 'retry');
   }
@@ -188,21 +172,20 @@ export class JobRunner {
 
   private async runBatch(): Promise<number> {
     let done = 0;
-    for (const job of this.claim()) {
+    for (const job of await this.claim()) {
       const h = this.handlers.get(job.kind)!;
       try {
         if (this.opts.beforeRun) await this.opts.beforeRun(job);
         if (h.mode === 'transactional') {
           // The handler's writes and the done mark commit together, or not at all.
-          const ok = tx(this.db, (d) => {
-            const still = d
+          const ok = await this.store.tx(async (q) => {
+            const [still] = await q
               .select({ id: jobs.id })
               .from(jobs)
-              .where(and(eq(jobs.id, job.id), eq(jobs.status, 'claimed'), eq(jobs.claimedBy, this.id)))
-              .get();
+              .where(and(eq(jobs.id, job.id), eq(jobs.status, 'claimed'), eq(jobs.claimedBy, this.id)));
             if (!still) return false;
-            h.run(d, job);
-            return this.markDone(d, job);
+            await h.run(this.db, job);
+            return this.markDone(job);
           });
           if (ok) {
             done++;
@@ -211,13 +194,13 @@ export class JobRunner {
           }
         } else {
           await h.run(job);
-          if (this.markDone(this.db, job)) {
+          if (await this.markDone(job)) {
             done++;
             this.opts.onOutcome?.(job, 'done');
           }
         }
       } catch (err) {
-        this.fail(job, err);
+        await this.fail(job, err);
       }
     }
     return done;

@@ -4,7 +4,6 @@ import type { z } from 'zod';
 import type { Ack } from '../../shared/protocol/common.js';
 import { CommandId, type CommandSpec } from '../../shared/protocol/realtime.js';
 import { authenticateCookie } from '../auth/sessions.js';
-import { tx } from '../db/client.js';
 import { AppError } from '../http/errors.js';
 import type { Logger } from '../log.js';
 import { meetingAccess } from '../meetings/meetings.access.js';
@@ -70,7 +69,7 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
       const pending = memAcks.get(key);
       if (pending) return respond(await pending);
       if (spec.authoritative) {
-        const stored = findCommandAck(db, user.id, commandId!);
+        const stored = await findCommandAck(ctx.store, user.id, commandId!);
         if (stored) return respond(stored as Ack<unknown>);
       }
     }
@@ -89,7 +88,7 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
         return ctx.store.tx(async () => {
           const result = await fn(db);
           if (spec.authoritative && commandId) {
-            saveCommandAck(db, user.id, commandId, event, { ok: true, data: result ?? null });
+            await saveCommandAck(ctx.store, user.id, commandId, event, { ok: true, data: result ?? null });
             recorded = true;
           }
           return result;
@@ -100,7 +99,7 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
       try {
         const data = await handler(parsed.data, c);
         const ack: Ack<unknown> = { ok: true, data: data ?? null };
-        if (spec.authoritative && commandId && !recorded) saveCommandAck(db, user.id, commandId, event, ack);
+        if (spec.authoritative && commandId && !recorded) await saveCommandAck(ctx.store, user.id, commandId, event, ack);
         return ack;
       } catch (err) {
         if (err instanceof AppError) {

@@ -37,7 +37,7 @@ export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: 
   const snapshots = new Map<string, Parameters<RealtimeHub['snapshot']>[1]>();
   const commands = createCommands(ctx, log, () => hub);
 
-  purgeOldCommands(ctx.db);
+  purgeOldCommands(ctx.store).catch((err: unknown) => log.warn({ err }, 'could not purge old command ids'));
   io.use(handshake(ctx));
 
   const hub: RealtimeHub & { close(): Promise<void> } = {

@@ -5,6 +5,7 @@
  * Prints `done <key>` after each committed reminder and `idle` when nothing is left, then exits.
  */
 import { openDb } from '../../server/db/client.js';
+import { sqliteStore } from '../../server/db/store.sqlite.js';
 import { JobRunner } from '../../server/jobs/jobs.js';
 import { createLogger } from '../../server/log.js';
 import { Notifier } from '../../server/notifications/notifications.service.js';
@@ -16,7 +17,7 @@ const delay = Number(process.env.JOB_DELAY_MS ?? 0);
 // The clock starts at JOB_NOW and runs: leases of a killed runner expire as real time passes.
 const t0 = Date.now();
 const now = () => new Date(Number(process.env.JOB_NOW) + (Date.now() - t0));
-const runner = new JobRunner(db, createLogger('silent'), {
+const runner = new JobRunner(sqliteStore(db), db, createLogger('silent'), {
   now,
   leaseMs: Number(process.env.JOB_LEASE_MS ?? 60_000),
   batchSize: 100,

@@ -1,0 +1,41 @@
+import { inArray, sql } from 'drizzle-orm';
+import type { Store } from '../db/store.js';
+import { jobs } from '../db/tables.js';
+
+export type JobRow = typeof jobs.$inferSelect;
+
+/**
+ * Claims up to `limit` due jobs of `kinds` for `runnerId` — pending ones due by `now`, or claimed ones
+ * whose claim is older than `staleBefore` (their runner died) — in one UPDATE of a batch chosen by a
+ * subquery, and returns them in run order. On PostgreSQL the subquery locks its rows `FOR UPDATE SKIP
+ * LOCKED`: runners of several nodes claiming at once take different jobs instead of waiting on each other
+ * (SQLite has one writer: its UPDATE is atomic as it is).
+ */
+export async function claimDue(
+  store: Store,
+  c: { runnerId: string; kinds: string[]; now: string; staleBefore: string; limit: number },
+): Promise<JobRow[]> {
+  const skipLocked = store.dialect === 'postgres' ? sql` for update skip locked` : sql``;
+  const claimed = await store.q
+    .update(jobs)
+    .set({ status: 'claimed', claimedBy: c.runnerId, claimedAt: c.now, attempts: sql`${jobs.attempts} + 1` })
+    .where(
+      inArray(
+        jobs.id,
+        sql`(select ${jobs.id} from ${jobs}
+             where ${inArray(jobs.kind, c.kinds)}
+               and ((${jobs.status} = 'pending' and ${jobs.runAt} <= ${c.now}) or (${jobs.status} = 'claimed' and ${jobs.claimedAt} < ${c.staleBefore}))
+             order by ${jobs.runAt}, ${jobs.id} limit ${c.limit}${skipLocked})`,
+      ),
+    )
+    .returning({ id: jobs.id });
+  if (claimed.length === 0) return [];
+  return store.q
+    .select()
+    .from(jobs)
+    .where(inArray(
+      jobs.id,
+      claimed.map((r) => r.id),
+    ))
+    .orderBy(jobs.runAt, jobs.id);
+}
