@@ -1,16 +1,16 @@
 import { IdParams } from '../../shared/protocol/common.js';
 import { CreateMeetingBody, Meeting, MeetingList, MeetingListQuery, UpdateMeetingBody } from '../../shared/protocol/meetings.js';
 import type { AppContext } from '../context.js';
-import { meetingAccess } from './meetings.access.js';
+import { loadMeetingAccess } from './meetings.access.js';
 import { createMeeting, listMeetings, meetingView, publishMeeting, updateMeeting } from './meetings.service.js';
 
 /** Meetings: list, read, create, edit, publish. */
 export function meetingRoutes(ctx: AppContext): void {
-  const { api, db } = ctx;
+  const { api, store } = ctx;
   const tags = ['meetings'];
   api.route(
     { method: 'get', path: '/api/meetings', summary: 'Meetings I may see', tags, access: 'user', query: MeetingListQuery, response: MeetingList },
-    ({ user, query }) => ({ meetings: listMeetings(db, user, query.scope, query.committeeId) }),
+    async ({ user, query }) => ({ meetings: await listMeetings(store, user, query.scope, query.committeeId) }),
   );
   api.route(
     { method: 'post', path: '/api/meetings', summary: 'Create a draft meeting (committee secretary)', tags, access: 'user', body: CreateMeetingBody, response: Meeting, status: 201 },
@@ -18,7 +18,7 @@ export function meetingRoutes(ctx: AppContext): void {
   );
   api.route(
     { method: 'get', path: '/api/meetings/:id', summary: 'One meeting with its participants', tags, access: 'user', params: IdParams, response: Meeting },
-    ({ user, params }) => meetingView(db, meetingAccess(db, user, params.id)),
+    async ({ user, params }) => meetingView(store, await loadMeetingAccess(store, user, params.id)),
   );
   api.route(
     { method: 'patch', path: '/api/meetings/:id', summary: 'Edit a meeting (optimistic concurrency by version)', tags, access: 'user', params: IdParams, body: UpdateMeetingBody, response: Meeting },

@@ -4,21 +4,28 @@ import type { CreateMeetingBody, ParticipantInput, UpdateMeetingBody } from '../
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { type Db, perDb, tx } from '../db/client.js';
-import { committeeMembers, committees, meetingParticipants, meetings, rooms, users } from '../db/schema/index.js';
+import { type Db, perDb } from '../db/client.js';
+import type { Q, Store } from '../db/store.js';
+import { committeeMembers, committees, meetingParticipants, meetings, rooms, users } from '../db/tables.js';
 import { badRequest, conflict, forbidden, invalidState, notFound } from '../http/errors.js';
-import { type MeetingAccess, isCommitteeSecretary, meetingAccess, requireManage } from './meetings.access.js';
+import { type MeetingAccess, isSecretaryOf, loadManage, loadMeetingAccess } from './meetings.access.js';
 
 const defaultCanVote = (role: MeetingRole) => role === 'chair' || role === 'member';
 
-/** Participants' user ids of a meeting. */
+/** Participants' user ids of a meeting (synchronous, for other domains' transactions on the legacy `Db`). */
 export function participantIds(db: Db, meetingId: number): number[] {
   return db.select({ id: meetingParticipants.userId }).from(meetingParticipants).where(eq(meetingParticipants.meetingId, meetingId)).all().map((r) => r.id);
 }
 
-function summaryOf(db: Db, m: typeof meetings.$inferSelect, a: Pick<MeetingAccess, 'role' | 'canManage'>) {
-  const committee = db.select({ name: committees.name }).from(committees).where(eq(committees.id, m.committeeId)).get();
-  const room = m.roomId ? db.select({ name: rooms.name }).from(rooms).where(eq(rooms.id, m.roomId)).get() : null;
+/** `participantIds` on the store. */
+export async function loadParticipantIds(store: Store, meetingId: number): Promise<number[]> {
+  const rows = await store.q.select({ id: meetingParticipants.userId }).from(meetingParticipants).where(eq(meetingParticipants.meetingId, meetingId));
+  return rows.map((r) => r.id);
+}
+
+async function summaryOf(store: Store, m: typeof meetings.$inferSelect, a: Pick<MeetingAccess, 'role' | 'canManage'>) {
+  const [committee] = await store.q.select({ name: committees.name }).from(committees).where(eq(committees.id, m.committeeId)).limit(1);
+  const [room] = m.roomId ? await store.q.select({ name: rooms.name }).from(rooms).where(eq(rooms.id, m.roomId)).limit(1) : [];
   return {
     id: m.id,
     committeeId: m.committeeId,
@@ -36,9 +43,9 @@ function summaryOf(db: Db, m: typeof meetings.$inferSelect, a: Pick<MeetingAcces
 }
 
 /** The full meeting as its viewer may see it. */
-export function meetingView(db: Db, a: MeetingAccess) {
+export async function meetingView(store: Store, a: MeetingAccess) {
   const m = a.meeting;
-  const participants = db
+  const participants = await store.q
     .select({
       userId: meetingParticipants.userId,
       fullName: users.fullName,
@@ -51,10 +58,9 @@ export function meetingView(db: Db, a: MeetingAccess) {
     .from(meetingParticipants)
     .innerJoin(users, eq(users.id, meetingParticipants.userId))
     .where(eq(meetingParticipants.meetingId, m.id))
-    .orderBy(sql`case ${meetingParticipants.role} when 'chair' then 0 when 'secretary' then 1 when 'member' then 2 else 3 end`, asc(users.fullName))
-    .all();
+    .orderBy(sql`case ${meetingParticipants.role} when 'chair' then 0 when 'secretary' then 1 when 'member' then 2 else 3 end`, asc(users.fullName));
   return {
-    ...summaryOf(db, m, a),
+    ...(await summaryOf(store, m, a)),
     description: m.description,
     quorumRule: m.quorumRule,
     version: m.version,
@@ -64,10 +70,11 @@ export function meetingView(db: Db, a: MeetingAccess) {
 }
 
 /** Meetings the user may see, by scope. Drafts only for those who manage them. */
-export function listMeetings(db: Db, user: AuthUser, scope: 'upcoming' | 'live' | 'past' | 'all', committeeId?: number) {
+export async function listMeetings(store: Store, user: AuthUser, scope: 'upcoming' | 'live' | 'past' | 'all', committeeId?: number) {
+  const q = store.q;
   const now = new Date().toISOString();
-  const mine = db.select({ id: meetingParticipants.meetingId }).from(meetingParticipants).where(eq(meetingParticipants.userId, user.id));
-  const secretaryCommittees = db
+  const mine = q.select({ id: meetingParticipants.meetingId }).from(meetingParticipants).where(eq(meetingParticipants.userId, user.id));
+  const secretaryCommittees = q
     .select({ id: committeeMembers.committeeId })
     .from(committeeMembers)
     .where(and(eq(committeeMembers.userId, user.id), eq(committeeMembers.defaultRole, 'secretary')));
@@ -83,42 +90,41 @@ export function listMeetings(db: Db, user: AuthUser, scope: 'upcoming' | 'live' 
         : scope === 'past'
           ? or(eq(meetings.status, 'closed'), and(inArray(meetings.status, ['draft', 'published']), sql`${meetings.endsAt} < ${now}`))
           : undefined;
-  const rows = db
+  const rows = await q
     .select()
     .from(meetings)
     .where(and(visible, scopeCond, committeeId ? eq(meetings.committeeId, committeeId) : undefined))
     .orderBy(scope === 'past' ? desc(meetings.startsAt) : asc(meetings.startsAt))
-    .limit(500)
-    .all();
+    .limit(500);
   const out = [];
   for (const m of rows) {
+    let a: MeetingAccess;
     try {
-      out.push(summaryOf(db, m, meetingAccess(db, user, m.id)));
+      a = await loadMeetingAccess(store, user, m.id);
     } catch {
-      // not visible (a draft of someone else's meeting)
+      continue; // not visible (a draft of someone else's meeting)
     }
+    out.push(await summaryOf(store, m, a));
   }
   return out;
 }
 
-function validateParticipants(db: Db, list: ParticipantInput[]) {
+async function validateParticipants(store: Store, list: ParticipantInput[]) {
   const ids = list.map((p) => p.userId);
   if (new Set(ids).size !== ids.length) throw badRequest('A participant is listed twice');
   if (ids.length === 0) return;
-  const found = db.select({ id: users.id }).from(users).where(and(inArray(users.id, ids), eq(users.active, true))).all();
+  const found = await store.q.select({ id: users.id }).from(users).where(and(inArray(users.id, ids), eq(users.active, true)));
   if (found.length !== ids.length) throw badRequest('Unknown or inactive participant');
   if (list.filter((p) => p.role === 'chair').length > 1) throw badRequest('A meeting has at most one chair');
   if (list.some((p) => p.role === 'guest' && p.canVote)) throw badRequest('Guests never vote');
 }
 
-function writeParticipants(db: Db, meetingId: number, list: ParticipantInput[], invitedAt: string | null) {
-  const before = new Map(
-    db.select().from(meetingParticipants).where(eq(meetingParticipants.meetingId, meetingId)).all().map((p) => [p.userId, p]),
-  );
-  db.delete(meetingParticipants).where(eq(meetingParticipants.meetingId, meetingId)).run();
+/** Replaces the meeting's participants (inside the caller's transaction); returns the user ids that are new. */
+async function writeParticipants(q: Q, meetingId: number, list: ParticipantInput[], invitedAt: string | null) {
+  const before = new Map((await q.select().from(meetingParticipants).where(eq(meetingParticipants.meetingId, meetingId))).map((p) => [p.userId, p]));
+  await q.delete(meetingParticipants).where(eq(meetingParticipants.meetingId, meetingId));
   if (list.length === 0) return [];
-  addParticipants(
-    db,
+  await q.insert(meetingParticipants).values(
     list.map((p) => ({
       meetingId,
       userId: p.userId,
@@ -130,60 +136,63 @@ function writeParticipants(db: Db, meetingId: number, list: ParticipantInput[], 
   return list.filter((p) => !before.has(p.userId)).map((p) => p.userId);
 }
 
-export function createMeeting(ctx: AppContext, user: AuthUser, body: CreateMeetingBody) {
-  const { db } = ctx;
-  const committee = db.select().from(committees).where(eq(committees.id, body.committeeId)).get();
+export async function createMeeting(ctx: AppContext, user: AuthUser, body: CreateMeetingBody) {
+  const { store } = ctx;
+  const [committee] = await store.q.select().from(committees).where(eq(committees.id, body.committeeId)).limit(1);
   if (!committee) throw notFound('Committee');
-  if (user.systemRole !== 'admin' && !isCommitteeSecretary(db, user.id, committee.id)) {
+  if (user.systemRole !== 'admin' && !(await isSecretaryOf(store, user.id, committee.id))) {
     throw forbidden("Only the committee's secretaries may create its meetings");
   }
   if (!committee.active) throw invalidState('The committee is inactive');
-  if (body.roomId && !db.select({ id: rooms.id }).from(rooms).where(and(eq(rooms.id, body.roomId), eq(rooms.active, true))).get()) {
+  if (body.roomId && (await store.q.select({ id: rooms.id }).from(rooms).where(and(eq(rooms.id, body.roomId), eq(rooms.active, true))).limit(1)).length === 0) {
     throw badRequest('Unknown or inactive room');
   }
   const participants: ParticipantInput[] =
     body.participants ??
-    db
-      .select({ userId: committeeMembers.userId, role: committeeMembers.defaultRole, canVote: committeeMembers.votingRight })
-      .from(committeeMembers)
-      .innerJoin(users, eq(users.id, committeeMembers.userId))
-      .where(and(eq(committeeMembers.committeeId, committee.id), eq(users.active, true)))
-      .all()
-      .map((m) => ({ ...m, canVote: m.role === 'guest' || m.role === 'secretary' ? false : m.canVote }));
-  validateParticipants(db, participants);
-  const id = tx(db, (d) => {
-    const meetingId = insertMeeting(d, {
-      committeeId: committee.id,
-      title: body.title,
-      description: body.description,
-      startsAt: new Date(body.startsAt).toISOString(),
-      endsAt: new Date(body.endsAt).toISOString(),
-      roomId: body.roomId ?? null,
-      mode: body.mode,
-      quorumRule: body.quorumRule,
-      createdBy: user.id,
-    });
-    writeParticipants(d, meetingId, participants, null);
-    audit(d, { actorId: user.id, action: 'meeting.create', targetType: 'meeting', targetId: meetingId, details: { title: body.title } });
+    (
+      await store.q
+        .select({ userId: committeeMembers.userId, role: committeeMembers.defaultRole, canVote: committeeMembers.votingRight })
+        .from(committeeMembers)
+        .innerJoin(users, eq(users.id, committeeMembers.userId))
+        .where(and(eq(committeeMembers.committeeId, committee.id), eq(users.active, true)))
+    ).map((m) => ({ ...m, canVote: m.role === 'guest' || m.role === 'secretary' ? false : m.canVote }));
+  await validateParticipants(store, participants);
+  const id = await store.tx(async (q) => {
+    const [{ id: meetingId }] = await q
+      .insert(meetings)
+      .values({
+        committeeId: committee.id,
+        title: body.title,
+        description: body.description,
+        startsAt: new Date(body.startsAt).toISOString(),
+        endsAt: new Date(body.endsAt).toISOString(),
+        roomId: body.roomId ?? null,
+        mode: body.mode,
+        quorumRule: body.quorumRule,
+        createdBy: user.id,
+      })
+      .returning({ id: meetings.id });
+    await writeParticipants(q, meetingId, participants, null);
+    audit(ctx.db, { actorId: user.id, action: 'meeting.create', targetType: 'meeting', targetId: meetingId, details: { title: body.title } });
     return meetingId;
   });
-  return meetingView(db, meetingAccess(db, user, id));
+  return meetingView(store, await loadMeetingAccess(store, user, id));
 }
 
-export function updateMeeting(ctx: AppContext, user: AuthUser, meetingId: number, body: UpdateMeetingBody) {
-  const { db } = ctx;
-  const a = requireManage(db, user, meetingId);
+export async function updateMeeting(ctx: AppContext, user: AuthUser, meetingId: number, body: UpdateMeetingBody) {
+  const { store } = ctx;
+  const a = await loadManage(store, user, meetingId);
   const m = a.meeting;
   if (m.status === 'closed') throw invalidState('A closed meeting cannot be changed');
   const startsAt = body.startsAt ? new Date(body.startsAt).toISOString() : m.startsAt;
   const endsAt = body.endsAt ? new Date(body.endsAt).toISOString() : m.endsAt;
   if (Date.parse(endsAt) <= Date.parse(startsAt)) throw badRequest('endsAt must be after startsAt');
-  if (body.roomId && !db.select({ id: rooms.id }).from(rooms).where(eq(rooms.id, body.roomId)).get()) throw badRequest('Unknown room');
-  if (body.participants) validateParticipants(db, body.participants);
+  if (body.roomId && (await store.q.select({ id: rooms.id }).from(rooms).where(eq(rooms.id, body.roomId)).limit(1)).length === 0) throw badRequest('Unknown room');
+  if (body.participants) await validateParticipants(store, body.participants);
   const published = m.status !== 'draft';
-  const before = participantIds(db, meetingId);
-  tx(db, (d) => {
-    const r = d
+  const before = await loadParticipantIds(store, meetingId);
+  await store.tx(async (q) => {
+    const changed = await q
       .update(meetings)
       .set({
         title: body.title ?? m.title,
@@ -196,52 +205,53 @@ export function updateMeeting(ctx: AppContext, user: AuthUser, meetingId: number
         version: m.version + 1,
       })
       .where(and(eq(meetings.id, meetingId), eq(meetings.version, body.version)))
-      .run();
-    if (r.changes === 0) throw conflict('version_conflict', 'Someone else changed this meeting; reload and try again');
+      .returning({ id: meetings.id });
+    if (changed.length === 0) throw conflict('version_conflict', 'Someone else changed this meeting; reload and try again');
     const now = new Date().toISOString();
-    const added = body.participants ? writeParticipants(d, meetingId, body.participants, published ? now : null) : [];
-    audit(d, { actorId: user.id, action: 'meeting.update', targetType: 'meeting', targetId: meetingId, details: { fields: Object.keys(body).filter((k) => k !== 'version') } });
+    const added = body.participants ? await writeParticipants(q, meetingId, body.participants, published ? now : null) : [];
+    audit(ctx.db, { actorId: user.id, action: 'meeting.update', targetType: 'meeting', targetId: meetingId, details: { fields: Object.keys(body).filter((k) => k !== 'version') } });
     if (published) {
-      const everyone = participantIds(d, meetingId).filter((id) => id !== user.id);
+      const everyone = (await loadParticipantIds(store, meetingId)).filter((id) => id !== user.id);
       const newcomers = new Set(added);
-      ctx.notifier.add(d, everyone.filter((id) => newcomers.has(id)), 'meeting_published', meetingId, { title: body.title ?? m.title });
-      ctx.notifier.add(d, everyone.filter((id) => !newcomers.has(id)), 'meeting_updated', meetingId, { title: body.title ?? m.title });
+      ctx.notifier.add(ctx.db, everyone.filter((id) => newcomers.has(id)), 'meeting_published', meetingId, { title: body.title ?? m.title });
+      ctx.notifier.add(ctx.db, everyone.filter((id) => !newcomers.has(id)), 'meeting_updated', meetingId, { title: body.title ?? m.title });
     }
   });
   ctx.notifier.flush();
-  const after = new Set(participantIds(db, meetingId));
+  const after = new Set(await loadParticipantIds(store, meetingId));
   ctx.bus.emit('meeting:changed', { meetingId, removedUserIds: before.filter((id) => !after.has(id)) });
-  return meetingView(db, meetingAccess(db, user, meetingId));
+  return meetingView(store, await loadMeetingAccess(store, user, meetingId));
 }
 
 /** Publishes a draft: invitations recorded and every participant notified in the app. */
-export function publishMeeting(ctx: AppContext, user: AuthUser, meetingId: number) {
-  const { db } = ctx;
-  const a = requireManage(db, user, meetingId);
+export async function publishMeeting(ctx: AppContext, user: AuthUser, meetingId: number) {
+  const { store } = ctx;
+  const a = await loadManage(store, user, meetingId);
   if (a.meeting.status !== 'draft') throw invalidState('The meeting is already published');
-  tx(db, (d) => {
+  await store.tx(async (q) => {
     const now = new Date().toISOString();
-    d.update(meetings).set({ status: 'published', publishedAt: now, version: a.meeting.version + 1 }).where(eq(meetings.id, meetingId)).run();
-    d.update(meetingParticipants).set({ invitedAt: now }).where(eq(meetingParticipants.meetingId, meetingId)).run();
-    const invited = participantIds(d, meetingId);
-    ctx.notifier.add(d, invited.filter((id) => id !== user.id), 'meeting_published', meetingId, { title: a.meeting.title, startsAt: a.meeting.startsAt });
-    audit(d, { actorId: user.id, action: 'meeting.publish', targetType: 'meeting', targetId: meetingId, details: { invited } });
+    await q.update(meetings).set({ status: 'published', publishedAt: now, version: a.meeting.version + 1 }).where(eq(meetings.id, meetingId));
+    await q.update(meetingParticipants).set({ invitedAt: now }).where(eq(meetingParticipants.meetingId, meetingId));
+    const invited = await loadParticipantIds(store, meetingId);
+    ctx.notifier.add(ctx.db, invited.filter((id) => id !== user.id), 'meeting_published', meetingId, { title: a.meeting.title, startsAt: a.meeting.startsAt });
+    audit(ctx.db, { actorId: user.id, action: 'meeting.publish', targetType: 'meeting', targetId: meetingId, details: { invited } });
   });
   ctx.notifier.flush();
   ctx.bus.emit('meeting:changed', { meetingId });
-  return meetingView(db, meetingAccess(db, user, meetingId));
+  return meetingView(store, await loadMeetingAccess(store, user, meetingId));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Writes other domains call: the meetings and their participants are this domain's tables
-// (server/db/owners.ts). Each takes the `Db` of the caller's transaction.
+// (server/db/owners.ts). Each takes the `Db` of the caller's transaction: synchronous, on the legacy `Db`,
+// while their callers (agenda, live, minutes, documents, the seed) are.
 
 /** Inserts a meeting row; returns its id. */
 export function insertMeeting(db: Db, values: typeof meetings.$inferInsert): number {
   return db.insert(meetings).values(values).returning({ id: meetings.id }).get().id;
 }
 
-/** Adds participant rows (the demo seed; `writeParticipants` above). */
+/** Adds participant rows (the demo seed). */
 export function addParticipants(db: Db, rows: (typeof meetingParticipants.$inferInsert)[]): void {
   db.insert(meetingParticipants).values(rows).run();
 }
