@@ -3,8 +3,7 @@ import type { Response } from 'express';
 import { ChangePasswordBody, DisableMfaBody, LoginBody, Me, MfaEnrolment, SessionList, SessionParams, TotpCodeBody, UpdateMeBody } from '../../shared/protocol/auth.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AppContext } from '../context.js';
-import { tx } from '../db/client.js';
-import { sessions, users } from '../db/schema/index.js';
+import { sessions, users } from '../db/tables.js';
 import { AppError, notFound } from '../http/errors.js';
 import { LoginThrottle } from './login-throttle.js';
 import { hashPassword, DUMMY_HASH, verifyPassword } from './password.js';
@@ -14,21 +13,21 @@ import {
   SESSION_COOKIE,
   type SessionRestriction,
   activateSession,
-  authenticateSession,
   createSession,
-  destroySession,
-  destroyUserSessions,
+  endSession,
+  endUserSessions,
   listSessions,
-  mfaRequiredFor,
-  secretaryOf,
+  loadSecretaryOf,
+  mfaRequired,
   sessionHashById,
+  sessionRestriction,
   totpEnrolled,
 } from './sessions.js';
 import { newTotpSecret, openTotpSecret, sealTotpSecret, totpUri, verifyTotp } from './totp.js';
 
 /** Login, logout, "who am I", my password, my sessions and my second factor. */
 export function authRoutes(ctx: AppContext): void {
-  const { api, db, config } = ctx;
+  const { api, store, config } = ctx;
   // Counted before the password is checked, keyed by account AND source (see login-throttle.ts).
   const throttle = new LoginThrottle(config.loginLimits);
   // Wrong current passwords (password change, turning the second factor off) and wrong TOTP codes:
@@ -37,8 +36,8 @@ export function authRoutes(ctx: AppContext): void {
   const tags = ['auth'];
 
   /** The signed-in user as they see themselves, with what this session must do first. */
-  const toMe = (u: AuthUser, restriction: SessionRestriction | null) => {
-    const row = db.select({ email: users.email, totpSecret: users.totpSecret }).from(users).where(eq(users.id, u.id)).get();
+  const toMe = async (u: AuthUser, restriction: SessionRestriction | null) => {
+    const [row] = await store.q.select({ email: users.email, totpSecret: users.totpSecret }).from(users).where(eq(users.id, u.id)).limit(1);
     return {
       id: u.id,
       username: u.username,
@@ -48,15 +47,16 @@ export function authRoutes(ctx: AppContext): void {
       systemRole: u.systemRole,
       locale: u.locale,
       email: row?.email ?? null,
-      secretaryOf: secretaryOf(db, u.id),
+      secretaryOf: await loadSecretaryOf(store, u.id),
       restriction,
       mfaEnabled: totpEnrolled(row?.totpSecret ?? null),
-      mfaRequired: mfaRequiredFor(db, u, config.mfaRequiredRoles),
+      mfaRequired: await mfaRequired(store, u, config.mfaRequiredRoles),
     };
   };
   const setCookie = (res: Response, secure: boolean, token: string, expiresAt: Date) =>
     res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: config.env === 'production' && secure, expires: expiresAt, path: '/' });
-  const restrictionOf = (cookie: string | undefined) => authenticateSession(db, cookie, config.mfaRequiredRoles)?.restriction ?? null;
+  /** What the session with this token hash must do first (as the REST middleware will tell it). */
+  const restrictionOf = (tokenHash: string) => sessionRestriction(store, tokenHash, config.mfaRequiredRoles);
 
   api.route(
     { method: 'post', path: '/api/auth/login', summary: 'Sign in; sets the session cookie (a session that owes a TOTP code or a password change answers with `restriction`)', tags, access: 'public', body: LoginBody, response: Me },
@@ -65,7 +65,7 @@ export function authRoutes(ctx: AppContext): void {
       const account = body.username.toLowerCase();
       const attempt = await throttle.begin(account, ip);
 
-      const row = db.select().from(users).where(eq(users.username, account)).get();
+      const [row] = await store.q.select().from(users).where(eq(users.username, account)).limit(1);
       const ok = await verifyPassword(row?.passwordHash ?? DUMMY_HASH, body.password);
       if (!row || !ok || !row.active) {
         attempt.failed();
@@ -77,20 +77,20 @@ export function authRoutes(ctx: AppContext): void {
       // With a second factor enrolled the session starts in the `mfa` stage: it reaches nothing but
       // POST /api/auth/mfa (and logout) until the code is given.
       const stage = totpEnrolled(row.totpSecret) ? ('mfa' as const) : ('active' as const);
-      const { token, expiresAt } = tx(db, (d) => {
-        const s = createSession(d, row.id, config.sessionHours, { stage, userAgent: req.get('user-agent') ?? null, ip });
-        audit(d, { actorId: row.id, action: 'auth.login', targetType: 'user', targetId: row.id, details: { secondFactorPending: stage === 'mfa' } });
+      const { token, expiresAt, tokenHash } = await store.tx(async () => {
+        const s = await createSession(store, row.id, config.sessionHours, { stage, userAgent: req.get('user-agent') ?? null, ip });
+        audit(ctx.db, { actorId: row.id, action: 'auth.login', targetType: 'user', targetId: row.id, details: { secondFactorPending: stage === 'mfa' } });
         return s;
       });
       setCookie(res, req.secure, token, expiresAt);
       const u: AuthUser = { id: row.id, username: row.username, fullName: row.fullName, title: row.title, unit: row.unit, systemRole: row.systemRole, locale: row.locale };
-      return toMe(u, restrictionOf(`${SESSION_COOKIE}=${token}`));
+      return toMe(u, await restrictionOf(tokenHash));
     },
   );
 
-  api.route({ method: 'post', path: '/api/auth/logout', summary: 'Sign out', tags, access: 'public', noContent: true }, ({ req, res }) => {
+  api.route({ method: 'post', path: '/api/auth/logout', summary: 'Sign out', tags, access: 'public', noContent: true }, async ({ req, res }) => {
     if (req.sessionTokenHash) {
-      destroySession(db, req.sessionTokenHash);
+      await endSession(store, req.sessionTokenHash);
       ctx.bus.emit('session:ended', { tokenHash: req.sessionTokenHash });
     }
     res.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -103,10 +103,10 @@ export function authRoutes(ctx: AppContext): void {
 
   api.route(
     { method: 'patch', path: '/api/auth/me', summary: 'Change my interface language', tags, access: 'user', body: UpdateMeBody, response: Me },
-    ({ req, user, body }) => {
-      tx(db, (d) => {
-        d.update(users).set({ locale: body.locale }).where(eq(users.id, user.id)).run();
-        audit(d, { actorId: user.id, action: 'user.locale', targetType: 'user', targetId: user.id, details: { locale: body.locale } });
+    async ({ req, user, body }) => {
+      await store.tx(async (q) => {
+        await q.update(users).set({ locale: body.locale }).where(eq(users.id, user.id));
+        audit(ctx.db, { actorId: user.id, action: 'user.locale', targetType: 'user', targetId: user.id, details: { locale: body.locale } });
       });
       return toMe({ ...user, locale: body.locale }, req.sessionRestriction ?? null);
     },
@@ -124,8 +124,8 @@ export function authRoutes(ctx: AppContext): void {
     },
     async ({ req, res, user, body }) => {
       const attempt = await secondary.begin(`password:${user.id}`, req.ip ?? 'unknown');
-      const row = db.select().from(users).where(eq(users.id, user.id)).get()!;
-      if (!(await verifyPassword(row.passwordHash, body.currentPassword))) {
+      const [row] = await store.q.select().from(users).where(eq(users.id, user.id)).limit(1);
+      if (!(await verifyPassword(row!.passwordHash, body.currentPassword))) {
         attempt.failed();
         throw new AppError('invalid_credentials', 'The current password is wrong', 401);
       }
@@ -135,31 +135,31 @@ export function authRoutes(ctx: AppContext): void {
       const passwordHash = await hashPassword(body.newPassword);
       // Every session of mine ends (other devices, and anyone who knew the old password); this one is
       // re-issued under a new token, in the same transaction.
-      const { token, expiresAt } = tx(db, (d) => {
-        d.update(users).set({ passwordHash, mustChangePassword: false }).where(eq(users.id, user.id)).run();
-        destroyUserSessions(d, user.id);
-        const s = createSession(d, user.id, config.sessionHours, { userAgent: req.get('user-agent') ?? null, ip: req.ip ?? null });
-        audit(d, { actorId: user.id, action: 'auth.password_changed', targetType: 'user', targetId: user.id });
+      const { token, expiresAt, tokenHash } = await store.tx(async (q) => {
+        await q.update(users).set({ passwordHash, mustChangePassword: false }).where(eq(users.id, user.id));
+        await endUserSessions(store, user.id);
+        const s = await createSession(store, user.id, config.sessionHours, { userAgent: req.get('user-agent') ?? null, ip: req.ip ?? null });
+        audit(ctx.db, { actorId: user.id, action: 'auth.password_changed', targetType: 'user', targetId: user.id });
         return s;
       });
       ctx.bus.emit('session:ended', { userId: user.id });
       setCookie(res, req.secure, token, expiresAt);
-      return toMe(user, restrictionOf(`${SESSION_COOKIE}=${token}`));
+      return toMe(user, await restrictionOf(tokenHash));
     },
   );
 
   api.route(
     { method: 'get', path: '/api/auth/sessions', summary: 'My sessions (devices signed in as me), newest first', tags, access: 'user', response: SessionList },
-    ({ req, user }) => ({ sessions: listSessions(db, user.id, req.sessionTokenHash) }),
+    async ({ req, user }) => ({ sessions: await listSessions(store, user.id, req.sessionTokenHash) }),
   );
   api.route(
     { method: 'delete', path: '/api/auth/sessions/:id', summary: 'End one of my sessions (its sockets and Yjs connections close at once)', tags, access: 'user', params: SessionParams, noContent: true },
-    ({ user, params }) => {
-      const hash = sessionHashById(db, user.id, params.id);
+    async ({ user, params }) => {
+      const hash = await sessionHashById(store, user.id, params.id);
       if (!hash) throw notFound('Session');
-      tx(db, (d) => {
-        d.delete(sessions).where(eq(sessions.tokenHash, hash)).run();
-        audit(d, { actorId: user.id, action: 'auth.session_revoked', targetType: 'user', targetId: user.id, details: { session: params.id } });
+      await store.tx(async (q) => {
+        await q.delete(sessions).where(eq(sessions.tokenHash, hash));
+        audit(ctx.db, { actorId: user.id, action: 'auth.session_revoked', targetType: 'user', targetId: user.id, details: { session: params.id } });
       });
       ctx.bus.emit('session:ended', { tokenHash: hash });
     },
@@ -171,31 +171,31 @@ export function authRoutes(ctx: AppContext): void {
     async ({ req, user, body }) => {
       if (req.sessionRestriction !== 'mfa_required') throw new AppError('invalid_state', 'This session does not owe a code', 409);
       const attempt = await secondary.begin(`mfa:${user.id}`, req.ip ?? 'unknown');
-      const row = db.select({ secret: users.totpSecret, last: users.totpLastStep }).from(users).where(eq(users.id, user.id)).get()!;
-      const totp = openTotpSecret(ctx.config.secret, user.id, row.secret);
-      const step = totp && !totp.pending ? await verifyTotp(totp.secret, body.code, row.last) : null;
+      const [row] = await store.q.select({ secret: users.totpSecret, last: users.totpLastStep }).from(users).where(eq(users.id, user.id)).limit(1);
+      const totp = openTotpSecret(ctx.config.secret, user.id, row!.secret);
+      const step = totp && !totp.pending ? await verifyTotp(totp.secret, body.code, row!.last) : null;
       if (step === null) {
         attempt.failed();
         throw new AppError('invalid_mfa_code', 'Wrong or already used code', 401);
       }
       attempt.succeeded();
-      tx(db, (d) => {
-        d.update(users).set({ totpLastStep: step }).where(eq(users.id, user.id)).run();
-        activateSession(d, req.sessionTokenHash!);
-        audit(d, { actorId: user.id, action: 'auth.mfa_verified', targetType: 'user', targetId: user.id });
+      await store.tx(async (q) => {
+        await q.update(users).set({ totpLastStep: step }).where(eq(users.id, user.id));
+        await activateSession(store, req.sessionTokenHash!);
+        audit(ctx.db, { actorId: user.id, action: 'auth.mfa_verified', targetType: 'user', targetId: user.id });
       });
-      return toMe(user, restrictionOf(req.get('cookie')));
+      return toMe(user, await restrictionOf(req.sessionTokenHash!));
     },
   );
   api.route(
     { method: 'post', path: '/api/auth/mfa/enrol', summary: 'Start enrolling a TOTP second factor: a new secret to add to an authenticator app', tags, access: 'user', response: MfaEnrolment },
-    ({ req, user }) => {
+    async ({ req, user }) => {
       if (req.sessionRestriction === 'mfa_required') throw new AppError('mfa_required', 'Give the code of this sign-in first', 403);
-      const row = db.select({ secret: users.totpSecret }).from(users).where(eq(users.id, user.id)).get()!;
-      if (totpEnrolled(row.secret)) throw new AppError('invalid_state', 'A second factor is already enrolled', 409);
+      const [row] = await store.q.select({ secret: users.totpSecret }).from(users).where(eq(users.id, user.id)).limit(1);
+      if (totpEnrolled(row!.secret)) throw new AppError('invalid_state', 'A second factor is already enrolled', 409);
       const secret = newTotpSecret();
       // Stored sealed (server/auth/totp.ts): the database never holds a secret that generates codes.
-      db.update(users).set({ totpSecret: sealTotpSecret(ctx.config.secret, user.id, secret, true), totpLastStep: null }).where(eq(users.id, user.id)).run();
+      await store.q.update(users).set({ totpSecret: sealTotpSecret(ctx.config.secret, user.id, secret, true), totpLastStep: null }).where(eq(users.id, user.id));
       return { secret, otpauthUri: totpUri(user.username, secret) };
     },
   );
@@ -204,8 +204,8 @@ export function authRoutes(ctx: AppContext): void {
     async ({ req, user, body }) => {
       if (req.sessionRestriction === 'mfa_required') throw new AppError('mfa_required', 'Give the code of this sign-in first', 403);
       const attempt = await secondary.begin(`mfa:${user.id}`, req.ip ?? 'unknown');
-      const row = db.select({ secret: users.totpSecret }).from(users).where(eq(users.id, user.id)).get()!;
-      const pending = openTotpSecret(ctx.config.secret, user.id, row.secret);
+      const [row] = await store.q.select({ secret: users.totpSecret }).from(users).where(eq(users.id, user.id)).limit(1);
+      const pending = openTotpSecret(ctx.config.secret, user.id, row!.secret);
       if (!pending?.pending) throw new AppError('invalid_state', 'Start the enrolment first', 409);
       const step = await verifyTotp(pending.secret, body.code, null);
       if (step === null) {
@@ -213,31 +213,31 @@ export function authRoutes(ctx: AppContext): void {
         throw new AppError('invalid_mfa_code', 'Wrong code: check the time on the device and try the next one', 401);
       }
       attempt.succeeded();
-      tx(db, (d) => {
-        d.update(users).set({ totpSecret: sealTotpSecret(ctx.config.secret, user.id, pending.secret), totpLastStep: step }).where(eq(users.id, user.id)).run();
-        audit(d, { actorId: user.id, action: 'auth.mfa_enrolled', targetType: 'user', targetId: user.id });
+      await store.tx(async (q) => {
+        await q.update(users).set({ totpSecret: sealTotpSecret(ctx.config.secret, user.id, pending.secret), totpLastStep: step }).where(eq(users.id, user.id));
+        audit(ctx.db, { actorId: user.id, action: 'auth.mfa_enrolled', targetType: 'user', targetId: user.id });
       });
-      return toMe(user, restrictionOf(req.get('cookie')));
+      return toMe(user, await restrictionOf(req.sessionTokenHash!));
     },
   );
   api.route(
     { method: 'delete', path: '/api/auth/mfa', summary: 'Turn my second factor off (password and a current code; refused when the policy requires one)', tags, access: 'user', body: DisableMfaBody, response: Me },
     async ({ req, user, body }) => {
-      if (mfaRequiredFor(db, user, config.mfaRequiredRoles)) throw new AppError('forbidden', 'Your role requires a second factor', 403);
+      if (await mfaRequired(store, user, config.mfaRequiredRoles)) throw new AppError('forbidden', 'Your role requires a second factor', 403);
       const attempt = await secondary.begin(`mfa:${user.id}`, req.ip ?? 'unknown');
-      const row = db.select().from(users).where(eq(users.id, user.id)).get()!;
-      const totp = openTotpSecret(ctx.config.secret, user.id, row.totpSecret);
-      const step = totp && !totp.pending ? await verifyTotp(totp.secret, body.code, row.totpLastStep) : null;
-      if (step === null || !(await verifyPassword(row.passwordHash, body.password))) {
+      const [row] = await store.q.select().from(users).where(eq(users.id, user.id)).limit(1);
+      const totp = openTotpSecret(ctx.config.secret, user.id, row!.totpSecret);
+      const step = totp && !totp.pending ? await verifyTotp(totp.secret, body.code, row!.totpLastStep) : null;
+      if (step === null || !(await verifyPassword(row!.passwordHash, body.password))) {
         attempt.failed();
         throw new AppError('invalid_mfa_code', 'Wrong password or code', 401);
       }
       attempt.succeeded();
-      tx(db, (d) => {
-        d.update(users).set({ totpSecret: null, totpLastStep: null }).where(eq(users.id, user.id)).run();
-        audit(d, { actorId: user.id, action: 'auth.mfa_disabled', targetType: 'user', targetId: user.id });
+      await store.tx(async (q) => {
+        await q.update(users).set({ totpSecret: null, totpLastStep: null }).where(eq(users.id, user.id));
+        audit(ctx.db, { actorId: user.id, action: 'auth.mfa_disabled', targetType: 'user', targetId: user.id });
       });
-      return toMe(user, restrictionOf(req.get('cookie')));
+      return toMe(user, await restrictionOf(req.sessionTokenHash!));
     },
   );
 }

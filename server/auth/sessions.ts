@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { parse as parseCookie } from 'cookie';
 import { type Db, perDb } from '../db/client.js';
-import { committeeMembers, sessions, users } from '../db/schema/index.js';
+import type { Store } from '../db/store.js';
+import { committeeMembers, meetingParticipants, sessions, users } from '../db/tables.js';
 
 export const SESSION_COOKIE = 'ec_sid';
 
@@ -36,20 +37,30 @@ export interface SessionOrigin {
   stage?: 'active' | 'mfa';
 }
 
-/** Creates a session and returns the raw token for the cookie; only its hash is stored. */
-export function createSession(db: Db, userId: number, hours: number, origin: SessionOrigin = {}): { token: string; expiresAt: Date; tokenHash: string } {
+/** Creates a session and returns the raw token for the cookie; only its hash is stored. Expired sessions are swept. */
+export async function createSession(store: Store, userId: number, hours: number, origin: SessionOrigin = {}): Promise<{ token: string; expiresAt: Date; tokenHash: string }> {
   const token = crypto.randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + hours * 3600_000);
   const tokenHash = sha256(token);
-  db.insert(sessions)
-    .values({ tokenHash, userId, expiresAt: expiresAt.toISOString(), stage: origin.stage ?? 'active', userAgent: origin.userAgent?.slice(0, 300) ?? null, ip: origin.ip?.slice(0, 64) ?? null })
-    .run();
-  db.delete(sessions).where(lt(sessions.expiresAt, new Date().toISOString())).run();
+  await store.q
+    .insert(sessions)
+    .values({ tokenHash, userId, expiresAt: expiresAt.toISOString(), stage: origin.stage ?? 'active', userAgent: origin.userAgent?.slice(0, 300) ?? null, ip: origin.ip?.slice(0, 64) ?? null });
+  await store.q.delete(sessions).where(lt(sessions.expiresAt, new Date().toISOString()));
   return { token, expiresAt, tokenHash };
 }
 
+/*
+ * Ending sessions: synchronous on the legacy `Db` for other domains' synchronous callers (the device
+ * guard, user administration), and on the store for the account routes.
+ */
+
 export function destroySession(db: Db, tokenHash: string): void {
   db.delete(sessions).where(eq(sessions.tokenHash, tokenHash)).run();
+}
+
+/** `destroySession` on the store. */
+export async function endSession(store: Store, tokenHash: string): Promise<void> {
+  await store.q.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
 }
 
 /** Ends every session of a user (deactivation, password change). */
@@ -57,6 +68,24 @@ export function destroyUserSessions(db: Db, userId: number): void {
   db.delete(sessions).where(eq(sessions.userId, userId)).run();
 }
 
+/** `destroyUserSessions` on the store. */
+export async function endUserSessions(store: Store, userId: number): Promise<void> {
+  await store.q.delete(sessions).where(eq(sessions.userId, userId));
+}
+
+/** What the session → user lookup reads: the user as `AuthUser`, and what decides the session's restriction. */
+const lookupFields = {
+  id: users.id,
+  username: users.username,
+  fullName: users.fullName,
+  title: users.title,
+  unit: users.unit,
+  systemRole: users.systemRole,
+  locale: users.locale,
+  stage: sessions.stage,
+  mustChangePassword: users.mustChangePassword,
+  totpSecret: users.totpSecret,
+};
 
 /**
  * The session → user lookup, prepared once per database: it runs on every request, every socket
@@ -64,18 +93,7 @@ export function destroyUserSessions(db: Db, userId: number): void {
  */
 const sessionLookup = perDb((db) =>
   db
-    .select({
-      id: users.id,
-      username: users.username,
-      fullName: users.fullName,
-      title: users.title,
-      unit: users.unit,
-      systemRole: users.systemRole,
-      locale: users.locale,
-      stage: sessions.stage,
-      mustChangePassword: users.mustChangePassword,
-      totpSecret: users.totpSecret,
-    })
+    .select(lookupFields)
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.tokenHash, sql.placeholder('tokenHash')), gt(sessions.expiresAt, sql.placeholder('now')), eq(users.active, true)))
@@ -100,24 +118,42 @@ const roleStatements = perDb(({ $client: c }) => ({
 
 /**
  * True when the policy requires this user to have a second factor: an administrator, or a secretary
- * or chair of any committee or meeting, when that role is in the policy.
+ * or chair of any committee or meeting, when that role is in the policy. Synchronous (prepared
+ * statements) for the per-request `authenticateSession`; `mfaRequired` is the same on the store.
  */
 export function mfaRequiredFor(db: Db, user: { id: number; systemRole: string }, roles: readonly MfaRole[]): boolean {
   if (!roles.length) return false;
   if (user.systemRole === 'admin' && roles.includes('admin')) return true;
   const s = roleStatements(db);
-  const held = new Set([...s.committeeRole.all(user.id), ...s.meetingRole.all(user.id)].map((r) => r.r as MfaRole));
-  return roles.some((r) => held.has(r));
+  return policyHolds(roles, [...s.committeeRole.all(user.id), ...s.meetingRole.all(user.id)]);
 }
+
+/** `mfaRequiredFor` on the store. */
+export async function mfaRequired(store: Store, user: { id: number; systemRole: string }, roles: readonly MfaRole[]): Promise<boolean> {
+  if (!roles.length) return false;
+  if (user.systemRole === 'admin' && roles.includes('admin')) return true;
+  const committeeRoles = await store.q
+    .select({ r: committeeMembers.defaultRole })
+    .from(committeeMembers)
+    .where(and(eq(committeeMembers.userId, user.id), inArray(committeeMembers.defaultRole, ['secretary', 'chair'])));
+  const meetingRoles = await store.q
+    .selectDistinct({ r: meetingParticipants.role })
+    .from(meetingParticipants)
+    .where(and(eq(meetingParticipants.userId, user.id), inArray(meetingParticipants.role, ['secretary', 'chair'])));
+  return policyHolds(roles, [...committeeRoles, ...meetingRoles]);
+}
+
+/** True when one of the roles the user holds (secretary, chair) is in the policy. */
+const policyHolds = (roles: readonly MfaRole[], held: { r: string }[]) => {
+  const set = new Set(held.map((h) => h.r as MfaRole));
+  return roles.some((r) => set.has(r));
+};
 
 /** True when the stored TOTP secret is confirmed (enrolment finished). */
 export const totpEnrolled = (secret: string | null) => !!secret && !secret.startsWith('pending:');
 
-/**
- * Resolves a `Cookie` header to the signed-in, active user and what the session may not do yet, or
- * null. Only the REST middleware uses it (account routes accept restricted sessions).
- */
-export function authenticateSession(db: Db, cookieHeader: string | undefined, mfaRoles: readonly MfaRole[]): { user: AuthUser; tokenHash: string; restriction: SessionRestriction | null } | null {
+/** The hash of the session token in a `Cookie` header, or null when there is none (or a malformed one). */
+function tokenHashOf(cookieHeader: string | undefined): string | null {
   if (!cookieHeader) return null;
   let token: string | undefined;
   try {
@@ -126,15 +162,42 @@ export function authenticateSession(db: Db, cookieHeader: string | undefined, mf
     return null;
   }
   if (!token || token.length > 100) return null;
-  const tokenHash = sha256(token);
+  return sha256(token);
+}
+
+/** A session's restriction from its row, before the role policy; `policy` when only the policy can tell. */
+function stageRestriction(row: { stage: 'active' | 'mfa'; mustChangePassword: boolean; totpSecret: string | null }): SessionRestriction | 'policy' | null {
+  if (row.stage === 'mfa') return 'mfa_required';
+  if (row.mustChangePassword) return 'password_change_required';
+  return totpEnrolled(row.totpSecret) ? null : 'policy';
+}
+
+/**
+ * Resolves a `Cookie` header to the signed-in, active user and what the session may not do yet, or
+ * null. Only the REST middleware uses it (account routes accept restricted sessions).
+ */
+export function authenticateSession(db: Db, cookieHeader: string | undefined, mfaRoles: readonly MfaRole[]): { user: AuthUser; tokenHash: string; restriction: SessionRestriction | null } | null {
+  const tokenHash = tokenHashOf(cookieHeader);
+  if (!tokenHash) return null;
   const row = sessionLookup(db).get({ tokenHash, now: new Date().toISOString() });
   if (!row) return null;
   const { stage, mustChangePassword, totpSecret, ...user } = row;
-  let restriction: SessionRestriction | null = null;
-  if (stage === 'mfa') restriction = 'mfa_required';
-  else if (mustChangePassword) restriction = 'password_change_required';
-  else if (!totpEnrolled(totpSecret) && mfaRequiredFor(db, user, mfaRoles)) restriction = 'mfa_enrolment_required';
+  const early = stageRestriction(row);
+  const restriction = early !== 'policy' ? early : mfaRequiredFor(db, user, mfaRoles) ? 'mfa_enrolment_required' : null;
   return { user, tokenHash, restriction };
+}
+
+/** What a live session (by its token hash) may not do yet, as `authenticateSession` tells it, on the store; null also when it is gone. */
+export async function sessionRestriction(store: Store, tokenHash: string, mfaRoles: readonly MfaRole[]): Promise<SessionRestriction | null> {
+  const [row] = await store.q
+    .select(lookupFields)
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, new Date().toISOString()), eq(users.active, true)))
+    .limit(1);
+  if (!row) return null;
+  const early = stageRestriction(row);
+  return early !== 'policy' ? early : (await mfaRequired(store, row, mfaRoles)) ? 'mfa_enrolment_required' : null;
 }
 
 /**
@@ -148,12 +211,12 @@ export function authenticateCookie(db: Db, cookieHeader: string | undefined, mfa
 }
 
 /** A user's sessions as they see them (newest first); `id` is the first 16 hex characters of the token hash. */
-export function listSessions(db: Db, userId: number, currentTokenHash: string | undefined) {
-  return db
+export async function listSessions(store: Store, userId: number, currentTokenHash: string | undefined) {
+  const rows = await store.q
     .select()
     .from(sessions)
-    .where(and(eq(sessions.userId, userId), gt(sessions.expiresAt, new Date().toISOString())))
-    .all()
+    .where(and(eq(sessions.userId, userId), gt(sessions.expiresAt, new Date().toISOString())));
+  return rows
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
     .map((r) => ({
       id: r.tokenHash.slice(0, 16),
@@ -167,22 +230,25 @@ export function listSessions(db: Db, userId: number, currentTokenHash: string | 
 }
 
 /** The full token hash of one of a user's sessions, from its listed id; null when not theirs. */
-export function sessionHashById(db: Db, userId: number, id: string): string | null {
-  const rows = db.select({ h: sessions.tokenHash }).from(sessions).where(eq(sessions.userId, userId)).all();
+export async function sessionHashById(store: Store, userId: number, id: string): Promise<string | null> {
+  const rows = await store.q.select({ h: sessions.tokenHash }).from(sessions).where(eq(sessions.userId, userId));
   return rows.find((r) => r.h.slice(0, 16) === id)?.h ?? null;
 }
 
 /** Marks a session's second factor as given. */
-export function activateSession(db: Db, tokenHash: string): void {
-  db.update(sessions).set({ stage: 'active' }).where(eq(sessions.tokenHash, tokenHash)).run();
+export async function activateSession(store: Store, tokenHash: string): Promise<void> {
+  await store.q.update(sessions).set({ stage: 'active' }).where(eq(sessions.tokenHash, tokenHash));
 }
 
-/** Committees in which the user has the default role of secretary. */
+const secretaryWhere = (userId: number) => and(eq(committeeMembers.userId, userId), eq(committeeMembers.defaultRole, 'secretary'));
+
+/** Committees in which the user has the default role of secretary (synchronous, for the user directory). */
 export function secretaryOf(db: Db, userId: number): number[] {
-  return db
-    .select({ id: committeeMembers.committeeId })
-    .from(committeeMembers)
-    .where(and(eq(committeeMembers.userId, userId), eq(committeeMembers.defaultRole, 'secretary')))
-    .all()
-    .map((r) => r.id);
+  return db.select({ id: committeeMembers.committeeId }).from(committeeMembers).where(secretaryWhere(userId)).all().map((r) => r.id);
+}
+
+/** `secretaryOf` on the store. */
+export async function loadSecretaryOf(store: Store, userId: number): Promise<number[]> {
+  const rows = await store.q.select({ id: committeeMembers.committeeId }).from(committeeMembers).where(secretaryWhere(userId));
+  return rows.map((r) => r.id);
 }
