@@ -4,7 +4,7 @@ import { IdParams } from '../../shared/protocol/common.js';
 import { PathId } from '../../shared/protocol/common.js';
 import { DocumentInfo, FindQuery, FindResults, DocumentPageParams, DocumentParams, MeetingPack, MoveDocumentBody, PageText, UpdateDocumentBody, ItemDocumentsParams } from '../../shared/protocol/documents.js';
 import type { AppContext } from '../context.js';
-import { documents } from '../db/schema/index.js';
+import { documents } from '../db/tables.js';
 import { registerSearchKind, searchWithin } from '../search/search.service.js';
 import { auditConfidentialAccess } from './documents.confidential.js';
 import { consultationDocumentIds, documentAccess, visibleDocumentIds } from './documents.access.js';
@@ -12,12 +12,15 @@ import { type DocumentsDeps, documentInfo, downloadFile, meetingPack, moveDocume
 import { FileStore } from './documents.storage.js';
 import { pdfPool } from './pdf.pool.js';
 
+// The access rules (documentAccess, visibleDocumentIds, the consultation grant) are synchronous on `db`
+// for their synchronous callers in other domains (the Yjs authorization…; issue #17).
 registerSearchKind('document', (db, user, refIds) => visibleDocumentIds(db, user, refIds, { consultations: true }), {
-  grants: (db, user) => consultationDocumentIds(db, user.id),
+  grants: ({ db }, user) => consultationDocumentIds(db, user.id),
   // Snippets of a confidential document's text are an access to it: audited like its page text.
-  served: (db, user, hits) => {
+  served: async ({ db, store }, user, hits) => {
     const ids = hits.map((h) => h.refId);
-    const confidential = new Set(db.select({ id: documents.id }).from(documents).where(and(inArray(documents.id, ids), eq(documents.access, 'confidential'))).all().map((r) => r.id));
+    const rows = await store.q.select({ id: documents.id }).from(documents).where(and(inArray(documents.id, ids), eq(documents.access, 'confidential')));
+    const confidential = new Set(rows.map((r) => r.id));
     for (const h of hits) {
       if (confidential.has(h.refId)) auditConfidentialAccess(db, user, documentAccess(db, user, h.refId, { consultations: true }), 'search', { pages: h.pages.map((p) => p.page) });
     }
@@ -27,11 +30,15 @@ registerSearchKind('document', (db, user, refIds) => visibleDocumentIds(db, user
 const FileQuery = z.strictObject({ version: PathId.optional() });
 const UPLOAD_DOC = 'multipart/form-data: optional text fields `title`, `access` (all | named | confidential), `viewerIds` (comma-separated), `published` (true | false), then one part `file` (a PDF)';
 
+/** At start, before the server listens: finishes or removes uploads a crash interrupted (`FileStore.recover`). */
+export async function recoverDocumentFiles(ctx: AppContext): Promise<void> {
+  await new FileStore(ctx.config.dataDir).recover(ctx.store, ctx.log);
+}
+
 /** Meeting documents: upload, versions, access, serving with ranges, watermarked downloads, the meeting pack. */
 export function documentRoutes(ctx: AppContext): void {
   const { api, db } = ctx;
   const store = new FileStore(ctx.config.dataDir);
-  store.recover(db, ctx.log);
   const deps: DocumentsDeps = { ctx, store, pool: pdfPool(ctx.config) };
   const tags = ['documents'];
 
@@ -119,14 +126,14 @@ export function documentRoutes(ctx: AppContext): void {
   );
   api.route(
     { method: 'get', path: '/api/documents/:id/pages/:page/text', summary: 'Extracted text of one page', tags, access: 'user', params: DocumentPageParams, response: PageText },
-    ({ user, params }) => pageText(db, user, params.id, params.page),
+    ({ user, params }) => pageText(ctx, user, params.id, params.page),
   );
   api.route(
     { method: 'get', path: '/api/documents/:id/find', summary: 'Find in document: pages whose text matches the query, with or without diacritics', tags, access: 'user', params: DocumentParams, query: FindQuery, response: FindResults },
-    ({ user, params, query }) => {
+    async ({ user, params, query }) => {
       const a = documentAccess(db, user, params.id, { consultations: true });
       auditConfidentialAccess(db, user, a, 'find');
-      return { query: query.q, ...searchWithin(db, 'document', params.id, query.q) };
+      return { query: query.q, ...(await searchWithin(ctx.store, 'document', params.id, query.q)) };
     },
   );
 }

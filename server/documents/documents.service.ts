@@ -1,17 +1,18 @@
 import fs from 'node:fs';
 import type { Request, Response } from 'express';
-import { and, asc, eq, isNull, max } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, max } from 'drizzle-orm';
 import type { DocumentInfo, MeetingPack, MoveDocumentBody, UpdateDocumentBody, UploadFields } from '../../shared/protocol/documents.js';
 import { readAgenda } from '../agenda/agenda.service.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { type Db, tx } from '../db/client.js';
-import { agendaItems, documentPages, documentVersions, documentViewers, documents } from '../db/schema/index.js';
+import type { Db } from '../db/client.js';
+import type { Q, Store } from '../db/store.js';
+import { agendaItems, documentPages, documentVersions, documentViewers, documents } from '../db/tables.js';
 import { AppError, badRequest, notFound } from '../http/errors.js';
 import { meetingAccess, requireManage } from '../meetings/meetings.access.js';
 import { participantIds } from '../meetings/meetings.service.js';
-import { removeEntries, replaceEntries } from '../search/search.service.js';
+import { removeIndexed, replaceIndexed } from '../search/search.service.js';
 import { type DocumentAccess, documentAccess, visibleDocumentIds } from './documents.access.js';
 import { auditConfidentialAccess, mustWatermark, viewOnlyCopy, viewOnlyLines } from './documents.confidential.js';
 import { type FileStore, type ReceivedFile } from './documents.storage.js';
@@ -93,28 +94,27 @@ function parseViewerIds(db: Db, meetingId: number, ids: number[] | undefined): n
   return unique;
 }
 
-function setViewers(db: Db, documentId: number, ids: number[]) {
-  db.delete(documentViewers).where(eq(documentViewers.documentId, documentId)).run();
-  for (const userId of ids) db.insert(documentViewers).values({ documentId, userId }).run();
+async function setViewers(q: Q, documentId: number, ids: number[]): Promise<void> {
+  await q.delete(documentViewers).where(eq(documentViewers.documentId, documentId));
+  for (const userId of ids) await q.insert(documentViewers).values({ documentId, userId });
 }
 
-/** Re-indexes a document's current version (title + text per page) for search. */
-function indexDocument(db: Db, documentId: number) {
-  const d = db.select().from(documents).where(eq(documents.id, documentId)).get();
-  if (!d || d.removedAt || !d.currentVersionId) return removeEntries(db, 'document', [documentId]);
-  const pages = db.select().from(documentPages).where(eq(documentPages.versionId, d.currentVersionId)).orderBy(asc(documentPages.page)).all();
+/** Re-indexes a document's current version (title + text per page) for search. Call inside the changing transaction. */
+async function indexDocument(store: Store, documentId: number): Promise<void> {
+  const [d] = await store.q.select().from(documents).where(eq(documents.id, documentId)).limit(1);
+  if (!d || d.removedAt || !d.currentVersionId) return removeIndexed(store, 'document', [documentId]);
+  const pages = await store.q.select().from(documentPages).where(eq(documentPages.versionId, d.currentVersionId)).orderBy(asc(documentPages.page));
   const withText = pages.filter((p) => p.text.trim()).map((p) => ({ meetingId: d.meetingId, page: p.page, title: d.title, body: p.text }));
   // A scanned document without a text layer is still found by its title.
-  replaceEntries(db, 'document', documentId, withText.length ? withText : [{ meetingId: d.meetingId, page: null, title: d.title, body: '' }]);
+  await replaceIndexed(store, 'document', documentId, withText.length ? withText : [{ meetingId: d.meetingId, page: null, title: d.title, body: '' }]);
 }
 
-function insertVersion(db: Db, documentId: number, version: number, file: ReceivedFile, info: InspectResult, userId: number): number {
-  const v = db
+async function insertVersion(q: Q, documentId: number, version: number, file: ReceivedFile, info: InspectResult, userId: number): Promise<number> {
+  const [v] = await q
     .insert(documentVersions)
     .values({ documentId, version, sha256: file.sha256, fileName: file.fileName, size: file.size, pageCount: info.pageCount, uploadedBy: userId })
-    .returning({ id: documentVersions.id })
-    .get();
-  info.pages.forEach((text, i) => db.insert(documentPages).values({ versionId: v.id, page: i + 1, text }).run());
+    .returning({ id: documentVersions.id });
+  for (const [i, text] of info.pages.entries()) await q.insert(documentPages).values({ versionId: v.id, page: i + 1, text });
   return v.id;
 }
 
@@ -122,14 +122,14 @@ function insertVersion(db: Db, documentId: number, version: number, file: Receiv
  * Receives, checks and inspects an uploaded PDF, then calls `commit` in one transaction and
  * moves the file into place only after it committed. Anything refused leaves nothing behind.
  */
-async function receiveAndStore<T>(deps: DocumentsDeps, req: Request, res: Response, commit: (db: Db, file: ReceivedFile, info: InspectResult, fields: UploadFields) => T): Promise<T> {
+async function receiveAndStore<T>(deps: DocumentsDeps, req: Request, res: Response, commit: (q: Q, file: ReceivedFile, info: InspectResult, fields: UploadFields) => Promise<T>): Promise<T> {
   const { ctx, store, pool } = deps;
   const received = await store.receive(req, ctx.config.documents.maxBytes);
   let file = received.file;
   try {
     const info = await pool.inspect(file.tmpPath);
     if (info.rewritten) file = store.replaceContent(file, info.rewritten);
-    const result = tx(ctx.db, (d) => commit(d, file, info, received.fields));
+    const result = await ctx.store.tx((q) => commit(q, file, info, received.fields));
     store.commit(file);
     return result;
   } catch (err) {
@@ -143,22 +143,22 @@ async function receiveAndStore<T>(deps: DocumentsDeps, req: Request, res: Respon
  * @throws AppError 404 (meeting/item not visible), 403, 413 payload_too_large, 415 not_a_pdf, 422 invalid_pdf | pdf_encrypted | pdf_too_complex
  */
 export async function uploadDocument(deps: DocumentsDeps, user: AuthUser, meetingId: number, itemId: number, req: Request, res: Response): Promise<DocumentInfo> {
-  const { db } = deps.ctx;
+  const { db, store } = deps.ctx;
   requireManage(db, user, meetingId);
-  const item = db.select().from(agendaItems).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId))).get();
+  const [item] = await store.q.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId))).limit(1);
   if (!item) throw notFound('Agenda item');
-  const id = await receiveAndStore(deps, req, res, (d, file, info, fields) => {
+  const id = await receiveAndStore(deps, req, res, async (q, file, info, fields) => {
     // Re-check after the awaits: the item or the caller's rights may have changed meanwhile.
-    requireManage(d, user, meetingId);
-    if (!d.select({ id: agendaItems.id }).from(agendaItems).where(eq(agendaItems.id, itemId)).get()) throw notFound('Agenda item');
-    const viewers = parseViewerIds(d, meetingId, fields.viewerIds ? fields.viewerIds.split(',').map(Number) : undefined);
-    const pos = d
+    requireManage(db, user, meetingId);
+    const [still] = await q.select({ id: agendaItems.id }).from(agendaItems).where(eq(agendaItems.id, itemId)).limit(1);
+    if (!still) throw notFound('Agenda item');
+    const viewers = parseViewerIds(db, meetingId, fields.viewerIds ? fields.viewerIds.split(',').map(Number) : undefined);
+    const [pos] = await q
       .select({ p: max(documents.position) })
       .from(documents)
-      .where(and(eq(documents.agendaItemId, itemId), isNull(documents.removedAt)))
-      .get();
+      .where(and(eq(documents.agendaItemId, itemId), isNull(documents.removedAt)));
     const title = fields.title ?? (file.fileName.replace(/\.pdf$/i, '').trim() || 'Tài liệu');
-    const doc = d
+    const [doc] = await q
       .insert(documents)
       .values({
         meetingId,
@@ -169,13 +169,12 @@ export async function uploadDocument(deps: DocumentsDeps, user: AuthUser, meetin
         published: fields.published !== 'false',
         createdBy: user.id,
       })
-      .returning({ id: documents.id })
-      .get();
-    const versionId = insertVersion(d, doc.id, 1, file, info, user.id);
-    d.update(documents).set({ currentVersionId: versionId }).where(eq(documents.id, doc.id)).run();
-    if (viewers) setViewers(d, doc.id, viewers);
-    indexDocument(d, doc.id);
-    audit(d, { actorId: user.id, action: 'document.upload', targetType: 'document', targetId: doc.id, details: { meetingId, itemId, sha256: file.sha256, size: file.size, pages: info.pageCount, access: fields.access ?? 'all' } });
+      .returning({ id: documents.id });
+    const versionId = await insertVersion(q, doc.id, 1, file, info, user.id);
+    await q.update(documents).set({ currentVersionId: versionId }).where(eq(documents.id, doc.id));
+    if (viewers) await setViewers(q, doc.id, viewers);
+    await indexDocument(store, doc.id);
+    audit(db, { actorId: user.id, action: 'document.upload', targetType: 'document', targetId: doc.id, details: { meetingId, itemId, sha256: file.sha256, size: file.size, pages: info.pageCount, access: fields.access ?? 'all' } });
     return doc.id;
   });
   return documentInfo(db, documentAccess(db, user, id));
@@ -183,38 +182,38 @@ export async function uploadDocument(deps: DocumentsDeps, user: AuthUser, meetin
 
 /** Replaces a document's file with a new version; older versions stay listed. Managers only. */
 export async function replaceDocument(deps: DocumentsDeps, user: AuthUser, documentId: number, req: Request, res: Response): Promise<DocumentInfo> {
-  const { db } = deps.ctx;
+  const { db, store } = deps.ctx;
   const a = documentAccess(db, user, documentId);
   if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
-  await receiveAndStore(deps, req, res, (d, file, info) => {
-    const again = documentAccess(d, user, documentId);
+  await receiveAndStore(deps, req, res, async (q, file, info) => {
+    const again = documentAccess(db, user, documentId);
     if (!again.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
-    const last = versionsOf(d, documentId).at(-1)!;
-    const versionId = insertVersion(d, documentId, last.version + 1, file, info, user.id);
-    d.update(documents).set({ currentVersionId: versionId }).where(eq(documents.id, documentId)).run();
-    indexDocument(d, documentId);
-    audit(d, { actorId: user.id, action: 'document.replace', targetType: 'document', targetId: documentId, details: { version: last.version + 1, sha256: file.sha256, pages: info.pageCount } });
+    const [last] = await q.select({ version: documentVersions.version }).from(documentVersions).where(eq(documentVersions.documentId, documentId)).orderBy(desc(documentVersions.version)).limit(1);
+    const versionId = await insertVersion(q, documentId, last.version + 1, file, info, user.id);
+    await q.update(documents).set({ currentVersionId: versionId }).where(eq(documents.id, documentId));
+    await indexDocument(store, documentId);
+    audit(db, { actorId: user.id, action: 'document.replace', targetType: 'document', targetId: documentId, details: { version: last.version + 1, sha256: file.sha256, pages: info.pageCount } });
   });
   deps.ctx.bus.emit('document:changed', { documentId, meetingId: a.document.meetingId, change: 'version' });
   return documentInfo(db, documentAccess(db, user, documentId));
 }
 
 /** Renames a document, changes its access, named viewers or publication. Managers only. */
-export function updateDocument(ctx: AppContext, user: AuthUser, documentId: number, body: UpdateDocumentBody): DocumentInfo {
-  const { db } = ctx;
-  const meetingId = tx(db, (d) => {
-    const a = documentAccess(d, user, documentId);
+export async function updateDocument(ctx: AppContext, user: AuthUser, documentId: number, body: UpdateDocumentBody): Promise<DocumentInfo> {
+  const { db, store } = ctx;
+  const meetingId = await store.tx(async (q) => {
+    const a = documentAccess(db, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
-    const viewers = parseViewerIds(d, a.document.meetingId, body.viewerIds);
+    const viewers = parseViewerIds(db, a.document.meetingId, body.viewerIds);
     const set: Partial<typeof documents.$inferInsert> = {};
     if (body.title !== undefined) set.title = body.title;
     if (body.access !== undefined) set.access = body.access;
     if (body.published !== undefined) set.published = body.published;
     if (body.offlineAllowed !== undefined) set.offlineAllowed = body.offlineAllowed;
-    if (Object.keys(set).length) d.update(documents).set(set).where(eq(documents.id, documentId)).run();
-    if (viewers) setViewers(d, documentId, viewers);
-    if (body.title !== undefined) indexDocument(d, documentId);
-    audit(d, { actorId: user.id, action: 'document.update', targetType: 'document', targetId: documentId, details: { ...set, ...(viewers ? { viewerIds: viewers } : {}) } });
+    if (Object.keys(set).length) await q.update(documents).set(set).where(eq(documents.id, documentId));
+    if (viewers) await setViewers(q, documentId, viewers);
+    if (body.title !== undefined) await indexDocument(store, documentId);
+    audit(db, { actorId: user.id, action: 'document.update', targetType: 'document', targetId: documentId, details: { ...set, ...(viewers ? { viewerIds: viewers } : {}) } });
     return a.document.meetingId;
   });
   ctx.bus.emit('document:changed', { documentId, meetingId, change: 'access' });
@@ -222,35 +221,36 @@ export function updateDocument(ctx: AppContext, user: AuthUser, documentId: numb
 }
 
 /** Moves a document to another position among its agenda item's documents. Managers only. */
-export function moveDocument(ctx: AppContext, user: AuthUser, documentId: number, body: MoveDocumentBody): DocumentInfo {
-  const { db } = ctx;
-  tx(db, (d) => {
-    const a = documentAccess(d, user, documentId);
+export async function moveDocument(ctx: AppContext, user: AuthUser, documentId: number, body: MoveDocumentBody): Promise<DocumentInfo> {
+  const { db, store } = ctx;
+  await store.tx(async (q) => {
+    const a = documentAccess(db, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
-    const siblings = d
-      .select()
-      .from(documents)
-      .where(and(eq(documents.agendaItemId, a.document.agendaItemId), isNull(documents.removedAt)))
-      .orderBy(asc(documents.position), asc(documents.id))
-      .all()
-      .filter((s) => s.id !== documentId);
+    const siblings = (
+      await q
+        .select()
+        .from(documents)
+        .where(and(eq(documents.agendaItemId, a.document.agendaItemId), isNull(documents.removedAt)))
+        .orderBy(asc(documents.position), asc(documents.id))
+    ).filter((s) => s.id !== documentId);
     siblings.splice(Math.min(body.position, siblings.length), 0, a.document);
-    siblings.forEach((s, i) => {
-      if (s.position !== i || s.id === documentId) d.update(documents).set({ position: i }).where(eq(documents.id, s.id)).run();
-    });
-    audit(d, { actorId: user.id, action: 'document.move', targetType: 'document', targetId: documentId, details: { position: Math.min(body.position, siblings.length - 1) } });
+    for (const [i, s] of siblings.entries()) {
+      if (s.position !== i || s.id === documentId) await q.update(documents).set({ position: i }).where(eq(documents.id, s.id));
+    }
+    audit(db, { actorId: user.id, action: 'document.move', targetType: 'document', targetId: documentId, details: { position: Math.min(body.position, siblings.length - 1) } });
   });
   return documentInfo(db, documentAccess(db, user, documentId));
 }
 
 /** Removes a document (soft: rows kept for the audit trail, gone from every listing, file and search). */
-export function removeDocument(ctx: AppContext, user: AuthUser, documentId: number): void {
-  const meetingId = tx(ctx.db, (d) => {
-    const a = documentAccess(d, user, documentId);
+export async function removeDocument(ctx: AppContext, user: AuthUser, documentId: number): Promise<void> {
+  const { db, store } = ctx;
+  const meetingId = await store.tx(async (q) => {
+    const a = documentAccess(db, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
-    d.update(documents).set({ removedAt: new Date().toISOString() }).where(eq(documents.id, documentId)).run();
-    removeEntries(d, 'document', [documentId]);
-    audit(d, { actorId: user.id, action: 'document.remove', targetType: 'document', targetId: documentId, details: { meetingId: a.document.meetingId } });
+    await q.update(documents).set({ removedAt: new Date().toISOString() }).where(eq(documents.id, documentId));
+    await removeIndexed(store, 'document', [documentId]);
+    audit(db, { actorId: user.id, action: 'document.remove', targetType: 'document', targetId: documentId, details: { meetingId: a.document.meetingId } });
     return a.document.meetingId;
   });
   ctx.bus.emit('document:changed', { documentId, meetingId, change: 'removed' });
@@ -282,14 +282,14 @@ export function meetingPack(db: Db, user: AuthUser, meetingId: number): MeetingP
 }
 
 /** Text of one page of the current version (for accessibility and copy). */
-export function pageText(db: Db, user: AuthUser, documentId: number, page: number) {
-  const a = documentAccess(db, user, documentId, { consultations: true });
-  auditConfidentialAccess(db, user, a, 'page_text', { page });
-  const row = db
-    .select()
+export async function pageText(ctx: Pick<AppContext, 'db' | 'store'>, user: AuthUser, documentId: number, page: number) {
+  const a = documentAccess(ctx.db, user, documentId, { consultations: true });
+  auditConfidentialAccess(ctx.db, user, a, 'page_text', { page });
+  const [row] = await ctx.store.q
+    .select({ text: documentPages.text })
     .from(documentPages)
     .where(and(eq(documentPages.versionId, a.document.currentVersionId ?? -1), eq(documentPages.page, page)))
-    .get();
+    .limit(1);
   if (!row) throw notFound('Page');
   return { documentId, page, text: row.text };
 }
@@ -387,7 +387,7 @@ export async function downloadFile(deps: DocumentsDeps, user: AuthUser, document
   const when = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(new Date());
   const lines = [user.fullName, user.unit ?? '', when].filter(Boolean);
   const bytes = await deps.pool.watermark(deps.store.pathFor(v.sha256), lines);
-  tx(db, (d) => audit(d, { actorId: user.id, action: 'document.download', targetType: 'document', targetId: documentId, details: { version: v.version } }));
+  await deps.ctx.store.tx(async () => audit(db, { actorId: user.id, action: 'document.download', targetType: 'document', targetId: documentId, details: { version: v.version } }));
   res.setHeader('content-type', 'application/pdf');
   res.setHeader('cache-control', 'private, no-store');
   res.setHeader('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(a.document.title.replace(/\.pdf$/i, '') + '.pdf')}`);

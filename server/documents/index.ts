@@ -1,5 +1,5 @@
 import type { ServerModule } from '../context.js';
-import { documentRoutes } from './documents.routes.js';
+import { documentRoutes, recoverDocumentFiles } from './documents.routes.js';
 
-/** PDF documents of the meeting pack: upload, inspection, serving, watermarking, access. */
-export const documentsModule: ServerModule = { name: 'documents', register: documentRoutes };
+/** PDF documents of the meeting pack: upload, inspection, serving, watermarking, access; stored files recovered at start. */
+export const documentsModule: ServerModule = { name: 'documents', register: documentRoutes, start: recoverDocumentFiles };

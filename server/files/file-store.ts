@@ -4,9 +4,10 @@ import path from 'node:path';
 import { pipeline } from 'node:stream';
 import type { Request } from 'express';
 import busboy from 'busboy';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { AppError } from '../http/errors.js';
 import type { Logger } from '../log.js';
+import { referencedShas } from './files.repo.js';
 
 /** A received, hashed, not yet committed upload. */
 export interface ReceivedFile {
@@ -101,8 +102,8 @@ export class StoredFiles {
    * Startup recovery: finishes commits interrupted between the transaction and the rename, removes
    * partial and uncommitted uploads, and removes stored files no row (of any registered table) refers to.
    */
-  recover(db: Db, log: Logger): void {
-    const referenced = new Set((db.$client.prepare(REFERENCES.join(' union ')).all() as { sha256: string }[]).map((r) => r.sha256));
+  async recover(store: Store, log: Logger): Promise<void> {
+    const referenced = await referencedShas(store, REFERENCES.join(' union '));
     let finished = 0;
     let removed = 0;
     for (const name of fs.readdirSync(this.tmp)) {

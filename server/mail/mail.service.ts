@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/client.js';
 import { isCurrentRecipient } from '../consultations/consultations.service.js';
-import { consultationAnswers, consultations, meetings, tasks, users } from '../db/schema/index.js';
+import { consultationAnswers, consultations, meetings, tasks, users } from '../db/tables.js';
 import { type JobRow, enqueueJob } from '../jobs/jobs.js';
 import { isOwner } from '../tasks/tasks.access.js';
 import { type ReminderMailData, type ReminderMailKind, renderReminderMail } from './mail.templates.js';
@@ -101,6 +101,12 @@ export class MailSendError extends Error {
   }
 }
 
+/**
+ * The database as the mail service reads it: the store, and the SQLite `Db` for the recipients' rules
+ * still synchronous on it (isCurrentRecipient, isOwner; issue #17).
+ */
+type MailDb = Pick<AppContext, 'db' | 'store'>;
+
 interface Recipient {
   email: string;
   fullName: string;
@@ -115,28 +121,30 @@ interface Recipient {
  * open consultation (removed from its committee) or already answered. An e-mail sent later (after a
  * retry, a slow queue) never carries a title to someone who lost access since it was queued.
  */
-export function loadReminderMail(db: Db, config: Pick<Config, 'mail'>, p: MailJobPayload): { to: Recipient; data: ReminderMailData } | null {
-  const u = db
+export async function loadReminderMail(ctx: MailDb, config: Pick<Config, 'mail'>, p: MailJobPayload): Promise<{ to: Recipient; data: ReminderMailData } | null> {
+  const { db, store } = ctx;
+  const [u] = await store.q
     .select({ id: users.id, username: users.username, email: users.email, fullName: users.fullName, title: users.title, unit: users.unit, systemRole: users.systemRole, locale: users.locale, active: users.active })
     .from(users)
     .where(eq(users.id, p.userId))
-    .get();
+    .limit(1);
   if (!u || !u.active || !u.email) return null;
   const to = { email: u.email, fullName: u.fullName, locale: u.locale };
   if (p.kind === 'consultation_reminder') {
-    const c = db.select().from(consultations).where(eq(consultations.id, Number(p.consultationId))).get();
+    const [c] = await store.q.select().from(consultations).where(eq(consultations.id, Number(p.consultationId))).limit(1);
     if (!c || c.state === 'closed' || !isCurrentRecipient(db, u.id, c)) return null;
-    const answered = db
+    const [answered] = await store.q
       .select({ u: consultationAnswers.userId })
       .from(consultationAnswers)
       .where(and(eq(consultationAnswers.consultationId, c.id), eq(consultationAnswers.userId, u.id)))
-      .get();
+      .limit(1);
     if (answered) return null;
     return { to, data: { kind: p.kind, fullName: u.fullName, title: c.title, deadline: c.deadline, link: `${config.mail.appUrl}/consultations` } };
   }
-  const t = db.select().from(tasks).where(eq(tasks.id, Number(p.taskId))).get();
+  const [t] = await store.q.select().from(tasks).where(eq(tasks.id, Number(p.taskId))).limit(1);
   if (!t || !OPEN_TASK.includes(t.status) || !isOwner(db, u, t)) return null;
-  const meetingTitle = t.meetingId == null ? null : (db.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, t.meetingId)).get()?.title ?? null);
+  const [m] = t.meetingId == null ? [] : await store.q.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, t.meetingId)).limit(1);
+  const meetingTitle = m?.title ?? null;
   return { to, data: { kind: p.kind, fullName: u.fullName, title: t.title, deadline: t.deadline, meetingTitle, link: `${config.mail.appUrl}/tasks` } };
 }
 
@@ -159,8 +167,8 @@ export function createMailTransport(config: Pick<Config, 'mail'>): MailTransport
  * Sends the e-mail of one `mail.send` job. Message-ID and `X-ECabinet-Key` come from the job key
  * (see `messageIdFor`). Throws `MailSendError` (no address, no server text) so the runner retries.
  */
-export async function sendMailJob(db: Db, config: Pick<Config, 'mail'>, transport: MailTransport, job: Pick<JobRow, 'key' | 'payload'>): Promise<'sent' | 'skipped'> {
-  const m = loadReminderMail(db, config, job.payload as unknown as MailJobPayload);
+export async function sendMailJob(ctx: MailDb, config: Pick<Config, 'mail'>, transport: MailTransport, job: Pick<JobRow, 'key' | 'payload'>): Promise<'sent' | 'skipped'> {
+  const m = await loadReminderMail(ctx, config, job.payload as unknown as MailJobPayload);
   if (!m) return 'skipped';
   const body = renderReminderMail(m.data, m.to.locale);
   try {
@@ -191,7 +199,7 @@ export function mailJobs(ctx: AppContext): void {
     mode: 'external',
     run: async (job) => {
       transport ??= createMailTransport(ctx.config);
-      const result = await sendMailJob(ctx.db, ctx.config, transport, job);
+      const result = await sendMailJob(ctx, ctx.config, transport, job);
       // Ids only: the address and the text are personal data.
       log.info({ jobId: job.id, userId: (job.payload as { userId?: number }).userId, result }, 'reminder e-mail');
     },

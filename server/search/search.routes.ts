@@ -1,15 +1,16 @@
 import { SearchQuery, SearchResults } from '../../shared/protocol/search.js';
 import type { AppContext } from '../context.js';
-import { type Db, tx } from '../db/client.js';
-import { agendaItems, meetings } from '../db/schema/index.js';
-import { inArray, eq } from 'drizzle-orm';
+import type { Store } from '../db/store.js';
+import { agendaItems, meetings, searchEntries, searchGroups } from '../db/tables.js';
+import { and, eq, inArray, notExists, sql } from 'drizzle-orm';
 import { meetingAccess } from '../meetings/meetings.access.js';
-import { ensureGroups, registerSearchKind, removeEntries, replaceEntries, search } from './search.service.js';
+import { ensureGroups } from './search.repo.js';
+import { registerSearchKind, removeIndexed, replaceIndexed, search } from './search.service.js';
 
-registerSearchKind('agenda_item', (db, _user, refIds) => {
+registerSearchKind('agenda_item', async (_db, _user, refIds, store) => {
   // The candidates are already limited to meetings the caller may see (searchableMeetingIds);
   // every item of a visible meeting is visible, so only check the item still exists.
-  const rows = db.select({ id: agendaItems.id }).from(agendaItems).where(inArray(agendaItems.id, refIds)).all();
+  const rows = await store.q.select({ id: agendaItems.id }).from(agendaItems).where(inArray(agendaItems.id, refIds));
   return new Set(rows.map((r) => r.id));
 });
 
@@ -28,44 +29,59 @@ registerSearchKind('meeting', (db, user, refIds) => {
 });
 
 /** Re-indexes the agenda items (title + description) of one meeting. */
-export function reindexAgenda(db: Db, meetingId: number): void {
-  const items = db.select().from(agendaItems).where(eq(agendaItems.meetingId, meetingId)).all();
-  tx(db, (d) => {
-    const indexed = d.$client.prepare("select distinct ref_id as id from search_entries where kind = 'agenda_item' and meeting_id = ?").all(meetingId) as { id: number }[];
+export async function reindexAgenda(store: Store, meetingId: number): Promise<void> {
+  await store.tx(async (q) => {
+    const items = await q.select().from(agendaItems).where(eq(agendaItems.meetingId, meetingId));
+    const indexed = await q
+      .selectDistinct({ id: searchEntries.refId })
+      .from(searchEntries)
+      .where(and(eq(searchEntries.kind, 'agenda_item'), eq(searchEntries.meetingId, meetingId)));
     const current = new Set(items.map((it) => it.id));
-    removeEntries(
-      d,
+    await removeIndexed(
+      store,
       'agenda_item',
       indexed.map((r) => r.id).filter((id) => !current.has(id)),
     );
-    for (const it of items) replaceEntries(d, 'agenda_item', it.id, [{ meetingId, page: null, title: it.title, body: it.description || it.title }]);
+    for (const it of items) await replaceIndexed(store, 'agenda_item', it.id, [{ meetingId, page: null, title: it.title, body: it.description || it.title }]);
   });
 }
 
 /** Re-indexes one meeting's title and description (kind `meeting`, refId = meetingId). */
-export function reindexMeeting(db: Db, meetingId: number): void {
-  const m = db.select({ title: meetings.title, description: meetings.description }).from(meetings).where(eq(meetings.id, meetingId)).get();
-  tx(db, (d) => {
-    if (!m) removeEntries(d, 'meeting', [meetingId]);
-    else replaceEntries(d, 'meeting', meetingId, [{ meetingId, page: null, title: m.title, body: m.description || m.title }]);
+export async function reindexMeeting(store: Store, meetingId: number): Promise<void> {
+  await store.tx(async (q) => {
+    const [m] = await q.select({ title: meetings.title, description: meetings.description }).from(meetings).where(eq(meetings.id, meetingId)).limit(1);
+    if (!m) await removeIndexed(store, 'meeting', [meetingId]);
+    else await replaceIndexed(store, 'meeting', meetingId, [{ meetingId, page: null, title: m.title, body: m.description || m.title }]);
   });
+}
+
+/** Meetings announce changes, not their creation: a new one is indexed by the next search (and at start). */
+async function indexNewMeetings(store: Store): Promise<void> {
+  const g = searchGroups;
+  const unindexed = await store.q
+    .select({ id: meetings.id })
+    .from(meetings)
+    .where(notExists(store.q.select({ one: sql`1` }).from(g).where(and(eq(g.kind, 'meeting'), eq(g.refId, meetings.id)))));
+  for (const m of unindexed) await reindexMeeting(store, m.id);
+}
+
+/** At start: every meeting's agenda re-indexed, meetings not yet indexed, and groups of things indexed before groups existed. */
+export async function indexAtStart(ctx: AppContext): Promise<void> {
+  const { store } = ctx;
+  for (const m of await store.q.selectDistinct({ id: agendaItems.meetingId }).from(agendaItems)) await reindexAgenda(store, m.id);
+  await indexNewMeetings(store);
+  // Things indexed before search_groups existed (documents, minutes, conclusions) get their row once.
+  await ensureGroups(store);
 }
 
 /** `GET /api/search`, and keeping agenda items and meetings in the index as they change. */
 export function searchRoutes(ctx: AppContext): void {
-  const { api, db, bus } = ctx;
+  const { api, store, bus } = ctx;
+  const log = ctx.log.child({ module: 'search' });
+  const failed = (meetingId: number) => (err: unknown) => log.error({ err, meetingId }, 're-indexing failed');
   // Agenda and meeting text is owned by their domains; they announce changes on the bus and we re-index.
-  bus.on('agenda:changed', ({ meetingId }) => reindexAgenda(db, meetingId));
-  bus.on('meeting:changed', ({ meetingId }) => reindexMeeting(db, meetingId));
-  for (const m of db.$client.prepare('select distinct meeting_id as id from agenda_items').all() as { id: number }[]) reindexAgenda(db, m.id);
-  const unindexed = db.$client.prepare("select id from meetings m where not exists (select 1 from search_groups g where g.kind = 'meeting' and g.ref_id = m.id)");
-  // Meetings announce changes, not their creation: a new one is indexed by the next search.
-  const indexNewMeetings = () => {
-    for (const m of unindexed.all() as { id: number }[]) reindexMeeting(db, m.id);
-  };
-  indexNewMeetings();
-  // Things indexed before search_groups existed (documents, minutes, conclusions) get their row once.
-  ensureGroups(db);
+  bus.on('agenda:changed', ({ meetingId }) => void reindexAgenda(store, meetingId).catch(failed(meetingId)));
+  bus.on('meeting:changed', ({ meetingId }) => void reindexMeeting(store, meetingId).catch(failed(meetingId)));
 
   api.route(
     {
@@ -78,9 +94,9 @@ export function searchRoutes(ctx: AppContext): void {
       query: SearchQuery,
       response: SearchResults,
     },
-    ({ user, query }) => {
-      indexNewMeetings();
-      return search(db, user, query);
+    async ({ user, query }) => {
+      await indexNewMeetings(store);
+      return search(ctx, user, query);
     },
   );
 }
