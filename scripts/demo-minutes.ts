@@ -38,7 +38,7 @@ try {
   const signed = await signMinutes(ctx, user('secretary'), meetingId, v.version, DEMO_SIGNING_PIN, v.contentHash);
   fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
   fs.writeFileSync(out, signed.pdf);
-  fs.writeFileSync(`${out}.ca.pem`, await demoCaPem(ctx.db, config));
+  fs.writeFileSync(`${out}.ca.pem`, await demoCaPem(ctx));
   console.log(`wrote ${out} (${signed.pdf.length} bytes): minutes ${v.number}, version ${v.version}, signed by the demo chair and secretary`);
   console.log(`check with: pdfsig ${out}   (demo CA certificate: ${out}.ca.pem)`);
 } finally {

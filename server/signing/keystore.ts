@@ -1,12 +1,24 @@
 import crypto from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import forge from 'node-forge';
 import type { Config } from '../config.js';
-import { type Db, tx } from '../db/client.js';
-import { signingCa, signingIdentities, users } from '../db/schema/index.js';
+import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
+import { signingCa, signingIdentities, users } from '../db/tables.js';
 import { AppError, notFound } from '../http/errors.js';
 import { audit } from '../audit/audit.repo.js';
 import { Pkcs12Error, Pkcs12Signer, describeCertificate, inspectPkcs12, nodeRsaKey, type Signer } from './signer.js';
+
+/**
+ * What the keystore works with: the store, the server secret's config, and (until the audit log moves to
+ * the store, issue #17) the synchronous database its audit entries are written through, inside `store.tx`.
+ * The app's context (`ctx`) is one.
+ */
+export interface Keys {
+  store: Store;
+  db: Db;
+  config: Config;
+}
 
 /** The PIN of every demo identity (non-production only), printed in README next to the demo password. */
 export const DEMO_SIGNING_PIN = '123456';
@@ -74,8 +86,9 @@ function serial(): string {
 }
 
 /** The demo CA, created on first use and kept (key sealed with the server secret) in the database. */
-async function demoCa(db: Db, config: Config): Promise<{ cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey }> {
-  const row = db.select().from(signingCa).where(eq(signingCa.id, 1)).get();
+async function demoCa(keys: Keys): Promise<{ cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey }> {
+  const { store, config } = keys;
+  const [row] = await store.q.select().from(signingCa).where(eq(signingCa.id, 1)).limit(1);
   if (row) {
     const keyPem = await unseal(config.secret, 'demo-ca', row.sealedKey);
     if (!keyPem) throw new AppError('signing_unavailable', 'The demo certificate authority cannot be opened with this server secret', 500);
@@ -103,24 +116,24 @@ async function demoCa(db: Db, config: Config): Promise<{ cert: forge.pki.Certifi
   const certPem = forge.pki.certificateToPem(cert);
   const sealedKey = await seal(config.secret, 'demo-ca', Buffer.from(forge.pki.privateKeyToPem(privateKey)));
   // Another request may have created it meanwhile; keep whichever landed first.
-  db.insert(signingCa).values({ id: 1, certPem, sealedKey }).onConflictDoNothing().run();
-  return demoCa(db, config);
+  await store.q.insert(signingCa).values({ id: 1, certPem, sealedKey }).onConflictDoNothing();
+  return demoCa(keys);
 }
 
 /** PEM of the demo CA certificate (to import into a verifier's trust store). */
-export async function demoCaPem(db: Db, config: Config): Promise<string> {
-  return forge.pki.certificateToPem((await demoCa(db, config)).cert);
+export async function demoCaPem(keys: Keys): Promise<string> {
+  return forge.pki.certificateToPem((await demoCa(keys)).cert);
 }
 
 /**
  * Issues a demo certificate for `userId` from the demo CA and stores it sealed with `pin`.
  * Refused in production: there, each person installs the PKCS#12 issued to them.
  */
-export async function issueDemoIdentity(db: Db, config: Config, userId: number, pin = DEMO_SIGNING_PIN, actorId: number | null = null): Promise<void> {
-  if (config.env === 'production') throw new AppError('no_certificate', 'No signing certificate is installed for this user', 409);
-  const user = db.select().from(users).where(eq(users.id, userId)).get();
+export async function issueDemoIdentity(keys: Keys, userId: number, pin = DEMO_SIGNING_PIN, actorId: number | null = null): Promise<void> {
+  if (keys.config.env === 'production') throw new AppError('no_certificate', 'No signing certificate is installed for this user', 409);
+  const [user] = await keys.store.q.select().from(users).where(eq(users.id, userId)).limit(1);
   if (!user) throw notFound('User');
-  const ca = await demoCa(db, config);
+  const ca = await demoCa(keys);
   const { privateKey, publicKey } = await rsaKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
@@ -143,20 +156,20 @@ export async function issueDemoIdentity(db: Db, config: Config, userId: number, 
   const passphrase = crypto.randomBytes(18).toString('base64url');
   const p12Asn1 = forge.pkcs12.toPkcs12Asn1(privateKey, [cert, ca.cert], passphrase, { algorithm: 'aes256', friendlyName: user.fullName });
   const p12 = Buffer.from(forge.asn1.toDer(p12Asn1).getBytes(), 'binary');
-  await storeIdentity(db, config, userId, 'demo', p12, passphrase, pin, actorId);
+  await storeIdentity(keys, userId, 'demo', p12, passphrase, pin, actorId);
 }
 
-async function storeIdentity(db: Db, config: Config, userId: number, source: 'demo' | 'installed', p12: Buffer, passphrase: string, pin: string, actorId: number | null): Promise<void> {
+async function storeIdentity(keys: Keys, userId: number, source: 'demo' | 'installed', p12: Buffer, passphrase: string, pin: string, actorId: number | null): Promise<void> {
   const info = inspectPkcs12(p12, passphrase);
   const envelope: Envelope = { p12: p12.toString('base64'), passphrase };
-  const sealed = await seal(config.secret, pin, Buffer.from(JSON.stringify(envelope)));
+  const sealed = await seal(keys.config.secret, pin, Buffer.from(JSON.stringify(envelope)));
   const values = { source, certPem: info.certPem, subject: info.subject, issuer: info.issuer, serial: info.serial, notAfter: info.notAfter, sealed, failedAttempts: 0, lockedUntil: null };
-  tx(db, (d) => {
-    d.insert(signingIdentities)
+  await keys.store.tx(async (q) => {
+    await q
+      .insert(signingIdentities)
       .values({ userId, ...values })
-      .onConflictDoUpdate({ target: signingIdentities.userId, set: values })
-      .run();
-    audit(d, { actorId, action: source === 'demo' ? 'signing.demo_issued' : 'signing.installed', targetType: 'user', targetId: userId, details: { subject: info.subject, serial: info.serial, fingerprint: certificateFingerprint(info.certPem) } });
+      .onConflictDoUpdate({ target: signingIdentities.userId, set: values });
+    audit(keys.db, { actorId, action: source === 'demo' ? 'signing.demo_issued' : 'signing.installed', targetType: 'user', targetId: userId, details: { subject: info.subject, serial: info.serial, fingerprint: certificateFingerprint(info.certPem) } });
   });
 }
 
@@ -181,8 +194,8 @@ const sameName = (a: string, b: string) => {
  * @throws AppError invalid_certificate (file or password), certificate_mismatch (not their name),
  *   invalid_payload (oldPin missing), wrong_pin / pin_locked (oldPin wrong)
  */
-export async function installOwnIdentity(db: Db, config: Config, userId: number, p12: Buffer, passphrase: string, pin: string, oldPin?: string): Promise<CertificateInfo> {
-  const user = db.select().from(users).where(eq(users.id, userId)).get();
+export async function installOwnIdentity(keys: Keys, userId: number, p12: Buffer, passphrase: string, pin: string, oldPin?: string): Promise<CertificateInfo> {
+  const [user] = await keys.store.q.select().from(users).where(eq(users.id, userId)).limit(1);
   if (!user) throw notFound('User');
   let info;
   try {
@@ -194,9 +207,9 @@ export async function installOwnIdentity(db: Db, config: Config, userId: number,
   if (!sameName(info.commonName, user.fullName)) {
     throw new AppError('certificate_mismatch', 'The certificate does not name you: its subject must be your full name', 422);
   }
-  await requireCurrentPin(db, config, userId, oldPin);
-  await storeIdentity(db, config, userId, 'installed', p12, passphrase, pin, userId);
-  return certificateInfo(db, userId)!;
+  await requireCurrentPin(keys, userId, oldPin);
+  await storeIdentity(keys, userId, 'installed', p12, passphrase, pin, userId);
+  return (await certificateInfo(keys.store, userId))!;
 }
 
 /**
@@ -204,29 +217,30 @@ export async function installOwnIdentity(db: Db, config: Config, userId: number,
  * PIN; replacing an existing identity needs its current PIN.
  * @throws AppError no_certificate (production), invalid_payload / wrong_pin / pin_locked
  */
-export async function issueOwnDemoIdentity(db: Db, config: Config, userId: number, pin: string, oldPin?: string): Promise<CertificateInfo> {
-  if (config.env === 'production') throw new AppError('no_certificate', 'Demo certificates do not exist in production: install the certificate issued to you', 409);
-  await requireCurrentPin(db, config, userId, oldPin);
-  await issueDemoIdentity(db, config, userId, pin, userId);
-  return certificateInfo(db, userId)!;
+export async function issueOwnDemoIdentity(keys: Keys, userId: number, pin: string, oldPin?: string): Promise<CertificateInfo> {
+  if (keys.config.env === 'production') throw new AppError('no_certificate', 'Demo certificates do not exist in production: install the certificate issued to you', 409);
+  await requireCurrentPin(keys, userId, oldPin);
+  await issueDemoIdentity(keys, userId, pin, userId);
+  return (await certificateInfo(keys.store, userId))!;
 }
 
-async function requireCurrentPin(db: Db, config: Config, userId: number, oldPin: string | undefined): Promise<void> {
-  if (!db.select({ u: signingIdentities.userId }).from(signingIdentities).where(eq(signingIdentities.userId, userId)).get()) return;
+async function requireCurrentPin(keys: Keys, userId: number, oldPin: string | undefined): Promise<void> {
+  const [has] = await keys.store.q.select({ u: signingIdentities.userId }).from(signingIdentities).where(eq(signingIdentities.userId, userId)).limit(1);
+  if (!has) return;
   if (oldPin === undefined) throw new AppError('invalid_payload', 'Replacing your certificate needs its current PIN (oldPin)', 400);
-  await unlockSigner(db, config, userId, oldPin);
+  await unlockSigner(keys, userId, oldPin);
 }
 
 /**
  * Admin: removes a user's signing identity (lost token, forgotten PIN, person left). It cannot be
  * replaced by the administrator: the person installs their own again.
  */
-export function removeIdentity(db: Db, actorId: number, userId: number): void {
-  tx(db, (d) => {
-    const r = d.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).get();
+export async function removeIdentity(keys: Pick<Keys, 'store' | 'db'>, actorId: number, userId: number): Promise<void> {
+  await keys.store.tx(async (q) => {
+    const [r] = await q.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).limit(1);
     if (!r) throw notFound('Signing certificate');
-    d.delete(signingIdentities).where(eq(signingIdentities.userId, userId)).run();
-    audit(d, { actorId, action: 'signing.removed', targetType: 'user', targetId: userId, details: { serial: r.serial, fingerprint: certificateFingerprint(r.certPem) } });
+    await q.delete(signingIdentities).where(eq(signingIdentities.userId, userId));
+    audit(keys.db, { actorId, action: 'signing.removed', targetType: 'user', targetId: userId, details: { serial: r.serial, fingerprint: certificateFingerprint(r.certPem) } });
   });
 }
 
@@ -243,8 +257,8 @@ export interface CertificateInfo {
 }
 
 /** Public facts about a user's signing identity (never the key), or null. */
-export function certificateInfo(db: Db, userId: number, now = new Date()): CertificateInfo | null {
-  const r = db.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).get();
+export async function certificateInfo(store: Store, userId: number, now = new Date()): Promise<CertificateInfo | null> {
+  const [r] = await store.q.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).limit(1);
   if (!r) return null;
   const locked = !!r.lockedUntil && Date.parse(r.lockedUntil) > now.getTime();
   return { source: r.source, subject: r.subject, fingerprint: certificateFingerprint(r.certPem), issuer: r.issuer, serial: r.serial, notAfter: r.notAfter, locked, attemptsLeft: locked ? 0 : MAX_PIN_ATTEMPTS - r.failedAttempts };
@@ -256,39 +270,47 @@ export function certificateInfo(db: Db, userId: number, now = new Date()): Certi
  * In non-production, a user without an identity gets a demo certificate on first use.
  * @throws AppError wrong_pin (403, details.attemptsLeft), pin_locked (423), no_certificate (409)
  */
-export async function unlockSigner(db: Db, config: Config, userId: number, pin: string, now = new Date()): Promise<Signer> {
-  let r = db.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).get();
+export async function unlockSigner(keys: Keys, userId: number, pin: string, now = new Date()): Promise<Signer> {
+  const { store, config } = keys;
+  const identity = () => store.q.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).limit(1);
+  let [r] = await identity();
   if (!r) {
-    await issueDemoIdentity(db, config, userId);
-    r = db.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).get()!;
+    await issueDemoIdentity(keys, userId);
+    [r] = await identity();
   }
   // Count the attempt BEFORE the PIN is evaluated, in one statement that also checks the lock and the
   // limit: parallel guesses each take one of the MAX_PIN_ATTEMPTS slots or are refused unevaluated, so
   // 30 concurrent wrong PINs evaluate at most MAX_PIN_ATTEMPTS. A right PIN gives its slot back (reset).
-  const reserved = db.$client
-    .prepare(
-      'update signing_identities set failed_attempts = failed_attempts + 1 where user_id = ? and (locked_until is null or locked_until <= ?) and failed_attempts < ? returning failed_attempts',
+  const [reserved] = await store.q
+    .update(signingIdentities)
+    .set({ failedAttempts: sql`${signingIdentities.failedAttempts} + 1` })
+    .where(
+      and(
+        eq(signingIdentities.userId, userId),
+        or(isNull(signingIdentities.lockedUntil), lte(signingIdentities.lockedUntil, now.toISOString())),
+        lt(signingIdentities.failedAttempts, MAX_PIN_ATTEMPTS),
+      ),
     )
-    .get(userId, now.toISOString(), MAX_PIN_ATTEMPTS) as { failed_attempts: number } | undefined;
+    .returning({ failedAttempts: signingIdentities.failedAttempts });
   if (!reserved) {
-    const current = db.select({ lockedUntil: signingIdentities.lockedUntil }).from(signingIdentities).where(eq(signingIdentities.userId, userId)).get();
+    const [current] = await store.q.select({ lockedUntil: signingIdentities.lockedUntil }).from(signingIdentities).where(eq(signingIdentities.userId, userId)).limit(1);
     const until = current?.lockedUntil && Date.parse(current.lockedUntil) > now.getTime() ? current.lockedUntil : null;
     throw new AppError('pin_locked', until ? `Too many wrong PINs; signing is locked until ${until}` : 'Too many PIN attempts at once; try again', 423, { lockedUntil: until });
   }
   const opened = await unseal(config.secret, pin, r.sealed);
   if (!opened) {
-    const left = Math.max(0, MAX_PIN_ATTEMPTS - reserved.failed_attempts);
+    const left = Math.max(0, MAX_PIN_ATTEMPTS - reserved.failedAttempts);
     if (left === 0) {
       const lockedUntil = new Date(now.getTime() + PIN_LOCK_MINUTES * 60_000).toISOString();
-      tx(db, (d) => {
-        d.update(signingIdentities).set({ lockedUntil, failedAttempts: 0 }).where(eq(signingIdentities.userId, userId)).run();
-        audit(d, { actorId: userId, action: 'signing.pin_locked', targetType: 'user', targetId: userId, details: { lockedUntil } });
+      await store.tx(async (q) => {
+        await q.update(signingIdentities).set({ lockedUntil, failedAttempts: 0 }).where(eq(signingIdentities.userId, userId));
+        audit(keys.db, { actorId: userId, action: 'signing.pin_locked', targetType: 'user', targetId: userId, details: { lockedUntil } });
       });
       throw new AppError('pin_locked', `Too many wrong PINs; signing is locked until ${lockedUntil}`, 423, { lockedUntil });
     }
     throw new AppError('wrong_pin', 'Wrong signing PIN', 403, { attemptsLeft: left });
   }
-  db.update(signingIdentities).set({ failedAttempts: 0, lockedUntil: null }).where(eq(signingIdentities.userId, userId)).run();
+  await store.q.update(signingIdentities).set({ failedAttempts: 0, lockedUntil: null }).where(eq(signingIdentities.userId, userId));
   const env = JSON.parse(opened.toString()) as Envelope;
   return new Pkcs12Signer(Buffer.from(env.p12, 'base64'), env.passphrase);
 }
@@ -297,14 +319,15 @@ export async function unlockSigner(db: Db, config: Config, userId: number, pin: 
  * Changes a user's signing PIN (the old one must be right; wrong ones count towards the lock).
  * @throws AppError wrong_pin / pin_locked / no_certificate
  */
-export async function changePin(db: Db, config: Config, userId: number, oldPin: string, newPin: string): Promise<void> {
-  await unlockSigner(db, config, userId, oldPin);
-  const r = db.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).get()!;
-  const opened = (await unseal(config.secret, oldPin, r.sealed))!;
+export async function changePin(keys: Keys, userId: number, oldPin: string, newPin: string): Promise<void> {
+  const { store, config } = keys;
+  await unlockSigner(keys, userId, oldPin);
+  const [r] = await store.q.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).limit(1);
+  const opened = (await unseal(config.secret, oldPin, r!.sealed))!;
   const sealed = await seal(config.secret, newPin, opened);
-  tx(db, (d) => {
-    d.update(signingIdentities).set({ sealed }).where(eq(signingIdentities.userId, userId)).run();
-    audit(d, { actorId: userId, action: 'signing.pin_changed', targetType: 'user', targetId: userId });
+  await store.tx(async (q) => {
+    await q.update(signingIdentities).set({ sealed }).where(eq(signingIdentities.userId, userId));
+    audit(keys.db, { actorId: userId, action: 'signing.pin_changed', targetType: 'user', targetId: userId });
   });
 }
 

@@ -6,16 +6,16 @@ import { certificateInfo, changePin, demoCaPem, installOwnIdentity, issueOwnDemo
 
 /** Signing identities: my certificate (install, demo, PIN); admins may only remove one. */
 export function signingRoutes(ctx: AppContext): void {
-  const { api, db, config } = ctx;
+  const { api, config } = ctx;
   const tags = ['signing'];
   api.route(
     { method: 'get', path: '/api/signing/me', summary: 'My signing certificate (never the key)', tags, access: 'user', response: MyCertificate },
-    ({ user }) => ({ certificate: certificateInfo(db, user.id) }),
+    async ({ user }) => ({ certificate: await certificateInfo(ctx.store, user.id) }),
   );
   api.route(
     { method: 'post', path: '/api/signing/me/pin', summary: 'Change my signing PIN (wrong old PINs count towards the lock)', tags, access: 'user', body: ChangePinBody, noContent: true },
     async ({ user, body }) => {
-      await changePin(db, config, user.id, body.oldPin, body.newPin);
+      await changePin(ctx, user.id, body.oldPin, body.newPin);
     },
   );
   // Only the person a certificate names installs it, under their own PIN: there is no route to install
@@ -30,7 +30,7 @@ export function signingRoutes(ctx: AppContext): void {
       body: InstallCertificateBody,
       response: CertificateInfo,
     },
-    ({ user, body }) => installOwnIdentity(db, config, user.id, Buffer.from(body.p12Base64, 'base64'), body.password, body.pin, body.oldPin),
+    ({ user, body }) => installOwnIdentity(ctx, user.id, Buffer.from(body.p12Base64, 'base64'), body.password, body.pin, body.oldPin),
   );
   api.route(
     {
@@ -42,19 +42,19 @@ export function signingRoutes(ctx: AppContext): void {
       body: DemoCertificateBody,
       response: CertificateInfo,
     },
-    ({ user, body }) => issueOwnDemoIdentity(db, config, user.id, body.pin, body.oldPin),
+    ({ user, body }) => issueOwnDemoIdentity(ctx, user.id, body.pin, body.oldPin),
   );
   api.route(
     { method: 'delete', path: '/api/admin/users/:id/certificate', summary: "Remove a user's signing certificate (admin; the person installs a new one themselves)", tags, access: 'admin', params: IdParams, noContent: true },
-    ({ user, params }) => {
-      removeIdentity(db, user.id, params.id);
+    async ({ user, params }) => {
+      await removeIdentity(ctx, user.id, params.id);
     },
   );
   api.route(
     { method: 'get', path: '/api/signing/demo-ca.pem', summary: 'The demo CA certificate (to trust it in a verifier)', tags, access: 'user', responseContentType: 'application/x-pem-file' },
     async ({ res }) => {
       if (config.env === 'production') throw notFound('Demo CA');
-      res.type('application/x-pem-file').send(await demoCaPem(db, config));
+      res.type('application/x-pem-file').send(await demoCaPem(ctx));
     },
   );
 }

@@ -70,7 +70,7 @@ describe('signing', () => {
   it('keys are sealed at rest: the stored identity holds no PEM key and no clear PKCS#12, and /api/signing/me shows only the certificate', async () => {
     const { db, config } = s.app.ctx;
     const member = await m.login(m.members[0]);
-    await unlockSigner(db, config, ids.member1, '123456');
+    await unlockSigner(s.app.ctx, ids.member1, '123456');
     const row = db.$client.prepare('select * from signing_identities where user_id = ?').get(ids.member1) as Record<string, string>;
     expect(JSON.stringify(row)).not.toMatch(/PRIVATE KEY/);
     // The clear envelope is JSON {"p12":"MII…","passphrase":…}; none of it may appear in the stored
@@ -91,7 +91,7 @@ describe('signing', () => {
   it('a wrong PIN is refused with attempts left, and after five wrong PINs even the right PIN is locked out', async () => {
     const c = await m.login(m.members[1]);
     const { db, config } = s.app.ctx;
-    await unlockSigner(db, config, ids.member2, '123456');
+    await unlockSigner(s.app.ctx, ids.member2, '123456');
     const first = await c.post('/api/signing/me/pin', { oldPin: '000000', newPin: '654321' });
     expect(first.status).toBe(403);
     expect(first.body.error).toMatchObject({ code: 'wrong_pin', details: { attemptsLeft: 4 } });
@@ -128,7 +128,7 @@ describe('signing', () => {
     expect(ok.body).toMatchObject({ source: 'installed', subject: `CN=${fullName}`, issuer: 'CN=Some Real CA' });
     // Installing again (replacing) without the current PIN is refused.
     expect((await member.put('/api/signing/me/certificate', { p12Base64: p12, password: 'file-pass', pin: '13579' })).status).toBe(400);
-    const signer = await unlockSigner(s.app.ctx.db, s.app.ctx.config, ids.member3, '24680');
+    const signer = await unlockSigner(s.app.ctx, ids.member3, '24680');
     expect(signer.commonName).toBe(fullName);
     const signed = await signPdf(await renderMinutesPdf(DOC), signer, { reason: 'test', name: signer.commonName, location: 'Hà Nội', contactInfo: '', signingTime: new Date() });
     expect(pdfsig(signed).signatures[0].validation).toBe('Signature is Valid.');

@@ -76,12 +76,11 @@ describe('throttles hold under concurrency and cannot lock the real user out', (
     const u = await buildUser(s, { admin });
     const c = await s.login(u.username, u.password);
     expect((await c.post('/api/signing/me/pin', { oldPin: '123456', newPin: '123456' })).status).toBe(204);
-    const cfg = s.app.ctx.config;
-    const results = await Promise.allSettled(Array.from({ length: 30 }, () => unlockSigner(s.db, cfg, u.id, '999999')));
+    const results = await Promise.allSettled(Array.from({ length: 30 }, () => unlockSigner(s.app.ctx, u.id, '999999')));
     const byCode = codes(results.map((r) => ({ status: 0, body: { error: { code: r.status === 'rejected' ? (r.reason as { code: string }).code : 'ok' } } })));
     expect(byCode.wrong_pin ?? 0, JSON.stringify(byCode)).toBeLessThanOrEqual(MAX_PIN_ATTEMPTS - 1);
     expect(byCode.ok).toBeUndefined();
-    await expect(unlockSigner(s.db, cfg, u.id, '123456')).rejects.toMatchObject({ code: 'pin_locked' });
+    await expect(unlockSigner(s.app.ctx, u.id, '123456')).rejects.toMatchObject({ code: 'pin_locked' });
   });
 });
 
