@@ -16,12 +16,9 @@ export function refreshOpenMinutes(ctx: AppContext): Running {
     for (const [name, d] of Object.entries(hub.stats().perDoc)) {
       const m = /^minutes:(\d+)$/.exec(name);
       if (!m || d.connections === 0) continue;
-      try {
-        const meetingId = Number(m[1]);
-        if (name === minutesDocName(meetingId)) refreshGenerated(ctx, meetingId);
-      } catch (err) {
-        ctx.log.warn({ err, doc: name }, 'minutes: periodic refresh failed');
-      }
+      const meetingId = Number(m[1]);
+      if (name !== minutesDocName(meetingId)) continue;
+      refreshGenerated(ctx, meetingId).catch((err: unknown) => ctx.log.warn({ err, doc: name }, 'minutes: periodic refresh failed'));
     }
   }, MINUTES_POLL_MS);
   timer.unref();

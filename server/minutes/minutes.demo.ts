@@ -1,16 +1,15 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { tx } from '../db/client.js';
-import { agendaItems, users } from '../db/schema/index.js';
+import { agendaItems, users } from '../db/tables.js';
 import { changeStatus, checkIn, endTurn, grantFloor, markAbsent, moveCurrent, openMeeting, requestFloor, setProxy } from '../live/live.service.js';
 import { meetingAccess } from '../meetings/meetings.access.js';
 import { setConclusion } from '../tasks/conclusions.service.js';
 import { createTask } from '../tasks/tasks.service.js';
 import { votesOf } from '../votes/votes.service.js';
 
-function authUser(ctx: AppContext, username: string): AuthUser {
-  const u = ctx.db.select().from(users).where(eq(users.username, username)).get();
+async function authUser(ctx: AppContext, username: string): Promise<AuthUser> {
+  const [u] = await ctx.store.q.select().from(users).where(eq(users.username, username)).limit(1);
   if (!u) throw new Error(`demo user ${username} missing`);
   return { id: u.id, username: u.username, fullName: u.fullName, title: u.title, unit: u.unit, systemRole: u.systemRole, locale: u.locale };
 }
@@ -31,40 +30,40 @@ export async function runDemoMeeting(
   const { db } = ctx;
   const people = opts.people ?? { secretary: 'secretary', chair: 'chair', members: Array.from({ length: 12 }, (_, i) => `member${i + 1}`) };
   if (people.members.length < 12) throw new Error('runDemoMeeting needs twelve members');
-  const secretary = authUser(ctx, people.secretary);
-  const chair = authUser(ctx, people.chair);
-  const members = people.members.slice(0, 12).map((u) => authUser(ctx, u));
+  const secretary = await authUser(ctx, people.secretary);
+  const chair = await authUser(ctx, people.chair);
+  const members = await Promise.all(people.members.slice(0, 12).map((u) => authUser(ctx, u)));
   const acc = (u: AuthUser) => meetingAccess(db, u, meetingId);
 
-  tx(db, (d) => {
-    checkIn(d, acc(secretary), secretary, { userId: chair.id, mode: 'in_room' });
-    checkIn(d, acc(secretary), secretary, { userId: secretary.id, mode: 'in_room' });
-    members.slice(0, 8).forEach((m) => checkIn(d, acc(secretary), secretary, { userId: m.id, mode: 'in_room' }));
-    checkIn(d, acc(secretary), secretary, { userId: members[8].id, mode: 'remote' });
-    markAbsent(d, acc(secretary), secretary, { userId: members[9].id, reason: 'Đi công tác theo kế hoạch của Thành phố' });
-    setProxy(d, acc(secretary), secretary, { userId: members[10].id, holderId: members[0].id, reason: 'Giấy ủy quyền (đi công tác)' });
-    markAbsent(d, acc(secretary), secretary, { userId: members[11].id, reason: 'Ốm' });
-    openMeeting(d, acc(chair), chair, {});
+  // The live service is synchronous on `db` (issue #17's bridge): inside the store's transaction, on its connection.
+  await ctx.store.tx(async () => {
+    checkIn(db, acc(secretary), secretary, { userId: chair.id, mode: 'in_room' });
+    checkIn(db, acc(secretary), secretary, { userId: secretary.id, mode: 'in_room' });
+    members.slice(0, 8).forEach((m) => checkIn(db, acc(secretary), secretary, { userId: m.id, mode: 'in_room' }));
+    checkIn(db, acc(secretary), secretary, { userId: members[8].id, mode: 'remote' });
+    markAbsent(db, acc(secretary), secretary, { userId: members[9].id, reason: 'Đi công tác theo kế hoạch của Thành phố' });
+    setProxy(db, acc(secretary), secretary, { userId: members[10].id, holderId: members[0].id, reason: 'Giấy ủy quyền (đi công tác)' });
+    markAbsent(db, acc(secretary), secretary, { userId: members[11].id, reason: 'Ốm' });
+    openMeeting(db, acc(chair), chair, {});
   });
   ctx.bus.emit('meeting:changed', { meetingId });
 
-  const items = db
+  const items = await ctx.store.q
     .select()
     .from(agendaItems)
     .where(and(eq(agendaItems.meetingId, meetingId), isNull(agendaItems.parentId)))
-    .orderBy(asc(agendaItems.position))
-    .all();
+    .orderBy(asc(agendaItems.position));
   // The first substantive item (the seeded agenda opens with "Khai mạc").
   const item = items.find((i) => !/^Khai mạc/.test(i.title)) ?? items[0];
   const t0 = Date.now();
-  tx(db, (d) => {
-    moveCurrent(d, acc(chair), chair, { goto: item.id }, t0);
-    const r1 = requestFloor(d, acc(members[0]), members[0], 'speech', t0);
-    const r2 = requestFloor(d, acc(members[1]), members[1], 'speech', t0);
-    grantFloor(d, acc(chair), chair, { requestId: r1 }, t0);
-    endTurn(d, acc(chair), chair, t0 + 185_000);
-    grantFloor(d, acc(chair), chair, { requestId: r2 }, t0 + 190_000);
-    endTurn(d, acc(chair), chair, t0 + 290_000);
+  await ctx.store.tx(async () => {
+    moveCurrent(db, acc(chair), chair, { goto: item.id }, t0);
+    const r1 = requestFloor(db, acc(members[0]), members[0], 'speech', t0);
+    const r2 = requestFloor(db, acc(members[1]), members[1], 'speech', t0);
+    grantFloor(db, acc(chair), chair, { requestId: r1 }, t0);
+    endTurn(db, acc(chair), chair, t0 + 185_000);
+    grantFloor(db, acc(chair), chair, { requestId: r2 }, t0 + 190_000);
+    endTurn(db, acc(chair), chair, t0 + 290_000);
   });
 
   const votesSvc = votesOf(ctx);
@@ -87,7 +86,7 @@ export async function runDemoMeeting(
     deadline: opts.taskDeadline ?? new Date(Date.now() + 30 * 86400_000).toISOString(),
   });
 
-  tx(db, (d) => changeStatus(d, acc(chair), chair, 'close', t0 + 300_000));
+  await ctx.store.tx(async () => changeStatus(db, acc(chair), chair, 'close', t0 + 300_000));
   ctx.bus.emit('meeting:changed', { meetingId });
   return { voteId: vote.id, itemId: item.id, taskId: task.id };
 }

@@ -2,7 +2,8 @@ import { rollSentence } from '../../shared/rules/roll.js';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { MinutesBlock, MinutesRun } from '../../shared/protocol/minutes.js';
 import type { Db } from '../db/client.js';
-import { agendaItems, conclusions, liveState, meetings, roomStations, rooms, taskCoUnits, tasks, users, votes } from '../db/schema/index.js';
+import type { Q, Store } from '../db/store.js';
+import { agendaItems, conclusions, liveState, meetings, roomStations, rooms, taskCoUnits, tasks, users, votes } from '../db/tables.js';
 import { attendanceState, speakingTimes } from '../live/live.service.js';
 import { notFound } from '../http/errors.js';
 import { namedRoll } from '../votes/votes.service.js';
@@ -46,19 +47,25 @@ const STATUS_VI: Record<string, string> = { in_room: 'Có mặt', remote: 'Dự 
  * item with presenter, speakers and speaking times, votes (configuration and result),
  * the conclusions of each item with the tasks assigned from them (section `conclusions`), and the closing time. Pure read; deterministic for the same state.
  */
-export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] {
-  const m = db
+export async function computeGenerated(ctx: { store: Store; db: Db }, meetingId: number): Promise<GeneratedSection[]> {
+  // One transaction: a consistent snapshot of the meeting (as the synchronous read was), and the
+  // live and votes domains' synchronous readers (on `ctx.db`, issue #17's bridge) run inside it.
+  return ctx.store.tx((q) => generated(q, ctx.db, meetingId));
+}
+
+async function generated(q: Q, db: Db, meetingId: number): Promise<GeneratedSection[]> {
+  const [m] = await q
     .select({ m: meetings, roomName: rooms.name, roomLocation: rooms.location })
     .from(meetings)
     .leftJoin(rooms, eq(rooms.id, meetings.roomId))
     .where(eq(meetings.id, meetingId))
-    .get();
+    .limit(1);
   if (!m) throw notFound('Meeting');
-  const live = db.select().from(liveState).where(eq(liveState.meetingId, meetingId)).get();
+  const [live] = await q.select().from(liveState).where(eq(liveState.meetingId, meetingId)).limit(1);
   const state = attendanceState(db, meetingId);
   // A smart room's station account (its PC for the camera and microphones) is equipment, not a
   // person: it never appears in the attendance table the chair and secretary sign.
-  const stations = new Set(db.select({ u: roomStations.userId }).from(roomStations).all().map((r) => r.u));
+  const stations = new Set((await q.select({ u: roomStations.userId }).from(roomStations)).map((r) => r.u));
   const att = { ...state, attendance: state.attendance.filter((a) => !stations.has(a.userId)) };
   const chair = att.attendance.find((a) => a.role === 'chair');
   const secretary = att.attendance.find((a) => a.role === 'secretary');
@@ -90,34 +97,30 @@ export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] 
   ];
   if (live?.openOverrideReason) attendance.push(p({ text: `Chủ tọa quyết định khai mạc khi chưa đủ số lượng, lý do: ${live.openOverrideReason}.`, i: true }));
 
-  const items = db.select().from(agendaItems).where(eq(agendaItems.meetingId, meetingId)).orderBy(asc(agendaItems.position), asc(agendaItems.id)).all();
+  const items = await q.select().from(agendaItems).where(eq(agendaItems.meetingId, meetingId)).orderBy(asc(agendaItems.position), asc(agendaItems.id));
   const top = items.filter((i) => i.parentId == null);
   const childrenOf = (id: number) => items.filter((i) => i.parentId === id);
   const speaking = speakingTimes(db, meetingId);
-  const voteRows = db.select().from(votes).where(and(eq(votes.meetingId, meetingId), inArray(votes.state, ['closed', 'announced', 'annulled']))).orderBy(asc(votes.id)).all();
-  const conclusionRows = db.select().from(conclusions).where(eq(conclusions.meetingId, meetingId)).orderBy(asc(conclusions.id)).all();
-  const taskRows = db.select().from(tasks).where(eq(tasks.meetingId, meetingId)).orderBy(asc(tasks.id)).all();
+  const voteRows = await q.select().from(votes).where(and(eq(votes.meetingId, meetingId), inArray(votes.state, ['closed', 'announced', 'annulled']))).orderBy(asc(votes.id));
+  const conclusionRows = await q.select().from(conclusions).where(eq(conclusions.meetingId, meetingId)).orderBy(asc(conclusions.id));
+  const taskRows = await q.select().from(tasks).where(eq(tasks.meetingId, meetingId)).orderBy(asc(tasks.id));
   const coUnits = new Map<number, string[]>();
   if (taskRows.length) {
-    for (const c of db.select().from(taskCoUnits).where(inArray(taskCoUnits.taskId, taskRows.map((t) => t.id))).all()) coUnits.set(c.taskId, [...(coUnits.get(c.taskId) ?? []), c.unit]);
+    for (const c of await q.select().from(taskCoUnits).where(inArray(taskCoUnits.taskId, taskRows.map((t) => t.id)))) coUnits.set(c.taskId, [...(coUnits.get(c.taskId) ?? []), c.unit]);
   }
   const ownerNames = new Map(
-    db
-      .select({ id: users.id, n: users.fullName })
-      .from(users)
-      .where(inArray(users.id, [...new Set([...taskRows.map((t) => t.ownerUserId ?? 0), ...items.map((i) => i.presenterId ?? 0)])]))
-      .all()
-      .map((r) => [r.id, r.n]),
+    (
+      await q
+        .select({ id: users.id, n: users.fullName })
+        .from(users)
+        .where(inArray(users.id, [...new Set([...taskRows.map((t) => t.ownerUserId ?? 0), ...items.map((i) => i.presenterId ?? 0)])]))
+    ).map((r) => [r.id, r.n]),
   );
 
-  const blocNames = new Map(
-    db
-      .select({ id: users.id, n: users.fullName })
-      .from(users)
-      .where(inArray(users.id, [...new Set(voteRows.flatMap((v) => (v.bloc ?? []).flatMap((b) => (b.pulledBy != null ? [b.pulledBy] : []))))]))
-      .all()
-      .map((r) => [r.id, r.n]),
-  );
+  const blocIds = [...new Set(voteRows.flatMap((v) => (v.bloc ?? []).flatMap((b) => (b.pulledBy != null ? [b.pulledBy] : []))))];
+  const blocNames = new Map((await q.select({ id: users.id, n: users.fullName }).from(users).where(inArray(users.id, blocIds))).map((r) => [r.id, r.n]));
+  // The roll of each named vote, read before the sections are laid out (namedRoll is the votes domain's).
+  const rolls = new Map(voteRows.filter((v) => !v.secret && v.result).map((v) => [v.id, namedRoll(db, v.id)]));
   const voteBlocks = (v: (typeof voteRows)[number]): MinutesBlock[] => {
     const r = v.result;
     const out: MinutesBlock[] = [p({ text: 'Biểu quyết: ', b: true }, { text: `${v.title} (${v.secret ? 'bỏ phiếu kín' : 'biểu quyết công khai'}${r ? `; ${r.rule.vi}` : ''}).` })];
@@ -138,7 +141,7 @@ export function computeGenerated(db: Db, meetingId: number): GeneratedSection[] 
       if (!v.secret) {
         // A roll-call vote: who voted what, as on the screens and in the vote's PDF and CSV.
         const choiceText = (cs: number[]) => (cs.length ? cs.map((c) => OPTION_VI[v.options[c]] ?? v.options[c] ?? '').join(', ') : 'Không biểu quyết');
-        const roll = namedRoll(db, v.id);
+        const roll = rolls.get(v.id) ?? [];
         if (roll.length)
           out.push({ t: 'table', header: true, rows: [['STT', 'Họ và tên', 'Lựa chọn'], ...roll.map((b, i) => [String(i + 1), b.castByName ? `${b.fullName} (qua ủy quyền: ${b.castByName})` : b.fullName, choiceText(b.choices)])] });
       }

@@ -1,7 +1,7 @@
 import { IdParams } from '../../shared/protocol/common.js';
 import { MinutesState, MinutesVersion, MinutesVersionParams, SignMinutesBody, minutesDocName } from '../../shared/protocol/minutes.js';
 import type { AppContext } from '../context.js';
-import { meetings } from '../db/schema/index.js';
+import { meetings } from '../db/tables.js';
 import { eq } from 'drizzle-orm';
 import { docPattern } from '../yjs/yjs.registry.js';
 import { acknowledgeMinutes, finalizeMinutes, minutesDocAccess, minutesPdf, minutesState, minutesVersion, refreshGenerated, signMinutes } from './minutes.service.js';
@@ -14,7 +14,7 @@ const REFRESH_MS = 1000;
  * with the live meeting, finalize → versions with PDFs, signatures, publication, acknowledgements.
  */
 export function minutesRoutes(ctx: AppContext): void {
-  const { api, db } = ctx;
+  const { api } = ctx;
   const tags = ['minutes'];
   const hub = ctx.yjs;
   hub.registerKind({
@@ -27,15 +27,14 @@ export function minutesRoutes(ctx: AppContext): void {
   const timers = new Map<number, NodeJS.Timeout>();
   const schedule = ({ meetingId }: { meetingId: number }) => {
     if (timers.has(meetingId)) return;
+    const refresh = async () => {
+      if ((hub.stats().perDoc[minutesDocName(meetingId)]?.connections ?? 0) === 0) return;
+      const [m] = await ctx.store.q.select({ status: meetings.status }).from(meetings).where(eq(meetings.id, meetingId)).limit(1);
+      if (m && m.status !== 'draft') await refreshGenerated(ctx, meetingId);
+    };
     const t = setTimeout(() => {
       timers.delete(meetingId);
-      try {
-        if ((hub.stats().perDoc[minutesDocName(meetingId)]?.connections ?? 0) === 0) return;
-        const m = db.select({ status: meetings.status }).from(meetings).where(eq(meetings.id, meetingId)).get();
-        if (m && m.status !== 'draft') refreshGenerated(ctx, meetingId);
-      } catch (err) {
-        ctx.log.error({ err, meetingId }, 'minutes: generated refresh failed');
-      }
+      refresh().catch((err: unknown) => ctx.log.error({ err, meetingId }, 'minutes: generated refresh failed'));
     }, REFRESH_MS);
     t.unref();
     timers.set(meetingId, t);
@@ -61,8 +60,8 @@ export function minutesRoutes(ctx: AppContext): void {
   );
   api.route(
     { method: 'get', path: '/api/meetings/:id/minutes/versions/:version/pdf', heavy: true, summary: 'The PDF of a version, with the signatures so far', tags, access: 'user', params: MinutesVersionParams, responseContentType: 'application/pdf' },
-    ({ user, params, res }) => {
-      const v = minutesPdf(ctx, user, params.id, params.version);
+    async ({ user, params, res }) => {
+      const v = await minutesPdf(ctx, user, params.id, params.version);
       res.setHeader('content-disposition', `inline; filename="bien-ban-${params.id}-v${v.version}.pdf"`);
       res.setHeader('etag', `"${v.pdfHash}"`);
       res.setHeader('cache-control', 'private, no-store');
@@ -78,8 +77,8 @@ export function minutesRoutes(ctx: AppContext): void {
   );
   api.route(
     { method: 'post', path: '/api/meetings/:id/minutes/versions/:version/ack', summary: 'Acknowledge the published minutes (participants)', tags, access: 'user', params: MinutesVersionParams, response: MinutesVersion },
-    ({ user, params }) => {
-      acknowledgeMinutes(ctx, user, params.id, params.version);
+    async ({ user, params }) => {
+      await acknowledgeMinutes(ctx, user, params.id, params.version);
       return minutesVersion(ctx, user, params.id, params.version);
     },
   );

@@ -4,9 +4,10 @@ import { MINUTES_FREE_TEXT, MINUTES_GENERATED, type MinutesBlock, type MinutesDo
 import type { AuthUser } from '../auth/sessions.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AppContext } from '../context.js';
-import { type Db, tx } from '../db/client.js';
+import type { Db } from '../db/client.js';
+import type { Q } from '../db/store.js';
 import { pdfPool } from '../documents/pdf.pool.js';
-import { committees, liveState, meetingParticipants, meetings, minutesAcks, minutesSignatures, minutesVersions, users } from '../db/schema/index.js';
+import { committees, liveState, meetingParticipants, meetings, minutesAcks, minutesSignatures, minutesVersions, users } from '../db/tables.js';
 import { conflict, forbidden, invalidState, notFound } from '../http/errors.js';
 import { type MeetingAccess, isCommitteeSecretary, meetingAccess, requireManage } from '../meetings/meetings.access.js';
 import { participantIds } from '../meetings/meetings.service.js';
@@ -34,7 +35,8 @@ function blocksText(blocks: MinutesBlock[]): string {
 }
 
 // Search: a published minutes version (refId = version id) is found by the meeting's participants
-// and managers; drafts and superseded versions are never indexed.
+// and managers; drafts and superseded versions are never indexed. Synchronous on `db`: the search
+// domain calls its kinds' visibility checks synchronously (issue #17: moves with the search domain).
 registerSearchKind('minutes', (db, user, refIds) => {
   const out = new Set<number>();
   for (const id of refIds) {
@@ -57,30 +59,30 @@ export function signingRole(db: Db, user: AuthUser, a: MeetingAccess): 'chair' |
   return null;
 }
 
-function latestVersion(db: Db, meetingId: number): VersionRow | undefined {
-  return db.select().from(minutesVersions).where(eq(minutesVersions.meetingId, meetingId)).orderBy(desc(minutesVersions.version)).get();
+async function latestVersion(q: Q, meetingId: number): Promise<VersionRow | undefined> {
+  const [v] = await q.select().from(minutesVersions).where(eq(minutesVersions.meetingId, meetingId)).orderBy(desc(minutesVersions.version)).limit(1);
+  return v;
 }
 
-function publishedVersion(db: Db, meetingId: number): VersionRow | undefined {
-  return db
-    .select()
-    .from(minutesVersions)
-    .where(and(eq(minutesVersions.meetingId, meetingId), eq(minutesVersions.status, 'signed')))
-    .orderBy(desc(minutesVersions.version))
-    .get();
+const publishedWhere = (meetingId: number) => and(eq(minutesVersions.meetingId, meetingId), eq(minutesVersions.status, 'signed'));
+
+async function publishedVersion(q: Q, meetingId: number): Promise<VersionRow | undefined> {
+  const [v] = await q.select().from(minutesVersions).where(publishedWhere(meetingId)).orderBy(desc(minutesVersions.version)).limit(1);
+  return v;
 }
 
 /**
  * Access to the minutes document `minutes:<meetingId>` on the Yjs hub: write for those who manage
  * the meeting (its secretaries, admins); read for the chair (who approves and signs) and, once a
  * signed version is published, for every participant; none otherwise (also for non-participants,
- * through meetingAccess's 404).
+ * through meetingAccess's 404). Synchronous on `db`: the Yjs hub decides access synchronously (its
+ * kinds' `access`, server/yjs/yjs.registry.ts) — issue #17: moves when the hub's access does.
  */
 export function minutesDocAccess(db: Db, user: AuthUser, meetingId: number): 'write' | 'read' | 'none' {
   const a = meetingAccess(db, user, meetingId);
   if (a.canManage) return 'write';
   if (a.role === 'chair') return 'read';
-  if (a.role && publishedVersion(db, meetingId)) return 'read';
+  if (a.role && db.select({ id: minutesVersions.id }).from(minutesVersions).where(publishedWhere(meetingId)).get()) return 'read';
   return 'none';
 }
 
@@ -89,8 +91,8 @@ export function minutesDocAccess(db: Db, user: AuthUser, meetingId: number): 'wr
  * minutes document's `generated` Y.Map — only when they changed, and never touching the
  * secretaries' free-text fragment.
  */
-export function refreshGenerated(ctx: AppContext, meetingId: number): GeneratedSection[] {
-  const sections = computeGenerated(ctx.db, meetingId);
+export async function refreshGenerated(ctx: AppContext, meetingId: number): Promise<GeneratedSection[]> {
+  const sections = await computeGenerated(ctx, meetingId);
   const hash = sha256(JSON.stringify(sections));
   ctx.yjs.withDoc(minutesDocName(meetingId), (doc) => {
     const map = doc.getMap(MINUTES_GENERATED);
@@ -105,35 +107,38 @@ export function refreshGenerated(ctx: AppContext, meetingId: number): GeneratedS
 }
 
 /** Heading data and body blocks of the minutes as they are now (generated + free text). */
-function assemble(ctx: AppContext, meetingId: number, number: string): MinutesDocument {
-  const { db } = ctx;
-  const sections = refreshGenerated(ctx, meetingId);
+async function assemble(ctx: AppContext, meetingId: number, number: string): Promise<MinutesDocument> {
+  const q = ctx.store.q;
+  const sections = await refreshGenerated(ctx, meetingId);
   const free = ctx.yjs.withDoc(minutesDocName(meetingId), (doc) => fragmentToBlocks(doc.getXmlFragment(MINUTES_FREE_TEXT)));
   const blocks: MinutesBlock[] = sections.filter((s) => s.id !== 'closing').flatMap((s) => s.blocks);
   // The free text is the part after the generated ones (II, or III when conclusions were recorded).
   const part = 1 + sections.filter((s) => s.blocks.some((b) => b.t === 'h' && b.level === 1)).length;
   if (free.length) blocks.push({ t: 'h', level: 1, text: `${['I', 'II', 'III', 'IV', 'V'][part - 1] ?? part}. Ý KIẾN THẢO LUẬN VÀ CÁC NỘI DUNG KHÁC` }, ...free);
   blocks.push(...(sections.find((s) => s.id === 'closing')?.blocks ?? []));
-  const m = db.select().from(meetings).where(eq(meetings.id, meetingId)).get()!;
-  const openedAt = db.select({ at: liveState.openedAt }).from(liveState).where(eq(liveState.meetingId, meetingId)).get()?.at;
-  const committee = db.select().from(committees).where(eq(committees.id, m.committeeId)).get()!;
-  const role = (r: 'chair' | 'secretary') =>
-    db
-      .select({ name: users.fullName, title: users.title })
-      .from(meetingParticipants)
-      .innerJoin(users, eq(users.id, meetingParticipants.userId))
-      .where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.role, r)))
-      .get() ?? { name: '', title: null };
+  const [m] = await q.select().from(meetings).where(eq(meetings.id, meetingId)).limit(1);
+  const [opened] = await q.select({ at: liveState.openedAt }).from(liveState).where(eq(liveState.meetingId, meetingId)).limit(1);
+  const openedAt = opened?.at;
+  const [committee] = await q.select().from(committees).where(eq(committees.id, m!.committeeId)).limit(1);
+  const role = async (r: 'chair' | 'secretary') =>
+    (
+      await q
+        .select({ name: users.fullName, title: users.title })
+        .from(meetingParticipants)
+        .innerJoin(users, eq(users.id, meetingParticipants.userId))
+        .where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.role, r)))
+        .limit(1)
+    )[0] ?? { name: '', title: null };
   return {
     parentBody: PARENT_BODY(),
-    issuingBody: committee.name,
+    issuingBody: committee!.name,
     number,
     place: PLACE(),
-    date: openedAt ?? m.startsAt,
-    subject: m.title,
+    date: openedAt ?? m!.startsAt,
+    subject: m!.title,
     blocks,
-    chair: role('chair'),
-    secretary: role('secretary'),
+    chair: await role('chair'),
+    secretary: await role('secretary'),
   };
 }
 
@@ -155,37 +160,38 @@ function abbreviation(name: string): string {
 export async function finalizeMinutes(ctx: AppContext, user: AuthUser, meetingId: number): Promise<VersionRow> {
   const a = requireManage(ctx.db, user, meetingId);
   if (a.meeting.status === 'draft') throw invalidState('A draft meeting has no minutes to finalize');
-  const prev = latestVersion(ctx.db, meetingId);
-  const committee = ctx.db.select().from(committees).where(eq(committees.id, a.meeting.committeeId)).get()!;
-  const number = prev?.number ?? `${String(meetingId).padStart(2, '0')}/BB-${abbreviation(committee.name)}`;
-  const docModel = assemble(ctx, meetingId, number);
+  const prev = await latestVersion(ctx.store.q, meetingId);
+  const [committee] = await ctx.store.q.select().from(committees).where(eq(committees.id, a.meeting.committeeId)).limit(1);
+  const number = prev?.number ?? `${String(meetingId).padStart(2, '0')}/BB-${abbreviation(committee!.name)}`;
+  const docModel = await assemble(ctx, meetingId, number);
   const contentHash = sha256(JSON.stringify(docModel));
   if (prev && prev.contentHash === contentHash && prev.status !== 'superseded') {
     throw conflict('already_finalized', `Version ${prev.version} already holds exactly this content`);
   }
   // Rendered in the PDF pool's workers: a long meeting's minutes take a while to lay out.
   const pdf = await pdfPool(ctx.config).render('minutes', { doc: docModel, creationDate: new Date() }, ctx.log);
-  const row = tx(ctx.db, (d) => {
+  // The search index, notifications and audit log are written through `ctx.db` (their domains are still
+  // synchronous, issue #17): on SQLite that is the same connection, inside this transaction.
+  const row = await ctx.store.tx(async (q) => {
     // Re-read inside the transaction: two concurrent finalizations cannot both create version n+1.
-    const latest = d.select().from(minutesVersions).where(eq(minutesVersions.meetingId, meetingId)).orderBy(desc(minutesVersions.version)).get();
+    const latest = await latestVersion(q, meetingId);
     if ((latest?.id ?? null) !== (prev?.id ?? null)) throw conflict('already_finalized', 'The minutes were finalized meanwhile');
-    const old = d.select({ id: minutesVersions.id }).from(minutesVersions).where(eq(minutesVersions.meetingId, meetingId)).all();
-    removeEntries(d, 'minutes', old.map((o) => o.id));
-    d.update(minutesVersions).set({ status: 'superseded' }).where(and(eq(minutesVersions.meetingId, meetingId), ne(minutesVersions.status, 'superseded'))).run();
-    const r = d
+    const old = await q.select({ id: minutesVersions.id }).from(minutesVersions).where(eq(minutesVersions.meetingId, meetingId));
+    removeEntries(ctx.db, 'minutes', old.map((o) => o.id));
+    await q.update(minutesVersions).set({ status: 'superseded' }).where(and(eq(minutesVersions.meetingId, meetingId), ne(minutesVersions.status, 'superseded')));
+    const [r] = await q
       .insert(minutesVersions)
       .values({ meetingId, version: (prev?.version ?? 0) + 1, number, content: docModel, contentHash, pdf, pdfHash: sha256(pdf), finalizedBy: user.id })
-      .returning()
-      .get();
-    const signers = d
-      .select({ id: meetingParticipants.userId })
-      .from(meetingParticipants)
-      .where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.role, 'chair')))
-      .all()
-      .map((x) => x.id);
-    ctx.notifier.add(d, signers, 'minutes_to_sign', meetingId, { version: r.version, title: a.meeting.title });
-    audit(d, { actorId: user.id, action: 'minutes.finalize', targetType: 'meeting', targetId: meetingId, details: { version: r.version, contentHash } });
-    return r;
+      .returning();
+    const signers = (
+      await q
+        .select({ id: meetingParticipants.userId })
+        .from(meetingParticipants)
+        .where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.role, 'chair')))
+    ).map((x) => x.id);
+    ctx.notifier.add(ctx.db, signers, 'minutes_to_sign', meetingId, { version: r!.version, title: a.meeting.title });
+    audit(ctx.db, { actorId: user.id, action: 'minutes.finalize', targetType: 'meeting', targetId: meetingId, details: { version: r!.version, contentHash } });
+    return r!;
   });
   ctx.notifier.flush();
   return row;
@@ -205,17 +211,17 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
   const role = signingRole(ctx.db, user, a);
   if (!role) throw forbidden('Only the chair and the secretary sign the minutes');
   const run = async () => {
-    const v = ctx.db
+    const [v] = await ctx.store.q
       .select()
       .from(minutesVersions)
       .where(and(eq(minutesVersions.meetingId, meetingId), eq(minutesVersions.version, version)))
-      .get();
+      .limit(1);
     if (!v) throw notFound('Minutes version');
     if (v.status === 'superseded') throw conflict('version_changed', 'This version was replaced by a newer one; review and sign the latest version');
     if (v.contentHash !== contentHash) throw conflict('version_changed', 'The minutes changed since you reviewed them; review them again');
-    const already = ctx.db.select().from(minutesSignatures).where(and(eq(minutesSignatures.versionId, v.id), eq(minutesSignatures.role, role))).get();
+    const [already] = await ctx.store.q.select().from(minutesSignatures).where(and(eq(minutesSignatures.versionId, v.id), eq(minutesSignatures.role, role))).limit(1);
     if (already) throw conflict('already_signed', `The ${role} has already signed this version`);
-    const signer = await unlockSigner(ctx.db, ctx.config, user.id, pin);
+    const signer = await unlockSigner(ctx, user.id, pin);
     const signingTime = new Date();
     // The visible signature (name, role, time, certificate serial and fingerprint) goes into the box
     // the layout left for this role, as an incremental update that the signature then covers.
@@ -233,34 +239,33 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
       signingTime,
     });
     const subject = signer.commonName;
-    const out = tx(ctx.db, (d) => {
-      const cur = d.select().from(minutesVersions).where(eq(minutesVersions.id, v.id)).get()!;
-      if (cur.pdfHash !== v.pdfHash || cur.status === 'superseded') throw conflict('version_changed', 'The minutes changed while signing; try again');
-      d.insert(minutesSignatures).values({ versionId: v.id, role, userId: user.id, certSubject: subject }).run();
-      const count = d.select().from(minutesSignatures).where(eq(minutesSignatures.versionId, v.id)).all().length;
+    const out = await ctx.store.tx(async (q) => {
+      const [cur] = await q.select().from(minutesVersions).where(eq(minutesVersions.id, v.id)).limit(1);
+      if (cur!.pdfHash !== v.pdfHash || cur!.status === 'superseded') throw conflict('version_changed', 'The minutes changed while signing; try again');
+      await q.insert(minutesSignatures).values({ versionId: v.id, role, userId: user.id, certSubject: subject });
+      const count = (await q.select({ role: minutesSignatures.role }).from(minutesSignatures).where(eq(minutesSignatures.versionId, v.id))).length;
       const complete = count >= 2;
       const now = new Date().toISOString();
-      const r = d
+      const [r] = await q
         .update(minutesVersions)
         .set({ pdf: signed, pdfHash: sha256(signed), ...(complete ? { status: 'signed' as const, publishedAt: now } : {}) })
         .where(eq(minutesVersions.id, v.id))
-        .returning()
-        .get()!;
+        .returning();
       if (complete) {
-        ctx.notifier.add(d, participantIds(d, meetingId).filter((id) => id !== user.id), 'minutes_published', meetingId, { version: v.version, title: a.meeting.title });
+        ctx.notifier.add(ctx.db, participantIds(ctx.db, meetingId).filter((id) => id !== user.id), 'minutes_published', meetingId, { version: v.version, title: a.meeting.title });
         const doc = v.content as MinutesDocument;
-        replaceEntries(d, 'minutes', v.id, [{ meetingId, page: null, title: `Biên bản ${v.number}: ${doc.subject}`, body: blocksText(doc.blocks) }]);
+        replaceEntries(ctx.db, 'minutes', v.id, [{ meetingId, page: null, title: `Biên bản ${v.number}: ${doc.subject}`, body: blocksText(doc.blocks) }]);
       } else {
-        const others = d
-          .select({ id: meetingParticipants.userId })
-          .from(meetingParticipants)
-          .where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.role, role === 'chair' ? 'secretary' : 'chair')))
-          .all()
-          .map((x) => x.id);
-        ctx.notifier.add(d, others, 'minutes_to_sign', meetingId, { version: v.version, title: a.meeting.title });
+        const others = (
+          await q
+            .select({ id: meetingParticipants.userId })
+            .from(meetingParticipants)
+            .where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.role, role === 'chair' ? 'secretary' : 'chair')))
+        ).map((x) => x.id);
+        ctx.notifier.add(ctx.db, others, 'minutes_to_sign', meetingId, { version: v.version, title: a.meeting.title });
       }
-      audit(d, { actorId: user.id, action: 'minutes.sign', targetType: 'meeting', targetId: meetingId, details: { version: v.version, role, certSubject: subject, certSerial: new crypto.X509Certificate(signer.certificatePem).serialNumber.toLowerCase(), certFingerprint: certificateFingerprint(signer.certificatePem) } });
-      return { r, complete };
+      audit(ctx.db, { actorId: user.id, action: 'minutes.sign', targetType: 'meeting', targetId: meetingId, details: { version: v.version, role, certSubject: subject, certSerial: new crypto.X509Certificate(signer.certificatePem).serialNumber.toLowerCase(), certFingerprint: certificateFingerprint(signer.certificatePem) } });
+      return { r: r!, complete };
     });
     ctx.notifier.flush();
     // Participants may now read the minutes document.
@@ -281,30 +286,28 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
  * A participant acknowledges the published minutes (idempotent).
  * @throws invalid_state when nothing is published, forbidden for non-participants
  */
-export function acknowledgeMinutes(ctx: AppContext, user: AuthUser, meetingId: number, version: number): void {
+export async function acknowledgeMinutes(ctx: AppContext, user: AuthUser, meetingId: number, version: number): Promise<void> {
   const a = meetingAccess(ctx.db, user, meetingId);
   if (!a.role) throw forbidden('Only participants acknowledge the minutes');
-  const v = publishedVersion(ctx.db, meetingId);
+  const v = await publishedVersion(ctx.store.q, meetingId);
   if (!v || v.version !== version) throw invalidState('This version of the minutes is not the published one');
-  tx(ctx.db, (d) => {
-    const r = d.insert(minutesAcks).values({ versionId: v.id, userId: user.id }).onConflictDoNothing().run();
-    if (r.changes) audit(d, { actorId: user.id, action: 'minutes.acknowledge', targetType: 'meeting', targetId: meetingId, details: { version } });
+  await ctx.store.tx(async (q) => {
+    const added = await q.insert(minutesAcks).values({ versionId: v.id, userId: user.id }).onConflictDoNothing().returning({ userId: minutesAcks.userId });
+    if (added.length) audit(ctx.db, { actorId: user.id, action: 'minutes.acknowledge', targetType: 'meeting', targetId: meetingId, details: { version } });
   });
 }
 
-function versionView(db: Db, user: AuthUser, v: VersionRow) {
-  const signatures = db
+async function versionView(q: Q, user: AuthUser, v: VersionRow) {
+  const signatures = await q
     .select({ role: minutesSignatures.role, userId: minutesSignatures.userId, fullName: users.fullName, certSubject: minutesSignatures.certSubject, signedAt: minutesSignatures.signedAt })
     .from(minutesSignatures)
     .innerJoin(users, eq(users.id, minutesSignatures.userId))
-    .where(eq(minutesSignatures.versionId, v.id))
-    .all();
-  const acknowledgements = db
+    .where(eq(minutesSignatures.versionId, v.id));
+  const acknowledgements = await q
     .select({ userId: minutesAcks.userId, fullName: users.fullName, at: minutesAcks.at })
     .from(minutesAcks)
     .innerJoin(users, eq(users.id, minutesAcks.userId))
-    .where(eq(minutesAcks.versionId, v.id))
-    .all();
+    .where(eq(minutesAcks.versionId, v.id));
   return {
     id: v.id,
     meetingId: v.meetingId,
@@ -322,38 +325,35 @@ function versionView(db: Db, user: AuthUser, v: VersionRow) {
 }
 
 /** Versions the caller may see: all for managers and the chair; only published ones for others. */
-function visibleVersions(db: Db, user: AuthUser, a: MeetingAccess): VersionRow[] {
-  const all = db.select().from(minutesVersions).where(eq(minutesVersions.meetingId, a.meeting.id)).orderBy(desc(minutesVersions.version)).all();
+async function visibleVersions(q: Q, a: MeetingAccess): Promise<VersionRow[]> {
+  const all = await q.select().from(minutesVersions).where(eq(minutesVersions.meetingId, a.meeting.id)).orderBy(desc(minutesVersions.version));
   if (a.canManage || a.role === 'chair') return all;
   if (!a.role) return [];
   return all.filter((v) => v.publishedAt != null);
 }
 
 /** The minutes of a meeting as the caller sees them (refreshing the generated sections for editors). */
-export function minutesState(ctx: AppContext, user: AuthUser, meetingId: number): MinutesState {
+export async function minutesState(ctx: AppContext, user: AuthUser, meetingId: number): Promise<MinutesState> {
   const a = meetingAccess(ctx.db, user, meetingId);
-  if (a.canManage && a.meeting.status !== 'draft') refreshGenerated(ctx, meetingId);
-  return {
-    meetingId,
-    canEdit: a.canManage,
-    signAs: signingRole(ctx.db, user, a),
-    docName: minutesDocName(meetingId),
-    versions: visibleVersions(ctx.db, user, a).map((v) => versionView(ctx.db, user, v)),
-  };
+  if (a.canManage && a.meeting.status !== 'draft') await refreshGenerated(ctx, meetingId);
+  const signAs = signingRole(ctx.db, user, a);
+  const versions = [];
+  for (const v of await visibleVersions(ctx.store.q, a)) versions.push(await versionView(ctx.store.q, user, v));
+  return { meetingId, canEdit: a.canManage, signAs, docName: minutesDocName(meetingId), versions };
 }
 
 /** One version with its frozen content (what the signer reviews). */
-export function minutesVersion(ctx: AppContext, user: AuthUser, meetingId: number, version: number) {
+export async function minutesVersion(ctx: AppContext, user: AuthUser, meetingId: number, version: number) {
   const a = meetingAccess(ctx.db, user, meetingId);
-  const v = visibleVersions(ctx.db, user, a).find((x) => x.version === version);
+  const v = (await visibleVersions(ctx.store.q, a)).find((x) => x.version === version);
   if (!v) throw notFound('Minutes version');
-  return { ...versionView(ctx.db, user, v), content: (v.content as MinutesDocument).blocks };
+  return { ...(await versionView(ctx.store.q, user, v)), content: (v.content as MinutesDocument).blocks };
 }
 
 /** The PDF of a version as signed so far. */
-export function minutesPdf(ctx: AppContext, user: AuthUser, meetingId: number, version: number): VersionRow {
+export async function minutesPdf(ctx: AppContext, user: AuthUser, meetingId: number, version: number): Promise<VersionRow> {
   const a = meetingAccess(ctx.db, user, meetingId);
-  const v = visibleVersions(ctx.db, user, a).find((x) => x.version === version);
+  const v = (await visibleVersions(ctx.store.q, a)).find((x) => x.version === version);
   if (!v) throw notFound('Minutes version');
   return v;
 }

@@ -59,7 +59,7 @@ describe('votes: the chair’s side', () => {
   const code = (ack: any) => (ack.ok ? 'ok' : ack.error.code);
   const auditOf = (action: string, voteId: number) =>
     (s.db.$client.prepare('SELECT details FROM audit_log WHERE action = ? AND target_id = ? ORDER BY id').pluck().all(action, String(voteId)) as string[]).map((d) => JSON.parse(d));
-  const minutesText = (meetingId: number) => JSON.stringify(computeGenerated(s.db, meetingId));
+  const minutesText = async (meetingId: number) => JSON.stringify(await computeGenerated(s.app.ctx, meetingId));
 
   it('a vote does not open without quorum (no_quorum, nothing changes) unless the chair gives a reason, which is recorded, audited and printed in the result, minutes and CSV', async () => {
     // 5 voting members (chair + 4), only the chair and one member present: the quorum (3) is not met.
@@ -79,7 +79,7 @@ describe('votes: the chair’s side', () => {
     expect(code(await cmd(members[0], 'vote:cast', { voteId, choices: [0] }))).toBe('ok');
     const closed = await cmd(chair, 'vote:close', { voteId });
     expect(closed).toMatchObject({ ok: true, data: { vote: { state: 'closed', quorumOverrideReason: reason } } });
-    expect(minutesText(m.meetingId)).toContain(`Chủ tọa mở biểu quyết khi chưa đủ số lượng tối thiểu, lý do: ${reason}.`);
+    expect(await minutesText(m.meetingId)).toContain(`Chủ tọa mở biểu quyết khi chưa đủ số lượng tối thiểu, lý do: ${reason}.`);
     const csv = await (await m.as('secretary')).get(`/api/votes/${voteId}/export.csv`);
     expect(String(csv.body)).toContain(`quorum_override_reason,${reason}`);
 
@@ -122,7 +122,7 @@ describe('votes: the chair’s side', () => {
     const label = (c: number[]) => (c.length ? (c[0] === 0 ? 'Tán thành' : 'Không tán thành') : 'Không biểu quyết');
     const nameOf = (id: number) => [m.chair, ...m.members].find((u) => u.id === id)!.fullName;
     // The minutes: one table row per member, in the roll's order.
-    const table = computeGenerated(s.db, m.meetingId)
+    const table = (await computeGenerated(s.app.ctx, m.meetingId))
       .flatMap((x) => x.blocks)
       .find((b) => b.t === 'table' && b.rows[0].join('|') === 'STT|Họ và tên|Lựa chọn') as { rows: string[][] } | undefined;
     expect(table?.rows.slice(1)).toEqual(
@@ -180,7 +180,7 @@ describe('votes: the chair’s side', () => {
     for (const t of members) expect(code(await cmd(t, 'vote:cast', { voteId: rerunId, choices: [0], receipt: receipt() }))).toBe('ok');
     expect(await cmd(chair, 'vote:close', { voteId: rerunId })).toMatchObject({ ok: true, data: { vote: { result: { outcome: 'adopted', counts: [4, 0] } } } });
     // A closed vote can be annulled too; its published result stays on record, marked annulled.
-    const minutes = minutesText(m.meetingId);
+    const minutes = await minutesText(m.meetingId);
     expect(minutes).toContain(`Chủ tọa hủy kết quả biểu quyết, lý do: ${reason}.`);
     expect(minutes).toContain(`Biểu quyết lại, thay cho lần biểu quyết đã hủy (lý do hủy: ${reason}).`);
     const csv = String((await (await m.as('secretary')).get(`/api/votes/${voteId}/export.csv`)).body);
@@ -219,10 +219,10 @@ describe('votes: the chair’s side', () => {
     expect(code(await cmd(members[2], 'vote:bloc_pull', { voteId, agendaItemId: c }))).toBe('invalid_state');
     for (const t of [chair, ...members]) expect(code(await cmd(t, 'vote:cast', { voteId, choices: [0] }))).toBe('ok');
     expect(await cmd(chair, 'vote:close', { voteId })).toMatchObject({ ok: true, data: { vote: { result: { outcome: 'adopted' }, bloc: [{ pulledBy: null }, { pulledBy: m.members[1].id }, { pulledBy: null }] } } });
-    const minutes = minutesText(m.meetingId);
+    const minutes = await minutesText(m.meetingId);
     expect(minutes).toContain('Các nội dung biểu quyết gộp: ');
     expect(minutes).toContain(`Tách ra thảo luận riêng theo đề nghị của thành viên: Nội dung 2 (${m.members[1].fullName}).`);
-    const blocLine = computeGenerated(s.db, m.meetingId)
+    const blocLine = (await computeGenerated(s.app.ctx, m.meetingId))
       .flatMap((x) => x.blocks)
       .find((x) => x.t === 'p' && x.runs[0]?.text === 'Các nội dung biểu quyết gộp: ') as { runs: { text: string }[] } | undefined;
     expect(blocLine?.runs[1].text).toBe('Nội dung 1; Nội dung 3.');

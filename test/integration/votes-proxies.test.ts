@@ -214,7 +214,7 @@ describe('one count everywhere (shared/rules/roll.ts)', () => {
       const file = path.join(s.dataDir, 'roll.pdf');
       fs.writeFileSync(file, Buffer.from(await pdf.arrayBuffer()));
       expect(execFileSync('pdftotext', ['-raw', file, '-']).toString().replace(/\s+/g, ' ')).toContain(expected);
-      expect(JSON.stringify(computeGenerated(s.db, m.body.id))).toContain(expected);
+      expect(JSON.stringify(await computeGenerated(s.app.ctx, m.body.id))).toContain(expected);
       for (const x of [...Object.values(t), m3]) x.close();
     } finally {
       await s.close();
