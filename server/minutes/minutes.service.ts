@@ -9,8 +9,8 @@ import type { Q } from '../db/store.js';
 import { pdfPool } from '../documents/pdf.pool.js';
 import { committees, liveState, meetingParticipants, meetings, minutesAcks, minutesSignatures, minutesVersions, users } from '../db/tables.js';
 import { conflict, forbidden, invalidState, notFound } from '../http/errors.js';
-import { type MeetingAccess, isCommitteeSecretary, meetingAccess, requireManage } from '../meetings/meetings.access.js';
-import { participantIds } from '../meetings/meetings.service.js';
+import { type MeetingAccess, isSecretaryOf, loadManage, loadMeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
+import { loadParticipantIds } from '../meetings/meetings.service.js';
 import { registerSearchKind, removeEntries, replaceEntries } from '../search/search.service.js';
 import { certificateFingerprint, unlockSigner } from '../signing/keystore.js';
 import { signPdf } from '../signing/pdf-sign.js';
@@ -53,9 +53,9 @@ registerSearchKind('minutes', (db, user, refIds) => {
 });
 
 /** Who signs as what: the meeting's chair; a meeting or committee secretary. */
-export function signingRole(db: Db, user: AuthUser, a: MeetingAccess): 'chair' | 'secretary' | null {
+export async function signingRole(ctx: AppContext, user: AuthUser, a: MeetingAccess): Promise<'chair' | 'secretary' | null> {
   if (a.role === 'chair') return 'chair';
-  if (a.role === 'secretary' || isCommitteeSecretary(db, user.id, a.meeting.committeeId)) return 'secretary';
+  if (a.role === 'secretary' || (await isSecretaryOf(ctx.store, user.id, a.meeting.committeeId))) return 'secretary';
   return null;
 }
 
@@ -158,7 +158,7 @@ function abbreviation(name: string): string {
  * @throws invalid_state (draft meeting), already_finalized (nothing changed since the latest version)
  */
 export async function finalizeMinutes(ctx: AppContext, user: AuthUser, meetingId: number): Promise<VersionRow> {
-  const a = requireManage(ctx.db, user, meetingId);
+  const a = await loadManage(ctx.store, user, meetingId);
   if (a.meeting.status === 'draft') throw invalidState('A draft meeting has no minutes to finalize');
   const prev = await latestVersion(ctx.store.q, meetingId);
   const [committee] = await ctx.store.q.select().from(committees).where(eq(committees.id, a.meeting.committeeId)).limit(1);
@@ -207,8 +207,8 @@ const signing = new Map<number, Promise<unknown>>();
  * @throws forbidden (not a signer), version_changed, already_signed, wrong_pin, pin_locked
  */
 export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: number, version: number, pin: string, contentHash: string): Promise<VersionRow> {
-  const a = meetingAccess(ctx.db, user, meetingId);
-  const role = signingRole(ctx.db, user, a);
+  const a = await loadMeetingAccess(ctx.store, user, meetingId);
+  const role = await signingRole(ctx, user, a);
   if (!role) throw forbidden('Only the chair and the secretary sign the minutes');
   const run = async () => {
     const [v] = await ctx.store.q
@@ -252,7 +252,7 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
         .where(eq(minutesVersions.id, v.id))
         .returning();
       if (complete) {
-        ctx.notifier.add(ctx.db, participantIds(ctx.db, meetingId).filter((id) => id !== user.id), 'minutes_published', meetingId, { version: v.version, title: a.meeting.title });
+        ctx.notifier.add(ctx.db, (await loadParticipantIds(ctx.store, meetingId)).filter((id) => id !== user.id), 'minutes_published', meetingId, { version: v.version, title: a.meeting.title });
         const doc = v.content as MinutesDocument;
         replaceEntries(ctx.db, 'minutes', v.id, [{ meetingId, page: null, title: `Biên bản ${v.number}: ${doc.subject}`, body: blocksText(doc.blocks) }]);
       } else {
@@ -287,7 +287,7 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
  * @throws invalid_state when nothing is published, forbidden for non-participants
  */
 export async function acknowledgeMinutes(ctx: AppContext, user: AuthUser, meetingId: number, version: number): Promise<void> {
-  const a = meetingAccess(ctx.db, user, meetingId);
+  const a = await loadMeetingAccess(ctx.store, user, meetingId);
   if (!a.role) throw forbidden('Only participants acknowledge the minutes');
   const v = await publishedVersion(ctx.store.q, meetingId);
   if (!v || v.version !== version) throw invalidState('This version of the minutes is not the published one');
@@ -334,9 +334,9 @@ async function visibleVersions(q: Q, a: MeetingAccess): Promise<VersionRow[]> {
 
 /** The minutes of a meeting as the caller sees them (refreshing the generated sections for editors). */
 export async function minutesState(ctx: AppContext, user: AuthUser, meetingId: number): Promise<MinutesState> {
-  const a = meetingAccess(ctx.db, user, meetingId);
+  const a = await loadMeetingAccess(ctx.store, user, meetingId);
   if (a.canManage && a.meeting.status !== 'draft') await refreshGenerated(ctx, meetingId);
-  const signAs = signingRole(ctx.db, user, a);
+  const signAs = await signingRole(ctx, user, a);
   const versions = [];
   for (const v of await visibleVersions(ctx.store.q, a)) versions.push(await versionView(ctx.store.q, user, v));
   return { meetingId, canEdit: a.canManage, signAs, docName: minutesDocName(meetingId), versions };
@@ -344,7 +344,7 @@ export async function minutesState(ctx: AppContext, user: AuthUser, meetingId: n
 
 /** One version with its frozen content (what the signer reviews). */
 export async function minutesVersion(ctx: AppContext, user: AuthUser, meetingId: number, version: number) {
-  const a = meetingAccess(ctx.db, user, meetingId);
+  const a = await loadMeetingAccess(ctx.store, user, meetingId);
   const v = (await visibleVersions(ctx.store.q, a)).find((x) => x.version === version);
   if (!v) throw notFound('Minutes version');
   return { ...(await versionView(ctx.store.q, user, v)), content: (v.content as MinutesDocument).blocks };
@@ -352,7 +352,7 @@ export async function minutesVersion(ctx: AppContext, user: AuthUser, meetingId:
 
 /** The PDF of a version as signed so far. */
 export async function minutesPdf(ctx: AppContext, user: AuthUser, meetingId: number, version: number): Promise<VersionRow> {
-  const a = meetingAccess(ctx.db, user, meetingId);
+  const a = await loadMeetingAccess(ctx.store, user, meetingId);
   const v = (await visibleVersions(ctx.store.q, a)).find((x) => x.version === version);
   if (!v) throw notFound('Minutes version');
   return v;
