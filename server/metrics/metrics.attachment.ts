@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import { Counter, Gauge } from 'prom-client';
 import { isErrorCode } from '../../shared/protocol/errors.js';
 import { COMMANDS, PUSHES } from '../../shared/protocol/socket-events.js';
-import { observeDb } from '../db/observe.js';
 import { pdfPool } from '../documents/pdf.pool.js';
 import type { AppContext, Running } from '../context.js';
 import { meetingClientsTopN } from './metrics.js';
+import { databaseFile, dueJobCount, jobCounts, observeDatabase, openVoteCount } from './metrics.repo.js';
 import { readiness } from './readiness.js';
 
 const COMMAND_NAMES = new Set(Object.keys(COMMANDS));
@@ -19,12 +19,12 @@ const PUSH_NAMES = new Set(Object.keys(PUSHES));
  * transaction and WAL fsync timings, database size, free disk space and readiness. Comes after the SFU
  * in server/modules.ts (it reads what the others set up).
  */
-export function wireMetrics(ctx: AppContext): Running {
-  const { db } = ctx;
+export async function wireMetrics(ctx: AppContext): Promise<Running> {
+  const { store } = ctx;
   const m = ctx.metrics;
   m.sfuExpected = ctx.health.sfu.status === 'ok';
 
-  observeDb(db.$client, {
+  await observeDatabase(store, {
     transaction: (s) => m.dbTransactions.observe(s),
     walSync: (s) => m.walSyncs.observe(s),
   });
@@ -66,15 +66,12 @@ export function wireMetrics(ctx: AppContext): Running {
     return [...rows, { labels: { meeting: 'other' }, value: rest }];
   });
   m.gauge('ecabinet_yjs_connections', 'Collaborative-document (y-websocket) connections open now.', [], () => [{ value: ctx.yjs.stats().connections }]);
-  const openVotes = db.$client.prepare("select count(*) as n from votes where state = 'open'");
-  m.gauge('ecabinet_votes_open', 'Votes open now.', [], () => [{ value: (openVotes.get() as { n: number }).n }]);
-  const jobCounts = db.$client.prepare("select status, count(*) as n from jobs where status in ('pending', 'claimed', 'failed') group by status");
-  const jobsDue = db.$client.prepare("select count(*) as n from jobs where status = 'pending' and run_at <= ?");
-  m.gauge('ecabinet_jobs', 'Durable jobs by status (pending = scheduled, claimed = running, failed = gave up).', ['status'], () => {
-    const n = new Map((jobCounts.all() as { status: string; n: number }[]).map((r) => [r.status, r.n]));
+  m.gauge('ecabinet_votes_open', 'Votes open now.', [], async () => [{ value: await openVoteCount(store) }]);
+  m.gauge('ecabinet_jobs', 'Durable jobs by status (pending = scheduled, claimed = running, failed = gave up).', ['status'], async () => {
+    const n = await jobCounts(store);
     return ['pending', 'claimed', 'failed'].map((status) => ({ labels: { status }, value: n.get(status) ?? 0 }));
   });
-  m.gauge('ecabinet_jobs_due', 'Durable jobs due now and not yet claimed (the queue depth).', [], () => [{ value: (jobsDue.get(new Date().toISOString()) as { n: number }).n }]);
+  m.gauge('ecabinet_jobs_due', 'Durable jobs due now and not yet claimed (the queue depth).', [], async () => [{ value: await dueJobCount(store, new Date().toISOString()) }]);
   m.gauge('ecabinet_heavy_queue', 'Heavy requests (PDF renders, exports) running and waiting for a slot.', ['state'], () => {
     const h = ctx.api.heavyStats();
     return [
@@ -114,8 +111,9 @@ export function wireMetrics(ctx: AppContext): Running {
     },
   });
 
-  const dbFile = db.$client.name;
-  m.gauge('ecabinet_db_size_bytes', 'Size of the SQLite database file and of its WAL.', ['file'], () => {
+  const dbFile = await databaseFile(store);
+  m.gauge('ecabinet_db_size_bytes', 'Size of the SQLite database file and of its WAL (none on PostgreSQL).', ['file'], () => {
+    if (!dbFile) return [];
     const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
     return [
       { labels: { file: 'db' }, value: size(dbFile) },
@@ -127,16 +125,16 @@ export function wireMetrics(ctx: AppContext): Running {
     name: 'ecabinet_ready',
     help: '1 when /readyz would answer ready (database writable, disk space, SFU as at start), else 0.',
     registers: [m.registry],
-    collect() {
-      this.set(readiness(ctx, m.sfuExpected, m.figures).ready ? 1 : 0);
+    async collect() {
+      this.set((await readiness(ctx, m.sfuExpected, m.figures)).ready ? 1 : 0);
     },
   });
   m.gauge('ecabinet_db_probe_seconds', 'Time to take and release the database write lock at the last readiness check.', [], () => (m.figures.dbProbeSeconds === null ? [] : [{ value: m.figures.dbProbeSeconds }]));
   m.gauge('ecabinet_data_disk_free_bytes', 'Free space on the data folder’s disk at the last readiness check.', [], () => (m.figures.freeBytes === null ? [] : [{ value: m.figures.freeBytes }]));
 
   return {
-    stop() {
-      observeDb(db.$client, {});
+    async stop() {
+      await observeDatabase(store, {});
       runner.setOptions({ onOutcome: undefined });
     },
   };

@@ -87,9 +87,10 @@ export function metricsHandler(ctx: AppContext): RequestHandler {
  */
 export function readyzHandler(ctx: AppContext): RequestHandler {
   const m = ctx.metrics;
-  return (_req, res) => {
-    const r = readiness(ctx, m.sfuExpected, m.figures);
-    res.setHeader('cache-control', 'no-store');
-    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not_ready', checks: r.checks });
+  return (_req, res, next) => {
+    readiness(ctx, m.sfuExpected, m.figures).then((r) => {
+      res.setHeader('cache-control', 'no-store');
+      res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not_ready', checks: r.checks });
+    }, next);
   };
 }

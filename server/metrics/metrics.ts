@@ -89,20 +89,21 @@ export class AppMetrics {
   });
 
   /**
-   * A gauge whose value is read when Prometheus scrapes (`read` returns label sets and values).
-   * A throwing `read` leaves the gauge empty for that scrape instead of failing the whole page.
+   * A gauge whose value is read when Prometheus scrapes (`read` returns label sets and values, or a
+   * promise of them: a database count). A throwing `read` leaves the gauge empty for that scrape instead
+   * of failing the whole page.
    */
-  gauge<L extends string>(name: string, help: string, labelNames: readonly L[], read: () => { labels?: Partial<Record<L, string | number>>; value: number }[]): Gauge<L> {
+  gauge<L extends string>(name: string, help: string, labelNames: readonly L[], read: () => GaugeRows<L> | Promise<GaugeRows<L>>): Gauge<L> {
     return new Gauge<L>({
       name,
       help,
       labelNames,
       registers: [this.registry],
-      collect() {
+      async collect() {
         this.reset();
-        let rows: ReturnType<typeof read> = [];
+        let rows: GaugeRows<L> = [];
         try {
-          rows = read();
+          rows = await read();
         } catch {
           rows = [];
         }
@@ -119,6 +120,9 @@ export class AppMetrics {
     return (await processRegistry().metrics()) + (await this.registry.metrics());
   }
 }
+
+/** What a gauge's `read` returns: one value per label set. */
+type GaugeRows<L extends string> = { labels?: Partial<Record<L, string | number>>; value: number }[];
 
 /** How many meetings get their own `meeting` label in `ecabinet_meeting_clients`; the rest are summed as `other`. */
 export const meetingClientsTopN = 20;

@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AppContext } from '../context.js';
+import { probeDatabase } from './metrics.repo.js';
+
+/** How long readiness waits for its database probe (behind other transactions) before calling the database not writable. */
+const PROBE_LIMIT_MS = 5_000;
 
 /** One check of `/readyz`: ok or not, and why not in a short sentence (no figures, no paths). */
 export interface ReadyCheck {
@@ -24,25 +28,28 @@ export interface ReadyFigures {
  * connection, no writer stuck holding it) and its folder and files are writable; the data folder's
  * disk has at least `config.ready.minFreeBytes` free; and the SFU, when it was running at start, still
  * is (A/V that was never configured does not make the server unready: everything else runs without it).
- * Synchronous and cheap: a BEGIN IMMEDIATE/ROLLBACK, a few stat calls.
+ * Cheap: the database probe (a write lock taken and released, server/metrics/metrics.repo.ts), a few
+ * stat calls. The probe waits its turn behind a transaction open on the store; one waiting longer than
+ * `PROBE_LIMIT_MS` counts as not writable (/readyz never hangs on a stuck writer).
  */
-export function readiness(ctx: AppContext, sfuExpected: boolean, figures: ReadyFigures = { freeBytes: null, dbProbeSeconds: null }): Readiness {
-  const { db, config } = ctx;
+export async function readiness(ctx: AppContext, sfuExpected: boolean, figures: ReadyFigures = { freeBytes: null, dbProbeSeconds: null }): Promise<Readiness> {
+  const { store, config } = ctx;
   const dbCheck: ReadyCheck = { ok: true };
   const start = performance.now();
+  let timer: NodeJS.Timeout | undefined;
   try {
     fs.accessSync(config.dataDir, fs.constants.W_OK);
-    const file = db.$client.name;
-    if (file && file !== ':memory:') {
-      fs.accessSync(file, fs.constants.W_OK);
-      if (fs.existsSync(`${file}-wal`)) fs.accessSync(`${file}-wal`, fs.constants.W_OK);
-    }
-    // Every transaction of this process is synchronous, so none is open while this handler runs.
-    db.$client.prepare('BEGIN IMMEDIATE').run();
-    db.$client.prepare('ROLLBACK').run();
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error('database probe timed out'), { code: 'timeout' })), PROBE_LIMIT_MS);
+    });
+    const probe = probeDatabase(store);
+    probe.catch(() => undefined); // a probe that fails after the limit has nothing left to report
+    await Promise.race([probe, late]);
   } catch (err) {
     dbCheck.ok = false;
     dbCheck.reason = `database not writable (${(err as { code?: string }).code ?? 'error'})`;
+  } finally {
+    clearTimeout(timer);
   }
   figures.dbProbeSeconds = (performance.now() - start) / 1000;
 

@@ -199,4 +199,21 @@ describe('/metrics and /readyz', () => {
       await t.close();
     }
   });
+
+  it('/readyz waits its turn behind a transaction open on the store and answers ready, instead of failing inside it', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // Another call chain's transaction, open (BEGIN IMMEDIATE ran) until released.
+    const open = s.app.ctx.store.tx(async () => {
+      await held;
+    });
+    const answer = fetch(`${s.url}/readyz`);
+    const first = await Promise.race([answer.then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 300))]);
+    release();
+    await open;
+    const r = await answer;
+    expect(first).toBe('waiting');
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ status: 'ready', checks: { db: { ok: true } } });
+  });
 });

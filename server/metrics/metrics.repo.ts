@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import { and, count, eq, inArray, lte } from 'drizzle-orm';
+import { type DbObserver, observeDb } from '../db/observe.js';
+import type { Store } from '../db/store.js';
+import { jobs, users, votes } from '../db/tables.js';
+
+/** Votes open now. */
+export async function openVoteCount(store: Store): Promise<number> {
+  const [r] = await store.q.select({ n: count() }).from(votes).where(eq(votes.state, 'open'));
+  return r?.n ?? 0;
+}
+
+/** Durable jobs pending, claimed or failed, by status. */
+export async function jobCounts(store: Store): Promise<Map<string, number>> {
+  const rows = await store.q
+    .select({ status: jobs.status, n: count() })
+    .from(jobs)
+    .where(inArray(jobs.status, ['pending', 'claimed', 'failed']))
+    .groupBy(jobs.status);
+  return new Map(rows.map((r) => [r.status, r.n]));
+}
+
+/** Durable jobs due by `now` and not yet claimed. */
+export async function dueJobCount(store: Store, now: string): Promise<number> {
+  const [r] = await store.q.select({ n: count() }).from(jobs).where(and(eq(jobs.status, 'pending'), lte(jobs.runAt, now)));
+  return r?.n ?? 0;
+}
+
+/**
+ * The database's files, for the size gauge and the readiness check: SQLite's file (its WAL beside it);
+ * none on PostgreSQL (the database server keeps its own).
+ */
+export async function databaseFile(store: Store): Promise<string | null> {
+  if (store.dialect !== 'sqlite') return null;
+  return store.sqlite((c) => (c.name && c.name !== ':memory:' ? c.name : null));
+}
+
+/**
+ * Readiness' database probe; throws when the database cannot take a write now. On SQLite: the file and
+ * its WAL are writable and the write lock is taken and released (BEGIN IMMEDIATE/ROLLBACK), in this call
+ * chain's turn, so never inside another chain's open transaction. On PostgreSQL: a transaction runs a
+ * read on the pool (the server answers and a connection is free).
+ */
+export async function probeDatabase(store: Store): Promise<void> {
+  if (store.dialect === 'sqlite') {
+    await store.sqlite((c) => {
+      if (c.name && c.name !== ':memory:') {
+        fs.accessSync(c.name, fs.constants.W_OK);
+        if (fs.existsSync(`${c.name}-wal`)) fs.accessSync(`${c.name}-wal`, fs.constants.W_OK);
+      }
+      c.prepare('BEGIN IMMEDIATE').run();
+      c.prepare('ROLLBACK').run();
+    });
+    return;
+  }
+  await store.tx(async (q) => {
+    await q.select({ id: users.id }).from(users).limit(1);
+  });
+}
+
+/** Reports the SQLite connection's transaction and WAL fsync timings to `o` (nothing to watch on PostgreSQL). */
+export async function observeDatabase(store: Store, o: DbObserver): Promise<void> {
+  if (store.dialect === 'sqlite') await store.sqlite((c) => observeDb(c, o));
+}
