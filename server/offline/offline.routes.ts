@@ -9,7 +9,7 @@ import { documentText, hashDeviceToken, listDevices, offlineManifest, revokeDevi
 
 /** Offline meeting packs and devices (remote wipe). See docs/OFFLINE.md. */
 export function offlineRoutes(ctx: AppContext): void {
-  const { api, db } = ctx;
+  const { api } = ctx;
   const tags = ['offline'];
   api.route(
     {
@@ -21,9 +21,9 @@ export function offlineRoutes(ctx: AppContext): void {
       params: IdParams,
       response: OfflineManifest,
     },
-    ({ user, params, res }) => {
+    async ({ user, params, res }) => {
       res.setHeader('cache-control', 'no-store');
-      return offlineManifest(db, user, params.id);
+      return offlineManifest(ctx, user, params.id);
     },
   );
   api.route(
@@ -37,8 +37,8 @@ export function offlineRoutes(ctx: AppContext): void {
       // JSON written here (gzip when accepted), already parsed with its schema.
       response: DocumentText,
     },
-    ({ user, params, req, res }) => {
-      const body = JSON.stringify(DocumentText.parse(documentText(db, user, params.id)));
+    async ({ user, params, req, res }) => {
+      const body = JSON.stringify(DocumentText.parse(await documentText(ctx, user, params.id)));
       res.setHeader('content-type', 'application/json; charset=utf-8');
       res.setHeader('cache-control', 'private, no-store');
       res.setHeader('vary', 'accept-encoding');
@@ -51,7 +51,7 @@ export function offlineRoutes(ctx: AppContext): void {
   );
   api.route(
     { method: 'get', path: '/api/admin/users/:id/devices', summary: "A user's devices (tablets, phones, browsers they signed in from)", tags, access: 'admin', params: IdParams, response: DeviceList },
-    ({ params }) => listDevices(db, params.id),
+    ({ params }) => listDevices(ctx, params.id),
   );
   api.route(
     {
@@ -63,8 +63,8 @@ export function offlineRoutes(ctx: AppContext): void {
       params: DeviceParams,
       noContent: true,
     },
-    ({ user, params }) => {
-      revokeDevice(db, user, params.id, params.deviceId);
+    async ({ user, params }) => {
+      await revokeDevice(ctx, user, params.id, params.deviceId);
       return undefined;
     },
   );
@@ -81,7 +81,20 @@ export function deviceGuard(ctx: AppContext) {
     if (!req.user || raw === undefined) return next();
     const token = DeviceToken.safeParse(raw);
     if (!token.success) return next(new AppError('invalid_payload', `Malformed ${DEVICE_HEADER} header`, 400));
-    if (touchDevice(ctx.db, req.user, hashDeviceToken(token.data), req.get('user-agent') ?? '') === 'ok') return next();
+    const user = req.user;
+    void (async () => {
+      let seen: 'ok' | 'revoked';
+      try {
+        seen = await touchDevice(ctx, user, hashDeviceToken(token.data), req.get('user-agent') ?? '');
+      } catch (err) {
+        return next(err);
+      }
+      if (seen === 'ok') next();
+      else revoked(req, res, next);
+    })();
+  };
+
+  function revoked(req: Request, res: Response, next: NextFunction): void {
     if (req.sessionTokenHash) {
       destroySession(ctx.db, req.sessionTokenHash);
       ctx.bus.emit('session:ended', { tokenHash: req.sessionTokenHash });
@@ -89,5 +102,5 @@ export function deviceGuard(ctx: AppContext) {
     req.user = undefined;
     res.setHeader('cache-control', 'no-store');
     next(new AppError('device_revoked', 'This device was revoked by an administrator; its offline data is wiped', 401));
-  };
+  }
 }

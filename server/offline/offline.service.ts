@@ -3,12 +3,16 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { DeviceList, DocumentText, OfflineManifest } from '../../shared/protocol/offline.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
-import { type Db, perDb, tx } from '../db/client.js';
-import { devices, documentPages } from '../db/schema/index.js';
+import type { AppContext } from '../context.js';
+import { devices, documentPages } from '../db/tables.js';
 import { documentAccess } from '../documents/documents.access.js';
 import { mayKeepOffline, meetingPack } from '../documents/documents.service.js';
 import { notFound } from '../http/errors.js';
-import { meetingAccess } from '../meetings/meetings.access.js';
+import { loadMeetingAccess } from '../meetings/meetings.access.js';
+import { deviceSeen } from './offline.repo.js';
+
+/** What the offline domain uses of the app: the store, and the legacy `db` for other domains' synchronous functions. */
+type Ctx = Pick<AppContext, 'db' | 'store'>;
 
 /**
  * What a device may keep of a meeting for offline reading: the GET URLs the app caches, exactly as
@@ -16,9 +20,9 @@ import { meetingAccess } from '../meetings/meetings.access.js';
  * as the meeting pack, at the moment of asking, so a later restriction drops the document from the
  * next manifest and the app deletes its copy (remote wipe).
  */
-export function offlineManifest(db: Db, user: AuthUser, meetingId: number): OfflineManifest {
-  const { meeting } = meetingAccess(db, user, meetingId);
-  const pack = meetingPack(db, user, meetingId);
+export async function offlineManifest(ctx: Ctx, user: AuthUser, meetingId: number): Promise<OfflineManifest> {
+  const { meeting } = await loadMeetingAccess(ctx.store, user, meetingId);
+  const pack = meetingPack(ctx.db, user, meetingId);
   const base = `/api/meetings/${meetingId}`;
   const resources: OfflineManifest['resources'] = [
     { url: base, bytes: null },
@@ -50,17 +54,16 @@ export function offlineManifest(db: Db, user: AuthUser, meetingId: number): Offl
 }
 
 /** Every page's text of the current version, only for a reader who may keep the document offline. */
-export function documentText(db: Db, user: AuthUser, documentId: number): DocumentText {
-  const a = documentAccess(db, user, documentId, { consultations: true });
+export async function documentText(ctx: Ctx, user: AuthUser, documentId: number): Promise<DocumentText> {
+  const a = documentAccess(ctx.db, user, documentId, { consultations: true });
   // Same policy as the file: the text of a view-only confidential document never leaves in bulk.
   if (!mayKeepOffline(a)) throw notFound('Document');
   const versionId = a.document.currentVersionId ?? -1;
-  const pages = db
+  const pages = await ctx.store.q
     .select({ page: documentPages.page, text: documentPages.text })
     .from(documentPages)
     .where(eq(documentPages.versionId, versionId))
-    .orderBy(asc(documentPages.page))
-    .all();
+    .orderBy(asc(documentPages.page));
   return { documentId, versionId, pages };
 }
 
@@ -68,31 +71,12 @@ export function documentText(db: Db, user: AuthUser, documentId: number): Docume
 const deviceId = (tokenHash: string) => tokenHash.slice(0, 16);
 export const hashDeviceToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
 
-const deviceStatements = perDb((db) => ({
-  get: db.$client.prepare<[string, number], { revoked_at: string | null; last_seen_at: string }>(
-    'select revoked_at, last_seen_at from devices where token_hash = ? and user_id = ?',
-  ),
-  insert: db.$client.prepare<[string, number, string, string]>(
-    'insert into devices (token_hash, user_id, label, last_seen_at) values (?, ?, ?, ?) on conflict do nothing',
-  ),
-  seen: db.$client.prepare<[string, string, number]>('update devices set last_seen_at = ? where token_hash = ? and user_id = ?'),
-}));
-
 /**
  * Records that `user` is using the device whose token hashes to `tokenHash`, and tells whether an
  * administrator revoked it. `last_seen_at` is written at most once a minute per device.
  */
-export function touchDevice(db: Db, user: AuthUser, tokenHash: string, userAgent: string): 'ok' | 'revoked' {
-  const s = deviceStatements(db);
-  const row = s.get.get(tokenHash, user.id);
-  const now = new Date().toISOString();
-  if (!row) {
-    s.insert.run(tokenHash, user.id, shortLabel(userAgent), now);
-    return 'ok';
-  }
-  if (row.revoked_at) return 'revoked';
-  if (Date.parse(now) - Date.parse(row.last_seen_at) > 60_000) s.seen.run(now, tokenHash, user.id);
-  return 'ok';
+export async function touchDevice(ctx: Pick<AppContext, 'store'>, user: AuthUser, tokenHash: string, userAgent: string): Promise<'ok' | 'revoked'> {
+  return deviceSeen(ctx.store, { tokenHash, userId: user.id, label: shortLabel(userAgent), now: new Date() });
 }
 
 function shortLabel(ua: string): string {
@@ -102,8 +86,8 @@ function shortLabel(ua: string): string {
 }
 
 /** A user's devices, newest first (administrators). */
-export function listDevices(db: Db, userId: number): DeviceList {
-  const rows = db.select().from(devices).where(eq(devices.userId, userId)).all();
+export async function listDevices(ctx: Pick<AppContext, 'store'>, userId: number): Promise<DeviceList> {
+  const rows = await ctx.store.q.select().from(devices).where(eq(devices.userId, userId));
   rows.sort((a, b) => b.lastSeenAt.localeCompare(a.lastSeenAt));
   return {
     devices: rows.map((r) => ({ id: deviceId(r.tokenHash), label: r.label, createdAt: r.createdAt, lastSeenAt: r.lastSeenAt, revokedAt: r.revokedAt })),
@@ -114,20 +98,16 @@ export function listDevices(db: Db, userId: number): DeviceList {
  * Revokes one of a user's devices (administrators): its next request ends its session and makes the
  * app wipe every offline copy it holds. Returns the revoked token hash.
  */
-export function revokeDevice(db: Db, admin: AuthUser, userId: number, id: string): string {
-  return tx(db, (d) => {
-    const row = d
-      .select()
-      .from(devices)
-      .where(eq(devices.userId, userId))
-      .all()
-      .find((r) => deviceId(r.tokenHash) === id);
+export async function revokeDevice(ctx: Ctx, admin: AuthUser, userId: number, id: string): Promise<string> {
+  return ctx.store.tx(async (q) => {
+    const row = (await q.select().from(devices).where(eq(devices.userId, userId))).find((r) => deviceId(r.tokenHash) === id);
     if (!row) throw notFound('Device');
-    d.update(devices)
+    await q
+      .update(devices)
       .set({ revokedAt: row.revokedAt ?? new Date().toISOString(), revokedBy: admin.id })
-      .where(and(eq(devices.tokenHash, row.tokenHash), eq(devices.userId, userId)))
-      .run();
-    audit(d, { actorId: admin.id, action: 'device.revoke', targetType: 'user', targetId: userId, details: { device: id } });
+      .where(and(eq(devices.tokenHash, row.tokenHash), eq(devices.userId, userId)));
+    // audit is still on the legacy Db: on SQLite it writes on the same connection, inside this transaction.
+    audit(ctx.db, { actorId: admin.id, action: 'device.revoke', targetType: 'user', targetId: userId, details: { device: id } });
     return row.tokenHash;
   });
 }
