@@ -20,7 +20,7 @@ export function archiveRoutes(ctx: AppContext): void {
   );
   api.route(
     { method: 'get', path: '/api/meetings/:id/archives', summary: 'Archival packages of a meeting, newest first (its secretary)', tags, access: 'user', params: IdParams, response: ArchiveList },
-    ({ user, params }) => ({ archives: listArchives(ctx, user, params.id) }),
+    async ({ user, params }) => ({ archives: await listArchives(ctx, user, params.id) }),
   );
   api.route(
     { method: 'get', path: '/api/archives/:id', summary: 'One archival package: state and progress', tags, access: 'user', params: IdParams, response: ArchiveView },
@@ -29,7 +29,7 @@ export function archiveRoutes(ctx: AppContext): void {
   api.route(
     { method: 'get', path: '/api/archives/:id/file', summary: 'Download a finished archival package (zip)', tags, access: 'user', params: IdParams, responseContentType: 'application/zip' },
     async ({ user, params, res }) => {
-      const { file, view } = archiveFile(ctx, user, params.id);
+      const { file, view } = await archiveFile(ctx, user, params.id);
       res.setHeader('content-type', 'application/zip');
       res.setHeader('content-disposition', contentDisposition('attachment', view.fileName));
       res.setHeader('cache-control', 'private, no-store');

@@ -7,12 +7,12 @@ import { ARCHIVE_FORMAT, type ArchiveView } from '../../shared/protocol/archive.
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { type Db, tx } from '../db/client.js';
-import { agendaItems, attendance, auditLog, committees, documentVersions, documents, meetingParticipants, minutesSignatures, minutesVersions, users, votes } from '../db/schema/index.js';
+import type { Store } from '../db/store.js';
+import { agendaItems, attendance, auditLog, committees, documentVersions, documents, meetingParticipants, minutesSignatures, minutesVersions, users, votes } from '../db/tables.js';
 import { StoredFiles } from '../files/file-store.js';
 import { AppError, forbidden, invalidState, notFound } from '../http/errors.js';
 import { type JobRow, enqueueJob, findJob, jobsByKeyPrefix } from '../jobs/jobs.js';
-import { type MeetingAccess, isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
+import { type MeetingAccess, isSecretaryOf, loadMeetingAccess } from '../meetings/meetings.access.js';
 import { voteCsv, votePdf } from '../votes/votes.export.js';
 import { votesOf } from '../votes/votes.service.js';
 
@@ -26,9 +26,9 @@ const ARCHIVED_VOTE_STATES = ['closed', 'announced', 'annulled'] as const;
  * administrator as such, not the chair: the archive is the secretary's record to hand over.
  * @throws not_found (meeting not visible), forbidden (visible but not its secretary)
  */
-export function requireSecretary(db: Db, user: AuthUser, meetingId: number): MeetingAccess {
-  const a = meetingAccess(db, user, meetingId);
-  if (a.role !== 'secretary' && !isCommitteeSecretary(db, user.id, a.meeting.committeeId)) throw forbidden('Only the meeting’s secretary may archive it');
+export async function requireSecretary(store: Store, user: AuthUser, meetingId: number): Promise<MeetingAccess> {
+  const a = await loadMeetingAccess(store, user, meetingId);
+  if (a.role !== 'secretary' && !(await isSecretaryOf(store, user.id, a.meeting.committeeId))) throw forbidden('Only the meeting’s secretary may archive it');
   return a;
 }
 
@@ -58,13 +58,14 @@ interface ArchiveInfo {
  * `archive.build` job off the request path; poll `archiveView` for its progress.
  * @throws not_found, forbidden, invalid_state (the meeting is not closed)
  */
-export function requestArchive(ctx: AppContext, user: AuthUser, meetingId: number): ArchiveView {
-  const a = requireSecretary(ctx.db, user, meetingId);
+export async function requestArchive(ctx: AppContext, user: AuthUser, meetingId: number): Promise<ArchiveView> {
+  const a = await requireSecretary(ctx.store, user, meetingId);
   if (a.meeting.status !== 'closed') throw invalidState('Only a closed meeting can be archived');
   const key = `${keyPrefix(meetingId)}${crypto.randomUUID()}`;
-  tx(ctx.db, (d) => {
-    enqueueJob(d, { kind: ARCHIVE_JOB, key, runAt: new Date(), payload: { meetingId, requestedBy: user.id } });
-    audit(d, { actorId: user.id, action: 'meeting.archive_requested', targetType: 'meeting', targetId: meetingId });
+  // enqueueJob and audit are still on the legacy Db: on SQLite they write on the same connection, inside this transaction.
+  await ctx.store.tx(async () => {
+    enqueueJob(ctx.db, { kind: ARCHIVE_JOB, key, runAt: new Date(), payload: { meetingId, requestedBy: user.id } });
+    audit(ctx.db, { actorId: user.id, action: 'meeting.archive_requested', targetType: 'meeting', targetId: meetingId });
   });
   // Start at once rather than at the runner's next poll.
   void ctx.jobs.runDue().catch((err) => ctx.log.error({ err }, 'archive: job batch failed'));
@@ -73,15 +74,15 @@ export function requestArchive(ctx: AppContext, user: AuthUser, meetingId: numbe
 }
 
 /** One archive as its meeting's secretary may see it (authorized now). @throws not_found, forbidden */
-export function archiveView(ctx: AppContext, user: AuthUser, id: number): ArchiveView {
+export async function archiveView(ctx: AppContext, user: AuthUser, id: number): Promise<ArchiveView> {
   const job = archiveJob(ctx, id);
-  requireSecretary(ctx.db, user, meetingOf(job));
+  await requireSecretary(ctx.store, user, meetingOf(job));
   return view(ctx, job);
 }
 
 /** The meeting's archives, newest first (the last ten requests). @throws not_found, forbidden */
-export function listArchives(ctx: AppContext, user: AuthUser, meetingId: number): ArchiveView[] {
-  requireSecretary(ctx.db, user, meetingId);
+export async function listArchives(ctx: AppContext, user: AuthUser, meetingId: number): Promise<ArchiveView[]> {
+  await requireSecretary(ctx.store, user, meetingId);
   return jobsByKeyPrefix(ctx.db, keyPrefix(meetingId), 10).map((j) => view(ctx, j));
 }
 
@@ -89,17 +90,17 @@ export function listArchives(ctx: AppContext, user: AuthUser, meetingId: number)
  * The finished zip for download, authorized now; each download is audited.
  * @throws not_found, forbidden, invalid_state (not built, failed or replaced)
  */
-export function archiveFile(ctx: AppContext, user: AuthUser, id: number): { file: string; view: ArchiveView } {
+export async function archiveFile(ctx: AppContext, user: AuthUser, id: number): Promise<{ file: string; view: ArchiveView }> {
   const job = archiveJob(ctx, id);
   const meetingId = meetingOf(job);
-  requireSecretary(ctx.db, user, meetingId);
+  await requireSecretary(ctx.store, user, meetingId);
   const v = view(ctx, job);
   if (v.state !== 'done') throw invalidState(v.state === 'expired' ? 'A newer archive of this meeting replaced this one' : 'The archive is not ready');
   const confidential = readInfo(ctx, id)?.confidential ?? [];
-  tx(ctx.db, (d) => {
-    audit(d, { actorId: user.id, action: 'meeting.archive_downloaded', targetType: 'meeting', targetId: meetingId, details: { archiveId: id, sha256: v.sha256 } });
+  await ctx.store.tx(async () => {
+    audit(ctx.db, { actorId: user.id, action: 'meeting.archive_downloaded', targetType: 'meeting', targetId: meetingId, details: { archiveId: id, sha256: v.sha256 } });
     // Every access to a confidential document is audited on the document, the archive's copy too.
-    for (const c of confidential) audit(d, { actorId: user.id, action: 'document.confidential.archive_downloaded', targetType: 'document', targetId: c.documentId, details: { archiveId: id, version: c.version } });
+    for (const c of confidential) audit(ctx.db, { actorId: user.id, action: 'document.confidential.archive_downloaded', targetType: 'document', targetId: c.documentId, details: { archiveId: id, version: c.version } });
   });
   return { file: zipPath(ctx, id), view: v };
 }
@@ -157,21 +158,21 @@ type Part = { path: string; kind: string; bytes: () => Promise<Buffer> | Buffer 
  * Refusals are permanent (no retry); I/O errors are retried by the runner.
  */
 export async function buildArchive(ctx: AppContext, job: JobRow): Promise<void> {
-  const { db } = ctx;
+  const { store } = ctx;
   const meetingId = meetingOf(job);
   const requestedBy = Number((job.payload as { requestedBy?: unknown }).requestedBy);
   const progress = progressMap(ctx);
   try {
-    const user = loadUser(db, requestedBy);
+    const user = await loadUser(store, requestedBy);
     let a: MeetingAccess;
     try {
       if (!user) throw forbidden('The requester no longer has an active account');
-      a = requireSecretary(db, user, meetingId);
+      a = await requireSecretary(store, user, meetingId);
       if (a.meeting.status !== 'closed') throw invalidState('The meeting is no longer closed');
     } catch (err) {
       throw Object.assign(new Error(err instanceof AppError ? err.message : 'Not allowed'), { permanent: true });
     }
-    const parts = collectParts(ctx, user!, a);
+    const parts = await collectParts(ctx, user!, a);
     const p = { done: 0, total: parts.length + 2 };
     progress.set(job.id, p);
     fs.mkdirSync(archiveDir(ctx), { recursive: true });
@@ -207,7 +208,7 @@ export async function buildArchive(ctx: AppContext, job: JobRow): Promise<void> 
       p.done++;
     }
     const m = a!.meeting;
-    const committee = db.select({ name: committees.name }).from(committees).where(eq(committees.id, m.committeeId)).get();
+    const [committee] = await store.q.select({ name: committees.name }).from(committees).where(eq(committees.id, m.committeeId)).limit(1);
     const manifestJson = Buffer.from(
       JSON.stringify(
         {
@@ -236,9 +237,9 @@ export async function buildArchive(ctx: AppContext, job: JobRow): Promise<void> 
     const info: ArchiveInfo = { size, sha256: hash.digest('hex'), finishedAt: new Date().toISOString(), confidential };
     fs.writeFileSync(infoPath(ctx, job.id), JSON.stringify(info));
     fs.renameSync(partial, final);
-    tx(db, (d) => audit(d, { actorId: user!.id, action: 'meeting.archived', targetType: 'meeting', targetId: meetingId, details: { archiveId: job.id, sha256: info.sha256, size: info.size, files: manifest.length } }));
+    await store.tx(async () => audit(ctx.db, { actorId: user!.id, action: 'meeting.archived', targetType: 'meeting', targetId: meetingId, details: { archiveId: job.id, sha256: info.sha256, size: info.size, files: manifest.length } }));
     // Only the newest archive of a meeting is kept: an older one is a stale copy of the same record.
-    for (const older of jobsByKeyPrefix(db, keyPrefix(meetingId), 100)) {
+    for (const older of jobsByKeyPrefix(ctx.db, keyPrefix(meetingId), 100)) {
       if (older.id === job.id) continue;
       fs.rmSync(zipPath(ctx, older.id), { force: true });
       fs.rmSync(`${zipPath(ctx, older.id)}.partial`, { force: true });
@@ -253,12 +254,12 @@ export async function buildArchive(ctx: AppContext, job: JobRow): Promise<void> 
   }
 }
 
-function loadUser(db: Db, id: number): AuthUser | null {
-  const u = db
+async function loadUser(store: Store, id: number): Promise<AuthUser | null> {
+  const [u] = await store.q
     .select({ id: users.id, username: users.username, fullName: users.fullName, title: users.title, unit: users.unit, systemRole: users.systemRole, locale: users.locale, active: users.active })
     .from(users)
     .where(eq(users.id, id))
-    .get();
+    .limit(1);
   if (!u || !u.active) return null;
   const { active: _active, ...user } = u;
   return user;
@@ -270,21 +271,21 @@ function loadUser(db: Db, id: number): AuthUser | null {
  * `GET /api/votes/:id/export.*`, and the document files as uploaded (the current version of every
  * published document: what the participants received).
  */
-function collectParts(ctx: AppContext, user: AuthUser, a: MeetingAccess): Part[] {
-  const { db } = ctx;
+async function collectParts(ctx: AppContext, user: AuthUser, a: MeetingAccess): Promise<Part[]> {
+  const { store } = ctx;
   const meetingId = a.meeting.id;
   const parts: Part[] = [];
 
   // Minutes: the newest version that is not superseded (signed when signed).
-  const minutes = db
+  const [minutes] = await store.q
     .select()
     .from(minutesVersions)
     .where(and(eq(minutesVersions.meetingId, meetingId), ne(minutesVersions.status, 'superseded')))
     .orderBy(desc(minutesVersions.version))
-    .get();
+    .limit(1);
   if (minutes) {
     parts.push({ path: `bien-ban/bien-ban-v${minutes.version}-${minutes.status}.pdf`, kind: 'minutes', bytes: () => minutes.pdf });
-    const sigs = db.select().from(minutesSignatures).where(eq(minutesSignatures.versionId, minutes.id)).all();
+    const sigs = await store.q.select().from(minutesSignatures).where(eq(minutesSignatures.versionId, minutes.id));
     parts.push({
       path: 'bien-ban/chu-ky.json',
       kind: 'minutes-signatures',
@@ -294,34 +295,32 @@ function collectParts(ctx: AppContext, user: AuthUser, a: MeetingAccess): Part[]
 
   // Documents as distributed: the current version of every published, not removed document.
   const files = new StoredFiles(ctx.config.dataDir);
-  const items = db.select({ id: agendaItems.id, title: agendaItems.title, position: agendaItems.position, parentId: agendaItems.parentId }).from(agendaItems).where(eq(agendaItems.meetingId, meetingId)).orderBy(asc(agendaItems.parentId), asc(agendaItems.position)).all();
+  const items = await store.q.select({ id: agendaItems.id, title: agendaItems.title, position: agendaItems.position, parentId: agendaItems.parentId }).from(agendaItems).where(eq(agendaItems.meetingId, meetingId)).orderBy(asc(agendaItems.parentId), asc(agendaItems.position));
   const itemIndex = new Map(items.map((it, i) => [it.id, i + 1]));
-  const docs = db
+  const docs = await store.q
     .select({ id: documents.id, title: documents.title, itemId: documents.agendaItemId, access: documents.access, sha256: documentVersions.sha256, fileName: documentVersions.fileName, version: documentVersions.version })
     .from(documents)
     .innerJoin(documentVersions, eq(documentVersions.id, documents.currentVersionId))
     .where(and(eq(documents.meetingId, meetingId), isNull(documents.removedAt), eq(documents.published, true)))
-    .orderBy(asc(documents.agendaItemId), asc(documents.position))
-    .all();
+    .orderBy(asc(documents.agendaItemId), asc(documents.position));
   for (const d of docs) {
     parts.push({ path: `tai-lieu/${String(itemIndex.get(d.itemId) ?? 0).padStart(2, '0')}-${d.id}-v${d.version}-${safeName(d.fileName)}`, kind: d.access === 'confidential' ? 'document-confidential' : 'document', file: files.pathFor(d.sha256), document: { documentId: d.id, version: d.version } });
   }
 
   // Vote records: CSV and PDF of every vote that reached a result.
   const svc = votesOf(ctx);
-  const voteRows = db
+  const voteRows = await store.q
     .select({ id: votes.id })
     .from(votes)
     .where(and(eq(votes.meetingId, meetingId), inArray(votes.state, [...ARCHIVED_VOTE_STATES])))
-    .orderBy(asc(votes.id))
-    .all();
+    .orderBy(asc(votes.id));
   for (const { id } of voteRows) {
-    parts.push({ path: `bieu-quyet/bieu-quyet-${id}.csv`, kind: 'vote-csv', bytes: () => Buffer.from(voteCsv(db, svc.get(user, id)), 'utf8') });
+    parts.push({ path: `bieu-quyet/bieu-quyet-${id}.csv`, kind: 'vote-csv', bytes: () => Buffer.from(voteCsv(ctx.db, svc.get(user, id)), 'utf8') });
     parts.push({ path: `bieu-quyet/bieu-quyet-${id}.pdf`, kind: 'vote-pdf', bytes: () => votePdf(ctx, svc.get(user, id)) });
   }
 
-  parts.push({ path: 'diem-danh.csv', kind: 'attendance', bytes: () => Buffer.from(attendanceCsv(db, meetingId), 'utf8') });
-  parts.push({ path: 'nhat-ky.json', kind: 'audit', bytes: () => Buffer.from(JSON.stringify(auditEntries(db, meetingId, items.map((i) => i.id), docs.map((d) => d.id)), null, 2)) });
+  parts.push({ path: 'diem-danh.csv', kind: 'attendance', bytes: async () => Buffer.from(await attendanceCsv(store, meetingId), 'utf8') });
+  parts.push({ path: 'nhat-ky.json', kind: 'audit', bytes: async () => Buffer.from(JSON.stringify(await auditEntries(store, meetingId, items.map((i) => i.id), docs.map((d) => d.id)), null, 2)) });
   return parts;
 }
 
@@ -338,16 +337,15 @@ function field(v: unknown): string {
 }
 
 /** Attendance: every participant with role, voting right and what was recorded (UTF-8 with BOM). */
-function attendanceCsv(db: Db, meetingId: number): string {
-  const rows = db
+async function attendanceCsv(store: Store, meetingId: number): Promise<string> {
+  const rows = await store.q
     .select({ userId: meetingParticipants.userId, fullName: users.fullName, unit: users.unit, role: meetingParticipants.role, canVote: meetingParticipants.canVote })
     .from(meetingParticipants)
     .innerJoin(users, eq(users.id, meetingParticipants.userId))
     .where(eq(meetingParticipants.meetingId, meetingId))
-    .orderBy(asc(users.fullName))
-    .all();
-  const att = new Map(db.select().from(attendance).where(eq(attendance.meetingId, meetingId)).all().map((r) => [r.userId, r]));
-  const names = new Map(db.select({ id: users.id, fullName: users.fullName }).from(users).where(inArray(users.id, [...att.values()].flatMap((r) => [r.proxyHolderId ?? 0, r.recordedBy]))).all().map((u) => [u.id, u.fullName]));
+    .orderBy(asc(users.fullName));
+  const att = new Map((await store.q.select().from(attendance).where(eq(attendance.meetingId, meetingId))).map((r) => [r.userId, r]));
+  const names = new Map((await store.q.select({ id: users.id, fullName: users.fullName }).from(users).where(inArray(users.id, [...att.values()].flatMap((r) => [r.proxyHolderId ?? 0, r.recordedBy])))).map((u) => [u.id, u.fullName]));
   const lines = [['user_id', 'full_name', 'unit', 'role', 'can_vote', 'attendance', 'reason', 'proxy_kind', 'proxy_holder', 'recorded_by', 'updated_at']];
   for (const r of rows) {
     const x = att.get(r.userId);
@@ -360,11 +358,11 @@ function attendanceCsv(db: Db, meetingId: number): string {
  * The audit entries of the meeting: on the meeting itself, its agenda items, documents and votes,
  * with their hash-chain fields (`prevHash`, `hash`) so they can be checked against the live log.
  */
-function auditEntries(db: Db, meetingId: number, itemIds: number[], documentIds: number[]) {
-  const voteIds = db.select({ id: votes.id }).from(votes).where(eq(votes.meetingId, meetingId)).all().map((v) => v.id);
+async function auditEntries(store: Store, meetingId: number, itemIds: number[], documentIds: number[]) {
+  const voteIds = (await store.q.select({ id: votes.id }).from(votes).where(eq(votes.meetingId, meetingId))).map((v) => v.id);
   const target = (type: string, ids: number[]) => (ids.length ? and(eq(auditLog.targetType, type), inArray(auditLog.targetId, ids.map(String))) : undefined);
   const where = or(target('meeting', [meetingId]), target('agenda_item', itemIds), target('document', documentIds), target('vote', voteIds));
-  return db.select().from(auditLog).where(where).orderBy(asc(auditLog.id)).all();
+  return store.q.select().from(auditLog).where(where).orderBy(asc(auditLog.id));
 }
 
 function sha256Of(b: Buffer): string {
