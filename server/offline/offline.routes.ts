@@ -2,7 +2,7 @@ import zlib from 'node:zlib';
 import type { NextFunction, Request, Response } from 'express';
 import { IdParams } from '../../shared/protocol/common.js';
 import { DEVICE_HEADER, DeviceList, DeviceParams, DeviceToken, DocumentText, OfflineManifest } from '../../shared/protocol/offline.js';
-import { destroySession } from '../auth/sessions.js';
+import { endSession } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { documentText, hashDeviceToken, listDevices, offlineManifest, revokeDevice, touchDevice } from './offline.service.js';
@@ -82,25 +82,19 @@ export function deviceGuard(ctx: AppContext) {
     const token = DeviceToken.safeParse(raw);
     if (!token.success) return next(new AppError('invalid_payload', `Malformed ${DEVICE_HEADER} header`, 400));
     const user = req.user;
-    void (async () => {
-      let seen: 'ok' | 'revoked';
-      try {
-        seen = await touchDevice(ctx, user, hashDeviceToken(token.data), req.get('user-agent') ?? '');
-      } catch (err) {
-        return next(err);
+    const seen = async (): Promise<boolean> => {
+      if ((await touchDevice(ctx, user, hashDeviceToken(token.data), req.get('user-agent') ?? '')) === 'ok') return true;
+      if (req.sessionTokenHash) {
+        await endSession(ctx.store, req.sessionTokenHash);
+        ctx.bus.emit('session:ended', { tokenHash: req.sessionTokenHash });
       }
-      if (seen === 'ok') next();
-      else revoked(req, res, next);
-    })();
+      return false;
+    };
+    seen().then((ok) => {
+      if (ok) return next();
+      req.user = undefined;
+      res.setHeader('cache-control', 'no-store');
+      next(new AppError('device_revoked', 'This device was revoked by an administrator; its offline data is wiped', 401));
+    }, next);
   };
-
-  function revoked(req: Request, res: Response, next: NextFunction): void {
-    if (req.sessionTokenHash) {
-      destroySession(ctx.db, req.sessionTokenHash);
-      ctx.bus.emit('session:ended', { tokenHash: req.sessionTokenHash });
-    }
-    req.user = undefined;
-    res.setHeader('cache-control', 'no-store');
-    next(new AppError('device_revoked', 'This device was revoked by an administrator; its offline data is wiped', 401));
-  }
 }
