@@ -11,7 +11,7 @@ import { committees, liveState, meetingParticipants, meetings, minutesAcks, minu
 import { conflict, forbidden, invalidState, notFound } from '../http/errors.js';
 import { type MeetingAccess, isSecretaryOf, loadManage, loadMeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
 import { loadParticipantIds } from '../meetings/meetings.service.js';
-import { registerSearchKind, removeEntries, replaceEntries } from '../search/search.service.js';
+import { registerSearchKind, removeIndexed, replaceIndexed } from '../search/search.service.js';
 import { certificateFingerprint, unlockSigner } from '../signing/keystore.js';
 import { signPdf } from '../signing/pdf-sign.js';
 import { signatureLines } from '../signing/pdf-stamp.js';
@@ -35,15 +35,14 @@ function blocksText(blocks: MinutesBlock[]): string {
 }
 
 // Search: a published minutes version (refId = version id) is found by the meeting's participants
-// and managers; drafts and superseded versions are never indexed. Synchronous on `db`: the search
-// domain calls its kinds' visibility checks synchronously (issue #17: moves with the search domain).
-registerSearchKind('minutes', (db, user, refIds) => {
+// and managers; drafts and superseded versions are never indexed.
+registerSearchKind('minutes', async (_db, user, refIds, store) => {
   const out = new Set<number>();
   for (const id of refIds) {
-    const v = db.select({ meetingId: minutesVersions.meetingId, publishedAt: minutesVersions.publishedAt }).from(minutesVersions).where(eq(minutesVersions.id, id)).get();
+    const [v] = await store.q.select({ meetingId: minutesVersions.meetingId, publishedAt: minutesVersions.publishedAt }).from(minutesVersions).where(eq(minutesVersions.id, id)).limit(1);
     if (!v?.publishedAt) continue;
     try {
-      const a = meetingAccess(db, user, v.meetingId);
+      const a = await loadMeetingAccess(store, user, v.meetingId);
       if (a.role || a.canManage) out.add(id);
     } catch {
       /* not visible */
@@ -170,14 +169,14 @@ export async function finalizeMinutes(ctx: AppContext, user: AuthUser, meetingId
   }
   // Rendered in the PDF pool's workers: a long meeting's minutes take a while to lay out.
   const pdf = await pdfPool(ctx.config).render('minutes', { doc: docModel, creationDate: new Date() }, ctx.log);
-  // The search index, notifications and audit log are written through `ctx.db` (their domains are still
-  // synchronous, issue #17): on SQLite that is the same connection, inside this transaction.
+  // Notifications and the audit log are written through `ctx.db` (their domains are still synchronous,
+  // issue #17): on SQLite that is the same connection, inside this transaction.
   const row = await ctx.store.tx(async (q) => {
     // Re-read inside the transaction: two concurrent finalizations cannot both create version n+1.
     const latest = await latestVersion(q, meetingId);
     if ((latest?.id ?? null) !== (prev?.id ?? null)) throw conflict('already_finalized', 'The minutes were finalized meanwhile');
     const old = await q.select({ id: minutesVersions.id }).from(minutesVersions).where(eq(minutesVersions.meetingId, meetingId));
-    removeEntries(ctx.db, 'minutes', old.map((o) => o.id));
+    await removeIndexed(ctx.store, 'minutes', old.map((o) => o.id));
     await q.update(minutesVersions).set({ status: 'superseded' }).where(and(eq(minutesVersions.meetingId, meetingId), ne(minutesVersions.status, 'superseded')));
     const [r] = await q
       .insert(minutesVersions)
@@ -254,7 +253,7 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
       if (complete) {
         ctx.notifier.add(ctx.db, (await loadParticipantIds(ctx.store, meetingId)).filter((id) => id !== user.id), 'minutes_published', meetingId, { version: v.version, title: a.meeting.title });
         const doc = v.content as MinutesDocument;
-        replaceEntries(ctx.db, 'minutes', v.id, [{ meetingId, page: null, title: `Biên bản ${v.number}: ${doc.subject}`, body: blocksText(doc.blocks) }]);
+        await replaceIndexed(ctx.store, 'minutes', v.id, [{ meetingId, page: null, title: `Biên bản ${v.number}: ${doc.subject}`, body: blocksText(doc.blocks) }]);
       } else {
         const others = (
           await q
