@@ -315,8 +315,8 @@ async function collectParts(ctx: AppContext, user: AuthUser, a: MeetingAccess): 
     .where(and(eq(votes.meetingId, meetingId), inArray(votes.state, [...ARCHIVED_VOTE_STATES])))
     .orderBy(asc(votes.id));
   for (const { id } of voteRows) {
-    parts.push({ path: `bieu-quyet/bieu-quyet-${id}.csv`, kind: 'vote-csv', bytes: () => Buffer.from(voteCsv(ctx.db, svc.get(user, id)), 'utf8') });
-    parts.push({ path: `bieu-quyet/bieu-quyet-${id}.pdf`, kind: 'vote-pdf', bytes: () => votePdf(ctx, svc.get(user, id)) });
+    parts.push({ path: `bieu-quyet/bieu-quyet-${id}.csv`, kind: 'vote-csv', bytes: async () => Buffer.from(await voteCsv(ctx.store, await svc.get(user, id)), 'utf8') });
+    parts.push({ path: `bieu-quyet/bieu-quyet-${id}.pdf`, kind: 'vote-pdf', bytes: async () => votePdf(ctx, await svc.get(user, id)) });
   }
 
   parts.push({ path: 'diem-danh.csv', kind: 'attendance', bytes: async () => Buffer.from(await attendanceCsv(store, meetingId), 'utf8') });

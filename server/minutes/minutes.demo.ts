@@ -67,12 +67,12 @@ export async function runDemoMeeting(
   });
 
   const votesSvc = votesOf(ctx);
-  const vote = votesSvc.create(chair, meetingId, { agendaItemId: item.id, title: 'Thông qua kế hoạch số hóa hồ sơ năm 2027', kind: 'motion', secret: false, options: [], majority: 'simple', abstentions: 'excluded', tieBreak: 'fails', quorum: { kind: 'none' }, durationSeconds: null });
-  votesSvc.openVote(chair, vote.id);
+  const vote = await votesSvc.create(chair, meetingId, { agendaItemId: item.id, title: 'Thông qua kế hoạch số hóa hồ sơ năm 2027', kind: 'motion', secret: false, options: [], majority: 'simple', abstentions: 'excluded', tieBreak: 'fails', quorum: { kind: 'none' }, durationSeconds: null });
+  await votesSvc.openVote(chair, vote.id);
   const voters = [chair, ...members.slice(0, 9)];
   await Promise.all(voters.map((u, i) => votesSvc.cast(u, { voteId: vote.id, choices: [i === 3 ? 1 : 0] })));
-  votesSvc.close(chair, vote.id);
-  votesSvc.announce(chair, vote.id);
+  await votesSvc.close(chair, vote.id);
+  await votesSvc.announce(chair, vote.id);
 
   setConclusion(ctx, secretary, meetingId, item.id, 'Ban Chỉ đạo thống nhất thông qua kế hoạch số hóa hồ sơ năm 2027; giao Sở Nội vụ chủ trì, phối hợp với Sở Thông tin và Truyền thông tổ chức triển khai.', 'assignment');
   const task = createTask(ctx, secretary, {

@@ -1,6 +1,6 @@
 import type { ServerModule } from '../context.js';
 import { voteRoutes } from './votes.routes.js';
-import { VotesService } from './votes.service.js';
+import { VotesService, votesOf } from './votes.service.js';
 import { votesSocket } from './votes.socket.js';
 
 declare module '../context.js' {
@@ -18,4 +18,6 @@ export const votesModule: ServerModule = {
     voteRoutes(ctx);
   },
   socket: votesSocket,
+  // Before the hub and the database close: the ballots still queued are committed.
+  start: (ctx) => ({ stop: () => votesOf(ctx).drain() }),
 };

@@ -1,12 +1,11 @@
 import { validateChoices } from '../../shared/rules/tally.js';
 import type { AppContext } from '../context.js';
-import { WalSync } from '../db/wal-sync.js';
+import { audit } from '../audit/audit.repo.js';
 import { AppError } from '../http/errors.js';
-import { eraseWal } from '../db/wal-erase.js';
 import { BallotBox } from './votes.ballots.js';
 import type { OpenVote } from './votes.eligibility.js';
 import { voteError as err, voteOptions } from './votes.options.js';
-import { type BallotStatements, receiptKey } from './votes.repo.js';
+import { BallotDurability, type BallotWrite, eraseWal, namedChoices, publishedBallots, receiptKey, writeBallots } from './votes.repo.js';
 
 interface PendingBallot {
   ov: OpenVote;
@@ -25,35 +24,36 @@ interface PendingBallot {
  * written here links a voter to a choice. Part of the {@link VotesService} (server/votes/votes.service.ts).
  */
 export class BallotStore {
-  private readonly walSync: WalSync;
+  private readonly durability: BallotDurability;
   /** Secret ballots, sealed until the close (docs/VOTING.md). */
   private readonly box: BallotBox;
   private queue: PendingBallot[] = [];
   private flushScheduled = false;
+  /** The batches taken from the queue, written one after the other; settles when the last one is written. */
+  private writing: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   /** @param committed called once per vote with ballots in a committed batch (progress pushes). */
   constructor(
     private readonly ctx: AppContext,
-    private readonly stmts: BallotStatements,
     private readonly committed: (ov: OpenVote) => void,
   ) {
-    this.walSync = new WalSync(ctx.db.$client);
-    this.box = new BallotBox(ctx.db.$client, ctx.config.secret);
+    this.durability = new BallotDurability(ctx.store);
+    this.box = new BallotBox(ctx.store, ctx.config.secret);
   }
 
   /**
    * Checks a ballot's shape and queues it for the next batch; resolves after it is committed.
-   * @throws (synchronously) unknown_option, too_many_choices, duplicate_choice, receipt_required,
-   * invalid_payload, already_voted
+   * @throws unknown_option, too_many_choices, duplicate_choice, receipt_required, invalid_payload, already_voted
    */
-  enqueue(ov: OpenVote, voterId: number, castBy: number, p: { choices: number[]; receipt?: string }): Promise<{ voteId: number; counted: true; voterId: number }> {
+  async enqueue(ov: OpenVote, voterId: number, castBy: number, p: { choices: number[]; receipt?: string }): Promise<{ voteId: number; counted: true; voterId: number }> {
     const row = ov.row;
     const bad = validateChoices(row, row.options.length, p.choices);
     if (bad) throw err(bad, bad === 'too_many_choices' ? `Choose at most ${row.maxChoices}` : bad === 'duplicate_choice' ? 'An option is chosen twice' : 'No such option', 400);
     if (row.secret && !p.receipt) throw err('receipt_required', 'A secret ballot needs a receipt from the device', 400);
     if (!row.secret && p.receipt) throw err('invalid_payload', 'A named ballot takes no receipt', 400);
     const key = row.secret ? receiptKey(row.id, p.receipt!) : null;
-    if (key && ov.voters.has(voterId) && !this.box.has(row.id, key)) {
+    if (key && ov.voters.has(voterId) && !(await this.box.has(row.id, key))) {
       throw err('already_voted', 'This vote was already cast');
     }
     return new Promise((resolve, reject) => {
@@ -68,79 +68,92 @@ export class BallotStore {
       });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  /** Commits the ballots still queued now (before a close, an annulment or the shutdown). */
-  flushPending(): void {
-    if (this.queue.length) this.flush();
+  /** Commits the ballots still queued now and waits for batches being written (before a close, an annulment or the shutdown). */
+  async flushPending(): Promise<void> {
+    if (this.queue.length) void this.flush();
+    await this.writing;
   }
 
   /** At a secret vote's close, inside the closing transaction: opens the sealed box (BallotBox.publish). */
-  publishSecret(voteId: number, options: number): void {
-    this.box.publish(voteId, options);
+  async publishSecret(voteId: number, options: number): Promise<void> {
+    await this.box.publish(voteId, options);
   }
 
   /** An annulled open secret vote, inside the annulling transaction: its sealed ballots deleted unopened. @returns how many */
-  discardSecret(voteId: number): number {
+  discardSecret(voteId: number): Promise<number> {
     return this.box.discard(voteId);
   }
 
   /** After a secret vote's close or annulment: the WAL (its page images in commit order) is emptied. */
-  eraseWal(): void {
-    eraseWal(this.ctx.db.$client);
+  eraseWal(): Promise<void> {
+    return eraseWal(this.ctx.store);
   }
 
   /** A voter's named ballot (null: none). */
-  namedChoices(voteId: number, voterId: number): number[] | null {
-    const raw = this.ctx.db.$client.prepare('SELECT choices FROM vote_named_ballots WHERE vote_id = ? AND voter_id = ?').pluck().get(voteId, voterId) as string | undefined;
-    return raw ? JSON.parse(raw) : null;
+  namedChoices(voteId: number, voterId: number): Promise<number[] | null> {
+    return namedChoices(this.ctx.store, voteId, voterId);
   }
 
   /** A closed secret vote's published ballots: every receipt key (hex) with its choice, sorted by key. */
-  receipts(voteId: number): { key: string; choices: number[] }[] {
-    const rows = this.ctx.db.$client.prepare('SELECT receipt_key AS k, choices AS c FROM vote_secret_ballots WHERE vote_id = ? ORDER BY receipt_key').all(voteId) as { k: Buffer; c: string }[];
-    return rows.map((r) => ({ key: r.k.toString('hex'), choices: JSON.parse(r.c) }));
+  receipts(voteId: number): Promise<{ key: string; choices: number[] }[]> {
+    return publishedBallots(this.ctx.store, voteId);
   }
 
-  /** Commits what is queued and closes the WAL descriptor (server shutdown). */
-  stop(): void {
-    this.flushPending();
-    this.walSync.close();
+  /** Commits what is queued (the server is stopping; its database still open). */
+  drain(): Promise<void> {
+    return this.flushPending();
   }
 
   /**
-   * Writes every queued ballot in one transaction, then (with `ballotSync: 'FULL'`) waits until the
-   * WAL holding it is fsynced — on the thread pool, never blocking the loop (server/db/wal-sync.ts) —
-   * and only then settles each ballot's promise, so an acknowledged ballot survives a power loss.
+   * The database is closing (server shutdown, after {@link drain}): ballots still queued are refused with
+   * a retry, and the WAL descriptor is closed.
    */
-  private flush(): void {
+  stop(): void {
+    this.stopped = true;
+    const late = this.queue;
+    this.queue = [];
+    for (const b of late) b.reject(new AppError('internal', 'The server is stopping; retry', 503));
+    this.durability.close();
+  }
+
+  /**
+   * Takes every queued ballot as one batch, written after the batches before it (in one transaction),
+   * then (with `ballotSync: 'FULL'`) waits until the WAL holding it is fsynced — on the thread pool, never
+   * blocking the loop (server/db/wal-sync.ts) — and only then settles each ballot's promise, so an
+   * acknowledged ballot survives a power loss.
+   */
+  private flush(): Promise<void> {
     this.flushScheduled = false;
     const batch = this.queue;
     this.queue = [];
-    if (!batch.length) return;
-    const sqlite = this.ctx.db.$client;
-    if (!sqlite.open) {
+    if (!batch.length) return this.writing;
+    this.writing = this.writing.then(() => this.write(batch)).catch((e: unknown) => this.ctx.log.error({ err: e }, 'ballot batch failed'));
+    return this.writing;
+  }
+
+  private async write(batch: PendingBallot[]): Promise<void> {
+    if (this.stopped) {
       for (const b of batch) b.reject(new AppError('internal', 'The server is stopping; retry', 503));
       return;
     }
-    const outcomes: (true | unknown)[] = new Array(batch.length);
+    let outcomes: unknown[];
     try {
-      sqlite.transaction(() => {
-        batch.forEach((b, i) => {
-          try {
-            this.applyBallot(b);
-            outcomes[i] = true;
-          } catch (e) {
-            outcomes[i] = e;
-          }
-        });
-      })();
+      const writes: BallotWrite[] = batch.map((b) => ({
+        voteId: b.ov.row.id,
+        voterId: b.voterId,
+        castBy: b.castBy,
+        choices: b.choices,
+        sealed: b.key ? this.box.seal(b.ov.row.id, b.ov.row.options.length, b.key, b.choices) : null,
+      }));
+      outcomes = await writeBallots(this.ctx.store, writes, (e) => audit(this.ctx.db, e));
     } catch (e) {
       this.ctx.log.error({ err: e }, 'ballot batch failed');
-      outcomes.fill(new AppError('internal', 'The ballot could not be stored; retry', 500));
+      outcomes = new Array(batch.length).fill(e instanceof AppError && e.status === 503 ? e : new AppError('internal', 'The ballot could not be stored; retry', 500));
     }
     const touched = new Set<OpenVote>();
     const committed: PendingBallot[] = [];
@@ -158,7 +171,8 @@ export class BallotStore {
       for (const b of committed) b.resolve({ changed: false });
       return;
     }
-    this.walSync.durable().then(
+    // Not awaited: the next batch is written while this one's fsync runs (group commit).
+    this.durability.durable().then(
       () => {
         for (const b of committed) b.resolve({ changed: false });
       },
@@ -169,29 +183,5 @@ export class BallotStore {
         for (const b of committed) b.reject(new AppError('internal', 'The ballot could not be made durable; retry', 500));
       },
     );
-  }
-
-  /** One ballot inside the batch transaction. Secret ballots: nothing here links voter and choice. */
-  private applyBallot(b: PendingBallot): void {
-    const s = this.stmts;
-    const voteId = b.ov.row.id;
-    if (b.ov.row.state !== 'open') throw err('vote_closed', 'The vote is closed');
-    const existing = s.hasVoted.get(voteId, b.voterId);
-    const choices = JSON.stringify(b.choices);
-    if (b.key) {
-      if (existing) {
-        // The same device retrying (same receipt) after a lost acknowledgement: already counted.
-        if (this.box.has(voteId, b.key)) return;
-        throw err('already_voted', 'This vote was already cast');
-      }
-      s.insertParticipation.run(voteId, b.voterId, b.castBy);
-      // Sealed: the participation row and this one share a commit, but not in a readable form.
-      this.box.cast(voteId, b.ov.row.options.length, b.key, b.choices);
-      s.audit.run(b.castBy, 'vote.ballot_cast', String(voteId), JSON.stringify(b.castBy === b.voterId ? { secret: true } : { secret: true, onBehalfOf: b.voterId }));
-    } else {
-      if (!existing) s.insertParticipation.run(voteId, b.voterId, b.castBy);
-      s.upsertNamed.run(voteId, b.voterId, choices, new Date().toISOString());
-      s.audit.run(b.castBy, existing ? 'vote.ballot_changed' : 'vote.ballot_cast', String(voteId), JSON.stringify({ voterId: b.voterId, choices: b.choices }));
-    }
   }
 }

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { deriveKey } from '../crypto/keys.js';
+import type { Store } from '../db/store.js';
 import { AppError } from '../http/errors.js';
+import { discardSealed, publishSealed, sealedBallots, sealedExists } from './votes.repo.js';
 
 /**
  * The secret ballot box (docs/VOTING.md, "Secret ballots"). While a secret vote is open its ballots
@@ -18,33 +19,22 @@ import { AppError } from '../http/errors.js';
  */
 export class BallotBox {
   private readonly keys = new Map<number, { enc: Buffer; tag: Buffer }>();
-  private readonly insert: Database.Statement<[number, Buffer, Buffer]>;
-  private readonly find: Database.Statement<[number, Buffer], { one: number }>;
-  private readonly sealedOf: Database.Statement<[number], { tag: Buffer; sealed: Buffer }>;
-  private readonly removeSealed: Database.Statement<[number]>;
-  private readonly insertOpen: Database.Statement<[number, Buffer, string]>;
   /** Random IVs drawn in bulk: one `randomBytes` call per ballot measured ~20 µs on a busy machine, GCM itself ~10. */
   private ivPool = Buffer.alloc(0);
   private ivAt = 0;
 
   /** @param secret the server secret (config.secret); ballots sealed under one secret open only under it. */
   constructor(
-    private readonly sqlite: Database.Database,
+    private readonly store: Store,
     private readonly secret: string,
-  ) {
-    this.insert = sqlite.prepare('INSERT INTO vote_sealed_ballots (vote_id, tag, sealed) VALUES (?, ?, ?)');
-    this.find = sqlite.prepare('SELECT 1 AS one FROM vote_sealed_ballots WHERE vote_id = ? AND tag = ?');
-    this.sealedOf = sqlite.prepare('SELECT tag, sealed FROM vote_sealed_ballots WHERE vote_id = ?');
-    this.removeSealed = sqlite.prepare('DELETE FROM vote_sealed_ballots WHERE vote_id = ?');
-    this.insertOpen = sqlite.prepare('INSERT INTO vote_secret_ballots (vote_id, receipt_key, choices) VALUES (?, ?, ?)');
-  }
+  ) {}
 
   /**
-   * Stores a sealed ballot (call inside the ballot batch's transaction). The row's key is a keyed hash
-   * of the receipt key, so a retry with the same receipt finds it ({@link has}) while the key means
-   * nothing without the secret. @throws SqliteError (constraint) if that receipt already voted.
+   * Seals a ballot for the ballot batch (server/votes/votes.repo.ts `writeBallots` stores it). The row's
+   * key (`tag`) is a keyed hash of the receipt key, so a retry with the same receipt finds it
+   * ({@link has}) while the key means nothing without the secret.
    */
-  cast(voteId: number, options: number, receiptKey: Buffer, choices: number[]): void {
+  seal(voteId: number, options: number, receiptKey: Buffer, choices: number[]): { tag: Buffer; sealed: Buffer } {
     const k = this.keysOf(voteId);
     const tag = this.tagOf(k, receiptKey);
     const plain = Buffer.concat([receiptKey, bitmap(options, choices)]);
@@ -52,12 +42,12 @@ export class BallotBox {
     const c = crypto.createCipheriv('aes-256-gcm', k.enc, iv);
     c.setAAD(aad(voteId, tag));
     const sealed = Buffer.concat([iv, c.update(plain), c.final(), c.getAuthTag()]);
-    this.insert.run(voteId, tag, sealed);
+    return { tag, sealed };
   }
 
   /** Whether a ballot with this receipt key is in the (still sealed) box. */
-  has(voteId: number, receiptKey: Buffer): boolean {
-    return !!this.find.get(voteId, this.tagOf(this.keysOf(voteId), receiptKey));
+  has(voteId: number, receiptKey: Buffer): Promise<boolean> {
+    return sealedExists(this.store, voteId, this.tagOf(this.keysOf(voteId), receiptKey));
   }
 
   /**
@@ -67,9 +57,9 @@ export class BallotBox {
    * @throws AppError `internal` (500) if a ballot does not open (the server secret changed
    * since the vote was opened): nothing is written and the vote stays open.
    */
-  publish(voteId: number, options: number): number {
+  async publish(voteId: number, options: number): Promise<number> {
     const k = this.keysOf(voteId);
-    const rows = this.sealedOf.all(voteId);
+    const rows = await sealedBallots(this.store, voteId);
     const ballots = rows.map((r) => {
       const iv = r.sealed.subarray(0, 12);
       const body = r.sealed.subarray(12, r.sealed.length - 16);
@@ -89,14 +79,7 @@ export class BallotBox {
       const j = crypto.randomInt(i + 1);
       [ballots[i], ballots[j]] = [ballots[j], ballots[i]];
     }
-    for (const b of ballots) this.insertOpen.run(voteId, b.receiptKey, JSON.stringify(b.choices));
-    const before = this.sqlite.pragma('secure_delete', { simple: true }) as number;
-    this.sqlite.pragma('secure_delete = ON');
-    try {
-      this.removeSealed.run(voteId);
-    } finally {
-      this.sqlite.pragma(`secure_delete = ${before ? 'ON' : 'OFF'}`);
-    }
+    await publishSealed(this.store, voteId, ballots);
     this.keys.delete(voteId);
     return ballots.length;
   }
@@ -105,13 +88,10 @@ export class BallotBox {
    * An annulled open vote: its sealed ballots are deleted unopened, with `secure_delete` on (their bytes
    * zeroed, not left in free pages). Inside the annulling transaction. @returns how many were deleted.
    */
-  discard(voteId: number): number {
-    const before = this.sqlite.pragma('secure_delete', { simple: true }) as number;
-    this.sqlite.pragma('secure_delete = ON');
+  async discard(voteId: number): Promise<number> {
     try {
-      return this.removeSealed.run(voteId).changes;
+      return await discardSealed(this.store, voteId);
     } finally {
-      this.sqlite.pragma(`secure_delete = ${before ? 'ON' : 'OFF'}`);
       this.keys.delete(voteId);
     }
   }

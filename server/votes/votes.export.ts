@@ -1,9 +1,9 @@
 import { rollSentence } from '../../shared/rules/roll.js';
 import type { VoteView } from '../../shared/protocol/votes.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { userNames } from './votes.repo.js';
 import { eq } from 'drizzle-orm';
-import { meetings, voteEligibility } from '../db/schema/index.js';
+import { meetings, voteEligibility } from '../db/tables.js';
 import type { AppContext } from '../context.js';
 import { pdfPool } from '../documents/pdf.pool.js';
 
@@ -22,7 +22,7 @@ function field(v: unknown): string {
  * timestamps, counts, result, who was eligible and, for named votes, each voter's choice.
  * Secret votes list who was eligible and nothing that links a voter to a choice.
  */
-export function voteCsv(db: Db, v: VoteView): string {
+export async function voteCsv(store: Store, v: VoteView): Promise<string> {
   const rows: unknown[][] = [];
   rows.push(['field', 'value']);
   rows.push(['vote_id', v.id], ['meeting_id', v.meetingId], ['title', v.title], ['kind', `${v.kind} (${KIND_VI[v.kind]})`], ['secret', v.secret]);
@@ -42,8 +42,8 @@ export function voteCsv(db: Db, v: VoteView): string {
   rows.push(['option', 'label', 'votes']);
   v.options.forEach((o) => rows.push([o.index, o.label, r ? r.counts[o.index] : '']));
   if (r) rows.push(['', 'abstain', r.abstentions]);
-  const eligible = db.select({ u: voteEligibility.userId }).from(voteEligibility).where(eq(voteEligibility.voteId, v.id)).all().map((x) => x.u);
-  const names = userNames(db, eligible);
+  const eligible = (await store.q.select({ u: voteEligibility.userId }).from(voteEligibility).where(eq(voteEligibility.voteId, v.id))).map((x) => x.u);
+  const names = await userNames(store, eligible);
   rows.push([]);
   rows.push(['eligible_user_id', 'full_name']);
   for (const u of eligible) rows.push([u, names.get(u)]);
@@ -60,11 +60,11 @@ export function voteCsv(db: Db, v: VoteView): string {
  * `renderVotePdf` (votes.pdf.ts) with the meeting's title and the eligible members' names (sorted in
  * Vietnamese order), rendered in the PDF pool's workers.
  */
-export function votePdf(ctx: Pick<AppContext, 'db' | 'config' | 'log'>, v: VoteView): Promise<Buffer> {
-  const { db } = ctx;
-  const m = db.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, v.meetingId)).get();
-  const eligible = db.select({ u: voteEligibility.userId }).from(voteEligibility).where(eq(voteEligibility.voteId, v.id)).all().map((x) => x.u);
-  const names = userNames(db, eligible);
+export async function votePdf(ctx: Pick<AppContext, 'store' | 'config' | 'log'>, v: VoteView): Promise<Buffer> {
+  const { store } = ctx;
+  const [m] = await store.q.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, v.meetingId)).limit(1);
+  const eligible = (await store.q.select({ u: voteEligibility.userId }).from(voteEligibility).where(eq(voteEligibility.voteId, v.id))).map((x) => x.u);
+  const names = await userNames(store, eligible);
   const eligibleNames = eligible.map((u) => names.get(u) ?? '').sort((a, b) => a.localeCompare(b, 'vi'));
   return pdfPool(ctx.config).render('vote', { vote: v, meetingTitle: m?.title ?? '', eligibleNames }, ctx.log);
 }

@@ -1,9 +1,26 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { and, asc, eq, inArray, ne } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, ne } from 'drizzle-orm';
+import type { AuditEntry } from '../audit/audit.repo.js';
 import { prepareAudit } from '../audit/audit.repo.js';
 import type { Db } from '../db/client.js';
-import { meetingParticipants, users, voteCommitteeSettings, voteDelegations, voteNamedBallots, voteParticipation, votes } from '../db/schema/index.js';
+import type { Store } from '../db/store.js';
+import {
+  attendance,
+  meetingParticipants,
+  users,
+  voteCommitteeSettings,
+  voteDelegations,
+  voteNamedBallots,
+  voteParticipation,
+  voteSealedBallots,
+  voteSecretBallots,
+  votes,
+} from '../db/tables.js';
+import { eraseWal as eraseSqliteWal } from '../db/wal-erase.js';
+import { WalSync } from '../db/wal-sync.js';
+import { AppError } from '../http/errors.js';
+import { voteError as err } from './votes.options.js';
 
 export type VoteRow = typeof votes.$inferSelect;
 
@@ -16,18 +33,19 @@ export function receiptKey(voteId: number, receipt: string): Buffer {
 }
 
 /**
- * Prepared statements of the ballot hot path (raw better-sqlite3: Drizzle's query builder measured
- * about 2× slower here). One instance per database connection.
+ * Prepared statements of the ballot hot path on SQLite (raw better-sqlite3: Drizzle's query builder
+ * measured about 2× slower here). One instance per database connection ({@link ballotStatements}).
  */
-export class BallotStatements {
+class BallotStatements {
   readonly hasVoted: Database.Statement<[number, number], { castBy: number }>;
   readonly insertParticipation: Database.Statement<[number, number, number]>;
   readonly upsertNamed: Database.Statement<[number, number, string, string]>;
   readonly audit: Database.Statement<[number, string, string, string]>;
   /** One participant's attendance row (server/live owns the table). */
   readonly attendance: Database.Statement<[number, number], { status: string; holder: number | null }>;
-  /** Every attendance row of a meeting. */
-  readonly attendanceAll: Database.Statement<[number], { userId: number; status: string; holder: number | null }>;
+  readonly voteState: Database.Statement<[number], { state: string }>;
+  readonly insertSealed: Database.Statement<[number, Buffer, Buffer]>;
+  readonly findSealed: Database.Statement<[number, Buffer], { one: number }>;
 
   constructor(readonly sqlite: Database.Database) {
     this.hasVoted = sqlite.prepare('SELECT cast_by AS castBy FROM vote_participation WHERE vote_id = ? AND voter_id = ?');
@@ -37,30 +55,232 @@ export class BallotStatements {
         'ON CONFLICT (vote_id, voter_id) DO UPDATE SET choices = excluded.choices, updated_at = excluded.updated_at',
     );
     this.attendance = sqlite.prepare('SELECT status, proxy_holder_id AS holder FROM attendance WHERE meeting_id = ? AND user_id = ?');
-    this.attendanceAll = sqlite.prepare('SELECT user_id AS userId, status, proxy_holder_id AS holder FROM attendance WHERE meeting_id = ?');
     this.audit = prepareAudit(sqlite, 'vote');
+    this.voteState = sqlite.prepare('SELECT state FROM votes WHERE id = ?');
+    this.insertSealed = sqlite.prepare('INSERT INTO vote_sealed_ballots (vote_id, tag, sealed) VALUES (?, ?, ?)');
+    this.findSealed = sqlite.prepare('SELECT 1 AS one FROM vote_sealed_ballots WHERE vote_id = ? AND tag = ?');
   }
 }
 
+const prepared = new WeakMap<Database.Database, BallotStatements>();
+
+function ballotStatements(sqlite: Database.Database): BallotStatements {
+  let s = prepared.get(sqlite);
+  if (!s) prepared.set(sqlite, (s = new BallotStatements(sqlite)));
+  return s;
+}
+
+// ------------------------------------------------------------------------------------------------
+// The ballot hot path (SQLite: prepared statements through store.sqlite; PostgreSQL: the builder)
+
+/** One queued ballot as written by {@link writeBallots}; a secret one arrives sealed (server/votes/votes.ballots.ts). */
+export interface BallotWrite {
+  voteId: number;
+  voterId: number;
+  castBy: number;
+  choices: number[];
+  /** A secret ballot: the keyed tag of its receipt key and the sealed ballot. Null: a named ballot. */
+  sealed: { tag: Buffer; sealed: Buffer } | null;
+}
+
+/**
+ * Writes a batch of ballots in one transaction, each with its audit entry. A ballot that is refused
+ * (vote_closed: its vote is no longer open in the database, e.g. closed while the batch waited for its
+ * turn; already_voted) or fails leaves the others in: @returns per ballot `true` (written, or a
+ * secret ballot's retry with the same receipt, already counted) or its error. @throws if the
+ * transaction as a whole failed (nothing written). Secret ballots: nothing written links voter and choice.
+ * `auditPg` writes an audit entry on PostgreSQL (the audit module's function; SQLite uses its prepared insert).
+ */
+export async function writeBallots(store: Store, batch: BallotWrite[], auditPg: (e: AuditEntry) => Promise<void> | void): Promise<unknown[]> {
+  const outcomes: unknown[] = new Array(batch.length);
+  if (store.dialect === 'sqlite') {
+    await store.sqlite((db) => {
+      if (!db.open) throw new AppError('internal', 'The server is stopping; retry', 503);
+      const s = ballotStatements(db);
+      const open = new Map<number, boolean>();
+      db.transaction(() => {
+        batch.forEach((b, i) => {
+          try {
+            if (!open.has(b.voteId)) open.set(b.voteId, s.voteState.get(b.voteId)?.state === 'open');
+            if (!open.get(b.voteId)) throw err('vote_closed', 'The vote is closed');
+            writeBallotSqlite(s, b);
+            outcomes[i] = true;
+          } catch (e) {
+            outcomes[i] = e;
+          }
+        });
+      })();
+    });
+    return outcomes;
+  }
+  await store.tx(async (q) => {
+    const open = new Map<number, boolean>();
+    for (const [i, b] of batch.entries()) {
+      try {
+        if (!open.has(b.voteId)) {
+          const [v] = await q.select({ state: votes.state }).from(votes).where(eq(votes.id, b.voteId)).limit(1);
+          open.set(b.voteId, v?.state === 'open');
+        }
+        if (!open.get(b.voteId)) throw err('vote_closed', 'The vote is closed');
+        // ON CONFLICT DO NOTHING: a conflict never aborts the PostgreSQL transaction of the whole batch.
+        const [fresh] = await q.insert(voteParticipation).values({ voteId: b.voteId, voterId: b.voterId, castBy: b.castBy }).onConflictDoNothing().returning({ v: voteParticipation.voterId });
+        if (b.sealed) {
+          if (!fresh) {
+            // The same device retrying (same receipt) after a lost acknowledgement: already counted.
+            const [found] = await q.select({ v: voteSealedBallots.voteId }).from(voteSealedBallots).where(and(eq(voteSealedBallots.voteId, b.voteId), eq(voteSealedBallots.tag, b.sealed.tag))).limit(1);
+            if (found) {
+              outcomes[i] = true;
+              continue;
+            }
+            throw err('already_voted', 'This vote was already cast');
+          }
+          await q.insert(voteSealedBallots).values({ voteId: b.voteId, tag: b.sealed.tag, sealed: b.sealed.sealed });
+          await auditPg({ actorId: b.castBy, action: 'vote.ballot_cast', targetType: 'vote', targetId: String(b.voteId), details: b.castBy === b.voterId ? { secret: true } : { secret: true, onBehalfOf: b.voterId } });
+        } else {
+          await q
+            .insert(voteNamedBallots)
+            .values({ voteId: b.voteId, voterId: b.voterId, choices: b.choices, updatedAt: new Date().toISOString() })
+            .onConflictDoUpdate({ target: [voteNamedBallots.voteId, voteNamedBallots.voterId], set: { choices: b.choices, updatedAt: new Date().toISOString() } });
+          await auditPg({ actorId: b.castBy, action: fresh ? 'vote.ballot_cast' : 'vote.ballot_changed', targetType: 'vote', targetId: String(b.voteId), details: { voterId: b.voterId, choices: b.choices } });
+        }
+        outcomes[i] = true;
+      } catch (e) {
+        outcomes[i] = e;
+      }
+    }
+  });
+  return outcomes;
+}
+
+/** One ballot inside the SQLite batch transaction. Secret ballots: nothing here links voter and choice. */
+function writeBallotSqlite(s: BallotStatements, b: BallotWrite): void {
+  const existing = s.hasVoted.get(b.voteId, b.voterId);
+  if (b.sealed) {
+    if (existing) {
+      // The same device retrying (same receipt) after a lost acknowledgement: already counted.
+      if (s.findSealed.get(b.voteId, b.sealed.tag)) return;
+      throw err('already_voted', 'This vote was already cast');
+    }
+    s.insertParticipation.run(b.voteId, b.voterId, b.castBy);
+    // Sealed: the participation row and this one share a commit, but not in a readable form.
+    s.insertSealed.run(b.voteId, b.sealed.tag, b.sealed.sealed);
+    s.audit.run(b.castBy, 'vote.ballot_cast', String(b.voteId), JSON.stringify(b.castBy === b.voterId ? { secret: true } : { secret: true, onBehalfOf: b.voterId }));
+  } else {
+    if (!existing) s.insertParticipation.run(b.voteId, b.voterId, b.castBy);
+    s.upsertNamed.run(b.voteId, b.voterId, JSON.stringify(b.choices), new Date().toISOString());
+    s.audit.run(b.castBy, existing ? 'vote.ballot_changed' : 'vote.ballot_cast', String(b.voteId), JSON.stringify({ voterId: b.voterId, choices: b.choices }));
+  }
+}
+
+/** Whether a sealed ballot with this tag is in a vote's box. */
+export async function sealedExists(store: Store, voteId: number, tag: Buffer): Promise<boolean> {
+  if (store.dialect === 'sqlite') return store.sqlite((db) => !!ballotStatements(db).findSealed.get(voteId, tag));
+  const [r] = await store.q.select({ v: voteSealedBallots.voteId }).from(voteSealedBallots).where(and(eq(voteSealedBallots.voteId, voteId), eq(voteSealedBallots.tag, tag))).limit(1);
+  return !!r;
+}
+
+/** A vote's sealed ballots (at the close, inside the closing transaction). */
+export async function sealedBallots(store: Store, voteId: number): Promise<{ tag: Buffer; sealed: Buffer }[]> {
+  return store.q.select({ tag: voteSealedBallots.tag, sealed: voteSealedBallots.sealed }).from(voteSealedBallots).where(eq(voteSealedBallots.voteId, voteId));
+}
+
+/**
+ * Inside the closing transaction: writes the opened ballots (already in random order) into
+ * `vote_secret_ballots` and deletes the vote's sealed rows — on SQLite with `secure_delete` on, so their
+ * bytes are zeroed rather than left in free pages.
+ */
+export async function publishSealed(store: Store, voteId: number, ballots: { receiptKey: Buffer; choices: number[] }[]): Promise<void> {
+  if (store.dialect === 'sqlite') {
+    await store.sqlite((db) => {
+      const insertOpen = db.prepare<[number, Buffer, string]>('INSERT INTO vote_secret_ballots (vote_id, receipt_key, choices) VALUES (?, ?, ?)');
+      for (const b of ballots) insertOpen.run(voteId, b.receiptKey, JSON.stringify(b.choices));
+      secureDeleteSealed(db, voteId);
+    });
+    return;
+  }
+  // One row at a time, in the shuffled order (a multi-row insert would do the same; kept simple and bounded).
+  for (const b of ballots) await store.q.insert(voteSecretBallots).values({ voteId, receiptKey: b.receiptKey, choices: JSON.stringify(b.choices) });
+  await store.q.delete(voteSealedBallots).where(eq(voteSealedBallots.voteId, voteId));
+}
+
+/** An annulled open vote's sealed ballots deleted unopened (SQLite: with `secure_delete` on). @returns how many */
+export async function discardSealed(store: Store, voteId: number): Promise<number> {
+  if (store.dialect === 'sqlite') return store.sqlite((db) => secureDeleteSealed(db, voteId));
+  return (await store.q.delete(voteSealedBallots).where(eq(voteSealedBallots.voteId, voteId)).returning({ v: voteSealedBallots.voteId })).length;
+}
+
+function secureDeleteSealed(db: Database.Database, voteId: number): number {
+  const before = db.pragma('secure_delete', { simple: true }) as number;
+  db.pragma('secure_delete = ON');
+  try {
+    return db.prepare('DELETE FROM vote_sealed_ballots WHERE vote_id = ?').run(voteId).changes;
+  } finally {
+    db.pragma(`secure_delete = ${before ? 'ON' : 'OFF'}`);
+  }
+}
+
+/** After a secret vote's close or annulment, SQLite: the WAL (page images in commit order) is emptied (server/db/wal-erase.ts). */
+export async function eraseWal(store: Store): Promise<void> {
+  if (store.dialect === 'sqlite') await store.sqlite((db) => eraseSqliteWal(db));
+}
+
+/**
+ * Ballot durability before the acknowledgement. SQLite: the WAL fsync after the commit (group commit on
+ * the thread pool, server/db/wal-sync.ts). PostgreSQL: its commit is durable already (synchronous_commit).
+ */
+export class BallotDurability {
+  private wal: WalSync | null = null;
+  private stopped = false;
+
+  constructor(private readonly store: Store) {}
+
+  /** Resolves once everything committed before this call is on disk. */
+  async durable(): Promise<void> {
+    if (this.store.dialect !== 'sqlite') return;
+    if (!this.wal) {
+      const wal = await this.store.sqlite((db) => this.wal ?? new WalSync(db));
+      this.wal = wal;
+      if (this.stopped) wal.close();
+    }
+    return this.wal.durable();
+  }
+
+  /** Closes the WAL descriptor (server shutdown). */
+  close(): void {
+    this.stopped = true;
+    this.wal?.close();
+  }
+}
+
+/** A participant's attendance status at the meeting (server/live's table; undefined: no row). */
+export async function attendanceStatus(store: Store, meetingId: number, userId: number): Promise<string | undefined> {
+  if (store.dialect === 'sqlite') return store.sqlite((db) => ballotStatements(db).attendance.get(meetingId, userId)?.status);
+  const [r] = await store.q.select({ status: attendance.status }).from(attendance).where(and(eq(attendance.meetingId, meetingId), eq(attendance.userId, userId))).limit(1);
+  return r?.status;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Reads
+
 /** Voting participants of a meeting: not guests, with the right to vote. */
-export function votingMembers(db: Db, meetingId: number): { userId: number; fullName: string; role: string }[] {
-  return db
+export async function votingMembers(store: Store, meetingId: number): Promise<{ userId: number; fullName: string; role: string }[]> {
+  return store.q
     .select({ userId: meetingParticipants.userId, fullName: users.fullName, role: meetingParticipants.role })
     .from(meetingParticipants)
     .innerJoin(users, eq(users.id, meetingParticipants.userId))
     .where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.canVote, true), ne(meetingParticipants.role, 'guest')))
-    .orderBy(asc(meetingParticipants.userId))
-    .all();
+    .orderBy(asc(meetingParticipants.userId));
 }
 
 /** Delegations of a meeting: delegator → proxy. */
-export function delegationsOf(db: Db, meetingId: number): Map<number, number> {
-  const rows = db.select().from(voteDelegations).where(eq(voteDelegations.meetingId, meetingId)).all();
+export async function delegationsOf(store: Store, meetingId: number): Promise<Map<number, number>> {
+  const rows = await store.q.select().from(voteDelegations).where(eq(voteDelegations.meetingId, meetingId));
   return new Map(rows.map((r) => [r.fromUserId, r.toUserId]));
 }
 
-export function delegatorMayVote(db: Db, committeeId: number): boolean {
-  return db.select().from(voteCommitteeSettings).where(eq(voteCommitteeSettings.committeeId, committeeId)).get()?.delegatorMayVote ?? false;
+export async function delegatorMayVote(store: Store, committeeId: number): Promise<boolean> {
+  const [r] = await store.q.select().from(voteCommitteeSettings).where(eq(voteCommitteeSettings.committeeId, committeeId)).limit(1);
+  return r?.delegatorMayVote ?? false;
 }
 
 /**
@@ -68,14 +288,15 @@ export function delegatorMayVote(db: Db, committeeId: number): boolean {
  * counted from `vote_secret_ballots`, which holds its ballots only once the close opened the sealed box
  * (server/votes/votes.ballots.ts): call it after `BallotBox.publish`.
  */
-export function countVote(sqlite: Database.Database, vote: VoteRow): { counts: number[]; voted: number; abstentions: number } {
-  const table = vote.secret ? 'vote_secret_ballots' : 'vote_named_ballots';
-  const rows = sqlite.prepare(`SELECT choices FROM ${table} WHERE vote_id = ?`).pluck().all(vote.id) as string[];
+export async function countVote(store: Store, vote: VoteRow): Promise<{ counts: number[]; voted: number; abstentions: number }> {
+  // vote_secret_ballots keeps its choices as JSON text, vote_named_ballots as a JSON column.
+  const rows = vote.secret
+    ? (await store.q.select({ c: voteSecretBallots.choices }).from(voteSecretBallots).where(eq(voteSecretBallots.voteId, vote.id))).map((r) => JSON.parse(r.c) as number[])
+    : (await store.q.select({ c: voteNamedBallots.choices }).from(voteNamedBallots).where(eq(voteNamedBallots.voteId, vote.id))).map((r) => r.c);
   const counts = new Array<number>(vote.options.length).fill(0);
   let voted = 0;
   let abstentions = 0;
-  for (const r of rows) {
-    const choices = JSON.parse(r) as number[];
+  for (const choices of rows) {
     if (choices.length === 0) abstentions++;
     else voted++;
     for (const c of choices) counts[c]++;
@@ -83,15 +304,60 @@ export function countVote(sqlite: Database.Database, vote: VoteRow): { counts: n
   return { counts, voted, abstentions };
 }
 
-export function participationCount(sqlite: Database.Database, voteId: number): number {
-  return sqlite.prepare('SELECT count(*) FROM vote_participation WHERE vote_id = ?').pluck().get(voteId) as number;
+export async function participationCount(store: Store, voteId: number): Promise<number> {
+  const [r] = await store.q.select({ n: count() }).from(voteParticipation).where(eq(voteParticipation.voteId, voteId));
+  return Number(r?.n ?? 0);
 }
 
-export function participants(db: Db, voteId: number): Set<number> {
-  return new Set(db.select({ v: voteParticipation.voterId }).from(voteParticipation).where(eq(voteParticipation.voteId, voteId)).all().map((r) => r.v));
+export async function participants(store: Store, voteId: number): Promise<Set<number>> {
+  const rows = await store.q.select({ v: voteParticipation.voterId }).from(voteParticipation).where(eq(voteParticipation.voteId, voteId));
+  return new Set(rows.map((r) => r.v));
+}
+
+/** A voter's named ballot (null: none). */
+export async function namedChoices(store: Store, voteId: number, voterId: number): Promise<number[] | null> {
+  const [r] = await store.q
+    .select({ choices: voteNamedBallots.choices })
+    .from(voteNamedBallots)
+    .where(and(eq(voteNamedBallots.voteId, voteId), eq(voteNamedBallots.voterId, voterId)))
+    .limit(1);
+  return r ? r.choices : null;
+}
+
+/** A closed secret vote's published ballots: every receipt key (hex) with its choice, sorted by key. */
+export async function publishedBallots(store: Store, voteId: number): Promise<{ key: string; choices: number[] }[]> {
+  const rows = await store.q
+    .select({ k: voteSecretBallots.receiptKey, c: voteSecretBallots.choices })
+    .from(voteSecretBallots)
+    .where(eq(voteSecretBallots.voteId, voteId))
+    .orderBy(asc(voteSecretBallots.receiptKey));
+  return rows.map((r) => ({ key: r.k.toString('hex'), choices: JSON.parse(r.c) as number[] }));
 }
 
 /** The roll of a named vote: each voter's choice. */
+export async function namedRollOf(store: Store, voteId: number) {
+  const rows = await store.q
+    .select({ userId: voteNamedBallots.voterId, fullName: users.fullName, choices: voteNamedBallots.choices, castBy: voteParticipation.castBy })
+    .from(voteNamedBallots)
+    .innerJoin(users, eq(users.id, voteNamedBallots.voterId))
+    .innerJoin(voteParticipation, and(eq(voteParticipation.voteId, voteNamedBallots.voteId), eq(voteParticipation.voterId, voteNamedBallots.voterId)))
+    .where(eq(voteNamedBallots.voteId, voteId))
+    .orderBy(asc(users.fullName));
+  // A ballot cast by a proxy names its holder: the roll-call table says "by proxy: <name>".
+  const holders = await userNames(store, [...new Set(rows.filter((r) => r.castBy !== r.userId).map((r) => r.castBy))]);
+  return rows.map((r) => ({ ...r, castByName: r.castBy !== r.userId ? (holders.get(r.castBy) ?? null) : null }));
+}
+
+export async function userNames(store: Store, ids: number[]): Promise<Map<number, string>> {
+  if (!ids.length) return new Map();
+  const rows = await store.q.select({ id: users.id, n: users.fullName }).from(users).where(inArray(users.id, ids));
+  return new Map(rows.map((r) => [r.id, r.n]));
+}
+
+/**
+ * {@link namedRollOf} on the synchronous SQLite `Db`, for the generated minutes (server/minutes/
+ * minutes.generated.ts `computeGenerated`, still synchronous on `db`): kept until minutes move onto the store.
+ */
 export function namedRoll(db: Db, voteId: number) {
   const rows = db
     .select({ userId: voteNamedBallots.voterId, fullName: users.fullName, choices: voteNamedBallots.choices, castBy: voteParticipation.castBy })
@@ -101,12 +367,7 @@ export function namedRoll(db: Db, voteId: number) {
     .where(eq(voteNamedBallots.voteId, voteId))
     .orderBy(asc(users.fullName))
     .all();
-  // A ballot cast by a proxy names its holder: the roll-call table says "by proxy: <name>".
-  const holders = userNames(db, [...new Set(rows.filter((r) => r.castBy !== r.userId).map((r) => r.castBy))]);
+  const ids = [...new Set(rows.filter((r) => r.castBy !== r.userId).map((r) => r.castBy))];
+  const holders = new Map(ids.length ? db.select({ id: users.id, n: users.fullName }).from(users).where(inArray(users.id, ids)).all().map((r) => [r.id, r.n]) : []);
   return rows.map((r) => ({ ...r, castByName: r.castBy !== r.userId ? (holders.get(r.castBy) ?? null) : null }));
-}
-
-export function userNames(db: Db, ids: number[]): Map<number, string> {
-  if (!ids.length) return new Map();
-  return new Map(db.select({ id: users.id, n: users.fullName }).from(users).where(inArray(users.id, ids)).all().map((r) => [r.id, r.n]));
 }

@@ -1,10 +1,11 @@
-import { eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { VoteSettings } from '../../shared/protocol/votes.js';
 import type { MajorityRule } from '../../shared/rules/majority.js';
 import { type ProxyKind, type ProxyParty, type ProxyRefusal, type ProxySettings, DEFAULT_PROXY_SETTINGS, checkProxy } from '../../shared/rules/proxies.js';
-import { type Roll, type RollParticipant, computeRoll } from '../../shared/rules/roll.js';
+import type { RollParticipant } from '../../shared/rules/roll.js';
 import { type Db, perDb } from '../db/client.js';
-import { roomStations, voteCommitteeSettings, voteDelegations } from '../db/schema/index.js';
+import type { Store } from '../db/store.js';
+import { attendance, meetingParticipants, roomStations, voteCommitteeSettings, voteDelegations } from '../db/tables.js';
 import { AppError } from '../http/errors.js';
 
 /*
@@ -12,11 +13,24 @@ import { AppError } from '../http/errors.js';
  * need (committee settings, participants with attendance, room stations, delegations) and throws their
  * refusals as AppErrors. server/live (attendance:set_proxy) and server/votes (vote:delegate, vote:cast)
  * both call it, so the attendance proxy and the vote proxy follow one rule set.
+ *
+ * The votes module reads through the store (the async functions ending in `Of`); the synchronous ones on
+ * `db` (committeeVoteSettings, ownDelegations, assertProxy) remain for server/live, whose callers are
+ * still synchronous (issue #17: they go when live moves onto the store).
  */
 
 /** A committee's voting settings, with defaults when none were saved. */
+export async function voteSettingsOf(store: Store, committeeId: number): Promise<VoteSettings> {
+  const [r] = await store.q.select().from(voteCommitteeSettings).where(eq(voteCommitteeSettings.committeeId, committeeId)).limit(1);
+  return withDefaults(r);
+}
+
+/** {@link voteSettingsOf} on the synchronous `db` (server/live). */
 export function committeeVoteSettings(db: Db, committeeId: number): VoteSettings {
-  const r = db.select().from(voteCommitteeSettings).where(eq(voteCommitteeSettings.committeeId, committeeId)).get();
+  return withDefaults(db.select().from(voteCommitteeSettings).where(eq(voteCommitteeSettings.committeeId, committeeId)).get());
+}
+
+function withDefaults(r: typeof voteCommitteeSettings.$inferSelect | undefined): VoteSettings {
   return {
     delegatorMayVote: r?.delegatorMayVote ?? DEFAULT_PROXY_SETTINGS.delegatorMayVote,
     maxProxies: r?.maxProxies ?? DEFAULT_PROXY_SETTINGS.maxProxies,
@@ -30,36 +44,58 @@ export function proxySettings(s: VoteSettings): ProxySettings {
   return { maxProxies: s.maxProxies, substitutesMayVote: s.substitutesMayVote, substitutesCountPresent: s.substitutesCountPresent, delegatorMayVote: s.delegatorMayVote };
 }
 
-const statements = perDb(({ $client: c }) => ({
-  participants: c.prepare<[number], { userId: number; role: RollParticipant['role']; canVote: number; status: RollParticipant['status']; proxyHolderId: number | null; proxyKind: ProxyKind | null }>(
+const participantColumns = {
+  userId: meetingParticipants.userId,
+  role: meetingParticipants.role,
+  canVote: meetingParticipants.canVote,
+  status: attendance.status,
+  proxyHolderId: attendance.proxyHolderId,
+  proxyKind: attendance.proxyKind,
+};
+
+/** One participant of a meeting with attendance and proxy kind (undefined: not a participant). */
+export async function rollParticipantOf(store: Store, meetingId: number, userId: number): Promise<RollParticipant | undefined> {
+  const [r] = await store.q
+    .select(participantColumns)
+    .from(meetingParticipants)
+    .leftJoin(attendance, and(eq(attendance.meetingId, meetingParticipants.meetingId), eq(attendance.userId, meetingParticipants.userId)))
+    .where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.userId, userId)))
+    .limit(1);
+  return r;
+}
+
+/** Every participant of a meeting with attendance and proxy kind, in user-id order (the roll's input). */
+export async function rollParticipantsOf(store: Store, meetingId: number): Promise<RollParticipant[]> {
+  return store.q
+    .select(participantColumns)
+    .from(meetingParticipants)
+    .leftJoin(attendance, and(eq(attendance.meetingId, meetingParticipants.meetingId), eq(attendance.userId, meetingParticipants.userId)))
+    .where(eq(meetingParticipants.meetingId, meetingId))
+    .orderBy(asc(meetingParticipants.userId));
+}
+
+/** The same rows on the synchronous `db` (server/live's assertProxy caller), a prepared statement per connection. */
+const participantsStatement = perDb(({ $client: c }) =>
+  c.prepare<[number], { userId: number; role: RollParticipant['role']; canVote: number; status: RollParticipant['status']; proxyHolderId: number | null; proxyKind: ProxyKind | null }>(
     `SELECT p.user_id AS userId, p.role AS role, p.can_vote AS canVote, a.status AS status, a.proxy_holder_id AS proxyHolderId, a.proxy_kind AS proxyKind
        FROM meeting_participants p LEFT JOIN attendance a ON a.meeting_id = p.meeting_id AND a.user_id = p.user_id
       WHERE p.meeting_id = ? ORDER BY p.user_id`,
   ),
-}));
-
-const one = perDb(({ $client: c }) =>
-  c.prepare<[number, number], { userId: number; role: RollParticipant['role']; canVote: number; status: RollParticipant['status']; proxyHolderId: number | null; proxyKind: ProxyKind | null }>(
-    `SELECT p.user_id AS userId, p.role AS role, p.can_vote AS canVote, a.status AS status, a.proxy_holder_id AS proxyHolderId, a.proxy_kind AS proxyKind
-       FROM meeting_participants p LEFT JOIN attendance a ON a.meeting_id = p.meeting_id AND a.user_id = p.user_id
-      WHERE p.meeting_id = ? AND p.user_id = ?`,
-  ),
 );
 
-/** One participant of a meeting with attendance and proxy kind (undefined: not a participant). */
-export function rollParticipant(db: Db, meetingId: number, userId: number): RollParticipant | undefined {
-  const r = one(db).get(meetingId, userId);
-  return r && { ...r, canVote: r.canVote === 1 };
-}
-
-/** Every participant of a meeting with attendance and proxy kind, in user-id order (the roll's input). */
-export function rollParticipants(db: Db, meetingId: number): RollParticipant[] {
-  return statements(db)
-    .participants.all(meetingId)
+function rollParticipants(db: Db, meetingId: number): RollParticipant[] {
+  return participantsStatement(db)
+    .all(meetingId)
     .map((r) => ({ ...r, canVote: r.canVote === 1 }));
 }
 
 /** Vote proxies given from members' own accounts: giver → holder. */
+export async function ownDelegationsOf(store: Store, meetingId: number): Promise<Map<number, number>> {
+  const rows = await store.q.select().from(voteDelegations).where(eq(voteDelegations.meetingId, meetingId));
+  return new Map(rows.map((r) => [r.fromUserId, r.toUserId]));
+}
+
+/** {@link ownDelegationsOf} on the synchronous `db` (server/live). */
 export function ownDelegations(db: Db, meetingId: number): Map<number, number> {
   return new Map(
     db
@@ -71,14 +107,28 @@ export function ownDelegations(db: Db, meetingId: number): Map<number, number> {
   );
 }
 
-/** The roll of a meeting now (shared/rules/roll.ts). */
-export function meetingRoll(db: Db, meetingId: number, committeeId: number, voters: ReadonlySet<number>): Roll {
-  return computeRoll({ participants: rollParticipants(db, meetingId), delegations: ownDelegations(db, meetingId), settings: proxySettings(committeeVoteSettings(db, committeeId)), voters });
+/** Whether a user is a room station account. */
+export async function isRoomStationOf(store: Store, userId: number): Promise<boolean> {
+  const [r] = await store.q.select({ u: roomStations.userId }).from(roomStations).where(eq(roomStations.userId, userId)).limit(1);
+  return !!r;
 }
 
-/** Whether a user is a room station account. */
-export function isRoomStation(db: Db, userId: number): boolean {
+function isRoomStation(db: Db, userId: number): boolean {
   return !!db.select({ u: roomStations.userId }).from(roomStations).where(eq(roomStations.userId, userId)).get();
+}
+
+type ProxyRequest = { meetingId: number; committeeId: number; kind: ProxyKind; giverId: number; holderId: number; recordedBy: number; reason: string | null };
+
+/** {@link assertProxy} through the store (vote:delegate). */
+export async function assertProxyOf(store: Store, p: ProxyRequest): Promise<void> {
+  const [settings, rows, dels, giverStation, holderStation] = await Promise.all([
+    voteSettingsOf(store, p.committeeId),
+    rollParticipantsOf(store, p.meetingId),
+    ownDelegationsOf(store, p.meetingId),
+    isRoomStationOf(store, p.giverId),
+    isRoomStationOf(store, p.holderId),
+  ]);
+  checkProxyOrThrow(p, proxySettings(settings), rows, dels, (id) => (id === p.giverId ? giverStation : holderStation));
 }
 
 /**
@@ -87,10 +137,11 @@ export function isRoomStation(db: Db, userId: number): boolean {
  * against the holder's limit.
  * @throws AppError with a ProxyRefusal code (400; 409 for proxy_limit_reached)
  */
-export function assertProxy(db: Db, p: { meetingId: number; committeeId: number; kind: ProxyKind; giverId: number; holderId: number; recordedBy: number; reason: string | null }): void {
-  const settings = proxySettings(committeeVoteSettings(db, p.committeeId));
-  const rows = rollParticipants(db, p.meetingId);
-  const dels = ownDelegations(db, p.meetingId);
+export function assertProxy(db: Db, p: ProxyRequest): void {
+  checkProxyOrThrow(p, proxySettings(committeeVoteSettings(db, p.committeeId)), rollParticipants(db, p.meetingId), ownDelegations(db, p.meetingId), (id) => isRoomStation(db, id));
+}
+
+function checkProxyOrThrow(p: ProxyRequest, settings: ProxySettings, rows: RollParticipant[], dels: Map<number, number>, roomStation: (userId: number) => boolean): void {
   const party = (userId: number): ProxyParty => {
     const r = rows.find((x) => x.userId === userId);
     const paperHeld = rows.filter((x) => x.userId !== p.giverId && x.status === 'proxy' && x.proxyHolderId === userId).length;
@@ -100,7 +151,7 @@ export function assertProxy(db: Db, p: { meetingId: number; committeeId: number;
       role: r?.role ?? null,
       canVote: !!r && r.canVote && r.role !== 'guest',
       present: r?.status === 'in_room' || r?.status === 'remote',
-      roomStation: isRoomStation(db, userId),
+      roomStation: roomStation(userId),
       delegated: dels.has(userId) || (r?.status === 'proxy' && r.proxyHolderId != null),
       holds: paperHeld + ownHeld,
     };

@@ -3,22 +3,24 @@ import type { CreateVoteBody, Delegation, MyVote, VoteView } from '../../shared/
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { tx } from '../db/client.js';
-import { agendaItems, meetings, votes } from '../db/schema/index.js';
-import { notFound } from '../http/errors.js';
+import { agendaItems, meetings, votes } from '../db/tables.js';
+import { AppError, notFound } from '../http/errors.js';
 import { attendanceState } from '../live/live.service.js';
 import { meetingAccess, requireChair } from '../meetings/meetings.access.js';
 import { BallotStore } from './votes.ballot-store.js';
 import { type OpenVote, VoteEligibility } from './votes.eligibility.js';
 import { type VotePublisher, voteError as err, voteOptions } from './votes.options.js';
-import { BallotStatements, type VoteRow } from './votes.repo.js';
-import { committeeVoteSettings } from './votes.rules.js';
+import { type VoteRow, participants } from './votes.repo.js';
+import { voteSettingsOf } from './votes.rules.js';
 import { announcedResult, countAtClose } from './votes.tally.js';
 import { VoteTimers } from './votes.timers.js';
 import { voteConfig, voteView } from './votes.view.js';
 
 export { type VotePublisher, voteOptions } from './votes.options.js';
-/** The roll-call table of a named vote (voter, choices, proxy holder by name), read by the generated minutes. */
+/**
+ * The roll-call table of a named vote (voter, choices, proxy holder by name), read by the generated
+ * minutes — on the synchronous `db` while they are (votes.repo.ts `namedRollOf` is the store's).
+ */
 export { namedRoll } from './votes.repo.js';
 
 const MOTION_LABELS = ['Tán thành', 'Không tán thành'];
@@ -37,11 +39,10 @@ export class VotesService {
   private readonly timers: VoteTimers;
 
   constructor(private readonly ctx: AppContext) {
-    const stmts = new BallotStatements(ctx.db.$client);
     const publisher = () => this.publisher;
-    this.eligibility = new VoteEligibility(ctx.db, stmts, publisher);
+    this.eligibility = new VoteEligibility(ctx.store, ctx.db, publisher);
     this.timers = new VoteTimers(ctx, this.eligibility, publisher, (voteId) => this.close(null, voteId));
-    this.ballots = new BallotStore(ctx, stmts, (ov) => this.timers.markProgress(ov));
+    this.ballots = new BallotStore(ctx, (ov) => this.timers.markProgress(ov));
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -51,18 +52,19 @@ export class VotesService {
    * Prepares a vote (state `draft`) on the meeting, optionally on one of its agenda items.
    * @throws not_found (meeting or item not visible), forbidden (not chair/secretary)
    */
-  create(user: AuthUser, meetingId: number, body: CreateVoteBody): VoteView {
-    const { db } = this.ctx;
+  async create(user: AuthUser, meetingId: number, body: CreateVoteBody): Promise<VoteView> {
+    const { db, store } = this.ctx;
     const a = requireChair(db, user, meetingId);
     if (a.meeting.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
     for (const itemId of [...(body.agendaItemId != null ? [body.agendaItemId] : []), ...(body.bloc ?? [])]) {
-      const item = db.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId))).get();
+      const [item] = await store.q.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId))).limit(1);
       if (!item) throw notFound('Agenda item');
     }
+    const majority = body.majority ?? (await voteSettingsOf(store, a.meeting.committeeId)).majority;
     const options = body.kind === 'motion' ? MOTION_LABELS : body.options;
     const maxChoices = body.kind === 'multiple' ? (body.maxChoices ?? options.length) : body.kind === 'election' ? body.seats! : 1;
-    const row = tx(db, (d) => {
-      const r = d
+    const row = await store.tx(async (q) => {
+      const [r] = await q
         .insert(votes)
         .values({
           meetingId,
@@ -73,7 +75,7 @@ export class VotesService {
           options,
           maxChoices,
           seats: body.kind === 'election' ? body.seats! : 1,
-          majority: body.majority ?? committeeVoteSettings(db, a.meeting.committeeId).majority,
+          majority,
           abstentions: body.abstentions,
           tieBreak: body.tieBreak,
           quorum: body.quorum,
@@ -81,12 +83,11 @@ export class VotesService {
           bloc: body.bloc ? body.bloc.map((agendaItemId) => ({ agendaItemId, pulledBy: null })) : null,
           createdBy: user.id,
         })
-        .returning()
-        .get();
-      audit(d, { actorId: user.id, action: 'vote.created', targetType: 'vote', targetId: r.id, details: { meetingId, kind: r.kind, secret: r.secret, majority: r.majority, ...(body.bloc ? { bloc: body.bloc } : {}) } });
+        .returning();
+      audit(db, { actorId: user.id, action: 'vote.created', targetType: 'vote', targetId: r.id, details: { meetingId, kind: r.kind, secret: r.secret, majority: r.majority, ...(body.bloc ? { bloc: body.bloc } : {}) } });
       return r;
     });
-    return this.changed(this.view(row));
+    return this.changed(await this.view(row));
   }
 
   /**
@@ -94,64 +95,74 @@ export class VotesService {
    * quorum badge) only with the chair's `overrideReason`, which is recorded on the vote and audited.
    * @throws not_found, forbidden, invalid_state, meeting_not_live, no_quorum
    */
-  openVote(user: AuthUser, voteId: number, overrideReason?: string): VoteView {
-    const row = this.chairRow(user, voteId);
+  async openVote(user: AuthUser, voteId: number, overrideReason?: string): Promise<VoteView> {
+    const row = await this.chairRow(user, voteId);
     if (row.state !== 'draft') throw err(row.state === 'annulled' ? 'vote_annulled' : 'invalid_state', 'Only a prepared vote can be opened');
     if (row.bloc && !row.bloc.some((b) => b.pulledBy == null)) throw err('invalid_state', 'Every item was pulled out of the bloc: nothing is left to adopt together');
-    const m = this.ctx.db.select().from(meetings).where(eq(meetings.id, row.meetingId)).get()!;
-    if (m.status !== 'live') throw err('meeting_not_live', 'Open the meeting before opening a vote');
-    const q = attendanceState(this.ctx.db, row.meetingId).quorum;
-    if (!q.met && !overrideReason) throw err('no_quorum', `No quorum (${q.sentence}); give a reason to open the vote anyway`);
-    const reason = q.met ? null : overrideReason!;
+    const [m] = await this.ctx.store.q.select().from(meetings).where(eq(meetings.id, row.meetingId)).limit(1);
+    if (m!.status !== 'live') throw err('meeting_not_live', 'Open the meeting before opening a vote');
+    const quorum = attendanceState(this.ctx.db, row.meetingId).quorum;
+    if (!quorum.met && !overrideReason) throw err('no_quorum', `No quorum (${quorum.sentence}); give a reason to open the vote anyway`);
+    const reason = quorum.met ? null : overrideReason!;
     const now = new Date(voteOptions.now());
     const closesAt = row.durationSeconds ? new Date(now.getTime() + row.durationSeconds * 1000).toISOString() : null;
-    const updated = tx(this.ctx.db, (d) => {
-      const r = d.update(votes).set({ state: 'open', openedAt: now.toISOString(), closesAt, quorumOverrideReason: reason }).where(eq(votes.id, voteId)).returning().get();
-      audit(d, { actorId: user.id, action: 'vote.opened', targetType: 'vote', targetId: voteId, details: { closesAt, quorum: q.sentence, ...(reason ? { overrideReason: reason } : {}) } });
+    const updated = await this.ctx.store.tx(async (q) => {
+      const [r] = await q
+        .update(votes)
+        .set({ state: 'open', openedAt: now.toISOString(), closesAt, quorumOverrideReason: reason })
+        .where(and(eq(votes.id, voteId), eq(votes.state, 'draft')))
+        .returning();
+      if (!r) throw err('invalid_state', 'Only a prepared vote can be opened');
+      audit(this.ctx.db, { actorId: user.id, action: 'vote.opened', targetType: 'vote', targetId: voteId, details: { closesAt, quorum: quorum.sentence, ...(reason ? { overrideReason: reason } : {}) } });
       return r;
     });
-    const ov = this.eligibility.runtime(updated, user.id);
+    const ov = await this.eligibility.runtime(updated, user.id);
     this.timers.scheduleClose(updated);
-    return this.changed(this.view(updated, ov));
+    return this.changed(await this.view(updated, ov));
   }
 
   /** Moves the automatic close `seconds` later (from now when there was none). */
-  extend(user: AuthUser, voteId: number, seconds: number): VoteView {
-    const row = this.chairRow(user, voteId);
+  async extend(user: AuthUser, voteId: number, seconds: number): Promise<VoteView> {
+    const row = await this.chairRow(user, voteId);
     if (row.state !== 'open') throw err(row.state === 'annulled' ? 'vote_annulled' : 'vote_not_open', 'The vote is not open');
     const from = Math.max(voteOptions.now(), row.closesAt ? Date.parse(row.closesAt) : 0);
     const closesAt = new Date(from + seconds * 1000).toISOString();
-    const updated = tx(this.ctx.db, (d) => {
-      const r = d.update(votes).set({ closesAt }).where(eq(votes.id, voteId)).returning().get();
-      audit(d, { actorId: user.id, action: 'vote.extended', targetType: 'vote', targetId: voteId, details: { closesAt, seconds } });
+    const updated = await this.ctx.store.tx(async (q) => {
+      const [r] = await q.update(votes).set({ closesAt }).where(eq(votes.id, voteId)).returning();
+      audit(this.ctx.db, { actorId: user.id, action: 'vote.extended', targetType: 'vote', targetId: voteId, details: { closesAt, seconds } });
       return r;
     });
     const ov = this.eligibility.open.get(voteId);
     if (ov) ov.row = updated;
     this.timers.scheduleClose(updated);
-    return this.changed(this.view(updated, ov));
+    return this.changed(await this.view(updated, ov));
   }
 
   /**
    * Closes an open vote and counts it: ballots still queued are committed first, the eligibility
    * snapshot and the result are written in one transaction, then `vote:closed` goes to the room.
    */
-  close(user: AuthUser | null, voteId: number): VoteView {
-    const row = user ? this.chairRow(user, voteId) : this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get();
+  async close(user: AuthUser | null, voteId: number): Promise<VoteView> {
+    const row = user ? await this.chairRow(user, voteId) : await this.voteRow(voteId);
     if (!row) throw notFound('Vote');
     if (row.state === 'draft') throw err('vote_not_open', 'The vote is not open');
     if (row.state === 'annulled') throw err('vote_annulled', 'The vote was annulled');
     if (row.state !== 'open') throw err('vote_closed', 'The vote is already closed');
-    this.ballots.flushPending();
-    const ov = this.eligibility.runtime(row);
-    const eligible = this.eligibility.eligibleSet(ov);
-    for (const v of ov.voters) eligible.add(v);
-    const closed = tx(this.ctx.db, (d) => {
+    const ov = await this.eligibility.runtime(row);
+    const eligible = await this.eligibility.eligibleSet(ov);
+    // Last, so that no ballot acknowledged before the close is left out (a later one is refused: vote_closed).
+    await this.ballots.flushPending();
+    const { store } = this.ctx;
+    const closed = await store.tx(async (q) => {
+      const [cur] = await q.select({ state: votes.state }).from(votes).where(eq(votes.id, voteId)).limit(1);
+      if (cur?.state !== 'open') throw err('vote_closed', 'The vote is already closed');
+      // Whoever voted could vote: the committed participation, read inside the closing transaction.
+      for (const v of await participants(store, voteId)) eligible.add(v);
       // A secret vote's sealed ballots are opened, shuffled and published here (server/votes/votes.ballots.ts).
-      if (row.secret) this.ballots.publishSecret(voteId, row.options.length);
-      const { t, result } = countAtClose(d, row, eligible, ov.members.size);
-      const r = d.update(votes).set({ state: 'closed', closedAt: new Date().toISOString(), result }).where(eq(votes.id, voteId)).returning().get();
-      audit(d, {
+      if (row.secret) await this.ballots.publishSecret(voteId, row.options.length);
+      const { t, result } = await countAtClose(store, row, eligible, ov.members.size);
+      const [r] = await q.update(votes).set({ state: 'closed', closedAt: new Date().toISOString(), result }).where(eq(votes.id, voteId)).returning();
+      audit(this.ctx.db, {
         actorId: user?.id ?? null,
         action: 'vote.closed',
         targetType: 'vote',
@@ -162,23 +173,24 @@ export class VotesService {
     });
     this.timers.forget(voteId);
     // The WAL holds the vote's page images in commit order until a checkpoint: empty it now.
-    if (row.secret) this.ballots.eraseWal();
-    return this.changed(this.view(closed), 'vote:closed');
+    if (row.secret) await this.ballots.eraseWal();
+    return this.changed(await this.view(closed), 'vote:closed');
   }
 
   /** Announces a closed vote; a tie awaiting the chair is decided by `castingVote`. */
-  announce(user: AuthUser, voteId: number, castingVote?: number[]): VoteView {
-    const row = this.chairRow(user, voteId);
+  async announce(user: AuthUser, voteId: number, castingVote?: number[]): Promise<VoteView> {
+    const row = await this.chairRow(user, voteId);
     if (row.state === 'draft' || row.state === 'open') throw err('vote_not_closed', 'Close the vote first');
     if (row.state === 'annulled') throw err('vote_annulled', 'The vote was annulled');
     if (row.state === 'announced') throw err('invalid_state', 'Already announced');
     const result = announcedResult(row, castingVote);
-    const updated = tx(this.ctx.db, (d) => {
-      const r = d.update(votes).set({ state: 'announced', announcedAt: new Date().toISOString(), result }).where(eq(votes.id, voteId)).returning().get();
-      audit(d, { actorId: user.id, action: 'vote.announced', targetType: 'vote', targetId: voteId, details: { outcome: result.outcome, castingVote: result.castingVoteApplied ? castingVote : undefined } });
+    const updated = await this.ctx.store.tx(async (q) => {
+      const [r] = await q.update(votes).set({ state: 'announced', announcedAt: new Date().toISOString(), result }).where(and(eq(votes.id, voteId), eq(votes.state, 'closed'))).returning();
+      if (!r) throw err('invalid_state', 'Already announced');
+      audit(this.ctx.db, { actorId: user.id, action: 'vote.announced', targetType: 'vote', targetId: voteId, details: { outcome: result.outcome, castingVote: result.castingVoteApplied ? castingVote : undefined } });
       return r;
     });
-    return this.changed(this.view(updated));
+    return this.changed(await this.view(updated));
   }
 
   /**
@@ -187,35 +199,37 @@ export class VotesService {
    * unopened (`secure_delete`) and the WAL emptied, so nothing of them is ever counted or readable.
    * @throws not_found, forbidden, invalid_state (a draft), vote_annulled (already annulled)
    */
-  annul(user: AuthUser, voteId: number, reason: string): VoteView {
-    const row = this.chairRow(user, voteId);
+  async annul(user: AuthUser, voteId: number, reason: string): Promise<VoteView> {
+    const row = await this.chairRow(user, voteId);
     if (row.state === 'annulled') throw err('vote_annulled', 'The vote was already annulled');
     if (row.state === 'draft') throw err('invalid_state', 'A prepared vote that never opened is not annulled: change it or leave it');
-    if (row.state === 'open') this.ballots.flushPending();
+    if (row.state === 'open') await this.ballots.flushPending();
     const sealedDeleted = { n: 0 };
-    const updated = tx(this.ctx.db, (d) => {
-      if (row.state === 'open' && row.secret) sealedDeleted.n = this.ballots.discardSecret(voteId);
-      const r = d.update(votes).set({ state: 'annulled', annulledAt: new Date(voteOptions.now()).toISOString(), annulReason: reason }).where(eq(votes.id, voteId)).returning().get();
-      audit(d, { actorId: user.id, action: 'vote.annulled', targetType: 'vote', targetId: voteId, details: { reason, from: row.state, ...(row.state === 'open' && row.secret ? { sealedDeleted: sealedDeleted.n } : {}) } });
+    const updated = await this.ctx.store.tx(async (q) => {
+      const [cur] = await q.select({ state: votes.state }).from(votes).where(eq(votes.id, voteId)).limit(1);
+      if (cur?.state !== row.state) throw err(cur?.state === 'annulled' ? 'vote_annulled' : 'invalid_state', 'The vote changed meanwhile; try again');
+      if (row.state === 'open' && row.secret) sealedDeleted.n = await this.ballots.discardSecret(voteId);
+      const [r] = await q.update(votes).set({ state: 'annulled', annulledAt: new Date(voteOptions.now()).toISOString(), annulReason: reason }).where(eq(votes.id, voteId)).returning();
+      audit(this.ctx.db, { actorId: user.id, action: 'vote.annulled', targetType: 'vote', targetId: voteId, details: { reason, from: row.state, ...(row.state === 'open' && row.secret ? { sealedDeleted: sealedDeleted.n } : {}) } });
       return r;
     });
     this.timers.forget(voteId);
-    if (row.state === 'open' && row.secret) this.ballots.eraseWal();
-    return this.changed(this.view(updated));
+    if (row.state === 'open' && row.secret) await this.ballots.eraseWal();
+    return this.changed(await this.view(updated));
   }
 
   /**
    * Prepares the re-run of an annulled vote: a new draft with the same question and rules, linked to it
    * (`rerunOf`); one re-run per annulled vote. @throws not_found, forbidden, invalid_state, meeting_closed
    */
-  rerun(user: AuthUser, voteId: number): VoteView {
-    const row = this.chairRow(user, voteId);
+  async rerun(user: AuthUser, voteId: number): Promise<VoteView> {
+    const row = await this.chairRow(user, voteId);
     if (row.state !== 'annulled') throw err('invalid_state', 'Only an annulled vote is run again');
-    const m = this.ctx.db.select({ status: meetings.status }).from(meetings).where(eq(meetings.id, row.meetingId)).get()!;
-    if (m.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
-    const created = tx(this.ctx.db, (d) => {
-      if (d.select({ id: votes.id }).from(votes).where(eq(votes.rerunOf, voteId)).get()) throw err('invalid_state', 'This vote was already run again');
-      const r = d
+    const [m] = await this.ctx.store.q.select({ status: meetings.status }).from(meetings).where(eq(meetings.id, row.meetingId)).limit(1);
+    if (m!.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
+    const created = await this.ctx.store.tx(async (q) => {
+      if ((await q.select({ id: votes.id }).from(votes).where(eq(votes.rerunOf, voteId)).limit(1)).length) throw err('invalid_state', 'This vote was already run again');
+      const [r] = await q
         .insert(votes)
         .values({
           meetingId: row.meetingId,
@@ -225,14 +239,14 @@ export class VotesService {
           rerunOf: voteId,
           createdBy: user.id,
         })
-        .returning()
-        .get();
-      audit(d, { actorId: user.id, action: 'vote.rerun', targetType: 'vote', targetId: r.id, details: { rerunOf: voteId } });
+        .returning();
+      audit(this.ctx.db, { actorId: user.id, action: 'vote.rerun', targetType: 'vote', targetId: r.id, details: { rerunOf: voteId } });
       return r;
     });
-    const view = this.view(created);
+    const view = await this.view(created);
+    const annulled = await this.view((await this.voteRow(voteId))!);
     this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: view });
-    this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: this.view(this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get()!) });
+    this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: annulled });
     this.ctx.bus.emit('vote:changed', { meetingId: row.meetingId, voteId: view.id, state: view.state });
     return view;
   }
@@ -242,23 +256,23 @@ export class VotesService {
    * until the vote opens. Pulling an item already pulled changes nothing.
    * @throws not_found (vote, or an item not in the bloc), not_eligible, invalid_state
    */
-  pullFromBloc(user: AuthUser, voteId: number, agendaItemId: number): VoteView {
-    const row = this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get();
+  async pullFromBloc(user: AuthUser, voteId: number, agendaItemId: number): Promise<VoteView> {
+    const row = await this.voteRow(voteId);
     if (!row) throw notFound('Vote');
     const a = meetingAccess(this.ctx.db, user, row.meetingId);
     if (!a.canVote && !a.canChair) throw err('not_eligible', 'Only a member with a vote may pull an item out', 403);
     const item = row.bloc?.find((b) => b.agendaItemId === agendaItemId);
     if (!item) throw notFound('Item of this bloc');
     if (row.state !== 'draft') throw err('invalid_state', 'Items can be pulled out only until the vote opens');
-    if (item.pulledBy != null) return this.view(row);
+    if (item.pulledBy != null) return await this.view(row);
     const bloc = row.bloc!.map((b) => (b.agendaItemId === agendaItemId ? { ...b, pulledBy: user.id } : b));
-    const updated = tx(this.ctx.db, (d) => {
-      const r = d.update(votes).set({ bloc }).where(and(eq(votes.id, voteId), eq(votes.state, 'draft'))).returning().get();
+    const updated = await this.ctx.store.tx(async (q) => {
+      const [r] = await q.update(votes).set({ bloc }).where(and(eq(votes.id, voteId), eq(votes.state, 'draft'))).returning();
       if (!r) throw err('invalid_state', 'Items can be pulled out only until the vote opens');
-      audit(d, { actorId: user.id, action: 'vote.bloc_pulled', targetType: 'vote', targetId: voteId, details: { agendaItemId } });
+      audit(this.ctx.db, { actorId: user.id, action: 'vote.bloc_pulled', targetType: 'vote', targetId: voteId, details: { agendaItemId } });
       return r;
     });
-    return this.changed(this.view(updated));
+    return this.changed(await this.view(updated));
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -270,23 +284,26 @@ export class VotesService {
    * not_proxy, vote_not_open, vote_closed, unknown_option, too_many_choices, duplicate_choice,
    * receipt_required, already_voted.
    */
-  cast(user: AuthUser, p: { voteId: number; choices: number[]; receipt?: string; onBehalfOf?: number }): Promise<{ voteId: number; counted: true; voterId: number }> {
-    const ov = this.eligibility.visibleOpenVote(user, p.voteId);
+  async cast(user: AuthUser, p: { voteId: number; choices: number[]; receipt?: string; onBehalfOf?: number }): Promise<{ voteId: number; counted: true; voterId: number }> {
+    const ov = await this.eligibility.visibleOpenVote(user, p.voteId);
     if (ov.row.closesAt && Date.parse(ov.row.closesAt) <= voteOptions.now()) {
-      this.close(null, ov.row.id);
+      await this.close(null, ov.row.id).catch((e: unknown) => {
+        // Closed by another call meanwhile (the timer, the chair): the refusal is the same.
+        if (!(e instanceof AppError && e.code === 'vote_closed')) throw e;
+      });
       throw err('vote_closed', 'The vote is closed');
     }
-    const voterId = this.eligibility.assertMayCast(user, ov, p.onBehalfOf);
+    const voterId = await this.eligibility.assertMayCast(user, ov, p.onBehalfOf);
     return this.ballots.enqueue(ov, voterId, user.id, p);
   }
 
   /** Delegates the caller's vote in the meeting to another participant (null: revokes). */
-  delegate(user: AuthUser, meetingId: number, toUserId: number | null): Delegation | null {
+  delegate(user: AuthUser, meetingId: number, toUserId: number | null): Promise<Delegation | null> {
     return this.eligibility.delegate(user, meetingId, toUserId);
   }
 
   /** Delegations in the meeting (chair: all; others: those they give or hold). */
-  delegations(meetingId: number, forUser?: AuthUser, chair = true): Delegation[] {
+  delegations(meetingId: number, forUser?: AuthUser, chair = true): Promise<Delegation[]> {
     return this.eligibility.delegations(meetingId, forUser, chair);
   }
 
@@ -294,48 +311,57 @@ export class VotesService {
   // Reading
 
   /** One vote as the caller may see it. @throws not_found */
-  get(user: AuthUser, voteId: number): VoteView {
-    const row = this.visibleRow(user, voteId);
+  async get(user: AuthUser, voteId: number): Promise<VoteView> {
+    const row = await this.visibleRow(user, voteId);
     return this.view(row, this.eligibility.open.get(voteId));
   }
 
   /** Votes of a meeting, oldest first. */
-  list(user: AuthUser, meetingId: number): VoteView[] {
+  async list(user: AuthUser, meetingId: number): Promise<VoteView[]> {
     meetingAccess(this.ctx.db, user, meetingId);
-    return this.listRows(meetingId).map((r) => this.view(r, this.eligibility.open.get(r.id)));
+    return this.views(await this.listRows(meetingId));
   }
 
-  listRows(meetingId: number): VoteRow[] {
-    return this.ctx.db.select().from(votes).where(eq(votes.meetingId, meetingId)).orderBy(asc(votes.id)).all();
+  listRows(meetingId: number): Promise<VoteRow[]> {
+    return this.ctx.store.q.select().from(votes).where(eq(votes.meetingId, meetingId)).orderBy(asc(votes.id));
+  }
+
+  /** Public views of votes, in order (open ones with their live progress). */
+  async views(rows: VoteRow[]): Promise<VoteView[]> {
+    const out: VoteView[] = [];
+    for (const r of rows) out.push(await this.view(r, this.eligibility.open.get(r.id)));
+    return out;
   }
 
   /** The caller's own standing in a vote. */
-  mine(user: AuthUser, voteId: number): MyVote {
-    const row = this.visibleRow(user, voteId);
+  async mine(user: AuthUser, voteId: number): Promise<MyVote> {
+    const row = await this.visibleRow(user, voteId);
     return this.eligibility.mine(user, row, (voterId) => this.ballots.namedChoices(voteId, voterId));
   }
 
   /** After the close of a secret vote: every receipt key (hex) with its choice, sorted by key. */
-  receipts(user: AuthUser, voteId: number): { voteId: number; ballots: { key: string; choices: number[] }[] } {
-    const row = this.visibleRow(user, voteId);
+  async receipts(user: AuthUser, voteId: number): Promise<{ voteId: number; ballots: { key: string; choices: number[] }[] }> {
+    const row = await this.visibleRow(user, voteId);
     if (!row.secret) throw err('invalid_state', 'Only secret votes have receipts');
     if (row.state === 'draft' || row.state === 'open') throw err('vote_not_closed', 'Receipts are published after the close');
-    return { voteId, ballots: this.ballots.receipts(voteId) };
+    return { voteId, ballots: await this.ballots.receipts(voteId) };
   }
 
   /** Public view of a vote; `ov` adds live progress for an open vote. */
-  view(row: VoteRow, ov?: OpenVote): VoteView {
-    return voteView(this.ctx.db, this.eligibility, row, ov);
+  view(row: VoteRow, ov?: OpenVote): Promise<VoteView> {
+    return voteView(this.ctx.store, this.eligibility, row, ov);
   }
 
   // ----------------------------------------------------------------------------------------------
   // Events and timers
 
   /** Re-reads the roll of open votes of a meeting after its participants changed. */
-  refreshMeeting(meetingId: number): void {
-    for (const ov of this.eligibility.open.values()) {
-      if (ov.row.meetingId !== meetingId) continue;
-      ov.members = this.eligibility.membersOf(meetingId);
+  async refreshMeeting(meetingId: number): Promise<void> {
+    const open = [...this.eligibility.open.values()].filter((ov) => ov.row.meetingId === meetingId);
+    if (!open.length) return;
+    const members = await this.eligibility.membersOf(meetingId);
+    for (const ov of open) {
+      ov.members = new Map(members);
       this.timers.markProgress(ov);
     }
   }
@@ -346,11 +372,17 @@ export class VotesService {
   }
 
   /** Schedules automatic closes of open votes after a restart. */
-  resumeTimers(): void {
-    this.timers.resume();
+  resumeTimers(): Promise<void> {
+    return this.timers.resume();
   }
 
-  /** Stops timers, commits the last ballot batch and closes the WAL descriptor (server shutdown). */
+  /** The server is stopping: timers stop and the ballots queued are committed (the database still open). */
+  async drain(): Promise<void> {
+    this.timers.stop();
+    await this.ballots.drain();
+  }
+
+  /** Stops timers, refuses ballots still queued and closes the WAL descriptor (server shutdown, the database closing). */
   stop(): void {
     this.timers.stop();
     this.ballots.stop();
@@ -363,16 +395,21 @@ export class VotesService {
     return view;
   }
 
-  private chairRow(user: AuthUser, voteId: number): VoteRow {
-    const row = this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get();
+  private async voteRow(voteId: number): Promise<VoteRow | undefined> {
+    const [row] = await this.ctx.store.q.select().from(votes).where(eq(votes.id, voteId)).limit(1);
+    return row;
+  }
+
+  private async chairRow(user: AuthUser, voteId: number): Promise<VoteRow> {
+    const row = await this.voteRow(voteId);
     if (!row) throw notFound('Vote');
     requireChair(this.ctx.db, user, row.meetingId);
     return row;
   }
 
   /** A vote the caller may see (a participant of its meeting, or who may read it). @throws not_found */
-  private visibleRow(user: AuthUser, voteId: number): VoteRow {
-    const row = this.ctx.db.select().from(votes).where(eq(votes.id, voteId)).get();
+  private async visibleRow(user: AuthUser, voteId: number): Promise<VoteRow> {
+    const row = await this.voteRow(voteId);
     if (!row) throw notFound('Vote');
     meetingAccess(this.ctx.db, user, row.meetingId);
     return row;

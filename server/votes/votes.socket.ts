@@ -11,25 +11,28 @@ export const votesSocket: SocketDomain = (hub, ctx) => {
   const svc = votesOf(ctx);
   svc.publisher = hub; // its typed broadcast/toUser
   hub.onPresence((meetingId) => svc.presenceChanged(meetingId));
-  ctx.bus.on('meeting:changed', ({ meetingId }) => svc.refreshMeeting(meetingId));
-  svc.resumeTimers();
+  ctx.bus.on('meeting:changed', ({ meetingId }) => {
+    svc.refreshMeeting(meetingId).catch((err: unknown) => ctx.log.error({ err, meetingId }, 'could not refresh the open votes of a meeting'));
+  });
+  svc.resumeTimers().catch((err: unknown) => ctx.log.error({ err }, 'could not resume the vote timers'));
   hub.commands(VOTE_COMMANDS, {
-    'vote:create': ({ meetingId, vote }, c) => ({ vote: svc.create(c.user, meetingId, vote) }),
-    'vote:open': ({ voteId, overrideReason }, c) => ({ vote: svc.openVote(c.user, voteId, overrideReason) }),
-    'vote:extend': ({ voteId, seconds }, c) => ({ vote: svc.extend(c.user, voteId, seconds) }),
-    'vote:close': ({ voteId }, c) => ({ vote: svc.close(c.user, voteId) }),
-    'vote:announce': ({ voteId, castingVote }, c) => ({ vote: svc.announce(c.user, voteId, castingVote) }),
-    'vote:annul': ({ voteId, reason }, c) => ({ vote: svc.annul(c.user, voteId, reason) }),
-    'vote:rerun': ({ voteId }, c) => ({ vote: svc.rerun(c.user, voteId) }),
-    'vote:bloc_pull': ({ voteId, agendaItemId }, c) => ({ vote: svc.pullFromBloc(c.user, voteId, agendaItemId) }),
+    'vote:create': async ({ meetingId, vote }, c) => ({ vote: await svc.create(c.user, meetingId, vote) }),
+    'vote:open': async ({ voteId, overrideReason }, c) => ({ vote: await svc.openVote(c.user, voteId, overrideReason) }),
+    'vote:extend': async ({ voteId, seconds }, c) => ({ vote: await svc.extend(c.user, voteId, seconds) }),
+    'vote:close': async ({ voteId }, c) => ({ vote: await svc.close(c.user, voteId) }),
+    'vote:announce': async ({ voteId, castingVote }, c) => ({ vote: await svc.announce(c.user, voteId, castingVote) }),
+    'vote:annul': async ({ voteId, reason }, c) => ({ vote: await svc.annul(c.user, voteId, reason) }),
+    'vote:rerun': async ({ voteId }, c) => ({ vote: await svc.rerun(c.user, voteId) }),
+    'vote:bloc_pull': async ({ voteId, agendaItemId }, c) => ({ vote: await svc.pullFromBloc(c.user, voteId, agendaItemId) }),
     'vote:cast': (p, c) => svc.cast(c.user, p),
     'vote:mine': ({ voteId }, c) => svc.mine(c.user, voteId),
-    'vote:delegate': ({ meetingId, toUserId }, c) => ({ delegation: svc.delegate(c.user, meetingId, toUserId) }),
+    'vote:delegate': async ({ meetingId, toUserId }, c) => ({ delegation: await svc.delegate(c.user, meetingId, toUserId) }),
   });
-  hub.snapshot('votes', (meetingId, access, user) => ({
-    votes: svc.listRows(meetingId).map((r) => svc.view(r)),
-    delegations: svc.delegations(meetingId, user, access.canChair),
-  }));
-  // Timers, the last ballot batch and the WAL descriptor end with the server (after the HTTP server closed).
+  hub.snapshot('votes', async (meetingId, access, user) => {
+    const votes = await svc.views(await svc.listRows(meetingId));
+    return { votes, delegations: await svc.delegations(meetingId, user, access.canChair) };
+  });
+  // Timers, refused late ballots and the WAL descriptor end with the server (after the HTTP server closed);
+  // the queued ballots were committed before, by the module's `stop` (server/votes/index.ts).
   return () => svc.stop();
 };

@@ -1,7 +1,7 @@
 import type { TallyResultView } from '../../shared/protocol/votes.js';
 import { type TallyResult, type TallyRules, describeRule, tally } from '../../shared/rules/tally.js';
-import type { Db } from '../db/client.js';
-import { voteEligibility } from '../db/schema/index.js';
+import type { Store } from '../db/store.js';
+import { voteEligibility } from '../db/tables.js';
 import { voteError as err } from './votes.options.js';
 import { type VoteRow, countVote } from './votes.repo.js';
 
@@ -20,11 +20,11 @@ export function tallyRules(row: VoteRow): TallyRules {
  * ballots, tallies them against `eligible` (who could vote, voters included) and `members`, and writes
  * the eligibility snapshot. @returns the tally and the result stored on the vote.
  */
-export function countAtClose(d: Db, row: VoteRow, eligible: ReadonlySet<number>, members: number): { t: TallyResult; result: TallyResultView } {
-  const counted = countVote(d.$client, row);
+export async function countAtClose(store: Store, row: VoteRow, eligible: ReadonlySet<number>, members: number): Promise<{ t: TallyResult; result: TallyResultView }> {
+  const counted = await countVote(store, row);
   const t = tally({ rules: tallyRules(row), ...counted, present: eligible.size, members, labels: row.options });
   const result: TallyResultView = { ...t, present: eligible.size, members, eligible: eligible.size, rule: describeRule(row) };
-  if (eligible.size) d.insert(voteEligibility).values([...eligible].map((userId) => ({ voteId: row.id, userId }))).onConflictDoNothing().run();
+  if (eligible.size) await store.q.insert(voteEligibility).values([...eligible].map((userId) => ({ voteId: row.id, userId }))).onConflictDoNothing();
   return { t, result };
 }
 

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { AppContext } from '../context.js';
-import { votes } from '../db/schema/index.js';
+import { votes } from '../db/tables.js';
 import type { OpenVote, VoteEligibility } from './votes.eligibility.js';
 import { type VotePublisher, voteOptions } from './votes.options.js';
 import type { VoteRow } from './votes.repo.js';
@@ -20,12 +20,12 @@ export class VoteTimers {
     private readonly ctx: AppContext,
     private readonly eligibility: VoteEligibility,
     private readonly publisher: () => VotePublisher | null,
-    private readonly autoClose: (voteId: number) => void,
+    private readonly autoClose: (voteId: number) => Promise<unknown>,
   ) {}
 
   /** Schedules automatic closes of open votes after a restart. */
-  resume(): void {
-    for (const row of this.ctx.db.select().from(votes).where(eq(votes.state, 'open')).all()) this.scheduleClose(row);
+  async resume(): Promise<void> {
+    for (const row of await this.ctx.store.q.select().from(votes).where(eq(votes.state, 'open'))) this.scheduleClose(row);
   }
 
   /** (Re)schedules a vote's automatic close at its `closesAt`; none for a vote without one or not open. */
@@ -36,12 +36,10 @@ export class VoteTimers {
     const wait = Math.max(0, Date.parse(row.closesAt) - voteOptions.now());
     const t = setTimeout(() => {
       this.closeTimers.delete(row.id);
-      try {
-        const cur = this.ctx.db.select().from(votes).where(eq(votes.id, row.id)).get();
-        if (cur?.state === 'open' && cur.closesAt && Date.parse(cur.closesAt) <= voteOptions.now() + 5) this.autoClose(row.id);
-      } catch (e) {
-        this.ctx.log.error({ err: e, voteId: row.id }, 'automatic close failed');
-      }
+      void (async () => {
+        const [cur] = await this.ctx.store.q.select().from(votes).where(eq(votes.id, row.id)).limit(1);
+        if (cur?.state === 'open' && cur.closesAt && Date.parse(cur.closesAt) <= voteOptions.now() + 5) await this.autoClose(row.id);
+      })().catch((e: unknown) => this.ctx.log.error({ err: e, voteId: row.id }, 'automatic close failed'));
     }, Math.min(wait, 2 ** 31 - 1));
     t.unref?.();
     this.closeTimers.set(row.id, t);
@@ -52,23 +50,28 @@ export class VoteTimers {
    * every eligible voter has voted (so the chair sees the final count without waiting).
    */
   markProgress(ov: OpenVote): void {
+    this.progress(ov).catch((e: unknown) => this.ctx.log.error({ err: e, voteId: ov.row.id }, 'vote progress failed'));
+  }
+
+  private async progress(ov: OpenVote): Promise<void> {
     const id = ov.row.id;
+    const everyone = ov.voters.size >= (await this.eligibility.eligibleCount(ov, 100));
     if (this.progressTimers.has(id)) {
-      if (ov.voters.size >= this.eligibility.eligibleCount(ov, 100)) {
+      if (everyone) {
         clearTimeout(this.progressTimers.get(id));
         this.progressTimers.delete(id);
-        this.emitProgress(ov);
+        await this.emitProgress(ov);
       }
       return;
     }
     const wait = Math.max(voteOptions.progressIntervalMs, (this.lastProgress.get(id) ?? 0) + voteOptions.progressIntervalMs - Date.now());
-    if (wait <= 0 || ov.voters.size >= this.eligibility.eligibleCount(ov, 100)) this.emitProgress(ov);
+    if (wait <= 0 || everyone) await this.emitProgress(ov);
     else
       this.progressTimers.set(
         id,
         setTimeout(() => {
           this.progressTimers.delete(id);
-          if (this.eligibility.open.has(id)) this.emitProgress(ov);
+          if (this.eligibility.open.has(id)) this.emitProgress(ov).catch((e: unknown) => this.ctx.log.error({ err: e, voteId: id }, 'vote progress failed'));
         }, wait).unref(),
       );
   }
@@ -90,10 +93,11 @@ export class VoteTimers {
     this.progressTimers.clear();
   }
 
-  private emitProgress(ov: OpenVote): void {
+  private async emitProgress(ov: OpenVote): Promise<void> {
     const id = ov.row.id;
     this.lastProgress.set(id, Date.now());
-    const eligible = this.eligibility.eligibleSet(ov);
+    const eligible = await this.eligibility.eligibleSet(ov);
+    if (!this.eligibility.open.has(id)) return; // closed meanwhile: vote:closed carries the final count
     for (const v of ov.voters) eligible.add(v);
     ov.eligibleCache = { at: Date.now(), value: eligible.size };
     const data = { voteId: id, voted: ov.voters.size, eligible: eligible.size, members: ov.members.size };

@@ -1,9 +1,9 @@
 import { eq, inArray } from 'drizzle-orm';
 import type { VoteView } from '../../shared/protocol/votes.js';
-import type { Db } from '../db/client.js';
-import { agendaItems, votes } from '../db/schema/index.js';
+import type { Store } from '../db/store.js';
+import { agendaItems, votes } from '../db/tables.js';
 import type { OpenVote, VoteEligibility } from './votes.eligibility.js';
-import { type VoteRow, namedRoll, participationCount, userNames } from './votes.repo.js';
+import { type VoteRow, namedRollOf, participationCount, userNames } from './votes.repo.js';
 
 /**
  * A vote's question and rules as set when it was prepared (title, kind, secrecy, options, choices,
@@ -27,18 +27,18 @@ export function voteConfig<O>(row: VoteRow, options: O) {
 }
 
 /** Public view of a vote; `ov` adds live progress for an open vote (read through `eligibility` when absent). */
-export function voteView(db: Db, eligibility: VoteEligibility, row: VoteRow, ov?: OpenVote): VoteView {
+export async function voteView(store: Store, eligibility: VoteEligibility, row: VoteRow, ov?: OpenVote): Promise<VoteView> {
   const closed = row.state === 'closed' || row.state === 'announced';
   let voted = 0;
   let eligible = 0;
   let members = row.result?.members ?? 0;
   if (row.state === 'open') {
-    const o = ov ?? eligibility.runtime(row);
+    const o = ov ?? (await eligibility.runtime(row));
     voted = o.voters.size;
-    eligible = eligibility.eligibleCount(o);
+    eligible = await eligibility.eligibleCount(o);
     members = o.members.size;
   } else if (closed) {
-    voted = row.result ? row.result.voted + row.result.abstentions : participationCount(db.$client, row.id);
+    voted = row.result ? row.result.voted + row.result.abstentions : await participationCount(store, row.id);
     eligible = row.result?.eligible ?? 0;
   }
   return {
@@ -62,14 +62,15 @@ export function voteView(db: Db, eligibility: VoteEligibility, row: VoteRow, ov?
     annulledAt: row.annulledAt,
     annulReason: row.annulReason,
     rerunOf: row.rerunOf,
-    rerunBy: row.state === 'annulled' ? (db.select({ id: votes.id }).from(votes).where(eq(votes.rerunOf, row.id)).get()?.id ?? null) : null,
-    bloc: row.bloc ? blocView(db, row.bloc) : null,
-    roll: closed && !row.secret ? namedRoll(db, row.id) : null,
+    rerunBy: row.state === 'annulled' ? ((await store.q.select({ id: votes.id }).from(votes).where(eq(votes.rerunOf, row.id)).limit(1))[0]?.id ?? null) : null,
+    bloc: row.bloc ? await blocView(store, row.bloc) : null,
+    roll: closed && !row.secret ? await namedRollOf(store, row.id) : null,
   };
 }
 
-function blocView(db: Db, bloc: NonNullable<VoteRow['bloc']>): NonNullable<VoteView['bloc']> {
-  const titles = new Map(db.select({ id: agendaItems.id, t: agendaItems.title }).from(agendaItems).where(inArray(agendaItems.id, bloc.map((b) => b.agendaItemId))).all().map((r) => [r.id, r.t]));
-  const names = userNames(db, bloc.flatMap((b) => (b.pulledBy != null ? [b.pulledBy] : [])));
+async function blocView(store: Store, bloc: NonNullable<VoteRow['bloc']>): Promise<NonNullable<VoteView['bloc']>> {
+  const items = await store.q.select({ id: agendaItems.id, t: agendaItems.title }).from(agendaItems).where(inArray(agendaItems.id, bloc.map((b) => b.agendaItemId)));
+  const titles = new Map(items.map((r) => [r.id, r.t]));
+  const names = await userNames(store, bloc.flatMap((b) => (b.pulledBy != null ? [b.pulledBy] : [])));
   return bloc.map((b) => ({ agendaItemId: b.agendaItemId, title: titles.get(b.agendaItemId) ?? '', pulledBy: b.pulledBy, pulledByName: b.pulledBy != null ? (names.get(b.pulledBy) ?? null) : null }));
 }
