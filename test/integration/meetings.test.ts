@@ -1,4 +1,6 @@
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog } from '../../server/db/tables.js';
 import { type TestServer, inDays, startTestServer } from '../helpers/server.js';
 import { buildCommitteeMeeting, buildMeeting, buildUser } from '../helpers/factories.js';
 
@@ -193,10 +195,12 @@ describe('meetings and agenda preparation', () => {
 
   it('every change is in the audit log with actor, action and target', async () => {
     const m = await buildMeeting(s, { members: 1, agendaItems: 1, publish: true });
-    const rows = s.db.$client
-      .prepare("select actor_id, action, target_type, target_id from audit_log where target_type='meeting' and target_id=? order by id")
-      .all(String(m.meetingId)) as { actor_id: number; action: string }[];
+    const rows = await s.app.ctx.store.q
+      .select({ actorId: auditLog.actorId, action: auditLog.action })
+      .from(auditLog)
+      .where(and(eq(auditLog.targetType, 'meeting'), eq(auditLog.targetId, String(m.meetingId))))
+      .orderBy(auditLog.id);
     expect(rows.map((r) => r.action)).toEqual(['meeting.create', 'agenda.create', 'meeting.publish']);
-    expect(rows.every((r) => r.actor_id === m.secretary.id)).toBe(true);
+    expect(rows.every((r) => r.actorId === m.secretary.id)).toBe(true);
   });
 });

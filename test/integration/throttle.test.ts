@@ -1,5 +1,7 @@
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LOCKOUT_STEPS_S, LoginThrottle } from '../../server/auth/login-throttle.js';
+import { auditLog } from '../../server/db/tables.js';
 import { MAX_PIN_ATTEMPTS, unlockSigner } from '../../server/signing/keystore.js';
 import { buildUser } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
@@ -67,8 +69,11 @@ describe('throttles hold under concurrency and cannot lock the real user out', (
     const got = codes(rs);
     expect(got.wrong_pin ?? 0, JSON.stringify(got)).toBeLessThanOrEqual(MAX_PIN_ATTEMPTS - 1);
     expect((got.wrong_pin ?? 0) + (got.pin_locked ?? 0)).toBe(30);
-    const locks = s.db.$client.prepare("select count(*) n from audit_log where action = 'signing.pin_locked' and actor_id = ?").get(u.id) as { n: number };
-    expect(locks.n).toBe(1);
+    const locks = await s.app.ctx.store.q
+      .select({ id: auditLog.id })
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'signing.pin_locked'), eq(auditLog.actorId, u.id)));
+    expect(locks).toHaveLength(1);
     expect((await c.post('/api/signing/me/pin', { oldPin: '123456', newPin: '654321' })).body.error.code).toBe('pin_locked');
   });
 
