@@ -2,65 +2,65 @@ import { and, eq } from 'drizzle-orm';
 import { insertTopLevelItem, setCurrentItem, setItemStatus } from '../agenda/agenda.service.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
-import type { Db } from '../db/client.js';
-import { agendaItems, liveState } from '../db/schema/index.js';
+import { agendaItems, liveState } from '../db/tables.js';
 import { documentAccess } from '../documents/documents.access.js';
 import { AppError, forbidden, invalidState, notFound } from '../http/errors.js';
 import type { MeetingAccess } from '../meetings/meetings.access.js';
 import { bumpAgendaVersion, setMeetingStatus } from '../meetings/meetings.service.js';
 import { endFloor } from './live.floor.js';
 import { agendaTree, floorNow } from './live.repo.js';
-import { attendanceState, currentItemId, nowIso, presenterState } from './live.state.js';
+import { type LiveDb, currentItemId, loadAttendanceState, nowIso, presenterState } from './live.state.js';
 
 /*
  * The chair's control of the session: opening (with the quorum), pausing, resuming, closing; the
- * current agenda item, item statuses and urgent items; what the presenter shows. Each takes the `Db`
- * of the caller's transaction and throws AppError.
+ * current agenda item, item statuses and urgent items; what the presenter shows. Each runs inside the
+ * caller's transaction (`store.tx`; the agenda, meetings and documents helpers still synchronous on its
+ * `db`) and throws AppError.
  */
 
 function requireRunning(a: MeetingAccess) {
   if (a.meeting.status !== 'live' && a.meeting.status !== 'paused') throw invalidState('The meeting is not in session');
 }
 
-function ensureLiveRow(db: Db, meetingId: number) {
-  db.insert(liveState).values({ meetingId }).onConflictDoNothing().run();
+async function ensureLiveRow(l: LiveDb, meetingId: number) {
+  await l.store.q.insert(liveState).values({ meetingId }).onConflictDoNothing();
 }
 
 /**
  * Opens the meeting (published → live). Only with a quorum, unless the chair gives an
  * `overrideReason`, which is recorded. The first pending agenda item becomes current if none is.
  */
-export function openMeeting(db: Db, a: MeetingAccess, user: AuthUser, p: { overrideReason?: string }): void {
+export async function openMeeting(l: LiveDb, a: MeetingAccess, user: AuthUser, p: { overrideReason?: string }): Promise<void> {
   if (!a.canChair) throw forbidden('Only the chair may open the meeting');
   if (a.meeting.status !== 'published') throw invalidState(a.meeting.status === 'draft' ? 'The meeting is not published' : 'The meeting has already been opened');
-  const q = attendanceState(db, a.meeting.id).quorum;
+  const q = (await loadAttendanceState(l, a.meeting.id)).quorum;
   if (!q.met && !p.overrideReason) throw new AppError('no_quorum', `No quorum (${q.sentence}); give a reason to open anyway`, 409);
-  setMeetingStatus(db, a.meeting.id, 'live');
-  ensureLiveRow(db, a.meeting.id);
-  db.update(liveState)
+  setMeetingStatus(l.db, a.meeting.id, 'live');
+  await ensureLiveRow(l, a.meeting.id);
+  await l.store.q
+    .update(liveState)
     .set({ openedAt: nowIso(), openOverrideReason: q.met ? null : p.overrideReason })
-    .where(eq(liveState.meetingId, a.meeting.id))
-    .run();
-  if (currentItemId(db, a.meeting.id) == null) {
-    const first = orderedItems(db, a.meeting.id).find((i) => i.status === 'pending');
-    if (first) setCurrent(db, a.meeting.id, first.id, 'pending');
+    .where(eq(liveState.meetingId, a.meeting.id));
+  if ((await currentItemId(l.store, a.meeting.id)) == null) {
+    const first = (await orderedItems(l.store, a.meeting.id)).find((i) => i.status === 'pending');
+    if (first) setCurrent(l.db, a.meeting.id, first.id, 'pending');
   }
-  audit(db, { actorId: user.id, action: 'meeting.open', targetType: 'meeting', targetId: a.meeting.id, details: { quorum: q.sentence, ...(q.met ? {} : { overrideReason: p.overrideReason }) } });
+  audit(l.db, { actorId: user.id, action: 'meeting.open', targetType: 'meeting', targetId: a.meeting.id, details: { quorum: q.sentence, ...(q.met ? {} : { overrideReason: p.overrideReason }) } });
 }
 
 /** live → paused, paused → live, live|paused → closed (ends any running turn). Chair only. */
-export function changeStatus(db: Db, a: MeetingAccess, user: AuthUser, action: 'pause' | 'resume' | 'close', now = Date.now()): void {
+export async function changeStatus(l: LiveDb, a: MeetingAccess, user: AuthUser, action: 'pause' | 'resume' | 'close', now = Date.now()): Promise<void> {
   if (!a.canChair) throw forbidden('Only the chair may do this');
   const from = a.meeting.status;
   const ok = action === 'pause' ? from === 'live' : action === 'resume' ? from === 'paused' : from === 'live' || from === 'paused';
   if (!ok) throw invalidState(`Cannot ${action} a meeting that is ${from}`);
-  setMeetingStatus(db, a.meeting.id, action === 'pause' ? 'paused' : action === 'resume' ? 'live' : 'closed');
+  setMeetingStatus(l.db, a.meeting.id, action === 'pause' ? 'paused' : action === 'resume' ? 'live' : 'closed');
   if (action === 'close') {
-    endFloor(db, a.meeting.id, now);
-    ensureLiveRow(db, a.meeting.id);
-    db.update(liveState).set({ closedAt: nowIso(), presenterId: null, documentId: null, page: null, zoom: null }).where(eq(liveState.meetingId, a.meeting.id)).run();
+    await endFloor(l, a.meeting.id, now);
+    await ensureLiveRow(l, a.meeting.id);
+    await l.store.q.update(liveState).set({ closedAt: nowIso(), presenterId: null, documentId: null, page: null, zoom: null }).where(eq(liveState.meetingId, a.meeting.id));
   }
-  audit(db, { actorId: user.id, action: `meeting.${action}`, targetType: 'meeting', targetId: a.meeting.id });
+  audit(l.db, { actorId: user.id, action: `meeting.${action}`, targetType: 'meeting', targetId: a.meeting.id });
 }
 
 const orderedItems = agendaTree;
@@ -72,10 +72,10 @@ const setCurrent = setCurrentItem;
  * `previous` (the current one goes back to pending). A running turn ends. Chair only.
  * Returns the new current item id (null past the end).
  */
-export function moveCurrent(db: Db, a: MeetingAccess, user: AuthUser, to: { goto: number } | 'next' | 'previous', now = Date.now()): number | null {
+export async function moveCurrent(l: LiveDb, a: MeetingAccess, user: AuthUser, to: { goto: number } | 'next' | 'previous', now = Date.now()): Promise<number | null> {
   if (!a.canChair) throw forbidden('Only the chair may move through the agenda');
   requireRunning(a);
-  const items = orderedItems(db, a.meeting.id);
+  const items = await orderedItems(l.store, a.meeting.id);
   const cur = items.findIndex((i) => i.status === 'current');
   let target: number | null;
   if (typeof to === 'object') {
@@ -90,40 +90,40 @@ export function moveCurrent(db: Db, a: MeetingAccess, user: AuthUser, to: { goto
     target = items[cur - 1].id;
   }
   if (cur >= 0 && items[cur].id === target) return target;
-  endFloor(db, a.meeting.id, now);
-  setCurrent(db, a.meeting.id, target, to === 'next' ? 'done' : 'pending');
-  audit(db, { actorId: user.id, action: 'agenda.current', targetType: 'meeting', targetId: a.meeting.id, details: { itemId: target } });
+  await endFloor(l, a.meeting.id, now);
+  setCurrent(l.db, a.meeting.id, target, to === 'next' ? 'done' : 'pending');
+  audit(l.db, { actorId: user.id, action: 'agenda.current', targetType: 'meeting', targetId: a.meeting.id, details: { itemId: target } });
   return target;
 }
 
 /** Marks an item done, deferred or pending again (a current item stops being current). Chair only. */
-export function markItem(db: Db, a: MeetingAccess, user: AuthUser, p: { itemId: number; status: 'done' | 'deferred' | 'pending' }, now = Date.now()): void {
+export async function markItem(l: LiveDb, a: MeetingAccess, user: AuthUser, p: { itemId: number; status: 'done' | 'deferred' | 'pending' }, now = Date.now()): Promise<void> {
   if (!a.canChair) throw forbidden('Only the chair may change an item’s status');
   requireRunning(a);
-  const item = db.select().from(agendaItems).where(and(eq(agendaItems.id, p.itemId), eq(agendaItems.meetingId, a.meeting.id))).get();
+  const [item] = await l.store.q.select().from(agendaItems).where(and(eq(agendaItems.id, p.itemId), eq(agendaItems.meetingId, a.meeting.id))).limit(1);
   if (!item) throw notFound('Agenda item');
-  if (item.status === 'current') endFloor(db, a.meeting.id, now);
-  setItemStatus(db, a.meeting.id, p.itemId, p.status);
-  audit(db, { actorId: user.id, action: 'agenda.mark', targetType: 'meeting', targetId: a.meeting.id, details: { itemId: p.itemId, status: p.status } });
+  if (item.status === 'current') await endFloor(l, a.meeting.id, now);
+  setItemStatus(l.db, a.meeting.id, p.itemId, p.status);
+  audit(l.db, { actorId: user.id, action: 'agenda.mark', targetType: 'meeting', targetId: a.meeting.id, details: { itemId: p.itemId, status: p.status } });
 }
 
 /** Adds an urgent item right after the current one (or at the end), optionally making it current. Chair only. */
-export function addUrgentItem(db: Db, a: MeetingAccess, user: AuthUser, p: { title: string; durationMinutes?: number; makeCurrent: boolean }, now = Date.now()): number {
+export async function addUrgentItem(l: LiveDb, a: MeetingAccess, user: AuthUser, p: { title: string; durationMinutes?: number; makeCurrent: boolean }, now = Date.now()): Promise<number> {
   if (!a.canChair) throw forbidden('Only the chair may add an urgent item');
   requireRunning(a);
-  const items = orderedItems(db, a.meeting.id);
+  const items = await orderedItems(l.store, a.meeting.id);
   const cur = items.find((i) => i.status === 'current');
   // Insert among the top-level items, after the top-level ancestor of the current item.
   let anchor = cur;
   while (anchor?.parentId != null) anchor = items.find((i) => i.id === anchor!.parentId);
   const top = items.filter((i) => i.parentId == null);
   const at = anchor ? anchor.position + 1 : top.length;
-  const itemId = insertTopLevelItem(db, a.meeting.id, at, top, { title: p.title, durationMinutes: p.durationMinutes ?? null });
+  const itemId = insertTopLevelItem(l.db, a.meeting.id, at, top, { title: p.title, durationMinutes: p.durationMinutes ?? null });
   if (p.makeCurrent) {
-    endFloor(db, a.meeting.id, now);
-    setCurrent(db, a.meeting.id, itemId, 'pending');
-  } else bumpAgenda(db, a.meeting.id);
-  audit(db, { actorId: user.id, action: 'agenda.add_urgent', targetType: 'meeting', targetId: a.meeting.id, details: { itemId, title: p.title } });
+    await endFloor(l, a.meeting.id, now);
+    setCurrent(l.db, a.meeting.id, itemId, 'pending');
+  } else bumpAgenda(l.db, a.meeting.id);
+  audit(l.db, { actorId: user.id, action: 'agenda.add_urgent', targetType: 'meeting', targetId: a.meeting.id, details: { itemId, title: p.title } });
   return itemId;
 }
 
@@ -133,19 +133,23 @@ export function addUrgentItem(db: Db, a: MeetingAccess, user: AuthUser, p: { tit
  * stop presenting and follow). Stopping (`p` null) ends anyone's presentation for the chair; for the
  * others it ends only their own — a late "stop" from a former presenter leaves the new one presenting.
  */
-export function showPage(db: Db, a: MeetingAccess, user: AuthUser, p: { documentId: number; page: number; zoom?: number } | null): void {
+export async function showPage(l: LiveDb, a: MeetingAccess, user: AuthUser, p: { documentId: number; page: number; zoom?: number } | null): Promise<void> {
   requireRunning(a);
   const mayPresent =
     a.canChair ||
-    !!db.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.meetingId, a.meeting.id), eq(agendaItems.status, 'current'), eq(agendaItems.presenterId, user.id))).get() ||
-    floorNow(db, a.meeting.id)?.userId === user.id;
+    (await l.store.q
+      .select({ id: agendaItems.id })
+      .from(agendaItems)
+      .where(and(eq(agendaItems.meetingId, a.meeting.id), eq(agendaItems.status, 'current'), eq(agendaItems.presenterId, user.id)))
+      .limit(1)).length > 0 ||
+    (await floorNow(l.store, a.meeting.id))?.userId === user.id;
   if (!mayPresent) throw forbidden('Only the chair, the item’s presenter or the current speaker may present');
-  if (!p && !a.canChair && presenterState(db, a.meeting.id)?.presenterId !== user.id) return;
+  if (!p && !a.canChair && (await presenterState(l.store, a.meeting.id))?.presenterId !== user.id) return;
   // Only a document of this meeting that the presenter may see (documentAccess throws not_found otherwise).
-  if (p && documentAccess(db, user, p.documentId).document.meetingId !== a.meeting.id) throw notFound('Document');
-  ensureLiveRow(db, a.meeting.id);
-  db.update(liveState)
+  if (p && documentAccess(l.db, user, p.documentId).document.meetingId !== a.meeting.id) throw notFound('Document');
+  await ensureLiveRow(l, a.meeting.id);
+  await l.store.q
+    .update(liveState)
     .set(p ? { presenterId: user.id, documentId: p.documentId, page: p.page, zoom: p.zoom ?? 1 } : { presenterId: null, documentId: null, page: null, zoom: null })
-    .where(eq(liveState.meetingId, a.meeting.id))
-    .run();
+    .where(eq(liveState.meetingId, a.meeting.id));
 }

@@ -1,11 +1,24 @@
 /*
  * The live meeting's API (server/live): attendance and quorum, opening/pausing/closing, the current
- * agenda item, the speakers' list and the floor, what the presenter shows. Every command takes the `Db`
- * of an open transaction (the caller runs it in one `tx`) and throws AppError; nothing here knows about
+ * agenda item, the speakers' list and the floor, what the presenter shows. Every command is async on
+ * the store (`LiveDb`: the store and, for other domains' synchronous helpers, the legacy `db`), runs
+ * inside the caller's `store.tx` and throws AppError; nothing here knows about
  * sockets (live.socket.ts does). The reads are live.state.ts, the commands live.attendance.ts,
  * live.control.ts and live.floor.ts; other domains import them from here.
  */
-export { type AttendanceSummary, attendanceState, attendanceSummary, liveSnapshot, meetingLiveState, presenterState, speakersState, speakingTimes } from './live.state.js';
+export {
+  type AttendanceSummary,
+  type LiveDb,
+  attendanceState,
+  attendanceSummary,
+  liveSnapshot,
+  loadAttendanceState,
+  loadSpeakersState,
+  meetingLiveState,
+  presenterState,
+  speakersState,
+  speakingTimes,
+} from './live.state.js';
 export { checkIn, markAbsent, setProxy } from './live.attendance.js';
 export { addUrgentItem, changeStatus, markItem, moveCurrent, openMeeting, showPage } from './live.control.js';
 export { endFloor, endTurn, grantFloor, nextSpeaker, removeRequest, reorderQueue, requestFloor, withdrawRequest } from './live.floor.js';

@@ -1,5 +1,4 @@
 import { LIVE_COMMANDS } from '../../shared/protocol/live.js';
-import type { Db } from '../db/client.js';
 import type { MeetingAccess } from '../meetings/meetings.access.js';
 import type { SocketDomain } from '../context.js';
 import type { CommandContext } from '../realtime/hub.js';
@@ -14,18 +13,19 @@ type Change = 'meeting' | 'agenda' | 'attendance' | 'speakers' | 'presenter';
  * agenda changes go through ctx.bus so REST edits (agenda, meeting) reach the tablets the same way.
  */
 export const liveSocket: SocketDomain = (hub, ctx) => {
-  const { db, bus } = ctx;
+  const { store, bus, log } = ctx;
+  const l: live.LiveDb = ctx;
 
-  hub.snapshot('live', (meetingId) => live.liveSnapshot(db, meetingId, hub.online(meetingId)));
+  hub.snapshot('live', (meetingId) => live.liveSnapshot(l, meetingId, hub.online(meetingId)));
 
   /** Authorize + one transaction + pushes of what changed (+ the floor on ctx.bus when it moved). */
-  async function run<T>(c: CommandContext, meetingId: number, changes: Change[], fn: (d: Db, a: MeetingAccess) => T): Promise<T> {
+  async function run<T>(c: CommandContext, meetingId: number, changes: Change[], fn: (a: MeetingAccess) => Promise<T>): Promise<T> {
     const a = await c.access(meetingId);
-    const before = changes.includes('speakers') || changes.includes('agenda') || changes.includes('meeting') ? (floorNow(db, meetingId) ?? null) : undefined;
-    const result = await c.tx((d) => fn(d, a));
-    publish(meetingId, changes);
+    const before = changes.includes('speakers') || changes.includes('agenda') || changes.includes('meeting') ? ((await floorNow(store, meetingId)) ?? null) : undefined;
+    const result = await c.tx(() => fn(a));
+    await inOrder(meetingId, () => publish(meetingId, changes));
     if (before !== undefined) {
-      const after = floorNow(db, meetingId);
+      const after = await floorNow(store, meetingId);
       if (before?.id !== after?.id) {
         bus.emit('floor:changed', {
           meetingId,
@@ -40,19 +40,37 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
     return result;
   }
 
-  function publish(meetingId: number, changes: Change[]) {
+  /**
+   * A meeting's pushes, one after the other: each reads the state after the previous one was sent, so
+   * the tablets never receive an older state after a newer one (the reads wait on the database).
+   */
+  const pushing = new Map<number, Promise<void>>();
+  function inOrder(meetingId: number, push: () => Promise<void>): Promise<void> {
+    const next = (pushing.get(meetingId) ?? Promise.resolve()).then(push);
+    const settled = next.catch(() => undefined);
+    pushing.set(meetingId, settled);
+    void settled.then(() => {
+      if (pushing.get(meetingId) === settled) pushing.delete(meetingId);
+    });
+    return next;
+  }
+  /** For the bus listeners: pushes in order, a failure logged (nobody awaits them). */
+  function pushLater(meetingId: number, push: () => Promise<void>): void {
+    inOrder(meetingId, push).catch((err: unknown) => log.error({ err, meetingId }, 'live push failed'));
+  }
+
+  async function publish(meetingId: number, changes: Change[]) {
     for (const change of changes) {
       if (change === 'meeting') bus.emit('meeting:changed', { meetingId });
       else if (change === 'agenda') {
-        // The tablets first, synchronously; the other subscribers (search, minutes, …) on the next turn.
-        pushAgenda(meetingId);
+        // The tablets first; the other subscribers (search, minutes, …) on the next turn.
         pushedHere.set(meetingId, (pushedHere.get(meetingId) ?? 0) + 1);
-        const version = agendaVersion(db, meetingId);
+        await pushAgenda(meetingId);
+        const version = await agendaVersion(store, meetingId);
         setImmediate(() => bus.emit('agenda:changed', { meetingId, version }));
-      }
-      else if (change === 'attendance') hub.broadcast(meetingId, 'attendance:changed', live.attendanceState(db, meetingId, hub.online(meetingId)));
-      else if (change === 'speakers') pushSpeakers(meetingId, true);
-      else hub.broadcast(meetingId, 'presenter:moved', live.presenterState(db, meetingId));
+      } else if (change === 'attendance') hub.broadcast(meetingId, 'attendance:changed', await live.loadAttendanceState(l, meetingId, hub.online(meetingId)));
+      else if (change === 'speakers') await pushSpeakers(meetingId, true);
+      else hub.broadcast(meetingId, 'presenter:moved', await live.presenterState(store, meetingId));
     }
   }
 
@@ -61,19 +79,19 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
   // The list and floor last pushed per meeting: an agenda change (e.g. the next item) pushes the
   // speakers again only when the list or the floor differ — not one extra push per tablet per click.
   const lastSpeakers = new Map<number, string>();
-  function pushSpeakers(meetingId: number, always: boolean) {
-    const state = live.speakersState(db, meetingId);
+  async function pushSpeakers(meetingId: number, always: boolean) {
+    const state = await live.loadSpeakersState(store, meetingId);
     const key = JSON.stringify([state.queue, state.floor]);
     if (!always && lastSpeakers.get(meetingId) === key) return;
     lastSpeakers.set(meetingId, key);
     hub.broadcast(meetingId, 'speakers:changed', state);
   }
-  function pushAgenda(meetingId: number) {
+  async function pushAgenda(meetingId: number) {
     if (roomEmpty(meetingId)) return;
-    const agenda = agendaForPush(db, meetingId);
+    const agenda = await agendaForPush(store, meetingId);
     if (!agenda) return;
     hub.broadcast(meetingId, 'agenda:changed', agenda);
-    pushSpeakers(meetingId, false);
+    await pushSpeakers(meetingId, false);
   }
   /** Agenda changes this domain already pushed (per meeting), whose bus event must not push again. */
   const pushedHere = new Map<number, number>();
@@ -86,88 +104,90 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
       else pushedHere.set(meetingId, n - 1);
       return;
     }
-    pushAgenda(meetingId);
+    pushLater(meetingId, () => pushAgenda(meetingId));
   });
   bus.prependListener('meeting:changed', ({ meetingId }) => {
     if (roomEmpty(meetingId)) return;
-    hub.broadcast(meetingId, 'meeting:changed', live.meetingLiveState(db, meetingId));
-    hub.broadcast(meetingId, 'attendance:changed', live.attendanceState(db, meetingId, hub.online(meetingId)));
+    pushLater(meetingId, async () => {
+      hub.broadcast(meetingId, 'meeting:changed', await live.meetingLiveState(store, meetingId));
+      hub.broadcast(meetingId, 'attendance:changed', await live.loadAttendanceState(l, meetingId, hub.online(meetingId)));
+    });
   });
 
-  const attendanceAck = (d: Db, meetingId: number) => live.attendanceState(d, meetingId, hub.online(meetingId));
+  const attendanceAck = (meetingId: number) => live.loadAttendanceState(l, meetingId, hub.online(meetingId));
 
   hub.commands(LIVE_COMMANDS, {
     'attendance:check_in': (p, c) =>
-      run(c, p.meetingId, ['attendance'], (d, a) => {
-        live.checkIn(d, a, c.user, p);
-        return attendanceAck(d, p.meetingId);
+      run(c, p.meetingId, ['attendance'], async (a) => {
+        await live.checkIn(l, a, c.user, p);
+        return attendanceAck(p.meetingId);
       }),
     'attendance:mark_absent': (p, c) =>
-      run(c, p.meetingId, ['attendance'], (d, a) => {
-        live.markAbsent(d, a, c.user, p);
-        return attendanceAck(d, p.meetingId);
+      run(c, p.meetingId, ['attendance'], async (a) => {
+        await live.markAbsent(l, a, c.user, p);
+        return attendanceAck(p.meetingId);
       }),
     'attendance:set_proxy': (p, c) =>
-      run(c, p.meetingId, ['attendance'], (d, a) => {
-        live.setProxy(d, a, c.user, p);
-        return attendanceAck(d, p.meetingId);
+      run(c, p.meetingId, ['attendance'], async (a) => {
+        await live.setProxy(l, a, c.user, p);
+        return attendanceAck(p.meetingId);
       }),
     'meeting:open': (p, c) =>
-      run(c, p.meetingId, ['meeting', 'agenda'], (d, a) => {
-        live.openMeeting(d, a, c.user, p);
-        return live.meetingLiveState(d, p.meetingId);
+      run(c, p.meetingId, ['meeting', 'agenda'], async (a) => {
+        await live.openMeeting(l, a, c.user, p);
+        return live.meetingLiveState(store, p.meetingId);
       }),
     'meeting:pause': (p, c) => statusCommand(c, p.meetingId, 'pause'),
     'meeting:resume': (p, c) => statusCommand(c, p.meetingId, 'resume'),
     'meeting:close': (p, c) => statusCommand(c, p.meetingId, 'close'),
-    'agenda:goto': (p, c) => run(c, p.meetingId, ['agenda'], (d, a) => ({ currentItemId: live.moveCurrent(d, a, c.user, { goto: p.itemId }) })),
-    'agenda:next': (p, c) => run(c, p.meetingId, ['agenda'], (d, a) => ({ currentItemId: live.moveCurrent(d, a, c.user, 'next') })),
-    'agenda:previous': (p, c) => run(c, p.meetingId, ['agenda'], (d, a) => ({ currentItemId: live.moveCurrent(d, a, c.user, 'previous') })),
+    'agenda:goto': (p, c) => run(c, p.meetingId, ['agenda'], async (a) => ({ currentItemId: await live.moveCurrent(l, a, c.user, { goto: p.itemId }) })),
+    'agenda:next': (p, c) => run(c, p.meetingId, ['agenda'], async (a) => ({ currentItemId: await live.moveCurrent(l, a, c.user, 'next') })),
+    'agenda:previous': (p, c) => run(c, p.meetingId, ['agenda'], async (a) => ({ currentItemId: await live.moveCurrent(l, a, c.user, 'previous') })),
     'agenda:mark': (p, c) =>
-      run(c, p.meetingId, ['agenda'], (d, a) => {
-        live.markItem(d, a, c.user, p);
+      run(c, p.meetingId, ['agenda'], async (a) => {
+        await live.markItem(l, a, c.user, p);
         return null;
       }),
-    'agenda:add_urgent': (p, c) => run(c, p.meetingId, ['agenda'], (d, a) => ({ itemId: live.addUrgentItem(d, a, c.user, p) })),
-    'speaker:request': (p, c) => run(c, p.meetingId, ['speakers'], (d, a) => ({ requestId: live.requestFloor(d, a, c.user, p.kind) })),
+    'agenda:add_urgent': (p, c) => run(c, p.meetingId, ['agenda'], async (a) => ({ itemId: await live.addUrgentItem(l, a, c.user, p) })),
+    'speaker:request': (p, c) => run(c, p.meetingId, ['speakers'], async (a) => ({ requestId: await live.requestFloor(l, a, c.user, p.kind) })),
     'speaker:withdraw': (p, c) =>
-      run(c, p.meetingId, ['speakers'], (d, a) => {
-        live.withdrawRequest(d, a, c.user, p.requestId);
+      run(c, p.meetingId, ['speakers'], async (a) => {
+        await live.withdrawRequest(l, a, c.user, p.requestId);
         return null;
       }),
-    'speaker:grant': (p, c) => run(c, p.meetingId, ['speakers'], (d, a) => live.grantFloor(d, a, c.user, p)),
-    'speaker:next': (p, c) => run(c, p.meetingId, ['speakers'], (d, a) => live.nextSpeaker(d, a, c.user, p)),
+    'speaker:grant': (p, c) => run(c, p.meetingId, ['speakers'], (a) => live.grantFloor(l, a, c.user, p)),
+    'speaker:next': (p, c) => run(c, p.meetingId, ['speakers'], (a) => live.nextSpeaker(l, a, c.user, p)),
     'speaker:end': (p, c) =>
-      run(c, p.meetingId, ['speakers'], (d, a) => {
-        live.endTurn(d, a, c.user);
+      run(c, p.meetingId, ['speakers'], async (a) => {
+        await live.endTurn(l, a, c.user);
         return null;
       }),
     'speaker:remove': (p, c) =>
-      run(c, p.meetingId, ['speakers'], (d, a) => {
-        live.removeRequest(d, a, c.user, p.requestId);
+      run(c, p.meetingId, ['speakers'], async (a) => {
+        await live.removeRequest(l, a, c.user, p.requestId);
         return null;
       }),
     'speaker:reorder': (p, c) =>
-      run(c, p.meetingId, ['speakers'], (d, a) => {
-        live.reorderQueue(d, a, c.user, p.requestIds);
+      run(c, p.meetingId, ['speakers'], async (a) => {
+        await live.reorderQueue(l, a, c.user, p.requestIds);
         return null;
       }),
     'presenter:show': (p, c) =>
-      run(c, p.meetingId, ['presenter'], (d, a) => {
-        live.showPage(d, a, c.user, p);
+      run(c, p.meetingId, ['presenter'], async (a) => {
+        await live.showPage(l, a, c.user, p);
         return null;
       }),
     'presenter:stop': (p, c) =>
-      run(c, p.meetingId, ['presenter'], (d, a) => {
-        live.showPage(d, a, c.user, null);
+      run(c, p.meetingId, ['presenter'], async (a) => {
+        await live.showPage(l, a, c.user, null);
         return null;
       }),
   });
 
   function statusCommand(c: CommandContext, meetingId: number, action: 'pause' | 'resume' | 'close') {
-    return run(c, meetingId, action === 'close' ? ['meeting', 'speakers', 'presenter'] : ['meeting'], (d, a) => {
-      live.changeStatus(d, a, c.user, action);
-      return live.meetingLiveState(d, meetingId);
+    return run(c, meetingId, action === 'close' ? ['meeting', 'speakers', 'presenter'] : ['meeting'], async (a) => {
+      await live.changeStatus(l, a, c.user, action);
+      return live.meetingLiveState(store, meetingId);
     });
   }
 };

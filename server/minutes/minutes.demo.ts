@@ -35,16 +35,16 @@ export async function runDemoMeeting(
   const members = await Promise.all(people.members.slice(0, 12).map((u) => authUser(ctx, u)));
   const acc = (u: AuthUser) => meetingAccess(db, u, meetingId);
 
-  // The live service is synchronous on `db` (issue #17's bridge): inside the store's transaction, on its connection.
+  // The live commands run on the store inside one transaction (meetingAccess still on `db`: issue #17's bridge).
   await ctx.store.tx(async () => {
-    checkIn(db, acc(secretary), secretary, { userId: chair.id, mode: 'in_room' });
-    checkIn(db, acc(secretary), secretary, { userId: secretary.id, mode: 'in_room' });
-    members.slice(0, 8).forEach((m) => checkIn(db, acc(secretary), secretary, { userId: m.id, mode: 'in_room' }));
-    checkIn(db, acc(secretary), secretary, { userId: members[8].id, mode: 'remote' });
-    markAbsent(db, acc(secretary), secretary, { userId: members[9].id, reason: 'Đi công tác theo kế hoạch của Thành phố' });
-    setProxy(db, acc(secretary), secretary, { userId: members[10].id, holderId: members[0].id, reason: 'Giấy ủy quyền (đi công tác)' });
-    markAbsent(db, acc(secretary), secretary, { userId: members[11].id, reason: 'Ốm' });
-    openMeeting(db, acc(chair), chair, {});
+    await checkIn(ctx, acc(secretary), secretary, { userId: chair.id, mode: 'in_room' });
+    await checkIn(ctx, acc(secretary), secretary, { userId: secretary.id, mode: 'in_room' });
+    for (const m of members.slice(0, 8)) await checkIn(ctx, acc(secretary), secretary, { userId: m.id, mode: 'in_room' });
+    await checkIn(ctx, acc(secretary), secretary, { userId: members[8].id, mode: 'remote' });
+    await markAbsent(ctx, acc(secretary), secretary, { userId: members[9].id, reason: 'Đi công tác theo kế hoạch của Thành phố' });
+    await setProxy(ctx, acc(secretary), secretary, { userId: members[10].id, holderId: members[0].id, reason: 'Giấy ủy quyền (đi công tác)' });
+    await markAbsent(ctx, acc(secretary), secretary, { userId: members[11].id, reason: 'Ốm' });
+    await openMeeting(ctx, acc(chair), chair, {});
   });
   ctx.bus.emit('meeting:changed', { meetingId });
 
@@ -57,13 +57,13 @@ export async function runDemoMeeting(
   const item = items.find((i) => !/^Khai mạc/.test(i.title)) ?? items[0];
   const t0 = Date.now();
   await ctx.store.tx(async () => {
-    moveCurrent(db, acc(chair), chair, { goto: item.id }, t0);
-    const r1 = requestFloor(db, acc(members[0]), members[0], 'speech', t0);
-    const r2 = requestFloor(db, acc(members[1]), members[1], 'speech', t0);
-    grantFloor(db, acc(chair), chair, { requestId: r1 }, t0);
-    endTurn(db, acc(chair), chair, t0 + 185_000);
-    grantFloor(db, acc(chair), chair, { requestId: r2 }, t0 + 190_000);
-    endTurn(db, acc(chair), chair, t0 + 290_000);
+    await moveCurrent(ctx, acc(chair), chair, { goto: item.id }, t0);
+    const r1 = await requestFloor(ctx, acc(members[0]), members[0], 'speech', t0);
+    const r2 = await requestFloor(ctx, acc(members[1]), members[1], 'speech', t0);
+    await grantFloor(ctx, acc(chair), chair, { requestId: r1 }, t0);
+    await endTurn(ctx, acc(chair), chair, t0 + 185_000);
+    await grantFloor(ctx, acc(chair), chair, { requestId: r2 }, t0 + 190_000);
+    await endTurn(ctx, acc(chair), chair, t0 + 290_000);
   });
 
   const votesSvc = votesOf(ctx);
@@ -86,7 +86,7 @@ export async function runDemoMeeting(
     deadline: opts.taskDeadline ?? new Date(Date.now() + 30 * 86400_000).toISOString(),
   });
 
-  await ctx.store.tx(async () => changeStatus(db, acc(chair), chair, 'close', t0 + 300_000));
+  await ctx.store.tx(async () => changeStatus(ctx, acc(chair), chair, 'close', t0 + 300_000));
   ctx.bus.emit('meeting:changed', { meetingId });
   return { voteId: vote.id, itemId: item.id, taskId: task.id };
 }
