@@ -6,8 +6,8 @@ import type { AuthUser } from '../auth/sessions.js';
 import { attendance, speakerRequests } from '../db/tables.js';
 import { AppError, badRequest, forbidden, invalidState, notFound } from '../http/errors.js';
 import type { MeetingAccess } from '../meetings/meetings.access.js';
-import { endRunningTurn } from './live.repo.js';
-import { type LiveDb, PRESENT, currentItemId, loadSpeakersState, queueOf } from './live.state.js';
+import { endRunningTurn, queueOf } from './live.repo.js';
+import { type LiveDb, PRESENT, currentItemId, loadSpeakersState } from './live.state.js';
 
 /*
  * The speakers' list and the floor: asking for it, withdrawing, the chair's grant, next, end and

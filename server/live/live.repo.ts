@@ -174,31 +174,36 @@ const entryColumns = () => ({
   requestedAt: speakerRequests.requestedAt,
 });
 
-/** The current item's waiting list in speaking order and the floor. */
-export async function speakersNow(store: Store, meetingId: number): Promise<SpeakersState> {
-  if (store.dialect === 'sqlite') return store.sqlite((c) => speakersOn(c, meetingId));
-  const q = store.q;
-  const [cur] = await q.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.meetingId, meetingId), eq(agendaItems.status, 'current'))).limit(1);
-  const agendaItemId = cur?.id ?? null;
-  const queue = await q
-    .select(entryColumns())
+/** Waiting requests of one agenda item in speaking order. */
+export async function queueOf(store: Store, meetingId: number, itemId: number | null) {
+  return store.q
+    .select({ ...entryColumns(), startedAt: speakerRequests.startedAt, allottedSeconds: speakerRequests.allottedSeconds, position: speakerRequests.position })
     .from(speakerRequests)
     .innerJoin(users, eq(users.id, speakerRequests.userId))
     .where(
       and(
         eq(speakerRequests.meetingId, meetingId),
         eq(speakerRequests.status, 'waiting'),
-        agendaItemId == null ? isNull(speakerRequests.agendaItemId) : eq(speakerRequests.agendaItemId, agendaItemId),
+        itemId == null ? isNull(speakerRequests.agendaItemId) : eq(speakerRequests.agendaItemId, itemId),
       ),
     )
     .orderBy(asc(speakerRequests.position), asc(speakerRequests.id));
+}
+
+/** The current item's waiting list in speaking order and the floor. */
+export async function speakersNow(store: Store, meetingId: number): Promise<SpeakersState> {
+  if (store.dialect === 'sqlite') return store.sqlite((c) => speakersOn(c, meetingId));
+  const q = store.q;
+  const [cur] = await q.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.meetingId, meetingId), eq(agendaItems.status, 'current'))).limit(1);
+  const agendaItemId = cur?.id ?? null;
+  const queue = (await queueOf(store, meetingId, agendaItemId)).map((r) => ({ id: r.id, userId: r.userId, fullName: r.fullName, kind: r.kind, agendaItemId: r.agendaItemId, requestedAt: r.requestedAt }));
   const [floor] = await q
     .select({ ...entryColumns(), startedAt: speakerRequests.startedAt, allottedSeconds: speakerRequests.allottedSeconds })
     .from(speakerRequests)
     .innerJoin(users, eq(users.id, speakerRequests.userId))
     .where(and(eq(speakerRequests.meetingId, meetingId), eq(speakerRequests.status, 'speaking')))
     .limit(1);
-  return { agendaItemId, queue: queue as SpeakerEntry[], floor: (floor as Floor | undefined) ?? null };
+  return { agendaItemId, queue, floor: (floor as Floor | undefined) ?? null };
 }
 
 /** `speakersNow` on the legacy synchronous `Db` (SQLite), for other domains' synchronous readers. */

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { AttendanceEntry, AttendanceState, LiveSnapshot, MeetingLiveState, PresenterState, SpeakersState } from '../../shared/protocol/live.js';
 import { computeQuorum, quorumSentence } from '../../shared/rules/quorum.js';
 import { computeRoll } from '../../shared/rules/roll.js';
@@ -145,32 +145,6 @@ export async function currentItemId(store: Store, meetingId: number): Promise<nu
     .where(and(eq(agendaItems.meetingId, meetingId), eq(agendaItems.status, 'current')))
     .limit(1);
   return row?.id ?? null;
-}
-
-/** Waiting requests of one agenda item in speaking order. */
-export async function queueOf(store: Store, meetingId: number, itemId: number | null) {
-  return store.q
-    .select({
-      id: speakerRequests.id,
-      userId: speakerRequests.userId,
-      fullName: users.fullName,
-      kind: speakerRequests.kind,
-      agendaItemId: speakerRequests.agendaItemId,
-      requestedAt: speakerRequests.requestedAt,
-      startedAt: speakerRequests.startedAt,
-      allottedSeconds: speakerRequests.allottedSeconds,
-      position: speakerRequests.position,
-    })
-    .from(speakerRequests)
-    .innerJoin(users, eq(users.id, speakerRequests.userId))
-    .where(
-      and(
-        eq(speakerRequests.meetingId, meetingId),
-        eq(speakerRequests.status, 'waiting'),
-        itemId == null ? isNull(speakerRequests.agendaItemId) : eq(speakerRequests.agendaItemId, itemId),
-      ),
-    )
-    .orderBy(asc(speakerRequests.position), asc(speakerRequests.id));
 }
 
 /** The speakers' list of the current item and who has the floor. */
