@@ -5,10 +5,10 @@ import { audit } from '../audit/audit.repo.js';
 import { insertUser, updateUser } from '../auth/accounts.service.js';
 import { hashPassword } from '../auth/password.js';
 import { assertStrongPassword } from '../auth/password-policy.js';
-import { destroyUserSessions, secretaryOf } from '../auth/sessions.js';
+import { endUserSessions, loadSecretaryOf } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { type Db, tx } from '../db/client.js';
-import { users } from '../db/schema/index.js';
+import type { Store } from '../db/store.js';
+import { users } from '../db/tables.js';
 import { badRequest, conflict, forbidden, notFound } from '../http/errors.js';
 
 /** A user row without secrets (password hash, TOTP secret). */
@@ -17,25 +17,25 @@ const publicUser = ({ passwordHash: _h, totpSecret: _t, totpLastStep: _s, ...u }
 const directoryUser = ({ email: _e, ...u }: ReturnType<typeof publicUser>) => u;
 
 /** Refuses an address another account already has (compared case-insensitively, like the unique index). */
-function assertEmailFree(d: Db, email: string | null | undefined, exceptUserId?: number): void {
+async function assertEmailFree(store: Store, email: string | null | undefined, exceptUserId?: number): Promise<void> {
   if (email == null) return;
   const same = sql`lower(${users.email}) = lower(${email})`;
-  const taken = d
+  const [taken] = await store.q
     .select({ id: users.id })
     .from(users)
     .where(exceptUserId == null ? same : and(same, ne(users.id, exceptUserId)))
-    .get();
+    .limit(1);
   if (taken) throw conflict('email_taken', 'Another account has that e-mail address');
 }
 
 /** User administration (admin), and the directory secretaries pick participants from. */
-export function userRoutes({ api, db, bus }: AppContext): void {
+export function userRoutes({ api, db, store, bus }: AppContext): void {
   const tags = ['users'];
   api.route(
     { method: 'get', path: '/api/users', summary: 'All users (admins and committee secretaries)', tags, access: 'user', response: UserList },
-    ({ user }) => {
-      if (user.systemRole !== 'admin' && secretaryOf(db, user.id).length === 0) throw forbidden();
-      const all = db.select().from(users).orderBy(asc(users.fullName)).all().map(publicUser);
+    async ({ user }) => {
+      if (user.systemRole !== 'admin' && (await loadSecretaryOf(store, user.id)).length === 0) throw forbidden();
+      const all = (await store.q.select().from(users).orderBy(asc(users.fullName))).map(publicUser);
       return { users: user.systemRole === 'admin' ? all : all.map(directoryUser) };
     },
   );
@@ -45,13 +45,14 @@ export function userRoutes({ api, db, bus }: AppContext): void {
       assertStrongPassword(body.password, { username: body.username, fullName: body.fullName });
       const passwordHash = await hashPassword(body.password);
       const { password: _p, ...fields } = body;
-      return tx(db, (d) => {
-        if (d.select({ id: users.id }).from(users).where(eq(users.username, body.username)).get()) {
+      // insertUser and audit are still synchronous on `db` (issue #17's bridge): inside the store's transaction.
+      return store.tx(async (q) => {
+        if ((await q.select({ id: users.id }).from(users).where(eq(users.username, body.username)).limit(1)).length) {
           throw conflict('conflict', 'That username is taken');
         }
-        assertEmailFree(d, body.email);
-        const row = insertUser(d, { ...fields, passwordHash });
-        audit(d, { actorId: user.id, action: 'user.create', targetType: 'user', targetId: row.id, details: { username: row.username } });
+        await assertEmailFree(store, body.email);
+        const row = insertUser(db, { ...fields, passwordHash });
+        audit(db, { actorId: user.id, action: 'user.create', targetType: 'user', targetId: row.id, details: { username: row.username } });
         return publicUser(row);
       });
     },
@@ -63,20 +64,20 @@ export function userRoutes({ api, db, bus }: AppContext): void {
         throw badRequest('You cannot deactivate or demote yourself');
       }
       if (body.password) {
-        const target = db.select({ username: users.username, fullName: users.fullName }).from(users).where(eq(users.id, params.id)).get();
+        const [target] = await store.q.select({ username: users.username, fullName: users.fullName }).from(users).where(eq(users.id, params.id)).limit(1);
         assertStrongPassword(body.password, { username: target?.username, fullName: body.fullName ?? target?.fullName });
       }
       const passwordHash = body.password ? await hashPassword(body.password) : undefined;
       const { password: _p, ...fields } = body;
-      const updated = tx(db, (d) => {
-        assertEmailFree(d, body.email, params.id);
+      const updated = await store.tx(async () => {
+        await assertEmailFree(store, body.email, params.id);
         // A password set by an administrator is a temporary one: the person must choose their own at
         // their next sign-in (their sessions end now), so the administrator never keeps a working password.
         const reset = passwordHash ? { passwordHash, mustChangePassword: params.id !== user.id } : {};
-        const row = updateUser(d, params.id, { ...fields, ...reset });
+        const row = updateUser(db, params.id, { ...fields, ...reset });
         if (!row) throw notFound('User');
-        if (body.active === false || passwordHash) destroyUserSessions(d, row.id);
-        audit(d, { actorId: user.id, action: 'user.update', targetType: 'user', targetId: row.id, details: { fields: Object.keys(body) } });
+        if (body.active === false || passwordHash) await endUserSessions(store, row.id);
+        audit(db, { actorId: user.id, action: 'user.update', targetType: 'user', targetId: row.id, details: { fields: Object.keys(body) } });
         return publicUser(row);
       });
       // Their open sockets and Yjs connections close now, not at their next command.
