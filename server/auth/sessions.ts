@@ -49,21 +49,12 @@ export async function createSession(store: Store, userId: number, hours: number,
   return { token, expiresAt, tokenHash };
 }
 
-/*
- * Ending sessions: synchronous on the legacy `Db` for other domains' synchronous callers (the device
- * guard, user administration), and on the store for the account routes.
- */
-
-export function destroySession(db: Db, tokenHash: string): void {
-  db.delete(sessions).where(eq(sessions.tokenHash, tokenHash)).run();
-}
-
-/** `destroySession` on the store. */
+/** Ends one session (sign-out, a revoked device). */
 export async function endSession(store: Store, tokenHash: string): Promise<void> {
   await store.q.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
 }
 
-/** Ends every session of a user (deactivation, password change). */
+/** Ends every session of a user (deactivation, password change); synchronous, for user administration's transaction on the legacy `Db`. */
 export function destroyUserSessions(db: Db, userId: number): void {
   db.delete(sessions).where(eq(sessions.userId, userId)).run();
 }
