@@ -6,35 +6,53 @@ import { depthOf, isSelfOrDescendant, orderAgenda, subtreeHeight } from '../../s
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { type Db, perDb, tx } from '../db/client.js';
-import { agendaItems, meetingParticipants, meetings, users } from '../db/schema/index.js';
+import { type Db, perDb } from '../db/client.js';
+import type { Q, Store } from '../db/store.js';
+import { agendaItems, meetingParticipants, meetings, users } from '../db/tables.js';
 import { AppError, badRequest, conflict, invalidState, notFound } from '../http/errors.js';
-import { meetingAccess, requireManage } from '../meetings/meetings.access.js';
-import { bumpAgendaVersion, claimAgendaVersion, participantIds } from '../meetings/meetings.service.js';
+import { loadManage, loadMeetingAccess } from '../meetings/meetings.access.js';
+import { bumpAgendaVersion, claimAgendaVersion, loadParticipantIds } from '../meetings/meetings.service.js';
 
 type ItemRow = typeof agendaItems.$inferSelect;
 
-function rows(db: Db, meetingId: number): ItemRow[] {
-  return db.select().from(agendaItems).where(eq(agendaItems.meetingId, meetingId)).all();
+function rows(q: Q, meetingId: number): Promise<ItemRow[]> {
+  return q.select().from(agendaItems).where(eq(agendaItems.meetingId, meetingId));
 }
 
 /** The agenda in display order with numbering and presenter names. */
-export function readAgenda(db: Db, meetingId: number) {
-  const m = db.select({ v: meetings.agendaVersion }).from(meetings).where(eq(meetings.id, meetingId)).get();
-  if (!m) throw notFound('Meeting');
-  const names = new Map(
-    db
+export async function loadAgenda(store: Store, meetingId: number) {
+  // One transaction (joined when the caller has one open): the version and the items of one moment.
+  return store.tx(async (q) => {
+    const [m] = await q.select({ v: meetings.agendaVersion }).from(meetings).where(eq(meetings.id, meetingId)).limit(1);
+    if (!m) throw notFound('Meeting');
+    const names = await q
       .select({ id: users.id, name: users.fullName })
       .from(users)
       .innerJoin(agendaItems, eq(agendaItems.presenterId, users.id))
-      .where(eq(agendaItems.meetingId, meetingId))
-      .all()
-      .map((u) => [u.id, u.name]),
-  );
+      .where(eq(agendaItems.meetingId, meetingId));
+    return agendaView(meetingId, m.v, await rows(q, meetingId), names);
+  });
+}
+
+/** `loadAgenda` on the legacy synchronous `Db`, for other domains' synchronous callers (the documents' meeting pack). */
+export function readAgenda(db: Db, meetingId: number) {
+  const m = db.select({ v: meetings.agendaVersion }).from(meetings).where(eq(meetings.id, meetingId)).get();
+  if (!m) throw notFound('Meeting');
+  const names = db
+    .select({ id: users.id, name: users.fullName })
+    .from(users)
+    .innerJoin(agendaItems, eq(agendaItems.presenterId, users.id))
+    .where(eq(agendaItems.meetingId, meetingId))
+    .all();
+  return agendaView(meetingId, m.v, db.select().from(agendaItems).where(eq(agendaItems.meetingId, meetingId)).all(), names);
+}
+
+function agendaView(meetingId: number, version: number, items: ItemRow[], presenters: { id: number; name: string }[]) {
+  const names = new Map(presenters.map((u) => [u.id, u.name]));
   return {
     meetingId,
-    version: m.v,
-    items: orderAgenda(rows(db, meetingId)).map((i) => ({
+    version,
+    items: orderAgenda(items).map((i) => ({
       id: i.id,
       parentId: i.parentId,
       position: i.position,
@@ -50,22 +68,22 @@ export function readAgenda(db: Db, meetingId: number) {
 }
 
 /** Rewrites sibling positions 0..n-1 in the given order. */
-function renumber(db: Db, siblings: ItemRow[]) {
-  siblings.forEach((s, i) => {
-    if (s.position !== i) db.update(agendaItems).set({ position: i }).where(eq(agendaItems.id, s.id)).run();
-  });
+async function renumber(q: Q, siblings: ItemRow[]) {
+  for (const [i, s] of siblings.entries()) {
+    if (s.position !== i) await q.update(agendaItems).set({ position: i }).where(eq(agendaItems.id, s.id));
+  }
 }
 
 const siblingsOf = (all: ItemRow[], parentId: number | null, exceptId?: number) =>
   all.filter((i) => i.parentId === parentId && i.id !== exceptId).sort((a, b) => a.position - b.position || a.id - b.id);
 
-function checkPresenter(db: Db, meetingId: number, presenterId: number | null | undefined) {
+async function checkPresenter(q: Q, meetingId: number, presenterId: number | null | undefined) {
   if (presenterId == null) return;
-  const p = db
+  const [p] = await q
     .select({ u: meetingParticipants.userId })
     .from(meetingParticipants)
     .where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.userId, presenterId)))
-    .get();
+    .limit(1);
   if (!p) throw badRequest('The presenter must be a participant of the meeting');
 }
 
@@ -74,69 +92,74 @@ function checkPresenter(db: Db, meetingId: number, presenterId: number | null | 
  * (409 version_conflict when stale: no lost update between two secretaries), applies `fn`, bumps the
  * version, audits and — for a published meeting — notifies participants, all in one transaction.
  */
-function mutate(ctx: AppContext, user: AuthUser, meetingId: number, version: number, action: string, fn: (db: Db, all: ItemRow[]) => Record<string, unknown>) {
-  const { db } = ctx;
-  const a = requireManage(db, user, meetingId);
+async function mutate(ctx: AppContext, user: AuthUser, meetingId: number, version: number, action: string, fn: (q: Q, all: ItemRow[]) => Promise<Record<string, unknown>>) {
+  const { db, store } = ctx;
+  const a = await loadManage(store, user, meetingId);
   if (a.meeting.status === 'closed') throw invalidState('A closed meeting cannot be changed');
   let newVersion = 0;
-  tx(db, (d) => {
-    if (!claimAgendaVersion(d, meetingId, version)) throw conflict('version_conflict', 'The agenda was changed by someone else; reload and try again');
+  // claimAgendaVersion, audit and the notifier are still synchronous on `db` (issue #17's bridge): inside the store's transaction.
+  const agenda = await store.tx(async (q) => {
+    if (!claimAgendaVersion(db, meetingId, version)) throw conflict('version_conflict', 'The agenda was changed by someone else; reload and try again');
     newVersion = version + 1;
-    const details = fn(d, rows(d, meetingId));
-    audit(d, { actorId: user.id, action, targetType: 'meeting', targetId: meetingId, details });
+    const details = await fn(q, await rows(q, meetingId));
+    audit(db, { actorId: user.id, action, targetType: 'meeting', targetId: meetingId, details });
     if (a.meeting.status !== 'draft') {
-      const others = participantIds(d, meetingId).filter((id) => id !== user.id);
-      ctx.notifier.add(d, others, 'agenda_updated', meetingId, { title: a.meeting.title });
+      const others = (await loadParticipantIds(store, meetingId)).filter((id) => id !== user.id);
+      ctx.notifier.add(db, others, 'agenda_updated', meetingId, { title: a.meeting.title });
     }
+    return loadAgenda(store, meetingId);
   });
   ctx.notifier.flush();
   ctx.bus.emit('agenda:changed', { meetingId, version: newVersion });
-  return readAgenda(db, meetingId);
+  return agenda;
 }
 
-export function getAgenda(ctx: AppContext, user: AuthUser, meetingId: number) {
-  meetingAccess(ctx.db, user, meetingId);
-  return readAgenda(ctx.db, meetingId);
+export async function getAgenda(ctx: AppContext, user: AuthUser, meetingId: number) {
+  await loadMeetingAccess(ctx.store, user, meetingId);
+  return loadAgenda(ctx.store, meetingId);
 }
 
 export function createItem(ctx: AppContext, user: AuthUser, meetingId: number, body: CreateAgendaItemBody) {
-  return mutate(ctx, user, meetingId, body.version, 'agenda.create', (db, all) => {
+  return mutate(ctx, user, meetingId, body.version, 'agenda.create', async (q, all) => {
     if (all.length >= LIMITS.agendaItemsPerMeeting) throw badRequest('Too many agenda items');
     if (body.parentId != null) {
       if (!all.some((i) => i.id === body.parentId)) throw notFound('Parent agenda item');
       if (depthOf(all, body.parentId) + 1 >= LIMITS.agendaDepth) throw new AppError('invalid_move', `Agenda items nest at most ${LIMITS.agendaDepth} levels`, 422);
     }
-    checkPresenter(db, meetingId, body.presenterId);
+    await checkPresenter(q, meetingId, body.presenterId);
     const sibs = siblingsOf(all, body.parentId);
     const at = Math.min(body.position ?? sibs.length, sibs.length);
-    const row = insertAgendaItem(db, {
-      meetingId,
-      parentId: body.parentId,
-      position: at,
-      title: body.title,
-      description: body.description,
-      presenterId: body.presenterId ?? null,
-      durationMinutes: body.durationMinutes ?? null,
-    });
+    const [row] = await q
+      .insert(agendaItems)
+      .values({
+        meetingId,
+        parentId: body.parentId,
+        position: at,
+        title: body.title,
+        description: body.description,
+        presenterId: body.presenterId ?? null,
+        durationMinutes: body.durationMinutes ?? null,
+      })
+      .returning();
     sibs.splice(at, 0, row);
-    renumber(db, sibs);
+    await renumber(q, sibs);
     return { itemId: row.id, title: body.title };
   });
 }
 
 export function updateItem(ctx: AppContext, user: AuthUser, meetingId: number, itemId: number, body: UpdateAgendaItemBody) {
-  return mutate(ctx, user, meetingId, body.version, 'agenda.update', (db, all) => {
+  return mutate(ctx, user, meetingId, body.version, 'agenda.update', async (q, all) => {
     if (!all.some((i) => i.id === itemId)) throw notFound('Agenda item');
-    checkPresenter(db, meetingId, body.presenterId);
+    await checkPresenter(q, meetingId, body.presenterId);
     const { version: _v, ...fields } = body;
-    db.update(agendaItems).set(fields).where(eq(agendaItems.id, itemId)).run();
+    await q.update(agendaItems).set(fields).where(eq(agendaItems.id, itemId));
     return { itemId, fields: Object.keys(fields) };
   });
 }
 
 /** Moves an item (with its sub-items) under `parentId` at `position`. Never under itself or its descendants. */
 export function moveItem(ctx: AppContext, user: AuthUser, meetingId: number, itemId: number, body: MoveAgendaItemBody) {
-  return mutate(ctx, user, meetingId, body.version, 'agenda.move', (db, all) => {
+  return mutate(ctx, user, meetingId, body.version, 'agenda.move', async (q, all) => {
     const item = all.find((i) => i.id === itemId);
     if (!item) throw notFound('Agenda item');
     if (body.parentId != null) {
@@ -151,22 +174,22 @@ export function moveItem(ctx: AppContext, user: AuthUser, meetingId: number, ite
     const oldSibs = siblingsOf(all, item.parentId, itemId);
     const newSibs = item.parentId === body.parentId ? oldSibs : siblingsOf(all, body.parentId, itemId);
     const at = Math.min(body.position, newSibs.length);
-    db.update(agendaItems).set({ parentId: body.parentId }).where(eq(agendaItems.id, itemId)).run();
+    await q.update(agendaItems).set({ parentId: body.parentId }).where(eq(agendaItems.id, itemId));
     newSibs.splice(at, 0, { ...item, parentId: body.parentId, position: -1 });
-    renumber(db, newSibs);
-    if (item.parentId !== body.parentId) renumber(db, oldSibs);
+    await renumber(q, newSibs);
+    if (item.parentId !== body.parentId) await renumber(q, oldSibs);
     return { itemId, from: { parentId: item.parentId, position: item.position }, to: { parentId: body.parentId, position: at } };
   });
 }
 
 /** Deletes an item and all its sub-items. */
 export function deleteItem(ctx: AppContext, user: AuthUser, meetingId: number, itemId: number, version: number) {
-  return mutate(ctx, user, meetingId, version, 'agenda.delete', (db, all) => {
+  return mutate(ctx, user, meetingId, version, 'agenda.delete', async (q, all) => {
     const item = all.find((i) => i.id === itemId);
     if (!item) throw notFound('Agenda item');
     const doomed = all.filter((i) => isSelfOrDescendant(all, itemId, i.id)).map((i) => i.id);
-    for (const id of doomed) db.delete(agendaItems).where(eq(agendaItems.id, id)).run();
-    renumber(db, siblingsOf(all, item.parentId, itemId));
+    for (const id of doomed) await q.delete(agendaItems).where(eq(agendaItems.id, id));
+    await renumber(q, siblingsOf(all, item.parentId, itemId));
     return { itemId, title: item.title, removed: doomed.length };
   });
 }
