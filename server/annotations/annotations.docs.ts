@@ -1,8 +1,9 @@
+import { and, gte, lt } from 'drizzle-orm';
 import type * as Y from 'yjs';
 import { parseItemsMapName } from '../../shared/protocol/annotations.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import type { Db } from '../db/client.js';
+import { yjsUpdates } from '../db/tables.js';
 import type { Logger } from '../log.js';
 import { SERVER_ORIGIN, type YjsHub } from '../yjs/yjs.hub.js';
 import type { YjsRefusal, YjsValidateContext } from '../yjs/yjs.registry.js';
@@ -25,15 +26,17 @@ export class AnnotationLayers {
   private carrier: LayerCarry;
   private guardDeps: GuardDeps;
   private log: Logger;
-  private db: Db;
+  private store: AppContext['store'];
   private unsubscribe: () => void;
   /** Called after the guard accepted or reverted client changes (tests, projection). */
   onDirty: ((name: string) => void) | null = null;
 
-  constructor(ctx: Pick<AppContext, 'db' | 'config' | 'log' | 'bus' | 'yjs'>) {
+  constructor(ctx: Pick<AppContext, 'db' | 'store' | 'config' | 'log' | 'bus' | 'yjs'>) {
     this.hub = ctx.yjs;
-    this.db = ctx.db;
+    this.store = ctx.store;
     this.log = ctx.log.child({ domain: 'annotations' });
+    // The guard (`validate`) and the kinds' `open` step run synchronously inside the hub, and both read
+    // the document's versions: these reads stay on the legacy Db until the hub's hooks may await.
     this.versions = new DocumentVersions(ctx.db);
     this.carrier = new LayerCarry(ctx.yjs, this.versions, this.log);
     this.guardDeps = { db: ctx.db, versions: this.versions, log: this.log };
@@ -42,7 +45,7 @@ export class AnnotationLayers {
     const hooks = { onOpen: (name: string) => void this.guard(name), validate: (ctx: YjsValidateContext) => this.validate(ctx) };
     this.hub.registerKind(privateLayerKind(hooks));
     this.hub.registerKind(sharedLayerKind(hooks));
-    const onDocument = (e: { documentId: number; change: 'version' | 'access' | 'removed' }) => this.onDocumentChanged(e);
+    const onDocument = (e: { documentId: number; change: 'version' | 'access' | 'removed' }) => void this.onDocumentChanged(e);
     ctx.bus.on('document:changed', onDocument);
     this.unsubscribe = () => ctx.bus.off('document:changed', onDocument);
   }
@@ -53,11 +56,11 @@ export class AnnotationLayers {
    * layer connections of that document, so a member taken off a document loses its layers at once.
    * (This replaced a 1 s poll of `document_versions` and the audit log.)
    */
-  private onDocumentChanged({ documentId, change }: { documentId: number; change: 'version' | 'access' | 'removed' }): void {
+  private async onDocumentChanged({ documentId, change }: { documentId: number; change: 'version' | 'access' | 'removed' }): Promise<void> {
     try {
       if (change === 'version') {
         this.versions.forget(documentId);
-        this.carryDocument(documentId);
+        await this.carryDocument(documentId);
       } else {
         const prefix = `annotation:${documentId}:`;
         for (const name of this.byName.keys()) if (name.startsWith(prefix)) this.hub.recheck({ docName: name });
@@ -73,19 +76,21 @@ export class AnnotationLayers {
   }
 
   /** Every stored layer doc name of a document (from the hub's persistence). */
-  layerDocNames(documentId: number): string[] {
+  async layerDocNames(documentId: number): Promise<string[]> {
     const prefix = `annotation:${documentId}:`;
-    const rows = this.db.$client
-      .prepare('SELECT DISTINCT doc_name AS name FROM yjs_updates WHERE doc_name >= ? AND doc_name < ?')
-      .all(prefix, `annotation:${documentId};`) as { name: string }[];
+    // ';' follows ':' in ASCII: a range scan of the (doc_name, id) index.
+    const rows = await this.store.q
+      .selectDistinct({ name: yjsUpdates.docName })
+      .from(yjsUpdates)
+      .where(and(gte(yjsUpdates.docName, prefix), lt(yjsUpdates.docName, `annotation:${documentId};`)));
     const names = new Set(rows.map((r) => r.name));
     for (const n of this.byName.keys()) if (n.startsWith(prefix)) names.add(n);
     return [...names];
   }
 
   /** Carries every layer of a document to its current version (idempotent). */
-  carryDocument(documentId: number): void {
-    for (const name of this.layerDocNames(documentId)) this.carrier.carry(name);
+  async carryDocument(documentId: number): Promise<void> {
+    for (const name of await this.layerDocNames(documentId)) this.carrier.carry(name);
   }
 
   /** The live, guarded Y.Doc of a layer (loads it from the hub). */

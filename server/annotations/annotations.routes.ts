@@ -20,12 +20,12 @@ export function annotationProjection(ctx: Pick<AppContext, 'annotations'>): Anno
  * and "my annotated copy".
  */
 export function annotationRoutes(ctx: AppContext): void {
-  const { api, db } = ctx;
+  const { api } = ctx;
   const layers = new AnnotationLayers(ctx);
-  const projection = new AnnotationProjection(ctx.db, layers);
+  const projection = new AnnotationProjection(ctx.store, layers, ctx.log.child({ domain: 'annotations' }));
   ctx.annotations = { layers, projection };
   ctx.yjs.onChange(/^annotation:/, (name, ydoc, { final }) => projection.project(name, ydoc, { final }));
-  const store = new FileStore(ctx.config.dataDir);
+  const files = new FileStore(ctx.config.dataDir);
   const tags = ['annotations'];
 
   api.route(
@@ -38,7 +38,7 @@ export function annotationRoutes(ctx: AppContext): void {
       params: IdParams,
       response: MyAnnotationsResponse,
     },
-    ({ user, params }) => ({ meetingId: params.id, annotations: myAnnotations(db, layers, projection, user, params.id) }),
+    async ({ user, params }) => ({ meetingId: params.id, annotations: await myAnnotations(ctx, layers, projection, user, params.id) }),
   );
   api.route(
     {
@@ -52,7 +52,7 @@ export function annotationRoutes(ctx: AppContext): void {
       query: z.strictObject({ version: PathId.optional() }),
       responseContentType: 'application/pdf',
     },
-    ({ user, params, query, res }) => annotatedCopy({ db, layers, store, pool: pdfPool(ctx.config) }, user, params.id, query.version, res),
+    ({ user, params, query, res }) => annotatedCopy({ ctx, layers, files, pool: pdfPool(ctx.config) }, user, params.id, query.version, res),
   );
 }
 
@@ -63,10 +63,10 @@ export function annotationRoutes(ctx: AppContext): void {
 export function carryAnnotations(ctx: AppContext): Running {
   const layers = annotationLayers(ctx);
   return {
-    stop: () => {
+    stop: async () => {
       layers.stop();
       // The hub's close runs the final hooks (which drain); anything still queued goes now.
-      annotationProjection(ctx).drain();
+      await annotationProjection(ctx).drain();
     },
   };
 }

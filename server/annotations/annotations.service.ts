@@ -1,20 +1,21 @@
-import type { Statement } from 'better-sqlite3';
 import type { Response } from 'express';
 import { and, eq, inArray } from 'drizzle-orm';
 import type * as Y from 'yjs';
 import { type AnnotationItem, type LayerRef, type MyAnnotation, itemsMapName, layerDocName, parseItemsMapName } from '../../shared/protocol/annotations.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
-import { type Db, tx } from '../db/client.js';
-import { annotationItems, documents } from '../db/schema/index.js';
+import type { AppContext } from '../context.js';
+import { annotationItems, documents } from '../db/tables.js';
 import { auditConfidentialAccess } from '../documents/documents.confidential.js';
 import { documentAccess, visibleDocumentIds } from '../documents/documents.access.js';
 import { versionFor } from '../documents/documents.service.js';
 import type { FileStore } from '../documents/documents.storage.js';
 import type { PdfPool } from '../documents/pdf.pool.js';
 import { AppError } from '../http/errors.js';
-import { meetingAccess } from '../meetings/meetings.access.js';
+import type { Logger } from '../log.js';
+import { loadMeetingAccess } from '../meetings/meetings.access.js';
 import type { AnnotationLayers } from './annotations.docs.js';
+import { type AnnotationRow, type ProjectionWrite, writeProjection } from './annotations.repo.js';
 
 /** Parses a layer doc name (the kinds already validated it). */
 export function layerRef(name: string): LayerRef {
@@ -22,7 +23,7 @@ export function layerRef(name: string): LayerRef {
   return m[2] === 'private' ? { documentId: Number(m[1]), layer: 'private', userId: Number(m[3]) } : { documentId: Number(m[1]), layer: 'shared', meetingId: Number(m[3]) };
 }
 
-function rowOf(name: string, ref: LayerRef, versionId: number, item: AnnotationItem) {
+function rowOf(name: string, ref: LayerRef, versionId: number, item: AnnotationItem): AnnotationRow {
   return {
     docName: name,
     versionId,
@@ -53,7 +54,8 @@ type Step = { name: string; ref: LayerRef; versionId: number; key: string; item:
  * strokes) never stalls the loop that relays strokes (it did: 40–130 ms in one transaction, CPU
  * profile of `npm run bench -- annotations`). `drain()` writes everything now (before a read of
  * the table, before a doc is unloaded, at close). Values are the items themselves (plain JSON the
- * doc never mutates), so a queued step stays valid after the doc is unloaded.
+ * doc never mutates), so a queued step stays valid after the doc is unloaded. Writes go through the
+ * store (annotations.repo.ts) one batch after the other, in queue order; a failed batch is logged.
  */
 export class AnnotationProjection {
   private projected = new Set<string>();
@@ -61,40 +63,22 @@ export class AnnotationProjection {
   private head = 0;
   private scheduled = false;
   private closed = false;
-  private upsert: Statement;
-  private remove: Statement;
-  private removeDoc: Statement;
-  private write: (steps: Step[]) => void;
+  /** The last batch handed to the store: the next one starts after it settles. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    private db: Db,
+    private store: AppContext['store'],
     private layers: AnnotationLayers,
+    private log: Logger,
     private sliceMs = 4,
-  ) {
-    // Hot path (every stroke of a live meeting passes here, batched): prepared statements.
-    const c = db.$client;
-    this.upsert = c.prepare(
-      `INSERT OR REPLACE INTO annotation_items (doc_name, version_id, item_id, document_id, layer, meeting_id, owner_id, source_id, kind, page, text, color, status, updated_at, data)
-       VALUES (@docName, @versionId, @itemId, @documentId, @layer, @meetingId, @ownerId, @sourceId, @kind, @page, @text, @color, @status, @updatedAt, @data)`,
-    );
-    this.remove = c.prepare('DELETE FROM annotation_items WHERE doc_name = ? AND version_id = ? AND item_id = ?');
-    this.removeDoc = c.prepare('DELETE FROM annotation_items WHERE doc_name = ?');
-    this.write = c.transaction((steps: Step[]) => {
-      for (const st of steps) {
-        if ('removeDoc' in st) this.removeDoc.run(st.name);
-        else if (st.item) {
-          const row = rowOf(st.name, st.ref, st.versionId, st.item);
-          this.upsert.run({ ...row, data: JSON.stringify(row.data) });
-        } else this.remove.run(st.name, st.versionId, st.key);
-      }
-    });
-  }
+  ) {}
 
   /**
    * Queues the changes of a layer doc since the last call (every item the first time) and writes
-   * them in slices; `final` (the doc is about to be unloaded, or the hub closes) writes them now.
+   * them in slices; `final` (the doc is about to be unloaded, or the hub closes) writes them now
+   * (resolves once written).
    */
-  project(name: string, ydoc: Y.Doc, { final = false }: { final?: boolean } = {}): void {
+  project(name: string, ydoc: Y.Doc, { final = false }: { final?: boolean } = {}): Promise<void> {
     const dirty = this.layers.takeDirty(name, ydoc);
     const ref = layerRef(name);
     if (!this.projected.has(name) || dirty === null) {
@@ -113,17 +97,20 @@ export class AnnotationProjection {
         this.queue.push({ name, ref, versionId, key, item });
       }
     }
-    if (final) this.drain();
-    else this.schedule();
+    if (final) return this.drain();
+    this.schedule();
+    return Promise.resolve();
   }
 
-  /** Writes every queued step now (one transaction). */
-  drain(): void {
-    if (this.head >= this.queue.length || this.closed || !this.db.$client.open) return;
-    const steps = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
-    this.write(steps);
+  /** Writes every queued step now (one transaction); resolves when they and the batches before them are written. */
+  drain(): Promise<void> {
+    if (this.head < this.queue.length && !this.closed) {
+      const steps = this.queue.slice(this.head);
+      this.queue = [];
+      this.head = 0;
+      return this.write(steps);
+    }
+    return this.writing;
   }
 
   /** Stops writing (the database is closing); call `drain()` first to keep what is queued. */
@@ -133,24 +120,38 @@ export class AnnotationProjection {
     this.head = 0;
   }
 
+  /** Hands a batch to the store after the previous one; the returned promise never rejects (failures are logged). */
+  private write(steps: Step[]): Promise<void> {
+    const writes: ProjectionWrite[] = steps.map((st) =>
+      'removeDoc' in st ? { removeDoc: st.name } : st.item ? { row: rowOf(st.name, st.ref, st.versionId, st.item) } : { remove: { docName: st.name, versionId: st.versionId, itemId: st.key } },
+    );
+    this.writing = this.writing.then(() =>
+      writeProjection(this.store, writes).catch((err: unknown) => this.log.error({ err, steps: writes.length }, 'annotations: projection write failed')),
+    );
+    return this.writing;
+  }
+
   private schedule(): void {
     if (this.scheduled || this.head >= this.queue.length) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (this.closed || !this.db.$client.open) return;
-      const until = performance.now() + this.sliceMs;
-      // Transactions of up to 64 steps until the slice is used up; the rest next turn.
-      while (this.head < this.queue.length && performance.now() < until) {
-        const n = Math.min(64, this.queue.length - this.head);
-        this.write(this.queue.slice(this.head, this.head + n));
-        this.head += n;
-      }
-      if (this.head >= this.queue.length) {
-        this.queue = [];
-        this.head = 0;
-      } else this.schedule();
-    });
+    setImmediate(() => void this.slice());
+  }
+
+  /** One turn's slice: batches of up to 64 steps until `sliceMs` is used up; the rest next turn. */
+  private async slice(): Promise<void> {
+    this.scheduled = false;
+    if (this.closed) return;
+    const until = performance.now() + this.sliceMs;
+    while (this.head < this.queue.length && performance.now() < until) {
+      const n = Math.min(64, this.queue.length - this.head);
+      const batch = this.queue.slice(this.head, this.head + n);
+      this.head += n;
+      await this.write(batch);
+    }
+    if (this.head >= this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else this.schedule();
   }
 }
 
@@ -160,25 +161,30 @@ export class AnnotationProjection {
  * caller's own rows (`ownerId = caller`), never anyone else's private layer.
  * @throws AppError 404 when the meeting is not visible
  */
-export function myAnnotations(db: Db, layers: AnnotationLayers, projection: AnnotationProjection, user: AuthUser, meetingId: number): MyAnnotation[] {
-  meetingAccess(db, user, meetingId);
-  const docs = db.select({ id: documents.id, title: documents.title, current: documents.currentVersionId }).from(documents).where(eq(documents.meetingId, meetingId)).all();
-  const visible = visibleDocumentIds(db, user, docs.map((d) => d.id));
+export async function myAnnotations(
+  ctx: Pick<AppContext, 'db' | 'store'>,
+  layers: AnnotationLayers,
+  projection: AnnotationProjection,
+  user: AuthUser,
+  meetingId: number,
+): Promise<MyAnnotation[]> {
+  await loadMeetingAccess(ctx.store, user, meetingId);
+  const docs = await ctx.store.q.select({ id: documents.id, title: documents.title, current: documents.currentVersionId }).from(documents).where(eq(documents.meetingId, meetingId));
+  const visible = visibleDocumentIds(ctx.db, user, docs.map((d) => d.id));
   const mine = docs.filter((d) => visible.has(d.id) && d.current);
   if (!mine.length) return [];
   // Bring loaded layers' pending changes into the table first (the hook is debounced).
   for (const d of mine) {
     for (const name of [layerDocName({ documentId: d.id, layer: 'private', userId: user.id }), layerDocName({ documentId: d.id, layer: 'shared', meetingId })]) {
       const ydoc = layers.loaded(name);
-      if (ydoc) projection.project(name, ydoc, { final: true });
+      if (ydoc) void projection.project(name, ydoc);
     }
   }
-  projection.drain();
-  const rows = db
+  await projection.drain();
+  const rows = await ctx.store.q
     .select()
     .from(annotationItems)
-    .where(and(eq(annotationItems.ownerId, user.id), inArray(annotationItems.documentId, mine.map((d) => d.id))))
-    .all();
+    .where(and(eq(annotationItems.ownerId, user.id), inArray(annotationItems.documentId, mine.map((d) => d.id))));
   const current = new Map(mine.map((d) => [d.id, d]));
   const shared = new Set(rows.filter((r) => r.layer === 'shared' && r.sourceId).map((r) => `${r.versionId}:${r.sourceId}`));
   return rows
@@ -204,13 +210,14 @@ export function myAnnotations(db: Db, layers: AnnotationLayers, projection: Anno
  * @throws AppError 404 (not visible), 403 download_forbidden (confidential)
  */
 export async function annotatedCopy(
-  deps: { db: Db; layers: AnnotationLayers; store: FileStore; pool: PdfPool },
+  deps: { ctx: Pick<AppContext, 'db' | 'store'>; layers: AnnotationLayers; files: FileStore; pool: PdfPool },
   user: AuthUser,
   documentId: number,
   versionId: number | undefined,
   res: Response,
 ): Promise<void> {
-  const { db, layers } = deps;
+  const { ctx, layers } = deps;
+  const { db } = ctx;
   const a = documentAccess(db, user, documentId);
   if (!a.canDownload) {
     auditConfidentialAccess(db, user, a, 'annotated_copy_refused');
@@ -237,8 +244,9 @@ export async function annotatedCopy(
   // One task in the PDF pool's workers: decrypted first when it is encrypted with an empty user
   // password (pdf-lib cannot edit those), the items flattened in, then watermarked.
   const when = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(new Date());
-  const bytes = await deps.pool.annotated(deps.store.pathFor(v.sha256), items, [user.fullName, user.unit ?? '', when].filter(Boolean));
-  tx(db, (d) => audit(d, { actorId: user.id, action: 'annotations.download', targetType: 'document', targetId: documentId, details: { version: v.version, items: items.length } }));
+  const bytes = await deps.pool.annotated(deps.files.pathFor(v.sha256), items, [user.fullName, user.unit ?? '', when].filter(Boolean));
+  // audit is still on the legacy Db: on SQLite it writes on the same connection, inside this transaction.
+  await ctx.store.tx(async () => audit(db, { actorId: user.id, action: 'annotations.download', targetType: 'document', targetId: documentId, details: { version: v.version, items: items.length } }));
   res.setHeader('content-type', 'application/pdf');
   res.setHeader('cache-control', 'private, no-store');
   res.setHeader('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(a.document.title.replace(/\.pdf$/i, '') + ' (ghi chú).pdf')}`);
