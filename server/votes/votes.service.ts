@@ -19,9 +19,10 @@ import { voteConfig, voteView } from './votes.view.js';
 export { type VotePublisher, voteOptions } from './votes.options.js';
 /**
  * The roll-call table of a named vote (voter, choices, proxy holder by name), read by the generated
- * minutes — on the synchronous `db` while they are (votes.repo.ts `namedRollOf` is the store's).
+ * minutes: `namedRollOf(store, voteId)` on the store; `namedRoll(db, voteId)` on the synchronous `db` until
+ * the minutes' caller moves to the former.
  */
-export { namedRoll } from './votes.repo.js';
+export { namedRoll, namedRollOf } from './votes.repo.js';
 
 const MOTION_LABELS = ['Tán thành', 'Không tán thành'];
 
