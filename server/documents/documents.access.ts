@@ -1,9 +1,11 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { AuthUser } from '../auth/sessions.js';
-import { type Db, perDb } from '../db/client.js';
-import { documentViewers, documents } from '../db/schema/index.js';
+import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
+import { documentViewers, documents } from '../db/tables.js';
 import { notFound } from '../http/errors.js';
-import { type MeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
+import { type MeetingAccess, loadMeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
+import { allGrantedTo, grantedTo, sqliteGrant, sqliteGrantedIds } from './documents.repo.js';
 
 export type DocumentRow = typeof documents.$inferSelect;
 
@@ -37,6 +39,10 @@ export interface DocumentAccess {
  * outside the meeting's rules — provided it is published, not removed and not confidential
  * (`consultationGrant`). Meeting-scoped uses (shared annotation layers, the presenter) leave it off:
  * a consultation recipient is not a participant of the meeting.
+ *
+ * Two ways in, one rule (`decide`, `meetingRuleAllows`): this synchronous function on the legacy `Db`,
+ * kept while synchronous callers of other domains use it (the Yjs authorization of annotation layers,
+ * the live presenter, consultations, offline), and its twin on the store, `loadDocumentAccess` (issue #17).
  * @throws AppError not_found
  */
 export function documentAccess(db: Db, user: AuthUser, documentId: number, opts: { consultations?: boolean } = {}): DocumentAccess {
@@ -48,8 +54,24 @@ export function documentAccess(db: Db, user: AuthUser, documentId: number, opts:
   } catch {
     meeting = null;
   }
-  if (!meeting || !meetingRuleAllows(db, meeting, document, user.id)) {
-    if (opts.consultations && consultationGrant(db, user.id, document)) {
+  const named = meeting && asksNamed(meeting, document) ? isNamedViewer(db, document.id, user.id) : false;
+  return decide(document, meeting, named, () => !!opts.consultations && consultationGrant(db, user.id, document));
+}
+
+/** `documentAccess` on the store. */
+export async function loadDocumentAccess(store: Store, user: AuthUser, documentId: number, opts: { consultations?: boolean } = {}): Promise<DocumentAccess> {
+  const [document] = await store.q.select().from(documents).where(eq(documents.id, documentId)).limit(1);
+  if (!document || document.removedAt) throw notFound('Document');
+  const meeting = await loadMeetingAccess(store, user, document.meetingId).catch(() => null);
+  const named = meeting && asksNamed(meeting, document) ? await loadIsNamedViewer(store, document.id, user.id) : false;
+  const granted = opts.consultations && !(meeting && meetingRuleAllows(meeting, document, named)) ? await loadConsultationGrant(store, user.id, document) : false;
+  return decide(document, meeting, named, () => granted);
+}
+
+/** The rule, from what was read: the document, the caller's meeting access (null: none), whether they are named, the consultation grant (asked last). */
+function decide(document: DocumentRow, meeting: MeetingAccess | null, named: boolean, granted: () => boolean): DocumentAccess {
+  if (!meeting || !meetingRuleAllows(meeting, document, named)) {
+    if (granted()) {
       return { document, meeting: null, via: 'consultation', canView: true, canDownload: true, canManage: false, confidential: false };
     }
     throw notFound('Document');
@@ -65,11 +87,14 @@ export function documentAccess(db: Db, user: AuthUser, documentId: number, opts:
   };
 }
 
+/** Whether the meeting rule depends on the caller being a named viewer (only then is it read). */
+const asksNamed = (meeting: MeetingAccess, document: DocumentRow) => !meeting.canManage && document.published && !!meeting.role && document.access !== 'all';
+
 /** The meeting's rule for a caller who sees the meeting: managers everything; participants published `all` documents or those naming them. */
-function meetingRuleAllows(db: Db, meeting: MeetingAccess, document: DocumentRow, userId: number): boolean {
+function meetingRuleAllows(meeting: MeetingAccess, document: DocumentRow, named: boolean): boolean {
   if (meeting.canManage) return true;
   if (!document.published || !meeting.role) return false;
-  return document.access === 'all' || isNamedViewer(db, document.id, userId);
+  return document.access === 'all' || named;
 }
 
 /**
@@ -80,53 +105,41 @@ function meetingRuleAllows(db: Db, meeting: MeetingAccess, document: DocumentRow
  * this way (even if it was attached while every recipient could see it, or made confidential
  * later): only the meeting's own rule shows it. Checked at every read, so a later restriction, a
  * removal from the committee or an unpublished meeting takes the document away at once.
+ * The SQL is in documents.repo.ts (SQLite's json_each, PostgreSQL's jsonb).
  */
-export function consultationGrant(db: Db, userId: number, document: Pick<DocumentRow, 'id' | 'published' | 'removedAt' | 'access'>): boolean {
-  if (!document.published || document.removedAt || document.access === 'confidential') return false;
-  return grantStatements(db).grant.get(document.id, userId) !== undefined;
+export function consultationGrant(db: Db, userId: number, document: GrantDocument): boolean {
+  return grantShape(document) && sqliteGrant(db.$client, document.id, userId);
 }
 
-/** The consultation rule in SQL: `r` recipients, `c` consultations, `d` documents (see `consultationGrant`). */
-const GRANT_RULE = `EXISTS (SELECT 1 FROM committee_members cm WHERE cm.committee_id = c.committee_id AND cm.user_id = r.user_id)
-  AND d.published = 1 AND d.removed_at IS NULL
-  AND (d.access = 'all' OR (d.access = 'named' AND EXISTS (SELECT 1 FROM document_viewers v WHERE v.document_id = d.id AND v.user_id = r.user_id)))
-  AND EXISTS (SELECT 1 FROM meetings m WHERE m.id = d.meeting_id AND m.status <> 'draft')`;
-const grantStatements = perDb(({ $client: c }) => ({
-  grant: c.prepare<[documentId: number, userId: number]>(
-    `SELECT 1 FROM consultation_recipients r
-       JOIN consultations c ON c.id = r.consultation_id
-       JOIN documents d ON d.id = ?
-      WHERE r.user_id = ? AND EXISTS (SELECT 1 FROM json_each(c.document_ids) j WHERE j.value = d.id)
-        AND ${GRANT_RULE}
-      LIMIT 1`,
-  ),
-  /** Every document granted to a user (the rule above, for many at once). */
-  all: c
-    .prepare<[number], number>(
-      `SELECT DISTINCT d.id FROM consultation_recipients r
-         JOIN consultations c ON c.id = r.consultation_id
-         JOIN json_each(c.document_ids) j
-         JOIN documents d ON d.id = j.value
-        WHERE r.user_id = ? AND ${GRANT_RULE}
-        ORDER BY d.id`,
-    )
-    .pluck(),
-}));
+/** `consultationGrant` on the store. */
+export async function loadConsultationGrant(store: Store, userId: number, document: GrantDocument): Promise<boolean> {
+  return grantShape(document) && (await grantedTo(store, document.id, userId));
+}
+
+type GrantDocument = Pick<DocumentRow, 'id' | 'published' | 'removedAt' | 'access'>;
+const grantShape = (d: GrantDocument) => d.published && !d.removedAt && d.access !== 'confidential';
 
 /**
  * Every document the user may read only through written consultations (the rule of
  * `consultationGrant`, for many at once): search uses it to reach documents outside the user's meetings.
  */
 export function consultationDocumentIds(db: Db, userId: number): number[] {
-  return grantStatements(db).all.all(userId);
+  return sqliteGrantedIds(db.$client, userId);
 }
 
+/** `consultationDocumentIds` on the store. */
+export async function loadConsultationDocumentIds(store: Store, userId: number): Promise<number[]> {
+  return allGrantedTo(store, userId);
+}
+
+const namedWhere = (documentId: number, userId: number) => and(eq(documentViewers.documentId, documentId), eq(documentViewers.userId, userId));
+
 function isNamedViewer(db: Db, documentId: number, userId: number): boolean {
-  return !!db
-    .select({ u: documentViewers.userId })
-    .from(documentViewers)
-    .where(and(eq(documentViewers.documentId, documentId), eq(documentViewers.userId, userId)))
-    .get();
+  return !!db.select({ u: documentViewers.userId }).from(documentViewers).where(namedWhere(documentId, userId)).get();
+}
+
+async function loadIsNamedViewer(store: Store, documentId: number, userId: number): Promise<boolean> {
+  return (await store.q.select({ u: documentViewers.userId }).from(documentViewers).where(namedWhere(documentId, userId)).limit(1)).length > 0;
 }
 
 /**
@@ -134,34 +147,49 @@ function isNamedViewer(db: Db, documentId: number, userId: number): boolean {
  * `{ consultations: true }` (search) also counts documents read through a written consultation.
  */
 export function visibleDocumentIds(db: Db, user: AuthUser, documentIds: number[], opts: { consultations?: boolean } = {}): Set<number> {
-  const out = new Set<number>();
-  if (!documentIds.length) return out;
+  if (!documentIds.length) return new Set();
   const rows = db.select().from(documents).where(and(inArray(documents.id, documentIds), isNull(documents.removedAt))).all();
-  const meetingCache = new Map<number, MeetingAccess | null>();
-  const named = new Set(
-    db
-      .select({ d: documentViewers.documentId })
-      .from(documentViewers)
-      .where(and(eq(documentViewers.userId, user.id), inArray(documentViewers.documentId, documentIds)))
-      .all()
-      .map((r) => r.d),
-  );
-  for (const d of rows) {
-    if (!meetingCache.has(d.meetingId)) {
-      try {
-        meetingCache.set(d.meetingId, meetingAccess(db, user, d.meetingId));
-      } catch {
-        meetingCache.set(d.meetingId, null);
-      }
+  const named = db.select({ d: documentViewers.documentId }).from(documentViewers).where(viewerOf(user.id, documentIds)).all();
+  const meetings = new Map<number, MeetingAccess | null>();
+  for (const id of new Set(rows.map((d) => d.meetingId))) {
+    try {
+      meetings.set(id, meetingAccess(db, user, id));
+    } catch {
+      meetings.set(id, null);
     }
-    const m = meetingCache.get(d.meetingId);
-    if (!m) continue;
-    if (m.canManage || (d.published && m.role && (d.access === 'all' || named.has(d.id)))) out.add(d.id);
   }
-  // Documents the user reads as a recipient of a written consultation (never confidential ones).
-  if (opts.consultations && out.size < rows.length) {
-    const granted = new Set(consultationDocumentIds(db, user.id));
-    for (const d of rows) if (granted.has(d.id)) out.add(d.id);
+  const visible = visibleAmong(rows, named, meetings);
+  if (opts.consultations && visible.size < rows.length) addGranted(visible, rows, consultationDocumentIds(db, user.id));
+  return visible;
+}
+
+/** `visibleDocumentIds` on the store. */
+export async function loadVisibleDocumentIds(store: Store, user: AuthUser, documentIds: number[], opts: { consultations?: boolean } = {}): Promise<Set<number>> {
+  if (!documentIds.length) return new Set();
+  const rows = await store.q.select().from(documents).where(and(inArray(documents.id, documentIds), isNull(documents.removedAt)));
+  const named = await store.q.select({ d: documentViewers.documentId }).from(documentViewers).where(viewerOf(user.id, documentIds));
+  const meetings = new Map<number, MeetingAccess | null>();
+  for (const id of new Set(rows.map((d) => d.meetingId))) meetings.set(id, await loadMeetingAccess(store, user, id).catch(() => null));
+  const visible = visibleAmong(rows, named, meetings);
+  if (opts.consultations && visible.size < rows.length) addGranted(visible, rows, await loadConsultationDocumentIds(store, user.id));
+  return visible;
+}
+
+const viewerOf = (userId: number, documentIds: number[]) => and(eq(documentViewers.userId, userId), inArray(documentViewers.documentId, documentIds));
+
+/** The meeting rule of `documentAccess` over rows read at once (`named`: the rows naming the caller; `meetings`: their access by meeting). */
+function visibleAmong(rows: DocumentRow[], named: { d: number }[], meetings: Map<number, MeetingAccess | null>): Set<number> {
+  const out = new Set<number>();
+  const namedIds = new Set(named.map((r) => r.d));
+  for (const d of rows) {
+    const m = meetings.get(d.meetingId);
+    if (m && meetingRuleAllows(m, d, namedIds.has(d.id))) out.add(d.id);
   }
   return out;
+}
+
+/** Adds the documents the user reads as a recipient of a written consultation (never confidential ones: `granted` holds none). */
+function addGranted(out: Set<number>, rows: DocumentRow[], granted: number[]): void {
+  const ids = new Set(granted);
+  for (const d of rows) if (ids.has(d.id)) out.add(d.id);
 }

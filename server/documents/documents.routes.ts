@@ -6,23 +6,21 @@ import { DocumentInfo, FindQuery, FindResults, DocumentPageParams, DocumentParam
 import type { AppContext } from '../context.js';
 import { documents } from '../db/tables.js';
 import { registerSearchKind, searchWithin } from '../search/search.service.js';
-import { auditConfidentialAccess } from './documents.confidential.js';
-import { consultationDocumentIds, documentAccess, visibleDocumentIds } from './documents.access.js';
-import { type DocumentsDeps, documentInfo, downloadFile, meetingPack, moveDocument, pageText, removeDocument, replaceDocument, serveFile, updateDocument, uploadDocument } from './documents.service.js';
+import { auditConfidential } from './documents.confidential.js';
+import { loadConsultationDocumentIds, loadDocumentAccess, loadVisibleDocumentIds } from './documents.access.js';
+import { type DocumentsDeps, downloadFile, loadDocumentInfo, loadMeetingPack, moveDocument, pageText, removeDocument, replaceDocument, serveFile, updateDocument, uploadDocument } from './documents.service.js';
 import { FileStore } from './documents.storage.js';
 import { pdfPool } from './pdf.pool.js';
 
-// The access rules (documentAccess, visibleDocumentIds, the consultation grant) are synchronous on `db`
-// for their synchronous callers in other domains (the Yjs authorization…; issue #17).
-registerSearchKind('document', (db, user, refIds) => visibleDocumentIds(db, user, refIds, { consultations: true }), {
-  grants: ({ db }, user) => consultationDocumentIds(db, user.id),
+registerSearchKind('document', (_db, user, refIds, store) => loadVisibleDocumentIds(store, user, refIds, { consultations: true }), {
+  grants: ({ store }, user) => loadConsultationDocumentIds(store, user.id),
   // Snippets of a confidential document's text are an access to it: audited like its page text.
-  served: async ({ db, store }, user, hits) => {
+  served: async (ctx, user, hits) => {
     const ids = hits.map((h) => h.refId);
-    const rows = await store.q.select({ id: documents.id }).from(documents).where(and(inArray(documents.id, ids), eq(documents.access, 'confidential')));
+    const rows = await ctx.store.q.select({ id: documents.id }).from(documents).where(and(inArray(documents.id, ids), eq(documents.access, 'confidential')));
     const confidential = new Set(rows.map((r) => r.id));
     for (const h of hits) {
-      if (confidential.has(h.refId)) auditConfidentialAccess(db, user, documentAccess(db, user, h.refId, { consultations: true }), 'search', { pages: h.pages.map((p) => p.page) });
+      if (confidential.has(h.refId)) await auditConfidential(ctx, user, await loadDocumentAccess(ctx.store, user, h.refId, { consultations: true }), 'search', { pages: h.pages.map((p) => p.page) });
     }
   },
 });
@@ -37,14 +35,14 @@ export async function recoverDocumentFiles(ctx: AppContext): Promise<void> {
 
 /** Meeting documents: upload, versions, access, serving with ranges, watermarked downloads, the meeting pack. */
 export function documentRoutes(ctx: AppContext): void {
-  const { api, db } = ctx;
+  const { api } = ctx;
   const store = new FileStore(ctx.config.dataDir);
   const deps: DocumentsDeps = { ctx, store, pool: pdfPool(ctx.config) };
   const tags = ['documents'];
 
   api.route(
     { method: 'get', path: '/api/meetings/:id/documents', summary: 'The meeting pack: agenda items in order with the documents the caller may see', tags, access: 'user', params: IdParams, response: MeetingPack },
-    ({ user, params }) => meetingPack(db, user, params.id),
+    ({ user, params }) => loadMeetingPack(ctx, user, params.id),
   );
   api.route(
     {
@@ -64,10 +62,10 @@ export function documentRoutes(ctx: AppContext): void {
   );
   api.route(
     { method: 'get', path: '/api/documents/:id', summary: 'A document, its versions and what the caller may do with it', tags, access: 'user', params: DocumentParams, response: DocumentInfo },
-    ({ user, params }) => {
-      const a = documentAccess(db, user, params.id, { consultations: true });
-      auditConfidentialAccess(db, user, a, 'open');
-      return documentInfo(db, a);
+    async ({ user, params }) => {
+      const a = await loadDocumentAccess(ctx.store, user, params.id, { consultations: true });
+      await auditConfidential(ctx, user, a, 'open');
+      return loadDocumentInfo(ctx.store, a);
     },
   );
   api.route(
@@ -131,8 +129,8 @@ export function documentRoutes(ctx: AppContext): void {
   api.route(
     { method: 'get', path: '/api/documents/:id/find', summary: 'Find in document: pages whose text matches the query, with or without diacritics', tags, access: 'user', params: DocumentParams, query: FindQuery, response: FindResults },
     async ({ user, params, query }) => {
-      const a = documentAccess(db, user, params.id, { consultations: true });
-      auditConfidentialAccess(db, user, a, 'find');
+      const a = await loadDocumentAccess(ctx.store, user, params.id, { consultations: true });
+      await auditConfidential(ctx, user, a, 'find');
       return { query: query.q, ...(await searchWithin(ctx.store, 'document', params.id, query.q)) };
     },
   );

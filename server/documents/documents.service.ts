@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Request, Response } from 'express';
 import { and, asc, desc, eq, isNull, max } from 'drizzle-orm';
+import type { Agenda } from '../../shared/protocol/agenda.js';
 import type { DocumentInfo, MeetingPack, MoveDocumentBody, UpdateDocumentBody, UploadFields } from '../../shared/protocol/documents.js';
 import { readAgenda } from '../agenda/agenda.service.js';
 import { audit } from '../audit/audit.repo.js';
@@ -10,11 +11,11 @@ import type { Db } from '../db/client.js';
 import type { Q, Store } from '../db/store.js';
 import { agendaItems, documentPages, documentVersions, documentViewers, documents } from '../db/tables.js';
 import { AppError, badRequest, notFound } from '../http/errors.js';
-import { meetingAccess, requireManage } from '../meetings/meetings.access.js';
-import { participantIds } from '../meetings/meetings.service.js';
+import { type MeetingAccess, loadManage, loadMeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
+import { loadParticipantIds } from '../meetings/meetings.service.js';
 import { removeIndexed, replaceIndexed } from '../search/search.service.js';
-import { type DocumentAccess, documentAccess, visibleDocumentIds } from './documents.access.js';
-import { auditConfidentialAccess, mustWatermark, viewOnlyCopy, viewOnlyLines } from './documents.confidential.js';
+import { type DocumentAccess, loadDocumentAccess, loadVisibleDocumentIds, visibleDocumentIds } from './documents.access.js';
+import { auditConfidential, mustWatermark, viewOnlyCopy, viewOnlyLines } from './documents.confidential.js';
 import { type FileStore, type ReceivedFile } from './documents.storage.js';
 import type { InspectResult, PdfPool } from './pdf.pool.js';
 
@@ -27,10 +28,6 @@ export interface DocumentsDeps {
 
 type VersionRow = typeof documentVersions.$inferSelect;
 
-function versionsOf(db: Db, documentId: number): VersionRow[] {
-  return db.select().from(documentVersions).where(eq(documentVersions.documentId, documentId)).orderBy(asc(documentVersions.version)).all();
-}
-
 const versionView = (v: VersionRow) => ({
   id: v.id,
   version: v.version,
@@ -42,14 +39,31 @@ const versionView = (v: VersionRow) => ({
   createdAt: v.createdAt,
 });
 
-/** The document as `a`'s caller may see it. */
-export function documentInfo(db: Db, a: Pick<DocumentAccess, 'document' | 'canDownload' | 'canManage'>): DocumentInfo {
+type InfoAccess = Pick<DocumentAccess, 'document' | 'canDownload' | 'canManage'>;
+
+/**
+ * The document as `a`'s caller may see it. Synchronous on the legacy `Db` for `meetingPack` (whose
+ * caller, the offline manifest, is synchronous); `loadDocumentInfo` is its twin on the store (issue #17).
+ */
+export function documentInfo(db: Db, a: InfoAccess): DocumentInfo {
   const d = a.document;
-  const versions = versionsOf(db, d.id);
+  const versions = db.select().from(documentVersions).where(eq(documentVersions.documentId, d.id)).orderBy(asc(documentVersions.version)).all();
+  const viewerIds = a.canManage ? db.select({ u: documentViewers.userId }).from(documentViewers).where(eq(documentViewers.documentId, d.id)).all() : [];
+  return infoOf(a, versions, viewerIds);
+}
+
+/** `documentInfo` on the store. */
+export async function loadDocumentInfo(store: Store, a: InfoAccess): Promise<DocumentInfo> {
+  const d = a.document;
+  const versions = await store.q.select().from(documentVersions).where(eq(documentVersions.documentId, d.id)).orderBy(asc(documentVersions.version));
+  const viewerIds = a.canManage ? await store.q.select({ u: documentViewers.userId }).from(documentViewers).where(eq(documentViewers.documentId, d.id)) : [];
+  return infoOf(a, versions, viewerIds);
+}
+
+function infoOf(a: InfoAccess, versions: VersionRow[], viewers: { u: number }[]): DocumentInfo {
+  const d = a.document;
   const current = versions.find((v) => v.id === d.currentVersionId) ?? versions.at(-1)!;
-  const viewerIds = a.canManage
-    ? db.select({ u: documentViewers.userId }).from(documentViewers).where(eq(documentViewers.documentId, d.id)).all().map((r) => r.u)
-    : [];
+  const viewerIds = viewers.map((r) => r.u);
   return {
     id: d.id,
     meetingId: d.meetingId,
@@ -77,18 +91,30 @@ export function mayKeepOffline(a: Pick<DocumentAccess, 'document' | 'canDownload
   return a.canDownload || a.document.offlineAllowed;
 }
 
-/** The version whose bytes the caller asked for: the current one, or a listed older one. */
+/**
+ * The version whose bytes the caller asked for: the current one, or a listed older one. Synchronous on
+ * the legacy `Db` for the annotated copy (annotations); `loadVersionFor` is its twin on the store.
+ */
 export function versionFor(db: Db, a: DocumentAccess, versionId?: number): VersionRow {
   const id = versionId ?? a.document.currentVersionId;
-  const v = id ? db.select().from(documentVersions).where(eq(documentVersions.id, id)).get() : undefined;
+  return listed(a, id ? db.select().from(documentVersions).where(eq(documentVersions.id, id)).get() : undefined);
+}
+
+/** `versionFor` on the store. */
+export async function loadVersionFor(store: Store, a: DocumentAccess, versionId?: number): Promise<VersionRow> {
+  const id = versionId ?? a.document.currentVersionId;
+  return listed(a, id ? (await store.q.select().from(documentVersions).where(eq(documentVersions.id, id)).limit(1))[0] : undefined);
+}
+
+function listed(a: DocumentAccess, v: VersionRow | undefined): VersionRow {
   if (!v || v.documentId !== a.document.id) throw notFound('Document version');
   return v;
 }
 
-function parseViewerIds(db: Db, meetingId: number, ids: number[] | undefined): number[] | undefined {
+async function parseViewerIds(store: Store, meetingId: number, ids: number[] | undefined): Promise<number[] | undefined> {
   if (ids === undefined) return undefined;
   const unique = [...new Set(ids)];
-  const participants = new Set(participantIds(db, meetingId));
+  const participants = new Set(await loadParticipantIds(store, meetingId));
   const strangers = unique.filter((id) => !participants.has(id));
   if (strangers.length) throw badRequest('Named viewers must be participants of the meeting', { userIds: strangers.slice(0, 20) });
   return unique;
@@ -144,15 +170,15 @@ async function receiveAndStore<T>(deps: DocumentsDeps, req: Request, res: Respon
  */
 export async function uploadDocument(deps: DocumentsDeps, user: AuthUser, meetingId: number, itemId: number, req: Request, res: Response): Promise<DocumentInfo> {
   const { db, store } = deps.ctx;
-  requireManage(db, user, meetingId);
+  await loadManage(store, user, meetingId);
   const [item] = await store.q.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId))).limit(1);
   if (!item) throw notFound('Agenda item');
   const id = await receiveAndStore(deps, req, res, async (q, file, info, fields) => {
     // Re-check after the awaits: the item or the caller's rights may have changed meanwhile.
-    requireManage(db, user, meetingId);
+    await loadManage(store, user, meetingId);
     const [still] = await q.select({ id: agendaItems.id }).from(agendaItems).where(eq(agendaItems.id, itemId)).limit(1);
     if (!still) throw notFound('Agenda item');
-    const viewers = parseViewerIds(db, meetingId, fields.viewerIds ? fields.viewerIds.split(',').map(Number) : undefined);
+    const viewers = await parseViewerIds(store, meetingId, fields.viewerIds ? fields.viewerIds.split(',').map(Number) : undefined);
     const [pos] = await q
       .select({ p: max(documents.position) })
       .from(documents)
@@ -177,16 +203,16 @@ export async function uploadDocument(deps: DocumentsDeps, user: AuthUser, meetin
     audit(db, { actorId: user.id, action: 'document.upload', targetType: 'document', targetId: doc.id, details: { meetingId, itemId, sha256: file.sha256, size: file.size, pages: info.pageCount, access: fields.access ?? 'all' } });
     return doc.id;
   });
-  return documentInfo(db, documentAccess(db, user, id));
+  return loadDocumentInfo(store, await loadDocumentAccess(store, user, id));
 }
 
 /** Replaces a document's file with a new version; older versions stay listed. Managers only. */
 export async function replaceDocument(deps: DocumentsDeps, user: AuthUser, documentId: number, req: Request, res: Response): Promise<DocumentInfo> {
   const { db, store } = deps.ctx;
-  const a = documentAccess(db, user, documentId);
+  const a = await loadDocumentAccess(store, user, documentId);
   if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
   await receiveAndStore(deps, req, res, async (q, file, info) => {
-    const again = documentAccess(db, user, documentId);
+    const again = await loadDocumentAccess(store, user, documentId);
     if (!again.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
     const [last] = await q.select({ version: documentVersions.version }).from(documentVersions).where(eq(documentVersions.documentId, documentId)).orderBy(desc(documentVersions.version)).limit(1);
     const versionId = await insertVersion(q, documentId, last.version + 1, file, info, user.id);
@@ -195,16 +221,16 @@ export async function replaceDocument(deps: DocumentsDeps, user: AuthUser, docum
     audit(db, { actorId: user.id, action: 'document.replace', targetType: 'document', targetId: documentId, details: { version: last.version + 1, sha256: file.sha256, pages: info.pageCount } });
   });
   deps.ctx.bus.emit('document:changed', { documentId, meetingId: a.document.meetingId, change: 'version' });
-  return documentInfo(db, documentAccess(db, user, documentId));
+  return loadDocumentInfo(store, await loadDocumentAccess(store, user, documentId));
 }
 
 /** Renames a document, changes its access, named viewers or publication. Managers only. */
 export async function updateDocument(ctx: AppContext, user: AuthUser, documentId: number, body: UpdateDocumentBody): Promise<DocumentInfo> {
   const { db, store } = ctx;
   const meetingId = await store.tx(async (q) => {
-    const a = documentAccess(db, user, documentId);
+    const a = await loadDocumentAccess(store, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
-    const viewers = parseViewerIds(db, a.document.meetingId, body.viewerIds);
+    const viewers = await parseViewerIds(store, a.document.meetingId, body.viewerIds);
     const set: Partial<typeof documents.$inferInsert> = {};
     if (body.title !== undefined) set.title = body.title;
     if (body.access !== undefined) set.access = body.access;
@@ -217,14 +243,14 @@ export async function updateDocument(ctx: AppContext, user: AuthUser, documentId
     return a.document.meetingId;
   });
   ctx.bus.emit('document:changed', { documentId, meetingId, change: 'access' });
-  return documentInfo(db, documentAccess(db, user, documentId));
+  return loadDocumentInfo(store, await loadDocumentAccess(store, user, documentId));
 }
 
 /** Moves a document to another position among its agenda item's documents. Managers only. */
 export async function moveDocument(ctx: AppContext, user: AuthUser, documentId: number, body: MoveDocumentBody): Promise<DocumentInfo> {
   const { db, store } = ctx;
   await store.tx(async (q) => {
-    const a = documentAccess(db, user, documentId);
+    const a = await loadDocumentAccess(store, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
     const siblings = (
       await q
@@ -239,14 +265,14 @@ export async function moveDocument(ctx: AppContext, user: AuthUser, documentId: 
     }
     audit(db, { actorId: user.id, action: 'document.move', targetType: 'document', targetId: documentId, details: { position: Math.min(body.position, siblings.length - 1) } });
   });
-  return documentInfo(db, documentAccess(db, user, documentId));
+  return loadDocumentInfo(store, await loadDocumentAccess(store, user, documentId));
 }
 
 /** Removes a document (soft: rows kept for the audit trail, gone from every listing, file and search). */
 export async function removeDocument(ctx: AppContext, user: AuthUser, documentId: number): Promise<void> {
   const { db, store } = ctx;
   const meetingId = await store.tx(async (q) => {
-    const a = documentAccess(db, user, documentId);
+    const a = await loadDocumentAccess(store, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
     await q.update(documents).set({ removedAt: new Date().toISOString() }).where(eq(documents.id, documentId));
     await removeIndexed(store, 'document', [documentId]);
@@ -256,35 +282,51 @@ export async function removeDocument(ctx: AppContext, user: AuthUser, documentId
   ctx.bus.emit('document:changed', { documentId, meetingId, change: 'removed' });
 }
 
-/** Every agenda item of the meeting in display order with the documents the caller may see. */
+/**
+ * Every agenda item of the meeting in display order with the documents the caller may see. Synchronous
+ * on the legacy `Db` for the offline manifest; `loadMeetingPack` is its twin on the store (issue #17).
+ */
 export function meetingPack(db: Db, user: AuthUser, meetingId: number): MeetingPack {
   const m = meetingAccess(db, user, meetingId);
   const agenda = readAgenda(db, meetingId);
-  const all = db
-    .select()
-    .from(documents)
-    .where(and(eq(documents.meetingId, meetingId), isNull(documents.removedAt)))
-    .orderBy(asc(documents.position), asc(documents.id))
-    .all();
+  const all = db.select().from(documents).where(packWhere(meetingId)).orderBy(asc(documents.position), asc(documents.id)).all();
   const visible = visibleDocumentIds(db, user, all.map((d) => d.id));
+  return packOf(meetingId, agenda.items, all.filter((d) => visible.has(d.id)), (d) => documentInfo(db, packAccess(m, d)));
+}
+
+/** `meetingPack` on the store (the agenda is still read through the legacy `Db`: `readAgenda` is synchronous). */
+export async function loadMeetingPack(ctx: Pick<AppContext, 'db' | 'store'>, user: AuthUser, meetingId: number): Promise<MeetingPack> {
+  const { store } = ctx;
+  const m = await loadMeetingAccess(store, user, meetingId);
+  const agenda = readAgenda(ctx.db, meetingId);
+  const all = await store.q.select().from(documents).where(packWhere(meetingId)).orderBy(asc(documents.position), asc(documents.id));
+  const visible = await loadVisibleDocumentIds(store, user, all.map((d) => d.id));
+  const shown = all.filter((d) => visible.has(d.id));
+  const infos = new Map<number, DocumentInfo>();
+  for (const d of shown) infos.set(d.id, await loadDocumentInfo(store, packAccess(m, d)));
+  return packOf(meetingId, agenda.items, shown, (d) => infos.get(d.id)!);
+}
+
+const packWhere = (meetingId: number) => and(eq(documents.meetingId, meetingId), isNull(documents.removedAt));
+const packAccess = (m: MeetingAccess, d: DocumentAccess['document']) => ({ document: d, canManage: m.canManage, canDownload: m.canManage || d.access !== 'confidential' });
+
+function packOf(meetingId: number, items: Agenda['items'], shown: DocumentAccess['document'][], info: (d: DocumentAccess['document']) => DocumentInfo): MeetingPack {
   return {
     meetingId,
-    items: agenda.items.map((it) => ({
+    items: items.map((it) => ({
       id: it.id,
       number: it.number,
       title: it.title,
       parentId: it.parentId,
-      documents: all
-        .filter((d) => d.agendaItemId === it.id && visible.has(d.id))
-        .map((d) => documentInfo(db, { document: d, canManage: m.canManage, canDownload: m.canManage || d.access !== 'confidential' })),
+      documents: shown.filter((d) => d.agendaItemId === it.id).map(info),
     })),
   };
 }
 
 /** Text of one page of the current version (for accessibility and copy). */
 export async function pageText(ctx: Pick<AppContext, 'db' | 'store'>, user: AuthUser, documentId: number, page: number) {
-  const a = documentAccess(ctx.db, user, documentId, { consultations: true });
-  auditConfidentialAccess(ctx.db, user, a, 'page_text', { page });
+  const a = await loadDocumentAccess(ctx.store, user, documentId, { consultations: true });
+  await auditConfidential(ctx, user, a, 'page_text', { page });
   const [row] = await ctx.store.q
     .select({ text: documentPages.text })
     .from(documentPages)
@@ -363,10 +405,10 @@ export function sendPdf(req: Request, res: Response, source: string | Buffer, sh
  * it), never the original; every request for a confidential document is audited.
  */
 export async function serveFile(deps: DocumentsDeps, user: AuthUser, documentId: number, versionId: number | undefined, req: Request, res: Response): Promise<void> {
-  const { db } = deps.ctx;
-  const a = documentAccess(db, user, documentId, { consultations: true });
-  const v = versionFor(db, a, versionId);
-  auditConfidentialAccess(db, user, a, 'view', { version: v.version, range: req.get('range')?.slice(0, 40) ?? null, watermarked: mustWatermark(a) });
+  const { ctx } = deps;
+  const a = await loadDocumentAccess(ctx.store, user, documentId, { consultations: true });
+  const v = await loadVersionFor(ctx.store, a, versionId);
+  await auditConfidential(ctx, user, a, 'view', { version: v.version, range: req.get('range')?.slice(0, 40) ?? null, watermarked: mustWatermark(a) });
   if (mustWatermark(a)) {
     const copy = await viewOnlyCopy(deps.pool, deps.store.pathFor(v.sha256), v.sha256, viewOnlyLines(user));
     return sendPdf(req, res, copy.bytes, copy.sha256, copy.bytes.length, v.fileName);
@@ -376,14 +418,15 @@ export async function serveFile(deps: DocumentsDeps, user: AuthUser, documentId:
 
 /** A downloaded copy stamped with the downloader's name, unit and the time on every page. */
 export async function downloadFile(deps: DocumentsDeps, user: AuthUser, documentId: number, res: Response): Promise<void> {
-  const { db } = deps.ctx;
-  const a = documentAccess(db, user, documentId, { consultations: true });
+  const { ctx } = deps;
+  const { db } = ctx;
+  const a = await loadDocumentAccess(ctx.store, user, documentId, { consultations: true });
   if (!a.canDownload) {
-    auditConfidentialAccess(db, user, a, 'download_refused');
+    await auditConfidential(ctx, user, a, 'download_refused');
     throw new AppError('download_forbidden', 'This document is confidential: it may be viewed, not downloaded', 403);
   }
-  const v = versionFor(db, a, undefined);
-  auditConfidentialAccess(db, user, a, 'download', { version: v.version });
+  const v = await loadVersionFor(ctx.store, a, undefined);
+  await auditConfidential(ctx, user, a, 'download', { version: v.version });
   const when = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(new Date());
   const lines = [user.fullName, user.unit ?? '', when].filter(Boolean);
   const bytes = await deps.pool.watermark(deps.store.pathFor(v.sha256), lines);
