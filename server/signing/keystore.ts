@@ -281,25 +281,15 @@ export async function unlockSigner(keys: Keys, userId: number, pin: string, now 
   // Count the attempt BEFORE the PIN is evaluated, in one statement that also checks the lock and the
   // limit: parallel guesses each take one of the MAX_PIN_ATTEMPTS slots or are refused unevaluated, so
   // 30 concurrent wrong PINs evaluate at most MAX_PIN_ATTEMPTS. A right PIN gives its slot back (reset).
-  const [reserved] = await store.q
-    .update(signingIdentities)
-    .set({ failedAttempts: sql`${signingIdentities.failedAttempts} + 1` })
-    .where(
-      and(
-        eq(signingIdentities.userId, userId),
-        or(isNull(signingIdentities.lockedUntil), lte(signingIdentities.lockedUntil, now.toISOString())),
-        lt(signingIdentities.failedAttempts, MAX_PIN_ATTEMPTS),
-      ),
-    )
-    .returning({ failedAttempts: signingIdentities.failedAttempts });
-  if (!reserved) {
+  const reserved = await reservePinAttempt(store, userId, now);
+  if (reserved === null) {
     const [current] = await store.q.select({ lockedUntil: signingIdentities.lockedUntil }).from(signingIdentities).where(eq(signingIdentities.userId, userId)).limit(1);
     const until = current?.lockedUntil && Date.parse(current.lockedUntil) > now.getTime() ? current.lockedUntil : null;
     throw new AppError('pin_locked', until ? `Too many wrong PINs; signing is locked until ${until}` : 'Too many PIN attempts at once; try again', 423, { lockedUntil: until });
   }
   const opened = await unseal(config.secret, pin, r.sealed);
   if (!opened) {
-    const left = Math.max(0, MAX_PIN_ATTEMPTS - reserved.failedAttempts);
+    const left = Math.max(0, MAX_PIN_ATTEMPTS - reserved);
     if (left === 0) {
       const lockedUntil = new Date(now.getTime() + PIN_LOCK_MINUTES * 60_000).toISOString();
       await store.tx(async (q) => {
@@ -313,6 +303,27 @@ export async function unlockSigner(keys: Keys, userId: number, pin: string, now 
   await store.q.update(signingIdentities).set({ failedAttempts: 0, lockedUntil: null }).where(eq(signingIdentities.userId, userId));
   const env = JSON.parse(opened.toString()) as Envelope;
   return new Pkcs12Signer(Buffer.from(env.p12, 'base64'), env.passphrase);
+}
+
+/**
+ * Takes one of the MAX_PIN_ATTEMPTS slots of a user's identity before a PIN is evaluated: one UPDATE
+ * that checks the lock and the limit and counts the attempt (atomic on both dialects, also across
+ * server nodes on PostgreSQL). Returns the attempts counted so far, or null when the identity is locked
+ * or its slots are taken (then the PIN must not be evaluated).
+ */
+export async function reservePinAttempt(store: Store, userId: number, now: Date): Promise<number | null> {
+  const [row] = await store.q
+    .update(signingIdentities)
+    .set({ failedAttempts: sql`${signingIdentities.failedAttempts} + 1` })
+    .where(
+      and(
+        eq(signingIdentities.userId, userId),
+        or(isNull(signingIdentities.lockedUntil), lte(signingIdentities.lockedUntil, now.toISOString())),
+        lt(signingIdentities.failedAttempts, MAX_PIN_ATTEMPTS),
+      ),
+    )
+    .returning({ failedAttempts: signingIdentities.failedAttempts });
+  return row ? row.failedAttempts : null;
 }
 
 /**
