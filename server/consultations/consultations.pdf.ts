@@ -2,7 +2,7 @@ import { type PDFFont, type PDFPage, rgb } from 'pdf-lib';
 import type { Logger } from '../log.js';
 import { renderPdf } from '../pdf/fonts.js';
 import { wrapText } from '../pdf/wrap.js';
-import type { reportData } from './consultations.service.js';
+import type { ConsultationReportData } from './consultations.service.js';
 
 const MM = 72 / 25.4;
 const PAGE = { w: 210 * MM, h: 297 * MM, top: 20 * MM, bottom: 20 * MM, left: 30 * MM, right: 15 * MM };
@@ -15,7 +15,7 @@ const fmt = (iso: string) =>
  * The report of a written consultation (Báo cáo tổng hợp ý kiến) as an A4 PDF: the question, the
  * deadline, the counts (agree / disagree / other / no answer) and every answer with its comment.
  */
-export async function renderConsultationReport(data: ReturnType<typeof reportData>, opts: { log?: Pick<Logger, 'warn'> } = {}): Promise<Buffer> {
+export async function renderConsultationReport(data: ConsultationReportData, opts: { log?: Pick<Logger, 'warn'> } = {}): Promise<Buffer> {
   // Tinos regular and bold, subset to the characters drawn (server/pdf/fonts.ts).
   return renderPdf(
     ['regular', 'bold'],

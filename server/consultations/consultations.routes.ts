@@ -27,15 +27,16 @@ export function consultationRoutes(ctx: AppContext): void {
   runner.register(CONSULTATION_REMINDER_JOB, {
     mode: 'transactional',
     // E-mails (when SMTP is configured) are queued in the reminder's own transaction.
-    run: (d, job) => enqueueReminderMails(ctx, d, job.key, runReminder(ctx, d, job.payload), { kind: 'consultation_reminder', consultationId: Number(job.payload.consultationId) }),
+    // Runs inside the job's `store.tx`; the mail domain still takes the legacy `Db` (`d`), the same transaction on SQLite.
+    run: async (d, job) => enqueueReminderMails(ctx, d, job.key, await runReminder(ctx, job.payload), { kind: 'consultation_reminder', consultationId: Number(job.payload.consultationId) }),
   });
-  runner.register(CONSULTATION_CLOSE_JOB, { mode: 'transactional', run: (d, job) => runClose(ctx, d, job.payload) });
+  runner.register(CONSULTATION_CLOSE_JOB, { mode: 'transactional', run: (_d, job) => runClose(ctx, job.payload) });
   api.route(
     { method: 'post', path: '/api/consultations', summary: 'Send a written consultation to a committee', tags, access: 'user', body: CreateConsultationBody, response: Consultation, status: 201 },
     ({ user, body }) => createConsultation(ctx, user, body),
   );
-  api.route({ method: 'get', path: '/api/consultations', summary: 'Consultations sent to or managed by the caller', tags, access: 'user', response: ConsultationList }, ({ user }) => ({
-    consultations: listConsultations(ctx, user),
+  api.route({ method: 'get', path: '/api/consultations', summary: 'Consultations sent to or managed by the caller', tags, access: 'user', response: ConsultationList }, async ({ user }) => ({
+    consultations: await listConsultations(ctx, user),
   }));
   api.route({ method: 'get', path: '/api/consultations/:id', summary: 'One consultation', tags, access: 'user', params: IdParams, response: Consultation }, ({ user, params }) =>
     getConsultation(ctx, user, params.id),
@@ -47,7 +48,7 @@ export function consultationRoutes(ctx: AppContext): void {
   api.route(
     { method: 'get', path: '/api/consultations/:id/report.pdf', heavy: true, summary: 'After the deadline: the result and every comment as PDF', tags, access: 'user', params: IdParams, responseContentType: 'application/pdf' },
     async ({ user, params, res }) => {
-      const pdf = await pdfPool(ctx.config).render('consultation', reportData(ctx, user, params.id), ctx.log);
+      const pdf = await pdfPool(ctx.config).render('consultation', await reportData(ctx, user, params.id), ctx.log);
       res.setHeader('content-type', 'application/pdf');
       res.setHeader('content-disposition', `attachment; filename="consultation-${params.id}.pdf"`);
       res.send(pdf);

@@ -3,12 +3,13 @@ import type { AnswerConsultationBody, Consultation, ConsultationDocument, Create
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { type Db, tx } from '../db/client.js';
-import { committeeMembers, committees, consultationAnswers, consultationRecipients, consultations, documentVersions, documentViewers, documents, meetings, users } from '../db/schema/index.js';
+import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
+import { committeeMembers, committees, consultationAnswers, consultationRecipients, consultations, documentVersions, documentViewers, documents, meetings, users } from '../db/tables.js';
 import { documentAccess } from '../documents/documents.access.js';
 import { AppError, badRequest, forbidden, notFound } from '../http/errors.js';
 import { enqueueJob } from '../jobs/jobs.js';
-import { isCommitteeSecretary } from '../meetings/meetings.access.js';
+import { isSecretaryOf } from '../meetings/meetings.access.js';
 
 type Row = typeof consultations.$inferSelect;
 
@@ -17,39 +18,44 @@ export const CONSULTATION_CLOSE_JOB = 'consultation.close';
 /** Reminders go out this long before the deadline (those already past at sending are skipped). */
 export const REMINDER_OFFSETS_MS = [24 * 3600_000, 3600_000];
 
+const listedWhere = (userId: number, c: Pick<Row, 'id'>) => and(eq(consultationRecipients.consultationId, c.id), eq(consultationRecipients.userId, userId));
+const memberWhere = (userId: number, c: Pick<Row, 'committeeId'>) => and(eq(committeeMembers.committeeId, c.committeeId), eq(committeeMembers.userId, userId));
+
 /**
  * True when `userId` is a recipient of the consultation NOW: listed when it was sent AND still a
  * member of its committee. Checked at every use (reading, answering, reminders, e-mails, the
  * documents it carries), so a member removed from the committee after the sending loses it at once.
  */
+export async function isRecipientNow(store: Store, userId: number, c: Pick<Row, 'id' | 'committeeId'>): Promise<boolean> {
+  const listed = await store.q.select({ u: consultationRecipients.userId }).from(consultationRecipients).where(listedWhere(userId, c)).limit(1);
+  if (listed.length === 0) return false;
+  const member = await store.q.select({ u: committeeMembers.userId }).from(committeeMembers).where(memberWhere(userId, c)).limit(1);
+  return member.length > 0;
+}
+
+/**
+ * `isRecipientNow` on the legacy synchronous `Db`, for the mail domain's synchronous reminder check
+ * (server/mail/mail.service.ts) until it moves to the store.
+ */
 export function isCurrentRecipient(db: Db, userId: number, c: Pick<Row, 'id' | 'committeeId'>): boolean {
-  const listed = !!db
-    .select({ u: consultationRecipients.userId })
-    .from(consultationRecipients)
-    .where(and(eq(consultationRecipients.consultationId, c.id), eq(consultationRecipients.userId, userId)))
-    .get();
-  if (!listed) return false;
-  return !!db
-    .select({ u: committeeMembers.userId })
-    .from(committeeMembers)
-    .where(and(eq(committeeMembers.committeeId, c.committeeId), eq(committeeMembers.userId, userId)))
-    .get();
+  if (!db.select({ u: consultationRecipients.userId }).from(consultationRecipients).where(listedWhere(userId, c)).get()) return false;
+  return !!db.select({ u: committeeMembers.userId }).from(committeeMembers).where(memberWhere(userId, c)).get();
 }
 
 /** Who the caller is for a consultation; not visible → not_found. */
-function role(db: Db, user: AuthUser, c: Row): { manage: boolean; recipient: boolean } {
-  const manage = user.systemRole === 'admin' || isCommitteeSecretary(db, user.id, c.committeeId);
-  const recipient = isCurrentRecipient(db, user.id, c);
+async function role(store: Store, user: AuthUser, c: Row): Promise<{ manage: boolean; recipient: boolean }> {
+  const manage = user.systemRole === 'admin' || (await isSecretaryOf(store, user.id, c.committeeId));
+  const recipient = await isRecipientNow(store, user.id, c);
   if (!manage && !recipient) throw notFound('Consultation');
   return { manage, recipient };
 }
 
 /** True when `user` may see consultation `id` now (its managers and current recipients). */
-export function consultationVisible(db: Db, user: AuthUser, id: number): boolean {
-  const c = db.select().from(consultations).where(eq(consultations.id, id)).get();
+export async function consultationVisible(store: Store, user: AuthUser, id: number): Promise<boolean> {
+  const [c] = await store.q.select().from(consultations).where(eq(consultations.id, id)).limit(1);
   if (!c) return false;
   try {
-    role(db, user, c);
+    await role(store, user, c);
     return true;
   } catch {
     return false;
@@ -63,35 +69,35 @@ const isClosed = (c: Row, now = Date.now()) => c.state === 'closed' || Date.pars
  * scheduled as durable jobs (server/jobs) in the same transaction.
  * @throws not_found (committee), forbidden (not its secretary), invalid_payload (past deadline, unknown recipient/document)
  */
-export function createConsultation(ctx: AppContext, user: AuthUser, body: CreateConsultationBody): Consultation {
-  const { db } = ctx;
-  const committee = db.select().from(committees).where(eq(committees.id, body.committeeId)).get();
+export async function createConsultation(ctx: AppContext, user: AuthUser, body: CreateConsultationBody): Promise<Consultation> {
+  const { store } = ctx;
+  const [committee] = await store.q.select().from(committees).where(eq(committees.id, body.committeeId)).limit(1);
   if (!committee) throw notFound('Committee');
-  if (user.systemRole !== 'admin' && !isCommitteeSecretary(db, user.id, committee.id)) throw forbidden('Only the committee secretary may send a consultation');
+  if (user.systemRole !== 'admin' && !(await isSecretaryOf(store, user.id, committee.id))) throw forbidden('Only the committee secretary may send a consultation');
   const deadline = Date.parse(body.deadline);
   if (deadline <= Date.now() + 1000) throw badRequest('The deadline must be in the future');
-  const members = db.select().from(committeeMembers).where(eq(committeeMembers.committeeId, committee.id)).all();
+  const members = await store.q.select().from(committeeMembers).where(eq(committeeMembers.committeeId, committee.id));
   const recipients = body.recipients ?? members.filter((m) => m.votingRight && m.defaultRole !== 'guest').map((m) => m.userId);
   const known = new Set(members.map((m) => m.userId));
   if (!recipients.length || recipients.some((r) => !known.has(r))) throw badRequest('Recipients must be members of the committee');
-  checkDocuments(db, user, committee.id, [...new Set(body.documentIds)], [...new Set(recipients)]);
-  const row = tx(db, (d) => {
-    const c = d
+  await checkDocuments(ctx, user, committee.id, [...new Set(body.documentIds)], [...new Set(recipients)]);
+  const row = await store.tx(async (q) => {
+    const [c] = await q
       .insert(consultations)
       .values({ committeeId: committee.id, title: body.title, question: body.question, documentIds: [...new Set(body.documentIds)], deadline: new Date(deadline).toISOString(), createdBy: user.id })
-      .returning()
-      .get();
-    d.insert(consultationRecipients).values([...new Set(recipients)].map((userId) => ({ consultationId: c.id, userId }))).run();
+      .returning();
+    await q.insert(consultationRecipients).values([...new Set(recipients)].map((userId) => ({ consultationId: c.id, userId })));
+    // The jobs domain and the audit log are still on the legacy `Db`: `ctx.db` writes into this transaction.
     for (const off of REMINDER_OFFSETS_MS) {
-      if (deadline - off > Date.now()) enqueueJob(d, { kind: CONSULTATION_REMINDER_JOB, key: `consultation:${c.id}:reminder:${off}`, runAt: new Date(deadline - off), payload: { consultationId: c.id } });
+      if (deadline - off > Date.now()) enqueueJob(ctx.db, { kind: CONSULTATION_REMINDER_JOB, key: `consultation:${c.id}:reminder:${off}`, runAt: new Date(deadline - off), payload: { consultationId: c.id } });
     }
-    enqueueJob(d, { kind: CONSULTATION_CLOSE_JOB, key: `consultation:${c.id}:close`, runAt: new Date(deadline), payload: { consultationId: c.id } });
-    ctx.notifier.add(d, [...new Set(recipients)], 'consultation_sent', null, { consultationId: c.id, title: c.title, deadline: c.deadline });
-    audit(d, { actorId: user.id, action: 'consultation.sent', targetType: 'consultation', targetId: c.id, details: { committeeId: committee.id, recipients: recipients.length, deadline: c.deadline } });
+    enqueueJob(ctx.db, { kind: CONSULTATION_CLOSE_JOB, key: `consultation:${c.id}:close`, runAt: new Date(deadline), payload: { consultationId: c.id } });
+    await ctx.notifier.notify(store, [...new Set(recipients)], 'consultation_sent', null, { consultationId: c.id, title: c.title, deadline: c.deadline });
+    audit(ctx.db, { actorId: user.id, action: 'consultation.sent', targetType: 'consultation', targetId: c.id, details: { committeeId: committee.id, recipients: recipients.length, deadline: c.deadline } });
     return c;
   });
   ctx.notifier.flush();
-  return view(db, user, row);
+  return view(ctx, user, row);
 }
 
 /**
@@ -103,14 +109,14 @@ export function createConsultation(ctx: AppContext, user: AuthUser, body: Create
  * attached only when every recipient may already see it in its meeting (so the list shows it to them).
  * @throws invalid_payload (unknown / not visible / other committee), document_not_published, document_restricted, document_confidential (422)
  */
-function checkDocuments(db: Db, sender: AuthUser, committeeId: number, documentIds: number[], recipients: number[]): void {
+async function checkDocuments(ctx: AppContext, sender: AuthUser, committeeId: number, documentIds: number[], recipients: number[]): Promise<void> {
   if (!documentIds.length) return;
-  const rows = db
+  const { store, db } = ctx;
+  const rows = await store.q
     .select({ id: documents.id, committeeId: meetings.committeeId })
     .from(documents)
     .innerJoin(meetings, eq(meetings.id, documents.meetingId))
-    .where(inArray(documents.id, documentIds))
-    .all();
+    .where(inArray(documents.id, documentIds));
   const confidential: number[] = [];
   const named: number[] = [];
   for (const id of documentIds) {
@@ -128,13 +134,13 @@ function checkDocuments(db: Db, sender: AuthUser, committeeId: number, documentI
   }
   // A document shared with named people follows its own list: it may travel only to recipients it names.
   for (const id of named) {
-    const viewers = new Set(db.select({ u: documentViewers.userId }).from(documentViewers).where(eq(documentViewers.documentId, id)).all().map((r) => r.u));
+    const viewers = new Set((await store.q.select({ u: documentViewers.userId }).from(documentViewers).where(eq(documentViewers.documentId, id))).map((r) => r.u));
     const outside = recipients.filter((r) => !viewers.has(r));
     if (outside.length)
       throw new AppError('document_restricted', 'A document shared with named people may be sent only to recipients it names', 422, { documentId: id, recipients: outside });
   }
   if (!confidential.length) return;
-  const people = db.select().from(users).where(inArray(users.id, recipients)).all();
+  const people = await store.q.select().from(users).where(inArray(users.id, recipients));
   for (const id of confidential) {
     const blind = people.filter((p) => {
       try {
@@ -150,13 +156,16 @@ function checkDocuments(db: Db, sender: AuthUser, committeeId: number, documentI
 }
 
 /** The attached documents the caller may open (as a manager, a meeting participant, or a recipient). */
-function documentsFor(db: Db, user: AuthUser, ids: number[]): ConsultationDocument[] {
+async function documentsFor(ctx: AppContext, user: AuthUser, ids: number[]): Promise<ConsultationDocument[]> {
+  const { store } = ctx;
   const out: ConsultationDocument[] = [];
   for (const id of ids) {
     try {
-      const a = documentAccess(db, user, id, { consultations: true });
-      const m = db.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, a.document.meetingId)).get();
-      const v = a.document.currentVersionId ? db.select({ pages: documentVersions.pageCount }).from(documentVersions).where(eq(documentVersions.id, a.document.currentVersionId)).get() : undefined;
+      const a = documentAccess(ctx.db, user, id, { consultations: true });
+      const [m] = await store.q.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, a.document.meetingId)).limit(1);
+      const [v] = a.document.currentVersionId
+        ? await store.q.select({ pages: documentVersions.pageCount }).from(documentVersions).where(eq(documentVersions.id, a.document.currentVersionId)).limit(1)
+        : [];
       out.push({ id, title: a.document.title, meetingId: a.document.meetingId, meetingTitle: m?.title ?? '', access: a.document.access, pageCount: v?.pages ?? null });
     } catch {
       /* removed, unpublished or made confidential since: not listed */
@@ -166,73 +175,85 @@ function documentsFor(db: Db, user: AuthUser, ids: number[]): ConsultationDocume
 }
 
 /** Records (or changes, until the deadline) the caller's answer. @throws not_found, forbidden, consultation_closed */
-export function answerConsultation(ctx: AppContext, user: AuthUser, id: number, body: AnswerConsultationBody): Consultation {
-  const { db } = ctx;
-  const c = db.select().from(consultations).where(eq(consultations.id, id)).get();
+export async function answerConsultation(ctx: AppContext, user: AuthUser, id: number, body: AnswerConsultationBody): Promise<Consultation> {
+  const { store } = ctx;
+  const [c] = await store.q.select().from(consultations).where(eq(consultations.id, id)).limit(1);
   if (!c) throw notFound('Consultation');
-  const r = role(db, user, c);
+  const r = await role(store, user, c);
   if (!r.recipient) throw forbidden('Only the members consulted may answer');
   if (isClosed(c)) throw new AppError('consultation_closed', 'The deadline has passed', 409);
   const now = new Date().toISOString();
-  tx(db, (d) => {
-    d.insert(consultationAnswers)
+  await store.tx(async (q) => {
+    await q
+      .insert(consultationAnswers)
       .values({ consultationId: id, userId: user.id, answer: body.answer, comment: body.comment.trim(), answeredAt: now })
-      .onConflictDoUpdate({ target: [consultationAnswers.consultationId, consultationAnswers.userId], set: { answer: body.answer, comment: body.comment.trim(), answeredAt: now } })
-      .run();
-    audit(d, { actorId: user.id, action: 'consultation.answered', targetType: 'consultation', targetId: id, details: { answer: body.answer } });
+      .onConflictDoUpdate({ target: [consultationAnswers.consultationId, consultationAnswers.userId], set: { answer: body.answer, comment: body.comment.trim(), answeredAt: now } });
+    audit(ctx.db, { actorId: user.id, action: 'consultation.answered', targetType: 'consultation', targetId: id, details: { answer: body.answer } });
   });
-  return view(db, user, c);
+  return view(ctx, user, c);
 }
 
-export function getConsultation(ctx: AppContext, user: AuthUser, id: number): Consultation {
-  const c = ctx.db.select().from(consultations).where(eq(consultations.id, id)).get();
+export async function getConsultation(ctx: AppContext, user: AuthUser, id: number): Promise<Consultation> {
+  const [c] = await ctx.store.q.select().from(consultations).where(eq(consultations.id, id)).limit(1);
   if (!c) throw notFound('Consultation');
-  return view(ctx.db, user, c);
+  return view(ctx, user, c);
 }
 
 /** Consultations the caller was sent, or manages; newest first. */
-export function listConsultations(ctx: AppContext, user: AuthUser): Consultation[] {
-  const { db } = ctx;
-  const mine = db.select({ id: consultationRecipients.consultationId }).from(consultationRecipients).where(eq(consultationRecipients.userId, user.id)).all().map((r) => r.id);
-  const managed = user.systemRole === 'admin' ? null : db.select({ id: committeeMembers.committeeId }).from(committeeMembers).where(and(eq(committeeMembers.userId, user.id), eq(committeeMembers.defaultRole, 'secretary'))).all().map((r) => r.id);
-  const rows = db.select().from(consultations).orderBy(desc(consultations.id)).limit(200).all();
-  // A recipient removed from the committee since the sending no longer sees it (`isCurrentRecipient`).
-  return rows.filter((c) => managed === null || managed.includes(c.committeeId) || (mine.includes(c.id) && isCurrentRecipient(db, user.id, c))).map((c) => view(db, user, c));
+export async function listConsultations(ctx: AppContext, user: AuthUser): Promise<Consultation[]> {
+  const { store } = ctx;
+  const mine = (await store.q.select({ id: consultationRecipients.consultationId }).from(consultationRecipients).where(eq(consultationRecipients.userId, user.id))).map((r) => r.id);
+  const managed =
+    user.systemRole === 'admin'
+      ? null
+      : (await store.q
+          .select({ id: committeeMembers.committeeId })
+          .from(committeeMembers)
+          .where(and(eq(committeeMembers.userId, user.id), eq(committeeMembers.defaultRole, 'secretary')))).map((r) => r.id);
+  const rows = await store.q.select().from(consultations).orderBy(desc(consultations.id)).limit(200);
+  // A recipient removed from the committee since the sending no longer sees it (`isRecipientNow`).
+  const list: Consultation[] = [];
+  for (const c of rows) {
+    if (managed === null || managed.includes(c.committeeId) || (mine.includes(c.id) && (await isRecipientNow(store, user.id, c)))) list.push(await view(ctx, user, c));
+  }
+  return list;
 }
 
 /** Everything the report needs: the consultation, its recipients and every answer. */
-export function reportData(ctx: AppContext, user: AuthUser, id: number) {
-  const { db } = ctx;
-  const c = db.select().from(consultations).where(eq(consultations.id, id)).get();
+export async function reportData(ctx: AppContext, user: AuthUser, id: number) {
+  const { store } = ctx;
+  const [c] = await store.q.select().from(consultations).where(eq(consultations.id, id)).limit(1);
   if (!c) throw notFound('Consultation');
-  role(db, user, c);
+  await role(store, user, c);
   if (!isClosed(c)) throw new AppError('consultation_open', 'The report is available after the deadline', 409);
-  const committee = db.select().from(committees).where(eq(committees.id, c.committeeId)).get()!;
-  const recipients = db
+  const [committee] = await store.q.select().from(committees).where(eq(committees.id, c.committeeId)).limit(1);
+  const recipients = await store.q
     .select({ userId: users.id, fullName: users.fullName, title: users.title, unit: users.unit })
     .from(consultationRecipients)
     .innerJoin(users, eq(users.id, consultationRecipients.userId))
     .where(eq(consultationRecipients.consultationId, id))
-    .orderBy(asc(users.fullName))
-    .all();
-  return { consultation: c, committeeName: committee.name, recipients, answers: answersOf(db, id) };
+    .orderBy(asc(users.fullName));
+  return { consultation: c, committeeName: committee!.name, recipients, answers: await answersOf(store, id) };
 }
 
-function answersOf(db: Db, id: number) {
-  return db
+/** What the report PDF is rendered from (server/consultations/consultations.pdf.ts). */
+export type ConsultationReportData = Awaited<ReturnType<typeof reportData>>;
+
+function answersOf(store: Store, id: number) {
+  return store.q
     .select({ userId: consultationAnswers.userId, fullName: users.fullName, answer: consultationAnswers.answer, comment: consultationAnswers.comment, answeredAt: consultationAnswers.answeredAt })
     .from(consultationAnswers)
     .innerJoin(users, eq(users.id, consultationAnswers.userId))
     .where(eq(consultationAnswers.consultationId, id))
-    .orderBy(asc(users.fullName))
-    .all();
+    .orderBy(asc(users.fullName));
 }
 
-function view(db: Db, user: AuthUser, c: Row): Consultation {
-  const r = role(db, user, c);
+async function view(ctx: AppContext, user: AuthUser, c: Row): Promise<Consultation> {
+  const { store } = ctx;
+  const r = await role(store, user, c);
   const closed = isClosed(c);
-  const answers = answersOf(db, c.id);
-  const recipients = db.select({ u: consultationRecipients.userId }).from(consultationRecipients).where(eq(consultationRecipients.consultationId, c.id)).all().length;
+  const answers = await answersOf(store, c.id);
+  const recipients = (await store.q.select({ u: consultationRecipients.userId }).from(consultationRecipients).where(eq(consultationRecipients.consultationId, c.id))).length;
   const seeAll = r.manage || closed;
   const count = (k: string) => answers.filter((a) => a.answer === k).length;
   return {
@@ -241,7 +262,7 @@ function view(db: Db, user: AuthUser, c: Row): Consultation {
     title: c.title,
     question: c.question,
     documentIds: c.documentIds,
-    documents: documentsFor(db, user, c.documentIds),
+    documents: await documentsFor(ctx, user, c.documentIds),
     deadline: c.deadline,
     state: closed ? 'closed' : 'open',
     closedAt: c.closedAt,
@@ -258,37 +279,38 @@ function view(db: Db, user: AuthUser, c: Row): Consultation {
  * Job: remind, in the app, every recipient who has not answered yet. Returns who was reminded, so
  * the caller can queue the e-mails (server/mail) in the same transaction.
  */
-export function runReminder(ctx: AppContext, d: Db, payload: Record<string, unknown>): number[] {
+export async function runReminder(ctx: AppContext, payload: Record<string, unknown>): Promise<number[]> {
+  const { store } = ctx;
   const id = Number(payload.consultationId);
-  const c = d.select().from(consultations).where(eq(consultations.id, id)).get();
+  const [c] = await store.q.select().from(consultations).where(eq(consultations.id, id)).limit(1);
   if (!c || c.state === 'closed') return [];
-  const answered = new Set(d.select({ u: consultationAnswers.userId }).from(consultationAnswers).where(eq(consultationAnswers.consultationId, id)).all().map((r) => r.u));
+  const answered = new Set((await store.q.select({ u: consultationAnswers.userId }).from(consultationAnswers).where(eq(consultationAnswers.consultationId, id))).map((r) => r.u));
   // Recipients removed from the committee since the sending are no longer reminded (nor e-mailed).
-  const pending = d
-    .select({ u: consultationRecipients.userId })
-    .from(consultationRecipients)
-    .innerJoin(committeeMembers, and(eq(committeeMembers.committeeId, c.committeeId), eq(committeeMembers.userId, consultationRecipients.userId)))
-    .where(eq(consultationRecipients.consultationId, id))
-    .all()
-    .map((r) => r.u)
-    .filter((u) => !answered.has(u));
-  ctx.notifier.add(d, pending, 'consultation_reminder', null, { consultationId: id, title: c.title, deadline: c.deadline });
+  const pending = (await currentRecipients(store, c)).filter((u) => !answered.has(u));
+  await ctx.notifier.notify(store, pending, 'consultation_reminder', null, { consultationId: id, title: c.title, deadline: c.deadline });
   return pending;
 }
 
 /** Job: at the deadline, close and tell every recipient and the sender that the result is ready. */
-export function runClose(ctx: AppContext, d: Db, payload: Record<string, unknown>): void {
+export async function runClose(ctx: AppContext, payload: Record<string, unknown>): Promise<void> {
+  const { store } = ctx;
   const id = Number(payload.consultationId);
-  const c = d.select().from(consultations).where(eq(consultations.id, id)).get();
+  const [c] = await store.q.select().from(consultations).where(eq(consultations.id, id)).limit(1);
   if (!c || c.state === 'closed') return;
-  d.update(consultations).set({ state: 'closed', closedAt: new Date().toISOString() }).where(eq(consultations.id, id)).run();
-  const recipients = d
+  await store.q.update(consultations).set({ state: 'closed', closedAt: new Date().toISOString() }).where(eq(consultations.id, id));
+  const recipients = await currentRecipients(store, c);
+  await ctx.notifier.notify(store, [...new Set([...recipients, ...(c.createdBy ? [c.createdBy] : [])])], 'consultation_closed', null, { consultationId: id, title: c.title });
+  const answers = (await store.q.select().from(consultationAnswers).where(eq(consultationAnswers.consultationId, id))).length;
+  // The audit log is still on the legacy `Db`: inside the job's transaction, `ctx.db` writes into it.
+  audit(ctx.db, { actorId: null, action: 'consultation.closed', targetType: 'consultation', targetId: id, details: { answers } });
+}
+
+/** The consultation's recipients still members of its committee. */
+async function currentRecipients(store: Store, c: Row): Promise<number[]> {
+  const rows = await store.q
     .select({ u: consultationRecipients.userId })
     .from(consultationRecipients)
     .innerJoin(committeeMembers, and(eq(committeeMembers.committeeId, c.committeeId), eq(committeeMembers.userId, consultationRecipients.userId)))
-    .where(eq(consultationRecipients.consultationId, id))
-    .all()
-    .map((r) => r.u);
-  ctx.notifier.add(d, [...new Set([...recipients, ...(c.createdBy ? [c.createdBy] : [])])], 'consultation_closed', null, { consultationId: id, title: c.title });
-  audit(d, { actorId: null, action: 'consultation.closed', targetType: 'consultation', targetId: id, details: { answers: d.select().from(consultationAnswers).where(eq(consultationAnswers.consultationId, id)).all().length } });
+    .where(eq(consultationRecipients.consultationId, c.id));
+  return rows.map((r) => r.u);
 }

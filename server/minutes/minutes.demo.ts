@@ -74,8 +74,8 @@ export async function runDemoMeeting(
   await votesSvc.close(chair, vote.id);
   await votesSvc.announce(chair, vote.id);
 
-  setConclusion(ctx, secretary, meetingId, item.id, 'Ban Chỉ đạo thống nhất thông qua kế hoạch số hóa hồ sơ năm 2027; giao Sở Nội vụ chủ trì, phối hợp với Sở Thông tin và Truyền thông tổ chức triển khai.', 'assignment');
-  const task = createTask(ctx, secretary, {
+  await setConclusion(ctx, secretary, meetingId, item.id, 'Ban Chỉ đạo thống nhất thông qua kế hoạch số hóa hồ sơ năm 2027; giao Sở Nội vụ chủ trì, phối hợp với Sở Thông tin và Truyền thông tổ chức triển khai.', 'assignment');
+  const task = await createTask(ctx, secretary, {
     meetingId,
     agendaItemId: item.id,
     title: 'Xây dựng và trình ban hành kế hoạch số hóa hồ sơ năm 2027',

@@ -6,8 +6,7 @@ import { ProgressFields } from '../../shared/protocol/tasks.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { tx } from '../db/client.js';
-import { taskAttachments } from '../db/schema/index.js';
+import { taskAttachments } from '../db/tables.js';
 import { AppError, notFound } from '../http/errors.js';
 import { type ReceivedFile, type StoredFiles, contentDisposition, registerFileReferences } from '../files/file-store.js';
 import { attachmentSniffer } from '../files/sniff.js';
@@ -30,8 +29,12 @@ const { maxFiles, maxFileBytes } = LIMITS.taskAttachments;
  */
 export async function reportProgressWithFiles(ctx: AppContext, store: StoredFiles, user: AuthUser, taskId: number, req: Request, res: Response) {
   let files: ReceivedFile[] = [];
+  // Seen before the first await: express.json has already read a JSON body, and its ended stream is
+  // destroyed a tick later, which `receiveFiles` would take for an interrupted upload instead of a 415.
+  const multipart = !!req.is('multipart/form-data');
   try {
-    mayReportProgress(ctx.db, user, taskId);
+    await mayReportProgress(ctx.store, user, taskId);
+    if (!multipart) throw new AppError('unsupported_media_type', 'Send the file as multipart/form-data with a "file" part', 415);
     const received = await store.receiveFiles(req, {
       maxFileBytes,
       maxFiles,
@@ -50,15 +53,14 @@ export async function reportProgressWithFiles(ctx: AppContext, store: StoredFile
       throw new AppError('invalid_payload', `Invalid form fields: ${fields.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`, 400);
     }
     // Re-checked inside: the task or the caller's rights may have changed during the upload.
-    reportProgress(ctx, user, taskId, fields.data.comment, fields.data.percent, (d, eventId) => {
+    await reportProgress(ctx, user, taskId, fields.data.comment, fields.data.percent, async (q, eventId) => {
       for (const f of files) {
-        const row = d
+        const [row] = await q
           .insert(taskAttachments)
           .values({ taskId, eventId, sha256: f.sha256, fileName: f.fileName, contentType: f.contentType, size: f.size, uploadedBy: user.id })
-          .returning({ id: taskAttachments.id })
-          .get();
-        // Never the file name: names may say what a confidential report is about.
-        audit(d, { actorId: user.id, action: 'task.attachment.upload', targetType: 'task', targetId: taskId, details: { eventId, attachmentId: row.id, sha256: f.sha256, size: f.size, contentType: f.contentType } });
+          .returning({ id: taskAttachments.id });
+        // Never the file name: names may say what a confidential report is about (audit: still on the legacy `Db`, same transaction).
+        audit(ctx.db, { actorId: user.id, action: 'task.attachment.upload', targetType: 'task', targetId: taskId, details: { eventId, attachmentId: row.id, sha256: f.sha256, size: f.size, contentType: f.contentType } });
       }
     });
   } catch (err) {
@@ -66,7 +68,7 @@ export async function reportProgressWithFiles(ctx: AppContext, store: StoredFile
     throw err;
   }
   for (const f of files) store.commit(f);
-  return getTask(ctx, user, taskId);
+  return await getTask(ctx, user, taskId);
 }
 
 /**
@@ -74,18 +76,17 @@ export async function reportProgressWithFiles(ctx: AppContext, store: StoredFile
  * the sniffed type, `nosniff` and a sandboxing CSP, so nothing uploaded is ever rendered as a page
  * of ours. Those who may not see the task's attachments get 404, like a missing one.
  */
-export function sendAttachment(ctx: AppContext, store: StoredFiles, user: AuthUser, taskId: number, attachmentId: number, req: Request, res: Response): Promise<void> {
-  const { db } = ctx;
-  const t = visibleTask(db, user, taskId);
-  if (!maySeeAttachments(db, user, t)) throw notFound('Attachment');
-  const a = db
+export async function sendAttachment(ctx: AppContext, store: StoredFiles, user: AuthUser, taskId: number, attachmentId: number, req: Request, res: Response): Promise<void> {
+  const t = await visibleTask(ctx.store, user, taskId);
+  if (!(await maySeeAttachments(ctx.store, user, t))) throw notFound('Attachment');
+  const [a] = await ctx.store.q
     .select()
     .from(taskAttachments)
     .where(and(eq(taskAttachments.id, attachmentId), eq(taskAttachments.taskId, taskId)))
-    .get();
+    .limit(1);
   if (!a) throw notFound('Attachment');
   const file = store.pathFor(a.sha256);
-  tx(db, (d) => audit(d, { actorId: user.id, action: 'task.attachment.download', targetType: 'task', targetId: taskId, details: { attachmentId } }));
+  await ctx.store.tx(async () => audit(ctx.db, { actorId: user.id, action: 'task.attachment.download', targetType: 'task', targetId: taskId, details: { attachmentId } }));
   res.status(200);
   res.setHeader('content-type', a.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : a.contentType);
   res.setHeader('content-length', String(a.size));
@@ -95,10 +96,10 @@ export function sendAttachment(ctx: AppContext, store: StoredFiles, user: AuthUs
   res.setHeader('cache-control', 'private, no-store');
   if (req.method === 'HEAD') {
     res.end();
-    return Promise.resolve();
+    return;
   }
   // Resolves when the response is done, so the route wrapper never answers on top of the stream.
-  return new Promise((resolve) => {
+  await new Promise<void>((resolve) => {
     const stream = fs.createReadStream(file, { highWaterMark: 256 * 1024 });
     stream.on('error', () => res.destroy());
     res.on('close', () => {

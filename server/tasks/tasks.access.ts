@@ -3,9 +3,10 @@ import type { TaskStatus } from '../../shared/protocol/tasks.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import type { Db } from '../db/client.js';
-import { committeeMembers, taskCoUnits, tasks, users } from '../db/schema/index.js';
+import type { Store } from '../db/store.js';
+import { committeeMembers, taskCoUnits, tasks, users } from '../db/tables.js';
 import { forbidden, invalidState, notFound } from '../http/errors.js';
-import { isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
+import { isSecretaryOf, loadMeetingAccess } from '../meetings/meetings.access.js';
 
 /*
  * Who may do what with a task, checked at the moment of use: seeing it (and its attachments),
@@ -24,51 +25,69 @@ export function taskNow(ctx: Pick<AppContext, 'jobs'>): Date {
 }
 
 /** May manage the committee's follow-up (confirm, cancel): admin or committee secretary. */
-export function canManageCommittee(db: Db, user: AuthUser, committeeId: number): boolean {
-  return user.systemRole === 'admin' || isCommitteeSecretary(db, user.id, committeeId);
+export async function canManageCommittee(store: Store, user: AuthUser, committeeId: number): Promise<boolean> {
+  return user.systemRole === 'admin' || (await isSecretaryOf(store, user.id, committeeId));
 }
 
-export function isCommitteeMember(db: Db, userId: number, committeeId: number): boolean {
-  return !!db
+export async function isCommitteeMember(store: Store, userId: number, committeeId: number): Promise<boolean> {
+  const rows = await store.q
     .select({ u: committeeMembers.userId })
     .from(committeeMembers)
     .where(and(eq(committeeMembers.committeeId, committeeId), eq(committeeMembers.userId, userId)))
-    .get();
+    .limit(1);
+  return rows.length > 0;
 }
 
-export function userUnit(db: Db, userId: number): string | null {
-  return db.select({ unit: users.unit }).from(users).where(eq(users.id, userId)).get()?.unit ?? null;
+export async function userUnit(store: Store, userId: number): Promise<string | null> {
+  const [u] = await store.q.select({ unit: users.unit }).from(users).where(eq(users.id, userId)).limit(1);
+  return u?.unit ?? null;
 }
 
 /** True when the user is the owner: the owner person, or a person of the owner unit. */
-export function isOwner(db: Db, user: AuthUser, t: TaskRow): boolean {
+export async function ownsTask(store: Store, user: AuthUser, t: TaskRow): Promise<boolean> {
   if (t.ownerUserId != null) return t.ownerUserId === user.id;
-  const unit = userUnit(db, user.id);
+  const unit = await userUnit(store, user.id);
   return unit != null && unit === t.ownerUnit;
 }
 
-export function isCoOperating(db: Db, user: AuthUser, t: TaskRow): boolean {
-  const unit = userUnit(db, user.id);
+/**
+ * `ownsTask` on the legacy synchronous `Db`, for the mail domain's synchronous reminder check
+ * (server/mail/mail.service.ts) until it moves to the store.
+ */
+export function isOwner(db: Db, user: AuthUser, t: TaskRow): boolean {
+  if (t.ownerUserId != null) return t.ownerUserId === user.id;
+  const unit = db.select({ unit: users.unit }).from(users).where(eq(users.id, user.id)).get()?.unit ?? null;
+  return unit != null && unit === t.ownerUnit;
+}
+
+export async function isCoOperating(store: Store, user: AuthUser, t: TaskRow): Promise<boolean> {
+  const unit = await userUnit(store, user.id);
   if (!unit) return false;
-  return !!db
+  const rows = await store.q
     .select({ u: taskCoUnits.unit })
     .from(taskCoUnits)
     .where(and(eq(taskCoUnits.taskId, t.id), eq(taskCoUnits.unit, unit)))
-    .get();
+    .limit(1);
+  return rows.length > 0;
+}
+
+/** Owner or co-operating unit: the people involved in carrying out the task. */
+export async function isInvolved(store: Store, user: AuthUser, t: TaskRow): Promise<boolean> {
+  return (await ownsTask(store, user, t)) || (await isCoOperating(store, user, t));
 }
 
 /**
  * True when `user` may see meeting `meetingId` now (`meetingAccess`, checked at read time, so a later
  * restriction or a meeting back to draft hides its tasks at once). `cache` spares repeated checks in a list.
  */
-export function meetingVisible(db: Db, user: AuthUser, meetingId: number | null, cache?: Map<number, boolean>): boolean {
+export async function meetingVisible(store: Store, user: AuthUser, meetingId: number | null, cache?: Map<number, boolean>): Promise<boolean> {
   // A task without a meeting (assigned on the board) is the committee's: its members see it.
   if (meetingId === null) return true;
   const hit = cache?.get(meetingId);
   if (hit !== undefined) return hit;
   let ok = true;
   try {
-    meetingAccess(db, user, meetingId);
+    await loadMeetingAccess(store, user, meetingId);
   } catch {
     ok = false;
   }
@@ -81,17 +100,17 @@ export function meetingVisible(db: Db, user: AuthUser, meetingId: number | null,
  * admins, and committee members who may see the task's meeting now (not a draft, not a meeting they
  * are not invited to). Others get 404: a task's title must not tell what a restricted meeting decided.
  */
-export function visibleTask(db: Db, user: AuthUser, taskId: number): TaskRow {
-  const t = db.select().from(tasks).where(eq(tasks.id, taskId)).get();
+export async function visibleTask(store: Store, user: AuthUser, taskId: number): Promise<TaskRow> {
+  const [t] = await store.q.select().from(tasks).where(eq(tasks.id, taskId)).limit(1);
   if (!t) throw notFound('Task');
-  if (taskVisible(db, user, t)) return t;
+  if (await taskVisible(store, user, t)) return t;
   throw notFound('Task');
 }
 
 /** The rule of `visibleTask` for a row already read (lists pass a per-meeting cache). */
-export function taskVisible(db: Db, user: AuthUser, t: TaskRow, cache?: Map<number, boolean>): boolean {
-  if (canManageCommittee(db, user, t.committeeId) || isOwner(db, user, t) || isCoOperating(db, user, t)) return true;
-  return isCommitteeMember(db, user.id, t.committeeId) && meetingVisible(db, user, t.meetingId, cache);
+export async function taskVisible(store: Store, user: AuthUser, t: TaskRow, cache?: Map<number, boolean>): Promise<boolean> {
+  if ((await canManageCommittee(store, user, t.committeeId)) || (await isInvolved(store, user, t))) return true;
+  return (await isCommitteeMember(store, user.id, t.committeeId)) && (await meetingVisible(store, user, t.meetingId, cache));
 }
 
 /**
@@ -100,17 +119,17 @@ export function taskVisible(db: Db, user: AuthUser, t: TaskRow, cache?: Map<numb
  * meeting, the committee's secretaries and chair, admins. Plain committee members see the task
  * on the board but not its attachments.
  */
-export function maySeeAttachments(db: Db, user: AuthUser, t: TaskRow): boolean {
-  if (canManageCommittee(db, user, t.committeeId) || isOwner(db, user, t) || isCoOperating(db, user, t)) return true;
-  const chair = db
+export async function maySeeAttachments(store: Store, user: AuthUser, t: TaskRow): Promise<boolean> {
+  if ((await canManageCommittee(store, user, t.committeeId)) || (await isInvolved(store, user, t))) return true;
+  const chair = await store.q
     .select({ u: committeeMembers.userId })
     .from(committeeMembers)
     .where(and(eq(committeeMembers.committeeId, t.committeeId), eq(committeeMembers.userId, user.id), eq(committeeMembers.defaultRole, 'chair')))
-    .get();
-  if (chair) return true;
+    .limit(1);
+  if (chair.length > 0) return true;
   if (t.meetingId == null) return false;
   try {
-    return meetingAccess(db, user, t.meetingId).canManage;
+    return (await loadMeetingAccess(store, user, t.meetingId)).canManage;
   } catch {
     return false;
   }
@@ -121,8 +140,8 @@ export function maySeeAttachments(db: Db, user: AuthUser, t: TaskRow): boolean {
  * and its chair.
  * @throws not_found (meeting not visible), forbidden
  */
-export function requireRecorder(db: Db, user: AuthUser, meetingId: number) {
-  const a = meetingAccess(db, user, meetingId);
+export async function requireRecorder(store: Store, user: AuthUser, meetingId: number) {
+  const a = await loadMeetingAccess(store, user, meetingId);
   if (!a.canChair) throw forbidden('Only the secretary or the chair record conclusions and assign tasks');
   return a;
 }
@@ -132,9 +151,9 @@ export function requireRecorder(db: Db, user: AuthUser, meetingId: number) {
  * co-operating unit, and the task is not closed.
  * @throws not_found (cannot see it), forbidden (someone else's task), invalid_state (closed)
  */
-export function mayReportProgress(db: Db, user: AuthUser, taskId: number): TaskRow {
-  const t = visibleTask(db, user, taskId);
-  if (!isOwner(db, user, t) && !isCoOperating(db, user, t)) throw forbidden('Only the owner or a co-operating unit may report progress on this task');
+export async function mayReportProgress(store: Store, user: AuthUser, taskId: number): Promise<TaskRow> {
+  const t = await visibleTask(store, user, taskId);
+  if (!(await isInvolved(store, user, t))) throw forbidden('Only the owner or a co-operating unit may report progress on this task');
   if (t.status === 'done' || t.status === 'cancelled') throw invalidState('The task is closed');
   return t;
 }

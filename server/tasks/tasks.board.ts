@@ -2,49 +2,55 @@ import { and, asc, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { BoardQuery, Task, TaskAttachment, TaskStatus } from '../../shared/protocol/tasks.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import type { Db } from '../db/client.js';
-import { agendaItems, conclusions, meetings, taskAttachments, taskCoUnits, taskEvents, tasks, users } from '../db/schema/index.js';
+import type { Store } from '../db/store.js';
+import { agendaItems, conclusions, meetings, taskAttachments, taskCoUnits, taskEvents, tasks, users } from '../db/tables.js';
 import { notFound } from '../http/errors.js';
-import { meetingAccess } from '../meetings/meetings.access.js';
-import { OPEN, type TaskRow, canManageCommittee, isCommitteeMember, isCoOperating, isOwner, maySeeAttachments, meetingVisible, taskNow, userUnit, visibleTask } from './tasks.access.js';
+import { loadMeetingAccess } from '../meetings/meetings.access.js';
+import { OPEN, type TaskRow, canManageCommittee, isCoOperating, isCommitteeMember, isInvolved, maySeeAttachments, meetingVisible, ownsTask, taskNow, userUnit, visibleTask } from './tasks.access.js';
 
 /* Reading tasks: one task with its history, "my tasks", a meeting's tasks, the committee board and its CSV. */
 
 /** Units known to the directory (users' units), for the owner and co-operating pickers. */
-export function listUnits(db: Db): string[] {
-  return db
+export async function listUnits(store: Store): Promise<string[]> {
+  const rows = await store.q
     .selectDistinct({ unit: users.unit })
     .from(users)
     .where(and(isNotNull(users.unit), eq(users.active, true)))
-    .orderBy(asc(users.unit))
-    .all()
-    .map((r) => r.unit!)
-    .filter(Boolean);
+    .orderBy(asc(users.unit));
+  return rows.map((r) => r.unit!).filter(Boolean);
 }
 
-export function toTask(db: Db, user: AuthUser, t: TaskRow, now: Date): Task {
+/** The first row's value of a one-column read, or `fallback`. */
+async function first<T>(rows: Promise<{ v: T }[]>, fallback: T): Promise<T> {
+  const [r] = await rows;
+  return r ? r.v : fallback;
+}
+
+export async function toTask(store: Store, user: AuthUser, t: TaskRow, now: Date): Promise<Task> {
+  const { q } = store;
   const owner =
     t.ownerUserId != null
-      ? { kind: 'user' as const, userId: t.ownerUserId, name: db.select({ n: users.fullName }).from(users).where(eq(users.id, t.ownerUserId)).get()?.n ?? '' }
+      ? { kind: 'user' as const, userId: t.ownerUserId, name: await first(q.select({ v: users.fullName }).from(users).where(eq(users.id, t.ownerUserId)).limit(1), '') }
       : { kind: 'unit' as const, unit: t.ownerUnit! };
-  const coUnits = db
-    .select({ unit: taskCoUnits.unit })
-    .from(taskCoUnits)
-    .where(eq(taskCoUnits.taskId, t.id))
-    .all()
-    .map((r) => r.unit);
-  const meetingTitle = t.meetingId ? (db.select({ t: meetings.title }).from(meetings).where(eq(meetings.id, t.meetingId)).get()?.t ?? null) : null;
-  const agendaItemTitle = t.agendaItemId ? (db.select({ t: agendaItems.title }).from(agendaItems).where(eq(agendaItems.id, t.agendaItemId)).get()?.t ?? null) : null;
-  const conclusionText = t.conclusionId ? (db.select({ t: conclusions.text }).from(conclusions).where(eq(conclusions.id, t.conclusionId)).get()?.t ?? null) : null;
-  const assignedBy = t.createdBy ? (db.select({ n: users.fullName }).from(users).where(eq(users.id, t.createdBy)).get()?.n ?? null) : null;
-  const percent =
-    db
-      .select({ p: taskEvents.percent })
+  const coUnits = (await q.select({ unit: taskCoUnits.unit }).from(taskCoUnits).where(eq(taskCoUnits.taskId, t.id))).map((r) => r.unit);
+  const meetingTitle = t.meetingId ? await first<string | null>(q.select({ v: meetings.title }).from(meetings).where(eq(meetings.id, t.meetingId)).limit(1), null) : null;
+  const agendaItemTitle = t.agendaItemId
+    ? await first<string | null>(q.select({ v: agendaItems.title }).from(agendaItems).where(eq(agendaItems.id, t.agendaItemId)).limit(1), null)
+    : null;
+  const conclusionText = t.conclusionId
+    ? await first<string | null>(q.select({ v: conclusions.text }).from(conclusions).where(eq(conclusions.id, t.conclusionId)).limit(1), null)
+    : null;
+  const assignedBy = t.createdBy ? await first<string | null>(q.select({ v: users.fullName }).from(users).where(eq(users.id, t.createdBy)).limit(1), null) : null;
+  const percent = await first<number | null>(
+    q
+      .select({ v: taskEvents.percent })
       .from(taskEvents)
       .where(and(eq(taskEvents.taskId, t.id), isNotNull(taskEvents.percent)))
       .orderBy(desc(taskEvents.id))
-      .get()?.p ?? null;
-  const owns = isOwner(db, user, t);
+      .limit(1),
+    null,
+  );
+  const owns = await ownsTask(store, user, t);
   const open = OPEN.includes(t.status);
   return {
     id: t.id,
@@ -68,18 +74,26 @@ export function toTask(db: Db, user: AuthUser, t: TaskRow, now: Date): Task {
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
     can: {
-      report: open && t.status !== 'done_reported' && (owns || isCoOperating(db, user, t)),
+      report: open && t.status !== 'done_reported' && (owns || (await isCoOperating(store, user, t))),
       markDone: owns && (t.status === 'open' || t.status === 'in_progress'),
-      confirm: t.status === 'done_reported' && canManageCommittee(db, user, t.committeeId),
-      seeAttachments: maySeeAttachments(db, user, t),
+      confirm: t.status === 'done_reported' && (await canManageCommittee(store, user, t.committeeId)),
+      seeAttachments: await maySeeAttachments(store, user, t),
     },
   };
 }
 
+/** `toTask` of each row, in order. */
+async function toTasks(store: Store, user: AuthUser, rows: TaskRow[], now: Date): Promise<Task[]> {
+  const list: Task[] = [];
+  for (const t of rows) list.push(await toTask(store, user, t, now));
+  return list;
+}
+
 /** One task with its full history. */
-export function getTask(ctx: AppContext, user: AuthUser, taskId: number) {
-  const t = visibleTask(ctx.db, user, taskId);
-  const history = ctx.db
+export async function getTask(ctx: AppContext, user: AuthUser, taskId: number) {
+  const { store } = ctx;
+  const t = await visibleTask(store, user, taskId);
+  const history = await store.q
     .select({
       id: taskEvents.id,
       kind: taskEvents.kind,
@@ -94,17 +108,16 @@ export function getTask(ctx: AppContext, user: AuthUser, taskId: number) {
     .from(taskEvents)
     .leftJoin(users, eq(users.id, taskEvents.actorId))
     .where(eq(taskEvents.taskId, taskId))
-    .orderBy(asc(taskEvents.id))
-    .all();
-  const task = toTask(ctx.db, user, t, taskNow(ctx));
-  const files = task.can.seeAttachments ? eventAttachments(ctx.db, taskId) : new Map<number, TaskAttachment[]>();
+    .orderBy(asc(taskEvents.id));
+  const task = await toTask(store, user, t, taskNow(ctx));
+  const files = task.can.seeAttachments ? await eventAttachments(store, taskId) : new Map<number, TaskAttachment[]>();
   return { ...task, history: history.map((h) => ({ ...h, attachments: files.get(h.id) ?? [] })) };
 }
 
 /** The attachments of a task's events, by event id, in upload order. */
-function eventAttachments(db: Db, taskId: number): Map<number, TaskAttachment[]> {
+async function eventAttachments(store: Store, taskId: number): Promise<Map<number, TaskAttachment[]>> {
   const byEvent = new Map<number, TaskAttachment[]>();
-  const rows = db.select().from(taskAttachments).where(eq(taskAttachments.taskId, taskId)).orderBy(asc(taskAttachments.id)).all();
+  const rows = await store.q.select().from(taskAttachments).where(eq(taskAttachments.taskId, taskId)).orderBy(asc(taskAttachments.id));
   for (const a of rows) {
     const list = byEvent.get(a.eventId) ?? [];
     list.push({ id: a.id, fileName: a.fileName, contentType: a.contentType, size: a.size, url: `/api/tasks/${taskId}/attachments/${a.id}` });
@@ -114,9 +127,10 @@ function eventAttachments(db: Db, taskId: number): Map<number, TaskAttachment[]>
 }
 
 /** "My tasks": owned by me or my unit, or where my unit co-operates; open first, by deadline. */
-export function myTasks(ctx: AppContext, user: AuthUser): Task[] {
-  const unit = userUnit(ctx.db, user.id);
-  const rows = ctx.db
+export async function myTasks(ctx: AppContext, user: AuthUser): Promise<Task[]> {
+  const { store } = ctx;
+  const unit = await userUnit(store, user.id);
+  const rows = await store.q
     .select()
     .from(tasks)
     .where(
@@ -124,10 +138,8 @@ export function myTasks(ctx: AppContext, user: AuthUser): Task[] {
         ? sql`${tasks.ownerUserId} = ${user.id} or ${tasks.ownerUnit} = ${unit} or ${tasks.id} in (select task_id from task_co_units where unit = ${unit})`
         : eq(tasks.ownerUserId, user.id),
     )
-    .orderBy(asc(tasks.deadline))
-    .all();
-  const now = taskNow(ctx);
-  const list = rows.map((t) => toTask(ctx.db, user, t, now));
+    .orderBy(asc(tasks.deadline));
+  const list = await toTasks(store, user, rows, taskNow(ctx));
   const rank = (t: Task) => (t.overdue ? 0 : OPEN.includes(t.status) ? 1 : 2);
   return list.sort((a, b) => rank(a) - rank(b) || a.deadline.localeCompare(b.deadline));
 }
@@ -137,22 +149,25 @@ export function myTasks(ctx: AppContext, user: AuthUser): Task[] {
  * secretaries and chair; for others, those they may see (committee members, people involved).
  * @throws not_found (meeting not visible)
  */
-export function meetingTasks(ctx: AppContext, user: AuthUser, meetingId: number): Task[] {
-  const { db } = ctx;
-  const a = meetingAccess(db, user, meetingId);
-  const rows = db.select().from(tasks).where(eq(tasks.meetingId, meetingId)).orderBy(asc(tasks.id)).all();
-  const all = a.canChair || canManageCommittee(db, user, a.meeting.committeeId) || isCommitteeMember(db, user.id, a.meeting.committeeId);
-  const now = taskNow(ctx);
-  return rows.filter((t) => all || isOwner(db, user, t) || isCoOperating(db, user, t)).map((t) => toTask(db, user, t, now));
+export async function meetingTasks(ctx: AppContext, user: AuthUser, meetingId: number): Promise<Task[]> {
+  const { store } = ctx;
+  const a = await loadMeetingAccess(store, user, meetingId);
+  const rows = await store.q.select().from(tasks).where(eq(tasks.meetingId, meetingId)).orderBy(asc(tasks.id));
+  const all =
+    a.canChair || (await canManageCommittee(store, user, a.meeting.committeeId)) || (await isCommitteeMember(store, user.id, a.meeting.committeeId));
+  const shown: TaskRow[] = [];
+  for (const t of rows) if (all || (await isInvolved(store, user, t))) shown.push(t);
+  return toTasks(store, user, shown, taskNow(ctx));
 }
 
 /**
  * The follow-up board of a committee: overdue first, then by deadline; filterable by status,
  * owner person, owner unit and text. Members of the committee, its secretaries and admins.
  */
-export function committeeBoard(ctx: AppContext, user: AuthUser, committeeId: number, q: BoardQuery): Task[] {
-  const { db } = ctx;
-  if (!canManageCommittee(db, user, committeeId) && !isCommitteeMember(db, user.id, committeeId)) throw notFound('Committee');
+export async function committeeBoard(ctx: AppContext, user: AuthUser, committeeId: number, q: BoardQuery): Promise<Task[]> {
+  const { store } = ctx;
+  const manager = await canManageCommittee(store, user, committeeId);
+  if (!manager && !(await isCommitteeMember(store, user.id, committeeId))) throw notFound('Committee');
   const now = taskNow(ctx);
   const conds = [eq(tasks.committeeId, committeeId)];
   if (q.status === 'open' || q.status === 'overdue') conds.push(inArray(tasks.status, OPEN));
@@ -162,18 +177,18 @@ export function committeeBoard(ctx: AppContext, user: AuthUser, committeeId: num
   if (q.ownerUnit) conds.push(eq(tasks.ownerUnit, q.ownerUnit));
   if (q.meetingId) conds.push(eq(tasks.meetingId, q.meetingId));
   if (q.q) conds.push(sql`(${tasks.title} like ${`%${q.q}%`} or ${tasks.description} like ${`%${q.q}%`})`);
-  const rows = db
+  const rows = await store.q
     .select()
     .from(tasks)
     .where(and(...conds))
     .orderBy(asc(tasks.deadline))
-    .limit(2000)
-    .all();
+    .limit(2000);
   // Read-time rule: tasks of meetings the caller may not see now (drafts, meetings they are not
   // invited to) are left out unless they are involved in them.
-  const manager = canManageCommittee(db, user, committeeId);
   const seen = new Map<number, boolean>();
-  const list = rows.filter((t) => manager || isOwner(db, user, t) || isCoOperating(db, user, t) || meetingVisible(db, user, t.meetingId, seen)).map((t) => toTask(db, user, t, now));
+  const shown: TaskRow[] = [];
+  for (const t of rows) if (manager || (await isInvolved(store, user, t)) || (await meetingVisible(store, user, t.meetingId, seen))) shown.push(t);
+  const list = await toTasks(store, user, shown, now);
   return list.sort((a, b) => Number(b.overdue) - Number(a.overdue) || a.deadline.localeCompare(b.deadline));
 }
 

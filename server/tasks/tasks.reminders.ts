@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { AppContext } from '../context.js';
-import type { Db } from '../db/client.js';
-import { tasks, users } from '../db/schema/index.js';
+import type { Store } from '../db/store.js';
+import { tasks, users } from '../db/tables.js';
 import { cancelJobs, enqueueJob } from '../jobs/jobs.js';
 import { OPEN, type TaskRow } from './tasks.access.js';
 
@@ -17,17 +17,21 @@ export const REMIND_BEFORE_MS = 3 * 86400_000;
 export const TASK_REMINDER_JOB = 'task.reminder';
 
 /** Users to remind for a task: the owner person, or every active person of the owner unit. */
-export function ownerUserIds(db: Db, t: Pick<TaskRow, 'ownerUserId' | 'ownerUnit'>): number[] {
+export async function ownerUserIds(store: Store, t: Pick<TaskRow, 'ownerUserId' | 'ownerUnit'>): Promise<number[]> {
   if (t.ownerUserId != null) return [t.ownerUserId];
-  return db
+  const rows = await store.q
     .select({ id: users.id })
     .from(users)
-    .where(and(eq(users.unit, t.ownerUnit!), eq(users.active, true)))
-    .all()
-    .map((r) => r.id);
+    .where(and(eq(users.unit, t.ownerUnit!), eq(users.active, true)));
+  return rows.map((r) => r.id);
 }
 
-export function scheduleReminders(db: Db, t: TaskRow, now: Date): void {
+/**
+ * (Re)schedules the task's two reminders; call it inside the change's `store.tx`. The jobs domain is
+ * still on the legacy `Db` (`ctx.db`), which on SQLite writes into that same open transaction.
+ */
+export function scheduleReminders(ctx: Pick<AppContext, 'db'>, t: TaskRow, now: Date): void {
+  const { db } = ctx;
   cancelJobs(db, `task:${t.id}:`);
   const deadline = Date.parse(t.deadline);
   const soon = Math.max(now.getTime(), deadline - REMIND_BEFORE_MS);
@@ -37,20 +41,20 @@ export function scheduleReminders(db: Db, t: TaskRow, now: Date): void {
 
 /**
  * The reminder job: still open and still the same deadline → one in-app notification per owner
- * person, in the job's own transaction (exactly once). A task done or re-scheduled meanwhile is
+ * person, in the job's own transaction (call it inside the job's `store.tx`: exactly once). A task done or re-scheduled meanwhile is
  * skipped (null). Returns who was reminded, so the caller can queue the e-mails (server/mail) in
  * the same transaction.
  */
-export function runTaskReminder(
-  ctx: Pick<AppContext, 'notifier'>,
-  d: Db,
+export async function runTaskReminder(
+  ctx: Pick<AppContext, 'notifier' | 'store'>,
   payload: Record<string, unknown>,
   key: string,
-): { kind: 'task_overdue' | 'task_due_soon'; taskId: number; userIds: number[] } | null {
-  const t = d.select().from(tasks).where(eq(tasks.id, Number(payload.taskId))).get();
+): Promise<{ kind: 'task_overdue' | 'task_due_soon'; taskId: number; userIds: number[] } | null> {
+  const { store } = ctx;
+  const [t] = await store.q.select().from(tasks).where(eq(tasks.id, Number(payload.taskId))).limit(1);
   if (!t || !OPEN.includes(t.status) || t.deadline !== payload.deadline) return null;
   const kind = payload.type === 'overdue' ? 'task_overdue' : 'task_due_soon';
-  const userIds = ownerUserIds(d, t);
-  ctx.notifier.add(d, userIds, kind, t.meetingId, { taskId: t.id, title: t.title, deadline: t.deadline, reminderKey: key });
+  const userIds = await ownerUserIds(store, t);
+  await ctx.notifier.notify(store, userIds, kind, t.meetingId, { taskId: t.id, title: t.title, deadline: t.deadline, reminderKey: key });
   return { kind, taskId: t.id, userIds };
 }

@@ -3,11 +3,11 @@ import type { CreateTaskBody, Task, TaskStatus } from '../../shared/protocol/tas
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { type Db, tx } from '../db/client.js';
-import { agendaItems, conclusions, taskCoUnits, taskEvents, tasks, users } from '../db/schema/index.js';
+import type { Q } from '../db/store.js';
+import { agendaItems, conclusions, taskCoUnits, taskEvents, tasks, users } from '../db/tables.js';
 import { AppError, forbidden, invalidState, notFound } from '../http/errors.js';
 import { cancelJobs } from '../jobs/jobs.js';
-import { type TaskRow, canManageCommittee, isOwner, mayReportProgress, requireRecorder, taskNow, visibleTask } from './tasks.access.js';
+import { type TaskRow, canManageCommittee, mayReportProgress, ownsTask, requireRecorder, taskNow, visibleTask } from './tasks.access.js';
 import { getTask, listUnits, toTask } from './tasks.board.js';
 import { refreshFollowUpItems } from './tasks.follow-up.js';
 import { ownerUserIds, scheduleReminders } from './tasks.reminders.js';
@@ -22,33 +22,33 @@ import { ownerUserIds, scheduleReminders } from './tasks.reminders.js';
  * Creates a task from a meeting (optionally under an agenda item and its conclusion).
  * @throws invalid_payload (unknown owner or unit, deadline in the past), not_found, forbidden
  */
-export function createTask(ctx: AppContext, user: AuthUser, body: CreateTaskBody): Task {
-  const { db } = ctx;
-  const a = requireRecorder(db, user, body.meetingId);
+export async function createTask(ctx: AppContext, user: AuthUser, body: CreateTaskBody): Promise<Task> {
+  const { store } = ctx;
+  const a = await requireRecorder(store, user, body.meetingId);
   const now = taskNow(ctx);
   if (Date.parse(body.deadline) <= now.getTime()) throw new AppError('deadline_in_past', 'The deadline must be in the future', 400);
   let source: { id: number; agendaItemId: number } | undefined;
   if (body.conclusionId != null) {
-    source = db
+    [source] = await store.q
       .select({ id: conclusions.id, agendaItemId: conclusions.agendaItemId })
       .from(conclusions)
       .where(and(eq(conclusions.id, body.conclusionId), eq(conclusions.meetingId, body.meetingId)))
-      .get();
+      .limit(1);
     if (!source) throw notFound('Conclusion');
     if (body.agendaItemId != null && body.agendaItemId !== source.agendaItemId) throw new AppError('invalid_payload', 'The conclusion belongs to another agenda item', 400);
   }
   const agendaItemId = body.agendaItemId ?? source?.agendaItemId;
   if (agendaItemId != null) {
-    const item = db
+    const [item] = await store.q
       .select({ id: agendaItems.id })
       .from(agendaItems)
       .where(and(eq(agendaItems.id, agendaItemId), eq(agendaItems.meetingId, body.meetingId)))
-      .get();
+      .limit(1);
     if (!item) throw notFound('Agenda item');
   }
-  const units = new Set(listUnits(db));
+  const units = new Set(await listUnits(store));
   if (body.owner.kind === 'user') {
-    const u = db.select({ id: users.id, active: users.active }).from(users).where(eq(users.id, body.owner.userId)).get();
+    const [u] = await store.q.select({ id: users.id, active: users.active }).from(users).where(eq(users.id, body.owner.userId)).limit(1);
     if (!u || !u.active) throw new AppError('unknown_owner', 'The owner is not an active user', 400);
   } else if (!units.has(body.owner.unit)) {
     throw new AppError('unknown_owner', 'The owner unit is not in the directory', 400);
@@ -59,10 +59,11 @@ export function createTask(ctx: AppContext, user: AuthUser, body: CreateTaskBody
   const deadline = new Date(body.deadline).toISOString();
   // Without an explicit conclusion, a task under an item carries out the item's first conclusion.
   const conclusion =
-    source ?? (agendaItemId != null ? db.select({ id: conclusions.id }).from(conclusions).where(eq(conclusions.agendaItemId, agendaItemId)).orderBy(asc(conclusions.id)).get() : undefined);
+    source ??
+    (agendaItemId != null ? (await store.q.select({ id: conclusions.id }).from(conclusions).where(eq(conclusions.agendaItemId, agendaItemId)).orderBy(asc(conclusions.id)).limit(1))[0] : undefined);
 
-  const t = tx(db, (d) => {
-    const row = d
+  const t = await store.tx(async (q) => {
+    const [row] = await q
       .insert(tasks)
       .values({
         committeeId: a.meeting.committeeId,
@@ -79,47 +80,45 @@ export function createTask(ctx: AppContext, user: AuthUser, body: CreateTaskBody
         createdAt: now.toISOString(),
         updatedAt: now.toISOString(),
       })
-      .returning()
-      .get();
-    if (coUnits.length) d.insert(taskCoUnits).values(coUnits.map((unit) => ({ taskId: row.id, unit }))).run();
-    d.insert(taskEvents).values({ taskId: row.id, actorId: user.id, kind: 'created', toStatus: 'open', at: now.toISOString() }).run();
-    scheduleReminders(d, row, now);
-    ctx.notifier.add(d, ownerUserIds(d, row).filter((id) => id !== user.id), 'task_assigned', body.meetingId, { taskId: row.id, title: row.title, deadline });
-    audit(d, { actorId: user.id, action: 'task.create', targetType: 'task', targetId: row.id, details: { meetingId: body.meetingId } });
+      .returning();
+    if (coUnits.length) await q.insert(taskCoUnits).values(coUnits.map((unit) => ({ taskId: row.id, unit })));
+    await q.insert(taskEvents).values({ taskId: row.id, actorId: user.id, kind: 'created', toStatus: 'open', at: now.toISOString() });
+    scheduleReminders(ctx, row, now);
+    await ctx.notifier.notify(store, (await ownerUserIds(store, row)).filter((id) => id !== user.id), 'task_assigned', body.meetingId, { taskId: row.id, title: row.title, deadline });
+    audit(ctx.db, { actorId: user.id, action: 'task.create', targetType: 'task', targetId: row.id, details: { meetingId: body.meetingId } });
     return row;
   });
   ctx.notifier.flush();
   ctx.bus.emit('meeting:changed', { meetingId: body.meetingId });
-  refreshFollowUpItems(ctx, t.committeeId);
-  return toTask(db, user, t, now);
+  await refreshFollowUpItems(ctx, t.committeeId);
+  return toTask(store, user, t, now);
 }
 
-/** Called inside the transaction that records the event (e.g. to attach files to it). */
-export type WithEvent = (d: Db, eventId: number) => void;
+/** Called inside the transaction that records the event (e.g. to attach files to it); `q` is its builder. */
+export type WithEvent = (q: Q, eventId: number) => Promise<void>;
 
-function changeStatus(ctx: AppContext, user: AuthUser, t: TaskRow, to: TaskStatus, kind: 'status' | 'progress', comment: string, percent?: number, withEvent?: WithEvent): void {
+async function changeStatus(ctx: AppContext, user: AuthUser, t: TaskRow, to: TaskStatus, kind: 'status' | 'progress', comment: string, percent?: number, withEvent?: WithEvent): Promise<void> {
   const now = taskNow(ctx).toISOString();
-  tx(ctx.db, (d) => {
+  await ctx.store.tx(async (q) => {
     // Optimistic: only if nobody changed the task since we read it.
-    const r = d
+    const r = await q
       .update(tasks)
       .set({ status: to, updatedAt: now, version: t.version + 1 })
       .where(and(eq(tasks.id, t.id), eq(tasks.version, t.version)))
-      .run();
-    if (r.changes === 0) throw new AppError('version_conflict', 'The task changed meanwhile; reload it', 409);
-    const event = d
+      .returning({ id: tasks.id });
+    if (r.length === 0) throw new AppError('version_conflict', 'The task changed meanwhile; reload it', 409);
+    const [event] = await q
       .insert(taskEvents)
       .values({ taskId: t.id, actorId: user.id, kind, fromStatus: t.status, toStatus: to, comment, percent: percent ?? null, at: now })
-      .returning({ id: taskEvents.id })
-      .get();
-    withEvent?.(d, event.id);
-    if (to === 'done' || to === 'cancelled') cancelJobs(d, `task:${t.id}:`);
-    if (to === 'done_reported' && t.createdBy != null) ctx.notifier.add(d, [t.createdBy], 'task_done_reported', t.meetingId, { taskId: t.id, title: t.title });
-    audit(d, { actorId: user.id, action: `task.${kind}`, targetType: 'task', targetId: t.id, details: { from: t.status, to } });
+      .returning({ id: taskEvents.id });
+    await withEvent?.(q, event.id);
+    if (to === 'done' || to === 'cancelled') cancelJobs(ctx.db, `task:${t.id}:`);
+    if (to === 'done_reported' && t.createdBy != null) await ctx.notifier.notify(ctx.store, [t.createdBy], 'task_done_reported', t.meetingId, { taskId: t.id, title: t.title });
+    audit(ctx.db, { actorId: user.id, action: `task.${kind}`, targetType: 'task', targetId: t.id, details: { from: t.status, to } });
   });
   ctx.notifier.flush();
   if (t.meetingId) ctx.bus.emit('meeting:changed', { meetingId: t.meetingId });
-  if (to === 'done' || to === 'cancelled' || t.status === 'done') refreshFollowUpItems(ctx, t.committeeId);
+  if (to === 'done' || to === 'cancelled' || t.status === 'done') await refreshFollowUpItems(ctx, t.committeeId);
 }
 
 /**
@@ -128,36 +127,36 @@ function changeStatus(ctx: AppContext, user: AuthUser, t: TaskRow, to: TaskStatu
  * as the event (attachments).
  * @throws not_found (cannot see it), forbidden (someone else's task), invalid_state (closed)
  */
-export function reportProgress(ctx: AppContext, user: AuthUser, taskId: number, comment: string, percent?: number, withEvent?: WithEvent): Task {
-  const t = mayReportProgress(ctx.db, user, taskId);
-  changeStatus(ctx, user, t, t.status === 'open' ? 'in_progress' : t.status, 'progress', comment, percent, withEvent);
-  return getTask(ctx, user, taskId);
+export async function reportProgress(ctx: AppContext, user: AuthUser, taskId: number, comment: string, percent?: number, withEvent?: WithEvent): Promise<Task> {
+  const t = await mayReportProgress(ctx.store, user, taskId);
+  await changeStatus(ctx, user, t, t.status === 'open' ? 'in_progress' : t.status, 'progress', comment, percent, withEvent);
+  return await getTask(ctx, user, taskId);
 }
 
 /** The owner reports the task done; the secretary then confirms (or reopens). */
-export function markDone(ctx: AppContext, user: AuthUser, taskId: number, comment: string): Task {
-  const t = visibleTask(ctx.db, user, taskId);
-  if (!isOwner(ctx.db, user, t)) throw forbidden('Only the owner may report the task done');
+export async function markDone(ctx: AppContext, user: AuthUser, taskId: number, comment: string): Promise<Task> {
+  const t = await visibleTask(ctx.store, user, taskId);
+  if (!(await ownsTask(ctx.store, user, t))) throw forbidden('Only the owner may report the task done');
   if (t.status !== 'open' && t.status !== 'in_progress') throw invalidState(`A task that is ${t.status} cannot be reported done`);
-  changeStatus(ctx, user, t, 'done_reported', 'status', comment);
-  return getTask(ctx, user, taskId);
+  await changeStatus(ctx, user, t, 'done_reported', 'status', comment);
+  return await getTask(ctx, user, taskId);
 }
 
 /** The committee secretary confirms a task reported done, or sends it back. */
-export function confirmDone(ctx: AppContext, user: AuthUser, taskId: number, accept: boolean, comment: string): Task {
-  const t = visibleTask(ctx.db, user, taskId);
-  if (!canManageCommittee(ctx.db, user, t.committeeId)) throw forbidden('Only the committee secretary may confirm');
+export async function confirmDone(ctx: AppContext, user: AuthUser, taskId: number, accept: boolean, comment: string): Promise<Task> {
+  const t = await visibleTask(ctx.store, user, taskId);
+  if (!(await canManageCommittee(ctx.store, user, t.committeeId))) throw forbidden('Only the committee secretary may confirm');
   if (t.status !== 'done_reported') throw invalidState('Only a task reported done can be confirmed or reopened');
-  changeStatus(ctx, user, t, accept ? 'done' : 'in_progress', 'status', comment);
-  if (!accept) tx(ctx.db, (d) => scheduleReminders(d, { ...t, status: 'in_progress' }, taskNow(ctx)));
-  return getTask(ctx, user, taskId);
+  await changeStatus(ctx, user, t, accept ? 'done' : 'in_progress', 'status', comment);
+  if (!accept) await ctx.store.tx(async () => scheduleReminders(ctx, { ...t, status: 'in_progress' }, taskNow(ctx)));
+  return await getTask(ctx, user, taskId);
 }
 
 /** Cancels a task (committee secretary). */
-export function cancelTask(ctx: AppContext, user: AuthUser, taskId: number, comment: string): Task {
-  const t = visibleTask(ctx.db, user, taskId);
-  if (!canManageCommittee(ctx.db, user, t.committeeId)) throw forbidden('Only the committee secretary may cancel a task');
+export async function cancelTask(ctx: AppContext, user: AuthUser, taskId: number, comment: string): Promise<Task> {
+  const t = await visibleTask(ctx.store, user, taskId);
+  if (!(await canManageCommittee(ctx.store, user, t.committeeId))) throw forbidden('Only the committee secretary may cancel a task');
   if (t.status === 'done' || t.status === 'cancelled') throw invalidState('The task is closed');
-  changeStatus(ctx, user, t, 'cancelled', 'status', comment);
-  return getTask(ctx, user, taskId);
+  await changeStatus(ctx, user, t, 'cancelled', 'status', comment);
+  return await getTask(ctx, user, taskId);
 }

@@ -17,7 +17,8 @@ const delay = Number(process.env.JOB_DELAY_MS ?? 0);
 // The clock starts at JOB_NOW and runs: leases of a killed runner expire as real time passes.
 const t0 = Date.now();
 const now = () => new Date(Number(process.env.JOB_NOW) + (Date.now() - t0));
-const runner = new JobRunner(sqliteStore(db), db, createLogger('silent'), {
+const store = sqliteStore(db);
+const runner = new JobRunner(store, db, createLogger('silent'), {
   now,
   leaseMs: Number(process.env.JOB_LEASE_MS ?? 60_000),
   batchSize: 100,
@@ -27,7 +28,7 @@ const runner = new JobRunner(sqliteStore(db), db, createLogger('silent'), {
     process.stdout.write(`done ${job.key}\n`);
   },
 });
-runner.register(TASK_REMINDER_JOB, { mode: 'transactional', run: (d, job) => runTaskReminder({ notifier }, d, job.payload, job.key) });
+runner.register(TASK_REMINDER_JOB, { mode: 'transactional', run: (_d, job) => runTaskReminder({ notifier, store }, job.payload, job.key) });
 for (;;) {
   await runner.runDue();
   // Only the kind this runner handles: a job of another kind (jobs.test.ts enqueues one without a handler) would

@@ -50,7 +50,13 @@ export interface Write {
   how: string;
 }
 
-const isSchemaSpec = (file: string, spec: string) => spec.startsWith('.') && path.resolve(path.dirname(file), spec).startsWith(schemaDir);
+// The schema's tables, or server/db/tables.ts, which re-exports them under the same names bound to the process's dialect (issue #17).
+const tablesModule = path.join(serverDir, 'db', 'tables.js');
+const isSchemaSpec = (file: string, spec: string) => {
+  if (!spec.startsWith('.')) return false;
+  const target = path.resolve(path.dirname(file), spec);
+  return target.startsWith(schemaDir) || target === tablesModule;
+};
 
 /** Every table write in one source file (see the header). `file` is where it lives (imports resolve from it). */
 export function writesIn(file: string, text: string): Write[] {
