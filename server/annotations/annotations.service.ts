@@ -6,9 +6,9 @@ import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { annotationItems, documents } from '../db/tables.js';
-import { auditConfidentialAccess } from '../documents/documents.confidential.js';
-import { documentAccess, visibleDocumentIds } from '../documents/documents.access.js';
-import { versionFor } from '../documents/documents.service.js';
+import { auditConfidential } from '../documents/documents.confidential.js';
+import { loadDocumentAccess, loadVisibleDocumentIds } from '../documents/documents.access.js';
+import { loadVersionFor } from '../documents/documents.service.js';
 import type { FileStore } from '../documents/documents.storage.js';
 import type { PdfPool } from '../documents/pdf.pool.js';
 import { AppError } from '../http/errors.js';
@@ -170,7 +170,7 @@ export async function myAnnotations(
 ): Promise<MyAnnotation[]> {
   await loadMeetingAccess(ctx.store, user, meetingId);
   const docs = await ctx.store.q.select({ id: documents.id, title: documents.title, current: documents.currentVersionId }).from(documents).where(eq(documents.meetingId, meetingId));
-  const visible = visibleDocumentIds(ctx.db, user, docs.map((d) => d.id));
+  const visible = await loadVisibleDocumentIds(ctx.store, user, docs.map((d) => d.id));
   const mine = docs.filter((d) => visible.has(d.id) && d.current);
   if (!mine.length) return [];
   // Bring loaded layers' pending changes into the table first (the hook is debounced).
@@ -217,14 +217,13 @@ export async function annotatedCopy(
   res: Response,
 ): Promise<void> {
   const { ctx, layers } = deps;
-  const { db } = ctx;
-  const a = documentAccess(db, user, documentId);
+  const a = await loadDocumentAccess(ctx.store, user, documentId);
   if (!a.canDownload) {
-    auditConfidentialAccess(db, user, a, 'annotated_copy_refused');
+    await auditConfidential(ctx, user, a, 'annotated_copy_refused');
     throw new AppError('download_forbidden', 'This document is confidential: it may be viewed, not downloaded', 403);
   }
-  auditConfidentialAccess(db, user, a, 'annotated_copy');
-  const v = versionFor(db, a, versionId);
+  await auditConfidential(ctx, user, a, 'annotated_copy');
+  const v = await loadVersionFor(ctx.store, a, versionId);
   const mapName = itemsMapName(v.id);
   const items: AnnotationItem[] = [];
   const own = layers.doc(layerDocName({ documentId, layer: 'private', userId: user.id }));
@@ -246,7 +245,7 @@ export async function annotatedCopy(
   const when = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(new Date());
   const bytes = await deps.pool.annotated(deps.files.pathFor(v.sha256), items, [user.fullName, user.unit ?? '', when].filter(Boolean));
   // audit is still on the legacy Db: on SQLite it writes on the same connection, inside this transaction.
-  await ctx.store.tx(async () => audit(db, { actorId: user.id, action: 'annotations.download', targetType: 'document', targetId: documentId, details: { version: v.version, items: items.length } }));
+  await ctx.store.tx(async () => audit(ctx.db, { actorId: user.id, action: 'annotations.download', targetType: 'document', targetId: documentId, details: { version: v.version, items: items.length } }));
   res.setHeader('content-type', 'application/pdf');
   res.setHeader('cache-control', 'private, no-store');
   res.setHeader('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(a.document.title.replace(/\.pdf$/i, '') + ' (ghi chú).pdf')}`);

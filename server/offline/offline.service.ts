@@ -5,8 +5,8 @@ import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { devices, documentPages } from '../db/tables.js';
-import { documentAccess } from '../documents/documents.access.js';
-import { mayKeepOffline, meetingPack } from '../documents/documents.service.js';
+import { loadDocumentAccess } from '../documents/documents.access.js';
+import { loadMeetingPack, mayKeepOffline } from '../documents/documents.service.js';
 import { notFound } from '../http/errors.js';
 import { loadMeetingAccess } from '../meetings/meetings.access.js';
 import { deviceSeen } from './offline.repo.js';
@@ -22,7 +22,7 @@ type Ctx = Pick<AppContext, 'db' | 'store'>;
  */
 export async function offlineManifest(ctx: Ctx, user: AuthUser, meetingId: number): Promise<OfflineManifest> {
   const { meeting } = await loadMeetingAccess(ctx.store, user, meetingId);
-  const pack = meetingPack(ctx.db, user, meetingId);
+  const pack = await loadMeetingPack(ctx, user, meetingId);
   const base = `/api/meetings/${meetingId}`;
   const resources: OfflineManifest['resources'] = [
     { url: base, bytes: null },
@@ -55,7 +55,7 @@ export async function offlineManifest(ctx: Ctx, user: AuthUser, meetingId: numbe
 
 /** Every page's text of the current version, only for a reader who may keep the document offline. */
 export async function documentText(ctx: Ctx, user: AuthUser, documentId: number): Promise<DocumentText> {
-  const a = documentAccess(ctx.db, user, documentId, { consultations: true });
+  const a = await loadDocumentAccess(ctx.store, user, documentId, { consultations: true });
   // Same policy as the file: the text of a view-only confidential document never leaves in bulk.
   if (!mayKeepOffline(a)) throw notFound('Document');
   const versionId = a.document.currentVersionId ?? -1;
