@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { committeeMembers, committees, consultationAnswers, consultationRecipients, consultations, documentVersions, documentViewers, documents, meetings, users } from '../db/tables.js';
-import { documentAccess } from '../documents/documents.access.js';
+import { loadDocumentAccess } from '../documents/documents.access.js';
 import { AppError, badRequest, forbidden, notFound } from '../http/errors.js';
 import { enqueueJob } from '../jobs/jobs.js';
 import { isSecretaryOf } from '../meetings/meetings.access.js';
@@ -111,7 +111,7 @@ export async function createConsultation(ctx: AppContext, user: AuthUser, body: 
  */
 async function checkDocuments(ctx: AppContext, sender: AuthUser, committeeId: number, documentIds: number[], recipients: number[]): Promise<void> {
   if (!documentIds.length) return;
-  const { store, db } = ctx;
+  const { store } = ctx;
   const rows = await store.q
     .select({ id: documents.id, committeeId: meetings.committeeId })
     .from(documents)
@@ -123,7 +123,7 @@ async function checkDocuments(ctx: AppContext, sender: AuthUser, committeeId: nu
     const row = rows.find((r) => r.id === id);
     let a;
     try {
-      a = documentAccess(db, sender, id);
+      a = await loadDocumentAccess(store, sender, id);
     } catch {
       throw badRequest('Unknown document', { documentId: id });
     }
@@ -142,14 +142,14 @@ async function checkDocuments(ctx: AppContext, sender: AuthUser, committeeId: nu
   if (!confidential.length) return;
   const people = await store.q.select().from(users).where(inArray(users.id, recipients));
   for (const id of confidential) {
-    const blind = people.filter((p) => {
+    const blind: typeof people = [];
+    for (const p of people) {
       try {
-        documentAccess(db, { id: p.id, username: p.username, fullName: p.fullName, title: p.title, unit: p.unit, systemRole: p.systemRole, locale: p.locale }, id);
-        return false;
+        await loadDocumentAccess(store, { id: p.id, username: p.username, fullName: p.fullName, title: p.title, unit: p.unit, systemRole: p.systemRole, locale: p.locale }, id);
       } catch {
-        return true;
+        blind.push(p);
       }
-    });
+    }
     if (blind.length)
       throw new AppError('document_confidential', 'A confidential document may be sent only to recipients who may already see it', 422, { documentId: id, recipients: blind.map((p) => p.id) });
   }
@@ -161,7 +161,7 @@ async function documentsFor(ctx: AppContext, user: AuthUser, ids: number[]): Pro
   const out: ConsultationDocument[] = [];
   for (const id of ids) {
     try {
-      const a = documentAccess(ctx.db, user, id, { consultations: true });
+      const a = await loadDocumentAccess(store, user, id, { consultations: true });
       const [m] = await store.q.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, a.document.meetingId)).limit(1);
       const [v] = a.document.currentVersionId
         ? await store.q.select({ pages: documentVersions.pageCount }).from(documentVersions).where(eq(documentVersions.id, a.document.currentVersionId)).limit(1)
