@@ -63,7 +63,7 @@ export function createApp({ db, config, log }: { db: Db; config: Config; log: Lo
     bus,
     health: { sfu: { status: 'disabled', reason: 'not started' } },
     jobs: new JobRunner(store, db, log.child({ module: 'jobs' }), { afterCommit: () => notifier.flush(), leaseMs: config.jobs.leaseMs }),
-    yjs: new YjsHub({ db, config, log, bus }),
+    yjs: new YjsHub({ db, store, config, log, bus }),
     metrics: new AppMetrics(),
     realtime: null,
     sfu: null,

@@ -24,11 +24,11 @@ export class LayerCarry {
    * re-anchored; items someone already drew on the new version are kept. Records the carry in
    * `carry` so it happens once; later arrivals on the old version are forwarded by the guard.
    */
-  carry(name: string): void {
+  async carry(name: string): Promise<void> {
     const ref = parseRef(name);
     const current = this.versions.currentId(ref.documentId);
     if (!current) return;
-    const ydoc = this.hub.getDoc(name);
+    const ydoc = await this.hub.getDoc(name);
     const carry = ydoc.getMap<number>(CARRY_MAP);
     if (carry.has(String(current))) return;
     if (!this.versions.find(ref.documentId, current)) return;
@@ -45,13 +45,13 @@ export class LayerCarry {
     if (from === null) {
       // Nothing to carry: an earlier version may still receive offline items later; mark the
       // newest earlier version as the source so the guard forwards them.
-      if (idx > 0) this.hub.withDoc(name, (d) => d.getMap<number>(CARRY_MAP).set(String(current), order[idx - 1].id));
+      if (idx > 0) await this.hub.withDoc(name, (d) => d.getMap<number>(CARRY_MAP).set(String(current), order[idx - 1].id));
       return;
     }
     const src = ydoc.getMap(itemsMapName(from));
     const change = this.versions.change(from, current);
     const fromId = from;
-    this.hub.withDoc(name, (d) => {
+    await this.hub.withDoc(name, (d) => {
       const dst = d.getMap(itemsMapName(current));
       src.forEach((value, key) => {
         if (dst.has(key)) return;

@@ -42,7 +42,7 @@ export class AnnotationLayers {
     this.guardDeps = { db: ctx.db, versions: this.versions, log: this.log };
     // Deciding access is a pure query; an admitted connection's layer is guarded and brought to the
     // document's current version in the kinds' `open` step, before the client's first sync.
-    const hooks = { onOpen: (name: string) => void this.guard(name), validate: (ctx: YjsValidateContext) => this.validate(ctx) };
+    const hooks = { onOpen: async (name: string) => void (await this.guard(name)), validate: (ctx: YjsValidateContext) => this.validate(ctx) };
     this.hub.registerKind(privateLayerKind(hooks));
     this.hub.registerKind(sharedLayerKind(hooks));
     const onDocument = (e: { documentId: number; change: 'version' | 'access' | 'removed' }) => void this.onDocumentChanged(e);
@@ -63,7 +63,8 @@ export class AnnotationLayers {
         await this.carryDocument(documentId);
       } else {
         const prefix = `annotation:${documentId}:`;
-        for (const name of this.byName.keys()) if (name.startsWith(prefix)) this.hub.recheck({ docName: name });
+        for (const name of this.byName.keys())
+          if (name.startsWith(prefix)) this.hub.recheck({ docName: name }).catch((err: unknown) => this.log.error({ err, documentId }, 'annotations: re-checking layer access failed'));
       }
     } catch (err) {
       this.log.error({ err, documentId, change }, 'annotations: following a document change failed');
@@ -90,11 +91,11 @@ export class AnnotationLayers {
 
   /** Carries every layer of a document to its current version (idempotent). */
   async carryDocument(documentId: number): Promise<void> {
-    for (const name of await this.layerDocNames(documentId)) this.carrier.carry(name);
+    for (const name of await this.layerDocNames(documentId)) await this.carrier.carry(name);
   }
 
   /** The live, guarded Y.Doc of a layer (loads it from the hub). */
-  doc(name: string): Y.Doc {
+  doc(name: string): Promise<Y.Doc> {
     return this.guard(name);
   }
 
@@ -102,9 +103,17 @@ export class AnnotationLayers {
    * Attaches the guard to the hub's live doc of a layer (once per Y.Doc instance: an unloaded and
    * reloaded doc gets a new one) and brings it to the document's current version.
    */
-  guard(name: string): Y.Doc {
-    const ydoc = this.hub.getDoc(name);
+  async guard(name: string): Promise<Y.Doc> {
+    const ydoc = await this.hub.getDoc(name);
     if (this.guarded.has(ydoc)) return ydoc;
+    this.attach(name, ydoc);
+    await this.carrier.carry(name);
+    return ydoc;
+  }
+
+  /** Attaches the guard to a loaded layer's Y.Doc (once per instance). */
+  private attach(name: string, ydoc: Y.Doc): void {
+    if (this.guarded.has(ydoc)) return;
     const ref = parseRef(name);
     const g: Guarded = { ref, keys: new Map(), dirty: new Set() };
     for (const [mapName] of ydoc.share) {
@@ -117,8 +126,6 @@ export class AnnotationLayers {
       if (this.byName.get(name) === ydoc) this.byName.delete(name);
     });
     ydoc.on('afterTransaction', (tr: Y.Transaction) => this.afterTransaction(name, ydoc, g, tr));
-    this.carrier.carry(name);
-    return ydoc;
   }
 
   /** The live doc of a layer when it is loaded and guarded, else null (never loads). */
@@ -178,7 +185,8 @@ export class AnnotationLayers {
 
   /** The layer guard of both kinds (`validate`): see `validateLayerUpdate` in annotations.guard.ts. */
   validate(ctx: YjsValidateContext): YjsRefusal[] | null {
-    const g = this.guarded.get(ctx.ydoc) ?? (this.guard(ctx.name), this.guarded.get(ctx.ydoc)!);
+    if (!this.guarded.has(ctx.ydoc)) this.attach(ctx.name, ctx.ydoc);
+    const g = this.guarded.get(ctx.ydoc)!;
     return validateLayerUpdate(ctx, g, this.guardDeps);
   }
 }

@@ -11,7 +11,7 @@ type SharedParsed = { documentId: number; meetingId: number };
 /** What a layer kind runs besides its access rule: the open step and the guard (see AnnotationLayers). */
 export interface LayerHooks {
   /** Run for every admitted connection, before its first sync (`YjsDocKind.open`). */
-  onOpen: (name: string) => void;
+  onOpen: (name: string) => Promise<void>;
   validate?: (ctx: YjsValidateContext) => YjsRefusal[] | null;
 }
 

@@ -226,7 +226,7 @@ export async function annotatedCopy(
   const v = await loadVersionFor(ctx.store, a, versionId);
   const mapName = itemsMapName(v.id);
   const items: AnnotationItem[] = [];
-  const own = layers.doc(layerDocName({ documentId, layer: 'private', userId: user.id }));
+  const own = await layers.doc(layerDocName({ documentId, layer: 'private', userId: user.id }));
   const ownIds = new Set<string>();
   if (own.share.has(mapName)) {
     own.getMap<AnnotationItem>(mapName).forEach((item) => {
@@ -234,7 +234,7 @@ export async function annotatedCopy(
       ownIds.add(item.id);
     });
   }
-  const shared = layers.doc(layerDocName({ documentId, layer: 'shared', meetingId: a.document.meetingId }));
+  const shared = await layers.doc(layerDocName({ documentId, layer: 'shared', meetingId: a.document.meetingId }));
   if (shared.share.has(mapName)) {
     shared.getMap<AnnotationItem>(mapName).forEach((item) => {
       if (item.author?.userId === user.id && !(item.sourceId && ownIds.has(item.sourceId))) items.push(item);

@@ -93,7 +93,7 @@ export function minutesDocAccess(db: Db, user: AuthUser, meetingId: number): 'wr
 export async function refreshGenerated(ctx: AppContext, meetingId: number): Promise<GeneratedSection[]> {
   const sections = await computeGenerated(ctx, meetingId);
   const hash = sha256(JSON.stringify(sections));
-  ctx.yjs.withDoc(minutesDocName(meetingId), (doc) => {
+  await ctx.yjs.withDoc(minutesDocName(meetingId), (doc) => {
     const map = doc.getMap(MINUTES_GENERATED);
     if (map.get('hash') === hash) return;
     doc.transact(() => {
@@ -109,7 +109,7 @@ export async function refreshGenerated(ctx: AppContext, meetingId: number): Prom
 async function assemble(ctx: AppContext, meetingId: number, number: string): Promise<MinutesDocument> {
   const q = ctx.store.q;
   const sections = await refreshGenerated(ctx, meetingId);
-  const free = ctx.yjs.withDoc(minutesDocName(meetingId), (doc) => fragmentToBlocks(doc.getXmlFragment(MINUTES_FREE_TEXT)));
+  const free = await ctx.yjs.withDoc(minutesDocName(meetingId), (doc) => fragmentToBlocks(doc.getXmlFragment(MINUTES_FREE_TEXT)));
   const blocks: MinutesBlock[] = sections.filter((s) => s.id !== 'closing').flatMap((s) => s.blocks);
   // The free text is the part after the generated ones (II, or III when conclusions were recorded).
   const part = 1 + sections.filter((s) => s.blocks.some((b) => b.t === 'h' && b.level === 1)).length;
@@ -268,7 +268,7 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
     });
     ctx.notifier.flush();
     // Participants may now read the minutes document.
-    if (out.complete) ctx.yjs.recheck({ docName: minutesDocName(meetingId) });
+    if (out.complete) await ctx.yjs.recheck({ docName: minutesDocName(meetingId) });
     return out.r;
   };
   const prev = signing.get(meetingId) ?? Promise.resolve();

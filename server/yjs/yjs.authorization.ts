@@ -39,7 +39,7 @@ export class YjsAuthorization {
    * Decides an HTTP upgrade for `/yjs/<document>`: Origin (absent allowed: non-browser clients),
    * session cookie, document name, access. A pure query: it changes nothing.
    */
-  admit(req: http.IncomingMessage): Admission {
+  async admit(req: http.IncomingMessage): Promise<Admission> {
     const refuse = (code: number, reason: string): Admission => ({ ok: false, code, reason });
     const origin = req.headers.origin;
     if (origin && !originAllowed(origin, req.headers.host, this.config)) return refuse(CLOSE_CODES.forbidden, 'origin not allowed');
@@ -54,20 +54,21 @@ export class YjsAuthorization {
     }
     const resolved = YjsDocName.safeParse(name).success ? this.registry.resolve(name) : null;
     if (!resolved) return refuse(CLOSE_CODES.unknownDocument, 'unknown document');
-    const level = this.registry.access(resolved.kind, auth.user, resolved.parsed, this.db);
+    const level = await this.registry.access(resolved.kind, auth.user, resolved.parsed, this.db);
     if (level === 'none') return refuse(CLOSE_CODES.forbidden, 'no access');
     return { ok: true, user: auth.user, tokenHash: auth.tokenHash, cookie, name, kind: resolved.kind, parsed: resolved.parsed, level };
   }
 
   /** See `YjsHub.recheck`. Returns how many connections were closed. */
-  recheck(filter: RecheckFilter = {}): number {
+  async recheck(filter: RecheckFilter = {}): Promise<number> {
     let closedCount = 0;
-    for (const d of this.state.docs.values()) {
+    for (const d of [...this.state.docs.values()]) {
       if (filter.docName !== undefined && d.name !== filter.docName) continue;
       if (filter.kind !== undefined && d.kind.kind !== filter.kind) continue;
       if (filter.meetingId !== undefined && d.parsed.meetingId !== filter.meetingId) continue;
       for (const c of [...d.conns]) {
         if (filter.userId !== undefined && c.user.id !== filter.userId) continue;
+        if (c.closed) continue;
         const auth = authenticateCookie(this.db, c.cookie, this.config.mfaRequiredRoles);
         if (!auth || auth.user.id !== c.user.id) {
           this.conns.close(c, CLOSE_CODES.unauthenticated, 'session ended');
@@ -75,7 +76,8 @@ export class YjsAuthorization {
           continue;
         }
         c.user = auth.user;
-        const level = this.registry.access(d.kind, auth.user, d.parsed, this.db);
+        const level = await this.registry.access(d.kind, auth.user, d.parsed, this.db);
+        if (c.closed) continue;
         if (level === 'none') {
           this.conns.close(c, CLOSE_CODES.forbidden, 'access revoked');
           closedCount++;

@@ -1,24 +1,31 @@
 import * as Y from 'yjs';
 import type { HubDoc, HubState } from './yjs.conn.js';
-import type { YjsStore } from './yjs.store.js';
+import type { YjsUpdateStore } from './yjs.store.js';
+
+/** What compaction needs of the persistence: its write queue and the commit of pending updates inside it. */
+export interface CompactionHost {
+  serial<T>(task: () => Promise<T>): Promise<T>;
+  commitPending(): Promise<void>;
+  flush(): Promise<void>;
+}
 
 /**
- * Compaction of the stored rows of loaded documents: in place (`compact`, synchronous, on unload and
- * on demand) or in the store's worker thread (`compactInBackground`, the periodic and
- * threshold-driven path). `flush` commits the pending updates first (see YjsPersistence.flush).
+ * Compaction of the stored rows of loaded documents: in place (`compact`, in the persistence's write
+ * queue, on unload and on demand) or in the store's worker thread (`compactInBackground`, the periodic
+ * and threshold-driven path; on a store without a worker, in place).
  */
 export class Compaction {
   constructor(
     private readonly state: HubState,
-    private readonly store: YjsStore,
-    private readonly flush: () => void,
+    private readonly store: YjsUpdateStore,
+    private readonly host: CompactionHost,
   ) {}
 
   /**
    * Replaces a document's stored rows by one row: the in-memory Y.Doc (the state of all rows)
    * re-encoded with `Y.encodeStateAsUpdate` (never `Y.mergeUpdates`, which is super-linear).
    */
-  compact(d: HubDoc): void {
+  async compact(d: HubDoc): Promise<void> {
     if (d.compactTimer) {
       clearTimeout(d.compactTimer);
       d.compactTimer = null;
@@ -26,19 +33,24 @@ export class Compaction {
     if (this.state.docs.get(d.name) !== d) return;
     d.lastCompactAt = Date.now();
     d.compactGen++;
-    if (d.pending.length) this.flush();
-    if (d.rows <= 1) return;
-    const state = Y.encodeStateAsUpdate(d.ydoc);
-    try {
-      // Every row, not only those up to d.lastRowId: a background compaction in flight may have
-      // written its row after that id (its later deletes then find nothing; its result is ignored
-      // because compactGen moved on).
-      d.lastRowId = this.store.replaceAll(d.name, state);
-      d.rows = 1;
-      d.bytes = state.byteLength;
-    } catch (err) {
-      this.state.log.error({ err, doc: d.name }, 'yjs: compaction failed (rows kept)');
-    }
+    await this.host.serial(async () => {
+      if (this.state.docs.get(d.name) !== d) return;
+      // In the write queue: no commit of this document runs until the replacement is done. Updates
+      // applied meanwhile stay pending and are appended after it (newer rows, kept).
+      await this.host.commitPending();
+      if (d.rows <= 1) return;
+      const state = Y.encodeStateAsUpdate(d.ydoc);
+      try {
+        // Every row, not only those up to d.lastRowId: a background compaction in flight may have
+        // written its row after that id (its later deletes then find nothing; its result is ignored
+        // because compactGen moved on).
+        d.lastRowId = await this.store.replaceAll(d.name, state);
+        d.rows = 1;
+        d.bytes = state.byteLength;
+      } catch (err) {
+        this.state.log.error({ err, doc: d.name }, 'yjs: compaction failed (rows kept)');
+      }
+    });
   }
 
   /**
@@ -51,21 +63,29 @@ export class Compaction {
     const wait = Math.max(0, d.lastCompactAt + this.state.options.compactMinIntervalMs - Date.now());
     d.compactTimer = setTimeout(() => {
       d.compactTimer = null;
-      this.compactInBackground(d);
+      void this.compactInBackground(d);
     }, wait);
     d.compactTimer.unref();
   }
 
   /** Compaction of the committed rows up to now, done by the store's worker; falls back to `compact`. */
-  compactInBackground(d: HubDoc): void {
+  async compactInBackground(d: HubDoc): Promise<void> {
     if (this.state.docs.get(d.name) !== d || d.compacting || this.state.closed) return;
-    if (d.pending.length) this.flush();
-    if (d.rows <= 1) return;
-    d.lastCompactAt = Date.now();
+    if (!this.store.hasWorker) return this.compact(d);
     d.compacting = true;
+    try {
+      await this.host.flush();
+    } catch {
+      // A failed commit reloads the document; nothing to compact.
+    }
+    if (d.rows <= 1 || this.state.docs.get(d.name) !== d || d.unloading) {
+      d.compacting = false;
+      return;
+    }
+    d.lastCompactAt = Date.now();
     const gen = d.compactGen;
     const upTo = d.lastRowId;
-    this.store.compactInWorker(d.name, upTo).then(
+    await this.store.compactInWorker(d.name, upTo).then(
       (r) => {
         d.compacting = false;
         if (!r || this.state.docs.get(d.name) !== d || d.compactGen !== gen) return;
@@ -78,13 +98,13 @@ export class Compaction {
       (err) => {
         d.compacting = false;
         this.state.log.warn({ err, doc: d.name }, 'yjs: background compaction failed; compacting in place');
-        this.compact(d);
+        return this.compact(d);
       },
     );
   }
 
   /** The periodic sweep: every loaded document with more than one stored row, in the worker. */
   sweep(): void {
-    for (const d of [...this.state.docs.values()]) if (d.rows > 1) this.compactInBackground(d);
+    for (const d of [...this.state.docs.values()]) if (d.rows > 1) void this.compactInBackground(d);
   }
 }

@@ -97,15 +97,23 @@ export class HubDoc {
   unloadTimer: NodeJS.Timeout | null = null;
   compactTimer: NodeJS.Timeout | null = null;
   lastCompactAt = 0;
-  /** A background (worker) compaction is running; bumped by a synchronous one meanwhile. */
+  /** A background (worker) compaction is running; bumped by an in-place one meanwhile. */
   compacting = false;
   compactGen = 0;
+  /** Commits in flight holding updates of this document, and what waits for the next commit (`afterCommit`). */
+  committing = 0;
+  afterCommit: (() => void)[] = [];
+  /** Being unloaded: a new connection waits for `unloaded`, then loads the document again. */
+  unloading = false;
+  readonly unloaded: Promise<void>;
+  markUnloaded!: () => void;
   constructor(
     readonly name: string,
     readonly kind: YjsDocKind,
     readonly parsed: ParsedDocName,
   ) {
     this.awareness.setLocalState(null);
+    this.unloaded = new Promise((resolve) => (this.markUnloaded = resolve));
   }
 }
 
@@ -115,6 +123,8 @@ export class Conn {
   readonly awarenessIds = new Set<number>();
   alive = true;
   closed = false;
+  /** Refused for good: its messages are ignored until it is closed (after a commit). */
+  refusing = false;
   /** Token buckets of the flood limit; filled lazily from the time of the last message. */
   msgTokens = Number.NaN;
   byteTokens = Number.NaN;

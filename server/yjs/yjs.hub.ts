@@ -6,6 +6,7 @@ import { CLOSE_CODES } from '../../shared/close-codes.js';
 import { LIMITS } from '../../shared/limits.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import { type RecheckFilter, YjsAuthorization } from './yjs.authorization.js';
@@ -14,7 +15,8 @@ import { Conn, Connections, type HubDoc, type HubState, YJS_HUB_DEFAULTS, type Y
 import { YjsPersistence } from './yjs.persistence.js';
 import { YjsProtocol } from './yjs.protocol.js';
 import { DocKindRegistry, type ParsedDocName, type YjsAccess, type YjsDocKind } from './yjs.registry.js';
-import { YjsStore } from './yjs.store.js';
+import { YjsStore, type YjsUpdateStore } from './yjs.store.js';
+import { PgYjsStore } from './yjs.store.pg.js';
 
 export type { RecheckFilter, YjsAccess, YjsChangeHandler, YjsHubOptions };
 
@@ -24,7 +26,7 @@ export const SERVER_ORIGIN = Symbol('yjs-server');
 /**
  * The Yjs document hub: speaks the y-websocket protocol (sync + awareness) on `/yjs/<document>`,
  * authorizes every connection at the HTTP upgrade through the registered document kinds,
- * persists every update in SQLite before broadcasting it, compacts, unloads idle documents and
+ * persists every update (SQLite or PostgreSQL: yjs.store*.ts) before broadcasting it, compacts, unloads idle documents and
  * offers server-side hooks (`onChange`, `withDoc`, `getDoc`) and revocation (`recheck`).
  * One hub per app (`ctx.yjs`, created by createApp). See docs/DEVELOPING.md, "Yjs hub".
  *
@@ -36,7 +38,7 @@ export const SERVER_ORIGIN = Symbol('yjs-server');
 export class YjsHub {
   readonly registry = new DocKindRegistry();
   private state: HubState;
-  private store: YjsStore;
+  private store: YjsUpdateStore;
   private conns: Connections;
   private changes: ChangeHooks;
   private persistence: YjsPersistence;
@@ -46,16 +48,16 @@ export class YjsHub {
   private timers: NodeJS.Timeout[] = [];
   private unsubscribeBus: () => void;
 
-  constructor(ctx: { db: Db; config: Config; log: Logger; bus: EventBus }) {
+  constructor(ctx: { db: Db; store: Store; config: Config; log: Logger; bus: EventBus }) {
     this.state = { options: { ...YJS_HUB_DEFAULTS }, docs: new Map(), log: ctx.log.child({ subsystem: 'yjs' }), closed: false };
-    this.store = new YjsStore(ctx.db);
+    this.store = ctx.store.dialect === 'postgres' ? new PgYjsStore(ctx.store) : new YjsStore(ctx.db);
     this.conns = new Connections(this.state, (d) => this.persistence.scheduleUnload(d));
     this.changes = new ChangeHooks(this.state);
     this.persistence = new YjsPersistence(this.state, this.store, this.registry, this.conns, this.changes);
     this.auth = new YjsAuthorization(this.state, this.conns, this.registry, ctx.db, ctx.config);
     this.protocol = new YjsProtocol(this.state, this.conns, this.persistence);
     // Domain facts that may change who sees a meeting's documents: re-check those connections.
-    const onMeeting = ({ meetingId }: { meetingId: number }) => this.recheck({ meetingId });
+    const onMeeting = ({ meetingId }: { meetingId: number }) => this.recheckInBackground({ meetingId });
     ctx.bus.on('meeting:changed', onMeeting);
     ctx.bus.on('agenda:changed', onMeeting);
     const onSessionEnded = (e: { tokenHash: string } | { userId: number }) => this.auth.sessionEnded(e);
@@ -99,18 +101,18 @@ export class YjsHub {
    * idle document is unloaded after `unloadAfterMs` and a later call returns a new Y.Doc.
    * @throws Error when no registered kind accepts the name.
    */
-  getDoc(name: string): Y.Doc {
-    return this.persistence.loadByName(name).ydoc;
+  async getDoc(name: string): Promise<Y.Doc> {
+    return (await this.persistence.loadByName(name)).ydoc;
   }
 
   /**
-   * Runs `fn` inside one Yjs transaction on the document (origin `SERVER_ORIGIN`). The resulting
-   * update is persisted and broadcast exactly like a client's, in the same event-loop turn.
+   * Runs `fn` inside one Yjs transaction on the document (origin `SERVER_ORIGIN`), once it is loaded.
+   * The resulting update is persisted and broadcast exactly like a client's, at the end of the turn.
    * Server writes bypass access rules and the size limit: the caller is trusted.
    * @throws Error when no registered kind accepts the name; rethrows what `fn` throws.
    */
-  withDoc<T>(name: string, fn: (ydoc: Y.Doc) => T): T {
-    const doc = this.persistence.loadByName(name);
+  async withDoc<T>(name: string, fn: (ydoc: Y.Doc) => T): Promise<T> {
+    const doc = await this.persistence.loadByName(name);
     let result!: T;
     doc.ydoc.transact(() => {
       result = fn(doc.ydoc);
@@ -119,14 +121,14 @@ export class YjsHub {
   }
 
   /** Commits every pending update now (normally done at the end of the event-loop turn). */
-  flush(): void {
-    this.persistence.flush();
+  flush(): Promise<void> {
+    return this.persistence.flush();
   }
 
   /** Compacts a loaded document by name (tests, maintenance). */
-  compactDoc(name: string): void {
+  async compactDoc(name: string): Promise<void> {
     const d = this.state.docs.get(name);
-    if (d) this.persistence.compaction.compact(d);
+    if (d) await this.persistence.compaction.compact(d);
   }
 
   /** Introspection for tests and health: loaded documents, their connections and stored rows. */
@@ -149,8 +151,13 @@ export class YjsHub {
    * `meeting:changed` / `agenda:changed` (for `meetingId`) and every `recheckIntervalMs`.
    * Returns how many connections were closed.
    */
-  recheck(filter: RecheckFilter = {}): number {
+  recheck(filter: RecheckFilter = {}): Promise<number> {
     return this.auth.recheck(filter);
+  }
+
+  /** `recheck` from a timer or an event: its failure is logged, never thrown into the caller. */
+  private recheckInBackground(filter: RecheckFilter = {}): void {
+    this.auth.recheck(filter).catch((err: unknown) => this.state.log.error({ err }, 'yjs: access re-check failed'));
   }
 
   /** Closes every connection of a user (deactivation, logout everywhere) with `code` (default 4401). */
@@ -170,24 +177,41 @@ export class YjsHub {
       socket.destroy();
       return;
     }
+    // Until `ws` takes the socket, an error on it (the client went away while we decide) must not go unheard.
+    const onError = () => socket.destroy();
+    socket.on('error', onError);
+    this.upgrade(req, socket, head, onError).catch((err: unknown) => {
+      this.state.log.error({ err }, 'yjs: upgrade failed');
+      socket.destroy();
+    });
+  }
+
+  private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, onError: () => void): Promise<void> {
+    const accept = (cb: (ws: import('ws').WebSocket) => void) => {
+      socket.off('error', onError);
+      if (socket.destroyed) return;
+      this.wss.handleUpgrade(req, socket, head, cb);
+    };
     const refuse = (code: number, reason: string) => {
       this.state.log.info({ code, reason }, 'yjs: connection refused');
-      this.wss.handleUpgrade(req, socket, head, (ws) => ws.close(code, reason));
+      accept((ws) => ws.close(code, reason));
     };
-    const admission = this.auth.admit(req);
+    const admission = await this.auth.admit(req);
     if (!admission.ok) return refuse(admission.code, admission.reason);
     // The kind's step for an admitted connection (never part of deciding access: see `YjsDocKind.open`).
     try {
-      admission.kind.open?.(admission.name, admission.parsed);
+      await admission.kind.open?.(admission.name, admission.parsed);
     } catch (err) {
       this.state.log.warn({ err, doc: admission.name }, 'yjs: opening the document failed');
       return refuse(CLOSE_CODES.forbidden, 'no access');
     }
     const { name, user } = admission;
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    // Loaded before the WebSocket exists, so no message can arrive before the protocol listens.
+    const doc: HubDoc = await this.persistence.load(name, admission.kind, admission.parsed);
+    accept((ws) => {
       if (this.state.closed) return ws.close(CLOSE_CODES.goingAway, 'shutting down');
-      // Access may have been decided against a doc that got unloaded meanwhile: resolve by name.
-      const doc: HubDoc = this.persistence.load(name, admission.kind, admission.parsed);
+      // Unloaded while the handshake finished: the client reconnects and gets the reloaded document.
+      if (doc.unloading || this.state.docs.get(name) !== doc) return ws.close(CLOSE_CODES.goingAway, 'document reloaded');
       const conn = new Conn(ws, user, admission.cookie, doc, admission.level, this.state.log.child({ doc: name, userId: user.id }));
       conn.tokenHash = admission.tokenHash;
       this.protocol.setup(conn);
@@ -206,7 +230,7 @@ export class YjsHub {
       this.timers.push(t);
     };
     every(this.state.options.pingIntervalMs, () => this.conns.ping());
-    every(this.state.options.recheckIntervalMs, () => this.recheck());
+    every(this.state.options.recheckIntervalMs, () => this.recheckInBackground());
     every(this.state.options.compactIntervalMs, () => this.persistence.compaction.sweep());
   }
 
@@ -216,8 +240,8 @@ export class YjsHub {
     this.state.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.unsubscribeBus();
-    this.persistence.flush();
-    for (const d of [...this.state.docs.values()]) this.persistence.unload(d, { persist: true, code: CLOSE_CODES.goingAway });
+    await this.persistence.flush();
+    for (const d of [...this.state.docs.values()]) await this.persistence.unload(d, { persist: true, code: CLOSE_CODES.goingAway });
     this.changes.clear();
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((r) => this.wss.close(() => r()));

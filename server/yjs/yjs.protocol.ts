@@ -39,7 +39,7 @@ export class YjsProtocol {
     });
     ws.on('close', () => this.conns.detach(conn));
     ws.on('message', (data, isBinary) => {
-      if (conn.closed) return;
+      if (conn.closed || conn.refusing) return;
       if (!isBinary) return this.conns.close(conn, CLOSE_CODES.invalidMessage, 'binary frames only');
       const buf = toUint8(data);
       if (!this.takeTokens(conn, buf.byteLength)) {
@@ -50,10 +50,11 @@ export class YjsProtocol {
     });
     conn.log.debug({ level: conn.level }, 'yjs: connected');
     // Sync step 1 from the server, then the current awareness states (as the stock server does).
-    if (doc.pending.length) this.persistence.flush();
-    this.conns.send(conn, encodeSyncStep1Message(doc.ydoc));
-    const states = doc.awareness.getStates();
-    if (states.size > 0) this.conns.send(conn, encodeAwarenessMessage(doc.awareness, [...states.keys()]));
+    this.persistence.afterCommit(doc, () => {
+      this.conns.send(conn, encodeSyncStep1Message(doc.ydoc));
+      const states = doc.awareness.getStates();
+      if (states.size > 0) this.conns.send(conn, encodeAwarenessMessage(doc.awareness, [...states.keys()]));
+    });
   }
 
   /**
@@ -73,12 +74,12 @@ export class YjsProtocol {
             const sv = decoding.readVarUint8Array(dec);
             assertConsumed(dec, buf);
             Y.decodeStateVector(sv);
-            // Never hand out state that is not committed yet.
-            if (doc.pending.length) this.persistence.flush();
+            // Never hand out state that is not committed yet: encoded now, sent once what it holds is committed.
             const enc = encoding.createEncoder();
             encoding.writeVarUint(enc, YJS_MESSAGE.sync);
             syncProtocol.writeSyncStep2(enc, doc.ydoc, sv);
-            this.conns.send(conn, encoding.toUint8Array(enc));
+            const reply = encoding.toUint8Array(enc);
+            this.persistence.afterCommit(doc, () => this.conns.send(conn, reply));
           } else if (sub === syncProtocol.messageYjsSyncStep2 || sub === syncProtocol.messageYjsUpdate) {
             const update = decoding.readVarUint8Array(dec);
             assertConsumed(dec, buf);
@@ -189,16 +190,18 @@ export class YjsProtocol {
       list.push({ clock: st.id.clock, len: st.length });
     }
     if (mine.size) {
-      if (doc.pending.length) this.persistence.flush(); // the tombstones are committed before anyone sees them
-      this.conns.send(conn, encodeUpdateMessage(deleteOnlyUpdate(mine)));
+      // The tombstones are committed before anyone sees them.
+      const msg = encodeUpdateMessage(deleteOnlyUpdate(mine));
+      this.persistence.afterCommit(doc, () => this.conns.send(conn, msg));
     }
     if (++conn.refused >= this.state.options.maxRefusedUpdates) this.refuseConn(conn, 'too many refused updates');
   }
 
   private refuseConn(conn: Conn, reason: string): void {
     conn.log.warn({ reason }, 'yjs: closing a connection that keeps sending refused updates');
-    if (conn.doc.pending.length) this.persistence.flush();
-    this.conns.close(conn, CLOSE_CODES.updateRefused, 'updates refused');
+    // Nothing more of it is read; it is closed once what it was told (its refusals) is committed.
+    conn.refusing = true;
+    this.persistence.afterCommit(conn.doc, () => this.conns.close(conn, CLOSE_CODES.updateRefused, 'updates refused'));
   }
 
   /** Token-bucket flood check of one incoming frame; false when the connection is over its rate. */

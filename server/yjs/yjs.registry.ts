@@ -25,7 +25,7 @@ export interface YjsDocKind<P extends ParsedDocName = ParsedDocName> {
    * so keep it to a few indexed queries. Throwing counts as `none` (e.g. `meetingAccess` → 404).
    * A pure query: it must not load, write or create anything (that is `open`'s job).
    */
-  access(user: AuthUser, parsed: P, db: Db): YjsAccess;
+  access(user: AuthUser, parsed: P, db: Db): YjsAccess | Promise<YjsAccess>;
   /**
    * Optional step run once per admitted connection, right after `access` granted `write` or `read`
    * at the upgrade and before the WebSocket is accepted (so before sync step 1): prepares the
@@ -33,7 +33,7 @@ export interface YjsDocKind<P extends ParsedDocName = ParsedDocName> {
    * through `withDoc` (such writes are committed before the client's first sync). Not run on
    * re-checks. Throwing refuses the connection with 4403, as an access failure would.
    */
-  open?(name: string, parsed: P): void;
+  open?(name: string, parsed: P): void | Promise<void>;
   /**
    * Optional pre-apply check of every client update of a `write` connection, run BEFORE the update
    * touches the live document (so before it is persisted or relayed). `ctx.structs` / `ctx.ds` are
@@ -132,9 +132,9 @@ export class DocKindRegistry {
   }
 
   /** Runs the kind's access function; a thrown error (404 from meetingAccess, …) means `none`. */
-  access(kind: YjsDocKind, user: AuthUser, parsed: ParsedDocName, db: Db): YjsAccess {
+  async access(kind: YjsDocKind, user: AuthUser, parsed: ParsedDocName, db: Db): Promise<YjsAccess> {
     try {
-      const a = kind.access(user, parsed, db);
+      const a = await kind.access(user, parsed, db);
       return a === 'write' || a === 'read' ? a : 'none';
     } catch {
       return 'none';

@@ -66,15 +66,42 @@ parentPort.on('message', (m) => {
 `;
 
 /**
+ * Where the hub keeps the updates of its documents (table `yjs_updates`): on SQLite `YjsStore` below,
+ * on PostgreSQL `PgYjsStore` (yjs.store.pg.ts). Every write is committed when its promise resolves.
+ */
+export interface YjsUpdateStore {
+  /** Appends updates in one transaction; resolves with their row ids once committed. */
+  append(rows: { docName: string; data: Uint8Array }[]): Promise<number[]>;
+  /** Every stored update of a document, oldest first. */
+  load(docName: string): Promise<{ id: number; data: Uint8Array }[]>;
+  /**
+   * Replaces every stored row of a document with one row holding `state`, in one transaction;
+   * resolves with the new row's id. `state` must hold all of them (see `Compaction.compact`).
+   */
+  replaceAll(docName: string, state: Uint8Array): Promise<number>;
+  /** Whether `compactInWorker` compacts off the event loop (else the hub compacts in place). */
+  readonly hasWorker: boolean;
+  /**
+   * Compacts the committed rows of a document up to `upToId` off the event loop; rejects when this
+   * store cannot (the caller compacts in place).
+   */
+  compactInWorker(docName: string, upToId: number): Promise<CompactResult | null>;
+  close(): Promise<void>;
+}
+
+/**
  * SQLite persistence of Yjs updates (table `yjs_updates`), on prepared statements and its own
  * connection to the app's database file, with automatic checkpoints off on that connection and
  * done by a background checkpointer instead: the hub calls `append` once per event-loop turn with
  * every update received in that turn, in one transaction, and broadcasts only after it returns.
  * Durability is the app's: WAL, synchronous=NORMAL — a committed row survives `kill -9`.
  */
-export class YjsStore {
+export class YjsStore implements YjsUpdateStore {
   private conn: Database.Database;
   private checkpointer: Worker | null = null;
+  get hasWorker(): boolean {
+    return this.checkpointer !== null;
+  }
   private nextJob = 1;
   private jobs = new Map<number, { resolve: (r: CompactResult | null) => void; reject: (e: Error) => void }>();
   private insertStmt: Statement<[string, Buffer]>;
@@ -138,23 +165,21 @@ export class YjsStore {
     });
   }
 
-  /** Appends updates in one transaction (committed when this returns); returns their row ids. */
-  append(rows: { docName: string; data: Uint8Array }[]): number[] {
+  // The writes below are synchronous on this connection (committed before the promise is even created).
+  async append(rows: { docName: string; data: Uint8Array }[]): Promise<number[]> {
     return rows.length ? this.appendTx(rows) : [];
   }
 
-  /** Every stored update of a document, oldest first. */
-  load(docName: string): { id: number; data: Buffer }[] {
+  async load(docName: string): Promise<{ id: number; data: Buffer }[]> {
     return this.loadStmt.all(docName);
   }
 
   /**
-   * Replaces every stored row of a document with one row holding `state`, in one transaction;
-   * returns the new row's id. `state` must hold all of them: the caller flushed its pending
-   * updates first, and a background compaction's row (which may have been written after the
-   * caller's last known row id) holds a subset of the same document.
+   * `state` must hold every row: the caller flushed its pending updates first, and a background
+   * compaction's row (which may have been written after the caller's last known row id) holds a
+   * subset of the same document.
    */
-  replaceAll(docName: string, state: Uint8Array): number {
+  async replaceAll(docName: string, state: Uint8Array): Promise<number> {
     return this.replaceTx(docName, state);
   }
 

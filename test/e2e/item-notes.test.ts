@@ -118,7 +118,7 @@ describe('item notes e2e: secretaries co-edit, a member follows live', { shuffle
 
     // The other member signs out elsewhere; the hub's re-check closes the notes with 4401 and the app shows the login page.
     await p3.evaluate(() => fetch('/api/auth/logout', { method: 'POST' }));
-    server.app.ctx.yjs.recheck({ userId: stays.id });
+    await server.app.ctx.yjs.recheck({ userId: stays.id });
     await p3.waitForURL(/\/login/);
   });
 });

@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 describe('annotation layers: access is a query, opening is a step of its own', () => {
-  it('deciding access to a private and a shared layer grants write but loads, guards and stores nothing', () => {
+  it('deciding access to a private and a shared layer grants write but loads, guards and stores nothing', async () => {
     const { ctx } = server.app;
     const auth = authenticateCookie(ctx.db, member.cookie, ctx.config.mfaRequiredRoles);
     expect(auth).not.toBeNull();
@@ -44,7 +44,7 @@ describe('annotation layers: access is a query, opening is a step of its own', (
     for (const name of names) {
       const resolved = ctx.yjs.registry.resolve(name);
       expect(resolved).not.toBeNull();
-      expect(ctx.yjs.registry.access(resolved!.kind, auth!.user, resolved!.parsed, ctx.db)).toBe('write');
+      expect(await ctx.yjs.registry.access(resolved!.kind, auth!.user, resolved!.parsed, ctx.db)).toBe('write');
       expect(ctx.yjs.stats().perDoc[name]).toBeUndefined();
       expect(annotationLayers(ctx).loaded(name)).toBeNull();
       expect(ctx.db.$client.prepare('SELECT count(*) AS n FROM yjs_updates WHERE doc_name = ?').get(name)).toEqual({ n: 0 });
@@ -57,7 +57,7 @@ describe('annotation layers: access is a query, opening is a step of its own', (
     const p = openProvider(server.url, name, member.cookie);
     providers.push(p);
     await until(() => p.provider.synced, { what: 'provider synced' });
-    expect(annotationLayers(ctx).loaded(name)).toBe(ctx.yjs.getDoc(name));
+    expect(annotationLayers(ctx).loaded(name)).toBe(await ctx.yjs.getDoc(name));
     expect(ctx.yjs.stats().perDoc[name]?.connections).toBe(1);
   });
 });

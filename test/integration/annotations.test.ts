@@ -71,7 +71,7 @@ describe('annotation layers: who may open them', () => {
     await synced(owner);
     const ink = inkItem(1);
     itemsOf(owner.doc, doc.current.id).set(ink.id, ink);
-    const live = annotationLayers(server.app.ctx).doc(privateName(doc.id, 'member1'));
+    const live = await annotationLayers(server.app.ctx).doc(privateName(doc.id, 'member1'));
     await until(() => itemsOf(live, doc.current.id).has(ink.id), { what: 'owner item on the server' });
 
     const intruder = provider(privateName(doc.id, 'member1'), member2);
@@ -178,7 +178,7 @@ describe('annotation layers: bad updates are refused before they are applied', (
     }
     expect(snapshot(watcher.doc, v).length).toBe(before + 2);
     // Server state and store are clean: the refused content was never applied, nor written to SQLite.
-    const live = annotationLayers(server.app.ctx).doc(name);
+    const live = await annotationLayers(server.app.ctx).doc(name);
     expect(itemsOf(live, v).has(huge.id) || itemsOf(live, v).has(forged.id) || itemsOf(live, v).has('not_an_item') || itemsOf(live, v).has(beyond.id)).toBe(false);
     expect(itemsOf(live, v).get(ok.id)).toEqual(ok);
     expect(live.share.has('junk')).toBe(false);
@@ -315,7 +315,7 @@ describe('annotations and document versions', () => {
     await synced(p);
     const stroke = inkItem(2, { color: '#00ff00', points: [100, 100, 200, 200] });
     itemsOf(p.doc, doc.current.id).set(stroke.id, stroke);
-    await until(() => itemsOf(annotationLayers(server.app.ctx).doc(privateName(doc.id, 'member2')), doc.current.id).has(stroke.id), { what: 'stroke stored' });
+    await until(async () => itemsOf(await annotationLayers(server.app.ctx).doc(privateName(doc.id, 'member2')), doc.current.id).has(stroke.id), { what: 'stroke stored' });
     const res = await fetch(`${server.url}/api/documents/${doc.id}/annotations/copy`, { headers: { cookie: member2.cookie } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/pdf');

@@ -53,7 +53,7 @@ describe('minutes', () => {
     const w = openProvider(s.url, name, secretary.cookie);
     await until(() => w.provider.synced, { what: 'secretary synced' });
     writeFreeText(w.doc, 'Ý kiến bổ sung', 'Đề nghị các sở hoàn thành trước quý I.');
-    await until(() => s.app.ctx.yjs.getDoc(name).getXmlFragment(MINUTES_FREE_TEXT).toString().includes('Đề nghị các sở hoàn thành trước quý I.'), { what: 'free text on the server' });
+    await until(async () => (await s.app.ctx.yjs.getDoc(name)).getXmlFragment(MINUTES_FREE_TEXT).toString().includes('Đề nghị các sở hoàn thành trước quý I.'), { what: 'free text on the server' });
     w.destroy();
   }
 
@@ -87,7 +87,7 @@ describe('minutes', () => {
     writeFreeText(w.doc, 'Mốc', 'Sau chỉnh sửa của chủ tọa.');
     await until(() => ro.doc.getXmlFragment(MINUTES_FREE_TEXT).toString().includes('Sau chỉnh sửa của chủ tọa.'), { what: 'secretary edit reaches the chair' });
     expect(w.doc.getXmlFragment(MINUTES_FREE_TEXT).toString()).not.toContain('Nội dung không được phép.');
-    expect(s.app.ctx.yjs.getDoc(name).getXmlFragment(MINUTES_FREE_TEXT).toString()).not.toContain('Nội dung không được phép.');
+    expect((await s.app.ctx.yjs.getDoc(name)).getXmlFragment(MINUTES_FREE_TEXT).toString()).not.toContain('Nội dung không được phép.');
     ro.destroy();
     w.destroy();
   });

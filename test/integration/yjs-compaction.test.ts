@@ -31,7 +31,7 @@ describe('Yjs compaction in place while a background compaction is in flight', (
     await until(() => w.provider.synced, { what: 'provider synced' });
     for (let i = 0; i < 30; i++) w.text.insert(w.text.length, `${i};`);
     const expected = w.text.toString();
-    await until(() => hub.getDoc(name).getText('t').toString() === expected && hub.stats().perDoc[name].pending === 0, { what: 'updates stored' });
+    await until(async () => (await hub.getDoc(name)).getText('t').toString() === expected && hub.stats().perDoc[name].pending === 0, { what: 'updates stored' });
     expect(rowsOf(name).length).toBeGreaterThan(1);
 
     // What the store's worker does (yjs.store.ts WORKER): it writes the merged state of the rows it
@@ -40,7 +40,7 @@ describe('Yjs compaction in place while a background compaction is in flight', (
     const merged = Y.mergeUpdates(rowsOf(name).map((r) => new Uint8Array(r.data)));
     server.db.$client.prepare('insert into yjs_updates (doc_name, data) values (?, ?)').run(name, Buffer.from(merged));
 
-    hub.compactDoc(name);
+    await hub.compactDoc(name);
     const rows = rowsOf(name);
     expect(rows.length).toBe(1);
     expect(hub.stats().perDoc[name].rows).toBe(1);

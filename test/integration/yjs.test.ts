@@ -235,8 +235,8 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
     try {
       const p = provider(name, member);
       await synced(p);
-      hub.withDoc(name, (doc) => doc.getText('t').insert(0, 'Phần do máy chủ sinh ra. '));
-      hub.withDoc(name, (doc) => doc.getText('t').insert(0, '§ '));
+      await hub.withDoc(name, (doc) => doc.getText('t').insert(0, 'Phần do máy chủ sinh ra. '));
+      await hub.withDoc(name, (doc) => doc.getText('t').insert(0, '§ '));
       await until(() => p.text.toString().startsWith('§ Phần do máy chủ sinh ra.'), { what: 'server write broadcast' });
       await until(() => seen.length > 0, { what: 'onChange' });
       expect(seen.at(-1)).toBe(p.text.toString());
@@ -262,10 +262,10 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
       }
       const expected = w.text.toString();
       const count = () => (server.db.$client.prepare('select count(*) n from yjs_updates where doc_name = ?').get(name) as { n: number }).n;
-      await until(() => hub.getDoc(name).getText('t').toString() === expected, { what: 'all updates received' });
+      await until(async () => (await hub.getDoc(name)).getText('t').toString() === expected, { what: 'all updates received' });
       // All 150 updates committed, yet fewer than 40 rows: it compacted on its own past the threshold.
       await until(() => hub.stats().perDoc[name].pending === 0 && count() === hub.stats().perDoc[name].rows && count() < 40, { what: 'auto-compaction' });
-      hub.compactDoc(name);
+      await hub.compactDoc(name);
       expect(count()).toBe(1);
       // Rebuild from the stored rows alone.
       const rows = server.db.$client.prepare('select data from yjs_updates where doc_name = ? order by id').all(name) as { data: Buffer }[];
@@ -310,7 +310,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
       await until(() => w.provider.synced, { what: 'synced' });
       for (let i = 0; i < 30; i++) w.text.insert(w.text.length, `${i};`);
       const expected = w.text.toString();
-      await until(() => other.app.ctx.yjs.getDoc(name).getText('t').toString() === expected, { what: 'server has all' });
+      await until(async () => (await other.app.ctx.yjs.getDoc(name)).getText('t').toString() === expected, { what: 'server has all' });
       w.destroy();
       await other.close();
       const rows = () => (restarted ?? other).db.$client.prepare('select count(*) n from yjs_updates where doc_name = ?').get(name) as { n: number };
@@ -335,7 +335,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
     writer.text.insert(0, 'Ý kiến của các sở đã ghi. ');
     writer.text.insert(writer.text.length, 'Chủ tọa kết luận.');
     const written = writer.text.toString();
-    await until(() => server.app.ctx.yjs.getDoc(notes).getText('t').toString() === written, { what: 'server has the notes' });
+    await until(async () => (await server.app.ctx.yjs.getDoc(notes)).getText('t').toString() === written, { what: 'server has the notes' });
     const { ws } = await rawSocket(server.url, notes, member.cookie);
     const frames: Uint8Array[] = [];
     ws.on('message', (d: Buffer) => frames.push(new Uint8Array(d)));
@@ -356,7 +356,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
     const doc = new Y.Doc();
     Y.applyUpdate(doc, decoding.readVarUint8Array(d));
     expect(doc.getText('t').toString()).toBe('Ý kiến của các sở đã ghi. Chủ tọa kết luận.');
-    expect(doc.getText('t').toString()).toBe(server.app.ctx.yjs.getDoc(notes).getText('t').toString());
+    expect(doc.getText('t').toString()).toBe((await server.app.ctx.yjs.getDoc(notes)).getText('t').toString());
     ws.close();
   });
 });

@@ -1,0 +1,45 @@
+import { asc, eq } from 'drizzle-orm';
+import type { Store } from '../db/store.js';
+import { yjsUpdates } from '../db/tables.js';
+import type { CompactResult, YjsUpdateStore } from './yjs.store.js';
+
+const toBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+/**
+ * Yjs updates on PostgreSQL, through the app's store: an append is one multi-row INSERT committed
+ * before the hub relays it (node-postgres resolves after the server's commit; synchronous_commit is
+ * on by default, so it is on disk). No worker: PostgreSQL checkpoints by itself, and compaction runs
+ * in place (`compactInWorker` rejects, the hub's documented fallback).
+ */
+export class PgYjsStore implements YjsUpdateStore {
+  readonly hasWorker = false;
+  constructor(private readonly store: Store) {}
+
+  async append(rows: { docName: string; data: Uint8Array }[]): Promise<number[]> {
+    if (rows.length === 0) return [];
+    const ids = await this.store.q
+      .insert(yjsUpdates)
+      .values(rows.map((r) => ({ docName: r.docName, data: toBuffer(r.data) })))
+      .returning({ id: yjsUpdates.id });
+    // A multi-row INSERT … RETURNING gives its rows in VALUES order; ids come from one sequence, ascending.
+    return ids.map((r) => r.id);
+  }
+
+  async load(docName: string): Promise<{ id: number; data: Uint8Array }[]> {
+    return this.store.q.select({ id: yjsUpdates.id, data: yjsUpdates.data }).from(yjsUpdates).where(eq(yjsUpdates.docName, docName)).orderBy(asc(yjsUpdates.id));
+  }
+
+  async replaceAll(docName: string, state: Uint8Array): Promise<number> {
+    return this.store.tx(async (q) => {
+      await q.delete(yjsUpdates).where(eq(yjsUpdates.docName, docName));
+      const [row] = await q.insert(yjsUpdates).values({ docName, data: toBuffer(state) }).returning({ id: yjsUpdates.id });
+      return row.id;
+    });
+  }
+
+  compactInWorker(): Promise<CompactResult | null> {
+    return Promise.reject(new Error('no compaction worker on PostgreSQL'));
+  }
+
+  async close(): Promise<void> {}
+}
