@@ -15,8 +15,7 @@ import { Conn, Connections, type HubDoc, type HubState, YJS_HUB_DEFAULTS, type Y
 import { YjsPersistence } from './yjs.persistence.js';
 import { YjsProtocol } from './yjs.protocol.js';
 import { DocKindRegistry, type ParsedDocName, type YjsAccess, type YjsDocKind } from './yjs.registry.js';
-import { YjsStore, type YjsUpdateStore } from './yjs.store.js';
-import { PgYjsStore } from './yjs.store.pg.js';
+import { type YjsUpdateStore, openYjsStore } from './yjs.store.pg.js';
 
 export type { RecheckFilter, YjsAccess, YjsChangeHandler, YjsHubOptions };
 
@@ -50,7 +49,7 @@ export class YjsHub {
 
   constructor(ctx: { db: Db; store: Store; config: Config; log: Logger; bus: EventBus }) {
     this.state = { options: { ...YJS_HUB_DEFAULTS }, docs: new Map(), log: ctx.log.child({ subsystem: 'yjs' }), closed: false };
-    this.store = ctx.store.dialect === 'postgres' ? new PgYjsStore(ctx.store) : new YjsStore(ctx.db);
+    this.store = openYjsStore(ctx.store, ctx.db);
     this.conns = new Connections(this.state, (d) => this.persistence.scheduleUnload(d));
     this.changes = new ChangeHooks(this.state);
     this.persistence = new YjsPersistence(this.state, this.store, this.registry, this.conns, this.changes);

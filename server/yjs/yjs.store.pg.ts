@@ -1,7 +1,15 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Store } from '../db/store.js';
 import { yjsUpdates } from '../db/tables.js';
-import type { CompactResult, YjsUpdateStore } from './yjs.store.js';
+import type { Db } from '../db/client.js';
+import { type CompactResult, YjsStore, type YjsUpdateStore } from './yjs.store.js';
+
+export type { YjsUpdateStore };
+
+/** The hub's update store for the app's database: SQLite's own connection and worker, or PostgreSQL through the store. */
+export function openYjsStore(store: Store, db: Db): YjsUpdateStore {
+  return store.dialect === 'postgres' ? new PgYjsStore(store) : new YjsStore(db);
+}
 
 const toBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 

@@ -50,12 +50,12 @@ export interface Write {
   how: string;
 }
 
-// The schema's tables, or server/db/tables.ts, which re-exports them under the same names bound to the process's dialect (issue #17).
-const tablesModule = path.join(serverDir, 'db', 'tables.js');
+/** The schema's files, or server/db/tables.ts (the same tables, bound to the process's dialect: issue #17). */
+const tablesModule = path.join(serverDir, 'db', 'tables');
 const isSchemaSpec = (file: string, spec: string) => {
   if (!spec.startsWith('.')) return false;
   const target = path.resolve(path.dirname(file), spec);
-  return target.startsWith(schemaDir) || target === tablesModule;
+  return target.startsWith(schemaDir) || target.replace(/\.[jt]s$/, '') === tablesModule;
 };
 
 /** Every table write in one source file (see the header). `file` is where it lives (imports resolve from it). */
@@ -153,6 +153,7 @@ describe('table owners and domain boundaries (server/db/owners.ts)', () => {
     const src = [
       "import { agendaItems as items, users } from '../db/schema/index.js';",
       "import * as s from '../db/schema/index.js';",
+      "import { votes as v } from '../db/tables.js';",
       'db.update(items).set({ status: "done" }).run();',
       'd.insert(s.meetings).values(row).run();',
       'map.delete(users.id); set.delete(key);',
@@ -160,8 +161,9 @@ describe('table owners and domain boundaries (server/db/owners.ts)', () => {
       'c.prepare(`UPDATE live_state SET page = ? WHERE id = ${id}`);',
       'db.run(sql`delete from ${users} where id = ${id}`);',
       "log.info('update the list; delete the rest');",
+      'await store.q.update(v).set({ status: "closed" });',
     ].join('\n');
-    expect(writesIn(file, src).map((w) => `${w.table}@${w.line}`)).toEqual(['agenda_items@3', 'meetings@4', 'attendance@6', 'live_state@7', 'users@8']);
+    expect(writesIn(file, src).map((w) => `${w.table}@${w.line}`)).toEqual(['agenda_items@4', 'meetings@5', 'attendance@7', 'live_state@8', 'users@9', 'votes@11']);
   });
 
   it('sees an import of another domain’s internals (the detector itself)', () => {
