@@ -12,7 +12,7 @@ describe('Yjs document kinds', () => {
     }
   });
 
-  it('the registry resolves a name to the first kind that accepts it, and treats a throwing access rule as none', () => {
+  it('the registry resolves a name to the first kind that accepts it, and treats a throwing (or rejecting) access rule as none', async () => {
     const r = new DocKindRegistry();
     r.register({ kind: 'item-notes', parse: notes, access: () => 'write' });
     r.register({ kind: 'minutes', parse: docPattern<'meetingId'>('minutes:{meetingId}'), access: () => { throw new Error('404'); } });
@@ -20,7 +20,10 @@ describe('Yjs document kinds', () => {
     const m = r.resolve('minutes:7')!;
     expect(m.kind.kind).toBe('minutes');
     expect(m.parsed).toEqual({ meetingId: 7 });
-    expect(r.access(m.kind, { id: 1 } as never, m.parsed, {} as never)).toBe('none');
+    expect(await r.access(m.kind, { id: 1 } as never, m.parsed, {} as never)).toBe('none');
+    r.register({ kind: 'rejecting', parse: docPattern<'meetingId'>('rejecting:{meetingId}'), access: async () => Promise.reject(new Error('404')) });
+    const rej = r.resolve('rejecting:3')!;
+    expect(await r.access(rej.kind, { id: 1 } as never, rej.parsed, {} as never)).toBe('none');
     expect(r.resolve('minutes:7:x')).toBeNull();
     expect(r.resolve('meeting:1:item:2:notes')?.kind.kind).toBe('item-notes');
   });
