@@ -5,7 +5,7 @@ import type { Store } from '../db/store.js';
 import { documentViewers, documents } from '../db/tables.js';
 import { notFound } from '../http/errors.js';
 import { type MeetingAccess, loadMeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
-import { allGrantedTo, grantedTo, sqliteGrant, sqliteGrantedIds } from './documents.repo.js';
+import { allGrantedTo, grantedTo, sqliteGrant } from './documents.repo.js';
 
 export type DocumentRow = typeof documents.$inferSelect;
 
@@ -123,11 +123,6 @@ const grantShape = (d: GrantDocument) => d.published && !d.removedAt && d.access
  * Every document the user may read only through written consultations (the rule of
  * `consultationGrant`, for many at once): search uses it to reach documents outside the user's meetings.
  */
-export function consultationDocumentIds(db: Db, userId: number): number[] {
-  return sqliteGrantedIds(db.$client, userId);
-}
-
-/** `consultationDocumentIds` on the store. */
 export async function loadConsultationDocumentIds(store: Store, userId: number): Promise<number[]> {
   return allGrantedTo(store, userId);
 }
@@ -146,24 +141,6 @@ async function loadIsNamedViewer(store: Store, documentId: number, userId: numbe
  * The ids among `documentIds` the user may see — `documentAccess` for many at once (search, pack).
  * `{ consultations: true }` (search) also counts documents read through a written consultation.
  */
-export function visibleDocumentIds(db: Db, user: AuthUser, documentIds: number[], opts: { consultations?: boolean } = {}): Set<number> {
-  if (!documentIds.length) return new Set();
-  const rows = db.select().from(documents).where(and(inArray(documents.id, documentIds), isNull(documents.removedAt))).all();
-  const named = db.select({ d: documentViewers.documentId }).from(documentViewers).where(viewerOf(user.id, documentIds)).all();
-  const meetings = new Map<number, MeetingAccess | null>();
-  for (const id of new Set(rows.map((d) => d.meetingId))) {
-    try {
-      meetings.set(id, meetingAccess(db, user, id));
-    } catch {
-      meetings.set(id, null);
-    }
-  }
-  const visible = visibleAmong(rows, named, meetings);
-  if (opts.consultations && visible.size < rows.length) addGranted(visible, rows, consultationDocumentIds(db, user.id));
-  return visible;
-}
-
-/** `visibleDocumentIds` on the store. */
 export async function loadVisibleDocumentIds(store: Store, user: AuthUser, documentIds: number[], opts: { consultations?: boolean } = {}): Promise<Set<number>> {
   if (!documentIds.length) return new Set();
   const rows = await store.q.select().from(documents).where(and(inArray(documents.id, documentIds), isNull(documents.removedAt)));

@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { type Db, tx } from '../db/client.js';
 import type { DocumentAccess } from './documents.access.js';
 import type { PdfPool } from './pdf.pool.js';
 
@@ -32,15 +31,8 @@ const entry = (user: AuthUser, a: Audited, what: string, details: Record<string,
 
 /**
  * Audits one access to a confidential document (no-op for other documents). Runs its own short
- * transaction: reads change nothing else. Synchronous on the legacy `Db` for synchronous callers of
- * other domains (annotations); `auditConfidential` is its twin on the store (issue #17).
+ * transaction: reads change nothing else. (The audit is written through the legacy `Db`, inside the store's transaction.)
  */
-export function auditConfidentialAccess(db: Db, user: AuthUser, a: Audited, what: string, details: Record<string, unknown> = {}): void {
-  if (!a.confidential) return;
-  tx(db, (d) => audit(d, entry(user, a, what, details)));
-}
-
-/** `auditConfidentialAccess` on the store (the audit itself is still written through the legacy `Db`, inside the store's transaction). */
 export async function auditConfidential(ctx: Pick<AppContext, 'db' | 'store'>, user: AuthUser, a: Audited, what: string, details: Record<string, unknown> = {}): Promise<void> {
   if (!a.confidential) return;
   await ctx.store.tx(async () => audit(ctx.db, entry(user, a, what, details)));

@@ -7,14 +7,13 @@ import { readAgenda } from '../agenda/agenda.service.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import type { Db } from '../db/client.js';
 import type { Q, Store } from '../db/store.js';
 import { agendaItems, documentPages, documentVersions, documentViewers, documents } from '../db/tables.js';
 import { AppError, badRequest, notFound } from '../http/errors.js';
-import { type MeetingAccess, loadManage, loadMeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
+import { type MeetingAccess, loadManage, loadMeetingAccess } from '../meetings/meetings.access.js';
 import { loadParticipantIds } from '../meetings/meetings.service.js';
 import { removeIndexed, replaceIndexed } from '../search/search.service.js';
-import { type DocumentAccess, loadDocumentAccess, loadVisibleDocumentIds, visibleDocumentIds } from './documents.access.js';
+import { type DocumentAccess, loadDocumentAccess, loadVisibleDocumentIds } from './documents.access.js';
 import { auditConfidential, mustWatermark, viewOnlyCopy, viewOnlyLines } from './documents.confidential.js';
 import { type FileStore, type ReceivedFile } from './documents.storage.js';
 import type { InspectResult, PdfPool } from './pdf.pool.js';
@@ -41,18 +40,7 @@ const versionView = (v: VersionRow) => ({
 
 type InfoAccess = Pick<DocumentAccess, 'document' | 'canDownload' | 'canManage'>;
 
-/**
- * The document as `a`'s caller may see it. Synchronous on the legacy `Db` for `meetingPack` (whose
- * caller, the offline manifest, is synchronous); `loadDocumentInfo` is its twin on the store (issue #17).
- */
-export function documentInfo(db: Db, a: InfoAccess): DocumentInfo {
-  const d = a.document;
-  const versions = db.select().from(documentVersions).where(eq(documentVersions.documentId, d.id)).orderBy(asc(documentVersions.version)).all();
-  const viewerIds = a.canManage ? db.select({ u: documentViewers.userId }).from(documentViewers).where(eq(documentViewers.documentId, d.id)).all() : [];
-  return infoOf(a, versions, viewerIds);
-}
-
-/** `documentInfo` on the store. */
+/** The document as `a`'s caller may see it. */
 export async function loadDocumentInfo(store: Store, a: InfoAccess): Promise<DocumentInfo> {
   const d = a.document;
   const versions = await store.q.select().from(documentVersions).where(eq(documentVersions.documentId, d.id)).orderBy(asc(documentVersions.version));
@@ -91,16 +79,7 @@ export function mayKeepOffline(a: Pick<DocumentAccess, 'document' | 'canDownload
   return a.canDownload || a.document.offlineAllowed;
 }
 
-/**
- * The version whose bytes the caller asked for: the current one, or a listed older one. Synchronous on
- * the legacy `Db` for the annotated copy (annotations); `loadVersionFor` is its twin on the store.
- */
-export function versionFor(db: Db, a: DocumentAccess, versionId?: number): VersionRow {
-  const id = versionId ?? a.document.currentVersionId;
-  return listed(a, id ? db.select().from(documentVersions).where(eq(documentVersions.id, id)).get() : undefined);
-}
-
-/** `versionFor` on the store. */
+/** The version whose bytes the caller asked for: the current one, or a listed older one. */
 export async function loadVersionFor(store: Store, a: DocumentAccess, versionId?: number): Promise<VersionRow> {
   const id = versionId ?? a.document.currentVersionId;
   return listed(a, id ? (await store.q.select().from(documentVersions).where(eq(documentVersions.id, id)).limit(1))[0] : undefined);
@@ -282,19 +261,7 @@ export async function removeDocument(ctx: AppContext, user: AuthUser, documentId
   ctx.bus.emit('document:changed', { documentId, meetingId, change: 'removed' });
 }
 
-/**
- * Every agenda item of the meeting in display order with the documents the caller may see. Synchronous
- * on the legacy `Db` for the offline manifest; `loadMeetingPack` is its twin on the store (issue #17).
- */
-export function meetingPack(db: Db, user: AuthUser, meetingId: number): MeetingPack {
-  const m = meetingAccess(db, user, meetingId);
-  const agenda = readAgenda(db, meetingId);
-  const all = db.select().from(documents).where(packWhere(meetingId)).orderBy(asc(documents.position), asc(documents.id)).all();
-  const visible = visibleDocumentIds(db, user, all.map((d) => d.id));
-  return packOf(meetingId, agenda.items, all.filter((d) => visible.has(d.id)), (d) => documentInfo(db, packAccess(m, d)));
-}
-
-/** `meetingPack` on the store (the agenda is still read through the legacy `Db`: `readAgenda` is synchronous). */
+/** Every agenda item of the meeting in display order with the documents the caller may see (the agenda is still read through the legacy `Db`: `readAgenda` is synchronous). */
 export async function loadMeetingPack(ctx: Pick<AppContext, 'db' | 'store'>, user: AuthUser, meetingId: number): Promise<MeetingPack> {
   const { store } = ctx;
   const m = await loadMeetingAccess(store, user, meetingId);
