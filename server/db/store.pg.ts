@@ -26,12 +26,11 @@ export async function openPgStore(url: string, opts: { poolSize?: number } = {})
   return {
     dialect: 'postgres',
     get q(): Q {
-      const scope = txScope.getStore();
-      return scope && gate.holds(scope.owner) ? scope.q : base;
+      return gate.current() ?? base;
     },
     async tx<T>(fn: (q: Q) => Promise<T>): Promise<T> {
-      const scope = txScope.getStore();
-      if (scope && gate.holds(scope.owner)) return await fn(scope.q);
+      const joined = gate.current();
+      if (joined) return await fn(joined);
       const owner = {};
       // Awaited inside the scope: `fn` may return one of Drizzle's lazy queries, which runs when awaited.
       return gate.run(owner, () => db.transaction((tx) => txScope.run({ owner, q: tx as unknown as Q }, async () => await fn(tx as unknown as Q))));

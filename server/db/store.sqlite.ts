@@ -68,12 +68,11 @@ export function sqliteStore(db: Db): Store {
   const store: Store = {
     dialect: 'sqlite',
     get q(): Q {
-      const scope = txScope.getStore();
-      return scope && gate.holds(scope.owner) ? scope.q : base;
+      return gate.current() ?? base;
     },
     async tx<T>(fn: (q: Q) => Promise<T>): Promise<T> {
-      const scope = txScope.getStore();
-      if (scope && gate.holds(scope.owner)) return await fn(scope.q);
+      const joined = gate.current();
+      if (joined) return await fn(joined);
       const owner = {};
       return gate.run(owner, async () => {
         const observe = dbObserver(sqlite)?.transaction;

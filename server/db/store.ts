@@ -65,6 +65,12 @@ export class TxGate {
     return token !== undefined && this.holder === token;
   }
 
+  /** The builder of the transaction this call chain is in, if it is the one holding this gate (`store.q`, joining `store.tx`). */
+  current(): Q | undefined {
+    const scope = txScope.getStore();
+    return scope && this.holds(scope.owner) ? scope.q : undefined;
+  }
+
   /** Resolves when no transaction is open (at once when none is). */
   idle(): Promise<void> | undefined {
     if (this.holder === null) return undefined;
