@@ -8,7 +8,7 @@ import { sealClearTotpSecrets } from './auth/totp.js';
 import type { Config } from './config.js';
 import type { AppContext, Health } from './context.js';
 import type { Db } from './db/client.js';
-import { sqliteStore } from './db/store.sqlite.js';
+import type { Store } from './db/store.js';
 import { EventBus } from './events.js';
 import { Api } from './http/api.js';
 import { AppError, errorFunnel } from './http/errors.js';
@@ -48,11 +48,10 @@ const restrictionMessage: Record<SessionRestriction, string> = {
 /**
  * Assembles the express app. Never listens (see server.ts / main.ts): tests build apps on port 0.
  */
-export function createApp({ db, config, log }: { db: Db; config: Config; log: Logger }): App {
+export function createApp({ db, store, config, log }: { db: Db; store: Store; config: Config; log: Logger }): App {
   const notifier = new Notifier();
   const api = new Api({ settled: () => notifier.flush(), checkResponses: config.env !== 'production' });
   const bus = new EventBus();
-  const store = sqliteStore(db);
   const ctx: AppContext = {
     db,
     store,
@@ -93,10 +92,10 @@ export function createApp({ db, config, log }: { db: Db; config: Config; log: Lo
   app.use(httpMetrics(ctx));
   app.use(securityHeaders(config));
 
-  app.get('/healthz', (_req, res) => {
+  app.get('/healthz', async (_req, res) => {
     let dbOk = 'ok';
     try {
-      db.$client.prepare('select 1').get();
+      await store.ping();
     } catch {
       dbOk = 'error';
     }

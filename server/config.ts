@@ -14,6 +14,13 @@ export const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP port (0 = any free port).'),
   HOST: z.string().default('0.0.0.0').describe('Address to listen on.'),
   ECABINET_DATA_DIR: z.string().default('./data').describe('The data folder: the SQLite database `ecabinet.sqlite` and the uploaded files under `files/`. Back up this folder with `npm run backup`.'),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .default('')
+    .refine((v) => v === '' || /^postgres(?:ql)?:\/\/[^/]/.test(v), 'DATABASE_URL must be a postgres:// or postgresql:// URL')
+    .describe('PostgreSQL instead of the embedded SQLite, e.g. `postgres://ecabinet:…@db.example.gov.vn:5432/ecabinet` (docs/DEPLOY.md). Migrations are applied on start. Empty = SQLite in the data folder. Uploaded files stay in the data folder either way. May hold a password: never logged.'),
+  ECABINET_DB_POOL: z.coerce.number().int().min(1).max(200).default(10).describe('PostgreSQL: connections in the pool of one server.'),
   ECABINET_SECRET: z.string().min(16).default(DEFAULT_SECRET).describe('Server secret (at least 16 characters): seals signing keys, TOTP second-factor secrets, and secret ballots while their vote is open (docs/VOTING.md). Production refuses the default. Keep it safe and apart from the backups: a restored folder needs the same secret, a backup must not carry it.'),
   ECABINET_ORIGINS: z.string().default('').describe('Extra origins allowed to make cookie-authenticated writes, comma-separated (reverse proxies).'),
   ECABINET_DEMO_PASSWORD: z.string().min(8).default('ecabinet-demo').describe('Password of the demo users seeded into an empty database (never in production).'),
@@ -72,6 +79,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** PostgreSQL (issue #17): its URL (may hold a password: never log it) and pool size; null = SQLite in `dataDir`. */
+  database: { url: string | null; poolSize: number };
   secret: string;
   allowedOrigins: string[];
   demoPassword: string;
@@ -115,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     port: e.PORT,
     host: e.HOST,
     dataDir: path.resolve(e.ECABINET_DATA_DIR),
+    database: { url: e.DATABASE_URL || null, poolSize: e.ECABINET_DB_POOL },
     secret: e.ECABINET_SECRET,
     allowedOrigins: e.ECABINET_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     demoPassword: e.ECABINET_DEMO_PASSWORD,

@@ -2,7 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type App, createApp } from './app.js';
 import type { Config } from './config.js';
-import { type Db, openDb } from './db/client.js';
+import type { Db } from './db/client.js';
+import { noSqliteDb, openDatabase } from './db/open.js';
+import type { Store } from './db/store.js';
 import { type Logger, createLogger } from './log.js';
 import type { Running } from './context.js';
 import { capTcpConnections } from './http/connection-caps.js';
@@ -17,7 +19,9 @@ export const serverTimeouts = { headersMs: 15_000, requestMs: 300_000, keepAlive
 export interface RunningServer {
   app: App;
   http: http.Server;
+  /** The SQLite connection (tests inspecting the file); on PostgreSQL a stand-in that throws on use. */
   db: Db;
+  store: Store;
   url: string;
   port: number;
   close(): Promise<void>;
@@ -28,9 +32,11 @@ export interface RunningServer {
  * builds the app, attaches realtime subsystems and listens. `port: 0` picks a free port (tests).
  */
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  const db = openDb(config.dataDir);
+  const database = await openDatabase(config);
+  const { store } = database;
+  const db = database.sqlite ?? noSqliteDb();
   if (config.seed !== 'none') await seedDemo(db, config, log, config.seed);
-  const app = createApp({ db, config, log });
+  const app = createApp({ db, store, config, log });
   // Timeouts are enforced by a periodic sweep (Node's default: every 30 s); every 2 s keeps them close to their values.
   const server = http.createServer({ connectionsCheckingInterval: 2_000 }, app.express);
   // Slow clients: the headers must arrive within 15 s and the whole request (body included: a 100 MB
@@ -68,6 +74,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     app,
     http: server,
     db,
+    store,
     port,
     url: `http://${host}:${port}`,
     close() {
@@ -79,7 +86,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
         await new Promise<void>((r) => server.close(() => r()));
         // What the Socket.IO parts tied to the server's life (vote timers, the last ballot batch, listeners).
         for (const teardown of socketTeardowns) teardown();
-        db.$client.close();
+        await database.close();
       })();
       return closed;
     },

@@ -38,6 +38,9 @@ export async function openPgStore(url: string, opts: { poolSize?: number } = {})
     async sqlite(): Promise<never> {
       throw new Error('store.sqlite() on PostgreSQL: this repository branch is SQLite only');
     },
+    async ping(): Promise<void> {
+      await pool.query('select 1');
+    },
     async close(): Promise<void> {
       while (gate.open) await gate.idle();
       await pool.end();

@@ -95,6 +95,10 @@ export function sqliteStore(db: Db): Store {
       await turn();
       return fn(sqlite);
     },
+    async ping(): Promise<void> {
+      // No table, no write: harmless on the shared connection even while a transaction is open.
+      sqlite.prepare('select 1').get();
+    },
     async close(): Promise<void> {
       while (gate.open) await gate.idle();
       statements.clear();

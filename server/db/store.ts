@@ -37,6 +37,8 @@ export interface Store {
    * when no other transaction is open (inside one: at once, as part of it). Throws on PostgreSQL.
    */
   sqlite<T>(fn: (db: Database.Database) => T): Promise<T>;
+  /** Liveness: the database answers a trivial query (not waiting for an open transaction's turn); throws when it does not. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
