@@ -35,7 +35,7 @@ start() {
     { cat "$dir/initdb.log" >&2; exit 1; }
   port="$(free_port)"
   as_owner "$bin/pg_ctl" -D "$dir/data" -w -t 30 -l "$dir/data/server.log" \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null ||
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400" start >/dev/null ||
     { cat "$dir/data/server.log" >&2; exit 1; }
   echo "DATABASE_URL=postgres://postgres@127.0.0.1:$port/postgres"
   echo "PG_THROWAWAY_DIR=$dir"

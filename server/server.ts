@@ -35,8 +35,14 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const database = await openDatabase(config);
   const { store } = database;
   const db = database.sqlite ?? noSqliteDb();
-  if (config.seed !== 'none') await seedDemo(db, config, log, config.seed);
-  const app = createApp({ db, store, config, log });
+  let app: App;
+  try {
+    if (config.seed !== 'none') await seedDemo(db, config, log, config.seed);
+    app = createApp({ db, store, config, log });
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   // Timeouts are enforced by a periodic sweep (Node's default: every 30 s); every 2 s keeps them close to their values.
   const server = http.createServer({ connectionsCheckingInterval: 2_000 }, app.express);
   // Slow clients: the headers must arrive within 15 s and the whole request (body included: a 100 MB

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DEMO_PASSWORD, HttpClient, until } from './server.js';
+import { testDatabaseUrl } from './test-db.js';
 
 /** A free TCP port on loopback (the child keeps it across restarts so clients can reconnect). */
 export function freePort(): Promise<number> {
@@ -45,6 +46,7 @@ export class ChildServer {
 
   /** Starts the server and waits for /healthz. */
   async start(): Promise<void> {
+    const databaseUrl = await testDatabaseUrl(this.dataDir);
     const out = this.logFile ? fs.openSync(this.logFile, 'a') : 'ignore';
     const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
       env: {
@@ -55,6 +57,7 @@ export class ChildServer {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         ECABINET_DEMO_PASSWORD: DEMO_PASSWORD,
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
         ...this.env,
       },
       stdio: ['ignore', out, 'inherit'],

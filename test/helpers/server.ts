@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type Config, loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/log.js';
 import { type RunningServer, startServer } from '../../server/server.js';
+import { testDatabaseUrl } from './test-db.js';
 
 export const DEMO_PASSWORD = 'ecabinet-demo';
 
@@ -16,7 +17,8 @@ export interface TestServer extends RunningServer {
 }
 
 /**
- * Starts the real server on an ephemeral port with a fresh SQLite file in a temp data directory,
+ * Starts the real server on an ephemeral port with a fresh SQLite file in a temp data directory (under
+ * `npm run test:pg`, a fresh PostgreSQL database instead: test/helpers/test-db.ts),
  * seeded with the account `admin` only: each test builds its own committee, meeting and users
  * (test/helpers/factories.ts). `seed: 'demo'` seeds the demo committee and meeting instead — for the
  * seed's own test and for benchmarks, never for a test of another feature.
@@ -28,7 +30,7 @@ export async function startTestServer(
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ecabinet-test-'));
   const config = loadConfig(
     { NODE_ENV: 'test', ECABINET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: opts.logLevel ?? 'silent', ECABINET_DEMO_PASSWORD: DEMO_PASSWORD, ECABINET_SEED: opts.seed === 'demo' ? 'auto' : 'admin' },
-    { loginLimits: { perAccount: 5, perIp: 10_000 }, ...opts.config },
+    { loginLimits: { perAccount: 5, perIp: 10_000 }, database: { url: await testDatabaseUrl(dataDir), poolSize: 4 }, ...opts.config },
   );
   const running = await startServer(config, createLogger(config.logLevel, opts.logTo));
   return {
