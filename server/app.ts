@@ -4,7 +4,6 @@ import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import { type SessionRestriction, authenticateSession } from './auth/sessions.js';
-import { sealClearTotpSecrets } from './auth/totp.js';
 import type { Config } from './config.js';
 import type { AppContext, Health } from './context.js';
 import type { Db } from './db/client.js';
@@ -112,11 +111,9 @@ export function createApp({ db, store, config, log }: { db: Db; store: Store; co
   });
 
   app.use('/api', noStore());
-  // TOTP secrets of a database from before they were sealed are sealed now (once; idempotent).
-  const sealed = sealClearTotpSecrets(db.$client, config.secret);
-  if (sealed) log.info({ sealed }, 'TOTP secrets sealed under the server secret');
-  app.use('/api', (req: Request, _res: Response, next: NextFunction) => {
-    const auth = authenticateSession(db, req.get('cookie'), config.mfaRequiredRoles);
+  // Express 5 passes a rejection of an async middleware to next(err).
+  app.use('/api', async (req: Request, _res: Response, next: NextFunction) => {
+    const auth = await authenticateSession(store, req.get('cookie'), config.mfaRequiredRoles);
     if (auth) {
       req.user = auth.user;
       req.sessionTokenHash = auth.tokenHash;

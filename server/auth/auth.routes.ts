@@ -17,8 +17,8 @@ import {
   endSession,
   endUserSessions,
   listSessions,
-  loadSecretaryOf,
-  mfaRequired,
+  mfaRequiredFor,
+  secretaryOf,
   sessionHashById,
   sessionRestriction,
   totpEnrolled,
@@ -47,10 +47,10 @@ export function authRoutes(ctx: AppContext): void {
       systemRole: u.systemRole,
       locale: u.locale,
       email: row?.email ?? null,
-      secretaryOf: await loadSecretaryOf(store, u.id),
+      secretaryOf: await secretaryOf(store, u.id),
       restriction,
       mfaEnabled: totpEnrolled(row?.totpSecret ?? null),
-      mfaRequired: await mfaRequired(store, u, config.mfaRequiredRoles),
+      mfaRequired: await mfaRequiredFor(store, u, config.mfaRequiredRoles),
     };
   };
   const setCookie = (res: Response, secure: boolean, token: string, expiresAt: Date) =>
@@ -223,7 +223,7 @@ export function authRoutes(ctx: AppContext): void {
   api.route(
     { method: 'delete', path: '/api/auth/mfa', summary: 'Turn my second factor off (password and a current code; refused when the policy requires one)', tags, access: 'user', body: DisableMfaBody, response: Me },
     async ({ req, user, body }) => {
-      if (await mfaRequired(store, user, config.mfaRequiredRoles)) throw new AppError('forbidden', 'Your role requires a second factor', 403);
+      if (await mfaRequiredFor(store, user, config.mfaRequiredRoles)) throw new AppError('forbidden', 'Your role requires a second factor', 403);
       const attempt = await secondary.begin(`mfa:${user.id}`, req.ip ?? 'unknown');
       const [row] = await store.q.select().from(users).where(eq(users.id, user.id)).limit(1);
       const totp = openTotpSecret(ctx.config.secret, user.id, row!.totpSecret);

@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
-import { and, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, lt } from 'drizzle-orm';
 import { parse as parseCookie } from 'cookie';
-import { type Db, perDb } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { committeeMembers, meetingParticipants, sessions, users } from '../db/tables.js';
 
@@ -54,12 +53,7 @@ export async function endSession(store: Store, tokenHash: string): Promise<void>
   await store.q.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
 }
 
-/** Ends every session of a user (deactivation, password change); synchronous, for user administration's transaction on the legacy `Db`. */
-export function destroyUserSessions(db: Db, userId: number): void {
-  db.delete(sessions).where(eq(sessions.userId, userId)).run();
-}
-
-/** `destroyUserSessions` on the store. */
+/** Ends every session of a user (deactivation, password change); inside the caller's transaction when there is one. */
 export async function endUserSessions(store: Store, userId: number): Promise<void> {
   await store.q.delete(sessions).where(eq(sessions.userId, userId));
 }
@@ -78,18 +72,16 @@ const lookupFields = {
   totpSecret: users.totpSecret,
 };
 
-/**
- * The session → user lookup, prepared once per database: it runs on every request, every socket
- * handshake and every socket's periodic re-check (the query builder re-renders its SQL each call).
- */
-const sessionLookup = perDb((db) =>
-  db
+/** The live session with this token hash and its active user (what `lookupFields` reads), or undefined. */
+async function lookupSession(store: Store, tokenHash: string) {
+  const [row] = await store.q
     .select(lookupFields)
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, sql.placeholder('tokenHash')), gt(sessions.expiresAt, sql.placeholder('now')), eq(users.active, true)))
-    .prepare(),
-);
+    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, new Date().toISOString()), eq(users.active, true)))
+    .limit(1);
+  return row;
+}
 
 /**
  * What a session may not do yet. `password_change_required`: an administrator reset the password;
@@ -102,25 +94,12 @@ export type SessionRestriction = 'password_change_required' | 'mfa_required' | '
 
 /** Roles for which a second factor is required: `config.mfaRequiredRoles` (ECABINET_MFA_REQUIRED_ROLES), passed by each caller. */
 export type MfaRole = 'admin' | 'secretary' | 'chair';
-const roleStatements = perDb(({ $client: c }) => ({
-  committeeRole: c.prepare<[number], { r: string }>("SELECT default_role AS r FROM committee_members WHERE user_id = ? AND default_role IN ('secretary', 'chair')"),
-  meetingRole: c.prepare<[number], { r: string }>("SELECT DISTINCT role AS r FROM meeting_participants WHERE user_id = ? AND role IN ('secretary', 'chair')"),
-}));
 
 /**
  * True when the policy requires this user to have a second factor: an administrator, or a secretary
- * or chair of any committee or meeting, when that role is in the policy. Synchronous (prepared
- * statements) for the per-request `authenticateSession`; `mfaRequired` is the same on the store.
+ * or chair of any committee or meeting, when that role is in the policy.
  */
-export function mfaRequiredFor(db: Db, user: { id: number; systemRole: string }, roles: readonly MfaRole[]): boolean {
-  if (!roles.length) return false;
-  if (user.systemRole === 'admin' && roles.includes('admin')) return true;
-  const s = roleStatements(db);
-  return policyHolds(roles, [...s.committeeRole.all(user.id), ...s.meetingRole.all(user.id)]);
-}
-
-/** `mfaRequiredFor` on the store. */
-export async function mfaRequired(store: Store, user: { id: number; systemRole: string }, roles: readonly MfaRole[]): Promise<boolean> {
+export async function mfaRequiredFor(store: Store, user: { id: number; systemRole: string }, roles: readonly MfaRole[]): Promise<boolean> {
   if (!roles.length) return false;
   if (user.systemRole === 'admin' && roles.includes('admin')) return true;
   const committeeRoles = await store.q
@@ -163,32 +142,29 @@ function stageRestriction(row: { stage: 'active' | 'mfa'; mustChangePassword: bo
   return totpEnrolled(row.totpSecret) ? null : 'policy';
 }
 
+/** A session's full restriction: its row's, else the role policy's. */
+async function restrictionOf(store: Store, row: { id: number; systemRole: string; stage: 'active' | 'mfa'; mustChangePassword: boolean; totpSecret: string | null }, mfaRoles: readonly MfaRole[]): Promise<SessionRestriction | null> {
+  const early = stageRestriction(row);
+  return early !== 'policy' ? early : (await mfaRequiredFor(store, row, mfaRoles)) ? 'mfa_enrolment_required' : null;
+}
+
 /**
  * Resolves a `Cookie` header to the signed-in, active user and what the session may not do yet, or
  * null. Only the REST middleware uses it (account routes accept restricted sessions).
  */
-export function authenticateSession(db: Db, cookieHeader: string | undefined, mfaRoles: readonly MfaRole[]): { user: AuthUser; tokenHash: string; restriction: SessionRestriction | null } | null {
+export async function authenticateSession(store: Store, cookieHeader: string | undefined, mfaRoles: readonly MfaRole[]): Promise<{ user: AuthUser; tokenHash: string; restriction: SessionRestriction | null } | null> {
   const tokenHash = tokenHashOf(cookieHeader);
   if (!tokenHash) return null;
-  const row = sessionLookup(db).get({ tokenHash, now: new Date().toISOString() });
+  const row = await lookupSession(store, tokenHash);
   if (!row) return null;
-  const { stage, mustChangePassword, totpSecret, ...user } = row;
-  const early = stageRestriction(row);
-  const restriction = early !== 'policy' ? early : mfaRequiredFor(db, user, mfaRoles) ? 'mfa_enrolment_required' : null;
-  return { user, tokenHash, restriction };
+  const { stage: _s, mustChangePassword: _m, totpSecret: _t, ...user } = row;
+  return { user, tokenHash, restriction: await restrictionOf(store, row, mfaRoles) };
 }
 
-/** What a live session (by its token hash) may not do yet, as `authenticateSession` tells it, on the store; null also when it is gone. */
+/** What a live session (by its token hash) may not do yet, as `authenticateSession` tells it; null also when it is gone. */
 export async function sessionRestriction(store: Store, tokenHash: string, mfaRoles: readonly MfaRole[]): Promise<SessionRestriction | null> {
-  const [row] = await store.q
-    .select(lookupFields)
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, new Date().toISOString()), eq(users.active, true)))
-    .limit(1);
-  if (!row) return null;
-  const early = stageRestriction(row);
-  return early !== 'policy' ? early : (await mfaRequired(store, row, mfaRoles)) ? 'mfa_enrolment_required' : null;
+  const row = await lookupSession(store, tokenHash);
+  return row ? restrictionOf(store, row, mfaRoles) : null;
 }
 
 /**
@@ -196,8 +172,8 @@ export async function sessionRestriction(store: Store, tokenHash: string, mfaRol
  * null. Used by REST, Socket.IO and the Yjs upgrade alike so there is exactly one notion of "who is this";
  * a session that still owes a password change or a second factor is not signed in for them.
  */
-export function authenticateCookie(db: Db, cookieHeader: string | undefined, mfaRoles: readonly MfaRole[]): { user: AuthUser; tokenHash: string } | null {
-  const a = authenticateSession(db, cookieHeader, mfaRoles);
+export async function authenticateCookie(store: Store, cookieHeader: string | undefined, mfaRoles: readonly MfaRole[]): Promise<{ user: AuthUser; tokenHash: string } | null> {
+  const a = await authenticateSession(store, cookieHeader, mfaRoles);
   return a && !a.restriction ? { user: a.user, tokenHash: a.tokenHash } : null;
 }
 
@@ -233,13 +209,8 @@ export async function activateSession(store: Store, tokenHash: string): Promise<
 
 const secretaryWhere = (userId: number) => and(eq(committeeMembers.userId, userId), eq(committeeMembers.defaultRole, 'secretary'));
 
-/** Committees in which the user has the default role of secretary (synchronous, for the user directory). */
-export function secretaryOf(db: Db, userId: number): number[] {
-  return db.select({ id: committeeMembers.committeeId }).from(committeeMembers).where(secretaryWhere(userId)).all().map((r) => r.id);
-}
-
-/** `secretaryOf` on the store. */
-export async function loadSecretaryOf(store: Store, userId: number): Promise<number[]> {
+/** Committees in which the user has the default role of secretary (the user directory, "who am I"). */
+export async function secretaryOf(store: Store, userId: number): Promise<number[]> {
   const rows = await store.q.select({ id: committeeMembers.committeeId }).from(committeeMembers).where(secretaryWhere(userId));
   return rows.map((r) => r.id);
 }

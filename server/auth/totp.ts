@@ -1,8 +1,6 @@
 import crypto from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { generate, generateSecret, generateURI } from 'otplib';
 import { deriveKey } from '../crypto/keys.js';
-import { eraseWal } from '../db/wal-erase.js';
 
 /** RFC 6238 defaults every authenticator app understands: SHA-1, 6 digits, 30 s steps. */
 const PERIOD = 30;
@@ -36,8 +34,8 @@ export async function verifyTotp(secret: string, code: string, lastStep: number 
 }
 
 /** Prefix of a sealed TOTP secret as stored in `users.totp_secret` (after `pending:` while enrolling). */
-const SEALED = 'v1.';
-const PENDING = 'pending:';
+export const SEALED = 'v1.';
+export const PENDING = 'pending:';
 const keys = new Map<string, Buffer>();
 const keyOf = (serverSecret: string) => {
   let k = keys.get(serverSecret);
@@ -79,35 +77,4 @@ export function openTotpSecret(serverSecret: string, userId: number, stored: str
   } catch {
     return null;
   }
-}
-
-/**
- * Data migration run at every start (after the SQL migrations): seals the TOTP secrets a database
- * from before sealing still holds in clear (enrolled or pending). The rewrite runs with `secure_delete`
- * on, so the clear bytes are zeroed rather than left in free space, and the WAL is folded and truncated
- * afterwards, so no copy of them stays in the files. Idempotent (sealed rows are left alone).
- * @returns how many secrets were sealed
- */
-export function sealClearTotpSecrets(sqlite: Database.Database, serverSecret: string): number {
-  const rows = sqlite
-    .prepare(`SELECT id, totp_secret AS s FROM users WHERE totp_secret IS NOT NULL AND totp_secret NOT LIKE '${SEALED}%' AND totp_secret NOT LIKE '${PENDING}${SEALED}%'`)
-    .all() as { id: number; s: string }[];
-  if (rows.length === 0) return 0;
-  const secureDelete = sqlite.pragma('secure_delete', { simple: true }) as number;
-  sqlite.pragma('secure_delete = ON');
-  try {
-    const update = sqlite.prepare('UPDATE users SET totp_secret = ? WHERE id = ?');
-    sqlite.transaction(() => {
-      for (const r of rows) {
-        const pending = r.s.startsWith(PENDING);
-        update.run(sealTotpSecret(serverSecret, r.id, pending ? r.s.slice(PENDING.length) : r.s, pending), r.id);
-      }
-    })();
-    // VACUUM rewrites every page (free pages that held older copies of the rows included).
-    sqlite.exec('VACUUM');
-  } finally {
-    sqlite.pragma(`secure_delete = ${secureDelete}`);
-  }
-  eraseWal(sqlite);
-  return rows.length;
 }

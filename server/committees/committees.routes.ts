@@ -12,7 +12,6 @@ import {
 } from '../../shared/protocol/committees.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AppContext } from '../context.js';
-import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { committeeMembers, committees, rooms, users } from '../db/tables.js';
 import { badRequest, notFound } from '../http/errors.js';
@@ -36,8 +35,8 @@ async function committeeView(store: Store, c: typeof committees.$inferSelect) {
   return { id: c.id, name: c.name, description: c.description, active: c.active, members };
 }
 
-/** Replaces a committee's members; inside the caller's `store.tx` (addMembers still on its `db`). */
-async function writeMembers(store: Store, db: Db, committeeId: number, members: MemberInput[]) {
+/** Replaces a committee's members; inside the caller's `store.tx`. */
+async function writeMembers(store: Store, committeeId: number, members: MemberInput[]) {
   const ids = members.map((m) => m.userId);
   if (new Set(ids).size !== ids.length) throw badRequest('A member is listed twice');
   if (ids.length && (await store.q.select({ id: users.id }).from(users).where(inArray(users.id, ids))).length !== ids.length) {
@@ -45,8 +44,8 @@ async function writeMembers(store: Store, db: Db, committeeId: number, members: 
   }
   await store.q.delete(committeeMembers).where(eq(committeeMembers.committeeId, committeeId));
   if (members.length) {
-    addMembers(
-      db,
+    await addMembers(
+      store.q,
       committeeId,
       members.map((m) => ({ userId: m.userId, defaultRole: m.defaultRole, votingRight: m.defaultRole === 'guest' ? false : (m.votingRight ?? m.defaultRole !== 'secretary') })),
     );
@@ -75,10 +74,10 @@ export function committeeRoutes({ api, db, store }: AppContext): void {
   api.route(
     { method: 'post', path: '/api/committees', summary: 'Create a committee', tags: ['committees'], access: 'admin', body: CreateCommitteeBody, response: Committee, status: 201 },
     ({ user, body }) =>
-      // insertCommittee, addMembers and audit are still synchronous on `db` (issue #17's bridge; the seed uses them): inside the store's transaction.
-      store.tx(async () => {
-        const c = insertCommittee(db, { name: body.name, description: body.description });
-        await writeMembers(store, db, c.id, body.members);
+      // audit is still synchronous on `db` (issue #17's bridge): inside the store's transaction.
+      store.tx(async (q) => {
+        const c = await insertCommittee(q, { name: body.name, description: body.description });
+        await writeMembers(store, c.id, body.members);
         audit(db, { actorId: user.id, action: 'committee.create', targetType: 'committee', targetId: c.id, details: { name: c.name } });
         return committeeView(store, c);
       }),
@@ -92,7 +91,7 @@ export function committeeRoutes({ api, db, store }: AppContext): void {
           ? await q.update(committees).set(fields).where(eq(committees.id, params.id)).returning()
           : await q.select().from(committees).where(eq(committees.id, params.id)).limit(1);
         if (!c) throw notFound('Committee');
-        if (members) await writeMembers(store, db, c.id, members);
+        if (members) await writeMembers(store, c.id, members);
         audit(db, { actorId: user.id, action: 'committee.update', targetType: 'committee', targetId: c.id, details: { fields: Object.keys(body) } });
         return committeeView(store, c);
       }),
@@ -105,8 +104,8 @@ export function committeeRoutes({ api, db, store }: AppContext): void {
   api.route(
     { method: 'post', path: '/api/rooms', summary: 'Create a room', tags: ['rooms'], access: 'admin', body: CreateRoomBody, response: Room, status: 201 },
     ({ user, body }) =>
-      store.tx(async () => {
-        const r = insertRoom(db, { name: body.name, location: body.location, capacity: body.capacity ?? null });
+      store.tx(async (q) => {
+        const r = await insertRoom(q, { name: body.name, location: body.location, capacity: body.capacity ?? null });
         audit(db, { actorId: user.id, action: 'room.create', targetType: 'room', targetId: r.id });
         return roomView(r);
       }),

@@ -12,16 +12,18 @@ import { type HubContext, type SocketData, connectError, room, userRoom } from '
  * connection caps per user and per address; what it admits is kept in `socket.data` (`SocketData`).
  */
 export function handshake(ctx: HubContext) {
-  const { db, config } = ctx;
+  const { store, config } = ctx;
   const socketCaps = new ConnectionCaps(() => ({ perUser: connectionLimits.socketsPerUser, perAddress: connectionLimits.socketsPerAddress }));
-  return (socket: Socket, next: (err?: Error) => void) => {
+  const admit = async (socket: Socket, next: (err?: Error) => void) => {
     const h = socket.handshake;
     const origin = h.headers.origin;
     // Browsers always send Origin on a WebSocket/XHR handshake; a foreign one is a cross-site attempt
     // riding on the cookie. Non-browser clients (tests, tools) send none and are allowed.
     if (origin && !originAllowed(origin, h.headers.host, config)) return next(connectError('csrf', 'Foreign origin refused'));
-    const auth = authenticateCookie(db, h.headers.cookie, config.mfaRequiredRoles);
+    const auth = await authenticateCookie(store, h.headers.cookie, config.mfaRequiredRoles);
     if (!auth) return next(connectError('unauthenticated', 'Sign in first'));
+    // Gone while the session was looked up: Socket.IO drops it, and no slot may be taken for it (the slot is released on `disconnect` only).
+    if (socket.conn.readyState !== 'open') return next(connectError('unauthenticated', 'Connection closed'));
     const version = (h.auth as { protocolVersion?: unknown } | undefined)?.protocolVersion;
     if (version !== PROTOCOL_VERSION) return next(connectError('protocol_mismatch', `Protocol version ${PROTOCOL_VERSION} required; reload the app`));
     // One user (or one address) may not hold more than a few dozen sockets: each costs memory and a
@@ -30,6 +32,13 @@ export function handshake(ctx: HubContext) {
     if (!lease) return next(connectError('rate_limited', 'Too many open connections; close other tabs or devices'));
     (socket.data as SocketData) = { user: auth.user, tokenHash: auth.tokenHash, meetings: new Set(), cookie: h.headers.cookie, checkedAt: Date.now(), lease };
     next();
+  };
+  // The session lookup failing (the database) refuses the socket with `internal`; never an unhandled rejection.
+  return (socket: Socket, next: (err?: Error) => void) => {
+    admit(socket, next).catch((err: unknown) => {
+      ctx.log.error({ err }, 'socket handshake failed');
+      next(connectError('internal', 'Server error'));
+    });
   };
 }
 

@@ -38,7 +38,12 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
 
     // The handshake's session may have ended since (logout, expiry, deactivation): check it again now and then.
     if (Date.now() - sd.checkedAt >= hubOptions.sessionRecheckMs) {
-      if (!authenticateCookie(db, sd.cookie, config.mfaRequiredRoles)) {
+      const live = await authenticateCookie(ctx.store, sd.cookie, config.mfaRequiredRoles).catch((err: unknown) => {
+        slog().error({ err }, 'session re-check failed');
+        return 'failed' as const;
+      });
+      if (live === 'failed') return respond(fail('internal', 'Server error'));
+      if (!live) {
         respond(fail('unauthenticated', 'Your session has ended; sign in again'));
         socket.disconnect(true);
         return;

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../config.js';
-import { type Db, tx } from '../db/client.js';
-import { users } from '../db/schema/index.js';
+import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
+import { users } from '../db/tables.js';
 import type { Logger } from '../log.js';
 import { insertAgendaItem } from '../agenda/agenda.service.js';
 import { insertUser } from '../auth/accounts.service.js';
@@ -65,28 +66,33 @@ function hanoiTime(days: number, hour: number, minute = 0): string {
  * Never runs in production (config.seed is 'none' there); does nothing when any user exists.
  * `what: 'admin'` seeds only the account `admin` (ECABINET_SEED=admin: the tests, which build their own data).
  * All demo users share the password `config.demoPassword` (printed by `npm start`).
+ * `legacyDb`: the SQLite connection of `store`, for the meetings', agenda's and audit's writers not yet on
+ * the store (issue #17's bridge: inside `store.tx` they write into the same transaction).
  */
-export async function seedDemo(db: Db, config: Config, log: Logger, what: 'demo' | 'admin' = 'demo'): Promise<void> {
-  const count = db.select({ n: sql<number>`count(*)` }).from(users).get()!.n;
-  if (count > 0) return;
+export async function seedDemo(store: Store, config: Config, log: Logger, what: 'demo' | 'admin', legacyDb: Db): Promise<void> {
+  const [{ n: count }] = await store.q.select({ n: sql<number>`count(*)` }).from(users);
+  if (Number(count) > 0) return;
   const passwordHash = await hashPassword(config.demoPassword);
-  tx(db, (d) => {
+  // The bridge's writers below take it as `d`.
+  const d = legacyDb;
+  await store.tx(async (q) => {
     // People get an example address (reminders by e-mail when SMTP_URL is set); the room station none.
-    const mk = (username: string, fullName: string, title: string | null, unit: string | null, systemRole: 'admin' | 'user' = 'user', email: string | null = `${username}@demo.ecabinet.local`) =>
-      insertUser(d, { username, passwordHash, fullName, title, unit, systemRole, email }).id;
-    const admin = mk('admin', 'Quản trị hệ thống', 'Quản trị viên', 'Trung tâm Công nghệ thông tin', 'admin');
+    const mk = async (username: string, fullName: string, title: string | null, unit: string | null, systemRole: 'admin' | 'user' = 'user', email: string | null = `${username}@demo.ecabinet.local`) =>
+      (await insertUser(q, { username, passwordHash, fullName, title, unit, systemRole, email })).id;
+    const admin = await mk('admin', 'Quản trị hệ thống', 'Quản trị viên', 'Trung tâm Công nghệ thông tin', 'admin');
     if (what === 'admin') return;
-    const secretary = mk('secretary', 'Phan Thị Thu', 'Chuyên viên', 'Văn phòng UBND Thành phố');
-    const chair = mk('chair', 'Trần Sỹ Thanh', 'Chủ tịch UBND Thành phố', 'UBND Thành phố Hà Nội');
-    const memberIds = MEMBER_NAMES.map(([n, t, u], i) => mk(`member${i + 1}`, n, t, u));
-    const guest = mk('guest', 'Khách mời Nguyễn Hải', 'Chuyên gia', 'Viện Chiến lược Chuyển đổi số');
+    const secretary = await mk('secretary', 'Phan Thị Thu', 'Chuyên viên', 'Văn phòng UBND Thành phố');
+    const chair = await mk('chair', 'Trần Sỹ Thanh', 'Chủ tịch UBND Thành phố', 'UBND Thành phố Hà Nội');
+    const memberIds: number[] = [];
+    for (const [i, [n, t, u]] of MEMBER_NAMES.entries()) memberIds.push(await mk(`member${i + 1}`, n, t, u));
+    const guest = await mk('guest', 'Khách mời Nguyễn Hải', 'Chuyên gia', 'Viện Chiến lược Chuyển đổi số');
 
-    const room = insertRoom(d, { name: 'Phòng họp số 1', location: 'Tầng 3, Trụ sở UBND Thành phố, 79 Đinh Tiên Hoàng', capacity: 40 });
+    const room = await insertRoom(q, { name: 'Phòng họp số 1', location: 'Tầng 3, Trụ sở UBND Thành phố, 79 Đinh Tiên Hoàng', capacity: 40 });
     // The smart room's PC: its conference camera and microphones join A/V as the room (server/sfu).
-    const roomStation = mk('room1', 'Phòng họp số 1 — thiết bị phòng', null, 'Phòng họp số 1', 'user', null);
-    addRoomStation(d, roomStation, room.id);
-    insertRoom(d, { name: 'Phòng họp trực tuyến', location: 'Trực tuyến', capacity: 200 });
-    const committee = insertCommittee(d, {
+    const roomStation = await mk('room1', 'Phòng họp số 1 — thiết bị phòng', null, 'Phòng họp số 1', 'user', null);
+    await addRoomStation(q, roomStation, room.id);
+    await insertRoom(q, { name: 'Phòng họp trực tuyến', location: 'Trực tuyến', capacity: 200 });
+    const committee = await insertCommittee(q, {
       name: 'Ban Chỉ đạo Cải cách hành chính và Chuyển đổi số Thành phố Hà Nội',
       description: 'Chỉ đạo, điều phối công tác cải cách hành chính, xây dựng chính quyền điện tử và chuyển đổi số của Thành phố.',
     });
@@ -95,7 +101,7 @@ export async function seedDemo(db: Db, config: Config, log: Logger, what: 'demo'
       { userId: secretary, defaultRole: 'secretary', votingRight: false },
       ...memberIds.map((userId) => ({ userId, defaultRole: 'member' as const, votingRight: true })),
     ];
-    addMembers(d, committee.id, roster);
+    await addMembers(q, committee.id, roster);
 
     const now = new Date().toISOString();
     const meetingId = insertMeeting(d, {

@@ -5,7 +5,7 @@ import { audit } from '../audit/audit.repo.js';
 import { insertUser, updateUser } from '../auth/accounts.service.js';
 import { hashPassword } from '../auth/password.js';
 import { assertStrongPassword } from '../auth/password-policy.js';
-import { endUserSessions, loadSecretaryOf } from '../auth/sessions.js';
+import { endUserSessions, secretaryOf } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import type { Store } from '../db/store.js';
 import { users } from '../db/tables.js';
@@ -34,7 +34,7 @@ export function userRoutes({ api, db, store, bus }: AppContext): void {
   api.route(
     { method: 'get', path: '/api/users', summary: 'All users (admins and committee secretaries)', tags, access: 'user', response: UserList },
     async ({ user }) => {
-      if (user.systemRole !== 'admin' && (await loadSecretaryOf(store, user.id)).length === 0) throw forbidden();
+      if (user.systemRole !== 'admin' && (await secretaryOf(store, user.id)).length === 0) throw forbidden();
       const all = (await store.q.select().from(users).orderBy(asc(users.fullName))).map(publicUser);
       return { users: user.systemRole === 'admin' ? all : all.map(directoryUser) };
     },
@@ -45,13 +45,13 @@ export function userRoutes({ api, db, store, bus }: AppContext): void {
       assertStrongPassword(body.password, { username: body.username, fullName: body.fullName });
       const passwordHash = await hashPassword(body.password);
       const { password: _p, ...fields } = body;
-      // insertUser and audit are still synchronous on `db` (issue #17's bridge): inside the store's transaction.
+      // audit is still synchronous on `db` (issue #17's bridge): inside the store's transaction.
       return store.tx(async (q) => {
         if ((await q.select({ id: users.id }).from(users).where(eq(users.username, body.username)).limit(1)).length) {
           throw conflict('conflict', 'That username is taken');
         }
         await assertEmailFree(store, body.email);
-        const row = insertUser(db, { ...fields, passwordHash });
+        const row = await insertUser(q, { ...fields, passwordHash });
         audit(db, { actorId: user.id, action: 'user.create', targetType: 'user', targetId: row.id, details: { username: row.username } });
         return publicUser(row);
       });
@@ -69,12 +69,12 @@ export function userRoutes({ api, db, store, bus }: AppContext): void {
       }
       const passwordHash = body.password ? await hashPassword(body.password) : undefined;
       const { password: _p, ...fields } = body;
-      const updated = await store.tx(async () => {
+      const updated = await store.tx(async (q) => {
         await assertEmailFree(store, body.email, params.id);
         // A password set by an administrator is a temporary one: the person must choose their own at
         // their next sign-in (their sessions end now), so the administrator never keeps a working password.
         const reset = passwordHash ? { passwordHash, mustChangePassword: params.id !== user.id } : {};
-        const row = updateUser(db, params.id, { ...fields, ...reset });
+        const row = await updateUser(q, params.id, { ...fields, ...reset });
         if (!row) throw notFound('User');
         if (body.active === false || passwordHash) await endUserSessions(store, row.id);
         audit(db, { actorId: user.id, action: 'user.update', targetType: 'user', targetId: row.id, details: { fields: Object.keys(body) } });

@@ -2,8 +2,9 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { authenticateCookie } from '../auth/sessions.js';
 import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { ConnectionCaps, clientAddress, connectionLimits } from '../http/connection-caps.js';
+import type { Logger } from '../log.js';
 import type { YjsHub } from './yjs.hub.js';
 
 /** URL prefix of the Yjs endpoint: `/yjs/<document-name>`. */
@@ -13,13 +14,14 @@ export const YJS_PATH = '/yjs/';
  * Attaches the app's Yjs hub to the HTTP server: handles `upgrade` requests for `/yjs/…` only
  * (Socket.IO and others keep theirs), and on close disconnects clients with 1001 and commits.
  */
-export function attachYjs(ctx: { db: Db; config: Config; yjs: YjsHub }, server: http.Server): { close(): Promise<void> } {
+export function attachYjs(ctx: { store: Store; config: Config; log: Logger; yjs: YjsHub }, server: http.Server): { close(): Promise<void> } {
   const hub = ctx.yjs;
   const caps = new ConnectionCaps(() => ({ perUser: connectionLimits.yjsPerUser, perAddress: connectionLimits.yjsPerAddress }));
-  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!req.url?.startsWith(YJS_PATH)) return;
+  const upgrade = async (req: http.IncomingMessage, socket: Duplex, head: Buffer, onError: () => void) => {
     // Caps per user and per address before any work; the hub authorizes the document itself.
-    const auth = authenticateCookie(ctx.db, req.headers.cookie, ctx.config.mfaRequiredRoles);
+    const auth = await authenticateCookie(ctx.store, req.headers.cookie, ctx.config.mfaRequiredRoles);
+    // Gone while the session was looked up: no slot is taken (its `close` has passed).
+    if (socket.destroyed) return;
     if (auth) {
       const lease = caps.acquire(auth.user.id, clientAddress(req));
       if (!lease) {
@@ -28,7 +30,18 @@ export function attachYjs(ctx: { db: Db; config: Config; yjs: YjsHub }, server: 
       }
       socket.once('close', () => lease.release());
     }
+    socket.off('error', onError);
     hub.handleUpgrade(req, socket, head);
+  };
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!req.url?.startsWith(YJS_PATH)) return;
+    // Until the hub takes the socket, an error on it (the client went away) must not go unheard.
+    const onError = () => socket.destroy();
+    socket.on('error', onError);
+    upgrade(req, socket, head, onError).catch((err: unknown) => {
+      ctx.log.error({ err }, 'yjs: upgrade failed');
+      socket.destroy();
+    });
   };
   server.on('upgrade', onUpgrade);
   return {

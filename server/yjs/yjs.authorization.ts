@@ -4,6 +4,7 @@ import { YjsDocName } from '../../shared/protocol/yjs.js';
 import { type AuthUser, authenticateCookie } from '../auth/sessions.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 import { originAllowed } from '../http/security.js';
 import type { Connections, HubState } from './yjs.conn.js';
 import type { DocKindRegistry, ParsedDocName, YjsDocKind } from './yjs.registry.js';
@@ -33,6 +34,7 @@ export class YjsAuthorization {
     private readonly registry: DocKindRegistry,
     private readonly db: Db,
     private readonly config: Config,
+    private readonly store: Store,
   ) {}
 
   /**
@@ -44,7 +46,7 @@ export class YjsAuthorization {
     const origin = req.headers.origin;
     if (origin && !originAllowed(origin, req.headers.host, this.config)) return refuse(CLOSE_CODES.forbidden, 'origin not allowed');
     const cookie = req.headers.cookie ?? '';
-    const auth = authenticateCookie(this.db, cookie, this.config.mfaRequiredRoles);
+    const auth = await authenticateCookie(this.store, cookie, this.config.mfaRequiredRoles);
     if (!auth) return refuse(CLOSE_CODES.unauthenticated, 'sign in first');
     let name: string;
     try {
@@ -69,7 +71,8 @@ export class YjsAuthorization {
       for (const c of [...d.conns]) {
         if (filter.userId !== undefined && c.user.id !== filter.userId) continue;
         if (c.closed) continue;
-        const auth = authenticateCookie(this.db, c.cookie, this.config.mfaRequiredRoles);
+        const auth = await authenticateCookie(this.store, c.cookie, this.config.mfaRequiredRoles);
+        if (c.closed) continue;
         if (!auth || auth.user.id !== c.user.id) {
           this.conns.close(c, CLOSE_CODES.unauthenticated, 'session ended');
           closedCount++;

@@ -53,7 +53,7 @@ export class YjsHub {
     this.conns = new Connections(this.state, (d) => this.persistence.scheduleUnload(d));
     this.changes = new ChangeHooks(this.state);
     this.persistence = new YjsPersistence(this.state, this.store, this.registry, this.conns, this.changes);
-    this.auth = new YjsAuthorization(this.state, this.conns, this.registry, ctx.db, ctx.config);
+    this.auth = new YjsAuthorization(this.state, this.conns, this.registry, ctx.db, ctx.config, ctx.store);
     this.protocol = new YjsProtocol(this.state, this.conns, this.persistence);
     // Domain facts that may change who sees a meeting's documents: re-check those connections.
     const onMeeting = ({ meetingId }: { meetingId: number }) => this.recheckInBackground({ meetingId });

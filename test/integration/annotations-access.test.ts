@@ -38,7 +38,7 @@ afterAll(async () => {
 describe('annotation layers: access is a query, opening is a step of its own', () => {
   it('deciding access to a private and a shared layer grants write but loads, guards and stores nothing', async () => {
     const { ctx } = server.app;
-    const auth = authenticateCookie(ctx.db, member.cookie, ctx.config.mfaRequiredRoles);
+    const auth = await authenticateCookie(ctx.store, member.cookie, ctx.config.mfaRequiredRoles);
     expect(auth).not.toBeNull();
     const names = [layerDocName({ documentId, layer: 'private', userId: m.members[0].id }), layerDocName({ documentId, layer: 'shared', meetingId: m.meetingId })];
     for (const name of names) {
