@@ -60,7 +60,7 @@ export function createApp({ db, store, config, log }: { db: Db; store: Store; co
     notifier,
     bus,
     health: { sfu: { status: 'disabled', reason: 'not started' } },
-    jobs: new JobRunner(store, db, log.child({ module: 'jobs' }), { afterCommit: () => notifier.flush(), leaseMs: config.jobs.leaseMs }),
+    jobs: new JobRunner(store, log.child({ module: 'jobs' }), { afterCommit: () => notifier.flush(), leaseMs: config.jobs.leaseMs }),
     yjs: new YjsHub({ db, store, config, log, bus }),
     metrics: new AppMetrics(),
     realtime: null,

@@ -105,7 +105,7 @@ async function mutate(ctx: AppContext, user: AuthUser, meetingId: number, versio
     audit(db, { actorId: user.id, action, targetType: 'meeting', targetId: meetingId, details });
     if (a.meeting.status !== 'draft') {
       const others = (await loadParticipantIds(store, meetingId)).filter((id) => id !== user.id);
-      ctx.notifier.add(db, others, 'agenda_updated', meetingId, { title: a.meeting.title });
+      await ctx.notifier.notify(q, others, 'agenda_updated', meetingId, { title: a.meeting.title });
     }
     return loadAgenda(store, meetingId);
   });

@@ -62,20 +62,20 @@ export async function requestArchive(ctx: AppContext, user: AuthUser, meetingId:
   const a = await requireSecretary(ctx.store, user, meetingId);
   if (a.meeting.status !== 'closed') throw invalidState('Only a closed meeting can be archived');
   const key = `${keyPrefix(meetingId)}${crypto.randomUUID()}`;
-  // enqueueJob and audit are still on the legacy Db: on SQLite they write on the same connection, inside this transaction.
-  await ctx.store.tx(async () => {
-    enqueueJob(ctx.db, { kind: ARCHIVE_JOB, key, runAt: new Date(), payload: { meetingId, requestedBy: user.id } });
+  // audit is still on the legacy Db: on SQLite it writes on the same connection, inside this transaction.
+  await ctx.store.tx(async (q) => {
+    await enqueueJob(q, { kind: ARCHIVE_JOB, key, runAt: new Date(), payload: { meetingId, requestedBy: user.id } });
     audit(ctx.db, { actorId: user.id, action: 'meeting.archive_requested', targetType: 'meeting', targetId: meetingId });
   });
+  const [job] = await jobsByKeyPrefix(ctx.store, key, 1);
   // Start at once rather than at the runner's next poll.
   void ctx.jobs.runDue().catch((err) => ctx.log.error({ err }, 'archive: job batch failed'));
-  const job = jobsByKeyPrefix(ctx.db, key, 1)[0];
   return view(ctx, job);
 }
 
 /** One archive as its meeting's secretary may see it (authorized now). @throws not_found, forbidden */
 export async function archiveView(ctx: AppContext, user: AuthUser, id: number): Promise<ArchiveView> {
-  const job = archiveJob(ctx, id);
+  const job = await archiveJob(ctx, id);
   await requireSecretary(ctx.store, user, meetingOf(job));
   return view(ctx, job);
 }
@@ -83,7 +83,7 @@ export async function archiveView(ctx: AppContext, user: AuthUser, id: number): 
 /** The meeting's archives, newest first (the last ten requests). @throws not_found, forbidden */
 export async function listArchives(ctx: AppContext, user: AuthUser, meetingId: number): Promise<ArchiveView[]> {
   await requireSecretary(ctx.store, user, meetingId);
-  return jobsByKeyPrefix(ctx.db, keyPrefix(meetingId), 10).map((j) => view(ctx, j));
+  return (await jobsByKeyPrefix(ctx.store, keyPrefix(meetingId), 10)).map((j) => view(ctx, j));
 }
 
 /**
@@ -91,7 +91,7 @@ export async function listArchives(ctx: AppContext, user: AuthUser, meetingId: n
  * @throws not_found, forbidden, invalid_state (not built, failed or replaced)
  */
 export async function archiveFile(ctx: AppContext, user: AuthUser, id: number): Promise<{ file: string; view: ArchiveView }> {
-  const job = archiveJob(ctx, id);
+  const job = await archiveJob(ctx, id);
   const meetingId = meetingOf(job);
   await requireSecretary(ctx.store, user, meetingId);
   const v = view(ctx, job);
@@ -105,8 +105,8 @@ export async function archiveFile(ctx: AppContext, user: AuthUser, id: number): 
   return { file: zipPath(ctx, id), view: v };
 }
 
-function archiveJob(ctx: AppContext, id: number): JobRow {
-  const job = findJob(ctx.db, id);
+async function archiveJob(ctx: AppContext, id: number): Promise<JobRow> {
+  const job = await findJob(ctx.store.q, id);
   if (!job || job.kind !== ARCHIVE_JOB) throw notFound('Archive');
   return job;
 }
@@ -239,7 +239,7 @@ export async function buildArchive(ctx: AppContext, job: JobRow): Promise<void> 
     fs.renameSync(partial, final);
     await store.tx(async () => audit(ctx.db, { actorId: user!.id, action: 'meeting.archived', targetType: 'meeting', targetId: meetingId, details: { archiveId: job.id, sha256: info.sha256, size: info.size, files: manifest.length } }));
     // Only the newest archive of a meeting is kept: an older one is a stale copy of the same record.
-    for (const older of jobsByKeyPrefix(ctx.db, keyPrefix(meetingId), 100)) {
+    for (const older of await jobsByKeyPrefix(store, keyPrefix(meetingId), 100)) {
       if (older.id === job.id) continue;
       fs.rmSync(zipPath(ctx, older.id), { force: true });
       fs.rmSync(`${zipPath(ctx, older.id)}.partial`, { force: true });

@@ -27,8 +27,7 @@ export function consultationRoutes(ctx: AppContext): void {
   runner.register(CONSULTATION_REMINDER_JOB, {
     mode: 'transactional',
     // E-mails (when SMTP is configured) are queued in the reminder's own transaction.
-    // Runs inside the job's `store.tx`; the mail domain still takes the legacy `Db` (`d`), the same transaction on SQLite.
-    run: async (d, job) => enqueueReminderMails(ctx, d, job.key, await runReminder(ctx, job.payload), { kind: 'consultation_reminder', consultationId: Number(job.payload.consultationId) }),
+    run: async (q, job) => enqueueReminderMails(ctx, q, job.key, await runReminder(ctx, job.payload), { kind: 'consultation_reminder', consultationId: Number(job.payload.consultationId) }),
   });
   runner.register(CONSULTATION_CLOSE_JOB, { mode: 'transactional', run: (_d, job) => runClose(ctx, job.payload) });
   api.route(

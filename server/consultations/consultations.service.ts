@@ -3,7 +3,6 @@ import type { AnswerConsultationBody, Consultation, ConsultationDocument, Create
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { committeeMembers, committees, consultationAnswers, consultationRecipients, consultations, documentVersions, documentViewers, documents, meetings, users } from '../db/tables.js';
 import { loadDocumentAccess } from '../documents/documents.access.js';
@@ -31,15 +30,6 @@ export async function isRecipientNow(store: Store, userId: number, c: Pick<Row, 
   if (listed.length === 0) return false;
   const member = await store.q.select({ u: committeeMembers.userId }).from(committeeMembers).where(memberWhere(userId, c)).limit(1);
   return member.length > 0;
-}
-
-/**
- * `isRecipientNow` on the legacy synchronous `Db`, for the mail domain's synchronous reminder check
- * (server/mail/mail.service.ts) until it moves to the store.
- */
-export function isCurrentRecipient(db: Db, userId: number, c: Pick<Row, 'id' | 'committeeId'>): boolean {
-  if (!db.select({ u: consultationRecipients.userId }).from(consultationRecipients).where(listedWhere(userId, c)).get()) return false;
-  return !!db.select({ u: committeeMembers.userId }).from(committeeMembers).where(memberWhere(userId, c)).get();
 }
 
 /** Who the caller is for a consultation; not visible → not_found. */
@@ -87,12 +77,12 @@ export async function createConsultation(ctx: AppContext, user: AuthUser, body: 
       .values({ committeeId: committee.id, title: body.title, question: body.question, documentIds: [...new Set(body.documentIds)], deadline: new Date(deadline).toISOString(), createdBy: user.id })
       .returning();
     await q.insert(consultationRecipients).values([...new Set(recipients)].map((userId) => ({ consultationId: c.id, userId })));
-    // The jobs domain and the audit log are still on the legacy `Db`: `ctx.db` writes into this transaction.
+    // The audit log is still on the legacy `Db`: `ctx.db` writes into this transaction.
     for (const off of REMINDER_OFFSETS_MS) {
-      if (deadline - off > Date.now()) enqueueJob(ctx.db, { kind: CONSULTATION_REMINDER_JOB, key: `consultation:${c.id}:reminder:${off}`, runAt: new Date(deadline - off), payload: { consultationId: c.id } });
+      if (deadline - off > Date.now()) await enqueueJob(q, { kind: CONSULTATION_REMINDER_JOB, key: `consultation:${c.id}:reminder:${off}`, runAt: new Date(deadline - off), payload: { consultationId: c.id } });
     }
-    enqueueJob(ctx.db, { kind: CONSULTATION_CLOSE_JOB, key: `consultation:${c.id}:close`, runAt: new Date(deadline), payload: { consultationId: c.id } });
-    await ctx.notifier.notify(store, [...new Set(recipients)], 'consultation_sent', null, { consultationId: c.id, title: c.title, deadline: c.deadline });
+    await enqueueJob(q, { kind: CONSULTATION_CLOSE_JOB, key: `consultation:${c.id}:close`, runAt: new Date(deadline), payload: { consultationId: c.id } });
+    await ctx.notifier.notify(q, [...new Set(recipients)], 'consultation_sent', null, { consultationId: c.id, title: c.title, deadline: c.deadline });
     audit(ctx.db, { actorId: user.id, action: 'consultation.sent', targetType: 'consultation', targetId: c.id, details: { committeeId: committee.id, recipients: recipients.length, deadline: c.deadline } });
     return c;
   });
@@ -287,7 +277,7 @@ export async function runReminder(ctx: AppContext, payload: Record<string, unkno
   const answered = new Set((await store.q.select({ u: consultationAnswers.userId }).from(consultationAnswers).where(eq(consultationAnswers.consultationId, id))).map((r) => r.u));
   // Recipients removed from the committee since the sending are no longer reminded (nor e-mailed).
   const pending = (await currentRecipients(store, c)).filter((u) => !answered.has(u));
-  await ctx.notifier.notify(store, pending, 'consultation_reminder', null, { consultationId: id, title: c.title, deadline: c.deadline });
+  await ctx.notifier.notify(store.q, pending, 'consultation_reminder', null, { consultationId: id, title: c.title, deadline: c.deadline });
   return pending;
 }
 
@@ -299,7 +289,7 @@ export async function runClose(ctx: AppContext, payload: Record<string, unknown>
   if (!c || c.state === 'closed') return;
   await store.q.update(consultations).set({ state: 'closed', closedAt: new Date().toISOString() }).where(eq(consultations.id, id));
   const recipients = await currentRecipients(store, c);
-  await ctx.notifier.notify(store, [...new Set([...recipients, ...(c.createdBy ? [c.createdBy] : [])])], 'consultation_closed', null, { consultationId: id, title: c.title });
+  await ctx.notifier.notify(store.q, [...new Set([...recipients, ...(c.createdBy ? [c.createdBy] : [])])], 'consultation_closed', null, { consultationId: id, title: c.title });
   const answers = (await store.q.select().from(consultationAnswers).where(eq(consultationAnswers.consultationId, id))).length;
   // The audit log is still on the legacy `Db`: inside the job's transaction, `ctx.db` writes into it.
   audit(ctx.db, { actorId: null, action: 'consultation.closed', targetType: 'consultation', targetId: id, details: { answers } });

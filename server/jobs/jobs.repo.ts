@@ -1,4 +1,4 @@
-import { inArray, sql } from 'drizzle-orm';
+import { type SQL, and, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Store } from '../db/store.js';
 import { jobs } from '../db/tables.js';
 
@@ -38,4 +38,16 @@ export async function claimDue(
       claimed.map((r) => r.id),
     ))
     .orderBy(jobs.runAt, jobs.id);
+}
+
+/**
+ * The condition "the job's key starts with `prefix`" (keys are ASCII, e.g. `task:12:` for every
+ * reminder of task 12). SQLite compares text bytewise, so every such key sorts between `prefix` and
+ * `prefix` + U+FFFF: a range scan on the key's unique index. PostgreSQL compares by the database's
+ * collation, where that range does not hold: there the prefix itself is compared.
+ */
+export function keyStartsWith(store: Store, prefix: string): SQL {
+  const exact = sql`substr(${jobs.key}, 1, ${prefix.length}) = ${prefix}`;
+  if (store.dialect === 'postgres') return exact;
+  return and(gte(jobs.key, prefix), lt(jobs.key, `${prefix}\uffff`), exact)!;
 }

@@ -1,9 +1,8 @@
 import crypto from 'node:crypto';
-import { and, desc, eq, gte, lt } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
-import type { Store } from '../db/store.js';
+import { and, desc, eq } from 'drizzle-orm';
+import type { Q, Store } from '../db/store.js';
 import { jobs } from '../db/tables.js';
-import { claimDue } from './jobs.repo.js';
+import { claimDue, keyStartsWith } from './jobs.repo.js';
 import type { Logger } from '../log.js';
 
 import type { JobRow } from './jobs.repo.js';
@@ -12,8 +11,8 @@ export type { JobRow };
 
 /**
  * How a job kind runs.
- * - `transactional`: `run(db, job)` writes (an in-app notification, a status flag) through the
- *   store (`ctx.store.q`, or `db` for code not yet on the store) and its writes commit in the SAME
+ * - `transactional`: `run(q, job)` writes (an in-app notification, a status flag) through `q`, the
+ *   job's transaction (or `ctx.store.q`, the same inside it), and its writes commit in the SAME
  *   transaction that marks the job done. Exactly once, even
  *   across `kill -9`: either both happened or neither, and a re-claimed job runs again.
  * - `external`: `run(job)` performs a side effect outside the database (SMTP). The job is
@@ -21,7 +20,7 @@ export type { JobRow };
  *   so the effect must carry `job.key` (e-mail Message-ID) for the receiver to deduplicate.
  */
 export type JobHandler =
-  | { mode: 'transactional'; run: (db: Db, job: JobRow) => unknown }
+  | { mode: 'transactional'; run: (q: Q, job: JobRow) => Promise<unknown> }
   | { mode: 'external'; run: (job: JobRow) => Promise<void> };
 
 export interface EnqueueInput {
@@ -33,42 +32,39 @@ export interface EnqueueInput {
 }
 
 /**
- * Schedules a job. Call it inside the transaction of the change that needs it, so the job exists
- * if and only if the change committed.
+ * Schedules a job. Call it inside the transaction of the change that needs it (`q` its builder), so
+ * the job exists if and only if the change committed.
  * @returns true when a new job was created, false when the key already existed
  */
-export function enqueueJob(db: Db, j: EnqueueInput): boolean {
+export async function enqueueJob(q: Q, j: EnqueueInput): Promise<boolean> {
   const runAt = typeof j.runAt === 'string' ? j.runAt : j.runAt.toISOString();
-  const r = db
+  const created = await q
     .insert(jobs)
     .values({ kind: j.kind, key: j.key, runAt, payload: j.payload ?? {} })
     .onConflictDoNothing({ target: jobs.key })
-    .run();
-  return r.changes > 0;
+    .returning({ id: jobs.id });
+  return created.length > 0;
 }
 
-/** Cancels pending jobs whose key starts with `prefix` (e.g. every reminder of a task). */
-export function cancelJobs(db: Db, prefix: string): number {
-  return db.$client
-    .prepare("update jobs set status = 'cancelled' where status = 'pending' and substr(key, 1, length(?)) = ?")
-    .run(prefix, prefix).changes;
+/** Cancels pending jobs whose key starts with `prefix` (e.g. every reminder of a task); returns how many. */
+export async function cancelJobs(store: Store, prefix: string): Promise<number> {
+  const cancelled = await store.q
+    .update(jobs)
+    .set({ status: 'cancelled' })
+    .where(and(eq(jobs.status, 'pending'), keyStartsWith(store, prefix)))
+    .returning({ id: jobs.id });
+  return cancelled.length;
 }
 
 /** One job by id, to report its state to whoever enqueued it. */
-export function findJob(db: Db, id: number): JobRow | undefined {
-  return db.select().from(jobs).where(eq(jobs.id, id)).get();
+export async function findJob(q: Q, id: number): Promise<JobRow | undefined> {
+  const [job] = await q.select().from(jobs).where(eq(jobs.id, id)).limit(1);
+  return job;
 }
 
-/** Jobs whose key starts with `prefix` (a range scan on the key's unique index), newest first. */
-export function jobsByKeyPrefix(db: Db, prefix: string, limit = 20): JobRow[] {
-  // Keys are ASCII: every key starting with `prefix` sorts between it and `prefix` + U+FFFF.
-  return db
-    .select()
-    .from(jobs)
-    .where(and(gte(jobs.key, prefix), lt(jobs.key, `${prefix}\uffff`)))
-    .orderBy(desc(jobs.id))
-    .limit(limit)
-    .all();
+/** Jobs whose key starts with `prefix`, newest first. */
+export function jobsByKeyPrefix(store: Store, prefix: string, limit = 20): Promise<JobRow[]> {
+  return store.q.select().from(jobs).where(keyStartsWith(store, prefix)).orderBy(desc(jobs.id)).limit(limit);
 }
 
 export interface JobRunnerOptions {
@@ -106,8 +102,6 @@ export class JobRunner {
 
   constructor(
     private readonly store: Store,
-    /** Handed to transactional handlers not yet on the store. */
-    private readonly db: Db,
     private readonly log: Logger,
     opts: JobRunnerOptions = {},
   ) {
@@ -184,7 +178,7 @@ export class JobRunner {
               .from(jobs)
               .where(and(eq(jobs.id, job.id), eq(jobs.status, 'claimed'), eq(jobs.claimedBy, this.id)));
             if (!still) return false;
-            await h.run(this.db, job);
+            await h.run(q, job);
             return this.markDone(job);
           });
           if (ok) {

@@ -3,11 +3,11 @@ import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import { createTransport } from 'nodemailer';
 import type { Config } from '../config.js';
 import type { AppContext } from '../context.js';
-import type { Db } from '../db/client.js';
-import { isCurrentRecipient } from '../consultations/consultations.service.js';
+import { isRecipientNow } from '../consultations/consultations.service.js';
+import type { Q } from '../db/store.js';
 import { consultationAnswers, consultations, meetings, tasks, users } from '../db/tables.js';
 import { type JobRow, enqueueJob } from '../jobs/jobs.js';
-import { isOwner } from '../tasks/tasks.access.js';
+import { ownsTask } from '../tasks/tasks.access.js';
 import { type ReminderMailData, type ReminderMailKind, renderReminderMail } from './mail.templates.js';
 
 /** Job kind of one e-mail to one user (mode `external`: at-least-once, deduplicated by Message-ID). */
@@ -31,29 +31,28 @@ export function mailEnabled(config: Pick<Config, 'mail'>): boolean {
 
 /**
  * Schedules one e-mail per recipient who has an address, to go with an in-app reminder. Call it in
- * the reminder's own transaction: the e-mails exist if and only if the reminder committed. The key
+ * the reminder's own transaction (`q` its builder): the e-mails exist if and only if the reminder committed. The key
  * is `<reminderKey>:mail:<userId>`, so a reminder re-run cannot queue a second copy.
  * Does nothing when mail is disabled.
  * @returns how many e-mail jobs were created
  */
-export function enqueueReminderMails(
-  ctx: Pick<AppContext, 'config' | 'db' | 'log' | 'notifier' | 'jobs'>,
-  d: Db,
+export async function enqueueReminderMails(
+  ctx: Pick<AppContext, 'config' | 'jobs'>,
+  q: Q,
   reminderKey: string,
   userIds: number[],
   about: Omit<MailJobPayload, 'userId'>,
-): number {
+): Promise<number> {
   if (!mailEnabled(ctx.config) || userIds.length === 0) return 0;
-  const withAddress = d
+  const withAddress = await q
     .select({ id: users.id })
     .from(users)
-    .where(and(inArray(users.id, userIds), isNotNull(users.email), eq(users.active, true)))
-    .all();
+    .where(and(inArray(users.id, userIds), isNotNull(users.email), eq(users.active, true)));
   const runAt = ctx.jobs.now();
   let created = 0;
   for (const { id } of withAddress) {
     const payload: MailJobPayload = { userId: id, ...about };
-    if (enqueueJob(d, { kind: MAIL_SEND_JOB, key: `${reminderKey}:mail:${id}`, runAt, payload: { ...payload } })) created++;
+    if (await enqueueJob(q, { kind: MAIL_SEND_JOB, key: `${reminderKey}:mail:${id}`, runAt, payload: { ...payload } })) created++;
   }
   return created;
 }
@@ -101,11 +100,8 @@ export class MailSendError extends Error {
   }
 }
 
-/**
- * The database as the mail service reads it: the store, and the SQLite `Db` for the recipients' rules
- * still synchronous on it (isCurrentRecipient, isOwner; issue #17).
- */
-type MailDb = Pick<AppContext, 'db' | 'store'>;
+/** The database as the mail service reads it. */
+type MailDb = Pick<AppContext, 'store'>;
 
 interface Recipient {
   email: string;
@@ -122,7 +118,7 @@ interface Recipient {
  * retry, a slow queue) never carries a title to someone who lost access since it was queued.
  */
 export async function loadReminderMail(ctx: MailDb, config: Pick<Config, 'mail'>, p: MailJobPayload): Promise<{ to: Recipient; data: ReminderMailData } | null> {
-  const { db, store } = ctx;
+  const { store } = ctx;
   const [u] = await store.q
     .select({ id: users.id, username: users.username, email: users.email, fullName: users.fullName, title: users.title, unit: users.unit, systemRole: users.systemRole, locale: users.locale, active: users.active })
     .from(users)
@@ -132,7 +128,7 @@ export async function loadReminderMail(ctx: MailDb, config: Pick<Config, 'mail'>
   const to = { email: u.email, fullName: u.fullName, locale: u.locale };
   if (p.kind === 'consultation_reminder') {
     const [c] = await store.q.select().from(consultations).where(eq(consultations.id, Number(p.consultationId))).limit(1);
-    if (!c || c.state === 'closed' || !isCurrentRecipient(db, u.id, c)) return null;
+    if (!c || c.state === 'closed' || !(await isRecipientNow(store, u.id, c))) return null;
     const [answered] = await store.q
       .select({ u: consultationAnswers.userId })
       .from(consultationAnswers)
@@ -142,7 +138,7 @@ export async function loadReminderMail(ctx: MailDb, config: Pick<Config, 'mail'>
     return { to, data: { kind: p.kind, fullName: u.fullName, title: c.title, deadline: c.deadline, link: `${config.mail.appUrl}/consultations` } };
   }
   const [t] = await store.q.select().from(tasks).where(eq(tasks.id, Number(p.taskId))).limit(1);
-  if (!t || !OPEN_TASK.includes(t.status) || !isOwner(db, u, t)) return null;
+  if (!t || !OPEN_TASK.includes(t.status) || !(await ownsTask(store, u, t))) return null;
   const [m] = t.meetingId == null ? [] : await store.q.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, t.meetingId)).limit(1);
   const meetingTitle = m?.title ?? null;
   return { to, data: { kind: p.kind, fullName: u.fullName, title: t.title, deadline: t.deadline, meetingTitle, link: `${config.mail.appUrl}/tasks` } };

@@ -213,8 +213,8 @@ export async function updateMeeting(ctx: AppContext, user: AuthUser, meetingId: 
     if (published) {
       const everyone = (await loadParticipantIds(store, meetingId)).filter((id) => id !== user.id);
       const newcomers = new Set(added);
-      ctx.notifier.add(ctx.db, everyone.filter((id) => newcomers.has(id)), 'meeting_published', meetingId, { title: body.title ?? m.title });
-      ctx.notifier.add(ctx.db, everyone.filter((id) => !newcomers.has(id)), 'meeting_updated', meetingId, { title: body.title ?? m.title });
+      await ctx.notifier.notify(q, everyone.filter((id) => newcomers.has(id)), 'meeting_published', meetingId, { title: body.title ?? m.title });
+      await ctx.notifier.notify(q, everyone.filter((id) => !newcomers.has(id)), 'meeting_updated', meetingId, { title: body.title ?? m.title });
     }
   });
   ctx.notifier.flush();
@@ -233,7 +233,7 @@ export async function publishMeeting(ctx: AppContext, user: AuthUser, meetingId:
     await q.update(meetings).set({ status: 'published', publishedAt: now, version: a.meeting.version + 1 }).where(eq(meetings.id, meetingId));
     await q.update(meetingParticipants).set({ invitedAt: now }).where(eq(meetingParticipants.meetingId, meetingId));
     const invited = await loadParticipantIds(store, meetingId);
-    ctx.notifier.add(ctx.db, invited.filter((id) => id !== user.id), 'meeting_published', meetingId, { title: a.meeting.title, startsAt: a.meeting.startsAt });
+    await ctx.notifier.notify(q, invited.filter((id) => id !== user.id), 'meeting_published', meetingId, { title: a.meeting.title, startsAt: a.meeting.startsAt });
     audit(ctx.db, { actorId: user.id, action: 'meeting.publish', targetType: 'meeting', targetId: meetingId, details: { invited } });
   });
   ctx.notifier.flush();

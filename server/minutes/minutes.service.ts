@@ -188,7 +188,7 @@ export async function finalizeMinutes(ctx: AppContext, user: AuthUser, meetingId
         .from(meetingParticipants)
         .where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.role, 'chair')))
     ).map((x) => x.id);
-    ctx.notifier.add(ctx.db, signers, 'minutes_to_sign', meetingId, { version: r!.version, title: a.meeting.title });
+    await ctx.notifier.notify(q, signers, 'minutes_to_sign', meetingId, { version: r!.version, title: a.meeting.title });
     audit(ctx.db, { actorId: user.id, action: 'minutes.finalize', targetType: 'meeting', targetId: meetingId, details: { version: r!.version, contentHash } });
     return r!;
   });
@@ -251,7 +251,7 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
         .where(eq(minutesVersions.id, v.id))
         .returning();
       if (complete) {
-        ctx.notifier.add(ctx.db, (await loadParticipantIds(ctx.store, meetingId)).filter((id) => id !== user.id), 'minutes_published', meetingId, { version: v.version, title: a.meeting.title });
+        await ctx.notifier.notify(q, (await loadParticipantIds(ctx.store, meetingId)).filter((id) => id !== user.id), 'minutes_published', meetingId, { version: v.version, title: a.meeting.title });
         const doc = v.content as MinutesDocument;
         await replaceIndexed(ctx.store, 'minutes', v.id, [{ meetingId, page: null, title: `Biên bản ${v.number}: ${doc.subject}`, body: blocksText(doc.blocks) }]);
       } else {
@@ -261,7 +261,7 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
             .from(meetingParticipants)
             .where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.role, role === 'chair' ? 'secretary' : 'chair')))
         ).map((x) => x.id);
-        ctx.notifier.add(ctx.db, others, 'minutes_to_sign', meetingId, { version: v.version, title: a.meeting.title });
+        await ctx.notifier.notify(q, others, 'minutes_to_sign', meetingId, { version: v.version, title: a.meeting.title });
       }
       audit(ctx.db, { actorId: user.id, action: 'minutes.sign', targetType: 'meeting', targetId: meetingId, details: { version: v.version, role, certSubject: subject, certSerial: new crypto.X509Certificate(signer.certificatePem).serialNumber.toLowerCase(), certFingerprint: certificateFingerprint(signer.certificatePem) } });
       return { r: r!, complete };

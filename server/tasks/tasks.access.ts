@@ -2,7 +2,6 @@ import { and, eq } from 'drizzle-orm';
 import type { TaskStatus } from '../../shared/protocol/tasks.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { committeeMembers, taskCoUnits, tasks, users } from '../db/tables.js';
 import { forbidden, invalidState, notFound } from '../http/errors.js';
@@ -47,16 +46,6 @@ export async function userUnit(store: Store, userId: number): Promise<string | n
 export async function ownsTask(store: Store, user: AuthUser, t: TaskRow): Promise<boolean> {
   if (t.ownerUserId != null) return t.ownerUserId === user.id;
   const unit = await userUnit(store, user.id);
-  return unit != null && unit === t.ownerUnit;
-}
-
-/**
- * `ownsTask` on the legacy synchronous `Db`, for the mail domain's synchronous reminder check
- * (server/mail/mail.service.ts) until it moves to the store.
- */
-export function isOwner(db: Db, user: AuthUser, t: TaskRow): boolean {
-  if (t.ownerUserId != null) return t.ownerUserId === user.id;
-  const unit = db.select({ unit: users.unit }).from(users).where(eq(users.id, user.id)).get()?.unit ?? null;
   return unit != null && unit === t.ownerUnit;
 }
 

@@ -26,17 +26,13 @@ export async function ownerUserIds(store: Store, t: Pick<TaskRow, 'ownerUserId' 
   return rows.map((r) => r.id);
 }
 
-/**
- * (Re)schedules the task's two reminders; call it inside the change's `store.tx`. The jobs domain is
- * still on the legacy `Db` (`ctx.db`), which on SQLite writes into that same open transaction.
- */
-export function scheduleReminders(ctx: Pick<AppContext, 'db'>, t: TaskRow, now: Date): void {
-  const { db } = ctx;
-  cancelJobs(db, `task:${t.id}:`);
+/** (Re)schedules the task's two reminders; call it inside the change's `store.tx`. */
+export async function scheduleReminders(store: Store, t: TaskRow, now: Date): Promise<void> {
+  await cancelJobs(store, `task:${t.id}:`);
   const deadline = Date.parse(t.deadline);
   const soon = Math.max(now.getTime(), deadline - REMIND_BEFORE_MS);
-  enqueueJob(db, { kind: TASK_REMINDER_JOB, key: `task:${t.id}:due_soon:${t.deadline}`, runAt: new Date(soon), payload: { taskId: t.id, type: 'due_soon', deadline: t.deadline } });
-  enqueueJob(db, { kind: TASK_REMINDER_JOB, key: `task:${t.id}:overdue:${t.deadline}`, runAt: t.deadline, payload: { taskId: t.id, type: 'overdue', deadline: t.deadline } });
+  await enqueueJob(store.q, { kind: TASK_REMINDER_JOB, key: `task:${t.id}:due_soon:${t.deadline}`, runAt: new Date(soon), payload: { taskId: t.id, type: 'due_soon', deadline: t.deadline } });
+  await enqueueJob(store.q, { kind: TASK_REMINDER_JOB, key: `task:${t.id}:overdue:${t.deadline}`, runAt: t.deadline, payload: { taskId: t.id, type: 'overdue', deadline: t.deadline } });
 }
 
 /**
@@ -55,6 +51,6 @@ export async function runTaskReminder(
   if (!t || !OPEN.includes(t.status) || t.deadline !== payload.deadline) return null;
   const kind = payload.type === 'overdue' ? 'task_overdue' : 'task_due_soon';
   const userIds = await ownerUserIds(store, t);
-  await ctx.notifier.notify(store, userIds, kind, t.meetingId, { taskId: t.id, title: t.title, deadline: t.deadline, reminderKey: key });
+  await ctx.notifier.notify(store.q, userIds, kind, t.meetingId, { taskId: t.id, title: t.title, deadline: t.deadline, reminderKey: key });
   return { kind, taskId: t.id, userIds };
 }

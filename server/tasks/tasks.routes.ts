@@ -20,11 +20,10 @@ export function taskRoutes(ctx: AppContext): void {
 
   ctx.jobs.register(TASK_REMINDER_JOB, {
     mode: 'transactional',
-    // Runs inside the job's `store.tx`; the mail domain still takes the legacy `Db` (`d`), the same transaction on SQLite.
-    run: async (d, job) => {
+    run: async (q, job) => {
       const sent = await runTaskReminder(ctx, job.payload, job.key);
       // The e-mails (when SMTP is configured) are queued in the reminder's own transaction.
-      if (sent) enqueueReminderMails(ctx, d, job.key, sent.userIds, { kind: sent.kind, taskId: sent.taskId });
+      if (sent) await enqueueReminderMails(ctx, q, job.key, sent.userIds, { kind: sent.kind, taskId: sent.taskId });
     },
   });
   // A meeting that becomes upcoming (created, edited, published) gets its follow-up item.

@@ -83,8 +83,8 @@ export async function createTask(ctx: AppContext, user: AuthUser, body: CreateTa
       .returning();
     if (coUnits.length) await q.insert(taskCoUnits).values(coUnits.map((unit) => ({ taskId: row.id, unit })));
     await q.insert(taskEvents).values({ taskId: row.id, actorId: user.id, kind: 'created', toStatus: 'open', at: now.toISOString() });
-    scheduleReminders(ctx, row, now);
-    await ctx.notifier.notify(store, (await ownerUserIds(store, row)).filter((id) => id !== user.id), 'task_assigned', body.meetingId, { taskId: row.id, title: row.title, deadline });
+    await scheduleReminders(store, row, now);
+    await ctx.notifier.notify(q, (await ownerUserIds(store, row)).filter((id) => id !== user.id), 'task_assigned', body.meetingId, { taskId: row.id, title: row.title, deadline });
     audit(ctx.db, { actorId: user.id, action: 'task.create', targetType: 'task', targetId: row.id, details: { meetingId: body.meetingId } });
     return row;
   });
@@ -112,8 +112,8 @@ async function changeStatus(ctx: AppContext, user: AuthUser, t: TaskRow, to: Tas
       .values({ taskId: t.id, actorId: user.id, kind, fromStatus: t.status, toStatus: to, comment, percent: percent ?? null, at: now })
       .returning({ id: taskEvents.id });
     await withEvent?.(q, event.id);
-    if (to === 'done' || to === 'cancelled') cancelJobs(ctx.db, `task:${t.id}:`);
-    if (to === 'done_reported' && t.createdBy != null) await ctx.notifier.notify(ctx.store, [t.createdBy], 'task_done_reported', t.meetingId, { taskId: t.id, title: t.title });
+    if (to === 'done' || to === 'cancelled') await cancelJobs(ctx.store, `task:${t.id}:`);
+    if (to === 'done_reported' && t.createdBy != null) await ctx.notifier.notify(q, [t.createdBy], 'task_done_reported', t.meetingId, { taskId: t.id, title: t.title });
     audit(ctx.db, { actorId: user.id, action: `task.${kind}`, targetType: 'task', targetId: t.id, details: { from: t.status, to } });
   });
   ctx.notifier.flush();
@@ -148,7 +148,7 @@ export async function confirmDone(ctx: AppContext, user: AuthUser, taskId: numbe
   if (!(await canManageCommittee(ctx.store, user, t.committeeId))) throw forbidden('Only the committee secretary may confirm');
   if (t.status !== 'done_reported') throw invalidState('Only a task reported done can be confirmed or reopened');
   await changeStatus(ctx, user, t, accept ? 'done' : 'in_progress', 'status', comment);
-  if (!accept) await ctx.store.tx(async () => scheduleReminders(ctx, { ...t, status: 'in_progress' }, taskNow(ctx)));
+  if (!accept) await ctx.store.tx(async () => scheduleReminders(ctx.store, { ...t, status: 'in_progress' }, taskNow(ctx)));
   return await getTask(ctx, user, taskId);
 }
 

@@ -18,7 +18,7 @@ const delay = Number(process.env.JOB_DELAY_MS ?? 0);
 const t0 = Date.now();
 const now = () => new Date(Number(process.env.JOB_NOW) + (Date.now() - t0));
 const store = sqliteStore(db);
-const runner = new JobRunner(store, db, createLogger('silent'), {
+const runner = new JobRunner(store, createLogger('silent'), {
   now,
   leaseMs: Number(process.env.JOB_LEASE_MS ?? 60_000),
   batchSize: 100,
@@ -28,7 +28,7 @@ const runner = new JobRunner(store, db, createLogger('silent'), {
     process.stdout.write(`done ${job.key}\n`);
   },
 });
-runner.register(TASK_REMINDER_JOB, { mode: 'transactional', run: (_d, job) => runTaskReminder({ notifier, store }, job.payload, job.key) });
+runner.register(TASK_REMINDER_JOB, { mode: 'transactional', run: (_q, job) => runTaskReminder({ notifier, store }, job.payload, job.key) });
 for (;;) {
   await runner.runDue();
   // Only the kind this runner handles: a job of another kind (jobs.test.ts enqueues one without a handler) would

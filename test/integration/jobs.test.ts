@@ -68,10 +68,22 @@ describe('durable jobs', () => {
   });
 
   it('enqueueing the same idempotency key twice keeps one job', async () => {
-    const { enqueueJob } = await import('../../server/jobs/jobs.js');
-    const db = s.app.ctx.db;
-    expect(enqueueJob(db, { kind: 'x.test', key: 'same-key', runAt: new Date() })).toBe(true);
-    expect(enqueueJob(db, { kind: 'x.test', key: 'same-key', runAt: new Date() })).toBe(false);
-    expect((db.$client.prepare("select count(*) n from jobs where key = 'same-key'").get() as { n: number }).n).toBe(1);
+    const { enqueueJob, jobsByKeyPrefix } = await import('../../server/jobs/jobs.js');
+    const { store } = s.app.ctx;
+    expect(await enqueueJob(store.q, { kind: 'x.test', key: 'same-key', runAt: new Date() })).toBe(true);
+    expect(await enqueueJob(store.q, { kind: 'x.test', key: 'same-key', runAt: new Date() })).toBe(false);
+    expect(await jobsByKeyPrefix(store, 'same-key')).toHaveLength(1);
+  });
+
+  it('a key prefix selects exactly the keys that start with it, for listing and for cancelling', async () => {
+    const { cancelJobs, enqueueJob, jobsByKeyPrefix } = await import('../../server/jobs/jobs.js');
+    const { store } = s.app.ctx;
+    const p = `prefix-${Date.now()}`;
+    for (const key of [`${p}:1:a`, `${p}:1:b`, `${p}:12:a`, `${p}:1`, `${p}:10:a`]) await enqueueJob(store.q, { kind: 'x.test', key, runAt: new Date(Date.now() + 3600_000) });
+    expect((await jobsByKeyPrefix(store, `${p}:1:`)).map((j) => j.key)).toEqual([`${p}:1:b`, `${p}:1:a`]);
+    expect(await cancelJobs(store, `${p}:1:`)).toBe(2);
+    expect(await cancelJobs(store, `${p}:1:`)).toBe(0); // only pending jobs are cancelled
+    const all = await jobsByKeyPrefix(store, `${p}:`);
+    expect(Object.fromEntries(all.map((j) => [j.key, j.status]))).toEqual({ [`${p}:1:a`]: 'cancelled', [`${p}:1:b`]: 'cancelled', [`${p}:12:a`]: 'pending', [`${p}:1`]: 'pending', [`${p}:10:a`]: 'pending' });
   });
 });

@@ -117,7 +117,7 @@ describe('/metrics and /readyz', () => {
         throw new Error('deliberate failure');
       },
     });
-    enqueueJob(s.db, { kind, key: `${kind}:1`, runAt: new Date(Date.now() - 1000) });
+    await enqueueJob(s.app.ctx.store.q, { kind, key: `${kind}:1`, runAt: new Date(Date.now() - 1000) });
     await until(async () => (await runner.runDue()) === 0 && s.db.$client.prepare('select attempts from jobs where key = ?').get(`${kind}:1`));
 
     const after = await scrape();
