@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupError, createBackup, restoreBackup, scheduledBackup, scheduledBackups, verifyBackup } from '../../server/backup/backup.js';
 import { openDb } from '../../server/db/client.js';
 import { ChildServer } from '../helpers/child-server.js';
-import { dbDigest } from '../helpers/db-snapshot.js';
+import { sqliteFileDigest } from '../helpers/db-snapshot.js';
 import { type BuiltMeeting, buildMeetingOn } from '../helpers/factories.js';
 import { type HttpClient, startTestServer, until } from '../helpers/server.js';
 import { connectSocket, connected, newCommandId, type TestSocket } from '../helpers/socket.js';
@@ -94,11 +94,11 @@ describe('backup and restore', () => {
     // The restored folder is the backup, byte for byte (database and files), and the database is consistent.
     for (const f of manifest.files) expect(sha256(fs.readFileSync(path.join(dataDir, f.path))), f.path).toBe(f.sha256);
     const restored = openDb(dataDir);
-    const digestRestored = dbDigest(restored);
+    const digestRestored = sqliteFileDigest(restored);
     const ballots = restored.$client.prepare('select count(*) n from vote_named_ballots where vote_id = ?').get(vote.body.id) as { n: number } | undefined;
     restored.$client.close();
     const again = openDb(dataDir);
-    expect(dbDigest(again)).toEqual(digestRestored);
+    expect(sqliteFileDigest(again)).toEqual(digestRestored);
     again.$client.close();
     expect(ballots?.n ?? 0).toBeGreaterThanOrEqual(3);
 

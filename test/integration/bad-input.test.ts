@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbDigest } from '../helpers/db-snapshot.js';
+import { dbDigest } from '../helpers/sql.js';
 import { ERROR_CODES } from '../../shared/protocol/errors.js';
 import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
@@ -25,9 +25,9 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
 
   /** Runs `fn`, asserting the database digest is identical before and after. */
   async function unchanged<T>(fn: () => Promise<T>): Promise<T> {
-    const before = dbDigest(s.db);
+    const before = await dbDigest(s);
     const r = await fn();
-    expect(dbDigest(s.db)).toEqual(before);
+    expect(await dbDigest(s)).toEqual(before);
     return r;
   }
 
@@ -122,7 +122,7 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
     try {
       const id = published.meetingId;
       const forged: unknown[] = [String(id), true, [id], `${id}.0`, id + 0.5, 0, -id, null, { valueOf: id }, 2 ** 53];
-      const before = dbDigest(s.db);
+      const before = await dbDigest(s);
       for (const meetingId of forged) {
         // Three events × ten spellings stay under the per-socket rate limit (40 commands/s).
         for (const [event, rest] of [['meeting:join', {}], ['meeting:open', { overrideReason: 'x' }], ['attendance:check_in', { mode: 'in_room' }]] as const) {
@@ -136,7 +136,7 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
       expect(extra).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
       const proto = await sock.cmd('meeting:open', JSON.parse(`{"meetingId": ${id}, "overrideReason": "x", "__proto__": {"canChair": true}}`));
       expect(proto).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
-      expect(dbDigest(s.db)).toEqual(before);
+      expect(await dbDigest(s)).toEqual(before);
       // The meeting is still published, and a correct join works.
       const joined = await sock.cmd('meeting:join', { meetingId: id });
       expect(joined.ok).toBe(true);

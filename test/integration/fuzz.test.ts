@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from '../../shared/protocol/errors.js';
 import { COMMANDS } from '../../shared/protocol/socket-events.js';
 import { hubOptions } from '../../server/realtime/hub.js';
-import { dbDigest } from '../helpers/db-snapshot.js';
+import { dbDigest } from '../helpers/sql.js';
 import { type BuiltMeeting, buildMeeting, buildUser } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected } from '../helpers/socket.js';
@@ -211,7 +211,7 @@ describe('the attacker’s fuzz suite: every REST route and every socket command
   it('REST: invalid requests to every route, as an allowed and a disallowed user — no 5xx, no hang, only listed codes, no write accepted, database unchanged', { timeout: 120_000 }, async () => {
     // Warm-up: reads that fill derived state on first use (demo CA, generated minutes sections).
     for (const [path, ops] of Object.entries(paths)) if (ops.get) for (const c of [admin, secretary, outsider]) await c.get(path.replace(/\{([^}]+)\}/g, (_, n: string) => String(ids(n, path))));
-    const before = dbDigest(s.db);
+    const before = await dbDigest(s);
     const failures: string[] = [];
     const kinds: Record<string, number> = {};
     let sent = 0;
@@ -248,7 +248,7 @@ describe('the attacker’s fuzz suite: every REST route and every socket command
     console.info(`fuzz REST: ${sent} requests over ${routeIndex} operations`, kinds);
     expect(failures).toEqual([]);
     expect(sent).toBeGreaterThan(routeIndex * 2);
-    expect(dbDigest(s.db)).toEqual(before);
+    expect(await dbDigest(s)).toEqual(before);
     expect((await admin.get('/healthz')).status).toBe(200);
   });
 
@@ -257,7 +257,7 @@ describe('the attacker’s fuzz suite: every REST route and every socket command
     const outsiderSock = await connected(connectSocket(s.url, outsider, { reconnection: false }));
     expect((await chairSock.cmd('meeting:join', { meetingId: m.meetingId })).ok).toBe(true);
     await outsiderSock.cmd('meeting:join', { meetingId: m.meetingId });
-    const before = dbDigest(s.db);
+    const before = await dbDigest(s);
     const failures: string[] = [];
     let sent = 0;
     let index = 0;
@@ -308,7 +308,7 @@ describe('the attacker’s fuzz suite: every REST route and every socket command
     console.info(`fuzz sockets: ${sent} commands over ${index} events`);
     expect(failures).toEqual([]);
     expect(sent).toBeGreaterThan(events.length * 2);
-    expect(dbDigest(s.db)).toEqual(before);
+    expect(await dbDigest(s)).toEqual(before);
     expect((await admin.get('/healthz')).status).toBe(200);
   });
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbDigest } from '../helpers/db-snapshot.js';
+import { dbDigest } from '../helpers/sql.js';
 import { rawUpload } from '../helpers/multipart.js';
 import { type HttpClient, type TestServer, inDays, startTestServer, until } from '../helpers/server.js';
 import { buildMeeting, buildUser, giveUnits, ownUnit } from '../helpers/factories.js';
@@ -126,7 +126,7 @@ describe('task progress reports with attachments', () => {
   }
 
   /** Database and file store, to prove a refused upload left nothing behind. */
-  const snapshot = () => ({ db: dbDigest(s.db, ['sessions']), files: storedFiles(s.dataDir) });
+  const snapshot = async () => ({ db: await dbDigest(s, ['sessions']), files: storedFiles(s.dataDir) });
   /**
    * How many uploads the server has refused with `code`: it logs `upload refused` once nothing of the upload is
    * left on disk, the only moment a test can know for an upload whose client has gone (no answer to wait for).
@@ -222,15 +222,15 @@ describe('task progress reports with attachments', () => {
     const attId = Number(url.split('/').pop());
     expect((await download(s, owner, `/api/tasks/${taskId + 1000}/attachments/${attId}`)).status).toBe(404);
 
-    const before = snapshot();
+    const before = await snapshot();
     expect((await otherMember.post(`/api/tasks/${taskId}/reports`, form('Tôi báo cáo thay', [{ bytes: seedPdf, name: 'x.pdf' }]))).status).toBe(403);
     expect((await guest.post(`/api/tasks/${taskId}/reports`, form('x', [{ bytes: seedPdf, name: 'x.pdf' }]))).status).toBe(404);
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('too many files, forbidden types and malformed requests are refused and leave nothing behind', async () => {
     const { taskId, owner } = await world();
-    const before = snapshot();
+    const before = await snapshot();
     const six = Array.from({ length: 6 }, (_, i) => ({ bytes: Buffer.from(`tệp số ${i}\n`), name: `t${i}.txt` }));
     const tooMany = await owner.post(`/api/tasks/${taskId}/reports`, form('Sáu tệp', six));
     expect([tooMany.status, tooMany.body.error.code]).toEqual([413, 'too_many_files']);
@@ -260,12 +260,12 @@ describe('task progress reports with attachments', () => {
     other.append('photo', new Blob([png]), 'a.png');
     expect((await owner.post(`/api/tasks/${taskId}/reports`, other)).status).toBe(400);
     // Each refusal was answered only once its partial files were unlinked: nothing to wait for.
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('a file over 20 MB is refused while streaming and an upload cut midway stores nothing', async () => {
     const { taskId, owner } = await world();
-    const before = snapshot();
+    const before = await snapshot();
     const [tooLarge, interrupted] = [refusals('payload_too_large'), refusals('upload_incomplete')];
     const chunk = Buffer.alloc(512 * 1024, 0x61); // "aaaa…": plain text, so only the size refuses it
     // 80 MB: more than the 20 MB limit plus what loopback's socket buffers can take in before a loaded server reads
@@ -286,7 +286,7 @@ describe('task progress reports with attachments', () => {
     // The client may see the cut (or EPIPE) before the server does: wait for the server's refusals, logged once the
     // partial files' streams have closed and the files are unlinked. From then on nothing of them may be on disk.
     await until(() => refusals('payload_too_large') >= tooLarge + 2 && refusals('upload_incomplete') >= interrupted + 1, { what: 'the three uploads refused' });
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
     expect((await s.anonymous().get('/healthz')).status).toBe(200);
   });
 
@@ -297,10 +297,10 @@ describe('task progress reports with attachments', () => {
     expect(r.body.history.at(-1)).toMatchObject({ comment: 'Chỉ có nhận xét', percent: 90, attachments: [] });
     await owner.post(`/api/tasks/${taskId}/done`, { comment: 'Xong' });
     await secretary.post(`/api/tasks/${taskId}/confirm`, {});
-    const before = snapshot();
+    const before = await snapshot();
     const late = await owner.post(`/api/tasks/${taskId}/reports`, form('Bổ sung', [{ bytes: seedTxt, name: 'a.txt' }]));
     expect([late.status, late.body.error.code]).toEqual([409, 'invalid_state']);
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('after a restart, the store keeps attachment files (recovery knows the table)', async () => {
