@@ -6,7 +6,7 @@ import { depthOf, isSelfOrDescendant, orderAgenda, subtreeHeight } from '../../s
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { type Db, perDb } from '../db/client.js';
+import type { Db } from '../db/client.js';
 import type { Q, Store } from '../db/store.js';
 import { agendaItems, meetingParticipants, meetings, users } from '../db/tables.js';
 import { AppError, badRequest, conflict, invalidState, notFound } from '../http/errors.js';
@@ -32,19 +32,6 @@ export async function loadAgenda(store: Store, meetingId: number) {
       .where(eq(agendaItems.meetingId, meetingId));
     return agendaView(meetingId, m.v, await rows(q, meetingId), names);
   });
-}
-
-/** `loadAgenda` on the legacy synchronous `Db`, for other domains' synchronous callers (the documents' meeting pack). */
-export function readAgenda(db: Db, meetingId: number) {
-  const m = db.select({ v: meetings.agendaVersion }).from(meetings).where(eq(meetings.id, meetingId)).get();
-  if (!m) throw notFound('Meeting');
-  const names = db
-    .select({ id: users.id, name: users.fullName })
-    .from(users)
-    .innerJoin(agendaItems, eq(agendaItems.presenterId, users.id))
-    .where(eq(agendaItems.meetingId, meetingId))
-    .all();
-  return agendaView(meetingId, m.v, db.select().from(agendaItems).where(eq(agendaItems.meetingId, meetingId)).all(), names);
 }
 
 function agendaView(meetingId: number, version: number, items: ItemRow[], presenters: { id: number; name: string }[]) {
@@ -195,15 +182,17 @@ export function deleteItem(ctx: AppContext, user: AuthUser, meetingId: number, i
 }
 
 // ---------------------------------------------------------------------------------------------
-// Writes other domains call: agenda items are this domain's table (server/db/owners.ts). Each takes
-// the `Db` of the caller's transaction; the live meeting's are prepared statements (its hot path).
+// Writes other domains call: agenda items are this domain's table (server/db/owners.ts). Each runs on
+// the store, inside the caller's transaction. `db` is there only for the meetings domain's
+// bumpAgendaVersion, still synchronous (issue #17's bridge: the same connection, inside the transaction).
 
 export type AgendaStatus = 'pending' | 'current' | 'done' | 'deferred';
 
-const statements = perDb(({ $client: c }) => ({
-  uncurrent: c.prepare<[string, number]>("UPDATE agenda_items SET status = ? WHERE meeting_id = ? AND status = 'current'"),
-  setItemStatus: c.prepare<[string, number, number]>('UPDATE agenda_items SET status = ? WHERE id = ? AND meeting_id = ?'),
-}));
+/** The store, and the legacy `Db` for the meetings domain's synchronous agenda version. */
+export interface AgendaDb {
+  store: Store;
+  db: Db;
+}
 
 /** Inserts one item as given (no renumbering); returns the row. */
 export function insertAgendaItem(db: Db, values: typeof agendaItems.$inferInsert): ItemRow {
@@ -211,30 +200,34 @@ export function insertAgendaItem(db: Db, values: typeof agendaItems.$inferInsert
 }
 
 /** Makes `itemId` the current item (the previous one becomes `previousBecomes`) and bumps the agenda version. */
-export function setCurrentItem(db: Db, meetingId: number, itemId: number | null, previousBecomes: 'pending' | 'done'): void {
-  const s = statements(db);
-  s.uncurrent.run(previousBecomes, meetingId);
-  if (itemId != null) s.setItemStatus.run('current', itemId, meetingId);
-  bumpAgendaVersion(db, meetingId);
+export async function setCurrentItem(a: AgendaDb, meetingId: number, itemId: number | null, previousBecomes: 'pending' | 'done'): Promise<void> {
+  const q = a.store.q;
+  await q
+    .update(agendaItems)
+    .set({ status: previousBecomes })
+    .where(and(eq(agendaItems.meetingId, meetingId), eq(agendaItems.status, 'current')));
+  if (itemId != null) await q.update(agendaItems).set({ status: 'current' }).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId)));
+  bumpAgendaVersion(a.db, meetingId);
 }
 
 /** Sets one item's status and bumps the agenda version. */
-export function setItemStatus(db: Db, meetingId: number, itemId: number, status: AgendaStatus): void {
-  statements(db).setItemStatus.run(status, itemId, meetingId);
-  bumpAgendaVersion(db, meetingId);
+export async function setItemStatus(a: AgendaDb, meetingId: number, itemId: number, status: AgendaStatus): Promise<void> {
+  await a.store.q.update(agendaItems).set({ status }).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId)));
+  bumpAgendaVersion(a.db, meetingId);
 }
 
 /**
  * Inserts a top-level item at `at`, moving the top-level items `top` from `at` on one place down
  * (the live meeting's urgent item). Does not bump the version. Returns the new item's id.
  */
-export function insertTopLevelItem(db: Db, meetingId: number, at: number, top: { id: number; position: number }[], item: { title: string; durationMinutes: number | null }): number {
-  for (const s of top) if (s.position >= at) db.update(agendaItems).set({ position: s.position + 1 }).where(eq(agendaItems.id, s.id)).run();
-  return db
+export async function insertTopLevelItem(store: Store, meetingId: number, at: number, top: { id: number; position: number }[], item: { title: string; durationMinutes: number | null }): Promise<number> {
+  const q = store.q;
+  for (const s of top) if (s.position >= at) await q.update(agendaItems).set({ position: s.position + 1 }).where(eq(agendaItems.id, s.id));
+  const [row] = await q
     .insert(agendaItems)
     .values({ meetingId, parentId: null, position: at, title: item.title, description: '', durationMinutes: item.durationMinutes })
-    .returning({ id: agendaItems.id })
-    .get().id;
+    .returning({ id: agendaItems.id });
+  return row.id;
 }
 
 /**
@@ -242,23 +235,21 @@ export function insertTopLevelItem(db: Db, meetingId: number, at: number, top: {
  * created at the end of the top level when missing, updated when it differs, and the agenda version
  * bumped. Returns the new version, or null when the item already read so.
  */
-export function upsertFollowUpItem(d: Db, meetingId: number, description: string): number | null {
-  const existing = d
+export async function upsertFollowUpItem(a: AgendaDb, meetingId: number, description: string): Promise<number | null> {
+  const q = a.store.q;
+  const [existing] = await q
     .select()
     .from(agendaItems)
     .where(and(eq(agendaItems.meetingId, meetingId), eq(agendaItems.title, FOLLOW_UP_ITEM_TITLE)))
-    .get();
+    .limit(1);
   if (existing?.description === description) return null;
-  if (existing) d.update(agendaItems).set({ description }).where(eq(agendaItems.id, existing.id)).run();
+  if (existing) await q.update(agendaItems).set({ description }).where(eq(agendaItems.id, existing.id));
   else {
-    const pos = d
+    const [last] = await q
       .select({ p: max(agendaItems.position) })
       .from(agendaItems)
-      .where(and(eq(agendaItems.meetingId, meetingId), sql`${agendaItems.parentId} is null`))
-      .get()?.p;
-    d.insert(agendaItems)
-      .values({ meetingId, parentId: null, position: (pos ?? -1) + 1, title: FOLLOW_UP_ITEM_TITLE, description, durationMinutes: 15 })
-      .run();
+      .where(and(eq(agendaItems.meetingId, meetingId), sql`${agendaItems.parentId} is null`));
+    await q.insert(agendaItems).values({ meetingId, parentId: null, position: (last?.p ?? -1) + 1, title: FOLLOW_UP_ITEM_TITLE, description, durationMinutes: 15 });
   }
-  return bumpAgendaVersion(d, meetingId)!;
+  return bumpAgendaVersion(a.db, meetingId)!;
 }

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { and, asc, desc, eq, isNull, max } from 'drizzle-orm';
 import type { Agenda } from '../../shared/protocol/agenda.js';
 import type { DocumentInfo, MeetingPack, MoveDocumentBody, UpdateDocumentBody, UploadFields } from '../../shared/protocol/documents.js';
-import { readAgenda } from '../agenda/agenda.service.js';
+import { loadAgenda } from '../agenda/agenda.service.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
@@ -261,11 +261,11 @@ export async function removeDocument(ctx: AppContext, user: AuthUser, documentId
   ctx.bus.emit('document:changed', { documentId, meetingId, change: 'removed' });
 }
 
-/** Every agenda item of the meeting in display order with the documents the caller may see (the agenda is still read through the legacy `Db`: `readAgenda` is synchronous). */
+/** Every agenda item of the meeting in display order with the documents the caller may see. */
 export async function loadMeetingPack(ctx: Pick<AppContext, 'db' | 'store'>, user: AuthUser, meetingId: number): Promise<MeetingPack> {
   const { store } = ctx;
   const m = await loadMeetingAccess(store, user, meetingId);
-  const agenda = readAgenda(ctx.db, meetingId);
+  const agenda = await loadAgenda(store, meetingId);
   const all = await store.q.select().from(documents).where(packWhere(meetingId)).orderBy(asc(documents.position), asc(documents.id));
   const visible = await loadVisibleDocumentIds(store, user, all.map((d) => d.id));
   const shown = all.filter((d) => visible.has(d.id));

@@ -33,7 +33,7 @@ async function ensureLiveRow(l: LiveDb, meetingId: number) {
 export async function openMeeting(l: LiveDb, a: MeetingAccess, user: AuthUser, p: { overrideReason?: string }): Promise<void> {
   if (!a.canChair) throw forbidden('Only the chair may open the meeting');
   if (a.meeting.status !== 'published') throw invalidState(a.meeting.status === 'draft' ? 'The meeting is not published' : 'The meeting has already been opened');
-  const q = (await loadAttendanceState(l, a.meeting.id)).quorum;
+  const q = (await loadAttendanceState(l.store, a.meeting.id)).quorum;
   if (!q.met && !p.overrideReason) throw new AppError('no_quorum', `No quorum (${q.sentence}); give a reason to open anyway`, 409);
   setMeetingStatus(l.db, a.meeting.id, 'live');
   await ensureLiveRow(l, a.meeting.id);
@@ -43,7 +43,7 @@ export async function openMeeting(l: LiveDb, a: MeetingAccess, user: AuthUser, p
     .where(eq(liveState.meetingId, a.meeting.id));
   if ((await currentItemId(l.store, a.meeting.id)) == null) {
     const first = (await orderedItems(l.store, a.meeting.id)).find((i) => i.status === 'pending');
-    if (first) setCurrent(l.db, a.meeting.id, first.id, 'pending');
+    if (first) await setCurrent(l, a.meeting.id, first.id, 'pending');
   }
   audit(l.db, { actorId: user.id, action: 'meeting.open', targetType: 'meeting', targetId: a.meeting.id, details: { quorum: q.sentence, ...(q.met ? {} : { overrideReason: p.overrideReason }) } });
 }
@@ -91,7 +91,7 @@ export async function moveCurrent(l: LiveDb, a: MeetingAccess, user: AuthUser, t
   }
   if (cur >= 0 && items[cur].id === target) return target;
   await endFloor(l, a.meeting.id, now);
-  setCurrent(l.db, a.meeting.id, target, to === 'next' ? 'done' : 'pending');
+  await setCurrent(l, a.meeting.id, target, to === 'next' ? 'done' : 'pending');
   audit(l.db, { actorId: user.id, action: 'agenda.current', targetType: 'meeting', targetId: a.meeting.id, details: { itemId: target } });
   return target;
 }
@@ -103,7 +103,7 @@ export async function markItem(l: LiveDb, a: MeetingAccess, user: AuthUser, p: {
   const [item] = await l.store.q.select().from(agendaItems).where(and(eq(agendaItems.id, p.itemId), eq(agendaItems.meetingId, a.meeting.id))).limit(1);
   if (!item) throw notFound('Agenda item');
   if (item.status === 'current') await endFloor(l, a.meeting.id, now);
-  setItemStatus(l.db, a.meeting.id, p.itemId, p.status);
+  await setItemStatus(l, a.meeting.id, p.itemId, p.status);
   audit(l.db, { actorId: user.id, action: 'agenda.mark', targetType: 'meeting', targetId: a.meeting.id, details: { itemId: p.itemId, status: p.status } });
 }
 
@@ -118,10 +118,10 @@ export async function addUrgentItem(l: LiveDb, a: MeetingAccess, user: AuthUser,
   while (anchor?.parentId != null) anchor = items.find((i) => i.id === anchor!.parentId);
   const top = items.filter((i) => i.parentId == null);
   const at = anchor ? anchor.position + 1 : top.length;
-  const itemId = insertTopLevelItem(l.db, a.meeting.id, at, top, { title: p.title, durationMinutes: p.durationMinutes ?? null });
+  const itemId = await insertTopLevelItem(l.store, a.meeting.id, at, top, { title: p.title, durationMinutes: p.durationMinutes ?? null });
   if (p.makeCurrent) {
     await endFloor(l, a.meeting.id, now);
-    setCurrent(l.db, a.meeting.id, itemId, 'pending');
+    await setCurrent(l, a.meeting.id, itemId, 'pending');
   } else bumpAgenda(l.db, a.meeting.id);
   audit(l.db, { actorId: user.id, action: 'agenda.add_urgent', targetType: 'meeting', targetId: a.meeting.id, details: { itemId, title: p.title } });
   return itemId;

@@ -5,7 +5,6 @@ import type { Agenda } from '../../shared/protocol/agenda.js';
 import type { Floor, SpeakerEntry, SpeakersState } from '../../shared/protocol/live.js';
 import { orderAgenda } from '../../shared/rules/agenda.js';
 import type { AgendaStatus } from '../agenda/agenda.service.js';
-import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { agendaItems, attendance, meetingParticipants, meetings, speakerRequests, users } from '../db/tables.js';
 
@@ -16,9 +15,6 @@ import { agendaItems, attendance, meetingParticipants, meetings, speakerRequests
  * `store.sqlite` (inside the current transaction, or when none is open); on PostgreSQL the same queries
  * through the builder. Results have exactly the shapes of `readAgenda` (server/agenda) and the
  * service's floor; test/integration/live.test.ts compares them.
- *
- * `speakersNowSync` and `participantRowsSync` read on the legacy `Db` for other domains' synchronous
- * readers (issue #17's bridge: sfu's current speaker, votes' and minutes' attendance).
  */
 
 interface Statements {
@@ -81,7 +77,7 @@ function statements(c: Database.Database): Statements {
 
 type ItemRow = Omit<Agenda['items'][number], 'number'>;
 
-/** The agenda in display order, as `readAgenda` returns it (null when the meeting does not exist). */
+/** The agenda in display order, as `loadAgenda` returns it (null when the meeting does not exist). */
 export async function agendaForPush(store: Store, meetingId: number): Promise<Agenda | null> {
   let version: number | undefined;
   let rows: ItemRow[];
@@ -206,11 +202,6 @@ export async function speakersNow(store: Store, meetingId: number): Promise<Spea
   return { agendaItemId, queue, floor: (floor as Floor | undefined) ?? null };
 }
 
-/** `speakersNow` on the legacy synchronous `Db` (SQLite), for other domains' synchronous readers. */
-export function speakersNowSync(db: Db, meetingId: number): SpeakersState {
-  return speakersOn(db.$client, meetingId);
-}
-
 type TreeRow = { id: number; parentId: number | null; position: number; status: AgendaStatus; presenterId: number | null };
 
 /** The agenda tree in display order (ids, structure and status only). */
@@ -305,7 +296,3 @@ export async function participantRows(store: Store, meetingId: number): Promise<
   return (rows as ParticipantRow[]).sort(inListOrder);
 }
 
-/** `participantRows` on the legacy synchronous `Db` (SQLite), for other domains' synchronous readers. */
-export function participantRowsSync(db: Db, meetingId: number): readonly ParticipantRow[] {
-  return participantsOn(db.$client, meetingId);
-}

@@ -7,16 +7,12 @@
  * live.control.ts and live.floor.ts; other domains import them from here.
  */
 export {
-  type AttendanceSummary,
   type LiveDb,
-  attendanceState,
-  attendanceSummary,
   liveSnapshot,
   loadAttendanceState,
   loadSpeakersState,
   meetingLiveState,
   presenterState,
-  speakersState,
   speakingTimes,
 } from './live.state.js';
 export { checkIn, markAbsent, setProxy } from './live.attendance.js';

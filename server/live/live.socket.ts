@@ -16,7 +16,7 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
   const { store, bus, log } = ctx;
   const l: live.LiveDb = ctx;
 
-  hub.snapshot('live', (meetingId) => live.liveSnapshot(l, meetingId, hub.online(meetingId)));
+  hub.snapshot('live', (meetingId) => live.liveSnapshot(store, meetingId, hub.online(meetingId)));
 
   /** Authorize + one transaction + pushes of what changed (+ the floor on ctx.bus when it moved). */
   async function run<T>(c: CommandContext, meetingId: number, changes: Change[], fn: (a: MeetingAccess) => Promise<T>): Promise<T> {
@@ -68,7 +68,7 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
         await pushAgenda(meetingId);
         const version = await agendaVersion(store, meetingId);
         setImmediate(() => bus.emit('agenda:changed', { meetingId, version }));
-      } else if (change === 'attendance') hub.broadcast(meetingId, 'attendance:changed', await live.loadAttendanceState(l, meetingId, hub.online(meetingId)));
+      } else if (change === 'attendance') hub.broadcast(meetingId, 'attendance:changed', await live.loadAttendanceState(store, meetingId, hub.online(meetingId)));
       else if (change === 'speakers') await pushSpeakers(meetingId, true);
       else hub.broadcast(meetingId, 'presenter:moved', await live.presenterState(store, meetingId));
     }
@@ -110,11 +110,11 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
     if (roomEmpty(meetingId)) return;
     pushLater(meetingId, async () => {
       hub.broadcast(meetingId, 'meeting:changed', await live.meetingLiveState(store, meetingId));
-      hub.broadcast(meetingId, 'attendance:changed', await live.loadAttendanceState(l, meetingId, hub.online(meetingId)));
+      hub.broadcast(meetingId, 'attendance:changed', await live.loadAttendanceState(store, meetingId, hub.online(meetingId)));
     });
   });
 
-  const attendanceAck = (meetingId: number) => live.loadAttendanceState(l, meetingId, hub.online(meetingId));
+  const attendanceAck = (meetingId: number) => live.loadAttendanceState(store, meetingId, hub.online(meetingId));
 
   hub.commands(LIVE_COMMANDS, {
     'attendance:check_in': (p, c) =>

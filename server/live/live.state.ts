@@ -2,25 +2,23 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import type { AttendanceEntry, AttendanceState, LiveSnapshot, MeetingLiveState, PresenterState, SpeakersState } from '../../shared/protocol/live.js';
 import { computeQuorum, quorumSentence } from '../../shared/rules/quorum.js';
 import { computeRoll } from '../../shared/rules/roll.js';
-import { readAgenda } from '../agenda/agenda.service.js';
+import { loadAgenda } from '../agenda/agenda.service.js';
 import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { agendaItems, liveState, meetings, speakerRequests, users } from '../db/tables.js';
 import { notFound } from '../http/errors.js';
-import { committeeVoteSettings, ownDelegations, proxySettings } from '../votes/votes.rules.js';
-import { type ParticipantRow, participantRows, participantRowsSync, speakersNow, speakersNowSync } from './live.repo.js';
+import { ownDelegationsOf, proxySettings, voteSettingsOf } from '../votes/votes.rules.js';
+import { type ParticipantRow, participantRows, speakersNow } from './live.repo.js';
 
 /*
  * What the live meeting is at one moment: attendance and quorum, the meeting's live state, the
  * speakers' list and the floor, what the presenter shows, and the snapshot a live view starts from.
  * Other domains read these through live.service.ts (votes: `attendanceState`; minutes: `speakingTimes`).
  *
- * The live domain reads on the store (the `load…` functions). `attendanceState`, `attendanceSummary`,
- * `speakingTimes` and `speakersState` keep their synchronous signatures on the legacy `Db` for other
- * domains' synchronous callers (issue #17's bridge), sharing the rules with their async twins.
+ * Everything here reads on the store.
  */
 
-/** The database a live command or read uses: the store, and the legacy `Db` for other domains' synchronous helpers. */
+/** The database a live command uses: the store, and the legacy `Db` for other domains' synchronous helpers. */
 export interface LiveDb {
   store: Store;
   db: Db;
@@ -32,8 +30,10 @@ export const PRESENT = new Set(['in_room', 'remote']);
 // Attendance
 
 /** Who counts as present: the one definition of shared/rules/roll.ts (checked in, or represented by a present holder). */
-function presentSet(db: Db, meetingId: number, committeeId: number, rows: readonly ParticipantRow[]): Set<number> {
-  return new Set(computeRoll({ participants: rows, delegations: ownDelegations(db, meetingId), settings: proxySettings(committeeVoteSettings(db, committeeId)), voters: new Set() }).presentIds);
+async function presentSet(store: Store, meetingId: number, committeeId: number, rows: readonly ParticipantRow[]): Promise<Set<number>> {
+  const delegations = await ownDelegationsOf(store, meetingId);
+  const settings = proxySettings(await voteSettingsOf(store, committeeId));
+  return new Set(computeRoll({ participants: rows, delegations, settings, voters: new Set() }).presentIds);
 }
 
 function attendanceOf(rule: MeetingLiveState['quorumRule'], rows: readonly ParticipantRow[], present: Set<number>, online: Set<number>): AttendanceState {
@@ -55,59 +55,25 @@ function attendanceOf(rule: MeetingLiveState['quorumRule'], rows: readonly Parti
 }
 
 /** Attendance of every participant and the quorum ("18/25 present, quorum 13: met"). */
-export async function loadAttendanceState(l: LiveDb, meetingId: number, online: Set<number> = new Set()): Promise<AttendanceState> {
-  // One transaction: the rows and the proxies of one moment; the votes domain's readers run on `db` inside it.
-  return l.store.tx(async (q) => {
+export async function loadAttendanceState(store: Store, meetingId: number, online: Set<number> = new Set()): Promise<AttendanceState> {
+  // One transaction: the rows and the proxies of one moment.
+  return store.tx(async (q) => {
     const [m] = await q.select({ rule: meetings.quorumRule, committeeId: meetings.committeeId }).from(meetings).where(eq(meetings.id, meetingId)).limit(1);
     if (!m) throw notFound('Meeting');
-    const rows = await participantRows(l.store, meetingId);
-    return attendanceOf(m.rule, rows, presentSet(l.db, meetingId, m.committeeId, rows), online);
+    const rows = await participantRows(store, meetingId);
+    return attendanceOf(m.rule, rows, await presentSet(store, meetingId, m.committeeId, rows), online);
   });
 }
 
-/** `loadAttendanceState` on the legacy synchronous `Db`, for other domains' synchronous callers. */
-export function attendanceState(db: Db, meetingId: number, online: Set<number> = new Set()): AttendanceState {
-  const m = db.select({ rule: meetings.quorumRule, committeeId: meetings.committeeId }).from(meetings).where(eq(meetings.id, meetingId)).get();
-  if (!m) throw notFound('Meeting');
-  const rows = participantRowsSync(db, meetingId);
-  return attendanceOf(m.rule, rows, presentSet(db, meetingId, m.committeeId, rows), online);
-}
-
-/** Who is present and who delegated to whom; what the votes domain needs. */
-export interface AttendanceSummary {
-  /** Participants checked in (in the room or remote). */
-  present: number[];
-  /** Proxies: `from` delegated their attendance (and vote) to `to`; `counted` when `to` is present or an outside person. */
-  proxies: { from: number; to: number; counted: boolean }[];
-  /** Participants recorded absent. */
-  absent: number[];
-}
-
-/**
- * Attendance of a meeting as plain ids: present participants, proxies and absences (legacy `Db`).
- * @throws nothing; an unknown meeting gives empty lists.
- */
-export function attendanceSummary(db: Db, meetingId: number): AttendanceSummary {
-  const rows = participantRowsSync(db, meetingId);
-  const committeeId = db.select({ c: meetings.committeeId }).from(meetings).where(eq(meetings.id, meetingId)).get()?.c;
-  const counted = committeeId === undefined ? new Set<number>() : presentSet(db, meetingId, committeeId, rows);
-  return {
-    present: rows.filter((r) => r.status && PRESENT.has(r.status)).map((r) => r.userId),
-    proxies: rows.filter((r) => r.status === 'proxy' && r.proxyHolderId != null).map((r) => ({ from: r.userId, to: r.proxyHolderId!, counted: counted.has(r.userId) })),
-    absent: rows.filter((r) => r.status === 'absent').map((r) => r.userId),
-  };
-}
-
-/** Speaking time per person and agenda item, in seconds (a running turn counts up to `now`). For the minutes (legacy `Db`). */
-export function speakingTimes(db: Db, meetingId: number, now = Date.now()): { userId: number; fullName: string; agendaItemId: number | null; seconds: number; turns: number }[] {
+/** Speaking time per person and agenda item, in seconds (a running turn counts up to `now`). For the minutes. */
+export async function speakingTimes(store: Store, meetingId: number, now = Date.now()): Promise<{ userId: number; fullName: string; agendaItemId: number | null; seconds: number; turns: number }[]> {
   const s = speakerRequests;
-  const rows = db
+  const rows = await store.q
     .select({ userId: s.userId, fullName: users.fullName, agendaItemId: s.agendaItemId, status: s.status, startedAt: s.startedAt, spokenMs: s.spokenMs })
     .from(s)
     .innerJoin(users, eq(users.id, s.userId))
     .where(and(eq(s.meetingId, meetingId), sql`${s.startedAt} is not null`))
-    .orderBy(asc(s.startedAt))
-    .all();
+    .orderBy(asc(s.startedAt));
   const out = new Map<string, { userId: number; fullName: string; agendaItemId: number | null; seconds: number; turns: number }>();
   for (const r of rows) {
     const key = `${r.userId}:${r.agendaItemId}`;
@@ -152,11 +118,6 @@ export function loadSpeakersState(store: Store, meetingId: number): Promise<Spea
   return speakersNow(store, meetingId);
 }
 
-/** `loadSpeakersState` on the legacy synchronous `Db`, for other domains' synchronous callers (the SFU's current speaker). */
-export function speakersState(db: Db, meetingId: number): SpeakersState {
-  return speakersNowSync(db, meetingId);
-}
-
 export async function presenterState(store: Store, meetingId: number): Promise<PresenterState> {
   const [l] = await store.q
     .select({ presenterId: liveState.presenterId, documentId: liveState.documentId, page: liveState.page, zoom: liveState.zoom, name: users.fullName })
@@ -169,13 +130,13 @@ export async function presenterState(store: Store, meetingId: number): Promise<P
 }
 
 /** Everything a live view needs, consistent at one moment (one transaction). */
-export async function liveSnapshot(l: LiveDb, meetingId: number, online: Set<number>): Promise<LiveSnapshot> {
-  return l.store.tx(async () => ({
-    meeting: await meetingLiveState(l.store, meetingId),
-    agenda: readAgenda(l.db, meetingId),
-    attendance: await loadAttendanceState(l, meetingId, online),
-    speakers: await loadSpeakersState(l.store, meetingId),
-    presenter: await presenterState(l.store, meetingId),
+export async function liveSnapshot(store: Store, meetingId: number, online: Set<number>): Promise<LiveSnapshot> {
+  return store.tx(async () => ({
+    meeting: await meetingLiveState(store, meetingId),
+    agenda: await loadAgenda(store, meetingId),
+    attendance: await loadAttendanceState(store, meetingId, online),
+    speakers: await loadSpeakersState(store, meetingId),
+    presenter: await presenterState(store, meetingId),
   }));
 }
 

@@ -3,7 +3,7 @@ import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { agendaItems, users } from '../db/tables.js';
 import { changeStatus, checkIn, endTurn, grantFloor, markAbsent, moveCurrent, openMeeting, requestFloor, setProxy } from '../live/live.service.js';
-import { meetingAccess } from '../meetings/meetings.access.js';
+import { loadMeetingAccess } from '../meetings/meetings.access.js';
 import { setConclusion } from '../tasks/conclusions.service.js';
 import { createTask } from '../tasks/tasks.service.js';
 import { votesOf } from '../votes/votes.service.js';
@@ -27,24 +27,23 @@ export async function runDemoMeeting(
   meetingId: number,
   opts: { taskDeadline?: string; people?: { secretary: string; chair: string; members: string[] } } = {},
 ): Promise<{ voteId: number; itemId: number; taskId: number }> {
-  const { db } = ctx;
   const people = opts.people ?? { secretary: 'secretary', chair: 'chair', members: Array.from({ length: 12 }, (_, i) => `member${i + 1}`) };
   if (people.members.length < 12) throw new Error('runDemoMeeting needs twelve members');
   const secretary = await authUser(ctx, people.secretary);
   const chair = await authUser(ctx, people.chair);
   const members = await Promise.all(people.members.slice(0, 12).map((u) => authUser(ctx, u)));
-  const acc = (u: AuthUser) => meetingAccess(db, u, meetingId);
+  const acc = (u: AuthUser) => loadMeetingAccess(ctx.store, u, meetingId);
 
-  // The live commands run on the store inside one transaction (meetingAccess still on `db`: issue #17's bridge).
+  // The live commands run on the store inside one transaction.
   await ctx.store.tx(async () => {
-    await checkIn(ctx, acc(secretary), secretary, { userId: chair.id, mode: 'in_room' });
-    await checkIn(ctx, acc(secretary), secretary, { userId: secretary.id, mode: 'in_room' });
-    for (const m of members.slice(0, 8)) await checkIn(ctx, acc(secretary), secretary, { userId: m.id, mode: 'in_room' });
-    await checkIn(ctx, acc(secretary), secretary, { userId: members[8].id, mode: 'remote' });
-    await markAbsent(ctx, acc(secretary), secretary, { userId: members[9].id, reason: 'Đi công tác theo kế hoạch của Thành phố' });
-    await setProxy(ctx, acc(secretary), secretary, { userId: members[10].id, holderId: members[0].id, reason: 'Giấy ủy quyền (đi công tác)' });
-    await markAbsent(ctx, acc(secretary), secretary, { userId: members[11].id, reason: 'Ốm' });
-    await openMeeting(ctx, acc(chair), chair, {});
+    await checkIn(ctx, await acc(secretary), secretary, { userId: chair.id, mode: 'in_room' });
+    await checkIn(ctx, await acc(secretary), secretary, { userId: secretary.id, mode: 'in_room' });
+    for (const m of members.slice(0, 8)) await checkIn(ctx, await acc(secretary), secretary, { userId: m.id, mode: 'in_room' });
+    await checkIn(ctx, await acc(secretary), secretary, { userId: members[8].id, mode: 'remote' });
+    await markAbsent(ctx, await acc(secretary), secretary, { userId: members[9].id, reason: 'Đi công tác theo kế hoạch của Thành phố' });
+    await setProxy(ctx, await acc(secretary), secretary, { userId: members[10].id, holderId: members[0].id, reason: 'Giấy ủy quyền (đi công tác)' });
+    await markAbsent(ctx, await acc(secretary), secretary, { userId: members[11].id, reason: 'Ốm' });
+    await openMeeting(ctx, await acc(chair), chair, {});
   });
   ctx.bus.emit('meeting:changed', { meetingId });
 
@@ -57,13 +56,13 @@ export async function runDemoMeeting(
   const item = items.find((i) => !/^Khai mạc/.test(i.title)) ?? items[0];
   const t0 = Date.now();
   await ctx.store.tx(async () => {
-    await moveCurrent(ctx, acc(chair), chair, { goto: item.id }, t0);
-    const r1 = await requestFloor(ctx, acc(members[0]), members[0], 'speech', t0);
-    const r2 = await requestFloor(ctx, acc(members[1]), members[1], 'speech', t0);
-    await grantFloor(ctx, acc(chair), chair, { requestId: r1 }, t0);
-    await endTurn(ctx, acc(chair), chair, t0 + 185_000);
-    await grantFloor(ctx, acc(chair), chair, { requestId: r2 }, t0 + 190_000);
-    await endTurn(ctx, acc(chair), chair, t0 + 290_000);
+    await moveCurrent(ctx, await acc(chair), chair, { goto: item.id }, t0);
+    const r1 = await requestFloor(ctx, await acc(members[0]), members[0], 'speech', t0);
+    const r2 = await requestFloor(ctx, await acc(members[1]), members[1], 'speech', t0);
+    await grantFloor(ctx, await acc(chair), chair, { requestId: r1 }, t0);
+    await endTurn(ctx, await acc(chair), chair, t0 + 185_000);
+    await grantFloor(ctx, await acc(chair), chair, { requestId: r2 }, t0 + 190_000);
+    await endTurn(ctx, await acc(chair), chair, t0 + 290_000);
   });
 
   const votesSvc = votesOf(ctx);
@@ -86,7 +85,7 @@ export async function runDemoMeeting(
     deadline: opts.taskDeadline ?? new Date(Date.now() + 30 * 86400_000).toISOString(),
   });
 
-  await ctx.store.tx(async () => changeStatus(ctx, acc(chair), chair, 'close', t0 + 300_000));
+  await ctx.store.tx(async () => changeStatus(ctx, await acc(chair), chair, 'close', t0 + 300_000));
   ctx.bus.emit('meeting:changed', { meetingId });
   return { voteId: vote.id, itemId: item.id, taskId: task.id };
 }

@@ -1,12 +1,11 @@
 import { rollSentence } from '../../shared/rules/roll.js';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { MinutesBlock, MinutesRun } from '../../shared/protocol/minutes.js';
-import type { Db } from '../db/client.js';
 import type { Q, Store } from '../db/store.js';
 import { agendaItems, conclusions, liveState, meetings, roomStations, rooms, taskCoUnits, tasks, users, votes } from '../db/tables.js';
-import { attendanceState, speakingTimes } from '../live/live.service.js';
+import { loadAttendanceState, speakingTimes } from '../live/live.service.js';
 import { notFound } from '../http/errors.js';
-import { namedRoll } from '../votes/votes.service.js';
+import { namedRollOf } from '../votes/votes.service.js';
 
 /** One generated section: its stable id (`details`, `attendance`, `item:<id>`, `closing`) and blocks. */
 export interface GeneratedSection {
@@ -47,13 +46,12 @@ const STATUS_VI: Record<string, string> = { in_room: 'Có mặt', remote: 'Dự 
  * item with presenter, speakers and speaking times, votes (configuration and result),
  * the conclusions of each item with the tasks assigned from them (section `conclusions`), and the closing time. Pure read; deterministic for the same state.
  */
-export async function computeGenerated(ctx: { store: Store; db: Db }, meetingId: number): Promise<GeneratedSection[]> {
-  // One transaction: a consistent snapshot of the meeting (as the synchronous read was), and the
-  // live and votes domains' synchronous readers (on `ctx.db`, issue #17's bridge) run inside it.
-  return ctx.store.tx((q) => generated(q, ctx.db, meetingId));
+export async function computeGenerated(ctx: { store: Store }, meetingId: number): Promise<GeneratedSection[]> {
+  // One transaction: a consistent snapshot of the meeting, the live and votes domains' readers included.
+  return ctx.store.tx((q) => generated(ctx.store, q, meetingId));
 }
 
-async function generated(q: Q, db: Db, meetingId: number): Promise<GeneratedSection[]> {
+async function generated(store: Store, q: Q, meetingId: number): Promise<GeneratedSection[]> {
   const [m] = await q
     .select({ m: meetings, roomName: rooms.name, roomLocation: rooms.location })
     .from(meetings)
@@ -62,7 +60,7 @@ async function generated(q: Q, db: Db, meetingId: number): Promise<GeneratedSect
     .limit(1);
   if (!m) throw notFound('Meeting');
   const [live] = await q.select().from(liveState).where(eq(liveState.meetingId, meetingId)).limit(1);
-  const state = attendanceState(db, meetingId);
+  const state = await loadAttendanceState(store, meetingId);
   // A smart room's station account (its PC for the camera and microphones) is equipment, not a
   // person: it never appears in the attendance table the chair and secretary sign.
   const stations = new Set((await q.select({ u: roomStations.userId }).from(roomStations)).map((r) => r.u));
@@ -100,7 +98,7 @@ async function generated(q: Q, db: Db, meetingId: number): Promise<GeneratedSect
   const items = await q.select().from(agendaItems).where(eq(agendaItems.meetingId, meetingId)).orderBy(asc(agendaItems.position), asc(agendaItems.id));
   const top = items.filter((i) => i.parentId == null);
   const childrenOf = (id: number) => items.filter((i) => i.parentId === id);
-  const speaking = speakingTimes(db, meetingId);
+  const speaking = await speakingTimes(store, meetingId);
   const voteRows = await q.select().from(votes).where(and(eq(votes.meetingId, meetingId), inArray(votes.state, ['closed', 'announced', 'annulled']))).orderBy(asc(votes.id));
   const conclusionRows = await q.select().from(conclusions).where(eq(conclusions.meetingId, meetingId)).orderBy(asc(conclusions.id));
   const taskRows = await q.select().from(tasks).where(eq(tasks.meetingId, meetingId)).orderBy(asc(tasks.id));
@@ -120,7 +118,8 @@ async function generated(q: Q, db: Db, meetingId: number): Promise<GeneratedSect
   const blocIds = [...new Set(voteRows.flatMap((v) => (v.bloc ?? []).flatMap((b) => (b.pulledBy != null ? [b.pulledBy] : []))))];
   const blocNames = new Map((await q.select({ id: users.id, n: users.fullName }).from(users).where(inArray(users.id, blocIds))).map((r) => [r.id, r.n]));
   // The roll of each named vote, read before the sections are laid out (namedRoll is the votes domain's).
-  const rolls = new Map(voteRows.filter((v) => !v.secret && v.result).map((v) => [v.id, namedRoll(db, v.id)]));
+  const rolls = new Map<number, Awaited<ReturnType<typeof namedRollOf>>>();
+  for (const v of voteRows) if (!v.secret && v.result) rolls.set(v.id, await namedRollOf(store, v.id));
   const voteBlocks = (v: (typeof voteRows)[number]): MinutesBlock[] => {
     const r = v.result;
     const out: MinutesBlock[] = [p({ text: 'Biểu quyết: ', b: true }, { text: `${v.title} (${v.secret ? 'bỏ phiếu kín' : 'biểu quyết công khai'}${r ? `; ${r.rule.vi}` : ''}).` })];

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { speakersState } from '../live/live.service.js';
+import { loadSpeakersState } from '../live/live.service.js';
 import type { AppContext, Running } from '../context.js';
 import { loadSfuConfig } from './sfu.config.js';
 import { Sfu } from './sfu.service.js';
@@ -45,7 +45,7 @@ export async function startSfu(ctx: AppContext): Promise<Running> {
   } else {
     ctx.health.sfu = { status: 'ok' };
   }
-  const currentSpeaker = (meetingId: number) => speakersState(ctx.db, meetingId).floor?.userId ?? null;
+  const currentSpeaker = async (meetingId: number) => (await loadSpeakersState(ctx.store, meetingId)).floor?.userId ?? null;
   const sfu = new Sfu(ctx.db, log, config, 'ms' in loaded ? loaded.ms : null, disable, currentSpeaker);
   ctx.sfu = sfu;
   const hub = ctx.realtime;

@@ -23,16 +23,23 @@ export class FloorControl {
     private readonly rooms: ReadonlyMap<number, Room>,
     private readonly log: Logger,
     /** Who holds the floor now (the speakers' list), read when a meeting's A/V starts. */
-    private readonly currentSpeaker: (meetingId: number) => number | null,
+    private readonly currentSpeaker: (meetingId: number) => Promise<number | null>,
   ) {}
 
-  /** A meeting's floor, read from the speakers' list the first time. */
+  /** Reads a meeting's floor from the speakers' list the first time its A/V is used (before `floor`). */
+  async load(meetingId: number): Promise<void> {
+    if (this.floors.has(meetingId)) return;
+    const speakerUserId = await this.currentSpeaker(meetingId);
+    if (this.floors.has(meetingId)) return; // known meanwhile (another join, or the speakers' list moved)
+    const f = new Floor();
+    f.speakerUserId = speakerUserId;
+    this.floors.set(meetingId, f);
+  }
+
+  /** A meeting's floor (as loaded; a new one when it was not). */
   floor(meetingId: number): Floor {
     let f = this.floors.get(meetingId);
-    if (!f) {
-      this.floors.set(meetingId, (f = new Floor()));
-      f.speakerUserId = this.currentSpeaker(meetingId);
-    }
+    if (!f) this.floors.set(meetingId, (f = new Floor()));
     return f;
   }
 

@@ -43,7 +43,7 @@ export class Sfu {
     /** Called with a reason when the SFU becomes unusable (no worker can be spawned). */
     private readonly onDisabled: (reason: string) => void = () => {},
     /** Who holds the floor now (the speakers' list), read when a meeting's A/V starts. */
-    currentSpeaker: (meetingId: number) => number | null = () => null,
+    currentSpeaker: (meetingId: number) => Promise<number | null> = async () => null,
   ) {
     this.floor = new FloorControl(this.rooms, log, currentSpeaker);
     this.pool = ms ? new WorkerPool(ms, config, log, (w) => void this.recoverWorker(w)) : null;
@@ -60,6 +60,7 @@ export class Sfu {
   async join(link: PeerLink, access: MeetingAccess, receiveOnly: boolean): Promise<AvJoinAck> {
     const meetingId = access.meeting.id;
     if (!AV_STATUSES.has(access.meeting.status)) throw new AppError('invalid_state', 'Audio/video opens when the meeting is published', 409);
+    await this.floor.load(meetingId);
     let room = await this.room(meetingId);
     // The last participant may have left (closing the router) while this join waited for it.
     if (room.closed) room = await this.room(meetingId);
@@ -146,6 +147,7 @@ export class Sfu {
   /** `av:mute` (chair): mute or release one participant's microphone. */
   async chairMute(access: MeetingAccess, userId: number, muted: boolean): Promise<AvFloorState> {
     if (!access.canChair) throw forbidden('Only the chair may mute participants');
+    await this.floor.load(access.meeting.id);
     const floor = this.floor.floor(access.meeting.id);
     if (muted) floor.chairMuted.add(userId);
     else floor.chairMuted.delete(userId);
@@ -156,6 +158,7 @@ export class Sfu {
   /** `av:setOpenDiscussion` (chair). */
   async setOpenDiscussion(access: MeetingAccess, open: boolean): Promise<AvFloorState> {
     if (!access.canChair) throw forbidden('Only the chair may open the discussion');
+    await this.floor.load(access.meeting.id);
     this.floor.floor(access.meeting.id).openDiscussion = open;
     await this.floor.apply(access.meeting.id);
     return this.floorState(access.meeting.id);

@@ -50,7 +50,7 @@ export async function refreshFollowUpItems(ctx: AppContext, committeeId: number)
     const description = lines.join('\n').slice(0, 20_000);
     // The agenda domain and the audit log are still on the legacy `Db`: inside `store.tx`, `ctx.db` writes into it.
     const v = await store.tx(async () => {
-      const version = upsertFollowUpItem(ctx.db, m.id, description);
+      const version = await upsertFollowUpItem(ctx, m.id, description);
       if (version == null) return null;
       audit(ctx.db, { actorId: null, action: 'agenda.follow_up_refreshed', targetType: 'meeting', targetId: m.id, details: { openTasks: open.length } });
       return version;

@@ -7,7 +7,7 @@ import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { meetingParticipants, meetings, voteDelegations, votes } from '../db/tables.js';
 import { notFound } from '../http/errors.js';
-import { meetingAccess } from '../meetings/meetings.access.js';
+import { loadMeetingAccess } from '../meetings/meetings.access.js';
 import { type VotePublisher, voteError as err } from './votes.options.js';
 import { type VoteRow, attendanceStatus, delegationsOf, participants, userNames, votingMembers } from './votes.repo.js';
 import { assertProxyOf, isRoomStationOf, proxyError, proxySettings, rollParticipantOf, rollParticipantsOf, voteSettingsOf } from './votes.rules.js';
@@ -37,7 +37,7 @@ export class VoteEligibility {
   /** The open votes by id. */
   readonly open = new Map<number, OpenVote>();
 
-  /** @param db the synchronous connection, only for other modules' functions not yet on the store (meetingAccess, audit). */
+  /** @param db the synchronous connection, only for the audit log (not yet on the store). */
   constructor(
     private readonly store: Store,
     private readonly db: Db,
@@ -82,7 +82,7 @@ export class VoteEligibility {
     if (ov && ov.members.has(user.id)) return ov; // hot path: a voting participant of an open vote
     const row = ov?.row ?? (await this.store.q.select().from(votes).where(eq(votes.id, voteId)).limit(1))[0];
     if (!row) throw notFound('Vote');
-    meetingAccess(this.db, user, row.meetingId); // not visible → not_found
+    await loadMeetingAccess(this.store, user, row.meetingId); // not visible → not_found
     if (row.state === 'draft') throw err('vote_not_open', 'The vote is not open yet');
     if (row.state === 'annulled') throw err('vote_annulled', 'The vote was annulled');
     if (row.state !== 'open') throw err('vote_closed', 'The vote is closed');
@@ -152,7 +152,7 @@ export class VoteEligibility {
   /** Delegates the caller's vote in the meeting to another participant (null: revokes). */
   async delegate(user: AuthUser, meetingId: number, toUserId: number | null): Promise<Delegation | null> {
     const { db, store } = this;
-    const a = meetingAccess(db, user, meetingId);
+    const a = await loadMeetingAccess(store, user, meetingId);
     if (!a.canVote) throw err('not_eligible', 'You have no vote to delegate', 403);
     if (a.meeting.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
     // One rule set with the attendance proxy (shared/rules/proxies.ts): a member with a voting right, never

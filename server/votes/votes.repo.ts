@@ -3,7 +3,6 @@ import type Database from 'better-sqlite3';
 import { and, asc, count, eq, inArray, ne } from 'drizzle-orm';
 import type { AuditEntry } from '../audit/audit.repo.js';
 import { prepareAudit } from '../audit/audit.repo.js';
-import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import {
   attendance,
@@ -352,22 +351,4 @@ export async function userNames(store: Store, ids: number[]): Promise<Map<number
   if (!ids.length) return new Map();
   const rows = await store.q.select({ id: users.id, n: users.fullName }).from(users).where(inArray(users.id, ids));
   return new Map(rows.map((r) => [r.id, r.n]));
-}
-
-/**
- * {@link namedRollOf} on the synchronous SQLite `Db`, for the generated minutes (server/minutes/
- * minutes.generated.ts `computeGenerated`, still synchronous on `db`): kept until minutes move onto the store.
- */
-export function namedRoll(db: Db, voteId: number) {
-  const rows = db
-    .select({ userId: voteNamedBallots.voterId, fullName: users.fullName, choices: voteNamedBallots.choices, castBy: voteParticipation.castBy })
-    .from(voteNamedBallots)
-    .innerJoin(users, eq(users.id, voteNamedBallots.voterId))
-    .innerJoin(voteParticipation, and(eq(voteParticipation.voteId, voteNamedBallots.voteId), eq(voteParticipation.voterId, voteNamedBallots.voterId)))
-    .where(eq(voteNamedBallots.voteId, voteId))
-    .orderBy(asc(users.fullName))
-    .all();
-  const ids = [...new Set(rows.filter((r) => r.castBy !== r.userId).map((r) => r.castBy))];
-  const holders = new Map(ids.length ? db.select({ id: users.id, n: users.fullName }).from(users).where(inArray(users.id, ids)).all().map((r) => [r.id, r.n]) : []);
-  return rows.map((r) => ({ ...r, castByName: r.castBy !== r.userId ? (holders.get(r.castBy) ?? null) : null }));
 }

@@ -3,7 +3,6 @@ import type { VoteSettings } from '../../shared/protocol/votes.js';
 import type { MajorityRule } from '../../shared/rules/majority.js';
 import { type ProxyKind, type ProxyParty, type ProxyRefusal, type ProxySettings, DEFAULT_PROXY_SETTINGS, checkProxy } from '../../shared/rules/proxies.js';
 import type { RollParticipant } from '../../shared/rules/roll.js';
-import { type Db, perDb } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { attendance, meetingParticipants, roomStations, voteCommitteeSettings, voteDelegations } from '../db/tables.js';
 import { AppError } from '../http/errors.js';
@@ -13,21 +12,13 @@ import { AppError } from '../http/errors.js';
  * need (committee settings, participants with attendance, room stations, delegations) and throws their
  * refusals as AppErrors. server/live (attendance:set_proxy) and server/votes (vote:delegate, vote:cast)
  * both call it, so the attendance proxy and the vote proxy follow one rule set.
- *
- * The votes module reads through the store (the async functions ending in `Of`); the synchronous ones on
- * `db` (committeeVoteSettings, ownDelegations, assertProxy) remain for server/live, whose callers are
- * still synchronous (issue #17: they go when live moves onto the store).
+ * Everything reads through the store.
  */
 
 /** A committee's voting settings, with defaults when none were saved. */
 export async function voteSettingsOf(store: Store, committeeId: number): Promise<VoteSettings> {
   const [r] = await store.q.select().from(voteCommitteeSettings).where(eq(voteCommitteeSettings.committeeId, committeeId)).limit(1);
   return withDefaults(r);
-}
-
-/** {@link voteSettingsOf} on the synchronous `db` (server/live). */
-export function committeeVoteSettings(db: Db, committeeId: number): VoteSettings {
-  return withDefaults(db.select().from(voteCommitteeSettings).where(eq(voteCommitteeSettings.committeeId, committeeId)).get());
 }
 
 function withDefaults(r: typeof voteCommitteeSettings.$inferSelect | undefined): VoteSettings {
@@ -74,37 +65,10 @@ export async function rollParticipantsOf(store: Store, meetingId: number): Promi
     .orderBy(asc(meetingParticipants.userId));
 }
 
-/** The same rows on the synchronous `db` (server/live's assertProxy caller), a prepared statement per connection. */
-const participantsStatement = perDb(({ $client: c }) =>
-  c.prepare<[number], { userId: number; role: RollParticipant['role']; canVote: number; status: RollParticipant['status']; proxyHolderId: number | null; proxyKind: ProxyKind | null }>(
-    `SELECT p.user_id AS userId, p.role AS role, p.can_vote AS canVote, a.status AS status, a.proxy_holder_id AS proxyHolderId, a.proxy_kind AS proxyKind
-       FROM meeting_participants p LEFT JOIN attendance a ON a.meeting_id = p.meeting_id AND a.user_id = p.user_id
-      WHERE p.meeting_id = ? ORDER BY p.user_id`,
-  ),
-);
-
-function rollParticipants(db: Db, meetingId: number): RollParticipant[] {
-  return participantsStatement(db)
-    .all(meetingId)
-    .map((r) => ({ ...r, canVote: r.canVote === 1 }));
-}
-
 /** Vote proxies given from members' own accounts: giver → holder. */
 export async function ownDelegationsOf(store: Store, meetingId: number): Promise<Map<number, number>> {
   const rows = await store.q.select().from(voteDelegations).where(eq(voteDelegations.meetingId, meetingId));
   return new Map(rows.map((r) => [r.fromUserId, r.toUserId]));
-}
-
-/** {@link ownDelegationsOf} on the synchronous `db` (server/live). */
-export function ownDelegations(db: Db, meetingId: number): Map<number, number> {
-  return new Map(
-    db
-      .select()
-      .from(voteDelegations)
-      .where(eq(voteDelegations.meetingId, meetingId))
-      .all()
-      .map((r) => [r.fromUserId, r.toUserId]),
-  );
 }
 
 /** Whether a user is a room station account. */
@@ -113,13 +77,15 @@ export async function isRoomStationOf(store: Store, userId: number): Promise<boo
   return !!r;
 }
 
-function isRoomStation(db: Db, userId: number): boolean {
-  return !!db.select({ u: roomStations.userId }).from(roomStations).where(eq(roomStations.userId, userId)).get();
-}
-
 type ProxyRequest = { meetingId: number; committeeId: number; kind: ProxyKind; giverId: number; holderId: number; recordedBy: number; reason: string | null };
 
-/** {@link assertProxy} through the store (vote:delegate). */
+/**
+ * Checks a proxy against the rules with the meeting's current state and throws the refusal
+ * (attendance:set_proxy, vote:delegate).
+ * `replaceFrom`: the giver, whose existing proxy (if any) this one replaces and so does not count
+ * against the holder's limit.
+ * @throws AppError with a ProxyRefusal code (400; 409 for proxy_limit_reached)
+ */
 export async function assertProxyOf(store: Store, p: ProxyRequest): Promise<void> {
   const [settings, rows, dels, giverStation, holderStation] = await Promise.all([
     voteSettingsOf(store, p.committeeId),
@@ -129,16 +95,6 @@ export async function assertProxyOf(store: Store, p: ProxyRequest): Promise<void
     isRoomStationOf(store, p.holderId),
   ]);
   checkProxyOrThrow(p, proxySettings(settings), rows, dels, (id) => (id === p.giverId ? giverStation : holderStation));
-}
-
-/**
- * Checks a proxy against the rules with the meeting's current state and throws the refusal.
- * `replaceFrom`: the giver, whose existing proxy (if any) this one replaces and so does not count
- * against the holder's limit.
- * @throws AppError with a ProxyRefusal code (400; 409 for proxy_limit_reached)
- */
-export function assertProxy(db: Db, p: ProxyRequest): void {
-  checkProxyOrThrow(p, proxySettings(committeeVoteSettings(db, p.committeeId)), rollParticipants(db, p.meetingId), ownDelegations(db, p.meetingId), (id) => isRoomStation(db, id));
 }
 
 function checkProxyOrThrow(p: ProxyRequest, settings: ProxySettings, rows: RollParticipant[], dels: Map<number, number>, roomStation: (userId: number) => boolean): void {

@@ -5,8 +5,8 @@ import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { agendaItems, meetings, votes } from '../db/tables.js';
 import { AppError, notFound } from '../http/errors.js';
-import { attendanceState } from '../live/live.service.js';
-import { meetingAccess, requireChair } from '../meetings/meetings.access.js';
+import { loadAttendanceState } from '../live/live.service.js';
+import { loadChair, loadMeetingAccess } from '../meetings/meetings.access.js';
 import { BallotStore } from './votes.ballot-store.js';
 import { type OpenVote, VoteEligibility } from './votes.eligibility.js';
 import { type VotePublisher, voteError as err, voteOptions } from './votes.options.js';
@@ -19,10 +19,9 @@ import { voteConfig, voteView } from './votes.view.js';
 export { type VotePublisher, voteOptions } from './votes.options.js';
 /**
  * The roll-call table of a named vote (voter, choices, proxy holder by name), read by the generated
- * minutes: `namedRollOf(store, voteId)` on the store; `namedRoll(db, voteId)` on the synchronous `db` until
- * the minutes' caller moves to the former.
+ * minutes (`namedRollOf(store, voteId)`).
  */
-export { namedRoll, namedRollOf } from './votes.repo.js';
+export { namedRollOf } from './votes.repo.js';
 
 const MOTION_LABELS = ['Tán thành', 'Không tán thành'];
 
@@ -55,7 +54,7 @@ export class VotesService {
    */
   async create(user: AuthUser, meetingId: number, body: CreateVoteBody): Promise<VoteView> {
     const { db, store } = this.ctx;
-    const a = requireChair(db, user, meetingId);
+    const a = await loadChair(store, user, meetingId);
     if (a.meeting.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
     for (const itemId of [...(body.agendaItemId != null ? [body.agendaItemId] : []), ...(body.bloc ?? [])]) {
       const [item] = await store.q.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId))).limit(1);
@@ -102,7 +101,7 @@ export class VotesService {
     if (row.bloc && !row.bloc.some((b) => b.pulledBy == null)) throw err('invalid_state', 'Every item was pulled out of the bloc: nothing is left to adopt together');
     const [m] = await this.ctx.store.q.select().from(meetings).where(eq(meetings.id, row.meetingId)).limit(1);
     if (m!.status !== 'live') throw err('meeting_not_live', 'Open the meeting before opening a vote');
-    const quorum = attendanceState(this.ctx.db, row.meetingId).quorum;
+    const quorum = (await loadAttendanceState(this.ctx.store, row.meetingId)).quorum;
     if (!quorum.met && !overrideReason) throw err('no_quorum', `No quorum (${quorum.sentence}); give a reason to open the vote anyway`);
     const reason = quorum.met ? null : overrideReason!;
     const now = new Date(voteOptions.now());
@@ -260,7 +259,7 @@ export class VotesService {
   async pullFromBloc(user: AuthUser, voteId: number, agendaItemId: number): Promise<VoteView> {
     const row = await this.voteRow(voteId);
     if (!row) throw notFound('Vote');
-    const a = meetingAccess(this.ctx.db, user, row.meetingId);
+    const a = await loadMeetingAccess(this.ctx.store, user, row.meetingId);
     if (!a.canVote && !a.canChair) throw err('not_eligible', 'Only a member with a vote may pull an item out', 403);
     const item = row.bloc?.find((b) => b.agendaItemId === agendaItemId);
     if (!item) throw notFound('Item of this bloc');
@@ -319,7 +318,7 @@ export class VotesService {
 
   /** Votes of a meeting, oldest first. */
   async list(user: AuthUser, meetingId: number): Promise<VoteView[]> {
-    meetingAccess(this.ctx.db, user, meetingId);
+    await loadMeetingAccess(this.ctx.store, user, meetingId);
     return this.views(await this.listRows(meetingId));
   }
 
@@ -404,7 +403,7 @@ export class VotesService {
   private async chairRow(user: AuthUser, voteId: number): Promise<VoteRow> {
     const row = await this.voteRow(voteId);
     if (!row) throw notFound('Vote');
-    requireChair(this.ctx.db, user, row.meetingId);
+    await loadChair(this.ctx.store, user, row.meetingId);
     return row;
   }
 
@@ -412,7 +411,7 @@ export class VotesService {
   private async visibleRow(user: AuthUser, voteId: number): Promise<VoteRow> {
     const row = await this.voteRow(voteId);
     if (!row) throw notFound('Vote');
-    meetingAccess(this.ctx.db, user, row.meetingId);
+    await loadMeetingAccess(this.ctx.store, user, row.meetingId);
     return row;
   }
 }

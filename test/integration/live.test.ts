@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandError, RealtimeClient } from '../../client/services/socket.js';
-import { readAgenda } from '../../server/agenda/agenda.service.js';
+import { loadAgenda } from '../../server/agenda/agenda.service.js';
 import { agendaForPush } from '../../server/live/live.repo.js';
 import { speakingTimes } from '../../server/live/live.service.js';
 import { type BuiltMeeting, type BuiltUser, buildCommitteeMeeting, buildMeeting, usersByName } from '../helpers/factories.js';
@@ -217,11 +217,11 @@ describe('live meeting over Socket.IO', () => {
     await until(() => busEvents.length === 6, { what: 'bus agenda events' });
     expect(s.member2.pushes('agenda:changed').length).toBe(6);
     // the hot-path reader pushes exactly what the agenda domain reads
-    expect(await agendaForPush(srv.app.ctx.store, meetingId)).toEqual(readAgenda(srv.app.ctx.db, meetingId));
+    expect(await agendaForPush(srv.app.ctx.store, meetingId)).toEqual(await loadAgenda(srv.app.ctx.store, meetingId));
     // … also for a meeting that is not live
     const unopened = await buildCommitteeMeeting(built, { publish: true, agendaItems: 3, secretary: await secretary() });
-    expect(readAgenda(srv.app.ctx.db, unopened.meetingId).items).toHaveLength(3);
-    expect(await agendaForPush(srv.app.ctx.store, unopened.meetingId)).toEqual(readAgenda(srv.app.ctx.db, unopened.meetingId));
+    expect((await loadAgenda(srv.app.ctx.store, unopened.meetingId)).items).toHaveLength(3);
+    expect(await agendaForPush(srv.app.ctx.store, unopened.meetingId)).toEqual(await loadAgenda(srv.app.ctx.store, unopened.meetingId));
   });
 
   it('an agenda edit over REST during the meeting reaches every tablet at once', async () => {
@@ -272,7 +272,7 @@ describe('live meeting over Socket.IO', () => {
     await s.member2.waitFor('speakers:changed', (d) => d.floor === null && d.queue.length === 0);
     expect(floorEvents.map((e) => e.userId)).toEqual([ids.member2, ids.member3, null]);
 
-    const times = speakingTimes(srv.app.ctx.db, meetingId);
+    const times = await speakingTimes(srv.app.ctx.store, meetingId);
     expect(times.map((t) => t.userId).sort()).toEqual([ids.member2, ids.member3].sort());
     for (const t of times) expect(t.turns).toBe(1);
   });
