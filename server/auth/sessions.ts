@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
-import { and, eq, gt, inArray, lt } from 'drizzle-orm';
+import { and, eq, gt, lt } from 'drizzle-orm';
 import { parse as parseCookie } from 'cookie';
 import type { Store } from '../db/store.js';
-import { committeeMembers, meetingParticipants, sessions, users } from '../db/tables.js';
+import { committeeMembers, sessions } from '../db/tables.js';
+import { findLiveSession, heldRoles } from './sessions.repo.js';
 
 export const SESSION_COOKIE = 'ec_sid';
 
@@ -58,31 +59,6 @@ export async function endUserSessions(store: Store, userId: number): Promise<voi
   await store.q.delete(sessions).where(eq(sessions.userId, userId));
 }
 
-/** What the session → user lookup reads: the user as `AuthUser`, and what decides the session's restriction. */
-const lookupFields = {
-  id: users.id,
-  username: users.username,
-  fullName: users.fullName,
-  title: users.title,
-  unit: users.unit,
-  systemRole: users.systemRole,
-  locale: users.locale,
-  stage: sessions.stage,
-  mustChangePassword: users.mustChangePassword,
-  totpSecret: users.totpSecret,
-};
-
-/** The live session with this token hash and its active user (what `lookupFields` reads), or undefined. */
-async function lookupSession(store: Store, tokenHash: string) {
-  const [row] = await store.q
-    .select(lookupFields)
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, new Date().toISOString()), eq(users.active, true)))
-    .limit(1);
-  return row;
-}
-
 /**
  * What a session may not do yet. `password_change_required`: an administrator reset the password;
  * `mfa_required`: the TOTP code of this sign-in is still owed; `mfa_enrolment_required`: the policy
@@ -102,20 +78,12 @@ export type MfaRole = 'admin' | 'secretary' | 'chair';
 export async function mfaRequiredFor(store: Store, user: { id: number; systemRole: string }, roles: readonly MfaRole[]): Promise<boolean> {
   if (!roles.length) return false;
   if (user.systemRole === 'admin' && roles.includes('admin')) return true;
-  const committeeRoles = await store.q
-    .select({ r: committeeMembers.defaultRole })
-    .from(committeeMembers)
-    .where(and(eq(committeeMembers.userId, user.id), inArray(committeeMembers.defaultRole, ['secretary', 'chair'])));
-  const meetingRoles = await store.q
-    .selectDistinct({ r: meetingParticipants.role })
-    .from(meetingParticipants)
-    .where(and(eq(meetingParticipants.userId, user.id), inArray(meetingParticipants.role, ['secretary', 'chair'])));
-  return policyHolds(roles, [...committeeRoles, ...meetingRoles]);
+  return policyHolds(roles, await heldRoles(store, user.id));
 }
 
 /** True when one of the roles the user holds (secretary, chair) is in the policy. */
-const policyHolds = (roles: readonly MfaRole[], held: { r: string }[]) => {
-  const set = new Set(held.map((h) => h.r as MfaRole));
+const policyHolds = (roles: readonly MfaRole[], held: string[]) => {
+  const set = new Set(held as MfaRole[]);
   return roles.some((r) => set.has(r));
 };
 
@@ -155,7 +123,7 @@ async function restrictionOf(store: Store, row: { id: number; systemRole: string
 export async function authenticateSession(store: Store, cookieHeader: string | undefined, mfaRoles: readonly MfaRole[]): Promise<{ user: AuthUser; tokenHash: string; restriction: SessionRestriction | null } | null> {
   const tokenHash = tokenHashOf(cookieHeader);
   if (!tokenHash) return null;
-  const row = await lookupSession(store, tokenHash);
+  const row = await findLiveSession(store, tokenHash);
   if (!row) return null;
   const { stage: _s, mustChangePassword: _m, totpSecret: _t, ...user } = row;
   return { user, tokenHash, restriction: await restrictionOf(store, row, mfaRoles) };
@@ -163,7 +131,7 @@ export async function authenticateSession(store: Store, cookieHeader: string | u
 
 /** What a live session (by its token hash) may not do yet, as `authenticateSession` tells it; null also when it is gone. */
 export async function sessionRestriction(store: Store, tokenHash: string, mfaRoles: readonly MfaRole[]): Promise<SessionRestriction | null> {
-  const row = await lookupSession(store, tokenHash);
+  const row = await findLiveSession(store, tokenHash);
   return row ? restrictionOf(store, row, mfaRoles) : null;
 }
 
