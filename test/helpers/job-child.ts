@@ -1,23 +1,24 @@
 /**
  * A child process running the real job runner with the real task-reminder handler on an existing
- * data directory, for crash tests (test/integration/jobs.test.ts). Env: ECABINET_DATA_DIR,
+ * data directory (or, with DATABASE_URL, PostgreSQL database), for crash tests (test/integration/jobs.test.ts). Env: ECABINET_DATA_DIR,
  * JOB_NOW (ms, the runner's clock at start), JOB_DELAY_MS (pause between claim and send), JOB_LEASE_MS.
  * Prints `done <key>` after each committed reminder and `idle` when nothing is left, then exits.
  */
-import { openDb } from '../../server/db/client.js';
-import { sqliteStore } from '../../server/db/store.sqlite.js';
+import { and, count, eq, inArray, lte } from 'drizzle-orm';
+import { openDatabase } from '../../server/db/open.js';
+import { jobs } from '../../server/db/tables.js';
 import { JobRunner } from '../../server/jobs/jobs.js';
 import { createLogger } from '../../server/log.js';
 import { Notifier } from '../../server/notifications/notifications.service.js';
 import { TASK_REMINDER_JOB, runTaskReminder } from '../../server/tasks/tasks.reminders.js';
 
-const db = openDb(process.env.ECABINET_DATA_DIR!);
+const database = await openDatabase({ dataDir: process.env.ECABINET_DATA_DIR!, database: { url: process.env.DATABASE_URL || null, poolSize: 2 } });
+const { store } = database;
 const notifier = new Notifier();
 const delay = Number(process.env.JOB_DELAY_MS ?? 0);
 // The clock starts at JOB_NOW and runs: leases of a killed runner expire as real time passes.
 const t0 = Date.now();
 const now = () => new Date(Number(process.env.JOB_NOW) + (Date.now() - t0));
-const store = sqliteStore(db);
 const runner = new JobRunner(store, createLogger('silent'), {
   now,
   leaseMs: Number(process.env.JOB_LEASE_MS ?? 60_000),
@@ -33,11 +34,12 @@ for (;;) {
   await runner.runDue();
   // Only the kind this runner handles: a job of another kind (jobs.test.ts enqueues one without a handler) would
   // keep it from ever going idle.
-  const left = db.$client
-    .prepare("select count(*) n from jobs where kind = ? and status in ('pending', 'claimed') and run_at <= ?")
-    .get(TASK_REMINDER_JOB, now().toISOString()) as { n: number };
-  if (left.n === 0) break;
+  const [left] = await store.q
+    .select({ n: count() })
+    .from(jobs)
+    .where(and(eq(jobs.kind, TASK_REMINDER_JOB), inArray(jobs.status, ['pending', 'claimed']), lte(jobs.runAt, now().toISOString())));
+  if (left!.n === 0) break;
   await new Promise((r) => setTimeout(r, 50));
 }
 process.stdout.write('idle\n');
-db.$client.close();
+await database.close();

@@ -1,13 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobs, notifications } from '../../server/db/tables.js';
 import { buildMeeting } from '../helpers/factories.js';
 import { type TestServer, inDays, startTestServer, until } from '../helpers/server.js';
+import { testDatabaseUrl } from '../helpers/test-db.js';
 
-/** Runs test/helpers/job-child.ts on the server's data directory; collects its `done` lines. */
-function runChild(dataDir: string, env: Record<string, string>) {
+/** Runs test/helpers/job-child.ts on the server's data directory (and database); collects its `done` lines. */
+async function runChild(dataDir: string, env: Record<string, string>) {
+  const databaseUrl = await testDatabaseUrl(dataDir);
   const lines: string[] = [];
   const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/job-child.ts'], {
-    env: { ...process.env, ECABINET_DATA_DIR: dataDir, ...env },
+    env: { ...process.env, ECABINET_DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let buf = '';
@@ -40,31 +44,35 @@ describe('durable jobs', () => {
       const r = await secretary.post('/api/tasks', { meetingId, title: `Nhiệm vụ ${i + 1}`, owner: { kind: 'user', userId: owners[i % owners.length] }, deadline: inDays(5 + (i % 3)) });
       expect(r.status).toBe(201);
     }
-    const db = s.app.ctx.db.$client;
-    const expected = db.prepare("select count(*) n from jobs where kind = 'task.reminder' and status = 'pending'").get() as { n: number };
-    expect(expected.n).toBe(TASKS * 2); // due soon + overdue for each task
+    const { store } = s.app.ctx;
+    /** How many task reminder jobs are in each status. */
+    const byStatus = async () => {
+      const rows = await store.q.select({ status: jobs.status }).from(jobs).where(eq(jobs.kind, 'task.reminder'));
+      const n: Record<string, number> = {};
+      for (const r of rows) n[r.status] = (n[r.status] ?? 0) + 1;
+      return n;
+    };
+    expect(await byStatus()).toEqual({ pending: TASKS * 2 }); // due soon + overdue for each task
 
     const later = String(Date.now() + 30 * 86400_000); // every reminder is due
-    const first = runChild(s.dataDir, { JOB_NOW: later, JOB_DELAY_MS: '15' });
+    const first = await runChild(s.dataDir, { JOB_NOW: later, JOB_DELAY_MS: '15' });
     await until(() => first.lines.filter((l) => l.startsWith('done ')).length >= 10, { timeout: 30_000, what: 'ten reminders sent' });
     first.proc.kill('SIGKILL');
     await first.exited;
-    const mid = db.prepare("select status, count(*) n from jobs where kind = 'task.reminder' group by status").all() as { status: string; n: number }[];
-    const byStatus = Object.fromEntries(mid.map((r) => [r.status, r.n]));
-    expect(byStatus.claimed).toBeGreaterThan(0); // killed in the middle of a claimed batch
-    expect(byStatus.done).toBeLessThan(TASKS * 2);
+    const mid = await byStatus();
+    expect(mid.claimed).toBeGreaterThan(0); // killed in the middle of a claimed batch
+    expect(mid.done).toBeLessThan(TASKS * 2);
 
-    const second = runChild(s.dataDir, { JOB_NOW: later, JOB_LEASE_MS: '200' });
+    const second = await runChild(s.dataDir, { JOB_NOW: later, JOB_LEASE_MS: '200' });
     await until(() => second.lines.includes('idle'), { timeout: 60_000, what: 'restarted runner idle' });
     await second.exited;
 
-    const notes = db
-      .prepare("select json_extract(data, '$.reminderKey') k, count(*) n from notifications where kind in ('task_due_soon', 'task_overdue') group by k")
-      .all() as { k: string; n: number }[];
-    expect(notes).toHaveLength(TASKS * 2);
-    expect(notes.filter((r) => r.n !== 1)).toEqual([]);
-    const left = db.prepare("select count(*) n from jobs where kind = 'task.reminder' and status != 'done'").get() as { n: number };
-    expect(left.n).toBe(0);
+    const reminded = await store.q.select({ data: notifications.data }).from(notifications).where(inArray(notifications.kind, ['task_due_soon', 'task_overdue']));
+    const perKey = new Map<unknown, number>();
+    for (const r of reminded) perKey.set(r.data.reminderKey, (perKey.get(r.data.reminderKey) ?? 0) + 1);
+    expect(perKey.size).toBe(TASKS * 2);
+    expect([...perKey].filter(([, n]) => n !== 1)).toEqual([]);
+    expect(await byStatus()).toEqual({ done: TASKS * 2 });
   });
 
   it('enqueueing the same idempotency key twice keeps one job', async () => {

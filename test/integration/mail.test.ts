@@ -1,5 +1,8 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { jobs } from '../../server/db/tables.js';
+import { jobsByKeyPrefix } from '../../server/jobs/jobs.js';
 import { MAIL_SEND_JOB, messageIdFor } from '../../server/mail/mail.service.js';
 import { buildMeeting, buildUser, emailOf, giveEmails, ownUnit } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, inDays, startTestServer } from '../helpers/server.js';
@@ -9,15 +12,13 @@ const FROM = 'Văn phòng UBND <no-reply@ubnd.example.gov.vn>';
 const APP_URL = 'https://hop.example.gov.vn';
 const SMTP_PASS = 'smtp-secret-Pa55';
 
-type Db = TestServer['app']['ctx']['db'];
-const mailJobs = (db: Db, prefix: string) =>
-  db.$client.prepare('select key, status, attempts, last_error lastError, payload from jobs where kind = ? and substr(key, 1, length(?)) = ? order by key').all(MAIL_SEND_JOB, prefix, prefix) as {
-    key: string;
-    status: string;
-    attempts: number;
-    lastError: string | null;
-    payload: string;
-  }[];
+type Store = TestServer['app']['ctx']['store'];
+/** The mail jobs whose key starts with `prefix`, by key, with the payload as the text stored. */
+const mailJobs = async (store: Store, prefix: string) =>
+  (await jobsByKeyPrefix(store, prefix, 1000))
+    .filter((j) => j.kind === MAIL_SEND_JOB)
+    .sort((a, b) => (a.key < b.key ? -1 : 1))
+    .map((j) => ({ key: j.key, status: j.status, attempts: j.attempts, lastError: j.lastError, payload: JSON.stringify(j.payload) }));
 
 /**
  * Each test builds its own committee, published meeting and members, all with e-mail addresses (`emailOf`), so
@@ -94,9 +95,9 @@ describe('reminder e-mails through a real SMTP server', () => {
     const ownerClient = await m.login(owner);
     const notes = (await ownerClient.get('/api/notifications')).body.notifications.filter((n: { data: { taskId?: number } }) => n.data.taskId === t.id);
     expect(notes.map((n: { kind: string }) => n.kind).sort()).toEqual(['task_assigned', 'task_due_soon', 'task_overdue']);
-    expect(mailJobs(s.app.ctx.db, prefix).map((j) => j.status)).toEqual(['done', 'done']);
+    expect((await mailJobs(s.app.ctx.store, prefix)).map((j) => j.status)).toEqual(['done', 'done']);
     // The job holds ids only: no address, no text.
-    for (const j of mailJobs(s.app.ctx.db, prefix)) expect(j.payload).not.toMatch(/@|Nhiệm vụ/);
+    for (const j of await mailJobs(s.app.ctx.store, prefix)) expect(j.payload).not.toMatch(/@|Nhiệm vụ/);
     now = Date.now();
   });
 
@@ -155,7 +156,7 @@ describe('reminder e-mails through a real SMTP server', () => {
     expect(kinds.sort()).toEqual(['task_assigned', 'task_due_soon', 'task_overdue']);
     const rcpt = sink.withKeyPrefix(`task:${t.id}:`).flatMap((m) => m.rcpt);
     expect(rcpt).toEqual([emailOf(withAddress), emailOf(withAddress)]);
-    expect(mailJobs(s.app.ctx.db, `task:${t.id}:`).every((j) => !j.key.endsWith(`:mail:${without.id}`))).toBe(true);
+    expect((await mailJobs(s.app.ctx.store, `task:${t.id}:`)).every((j) => !j.key.endsWith(`:mail:${without.id}`))).toBe(true);
     now = Date.now();
   });
 
@@ -167,7 +168,7 @@ describe('reminder e-mails through a real SMTP server', () => {
     const prefix = `task:${t.id}:overdue:`;
     now = Date.parse(t.deadline) + 60_000;
     await runTwice();
-    let [job] = mailJobs(s.app.ctx.db, prefix);
+    let [job] = await mailJobs(s.app.ctx.store, prefix);
     expect(job).toMatchObject({ status: 'pending', attempts: 1 });
     expect(job.lastError).toMatch(/^e-mail not sent: /);
     expect(job.lastError).not.toContain('@');
@@ -176,17 +177,17 @@ describe('reminder e-mails through a real SMTP server', () => {
     sink.refuse = true;
     await sink.start();
     await runner().runDue();
-    expect(mailJobs(s.app.ctx.db, prefix)[0].attempts).toBe(1); // not due yet
+    expect((await mailJobs(s.app.ctx.store, prefix))[0].attempts).toBe(1); // not due yet
     now += 31_000;
     await runner().runDue();
-    [job] = mailJobs(s.app.ctx.db, prefix);
+    [job] = await mailJobs(s.app.ctx.store, prefix);
     expect(job).toMatchObject({ status: 'pending', attempts: 2 });
     expect(job.lastError).toContain('smtp 421');
 
     sink.refuse = false;
     now += 61_000;
     await runner().runDue();
-    expect(mailJobs(s.app.ctx.db, prefix)[0]).toMatchObject({ status: 'done', attempts: 3 });
+    expect((await mailJobs(s.app.ctx.store, prefix))[0]).toMatchObject({ status: 'done', attempts: 3 });
     const mails = sink.withKeyPrefix(prefix);
     expect(mails).toHaveLength(1);
     expect(mails[0].rcpt).toEqual([emailOf(owner)]);
@@ -203,13 +204,13 @@ describe('reminder e-mails through a real SMTP server', () => {
       const prefix = `task:${t.id}:overdue:`;
       now = Date.parse(t.deadline) + 60_000;
       await runTwice();
-      const [job] = mailJobs(s.app.ctx.db, prefix);
+      const [job] = await mailJobs(s.app.ctx.store, prefix);
       expect(job).toMatchObject({ status: 'failed', attempts: 1 });
       expect(job.lastError).toContain('smtp 550');
       expect(job.lastError).not.toContain('@');
       now += 3600_000;
       await runner().runDue();
-      expect(mailJobs(s.app.ctx.db, prefix)[0]).toMatchObject({ status: 'failed', attempts: 1 });
+      expect((await mailJobs(s.app.ctx.store, prefix))[0]).toMatchObject({ status: 'failed', attempts: 1 });
       expect(sink.withKeyPrefix(prefix)).toEqual([]);
       const inApp = (await (await m.login(owner)).get('/api/notifications')).body.notifications;
       expect(inApp.some((n: any) => n.kind === 'task_overdue' && n.data.taskId === t.id)).toBe(true);
@@ -295,6 +296,6 @@ describe('without SMTP_URL', () => {
     await s.app.ctx.jobs.runDue();
     const kinds = (await (await m.login(owner)).get('/api/notifications')).body.notifications.map((n: { kind: string }) => n.kind);
     expect(kinds).toContain('task_overdue');
-    expect(s.app.ctx.db.$client.prepare('select count(*) n from jobs where kind = ?').get(MAIL_SEND_JOB)).toEqual({ n: 0 });
+    expect(await s.app.ctx.store.q.select({ id: jobs.id }).from(jobs).where(eq(jobs.kind, MAIL_SEND_JOB))).toEqual([]);
   });
 });
