@@ -9,7 +9,7 @@
  *     value by its PostgreSQL column type: ISO-8601 text → timestamptz(3), 0/1 → boolean, JSON text →
  *     jsonb/json (json keeps the text byte for byte), blob → bytea, integers → integer/bigint;
  *  3. fills the full-text columns (search_entries.fts, search_groups.fts) as the indexer writes them:
- *     to_tsvector('simple', foldText(...)) (server/db/pg/search.ts);
+ *     to_tsvector('simple', ftsWords(...)) (server/search/search.repo.ts);
  *  4. keeps the audit log's hashes: the chain trigger (migrations-pg/0001) is disabled for the copy inside
  *     the transaction (ALTER TABLE … DISABLE TRIGGER, undone before commit), then the whole chain is
  *     re-verified on PostgreSQL with its own ec_audit_hash();
@@ -29,7 +29,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import pg from 'pg';
-import { foldText } from '../shared/rules/fold.js';
+import { ftsWords } from '../shared/rules/fold.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -254,7 +254,7 @@ async function fillSearch(c: pg.PoolClient | pg.Client, sqlite: Database.Databas
   for (const batch of batches(entries.iterate(), 500)) {
     await c.query(
       `update search_entries e set fts = to_tsvector('simple', v.text) from unnest($1::int[], $2::text[]) as v(id, text) where e.id = v.id`,
-      [batch.map((r) => r.id), batch.map((r) => `${foldText(r.title)}\n${foldText(r.body)}`)],
+      [batch.map((r) => r.id), batch.map((r) => `${ftsWords(r.title)} ${ftsWords(r.body)}`)],
     );
   }
   const groups = sqlite.prepare<[], { id: number; kind: string; refId: number; title: string }>('select id, kind, ref_id as refId, title from search_groups order by id');
@@ -263,7 +263,7 @@ async function fillSearch(c: pg.PoolClient | pg.Client, sqlite: Database.Databas
     await c.query(
       `update search_groups g set fts = setweight(to_tsvector('simple', v.title), 'A') || setweight(to_tsvector('simple', v.body), 'B')
          from unnest($1::int[], $2::text[], $3::text[]) as v(id, title, body) where g.id = v.id`,
-      [batch.map((r) => r.id), batch.map((r) => foldText(r.title)), batch.map((r) => bodies.all(r.kind, r.refId).map((x) => foldText(x.body)).join('\n'))],
+      [batch.map((r) => r.id), batch.map((r) => ftsWords(r.title)), batch.map((r) => bodies.all(r.kind, r.refId).map((x) => ftsWords(x.body)).join(' '))],
     );
   }
 }

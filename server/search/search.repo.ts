@@ -1,19 +1,19 @@
 import type Database from 'better-sqlite3';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
-import { foldText, normalizeText } from '../../shared/rules/fold.js';
+import { foldText, ftsWords, normalizeText } from '../../shared/rules/fold.js';
 import * as pg from '../db/pg/index.js';
 import type { Store } from '../db/store.js';
 
 /*
  * The full-text index's dialect-specific SQL (issue #17). On SQLite the index is two FTS5 virtual tables
  * (`search_fts`, `search_groups_fts`, custom migrations) sharing the rowid of `search_entries` /
- * `search_groups`, matched with FTS5 query syntax and ranked by bm25; their text is our own folding
- * (`foldText`: marks stripped, đ→d, lowercase). On PostgreSQL the same folded text is a `tsvector`
- * column of the row itself (server/db/pg/search.ts), written here with the row.
- *
- * Writing the index works on both. Matching (the `match*` functions below) is SQLite only for now:
- * on PostgreSQL they throw (the tsvector queries are not written yet).
+ * `search_groups`, matched with FTS5 query syntax and ranked by bm25. On PostgreSQL it is a `tsvector`
+ * column of the row itself (server/db/pg/search.ts, GIN-indexed), written here with the row, matched with
+ * `to_tsquery('simple', …)` and ranked by ts_rank_cd. Both hold our own folding (`foldText`: marks
+ * stripped, đ→d, lowercase) cut into the same words (`ftsWords`: runs of letters and digits, as FTS5's
+ * unicode61 tokenizer cuts), and both run the same query shape (`FtsQuery`), so the same query finds the
+ * same things on both (test/integration/search-dialects.*.test.ts).
  */
 
 /** One searchable unit as the indexer writes it (`IndexEntry` of search.service.ts). */
@@ -27,8 +27,6 @@ export interface IndexRow {
   title: string;
   body: string;
 }
-
-const pgOnly = (what: string) => new Error(`search on PostgreSQL: ${what} is not written yet (issue #17); search runs on SQLite only`);
 
 /** The PostgreSQL branch's builder: the store's, typed as node-postgres' over the twin tables (which carry `fts`). */
 const pgq = (store: Store) => store.q as unknown as NodePgDatabase<typeof pg>;
@@ -103,8 +101,8 @@ async function pgRebuildGroup(store: Store, kind: string, refId: number): Promis
     // SQLite orders NULL pages first.
     .orderBy(sql`${e.page} asc nulls first`, asc(e.id));
   if (!rows.length) return;
-  const title = foldText(rows[0].title);
-  const body = rows.map((x) => foldText(x.body)).join('\n');
+  const title = ftsWords(rows[0].title);
+  const body = rows.map((x) => ftsWords(x.body)).join(' ');
   await q.insert(g).values({
     kind,
     refId,
@@ -138,7 +136,7 @@ export async function replaceIndexed(store: Store, kind: string, refId: number, 
   for (const r of rows) {
     const title = normalizeText(r.title);
     const body = normalizeText(r.body);
-    await q.insert(e).values({ kind, refId, meetingId: r.meetingId, page: r.page ?? null, title, body, fts: sql`to_tsvector('simple', ${foldText(title) + '\n' + foldText(body)})` });
+    await q.insert(e).values({ kind, refId, meetingId: r.meetingId, page: r.page ?? null, title, body, fts: sql`to_tsvector('simple', ${`${ftsWords(title)} ${ftsWords(body)}`})` });
   }
   await pgRebuildGroup(store, kind, refId);
 }
@@ -161,8 +159,54 @@ export async function ensureGroups(store: Store): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Matching (FTS5 query syntax; SQLite only for now)
+// Matching: one query shape, FTS5 MATCH on SQLite, tsquery on PostgreSQL
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * A full-text condition both stores run the same way: every phrase (or, with `any`, at least one) must
+ * occur, in the title only (`title`, groups only) or anywhere. A phrase is one or more folded words that
+ * must follow each other; a one-word phrase is a word. Words are letters and digits only (they come from
+ * `parseSearchQuery` / `queryTerms`), so neither rendering below can carry query syntax typed by a user;
+ * both still check it and refuse anything else.
+ */
+export interface FtsQuery {
+  phrases: string[][];
+  any?: boolean;
+  title?: boolean;
+}
+
+const WORD_ONLY = /^[\p{L}\p{N}]+$/u;
+
+function checked(q: FtsQuery): string[][] {
+  const phrases = q.phrases.filter((p) => p.length);
+  for (const p of phrases) for (const w of p) if (!WORD_ONLY.test(w) || foldText(w) !== w) throw new Error(`search: not a folded word: ${JSON.stringify(w)}`);
+  return phrases;
+}
+
+/** The FTS5 MATCH expression of `q`: `"a b"` phrases, juxtaposed (AND) or joined by OR, `{title} : (…)` for the title column. */
+export function fts5Match(q: FtsQuery): string {
+  const body = checked(q)
+    .map((p) => `"${p.join(' ')}"`)
+    .join(q.any ? ' OR ' : ' ');
+  return q.title ? `{title} : (${body})` : body;
+}
+
+/**
+ * The `to_tsquery('simple', …)` text of `q`: words quoted (`'a'`), phrases with `<->` (adjacent, as FTS5's
+ * phrases), `&` / `|` between them. On a group's vector the title's lexemes carry weight A and the text's B
+ * (as FTS5's two columns), so `title` restricts every word to `:A`, and a phrase anywhere is the phrase in
+ * the title or in the text (`(… :A) | (… :B)`): like an FTS5 phrase, it never spans the two columns.
+ * Entries' vectors have no weights (`grouped` false): one column, as `search_fts`.
+ */
+export function pgTsQuery(q: FtsQuery, grouped: boolean): string {
+  const phrase = (p: string[], w: string) => p.map((x) => `'${x}'${w}`).join(' <-> ');
+  const parts = checked(q).map((p) => {
+    if (q.title) return `(${phrase(p, ':A')})`;
+    if (!grouped || p.length === 1) return `(${phrase(p, '')})`;
+    return `((${phrase(p, ':A')}) | (${phrase(p, ':B')}))`;
+  });
+  return parts.join(q.any ? ' | ' : ' & ');
+}
 
 /** A ranked group: bm25 over the whole thing, title weighted (lower is better). */
 export interface RankedGroup {
@@ -180,9 +224,37 @@ export interface SearchScope {
   granted: [string, number][];
 }
 
-/** The best `limit` groups matching the FTS5 query `match` within `scope`, by bm25 (title ×`titleWeight`). */
-export async function matchGroups(store: Store, match: string, scope: SearchScope, titleWeight: number, limit: number): Promise<RankedGroup[]> {
-  if (store.dialect !== 'sqlite') throw pgOnly('ranking');
+/** The PostgreSQL `tsquery` of `q`, as a parameter (never spliced into the SQL). */
+const tsq = (q: FtsQuery, grouped: boolean) => sql`to_tsquery('simple', ${pgTsQuery(q, grouped)})`;
+
+/**
+ * ts_rank_cd's normalisation on PostgreSQL: 1 divides by 1 + log(length), the counterpart of bm25's length
+ * normalisation (a 451-page pack does not outrank short documents about the query by sheer repetition).
+ */
+const PG_NORMALIZATION = 1;
+
+/**
+ * The best `limit` groups matching `match` within `scope`, ranked with the title weighted ×`titleWeight`:
+ * bm25 on SQLite, ts_rank_cd on PostgreSQL (weights A = 1, B = 1/titleWeight; negated so that lower is
+ * better on both).
+ */
+export async function matchGroups(store: Store, match: FtsQuery, scope: SearchScope, titleWeight: number, limit: number): Promise<RankedGroup[]> {
+  if (store.dialect === 'postgres') {
+    const inScope =
+      scope.meetings === null
+        ? sql``
+        : sql`and (g.meeting_id = any(${sql.param(scope.meetings)}::int[])
+                   or (g.kind, g.ref_id) in (select k, r from unnest(${sql.param(scope.granted.map((x) => x[0]))}::text[], ${sql.param(scope.granted.map((x) => x[1]))}::int[]) as u(k, r)))`;
+    const weights = `{0,0,${1 / titleWeight},1}`;
+    const { rows } = await pgq(store).execute<{ id: number; kind: string; refId: number; meetingId: number | null; title: string; score: number }>(
+      sql`select g.id, g.kind, g.ref_id as "refId", g.meeting_id as "meetingId", g.title,
+                 -ts_rank_cd(${weights}::float4[], g.fts, q.q, ${PG_NORMALIZATION}) as score
+            from search_groups g, ${tsq(match, true)} as q(q)
+           where g.fts @@ q.q ${inScope}
+           order by score, g.id limit ${limit}`,
+    );
+    return rows.map((r) => ({ ...r, score: Number(r.score) }));
+  }
   const where =
     scope.meetings === null
       ? ''
@@ -198,20 +270,33 @@ export async function matchGroups(store: Store, match: string, scope: SearchScop
             where search_groups_fts match @match ${where}
             order by score limit ${limit}`,
         )
-        .all({ match, ...args }) as RankedGroup[],
+        .all({ match: fts5Match(match), ...args }) as RankedGroup[],
   );
 }
 
-/** The ids of every group matching the FTS5 query `match` (the whole index: intersect with candidates in JS). */
-export async function groupsMatching(store: Store, match: string): Promise<Set<number>> {
-  if (store.dialect !== 'sqlite') throw pgOnly('tiers');
+/** The ids of every group matching `match` (the whole index: intersect with candidates in JS). */
+export async function groupsMatching(store: Store, match: FtsQuery): Promise<Set<number>> {
+  if (store.dialect === 'postgres') {
+    const { rows } = await pgq(store).execute<{ id: number }>(sql`select g.id from search_groups g where g.fts @@ ${tsq(match, true)}`);
+    return new Set(rows.map((r) => r.id));
+  }
   // FTS5 runs a `rowid IN (…)` constraint as one lookup per rowid, far slower than one pass over the result.
-  return store.sqlite((c) => new Set((c.prepare('select rowid as id from search_groups_fts where search_groups_fts match ?').all(match) as { id: number }[]).map((r) => r.id)));
+  return store.sqlite(
+    (c) => new Set((c.prepare('select rowid as id from search_groups_fts where search_groups_fts match ?').all(fts5Match(match)) as { id: number }[]).map((r) => r.id)),
+  );
 }
 
-/** Up to 24 pages of one thing matching the FTS5 query `match`, by bm25. */
-export async function matchPages(store: Store, match: string, kind: string, refId: number): Promise<{ page: number; body: string; score: number }[]> {
-  if (store.dialect !== 'sqlite') throw pgOnly('best pages');
+/** Up to 24 pages of one thing matching `match`, best first (bm25 / ts_rank_cd, lower is better). */
+export async function matchPages(store: Store, match: FtsQuery, kind: string, refId: number): Promise<{ page: number; body: string; score: number }[]> {
+  if (store.dialect === 'postgres') {
+    const { rows } = await pgq(store).execute<{ page: number; body: string; score: number }>(
+      sql`select e.page, e.body, -ts_rank_cd(e.fts, q.q, ${PG_NORMALIZATION}) as score
+            from search_entries e, ${tsq(match, false)} as q(q)
+           where e.kind = ${kind} and e.ref_id = ${refId} and e.page is not null and e.fts @@ q.q
+           order by score, e.page limit 24`,
+    );
+    return rows.map((r) => ({ ...r, score: Number(r.score) }));
+  }
   return store.sqlite(
     (c) =>
       c
@@ -219,13 +304,21 @@ export async function matchPages(store: Store, match: string, kind: string, refI
           `select e.page, e.body, bm25(search_fts) as score from search_fts join search_entries e on e.id = search_fts.rowid
             where search_fts match ? and e.kind = ? and e.ref_id = ? and e.page is not null order by score limit 24`,
         )
-        .all(match, kind, refId) as { page: number; body: string; score: number }[],
+        .all(fts5Match(match), kind, refId) as { page: number; body: string; score: number }[],
   );
 }
 
-/** The entries of one thing matching the FTS5 query `match`, in page order. */
-export async function matchEntries(store: Store, match: string, kind: string, refId: number, limit: number): Promise<{ page: number | null; body: string }[]> {
-  if (store.dialect !== 'sqlite') throw pgOnly('find in document');
+/** The entries of one thing matching `match`, in page order. */
+export async function matchEntries(store: Store, match: FtsQuery, kind: string, refId: number, limit: number): Promise<{ page: number | null; body: string }[]> {
+  if (store.dialect === 'postgres') {
+    const { rows } = await pgq(store).execute<{ page: number | null; body: string }>(
+      // SQLite orders NULL pages first.
+      sql`select e.page, e.body from search_entries e
+           where e.kind = ${kind} and e.ref_id = ${refId} and e.fts @@ ${tsq(match, false)}
+           order by e.page asc nulls first, e.id limit ${limit}`,
+    );
+    return rows;
+  }
   return store.sqlite(
     (c) =>
       c
@@ -233,6 +326,6 @@ export async function matchEntries(store: Store, match: string, kind: string, re
           `select e.page, e.body from search_fts join search_entries e on e.id = search_fts.rowid
             where search_fts match ? and e.kind = ? and e.ref_id = ? order by e.page limit ?`,
         )
-        .all(match, kind, refId, limit) as { page: number | null; body: string }[],
+        .all(fts5Match(match), kind, refId, limit) as { page: number | null; body: string }[],
   );
 }

@@ -1,5 +1,5 @@
 import { queryTerms } from '../../shared/rules/fold.js';
-import { type ParsedQuery, ftsPhrase, parseSearchQuery } from '../../shared/rules/search-query.js';
+import { type ParsedQuery, parseSearchQuery } from '../../shared/rules/search-query.js';
 import { highlight, phraseRegExp, snippet, wordRe } from '../../shared/rules/find.js';
 import type { SearchHit, SearchQuery, SearchResults } from '../../shared/protocol/search.js';
 import type { AuthUser } from '../auth/sessions.js';
@@ -8,7 +8,7 @@ import type { AppContext } from '../context.js';
 import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { committeeMembers, meetingParticipants, meetings, searchEntries } from '../db/tables.js';
-import { type IndexRow, type RankedGroup, groupsMatching, matchEntries, matchGroups, matchPages, sqliteIndex, sqliteRemove } from './search.repo.js';
+import { type FtsQuery, type IndexRow, type RankedGroup, type SearchScope, groupsMatching, matchEntries, matchGroups, matchPages, sqliteIndex, sqliteRemove } from './search.repo.js';
 
 /**
  * One searchable unit. Another domain (minutes, conclusions) adds its own `kind` with
@@ -106,7 +106,7 @@ export async function searchableMeetingIds(store: Store, user: AuthUser): Promis
   return rows.map((r) => r.id);
 }
 
-interface Candidate extends RankedGroup {
+export interface Candidate extends RankedGroup {
   /** 0: the query as a phrase in the title; 1: every word in the title; 2: the phrase in the text; 3: the words anywhere. */
   tier: number;
 }
@@ -145,30 +145,10 @@ export async function search(ctx: SearchCtx, user: AuthUser, q: SearchQuery): Pr
   const granted: [string, number][] = [];
   if (meetings !== null && q.meetingId === undefined) for (const [kind, grants] of GRANTS) for (const id of await grants(ctx, user)) granted.push([kind, id]);
   if (meetings !== null && meetings.length === 0 && granted.length === 0) return { query: q.q, hits: [] };
-  const scope = { meetings, granted };
-  const phrase = terms.length > 1 ? ftsPhrase(terms) : null;
-  const all = parsed.required.map(ftsPhrase).join(' ');
-  const titleAll = `{title} : (${parsed.required.map(ftsPhrase).join(' ')})`;
-  // Three strategies, so that a thing that should rank first (exact phrase, title) is never lost
-  // behind CANDIDATES better-bm25 things that only hold the words.
-  const candidates = new Map<number, Candidate>();
-  const add = async (match: string, tier: number) => {
-    for (const r of await matchGroups(store, match, scope, TITLE_WEIGHT, CANDIDATES)) {
-      const c = candidates.get(r.id);
-      if (!c) candidates.set(r.id, { ...r, tier });
-      else c.tier = Math.min(c.tier, tier);
-    }
-  };
-  if (phrase) await add(`{title} : ${phrase}`, 0);
-  await add(titleAll, phrase ? 1 : 0);
-  if (phrase && !parsed.quoted) await add(phrase, 2);
-  await add(all, 3);
-  // Tiers were set by the strategy that found a thing; a thing found only by a later strategy may
-  // still qualify for an earlier tier: check the remaining ones on the candidates alone.
-  await refineTiers(store, [...candidates.values()], phrase, titleAll);
+  const candidates = await rankedCandidates(store, parsed, { meetings, granted });
+  const phrase = terms.length > 1 ? terms : null;
 
-  const visible = await visibleCandidates(ctx, user, [...candidates.values()]);
-  visible.sort((a, b) => a.tier - b.tier || a.score - b.score || a.id - b.id);
+  const visible = await visibleCandidates(ctx, user, candidates);
   const top = visible.slice(0, q.limit);
   const meetingTitles = await titlesOfMeetings(store, top.map((c) => c.meetingId));
   const hits: SearchHit[] = [];
@@ -183,8 +163,8 @@ export async function search(ctx: SearchCtx, user: AuthUser, q: SearchQuery): Pr
       page: pages[0]?.page ?? null,
       title: c.title,
       titleParts: highlight(c.title, terms),
-      snippet: snippet(body || c.title, terms, 180, phrase ? terms : null),
-      pages: pages.map((p) => ({ page: p.page, snippet: snippet(p.body, terms, 140, phrase ? terms : null) })),
+      snippet: snippet(body || c.title, terms, 180, phrase),
+      pages: pages.map((p) => ({ page: p.page, snippet: snippet(p.body, terms, 140, phrase) })),
       score: c.score,
     });
   }
@@ -193,6 +173,38 @@ export async function search(ctx: SearchCtx, user: AuthUser, q: SearchQuery): Pr
     if (mine.length) await served(ctx, user, mine);
   }
   return { query: q.q, hits };
+}
+
+/**
+ * The things matching a parsed query within `scope`, best first (tier, then bm25 / ts_rank_cd, then id),
+ * before access checks: up to CANDIDATES per strategy. Dialect-free: the repository runs each `FtsQuery`
+ * on SQLite or PostgreSQL.
+ */
+export async function rankedCandidates(store: Store, parsed: ParsedQuery, scope: SearchScope): Promise<Candidate[]> {
+  const { terms } = parsed;
+  if (!terms.length) return [];
+  const phrase: FtsQuery | null = terms.length > 1 ? { phrases: [terms] } : null;
+  const all: FtsQuery = { phrases: parsed.required };
+  const titleAll: FtsQuery = { phrases: parsed.required, title: true };
+  // Three strategies, so that a thing that should rank first (exact phrase, title) is never lost
+  // behind CANDIDATES better-bm25 things that only hold the words.
+  const candidates = new Map<number, Candidate>();
+  const add = async (match: FtsQuery, tier: number) => {
+    for (const r of await matchGroups(store, match, scope, TITLE_WEIGHT, CANDIDATES)) {
+      const c = candidates.get(r.id);
+      if (!c) candidates.set(r.id, { ...r, tier });
+      else c.tier = Math.min(c.tier, tier);
+    }
+  };
+  if (phrase) await add({ ...phrase, title: true }, 0);
+  await add(titleAll, phrase ? 1 : 0);
+  if (phrase && !parsed.quoted) await add(phrase, 2);
+  await add(all, 3);
+  // Tiers were set by the strategy that found a thing; a thing found only by a later strategy may
+  // still qualify for an earlier tier: check the remaining ones on the candidates alone.
+  const list = [...candidates.values()];
+  await refineTiers(store, list, phrase, titleAll);
+  return list.sort((a, b) => a.tier - b.tier || a.score - b.score || a.id - b.id);
 }
 
 /** The first entry's text of one thing (the snippet of a thing without pages). */
@@ -207,13 +219,13 @@ async function firstBody(store: Store, kind: string, refId: number): Promise<str
 }
 
 /** Lowers each candidate's tier where a stricter match also holds. */
-async function refineTiers(store: Store, cands: Candidate[], phrase: string | null, titleAll: string): Promise<void> {
+async function refineTiers(store: Store, cands: Candidate[], phrase: FtsQuery | null, titleAll: FtsQuery): Promise<void> {
   if (!cands.length) return;
-  const lower = async (match: string, tier: number) => {
+  const lower = async (match: FtsQuery, tier: number) => {
     const hit = await groupsMatching(store, match);
     for (const c of cands) if (c.tier > tier && hit.has(c.id)) c.tier = tier;
   };
-  if (phrase) await lower(`{title} : ${phrase}`, 0);
+  if (phrase) await lower({ ...phrase, title: true }, 0);
   await lower(titleAll, phrase ? 1 : 0);
   if (phrase) await lower(phrase, 2);
 }
@@ -242,7 +254,7 @@ async function titlesOfMeetings(store: Store, ids: (number | null)[]): Promise<M
  * those holding more of its words, then bm25. Empty for things without pages.
  */
 async function bestPages(store: Store, c: Candidate, parsed: ParsedQuery): Promise<{ page: number; body: string }[]> {
-  const any = parsed.terms.map((t) => ftsPhrase([t])).join(' OR ');
+  const any: FtsQuery = { phrases: parsed.terms.map((t) => [t]), any: true };
   const rows = await matchPages(store, any, c.kind, c.refId);
   if (!rows.length) return [];
   const res = parsed.terms.map((t) => wordRe(t));
@@ -268,7 +280,7 @@ export async function searchWithin(store: Store, kind: string, refId: number, qu
   const terms = queryTerms(query);
   if (!terms.length) return { terms, pages: [] as { page: number; snippet: { text: string; hit: boolean }[] }[] };
   // Find-in-document matches the words as a phrase (in order, adjacent), like a reader's Ctrl+F.
-  const rows = await matchEntries(store, `"${terms.join(' ')}"`, kind, refId, limit);
+  const rows = await matchEntries(store, { phrases: [terms] }, kind, refId, limit);
   return { terms, pages: rows.map((r) => ({ page: r.page ?? 0, snippet: snippet(r.body, terms, 120) })) };
 }
 

@@ -44,6 +44,17 @@ export function normalizeText(input: string): string {
 }
 
 /**
+ * Folded text as the words a full-text index holds, one space apart: `foldText`, then runs of letters and
+ * digits — where SQLite FTS5's unicode61 tokenizer cuts too ("12.500" is 12 and 500, "E-Cabinet" e and
+ * cabinet, "420/451" 420 and 451). The PostgreSQL index is `to_tsvector('simple', ftsWords(…))`
+ * (server/search/search.repo.ts): each word keeps its position, so phrases work as FTS5's; left to
+ * PostgreSQL's own parser, "12.500" would be one number and "a@b.vn" one email address.
+ */
+export function ftsWords(text: string): string {
+  return (foldText(text).match(/[\p{L}\p{N}]+/gu) ?? []).join(' ');
+}
+
+/**
  * Splits a query into folded search terms (letters and digits), at most `max` of them.
  * "Chuyển đổi-số!" → ["chuyen", "doi", "so"].
  */

@@ -16,7 +16,7 @@ const WORD = /[\p{L}\p{N}]+/gu;
  * Parses a query: folds it (marks stripped, đ → d, lowercase, so "Chuyển đổi", "chuyen doi",
  * "CHUYỂN doi" are the same query), keeps parts in double quotes (straight or curly) together
  * as phrases, and splits the rest into words. Unbalanced quotes run to the end of the query.
- * Only letters and digits survive, so the result is safe to put inside FTS5 string literals.
+ * Only letters and digits survive, so the words carry no FTS5 or tsquery syntax (server/search/search.repo.ts).
  */
 export function parseSearchQuery(raw: string, max = 12): ParsedQuery {
   const text = foldText(raw.replace(/[“”„«»]/g, '"'));
@@ -37,9 +37,4 @@ export function parseSearchQuery(raw: string, max = 12): ParsedQuery {
     } else for (const w of words) if (!required.some((g) => g.length === 1 && g[0] === w)) required.push([w]);
   });
   return { terms, required, quoted };
-}
-
-/** An FTS5 string literal for one phrase (the words are letters and digits only). */
-export function ftsPhrase(words: string[]): string {
-  return `"${words.join(' ')}"`;
 }

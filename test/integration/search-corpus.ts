@@ -40,6 +40,20 @@ export const DOC_TITLES: Record<'doc0' | 'doc1' | 'doc2' | 'doc3' | 'doc4' | 'pa
   pack: 'Bộ tài liệu phiên họp (451 trang)',
 };
 
+/** The corpus's two meetings: title and description. */
+export const MEETINGS = {
+  meetingA: ['Phiên họp Ban Chỉ đạo Cải cách hành chính quý IV', 'Đánh giá kết quả năm và kế hoạch năm tới'],
+  meetingB: ['Họp giao ban Đổi mới sáng tạo tháng 12', ''],
+} as const;
+
+/** Meeting A's agenda items (title, description), in order: itemOpening, itemPaperless, itemProject06, itemTraining. */
+export const AGENDA_ITEMS: [string, string][] = [
+  ['Khai mạc và điểm danh đại biểu', ''],
+  ['Thảo luận đề án phòng họp không giấy', 'Triển khai E-Cabinet cho các cuộc họp của Ban Chỉ đạo'],
+  ['Đánh giá tiến độ Đề án 06', 'Báo cáo của Công an Thành phố'],
+  ['Biểu quyết kế hoạch đào tạo cán bộ', 'Kế hoạch bồi dưỡng kỹ năng số năm 2024'],
+];
+
 /**
  * Builds the search corpus through the API, as the secretary does: meeting A (published, with
  * `participants`) with four agenda items, the five seed articles and the large pack; meeting B
@@ -52,17 +66,11 @@ export async function buildSearchCorpus(secretary: HttpClient, participants: { u
     if (m.status !== 201) throw new Error(`create meeting: ${m.status} ${JSON.stringify(m.body)}`);
     return m.body.id as number;
   };
-  const meetingA = await meeting('Phiên họp Ban Chỉ đạo Cải cách hành chính quý IV', 'Đánh giá kết quả năm và kế hoạch năm tới');
-  const meetingB = await meeting('Họp giao ban Đổi mới sáng tạo tháng 12', '');
-  const itemDefs: [string, string][] = [
-    ['Khai mạc và điểm danh đại biểu', ''],
-    ['Thảo luận đề án phòng họp không giấy', 'Triển khai E-Cabinet cho các cuộc họp của Ban Chỉ đạo'],
-    ['Đánh giá tiến độ Đề án 06', 'Báo cáo của Công an Thành phố'],
-    ['Biểu quyết kế hoạch đào tạo cán bộ', 'Kế hoạch bồi dưỡng kỹ năng số năm 2024'],
-  ];
+  const meetingA = await meeting(...MEETINGS.meetingA);
+  const meetingB = await meeting(...MEETINGS.meetingB);
   let version = 0;
   const items: number[] = [];
-  for (const [title, description] of itemDefs) {
+  for (const [title, description] of AGENDA_ITEMS) {
     const r = await secretary.post(`/api/meetings/${meetingA}/agenda/items`, { version, title, description });
     if (r.status !== 200 && r.status !== 201) throw new Error(`agenda item: ${r.status} ${JSON.stringify(r.body)}`);
     version = r.body.version;

@@ -8,15 +8,15 @@ import { id, tsvector } from './common.js';
  * GIN index, so a row and its index entry are written (and deleted) together.
  *
  * The folding stays the app's `foldText` (NFD, marks stripped, đ→d, lowercase) on both the indexed text
- * and the query, so both stores match the same words: the indexer writes
- * `to_tsvector('simple', foldText(title + ' ' + body))`, and for groups
- * `setweight(to_tsvector('simple', foldText(title)), 'A') || setweight(to_tsvector('simple', foldText(body)), 'B')`
- * (FTS5's bm25 title weight becomes ts_rank's A/B weights). Why not `lower(unaccent(…))` in SQL: measured
+ * and the query, cut into words where FTS5 cuts them (`ftsWords`), so both stores match the same words: the
+ * indexer writes `to_tsvector('simple', ftsWords(title) || ' ' || ftsWords(body))`, and for groups
+ * `setweight(to_tsvector('simple', ftsWords(title)), 'A') || setweight(to_tsvector('simple', ftsWords(bodies)), 'B')`
+ * (FTS5's bm25 title weight becomes ts_rank_cd's A/B weights; matching and ranking: server/search/search.repo.ts). Why not `lower(unaccent(…))` in SQL: measured
  * on PostgreSQL 15 over the Latin letters (U+0041–U+024F, U+1E00–U+1EFF, 708 code points) it equals
  * foldText on every Vietnamese letter, đ included, but differs on 123 others (æ→ae, ß→ss, ø→o, ł→l …:
  * unaccent expands or strips what foldText keeps, and foldText must keep offsets aligned for snippets), so
- * the same query would find different documents on the two stores. Whether ts_rank orders results close
- * enough to bm25 is for the shared search test of issue #17. These columns are the only PostgreSQL-only
+ * the same query would find different documents on the two stores (test/helpers/search-contract.ts proves
+ * they find the same). These columns are the only PostgreSQL-only
  * columns (listed in the drift test).
  */
 export const searchEntries = pgTable(
