@@ -194,9 +194,10 @@ export interface AgendaDb {
   db: Db;
 }
 
-/** Inserts one item as given (no renumbering); returns the row. */
-export function insertAgendaItem(db: Db, values: typeof agendaItems.$inferInsert): ItemRow {
-  return db.insert(agendaItems).values(values).returning().get();
+/** Inserts one item as given (no renumbering), in the caller's transaction `q`; returns the row. */
+export async function insertAgendaItem(q: Q, values: typeof agendaItems.$inferInsert): Promise<ItemRow> {
+  const [row] = await q.insert(agendaItems).values(values).returning();
+  return row;
 }
 
 /** Makes `itemId` the current item (the previous one becomes `previousBecomes`) and bumps the agenda version. */

@@ -66,7 +66,7 @@ function hanoiTime(days: number, hour: number, minute = 0): string {
  * Never runs in production (config.seed is 'none' there); does nothing when any user exists.
  * `what: 'admin'` seeds only the account `admin` (ECABINET_SEED=admin: the tests, which build their own data).
  * All demo users share the password `config.demoPassword` (printed by `npm start`).
- * `legacyDb`: the SQLite connection of `store`, for the meetings', agenda's and audit's writers not yet on
+ * `legacyDb`: the SQLite connection of `store`, for the meetings' and audit's writers not yet on
  * the store (issue #17's bridge: inside `store.tx` they write into the same transaction).
  */
 export async function seedDemo(store: Store, config: Config, log: Logger, what: 'demo' | 'admin', legacyDb: Db): Promise<void> {
@@ -123,9 +123,9 @@ export async function seedDemo(store: Store, config: Config, log: Logger, what: 
       { meetingId, userId: guest, role: 'guest' as const, canVote: false, invitedAt: now },
       { meetingId, userId: roomStation, role: 'member' as const, canVote: false, invitedAt: now },
     ]);
-    insertAgendaItem(d, { meetingId, parentId: null, position: 0, title: 'Khai mạc, giới thiệu đại biểu', presenterId: secretary, durationMinutes: 10 });
-    seedArticles().forEach((a, i) => {
-      insertAgendaItem(d, {
+    await insertAgendaItem(q, { meetingId, parentId: null, position: 0, title: 'Khai mạc, giới thiệu đại biểu', presenterId: secretary, durationMinutes: 10 });
+    for (const [i, a] of seedArticles().entries()) {
+      await insertAgendaItem(q, {
         meetingId,
         parentId: null,
         position: i + 1,
@@ -134,10 +134,10 @@ export async function seedDemo(store: Store, config: Config, log: Logger, what: 
         presenterId: memberIds[i % memberIds.length],
         durationMinutes: 20,
       });
-    });
+    }
     const closing = seedArticles().length + 1;
-    const conclusion = insertAgendaItem(d, { meetingId, parentId: null, position: closing, title: 'Kết luận của Chủ tọa', presenterId: chair, durationMinutes: 15 });
-    insertAgendaItem(d, { meetingId, parentId: conclusion.id, position: 0, title: 'Giao nhiệm vụ cho các sở, ngành', presenterId: chair, durationMinutes: 10 });
+    const conclusion = await insertAgendaItem(q, { meetingId, parentId: null, position: closing, title: 'Kết luận của Chủ tọa', presenterId: chair, durationMinutes: 15 });
+    await insertAgendaItem(q, { meetingId, parentId: conclusion.id, position: 0, title: 'Giao nhiệm vụ cho các sở, ngành', presenterId: chair, durationMinutes: 10 });
     audit(d, { actorId: admin, action: 'seed.demo', targetType: 'meeting', targetId: meetingId });
   });
   log.info(what === 'admin' ? 'seeded the admin account' : 'seeded demo committee, users and meeting');
