@@ -84,12 +84,12 @@ async function mutate(ctx: AppContext, user: AuthUser, meetingId: number, versio
   const a = await loadManage(store, user, meetingId);
   if (a.meeting.status === 'closed') throw invalidState('A closed meeting cannot be changed');
   let newVersion = 0;
-  // claimAgendaVersion, audit and the notifier are still synchronous on `db` (issue #17's bridge): inside the store's transaction.
+  // claimAgendaVersion and the notifier are still synchronous on `db` (issue #17's bridge): inside the store's transaction.
   const agenda = await store.tx(async (q) => {
     if (!claimAgendaVersion(db, meetingId, version)) throw conflict('version_conflict', 'The agenda was changed by someone else; reload and try again');
     newVersion = version + 1;
     const details = await fn(q, await rows(q, meetingId));
-    audit(db, { actorId: user.id, action, targetType: 'meeting', targetId: meetingId, details });
+    await audit(q, { actorId: user.id, action, targetType: 'meeting', targetId: meetingId, details });
     if (a.meeting.status !== 'draft') {
       const others = (await loadParticipantIds(store, meetingId)).filter((id) => id !== user.id);
       await ctx.notifier.notify(q, others, 'agenda_updated', meetingId, { title: a.meeting.title });

@@ -244,8 +244,7 @@ export async function annotatedCopy(
   // password (pdf-lib cannot edit those), the items flattened in, then watermarked.
   const when = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(new Date());
   const bytes = await deps.pool.annotated(deps.files.pathFor(v.sha256), items, [user.fullName, user.unit ?? '', when].filter(Boolean));
-  // audit is still on the legacy Db: on SQLite it writes on the same connection, inside this transaction.
-  await ctx.store.tx(async () => audit(ctx.db, { actorId: user.id, action: 'annotations.download', targetType: 'document', targetId: documentId, details: { version: v.version, items: items.length } }));
+  await audit(ctx.store.q, { actorId: user.id, action: 'annotations.download', targetType: 'document', targetId: documentId, details: { version: v.version, items: items.length } });
   res.setHeader('content-type', 'application/pdf');
   res.setHeader('cache-control', 'private, no-store');
   res.setHeader('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(a.document.title.replace(/\.pdf$/i, '') + ' (ghi chú).pdf')}`);

@@ -62,10 +62,9 @@ export async function requestArchive(ctx: AppContext, user: AuthUser, meetingId:
   const a = await requireSecretary(ctx.store, user, meetingId);
   if (a.meeting.status !== 'closed') throw invalidState('Only a closed meeting can be archived');
   const key = `${keyPrefix(meetingId)}${crypto.randomUUID()}`;
-  // audit is still on the legacy Db: on SQLite it writes on the same connection, inside this transaction.
   await ctx.store.tx(async (q) => {
     await enqueueJob(q, { kind: ARCHIVE_JOB, key, runAt: new Date(), payload: { meetingId, requestedBy: user.id } });
-    audit(ctx.db, { actorId: user.id, action: 'meeting.archive_requested', targetType: 'meeting', targetId: meetingId });
+    await audit(q, { actorId: user.id, action: 'meeting.archive_requested', targetType: 'meeting', targetId: meetingId });
   });
   const [job] = await jobsByKeyPrefix(ctx.store, key, 1);
   // Start at once rather than at the runner's next poll.
@@ -98,9 +97,9 @@ export async function archiveFile(ctx: AppContext, user: AuthUser, id: number): 
   if (v.state !== 'done') throw invalidState(v.state === 'expired' ? 'A newer archive of this meeting replaced this one' : 'The archive is not ready');
   const confidential = readInfo(ctx, id)?.confidential ?? [];
   await ctx.store.tx(async () => {
-    audit(ctx.db, { actorId: user.id, action: 'meeting.archive_downloaded', targetType: 'meeting', targetId: meetingId, details: { archiveId: id, sha256: v.sha256 } });
+    await audit(ctx.store.q, { actorId: user.id, action: 'meeting.archive_downloaded', targetType: 'meeting', targetId: meetingId, details: { archiveId: id, sha256: v.sha256 } });
     // Every access to a confidential document is audited on the document, the archive's copy too.
-    for (const c of confidential) audit(ctx.db, { actorId: user.id, action: 'document.confidential.archive_downloaded', targetType: 'document', targetId: c.documentId, details: { archiveId: id, version: c.version } });
+    for (const c of confidential) await audit(ctx.store.q, { actorId: user.id, action: 'document.confidential.archive_downloaded', targetType: 'document', targetId: c.documentId, details: { archiveId: id, version: c.version } });
   });
   return { file: zipPath(ctx, id), view: v };
 }
@@ -237,7 +236,7 @@ export async function buildArchive(ctx: AppContext, job: JobRow): Promise<void> 
     const info: ArchiveInfo = { size, sha256: hash.digest('hex'), finishedAt: new Date().toISOString(), confidential };
     fs.writeFileSync(infoPath(ctx, job.id), JSON.stringify(info));
     fs.renameSync(partial, final);
-    await store.tx(async () => audit(ctx.db, { actorId: user!.id, action: 'meeting.archived', targetType: 'meeting', targetId: meetingId, details: { archiveId: job.id, sha256: info.sha256, size: info.size, files: manifest.length } }));
+    await audit(store.q, { actorId: user!.id, action: 'meeting.archived', targetType: 'meeting', targetId: meetingId, details: { archiveId: job.id, sha256: info.sha256, size: info.size, files: manifest.length } });
     // Only the newest archive of a meeting is kept: an older one is a stale copy of the same record.
     for (const older of await jobsByKeyPrefix(store, keyPrefix(meetingId), 100)) {
       if (older.id === job.id) continue;

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { Db } from '../db/client.js';
-import { auditLog } from '../db/schema/index.js';
+import type { Q } from '../db/store.js';
+import { auditLog } from '../db/tables.js';
 
 export interface AuditEntry {
   actorId: number | null;
@@ -11,19 +11,18 @@ export interface AuditEntry {
 }
 
 /**
- * Appends one audit entry. Call it inside the same `tx()` as the change it records, so the log
- * and the data can never disagree. Never put secrets or secret-ballot choices in `details`.
+ * Appends one audit entry. Call it with the `q` of the same `store.tx` as the change it records (or
+ * `store.q` inside it), so the log and the data can never disagree. Never put secrets or secret-ballot
+ * choices in `details`.
  */
-export function audit(db: Db, e: AuditEntry): void {
-  db.insert(auditLog)
-    .values({
-      actorId: e.actorId,
-      action: e.action,
-      targetType: e.targetType,
-      targetId: e.targetId == null ? null : String(e.targetId),
-      details: e.details ?? null,
-    })
-    .run();
+export async function audit(q: Q, e: AuditEntry): Promise<void> {
+  await q.insert(auditLog).values({
+    actorId: e.actorId,
+    action: e.action,
+    targetType: e.targetType,
+    targetId: e.targetId == null ? null : String(e.targetId),
+    details: e.details ?? null,
+  });
 }
 
 /**

@@ -79,7 +79,7 @@ export function authRoutes(ctx: AppContext): void {
       const stage = totpEnrolled(row.totpSecret) ? ('mfa' as const) : ('active' as const);
       const { token, expiresAt, tokenHash } = await store.tx(async () => {
         const s = await createSession(store, row.id, config.sessionHours, { stage, userAgent: req.get('user-agent') ?? null, ip });
-        audit(ctx.db, { actorId: row.id, action: 'auth.login', targetType: 'user', targetId: row.id, details: { secondFactorPending: stage === 'mfa' } });
+        await audit(store.q, { actorId: row.id, action: 'auth.login', targetType: 'user', targetId: row.id, details: { secondFactorPending: stage === 'mfa' } });
         return s;
       });
       setCookie(res, req.secure, token, expiresAt);
@@ -106,7 +106,7 @@ export function authRoutes(ctx: AppContext): void {
     async ({ req, user, body }) => {
       await store.tx(async (q) => {
         await q.update(users).set({ locale: body.locale }).where(eq(users.id, user.id));
-        audit(ctx.db, { actorId: user.id, action: 'user.locale', targetType: 'user', targetId: user.id, details: { locale: body.locale } });
+        await audit(q, { actorId: user.id, action: 'user.locale', targetType: 'user', targetId: user.id, details: { locale: body.locale } });
       });
       return toMe({ ...user, locale: body.locale }, req.sessionRestriction ?? null);
     },
@@ -139,7 +139,7 @@ export function authRoutes(ctx: AppContext): void {
         await q.update(users).set({ passwordHash, mustChangePassword: false }).where(eq(users.id, user.id));
         await endUserSessions(store, user.id);
         const s = await createSession(store, user.id, config.sessionHours, { userAgent: req.get('user-agent') ?? null, ip: req.ip ?? null });
-        audit(ctx.db, { actorId: user.id, action: 'auth.password_changed', targetType: 'user', targetId: user.id });
+        await audit(q, { actorId: user.id, action: 'auth.password_changed', targetType: 'user', targetId: user.id });
         return s;
       });
       ctx.bus.emit('session:ended', { userId: user.id });
@@ -159,7 +159,7 @@ export function authRoutes(ctx: AppContext): void {
       if (!hash) throw notFound('Session');
       await store.tx(async (q) => {
         await q.delete(sessions).where(eq(sessions.tokenHash, hash));
-        audit(ctx.db, { actorId: user.id, action: 'auth.session_revoked', targetType: 'user', targetId: user.id, details: { session: params.id } });
+        await audit(q, { actorId: user.id, action: 'auth.session_revoked', targetType: 'user', targetId: user.id, details: { session: params.id } });
       });
       ctx.bus.emit('session:ended', { tokenHash: hash });
     },
@@ -182,7 +182,7 @@ export function authRoutes(ctx: AppContext): void {
       await store.tx(async (q) => {
         await q.update(users).set({ totpLastStep: step }).where(eq(users.id, user.id));
         await activateSession(store, req.sessionTokenHash!);
-        audit(ctx.db, { actorId: user.id, action: 'auth.mfa_verified', targetType: 'user', targetId: user.id });
+        await audit(q, { actorId: user.id, action: 'auth.mfa_verified', targetType: 'user', targetId: user.id });
       });
       return toMe(user, await restrictionOf(req.sessionTokenHash!));
     },
@@ -215,7 +215,7 @@ export function authRoutes(ctx: AppContext): void {
       attempt.succeeded();
       await store.tx(async (q) => {
         await q.update(users).set({ totpSecret: sealTotpSecret(ctx.config.secret, user.id, pending.secret), totpLastStep: step }).where(eq(users.id, user.id));
-        audit(ctx.db, { actorId: user.id, action: 'auth.mfa_enrolled', targetType: 'user', targetId: user.id });
+        await audit(q, { actorId: user.id, action: 'auth.mfa_enrolled', targetType: 'user', targetId: user.id });
       });
       return toMe(user, await restrictionOf(req.sessionTokenHash!));
     },
@@ -235,7 +235,7 @@ export function authRoutes(ctx: AppContext): void {
       attempt.succeeded();
       await store.tx(async (q) => {
         await q.update(users).set({ totpSecret: null, totpLastStep: null }).where(eq(users.id, user.id));
-        audit(ctx.db, { actorId: user.id, action: 'auth.mfa_disabled', targetType: 'user', targetId: user.id });
+        await audit(q, { actorId: user.id, action: 'auth.mfa_disabled', targetType: 'user', targetId: user.id });
       });
       return toMe(user, await restrictionOf(req.sessionTokenHash!));
     },

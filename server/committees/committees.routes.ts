@@ -53,7 +53,7 @@ async function writeMembers(store: Store, committeeId: number, members: MemberIn
 }
 
 /** Committees with their members and default roles, and meeting rooms. Writes are admin-only. */
-export function committeeRoutes({ api, db, store }: AppContext): void {
+export function committeeRoutes({ api, store }: AppContext): void {
   api.route(
     { method: 'get', path: '/api/committees', summary: 'Committees (admins: all; others: those they belong to)', tags: ['committees'], access: 'user', response: CommitteeList },
     async ({ user }) => {
@@ -74,11 +74,10 @@ export function committeeRoutes({ api, db, store }: AppContext): void {
   api.route(
     { method: 'post', path: '/api/committees', summary: 'Create a committee', tags: ['committees'], access: 'admin', body: CreateCommitteeBody, response: Committee, status: 201 },
     ({ user, body }) =>
-      // audit is still synchronous on `db` (issue #17's bridge): inside the store's transaction.
       store.tx(async (q) => {
         const c = await insertCommittee(q, { name: body.name, description: body.description });
         await writeMembers(store, c.id, body.members);
-        audit(db, { actorId: user.id, action: 'committee.create', targetType: 'committee', targetId: c.id, details: { name: c.name } });
+        await audit(q, { actorId: user.id, action: 'committee.create', targetType: 'committee', targetId: c.id, details: { name: c.name } });
         return committeeView(store, c);
       }),
   );
@@ -92,7 +91,7 @@ export function committeeRoutes({ api, db, store }: AppContext): void {
           : await q.select().from(committees).where(eq(committees.id, params.id)).limit(1);
         if (!c) throw notFound('Committee');
         if (members) await writeMembers(store, c.id, members);
-        audit(db, { actorId: user.id, action: 'committee.update', targetType: 'committee', targetId: c.id, details: { fields: Object.keys(body) } });
+        await audit(q, { actorId: user.id, action: 'committee.update', targetType: 'committee', targetId: c.id, details: { fields: Object.keys(body) } });
         return committeeView(store, c);
       }),
   );
@@ -106,7 +105,7 @@ export function committeeRoutes({ api, db, store }: AppContext): void {
     ({ user, body }) =>
       store.tx(async (q) => {
         const r = await insertRoom(q, { name: body.name, location: body.location, capacity: body.capacity ?? null });
-        audit(db, { actorId: user.id, action: 'room.create', targetType: 'room', targetId: r.id });
+        await audit(q, { actorId: user.id, action: 'room.create', targetType: 'room', targetId: r.id });
         return roomView(r);
       }),
   );
@@ -118,7 +117,7 @@ export function committeeRoutes({ api, db, store }: AppContext): void {
           ? await q.update(rooms).set(body).where(eq(rooms.id, params.id)).returning()
           : await q.select().from(rooms).where(eq(rooms.id, params.id)).limit(1);
         if (!r) throw notFound('Room');
-        audit(db, { actorId: user.id, action: 'room.update', targetType: 'room', targetId: r.id, details: { fields: Object.keys(body) } });
+        await audit(q, { actorId: user.id, action: 'room.update', targetType: 'room', targetId: r.id, details: { fields: Object.keys(body) } });
         return roomView(r);
       }),
   );

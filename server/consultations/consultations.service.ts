@@ -77,13 +77,12 @@ export async function createConsultation(ctx: AppContext, user: AuthUser, body: 
       .values({ committeeId: committee.id, title: body.title, question: body.question, documentIds: [...new Set(body.documentIds)], deadline: new Date(deadline).toISOString(), createdBy: user.id })
       .returning();
     await q.insert(consultationRecipients).values([...new Set(recipients)].map((userId) => ({ consultationId: c.id, userId })));
-    // The audit log is still on the legacy `Db`: `ctx.db` writes into this transaction.
     for (const off of REMINDER_OFFSETS_MS) {
       if (deadline - off > Date.now()) await enqueueJob(q, { kind: CONSULTATION_REMINDER_JOB, key: `consultation:${c.id}:reminder:${off}`, runAt: new Date(deadline - off), payload: { consultationId: c.id } });
     }
     await enqueueJob(q, { kind: CONSULTATION_CLOSE_JOB, key: `consultation:${c.id}:close`, runAt: new Date(deadline), payload: { consultationId: c.id } });
     await ctx.notifier.notify(q, [...new Set(recipients)], 'consultation_sent', null, { consultationId: c.id, title: c.title, deadline: c.deadline });
-    audit(ctx.db, { actorId: user.id, action: 'consultation.sent', targetType: 'consultation', targetId: c.id, details: { committeeId: committee.id, recipients: recipients.length, deadline: c.deadline } });
+    await audit(q, { actorId: user.id, action: 'consultation.sent', targetType: 'consultation', targetId: c.id, details: { committeeId: committee.id, recipients: recipients.length, deadline: c.deadline } });
     return c;
   });
   ctx.notifier.flush();
@@ -178,7 +177,7 @@ export async function answerConsultation(ctx: AppContext, user: AuthUser, id: nu
       .insert(consultationAnswers)
       .values({ consultationId: id, userId: user.id, answer: body.answer, comment: body.comment.trim(), answeredAt: now })
       .onConflictDoUpdate({ target: [consultationAnswers.consultationId, consultationAnswers.userId], set: { answer: body.answer, comment: body.comment.trim(), answeredAt: now } });
-    audit(ctx.db, { actorId: user.id, action: 'consultation.answered', targetType: 'consultation', targetId: id, details: { answer: body.answer } });
+    await audit(q, { actorId: user.id, action: 'consultation.answered', targetType: 'consultation', targetId: id, details: { answer: body.answer } });
   });
   return view(ctx, user, c);
 }
@@ -291,8 +290,7 @@ export async function runClose(ctx: AppContext, payload: Record<string, unknown>
   const recipients = await currentRecipients(store, c);
   await ctx.notifier.notify(store.q, [...new Set([...recipients, ...(c.createdBy ? [c.createdBy] : [])])], 'consultation_closed', null, { consultationId: id, title: c.title });
   const answers = (await store.q.select().from(consultationAnswers).where(eq(consultationAnswers.consultationId, id))).length;
-  // The audit log is still on the legacy `Db`: inside the job's transaction, `ctx.db` writes into it.
-  audit(ctx.db, { actorId: null, action: 'consultation.closed', targetType: 'consultation', targetId: id, details: { answers } });
+  await audit(store.q, { actorId: null, action: 'consultation.closed', targetType: 'consultation', targetId: id, details: { answers } });
 }
 
 /** The consultation's recipients still members of its committee. */

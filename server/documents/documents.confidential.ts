@@ -30,12 +30,12 @@ const entry = (user: AuthUser, a: Audited, what: string, details: Record<string,
 });
 
 /**
- * Audits one access to a confidential document (no-op for other documents). Runs its own short
- * transaction: reads change nothing else. (The audit is written through the legacy `Db`, inside the store's transaction.)
+ * Audits one access to a confidential document (no-op for other documents): one entry, written on
+ * its own (reads change nothing else).
  */
-export async function auditConfidential(ctx: Pick<AppContext, 'db' | 'store'>, user: AuthUser, a: Audited, what: string, details: Record<string, unknown> = {}): Promise<void> {
+export async function auditConfidential(ctx: Pick<AppContext, 'store'>, user: AuthUser, a: Audited, what: string, details: Record<string, unknown> = {}): Promise<void> {
   if (!a.confidential) return;
-  await ctx.store.tx(async () => audit(ctx.db, entry(user, a, what, details)));
+  await audit(ctx.store.q, entry(user, a, what, details));
 }
 
 /** The lines stamped on a view-only copy: who is reading, their unit, and what it is (day precision, so the copy is reused all day). */

@@ -179,7 +179,7 @@ export async function uploadDocument(deps: DocumentsDeps, user: AuthUser, meetin
     await q.update(documents).set({ currentVersionId: versionId }).where(eq(documents.id, doc.id));
     if (viewers) await setViewers(q, doc.id, viewers);
     await indexDocument(store, doc.id);
-    audit(db, { actorId: user.id, action: 'document.upload', targetType: 'document', targetId: doc.id, details: { meetingId, itemId, sha256: file.sha256, size: file.size, pages: info.pageCount, access: fields.access ?? 'all' } });
+    await audit(q, { actorId: user.id, action: 'document.upload', targetType: 'document', targetId: doc.id, details: { meetingId, itemId, sha256: file.sha256, size: file.size, pages: info.pageCount, access: fields.access ?? 'all' } });
     return doc.id;
   });
   return loadDocumentInfo(store, await loadDocumentAccess(store, user, id));
@@ -197,7 +197,7 @@ export async function replaceDocument(deps: DocumentsDeps, user: AuthUser, docum
     const versionId = await insertVersion(q, documentId, last.version + 1, file, info, user.id);
     await q.update(documents).set({ currentVersionId: versionId }).where(eq(documents.id, documentId));
     await indexDocument(store, documentId);
-    audit(db, { actorId: user.id, action: 'document.replace', targetType: 'document', targetId: documentId, details: { version: last.version + 1, sha256: file.sha256, pages: info.pageCount } });
+    await audit(q, { actorId: user.id, action: 'document.replace', targetType: 'document', targetId: documentId, details: { version: last.version + 1, sha256: file.sha256, pages: info.pageCount } });
   });
   deps.ctx.bus.emit('document:changed', { documentId, meetingId: a.document.meetingId, change: 'version' });
   return loadDocumentInfo(store, await loadDocumentAccess(store, user, documentId));
@@ -218,7 +218,7 @@ export async function updateDocument(ctx: AppContext, user: AuthUser, documentId
     if (Object.keys(set).length) await q.update(documents).set(set).where(eq(documents.id, documentId));
     if (viewers) await setViewers(q, documentId, viewers);
     if (body.title !== undefined) await indexDocument(store, documentId);
-    audit(db, { actorId: user.id, action: 'document.update', targetType: 'document', targetId: documentId, details: { ...set, ...(viewers ? { viewerIds: viewers } : {}) } });
+    await audit(q, { actorId: user.id, action: 'document.update', targetType: 'document', targetId: documentId, details: { ...set, ...(viewers ? { viewerIds: viewers } : {}) } });
     return a.document.meetingId;
   });
   ctx.bus.emit('document:changed', { documentId, meetingId, change: 'access' });
@@ -242,7 +242,7 @@ export async function moveDocument(ctx: AppContext, user: AuthUser, documentId: 
     for (const [i, s] of siblings.entries()) {
       if (s.position !== i || s.id === documentId) await q.update(documents).set({ position: i }).where(eq(documents.id, s.id));
     }
-    audit(db, { actorId: user.id, action: 'document.move', targetType: 'document', targetId: documentId, details: { position: Math.min(body.position, siblings.length - 1) } });
+    await audit(q, { actorId: user.id, action: 'document.move', targetType: 'document', targetId: documentId, details: { position: Math.min(body.position, siblings.length - 1) } });
   });
   return loadDocumentInfo(store, await loadDocumentAccess(store, user, documentId));
 }
@@ -255,7 +255,7 @@ export async function removeDocument(ctx: AppContext, user: AuthUser, documentId
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
     await q.update(documents).set({ removedAt: new Date().toISOString() }).where(eq(documents.id, documentId));
     await removeIndexed(store, 'document', [documentId]);
-    audit(db, { actorId: user.id, action: 'document.remove', targetType: 'document', targetId: documentId, details: { meetingId: a.document.meetingId } });
+    await audit(q, { actorId: user.id, action: 'document.remove', targetType: 'document', targetId: documentId, details: { meetingId: a.document.meetingId } });
     return a.document.meetingId;
   });
   ctx.bus.emit('document:changed', { documentId, meetingId, change: 'removed' });
@@ -397,7 +397,7 @@ export async function downloadFile(deps: DocumentsDeps, user: AuthUser, document
   const when = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' }).format(new Date());
   const lines = [user.fullName, user.unit ?? '', when].filter(Boolean);
   const bytes = await deps.pool.watermark(deps.store.pathFor(v.sha256), lines);
-  await deps.ctx.store.tx(async () => audit(db, { actorId: user.id, action: 'document.download', targetType: 'document', targetId: documentId, details: { version: v.version } }));
+  await audit(deps.ctx.store.q, { actorId: user.id, action: 'document.download', targetType: 'document', targetId: documentId, details: { version: v.version } });
   res.setHeader('content-type', 'application/pdf');
   res.setHeader('cache-control', 'private, no-store');
   res.setHeader('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(a.document.title.replace(/\.pdf$/i, '') + '.pdf')}`);

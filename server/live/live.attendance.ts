@@ -52,7 +52,7 @@ export async function checkIn(l: LiveDb, a: MeetingAccess, user: AuthUser, p: { 
   requireNotClosed(a);
   const target = await attendanceTarget(l, a, user, p.userId);
   await upsertAttendance(l, a.meeting.id, target, { status: p.mode, reason: null, proxyHolderId: null, recordedBy: user.id });
-  audit(l.db, { actorId: user.id, action: 'attendance.check_in', targetType: 'meeting', targetId: a.meeting.id, details: { userId: target, mode: p.mode } });
+  await audit(l.store.q, { actorId: user.id, action: 'attendance.check_in', targetType: 'meeting', targetId: a.meeting.id, details: { userId: target, mode: p.mode } });
 }
 
 /** Records an absence with its reason (the participant themself or the secretary). */
@@ -60,7 +60,7 @@ export async function markAbsent(l: LiveDb, a: MeetingAccess, user: AuthUser, p:
   requireNotClosed(a);
   const target = await attendanceTarget(l, a, user, p.userId);
   await upsertAttendance(l, a.meeting.id, target, { status: 'absent', reason: p.reason, proxyHolderId: null, recordedBy: user.id });
-  audit(l.db, { actorId: user.id, action: 'attendance.absent', targetType: 'meeting', targetId: a.meeting.id, details: { userId: target } });
+  await audit(l.store.q, { actorId: user.id, action: 'attendance.absent', targetType: 'meeting', targetId: a.meeting.id, details: { userId: target } });
 }
 
 /**
@@ -84,5 +84,5 @@ export async function setProxy(l: LiveDb, a: MeetingAccess, user: AuthUser, p: {
     await assertProxyOf(l.store, { meetingId: a.meeting.id, committeeId: a.meeting.committeeId, kind, giverId: p.userId, holderId: p.holderId, recordedBy: user.id, reason: p.reason ?? null });
     await upsertAttendance(l, a.meeting.id, p.userId, { status: 'proxy', reason: p.reason ?? null, proxyHolderId: p.holderId, proxyKind: kind, recordedBy: user.id });
   }
-  audit(l.db, { actorId: user.id, action: 'attendance.proxy', targetType: 'meeting', targetId: a.meeting.id, details: { userId: p.userId, holderId: p.holderId, kind, reason: p.reason ?? null } });
+  await audit(l.store.q, { actorId: user.id, action: 'attendance.proxy', targetType: 'meeting', targetId: a.meeting.id, details: { userId: p.userId, holderId: p.holderId, kind, reason: p.reason ?? null } });
 }

@@ -45,7 +45,7 @@ export async function openMeeting(l: LiveDb, a: MeetingAccess, user: AuthUser, p
     const first = (await orderedItems(l.store, a.meeting.id)).find((i) => i.status === 'pending');
     if (first) await setCurrent(l, a.meeting.id, first.id, 'pending');
   }
-  audit(l.db, { actorId: user.id, action: 'meeting.open', targetType: 'meeting', targetId: a.meeting.id, details: { quorum: q.sentence, ...(q.met ? {} : { overrideReason: p.overrideReason }) } });
+  await audit(l.store.q, { actorId: user.id, action: 'meeting.open', targetType: 'meeting', targetId: a.meeting.id, details: { quorum: q.sentence, ...(q.met ? {} : { overrideReason: p.overrideReason }) } });
 }
 
 /** live → paused, paused → live, live|paused → closed (ends any running turn). Chair only. */
@@ -60,7 +60,7 @@ export async function changeStatus(l: LiveDb, a: MeetingAccess, user: AuthUser, 
     await ensureLiveRow(l, a.meeting.id);
     await l.store.q.update(liveState).set({ closedAt: nowIso(), presenterId: null, documentId: null, page: null, zoom: null }).where(eq(liveState.meetingId, a.meeting.id));
   }
-  audit(l.db, { actorId: user.id, action: `meeting.${action}`, targetType: 'meeting', targetId: a.meeting.id });
+  await audit(l.store.q, { actorId: user.id, action: `meeting.${action}`, targetType: 'meeting', targetId: a.meeting.id });
 }
 
 const orderedItems = agendaTree;
@@ -92,7 +92,7 @@ export async function moveCurrent(l: LiveDb, a: MeetingAccess, user: AuthUser, t
   if (cur >= 0 && items[cur].id === target) return target;
   await endFloor(l, a.meeting.id, now);
   await setCurrent(l, a.meeting.id, target, to === 'next' ? 'done' : 'pending');
-  audit(l.db, { actorId: user.id, action: 'agenda.current', targetType: 'meeting', targetId: a.meeting.id, details: { itemId: target } });
+  await audit(l.store.q, { actorId: user.id, action: 'agenda.current', targetType: 'meeting', targetId: a.meeting.id, details: { itemId: target } });
   return target;
 }
 
@@ -104,7 +104,7 @@ export async function markItem(l: LiveDb, a: MeetingAccess, user: AuthUser, p: {
   if (!item) throw notFound('Agenda item');
   if (item.status === 'current') await endFloor(l, a.meeting.id, now);
   await setItemStatus(l, a.meeting.id, p.itemId, p.status);
-  audit(l.db, { actorId: user.id, action: 'agenda.mark', targetType: 'meeting', targetId: a.meeting.id, details: { itemId: p.itemId, status: p.status } });
+  await audit(l.store.q, { actorId: user.id, action: 'agenda.mark', targetType: 'meeting', targetId: a.meeting.id, details: { itemId: p.itemId, status: p.status } });
 }
 
 /** Adds an urgent item right after the current one (or at the end), optionally making it current. Chair only. */
@@ -123,7 +123,7 @@ export async function addUrgentItem(l: LiveDb, a: MeetingAccess, user: AuthUser,
     await endFloor(l, a.meeting.id, now);
     await setCurrent(l, a.meeting.id, itemId, 'pending');
   } else bumpAgenda(l.db, a.meeting.id);
-  audit(l.db, { actorId: user.id, action: 'agenda.add_urgent', targetType: 'meeting', targetId: a.meeting.id, details: { itemId, title: p.title } });
+  await audit(l.store.q, { actorId: user.id, action: 'agenda.add_urgent', targetType: 'meeting', targetId: a.meeting.id, details: { itemId, title: p.title } });
   return itemId;
 }
 

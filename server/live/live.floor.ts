@@ -45,7 +45,7 @@ export async function requestFloor(l: LiveDb, a: MeetingAccess, user: AuthUser, 
     l,
     ids.map((r) => r.id),
   );
-  audit(l.db, { actorId: user.id, action: 'speaker.request', targetType: 'meeting', targetId: a.meeting.id, details: { requestId: row.id, kind } });
+  await audit(l.store.q, { actorId: user.id, action: 'speaker.request', targetType: 'meeting', targetId: a.meeting.id, details: { requestId: row.id, kind } });
   return row.id;
 }
 
@@ -61,7 +61,7 @@ export async function withdrawRequest(l: LiveDb, a: MeetingAccess, user: AuthUse
   if (r.userId !== user.id && !a.canChair) throw forbidden('Only the speaker or the chair may withdraw this request');
   if (r.status !== 'waiting') return; // already granted, withdrawn or removed: nothing to do
   await l.store.q.update(speakerRequests).set({ status: 'withdrawn' }).where(eq(speakerRequests.id, requestId));
-  audit(l.db, { actorId: user.id, action: 'speaker.withdraw', targetType: 'meeting', targetId: a.meeting.id, details: { requestId } });
+  await audit(l.store.q, { actorId: user.id, action: 'speaker.withdraw', targetType: 'meeting', targetId: a.meeting.id, details: { requestId } });
 }
 
 /** Removes a waiting request from the list. Chair only. */
@@ -70,7 +70,7 @@ export async function removeRequest(l: LiveDb, a: MeetingAccess, user: AuthUser,
   const r = await requestRow(l, a.meeting.id, requestId);
   if (r.status !== 'waiting') throw invalidState('Only a waiting request can be removed');
   await l.store.q.update(speakerRequests).set({ status: 'removed' }).where(eq(speakerRequests.id, requestId));
-  audit(l.db, { actorId: user.id, action: 'speaker.remove', targetType: 'meeting', targetId: a.meeting.id, details: { requestId } });
+  await audit(l.store.q, { actorId: user.id, action: 'speaker.remove', targetType: 'meeting', targetId: a.meeting.id, details: { requestId } });
 }
 
 /** Ends the running turn, if any, recording the time spoken. Returns whether one was running. */
@@ -87,7 +87,7 @@ export async function grantFloor(l: LiveDb, a: MeetingAccess, user: AuthUser, p:
   await endFloor(l, a.meeting.id, now);
   const allotted = p.seconds ?? LIVE_LIMITS.defaultSeconds[r.kind];
   await l.store.q.update(speakerRequests).set({ status: 'speaking', startedAt: now, allottedSeconds: allotted }).where(eq(speakerRequests.id, r.id));
-  audit(l.db, { actorId: user.id, action: 'speaker.grant', targetType: 'meeting', targetId: a.meeting.id, details: { requestId: r.id, userId: r.userId, seconds: allotted } });
+  await audit(l.store.q, { actorId: user.id, action: 'speaker.grant', targetType: 'meeting', targetId: a.meeting.id, details: { requestId: r.id, userId: r.userId, seconds: allotted } });
   return (await loadSpeakersState(l.store, a.meeting.id)).floor!;
 }
 
@@ -106,7 +106,7 @@ export async function nextSpeaker(l: LiveDb, a: MeetingAccess, user: AuthUser, p
 /** Ends the running turn. Chair only. */
 export async function endTurn(l: LiveDb, a: MeetingAccess, user: AuthUser, now = Date.now()): Promise<void> {
   if (!a.canChair) throw forbidden('Only the chair may end the floor');
-  if (await endFloor(l, a.meeting.id, now)) audit(l.db, { actorId: user.id, action: 'speaker.end', targetType: 'meeting', targetId: a.meeting.id });
+  if (await endFloor(l, a.meeting.id, now)) await audit(l.store.q, { actorId: user.id, action: 'speaker.end', targetType: 'meeting', targetId: a.meeting.id });
 }
 
 /** Sets the order of the current item's waiting list; `requestIds` must be exactly that list. Chair only. */
@@ -118,5 +118,5 @@ export async function reorderQueue(l: LiveDb, a: MeetingAccess, user: AuthUser, 
     throw badRequest('requestIds must list every waiting request of the current item exactly once');
   }
   await renumberQueue(l, requestIds);
-  audit(l.db, { actorId: user.id, action: 'speaker.reorder', targetType: 'meeting', targetId: a.meeting.id });
+  await audit(l.store.q, { actorId: user.id, action: 'speaker.reorder', targetType: 'meeting', targetId: a.meeting.id });
 }

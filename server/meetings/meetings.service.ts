@@ -173,7 +173,7 @@ export async function createMeeting(ctx: AppContext, user: AuthUser, body: Creat
       })
       .returning({ id: meetings.id });
     await writeParticipants(q, meetingId, participants, null);
-    audit(ctx.db, { actorId: user.id, action: 'meeting.create', targetType: 'meeting', targetId: meetingId, details: { title: body.title } });
+    await audit(q, { actorId: user.id, action: 'meeting.create', targetType: 'meeting', targetId: meetingId, details: { title: body.title } });
     return meetingId;
   });
   return meetingView(store, await loadMeetingAccess(store, user, id));
@@ -209,7 +209,7 @@ export async function updateMeeting(ctx: AppContext, user: AuthUser, meetingId: 
     if (changed.length === 0) throw conflict('version_conflict', 'Someone else changed this meeting; reload and try again');
     const now = new Date().toISOString();
     const added = body.participants ? await writeParticipants(q, meetingId, body.participants, published ? now : null) : [];
-    audit(ctx.db, { actorId: user.id, action: 'meeting.update', targetType: 'meeting', targetId: meetingId, details: { fields: Object.keys(body).filter((k) => k !== 'version') } });
+    await audit(q, { actorId: user.id, action: 'meeting.update', targetType: 'meeting', targetId: meetingId, details: { fields: Object.keys(body).filter((k) => k !== 'version') } });
     if (published) {
       const everyone = (await loadParticipantIds(store, meetingId)).filter((id) => id !== user.id);
       const newcomers = new Set(added);
@@ -234,7 +234,7 @@ export async function publishMeeting(ctx: AppContext, user: AuthUser, meetingId:
     await q.update(meetingParticipants).set({ invitedAt: now }).where(eq(meetingParticipants.meetingId, meetingId));
     const invited = await loadParticipantIds(store, meetingId);
     await ctx.notifier.notify(q, invited.filter((id) => id !== user.id), 'meeting_published', meetingId, { title: a.meeting.title, startsAt: a.meeting.startsAt });
-    audit(ctx.db, { actorId: user.id, action: 'meeting.publish', targetType: 'meeting', targetId: meetingId, details: { invited } });
+    await audit(q, { actorId: user.id, action: 'meeting.publish', targetType: 'meeting', targetId: meetingId, details: { invited } });
   });
   ctx.notifier.flush();
   ctx.bus.emit('meeting:changed', { meetingId });

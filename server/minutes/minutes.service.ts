@@ -169,8 +169,6 @@ export async function finalizeMinutes(ctx: AppContext, user: AuthUser, meetingId
   }
   // Rendered in the PDF pool's workers: a long meeting's minutes take a while to lay out.
   const pdf = await pdfPool(ctx.config).render('minutes', { doc: docModel, creationDate: new Date() }, ctx.log);
-  // Notifications and the audit log are written through `ctx.db` (their domains are still synchronous,
-  // issue #17): on SQLite that is the same connection, inside this transaction.
   const row = await ctx.store.tx(async (q) => {
     // Re-read inside the transaction: two concurrent finalizations cannot both create version n+1.
     const latest = await latestVersion(q, meetingId);
@@ -189,7 +187,7 @@ export async function finalizeMinutes(ctx: AppContext, user: AuthUser, meetingId
         .where(and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.role, 'chair')))
     ).map((x) => x.id);
     await ctx.notifier.notify(q, signers, 'minutes_to_sign', meetingId, { version: r!.version, title: a.meeting.title });
-    audit(ctx.db, { actorId: user.id, action: 'minutes.finalize', targetType: 'meeting', targetId: meetingId, details: { version: r!.version, contentHash } });
+    await audit(q, { actorId: user.id, action: 'minutes.finalize', targetType: 'meeting', targetId: meetingId, details: { version: r!.version, contentHash } });
     return r!;
   });
   ctx.notifier.flush();
@@ -263,7 +261,7 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
         ).map((x) => x.id);
         await ctx.notifier.notify(q, others, 'minutes_to_sign', meetingId, { version: v.version, title: a.meeting.title });
       }
-      audit(ctx.db, { actorId: user.id, action: 'minutes.sign', targetType: 'meeting', targetId: meetingId, details: { version: v.version, role, certSubject: subject, certSerial: new crypto.X509Certificate(signer.certificatePem).serialNumber.toLowerCase(), certFingerprint: certificateFingerprint(signer.certificatePem) } });
+      await audit(q, { actorId: user.id, action: 'minutes.sign', targetType: 'meeting', targetId: meetingId, details: { version: v.version, role, certSubject: subject, certSerial: new crypto.X509Certificate(signer.certificatePem).serialNumber.toLowerCase(), certFingerprint: certificateFingerprint(signer.certificatePem) } });
       return { r: r!, complete };
     });
     ctx.notifier.flush();
@@ -292,7 +290,7 @@ export async function acknowledgeMinutes(ctx: AppContext, user: AuthUser, meetin
   if (!v || v.version !== version) throw invalidState('This version of the minutes is not the published one');
   await ctx.store.tx(async (q) => {
     const added = await q.insert(minutesAcks).values({ versionId: v.id, userId: user.id }).onConflictDoNothing().returning({ userId: minutesAcks.userId });
-    if (added.length) audit(ctx.db, { actorId: user.id, action: 'minutes.acknowledge', targetType: 'meeting', targetId: meetingId, details: { version } });
+    if (added.length) await audit(q, { actorId: user.id, action: 'minutes.acknowledge', targetType: 'meeting', targetId: meetingId, details: { version } });
   });
 }
 

@@ -106,8 +106,7 @@ export async function revokeDevice(ctx: Ctx, admin: AuthUser, userId: number, id
       .update(devices)
       .set({ revokedAt: row.revokedAt ?? new Date().toISOString(), revokedBy: admin.id })
       .where(and(eq(devices.tokenHash, row.tokenHash), eq(devices.userId, userId)));
-    // audit is still on the legacy Db: on SQLite it writes on the same connection, inside this transaction.
-    audit(ctx.db, { actorId: admin.id, action: 'device.revoke', targetType: 'user', targetId: userId, details: { device: id } });
+    await audit(q, { actorId: admin.id, action: 'device.revoke', targetType: 'user', targetId: userId, details: { device: id } });
     return row.tokenHash;
   });
 }

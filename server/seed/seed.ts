@@ -66,7 +66,7 @@ function hanoiTime(days: number, hour: number, minute = 0): string {
  * Never runs in production (config.seed is 'none' there); does nothing when any user exists.
  * `what: 'admin'` seeds only the account `admin` (ECABINET_SEED=admin: the tests, which build their own data).
  * All demo users share the password `config.demoPassword` (printed by `npm start`).
- * `legacyDb`: the SQLite connection of `store`, for the meetings' and audit's writers not yet on
+ * `legacyDb`: the SQLite connection of `store`, for the meetings' writers not yet on
  * the store (issue #17's bridge: inside `store.tx` they write into the same transaction).
  */
 export async function seedDemo(store: Store, config: Config, log: Logger, what: 'demo' | 'admin', legacyDb: Db): Promise<void> {
@@ -138,7 +138,7 @@ export async function seedDemo(store: Store, config: Config, log: Logger, what: 
     const closing = seedArticles().length + 1;
     const conclusion = await insertAgendaItem(q, { meetingId, parentId: null, position: closing, title: 'Kết luận của Chủ tọa', presenterId: chair, durationMinutes: 15 });
     await insertAgendaItem(q, { meetingId, parentId: conclusion.id, position: 0, title: 'Giao nhiệm vụ cho các sở, ngành', presenterId: chair, durationMinutes: 10 });
-    audit(d, { actorId: admin, action: 'seed.demo', targetType: 'meeting', targetId: meetingId });
+    await audit(q, { actorId: admin, action: 'seed.demo', targetType: 'meeting', targetId: meetingId });
   });
   log.info(what === 'admin' ? 'seeded the admin account' : 'seeded demo committee, users and meeting');
 }

@@ -2,21 +2,15 @@ import crypto from 'node:crypto';
 import { and, eq, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import forge from 'node-forge';
 import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { signingCa, signingIdentities, users } from '../db/tables.js';
 import { AppError, notFound } from '../http/errors.js';
 import { audit } from '../audit/audit.repo.js';
 import { Pkcs12Error, Pkcs12Signer, describeCertificate, inspectPkcs12, nodeRsaKey, type Signer } from './signer.js';
 
-/**
- * What the keystore works with: the store, the server secret's config, and (until the audit log moves to
- * the store, issue #17) the synchronous database its audit entries are written through, inside `store.tx`.
- * The app's context (`ctx`) is one.
- */
+/** What the keystore works with: the store and the server secret's config. The app's context (`ctx`) is one. */
 export interface Keys {
   store: Store;
-  db: Db;
   config: Config;
 }
 
@@ -169,7 +163,7 @@ async function storeIdentity(keys: Keys, userId: number, source: 'demo' | 'insta
       .insert(signingIdentities)
       .values({ userId, ...values })
       .onConflictDoUpdate({ target: signingIdentities.userId, set: values });
-    audit(keys.db, { actorId, action: source === 'demo' ? 'signing.demo_issued' : 'signing.installed', targetType: 'user', targetId: userId, details: { subject: info.subject, serial: info.serial, fingerprint: certificateFingerprint(info.certPem) } });
+    await audit(q, { actorId, action: source === 'demo' ? 'signing.demo_issued' : 'signing.installed', targetType: 'user', targetId: userId, details: { subject: info.subject, serial: info.serial, fingerprint: certificateFingerprint(info.certPem) } });
   });
 }
 
@@ -235,12 +229,12 @@ async function requireCurrentPin(keys: Keys, userId: number, oldPin: string | un
  * Admin: removes a user's signing identity (lost token, forgotten PIN, person left). It cannot be
  * replaced by the administrator: the person installs their own again.
  */
-export async function removeIdentity(keys: Pick<Keys, 'store' | 'db'>, actorId: number, userId: number): Promise<void> {
+export async function removeIdentity(keys: Pick<Keys, 'store'>, actorId: number, userId: number): Promise<void> {
   await keys.store.tx(async (q) => {
     const [r] = await q.select().from(signingIdentities).where(eq(signingIdentities.userId, userId)).limit(1);
     if (!r) throw notFound('Signing certificate');
     await q.delete(signingIdentities).where(eq(signingIdentities.userId, userId));
-    audit(keys.db, { actorId, action: 'signing.removed', targetType: 'user', targetId: userId, details: { serial: r.serial, fingerprint: certificateFingerprint(r.certPem) } });
+    await audit(q, { actorId, action: 'signing.removed', targetType: 'user', targetId: userId, details: { serial: r.serial, fingerprint: certificateFingerprint(r.certPem) } });
   });
 }
 
@@ -294,7 +288,7 @@ export async function unlockSigner(keys: Keys, userId: number, pin: string, now 
       const lockedUntil = new Date(now.getTime() + PIN_LOCK_MINUTES * 60_000).toISOString();
       await store.tx(async (q) => {
         await q.update(signingIdentities).set({ lockedUntil, failedAttempts: 0 }).where(eq(signingIdentities.userId, userId));
-        audit(keys.db, { actorId: userId, action: 'signing.pin_locked', targetType: 'user', targetId: userId, details: { lockedUntil } });
+        await audit(q, { actorId: userId, action: 'signing.pin_locked', targetType: 'user', targetId: userId, details: { lockedUntil } });
       });
       throw new AppError('pin_locked', `Too many wrong PINs; signing is locked until ${lockedUntil}`, 423, { lockedUntil });
     }
@@ -338,7 +332,7 @@ export async function changePin(keys: Keys, userId: number, oldPin: string, newP
   const sealed = await seal(config.secret, newPin, opened);
   await store.tx(async (q) => {
     await q.update(signingIdentities).set({ sealed }).where(eq(signingIdentities.userId, userId));
-    audit(keys.db, { actorId: userId, action: 'signing.pin_changed', targetType: 'user', targetId: userId });
+    await audit(q, { actorId: userId, action: 'signing.pin_changed', targetType: 'user', targetId: userId });
   });
 }
 

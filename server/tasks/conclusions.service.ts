@@ -50,7 +50,7 @@ export async function setConclusion(ctx: AppContext, user: AuthUser, meetingId: 
       ? await q.update(conclusions).set({ text, ...(kind ? { kind } : {}), updatedBy: user.id, updatedAt: now }).where(eq(conclusions.id, first.id)).returning()
       : await q.insert(conclusions).values({ meetingId, agendaItemId: itemId, text, kind: kind ?? 'decision', updatedBy: user.id, updatedAt: now }).returning();
     await indexConclusion(ctx.store, r, item.title);
-    audit(ctx.db, { actorId: user.id, action: 'conclusion.set', targetType: 'agenda_item', targetId: itemId, details: { meetingId, conclusionId: r.id } });
+    await audit(q, { actorId: user.id, action: 'conclusion.set', targetType: 'agenda_item', targetId: itemId, details: { meetingId, conclusionId: r.id } });
     return r;
   });
   ctx.bus.emit('meeting:changed', { meetingId });
@@ -68,7 +68,7 @@ export async function addConclusion(ctx: AppContext, user: AuthUser, meetingId: 
   const row = await ctx.store.tx(async (q) => {
     const [r] = await q.insert(conclusions).values({ meetingId, agendaItemId: itemId, text, kind, updatedBy: user.id, updatedAt: now }).returning();
     await indexConclusion(ctx.store, r, item.title);
-    audit(ctx.db, { actorId: user.id, action: 'conclusion.add', targetType: 'agenda_item', targetId: itemId, details: { meetingId, conclusionId: r.id, kind } });
+    await audit(q, { actorId: user.id, action: 'conclusion.add', targetType: 'agenda_item', targetId: itemId, details: { meetingId, conclusionId: r.id, kind } });
     return r;
   });
   ctx.bus.emit('meeting:changed', { meetingId });
@@ -98,7 +98,7 @@ export async function updateConclusion(ctx: AppContext, user: AuthUser, id: numb
       .where(eq(conclusions.id, id))
       .returning();
     await indexConclusion(ctx.store, r, itemTitle);
-    audit(ctx.db, { actorId: user.id, action: 'conclusion.update', targetType: 'agenda_item', targetId: c.agendaItemId, details: { meetingId: c.meetingId, conclusionId: id } });
+    await audit(q, { actorId: user.id, action: 'conclusion.update', targetType: 'agenda_item', targetId: c.agendaItemId, details: { meetingId: c.meetingId, conclusionId: id } });
     return r;
   });
   ctx.bus.emit('meeting:changed', { meetingId: c.meetingId });
@@ -115,7 +115,7 @@ export async function deleteConclusion(ctx: AppContext, user: AuthUser, id: numb
   await ctx.store.tx(async (q) => {
     await q.delete(conclusions).where(eq(conclusions.id, id));
     await removeIndexed(ctx.store, 'conclusion', [id]);
-    audit(ctx.db, { actorId: user.id, action: 'conclusion.delete', targetType: 'agenda_item', targetId: c.agendaItemId, details: { meetingId: c.meetingId, conclusionId: id } });
+    await audit(q, { actorId: user.id, action: 'conclusion.delete', targetType: 'agenda_item', targetId: c.agendaItemId, details: { meetingId: c.meetingId, conclusionId: id } });
   });
   ctx.bus.emit('meeting:changed', { meetingId: c.meetingId });
 }

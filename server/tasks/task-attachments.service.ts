@@ -59,8 +59,8 @@ export async function reportProgressWithFiles(ctx: AppContext, store: StoredFile
           .insert(taskAttachments)
           .values({ taskId, eventId, sha256: f.sha256, fileName: f.fileName, contentType: f.contentType, size: f.size, uploadedBy: user.id })
           .returning({ id: taskAttachments.id });
-        // Never the file name: names may say what a confidential report is about (audit: still on the legacy `Db`, same transaction).
-        audit(ctx.db, { actorId: user.id, action: 'task.attachment.upload', targetType: 'task', targetId: taskId, details: { eventId, attachmentId: row.id, sha256: f.sha256, size: f.size, contentType: f.contentType } });
+        // Never the file name: names may say what a confidential report is about.
+        await audit(q, { actorId: user.id, action: 'task.attachment.upload', targetType: 'task', targetId: taskId, details: { eventId, attachmentId: row.id, sha256: f.sha256, size: f.size, contentType: f.contentType } });
       }
     });
   } catch (err) {
@@ -86,7 +86,7 @@ export async function sendAttachment(ctx: AppContext, store: StoredFiles, user: 
     .limit(1);
   if (!a) throw notFound('Attachment');
   const file = store.pathFor(a.sha256);
-  await ctx.store.tx(async () => audit(ctx.db, { actorId: user.id, action: 'task.attachment.download', targetType: 'task', targetId: taskId, details: { attachmentId } }));
+  await audit(ctx.store.q, { actorId: user.id, action: 'task.attachment.download', targetType: 'task', targetId: taskId, details: { attachmentId } });
   res.status(200);
   res.setHeader('content-type', a.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : a.contentType);
   res.setHeader('content-length', String(a.size));

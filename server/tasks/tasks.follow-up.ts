@@ -48,11 +48,11 @@ export async function refreshFollowUpItems(ctx: AppContext, committeeId: number)
       lines.push(`${i + 1}. ${t.title} — Chủ trì: ${owner}; hạn ${d}; ${STATUS_VI[t.status]}`);
     }
     const description = lines.join('\n').slice(0, 20_000);
-    // The agenda domain and the audit log are still on the legacy `Db`: inside `store.tx`, `ctx.db` writes into it.
+    // The agenda domain is still on the legacy `Db`: inside `store.tx`, `ctx.db` writes into it.
     const v = await store.tx(async () => {
       const version = await upsertFollowUpItem(ctx, m.id, description);
       if (version == null) return null;
-      audit(ctx.db, { actorId: null, action: 'agenda.follow_up_refreshed', targetType: 'meeting', targetId: m.id, details: { openTasks: open.length } });
+      await audit(store.q, { actorId: null, action: 'agenda.follow_up_refreshed', targetType: 'meeting', targetId: m.id, details: { openTasks: open.length } });
       return version;
     });
     if (v != null) changed.push({ meetingId: m.id, version: v });

@@ -85,7 +85,7 @@ export async function createTask(ctx: AppContext, user: AuthUser, body: CreateTa
     await q.insert(taskEvents).values({ taskId: row.id, actorId: user.id, kind: 'created', toStatus: 'open', at: now.toISOString() });
     await scheduleReminders(store, row, now);
     await ctx.notifier.notify(q, (await ownerUserIds(store, row)).filter((id) => id !== user.id), 'task_assigned', body.meetingId, { taskId: row.id, title: row.title, deadline });
-    audit(ctx.db, { actorId: user.id, action: 'task.create', targetType: 'task', targetId: row.id, details: { meetingId: body.meetingId } });
+    await audit(q, { actorId: user.id, action: 'task.create', targetType: 'task', targetId: row.id, details: { meetingId: body.meetingId } });
     return row;
   });
   ctx.notifier.flush();
@@ -114,7 +114,7 @@ async function changeStatus(ctx: AppContext, user: AuthUser, t: TaskRow, to: Tas
     await withEvent?.(q, event.id);
     if (to === 'done' || to === 'cancelled') await cancelJobs(ctx.store, `task:${t.id}:`);
     if (to === 'done_reported' && t.createdBy != null) await ctx.notifier.notify(q, [t.createdBy], 'task_done_reported', t.meetingId, { taskId: t.id, title: t.title });
-    audit(ctx.db, { actorId: user.id, action: `task.${kind}`, targetType: 'task', targetId: t.id, details: { from: t.status, to } });
+    await audit(q, { actorId: user.id, action: `task.${kind}`, targetType: 'task', targetId: t.id, details: { from: t.status, to } });
   });
   ctx.notifier.flush();
   if (t.meetingId) ctx.bus.emit('meeting:changed', { meetingId: t.meetingId });

@@ -29,7 +29,7 @@ async function assertEmailFree(store: Store, email: string | null | undefined, e
 }
 
 /** User administration (admin), and the directory secretaries pick participants from. */
-export function userRoutes({ api, db, store, bus }: AppContext): void {
+export function userRoutes({ api, store, bus }: AppContext): void {
   const tags = ['users'];
   api.route(
     { method: 'get', path: '/api/users', summary: 'All users (admins and committee secretaries)', tags, access: 'user', response: UserList },
@@ -45,14 +45,13 @@ export function userRoutes({ api, db, store, bus }: AppContext): void {
       assertStrongPassword(body.password, { username: body.username, fullName: body.fullName });
       const passwordHash = await hashPassword(body.password);
       const { password: _p, ...fields } = body;
-      // audit is still synchronous on `db` (issue #17's bridge): inside the store's transaction.
       return store.tx(async (q) => {
         if ((await q.select({ id: users.id }).from(users).where(eq(users.username, body.username)).limit(1)).length) {
           throw conflict('conflict', 'That username is taken');
         }
         await assertEmailFree(store, body.email);
         const row = await insertUser(q, { ...fields, passwordHash });
-        audit(db, { actorId: user.id, action: 'user.create', targetType: 'user', targetId: row.id, details: { username: row.username } });
+        await audit(q, { actorId: user.id, action: 'user.create', targetType: 'user', targetId: row.id, details: { username: row.username } });
         return publicUser(row);
       });
     },
@@ -77,7 +76,7 @@ export function userRoutes({ api, db, store, bus }: AppContext): void {
         const row = await updateUser(q, params.id, { ...fields, ...reset });
         if (!row) throw notFound('User');
         if (body.active === false || passwordHash) await endUserSessions(store, row.id);
-        audit(db, { actorId: user.id, action: 'user.update', targetType: 'user', targetId: row.id, details: { fields: Object.keys(body) } });
+        await audit(q, { actorId: user.id, action: 'user.update', targetType: 'user', targetId: row.id, details: { fields: Object.keys(body) } });
         return publicUser(row);
       });
       // Their open sockets and Yjs connections close now, not at their next command.

@@ -164,7 +164,7 @@ export class VoteEligibility {
     await store.tx(async (q) => {
       await q.delete(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, user.id)));
       if (toUserId != null) await q.insert(voteDelegations).values({ meetingId, fromUserId: user.id, toUserId });
-      audit(db, { actorId: user.id, action: toUserId == null ? 'vote.delegation_revoked' : 'vote.delegated', targetType: 'meeting', targetId: meetingId, details: { toUserId } });
+      await audit(q, { actorId: user.id, action: toUserId == null ? 'vote.delegation_revoked' : 'vote.delegated', targetType: 'meeting', targetId: meetingId, details: { toUserId } });
     });
     const fresh = await delegationsOf(store, meetingId);
     for (const ov of this.open.values()) if (ov.row.meetingId === meetingId) ov.delegations = new Map(fresh);

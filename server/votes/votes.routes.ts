@@ -78,7 +78,7 @@ export function voteRoutes(ctx: AppContext): void {
           .insert(voteCommitteeSettings)
           .values({ committeeId: c.id, ...next })
           .onConflictDoUpdate({ target: voteCommitteeSettings.committeeId, set: next });
-        audit(db, { actorId: user.id, action: 'vote.settings_changed', targetType: 'committee', targetId: c.id, details: body });
+        await audit(q, { actorId: user.id, action: 'vote.settings_changed', targetType: 'committee', targetId: c.id, details: body });
       });
       return next;
     },

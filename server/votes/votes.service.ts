@@ -84,7 +84,7 @@ export class VotesService {
           createdBy: user.id,
         })
         .returning();
-      audit(db, { actorId: user.id, action: 'vote.created', targetType: 'vote', targetId: r.id, details: { meetingId, kind: r.kind, secret: r.secret, majority: r.majority, ...(body.bloc ? { bloc: body.bloc } : {}) } });
+      await audit(q, { actorId: user.id, action: 'vote.created', targetType: 'vote', targetId: r.id, details: { meetingId, kind: r.kind, secret: r.secret, majority: r.majority, ...(body.bloc ? { bloc: body.bloc } : {}) } });
       return r;
     });
     return this.changed(await this.view(row));
@@ -113,7 +113,7 @@ export class VotesService {
         .where(and(eq(votes.id, voteId), eq(votes.state, 'draft')))
         .returning();
       if (!r) throw err('invalid_state', 'Only a prepared vote can be opened');
-      audit(this.ctx.db, { actorId: user.id, action: 'vote.opened', targetType: 'vote', targetId: voteId, details: { closesAt, quorum: quorum.sentence, ...(reason ? { overrideReason: reason } : {}) } });
+      await audit(q, { actorId: user.id, action: 'vote.opened', targetType: 'vote', targetId: voteId, details: { closesAt, quorum: quorum.sentence, ...(reason ? { overrideReason: reason } : {}) } });
       return r;
     });
     const ov = await this.eligibility.runtime(updated, user.id);
@@ -129,7 +129,7 @@ export class VotesService {
     const closesAt = new Date(from + seconds * 1000).toISOString();
     const updated = await this.ctx.store.tx(async (q) => {
       const [r] = await q.update(votes).set({ closesAt }).where(eq(votes.id, voteId)).returning();
-      audit(this.ctx.db, { actorId: user.id, action: 'vote.extended', targetType: 'vote', targetId: voteId, details: { closesAt, seconds } });
+      await audit(q, { actorId: user.id, action: 'vote.extended', targetType: 'vote', targetId: voteId, details: { closesAt, seconds } });
       return r;
     });
     const ov = this.eligibility.open.get(voteId);
@@ -162,7 +162,7 @@ export class VotesService {
       if (row.secret) await this.ballots.publishSecret(voteId, row.options.length);
       const { t, result } = await countAtClose(store, row, eligible, ov.members.size);
       const [r] = await q.update(votes).set({ state: 'closed', closedAt: new Date().toISOString(), result }).where(eq(votes.id, voteId)).returning();
-      audit(this.ctx.db, {
+      await audit(q, {
         actorId: user?.id ?? null,
         action: 'vote.closed',
         targetType: 'vote',
@@ -187,7 +187,7 @@ export class VotesService {
     const updated = await this.ctx.store.tx(async (q) => {
       const [r] = await q.update(votes).set({ state: 'announced', announcedAt: new Date().toISOString(), result }).where(and(eq(votes.id, voteId), eq(votes.state, 'closed'))).returning();
       if (!r) throw err('invalid_state', 'Already announced');
-      audit(this.ctx.db, { actorId: user.id, action: 'vote.announced', targetType: 'vote', targetId: voteId, details: { outcome: result.outcome, castingVote: result.castingVoteApplied ? castingVote : undefined } });
+      await audit(q, { actorId: user.id, action: 'vote.announced', targetType: 'vote', targetId: voteId, details: { outcome: result.outcome, castingVote: result.castingVoteApplied ? castingVote : undefined } });
       return r;
     });
     return this.changed(await this.view(updated));
@@ -210,7 +210,7 @@ export class VotesService {
       if (cur?.state !== row.state) throw err(cur?.state === 'annulled' ? 'vote_annulled' : 'invalid_state', 'The vote changed meanwhile; try again');
       if (row.state === 'open' && row.secret) sealedDeleted.n = await this.ballots.discardSecret(voteId);
       const [r] = await q.update(votes).set({ state: 'annulled', annulledAt: new Date(voteOptions.now()).toISOString(), annulReason: reason }).where(eq(votes.id, voteId)).returning();
-      audit(this.ctx.db, { actorId: user.id, action: 'vote.annulled', targetType: 'vote', targetId: voteId, details: { reason, from: row.state, ...(row.state === 'open' && row.secret ? { sealedDeleted: sealedDeleted.n } : {}) } });
+      await audit(q, { actorId: user.id, action: 'vote.annulled', targetType: 'vote', targetId: voteId, details: { reason, from: row.state, ...(row.state === 'open' && row.secret ? { sealedDeleted: sealedDeleted.n } : {}) } });
       return r;
     });
     this.timers.forget(voteId);
@@ -240,7 +240,7 @@ export class VotesService {
           createdBy: user.id,
         })
         .returning();
-      audit(this.ctx.db, { actorId: user.id, action: 'vote.rerun', targetType: 'vote', targetId: r.id, details: { rerunOf: voteId } });
+      await audit(q, { actorId: user.id, action: 'vote.rerun', targetType: 'vote', targetId: r.id, details: { rerunOf: voteId } });
       return r;
     });
     const view = await this.view(created);
@@ -269,7 +269,7 @@ export class VotesService {
     const updated = await this.ctx.store.tx(async (q) => {
       const [r] = await q.update(votes).set({ bloc }).where(and(eq(votes.id, voteId), eq(votes.state, 'draft'))).returning();
       if (!r) throw err('invalid_state', 'Items can be pulled out only until the vote opens');
-      audit(this.ctx.db, { actorId: user.id, action: 'vote.bloc_pulled', targetType: 'vote', targetId: voteId, details: { agendaItemId } });
+      await audit(q, { actorId: user.id, action: 'vote.bloc_pulled', targetType: 'vote', targetId: voteId, details: { agendaItemId } });
       return r;
     });
     return this.changed(await this.view(updated));

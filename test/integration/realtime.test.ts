@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { command } from '../../shared/protocol/realtime.js';
 import { audit } from '../../server/audit/audit.repo.js';
-import { auditLog } from '../../server/db/schema/index.js';
+import { auditLog } from '../../server/db/tables.js';
 import { AppError } from '../../server/http/errors.js';
 import { MODULES } from '../../server/modules.js';
 import { hubOptions } from '../../server/realtime/hub.js';
@@ -24,12 +24,12 @@ let handlerCalls = 0;
 const untyped = (hub: import('../../server/realtime/hub.js').RealtimeHub) => hub as unknown as { broadcast(meetingId: number, event: string, data: unknown, opts?: { first?: Iterable<number> }): void };
 MODULES.push({ name: 'test', socket: (hub, ctx) => {
   hub.commands(TEST_COMMANDS, {
-    'test:bump': ({ meetingId, by }, c) => {
+    'test:bump': async ({ meetingId, by }, c) => {
       handlerCalls++;
-      c.access(meetingId);
-      const total = c.tx((d) => {
-        audit(d, { actorId: c.user.id, action: 'test.bump', targetType: 'meeting', targetId: meetingId, details: { by } });
-        return { total: d.select().from(auditLog).where(eq(auditLog.action, 'test.bump')).all().reduce((s, r) => s + Number((r.details as { by: number }).by), 0) };
+      await c.access(meetingId);
+      const total = await c.tx(async () => {
+        await audit(ctx.store.q, { actorId: c.user.id, action: 'test.bump', targetType: 'meeting', targetId: meetingId, details: { by } });
+        return { total: (await ctx.store.q.select().from(auditLog).where(eq(auditLog.action, 'test.bump'))).reduce((s, r) => s + Number((r.details as { by: number }).by), 0) };
       });
       untyped(hub).broadcast(meetingId, 'test:bumped', total);
       return total;
@@ -44,7 +44,6 @@ MODULES.push({ name: 'test', socket: (hub, ctx) => {
   });
   testHub = hub;
   hub.snapshot('test', (meetingId) => ({ meetingId, hello: 'world' }));
-  void ctx;
 } });
 
 describe('realtime hub', () => {
