@@ -12,6 +12,9 @@ import type { DocumentVersions } from './annotations.versions.js';
  * (`forward`, offline edits). Items are re-anchored to the new version's text.
  */
 export class LayerCarry {
+  /** Per layer doc name: the forward still waiting for text changes to be read (`forward`). */
+  private forwarding = new Map<string, Promise<void>>();
+
   constructor(
     private readonly hub: YjsHub,
     private readonly versions: DocumentVersions,
@@ -26,13 +29,13 @@ export class LayerCarry {
    */
   async carry(name: string): Promise<void> {
     const ref = parseRef(name);
-    const current = this.versions.currentId(ref.documentId);
+    const current = await this.versions.currentId(ref.documentId);
     if (!current) return;
     const ydoc = await this.hub.getDoc(name);
     const carry = ydoc.getMap<number>(CARRY_MAP);
     if (carry.has(String(current))) return;
-    if (!this.versions.find(ref.documentId, current)) return;
-    const order = this.versions.list(ref.documentId);
+    if (!(await this.versions.find(ref.documentId, current))) return;
+    const order = await this.versions.list(ref.documentId);
     const idx = order.findIndex((v) => v.id === current);
     let from: number | null = null;
     for (let i = idx - 1; i >= 0; i--) {
@@ -49,7 +52,7 @@ export class LayerCarry {
       return;
     }
     const src = ydoc.getMap(itemsMapName(from));
-    const change = this.versions.change(from, current);
+    const change = await this.versions.change(from, current);
     const fromId = from;
     await this.hub.withDoc(name, (d) => {
       const dst = d.getMap(itemsMapName(current));
@@ -64,12 +67,46 @@ export class LayerCarry {
     this.log.info({ doc: name, from, to: current, items: src.size }, 'annotations: carried to new version');
   }
 
-  /** Writes client changes of version `fromVersion`'s items to every version carried from it, re-anchored, recursively. */
-  forward(ydoc: Y.Doc, fromVersion: number, list: { key: string; value: unknown }[], seen: Set<number>): void {
+  /**
+   * Writes client changes of version `fromVersion`'s items to every version carried from it,
+   * re-anchored, recursively. At once when the text changes it needs are cached (they are, once the
+   * layer was carried in this process); otherwise after reading them, through `withDoc`. Forwards of
+   * one layer keep their order.
+   */
+  forward(name: string, ydoc: Y.Doc, fromVersion: number, list: { key: string; value: unknown }[]): void {
+    const queued = this.forwarding.get(name);
+    if (!queued && this.pairs(ydoc, fromVersion).every(([from, to]) => this.versions.cachedChange(from, to))) return this.forwardNow(ydoc, fromVersion, list, new Set());
+    const next = (queued ?? Promise.resolve())
+      .then(async () => {
+        // Read on the live doc: it may have been carried further (or reloaded) meanwhile.
+        for (const [from, to] of this.pairs(await this.hub.getDoc(name), fromVersion)) await this.versions.change(from, to);
+        await this.hub.withDoc(name, (d) => this.forwardNow(d, fromVersion, list, new Set()));
+      })
+      .catch((err: unknown) => this.log.error({ err, doc: name, fromVersion }, 'annotations: forwarding items to newer versions failed'))
+      .finally(() => {
+        if (this.forwarding.get(name) === next) this.forwarding.delete(name);
+      });
+    this.forwarding.set(name, next);
+  }
+
+  /** The (from, to) version pairs a forward from `fromVersion` goes through. */
+  private pairs(ydoc: Y.Doc, fromVersion: number, seen = new Set<number>()): [number, number][] {
+    const out: [number, number][] = [];
     for (const to of this.carriedTargets(ydoc, fromVersion)) {
       if (seen.has(to)) continue;
       seen.add(to);
-      const change = this.versions.change(fromVersion, to);
+      out.push([fromVersion, to], ...this.pairs(ydoc, to, seen));
+    }
+    return out;
+  }
+
+  /** `forward` with every text change it needs cached. */
+  private forwardNow(ydoc: Y.Doc, fromVersion: number, list: { key: string; value: unknown }[], seen: Set<number>): void {
+    for (const to of this.carriedTargets(ydoc, fromVersion)) {
+      if (seen.has(to)) continue;
+      seen.add(to);
+      const change = this.versions.cachedChange(fromVersion, to);
+      if (!change) throw new Error(`text change ${fromVersion}>${to} not read`);
       const moved: { key: string; value: unknown }[] = [];
       ydoc.transact(() => {
         const dst = ydoc.getMap(itemsMapName(to));
@@ -86,7 +123,7 @@ export class LayerCarry {
           moved.push({ key, value: item });
         }
       }, SERVER_ORIGIN);
-      this.forward(ydoc, to, moved, seen);
+      this.forwardNow(ydoc, to, moved, seen);
     }
   }
 

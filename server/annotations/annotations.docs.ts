@@ -3,6 +3,7 @@ import type * as Y from 'yjs';
 import { parseItemsMapName } from '../../shared/protocol/annotations.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
+import type { DocumentAccess } from '../documents/documents.access.js';
 import { yjsUpdates } from '../db/tables.js';
 import type { Logger } from '../log.js';
 import { SERVER_ORIGIN, type YjsHub } from '../yjs/yjs.hub.js';
@@ -22,6 +23,11 @@ export class AnnotationLayers {
   readonly hub: YjsHub;
   private guarded = new WeakMap<Y.Doc, Guarded>();
   private byName = new Map<string, Y.Doc>();
+  /**
+   * `canManage` by document, per user object of the hub's connections: the hub hands `validate` the
+   * same object its connection's last access check got (YjsValidateContext.user), so this is that check's answer.
+   */
+  private rights = new WeakMap<AuthUser, Map<number, boolean>>();
   private versions: DocumentVersions;
   private carrier: LayerCarry;
   private guardDeps: GuardDeps;
@@ -31,18 +37,26 @@ export class AnnotationLayers {
   /** Called after the guard accepted or reverted client changes (tests, projection). */
   onDirty: ((name: string) => void) | null = null;
 
-  constructor(ctx: Pick<AppContext, 'db' | 'store' | 'config' | 'log' | 'bus' | 'yjs'>) {
+  constructor(ctx: Pick<AppContext, 'store' | 'config' | 'log' | 'bus' | 'yjs'>) {
     this.hub = ctx.yjs;
     this.store = ctx.store;
     this.log = ctx.log.child({ domain: 'annotations' });
-    // The guard (`validate`) and the kinds' `open` step run synchronously inside the hub, and both read
-    // the document's versions: these reads stay on the legacy Db until the hub's hooks may await.
-    this.versions = new DocumentVersions(ctx.db);
+    // The guard (`validate`) runs synchronously inside the hub: it reads the document's versions from
+    // the cache the kinds' `open` step filled, and managers' rights as the connection's last access check found them.
+    this.versions = new DocumentVersions(ctx.store);
     this.carrier = new LayerCarry(ctx.yjs, this.versions, this.log);
-    this.guardDeps = { db: ctx.db, versions: this.versions, log: this.log };
+    this.guardDeps = { canManage: (user, documentId) => this.rights.get(user)?.get(documentId) ?? false, versions: this.versions, log: this.log };
     // Deciding access is a pure query; an admitted connection's layer is guarded and brought to the
     // document's current version in the kinds' `open` step, before the client's first sync.
-    const hooks = { onOpen: async (name: string) => void (await this.guard(name)), validate: (ctx: YjsValidateContext) => this.validate(ctx) };
+    const hooks = {
+      onOpen: async (name: string) => void (await this.guard(name)),
+      validate: (ctx: YjsValidateContext) => this.validate(ctx),
+      onAccess: (user: AuthUser, a: DocumentAccess) => {
+        let byDocument = this.rights.get(user);
+        if (!byDocument) this.rights.set(user, (byDocument = new Map()));
+        byDocument.set(a.document.id, a.canManage);
+      },
+    };
     this.hub.registerKind(privateLayerKind(hooks));
     this.hub.registerKind(sharedLayerKind(hooks));
     const onDocument = (e: { documentId: number; change: 'version' | 'access' | 'removed' }) => void this.onDocumentChanged(e);
@@ -59,7 +73,7 @@ export class AnnotationLayers {
   private async onDocumentChanged({ documentId, change }: { documentId: number; change: 'version' | 'access' | 'removed' }): Promise<void> {
     try {
       if (change === 'version') {
-        this.versions.forget(documentId);
+        await this.versions.added(documentId);
         await this.carryDocument(documentId);
       } else {
         const prefix = `annotation:${documentId}:`;
@@ -104,6 +118,8 @@ export class AnnotationLayers {
    * reloaded doc gets a new one) and brings it to the document's current version.
    */
   async guard(name: string): Promise<Y.Doc> {
+    // The guard reads the document's versions synchronously, from this cache.
+    await this.versions.list(parseRef(name).documentId);
     const ydoc = await this.hub.getDoc(name);
     if (this.guarded.has(ydoc)) return ydoc;
     this.attach(name, ydoc);
@@ -179,7 +195,7 @@ export class AnnotationLayers {
       }
     }
     // Offline edits made on a version that was replaced meanwhile: carry them forward too.
-    if (byMap) for (const [mapName, list] of byMap) this.carrier.forward(ydoc, parseItemsMapName(mapName)!, list, new Set());
+    if (byMap) for (const [mapName, list] of byMap) this.carrier.forward(name, ydoc, parseItemsMapName(mapName)!, list);
     if (fromClient) this.onDirty?.(name);
   }
 

@@ -1,8 +1,6 @@
 import * as Y from 'yjs';
 import { ANNOTATION_LIMITS, AnnotationItem, type LayerRef, parseItemsMapName } from '../../shared/protocol/annotations.js';
 import type { AuthUser } from '../auth/sessions.js';
-import type { Db } from '../db/client.js';
-import { documentAccess } from '../documents/documents.access.js';
 import type { Logger } from '../log.js';
 import { findInUpdate, groupByClient, type Struct } from '../yjs/yjs.filter.js';
 import type { YjsRefusal, YjsValidateContext } from '../yjs/yjs.registry.js';
@@ -18,9 +16,10 @@ export interface Guarded {
   dirty: Set<string>;
 }
 
-/** What the guard reads besides the update: managers' rights, the document's versions; where it logs. */
+/** What the guard reads besides the update: managers' rights, the document's versions (cached); where it logs. */
 export interface GuardDeps {
-  db: Db;
+  /** Whether the user manages the document, as their connection's last access check found (synchronous). */
+  canManage: (user: AuthUser, documentId: number) => boolean;
   versions: DocumentVersions;
   log: Logger;
 }
@@ -41,17 +40,7 @@ export function validateLayerUpdate(ctx: YjsValidateContext, g: Guarded, deps: G
   const store = ydoc.store;
   const groups = groupByClient(ctx.structs);
   const refusals: YjsRefusal[] = [];
-  let canManage: boolean | null = null;
-  const manager = () => {
-    if (canManage === null) {
-      try {
-        canManage = documentAccess(deps.db, user, ref.documentId).canManage;
-      } catch {
-        canManage = false;
-      }
-    }
-    return canManage;
-  };
+  const manager = () => deps.canManage(user, ref.documentId);
   let roots: Map<Y.AbstractType<any>, string> | null = null;
   const rootName = (t: Y.AbstractType<any>): string | null => {
     if (!roots) {
@@ -124,7 +113,7 @@ export function validateLayerUpdate(ctx: YjsValidateContext, g: Guarded, deps: G
       continue;
     }
     const versionId = parseItemsMapName(p.root);
-    const version = versionId === null ? undefined : deps.versions.find(ref.documentId, versionId);
+    const version = versionId === null ? undefined : deps.versions.cached(ref.documentId, versionId);
     if (!version) {
       refuse('not an items map of this document');
       continue;

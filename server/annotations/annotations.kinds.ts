@@ -1,5 +1,6 @@
 import { type LayerRef, layerDocName } from '../../shared/protocol/annotations.js';
-import { documentAccess } from '../documents/documents.access.js';
+import type { AuthUser } from '../auth/sessions.js';
+import { type DocumentAccess, documentAccess } from '../documents/documents.access.js';
 import { type YjsDocKind, type YjsRefusal, type YjsValidateContext, docPattern } from '../yjs/yjs.registry.js';
 
 /** Root map of a layer doc written by the server only: `<newVersionId>` → the version it was carried from. */
@@ -13,20 +14,22 @@ export interface LayerHooks {
   /** Run for every admitted connection, before its first sync (`YjsDocKind.open`). */
   onOpen: (name: string) => Promise<void>;
   validate?: (ctx: YjsValidateContext) => YjsRefusal[] | null;
+  /** Told what the user may do with the document at every access check that grants it (the guard reads `canManage` synchronously). */
+  onAccess?: (user: AuthUser, a: DocumentAccess) => void;
 }
 
 /**
  * Private layer `annotation:<documentId>:private:<userId>`: its owner alone, and only while the owner
  * may see the document (documentAccess: published, named viewer for named/confidential, …).
  */
-export function privateLayerKind({ onOpen, validate }: LayerHooks): YjsDocKind<PrivateParsed> {
+export function privateLayerKind({ onOpen, validate, onAccess }: LayerHooks): YjsDocKind<PrivateParsed> {
   return {
     validate,
     kind: 'annotation-private',
     parse: docPattern<'documentId' | 'userId'>('annotation:{documentId}:private:{userId}'),
-    access(user, { documentId, userId }, db) {
+    async access(user, { documentId, userId }, store) {
       if (user.id !== userId) return 'none';
-      documentAccess(db, user, documentId);
+      onAccess?.(user, await documentAccess(store, user, documentId));
       return 'write';
     },
     open: (_name, { documentId, userId }) => onOpen(layerDocName({ documentId, layer: 'private', userId })),
@@ -38,14 +41,16 @@ export function privateLayerKind({ onOpen, validate }: LayerHooks): YjsDocKind<P
  * only in the document's own meeting. Writing is open to them, but the layer guard only accepts
  * items authored by the writer (and lets managers remove anyone's).
  */
-export function sharedLayerKind({ onOpen, validate }: LayerHooks): YjsDocKind<SharedParsed> {
+export function sharedLayerKind({ onOpen, validate, onAccess }: LayerHooks): YjsDocKind<SharedParsed> {
   return {
     validate,
     kind: 'annotation-shared',
     parse: docPattern<'documentId' | 'meetingId'>('annotation:{documentId}:shared:{meetingId}'),
-    access(user, { documentId, meetingId }, db) {
-      const a = documentAccess(db, user, documentId);
-      return a.document.meetingId !== meetingId ? 'none' : 'write';
+    async access(user, { documentId, meetingId }, store) {
+      const a = await documentAccess(store, user, documentId);
+      if (a.document.meetingId !== meetingId) return 'none';
+      onAccess?.(user, a);
+      return 'write';
     },
     open: (_name, { documentId, meetingId }) => onOpen(layerDocName({ documentId, layer: 'shared', meetingId })),
   };

@@ -7,7 +7,7 @@ import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { annotationItems, documents } from '../db/tables.js';
 import { auditConfidential } from '../documents/documents.confidential.js';
-import { loadDocumentAccess, loadVisibleDocumentIds } from '../documents/documents.access.js';
+import { documentAccess, loadVisibleDocumentIds } from '../documents/documents.access.js';
 import { loadVersionFor } from '../documents/documents.service.js';
 import type { FileStore } from '../documents/documents.storage.js';
 import type { PdfPool } from '../documents/pdf.pool.js';
@@ -217,7 +217,7 @@ export async function annotatedCopy(
   res: Response,
 ): Promise<void> {
   const { ctx, layers } = deps;
-  const a = await loadDocumentAccess(ctx.store, user, documentId);
+  const a = await documentAccess(ctx.store, user, documentId);
   if (!a.canDownload) {
     await auditConfidential(ctx, user, a, 'annotated_copy_refused');
     throw new AppError('download_forbidden', 'This document is confidential: it may be viewed, not downloaded', 403);

@@ -5,7 +5,7 @@ import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import type { Store } from '../db/store.js';
 import { committeeMembers, committees, consultationAnswers, consultationRecipients, consultations, documentVersions, documentViewers, documents, meetings, users } from '../db/tables.js';
-import { loadDocumentAccess } from '../documents/documents.access.js';
+import { documentAccess } from '../documents/documents.access.js';
 import { AppError, badRequest, forbidden, notFound } from '../http/errors.js';
 import { enqueueJob } from '../jobs/jobs.js';
 import { isSecretaryOf } from '../meetings/meetings.access.js';
@@ -112,7 +112,7 @@ async function checkDocuments(ctx: AppContext, sender: AuthUser, committeeId: nu
     const row = rows.find((r) => r.id === id);
     let a;
     try {
-      a = await loadDocumentAccess(store, sender, id);
+      a = await documentAccess(store, sender, id);
     } catch {
       throw badRequest('Unknown document', { documentId: id });
     }
@@ -134,7 +134,7 @@ async function checkDocuments(ctx: AppContext, sender: AuthUser, committeeId: nu
     const blind: typeof people = [];
     for (const p of people) {
       try {
-        await loadDocumentAccess(store, { id: p.id, username: p.username, fullName: p.fullName, title: p.title, unit: p.unit, systemRole: p.systemRole, locale: p.locale }, id);
+        await documentAccess(store, { id: p.id, username: p.username, fullName: p.fullName, title: p.title, unit: p.unit, systemRole: p.systemRole, locale: p.locale }, id);
       } catch {
         blind.push(p);
       }
@@ -150,7 +150,7 @@ async function documentsFor(ctx: AppContext, user: AuthUser, ids: number[]): Pro
   const out: ConsultationDocument[] = [];
   for (const id of ids) {
     try {
-      const a = await loadDocumentAccess(store, user, id, { consultations: true });
+      const a = await documentAccess(store, user, id, { consultations: true });
       const [m] = await store.q.select({ title: meetings.title }).from(meetings).where(eq(meetings.id, a.document.meetingId)).limit(1);
       const [v] = a.document.currentVersionId
         ? await store.q.select({ pages: documentVersions.pageCount }).from(documentVersions).where(eq(documentVersions.id, a.document.currentVersionId)).limit(1)

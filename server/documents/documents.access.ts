@@ -1,11 +1,10 @@
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { AuthUser } from '../auth/sessions.js';
-import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { documentViewers, documents } from '../db/tables.js';
 import { notFound } from '../http/errors.js';
-import { type MeetingAccess, loadMeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
-import { allGrantedTo, grantedTo, sqliteGrant } from './documents.repo.js';
+import { type MeetingAccess, loadMeetingAccess } from '../meetings/meetings.access.js';
+import { allGrantedTo, grantedTo } from './documents.repo.js';
 
 export type DocumentRow = typeof documents.$inferSelect;
 
@@ -40,38 +39,22 @@ export interface DocumentAccess {
  * (`consultationGrant`). Meeting-scoped uses (shared annotation layers, the presenter) leave it off:
  * a consultation recipient is not a participant of the meeting.
  *
- * Two ways in, one rule (`decide`, `meetingRuleAllows`): this synchronous function on the legacy `Db`,
- * kept while synchronous callers of other domains use it (the Yjs authorization of annotation layers,
- * the live presenter, consultations, offline), and its twin on the store, `loadDocumentAccess` (issue #17).
+ * Reads on the store (issue #17): inside a transaction, what it wrote.
  * @throws AppError not_found
  */
-export function documentAccess(db: Db, user: AuthUser, documentId: number, opts: { consultations?: boolean } = {}): DocumentAccess {
-  const document = db.select().from(documents).where(eq(documents.id, documentId)).get();
-  if (!document || document.removedAt) throw notFound('Document');
-  let meeting: MeetingAccess | null = null;
-  try {
-    meeting = meetingAccess(db, user, document.meetingId);
-  } catch {
-    meeting = null;
-  }
-  const named = meeting && asksNamed(meeting, document) ? isNamedViewer(db, document.id, user.id) : false;
-  return decide(document, meeting, named, () => !!opts.consultations && consultationGrant(db, user.id, document));
-}
-
-/** `documentAccess` on the store. */
-export async function loadDocumentAccess(store: Store, user: AuthUser, documentId: number, opts: { consultations?: boolean } = {}): Promise<DocumentAccess> {
+export async function documentAccess(store: Store, user: AuthUser, documentId: number, opts: { consultations?: boolean } = {}): Promise<DocumentAccess> {
   const [document] = await store.q.select().from(documents).where(eq(documents.id, documentId)).limit(1);
   if (!document || document.removedAt) throw notFound('Document');
   const meeting = await loadMeetingAccess(store, user, document.meetingId).catch(() => null);
-  const named = meeting && asksNamed(meeting, document) ? await loadIsNamedViewer(store, document.id, user.id) : false;
-  const granted = opts.consultations && !(meeting && meetingRuleAllows(meeting, document, named)) ? await loadConsultationGrant(store, user.id, document) : false;
-  return decide(document, meeting, named, () => granted);
+  const named = meeting && asksNamed(meeting, document) ? await isNamedViewer(store, document.id, user.id) : false;
+  const granted = !!opts.consultations && !(meeting && meetingRuleAllows(meeting, document, named)) ? await consultationGrant(store, user.id, document) : false;
+  return decide(document, meeting, named, granted);
 }
 
-/** The rule, from what was read: the document, the caller's meeting access (null: none), whether they are named, the consultation grant (asked last). */
-function decide(document: DocumentRow, meeting: MeetingAccess | null, named: boolean, granted: () => boolean): DocumentAccess {
+/** The rule, from what was read: the document, the caller's meeting access (null: none), whether they are named, the consultation grant (read only when the meeting's rule refuses). */
+function decide(document: DocumentRow, meeting: MeetingAccess | null, named: boolean, granted: boolean): DocumentAccess {
   if (!meeting || !meetingRuleAllows(meeting, document, named)) {
-    if (granted()) {
+    if (granted) {
       return { document, meeting: null, via: 'consultation', canView: true, canDownload: true, canManage: false, confidential: false };
     }
     throw notFound('Document');
@@ -107,12 +90,7 @@ function meetingRuleAllows(meeting: MeetingAccess, document: DocumentRow, named:
  * removal from the committee or an unpublished meeting takes the document away at once.
  * The SQL is in documents.repo.ts (SQLite's json_each, PostgreSQL's jsonb).
  */
-export function consultationGrant(db: Db, userId: number, document: GrantDocument): boolean {
-  return grantShape(document) && sqliteGrant(db.$client, document.id, userId);
-}
-
-/** `consultationGrant` on the store. */
-export async function loadConsultationGrant(store: Store, userId: number, document: GrantDocument): Promise<boolean> {
+export async function consultationGrant(store: Store, userId: number, document: GrantDocument): Promise<boolean> {
   return grantShape(document) && (await grantedTo(store, document.id, userId));
 }
 
@@ -129,11 +107,7 @@ export async function loadConsultationDocumentIds(store: Store, userId: number):
 
 const namedWhere = (documentId: number, userId: number) => and(eq(documentViewers.documentId, documentId), eq(documentViewers.userId, userId));
 
-function isNamedViewer(db: Db, documentId: number, userId: number): boolean {
-  return !!db.select({ u: documentViewers.userId }).from(documentViewers).where(namedWhere(documentId, userId)).get();
-}
-
-async function loadIsNamedViewer(store: Store, documentId: number, userId: number): Promise<boolean> {
+async function isNamedViewer(store: Store, documentId: number, userId: number): Promise<boolean> {
   return (await store.q.select({ u: documentViewers.userId }).from(documentViewers).where(namedWhere(documentId, userId)).limit(1)).length > 0;
 }
 

@@ -50,19 +50,19 @@ function statements(c: Database.Database): GrantStatements {
   return s;
 }
 
-/** SQLite, synchronous (for `consultationGrant` on the legacy Db): does a consultation of the user list the document under the rule? */
-export function sqliteGrant(c: Database.Database, documentId: number, userId: number): boolean {
+/** SQLite (run through `store.sqlite`): does a consultation of the user list the document under the rule? */
+function sqliteGrant(c: Database.Database, documentId: number, userId: number): boolean {
   return statements(c).grant.get(documentId, userId) !== undefined;
 }
 
-/** SQLite, synchronous: every document granted to the user through consultations, by id. */
-export function sqliteGrantedIds(c: Database.Database, userId: number): number[] {
+/** SQLite (run through `store.sqlite`): every document granted to the user through consultations, by id. */
+function sqliteGrantedIds(c: Database.Database, userId: number): number[] {
   return statements(c).all.all(userId);
 }
 
 const pgq = (store: Store) => store.q as unknown as NodePgDatabase;
 
-/** `sqliteGrant` on either dialect. */
+/** Does a consultation of the user list the document under the rule? On either dialect. */
 export async function grantedTo(store: Store, documentId: number, userId: number): Promise<boolean> {
   if (store.dialect === 'sqlite') return store.sqlite((c) => sqliteGrant(c, documentId, userId));
   const { rows } = await pgq(store).execute(sql`SELECT 1 FROM consultation_recipients r
@@ -74,7 +74,7 @@ export async function grantedTo(store: Store, documentId: number, userId: number
   return rows.length > 0;
 }
 
-/** `sqliteGrantedIds` on either dialect. */
+/** Every document granted to the user through consultations, by id, on either dialect. */
 export async function allGrantedTo(store: Store, userId: number): Promise<number[]> {
   if (store.dialect === 'sqlite') return store.sqlite((c) => sqliteGrantedIds(c, userId));
   const { rows } = await pgq(store).execute<{ id: number }>(sql`SELECT DISTINCT d.id FROM consultation_recipients r

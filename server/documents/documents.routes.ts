@@ -7,7 +7,7 @@ import type { AppContext } from '../context.js';
 import { documents } from '../db/tables.js';
 import { registerSearchKind, searchWithin } from '../search/search.service.js';
 import { auditConfidential } from './documents.confidential.js';
-import { loadConsultationDocumentIds, loadDocumentAccess, loadVisibleDocumentIds } from './documents.access.js';
+import { documentAccess, loadConsultationDocumentIds, loadVisibleDocumentIds } from './documents.access.js';
 import { type DocumentsDeps, downloadFile, loadDocumentInfo, loadMeetingPack, moveDocument, pageText, removeDocument, replaceDocument, serveFile, updateDocument, uploadDocument } from './documents.service.js';
 import { FileStore } from './documents.storage.js';
 import { pdfPool } from './pdf.pool.js';
@@ -20,7 +20,7 @@ registerSearchKind('document', (_db, user, refIds, store) => loadVisibleDocument
     const rows = await ctx.store.q.select({ id: documents.id }).from(documents).where(and(inArray(documents.id, ids), eq(documents.access, 'confidential')));
     const confidential = new Set(rows.map((r) => r.id));
     for (const h of hits) {
-      if (confidential.has(h.refId)) await auditConfidential(ctx, user, await loadDocumentAccess(ctx.store, user, h.refId, { consultations: true }), 'search', { pages: h.pages.map((p) => p.page) });
+      if (confidential.has(h.refId)) await auditConfidential(ctx, user, await documentAccess(ctx.store, user, h.refId, { consultations: true }), 'search', { pages: h.pages.map((p) => p.page) });
     }
   },
 });
@@ -63,7 +63,7 @@ export function documentRoutes(ctx: AppContext): void {
   api.route(
     { method: 'get', path: '/api/documents/:id', summary: 'A document, its versions and what the caller may do with it', tags, access: 'user', params: DocumentParams, response: DocumentInfo },
     async ({ user, params }) => {
-      const a = await loadDocumentAccess(ctx.store, user, params.id, { consultations: true });
+      const a = await documentAccess(ctx.store, user, params.id, { consultations: true });
       await auditConfidential(ctx, user, a, 'open');
       return loadDocumentInfo(ctx.store, a);
     },
@@ -129,7 +129,7 @@ export function documentRoutes(ctx: AppContext): void {
   api.route(
     { method: 'get', path: '/api/documents/:id/find', summary: 'Find in document: pages whose text matches the query, with or without diacritics', tags, access: 'user', params: DocumentParams, query: FindQuery, response: FindResults },
     async ({ user, params, query }) => {
-      const a = await loadDocumentAccess(ctx.store, user, params.id, { consultations: true });
+      const a = await documentAccess(ctx.store, user, params.id, { consultations: true });
       await auditConfidential(ctx, user, a, 'find');
       return { query: query.q, ...(await searchWithin(ctx.store, 'document', params.id, query.q)) };
     },

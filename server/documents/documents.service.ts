@@ -13,7 +13,7 @@ import { AppError, badRequest, notFound } from '../http/errors.js';
 import { type MeetingAccess, loadManage, loadMeetingAccess } from '../meetings/meetings.access.js';
 import { loadParticipantIds } from '../meetings/meetings.service.js';
 import { removeIndexed, replaceIndexed } from '../search/search.service.js';
-import { type DocumentAccess, loadDocumentAccess, loadVisibleDocumentIds } from './documents.access.js';
+import { type DocumentAccess, documentAccess, loadVisibleDocumentIds } from './documents.access.js';
 import { auditConfidential, mustWatermark, viewOnlyCopy, viewOnlyLines } from './documents.confidential.js';
 import { type FileStore, type ReceivedFile } from './documents.storage.js';
 import type { InspectResult, PdfPool } from './pdf.pool.js';
@@ -182,16 +182,16 @@ export async function uploadDocument(deps: DocumentsDeps, user: AuthUser, meetin
     await audit(q, { actorId: user.id, action: 'document.upload', targetType: 'document', targetId: doc.id, details: { meetingId, itemId, sha256: file.sha256, size: file.size, pages: info.pageCount, access: fields.access ?? 'all' } });
     return doc.id;
   });
-  return loadDocumentInfo(store, await loadDocumentAccess(store, user, id));
+  return loadDocumentInfo(store, await documentAccess(store, user, id));
 }
 
 /** Replaces a document's file with a new version; older versions stay listed. Managers only. */
 export async function replaceDocument(deps: DocumentsDeps, user: AuthUser, documentId: number, req: Request, res: Response): Promise<DocumentInfo> {
   const { db, store } = deps.ctx;
-  const a = await loadDocumentAccess(store, user, documentId);
+  const a = await documentAccess(store, user, documentId);
   if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
   await receiveAndStore(deps, req, res, async (q, file, info) => {
-    const again = await loadDocumentAccess(store, user, documentId);
+    const again = await documentAccess(store, user, documentId);
     if (!again.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
     const [last] = await q.select({ version: documentVersions.version }).from(documentVersions).where(eq(documentVersions.documentId, documentId)).orderBy(desc(documentVersions.version)).limit(1);
     const versionId = await insertVersion(q, documentId, last.version + 1, file, info, user.id);
@@ -200,14 +200,14 @@ export async function replaceDocument(deps: DocumentsDeps, user: AuthUser, docum
     await audit(q, { actorId: user.id, action: 'document.replace', targetType: 'document', targetId: documentId, details: { version: last.version + 1, sha256: file.sha256, pages: info.pageCount } });
   });
   deps.ctx.bus.emit('document:changed', { documentId, meetingId: a.document.meetingId, change: 'version' });
-  return loadDocumentInfo(store, await loadDocumentAccess(store, user, documentId));
+  return loadDocumentInfo(store, await documentAccess(store, user, documentId));
 }
 
 /** Renames a document, changes its access, named viewers or publication. Managers only. */
 export async function updateDocument(ctx: AppContext, user: AuthUser, documentId: number, body: UpdateDocumentBody): Promise<DocumentInfo> {
   const { db, store } = ctx;
   const meetingId = await store.tx(async (q) => {
-    const a = await loadDocumentAccess(store, user, documentId);
+    const a = await documentAccess(store, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
     const viewers = await parseViewerIds(store, a.document.meetingId, body.viewerIds);
     const set: Partial<typeof documents.$inferInsert> = {};
@@ -222,14 +222,14 @@ export async function updateDocument(ctx: AppContext, user: AuthUser, documentId
     return a.document.meetingId;
   });
   ctx.bus.emit('document:changed', { documentId, meetingId, change: 'access' });
-  return loadDocumentInfo(store, await loadDocumentAccess(store, user, documentId));
+  return loadDocumentInfo(store, await documentAccess(store, user, documentId));
 }
 
 /** Moves a document to another position among its agenda item's documents. Managers only. */
 export async function moveDocument(ctx: AppContext, user: AuthUser, documentId: number, body: MoveDocumentBody): Promise<DocumentInfo> {
   const { db, store } = ctx;
   await store.tx(async (q) => {
-    const a = await loadDocumentAccess(store, user, documentId);
+    const a = await documentAccess(store, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
     const siblings = (
       await q
@@ -244,14 +244,14 @@ export async function moveDocument(ctx: AppContext, user: AuthUser, documentId: 
     }
     await audit(q, { actorId: user.id, action: 'document.move', targetType: 'document', targetId: documentId, details: { position: Math.min(body.position, siblings.length - 1) } });
   });
-  return loadDocumentInfo(store, await loadDocumentAccess(store, user, documentId));
+  return loadDocumentInfo(store, await documentAccess(store, user, documentId));
 }
 
 /** Removes a document (soft: rows kept for the audit trail, gone from every listing, file and search). */
 export async function removeDocument(ctx: AppContext, user: AuthUser, documentId: number): Promise<void> {
   const { db, store } = ctx;
   const meetingId = await store.tx(async (q) => {
-    const a = await loadDocumentAccess(store, user, documentId);
+    const a = await documentAccess(store, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
     await q.update(documents).set({ removedAt: new Date().toISOString() }).where(eq(documents.id, documentId));
     await removeIndexed(store, 'document', [documentId]);
@@ -292,7 +292,7 @@ function packOf(meetingId: number, items: Agenda['items'], shown: DocumentAccess
 
 /** Text of one page of the current version (for accessibility and copy). */
 export async function pageText(ctx: Pick<AppContext, 'db' | 'store'>, user: AuthUser, documentId: number, page: number) {
-  const a = await loadDocumentAccess(ctx.store, user, documentId, { consultations: true });
+  const a = await documentAccess(ctx.store, user, documentId, { consultations: true });
   await auditConfidential(ctx, user, a, 'page_text', { page });
   const [row] = await ctx.store.q
     .select({ text: documentPages.text })
@@ -373,7 +373,7 @@ export function sendPdf(req: Request, res: Response, source: string | Buffer, sh
  */
 export async function serveFile(deps: DocumentsDeps, user: AuthUser, documentId: number, versionId: number | undefined, req: Request, res: Response): Promise<void> {
   const { ctx } = deps;
-  const a = await loadDocumentAccess(ctx.store, user, documentId, { consultations: true });
+  const a = await documentAccess(ctx.store, user, documentId, { consultations: true });
   const v = await loadVersionFor(ctx.store, a, versionId);
   await auditConfidential(ctx, user, a, 'view', { version: v.version, range: req.get('range')?.slice(0, 40) ?? null, watermarked: mustWatermark(a) });
   if (mustWatermark(a)) {
@@ -387,7 +387,7 @@ export async function serveFile(deps: DocumentsDeps, user: AuthUser, documentId:
 export async function downloadFile(deps: DocumentsDeps, user: AuthUser, documentId: number, res: Response): Promise<void> {
   const { ctx } = deps;
   const { db } = ctx;
-  const a = await loadDocumentAccess(ctx.store, user, documentId, { consultations: true });
+  const a = await documentAccess(ctx.store, user, documentId, { consultations: true });
   if (!a.canDownload) {
     await auditConfidential(ctx, user, a, 'download_refused');
     throw new AppError('download_forbidden', 'This document is confidential: it may be viewed, not downloaded', 403);

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
-import { agendaItems } from '../db/schema/index.js';
-import { meetingAccess } from '../meetings/meetings.access.js';
+import { agendaItems } from '../db/tables.js';
+import { loadMeetingAccess } from '../meetings/meetings.access.js';
 import { type YjsDocKind, docPattern } from '../yjs/yjs.registry.js';
 
 /**
@@ -12,13 +12,13 @@ import { type YjsDocKind, docPattern } from '../yjs/yjs.registry.js';
 export const itemNotesKind: YjsDocKind<{ meetingId: number; itemId: number }> = {
   kind: 'item-notes',
   parse: docPattern<'meetingId' | 'itemId'>('meeting:{meetingId}:item:{itemId}:notes'),
-  access(user, { meetingId, itemId }, db) {
-    const a = meetingAccess(db, user, meetingId);
-    const item = db
+  async access(user, { meetingId, itemId }, store) {
+    const a = await loadMeetingAccess(store, user, meetingId);
+    const [item] = await store.q
       .select({ id: agendaItems.id })
       .from(agendaItems)
       .where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId)))
-      .get();
+      .limit(1);
     if (!item) return 'none';
     return a.canManage ? 'write' : 'read';
   },

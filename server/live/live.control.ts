@@ -146,7 +146,7 @@ export async function showPage(l: LiveDb, a: MeetingAccess, user: AuthUser, p: {
   if (!mayPresent) throw forbidden('Only the chair, the item’s presenter or the current speaker may present');
   if (!p && !a.canChair && (await presenterState(l.store, a.meeting.id))?.presenterId !== user.id) return;
   // Only a document of this meeting that the presenter may see (documentAccess throws not_found otherwise).
-  if (p && documentAccess(l.db, user, p.documentId).document.meetingId !== a.meeting.id) throw notFound('Document');
+  if (p && (await documentAccess(l.store, user, p.documentId)).document.meetingId !== a.meeting.id) throw notFound('Document');
   await ensureLiveRow(l, a.meeting.id);
   await l.store.q
     .update(liveState)

@@ -20,7 +20,7 @@ export function minutesRoutes(ctx: AppContext): void {
   hub.registerKind({
     kind: 'minutes',
     parse: docPattern<'meetingId'>('minutes:{meetingId}'),
-    access: (user, { meetingId }, d) => minutesDocAccess(d, user, meetingId),
+    access: (user, { meetingId }, store) => minutesDocAccess(store, user, meetingId),
   });
 
   // While someone has the minutes open, keep the generated sections in step with the meeting.

@@ -4,12 +4,11 @@ import { MINUTES_FREE_TEXT, MINUTES_GENERATED, type MinutesBlock, type MinutesDo
 import type { AuthUser } from '../auth/sessions.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AppContext } from '../context.js';
-import type { Db } from '../db/client.js';
-import type { Q } from '../db/store.js';
+import type { Q, Store } from '../db/store.js';
 import { pdfPool } from '../documents/pdf.pool.js';
 import { committees, liveState, meetingParticipants, meetings, minutesAcks, minutesSignatures, minutesVersions, users } from '../db/tables.js';
 import { conflict, forbidden, invalidState, notFound } from '../http/errors.js';
-import { type MeetingAccess, isSecretaryOf, loadManage, loadMeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
+import { type MeetingAccess, isSecretaryOf, loadManage, loadMeetingAccess } from '../meetings/meetings.access.js';
 import { loadParticipantIds } from '../meetings/meetings.service.js';
 import { registerSearchKind, removeIndexed, replaceIndexed } from '../search/search.service.js';
 import { certificateFingerprint, unlockSigner } from '../signing/keystore.js';
@@ -74,14 +73,13 @@ async function publishedVersion(q: Q, meetingId: number): Promise<VersionRow | u
  * Access to the minutes document `minutes:<meetingId>` on the Yjs hub: write for those who manage
  * the meeting (its secretaries, admins); read for the chair (who approves and signs) and, once a
  * signed version is published, for every participant; none otherwise (also for non-participants,
- * through meetingAccess's 404). Synchronous on `db`: the Yjs hub decides access synchronously (its
- * kinds' `access`, server/yjs/yjs.registry.ts) — issue #17: moves when the hub's access does.
+ * through meetingAccess's 404). The minutes kind's `access` on the Yjs hub (server/yjs/yjs.registry.ts).
  */
-export function minutesDocAccess(db: Db, user: AuthUser, meetingId: number): 'write' | 'read' | 'none' {
-  const a = meetingAccess(db, user, meetingId);
+export async function minutesDocAccess(store: Store, user: AuthUser, meetingId: number): Promise<'write' | 'read' | 'none'> {
+  const a = await loadMeetingAccess(store, user, meetingId);
   if (a.canManage) return 'write';
   if (a.role === 'chair') return 'read';
-  if (a.role && db.select({ id: minutesVersions.id }).from(minutesVersions).where(publishedWhere(meetingId)).get()) return 'read';
+  if (a.role && (await store.q.select({ id: minutesVersions.id }).from(minutesVersions).where(publishedWhere(meetingId)).limit(1)).length > 0) return 'read';
   return 'none';
 }
 

@@ -5,7 +5,7 @@ import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { devices, documentPages } from '../db/tables.js';
-import { loadDocumentAccess } from '../documents/documents.access.js';
+import { documentAccess } from '../documents/documents.access.js';
 import { loadMeetingPack, mayKeepOffline } from '../documents/documents.service.js';
 import { notFound } from '../http/errors.js';
 import { loadMeetingAccess } from '../meetings/meetings.access.js';
@@ -55,7 +55,7 @@ export async function offlineManifest(ctx: Ctx, user: AuthUser, meetingId: numbe
 
 /** Every page's text of the current version, only for a reader who may keep the document offline. */
 export async function documentText(ctx: Ctx, user: AuthUser, documentId: number): Promise<DocumentText> {
-  const a = await loadDocumentAccess(ctx.store, user, documentId, { consultations: true });
+  const a = await documentAccess(ctx.store, user, documentId, { consultations: true });
   // Same policy as the file: the text of a view-only confidential document never leaves in bulk.
   if (!mayKeepOffline(a)) throw notFound('Document');
   const versionId = a.document.currentVersionId ?? -1;

@@ -3,7 +3,6 @@ import { CLOSE_CODES } from '../../shared/close-codes.js';
 import { YjsDocName } from '../../shared/protocol/yjs.js';
 import { type AuthUser, authenticateCookie } from '../auth/sessions.js';
 import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { originAllowed } from '../http/security.js';
 import type { Connections, HubState } from './yjs.conn.js';
@@ -32,9 +31,8 @@ export class YjsAuthorization {
     private readonly state: HubState,
     private readonly conns: Connections,
     private readonly registry: DocKindRegistry,
-    private readonly db: Db,
-    private readonly config: Config,
     private readonly store: Store,
+    private readonly config: Config,
   ) {}
 
   /**
@@ -56,7 +54,7 @@ export class YjsAuthorization {
     }
     const resolved = YjsDocName.safeParse(name).success ? this.registry.resolve(name) : null;
     if (!resolved) return refuse(CLOSE_CODES.unknownDocument, 'unknown document');
-    const level = await this.registry.access(resolved.kind, auth.user, resolved.parsed, this.db);
+    const level = await this.registry.access(resolved.kind, auth.user, resolved.parsed, this.store);
     if (level === 'none') return refuse(CLOSE_CODES.forbidden, 'no access');
     return { ok: true, user: auth.user, tokenHash: auth.tokenHash, cookie, name, kind: resolved.kind, parsed: resolved.parsed, level };
   }
@@ -78,9 +76,10 @@ export class YjsAuthorization {
           closedCount++;
           continue;
         }
-        c.user = auth.user;
-        const level = await this.registry.access(d.kind, auth.user, d.parsed, this.db);
+        const level = await this.registry.access(d.kind, auth.user, d.parsed, this.store);
         if (c.closed) continue;
+        // The user object the access check got (YjsValidateContext.user), with the level it decided.
+        c.user = auth.user;
         if (level === 'none') {
           this.conns.close(c, CLOSE_CODES.forbidden, 'access revoked');
           closedCount++;

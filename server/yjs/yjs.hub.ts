@@ -47,13 +47,17 @@ export class YjsHub {
   private timers: NodeJS.Timeout[] = [];
   private unsubscribeBus: () => void;
 
-  constructor(ctx: { db: Db; store: Store; config: Config; log: Logger; bus: EventBus }) {
+  /**
+   * `ctx.db` (SQLite only) is the app's database: the SQLite Yjs store opens its own connection to
+   * its file (yjs.store.ts). On PostgreSQL the hub needs only the store.
+   */
+  constructor(ctx: { db?: Db; store: Store; config: Config; log: Logger; bus: EventBus }) {
     this.state = { options: { ...YJS_HUB_DEFAULTS }, docs: new Map(), log: ctx.log.child({ subsystem: 'yjs' }), closed: false };
     this.store = openYjsStore(ctx.store, ctx.db);
     this.conns = new Connections(this.state, (d) => this.persistence.scheduleUnload(d));
     this.changes = new ChangeHooks(this.state);
     this.persistence = new YjsPersistence(this.state, this.store, this.registry, this.conns, this.changes);
-    this.auth = new YjsAuthorization(this.state, this.conns, this.registry, ctx.db, ctx.config, ctx.store);
+    this.auth = new YjsAuthorization(this.state, this.conns, this.registry, ctx.store, ctx.config);
     this.protocol = new YjsProtocol(this.state, this.conns, this.persistence);
     // Domain facts that may change who sees a meeting's documents: re-check those connections.
     const onMeeting = ({ meetingId }: { meetingId: number }) => this.recheckInBackground({ meetingId });

@@ -1,6 +1,6 @@
 import type * as Y from 'yjs';
 import type { AuthUser } from '../auth/sessions.js';
-import type { Db } from '../db/client.js';
+import type { Store } from '../db/store.js';
 
 /** What a user may do with one Yjs document. `read`: sync and awareness, updates dropped. */
 export type YjsAccess = 'write' | 'read' | 'none';
@@ -23,9 +23,9 @@ export interface YjsDocKind<P extends ParsedDocName = ParsedDocName> {
   /**
    * Decides access for one user. Runs at the upgrade and again on every re-check (revocation),
    * so keep it to a few indexed queries. Throwing counts as `none` (e.g. `meetingAccess` → 404).
-   * A pure query: it must not load, write or create anything (that is `open`'s job).
+   * A pure query on the app's store: it must not load, write or create anything (that is `open`'s job).
    */
-  access(user: AuthUser, parsed: P, db: Db): YjsAccess | Promise<YjsAccess>;
+  access(user: AuthUser, parsed: P, store: Store): YjsAccess | Promise<YjsAccess>;
   /**
    * Optional step run once per admitted connection, right after `access` granted `write` or `read`
    * at the upgrade and before the WebSocket is accepted (so before sync step 1): prepares the
@@ -52,6 +52,10 @@ export interface YjsDocKind<P extends ParsedDocName = ParsedDocName> {
 export interface YjsValidateContext<P extends ParsedDocName = ParsedDocName> {
   name: string;
   parsed: P;
+  /**
+   * The connection's user: the very object its last `access` check received (at the upgrade, then at
+   * each re-check), so a kind may keep what that check learned in a WeakMap keyed by it.
+   */
   user: AuthUser;
   /** The live document, before the update. */
   ydoc: Y.Doc;
@@ -132,9 +136,9 @@ export class DocKindRegistry {
   }
 
   /** Runs the kind's access function; a thrown error (404 from meetingAccess, …) means `none`. */
-  async access(kind: YjsDocKind, user: AuthUser, parsed: ParsedDocName, db: Db): Promise<YjsAccess> {
+  async access(kind: YjsDocKind, user: AuthUser, parsed: ParsedDocName, store: Store): Promise<YjsAccess> {
     try {
-      const a = await kind.access(user, parsed, db);
+      const a = await kind.access(user, parsed, store);
       return a === 'write' || a === 'read' ? a : 'none';
     } catch {
       return 'none';

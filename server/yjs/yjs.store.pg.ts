@@ -6,9 +6,15 @@ import { type CompactResult, YjsStore, type YjsUpdateStore } from './yjs.store.j
 
 export type { YjsUpdateStore };
 
-/** The hub's update store for the app's database: SQLite's own connection and worker, or PostgreSQL through the store. */
-export function openYjsStore(store: Store, db: Db): YjsUpdateStore {
-  return store.dialect === 'postgres' ? new PgYjsStore(store) : new YjsStore(db);
+/**
+ * The hub's update store for the app's database: on SQLite its own connection to the database's
+ * file (`db`) and worker, on PostgreSQL the app's store.
+ * @throws Error on SQLite without `db`.
+ */
+export function openYjsStore(store: Store, db: Db | undefined): YjsUpdateStore {
+  if (store.dialect === 'postgres') return new PgYjsStore(store);
+  if (!db) throw new Error('the SQLite Yjs store needs the app database (ctx.db) to open its own connection');
+  return new YjsStore(db);
 }
 
 const toBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);

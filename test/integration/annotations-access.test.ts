@@ -1,7 +1,9 @@
+import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { layerDocName } from '../../shared/protocol/annotations.js';
 import { annotationLayers } from '../../server/annotations/annotations.docs.js';
 import { authenticateCookie } from '../../server/auth/sessions.js';
+import { yjsUpdates } from '../../server/db/tables.js';
 import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer, until } from '../helpers/server.js';
 import { type TestProvider, openProvider } from '../helpers/yjs.js';
@@ -44,10 +46,10 @@ describe('annotation layers: access is a query, opening is a step of its own', (
     for (const name of names) {
       const resolved = ctx.yjs.registry.resolve(name);
       expect(resolved).not.toBeNull();
-      expect(await ctx.yjs.registry.access(resolved!.kind, auth!.user, resolved!.parsed, ctx.db)).toBe('write');
+      expect(await ctx.yjs.registry.access(resolved!.kind, auth!.user, resolved!.parsed, ctx.store)).toBe('write');
       expect(ctx.yjs.stats().perDoc[name]).toBeUndefined();
       expect(annotationLayers(ctx).loaded(name)).toBeNull();
-      expect(ctx.db.$client.prepare('SELECT count(*) AS n FROM yjs_updates WHERE doc_name = ?').get(name)).toEqual({ n: 0 });
+      expect(await ctx.store.q.select({ n: count() }).from(yjsUpdates).where(eq(yjsUpdates.docName, name))).toEqual([{ n: 0 }]);
     }
   });
 

@@ -1,4 +1,5 @@
 import zlib from 'node:zlib';
+import { eq } from 'drizzle-orm';
 import * as encoding from 'lib0/encoding';
 import { PDFDocument, PDFName, PDFRawStream, PDFArray, type PDFRef } from 'pdf-lib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { CLOSE_CODES } from '../../shared/close-codes.js';
 import { type AnnotationItem, type Highlight, type Ink, layerDocName } from '../../shared/protocol/annotations.js';
 import { mulberry32 } from '../../shared/rules/random.js';
 import { annotationLayers } from '../../server/annotations/annotations.docs.js';
+import { yjsUpdates } from '../../server/db/tables.js';
 import { type BuiltMeeting, buildCommitteeMeeting, buildMeeting, usersByName } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer, until } from '../helpers/server.js';
 import { type TestProvider, openProvider, rawSocket } from '../helpers/yjs.js';
@@ -36,8 +38,8 @@ const privateName = (documentId: number, user: string) => layerDocName({ documen
 const sharedName = (documentId: number) => layerDocName({ documentId, layer: 'shared', meetingId: m.meetingId });
 const author = (user: string, name: string) => ({ userId: ids[user], name, color: '#845ef7' });
 /** The stored Yjs rows of a document, as latin1 strings (to look for item ids in them). */
-const storedRows = (name: string) =>
-  (server.app.ctx.db.$client.prepare('SELECT data FROM yjs_updates WHERE doc_name = ?').all(name) as { data: Buffer }[]).map((r) => r.data.toString('latin1'));
+const storedRows = async (name: string) =>
+  (await server.app.ctx.store.q.select({ data: yjsUpdates.data }).from(yjsUpdates).where(eq(yjsUpdates.docName, name))).map((r) => Buffer.from(r.data).toString('latin1'));
 
 beforeAll(async () => {
   server = await startTestServer({ seed: 'admin', logLevel: process.env.TLOG as never });
@@ -182,9 +184,25 @@ describe('annotation layers: bad updates are refused before they are applied', (
     expect(itemsOf(live, v).has(huge.id) || itemsOf(live, v).has(forged.id) || itemsOf(live, v).has('not_an_item') || itemsOf(live, v).has(beyond.id)).toBe(false);
     expect(itemsOf(live, v).get(ok.id)).toEqual(ok);
     expect(live.share.has('junk')).toBe(false);
-    const rows = storedRows(name);
+    const rows = await storedRows(name);
     for (const needle of [huge.id, forged.id, 'not_an_item', beyond.id, 'tmp_key_1', 'xxxxxxxx']) expect(rows.some((r) => r.includes(needle))).toBe(false);
     expect(rows.some((r) => r.includes(legit.id))).toBe(true);
+  });
+
+  it("a manager erases someone else's shared item: it is gone for everyone and on the server", async () => {
+    const name = sharedName(doc.id);
+    const owner = provider(name, member1);
+    const other = provider(name, member2);
+    const manager = provider(name, secretary);
+    await Promise.all([synced(owner), synced(other), synced(manager)]);
+    const v = doc.current.id;
+    const fullName = (await member1.get('/api/auth/me')).body.fullName as string;
+    const ink = inkItem(1, { author: author('member1', fullName) } as Partial<Ink>);
+    itemsOf(owner.doc, v).set(ink.id, ink);
+    await until(() => itemsOf(other.doc, v).has(ink.id) && itemsOf(manager.doc, v).has(ink.id), { what: 'item reaches everyone' });
+    itemsOf(manager.doc, v).delete(ink.id);
+    await until(() => !itemsOf(owner.doc, v).has(ink.id) && !itemsOf(other.doc, v).has(ink.id), { what: "the manager's erasure reaches everyone" });
+    expect(itemsOf(await annotationLayers(server.app.ctx).doc(name), v).has(ink.id)).toBe(false);
   });
 
   it('a connection that keeps sending refused updates is closed with 4422; the document and the others are untouched', async () => {
@@ -262,7 +280,7 @@ describe('annotation layers: refused changes after a restart', () => {
     await until(() => again.provider.synced, { what: 'synced after restart' });
     expect(itemsOf(again.doc, v).get(mine.id)).toEqual(mine);
     expect(itemsOf(again.doc, v).get(theirs.id)).toEqual(theirs);
-    expect(storedRows(name).some((r) => r.includes('sửa trộm') || r.includes(Buffer.from('sửa trộm').toString('latin1')))).toBe(false);
+    expect((await storedRows(name)).some((r) => r.includes('sửa trộm') || r.includes(Buffer.from('sửa trộm').toString('latin1')))).toBe(false);
   });
 });
 
