@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueJob } from '../../server/jobs/jobs.js';
+import { enqueueJob, jobsByKeyPrefix } from '../../server/jobs/jobs.js';
 import { buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
@@ -118,7 +118,7 @@ describe('/metrics and /readyz', () => {
       },
     });
     await enqueueJob(s.app.ctx.store.q, { kind, key: `${kind}:1`, runAt: new Date(Date.now() - 1000) });
-    await until(async () => (await runner.runDue()) === 0 && s.db.$client.prepare('select attempts from jobs where key = ?').get(`${kind}:1`));
+    await until(async () => (await runner.runDue()) === 0 && (await jobsByKeyPrefix(s.app.ctx.store, `${kind}:1`, 1)).length > 0);
 
     const after = await scrape();
     const grew = (name: string, labels: Record<string, string> = {}) => sum(after, name, labels) - sum(before, name, labels);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbDigest } from '../helpers/sql.js';
+import { dbDigest, testSql } from '../helpers/sql.js';
 import { rawUpload } from '../helpers/multipart.js';
 import { type HttpClient, type TestServer, inDays, startTestServer, until } from '../helpers/server.js';
 import { buildMeeting, buildUser, giveUnits, ownUnit } from '../helpers/factories.js';
@@ -164,9 +164,11 @@ describe('task progress reports with attachments', () => {
     expect(detail.body.history.at(-1).attachments).toHaveLength(2);
     expect(detail.body.can.seeAttachments).toBe(true);
     // Audited, without names; names never reach the log.
-    const audits = s.db.$client.prepare("select details from audit_log where action = 'task.attachment.upload' and target_type = 'task' and target_id = ? and json_extract(details, '$.eventId') = ?").all(String(taskId), ev.id) as { details: string }[];
+    const uploads = await testSql(s).all<{ details: unknown }>("select details from audit_log where action = 'task.attachment.upload' and target_type = 'task' and target_id = ?", String(taskId));
+    // The details column is JSON text on SQLite, jsonb (an object) on PostgreSQL.
+    const audits = uploads.map((a) => (typeof a.details === 'string' ? a.details : JSON.stringify(a.details))).filter((d) => JSON.parse(d).eventId === ev.id);
     expect(audits).toHaveLength(2);
-    for (const a of audits) expect(a.details).not.toContain('seed-0');
+    for (const a of audits) expect(a).not.toContain('seed-0');
     expect(logLines.join('\n')).not.toContain('Báo cáo tiến độ');
     expect(logLines.join('\n')).not.toContain(encodeURIComponent('Báo cáo tiến độ'));
   });
@@ -192,11 +194,11 @@ describe('task progress reports with attachments', () => {
       'image/png',
       'application/pdf',
     ]);
-    const shaOf = (a: { id: number }) => s.db.$client.prepare('select sha256 from task_attachments where id = ?').get(a.id) as { sha256: string };
+    const shaOf = (a: { id: number }) => testSql(s).get<{ sha256: string }>('select sha256 from task_attachments where id = ?', a.id);
     const copy = r.body.history.at(-1).attachments[3];
     expect(copy.fileName).toBe('ban-sao.pdf');
-    const sha = shaOf(copy);
-    expect(shaOf(first.body.history.at(-1).attachments[0])).toEqual(sha);
+    const sha = (await shaOf(copy))!;
+    expect(await shaOf(first.body.history.at(-1).attachments[0])).toEqual(sha);
     expect(storedFiles(s.dataDir).filter((f) => path.basename(f) === sha.sha256)).toHaveLength(1);
     expect(fs.readdirSync(path.join(s.dataDir, 'files', 'tmp'))).toEqual([]);
     const d = await download(s, coop, r.body.history.at(-1).attachments[0].url);
@@ -316,7 +318,7 @@ describe('task progress reports with attachments', () => {
       const r = await (await m.login(member1)).post(`/api/tasks/${id}/reports`, form('Ảnh hiện trường', [{ bytes: png, name: 'anh.png', type: 'image/png' }]));
       expect(r.status, JSON.stringify(r.body)).toBe(200);
       const attachment = r.body.history.at(-1).attachments[0];
-      const sha = (t.db.$client.prepare('select sha256 from task_attachments where id = ?').get(attachment.id) as { sha256: string }).sha256;
+      const sha = (await testSql(t).value<string>('select sha256 from task_attachments where id = ?', attachment.id))!;
       await t.close();
       t = await startTestServer({ seed: 'admin', dataDir: t.dataDir });
       expect(storedFiles(t.dataDir).some((f) => path.basename(f) === sha)).toBe(true);
