@@ -4,7 +4,7 @@ import type { AuthUser } from '../auth/sessions.js';
 import { attendance, meetingParticipants, users } from '../db/tables.js';
 import { forbidden, invalidState, notFound } from '../http/errors.js';
 import type { MeetingAccess } from '../meetings/meetings.access.js';
-import { assertProxyOf } from '../votes/votes.rules.js';
+import { assertProxy } from '../votes/votes.rules.js';
 import { type LiveDb, nowIso } from './live.state.js';
 
 /*
@@ -81,7 +81,7 @@ export async function setProxy(l: LiveDb, a: MeetingAccess, user: AuthUser, p: {
   } else {
     const [holder] = await l.store.q.select({ id: users.id }).from(users).where(and(eq(users.id, p.holderId), eq(users.active, true))).limit(1);
     if (!holder) throw notFound('Proxy holder');
-    await assertProxyOf(l.store, { meetingId: a.meeting.id, committeeId: a.meeting.committeeId, kind, giverId: p.userId, holderId: p.holderId, recordedBy: user.id, reason: p.reason ?? null });
+    await assertProxy(l.store, { meetingId: a.meeting.id, committeeId: a.meeting.committeeId, kind, giverId: p.userId, holderId: p.holderId, recordedBy: user.id, reason: p.reason ?? null });
     await upsertAttendance(l, a.meeting.id, p.userId, { status: 'proxy', reason: p.reason ?? null, proxyHolderId: p.holderId, proxyKind: kind, recordedBy: user.id });
   }
   await audit(l.store.q, { actorId: user.id, action: 'attendance.proxy', targetType: 'meeting', targetId: a.meeting.id, details: { userId: p.userId, holderId: p.holderId, kind, reason: p.reason ?? null } });

@@ -7,13 +7,13 @@ import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { agendaItems, liveState, meetings, speakerRequests, users } from '../db/tables.js';
 import { notFound } from '../http/errors.js';
-import { ownDelegationsOf, proxySettings, voteSettingsOf } from '../votes/votes.rules.js';
+import { committeeVoteSettings, ownDelegations, proxySettings } from '../votes/votes.rules.js';
 import { type ParticipantRow, participantRows, speakersNow } from './live.repo.js';
 
 /*
  * What the live meeting is at one moment: attendance and quorum, the meeting's live state, the
  * speakers' list and the floor, what the presenter shows, and the snapshot a live view starts from.
- * Other domains read these through live.service.ts (votes: `attendanceState`; minutes: `speakingTimes`).
+ * Other domains read these through live.service.ts (votes: `loadAttendanceState`; minutes: `speakingTimes`).
  *
  * Everything here reads on the store.
  */
@@ -31,8 +31,8 @@ export const PRESENT = new Set(['in_room', 'remote']);
 
 /** Who counts as present: the one definition of shared/rules/roll.ts (checked in, or represented by a present holder). */
 async function presentSet(store: Store, meetingId: number, committeeId: number, rows: readonly ParticipantRow[]): Promise<Set<number>> {
-  const delegations = await ownDelegationsOf(store, meetingId);
-  const settings = proxySettings(await voteSettingsOf(store, committeeId));
+  const delegations = await ownDelegations(store, meetingId);
+  const settings = proxySettings(await committeeVoteSettings(store, committeeId));
   return new Set(computeRoll({ participants: rows, delegations, settings, voters: new Set() }).presentIds);
 }
 

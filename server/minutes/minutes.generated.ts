@@ -5,7 +5,7 @@ import type { Q, Store } from '../db/store.js';
 import { agendaItems, conclusions, liveState, meetings, roomStations, rooms, taskCoUnits, tasks, users, votes } from '../db/tables.js';
 import { loadAttendanceState, speakingTimes } from '../live/live.service.js';
 import { notFound } from '../http/errors.js';
-import { namedRollOf } from '../votes/votes.service.js';
+import { namedRoll } from '../votes/votes.service.js';
 
 /** One generated section: its stable id (`details`, `attendance`, `item:<id>`, `closing`) and blocks. */
 export interface GeneratedSection {
@@ -118,8 +118,8 @@ async function generated(store: Store, q: Q, meetingId: number): Promise<Generat
   const blocIds = [...new Set(voteRows.flatMap((v) => (v.bloc ?? []).flatMap((b) => (b.pulledBy != null ? [b.pulledBy] : []))))];
   const blocNames = new Map((await q.select({ id: users.id, n: users.fullName }).from(users).where(inArray(users.id, blocIds))).map((r) => [r.id, r.n]));
   // The roll of each named vote, read before the sections are laid out (namedRoll is the votes domain's).
-  const rolls = new Map<number, Awaited<ReturnType<typeof namedRollOf>>>();
-  for (const v of voteRows) if (!v.secret && v.result) rolls.set(v.id, await namedRollOf(store, v.id));
+  const rolls = new Map<number, Awaited<ReturnType<typeof namedRoll>>>();
+  for (const v of voteRows) if (!v.secret && v.result) rolls.set(v.id, await namedRoll(store, v.id));
   const voteBlocks = (v: (typeof voteRows)[number]): MinutesBlock[] => {
     const r = v.result;
     const out: MinutesBlock[] = [p({ text: 'Biểu quyết: ', b: true }, { text: `${v.title} (${v.secret ? 'bỏ phiếu kín' : 'biểu quyết công khai'}${r ? `; ${r.rule.vi}` : ''}).` })];

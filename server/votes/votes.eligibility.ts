@@ -10,7 +10,7 @@ import { notFound } from '../http/errors.js';
 import { loadMeetingAccess } from '../meetings/meetings.access.js';
 import { type VotePublisher, voteError as err } from './votes.options.js';
 import { type VoteRow, attendanceStatus, delegationsOf, participants, userNames, votingMembers } from './votes.repo.js';
-import { assertProxyOf, isRoomStationOf, proxyError, proxySettings, rollParticipantOf, rollParticipantsOf, voteSettingsOf } from './votes.rules.js';
+import { assertProxy, committeeVoteSettings, isRoomStation, proxyError, proxySettings, rollParticipant, rollParticipants } from './votes.rules.js';
 
 /** An open vote's working state, kept in memory while it is open (rebuilt from the database after a restart). */
 export interface OpenVote {
@@ -56,7 +56,7 @@ export class VoteEligibility {
     const [members, delegations, settings, voters, chairs] = await Promise.all([
       this.membersOf(row.meetingId),
       delegationsOf(store, row.meetingId),
-      voteSettingsOf(store, committeeId),
+      committeeVoteSettings(store, committeeId),
       participants(store, row.id),
       this.chairsOf(row.meetingId),
     ]);
@@ -99,10 +99,10 @@ export class VoteEligibility {
     if (onBehalfOf !== undefined && onBehalfOf !== user.id) {
       // The proxy must still stand now (a withdrawn or replaced one is refused) and still follow the
       // rules of shared/rules/proxies.ts (a proxy recorded before them may not).
-      const giver = await rollParticipantOf(this.store, row.meetingId, onBehalfOf);
+      const giver = await rollParticipant(this.store, row.meetingId, onBehalfOf);
       if (!giver || voteHolderOf(giver, ov.delegations, proxySettings(ov.settings)) !== user.id) throw err('not_proxy', 'You do not hold this member’s vote', 403);
       if (!ov.members.has(onBehalfOf)) throw err('not_eligible', 'That member has no vote here', 403);
-      if (await isRoomStationOf(this.store, user.id)) throw proxyError('proxy_holder_room_station');
+      if (await isRoomStation(this.store, user.id)) throw proxyError('proxy_holder_room_station');
       const paperVote = !ov.delegations.has(onBehalfOf) && (giver.proxyKind ?? 'vote') === 'vote';
       if ((ov.delegations.has(onBehalfOf) || paperVote) && !ov.members.has(user.id)) throw proxyError('proxy_holder_not_voter');
     } else {
@@ -122,9 +122,9 @@ export class VoteEligibility {
     const dels = ov?.delegations ?? (await delegationsOf(store, row.meetingId));
     const voters = ov?.voters ?? (await participants(store, voteId));
     const hasVoted = voters.has(user.id);
-    const settings = ov?.settings ?? (await voteSettingsOf(store, await this.committeeOf(row.meetingId)));
+    const settings = ov?.settings ?? (await committeeVoteSettings(store, await this.committeeOf(row.meetingId)));
     const ps = proxySettings(settings);
-    const rows = await rollParticipantsOf(store, row.meetingId);
+    const rows = await rollParticipants(store, row.meetingId);
     const me = rows.find((r) => r.userId === user.id);
     const delegated = !!me && voteHolderOf(me, dels, ps) !== undefined;
     let reason: string | null = null;
@@ -157,7 +157,7 @@ export class VoteEligibility {
     if (a.meeting.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
     // One rule set with the attendance proxy (shared/rules/proxies.ts): a member with a voting right, never
     // the room station, the committee's limit, no chains.
-    if (toUserId != null) await assertProxyOf(store, { meetingId, committeeId: a.meeting.committeeId, kind: 'vote', giverId: user.id, holderId: toUserId, recordedBy: user.id, reason: null });
+    if (toUserId != null) await assertProxy(store, { meetingId, committeeId: a.meeting.committeeId, kind: 'vote', giverId: user.id, holderId: toUserId, recordedBy: user.id, reason: null });
     // The proxy being replaced or revoked must learn it no longer holds this vote.
     const [prev] = await store.q.select({ to: voteDelegations.toUserId }).from(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, user.id))).limit(1);
     const previous = prev?.to;
@@ -224,12 +224,12 @@ export class VoteEligibility {
   private async proxyOf(ov: OpenVote, userId: number): Promise<number | undefined> {
     if (ov.delegations.has(userId)) return ov.delegations.get(userId);
     if ((await attendanceStatus(this.store, ov.row.meetingId, userId)) !== 'proxy') return undefined;
-    const p = await rollParticipantOf(this.store, ov.row.meetingId, userId);
+    const p = await rollParticipant(this.store, ov.row.meetingId, userId);
     return p && voteHolderOf(p, ov.delegations, proxySettings(ov.settings));
   }
 
   /** The roll of an open vote now (members, present, eligible, voted). */
   private async roll(ov: OpenVote): Promise<Roll> {
-    return computeRoll({ participants: await rollParticipantsOf(this.store, ov.row.meetingId), delegations: ov.delegations, settings: proxySettings(ov.settings), voters: ov.voters });
+    return computeRoll({ participants: await rollParticipants(this.store, ov.row.meetingId), delegations: ov.delegations, settings: proxySettings(ov.settings), voters: ov.voters });
   }
 }

@@ -334,7 +334,7 @@ export async function publishedBallots(store: Store, voteId: number): Promise<{ 
 }
 
 /** The roll of a named vote: each voter's choice. */
-export async function namedRollOf(store: Store, voteId: number) {
+export async function namedRoll(store: Store, voteId: number) {
   const rows = await store.q
     .select({ userId: voteNamedBallots.voterId, fullName: users.fullName, choices: voteNamedBallots.choices, castBy: voteParticipation.castBy })
     .from(voteNamedBallots)

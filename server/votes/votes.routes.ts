@@ -7,7 +7,7 @@ import { forbidden, notFound } from '../http/errors.js';
 import { isSecretaryOf, loadMeetingAccess } from '../meetings/meetings.access.js';
 import { eq } from 'drizzle-orm';
 import { voteCsv, votePdf } from './votes.export.js';
-import { voteSettingsOf } from './votes.rules.js';
+import { committeeVoteSettings } from './votes.rules.js';
 import { votesOf } from './votes.service.js';
 
 /** Votes over REST: preparing a vote in advance, reading results, receipts and exports. */
@@ -54,7 +54,7 @@ export function voteRoutes(ctx: AppContext): void {
     { method: 'get', path: '/api/meetings/:id/delegations', summary: 'Vote delegations in a meeting (chair: all; others: their own)', tags, access: 'user', params: IdParams, response: DelegationList },
     async ({ user, params }) => {
       const a = await loadMeetingAccess(store, user, params.id);
-      return { delegations: await svc.delegations(params.id, user, a.canChair), delegatorMayVote: (await voteSettingsOf(store, a.meeting.committeeId)).delegatorMayVote };
+      return { delegations: await svc.delegations(params.id, user, a.canChair), delegatorMayVote: (await committeeVoteSettings(store, a.meeting.committeeId)).delegatorMayVote };
     },
   );
   /** Admins and the committee's secretaries set a committee's voting rules. */
@@ -66,13 +66,13 @@ export function voteRoutes(ctx: AppContext): void {
   };
   api.route(
     { method: 'get', path: '/api/committees/:id/vote-settings', summary: 'A committee’s voting rules (majority, proxies)', tags, access: 'user', params: IdParams, response: VoteSettings },
-    async ({ user, params }) => voteSettingsOf(store, (await settingsCommittee(user, params.id, false)).id),
+    async ({ user, params }) => committeeVoteSettings(store, (await settingsCommittee(user, params.id, false)).id),
   );
   api.route(
     { method: 'put', path: '/api/committees/:id/vote-settings', summary: 'Set some of a committee’s voting rules', tags, access: 'user', params: IdParams, body: VoteSettingsBody, response: VoteSettings },
     async ({ user, params, body }) => {
       const c = await settingsCommittee(user, params.id, true);
-      const next = { ...(await voteSettingsOf(store, c.id)), ...body };
+      const next = { ...(await committeeVoteSettings(store, c.id)), ...body };
       await store.tx(async (q) => {
         await q
           .insert(voteCommitteeSettings)

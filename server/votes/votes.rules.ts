@@ -16,7 +16,7 @@ import { AppError } from '../http/errors.js';
  */
 
 /** A committee's voting settings, with defaults when none were saved. */
-export async function voteSettingsOf(store: Store, committeeId: number): Promise<VoteSettings> {
+export async function committeeVoteSettings(store: Store, committeeId: number): Promise<VoteSettings> {
   const [r] = await store.q.select().from(voteCommitteeSettings).where(eq(voteCommitteeSettings.committeeId, committeeId)).limit(1);
   return withDefaults(r);
 }
@@ -45,7 +45,7 @@ const participantColumns = {
 };
 
 /** One participant of a meeting with attendance and proxy kind (undefined: not a participant). */
-export async function rollParticipantOf(store: Store, meetingId: number, userId: number): Promise<RollParticipant | undefined> {
+export async function rollParticipant(store: Store, meetingId: number, userId: number): Promise<RollParticipant | undefined> {
   const [r] = await store.q
     .select(participantColumns)
     .from(meetingParticipants)
@@ -56,7 +56,7 @@ export async function rollParticipantOf(store: Store, meetingId: number, userId:
 }
 
 /** Every participant of a meeting with attendance and proxy kind, in user-id order (the roll's input). */
-export async function rollParticipantsOf(store: Store, meetingId: number): Promise<RollParticipant[]> {
+export async function rollParticipants(store: Store, meetingId: number): Promise<RollParticipant[]> {
   return store.q
     .select(participantColumns)
     .from(meetingParticipants)
@@ -66,13 +66,13 @@ export async function rollParticipantsOf(store: Store, meetingId: number): Promi
 }
 
 /** Vote proxies given from members' own accounts: giver → holder. */
-export async function ownDelegationsOf(store: Store, meetingId: number): Promise<Map<number, number>> {
+export async function ownDelegations(store: Store, meetingId: number): Promise<Map<number, number>> {
   const rows = await store.q.select().from(voteDelegations).where(eq(voteDelegations.meetingId, meetingId));
   return new Map(rows.map((r) => [r.fromUserId, r.toUserId]));
 }
 
 /** Whether a user is a room station account. */
-export async function isRoomStationOf(store: Store, userId: number): Promise<boolean> {
+export async function isRoomStation(store: Store, userId: number): Promise<boolean> {
   const [r] = await store.q.select({ u: roomStations.userId }).from(roomStations).where(eq(roomStations.userId, userId)).limit(1);
   return !!r;
 }
@@ -86,13 +86,13 @@ type ProxyRequest = { meetingId: number; committeeId: number; kind: ProxyKind; g
  * against the holder's limit.
  * @throws AppError with a ProxyRefusal code (400; 409 for proxy_limit_reached)
  */
-export async function assertProxyOf(store: Store, p: ProxyRequest): Promise<void> {
+export async function assertProxy(store: Store, p: ProxyRequest): Promise<void> {
   const [settings, rows, dels, giverStation, holderStation] = await Promise.all([
-    voteSettingsOf(store, p.committeeId),
-    rollParticipantsOf(store, p.meetingId),
-    ownDelegationsOf(store, p.meetingId),
-    isRoomStationOf(store, p.giverId),
-    isRoomStationOf(store, p.holderId),
+    committeeVoteSettings(store, p.committeeId),
+    rollParticipants(store, p.meetingId),
+    ownDelegations(store, p.meetingId),
+    isRoomStation(store, p.giverId),
+    isRoomStation(store, p.holderId),
   ]);
   checkProxyOrThrow(p, proxySettings(settings), rows, dels, (id) => (id === p.giverId ? giverStation : holderStation));
 }

@@ -11,7 +11,7 @@ import { BallotStore } from './votes.ballot-store.js';
 import { type OpenVote, VoteEligibility } from './votes.eligibility.js';
 import { type VotePublisher, voteError as err, voteOptions } from './votes.options.js';
 import { type VoteRow, participants } from './votes.repo.js';
-import { voteSettingsOf } from './votes.rules.js';
+import { committeeVoteSettings } from './votes.rules.js';
 import { announcedResult, countAtClose } from './votes.tally.js';
 import { VoteTimers } from './votes.timers.js';
 import { voteConfig, voteView } from './votes.view.js';
@@ -19,9 +19,9 @@ import { voteConfig, voteView } from './votes.view.js';
 export { type VotePublisher, voteOptions } from './votes.options.js';
 /**
  * The roll-call table of a named vote (voter, choices, proxy holder by name), read by the generated
- * minutes (`namedRollOf(store, voteId)`).
+ * minutes (`namedRoll(store, voteId)`).
  */
-export { namedRollOf } from './votes.repo.js';
+export { namedRoll } from './votes.repo.js';
 
 const MOTION_LABELS = ['Tán thành', 'Không tán thành'];
 
@@ -60,7 +60,7 @@ export class VotesService {
       const [item] = await store.q.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId))).limit(1);
       if (!item) throw notFound('Agenda item');
     }
-    const majority = body.majority ?? (await voteSettingsOf(store, a.meeting.committeeId)).majority;
+    const majority = body.majority ?? (await committeeVoteSettings(store, a.meeting.committeeId)).majority;
     const options = body.kind === 'motion' ? MOTION_LABELS : body.options;
     const maxChoices = body.kind === 'multiple' ? (body.maxChoices ?? options.length) : body.kind === 'election' ? body.seats! : 1;
     const row = await store.tx(async (q) => {

@@ -3,7 +3,7 @@ import type { VoteView } from '../../shared/protocol/votes.js';
 import type { Store } from '../db/store.js';
 import { agendaItems, votes } from '../db/tables.js';
 import type { OpenVote, VoteEligibility } from './votes.eligibility.js';
-import { type VoteRow, namedRollOf, participationCount, userNames } from './votes.repo.js';
+import { type VoteRow, namedRoll, participationCount, userNames } from './votes.repo.js';
 
 /**
  * A vote's question and rules as set when it was prepared (title, kind, secrecy, options, choices,
@@ -64,7 +64,7 @@ export async function voteView(store: Store, eligibility: VoteEligibility, row: 
     rerunOf: row.rerunOf,
     rerunBy: row.state === 'annulled' ? ((await store.q.select({ id: votes.id }).from(votes).where(eq(votes.rerunOf, row.id)).limit(1))[0]?.id ?? null) : null,
     bloc: row.bloc ? await blocView(store, row.bloc) : null,
-    roll: closed && !row.secret ? await namedRollOf(store, row.id) : null,
+    roll: closed && !row.secret ? await namedRoll(store, row.id) : null,
   };
 }
 
