@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMeeting, buildUser } from '../helpers/factories.js';
+import { testSql } from '../helpers/sql.js';
 import { type HttpClient, type TestServer, startTestServer, userIds } from '../helpers/server.js';
 
 describe('administration: users, committees, rooms', () => {
@@ -15,8 +16,8 @@ describe('administration: users, committees, rooms', () => {
     const r = await admin.post('/api/users', { username: 'nv.hoa', password: 'mat-khau-manh', fullName: 'Nguyễn Văn Hoà', title: 'Chuyên viên', unit: 'Sở Nội vụ' });
     expect(r.status).toBe(201);
     expect(r.body).not.toHaveProperty('passwordHash');
-    const row = s.db.$client.prepare('select password_hash h from users where username = ?').get('nv.hoa') as { h: string };
-    expect(row.h).toMatch(/^\$argon2id\$/);
+    const hash = await testSql(s).value<string>('select password_hash from users where username = ?', 'nv.hoa');
+    expect(hash).toMatch(/^\$argon2id\$/);
     const c = await s.login('nv.hoa', 'mat-khau-manh');
     expect((await c.get('/api/auth/me')).body.unit).toBe('Sở Nội vụ');
   });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpClient, type TestServer, startTestServer, userIds } from '../helpers/server.js';
+import { testSql } from '../helpers/sql.js';
 
 /**
  * The demo seed itself (`ECABINET_SEED=auto`, what `npm start` shows a newcomer). The only test file that
@@ -71,14 +72,17 @@ describe('the demo seed', () => {
   });
 
   it('a second start on the same data seeds nothing more, and the demo users still sign in', async () => {
-    const count = (t: TestServer) =>
-      Object.fromEntries(['users', 'committees', 'meetings', 'agenda_items', 'meeting_participants'].map((table) => [table, (t.db.$client.prepare(`select count(*) n from ${table}`).get() as { n: number }).n]));
-    const before = count(s);
+    const count = async (t: TestServer) => {
+      const n: Record<string, number | undefined> = {};
+      for (const table of ['users', 'committees', 'meetings', 'agenda_items', 'meeting_participants']) n[table] = await testSql(t).value<number>(`select count(*) from ${table}`);
+      return n;
+    };
+    const before = await count(s);
     const dataDir = s.dataDir;
     await s.close();
     s = await startTestServer({ seed: 'demo', dataDir });
     admin = await s.login('admin');
-    expect(count(s)).toEqual(before);
+    expect(await count(s)).toEqual(before);
     expect((await (await s.login('member12')).get('/api/auth/me')).status).toBe(200);
   });
 
