@@ -38,7 +38,8 @@ export function registerAuditFunctions(sqlite: Database.Database): void {
   );
 }
 
-interface ChainRow {
+/** One audit entry as the chain encodes it: the stored columns, `details` as its JSON text, `at` as ISO-8601 UTC with milliseconds. */
+export interface ChainRow {
   id: number;
   actor_id: number | null;
   action: string;
@@ -90,7 +91,11 @@ export interface ChainReport {
  * no trace inside the log: compare the printed head with one recorded earlier (`--expect-head`).
  */
 export function verifyAuditChain(sqlite: Database.Database): ChainReport {
-  const rows = sqlite.prepare<[], ChainRow>('SELECT id, actor_id, action, target_type, target_id, details, at, prev_hash, hash FROM audit_log ORDER BY id').all();
+  return checkAuditChain(sqlite.prepare<[], ChainRow>('SELECT id, actor_id, action, target_type, target_id, details, at, prev_hash, hash FROM audit_log ORDER BY id').all());
+}
+
+/** `verifyAuditChain` over rows read from any store, in id order (PostgreSQL: server/audit/audit.repo.ts). */
+export function checkAuditChain(rows: ChainRow[]): ChainReport {
   const problems: ChainProblem[] = [];
   const byHash = new Map<string, number>();
   for (const r of rows) if (r.hash) byHash.set(r.hash, r.id);

@@ -1,6 +1,9 @@
 import type Database from 'better-sqlite3';
-import type { Q } from '../db/store.js';
+import { sql } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { Q, Store } from '../db/store.js';
 import { auditLog } from '../db/tables.js';
+import { type ChainReport, type ChainRow, checkAuditChain, verifyAuditChain } from './audit.chain.js';
 
 export interface AuditEntry {
   actorId: number | null;
@@ -32,4 +35,19 @@ export async function audit(q: Q, e: AuditEntry): Promise<void> {
  */
 export function prepareAudit(sqlite: Database.Database, targetType: 'vote'): Database.Statement<[number, string, string, string]> {
   return sqlite.prepare(`INSERT INTO audit_log (actor_id, action, target_type, target_id, details) VALUES (?, ?, '${targetType}', ?, ?)`);
+}
+
+/**
+ * Verifies the whole log's hash chain (server/audit/audit.chain.ts) on the store's dialect: on SQLite
+ * through its own connection, on PostgreSQL with each row encoded as its trigger encodes it (`details`
+ * as stored text, `at` as ISO-8601 UTC with milliseconds: migrations-pg/0001_audit_chain.sql).
+ */
+export async function verifyStoredAuditChain(store: Store): Promise<ChainReport> {
+  if (store.dialect === 'sqlite') return store.sqlite((db) => verifyAuditChain(db));
+  const { rows } = await (store.q as unknown as NodePgDatabase).execute<ChainRow & Record<string, unknown>>(
+    sql`SELECT id, actor_id, action, target_type, target_id, details::text AS details,
+               to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, prev_hash, hash
+          FROM audit_log ORDER BY id`,
+  );
+  return checkAuditChain(rows);
 }
