@@ -3,7 +3,7 @@
  * A consistent backup of the data folder (ECABINET_DATA_DIR) while the server runs: the database
  * through SQLite's online backup, the stored files, and manifest.json with their checksums.
  */
-import { BackupError, createBackup } from '../server/backup/backup.js';
+import { BackupError, createBackup, refuseOnPostgres } from '../server/backup/backup.js';
 import { loadConfig } from '../server/config.js';
 
 const dest = process.argv[2];
@@ -13,6 +13,7 @@ if (!dest || dest.startsWith('-')) {
 }
 const config = loadConfig();
 try {
+  refuseOnPostgres(config.database);
   const r = await createBackup(config.dataDir, dest);
   const bytes = r.manifest.files.reduce((n, f) => n + f.size, 0);
   console.log(`backup of ${config.dataDir} written to ${r.dir}: ${r.manifest.files.length} files, ${(bytes / 1048576).toFixed(1)} MB, ${r.ms} ms`);

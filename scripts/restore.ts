@@ -3,7 +3,7 @@
  * Verifies every checksum of the backup, then restores it into the data folder (ECABINET_DATA_DIR),
  * which must be empty or absent. Stop the server first and start it on the restored folder after.
  */
-import { BackupError, restoreBackup, verifyBackup } from '../server/backup/backup.js';
+import { BackupError, refuseOnPostgres, restoreBackup, verifyBackup } from '../server/backup/backup.js';
 import { loadConfig } from '../server/config.js';
 
 const from = process.argv[2];
@@ -17,6 +17,7 @@ try {
     const m = await verifyBackup(from);
     console.log(`${from}: a complete E-Cabinet backup of ${m.createdAt}, ${m.files.length} files, every checksum matches`);
   } else {
+    refuseOnPostgres(config.database);
     const m = await restoreBackup(from, config.dataDir);
     console.log(`restored the backup of ${m.createdAt} (${m.files.length} files, checksums verified) into ${config.dataDir}`);
   }

@@ -17,8 +17,8 @@ import Database from 'better-sqlite3';
  * Restore verifies the manifest before it writes anything, copies into a sibling temp folder and
  * renames it into place, and never writes into a data folder that is not empty.
  *
- * PostgreSQL: when that store exists, the database part is `pg_dump --format=custom` instead of
- * the SQLite copy (same manifest, same checks); today only SQLite exists.
+ * PostgreSQL (`DATABASE_URL`): these backups copy the embedded SQLite store only; on PostgreSQL
+ * `refuseOnPostgres` stops them with a message pointing at pg_dump (docs/DEPLOY.md).
  */
 
 export const BACKUP_FORMAT = 'ecabinet-backup';
@@ -45,11 +45,24 @@ export interface Manifest {
 /** A backup or restore that cannot proceed; `message` says what is wrong, for the operator. */
 export class BackupError extends Error {
   constructor(
-    readonly code: 'not_a_backup' | 'foreign_backup' | 'damaged_backup' | 'incomplete_backup' | 'target_not_empty' | 'target_exists' | 'no_database',
+    readonly code: 'not_a_backup' | 'foreign_backup' | 'damaged_backup' | 'incomplete_backup' | 'target_not_empty' | 'target_exists' | 'no_database' | 'postgres',
     message: string,
   ) {
     super(message);
   }
+}
+
+/**
+ * Refuses a backup or restore of an installation that runs on PostgreSQL (`DATABASE_URL` set): what
+ * this module copies is the embedded SQLite database, which such an installation does not use.
+ * @throws BackupError `postgres`, naming PostgreSQL's own tools.
+ */
+export function refuseOnPostgres(database: { url: string | null }): void {
+  if (!database.url) return;
+  throw new BackupError(
+    'postgres',
+    "this installation runs on PostgreSQL (DATABASE_URL is set), and E-Cabinet's backup copies only the embedded SQLite database. Back up the database with pg_dump --format=custom (restore with pg_restore into an empty database) and the data folder's files/ with a file copy; see docs/DEPLOY.md.",
+  );
 }
 
 /** Tables whose `sha256` column names a stored file (the file store's references; see server/files). */

@@ -198,6 +198,28 @@ describe('backup and restore', () => {
     expect((await refusal(restoreBackup(path.join(parent, left[0]), path.join(tmp('r'), 'data')))).code).toBe('incomplete_backup');
   });
 
+  it('on PostgreSQL (DATABASE_URL set) npm run backup and restore refuse, pointing at pg_dump, and write nothing', async () => {
+    const parent = tmp('pg-refusal');
+    const run = (script: string, args: string[], env: Record<string, string>) =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/ecabinet' } });
+        let err = '';
+        proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        proc.once('exit', (code) => resolve({ code, err }));
+      });
+    // The data folder holds a SQLite database a backup could copy: only the refusal keeps it from doing so.
+    const backup = await run('scripts/backup.ts', [path.join(parent, 'b')], { ECABINET_DATA_DIR: server.dataDir });
+    expect(backup.code).toBe(1);
+    expect(backup.err).toContain('runs on PostgreSQL');
+    expect(backup.err).toContain('pg_dump');
+    const good = path.join(tmp('pg-refusal-source'), 'b');
+    await createBackup(server.dataDir, good);
+    const restore = await run('scripts/restore.ts', [good], { ECABINET_DATA_DIR: path.join(parent, 'data') });
+    expect(restore.code).toBe(1);
+    expect(restore.err).toContain('pg_dump');
+    expect(fs.readdirSync(parent)).toEqual([]);
+  });
+
   it('scheduled backups keep the newest N and remove leftovers of interrupted runs', async () => {
     const dir = tmp('scheduled');
     fs.mkdirSync(path.join(dir, 'ecabinet-20260101T000000Z.partial-abcd1234'));
