@@ -3,7 +3,6 @@ import type { Delegation, MyVote, VoteSettings } from '../../shared/protocol/vot
 import { type Roll, computeRoll, voteHolderOf } from '../../shared/rules/roll.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
-import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { meetingParticipants, meetings, voteDelegations, votes } from '../db/tables.js';
 import { notFound } from '../http/errors.js';
@@ -37,10 +36,8 @@ export class VoteEligibility {
   /** The open votes by id. */
   readonly open = new Map<number, OpenVote>();
 
-  /** @param db the synchronous connection, only for the audit log (not yet on the store). */
   constructor(
     private readonly store: Store,
-    private readonly db: Db,
     private readonly publisher: () => VotePublisher | null,
   ) {}
 
@@ -151,7 +148,7 @@ export class VoteEligibility {
 
   /** Delegates the caller's vote in the meeting to another participant (null: revokes). */
   async delegate(user: AuthUser, meetingId: number, toUserId: number | null): Promise<Delegation | null> {
-    const { db, store } = this;
+    const { store } = this;
     const a = await loadMeetingAccess(store, user, meetingId);
     if (!a.canVote) throw err('not_eligible', 'You have no vote to delegate', 403);
     if (a.meeting.status === 'closed') throw err('meeting_closed', 'The meeting is closed');

@@ -12,7 +12,7 @@ import { votesOf } from './votes.service.js';
 
 /** Votes over REST: preparing a vote in advance, reading results, receipts and exports. */
 export function voteRoutes(ctx: AppContext): void {
-  const { api, db, store } = ctx;
+  const { api, store } = ctx;
   const svc = votesOf(ctx);
   const tags = ['votes'];
   api.route(

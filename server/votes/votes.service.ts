@@ -40,7 +40,7 @@ export class VotesService {
 
   constructor(private readonly ctx: AppContext) {
     const publisher = () => this.publisher;
-    this.eligibility = new VoteEligibility(ctx.store, ctx.db, publisher);
+    this.eligibility = new VoteEligibility(ctx.store, publisher);
     this.timers = new VoteTimers(ctx, this.eligibility, publisher, (voteId) => this.close(null, voteId));
     this.ballots = new BallotStore(ctx, (ov) => this.timers.markProgress(ov));
   }
@@ -53,7 +53,7 @@ export class VotesService {
    * @throws not_found (meeting or item not visible), forbidden (not chair/secretary)
    */
   async create(user: AuthUser, meetingId: number, body: CreateVoteBody): Promise<VoteView> {
-    const { db, store } = this.ctx;
+    const { store } = this.ctx;
     const a = await loadChair(store, user, meetingId);
     if (a.meeting.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
     for (const itemId of [...(body.agendaItemId != null ? [body.agendaItemId] : []), ...(body.bloc ?? [])]) {
