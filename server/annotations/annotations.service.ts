@@ -162,7 +162,7 @@ export class AnnotationProjection {
  * @throws AppError 404 when the meeting is not visible
  */
 export async function myAnnotations(
-  ctx: Pick<AppContext, 'db' | 'store'>,
+  ctx: Pick<AppContext, 'store'>,
   layers: AnnotationLayers,
   projection: AnnotationProjection,
   user: AuthUser,
@@ -210,7 +210,7 @@ export async function myAnnotations(
  * @throws AppError 404 (not visible), 403 download_forbidden (confidential)
  */
 export async function annotatedCopy(
-  deps: { ctx: Pick<AppContext, 'db' | 'store'>; layers: AnnotationLayers; files: FileStore; pool: PdfPool },
+  deps: { ctx: Pick<AppContext, 'store'>; layers: AnnotationLayers; files: FileStore; pool: PdfPool },
   user: AuthUser,
   documentId: number,
   versionId: number | undefined,

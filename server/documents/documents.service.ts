@@ -148,7 +148,7 @@ async function receiveAndStore<T>(deps: DocumentsDeps, req: Request, res: Respon
  * @throws AppError 404 (meeting/item not visible), 403, 413 payload_too_large, 415 not_a_pdf, 422 invalid_pdf | pdf_encrypted | pdf_too_complex
  */
 export async function uploadDocument(deps: DocumentsDeps, user: AuthUser, meetingId: number, itemId: number, req: Request, res: Response): Promise<DocumentInfo> {
-  const { db, store } = deps.ctx;
+  const { store } = deps.ctx;
   await loadManage(store, user, meetingId);
   const [item] = await store.q.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId))).limit(1);
   if (!item) throw notFound('Agenda item');
@@ -187,7 +187,7 @@ export async function uploadDocument(deps: DocumentsDeps, user: AuthUser, meetin
 
 /** Replaces a document's file with a new version; older versions stay listed. Managers only. */
 export async function replaceDocument(deps: DocumentsDeps, user: AuthUser, documentId: number, req: Request, res: Response): Promise<DocumentInfo> {
-  const { db, store } = deps.ctx;
+  const { store } = deps.ctx;
   const a = await documentAccess(store, user, documentId);
   if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
   await receiveAndStore(deps, req, res, async (q, file, info) => {
@@ -205,7 +205,7 @@ export async function replaceDocument(deps: DocumentsDeps, user: AuthUser, docum
 
 /** Renames a document, changes its access, named viewers or publication. Managers only. */
 export async function updateDocument(ctx: AppContext, user: AuthUser, documentId: number, body: UpdateDocumentBody): Promise<DocumentInfo> {
-  const { db, store } = ctx;
+  const { store } = ctx;
   const meetingId = await store.tx(async (q) => {
     const a = await documentAccess(store, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
@@ -227,7 +227,7 @@ export async function updateDocument(ctx: AppContext, user: AuthUser, documentId
 
 /** Moves a document to another position among its agenda item's documents. Managers only. */
 export async function moveDocument(ctx: AppContext, user: AuthUser, documentId: number, body: MoveDocumentBody): Promise<DocumentInfo> {
-  const { db, store } = ctx;
+  const { store } = ctx;
   await store.tx(async (q) => {
     const a = await documentAccess(store, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
@@ -249,7 +249,7 @@ export async function moveDocument(ctx: AppContext, user: AuthUser, documentId: 
 
 /** Removes a document (soft: rows kept for the audit trail, gone from every listing, file and search). */
 export async function removeDocument(ctx: AppContext, user: AuthUser, documentId: number): Promise<void> {
-  const { db, store } = ctx;
+  const { store } = ctx;
   const meetingId = await store.tx(async (q) => {
     const a = await documentAccess(store, user, documentId);
     if (!a.canManage) throw new AppError('forbidden', 'Only the meeting secretary may do this', 403);
@@ -262,7 +262,7 @@ export async function removeDocument(ctx: AppContext, user: AuthUser, documentId
 }
 
 /** Every agenda item of the meeting in display order with the documents the caller may see. */
-export async function loadMeetingPack(ctx: Pick<AppContext, 'db' | 'store'>, user: AuthUser, meetingId: number): Promise<MeetingPack> {
+export async function loadMeetingPack(ctx: Pick<AppContext, 'store'>, user: AuthUser, meetingId: number): Promise<MeetingPack> {
   const { store } = ctx;
   const m = await loadMeetingAccess(store, user, meetingId);
   const agenda = await loadAgenda(store, meetingId);
@@ -291,7 +291,7 @@ function packOf(meetingId: number, items: Agenda['items'], shown: DocumentAccess
 }
 
 /** Text of one page of the current version (for accessibility and copy). */
-export async function pageText(ctx: Pick<AppContext, 'db' | 'store'>, user: AuthUser, documentId: number, page: number) {
+export async function pageText(ctx: Pick<AppContext, 'store'>, user: AuthUser, documentId: number, page: number) {
   const a = await documentAccess(ctx.store, user, documentId, { consultations: true });
   await auditConfidential(ctx, user, a, 'page_text', { page });
   const [row] = await ctx.store.q
@@ -386,7 +386,6 @@ export async function serveFile(deps: DocumentsDeps, user: AuthUser, documentId:
 /** A downloaded copy stamped with the downloader's name, unit and the time on every page. */
 export async function downloadFile(deps: DocumentsDeps, user: AuthUser, documentId: number, res: Response): Promise<void> {
   const { ctx } = deps;
-  const { db } = ctx;
   const a = await documentAccess(ctx.store, user, documentId, { consultations: true });
   if (!a.canDownload) {
     await auditConfidential(ctx, user, a, 'download_refused');

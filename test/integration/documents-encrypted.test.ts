@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMeeting } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
+import { testSql } from '../helpers/sql.js';
 import { pdf, upload } from './documents-helpers.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/pdfs');
@@ -92,12 +93,12 @@ describe('encrypted PDFs that open without a password are accepted; only those t
   }
 
   it('a PDF that needs a user password to open is refused with 422 pdf_encrypted, a message that says so, and nothing stored', async () => {
-    const before = (s.db.$client.prepare('select count(*) as n from document_versions').get() as { n: number }).n;
+    const before = await testSql(s).value<number>('select count(*) from document_versions');
     const r = await upload(secretary, meetingId, itemId, fixture('user-password.pdf'), 'user-password.pdf');
     expect(r.status).toBe(422);
     expect(r.body.error.code).toBe('pdf_encrypted');
     expect(r.body.error.message).toMatch(/needs a password/);
-    expect((s.db.$client.prepare('select count(*) as n from document_versions').get() as { n: number }).n).toBe(before);
+    expect(await testSql(s).value<number>('select count(*) from document_versions')).toBe(before);
     expect((await s.anonymous().get('/healthz')).status).toBe(200);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawUpload } from '../helpers/multipart.js';
 import { buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
+import { testSql } from '../helpers/sql.js';
 import { PDFS, pdf, upload } from './documents-helpers.js';
 
 /** What ../shared/testdata/pdfs/README.md says a correct upload does, made exact for our server. */
@@ -58,7 +59,7 @@ describe('document uploads refuse bad input and survive hostile files', () => {
   /** The server as started with this file's limits and log (again after the crash test's restart). */
   const start = (dataDir?: string) => startTestServer({ seed: 'admin', dataDir, config, ...logOptions });
   let s: TestServer;
-  const count = () => (s.db.$client.prepare('select count(*) as n from document_versions').get() as { n: number }).n;
+  const count = async () => testSql(s).value<number>('select count(*) from document_versions');
 
   /** Each test's own committee, published meeting of one agenda item and its secretary (and `members` members), signed in. */
   async function world(members = 0) {
@@ -98,7 +99,7 @@ describe('document uploads refuse bad input and survive hostile files', () => {
 
   it('refuses files that are not PDFs by content, whatever their name: zero bytes, a JPEG, HTML, a truncated PDF', async () => {
     const { secretary, meetingId, itemId } = await world();
-    const before = count();
+    const before = await count();
     const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from('JFIF\0'), Buffer.alloc(2000, 7)]);
     const cases: [string, Buffer, number, string][] = [
       ['zero.pdf', Buffer.alloc(0), 415, 'not_a_pdf'],
@@ -110,13 +111,13 @@ describe('document uploads refuse bad input and survive hostile files', () => {
       const r = await upload(secretary, meetingId, itemId, bytes, name);
       expect([name, r.status, r.body.error?.code]).toEqual([name, status, code]);
     }
-    expect(count()).toBe(before);
+    expect(await count()).toBe(before);
     expect(pendingFiles(s.dataDir)).toEqual([]);
   });
 
   it('a file over the limit is refused with 413 before it is fully sent, and nothing is stored', async () => {
     const { secretary, uploadUrl } = await world();
-    const before = count();
+    const before = await count();
     const tooLarge = refusals('payload_too_large');
     const chunk = Buffer.alloc(256 * 1024, 0x20);
     chunk.write('%PDF-1.7\n');
@@ -133,7 +134,7 @@ describe('document uploads refuse bad input and survive hostile files', () => {
     // The server answers 413 and closes the connection; a client still writing may see the close first.
     expect(lying.status === 413 || /EPIPE|ECONNRESET/.test(lying.error ?? '')).toBe(true);
     expect(lying.sent).toBeLessThan(lying.total);
-    expect(count()).toBe(before);
+    expect(await count()).toBe(before);
     // Whether the client saw the 413 or the close first, both refusals are logged once their files are gone.
     await until(() => refusals('payload_too_large') >= tooLarge + 2, { what: 'both uploads refused' });
     expect(pendingFiles(s.dataDir)).toEqual([]);
@@ -141,7 +142,7 @@ describe('document uploads refuse bad input and survive hostile files', () => {
 
   it('an upload cut off midway stores nothing', async () => {
     const { secretary, uploadUrl } = await world();
-    const before = count();
+    const before = await count();
     const interrupted = refusals('upload_incomplete');
     const bytes = pdf('seed-1.pdf');
     const r = await rawUpload(s, secretary, uploadUrl, {
@@ -153,7 +154,7 @@ describe('document uploads refuse bad input and survive hostile files', () => {
     // stream has closed and the file is unlinked. From then on nothing of it may be on disk.
     await until(() => refusals('upload_incomplete') > interrupted, { what: 'the interrupted upload refused' });
     expect(pendingFiles(s.dataDir)).toEqual([]);
-    expect(count()).toBe(before);
+    expect(await count()).toBe(before);
     expect((await s.anonymous().get('/healthz')).status).toBe(200);
   });
 
@@ -192,7 +193,7 @@ describe('document uploads refuse bad input and survive hostile files', () => {
     expect(fs.readdirSync(path.join(files, 'tmp'))).toEqual([]);
     expect(fs.existsSync(path.join(files, 'ff', 'f'.repeat(64)))).toBe(false);
     expect(fs.existsSync(path.join(files, sha.slice(0, 2), sha))).toBe(true);
-    const referenced = s.db.$client.prepare('select distinct sha256 from document_versions').all() as { sha256: string }[];
+    const referenced = await testSql(s).all<{ sha256: string }>('select distinct sha256 from document_versions');
     for (const { sha256 } of referenced) expect(fs.existsSync(path.join(files, sha256.slice(0, 2), sha256))).toBe(true);
     // The document whose commit was finished serves its bytes; its secretary signs in again on the restarted server.
     const again = await s.login(m.secretary.username, m.secretary.password);
@@ -200,11 +201,11 @@ describe('document uploads refuse bad input and survive hostile files', () => {
     expect(file.status).toBe(200);
     expect(Buffer.from(await file.arrayBuffer()).equals(pdf('seed-4.pdf'))).toBe(true);
     // Still this file's 3 MB cap: a 10 MB upload is refused (413, or the close that follows it); without the cap it would be read whole.
-    const before = count();
+    const before = await count();
     const chunk = Buffer.alloc(256 * 1024, 0x20);
     chunk.write('%PDF-1.7\n');
     const big = await rawUpload(s, again, `/api/meetings/${meetingId}/agenda/items/${itemId}/documents`, { chunks: [head, ...Array.from({ length: 40 }, () => chunk), tailPart] });
     expect(big.status === 413 || /EPIPE|ECONNRESET/.test(big.error ?? ''), JSON.stringify(big)).toBe(true);
-    expect(count()).toBe(before);
+    expect(await count()).toBe(before);
   });
 });

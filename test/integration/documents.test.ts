@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCommitteeMeeting, buildMeeting } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
+import { testSql } from '../helpers/sql.js';
 import { pdf, upload } from './documents-helpers.js';
 
 async function pdfText(bytes: Uint8Array): Promise<string> {
@@ -223,10 +224,7 @@ describe('meeting documents', () => {
     expect((await secretary.delete(`/api/documents/${two.id}`)).status).toBe(204);
     expect((await member1.get(`/api/documents/${two.id}`)).status).toBe(404);
     expect((await secretary.get(`/api/documents/${two.id}/file`)).status).toBe(404);
-    const actions = s.db.$client
-      .prepare("select action from audit_log where target_type = 'document' and target_id in (?, ?) order by id")
-      .all(String(one.id), String(two.id))
-      .map((r) => (r as { action: string }).action);
+    const actions = (await testSql(s).all<{ action: string }>("select action from audit_log where target_type = 'document' and target_id in (?, ?) order by id", String(one.id), String(two.id))).map((r) => r.action);
     expect(actions).toEqual(['document.upload', 'document.upload', 'document.update', 'document.move', 'document.replace', 'document.remove']);
   });
 
