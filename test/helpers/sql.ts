@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
+import type Database from 'better-sqlite3';
 import pg from 'pg';
+import type { AppContext } from '../../server/context.js';
 import type { RunningServer } from '../../server/server.js';
 
 /** A value as a test compares it: integers as numbers (PostgreSQL's bigint counts too), bytes as Buffers. */
@@ -18,6 +20,8 @@ export interface TestSql {
   get<T = Record<string, unknown>>(text: string, ...params: Params): Promise<T | undefined>;
   /** The first column of the first row. */
   value<T = unknown>(text: string, ...params: Params): Promise<T | undefined>;
+  /** The first column of every row. */
+  column<T = unknown>(text: string, ...params: Params): Promise<T[]>;
   /** A write; the number of rows it changed. */
   run(text: string, ...params: Params): Promise<number>;
 }
@@ -59,19 +63,22 @@ function numbered(text: string): string {
   return out;
 }
 
-export function testSql(server: Pick<RunningServer, 'app' | 'db'>): TestSql {
-  const url = server.app.ctx.config.database.url;
+/** A test server (or its app context). */
+export type SqlTarget = Pick<RunningServer, 'app'> | AppContext;
+
+export function testSql(target: SqlTarget): TestSql {
+  const ctx = 'app' in target ? target.app.ctx : target;
+  const url = ctx.config.database.url;
   if (!url) {
-    const c = () => server.db.$client;
+    // Through the store: on the server's own connection, in its turn (never inside another call chain's transaction).
+    const c = <T>(fn: (db: Database.Database) => T) => ctx.store.sqlite(fn);
     return {
       dialect: 'sqlite',
-      all: async <T>(text: string, ...params: Params) => c().prepare(text).all(...params) as T[],
-      get: async <T>(text: string, ...params: Params) => c().prepare(text).get(...params) as T | undefined,
-      value: async <T>(text: string, ...params: Params) => {
-        const row = c().prepare(text).raw().get(...params) as unknown[] | undefined;
-        return row?.[0] as T | undefined;
-      },
-      run: async (text: string, ...params: Params) => c().prepare(text).run(...params).changes,
+      all: <T>(text: string, ...params: Params) => c((db) => db.prepare(text).all(...params) as T[]),
+      get: <T>(text: string, ...params: Params) => c((db) => db.prepare(text).get(...params) as T | undefined),
+      value: <T>(text: string, ...params: Params) => c((db) => (db.prepare(text).raw().get(...params) as unknown[] | undefined)?.[0] as T | undefined),
+      column: <T>(text: string, ...params: Params) => c((db) => db.prepare(text).pluck().all(...params) as T[]),
+      run: (text: string, ...params: Params) => c((db) => db.prepare(text).run(...params).changes),
     };
   }
   const query = (text: string, params: Params) => pgPool(url).query(numbered(text), params as unknown[]);
@@ -82,6 +89,10 @@ export function testSql(server: Pick<RunningServer, 'app' | 'db'>): TestSql {
     value: async <T>(text: string, ...params: Params) => {
       const r = await pgPool(url).query({ text: numbered(text), values: params as unknown[], rowMode: 'array' });
       return (r.rows[0] as unknown[] | undefined)?.[0] as T | undefined;
+    },
+    column: async <T>(text: string, ...params: Params) => {
+      const r = await pgPool(url).query({ text: numbered(text), values: params as unknown[], rowMode: 'array' });
+      return (r.rows as unknown[][]).map((row) => row[0] as T);
     },
     run: async (text: string, ...params: Params) => (await query(text, params)).rowCount ?? 0,
   };
@@ -110,7 +121,7 @@ export function digestRows(rows: readonly unknown[][]): string {
  * A digest per table of every row, on either store: equal digests mean the table did not change.
  * Compare with `toEqual` so a failure names the tables that changed.
  */
-export async function dbDigest(server: Pick<RunningServer, 'app' | 'db'>, except: string[] = []): Promise<Record<string, string>> {
+export async function dbDigest(server: SqlTarget, except: string[] = []): Promise<Record<string, string>> {
   const sql = testSql(server);
   const out: Record<string, string> = {};
   for (const t of (await tableNames(sql)).filter((t) => !except.includes(t))) {

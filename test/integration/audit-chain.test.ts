@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMeeting, buildUser } from '../helpers/factories.js';
 import { type TestServer, startTestServer } from '../helpers/server.js';
+import { testSql } from '../helpers/sql.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -54,7 +55,7 @@ describe('tamper-evident audit log', () => {
   };
 
   it('every entry carries the previous entry\'s hash, also under concurrent writes, and audit:verify accepts the intact log', async () => {
-    const rows = s.app.ctx.db.$client.prepare('SELECT id, prev_hash, hash FROM audit_log ORDER BY id').all() as { id: number; prev_hash: string | null; hash: string }[];
+    const rows = (await testSql(s).all('SELECT id, prev_hash, hash FROM audit_log ORDER BY id')) as { id: number; prev_hash: string | null; hash: string }[];
     expect(rows.length).toBeGreaterThan(25);
     for (let i = 0; i < rows.length; i++) {
       expect(rows[i].hash).toMatch(/^[0-9a-f]{64}$/);

@@ -18,6 +18,7 @@ import { type ThrowawayPg, startThrowawayPg } from '../helpers/pg.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
 import { openProvider } from '../helpers/yjs.js';
+import { testSql } from '../helpers/sql.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -67,7 +68,7 @@ describe('db:copy: SQLite → PostgreSQL', () => {
       await until(() => p.provider.synced, { what: 'notes synced' });
       built.notes = 'Kết luận: thông qua lộ trình chuyển đổi số; giao Sở Thông tin và Truyền thông chủ trì.';
       p.text.insert(0, built.notes);
-      await until(() => (s.db.$client.prepare('select count(*) from yjs_updates where doc_name = ?').pluck().get(built.notesName) as number) > 0, {
+      await until(async () => ((await testSql(s).value('select count(*) from yjs_updates where doc_name = ?', built.notesName)) as number) > 0, {
         what: 'note stored',
       });
     } finally {

@@ -10,6 +10,7 @@ import { hubOptions } from '../../server/realtime/hub.js';
 import { type BuiltMeeting, type BuiltUser, buildCommitteeMeeting, buildMeeting, buildUser } from '../helpers/factories.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { connectSocket, connected, newCommandId, type TestSocket } from '../helpers/socket.js';
+import { testSql } from '../helpers/sql.js';
 
 // A tiny domain registered through the same wrapper as the real ones, so the hub's contract
 // (validation, dedupe, persistence, error funnel) is tested on its own.
@@ -276,7 +277,7 @@ describe('realtime hub', () => {
     expect(await s.cmd('clock:sync', {})).toMatchObject({ ok: true });
     hubOptions.sessionRecheckMs = 0;
     try {
-      srv.db.$client.prepare("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE user_id = ?").run(user.id);
+      (await testSql(srv).run("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE user_id = ?", user.id));
       expect(await s.cmd('clock:sync', {})).toMatchObject({ ok: false, error: { code: 'unauthenticated' } });
       await until(() => !s.socket.connected, { what: 'socket closed' });
     } finally {

@@ -3,6 +3,7 @@ import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
 import { HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
+import { testSql } from '../helpers/sql.js';
 
 /** A self-signed PKCS#12 (base64) whose subject CN is `cn`. */
 function p12For(cn: string, password: string): string {
@@ -99,13 +100,11 @@ describe('attacker: signatures are bound to the person the certificate names', (
     const fp = (await sec.get('/api/signing/me')).body.certificate.fingerprint;
     const r = await sec.post(`/api/meetings/${m.meetingId}/minutes/versions/${v.version}/sign`, { pin: secPin, contentHash: v.contentHash });
     expect(r.status).toBe(200);
-    const row = s.app.ctx.db.$client
-      .prepare("SELECT actor_id AS actorId, details FROM audit_log WHERE action = 'minutes.sign' AND target_id = ? ORDER BY id DESC LIMIT 1")
-      .get(String(m.meetingId)) as { actorId: number; details: string };
+    const row = (await testSql(s).get("SELECT actor_id AS actorId, details FROM audit_log WHERE action = 'minutes.sign' AND target_id = ? ORDER BY id DESC LIMIT 1", String(m.meetingId))) as { actorId: number; details: string };
     expect(row.actorId).toBe(m.secretary.id);
     expect(JSON.parse(row.details)).toMatchObject({ role: 'secretary', certFingerprint: fp });
     const x509 = new crypto.X509Certificate(
-      (s.app.ctx.db.$client.prepare('SELECT cert_pem FROM signing_identities WHERE user_id = ?').get(m.secretary.id) as { cert_pem: string }).cert_pem,
+      ((await testSql(s).get('SELECT cert_pem FROM signing_identities WHERE user_id = ?', m.secretary.id)) as { cert_pem: string }).cert_pem,
     );
     expect(fp).toBe(x509.fingerprint256.replace(/:/g, '').toLowerCase());
   });

@@ -6,6 +6,7 @@ import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { findAll } from '../helpers/sqlite-forensics.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
+import { testSql } from '../helpers/sql.js';
 
 const newReceipt = () => crypto.randomBytes(16).toString('base64url');
 const receiptKey = (voteId: number, receipt: string) => crypto.createHash('sha256').update(`${voteId}:${receipt}`).digest();
@@ -116,11 +117,11 @@ describe('secret ballot box', () => {
     const { chair, tablets, voteId } = await openSecretVote(2);
     expect(await cast(tablets[0], voteId, [0])).toMatchObject({ ok: true });
     expect(await cast(tablets[0], voteId, [1])).toMatchObject({ ok: false, error: { code: 'already_voted' } });
-    expect(s.db.$client.prepare('SELECT count(*) FROM vote_sealed_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(1);
+    expect((await testSql(s).value('SELECT count(*) FROM vote_sealed_ballots WHERE vote_id = ?', voteId))).toBe(1);
     expect(await chair.cmd('vote:close', { voteId, commandId: newCommandId() })).toMatchObject({ ok: true, data: { vote: { result: { counts: [1, 0] } } } });
     expect(await cast(tablets[1], voteId, [1])).toMatchObject({ ok: false, error: { code: 'vote_closed' } });
-    expect(s.db.$client.prepare('SELECT count(*) FROM vote_secret_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(1);
-    expect(s.db.$client.prepare('SELECT count(*) FROM vote_sealed_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(0);
+    expect((await testSql(s).value('SELECT count(*) FROM vote_secret_ballots WHERE vote_id = ?', voteId))).toBe(1);
+    expect((await testSql(s).value('SELECT count(*) FROM vote_sealed_ballots WHERE vote_id = ?', voteId))).toBe(0);
   });
 
   it('restarted under another server secret the sealed box does not open: the close fails and changes nothing; under the right secret it closes with every ballot', async () => {
@@ -140,9 +141,9 @@ describe('secret ballot box', () => {
       const wrong = await startTestServer({ seed: 'admin', dataDir: own.dataDir, config: { secret: 'another-secret-entirely-9876543210' } });
       const refused = await (await chairOn(wrong)).cmd('vote:close', { voteId, commandId: newCommandId() });
       expect(refused).toMatchObject({ ok: false, error: { code: 'internal' } });
-      expect(wrong.db.$client.prepare('SELECT state FROM votes WHERE id = ?').pluck().get(voteId)).toBe('open');
-      expect(wrong.db.$client.prepare('SELECT count(*) FROM vote_sealed_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(2);
-      expect(wrong.db.$client.prepare('SELECT count(*) FROM vote_secret_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(0);
+      expect((await testSql(wrong).value('SELECT state FROM votes WHERE id = ?', voteId))).toBe('open');
+      expect((await testSql(wrong).value('SELECT count(*) FROM vote_sealed_ballots WHERE vote_id = ?', voteId))).toBe(2);
+      expect((await testSql(wrong).value('SELECT count(*) FROM vote_secret_ballots WHERE vote_id = ?', voteId))).toBe(0);
       await wrong.close();
 
       const right = await startTestServer({ seed: 'admin', dataDir: own.dataDir, config: { secret: 'first-secret-of-this-test-0123456789' } });

@@ -7,6 +7,7 @@ import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
 import { computeGenerated } from '../../server/minutes/minutes.generated.js';
+import { testSql } from '../helpers/sql.js';
 
 /**
  * What the chair does around a vote (issue #14): the quorum gate with a recorded override, timed votes,
@@ -57,8 +58,8 @@ describe('votes: the chair’s side', () => {
   }
 
   const code = (ack: any) => (ack.ok ? 'ok' : ack.error.code);
-  const auditOf = (action: string, voteId: number) =>
-    (s.db.$client.prepare('SELECT details FROM audit_log WHERE action = ? AND target_id = ? ORDER BY id').pluck().all(action, String(voteId)) as string[]).map((d) => JSON.parse(d));
+  const auditOf = async (action: string, voteId: number) =>
+    ((await testSql(s).column('SELECT details FROM audit_log WHERE action = ? AND target_id = ? ORDER BY id', action, String(voteId))) as string[]).map((d) => JSON.parse(d));
   const minutesText = async (meetingId: number) => JSON.stringify(await computeGenerated(s.app.ctx, meetingId));
 
   it('a vote does not open without quorum (no_quorum, nothing changes) unless the chair gives a reason, which is recorded, audited and printed in the result, minutes and CSV', async () => {
@@ -70,12 +71,12 @@ describe('votes: the chair’s side', () => {
     expect(code(await cmd(chair, 'vote:open', { voteId, overrideReason: 7 }))).toBe('invalid_payload');
     expect(code(await cmd(members[0], 'vote:open', { voteId, overrideReason: 'Tôi muốn mở' }))).toBe('forbidden');
     expect(await view(voteId)).toMatchObject({ state: 'draft', openedAt: null, quorumOverrideReason: null });
-    expect(auditOf('vote.opened', voteId)).toEqual([]);
+    expect(await auditOf('vote.opened', voteId)).toEqual([]);
 
     const reason = 'Các thành viên vắng đã gửi ý kiến bằng văn bản';
     const opened = await cmd(chair, 'vote:open', { voteId, overrideReason: reason });
     expect(opened).toMatchObject({ ok: true, data: { vote: { state: 'open', quorumOverrideReason: reason } } });
-    expect(auditOf('vote.opened', voteId)).toEqual([expect.objectContaining({ overrideReason: reason, quorum: expect.stringMatching(/^2\/5 present, quorum 3: not met$/) })]);
+    expect(await auditOf('vote.opened', voteId)).toEqual([expect.objectContaining({ overrideReason: reason, quorum: expect.stringMatching(/^2\/5 present, quorum 3: not met$/) })]);
     expect(code(await cmd(members[0], 'vote:cast', { voteId, choices: [0] }))).toBe('ok');
     const closed = await cmd(chair, 'vote:close', { voteId });
     expect(closed).toMatchObject({ ok: true, data: { vote: { state: 'closed', quorumOverrideReason: reason } } });
@@ -87,7 +88,7 @@ describe('votes: the chair’s side', () => {
     await checkIn(members[1]);
     const second = await create({ title: 'Nội dung thứ hai' });
     expect(await cmd(chair, 'vote:open', { voteId: second, overrideReason: 'không cần' })).toMatchObject({ ok: true, data: { vote: { quorumOverrideReason: null } } });
-    expect(auditOf('vote.opened', second)[0]).not.toHaveProperty('overrideReason');
+    expect((await auditOf('vote.opened', second))[0]).not.toHaveProperty('overrideReason');
   });
 
   it('the chair votes like any member; a roll-call vote’s table (member, choice, the proxy who cast it) is the same in the result, the minutes, the CSV and the PDF', async () => {
@@ -147,8 +148,8 @@ describe('votes: the chair’s side', () => {
     expect(code(await cmd(chair, 'vote:open', { voteId }))).toBe('ok');
     const receipt = () => crypto.randomBytes(16).toString('base64url');
     for (const t of members.slice(0, 3)) expect(code(await cmd(t, 'vote:cast', { voteId, choices: [0], receipt: receipt() }))).toBe('ok');
-    const sealed = () => s.db.$client.prepare('SELECT count(*) FROM vote_sealed_ballots WHERE vote_id = ?').pluck().get(voteId);
-    expect(sealed()).toBe(3);
+    const sealed = async () => (await testSql(s).value('SELECT count(*) FROM vote_sealed_ballots WHERE vote_id = ?', voteId));
+    expect(await sealed()).toBe(3);
     // Refusals change nothing: no reason, a member, a draft.
     expect(code(await cmd(chair, 'vote:annul', { voteId }))).toBe('invalid_payload');
     expect(code(await cmd(chair, 'vote:annul', { voteId, reason: ' ' }))).toBe('invalid_payload');
@@ -156,14 +157,14 @@ describe('votes: the chair’s side', () => {
     const draft = await create({ title: 'Chưa mở' });
     expect(code(await cmd(chair, 'vote:annul', { voteId: draft, reason: 'x' }))).toBe('invalid_state');
     expect(await view(voteId)).toMatchObject({ state: 'open', annulledAt: null });
-    expect(sealed()).toBe(3);
+    expect(await sealed()).toBe(3);
 
     const reason = 'Máy tính bảng của hai thành viên bị lỗi khi biểu quyết';
     const annulled = await cmd(chair, 'vote:annul', { voteId, reason });
     expect(annulled).toMatchObject({ ok: true, data: { vote: { state: 'annulled', annulReason: reason, result: null, rerunBy: null } } });
-    expect(sealed()).toBe(0);
-    expect(s.db.$client.prepare('SELECT count(*) FROM vote_secret_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(0);
-    expect(auditOf('vote.annulled', voteId)).toEqual([{ reason, from: 'open', sealedDeleted: 3 }]);
+    expect(await sealed()).toBe(0);
+    expect((await testSql(s).value('SELECT count(*) FROM vote_secret_ballots WHERE vote_id = ?', voteId))).toBe(0);
+    expect(await auditOf('vote.annulled', voteId)).toEqual([{ reason, from: 'open', sealedDeleted: 3 }]);
     expect(code(await cmd(members[3], 'vote:cast', { voteId, choices: [1], receipt: receipt() }))).toBe('vote_annulled');
     expect(code(await cmd(chair, 'vote:close', { voteId }))).toBe('vote_annulled');
     expect(code(await cmd(chair, 'vote:annul', { voteId, reason }))).toBe('vote_annulled');
@@ -213,7 +214,7 @@ describe('votes: the chair’s side', () => {
     await chair.waitFor('vote:changed', (x: any) => x.vote.id === voteId && x.vote.bloc[1].pulledBy === m.members[1].id);
     // Pulling again (someone else) keeps the first puller.
     expect(await cmd(members[0], 'vote:bloc_pull', { voteId, agendaItemId: b })).toMatchObject({ ok: true, data: { vote: { bloc: [{}, { pulledBy: m.members[1].id }, {}] } } });
-    expect(auditOf('vote.bloc_pulled', voteId)).toEqual([{ agendaItemId: b }]);
+    expect(await auditOf('vote.bloc_pulled', voteId)).toEqual([{ agendaItemId: b }]);
     expect(code(await cmd(chair, 'vote:open', { voteId }))).toBe('ok');
     // Once open nothing more is pulled.
     expect(code(await cmd(members[2], 'vote:bloc_pull', { voteId, agendaItemId: c }))).toBe('invalid_state');

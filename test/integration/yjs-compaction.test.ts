@@ -4,6 +4,7 @@ import { itemNotesDocName } from '../../shared/protocol/yjs.js';
 import { buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { type TestProvider, openProvider } from '../helpers/yjs.js';
+import { testSql } from '../helpers/sql.js';
 
 let server: TestServer;
 const open: TestProvider[] = [];
@@ -17,8 +18,8 @@ afterAll(async () => {
   await server.close();
 });
 
-const rowsOf = (name: string) =>
-  server.db.$client.prepare('select id, data from yjs_updates where doc_name = ? order by id').all(name) as { id: number; data: Buffer }[];
+const rowsOf = async (name: string) =>
+  (await testSql(server).all('select id, data from yjs_updates where doc_name = ? order by id', name)) as { id: number; data: Buffer }[];
 
 describe('Yjs compaction in place while a background compaction is in flight', () => {
   it('leaves exactly one row holding the whole document, even when the worker wrote its row after the hub’s last known row', async () => {
@@ -32,16 +33,16 @@ describe('Yjs compaction in place while a background compaction is in flight', (
     for (let i = 0; i < 30; i++) w.text.insert(w.text.length, `${i};`);
     const expected = w.text.toString();
     await until(async () => (await hub.getDoc(name)).getText('t').toString() === expected && hub.stats().perDoc[name].pending === 0, { what: 'updates stored' });
-    expect(rowsOf(name).length).toBeGreaterThan(1);
+    expect((await rowsOf(name)).length).toBeGreaterThan(1);
 
     // What the store's worker does (yjs.store.ts WORKER): it writes the merged state of the rows it
     // read as a new row, then deletes those rows in chunks. Its row id is past the hub's last known
     // row id. The synchronous compaction must not leave that row beside its own.
-    const merged = Y.mergeUpdates(rowsOf(name).map((r) => new Uint8Array(r.data)));
-    server.db.$client.prepare('insert into yjs_updates (doc_name, data) values (?, ?)').run(name, Buffer.from(merged));
+    const merged = Y.mergeUpdates((await rowsOf(name)).map((r) => new Uint8Array(r.data)));
+    (await testSql(server).run('insert into yjs_updates (doc_name, data) values (?, ?)', name, Buffer.from(merged)));
 
     await hub.compactDoc(name);
-    const rows = rowsOf(name);
+    const rows = (await rowsOf(name));
     expect(rows.length).toBe(1);
     expect(hub.stats().perDoc[name].rows).toBe(1);
     const rebuilt = new Y.Doc();

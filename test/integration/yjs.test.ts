@@ -7,6 +7,7 @@ import { itemNotesDocName } from '../../shared/protocol/yjs.js';
 import { buildCommitteeMeeting, buildMeeting, editMeeting } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer, until } from '../helpers/server.js';
 import { type TestProvider, openProvider, rawSocket } from '../helpers/yjs.js';
+import { testSql } from '../helpers/sql.js';
 
 let server: TestServer;
 const open: TestProvider[] = [];
@@ -242,7 +243,7 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
       expect(seen.at(-1)).toBe(p.text.toString());
       expect(seen.length).toBe(1); // two writes in a row are reported once
       // Persisted: rows exist in SQLite for this document.
-      const rows = server.db.$client.prepare('select count(*) n from yjs_updates where doc_name = ?').get(name) as { n: number };
+      const rows = (await testSql(server).get('select count(*) n from yjs_updates where doc_name = ?', name)) as { n: number };
       expect(rows.n).toBeGreaterThan(0);
     } finally {
       off();
@@ -261,14 +262,14 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
         else w.text.insert(Math.floor(w.text.length / 2), `${i},`);
       }
       const expected = w.text.toString();
-      const count = () => (server.db.$client.prepare('select count(*) n from yjs_updates where doc_name = ?').get(name) as { n: number }).n;
+      const count = async () => ((await testSql(server).get('select count(*) n from yjs_updates where doc_name = ?', name)) as { n: number }).n;
       await until(async () => (await hub.getDoc(name)).getText('t').toString() === expected, { what: 'all updates received' });
       // All 150 updates committed, yet fewer than 40 rows: it compacted on its own past the threshold.
-      await until(() => hub.stats().perDoc[name].pending === 0 && count() === hub.stats().perDoc[name].rows && count() < 40, { what: 'auto-compaction' });
+      await until(async () => hub.stats().perDoc[name].pending === 0 && (await count()) === hub.stats().perDoc[name].rows && (await count()) < 40, { what: 'auto-compaction' });
       await hub.compactDoc(name);
-      expect(count()).toBe(1);
+      expect(await count()).toBe(1);
       // Rebuild from the stored rows alone.
-      const rows = server.db.$client.prepare('select data from yjs_updates where doc_name = ? order by id').all(name) as { data: Buffer }[];
+      const rows = (await testSql(server).all('select data from yjs_updates where doc_name = ? order by id', name)) as { data: Buffer }[];
       const rebuilt = new Y.Doc();
       for (const r of rows) Y.applyUpdate(rebuilt, r.data);
       expect(rebuilt.getText('t').toString()).toBe(expected);
@@ -313,9 +314,9 @@ describe('Yjs hub: item notes over the y-websocket protocol', () => {
       await until(async () => (await other.app.ctx.yjs.getDoc(name)).getText('t').toString() === expected, { what: 'server has all' });
       w.destroy();
       await other.close();
-      const rows = () => (restarted ?? other).db.$client.prepare('select count(*) n from yjs_updates where doc_name = ?').get(name) as { n: number };
+      const rows = async () => (await testSql(restarted ?? other).get('select count(*) n from yjs_updates where doc_name = ?', name)) as { n: number };
       restarted = await startTestServer({ dataDir: other.dataDir, seed: 'admin' });
-      expect(rows().n).toBe(1); // compacted on close
+      expect((await rows()).n).toBe(1); // compacted on close
       const sec2 = await restarted.login(m.secretary.username, m.secretary.password);
       const r = openProvider(restarted.url, name, sec2.cookie);
       try {
