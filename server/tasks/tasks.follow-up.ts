@@ -48,7 +48,7 @@ export async function refreshFollowUpItems(ctx: AppContext, committeeId: number)
       lines.push(`${i + 1}. ${t.title} — Chủ trì: ${owner}; hạn ${d}; ${STATUS_VI[t.status]}`);
     }
     const description = lines.join('\n').slice(0, 20_000);
-    // The agenda domain is still on the legacy `Db`: inside `store.tx`, `ctx.db` writes into it.
+    // The follow-up item and its audit entry commit together.
     const v = await store.tx(async () => {
       const version = await upsertFollowUpItem(ctx, m.id, description);
       if (version == null) return null;
