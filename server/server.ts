@@ -37,7 +37,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const db = database.sqlite ?? noSqliteDb();
   let app: App;
   try {
-    if (config.seed !== 'none') await seedDemo(store, config, log, config.seed, db);
+    if (config.seed !== 'none') await seedDemo(store, config, log, config.seed);
     app = createApp({ db, store, config, log });
   } catch (err) {
     await database.close();

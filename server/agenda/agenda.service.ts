@@ -10,8 +10,8 @@ import type { Db } from '../db/client.js';
 import type { Q, Store } from '../db/store.js';
 import { agendaItems, meetingParticipants, meetings, users } from '../db/tables.js';
 import { AppError, badRequest, conflict, invalidState, notFound } from '../http/errors.js';
-import { loadManage, loadMeetingAccess } from '../meetings/meetings.access.js';
-import { bumpAgendaVersion, claimAgendaVersion, loadParticipantIds } from '../meetings/meetings.service.js';
+import { requireManage, meetingAccess } from '../meetings/meetings.access.js';
+import { bumpAgendaVersion, claimAgendaVersion, participantIds } from '../meetings/meetings.service.js';
 
 type ItemRow = typeof agendaItems.$inferSelect;
 
@@ -81,17 +81,17 @@ async function checkPresenter(q: Q, meetingId: number, presenterId: number | nul
  */
 async function mutate(ctx: AppContext, user: AuthUser, meetingId: number, version: number, action: string, fn: (q: Q, all: ItemRow[]) => Promise<Record<string, unknown>>) {
   const { db, store } = ctx;
-  const a = await loadManage(store, user, meetingId);
+  const a = await requireManage(store, user, meetingId);
   if (a.meeting.status === 'closed') throw invalidState('A closed meeting cannot be changed');
   let newVersion = 0;
   // claimAgendaVersion and the notifier are still synchronous on `db` (issue #17's bridge): inside the store's transaction.
   const agenda = await store.tx(async (q) => {
-    if (!claimAgendaVersion(db, meetingId, version)) throw conflict('version_conflict', 'The agenda was changed by someone else; reload and try again');
+    if (!(await claimAgendaVersion(q, meetingId, version))) throw conflict('version_conflict', 'The agenda was changed by someone else; reload and try again');
     newVersion = version + 1;
     const details = await fn(q, await rows(q, meetingId));
     await audit(q, { actorId: user.id, action, targetType: 'meeting', targetId: meetingId, details });
     if (a.meeting.status !== 'draft') {
-      const others = (await loadParticipantIds(store, meetingId)).filter((id) => id !== user.id);
+      const others = (await participantIds(store, meetingId)).filter((id) => id !== user.id);
       await ctx.notifier.notify(q, others, 'agenda_updated', meetingId, { title: a.meeting.title });
     }
     return loadAgenda(store, meetingId);
@@ -102,7 +102,7 @@ async function mutate(ctx: AppContext, user: AuthUser, meetingId: number, versio
 }
 
 export async function getAgenda(ctx: AppContext, user: AuthUser, meetingId: number) {
-  await loadMeetingAccess(ctx.store, user, meetingId);
+  await meetingAccess(ctx.store, user, meetingId);
   return loadAgenda(ctx.store, meetingId);
 }
 
@@ -183,12 +183,11 @@ export function deleteItem(ctx: AppContext, user: AuthUser, meetingId: number, i
 
 // ---------------------------------------------------------------------------------------------
 // Writes other domains call: agenda items are this domain's table (server/db/owners.ts). Each runs on
-// the store, inside the caller's transaction. `db` is there only for the meetings domain's
-// bumpAgendaVersion, still synchronous (issue #17's bridge: the same connection, inside the transaction).
+// the store, inside the caller's transaction.
 
 export type AgendaStatus = 'pending' | 'current' | 'done' | 'deferred';
 
-/** The store, and the legacy `Db` for the meetings domain's synchronous agenda version. */
+/** The store (and the legacy `Db`, issue #17's bridge). */
 export interface AgendaDb {
   store: Store;
   db: Db;
@@ -208,13 +207,13 @@ export async function setCurrentItem(a: AgendaDb, meetingId: number, itemId: num
     .set({ status: previousBecomes })
     .where(and(eq(agendaItems.meetingId, meetingId), eq(agendaItems.status, 'current')));
   if (itemId != null) await q.update(agendaItems).set({ status: 'current' }).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId)));
-  bumpAgendaVersion(a.db, meetingId);
+  await bumpAgendaVersion(a.store.q, meetingId);
 }
 
 /** Sets one item's status and bumps the agenda version. */
 export async function setItemStatus(a: AgendaDb, meetingId: number, itemId: number, status: AgendaStatus): Promise<void> {
   await a.store.q.update(agendaItems).set({ status }).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId)));
-  bumpAgendaVersion(a.db, meetingId);
+  await bumpAgendaVersion(a.store.q, meetingId);
 }
 
 /**
@@ -252,5 +251,5 @@ export async function upsertFollowUpItem(a: AgendaDb, meetingId: number, descrip
       .where(and(eq(agendaItems.meetingId, meetingId), sql`${agendaItems.parentId} is null`));
     await q.insert(agendaItems).values({ meetingId, parentId: null, position: (last?.p ?? -1) + 1, title: FOLLOW_UP_ITEM_TITLE, description, durationMinutes: 15 });
   }
-  return bumpAgendaVersion(a.db, meetingId)!;
+  return (await bumpAgendaVersion(a.store.q, meetingId))!;
 }

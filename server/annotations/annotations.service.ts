@@ -13,7 +13,7 @@ import type { FileStore } from '../documents/documents.storage.js';
 import type { PdfPool } from '../documents/pdf.pool.js';
 import { AppError } from '../http/errors.js';
 import type { Logger } from '../log.js';
-import { loadMeetingAccess } from '../meetings/meetings.access.js';
+import { meetingAccess } from '../meetings/meetings.access.js';
 import type { AnnotationLayers } from './annotations.docs.js';
 import { type AnnotationRow, type ProjectionWrite, writeProjection } from './annotations.repo.js';
 
@@ -168,7 +168,7 @@ export async function myAnnotations(
   user: AuthUser,
   meetingId: number,
 ): Promise<MyAnnotation[]> {
-  await loadMeetingAccess(ctx.store, user, meetingId);
+  await meetingAccess(ctx.store, user, meetingId);
   const docs = await ctx.store.q.select({ id: documents.id, title: documents.title, current: documents.currentVersionId }).from(documents).where(eq(documents.meetingId, meetingId));
   const visible = await loadVisibleDocumentIds(ctx.store, user, docs.map((d) => d.id));
   const mine = docs.filter((d) => visible.has(d.id) && d.current);

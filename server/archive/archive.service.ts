@@ -12,7 +12,7 @@ import { agendaItems, attendance, auditLog, committees, documentVersions, docume
 import { StoredFiles } from '../files/file-store.js';
 import { AppError, forbidden, invalidState, notFound } from '../http/errors.js';
 import { type JobRow, enqueueJob, findJob, jobsByKeyPrefix } from '../jobs/jobs.js';
-import { type MeetingAccess, isSecretaryOf, loadMeetingAccess } from '../meetings/meetings.access.js';
+import { type MeetingAccess, isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
 import { voteCsv, votePdf } from '../votes/votes.export.js';
 import { votesOf } from '../votes/votes.service.js';
 
@@ -27,8 +27,8 @@ const ARCHIVED_VOTE_STATES = ['closed', 'announced', 'annulled'] as const;
  * @throws not_found (meeting not visible), forbidden (visible but not its secretary)
  */
 export async function requireSecretary(store: Store, user: AuthUser, meetingId: number): Promise<MeetingAccess> {
-  const a = await loadMeetingAccess(store, user, meetingId);
-  if (a.role !== 'secretary' && !(await isSecretaryOf(store, user.id, a.meeting.committeeId))) throw forbidden('Only the meeting’s secretary may archive it');
+  const a = await meetingAccess(store, user, meetingId);
+  if (a.role !== 'secretary' && !(await isCommitteeSecretary(store, user.id, a.meeting.committeeId))) throw forbidden('Only the meeting’s secretary may archive it');
   return a;
 }
 

@@ -8,7 +8,7 @@ import { committeeMembers, committees, consultationAnswers, consultationRecipien
 import { documentAccess } from '../documents/documents.access.js';
 import { AppError, badRequest, forbidden, notFound } from '../http/errors.js';
 import { enqueueJob } from '../jobs/jobs.js';
-import { isSecretaryOf } from '../meetings/meetings.access.js';
+import { isCommitteeSecretary } from '../meetings/meetings.access.js';
 
 type Row = typeof consultations.$inferSelect;
 
@@ -34,7 +34,7 @@ export async function isRecipientNow(store: Store, userId: number, c: Pick<Row, 
 
 /** Who the caller is for a consultation; not visible → not_found. */
 async function role(store: Store, user: AuthUser, c: Row): Promise<{ manage: boolean; recipient: boolean }> {
-  const manage = user.systemRole === 'admin' || (await isSecretaryOf(store, user.id, c.committeeId));
+  const manage = user.systemRole === 'admin' || (await isCommitteeSecretary(store, user.id, c.committeeId));
   const recipient = await isRecipientNow(store, user.id, c);
   if (!manage && !recipient) throw notFound('Consultation');
   return { manage, recipient };
@@ -63,7 +63,7 @@ export async function createConsultation(ctx: AppContext, user: AuthUser, body: 
   const { store } = ctx;
   const [committee] = await store.q.select().from(committees).where(eq(committees.id, body.committeeId)).limit(1);
   if (!committee) throw notFound('Committee');
-  if (user.systemRole !== 'admin' && !(await isSecretaryOf(store, user.id, committee.id))) throw forbidden('Only the committee secretary may send a consultation');
+  if (user.systemRole !== 'admin' && !(await isCommitteeSecretary(store, user.id, committee.id))) throw forbidden('Only the committee secretary may send a consultation');
   const deadline = Date.parse(body.deadline);
   if (deadline <= Date.now() + 1000) throw badRequest('The deadline must be in the future');
   const members = await store.q.select().from(committeeMembers).where(eq(committeeMembers.committeeId, committee.id));

@@ -3,7 +3,7 @@ import type { AuthUser } from '../auth/sessions.js';
 import type { Store } from '../db/store.js';
 import { documentViewers, documents } from '../db/tables.js';
 import { notFound } from '../http/errors.js';
-import { type MeetingAccess, loadMeetingAccess } from '../meetings/meetings.access.js';
+import { type MeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
 import { allGrantedTo, grantedTo } from './documents.repo.js';
 
 export type DocumentRow = typeof documents.$inferSelect;
@@ -45,7 +45,7 @@ export interface DocumentAccess {
 export async function documentAccess(store: Store, user: AuthUser, documentId: number, opts: { consultations?: boolean } = {}): Promise<DocumentAccess> {
   const [document] = await store.q.select().from(documents).where(eq(documents.id, documentId)).limit(1);
   if (!document || document.removedAt) throw notFound('Document');
-  const meeting = await loadMeetingAccess(store, user, document.meetingId).catch(() => null);
+  const meeting = await meetingAccess(store, user, document.meetingId).catch(() => null);
   const named = meeting && asksNamed(meeting, document) ? await isNamedViewer(store, document.id, user.id) : false;
   const granted = !!opts.consultations && !(meeting && meetingRuleAllows(meeting, document, named)) ? await consultationGrant(store, user.id, document) : false;
   return decide(document, meeting, named, granted);
@@ -120,7 +120,7 @@ export async function loadVisibleDocumentIds(store: Store, user: AuthUser, docum
   const rows = await store.q.select().from(documents).where(and(inArray(documents.id, documentIds), isNull(documents.removedAt)));
   const named = await store.q.select({ d: documentViewers.documentId }).from(documentViewers).where(viewerOf(user.id, documentIds));
   const meetings = new Map<number, MeetingAccess | null>();
-  for (const id of new Set(rows.map((d) => d.meetingId))) meetings.set(id, await loadMeetingAccess(store, user, id).catch(() => null));
+  for (const id of new Set(rows.map((d) => d.meetingId))) meetings.set(id, await meetingAccess(store, user, id).catch(() => null));
   const visible = visibleAmong(rows, named, meetings);
   if (opts.consultations && visible.size < rows.length) addGranted(visible, rows, await loadConsultationDocumentIds(store, user.id));
   return visible;

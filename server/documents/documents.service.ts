@@ -10,8 +10,8 @@ import type { AppContext } from '../context.js';
 import type { Q, Store } from '../db/store.js';
 import { agendaItems, documentPages, documentVersions, documentViewers, documents } from '../db/tables.js';
 import { AppError, badRequest, notFound } from '../http/errors.js';
-import { type MeetingAccess, loadManage, loadMeetingAccess } from '../meetings/meetings.access.js';
-import { loadParticipantIds } from '../meetings/meetings.service.js';
+import { type MeetingAccess, requireManage, meetingAccess } from '../meetings/meetings.access.js';
+import { participantIds } from '../meetings/meetings.service.js';
 import { removeIndexed, replaceIndexed } from '../search/search.service.js';
 import { type DocumentAccess, documentAccess, loadVisibleDocumentIds } from './documents.access.js';
 import { auditConfidential, mustWatermark, viewOnlyCopy, viewOnlyLines } from './documents.confidential.js';
@@ -93,7 +93,7 @@ function listed(a: DocumentAccess, v: VersionRow | undefined): VersionRow {
 async function parseViewerIds(store: Store, meetingId: number, ids: number[] | undefined): Promise<number[] | undefined> {
   if (ids === undefined) return undefined;
   const unique = [...new Set(ids)];
-  const participants = new Set(await loadParticipantIds(store, meetingId));
+  const participants = new Set(await participantIds(store, meetingId));
   const strangers = unique.filter((id) => !participants.has(id));
   if (strangers.length) throw badRequest('Named viewers must be participants of the meeting', { userIds: strangers.slice(0, 20) });
   return unique;
@@ -149,12 +149,12 @@ async function receiveAndStore<T>(deps: DocumentsDeps, req: Request, res: Respon
  */
 export async function uploadDocument(deps: DocumentsDeps, user: AuthUser, meetingId: number, itemId: number, req: Request, res: Response): Promise<DocumentInfo> {
   const { store } = deps.ctx;
-  await loadManage(store, user, meetingId);
+  await requireManage(store, user, meetingId);
   const [item] = await store.q.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId))).limit(1);
   if (!item) throw notFound('Agenda item');
   const id = await receiveAndStore(deps, req, res, async (q, file, info, fields) => {
     // Re-check after the awaits: the item or the caller's rights may have changed meanwhile.
-    await loadManage(store, user, meetingId);
+    await requireManage(store, user, meetingId);
     const [still] = await q.select({ id: agendaItems.id }).from(agendaItems).where(eq(agendaItems.id, itemId)).limit(1);
     if (!still) throw notFound('Agenda item');
     const viewers = await parseViewerIds(store, meetingId, fields.viewerIds ? fields.viewerIds.split(',').map(Number) : undefined);
@@ -264,7 +264,7 @@ export async function removeDocument(ctx: AppContext, user: AuthUser, documentId
 /** Every agenda item of the meeting in display order with the documents the caller may see. */
 export async function loadMeetingPack(ctx: Pick<AppContext, 'store'>, user: AuthUser, meetingId: number): Promise<MeetingPack> {
   const { store } = ctx;
-  const m = await loadMeetingAccess(store, user, meetingId);
+  const m = await meetingAccess(store, user, meetingId);
   const agenda = await loadAgenda(store, meetingId);
   const all = await store.q.select().from(documents).where(packWhere(meetingId)).orderBy(asc(documents.position), asc(documents.id));
   const visible = await loadVisibleDocumentIds(store, user, all.map((d) => d.id));

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { agendaItems } from '../db/tables.js';
-import { loadMeetingAccess } from '../meetings/meetings.access.js';
+import { meetingAccess } from '../meetings/meetings.access.js';
 import { type YjsDocKind, docPattern } from '../yjs/yjs.registry.js';
 
 /**
@@ -13,7 +13,7 @@ export const itemNotesKind: YjsDocKind<{ meetingId: number; itemId: number }> = 
   kind: 'item-notes',
   parse: docPattern<'meetingId' | 'itemId'>('meeting:{meetingId}:item:{itemId}:notes'),
   async access(user, { meetingId, itemId }, store) {
-    const a = await loadMeetingAccess(store, user, meetingId);
+    const a = await meetingAccess(store, user, meetingId);
     const [item] = await store.q
       .select({ id: agendaItems.id })
       .from(agendaItems)

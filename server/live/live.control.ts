@@ -35,7 +35,7 @@ export async function openMeeting(l: LiveDb, a: MeetingAccess, user: AuthUser, p
   if (a.meeting.status !== 'published') throw invalidState(a.meeting.status === 'draft' ? 'The meeting is not published' : 'The meeting has already been opened');
   const q = (await loadAttendanceState(l.store, a.meeting.id)).quorum;
   if (!q.met && !p.overrideReason) throw new AppError('no_quorum', `No quorum (${q.sentence}); give a reason to open anyway`, 409);
-  setMeetingStatus(l.db, a.meeting.id, 'live');
+  await setMeetingStatus(l.store.q, a.meeting.id, 'live');
   await ensureLiveRow(l, a.meeting.id);
   await l.store.q
     .update(liveState)
@@ -54,7 +54,7 @@ export async function changeStatus(l: LiveDb, a: MeetingAccess, user: AuthUser, 
   const from = a.meeting.status;
   const ok = action === 'pause' ? from === 'live' : action === 'resume' ? from === 'paused' : from === 'live' || from === 'paused';
   if (!ok) throw invalidState(`Cannot ${action} a meeting that is ${from}`);
-  setMeetingStatus(l.db, a.meeting.id, action === 'pause' ? 'paused' : action === 'resume' ? 'live' : 'closed');
+  await setMeetingStatus(l.store.q, a.meeting.id, action === 'pause' ? 'paused' : action === 'resume' ? 'live' : 'closed');
   if (action === 'close') {
     await endFloor(l, a.meeting.id, now);
     await ensureLiveRow(l, a.meeting.id);
@@ -122,7 +122,7 @@ export async function addUrgentItem(l: LiveDb, a: MeetingAccess, user: AuthUser,
   if (p.makeCurrent) {
     await endFloor(l, a.meeting.id, now);
     await setCurrent(l, a.meeting.id, itemId, 'pending');
-  } else bumpAgenda(l.db, a.meeting.id);
+  } else await bumpAgenda(l.store.q, a.meeting.id);
   await audit(l.store.q, { actorId: user.id, action: 'agenda.add_urgent', targetType: 'meeting', targetId: a.meeting.id, details: { itemId, title: p.title } });
   return itemId;
 }

@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import type { MeetingRole } from '../../shared/protocol/committees.js';
 import type { AuthUser } from '../auth/sessions.js';
-import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { committeeMembers, meetingParticipants, meetings } from '../db/tables.js';
 import { forbidden, notFound } from '../http/errors.js';
@@ -21,31 +20,19 @@ export interface MeetingAccess {
   canChair: boolean;
 }
 
-/*
- * Two ways in, one rule (`decide`): the synchronous functions on the legacy `Db` (meetingAccess,
- * requireManage, requireChair, isCommitteeSecretary), kept while synchronous callers of other domains
- * use them, and their async twins on the store (`loadMeetingAccess`, `loadManage`, `isSecretaryOf`, issue #17).
- */
-
 const secretaryWhere = (userId: number, committeeId: number) =>
   and(eq(committeeMembers.committeeId, committeeId), eq(committeeMembers.userId, userId), eq(committeeMembers.defaultRole, 'secretary'));
 const participantWhere = (userId: number, meetingId: number) => and(eq(meetingParticipants.meetingId, meetingId), eq(meetingParticipants.userId, userId));
 
 /** True when the user is a secretary of the committee by default role. */
-export function isCommitteeSecretary(db: Db, userId: number, committeeId: number): boolean {
-  return !!db.select({ u: committeeMembers.userId }).from(committeeMembers).where(secretaryWhere(userId, committeeId)).get();
-}
-
-/** `isCommitteeSecretary` on the store. */
-export async function isSecretaryOf(store: Store, userId: number, committeeId: number): Promise<boolean> {
+export async function isCommitteeSecretary(store: Store, userId: number, committeeId: number): Promise<boolean> {
   const rows = await store.q.select({ u: committeeMembers.userId }).from(committeeMembers).where(secretaryWhere(userId, committeeId)).limit(1);
   return rows.length > 0;
 }
 
 /** The rule, from what was read: the meeting, the caller's participant row, whether they are a committee secretary. */
-function decide(user: AuthUser, meeting: MeetingRow | undefined, p: ParticipantRow | undefined, committeeSecretary: () => boolean): MeetingAccess {
-  if (!meeting) throw notFound('Meeting');
-  const canManage = user.systemRole === 'admin' || committeeSecretary() || p?.role === 'secretary';
+function decide(user: AuthUser, meeting: MeetingRow, p: ParticipantRow | undefined, committeeSecretary: boolean): MeetingAccess {
+  const canManage = user.systemRole === 'admin' || committeeSecretary || p?.role === 'secretary';
   if (!canManage && (!p || meeting.status === 'draft')) throw notFound('Meeting');
   return {
     meeting,
@@ -62,47 +49,25 @@ function decide(user: AuthUser, meeting: MeetingRow | undefined, p: ParticipantR
  * member cannot even learn that a meeting they are not invited to exists.
  * @throws AppError not_found
  */
-export function meetingAccess(db: Db, user: AuthUser, meetingId: number): MeetingAccess {
-  const meeting = db.select().from(meetings).where(eq(meetings.id, meetingId)).get();
-  const p = meeting && db.select().from(meetingParticipants).where(participantWhere(user.id, meetingId)).get();
-  return decide(user, meeting, p, () => isCommitteeSecretary(db, user.id, meeting!.committeeId));
-}
-
-/** `meetingAccess` on the store. */
-export async function loadMeetingAccess(store: Store, user: AuthUser, meetingId: number): Promise<MeetingAccess> {
+export async function meetingAccess(store: Store, user: AuthUser, meetingId: number): Promise<MeetingAccess> {
   const [meeting] = await store.q.select().from(meetings).where(eq(meetings.id, meetingId)).limit(1);
   if (!meeting) throw notFound('Meeting');
   const [p] = await store.q.select().from(meetingParticipants).where(participantWhere(user.id, meetingId)).limit(1);
-  // Asked only when the cheaper facts do not decide (as the synchronous rule does).
-  const secretary = user.systemRole !== 'admin' && p?.role !== 'secretary' && (await isSecretaryOf(store, user.id, meeting.committeeId));
-  return decide(user, meeting, p, () => secretary);
+  // Asked only when the cheaper facts do not decide.
+  const secretary = user.systemRole !== 'admin' && p?.role !== 'secretary' && (await isCommitteeSecretary(store, user.id, meeting.committeeId));
+  return decide(user, meeting, p, secretary);
 }
-
-const mustManage = (a: MeetingAccess) => {
-  if (!a.canManage) throw forbidden('Only the meeting secretary may do this');
-  return a;
-};
-const mustChair = (a: MeetingAccess) => {
-  if (!a.canChair) throw forbidden('Only the chair may do this');
-  return a;
-};
 
 /** Like `meetingAccess`, and the caller must be able to manage the meeting. */
-export function requireManage(db: Db, user: AuthUser, meetingId: number): MeetingAccess {
-  return mustManage(meetingAccess(db, user, meetingId));
-}
-
-/** `requireManage` on the store. */
-export async function loadManage(store: Store, user: AuthUser, meetingId: number): Promise<MeetingAccess> {
-  return mustManage(await loadMeetingAccess(store, user, meetingId));
+export async function requireManage(store: Store, user: AuthUser, meetingId: number): Promise<MeetingAccess> {
+  const a = await meetingAccess(store, user, meetingId);
+  if (!a.canManage) throw forbidden('Only the meeting secretary may do this');
+  return a;
 }
 
 /** Like `meetingAccess`, and the caller must be able to chair the meeting. */
-export function requireChair(db: Db, user: AuthUser, meetingId: number): MeetingAccess {
-  return mustChair(meetingAccess(db, user, meetingId));
-}
-
-/** `requireChair` on the store. */
-export async function loadChair(store: Store, user: AuthUser, meetingId: number): Promise<MeetingAccess> {
-  return mustChair(await loadMeetingAccess(store, user, meetingId));
+export async function requireChair(store: Store, user: AuthUser, meetingId: number): Promise<MeetingAccess> {
+  const a = await meetingAccess(store, user, meetingId);
+  if (!a.canChair) throw forbidden('Only the chair may do this');
+  return a;
 }

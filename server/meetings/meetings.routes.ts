@@ -1,7 +1,7 @@
 import { IdParams } from '../../shared/protocol/common.js';
 import { CreateMeetingBody, Meeting, MeetingList, MeetingListQuery, UpdateMeetingBody } from '../../shared/protocol/meetings.js';
 import type { AppContext } from '../context.js';
-import { loadMeetingAccess } from './meetings.access.js';
+import { meetingAccess } from './meetings.access.js';
 import { createMeeting, listMeetings, meetingView, publishMeeting, updateMeeting } from './meetings.service.js';
 
 /** Meetings: list, read, create, edit, publish. */
@@ -18,7 +18,7 @@ export function meetingRoutes(ctx: AppContext): void {
   );
   api.route(
     { method: 'get', path: '/api/meetings/:id', summary: 'One meeting with its participants', tags, access: 'user', params: IdParams, response: Meeting },
-    async ({ user, params }) => meetingView(store, await loadMeetingAccess(store, user, params.id)),
+    async ({ user, params }) => meetingView(store, await meetingAccess(store, user, params.id)),
   );
   api.route(
     { method: 'patch', path: '/api/meetings/:id', summary: 'Edit a meeting (optimistic concurrency by version)', tags, access: 'user', params: IdParams, body: UpdateMeetingBody, response: Meeting },

@@ -4,21 +4,15 @@ import type { CreateMeetingBody, ParticipantInput, UpdateMeetingBody } from '../
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import { type Db, perDb } from '../db/client.js';
 import type { Q, Store } from '../db/store.js';
 import { committeeMembers, committees, meetingParticipants, meetings, rooms, users } from '../db/tables.js';
 import { badRequest, conflict, forbidden, invalidState, notFound } from '../http/errors.js';
-import { type MeetingAccess, isSecretaryOf, loadManage, loadMeetingAccess } from './meetings.access.js';
+import { type MeetingAccess, isCommitteeSecretary, meetingAccess, requireManage } from './meetings.access.js';
 
 const defaultCanVote = (role: MeetingRole) => role === 'chair' || role === 'member';
 
-/** Participants' user ids of a meeting (synchronous, for other domains' transactions on the legacy `Db`). */
-export function participantIds(db: Db, meetingId: number): number[] {
-  return db.select({ id: meetingParticipants.userId }).from(meetingParticipants).where(eq(meetingParticipants.meetingId, meetingId)).all().map((r) => r.id);
-}
-
-/** `participantIds` on the store. */
-export async function loadParticipantIds(store: Store, meetingId: number): Promise<number[]> {
+/** Participants' user ids of a meeting. */
+export async function participantIds(store: Store, meetingId: number): Promise<number[]> {
   const rows = await store.q.select({ id: meetingParticipants.userId }).from(meetingParticipants).where(eq(meetingParticipants.meetingId, meetingId));
   return rows.map((r) => r.id);
 }
@@ -100,7 +94,7 @@ export async function listMeetings(store: Store, user: AuthUser, scope: 'upcomin
   for (const m of rows) {
     let a: MeetingAccess;
     try {
-      a = await loadMeetingAccess(store, user, m.id);
+      a = await meetingAccess(store, user, m.id);
     } catch {
       continue; // not visible (a draft of someone else's meeting)
     }
@@ -140,7 +134,7 @@ export async function createMeeting(ctx: AppContext, user: AuthUser, body: Creat
   const { store } = ctx;
   const [committee] = await store.q.select().from(committees).where(eq(committees.id, body.committeeId)).limit(1);
   if (!committee) throw notFound('Committee');
-  if (user.systemRole !== 'admin' && !(await isSecretaryOf(store, user.id, committee.id))) {
+  if (user.systemRole !== 'admin' && !(await isCommitteeSecretary(store, user.id, committee.id))) {
     throw forbidden("Only the committee's secretaries may create its meetings");
   }
   if (!committee.active) throw invalidState('The committee is inactive');
@@ -176,12 +170,12 @@ export async function createMeeting(ctx: AppContext, user: AuthUser, body: Creat
     await audit(q, { actorId: user.id, action: 'meeting.create', targetType: 'meeting', targetId: meetingId, details: { title: body.title } });
     return meetingId;
   });
-  return meetingView(store, await loadMeetingAccess(store, user, id));
+  return meetingView(store, await meetingAccess(store, user, id));
 }
 
 export async function updateMeeting(ctx: AppContext, user: AuthUser, meetingId: number, body: UpdateMeetingBody) {
   const { store } = ctx;
-  const a = await loadManage(store, user, meetingId);
+  const a = await requireManage(store, user, meetingId);
   const m = a.meeting;
   if (m.status === 'closed') throw invalidState('A closed meeting cannot be changed');
   const startsAt = body.startsAt ? new Date(body.startsAt).toISOString() : m.startsAt;
@@ -190,7 +184,7 @@ export async function updateMeeting(ctx: AppContext, user: AuthUser, meetingId: 
   if (body.roomId && (await store.q.select({ id: rooms.id }).from(rooms).where(eq(rooms.id, body.roomId)).limit(1)).length === 0) throw badRequest('Unknown room');
   if (body.participants) await validateParticipants(store, body.participants);
   const published = m.status !== 'draft';
-  const before = await loadParticipantIds(store, meetingId);
+  const before = await participantIds(store, meetingId);
   await store.tx(async (q) => {
     const changed = await q
       .update(meetings)
@@ -211,74 +205,75 @@ export async function updateMeeting(ctx: AppContext, user: AuthUser, meetingId: 
     const added = body.participants ? await writeParticipants(q, meetingId, body.participants, published ? now : null) : [];
     await audit(q, { actorId: user.id, action: 'meeting.update', targetType: 'meeting', targetId: meetingId, details: { fields: Object.keys(body).filter((k) => k !== 'version') } });
     if (published) {
-      const everyone = (await loadParticipantIds(store, meetingId)).filter((id) => id !== user.id);
+      const everyone = (await participantIds(store, meetingId)).filter((id) => id !== user.id);
       const newcomers = new Set(added);
       await ctx.notifier.notify(q, everyone.filter((id) => newcomers.has(id)), 'meeting_published', meetingId, { title: body.title ?? m.title });
       await ctx.notifier.notify(q, everyone.filter((id) => !newcomers.has(id)), 'meeting_updated', meetingId, { title: body.title ?? m.title });
     }
   });
   ctx.notifier.flush();
-  const after = new Set(await loadParticipantIds(store, meetingId));
+  const after = new Set(await participantIds(store, meetingId));
   ctx.bus.emit('meeting:changed', { meetingId, removedUserIds: before.filter((id) => !after.has(id)) });
-  return meetingView(store, await loadMeetingAccess(store, user, meetingId));
+  return meetingView(store, await meetingAccess(store, user, meetingId));
 }
 
 /** Publishes a draft: invitations recorded and every participant notified in the app. */
 export async function publishMeeting(ctx: AppContext, user: AuthUser, meetingId: number) {
   const { store } = ctx;
-  const a = await loadManage(store, user, meetingId);
+  const a = await requireManage(store, user, meetingId);
   if (a.meeting.status !== 'draft') throw invalidState('The meeting is already published');
   await store.tx(async (q) => {
     const now = new Date().toISOString();
     await q.update(meetings).set({ status: 'published', publishedAt: now, version: a.meeting.version + 1 }).where(eq(meetings.id, meetingId));
     await q.update(meetingParticipants).set({ invitedAt: now }).where(eq(meetingParticipants.meetingId, meetingId));
-    const invited = await loadParticipantIds(store, meetingId);
+    const invited = await participantIds(store, meetingId);
     await ctx.notifier.notify(q, invited.filter((id) => id !== user.id), 'meeting_published', meetingId, { title: a.meeting.title, startsAt: a.meeting.startsAt });
     await audit(q, { actorId: user.id, action: 'meeting.publish', targetType: 'meeting', targetId: meetingId, details: { invited } });
   });
   ctx.notifier.flush();
   ctx.bus.emit('meeting:changed', { meetingId });
-  return meetingView(store, await loadMeetingAccess(store, user, meetingId));
+  return meetingView(store, await meetingAccess(store, user, meetingId));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Writes other domains call: the meetings and their participants are this domain's tables
-// (server/db/owners.ts). Each takes the `Db` of the caller's transaction: synchronous, on the legacy `Db`,
-// while their callers (agenda, live, minutes, documents, the seed) are.
+// (server/db/owners.ts). Each takes the builder of the caller's transaction (`q`) or `store.q`.
 
 /** Inserts a meeting row; returns its id. */
-export function insertMeeting(db: Db, values: typeof meetings.$inferInsert): number {
-  return db.insert(meetings).values(values).returning({ id: meetings.id }).get().id;
+export async function insertMeeting(q: Q, values: typeof meetings.$inferInsert): Promise<number> {
+  const [row] = await q.insert(meetings).values(values).returning({ id: meetings.id });
+  return row.id;
 }
 
 /** Adds participant rows (the demo seed). */
-export function addParticipants(db: Db, rows: (typeof meetingParticipants.$inferInsert)[]): void {
-  db.insert(meetingParticipants).values(rows).run();
+export async function addParticipants(q: Q, rows: (typeof meetingParticipants.$inferInsert)[]): Promise<void> {
+  await q.insert(meetingParticipants).values(rows);
 }
 
 /** The live meeting's status (opened, paused, resumed, closed: server/live). */
-export function setMeetingStatus(db: Db, meetingId: number, status: 'live' | 'paused' | 'closed'): void {
-  db.update(meetings).set({ status }).where(eq(meetings.id, meetingId)).run();
+export async function setMeetingStatus(q: Q, meetingId: number, status: 'live' | 'paused' | 'closed'): Promise<void> {
+  await q.update(meetings).set({ status }).where(eq(meetings.id, meetingId));
 }
 
-const statements = perDb(({ $client: c }) => ({
-  bumpAgenda: c.prepare<[number], number>('UPDATE meetings SET agenda_version = agenda_version + 1 WHERE id = ? RETURNING agenda_version').pluck(),
-}));
-
 /** Bumps the meeting's agenda version (every agenda change the tablets are pushed); returns the new one. */
-export function bumpAgendaVersion(db: Db, meetingId: number): number | undefined {
-  return statements(db).bumpAgenda.get(meetingId);
+export async function bumpAgendaVersion(q: Q, meetingId: number): Promise<number | undefined> {
+  const [row] = await q
+    .update(meetings)
+    .set({ agendaVersion: sql`${meetings.agendaVersion} + 1` })
+    .where(eq(meetings.id, meetingId))
+    .returning({ version: meetings.agendaVersion });
+  return row?.version;
 }
 
 /**
  * Moves the agenda version from `version` to `version + 1`; false when it is no longer `version`
  * (someone else changed the agenda: the optimistic check of the agenda editor).
  */
-export function claimAgendaVersion(db: Db, meetingId: number, version: number): boolean {
-  const r = db
+export async function claimAgendaVersion(q: Q, meetingId: number, version: number): Promise<boolean> {
+  const rows = await q
     .update(meetings)
     .set({ agendaVersion: version + 1 })
     .where(and(eq(meetings.id, meetingId), eq(meetings.agendaVersion, version)))
-    .run();
-  return r.changes > 0;
+    .returning({ id: meetings.id });
+  return rows.length > 0;
 }

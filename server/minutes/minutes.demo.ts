@@ -3,7 +3,7 @@ import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import { agendaItems, users } from '../db/tables.js';
 import { changeStatus, checkIn, endTurn, grantFloor, markAbsent, moveCurrent, openMeeting, requestFloor, setProxy } from '../live/live.service.js';
-import { loadMeetingAccess } from '../meetings/meetings.access.js';
+import { meetingAccess } from '../meetings/meetings.access.js';
 import { setConclusion } from '../tasks/conclusions.service.js';
 import { createTask } from '../tasks/tasks.service.js';
 import { votesOf } from '../votes/votes.service.js';
@@ -32,7 +32,7 @@ export async function runDemoMeeting(
   const secretary = await authUser(ctx, people.secretary);
   const chair = await authUser(ctx, people.chair);
   const members = await Promise.all(people.members.slice(0, 12).map((u) => authUser(ctx, u)));
-  const acc = (u: AuthUser) => loadMeetingAccess(ctx.store, u, meetingId);
+  const acc = (u: AuthUser) => meetingAccess(ctx.store, u, meetingId);
 
   // The live commands run on the store inside one transaction.
   await ctx.store.tx(async () => {

@@ -8,8 +8,8 @@ import type { Q, Store } from '../db/store.js';
 import { pdfPool } from '../documents/pdf.pool.js';
 import { committees, liveState, meetingParticipants, meetings, minutesAcks, minutesSignatures, minutesVersions, users } from '../db/tables.js';
 import { conflict, forbidden, invalidState, notFound } from '../http/errors.js';
-import { type MeetingAccess, isSecretaryOf, loadManage, loadMeetingAccess } from '../meetings/meetings.access.js';
-import { loadParticipantIds } from '../meetings/meetings.service.js';
+import { type MeetingAccess, isCommitteeSecretary, requireManage, meetingAccess } from '../meetings/meetings.access.js';
+import { participantIds } from '../meetings/meetings.service.js';
 import { registerSearchKind, removeIndexed, replaceIndexed } from '../search/search.service.js';
 import { certificateFingerprint, unlockSigner } from '../signing/keystore.js';
 import { signPdf } from '../signing/pdf-sign.js';
@@ -41,7 +41,7 @@ registerSearchKind('minutes', async (_db, user, refIds, store) => {
     const [v] = await store.q.select({ meetingId: minutesVersions.meetingId, publishedAt: minutesVersions.publishedAt }).from(minutesVersions).where(eq(minutesVersions.id, id)).limit(1);
     if (!v?.publishedAt) continue;
     try {
-      const a = await loadMeetingAccess(store, user, v.meetingId);
+      const a = await meetingAccess(store, user, v.meetingId);
       if (a.role || a.canManage) out.add(id);
     } catch {
       /* not visible */
@@ -53,7 +53,7 @@ registerSearchKind('minutes', async (_db, user, refIds, store) => {
 /** Who signs as what: the meeting's chair; a meeting or committee secretary. */
 export async function signingRole(ctx: AppContext, user: AuthUser, a: MeetingAccess): Promise<'chair' | 'secretary' | null> {
   if (a.role === 'chair') return 'chair';
-  if (a.role === 'secretary' || (await isSecretaryOf(ctx.store, user.id, a.meeting.committeeId))) return 'secretary';
+  if (a.role === 'secretary' || (await isCommitteeSecretary(ctx.store, user.id, a.meeting.committeeId))) return 'secretary';
   return null;
 }
 
@@ -76,7 +76,7 @@ async function publishedVersion(q: Q, meetingId: number): Promise<VersionRow | u
  * through meetingAccess's 404). The minutes kind's `access` on the Yjs hub (server/yjs/yjs.registry.ts).
  */
 export async function minutesDocAccess(store: Store, user: AuthUser, meetingId: number): Promise<'write' | 'read' | 'none'> {
-  const a = await loadMeetingAccess(store, user, meetingId);
+  const a = await meetingAccess(store, user, meetingId);
   if (a.canManage) return 'write';
   if (a.role === 'chair') return 'read';
   if (a.role && (await store.q.select({ id: minutesVersions.id }).from(minutesVersions).where(publishedWhere(meetingId)).limit(1)).length > 0) return 'read';
@@ -155,7 +155,7 @@ function abbreviation(name: string): string {
  * @throws invalid_state (draft meeting), already_finalized (nothing changed since the latest version)
  */
 export async function finalizeMinutes(ctx: AppContext, user: AuthUser, meetingId: number): Promise<VersionRow> {
-  const a = await loadManage(ctx.store, user, meetingId);
+  const a = await requireManage(ctx.store, user, meetingId);
   if (a.meeting.status === 'draft') throw invalidState('A draft meeting has no minutes to finalize');
   const prev = await latestVersion(ctx.store.q, meetingId);
   const [committee] = await ctx.store.q.select().from(committees).where(eq(committees.id, a.meeting.committeeId)).limit(1);
@@ -202,7 +202,7 @@ const signing = new Map<number, Promise<unknown>>();
  * @throws forbidden (not a signer), version_changed, already_signed, wrong_pin, pin_locked
  */
 export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: number, version: number, pin: string, contentHash: string): Promise<VersionRow> {
-  const a = await loadMeetingAccess(ctx.store, user, meetingId);
+  const a = await meetingAccess(ctx.store, user, meetingId);
   const role = await signingRole(ctx, user, a);
   if (!role) throw forbidden('Only the chair and the secretary sign the minutes');
   const run = async () => {
@@ -247,7 +247,7 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
         .where(eq(minutesVersions.id, v.id))
         .returning();
       if (complete) {
-        await ctx.notifier.notify(q, (await loadParticipantIds(ctx.store, meetingId)).filter((id) => id !== user.id), 'minutes_published', meetingId, { version: v.version, title: a.meeting.title });
+        await ctx.notifier.notify(q, (await participantIds(ctx.store, meetingId)).filter((id) => id !== user.id), 'minutes_published', meetingId, { version: v.version, title: a.meeting.title });
         const doc = v.content as MinutesDocument;
         await replaceIndexed(ctx.store, 'minutes', v.id, [{ meetingId, page: null, title: `Biên bản ${v.number}: ${doc.subject}`, body: blocksText(doc.blocks) }]);
       } else {
@@ -282,7 +282,7 @@ export async function signMinutes(ctx: AppContext, user: AuthUser, meetingId: nu
  * @throws invalid_state when nothing is published, forbidden for non-participants
  */
 export async function acknowledgeMinutes(ctx: AppContext, user: AuthUser, meetingId: number, version: number): Promise<void> {
-  const a = await loadMeetingAccess(ctx.store, user, meetingId);
+  const a = await meetingAccess(ctx.store, user, meetingId);
   if (!a.role) throw forbidden('Only participants acknowledge the minutes');
   const v = await publishedVersion(ctx.store.q, meetingId);
   if (!v || v.version !== version) throw invalidState('This version of the minutes is not the published one');
@@ -329,7 +329,7 @@ async function visibleVersions(q: Q, a: MeetingAccess): Promise<VersionRow[]> {
 
 /** The minutes of a meeting as the caller sees them (refreshing the generated sections for editors). */
 export async function minutesState(ctx: AppContext, user: AuthUser, meetingId: number): Promise<MinutesState> {
-  const a = await loadMeetingAccess(ctx.store, user, meetingId);
+  const a = await meetingAccess(ctx.store, user, meetingId);
   if (a.canManage && a.meeting.status !== 'draft') await refreshGenerated(ctx, meetingId);
   const signAs = await signingRole(ctx, user, a);
   const versions = [];
@@ -339,7 +339,7 @@ export async function minutesState(ctx: AppContext, user: AuthUser, meetingId: n
 
 /** One version with its frozen content (what the signer reviews). */
 export async function minutesVersion(ctx: AppContext, user: AuthUser, meetingId: number, version: number) {
-  const a = await loadMeetingAccess(ctx.store, user, meetingId);
+  const a = await meetingAccess(ctx.store, user, meetingId);
   const v = (await visibleVersions(ctx.store.q, a)).find((x) => x.version === version);
   if (!v) throw notFound('Minutes version');
   return { ...(await versionView(ctx.store.q, user, v)), content: (v.content as MinutesDocument).blocks };
@@ -347,7 +347,7 @@ export async function minutesVersion(ctx: AppContext, user: AuthUser, meetingId:
 
 /** The PDF of a version as signed so far. */
 export async function minutesPdf(ctx: AppContext, user: AuthUser, meetingId: number, version: number): Promise<VersionRow> {
-  const a = await loadMeetingAccess(ctx.store, user, meetingId);
+  const a = await meetingAccess(ctx.store, user, meetingId);
   const v = (await visibleVersions(ctx.store.q, a)).find((x) => x.version === version);
   if (!v) throw notFound('Minutes version');
   return v;

@@ -3,7 +3,7 @@ import type { AuthUser } from '../auth/sessions.js';
 import { consultationVisible } from '../consultations/consultations.service.js';
 import type { Store } from '../db/store.js';
 import { notifications, tasks } from '../db/tables.js';
-import { loadMeetingAccess } from '../meetings/meetings.access.js';
+import { meetingAccess } from '../meetings/meetings.access.js';
 import { taskVisible } from '../tasks/tasks.access.js';
 
 type NotificationRow = typeof notifications.$inferSelect;
@@ -15,7 +15,7 @@ export { type NotificationEvent, Notifier } from './notifier.js';
  * consultation) when it is created; shown later, that title must not outlive the access that
  * justified it. So its subject is re-checked at read time with the domain's own rule: a task by
  * `taskVisible`, a consultation by `consultationVisible`, anything else of a meeting by
- * `loadMeetingAccess` — a participant removed from a meeting (or a meeting back to draft) no longer
+ * `meetingAccess` — a participant removed from a meeting (or a meeting back to draft) no longer
  * sees its news. `cache` spares repeated checks of one subject in a list.
  */
 export async function notificationVisible(
@@ -38,7 +38,7 @@ export async function notificationVisible(
     ok = await consultationVisible(store, user, consultationId);
   } else {
     try {
-      await loadMeetingAccess(store, user, n.meetingId!);
+      await meetingAccess(store, user, n.meetingId!);
       ok = true;
     } catch {
       ok = false;

@@ -8,7 +8,7 @@ import { devices, documentPages } from '../db/tables.js';
 import { documentAccess } from '../documents/documents.access.js';
 import { loadMeetingPack, mayKeepOffline } from '../documents/documents.service.js';
 import { notFound } from '../http/errors.js';
-import { loadMeetingAccess } from '../meetings/meetings.access.js';
+import { meetingAccess } from '../meetings/meetings.access.js';
 import { deviceSeen } from './offline.repo.js';
 
 /** What the offline domain uses of the app: the store, and the legacy `db` for other domains' synchronous functions. */
@@ -21,7 +21,7 @@ type Ctx = Pick<AppContext, 'db' | 'store'>;
  * next manifest and the app deletes its copy (remote wipe).
  */
 export async function offlineManifest(ctx: Ctx, user: AuthUser, meetingId: number): Promise<OfflineManifest> {
-  const { meeting } = await loadMeetingAccess(ctx.store, user, meetingId);
+  const { meeting } = await meetingAccess(ctx.store, user, meetingId);
   const pack = await loadMeetingPack(ctx, user, meetingId);
   const base = `/api/meetings/${meetingId}`;
   const resources: OfflineManifest['resources'] = [

@@ -48,7 +48,6 @@ export function handshake(ctx: HubContext) {
  * no longer see it. Returns the unsubscribe function.
  */
 export function followRevocations(ctx: HubContext, io: Server, epoch: string, presence: Pick<Presence, 'track'>): () => void {
-  const { db } = ctx;
   const { track } = presence;
   // A logout, a deactivation or a password reset closes the sockets of the ended sessions at once:
   // pushes must not keep reaching a tablet whose user signed out.
@@ -58,59 +57,37 @@ export function followRevocations(ctx: HubContext, io: Server, epoch: string, pr
   };
   ctx.bus.on('session:ended', onSessionEnded);
 
+  const socketsIn = (name: string) => [...(io.sockets.adapter.rooms.get(name) ?? [])].flatMap((id) => io.sockets.sockets.get(id) ?? []);
+
   // Membership changes take effect at once: after a meeting changed (participants removed, unpublished,
   // cancelled), every socket in its room whose user may no longer see it leaves the room — on every
   // connection they have — and is told so; no later push of that meeting reaches it. Participants
   // removed by the change are told on their other sockets too (a tablet showing one of the meeting's
   // documents without having joined its room), so every open view of the meeting can leave it.
-  const onMeetingChanged = ({ meetingId, removedUserIds = [] }: { meetingId: number; removedUserIds?: number[] }) => {
-    const members = io.sockets.adapter.rooms.get(room(meetingId));
+  async function revoke(meetingId: number, removedUserIds: number[]) {
+    // First who may still see the meeting (one check per user), then the sockets as they are by then:
+    // one that joined meanwhile was checked by its own `meeting:join`.
     const allowed = new Map<number, boolean>();
-    const told = new Set<string>();
-    const revoked = { meetingId, epoch, seq: null, data: { meetingId } };
-    for (const userId of removedUserIds) {
-      const sockets = io.sockets.adapter.rooms.get(userRoom(userId));
-      if (!sockets?.size) continue;
-      const first = io.sockets.sockets.get([...sockets][0]);
-      if (!first) continue;
-      try {
-        meetingAccess(db, (first.data as SocketData).user, meetingId);
-        allowed.set(userId, true);
-        continue;
-      } catch {
-        allowed.set(userId, false);
-      }
-      for (const id of [...sockets]) {
-        const socket = io.sockets.sockets.get(id);
-        if (!socket) continue;
-        const data = socket.data as SocketData;
-        socket.leave(room(meetingId));
-        if (data.meetings.delete(meetingId)) track(meetingId, data.user.id, -1);
-        socket.emit('meeting:access_revoked', revoked);
-        told.add(id);
-      }
+    const concerned = [...removedUserIds.flatMap((userId) => socketsIn(userRoom(userId)).slice(0, 1)), ...socketsIn(room(meetingId))];
+    for (const socket of concerned) {
+      const { user } = socket.data as SocketData;
+      if (allowed.has(user.id)) continue;
+      allowed.set(user.id, await meetingAccess(ctx.store, user, meetingId).then(() => true, () => false));
     }
-    if (!members?.size) return;
-    for (const id of [...members]) {
-      if (told.has(id)) continue;
-      const socket = io.sockets.sockets.get(id);
-      if (!socket) continue;
+    const revoked = { meetingId, epoch, seq: null, data: { meetingId } };
+    const told = new Set<string>();
+    const evict = (socket: Socket) => {
       const data = socket.data as SocketData;
-      let ok = allowed.get(data.user.id);
-      if (ok === undefined) {
-        try {
-          meetingAccess(db, data.user, meetingId);
-          ok = true;
-        } catch {
-          ok = false;
-        }
-        allowed.set(data.user.id, ok);
-      }
-      if (ok) continue;
       socket.leave(room(meetingId));
       if (data.meetings.delete(meetingId)) track(meetingId, data.user.id, -1);
       socket.emit('meeting:access_revoked', revoked);
-    }
+      told.add(socket.id);
+    };
+    for (const userId of removedUserIds) if (allowed.get(userId) === false) for (const socket of socketsIn(userRoom(userId))) evict(socket);
+    for (const socket of socketsIn(room(meetingId))) if (!told.has(socket.id) && allowed.get((socket.data as SocketData).user.id) === false) evict(socket);
+  }
+  const onMeetingChanged = ({ meetingId, removedUserIds = [] }: { meetingId: number; removedUserIds?: number[] }) => {
+    revoke(meetingId, removedUserIds).catch((err: unknown) => ctx.log.error({ err, meetingId }, 'could not apply a meeting change to its sockets'));
   };
   ctx.bus.on('meeting:changed', onMeetingChanged);
   return () => {

@@ -19,7 +19,7 @@ const UNCACHED_ERRORS = new Set(['rate_limited', 'invalid_payload', 'internal'])
  * commands), the handler with its `CommandContext`, the error funnel. `hub` is the hub handlers see.
  */
 export function createCommands(ctx: HubContext, log: Logger, hub: () => RealtimeHub) {
-  const { db, config } = ctx;
+  const { config } = ctx;
   const limiter = new RateLimiterMemory({ points: hubOptions.ratePoints, duration: hubOptions.rateWindowSeconds });
   const registered: [string, (socket: Socket, args: unknown[]) => void][] = [];
   const known = new Set<string>();
@@ -88,10 +88,10 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
       },
       ctx,
       hub: hub(),
-      access: async (meetingId) => meetingAccess(db, user, meetingId),
+      access: (meetingId) => meetingAccess(ctx.store, user, meetingId),
       tx(fn) {
-        return ctx.store.tx(async () => {
-          const result = await fn(db);
+        return ctx.store.tx(async (q) => {
+          const result = await fn(q);
           if (spec.authoritative && commandId) {
             await saveCommandAck(ctx.store, user.id, commandId, event, { ok: true, data: result ?? null });
             recorded = true;

@@ -6,8 +6,7 @@ import type { CommandPayload, CommandResult, CommandSpec, CommandTable } from '.
 import type { Server } from 'socket.io';
 import type { AuthUser } from '../auth/sessions.js';
 import type { Config } from '../config.js';
-import type { Store } from '../db/store.js';
-import type { Db } from '../db/client.js';
+import type { Q, Store } from '../db/store.js';
 import type { Lease } from '../http/connection-caps.js';
 import type { Logger } from '../log.js';
 import type { MeetingAccess } from '../meetings/meetings.access.js';
@@ -65,10 +64,10 @@ export interface CommandContext {
    * Runs `fn` in one transaction (`ctx.store.tx`) and, for an authoritative command with a
    * `commandId`, records the command and its successful acknowledgement (`fn`'s return value) in
    * the same transaction: a retry after a crash is then answered without applying it twice.
-   * Return the value `tx` returned from the handler. `fn` queries through `ctx.store.q` (the
-   * transaction's builder in its call chain); `db` is the SQLite connection, for code not yet on the store.
+   * Return the value `tx` returned from the handler. `fn` queries through `q` (the transaction's
+   * builder; `ctx.store.q` is the same in its call chain).
    */
-  tx<T>(fn: (db: Db) => T | Promise<T>): Promise<T>;
+  tx<T>(fn: (q: Q) => Promise<T>): Promise<T>;
 }
 
 export type CommandHandler<C extends CommandSpec> = (payload: CommandPayload<C>, c: CommandContext) => CommandResult<C> | Promise<CommandResult<C>>;
@@ -117,7 +116,6 @@ export type SocketData = { user: AuthUser; tokenHash: string; meetings: Set<numb
 
 /** What the hub needs of the app (server/context.ts `AppContext` has it all; the hub never imports it). */
 export interface HubContext {
-  db: Db;
   store: Store;
   config: Config;
   log: Logger;

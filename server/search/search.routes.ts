@@ -14,12 +14,12 @@ registerSearchKind('agenda_item', async (_db, _user, refIds, store) => {
   return new Set(rows.map((r) => r.id));
 });
 
-registerSearchKind('meeting', (db, user, refIds) => {
+registerSearchKind('meeting', async (_db, user, refIds, store) => {
   // The same rule as every meeting route, applied now (a participant removed since indexing sees nothing).
   const visible = new Set<number>();
   for (const id of refIds) {
     try {
-      meetingAccess(db, user, id);
+      await meetingAccess(store, user, id);
       visible.add(id);
     } catch {
       // not visible: left out

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { users } from '../db/tables.js';
 import type { Logger } from '../log.js';
@@ -66,15 +65,11 @@ function hanoiTime(days: number, hour: number, minute = 0): string {
  * Never runs in production (config.seed is 'none' there); does nothing when any user exists.
  * `what: 'admin'` seeds only the account `admin` (ECABINET_SEED=admin: the tests, which build their own data).
  * All demo users share the password `config.demoPassword` (printed by `npm start`).
- * `legacyDb`: the SQLite connection of `store`, for the meetings' writers not yet on
- * the store (issue #17's bridge: inside `store.tx` they write into the same transaction).
  */
-export async function seedDemo(store: Store, config: Config, log: Logger, what: 'demo' | 'admin', legacyDb: Db): Promise<void> {
+export async function seedDemo(store: Store, config: Config, log: Logger, what: 'demo' | 'admin'): Promise<void> {
   const [{ n: count }] = await store.q.select({ n: sql<number>`count(*)` }).from(users);
   if (Number(count) > 0) return;
   const passwordHash = await hashPassword(config.demoPassword);
-  // The bridge's writers below take it as `d`.
-  const d = legacyDb;
   await store.tx(async (q) => {
     // People get an example address (reminders by e-mail when SMTP_URL is set); the room station none.
     const mk = async (username: string, fullName: string, title: string | null, unit: string | null, systemRole: 'admin' | 'user' = 'user', email: string | null = `${username}@demo.ecabinet.local`) =>
@@ -104,7 +99,7 @@ export async function seedDemo(store: Store, config: Config, log: Logger, what: 
     await addMembers(q, committee.id, roster);
 
     const now = new Date().toISOString();
-    const meetingId = insertMeeting(d, {
+    const meetingId = await insertMeeting(q, {
       committeeId: committee.id,
       title: 'Phiên họp thường kỳ quý IV của Ban Chỉ đạo',
       description: 'Đánh giá kết quả cải cách hành chính và chuyển đổi số; thống nhất nhiệm vụ trọng tâm thời gian tới.',
@@ -118,7 +113,7 @@ export async function seedDemo(store: Store, config: Config, log: Logger, what: 
       createdBy: secretary,
       agendaVersion: 1,
     });
-    addParticipants(d, [
+    await addParticipants(q, [
       ...roster.map((r) => ({ meetingId, userId: r.userId, role: r.defaultRole, canVote: r.votingRight, invitedAt: now })),
       { meetingId, userId: guest, role: 'guest' as const, canVote: false, invitedAt: now },
       { meetingId, userId: roomStation, role: 'member' as const, canVote: false, invitedAt: now },

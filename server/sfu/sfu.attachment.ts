@@ -46,16 +46,16 @@ export async function startSfu(ctx: AppContext): Promise<Running> {
     ctx.health.sfu = { status: 'ok' };
   }
   const currentSpeaker = async (meetingId: number) => (await loadSpeakersState(ctx.store, meetingId)).floor?.userId ?? null;
-  const sfu = new Sfu(ctx.db, log, config, 'ms' in loaded ? loaded.ms : null, disable, currentSpeaker);
+  const sfu = new Sfu(ctx.store, log, config, 'ms' in loaded ? loaded.ms : null, disable, currentSpeaker);
   ctx.sfu = sfu;
   const hub = ctx.realtime;
   if (hub) registerAvSocket(hub, sfu);
   else log.warn('no realtime hub attached before the SFU: A/V signaling unavailable');
   // A closed meeting drops everyone's A/V; otherwise whoever lost access to it loses their media at once.
-  const onMeetingChanged = ({ meetingId }: { meetingId: number }) => {
+  const onMeetingChanged = async ({ meetingId }: { meetingId: number }) => {
     try {
-      if (sfu.meetingStatus(meetingId) === 'closed') sfu.closeMeeting(meetingId);
-      else sfu.revokeAccess(meetingId);
+      if ((await sfu.meetingStatus(meetingId)) === 'closed') sfu.closeMeeting(meetingId);
+      else await sfu.revokeAccess(meetingId);
     } catch (err) {
       // A listener must never throw into the emitting domain's code.
       log.error({ err, meetingId }, 'could not apply a meeting change to A/V');

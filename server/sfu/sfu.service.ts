@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { types as MsTypes } from 'mediasoup';
-import type { Db } from '../db/client.js';
-import { roomStations, meetings } from '../db/schema/index.js';
+import type { Store } from '../db/store.js';
+import { meetings, roomStations } from '../db/tables.js';
 import { AppError, forbidden, notFound } from '../http/errors.js';
 import type { Logger } from '../log.js';
 import { type MeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
@@ -36,7 +36,7 @@ export class Sfu {
   private closed = false;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly log: Logger,
     readonly config: SfuConfig,
     ms: Mediasoup | null,
@@ -67,7 +67,7 @@ export class Sfu {
     const old = room.peers.get(link.socketId);
     if (old) this.closePeer(room, old, false, true);
     if (!link.connected()) throw new AppError('not_joined', 'Disconnected', 409);
-    const station = !!access.meeting.roomId && this.isRoomStation(link.user.id, access.meeting.roomId);
+    const station = !!access.meeting.roomId && (await this.isRoomStation(link.user.id, access.meeting.roomId));
     const peer = new Peer(link, station, receiveOnly);
     room.peers.set(link.socketId, peer);
     room.pushAll('av:peerJoined', peer.info(), peer);
@@ -190,7 +190,7 @@ export class Sfu {
    * producers and consumers, and the consumers others had of its producers (mediasoup cascades) — on
    * every socket of that user. Returns how many peers were closed.
    */
-  revokeAccess(meetingId: number): number {
+  async revokeAccess(meetingId: number): Promise<number> {
     const room = this.rooms.get(meetingId);
     if (!room) return 0;
     const allowed = new Map<number, boolean>();
@@ -199,7 +199,7 @@ export class Sfu {
       let ok = allowed.get(peer.userId);
       if (ok === undefined) {
         try {
-          meetingAccess(this.db, peer.link.user, meetingId);
+          await meetingAccess(this.store, peer.link.user, meetingId);
           ok = true;
         } catch {
           ok = false;
@@ -267,12 +267,13 @@ export class Sfu {
 
   // ------------------------------------------------------------------------------------------
 
-  private isRoomStation(userId: number, roomId: number): boolean {
-    return !!this.db
+  private async isRoomStation(userId: number, roomId: number): Promise<boolean> {
+    const rows = await this.store.q
       .select({ u: roomStations.userId })
       .from(roomStations)
       .where(and(eq(roomStations.userId, userId), eq(roomStations.roomId, roomId)))
-      .get();
+      .limit(1);
+    return rows.length > 0;
   }
 
   private peer(link: PeerLink, meetingId: number): { room: Room; peer: Peer } {
@@ -385,7 +386,8 @@ export class Sfu {
   }
 
   /** Reads the meeting's status (for the bus subscription). */
-  meetingStatus(meetingId: number): string | undefined {
-    return this.db.select({ s: meetings.status }).from(meetings).where(eq(meetings.id, meetingId)).get()?.s;
+  async meetingStatus(meetingId: number): Promise<string | undefined> {
+    const [row] = await this.store.q.select({ s: meetings.status }).from(meetings).where(eq(meetings.id, meetingId)).limit(1);
+    return row?.s;
   }
 }

@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import type { Store } from '../db/store.js';
 import { agendaItems, conclusions } from '../db/tables.js';
 import { notFound } from '../http/errors.js';
-import { loadMeetingAccess } from '../meetings/meetings.access.js';
+import { meetingAccess } from '../meetings/meetings.access.js';
 import { registerSearchKind, removeIndexed, replaceIndexed } from '../search/search.service.js';
 import { requireRecorder } from './tasks.access.js';
 
@@ -122,6 +122,6 @@ export async function deleteConclusion(ctx: AppContext, user: AuthUser, id: numb
 
 /** Conclusions of a meeting in the order they were recorded, for whoever may see the meeting. */
 export async function listConclusions(store: Store, user: AuthUser, meetingId: number): Promise<Conclusion[]> {
-  await loadMeetingAccess(store, user, meetingId);
+  await meetingAccess(store, user, meetingId);
   return (await store.q.select().from(conclusions).where(eq(conclusions.meetingId, meetingId)).orderBy(asc(conclusions.id))).map(conclusionView);
 }

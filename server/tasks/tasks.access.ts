@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import type { Store } from '../db/store.js';
 import { committeeMembers, taskCoUnits, tasks, users } from '../db/tables.js';
 import { forbidden, invalidState, notFound } from '../http/errors.js';
-import { isSecretaryOf, loadMeetingAccess } from '../meetings/meetings.access.js';
+import { isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
 
 /*
  * Who may do what with a task, checked at the moment of use: seeing it (and its attachments),
@@ -25,7 +25,7 @@ export function taskNow(ctx: Pick<AppContext, 'jobs'>): Date {
 
 /** May manage the committee's follow-up (confirm, cancel): admin or committee secretary. */
 export async function canManageCommittee(store: Store, user: AuthUser, committeeId: number): Promise<boolean> {
-  return user.systemRole === 'admin' || (await isSecretaryOf(store, user.id, committeeId));
+  return user.systemRole === 'admin' || (await isCommitteeSecretary(store, user.id, committeeId));
 }
 
 export async function isCommitteeMember(store: Store, userId: number, committeeId: number): Promise<boolean> {
@@ -76,7 +76,7 @@ export async function meetingVisible(store: Store, user: AuthUser, meetingId: nu
   if (hit !== undefined) return hit;
   let ok = true;
   try {
-    await loadMeetingAccess(store, user, meetingId);
+    await meetingAccess(store, user, meetingId);
   } catch {
     ok = false;
   }
@@ -118,7 +118,7 @@ export async function maySeeAttachments(store: Store, user: AuthUser, t: TaskRow
   if (chair.length > 0) return true;
   if (t.meetingId == null) return false;
   try {
-    return (await loadMeetingAccess(store, user, t.meetingId)).canManage;
+    return (await meetingAccess(store, user, t.meetingId)).canManage;
   } catch {
     return false;
   }
@@ -130,7 +130,7 @@ export async function maySeeAttachments(store: Store, user: AuthUser, t: TaskRow
  * @throws not_found (meeting not visible), forbidden
  */
 export async function requireRecorder(store: Store, user: AuthUser, meetingId: number) {
-  const a = await loadMeetingAccess(store, user, meetingId);
+  const a = await meetingAccess(store, user, meetingId);
   if (!a.canChair) throw forbidden('Only the secretary or the chair record conclusions and assign tasks');
   return a;
 }

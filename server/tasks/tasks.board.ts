@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import type { Store } from '../db/store.js';
 import { agendaItems, conclusions, meetings, taskAttachments, taskCoUnits, taskEvents, tasks, users } from '../db/tables.js';
 import { notFound } from '../http/errors.js';
-import { loadMeetingAccess } from '../meetings/meetings.access.js';
+import { meetingAccess } from '../meetings/meetings.access.js';
 import { OPEN, type TaskRow, canManageCommittee, isCoOperating, isCommitteeMember, isInvolved, maySeeAttachments, meetingVisible, ownsTask, taskNow, userUnit, visibleTask } from './tasks.access.js';
 
 /* Reading tasks: one task with its history, "my tasks", a meeting's tasks, the committee board and its CSV. */
@@ -151,7 +151,7 @@ export async function myTasks(ctx: AppContext, user: AuthUser): Promise<Task[]> 
  */
 export async function meetingTasks(ctx: AppContext, user: AuthUser, meetingId: number): Promise<Task[]> {
   const { store } = ctx;
-  const a = await loadMeetingAccess(store, user, meetingId);
+  const a = await meetingAccess(store, user, meetingId);
   const rows = await store.q.select().from(tasks).where(eq(tasks.meetingId, meetingId)).orderBy(asc(tasks.id));
   const all =
     a.canChair || (await canManageCommittee(store, user, a.meeting.committeeId)) || (await isCommitteeMember(store, user.id, a.meeting.committeeId));

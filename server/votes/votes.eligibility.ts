@@ -6,7 +6,7 @@ import type { AuthUser } from '../auth/sessions.js';
 import type { Store } from '../db/store.js';
 import { meetingParticipants, meetings, voteDelegations, votes } from '../db/tables.js';
 import { notFound } from '../http/errors.js';
-import { loadMeetingAccess } from '../meetings/meetings.access.js';
+import { meetingAccess } from '../meetings/meetings.access.js';
 import { type VotePublisher, voteError as err } from './votes.options.js';
 import { type VoteRow, attendanceStatus, delegationsOf, participants, userNames, votingMembers } from './votes.repo.js';
 import { assertProxy, committeeVoteSettings, isRoomStation, proxyError, proxySettings, rollParticipant, rollParticipants } from './votes.rules.js';
@@ -79,7 +79,7 @@ export class VoteEligibility {
     if (ov && ov.members.has(user.id)) return ov; // hot path: a voting participant of an open vote
     const row = ov?.row ?? (await this.store.q.select().from(votes).where(eq(votes.id, voteId)).limit(1))[0];
     if (!row) throw notFound('Vote');
-    await loadMeetingAccess(this.store, user, row.meetingId); // not visible → not_found
+    await meetingAccess(this.store, user, row.meetingId); // not visible → not_found
     if (row.state === 'draft') throw err('vote_not_open', 'The vote is not open yet');
     if (row.state === 'annulled') throw err('vote_annulled', 'The vote was annulled');
     if (row.state !== 'open') throw err('vote_closed', 'The vote is closed');
@@ -149,7 +149,7 @@ export class VoteEligibility {
   /** Delegates the caller's vote in the meeting to another participant (null: revokes). */
   async delegate(user: AuthUser, meetingId: number, toUserId: number | null): Promise<Delegation | null> {
     const { store } = this;
-    const a = await loadMeetingAccess(store, user, meetingId);
+    const a = await meetingAccess(store, user, meetingId);
     if (!a.canVote) throw err('not_eligible', 'You have no vote to delegate', 403);
     if (a.meeting.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
     // One rule set with the attendance proxy (shared/rules/proxies.ts): a member with a voting right, never

@@ -4,7 +4,7 @@ import type { AppContext } from '../context.js';
 import { committees, voteCommitteeSettings } from '../db/tables.js';
 import { audit } from '../audit/audit.repo.js';
 import { forbidden, notFound } from '../http/errors.js';
-import { isSecretaryOf, loadMeetingAccess } from '../meetings/meetings.access.js';
+import { isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
 import { eq } from 'drizzle-orm';
 import { voteCsv, votePdf } from './votes.export.js';
 import { committeeVoteSettings } from './votes.rules.js';
@@ -53,7 +53,7 @@ export function voteRoutes(ctx: AppContext): void {
   api.route(
     { method: 'get', path: '/api/meetings/:id/delegations', summary: 'Vote delegations in a meeting (chair: all; others: their own)', tags, access: 'user', params: IdParams, response: DelegationList },
     async ({ user, params }) => {
-      const a = await loadMeetingAccess(store, user, params.id);
+      const a = await meetingAccess(store, user, params.id);
       return { delegations: await svc.delegations(params.id, user, a.canChair), delegatorMayVote: (await committeeVoteSettings(store, a.meeting.committeeId)).delegatorMayVote };
     },
   );
@@ -61,7 +61,7 @@ export function voteRoutes(ctx: AppContext): void {
   const settingsCommittee = async (user: { id: number; systemRole: string }, id: number, write: boolean) => {
     const [c] = await store.q.select().from(committees).where(eq(committees.id, id)).limit(1);
     if (!c) throw notFound('Committee');
-    if (write && user.systemRole !== 'admin' && !(await isSecretaryOf(store, user.id, c.id))) throw forbidden('Only the committee secretary may change this');
+    if (write && user.systemRole !== 'admin' && !(await isCommitteeSecretary(store, user.id, c.id))) throw forbidden('Only the committee secretary may change this');
     return c;
   };
   api.route(

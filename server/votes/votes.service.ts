@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { agendaItems, meetings, votes } from '../db/tables.js';
 import { AppError, notFound } from '../http/errors.js';
 import { loadAttendanceState } from '../live/live.service.js';
-import { loadChair, loadMeetingAccess } from '../meetings/meetings.access.js';
+import { requireChair, meetingAccess } from '../meetings/meetings.access.js';
 import { BallotStore } from './votes.ballot-store.js';
 import { type OpenVote, VoteEligibility } from './votes.eligibility.js';
 import { type VotePublisher, voteError as err, voteOptions } from './votes.options.js';
@@ -54,7 +54,7 @@ export class VotesService {
    */
   async create(user: AuthUser, meetingId: number, body: CreateVoteBody): Promise<VoteView> {
     const { store } = this.ctx;
-    const a = await loadChair(store, user, meetingId);
+    const a = await requireChair(store, user, meetingId);
     if (a.meeting.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
     for (const itemId of [...(body.agendaItemId != null ? [body.agendaItemId] : []), ...(body.bloc ?? [])]) {
       const [item] = await store.q.select({ id: agendaItems.id }).from(agendaItems).where(and(eq(agendaItems.id, itemId), eq(agendaItems.meetingId, meetingId))).limit(1);
@@ -259,7 +259,7 @@ export class VotesService {
   async pullFromBloc(user: AuthUser, voteId: number, agendaItemId: number): Promise<VoteView> {
     const row = await this.voteRow(voteId);
     if (!row) throw notFound('Vote');
-    const a = await loadMeetingAccess(this.ctx.store, user, row.meetingId);
+    const a = await meetingAccess(this.ctx.store, user, row.meetingId);
     if (!a.canVote && !a.canChair) throw err('not_eligible', 'Only a member with a vote may pull an item out', 403);
     const item = row.bloc?.find((b) => b.agendaItemId === agendaItemId);
     if (!item) throw notFound('Item of this bloc');
@@ -318,7 +318,7 @@ export class VotesService {
 
   /** Votes of a meeting, oldest first. */
   async list(user: AuthUser, meetingId: number): Promise<VoteView[]> {
-    await loadMeetingAccess(this.ctx.store, user, meetingId);
+    await meetingAccess(this.ctx.store, user, meetingId);
     return this.views(await this.listRows(meetingId));
   }
 
@@ -403,7 +403,7 @@ export class VotesService {
   private async chairRow(user: AuthUser, voteId: number): Promise<VoteRow> {
     const row = await this.voteRow(voteId);
     if (!row) throw notFound('Vote');
-    await loadChair(this.ctx.store, user, row.meetingId);
+    await requireChair(this.ctx.store, user, row.meetingId);
     return row;
   }
 
@@ -411,7 +411,7 @@ export class VotesService {
   private async visibleRow(user: AuthUser, voteId: number): Promise<VoteRow> {
     const row = await this.voteRow(voteId);
     if (!row) throw notFound('Vote');
-    await loadMeetingAccess(this.ctx.store, user, row.meetingId);
+    await meetingAccess(this.ctx.store, user, row.meetingId);
     return row;
   }
 }

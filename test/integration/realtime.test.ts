@@ -28,9 +28,10 @@ MODULES.push({ name: 'test', socket: (hub, ctx) => {
     'test:bump': async ({ meetingId, by }, c) => {
       handlerCalls++;
       await c.access(meetingId);
-      const total = await c.tx(async () => {
-        await audit(ctx.store.q, { actorId: c.user.id, action: 'test.bump', targetType: 'meeting', targetId: meetingId, details: { by } });
-        return { total: (await ctx.store.q.select().from(auditLog).where(eq(auditLog.action, 'test.bump'))).reduce((s, r) => s + Number((r.details as { by: number }).by), 0) };
+      const total = await c.tx(async (q) => {
+        await audit(q, { actorId: c.user.id, action: 'test.bump', targetType: 'meeting', targetId: meetingId, details: { by } });
+        const rows = await q.select().from(auditLog).where(eq(auditLog.action, 'test.bump'));
+        return { total: rows.reduce((s, r) => s + Number((r.details as { by: number }).by), 0) };
       });
       untyped(hub).broadcast(meetingId, 'test:bumped', total);
       return total;
