@@ -11,8 +11,8 @@ import { notFound } from '../http/errors.js';
 import { meetingAccess } from '../meetings/meetings.access.js';
 import { deviceSeen } from './offline.repo.js';
 
-/** What the offline domain uses of the app: the store, and the legacy `db` for other domains' synchronous functions. */
-type Ctx = Pick<AppContext, 'db' | 'store'>;
+/** What the offline domain uses of the app: the store. */
+type Ctx = Pick<AppContext, 'store'>;
 
 /**
  * What a device may keep of a meeting for offline reading: the GET URLs the app caches, exactly as
