@@ -24,9 +24,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { tx } from '../server/db/client.js';
-import { documents } from '../server/db/schema/index.js';
-import { indexEntries } from '../server/search/search.service.js';
+import { documents } from '../server/db/tables.js';
+import { replaceIndexed } from '../server/search/search.service.js';
 import { mulberry32 } from '../shared/rules/random.js';
 import { launchBrowser, login } from '../test/helpers/browser.js';
 import { startTestServer } from '../test/helpers/server.js';
@@ -211,18 +210,17 @@ async function main() {
     const paragraphs = seeds.flatMap((s) => s.split(/\n+/).filter((p) => p.trim().length > 80));
     const rand = mulberry32(42);
     const t0 = performance.now();
-    tx(server.db, (d) => {
+    await server.store.tx(async (q) => {
       for (let i = 0; i < 2000; i++) {
-        const doc = d
+        const [doc] = await q
           .insert(documents)
           .values({ meetingId: 1, agendaItemId: items[i % items.length].id, title: `Tài liệu số ${i + 1}`, position: 1000 + i, access: i % 10 === 0 ? 'named' : 'all' })
-          .returning({ id: documents.id })
-          .get();
-        indexEntries(
-          d,
+          .returning({ id: documents.id });
+        await replaceIndexed(
+          server.store,
+          'document',
+          doc.id,
           [1, 2, 3].map((page) => ({
-            kind: 'document',
-            refId: doc.id,
             meetingId: 1,
             page,
             title: `Tài liệu số ${i + 1}`,

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { loadConfig } from '../server/config.js';
-import { users } from '../server/db/schema/index.js';
+import { users } from '../server/db/tables.js';
 import { createLogger } from '../server/log.js';
 import { runDemoMeeting } from '../server/minutes/minutes.demo.js';
 import { finalizeMinutes, signMinutes } from '../server/minutes/minutes.service.js';
@@ -27,15 +27,15 @@ const config = loadConfig({ ...process.env, NODE_ENV: 'development', ECABINET_DA
 const server = await startServer(config, createLogger('warn'));
 try {
   const { ctx } = server.app;
-  const user = (username: string) => {
-    const u = ctx.db.select().from(users).where(eq(users.username, username)).get()!;
+  const user = async (username: string) => {
+    const [u] = await ctx.store.q.select().from(users).where(eq(users.username, username));
     return { id: u.id, username: u.username, fullName: u.fullName, title: u.title, unit: u.unit, systemRole: u.systemRole, locale: u.locale };
   };
   const meetingId = 1; // the seeded demo meeting
   await runDemoMeeting(ctx, meetingId);
-  const v = await finalizeMinutes(ctx, user('secretary'), meetingId);
-  await signMinutes(ctx, user('chair'), meetingId, v.version, DEMO_SIGNING_PIN, v.contentHash);
-  const signed = await signMinutes(ctx, user('secretary'), meetingId, v.version, DEMO_SIGNING_PIN, v.contentHash);
+  const v = await finalizeMinutes(ctx, await user('secretary'), meetingId);
+  await signMinutes(ctx, await user('chair'), meetingId, v.version, DEMO_SIGNING_PIN, v.contentHash);
+  const signed = await signMinutes(ctx, await user('secretary'), meetingId, v.version, DEMO_SIGNING_PIN, v.contentHash);
   fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
   fs.writeFileSync(out, signed.pdf);
   fs.writeFileSync(`${out}.ca.pem`, await demoCaPem(ctx));

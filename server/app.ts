@@ -45,14 +45,15 @@ const restrictionMessage: Record<SessionRestriction, string> = {
 };
 
 /**
- * Assembles the express app. Never listens (see server.ts / main.ts): tests build apps on port 0.
+ * Assembles the express app on `store`. Never listens (see server.ts / main.ts): tests build apps on port 0.
+ * `sqlite` is the connection under a SQLite store (the Yjs store opens its own connection to that file);
+ * null on PostgreSQL.
  */
-export function createApp({ db, store, config, log }: { db: Db; store: Store; config: Config; log: Logger }): App {
+export function createApp({ sqlite, store, config, log }: { sqlite: Db | null; store: Store; config: Config; log: Logger }): App {
   const notifier = new Notifier();
   const api = new Api({ settled: () => notifier.flush(), checkResponses: config.env !== 'production' });
   const bus = new EventBus();
   const ctx: AppContext = {
-    db,
     store,
     config,
     log,
@@ -61,7 +62,7 @@ export function createApp({ db, store, config, log }: { db: Db; store: Store; co
     bus,
     health: { sfu: { status: 'disabled', reason: 'not started' } },
     jobs: new JobRunner(store, log.child({ module: 'jobs' }), { afterCommit: () => notifier.flush(), leaseMs: config.jobs.leaseMs }),
-    yjs: new YjsHub({ db, store, config, log, bus }),
+    yjs: new YjsHub({ db: sqlite ?? undefined, store, config, log, bus }),
     metrics: new AppMetrics(),
     realtime: null,
     sfu: null,

@@ -1,6 +1,5 @@
 import type http from 'node:http';
 import type { Config } from './config.js';
-import type { Db } from './db/client.js';
 import type { Store } from './db/store.js';
 import type { EventBus } from './events.js';
 import type { Api } from './http/api.js';
@@ -38,8 +37,6 @@ export interface DomainServices {}
  * they need, so this file sits below every domain (test/unit/import-cycles.test.ts).
  */
 export interface AppContext extends DomainServices {
-  /** The SQLite connection, for code not yet moved onto `store` (issue #17). */
-  db: Db;
   /** The database, dialect-neutral and async (server/db/store.ts): `store.q`, `store.tx`. */
   store: Store;
   config: Config;

@@ -34,11 +34,10 @@ export interface RunningServer {
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const database = await openDatabase(config);
   const { store } = database;
-  const db = database.sqlite ?? noSqliteDb();
   let app: App;
   try {
     if (config.seed !== 'none') await seedDemo(store, config, log, config.seed);
-    app = createApp({ db, store, config, log });
+    app = createApp({ sqlite: database.sqlite, store, config, log });
   } catch (err) {
     await database.close();
     throw err;
@@ -79,7 +78,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   return {
     app,
     http: server,
-    db,
+    db: database.sqlite ?? noSqliteDb(),
     store,
     port,
     url: `http://${host}:${port}`,

@@ -6,7 +6,6 @@ import { depthOf, isSelfOrDescendant, orderAgenda, subtreeHeight } from '../../s
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
-import type { Db } from '../db/client.js';
 import type { Q, Store } from '../db/store.js';
 import { agendaItems, meetingParticipants, meetings, users } from '../db/tables.js';
 import { AppError, badRequest, conflict, invalidState, notFound } from '../http/errors.js';
@@ -80,11 +79,10 @@ async function checkPresenter(q: Q, meetingId: number, presenterId: number | nul
  * version, audits and — for a published meeting — notifies participants, all in one transaction.
  */
 async function mutate(ctx: AppContext, user: AuthUser, meetingId: number, version: number, action: string, fn: (q: Q, all: ItemRow[]) => Promise<Record<string, unknown>>) {
-  const { db, store } = ctx;
+  const { store } = ctx;
   const a = await requireManage(store, user, meetingId);
   if (a.meeting.status === 'closed') throw invalidState('A closed meeting cannot be changed');
   let newVersion = 0;
-  // claimAgendaVersion and the notifier are still synchronous on `db` (issue #17's bridge): inside the store's transaction.
   const agenda = await store.tx(async (q) => {
     if (!(await claimAgendaVersion(q, meetingId, version))) throw conflict('version_conflict', 'The agenda was changed by someone else; reload and try again');
     newVersion = version + 1;
@@ -187,10 +185,9 @@ export function deleteItem(ctx: AppContext, user: AuthUser, meetingId: number, i
 
 export type AgendaStatus = 'pending' | 'current' | 'done' | 'deferred';
 
-/** The store (and the legacy `Db`, issue #17's bridge). */
+/** What the agenda's writers need of the app: the store. */
 export interface AgendaDb {
   store: Store;
-  db: Db;
 }
 
 /** Inserts one item as given (no renumbering), in the caller's transaction `q`; returns the row. */

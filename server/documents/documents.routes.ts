@@ -12,7 +12,7 @@ import { type DocumentsDeps, downloadFile, loadDocumentInfo, loadMeetingPack, mo
 import { FileStore } from './documents.storage.js';
 import { pdfPool } from './pdf.pool.js';
 
-registerSearchKind('document', (_db, user, refIds, store) => loadVisibleDocumentIds(store, user, refIds, { consultations: true }), {
+registerSearchKind('document', (store, user, refIds) => loadVisibleDocumentIds(store, user, refIds, { consultations: true }), {
   grants: ({ store }, user) => loadConsultationDocumentIds(store, user.id),
   // Snippets of a confidential document's text are an access to it: audited like its page text.
   served: async (ctx, user, hits) => {

@@ -3,7 +3,6 @@ import type { AttendanceEntry, AttendanceState, LiveSnapshot, MeetingLiveState, 
 import { computeQuorum, quorumSentence } from '../../shared/rules/quorum.js';
 import { computeRoll } from '../../shared/rules/roll.js';
 import { loadAgenda } from '../agenda/agenda.service.js';
-import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { agendaItems, liveState, meetings, speakerRequests, users } from '../db/tables.js';
 import { notFound } from '../http/errors.js';
@@ -18,10 +17,9 @@ import { type ParticipantRow, participantRows, speakersNow } from './live.repo.j
  * Everything here reads on the store.
  */
 
-/** The database a live command uses: the store, and the legacy `Db` for other domains' synchronous helpers. */
+/** The database a live command uses: the store. */
 export interface LiveDb {
   store: Store;
-  db: Db;
 }
 
 export const PRESENT = new Set(['in_room', 'remote']);

@@ -35,7 +35,7 @@ function blocksText(blocks: MinutesBlock[]): string {
 
 // Search: a published minutes version (refId = version id) is found by the meeting's participants
 // and managers; drafts and superseded versions are never indexed.
-registerSearchKind('minutes', async (_db, user, refIds, store) => {
+registerSearchKind('minutes', async (store, user, refIds) => {
   const out = new Set<number>();
   for (const id of refIds) {
     const [v] = await store.q.select({ meetingId: minutesVersions.meetingId, publishedAt: minutesVersions.publishedAt }).from(minutesVersions).where(eq(minutesVersions.id, id)).limit(1);

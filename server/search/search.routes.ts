@@ -7,14 +7,14 @@ import { meetingAccess } from '../meetings/meetings.access.js';
 import { ensureGroups } from './search.repo.js';
 import { registerSearchKind, removeIndexed, replaceIndexed, search } from './search.service.js';
 
-registerSearchKind('agenda_item', async (_db, _user, refIds, store) => {
+registerSearchKind('agenda_item', async (store, _user, refIds) => {
   // The candidates are already limited to meetings the caller may see (searchableMeetingIds);
   // every item of a visible meeting is visible, so only check the item still exists.
   const rows = await store.q.select({ id: agendaItems.id }).from(agendaItems).where(inArray(agendaItems.id, refIds));
   return new Set(rows.map((r) => r.id));
 });
 
-registerSearchKind('meeting', async (_db, user, refIds, store) => {
+registerSearchKind('meeting', async (store, user, refIds) => {
   // The same rule as every meeting route, applied now (a participant removed since indexing sees nothing).
   const visible = new Set<number>();
   for (const id of refIds) {

@@ -5,14 +5,13 @@ import type { SearchHit, SearchQuery, SearchResults } from '../../shared/protoco
 import type { AuthUser } from '../auth/sessions.js';
 import { and, asc, eq, exists, inArray, ne, or, sql } from 'drizzle-orm';
 import type { AppContext } from '../context.js';
-import type { Db } from '../db/client.js';
 import type { Store } from '../db/store.js';
 import { committeeMembers, meetingParticipants, meetings, searchEntries } from '../db/tables.js';
-import { type FtsQuery, type IndexRow, type RankedGroup, type SearchScope, groupsMatching, matchEntries, matchGroups, matchPages, sqliteIndex, sqliteRemove } from './search.repo.js';
+import { type FtsQuery, type IndexRow, type RankedGroup, type SearchScope, groupsMatching, matchEntries, matchGroups, matchPages } from './search.repo.js';
 
 /**
  * One searchable unit. Another domain (minutes, conclusions) adds its own `kind` with
- * `registerSearchKind` and keeps its entries current with `replaceEntries` inside its own `tx()`.
+ * `registerSearchKind` and keeps its entries current with `replaceIndexed` / `removeIndexed` inside its own transaction.
  */
 export type IndexEntry = IndexRow;
 
@@ -20,13 +19,10 @@ export type IndexEntry = IndexRow;
  * Access hook of one kind: given the candidate ref ids (already limited to meetings the caller may
  * see), returns those the caller may see. It must apply the same rules as the kind's own routes.
  */
-export type SearchVisibility = (db: Db, user: AuthUser, refIds: number[], store: Store) => Set<number> | Promise<Set<number>>;
+export type SearchVisibility = (store: Store, user: AuthUser, refIds: number[]) => Set<number> | Promise<Set<number>>;
 
-/**
- * What search needs of the app: the store, and the SQLite `Db` it hands the kinds' hooks whose rules
- * (meetingAccess, documentAccess…) are still synchronous on it (issue #17).
- */
-export type SearchCtx = Pick<AppContext, 'db' | 'store'>;
+/** What search needs of the app: the store. */
+export type SearchCtx = Pick<AppContext, 'store'>;
 
 /**
  * Ref ids of a kind the user may see outside the meetings search is scoped to (documents sent to them
@@ -51,29 +47,6 @@ export function registerSearchKind(kind: string, visible: SearchVisibility, opts
   else GRANTS.delete(kind);
   if (opts.served) SERVED.set(kind, opts.served);
   else SERVED.delete(kind);
-}
-
-/**
- * Adds entries to the index (and refreshes the things they belong to). Call inside the transaction that
- * changes the indexed content. Synchronous, on the SQLite `Db`: for callers still on it (minutes,
- * conclusions; issue #17); code on the store uses `replaceIndexed` / `removeIndexed` (search.repo.ts).
- */
-export function indexEntries(db: Db, entries: IndexEntry[]): void {
-  sqliteIndex(db.$client, entries);
-}
-
-/** Removes every entry of `kind` for the given ref ids (and their things). Call inside the changing `tx()`. Sync, as `indexEntries`. */
-export function removeEntries(db: Db, kind: string, refIds: number[]): void {
-  sqliteRemove(db.$client, kind, refIds);
-}
-
-/** Replaces the entries of one thing (`kind`, `refId`) by `entries`. Sync, as `indexEntries`. */
-export function replaceEntries(db: Db, kind: string, refId: number, entries: Omit<IndexEntry, 'kind' | 'refId'>[]): void {
-  removeEntries(db, kind, [refId]);
-  indexEntries(
-    db,
-    entries.map((e) => ({ ...e, kind, refId })),
-  );
 }
 
 /**
@@ -237,7 +210,7 @@ async function visibleCandidates(ctx: SearchCtx, user: AuthUser, cands: Candidat
   const visible = new Map<string, Set<number>>();
   for (const [kind, refIds] of byKind) {
     const hook = KINDS.get(kind);
-    visible.set(kind, hook ? await hook(ctx.db, user, [...new Set(refIds)], ctx.store) : new Set());
+    visible.set(kind, hook ? await hook(ctx.store, user, [...new Set(refIds)]) : new Set());
   }
   return cands.filter((c) => visible.get(c.kind)?.has(c.refId));
 }

@@ -14,7 +14,7 @@ import { requireRecorder } from './tasks.access.js';
 
 // Search: conclusions are found by whoever may see their meeting (the search service already limits
 // candidates to those meetings).
-registerSearchKind('conclusion', (_db, _user, refIds) => new Set(refIds));
+registerSearchKind('conclusion', (_store, _user, refIds) => new Set(refIds));
 
 async function itemOf(store: Store, meetingId: number, itemId: number): Promise<{ id: number; title: string }> {
   const [item] = await store.q

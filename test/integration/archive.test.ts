@@ -9,6 +9,7 @@ import { pdfsig } from '../helpers/pdfsig.js';
 import { type HttpClient, type TestServer, startTestServer, until } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
 import { pdf, upload } from './documents-helpers.js';
+import { testSql } from '../helpers/sql.js';
 
 const sha256 = (b: Buffer | Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -114,14 +115,15 @@ describe('meeting archive', () => {
     }
 
     const confidentialAudit = () =>
-      s.app.ctx.db.$client
-        .prepare("SELECT actor_id AS actorId, details FROM audit_log WHERE action = 'document.confidential.archive_downloaded' AND target_type = 'document' AND target_id = ?")
-        .all(String(confidential.id)) as { actorId: number; details: string }[];
-    expect(confidentialAudit()).toEqual([]);
+      testSql(s).all<{ actorId: number; details: string }>(
+        `SELECT actor_id AS "actorId", details FROM audit_log WHERE action = 'document.confidential.archive_downloaded' AND target_type = 'document' AND target_id = ?`,
+        String(confidential.id),
+      );
+    expect((await confidentialAudit())).toEqual([]);
     const zip = await download(secretary, `/api/archives/${id}/file`);
     expect(zip.status).toBe(200);
     // The confidential document's original is in the zip: the download is audited on that document too.
-    expect(confidentialAudit().map((r) => ({ actorId: r.actorId, details: JSON.parse(r.details) }))).toEqual([{ actorId: m.secretary.id, details: { archiveId: id, version: 1 } }]);
+    expect((await confidentialAudit()).map((r) => ({ actorId: r.actorId, details: JSON.parse(r.details) }))).toEqual([{ actorId: m.secretary.id, details: { archiveId: id, version: 1 } }]);
     expect(zip.headers.get('content-type')).toBe('application/zip');
     expect(zip.headers.get('content-disposition')).toContain(done.fileName);
     expect(sha256(zip.bytes)).toBe(done.sha256);

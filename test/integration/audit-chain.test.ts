@@ -32,7 +32,7 @@ describe('tamper-evident audit log', () => {
     const admin = await s.login('admin');
     await Promise.all(Array.from({ length: 15 }, () => buildUser(s, { admin })));
     file = path.join(s.dataDir, 'copy.sqlite');
-    s.app.ctx.db.$client.exec(`VACUUM INTO '${file}'`);
+    s.db.$client.exec(`VACUUM INTO '${file}'`);
   });
   afterAll(() => s.close());
 

@@ -7,6 +7,7 @@ import { MAIL_SEND_JOB, messageIdFor } from '../../server/mail/mail.service.js';
 import { buildMeeting, buildUser, emailOf, giveEmails, ownUnit } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, inDays, startTestServer } from '../helpers/server.js';
 import { SmtpSink } from '../helpers/smtp.js';
+import { testSql } from '../helpers/sql.js';
 
 const FROM = 'Văn phòng UBND <no-reply@ubnd.example.gov.vn>';
 const APP_URL = 'https://hop.example.gov.vn';
@@ -255,7 +256,7 @@ describe('reminder e-mails through a real SMTP server', () => {
     // Users see their own address; a secretary's directory shows nobody's.
     expect((await (await m.login(user)).get('/api/auth/me')).body.email).toBe(changed);
     expect((await secretary.get('/api/users')).body.users.every((u: Record<string, unknown>) => !('email' in u))).toBe(true);
-    const audit = s.app.ctx.db.$client.prepare("select details from audit_log where action like 'user.%'").all() as { details: string }[];
+    const audit = await testSql(s).all<{ details: string }>("select details from audit_log where action like 'user.%'");
     expect(audit.map((a) => a.details).join('\n')).not.toContain('@');
   });
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
 import { pdf, upload } from './documents-helpers.js';
+import { testSql } from '../helpers/sql.js';
 
 const sha = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -50,9 +51,10 @@ describe('attacker: a view-only reader of a confidential document never gets the
   afterAll(() => s.close());
 
   const auditRows = () =>
-    s.app.ctx.db.$client
-      .prepare("SELECT actor_id AS actorId, action, details FROM audit_log WHERE target_type = 'document' AND target_id = ? AND action LIKE 'document.confidential.%' ORDER BY id")
-      .all(String(docId)) as { actorId: number; action: string; details: string | null }[];
+    testSql(s).all<{ actorId: number; action: string; details: string | null }>(
+      `SELECT actor_id AS "actorId", action, details FROM audit_log WHERE target_type = 'document' AND target_id = ? AND action LIKE 'document.confidential.%' ORDER BY id`,
+      String(docId),
+    );
 
   it('GET /file and its ?version= form serve a copy watermarked with the reader, never the original bytes', async () => {
     const cur = await rawGet(s, reader, `/api/documents/${docId}/file`);
@@ -99,14 +101,14 @@ describe('attacker: a view-only reader of a confidential document never gets the
   });
 
   it('every access to the confidential document is audited: open, each file or range request, page text, refused downloads', async () => {
-    const before = auditRows().length;
+    const before = (await auditRows()).length;
     expect((await reader.get(`/api/documents/${docId}`)).status).toBe(200);
     await rawGet(s, reader, `/api/documents/${docId}/file`, { range: 'bytes=0-9' });
     await rawGet(s, reader, `/api/documents/${docId}/file`, { range: 'bytes=10-19' });
     expect((await reader.get(`/api/documents/${docId}/pages/1/text`)).status).toBe(200);
     expect((await reader.get(`/api/documents/${docId}/find?q=a`)).status).toBe(200);
     expect((await reader.get(`/api/documents/${docId}/download`)).status).toBe(403);
-    const rows = auditRows().slice(before);
+    const rows = (await auditRows()).slice(before);
     expect(rows.map((r) => r.action)).toEqual([
       'document.confidential.open',
       'document.confidential.view',
@@ -120,14 +122,14 @@ describe('attacker: a view-only reader of a confidential document never gets the
   });
 
   it('a search whose results show the confidential document (snippets of its pages) is audited for the reader; one that does not show it is not', async () => {
-    const before = auditRows().length;
+    const before = (await auditRows()).length;
     const found = await reader.get(`/api/search?q=${encodeURIComponent('phiên chất vấn')}&meetingId=${m.meetingId}`);
     expect(found.status).toBe(200);
     const hit = found.body.hits.find((h: { kind: string; refId: number }) => h.kind === 'document' && h.refId === docId);
     expect(hit.pages.length).toBeGreaterThan(0);
     const missed = await reader.get(`/api/search?q=${encodeURIComponent('không có trong tài liệu zyxwv')}&meetingId=${m.meetingId}`);
     expect(missed.body.hits).toEqual([]);
-    const rows = auditRows().slice(before);
+    const rows = (await auditRows()).slice(before);
     expect(rows.map((r) => r.action)).toEqual(['document.confidential.search']);
     expect(rows[0].actorId).toBe(m.members[0].id);
     expect(JSON.parse(rows[0].details!)).toEqual({ pages: hit.pages.map((p: { page: number }) => p.page) });

@@ -5,6 +5,7 @@ import { type HttpClient, type TestServer, startTestServer } from '../helpers/se
 import { SmtpSink } from '../helpers/smtp.js';
 import { connectSocket, connected } from '../helpers/socket.js';
 import { pdf, upload } from './documents-helpers.js';
+import { testSql } from '../helpers/sql.js';
 
 /**
  * Attacker's checks of "authorized at the moment of use": news, e-mails and consultations that were
@@ -142,9 +143,11 @@ describe('attacker: what was granted earlier is re-checked when it is used', () 
     now = Date.parse(deadline) - 3600_000 + 1000;
     await runner().runDue();
     await runner().runDue();
-    const reminders = s.app.ctx.db.$client
-      .prepare("select user_id u, count(*) n from notifications where kind = 'consultation_reminder' and json_extract(data, '$.consultationId') = ? group by user_id")
-      .all(c.body.id) as { u: number; n: number }[];
+    // JSON read in the test (json_extract is SQLite's; PostgreSQL hands jsonb over parsed).
+    const reminderRows = await testSql(s).all<{ u: number; data: string | { consultationId: number } }>("select user_id as u, data from notifications where kind = 'consultation_reminder' order by user_id");
+    const counts = new Map<number, number>();
+    for (const r of reminderRows) if ((typeof r.data === 'string' ? JSON.parse(r.data) : r.data).consultationId === c.body.id) counts.set(r.u, (counts.get(r.u) ?? 0) + 1);
+    const reminders = [...counts].map(([u, n]) => ({ u, n }));
     expect(reminders).toEqual([
       { u: m.members[0].id, n: 1 },
       { u: m.members[1].id, n: 2 },

@@ -9,6 +9,7 @@ import { finalizeMinutes, signMinutes } from '../../server/minutes/minutes.servi
 import { pdfsig } from '../helpers/pdfsig.js';
 import { type BuiltMeeting, buildDemoCast } from '../helpers/factories.js';
 import { type TestServer, startTestServer, userIds } from '../helpers/server.js';
+import { testSql } from '../helpers/sql.js';
 
 const DOC = {
   parentBody: 'UBND Thành phố Hà Nội',
@@ -68,10 +69,10 @@ describe('signing', () => {
   });
 
   it('keys are sealed at rest: the stored identity holds no PEM key and no clear PKCS#12, and /api/signing/me shows only the certificate', async () => {
-    const { db, config } = s.app.ctx;
+    const { config } = s.app.ctx;
     const member = await m.login(m.members[0]);
     await unlockSigner(s.app.ctx, ids.member1, '123456');
-    const row = db.$client.prepare('select * from signing_identities where user_id = ?').get(ids.member1) as Record<string, string>;
+    const row = (await testSql(s).get<Record<string, string>>('select * from signing_identities where user_id = ?', ids.member1))!;
     expect(JSON.stringify(row)).not.toMatch(/PRIVATE KEY/);
     // The clear envelope is JSON {"p12":"MII…","passphrase":…}; none of it may appear in the stored
     // blob, neither as text nor in its decoded bytes (the blob itself is random-looking base64,
@@ -90,7 +91,7 @@ describe('signing', () => {
 
   it('a wrong PIN is refused with attempts left, and after five wrong PINs even the right PIN is locked out', async () => {
     const c = await m.login(m.members[1]);
-    const { db, config } = s.app.ctx;
+    const { config } = s.app.ctx;
     await unlockSigner(s.app.ctx, ids.member2, '123456');
     const first = await c.post('/api/signing/me/pin', { oldPin: '000000', newPin: '654321' });
     expect(first.status).toBe(403);

@@ -22,7 +22,7 @@ export const searchEntries = sqliteTable(
 /**
  * One searchable *thing* (a whole document, an agenda item, a meeting, minutes): the unit search
  * matches and ranks, so the words of a query may sit on different pages of one document and a
- * 451-page pack counts once. Written beside its `search_entries` by `replaceEntries`. The FTS5 table
+ * 451-page pack counts once. Written beside its `search_entries` by `replaceIndexed`. The FTS5 table
  * `search_groups_fts` (custom migration) holds `foldText(title)` and `foldText(all bodies)` as two
  * columns under the same rowid, so title matches can weigh more.
  */
