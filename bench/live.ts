@@ -44,8 +44,25 @@ interface Child {
   ask<T>(msg: object): Promise<T>;
 }
 
+/** A fresh database on the bench's throwaway PostgreSQL (ECABINET_BENCH_PG_URL). */
+async function freshPgDatabase(): Promise<string> {
+  const url = process.env.ECABINET_BENCH_PG_URL;
+  if (!url) throw new Error('DB=postgres needs ECABINET_BENCH_PG_URL (npm run bench starts a throwaway PostgreSQL)');
+  const pg = (await import('pg')).default;
+  const name = `bench_${Date.now().toString(36)}_${process.pid}`;
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query(`create database ${name}`);
+  await c.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
 async function startChild(mode: 'live' | 'bare'): Promise<Child> {
   const proc = fork(path.join(here, 'lib/live-server.ts'), [mode, String(CLIENTS)], {
+    // DB=postgres (scripts/bench.sh starts a throwaway PostgreSQL): the live server on a fresh database of it.
+    env: { ...process.env, DATABASE_URL: mode === 'live' && process.env.DB === 'postgres' ? await freshPgDatabase() : '' },
     execArgv: ['--expose-gc', '--import', 'tsx'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -265,6 +282,7 @@ try {
 
   console.log(
     JSON.stringify({
+      db: process.env.DB === 'postgres' ? 'postgres' : 'sqlite',
       clients: CLIENTS,
       p50_ms: r2(pct(liveLat, 50)),
       p99_ms: p99,

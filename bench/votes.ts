@@ -17,6 +17,7 @@
  * final_count_ms, all_voted_ms, progress_msgs_per_client_per_s — for 1,000 voters, then the same keys
  * prefixed `v2000_` for a second, separate server with 2,000 voters (OpenSlides' largest reported
  * assemblies), all in one final JSON line. Targets: ack_p99_ratio ≤ 2, final_count_ms ≤ 250.
+ * DB=postgres npm run bench -- votes: the same on PostgreSQL, then SQLite (`sqlite_` keys) and `ack_p99_vs_sqlite`.
  *   npm run bench -- votes [--voters N (only that electorate) --rounds 3 --warmup 1 --spread 1000 --join N]
  * Diagnostics: VOTES_TRACE=1 (pushes and event-loop stalls on stderr), VOTES_PROF=<file.cpuprofile>
  * (CPU profile of the server during the measured rounds), VOTES_NODE_ARGS="--trace-gc" (flags for the server's node).
@@ -41,17 +42,40 @@ const WARMUP = arg('warmup', 1);
 const JOIN_ARG = arg('join', Infinity);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/**
+ * DB=postgres (scripts/bench.sh starts a throwaway PostgreSQL): each electorate on PostgreSQL (the unprefixed keys)
+ * and then on SQLite in the same run (keys prefixed `sqlite_`), with `ack_p99_vs_sqlite` = PostgreSQL's ack p99 /
+ * SQLite's (issue #17's target: ≤ 1.5, and ack_p99_ratio ≤ 2 on both).
+ */
+const DIALECTS: ('postgres' | 'sqlite')[] = process.env.DB === 'postgres' ? ['postgres', 'sqlite'] : ['sqlite'];
+
+/** A fresh database on the bench's throwaway PostgreSQL (ECABINET_BENCH_PG_URL). */
+async function freshPgDatabase(): Promise<string> {
+  const url = process.env.ECABINET_BENCH_PG_URL;
+  if (!url) throw new Error('DB=postgres needs ECABINET_BENCH_PG_URL (npm run bench starts a throwaway PostgreSQL)');
+  const pg = (await import('pg')).default;
+  const name = `bench_${crypto.randomBytes(6).toString('hex')}`;
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query(`create database ${name}`);
+  await c.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
 /** One complete measurement with `VOTERS` voters on a fresh server; resolves with the summary keys. */
-async function run(VOTERS: number): Promise<Record<string, number>> {
+async function run(VOTERS: number, dialect: 'postgres' | 'sqlite'): Promise<Record<string, number>> {
   const JOIN = Math.min(JOIN_ARG, VOTERS);
-  const child: ChildProcess = fork(path.join(here, 'lib/votes-server.ts'), [String(VOTERS)], { execArgv: ['--import', 'tsx', ...(process.env.VOTES_NODE_ARGS ? process.env.VOTES_NODE_ARGS.split(' ') : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const env = { ...process.env, DATABASE_URL: dialect === 'postgres' ? await freshPgDatabase() : '' };
+  const child: ChildProcess = fork(path.join(here, 'lib/votes-server.ts'), [String(VOTERS)], { env, execArgv: ['--import', 'tsx', ...(process.env.VOTES_NODE_ARGS ? process.env.VOTES_NODE_ARGS.split(' ') : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const setup = await new Promise<{ port: number; meetingId: number; voterCookies: string[]; chairCookie: string }>((resolve, reject) => {
     child.once('message', (m) => resolve(m as never));
     child.once('exit', (c) => reject(new Error(`bench server exited ${c}`)));
   });
   const url = `http://127.0.0.1:${setup.port}`;
   const log = (...a: unknown[]) => console.log(...a);
-  log(`votes bench: ${VOTERS} voters, ${ROUNDS} rounds, arrivals spread over ${SPREAD_MS} ms, server pid ${child.pid}`);
+  log(`votes bench (${dialect}): ${VOTERS} voters, ${ROUNDS} rounds, arrivals spread over ${SPREAD_MS} ms, server pid ${child.pid}`);
 
   type Ack = { ok: boolean; data?: any; error?: { code: string } };
   const connect = (cookie: string) =>
@@ -215,10 +239,19 @@ async function run(VOTERS: number): Promise<Record<string, number>> {
 }
 
 const all: Record<string, number> = {};
-for (const n of ELECTORATES) {
-  const summary = await run(n);
-  const prefix = n === 1000 || ELECTORATES.length === 1 ? '' : `v${n}_`;
-  for (const [k, v] of Object.entries(summary)) all[prefix + k] = v;
+for (const dialect of DIALECTS) {
+  const dbPrefix = dialect === 'sqlite' && DIALECTS.length > 1 ? 'sqlite_' : '';
+  for (const n of ELECTORATES) {
+    const summary = await run(n, dialect);
+    const prefix = dbPrefix + (n === 1000 || ELECTORATES.length === 1 ? '' : `v${n}_`);
+    for (const [k, v] of Object.entries(summary)) all[prefix + k] = v;
+  }
+}
+if (DIALECTS.length > 1) {
+  for (const n of ELECTORATES) {
+    const p = n === 1000 || ELECTORATES.length === 1 ? '' : `v${n}_`;
+    all[`${p}ack_p99_vs_sqlite`] = Math.round((all[`${p}ack_p99_ms`] / all[`sqlite_${p}ack_p99_ms`]) * 100) / 100;
+  }
 }
 console.log(JSON.stringify(all));
 process.exit(0);

@@ -12,8 +12,17 @@ if [ "${1:-}" = "--compare" ]; then
   # npm run bench -- --compare <base-rev> [name …]: each bench on an older revision and here, back to back.
   exec node --import tsx scripts/bench-compare.ts "${@:2}"
 fi
+if [ "${DB:-sqlite}" = postgres ]; then
+  # DB=postgres: the benchmarks that support it (votes, live) run their server on a throwaway PostgreSQL
+  # (scripts/pg-throwaway.sh), stopped and deleted at the end.
+  eval "$(bash scripts/pg-throwaway.sh start)"
+  trap 'bash scripts/pg-throwaway.sh stop "$PG_THROWAWAY_DIR"' EXIT
+  export ECABINET_BENCH_PG_URL="$DATABASE_URL"
+  unset DATABASE_URL
+fi
 if [ $# -gt 0 ]; then
-  exec node --expose-gc --import tsx "bench/$1.ts" "${@:2}"
+  node --expose-gc --import tsx "bench/$1.ts" "${@:2}"
+  exit
 fi
 for f in bench/*.ts; do
   case "$f" in bench/_*) continue ;; esac

@@ -58,34 +58,46 @@ if (mode === 'bare') {
   // The chair's 200 changes are sent back to back; the per-socket limit is not what is measured.
   hubOptions.ratePoints = 100_000;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecabinet-bench-live-'));
-  const config = loadConfig({ NODE_ENV: 'test', ECABINET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ECABINET_DEMO_PASSWORD: 'ecabinet-demo' });
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: process.env.DATABASE_URL ?? '', ECABINET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ECABINET_DEMO_PASSWORD: 'ecabinet-demo' });
   const running = await startServer(config, createLogger('silent'));
-  const sqlite = running.db.$client;
+  const { store } = running;
+  const t = await import('../../server/db/tables.js');
+  const { and, asc, eq, isNull } = await import('drizzle-orm');
   const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
   const expires = new Date(Date.now() + 6 * 3600_000).toISOString();
   const now = new Date().toISOString();
-  const chairId = sqlite.prepare("SELECT id FROM users WHERE username = 'chair'").pluck().get() as number;
-  const hash = sqlite.prepare("SELECT password_hash FROM users WHERE username = 'chair'").pluck().get() as string;
+  const [chair] = await store.q.select({ id: t.users.id, hash: t.users.passwordHash }).from(t.users).where(eq(t.users.username, 'chair'));
   const cookies: string[] = [];
   let chairCookie = '';
-  sqlite.transaction(() => {
-    sqlite.prepare("UPDATE meetings SET status = 'live' WHERE id = 1").run();
-    const addUser = sqlite.prepare('INSERT INTO users (username, password_hash, full_name) VALUES (?, ?, ?)');
-    const addSession = sqlite.prepare('INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)');
-    const addParticipant = sqlite.prepare("INSERT INTO meeting_participants (meeting_id, user_id, role, can_vote, invited_at) VALUES (1, ?, 'member', 1, ?)");
+  // Written through the store (either database, DATABASE_URL for PostgreSQL): one transaction, rows in batches.
+  await store.tx(async (q) => {
+    await q.update(t.meetings).set({ status: 'live' }).where(eq(t.meetings.id, 1));
+    const sessions: (typeof t.sessions.$inferInsert)[] = [];
     const session = (userId: number) => {
       const token = crypto.randomBytes(32).toString('base64url');
-      addSession.run(sha256(token), userId, expires);
+      sessions.push({ tokenHash: sha256(token), userId, expiresAt: expires });
       return `ec_sid=${token}`;
     };
-    chairCookie = session(chairId);
-    for (let i = 0; i < clients; i++) {
-      const id = Number(addUser.run(`live${i}`, hash, `Đại biểu ${i + 1}`).lastInsertRowid);
-      addParticipant.run(id, now);
-      cookies.push(session(id));
+    chairCookie = session(chair.id);
+    for (let i = 0; i < clients; i += 500) {
+      const rows = await q
+        .insert(t.users)
+        .values(Array.from({ length: Math.min(500, clients - i) }, (_, k) => ({ username: `live${i + k}`, passwordHash: chair.hash, fullName: `Đại biểu ${i + k + 1}` })))
+        .returning({ id: t.users.id });
+      await q.insert(t.meetingParticipants).values(rows.map((r) => ({ meetingId: 1, userId: r.id, role: 'member' as const, canVote: true, invitedAt: now })));
+      for (const r of rows) cookies.push(session(r.id));
     }
-  })();
-  const itemIds = (sqlite.prepare('SELECT id FROM agenda_items WHERE meeting_id = 1 AND parent_id IS NULL ORDER BY position').pluck().all() as number[]).slice(0, 2);
+    for (let i = 0; i < sessions.length; i += 500) await q.insert(t.sessions).values(sessions.slice(i, i + 500));
+  });
+  const itemIds = (
+    await store.q
+      .select({ id: t.agendaItems.id })
+      .from(t.agendaItems)
+      .where(and(eq(t.agendaItems.meetingId, 1), isNull(t.agendaItems.parentId)))
+      .orderBy(asc(t.agendaItems.position))
+  )
+    .map((r) => r.id)
+    .slice(0, 2);
   process.send!({ port: running.port, meetingId: 1, cookies, chairCookie, itemIds });
   process.on('message', (m: { heap?: boolean }) => {
     if (m.heap) process.send!({ heapUsed: heap() });

@@ -1,7 +1,8 @@
 /**
- * Child process of the votes bench: the whole E-Cabinet server on a fresh data directory, with
- * `VOTERS` bench users created directly in SQLite (users, sessions, participants of one live
- * meeting, checked in) so a thousand logins do not dominate the setup. Reports over IPC:
+ * Child process of the votes bench: the whole E-Cabinet server on a fresh data directory (and, with
+ * DATABASE_URL, on that PostgreSQL database), with `VOTERS` bench users written straight into the
+ * database (users, sessions, participants of one live meeting, checked in) so a thousand logins do
+ * not dominate the setup. Reports over IPC:
  * { port, meetingId, voterCookies, chairCookie }.
  */
 import crypto from 'node:crypto';
@@ -22,46 +23,57 @@ void hubOptions;
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecabinet-bench-votes-'));
 const config = loadConfig(
-  { NODE_ENV: 'test', ECABINET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ECABINET_DEMO_PASSWORD: 'ecabinet-demo' },
+  { NODE_ENV: 'test', DATABASE_URL: process.env.DATABASE_URL ?? '', ECABINET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ECABINET_DEMO_PASSWORD: 'ecabinet-demo' },
   { loginLimits: { perAccount: 1000, perIp: 100_000 } },
 );
 const running = await startServer(config, createLogger('silent'));
-const sqlite = running.db.$client;
+const { store } = running;
+const t = await import('../../server/db/tables.js');
+const { and, count, eq } = await import('drizzle-orm');
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 const expires = new Date(Date.now() + 6 * 3600_000).toISOString();
 const now = new Date().toISOString();
 
-const chairId = sqlite.prepare("SELECT id FROM users WHERE username = 'chair'").pluck().get() as number;
-const committeeId = sqlite.prepare('SELECT id FROM committees LIMIT 1').pluck().get() as number;
-const hash = sqlite.prepare("SELECT password_hash FROM users WHERE username = 'chair'").pluck().get() as string;
+// Written through the store (either database): one transaction, rows in batches.
+const [chair] = await store.q.select({ id: t.users.id, hash: t.users.passwordHash }).from(t.users).where(eq(t.users.username, 'chair'));
+const [committee] = await store.q.select({ id: t.committees.id }).from(t.committees).limit(1);
 const voterCookies: string[] = [];
-let meetingId = 0;
 let chairCookie = '';
-sqlite.transaction(() => {
-  meetingId = Number(
-    sqlite
-      .prepare("INSERT INTO meetings (committee_id, title, starts_at, ends_at, quorum_rule, status, published_at) VALUES (?, 'Đại hội biểu quyết (bench)', ?, ?, '{\"kind\":\"majority\"}', 'live', ?)")
-      .run(committeeId, now, new Date(Date.now() + 3600_000).toISOString(), now).lastInsertRowid,
-  );
-  const addUser = sqlite.prepare("INSERT INTO users (username, password_hash, full_name) VALUES (?, ?, ?)");
-  const addSession = sqlite.prepare('INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?, ?, ?)');
-  const addParticipant = sqlite.prepare('INSERT INTO meeting_participants (meeting_id, user_id, role, can_vote, invited_at) VALUES (?, ?, ?, ?, ?)');
-  const checkIn = sqlite.prepare("INSERT INTO attendance (meeting_id, user_id, status, recorded_by, updated_at) VALUES (?, ?, 'in_room', ?, ?)");
+const meetingId = await store.tx(async (q) => {
+  const [m] = await q
+    .insert(t.meetings)
+    .values({ committeeId: committee.id, title: 'Đại hội biểu quyết (bench)', startsAt: now, endsAt: new Date(Date.now() + 3600_000).toISOString(), quorumRule: { kind: 'majority' }, status: 'live', publishedAt: now })
+    .returning({ id: t.meetings.id });
+  const sessions: (typeof t.sessions.$inferInsert)[] = [];
   const session = (userId: number) => {
     const token = crypto.randomBytes(32).toString('base64url');
-    addSession.run(sha256(token), userId, expires);
+    sessions.push({ tokenHash: sha256(token), userId, expiresAt: expires });
     return `ec_sid=${token}`;
   };
-  addParticipant.run(meetingId, chairId, 'chair', 1, now);
-  checkIn.run(meetingId, chairId, chairId, now);
-  chairCookie = session(chairId);
-  for (let i = 0; i < voters; i++) {
-    const id = Number(addUser.run(`bench${i}`, hash, `Đại biểu ${i + 1}`).lastInsertRowid);
-    addParticipant.run(meetingId, id, 'member', 1, now);
-    checkIn.run(meetingId, id, id, now);
-    voterCookies.push(session(id));
+  const ids = [chair.id];
+  for (let i = 0; i < voters; i += 500) {
+    const rows = await q
+      .insert(t.users)
+      .values(Array.from({ length: Math.min(500, voters - i) }, (_, k) => ({ username: `bench${i + k}`, passwordHash: chair.hash, fullName: `Đại biểu ${i + k + 1}` })))
+      .returning({ id: t.users.id });
+    ids.push(...rows.map((r) => r.id));
   }
-})();
+  for (let i = 0; i < ids.length; i += 500) {
+    const batch = ids.slice(i, i + 500);
+    await q.insert(t.meetingParticipants).values(batch.map((id) => ({ meetingId: m.id, userId: id, role: id === chair.id ? ('chair' as const) : ('member' as const), canVote: true, invitedAt: now })));
+    await q.insert(t.attendance).values(batch.map((id) => ({ meetingId: m.id, userId: id, status: 'in_room' as const, recordedBy: id, updatedAt: now })));
+  }
+  chairCookie = session(chair.id);
+  for (const id of ids.slice(1)) voterCookies.push(session(id));
+  for (let i = 0; i < sessions.length; i += 500) await q.insert(t.sessions).values(sessions.slice(i, i + 500));
+  return m.id;
+});
+/** Ballots of a vote counted in the database: the fewer of its secret ballots and its participation rows. */
+async function counted(voteId: number): Promise<number> {
+  const [n] = await store.q.select({ n: count() }).from(t.voteSecretBallots).where(eq(t.voteSecretBallots.voteId, voteId));
+  const [p] = await store.q.select({ n: count() }).from(t.voteParticipation).where(and(eq(t.voteParticipation.voteId, voteId)));
+  return Math.min(Number(n.n), Number(p.n));
+}
 
 if (process.env.VOTES_DEBUG) {
   running.app.ctx.realtime!.io.on('connection', (socket) => {
@@ -106,11 +118,7 @@ process.on('message', async (m: { count?: number; prof?: 'start' | 'stop' }) => 
     else fs.writeFileSync(process.env.VOTES_PROF!, JSON.stringify((await post('Profiler.stop')).profile));
     process.send!({ prof: m.prof });
   }
-  if (m.count) {
-    const n = sqlite.prepare('SELECT count(*) FROM vote_secret_ballots WHERE vote_id = ?').pluck().get(m.count) as number;
-    const p = sqlite.prepare('SELECT count(*) FROM vote_participation WHERE vote_id = ?').pluck().get(m.count) as number;
-    process.send!({ counted: Math.min(n, p) });
-  }
+  if (m.count) process.send!({ counted: await counted(m.count) });
 });
 process.on('disconnect', () => {
   running.close().finally(() => {
