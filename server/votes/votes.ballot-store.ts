@@ -1,6 +1,6 @@
 import { validateChoices } from '../../shared/rules/tally.js';
 import type { AppContext } from '../context.js';
-import { audit } from '../audit/audit.repo.js';
+import { auditAll } from '../audit/audit.repo.js';
 import { AppError } from '../http/errors.js';
 import { BallotBox } from './votes.ballots.js';
 import type { OpenVote } from './votes.eligibility.js';
@@ -150,7 +150,7 @@ export class BallotStore {
         choices: b.choices,
         sealed: b.key ? this.box.seal(b.ov.row.id, b.ov.row.options.length, b.key, b.choices) : null,
       }));
-      outcomes = await writeBallots(this.ctx.store, writes, (e) => audit(this.ctx.store.q, e));
+      outcomes = await writeBallots(this.ctx.store, writes, (es) => auditAll(this.ctx.store.q, es));
     } catch (e) {
       this.ctx.log.error({ err: e }, 'ballot batch failed');
       outcomes = new Array(batch.length).fill(e instanceof AppError && e.status === 503 ? e : new AppError('internal', 'The ballot could not be stored; retry', 500));

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { and, asc, count, eq, inArray, ne } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { AuditEntry } from '../audit/audit.repo.js';
 import { prepareAudit } from '../audit/audit.repo.js';
-import type { Store } from '../db/store.js';
+import type { Q, Store } from '../db/store.js';
 import {
   attendance,
   meetingParticipants,
@@ -88,9 +88,9 @@ export interface BallotWrite {
  * turn; already_voted) or fails leaves the others in: @returns per ballot `true` (written, or a
  * secret ballot's retry with the same receipt, already counted) or its error. @throws if the
  * transaction as a whole failed (nothing written). Secret ballots: nothing written links voter and choice.
- * `auditPg` writes an audit entry on PostgreSQL (the audit module's function; SQLite uses its prepared insert).
+ * `auditPg` writes audit entries on PostgreSQL (the audit module's `auditAll`; SQLite uses its prepared insert).
  */
-export async function writeBallots(store: Store, batch: BallotWrite[], auditPg: (e: AuditEntry) => Promise<void> | void): Promise<unknown[]> {
+export async function writeBallots(store: Store, batch: BallotWrite[], auditPg: (entries: AuditEntry[]) => Promise<void> | void): Promise<unknown[]> {
   const outcomes: unknown[] = new Array(batch.length);
   if (store.dialect === 'sqlite') {
     await store.sqlite((db) => {
@@ -112,43 +112,79 @@ export async function writeBallots(store: Store, batch: BallotWrite[], auditPg: 
     });
     return outcomes;
   }
-  await store.tx(async (q) => {
-    const open = new Map<number, boolean>();
-    for (const [i, b] of batch.entries()) {
-      try {
-        if (!open.has(b.voteId)) {
-          const [v] = await q.select({ state: votes.state }).from(votes).where(eq(votes.id, b.voteId)).limit(1);
-          open.set(b.voteId, v?.state === 'open');
-        }
-        if (!open.get(b.voteId)) throw err('vote_closed', 'The vote is closed');
-        // ON CONFLICT DO NOTHING: a conflict never aborts the PostgreSQL transaction of the whole batch.
-        const [fresh] = await q.insert(voteParticipation).values({ voteId: b.voteId, voterId: b.voterId, castBy: b.castBy }).onConflictDoNothing().returning({ v: voteParticipation.voterId });
-        if (b.sealed) {
-          if (!fresh) {
-            // The same device retrying (same receipt) after a lost acknowledgement: already counted.
-            const [found] = await q.select({ v: voteSealedBallots.voteId }).from(voteSealedBallots).where(and(eq(voteSealedBallots.voteId, b.voteId), eq(voteSealedBallots.tag, b.sealed.tag))).limit(1);
-            if (found) {
-              outcomes[i] = true;
-              continue;
-            }
-            throw err('already_voted', 'This vote was already cast');
-          }
-          await q.insert(voteSealedBallots).values({ voteId: b.voteId, tag: b.sealed.tag, sealed: b.sealed.sealed });
-          await auditPg({ actorId: b.castBy, action: 'vote.ballot_cast', targetType: 'vote', targetId: String(b.voteId), details: b.castBy === b.voterId ? { secret: true } : { secret: true, onBehalfOf: b.voterId } });
-        } else {
-          await q
-            .insert(voteNamedBallots)
-            .values({ voteId: b.voteId, voterId: b.voterId, choices: b.choices, updatedAt: new Date().toISOString() })
-            .onConflictDoUpdate({ target: [voteNamedBallots.voteId, voteNamedBallots.voterId], set: { choices: b.choices, updatedAt: new Date().toISOString() } });
-          await auditPg({ actorId: b.castBy, action: fresh ? 'vote.ballot_cast' : 'vote.ballot_changed', targetType: 'vote', targetId: String(b.voteId), details: { voterId: b.voterId, choices: b.choices } });
-        }
-        outcomes[i] = true;
-      } catch (e) {
-        outcomes[i] = e;
-      }
-    }
-  });
+  await store.tx((q) => writeBallotsPg(q, batch, outcomes, auditPg));
   return outcomes;
+}
+
+/**
+ * The PostgreSQL batch: a handful of statements per batch, not per ballot (each is a round trip). Conflicts
+ * never abort the batch's transaction (ON CONFLICT DO NOTHING / DO UPDATE). A batch holding one voter twice
+ * for the same vote (a retry racing its original) is written ballot by ballot, in order, so the second sees the first.
+ */
+async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[], auditPg: (entries: AuditEntry[]) => Promise<void> | void): Promise<void> {
+  const key = (b: BallotWrite) => `${b.voteId}:${b.voterId}`;
+  if (new Set(batch.map(key)).size < batch.length && batch.length > 1) {
+    for (const [i, b] of batch.entries()) {
+      const one: unknown[] = [undefined];
+      await writeBallotsPg(q, [b], one, auditPg);
+      outcomes[i] = one[0];
+    }
+    return;
+  }
+  const voteIds = [...new Set(batch.map((b) => b.voteId))];
+  const states = await q.select({ id: votes.id, state: votes.state }).from(votes).where(inArray(votes.id, voteIds));
+  const open = new Set(states.filter((v) => v.state === 'open').map((v) => v.id));
+  const live = batch.flatMap((b, i) => (open.has(b.voteId) ? [i] : []));
+  for (const [i, b] of batch.entries()) if (!open.has(b.voteId)) outcomes[i] = err('vote_closed', 'The vote is closed');
+  if (!live.length) return;
+  const freshRows = await q
+    .insert(voteParticipation)
+    .values(live.map((i) => ({ voteId: batch[i].voteId, voterId: batch[i].voterId, castBy: batch[i].castBy })))
+    .onConflictDoNothing()
+    .returning({ voteId: voteParticipation.voteId, voterId: voteParticipation.voterId });
+  const fresh = new Set(freshRows.map((r) => `${r.voteId}:${r.voterId}`));
+  const secret = live.filter((i) => batch[i].sealed);
+  const named = live.filter((i) => !batch[i].sealed);
+  // Secret ballots already counted: the same device retrying (same receipt) after a lost acknowledgement.
+  const retried = secret.filter((i) => !fresh.has(key(batch[i])));
+  const known = new Set<string>();
+  if (retried.length) {
+    const tags = retried.map((i) => batch[i].sealed!.tag);
+    const rows = await q.select({ voteId: voteSealedBallots.voteId, tag: voteSealedBallots.tag }).from(voteSealedBallots).where(inArray(voteSealedBallots.tag, tags));
+    for (const r of rows) known.add(`${r.voteId}:${Buffer.from(r.tag).toString('hex')}`);
+  }
+  for (const i of retried) {
+    const b = batch[i];
+    outcomes[i] = known.has(`${b.voteId}:${b.sealed!.tag.toString('hex')}`) ? true : err('already_voted', 'This vote was already cast');
+  }
+  const newSecret = secret.filter((i) => fresh.has(key(batch[i])));
+  if (newSecret.length) {
+    // Stored in an order of their own, not the participation rows' (which name the voters).
+    const sealed = newSecret.map((i) => ({ voteId: batch[i].voteId, tag: batch[i].sealed!.tag, sealed: batch[i].sealed!.sealed }));
+    for (let k = sealed.length - 1; k > 0; k--) {
+      const j = crypto.randomInt(k + 1);
+      [sealed[k], sealed[j]] = [sealed[j], sealed[k]];
+    }
+    await q.insert(voteSealedBallots).values(sealed);
+  }
+  if (named.length) {
+    const now = new Date().toISOString();
+    await q
+      .insert(voteNamedBallots)
+      .values(named.map((i) => ({ voteId: batch[i].voteId, voterId: batch[i].voterId, choices: batch[i].choices, updatedAt: now })))
+      .onConflictDoUpdate({ target: [voteNamedBallots.voteId, voteNamedBallots.voterId], set: { choices: sql`excluded.choices`, updatedAt: now } });
+  }
+  const audits: AuditEntry[] = [];
+  for (const i of newSecret) {
+    const b = batch[i];
+    audits.push({ actorId: b.castBy, action: 'vote.ballot_cast', targetType: 'vote', targetId: String(b.voteId), details: b.castBy === b.voterId ? { secret: true } : { secret: true, onBehalfOf: b.voterId } });
+  }
+  for (const i of named) {
+    const b = batch[i];
+    audits.push({ actorId: b.castBy, action: fresh.has(key(b)) ? 'vote.ballot_cast' : 'vote.ballot_changed', targetType: 'vote', targetId: String(b.voteId), details: { voterId: b.voterId, choices: b.choices } });
+  }
+  await auditPg(audits);
+  for (const i of [...newSecret, ...named]) outcomes[i] = true;
 }
 
 /** One ballot inside the SQLite batch transaction. Secret ballots: nothing here links voter and choice. */

@@ -176,8 +176,8 @@ export async function buildRoomStation(server: TestServer, m: BuiltMeeting): Pro
   if (room.status !== 201 && room.status !== 200) throw new Error(`create room: ${room.status} ${JSON.stringify(room.body)}`);
   const roomId: number = room.body.id;
   const station = await buildUser(server, { name: `Phòng họp thử — thiết bị phòng ${suffix()}`, admin });
-  const { roomStations } = await import('../../server/db/schema/index.js');
-  server.db.insert(roomStations).values({ userId: station.id, roomId }).run();
+  const { roomStations } = await import('../../server/db/tables.js');
+  await server.store.q.insert(roomStations).values({ userId: station.id, roomId });
   const sec = await m.as('secretary');
   const meeting = (await sec.get(`/api/meetings/${m.meetingId}`)).body;
   const participants = [

@@ -29,9 +29,15 @@ export interface TestSql {
 const pools = new Map<string, pg.Pool>();
 const int8 = 20;
 const numeric = 1700;
+const json = 114;
+const jsonb = 3802;
+const timestamptz = 1184;
+/** Values as SQLite hands them to tests: JSON as its text, times as ISO strings, counts as numbers. */
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === int8 || oid === numeric) return (v: string) => Number(v);
+    if (oid === json || oid === jsonb) return (v: string) => v;
+    if (oid === timestamptz) return (v: string) => new Date(v).toISOString();
     return pg.types.getTypeParser(oid, format as 'text');
   },
 };

@@ -3,10 +3,11 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../server/db/store.js';
 import { openPgStore } from '../../server/db/store.pg.js';
-import { auditLog, committees, meetings, users, voteParticipation, voteSealedBallots, voteSecretBallots, votes } from '../../server/db/tables.js';
+import { committees, meetings, users, voteParticipation, voteSealedBallots, voteSecretBallots, votes } from '../../server/db/tables.js';
 import { BallotBox } from '../../server/votes/votes.ballots.js';
 import { type VoteRow, countVote, publishedBallots, receiptKey, writeBallots } from '../../server/votes/votes.repo.js';
 import { type ThrowawayPg, startThrowawayPg } from '../helpers/pg.js';
+import { type AuditEntry, auditAll } from '../../server/audit/audit.repo.js';
 
 /**
  * The ballot path's PostgreSQL branch (server/votes/votes.repo.ts): the batch writes through the query
@@ -19,9 +20,9 @@ describe('ballots on PostgreSQL (server/votes/votes.repo.ts)', () => {
   let voters: number[];
   let meetingId: number;
   const entries: { action: string; targetId: string }[] = [];
-  const auditPg = async (e: { actorId: number | null; action: string; targetType: string; targetId?: string | number | null; details?: Record<string, unknown> }) => {
-    entries.push({ action: e.action, targetId: String(e.targetId) });
-    await store.q.insert(auditLog).values({ actorId: e.actorId, action: e.action, targetType: e.targetType, targetId: String(e.targetId), details: e.details ?? null });
+  const auditPg = async (es: AuditEntry[]) => {
+    for (const e of es) entries.push({ action: e.action, targetId: String(e.targetId) });
+    await auditAll(store.q, es);
   };
   const newVote = async (secret: boolean, state: VoteRow['state'] = 'open'): Promise<VoteRow> => {
     const [v] = await store.q
