@@ -225,22 +225,23 @@ export function searchContract(open: () => Promise<Store>) {
   const { things, ids } = buildThings();
   const key = (t: { kind: string; refId: number }) => `${t.kind}:${t.refId}`;
   const everywhere: SearchScope = { meetings: null, granted: [] };
-  let store: Store | undefined;
-  const indexed = async () => {
-    if (store) return store;
-    const s = await open();
-    for (const t of things)
-      await s.tx(() =>
-        replaceIndexed(
-          s,
-          t.kind,
-          t.refId,
-          t.entries.map(([page, body]) => ({ meetingId: t.meetingId, page, title: t.title, body })),
-        ),
-      );
-    store = s;
-    return s;
-  };
+  // One store for the whole contract, whichever test comes first in a shuffled order and however many
+  // queries it runs at once: the promise is kept, not the result (two concurrent first calls opened twice).
+  let store: Promise<Store> | undefined;
+  const indexed = () =>
+    (store ??= (async () => {
+      const s = await open();
+      for (const t of things)
+        await s.tx(() =>
+          replaceIndexed(
+            s,
+            t.kind,
+            t.refId,
+            t.entries.map(([page, body]) => ({ meetingId: t.meetingId, page, title: t.title, body })),
+          ),
+        );
+      return s;
+    })());
   const ranked = async (q: string, scope = everywhere) => (await rankedCandidates(await indexed(), parseSearchQuery(q), scope)).map((c) => ({ key: key(c), tier: c.tier }));
 
   it(`finds exactly what the words say for each of ${DIALECT_QUERIES.length} queries (things and tiers), hostile input included, without an error`, async () => {
