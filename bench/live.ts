@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { freshPgDatabase } from './lib/pg.js';
 
 const CLIENTS = Number(process.env.LIVE_CLIENTS ?? 500);
 const ROUNDS = Number(process.env.LIVE_ROUNDS ?? 200);
@@ -42,21 +43,6 @@ interface Child {
   proc: ChildProcess;
   info: ServerInfo;
   ask<T>(msg: object): Promise<T>;
-}
-
-/** A fresh database on the bench's throwaway PostgreSQL (ECABINET_BENCH_PG_URL). */
-async function freshPgDatabase(): Promise<string> {
-  const url = process.env.ECABINET_BENCH_PG_URL;
-  if (!url) throw new Error('DB=postgres needs ECABINET_BENCH_PG_URL (npm run bench starts a throwaway PostgreSQL)');
-  const pg = (await import('pg')).default;
-  const name = `bench_${Date.now().toString(36)}_${process.pid}`;
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  await c.query(`create database ${name}`);
-  await c.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 async function startChild(mode: 'live' | 'bare'): Promise<Child> {

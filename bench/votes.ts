@@ -28,6 +28,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { PROTOCOL_VERSION, SOCKET_PATH } from '../shared/protocol/realtime.js';
+import { freshPgDatabase } from './lib/pg.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -48,21 +49,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * SQLite's (issue #17's target: ≤ 1.5, and ack_p99_ratio ≤ 2 on both).
  */
 const DIALECTS: ('postgres' | 'sqlite')[] = process.env.DB === 'postgres' ? ['postgres', 'sqlite'] : ['sqlite'];
-
-/** A fresh database on the bench's throwaway PostgreSQL (ECABINET_BENCH_PG_URL). */
-async function freshPgDatabase(): Promise<string> {
-  const url = process.env.ECABINET_BENCH_PG_URL;
-  if (!url) throw new Error('DB=postgres needs ECABINET_BENCH_PG_URL (npm run bench starts a throwaway PostgreSQL)');
-  const pg = (await import('pg')).default;
-  const name = `bench_${crypto.randomBytes(6).toString('hex')}`;
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  await c.query(`create database ${name}`);
-  await c.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 /** One complete measurement with `VOTERS` voters on a fresh server; resolves with the summary keys. */
 async function run(VOTERS: number, dialect: 'postgres' | 'sqlite'): Promise<Record<string, number>> {
