@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { BoardQuery, Task, TaskAttachment, TaskStatus } from '../../shared/protocol/tasks.js';
+import { foldText } from '../../shared/rules/fold.js';
 import type { AuthUser } from '../auth/sessions.js';
 import type { AppContext } from '../context.js';
 import type { Store } from '../db/store.js';
@@ -176,13 +177,16 @@ export async function committeeBoard(ctx: AppContext, user: AuthUser, committeeI
   if (q.ownerUserId) conds.push(eq(tasks.ownerUserId, q.ownerUserId));
   if (q.ownerUnit) conds.push(eq(tasks.ownerUnit, q.ownerUnit));
   if (q.meetingId) conds.push(eq(tasks.meetingId, q.meetingId));
-  if (q.q) conds.push(sql`(${tasks.title} like ${`%${q.q}%`} or ${tasks.description} like ${`%${q.q}%`})`);
-  const rows = await store.q
+  const found = await store.q
     .select()
     .from(tasks)
     .where(and(...conds))
     .orderBy(asc(tasks.deadline))
     .limit(2000);
+  // The text filter matches as search does (shared/rules/fold.ts: without marks, đ as d, any case), the same on
+  // both stores: SQL's LIKE is case-blind for ASCII only on SQLite, case-sensitive on PostgreSQL, and reads % and _.
+  const needle = q.q ? foldText(q.q).trim() : '';
+  const rows = needle ? found.filter((t) => foldText(t.title).includes(needle) || foldText(t.description).includes(needle)) : found;
   // Read-time rule: tasks of meetings the caller may not see now (drafts, meetings they are not
   // invited to) are left out unless they are involved in them.
   const seen = new Map<number, boolean>();
