@@ -67,7 +67,8 @@ interface Expected {
 }
 
 const t0 = Date.now();
-const step = (what: string) => console.log(`\n== ${what}  [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+const elapsed = () => `[${((Date.now() - t0) / 1000).toFixed(1)} s]`;
+const step = (what: string) => console.log(`\n== ${what}  ${elapsed()}`);
 const show = (cmd: string, args: string[]) => console.log(`$ ${[path.basename(cmd), ...args].join(' ')}`);
 
 class CheckFailed extends Error {}
@@ -355,6 +356,7 @@ async function backup(dir: string): Promise<void> {
     step('server on A (DATABASE_URL, demo seed), data through the API');
     const dataDir = path.join(work, 'data');
     server = await startEcabinet(cluster.url(ROLES.app), dataDir, 'auto');
+    console.log(`server started ${elapsed()}`);
     const base = server.url;
     const secretary = await Session.login(base, 'secretary');
     const chair = await Session.login(base, 'chair');
@@ -379,6 +381,7 @@ async function backup(dir: string): Promise<void> {
     await chairTablet.cmd('meeting:open', { meetingId: meeting.id });
     const created = await chairTablet.cmd('vote:create', { meetingId: meeting.id, vote: { title: 'Thông qua lộ trình chuyển đổi số', kind: 'motion', agendaItemId: itemId } });
     const voteId: number = created.vote.id;
+    console.log(`document, conclusion, quorum, meeting opened ${elapsed()}`);
     await chairTablet.cmd('vote:open', { voteId });
     const choices = [[0], [0], [1], [0], [], [0], [1]];
     for (const [i, t] of voters.entries()) await t.cmd('vote:cast', { voteId, choices: choices[i] });
@@ -386,6 +389,7 @@ async function backup(dir: string): Promise<void> {
     const vote = { id: voteId, counts: closed.vote.result.counts as number[], outcome: closed.vote.result.outcome as string };
     console.log(`vote ${voteId}: ${vote.outcome}, counts ${JSON.stringify(vote.counts)}`);
     for (const s of sockets.splice(0)) s.close();
+    console.log(`vote closed ${elapsed()}`);
 
     const v1 = await secretary.ok('POST', `/api/meetings/${meeting.id}/minutes/finalize`);
     await chair.ok('POST', `/api/meetings/${meeting.id}/minutes/versions/${v1.version}/sign`, { pin: '123456', contentHash: v1.contentHash });
@@ -397,6 +401,8 @@ async function backup(dir: string): Promise<void> {
     step('logical backup: pg_dump --format=custom as ecabinet_backup (pg_read_all_data)');
     const dumpHead = await auditHead(server);
     await client('pg_dump', ['--format=custom', '--file', path.join(dir, 'ecabinet.dump'), cluster.url(ROLES.dump, 'ecabinet', 'pgpass')], pgpass);
+    step('file store, copied after the dump into the backup folder (adds files, never deletes)');
+    await copyFiles(dataDir, dir);
 
     step('base backup: pg_basebackup as ecabinet_replication, WAL streamed into it');
     await client('pg_basebackup', ['--dbname', cluster.url(ROLES.replication, 'replication', 'pgpass'), '-D', path.join(dir, 'base'), '-Fp', '-X', 'stream', '--checkpoint=fast'], pgpass);
@@ -419,9 +425,8 @@ async function backup(dir: string): Promise<void> {
     await server.close();
     server = undefined;
     await run('cp', ['-r', wal, path.join(dir, 'wal')]);
-    step('file store, copied after the database backups (adds files, never deletes)');
-    await run('cp', ['-a', path.join(dataDir, 'files'), path.join(dir, 'files')]);
-    show('cp', ['-a', path.join(dataDir, 'files'), path.join(dir, 'files')]);
+    step('file store, copied again after the last database backup');
+    await copyFiles(dataDir, dir);
 
     const expected: Expected = { meeting: { id: meeting.id, title: meeting.title }, document, vote, minutes, dumpHead, later, pitr: { targetTime, head: pitrHead } };
     fs.writeFileSync(path.join(dir, 'check.json'), JSON.stringify(expected, null, 1) + '\n');
@@ -432,6 +437,14 @@ async function backup(dir: string): Promise<void> {
     await cluster?.stop();
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** DEPLOY.md's copy of the file store into the backup's `files/`: adds what is new, deletes nothing. */
+async function copyFiles(dataDir: string, backupDir: string): Promise<void> {
+  const [from, to] = [`${path.join(dataDir, 'files')}/.`, `${path.join(backupDir, 'files')}/`];
+  fs.mkdirSync(to, { recursive: true });
+  show('cp', ['-a', from, to]);
+  await run('cp', ['-a', from, to]);
 }
 
 /** The data folder of a restored server: a copy of the backup's files/ (none when the backup lacks it). */

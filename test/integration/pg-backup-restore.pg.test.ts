@@ -11,7 +11,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 /** `bash scripts/pg-backup-check.sh <args>` as an operator runs it: exit code and output. */
 async function check(...args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const r = await run('bash', ['scripts/pg-backup-check.sh', ...args], { cwd: ROOT, timeout: 240_000, maxBuffer: 16 << 20 });
+    const r = await run('bash', ['scripts/pg-backup-check.sh', ...args], { cwd: ROOT, timeout: 400_000, maxBuffer: 16 << 20 });
     return { code: 0, out: r.stdout + r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -34,7 +34,7 @@ describe('PostgreSQL backup and restore (scripts/pg-backup-check.sh)', () => {
     const r = await check('backup', backup);
     expect(r.code, r.out).toBe(0);
     for (const f of ['ecabinet.dump', 'base/backup_manifest', 'wal', 'files', 'check.json']) expect(fs.existsSync(path.join(backup, f)), f).toBe(true);
-  }, 300_000);
+  }, 420_000);
 
   afterAll(() => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
@@ -49,7 +49,7 @@ describe('PostgreSQL backup and restore (scripts/pg-backup-check.sh)', () => {
     }
     expect(r.out).toMatch(/ok: document \d+ \(uploaded after the dump\) absent/);
     expect(r.out).toMatch(/ok: document \d+ \(uploaded after the base backup, removed after the target time\): present with its bytes/);
-  }, 300_000);
+  }, 420_000);
 
   it('a backup without its file store does not pass: the restored server cannot serve the document', async () => {
     const partial = path.join(tmp, 'no-files');
@@ -57,5 +57,5 @@ describe('PostgreSQL backup and restore (scripts/pg-backup-check.sh)', () => {
     const r = await check('restore', partial);
     expect(r.code, r.out).toBe(1);
     expect(r.out).toMatch(/FAILED: document \d+: the uploaded bytes/);
-  }, 300_000);
+  }, 420_000);
 });
