@@ -51,8 +51,8 @@ const restrictionMessage: Record<SessionRestriction, string> = {
  */
 export function createApp({ sqlite, store, config, log }: { sqlite: Db | null; store: Store; config: Config; log: Logger }): App {
   const notifier = new Notifier();
-  const api = new Api({ settled: () => notifier.flush(), checkResponses: config.env !== 'production' });
   const bus = new EventBus();
+  const api = new Api({ settled: () => notifier.flush(), drain: () => bus.idle(), checkResponses: config.env !== 'production' });
   const ctx: AppContext = {
     store,
     config,

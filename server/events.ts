@@ -33,4 +33,51 @@ export interface DomainEvents {
   'vote:changed': [{ meetingId: number; voteId: number; state: 'draft' | 'open' | 'closed' | 'announced' | 'annulled' }];
 }
 
-export class EventBus extends EventEmitter<DomainEvents> {}
+/**
+ * The in-process bus. Listeners must not throw into the emitter; work a listener derives from a change
+ * (re-indexing the agenda, the committee's follow-up agenda item) goes through `queue`, so that it is
+ * serial per key and the HTTP layer can wait for it (`idle`) before answering the request that caused it.
+ */
+export class EventBus extends EventEmitter<DomainEvents> {
+  /** Per key: the last queued run (settled, never rejects) and whether a run is queued but not yet started. */
+  private readonly tails = new Map<string, { tail: Promise<void>; waiting: Promise<void> | null }>();
+  private readonly pending = new Set<Promise<void>>();
+
+  /**
+   * Runs `fn` after every earlier run queued under `key` has settled. Two runs of one key never overlap: on
+   * PostgreSQL two concurrent re-indexes of one meeting, or two refreshes of one committee's follow-up item,
+   * each delete-then-insert in their own transaction and collide (a unique violation, a second follow-up
+   * item). `fn` must read the state it works from when it starts: a run queued while another of its key is
+   * still waiting to start joins that one, which will see this change too. The returned promise rejects with
+   * `fn`'s error (the caller logs it); the queue goes on.
+   */
+  queue(key: string, fn: () => Promise<void>): Promise<void> {
+    const slot = this.tails.get(key);
+    if (slot?.waiting) return slot.waiting;
+    const entry = { tail: Promise.resolve(), waiting: null as Promise<void> | null };
+    const run = (slot?.tail ?? Promise.resolve()).then(() => {
+      entry.waiting = null;
+      return fn();
+    });
+    entry.waiting = run;
+    entry.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, entry);
+    this.pending.add(entry.tail);
+    void entry.tail.then(() => {
+      this.pending.delete(entry.tail);
+      if (this.tails.get(key) === entry) this.tails.delete(key);
+    });
+    return run;
+  }
+
+  /**
+   * Resolves once the work queued so far, and the work it queued in turn (a follow-up item re-indexed), has
+   * settled; never rejects. Unrelated work queued meanwhile does not hold it up beyond a few rounds.
+   */
+  async idle(): Promise<void> {
+    for (let round = 0; round < 4 && this.pending.size; round++) await Promise.all([...this.pending]);
+  }
+}

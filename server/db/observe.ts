@@ -11,14 +11,17 @@ export interface DbObserver {
   walSync?(seconds: number): void;
 }
 
-const observers = new WeakMap<Database.Database, DbObserver>();
+const observers = new WeakMap<object, DbObserver>();
 
-/** Starts reporting the connection's timings to `o` (replaces an earlier observer). */
-export function observeDb(sqlite: Database.Database, o: DbObserver): void {
-  observers.set(sqlite, o);
+/**
+ * Starts reporting the timings of `db` to `o` (replaces an earlier observer): a SQLite connection, or a
+ * PostgreSQL store (server/db/store.pg.ts reports its transactions under the store object).
+ */
+export function observeDb(db: Database.Database | object, o: DbObserver): void {
+  observers.set(db, o);
 }
 
-/** The observer of a connection, if any. */
-export function dbObserver(sqlite: Database.Database): DbObserver | undefined {
-  return observers.get(sqlite);
+/** The observer of a connection (or PostgreSQL store), if any. */
+export function dbObserver(db: Database.Database | object): DbObserver | undefined {
+  return observers.get(db);
 }

@@ -3,6 +3,7 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { dbObserver } from './observe.js';
 import * as schema from './pg/index.js';
 import { type Q, type Store, TxGate, txScope } from './store.js';
 import { useDialect } from './tables.js';
@@ -23,7 +24,7 @@ export async function openPgStore(url: string, opts: { poolSize?: number } = {})
   const gate = new TxGate();
   const base = db as unknown as Q;
 
-  return {
+  const store: Store = {
     dialect: 'postgres',
     get q(): Q {
       return gate.current() ?? base;
@@ -32,8 +33,17 @@ export async function openPgStore(url: string, opts: { poolSize?: number } = {})
       const joined = gate.current();
       if (joined) return await fn(joined);
       const owner = {};
-      // Awaited inside the scope: `fn` may return one of Drizzle's lazy queries, which runs when awaited.
-      return gate.run(owner, () => db.transaction((tx) => txScope.run({ owner, q: tx as unknown as Q }, async () => await fn(tx as unknown as Q))));
+      return gate.run(owner, async () => {
+        // Timed from BEGIN to COMMIT (or rollback) in its turn, as on SQLite: the wait for the gate is not the transaction's.
+        const observe = dbObserver(store)?.transaction;
+        const start = performance.now();
+        try {
+          // Awaited inside the scope: `fn` may return one of Drizzle's lazy queries, which runs when awaited.
+          return await db.transaction((tx) => txScope.run({ owner, q: tx as unknown as Q }, async () => await fn(tx as unknown as Q)));
+        } finally {
+          observe?.((performance.now() - start) / 1000);
+        }
+      });
     },
     async sqlite(): Promise<never> {
       throw new Error('store.sqlite() on PostgreSQL: this repository branch is SQLite only');
@@ -46,4 +56,5 @@ export async function openPgStore(url: string, opts: { poolSize?: number } = {})
       await pool.end();
     },
   };
+  return store;
 }

@@ -73,10 +73,13 @@ export class Api {
 
   /**
    * `settled`: runs after every handler, e.g. to push the notifications its transaction recorded.
+   * `drain`: awaited after a handler that may change things (every method but GET), before the response:
+   * the work the bus's listeners derived from the change (server/events.ts `queue`) is done when the
+   * caller hears back, so its next read sees it on PostgreSQL too, where that work takes round trips.
    * `checkResponses` (development and test, never production): a handler's JSON result must parse with
    * its route's `response` schema, else the request fails as 500 `internal` and the zod issues are logged.
    */
-  constructor(private readonly opts: { settled?: () => void; checkResponses?: boolean } = {}) {}
+  constructor(private readonly opts: { settled?: () => void; drain?: () => Promise<void>; checkResponses?: boolean } = {}) {}
 
   /** Heavy work now: { running, waiting } (tests, health). */
   heavyStats() {
@@ -128,6 +131,7 @@ export class Api {
         }
         const run = () => handler({ req, res, user: user as AuthUser, params, query, body } as never);
         const result = spec.heavy ? await this.heavy(run) : await run();
+        if (spec.method !== 'get') await this.opts.drain?.();
         if (!res.headersSent) {
           if (this.opts.checkResponses) checkResponse(spec as RouteSpec<ZodType, ZodType, ZodType>, result);
           if (result === undefined) res.status(spec.status ?? 204).end();

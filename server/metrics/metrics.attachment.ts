@@ -5,7 +5,7 @@ import { COMMANDS, PUSHES } from '../../shared/protocol/socket-events.js';
 import { pdfPool } from '../documents/pdf.pool.js';
 import type { AppContext, Running } from '../context.js';
 import { meetingClientsTopN } from './metrics.js';
-import { databaseFile, dueJobCount, jobCounts, observeDatabase, openVoteCount } from './metrics.repo.js';
+import { databaseFile, dueJobCount, jobCounts, observeDatabase, openVoteCount, pgDatabaseSize } from './metrics.repo.js';
 import { readiness } from './readiness.js';
 
 const COMMAND_NAMES = new Set(Object.keys(COMMANDS));
@@ -112,7 +112,8 @@ export async function wireMetrics(ctx: AppContext): Promise<Running> {
   });
 
   const dbFile = await databaseFile(store);
-  m.gauge('ecabinet_db_size_bytes', 'Size of the SQLite database file and of its WAL (none on PostgreSQL).', ['file'], () => {
+  m.gauge('ecabinet_db_size_bytes', 'Size of the database: on SQLite its file (db) and its WAL (wal); on PostgreSQL the database on the server (db).', ['file'], async () => {
+    if (store.dialect === 'postgres') return [{ labels: { file: 'db' }, value: await pgDatabaseSize(store) }];
     if (!dbFile) return [];
     const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
     return [

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { and, count, eq, inArray, lte } from 'drizzle-orm';
+import { and, count, eq, inArray, lte, sql } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { type DbObserver, observeDb } from '../db/observe.js';
 import type { Store } from '../db/store.js';
 import { jobs, users, votes } from '../db/tables.js';
@@ -28,7 +29,7 @@ export async function dueJobCount(store: Store, now: string): Promise<number> {
 
 /**
  * The database's files, for the size gauge and the readiness check: SQLite's file (its WAL beside it);
- * none on PostgreSQL (the database server keeps its own).
+ * none on PostgreSQL (the database server keeps its own: `pgDatabaseSize`).
  */
 export async function databaseFile(store: Store): Promise<string | null> {
   if (store.dialect !== 'sqlite') return null;
@@ -58,7 +59,17 @@ export async function probeDatabase(store: Store): Promise<void> {
   });
 }
 
-/** Reports the SQLite connection's transaction and WAL fsync timings to `o` (nothing to watch on PostgreSQL). */
+/**
+ * Reports the database's transaction timings to `o`, and on SQLite its WAL fsyncs (PostgreSQL's WAL is the
+ * database server's own).
+ */
 export async function observeDatabase(store: Store, o: DbObserver): Promise<void> {
   if (store.dialect === 'sqlite') await store.sqlite((c) => observeDb(c, o));
+  else observeDb(store, o);
+}
+
+/** PostgreSQL: the size of this app's database on the server's disk (tables, indexes, TOAST), in bytes. */
+export async function pgDatabaseSize(store: Store): Promise<number> {
+  const { rows } = await (store.q as unknown as NodePgDatabase).execute<{ bytes: string }>(sql`select pg_database_size(current_database())::text as bytes`);
+  return Number(rows[0].bytes);
 }

@@ -79,9 +79,10 @@ export function searchRoutes(ctx: AppContext): void {
   const { api, store, bus } = ctx;
   const log = ctx.log.child({ module: 'search' });
   const failed = (meetingId: number) => (err: unknown) => log.error({ err, meetingId }, 're-indexing failed');
-  // Agenda and meeting text is owned by their domains; they announce changes on the bus and we re-index.
-  bus.on('agenda:changed', ({ meetingId }) => void reindexAgenda(store, meetingId).catch(failed(meetingId)));
-  bus.on('meeting:changed', ({ meetingId }) => void reindexMeeting(store, meetingId).catch(failed(meetingId)));
+  // Agenda and meeting text is owned by their domains; they announce changes on the bus and we re-index,
+  // one re-index of a meeting's agenda (or title) at a time, the changing request answered once it is done.
+  bus.on('agenda:changed', ({ meetingId }) => void bus.queue(`search:agenda:${meetingId}`, () => reindexAgenda(store, meetingId)).catch(failed(meetingId)));
+  bus.on('meeting:changed', ({ meetingId }) => void bus.queue(`search:meeting:${meetingId}`, () => reindexMeeting(store, meetingId)).catch(failed(meetingId)));
 
   api.route(
     {
@@ -95,6 +96,8 @@ export function searchRoutes(ctx: AppContext): void {
       response: SearchResults,
     },
     async ({ user, query }) => {
+      // A change made over a socket (the live agenda) has no request to wait for its re-index: a search does.
+      await bus.idle();
       await indexNewMeetings(store);
       return search(ctx, user, query);
     },

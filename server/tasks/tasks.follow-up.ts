@@ -61,6 +61,15 @@ export async function refreshFollowUpItems(ctx: AppContext, committeeId: number)
 }
 
 
+/**
+ * `refreshFollowUpItems` for one committee, one run at a time (server/events.ts `queue`): two at once (a task
+ * created announces its meeting's change and refreshes too) could both find no follow-up item and add two.
+ * Rejects with the refresh's error.
+ */
+export function queueFollowUpRefresh(ctx: AppContext, committeeId: number): Promise<void> {
+  return ctx.bus.queue(`tasks:follow-up:${committeeId}`, () => refreshFollowUpItems(ctx, committeeId));
+}
+
 /** Whether every one of `audience` may see meeting `meetingId` now (stops at the first who may not). */
 async function everyoneSees(store: Store, audience: AuthUser[], meetingId: number): Promise<boolean> {
   for (const u of audience) if (!(await meetingVisible(store, u, meetingId))) return false;

@@ -8,7 +8,7 @@ import { enqueueReminderMails } from '../mail/mail.service.js';
 import { pdfPool } from '../documents/pdf.pool.js';
 import { addConclusion, deleteConclusion, listConclusions, setConclusion, updateConclusion } from './conclusions.service.js';
 import { STATUS_VI, boardCsv, committeeBoard, getTask, listUnits, meetingTasks, myTasks } from './tasks.board.js';
-import { refreshFollowUpItems } from './tasks.follow-up.js';
+import { queueFollowUpRefresh } from './tasks.follow-up.js';
 import { TASK_REMINDER_JOB, runTaskReminder } from './tasks.reminders.js';
 import { cancelTask, confirmDone, createTask, markDone, reportProgress } from './tasks.service.js';
 import { taskAttachmentRoutes } from './task-attachments.routes.js';
@@ -31,9 +31,10 @@ export function taskRoutes(ctx: AppContext): void {
     // A listener must never throw into the emitting domain's code: the refresh runs on, its failure logged.
     const refresh = async () => {
       const [m] = await store.q.select({ c: meetings.committeeId }).from(meetings).where(eq(meetings.id, meetingId)).limit(1);
-      if (m) await refreshFollowUpItems(ctx, m.c);
+      if (m) await queueFollowUpRefresh(ctx, m.c);
     };
-    refresh().catch((err: unknown) => ctx.log.error({ err, meetingId }, 'follow-up agenda item refresh failed'));
+    // Queued from the start (the committee's lookup too), so that the request that changed the meeting waits for it.
+    ctx.bus.queue(`tasks:follow-up-of:${meetingId}`, refresh).catch((err: unknown) => ctx.log.error({ err, meetingId }, 'follow-up agenda item refresh failed'));
   });
 
   api.route(

@@ -9,7 +9,7 @@ import { AppError, forbidden, invalidState, notFound } from '../http/errors.js';
 import { cancelJobs } from '../jobs/jobs.js';
 import { type TaskRow, canManageCommittee, mayReportProgress, ownsTask, requireRecorder, taskNow, visibleTask } from './tasks.access.js';
 import { getTask, listUnits, toTask } from './tasks.board.js';
-import { refreshFollowUpItems } from './tasks.follow-up.js';
+import { queueFollowUpRefresh } from './tasks.follow-up.js';
 import { ownerUserIds, scheduleReminders } from './tasks.reminders.js';
 
 /*
@@ -90,7 +90,7 @@ export async function createTask(ctx: AppContext, user: AuthUser, body: CreateTa
   });
   ctx.notifier.flush();
   ctx.bus.emit('meeting:changed', { meetingId: body.meetingId });
-  await refreshFollowUpItems(ctx, t.committeeId);
+  await queueFollowUpRefresh(ctx, t.committeeId);
   return toTask(store, user, t, now);
 }
 
@@ -118,7 +118,7 @@ async function changeStatus(ctx: AppContext, user: AuthUser, t: TaskRow, to: Tas
   });
   ctx.notifier.flush();
   if (t.meetingId) ctx.bus.emit('meeting:changed', { meetingId: t.meetingId });
-  if (to === 'done' || to === 'cancelled' || t.status === 'done') await refreshFollowUpItems(ctx, t.committeeId);
+  if (to === 'done' || to === 'cancelled' || t.status === 'done') await queueFollowUpRefresh(ctx, t.committeeId);
 }
 
 /**
