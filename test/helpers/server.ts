@@ -17,6 +17,12 @@ export interface TestServer extends RunningServer {
 }
 
 /**
+ * What a test may set of the server's config. `database: { url: null }` pins the server to SQLite under
+ * `npm run test:pg` too, for a test about SQLite's own files (their bytes, VACUUM INTO, WAL).
+ */
+export type TestConfig = Partial<Omit<Config, 'database'>> & { database?: Partial<Config['database']> };
+
+/**
  * Starts the real server on an ephemeral port with a fresh SQLite file in a temp data directory (under
  * `npm run test:pg`, a fresh PostgreSQL database instead: test/helpers/test-db.ts),
  * seeded with the account `admin` only: each test builds its own committee, meeting and users
@@ -25,12 +31,14 @@ export interface TestServer extends RunningServer {
  * Pass `dataDir` to restart on an existing directory (crash/restart tests).
  */
 export async function startTestServer(
-  opts: { dataDir?: string; config?: Partial<Config>; logLevel?: string; logTo?: { write(line: string): void }; seed?: 'demo' | 'admin' } = {},
+  opts: { dataDir?: string; config?: TestConfig; logLevel?: string; logTo?: { write(line: string): void }; seed?: 'demo' | 'admin' } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ecabinet-test-'));
+  const { database, ...rest } = opts.config ?? {};
+  const url = database && 'url' in database ? (database.url ?? null) : await testDatabaseUrl(dataDir);
   const config = loadConfig(
     { NODE_ENV: 'test', ECABINET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: opts.logLevel ?? 'silent', ECABINET_DEMO_PASSWORD: DEMO_PASSWORD, ECABINET_SEED: opts.seed === 'demo' ? 'auto' : 'admin' },
-    { loginLimits: { perAccount: 5, perIp: 10_000 }, database: { url: await testDatabaseUrl(dataDir), poolSize: 4 }, ...opts.config },
+    { loginLimits: { perAccount: 5, perIp: 10_000 }, ...rest, database: { poolSize: 4, ...database, url } },
   );
   const running = await startServer(config, createLogger(config.logLevel, opts.logTo));
   return {

@@ -46,6 +46,9 @@ function pgPool(url: string): pg.Pool {
   let pool = pools.get(url);
   if (!pool) {
     pool = new pg.Pool({ connectionString: url, max: 2, idleTimeoutMillis: 1_000, allowExitOnIdle: true, types });
+    // An idle client whose server stopped (a test's own throwaway cluster, stopped in its afterAll) is dropped
+    // by the pool; unheard, that error would fail the run as uncaught. A query's errors still reach its caller.
+    pool.on('error', () => {});
     pools.set(url, pool);
   }
   return pool;

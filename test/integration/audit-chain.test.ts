@@ -21,18 +21,20 @@ async function verify(file: string, ...extra: string[]): Promise<{ code: number;
   }
 }
 
+// audit:verify on copies of the SQLite file, tampered with as an attacker holding the file would; the same on
+// PostgreSQL is audit-chain.pg.test.ts. So this server is on SQLite under `npm run test:pg` too.
 describe('tamper-evident audit log', () => {
   let s: TestServer;
   let file: string;
   beforeAll(async () => {
-    s = await startTestServer({ seed: 'admin' });
+    s = await startTestServer({ seed: 'admin', config: { database: { url: null } } });
     // Some history of our own: users, a committee, a meeting with items, published; and concurrent writes.
     const m = await buildMeeting(s, { members: 2, agendaItems: 2 });
     expect(m.meetingId).toBeGreaterThan(0);
     const admin = await s.login('admin');
     await Promise.all(Array.from({ length: 15 }, () => buildUser(s, { admin })));
     file = path.join(s.dataDir, 'copy.sqlite');
-    s.db.$client.exec(`VACUUM INTO '${file}'`);
+    await s.store.sqlite((db) => db.exec(`VACUUM INTO '${file}'`));
   });
   afterAll(() => s.close());
 

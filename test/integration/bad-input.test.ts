@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbDigest } from '../helpers/sql.js';
+import { dbDigest, testSql } from '../helpers/sql.js';
 import { ERROR_CODES } from '../../shared/protocol/errors.js';
 import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
@@ -162,7 +162,7 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
   it('an expired session cookie is unauthenticated', async () => {
     const token = crypto.randomBytes(32).toString('base64url');
     const hash = crypto.createHash('sha256').update(token).digest('hex');
-    s.db.$client.prepare("insert into sessions (token_hash, user_id, expires_at) values (?, (select id from users where username='admin'), '2000-01-01T00:00:00.000Z')").run(hash);
+    await testSql(s).run("insert into sessions (token_hash, user_id, expires_at) values (?, (select id from users where username='admin'), '2000-01-01T00:00:00.000Z')", hash);
     const c = s.anonymous();
     c.cookie = `ec_sid=${token}`;
     const r = await unchanged(() => c.post('/api/rooms', { name: 'Phòng ma' }));
@@ -182,8 +182,8 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
 
   it('HTML and SQL in every text field are stored verbatim as text, never executed', async () => {
     const payloads = [`<script>alert('x')</script>`, `'; DROP TABLE users; --`, `" OR 1=1 --`, `<img src=x onerror=alert(1)>`, 'Robert"); DELETE FROM meetings;--'];
-    const users = () => (s.db.$client.prepare('select count(*) n from users').get() as { n: number }).n;
-    const before = users();
+    const users = () => testSql(s).value<number>('select count(*) from users');
+    const before = await users();
     for (const p of payloads) {
       const a = (await secretary.get(`/api/meetings/${meetingId}/agenda`)).body;
       const r = await secretary.post(`/api/meetings/${meetingId}/agenda/items`, { version: a.version, title: p, description: p });
@@ -196,7 +196,7 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
       const user = await admin.post('/api/users', { username: `u${payloads.indexOf(p)}`, password: 'Vững-chắc-Lục-Bát-42', fullName: p, unit: p, title: p });
       expect(user.body.fullName).toBe(p);
     }
-    expect(users()).toBe(before + payloads.length); // the users table is still there, every row too
+    expect(await users()).toBe(before! + payloads.length); // the users table is still there, every row too
     expect((await secretary.get('/api/meetings')).status).toBe(200);
   });
 

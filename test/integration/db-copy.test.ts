@@ -49,7 +49,8 @@ describe('db:copy: SQLite → PostgreSQL', () => {
 
   beforeAll(async () => {
     pgServer = await startThrowawayPg();
-    server = await startTestServer({ seed: 'admin' });
+    // The source is the SQLite installation being moved, under `npm run test:pg` too.
+    server = await startTestServer({ seed: 'admin', config: { database: { url: null } } });
     const s = server;
     const m = await buildMeeting(s, { members: 3, agendaItems: 2, title: 'Phiên họp chuyển sang PostgreSQL' });
     const secretary = await m.as('secretary');

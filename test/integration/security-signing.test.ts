@@ -100,7 +100,7 @@ describe('attacker: signatures are bound to the person the certificate names', (
     const fp = (await sec.get('/api/signing/me')).body.certificate.fingerprint;
     const r = await sec.post(`/api/meetings/${m.meetingId}/minutes/versions/${v.version}/sign`, { pin: secPin, contentHash: v.contentHash });
     expect(r.status).toBe(200);
-    const row = (await testSql(s).get("SELECT actor_id AS actorId, details FROM audit_log WHERE action = 'minutes.sign' AND target_id = ? ORDER BY id DESC LIMIT 1", String(m.meetingId))) as { actorId: number; details: string };
+    const row = (await testSql(s).get(`SELECT actor_id AS "actorId", details FROM audit_log WHERE action = 'minutes.sign' AND target_id = ? ORDER BY id DESC LIMIT 1`, String(m.meetingId))) as { actorId: number; details: string };
     expect(row.actorId).toBe(m.secretary.id);
     expect(JSON.parse(row.details)).toMatchObject({ role: 'secretary', certFingerprint: fp });
     const x509 = new crypto.X509Certificate(

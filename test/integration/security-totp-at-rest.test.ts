@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../server/auth/totp.js';
 import { buildUser } from '../helpers/factories.js';
 import { HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
+import { testSql } from '../helpers/sql.js';
 
 /** Every byte SQLite keeps of the database: the main file, its WAL and shared memory. */
 function rawFiles(dataDir: string): Buffer {
@@ -16,9 +17,14 @@ function rawFiles(dataDir: string): Buffer {
   );
 }
 
+/** Folds the WAL into the main file and empties it. */
+const checkpoint = (s: TestServer) => s.store.sqlite((db) => db.pragma('wal_checkpoint(TRUNCATE)'));
+
 /**
  * Attacker with a copy of the database files (a stolen backup, a disk image): TOTP secrets must not
- * be there in clear, or the copy would generate anyone's second factor.
+ * be there in clear, or the copy would generate anyone's second factor. These read SQLite's files, so
+ * the servers are on SQLite under `npm run test:pg` too; the same attacker on PostgreSQL's files is
+ * security-totp-at-rest.pg.test.ts.
  */
 describe('attacker: TOTP secrets are sealed at rest', () => {
   const servers: TestServer[] = [];
@@ -26,7 +32,7 @@ describe('attacker: TOTP secrets are sealed at rest', () => {
     for (const s of servers) await s.close();
   });
   const start = async (dataDir?: string) => {
-    const s = await startTestServer({ seed: 'admin', dataDir });
+    const s = await startTestServer({ seed: 'admin', dataDir, config: { database: { url: null } } });
     servers.push(s);
     return s;
   };
@@ -43,14 +49,14 @@ describe('attacker: TOTP secrets are sealed at rest', () => {
     expect((await c.post('/api/auth/mfa/confirm', { code: await totpCode(secret) })).status).toBe(200);
     // …and once enrolled: the file, the WAL, after a checkpoint too.
     expect(rawFiles(s.dataDir).includes(secret)).toBe(false);
-    s.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    await checkpoint(s);
     expect(rawFiles(s.dataDir).includes(secret)).toBe(false);
-    const stored = s.db.$client.prepare('SELECT totp_secret s FROM users WHERE id = ?').get(u.id) as { s: string };
-    expect(stored.s).toMatch(/^v1\./);
+    const stored = (await testSql(s).value<string>('SELECT totp_secret FROM users WHERE id = ?', u.id))!;
+    expect(stored).toMatch(/^v1\./);
 
     // A sealed value copied onto another user's row does not open: no code is accepted for them.
     const other = await buildUser(s);
-    s.db.$client.prepare('UPDATE users SET totp_secret = ? WHERE id = ?').run(stored.s, other.id);
+    await testSql(s).run('UPDATE users SET totp_secret = ? WHERE id = ?', stored, other.id);
     const o = new HttpClient(s.url);
     expect((await o.post('/api/auth/login', { username: other.username, password: other.password })).body.restriction).toBe('mfa_required');
     expect((await o.post('/api/auth/mfa', { code: await totpCode(secret) })).status).toBe(401);
@@ -68,16 +74,16 @@ describe('attacker: TOTP secrets are sealed at rest', () => {
     const [enrolled, pending] = [await buildUser(s), await buildUser(s)];
     const [secretA, secretB] = [generateSecret(), generateSecret()];
     // What an older server wrote: the Base32 secrets as they are.
-    s.db.$client.prepare('UPDATE users SET totp_secret = ? WHERE id = ?').run(secretA, enrolled.id);
-    s.db.$client.prepare('UPDATE users SET totp_secret = ? WHERE id = ?').run(`pending:${secretB}`, pending.id);
-    s.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    await testSql(s).run('UPDATE users SET totp_secret = ? WHERE id = ?', secretA, enrolled.id);
+    await testSql(s).run('UPDATE users SET totp_secret = ? WHERE id = ?', `pending:${secretB}`, pending.id);
+    await checkpoint(s);
     expect(rawFiles(s.dataDir).includes(secretA)).toBe(true); // the attack works on such a file
     await s.close();
 
     const again = await start(s.dataDir);
     for (const x of [secretA, secretB]) expect(rawFiles(again.dataDir).includes(x)).toBe(false);
-    const rows = again.db.$client.prepare('SELECT id, totp_secret s FROM users WHERE id IN (?, ?) ORDER BY id').all(enrolled.id, pending.id) as { id: number; s: string }[];
-    expect(rows.map((r) => r.s.replace(/^(pending:)?v1\..*$/, '$1v1'))).toEqual(['v1', 'pending:v1']);
+    const rows = await testSql(again).column<string>('SELECT totp_secret FROM users WHERE id IN (?, ?) ORDER BY id', enrolled.id, pending.id);
+    expect(rows.map((r) => r.replace(/^(pending:)?v1\..*$/, '$1v1'))).toEqual(['v1', 'pending:v1']);
 
     // The enrolled user signs in with a code of the old secret; the pending one finishes enrolling with theirs.
     const a = new HttpClient(again.url);
@@ -87,9 +93,10 @@ describe('attacker: TOTP secrets are sealed at rest', () => {
     expect((await b.post('/api/auth/mfa/confirm', { code: await totpCode(secretB) })).body).toMatchObject({ mfaEnabled: true });
 
     // A second start finds nothing left to seal and changes nothing.
-    const before = again.db.$client.prepare('SELECT totp_secret s FROM users WHERE id = ?').get(enrolled.id) as { s: string };
+    const secretOf = (server: TestServer) => testSql(server).value<string>('SELECT totp_secret FROM users WHERE id = ?', enrolled.id);
+    const before = await secretOf(again);
     await again.close();
     const third = await start(s.dataDir);
-    expect((third.db.$client.prepare('SELECT totp_secret s FROM users WHERE id = ?').get(enrolled.id) as { s: string }).s).toBe(before.s);
+    expect(await secretOf(third)).toBe(before);
   });
 });

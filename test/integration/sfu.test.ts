@@ -1,14 +1,13 @@
 import fs from 'node:fs';
-import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '../../shared/protocol/common.js';
 import { AV_LIMITS } from '../../shared/protocol/av.js';
-import { meetings } from '../../server/db/schema/index.js';
 import { DEBIAN_WORKER_BIN } from '../../server/sfu/sfu.config.js';
 import type { Sfu } from '../../server/sfu/sfu.service.js';
 import { type BuiltMeeting, type BuiltUser, buildCommitteeMeeting, buildMeeting, buildRoomStation, usersByName } from '../helpers/factories.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { connectSocket, connected, type TestSocket } from '../helpers/socket.js';
+import { testSql } from '../helpers/sql.js';
 
 /** What a browser would send for an Opus microphone (mediasoup-client's shape). */
 const opus = (ssrc: number) => ({
@@ -347,7 +346,7 @@ describe('SFU signaling and floor control (mediasoup)', () => {
     expect(routerBefore.closed).toBe(true);
 
     const back = await joined('member1', 'send', meetingB);
-    srv.db.update(meetings).set({ status: 'closed' }).where(eq(meetings.id, meetingB)).run();
+    await testSql(srv).run("update meetings set status = 'closed' where id = ?", meetingB);
     srv.app.ctx.bus.emit('meeting:changed', { meetingId: meetingB });
     expect(await back.s.waitFor('av:reset', (d) => d.reason === 'meeting_closed')).toMatchObject({ rejoin: false });
     expect(sfu.router(meetingB)).toBeUndefined();

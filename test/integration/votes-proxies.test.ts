@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltUser, buildMeeting, buildRoomStation, editMeeting, usersByName } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
+import { testSql } from '../helpers/sql.js';
 
 /**
  * Proxies follow one rule set (shared/rules/proxies.ts) whether the secretary records a paper
@@ -96,10 +97,7 @@ describe('proxies: one rule set for attendance and votes', () => {
     expect(ok).toMatchObject({ ok: true });
     const row = (await state()).attendance.attendance.find((e: any) => e.userId === ids.member4);
     expect(row).toMatchObject({ status: 'proxy', proxyHolderId: ids.member2, proxyKind: 'vote', reason: 'Giấy ủy quyền số 7, đi công tác' });
-    const audit = s.db.$client
-      .prepare("SELECT details FROM audit_log WHERE action = 'attendance.proxy' AND target_id = ? ORDER BY id DESC LIMIT 1")
-      .pluck()
-      .get(String(meetingId)) as string;
+    const audit = (await testSql(s).value<string>("SELECT details FROM audit_log WHERE action = 'attendance.proxy' AND target_id = ? ORDER BY id DESC LIMIT 1", String(meetingId)))!;
     expect(JSON.parse(audit)).toMatchObject({ userId: ids.member4, holderId: ids.member2, kind: 'vote', reason: 'Giấy ủy quyền số 7, đi công tác' });
   });
 

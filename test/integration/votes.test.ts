@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
 import { buildMeeting } from '../helpers/factories.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
+import { testSql } from '../helpers/sql.js';
 import { voteOptions } from '../../server/votes/votes.service.js';
 
 const newReceipt = () => crypto.randomBytes(16).toString('base64url');
@@ -191,15 +192,20 @@ describe('votes over Socket.IO', () => {
     await openVote(voteId);
     for (const who of ['member1', 'member2']) expect(await cast(who, { voteId, choices: [0], receipt: newReceipt() })).toMatchObject({ ok: true });
     expect(await voted(voteId)).toBe(2);
-    const sqlite = s.db.$client;
-    const cols = (t: string) => (sqlite.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name);
-    expect(cols('vote_secret_ballots')).toEqual(['vote_id', 'receipt_key', 'choices']);
-    expect(cols('vote_participation')).toEqual(['vote_id', 'voter_id', 'cast_by']);
-    // WITHOUT ROWID: no hidden insertion-order column.
-    expect(() => sqlite.prepare('SELECT rowid FROM vote_secret_ballots').all()).toThrow();
-    expect(() => sqlite.prepare('SELECT rowid FROM vote_participation').all()).toThrow();
+    const sql = testSql(s);
+    const cols = async (t: string) =>
+      sql.dialect === 'sqlite'
+        ? (await sql.all<{ name: string }>(`PRAGMA table_info(${t})`)).map((c) => c.name)
+        : await sql.column<string>("SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position", t);
+    expect(await cols('vote_secret_ballots')).toEqual(['vote_id', 'receipt_key', 'choices']);
+    expect(await cols('vote_participation')).toEqual(['vote_id', 'voter_id', 'cast_by']);
+    if (sql.dialect === 'sqlite') {
+      // WITHOUT ROWID: no hidden insertion-order column. (PostgreSQL's hidden order — ctid, xmin — is the secrecy attacker test's.)
+      await expect(sql.all('SELECT rowid FROM vote_secret_ballots')).rejects.toThrow();
+      await expect(sql.all('SELECT rowid FROM vote_participation')).rejects.toThrow();
+    }
     // The audit log of this secret vote records both ballots and carries no choices.
-    const rows = sqlite.prepare("SELECT details FROM audit_log WHERE target_type = 'vote' AND action LIKE 'vote.ballot%' AND target_id = ?").pluck().all(String(voteId)) as string[];
+    const rows = await sql.column<string>("SELECT details FROM audit_log WHERE target_type = 'vote' AND action LIKE 'vote.ballot%' AND target_id = ?", String(voteId));
     expect(rows.length).toBeGreaterThan(0);
     for (const d of rows) expect(d).not.toMatch(/choice/);
   });
