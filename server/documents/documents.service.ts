@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Request, Response } from 'express';
 import { and, asc, desc, eq, isNull, max } from 'drizzle-orm';
 import type { Agenda } from '../../shared/protocol/agenda.js';
@@ -308,7 +309,10 @@ export async function pageText(ctx: Pick<AppContext, 'store'>, user: AuthUser, d
  * a strong ETag (the content hash, for `If-Range`), and `Cache-Control: private, no-store`: document
  * bytes never stay in an HTTP cache (a shared tablet after logout); every read re-runs the authorization.
  */
-export function sendPdf(req: Request, res: Response, source: string | Buffer, sha256: string, size: number, fileName: string): Promise<void> {
+export async function sendPdf(req: Request, res: Response, source: string | Buffer, sha256: string, size: number, fileName: string): Promise<void> {
+  // Opened before any header goes out: a file missing from the store (a restore without its files, a disk fault)
+  // is a clear 500 with its reason, not a response cut after its headers.
+  const fd = typeof source === 'string' ? await openStored(source) : null;
   const etag = `"${sha256}"`;
   res.setHeader('etag', etag);
   res.setHeader('cache-control', 'private, no-store');
@@ -318,8 +322,9 @@ export function sendPdf(req: Request, res: Response, source: string | Buffer, sh
   res.setHeader('x-content-type-options', 'nosniff');
   const inm = req.get('if-none-match');
   if (inm && inm.split(',').some((t) => t.trim() === etag || t.trim() === '*')) {
+    await fd?.close();
     res.status(304).end();
-    return Promise.resolve();
+    return;
   }
   let start = 0;
   let end = size - 1;
@@ -336,6 +341,7 @@ export function sendPdf(req: Request, res: Response, source: string | Buffer, sh
         start = Math.max(0, size - Number(m[2]));
       }
       if (start > end || start >= size) {
+        await fd?.close();
         res.setHeader('content-range', `bytes */${size}`);
         throw new AppError('range_not_satisfiable', 'Requested range not satisfiable', 416);
       }
@@ -345,18 +351,15 @@ export function sendPdf(req: Request, res: Response, source: string | Buffer, sh
   }
   res.status(status);
   res.setHeader('content-length', String(end - start + 1));
-  if (req.method === 'HEAD') {
-    res.end();
-    return Promise.resolve();
+  if (req.method === 'HEAD' || !fd) {
+    await fd?.close();
+    if (req.method === 'HEAD') res.end();
+    else res.end((source as Buffer).subarray(start, end + 1));
+    return;
   }
-  if (typeof source !== 'string') {
-    res.end(source.subarray(start, end + 1));
-    return Promise.resolve();
-  }
-  const file = source;
   // Resolves when the response is done, so the route wrapper never answers on top of the stream.
   return new Promise((resolve) => {
-    const stream = fs.createReadStream(file, { start, end, highWaterMark: 256 * 1024 });
+    const stream = fd.createReadStream({ start, end, highWaterMark: 256 * 1024 });
     stream.on('error', () => res.destroy());
     res.on('close', () => {
       stream.destroy();
@@ -364,6 +367,16 @@ export function sendPdf(req: Request, res: Response, source: string | Buffer, sh
     });
     stream.pipe(res);
   });
+}
+
+/** The stored file, open for reading. @throws internal (500) naming the missing file's content hash */
+async function openStored(file: string): Promise<fs.promises.FileHandle> {
+  try {
+    return await fs.promises.open(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    throw new AppError('internal', `The stored file ${path.basename(file).slice(0, 12)}… is missing from the file store; restore it from the backup (docs/DEPLOY.md)`, 500);
+  }
 }
 
 /**

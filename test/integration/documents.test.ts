@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCommitteeMeeting, buildMeeting } from '../helpers/factories.js';
 import { type HttpClient, type TestServer, startTestServer } from '../helpers/server.js';
@@ -93,6 +95,28 @@ describe('meeting documents', () => {
     expect(find.body.terms).toEqual(['ha', 'noi']);
     expect(find.body.pages[0].page).toBe(1);
     expect(find.body.pages[0].snippet.filter((p: { hit: boolean }) => p.hit).map((p: { text: string }) => p.text)).toEqual(expect.arrayContaining(['Hà', 'Nội']));
+  });
+
+  it('a file missing from the file store (a restore without its files) is a clear 500 before any byte, and the server goes on', async () => {
+    const { secretary, member1, meetingId, itemIds } = await world();
+    const doc = (await upload(secretary, meetingId, itemIds[0], pdf('seed-1.pdf'), 'seed-1.pdf')).body;
+    const sha: string = doc.current.sha256;
+    const stored = path.join(s.dataDir, 'files', sha.slice(0, 2), sha);
+    fs.renameSync(stored, `${stored}.away`);
+    try {
+      for (const headers of [{}, { range: 'bytes=0-99' }] as Record<string, string>[]) {
+        const res = await fetch(`${s.url}/api/documents/${doc.id}/file`, { headers: { cookie: member1.cookie, ...headers } });
+        expect(res.status).toBe(500);
+        expect(res.headers.get('content-type')).toMatch(/json/);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe('internal');
+      }
+    } finally {
+      fs.renameSync(`${stored}.away`, stored);
+    }
+    const back = await rawGet(s, member1, `/api/documents/${doc.id}/file`);
+    expect(back.status).toBe(200);
+    expect(Buffer.from(back.bytes).equals(pdf('seed-1.pdf'))).toBe(true);
   });
 
   it('a confidential document is viewable by its named participants only, never downloadable; everyone else gets 404 on every path', async () => {
