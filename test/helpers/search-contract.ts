@@ -49,14 +49,14 @@ function pages(text: string): string[] {
   return out;
 }
 
-function buildThings(): { things: Thing[]; ids: Record<TargetKey | 'titleHit' | 'bodyHit' | 'hotline', number> } {
+function buildThings(): { things: Thing[]; ids: Record<TargetKey | 'titleHit' | 'bodyHit' | 'hotline' | 'markup', number> } {
   const articles = fs
     .readdirSync(SEEDS)
     .filter((f) => f.endsWith('.txt'))
     .sort()
     .map((f) => pages(fs.readFileSync(path.join(SEEDS, f), 'utf8')));
   const things: Thing[] = [];
-  const ids = {} as Record<TargetKey | 'titleHit' | 'bodyHit' | 'hotline', number>;
+  const ids = {} as Record<TargetKey | 'titleHit' | 'bodyHit' | 'hotline' | 'markup', number>;
   const add = (key: keyof typeof ids, t: Thing) => {
     ids[key] = t.refId;
     things.push(t);
@@ -83,6 +83,21 @@ function buildThings(): { things: Thing[]; ids: Record<TargetKey | 'titleHit' | 
   add('titleHit', { kind: 'minutes', refId: 401, meetingId: MEETING_B, title: 'Kết luận về ngân sách', entries: [[null, 'Nội dung khác của phiên họp.']] });
   add('bodyHit', { kind: 'minutes', refId: 402, meetingId: MEETING_B, title: 'Ghi chú', entries: [[null, `${'Ngân sách năm nay. '.repeat(40)}Kết luận.`]] });
   add('hotline', { kind: 'minutes', refId: 403, meetingId: MEETING_B, title: 'Đường dây nóng', entries: [[null, 'ĐƯỜNG Đại Cồ Việt; e-mail: duong.day@hanoi.gov.vn; 12.500 cuộc gọi; C++ & SQL: a&b|c!(d) <-> \'x\':*']] });
+  // Text PostgreSQL's own parser would read as tags, URLs, e-mails, file paths, versions and hyphenated words.
+  add('markup', {
+    kind: 'agenda_item',
+    refId: 404,
+    meetingId: MEETING_B,
+    title: '<img src=x onerror=alert(1)> Báo cáo an ninh mạng',
+    entries: [
+      [
+        null,
+        'Bảo đảm <b>an ninh</b> mạng & an toàn thông tin; xem https://dichvucong.gov.vn/p/home/dvc-tthc.html?ma=1.004227 ' +
+          'và /var/lib/ecabinet/ho-so-mat.pdf, C:\\Hồ sơ\\biên-bản.docx; phiên bản 2.10.3-rc1, tỷ lệ 3,14%; người liên hệ: an.ninh+mang@stttt.hanoi.gov.vn; ' +
+          'E-Cabinet, ISO/IEC-27001, <a href="mailto:x@y.vn">liên hệ</a>',
+      ],
+    ],
+  });
   return { things, ids };
 }
 
@@ -213,6 +228,30 @@ export const DIALECT_QUERIES: string[] = [
   '-',
   '🙂 chuyển 🙂',
   `${'a'.repeat(300)} chuyen`,
+  // Markup, URLs, e-mails, paths, versions, hyphens: the words in them, as FTS5 cuts them.
+  'an ninh mang',
+  '"bao cao an ninh mang"',
+  'img src onerror alert',
+  '<img src=x onerror=alert(1)>',
+  '<b>an ninh</b>',
+  'https://dichvucong.gov.vn/p/home/dvc-tthc.html',
+  'dichvucong gov vn',
+  '"dvc tthc html"',
+  '1.004227',
+  '/var/lib/ecabinet/ho-so-mat.pdf',
+  '"ho so mat pdf"',
+  'C:\\Hồ sơ\\biên-bản.docx',
+  'bien ban docx',
+  '2.10.3-rc1',
+  '"10 3 rc1"',
+  '3,14%',
+  'an.ninh+mang@stttt.hanoi.gov.vn',
+  'stttt hanoi',
+  'E-Cabinet',
+  'ecabinet',
+  'ISO/IEC-27001',
+  'iec 27001',
+  'mailto x y vn',
   Array.from({ length: 40 }, (_, i) => `tu${i}`).join(' '),
 ];
 
