@@ -62,6 +62,8 @@ function parseArgs(argv: string[]): Args {
 const SQLITE_SKIP = /^(sqlite_|__drizzle_migrations$|search_fts($|_)|search_groups_fts($|_))/;
 /** PostgreSQL columns with no SQLite twin, filled by the copy itself. */
 const PG_ONLY = new Set(['search_entries.fts', 'search_groups.fts']);
+/** PostgreSQL-only tables its triggers keep (migrations-pg 0003: roster versions): not copied, they fill themselves as the rows go in. */
+const PG_DERIVED_TABLES = new Set(['live_roster_versions']);
 
 interface PgColumn {
   name: string;
@@ -114,14 +116,15 @@ async function pgTables(c: pg.PoolClient | pg.Client): Promise<PgTableInfo[]> {
      where n.nspname = 'public' and k.contype = 'f'`);
   const tables = new Map<string, PgTableInfo>();
   for (const r of cols.rows) {
+    if (PG_DERIVED_TABLES.has(r.table)) continue;
     let t = tables.get(r.table);
     if (!t) tables.set(r.table, (t = { name: r.table, columns: [], copied: [], pk: [], parents: [] }));
     const col = { name: r.name, type: r.type, identity: r.identity };
     t.columns.push(col);
     if (!PG_ONLY.has(`${r.table}.${r.name}`)) t.copied.push(col);
   }
-  for (const r of pks.rows) tables.get(r.table)!.pk = r.cols;
-  for (const r of fks.rows) if (r.parent !== r.table) tables.get(r.table)!.parents.push(r.parent);
+  for (const r of pks.rows) if (tables.has(r.table)) tables.get(r.table)!.pk = r.cols;
+  for (const r of fks.rows) if (r.parent !== r.table && tables.has(r.table)) tables.get(r.table)!.parents.push(r.parent);
   for (const t of tables.values()) if (!t.pk.length) t.pk = t.copied.map((c) => c.name);
   return [...tables.values()];
 }

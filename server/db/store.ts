@@ -10,7 +10,7 @@ import type { Dialect } from './tables.js';
  * builds the same queries from the same calls. Write only what both dialects share, awaited:
  * `await q.select()…`, `await q.insert(t).values(…).returning()`, `onConflictDoUpdate`… — never `.get()`,
  * `.all()`, `.run()` or `.values()` (SQLite only), never the result of a write without `.returning()`
- * (its shape differs), no SQLite functions in `sql` (test/unit/store-portable.test.ts checks the domains).
+ * (its shape differs), no SQLite functions in `sql` (test/unit/store-seam.test.ts checks where the dialect branches).
  */
 export type Q = SqliteRemoteDatabase<typeof schema>;
 

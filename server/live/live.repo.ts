@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Agenda } from '../../shared/protocol/agenda.js';
 import type { Floor, SpeakerEntry, SpeakersState } from '../../shared/protocol/live.js';
 import { orderAgenda } from '../../shared/rules/agenda.js';
@@ -274,9 +275,24 @@ function participantsOn(c: Database.Database, meetingId: number): readonly Parti
   return rows;
 }
 
+/**
+ * PostgreSQL: the same cache, keyed by the roster versions its triggers keep (migrations-pg 0003: a new sequence
+ * value on every change to the meeting's participants or attendance, or to any user's name or title). The key is
+ * read before the rows, so a change committed between the two only costs a re-read next time.
+ */
+const pgParticipantCache = new WeakMap<Store, Map<number, { key: string; rows: ParticipantRow[] }>>();
+
 /** A meeting's participants with their attendance, in list order. */
 export async function participantRows(store: Store, meetingId: number): Promise<readonly ParticipantRow[]> {
   if (store.dialect === 'sqlite') return store.sqlite((c) => participantsOn(c, meetingId));
+  const { rows: versions } = await (store.q as unknown as NodePgDatabase).execute<{ meeting_id: number; version: string }>(
+    sql`select meeting_id, version from live_roster_versions where meeting_id in (0, ${meetingId})`,
+  );
+  const key = `${versions.find((v) => v.meeting_id === 0)?.version ?? 0}:${versions.find((v) => v.meeting_id === meetingId)?.version ?? 0}`;
+  let byMeeting = pgParticipantCache.get(store);
+  if (!byMeeting) pgParticipantCache.set(store, (byMeeting = new Map()));
+  const hit = byMeeting.get(meetingId);
+  if (hit && hit.key === key) return hit.rows;
   const rows = await store.q
     .select({
       userId: meetingParticipants.userId,
@@ -293,6 +309,10 @@ export async function participantRows(store: Store, meetingId: number): Promise<
     .innerJoin(users, eq(users.id, meetingParticipants.userId))
     .leftJoin(attendance, and(eq(attendance.meetingId, meetingParticipants.meetingId), eq(attendance.userId, meetingParticipants.userId)))
     .where(eq(meetingParticipants.meetingId, meetingId));
-  return (rows as ParticipantRow[]).sort(inListOrder);
+  const sorted = (rows as ParticipantRow[]).sort(inListOrder);
+  byMeeting.delete(meetingId);
+  byMeeting.set(meetingId, { key, rows: sorted });
+  if (byMeeting.size > 64) byMeeting.delete(byMeeting.keys().next().value!);
+  return sorted;
 }
 

@@ -1,11 +1,10 @@
-import fs from 'node:fs';
 import { Counter, Gauge } from 'prom-client';
 import { isErrorCode } from '../../shared/protocol/errors.js';
 import { COMMANDS, PUSHES } from '../../shared/protocol/socket-events.js';
 import { pdfPool } from '../documents/pdf.pool.js';
 import type { AppContext, Running } from '../context.js';
 import { meetingClientsTopN } from './metrics.js';
-import { databaseFile, dueJobCount, jobCounts, observeDatabase, openVoteCount, pgDatabaseSize } from './metrics.repo.js';
+import { databaseFile, databaseSizes, dueJobCount, jobCounts, observeDatabase, openVoteCount } from './metrics.repo.js';
 import { readiness } from './readiness.js';
 
 const COMMAND_NAMES = new Set(Object.keys(COMMANDS));
@@ -113,13 +112,7 @@ export async function wireMetrics(ctx: AppContext): Promise<Running> {
 
   const dbFile = await databaseFile(store);
   m.gauge('ecabinet_db_size_bytes', 'Size of the database: on SQLite its file (db) and its WAL (wal); on PostgreSQL the database on the server (db).', ['file'], async () => {
-    if (store.dialect === 'postgres') return [{ labels: { file: 'db' }, value: await pgDatabaseSize(store) }];
-    if (!dbFile) return [];
-    const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
-    return [
-      { labels: { file: 'db' }, value: size(dbFile) },
-      { labels: { file: 'wal' }, value: size(`${dbFile}-wal`) },
-    ];
+    return (await databaseSizes(store, dbFile)).map((p) => ({ labels: { file: p.file }, value: p.bytes }));
   });
   // Readiness is computed once per scrape; the probe's time and the free space come from the same run.
   new Gauge({

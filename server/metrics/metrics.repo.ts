@@ -29,7 +29,7 @@ export async function dueJobCount(store: Store, now: string): Promise<number> {
 
 /**
  * The database's files, for the size gauge and the readiness check: SQLite's file (its WAL beside it);
- * none on PostgreSQL (the database server keeps its own: `pgDatabaseSize`).
+ * none on PostgreSQL (the database server keeps its own: `databaseSizes`).
  */
 export async function databaseFile(store: Store): Promise<string | null> {
   if (store.dialect !== 'sqlite') return null;
@@ -68,8 +68,19 @@ export async function observeDatabase(store: Store, o: DbObserver): Promise<void
   else observeDb(store, o);
 }
 
-/** PostgreSQL: the size of this app's database on the server's disk (tables, indexes, TOAST), in bytes. */
-export async function pgDatabaseSize(store: Store): Promise<number> {
-  const { rows } = await (store.q as unknown as NodePgDatabase).execute<{ bytes: string }>(sql`select pg_database_size(current_database())::text as bytes`);
-  return Number(rows[0].bytes);
+/**
+ * The database's size in bytes by part: on SQLite its file (`db`, `dbFile` from {@link databaseFile}) and its WAL
+ * (`wal`); on PostgreSQL this app's database on the server's disk (`db`: tables, indexes, TOAST).
+ */
+export async function databaseSizes(store: Store, dbFile: string | null): Promise<{ file: 'db' | 'wal'; bytes: number }[]> {
+  if (store.dialect === 'postgres') {
+    const { rows } = await (store.q as unknown as NodePgDatabase).execute<{ bytes: string }>(sql`select pg_database_size(current_database())::text as bytes`);
+    return [{ file: 'db', bytes: Number(rows[0].bytes) }];
+  }
+  if (!dbFile) return [];
+  const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+  return [
+    { file: 'db', bytes: size(dbFile) },
+    { file: 'wal', bytes: size(`${dbFile}-wal`) },
+  ];
 }

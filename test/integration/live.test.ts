@@ -5,6 +5,7 @@ import { agendaForPush } from '../../server/live/live.repo.js';
 import { speakingTimes } from '../../server/live/live.service.js';
 import { type BuiltMeeting, type BuiltUser, buildCommitteeMeeting, buildMeeting, usersByName } from '../helpers/factories.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
+import { testSql } from '../helpers/sql.js';
 import { type TestSocket, connectSocket, connected } from '../helpers/socket.js';
 import { pdf, upload } from './documents-helpers.js';
 
@@ -97,6 +98,12 @@ describe('live meeting over Socket.IO', () => {
     expect((await attendanceOf()).find((e) => e.userId === ids.member4).fullName).toBe(people.member4.fullName);
     await admin.patch(`/api/users/${ids.member4}`, { fullName: 'Ân Văn Đổi Tên' });
     expect((await attendanceOf()).find((e) => e.userId === ids.member4).fullName).toBe('Ân Văn Đổi Tên');
+    // A writer other than this process (another connection, another node) is seen too: on SQLite through
+    // data_version, on PostgreSQL through the roster versions its triggers keep.
+    await testSql(srv).run('update users set full_name = ? where id = ?', 'Ân Văn Nút Khác', ids.member4);
+    expect((await attendanceOf()).find((e) => e.userId === ids.member4).fullName).toBe('Ân Văn Nút Khác');
+    await testSql(srv).run("update attendance set status = 'remote' where meeting_id = ? and user_id = ?", meetingId, ids.member3);
+    expect((await attendanceOf()).find((e) => e.userId === ids.member3).status).toBe('remote');
     const secretary = cookies.get('secretary')!;
     const m = (await secretary.get(`/api/meetings/${meetingId}`)).body;
     const participants = m.participants.filter((p: any) => p.userId !== ids.member5).map((p: any) => ({ userId: p.userId, role: p.role, canVote: p.canVote }));
