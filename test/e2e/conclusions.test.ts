@@ -66,7 +66,9 @@ describe('conclusions to tasks in the browser', () => {
     await form.locator('[data-testid="task-owner"]').selectOption('unit:Sở Tài chính');
     await form.locator('[data-testid="task-deadline"]').fill(new Date(Date.now() + 7 * 3600_000 + 20 * 86400_000).toISOString().slice(0, 10));
     await form.locator('[data-testid="task-submit"]').click();
-    await expect.poll(() => conclusion.locator('[data-testid="conclusion-task"]').count()).toBe(2);
+    // Not expect.poll's 1 s default: the task's POST (which now waits for the committee's follow-up item) and the
+    // two reloads can take longer than that on PostgreSQL under load; the task is created, only later.
+    await expect.poll(() => conclusion.locator('[data-testid="conclusion-task"]').count(), { timeout: 15_000 }).toBe(2);
     expect(await conclusion.locator('[data-testid="conclusion-task"]').allTextContents()).toEqual([
       expect.stringContaining('Xây dựng dự thảo kế hoạch số hóa hồ sơ'),
       expect.stringContaining('Sở Tài chính'),
@@ -117,12 +119,12 @@ describe('conclusions to tasks in the browser', () => {
     await sec.locator('ec-task-card').first().waitFor();
     await sec.locator('[data-testid="group-owner"]').click();
     const groups = sec.locator('[data-testid="task-group"]');
-    await expect.poll(() => groups.count()).toBe(3);
+    await expect.poll(() => groups.count(), { timeout: 15_000 }).toBe(3);
     const byOwner = await groups.evaluateAll((els) => els.map((e) => (e.querySelector('[data-testid="group-name"]')?.textContent ?? '') + '|' + (e.querySelector('[data-testid="group-overdue"]')?.textContent ?? '')));
     expect(byOwner.slice(0, 2).sort()).toEqual([`${m.members[0].fullName}|1 quá hạn`, 'Sở Tài chính|1 quá hạn'].sort());
     expect(byOwner[2]).toMatch(/\|$/);
     await sec.locator('[data-testid="group-meeting"]').click();
-    await expect.poll(() => groups.count()).toBe(2);
+    await expect.poll(() => groups.count(), { timeout: 15_000 }).toBe(2);
     expect(await groups.first().locator('[data-testid="group-name"]').textContent()).toBe('Phiên họp chuyên đề chuyển đổi số');
     expect(await groups.first().locator('[data-testid="group-overdue"]').textContent()).toBe('2 quá hạn');
     expect(await groups.nth(1).locator('[data-testid="group-overdue"]').count()).toBe(0);
