@@ -6,7 +6,8 @@
 #   bash scripts/pg-throwaway.sh check    # all three: applies migrations-pg/ on a fresh one, checks the audit chain
 # Debian's postgresql package (initdb, pg_ctl, postgres); `apt-get install -y postgresql` where missing.
 # The cluster lives in a new folder under $TMPDIR, listens on 127.0.0.1 on its own free port (and a Unix
-# socket in its folder), trusts local connections, and is never started by anything else. initdb refuses
+# socket in its folder), trusts local connections, and is never started by anything else. PG_THROWAWAY_OPTIONS
+# adds server options after ours (a later -c wins), e.g. "-c full_page_writes=on". initdb refuses
 # to run as root: as root the cluster is owned by and run as the `postgres` user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,7 @@ start() {
     { cat "$dir/initdb.log" >&2; exit 1; }
   port="$(free_port)"
   as_owner "$bin/pg_ctl" -D "$dir/data" -w -t 30 -l "$dir/data/server.log" \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400" start >/dev/null ||
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400 ${PG_THROWAWAY_OPTIONS:-}" start >/dev/null ||
     { cat "$dir/data/server.log" >&2; exit 1; }
   echo "DATABASE_URL=postgres://postgres@127.0.0.1:$port/postgres"
   echo "PG_THROWAWAY_DIR=$dir"

@@ -16,6 +16,9 @@ import { discardSealed, publishSealed, sealedBallots, sealedExists } from './vot
  * the sealed rows with `secure_delete` on, so their bytes are zeroed rather than left in free pages;
  * the caller then empties the WAL (eraseWal, server/db/wal-erase.ts). What remains after the close is a set of ballots
  * in random order that shares nothing with the participation rows: no order, no id, no time.
+ * On PostgreSQL the published rows' ctid, WAL positions and statement log follow the shuffled order too;
+ * eraseWal vacuums the deleted sealed rows, but the cluster's WAL keeps them (ciphertext) until recycled
+ * (docs/VOTING.md, "Secret ballots on PostgreSQL").
  */
 export class BallotBox {
   private readonly keys = new Map<number, { enc: Buffer; tag: Buffer }>();

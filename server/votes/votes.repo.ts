@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { and, asc, count, eq, inArray, ne, sql } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { AuditEntry } from '../audit/audit.repo.js';
 import { prepareAudit } from '../audit/audit.repo.js';
 import type { Q, Store } from '../db/store.js';
@@ -219,6 +220,9 @@ export async function sealedBallots(store: Store, voteId: number): Promise<{ tag
   return store.q.select({ tag: voteSealedBallots.tag, sealed: voteSealedBallots.sealed }).from(voteSealedBallots).where(eq(voteSealedBallots.voteId, voteId));
 }
 
+/** Rows per INSERT at a secret vote's close on PostgreSQL: 3 parameters each, well under its 65535. */
+const PUBLISH_CHUNK = 5000;
+
 /**
  * Inside the closing transaction: writes the opened ballots (already in random order) into
  * `vote_secret_ballots` and deletes the vote's sealed rows — on SQLite with `secure_delete` on, so their
@@ -233,8 +237,11 @@ export async function publishSealed(store: Store, voteId: number, ballots: { rec
     });
     return;
   }
-  // One row at a time, in the shuffled order (a multi-row insert would do the same; kept simple and bounded).
-  for (const b of ballots) await store.q.insert(voteSecretBallots).values({ voteId, receiptKey: b.receiptKey, choices: JSON.stringify(b.choices) });
+  // Multi-row inserts in the shuffled order: the rows' physical order (ctid), the WAL and the cluster's
+  // statement log follow it; all share one transaction id and, within a chunk, one command id (cmin).
+  for (let i = 0; i < ballots.length; i += PUBLISH_CHUNK) {
+    await store.q.insert(voteSecretBallots).values(ballots.slice(i, i + PUBLISH_CHUNK).map((b) => ({ voteId, receiptKey: b.receiptKey, choices: JSON.stringify(b.choices) })));
+  }
   await store.q.delete(voteSealedBallots).where(eq(voteSealedBallots.voteId, voteId));
 }
 
@@ -254,9 +261,24 @@ function secureDeleteSealed(db: Database.Database, voteId: number): number {
   }
 }
 
-/** After a secret vote's close or annulment, SQLite: the WAL (page images in commit order) is emptied (server/db/wal-erase.ts). */
+/**
+ * After a secret vote's close or annulment (its transaction committed), what the store can remove of the
+ * sealed ballots. SQLite: the WAL (page images in commit order) is emptied (server/db/wal-erase.ts).
+ * PostgreSQL: a DELETE leaves the rows as dead tuples in their pages, each with the transaction id (xmin)
+ * it shares with its voter's participation row, until a VACUUM, which runs here rather than whenever
+ * autovacuum gets to it. PostgreSQL's WAL cannot be emptied from a client: it keeps the sealed rows, as
+ * ciphertext, until its segments are recycled and overwritten (docs/VOTING.md, "On PostgreSQL").
+ */
 export async function eraseWal(store: Store): Promise<void> {
-  if (store.dialect === 'sqlite') await store.sqlite((db) => eraseSqliteWal(db));
+  if (store.dialect === 'sqlite') {
+    await store.sqlite((db) => eraseSqliteWal(db));
+    return;
+  }
+  try {
+    await (store.q as unknown as NodePgDatabase).execute(sql`VACUUM vote_sealed_ballots`);
+  } catch {
+    // The close is committed and acknowledged whatever happens here; autovacuum removes the tuples later.
+  }
 }
 
 /**

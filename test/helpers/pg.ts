@@ -10,19 +10,23 @@ export interface ThrowawayPg {
   url: string;
   /** A new empty database on the same server; its URL. */
   createDatabase(name: string): Promise<string>;
+  /** The cluster's data directory (owned by the `postgres` user when the tests run as root). */
+  dataDir: string;
   /** Stops the server and deletes its folder. */
   stop(): Promise<void>;
 }
 
 /**
  * Starts a throwaway PostgreSQL (scripts/pg-throwaway.sh: initdb into a temp folder, its own free port,
- * stopped and deleted by stop()). Without Debian's postgresql package this fails with the command that
+ * stopped and deleted by stop()); `serverOptions` are added to the server's command line (a later `-c` wins:
+ * "-c full_page_writes=on" undoes the script's speed setting). Without Debian's postgresql package this fails with the command that
  * installs it: a test needing PostgreSQL never silently skips (scripts/install-system-deps.sh installs it).
  */
-export async function startThrowawayPg(): Promise<ThrowawayPg> {
+export async function startThrowawayPg(opts: { serverOptions?: string } = {}): Promise<ThrowawayPg> {
   let out: string;
   try {
-    out = (await run('bash', [SCRIPT, 'start'], { timeout: 60_000 })).stdout;
+    const env = opts.serverOptions ? { ...process.env, PG_THROWAWAY_OPTIONS: opts.serverOptions } : process.env;
+    out = (await run('bash', [SCRIPT, 'start'], { timeout: 60_000, env })).stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(
@@ -36,6 +40,7 @@ export async function startThrowawayPg(): Promise<ThrowawayPg> {
   const pg = (await import('pg')).default;
   return {
     url,
+    dataDir: path.join(dir, 'data'),
     async createDatabase(name) {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
       const c = new pg.Client({ connectionString: url });

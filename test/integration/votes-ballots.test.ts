@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChildServer } from '../helpers/child-server.js';
 import { type BuiltMeeting, buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { findAll } from '../helpers/sqlite-forensics.js';
@@ -55,34 +57,47 @@ describe('secret ballot box', () => {
     return Buffer.concat([read(f), read(`${f}-wal`)]);
   };
 
-  it('while the vote is open only sealed ballots of equal length are stored; at the close they are counted, published, and their bytes erased from the database file and the WAL', async () => {
-    const { chair, tablets, voteId } = await openSecretVote(4);
-    const sqlite = s.db.$client;
-    const choices = [[0], [1], [], [0]];
-    const receipts = choices.map(() => newReceipt());
-    for (let i = 0; i < 4; i++) expect(await cast(tablets[i], voteId, choices[i], receipts[i])).toMatchObject({ ok: true, data: { counted: true } });
+  it('on SQLite, while the vote is open only sealed ballots of equal length are stored; at the close they are counted, published, and their bytes erased from the database file and the WAL', async () => {
+    // SQLite's files whatever the suite: a server process of its own (one dialect per process) with
+    // DATABASE_URL '' (wins over test:pg's). On PostgreSQL, votes-secrecy-attack.pg.test.ts reads the cluster.
+    const child = await ChildServer.create({ ECABINET_SEED: 'admin', DATABASE_URL: '' });
+    let sqlite: Database.Database | null = null;
+    try {
+      await child.start();
+      const own = child as unknown as TestServer;
+      const { chair, tablets, voteId } = await openSecretVote(4, own);
+      sqlite = new Database(path.join(child.dataDir, 'ecabinet.sqlite'));
+      sqlite.pragma('busy_timeout = 10000');
+      const choices = [[0], [1], [], [0]];
+      const receipts = choices.map(() => newReceipt());
+      for (let i = 0; i < 4; i++) expect(await cast(tablets[i], voteId, choices[i], receipts[i])).toMatchObject({ ok: true, data: { counted: true } });
 
-    expect(sqlite.prepare('SELECT count(*) FROM vote_secret_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(0);
-    const sealed = sqlite.prepare('SELECT tag, sealed FROM vote_sealed_ballots WHERE vote_id = ?').all(voteId) as { tag: Buffer; sealed: Buffer }[];
-    expect(sealed).toHaveLength(4);
-    // An abstention is as long as a vote: the length reveals nothing.
-    expect(new Set(sealed.map((r) => r.sealed.length)).size).toBe(1);
-    // No receipt key in clear anywhere in the files, WAL included.
-    const during = rawFiles();
-    for (const r of receipts) expect(findAll(during, receiptKey(voteId, r))).toEqual([]);
+      expect(sqlite.prepare('SELECT count(*) FROM vote_secret_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(0);
+      const sealed = sqlite.prepare('SELECT tag, sealed FROM vote_sealed_ballots WHERE vote_id = ?').all(voteId) as { tag: Buffer; sealed: Buffer }[];
+      expect(sealed).toHaveLength(4);
+      // An abstention is as long as a vote: the length reveals nothing.
+      expect(new Set(sealed.map((r) => r.sealed.length)).size).toBe(1);
+      // No receipt key in clear anywhere in the files, WAL included.
+      const during = rawFiles(own);
+      for (const r of receipts) expect(findAll(during, receiptKey(voteId, r))).toEqual([]);
 
-    const closed = await chair.cmd('vote:close', { voteId, commandId: newCommandId() });
-    expect(closed).toMatchObject({ ok: true, data: { vote: { result: { counts: [2, 1], voted: 3, abstentions: 1 } } } });
-    expect(sqlite.prepare('SELECT count(*) FROM vote_sealed_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(0);
-    const published = sqlite.prepare('SELECT receipt_key AS k, choices AS c FROM vote_secret_ballots WHERE vote_id = ?').all(voteId) as { k: Buffer; c: string }[];
-    expect(new Map(published.map((p) => [p.k.toString('hex'), JSON.parse(p.c)]))).toEqual(new Map(receipts.map((r, i) => [receiptKey(voteId, r).toString('hex'), choices[i]])));
-    // secure_delete + the WAL truncated: not one sealed ballot (tag or ciphertext) is left in the files.
-    // (The truncation waits for the Yjs store's connection to leave older snapshots: retried, never blocking.)
-    const leftovers = () => {
-      const after = rawFiles();
-      return sealed.flatMap((r) => [...findAll(after, r.tag), ...findAll(after, r.sealed.subarray(12, 40))]);
-    };
-    await until(() => leftovers().length === 0, { what: 'no sealed bytes left in the files', timeout: 15_000 });
+      const closed = await chair.cmd('vote:close', { voteId, commandId: newCommandId() });
+      expect(closed).toMatchObject({ ok: true, data: { vote: { result: { counts: [2, 1], voted: 3, abstentions: 1 } } } });
+      expect(sqlite.prepare('SELECT count(*) FROM vote_sealed_ballots WHERE vote_id = ?').pluck().get(voteId)).toBe(0);
+      const published = sqlite.prepare('SELECT receipt_key AS k, choices AS c FROM vote_secret_ballots WHERE vote_id = ?').all(voteId) as { k: Buffer; c: string }[];
+      expect(new Map(published.map((p) => [p.k.toString('hex'), JSON.parse(p.c)]))).toEqual(new Map(receipts.map((r, i) => [receiptKey(voteId, r).toString('hex'), choices[i]])));
+      // secure_delete + the WAL truncated: not one sealed ballot (tag or ciphertext) is left in the files.
+      // (The truncation waits for the Yjs store's connection to leave older snapshots: retried, never blocking.)
+      const leftovers = () => {
+        const after = rawFiles(own);
+        return sealed.flatMap((r) => [...findAll(after, r.tag), ...findAll(after, r.sealed.subarray(12, 40))]);
+      };
+      await until(() => leftovers().length === 0, { what: 'no sealed bytes left in the files', timeout: 15_000 });
+      for (const t of [chair, ...tablets]) t.close();
+    } finally {
+      sqlite?.close();
+      await child.dispose();
+    }
   });
 
   it('two sockets of one member casting at once: with two receipts exactly one ballot counts and the other is refused with already_voted; with the same receipt both are acknowledged and it counts once', async () => {

@@ -304,7 +304,9 @@ describe('secret ballots against an attacker holding the database files', () => 
 
   beforeAll(async () => {
     // Everything the server logs, down to debug, is part of what the attacker holds.
-    child = await ChildServer.create({ LOG_LEVEL: 'debug', ECABINET_SEED: 'admin' }, { log: true });
+    // SQLite whatever the suite (DATABASE_URL '' wins over test:pg's): this attacker reads SQLite's files;
+    // PostgreSQL's is votes-secrecy-attack.pg.test.ts.
+    child = await ChildServer.create({ LOG_LEVEL: 'debug', ECABINET_SEED: 'admin', DATABASE_URL: '' }, { log: true });
     await child.start();
     // The committee and its chair through the API; the meeting's 80 voters beside the running server
     // (a second connection; WAL: concurrent readers, one writer at a time).
