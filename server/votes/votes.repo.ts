@@ -266,8 +266,10 @@ function secureDeleteSealed(db: Database.Database, voteId: number): number {
  * sealed ballots. SQLite: the WAL (page images in commit order) is emptied (server/db/wal-erase.ts).
  * PostgreSQL: a DELETE leaves the rows as dead tuples in their pages, each with the transaction id (xmin)
  * it shares with its voter's participation row, until a VACUUM, which runs here rather than whenever
- * autovacuum gets to it. PostgreSQL's WAL cannot be emptied from a client: it keeps the sealed rows, as
- * ciphertext, until its segments are recycled and overwritten (docs/VOTING.md, "On PostgreSQL").
+ * autovacuum gets to it (a plain one: VACUUM FULL's exclusive lock would queue every ballot write behind
+ * any long reader of the table). PostgreSQL's WAL cannot be emptied from a client: it keeps the sealed
+ * rows, as ciphertext, until its segments are recycled and overwritten (docs/VOTING.md, "Secret ballots
+ * on PostgreSQL").
  */
 export async function eraseWal(store: Store): Promise<void> {
   if (store.dialect === 'sqlite') {

@@ -95,8 +95,11 @@ interface Attack {
   /** The vote's sealed ballots (ciphertext) in the heap, live or dead, and how many share a transaction with one voter. */
   sealed: Buffer[];
   sealedPairedByXid: number;
-  /** Of the ciphertexts given as `sealedBefore`: how many are still in the database's files, and in the WAL. */
-  sealedLeft: { files: number; wal: number };
+  /**
+   * Of the ciphertexts given as `sealedBefore`: how many are still in the sealed table's files, in the
+   * planner's statistics (ANALYZE samples column values into pg_statistic), in any of the database's files, in the WAL.
+   */
+  sealedLeft: { table: number; statistics: number; files: number; wal: number };
 }
 
 /** Choice arrays as stored: a JSON array of small integers. */
@@ -352,6 +355,17 @@ describe('secret ballots against a superuser of the PostgreSQL cluster', () => {
       const lastHex = ballots.map((b) => pgLog.lastIndexOf(`\\x${b.key!.toString('hex')}`));
       orderBy("cluster's log: last mention", (_b, i) => (lastHex[i] < 0 ? Infinity : lastHex[i]));
     }
+    // The sealed table's own files (heap and index, every fork), and the planner's statistics (pg_statistic and its TOAST table).
+    const relFiles = async (rel: string) => {
+      const p = path.join(cluster.dataDir, (await su.query('select pg_relation_filepath($1::regclass) as p', [rel])).rows[0].p);
+      return fs
+        .readdirSync(path.dirname(p))
+        .filter((f) => f === path.basename(p) || f.startsWith(`${path.basename(p)}_`) || f.startsWith(`${path.basename(p)}.`))
+        .map((f) => fs.readFileSync(path.join(path.dirname(p), f)));
+    };
+    const sealedFiles = Buffer.concat([...(await relFiles('vote_sealed_ballots')), ...(await relFiles('vote_sealed_ballots_vote_id_tag_pk'))]);
+    const statToast = (await su.query("select reltoastrelid::regclass::text as t from pg_class where oid = 'pg_statistic'::regclass")).rows[0].t as string;
+    const statFiles = Buffer.concat([...(await relFiles('pg_statistic')), ...(await relFiles(statToast))]);
     const sealed = tuples.filter((t) => t.table === 'vote_sealed_ballots' && t.row?.vote_id === voteId);
     const body = (b: Buffer) => b.subarray(12, 44);
     return {
@@ -361,6 +375,8 @@ describe('secret ballots against a superuser of the PostgreSQL cluster', () => {
       sealed: sealed.map((t) => t.row!.sealed as Buffer),
       sealedPairedByXid: sealed.filter((t) => soleVoter(t.xmin) !== undefined).length,
       sealedLeft: {
+        table: sealedBefore.filter((b) => sealedFiles.includes(body(b))).length,
+        statistics: sealedBefore.filter((b) => statFiles.includes(body(b))).length,
         files: sealedBefore.filter((b) => files.includes(body(b))).length,
         wal: sealedBefore.filter((b) => wal.some((s) => s.data.includes(body(b)))).length,
       },
@@ -372,7 +388,8 @@ describe('secret ballots against a superuser of the PostgreSQL cluster', () => {
     const lines = r.results.map((x) => `  ${x.attack.padEnd(70)} paired ${String(x.paired).padStart(3)}, agree ${String(x.agree).padStart(3)}, p = ${x.p.toExponential(2)}`);
     console.log(
       `[${label}] readable ballots: ${r.readable}; attacks: ${r.results.length}; sealed tuples (ciphertext) ${r.sealed.length}, ${r.sealedPairedByXid} of them ` +
-        `in one voter's transaction; earlier sealed ballots still in the files: ${r.sealedLeft.files}, in the WAL: ${r.sealedLeft.wal}\n${lines.join('\n')}`,
+        `in one voter's transaction; earlier sealed ballots still in the sealed table's files: ${r.sealedLeft.table}, in pg_statistic: ${r.sealedLeft.statistics}, ` +
+        `in any file of the database: ${r.sealedLeft.files}, in the WAL: ${r.sealedLeft.wal}\n${lines.join('\n')}`,
     );
     return [
       ...r.results.filter((x) => x.p < P_MIN).map((x) => `${label}: ${x.attack} paired ${x.agree}/${x.paired} (p = ${x.p.toExponential(2)})`),
@@ -512,8 +529,10 @@ describe('secret ballots against a superuser of the PostgreSQL cluster', () => {
     const after = await attack(voteId, voters, true, during.sealed);
     await expectCounted(voteId, voters);
     expect(after.readable).toBe(N);
-    // The sealed rows are gone from the heap, dead tuples too (VACUUM after the close); the WAL keeps them (docs/VOTING.md).
+    // The sealed rows are gone from the heap, dead tuples too (VACUUM after the close); the WAL and the
+    // planner's samples keep some as ciphertext (docs/VOTING.md).
     expect(after.sealed).toEqual([]);
+    expect(after.sealedLeft.table).toBe(0);
     expectLogsSilent(voteId, voters);
     expect([...beyondChance('during the vote', during), ...beyondChance('after the close', after)]).toEqual([]);
     for (const v of voters) v.t!.close();
@@ -549,6 +568,7 @@ describe('secret ballots against a superuser of the PostgreSQL cluster', () => {
     await expectCounted(voteId, voters);
     expect(after.readable).toBe(N);
     expect(after.sealed).toEqual([]);
+    expect(after.sealedLeft.table).toBe(0);
     expectLogsSilent(voteId, voters);
     expect([
       ...beyondChance('after kill -9 mid-vote', crashed),
