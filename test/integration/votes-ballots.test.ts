@@ -98,7 +98,7 @@ describe('secret ballot box', () => {
       sqlite?.close();
       await child.dispose();
     }
-  });
+  }, 150_000);
 
   it('two sockets of one member casting at once: with two receipts exactly one ballot counts and the other is refused with already_voted; with the same receipt both are acknowledged and it counts once', async () => {
     const { m, chair, tablets, voteId } = await openSecretVote(2);
