@@ -18,6 +18,11 @@ export const votesModule: ServerModule = {
     voteRoutes(ctx);
   },
   socket: votesSocket,
-  // Before the hub and the database close: the ballots still queued are committed.
-  start: (ctx) => ({ stop: () => votesOf(ctx).drain() }),
+  // Deadlines first, awaited before the server listens: a vote whose deadline passed while the server was
+  // down is closed before anyone can read it as open (on PostgreSQL the first /healthz came before a
+  // fire-and-forget resume did). At shutdown, before the hub and the database close: the ballots still queued are committed.
+  start: async (ctx) => {
+    await votesOf(ctx).resumeTimers();
+    return { stop: () => votesOf(ctx).drain() };
+  },
 };

@@ -14,7 +14,6 @@ export const votesSocket: SocketDomain = (hub, ctx) => {
   ctx.bus.on('meeting:changed', ({ meetingId }) => {
     svc.refreshMeeting(meetingId).catch((err: unknown) => ctx.log.error({ err, meetingId }, 'could not refresh the open votes of a meeting'));
   });
-  svc.resumeTimers().catch((err: unknown) => ctx.log.error({ err }, 'could not resume the vote timers'));
   hub.commands(VOTE_COMMANDS, {
     'vote:create': async ({ meetingId, vote }, c) => ({ vote: await svc.create(c.user, meetingId, vote) }),
     'vote:open': async ({ voteId, overrideReason }, c) => ({ vote: await svc.openVote(c.user, voteId, overrideReason) }),

@@ -6,7 +6,7 @@ import { type VotePublisher, voteOptions } from './votes.options.js';
 import type { VoteRow } from './votes.repo.js';
 
 /**
- * The clocks of open votes: the automatic close at `closesAt` (rescheduled from SQLite after a restart,
+ * The clocks of open votes: the automatic close at `closesAt` (rescheduled from the database after a restart,
  * so a deadline survives a crash) and the coalesced `vote:progress` pushes. Part of the
  * {@link VotesService} (server/votes/votes.service.ts), which it calls back to close a vote.
  */
@@ -23,9 +23,16 @@ export class VoteTimers {
     private readonly autoClose: (voteId: number) => Promise<unknown>,
   ) {}
 
-  /** Schedules automatic closes of open votes after a restart. */
+  /**
+   * After a restart: a vote whose deadline passed while the server was down is closed before this returns
+   * (the server listens only afterwards, so nobody sees it open), the others get their timers.
+   */
   async resume(): Promise<void> {
-    for (const row of await this.ctx.store.q.select().from(votes).where(eq(votes.state, 'open'))) this.scheduleClose(row);
+    for (const row of await this.ctx.store.q.select().from(votes).where(eq(votes.state, 'open'))) {
+      if (row.closesAt && Date.parse(row.closesAt) <= voteOptions.now()) {
+        await this.autoClose(row.id).catch((e: unknown) => this.ctx.log.error({ err: e, voteId: row.id }, 'automatic close failed'));
+      } else this.scheduleClose(row);
+    }
   }
 
   /** (Re)schedules a vote's automatic close at its `closesAt`; none for a vote without one or not open. */

@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DEMO_PASSWORD, HttpClient, until } from './server.js';
+import { type TestSql, pgTestSql, sqliteTestSql } from './sql.js';
 import { testDatabaseUrl } from './test-db.js';
 
 /** A free TCP port on loopback (the child keeps it across restarts so clients can reconnect). */
@@ -46,7 +48,7 @@ export class ChildServer {
 
   /** Starts the server and waits for /healthz. */
   async start(): Promise<void> {
-    const databaseUrl = await testDatabaseUrl(this.dataDir);
+    const databaseUrl = await this.databaseUrl();
     const out = this.logFile ? fs.openSync(this.logFile, 'a') : 'ignore';
     const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
       env: {
@@ -73,7 +75,7 @@ export class ChildServer {
           return false;
         }
       },
-      { timeout: 150_000, interval: 100, what: 'child server up' },
+      { timeout: 150_000, interval: 10, what: 'child server up' },
     );
   }
 
@@ -86,6 +88,25 @@ export class ChildServer {
       proc.once('exit', () => resolve());
       proc.kill('SIGKILL');
     });
+  }
+
+  /** The run's database for this data dir (test/helpers/test-db.ts), unless the test set `DATABASE_URL` itself (`''`: SQLite). */
+  private async databaseUrl(): Promise<string | null> {
+    if ('DATABASE_URL' in this.env) return this.env.DATABASE_URL || null;
+    return testDatabaseUrl(this.dataDir);
+  }
+
+  /**
+   * Reads the child's database from the test process (test/helpers/sql.ts), while it runs or after a
+   * kill: on PostgreSQL a pool to its database; on SQLite a read-only connection of this process to its
+   * file (the WAL lets it read what was committed beside the running child, and being read-only it never
+   * checkpoints a crashed server's WAL away before the restart recovers it). `close()` it when done.
+   */
+  async sql(): Promise<TestSql & { close(): void }> {
+    const url = await this.databaseUrl();
+    if (url) return { ...pgTestSql(url), close: () => {} };
+    const db = new Database(path.join(this.dataDir, 'ecabinet.sqlite'), { readonly: true, fileMustExist: true });
+    return { ...sqliteTestSql((fn) => fn(db)), close: () => db.close() };
   }
 
   async login(username: string, password = DEMO_PASSWORD): Promise<HttpClient> {

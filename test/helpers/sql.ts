@@ -78,18 +78,25 @@ export type SqlTarget = Pick<RunningServer, 'app'> | AppContext;
 export function testSql(target: SqlTarget): TestSql {
   const ctx = 'app' in target ? target.app.ctx : target;
   const url = ctx.config.database.url;
-  if (!url) {
-    // Through the store: on the server's own connection, in its turn (never inside another call chain's transaction).
-    const c = <T>(fn: (db: Database.Database) => T) => ctx.store.sqlite(fn);
-    return {
-      dialect: 'sqlite',
-      all: <T>(text: string, ...params: Params) => c((db) => db.prepare(text).all(...params) as T[]),
-      get: <T>(text: string, ...params: Params) => c((db) => db.prepare(text).get(...params) as T | undefined),
-      value: <T>(text: string, ...params: Params) => c((db) => (db.prepare(text).raw().get(...params) as unknown[] | undefined)?.[0] as T | undefined),
-      column: <T>(text: string, ...params: Params) => c((db) => db.prepare(text).pluck().all(...params) as T[]),
-      run: (text: string, ...params: Params) => c((db) => db.prepare(text).run(...params).changes),
-    };
-  }
+  // Through the store: on the server's own connection, in its turn (never inside another call chain's transaction).
+  return url ? pgTestSql(url) : sqliteTestSql((fn) => ctx.store.sqlite(fn));
+}
+
+/** Raw SQL (as `testSql`) on a SQLite connection reached through `c` (the server's store, or a test's own connection). */
+export function sqliteTestSql(c: <T>(fn: (db: Database.Database) => T) => T | Promise<T>): TestSql {
+  const run = async <T>(fn: (db: Database.Database) => T) => c(fn);
+  return {
+    dialect: 'sqlite',
+    all: <T>(text: string, ...params: Params) => run((db) => db.prepare(text).all(...params) as T[]),
+    get: <T>(text: string, ...params: Params) => run((db) => db.prepare(text).get(...params) as T | undefined),
+    value: <T>(text: string, ...params: Params) => run((db) => (db.prepare(text).raw().get(...params) as unknown[] | undefined)?.[0] as T | undefined),
+    column: <T>(text: string, ...params: Params) => run((db) => db.prepare(text).pluck().all(...params) as T[]),
+    run: (text: string, ...params: Params) => run((db) => db.prepare(text).run(...params).changes),
+  };
+}
+
+/** Raw SQL (as `testSql`) on a PostgreSQL database by its URL: a small pool of this test process. */
+export function pgTestSql(url: string): TestSql {
   const query = (text: string, params: Params) => pgPool(url).query(numbered(text), params as unknown[]);
   return {
     dialect: 'postgres',
@@ -108,7 +115,7 @@ export function testSql(target: SqlTarget): TestSql {
 }
 
 /** The tables of the server's database (full-text shadow tables aside). */
-async function tableNames(sql: TestSql): Promise<string[]> {
+export async function tableNames(sql: TestSql): Promise<string[]> {
   const rows =
     sql.dialect === 'sqlite'
       ? await sql.all<{ name: string }>("select name from sqlite_master where type='table' and name not like 'sqlite_%' and name not like '%fts%' order by name")

@@ -26,6 +26,9 @@ async function refusal(p: Promise<unknown>): Promise<BackupError> {
   throw new Error('expected a refusal');
 }
 
+/** These backups copy the SQLite database file: the servers here run on SQLite under `npm run test:pg` too. */
+const SQLITE = { database: { url: null, poolSize: 4 } };
+
 describe('backup and restore', () => {
   let server: ChildServer;
   let secretary: HttpClient;
@@ -36,7 +39,7 @@ describe('backup and restore', () => {
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    server = await ChildServer.create({ ECABINET_SEED: 'admin' });
+    server = await ChildServer.create({ ECABINET_SEED: 'admin', DATABASE_URL: '' });
     await server.start();
     m = await buildMeetingOn(server, { members: 6, agendaItems: 2 });
     secretary = await m.as('secretary');
@@ -103,7 +106,7 @@ describe('backup and restore', () => {
     expect(ballots?.n ?? 0).toBeGreaterThanOrEqual(3);
 
     // The restored folder serves: every document version's bytes match their hash, the vote is there.
-    const s = await startTestServer({ seed: 'admin', dataDir });
+    const s = await startTestServer({ seed: 'admin', dataDir, config: SQLITE });
     try {
       const sec = await s.login(m.secretary.username, m.secretary.password);
       const pack = (await sec.get(`/api/meetings/${meetingId}/documents`)).body;
@@ -235,7 +238,7 @@ describe('backup and restore', () => {
     const lines: string[] = [];
     const written = () => lines.filter((l) => l.includes('"msg":"scheduled backup written"')).length;
     // Every 1.5 s (folder names are to the second), keep 2.
-    const s = await startTestServer({ seed: 'admin', config: { backup: { dir, intervalHours: 1.5 / 3600, keep: 2 } }, logLevel: 'info', logTo: { write: (l) => void lines.push(l) } });
+    const s = await startTestServer({ seed: 'admin', config: { ...SQLITE, backup: { dir, intervalHours: 1.5 / 3600, keep: 2 } }, logLevel: 'info', logTo: { write: (l) => void lines.push(l) } });
     try {
       await until(() => written() >= 3, { timeout: 30_000, what: 'three scheduled backups' });
     } finally {

@@ -1,5 +1,3 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageIdFor } from '../../server/mail/mail.service.js';
 import { ChildServer } from '../helpers/child-server.js';
@@ -48,21 +46,23 @@ describe('reminder e-mails across kill -9', () => {
 
     sink.holdFrom = Infinity;
     await child.start();
-    const db = new Database(path.join(child.dataDir, 'ecabinet.sqlite'), { readonly: true });
+    const sql = await child.sql();
     try {
-      await until(
-        () => (db.prepare("select count(*) n from jobs where kind in ('task.reminder', 'mail.send') and status in ('pending', 'claimed') and run_at <= ?").get(new Date().toISOString()) as { n: number }).n === 0 && new Set(sink.received.map((m) => m.messageId)).size >= TASKS,
-        { timeout: 60_000, interval: 200, what: 'every e-mail delivered after the restart' },
-      );
+      const outstanding = () => sql.value<number>("select count(*) n from jobs where kind in ('task.reminder', 'mail.send') and status in ('pending', 'claimed') and run_at <= ?", new Date().toISOString());
+      await until(async () => (await outstanding()) === 0 && new Set(sink.received.map((m) => m.messageId)).size >= TASKS, {
+        timeout: 60_000,
+        interval: 200,
+        what: 'every e-mail delivered after the restart',
+      });
 
       // In the app: exactly one "due soon" reminder per task.
-      const notes = db.prepare("select json_extract(data, '$.reminderKey') k, count(*) n from notifications where kind = 'task_due_soon' group by k").all() as { k: string; n: number }[];
-      expect(notes).toHaveLength(TASKS);
-      expect(notes.filter((r) => r.n !== 1)).toEqual([]);
-      const mailJobs = db.prepare("select status, count(*) n from jobs where kind = 'mail.send' group by status").all();
+      const keys = (await sql.column<string>("select data from notifications where kind = 'task_due_soon'")).map((d) => JSON.parse(d).reminderKey as string);
+      expect(new Set(keys).size).toBe(TASKS);
+      expect(keys).toHaveLength(TASKS);
+      const mailJobs = await sql.all("select status, count(*) n from jobs where kind = 'mail.send' group by status");
       expect(mailJobs).toEqual([{ status: 'done', n: TASKS }]);
     } finally {
-      db.close();
+      sql.close();
     }
 
     // By e-mail: every expected message, each key always under the same Message-ID.

@@ -31,7 +31,8 @@ describe.each(releases)('upgrade from the data folder of release %s', (release) 
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `ecabinet-upgrade-${release}-`));
     fs.cpSync(path.join(FIXTURES, release, 'datadir'), dataDir, { recursive: true });
     // The fixture holds that release's users (its demo people): nothing is seeded into a database with users.
-    s = await startTestServer({ seed: 'admin', dataDir });
+    // The fixture is that release's SQLite file: the server runs on it under `npm run test:pg` too.
+    s = await startTestServer({ seed: 'admin', dataDir, config: { database: { url: null, poolSize: 4 } } });
     secretary = await s.login('secretary');
   });
   afterAll(async () => {

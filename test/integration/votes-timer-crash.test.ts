@@ -1,5 +1,3 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChildServer } from '../helpers/child-server.js';
 import { buildMeeting } from '../helpers/factories.js';
@@ -76,12 +74,12 @@ describe('timed votes across kill -9', () => {
     expect(b.result).toMatchObject({ counts: [0, 1] });
     expect(Date.parse(b.closedAt)).toBeGreaterThanOrEqual(lateClosesAt);
     // Both closed by the server itself (no chair command), each audited once.
-    const db = new Database(path.join(child.dataDir, 'ecabinet.sqlite'), { readonly: true });
+    const sql = await child.sql();
     try {
-      const closes = db.prepare("SELECT target_id AS id, actor_id AS actor, details FROM audit_log WHERE action = 'vote.closed' AND target_id IN (?, ?)").all(String(early), String(late)) as { id: string; actor: number | null; details: string }[];
+      const closes = await sql.all<{ id: string; actor: number | null; details: string }>("SELECT target_id AS id, actor_id AS actor, details FROM audit_log WHERE action = 'vote.closed' AND target_id IN (?, ?)", String(early), String(late));
       expect(closes.map((c) => [c.id, c.actor, JSON.parse(c.details).auto]).sort()).toEqual([[String(early), null, true], [String(late), null, true]].sort());
     } finally {
-      db.close();
+      sql.close();
     }
   });
 });

@@ -1,5 +1,3 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { itemNotesDocName } from '../../shared/protocol/yjs.js';
@@ -12,15 +10,15 @@ let child: ChildServer | null = null;
 const providers: TestProvider[] = [];
 
 /** The notes text as rebuilt from the stored rows alone (what a restarted server will load). */
-function storedText(name: string): string {
-  const db = new Database(path.join(child!.dataDir, 'ecabinet.sqlite'));
+async function storedText(name: string): Promise<string> {
+  const sql = await child!.sql();
   try {
-    const rows = db.prepare('select data from yjs_updates where doc_name = ? order by id').all(name) as { data: Buffer }[];
+    const rows = await sql.all<{ data: Uint8Array }>('select data from yjs_updates where doc_name = ? order by id', name);
     const doc = new Y.Doc();
     for (const r of rows) Y.applyUpdate(doc, r.data);
     return doc.getText('t').toString();
   } finally {
-    db.close();
+    sql.close();
   }
 }
 
@@ -52,7 +50,7 @@ describe('Yjs hub: kill -9 of the server', () => {
     for (let i = 0; i < 30; i++) writer.text.insert(writer.text.length, `+${i}`);
     await server.kill9();
 
-    const stored = storedText(name);
+    const stored = await storedText(name);
     expect(stored.startsWith(acknowledged)).toBe(true);
     expect(writer.text.toString().startsWith(stored)).toBe(true);
 
