@@ -10,7 +10,8 @@ describe('acknowledged REST changes survive kill -9', () => {
   });
   afterAll(() => server.dispose());
 
-  it('every agenda item acknowledged before SIGKILL is there after restart, in order, and sessions still work', async () => {
+  // Two starts of the server as a child process (tsx start-up each): more than the default minute on a loaded machine.
+  it('every agenda item acknowledged before SIGKILL is there after restart, in order, and sessions still work', { timeout: 180_000 }, async () => {
     const built = await buildMeetingOn(server, { agendaItems: 0, publish: false });
     const secretary = await built.as('secretary');
     const committeeId = built.committeeId;

@@ -41,7 +41,8 @@ describe('live meeting survives kill -9', () => {
     await child?.dispose();
   });
 
-  it('after a restart attendance, current item, speakers list, floor and presenter are exactly as acknowledged, and clients reconnect by themselves', async () => {
+  // Two starts of the server as a child process (tsx start-up each): more than the default minute on a loaded machine.
+  it('after a restart attendance, current item, speakers list, floor and presenter are exactly as acknowledged, and clients reconnect by themselves', { timeout: 180_000 }, async () => {
     const [chair, secretary, member1, member2] = [await client('chair'), await client('secretary'), await client('member1'), await client('member2')];
     const channel: MeetingChannel = member2.meeting(meetingId);
     const snapshots: any[] = [];

@@ -23,7 +23,8 @@ describe('reminder e-mails across kill -9', () => {
     await sink?.stop();
   });
 
-  it('killed between the SMTP DATA and its reply: after restart each in-app reminder exists once and each e-mail arrives, a re-send only ever with the same Message-ID', async () => {
+  // Two starts of the server as a child process (tsx start-up each): more than the default minute on a loaded machine.
+  it('killed between the SMTP DATA and its reply: after restart each in-app reminder exists once and each e-mail arrives, a re-send only ever with the same Message-ID', { timeout: 180_000 }, async () => {
     // The 4th message is received but never answered; the process is killed while it waits.
     sink.holdFrom = ACCEPTED_BEFORE_CRASH;
     const m = await buildMeetingOn(child, { members: TASKS, agendaItems: 1 });

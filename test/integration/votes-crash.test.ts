@@ -35,7 +35,8 @@ describe('votes survive kill -9', () => {
     await child?.dispose();
   });
 
-  it('after a restart every acknowledged ballot is counted exactly once, the vote is still open, and retried unacknowledged ballots count once', async () => {
+  // Two starts of the server as a child process (tsx start-up each): more than the default minute on a loaded machine.
+  it('after a restart every acknowledged ballot is counted exactly once, the vote is still open, and retried unacknowledged ballots count once', { timeout: 180_000 }, async () => {
     const m = await buildMeeting(child as unknown as TestServer, { members: 12, agendaItems: 1 });
     const meetingId = m.meetingId;
     const secretary: HttpClient = await m.as('secretary');

@@ -22,7 +22,8 @@ describe('timed votes across kill -9', () => {
     await child?.dispose();
   });
 
-  it('a deadline that passed while the server was down closes the vote at restart; one still ahead closes at its deadline, by the timer, never early', async () => {
+  // Two starts of the server as a child process (tsx start-up each): more than the default minute on a loaded machine.
+  it('a deadline that passed while the server was down closes the vote at restart; one still ahead closes at its deadline, by the timer, never early', { timeout: 180_000 }, async () => {
     const m = await buildMeeting(child as unknown as TestServer, { members: 2, agendaItems: 1 });
     const tablet = async (who: 'chair' | 'member', i = 0) => {
       const t = await connected(connectSocket(child.url, await m.as(who, i)));
