@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Q, Store } from '../db/store.js';
 import { auditLog } from '../db/tables.js';
@@ -26,6 +26,16 @@ export async function audit(q: Q, e: AuditEntry): Promise<void> {
     targetId: e.targetId == null ? null : String(e.targetId),
     details: e.details ?? null,
   });
+}
+
+/**
+ * PostgreSQL: appends the audit entries `select` yields (columns in order: actor_id, action, target_type,
+ * target_id, details as json) — one data-modifying part of a larger statement (the ballot batch writes its
+ * ballots and their entries in one round trip, server/votes/votes.repo.ts). The chain trigger hashes them
+ * as any other entry.
+ */
+export function auditInsertPg(select: SQL): SQL {
+  return sql`INSERT INTO audit_log (actor_id, action, target_type, target_id, details) ${select}`;
 }
 
 /** Appends several audit entries in one statement (in their order), as `audit()` does one. */

@@ -45,7 +45,7 @@ export const DOMAINS: Readonly<Record<string, DomainOwnership>> = {
   minutes: { tables: ['minutes_versions', 'minutes_signatures', 'minutes_acks'], public: ['minutes.pdf.ts'] },
   notifications: { tables: ['notifications'] },
   offline: { tables: ['devices'] },
-  realtime: { tables: ['realtime_commands'], public: ['hub.ts'] },
+  realtime: { tables: ['realtime_commands'], public: ['hub.ts', 'commands.repo.ts' /* the ballot batch records its commands' acks in its own transaction */] },
   search: { tables: ['search_entries', 'search_fts', 'search_groups', 'search_groups_fts'] },
   seed: { tables: [] },
   sfu: { tables: [] },

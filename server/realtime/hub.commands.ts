@@ -15,7 +15,7 @@ const UNCACHED_ERRORS = new Set(['rate_limited', 'invalid_payload', 'internal'])
 /**
  * The one command wrapper of the hub: registration of command tables (`RealtimeHub.commands`), and
  * for every command: session re-check, per-socket rate limit, payload is an object, `commandId`,
- * zod `safeParse`, dedupe by `(user, commandId)` (in memory, and in SQLite for authoritative
+ * zod `safeParse`, dedupe by `(user, commandId)` (in memory, and in the database for authoritative
  * commands), the handler with its `CommandContext`, the error funnel. `hub` is the hub handlers see.
  */
 export function createCommands(ctx: HubContext, log: Logger, hub: () => RealtimeHub) {
@@ -79,6 +79,7 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
       }
     }
 
+    /** The acknowledgement is (or will be) committed with the command's own writes: nothing to record after it. */
     let recorded = false;
     const c: CommandContext = {
       user,
@@ -89,6 +90,11 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
       ctx,
       hub: hub(),
       access: (meetingId) => meetingAccess(ctx.store, user, meetingId),
+      takeAck() {
+        if (!spec.authoritative || !commandId) return undefined;
+        recorded = true;
+        return { userId: user.id, commandId, event };
+      },
       tx(fn) {
         return ctx.store.tx(async (q) => {
           const result = await fn(q);

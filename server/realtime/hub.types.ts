@@ -68,6 +68,13 @@ export interface CommandContext {
    * builder; `ctx.store.q` is the same in its call chain).
    */
   tx<T>(fn: (q: Q) => Promise<T>): Promise<T>;
+  /**
+   * For a handler that commits its work in a transaction of its own (the vote ballot batch): who and what
+   * to record the acknowledgement under, so the handler writes it in that transaction (`saveCommandAcks*`,
+   * server/realtime/commands.repo.ts) with the `{ ok: true, data }` it resolves with. Taking it means the
+   * wrapper records nothing after the handler. Undefined: nothing to record (not authoritative, or no commandId).
+   */
+  takeAck(): { userId: number; commandId: string; event: string } | undefined;
 }
 
 export type CommandHandler<C extends CommandSpec> = (payload: CommandPayload<C>, c: CommandContext) => CommandResult<C> | Promise<CommandResult<C>>;

@@ -1,11 +1,16 @@
 import { validateChoices } from '../../shared/rules/tally.js';
 import type { AppContext } from '../context.js';
-import { auditAll } from '../audit/audit.repo.js';
 import { AppError } from '../http/errors.js';
 import { BallotBox } from './votes.ballots.js';
 import type { OpenVote } from './votes.eligibility.js';
 import { voteError as err, voteOptions } from './votes.options.js';
 import { BallotDurability, type BallotWrite, eraseWal, namedChoices, publishedBallots, receiptKey, writeBallots } from './votes.repo.js';
+
+/** Who and what the vote:cast command's acknowledgement is recorded under (the hub's `takeAck`). */
+export type CastAckRecord = { userId: number; commandId: string; event: string };
+
+/** The most ballots one transaction takes (bounds a batch's statement and how long it holds the transaction gate); more go in the next. */
+const MAX_BATCH = 1000;
 
 interface PendingBallot {
   ov: OpenVote;
@@ -13,14 +18,17 @@ interface PendingBallot {
   castBy: number;
   choices: number[];
   key: Buffer | null;
+  ack: CastAckRecord | undefined;
   resolve(v: { changed: boolean }): void;
   reject(e: unknown): void;
 }
 
 /**
- * Casting and recording ballots. Ballots of one event-loop tick are written in one transaction and each
- * is acknowledged only after that commit (and, with `ballotSync: 'FULL'`, after the WAL's fsync). Secret
- * ballots go sealed into the {@link BallotBox} (server/votes/votes.ballots.ts, docs/VOTING.md): nothing
+ * Casting and recording ballots, with a group commit: one batch is written at a time, and everything
+ * queued while it was being written becomes the next batch (the first ballot after a quiet spell waits
+ * one event-loop turn for the others of its turn). Each ballot is acknowledged only after its commit
+ * (and, with `ballotSync: 'FULL'`, after the WAL's fsync), its command's acknowledgement committed with
+ * it (server/votes/votes.repo.ts `writeBallots`). Secret ballots go sealed into the {@link BallotBox} (server/votes/votes.ballots.ts, docs/VOTING.md): nothing
  * written here links a voter to a choice. Part of the {@link VotesService} (server/votes/votes.service.ts).
  */
 export class BallotStore {
@@ -29,8 +37,12 @@ export class BallotStore {
   private readonly box: BallotBox;
   private queue: PendingBallot[] = [];
   private flushScheduled = false;
-  /** The batches taken from the queue, written one after the other; settles when the last one is written. */
-  private writing: Promise<void> = Promise.resolve();
+  /**
+   * The batch being written, if any. While it is, ballots only queue: taking a batch per event-loop turn
+   * instead made many small transactions in a row under a burst on PostgreSQL (each a handful of round
+   * trips), so the queue grew faster than it drained.
+   */
+  private inFlight: Promise<void> | null = null;
   private stopped = false;
 
   /** @param committed called once per vote with ballots in a committed batch (progress pushes). */
@@ -46,7 +58,7 @@ export class BallotStore {
    * Checks a ballot's shape and queues it for the next batch; resolves after it is committed.
    * @throws unknown_option, too_many_choices, duplicate_choice, receipt_required, invalid_payload, already_voted
    */
-  async enqueue(ov: OpenVote, voterId: number, castBy: number, p: { choices: number[]; receipt?: string }): Promise<{ voteId: number; counted: true; voterId: number }> {
+  async enqueue(ov: OpenVote, voterId: number, castBy: number, p: { choices: number[]; receipt?: string }, ack?: CastAckRecord): Promise<{ voteId: number; counted: true; voterId: number }> {
     const row = ov.row;
     const bad = validateChoices(row, row.options.length, p.choices);
     if (bad) throw err(bad, bad === 'too_many_choices' ? `Choose at most ${row.maxChoices}` : bad === 'duplicate_choice' ? 'An option is chosen twice' : 'No such option', 400);
@@ -63,20 +75,23 @@ export class BallotStore {
         castBy,
         choices: [...p.choices].sort((x, y) => x - y),
         key,
+        ack,
         resolve: () => resolve({ voteId: row.id, counted: true, voterId }),
         reject,
       });
-      if (!this.flushScheduled) {
+      if (!this.flushScheduled && !this.inFlight) {
         this.flushScheduled = true;
-        setImmediate(() => void this.flush());
+        setImmediate(() => this.flush());
       }
     });
   }
 
   /** Commits the ballots still queued now and waits for batches being written (before a close, an annulment or the shutdown). */
   async flushPending(): Promise<void> {
-    if (this.queue.length) void this.flush();
-    await this.writing;
+    while (this.inFlight || this.queue.length) {
+      this.flush();
+      await this.inFlight;
+    }
   }
 
   /** At a secret vote's close, inside the closing transaction: opens the sealed box (BallotBox.publish). */
@@ -122,18 +137,23 @@ export class BallotStore {
   }
 
   /**
-   * Takes every queued ballot as one batch, written after the batches before it (in one transaction),
-   * then (with `ballotSync: 'FULL'`) waits until the WAL holding it is fsynced — on the thread pool, never
-   * blocking the loop (server/db/wal-sync.ts) — and only then settles each ballot's promise, so an
-   * acknowledged ballot survives a power loss.
+   * Unless a batch is being written: takes the queued ballots (up to {@link MAX_BATCH}) as one batch and
+   * writes it in one transaction, then (with `ballotSync: 'FULL'`) waits until the WAL holding it is
+   * fsynced — on the thread pool, never blocking the loop (server/db/wal-sync.ts) — and only then settles
+   * each ballot's promise, so an acknowledged ballot survives a power loss. When the write is done, what
+   * queued meanwhile goes next.
    */
-  private flush(): Promise<void> {
+  private flush(): void {
     this.flushScheduled = false;
-    const batch = this.queue;
-    this.queue = [];
-    if (!batch.length) return this.writing;
-    this.writing = this.writing.then(() => this.write(batch)).catch((e: unknown) => this.ctx.log.error({ err: e }, 'ballot batch failed'));
-    return this.writing;
+    if (this.inFlight || !this.queue.length) return;
+    const batch = this.queue.length > MAX_BATCH ? this.queue.splice(0, MAX_BATCH) : this.queue;
+    if (batch === this.queue) this.queue = [];
+    this.inFlight = this.write(batch)
+      .catch((e: unknown) => this.ctx.log.error({ err: e }, 'ballot batch failed'))
+      .finally(() => {
+        this.inFlight = null;
+        this.flush();
+      });
   }
 
   private async write(batch: PendingBallot[]): Promise<void> {
@@ -149,8 +169,9 @@ export class BallotStore {
         castBy: b.castBy,
         choices: b.choices,
         sealed: b.key ? this.box.seal(b.ov.row.id, b.ov.row.options.length, b.key, b.choices) : null,
+        ack: b.ack ? { ...b.ack, ack: { ok: true, data: { voteId: b.ov.row.id, counted: true, voterId: b.voterId } } } : null,
       }));
-      outcomes = await writeBallots(this.ctx.store, writes, (es) => auditAll(this.ctx.store.q, es));
+      outcomes = await writeBallots(this.ctx.store, writes);
     } catch (e) {
       this.ctx.log.error({ err: e }, 'ballot batch failed');
       outcomes = new Array(batch.length).fill(e instanceof AppError && e.status === 503 ? e : new AppError('internal', 'The ballot could not be stored; retry', 500));

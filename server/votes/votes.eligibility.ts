@@ -93,6 +93,8 @@ export class VoteEligibility {
    */
   async assertMayCast(user: AuthUser, ov: OpenVote, onBehalfOf: number | undefined): Promise<number> {
     const row = ov.row;
+    // Read once per ballot (it decides both a recorded proxy and presence): on PostgreSQL each read is a round trip.
+    const status = await attendanceStatus(this.store, row.meetingId, user.id);
     if (onBehalfOf !== undefined && onBehalfOf !== user.id) {
       // The proxy must still stand now (a withdrawn or replaced one is refused) and still follow the
       // rules of shared/rules/proxies.ts (a proxy recorded before them may not).
@@ -104,9 +106,9 @@ export class VoteEligibility {
       if ((ov.delegations.has(onBehalfOf) || paperVote) && !ov.members.has(user.id)) throw proxyError('proxy_holder_not_voter');
     } else {
       if (!ov.members.has(user.id)) throw err('not_eligible', 'You have no vote in this meeting', 403);
-      if (!ov.settings.delegatorMayVote && (await this.proxyOf(ov, user.id)) !== undefined) throw err('vote_delegated', 'You delegated your vote for this meeting', 403);
+      if (!ov.settings.delegatorMayVote && (await this.proxyOf(ov, user.id, status)) !== undefined) throw err('vote_delegated', 'You delegated your vote for this meeting', 403);
     }
-    if (!(await this.isPresent(row.meetingId, user.id))) throw err('absent', 'Only members checked in to the meeting may vote', 403);
+    if (status !== 'in_room' && status !== 'remote') throw err('absent', 'Only members checked in to the meeting may vote', 403);
     return onBehalfOf ?? user.id;
   }
 
@@ -218,9 +220,9 @@ export class VoteEligibility {
    * Who holds a member's vote: a delegation the member made here (vote:delegate), else the proxy
    * recorded by the secretary in the attendance (ủy quyền). Undefined: nobody.
    */
-  private async proxyOf(ov: OpenVote, userId: number): Promise<number | undefined> {
+  private async proxyOf(ov: OpenVote, userId: number, status: string | undefined): Promise<number | undefined> {
     if (ov.delegations.has(userId)) return ov.delegations.get(userId);
-    if ((await attendanceStatus(this.store, ov.row.meetingId, userId)) !== 'proxy') return undefined;
+    if (status !== 'proxy') return undefined;
     const p = await rollParticipant(this.store, ov.row.meetingId, userId);
     return p && voteHolderOf(p, ov.delegations, proxySettings(ov.settings));
   }

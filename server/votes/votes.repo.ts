@@ -2,8 +2,7 @@ import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { and, asc, count, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
-import type { AuditEntry } from '../audit/audit.repo.js';
-import { prepareAudit } from '../audit/audit.repo.js';
+import { auditInsertPg, prepareAudit } from '../audit/audit.repo.js';
 import type { Q, Store } from '../db/store.js';
 import {
   attendance,
@@ -18,8 +17,10 @@ import {
   votes,
 } from '../db/tables.js';
 import { eraseWal as eraseSqliteWal } from '../db/wal-erase.js';
+import { tickBatch } from '../db/tick-batch.js';
 import { WalSync } from '../db/wal-sync.js';
 import { AppError } from '../http/errors.js';
+import { type CommandAckRecord, saveCommandAcksPg, saveCommandAcksSqlite } from '../realtime/commands.repo.js';
 import { voteError as err } from './votes.options.js';
 
 export type VoteRow = typeof votes.$inferSelect;
@@ -81,6 +82,8 @@ export interface BallotWrite {
   choices: number[];
   /** A secret ballot: the keyed tag of its receipt key and the sealed ballot. Null: a named ballot. */
   sealed: { tag: Buffer; sealed: Buffer } | null;
+  /** The vote:cast command's acknowledgement, committed with the ballot when it is counted (null: none to record). */
+  ack?: CommandAckRecord | null;
 }
 
 /**
@@ -89,9 +92,11 @@ export interface BallotWrite {
  * turn; already_voted) or fails leaves the others in: @returns per ballot `true` (written, or a
  * secret ballot's retry with the same receipt, already counted) or its error. @throws if the
  * transaction as a whole failed (nothing written). Secret ballots: nothing written links voter and choice.
- * `auditPg` writes audit entries on PostgreSQL (the audit module's `auditAll`; SQLite uses its prepared insert).
+ * A counted ballot's command acknowledgement (`ack`) is written in the same transaction: a retry of that
+ * commandId after a crash is answered with it, and a failure to record it fails the batch (no ballot
+ * is counted without the answer its retry gets).
  */
-export async function writeBallots(store: Store, batch: BallotWrite[], auditPg: (entries: AuditEntry[]) => Promise<void> | void): Promise<unknown[]> {
+export async function writeBallots(store: Store, batch: BallotWrite[]): Promise<unknown[]> {
   const outcomes: unknown[] = new Array(batch.length);
   if (store.dialect === 'sqlite') {
     await store.sqlite((db) => {
@@ -109,83 +114,104 @@ export async function writeBallots(store: Store, batch: BallotWrite[], auditPg: 
             outcomes[i] = e;
           }
         });
+        saveCommandAcksSqlite(
+          db,
+          batch.flatMap((b, i) => (outcomes[i] === true && b.ack ? [b.ack] : [])),
+        );
       })();
     });
     return outcomes;
   }
-  await store.tx((q) => writeBallotsPg(q, batch, outcomes, auditPg));
+  await store.tx((q) => writeBallotsPg(q, batch, outcomes));
   return outcomes;
 }
 
 /**
- * The PostgreSQL batch: a handful of statements per batch, not per ballot (each is a round trip). Conflicts
- * never abort the batch's transaction (ON CONFLICT DO NOTHING / DO UPDATE). A batch holding one voter twice
- * for the same vote (a retry racing its original) is written ballot by ballot, in order, so the second sees the first.
+ * The PostgreSQL batch: one statement (one round trip inside the batch's transaction; under a burst each
+ * round trip waits its turn on a busy machine, and the batch of separate statements measured several times
+ * slower): which votes are open, the participation rows (ON CONFLICT DO NOTHING: a voter already in is not
+ * an error, which would abort the transaction), the sealed ballots of the new secret ones in an order of
+ * their own, the named ballots (cast or changed), the audit entries and the acknowledgements of the counted
+ * ballots. A batch holding one voter twice for the same vote (a retry racing its original) is written
+ * ballot by ballot, in order, so the second sees the first.
  */
-async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[], auditPg: (entries: AuditEntry[]) => Promise<void> | void): Promise<void> {
+async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[]): Promise<void> {
   const key = (b: BallotWrite) => `${b.voteId}:${b.voterId}`;
   if (new Set(batch.map(key)).size < batch.length && batch.length > 1) {
     for (const [i, b] of batch.entries()) {
       const one: unknown[] = [undefined];
-      await writeBallotsPg(q, [b], one, auditPg);
+      await writeBallotsPg(q, [b], one);
       outcomes[i] = one[0];
     }
     return;
   }
-  const voteIds = [...new Set(batch.map((b) => b.voteId))];
-  const states = await q.select({ id: votes.id, state: votes.state }).from(votes).where(inArray(votes.id, voteIds));
-  const open = new Set(states.filter((v) => v.state === 'open').map((v) => v.id));
-  const live = batch.flatMap((b, i) => (open.has(b.voteId) ? [i] : []));
-  for (const [i, b] of batch.entries()) if (!open.has(b.voteId)) outcomes[i] = err('vote_closed', 'The vote is closed');
-  if (!live.length) return;
-  const freshRows = await q
-    .insert(voteParticipation)
-    .values(live.map((i) => ({ voteId: batch[i].voteId, voterId: batch[i].voterId, castBy: batch[i].castBy })))
-    .onConflictDoNothing()
-    .returning({ voteId: voteParticipation.voteId, voterId: voteParticipation.voterId });
-  const fresh = new Set(freshRows.map((r) => `${r.voteId}:${r.voterId}`));
-  const secret = live.filter((i) => batch[i].sealed);
-  const named = live.filter((i) => !batch[i].sealed);
-  // Secret ballots already counted: the same device retrying (same receipt) after a lost acknowledgement.
-  const retried = secret.filter((i) => !fresh.has(key(batch[i])));
-  const known = new Set<string>();
-  if (retried.length) {
-    const tags = retried.map((i) => batch[i].sealed!.tag);
-    const rows = await q.select({ voteId: voteSealedBallots.voteId, tag: voteSealedBallots.tag }).from(voteSealedBallots).where(inArray(voteSealedBallots.tag, tags));
-    for (const r of rows) known.add(`${r.voteId}:${Buffer.from(r.tag).toString('hex')}`);
+  const arr = <T>(xs: T[], type: string) => sql`${sql.param(xs)}::${sql.raw(type)}`;
+  const ballots = batch.map((b, i) => ({ b, i }));
+  // Sealed rows go in shuffled: their order must owe nothing to the participation rows' (which name the voters).
+  const sealed = ballots.filter(({ b }) => b.sealed);
+  for (let k = sealed.length - 1; k > 0; k--) {
+    const j = crypto.randomInt(k + 1);
+    [sealed[k], sealed[j]] = [sealed[j], sealed[k]];
   }
-  for (const i of retried) {
-    const b = batch[i];
-    outcomes[i] = known.has(`${b.voteId}:${b.sealed!.tag.toString('hex')}`) ? true : err('already_voted', 'This vote was already cast');
+  const now = new Date().toISOString();
+  const open = sql`(SELECT id FROM open)`;
+  const fresh = sql`(SELECT ord FROM fresh)`;
+  const { rows } = await (q as unknown as NodePgDatabase).execute<{ ord: number; open: boolean; fresh: boolean; known: boolean }>(sql`
+    WITH input AS (
+      SELECT * FROM unnest(
+        ${arr(ballots.map(({ i }) => i), 'int[]')}, ${arr(batch.map((b) => b.voteId), 'int[]')}, ${arr(batch.map((b) => b.voterId), 'int[]')},
+        ${arr(batch.map((b) => b.castBy), 'int[]')}, ${arr(batch.map((b) => b.sealed?.tag ?? null), 'bytea[]')},
+        ${arr(batch.map((b) => (b.sealed ? null : JSON.stringify(b.choices))), 'text[]')},
+        ${arr(batch.map((b) => JSON.stringify(auditDetails(b))), 'text[]')},
+        ${arr(batch.map((b) => b.ack?.userId ?? null), 'int[]')}, ${arr(batch.map((b) => b.ack?.commandId ?? null), 'text[]')},
+        ${arr(batch.map((b) => b.ack?.event ?? null), 'text[]')}, ${arr(batch.map((b) => (b.ack ? JSON.stringify(b.ack.ack) : null)), 'text[]')}
+      ) AS i(ord, vote_id, voter_id, cast_by, tag, choices, details, ack_user, ack_command, ack_event, ack)
+    ),
+    open AS (SELECT id FROM votes WHERE id IN (SELECT vote_id FROM input) AND state = 'open'),
+    part AS (
+      INSERT INTO vote_participation (vote_id, voter_id, cast_by)
+      SELECT vote_id, voter_id, cast_by FROM input WHERE vote_id IN ${open} ORDER BY ord
+      ON CONFLICT DO NOTHING RETURNING vote_id, voter_id
+    ),
+    fresh AS (SELECT i.ord FROM input i JOIN part p ON p.vote_id = i.vote_id AND p.voter_id = i.voter_id),
+    -- A secret ballot already in the box (committed before this statement): the same device retrying.
+    known AS (SELECT i.ord FROM input i JOIN vote_sealed_ballots s ON s.vote_id = i.vote_id AND s.tag = i.tag),
+    counted AS (
+      SELECT * FROM input WHERE vote_id IN ${open} AND (tag IS NULL OR ord IN ${fresh} OR ord IN (SELECT ord FROM known))
+    ),
+    sealed AS (
+      INSERT INTO vote_sealed_ballots (vote_id, tag, sealed)
+      SELECT s.vote_id, s.tag, s.sealed
+        FROM unnest(${arr(sealed.map(({ i }) => i), 'int[]')}, ${arr(sealed.map(({ b }) => b.voteId), 'int[]')},
+                    ${arr(sealed.map(({ b }) => b.sealed!.tag), 'bytea[]')}, ${arr(sealed.map(({ b }) => b.sealed!.sealed), 'bytea[]')})
+             WITH ORDINALITY AS s(ballot, vote_id, tag, sealed, n)
+       WHERE s.ballot IN ${fresh} ORDER BY s.n
+    ),
+    named AS (
+      INSERT INTO vote_named_ballots (vote_id, voter_id, choices, updated_at)
+      SELECT vote_id, voter_id, choices::jsonb, ${now}::timestamptz FROM input WHERE tag IS NULL AND vote_id IN ${open} ORDER BY ord
+      ON CONFLICT (vote_id, voter_id) DO UPDATE SET choices = excluded.choices, updated_at = excluded.updated_at
+    ),
+    audited AS (
+      ${auditInsertPg(sql`SELECT cast_by, CASE WHEN ord IN ${fresh} THEN 'vote.ballot_cast' ELSE 'vote.ballot_changed' END, 'vote', vote_id::text, details::json
+          FROM input WHERE vote_id IN ${open} AND (tag IS NULL OR ord IN ${fresh}) ORDER BY tag IS NULL, ord`)}
+    ),
+    acked AS (
+      ${saveCommandAcksPg(sql`SELECT ack_user, ack_command, ack_event, ack::jsonb FROM counted WHERE ack_user IS NOT NULL`)}
+    )
+    SELECT ord, vote_id IN ${open} AS open, ord IN ${fresh} AS fresh, ord IN (SELECT ord FROM known) AS known FROM input`);
+  for (const r of rows) {
+    const b = batch[r.ord];
+    if (!r.open) outcomes[r.ord] = err('vote_closed', 'The vote is closed');
+    else if (!b.sealed || r.fresh || r.known) outcomes[r.ord] = true;
+    else outcomes[r.ord] = err('already_voted', 'This vote was already cast');
   }
-  const newSecret = secret.filter((i) => fresh.has(key(batch[i])));
-  if (newSecret.length) {
-    // Stored in an order of their own, not the participation rows' (which name the voters).
-    const sealed = newSecret.map((i) => ({ voteId: batch[i].voteId, tag: batch[i].sealed!.tag, sealed: batch[i].sealed!.sealed }));
-    for (let k = sealed.length - 1; k > 0; k--) {
-      const j = crypto.randomInt(k + 1);
-      [sealed[k], sealed[j]] = [sealed[j], sealed[k]];
-    }
-    await q.insert(voteSealedBallots).values(sealed);
-  }
-  if (named.length) {
-    const now = new Date().toISOString();
-    await q
-      .insert(voteNamedBallots)
-      .values(named.map((i) => ({ voteId: batch[i].voteId, voterId: batch[i].voterId, choices: batch[i].choices, updatedAt: now })))
-      .onConflictDoUpdate({ target: [voteNamedBallots.voteId, voteNamedBallots.voterId], set: { choices: sql`excluded.choices`, updatedAt: now } });
-  }
-  const audits: AuditEntry[] = [];
-  for (const i of newSecret) {
-    const b = batch[i];
-    audits.push({ actorId: b.castBy, action: 'vote.ballot_cast', targetType: 'vote', targetId: String(b.voteId), details: b.castBy === b.voterId ? { secret: true } : { secret: true, onBehalfOf: b.voterId } });
-  }
-  for (const i of named) {
-    const b = batch[i];
-    audits.push({ actorId: b.castBy, action: fresh.has(key(b)) ? 'vote.ballot_cast' : 'vote.ballot_changed', targetType: 'vote', targetId: String(b.voteId), details: { voterId: b.voterId, choices: b.choices } });
-  }
-  await auditPg(audits);
-  for (const i of [...newSecret, ...named]) outcomes[i] = true;
+}
+
+/** A ballot's audit details: a secret one names no choice (nor, when cast in person, the voter). */
+function auditDetails(b: BallotWrite): Record<string, unknown> {
+  if (b.sealed) return b.castBy === b.voterId ? { secret: true } : { secret: true, onBehalfOf: b.voterId };
+  return { voterId: b.voterId, choices: b.choices };
 }
 
 /** One ballot inside the SQLite batch transaction. Secret ballots: nothing here links voter and choice. */
@@ -314,9 +340,22 @@ export class BallotDurability {
 /** A participant's attendance status at the meeting (server/live's table; undefined: no row). */
 export async function attendanceStatus(store: Store, meetingId: number, userId: number): Promise<string | undefined> {
   if (store.dialect === 'sqlite') return store.sqlite((db) => ballotStatements(db).attendance.get(meetingId, userId)?.status);
-  const [r] = await store.q.select({ status: attendance.status }).from(attendance).where(and(eq(attendance.meetingId, meetingId), eq(attendance.userId, userId))).limit(1);
-  return r?.status;
+  let find = attendanceLookups.get(store);
+  if (!find) {
+    // One query per event-loop turn: every ballot reads its caller's attendance.
+    find = tickBatch(async (keys: { meetingId: number; userId: number }[]) => {
+      const rows = await store.q
+        .select({ meetingId: attendance.meetingId, userId: attendance.userId, status: attendance.status })
+        .from(attendance)
+        .where(and(inArray(attendance.meetingId, [...new Set(keys.map((k) => k.meetingId))]), inArray(attendance.userId, [...new Set(keys.map((k) => k.userId))])));
+      const found = new Map(rows.map((r) => [`${r.meetingId}:${r.userId}`, r.status]));
+      return keys.map((k) => found.get(`${k.meetingId}:${k.userId}`));
+    });
+    attendanceLookups.set(store, find);
+  }
+  return find({ meetingId, userId });
 }
+const attendanceLookups = new WeakMap<Store, (key: { meetingId: number; userId: number }) => Promise<string | undefined>>();
 
 // ------------------------------------------------------------------------------------------------
 // Reads

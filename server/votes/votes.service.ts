@@ -7,7 +7,7 @@ import { agendaItems, meetings, votes } from '../db/tables.js';
 import { AppError, notFound } from '../http/errors.js';
 import { loadAttendanceState } from '../live/live.service.js';
 import { requireChair, meetingAccess } from '../meetings/meetings.access.js';
-import { BallotStore } from './votes.ballot-store.js';
+import { BallotStore, type CastAckRecord } from './votes.ballot-store.js';
 import { type OpenVote, VoteEligibility } from './votes.eligibility.js';
 import { type VotePublisher, voteError as err, voteOptions } from './votes.options.js';
 import { type VoteRow, participants } from './votes.repo.js';
@@ -282,9 +282,9 @@ export class VotesService {
    * Casts (or, in a named vote, changes) a ballot; resolves after it is committed.
    * Refusals (each leaves the tally unchanged): not_found, not_eligible, absent, vote_delegated,
    * not_proxy, vote_not_open, vote_closed, unknown_option, too_many_choices, duplicate_choice,
-   * receipt_required, already_voted.
+   * receipt_required, already_voted. `ack`: the command's acknowledgement to record with the ballot (the hub's `takeAck`).
    */
-  async cast(user: AuthUser, p: { voteId: number; choices: number[]; receipt?: string; onBehalfOf?: number }): Promise<{ voteId: number; counted: true; voterId: number }> {
+  async cast(user: AuthUser, p: { voteId: number; choices: number[]; receipt?: string; onBehalfOf?: number }, ack?: CastAckRecord): Promise<{ voteId: number; counted: true; voterId: number }> {
     const ov = await this.eligibility.visibleOpenVote(user, p.voteId);
     if (ov.row.closesAt && Date.parse(ov.row.closesAt) <= voteOptions.now()) {
       await this.close(null, ov.row.id).catch((e: unknown) => {
@@ -294,7 +294,7 @@ export class VotesService {
       throw err('vote_closed', 'The vote is closed');
     }
     const voterId = await this.eligibility.assertMayCast(user, ov, p.onBehalfOf);
-    return this.ballots.enqueue(ov, voterId, user.id, p);
+    return this.ballots.enqueue(ov, voterId, user.id, p, ack);
   }
 
   /** Delegates the caller's vote in the meeting to another participant (null: revokes). */

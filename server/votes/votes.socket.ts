@@ -23,7 +23,8 @@ export const votesSocket: SocketDomain = (hub, ctx) => {
     'vote:annul': async ({ voteId, reason }, c) => ({ vote: await svc.annul(c.user, voteId, reason) }),
     'vote:rerun': async ({ voteId }, c) => ({ vote: await svc.rerun(c.user, voteId) }),
     'vote:bloc_pull': async ({ voteId, agendaItemId }, c) => ({ vote: await svc.pullFromBloc(c.user, voteId, agendaItemId) }),
-    'vote:cast': (p, c) => svc.cast(c.user, p),
+    // The acknowledgement is committed with the ballot, in its batch: a retry after a crash gets the original.
+    'vote:cast': (p, c) => svc.cast(c.user, p, c.takeAck()),
     'vote:mine': ({ voteId }, c) => svc.mine(c.user, voteId),
     'vote:delegate': async ({ meetingId, toUserId }, c) => ({ delegation: await svc.delegate(c.user, meetingId, toUserId) }),
   });

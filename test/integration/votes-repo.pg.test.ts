@@ -1,13 +1,13 @@
 import crypto from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../server/db/store.js';
 import { openPgStore } from '../../server/db/store.pg.js';
-import { committees, meetings, users, voteParticipation, voteSealedBallots, voteSecretBallots, votes } from '../../server/db/tables.js';
+import { auditLog, committees, meetings, realtimeCommands, users, voteParticipation, voteSealedBallots, voteSecretBallots, votes } from '../../server/db/tables.js';
 import { BallotBox } from '../../server/votes/votes.ballots.js';
 import { type VoteRow, countVote, publishedBallots, receiptKey, writeBallots } from '../../server/votes/votes.repo.js';
 import { type ThrowawayPg, startThrowawayPg } from '../helpers/pg.js';
-import { type AuditEntry, auditAll } from '../../server/audit/audit.repo.js';
+import { verifyStoredAuditChain } from '../../server/audit/audit.repo.js';
 
 /**
  * The ballot path's PostgreSQL branch (server/votes/votes.repo.ts): the batch writes through the query
@@ -19,11 +19,8 @@ describe('ballots on PostgreSQL (server/votes/votes.repo.ts)', () => {
   let store: Store;
   let voters: number[];
   let meetingId: number;
-  const entries: { action: string; targetId: string }[] = [];
-  const auditPg = async (es: AuditEntry[]) => {
-    for (const e of es) entries.push({ action: e.action, targetId: String(e.targetId) });
-    await auditAll(store.q, es);
-  };
+  const auditActions = async (voteId: number) =>
+    (await store.q.select({ action: auditLog.action }).from(auditLog).where(and(eq(auditLog.targetType, 'vote'), eq(auditLog.targetId, String(voteId)))).orderBy(asc(auditLog.id))).map((r) => r.action);
   const newVote = async (secret: boolean, state: VoteRow['state'] = 'open'): Promise<VoteRow> => {
     const [v] = await store.q
       .insert(votes)
@@ -63,14 +60,14 @@ describe('ballots on PostgreSQL (server/votes/votes.repo.ts)', () => {
         { voteId: closed.id, voterId: a, castBy: a, choices: [0], sealed: null },
         { voteId: vote.id, voterId: b, castBy: b, choices: [1], sealed: null },
       ],
-      auditPg,
     );
     expect(first[0]).toBe(true);
     expect(first[1]).toMatchObject({ code: 'vote_closed' });
     expect(first[2]).toBe(true);
-    expect(await writeBallots(store, [{ voteId: vote.id, voterId: a, castBy: a, choices: [1], sealed: null }], auditPg)).toEqual([true]);
+    expect(await writeBallots(store, [{ voteId: vote.id, voterId: a, castBy: a, choices: [1], sealed: null }])).toEqual([true]);
     expect(await countVote(store, vote)).toEqual({ counts: [0, 2], voted: 2, abstentions: 0 });
-    expect(entries.filter((e) => e.targetId === String(vote.id)).map((e) => e.action)).toEqual(['vote.ballot_cast', 'vote.ballot_cast', 'vote.ballot_changed']);
+    expect(await auditActions(vote.id)).toEqual(['vote.ballot_cast', 'vote.ballot_cast', 'vote.ballot_changed']);
+    expect(await auditActions(closed.id)).toEqual([]);
     expect(await store.q.select().from(voteParticipation).where(eq(voteParticipation.voteId, closed.id))).toEqual([]);
   });
 
@@ -88,7 +85,6 @@ describe('ballots on PostgreSQL (server/votes/votes.repo.ts)', () => {
         { voteId: vote.id, voterId: a, castBy: a, choices: [1], sealed: box.seal(vote.id, 2, receiptKey(vote.id, 'other'), [1]) },
         { voteId: vote.id, voterId: b, castBy: b, choices: [], sealed: box.seal(vote.id, 2, receiptKey(vote.id, 'receipt-b'), []) },
       ],
-      auditPg,
     );
     expect(out.slice(0, 2)).toEqual([true, true]);
     expect(out[2]).toMatchObject({ code: 'already_voted' });
@@ -112,9 +108,41 @@ describe('ballots on PostgreSQL (server/votes/votes.repo.ts)', () => {
     const box = new BallotBox(store, 'a test secret of enough length, 32+ chars');
     const [, , c] = voters;
     const key = receiptKey(vote.id, crypto.randomBytes(8).toString('hex'));
-    expect(await writeBallots(store, [{ voteId: vote.id, voterId: c, castBy: c, choices: [1], sealed: box.seal(vote.id, 2, key, [1]) }], auditPg)).toEqual([true]);
+    expect(await writeBallots(store, [{ voteId: vote.id, voterId: c, castBy: c, choices: [1], sealed: box.seal(vote.id, 2, key, [1]) }])).toEqual([true]);
     expect(await store.tx(() => box.discard(vote.id))).toBe(1);
     expect(await box.has(vote.id, key)).toBe(false);
     expect(await store.q.select().from(voteSecretBallots).where(eq(voteSecretBallots.voteId, vote.id))).toEqual([]);
+  });
+
+  it('the acknowledgements of counted ballots are written with them, none of refused ones; the audit chain holds across the batch statement', async () => {
+    const vote = await newVote(true);
+    const closed = await newVote(false, 'closed');
+    const box = new BallotBox(store, 'a test secret of enough length, 32+ chars');
+    const [a, b] = voters;
+    const ra = receiptKey(vote.id, 'ack-a');
+    const ack = (userId: number, commandId: string) => ({ userId, commandId, event: 'vote:cast', ack: { ok: true, data: { voteId: vote.id, counted: true, voterId: userId } } });
+    const out = await writeBallots(store, [
+      { voteId: vote.id, voterId: a, castBy: a, choices: [0], sealed: box.seal(vote.id, 2, ra, [0]), ack: ack(a, 'cmd-a-1') },
+      { voteId: closed.id, voterId: b, castBy: b, choices: [0], sealed: null, ack: ack(b, 'cmd-b-closed') },
+    ]);
+    expect(out[0]).toBe(true);
+    expect(out[1]).toMatchObject({ code: 'vote_closed' });
+    // The same device again under a new commandId (already counted: acknowledged), another receipt (refused).
+    const again = await writeBallots(store, [
+      { voteId: vote.id, voterId: a, castBy: a, choices: [0], sealed: box.seal(vote.id, 2, ra, [0]), ack: ack(a, 'cmd-a-2') },
+    ]);
+    const other = await writeBallots(store, [
+      { voteId: vote.id, voterId: a, castBy: a, choices: [1], sealed: box.seal(vote.id, 2, receiptKey(vote.id, 'ack-other'), [1]), ack: ack(a, 'cmd-a-3') },
+    ]);
+    expect(again).toEqual([true]);
+    expect(other[0]).toMatchObject({ code: 'already_voted' });
+    const rows = await store.q.select({ c: realtimeCommands.commandId, ack: realtimeCommands.ack }).from(realtimeCommands).orderBy(asc(realtimeCommands.commandId));
+    expect(rows.filter((r) => r.c.startsWith('cmd-'))).toEqual([
+      { c: 'cmd-a-1', ack: ack(a, 'cmd-a-1').ack },
+      { c: 'cmd-a-2', ack: ack(a, 'cmd-a-2').ack },
+    ]);
+    expect(await auditActions(vote.id)).toEqual(['vote.ballot_cast']);
+    const chain = await verifyStoredAuditChain(store);
+    expect(chain).toMatchObject({ ok: true });
   });
 });
