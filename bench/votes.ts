@@ -18,6 +18,9 @@
  * prefixed `v2000_` for a second, separate server with 2,000 voters (OpenSlides' largest reported
  * assemblies), all in one final JSON line. Targets: ack_p99_ratio ≤ 2, final_count_ms ≤ 250.
  * DB=postgres npm run bench -- votes: the same on PostgreSQL, then SQLite (`sqlite_` keys) and `ack_p99_vs_sqlite`.
+ *   Both durable before the ack: SQLite with ballotSync FULL (the WAL fsynced before each acknowledgement),
+ *   PostgreSQL started by scripts/bench.sh with fsync, full_page_writes and synchronous_commit on (its commit
+ *   returns once flushed), as production runs; the settings are printed at the start of its run.
  *   npm run bench -- votes [--voters N (only that electorate) --rounds 3 --warmup 1 --spread 1000 --join N]
  * Diagnostics: VOTES_TRACE=1 (pushes and event-loop stalls on stderr), VOTES_PROF=<file.cpuprofile>
  * (CPU profile of the server during the measured rounds), VOTES_NODE_ARGS="--trace-gc" (flags for the server's node).
@@ -28,7 +31,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { PROTOCOL_VERSION, SOCKET_PATH } from '../shared/protocol/realtime.js';
-import { freshPgDatabase } from './lib/pg.js';
+import { freshPgDatabase, pgDurability } from './lib/pg.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -62,6 +65,7 @@ async function run(VOTERS: number, dialect: 'postgres' | 'sqlite'): Promise<Reco
   const url = `http://127.0.0.1:${setup.port}`;
   const log = (...a: unknown[]) => console.log(...a);
   log(`votes bench (${dialect}): ${VOTERS} voters, ${ROUNDS} rounds, arrivals spread over ${SPREAD_MS} ms, server pid ${child.pid}`);
+  if (dialect === 'postgres') log(`  PostgreSQL: ${await pgDurability(env.DATABASE_URL)}`);
 
   type Ack = { ok: boolean; data?: any; error?: { code: string } };
   const connect = (cookie: string) =>

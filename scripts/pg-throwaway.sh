@@ -9,6 +9,10 @@
 # socket in its folder), trusts local connections, and is never started by anything else. PG_THROWAWAY_OPTIONS
 # adds server options after ours (a later -c wins), e.g. "-c full_page_writes=on". initdb refuses
 # to run as root: as root the cluster is owned by and run as the `postgres` user.
+# Tests run it without durability (fsync=off, full_page_writes=off: a crash of the test machine loses
+# nothing that matters). PG_THROWAWAY_DURABLE=1 starts it as production runs (fsync, full_page_writes and
+# synchronous_commit on: a commit is on disk before it returns), for benchmarks measured against SQLite's
+# fsync before each ballot acknowledgement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,8 +39,10 @@ start() {
   as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; exit 1; }
   port="$(free_port)"
+  local durability="-c fsync=off -c full_page_writes=off"
+  [ "${PG_THROWAWAY_DURABLE:-}" = 1 ] && durability="-c fsync=on -c full_page_writes=on -c synchronous_commit=on"
   as_owner "$bin/pg_ctl" -D "$dir/data" -w -t 30 -l "$dir/data/server.log" \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400 ${PG_THROWAWAY_OPTIONS:-}" start >/dev/null ||
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability -c max_connections=400 ${PG_THROWAWAY_OPTIONS:-}" start >/dev/null ||
     { cat "$dir/data/server.log" >&2; exit 1; }
   echo "DATABASE_URL=postgres://postgres@127.0.0.1:$port/postgres"
   echo "PG_THROWAWAY_DIR=$dir"

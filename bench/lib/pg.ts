@@ -17,3 +17,18 @@ export async function freshPgDatabase(): Promise<string> {
   u.pathname = `/${name}`;
   return u.toString();
 }
+
+/** What the bench's PostgreSQL does on commit, for the log (scripts/bench.sh starts it durable: fsync and synchronous_commit on). */
+export async function pgDurability(url: string): Promise<string> {
+  const pg = (await import('pg')).default;
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const settings = ['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method'];
+    const shown: string[] = [];
+    for (const s of settings) shown.push(`${s}=${(await c.query(`show ${s}`)).rows[0][s]}`);
+    return shown.join(' ');
+  } finally {
+    await c.end();
+  }
+}
