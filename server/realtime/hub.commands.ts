@@ -21,7 +21,7 @@ const UNCACHED_ERRORS = new Set(['rate_limited', 'invalid_payload', 'internal'])
 export function createCommands(ctx: HubContext, log: Logger, hub: () => RealtimeHub) {
   const { config } = ctx;
   const limiter = new RateLimiterMemory({ points: hubOptions.ratePoints, duration: hubOptions.rateWindowSeconds });
-  const registered: [string, (socket: Socket, args: unknown[]) => void][] = [];
+  const registered: [string, (socket: Socket, args: unknown[]) => Promise<void>][] = [];
   const known = new Set<string>();
   const memAcks = new Map<string, Promise<Ack<unknown>>>();
 
@@ -144,7 +144,17 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
     }) as RealtimeHub['commands'],
     /** Listens for every registered command on a new socket; an unknown event with an ack gets `unknown_event`. */
     attach(socket: Socket) {
-      for (const [event, fn] of registered) socket.on(event, (...args: unknown[]) => void fn(socket, args));
+      for (const [event, fn] of registered) {
+        socket.on(event, (...args: unknown[]) => {
+          // A database that fails before the handler's own error funnel (the command-id look-up, the session
+          // re-check) answers `internal` instead of leaving an unhandled rejection that would end the process.
+          fn(socket, args).catch((err: unknown) => {
+            log.error({ err, event, socketId: socket.id }, 'command failed before its handler');
+            const ack = args.at(-1);
+            if (typeof ack === 'function') ack(fail('internal', 'Internal error'));
+          });
+        });
+      }
       // An event nobody registered gets a clear answer instead of a client-side timeout.
       socket.onAny((event: string, ...args: unknown[]) => {
         const ack = args.at(-1);

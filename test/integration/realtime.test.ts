@@ -105,6 +105,28 @@ describe('realtime hub', () => {
     expect(handlerCalls).toBe(before);
   });
 
+  it('a database failure before the handler (the command-id look-up) is acked internal, and the server goes on', async () => {
+    const m = await world(1);
+    const s = await connected(await open(m.members[0]));
+    const store = srv.app.ctx.store as unknown as Record<string, unknown>;
+    // The look-up reads through store.sqlite on SQLite and store.q on PostgreSQL: both fail for one command.
+    const key = srv.app.ctx.store.dialect === 'sqlite' ? 'sqlite' : 'q';
+    const own = Object.getOwnPropertyDescriptor(store, key);
+    const gone = () => {
+      throw new Error('the database is gone');
+    };
+    Object.defineProperty(store, key, key === 'q' ? { configurable: true, get: gone } : { configurable: true, writable: true, value: async () => gone() });
+    let ack: unknown;
+    try {
+      ack = await s.cmd('test:bump', { meetingId: m.meetingId, by: 1, commandId: newCommandId() });
+    } finally {
+      if (own) Object.defineProperty(store, key, own);
+      else delete store[key];
+    }
+    expect(ack).toMatchObject({ ok: false, error: { code: 'internal' } });
+    expect(await s.cmd('test:bump', { meetingId: m.meetingId, by: 1, commandId: newCommandId() })).toMatchObject({ ok: true });
+  });
+
   it('a command without an ack callback is handled and the socket keeps working', async () => {
     const m = await world(1);
     const s = await connected(await open(m.members[0]));
