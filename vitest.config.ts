@@ -1,14 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * `npm run test:cluster` (ECABINET_TEST_CLUSTER=1): only test/cluster/, several nodes per test (issue #18), one test
+ * file at a time. Otherwise the unit, integration and e2e layers.
+ */
+const cluster = process.env.ECABINET_TEST_CLUSTER === '1';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // `npm run test:pg` (ECABINET_TEST_DB=postgres): one throwaway PostgreSQL for the run.
+    include: cluster ? ['test/cluster/**/*.test.ts'] : ['test/{unit,integration,e2e}/**/*.test.ts'],
+    // `npm run test:pg` and `npm run test:cluster` (ECABINET_TEST_DB=postgres): one throwaway PostgreSQL for the run.
     globalSetup: ['test/setup/database.ts'],
-    testTimeout: 60_000,
+    testTimeout: cluster ? 120_000 : 60_000,
     hookTimeout: 120_000,
     // Integration and e2e tests start real servers and browsers; two cores here.
-    maxWorkers: 2,
-    fileParallelism: true,
+    maxWorkers: cluster ? 1 : 2,
+    fileParallelism: !cluster,
   },
 });

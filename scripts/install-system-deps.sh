@@ -6,6 +6,7 @@
 #   unzip             — tests open meeting archives with the standard tool
 #   mediasoup-worker  — the SFU worker 3.8.4, only packaged in Debian experimental
 #   postgresql        — the db:copy test starts a throwaway PostgreSQL (initdb, pg_ctl; issue #17)
+#   redis-server, haproxy — several nodes (issue #18): `npm run cluster` and `npm run test:cluster` start their own
 # Safe to run repeatedly; prints what it does and never fails the caller for an optional part.
 # Without root (or apt-get) it installs nothing and says what is missing, what that turns off, and the
 # command that installs it; everything else still runs.
@@ -23,6 +24,8 @@ if [ "${1:-}" != "--worker-only" ]; then
   command -v pdfsig >/dev/null 2>&1 || want poppler-utils "tests cannot verify minutes signatures (pdfsig)"
   command -v unzip >/dev/null 2>&1 || want unzip "the archive tests cannot open meeting archives"
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || want postgresql "the db:copy test cannot start a throwaway PostgreSQL"
+  command -v redis-server >/dev/null 2>&1 || want redis-server "npm run cluster and the cluster tests cannot start Redis"
+  command -v haproxy >/dev/null 2>&1 || want haproxy "npm run cluster and the cluster tests cannot start HAProxy"
 fi
 worker=/usr/lib/x86_64-linux-gnu/mediasoup/mediasoup-worker
 if [ ${#need[@]} -eq 0 ] && [ -x "$worker" ]; then exit 0; fi

@@ -20,6 +20,19 @@ export const Env = z.object({
     .default('')
     .refine((v) => v === '' || /^postgres(?:ql)?:\/\/[^/]/.test(v), 'DATABASE_URL must be a postgres:// or postgresql:// URL')
     .describe('PostgreSQL instead of the embedded SQLite, e.g. `postgres://ecabinet:…@db.example.gov.vn:5432/ecabinet` (docs/DEPLOY.md). Migrations are applied on start. Empty = SQLite in the data folder. Uploaded files stay in the data folder either way. May hold a password: never logged.'),
+  ECABINET_NODE_ID: z
+    .string()
+    .trim()
+    .default('')
+    .refine((v) => v === '' || /^[a-z0-9][a-z0-9_-]{0,31}$/.test(v), 'ECABINET_NODE_ID: 1–32 lower-case letters, digits, - or _')
+    .describe('Several nodes (docs/DEPLOY.md): this node\'s name, unique among the nodes sharing one PostgreSQL (`DATABASE_URL` required), e.g. `n1`. Empty = one process, the default.'),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .default('')
+    .refine((v) => v === '' || /^rediss?:\/\/[^/]/.test(v), 'REDIS_URL must be a redis:// or rediss:// URL')
+    .describe('Several nodes: the Redis that carries pushes to a user\'s sockets on every node and the shared sign-in limiter, e.g. `redis://:…@redis.example.gov.vn:6379`. Nothing authoritative is kept there. May hold a password: never logged.'),
+  ECABINET_MEETING_LEASE_MS: z.coerce.number().int().min(500).max(120_000).default(5000).describe('Several nodes: how long a node\'s ownership of a meeting holds without renewal (ms); a dead owner\'s meetings move to another node after it.'),
   ECABINET_DB_POOL: z.coerce.number().int().min(1).max(200).default(10).describe('PostgreSQL: connections in the pool of one server.'),
   ECABINET_SECRET: z.string().min(16).default(DEFAULT_SECRET).describe('Server secret (at least 16 characters): seals signing keys, TOTP second-factor secrets, and secret ballots while their vote is open (docs/VOTING.md). Production refuses the default. Keep it safe and apart from the backups: a restored folder needs the same secret, a backup must not carry it.'),
   ECABINET_ORIGINS: z.string().default('').describe('Extra origins allowed to make cookie-authenticated writes, comma-separated (reverse proxies).'),
@@ -81,6 +94,12 @@ export interface Config {
   dataDir: string;
   /** PostgreSQL (issue #17): its URL (may hold a password: never log it) and pool size; null = SQLite in `dataDir`. */
   database: { url: string | null; poolSize: number };
+  /**
+   * Several nodes (issue #18): `nodeId` null = one process (the default); set, the node shares PostgreSQL,
+   * `redisUrl` (may hold a password: never log it) and the data folder's file store with the other nodes,
+   * and owns meetings under a lease of `leaseMs`.
+   */
+  cluster: { nodeId: string | null; redisUrl: string | null; leaseMs: number };
   secret: string;
   allowedOrigins: string[];
   demoPassword: string;
@@ -125,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     host: e.HOST,
     dataDir: path.resolve(e.ECABINET_DATA_DIR),
     database: { url: e.DATABASE_URL || null, poolSize: e.ECABINET_DB_POOL },
+    cluster: { nodeId: e.ECABINET_NODE_ID || null, redisUrl: e.REDIS_URL || null, leaseMs: e.ECABINET_MEETING_LEASE_MS },
     secret: e.ECABINET_SECRET,
     allowedOrigins: e.ECABINET_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     demoPassword: e.ECABINET_DEMO_PASSWORD,
@@ -143,6 +163,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ready: { minFreeBytes: e.ECABINET_READY_MIN_FREE_MB * 1024 * 1024 },
     ...overrides,
   };
+  if (config.cluster.nodeId && !config.database.url) {
+    throw new Error('ECABINET_NODE_ID is set but DATABASE_URL is not: the nodes of a cluster share one PostgreSQL (docs/DEPLOY.md).');
+  }
   if (config.env === 'production') {
     const unsafe: string[] = [];
     if (config.secret === DEFAULT_SECRET) unsafe.push('ECABINET_SECRET is the default from the repository; set a long random value');

@@ -20,7 +20,7 @@ export interface TestServer extends RunningServer {
  * What a test may set of the server's config. `database: { url: null }` pins the server to SQLite under
  * `npm run test:pg` too, for a test about SQLite's own files (their bytes, VACUUM INTO, WAL).
  */
-export type TestConfig = Partial<Omit<Config, 'database'>> & { database?: Partial<Config['database']> };
+export type TestConfig = Partial<Omit<Config, 'database' | 'cluster'>> & { database?: Partial<Config['database']>; cluster?: Partial<Config['cluster']> };
 
 /**
  * Starts the real server on an ephemeral port with a fresh SQLite file in a temp data directory (under
@@ -34,12 +34,13 @@ export async function startTestServer(
   opts: { dataDir?: string; config?: TestConfig; logLevel?: string; logTo?: { write(line: string): void }; seed?: 'demo' | 'admin' } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ecabinet-test-'));
-  const { database, ...rest } = opts.config ?? {};
+  const { database, cluster, ...rest } = opts.config ?? {};
   const url = database && 'url' in database ? (database.url ?? null) : await testDatabaseUrl(dataDir);
   const config = loadConfig(
     { NODE_ENV: 'test', ECABINET_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: opts.logLevel ?? 'silent', ECABINET_DEMO_PASSWORD: DEMO_PASSWORD, ECABINET_SEED: opts.seed === 'demo' ? 'auto' : 'admin' },
     { loginLimits: { perAccount: 5, perIp: 10_000 }, ...rest, database: { poolSize: 4, ...database, url } },
   );
+  if (cluster) config.cluster = { ...config.cluster, ...cluster };
   const running = await startServer(config, createLogger(config.logLevel, opts.logTo));
   return {
     ...running,
