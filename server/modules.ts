@@ -3,6 +3,7 @@ import { annotationsModule } from './annotations/index.js';
 import { archiveModule } from './archive/index.js';
 import { authModule } from './auth/index.js';
 import { backupModule } from './backup/index.js';
+import { clusterModule } from './cluster/index.js';
 import { committeesModule } from './committees/index.js';
 import type { ServerModule } from './context.js';
 import { consultationsModule } from './consultations/index.js';
@@ -37,6 +38,7 @@ import { votesModule } from './votes/index.js';
 export const MODULES: ServerModule[] = [
   sfuModule,
   jobsModule,
+  clusterModule,
   authModule,
   usersModule,
   committeesModule,

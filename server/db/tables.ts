@@ -75,6 +75,7 @@ export let voteSecretBallots: SqliteSchema['voteSecretBallots'] = sqlite.voteSec
 export let votes: SqliteSchema['votes'] = sqlite.votes;
 export let attendance: SqliteSchema['attendance'] = sqlite.attendance;
 export let liveState: SqliteSchema['liveState'] = sqlite.liveState;
+export let meetingOwners: SqliteSchema['meetingOwners'] = sqlite.meetingOwners;
 export let speakerRequests: SqliteSchema['speakerRequests'] = sqlite.speakerRequests;
 export let devices: SqliteSchema['devices'] = sqlite.devices;
 
@@ -124,6 +125,7 @@ function bindPostgres(): void {
   votes = twin.votes;
   attendance = twin.attendance;
   liveState = twin.liveState;
+  meetingOwners = twin.meetingOwners;
   speakerRequests = twin.speakerRequests;
   devices = twin.devices;
 }

@@ -1,4 +1,5 @@
 import { LIVE_COMMANDS } from '../../shared/protocol/live.js';
+import { ownershipOf } from '../cluster/cluster.service.js';
 import type { MeetingAccess } from '../meetings/meetings.access.js';
 import type { SocketDomain } from '../context.js';
 import type { CommandContext } from '../realtime/hub.js';
@@ -22,7 +23,14 @@ export const liveSocket: SocketDomain = (hub, ctx) => {
   async function run<T>(c: CommandContext, meetingId: number, changes: Change[], fn: (a: MeetingAccess) => Promise<T>): Promise<T> {
     const a = await c.access(meetingId);
     const before = changes.includes('speakers') || changes.includes('agenda') || changes.includes('meeting') ? ((await floorNow(store, meetingId)) ?? null) : undefined;
-    const result = await c.tx(() => fn(a));
+    // Several server nodes (#18): the meeting's live state is written only by its owner, the lease checked
+    // inside the transaction (not_owner for a node that lost it); on one node both steps do nothing.
+    const own = ownershipOf(ctx);
+    await own.claim(meetingId);
+    const result = await c.tx(async (q) => {
+      await own.fence(q, meetingId);
+      return fn(a);
+    });
     await inOrder(meetingId, () => publish(meetingId, changes));
     if (before !== undefined) {
       const after = await floorNow(store, meetingId);

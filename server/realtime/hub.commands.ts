@@ -115,7 +115,7 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
       } catch (err) {
         if (err instanceof AppError) {
           slog().info({ code: err.code }, 'command refused');
-          return fail(err.code, err.message);
+          return fail(err.code, err.message, err.details);
         }
         slog().error({ err }, 'command failed');
         return fail('internal', 'Internal error');

@@ -6,11 +6,17 @@ import { type RealtimeHub, hubOptions, room, userRoom } from './hub.types.js';
 type OutboxItem = { event: string; push: Push<unknown>; targets: string[]; pos: number };
 
 /**
- * The hub's pushes: per meeting room a `seq` in this `epoch`, written to small rooms at once and to
+ * The hub's pushes: per meeting room a `seq` in the meeting's epoch (`meetingEpoch`: this run's `epoch`, in a
+ * cluster with the meeting's lease epoch), written to small rooms at once and to
  * large ones in slices of `hubOptions.broadcastSlice` sockets per event-loop turn (FIFO per room);
  * unsequenced pushes to one user's sockets.
  */
-export function createFanout(io: Server, log: Logger, epoch: string): Pick<RealtimeHub, 'broadcast' | 'toUser' | 'seq'> & { clear(): void } {
+export function createFanout(
+  io: Server,
+  log: Logger,
+  epoch: string,
+  meetingEpoch: (meetingId: number) => string = () => epoch,
+): Pick<RealtimeHub, 'broadcast' | 'toUser' | 'seq'> & { clear(): void } {
   const seqs = new Map<number, number>();
   /** Room pushes still being delivered slice by slice, per meeting, in seq order. */
   const outbox = new Map<number, OutboxItem[]>();
@@ -45,7 +51,7 @@ export function createFanout(io: Server, log: Logger, epoch: string): Pick<Realt
     broadcast(meetingId, event, data, opts) {
       const seq = (seqs.get(meetingId) ?? 0) + 1;
       seqs.set(meetingId, seq);
-      const push: Push<typeof data> = { meetingId, epoch, seq, data };
+      const push: Push<typeof data> = { meetingId, epoch: meetingEpoch(meetingId), seq, data };
       const members = io.sockets.adapter.rooms.get(room(meetingId));
       if (!members?.size) return;
       const queue = outbox.get(meetingId);

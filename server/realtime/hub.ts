@@ -10,6 +10,9 @@ import { createPresence } from './hub.presence.js';
 import { type HubContext, type RealtimeHub, type SocketData, hubOptions, room, userRoom } from './hub.types.js';
 
 export { hubOptions };
+
+/** How long after losing a meeting its sockets are closed: time for the not_owner answers in flight to leave. */
+const STEP_DOWN_CLOSE_MS = 200;
 export type { CommandContext, CommandHandler, Handlers, HubContext, RealtimeHub, SnapshotProvider } from './hub.types.js';
 
 /**
@@ -32,7 +35,11 @@ export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: 
     pingTimeout: 8_000,
     connectionStateRecovery: undefined,
   });
-  const fanout = createFanout(io, log, epoch);
+  const ownership = ctx.ownership?.enabled ? ctx.ownership : null;
+  // In a cluster a meeting's pushes carry its lease epoch too: a client that reaches the meeting's next owner
+  // (or this node owning it again) sees another epoch and takes a full snapshot instead of trusting `seq`.
+  const meetingEpoch = ownership ? (meetingId: number) => `${epoch}.${ownership.epoch(meetingId) ?? 0}` : () => epoch;
+  const fanout = createFanout(io, log, epoch, meetingEpoch);
   const presence = createPresence(ctx.bus, fanout.broadcast);
   const snapshots = new Map<string, Parameters<RealtimeHub['snapshot']>[1]>();
   const commands = createCommands(ctx, log, () => hub);
@@ -64,6 +71,9 @@ export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: 
   hub.commands(REALTIME_COMMANDS, {
     'meeting:join': async ({ meetingId }, c) => {
       const a = await c.access(meetingId);
+      // A cluster node serves a meeting only while it owns it: it takes a free or expired lease, else
+      // answers not_owner (with the owner) and the client retries through HAProxy.
+      if (ownership) await ownership.claim(meetingId);
       // The sequence number is taken before the snapshot is read (its parts may wait on the database): a push
       // made meanwhile has a higher one, so the client applies it rather than dropping it as already seen.
       const seq = hub.seq(meetingId);
@@ -78,7 +88,7 @@ export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: 
       return {
         meetingId,
         userId: c.user.id,
-        epoch,
+        epoch: meetingEpoch(meetingId),
         seq,
         serverTime: Date.now(),
         access: { role: a.role, canVote: a.canVote, canManage: a.canManage, canChair: a.canChair },
@@ -98,6 +108,25 @@ export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: 
   for (const register of domains) register(hub);
 
   const stopRevocations = followRevocations(ctx, io, epoch, presence);
+
+  // A meeting this node no longer owns (lease lost, node stopping): its sockets here leave the room at once
+  // (no push of a former owner reaches them) and are closed at the transport a moment later, once the
+  // not_owner answers of the commands that found the lease gone are sent; their clients reconnect (through
+  // HAProxy, to the owner) and join again. A server-side `disconnect` would leave socket.io-client
+  // disconnected for good.
+  ownership?.onLost((meetingId) => {
+    const ids = [...(io.sockets.adapter.rooms.get(room(meetingId)) ?? [])];
+    for (const id of ids) {
+      const socket = io.sockets.sockets.get(id);
+      if (!socket) continue;
+      const data = socket.data as SocketData;
+      if (data.meetings.delete(meetingId)) presence.track(meetingId, data.user.id, -1);
+      socket.leave(room(meetingId));
+    }
+    setTimeout(() => {
+      for (const id of ids) io.sockets.sockets.get(id)?.conn.close();
+    }, STEP_DOWN_CLOSE_MS).unref();
+  });
 
   io.on('connection', (socket) => {
     const data = socket.data as SocketData;

@@ -5,6 +5,7 @@ import { type ErrorCode, isErrorCode } from '../../shared/protocol/errors.js';
 import type { CommandPayload, CommandResult, CommandSpec, CommandTable } from '../../shared/protocol/realtime.js';
 import type { Server } from 'socket.io';
 import type { AuthUser } from '../auth/sessions.js';
+import type { MeetingOwnership } from '../cluster/cluster.service.js';
 import type { Config } from '../config.js';
 import type { Q, Store } from '../db/store.js';
 import type { Lease } from '../http/connection-caps.js';
@@ -127,6 +128,8 @@ export interface HubContext {
   config: Config;
   log: Logger;
   bus: EventBus;
+  /** Which meetings this node runs (several server nodes, #18); absent in an app without the cluster module. */
+  ownership?: MeetingOwnership;
 }
 
 /** The Socket.IO room of a meeting's joined sockets. */
@@ -135,9 +138,9 @@ export const room = (meetingId: number) => `meeting:${meetingId}`;
 export const userRoom = (userId: number) => `user:${userId}`;
 
 /** A failed acknowledgement; a code outside the closed list (a bug) leaves as `internal`. */
-export function fail(code: ErrorCode, message: string): Ack<never> {
+export function fail(code: ErrorCode, message: string, details?: unknown): Ack<never> {
   if (!isErrorCode(code)) return { ok: false, error: { code: 'internal', message: 'Internal error' } };
-  return { ok: false, error: { code, message } };
+  return details === undefined ? { ok: false, error: { code, message } } : { ok: false, error: { code, message, details } };
 }
 
 /** A handshake refusal: the client's `connect_error` carries `{ code, message }`. */

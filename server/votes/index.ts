@@ -1,3 +1,4 @@
+import { ownershipOf } from '../cluster/cluster.service.js';
 import type { ServerModule } from '../context.js';
 import { voteRoutes } from './votes.routes.js';
 import { VotesService, votesOf } from './votes.service.js';
@@ -21,8 +22,15 @@ export const votesModule: ServerModule = {
   // Deadlines first, awaited before the server listens: a vote whose deadline passed while the server was
   // down is closed before anyone can read it as open (on PostgreSQL the first /healthz came before a
   // fire-and-forget resume did). At shutdown, before the hub and the database close: the ballots still queued are committed.
+  // In a cluster (#18) a node runs the timers of the meetings it owns only: it resumes a meeting's when it
+  // becomes the owner (the same way, overdue votes closed once) and drops them when it loses the meeting.
   start: async (ctx) => {
-    await votesOf(ctx).resumeTimers();
-    return { stop: () => votesOf(ctx).drain() };
+    const votes = votesOf(ctx);
+    const own = ownershipOf(ctx);
+    if (own.enabled) {
+      own.onAcquired((meetingId) => votes.resumeTimers(meetingId));
+      own.onLost((meetingId) => votes.dropMeeting(meetingId));
+    } else await votes.resumeTimers();
+    return { stop: () => votes.drain() };
   },
 };

@@ -1,5 +1,6 @@
 import { validateChoices } from '../../shared/rules/tally.js';
 import type { AppContext } from '../context.js';
+import { notOwner } from '../cluster/cluster.service.js';
 import { AppError } from '../http/errors.js';
 import { BallotBox } from './votes.ballots.js';
 import type { OpenVote } from './votes.eligibility.js';
@@ -161,6 +162,15 @@ export class BallotStore {
       for (const b of batch) b.reject(new AppError('internal', 'The server is stopping; retry', 503));
       return;
     }
+    // Several server nodes (#18): each ballot is written under the lease epoch of its meeting, checked in the
+    // batch's statement; a meeting this node no longer owns is refused before any write (the client retries on the owner).
+    const own = this.ctx.ownership?.enabled ? this.ctx.ownership : null;
+    if (own) {
+      const unowned = batch.filter((b) => own.epoch(b.ov.row.meetingId) === null);
+      for (const b of unowned) b.reject(notOwner(b.ov.row.meetingId, null));
+      if (unowned.length) batch = batch.filter((b) => !unowned.includes(b));
+      if (!batch.length) return;
+    }
     let outcomes: unknown[];
     try {
       const writes: BallotWrite[] = batch.map((b) => ({
@@ -170,8 +180,11 @@ export class BallotStore {
         choices: b.choices,
         sealed: b.key ? this.box.seal(b.ov.row.id, b.ov.row.options.length, b.key, b.choices) : null,
         ack: b.ack ? { ...b.ack, ack: { ok: true, data: { voteId: b.ov.row.id, counted: true, voterId: b.voterId } } } : null,
+        ...(own ? { fence: { meetingId: b.ov.row.meetingId, epoch: own.epoch(b.ov.row.meetingId)! } } : {}),
       }));
-      outcomes = await writeBallots(this.ctx.store, writes);
+      outcomes = await writeBallots(this.ctx.store, writes, own?.nodeId ?? null);
+      // A fence that failed: this node lost the meeting (paused past its lease, or taken over) and steps down.
+      if (own) writes.forEach((w, i) => outcomes[i] instanceof AppError && (outcomes[i] as AppError).code === 'not_owner' && own.stepDown(w.fence!.meetingId, w.fence!.epoch, 'ballot fence'));
     } catch (e) {
       this.ctx.log.error({ err: e }, 'ballot batch failed');
       outcomes = new Array(batch.length).fill(e instanceof AppError && e.status === 503 ? e : new AppError('internal', 'The ballot could not be stored; retry', 500));

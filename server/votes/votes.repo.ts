@@ -19,6 +19,7 @@ import {
 import { eraseWal as eraseSqliteWal } from '../db/wal-erase.js';
 import { tickBatch } from '../db/tick-batch.js';
 import { WalSync } from '../db/wal-sync.js';
+import { notOwner } from '../cluster/cluster.service.js';
 import { AppError } from '../http/errors.js';
 import { type CommandAckRecord, saveCommandAcksPg, saveCommandAcksSqlite } from '../realtime/commands.repo.js';
 import { voteError as err } from './votes.options.js';
@@ -84,6 +85,8 @@ export interface BallotWrite {
   sealed: { tag: Buffer; sealed: Buffer } | null;
   /** The vote:cast command's acknowledgement, committed with the ballot when it is counted (null: none to record). */
   ack?: CommandAckRecord | null;
+  /** Several server nodes (#18): the lease epoch of the vote's meeting under which this node writes it. */
+  fence?: { meetingId: number; epoch: number };
 }
 
 /**
@@ -96,7 +99,7 @@ export interface BallotWrite {
  * commandId after a crash is answered with it, and a failure to record it fails the batch (no ballot
  * is counted without the answer its retry gets).
  */
-export async function writeBallots(store: Store, batch: BallotWrite[]): Promise<unknown[]> {
+export async function writeBallots(store: Store, batch: BallotWrite[], nodeId: string | null = null): Promise<unknown[]> {
   const outcomes: unknown[] = new Array(batch.length);
   if (store.dialect === 'sqlite') {
     await store.sqlite((db) => {
@@ -122,7 +125,7 @@ export async function writeBallots(store: Store, batch: BallotWrite[]): Promise<
     });
     return outcomes;
   }
-  await store.tx((q) => writeBallotsPg(q, batch, outcomes));
+  await store.tx((q) => writeBallotsPg(q, batch, outcomes, nodeId));
   return outcomes;
 }
 
@@ -135,12 +138,12 @@ export async function writeBallots(store: Store, batch: BallotWrite[]): Promise<
  * ballots. A batch holding one voter twice for the same vote (a retry racing its original) is written
  * ballot by ballot, in order, so the second sees the first.
  */
-async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[]): Promise<void> {
+async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[], nodeId: string | null): Promise<void> {
   const key = (b: BallotWrite) => `${b.voteId}:${b.voterId}`;
   if (new Set(batch.map(key)).size < batch.length && batch.length > 1) {
     for (const [i, b] of batch.entries()) {
       const one: unknown[] = [undefined];
-      await writeBallotsPg(q, [b], one);
+      await writeBallotsPg(q, [b], one, nodeId);
       outcomes[i] = one[0];
     }
     return;
@@ -155,8 +158,22 @@ async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[]): 
   }
   const now = new Date().toISOString();
   const open = sql`(SELECT id FROM open)`;
+  // Several server nodes (#18): the lease of each meeting is checked in this very statement (no round trip
+  // more), held FOR SHARE until the commit so no takeover lands in between; a meeting whose lease is gone
+  // has no open vote here, so nothing of its ballots is written. One node (nodeId null): none of it.
+  const fences = nodeId ? [...new Map(batch.map((b) => [b.fence!.meetingId, b.fence!.epoch])).entries()] : [];
+  const fence = nodeId
+    ? sql`fence AS (
+      SELECT o.meeting_id FROM meeting_owners o
+        JOIN unnest(${arr(fences.map(([m]) => m), 'int[]')}, ${arr(fences.map(([, e]) => e), 'int[]')}) AS f(meeting_id, epoch)
+          ON f.meeting_id = o.meeting_id AND f.epoch = o.epoch
+       WHERE o.node_id = ${nodeId} AND o.expires_at > now() FOR SHARE OF o
+    ),`
+    : sql``;
+  const fenced = nodeId ? sql` AND meeting_id IN (SELECT meeting_id FROM fence)` : sql``;
+  const owned = nodeId ? sql`vote_id IN (SELECT id FROM votes WHERE id IN (SELECT vote_id FROM input) AND meeting_id IN (SELECT meeting_id FROM fence))` : sql`true`;
   const fresh = sql`(SELECT ord FROM fresh)`;
-  const { rows } = await (q as unknown as NodePgDatabase).execute<{ ord: number; open: boolean; fresh: boolean; known: boolean }>(sql`
+  const { rows } = await (q as unknown as NodePgDatabase).execute<{ ord: number; open: boolean; fresh: boolean; known: boolean; owned: boolean }>(sql`
     WITH input AS (
       SELECT * FROM unnest(
         ${arr(ballots.map(({ i }) => i), 'int[]')}, ${arr(batch.map((b) => b.voteId), 'int[]')}, ${arr(batch.map((b) => b.voterId), 'int[]')},
@@ -167,7 +184,8 @@ async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[]): 
         ${arr(batch.map((b) => b.ack?.event ?? null), 'text[]')}, ${arr(batch.map((b) => (b.ack ? JSON.stringify(b.ack.ack) : null)), 'text[]')}
       ) AS i(ord, vote_id, voter_id, cast_by, tag, choices, details, ack_user, ack_command, ack_event, ack)
     ),
-    open AS (SELECT id FROM votes WHERE id IN (SELECT vote_id FROM input) AND state = 'open'),
+    ${fence}
+    open AS (SELECT id FROM votes WHERE id IN (SELECT vote_id FROM input) AND state = 'open'${fenced}),
     part AS (
       INSERT INTO vote_participation (vote_id, voter_id, cast_by)
       SELECT vote_id, voter_id, cast_by FROM input WHERE vote_id IN ${open} ORDER BY ord
@@ -199,10 +217,11 @@ async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[]): 
     acked AS (
       ${saveCommandAcksPg(sql`SELECT ack_user, ack_command, ack_event, ack::jsonb FROM counted WHERE ack_user IS NOT NULL`)}
     )
-    SELECT ord, vote_id IN ${open} AS open, ord IN ${fresh} AS fresh, ord IN (SELECT ord FROM known) AS known FROM input`);
+    SELECT ord, vote_id IN ${open} AS open, ord IN ${fresh} AS fresh, ord IN (SELECT ord FROM known) AS known, ${owned} AS owned FROM input`);
   for (const r of rows) {
     const b = batch[r.ord];
-    if (!r.open) outcomes[r.ord] = err('vote_closed', 'The vote is closed');
+    if (!r.owned) outcomes[r.ord] = notOwner(b.fence!.meetingId, null);
+    else if (!r.open) outcomes[r.ord] = err('vote_closed', 'The vote is closed');
     else if (!b.sealed || r.fresh || r.known) outcomes[r.ord] = true;
     else outcomes[r.ord] = err('already_voted', 'This vote was already cast');
   }

@@ -2,7 +2,9 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { CreateVoteBody, Delegation, MyVote, VoteView } from '../../shared/protocol/votes.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
+import { ownershipOf } from '../cluster/cluster.service.js';
 import type { AppContext } from '../context.js';
+import type { Q } from '../db/store.js';
 import { agendaItems, meetings, votes } from '../db/tables.js';
 import { AppError, notFound } from '../http/errors.js';
 import { loadAttendanceState } from '../live/live.service.js';
@@ -106,7 +108,7 @@ export class VotesService {
     const reason = quorum.met ? null : overrideReason!;
     const now = new Date(voteOptions.now());
     const closesAt = row.durationSeconds ? new Date(now.getTime() + row.durationSeconds * 1000).toISOString() : null;
-    const updated = await this.ctx.store.tx(async (q) => {
+    const updated = await this.owned(row.meetingId, async (q) => {
       const [r] = await q
         .update(votes)
         .set({ state: 'open', openedAt: now.toISOString(), closesAt, quorumOverrideReason: reason })
@@ -127,7 +129,7 @@ export class VotesService {
     if (row.state !== 'open') throw err(row.state === 'annulled' ? 'vote_annulled' : 'vote_not_open', 'The vote is not open');
     const from = Math.max(voteOptions.now(), row.closesAt ? Date.parse(row.closesAt) : 0);
     const closesAt = new Date(from + seconds * 1000).toISOString();
-    const updated = await this.ctx.store.tx(async (q) => {
+    const updated = await this.owned(row.meetingId, async (q) => {
       const [r] = await q.update(votes).set({ closesAt }).where(eq(votes.id, voteId)).returning();
       await audit(q, { actorId: user.id, action: 'vote.extended', targetType: 'vote', targetId: voteId, details: { closesAt, seconds } });
       return r;
@@ -153,7 +155,7 @@ export class VotesService {
     // Last, so that no ballot acknowledged before the close is left out (a later one is refused: vote_closed).
     await this.ballots.flushPending();
     const { store } = this.ctx;
-    const closed = await store.tx(async (q) => {
+    const closed = await this.owned(row.meetingId, async (q) => {
       const [cur] = await q.select({ state: votes.state }).from(votes).where(eq(votes.id, voteId)).limit(1);
       if (cur?.state !== 'open') throw err('vote_closed', 'The vote is already closed');
       // Whoever voted could vote: the committed participation, read inside the closing transaction.
@@ -184,7 +186,7 @@ export class VotesService {
     if (row.state === 'annulled') throw err('vote_annulled', 'The vote was annulled');
     if (row.state === 'announced') throw err('invalid_state', 'Already announced');
     const result = announcedResult(row, castingVote);
-    const updated = await this.ctx.store.tx(async (q) => {
+    const updated = await this.owned(row.meetingId, async (q) => {
       const [r] = await q.update(votes).set({ state: 'announced', announcedAt: new Date().toISOString(), result }).where(and(eq(votes.id, voteId), eq(votes.state, 'closed'))).returning();
       if (!r) throw err('invalid_state', 'Already announced');
       await audit(q, { actorId: user.id, action: 'vote.announced', targetType: 'vote', targetId: voteId, details: { outcome: result.outcome, castingVote: result.castingVoteApplied ? castingVote : undefined } });
@@ -205,7 +207,7 @@ export class VotesService {
     if (row.state === 'draft') throw err('invalid_state', 'A prepared vote that never opened is not annulled: change it or leave it');
     if (row.state === 'open') await this.ballots.flushPending();
     const sealedDeleted = { n: 0 };
-    const updated = await this.ctx.store.tx(async (q) => {
+    const updated = await this.owned(row.meetingId, async (q) => {
       const [cur] = await q.select({ state: votes.state }).from(votes).where(eq(votes.id, voteId)).limit(1);
       if (cur?.state !== row.state) throw err(cur?.state === 'annulled' ? 'vote_annulled' : 'invalid_state', 'The vote changed meanwhile; try again');
       if (row.state === 'open' && row.secret) sealedDeleted.n = await this.ballots.discardSecret(voteId);
@@ -371,9 +373,17 @@ export class VotesService {
     for (const ov of this.eligibility.open.values()) if (ov.row.meetingId === meetingId) this.timers.markProgress(ov);
   }
 
-  /** Schedules automatic closes of open votes after a restart. */
-  resumeTimers(): Promise<void> {
-    return this.timers.resume();
+  /**
+   * Schedules automatic closes of open votes (those of one meeting: a cluster node that just became its
+   * owner) after a restart; overdue ones are closed once, before this resolves.
+   */
+  resumeTimers(meetingId?: number): Promise<void> {
+    return this.timers.resume(meetingId);
+  }
+
+  /** This node no longer runs the meeting (a cluster node lost its lease): its votes' timers stop and their working state is dropped. */
+  dropMeeting(meetingId: number): void {
+    this.timers.forgetMeeting(meetingId);
   }
 
   /** The server is stopping: timers stop and the ballots queued are committed (the database still open). */
@@ -386,6 +396,21 @@ export class VotesService {
   stop(): void {
     this.timers.stop();
     this.ballots.stop();
+  }
+
+  /**
+   * One transaction moving a meeting's vote through its states (open, extend, close, announce, annul; a draft
+   * is prepared on any node, over REST). In a cluster (#18) only on the meeting's owner node (claimed
+   * when its lease is free) and fenced by the lease inside the transaction, so a node that lost the meeting
+   * writes nothing (not_owner). On one node both steps do nothing.
+   */
+  private async owned<T>(meetingId: number, fn: (q: Q) => Promise<T>): Promise<T> {
+    const own = ownershipOf(this.ctx);
+    await own.claim(meetingId);
+    return this.ctx.store.tx(async (q) => {
+      await own.fence(q, meetingId);
+      return fn(q);
+    });
   }
 
   /** Tells the room (`vote:changed` or `vote:closed`) and the in-process bus about a vote's new state. */

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { AppContext } from '../context.js';
 import { votes } from '../db/tables.js';
 import type { OpenVote, VoteEligibility } from './votes.eligibility.js';
@@ -14,6 +14,8 @@ export class VoteTimers {
   private readonly lastProgress = new Map<number, number>();
   private readonly progressTimers = new Map<number, NodeJS.Timeout>();
   private readonly closeTimers = new Map<number, NodeJS.Timeout>();
+  /** The meeting of each vote with a close timer (a cluster node stepping down from a meeting stops its votes'). */
+  private readonly meetingOf = new Map<number, number>();
 
   /** @param autoClose closes a vote whose deadline passed (the service's `close(null, voteId)`). */
   constructor(
@@ -27,8 +29,9 @@ export class VoteTimers {
    * After a restart: a vote whose deadline passed while the server was down is closed before this returns
    * (the server listens only afterwards, so nobody sees it open), the others get their timers.
    */
-  async resume(): Promise<void> {
-    for (const row of await this.ctx.store.q.select().from(votes).where(eq(votes.state, 'open'))) {
+  async resume(meetingId?: number): Promise<void> {
+    const open = meetingId === undefined ? eq(votes.state, 'open') : and(eq(votes.state, 'open'), eq(votes.meetingId, meetingId));
+    for (const row of await this.ctx.store.q.select().from(votes).where(open)) {
       if (row.closesAt && Date.parse(row.closesAt) <= voteOptions.now()) {
         await this.autoClose(row.id).catch((e: unknown) => this.ctx.log.error({ err: e, voteId: row.id }, 'automatic close failed'));
       } else this.scheduleClose(row);
@@ -50,6 +53,7 @@ export class VoteTimers {
     }, Math.min(wait, 2 ** 31 - 1));
     t.unref?.();
     this.closeTimers.set(row.id, t);
+    this.meetingOf.set(row.id, row.meetingId);
   }
 
   /**
@@ -91,6 +95,13 @@ export class VoteTimers {
     this.closeTimers.delete(voteId);
     this.progressTimers.delete(voteId);
     this.lastProgress.delete(voteId);
+    this.meetingOf.delete(voteId);
+  }
+
+  /** Every vote of a meeting: timers stopped, working state dropped (a cluster node stepped down from the meeting). */
+  forgetMeeting(meetingId: number): void {
+    for (const [voteId, m] of this.meetingOf) if (m === meetingId) this.forget(voteId);
+    for (const ov of [...this.eligibility.open.values()]) if (ov.row.meetingId === meetingId) this.forget(ov.row.id);
   }
 
   /** Stops every timer (server shutdown). */

@@ -70,6 +70,6 @@ export { ERROR_CODES, type ErrorCode, isErrorCode } from './errors.js';
 import type { ErrorCode } from './errors.js';
 
 /** Acknowledgement of every socket command. */
-export type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: ErrorCode; message: string } };
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: { code: ErrorCode; message: string; details?: unknown } };
 
 export const Ok = z.object({ ok: z.literal(true) });

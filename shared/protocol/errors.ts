@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   'version_changed',
   'invalid_state',
   'invalid_move',
+  // Several server nodes (#18): the meeting is run by another node; retry (HAProxy sends the retry to its owner)
+  'not_owner',
   // Users and committees
   'email_taken',
   'unknown_owner',

@@ -90,6 +90,16 @@ export class ChildServer {
     });
   }
 
+  /** SIGSTOP: the process is frozen as it is (timers, sockets, transactions in flight), as a node stalled by its host; `resume()` wakes it. */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after `pause()`. */
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
   /** The run's database for this data dir (test/helpers/test-db.ts), unless the test set `DATABASE_URL` itself (`''`: SQLite). */
   private async databaseUrl(): Promise<string | null> {
     if ('DATABASE_URL' in this.env) return this.env.DATABASE_URL || null;

@@ -18,3 +18,4 @@ export * from './annotations.js';
 export * from './votes.js';
 export * from './live.js';
 export * from './offline.js';
+export * from './cluster.js';
