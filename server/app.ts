@@ -61,7 +61,7 @@ export function createApp({ sqlite, store, config, log }: { sqlite: Db | null; s
     notifier,
     bus,
     health: { sfu: { status: 'disabled', reason: 'not started' } },
-    jobs: new JobRunner(store, log.child({ module: 'jobs' }), { afterCommit: () => notifier.flush(), leaseMs: config.jobs.leaseMs }),
+    jobs: new JobRunner(store, log.child({ module: 'jobs' }), { afterCommit: () => notifier.flush(), leaseMs: config.jobs.leaseMs, nodeId: config.cluster.nodeId }),
     yjs: new YjsHub({ db: sqlite ?? undefined, store, config, log, bus }),
     metrics: new AppMetrics(),
     realtime: null,

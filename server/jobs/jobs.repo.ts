@@ -5,15 +5,36 @@ import { jobs } from '../db/tables.js';
 export type JobRow = typeof jobs.$inferSelect;
 
 /**
+ * What a runner's clock reads: `at`, its own instant, and `offsetMs`, how far it is set away from the node's
+ * clock (0, except in tests that move a runner's time forward instead of sleeping).
+ */
+export interface RunnerClock {
+  at: Date;
+  offsetMs: number;
+}
+
+/**
+ * The instant `plusMs` after the runner's now, as a job column value. SQLite (one process): the runner's own
+ * clock. PostgreSQL: the nodes of a cluster share the jobs table and their clocks differ, so due times,
+ * claims and leases are read and written by the DATABASE's clock (`now()`, moved by the runner's offset): a
+ * node whose clock runs ahead neither runs jobs early nor takes over a claim that is still alive.
+ */
+export function jobInstant(store: Store, clock: RunnerClock, plusMs = 0): string | SQL {
+  if (store.dialect !== 'postgres') return new Date(clock.at.getTime() + plusMs).toISOString();
+  const ms = Math.round(clock.offsetMs + plusMs);
+  return ms === 0 ? sql`now()` : sql`(now() + ${ms}::bigint * interval '1 millisecond')`;
+}
+
+/**
  * Claims up to `limit` due jobs of `kinds` for `runnerId` — pending ones due by `now`, or claimed ones
  * whose claim is older than `staleBefore` (their runner died) — in one UPDATE of a batch chosen by a
  * subquery, and returns them in run order. On PostgreSQL the subquery locks its rows `FOR UPDATE SKIP
  * LOCKED`: runners of several nodes claiming at once take different jobs instead of waiting on each other
- * (SQLite has one writer: its UPDATE is atomic as it is).
+ * (SQLite has one writer: its UPDATE is atomic as it is). `now` and `staleBefore` come from `jobInstant`.
  */
 export async function claimDue(
   store: Store,
-  c: { runnerId: string; kinds: string[]; now: string; staleBefore: string; limit: number },
+  c: { runnerId: string; kinds: string[]; now: string | SQL; staleBefore: string | SQL; limit: number },
 ): Promise<JobRow[]> {
   const skipLocked = store.dialect === 'postgres' ? sql` for update skip locked` : sql``;
   const claimed = await store.q

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { and, desc, eq } from 'drizzle-orm';
 import type { Q, Store } from '../db/store.js';
 import { jobs } from '../db/tables.js';
-import { claimDue, keyStartsWith } from './jobs.repo.js';
+import { claimDue, jobInstant, keyStartsWith } from './jobs.repo.js';
 import type { Logger } from '../log.js';
 
 import type { JobRow } from './jobs.repo.js';
@@ -68,7 +68,10 @@ export function jobsByKeyPrefix(store: Store, prefix: string, limit = 20): Promi
 }
 
 export interface JobRunnerOptions {
-  /** Injectable clock: tests move time forward instead of sleeping. */
+  /**
+   * Injectable clock: tests move time forward instead of sleeping. On PostgreSQL the runner compares and
+   * writes by the database's clock, moved by how far this clock is from the node's (`Date.now()`).
+   */
   now?: () => Date;
   /** A claim older than this is presumed dead (its process crashed) and may be re-claimed. */
   leaseMs?: number;
@@ -81,6 +84,8 @@ export interface JobRunnerOptions {
   beforeRun?: (job: JobRow) => Promise<void>;
   /** Called after each committed transactional job (e.g. `notifier.flush()` to push the news). */
   afterCommit?: (job: JobRow) => void;
+  /** This node's id (ECABINET_NODE_ID) with several nodes, named in the claims. */
+  nodeId?: string | null;
   /** Called after each attempt: `done`, `retry` (failed, scheduled again) or `failed` (gave up). Metrics. */
   onOutcome?: (job: JobRow, outcome: 'done' | 'retry' | 'failed') => void;
 }
@@ -92,19 +97,21 @@ export interface JobRunnerOptions {
  * logged without payloads (which may hold personal data).
  */
 export class JobRunner {
-  readonly id = `runner-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  /** Written into the claims it makes: which node and process holds a job (with several nodes, `runner-<node>-<pid>-…`). */
+  readonly id: string;
   private readonly handlers = new Map<string, JobHandler>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<number> | null = null;
   private stopped = false;
   now: () => Date;
-  private readonly opts: Required<Omit<JobRunnerOptions, 'now' | 'beforeRun' | 'afterCommit' | 'onOutcome'>> & Pick<JobRunnerOptions, 'beforeRun' | 'afterCommit' | 'onOutcome'>;
+  private readonly opts: Required<Omit<JobRunnerOptions, 'now' | 'nodeId' | 'beforeRun' | 'afterCommit' | 'onOutcome'>> & Pick<JobRunnerOptions, 'beforeRun' | 'afterCommit' | 'onOutcome'>;
 
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
     opts: JobRunnerOptions = {},
   ) {
+    this.id = `runner-${opts.nodeId ? `${opts.nodeId}-` : ''}${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
     this.now = opts.now ?? (() => new Date());
     this.opts = { leaseMs: 60_000, batchSize: 50, intervalMs: 5_000, maxAttempts: 5, ...opts };
   }
@@ -122,19 +129,24 @@ export class JobRunner {
     Object.assign(this.opts, rest);
   }
 
+  /** The instant `plusMs` from now as the jobs table's clock reads it (see `jobInstant`). */
+  private instant(plusMs = 0) {
+    const at = this.now();
+    return jobInstant(this.store, { at, offsetMs: at.getTime() - Date.now() }, plusMs);
+  }
+
   /** Claims due jobs of registered kinds (pending, or claimed with an expired lease). */
   private async claim(): Promise<JobRow[]> {
     const kinds = [...this.handlers.keys()];
     if (kinds.length === 0) return [];
-    const staleBefore = new Date(this.now().getTime() - this.opts.leaseMs).toISOString();
-    return claimDue(this.store, { runnerId: this.id, kinds, now: this.now().toISOString(), staleBefore, limit: this.opts.batchSize });
+    return claimDue(this.store, { runnerId: this.id, kinds, now: this.instant(), staleBefore: this.instant(-this.opts.leaseMs), limit: this.opts.batchSize });
   }
 
   /** Marks done only while we still hold the claim (a runner that lost its lease changes nothing). */
   private async markDone(job: JobRow): Promise<boolean> {
     const r = await this.store.q
       .update(jobs)
-      .set({ status: 'done', doneAt: this.now().toISOString(), lastError: null })
+      .set({ status: 'done', doneAt: this.instant(), lastError: null })
       .where(and(eq(jobs.id, job.id), eq(jobs.status, 'claimed'), eq(jobs.claimedBy, this.id)))
       .returning({ id: jobs.id });
     return r.length > 0;
@@ -148,7 +160,7 @@ export class JobRunner {
     const backoff = Math.min(3600_000, 30_000 * 2 ** (job.attempts - 1));
     await this.store.q
       .update(jobs)
-      .set(final ? { status: 'failed', lastError: message.slice(0, 500) } : { status: 'pending', runAt: new Date(this.now().getTime() + backoff).toISOString(), lastError: message.slice(0, 500) })
+      .set(final ? { status: 'failed', lastError: message.slice(0, 500) } : { status: 'pending', runAt: this.instant(backoff), lastError: message.slice(0, 500) })
       .where(and(eq(jobs.id, job.id), eq(jobs.claimedBy, this.id)));
     this.log.warn({ jobId: job.id, kind: job.kind, attempts: job.attempts, final, err: message }, 'job failed');
     this.opts.onOutcome?.(job, final ? 'failed' : 'retry');
