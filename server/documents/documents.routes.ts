@@ -9,6 +9,7 @@ import { registerSearchKind, searchWithin } from '../search/search.service.js';
 import { auditConfidential } from './documents.confidential.js';
 import { documentAccess, loadConsultationDocumentIds, loadVisibleDocumentIds } from './documents.access.js';
 import { type DocumentsDeps, downloadFile, loadDocumentInfo, loadMeetingPack, moveDocument, pageText, removeDocument, replaceDocument, serveFile, updateDocument, uploadDocument } from './documents.service.js';
+import { fileOwner } from '../files/file-store.js';
 import { FileStore } from './documents.storage.js';
 import { pdfPool } from './pdf.pool.js';
 
@@ -30,13 +31,13 @@ const UPLOAD_DOC = 'multipart/form-data: optional text fields `title`, `access` 
 
 /** At start, before the server listens: finishes or removes uploads a crash interrupted (`FileStore.recover`). */
 export async function recoverDocumentFiles(ctx: AppContext): Promise<void> {
-  await new FileStore(ctx.config.dataDir).recover(ctx.store, ctx.log);
+  await new FileStore(ctx.config.dataDir, fileOwner(ctx.config)).recover(ctx.store, ctx.log);
 }
 
 /** Meeting documents: upload, versions, access, serving with ranges, watermarked downloads, the meeting pack. */
 export function documentRoutes(ctx: AppContext): void {
   const { api } = ctx;
-  const store = new FileStore(ctx.config.dataDir);
+  const store = new FileStore(ctx.config.dataDir, fileOwner(ctx.config));
   const deps: DocumentsDeps = { ctx, store, pool: pdfPool(ctx.config) };
   const tags = ['documents'];
 

@@ -74,7 +74,7 @@ export class FileStore extends StoredFiles {
    */
   replaceContent(file: ReceivedFile, bytes: Uint8Array): ReceivedFile {
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-    const tmpPath = path.join(this.tmp, `${sha256}.${crypto.randomUUID()}.pending`);
+    const tmpPath = this.tmpPathFor('pending', sha256);
     fs.writeFileSync(tmpPath, bytes);
     this.discard(file);
     return { ...file, tmpPath, sha256, size: bytes.length };

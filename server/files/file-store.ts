@@ -11,7 +11,10 @@ import { referencedShas } from './files.repo.js';
 
 /** A received, hashed, not yet committed upload. */
 export interface ReceivedFile {
-  /** `<files>/tmp/<sha256>.<uuid>.pending`: the name carries the hash so startup recovery can finish a commit. */
+  /**
+   * `<files>/tmp/<sha256>.<uuid>[.<node>+<pid>].pending`: the name carries the hash so startup recovery can
+   * finish a commit, and with several nodes the node and process writing it, so no other one touches it.
+   */
   tmpPath: string;
   sha256: string;
   size: number;
@@ -60,23 +63,85 @@ export function registerFileReferences(query: string): void {
 }
 
 /**
+ * The file store as the domains use it (issue #18: every node of a cluster uses the same one). The one
+ * implementation, `StoredFiles`, is a folder on local disk; several nodes share it as one mounted folder
+ * (NFS or the like: docs/DEPLOY.md), which is why readers get a path (`pathFor`) they stream or hand to
+ * the PDF workers.
+ */
+export interface FileStorage {
+  /** Where the bytes of a stored file live. */
+  pathFor(sha256: string): string;
+  /** Streams a multipart upload to pending files (see `StoredFiles.receiveFiles`). */
+  receiveFiles(req: Request, opts: ReceiveOptions): Promise<{ fields: Record<string, string>; files: ReceivedFile[] }>;
+  /** Moves a pending upload into place once its rows committed. */
+  commit(f: Pick<ReceivedFile, 'tmpPath' | 'sha256'>): void;
+  /** Forgets a pending upload that was refused. */
+  discard(f: { tmpPath: string } | null | undefined): void;
+  /** Start-up recovery of what a crash of this node left behind. */
+  recover(store: Store, log: Logger): Promise<void>;
+}
+
+/**
+ * Who writes a temporary file: the node (ECABINET_NODE_ID) and its process. Null node = one process, the
+ * default installation, where every temporary file is this server's own.
+ */
+export interface FileOwner {
+  nodeId: string | null;
+  pid: number;
+}
+
+/**
+ * `<uuid>[.<node>+<pid>].part`, `<sha>.<uuid>[.<node>+<pid>].pending`, and `<sha>.<uuid>.<node>+<pid>.orphan`
+ * (an unreferenced stored file set aside by a recovery); untagged names come from one-process servers.
+ */
+const TMP_NAME = /^(?:([0-9a-f]{64})\.)?([\w-]+)(?:\.([a-z0-9_-]+)\+(\d+))?\.(part|pending|orphan)$/;
+
+/** This process as the owner of the temporary files it writes. */
+export function fileOwner(config: { cluster: { nodeId: string | null } }): FileOwner {
+  return { nodeId: config.cluster.nodeId, pid: process.pid };
+}
+
+/**
+ * How old another node's temporary file must be before a recovery takes it for abandoned (that node is
+ * gone for good and never came back to clean up). An upload in progress writes its `.part` file as it
+ * streams and a pending file is committed or discarded within its request, so a day is far past any
+ * request; a node that restarts cleans its own at once.
+ */
+export const FOREIGN_TMP_MAX_AGE_MS = 24 * 3600_000;
+
+/**
  * Content-addressed file storage under `<dataDir>/files/<sha[0..2]>/<sha>`, shared by every domain
- * that stores uploads (meeting documents, task attachments).
+ * that stores uploads (meeting documents, task attachments), and by every node of a cluster.
  *
  * Write protocol (crash safety): bytes stream to `tmp/<uuid>.part` while hashing; once complete the
  * file is renamed to `tmp/<sha>.<uuid>.pending`; the database rows are written in one transaction;
  * only then is the pending file renamed into place. A crash before the commit leaves only a pending
  * file (deleted at startup); a crash between commit and rename leaves a row whose file is pending
- * (renamed into place at startup). Identical uploads share one file.
+ * (renamed into place at startup). Identical uploads share one file. With several nodes
+ * (`owner.nodeId` set) temporary names carry `.<node>+<pid>` and a node's recovery handles only its
+ * own node's files of other (dead) processes, and another node's only past `FOREIGN_TMP_MAX_AGE_MS`.
  */
-export class StoredFiles {
+export class StoredFiles implements FileStorage {
   readonly root: string;
   readonly tmp: string;
+  private readonly tag: string;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    private readonly owner: FileOwner = { nodeId: null, pid: process.pid },
+  ) {
     this.root = path.join(dataDir, 'files');
     this.tmp = path.join(this.root, 'tmp');
+    this.tag = owner.nodeId ? `.${owner.nodeId}+${owner.pid}` : '';
     fs.mkdirSync(this.tmp, { recursive: true });
+  }
+
+  /** A new temporary path: `.part` while streaming, `.pending` (named after its hash) once complete. */
+  tmpPathFor(kind: 'part'): string;
+  tmpPathFor(kind: 'pending', sha256: string): string;
+  tmpPathFor(kind: 'part' | 'pending', sha256?: string): string {
+    const name = `${crypto.randomUUID()}${this.tag}.${kind}`;
+    return path.join(this.tmp, kind === 'pending' ? `${sha256}.${name}` : name);
   }
 
   /** Where the bytes of `sha256` live. */
@@ -99,34 +164,83 @@ export class StoredFiles {
   }
 
   /**
+   * Whether a recovery of this process may finish or remove the temporary file `name`: every one in a
+   * one-process installation; with several nodes, this node's files of an earlier (dead) process and
+   * untagged ones (from before the node ids), and another node's only once it is past
+   * `FOREIGN_TMP_MAX_AGE_MS` — never an upload another node or process is still writing or committing.
+   */
+  private mayRecover(full: string, m: RegExpExecArray | null): boolean {
+    if (!this.owner.nodeId) return true;
+    const [node, pid] = [m?.[3], m?.[4]];
+    if (node === undefined) return true;
+    if (node === this.owner.nodeId) return Number(pid) !== this.owner.pid;
+    try {
+      return Date.now() - fs.statSync(full).mtimeMs > FOREIGN_TMP_MAX_AGE_MS;
+    } catch {
+      return false; // gone meanwhile: its owner committed or discarded it
+    }
+  }
+
+  /**
    * Startup recovery: finishes commits interrupted between the transaction and the rename, removes
-   * partial and uncommitted uploads, and removes stored files no row (of any registered table) refers to.
+   * partial and uncommitted uploads (only those `mayRecover` allows), and removes stored files no row
+   * (of any registered table) refers to. The folders are listed BEFORE the references are read: a file
+   * another node moves into place after its rows committed is either referenced by then or not listed.
+   * With several nodes an unreferenced file is set aside and looked up again before it is removed: an
+   * identical upload committed meanwhile on another node (which found the file in place and kept it)
+   * puts it back.
    */
   async recover(store: Store, log: Logger): Promise<void> {
+    const tmpNames = fs.readdirSync(this.tmp);
+    const stored: { dir: string; name: string }[] = [];
+    for (const dir of fs.readdirSync(this.root)) {
+      if (dir === 'tmp' || !/^[0-9a-f]{2}$/.test(dir)) continue;
+      for (const name of fs.readdirSync(path.join(this.root, dir))) stored.push({ dir, name });
+    }
     const referenced = await referencedShas(store, REFERENCES.join(' union '));
     let finished = 0;
     let removed = 0;
-    for (const name of fs.readdirSync(this.tmp)) {
+    let kept = 0;
+    for (const name of tmpNames) {
       const full = path.join(this.tmp, name);
-      const m = /^([0-9a-f]{64})\.[\w-]+\.pending$/.exec(name);
-      if (m && referenced.has(m[1]) && !fs.existsSync(this.pathFor(m[1]))) {
-        this.commit({ tmpPath: full, sha256: m[1] });
+      const m = TMP_NAME.exec(name);
+      if (!this.mayRecover(full, m)) {
+        kept++;
+        continue;
+      }
+      // A pending upload whose rows committed, or a stored file set aside by a recovery that died before
+      // it looked again: in place if a row refers to it.
+      const sha = m && m[5] !== 'part' ? m[1] : undefined;
+      if (sha && referenced.has(sha) && !fs.existsSync(this.pathFor(sha))) {
+        this.commit({ tmpPath: full, sha256: sha });
         finished++;
       } else {
         fs.rmSync(full, { force: true });
         removed++;
       }
     }
-    for (const dir of fs.readdirSync(this.root)) {
-      if (dir === 'tmp' || !/^[0-9a-f]{2}$/.test(dir)) continue;
-      for (const name of fs.readdirSync(path.join(this.root, dir))) {
-        if (!referenced.has(name)) {
-          fs.rmSync(path.join(this.root, dir, name), { force: true });
-          removed++;
-        }
+    for (const { dir, name } of stored) {
+      if (referenced.has(name)) continue;
+      const full = path.join(this.root, dir, name);
+      if (!this.owner.nodeId) {
+        fs.rmSync(full, { force: true });
+        removed++;
+        continue;
+      }
+      const aside = path.join(this.tmp, `${name}.${crypto.randomUUID()}${this.tag}.orphan`);
+      try {
+        fs.renameSync(full, aside);
+      } catch {
+        continue; // removed by another node's recovery meanwhile
+      }
+      if (SHA.test(name) && (await referencedShas(store, `select sha256 from (${REFERENCES.join(' union ')}) r where sha256 = '${name}'`)).has(name)) {
+        fs.renameSync(aside, full);
+      } else {
+        fs.rmSync(aside, { force: true });
+        removed++;
       }
     }
-    if (finished || removed) log.info({ finished, removed }, 'file store recovered');
+    if (finished || removed || kept) log.info({ finished, removed, kept }, 'file store recovered');
   }
 
   /**
@@ -212,7 +326,7 @@ export class StoredFiles {
           stream.resume();
           return fail(opts.errors.wrongPart());
         }
-        const partPath = path.join(this.tmp, `${crypto.randomUUID()}.part`);
+        const partPath = this.tmpPathFor('part');
         paths.push(partPath);
         const hash = crypto.createHash('sha256');
         const sniffer = opts.sniffer();
@@ -249,7 +363,7 @@ export class StoredFiles {
               return null;
             }
             const sha256 = hash.digest('hex');
-            const tmpPath = path.join(this.tmp, `${sha256}.${crypto.randomUUID()}.pending`);
+            const tmpPath = this.tmpPathFor('pending', sha256);
             return { tmpPath, sha256, size, fileName: cleanFileName(info.filename, opts.defaultFileName), contentType, partPath };
           })(),
         );

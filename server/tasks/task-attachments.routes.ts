@@ -3,7 +3,7 @@ import { LIMITS } from '../../shared/limits.js';
 import { IdParams } from '../../shared/protocol/common.js';
 import { AttachmentParams, TaskDetail } from '../../shared/protocol/tasks.js';
 import type { AppContext } from '../context.js';
-import { StoredFiles } from '../files/file-store.js';
+import { StoredFiles, fileOwner } from '../files/file-store.js';
 import { reportProgressWithFiles, sendAttachment } from './task-attachments.service.js';
 
 const { maxFiles, maxFileBytes } = LIMITS.taskAttachments;
@@ -13,7 +13,7 @@ const UPLOAD_DOC = `multipart/form-data: text fields \`comment\` (required) and 
 export function taskAttachmentRoutes(ctx: AppContext): void {
   const { api } = ctx;
   // The content-addressed store shared with meeting documents (recovered at startup by documentRoutes).
-  const store = new StoredFiles(ctx.config.dataDir);
+  const store = new StoredFiles(ctx.config.dataDir, fileOwner(ctx.config));
   const tags = ['tasks'];
 
   api.route(
