@@ -8,6 +8,7 @@ import type { Store } from './db/store.js';
 import { type Logger, createLogger } from './log.js';
 import type { Running } from './context.js';
 import { capTcpConnections } from './http/connection-caps.js';
+import { announceNode } from './http/node-identity.js';
 import { MODULES } from './modules.js';
 import { createHub } from './realtime/hub.js';
 import { seedDemo } from './seed/seed.js';
@@ -60,6 +61,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     if (teardown) socketTeardowns.push(teardown);
   }));
   ctx.realtime = realtime;
+  if (config.cluster.nodeId) announceNode(server, realtime.io, config.cluster.nodeId);
   const yjs = attachYjs(ctx, server);
   const started: Running[] = [];
   for (const m of MODULES) {

@@ -149,7 +149,7 @@ export class EcItemNotes extends LitElement {
   #open(): void {
     this.#close();
     if (!this.meetingId || !this.itemId) return;
-    const conn = openYjsDoc(itemNotesDocName(this.meetingId, this.itemId), { api: this.api });
+    const conn = openYjsDoc(itemNotesDocName(this.meetingId, this.itemId), { api: this.api, meetingId: this.meetingId });
     this.#conn = conn;
     this.status = conn.status;
     this.synced = false;

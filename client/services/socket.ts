@@ -6,6 +6,7 @@ import {
   type JoinMeetingAck,
   PROTOCOL_VERSION,
   type Push,
+  ROUTING_PARAM,
   SOCKET_PATH,
 } from '../../shared/protocol/realtime.js';
 import { type C2S, COMMANDS, type CommandName, type Commands, type PushName, type Pushes, type S2C } from '../../shared/protocol/socket-events.js';
@@ -66,6 +67,9 @@ export class RealtimeClient extends EventTarget {
   refused: string | null = null;
   #waiting: Pending[] = [];
   #inflight = new Set<Pending>();
+  /** Open meeting channels, newest last: the newest one's meeting is the connection's routing key. */
+  #channels: MeetingChannel[] = [];
+  #closed = false;
 
   /** `url`: another origin (tests); `extraHeaders`: e.g. the cookie for a non-browser client (tests, bench). */
   constructor(opts: { url?: string; transports?: string[]; extraHeaders?: Record<string, string> } = {}) {
@@ -77,9 +81,15 @@ export class RealtimeClient extends EventTarget {
       auth: { protocolVersion: PROTOCOL_VERSION },
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
+      // Connects on the next microtask, once the view that created the client has opened its meeting
+      // channel: the first handshake then already carries `meeting=<id>` (see `route`).
+      autoConnect: false,
       ...(opts.extraHeaders ? { extraHeaders: opts.extraHeaders } : {}),
     };
     this.socket = (opts.url ? io(opts.url, options) : io(options)) as Socket<S2C, C2S>;
+    queueMicrotask(() => {
+      if (!this.#closed) this.socket.connect();
+    });
     this.socket.on('connect', () => {
       this.refused = null;
       this.#setState('online');
@@ -175,7 +185,51 @@ export class RealtimeClient extends EventTarget {
   }
 
   close(): void {
+    this.#closed = true;
     this.socket.close();
+  }
+
+  /**
+   * The meeting the connection is routed by (`meeting=<id>` in the handshake; with several nodes HAProxy
+   * sends it to the node serving that meeting), or null. It applies from the next (re)connection; a node
+   * that does not serve a joined meeting answers `not_owner`, and the channel calls {@link reroute}.
+   */
+  get routedMeeting(): number | null {
+    const q = this.socket.io.opts.query as Record<string, string> | undefined;
+    const v = q?.[ROUTING_PARAM];
+    return v ? Number(v) : null;
+  }
+
+  /** Called by MeetingChannel: the newest open channel's meeting routes the next connection. */
+  attach(channel: MeetingChannel): void {
+    this.#channels.push(channel);
+    this.#route();
+  }
+
+  detach(channel: MeetingChannel): void {
+    this.#channels = this.#channels.filter((c) => c !== channel);
+    this.#route();
+  }
+
+  /**
+   * The connected node does not serve `meetingId` (it answered `not_owner`, e.g. after a node failed and
+   * HAProxy moved the meeting): reconnect routed by that meeting, so the handshake reaches its node.
+   */
+  reroute(meetingId: number): void {
+    this.#setQuery(meetingId);
+    if (this.#closed) return;
+    this.socket.disconnect();
+    this.socket.connect();
+  }
+
+  #route(): void {
+    // A page with no meeting keeps the last routing key: the connection it has is as good as any.
+    const newest = this.#channels.at(-1);
+    if (newest) this.#setQuery(newest.meetingId);
+  }
+
+  #setQuery(meetingId: number): void {
+    this.socket.io.opts.query = { ...(this.socket.io.opts.query as Record<string, string> | undefined), [ROUTING_PARAM]: String(meetingId) };
   }
 
   #send(p: Pending): void {
@@ -222,6 +276,9 @@ export class MeetingChannel {
   #onError: ((e: CommandError) => void)[] = [];
   #closed = false;
   #buffer: [string, Push<unknown>][] = [];
+  /** Wait before the next reroute after `not_owner` (0: at once; doubles to 5 s; reset by a successful join). */
+  #rerouteDelay = 0;
+  #rerouteTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly client: RealtimeClient,
@@ -247,6 +304,8 @@ export class MeetingChannel {
     };
     client.addEventListener(MEETING_REVOKED, onRevoked);
     this.#unsubs.push(() => client.removeEventListener(MEETING_REVOKED, onRevoked));
+    client.attach(this);
+    this.#unsubs.push(() => client.detach(this));
     if (client.socket.connected) void this.resync();
   }
 
@@ -284,9 +343,21 @@ export class MeetingChannel {
       this.#joining = null;
       this.#buffer.length = 0;
       const err = e instanceof CommandError ? e : new CommandError('internal', String(e));
+      // Several nodes: this one does not serve the meeting (it moved, or the connection was routed by another
+      // meeting). Reconnect routed by this one, backing off while the meeting finds its new node; the
+      // reconnection's `connect` joins again. Not an error for the view: it shows "reconnecting".
+      if (err.code === 'not_owner' && !this.#closed) {
+        const delay = this.#rerouteDelay;
+        this.#rerouteDelay = Math.min(5000, Math.max(250, delay * 2));
+        this.#rerouteTimer = setTimeout(() => {
+          if (!this.#closed) this.client.reroute(this.meetingId);
+        }, delay);
+        return;
+      }
       for (const fn of this.#onError) fn(err);
       return;
     }
+    this.#rerouteDelay = 0;
     this.joined = ack;
     this.epoch = ack.epoch;
     this.seq = ack.seq;
@@ -311,6 +382,7 @@ export class MeetingChannel {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#rerouteTimer);
     for (const u of this.#unsubs) u();
     if (this.client.socket.connected) void this.client.command('meeting:leave', { meetingId: this.meetingId }).catch(() => {});
   }

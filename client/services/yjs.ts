@@ -13,6 +13,7 @@
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { CLOSE_CODES, isTerminalClose } from '../../shared/close-codes.js';
+import { ROUTING_PARAM } from '../../shared/protocol/realtime.js';
 import type { Api } from './api.js';
 import { connectivity } from './connectivity.js';
 import { navigate } from './router.js';
@@ -29,7 +30,12 @@ export interface YjsDocOptions {
   api?: Api;
   /** Called once when the server says the session ended (4401); overrides the default. */
   onUnauthenticated?: () => void;
+  /** The meeting the document belongs to: sent as `meeting=<id>` so that, with several nodes, HAProxy routes it to the meeting's node. */
+  meetingId?: number;
 }
+
+/** The WebSocket URL parameters of a meeting's document (`meeting=<id>`; none for a document of no meeting). */
+export const routingParams = (meetingId: number | undefined): Record<string, string> => (meetingId ? { [ROUTING_PARAM]: String(meetingId) } : {});
 
 /** One synced document; `destroy()` when the view goes away. */
 export class YjsConnection extends EventTarget {
@@ -49,6 +55,7 @@ export class YjsConnection extends EventTarget {
     const base = opts.wsBase ?? `${location.origin.replace(/^http/, 'ws')}/yjs`;
     this.provider = new WebsocketProvider(base, name, this.doc, {
       maxBackoffTime: 5000,
+      params: routingParams(opts.meetingId),
       // Refusals (44xx) and "frame too big" cannot be fixed by reconnecting.
       shouldReconnect: (ev: CloseEvent) => !isTerminalClose(ev.code),
     });

@@ -126,7 +126,7 @@ export class EcMinutesView extends LitElement {
   }
 
   private connect(name: string) {
-    const conn = openYjsDoc(name, { api: this.api });
+    const conn = openYjsDoc(name, { api: this.api, meetingId: this.meetingId });
     const map = conn.doc.getMap(MINUTES_GENERATED);
     const read = () => (this.generated = (map.get('sections') as { id: string; blocks: MinutesBlock[] }[] | undefined) ?? []);
     map.observe(read);

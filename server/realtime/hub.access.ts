@@ -1,5 +1,5 @@
 import type { Server, Socket } from 'socket.io';
-import { PROTOCOL_VERSION } from '../../shared/protocol/realtime.js';
+import { PROTOCOL_VERSION, ROUTING_PARAM, routedMeeting } from '../../shared/protocol/realtime.js';
 import { authenticateCookie } from '../auth/sessions.js';
 import { ConnectionCaps, clientAddress, connectionLimits } from '../http/connection-caps.js';
 import { originAllowed } from '../http/security.js';
@@ -20,6 +20,9 @@ export function handshake(ctx: HubContext) {
     // Browsers always send Origin on a WebSocket/XHR handshake; a foreign one is a cross-site attempt
     // riding on the cookie. Non-browser clients (tests, tools) send none and are allowed.
     if (origin && !originAllowed(origin, h.headers.host, config)) return next(connectError('csrf', 'Foreign origin refused'));
+    // `meeting=<id>` is only a routing key (HAProxy hashes it to the meeting's node, docs/DEPLOY.md); a malformed
+    // one would be hashed like any string and land anywhere, so it is refused rather than silently served.
+    if (routedMeeting(h.query[ROUTING_PARAM]) === 'invalid') return next(connectError('invalid_payload', 'meeting: a meeting id (digits, no sign, no leading zero)'));
     const auth = await authenticateCookie(store, h.headers.cookie, config.mfaRequiredRoles);
     if (!auth) return next(connectError('unauthenticated', 'Sign in first'));
     // Gone while the session was looked up: Socket.IO drops it, and no slot may be taken for it (the slot is released on `disconnect` only).

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ROUTING_PARAM, routedMeeting } from '../../shared/protocol/realtime.js';
 import { authenticateCookie } from '../auth/sessions.js';
 import type { Config } from '../config.js';
 import type { Store } from '../db/store.js';
@@ -18,6 +19,12 @@ export function attachYjs(ctx: { store: Store; config: Config; log: Logger; yjs:
   const hub = ctx.yjs;
   const caps = new ConnectionCaps(() => ({ perUser: connectionLimits.yjsPerUser, perAddress: connectionLimits.yjsPerAddress }));
   const upgrade = async (req: http.IncomingMessage, socket: Duplex, head: Buffer, onError: () => void) => {
+    // `meeting=<id>` only routes the connection (HAProxy hashes it); a malformed one is refused, as at the Socket.IO handshake.
+    const routing = new URL(req.url ?? '', 'http://x').searchParams.getAll(ROUTING_PARAM);
+    if (routedMeeting(routing.length === 0 ? null : routing.length === 1 ? routing[0] : routing) === 'invalid') {
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
     // Caps per user and per address before any work; the hub authorizes the document itself.
     const auth = await authenticateCookie(ctx.store, req.headers.cookie, ctx.config.mfaRequiredRoles);
     // Gone while the session was looked up: no slot is taken (its `close` has passed).

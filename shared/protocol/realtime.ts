@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Ack } from './common.js';
-import { Id } from './common.js';
+import { ID_PATTERN, Id } from './common.js';
 
 /**
  * Version of the Socket.IO protocol. The client sends it in the handshake (`auth.protocolVersion`);
@@ -11,6 +11,24 @@ export const PROTOCOL_VERSION = 1;
 
 /** Path of the Socket.IO endpoint on the HTTP server. */
 export const SOCKET_PATH = '/socket.io';
+
+/**
+ * Query parameter of the Socket.IO handshake and of Yjs WebSocket URLs naming the meeting the connection is
+ * for: with several nodes, HAProxy hashes it to the node serving that meeting (docs/DEPLOY.md). Optional; a
+ * page without a meeting connects without it.
+ */
+export const ROUTING_PARAM = 'meeting';
+
+/**
+ * The routing parameter as received: absent (`null`), a meeting id, or `'invalid'` (not exactly one strict id:
+ * digits, no sign, no leading zero, no repetition), which the server refuses.
+ */
+export function routedMeeting(value: string | string[] | null | undefined): number | null | 'invalid' {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || !ID_PATTERN.test(value)) return 'invalid';
+  const id = Number(value);
+  return Number.isSafeInteger(id) ? id : 'invalid';
+}
 
 /**
  * A client-generated id that makes a command idempotent: the server applies a command with a given
