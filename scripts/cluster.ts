@@ -17,6 +17,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { listOwners } from '../server/cluster/cluster.service.js';
+import { openDatabase } from '../server/db/open.js';
 import { haproxyConfig } from './cluster-haproxy.js';
 
 const run = promisify(execFile);
@@ -63,6 +65,8 @@ export interface MeetingStatus {
   status: string;
   /** The node HAProxy sends this meeting's connections to now (asked through HAProxy itself). */
   routedTo: string | null;
+  /** The meeting's lease (server/cluster): the node that runs it, its epoch, ms until it expires (≤ 0: expired); null when no node has taken it yet. */
+  owner: { nodeId: string; epoch: number; expiresInMs: number } | null;
 }
 
 export interface ClusterStatus {
@@ -219,7 +223,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   }
 }
 
-/** Nodes as each answers and as HAProxy sees them, and for every meeting the node HAProxy routes it to. */
+/** Nodes as each answers and as HAProxy sees them, and for every open meeting its owner (lease) and the node HAProxy routes it to. */
 export async function clusterStatus(c: { url: string; statsUrl: string; pgUrl: string; nodes: ClusterNode[] }): Promise<ClusterStatus> {
   const states = await haproxyStates(c.statsUrl).catch(() => new Map<string, string>());
   const nodes = await Promise.all(
@@ -240,6 +244,9 @@ export async function clusterStatus(c: { url: string; statsUrl: string; pgUrl: s
   } finally {
     await db.end();
   }
+  // The database is migrated by the nodes already: opening it here applies nothing.
+  const database = await openDatabase({ dataDir: os.tmpdir(), database: { url: c.pgUrl, poolSize: 1 } });
+  const owners = await listOwners(database.store).finally(() => database.close());
   // The truth about routing is HAProxy's own hash: ask it with a request shaped like a meeting's Yjs
   // connection (hashed on `meeting`, answered by whichever node it picks, which names itself).
   const meetings = await Promise.all(
@@ -251,6 +258,7 @@ export async function clusterStatus(c: { url: string; statsUrl: string; pgUrl: s
         (r) => r.headers.get('x-ecabinet-node'),
         () => null,
       ),
+      owner: ((o) => (o ? { nodeId: o.nodeId, epoch: o.epoch, expiresInMs: o.expiresInMs } : null))(owners.find((o) => o.meetingId === Number(m.id))),
     })),
   );
   return { url: c.url, nodes, meetings };
@@ -356,8 +364,11 @@ function freePort(): Promise<number> {
 function printStatus(s: ClusterStatus): void {
   const out = [`E-Cabinet cluster at ${s.url}`, '', 'node  ready  haproxy  pid      url'];
   for (const n of s.nodes) out.push(`${n.id.padEnd(5)} ${(n.ready ? 'yes' : 'no').padEnd(6)} ${n.haproxy.padEnd(8)} ${String(n.pid ?? '-').padEnd(8)} ${n.url}`);
-  out.push('', 'meeting  status     routed to  title');
-  for (const m of s.meetings) out.push(`${String(m.meetingId).padEnd(8)} ${m.status.padEnd(10)} ${(m.routedTo ?? '(none)').padEnd(10)} ${m.title}`);
+  out.push('', 'meeting  status     owner (lease)          routed to  title');
+  for (const m of s.meetings) {
+    const owner = m.owner ? `${m.owner.nodeId} e${m.owner.epoch} ${m.owner.expiresInMs > 0 ? `${(m.owner.expiresInMs / 1000).toFixed(1)} s` : 'expired'}` : '-';
+    out.push(`${String(m.meetingId).padEnd(8)} ${m.status.padEnd(10)} ${owner.padEnd(22)} ${(m.routedTo ?? '(none)').padEnd(10)} ${m.title}`);
+  }
   if (!s.meetings.length) out.push('(no open meetings)');
   process.stdout.write(`${out.join('\n')}\n`);
 }

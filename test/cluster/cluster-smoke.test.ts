@@ -95,7 +95,12 @@ describe('the local cluster routes realtime connections by meeting', () => {
     expect(used.size, `meetings per node: ${JSON.stringify([...placed].map(([id, p]) => [id, p.node]))}`).toBeGreaterThanOrEqual(2);
     // The status (npm run cluster -- status) agrees with where the sockets went.
     const before = await cluster.status();
-    for (const [meetingId, p] of placed) expect(before.meetings.find((m) => m.meetingId === meetingId)?.routedTo).toBe(p.node);
+    for (const [meetingId, p] of placed) {
+      const m = before.meetings.find((x) => x.meetingId === meetingId);
+      expect(m?.routedTo).toBe(p.node);
+      // The node the sockets reached took the meeting's lease when they joined.
+      expect(m?.owner?.nodeId).toBe(p.node);
+    }
     expect(before.nodes.every((n) => n.ready && n.haproxy === 'UP')).toBe(true);
 
     // kill -9 the node serving the first meeting: its meetings' sockets reconnect (the client retries by
@@ -120,6 +125,13 @@ describe('the local cluster routes realtime connections by meeting', () => {
     for (const [, p] of placed) if (p.node !== victim) expect(p.pair.map(nodeOf)).toEqual([p.node, p.node]);
     const during = await cluster.status();
     expect(during.nodes.find((n) => n.id === victim)).toMatchObject({ ready: false, haproxy: 'DOWN', pid: null });
+    for (const [meetingId, p] of placed) {
+      if (p.node !== victim) continue;
+      const m = during.meetings.find((x) => x.meetingId === meetingId);
+      expect(m?.owner?.nodeId).toBe(m?.routedTo);
+      expect(m?.owner?.nodeId).not.toBe(victim);
+      expect(m?.owner?.epoch).toBeGreaterThanOrEqual(2);
+    }
 
     // Back on its port: HAProxy takes it into the ring again, and new connections of its meetings go to it.
     await cluster.restartNode(victim);
