@@ -29,10 +29,12 @@ import { newTotpSecret, openTotpSecret, sealTotpSecret, totpUri, verifyTotp } fr
 export function authRoutes(ctx: AppContext): void {
   const { api, store, config } = ctx;
   // Counted before the password is checked, keyed by account AND source (see login-throttle.ts).
-  const throttle = new LoginThrottle(config.loginLimits);
+  // In cluster mode with Redis the counts are shared by every node (the hub's Redis connection).
+  const redis = () => ctx.realtime?.redis ?? null;
+  const throttle = new LoginThrottle(config.loginLimits, { name: 'login', redis });
   // Wrong current passwords (password change, turning the second factor off) and wrong TOTP codes:
   // the same counting, keyed by the signed-in account and the source.
-  const secondary = new LoginThrottle(config.loginLimits);
+  const secondary = new LoginThrottle(config.loginLimits, { name: 'secondary', redis });
   const tags = ['auth'];
 
   /** The signed-in user as they see themselves, with what this session must do first. */

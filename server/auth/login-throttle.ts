@@ -1,4 +1,5 @@
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../http/errors.js';
 
 /**
@@ -32,17 +33,47 @@ export interface LoginAttempt {
  *   bounds password spraying from one address.
  *
  * State is in memory: one process (the default deployment). A restart forgets it (documented in
- * docs/SECURITY.md, V2.2).
+ * docs/SECURITY.md, V2.2). In cluster mode with Redis (`redis` gives the hub's connection) the counters are in
+ * Redis, so attempts made through different nodes count together (Redis' INCR is atomic: the "at most
+ * `perAccount` evaluated" bound holds across nodes too). While Redis is unreachable each node counts in its own
+ * memory (rate-limiter-flexible's insurance limiter) — a login never waits on Redis nor fails because of it.
  */
 export class LoginThrottle {
-  private readonly perSource: RateLimiterMemory;
-  private readonly pairs: RateLimiterMemory;
-  private readonly lockouts: RateLimiterMemory;
+  private readonly memory: Limiters;
+  private shared: Limiters | null = null;
 
-  constructor(private readonly limits: { perAccount: number; perIp: number }) {
-    this.perSource = new RateLimiterMemory({ keyPrefix: 'login-ip', points: limits.perIp, duration: 60 });
-    this.pairs = new RateLimiterMemory({ keyPrefix: 'login-pair', points: limits.perAccount, duration: FAILURE_WINDOW_S });
-    this.lockouts = new RateLimiterMemory({ keyPrefix: 'login-lockouts', points: 1_000_000, duration: 24 * 3600 });
+  /**
+   * `name` keeps the Redis keys of two throttles apart (sign-in, and the secondary checks of auth.routes.ts);
+   * `redis` is asked on each attempt until it gives a connection (the hub's, which exists once the server started).
+   */
+  constructor(
+    private readonly limits: { perAccount: number; perIp: number },
+    private readonly opts: { name?: string; redis?: () => Redis | null } = {},
+  ) {
+    this.memory = {
+      perSource: new RateLimiterMemory({ keyPrefix: 'login-ip', points: limits.perIp, duration: 60 }),
+      pairs: new RateLimiterMemory({ keyPrefix: 'login-pair', points: limits.perAccount, duration: FAILURE_WINDOW_S }),
+      lockouts: new RateLimiterMemory({ keyPrefix: 'login-lockouts', points: 1_000_000, duration: 24 * 3600 }),
+    };
+  }
+
+  private limiters(): Limiters {
+    if (this.shared) return this.shared;
+    const client = this.opts.redis?.();
+    if (!client) return this.memory;
+    const prefix = `ecabinet:${this.opts.name ?? 'login'}`;
+    const inRedis = (m: RateLimiterAbstract, suffix: string) =>
+      new RateLimiterRedis({
+        storeClient: client,
+        keyPrefix: `${prefix}-${suffix}`,
+        points: m.points,
+        duration: m.duration,
+        insuranceLimiter: m,
+        // Not connected: straight to the memory limiter, without a round trip that would fail anyway.
+        rejectIfRedisNotReady: true,
+      });
+    this.shared = { perSource: inRedis(this.memory.perSource, 'ip'), pairs: inRedis(this.memory.pairs, 'pair'), lockouts: inRedis(this.memory.lockouts, 'lockouts') };
+    return this.shared;
   }
 
   /**
@@ -51,14 +82,15 @@ export class LoginThrottle {
    */
   async begin(account: string, source: string): Promise<LoginAttempt> {
     const key = `${account}\n${source}`;
+    const { perSource, pairs, lockouts } = this.limiters();
     try {
-      await this.perSource.consume(source);
+      await perSource.consume(source);
     } catch (r) {
       throw tooMany(r);
     }
     let reserved: RateLimiterRes;
     try {
-      reserved = await this.pairs.consume(key);
+      reserved = await pairs.consume(key);
     } catch (r) {
       throw tooMany(r);
     }
@@ -67,22 +99,30 @@ export class LoginThrottle {
       succeeded: () => {
         if (settled) return;
         settled = true;
-        void this.pairs.delete(key);
-        void this.lockouts.delete(key);
+        void pairs.delete(key).catch(ignore);
+        void lockouts.delete(key).catch(ignore);
       },
       failed: () => {
         if (settled) return;
         settled = true;
         // The attempt is already counted; the one that used the last point starts the lockout.
         if (reserved.consumedPoints < this.limits.perAccount) return;
-        void this.lockouts.penalty(key).then((n) => {
-          const step = LOCKOUT_STEPS_S[Math.min(n.consumedPoints, LOCKOUT_STEPS_S.length) - 1];
-          return this.pairs.block(key, step);
-        });
+        void lockouts
+          .penalty(key)
+          .then((n) => {
+            const step = LOCKOUT_STEPS_S[Math.min(n.consumedPoints, LOCKOUT_STEPS_S.length) - 1];
+            return pairs.block(key, step);
+          })
+          .catch(ignore);
       },
     };
   }
 }
+
+type Limiters = { perSource: RateLimiterAbstract; pairs: RateLimiterAbstract; lockouts: RateLimiterAbstract };
+
+/** A bookkeeping write that failed (Redis went away between the check and it) loses one count, never the request. */
+const ignore = () => {};
 
 function tooMany(r: unknown): AppError {
   const ms = (r as { msBeforeNext?: number })?.msBeforeNext ?? 60_000;

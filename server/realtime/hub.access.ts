@@ -1,11 +1,13 @@
 import type { Server, Socket } from 'socket.io';
+import { z } from 'zod';
+import { Id } from '../../shared/protocol/common.js';
 import { PROTOCOL_VERSION, ROUTING_PARAM, routedMeeting } from '../../shared/protocol/realtime.js';
 import { authenticateCookie } from '../auth/sessions.js';
 import { ConnectionCaps, clientAddress, connectionLimits } from '../http/connection-caps.js';
 import { originAllowed } from '../http/security.js';
 import { meetingAccess } from '../meetings/meetings.access.js';
 import type { Presence } from './hub.presence.js';
-import { type HubContext, type SocketData, connectError, room, userRoom } from './hub.types.js';
+import { type HubContext, type SocketData, connectError, room, sessionRoom, userRoom } from './hub.types.js';
 
 /**
  * The handshake of every socket (the `io.use` middleware): Origin, session cookie, protocol version,
@@ -45,22 +47,36 @@ export function handshake(ctx: HubContext) {
   };
 }
 
+/** Told to the other nodes (Redis adapter) when participants were removed from a meeting: their sockets there are evicted too. */
+const REMOVED_EVENT = 'ecabinet:participants-removed';
+/** How long a socket told that it lost a meeting is not told again (the same change may arrive by Redis and by the database). */
+const TOLD_MS = 10_000;
+
+/** The second argument an event delivered from another node carries (server/events.ts in cluster mode). */
+type EventMeta = { remote?: boolean } | undefined;
+
 /**
  * Access taken away while sockets are open: an ended session (`session:ended`) disconnects its
  * sockets; a changed meeting (`meeting:changed`) evicts from its room every socket whose user may
  * no longer see it. Returns the unsubscribe function.
+ *
+ * With the Redis adapter (`shared`, cluster mode) a user's sockets may be on any node: a logout, a deactivation and
+ * the participants removed from a meeting reach them on every node. An event this node heard from another node's
+ * change (`remote`) is applied to this node's sockets only — the node that made the change already told the others.
  */
-export function followRevocations(ctx: HubContext, io: Server, epoch: string, presence: Pick<Presence, 'track'>): () => void {
+export function followRevocations(ctx: HubContext, io: Server, epoch: string, presence: Pick<Presence, 'track'>, shared = false): () => void {
   const { track } = presence;
   // A logout, a deactivation or a password reset closes the sockets of the ended sessions at once:
-  // pushes must not keep reaching a tablet whose user signed out.
-  const onSessionEnded = (e: { tokenHash: string } | { userId: number }) => {
-    if ('userId' in e) io.in(userRoom(e.userId)).disconnectSockets(true);
-    else for (const socket of io.sockets.sockets.values()) if ((socket.data as SocketData).tokenHash === e.tokenHash) socket.disconnect(true);
+  // pushes must not keep reaching a tablet whose user signed out. Each socket is in its session's room.
+  const onSessionEnded = (e: { tokenHash: string } | { userId: number }, meta?: EventMeta) => {
+    const target = 'userId' in e ? userRoom(e.userId) : sessionRoom(e.tokenHash);
+    (meta?.remote ? io.local : io).in(target).disconnectSockets(true);
   };
   ctx.bus.on('session:ended', onSessionEnded);
 
   const socketsIn = (name: string) => [...(io.sockets.adapter.rooms.get(name) ?? [])].flatMap((id) => io.sockets.sockets.get(id) ?? []);
+  /** `meetingId:socketId` → until when it counts as told (see TOLD_MS). */
+  const recentlyTold = new Map<string, number>();
 
   // Membership changes take effect at once: after a meeting changed (participants removed, unpublished,
   // cancelled), every socket in its room whose user may no longer see it leaves the room — on every
@@ -78,23 +94,41 @@ export function followRevocations(ctx: HubContext, io: Server, epoch: string, pr
       allowed.set(user.id, await meetingAccess(ctx.store, user, meetingId).then(() => true, () => false));
     }
     const revoked = { meetingId, epoch, seq: null, data: { meetingId } };
-    const told = new Set<string>();
+    const now = Date.now();
+    for (const [key, until] of recentlyTold) if (until <= now) recentlyTold.delete(key);
     const evict = (socket: Socket) => {
       const data = socket.data as SocketData;
       socket.leave(room(meetingId));
       if (data.meetings.delete(meetingId)) track(meetingId, data.user.id, -1);
+      const key = `${meetingId}:${socket.id}`;
+      if (recentlyTold.has(key)) return;
       socket.emit('meeting:access_revoked', revoked);
-      told.add(socket.id);
+      recentlyTold.set(key, now + TOLD_MS);
     };
     for (const userId of removedUserIds) if (allowed.get(userId) === false) for (const socket of socketsIn(userRoom(userId))) evict(socket);
-    for (const socket of socketsIn(room(meetingId))) if (!told.has(socket.id) && allowed.get((socket.data as SocketData).user.id) === false) evict(socket);
+    for (const socket of socketsIn(room(meetingId))) if (allowed.get((socket.data as SocketData).user.id) === false) evict(socket);
   }
-  const onMeetingChanged = ({ meetingId, removedUserIds = [] }: { meetingId: number; removedUserIds?: number[] }) => {
+  const apply = (meetingId: number, removedUserIds: number[]) => {
     revoke(meetingId, removedUserIds).catch((err: unknown) => ctx.log.error({ err, meetingId }, 'could not apply a meeting change to its sockets'));
   };
+  const onMeetingChanged = ({ meetingId, removedUserIds = [] }: { meetingId: number; removedUserIds?: number[] }, meta?: EventMeta) => {
+    apply(meetingId, removedUserIds);
+    // The removed participants' sockets on the other nodes: each node checks and evicts its own.
+    if (shared && !meta?.remote && removedUserIds.length) io.serverSideEmit(REMOVED_EVENT, { meetingId, removedUserIds });
+  };
   ctx.bus.on('meeting:changed', onMeetingChanged);
+  const onRemoved = (msg: unknown) => {
+    const parsed = RemovedMessage.safeParse(msg);
+    if (parsed.success) apply(parsed.data.meetingId, parsed.data.removedUserIds);
+    else ctx.log.warn({ issues: parsed.error.issues.length }, 'ignored a malformed participants-removed message from another node');
+  };
+  if (shared) io.on(REMOVED_EVENT, onRemoved);
   return () => {
     ctx.bus.off('session:ended', onSessionEnded);
     ctx.bus.off('meeting:changed', onMeetingChanged);
+    if (shared) io.off(REMOVED_EVENT, onRemoved);
   };
 }
+
+/** What another node sends under REMOVED_EVENT (Redis is shared infrastructure: checked, never trusted blindly). */
+const RemovedMessage = z.object({ meetingId: Id, removedUserIds: z.array(Id).max(10_000) }).strict();

@@ -10,6 +10,9 @@ type OutboxItem = { event: string; push: Push<unknown>; targets: string[]; pos: 
  * cluster with the meeting's lease epoch), written to small rooms at once and to
  * large ones in slices of `hubOptions.broadcastSlice` sockets per event-loop turn (FIFO per room);
  * unsequenced pushes to one user's sockets.
+ *
+ * Room pushes are local (`io.local`): a meeting's room and its `seq` live on its owner node (issue #18), so with
+ * the Redis adapter they do not cross Redis; a user's pushes do, to reach their sockets on every node.
  */
 export function createFanout(
   io: Server,
@@ -35,7 +38,7 @@ export function createFanout(
         // Only sockets still in the room: one evicted since the broadcast (access revoked) gets nothing more.
         const members = io.sockets.adapter.rooms.get(room(meetingId));
         const still = members ? slice.filter((id) => members.has(id)) : [];
-        if (still.length) io.to(still).emit(item.event, item.push);
+        if (still.length) io.local.to(still).emit(item.event, item.push);
         if (item.pos >= item.targets.length) queue.shift();
       }
     } catch (err) {
@@ -56,7 +59,7 @@ export function createFanout(
       if (!members?.size) return;
       const queue = outbox.get(meetingId);
       if (!queue && members.size <= hubOptions.broadcastSlice) {
-        io.to(room(meetingId)).emit(event, push);
+        io.local.to(room(meetingId)).emit(event, push);
         return;
       }
       let targets = [...members];

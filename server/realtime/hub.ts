@@ -7,7 +7,8 @@ import { followRevocations, handshake } from './hub.access.js';
 import { createCommands } from './hub.commands.js';
 import { createFanout } from './hub.fanout.js';
 import { createPresence } from './hub.presence.js';
-import { type HubContext, type RealtimeHub, type SocketData, hubOptions, room, userRoom } from './hub.types.js';
+import { connectHubRedis } from './redis.js';
+import { type HubContext, type RealtimeHub, type SocketData, hubOptions, room, sessionRoom, userRoom } from './hub.types.js';
 
 export { hubOptions };
 
@@ -27,7 +28,11 @@ export type { CommandContext, CommandHandler, Handlers, HubContext, RealtimeHub,
 export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: RealtimeHub) => void)[]): RealtimeHub & { close(): Promise<void> } {
   const log = ctx.log.child({ module: 'realtime' });
   const epoch = crypto.randomBytes(6).toString('base64url');
+  // Cluster mode with Redis: a user's sockets may be on any node, so per-user pushes and disconnections go through
+  // the Redis adapter; a meeting's room lives on its owner node and its pushes stay local (hub.fanout.ts).
+  const redis = ctx.config.cluster.redisUrl ? connectHubRedis(ctx.config.cluster.redisUrl, log) : null;
   const io = new Server(server, {
+    ...(redis && { adapter: redis.adapter }),
     path: SOCKET_PATH,
     serveClient: false,
     maxHttpBufferSize: hubOptions.maxMessageBytes,
@@ -50,6 +55,7 @@ export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: 
   const hub: RealtimeHub & { close(): Promise<void> } = {
     io,
     epoch,
+    redis: redis?.commands ?? null,
     commands: commands.commands,
     snapshot(domain, provider) {
       snapshots.set(domain, provider);
@@ -65,6 +71,7 @@ export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: 
       presence.clear();
       io.disconnectSockets(true);
       await new Promise<void>((r) => io.close(() => r()));
+      redis?.close();
     },
   };
 
@@ -107,7 +114,7 @@ export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: 
   });
   for (const register of domains) register(hub);
 
-  const stopRevocations = followRevocations(ctx, io, epoch, presence);
+  const stopRevocations = followRevocations(ctx, io, epoch, presence, redis !== null);
 
   // A meeting this node no longer owns (lease lost, node stopping): its sockets here leave the room at once
   // (no push of a former owner reaches them) and are closed at the transport a moment later, once the
@@ -130,7 +137,8 @@ export function createHub(ctx: HubContext, server: http.Server, domains: ((hub: 
 
   io.on('connection', (socket) => {
     const data = socket.data as SocketData;
-    socket.join(userRoom(data.user.id));
+    // The session's room lets a logout reach this socket from any node (hub.access.ts).
+    socket.join([userRoom(data.user.id), sessionRoom(data.tokenHash)]);
     log.debug({ socketId: socket.id, userId: data.user.id }, 'socket connected');
     commands.attach(socket);
     socket.on('disconnect', () => {

@@ -3,6 +3,7 @@ import type { PushData, PushName } from '../../shared/protocol/socket-events.js'
 import type { Ack } from '../../shared/protocol/common.js';
 import { type ErrorCode, isErrorCode } from '../../shared/protocol/errors.js';
 import type { CommandPayload, CommandResult, CommandSpec, CommandTable } from '../../shared/protocol/realtime.js';
+import type { Redis } from 'ioredis';
 import type { Server } from 'socket.io';
 import type { AuthUser } from '../auth/sessions.js';
 import type { MeetingOwnership } from '../cluster/cluster.service.js';
@@ -95,6 +96,11 @@ export interface RealtimeHub {
   /** This server run's id; pushes carry it so clients detect a restart. */
   epoch: string;
   /**
+   * Cluster mode with `REDIS_URL`: a Redis connection for plain commands that fails at once while Redis is
+   * unreachable (the login limiter counts there, server/auth/login-throttle.ts); null otherwise.
+   */
+  redis: Redis | null;
+  /**
    * Registers the handlers of a command table through the one wrapper: validation, rate limit,
    * dedupe by `commandId`, error funnel, logging.
    */
@@ -109,7 +115,10 @@ export interface RealtimeHub {
    * the change in their snapshot instead.
    */
   broadcast<E extends PushName>(meetingId: number, event: E, data: PushData<E>, opts?: { first?: Iterable<number> }): void;
-  /** Pushes `data` to every socket of one user (not sequenced), e.g. a private confirmation. */
+  /**
+   * Pushes `data` to every socket of one user (not sequenced), e.g. a private confirmation; in cluster mode with
+   * Redis on every node.
+   */
   toUser<E extends PushName>(userId: number, event: E, data: PushData<E>): void;
   /** The current `seq` of a meeting room in this epoch. */
   seq(meetingId: number): number;
@@ -136,6 +145,8 @@ export interface HubContext {
 export const room = (meetingId: number) => `meeting:${meetingId}`;
 /** The Socket.IO room of every socket of one user. */
 export const userRoom = (userId: number) => `user:${userId}`;
+/** The Socket.IO room of every socket of one session (by the SHA-256 of its token, as the sessions table keeps it). */
+export const sessionRoom = (tokenHash: string) => `session:${tokenHash}`;
 
 /** A failed acknowledgement; a code outside the closed list (a bug) leaves as `internal`. */
 export function fail(code: ErrorCode, message: string, details?: unknown): Ack<never> {

@@ -181,12 +181,15 @@ describe('realtime hub', () => {
     const meetingId = m.meetingId;
     const slice = hubOptions.broadcastSlice;
     hubOptions.broadcastSlice = 2;
+    // Every emit reaches the adapter (local or, in cluster mode, Redis); a slice targets socket ids, not named rooms.
     const targeted: string[][] = [];
-    const to = testHub.io.to.bind(testHub.io);
-    testHub.io.to = ((rooms: string | string[]) => {
-      if (Array.isArray(rooms)) targeted.push(rooms);
-      return to(rooms);
-    }) as typeof testHub.io.to;
+    const adapter = testHub.io.of('/').adapter;
+    const broadcast = adapter.broadcast.bind(adapter);
+    adapter.broadcast = ((packet, opts) => {
+      const rooms = [...opts.rooms];
+      if (rooms.length && rooms.every((r) => !r.includes(':'))) targeted.push(rooms);
+      return broadcast(packet, opts);
+    }) as typeof adapter.broadcast;
     try {
       const members = await Promise.all(m.members.map(async (u) => connected(await open(u))));
       const chair = await connected(await open(m.chair));
@@ -215,7 +218,7 @@ describe('realtime hub', () => {
       expect(targeted[0].slice(0, k).every((id) => chairSockets.has(id)), JSON.stringify({ first: targeted[0], chair: [...chairSockets] })).toBe(true);
     } finally {
       hubOptions.broadcastSlice = slice;
-      testHub.io.to = to;
+      adapter.broadcast = broadcast;
     }
   });
 
