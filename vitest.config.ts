@@ -13,6 +13,9 @@ export default defineConfig({
     globalSetup: ['test/setup/database.ts'],
     testTimeout: cluster ? 120_000 : 60_000,
     hookTimeout: 120_000,
+    // expect.poll waits for something the server or the browser does next (a push, a render); its 1 s default
+    // is a timing assertion on a shared 2-core machine: the journeys' polls flaked under load, mostly on PostgreSQL.
+    expect: { poll: { timeout: 10_000 } },
     // Integration and e2e tests start real servers and browsers; two cores here.
     maxWorkers: cluster ? 1 : 2,
     fileParallelism: !cluster,

@@ -56,6 +56,12 @@ export async function openPgStore(url: string, opts: { poolSize?: number } = {})
         }
       });
     },
+    async atomic<T>(fn: (q: Q) => Promise<T>): Promise<T> {
+      const joined = gate.current();
+      if (joined) return await fn(joined);
+      // A statement outside BEGIN/COMMIT commits on its own (autocommit), durably as any commit.
+      return gate.run({}, async () => await fn(base));
+    },
     async sqlite(): Promise<never> {
       throw new Error('store.sqlite() on PostgreSQL: this repository branch is SQLite only');
     },

@@ -33,6 +33,12 @@ export interface Store {
   readonly q: Q;
   tx<T>(fn: (q: Q) => Promise<T>): Promise<T>;
   /**
+   * ONE statement that is atomic by itself (a data-modifying CTE), in its turn among the app's transactions like
+   * `tx`, but without BEGIN and COMMIT: on PostgreSQL two round trips fewer, each of which waits its turn on a
+   * busy machine (the ballot batch, issue #17). Inside a transaction it is part of it. On SQLite the same as `tx`.
+   */
+  atomic<T>(fn: (q: Q) => Promise<T>): Promise<T>;
+  /**
    * SQLite only, for a repository's dialect-specific branch: runs `fn` with the better-sqlite3 connection
    * when no other transaction is open (inside one: at once, as part of it). Throws on PostgreSQL.
    */

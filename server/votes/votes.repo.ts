@@ -125,29 +125,31 @@ export async function writeBallots(store: Store, batch: BallotWrite[], nodeId: s
     });
     return outcomes;
   }
-  await store.tx((q) => writeBallotsPg(q, batch, outcomes, nodeId));
+  const key = (b: BallotWrite) => `${b.voteId}:${b.voterId}`;
+  if (batch.length > 1 && new Set(batch.map(key)).size < batch.length) {
+    // One voter twice for the same vote (a retry racing its original): ballot by ballot, in order, in one
+    // transaction, so the second sees the first.
+    await store.tx(async (q) => {
+      for (const [i, b] of batch.entries()) {
+        const one: unknown[] = [undefined];
+        await writeBallotsPg(q, [b], one, nodeId);
+        outcomes[i] = one[0];
+      }
+    });
+  } else await store.atomic((q) => writeBallotsPg(q, batch, outcomes, nodeId));
   return outcomes;
 }
 
 /**
- * The PostgreSQL batch: one statement (one round trip inside the batch's transaction; under a burst each
- * round trip waits its turn on a busy machine, and the batch of separate statements measured several times
- * slower): which votes are open, the participation rows (ON CONFLICT DO NOTHING: a voter already in is not
+ * The PostgreSQL batch: one statement, committed on its own (`store.atomic`: no BEGIN/COMMIT round trips; under
+ * a burst each round trip waits its turn on a busy machine, and the batch of separate statements in a
+ * transaction measured several times slower): which votes are open, the participation rows (ON CONFLICT DO NOTHING: a voter already in is not
  * an error, which would abort the transaction), the sealed ballots of the new secret ones in an order of
  * their own, the named ballots (cast or changed), the audit entries and the acknowledgements of the counted
  * ballots. A batch holding one voter twice for the same vote (a retry racing its original) is written
  * ballot by ballot, in order, so the second sees the first.
  */
 async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[], nodeId: string | null): Promise<void> {
-  const key = (b: BallotWrite) => `${b.voteId}:${b.voterId}`;
-  if (new Set(batch.map(key)).size < batch.length && batch.length > 1) {
-    for (const [i, b] of batch.entries()) {
-      const one: unknown[] = [undefined];
-      await writeBallotsPg(q, [b], one, nodeId);
-      outcomes[i] = one[0];
-    }
-    return;
-  }
   const arr = <T>(xs: T[], type: string) => sql`${sql.param(xs)}::${sql.raw(type)}`;
   const ballots = batch.map((b, i) => ({ b, i }));
   // Sealed rows go in shuffled: their order must owe nothing to the participation rows' (which name the voters).
