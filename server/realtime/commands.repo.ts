@@ -82,6 +82,20 @@ export function saveCommandAcksSqlite(db: Database, acks: CommandAckRecord[]): v
 }
 
 /**
+ * PostgreSQL: the acknowledgement recorded for a command, as a scalar subquery over two columns of the caller's
+ * statement (a command that checks for its own retry in the statement that writes it: the ballot batch).
+ */
+export function storedAckPg(userId: SQL, commandId: SQL): SQL {
+  return sql`(SELECT ack FROM realtime_commands WHERE user_id = ${userId} AND command_id = ${commandId})`;
+}
+
+/** SQLite, inside the caller's transaction: the acknowledgement recorded for the command (undefined: none). */
+export function storedAckSqlite(db: Database, userId: number, commandId: string): unknown {
+  const row = statements(db).find.get(userId, commandId);
+  return row ? JSON.parse(row.ack) : undefined;
+}
+
+/**
  * PostgreSQL: as {@link saveCommandAcksSqlite}, the acknowledgements `select` yields (columns in order:
  * user_id, command_id, event, ack as jsonb) — one data-modifying part of the statement that writes what
  * they acknowledge (the ballot batch, server/votes/votes.repo.ts).

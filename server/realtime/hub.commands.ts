@@ -26,7 +26,7 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
   const memAcks = new Map<string, Promise<Ack<unknown>>>();
 
   /** The one wrapper every command goes through. */
-  async function dispatch(event: string, spec: CommandSpec, handler: CommandHandler<CommandSpec>, socket: Socket, args: unknown[]) {
+  async function dispatch(event: string, spec: CommandSpec, handler: CommandHandler<CommandSpec>, socket: Socket, args: unknown[], checksOwnRetry: boolean) {
     const last = args.at(-1);
     const respond = typeof last === 'function' ? (last as (a: Ack<unknown>) => void) : () => {};
     const raw = typeof last === 'function' ? args.slice(0, -1)[0] : args[0];
@@ -73,7 +73,7 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
     if (key) {
       const pending = memAcks.get(key);
       if (pending) return respond(await pending);
-      if (spec.authoritative) {
+      if (spec.authoritative && !checksOwnRetry) {
         const stored = await findCommandAck(ctx.store, user.id, commandId!);
         if (stored) return respond(stored as Ack<unknown>);
       }
@@ -114,6 +114,11 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
         return ack;
       } catch (err) {
         if (err instanceof AppError) {
+          if (checksOwnRetry && spec.authoritative && commandId) {
+            // Refused now (the vote closed since, say), but answered before: the retry gets that answer.
+            const stored = await findCommandAck(ctx.store, user.id, commandId);
+            if (stored) return stored as Ack<unknown>;
+          }
           slog().info({ code: err.code }, 'command refused');
           return fail(err.code, err.message, err.details);
         }
@@ -133,12 +138,13 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
   }
 
   return {
-    commands: ((table, handlers) => {
+    commands: ((table, handlers, opts) => {
+      const selfChecked = new Set<string>(opts?.checksOwnRetry ?? []);
       for (const [event, spec] of Object.entries(table)) {
         const handler = handlers[event as keyof typeof handlers] as CommandHandler<CommandSpec> | undefined;
         if (!handler) throw new Error(`no handler for socket command ${event}`);
         if (registered.some(([e]) => e === event)) throw new Error(`socket command ${event} registered twice`);
-        registered.push([event, (socket, args) => dispatch(event, spec, handler, socket, args)]);
+        registered.push([event, (socket, args) => dispatch(event, spec, handler, socket, args, selfChecked.has(event))]);
         known.add(event);
       }
     }) as RealtimeHub['commands'],

@@ -5,10 +5,16 @@ import { AppError } from '../http/errors.js';
 import { BallotBox } from './votes.ballots.js';
 import type { OpenVote } from './votes.eligibility.js';
 import { voteError as err, voteOptions } from './votes.options.js';
-import { BallotDurability, type BallotWrite, eraseWal, namedChoices, publishedBallots, receiptKey, writeBallots } from './votes.repo.js';
+import { BallotAbsent, BallotDurability, BallotReplay, type BallotWrite, eraseWal, namedChoices, publishedBallots, receiptKey, writeBallots } from './votes.repo.js';
 
 /** Who and what the vote:cast command's acknowledgement is recorded under (the hub's `takeAck`). */
 export type CastAckRecord = { userId: number; commandId: string; event: string };
+
+/** What a counted ballot's command answers. */
+export type CastResult = { voteId: number; counted: true; voterId: number };
+
+/** The caster who must be checked in at the ballot's commit (see {@link BallotWrite.presence}). */
+export type Presence = { meetingId: number; userId: number };
 
 /** The most ballots one transaction takes (bounds a batch's statement and how long it holds the transaction gate); more go in the next. */
 const MAX_BATCH = 1000;
@@ -20,7 +26,9 @@ interface PendingBallot {
   choices: number[];
   key: Buffer | null;
   ack: CastAckRecord | undefined;
-  resolve(v: { changed: boolean }): void;
+  presence: Presence | null;
+  /** Settles the cast: counted now, or (a retry of an acknowledged command) with the answer recorded then. */
+  resolve(replayed?: CastResult): void;
   reject(e: unknown): void;
 }
 
@@ -46,10 +54,14 @@ export class BallotStore {
   private inFlight: Promise<void> | null = null;
   private stopped = false;
 
-  /** @param committed called once per vote with ballots in a committed batch (progress pushes). */
+  /**
+   * @param committed called once per vote with ballots in a committed batch (progress pushes).
+   * @param refusal the error for a ballot whose caster was not checked in at its commit (their attendance status).
+   */
   constructor(
     private readonly ctx: AppContext,
     private readonly committed: (ov: OpenVote) => void,
+    private readonly refusal: (ov: OpenVote, userId: number, status: string | null) => Promise<AppError>,
   ) {
     this.durability = new BallotDurability(ctx.store);
     this.box = new BallotBox(ctx.store, ctx.config.secret);
@@ -59,7 +71,7 @@ export class BallotStore {
    * Checks a ballot's shape and queues it for the next batch; resolves after it is committed.
    * @throws unknown_option, too_many_choices, duplicate_choice, receipt_required, invalid_payload, already_voted
    */
-  async enqueue(ov: OpenVote, voterId: number, castBy: number, p: { choices: number[]; receipt?: string }, ack?: CastAckRecord): Promise<{ voteId: number; counted: true; voterId: number }> {
+  async enqueue(ov: OpenVote, voterId: number, castBy: number, p: { choices: number[]; receipt?: string }, ack?: CastAckRecord, presence: Presence | null = null): Promise<CastResult> {
     const row = ov.row;
     const bad = validateChoices(row, row.options.length, p.choices);
     if (bad) throw err(bad, bad === 'too_many_choices' ? `Choose at most ${row.maxChoices}` : bad === 'duplicate_choice' ? 'An option is chosen twice' : 'No such option', 400);
@@ -77,7 +89,8 @@ export class BallotStore {
         choices: [...p.choices].sort((x, y) => x - y),
         key,
         ack,
-        resolve: () => resolve({ voteId: row.id, counted: true, voterId }),
+        presence,
+        resolve: (replayed) => resolve(replayed ?? { voteId: row.id, counted: true, voterId }),
         reject,
       });
       if (!this.flushScheduled && !this.inFlight) {
@@ -181,6 +194,7 @@ export class BallotStore {
         sealed: b.key ? this.box.seal(b.ov.row.id, b.ov.row.options.length, b.key, b.choices) : null,
         ack: b.ack ? { ...b.ack, ack: { ok: true, data: { voteId: b.ov.row.id, counted: true, voterId: b.voterId } } } : null,
         ...(own ? { fence: { meetingId: b.ov.row.meetingId, epoch: own.epoch(b.ov.row.meetingId)! } } : {}),
+        presence: b.presence,
       }));
       outcomes = await writeBallots(this.ctx.store, writes, own?.nodeId ?? null);
       // A fence that failed: this node lost the meeting (paused past its lease, or taken over) and steps down.
@@ -191,30 +205,42 @@ export class BallotStore {
     }
     const touched = new Set<OpenVote>();
     const committed: PendingBallot[] = [];
+    /** Retries of commands acknowledged before: answered as then, once what was committed before is on disk too. */
+    const replayed: [PendingBallot, CastResult][] = [];
     batch.forEach((b, i) => {
-      if (outcomes[i] === true) {
+      const o = outcomes[i];
+      if (o === true) {
         b.ov.voters.add(b.voterId);
         touched.add(b.ov);
         committed.push(b);
-      } else b.reject(outcomes[i]);
+      } else if (o instanceof BallotReplay) {
+        // Only counted ballots' answers are recorded (writeBallots), so a recorded answer is always a success.
+        const stored = o.ack as { ok: boolean; data?: CastResult };
+        if (stored.ok && stored.data) replayed.push([b, stored.data]);
+        else b.reject(new AppError('internal', 'The recorded answer of this command cannot be replayed', 500));
+      } else if (o instanceof BallotAbsent) {
+        this.refusal(b.ov, b.castBy, o.status).then(b.reject, b.reject);
+      } else b.reject(o);
     });
     for (const ov of touched) this.committed(ov);
-    if (!committed.length) return;
+    if (!committed.length && !replayed.length) return;
     this.ctx.metrics.ballots.inc(committed.length);
+    const settle = () => {
+      for (const b of committed) b.resolve();
+      for (const [b, data] of replayed) b.resolve(data);
+    };
     if (voteOptions.ballotSync === 'NORMAL') {
-      for (const b of committed) b.resolve({ changed: false });
+      settle();
       return;
     }
     // Not awaited: the next batch is written while this one's fsync runs (group commit).
     this.durability.durable().then(
-      () => {
-        for (const b of committed) b.resolve({ changed: false });
-      },
+      settle,
       (e: unknown) => {
         // Committed but not known to be on disk: no acknowledgement; the client's retry (same
         // commandId and receipt) is answered as already counted once the disk recovers.
         this.ctx.log.error({ err: e }, 'ballot fsync failed');
-        for (const b of committed) b.reject(new AppError('internal', 'The ballot could not be made durable; retry', 500));
+        for (const b of [...committed, ...replayed.map(([r]) => r)]) b.reject(new AppError('internal', 'The ballot could not be made durable; retry', 500));
       },
     );
   }

@@ -21,7 +21,7 @@ import { tickBatch } from '../db/tick-batch.js';
 import { WalSync } from '../db/wal-sync.js';
 import { notOwner } from '../cluster/cluster.service.js';
 import { AppError } from '../http/errors.js';
-import { type CommandAckRecord, saveCommandAcksPg, saveCommandAcksSqlite } from '../realtime/commands.repo.js';
+import { type CommandAckRecord, saveCommandAcksPg, saveCommandAcksSqlite, storedAckPg, storedAckSqlite } from '../realtime/commands.repo.js';
 import { voteError as err } from './votes.options.js';
 
 export type VoteRow = typeof votes.$inferSelect;
@@ -83,10 +83,28 @@ export interface BallotWrite {
   choices: number[];
   /** A secret ballot: the keyed tag of its receipt key and the sealed ballot. Null: a named ballot. */
   sealed: { tag: Buffer; sealed: Buffer } | null;
-  /** The vote:cast command's acknowledgement, committed with the ballot when it is counted (null: none to record). */
+  /**
+   * The vote:cast command's acknowledgement, committed with the ballot when it is counted (null: none to
+   * record). A command id already acknowledged (a retry after a lost answer) writes nothing: {@link BallotReplay}.
+   */
   ack?: CommandAckRecord | null;
   /** Several server nodes (#18): the lease epoch of the vote's meeting under which this node writes it. */
   fence?: { meetingId: number; epoch: number };
+  /**
+   * The caster who must be checked in (in the room or remote) when the ballot is committed — read in the
+   * batch's own statement, at the moment of use (null: checked by the caller). Else {@link BallotAbsent}.
+   */
+  presence?: { meetingId: number; userId: number } | null;
+}
+
+/** A ballot of the batch whose command was already acknowledged: nothing written; `ack` is the recorded answer. */
+export class BallotReplay {
+  constructor(readonly ack: unknown) {}
+}
+
+/** A ballot of the batch refused because its caster was not checked in at the commit; `status`: their attendance (null: no row). */
+export class BallotAbsent {
+  constructor(readonly status: string | null) {}
 }
 
 /**
@@ -94,7 +112,8 @@ export interface BallotWrite {
  * (vote_closed: its vote is no longer open in the database, e.g. closed while the batch waited for its
  * turn; already_voted) or fails leaves the others in: @returns per ballot `true` (written, or a
  * secret ballot's retry with the same receipt, already counted) or its error. @throws if the
- * transaction as a whole failed (nothing written). Secret ballots: nothing written links voter and choice.
+ * transaction as a whole failed (nothing written), a {@link BallotReplay} or a {@link BallotAbsent}.
+ * Secret ballots: nothing written links voter and choice.
  * A counted ballot's command acknowledgement (`ack`) is written in the same transaction: a retry of that
  * commandId after a crash is answered with it, and a failure to record it fails the batch (no ballot
  * is counted without the answer its retry gets).
@@ -109,8 +128,20 @@ export async function writeBallots(store: Store, batch: BallotWrite[], nodeId: s
       db.transaction(() => {
         batch.forEach((b, i) => {
           try {
+            const stored = b.ack ? storedAckSqlite(db, b.ack.userId, b.ack.commandId) : undefined;
+            if (stored !== undefined) {
+              outcomes[i] = new BallotReplay(stored);
+              return;
+            }
             if (!open.has(b.voteId)) open.set(b.voteId, s.voteState.get(b.voteId)?.state === 'open');
             if (!open.get(b.voteId)) throw err('vote_closed', 'The vote is closed');
+            if (b.presence) {
+              const status = s.attendance.get(b.presence.meetingId, b.presence.userId)?.status ?? null;
+              if (status !== 'in_room' && status !== 'remote') {
+                outcomes[i] = new BallotAbsent(status);
+                return;
+              }
+            }
             writeBallotSqlite(s, b);
             outcomes[i] = true;
           } catch (e) {
@@ -175,7 +206,7 @@ async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[], n
   const fenced = nodeId ? sql` AND meeting_id IN (SELECT meeting_id FROM fence)` : sql``;
   const owned = nodeId ? sql`vote_id IN (SELECT id FROM votes WHERE id IN (SELECT vote_id FROM input) AND meeting_id IN (SELECT meeting_id FROM fence))` : sql`true`;
   const fresh = sql`(SELECT ord FROM fresh)`;
-  const { rows } = await (q as unknown as NodePgDatabase).execute<{ ord: number; open: boolean; fresh: boolean; known: boolean; owned: boolean }>(sql`
+  const { rows } = await (q as unknown as NodePgDatabase).execute<{ ord: number; open: boolean; fresh: boolean; known: boolean; replay: unknown; owned: boolean; absent: boolean; status: string | null }>(sql`
     WITH input AS (
       SELECT * FROM unnest(
         ${arr(ballots.map(({ i }) => i), 'int[]')}, ${arr(batch.map((b) => b.voteId), 'int[]')}, ${arr(batch.map((b) => b.voterId), 'int[]')},
@@ -183,21 +214,33 @@ async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[], n
         ${arr(batch.map((b) => (b.sealed ? null : JSON.stringify(b.choices))), 'text[]')},
         ${arr(batch.map((b) => JSON.stringify(auditDetails(b))), 'text[]')},
         ${arr(batch.map((b) => b.ack?.userId ?? null), 'int[]')}, ${arr(batch.map((b) => b.ack?.commandId ?? null), 'text[]')},
-        ${arr(batch.map((b) => b.ack?.event ?? null), 'text[]')}, ${arr(batch.map((b) => (b.ack ? JSON.stringify(b.ack.ack) : null)), 'text[]')}
-      ) AS i(ord, vote_id, voter_id, cast_by, tag, choices, details, ack_user, ack_command, ack_event, ack)
+        ${arr(batch.map((b) => b.ack?.event ?? null), 'text[]')}, ${arr(batch.map((b) => (b.ack ? JSON.stringify(b.ack.ack) : null)), 'text[]')},
+        ${arr(batch.map((b) => b.presence?.meetingId ?? null), 'int[]')}, ${arr(batch.map((b) => b.presence?.userId ?? null), 'int[]')}
+      ) AS i(ord, vote_id, voter_id, cast_by, tag, choices, details, ack_user, ack_command, ack_event, ack, p_meeting, p_user)
     ),
     ${fence}
     open AS (SELECT id FROM votes WHERE id IN (SELECT vote_id FROM input) AND state = 'open'${fenced}),
+    -- The command already acknowledged (a retry whose answer was lost): its recorded answer, nothing written.
+    replayed AS (SELECT ord, ${storedAckPg(sql`ack_user`, sql`ack_command`)} AS ack FROM input WHERE ack_user IS NOT NULL),
+    -- The caster not checked in now (the moment of use, in this statement's snapshot).
+    absent AS (
+      SELECT i.ord, a.status FROM input i LEFT JOIN attendance a ON a.meeting_id = i.p_meeting AND a.user_id = i.p_user
+       WHERE i.p_user IS NOT NULL AND (a.status IS NULL OR a.status NOT IN ('in_room', 'remote'))
+    ),
+    go AS (
+      SELECT * FROM input
+       WHERE vote_id IN ${open} AND ord NOT IN (SELECT ord FROM replayed WHERE ack IS NOT NULL) AND ord NOT IN (SELECT ord FROM absent)
+    ),
     part AS (
       INSERT INTO vote_participation (vote_id, voter_id, cast_by)
-      SELECT vote_id, voter_id, cast_by FROM input WHERE vote_id IN ${open} ORDER BY ord
+      SELECT vote_id, voter_id, cast_by FROM go ORDER BY ord
       ON CONFLICT DO NOTHING RETURNING vote_id, voter_id
     ),
     fresh AS (SELECT i.ord FROM input i JOIN part p ON p.vote_id = i.vote_id AND p.voter_id = i.voter_id),
     -- A secret ballot already in the box (committed before this statement): the same device retrying.
     known AS (SELECT i.ord FROM input i JOIN vote_sealed_ballots s ON s.vote_id = i.vote_id AND s.tag = i.tag),
     counted AS (
-      SELECT * FROM input WHERE vote_id IN ${open} AND (tag IS NULL OR ord IN ${fresh} OR ord IN (SELECT ord FROM known))
+      SELECT * FROM go WHERE tag IS NULL OR ord IN ${fresh} OR ord IN (SELECT ord FROM known)
     ),
     sealed AS (
       INSERT INTO vote_sealed_ballots (vote_id, tag, sealed)
@@ -209,21 +252,25 @@ async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[], n
     ),
     named AS (
       INSERT INTO vote_named_ballots (vote_id, voter_id, choices, updated_at)
-      SELECT vote_id, voter_id, choices::jsonb, ${now}::timestamptz FROM input WHERE tag IS NULL AND vote_id IN ${open} ORDER BY ord
+      SELECT vote_id, voter_id, choices::jsonb, ${now}::timestamptz FROM go WHERE tag IS NULL ORDER BY ord
       ON CONFLICT (vote_id, voter_id) DO UPDATE SET choices = excluded.choices, updated_at = excluded.updated_at
     ),
     audited AS (
       ${auditInsertPg(sql`SELECT cast_by, CASE WHEN ord IN ${fresh} THEN 'vote.ballot_cast' ELSE 'vote.ballot_changed' END, 'vote', vote_id::text, details::json
-          FROM input WHERE vote_id IN ${open} AND (tag IS NULL OR ord IN ${fresh}) ORDER BY tag IS NULL, ord`)}
+          FROM go WHERE tag IS NULL OR ord IN ${fresh} ORDER BY tag IS NULL, ord`)}
     ),
     acked AS (
       ${saveCommandAcksPg(sql`SELECT ack_user, ack_command, ack_event, ack::jsonb FROM counted WHERE ack_user IS NOT NULL`)}
     )
-    SELECT ord, vote_id IN ${open} AS open, ord IN ${fresh} AS fresh, ord IN (SELECT ord FROM known) AS known, ${owned} AS owned FROM input`);
+    SELECT i.ord, i.vote_id IN ${open} AS open, i.ord IN ${fresh} AS fresh, i.ord IN (SELECT ord FROM known) AS known,
+           r.ack AS replay, a.ord IS NOT NULL AS absent, a.status, ${owned} AS owned
+      FROM input i LEFT JOIN replayed r ON r.ord = i.ord LEFT JOIN absent a ON a.ord = i.ord`);
   for (const r of rows) {
     const b = batch[r.ord];
-    if (!r.owned) outcomes[r.ord] = notOwner(b.fence!.meetingId, null);
+    if (r.replay != null) outcomes[r.ord] = new BallotReplay(r.replay);
+    else if (!r.owned) outcomes[r.ord] = notOwner(b.fence!.meetingId, null);
     else if (!r.open) outcomes[r.ord] = err('vote_closed', 'The vote is closed');
+    else if (r.absent) outcomes[r.ord] = new BallotAbsent(r.status);
     else if (!b.sealed || r.fresh || r.known) outcomes[r.ord] = true;
     else outcomes[r.ord] = err('already_voted', 'This vote was already cast');
   }

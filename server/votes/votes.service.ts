@@ -44,7 +44,11 @@ export class VotesService {
     const publisher = () => this.publisher;
     this.eligibility = new VoteEligibility(ctx.store, publisher);
     this.timers = new VoteTimers(ctx, this.eligibility, publisher, (voteId) => this.close(null, voteId));
-    this.ballots = new BallotStore(ctx, (ov) => this.timers.markProgress(ov));
+    this.ballots = new BallotStore(
+      ctx,
+      (ov) => this.timers.markProgress(ov),
+      (ov, userId, status) => this.eligibility.refusal(ov, userId, status),
+    );
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -295,8 +299,8 @@ export class VotesService {
       });
       throw err('vote_closed', 'The vote is closed');
     }
-    const voterId = await this.eligibility.assertMayCast(user, ov, p.onBehalfOf);
-    return this.ballots.enqueue(ov, voterId, user.id, p, ack);
+    const { voterId, presence } = await this.eligibility.assertMayCast(user, ov, p.onBehalfOf);
+    return this.ballots.enqueue(ov, voterId, user.id, p, ack, presence);
   }
 
   /** Delegates the caller's vote in the meeting to another participant (null: revokes). */

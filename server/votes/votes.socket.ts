@@ -23,11 +23,12 @@ export const votesSocket: SocketDomain = (hub, ctx) => {
     'vote:annul': async ({ voteId, reason }, c) => ({ vote: await svc.annul(c.user, voteId, reason) }),
     'vote:rerun': async ({ voteId }, c) => ({ vote: await svc.rerun(c.user, voteId) }),
     'vote:bloc_pull': async ({ voteId, agendaItemId }, c) => ({ vote: await svc.pullFromBloc(c.user, voteId, agendaItemId) }),
-    // The acknowledgement is committed with the ballot, in its batch: a retry after a crash gets the original.
+    // The acknowledgement is committed with the ballot, in its batch, whose statement also finds a retry of an
+    // answered commandId: a retry after a crash gets the original, and a new ballot waits for no look-up.
     'vote:cast': (p, c) => svc.cast(c.user, p, c.takeAck()),
     'vote:mine': ({ voteId }, c) => svc.mine(c.user, voteId),
     'vote:delegate': async ({ meetingId, toUserId }, c) => ({ delegation: await svc.delegate(c.user, meetingId, toUserId) }),
-  });
+  }, { checksOwnRetry: ['vote:cast'] });
   hub.snapshot('votes', async (meetingId, access, user) => {
     const votes = await svc.views(await svc.listRows(meetingId));
     return { votes, delegations: await svc.delegations(meetingId, user, access.canChair) };

@@ -29,7 +29,7 @@ describe('ballot batches: group commit', () => {
   const ov = { row: { id: 7, options: ['yes', 'no'], maxChoices: 1, secret: false }, voters: new Set<number>() } as never;
 
   it('ballots arriving over several turns while a batch is written go in one next batch; each is acknowledged after its own batch, with its command acknowledgement in it', async () => {
-    const store = new BallotStore(ctx, () => {});
+    const store = new BallotStore(ctx, () => {}, async () => { throw new Error('no refusal in this test'); });
     const acked: number[] = [];
     const cast = (voter: number) => store.enqueue(ov, voter, voter, { choices: [0] }, { userId: voter, commandId: `cmd-${voter}`, event: 'vote:cast' }).then(() => acked.push(voter));
     const first = cast(1);
