@@ -55,6 +55,9 @@ frontend ecabinet
 backend by_meeting
   balance url_param meeting
   hash-type consistent
+  # A client told \`not_owner\` by one node reconnects with node=<the owner>: sent there while it is up (ahead of the
+  # hash, which may point at a node that came back while another still holds the meeting's lease).
+${opts.nodes.map((n) => `  use-server ${n.id} if { url_param(node) -m str ${n.id} }`).join('\n')}
   option httpchk GET /readyz
   http-check expect status 200
 ${opts.nodes.map((n) => `  server ${n.id} ${n.host}:${n.port} ${check}`).join('\n')}

@@ -6,6 +6,7 @@ import {
   type JoinMeetingAck,
   PROTOCOL_VERSION,
   type Push,
+  OWNER_HINT_PARAM,
   ROUTING_PARAM,
   SOCKET_PATH,
 } from '../../shared/protocol/realtime.js';
@@ -17,6 +18,8 @@ export class CommandError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The server's `details` (e.g. `not_owner`'s `{ nodeId }`), if any. */
+    readonly details?: unknown,
   ) {
     super(message);
     this.name = 'CommandError';
@@ -215,8 +218,8 @@ export class RealtimeClient extends EventTarget {
    * The connected node does not serve `meetingId` (it answered `not_owner`, e.g. after a node failed and
    * HAProxy moved the meeting): reconnect routed by that meeting, so the handshake reaches its node.
    */
-  reroute(meetingId: number): void {
-    this.#setQuery(meetingId);
+  reroute(meetingId: number, ownerNode: string | null = null): void {
+    this.#setQuery(meetingId, ownerNode);
     if (this.#closed) return;
     this.socket.disconnect();
     this.socket.connect();
@@ -228,8 +231,18 @@ export class RealtimeClient extends EventTarget {
     if (newest) this.#setQuery(newest.meetingId);
   }
 
-  #setQuery(meetingId: number): void {
-    this.socket.io.opts.query = { ...(this.socket.io.opts.query as Record<string, string> | undefined), [ROUTING_PARAM]: String(meetingId) };
+  /**
+   * `node=<id>`: the owner a `not_owner` named. HAProxy sends the connection there when that node is up (the
+   * hash may point elsewhere, e.g. at a node that came back while another holds the meeting's lease), else it
+   * hashes as usual. Dropped when the routing meeting changes.
+   */
+  #setQuery(meetingId: number, ownerNode: string | null = null): void {
+    const query: Record<string, string> = { ...(this.socket.io.opts.query as Record<string, string> | undefined) };
+    const same = query[ROUTING_PARAM] === String(meetingId);
+    query[ROUTING_PARAM] = String(meetingId);
+    if (ownerNode) query[OWNER_HINT_PARAM] = ownerNode;
+    else if (!same) delete query[OWNER_HINT_PARAM];
+    this.socket.io.opts.query = query;
   }
 
   #send(p: Pending): void {
@@ -246,7 +259,7 @@ export class RealtimeClient extends EventTarget {
       if (timer) clearTimeout(timer);
       if (!this.#inflight.delete(p)) return;
       if (ack.ok) p.resolve(ack.data);
-      else p.reject(new CommandError(ack.error.code, ack.error.message));
+      else p.reject(new CommandError(ack.error.code, ack.error.message, ack.error.details));
     });
   }
 
@@ -349,8 +362,9 @@ export class MeetingChannel {
       if (err.code === 'not_owner' && !this.#closed) {
         const delay = this.#rerouteDelay;
         this.#rerouteDelay = Math.min(5000, Math.max(250, delay * 2));
+        const owner = (err.details as { nodeId?: unknown } | undefined)?.nodeId;
         this.#rerouteTimer = setTimeout(() => {
-          if (!this.#closed) this.client.reroute(this.meetingId);
+          if (!this.#closed) this.client.reroute(this.meetingId, typeof owner === 'string' ? owner : null);
         }, delay);
         return;
       }

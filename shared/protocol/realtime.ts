@@ -20,6 +20,12 @@ export const SOCKET_PATH = '/socket.io';
 export const ROUTING_PARAM = 'meeting';
 
 /**
+ * Query parameter naming the node a `not_owner` answer said owns the meeting: HAProxy sends the handshake to that
+ * node while it is up, ahead of the hash (scripts/cluster-haproxy.ts). Read by HAProxy only; the server ignores it.
+ */
+export const OWNER_HINT_PARAM = 'node';
+
+/**
  * The routing parameter as received: absent (`null`), a meeting id, or `'invalid'` (not exactly one strict id:
  * digits, no sign, no leading zero, no repetition), which the server refuses.
  */

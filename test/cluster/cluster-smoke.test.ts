@@ -4,6 +4,7 @@ import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from '../../scripts/cluster.js';
+import { RealtimeClient } from '../../client/services/socket.js';
 import { PROTOCOL_VERSION, SOCKET_PATH } from '../../shared/protocol/realtime.js';
 import { buildCommitteeMeeting, buildMeetingOn } from '../helpers/factories.js';
 import { DEMO_PASSWORD, HttpClient, until } from '../helpers/server.js';
@@ -30,11 +31,11 @@ describe('the local cluster routes realtime connections by meeting', () => {
   };
 
   /** A tablet's socket for one meeting, through HAProxy; resolves once connected. */
-  const connect = async (meetingId: number | string | null, transports = ['websocket']): Promise<Socket> => {
+  const connect = async (meetingId: number | string | null, transports = ['websocket'], ownerHint?: string): Promise<Socket> => {
     const socket = io(cluster.url, {
       path: SOCKET_PATH,
       transports,
-      query: meetingId === null ? {} : { meeting: String(meetingId) },
+      query: { ...(meetingId === null ? {} : { meeting: String(meetingId) }), ...(ownerHint ? { node: ownerHint } : {}) },
       extraHeaders: { cookie: secretary.cookie },
       auth: { protocolVersion: PROTOCOL_VERSION },
       reconnectionDelay: 100,
@@ -136,7 +137,29 @@ describe('the local cluster routes realtime connections by meeting', () => {
     // Back on its port: HAProxy takes it into the ring again, and new connections of its meetings go to it.
     await cluster.restartNode(victim);
     await until(async () => (await cluster.status()).nodes.every((n) => n.ready && n.haproxy === 'UP'), { timeout: 15_000, interval: 250, what: `${victim} back in HAProxy` });
+    const first = placed.get(meetingIds[0])!;
     const back = await connect(meetingIds[0]);
     expect(nodeOf(back)).toBe(victim);
+    // It does not own the meeting (the living node kept the lease): it says who does, and a handshake naming
+    // that node reaches it ahead of the hash.
+    const refused = await join(back, meetingIds[0]);
+    const owner = nodeOf(first.pair[0])!;
+    expect(refused).toMatchObject({ ok: false, error: { code: 'not_owner', details: { nodeId: owner } } });
+    expect(nodeOf(await connect(meetingIds[0], ['websocket'], owner))).toBe(owner);
+
+    // The web client's own connection does that by itself: routed by the meeting it opens, it lands on the
+    // restarted node, is told not_owner, and reconnects to the owner, where it gets the meeting's snapshot.
+    const app = new RealtimeClient({ url: cluster.url, transports: ['websocket'], extraHeaders: { cookie: secretary.cookie } });
+    try {
+      const started = Date.now();
+      let snapshot = false;
+      const channel = app.meeting(meetingIds[0]).onSnapshot(() => (snapshot = true));
+      await until(() => snapshot, { timeout: 10_000, what: 'the web client to join the meeting on its owner' });
+      expect(nodeOf(app.socket as unknown as Socket)).toBe(owner);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      channel.close();
+    } finally {
+      app.close();
+    }
   });
 });
