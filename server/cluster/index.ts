@@ -16,7 +16,10 @@ declare module '../context.js' {
 export const clusterModule: ServerModule = {
   name: 'cluster',
   register(ctx) {
-    ctx.ownership = new MeetingOwnership(ctx);
+    const own = new MeetingOwnership(ctx);
+    ctx.ownership = own;
+    // A meeting's Yjs documents follow its owner too (admitted, written and dropped with the lease).
+    if (own.enabled) ctx.yjs.useOwnership(own);
   },
   start(ctx) {
     const own = ownershipOf(ctx);

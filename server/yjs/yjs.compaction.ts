@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import type { HubDoc, HubState } from './yjs.conn.js';
+import { meetingOfDoc } from './yjs.registry.js';
 import type { YjsUpdateStore } from './yjs.store.js';
 
 /** What compaction needs of the persistence: its write queue and the commit of pending updates inside it. */
@@ -44,7 +45,7 @@ export class Compaction {
         // Every row, not only those up to d.lastRowId: a background compaction in flight may have
         // written its row after that id (its later deletes then find nothing; its result is ignored
         // because compactGen moved on).
-        d.lastRowId = await this.store.replaceAll(d.name, state);
+        d.lastRowId = await this.store.replaceAll(d.name, state, meetingOfDoc(d.parsed));
         d.rows = 1;
         d.bytes = state.byteLength;
       } catch (err) {

@@ -6,7 +6,7 @@ import { CLOSE_CODES } from '../../shared/close-codes.js';
 import { LIMITS } from '../../shared/limits.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
-import type { Store } from '../db/store.js';
+import type { Q, Store } from '../db/store.js';
 import type { EventBus } from '../events.js';
 import type { Logger } from '../log.js';
 import { type RecheckFilter, YjsAuthorization } from './yjs.authorization.js';
@@ -14,10 +14,20 @@ import { ChangeHooks, type YjsChangeHandler } from './yjs.changes.js';
 import { Conn, Connections, type HubDoc, type HubState, YJS_HUB_DEFAULTS, type YjsHubOptions } from './yjs.conn.js';
 import { YjsPersistence } from './yjs.persistence.js';
 import { YjsProtocol } from './yjs.protocol.js';
-import { DocKindRegistry, type ParsedDocName, type YjsAccess, type YjsDocKind } from './yjs.registry.js';
-import { type YjsUpdateStore, openYjsStore } from './yjs.store.pg.js';
+import { DocKindRegistry, type ParsedDocName, type YjsAccess, type YjsDocKind, meetingOfDoc } from './yjs.registry.js';
+import { PgYjsStore, type YjsUpdateStore, openYjsStore } from './yjs.store.pg.js';
 
 export type { RecheckFilter, YjsAccess, YjsChangeHandler, YjsHubOptions };
+
+/** What the hub needs of the meeting ownership of a cluster node (server/cluster's `MeetingOwnership`, #18). */
+export interface YjsOwnership {
+  /** Resolves when this node owns the meeting (taking a free lease); rejects when another node does. */
+  claim(meetingId: number): Promise<unknown>;
+  /** Inside a write's transaction: rejects when this node's lease of the meeting is gone. */
+  fence(q: Q, meetingId: number): Promise<void>;
+  /** Called when this node stops owning a meeting. */
+  onLost(fn: (meetingId: number) => void): void;
+}
 
 /** Transaction origin of updates written by server code through `withDoc`. */
 export const SERVER_ORIGIN = Symbol('yjs-server');
@@ -46,6 +56,7 @@ export class YjsHub {
   private wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.yjs.messageBytes, perMessageDeflate: false });
   private timers: NodeJS.Timeout[] = [];
   private unsubscribeBus: () => void;
+  private ownership: YjsOwnership | null = null;
 
   /**
    * `ctx.db` (SQLite only) is the app's database: the SQLite Yjs store opens its own connection to
@@ -71,6 +82,25 @@ export class YjsHub {
       ctx.bus.off('session:ended', onSessionEnded);
     };
     this.startTimers();
+  }
+
+  /**
+   * Several server nodes (#18): a meeting's documents are served and written only by the meeting's owner
+   * node. A connection to one is admitted after `claim` (a free lease is taken; another node's refuses it
+   * with 1013, so the provider retries — through HAProxy, on the owner); every commit and compaction of its
+   * rows is fenced by the lease in its transaction; when the node loses the meeting its documents are
+   * dropped without a last write (their connections closed with 1001: the providers reconnect and resend
+   * what the new owner lacks). Documents of no meeting (private annotation layers) are not gated.
+   */
+  useOwnership(ownership: YjsOwnership): void {
+    this.ownership = ownership;
+    if (this.store instanceof PgYjsStore) this.store.fence = (q, meetingId) => ownership.fence(q, meetingId);
+    ownership.onLost((meetingId) => {
+      for (const d of [...this.state.docs.values()]) {
+        if (meetingOfDoc(d.parsed) !== meetingId) continue;
+        this.persistence.unload(d, { persist: false, code: CLOSE_CODES.goingAway }).catch((err: unknown) => this.state.log.error({ err, doc: d.name }, 'yjs: dropping a lost meeting’s document failed'));
+      }
+    });
   }
 
   /** Changes tunables (tests shorten timers and limits). Restarts the periodic timers. */
@@ -201,6 +231,15 @@ export class YjsHub {
     };
     const admission = await this.auth.admit(req);
     if (!admission.ok) return refuse(admission.code, admission.reason);
+    const meetingId = meetingOfDoc(admission.parsed);
+    if (this.ownership && meetingId !== null) {
+      try {
+        await this.ownership.claim(meetingId);
+      } catch (err) {
+        this.state.log.info({ err, doc: admission.name }, 'yjs: not the meeting’s owner');
+        return refuse(CLOSE_CODES.tryAgainLater, 'not the owner');
+      }
+    }
     // The kind's step for an admitted connection (never part of deciding access: see `YjsDocKind.open`).
     try {
       await admission.kind.open?.(admission.name, admission.parsed);

@@ -4,7 +4,7 @@ import { YjsDocName } from '../../shared/protocol/yjs.js';
 import type { ChangeHooks } from './yjs.changes.js';
 import { Compaction } from './yjs.compaction.js';
 import { Conn, type Connections, HubDoc, type HubState, encodeAwarenessMessage, encodeUpdateMessage, socketOf } from './yjs.conn.js';
-import type { DocKindRegistry, ParsedDocName, YjsDocKind } from './yjs.registry.js';
+import { type DocKindRegistry, type ParsedDocName, type YjsDocKind, meetingOfDoc } from './yjs.registry.js';
 import type { YjsUpdateStore } from './yjs.store.js';
 
 const LOAD_ORIGIN = Symbol('yjs-load');
@@ -74,8 +74,8 @@ export class YjsPersistence {
     if (this.dirty.size === 0) return;
     const batches = [...this.dirty].map((d) => ({ d, pending: d.pending.splice(0), waiting: d.afterCommit.splice(0) }));
     this.dirty.clear();
-    const rows: { docName: string; data: Uint8Array }[] = [];
-    for (const b of batches) for (const p of b.pending) rows.push({ docName: b.d.name, data: p.data });
+    const rows: { docName: string; data: Uint8Array; meetingId: number | null }[] = [];
+    for (const b of batches) for (const p of b.pending) rows.push({ docName: b.d.name, data: p.data, meetingId: meetingOfDoc(b.d.parsed) });
     for (const b of batches) b.d.committing++;
     let ids: number[];
     try {

@@ -11,6 +11,11 @@ export type YjsAccess = 'write' | 'read' | 'none';
  */
 export type ParsedDocName = Record<string, number | string>;
 
+/** The meeting a document belongs to (a `meetingId` field in its parsed name), or null (a private annotation layer). */
+export function meetingOfDoc(parsed: ParsedDocName): number | null {
+  return typeof parsed.meetingId === 'number' ? parsed.meetingId : null;
+}
+
 /**
  * A kind of collaborative document, registered by the domain that owns it
  * (`ctx.yjs.registerKind(...)` from the domain's registration function).

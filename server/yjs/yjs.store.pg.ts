@@ -1,5 +1,5 @@
 import { asc, eq } from 'drizzle-orm';
-import type { Store } from '../db/store.js';
+import type { Q, Store } from '../db/store.js';
 import { yjsUpdates } from '../db/tables.js';
 import type { Db } from '../db/client.js';
 import { type CompactResult, YjsStore, type YjsUpdateStore } from './yjs.store.js';
@@ -27,11 +27,29 @@ const toBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLe
  */
 export class PgYjsStore implements YjsUpdateStore {
   readonly hasWorker = false;
+  /**
+   * Several server nodes (#18): the lease check of a meeting, run inside the transaction of every write of
+   * its documents' rows (appends and compactions, which delete rows), so a former owner writes nothing.
+   * Null on one node: the writes are as they were.
+   */
+  fence: ((q: Q, meetingId: number) => Promise<void>) | null = null;
   constructor(private readonly store: Store) {}
 
-  async append(rows: { docName: string; data: Uint8Array }[]): Promise<number[]> {
+  async append(rows: { docName: string; data: Uint8Array; meetingId?: number | null }[]): Promise<number[]> {
     if (rows.length === 0) return [];
-    const ids = await this.store.q
+    const fence = this.fence;
+    const meetings = fence ? [...new Set(rows.flatMap((r) => (r.meetingId == null ? [] : [r.meetingId])))] : [];
+    if (fence && meetings.length) {
+      return this.store.tx(async (q) => {
+        for (const m of meetings) await fence(q, m);
+        return this.insert(q, rows);
+      });
+    }
+    return this.insert(this.store.q, rows);
+  }
+
+  private async insert(q: Q, rows: { docName: string; data: Uint8Array }[]): Promise<number[]> {
+    const ids = await q
       .insert(yjsUpdates)
       .values(rows.map((r) => ({ docName: r.docName, data: toBuffer(r.data) })))
       .returning({ id: yjsUpdates.id });
@@ -43,8 +61,9 @@ export class PgYjsStore implements YjsUpdateStore {
     return this.store.q.select({ id: yjsUpdates.id, data: yjsUpdates.data }).from(yjsUpdates).where(eq(yjsUpdates.docName, docName)).orderBy(asc(yjsUpdates.id));
   }
 
-  async replaceAll(docName: string, state: Uint8Array): Promise<number> {
+  async replaceAll(docName: string, state: Uint8Array, meetingId?: number | null): Promise<number> {
     return this.store.tx(async (q) => {
+      if (this.fence && meetingId != null) await this.fence(q, meetingId);
       await q.delete(yjsUpdates).where(eq(yjsUpdates.docName, docName));
       const [row] = await q.insert(yjsUpdates).values({ docName, data: toBuffer(state) }).returning({ id: yjsUpdates.id });
       return row.id;

@@ -71,14 +71,15 @@ parentPort.on('message', (m) => {
  */
 export interface YjsUpdateStore {
   /** Appends updates in one transaction; resolves with their row ids once committed. */
-  append(rows: { docName: string; data: Uint8Array }[]): Promise<number[]>;
+  /** `meetingId`: the meeting a row's document belongs to (several server nodes, #18: the PostgreSQL store fences the write by its lease). */
+  append(rows: { docName: string; data: Uint8Array; meetingId?: number | null }[]): Promise<number[]>;
   /** Every stored update of a document, oldest first. */
   load(docName: string): Promise<{ id: number; data: Uint8Array }[]>;
   /**
    * Replaces every stored row of a document with one row holding `state`, in one transaction;
    * resolves with the new row's id. `state` must hold all of them (see `Compaction.compact`).
    */
-  replaceAll(docName: string, state: Uint8Array): Promise<number>;
+  replaceAll(docName: string, state: Uint8Array, meetingId?: number | null): Promise<number>;
   /** Whether `compactInWorker` compacts off the event loop (else the hub compacts in place). */
   readonly hasWorker: boolean;
   /**
