@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { dbObserver } from './observe.js';
 import * as schema from './pg/index.js';
-import { type Q, type Store, TxGate, txScope } from './store.js';
+import { type Q, type Store, type TxScope, TxGate, commitScope, endScope, txScope } from './store.js';
 import { useDialect } from './tables.js';
 
 const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations-pg');
@@ -49,8 +49,16 @@ export async function openPgStore(url: string, opts: { poolSize?: number } = {})
         const observe = dbObserver(store)?.transaction;
         const start = performance.now();
         try {
-          // Awaited inside the scope: `fn` may return one of Drizzle's lazy queries, which runs when awaited.
-          return await db.transaction((tx) => txScope.run({ owner, q: tx as unknown as Q }, async () => await fn(tx as unknown as Q)));
+          let scope: TxScope | undefined;
+          try {
+            // Awaited inside the scope: `fn` may return one of Drizzle's lazy queries, which runs when awaited.
+            const result = await db.transaction((tx) => txScope.run((scope = commitScope(owner, tx as unknown as Q)), async () => await fn(tx as unknown as Q)));
+            if (scope) endScope(scope, true);
+            return result;
+          } catch (err) {
+            if (scope) endScope(scope, false);
+            throw err;
+          }
         } finally {
           observe?.((performance.now() - start) / 1000);
         }

@@ -3,7 +3,7 @@ import { drizzle } from 'drizzle-orm/sqlite-proxy';
 import type { Db } from './client.js';
 import { dbObserver } from './observe.js';
 import * as schema from './schema/index.js';
-import { type Q, type Store, TxGate, txScope } from './store.js';
+import { type Q, type Store, TxGate, commitScope, endScope, txScope } from './store.js';
 import { useDialect } from './tables.js';
 
 /** Prepared statements kept per connection (the SQL text of Drizzle's queries repeats). */
@@ -78,13 +78,16 @@ export function sqliteStore(db: Db): Store {
         const observe = dbObserver(sqlite)?.transaction;
         const start = performance.now();
         sqlite.exec('BEGIN IMMEDIATE');
+        const scope = commitScope(owner, base);
         try {
           // Awaited inside the scope: `fn` may return one of Drizzle's lazy queries, which runs when awaited.
-          const result = await txScope.run({ owner, q: base }, async () => await fn(base));
+          const result = await txScope.run(scope, async () => await fn(base));
           sqlite.exec('COMMIT');
+          endScope(scope, true);
           return result;
         } catch (err) {
           if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+          endScope(scope, false);
           throw err;
         } finally {
           observe?.((performance.now() - start) / 1000);

@@ -52,10 +52,32 @@ export interface Store {
 export interface TxScope {
   owner: object;
   q: Q;
+  /** What `afterCommit` queued: run once the transaction committed, dropped when it rolls back; null once it ended. */
+  committed?: (() => void)[] | null;
 }
 
 /** The transaction scope of the current async call chain, if any (shared by both stores). */
 export const txScope = new AsyncLocalStorage<TxScope>();
+
+/**
+ * Runs `fn` once the transaction of this call chain commits, never if it rolls back; at once outside a transaction.
+ * For what must follow only a committed change (the notifier's signal): `fn` must not throw.
+ */
+export function afterCommit(fn: () => void): void {
+  const pending = txScope.getStore()?.committed;
+  if (pending) pending.push(fn);
+  else fn();
+}
+
+/** The store's side of `afterCommit`: a new scope's list, then its callbacks run (committed) or dropped. */
+export function commitScope(owner: object, q: Q): TxScope {
+  return { owner, q, committed: [] };
+}
+export function endScope(scope: TxScope, committed: boolean): void {
+  const callbacks = scope.committed ?? [];
+  scope.committed = null;
+  if (committed) for (const fn of callbacks) fn();
+}
 
 /**
  * One transaction at a time, first come first served. `holder` is the open transaction's owner token;

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { and, eq, isNull } from 'drizzle-orm';
-import type { Q } from '../db/store.js';
+import { type Q, afterCommit } from '../db/store.js';
+import type { OutboxWriter } from '../events.js';
 import { notifications } from '../db/tables.js';
 
 export interface NotificationEvent {
@@ -11,10 +12,18 @@ export interface NotificationEvent {
 
 /**
  * In-app notifications. `notify` writes rows (call it inside the change's transaction); after the
- * commit, `flush` emits `created` so the realtime hub can push a "you have news" signal.
+ * commit, `flush` emits `created` so the realtime hub can push a "you have news" signal. Only what a committed
+ * transaction notified is flushed: a rolled-back one's signal is dropped with it (the pending list is shared by
+ * every transaction of the app, and a later commit's flush would otherwise ping about rows that never existed).
  */
 export class Notifier extends EventEmitter<{ created: [NotificationEvent] }> {
   private pending: NotificationEvent[] = [];
+  private outbox: OutboxWriter | null = null;
+
+  /** Cluster mode: the signal also goes to the other server nodes, through the database (server/cluster/outbox.ts). */
+  setOutbox(writer: OutboxWriter | null): void {
+    this.outbox = writer;
+  }
 
   /**
    * Adds one notification per user (call it inside the change's `store.tx`, `q` its builder). For `agenda_updated`, an
@@ -36,7 +45,9 @@ export class Notifier extends EventEmitter<{ created: [NotificationEvent] }> {
       }
       await q.insert(notifications).values({ userId, kind, meetingId, data });
     }
-    this.pending.push({ userIds, kind, meetingId });
+    const event = { userIds, kind, meetingId };
+    afterCommit(() => this.pending.push(event));
+    if (this.outbox) await this.outbox(q, 'notifications:created', event);
   }
 
   /** Emits what `notify` recorded; call after the transaction committed. */
