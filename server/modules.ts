@@ -4,6 +4,7 @@ import { archiveModule } from './archive/index.js';
 import { authModule } from './auth/index.js';
 import { backupModule } from './backup/index.js';
 import { clusterModule } from './cluster/index.js';
+import { outboxModule } from './cluster/outbox.js';
 import { committeesModule } from './committees/index.js';
 import type { ServerModule } from './context.js';
 import { consultationsModule } from './consultations/index.js';
@@ -59,5 +60,6 @@ export const MODULES: ServerModule[] = [
   mailModule,
   archiveModule,
   backupModule,
+  outboxModule,
   metricsModule,
 ];

@@ -92,6 +92,7 @@ async function mutate(ctx: AppContext, user: AuthUser, meetingId: number, versio
       const others = (await participantIds(store, meetingId)).filter((id) => id !== user.id);
       await ctx.notifier.notify(q, others, 'agenda_updated', meetingId, { title: a.meeting.title });
     }
+    await ctx.bus.share(q, 'agenda:changed', { meetingId, version: newVersion });
     return loadAgenda(store, meetingId);
   });
   ctx.notifier.flush();

@@ -92,8 +92,9 @@ export function authRoutes(ctx: AppContext): void {
 
   api.route({ method: 'post', path: '/api/auth/logout', summary: 'Sign out', tags, access: 'public', noContent: true }, async ({ req, res }) => {
     if (req.sessionTokenHash) {
-      await endSession(store, req.sessionTokenHash);
-      ctx.bus.emit('session:ended', { tokenHash: req.sessionTokenHash });
+      const tokenHash = req.sessionTokenHash;
+      await ctx.bus.shareWith(store, 'session:ended', { tokenHash }, () => endSession(store, tokenHash));
+      ctx.bus.emit('session:ended', { tokenHash });
     }
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     return undefined;
@@ -142,6 +143,7 @@ export function authRoutes(ctx: AppContext): void {
         await endUserSessions(store, user.id);
         const s = await createSession(store, user.id, config.sessionHours, { userAgent: req.get('user-agent') ?? null, ip: req.ip ?? null });
         await audit(q, { actorId: user.id, action: 'auth.password_changed', targetType: 'user', targetId: user.id });
+        await ctx.bus.share(q, 'session:ended', { userId: user.id });
         return s;
       });
       ctx.bus.emit('session:ended', { userId: user.id });
@@ -162,6 +164,7 @@ export function authRoutes(ctx: AppContext): void {
       await store.tx(async (q) => {
         await q.delete(sessions).where(eq(sessions.tokenHash, hash));
         await audit(q, { actorId: user.id, action: 'auth.session_revoked', targetType: 'user', targetId: user.id, details: { session: params.id } });
+        await ctx.bus.share(q, 'session:ended', { tokenHash: hash });
       });
       ctx.bus.emit('session:ended', { tokenHash: hash });
     },

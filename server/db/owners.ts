@@ -24,8 +24,9 @@ export const DOMAINS: Readonly<Record<string, DomainOwnership>> = {
   agenda: { tables: ['agenda_items'] },
   annotations: { tables: ['annotation_items'], public: ['annotations.flatten.ts' /* the PDF worker burns annotations in */] },
   archive: { tables: [] },
-  // The meeting ownership lease of a cluster (#18): only the lease manager writes it.
-  cluster: { tables: ['meeting_owners'] },
+  // Several server nodes (#18): the meeting ownership lease (only the lease manager writes it) and the event
+  // outbox every node reads (outbox.ts).
+  cluster: { tables: ['meeting_owners', 'event_outbox'] },
   audit: { tables: ['audit_log'], public: ['audit.repo.ts' /* audit(): every domain records its changes */, 'audit.chain.ts' /* the hash chain, run by the db client at start */] },
   // The account row holds the credentials (password hash, TOTP secret, forced change): every write to it
   // is a sign-in rule, so the accounts are auth's; the users module (admin routes) calls accounts.service.ts.

@@ -78,6 +78,7 @@ export let liveState: SqliteSchema['liveState'] = sqlite.liveState;
 export let meetingOwners: SqliteSchema['meetingOwners'] = sqlite.meetingOwners;
 export let speakerRequests: SqliteSchema['speakerRequests'] = sqlite.speakerRequests;
 export let devices: SqliteSchema['devices'] = sqlite.devices;
+export let eventOutbox: SqliteSchema['eventOutbox'] = sqlite.eventOutbox;
 
 function bindPostgres(): void {
   const twin = pg as unknown as SqliteSchema;
@@ -128,4 +129,5 @@ function bindPostgres(): void {
   meetingOwners = twin.meetingOwners;
   speakerRequests = twin.speakerRequests;
   devices = twin.devices;
+  eventOutbox = twin.eventOutbox;
 }

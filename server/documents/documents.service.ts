@@ -199,6 +199,7 @@ export async function replaceDocument(deps: DocumentsDeps, user: AuthUser, docum
     await q.update(documents).set({ currentVersionId: versionId }).where(eq(documents.id, documentId));
     await indexDocument(store, documentId);
     await audit(q, { actorId: user.id, action: 'document.replace', targetType: 'document', targetId: documentId, details: { version: last.version + 1, sha256: file.sha256, pages: info.pageCount } });
+    await deps.ctx.bus.share(q, 'document:changed', { documentId, meetingId: a.document.meetingId, change: 'version' });
   });
   deps.ctx.bus.emit('document:changed', { documentId, meetingId: a.document.meetingId, change: 'version' });
   return loadDocumentInfo(store, await documentAccess(store, user, documentId));
@@ -220,6 +221,7 @@ export async function updateDocument(ctx: AppContext, user: AuthUser, documentId
     if (viewers) await setViewers(q, documentId, viewers);
     if (body.title !== undefined) await indexDocument(store, documentId);
     await audit(q, { actorId: user.id, action: 'document.update', targetType: 'document', targetId: documentId, details: { ...set, ...(viewers ? { viewerIds: viewers } : {}) } });
+    await ctx.bus.share(q, 'document:changed', { documentId, meetingId: a.document.meetingId, change: 'access' });
     return a.document.meetingId;
   });
   ctx.bus.emit('document:changed', { documentId, meetingId, change: 'access' });
@@ -257,6 +259,7 @@ export async function removeDocument(ctx: AppContext, user: AuthUser, documentId
     await q.update(documents).set({ removedAt: new Date().toISOString() }).where(eq(documents.id, documentId));
     await removeIndexed(store, 'document', [documentId]);
     await audit(q, { actorId: user.id, action: 'document.remove', targetType: 'document', targetId: documentId, details: { meetingId: a.document.meetingId } });
+    await ctx.bus.share(q, 'document:changed', { documentId, meetingId: a.document.meetingId, change: 'removed' });
     return a.document.meetingId;
   });
   ctx.bus.emit('document:changed', { documentId, meetingId, change: 'removed' });

@@ -185,7 +185,7 @@ export async function updateMeeting(ctx: AppContext, user: AuthUser, meetingId: 
   if (body.participants) await validateParticipants(store, body.participants);
   const published = m.status !== 'draft';
   const before = await participantIds(store, meetingId);
-  await store.tx(async (q) => {
+  const removedUserIds = await store.tx(async (q) => {
     const changed = await q
       .update(meetings)
       .set({
@@ -210,10 +210,13 @@ export async function updateMeeting(ctx: AppContext, user: AuthUser, meetingId: 
       await ctx.notifier.notify(q, everyone.filter((id) => newcomers.has(id)), 'meeting_published', meetingId, { title: body.title ?? m.title });
       await ctx.notifier.notify(q, everyone.filter((id) => !newcomers.has(id)), 'meeting_updated', meetingId, { title: body.title ?? m.title });
     }
+    const after = new Set(await participantIds(store, meetingId));
+    const removed = before.filter((id) => !after.has(id));
+    await ctx.bus.share(q, 'meeting:changed', { meetingId, removedUserIds: removed });
+    return removed;
   });
   ctx.notifier.flush();
-  const after = new Set(await participantIds(store, meetingId));
-  ctx.bus.emit('meeting:changed', { meetingId, removedUserIds: before.filter((id) => !after.has(id)) });
+  ctx.bus.emit('meeting:changed', { meetingId, removedUserIds });
   return meetingView(store, await meetingAccess(store, user, meetingId));
 }
 
@@ -229,6 +232,7 @@ export async function publishMeeting(ctx: AppContext, user: AuthUser, meetingId:
     const invited = await participantIds(store, meetingId);
     await ctx.notifier.notify(q, invited.filter((id) => id !== user.id), 'meeting_published', meetingId, { title: a.meeting.title, startsAt: a.meeting.startsAt });
     await audit(q, { actorId: user.id, action: 'meeting.publish', targetType: 'meeting', targetId: meetingId, details: { invited } });
+    await ctx.bus.share(q, 'meeting:changed', { meetingId });
   });
   ctx.notifier.flush();
   ctx.bus.emit('meeting:changed', { meetingId });

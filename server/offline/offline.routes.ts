@@ -85,8 +85,9 @@ export function deviceGuard(ctx: AppContext) {
     const seen = async (): Promise<boolean> => {
       if ((await touchDevice(ctx, user, hashDeviceToken(token.data), req.get('user-agent') ?? '')) === 'ok') return true;
       if (req.sessionTokenHash) {
-        await endSession(ctx.store, req.sessionTokenHash);
-        ctx.bus.emit('session:ended', { tokenHash: req.sessionTokenHash });
+        const tokenHash = req.sessionTokenHash;
+        await ctx.bus.shareWith(ctx.store, 'session:ended', { tokenHash }, () => endSession(ctx.store, tokenHash));
+        ctx.bus.emit('session:ended', { tokenHash });
       }
       return false;
     };

@@ -81,8 +81,13 @@ export function searchRoutes(ctx: AppContext): void {
   const failed = (meetingId: number) => (err: unknown) => log.error({ err, meetingId }, 're-indexing failed');
   // Agenda and meeting text is owned by their domains; they announce changes on the bus and we re-index,
   // one re-index of a meeting's agenda (or title) at a time, the changing request answered once it is done.
-  bus.on('agenda:changed', ({ meetingId }) => void bus.queue(`search:agenda:${meetingId}`, () => reindexAgenda(store, meetingId)).catch(failed(meetingId)));
-  bus.on('meeting:changed', ({ meetingId }) => void bus.queue(`search:meeting:${meetingId}`, () => reindexMeeting(store, meetingId)).catch(failed(meetingId)));
+  // The node that made the change re-indexes; one that heard of it from another node (`remote`) has nothing to do.
+  bus.on('agenda:changed', ({ meetingId }, meta) => {
+    if (!meta?.remote) void bus.queue(`search:agenda:${meetingId}`, () => reindexAgenda(store, meetingId)).catch(failed(meetingId));
+  });
+  bus.on('meeting:changed', ({ meetingId }, meta) => {
+    if (!meta?.remote) void bus.queue(`search:meeting:${meetingId}`, () => reindexMeeting(store, meetingId)).catch(failed(meetingId));
+  });
 
   api.route(
     {

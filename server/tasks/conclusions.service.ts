@@ -51,6 +51,7 @@ export async function setConclusion(ctx: AppContext, user: AuthUser, meetingId: 
       : await q.insert(conclusions).values({ meetingId, agendaItemId: itemId, text, kind: kind ?? 'decision', updatedBy: user.id, updatedAt: now }).returning();
     await indexConclusion(ctx.store, r, item.title);
     await audit(q, { actorId: user.id, action: 'conclusion.set', targetType: 'agenda_item', targetId: itemId, details: { meetingId, conclusionId: r.id } });
+    await ctx.bus.share(q, 'meeting:changed', { meetingId });
     return r;
   });
   ctx.bus.emit('meeting:changed', { meetingId });
@@ -69,6 +70,7 @@ export async function addConclusion(ctx: AppContext, user: AuthUser, meetingId: 
     const [r] = await q.insert(conclusions).values({ meetingId, agendaItemId: itemId, text, kind, updatedBy: user.id, updatedAt: now }).returning();
     await indexConclusion(ctx.store, r, item.title);
     await audit(q, { actorId: user.id, action: 'conclusion.add', targetType: 'agenda_item', targetId: itemId, details: { meetingId, conclusionId: r.id, kind } });
+    await ctx.bus.share(q, 'meeting:changed', { meetingId });
     return r;
   });
   ctx.bus.emit('meeting:changed', { meetingId });
@@ -99,6 +101,7 @@ export async function updateConclusion(ctx: AppContext, user: AuthUser, id: numb
       .returning();
     await indexConclusion(ctx.store, r, itemTitle);
     await audit(q, { actorId: user.id, action: 'conclusion.update', targetType: 'agenda_item', targetId: c.agendaItemId, details: { meetingId: c.meetingId, conclusionId: id } });
+    await ctx.bus.share(q, 'meeting:changed', { meetingId: c.meetingId });
     return r;
   });
   ctx.bus.emit('meeting:changed', { meetingId: c.meetingId });
@@ -116,6 +119,7 @@ export async function deleteConclusion(ctx: AppContext, user: AuthUser, id: numb
     await q.delete(conclusions).where(eq(conclusions.id, id));
     await removeIndexed(ctx.store, 'conclusion', [id]);
     await audit(q, { actorId: user.id, action: 'conclusion.delete', targetType: 'agenda_item', targetId: c.agendaItemId, details: { meetingId: c.meetingId, conclusionId: id } });
+    await ctx.bus.share(q, 'meeting:changed', { meetingId: c.meetingId });
   });
   ctx.bus.emit('meeting:changed', { meetingId: c.meetingId });
 }

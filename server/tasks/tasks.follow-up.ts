@@ -53,6 +53,7 @@ export async function refreshFollowUpItems(ctx: AppContext, committeeId: number)
       const version = await upsertFollowUpItem(ctx, m.id, description);
       if (version == null) return null;
       await audit(store.q, { actorId: null, action: 'agenda.follow_up_refreshed', targetType: 'meeting', targetId: m.id, details: { openTasks: open.length } });
+      await ctx.bus.share(store.q, 'agenda:changed', { meetingId: m.id, version });
       return version;
     });
     if (v != null) changed.push({ meetingId: m.id, version: v });

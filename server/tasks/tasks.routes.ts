@@ -27,7 +27,9 @@ export function taskRoutes(ctx: AppContext): void {
     },
   });
   // A meeting that becomes upcoming (created, edited, published) gets its follow-up item.
-  ctx.bus.on('meeting:changed', ({ meetingId }) => {
+  ctx.bus.on('meeting:changed', ({ meetingId }, meta) => {
+    // The node that made the change refreshes the item (a node that heard of it from another one would do it twice).
+    if (meta?.remote) return;
     // A listener must never throw into the emitting domain's code: the refresh runs on, its failure logged.
     const refresh = async () => {
       const [m] = await store.q.select({ c: meetings.committeeId }).from(meetings).where(eq(meetings.id, meetingId)).limit(1);

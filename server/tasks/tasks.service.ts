@@ -86,6 +86,7 @@ export async function createTask(ctx: AppContext, user: AuthUser, body: CreateTa
     await scheduleReminders(store, row, now);
     await ctx.notifier.notify(q, (await ownerUserIds(store, row)).filter((id) => id !== user.id), 'task_assigned', body.meetingId, { taskId: row.id, title: row.title, deadline });
     await audit(q, { actorId: user.id, action: 'task.create', targetType: 'task', targetId: row.id, details: { meetingId: body.meetingId } });
+    await ctx.bus.share(q, 'meeting:changed', { meetingId: body.meetingId });
     return row;
   });
   ctx.notifier.flush();
@@ -115,6 +116,7 @@ async function changeStatus(ctx: AppContext, user: AuthUser, t: TaskRow, to: Tas
     if (to === 'done' || to === 'cancelled') await cancelJobs(ctx.store, `task:${t.id}:`);
     if (to === 'done_reported' && t.createdBy != null) await ctx.notifier.notify(q, [t.createdBy], 'task_done_reported', t.meetingId, { taskId: t.id, title: t.title });
     await audit(q, { actorId: user.id, action: `task.${kind}`, targetType: 'task', targetId: t.id, details: { from: t.status, to } });
+    if (t.meetingId) await ctx.bus.share(q, 'meeting:changed', { meetingId: t.meetingId });
   });
   ctx.notifier.flush();
   if (t.meetingId) ctx.bus.emit('meeting:changed', { meetingId: t.meetingId });

@@ -75,7 +75,10 @@ export function userRoutes({ api, store, bus }: AppContext): void {
         const reset = passwordHash ? { passwordHash, mustChangePassword: params.id !== user.id } : {};
         const row = await updateUser(q, params.id, { ...fields, ...reset });
         if (!row) throw notFound('User');
-        if (body.active === false || passwordHash) await endUserSessions(store, row.id);
+        if (body.active === false || passwordHash) {
+          await endUserSessions(store, row.id);
+          await bus.share(q, 'session:ended', { userId: row.id });
+        }
         await audit(q, { actorId: user.id, action: 'user.update', targetType: 'user', targetId: row.id, details: { fields: Object.keys(body) } });
         return publicUser(row);
       });

@@ -19,3 +19,4 @@ export * from './votes.js';
 export * from './live.js';
 export * from './offline.js';
 export * from './cluster.js';
+export * from './outbox.js';
