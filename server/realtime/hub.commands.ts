@@ -7,7 +7,7 @@ import { authenticateCookie } from '../auth/sessions.js';
 import { AppError } from '../http/errors.js';
 import type { Logger } from '../log.js';
 import { meetingAccess } from '../meetings/meetings.access.js';
-import { findCommandAck, saveCommandAck } from './commands.repo.js';
+import { CommandReplayed, type CommandScope, commandScope, commandTx, findCommandAck, recordCommandAck } from './commands.repo.js';
 import { type CommandContext, type CommandHandler, type HubContext, type RealtimeHub, type SocketData, fail, hubOptions } from './hub.types.js';
 
 const UNCACHED_ERRORS = new Set(['rate_limited', 'invalid_payload', 'internal']);
@@ -24,6 +24,10 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
   const registered: [string, (socket: Socket, args: unknown[]) => Promise<void>][] = [];
   const known = new Set<string>();
   const memAcks = new Map<string, Promise<Ack<unknown>>>();
+  // Fault injection for the crash tests (test/integration/commands-durable*.test.ts), honoured only under
+  // NODE_ENV=test: the process kills itself (SIGKILL) once a command of this event with an id has run its
+  // handler — its effect committed — and before anything else is recorded or the client is answered.
+  const crashAfterEffect = config.env === 'test' ? process.env.ECABINET_TEST_CRASH_AFTER_COMMAND : undefined;
 
   /** The one wrapper every command goes through. */
   async function dispatch(event: string, spec: CommandSpec, handler: CommandHandler<CommandSpec>, socket: Socket, args: unknown[], checksOwnRetry: boolean) {
@@ -79,8 +83,9 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
       }
     }
 
-    /** The acknowledgement is (or will be) committed with the command's own writes: nothing to record after it. */
-    let recorded = false;
+    // An authoritative command with an id records it with its effect (commands.repo.ts `commandTx`): the
+    // handler's transaction, found through this scope, commits the acknowledgement with what it acknowledges.
+    const scope: CommandScope | undefined = spec.authoritative && commandId ? { userId: user.id, commandId, event, state: 'open' } : undefined;
     const c: CommandContext = {
       user,
       socket,
@@ -91,39 +96,36 @@ export function createCommands(ctx: HubContext, log: Logger, hub: () => Realtime
       hub: hub(),
       access: (meetingId) => meetingAccess(ctx.store, user, meetingId),
       takeAck() {
-        if (!spec.authoritative || !commandId) return undefined;
-        recorded = true;
-        return { userId: user.id, commandId, event };
+        if (!scope || scope.state !== 'open') return undefined;
+        scope.state = 'taken';
+        return { userId: user.id, commandId: scope.commandId, event };
       },
-      tx(fn) {
-        return ctx.store.tx(async (q) => {
-          const result = await fn(q);
-          if (spec.authoritative && commandId) {
-            await saveCommandAck(ctx.store, user.id, commandId, event, { ok: true, data: result ?? null });
-            recorded = true;
-          }
-          return result;
-        });
-      },
+      tx: (fn) => commandTx(ctx.store, fn, (result) => result),
     };
     const run = (async (): Promise<Ack<unknown>> => {
       try {
-        const data = await handler(parsed.data, c);
+        const data = await (scope ? commandScope.run(scope, () => handler(parsed.data, c)) : handler(parsed.data, c));
+        if (scope && crashAfterEffect === event) process.kill(process.pid, 'SIGKILL');
         const ack: Ack<unknown> = { ok: true, data: data ?? null };
-        if (spec.authoritative && commandId && !recorded) await saveCommandAck(ctx.store, user.id, commandId, event, ack);
+        // Nothing written (a no-op like pulling an item already pulled): its acknowledgement alone is recorded,
+        // and a retry that comes before it runs the command again, which again changes nothing.
+        if (scope?.state === 'open') return (await recordCommandAck(ctx.store, scope, ack)) as Ack<unknown>;
         return ack;
       } catch (err) {
+        if (err instanceof CommandReplayed) return err.ack as Ack<unknown>;
         if (err instanceof AppError) {
-          if (checksOwnRetry && spec.authoritative && commandId) {
-            // Refused now (the vote closed since, say), but answered before: the retry gets that answer.
-            const stored = await findCommandAck(ctx.store, user.id, commandId);
-            if (stored) return stored as Ack<unknown>;
-          }
+          // Refused now, but answered before (a handler that checks its own retry: the ballot batch), or a run of
+          // the same command elsewhere committed between our look-up and the handler's checks (the vote is now
+          // closed — by that very command): the recorded acknowledgement is the answer, not the refusal.
+          const stored = scope ? await findCommandAck(ctx.store, user.id, scope.commandId) : undefined;
+          if (stored) return stored as Ack<unknown>;
           slog().info({ code: err.code }, 'command refused');
           return fail(err.code, err.message, err.details);
         }
         slog().error({ err }, 'command failed');
         return fail('internal', 'Internal error');
+      } finally {
+        if (scope) scope.state = 'done';
       }
     })();
     if (key) remember(key, run);

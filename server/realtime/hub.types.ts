@@ -63,18 +63,20 @@ export interface CommandContext {
    */
   access(meetingId: number): Promise<MeetingAccess>;
   /**
-   * Runs `fn` in one transaction (`ctx.store.tx`) and, for an authoritative command with a
-   * `commandId`, records the command and its successful acknowledgement (`fn`'s return value) in
-   * the same transaction: a retry after a crash is then answered without applying it twice.
-   * Return the value `tx` returned from the handler. `fn` queries through `q` (the transaction's
-   * builder; `ctx.store.q` is the same in its call chain).
+   * Runs `fn` in one transaction (`ctx.store.tx`) and, for an authoritative command with a `commandId`,
+   * records the command and its successful acknowledgement (`fn`'s return value) in the same transaction
+   * (server/realtime/commands.repo.ts `commandTx`, which a service may call itself with the acknowledgement
+   * it computes in its transaction): a retry — after a crash, on another node — is then answered the original
+   * acknowledgement without applying it twice. Return the value `tx` returned from the handler. `fn` queries
+   * through `q` (the transaction's builder; `ctx.store.q` is the same in its call chain).
    */
   tx<T>(fn: (q: Q) => Promise<T>): Promise<T>;
   /**
    * For a handler that commits its work in a transaction of its own (the vote ballot batch): who and what
    * to record the acknowledgement under, so the handler writes it in that transaction (`saveCommandAcks*`,
    * server/realtime/commands.repo.ts) with the `{ ok: true, data }` it resolves with. Taking it means the
-   * wrapper records nothing after the handler. Undefined: nothing to record (not authoritative, or no commandId).
+   * command's transactions record nothing (`commandTx` is a plain transaction). Undefined: nothing to record
+   * (not authoritative, no commandId, or already recorded).
    */
   takeAck(): { userId: number; commandId: string; event: string } | undefined;
 }

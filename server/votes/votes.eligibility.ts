@@ -7,6 +7,7 @@ import type { Store } from '../db/store.js';
 import { meetingParticipants, meetings, voteDelegations, votes } from '../db/tables.js';
 import { type AppError, notFound } from '../http/errors.js';
 import { meetingAccess } from '../meetings/meetings.access.js';
+import { commandTx } from '../realtime/commands.repo.js';
 import { type VotePublisher, voteError as err } from './votes.options.js';
 import { type VoteRow, attendanceStatus, delegationsOf, participants, userNames, votingMembers } from './votes.repo.js';
 import { assertProxy, committeeVoteSettings, isRoomStation, proxyError, proxySettings, rollParticipant, rollParticipants } from './votes.rules.js';
@@ -41,8 +42,11 @@ export class VoteEligibility {
     private readonly publisher: () => VotePublisher | null,
   ) {}
 
-  /** The working state of a vote (kept while it is open); `openedBy` joins the chairs who see who has not voted. */
-  async runtime(row: VoteRow, openedBy?: number): Promise<OpenVote> {
+  /**
+   * The working state of a vote (kept while it is open unless `keep` is false: built inside the opening
+   * transaction, it is kept by {@link adopt} once that committed); `openedBy` joins the chairs who see who has not voted.
+   */
+  async runtime(row: VoteRow, openedBy?: number, keep = true): Promise<OpenVote> {
     const known = this.open.get(row.id);
     if (known) {
       known.row = row;
@@ -64,7 +68,18 @@ export class VoteEligibility {
       return raced;
     }
     const ov: OpenVote = { row, committeeId, members, delegations, settings, voters, chairIds: new Set([...chairs, ...(openedBy ? [openedBy] : [])]), eligibleCache: null };
-    if (row.state === 'open') this.open.set(row.id, ov);
+    if (keep && row.state === 'open') this.open.set(row.id, ov);
+    return ov;
+  }
+
+  /** Keeps `ov` as its open vote's working state, unless another call chain kept one meanwhile (which then takes `ov.row`). */
+  adopt(ov: OpenVote): OpenVote {
+    const known = this.open.get(ov.row.id);
+    if (known) {
+      known.row = ov.row;
+      return known;
+    }
+    if (ov.row.state === 'open') this.open.set(ov.row.id, ov);
     return ov;
   }
 
@@ -171,14 +186,18 @@ export class VoteEligibility {
     // The proxy being replaced or revoked must learn it no longer holds this vote.
     const [prev] = await store.q.select({ to: voteDelegations.toUserId }).from(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, user.id))).limit(1);
     const previous = prev?.to;
-    await store.tx(async (q) => {
-      await q.delete(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, user.id)));
-      if (toUserId != null) await q.insert(voteDelegations).values({ meetingId, fromUserId: user.id, toUserId });
-      await audit(q, { actorId: user.id, action: toUserId == null ? 'vote.delegation_revoked' : 'vote.delegated', targetType: 'meeting', targetId: meetingId, details: { toUserId } });
-    });
-    const fresh = await delegationsOf(store, meetingId);
+    const { fresh, d } = await commandTx(
+      store,
+      async (q) => {
+        await q.delete(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, user.id)));
+        if (toUserId != null) await q.insert(voteDelegations).values({ meetingId, fromUserId: user.id, toUserId });
+        await audit(q, { actorId: user.id, action: toUserId == null ? 'vote.delegation_revoked' : 'vote.delegated', targetType: 'meeting', targetId: meetingId, details: { toUserId } });
+        // Read in the transaction: the command's acknowledgement commits with the change (commandTx).
+        return { fresh: await delegationsOf(store, meetingId), d: (await this.delegations(meetingId)).find((x) => x.fromUserId === user.id) ?? null };
+      },
+      ({ d }) => ({ delegation: d }),
+    );
     for (const ov of this.open.values()) if (ov.row.meetingId === meetingId) ov.delegations = new Map(fresh);
-    const d = (await this.delegations(meetingId)).find((x) => x.fromUserId === user.id) ?? null;
     const notify = new Set<number>([user.id, ...(toUserId ? [toUserId] : []), ...(previous ? [previous] : []), ...(await this.chairsOf(meetingId))]);
     for (const u of notify) this.publisher()?.toUser(u, 'vote:delegated', { meetingId, delegation: d, fromUserId: user.id });
     return d;

@@ -17,6 +17,7 @@ import { committeeVoteSettings } from './votes.rules.js';
 import { announcedResult, countAtClose } from './votes.tally.js';
 import { VoteTimers } from './votes.timers.js';
 import { voteConfig, voteView } from './votes.view.js';
+import { commandTx } from '../realtime/commands.repo.js';
 
 export { type VotePublisher, voteOptions } from './votes.options.js';
 /**
@@ -26,6 +27,12 @@ export { type VotePublisher, voteOptions } from './votes.options.js';
 export { namedRoll } from './votes.repo.js';
 
 const MOTION_LABELS = ['Tán thành', 'Không tán thành'];
+
+/**
+ * The socket acknowledgement of a vote lifecycle command (`VoteAck`), committed with the change when the call
+ * is a command with an id (server/realtime/commands.repo.ts `commandTx`): the view read in that transaction.
+ */
+const voteAck = ({ view }: { view: VoteView }) => ({ vote: view });
 
 /**
  * Votes: configuration and lifecycle, composed of who may vote ({@link VoteEligibility},
@@ -69,7 +76,7 @@ export class VotesService {
     const majority = body.majority ?? (await committeeVoteSettings(store, a.meeting.committeeId)).majority;
     const options = body.kind === 'motion' ? MOTION_LABELS : body.options;
     const maxChoices = body.kind === 'multiple' ? (body.maxChoices ?? options.length) : body.kind === 'election' ? body.seats! : 1;
-    const row = await store.tx(async (q) => {
+    const { view } = await commandTx(store, async (q) => {
       const [r] = await q
         .insert(votes)
         .values({
@@ -91,9 +98,9 @@ export class VotesService {
         })
         .returning();
       await audit(q, { actorId: user.id, action: 'vote.created', targetType: 'vote', targetId: r.id, details: { meetingId, kind: r.kind, secret: r.secret, majority: r.majority, ...(body.bloc ? { bloc: body.bloc } : {}) } });
-      return r;
-    });
-    return this.changed(await this.view(row));
+      return { view: await this.view(r) };
+    }, voteAck);
+    return this.changed(view);
   }
 
   /**
@@ -112,19 +119,25 @@ export class VotesService {
     const reason = quorum.met ? null : overrideReason!;
     const now = new Date(voteOptions.now());
     const closesAt = row.durationSeconds ? new Date(now.getTime() + row.durationSeconds * 1000).toISOString() : null;
-    const updated = await this.owned(row.meetingId, async (q) => {
-      const [r] = await q
-        .update(votes)
-        .set({ state: 'open', openedAt: now.toISOString(), closesAt, quorumOverrideReason: reason })
-        .where(and(eq(votes.id, voteId), eq(votes.state, 'draft')))
-        .returning();
-      if (!r) throw err('invalid_state', 'Only a prepared vote can be opened');
-      await audit(q, { actorId: user.id, action: 'vote.opened', targetType: 'vote', targetId: voteId, details: { closesAt, quorum: quorum.sentence, ...(reason ? { overrideReason: reason } : {}) } });
-      return r;
-    });
-    const ov = await this.eligibility.runtime(updated, user.id);
+    const { row: updated, ov, view } = await this.owned(
+      row.meetingId,
+      async (q) => {
+        const [r] = await q
+          .update(votes)
+          .set({ state: 'open', openedAt: now.toISOString(), closesAt, quorumOverrideReason: reason })
+          .where(and(eq(votes.id, voteId), eq(votes.state, 'draft')))
+          .returning();
+        if (!r) throw err('invalid_state', 'Only a prepared vote can be opened');
+        await audit(q, { actorId: user.id, action: 'vote.opened', targetType: 'vote', targetId: voteId, details: { closesAt, quorum: quorum.sentence, ...(reason ? { overrideReason: reason } : {}) } });
+        // Built in the transaction (the acknowledgement commits with it), kept as the open vote only after the commit.
+        const o = await this.eligibility.runtime(r, user.id, false);
+        return { row: r, ov: o, view: await this.view(r, o) };
+      },
+      voteAck,
+    );
+    this.eligibility.adopt(ov);
     this.timers.scheduleClose(updated);
-    return this.changed(await this.view(updated, ov));
+    return this.changed(view);
   }
 
   /** Moves the automatic close `seconds` later (from now when there was none). */
@@ -133,15 +146,20 @@ export class VotesService {
     if (row.state !== 'open') throw err(row.state === 'annulled' ? 'vote_annulled' : 'vote_not_open', 'The vote is not open');
     const from = Math.max(voteOptions.now(), row.closesAt ? Date.parse(row.closesAt) : 0);
     const closesAt = new Date(from + seconds * 1000).toISOString();
-    const updated = await this.owned(row.meetingId, async (q) => {
-      const [r] = await q.update(votes).set({ closesAt }).where(eq(votes.id, voteId)).returning();
-      await audit(q, { actorId: user.id, action: 'vote.extended', targetType: 'vote', targetId: voteId, details: { closesAt, seconds } });
-      return r;
-    });
+    const { row: updated, view } = await this.owned(
+      row.meetingId,
+      async (q) => {
+        const [r] = await q.update(votes).set({ closesAt }).where(eq(votes.id, voteId)).returning();
+        await audit(q, { actorId: user.id, action: 'vote.extended', targetType: 'vote', targetId: voteId, details: { closesAt, seconds } });
+        const o = this.eligibility.open.get(voteId);
+        return { row: r, view: await this.view(r, o && { ...o, row: r }) };
+      },
+      voteAck,
+    );
     const ov = this.eligibility.open.get(voteId);
     if (ov) ov.row = updated;
     this.timers.scheduleClose(updated);
-    return this.changed(await this.view(updated, ov));
+    return this.changed(view);
   }
 
   /**
@@ -159,7 +177,7 @@ export class VotesService {
     // Last, so that no ballot acknowledged before the close is left out (a later one is refused: vote_closed).
     await this.ballots.flushPending();
     const { store } = this.ctx;
-    const closed = await this.owned(row.meetingId, async (q) => {
+    const { view } = await this.owned(row.meetingId, async (q) => {
       const [cur] = await q.select({ state: votes.state }).from(votes).where(eq(votes.id, voteId)).limit(1);
       if (cur?.state !== 'open') throw err('vote_closed', 'The vote is already closed');
       // Whoever voted could vote: the committed participation, read inside the closing transaction.
@@ -175,12 +193,12 @@ export class VotesService {
         targetId: voteId,
         details: { outcome: t.outcome, counts: t.counts, abstentions: t.abstentions, eligible: eligible.size, auto: !user },
       });
-      return r;
-    });
+      return { view: await this.view(r) };
+    }, voteAck);
     this.timers.forget(voteId);
     // The WAL holds the vote's page images in commit order until a checkpoint: empty it now.
     if (row.secret) await this.ballots.eraseWal();
-    return this.changed(await this.view(closed), 'vote:closed');
+    return this.changed(view, 'vote:closed');
   }
 
   /** Announces a closed vote; a tie awaiting the chair is decided by `castingVote`. */
@@ -190,13 +208,17 @@ export class VotesService {
     if (row.state === 'annulled') throw err('vote_annulled', 'The vote was annulled');
     if (row.state === 'announced') throw err('invalid_state', 'Already announced');
     const result = announcedResult(row, castingVote);
-    const updated = await this.owned(row.meetingId, async (q) => {
-      const [r] = await q.update(votes).set({ state: 'announced', announcedAt: new Date().toISOString(), result }).where(and(eq(votes.id, voteId), eq(votes.state, 'closed'))).returning();
-      if (!r) throw err('invalid_state', 'Already announced');
-      await audit(q, { actorId: user.id, action: 'vote.announced', targetType: 'vote', targetId: voteId, details: { outcome: result.outcome, castingVote: result.castingVoteApplied ? castingVote : undefined } });
-      return r;
-    });
-    return this.changed(await this.view(updated));
+    const { view } = await this.owned(
+      row.meetingId,
+      async (q) => {
+        const [r] = await q.update(votes).set({ state: 'announced', announcedAt: new Date().toISOString(), result }).where(and(eq(votes.id, voteId), eq(votes.state, 'closed'))).returning();
+        if (!r) throw err('invalid_state', 'Already announced');
+        await audit(q, { actorId: user.id, action: 'vote.announced', targetType: 'vote', targetId: voteId, details: { outcome: result.outcome, castingVote: result.castingVoteApplied ? castingVote : undefined } });
+        return { view: await this.view(r) };
+      },
+      voteAck,
+    );
+    return this.changed(view);
   }
 
   /**
@@ -211,17 +233,17 @@ export class VotesService {
     if (row.state === 'draft') throw err('invalid_state', 'A prepared vote that never opened is not annulled: change it or leave it');
     if (row.state === 'open') await this.ballots.flushPending();
     const sealedDeleted = { n: 0 };
-    const updated = await this.owned(row.meetingId, async (q) => {
+    const { view } = await this.owned(row.meetingId, async (q) => {
       const [cur] = await q.select({ state: votes.state }).from(votes).where(eq(votes.id, voteId)).limit(1);
       if (cur?.state !== row.state) throw err(cur?.state === 'annulled' ? 'vote_annulled' : 'invalid_state', 'The vote changed meanwhile; try again');
       if (row.state === 'open' && row.secret) sealedDeleted.n = await this.ballots.discardSecret(voteId);
       const [r] = await q.update(votes).set({ state: 'annulled', annulledAt: new Date(voteOptions.now()).toISOString(), annulReason: reason }).where(eq(votes.id, voteId)).returning();
       await audit(q, { actorId: user.id, action: 'vote.annulled', targetType: 'vote', targetId: voteId, details: { reason, from: row.state, ...(row.state === 'open' && row.secret ? { sealedDeleted: sealedDeleted.n } : {}) } });
-      return r;
-    });
+      return { view: await this.view(r) };
+    }, voteAck);
     this.timers.forget(voteId);
     if (row.state === 'open' && row.secret) await this.ballots.eraseWal();
-    return this.changed(await this.view(updated));
+    return this.changed(view);
   }
 
   /**
@@ -233,7 +255,7 @@ export class VotesService {
     if (row.state !== 'annulled') throw err('invalid_state', 'Only an annulled vote is run again');
     const [m] = await this.ctx.store.q.select({ status: meetings.status }).from(meetings).where(eq(meetings.id, row.meetingId)).limit(1);
     if (m!.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
-    const created = await this.ctx.store.tx(async (q) => {
+    const { view } = await commandTx(this.ctx.store, async (q) => {
       if ((await q.select({ id: votes.id }).from(votes).where(eq(votes.rerunOf, voteId)).limit(1)).length) throw err('invalid_state', 'This vote was already run again');
       const [r] = await q
         .insert(votes)
@@ -247,9 +269,8 @@ export class VotesService {
         })
         .returning();
       await audit(q, { actorId: user.id, action: 'vote.rerun', targetType: 'vote', targetId: r.id, details: { rerunOf: voteId } });
-      return r;
-    });
-    const view = await this.view(created);
+      return { view: await this.view(r) };
+    }, voteAck);
     const annulled = await this.view((await this.voteRow(voteId))!);
     this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: view });
     this.publisher?.broadcast(row.meetingId, 'vote:changed', { vote: annulled });
@@ -272,13 +293,17 @@ export class VotesService {
     if (row.state !== 'draft') throw err('invalid_state', 'Items can be pulled out only until the vote opens');
     if (item.pulledBy != null) return await this.view(row);
     const bloc = row.bloc!.map((b) => (b.agendaItemId === agendaItemId ? { ...b, pulledBy: user.id } : b));
-    const updated = await this.ctx.store.tx(async (q) => {
-      const [r] = await q.update(votes).set({ bloc }).where(and(eq(votes.id, voteId), eq(votes.state, 'draft'))).returning();
-      if (!r) throw err('invalid_state', 'Items can be pulled out only until the vote opens');
-      await audit(q, { actorId: user.id, action: 'vote.bloc_pulled', targetType: 'vote', targetId: voteId, details: { agendaItemId } });
-      return r;
-    });
-    return this.changed(await this.view(updated));
+    const { view } = await commandTx(
+      this.ctx.store,
+      async (q) => {
+        const [r] = await q.update(votes).set({ bloc }).where(and(eq(votes.id, voteId), eq(votes.state, 'draft'))).returning();
+        if (!r) throw err('invalid_state', 'Items can be pulled out only until the vote opens');
+        await audit(q, { actorId: user.id, action: 'vote.bloc_pulled', targetType: 'vote', targetId: voteId, details: { agendaItemId } });
+        return { view: await this.view(r) };
+      },
+      voteAck,
+    );
+    return this.changed(view);
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -406,15 +431,20 @@ export class VotesService {
    * One transaction moving a meeting's vote through its states (open, extend, close, announce, annul; a draft
    * is prepared on any node, over REST). In a cluster (#18) only on the meeting's owner node (claimed
    * when its lease is free) and fenced by the lease inside the transaction, so a node that lost the meeting
-   * writes nothing (not_owner). On one node both steps do nothing.
+   * writes nothing (not_owner). On one node both steps do nothing. The command's id and `ackData(result)` are
+   * recorded in it (`commandTx`).
    */
-  private async owned<T>(meetingId: number, fn: (q: Q) => Promise<T>): Promise<T> {
+  private async owned<T>(meetingId: number, fn: (q: Q) => Promise<T>, ackData: (result: T) => unknown): Promise<T> {
     const own = ownershipOf(this.ctx);
     await own.claim(meetingId);
-    return this.ctx.store.tx(async (q) => {
-      await own.fence(q, meetingId);
-      return fn(q);
-    });
+    return commandTx(
+      this.ctx.store,
+      async (q) => {
+        await own.fence(q, meetingId);
+        return fn(q);
+      },
+      ackData,
+    );
   }
 
   /** Tells the room (`vote:changed` or `vote:closed`) and the in-process bus about a vote's new state. */
