@@ -54,13 +54,12 @@ export class VoteEligibility {
     }
     const { store } = this;
     const committeeId = await this.committeeOf(row.meetingId);
-    const [members, delegations, settings, voters, chairs] = await Promise.all([
-      this.membersOf(row.meetingId),
-      delegationsOf(store, row.meetingId),
-      committeeVoteSettings(store, committeeId),
-      participants(store, row.id),
-      this.chairsOf(row.meetingId),
-    ]);
+    // One after the other: inside the opening transaction (keep = false) they share its one connection.
+    const members = await this.membersOf(row.meetingId);
+    const delegations = await delegationsOf(store, row.meetingId);
+    const settings = await committeeVoteSettings(store, committeeId);
+    const voters = await participants(store, row.id);
+    const chairs = await this.chairsOf(row.meetingId);
     // Another call chain may have built it meanwhile: one working state per open vote.
     const raced = this.open.get(row.id);
     if (raced) {

@@ -83,7 +83,8 @@ export class ChildServer {
   kill9(): Promise<void> {
     const proc = this.proc;
     this.proc = null;
-    if (!proc || proc.exitCode !== null) return Promise.resolve();
+    // Already ended (it may have killed itself: a fault-injection point) — its 'exit' was emitted.
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
       proc.once('exit', () => resolve());
       proc.kill('SIGKILL');
