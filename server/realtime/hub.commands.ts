@@ -16,7 +16,9 @@ const UNCACHED_ERRORS = new Set(['rate_limited', 'invalid_payload', 'internal'])
  * The one command wrapper of the hub: registration of command tables (`RealtimeHub.commands`), and
  * for every command: session re-check, per-socket rate limit, payload is an object, `commandId`,
  * zod `safeParse`, dedupe by `(user, commandId)` (in memory, and in the database for authoritative
- * commands), the handler with its `CommandContext`, the error funnel. `hub` is the hub handlers see.
+ * commands: recorded in the transaction of their change, commands.repo.ts `commandTx`, through the
+ * {@link commandScope} the handler runs in), the handler with its `CommandContext`, the error funnel.
+ * `hub` is the hub handlers see.
  */
 export function createCommands(ctx: HubContext, log: Logger, hub: () => RealtimeHub) {
   const { config } = ctx;

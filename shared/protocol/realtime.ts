@@ -53,7 +53,8 @@ export const CommandId = z
  * - `ack`: the zod schema of the acknowledgement's `data` (documentation and client typing; the
  *   server does not re-validate its own answers).
  * - `authoritative`: the command changes authoritative state. Its `commandId` and acknowledgement are
- *   persisted in SQLite so a retry after a server restart is still applied once.
+ *   recorded in the database in the transaction of its change, so a retry after a server restart, or on
+ *   another node sharing the database, is still applied once (docs/PROTOCOL.md, "Command ids").
  * - `idempotent`: the client may resend it automatically after a reconnect (same `commandId`). Only
  *   commands whose retry is harmless (deduplicated by id, or naturally idempotent) may set it.
  */
