@@ -21,7 +21,8 @@ const SKEW_MS = 10 * 60_000;
  * ten minutes ahead, on one PostgreSQL database. The effect counted is what the SMTP server received (one e-mail per
  * `mail.send` job, its key in `X-ECabinet-Key`), not the job rows.
  */
-describe('jobs across nodes run exactly once, by the database clock', () => {
+// One journey: the first test has the three nodes run jobs; the next ones stop them and run only the skewed node.
+describe('jobs across nodes run exactly once, by the database clock', { shuffle: false }, () => {
   let sink: SmtpSink;
   let nodes: TestServer[];
   let skewed: ChildServer | null = null;
