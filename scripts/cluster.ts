@@ -20,6 +20,7 @@ import { promisify } from 'node:util';
 import { listOwners } from '../server/cluster/cluster.service.js';
 import { openDatabase } from '../server/db/open.js';
 import { haproxyConfig } from './cluster-haproxy.js';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -350,16 +351,6 @@ async function until(fn: () => Promise<boolean>, timeoutMs: number, what: string
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function printStatus(s: ClusterStatus): void {
   const out = [`E-Cabinet cluster at ${s.url}`, '', 'node  ready  haproxy  pid      url'];

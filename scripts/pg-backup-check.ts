@@ -37,6 +37,7 @@ import { loadConfig } from '../server/config.js';
 import { createLogger } from '../server/log.js';
 import { type RunningServer, startServer } from '../server/server.js';
 import { PROTOCOL_VERSION, SOCKET_PATH } from '../shared/protocol/realtime.js';
+import { freePort } from './free-port.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = process.env.PG_BIN ?? '';
@@ -97,16 +98,6 @@ async function client(tool: string, args: string[], pgpass: string): Promise<str
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A cluster this check started: its folder, port and Unix socket folder; stopped and deleted by `stop`. */
 interface Cluster {

@@ -1,24 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../scripts/free-port.js';
 import { DEMO_PASSWORD, HttpClient, until } from './server.js';
 import { type TestSql, pgTestSql, sqliteTestSql } from './sql.js';
 import { testDatabaseUrl } from './test-db.js';
 
-/** A free TCP port on loopback (the child keeps it across restarts so clients can reconnect). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The real server as a child process (`node --import tsx server/main.ts`) on a fixed port and data

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../scripts/free-port.js';
 
 export interface ThrowawayRedis {
   /** redis://127.0.0.1:<port> */
@@ -16,17 +16,6 @@ export interface ThrowawayRedis {
   kill(): Promise<void>;
 }
 
-/** A free loopback TCP port (bound and released; Redis binds it a moment later). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts Debian's redis-server on a free loopback port, in memory only (no RDB, no AOF: nothing authoritative
