@@ -106,8 +106,9 @@ export interface RealtimeHub {
    * Registers the handlers of a command table through the one wrapper: validation, rate limit,
    * dedupe by `commandId`, error funnel, logging. `opts.checksOwnRetry`: authoritative commands whose handler
    * looks its `commandId` up itself, in the statement that writes its effect (the ballot batch: on PostgreSQL
-   * the wrapper's look-up before the handler was a round trip in every ballot's wait); the wrapper then looks
-   * it up only when the handler refuses (a retry of a command answered before gets that answer, not the refusal).
+   * the wrapper's look-up before the handler was a round trip in every ballot's wait): the wrapper skips that
+   * look-up. As for every authoritative command, a refusal is still answered with a recorded acknowledgement if
+   * there is one (hub.commands.ts).
    */
   commands<T extends CommandTable>(table: T, handlers: Handlers<T>, opts?: { checksOwnRetry?: readonly (keyof T & string)[] }): void;
   /** Adds a domain's part to the `meeting:join` snapshot. */
