@@ -4,6 +4,7 @@ import { and, asc, count, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { auditInsertPg, prepareAudit } from '../audit/audit.repo.js';
 import type { Q, Store } from '../db/store.js';
+import { executeNamed } from '../db/store.pg.js';
 import {
   attendance,
   meetingParticipants,
@@ -206,7 +207,8 @@ async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[], n
   const fenced = nodeId ? sql` AND meeting_id IN (SELECT meeting_id FROM fence)` : sql``;
   const owned = nodeId ? sql`vote_id IN (SELECT id FROM votes WHERE id IN (SELECT vote_id FROM input) AND meeting_id IN (SELECT meeting_id FROM fence))` : sql`true`;
   const fresh = sql`(SELECT ord FROM fresh)`;
-  const { rows } = await (q as unknown as NodePgDatabase).execute<{ ord: number; open: boolean; fresh: boolean; known: boolean; replay: unknown; owned: boolean; absent: boolean; status: string | null }>(sql`
+  // Named: prepared once per connection (one text with the fence, one without; every value a parameter).
+  const rows = await executeNamed<{ ord: number; open: boolean; fresh: boolean; known: boolean; replay: unknown; owned: boolean; absent: boolean; status: string | null }>(q, nodeId ? 'ballot_batch_fenced' : 'ballot_batch', sql`
     WITH input AS (
       SELECT * FROM unnest(
         ${arr(ballots.map(({ i }) => i), 'int[]')}, ${arr(batch.map((b) => b.voteId), 'int[]')}, ${arr(batch.map((b) => b.voterId), 'int[]')},
