@@ -34,3 +34,18 @@ export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
 export function isTerminalClose(code: number): boolean {
   return (code >= 4400 && code < 4500) || code === CLOSE_CODES.messageTooBig;
 }
+
+/**
+ * Several server nodes (#18): the reason of the 1013 a node that does not own a document's meeting closes
+ * with. It names the owner node when one holds the lease, so the client reconnects with the owner hint
+ * (`node=<id>`, shared/protocol/realtime.ts) — HAProxy's hash may point at a node that came back while
+ * another keeps the meeting — as a Socket.IO client does on `not_owner`.
+ */
+export function notOwnerReason(ownerNode: string | null): string {
+  return ownerNode ? `not the owner; owner=${ownerNode}` : 'not the owner';
+}
+
+/** The owner node a 1013 refusal named (see {@link notOwnerReason}), or null. */
+export function ownerOfRefusal(reason: string): string | null {
+  return /^not the owner; owner=([A-Za-z0-9_-]{1,64})$/.exec(reason)?.[1] ?? null;
+}

@@ -9,7 +9,7 @@
  */
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { MEETING_REVOKED } from './socket.js';
-import { routingParams } from './yjs.js';
+import { followOwnerHints, routingParams } from './yjs.js';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { type AnnotationItem, type Author, itemsMapName, layerDocName } from '../../shared/protocol/annotations.js';
@@ -89,6 +89,7 @@ export class DocumentAnnotations extends EventTarget {
     const idb = new IndexeddbPersistence(`${DB_PREFIX}${this.me.userId}:${name}`, doc);
     // Both layers (the private one too) are the meeting's documents: routed to its node like the rest of it.
     const provider = new WebsocketProvider(wsBase, name, doc, { maxBackoffTime: 5000, params: routingParams(this.meetingId) });
+    followOwnerHints(provider);
     const layer: Layer = { doc, provider, idb, state: 'connecting' };
     provider.on('status', ({ status }: { status: string }) => {
       if (layer.state === 'refused') return;

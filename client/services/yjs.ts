@@ -12,8 +12,8 @@
  */
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { CLOSE_CODES, isTerminalClose } from '../../shared/close-codes.js';
-import { ROUTING_PARAM } from '../../shared/protocol/realtime.js';
+import { CLOSE_CODES, isTerminalClose, ownerOfRefusal } from '../../shared/close-codes.js';
+import { OWNER_HINT_PARAM, ROUTING_PARAM } from '../../shared/protocol/realtime.js';
 import type { Api } from './api.js';
 import { connectivity } from './connectivity.js';
 import { navigate } from './router.js';
@@ -37,6 +37,21 @@ export interface YjsDocOptions {
 /** The WebSocket URL parameters of a meeting's document (`meeting=<id>`; none for a document of no meeting). */
 export const routingParams = (meetingId: number | undefined): Record<string, string> => (meetingId ? { [ROUTING_PARAM]: String(meetingId) } : {});
 
+/**
+ * Several server nodes (#18): a node that does not own the document's meeting refuses it with 1013 naming the
+ * owner; the provider's next attempts carry `node=<owner>` so HAProxy sends them there ahead of its hash (which
+ * may point at a node that came back while the owner keeps the meeting). A refusal naming no owner drops the
+ * hint: the hash decides again. The stock provider reads `params` at every (re)connection.
+ */
+export function followOwnerHints(provider: WebsocketProvider): void {
+  provider.on('connection-close', (ev: CloseEvent | null) => {
+    if (ev?.code !== CLOSE_CODES.tryAgainLater) return;
+    const owner = ownerOfRefusal(ev.reason ?? '');
+    if (owner) provider.params[OWNER_HINT_PARAM] = owner;
+    else delete provider.params[OWNER_HINT_PARAM];
+  });
+}
+
 /** One synced document; `destroy()` when the view goes away. */
 export class YjsConnection extends EventTarget {
   readonly doc: Y.Doc;
@@ -59,6 +74,7 @@ export class YjsConnection extends EventTarget {
       // Refusals (44xx) and "frame too big" cannot be fixed by reconnecting.
       shouldReconnect: (ev: CloseEvent) => !isTerminalClose(ev.code),
     });
+    followOwnerHints(this.provider);
     this.provider.on('status', ({ status }: { status: string }) => {
       if (this.#terminal()) return;
       if (status === 'connected') {

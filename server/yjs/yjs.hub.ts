@@ -2,12 +2,13 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type * as Y from 'yjs';
-import { CLOSE_CODES } from '../../shared/close-codes.js';
+import { CLOSE_CODES, notOwnerReason } from '../../shared/close-codes.js';
 import { LIMITS } from '../../shared/limits.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import type { Q, Store } from '../db/store.js';
 import type { EventBus } from '../events.js';
+import { NODE_HEADER } from '../http/node-identity.js';
 import type { Logger } from '../log.js';
 import { type RecheckFilter, YjsAuthorization } from './yjs.authorization.js';
 import { ChangeHooks, type YjsChangeHandler } from './yjs.changes.js';
@@ -82,6 +83,9 @@ export class YjsHub {
       ctx.bus.off('session:ended', onSessionEnded);
     };
     this.startTimers();
+    // Cluster mode: the 101 names the node, as every other answer of it does (server/http/node-identity.ts).
+    const nodeId = ctx.config.cluster.nodeId;
+    if (nodeId) this.wss.on('headers', (headers: string[]) => headers.push(`${NODE_HEADER}: ${nodeId}`));
   }
 
   /**
@@ -237,7 +241,9 @@ export class YjsHub {
         await this.ownership.claim(meetingId);
       } catch (err) {
         this.state.log.info({ err, doc: admission.name }, 'yjs: not the meeting’s owner');
-        return refuse(CLOSE_CODES.tryAgainLater, 'not the owner');
+        // Naming the owner lets the client ask HAProxy for it (the hash may point here while another node holds the lease).
+        const owner = (err as { details?: { nodeId?: unknown } }).details?.nodeId;
+        return refuse(CLOSE_CODES.tryAgainLater, notOwnerReason(typeof owner === 'string' ? owner : null));
       }
     }
     // The kind's step for an admitted connection (never part of deciding access: see `YjsDocKind.open`).
