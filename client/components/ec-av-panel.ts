@@ -10,6 +10,9 @@ import type { AvMuteEvent } from './ec-av-tile.js';
 
 type Mode = 'remote' | 'in_room';
 
+/** How long the call shows that its media came back by itself after reconnecting. */
+const RECONNECTED_NOTE_MS = 6000;
+
 /**
  * The meeting's audio and video: before joining, the choice between joining remotely (camera and
  * microphone, device picker and preview) and a tablet in the room (listen only); once joined, the
@@ -121,6 +124,13 @@ export class EcAvPanel extends LitElement {
   @state() private headphones = false;
   @state() private busy = false;
   #devices: DeviceChoice | null = null;
+  #noteTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Re-renders when the "reconnected" note is due to go. */
+  #hideNoteLater(ms: number) {
+    clearTimeout(this.#noteTimer);
+    this.#noteTimer = setTimeout(() => this.requestUpdate(), Math.max(0, ms) + 50);
+  }
   #onChange = () => this.requestUpdate();
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -132,6 +142,7 @@ export class EcAvPanel extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
+    clearTimeout(this.#noteTimer);
     this.session?.removeEventListener('change', this.#onChange);
   }
 
@@ -143,6 +154,11 @@ export class EcAvPanel extends LitElement {
         return this.#renderJoin();
       case 'joining':
         return html`<p class="state" role="status" data-testid="av-joining">${msg('Đang kết nối âm thanh và hình ảnh…', { id: 'av.joining' })}</p>`;
+      case 'reconnecting':
+        // The media dropped by no choice of the user (connection, server node change): it comes back by itself.
+        return html`<p class="state notice" role="status" data-testid="av-reconnecting">
+          ${msg('Đang kết nối lại âm thanh và hình ảnh… Micro và camera của bạn vẫn giữ nguyên.', { id: 'av.reconnecting' })}
+        </p>`;
       case 'unavailable':
       case 'error':
         return this.#renderUnavailable();
@@ -216,7 +232,10 @@ export class EcAvPanel extends LitElement {
     const name = (id: number | null) => (id === null ? '' : id === me.userId ? msg('bạn', { id: 'av.youLower' }) : (s.peers.get(id)?.fullName ?? this.names.get(id) ?? `#${id}`));
     const f = s.floor;
     const play = !me.receiveOnly || this.headphones;
+    const back = s.reconnectedAt !== null && Date.now() - s.reconnectedAt < RECONNECTED_NOTE_MS;
+    if (back) this.#hideNoteLater(s.reconnectedAt! + RECONNECTED_NOTE_MS - Date.now());
     return html`
+      ${back ? html`<p class="ok" role="status" data-testid="av-reconnected">${msg('Âm thanh và hình ảnh đã kết nối lại.', { id: 'av.reconnected' })}</p>` : nothing}
       <p class="floor ${f.openDiscussion ? 'ok' : 'notice'}" role="status" data-testid="av-floor">
         ${f.openDiscussion
           ? msg('Thảo luận tự do: mọi người có thể mở micro.', { id: 'av.openDiscussion' })

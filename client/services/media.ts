@@ -1,6 +1,6 @@
 import { Device, type types as MsTypes } from 'mediasoup-client';
 import type { AvConsumeAck, AvFloorState, AvJoinAck, AvPeerInfo, AvProducerInfo, AvTransportAck, MediaSource } from '../../shared/protocol/av.js';
-import type { CommandInput, CommandResult } from '../../shared/protocol/realtime.js';
+import { type CommandInput, type CommandResult, ROUTING_PARAM } from '../../shared/protocol/realtime.js';
 import type { Commands } from '../../shared/protocol/socket-events.js';
 import { CommandError, type RealtimeClient } from './socket.js';
 
@@ -9,8 +9,16 @@ type AvCommandName = Extract<keyof Commands, `av:${string}`>;
 /** Connection quality from WebRTC statistics (round trip and packet loss of the last interval). */
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
 
-/** What the session is doing, for the UI's loading / unavailable / error states. */
-export type MediaState = 'idle' | 'joining' | 'joined' | 'unavailable' | 'error';
+/**
+ * What the session is doing, for the UI's loading / unavailable / error states. `reconnecting`: the media
+ * dropped by no choice of the user (the connection came back on another socket, the meeting moved to another
+ * server node, the media server restarted) and the session is joining again by itself, with the same
+ * microphone and camera.
+ */
+export type MediaState = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'unavailable' | 'error';
+
+/** Errors of a join that come from the connection or the meeting moving between server nodes: the session retries. */
+const TRANSIENT = new Set(['not_owner', 'connection_lost', 'offline', 'timeout', 'not_joined']);
 
 /** A remote participant: their media tracks and whether the server lets their microphone through. */
 export interface RemotePeer extends AvPeerInfo {
@@ -60,6 +68,8 @@ export class MediaSession extends EventTarget {
   lowBandwidth = false;
   quality: Quality = 'unknown';
   stats = { rttMs: null as number | null, lossPct: null as number | null };
+  /** When the media came back by itself after a `reconnecting` (ms since the epoch), for the UI's "back" note. */
+  reconnectedAt: number | null = null;
 
   #device: Device | null = null;
   #send: MsTypes.Transport | null = null;
@@ -75,6 +85,11 @@ export class MediaSession extends EventTarget {
   #joinSeq = 0;
   /** Producers announced before the receive transport existed. */
   #early: AvProducerInfo[] = [];
+  /** The router capabilities the device was loaded with (a device loads once; another router may differ). */
+  #deviceCaps = '';
+  /** Wait before the next reroute after `not_owner` (0: at once; doubles to 5 s; reset by a successful join). */
+  #rerouteDelay = 0;
+  #rerouteTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly client: RealtimeClient,
@@ -84,7 +99,7 @@ export class MediaSession extends EventTarget {
     const on = <K extends Parameters<RealtimeClient['on']>[0]>(event: K, fn: (data: never) => void) =>
       this.#unsubs.push(
         client.on(event, (push) => {
-          if (push.meetingId === this.meetingId && (this.state === 'joined' || this.state === 'joining')) fn(push.data as never);
+          if (push.meetingId === this.meetingId && (this.state === 'joined' || this.state === 'joining' || this.state === 'reconnecting')) fn(push.data as never);
         }),
       );
     on('av:newProducer', (p: AvProducerInfo) => void this.#consume(p));
@@ -112,20 +127,38 @@ export class MediaSession extends EventTarget {
       this.activeSpeaker = userId;
       this.#changed();
     });
-    on('av:reset', ({ rejoin }: { rejoin: boolean }) => {
-      this.#teardown();
-      if (rejoin && this.#options) void this.join(this.#options);
-      else this.#set('idle');
-    });
-    // After a reconnect the server has dropped our media (a new socket): join again.
-    const onConnect = () => {
-      if ((this.state === 'joined' || this.state === 'error') && this.#options) {
+    on('av:reset', ({ reason, rejoin }: { reason: string; rejoin: boolean }) => {
+      if (!rejoin || !this.#options) {
         this.#teardown();
-        void this.join(this.#options);
+        return void this.#set('idle');
       }
+      // The meeting moved to another server node: this socket is about to be closed, and its reconnection
+      // (to the new owner) joins again. Anything else (a restarted media worker) joins again at once.
+      if (reason === 'owner_changed') {
+        this.#teardown(true);
+        this.#set('reconnecting');
+      } else void this.#rejoin();
+    });
+    // After a reconnect the server has dropped our media (a new socket, maybe on another server node): join again.
+    const onConnect = () => {
+      if ((this.state === 'joined' || this.state === 'error' || this.state === 'reconnecting') && this.#options) void this.#rejoin();
     };
     client.socket.on('connect', onConnect);
     this.#unsubs.push(() => client.socket.off('connect', onConnect));
+    // The server drops a socket's media with the socket: say so at once, keep our tracks for the re-join.
+    const onDisconnect = () => {
+      if (this.state !== 'joined' || !this.#options) return;
+      this.#joinSeq++;
+      this.#teardown(true);
+      this.#set('reconnecting');
+    };
+    client.socket.on('disconnect', onDisconnect);
+    this.#unsubs.push(() => client.socket.off('disconnect', onDisconnect));
+    // Several server nodes: the A/V page's own connection is routed by its meeting, so HAProxy sends it to the
+    // node running the meeting (the one that holds its router). A connection a meeting view routes already is kept.
+    if (!client.socket.connected && client.routedMeeting === null) {
+      client.socket.io.opts.query = { ...(client.socket.io.opts.query as Record<string, string> | undefined), [ROUTING_PARAM]: String(meetingId) };
+    }
   }
 
   /** Whether the server currently lets our microphone through. */
@@ -135,39 +168,87 @@ export class MediaSession extends EventTarget {
 
   /** Enters the meeting's A/V: loads the device, opens transports, sends and receives. */
   async join(options: JoinOptions): Promise<void> {
+    return this.#join(options, false);
+  }
+
+  /**
+   * Joins again after the media dropped (reconnect, meeting moved to another node, worker restart): the
+   * microphone and camera tracks we had are sent again as they are (no new permission prompt, mute kept).
+   */
+  #rejoin(): Promise<void> {
+    this.#teardown(true);
+    return this.#join(this.#options!, true);
+  }
+
+  async #join(options: JoinOptions, again: boolean): Promise<void> {
     const seq = ++this.#joinSeq;
+    clearTimeout(this.#rerouteTimer);
     this.#options = options;
-    this.#set('joining');
+    this.#set(again ? 'reconnecting' : 'joining');
     try {
       const joined: AvJoinAck = await this.#cmd('av:join', { meetingId: this.meetingId, receiveOnly: options.receiveOnly });
       if (seq !== this.#joinSeq) return;
+      this.#rerouteDelay = 0;
       this.me = { userId: joined.userId, roomStation: joined.roomStation, receiveOnly: joined.receiveOnly, canChair: joined.canChair };
       this.floor = joined.floor;
       this.activeSpeaker = joined.activeSpeakerUserId;
       this.peers.clear();
       for (const p of joined.peers) if (p.userId !== joined.userId) this.peers.set(p.userId, emptyPeer(p));
-      const device = new Device();
-      await device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as MsTypes.RtpCapabilities });
-      this.#device = device;
+      // Another node's router may offer other payload types: a device is loaded once, so a new one then.
+      const caps = JSON.stringify(joined.routerRtpCapabilities);
+      if (!this.#device || caps !== this.#deviceCaps) {
+        const device = new Device();
+        await device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as MsTypes.RtpCapabilities });
+        this.#device = device;
+        this.#deviceCaps = caps;
+      }
       this.#recv = await this.#transport('recv');
       if (!options.receiveOnly) {
         this.#send = await this.#transport('send');
-        await this.#startLocal(options);
+        await this.#startLocal(options, again);
       }
+      if (seq !== this.#joinSeq) return;
+      if (again) this.reconnectedAt = Date.now();
       this.#set('joined');
       for (const p of [...joined.producers, ...this.#early.splice(0)]) void this.#consume(p);
       this.#timer ??= setInterval(() => void this.#measure(), 2000);
     } catch (e) {
       if (seq !== this.#joinSeq) return;
+      const code = e instanceof CommandError ? e.code : e instanceof DOMException ? e.name : 'internal';
+      if (TRANSIENT.has(code) && (again || code === 'not_owner')) {
+        // Not the user's problem: keep the tracks, say "reconnecting", and join again on the next connection.
+        this.#teardown(true);
+        this.#set('reconnecting');
+        if (code === 'not_owner') this.#reroute((e as CommandError).details);
+        // Still connected (an answer timed out): try again; otherwise the reconnection's `connect` does.
+        else if (this.client.socket.connected) this.#rerouteTimer = setTimeout(() => this.state === 'reconnecting' && void this.#rejoin(), 2000);
+        return;
+      }
       this.#teardown();
-      this.error = e instanceof CommandError ? e.code : e instanceof DOMException ? e.name : 'internal';
+      this.error = code;
       this.#set(this.error === 'sfu_disabled' || this.error === 'NotAllowedError' || this.error === 'NotFoundError' ? 'unavailable' : 'error');
     }
+  }
+
+  /**
+   * The node we are connected to does not run the meeting (it moved after a node failed, or the lease was not
+   * free yet): reconnect routed by the meeting, to the owner it named, backing off while the meeting settles on
+   * its new node. The reconnection's `connect` joins again.
+   */
+  #reroute(details: unknown): void {
+    const owner = (details as { nodeId?: unknown } | undefined)?.nodeId;
+    const delay = this.#rerouteDelay;
+    this.#rerouteDelay = Math.min(5000, Math.max(250, delay * 2));
+    clearTimeout(this.#rerouteTimer);
+    this.#rerouteTimer = setTimeout(() => {
+      if (this.state === 'reconnecting') this.client.reroute(this.meetingId, typeof owner === 'string' ? owner : null);
+    }, delay);
   }
 
   /** Leaves the A/V (the rest of the meeting goes on). */
   async leave(): Promise<void> {
     this.#joinSeq++;
+    clearTimeout(this.#rerouteTimer);
     this.#options = null;
     try {
       if (this.state === 'joined') await this.#cmd('av:leave', { meetingId: this.meetingId });
@@ -211,10 +292,7 @@ export class MediaSession extends EventTarget {
     const stream = await navigator.mediaDevices.getUserMedia({ video: deviceId ? { deviceId: { exact: deviceId } } : { width: 640, height: 480 } });
     const track = stream.getVideoTracks()[0];
     (this.localStream ??= new MediaStream()).addTrack(track);
-    this.#cam = await this.#send.produce({ track, encodings: SIMULCAST, codecOptions: { videoGoogleStartBitrate: 600 }, appData: { source: 'cam' } });
-    if (this.lowBandwidth) await this.#cam.setMaxSpatialLayer(0).catch(() => {});
-    this.cameraOn = true;
-    this.#changed();
+    await this.#produceCamera(track);
   }
 
   /** Switches the microphone to another input device. */
@@ -295,6 +373,7 @@ export class MediaSession extends EventTarget {
 
   dispose(): void {
     this.#joinSeq++;
+    clearTimeout(this.#rerouteTimer);
     this.#teardown();
     for (const u of this.#unsubs.splice(0)) u();
   }
@@ -344,14 +423,40 @@ export class MediaSession extends EventTarget {
     return transport;
   }
 
-  async #startLocal(options: JoinOptions): Promise<void> {
-    const stream = await navigator.mediaDevices.getUserMedia({
-      audio: { ...(options.audioDeviceId ? { deviceId: { exact: options.audioDeviceId } } : {}), echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-    });
-    this.localStream = stream;
-    this.#mic = await this.#send!.produce({ track: stream.getAudioTracks()[0], codecOptions: { opusFec: true, opusDtx: true }, appData: { source: 'mic' } });
-    if (this.selfMuted) this.#mic.pause();
-    if (options.camera && !this.audioOnly) await this.setCamera(true, options.videoDeviceId);
+  /**
+   * Sends the microphone (and the camera when chosen). `again` (a re-join): the tracks still live in
+   * `localStream` are sent as they are, the camera only if it was on, and the server is told our self-mute.
+   */
+  async #startLocal(options: JoinOptions, again: boolean): Promise<void> {
+    const kept = again ? this.localStream : null;
+    const keptMic = kept?.getAudioTracks().find((t) => t.readyState === 'live');
+    const keptCam = kept?.getVideoTracks().find((t) => t.readyState === 'live');
+    if (!keptMic) {
+      const stream = await navigator.mediaDevices.getUserMedia({
+        audio: { ...(options.audioDeviceId ? { deviceId: { exact: options.audioDeviceId } } : {}), echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      });
+      const track = stream.getAudioTracks()[0];
+      if (kept) kept.addTrack(track);
+      else this.localStream = stream;
+    }
+    const mic = keptMic ?? this.localStream!.getAudioTracks().at(-1)!;
+    // A paused producer disabled the track; the new one starts from our own choice.
+    mic.enabled = !this.selfMuted;
+    // The tracks are ours (`localStream`), not the producers': they outlive a re-join.
+    this.#mic = await this.#send!.produce({ track: mic, stopTracks: false, codecOptions: { opusFec: true, opusDtx: true }, appData: { source: 'mic' } });
+    if (this.selfMuted) {
+      this.#mic.pause();
+      if (again) await this.#cmd('av:setMuted', { meetingId: this.meetingId, muted: true });
+    }
+    if (keptCam) await this.#produceCamera(keptCam);
+    else if (!again && options.camera && !this.audioOnly) await this.setCamera(true, options.videoDeviceId);
+  }
+
+  async #produceCamera(track: MediaStreamTrack): Promise<void> {
+    this.#cam = await this.#send!.produce({ track, stopTracks: false, encodings: SIMULCAST, codecOptions: { videoGoogleStartBitrate: 600 }, appData: { source: 'cam' } });
+    if (this.lowBandwidth) await this.#cam.setMaxSpatialLayer(0).catch(() => {});
+    this.cameraOn = true;
+    this.#changed();
   }
 
   async #consume(p: AvProducerInfo): Promise<void> {
@@ -451,7 +556,8 @@ export class MediaSession extends EventTarget {
     }
   }
 
-  #teardown() {
+  /** Drops the media; `keepLocal` (a re-join follows): our microphone and camera tracks stay open in `localStream`. */
+  #teardown(keepLocal = false) {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     for (const c of this.#consumers.values()) c.close();
@@ -464,8 +570,11 @@ export class MediaSession extends EventTarget {
     this.#send?.close();
     this.#recv?.close();
     this.#send = this.#recv = null;
-    this.localStream?.getTracks().forEach((t) => t.stop());
-    this.localStream = null;
+    if (!keepLocal) {
+      this.localStream?.getTracks().forEach((t) => t.stop());
+      this.localStream = null;
+      this.#device = null;
+    }
     this.cameraOn = false;
     this.peers.clear();
     this.me = null;

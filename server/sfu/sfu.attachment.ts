@@ -48,6 +48,12 @@ export async function startSfu(ctx: AppContext): Promise<Running> {
   const currentSpeaker = async (meetingId: number) => (await loadSpeakersState(ctx.store, meetingId)).floor?.userId ?? null;
   const sfu = new Sfu(ctx.store, log, config, 'ms' in loaded ? loaded.ms : null, disable, currentSpeaker);
   ctx.sfu = sfu;
+  // Several nodes (#18): a meeting's router lives on its owner node and goes when the lease does.
+  const own = ctx.ownership?.enabled ? ctx.ownership : null;
+  if (own) {
+    sfu.useOwnership(own);
+    own.onLost((meetingId) => sfu.ownerLost(meetingId));
+  }
   const hub = ctx.realtime;
   if (hub) registerAvSocket(hub, sfu);
   else log.warn('no realtime hub attached before the SFU: A/V signaling unavailable');

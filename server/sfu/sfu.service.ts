@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import type { types as MsTypes } from 'mediasoup';
 import type { Store } from '../db/store.js';
 import { meetings, roomStations } from '../db/tables.js';
+import { notOwner } from '../cluster/cluster.service.js';
 import { AppError, forbidden, notFound } from '../http/errors.js';
 import type { Logger } from '../log.js';
 import { type MeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
@@ -16,6 +17,17 @@ export type { PeerLink } from './sfu.peers.js';
 
 /** A/V is available only while the meeting can be attended. */
 const AV_STATUSES = new Set(['published', 'live', 'paused']);
+
+/**
+ * What the SFU needs of a cluster node's meeting ownership (server/cluster's `MeetingOwnership`, issue #18): a
+ * meeting's router lives only on the node that owns the meeting.
+ */
+export interface SfuOwnership {
+  /** Takes (or holds) the meeting's lease; @returns its epoch. @throws not_owner */
+  claim(meetingId: number): Promise<number>;
+  /** The lease epoch while this node owns the meeting, else null. */
+  epoch(meetingId: number): number | null;
+}
 
 /** Counts and ids, for /healthz, tests and benchmarks. */
 export interface SfuStats {
@@ -34,6 +46,8 @@ export class Sfu {
   private readonly floor: FloorControl;
   private readonly pool: WorkerPool | null;
   private closed = false;
+  /** Cluster mode: whose meetings this node may serve ({@link useOwnership}); null on a single node. */
+  private ownership: SfuOwnership | null = null;
 
   constructor(
     private readonly store: Store,
@@ -53,6 +67,20 @@ export class Sfu {
     return this.pool !== null && !this.closed;
   }
 
+  /**
+   * Cluster mode: `av:join` takes the meeting's lease (or answers not_owner, like `meeting:join`), every other
+   * command of a meeting this node does not own answers not_owner, and the server module calls
+   * {@link ownerLost} when the lease goes. So a meeting's router exists only on its owner node.
+   */
+  useOwnership(ownership: SfuOwnership): void {
+    this.ownership = ownership;
+  }
+
+  /** Cluster mode: refuses a command for a meeting another node runs (the client goes there through HAProxy). */
+  private owned(meetingId: number): void {
+    if (this.ownership && this.ownership.epoch(meetingId) === null) throw notOwner(meetingId, null);
+  }
+
   // ------------------------------------------------------------------------------------------
   // Commands. Each takes the caller's link and the parsed payload; throws AppError on refusal.
 
@@ -60,10 +88,16 @@ export class Sfu {
   async join(link: PeerLink, access: MeetingAccess, receiveOnly: boolean): Promise<AvJoinAck> {
     const meetingId = access.meeting.id;
     if (!AV_STATUSES.has(access.meeting.status)) throw new AppError('invalid_state', 'Audio/video opens when the meeting is published', 409);
+    const epoch = this.ownership ? await this.ownership.claim(meetingId) : null;
     await this.floor.load(meetingId);
     let room = await this.room(meetingId);
     // The last participant may have left (closing the router) while this join waited for it.
     if (room.closed) room = await this.room(meetingId);
+    // The lease may have gone while the router was being created (after `ownerLost` ran): no router stays on a former owner.
+    if (this.ownership && this.ownership.epoch(meetingId) !== epoch) {
+      this.ownerLost(meetingId);
+      throw notOwner(meetingId, null);
+    }
     const old = room.peers.get(link.socketId);
     if (old) this.closePeer(room, old, false, true);
     if (!link.connected()) throw new AppError('not_joined', 'Disconnected', 409);
@@ -146,6 +180,7 @@ export class Sfu {
 
   /** `av:mute` (chair): mute or release one participant's microphone. */
   async chairMute(access: MeetingAccess, userId: number, muted: boolean): Promise<AvFloorState> {
+    this.owned(access.meeting.id);
     if (!access.canChair) throw forbidden('Only the chair may mute participants');
     await this.floor.load(access.meeting.id);
     const floor = this.floor.floor(access.meeting.id);
@@ -157,6 +192,7 @@ export class Sfu {
 
   /** `av:setOpenDiscussion` (chair). */
   async setOpenDiscussion(access: MeetingAccess, open: boolean): Promise<AvFloorState> {
+    this.owned(access.meeting.id);
     if (!access.canChair) throw forbidden('Only the chair may open the discussion');
     await this.floor.load(access.meeting.id);
     this.floor.floor(access.meeting.id).openDiscussion = open;
@@ -224,6 +260,21 @@ export class Sfu {
     this.closeRoom(room);
   }
 
+  /**
+   * Cluster mode: this node stopped owning the meeting (lease lost or given up). Its router goes at once, with
+   * every transport, producer and consumer; the peers are told `av:reset { reason: 'owner_changed', rejoin: true }`
+   * (their sockets here are closed by the hub a moment later), and their clients join the A/V again on the new
+   * owner once their socket reconnects there. The floor is read again from the speakers' list by the next owner.
+   */
+  ownerLost(meetingId: number): void {
+    this.floor.forget(meetingId);
+    const room = this.rooms.get(meetingId);
+    if (!room) return;
+    room.pushAll('av:reset', { reason: 'owner_changed', rejoin: true });
+    this.log.info({ meetingId, peers: room.peers.size }, 'meeting A/V closed: this node no longer owns the meeting');
+    this.closeRoom(room);
+  }
+
   /** Current floor as enforced. */
   floorState(meetingId: number): AvFloorState {
     return this.floor.state(meetingId);
@@ -277,6 +328,7 @@ export class Sfu {
   }
 
   private peer(link: PeerLink, meetingId: number): { room: Room; peer: Peer } {
+    this.owned(meetingId);
     const room = this.rooms.get(meetingId);
     const peer = room?.peers.get(link.socketId);
     if (!room || !peer) throw new AppError('not_joined', 'Join the meeting’s audio/video first', 409);

@@ -263,8 +263,12 @@ export const AV_PUSHES = {
   'av:peerLeft': z.object({ userId: z.number() }),
   'av:floor': AvFloorState,
   'av:activeSpeaker': z.object({ userId: z.number().nullable() }),
-  /** The media server restarted (worker died) or the meeting closed: drop all media; re-join when `rejoin`. */
-  'av:reset': z.object({ reason: z.enum(['worker_died', 'meeting_closed', 'left', 'access_revoked']), rejoin: z.boolean() }),
+  /**
+   * The media server restarted (worker died), the meeting closed, or (several nodes) this node no longer runs the
+   * meeting (`owner_changed`: join the A/V again once the socket has reconnected to the meeting's new owner): drop
+   * all media; re-join when `rejoin`.
+   */
+  'av:reset': z.object({ reason: z.enum(['worker_died', 'meeting_closed', 'left', 'access_revoked', 'owner_changed']), rejoin: z.boolean() }),
 };
 export type AvPushes = { [K in keyof typeof AV_PUSHES]: z.output<(typeof AV_PUSHES)[K]> };
 

@@ -18,6 +18,8 @@ export const av: Catalog = {
   'av.level': 'Sound level',
   'av.camera': 'Camera',
   'av.joining': 'Connecting audio and video…',
+  'av.reconnecting': 'Reconnecting audio and video… Your microphone and camera stay as they were.',
+  'av.reconnected': 'Audio and video are back.',
   'av.joinTitle': 'Join audio and video',
   'av.modeRemote': 'Remote',
   'av.modeRemoteHint': 'Use this device’s microphone and camera.',
