@@ -12,10 +12,11 @@ if [ "${1:-}" = "--compare" ]; then
   # npm run bench -- --compare <base-rev> [name …]: each bench on an older revision and here, back to back.
   exec node --import tsx scripts/bench-compare.ts "${@:2}"
 fi
-if [ "${DB:-sqlite}" = postgres ]; then
+if [ "${DB:-sqlite}" = postgres ] || [ "${1:-}" = cluster ]; then
   # DB=postgres: the benchmarks that support it (votes, live) run their server on a throwaway PostgreSQL
   # (scripts/pg-throwaway.sh), stopped and deleted at the end. Durable as in production (fsync and
   # synchronous_commit on), since SQLite is measured with an fsync before each ballot's acknowledgement.
+  # `cluster` always: its nodes share PostgreSQL (its 3-node and 1-node clusters each get a database of this one).
   eval "$(PG_THROWAWAY_DURABLE=1 bash scripts/pg-throwaway.sh start)"
   trap 'bash scripts/pg-throwaway.sh stop "$PG_THROWAWAY_DIR"' EXIT
   export ECABINET_BENCH_PG_URL="$DATABASE_URL"
