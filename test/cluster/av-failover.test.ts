@@ -104,6 +104,8 @@ describe('A/V through the cluster follows the meeting owner', { shuffle: false }
   let a: Page;
   let b: Page;
   let owner: string;
+  /** Nodes killed so far. */
+  const killed: string[] = [];
 
   it('two browsers through HAProxy: the meeting’s router is on its owner node only, and a node that does not own the meeting refuses av:join', async () => {
     a = await joinAv(m.members[0], true);
@@ -150,5 +152,28 @@ describe('A/V through the cluster follows the meeting owner', { shuffle: false }
     expect(after[owner], 'the killed node answers nothing').toBeNull();
     for (const n of cluster.nodes) if (n.id !== owner) expect(after[n.id], `routers on ${n.id}`).toBe(n.id === node ? 1 : 0);
     await shown;
+    killed.push(owner);
+    owner = node;
+  }, 150_000);
+
+  it('an owner that gives the meeting up (SIGTERM) closes its router and tells its peers owner_changed; the media moves to the next node', async () => {
+    // What the pages are told from now on (the push of a node stepping down, before it closes their sockets).
+    for (const page of [a, b]) {
+      await page.evaluate(() => {
+        const w = window as unknown as { avResets: string[] };
+        w.avResets = [];
+        window.ecMedia!.client.on('av:reset', (push) => w.avResets.push(push.data.reason));
+      });
+    }
+    const stoppedAt = Date.now();
+    cluster.kill(owner, 'SIGTERM');
+    const node = await receiving(b, 'B to receive A’s camera from the next node', owner);
+    const backMs = Date.now() - stoppedAt;
+    process.stdout.write(`av-failover: B decoded A's camera again ${backMs} ms after SIGTERM of ${owner} (now on ${node})\n`);
+    expect(killed).not.toContain(node);
+    expect(backMs, 'from SIGTERM until B decodes A again').toBeLessThan(20_000);
+    for (const page of [a, b]) expect(await page.evaluate(() => (window as unknown as { avResets: string[] }).avResets)).toContain('owner_changed');
+    expect(await ownerOf(m.meetingId)).toBe(node);
+    expect(await routers(cluster.nodes.find((n) => n.id === node)!.url)).toBe(1);
   }, 150_000);
 });
