@@ -10,7 +10,12 @@ import { meetingAccess } from '../meetings/meetings.access.js';
 import { CommandReplayed, type CommandScope, commandScope, commandTx, findCommandAck, recordCommandAck } from './commands.repo.js';
 import { type CommandContext, type CommandHandler, type HubContext, type RealtimeHub, type SocketData, fail, hubOptions } from './hub.types.js';
 
-const UNCACHED_ERRORS = new Set(['rate_limited', 'invalid_payload', 'internal']);
+/**
+ * Refusals a retry with the same commandId may get past, so they are not remembered for it. `not_owner` too: a
+ * tablet whose ballot reached this node just before it took the meeting over (the owner killed, its lease not yet
+ * expired) retries here once it has; remembered, that ballot was answered not_owner forever (failover drill, #18).
+ */
+const UNCACHED_ERRORS = new Set(['rate_limited', 'invalid_payload', 'internal', 'not_owner']);
 
 /**
  * The one command wrapper of the hub: registration of command tables (`RealtimeHub.commands`), and
