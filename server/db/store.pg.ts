@@ -29,9 +29,10 @@ const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
  * for parameter types per statement. No gain worth a second driver, a second result shape (`execute()`
  * returns `{ rows }` here, an array there) and the test helpers' pool: node-postgres stays.
  */
-export async function openPgStore(url: string, opts: { poolSize?: number } = {}): Promise<Store> {
+export async function openPgStore(url: string, opts: { poolSize?: number; strict?: boolean } = {}): Promise<Store> {
   useDialect('postgres');
   const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+  if (opts.strict ?? process.env.NODE_ENV === 'test') pool.on('connect', guardOneQueryAtATime);
   const db = drizzle({ client: pool, schema, casing: 'snake_case' });
   await migrate(db, { migrationsFolder: MIGRATIONS });
   const gate = new TxGate();
@@ -98,4 +99,49 @@ export async function executeNamed<T>(q: Q, name: string, query: SQL): Promise<T
   const { sql: text, params } = session.dialect.sqlToQuery(query);
   const result = await session.client.query<T & pg.QueryResultRow>({ name, text, values: params });
   return result.rows;
+}
+
+/**
+ * Makes a second query on a connection that is still executing one throw (in tests: `strict`, on by
+ * default when NODE_ENV=test). Inside a transaction every statement goes to its one connection, so a
+ * `Promise.all` of reads there sends them at once: node-postgres queues them with a deprecation warning
+ * today and refuses them in pg 9, and a queue on a transaction's connection interleaves with whatever
+ * else the call chain sends. Outside a transaction `pool.query` takes a connection per statement and
+ * never trips this. A ROLLBACK is let through (queued after the running query) so the failed
+ * transaction still ends before its connection returns to the pool.
+ */
+export function guardOneQueryAtATime(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  let running = 0;
+  const patched = (...args: unknown[]): unknown => {
+    const first = args[0];
+    const text = typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? '');
+    if (running > 0 && !/^\s*rollback\b/i.test(text)) {
+      throw new Error(`a query started on a PostgreSQL connection that is still executing one (concurrent statements in one transaction — run them one after another): ${text.slice(0, 120)}`);
+    }
+    running++;
+    let ended = false;
+    const end = (): void => {
+      if (!ended) running--;
+      ended = true;
+    };
+    const last = args.length - 1;
+    if (typeof args[last] === 'function') {
+      const cb = args[last] as (...a: unknown[]) => void;
+      args[last] = (...a: unknown[]) => {
+        end();
+        cb(...a);
+      };
+    }
+    let result: unknown;
+    try {
+      result = query(...args);
+    } catch (err) {
+      end();
+      throw err;
+    }
+    if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(end, end);
+    return result;
+  };
+  (client as unknown as { query: typeof patched }).query = patched;
 }

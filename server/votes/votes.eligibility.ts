@@ -162,7 +162,9 @@ export class VoteEligibility {
     // Every member whose vote the caller holds: their own vote proxy or a paper authorization carrying the vote.
     const proxyIds = rows.filter((r) => r.userId !== user.id && members.has(r.userId) && voteHolderOf(r, dels, ps) === user.id).map((r) => r.userId);
     const names = await userNames(store, proxyIds);
-    const theirChoices = await Promise.all(proxyIds.map(namedChoices));
+    // One after another: a caller's transaction runs its statements on one connection.
+    const theirChoices: (number[] | null)[] = [];
+    for (const id of proxyIds) theirChoices.push(await namedChoices(id));
     return {
       voteId,
       canVote: reason === null,

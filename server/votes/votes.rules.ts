@@ -87,13 +87,12 @@ type ProxyRequest = { meetingId: number; committeeId: number; kind: ProxyKind; g
  * @throws AppError with a ProxyRefusal code (400; 409 for proxy_limit_reached)
  */
 export async function assertProxy(store: Store, p: ProxyRequest): Promise<void> {
-  const [settings, rows, dels, giverStation, holderStation] = await Promise.all([
-    committeeVoteSettings(store, p.committeeId),
-    rollParticipants(store, p.meetingId),
-    ownDelegations(store, p.meetingId),
-    isRoomStation(store, p.giverId),
-    isRoomStation(store, p.holderId),
-  ]);
+  // One after another: this runs inside the command's transaction, whose statements share one connection.
+  const settings = await committeeVoteSettings(store, p.committeeId);
+  const rows = await rollParticipants(store, p.meetingId);
+  const dels = await ownDelegations(store, p.meetingId);
+  const giverStation = await isRoomStation(store, p.giverId);
+  const holderStation = await isRoomStation(store, p.holderId);
   checkProxyOrThrow(p, proxySettings(settings), rows, dels, (id) => (id === p.giverId ? giverStation : holderStation));
 }
 
