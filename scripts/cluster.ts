@@ -140,6 +140,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const url = `http://127.0.0.1:${haproxyPort}`;
     const nodeEnv = (node: ClusterNode, index: number, seed: string): NodeJS.ProcessEnv => ({
       ...process.env,
+      // HAProxy (on this host, `option forwardfor`) is the only peer whose X-Forwarded-For names the client:
+      // the exact address, not all of loopback, so a client on this machine cannot forge its own.
+      ECABINET_TRUST_PROXY: '127.0.0.1',
       ...opts.env,
       PORT: String(node.port),
       HOST: '127.0.0.1',

@@ -20,6 +20,7 @@ import { httpMetrics, metricsHandler, readyzHandler } from './metrics/metrics.ro
 import { MODULES } from './modules.js';
 import { Notifier } from './notifications/notifier.js';
 import { deviceGuard } from './offline/offline.routes.js';
+import { compileTrustProxy } from './http/trust-proxy.js';
 import { YjsHub } from './yjs/yjs.hub.js';
 
 export const VERSION = '0.1.0';
@@ -75,7 +76,8 @@ export function createApp({ sqlite, store, config, log }: { sqlite: Db | null; s
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // The same rule for HTTP (req.ip: the login limiter, sessions' address) as for the upgrades (clientAddress).
+  app.set('trust proxy', compileTrustProxy(config.trustProxy));
   app.set('query parser', 'simple');
   app.use(
     pinoHttp({

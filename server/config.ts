@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { TRUST_PROXY_DEFAULT, compileTrustProxy } from './http/trust-proxy.js';
 
 /** Secrets that ship in the repository; production refuses to start with them. */
 export const DEFAULT_SECRET = 'dev-only-secret-change-me';
@@ -57,6 +58,11 @@ export const Env = z.object({
     .default('')
     .refine((v) => v === '' || v.length >= 16, 'ECABINET_METRICS_TOKEN must be at least 16 characters')
     .describe('Bearer token for `/metrics` (`Authorization: Bearer <token>`, at least 16 characters); when set, every scrape must carry it. Empty = `/metrics` answers only direct loopback clients (no `X-Forwarded-For`/`Forwarded` header: a reverse proxy on the same host is not trusted) and refuses everyone else with 403.'),
+  ECABINET_TRUST_PROXY: z
+    .string()
+    .trim()
+    .default(TRUST_PROXY_DEFAULT)
+    .describe("Which peers are reverse proxies whose `X-Forwarded-For` names the client (the sign-in limiter's address, a session's \"opened from\", the connection caps of Socket.IO and Yjs): a comma-separated list of addresses, CIDRs and `loopback`/`linklocal`/`uniquelocal` (e.g. `10.0.1.5,10.0.1.6`: the HAProxy hosts), a hop count (`1`), or `off` (the peer is the client). A header from any other peer is ignored. Default `loopback`: a proxy on the same host (docs/SECURITY.md)."),
   ECABINET_READY_MIN_FREE_MB: z.coerce.number().int().min(0).default(512).describe('`/readyz` reports not ready when the data folder\'s disk has less free space than this (MiB).'),
   /**
    * Roles that must use a second factor (TOTP), comma-separated among admin, secretary, chair, or
@@ -130,6 +136,8 @@ export interface Config {
   metrics: { token: string | null };
   /** /readyz: least free space on the data folder's disk. */
   ready: { minFreeBytes: number };
+  /** `ECABINET_TRUST_PROXY`: the peers whose X-Forwarded-For is believed (server/http/trust-proxy.ts). */
+  trustProxy: string;
 }
 
 /**
@@ -161,8 +169,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     backup: { dir: e.ECABINET_BACKUP_DIR ? path.resolve(e.ECABINET_BACKUP_DIR) : null, intervalHours: e.ECABINET_BACKUP_INTERVAL_HOURS, keep: e.ECABINET_BACKUP_KEEP },
     metrics: { token: e.ECABINET_METRICS_TOKEN || null },
     ready: { minFreeBytes: e.ECABINET_READY_MIN_FREE_MB * 1024 * 1024 },
+    trustProxy: e.ECABINET_TRUST_PROXY,
     ...overrides,
   };
+  compileTrustProxy(config.trustProxy);
   if (config.cluster.nodeId && !config.database.url) {
     throw new Error('ECABINET_NODE_ID is set but DATABASE_URL is not: the nodes of a cluster share one PostgreSQL (docs/DEPLOY.md).');
   }

@@ -51,7 +51,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   server.headersTimeout = serverTimeouts.headersMs;
   server.requestTimeout = serverTimeouts.requestMs;
   server.keepAliveTimeout = serverTimeouts.keepAliveMs;
-  capTcpConnections(server);
+  capTcpConnections(server, config.trustProxy);
   // The transports on the HTTP server: the Socket.IO hub (every module's `socket` part, in order) and
   // the Yjs upgrade. Then the modules start, in order; `close` undoes all of it in reverse.
   const { ctx } = app;

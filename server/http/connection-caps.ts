@@ -1,5 +1,8 @@
 import type http from 'node:http';
 import type net from 'node:net';
+import { TRUST_PROXY_DEFAULT, compileTrustProxy } from './trust-proxy.js';
+
+export { clientAddress } from './trust-proxy.js';
 
 /**
  * Limits on long-lived connections, so one user or one address cannot exhaust file descriptors,
@@ -20,27 +23,13 @@ export const connectionLimits = {
   yjsPerAddress: 512,
   /**
    * Per-address caps do not apply to loopback peers without X-Forwarded-For: a reverse proxy on the same
-   * machine (it limits per client itself), benchmarks and local tools. Tests of the caps turn it off.
+   * machine (it limits per client itself), benchmarks and local tools; nor does the TCP cap to the proxies
+   * of ECABINET_TRUST_PROXY. Tests of the caps turn it off.
    */
   exemptLoopback: true,
 };
 
 const LOOPBACK = /^(?:127\.|::1$|::ffff:127\.)/;
-
-/**
- * The client's address as express sees it with `trust proxy: loopback`: the last hop of
- * X-Forwarded-For when the connection comes from a loopback proxy, else the socket's address.
- */
-export function clientAddress(req: http.IncomingMessage): string {
-  const remote = req.socket.remoteAddress ?? 'unknown';
-  const xff = req.headers['x-forwarded-for'];
-  if (typeof xff === 'string' && xff && LOOPBACK.test(remote)) {
-    const hops = xff.split(',').map((h) => h.trim()).filter(Boolean);
-    const last = hops.at(-1);
-    if (last && last.length <= 64) return last;
-  }
-  return remote;
-}
 
 /** A held slot; `release()` is idempotent. */
 export interface Lease {
@@ -84,13 +73,15 @@ function bump<K>(m: Map<K, number>, k: K, d: number) {
  * connection is destroyed before any byte is read. Together with the server's header and request
  * timeouts this bounds what slow clients holding half-sent requests can take.
  */
-export function capTcpConnections(server: http.Server): void {
+export function capTcpConnections(server: http.Server, trustProxy: string = TRUST_PROXY_DEFAULT): void {
   const open = new Map<string, number>();
+  const trusted = compileTrustProxy(trustProxy);
   server.on('connection', (socket: net.Socket) => {
     const cap = connectionLimits.tcpPerAddress;
     const addr = socket.remoteAddress ?? 'unknown';
     const n = open.get(addr) ?? 0;
-    if (cap > 0 && n >= cap && !(connectionLimits.exemptLoopback && LOOPBACK.test(addr))) {
+    // A trusted proxy carries every client's connections: it is the one that limits per client.
+    if (cap > 0 && n >= cap && !(connectionLimits.exemptLoopback && (LOOPBACK.test(addr) || trusted(addr, 0)))) {
       socket.destroy();
       return;
     }

@@ -33,7 +33,7 @@ export function handshake(ctx: HubContext) {
     if (version !== PROTOCOL_VERSION) return next(connectError('protocol_mismatch', `Protocol version ${PROTOCOL_VERSION} required; reload the app`));
     // One user (or one address) may not hold more than a few dozen sockets: each costs memory and a
     // share of every broadcast. The slot is released when the socket disconnects.
-    const lease = socketCaps.acquire(auth.user.id, clientAddress(socket.request));
+    const lease = socketCaps.acquire(auth.user.id, clientAddress(socket.request, config.trustProxy));
     if (!lease) return next(connectError('rate_limited', 'Too many open connections; close other tabs or devices'));
     (socket.data as SocketData) = { user: auth.user, tokenHash: auth.tokenHash, meetings: new Set(), cookie: h.headers.cookie, checkedAt: Date.now(), lease };
     next();

@@ -30,7 +30,7 @@ export function attachYjs(ctx: { store: Store; config: Config; log: Logger; yjs:
     // Gone while the session was looked up: no slot is taken (its `close` has passed).
     if (socket.destroyed) return;
     if (auth) {
-      const lease = caps.acquire(auth.user.id, clientAddress(req));
+      const lease = caps.acquire(auth.user.id, clientAddress(req, ctx.config.trustProxy));
       if (!lease) {
         socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 10\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
         return;
