@@ -17,6 +17,9 @@ export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
  */
 export type MediaState = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'unavailable' | 'error';
 
+/** After `av:reset owner_changed`, how long the socket has to be closed by the hub before the session asks again itself. */
+const OWNER_CHANGED_REJOIN_MS = 1000;
+
 /** Errors of a join that come from the connection or the meeting moving between server nodes: the session retries. */
 const TRANSIENT = new Set(['not_owner', 'connection_lost', 'offline', 'timeout', 'not_joined']);
 
@@ -132,11 +135,19 @@ export class MediaSession extends EventTarget {
         this.#teardown();
         return void this.#set('idle');
       }
-      // The meeting moved to another server node: this socket is about to be closed, and its reconnection
-      // (to the new owner) joins again. Anything else (a restarted media worker) joins again at once.
+      // The meeting moved to another server node: the hub closes the sockets in the meeting's room, and the
+      // reconnection (to the new owner) joins again. A socket that is not in the room (this page's own, which never
+      // sent meeting:join) stays open: its join a moment later is answered not_owner, naming the owner to go to.
+      // Anything else (a restarted media worker) joins again at once.
       if (reason === 'owner_changed') {
         this.#teardown(true);
         this.#set('reconnecting');
+        clearTimeout(this.#rerouteTimer);
+        const seq = this.#joinSeq;
+        this.#rerouteTimer = setTimeout(() => {
+          // Only if nothing joined meanwhile (a reconnection's `connect` did, or is doing).
+          if (seq === this.#joinSeq && this.state === 'reconnecting' && this.client.socket.connected) void this.#rejoin();
+        }, OWNER_CHANGED_REJOIN_MS);
       } else void this.#rejoin();
     });
     // After a reconnect the server has dropped our media (a new socket, maybe on another server node): join again.

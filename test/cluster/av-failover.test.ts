@@ -175,5 +175,36 @@ describe('A/V through the cluster follows the meeting owner', { shuffle: false }
     for (const page of [a, b]) expect(await page.evaluate(() => (window as unknown as { avResets: string[] }).avResets)).toContain('owner_changed');
     expect(await ownerOf(m.meetingId)).toBe(node);
     expect(await routers(cluster.nodes.find((n) => n.id === node)!.url)).toBe(1);
+    killed.push(owner);
+    owner = node;
+  }, 150_000);
+
+  it('an owner that lives on but loses the lease closes its router; the pages, whose sockets it keeps open, find the new owner by not_owner', async () => {
+    // Another node to take over: the one stopped gracefully comes back.
+    const next = killed.at(-1)!;
+    await cluster.restartNode(next);
+    await until(async () => (await cluster.status()).nodes.find((n) => n.id === next)?.haproxy === 'UP', { timeout: 30_000, interval: 250, what: `${next} back in HAProxy` });
+    for (const page of [a, b]) await page.evaluate(() => ((window as unknown as { avResets: string[] }).avResets.length = 0));
+    // The lease moves to `next` under the living owner's feet (as after a pause or a cut to the database): its
+    // renewal is refused, it steps down. The A/V pages never joined the meeting's room, so their sockets stay
+    // open on the former owner: only the A/V session itself can move them.
+    const pg = (await import('pg')).default;
+    const db = new pg.Client({ connectionString: cluster.pgUrl });
+    await db.connect();
+    const movedAt = Date.now();
+    try {
+      await db.query(`UPDATE meeting_owners SET node_id = $2, epoch = epoch + 1, expires_at = now() + interval '30 seconds' WHERE meeting_id = $1`, [m.meetingId, next]);
+    } finally {
+      await db.end();
+    }
+    const node = await receiving(b, `B to receive A’s camera from ${next}`, owner);
+    process.stdout.write(`av-failover: B decoded A's camera again ${Date.now() - movedAt} ms after the lease moved from ${owner} to ${next} (now on ${node})\n`);
+    expect(node).toBe(next);
+    expect((await probe(a)).node).toBe(next);
+    for (const page of [a, b]) expect(await page.evaluate(() => (window as unknown as { avResets: string[] }).avResets)).toContain('owner_changed');
+    // The former owner is alive and keeps no router of the meeting.
+    const former = cluster.nodes.find((n) => n.id === owner)!;
+    expect(await routers(former.url)).toBe(0);
+    expect(await routers(cluster.nodes.find((n) => n.id === next)!.url)).toBe(1);
   }, 150_000);
 });
