@@ -34,6 +34,7 @@ export class MeetingOwnership {
   private readonly acquiring = new Map<number, Promise<number>>();
   private readonly acquired: Listener[] = [];
   private readonly lost: Listener[] = [];
+  private readonly releasing: Listener[] = [];
   private timer: NodeJS.Timeout | null = null;
   /** When (this node's monotonic clock) the last renewal that succeeded was sent: the leases hold at least `leaseMs` from then. */
   private renewedAt = 0;
@@ -54,6 +55,15 @@ export class MeetingOwnership {
   /** Runs when this node stops owning a meeting (lease lost, or the node stopping): close its sockets, stop its timers, drop its state. */
   onLost(fn: Listener): void {
     this.lost.push(fn);
+  }
+
+  /**
+   * Runs when the node is stopping, for each meeting it owns, before it steps down and releases the lease —
+   * while the lease still holds, so what is left to write is written under it (the Yjs hub commits the
+   * meeting's documents and runs their change hooks, as one node does when it stops).
+   */
+  onReleasing(fn: Listener): void {
+    this.releasing.push(fn);
   }
 
   /** The lease epoch of a meeting this node owns; null when it does not (outside cluster mode: 0 for every meeting). */
@@ -176,9 +186,9 @@ export class MeetingOwnership {
   }
 
   /**
-   * The node is stopping: no more renewals; every meeting is stepped down from (sockets closed so clients
-   * move to another node) and its lease released, so another node takes over at once instead of after the
-   * lease expires.
+   * The node is stopping: no more renewals; every meeting is handed over ({@link onReleasing} listeners, still
+   * under the lease), then stepped down from (sockets closed so clients move to another node) and its lease
+   * released, so another node takes over at once instead of after the lease expires.
    */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -186,6 +196,15 @@ export class MeetingOwnership {
     this.timer = null;
     await this.renewing;
     const held = [...this.owned].map(([meetingId, epoch]) => ({ meetingId, epoch }));
+    for (const l of held) {
+      for (const fn of this.releasing) {
+        try {
+          await fn(l.meetingId);
+        } catch (err) {
+          this.ctx.log.error({ err, meetingId: l.meetingId }, 'meeting hand-over hook failed');
+        }
+      }
+    }
     for (const l of held) this.stepDown(l.meetingId, l.epoch, 'node stopping');
     await releaseLeases(this.ctx.store, this.nodeId!, held).catch((err: unknown) => this.ctx.log.warn({ err }, 'could not release the meeting leases'));
   }

@@ -28,6 +28,8 @@ export interface YjsOwnership {
   fence(q: Q, meetingId: number): Promise<void>;
   /** Called when this node stops owning a meeting. */
   onLost(fn: (meetingId: number) => void): void;
+  /** Called, and awaited, when the node is stopping, for each meeting it owns while the lease still holds. */
+  onReleasing?(fn: (meetingId: number) => Promise<void>): void;
 }
 
 /** Transaction origin of updates written by server code through `withDoc`. */
@@ -99,6 +101,14 @@ export class YjsHub {
   useOwnership(ownership: YjsOwnership): void {
     this.ownership = ownership;
     if (this.store instanceof PgYjsStore) this.store.fence = (q, meetingId) => ownership.fence(q, meetingId);
+    // A node stopping hands its meetings over as one node stops: the documents committed, their change hooks
+    // run (e.g. the annotation projection) and compacted under the lease, then closed (1001) — the lease is
+    // released after. Dropped instead, the last second's hooks would never run: the clients resend nothing.
+    ownership.onReleasing?.(async (meetingId) => {
+      for (const d of [...this.state.docs.values()]) {
+        if (meetingOfDoc(d.parsed) === meetingId) await this.persistence.unload(d, { persist: true, code: CLOSE_CODES.goingAway });
+      }
+    });
     ownership.onLost((meetingId) => {
       for (const d of [...this.state.docs.values()]) {
         if (meetingOfDoc(d.parsed) !== meetingId) continue;

@@ -9,7 +9,9 @@ import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { followOwnerHints, routingParams } from '../../client/services/yjs.js';
 import { type Cluster, startCluster } from '../../scripts/cluster.js';
+import { itemsMapName, layerDocName } from '../../shared/protocol/annotations.js';
 import { buildMeetingOn } from '../helpers/factories.js';
+import { noteItem, PAGE_TEXTS, textPdf, uploadPdf } from '../integration/annotations-helpers.js';
 import { DEMO_PASSWORD, HttpClient, until } from '../helpers/server.js';
 import { testDatabaseUrl } from '../helpers/test-db.js';
 
@@ -20,7 +22,8 @@ import { testDatabaseUrl } from '../helpers/test-db.js';
  * (`meeting=<id>` routing, the client's owner-hint handling), while the owner node is killed -9, frozen past
  * its lease, or stopped. They keep typing while cut off. Afterwards both documents are equal, hold exactly the
  * tokens typed and not deleted, the rows in PostgreSQL give the same document, and a fresh provider (on
- * whichever node HAProxy picks, after a restart too) loads the same.
+ * whichever node HAProxy picks, after a restart too) loads the same. A node stopped with SIGTERM also runs its
+ * documents' change hooks (the annotation projection) under the lease before it lets the meeting go.
  */
 describe('Yjs edits during an ownership change converge', { shuffle: false }, () => {
   let cluster: Cluster;
@@ -54,7 +57,7 @@ describe('Yjs edits during an ownership change converge', { shuffle: false }, ()
   }
 
   /** A stock WebsocketProvider as the web client opens a meeting's document (client/services/yjs.ts), through HAProxy, with a session cookie. */
-  const open = (label: string, meetingId: number, client: HttpClient): Editor => {
+  const open = (label: string, meetingId: number, client: HttpClient, name = `minutes:${meetingId}`): Editor => {
     const doc = new Y.Doc();
     const ed = { label, doc, text: doc.getText('draft'), node: null, closes: [], typed: [], deleted: new Set(), seq: 0 } as unknown as Editor;
     const cookie = client.cookie;
@@ -65,7 +68,7 @@ describe('Yjs edits during an ownership change converge', { shuffle: false }, ()
         this.on('close', () => (ed.node = null));
       }
     }
-    ed.provider = new WebsocketProvider(`${cluster.url.replace(/^http/, 'ws')}/yjs`, `minutes:${meetingId}`, doc, {
+    ed.provider = new WebsocketProvider(`${cluster.url.replace(/^http/, 'ws')}/yjs`, name, doc, {
       WebSocketPolyfill: CookieWebSocket as never,
       disableBc: true,
       maxBackoffTime: 1000,
@@ -179,7 +182,13 @@ describe('Yjs edits during an ownership change converge', { shuffle: false }, ()
   }, 300_000);
 
   afterAll(async () => {
-    for (const e of editors) e.destroy();
+    for (const e of editors) {
+      try {
+        e.destroy();
+      } catch {
+        // destroyed by its test already
+      }
+    }
     await db?.end();
     await cluster?.stop();
     fs.rmSync(dbKey, { recursive: true, force: true });
@@ -292,5 +301,37 @@ describe('Yjs edits during an ownership change converge', { shuffle: false }, ()
     await until(async () => cluster.nodes.find((n) => n.id === first.node_id)?.pid === null, { timeout: 15_000, what: 'the stopped node to exit' });
     await nodeUp(first.node_id);
     expect(await freshCopy(meetingId, 'with the stopped node back')).toEqual({ text, node: a.node });
+  });
+
+  it('a node stopped with SIGTERM runs its documents’ change hooks under the lease before it hands over: the annotation projection has the last edits', async () => {
+    const m = await buildMeetingOn({ login }, { members: 1, agendaItems: 1 });
+    secretary = await m.as('secretary');
+    const pdf = await uploadPdf(secretary, m.meetingId, m.itemIds[0], await textPdf(PAGE_TEXTS));
+    const name = layerDocName({ documentId: pdf.id, layer: 'shared', meetingId: m.meetingId });
+    const e = open('S', m.meetingId, secretary, name);
+    await until(() => synced(e), { timeout: 30_000, what: 'the shared layer synced' });
+    const first = (await owner(m.meetingId))!;
+    expect(first.node_id).toBe(e.node);
+    const items = e.doc.getMap(itemsMapName(pdf.current.id));
+    // A shared item names who shared it (the layer's guard refuses a forged or missing author).
+    const author = { userId: m.secretary.id, name: (await secretary.get('/api/auth/me')).body.fullName as string, color: '#845ef7' };
+    const notes = [noteItem(1, 'Đề nghị bổ sung số liệu quý IV', { author }), noteItem(2, 'Thống nhất giao Sở Thông tin và Truyền thông chủ trì', { author })];
+    for (const n of notes) items.set(n.id, n);
+    // Committed, and the editor gone (it resends nothing to the next node): only the stopping node can still project them.
+    const committed = async () => {
+      const d = new Y.Doc();
+      for (const r of (await db.query<{ data: Buffer }>('SELECT data FROM yjs_updates WHERE doc_name = $1 ORDER BY id', [name])).rows) Y.applyUpdate(d, new Uint8Array(r.data));
+      const have = notes.every((n) => d.getMap(itemsMapName(pdf.current.id)).has(n.id));
+      d.destroy();
+      return have;
+    };
+    await until(committed, { interval: 10, what: 'the notes committed' });
+    e.destroy();
+    // Within the hooks' debounce (1 s): they have not run yet.
+    cluster.kill(first.node_id, 'SIGTERM');
+    await until(async () => cluster.nodes.find((n) => n.id === first.node_id)?.pid === null, { timeout: 15_000, what: 'the stopped node to exit' });
+    const projected = (await db.query<{ item_id: string }>('SELECT item_id FROM annotation_items WHERE doc_name = $1', [name])).rows.map((r) => r.item_id);
+    expect(projected.sort()).toEqual(notes.map((n) => n.id).sort());
+    await nodeUp(first.node_id);
   });
 });
