@@ -70,19 +70,17 @@ class Thin {
   }
 
   async #connectAndJoin(): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const deadline = performance.now() + 30_000;
-      for (;;) {
-        try {
-          await this.#connect();
-          break;
-        } catch (err) {
-          // HAProxy answers 503 while its health checks see no node up for the meeting (a node busy past the
-          // check's timeout, or one just killed): the web client retries, so does the bench, counted.
-          if (performance.now() > deadline || this.#closing) throw err;
-          this.connectRetries++;
-          await sleep(250);
-        }
+    const deadline = performance.now() + 60_000;
+    for (let redirects = 0; ; ) {
+      try {
+        await this.#connect();
+      } catch (err) {
+        // HAProxy answers 503 while its health checks see no node up for the meeting (a node busy past the
+        // check's timeout, or one just killed): the web client retries, so does the bench, counted.
+        if (performance.now() > deadline || this.#closing) throw err;
+        this.connectRetries++;
+        await sleep(250);
+        continue;
       }
       const ack = await this.cmd('meeting:join', { meetingId: this.meetingId }, 30_000);
       if (ack.text.startsWith('[{"ok":true')) {
@@ -90,10 +88,19 @@ class Thin {
         return;
       }
       const owner = /"code":"not_owner".*?"nodeId":"([A-Za-z0-9_-]+)"/.exec(ack.text)?.[1];
-      if (!owner || attempt >= 5) throw new Error(`meeting ${this.meetingId}: join refused: ${ack.text.slice(0, 300)}`);
-      // The hash sent us to a node that does not own the meeting: reconnect to the owner, as the web client does.
-      this.hint = owner;
-      this.redirected++;
+      const transient = owner || /"code":"(disconnected|bench_timeout|unavailable)"/.test(ack.text);
+      if (!transient || performance.now() > deadline || this.#closing) throw new Error(`meeting ${this.meetingId}: join refused: ${ack.text.slice(0, 300)}`);
+      if (owner) {
+        // The hash sent us to a node that does not own the meeting: reconnect to the owner, as the web client does
+        // (a dead owner's lease still holding: the same answer until it expires, so back off a little).
+        this.hint = owner;
+        this.redirected++;
+        if (++redirects > 3) await sleep(250);
+      } else {
+        // Cut before the answer (HAProxy took the node out): again, counted.
+        this.connectRetries++;
+        await sleep(250);
+      }
       this.#drop();
     }
   }
