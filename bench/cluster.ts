@@ -44,6 +44,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Cluster, startCluster } from '../scripts/cluster.js';
+import { type DrillResult, failoverDrill } from '../scripts/failover-drill.js';
 import type { LoadMeeting } from './lib/cluster-load.js';
 import { type SeededMeeting, seedMeetings } from './lib/cluster-seed.js';
 import { freshPgDatabase, pgDurability } from './lib/pg.js';
@@ -172,7 +173,7 @@ async function main() {
   log(
     `cluster bench: ${NODES} nodes vs 1 node, ${MEETINGS} meetings × ${PER_MEETING} clients (1 chair + ${PER_MEETING - 1} tablets) = ${MEETINGS * PER_MEETING} per cluster` +
       `${MEETINGS * PER_MEETING < TARGET_CLIENTS ? ` (scaled down from the issue's ${TARGET_CLIENTS}: one 2-core machine drives the clients and runs every node)` : ''}, ` +
-      `${ROUNDS} rounds, spread ${SPREAD_MS} ms, ${WORKERS} load workers, then ${KILLS} kills`,
+      `${ROUNDS} rounds, spread ${SPREAD_MS} ms, ${WORKERS} load workers, then ${KILLS} kills; meeting lease ${LEASE_MS ? `${LEASE_MS} ms (--lease-ms)` : 'as configured (ECABINET_MEETING_LEASE_MS, default 5000 ms)'}`,
   );
   const multi = await startCluster({ nodes: NODES, seed: 'admin', sfu: false, databaseUrl: sharedPg ? await freshPgDatabase() : undefined, env });
   clusters.push(multi);
@@ -196,7 +197,8 @@ async function main() {
     for (const p of parts) for (const node of Object.values(p.nodes[key] ?? {})) placement.set(node ?? '?', (placement.get(node ?? '?') ?? 0) + 1);
     log(
       `  ${key}: ${parts.reduce((n, p) => n + p.sockets, 0)} sockets joined at ${since()}, meetings per node ${JSON.stringify(Object.fromEntries(placement))}, ` +
-        `${parts.reduce((n, p) => n + p.redirected, 0)} redirected by not_owner, ${parts.reduce((n, p) => n + p.connectRetries, 0)} handshakes retried`,
+        `${parts.reduce((n, p) => n + p.redirected, 0)} redirected by not_owner, ${parts.reduce((n, p) => n + p.connectRetries, 0)} handshakes retried, ` +
+        `${parts.reduce((n, p) => n + p.reconnects, 0)} dropped and reconnected, HAProxy took a node out ${await haproxyDowns(byKey[key])} times so far`,
     );
   }
 
@@ -213,11 +215,13 @@ async function main() {
   let measuredFrom = 0;
 
   const downsFrom = { multi: 0, single: 0 };
+  const droppedFrom = { multi: 0, single: 0 };
   for (let r = -1; r < ROUNDS; r++) {
     const measured = r >= 0;
     if (r === 0) {
       downsFrom.multi = await haproxyDowns(multi);
       downsFrom.single = await haproxyDowns(single);
+      for (const key of ['multi', 'single'] as const) droppedFrom[key] = (await all<{ reconnects: number }>({ op: 'health', key })).reduce((n, h) => n + h.reconnects, 0);
       cpuFrom = machineCpu();
       genFrom = await workerCpu();
       measuredFrom = performance.now();
@@ -253,7 +257,7 @@ async function main() {
   measuredMs = performance.now() - measuredFrom;
   const downs = { multi: (await haproxyDowns(multi)) - downsFrom.multi, single: (await haproxyDowns(single)) - downsFrom.single };
   const loadHealth = { multi: await all<{ reconnects: number; connectRetries: number }>({ op: 'health', key: 'multi' }), single: await all<{ reconnects: number; connectRetries: number }>({ op: 'health', key: 'single' }) };
-  const dropped = (key: 'multi' | 'single') => loadHealth[key].reduce((n, h) => n + h.reconnects, 0);
+  const dropped = (key: 'multi' | 'single') => loadHealth[key].reduce((n, h) => n + h.reconnects, 0) - droppedFrom[key];
   log(`  during the load: HAProxy took a node out ${downs.multi} times (${NODES} nodes) and ${downs.single} times (1 node); clients reconnected ${dropped('multi')} and ${dropped('single')} times`);
   const cpuTo = machineCpu();
   const generatorCpuMs = (await workerCpu()) - genFrom;
@@ -268,20 +272,14 @@ async function main() {
   clusters.splice(clusters.indexOf(single), 1);
   log(`  1-node cluster stopped at ${since()}; failover drill: ${KILLS} kills on the ${NODES}-node cluster, the load's tablets still connected`);
   let drillError: string | null = null;
-  let drill: { failoverP50S: number; failoverP99S: number; failoverMaxS: number; lost: number; duplicated: number; rounds: unknown[] } | null = null;
+  let drill: DrillResult | null = null;
   if (KILLS > 0) {
-    const mod = (await import(DRILL_MODULE).catch((err: unknown) => {
-      log(`  the failover drill is not available (${String(err).split('\n')[0]}): failover keys are null`);
+    // A drill that cannot recover a round throws: the load's figures are still printed, the run fails.
+    drill = await failoverDrill(multi, { rounds: KILLS, voters: DRILL_VOTERS, log: (l: string) => log(`  ${l}`), adminPassword: process.env.ECABINET_DEMO_PASSWORD }).catch((err: unknown) => {
+      drillError = err instanceof Error ? err.message : String(err);
+      log(`  FAILOVER DRILL FAILED: ${drillError}`);
       return null;
-    })) as { failoverDrill: (c: Cluster, o: object) => Promise<NonNullable<typeof drill>> } | null;
-    if (mod) {
-      // A drill that cannot recover a round throws: the load's figures are still printed, the run fails.
-      drill = await mod.failoverDrill(multi, { rounds: KILLS, voters: DRILL_VOTERS, log: (l: string) => log(`  ${l}`), adminPassword: process.env.ECABINET_DEMO_PASSWORD }).catch((err: unknown) => {
-        drillError = err instanceof Error ? err.message : String(err);
-        log(`  FAILOVER DRILL FAILED: ${drillError}`);
-        return null;
-      });
-    }
+    });
   }
   // The load's tablets of the killed nodes' meetings found the new owners by themselves (thin clients, as the web client).
   const rejoinFrom = performance.now();
@@ -292,7 +290,7 @@ async function main() {
   }
   const loadTotal = health.reduce((n, h) => n + h.total, 0);
   const loadJoined = health.reduce((n, h) => n + h.joined, 0);
-  const loadReconnects = health.reduce((n, h) => n + h.reconnects, 0);
+  const loadReconnects = health.reduce((n, h) => n + h.reconnects, 0) - loadHealth.multi.reduce((n, h) => n + h.reconnects, 0);
   log(`  load tablets joined after the drill: ${loadJoined}/${loadTotal} (${loadReconnects} reconnections during it)`);
   const status = await multi.status();
   const owners = new Map<string, number>();
@@ -319,6 +317,7 @@ async function main() {
     target_clients: TARGET_CLIENTS,
     scaled_to: Math.round((clients / TARGET_CLIENTS) * 100) / 100,
     rounds: ROUNDS,
+    lease_ms: LEASE_MS || Number(process.env.ECABINET_MEETING_LEASE_MS || 5000),
     kills: drill ? drill.rounds.length : 0,
     fanout_p50_ms: r1(pct(m.fanout, 50)),
     single_node_fanout_p50_ms: r1(pct(s.fanout, 50)),
@@ -346,9 +345,6 @@ async function main() {
   console.log(JSON.stringify(summary));
   if (drillError) process.exitCode = 1;
 }
-
-/** scripts/failover-drill.ts (issue #18's drill), imported when the drill part runs. */
-const DRILL_MODULE = '../scripts/failover-drill.js';
 
 main().then(
   () => process.exit(process.exitCode ?? 0),

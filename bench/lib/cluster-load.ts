@@ -71,7 +71,11 @@ class Thin {
 
   async #connectAndJoin(): Promise<void> {
     const deadline = performance.now() + 60_000;
-    for (let redirects = 0; ; ) {
+    // The web client's pacing (client/services/socket.ts): Socket.IO's reconnection delay (0.5 s doubling to 5 s,
+    // ±50 %), and after not_owner the channel's reroute delay (at once, then 250 ms doubling to 5 s).
+    let failures = 0;
+    let rerouteDelay = 0;
+    for (;;) {
       try {
         await this.#connect();
       } catch (err) {
@@ -79,7 +83,7 @@ class Thin {
         // check's timeout, or one just killed): the web client retries, so does the bench, counted.
         if (performance.now() > deadline || this.#closing) throw err;
         this.connectRetries++;
-        await sleep(250);
+        await sleep(backoff(failures++));
         continue;
       }
       const ack = await this.cmd('meeting:join', { meetingId: this.meetingId }, 30_000);
@@ -90,18 +94,19 @@ class Thin {
       const owner = /"code":"not_owner".*?"nodeId":"([A-Za-z0-9_-]+)"/.exec(ack.text)?.[1];
       const transient = owner || /"code":"(disconnected|bench_timeout|unavailable)"/.test(ack.text);
       if (!transient || performance.now() > deadline || this.#closing) throw new Error(`meeting ${this.meetingId}: join refused: ${ack.text.slice(0, 300)}`);
+      this.#drop();
       if (owner) {
         // The hash sent us to a node that does not own the meeting: reconnect to the owner, as the web client does
-        // (a dead owner's lease still holding: the same answer until it expires, so back off a little).
+        // (a dead owner's lease still holding: the same answer until it expires).
         this.hint = owner;
         this.redirected++;
-        if (++redirects > 3) await sleep(250);
+        await sleep(rerouteDelay);
+        rerouteDelay = Math.min(5000, Math.max(250, rerouteDelay * 2));
       } else {
         // Cut before the answer (HAProxy took the node out): again, counted.
         this.connectRetries++;
-        await sleep(250);
+        await sleep(backoff(failures++));
       }
-      this.#drop();
     }
   }
 
@@ -126,8 +131,8 @@ class Thin {
           // A drop (its node killed by the drill, or a ping timeout on a saturated machine): back in, as the web
           // client does, until it is joined again (a dead owner's lease holds the meeting for a few seconds).
           this.reconnects++;
-          const again = () => void this.open().catch(() => !this.#closing && setTimeout(again, 500));
-          setTimeout(again, 200);
+          const again = () => void this.open().catch(() => !this.#closing && setTimeout(again, 5000));
+          setTimeout(again, backoff(0));
         }
       });
       ws.on('message', (data: Buffer) => {
@@ -199,6 +204,8 @@ interface Meeting {
 const byKey = new Map<string, Meeting[]>();
 const ok = (a: Ack) => a.text.startsWith('[{"ok":true');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Socket.IO client's reconnection delay before attempt `n` (0-based): 500 ms doubling to 5 s, randomised ±50 %. */
+const backoff = (n: number) => Math.min(5000, 500 * 2 ** n) * (0.5 + Math.random());
 const commandId = () => crypto.randomUUID();
 
 async function connect(meetings: LoadMeeting[]) {
