@@ -64,6 +64,20 @@ export class ChangeHooks {
     }
   }
 
+  /**
+   * Forgets the armed timers of `d` without running them: it is dropped without a last write (this node lost
+   * its meeting, or a commit failed), so its copy may hold what was never committed, and another node writes
+   * from the committed state now.
+   */
+  cancel(d: HubDoc): void {
+    for (const l of this.listeners) {
+      const t = l.timers.get(d.name);
+      if (!t) continue;
+      clearTimeout(t.timer);
+      l.timers.delete(d.name);
+    }
+  }
+
   /** Cancels every armed timer (the hub closes). */
   clear(): void {
     for (const l of this.listeners) for (const t of l.timers.values()) clearTimeout(t.timer);

@@ -215,7 +215,7 @@ export class YjsPersistence {
       d.unloading = true;
       this.changes.runNow(d);
       await this.compaction.compact(d);
-    }
+    } else this.changes.cancel(d);
     d.unloading = true;
     for (const c of [...d.conns]) this.conns.close(c, code ?? CLOSE_CODES.goingAway, 'document reloaded');
     if (d.unloadTimer) clearTimeout(d.unloadTimer);

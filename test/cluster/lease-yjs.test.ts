@@ -84,4 +84,35 @@ describe('Yjs documents of a meeting on its owner only', () => {
     pb.text.insert(0, 'ba ');
     await until(async () => (await rows(name)) > before, { what: 'edit persisted by the new owner' });
   });
+
+  it('a former owner runs none of the change hooks armed before it lost the meeting: a stale copy never reaches what they write (the projections)', async () => {
+    const [a, b] = nodes;
+    const { m, secretary, chair, name } = await meetingOwnedByFirst();
+    // Armed by the first committed edit, due long after the takeover below.
+    const HOOK_MS = 8000;
+    const ran: string[] = [];
+    const off = a.app.ctx.yjs.onChange('item-notes', (n, doc) => {
+      if (n === name) ran.push(doc.getText('t').toString());
+    }, { debounceMs: HOOK_MS, maxWaitMs: HOOK_MS });
+    try {
+      const pa = open(a, name, secretary.cookie);
+      await until(() => pa.provider.synced, { what: 'synced on the first owner' });
+      const armedAt = Date.now();
+      pa.text.insert(0, 'một ');
+      await until(async () => (await rows(name)) > 0, { what: 'first edit persisted' });
+
+      await testSql(a).run("UPDATE meeting_owners SET expires_at = now() - interval '1 second' WHERE meeting_id = ?", m.meetingId);
+      const onB = await connected(connectSocket(b.url, chair, { reconnection: false }));
+      sockets.push(onB);
+      expect(await onB.cmd('meeting:join', { meetingId: m.meetingId })).toMatchObject({ ok: true });
+      pa.text.insert(pa.text.length, 'hai ');
+      await until(() => a.app.ctx.ownership!.epoch(m.meetingId) === null, { what: 'the former owner stepped down' });
+      expect(Date.now() - armedAt).toBeLessThan(HOOK_MS);
+
+      await new Promise((r) => setTimeout(r, armedAt + HOOK_MS + 1000 - Date.now()));
+      expect(ran).toEqual([]);
+    } finally {
+      off();
+    }
+  });
 });
