@@ -33,6 +33,10 @@
  * workers' CPU over the measured rounds, in % of one core) and `machine_cpu_pct` (all cores busy, in % of the
  * machine) show whether that held. On this one machine 3 nodes have no more CPU than 1: the comparison shows the
  * cost of the cluster's path (per-meeting routing, leases, fences), not a capacity gain; that needs separate hosts.
+ * Watch `HAProxy took a node out` in the log: a node whose /readyz answers later than HAProxy's check timeout (1 s,
+ * scripts/cluster-haproxy.ts) on a saturated machine is taken out and its sessions are cut, its meetings move, and
+ * the reconnections load the others — seen on the shared machine with 300 clients while other work ran (the bench
+ * then fails after a minute of retries, with HAProxy's log). Figures from such a run measure that, not the cluster.
  *
  *   npm run bench -- cluster [--clients 600] [--meetings 30] [--rounds 10] [--kills 20] [--workers 2]
  *                            [--spread 1000] [--drill-voters 12] [--lease-ms <ECABINET_MEETING_LEASE_MS>]
