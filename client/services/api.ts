@@ -57,8 +57,22 @@ export class Api {
     return this.request<T>('DELETE', path, undefined, query);
   }
 
-  /** One request; `body` is sent as JSON unless it is FormData or a Blob (uploads). */
+  /**
+   * One request; `body` is sent as JSON unless it is FormData or a Blob (uploads). Sent once more when a
+   * cluster node answers `not_owner` (409): it is not the meeting's owner and changed nothing (the refusal
+   * comes from the lease check inside the rolled-back transaction), and the load balancer may send the
+   * second attempt to the owner (docs/DEPLOY.md, #18).
+   */
   async request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+    try {
+      return await this.send<T>(method, path, body, query);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 409 && e.code === 'not_owner')) throw e;
+      return await this.send<T>(method, path, body, query);
+    }
+  }
+
+  private async send<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
     let url = (this.opts.base ?? '') + path;
     if (query) {
       const qs = new URLSearchParams();

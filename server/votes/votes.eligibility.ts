@@ -3,6 +3,7 @@ import type { Delegation, MyVote, VoteSettings } from '../../shared/protocol/vot
 import { type Roll, computeRoll, voteHolderOf } from '../../shared/rules/roll.js';
 import { audit } from '../audit/audit.repo.js';
 import type { AuthUser } from '../auth/sessions.js';
+import type { MeetingOwnership } from '../cluster/cluster.service.js';
 import type { Store } from '../db/store.js';
 import { meetingParticipants, meetings, voteDelegations, votes } from '../db/tables.js';
 import { type AppError, notFound } from '../http/errors.js';
@@ -40,6 +41,7 @@ export class VoteEligibility {
   constructor(
     private readonly store: Store,
     private readonly publisher: () => VotePublisher | null,
+    private readonly ownership: () => Pick<MeetingOwnership, 'claim' | 'fence'> = () => ({ claim: async () => 0, fence: async () => {} }),
   ) {}
 
   /**
@@ -187,9 +189,14 @@ export class VoteEligibility {
     // The proxy being replaced or revoked must learn it no longer holds this vote.
     const [prev] = await store.q.select({ to: voteDelegations.toUserId }).from(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, user.id))).limit(1);
     const previous = prev?.to;
+    // The open votes' delegations live in the owner's memory (`this.open`): only the owner changes them (#18),
+    // fenced by its lease; elsewhere not_owner, so a delegation never misses the runtime that counts it.
+    const own = this.ownership();
+    await own.claim(meetingId);
     const { fresh, d } = await commandTx(
       store,
       async (q) => {
+        await own.fence(q, meetingId);
         await q.delete(voteDelegations).where(and(eq(voteDelegations.meetingId, meetingId), eq(voteDelegations.fromUserId, user.id)));
         if (toUserId != null) await q.insert(voteDelegations).values({ meetingId, fromUserId: user.id, toUserId });
         await audit(q, { actorId: user.id, action: toUserId == null ? 'vote.delegation_revoked' : 'vote.delegated', targetType: 'meeting', targetId: meetingId, details: { toUserId } });

@@ -49,7 +49,7 @@ export class VotesService {
 
   constructor(private readonly ctx: AppContext) {
     const publisher = () => this.publisher;
-    this.eligibility = new VoteEligibility(ctx.store, publisher);
+    this.eligibility = new VoteEligibility(ctx.store, publisher, () => ownershipOf(ctx));
     this.timers = new VoteTimers(ctx, this.eligibility, publisher, (voteId) => this.close(null, voteId));
     this.ballots = new BallotStore(
       ctx,
@@ -76,7 +76,7 @@ export class VotesService {
     const majority = body.majority ?? (await committeeVoteSettings(store, a.meeting.committeeId)).majority;
     const options = body.kind === 'motion' ? MOTION_LABELS : body.options;
     const maxChoices = body.kind === 'multiple' ? (body.maxChoices ?? options.length) : body.kind === 'election' ? body.seats! : 1;
-    const { view } = await commandTx(store, async (q) => {
+    const { view } = await this.owned(meetingId, async (q) => {
       const [r] = await q
         .insert(votes)
         .values({
@@ -255,7 +255,7 @@ export class VotesService {
     if (row.state !== 'annulled') throw err('invalid_state', 'Only an annulled vote is run again');
     const [m] = await this.ctx.store.q.select({ status: meetings.status }).from(meetings).where(eq(meetings.id, row.meetingId)).limit(1);
     if (m!.status === 'closed') throw err('meeting_closed', 'The meeting is closed');
-    const { view } = await commandTx(this.ctx.store, async (q) => {
+    const { view } = await this.owned(row.meetingId, async (q) => {
       if ((await q.select({ id: votes.id }).from(votes).where(eq(votes.rerunOf, voteId)).limit(1)).length) throw err('invalid_state', 'This vote was already run again');
       const [r] = await q
         .insert(votes)
@@ -293,8 +293,8 @@ export class VotesService {
     if (row.state !== 'draft') throw err('invalid_state', 'Items can be pulled out only until the vote opens');
     if (item.pulledBy != null) return await this.view(row);
     const bloc = row.bloc!.map((b) => (b.agendaItemId === agendaItemId ? { ...b, pulledBy: user.id } : b));
-    const { view } = await commandTx(
-      this.ctx.store,
+    const { view } = await this.owned(
+      row.meetingId,
       async (q) => {
         const [r] = await q.update(votes).set({ bloc }).where(and(eq(votes.id, voteId), eq(votes.state, 'draft'))).returning();
         if (!r) throw err('invalid_state', 'Items can be pulled out only until the vote opens');
@@ -428,10 +428,11 @@ export class VotesService {
   }
 
   /**
-   * One transaction moving a meeting's vote through its states (open, extend, close, announce, annul; a draft
-   * is prepared on any node, over REST). In a cluster (#18) only on the meeting's owner node (claimed
-   * when its lease is free) and fenced by the lease inside the transaction, so a node that lost the meeting
-   * writes nothing (not_owner). On one node both steps do nothing. The command's id and `ackData(result)` are
+   * One transaction writing a meeting's votes: preparing a draft (REST or socket), a re-run, a bloc pull, and every
+   * move through the states (open, extend, close, announce, annul). In a cluster (#18) only on the meeting's owner
+   * node (claimed when its lease is free) and fenced by the lease inside the transaction, so a node that lost the
+   * meeting writes nothing (not_owner), and no node but the owner pushes a vote to the meeting's room — a draft
+   * prepared elsewhere would be pushed to that node's empty room while the owner's tablets never heard of it. On one node both steps do nothing. The command's id and `ackData(result)` are
    * recorded in it (`commandTx`).
    */
   private async owned<T>(meetingId: number, fn: (q: Q) => Promise<T>, ackData: (result: T) => unknown): Promise<T> {
