@@ -70,6 +70,8 @@ backend any_node
   # A Socket.IO session without a meeting (long-polling, or its upgrade) goes back to the node that holds it:
   # in cluster mode its id starts with the node id (server/http/node-identity.ts). No cookie: nothing to leak
   # or to confuse clients that keep one cookie.
+  # A request the web client sends again after \`not_owner\` names the meeting's owner (x-ecabinet-owner, client/services/api.ts).
+${opts.nodes.map((n) => `  use-server ${n.id} if { req.hdr(x-ecabinet-owner) -m str ${n.id} }`).join('\n')}
 ${opts.nodes.map((n) => `  use-server ${n.id} if { path_beg /socket.io/ } { url_param(sid) -m beg ${n.id}. }`).join('\n')}
 ${opts.nodes.map((n) => `  server ${n.id} ${n.host}:${n.port} track by_meeting/${n.id}`).join('\n')}
 

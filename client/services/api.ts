@@ -6,6 +6,9 @@ import { deviceToken } from './offline-cache.js';
  * A failed API call, carrying the server's stable error `code` (see shared/protocol/common.ts).
  * `status` 0 with code `network` means the request never reached the server (offline).
  */
+/** A request sent again after `not_owner`: the node that owns the meeting, for the load balancer to route it there (docs/DEPLOY.md). */
+export const OWNER_HEADER = 'x-ecabinet-owner';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -60,19 +63,21 @@ export class Api {
   /**
    * One request; `body` is sent as JSON unless it is FormData or a Blob (uploads). Sent once more when a
    * cluster node answers `not_owner` (409): it is not the meeting's owner and changed nothing (the refusal
-   * comes from the lease check inside the rolled-back transaction), and the load balancer may send the
-   * second attempt to the owner (docs/DEPLOY.md, #18).
+   * comes from the lease check inside the rolled-back transaction). The refusal names the owner: the second
+   * attempt carries it in {@link OWNER_HEADER}, and the load balancer sends it there (REST goes round robin
+   * otherwise, which could pick another node that is not the owner; docs/DEPLOY.md, #18).
    */
   async request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
     try {
       return await this.send<T>(method, path, body, query);
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 409 && e.code === 'not_owner')) throw e;
-      return await this.send<T>(method, path, body, query);
+      const owner = (e.details as { nodeId?: unknown } | undefined)?.nodeId;
+      return await this.send<T>(method, path, body, query, typeof owner === 'string' ? owner : undefined);
     }
   }
 
-  private async send<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+  private async send<T>(method: string, path: string, body?: unknown, query?: Query, owner?: string): Promise<T> {
     let url = (this.opts.base ?? '') + path;
     if (query) {
       const qs = new URLSearchParams();
@@ -81,6 +86,7 @@ export class Api {
       if (s) url += (url.includes('?') ? '&' : '?') + s;
     }
     const headers: Record<string, string> = { accept: 'application/json' };
+    if (owner) headers[OWNER_HEADER] = owner;
     const device = deviceToken();
     if (device) headers[DEVICE_HEADER] = device;
     let payload: BodyInit | undefined;

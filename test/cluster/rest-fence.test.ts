@@ -64,10 +64,12 @@ describe('REST and off-room writes of a meeting go to its owner', () => {
     expect(await memberOnA.cmd('vote:delegate', { meetingId: m.meetingId, toUserId: m.members[1].id, commandId: newCommandId() })).toMatchObject({ ok: true });
   });
 
-  it('the web client sends a request refused with not_owner once more, and only that refusal', async () => {
+  it('the web client sends a request refused with not_owner once more, naming the owner for the load balancer, and only that refusal', async () => {
     let calls = 0;
+    const owners: (string | undefined)[] = [];
     const server = http.createServer((req, res) => {
       calls++;
+      owners.push(req.headers['x-ecabinet-owner'] as string | undefined);
       res.setHeader('content-type', 'application/json');
       if (req.url === '/owner' && calls === 1) {
         res.statusCode = 409;
@@ -85,6 +87,8 @@ describe('REST and off-room writes of a meeting go to its owner', () => {
       const api = new Api({ base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
       expect(await api.post('/owner', { title: 'x' })).toEqual({ id: 7 });
       expect(calls).toBe(2);
+      // The first attempt goes wherever the load balancer sends it; the second to the owner the refusal named.
+      expect(owners).toEqual([undefined, 'n2']);
       calls = 0;
       await expect(api.post('/other', {})).rejects.toMatchObject({ status: 409, code: 'conflict' });
       expect(calls).toBe(1);
