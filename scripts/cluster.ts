@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import { listOwners } from '../server/cluster/cluster.service.js';
 import { openDatabase } from '../server/db/open.js';
 import { haproxyConfig } from './cluster-haproxy.js';
-import { freePort } from './free-port.js';
+import { freePort, holdPort } from './free-port.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -135,8 +135,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       const port = await freePort();
       nodes.push({ id: `n${i}`, port, url: `http://127.0.0.1:${port}`, pid: null });
     }
-    const haproxyPort = opts.port ?? (await freePort());
-    const statsPort = await freePort();
+    // Held until HAProxy starts: the nodes (started first) must know its URL, and many connections are made meanwhile.
+    const held = [...(opts.port === undefined ? [await holdPort()] : []), await holdPort()];
+    undo.push(async () => {
+      for (const h of held) await h.release();
+    });
+    const haproxyPort = opts.port ?? held[0].port;
+    const statsPort = held.at(-1)!.port;
     const url = `http://127.0.0.1:${haproxyPort}`;
     const nodeEnv = (node: ClusterNode, index: number, seed: string): NodeJS.ProcessEnv => ({
       ...process.env,
@@ -188,6 +193,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await run('haproxy', ['-c', '-q', '-f', cfg]).catch((err: { stderr?: string }) => {
       throw new Error(`haproxy refused its configuration: ${err.stderr ?? String(err)}`);
     });
+    for (const h of held) await h.release();
     const haproxy = spawnLogged('haproxy', ['-db', '-f', cfg], path.join(dir, 'logs', 'haproxy.log'), process.env);
     undo.push(() => ended(haproxy, 'SIGTERM'));
     const statsUrl = `http://127.0.0.1:${statsPort}`;
@@ -214,7 +220,17 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         const index = nodes.findIndex((n) => n.id === nodeId);
         if (index < 0) throw new Error(`no node ${nodeId}`);
         const old = procs.get(nodeId);
-        if (old && old.exitCode === null && old.signalCode === null) throw new Error(`node ${nodeId} is still running`);
+        if (old && old.exitCode === null && old.signalCode === null) {
+          // A node told to stop (SIGTERM) may still be handing its meetings over: its exit is waited for, not refused.
+          const exited = await Promise.race([
+            new Promise<boolean>((resolve) => {
+              old.once('exit', () => resolve(true));
+              if (old.exitCode !== null || old.signalCode !== null) resolve(true);
+            }),
+            new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 30_000).unref()),
+          ]);
+          if (!exited) throw new Error(`node ${nodeId} is still running`);
+        }
         await startNode(nodes[index], index, 'never');
       },
       status: () => clusterStatus({ url, statsUrl, pgUrl, nodes }),
