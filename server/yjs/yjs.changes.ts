@@ -55,13 +55,7 @@ export class ChangeHooks {
 
   /** Runs the handlers of `d` that have an unreported change now, with `final: true` (before an unload). */
   runNow(d: HubDoc): void {
-    for (const l of this.listeners) {
-      const t = l.timers.get(d.name);
-      if (!t) continue;
-      clearTimeout(t.timer);
-      l.timers.delete(d.name);
-      this.call(l, d, true);
-    }
+    for (const l of this.disarm(d)) this.call(l, d, true);
   }
 
   /**
@@ -70,12 +64,20 @@ export class ChangeHooks {
    * from the committed state now.
    */
   cancel(d: HubDoc): void {
+    this.disarm(d);
+  }
+
+  /** Clears the armed timers of `d`: @returns the listeners that had one (a change not reported yet). */
+  private disarm(d: HubDoc): ChangeListener[] {
+    const armed: ChangeListener[] = [];
     for (const l of this.listeners) {
       const t = l.timers.get(d.name);
       if (!t) continue;
       clearTimeout(t.timer);
       l.timers.delete(d.name);
+      armed.push(l);
     }
+    return armed;
   }
 
   /** Cancels every armed timer (the hub closes). */
