@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from '../../scripts/cluster.js';
 import { launchBrowser, loginAs, newPage, VIEWPORTS } from '../helpers/browser.js';
 import { type BuiltMeeting, buildMeetingOn } from '../helpers/factories.js';
-import { DEMO_PASSWORD, HttpClient, until } from '../helpers/server.js';
+import { loginAt, until } from '../helpers/server.js';
 import { connectSocket, connected, newCommandId } from '../helpers/socket.js';
 import { testDatabaseUrl } from '../helpers/test-db.js';
 
@@ -27,12 +27,7 @@ describe('A/V through the cluster follows the meeting owner', { shuffle: false }
   let m: BuiltMeeting;
   const dbKey = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-av-failover-'));
 
-  const login = async (username: string, password = DEMO_PASSWORD) => {
-    const c = new HttpClient(cluster.url);
-    const r = await c.post('/api/auth/login', { username, password });
-    if (r.status !== 200) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.body)}`);
-    return c;
-  };
+  const login = (username: string, password?: string) => loginAt(cluster.url, username, password);
 
   /** mediasoup routers on one node (its /metrics, loopback); null when the node does not answer. */
   const routers = async (nodeUrl: string): Promise<number | null> => {

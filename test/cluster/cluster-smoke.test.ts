@@ -7,7 +7,7 @@ import { type Cluster, startCluster } from '../../scripts/cluster.js';
 import { RealtimeClient } from '../../client/services/socket.js';
 import { PROTOCOL_VERSION, SOCKET_PATH } from '../../shared/protocol/realtime.js';
 import { buildCommitteeMeeting, buildMeetingOn } from '../helpers/factories.js';
-import { DEMO_PASSWORD, HttpClient, until } from '../helpers/server.js';
+import { type HttpClient, loginAt, until } from '../helpers/server.js';
 import { testDatabaseUrl } from '../helpers/test-db.js';
 
 /**
@@ -23,12 +23,7 @@ describe('the local cluster routes realtime connections by meeting', () => {
   const meetingIds: number[] = [];
   const dbKey = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-cluster-smoke-'));
 
-  const login = async (username: string, password = DEMO_PASSWORD) => {
-    const c = new HttpClient(cluster.url);
-    const r = await c.post('/api/auth/login', { username, password });
-    if (r.status !== 200) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.body)}`);
-    return c;
-  };
+  const login = (username: string, password?: string) => loginAt(cluster.url, username, password);
 
   /** A tablet's socket for one meeting, through HAProxy; resolves once connected. */
   const connect = async (meetingId: number | string | null, transports = ['websocket'], ownerHint?: string): Promise<Socket> => {

@@ -7,7 +7,7 @@ import { OWNER_HEADER } from '../../client/services/api.js';
 import { type Cluster, startCluster } from '../../scripts/cluster.js';
 import { PROTOCOL_VERSION, SOCKET_PATH } from '../../shared/protocol/realtime.js';
 import { buildMeetingOn } from '../helpers/factories.js';
-import { DEMO_PASSWORD, HttpClient } from '../helpers/server.js';
+import { loginAt } from '../helpers/server.js';
 import { testDatabaseUrl } from '../helpers/test-db.js';
 
 /**
@@ -20,12 +20,7 @@ describe('a REST request sent again after not_owner reaches the owner through HA
   let cluster: Cluster;
   const sockets: Socket[] = [];
   const dbKey = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-rest-owner-'));
-  const login = async (username: string, password = DEMO_PASSWORD) => {
-    const c = new HttpClient(cluster.url);
-    const r = await c.post('/api/auth/login', { username, password });
-    if (r.status !== 200) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.body)}`);
-    return c;
-  };
+  const login = (username: string, password?: string) => loginAt(cluster.url, username, password);
 
   beforeAll(async () => {
     const databaseUrl = (await testDatabaseUrl(dbKey)) ?? undefined;

@@ -12,7 +12,7 @@ import { type Cluster, startCluster } from '../../scripts/cluster.js';
 import { itemsMapName, layerDocName } from '../../shared/protocol/annotations.js';
 import { buildMeetingOn } from '../helpers/factories.js';
 import { noteItem, PAGE_TEXTS, textPdf, uploadPdf } from '../integration/annotations-helpers.js';
-import { DEMO_PASSWORD, HttpClient, until } from '../helpers/server.js';
+import { type HttpClient, loginAt, until } from '../helpers/server.js';
 import { testDatabaseUrl } from '../helpers/test-db.js';
 
 /**
@@ -34,12 +34,7 @@ describe('Yjs edits during an ownership change converge', { shuffle: false }, ()
   const editors: Editor[] = [];
   const measured: string[] = [];
 
-  const login = async (username: string, password = DEMO_PASSWORD) => {
-    const c = new HttpClient(cluster.url);
-    const r = await c.post('/api/auth/login', { username, password });
-    if (r.status !== 200) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.body)}`);
-    return c;
-  };
+  const login = (username: string, password?: string) => loginAt(cluster.url, username, password);
 
   interface Editor {
     label: string;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../scripts/free-port.js';
-import { DEMO_PASSWORD, HttpClient, until } from './server.js';
+import { DEMO_PASSWORD, type HttpClient, loginAt, until } from './server.js';
 import { type TestSql, pgTestSql, sqliteTestSql } from './sql.js';
 import { testDatabaseUrl } from './test-db.js';
 
@@ -109,11 +109,8 @@ export class ChildServer {
     return { ...sqliteTestSql((fn) => fn(db)), close: () => db.close() };
   }
 
-  async login(username: string, password = DEMO_PASSWORD): Promise<HttpClient> {
-    const c = new HttpClient(this.url);
-    const r = await c.post('/api/auth/login', { username, password });
-    if (r.status !== 200) throw new Error(`login ${username}: ${r.status}`);
-    return c;
+  login(username: string, password?: string): Promise<HttpClient> {
+    return loginAt(this.url, username, password);
   }
 
   /** Kills the process if still running and removes the data directory. */

@@ -46,13 +46,16 @@ export async function startTestServer(
     ...running,
     dataDir,
     anonymous: () => new HttpClient(running.url),
-    async login(username, password = DEMO_PASSWORD) {
-      const c = new HttpClient(running.url);
-      const r = await c.post('/api/auth/login', { username, password });
-      if (r.status !== 200) throw new Error(`login ${username} failed: ${r.status} ${JSON.stringify(r.body)}`);
-      return c;
-    },
+    login: (username, password) => loginAt(running.url, username, password),
   };
+}
+
+/** Signs in through the server (or load balancer) at `url`: @returns the client holding the session cookie. */
+export async function loginAt(url: string, username: string, password = DEMO_PASSWORD): Promise<HttpClient> {
+  const c = new HttpClient(url);
+  const r = await c.post('/api/auth/login', { username, password });
+  if (r.status !== 200) throw new Error(`login ${username} failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return c;
 }
 
 export interface HttpResult<T = any> {
