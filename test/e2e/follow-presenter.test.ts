@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, axeViolations, collectProblems, launchBrowser, loginAs, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
+import { VIEWPORTS, axeViolations, collectProblems, launchBrowser, livePage, loginAs, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
 import { buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { connectSocket, connected } from '../helpers/socket.js';
@@ -25,18 +25,6 @@ const problems: ReturnType<typeof collectProblems>[] = [];
 const tid = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`).first();
 const viewer = (page: Page) => page.locator('ec-live-view ec-pdf-viewer');
 
-/** The page a reader sees: the last page box whose top is above 30 % of the scrolled view (the viewer's own rule). */
-const visiblePage = (page: Page) =>
-  viewer(page).evaluate((v) => {
-    const sc = v.shadowRoot!.querySelector<HTMLElement>('.scroller')!;
-    const top = sc.scrollTop + sc.clientHeight * 0.3;
-    let n = 0;
-    for (const pg of sc.querySelectorAll<HTMLElement>('.pg')) if (pg.offsetTop <= top) n = Number(pg.dataset.page);
-    // The page box must also be on screen: inside the scroller's visible rectangle.
-    const box = sc.querySelector<HTMLElement>(`.pg[data-page="${n}"]`)?.getBoundingClientRect();
-    const view = sc.getBoundingClientRect();
-    return box && box.bottom > view.top && box.top < view.bottom ? n : -n;
-  });
 
 /** How wide the visible page is drawn, relative to the width fit-to-width would give it (1 = fit width). */
 const drawnZoom = (page: Page) =>
@@ -136,11 +124,11 @@ describe('follow the presenter in the browser', { shuffle: false }, () => {
     await pageInput.fill('5');
     const sent = await chair.evaluate(() => Date.now());
     await pageInput.press('Enter');
-    await until(async () => (await visiblePage(tablet)) === 5, { what: 'tablet shows page 5', timeout: 15_000 });
-    await until(async () => (await visiblePage(phone)) === 5, { what: 'phone shows page 5', timeout: 15_000 });
+    await until(async () => (await livePage(tablet)) === 5, { what: 'tablet shows page 5', timeout: 15_000 });
+    await until(async () => (await livePage(phone)) === 5, { what: 'phone shows page 5', timeout: 15_000 });
     const lag = await Promise.all([tablet, phone].map((p) => p.evaluate(() => (window as unknown as { reachedAt: number }).reachedAt)));
     console.log(`follow the presenter: page 5 on the followers' screens ${lag.map((t) => t - sent).join(' ms, ')} ms after the presenter pressed Enter`);
-    expect(await visiblePage(chair)).toBe(5);
+    expect(await livePage(chair)).toBe(5);
     await expect.poll(() => viewer(tablet).getAttribute('page')).toBe('5');
     await expect.poll(() => tid(tablet, 'my-page').textContent()).toContain('5');
 
@@ -154,7 +142,7 @@ describe('follow the presenter in the browser', { shuffle: false }, () => {
       await expect.poll(async () => Number(await viewer(p).getAttribute('data-zoom')), { timeout: 10_000 }).toBeCloseTo(presenterZoom, 2);
       await expect.poll(() => drawnZoom(p), { timeout: 10_000 }).toBeGreaterThan(presenterZoom - 0.05);
       expect(await drawnZoom(p)).toBeLessThan(presenterZoom + 0.05);
-      await until(async () => (await visiblePage(p)) === 5, { what: 'still page 5 after zoom', timeout: 10_000 });
+      await until(async () => (await livePage(p)) === 5, { what: 'still page 5 after zoom', timeout: 10_000 });
     }
     expect(await tid(tablet, 'left-presenter').count()).toBe(0);
     await screenshot(tablet, 'live-member-following', 'vi');
@@ -167,19 +155,19 @@ describe('follow the presenter in the browser', { shuffle: false }, () => {
     expect(await tid(tablet, 'left-presenter').textContent()).toContain('Bạn đã rời khỏi trang người trình bày');
     expect(await tid(tablet, 'follow').isChecked()).toBe(false);
     await scrollSettled(tablet);
-    const away = await visiblePage(tablet);
+    const away = await livePage(tablet);
     expect(away).toBeGreaterThan(5);
     await screenshot(tablet, 'live-member-left', 'vi');
 
     // The presenter goes on to page 3: the phone follows, the tablet that left stays where its reader is.
     await pageInput.fill('3');
     await pageInput.press('Enter');
-    await until(async () => (await visiblePage(phone)) === 3, { what: 'phone shows page 3', timeout: 15_000 });
+    await until(async () => (await livePage(phone)) === 3, { what: 'phone shows page 3', timeout: 15_000 });
     await expect.poll(() => tid(tablet, 'presenter-page').textContent()).toContain('3');
-    expect(await visiblePage(tablet)).toBe(away);
+    expect(await livePage(tablet)).toBe(away);
 
     await tid(tablet, 'back-to-presenter').click();
-    await until(async () => (await visiblePage(tablet)) === 3, { what: 'tablet back on page 3', timeout: 15_000 });
+    await until(async () => (await livePage(tablet)) === 3, { what: 'tablet back on page 3', timeout: 15_000 });
     await expect.poll(() => drawnZoom(tablet)).toBeGreaterThan(presenterZoom - 0.05);
     expect(await tid(tablet, 'left-presenter').count()).toBe(0);
     expect(await tid(tablet, 'follow').isChecked()).toBe(true);
@@ -192,7 +180,7 @@ describe('follow the presenter in the browser', { shuffle: false }, () => {
     await expect.poll(() => tid(phone, 'left-presenter').textContent(), { timeout: 10_000 }).toContain('You left the presenter');
     await screenshot(phone, 'live-member-phone-left', 'en');
     await tid(phone, 'back-to-presenter').click();
-    await until(async () => (await visiblePage(phone)) === 3, { what: 'phone back on page 3', timeout: 15_000 });
+    await until(async () => (await livePage(phone)) === 3, { what: 'phone back on page 3', timeout: 15_000 });
     await screenshot(phone, 'live-member-phone', 'en');
 
     for (const pr of problems) expect(pr.errors).toEqual([]);

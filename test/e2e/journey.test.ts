@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PDFS } from '../integration/documents-helpers.js';
-import { VIEWPORTS, axeViolations, collectProblems, launchBrowser, loginAs, newPage, screenshot, touchDrag } from '../helpers/browser.js';
+import { VIEWPORTS, axeViolations, collectProblems, launchBrowser, livePage, loginAs, newPage, screenshot, touchDrag } from '../helpers/browser.js';
 import { buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
 
@@ -41,15 +41,6 @@ const RUNS: Run[] = [
 
 const tid = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`).first();
 
-/** The page a reader sees in a viewer (the viewer's own rule: the page at 30 % of the scrolled view). */
-const visiblePage = (page: Page) =>
-  page.locator('ec-live-view ec-pdf-viewer').evaluate((v) => {
-    const sc = v.shadowRoot!.querySelector<HTMLElement>('.scroller')!;
-    const top = sc.scrollTop + sc.clientHeight * 0.3;
-    let n = 0;
-    for (const pg of sc.querySelectorAll<HTMLElement>('.pg')) if (pg.offsetTop <= top) n = Number(pg.dataset.page);
-    return n;
-  });
 
 /** A datetime-local value `days` from now at `hour` o'clock (local time of the browser: Asia/Ho_Chi_Minh). */
 function localInput(days: number, hour: number): string {
@@ -192,11 +183,11 @@ describe('journey: one meeting from preparation to follow-up, in the browser', (
       await select.selectOption({ index: 1 });
       await until(async () => !(await present.locator('ec-pdf-viewer input[name="page"]').isDisabled()), { what: 'presenter viewer ready', timeout: 30_000 });
       await tid(present, 'present').check();
-      for (const p of [m1, m2]) await until(async () => (await p.locator('ec-live-view ec-pdf-viewer').count()) > 0 && (await visiblePage(p)) === 1, { what: 'follower on page 1', timeout: 30_000 });
+      for (const p of [m1, m2]) await until(async () => (await livePage(p)) === 1, { what: 'follower on page 1', timeout: 30_000 });
       const pageInput = present.locator('ec-pdf-viewer input[name="page"]');
       await pageInput.fill('4');
       await pageInput.press('Enter');
-      for (const p of [m1, m2]) await until(async () => (await visiblePage(p)) === 4, { what: 'follower on page 4', timeout: 20_000 });
+      for (const p of [m1, m2]) await until(async () => (await livePage(p)) === 4, { what: 'follower on page 4', timeout: 20_000 });
       await check(m2, 'member-follows-presenter');
       await check(present, 'chair-presents');
 

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VIEWPORTS, axeViolations, collectProblems, launchBrowser, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
+import { VIEWPORTS, axeViolations, collectProblems, launchBrowser, livePage, newPage, screenshot, smallTouchTargets } from '../helpers/browser.js';
 import { type BuiltMeeting, type BuiltUser, buildMeeting } from '../helpers/factories.js';
 import { type TestServer, startTestServer, until } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected } from '../helpers/socket.js';
@@ -22,19 +22,8 @@ const problems: ReturnType<typeof collectProblems>[] = [];
 const tid = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`).first();
 const viewer = (page: Page) => page.locator('ec-live-view ec-pdf-viewer');
 
-/** The page a reader sees: the last page box whose top is above 30 % of the scrolled view, and on screen. */
-const visiblePage = (page: Page) =>
-  viewer(page).evaluate((v) => {
-    const sc = v.shadowRoot!.querySelector<HTMLElement>('.scroller')!;
-    const top = sc.scrollTop + sc.clientHeight * 0.3;
-    let n = 0;
-    for (const pg of sc.querySelectorAll<HTMLElement>('.pg')) if (pg.offsetTop <= top) n = Number(pg.dataset.page);
-    const box = sc.querySelector<HTMLElement>(`.pg[data-page="${n}"]`)?.getBoundingClientRect();
-    const view = sc.getBoundingClientRect();
-    return box && box.bottom > view.top && box.top < view.bottom ? n : -n;
-  });
 const shows = (page: Page, n: number, what: string) =>
-  until(async () => (await viewer(page).count()) > 0 && (await visiblePage(page)) === n, { what, timeout: 20_000 });
+  until(async () => (await livePage(page)) === n, { what, timeout: 20_000 });
 
 /**
  * A browser context signed in as `user` with a session made over HTTP (the login form is tested
@@ -152,7 +141,7 @@ describe('presenting from the chair console', { shuffle: false }, () => {
     await member.goto('/healthz');
     await tid(late, 'presenter-offline').waitFor({ timeout: 20_000 });
     expect(await tid(late, 'presenter-offline').textContent()).toContain('disconnected');
-    expect(await visiblePage(late)).toBe(9);
+    expect(await livePage(late)).toBe(9);
     await expect.poll(() => tid(consolePage, 'console-presenter-state').textContent()).toContain('mất kết nối');
 
     // member1 comes back: the tablet presents again from where it was; the mark goes away.
@@ -173,7 +162,7 @@ describe('presenting from the chair console', { shuffle: false }, () => {
     await tid(consolePage, 'console-stop').click();
     await expect.poll(() => tid(member, 'presenter-state').textContent()).toContain('Chưa có ai trình bày');
     await expect.poll(() => tid(late, 'presenter-state').textContent()).toContain('Nobody is presenting');
-    expect(await visiblePage(late)).toBe(10);
+    expect(await livePage(late)).toBe(10);
 
     for (const pr of problems) expect(pr.errors).toEqual([]);
   }, 120_000);

@@ -131,6 +131,27 @@ export function collectProblems(page: Page): { csp: string[]; errors: string[] }
 }
 
 /**
+ * The page a reader sees in the live view's document viewer, by the viewer's own rule: the last page
+ * box whose top is above 30 % of the scrolled view — negated when that box is not on screen, and NaN
+ * while there is no viewer or it is between renders (not upgraded yet, its scroller not drawn), so
+ * `until(async () => (await livePage(p)) === 5)` simply waits through a re-render.
+ */
+export async function livePage(page: Page): Promise<number> {
+  const viewer = page.locator('ec-live-view ec-pdf-viewer');
+  if ((await viewer.count()) !== 1) return Number.NaN;
+  return viewer.evaluate((v) => {
+    const sc = v.shadowRoot?.querySelector<HTMLElement>('.scroller');
+    if (!sc) return Number.NaN;
+    const top = sc.scrollTop + sc.clientHeight * 0.3;
+    let n = 0;
+    for (const pg of sc.querySelectorAll<HTMLElement>('.pg')) if (pg.offsetTop <= top) n = Number(pg.dataset.page);
+    const box = sc.querySelector<HTMLElement>(`.pg[data-page="${n}"]`)?.getBoundingClientRect();
+    const view = sc.getBoundingClientRect();
+    return box && box.bottom > view.top && box.top < view.bottom ? n : -n;
+  }, undefined, { timeout: 5_000 }).catch(() => Number.NaN);
+}
+
+/**
  * Drags with one finger from one viewport point to another (CDP touch events: Playwright has no
  * touch-drag API). The page's context must have `hasTouch: true`; scroll the target into view first.
  */
