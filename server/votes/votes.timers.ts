@@ -1,5 +1,8 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { MeetingOwnership } from '../cluster/cluster.service.js';
 import type { AppContext } from '../context.js';
+import { AppError } from '../http/errors.js';
 import { votes } from '../db/tables.js';
 import type { OpenVote, VoteEligibility } from './votes.eligibility.js';
 import { type VotePublisher, voteOptions } from './votes.options.js';
@@ -127,4 +130,60 @@ export class VoteTimers {
       for (const c of ov.chairIds) this.publisher()?.toUser(c, 'vote:progress', { ...data, notVoted });
     }
   }
+}
+
+/**
+ * Meetings with an open timed vote that no node runs now (PostgreSQL, cluster mode): no unexpired lease by the
+ * database's clock — the owner died, or every node stopped. Soonest deadline first.
+ */
+async function orphanedTimedVotes(ctx: AppContext): Promise<number[]> {
+  const { rows } = await (ctx.store.q as unknown as NodePgDatabase).execute<{ meeting_id: number }>(sql`
+    SELECT v.meeting_id FROM votes v
+     WHERE v.state = 'open' AND v.closes_at IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM meeting_owners o WHERE o.meeting_id = v.meeting_id AND o.expires_at > now())
+     GROUP BY v.meeting_id ORDER BY min(v.closes_at)`);
+  return rows.map((r) => Number(r.meeting_id));
+}
+
+/**
+ * Several nodes (#18): a meeting's vote timers run on its owner, which a client's `meeting:join` makes — so
+ * when the owner dies and no tablet comes back (the room's tablets asleep, bad Wi-Fi), nobody would close a
+ * timed vote at its deadline. Every node looks, about once per lease length (jittered, so the nodes do not
+ * ask together), for meetings with an open timed vote and no living owner, and claims them: the lease lets
+ * exactly one node win, and winning runs the `onAcquired` hooks — the votes' timers resumed, a deadline that
+ * passed while nobody owned the meeting closed at once (one `vote.closed`, the close being fenced). The
+ * clients that come back later follow `not_owner` to that node. @returns stop
+ */
+export function sweepOrphanedDeadlines(ctx: AppContext, own: MeetingOwnership, everyMs: number): () => Promise<void> {
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  const tick = async () => {
+    for (const meetingId of await orphanedTimedVotes(ctx)) {
+      if (stopped) return;
+      await own.claim(meetingId).catch((err: unknown) => {
+        // Another node was quicker (or this one is stopping): that is the lease doing its job.
+        if (!(err instanceof AppError && err.code === 'not_owner')) throw err;
+      });
+    }
+  };
+  const next = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = tick()
+        .catch((err: unknown) => ctx.log.warn({ err }, 'sweep of timed votes without an owner failed'))
+        .finally(() => {
+          running = null;
+          next();
+        });
+    }, everyMs * (0.5 + Math.random()));
+    timer.unref();
+  };
+  next();
+  // Stopping waits for a sweep in flight: its queries must not outlive the database.
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    await running;
+  };
 }
