@@ -267,12 +267,24 @@ export async function failoverDrill(cluster: Cluster, opts: DrillOptions): Promi
       await runRound(round).catch(async (e: Error) => {
         const o = await owner().catch(() => null);
         // What the database is doing: a hang is most often a transaction waiting on a lock.
+        // Sessions are named after their node (application_name); blocked_by: the sessions each one waits for.
         const activity = await db
           .query(
-            "SELECT pid, application_name, state, wait_event_type, wait_event, round(extract(epoch FROM now() - xact_start)::numeric, 1) AS xact_s, left(query, 160) AS query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'",
+            "SELECT pid, application_name, state, wait_event_type, wait_event, pg_blocking_pids(pid) AS blocked_by, round(extract(epoch FROM now() - xact_start)::numeric, 1) AS xact_s, round(extract(epoch FROM now() - state_change)::numeric, 1) AS state_s, left(query, 160) AS query FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'",
           )
           .then((r) => r.rows.map((x) => JSON.stringify(x)).join('\n'), (err: unknown) => String(err));
-        throw new Error(`round ${round}: ${e.message}\nlease: ${JSON.stringify(o)}\ndatabase sessions at work:\n${activity}\n${tailLogs(cluster)}`);
+        // Who holds what others wait for: every lock some session waits on, and every lock held by a session someone waits for.
+        const locks = await db
+          .query(
+            `WITH blocked AS (SELECT pid, pg_blocking_pids(pid) AS by FROM pg_stat_activity WHERE datname = current_database() AND cardinality(pg_blocking_pids(pid)) > 0)
+             SELECT l.pid, a.application_name, l.locktype, l.mode, l.granted, l.relation::regclass::text AS relation, l.objid, l.transactionid::text AS xid, (SELECT by FROM blocked b WHERE b.pid = l.pid) AS blocked_by
+               FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+              WHERE a.datname = current_database() AND l.locktype <> 'virtualxid' AND (l.relation IS NULL OR l.relation::regclass::text NOT LIKE 'pg_%')
+                AND (NOT l.granted OR l.pid IN (SELECT unnest(by) FROM blocked) OR l.locktype = 'advisory')
+              ORDER BY l.pid`,
+          )
+          .then((r) => r.rows.map((x) => JSON.stringify(x)).join('\n') || '(no session waits on a lock)', (err: unknown) => String(err));
+        throw new Error(`round ${round}: ${e.message}\nlease: ${JSON.stringify(o)}\ndatabase sessions at work:\n${activity}\nlocks waited for, and their holders:\n${locks}\n${tailLogs(cluster)}`);
       });
     }
     async function runRound(round: number) {

@@ -1,5 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Config } from '../config.js';
-import type { Q, Store } from '../db/store.js';
+import { type Q, type Store, txScope } from '../db/store.js';
 import { AppError } from '../http/errors.js';
 import type { Logger } from '../log.js';
 import { acquireLease, leaseHolds, listOwners, releaseLeases, renewLeases } from './cluster.repo.js';
@@ -12,6 +13,14 @@ export function notOwner(meetingId: number, nodeId: string | null): AppError {
 }
 
 type Listener = (meetingId: number) => void | Promise<void>;
+
+/**
+ * The async context of no call chain (taken when this module loads): a lease acquisition runs in it, whoever
+ * asked first. Run in the first caller's context, it inherited that caller's transaction scope (the lease taken
+ * in its transaction, rolled back with it while `owned` said owned) and its command scope (an overdue vote that
+ * the acquisition hooks close would record that caller's command id as its own).
+ */
+const noCallChain = AsyncLocalStorage.snapshot();
 
 /**
  * Which meetings this node runs (issue #18): in cluster mode (`config.cluster.nodeId`) a meeting has one
@@ -87,9 +96,12 @@ export class MeetingOwnership {
     const have = this.owned.get(meetingId);
     if (have !== undefined) return have;
     if (this.stopped) throw notOwner(meetingId, null);
+    // Awaited inside a transaction, the acquisition could never end: its hooks (an overdue vote's close, the
+    // ballot batch it flushes) need the transaction turn this call chain holds. A programming error: refused loudly.
+    if (txScope.getStore()?.committed) throw new Error(`MeetingOwnership.claim(${meetingId}) inside a transaction: claim before store.tx`);
     let pending = this.acquiring.get(meetingId);
     if (!pending) {
-      pending = this.acquire(meetingId).finally(() => this.acquiring.delete(meetingId));
+      pending = noCallChain(() => this.acquire(meetingId)).finally(() => this.acquiring.delete(meetingId));
       this.acquiring.set(meetingId, pending);
     }
     return pending;

@@ -1,4 +1,4 @@
-import type { ServerModule } from '../context.js';
+import type { AppContext, ServerModule } from '../context.js';
 import { MeetingOwnership, ownershipOf } from './cluster.service.js';
 
 declare module '../context.js' {
@@ -24,6 +24,38 @@ export const clusterModule: ServerModule = {
   start(ctx) {
     const own = ownershipOf(ctx);
     own.start();
-    return { stop: () => own.stop() };
+    const watch = own.enabled ? watchTxTurn(ctx) : null;
+    return {
+      stop: () => {
+        if (watch) clearInterval(watch);
+        return own.stop();
+      },
+    };
   },
 };
+
+/** How long one transaction may hold a node's turn before the node says so in its log. */
+const STALL_MS = 5000;
+
+/**
+ * A cluster node logs a transaction that holds its turn (server/db/store.ts TxGate) for more than {@link STALL_MS}:
+ * who (the label its caller gave), for how long, how many wait. Every other write of the node waits behind it
+ * while PostgreSQL shows only an idle transaction — the failover drill prints the nodes' logs when a round hangs.
+ * Once per holder, again every further {@link STALL_MS} it lasts.
+ */
+function watchTxTurn(ctx: AppContext): NodeJS.Timeout {
+  let reported = 0;
+  const timer = setInterval(() => {
+    const h = ctx.store.txHolder?.();
+    if (!h || h.heldMs < STALL_MS) {
+      reported = 0;
+      return;
+    }
+    if (h.heldMs < reported) reported = 0; // another holder since the last report
+    if (reported && h.heldMs - reported < STALL_MS) return;
+    reported = h.heldMs;
+    ctx.log.warn({ holder: h.label, heldMs: h.heldMs, waiting: h.waiting, nodeId: ctx.config.cluster.nodeId }, 'a transaction has held this node’s turn for long');
+  }, 1000);
+  timer.unref();
+  return timer;
+}

@@ -16,9 +16,9 @@ export interface OpenDatabase {
  * Opens the configured database, migrated: PostgreSQL when `DATABASE_URL` is set (migrations-pg/),
  * else the embedded SQLite file in the data folder (migrations/). One dialect per process.
  */
-export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>): Promise<OpenDatabase> {
+export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'> & { cluster?: Config['cluster'] }): Promise<OpenDatabase> {
   if (config.database.url) {
-    const store = await openPgStore(config.database.url, { poolSize: config.database.poolSize });
+    const store = await openPgStore(config.database.url, { poolSize: config.database.poolSize, ...clusterSessionSettings(config.cluster) });
     return { store, sqlite: null, close: () => store.close() };
   }
   const db = openDb(config.dataDir);
@@ -31,6 +31,25 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
       db.$client.close();
     },
   };
+}
+
+/**
+ * A cluster node's connections (#18): named after the node (pg_stat_activity says whose a session is), and two
+ * safety nets against a wait PostgreSQL cannot see the end of. A transaction of a node that stopped talking
+ * (paused with SIGSTOP, or waiting inside itself for something that never comes) keeps its locks — the lease
+ * row it fenced, the audit chain's advisory lock every node's audited writes take — and every other node's
+ * writes queue behind it: `idle_in_transaction_session_timeout` ends such a session after twice the meeting
+ * lease (a node silent that long has lost its meetings anyway; its fences would fail), which rolls its
+ * transaction back and frees the locks. `lock_timeout`, longer than that (a wait behind such a session ends
+ * when it is ended), fails a statement that still waits, so a wait that never ends becomes an error: the
+ * transaction rolls back whole (nothing half-written) and the client gets `internal` with "retry"
+ * (docs/PROTOCOL.md: not remembered, retried at once — with the same commandId, applied once). One node, or
+ * PostgreSQL without ECABINET_NODE_ID: PostgreSQL's defaults (no timeouts), as before.
+ */
+export function clusterSessionSettings(cluster: Config['cluster'] | undefined): { applicationName?: string; idleInTransactionTimeoutMs?: number; lockTimeoutMs?: number } {
+  if (!cluster?.nodeId) return {};
+  const idle = Math.max(5000, 2 * cluster.leaseMs);
+  return { applicationName: cluster.nodeId, idleInTransactionTimeoutMs: idle, lockTimeoutMs: idle + 5000 };
 }
 
 /**

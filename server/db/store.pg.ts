@@ -12,6 +12,18 @@ import { useDialect } from './tables.js';
 
 const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations-pg');
 
+export interface PgStoreOptions {
+  poolSize?: number;
+  /** Refuse a second query on a connection still executing one (default: in tests). */
+  strict?: boolean;
+  /** `application_name` of every connection (a cluster node: its id, so pg_stat_activity says whose a session is). */
+  applicationName?: string;
+  /** `lock_timeout` of every connection (0/absent: PostgreSQL's default, none). */
+  lockTimeoutMs?: number;
+  /** `idle_in_transaction_session_timeout` of every connection (0/absent: none). */
+  idleInTransactionTimeoutMs?: number;
+}
+
 /**
  * The store over PostgreSQL (`DATABASE_URL=postgres://…`, issue #17): a node-postgres pool and Drizzle's
  * node-postgres driver over the twin schema (server/db/pg/). Migrations (migrations-pg/) are applied on
@@ -29,9 +41,22 @@ const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
  * for parameter types per statement. No gain worth a second driver, a second result shape (`execute()`
  * returns `{ rows }` here, an array there) and the test helpers' pool: node-postgres stays.
  */
-export async function openPgStore(url: string, opts: { poolSize?: number; strict?: boolean } = {}): Promise<Store> {
+export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promise<Store> {
   useDialect('postgres');
-  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10 });
+  const settings = [
+    opts.lockTimeoutMs ? `-c lock_timeout=${Math.round(opts.lockTimeoutMs)}` : '',
+    opts.idleInTransactionTimeoutMs ? `-c idle_in_transaction_session_timeout=${Math.round(opts.idleInTransactionTimeoutMs)}` : '',
+  ].filter(Boolean);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    ...(opts.applicationName ? { application_name: opts.applicationName } : {}),
+    ...(settings.length ? { options: settings.join(' ') } : {}),
+  });
+  // A connection the server ends while it is checked out (idle_in_transaction_session_timeout, a restart) emits
+  // 'error' with no query running; pg-pool listens only on idle ones, and an unheard 'error' ends the process.
+  // The transaction's next statement fails instead (and pg-pool drops the connection when it is released).
+  pool.on('connect', (client) => client.on('error', () => {}));
   if (opts.strict ?? process.env.NODE_ENV === 'test') pool.on('connect', guardOneQueryAtATime);
   const db = drizzle({ client: pool, schema, casing: 'snake_case' });
   await migrate(db, { migrationsFolder: MIGRATIONS });
@@ -43,7 +68,7 @@ export async function openPgStore(url: string, opts: { poolSize?: number; strict
     get q(): Q {
       return gate.current() ?? base;
     },
-    async tx<T>(fn: (q: Q) => Promise<T>): Promise<T> {
+    async tx<T>(fn: (q: Q) => Promise<T>, label?: string): Promise<T> {
       const joined = gate.current();
       if (joined) return await fn(joined);
       const owner = {};
@@ -65,14 +90,15 @@ export async function openPgStore(url: string, opts: { poolSize?: number; strict
         } finally {
           observe?.((performance.now() - start) / 1000);
         }
-      });
+      }, label);
     },
-    async atomic<T>(fn: (q: Q) => Promise<T>): Promise<T> {
+    async atomic<T>(fn: (q: Q) => Promise<T>, label?: string): Promise<T> {
       const joined = gate.current();
       if (joined) return await fn(joined);
       // A statement outside BEGIN/COMMIT commits on its own (autocommit), durably as any commit.
-      return gate.run({}, async () => await fn(base));
+      return gate.run({}, async () => await fn(base), label);
     },
+    txHolder: () => gate.holderInfo(),
     async sqlite(): Promise<never> {
       throw new Error('store.sqlite() on PostgreSQL: this repository branch is SQLite only');
     },

@@ -31,18 +31,21 @@ export interface Store {
   readonly dialect: Dialect;
   /** The builder of the current transaction, or of the database outside one. */
   readonly q: Q;
-  tx<T>(fn: (q: Q) => Promise<T>): Promise<T>;
+  /** `label` (optional, cheap: a constant) names the caller in the record of who holds the turn ({@link TxGate.holderInfo}). */
+  tx<T>(fn: (q: Q) => Promise<T>, label?: string): Promise<T>;
   /**
    * ONE statement that is atomic by itself (a data-modifying CTE), in its turn among the app's transactions like
    * `tx`, but without BEGIN and COMMIT: on PostgreSQL two round trips fewer, each of which waits its turn on a
    * busy machine (the ballot batch, issue #17). Inside a transaction it is part of it. On SQLite the same as `tx`.
    */
-  atomic<T>(fn: (q: Q) => Promise<T>): Promise<T>;
+  atomic<T>(fn: (q: Q) => Promise<T>, label?: string): Promise<T>;
   /**
    * SQLite only, for a repository's dialect-specific branch: runs `fn` with the better-sqlite3 connection
    * when no other transaction is open (inside one: at once, as part of it). Throws on PostgreSQL.
    */
   sqlite<T>(fn: (db: Database.Database) => T): Promise<T>;
+  /** Who holds this app's transaction turn now, for a stall's report (PostgreSQL; see {@link TxGate.holderInfo}). */
+  txHolder?(): { label: string; heldMs: number; waiting: number } | null;
   /** Liveness: the database answers a trivial query (not waiting for an open transaction's turn); throws when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -85,6 +88,8 @@ export function endScope(scope: TxScope, committed: boolean): void {
  */
 export class TxGate {
   private holder: object | null = null;
+  private holderLabel = '';
+  private holderSince = 0;
   private readonly waiting: (() => void)[] = [];
 
   get open(): boolean {
@@ -107,9 +112,22 @@ export class TxGate {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  async run<T>(token: object, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Who holds the turn now: the label its caller gave (a constant, no stack: this runs for every transaction),
+   * since when (ms, this process's monotonic clock) and how many call chains wait. For a stall's report: a
+   * transaction that waits on something that itself needs the turn never ends, and PostgreSQL shows only an
+   * idle transaction.
+   */
+  holderInfo(): { label: string; heldMs: number; waiting: number } | null {
+    if (this.holder === null) return null;
+    return { label: this.holderLabel || '(unlabelled)', heldMs: Math.round(performance.now() - this.holderSince), waiting: this.waiting.length };
+  }
+
+  async run<T>(token: object, fn: () => Promise<T>, label = ''): Promise<T> {
     while (this.holder !== null) await this.idle();
     this.holder = token;
+    this.holderLabel = label;
+    this.holderSince = performance.now();
     try {
       return await fn();
     } finally {

@@ -149,7 +149,7 @@ export async function commandTx<T>(store: Store, fn: (q: Q) => Promise<T>, ackDa
           .set({ ack: JSON.parse(ack) as unknown })
           .where(and(eq(realtimeCommands.userId, scope.userId), eq(realtimeCommands.commandId, scope.commandId)));
       return result;
-    });
+    }, scope.event);
   } catch (err) {
     // Rolled back: nothing of the command was recorded.
     if (scope.state === 'recorded') scope.state = 'open';

@@ -20,6 +20,8 @@ export type Presence = { meetingId: number; userId: number };
 const MAX_BATCH = 1000;
 
 interface PendingBallot {
+  /** Its place in the node's queue (1, 2, …): batches take ballots in this order. */
+  seq: number;
   ov: OpenVote;
   voterId: number;
   castBy: number;
@@ -52,6 +54,9 @@ export class BallotStore {
    * trips), so the queue grew faster than it drained.
    */
   private inFlight: Promise<void> | null = null;
+  /** The last ballot queued, and the last one whose batch was written: every ballot up to it is settled or being settled. */
+  private queuedSeq = 0;
+  private writtenSeq = 0;
   private stopped = false;
 
   /**
@@ -83,6 +88,7 @@ export class BallotStore {
     }
     return new Promise((resolve, reject) => {
       this.queue.push({
+        seq: ++this.queuedSeq,
         ov,
         voterId,
         castBy,
@@ -100,10 +106,18 @@ export class BallotStore {
     });
   }
 
-  /** Commits the ballots still queued now and waits for batches being written (before a close, an annulment or the shutdown). */
+  /**
+   * Commits the ballots queued until now and waits for their batches to be written (before a close, an annulment
+   * or the shutdown). Only those: the queue is the node's, shared by every meeting it runs, and waiting until it
+   * was empty never ended while other meetings' ballots kept coming — each batch found the next one queued, and a
+   * chair's close waited as long as any tablet of the node voted. A ballot queued after this call is the caller's
+   * to refuse (the close's transaction finds the vote closed: vote_closed).
+   */
   async flushPending(): Promise<void> {
-    while (this.inFlight || this.queue.length) {
+    const upTo = this.queuedSeq;
+    while (this.writtenSeq < upTo) {
       this.flush();
+      if (!this.inFlight) break; // nothing queued up to `upTo` is left (stopped: refused)
       await this.inFlight;
     }
   }
@@ -162,9 +176,11 @@ export class BallotStore {
     if (this.inFlight || !this.queue.length) return;
     const batch = this.queue.length > MAX_BATCH ? this.queue.splice(0, MAX_BATCH) : this.queue;
     if (batch === this.queue) this.queue = [];
+    const last = batch[batch.length - 1].seq;
     this.inFlight = this.write(batch)
       .catch((e: unknown) => this.ctx.log.error({ err: e }, 'ballot batch failed'))
       .finally(() => {
+        this.writtenSeq = last;
         this.inFlight = null;
         this.flush();
       });

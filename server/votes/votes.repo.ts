@@ -168,7 +168,7 @@ export async function writeBallots(store: Store, batch: BallotWrite[], nodeId: s
         outcomes[i] = one[0];
       }
     });
-  } else await store.atomic((q) => writeBallotsPg(q, batch, outcomes, nodeId));
+  } else await store.atomic((q) => writeBallotsPg(q, batch, outcomes, nodeId), 'ballot batch');
   return outcomes;
 }
 
