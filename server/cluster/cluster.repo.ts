@@ -20,14 +20,6 @@ export type Acquired = { owner: true; epoch: number } | { owner: false; nodeId: 
  * write still in flight under the former one fails its fence.
  */
 export async function acquireLease(store: Store, meetingId: number, nodeId: string, ttlMs: number): Promise<Acquired> {
-  // First without a lock: a live lease of another node is the usual answer (every join of a meeting that reaches a
-  // node other than its owner), and the upsert below would lock the row to find it out — waiting for every write
-  // of the owner that holds it FOR SHARE (its fence), and queueing the owner's next fences behind that wait. Under
-  // a burst of such joins (a node back in HAProxy's ring after a failover) the non-owner's pool filled with
-  // upserts stuck behind the owner's writes, and the owner's writes took turns with them.
-  const { rows: now } = await pg(store.q).execute<{ node_id: string; live: boolean }>(sql`
-    SELECT node_id, expires_at > now() AS live FROM meeting_owners WHERE meeting_id = ${meetingId}`);
-  if (now[0]?.live && now[0].node_id !== nodeId) return { owner: false, nodeId: now[0].node_id };
   const { rows } = await pg(store.q).execute<{ epoch: number }>(sql`
     INSERT INTO meeting_owners (meeting_id, node_id, epoch, expires_at) VALUES (${meetingId}, ${nodeId}, 1, now() + ${interval(ttlMs)})
     ON CONFLICT (meeting_id) DO UPDATE SET node_id = excluded.node_id, epoch = meeting_owners.epoch + 1, expires_at = excluded.expires_at
