@@ -1,11 +1,11 @@
 import { IdParams } from '../../shared/protocol/common.js';
 import { CreateVoteBody, DelegationList, ReceiptList, VoteList, VoteSettings, VoteSettingsBody, VoteView } from '../../shared/protocol/votes.js';
 import type { AppContext } from '../context.js';
-import { committees, voteCommitteeSettings } from '../db/tables.js';
+import { committees, meetings, voteCommitteeSettings } from '../db/tables.js';
 import { audit } from '../audit/audit.repo.js';
 import { forbidden, notFound } from '../http/errors.js';
 import { isCommitteeSecretary, meetingAccess } from '../meetings/meetings.access.js';
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { voteCsv, votePdf } from './votes.export.js';
 import { committeeVoteSettings } from './votes.rules.js';
 import { votesOf } from './votes.service.js';
@@ -73,13 +73,23 @@ export function voteRoutes(ctx: AppContext): void {
     async ({ user, params, body }) => {
       const c = await settingsCommittee(user, params.id, true);
       const next = { ...(await committeeVoteSettings(store, c.id)), ...body };
-      await store.tx(async (q) => {
+      // The proxy and substitute rules are read live by the meeting's quorum and eligibility (like a delegation
+      // or a paper authorization recorded mid-vote), and an open vote keeps them in its working state on the
+      // meeting's owner: every live meeting of the committee is told, so the owner — any node of a cluster,
+      // through the outbox — re-reads them for its open votes and the room's quorum at once, and the rules an open
+      // vote counts by never depend on which node runs it or whether it failed over. A vote's majority and quorum
+      // are its own (fixed when it was prepared): a change of the committee's default majority is for votes prepared later.
+      const live = await store.tx(async (q) => {
         await q
           .insert(voteCommitteeSettings)
           .values({ committeeId: c.id, ...next })
           .onConflictDoUpdate({ target: voteCommitteeSettings.committeeId, set: next });
         await audit(q, { actorId: user.id, action: 'vote.settings_changed', targetType: 'committee', targetId: c.id, details: body });
+        const ms = await q.select({ id: meetings.id }).from(meetings).where(and(eq(meetings.committeeId, c.id), inArray(meetings.status, ['live', 'paused'])));
+        for (const m of ms) await ctx.bus.share(q, 'meeting:changed', { meetingId: m.id });
+        return ms;
       });
+      for (const m of live) ctx.bus.emit('meeting:changed', { meetingId: m.id });
       return next;
     },
   );

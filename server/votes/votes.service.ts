@@ -386,13 +386,16 @@ export class VotesService {
   // ----------------------------------------------------------------------------------------------
   // Events and timers
 
-  /** Re-reads the roll of open votes of a meeting after its participants changed. */
+  /** Re-reads the roll and the committee's voting rules of open votes of a meeting after it changed (participants, the rules). */
   async refreshMeeting(meetingId: number): Promise<void> {
     const open = [...this.eligibility.open.values()].filter((ov) => ov.row.meetingId === meetingId);
     if (!open.length) return;
     const members = await this.eligibility.membersOf(meetingId);
+    const settings = await committeeVoteSettings(this.ctx.store, open[0].committeeId);
     for (const ov of open) {
       ov.members = new Map(members);
+      ov.settings = settings;
+      ov.eligibleCache = null;
       this.timers.markProgress(ov);
     }
   }
