@@ -9,7 +9,7 @@ import type { MeetingAccess } from '../meetings/meetings.access.js';
 import { bumpAgendaVersion, setMeetingStatus } from '../meetings/meetings.service.js';
 import { endFloor } from './live.floor.js';
 import { agendaTree, floorNow } from './live.repo.js';
-import { type LiveDb, currentItemId, loadAttendanceState, nowIso, presenterState } from './live.state.js';
+import { type AvFloorSettings, type LiveDb, currentItemId, loadAttendanceState, nowIso, presenterState } from './live.state.js';
 
 /*
  * The chair's control of the session: opening (with the quorum), pausing, resuming, closing; the
@@ -152,4 +152,13 @@ export async function showPage(l: LiveDb, a: MeetingAccess, user: AuthUser, p: {
     .update(liveState)
     .set(p ? { presenterId: user.id, documentId: p.documentId, page: p.page, zoom: p.zoom ?? 1 } : { presenterId: null, documentId: null, page: null, zoom: null })
     .where(eq(liveState.meetingId, a.meeting.id));
+}
+
+/**
+ * Saves the A/V floor the chair set (server/sfu calls it inside its own transaction, fenced by the meeting's lease):
+ * the node that runs the meeting next enforces the same (#18). A/V opens with the meeting published, so the row may not exist yet.
+ */
+export async function saveAvFloorSettings(l: Pick<LiveDb, 'store'>, meetingId: number, s: AvFloorSettings): Promise<void> {
+  const set = { floorOpenDiscussion: s.openDiscussion, floorChairMuted: s.chairMuted };
+  await l.store.q.insert(liveState).values({ meetingId, ...set }).onConflictDoUpdate({ target: liveState.meetingId, set });
 }

@@ -7,7 +7,9 @@
  * live.control.ts and live.floor.ts; other domains import them from here.
  */
 export {
+  type AvFloorSettings,
   type LiveDb,
+  avFloorSettings,
   liveSnapshot,
   loadAttendanceState,
   loadSpeakersState,
@@ -16,5 +18,5 @@ export {
   speakingTimes,
 } from './live.state.js';
 export { checkIn, markAbsent, setProxy } from './live.attendance.js';
-export { addUrgentItem, changeStatus, markItem, moveCurrent, openMeeting, showPage } from './live.control.js';
+export { addUrgentItem, changeStatus, markItem, moveCurrent, openMeeting, saveAvFloorSettings, showPage } from './live.control.js';
 export { endFloor, endTurn, grantFloor, nextSpeaker, removeRequest, reorderQueue, requestFloor, withdrawRequest } from './live.floor.js';

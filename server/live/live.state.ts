@@ -140,3 +140,19 @@ export async function liveSnapshot(store: Store, meetingId: number, online: Set<
 
 /** Now, as stored in the live tables' ISO columns. */
 export const nowIso = () => new Date().toISOString();
+
+/** What the chair set of a meeting's A/V floor (server/sfu enforces it): open discussion, and whose microphones they muted. */
+export interface AvFloorSettings {
+  openDiscussion: boolean;
+  chairMuted: number[];
+}
+
+/** The A/V floor settings as last saved (off and none when never set). */
+export async function avFloorSettings(store: Store, meetingId: number): Promise<AvFloorSettings> {
+  const [r] = await store.q
+    .select({ openDiscussion: liveState.floorOpenDiscussion, chairMuted: liveState.floorChairMuted })
+    .from(liveState)
+    .where(eq(liveState.meetingId, meetingId))
+    .limit(1);
+  return { openDiscussion: r?.openDiscussion ?? false, chairMuted: r?.chairMuted ?? [] };
+}

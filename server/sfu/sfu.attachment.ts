@@ -1,7 +1,8 @@
 import fs from 'node:fs';
-import { loadSpeakersState } from '../live/live.service.js';
+import { avFloorSettings, loadSpeakersState, saveAvFloorSettings } from '../live/live.service.js';
 import type { AppContext, Running } from '../context.js';
 import { loadSfuConfig } from './sfu.config.js';
+import type { FloorSource } from './sfu.floor.js';
 import { Sfu } from './sfu.service.js';
 import { registerAvSocket } from './sfu.socket.js';
 import type { Mediasoup } from './workers.js';
@@ -45,11 +46,19 @@ export async function startSfu(ctx: AppContext): Promise<Running> {
   } else {
     ctx.health.sfu = { status: 'ok' };
   }
-  const currentSpeaker = async (meetingId: number) => (await loadSpeakersState(ctx.store, meetingId)).floor?.userId ?? null;
-  const sfu = new Sfu(ctx.store, log, config, 'ms' in loaded ? loaded.ms : null, disable, currentSpeaker);
-  ctx.sfu = sfu;
   // Several nodes (#18): a meeting's router lives on its owner node and goes when the lease does.
   const own = ctx.ownership?.enabled ? ctx.ownership : null;
+  const floorSource: FloorSource = {
+    load: async (meetingId) => ({ speakerUserId: (await loadSpeakersState(ctx.store, meetingId)).floor?.userId ?? null, ...(await avFloorSettings(ctx.store, meetingId)) }),
+    // Under the meeting's lease, like every write of its live state: a former owner saves nothing.
+    save: (meetingId, s) =>
+      ctx.store.tx(async (q) => {
+        if (own) await own.fence(q, meetingId);
+        await saveAvFloorSettings(ctx, meetingId, s);
+      }),
+  };
+  const sfu = new Sfu(ctx.store, log, config, 'ms' in loaded ? loaded.ms : null, disable, floorSource);
+  ctx.sfu = sfu;
   if (own) {
     sfu.useOwnership(own);
     own.onLost((meetingId) => sfu.ownerLost(meetingId));

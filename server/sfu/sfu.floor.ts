@@ -9,6 +9,25 @@ class Floor {
   readonly chairMuted = new Set<number>();
 }
 
+/** What the chair set, as saved: open discussion and the chair's mutes. */
+export interface FloorSettings {
+  openDiscussion: boolean;
+  chairMuted: number[];
+}
+
+/**
+ * Where a meeting's floor comes from and what of it is kept: who holds the floor is the speakers' list's; what the
+ * chair set is saved (server/live's live state row, fenced by the meeting's lease), so the node that runs the
+ * meeting next — after a failover (#18) or a restart — enforces the same microphones.
+ */
+export interface FloorSource {
+  load(meetingId: number): Promise<FloorSettings & { speakerUserId: number | null }>;
+  save(meetingId: number, s: FloorSettings): Promise<void>;
+}
+
+/** A floor kept in this process only (an SFU made without a database, e.g. in a unit test). */
+export const MEMORY_FLOOR: FloorSource = { load: async () => ({ speakerUserId: null, openDiscussion: false, chairMuted: [] }), save: async () => {} };
+
 /**
  * Which microphones the server lets through, per meeting (server-side `producer.pause()`, so a modified
  * client cannot be heard): an audio producer flows only when its owner is the room station, holds the
@@ -18,22 +37,50 @@ class Floor {
  */
 export class FloorControl {
   private readonly floors = new Map<number, Floor>();
+  /** Per meeting: the last save queued (saves of one meeting one after the other, each writing the floor as it is then). */
+  private readonly saving = new Map<number, Promise<void>>();
 
   constructor(
     private readonly rooms: ReadonlyMap<number, Room>,
     private readonly log: Logger,
-    /** Who holds the floor now (the speakers' list), read when a meeting's A/V starts. */
-    private readonly currentSpeaker: (meetingId: number) => Promise<number | null>,
+    private readonly source: FloorSource,
   ) {}
 
-  /** Reads a meeting's floor from the speakers' list the first time its A/V is used (before `floor`). */
+  /** Reads a meeting's floor (the speakers' list, what the chair set) the first time its A/V is used (before `floor`). */
   async load(meetingId: number): Promise<void> {
     if (this.floors.has(meetingId)) return;
-    const speakerUserId = await this.currentSpeaker(meetingId);
+    const saved = await this.source.load(meetingId);
     if (this.floors.has(meetingId)) return; // known meanwhile (another join, or the speakers' list moved)
     const f = new Floor();
-    f.speakerUserId = speakerUserId;
+    f.speakerUserId = saved.speakerUserId;
+    f.openDiscussion = saved.openDiscussion;
+    for (const u of saved.chairMuted) f.chairMuted.add(u);
     this.floors.set(meetingId, f);
+  }
+
+  /**
+   * A change of what the chair set: made here, then saved (the floor as it is when its turn comes, so the last
+   * save holds every change). A save that fails (this node lost the meeting: not_owner) leaves the floor as saved.
+   */
+  async change(meetingId: number, mutate: (f: Floor) => void): Promise<void> {
+    await this.load(meetingId);
+    mutate(this.floor(meetingId));
+    const run = (this.saving.get(meetingId) ?? Promise.resolve()).then(() => {
+      const f = this.floor(meetingId);
+      return this.source.save(meetingId, { openDiscussion: f.openDiscussion, chairMuted: [...f.chairMuted].sort((a, b) => a - b) });
+    });
+    const settled = run.catch(() => undefined);
+    this.saving.set(meetingId, settled);
+    void settled.then(() => {
+      if (this.saving.get(meetingId) === settled) this.saving.delete(meetingId);
+    });
+    try {
+      await run;
+    } catch (err) {
+      this.floors.delete(meetingId);
+      await this.load(meetingId).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** A meeting's floor (as loaded; a new one when it was not). */
@@ -70,10 +117,12 @@ export class FloorControl {
    * that person's microphone wherever they are (it also lifts a chair mute and their self-mute).
    */
   async setSpeaker(meetingId: number, userId: number | null): Promise<void> {
+    // Loaded first: a floor made from nothing here would lose what the chair set, and then save that loss.
+    await this.load(meetingId);
     const floor = this.floor(meetingId);
     floor.speakerUserId = userId;
     if (userId !== null) {
-      floor.chairMuted.delete(userId);
+      if (floor.chairMuted.has(userId)) await this.change(meetingId, (f) => f.chairMuted.delete(userId));
       for (const p of this.rooms.get(meetingId)?.peers.values() ?? []) if (p.userId === userId) p.selfMuted = false;
     }
     await this.apply(meetingId);

@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { type MeetingAccess, meetingAccess } from '../meetings/meetings.access.js';
 import type { AvConsumeAck, AvFloorState, AvJoinAck, AvProducerInfo, AvTransportAck, DtlsParameters, MediaKind, MediaSource, RtpCapabilities, RtpParameters } from '../../shared/protocol/av.js';
 import { MEDIA_CODECS, type SfuConfig } from './sfu.config.js';
-import { FloorControl } from './sfu.floor.js';
+import { FloorControl, type FloorSource, MEMORY_FLOOR } from './sfu.floor.js';
 import * as media from './sfu.media.js';
 import { Peer, type PeerLink, Room, errMessage, producerInfo } from './sfu.peers.js';
 import { type Mediasoup, type Worker, WorkerPool } from './workers.js';
@@ -56,10 +56,10 @@ export class Sfu {
     ms: Mediasoup | null,
     /** Called with a reason when the SFU becomes unusable (no worker can be spawned). */
     private readonly onDisabled: (reason: string) => void = () => {},
-    /** Who holds the floor now (the speakers' list), read when a meeting's A/V starts. */
-    currentSpeaker: (meetingId: number) => Promise<number | null> = async () => null,
+    /** A meeting's floor: who holds it (the speakers' list) and what the chair set, read when its A/V starts; the latter saved on change. */
+    floorSource: FloorSource = MEMORY_FLOOR,
   ) {
-    this.floor = new FloorControl(this.rooms, log, currentSpeaker);
+    this.floor = new FloorControl(this.rooms, log, floorSource);
     this.pool = ms ? new WorkerPool(ms, config, log, (w) => void this.recoverWorker(w)) : null;
   }
 
@@ -182,10 +182,10 @@ export class Sfu {
   async chairMute(access: MeetingAccess, userId: number, muted: boolean): Promise<AvFloorState> {
     this.owned(access.meeting.id);
     if (!access.canChair) throw forbidden('Only the chair may mute participants');
-    await this.floor.load(access.meeting.id);
-    const floor = this.floor.floor(access.meeting.id);
-    if (muted) floor.chairMuted.add(userId);
-    else floor.chairMuted.delete(userId);
+    await this.floor.change(access.meeting.id, (floor) => {
+      if (muted) floor.chairMuted.add(userId);
+      else floor.chairMuted.delete(userId);
+    });
     await this.floor.apply(access.meeting.id);
     return this.floorState(access.meeting.id);
   }
@@ -194,8 +194,9 @@ export class Sfu {
   async setOpenDiscussion(access: MeetingAccess, open: boolean): Promise<AvFloorState> {
     this.owned(access.meeting.id);
     if (!access.canChair) throw forbidden('Only the chair may open the discussion');
-    await this.floor.load(access.meeting.id);
-    this.floor.floor(access.meeting.id).openDiscussion = open;
+    await this.floor.change(access.meeting.id, (floor) => {
+      floor.openDiscussion = open;
+    });
     await this.floor.apply(access.meeting.id);
     return this.floorState(access.meeting.id);
   }
@@ -264,7 +265,7 @@ export class Sfu {
    * Cluster mode: this node stopped owning the meeting (lease lost or given up). Its router goes at once, with
    * every transport, producer and consumer; the peers are told `av:reset { reason: 'owner_changed', rejoin: true }`
    * (their sockets here are closed by the hub a moment later), and their clients join the A/V again on the new
-   * owner once their socket reconnects there. The floor is read again from the speakers' list by the next owner.
+   * owner once their socket reconnects there. The next owner reads the floor again: the speakers' list, and what the chair set (saved).
    */
   ownerLost(meetingId: number): void {
     this.floor.forget(meetingId);

@@ -1,4 +1,4 @@
-import { doublePrecision, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { users } from './auth.js';
 import { bigNumber, id, isoTimestamp } from './common.js';
 import { agendaItems, meetings } from './meetings.js';
@@ -60,4 +60,6 @@ export const liveState = pgTable('live_state', {
   documentId: integer(),
   page: integer(),
   zoom: doublePrecision(),
+  floorOpenDiscussion: boolean(),
+  floorChairMuted: jsonb().$type<number[]>(),
 });

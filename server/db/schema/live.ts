@@ -74,4 +74,10 @@ export const liveState = sqliteTable('live_state', {
   page: integer(),
   /** The presenter's zoom relative to fit-to-width (1 = fit width); null on rows written before it existed = 1. */
   zoom: real(),
+  /**
+   * The A/V floor the chair set (server/sfu): open discussion on, and whose microphones the chair muted. Kept here,
+   * not only in the owner node's memory, so the next owner after a failover enforces the same (#18); null = off / none.
+   */
+  floorOpenDiscussion: integer({ mode: 'boolean' }),
+  floorChairMuted: text({ mode: 'json' }).$type<number[]>(),
 });
