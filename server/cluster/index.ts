@@ -36,6 +36,8 @@ export const clusterModule: ServerModule = {
 
 /** How long one transaction may hold a node's turn before the node says so in its log. */
 const STALL_MS = 5000;
+/** How many call chains may wait for the turn before the node says so. */
+const QUEUE_WARN = 50;
 
 /**
  * A cluster node logs a transaction that holds its turn (server/db/store.ts TxGate) for more than {@link STALL_MS}:
@@ -45,8 +47,14 @@ const STALL_MS = 5000;
  */
 function watchTxTurn(ctx: AppContext): NodeJS.Timeout {
   let reported = 0;
+  let queueReportedAt = 0;
   const timer = setInterval(() => {
     const h = ctx.store.txHolder?.();
+    // A long queue of short transactions stalls the node as surely (its /readyz probe waits in it too): said at most every STALL_MS.
+    if (h && h.waiting >= QUEUE_WARN && performance.now() - queueReportedAt >= STALL_MS) {
+      queueReportedAt = performance.now();
+      ctx.log.warn({ holder: h.label, heldMs: h.heldMs, waiting: h.waiting, nodeId: ctx.config.cluster.nodeId }, 'many call chains wait for this node’s transaction turn');
+    }
     if (!h || h.heldMs < STALL_MS) {
       reported = 0;
       return;
