@@ -521,3 +521,16 @@ export async function userNames(store: Store, ids: number[]): Promise<Map<number
   const rows = await store.q.select({ id: users.id, n: users.fullName }).from(users).where(inArray(users.id, ids));
   return new Map(rows.map((r) => [r.id, r.n]));
 }
+
+/**
+ * Meetings with an open timed vote that no node runs now (PostgreSQL, cluster mode): no unexpired lease by the
+ * database's clock — the owner died, or every node stopped. Soonest deadline first.
+ */
+export async function orphanedTimedVotes(store: Store): Promise<number[]> {
+  const { rows } = await (store.q as unknown as NodePgDatabase).execute<{ meeting_id: number }>(sql`
+    SELECT v.meeting_id FROM votes v
+     WHERE v.state = 'open' AND v.closes_at IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM meeting_owners o WHERE o.meeting_id = v.meeting_id AND o.expires_at > now())
+     GROUP BY v.meeting_id ORDER BY min(v.closes_at)`);
+  return rows.map((r) => Number(r.meeting_id));
+}

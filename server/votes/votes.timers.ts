@@ -1,12 +1,11 @@
-import { and, eq, sql } from 'drizzle-orm';
-import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { and, eq } from 'drizzle-orm';
 import type { MeetingOwnership } from '../cluster/cluster.service.js';
 import type { AppContext } from '../context.js';
 import { AppError } from '../http/errors.js';
 import { votes } from '../db/tables.js';
 import type { OpenVote, VoteEligibility } from './votes.eligibility.js';
 import { type VotePublisher, voteOptions } from './votes.options.js';
-import type { VoteRow } from './votes.repo.js';
+import { type VoteRow, orphanedTimedVotes } from './votes.repo.js';
 
 /**
  * The clocks of open votes: the automatic close at `closesAt` (rescheduled from the database after a restart,
@@ -133,19 +132,6 @@ export class VoteTimers {
 }
 
 /**
- * Meetings with an open timed vote that no node runs now (PostgreSQL, cluster mode): no unexpired lease by the
- * database's clock — the owner died, or every node stopped. Soonest deadline first.
- */
-async function orphanedTimedVotes(ctx: AppContext): Promise<number[]> {
-  const { rows } = await (ctx.store.q as unknown as NodePgDatabase).execute<{ meeting_id: number }>(sql`
-    SELECT v.meeting_id FROM votes v
-     WHERE v.state = 'open' AND v.closes_at IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM meeting_owners o WHERE o.meeting_id = v.meeting_id AND o.expires_at > now())
-     GROUP BY v.meeting_id ORDER BY min(v.closes_at)`);
-  return rows.map((r) => Number(r.meeting_id));
-}
-
-/**
  * Several nodes (#18): a meeting's vote timers run on its owner, which a client's `meeting:join` makes — so
  * when the owner dies and no tablet comes back (the room's tablets asleep, bad Wi-Fi), nobody would close a
  * timed vote at its deadline. Every node looks, about once per lease length (jittered, so the nodes do not
@@ -159,7 +145,7 @@ export function sweepOrphanedDeadlines(ctx: AppContext, own: MeetingOwnership, e
   let running: Promise<void> | null = null;
   let stopped = false;
   const tick = async () => {
-    for (const meetingId of await orphanedTimedVotes(ctx)) {
+    for (const meetingId of await orphanedTimedVotes(ctx.store)) {
       if (stopped) return;
       await own.claim(meetingId).catch((err: unknown) => {
         // Another node was quicker (or this one is stopping): that is the lease doing its job.
