@@ -98,6 +98,14 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
       // A statement outside BEGIN/COMMIT commits on its own (autocommit), durably as any commit.
       return gate.run({}, async () => await fn(base), label);
     },
+    async read<T>(fn: (q: Q) => Promise<T>): Promise<T> {
+      const joined = gate.current();
+      if (joined) return await fn(joined);
+      return db.transaction(
+        (tx) => txScope.run({ owner: {}, q: tx as unknown as Q, readOnly: true }, async () => await fn(tx as unknown as Q)),
+        { isolationLevel: 'repeatable read', accessMode: 'read only' },
+      );
+    },
     txHolder: () => gate.holderInfo(),
     async sqlite(): Promise<never> {
       throw new Error('store.sqlite() on PostgreSQL: this repository branch is SQLite only');

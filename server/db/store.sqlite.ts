@@ -97,6 +97,9 @@ export function sqliteStore(db: Db): Store {
     atomic<T>(fn: (q: Q) => Promise<T>): Promise<T> {
       return store.tx(fn);
     },
+    read<T>(fn: (q: Q) => Promise<T>): Promise<T> {
+      return store.tx(fn);
+    },
     async sqlite<T>(fn: (db: Database.Database) => T): Promise<T> {
       await turn();
       return fn(sqlite);

@@ -40,6 +40,14 @@ export interface Store {
    */
   atomic<T>(fn: (q: Q) => Promise<T>, label?: string): Promise<T>;
   /**
+   * Several reads that must agree with each other (a meeting's live snapshot), and no write. On PostgreSQL a
+   * REPEATABLE READ, READ ONLY transaction on a pool connection, outside the transaction turn: MVCC gives it a
+   * consistent view without waiting for this node's writers (a `meeting:join` queued behind every write of a
+   * busy node, and HAProxy took the node for dead). A write inside it fails (read-only transaction). On SQLite
+   * the same as `tx` (one connection; its reads do not wait on the disk). Inside a transaction: part of it.
+   */
+  read<T>(fn: (q: Q) => Promise<T>): Promise<T>;
+  /**
    * SQLite only, for a repository's dialect-specific branch: runs `fn` with the better-sqlite3 connection
    * when no other transaction is open (inside one: at once, as part of it). Throws on PostgreSQL.
    */
@@ -57,6 +65,8 @@ export interface TxScope {
   q: Q;
   /** What `afterCommit` queued: run once the transaction committed, dropped when it rolls back; null once it ended. */
   committed?: (() => void)[] | null;
+  /** A read-only snapshot (`Store.read` on PostgreSQL): its builder is the call chain's, though it holds no turn. */
+  readOnly?: true;
 }
 
 /** The transaction scope of the current async call chain, if any (shared by both stores). */
@@ -103,7 +113,7 @@ export class TxGate {
   /** The builder of the transaction this call chain is in, if it is the one holding this gate (`store.q`, joining `store.tx`). */
   current(): Q | undefined {
     const scope = txScope.getStore();
-    return scope && this.holds(scope.owner) ? scope.q : undefined;
+    return scope && (scope.readOnly || this.holds(scope.owner)) ? scope.q : undefined;
   }
 
   /** Resolves when no transaction is open (at once when none is). */

@@ -129,7 +129,8 @@ export async function presenterState(store: Store, meetingId: number): Promise<P
 
 /** Everything a live view needs, consistent at one moment (one transaction). */
 export async function liveSnapshot(store: Store, meetingId: number, online: Set<number>): Promise<LiveSnapshot> {
-  return store.tx(async () => ({
+  // One consistent view, read without waiting for the node's writers (Store.read).
+  return store.read(async () => ({
     meeting: await meetingLiveState(store, meetingId),
     agenda: await loadAgenda(store, meetingId),
     attendance: await loadAttendanceState(store, meetingId, online),

@@ -3,7 +3,7 @@ import { and, count, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { type DbObserver, observeDb } from '../db/observe.js';
 import type { Store } from '../db/store.js';
-import { jobs, users, votes } from '../db/tables.js';
+import { jobs, votes } from '../db/tables.js';
 
 /** Votes open now. */
 export async function openVoteCount(store: Store): Promise<number> {
@@ -39,8 +39,10 @@ export async function databaseFile(store: Store): Promise<string | null> {
 /**
  * Readiness' database probe; throws when the database cannot take a write now. On SQLite: the file and
  * its WAL are writable and the write lock is taken and released (BEGIN IMMEDIATE/ROLLBACK), in this call
- * chain's turn, so never inside another chain's open transaction. On PostgreSQL: a transaction runs a
- * read on the pool (the server answers and a connection is free).
+ * chain's turn, so never inside another chain's open transaction. On PostgreSQL: one statement on the pool,
+ * outside this node's transaction turn — the server answers, a connection is free, and it is a primary that
+ * takes writes (not a standby in recovery). Not behind this node's own writers: a busy node's queue is not a
+ * database fault, and HAProxy's check, queued behind it under load, took live nodes out and cut their meetings.
  */
 export async function probeDatabase(store: Store): Promise<void> {
   if (store.dialect === 'sqlite') {
@@ -54,9 +56,8 @@ export async function probeDatabase(store: Store): Promise<void> {
     });
     return;
   }
-  await store.tx(async (q) => {
-    await q.select({ id: users.id }).from(users).limit(1);
-  });
+  const { rows } = await (store.q as unknown as NodePgDatabase).execute<{ standby: boolean }>(sql`SELECT pg_is_in_recovery() AS standby`);
+  if (rows[0]?.standby !== false) throw Object.assign(new Error('the database is a standby in recovery'), { code: 'read_only' });
 }
 
 /**

@@ -29,8 +29,9 @@ export interface ReadyFigures {
  * disk has at least `config.ready.minFreeBytes` free; and the SFU, when it was running at start, still
  * is (A/V that was never configured does not make the server unready: everything else runs without it).
  * Cheap: the database probe (a write lock taken and released, server/metrics/metrics.repo.ts), a few
- * stat calls. The probe waits its turn behind a transaction open on the store; one waiting longer than
- * `PROBE_LIMIT_MS` counts as not writable (/readyz never hangs on a stuck writer).
+ * stat calls. On SQLite the probe waits its turn behind a transaction open on the store (on PostgreSQL it
+ * does not: metrics.repo.ts); one answering later than `PROBE_LIMIT_MS` counts as not writable (/readyz never
+ * hangs on a stuck writer).
  */
 export async function readiness(ctx: AppContext, sfuExpected: boolean, figures: ReadyFigures = { freeBytes: null, dbProbeSeconds: null }): Promise<Readiness> {
   const { store, config } = ctx;

@@ -202,7 +202,7 @@ describe('/metrics and /readyz', () => {
     }
   });
 
-  it('/readyz waits its turn behind a transaction open on the store and answers ready, instead of failing inside it', async () => {
+  it('/readyz with a transaction open on the store: on SQLite it waits its turn and answers ready, instead of failing inside it; on PostgreSQL it answers at once (not queued behind the node\'s writers)', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     // Another call chain's transaction, open (BEGIN IMMEDIATE ran) until released.
@@ -214,8 +214,27 @@ describe('/metrics and /readyz', () => {
     release();
     await open;
     const r = await answer;
-    expect(first).toBe('waiting');
+    expect(first).toBe(s.app.ctx.store.dialect === 'sqlite' ? 'waiting' : 'answered');
     expect(r.status).toBe(200);
     expect(await r.json()).toMatchObject({ status: 'ready', checks: { db: { ok: true } } });
+  });
+
+  it('meeting:join with a transaction open on the store: on PostgreSQL the live snapshot is read at once (a consistent read-only view, not queued behind the node\'s writers); on SQLite it waits its turn', async () => {
+    const m = await buildMeeting(s, { members: 1, agendaItems: 2 });
+    const member = await connected(connectSocket(s.url, await m.as('member', 0)));
+    sockets.push(member);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const open = s.app.ctx.store.tx(async () => {
+      await held;
+    });
+    const join = member.cmd('meeting:join', { meetingId: m.meetingId });
+    const first = await Promise.race([join.then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 1500))]);
+    release();
+    await open;
+    const r = await join;
+    expect(first).toBe(s.app.ctx.store.dialect === 'sqlite' ? 'waiting' : 'answered');
+    // The snapshot is whole either way: the meeting's agenda and the member's place in it.
+    expect(r).toMatchObject({ ok: true, data: { meetingId: m.meetingId, snapshot: { live: { agenda: expect.anything(), attendance: expect.anything() } } } });
   });
 });
