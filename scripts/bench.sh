@@ -8,10 +8,6 @@ bash scripts/install-system-deps.sh || true
 source scripts/env.sh
 ensure_node_modules
 ensure_client_built
-if [ "${1:-}" = "--compare" ]; then
-  # npm run bench -- --compare <base-rev> [name …]: each bench on an older revision and here, back to back.
-  exec node --import tsx scripts/bench-compare.ts "${@:2}"
-fi
 if [ "${DB:-sqlite}" = postgres ] || [ "${1:-}" = cluster ]; then
   # DB=postgres: the benchmarks that support it (votes, live) run their server on a throwaway PostgreSQL
   # (scripts/pg-throwaway.sh), stopped and deleted at the end. Durable as in production (fsync and
@@ -21,6 +17,12 @@ if [ "${DB:-sqlite}" = postgres ] || [ "${1:-}" = cluster ]; then
   trap 'bash scripts/pg-throwaway.sh stop "$PG_THROWAWAY_DIR"' EXIT
   export ECABINET_BENCH_PG_URL="$DATABASE_URL"
   unset DATABASE_URL
+fi
+if [ "${1:-}" = "--compare" ]; then
+  # npm run bench -- --compare <base-rev> [name …]: each bench on an older revision and here, back to back
+  # (after the PostgreSQL set-up: DB=postgres compares both revisions on the same throwaway PostgreSQL).
+  node --import tsx scripts/bench-compare.ts "${@:2}"
+  exit
 fi
 if [ $# -gt 0 ]; then
   node --expose-gc --import tsx "bench/$1.ts" "${@:2}"
