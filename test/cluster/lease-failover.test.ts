@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChildServer } from '../helpers/child-server.js';
+import { ChildServer, startChildNodes } from '../helpers/child-server.js';
 import { type BuiltMeeting, buildMeetingOn } from '../helpers/factories.js';
 import { HttpClient, until } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
@@ -56,12 +56,7 @@ describe('meeting failover between nodes', () => {
 
   beforeAll(async () => {
     url = (await testDatabaseUrl(fs.mkdtempSync(path.join(os.tmpdir(), 'ecabinet-failover-'))))!;
-    for (const id of ['n1', 'n2']) {
-      const node = await ChildServer.create({ ECABINET_SEED: 'admin', ECABINET_NODE_ID: id, ECABINET_MEETING_LEASE_MS: String(LEASE_MS), DATABASE_URL: url, ECABINET_SFU: 'off' });
-      nodes.push(node);
-      // One after the other: the first applies the migrations and seeds the admin.
-      await node.start();
-    }
+    nodes.push(...(await startChildNodes(['n1', 'n2'], { ECABINET_MEETING_LEASE_MS: String(LEASE_MS), DATABASE_URL: url })));
   }, 400_000);
   afterAll(async () => {
     for (const s of sockets) s.close();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChildServer } from '../helpers/child-server.js';
+import { ChildServer, startChildNodes } from '../helpers/child-server.js';
 import { buildMeetingOn } from '../helpers/factories.js';
 import { HttpClient, until } from '../helpers/server.js';
 import { type TestSocket, connectSocket, connected, newCommandId } from '../helpers/socket.js';
@@ -45,11 +45,7 @@ describe('timed votes of a dead owner', () => {
 
   beforeAll(async () => {
     url = (await testDatabaseUrl(fs.mkdtempSync(path.join(os.tmpdir(), 'ecabinet-sweep-'))))!;
-    for (const id of ['n1', 'n2']) {
-      const node = await ChildServer.create({ ECABINET_SEED: 'admin', ECABINET_NODE_ID: id, ECABINET_MEETING_LEASE_MS: String(LEASE_MS), DATABASE_URL: url, ECABINET_SFU: 'off' });
-      nodes.push(node);
-      await node.start();
-    }
+    nodes.push(...(await startChildNodes(['n1', 'n2'], { ECABINET_MEETING_LEASE_MS: String(LEASE_MS), DATABASE_URL: url })));
   }, 400_000);
   afterAll(async () => {
     for (const s of sockets) s.close();

@@ -119,3 +119,23 @@ export class ChildServer {
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Cluster nodes `ids` as child processes sharing `env` (DATABASE_URL, the lease…), the admin seeded and A/V off
+ * unless `env` says otherwise, started one after the other: the first applies the migrations and seeds the
+ * admin. Those already started are disposed of if a later one fails to start.
+ */
+export async function startChildNodes(ids: string[], env: Record<string, string>): Promise<ChildServer[]> {
+  const nodes: ChildServer[] = [];
+  try {
+    for (const id of ids) {
+      const node = await ChildServer.create({ ECABINET_SEED: 'admin', ECABINET_SFU: 'off', ...env, ECABINET_NODE_ID: id });
+      nodes.push(node);
+      await node.start();
+    }
+  } catch (err) {
+    for (const n of nodes) await n.dispose().catch(() => undefined);
+    throw err;
+  }
+  return nodes;
+}
