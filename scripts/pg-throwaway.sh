@@ -3,6 +3,8 @@
 #   eval "$(bash scripts/pg-throwaway.sh start)"    # prints DATABASE_URL=… and PG_THROWAWAY_DIR=…
 #   psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f migrations-pg/0000_foundation.sql
 #   bash scripts/pg-throwaway.sh stop "$PG_THROWAWAY_DIR"   # stops the server, deletes its folder
+#   bash scripts/pg-throwaway.sh crash-restart "$PG_THROWAWAY_DIR"   # a crash of the database server (immediate
+#       stop: what is only in its WAL buffers is lost, as in a power cut of its disk) and a start with the same options
 #   bash scripts/pg-throwaway.sh check    # all three: applies migrations-pg/ on a fresh one, checks the audit chain
 # Debian's postgresql package (initdb, pg_ctl, postgres); `apt-get install -y postgresql` where missing.
 # The cluster lives in a new folder under $TMPDIR, listens on 127.0.0.1 on its own free port (and a Unix
@@ -56,6 +58,16 @@ stop() {
   rm -rf "$dir"
 }
 
+crash_restart() {
+  local dir="${1:?usage: pg-throwaway.sh crash-restart DIR}" bin
+  case "$dir" in "${TMPDIR:-/tmp}"/ec-pg.*) ;; *) echo "not a throwaway cluster: $dir" >&2; exit 1 ;; esac
+  bin="$(bindir)"
+  # Immediate mode: the server processes quit at once, nothing flushed, crash recovery at the next start;
+  # restart reuses the command-line options of the last start (postmaster.opts).
+  as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 30 -l "$dir/data/server.log" restart >/dev/null ||
+    { cat "$dir/data/server.log" >&2; exit 1; }
+}
+
 check() { # a fresh cluster: every migrations-pg/*.sql in order, then the audit chain under concurrent writers
   local env bin
   env="$(start)"
@@ -100,6 +112,7 @@ SQL
 case "${1:-}" in
   start) start ;;
   stop) stop "${2:-}" ;;
+  crash-restart) crash_restart "${2:-}" ;;
   check) check ;;
-  *) echo "usage: pg-throwaway.sh start | stop DIR | check" >&2; exit 2 ;;
+  *) echo "usage: pg-throwaway.sh start | stop DIR | crash-restart DIR | check" >&2; exit 2 ;;
 esac

@@ -33,7 +33,7 @@ export interface RunningServer {
  * builds the app, attaches realtime subsystems and listens. `port: 0` picks a free port (tests).
  */
 export async function startServer(config: Config, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, log);
   const { store } = database;
   let app: App;
   try {

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
 import { type Db, openDb } from './client.js';
 import type { Store } from './store.js';
 import { openPgStore } from './store.pg.js';
@@ -16,9 +17,13 @@ export interface OpenDatabase {
  * Opens the configured database, migrated: PostgreSQL when `DATABASE_URL` is set (migrations-pg/),
  * else the embedded SQLite file in the data folder (migrations/). One dialect per process.
  */
-export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'> & { cluster?: Config['cluster'] }): Promise<OpenDatabase> {
+export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'> & { cluster?: Config['cluster'] }, log?: Pick<Logger, 'warn'>): Promise<OpenDatabase> {
   if (config.database.url) {
-    const store = await openPgStore(config.database.url, { poolSize: config.database.poolSize, ...clusterSessionSettings(config.cluster) });
+    const store = await openPgStore(config.database.url, {
+      poolSize: config.database.poolSize,
+      ...clusterSessionSettings(config.cluster),
+      onConnectionError: (err) => log?.warn({ err }, 'database: an idle connection broke (replaced on the next query)'),
+    });
     return { store, sqlite: null, close: () => store.close() };
   }
   const db = openDb(config.dataDir);

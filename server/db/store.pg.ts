@@ -22,6 +22,12 @@ export interface PgStoreOptions {
   lockTimeoutMs?: number;
   /** `idle_in_transaction_session_timeout` of every connection (0/absent: none). */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * An idle pooled connection broke (the database restarted, an administrator ended the session): told here; the
+   * pool drops it and opens another on the next query. Without a listener node-postgres' pool would throw it as
+   * an unhandled 'error' event and end the process — a database restart took the server down with it.
+   */
+  onConnectionError?: (err: Error) => void;
 }
 
 /**
@@ -57,6 +63,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
   // 'error' with no query running; pg-pool listens only on idle ones, and an unheard 'error' ends the process.
   // The transaction's next statement fails instead (and pg-pool drops the connection when it is released).
   pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('error', (err) => opts.onConnectionError?.(err));
   if (opts.strict ?? process.env.NODE_ENV === 'test') pool.on('connect', guardOneQueryAtATime);
   const db = drizzle({ client: pool, schema, casing: 'snake_case' });
   await migrate(db, { migrationsFolder: MIGRATIONS });

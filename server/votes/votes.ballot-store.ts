@@ -167,7 +167,8 @@ export class BallotStore {
   /**
    * Unless a batch is being written: takes the queued ballots (up to {@link MAX_BATCH}) as one batch and
    * writes it in one transaction, then (with `ballotSync: 'FULL'`) waits until the WAL holding it is
-   * fsynced — on the thread pool, never blocking the loop (server/db/wal-sync.ts) — and only then settles
+   * fsynced — on the thread pool, never blocking the loop (server/db/wal-sync.ts; on PostgreSQL the batch
+   * commits with synchronous_commit off and the server's WAL flush is waited for the same way) — and only then settles
    * each ballot's promise, so an acknowledged ballot survives a power loss. When the write is done, what
    * queued meanwhile goes next.
    */
@@ -202,6 +203,8 @@ export class BallotStore {
     }
     let outcomes: unknown[];
     try {
+      // PostgreSQL: committed without waiting for the WAL flush, which `durability.durable()` waits for below.
+      const asyncCommit = await this.durability.asyncCommit();
       const writes: BallotWrite[] = batch.map((b) => ({
         voteId: b.ov.row.id,
         voterId: b.voterId,
@@ -212,7 +215,7 @@ export class BallotStore {
         ...(own ? { fence: { meetingId: b.ov.row.meetingId, epoch: own.epoch(b.ov.row.meetingId)! } } : {}),
         presence: b.presence,
       }));
-      outcomes = await writeBallots(this.ctx.store, writes, own?.nodeId ?? null);
+      outcomes = await writeBallots(this.ctx.store, writes, own?.nodeId ?? null, { asyncCommit });
       // A fence that failed: this node lost the meeting (paused past its lease, or taken over) and steps down.
       if (own) writes.forEach((w, i) => outcomes[i] instanceof AppError && (outcomes[i] as AppError).code === 'not_owner' && own.stepDown(w.fence!.meetingId, w.fence!.epoch, 'ballot fence'));
     } catch (e) {

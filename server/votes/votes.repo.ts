@@ -19,7 +19,7 @@ import {
 } from '../db/tables.js';
 import { eraseWal as eraseSqliteWal } from '../db/wal-erase.js';
 import { tickBatch } from '../db/tick-batch.js';
-import { WalSync } from '../db/wal-sync.js';
+import { PgWalFlush, WalSync, pgWalFlushAvailable } from '../db/wal-sync.js';
 import { notOwner } from '../cluster/cluster.service.js';
 import { AppError } from '../http/errors.js';
 import { type CommandAckRecord, saveCommandAcksPg, saveCommandAcksSqlite, storedAckPg, storedAckSqlite } from '../realtime/commands.repo.js';
@@ -98,6 +98,16 @@ export interface BallotWrite {
   presence?: { meetingId: number; userId: number } | null;
 }
 
+/**
+ * How a ballot batch commits on PostgreSQL. `asyncCommit`: with `synchronous_commit = off` (set for its own
+ * transaction only): the commit returns before its WAL is flushed, and the caller waits for the flush before it
+ * acknowledges anything (BallotDurability.durable) — the transaction turn and the connection are free meanwhile.
+ * Ignored on SQLite (its commit never waits for an fsync; the WAL is synced the same way after it).
+ */
+export interface BallotCommit {
+  asyncCommit?: boolean;
+}
+
 /** A ballot of the batch whose command was already acknowledged: nothing written; `ack` is the recorded answer. */
 export class BallotReplay {
   constructor(readonly ack: unknown) {}
@@ -119,7 +129,7 @@ export class BallotAbsent {
  * commandId after a crash is answered with it, and a failure to record it fails the batch (no ballot
  * is counted without the answer its retry gets).
  */
-export async function writeBallots(store: Store, batch: BallotWrite[], nodeId: string | null = null): Promise<unknown[]> {
+export async function writeBallots(store: Store, batch: BallotWrite[], nodeId: string | null = null, opts: BallotCommit = {}): Promise<unknown[]> {
   const outcomes: unknown[] = new Array(batch.length);
   if (store.dialect === 'sqlite') {
     await store.sqlite((db) => {
@@ -164,11 +174,11 @@ export async function writeBallots(store: Store, batch: BallotWrite[], nodeId: s
     await store.tx(async (q) => {
       for (const [i, b] of batch.entries()) {
         const one: unknown[] = [undefined];
-        await writeBallotsPg(q, [b], one, nodeId);
+        await writeBallotsPg(q, [b], one, nodeId, opts);
         outcomes[i] = one[0];
       }
     });
-  } else await store.atomic((q) => writeBallotsPg(q, batch, outcomes, nodeId), 'ballot batch');
+  } else await store.atomic((q) => writeBallotsPg(q, batch, outcomes, nodeId, opts), 'ballot batch');
   return outcomes;
 }
 
@@ -181,7 +191,7 @@ export async function writeBallots(store: Store, batch: BallotWrite[], nodeId: s
  * ballots. A batch holding one voter twice for the same vote (a retry racing its original) is written
  * ballot by ballot, in order, so the second sees the first.
  */
-async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[], nodeId: string | null): Promise<void> {
+async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[], nodeId: string | null, opts: BallotCommit): Promise<void> {
   const arr = <T>(xs: T[], type: string) => sql`${sql.param(xs)}::${sql.raw(type)}`;
   const ballots = batch.map((b, i) => ({ b, i }));
   // Sealed rows go in shuffled: their order must owe nothing to the participation rows' (which name the voters).
@@ -221,6 +231,8 @@ async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[], n
       ) AS i(ord, vote_id, voter_id, cast_by, tag, choices, details, ack_user, ack_command, ack_event, ack, p_meeting, p_user)
     ),
     ${fence}
+    -- How this transaction commits: without waiting for the WAL flush when asked (BallotCommit), else as the session says.
+    commit_mode AS (SELECT set_config('synchronous_commit', CASE WHEN ${opts.asyncCommit === true}::boolean THEN 'off' ELSE current_setting('synchronous_commit') END, true)),
     open AS (SELECT id FROM votes WHERE id IN (SELECT vote_id FROM input) AND state = 'open'${fenced}),
     -- The command already acknowledged (a retry whose answer was lost): its recorded answer, nothing written.
     replayed AS (SELECT ord, ${storedAckPg(sql`ack_user`, sql`ack_command`)} AS ack FROM input WHERE ack_user IS NOT NULL),
@@ -266,7 +278,7 @@ async function writeBallotsPg(q: Q, batch: BallotWrite[], outcomes: unknown[], n
     )
     SELECT i.ord, i.vote_id IN ${open} AS open, i.ord IN ${fresh} AS fresh, i.ord IN (SELECT ord FROM known) AS known,
            r.ack AS replay, a.ord IS NOT NULL AS absent, a.status, ${owned} AS owned
-      FROM input i LEFT JOIN replayed r ON r.ord = i.ord LEFT JOIN absent a ON a.ord = i.ord`);
+      FROM input i CROSS JOIN commit_mode LEFT JOIN replayed r ON r.ord = i.ord LEFT JOIN absent a ON a.ord = i.ord`);
   for (const r of rows) {
     const b = batch[r.ord];
     if (r.replay != null) outcomes[r.ord] = new BallotReplay(r.replay);
@@ -381,17 +393,32 @@ export async function eraseWal(store: Store): Promise<void> {
 
 /**
  * Ballot durability before the acknowledgement. SQLite: the WAL fsync after the commit (group commit on
- * the thread pool, server/db/wal-sync.ts). PostgreSQL: its commit is durable already (synchronous_commit).
+ * the thread pool, server/db/wal-sync.ts). PostgreSQL: the batch commits with `synchronous_commit = off`
+ * ({@link asyncCommit}) and the WAL flush is waited for here, outside the transaction turn (PgWalFlush) — the
+ * same shape as SQLite's: the next batch is written while this one's WAL reaches the disk. Where the
+ * database does not let us flush that way, batches commit synchronously and there is nothing to wait for.
  */
 export class BallotDurability {
   private wal: WalSync | null = null;
+  private pgFlush: Promise<PgWalFlush | null> | null = null;
   private stopped = false;
 
   constructor(private readonly store: Store) {}
 
+  /**
+   * PostgreSQL: whether ballot batches may commit without waiting for the WAL flush ({@link durable} then
+   * waits for it). Asked once, before the first batch; false on SQLite (its commit never waits for an fsync).
+   */
+  async asyncCommit(): Promise<boolean> {
+    return (await this.pgFlusher()) !== null;
+  }
+
   /** Resolves once everything committed before this call is on disk. */
   async durable(): Promise<void> {
-    if (this.store.dialect !== 'sqlite') return;
+    if (this.store.dialect !== 'sqlite') {
+      const flusher = await this.pgFlusher();
+      return flusher?.durable();
+    }
     if (!this.wal) {
       const wal = await this.store.sqlite((db) => this.wal ?? new WalSync(db));
       this.wal = wal;
@@ -404,6 +431,13 @@ export class BallotDurability {
   close(): void {
     this.stopped = true;
     this.wal?.close();
+    void this.pgFlush?.then((f) => f?.close());
+  }
+
+  private pgFlusher(): Promise<PgWalFlush | null> {
+    if (this.store.dialect === 'sqlite') return Promise.resolve(null);
+    this.pgFlush ??= pgWalFlushAvailable(this.store).then((ok) => (ok ? new PgWalFlush(this.store) : null));
+    return this.pgFlush;
   }
 }
 

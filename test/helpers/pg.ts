@@ -12,6 +12,8 @@ export interface ThrowawayPg {
   createDatabase(name: string): Promise<string>;
   /** The cluster's data directory (owned by the `postgres` user when the tests run as root). */
   dataDir: string;
+  /** Crashes the database server (immediate stop: its unflushed WAL buffers lost) and starts it again with the same options. */
+  crashRestart(): Promise<void>;
   /** Stops the server and deletes its folder. */
   stop(): Promise<void>;
 }
@@ -51,6 +53,9 @@ export async function startThrowawayPg(opts: { serverOptions?: string } = {}): P
         await c.end();
       }
       return url.replace(/\/[^/]*$/, `/${name}`);
+    },
+    async crashRestart() {
+      await run('bash', [SCRIPT, 'crash-restart', dir], { timeout: 60_000 });
     },
     async stop() {
       await run('bash', [SCRIPT, 'stop', dir], { timeout: 60_000 });
