@@ -6,14 +6,16 @@ import { dbObserver } from './observe.js';
 import { type Store, txScope } from './store.js';
 
 /**
- * Group commit of a flush: one flush in flight at a time; callers arriving meanwhile share the next one, so a
- * burst of ballots costs a few flushes, not one each. `durable()` resolves once everything committed before the
- * call is on disk (the flush that started after it returned), rejects if that flush failed.
+ * Group commit of a flush: at most `maxInFlight` flushes at a time; callers arriving while that many run share
+ * the next one, so a burst of ballots costs a few flushes, not one each. `durable()` resolves once everything
+ * committed before the call is on disk (a flush that started after the call returned), rejects if it failed.
  */
 abstract class GroupFlush {
-  private inFlight = false;
+  private inFlight = 0;
   protected closed = false;
   private waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  constructor(private readonly maxInFlight = 1) {}
 
   /** One flush: resolves once every commit made before it started is on disk. */
   protected abstract flushOnce(): Promise<void>;
@@ -31,14 +33,14 @@ abstract class GroupFlush {
   /** No flush after the one in flight (server shutdown). */
   close(): void {
     this.closed = true;
-    if (!this.inFlight) this.release();
+    if (this.inFlight === 0) this.release();
   }
 
   private kick(): void {
-    if (this.inFlight || this.waiting.length === 0) return;
+    if (this.inFlight >= this.maxInFlight || this.waiting.length === 0) return;
     const group = this.waiting;
     this.waiting = [];
-    this.inFlight = true;
+    this.inFlight++;
     let flushed: Promise<void>;
     try {
       flushed = this.flushOnce();
@@ -52,13 +54,14 @@ abstract class GroupFlush {
   }
 
   private settle(group: { resolve: () => void; reject: (e: Error) => void }[], err: Error | null): void {
-    this.inFlight = false;
+    this.inFlight--;
     for (const w of group) {
       if (err) w.reject(err);
       else w.resolve();
     }
-    if (this.closed) this.release();
-    else this.kick();
+    if (this.closed) {
+      if (this.inFlight === 0) this.release();
+    } else this.kick();
   }
 }
 
@@ -133,7 +136,11 @@ export class WalSync extends GroupFlush {
  */
 export class PgWalFlush extends GroupFlush {
   constructor(private readonly store: Store) {
-    super();
+    // Several at once: each batch's flush starts as soon as it committed, without waiting for the one before to
+    // end (PostgreSQL merges concurrent flushes: one fsync serves every commit written before it); a slow disk
+    // or a synchronous standby then costs a batch one flush, not the rest of the previous one too. Bounded so
+    // the flushes never take the whole pool.
+    super(3);
   }
 
   protected flushOnce(): Promise<void> {
