@@ -108,14 +108,18 @@ if (process.env.VOTES_TRACE) {
   }, 1000).unref();
 }
 process.send!({ port: running.port, meetingId, voterCookies, chairCookie });
-// VOTES_PROF=<file>: CPU profile of the measured rounds only (the bench sends prof start/stop).
+// VOTES_PROF=<file>: CPU profile of the measured rounds only (the bench sends prof start/stop); on PostgreSQL
+// (DB=postgres runs both) into <file> with `-pg` before its extension, so the SQLite run does not overwrite it.
 const inspector = process.env.VOTES_PROF ? new (await import('node:inspector')).Session() : null;
 inspector?.connect();
 const post = (method: string, params?: object) => new Promise<any>((res, rej) => inspector!.post(method, params ?? {}, (e, r) => (e ? rej(e) : res(r))));
 process.on('message', async (m: { count?: number; prof?: 'start' | 'stop' }) => {
   if (m.prof && inspector) {
     if (m.prof === 'start') await post('Profiler.enable').then(() => post('Profiler.start'));
-    else fs.writeFileSync(process.env.VOTES_PROF!, JSON.stringify((await post('Profiler.stop')).profile));
+    else {
+      const file = process.env.DATABASE_URL ? process.env.VOTES_PROF!.replace(/(\.[^./]*)?$/, '-pg$1') : process.env.VOTES_PROF!;
+      fs.writeFileSync(file, JSON.stringify((await post('Profiler.stop')).profile));
+    }
     process.send!({ prof: m.prof });
   }
   if (m.count) process.send!({ counted: await counted(m.count) });
