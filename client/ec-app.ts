@@ -18,6 +18,21 @@ import { sharedStyles } from './styles/shared.js';
 const LOCALE_KEY = 'ec-locale';
 /** sessionStorage: the language picked while signed out (login page); it becomes the account's at login. */
 const LOCALE_CHOSEN_KEY = 'ec-locale-chosen';
+/**
+ * localStorage: a language a signed-in user picked that the server has not confirmed storing yet (`{ userId, locale }`):
+ * the PATCH failed, or the page was left or reloaded while it was in flight (a navigation cancels it). At the next
+ * start it wins over the account's and is sent again — else the app came back in the old language.
+ */
+const LOCALE_UNSAVED_KEY = 'ec-locale-unsaved';
+
+function unsavedLocale(userId: number): Locale | null {
+  try {
+    const v = JSON.parse(localStorage.getItem(LOCALE_UNSAVED_KEY) ?? 'null') as { userId?: unknown; locale?: unknown } | null;
+    return v && v.userId === userId && (v.locale === 'vi' || v.locale === 'en') ? v.locale : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Event a view dispatches (bubbling, composed) after a successful login; detail is the Me. */
 export type LoginEvent = CustomEvent<Me>;
@@ -273,8 +288,11 @@ export class EcApp extends LitElement {
       if (!this.me) throw new Error('second factor owed');
       startOffline(this.api, this.me);
       // Started without network (the account came from the tablet's offline copy): the language last
-      // chosen on this tablet wins over the copy's, which may be older.
-      await this.#setLocale(connectivity.online ? this.me.locale : this.locale, false);
+      // chosen on this tablet wins over the copy's, which may be older. A choice the server never confirmed wins
+      // too, and is stored on the account now.
+      const unsaved = unsavedLocale(this.me.id);
+      if (unsaved) await this.#setLocale(unsaved, unsaved !== this.me.locale);
+      else await this.#setLocale(connectivity.online ? this.me.locale : this.locale, false);
     } catch {
       this.me = null;
     }
@@ -358,12 +376,16 @@ export class EcApp extends LitElement {
     await applyLocale(locale);
     this.locale = locale;
     if (persist && this.me) {
+      const userId = this.me.id;
+      localStorage.setItem(LOCALE_UNSAVED_KEY, JSON.stringify({ userId, locale }));
       try {
         this.me = await this.api.patch<Me>('/api/auth/me', { locale });
+        // Confirmed, unless the user switched again meanwhile (that choice's own PATCH clears it).
+        if (unsavedLocale(userId) === locale) localStorage.removeItem(LOCALE_UNSAVED_KEY);
       } catch {
-        /* keep the local choice; it is retried on the next switch */
+        /* kept locally (LOCALE_UNSAVED_KEY): sent again at the next start or switch */
       }
-    }
+    } else if (this.me && unsavedLocale(this.me.id) !== null && this.me.locale === locale) localStorage.removeItem(LOCALE_UNSAVED_KEY);
   }
 
   async #route(): Promise<void> {

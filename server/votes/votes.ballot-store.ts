@@ -68,7 +68,7 @@ export class BallotStore {
     private readonly committed: (ov: OpenVote) => void,
     private readonly refusal: (ov: OpenVote, userId: number, status: string | null) => Promise<AppError>,
   ) {
-    this.durability = new BallotDurability(ctx.store);
+    this.durability = new BallotDurability(ctx.store, ctx.log);
     this.box = new BallotBox(ctx.store, ctx.config.secret);
   }
 

@@ -403,7 +403,11 @@ export class BallotDurability {
   private pgFlush: Promise<PgWalFlush | null> | null = null;
   private stopped = false;
 
-  constructor(private readonly store: Store) {}
+  /** @param log told once when PostgreSQL does not let us flush that way (batches then commit synchronously). */
+  constructor(
+    private readonly store: Store,
+    private readonly log?: { warn(obj: object, msg: string): void },
+  ) {}
 
   /**
    * PostgreSQL: whether ballot batches may commit without waiting for the WAL flush ({@link durable} then
@@ -436,7 +440,11 @@ export class BallotDurability {
 
   private pgFlusher(): Promise<PgWalFlush | null> {
     if (this.store.dialect === 'sqlite') return Promise.resolve(null);
-    this.pgFlush ??= pgWalFlushAvailable(this.store).then((ok) => (ok ? new PgWalFlush(this.store) : null));
+    this.pgFlush ??= pgWalFlushAvailable(this.store).then((ok) => {
+      if (ok) return new PgWalFlush(this.store);
+      this.log?.warn({ function: 'pg_logical_emit_message' }, 'votes: this database role may not execute the WAL flush function; ballot batches commit synchronously (as durable, slower under load)');
+      return null;
+    });
     return this.pgFlush;
   }
 }

@@ -122,8 +122,12 @@ describe('presenting from the chair console', { shuffle: false }, () => {
     // member1 asks for the floor from the bar and the chair gives it (socket: the console is tested elsewhere).
     await tid(member, 'bar-check-in').click();
     await tid(member, 'ask-speech').click();
-    const queued = await chairSocket.cmd('meeting:join', { meetingId });
-    const requestId = (queued as { data: { snapshot: { live: { speakers: { queue: { id: number }[] } } } } }).data.snapshot.live.speakers.queue[0]?.id;
+    // The click sends the request; the chair's snapshot shows it once the server has it (polled: the tablet's
+    // command may still be on its way — on PostgreSQL under load a one-shot read came too early).
+    const requestId = await until(async () => {
+      const queued = await chairSocket.cmd('meeting:join', { meetingId });
+      return (queued as { data: { snapshot: { live: { speakers: { queue: { id: number }[] } } } } }).data.snapshot.live.speakers.queue[0]?.id;
+    }, { what: "member1's floor request in the chair's snapshot", timeout: 20_000 });
     expect(requestId).toBeGreaterThan(0);
     expect((await chairSocket.cmd('speaker:grant', { meetingId, requestId })).ok).toBe(true);
 

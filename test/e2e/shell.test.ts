@@ -50,6 +50,27 @@ describe('app shell', { shuffle: false }, () => {
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
   }, 180_000);
 
+  it('a language switched in the header and the page reloaded before the server stored it: the app comes back in that language and stores it then', async () => {
+    const page = await newPage(browser, server.url);
+    await loginAs(page, m.members[1]);
+    await page.locator('ec-app header nav a', { hasText: 'Cuộc họp' }).waitFor();
+    // The switch's PATCH never reaches the server (bad Wi-Fi, or the page left at once: a navigation cancels it).
+    const held: (() => Promise<void>)[] = [];
+    await page.route('**/api/auth/me', (route) => (route.request().method() === 'PATCH' ? held.push(() => route.abort('internetdisconnected')) : route.continue()));
+    await page.locator('ec-app header ec-language-switch button[lang="en"]').click();
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('en');
+    await expect.poll(() => held.length).toBe(1);
+    const account = async () => (await (await m.login(m.members[1])).get('/api/auth/me')).body.locale as string;
+    expect(await account()).toBe('vi');
+    for (const lose of held) await lose();
+    await page.unroute('**/api/auth/me');
+    await page.reload();
+    await page.locator('ec-app header nav a', { hasText: 'Meetings' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+    // …and the account has it now (another device of this user opens in English).
+    await expect.poll(account).toBe('en');
+  }, 180_000);
+
   it('on a phone every tab of the main menu is fully visible (no strip cut at the edge), for a member and an admin', async () => {
     for (const [user, account] of [['member', m.members[1]], ['admin', ADMIN]] as const) {
       const page = await newPage(browser, server.url, { viewport: VIEWPORTS.phone });

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChildServer } from '../helpers/child-server.js';
@@ -15,7 +16,17 @@ import { type TestSocket, connectSocket, connected, newCommandId } from '../help
  * maximum (10 s) so a commit nobody flushed stays in the buffers the crash drops: acknowledging at the commit
  * (no flush waited for) loses the ballots here.
  */
-describe('votes on PostgreSQL survive a crash of the database server', () => {
+/**
+ * The server connects as the database's owner, a role that may execute the flush function (the default), or as
+ * one from which an administrator revoked it (`REVOKE EXECUTE ON FUNCTION pg_logical_emit_message … FROM PUBLIC`):
+ * the batches then commit synchronously, and the same must hold.
+ */
+const SETUPS = [
+  { name: 'the flush function allowed (asynchronous batch commits, flushed before the acknowledgement)', revoke: false },
+  { name: 'the flush function revoked (synchronous batch commits)', revoke: true },
+];
+
+describe.each(SETUPS)('votes on PostgreSQL survive a crash of the database server — $name', ({ revoke }) => {
   let db: ThrowawayPg;
   let url: string;
   let child: ChildServer;
@@ -23,8 +34,24 @@ describe('votes on PostgreSQL survive a crash of the database server', () => {
 
   beforeAll(async () => {
     db = await startThrowawayPg({ serverOptions: '-c wal_writer_delay=10000' });
-    url = await db.createDatabase('votes_pg_crash');
-    child = await ChildServer.create({ ECABINET_SEED: 'admin', ECABINET_SFU: 'off', DATABASE_URL: url });
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      // The server's own role, owning its database (docs/DEPLOY.md "Roles and least privilege"), not a superuser.
+      await admin.query('CREATE ROLE ecabinet LOGIN');
+      await admin.query('CREATE DATABASE votes_pg_crash OWNER ecabinet');
+    } finally {
+      await admin.end();
+    }
+    const dbAdmin = new pg.Client({ connectionString: db.url.replace(/\/[^/]*$/, '/votes_pg_crash') });
+    await dbAdmin.connect();
+    try {
+      if (revoke) await dbAdmin.query('REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC');
+    } finally {
+      await dbAdmin.end();
+    }
+    url = db.url.replace('postgres@', 'ecabinet@').replace(/\/[^/]*$/, '/votes_pg_crash');
+    child = await ChildServer.create({ ECABINET_SEED: 'admin', ECABINET_SFU: 'off', DATABASE_URL: url }, { log: true });
     await child.start();
   }, 120_000);
   afterAll(async () => {
@@ -81,5 +108,8 @@ describe('votes on PostgreSQL survive a crash of the database server', () => {
       const closed = await chair.cmd('vote:close', { voteId, commandId: newCommandId() });
       expect(closed, JSON.stringify(closed)).toMatchObject({ ok: true, data: { vote: { result: { counts: [6, 4], voted: 10 } } } });
     }
+    // The fallback is told to the operator, once.
+    const warnings = fs.readFileSync(child.logFile!, 'utf8').split('\n').filter((l) => l.includes('may not execute the WAL flush function'));
+    expect(warnings).toHaveLength(revoke ? 1 : 0);
   });
 });
