@@ -23,7 +23,7 @@ describe('ballot batches: group commit', () => {
   const ctx = {
     store: { dialect: 'postgres' },
     config: { secret: 'a test secret of enough length, 32+ chars' },
-    log: { error() {} },
+    log: { error() {}, warn() {} },
     metrics: { ballots: { inc() {} } },
   } as unknown as AppContext;
   const ov = { row: { id: 7, options: ['yes', 'no'], maxChoices: 1, secret: false }, voters: new Set<number>() } as never;
