@@ -291,7 +291,7 @@ export class EcApp extends LitElement {
       // chosen on this tablet wins over the copy's, which may be older. A choice the server never confirmed wins
       // too, and is stored on the account now.
       const unsaved = unsavedLocale(this.me.id);
-      if (unsaved) await this.#setLocale(unsaved, unsaved !== this.me.locale);
+      if (unsaved) await this.#setLocale(unsaved, true);
       else await this.#setLocale(connectivity.online ? this.me.locale : this.locale, false);
     } catch {
       this.me = null;
@@ -385,7 +385,7 @@ export class EcApp extends LitElement {
       } catch {
         /* kept locally (LOCALE_UNSAVED_KEY): sent again at the next start or switch */
       }
-    } else if (this.me && unsavedLocale(this.me.id) !== null && this.me.locale === locale) localStorage.removeItem(LOCALE_UNSAVED_KEY);
+    }
   }
 
   async #route(): Promise<void> {

@@ -12,7 +12,7 @@ import { type Store, txScope } from './store.js';
  */
 abstract class GroupFlush {
   private inFlight = 0;
-  protected closed = false;
+  private closed = false;
   private waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
   constructor(private readonly maxInFlight = 1) {}
@@ -150,13 +150,17 @@ export class PgWalFlush extends GroupFlush {
   }
 }
 
-/** Whether this PostgreSQL role may run {@link PgWalFlush}'s statement (PostgreSQL ≥ 9.6; not revoked by a hardened set-up). */
+/**
+ * Whether this PostgreSQL role may run {@link PgWalFlush}'s statement (PostgreSQL ≥ 9.6; not revoked by a hardened
+ * set-up). @throws when the database did not answer (a connection error is no answer: the caller asks again later).
+ */
 export async function pgWalFlushAvailable(store: Store): Promise<boolean> {
   try {
     const { rows } = await txScope.exit(() => pg(store).execute<{ ok: boolean }>(sql`SELECT has_function_privilege('pg_logical_emit_message(boolean,text,text)', 'EXECUTE') AS ok`));
     return rows[0]?.ok === true;
-  } catch {
-    return false;
+  } catch (err) {
+    if ((err as { code?: string }).code === '42883') return false; // undefined_function: no such function here
+    throw err;
   }
 }
 

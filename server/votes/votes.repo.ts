@@ -435,17 +435,25 @@ export class BallotDurability {
   close(): void {
     this.stopped = true;
     this.wal?.close();
-    void this.pgFlush?.then((f) => f?.close());
+    void this.pgFlush?.then(
+      (f) => f?.close(),
+      () => undefined,
+    );
   }
 
   private pgFlusher(): Promise<PgWalFlush | null> {
     if (this.store.dialect === 'sqlite') return Promise.resolve(null);
-    this.pgFlush ??= pgWalFlushAvailable(this.store).then((ok) => {
+    if (this.pgFlush) return this.pgFlush;
+    // Asked once; a question the database did not answer (it was down) is asked again by the next batch.
+    const asked = pgWalFlushAvailable(this.store).then((ok) => {
       if (ok) return new PgWalFlush(this.store);
       this.log?.warn({ function: 'pg_logical_emit_message' }, 'votes: this database role may not execute the WAL flush function; ballot batches commit synchronously (as durable, slower under load)');
       return null;
     });
-    return this.pgFlush;
+    asked.catch(() => {
+      if (this.pgFlush === asked) this.pgFlush = null;
+    });
+    return (this.pgFlush = asked);
   }
 }
 
