@@ -19,5 +19,7 @@ export default defineConfig({
     // Integration and e2e tests start real servers and browsers; two cores here.
     maxWorkers: cluster ? 1 : 2,
     fileParallelism: !cluster,
+    // CI (.ci/run): also name the files still running every 3 minutes, so a hang shows where it is.
+    reporters: process.env.ECABINET_CI === '1' ? ['default', './test/setup/running-reporter.ts'] : ['default'],
   },
 });

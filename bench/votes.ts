@@ -28,6 +28,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import crypto from 'node:crypto';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { PROTOCOL_VERSION, SOCKET_PATH } from '../shared/protocol/realtime.js';
@@ -133,6 +134,7 @@ async function run(VOTERS: number, dialect: 'postgres' | 'sqlite'): Promise<Reco
     const ackAt: number[] = new Array(VOTERS);
     let failures = 0;
     const start = performance.now();
+    clientLoop?.reset();
     await Promise.all(
       voters.map(
         (s, i) =>
@@ -148,8 +150,12 @@ async function run(VOTERS: number, dialect: 'postgres' | 'sqlite'): Promise<Reco
           }),
       ),
     );
+    if (clientLoop) console.error(`  load generator's event loop in this wave: delay max ${r1(clientLoop.max / 1e6)} ms, p99 ${r1(clientLoop.percentile(99) / 1e6)} ms`);
     return { lat, first: Math.min(...sentAt), last: Math.max(...sentAt), lastAck: Math.max(...ackAt), failures, start };
   }
+  /** VOTES_TRACE: how long this process (the 1,001 clients) kept its own loop busy during each wave. */
+  const clientLoop = process.env.VOTES_TRACE ? monitorEventLoopDelay({ resolution: 1 }) : null;
+  clientLoop?.enable();
 
   const bareLat: number[] = [];
   const voteLat: number[] = [];
