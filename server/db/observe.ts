@@ -7,7 +7,10 @@ import type Database from 'better-sqlite3';
 export interface DbObserver {
   /** A `tx()` transaction took `seconds` from BEGIN to COMMIT (or rollback). */
   transaction?(seconds: number): void;
-  /** One fdatasync of the WAL (server/db/wal-sync.ts) took `seconds`. */
+  /**
+   * One WAL flush that ballots wait for (server/db/wal-sync.ts) took `seconds`: SQLite's fdatasync, or on
+   * PostgreSQL the synchronous commit of an empty logical message (round trip included).
+   */
   walSync?(seconds: number): void;
 }
 

@@ -145,7 +145,10 @@ export class PgWalFlush extends GroupFlush {
 
   protected flushOnce(): Promise<void> {
     return txScope.exit(async () => {
+      const start = performance.now();
       await pg(this.store).execute(sql`SELECT pg_logical_emit_message(true, 'ecabinet.durable', '')`);
+      // The same histogram as SQLite's fdatasync: what a ballot's acknowledgement waits for after its commit.
+      dbObserver(this.store)?.walSync?.((performance.now() - start) / 1000);
     });
   }
 }

@@ -77,7 +77,7 @@ export class AppMetrics {
   });
   readonly walSyncs = new Histogram({
     name: 'ecabinet_db_wal_fsync_duration_seconds',
-    help: 'fdatasync of the WAL that makes ballots durable (on the thread pool, group-committed).',
+    help: 'The WAL flush that makes ballots durable, group-committed: SQLite\'s fdatasync (on the thread pool) or PostgreSQL\'s (a synchronous commit of an empty logical message, round trip included).',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
