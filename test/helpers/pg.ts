@@ -8,8 +8,11 @@ const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/pg-throwaway.sh'
 export interface ThrowawayPg {
   /** postgres://postgres@127.0.0.1:<port>/postgres (trust authentication, superuser). */
   url: string;
-  /** A new empty database on the same server; its URL. */
-  createDatabase(name: string): Promise<string>;
+  /**
+   * A new empty database on the same server; its URL. With `owner`: that login role (created when missing, not a
+   * superuser) owns the database, and the URL connects as it (docs/DEPLOY.md "Roles and least privilege").
+   */
+  createDatabase(name: string, opts?: { owner?: string }): Promise<string>;
   /** The cluster's data directory (owned by the `postgres` user when the tests run as root). */
   dataDir: string;
   /** Crashes the database server (immediate stop: its unflushed WAL buffers lost) and starts it again with the same options. */
@@ -43,16 +46,23 @@ export async function startThrowawayPg(opts: { serverOptions?: string } = {}): P
   return {
     url,
     dataDir: path.join(dir, 'data'),
-    async createDatabase(name) {
-      if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
+    async createDatabase(name, { owner } = {}) {
+      for (const id of [name, owner ?? 'x']) if (!/^[a-z_][a-z0-9_]*$/.test(id)) throw new Error(`bad identifier ${id}`);
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       try {
-        await c.query(`create database ${name}`);
+        if (owner) {
+          const { rowCount } = await c.query('select 1 from pg_roles where rolname = $1', [owner]);
+          if (!rowCount) await c.query(`create role ${owner} login`);
+        }
+        await c.query(`create database ${name}${owner ? ` owner ${owner}` : ''}`);
       } finally {
         await c.end();
       }
-      return url.replace(/\/[^/]*$/, `/${name}`);
+      const u = new URL(url);
+      u.pathname = `/${name}`;
+      if (owner) u.username = owner;
+      return u.toString();
     },
     async crashRestart() {
       await run('bash', [SCRIPT, 'crash-restart', dir], { timeout: 60_000 });

@@ -34,23 +34,17 @@ describe.each(SETUPS)('votes on PostgreSQL survive a crash of the database serve
 
   beforeAll(async () => {
     db = await startThrowawayPg({ serverOptions: '-c wal_writer_delay=10000' });
-    const admin = new pg.Client({ connectionString: db.url });
-    await admin.connect();
-    try {
-      // The server's own role, owning its database (docs/DEPLOY.md "Roles and least privilege"), not a superuser.
-      await admin.query('CREATE ROLE ecabinet LOGIN');
-      await admin.query('CREATE DATABASE votes_pg_crash OWNER ecabinet');
-    } finally {
-      await admin.end();
+    // The server's own role, owning its database (docs/DEPLOY.md "Roles and least privilege"), not a superuser.
+    url = await db.createDatabase('votes_pg_crash', { owner: 'ecabinet' });
+    if (revoke) {
+      const dbAdmin = new pg.Client({ connectionString: db.url.replace(/\/[^/]*$/, '/votes_pg_crash') });
+      await dbAdmin.connect();
+      try {
+        await dbAdmin.query('REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC');
+      } finally {
+        await dbAdmin.end();
+      }
     }
-    const dbAdmin = new pg.Client({ connectionString: db.url.replace(/\/[^/]*$/, '/votes_pg_crash') });
-    await dbAdmin.connect();
-    try {
-      if (revoke) await dbAdmin.query('REVOKE EXECUTE ON FUNCTION pg_logical_emit_message(boolean, text, text) FROM PUBLIC');
-    } finally {
-      await dbAdmin.end();
-    }
-    url = db.url.replace('postgres@', 'ecabinet@').replace(/\/[^/]*$/, '/votes_pg_crash');
     child = await ChildServer.create({ ECABINET_SEED: 'admin', ECABINET_SFU: 'off', DATABASE_URL: url }, { log: true });
     await child.start();
   }, 120_000);
