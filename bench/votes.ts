@@ -122,6 +122,10 @@ async function run(VOTERS: number, dialect: 'postgres' | 'sqlite'): Promise<Reco
   };
   const r1 = (x: number) => Math.round(x * 10) / 10;
 
+  /** VOTES_TRACE: how long this process (the 1,001 clients) kept its own loop busy during each wave. */
+  const clientLoop = process.env.VOTES_TRACE ? monitorEventLoopDelay({ resolution: 1 }) : null;
+  clientLoop?.enable();
+
   /** Every client emits once at its offset in [0, SPREAD_MS); resolves with latencies and timings. */
   async function wave(send: (s: Socket, i: number) => Promise<Ack>) {
     const offsets = voters.map((_, i) => (i * SPREAD_MS) / VOTERS);
@@ -153,9 +157,6 @@ async function run(VOTERS: number, dialect: 'postgres' | 'sqlite'): Promise<Reco
     if (clientLoop) console.error(`  load generator's event loop in this wave: delay max ${r1(clientLoop.max / 1e6)} ms, p99 ${r1(clientLoop.percentile(99) / 1e6)} ms`);
     return { lat, first: Math.min(...sentAt), last: Math.max(...sentAt), lastAck: Math.max(...ackAt), failures, start };
   }
-  /** VOTES_TRACE: how long this process (the 1,001 clients) kept its own loop busy during each wave. */
-  const clientLoop = process.env.VOTES_TRACE ? monitorEventLoopDelay({ resolution: 1 }) : null;
-  clientLoop?.enable();
 
   const bareLat: number[] = [];
   const voteLat: number[] = [];
@@ -236,6 +237,7 @@ async function run(VOTERS: number, dialect: 'postgres' | 'sqlite'): Promise<Reco
   };
   log(`(worst of ${ROUNDS} rounds for counted, acks_per_s, final_count_ms, all_voted_ms, progress; latencies pooled over rounds)`);
   for (const s of [chair, ...voters]) s.close();
+  clientLoop?.disable();
   child.disconnect();
   await new Promise((resolve) => child.once('exit', resolve));
   return summary;

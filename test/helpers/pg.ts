@@ -47,7 +47,7 @@ export async function startThrowawayPg(opts: { serverOptions?: string } = {}): P
     url,
     dataDir: path.join(dir, 'data'),
     async createDatabase(name, { owner } = {}) {
-      for (const id of [name, owner ?? 'x']) if (!/^[a-z_][a-z0-9_]*$/.test(id)) throw new Error(`bad identifier ${id}`);
+      for (const id of owner ? [name, owner] : [name]) if (!/^[a-z_][a-z0-9_]*$/.test(id)) throw new Error(`bad identifier ${id}`);
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       try {
